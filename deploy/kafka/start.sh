@@ -1,0 +1,43 @@
+#!/bin/bash
+# Production-like Kafka start for docker compose: the same KRaft layout as the local stack
+# (SASL on both listeners, StandardAuthorizer, deny by default), with secrets from the environment.
+set -euo pipefail
+: "${KAFKA_ADMIN_PASSWORD:?set KAFKA_ADMIN_PASSWORD}" "${KAFKA_CONTROLLER_PASSWORD:?set KAFKA_CONTROLLER_PASSWORD}"
+: "${KAFKA_CLUSTER_ID:?set KAFKA_CLUSTER_ID (22-char base64url UUID)}"
+conf=/var/lib/kafka/server.properties
+mkdir -p /var/lib/kafka/data
+cat > "$conf" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@kafka:9093
+listeners=CLIENT://0.0.0.0:9092,CONTROLLER://0.0.0.0:9093
+advertised.listeners=CLIENT://kafka:9092
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=CLIENT
+listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,CLIENT:SASL_PLAINTEXT
+sasl.mechanism.controller.protocol=PLAIN
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.controller.sasl.enabled.mechanisms=PLAIN
+listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="controller" password="${KAFKA_CONTROLLER_PASSWORD}" user_controller="${KAFKA_CONTROLLER_PASSWORD}";
+listener.name.client.sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.client.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="sgb-admin" password="${KAFKA_ADMIN_PASSWORD}";
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:sgb-admin;User:controller
+allow.everyone.if.no.acl.found=false
+log.dirs=/var/lib/kafka/data
+num.partitions=3
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+PROPS
+cat > /var/lib/kafka/admin.properties <<PROPS
+security.protocol=SASL_PLAINTEXT
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="sgb-admin" password="${KAFKA_ADMIN_PASSWORD}";
+PROPS
+/opt/kafka/bin/kafka-storage.sh format --ignore-formatted -t "$KAFKA_CLUSTER_ID" -c "$conf" \
+  --add-scram "SCRAM-SHA-512=[name=sgb-admin,password=${KAFKA_ADMIN_PASSWORD}]"
+exec /opt/kafka/bin/kafka-server-start.sh "$conf"

@@ -63,7 +63,7 @@ logger.oak.level = WARN
 
 
 def assemble(settings: StackSettings) -> None:
-    """Resolve the broker's jars once into the cache (Maven keeps its own cache in ~/.m2)."""
+    """Resolve the broker's jars once into the cache, with Maven's repository inside it too."""
     libs = settings.kafka_libs
     if (libs / f"kafka_2.13-{KAFKA_VERSION}.jar").exists():
         return
@@ -75,7 +75,8 @@ def assemble(settings: StackSettings) -> None:
     partial = build / "libs.partial"
     shutil.rmtree(partial, ignore_errors=True)
     run_with_progress(
-        ["mvn", "-B", "-f", str(build / "pom.xml"), DEPENDENCY_PLUGIN,
+        ["mvn", "-B", "-f", str(build / "pom.xml"), f"-Dmaven.repo.local={settings.cache_dir / 'm2'}",
+         DEPENDENCY_PLUGIN,
          f"-DoutputDirectory={partial}", "-DincludeScope=runtime"],
         title=f"fetching Apache Kafka {KAFKA_VERSION} jars from Maven Central",
     )

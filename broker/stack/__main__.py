@@ -24,6 +24,8 @@ def _env(settings: StackSettings) -> dict[str, str]:
         "SGB_KAFKA_ADMIN_USER": admin["sasl_plain_username"],
         "SGB_KAFKA_ADMIN_PASSWORD": admin["sasl_plain_password"],
         "SGB_KAFKA_LIBS": str(settings.kafka_libs),
+        "SGB_KAFKA_USER": "relay",
+        "SGB_KAFKA_PASSWORD": kafka.relay_password(settings),
         "SGB_OPA_URL": opa.url(settings),
         "SGB_OPA_BIN": str(settings.opa_binary),
         "SGB_PG_URL": postgres.url(settings),

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
 
+from broker import kafka_access
 from broker.stack.process import (
     StackError,
     console,
@@ -84,16 +85,23 @@ def assemble(settings: StackSettings) -> None:
     partial.rename(libs)
 
 
+SECRET_NAMES = ("admin_password", "controller_password", "relay_password")
+
+
 def _secrets(settings: StackSettings) -> dict[str, str]:
+    """The stack's generated Kafka secrets (mode 0600), adding any a newer version needs."""
     path = settings.kafka_state / "secrets.json"
-    if path.exists():
-        loaded: dict[str, str] = json.loads(path.read_text())
-        return loaded
-    values = {"admin_password": secrets.token_urlsafe(24), "controller_password": secrets.token_urlsafe(24)}
+    values: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    if all(name in values for name in SECRET_NAMES):
+        return values
+    values = {name: values.get(name) or secrets.token_urlsafe(24) for name in SECRET_NAMES}
     settings.kafka_state.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    partial = path.with_suffix(".tmp")
+    partial.unlink(missing_ok=True)
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         json.dump(values, handle)
+    partial.replace(path)
     return values
 
 
@@ -153,6 +161,7 @@ def configure(settings: StackSettings) -> Path:
     if marker.exists() and marker.read_text() == KAFKA_VERSION and (state / "data").exists():
         return props
     shutil.rmtree(state / "data", ignore_errors=True)
+    (state / "relay-provisioned").unlink(missing_ok=True)
     cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
     scram = f"SCRAM-SHA-512=[name={ADMIN_USER},password={creds['admin_password']}]"
     run_with_progress(
@@ -202,6 +211,7 @@ def start(settings: StackSettings) -> None:
     pid_file = state / "broker.pid"
     if running_pid(pid_file, MARKER) is not None and healthy(settings):
         console.print("[green]✓[/green] Kafka already running")
+        provision_relay(settings)
         return
     if port_open(settings.host, settings.kafka_port):
         raise StackError(f"port {settings.kafka_port} is taken by a process this stack did not start")
@@ -214,7 +224,36 @@ def start(settings: StackSettings) -> None:
     )
     start_daemon(args, log_file=state / "broker.log", pid_file=pid_file)
     wait_until(lambda: healthy(settings), what="Kafka broker", timeout=90, log_file=state / "broker.log")
+    provision_relay(settings)
     console.print(f"[green]✓[/green] Kafka {KAFKA_VERSION} (KRaft) on {settings.host}:{settings.kafka_port}")
+
+
+def admin_properties(settings: StackSettings) -> str:
+    return kafka_access.admin_properties(
+        bootstrap=f"{settings.host}:{settings.kafka_port}", user=ADMIN_USER,
+        password=_secrets(settings)["admin_password"],
+    )
+
+
+def provision_relay(settings: StackSettings) -> None:
+    """Give the gateway's relay its own least-privilege principal, once per formatted cluster."""
+    marker = settings.kafka_state / "relay-provisioned"
+    if marker.exists() and marker.read_text() == KAFKA_VERSION:
+        return
+    try:
+        kafka_access.apply(
+            kafka_libs=settings.kafka_libs, admin_properties=admin_properties(settings),
+            users={kafka_access.RELAY_PRINCIPAL: _secrets(settings)["relay_password"]},
+            grants=kafka_access.relay_grants(),
+        )
+    except kafka_access.KafkaAccessError as exc:
+        raise StackError(str(exc)) from exc
+    marker.write_text(KAFKA_VERSION)
+    console.print("[green]✓[/green] Kafka principal for the relay with its ACLs")
+
+
+def relay_password(settings: StackSettings) -> str:
+    return _secrets(settings)["relay_password"]
 
 
 def stop(settings: StackSettings) -> None:

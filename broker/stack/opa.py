@@ -76,6 +76,8 @@ def start(settings: StackSettings, policies: Path) -> None:
     state.mkdir(parents=True, exist_ok=True)
     pid_file = state / "opa.pid"
     policies = policies.resolve()
+    if not policies.is_dir():
+        raise StackError(f"no policies directory at {policies}")
     if running_pid(pid_file, MARKER) is not None:
         if _serving(settings) == str(policies) and healthy(settings):
             console.print("[green]✓[/green] OPA already running")

@@ -1,0 +1,37 @@
+"""Gateway and relay settings, read from `SGB_` environment variables when the app is built."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class BrokerSettings(BaseSettings):
+    """Everything the gateway and relay need; constructed in `create_app()`/`main()`, never at import."""
+
+    model_config = SettingsConfigDict(env_prefix="SGB_", extra="ignore")
+
+    database_url: str = "sqlite:///sgbroker.db"
+    partnership_id: str = "demo-partnership"
+    audience: str = "safeguarding-broker"
+    registry_file: Path = Path("registry.json")
+    keys_dir: Path = Path("broker-keys")
+
+    opa_url: str = "http://127.0.0.1:18181"
+    # A decision must come back fast or not at all: a slow OPA means no share, not a queue.
+    opa_timeout_seconds: float = 2.0
+
+    kafka_bootstrap: str = "127.0.0.1:19092"
+    kafka_user: str = "relay"
+    kafka_password: SecretStr = SecretStr("")
+    kafka_security_protocol: str = "SASL_PLAINTEXT"
+    run_relay_in_gateway: bool = True
+    relay_batch_size: int = Field(default=200, ge=1)
+    relay_poll_seconds: float = 0.05
+
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    max_token_lifetime_seconds: int = 600
+    hold_expiry_hours: int = 72
+    retry_after_seconds: int = 30

@@ -1,0 +1,86 @@
+"""The gateway's own tables: outbox, held deliveries and their keys, idempotency records, relay lease.
+
+They live in their own SQLModel registry so the decision log's tables (owned and migrated by `audit`)
+are never created or altered from here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, LargeBinary
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+
+class BrokerTable(SQLModel, registry=registry()):
+    """Base of every gateway table; `BrokerTable.metadata` holds only these."""
+
+
+class OutboxRow(BrokerTable, table=True):
+    """One sealed delivery waiting for, or done with, publication to an agency's inbox."""
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: str = Field(unique=True, index=True)
+    notification_id: str = Field(index=True)
+    recipient_agency: str
+    topic: str
+    key: str
+    headers: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
+    envelope: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime
+    published_at: datetime | None = Field(default=None, index=True)
+
+
+class HeldDelivery(BrokerTable, table=True):
+    """A sealed projection waiting for a person to release or refuse it, encrypted under its own key."""
+
+    __tablename__ = "held_delivery"
+
+    delivery_id: str = Field(primary_key=True)
+    notification_id: str = Field(index=True)
+    recipient_agency: str
+    outcome: str
+    topic: str
+    key: str
+    headers: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
+    nonce: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    ciphertext: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime
+    expires_at: datetime
+    resolved_at: datetime | None = None
+    resolution: str | None = None
+
+
+class HeldKey(BrokerTable, table=True):
+    """The key of one held delivery; deleting this row is what destroys a refused or expired share."""
+
+    __tablename__ = "held_key"
+
+    delivery_id: str = Field(primary_key=True)
+    key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class IdempotencyRecord(BrokerTable, table=True):
+    """The first receipt for an agency's Idempotency-Key, so a retry never causes a second decision."""
+
+    __tablename__ = "idempotency"
+
+    agency_id: str = Field(primary_key=True)
+    key: str = Field(primary_key=True)
+    body_digest: str
+    notification_id: str
+    response: dict[str, object] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime
+
+
+class RelayLease(BrokerTable, table=True):
+    """Which relay instance may publish; the holder renews it, a dead holder's lease expires."""
+
+    __tablename__ = "relay_lease"
+
+    name: str = Field(primary_key=True)
+    holder: str
+    expires_at: datetime

@@ -1,0 +1,152 @@
+"""Where a verified, decrypted notification goes: the agency's own system.
+
+Three sinks, chosen by configuration: a local SQLite inbox, a webhook, or a directory of JSON files.
+Each is idempotent on the delivery id, so a redelivery after a crash never duplicates a case record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import aiohttp
+
+from consumers.errors import SinkError
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One opened delivery: who sent what to whom, and the fields this agency may see."""
+
+    delivery_id: str
+    notification_id: str
+    message_type: str
+    sender_agency: str
+    recipient_agency: str
+    payload: dict[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "delivery_id": self.delivery_id,
+            "notification_id": self.notification_id,
+            "message_type": self.message_type,
+            "sender_agency": self.sender_agency,
+            "recipient_agency": self.recipient_agency,
+            "payload": self.payload,
+        }
+
+
+class Sink(Protocol):
+    async def deliver(self, delivery: Delivery) -> bool:
+        """Hand over one delivery; False if it was already there (a redelivery)."""
+        ...
+
+
+CREATE_INBOX = """
+CREATE TABLE IF NOT EXISTS inbox (
+    delivery_id TEXT PRIMARY KEY,
+    notification_id TEXT NOT NULL,
+    message_type TEXT NOT NULL,
+    sender_agency TEXT NOT NULL,
+    body TEXT NOT NULL,
+    received_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+)"""
+INSERT_INBOX = """
+INSERT OR IGNORE INTO inbox (delivery_id, notification_id, message_type, sender_agency, body)
+VALUES (?, ?, ?, ?, ?)"""
+
+
+class SqliteInboxSink:
+    """A local inbox table; the insert is the de-duplication, so delivery is exactly once."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        with self._connect() as conn:
+            conn.execute(CREATE_INBOX)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self._path, timeout=30)
+        conn.execute("PRAGMA journal_mode=WAL")
+        return conn
+
+    async def deliver(self, delivery: Delivery) -> bool:
+        return await asyncio.to_thread(self._insert, delivery)
+
+    def _insert(self, delivery: Delivery) -> bool:
+        try:
+            with self._connect() as conn:
+                cursor = conn.execute(
+                    INSERT_INBOX,
+                    (delivery.delivery_id, delivery.notification_id, delivery.message_type,
+                     delivery.sender_agency, json.dumps(delivery.payload, sort_keys=True)),
+                )
+                return cursor.rowcount == 1
+        except sqlite3.Error as exc:
+            raise SinkError(f"inbox write failed: {exc}") from exc
+
+    def delivery_ids(self) -> list[str]:
+        with self._connect() as conn:
+            return [row[0] for row in conn.execute("SELECT delivery_id FROM inbox ORDER BY rowid")]
+
+
+class DirectorySink:
+    """One JSON file per delivery, written atomically; an existing file means already delivered."""
+
+    def __init__(self, directory: Path) -> None:
+        self._dir = directory
+        self._dir.mkdir(parents=True, exist_ok=True)
+
+    async def deliver(self, delivery: Delivery) -> bool:
+        return await asyncio.to_thread(self._write, delivery)
+
+    def _write(self, delivery: Delivery) -> bool:
+        target = self._dir / f"{delivery.delivery_id}.json"
+        if target.exists():
+            return False
+        partial = target.with_suffix(".partial")
+        try:
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                json.dump(delivery.as_json(), handle, sort_keys=True, indent=2)
+                handle.flush()
+                os.fsync(handle.fileno())
+            partial.replace(target)
+        except OSError as exc:
+            raise SinkError(f"directory write failed: {exc}") from exc
+        return True
+
+
+class WebhookSink:
+    """POSTs to the agency's case system, retrying; the delivery id is the idempotency key."""
+
+    def __init__(
+        self, url: str, *, attempts: int = 5, timeout: float = 10.0, token: str | None = None
+    ) -> None:
+        self._url = url
+        self._attempts = attempts
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    async def deliver(self, delivery: Delivery) -> bool:
+        headers = {**self._headers, "Idempotency-Key": delivery.delivery_id}
+        last = "no attempt made"
+        async with aiohttp.ClientSession(timeout=self._timeout) as session:
+            for attempt in range(self._attempts):
+                try:
+                    async with session.post(self._url, json=delivery.as_json(), headers=headers) as response:
+                        if response.status < 300:
+                            return True
+                        if response.status == 409:
+                            return False  # the receiving system already has it
+                        last = f"HTTP {response.status}"
+                        if response.status < 500 and response.status != 429:
+                            break
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    last = type(exc).__name__
+                await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
+        raise SinkError(f"webhook did not accept delivery: {last}")

@@ -41,4 +41,4 @@ def test_unclear_days_follow_configuration() -> None:
 
 def test_naive_start_is_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
-        WorkingCalendar().due(datetime(2026, 12, 24, 12), 1, "hours")  # noqa: DTZ001
+        WorkingCalendar().due(datetime(2026, 12, 24, 12), 1, "hours")

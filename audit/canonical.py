@@ -1,0 +1,73 @@
+"""Canonical encoding: the exact bytes that the log hashes.
+
+Rules (version 1, pinned by ``tests/audit/golden/canonical.json``):
+
+* JSON with object keys sorted by code point and no insignificant whitespace (``","`` and ``":"``);
+* UTF-8, non-ASCII characters written as themselves (not ``\\u`` escapes);
+* values are objects with string keys, arrays, strings, integers, booleans and null only:
+  floats (and NaN/Infinity) are refused so that no number has two spellings;
+* datetimes must be timezone-aware and are written as RFC 3339 UTC text with exactly six
+  fractional digits and a ``Z`` suffix, e.g. ``2025-01-02T03:04:05.000000Z``.
+
+Our keys are ASCII, so code-point order equals RFC 8785's UTF-16 order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from audit.errors import CanonicalError
+
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def format_time(value: datetime) -> str:
+    """Return ``value`` as canonical RFC 3339 UTC text (microseconds, ``Z``)."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise CanonicalError("naive datetime: the log only records timezone-aware times")
+    return value.astimezone(UTC).strftime(TIME_FORMAT)
+
+
+def parse_time(text: str) -> datetime:
+    """Parse canonical time text back to an aware UTC datetime, refusing any other spelling."""
+    try:
+        value = datetime.strptime(text, TIME_FORMAT).replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise CanonicalError(f"not a canonical time: {text!r}") from exc
+    if format_time(value) != text:
+        raise CanonicalError(f"not a canonical time: {text!r}")
+    return value
+
+
+def _plain(value: Any) -> Any:
+    """Convert ``value`` to JSON-ready data, refusing anything without one spelling."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        raise CanonicalError("floats are not allowed in canonical data")
+    if isinstance(value, datetime):
+        return format_time(value)
+    if isinstance(value, Mapping):
+        if not all(isinstance(key, str) for key in value):
+            raise CanonicalError("object keys must be strings")
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
+        return [_plain(item) for item in value]
+    raise CanonicalError(f"type {type(value).__name__} cannot be canonically encoded")
+
+
+def canonical_text(value: Any) -> str:
+    """Return the canonical JSON text of ``value``."""
+    return json.dumps(
+        _plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+
+
+def canonical_bytes(value: Any) -> bytes:
+    """Return the canonical UTF-8 bytes of ``value``."""
+    return canonical_text(value).encode("utf-8")

@@ -1,0 +1,173 @@
+"""What the log stores: the caller's :class:`EntryDraft` and the append-only tables.
+
+Nothing here holds a payload value or a subject's identity: subjects appear only as keyed
+pseudonyms (:func:`audit.pseudonymise`), released fields by name only, and the sealed projection
+by its SHA-256 digest. The draft's patterns refuse free text wherever an identifier is expected.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from sqlalchemy import BigInteger, Text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field as SQLField
+from sqlmodel import SQLModel
+
+from audit.canonical import canonical_text
+
+ENTRY_FORMAT = 1
+"""Version of the canonical entry document; bump it (and add golden vectors) to change the encoding."""
+
+Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$")]
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")]
+FieldName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_.\[\]]{0,127}$")]
+RuleId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9.-]{0,31}$")]
+Digest = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+Pseudonym = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+SeqRef = Annotated[int, Field(ge=0)]
+
+
+class EventKind(StrEnum):
+    """What happened to a delivery (one recipient's decision)."""
+
+    DECIDED = "decided"
+    ADVICE_GIVEN = "advice_given"
+    AUTHORISATION_GRANTED = "authorisation_granted"
+    AUTHORISATION_REFUSED = "authorisation_refused"
+    PUBLISHED = "published"
+    DELIVERED = "delivered"
+    ACKNOWLEDGED = "acknowledged"
+    OVERDUE = "overdue"
+    VIEWED = "viewed"
+
+
+class Reason(BaseModel):
+    """One reason behind a decision, naming its rule (``GR1``..``GR7``, ``C1``..``C8``, ...)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rule: RuleId
+    message: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+class EntryDraft(BaseModel):
+    """An entry as the caller builds it; :func:`audit.append` adds seq, time and hashes."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    notification_id: Identifier
+    delivery_id: Identifier
+    kind: EventKind
+    outcome: Code
+    sender_agency: Code
+    sender_role: Code
+    recipient_agency: Code
+    message_type: Code
+    reasons: tuple[Reason, ...] = ()
+    lawful_basis: Code | None = None
+    consent_state: Code | None = None
+    fields_released: tuple[FieldName, ...] = ()
+    projection_digest: Digest | None = None
+    policy_revision: Identifier | None = None
+    decision_id: Identifier | None = None
+    actor: Identifier | None = None
+    actor_role: Code | None = None
+    actor_agency: Code | None = None
+    follows: tuple[SeqRef, ...] = ()
+    subjects: tuple[Pseudonym, ...] = ()
+
+
+class CanonicalJSON(TypeDecorator[Any]):
+    """A JSON value stored as its canonical text, so that what is hashed is what is stored."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else canonical_text(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return None if value is None else json.loads(value)
+
+
+JSON_COLUMNS = ("reasons", "fields_released", "follows", "subjects")
+"""Entry columns stored as canonical JSON text."""
+
+
+class Entry(SQLModel, table=True):
+    """One append-only decision-log entry. Never update or delete one: triggers refuse it."""
+
+    __tablename__ = "audit_entry"
+
+    seq: int = SQLField(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    recorded_at: str = SQLField(index=True, max_length=27)
+    notification_id: str = SQLField(index=True, max_length=128)
+    delivery_id: str = SQLField(index=True, max_length=128)
+    kind: str = SQLField(max_length=32)
+    outcome: str = SQLField(index=True, max_length=64)
+    sender_agency: str = SQLField(index=True, max_length=64)
+    sender_role: str = SQLField(max_length=64)
+    recipient_agency: str = SQLField(index=True, max_length=64)
+    message_type: str = SQLField(max_length=64)
+    reasons: list[dict[str, str]] = SQLField(sa_type=CanonicalJSON, nullable=False)
+    lawful_basis: str | None = SQLField(default=None, max_length=64)
+    consent_state: str | None = SQLField(default=None, max_length=64)
+    fields_released: list[str] = SQLField(sa_type=CanonicalJSON, nullable=False)
+    projection_digest: str | None = SQLField(default=None, max_length=64)
+    policy_revision: str | None = SQLField(default=None, max_length=128)
+    decision_id: str | None = SQLField(default=None, max_length=128)
+    actor: str | None = SQLField(default=None, max_length=128)
+    actor_role: str | None = SQLField(default=None, max_length=64)
+    actor_agency: str | None = SQLField(default=None, max_length=64)
+    follows: list[int] = SQLField(sa_type=CanonicalJSON, nullable=False)
+    subjects: list[str] = SQLField(sa_type=CanonicalJSON, nullable=False)
+    leaf_hash: str = SQLField(max_length=64)
+    chain_hash: str = SQLField(max_length=64)
+
+    def document(self) -> dict[str, Any]:
+        """Return the canonical document that :attr:`leaf_hash` covers."""
+        return entry_document(self.model_dump())
+
+
+def entry_document(values: dict[str, Any]) -> dict[str, Any]:
+    """Build the canonical entry document from column values (everything but the two hashes)."""
+    document = {name: values[name] for name in DOCUMENT_COLUMNS}
+    document["v"] = ENTRY_FORMAT
+    return document
+
+
+DOCUMENT_COLUMNS = tuple(name for name in Entry.model_fields if name not in ("leaf_hash", "chain_hash"))
+
+
+class ChainHead(SQLModel, table=True):
+    """The single mutable row: the log's size, last chain hash and Merkle compact range.
+
+    Appenders lock it (``SELECT ... FOR UPDATE``) so that appends from many processes serialise.
+    It is a cache of what the entries already prove; the verifier checks it against them.
+    """
+
+    __tablename__ = "audit_chain_head"
+
+    id: int = SQLField(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    size: int = SQLField(sa_type=BigInteger)
+    head: str = SQLField(max_length=64)
+    compact_range: str = SQLField(sa_type=Text)
+
+
+class CheckpointRecord(SQLModel, table=True):
+    """A signed checkpoint (tree size, Merkle root, time) as stored; append-only like entries."""
+
+    __tablename__ = "audit_checkpoint"
+
+    id: int | None = SQLField(default=None, primary_key=True)
+    tree_size: int = SQLField(unique=True, sa_type=BigInteger)
+    root_hash: str = SQLField(max_length=64)
+    chain_head: str = SQLField(max_length=64)
+    created_at: str = SQLField(max_length=27)
+    origin: str = SQLField(max_length=200)
+    note: str = SQLField(sa_type=Text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlmodel import Session, col
 
 from audit.canonical import format_time
@@ -15,8 +15,7 @@ from audit.models import Entry, EntryDraft, EventKind
 MAX_LIMIT = 1_000
 
 
-def query(
-    session: Session,
+def select_entries(
     *,
     agency: str | None = None,
     outcome: str | None = None,
@@ -26,10 +25,8 @@ def query(
     since: datetime | None = None,
     until: datetime | None = None,
     rule_id: str | None = None,
-    limit: int = 100,
-    offset: int = 0,
-) -> list[Entry]:
-    """Return entries matching every given filter, oldest first.
+) -> Select[Entry]:
+    """Return a statement selecting the entries that match every given filter, oldest first.
 
     ``agency`` matches sender or recipient; ``since`` is inclusive and ``until`` exclusive;
     ``rule_id`` matches any reason naming that rule.
@@ -54,8 +51,35 @@ def query(
         statement = statement.where(col(Entry.recorded_at) < format_time(until))
     if rule_id is not None:
         statement = statement.where(_names_rule(rule_id))
-    limit = max(0, min(limit, MAX_LIMIT))
-    statement = statement.order_by(col(Entry.seq)).offset(max(offset, 0)).limit(limit)
+    return statement.order_by(col(Entry.seq))
+
+
+def query(
+    session: Session,
+    *,
+    agency: str | None = None,
+    outcome: str | None = None,
+    message_type: str | None = None,
+    kind: EventKind | None = None,
+    notification_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    rule_id: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[Entry]:
+    """Return one page (at most ``MAX_LIMIT``) of matching entries; filters as :func:`select_entries`."""
+    statement = select_entries(
+        agency=agency,
+        outcome=outcome,
+        message_type=message_type,
+        kind=kind,
+        notification_id=notification_id,
+        since=since,
+        until=until,
+        rule_id=rule_id,
+    )
+    statement = statement.offset(max(offset, 0)).limit(max(0, min(limit, MAX_LIMIT)))
     return list(session.execute(statement).scalars())
 
 

@@ -1,0 +1,163 @@
+"""Signed JSONL evidence packs: entries for a period or agency, provable offline.
+
+A pack is canonical-JSON lines::
+
+    {"type":"header","format":"sgb-audit-pack/1","created_at":...,"since":...,"until":...,"agency":...,"entries":n}
+    {"type":"checkpoint","note":"<signed checkpoint note>"}
+    {"type":"entry","entry":{<canonical entry document>},"leaf_hash":"<hex>","proof":["<hex>",...]}  (n)
+    {"type":"signature","key":"<note verifier key>","signature":"<base64 Ed25519 over every byte above>"}
+
+Each proof is an RFC 9162 inclusion proof of the entry under the checkpoint's root, so a holder of
+the broker's public key can check the pack with :func:`verify_pack` and no database.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TextIO
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlmodel import Session
+
+from audit.auditor import Checkpoint, entry_leaf_hash
+from audit.canonical import canonical_text, format_time
+from audit.checkpoint import Signer, write_checkpoint
+from audit.errors import PackInvalid, VerificationError
+from audit.evidence import load_tree
+from audit.log import Clock, utc_now
+from audit.note import verifier_key
+from audit.proof import verify_inclusion
+from audit.query import select_entries
+
+PACK_FORMAT = "sgb-audit-pack/1"
+
+
+@dataclass(frozen=True)
+class PackSummary:
+    """What a pack holds (returned by export and by a successful verification)."""
+
+    entries: int
+    checkpoint: Checkpoint
+    since: str | None
+    until: str | None
+    agency: str | None
+
+
+def export_pack(
+    session: Session,
+    out: TextIO,
+    signer: Signer,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    agency: str | None = None,
+    clock: Clock = utc_now,
+) -> PackSummary:
+    """Write a signed pack of the entries in [since, until) touching ``agency`` to ``out``.
+
+    Signs a fresh checkpoint first if the latest does not cover the whole log (a new, ordinary
+    checkpoint row: the log is only ever appended to).
+    """
+    checkpoint = write_checkpoint(session, signer, clock=clock)
+    statement = select_entries(agency=agency, since=since, until=until)
+    entries = [e for e in session.execute(statement).scalars() if e.seq < checkpoint.size]
+    tree = load_tree(session, checkpoint.size)
+    bounds = (None if since is None else format_time(since), None if until is None else format_time(until))
+    header = {
+        "type": "header",
+        "format": PACK_FORMAT,
+        "created_at": format_time(clock()),
+        "since": bounds[0],
+        "until": bounds[1],
+        "agency": agency,
+        "entries": len(entries),
+    }
+    lines = [header, {"type": "checkpoint", "note": checkpoint.note}]
+    lines += [
+        {
+            "type": "entry",
+            "entry": e.document(),
+            "leaf_hash": e.leaf_hash,
+            "proof": [p.hex() for p in tree.inclusion_path(e.seq, checkpoint.size)],
+        }
+        for e in entries
+    ]
+    body = "".join(canonical_text(line) + "\n" for line in lines)
+    signature = base64.b64encode(signer.key.sign(body.encode())).decode()
+    key = verifier_key(signer.origin, signer.public_key)
+    out.write(body + canonical_text({"type": "signature", "key": key, "signature": signature}) + "\n")
+    return PackSummary(len(entries), checkpoint, bounds[0], bounds[1], agency)
+
+
+def verify_pack(text: str, public_key: Ed25519PublicKey) -> PackSummary:
+    """Check a pack's signature, checkpoint, every entry's hash and proof, and its filters."""
+    lines = text.split("\n")
+    if len(lines) < 4 or lines[-1] != "":
+        raise PackInvalid("pack is truncated")
+    body = "".join(line + "\n" for line in lines[:-2])
+    _check_signature(body, _line(lines[-2], "signature"), public_key)
+    header = _line(lines[0], "header")
+    if header.get("format") != PACK_FORMAT:
+        raise PackInvalid(f"unknown pack format {header.get('format')!r}")
+    try:
+        checkpoint = Checkpoint.open(str(_line(lines[1], "checkpoint")["note"]), public_key)
+    except VerificationError as exc:
+        raise PackInvalid(f"checkpoint: {exc}") from exc
+    entries = [_line(line, "entry") for line in lines[2:-2]]
+    if header.get("entries") != len(entries):
+        raise PackInvalid(f"header promises {header.get('entries')} entries, pack holds {len(entries)}")
+    previous = -1
+    for item in entries:
+        previous = _check_entry(item, header, checkpoint, previous)
+    return PackSummary(
+        len(entries), checkpoint, header.get("since"), header.get("until"), header.get("agency")
+    )
+
+
+def _line(text: str, kind: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise PackInvalid(f"{kind} line is not JSON") from exc
+    if not isinstance(data, dict) or data.get("type") != kind or canonical_text(data) != text:
+        raise PackInvalid(f"expected a canonical {kind} line")
+    return data
+
+
+def _check_signature(body: str, line: dict[str, Any], public_key: Ed25519PublicKey) -> None:
+    try:
+        public_key.verify(base64.b64decode(str(line["signature"]), validate=True), body.encode())
+    except (InvalidSignature, binascii.Error, KeyError) as exc:
+        raise PackInvalid("pack signature does not verify with this public key") from exc
+
+
+def _check_entry(item: dict[str, Any], header: dict[str, Any], checkpoint: Checkpoint, previous: int) -> int:
+    entry = item.get("entry")
+    if not isinstance(entry, dict) or not isinstance(entry.get("seq"), int) or entry["seq"] <= previous:
+        raise PackInvalid("entries must be documents in increasing seq order")
+    seq = int(entry["seq"])
+    leaf = entry_leaf_hash(entry)
+    if leaf.hex() != item.get("leaf_hash"):
+        raise PackInvalid(f"entry {seq}: content does not match its leaf hash")
+    try:
+        verify_inclusion(
+            seq, checkpoint.size, leaf, [bytes.fromhex(p) for p in item["proof"]], checkpoint.root
+        )
+    except (VerificationError, ValueError, KeyError, TypeError) as exc:
+        raise PackInvalid(f"entry {seq}: inclusion proof: {exc}") from exc
+    _check_filters(seq, entry, header)
+    return seq
+
+
+def _check_filters(seq: int, entry: dict[str, Any], header: dict[str, Any]) -> None:
+    agency, since, until = header.get("agency"), header.get("since"), header.get("until")
+    if agency is not None and agency not in (entry.get("sender_agency"), entry.get("recipient_agency")):
+        raise PackInvalid(f"entry {seq} does not involve agency {agency}")
+    recorded = str(entry.get("recorded_at"))
+    if (since is not None and recorded < since) or (until is not None and recorded >= until):
+        raise PackInvalid(f"entry {seq} lies outside the pack's period")

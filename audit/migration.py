@@ -20,6 +20,7 @@ def alembic_config() -> Config:
     """Return an Alembic config pointing at ``audit/migrations`` (no ``alembic.ini`` needed)."""
     config = Config()
     config.set_main_option("script_location", str(_SCRIPTS))
+    config.set_main_option("path_separator", "os")
     config.set_main_option("version_locations", str(_SCRIPTS / "versions"))
     return config
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, Select, Text, or_, select, type_coerce
 from sqlmodel import Session, col
 
 from audit.canonical import format_time
@@ -86,7 +86,8 @@ def query(
 def _names_rule(rule_id: str) -> ColumnElement[bool]:
     # Reasons are canonical JSON with sorted keys, so each reads {"message":...,"rule":"<id>"}.
     escaped = rule_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace('"', '\\"')
-    return col(Entry.reasons).like(f'%"rule":"{escaped}"}}%', escape="\\")
+    # Compare the stored text, not a JSON value: the column type would JSON-encode the pattern.
+    return type_coerce(col(Entry.reasons), Text).like(f'%"rule":"{escaped}"}}%', escape="\\")
 
 
 def get_entry(session: Session, seq: int) -> Entry:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from audit import EventKind, append, query, record_view, verify_log
 
-from conftest import EPOCH  # type: ignore[import-not-found]
+EPOCH = datetime(2025, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)  # the clock fixture's first reading
 
 
 def _seed(engine: Engine, make_draft, clock: Any) -> None:

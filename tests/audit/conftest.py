@@ -7,9 +7,8 @@ import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import count
-from typing import Any
-
 from pathlib import Path
+from typing import Any
 
 # pytest's prepend import mode puts tests/ on sys.path, where the tests/audit directory would shadow
 # the real `audit` package as a namespace package. Put the repository root first. (Remove once

@@ -15,7 +15,8 @@ from audit import AppendBatcher, BatcherClosed, Entry, append, create_engine_for
 # A stand-in for the gateway's outbox, in its own metadata so no other test's create_all sees it.
 _METADATA = sa.MetaData()
 OUTBOX = sa.Table(
-    "audit_test_outbox", _METADATA,
+    "audit_test_outbox",
+    _METADATA,
     sa.Column("seq", sa.BigInteger, primary_key=True),
     sa.Column("delivery_id", sa.String(128), nullable=False),
 )
@@ -29,8 +30,12 @@ async def test_concurrent_submits_share_commits(engine: Engine, make_draft) -> N
 
     async with AppendBatcher(engine) as batcher:
         results = await asyncio.gather(
-            *[batcher.submit([make_draft(delivery_id=f"d{i}.a"), make_draft(delivery_id=f"d{i}.b")], outbox_rows)
-              for i in range(60)]
+            *[
+                batcher.submit(
+                    [make_draft(delivery_id=f"d{i}.a"), make_draft(delivery_id=f"d{i}.b")], outbox_rows
+                )
+                for i in range(60)
+            ]
         )
         batches = batcher.batches
     seqs = sorted(e.seq for entries in results for e in entries)
@@ -68,7 +73,9 @@ async def test_submit_needs_a_running_batcher(engine: Engine, make_draft) -> Non
         await batcher.submit([make_draft()])
 
 
-def test_appends_from_several_writers_serialise_on_the_chain_head(db_url: str, engine: Engine, make_draft) -> None:
+def test_appends_from_several_writers_serialise_on_the_chain_head(
+    db_url: str, engine: Engine, make_draft
+) -> None:
     """Separate engines (as separate processes would have) appending at once keep one clean chain."""
     errors: list[BaseException] = []
 

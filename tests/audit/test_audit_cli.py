@@ -34,8 +34,11 @@ def keys(tmp_path: Path, signer: Signer) -> tuple[Path, Path]:
 def populated(engine: Engine, make_draft, clock: Any) -> Engine:
     subjects = [pseudonymise(SECRET, FICTIONAL_CHILD["ref"]), pseudonymise(SECRET, FICTIONAL_PARENT["ref"])]
     with Session(engine) as session, session.begin():
-        append(session, [make_draft(subjects=subjects, recipient_agency=f"agency-{i % 3}") for i in range(9)],
-               clock=clock)
+        append(
+            session,
+            [make_draft(subjects=subjects, recipient_agency=f"agency-{i % 3}") for i in range(9)],
+            clock=clock,
+        )
     return engine
 
 
@@ -46,8 +49,24 @@ def _url(engine: Engine) -> str:
 def test_verify_export_and_verify_pack(populated: Engine, keys: tuple[Path, Path], tmp_path: Path) -> None:
     private, public = keys
     pack = tmp_path / "pack.jsonl"
-    exported = runner.invoke(app, ["export", "--db", _url(populated), "--from", "2025-03-04", "--to", "2025-03-04",
-                                   "--agency", "agency-1", "--out", str(pack), "--signing-key", str(private)])
+    exported = runner.invoke(
+        app,
+        [
+            "export",
+            "--db",
+            _url(populated),
+            "--from",
+            "2025-03-04",
+            "--to",
+            "2025-03-04",
+            "--agency",
+            "agency-1",
+            "--out",
+            str(pack),
+            "--signing-key",
+            str(private),
+        ],
+    )
     assert exported.exit_code == 0, exported.output
     assert "3 entries" in exported.output
     checked = runner.invoke(app, ["verify-pack", str(pack), "--public-key", str(public)])
@@ -83,7 +102,9 @@ def test_verify_reports_the_tampered_seq(populated: Engine, keys: tuple[Path, Pa
     assert "seq 4" in result.output and "expected" in result.output
 
 
-def test_no_entry_or_pack_contains_identity_or_payload(populated: Engine, signer: Signer, tmp_path: Path) -> None:
+def test_no_entry_or_pack_contains_identity_or_payload(
+    populated: Engine, signer: Signer, tmp_path: Path
+) -> None:
     from audit import export_pack
 
     pack = tmp_path / "pack.jsonl"

@@ -98,7 +98,13 @@ def test_inclusion_rejects_tampered_paths(index: int, size: int, mutate: Any) ->
 
 def test_inclusion_rejects_wrong_leaf_index_and_size() -> None:
     path = TREE.inclusion_path(5)
-    cases = [(4, 8, LEAVES[5], 8), (5, 8, LEAVES[4], 8), (5, 7, LEAVES[5], 7), (8, 8, LEAVES[5], 8), (5, 6, LEAVES[5], 8)]
+    cases = [
+        (4, 8, LEAVES[5], 8),
+        (5, 8, LEAVES[4], 8),
+        (5, 7, LEAVES[5], 7),
+        (8, 8, LEAVES[5], 8),
+        (5, 6, LEAVES[5], 8),
+    ]
     for index, size, leaf, root_size in cases:
         with pytest.raises(ProofInvalid):
             verify_inclusion(index, size, leaf, path, TREE.root(root_size))

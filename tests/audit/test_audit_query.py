@@ -15,17 +15,35 @@ EPOCH = datetime(2025, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)  # the clock fixture's
 
 def _seed(engine: Engine, make_draft, clock: Any) -> None:
     with Session(engine) as session, session.begin():
-        append(session, [make_draft(recipient_agency="police-fictional", outcome="no_share",
-                                    reasons=[{"rule": "GR4", "message": "No lawful basis for this recipient."}])],
-               clock=clock)
+        append(
+            session,
+            [
+                make_draft(
+                    recipient_agency="police-fictional",
+                    outcome="no_share",
+                    reasons=[{"rule": "GR4", "message": "No lawful basis for this recipient."}],
+                )
+            ],
+            clock=clock,
+        )
         append(session, [make_draft()], clock=clock)
-        append(session, [make_draft(message_type="MARAC_REFERRAL", sender_agency="gp-fictional",
-                                    reasons=[{"rule": "C4", "message": "Need-to-know."}])], clock=clock)
+        append(
+            session,
+            [
+                make_draft(
+                    message_type="MARAC_REFERRAL",
+                    sender_agency="gp-fictional",
+                    reasons=[{"rule": "C4", "message": "Need-to-know."}],
+                )
+            ],
+            clock=clock,
+        )
 
 
 def test_filters(engine: Engine, make_draft, clock: Any) -> None:
     _seed(engine, make_draft, clock)
     with Session(engine) as session:
+
         def seqs(**filters: Any) -> list[int]:
             return [e.seq for e in query(session, **filters)]
 
@@ -46,10 +64,16 @@ def test_filters(engine: Engine, make_draft, clock: Any) -> None:
 def test_record_view_appends_a_linked_entry(engine: Engine, make_draft, clock: Any) -> None:
     _seed(engine, make_draft, clock)
     with Session(engine, expire_on_commit=False) as session, session.begin():
-        view = record_view(session, seq=1, viewer="user-0007", viewer_role="ig_lead", viewer_agency="lscp-fictional")
+        view = record_view(
+            session, seq=1, viewer="user-0007", viewer_role="ig_lead", viewer_agency="lscp-fictional"
+        )
     with Session(engine) as session:
         (stored,) = query(session, kind=EventKind.VIEWED)
         assert (stored.seq, stored.follows, stored.actor, stored.actor_agency) == (
-            view.seq, [1], "user-0007", "lscp-fictional")
+            view.seq,
+            [1],
+            "user-0007",
+            "lscp-fictional",
+        )
         assert stored.subjects == [] and stored.fields_released == []
         assert verify_log(session).size == 4

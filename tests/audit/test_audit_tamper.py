@@ -25,10 +25,18 @@ from audit.models import JSON_COLUMNS
 TARGET = 2  # the entry with every optional column set
 ENTRY_COLUMNS = [c.name for c in Entry.__table__.columns]  # type: ignore[attr-defined]
 
-SQLITE_TRIGGERS = ["audit_entry_no_update", "audit_entry_no_delete", "audit_checkpoint_no_update",
-                   "audit_checkpoint_no_delete", "audit_chain_head_forward"]
-POSTGRES_TRIGGERS = [("audit_entry_append_only", "audit_entry"), ("audit_checkpoint_append_only", "audit_checkpoint"),
-                     ("audit_chain_head_forward", "audit_chain_head")]
+SQLITE_TRIGGERS = [
+    "audit_entry_no_update",
+    "audit_entry_no_delete",
+    "audit_checkpoint_no_update",
+    "audit_checkpoint_no_delete",
+    "audit_chain_head_forward",
+]
+POSTGRES_TRIGGERS = [
+    ("audit_entry_append_only", "audit_entry"),
+    ("audit_checkpoint_append_only", "audit_checkpoint"),
+    ("audit_chain_head_forward", "audit_chain_head"),
+]
 
 
 @pytest.fixture
@@ -38,8 +46,14 @@ def tampered_engine(engine: Engine, make_draft, signer: Signer, clock: Any) -> I
         append(session, [make_draft(), make_draft(outcome="no_share")], clock=clock)
         write_checkpoint(session, signer, clock=clock)
         drafts = [
-            make_draft(kind="authorisation_granted", outcome="released", actor="user-0042",
-                       actor_role="caldicott_guardian", actor_agency="csc-fictional", follows=[1]),
+            make_draft(
+                kind="authorisation_granted",
+                outcome="released",
+                actor="user-0042",
+                actor_role="caldicott_guardian",
+                actor_agency="csc-fictional",
+                follows=[1],
+            ),
             *[make_draft(delivery_id=f"ntf-0001.d{i}", outcome="share") for i in range(4)],
         ]
         append(session, drafts, clock=clock)
@@ -79,11 +93,16 @@ def _flip_one_byte(value: Any) -> Any:
 
 def _set(engine: Engine, column: str, seq: int, value: Any) -> None:
     with engine.begin() as connection:
-        connection.execute(text(f"UPDATE audit_entry SET {column} = :v WHERE seq = :s"), {"v": value, "s": seq})
+        connection.execute(
+            text(f"UPDATE audit_entry SET {column} = :v WHERE seq = :s"),  # noqa: S608 (column names are ours)
+            {"v": value, "s": seq},
+        )
 
 
 @pytest.mark.parametrize("column", ENTRY_COLUMNS)
-def test_single_byte_change_in_any_column_is_found(tampered_engine: Engine, signer: Signer, column: str) -> None:
+def test_single_byte_change_in_any_column_is_found(
+    tampered_engine: Engine, signer: Signer, column: str
+) -> None:
     original = _raw(tampered_engine, column, TARGET)
     assert original is not None, f"fixture must set {column}"
     if column == "seq":
@@ -104,16 +123,27 @@ def test_chain_broken_reports_expected_and_actual(tampered_engine: Engine) -> No
         verify_log(session)
     error: Any = caught.value
     assert (error.seq, error.column, error.expected, error.actual) == (
-        TARGET, "chain_hash", original, _flip_one_byte(original))
+        TARGET,
+        "chain_hash",
+        original,
+        _flip_one_byte(original),
+    )
 
 
 @pytest.mark.parametrize("column", ["tree_size", "root_hash", "chain_head", "created_at", "origin", "note"])
-def test_single_byte_change_in_a_checkpoint_is_found(tampered_engine: Engine, signer: Signer, column: str) -> None:
+def test_single_byte_change_in_a_checkpoint_is_found(
+    tampered_engine: Engine, signer: Signer, column: str
+) -> None:
     with tampered_engine.connect() as connection:
-        value = connection.execute(text(f"SELECT {column} FROM audit_checkpoint WHERE tree_size = 2")).scalar_one()
+        value = connection.execute(
+            text(f"SELECT {column} FROM audit_checkpoint WHERE tree_size = 2")  # noqa: S608
+        ).scalar_one()
     changed = value + 1 if isinstance(value, int) else _flip_one_byte(value)
     with tampered_engine.begin() as connection:
-        connection.execute(text(f"UPDATE audit_checkpoint SET {column} = :v WHERE tree_size = 2"), {"v": changed})
+        connection.execute(
+            text(f"UPDATE audit_checkpoint SET {column} = :v WHERE tree_size = 2"),  # noqa: S608
+            {"v": changed},
+        )
     with Session(tampered_engine) as session, pytest.raises((CheckpointInvalid, TamperDetected)):
         verify_log(session, signer.public_key)
 

@@ -1,0 +1,67 @@
+"""Golden vectors pin the canonical encoding, entry hashes, a Merkle root and a checkpoint note."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from audit import CanonicalError, Checkpoint, EntryDraft, append, canonical_bytes
+from audit.canonical import canonical_text, parse_time
+from audit.merkle import root_of
+from audit.note import sign_note
+
+GOLDEN = json.loads((Path(__file__).parent / "golden" / "entries.json").read_text(encoding="utf-8"))
+
+
+def test_canonical_encoding_matches_golden_text() -> None:
+    case = GOLDEN["canonical"]
+    value = {**json.loads(case["input_json"]), "when": datetime.fromisoformat(case["time"])}
+    assert canonical_text(value) == case["expected"]
+    assert canonical_bytes(value) == case["expected"].encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [1.0, float("nan"), {"a": 0.5}, datetime(2025, 1, 1), {1: "int key"}, b"bytes"],
+    ids=["float", "nan", "nested-float", "naive-datetime", "int-key", "bytes"],
+)
+def test_canonical_encoding_refuses_ambiguous_values(value: object) -> None:
+    with pytest.raises(CanonicalError):
+        canonical_bytes(value)
+
+
+def test_parse_time_accepts_only_the_canonical_spelling() -> None:
+    assert parse_time("2025-03-04T05:06:07.890123Z") == datetime(2025, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
+    for text in ["2025-03-04T05:06:07Z", "2025-03-04 05:06:07.890123Z", "2025-03-04T05:06:07.890123+00:00"]:
+        with pytest.raises(CanonicalError):
+            parse_time(text)
+
+
+def test_appended_entries_match_golden_bytes_and_hashes(sqlite_engine: Engine) -> None:
+    times = iter(GOLDEN["entries"])
+    for case in GOLDEN["entries"]:
+        clock_value = parse_time(next(times)["recorded_at"])
+        with Session(sqlite_engine, expire_on_commit=False) as session, session.begin():
+            (entry,) = append(session, [EntryDraft(**case["draft"])], clock=lambda v=clock_value: v)
+        assert entry.seq == case["seq"]
+        assert canonical_text(entry.document()) == case["canonical"]
+        assert hashlib.sha256(b"\x00" + case["canonical"].encode()).hexdigest() == case["leaf_hash"]
+        assert (entry.leaf_hash, entry.chain_hash) == (case["leaf_hash"], case["chain_hash"])
+
+
+def test_golden_root_and_checkpoint_note() -> None:
+    leaves = [bytes.fromhex(case["leaf_hash"]) for case in GOLDEN["entries"]]
+    assert root_of(leaves).hex() == GOLDEN["root"]
+    key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(GOLDEN["key_seed_hex"]))
+    chain = bytes.fromhex(GOLDEN["entries"][-1]["chain_hash"])
+    body = Checkpoint.body(GOLDEN["origin"], 2, root_of(leaves), "2025-03-04T05:06:09.000000Z", chain)
+    assert sign_note(body, GOLDEN["origin"], key) == GOLDEN["checkpoint_note"]
+    opened = Checkpoint.open(GOLDEN["checkpoint_note"], key.public_key())
+    assert (opened.size, opened.root.hex(), opened.chain_head) == (2, GOLDEN["root"], chain)

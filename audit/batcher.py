@@ -18,11 +18,15 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from audit.errors import BatcherClosed, Pushback
-from audit.log import Clock, append, utc_now
+from audit.log import BatchAppender, Clock, append, utc_now
 from audit.models import Entry, EntryDraft
 
 ExtraRows = Callable[[Session, list[Entry]], None]
-"""Adds the caller's own rows to the transaction, given the request's appended entries."""
+"""Adds the caller's own rows (e.g. outbox rows) to the transaction, given the request's entries.
+
+Called after the entries are added to the session (autoflush writes them before any query). It may
+be called a second time if another request in its batch fails, so it must only add rows.
+"""
 
 
 @dataclass
@@ -122,7 +126,31 @@ class AppendBatcher:
         return batch, False
 
     def _commit(self, batch: list[_Request]) -> list[list[Entry] | Exception]:
-        """Append every request under its own savepoint and commit once (runs in the worker thread)."""
+        """Commit the batch in one transaction (runs in the worker thread).
+
+        Fast path: one chain-head lock and update for the whole batch. If anything in it fails,
+        retry with a SAVEPOINT per request so that only the failing request fails.
+        """
+        try:
+            outcomes = self._commit_together(batch)
+        except Exception:  # some request's rows failed: isolate it (cost paid only on failure)
+            outcomes = self._commit_isolated(batch)
+        self.batches += 1
+        return outcomes
+
+    def _commit_together(self, batch: list[_Request]) -> list[list[Entry] | Exception]:
+        outcomes: list[list[Entry] | Exception] = []
+        with Session(self._engine, expire_on_commit=False) as session, session.begin():
+            writer = BatchAppender(session, clock=self._clock)
+            for request in batch:
+                entries = writer.add(request.drafts)
+                if request.extra_rows is not None:
+                    request.extra_rows(session, entries)
+                outcomes.append(entries)
+            writer.finish()
+        return outcomes
+
+    def _commit_isolated(self, batch: list[_Request]) -> list[list[Entry] | Exception]:
         outcomes: list[list[Entry] | Exception] = []
         with Session(self._engine, expire_on_commit=False) as session, session.begin():
             for request in batch:
@@ -135,5 +163,4 @@ class AppendBatcher:
                     outcomes.append(entries)
                 except Exception as exc:  # this request alone fails; its savepoint is rolled back
                     outcomes.append(exc)
-        self.batches += 1
         return outcomes

@@ -60,18 +60,36 @@ def append(session: Session, drafts: Sequence[EntryDraft], *, clock: Clock = utc
     """
     if not drafts:
         return []
-    state = lock_head(session)
-    # Read the clock only once the lock is held, so that time order follows sequence order.
-    recorded_at = format_time(clock())
-    entries = [_seal(state, draft, recorded_at) for draft in drafts]
-    session.add_all(entries)
-    session.execute(
-        update(ChainHead)
-        .where(col(ChainHead.id) == 1)
-        .values(size=state.size, head=state.head.hex(), compact_range=state.compact.encode())
-    )
-    session.flush()
+    writer = BatchAppender(session, clock=clock)
+    entries = writer.add(drafts)
+    writer.finish()
     return entries
+
+
+class BatchAppender:
+    """Several appends under one chain-head lock and one head update (used by group commit)."""
+
+    def __init__(self, session: Session, *, clock: Clock = utc_now) -> None:
+        self._session = session
+        self._state = lock_head(session)
+        # Read the clock only once the lock is held, so that time order follows sequence order.
+        self._recorded_at = format_time(clock())
+
+    def add(self, drafts: Sequence[EntryDraft]) -> list[Entry]:
+        """Seal ``drafts`` as the next entries and add them to the session."""
+        entries = [_seal(self._state, draft, self._recorded_at) for draft in drafts]
+        self._session.add_all(entries)
+        return entries
+
+    def finish(self) -> None:
+        """Move the chain head past everything added and flush."""
+        state = self._state
+        self._session.execute(
+            update(ChainHead)
+            .where(col(ChainHead.id) == 1)
+            .values(size=state.size, head=state.head.hex(), compact_range=state.compact.encode())
+        )
+        self._session.flush()
 
 
 def _seal(state: HeadState, draft: EntryDraft, recorded_at: str) -> Entry:

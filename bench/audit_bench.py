@@ -14,8 +14,8 @@ import os
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
-from audit import AppendBatcher, EntryDraft, Signer, append, create_engine_for, pseudonymise, upgrade, verify_log
+from audit import (
+    AppendBatcher,
+    EntryDraft,
+    Signer,
+    append,
+    create_engine_for,
+    pseudonymise,
+    upgrade,
+    verify_log,
+)
 from audit.auditor import Checkpoint, ConsistencyProof, InclusionProof
 from audit.canonical import canonical_bytes, format_time
 from audit.chain import GENESIS, leaf_hash, link_hash
@@ -39,13 +48,22 @@ SIGNER = Signer("bench.invalid/decision-log", Ed25519PrivateKey.generate())
 
 def draft(i: int) -> EntryDraft:
     return EntryDraft(
-        notification_id=f"ntf-{i // 3}", delivery_id=f"ntf-{i // 3}.r{i % 3}", kind="decided",
-        outcome="share_minimised", sender_agency="school-bench", sender_role="dsl",
-        recipient_agency=f"agency-{i % 3}", message_type="SAFEGUARDING_REFERRAL",
+        notification_id=f"ntf-{i // 3}",
+        delivery_id=f"ntf-{i // 3}.r{i % 3}",
+        kind="decided",
+        outcome="share_minimised",
+        sender_agency="school-bench",
+        sender_role="dsl",
+        recipient_agency=f"agency-{i % 3}",
+        message_type="SAFEGUARDING_REFERRAL",
         reasons=[{"rule": "GR6", "message": "Necessary and proportionate."}],
-        lawful_basis="children_act_1989_s47", consent_state="not_sought_risk_of_harm",
-        fields_released=["concern.category", "concern.summary"], projection_digest="ab" * 32,
-        policy_revision="rev-1", decision_id=f"opa-{i}", subjects=[pseudonymise(SECRET, f"bench-subject-{i // 3}")],
+        lawful_basis="children_act_1989_s47",
+        consent_state="not_sought_risk_of_harm",
+        fields_released=["concern.category", "concern.summary"],
+        projection_digest="ab" * 32,
+        policy_revision="rev-1",
+        decision_id=f"opa-{i}",
+        subjects=[pseudonymise(SECRET, f"bench-subject-{i // 3}")],
     )
 
 
@@ -148,10 +166,16 @@ def proof_sizes(n: int, results: dict[str, Any]) -> None:
     started = time.perf_counter()
     tree = MerkleTree(leaves)
     results[f"merkle_tree_build_{n}_s"] = round(time.perf_counter() - started, 2)
-    note = sign_note(Checkpoint.body(SIGNER.origin, n, tree.root(), format_time(SIGNER_TIME), GENESIS),
-                     SIGNER.origin, SIGNER.key)
-    old_note = sign_note(Checkpoint.body(SIGNER.origin, n // 2 + 1, tree.root(n // 2 + 1), format_time(SIGNER_TIME),
-                                         GENESIS), SIGNER.origin, SIGNER.key)
+    note = sign_note(
+        Checkpoint.body(SIGNER.origin, n, tree.root(), format_time(SIGNER_TIME), GENESIS),
+        SIGNER.origin,
+        SIGNER.key,
+    )
+    old_note = sign_note(
+        Checkpoint.body(SIGNER.origin, n // 2 + 1, tree.root(n // 2 + 1), format_time(SIGNER_TIME), GENESIS),
+        SIGNER.origin,
+        SIGNER.key,
+    )
     started = time.perf_counter()
     inclusion = InclusionProof(n // 3, n, tuple(tree.inclusion_path(n // 3)), note)
     consistency = ConsistencyProof(old_note, note, tuple(tree.consistency_path(n // 2 + 1)))
@@ -160,7 +184,8 @@ def proof_sizes(n: int, results: dict[str, Any]) -> None:
     results[f"inclusion_proof_{n}.json_bytes_with_checkpoint"] = len(json.dumps(inclusion.to_json()))
     results[f"consistency_proof_{n // 2 + 1}_to_{n}.hashes"] = len(consistency.path)
     results[f"consistency_proof_{n // 2 + 1}_to_{n}.json_bytes_with_checkpoints"] = len(
-        json.dumps(consistency.to_json()))
+        json.dumps(consistency.to_json())
+    )
     results["checkpoint_note_bytes"] = len(note)
 
 

@@ -1,0 +1,96 @@
+"""Errors of the gateway and relay; the HTTP layer maps them to responses in one place.
+
+BrokerError
+├── AuthError                  the caller's token is not acceptable (HTTP 401 with `reason`)
+│   ├── MalformedToken         not a parseable JWT, or a claim of the wrong type
+│   ├── DisallowedAlgorithm    alg is not EdDSA or ES256 (none, HS*, RS*, ...)
+│   ├── AlgorithmMismatch      alg does not match the registered key's algorithm
+│   ├── UnknownIssuer          iss is not a registered agency
+│   ├── UnknownKey             kid is not (or no longer) a key of that agency
+│   ├── BadTokenSignature      the signature does not verify
+│   ├── TokenExpired           exp has passed
+│   ├── TokenNotYetValid       nbf or iat is in the future
+│   ├── WrongAudience          aud is not this broker
+│   ├── MissingClaim           a required claim is absent
+│   ├── InvalidClaim           role outside the closed set, lifetime too long, ...
+│   └── ReplayError            this jti was already used
+├── KeyFileError               key material missing, unreadable, or readable by others
+└── RegistryError              the agency registry is missing, invalid, or asked for the impossible
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class BrokerError(Exception):
+    """Base of every error the broker raises on purpose."""
+
+    # Whether trying the same thing again later may succeed (aiokafka-style behaviour flag).
+    retriable: ClassVar[bool] = False
+
+
+class AuthError(BrokerError):
+    """A token was refused; `reason` is a stable code the HTTP layer returns with the 401."""
+
+    reason: ClassVar[str] = "invalid_token"
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(f"{self.reason}: {detail}" if detail else self.reason)
+        self.detail = detail
+
+
+class MalformedToken(AuthError):
+    reason = "malformed_token"
+
+
+class DisallowedAlgorithm(AuthError):
+    reason = "disallowed_algorithm"
+
+
+class AlgorithmMismatch(AuthError):
+    reason = "algorithm_mismatch"
+
+
+class UnknownIssuer(AuthError):
+    reason = "unknown_issuer"
+
+
+class UnknownKey(AuthError):
+    reason = "unknown_key"
+
+
+class BadTokenSignature(AuthError):
+    reason = "bad_signature"
+
+
+class TokenExpired(AuthError):
+    reason = "expired"
+
+
+class TokenNotYetValid(AuthError):
+    reason = "not_yet_valid"
+
+
+class WrongAudience(AuthError):
+    reason = "wrong_audience"
+
+
+class MissingClaim(AuthError):
+    reason = "missing_claim"
+
+
+class InvalidClaim(AuthError):
+    reason = "invalid_claim"
+
+
+class ReplayError(AuthError):
+    reason = "replayed"
+
+
+class KeyFileError(BrokerError):
+    """Key material could not be loaded safely; the message says which file and what to do."""
+
+
+class RegistryError(BrokerError):
+    """The agency registry could not be read, written or changed as asked."""

@@ -94,3 +94,46 @@ class KeyFileError(BrokerError):
 
 class RegistryError(BrokerError):
     """The agency registry could not be read, written or changed as asked."""
+
+
+# --- the sharing flow (HTTP mapping in broker/http_errors.py) ------------------------------------
+
+
+class PolicyUnavailable(BrokerError):
+    """OPA could not give a decision (down, slow, erroring, undefined): no share, nothing written."""
+
+    retriable = True
+
+
+class LogUnavailable(BrokerError):
+    """The decision log could not be written: no share, since nothing may go out unrecorded."""
+
+    retriable = True
+
+
+class InvalidNotification(BrokerError):
+    """The body is not a valid notification; `errors` name each bad field by its path."""
+
+    def __init__(self, errors: list[dict[str, object]]) -> None:
+        super().__init__("invalid notification")
+        self.errors = errors
+
+
+class PayloadTooLarge(BrokerError):
+    """The body is over the configured size limit."""
+
+
+class Forbidden(BrokerError):
+    """The caller is authenticated but may not do this (e.g. post as another agency)."""
+
+
+class NotFound(BrokerError):
+    """Nothing the caller may see exists under that id (never says whether it exists for others)."""
+
+
+class IdempotencyConflict(BrokerError):
+    """The Idempotency-Key was already used with a different body."""
+
+
+class HeldDeliveryGone(BrokerError):
+    """The held delivery was already released, refused or expired."""

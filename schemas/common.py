@@ -1,0 +1,165 @@
+"""The common notification envelope: what every notification says about purpose, basis and people.
+
+Built from the "share request envelope" of domain.md §4.2. Keys the policy rules need (purpose,
+lawful basis, consent, parental position, authorisation, risk flags) are required keys whose value
+may be null or "unsure": the policy, not the schema, turns a missing answer into
+hold_for_authorisation or needs_advice with a reason (issue 3). Unknown keys and values are errors.
+
+Recipients are always registered agencies (a role within one). A recipient who would pass the
+information on to the family or to an alleged perpetrator says so with a flag; neither ever has an
+inbox of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from schemas.fields import LONG_TEXT, Part
+from schemas.vocab import (
+    AgencyRole,
+    Assessed,
+    AuthoriserRole,
+    ConcernTag,
+    ConsentException,
+    ConsentGiver,
+    ConsentStatus,
+    ContactMode,
+    LawfulBasis,
+    NeedToKnow,
+    Purpose,
+    SubjectRole,
+    ThresholdLevel,
+)
+
+# Same grammar as Kafka topic components (schemas/topics.py), so any agency id routes.
+AGENCY_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
+# Local, pseudonymous references only: never a name, NHS number or address.
+REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+DEADLINE_RULE_PATTERN = r"^T[0-9]{2}$"
+
+AgencyId = Annotated[str, Field(pattern=AGENCY_ID_PATTERN)]
+LocalRef = Annotated[str, Field(pattern=REF_PATTERN)]
+Text = Annotated[str, Field(min_length=1, max_length=LONG_TEXT)]
+# Timestamps must carry a zone: a naive time would make deadlines ambiguous.
+Timestamp = AwareDatetime
+
+
+class Sender(Part):
+    agency_id: AgencyId
+    role: AgencyRole
+    user_ref: LocalRef
+    # A professional referral cannot be anonymous [002 L3147]; members of the public reach the
+    # broker through an agency, which then sends as a professional on their behalf.
+    is_professional: bool
+
+
+class Recipient(Part):
+    agency_id: AgencyId
+    role: AgencyRole
+    need_to_know: NeedToKnow | None
+    need_to_know_detail: Text | None = None
+    conveys_to_family: bool = False
+    conveys_to_alleged_perpetrator: bool = False
+
+
+class Subject(Part):
+    subject_ref: LocalRef
+    role_in_case: SubjectRole
+    age_years: int | None = Field(ge=0, le=130)
+    gillick_competent: Assessed = Assessed.NOT_ASSESSED
+    mental_capacity: Assessed = Assessed.NOT_ASSESSED
+    adult_at_risk_care_act: bool | None = None
+
+
+class ConsentRecord(Part):
+    """One consent-giver's position (domain.md §4.2, §5)."""
+
+    subject_ref: LocalRef
+    giver: ConsentGiver
+    status: ConsentStatus
+    # EHA: the family chooses which agencies may receive it [002 L2664]; None means no limit stated.
+    scope_agencies: list[AgencyId] | None = None
+    privacy_notice_given: bool | None = None
+    not_sought_reason: ConsentException | None = None
+    obtained_at: Timestamp | None = None
+
+
+class ParentalPosition(Part):
+    """Parental knowledge of and agreement to the referral: travels in every referral [002 L3146-3150]."""
+
+    parents_informed: bool | None
+    parent_withheld_permission: bool | None
+    reason_not_informed: ConsentException | None = None
+    reason_not_informed_text: Text | None = None
+
+
+class Authorisation(Part):
+    authoriser_role: AuthoriserRole
+    authoriser_ref: LocalRef
+    authorised_at: Timestamp
+    reason: Text
+
+
+class RiskFlags(Part):
+    """Risk as the sender judges it; None means the sender does not know (domain.md §4.2)."""
+
+    immediate_significant_harm: bool | None
+    likely_significant_harm: bool | None
+    serious_harm_to_adult: bool | None
+    risk_to_others: bool | None
+    crime_suspected: bool | None
+    evidence_loss_risk: bool | None = None
+    delay_would_cause_harm: bool | None = None
+    threshold_level: ThresholdLevel | None = None
+    da_high_risk_marac: bool | None = None
+    location_safety_sensitive: bool | None = None
+
+
+class Restrictions(Part):
+    """Legal gates on the material (C6) and its onward use (C5, I09)."""
+
+    court_permission_required: bool = False
+    court_permission_obtained: bool | None = None
+    coroner_permission_required: bool = False
+    coroner_permission_obtained: bool | None = None
+    undertaking_signed: bool | None = None
+    onward_disclosure_prohibited: bool = False
+
+
+class Deadline(Part):
+    rule_id: str = Field(pattern=DEADLINE_RULE_PATTERN, description="Timer id from domain.md §7 (T01..T46)")
+    due_at: Timestamp
+
+
+class EnvelopeFields(Part):
+    """Fields common to every notification type; each type adds `message_type` and `payload`."""
+
+    schema_version: str
+    notification_id: UUID
+    created_at: Timestamp
+    purpose: Purpose | None
+    purpose_statement: Text | None
+    lawful_basis: LawfulBasis | None
+    consent: list[ConsentRecord]
+    parental_position: ParentalPosition | None
+    authorisation: Authorisation | None
+    risk: RiskFlags
+    concern_tags: list[ConcernTag] = Field(default_factory=list)
+    subjects: list[Subject] = Field(min_length=1)
+    sender: Sender
+    recipients: list[Recipient] = Field(min_length=1, max_length=50)
+    restrictions: Restrictions = Field(default_factory=Restrictions)
+    initial_contact: ContactMode = ContactMode.WRITTEN
+    sender_in_doubt: bool = False
+    deadline: Deadline | None = None
+
+    @model_validator(mode="after")
+    def _recipients_unique(self) -> EnvelopeFields:
+        # One decision per (agency, role): a duplicate would make the decision ambiguous.
+        keys = [(r.agency_id, r.role) for r in self.recipients]
+        if len(keys) != len(set(keys)):
+            raise ValueError("recipients must not repeat the same agency_id and role")
+        return self

@@ -1,0 +1,106 @@
+"""Payload building blocks: every payload field declares its data class (domain.md §8.2).
+
+A payload field's class is what the policies minimise on (§8.3). Classes are declared with
+`classed(...)`, which stores the class in the field's JSON Schema (`x-data-class`) so the committed
+schema files show reviewers the class of each field. `PayloadModel.__pydantic_init_subclass__`
+refuses a payload model with an unclassed field at import time, so no field can slip through
+unclassified into a share.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.vocab import DataClass
+
+DATA_CLASS_KEY = "x-data-class"
+# A payload field whose closed-enum value the policy may read (e.g. the M17 transfer type).
+POLICY_FACT_KEY = "x-policy-fact"
+
+# Free text is bounded so one field cannot carry a whole case file.
+SHORT_TEXT = 200
+LONG_TEXT = 4000
+
+
+def classed(data_class: DataClass, description: str, *, policy_fact: bool = False, **kwargs: Any) -> Any:
+    """A pydantic Field that carries its data class; `description` says what the field holds.
+
+    `policy_fact=True` lets the field's value into the policy input: only for closed enums, whose
+    values say nothing personal, never for free text.
+    """
+    extra: dict[str, Any] = {DATA_CLASS_KEY: data_class.value}
+    if policy_fact:
+        extra[POLICY_FACT_KEY] = True
+    return Field(description=description, json_schema_extra=extra, **kwargs)
+
+
+class Part(BaseModel):
+    """Base of every nested value object: closed (unknown keys are errors) and immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class PersonName(Part):
+    given_name: str = Field(min_length=1, max_length=SHORT_TEXT)
+    family_name: str = Field(min_length=1, max_length=SHORT_TEXT)
+
+
+class PersonIdentity(PersonName):
+    """Name, date of birth and gender (R04); correct spellings required [002 L4277]."""
+
+    date_of_birth: date | None = None
+    gender: str | None = Field(default=None, max_length=40)
+
+
+class ProfessionalContact(Part):
+    """A professional's name and work contact: a professional referral is never anonymous [002 L3147]."""
+
+    name: str = Field(min_length=1, max_length=SHORT_TEXT)
+    job_title: str = Field(min_length=1, max_length=SHORT_TEXT)
+    work_phone: str | None = Field(default=None, max_length=40)
+    work_email: str | None = Field(default=None, max_length=SHORT_TEXT)
+
+
+class PayloadModel(BaseModel):
+    """Base of every notification payload: each top-level field has exactly one data class."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    data_classes: ClassVar[dict[str, DataClass]] = {}
+    policy_facts: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        classes: dict[str, DataClass] = {}
+        facts: list[str] = []
+        for name, info in cls.model_fields.items():
+            extra = info.json_schema_extra
+            value = extra.get(DATA_CLASS_KEY) if isinstance(extra, dict) else None
+            if not isinstance(value, str):
+                raise TypeError(f"{cls.__name__}.{name} has no data class: declare it with classed()")
+            classes[name] = DataClass(value)
+            if isinstance(extra, dict) and extra.get(POLICY_FACT_KEY) is True:
+                if not (isinstance(info.annotation, type) and issubclass(info.annotation, StrEnum)):
+                    raise TypeError(
+                        f"{cls.__name__}.{name}: only a required closed enum can be a policy fact"
+                    )
+                facts.append(name)
+        cls.data_classes = classes
+        cls.policy_facts = tuple(facts)
+
+    def present_field_classes(self) -> dict[str, DataClass]:
+        """Field name -> data class for the fields that carry a value (None and [] carry nothing)."""
+        return {
+            name: data_class
+            for name, data_class in self.data_classes.items()
+            if getattr(self, name) not in (None, [], "")
+        }
+
+    def policy_fact_values(self) -> dict[str, str]:
+        """Closed-enum facts the rules branch on (values are vocabulary, never personal data)."""
+        return {name: str(getattr(self, name)) for name in self.policy_facts}

@@ -1,0 +1,126 @@
+"""Payloads of case events: M17 child moving between local authorities, M19 child death,
+M20 missing child (domain.md §6.2, §8.4).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from schemas.fields import LONG_TEXT, SHORT_TEXT, PayloadModel, PersonIdentity, classed
+from schemas.vocab import DataClass as D
+
+
+class TransferType(StrEnum):
+    """Sub-types of the transfer protocol [002 L4314-4438] (domain.md §6.2 M17)."""
+
+    CP_PLAN_TRANSFER = "cp_plan_transfer"
+    TEMPORARY_MOVE = "temporary_move"
+    S47_IN_PROGRESS = "s47_in_progress"
+    CIN_OR_ASSESSMENT = "cin_or_assessment"
+    CARE_PROCEEDINGS_OR_ORDER_AT_HOME = "care_proceedings_or_order_at_home"
+    LAC_PLACEMENT_NOTIFICATION = "lac_placement_notification"
+    HEALTH_RECORD_TRANSFER = "health_record_transfer"
+    EDUCATION_RECORD_TRANSFER = "education_record_transfer"
+
+
+class ChildDeathType(StrEnum):
+    """[002 L425-430, L445-448, L483]."""
+
+    SUDI = "sudi"
+    SUDC = "sudc"
+    ANTICIPATED_WITH_CONCERN = "anticipated_with_concern"
+    CRIMINAL_SUSPECTED = "criminal_suspected"
+    SUICIDE = "suicide"
+
+
+class ChildMoveTransferPayload(PayloadModel):
+    """M17: the transfer package for a child moving area [002 L4337-4389]."""
+
+    transfer_type: TransferType = classed(D.CASE_STATUS, "Which transfer protocol applies", policy_fact=True)
+    child: PersonIdentity = classed(D.IDENTITY, "The child moving")
+    move_date: date = classed(D.CASE_ADMIN, "Date of the move (known or planned)")
+    new_address: str | None = classed(
+        D.CONTACT_ADDRESS, "Address in the receiving area", default=None, max_length=SHORT_TEXT
+    )
+    legal_status: str | None = classed(
+        D.CASE_STATUS, "Orders in force, CP/CIN status", default=None, max_length=SHORT_TEXT
+    )
+    cp_plan: str | None = classed(D.CASE_STATUS, "Current CP or CIN plan", default=None, max_length=LONG_TEXT)
+    assessments: str | None = classed(
+        D.RISK_ASSESSMENT,
+        "Current assessments incl. risk, and how the move changes risk",
+        default=None,
+        max_length=LONG_TEXT,
+    )
+    core_group_notes: str | None = classed(
+        D.CASE_HISTORY, "Core group notes and previous conference reports", default=None, max_length=LONG_TEXT
+    )
+    health_and_education_needs: str | None = classed(
+        D.SC_HEALTH, "Special needs incl. health and education", default=None, max_length=LONG_TEXT
+    )
+    court_reports: str | None = classed(
+        D.COURT_MATERIAL,
+        "s7/s37 and expert reports (court permission needed)",
+        default=None,
+        max_length=LONG_TEXT,
+    )
+    adults_posing_risk: str | None = classed(
+        D.CRIMINAL_INTELLIGENCE,
+        "MAPPA/MARAC/IDAP information on relevant adults [002 L4362]",
+        default=None,
+        max_length=LONG_TEXT,
+    )
+
+
+class ChildDeathNotificationPayload(PayloadModel):
+    """M19: notification of an unexpected child death [002 L401-720]."""
+
+    child: PersonIdentity = classed(D.IDENTITY, "The child who died")
+    death_type: ChildDeathType = classed(D.CASE_STATUS, "Category of death", policy_fact=True)
+    died_at: datetime = classed(D.CASE_ADMIN, "When death was confirmed")
+    circumstances: str = classed(
+        D.CONCERN_NARRATIVE, "How the child was found, last 24 h", max_length=LONG_TEXT
+    )
+    place_of_death: str | None = classed(
+        D.CONTACT_ADDRESS, "Where the death happened", default=None, max_length=SHORT_TEXT
+    )
+    siblings: list[PersonIdentity] | None = classed(
+        D.THIRD_PARTY_IDENTITY, "Surviving siblings (their safeguarding)", default=None
+    )
+    medical_history: str | None = classed(
+        D.SC_HEALTH, "Past and family medical history", default=None, max_length=LONG_TEXT
+    )
+    post_mortem_findings: str | None = classed(
+        D.CORONIAL_MATERIAL,
+        "Post-mortem results (Coroner's discretion [002 L579])",
+        default=None,
+        max_length=LONG_TEXT,
+    )
+    suspected_deliberate_harm: bool = classed(
+        D.RISK_ASSESSMENT, "Whether deliberate harm is suspected [002 L583]"
+    )
+
+
+class MissingChildPayload(PayloadModel):
+    """M20: a child missing from home or care [002 L962-965, L1166-1171]."""
+
+    child: PersonIdentity | None = classed(D.IDENTITY, "The missing child", default=None)
+    age_band: str = classed(
+        D.CASE_ADMIN, "Age band, e.g. '13-15' (for monitoring without identity)", max_length=20
+    )
+    missing_since: datetime = classed(D.CASE_ADMIN, "When the child was last seen")
+    physical_description: str | None = classed(
+        D.IDENTITY, "Description to help find the child", default=None, max_length=LONG_TEXT
+    )
+    last_known_location: str | None = classed(
+        D.LOCATION_SAFETY, "Last known whereabouts", default=None, max_length=SHORT_TEXT
+    )
+    risk_factors: str | None = classed(
+        D.RISK_ASSESSMENT, "Push/pull factors, exploitation indicators", default=None, max_length=LONG_TEXT
+    )
+    associates: str | None = classed(
+        D.CRIMINAL_INTELLIGENCE, "Known associates and places", default=None, max_length=LONG_TEXT
+    )
+    episode_count: int | None = classed(D.CASE_HISTORY, "Missing episodes so far", default=None, ge=0)
+    looked_after: bool | None = classed(D.CASE_STATUS, "Whether the child is looked after", default=None)

@@ -1,0 +1,76 @@
+"""The policy decision: OPA's answer at `POLICY_ENTRYPOINT`, one entry per requested recipient.
+
+The gateway validates OPA's result against `PolicyDecision`; a result that does not validate, or a
+requested recipient the decision does not mention, is a no-share (`decision_for` makes the
+second rule hard to get wrong).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.vocab import DueUnit, LawfulBasis, Outcome
+
+# GR1..GR7 golden rules, C1..C8 Caldicott principles, I01..I50 invariants of domain.md §11,
+# SYS-* for input, registry and contract failures the policy detects itself.
+RULE_ID_PATTERN = r"^(GR[1-7]|C[1-8]|I[0-9]{2}|SYS-[A-Z-]+)$"
+
+
+class _Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Reason(_Closed):
+    rule: str = Field(pattern=RULE_ID_PATTERN)
+    message: str = Field(min_length=1)
+
+
+class DueIn(_Closed):
+    amount: int = Field(ge=0)
+    unit: DueUnit
+
+
+class Obligation(_Closed):
+    kind: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    due_in: DueIn | None  # None: as soon as possible / no fixed limit in the seeds
+    description: str = Field(min_length=1)
+    rule: str = Field(pattern=RULE_ID_PATTERN)
+
+
+class RecipientDecision(_Closed):
+    agency_id: str
+    role: str
+    outcome: Outcome
+    reasons: list[Reason]
+    lawful_basis: LawfulBasis | None
+    # Fields the recipient may see: sealed now when shared, or on release when held/advice.
+    allowed_fields: list[str]
+    withheld_fields: list[str]
+    obligations: list[Obligation]
+
+
+class PolicyDecision(_Closed):
+    policy_revision: str
+    registry_revision: str | None
+    partnership_id: str | None
+    recipients: list[RecipientDecision]
+    # Problems with the notification as a whole (no registry, malformed input); each forces no_share.
+    errors: list[Reason]
+
+    def decision_for(self, agency_id: str, role: str) -> RecipientDecision:
+        """This recipient's decision; a recipient the policy did not decide is a no-share."""
+        for decision in self.recipients:
+            if decision.agency_id == agency_id and decision.role == role:
+                return decision
+        return RecipientDecision(
+            agency_id=agency_id,
+            role=role,
+            outcome=Outcome.NO_SHARE,
+            reasons=[
+                Reason(rule="SYS-UNDECIDED", message="The policy returned no decision for this recipient.")
+            ],
+            lawful_basis=None,
+            allowed_fields=[],
+            withheld_fields=[],
+            obligations=[],
+        )

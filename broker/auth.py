@@ -18,7 +18,7 @@ from typing import Any
 
 import jwt
 from jwt.exceptions import InvalidJTIError, InvalidSubjectError
-from sqlalchemy import Column, CursorResult, DateTime, delete
+from sqlalchemy import Column, DateTime, delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session
 
@@ -179,7 +179,7 @@ def _caller(
     role, jti, subject = claims.get("role"), claims["jti"], claims.get("sub")
     if role is None:
         raise MissingClaim("role")
-    if role not in ROLES:
+    if not isinstance(role, str) or role not in ROLES:
         raise InvalidClaim(f"role {role!r} is not one of {sorted(ROLES)}")
     if not isinstance(jti, str) or not _JTI.fullmatch(jti):
         raise InvalidClaim("jti must be 1-128 printable ASCII characters")
@@ -227,5 +227,4 @@ def remember_jti(session: Session, caller: Caller, *, leeway: timedelta = DEFAUL
 def purge_seen_tokens(session: Session, *, now: datetime) -> int:
     """Delete replay records of tokens that can no longer verify; return how many. Caller commits."""
     statement = delete(SeenToken).where(SeenToken.expires_at < now)  # type: ignore[arg-type]
-    result: CursorResult[Any] = session.execute(statement)  # type: ignore[assignment]
-    return int(result.rowcount)
+    return int(session.exec(statement).rowcount)

@@ -1,0 +1,317 @@
+"""Agency token verification: every refusal, and replay refusal on a real SQLite database file."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy import Engine
+from sqlmodel import Session, create_engine, select
+
+from broker.agency_cli import issue_token, public_parts
+from broker.auth import Caller, SeenToken, purge_seen_tokens, remember_jti, verify_token
+from broker.errors import (
+    AlgorithmMismatch,
+    AuthError,
+    BadTokenSignature,
+    DisallowedAlgorithm,
+    InvalidClaim,
+    MalformedToken,
+    MissingClaim,
+    ReplayError,
+    TokenExpired,
+    TokenNotYetValid,
+    UnknownIssuer,
+    UnknownKey,
+    WrongAudience,
+)
+from broker.keys import AgencyKeys, generate_agency_keys
+from broker.registry import Registry, register_agency, rotate_agency_keys
+from broker.tables import BrokerTable
+
+AUD = "safeguarding-broker"
+SCHOOL = "brackenford-primary"
+POLICE = "fernhill-police"
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def school_keys(tmp_path_factory: pytest.TempPathFactory) -> AgencyKeys:
+    return generate_agency_keys(tmp_path_factory.mktemp("school"), agency_id=SCHOOL, now=NOW)
+
+
+@pytest.fixture(scope="module")
+def police_keys(tmp_path_factory: pytest.TempPathFactory) -> AgencyKeys:
+    return generate_agency_keys(tmp_path_factory.mktemp("police"), agency_id=POLICE, now=NOW, alg="ES256")
+
+
+@pytest.fixture(scope="module")
+def registry(school_keys: AgencyKeys, police_keys: AgencyKeys) -> Registry:
+    reg = Registry(partnership_id="brackenford-lscp")
+    for agency_id, keys, kind in ((SCHOOL, school_keys, "school"), (POLICE, police_keys, "police")):
+        jwt_key, enc_key = public_parts(keys, NOW)
+        reg = register_agency(reg, agency_id=agency_id, name=f"{agency_id} (fictional)", agency_type=kind,
+                              jwt_key=jwt_key, encryption_key=enc_key, now=NOW)
+    return reg
+
+
+def _claims(**changes: Any) -> dict[str, Any]:
+    now = int(time.time())
+    claims = {"iss": SCHOOL, "aud": AUD, "iat": now, "nbf": now, "exp": now + 300,
+              "jti": f"jti-{time.monotonic_ns()}", "role": "dsl"}
+    claims.update(changes)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def _sign(keys: AgencyKeys, claims: dict[str, Any], **header: Any) -> str:
+    key = keys.current_jwt_key
+    return jwt.encode(claims, key.private_key, algorithm=key.alg, headers={"kid": key.kid, **header})
+
+
+def _raw_token(header: dict[str, Any], claims: dict[str, Any], signature: bytes = b"") -> str:
+    def part(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    return ".".join([part(json.dumps(header).encode()), part(json.dumps(claims).encode()), part(signature)])
+
+
+def _verify(token: str, registry: Registry, **kwargs: Any) -> Caller:
+    return verify_token(token, registry=registry, audience=AUD, **kwargs)
+
+
+# --- accepted ------------------------------------------------------------------------------------
+
+
+def test_eddsa_token_gives_the_caller(registry: Registry, school_keys: AgencyKeys) -> None:
+    token = issue_token(school_keys, role="dsl", audience=AUD, subject="staff-0042", jti="j-1")
+    caller = _verify(token, registry)
+    assert (caller.agency_id, caller.agency_type, caller.role) == (SCHOOL, "school", "dsl")
+    assert (caller.subject, caller.jti) == ("staff-0042", "j-1")
+    assert caller.key_id == school_keys.current_jwt_key.kid
+    assert caller.expires_at - caller.issued_at == timedelta(minutes=5)
+
+
+def test_es256_token_is_accepted(registry: Registry, police_keys: AgencyKeys) -> None:
+    caller = _verify(issue_token(police_keys, role="agency_system", audience=AUD), registry)
+    assert (caller.agency_id, caller.subject) == (POLICE, None)
+
+
+def test_expiry_within_leeway_is_accepted(registry: Registry, school_keys: AgencyKeys) -> None:
+    now = int(time.time())
+    _verify(_sign(school_keys, _claims(iat=now - 200, nbf=None, exp=now - 10)), registry)
+
+
+# --- refused -------------------------------------------------------------------------------------
+
+
+def test_alg_none_is_refused(registry: Registry, school_keys: AgencyKeys) -> None:
+    token = _raw_token({"alg": "none", "kid": school_keys.current_jwt_key.kid}, _claims())
+    with pytest.raises(DisallowedAlgorithm):
+        _verify(token, registry)
+
+
+def test_hs256_keyed_with_the_public_key_is_refused(registry: Registry, school_keys: AgencyKeys) -> None:
+    public_pem = school_keys.current_jwt_key.private_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    header = {"alg": "HS256", "kid": school_keys.current_jwt_key.kid, "typ": "JWT"}
+    unsigned = _raw_token(header, _claims()).rsplit(".", 1)[0]
+    mac = hmac.new(public_pem, unsigned.encode(), hashlib.sha256).digest()
+    with pytest.raises(DisallowedAlgorithm):
+        _verify(_raw_token(header, _claims(), mac), registry)
+
+
+@pytest.mark.parametrize("alg", ["RS256", "PS256", "ES384", "HS512", "ed25519", ""])
+def test_other_algorithms_are_refused(registry: Registry, school_keys: AgencyKeys, alg: str) -> None:
+    token = _raw_token({"alg": alg, "kid": school_keys.current_jwt_key.kid}, _claims(), b"x" * 64)
+    with pytest.raises(DisallowedAlgorithm):
+        _verify(token, registry)
+
+
+def test_alg_that_does_not_match_the_key_type_is_refused(registry: Registry, school_keys: AgencyKeys) -> None:
+    other = ec.generate_private_key(ec.SECP256R1())
+    token = jwt.encode(_claims(), other, algorithm="ES256", headers={"kid": school_keys.current_jwt_key.kid})
+    with pytest.raises(AlgorithmMismatch):
+        _verify(token, registry)
+
+
+def test_unknown_and_missing_kid(registry: Registry, school_keys: AgencyKeys) -> None:
+    with pytest.raises(UnknownKey, match="no key"):
+        _verify(_sign(school_keys, _claims(), kid="0123456789abcdef"), registry)
+    token = jwt.encode(_claims(), school_keys.current_jwt_key.private_key, algorithm="EdDSA")
+    with pytest.raises(UnknownKey, match="no kid"):
+        _verify(token, registry)
+
+
+def test_unknown_issuer(registry: Registry, school_keys: AgencyKeys) -> None:
+    with pytest.raises(UnknownIssuer):
+        _verify(_sign(school_keys, _claims(iss="nowhere-agency")), registry)
+
+
+def test_token_claiming_another_agency_is_refused(
+    registry: Registry, school_keys: AgencyKeys, police_keys: AgencyKeys
+) -> None:
+    # The school's key under the police's name: the police have no such kid.
+    with pytest.raises(UnknownKey):
+        _verify(_sign(school_keys, _claims(iss=POLICE)), registry)
+    # The police's kid, signed by someone else's P-256 key.
+    forged = jwt.encode(_claims(iss=POLICE), ec.generate_private_key(ec.SECP256R1()),
+                        algorithm="ES256", headers={"kid": police_keys.current_jwt_key.kid})
+    with pytest.raises(BadTokenSignature):
+        _verify(forged, registry)
+
+
+def test_tampered_claims_break_the_signature(registry: Registry, school_keys: AgencyKeys) -> None:
+    header, _, signature = _sign(school_keys, _claims(role="dsl")).split(".")
+    body = base64.urlsafe_b64encode(json.dumps(_claims(role="ig_lead")).encode()).rstrip(b"=").decode()
+    with pytest.raises(BadTokenSignature):
+        _verify(f"{header}.{body}.{signature}", registry)
+
+
+def test_expired(registry: Registry, school_keys: AgencyKeys) -> None:
+    now = int(time.time())
+    with pytest.raises(TokenExpired):
+        _verify(_sign(school_keys, _claims(iat=now - 400, nbf=None, exp=now - 100)), registry)
+
+
+@pytest.mark.parametrize("claim", ["nbf", "iat"])
+def test_not_yet_valid(registry: Registry, school_keys: AgencyKeys, claim: str) -> None:
+    now = int(time.time())
+    claims = _claims(**{claim: now + 120}, exp=now + 400)
+    with pytest.raises(TokenNotYetValid):
+        _verify(_sign(school_keys, claims), registry)
+
+
+@pytest.mark.parametrize("aud", ["another-broker", [AUD, "another-broker"], [AUD]])
+def test_wrong_audience(registry: Registry, school_keys: AgencyKeys, aud: Any) -> None:
+    with pytest.raises(WrongAudience):
+        _verify(_sign(school_keys, _claims(aud=aud)), registry)
+
+
+@pytest.mark.parametrize("claim", ["iss", "aud", "exp", "iat", "jti", "role"])
+def test_missing_claim(registry: Registry, school_keys: AgencyKeys, claim: str) -> None:
+    with pytest.raises(MissingClaim):
+        _verify(_sign(school_keys, _claims(**{claim: None})), registry)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"role": "headteacher"}, {"role": ["dsl"]}, {"jti": 17}, {"jti": "has space"}, {"sub": 5}],
+    ids=["unknown-role", "role-list", "jti-int", "jti-space", "sub-int"],
+)
+def test_invalid_claims(registry: Registry, school_keys: AgencyKeys, changes: dict[str, Any]) -> None:
+    with pytest.raises(InvalidClaim):
+        _verify(_sign(school_keys, _claims(**changes)), registry)
+
+
+def test_lifetime_over_the_maximum(registry: Registry, school_keys: AgencyKeys) -> None:
+    now = int(time.time())
+    token = _sign(school_keys, _claims(iat=now, exp=now + 601))
+    with pytest.raises(InvalidClaim, match="at most 600"):
+        _verify(token, registry)
+    _verify(token, registry, max_lifetime=timedelta(minutes=11))
+
+
+@pytest.mark.parametrize("token", ["", "abc", "a.b.c", "x" * 9000], ids=["empty", "word", "parts", "huge"])
+def test_malformed(registry: Registry, token: str) -> None:
+    with pytest.raises(MalformedToken):
+        _verify(token, registry)
+
+
+def test_critical_header_extension_is_refused(registry: Registry, school_keys: AgencyKeys) -> None:
+    with pytest.raises(MalformedToken, match="critical"):
+        _verify(_sign(school_keys, _claims(), crit=["b64"], b64=False), registry)
+
+
+def test_rotated_out_key_works_only_during_grace(registry: Registry, school_keys: AgencyKeys,
+                                                 tmp_path: Path) -> None:
+    fresh = generate_agency_keys(tmp_path, agency_id=SCHOOL, now=NOW)
+    jwt_key, enc_key = public_parts(fresh, NOW)
+    now = datetime.now(UTC)
+    in_grace = rotate_agency_keys(registry, agency_id=SCHOOL, jwt_key=jwt_key, encryption_key=enc_key,
+                                  now=now)
+    _verify(_sign(school_keys, _claims()), in_grace)
+    _verify(_sign(fresh, _claims()), in_grace)
+    revoked = rotate_agency_keys(registry, agency_id=SCHOOL, jwt_key=jwt_key, encryption_key=enc_key,
+                                 now=now - timedelta(seconds=1), grace=timedelta(0))
+    with pytest.raises(UnknownKey, match="rotated out"):
+        _verify(_sign(school_keys, _claims()), revoked)
+
+
+def test_every_refusal_is_an_auth_error_with_a_reason() -> None:
+    import broker.errors as errors
+
+    classes = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, AuthError)]
+    reasons = [c.reason for c in classes if c is not AuthError]
+    assert len(reasons) == len(set(reasons)) == 12
+
+
+# --- replay --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = create_engine(f"sqlite:///{tmp_path / 'replay.db'}")
+    BrokerTable.metadata.create_all(engine, tables=[BrokerTable.metadata.tables["seen_token"]])
+    yield engine
+    engine.dispose()
+
+
+def test_a_token_is_accepted_once(engine: Engine, registry: Registry, school_keys: AgencyKeys) -> None:
+    token = issue_token(school_keys, role="dsl", audience=AUD)
+    with Session(engine) as session:
+        remember_jti(session, _verify(token, registry))
+        session.commit()
+    # A second worker with its own connection sees the committed row.
+    other_worker = create_engine(str(engine.url))
+    try:
+        with Session(other_worker) as session, pytest.raises(ReplayError):
+            remember_jti(session, _verify(token, registry))
+    finally:
+        other_worker.dispose()
+
+
+def test_replay_leaves_the_session_usable(
+    engine: Engine, registry: Registry, school_keys: AgencyKeys
+) -> None:
+    first = _verify(issue_token(school_keys, role="dsl", audience=AUD, jti="same"), registry)
+    with Session(engine) as session:
+        remember_jti(session, first)
+        with pytest.raises(ReplayError):
+            remember_jti(session, first)
+        remember_jti(session, _verify(issue_token(school_keys, role="dsl", audience=AUD), registry))
+        session.commit()
+        assert len(session.exec(select(SeenToken)).all()) == 2
+
+
+def test_jti_is_scoped_to_the_issuer(
+    engine: Engine, registry: Registry, school_keys: AgencyKeys, police_keys: AgencyKeys
+) -> None:
+    with Session(engine) as session:
+        remember_jti(session, _verify(issue_token(school_keys, role="dsl", audience=AUD, jti="x"), registry))
+        remember_jti(session, _verify(issue_token(police_keys, role="dsl", audience=AUD, jti="x"), registry))
+        session.commit()
+        keys = sorted(row.jti for row in session.exec(select(SeenToken)))
+    assert keys == [f"{SCHOOL}:x", f"{POLICE}:x"]
+
+
+def test_purge_removes_only_expired_rows(engine: Engine, registry: Registry, school_keys: AgencyKeys) -> None:
+    caller = _verify(issue_token(school_keys, role="dsl", audience=AUD), registry)
+    with Session(engine) as session:
+        remember_jti(session, caller)
+        session.commit()
+        assert purge_seen_tokens(session, now=caller.expires_at) == 0
+        session.commit()
+        assert purge_seen_tokens(session, now=caller.expires_at + timedelta(minutes=1)) == 1
+        session.commit()
+        assert session.exec(select(SeenToken)).all() == []

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -259,9 +260,16 @@ def test_every_refusal_is_an_auth_error_with_a_reason() -> None:
 # --- replay --------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = create_engine(f"sqlite:///{tmp_path / 'replay.db'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """A database holding the replay table: a SQLite file, and the stack's PostgreSQL when it runs."""
+    if request.param == "sqlite":
+        url = str(request.getfixturevalue("sqlite_url"))
+    elif os.environ.get("SGB_PG_URL") or os.environ.get("CI"):
+        url = str(request.getfixturevalue("postgres_url"))
+    else:
+        pytest.skip("SGB_PG_URL is not set (start the stack with `make stack`)")
+    engine = create_engine(url)
     BrokerTable.metadata.create_all(engine, tables=[BrokerTable.metadata.tables["seen_token"]])
     yield engine
     engine.dispose()
@@ -273,7 +281,7 @@ def test_a_token_is_accepted_once(engine: Engine, registry: Registry, school_key
         remember_jti(session, _verify(token, registry))
         session.commit()
     # A second worker with its own connection sees the committed row.
-    other_worker = create_engine(str(engine.url))
+    other_worker = create_engine(engine.url.render_as_string(hide_password=False))
     try:
         with Session(other_worker) as session, pytest.raises(ReplayError):
             remember_jti(session, _verify(token, registry))

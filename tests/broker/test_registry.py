@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from typer.testing import CliRunner
 
-from broker.agency_cli import public_parts
+from broker.agency_cli import app, public_parts
+from broker.auth import verify_token
 from broker.errors import RegistryError
 from broker.keys import AgencyKeys, BrokerKeys, generate_agency_keys, generate_broker_keys, key_id
 from broker.registry import (
@@ -198,3 +200,28 @@ def test_p384_pem_is_refused() -> None:
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     with pytest.raises(RegistryError, match="P-256"):
         jwt_verification_key_from_pem(pem, created_at=NOW)
+
+
+def test_cli_register_rotate_list_and_issue_token(tmp_path: Path) -> None:
+    runner = CliRunner()
+    reg, keys = str(tmp_path / "registry.json"), str(tmp_path / "keys")
+
+    def run(*args: str) -> str:
+        result = runner.invoke(app, list(args))
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    run("generate-keys", "--agency", CSC, "--out", keys)
+    run("register", "--registry", reg, "--agency", CSC, "--name", "Brackenford CSC (fictional)",
+        "--type", "childrens_social_care", "--keys", keys, "--partnership", "brackenford-lscp")
+    before = load_registry(Path(reg)).agencies[CSC]
+    run("rotate", "--registry", reg, "--agency", CSC, "--keys", keys, "--grace-minutes", "0")
+    after = load_registry(Path(reg)).agencies[CSC]
+    assert after.encryption_keys[1:] == before.encryption_keys
+    assert "brackenford-lscp" in run("list", "--registry", reg)
+    token = run("issue-token", "--keys", keys, "--agency", CSC, "--role", "dsl",
+                "--audience", "safeguarding-broker").strip()
+    caller = verify_token(token, registry=load_registry(Path(reg)), audience="safeguarding-broker")
+    assert caller.key_id == after.jwt_keys[0].kid
+    run("init-broker-keys", "--out", str(tmp_path / "broker"))
+    assert "SGB_SIGNING_KEY=" in run("rotate-broker-keys", "--dir", str(tmp_path / "broker"), "--print-env")

@@ -9,6 +9,7 @@ topic with the reason, and the loop carries on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
-from consumers.errors import RejectedMessage, SinkError
+from consumers.errors import ConfigurationError, RejectedMessage, SinkError
 from consumers.ledger import Ledger
 from consumers.sinks import Delivery, Sink
 from schemas.topics import RECEIPTS_TOPIC, dead_letter_topic, inbox_topic
@@ -58,9 +59,10 @@ class AgencyConsumer:
         while not stop.is_set():
             try:
                 await self._consume(stop)
-            except KafkaError as exc:
+            except (KafkaError, OSError) as exc:
                 log.warning("consumer %s waiting for Kafka: %s", self.agency_id, type(exc).__name__)
-                await asyncio.sleep(retry_seconds)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=retry_seconds)
 
     async def _consume(self, stop: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(
@@ -68,22 +70,33 @@ class AgencyConsumer:
             auto_offset_reset="earliest", isolation_level="read_committed", **self._kafka,
         )
         producer = AIOKafkaProducer(enable_idempotence=True, acks="all", **self._kafka)
-        await consumer.start()
-        await producer.start()
         try:
+            await producer.start()
+            await self._check_topics(producer)
+            await consumer.start()
             while not stop.is_set():
                 batch = await consumer.getmany(timeout_ms=200, max_records=100)
                 for partition, records in batch.items():
-                    await self._partition(consumer, producer, partition, records)
+                    await self._partition(consumer, producer, partition, records, stop)
         finally:
             await producer.stop()
             await consumer.stop()
 
+    async def _check_topics(self, producer: AIOKafkaProducer) -> None:
+        # This principal may not create topics; without these, every dead letter and receipt would
+        # block until a timeout, so refuse to start and say what the operator must create.
+        metadata = await producer.client.fetch_all_metadata()
+        missing = {RECEIPTS_TOPIC, dead_letter_topic(self.agency_id)} - set(metadata.topics())
+        if missing:
+            raise ConfigurationError(f"topics {sorted(missing)} do not exist; the operator creates them")
+
     async def _partition(
         self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer,
-        partition: TopicPartition, records: list[ConsumerRecord[bytes, bytes]],
+        partition: TopicPartition, records: list[ConsumerRecord[bytes, bytes]], stop: asyncio.Event,
     ) -> None:
         for record in records:
+            if stop.is_set():
+                return  # the rest were not committed, so the next start reads them again
             try:
                 await self.handle(producer, record)
             except SinkError as exc:
@@ -102,12 +115,14 @@ class AgencyConsumer:
             await self._dead_letter(producer, record, exc)
             return
         if not await asyncio.to_thread(self._ledger.seen, delivery.delivery_id):
-            await self._sink.deliver(delivery)
+            # After a crash between the sink and the ledger the sink itself refuses the repeat.
+            if await self._sink.deliver(delivery):
+                self.delivered += 1
             await asyncio.to_thread(self._ledger.remember, delivery.delivery_id, delivery.notification_id)
-            self.delivered += 1
         # Sent again after a redelivery too: the gateway records a receipt once per delivery.
         await producer.send_and_wait(
-            RECEIPTS_TOPIC, self._sign(delivery, "delivered"), key=delivery.delivery_id.encode()
+            RECEIPTS_TOPIC, self._sign(delivery, "delivered"), key=delivery.delivery_id.encode(),
+            headers=[("content-type", b"application/jwt")],
         )
         if self._on_delivered is not None:
             await self._on_delivered(delivery)
@@ -116,10 +131,12 @@ class AgencyConsumer:
         self, producer: AIOKafkaProducer, record: ConsumerRecord[bytes, bytes], exc: RejectedMessage
     ) -> None:
         self.dead_lettered += 1
-        log.warning("dead-lettered offset %s: %s", record.offset, exc.reason)
+        log.warning("dead-lettered %s offset %s: %s", record.topic, record.offset, exc)
         headers = [
             ("sgb_reason", exc.reason.encode()),
+            ("sgb_detail", exc.detail.encode()),
             ("sgb_source_topic", record.topic.encode()),
+            ("sgb_source_partition", str(record.partition).encode()),
             ("sgb_source_offset", str(record.offset).encode()),
         ]
         await producer.send_and_wait(

@@ -29,14 +29,21 @@ class Delivery:
     sender_agency: str
     recipient_agency: str
     payload: dict[str, Any]
+    schema_version: str
+    # `sha256:<hex>` of the sealed envelope: names exactly what arrived without revealing content.
+    envelope_digest: str
+    sealed_at: str
 
     def as_json(self) -> dict[str, Any]:
         return {
             "delivery_id": self.delivery_id,
             "notification_id": self.notification_id,
             "message_type": self.message_type,
+            "schema_version": self.schema_version,
             "sender_agency": self.sender_agency,
             "recipient_agency": self.recipient_agency,
+            "sealed_at": self.sealed_at,
+            "envelope_digest": self.envelope_digest,
             "payload": self.payload,
         }
 
@@ -52,13 +59,22 @@ CREATE TABLE IF NOT EXISTS inbox (
     delivery_id TEXT PRIMARY KEY,
     notification_id TEXT NOT NULL,
     message_type TEXT NOT NULL,
+    schema_version TEXT NOT NULL,
     sender_agency TEXT NOT NULL,
+    envelope_digest TEXT NOT NULL,
+    sealed_at TEXT NOT NULL,
     body TEXT NOT NULL,
     received_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 )"""
 INSERT_INBOX = """
-INSERT OR IGNORE INTO inbox (delivery_id, notification_id, message_type, sender_agency, body)
-VALUES (?, ?, ?, ?, ?)"""
+INSERT OR IGNORE INTO inbox (
+    delivery_id, notification_id, message_type, schema_version, sender_agency, envelope_digest,
+    sealed_at, body
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"""
+SELECT_INBOX = """
+SELECT delivery_id, notification_id, message_type, schema_version, sender_agency, sealed_at,
+       received_at, body
+FROM inbox ORDER BY rowid"""
 
 
 class SqliteInboxSink:
@@ -83,7 +99,8 @@ class SqliteInboxSink:
                 cursor = conn.execute(
                     INSERT_INBOX,
                     (delivery.delivery_id, delivery.notification_id, delivery.message_type,
-                     delivery.sender_agency, json.dumps(delivery.payload, sort_keys=True)),
+                     delivery.schema_version, delivery.sender_agency, delivery.envelope_digest,
+                     delivery.sealed_at, json.dumps(delivery.payload, sort_keys=True)),
                 )
                 return cursor.rowcount == 1
         except sqlite3.Error as exc:
@@ -92,6 +109,15 @@ class SqliteInboxSink:
     def delivery_ids(self) -> list[str]:
         with self._connect() as conn:
             return [row[0] for row in conn.execute("SELECT delivery_id FROM inbox ORDER BY rowid")]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Return every inbox row, oldest first, with the payload decoded."""
+        with self._connect() as conn:
+            conn.row_factory = sqlite3.Row
+            found = [dict(row) for row in conn.execute(SELECT_INBOX)]
+        for row in found:
+            row["payload"] = json.loads(row.pop("body"))
+        return found
 
 
 class DirectorySink:

@@ -1,0 +1,114 @@
+"""Command line of an agency's consumer: `python -m consumers run|ack|list --agency ID`.
+
+Settings come from `CONSUMER_*` variables (see consumers/settings.py); options given here win.
+The Kafka password is read from CONSUMER_KAFKA_PASSWORD only, never from the command line, where
+other local users could see it in the process list.
+
+The receipts topic and the agency's dead-letter topic must exist before `run`: the agency's Kafka
+principal may not create topics, so the operator creates them (the gateway's relay creates inboxes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+
+from consumers.errors import ConsumerError
+from consumers.ledger import Ledger
+from consumers.receipt import ReceiptKind, send_receipt
+from consumers.service import build_consumer, load_keyring, receipt_signer, run_until_signalled
+from consumers.settings import ConsumerSettings, InboxSettings
+from consumers.sinks import SqliteInboxSink
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="A partner agency's message consumer.")
+log = logging.getLogger("consumers")
+S = TypeVar("S", bound=InboxSettings)
+
+Agency = Annotated[str, typer.Option("--agency", help="This agency's id (also its Kafka user).")]
+KeyDir = Annotated[Path | None, typer.Option("--key-dir", help="Agency key directory.")]
+BrokerKeys = Annotated[Path | None, typer.Option("--broker-keys", help="Broker public key file (PEM or JSON).")]
+SinkSpec = Annotated[str | None, typer.Option("--sink", help="sqlite:<path> | webhook:<url> | dir:<path>")]
+LedgerPath = Annotated[Path | None, typer.Option("--ledger", help="De-duplication ledger (SQLite file).")]
+Bootstrap = Annotated[str | None, typer.Option("--bootstrap", help="Kafka bootstrap servers.")]
+
+
+def _settings(kind: type[S], **given: Any) -> S:
+    overrides = {name: value for name, value in given.items() if value is not None}
+    try:
+        return kind(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors())
+        raise typer.BadParameter(problems) from exc
+
+
+def _fail(exc: ConsumerError) -> typer.Exit:
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(code=2)
+
+
+@app.command()
+def run(
+    agency: Agency, key_dir: KeyDir = None, broker_keys: BrokerKeys = None, sink: SinkSpec = None,
+    ledger: LedgerPath = None, bootstrap: Bootstrap = None,
+) -> None:
+    """Consume this agency's inbox until SIGTERM or SIGINT."""
+    settings = _settings(
+        ConsumerSettings, agency_id=agency, key_dir=key_dir, broker_public_keys=broker_keys, sink=sink,
+        ledger_path=ledger, kafka_bootstrap=bootstrap,
+    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    store = Ledger(settings.ledger_path)
+    try:
+        consumer = build_consumer(settings, ledger=store)
+        log.info("consumer %s started (sink %s)", agency, settings.sink_kind)
+        asyncio.run(run_until_signalled(consumer))
+        log.info("consumer %s stopped: %d delivered, %d dead-lettered",
+                 agency, consumer.delivered, consumer.dead_lettered)
+    except ConsumerError as exc:
+        raise _fail(exc) from exc
+    finally:
+        store.close()
+
+
+@app.command()
+def ack(
+    agency: Agency,
+    delivery_id: Annotated[str, typer.Option("--delivery-id", help="The delivery being acknowledged.")],
+    notification_id: Annotated[str, typer.Option("--notification-id", help="Its notification.")],
+    key_dir: KeyDir = None, bootstrap: Bootstrap = None,
+) -> None:
+    """Send an "acknowledged" receipt: a person at this agency has read the delivery."""
+    settings = _settings(ConsumerSettings, agency_id=agency, key_dir=key_dir, kafka_bootstrap=bootstrap)
+    try:
+        signer = receipt_signer(settings, load_keyring(settings))
+    except ConsumerError as exc:
+        raise _fail(exc) from exc
+    token = signer.sign(kind=ReceiptKind.ACKNOWLEDGED, delivery_id=delivery_id, notification_id=notification_id)
+    asyncio.run(send_receipt(settings.kafka_config(), token, delivery_id=delivery_id))
+    typer.echo(f"acknowledged {delivery_id}")
+
+
+@app.command("list")
+def list_inbox(
+    agency: Agency, sink: SinkSpec = None,
+    payload: Annotated[bool, typer.Option("--payload", help="Also print each payload (JSON).")] = False,
+) -> None:
+    """Show the SQLite inbox, oldest first (payloads only on request: they are case data)."""
+    settings = _settings(InboxSettings, agency_id=agency, sink=sink)
+    if settings.sink_kind != "sqlite":
+        raise typer.BadParameter("list reads a sqlite:<path> sink only")
+    for row in SqliteInboxSink(Path(settings.sink_target)).rows():
+        typer.echo(f"{row['received_at']}  {row['delivery_id']}  {row['notification_id']}  "
+                   f"{row['message_type']} v{row['schema_version']}  from {row['sender_agency']}")
+        if payload:
+            typer.echo("    " + json.dumps(row["payload"], sort_keys=True, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,102 @@
+"""Receipts: a compact JWT, signed with the agency's registered token key, saying a delivery arrived.
+
+The gateway verifies a receipt exactly as it verifies an agency's API token (registry key by kid,
+EdDSA or ES256 only, `aud` = the broker, short lifetime, single-use `jti`, role `agency_system`),
+then records it in the decision log. The Kafka record carries the token as its value and the
+delivery id as its key, so all receipts for one delivery share a partition.
+
+Claims::
+
+    iss              the agency id (the gateway looks up its keys by this)
+    aud              the broker's audience
+    iat, exp         issued now, valid for five minutes (the gateway caps lifetimes at ten)
+    jti              a fresh UUID4: the gateway refuses a second use
+    role             "agency_system"
+    kind             "delivered" (the sink has it) or "acknowledged" (a person has read it)
+    delivery_id      one notification to one recipient
+    notification_id  the notification it belongs to
+    envelope_digest  sha256 of the sealed envelope that arrived ("delivered" only)
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import jwt
+from aiokafka import AIOKafkaProducer
+
+from consumers.keys import JwtSigningKey
+from consumers.sinks import Delivery
+from schemas.topics import RECEIPTS_TOPIC
+
+RECEIPT_LIFETIME = timedelta(minutes=5)
+ROLE = "agency_system"
+CONTENT_TYPE = ("content-type", b"application/jwt")
+
+
+class ReceiptKind(StrEnum):
+    DELIVERED = "delivered"
+    ACKNOWLEDGED = "acknowledged"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ReceiptSigner:
+    """Signs receipts as one agency for one broker audience; the clock is injectable for tests."""
+
+    agency_id: str
+    audience: str
+    key: JwtSigningKey = field(repr=False)
+    clock: Callable[[], datetime] = _now
+
+    def sign(
+        self, *, kind: ReceiptKind, delivery_id: str, notification_id: str, envelope_digest: str = ""
+    ) -> str:
+        """Return a compact JWT receipt."""
+        issued = int(self.clock().timestamp())
+        claims: dict[str, Any] = {
+            "iss": self.agency_id,
+            "aud": self.audience,
+            "iat": issued,
+            "exp": issued + int(RECEIPT_LIFETIME.total_seconds()),
+            "jti": str(uuid.uuid4()),
+            "role": ROLE,
+            "kind": kind.value,
+            "delivery_id": delivery_id,
+            "notification_id": notification_id,
+        }
+        if envelope_digest:
+            claims["envelope_digest"] = envelope_digest
+        return jwt.encode(
+            claims, self.key.private_key, algorithm=self.key.alg, headers={"kid": self.key.kid, "typ": "JWT"}
+        )
+
+    def for_delivery(self, delivery: Delivery, kind: str) -> bytes:
+        """Return the Kafka record value of a receipt for `delivery` (the runner's signer hook)."""
+        token = self.sign(
+            kind=ReceiptKind(kind),
+            delivery_id=delivery.delivery_id,
+            notification_id=delivery.notification_id,
+            envelope_digest=delivery.envelope_digest,
+        )
+        return token.encode("ascii")
+
+
+async def send_receipt(kafka_config: dict[str, Any], token: str, *, delivery_id: str) -> None:
+    """Publish one receipt to the receipts topic and wait until Kafka has it (acks=all)."""
+    producer = AIOKafkaProducer(enable_idempotence=True, acks="all", **kafka_config)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            RECEIPTS_TOPIC, token.encode("ascii"), key=delivery_id.encode(), headers=[CONTENT_TYPE]
+        )
+    finally:
+        await producer.stop()

@@ -1,0 +1,92 @@
+"""Agency consumer settings, read from `CONSUMER_` environment variables when `main()` runs."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any, Literal, Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+AGENCY_ID = r"^[a-z0-9][a-z0-9-]{1,62}$"
+SINK_KINDS = ("sqlite", "webhook", "dir")
+PLACEHOLDER_SECRETS = frozenset({"", "changethis", "changeme", "password"})
+
+
+class InboxSettings(BaseSettings):
+    """The agency and its sink: enough to read the local inbox without any Kafka secret."""
+
+    model_config = SettingsConfigDict(env_prefix="CONSUMER_", extra="ignore", env_ignore_empty=True)
+
+    environment: Literal["development", "production"] = "production"
+    agency_id: str = Field(pattern=AGENCY_ID)
+    sink: str = "sqlite:inbox.db"
+
+    @field_validator("sink")
+    @classmethod
+    def _sink_spec(cls, value: str) -> str:
+        kind, sep, target = value.partition(":")
+        if not sep or kind not in SINK_KINDS or not target:
+            raise ValueError("sink must be sqlite:<path>, webhook:<url> or dir:<path>")
+        if kind == "webhook" and not target.startswith(("https://", "http://")):
+            raise ValueError("a webhook sink needs an http(s) URL")
+        return value
+
+    @property
+    def sink_kind(self) -> str:
+        return self.sink.partition(":")[0]
+
+    @property
+    def sink_target(self) -> str:
+        return self.sink.partition(":")[2]
+
+
+class ConsumerSettings(InboxSettings):
+    """Everything one agency's consumer needs; constructed in `main()`, never at import."""
+
+    kafka_bootstrap: str = "127.0.0.1:19092"
+    # The Kafka principal must be the agency id: the broker's ACLs are granted to that name.
+    kafka_user: str | None = None
+    kafka_password: SecretStr = SecretStr("")
+    kafka_security_protocol: Literal["SASL_PLAINTEXT", "SASL_SSL"] = "SASL_PLAINTEXT"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256"] = "SCRAM-SHA-512"
+    kafka_ca_file: Path | None = None
+
+    key_dir: Path = Path("agency-keys")
+    # signing-history.json, a PEM file of broker public keys, or the broker key directory.
+    broker_public_keys: Path = Path("broker-public-keys.pem")
+    webhook_token: SecretStr | None = None
+    ledger_path: Path = Path("consumer-ledger.db")
+    broker_audience: str = "safeguarding-broker"
+
+    @model_validator(mode="after")
+    def _principal_and_secrets(self) -> Self:
+        if self.kafka_user is None:
+            self.kafka_user = self.agency_id
+        if self.kafka_password.get_secret_value().lower() in PLACEHOLDER_SECRETS:
+            message = "CONSUMER_KAFKA_PASSWORD is empty or a placeholder"
+            if self.environment != "development":
+                raise ValueError(message)
+            warnings.warn(message, stacklevel=1)
+        if self.sink.startswith("webhook:http://") and self.environment != "development":
+            # Decrypted safeguarding data must not cross a network in clear text.
+            raise ValueError("a webhook sink must use https outside development")
+        return self
+
+    def kafka_config(self) -> dict[str, Any]:
+        """Return aiokafka keyword arguments for this agency's own principal."""
+        config: dict[str, Any] = {
+            "bootstrap_servers": self.kafka_bootstrap,
+            "security_protocol": self.kafka_security_protocol,
+            "sasl_mechanism": self.kafka_sasl_mechanism,
+            "sasl_plain_username": self.kafka_user,
+            "sasl_plain_password": self.kafka_password.get_secret_value(),
+        }
+        if self.kafka_security_protocol == "SASL_SSL":
+            from aiokafka.helpers import create_ssl_context
+
+            config["ssl_context"] = create_ssl_context(
+                cafile=str(self.kafka_ca_file) if self.kafka_ca_file else None
+            )
+        return config

@@ -2,7 +2,7 @@
 
     python -m broker.agency_cli generate-keys --agency brackenford-csc --out ./keys/brackenford-csc
     python -m broker.agency_cli register --registry registry.json --agency brackenford-csc \
-        --name "Brackenford Children's Social Care" --type childrens_social_care --keys ./keys/brackenford-csc
+        --name "Brackenford Children's Social Care" --type csc_front_door --keys ./keys/brackenford-csc
     python -m broker.agency_cli issue-token --keys ./keys/brackenford-csc --agency brackenford-csc \
         --role dsl --audience safeguarding-broker
 
@@ -130,7 +130,7 @@ def generate_keys_cmd(agency: AgencyOpt, out: Annotated[Path, typer.Option("--ou
 def register_cmd(
     registry: RegistryOpt, agency: AgencyOpt,
     name: Annotated[str, typer.Option("--name")],
-    agency_type: Annotated[str, typer.Option("--type", help="Agency type, e.g. school, police")],
+    agency_type: Annotated[str, typer.Option("--type", help="Agency type, e.g. education_school, police")],
     keys: KeysOpt,
     partnership: Annotated[str | None, typer.Option(help="Partnership id, to create the file")] = None,
 ) -> None:

@@ -21,17 +21,26 @@ from typing import Any, Final, Literal
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from broker.errors import RegistryError
 from broker.keys import JwtAlg, key_id, write_public_file
 from schemas.envelope import canonical_json
+from schemas.vocab import AgencyType
 
 REGISTRY_FORMAT: Final = "sgb-registry/1"
 DEFAULT_ROTATION_GRACE = timedelta(minutes=15)
 
 _AGENCY_ID = r"^[a-z0-9][a-z0-9-]{1,62}$"
-_AGENCY_TYPE = r"^[a-z][a-z0-9_]{1,62}$"
+AGENCY_TYPES = frozenset(t.value for t in AgencyType)
 _KID = r"^[A-Za-z0-9._:-]{1,64}$"
 
 JwtPublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
@@ -89,8 +98,14 @@ class Agency(_Frozen):
 
     id: str = Field(pattern=_AGENCY_ID)
     name: str = Field(min_length=1, max_length=200)
-    # Validated against schemas' AgencyType once that enum exists; a slug until then.
-    type: str = Field(pattern=_AGENCY_TYPE)
+    type: str  # one of schemas.vocab.AgencyType, kept as its string value
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        if value not in AGENCY_TYPES:
+            raise ValueError(f"agency type {value!r} is not one of {sorted(AGENCY_TYPES)}")
+        return value
     jwt_keys: tuple[JwtVerificationKey, ...] = Field(min_length=1)
     encryption_keys: tuple[EncryptionPublicKey, ...] = Field(min_length=1)
     created_at: AwareDatetime

@@ -60,7 +60,7 @@ def police_keys(tmp_path_factory: pytest.TempPathFactory) -> AgencyKeys:
 @pytest.fixture(scope="module")
 def registry(school_keys: AgencyKeys, police_keys: AgencyKeys) -> Registry:
     reg = Registry(partnership_id="brackenford-lscp")
-    for agency_id, keys, kind in ((SCHOOL, school_keys, "school"), (POLICE, police_keys, "police")):
+    for agency_id, keys, kind in ((SCHOOL, school_keys, "education_school"), (POLICE, police_keys, "police")):
         jwt_key, enc_key = public_parts(keys, NOW)
         reg = register_agency(reg, agency_id=agency_id, name=f"{agency_id} (fictional)", agency_type=kind,
                               jwt_key=jwt_key, encryption_key=enc_key, now=NOW)
@@ -97,7 +97,7 @@ def _verify(token: str, registry: Registry, **kwargs: Any) -> Caller:
 def test_eddsa_token_gives_the_caller(registry: Registry, school_keys: AgencyKeys) -> None:
     token = issue_token(school_keys, role="dsl", audience=AUD, subject="staff-0042", jti="j-1")
     caller = _verify(token, registry)
-    assert (caller.agency_id, caller.agency_type, caller.role) == (SCHOOL, "school", "dsl")
+    assert (caller.agency_id, caller.agency_type, caller.role) == (SCHOOL, "education_school", "dsl")
     assert (caller.subject, caller.jti) == ("staff-0042", "j-1")
     assert caller.key_id == school_keys.current_jwt_key.kid
     assert caller.expires_at - caller.issued_at == timedelta(minutes=5)

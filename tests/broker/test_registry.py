@@ -32,7 +32,7 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 CSC = "brackenford-csc"
 
 
-def _register(registry: Registry, agency_id: str, keys: AgencyKeys, agency_type: str = "school") -> Registry:
+def _register(registry: Registry, agency_id: str, keys: AgencyKeys, agency_type: str = "education_school") -> Registry:
     jwt_key, enc_key = public_parts(keys, NOW)
     return register_agency(registry, agency_id=agency_id, name=f"{agency_id} (fictional)",
                            agency_type=agency_type, jwt_key=jwt_key, encryption_key=enc_key, now=NOW)
@@ -46,7 +46,7 @@ def csc_keys(tmp_path: Path) -> AgencyKeys:
 @pytest.fixture
 def registry(tmp_path: Path, csc_keys: AgencyKeys) -> Registry:
     school = generate_agency_keys(tmp_path / "school", agency_id="brackenford-primary", now=NOW, alg="ES256")
-    reg = _register(Registry(partnership_id="brackenford-lscp"), CSC, csc_keys, "childrens_social_care")
+    reg = _register(Registry(partnership_id="brackenford-lscp"), CSC, csc_keys, "csc_front_door")
     return _register(reg, "brackenford-primary", school)
 
 
@@ -72,8 +72,8 @@ def test_opa_data_has_types_and_names_but_no_keys(registry: Registry) -> None:
         "revision": registry.revision,
         "partnership_id": "brackenford-lscp",
         "agencies": {
-            CSC: {"type": "childrens_social_care", "name": f"{CSC} (fictional)"},
-            "brackenford-primary": {"type": "school", "name": "brackenford-primary (fictional)"},
+            CSC: {"type": "csc_front_door", "name": f"{CSC} (fictional)"},
+            "brackenford-primary": {"type": "education_school", "name": "brackenford-primary (fictional)"},
         },
     }
 
@@ -92,7 +92,7 @@ def test_duplicate_registration_is_refused(registry: Registry, csc_keys: AgencyK
         _register(registry, CSC, csc_keys)
 
 
-@pytest.mark.parametrize(("agency_id", "agency_type"), [("Bad Id", "school"), ("ok-id", "Not A Type")])
+@pytest.mark.parametrize(("agency_id", "agency_type"), [("Bad Id", "education_school"), ("ok-id", "school")])
 def test_invalid_agency_is_refused(registry: Registry, csc_keys: AgencyKeys, agency_id: str,
                                    agency_type: str) -> None:
     with pytest.raises(RegistryError, match="invalid agency"):
@@ -213,7 +213,7 @@ def test_cli_register_rotate_list_and_issue_token(tmp_path: Path) -> None:
 
     run("generate-keys", "--agency", CSC, "--out", keys)
     run("register", "--registry", reg, "--agency", CSC, "--name", "Brackenford CSC (fictional)",
-        "--type", "childrens_social_care", "--keys", keys, "--partnership", "brackenford-lscp")
+        "--type", "csc_front_door", "--keys", keys, "--partnership", "brackenford-lscp")
     before = load_registry(Path(reg)).agencies[CSC]
     run("rotate", "--registry", reg, "--agency", CSC, "--keys", keys, "--grace-minutes", "0")
     after = load_registry(Path(reg)).agencies[CSC]

@@ -35,7 +35,8 @@ def hold(session: Session, row: OutboxRow, *, outcome: str, now: datetime, expir
     session.add(HeldDelivery(
         delivery_id=row.delivery_id, notification_id=row.notification_id,
         recipient_agency=row.recipient_agency, outcome=outcome, topic=row.topic, key=row.key,
-        headers=row.headers, nonce=nonce, ciphertext=ciphertext, created_at=now, expires_at=expires_at,
+        headers=row.headers, nonce=nonce, ciphertext=ciphertext, log_context=row.log_context,
+        created_at=now, expires_at=expires_at,
     ))
 
 
@@ -54,7 +55,7 @@ def release(session: Session, delivery_id: str, *, now: datetime) -> OutboxRow:
     row = OutboxRow(
         delivery_id=held.delivery_id, notification_id=held.notification_id,
         recipient_agency=held.recipient_agency, topic=held.topic, key=held.key,
-        headers=held.headers, envelope=envelope, created_at=now,
+        headers=held.headers, envelope=envelope, log_context=held.log_context, created_at=now,
     )
     session.add(row)
     _resolve(session, held, key, "released", now)

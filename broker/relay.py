@@ -54,6 +54,7 @@ class Relay:
         self._poll = poll_seconds
         self._lease = timedelta(seconds=lease_seconds)
         self._holder = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
+        self._lease_until = datetime.min
         self._topics: set[str] = set()
         self.kafka_connected = False
         self.wakeup = asyncio.Event()
@@ -108,6 +109,9 @@ class Relay:
 
     def _hold_lease(self) -> bool:
         now = _now()
+        # Renew only when half the lease has gone, so an idle relay does not write every poll.
+        if now < self._lease_until - self._lease / 2:
+            return True
         with Session(self._engine) as session:
             lease = session.get(RelayLease, "relay")
             if lease is None:
@@ -118,6 +122,7 @@ class Relay:
             else:
                 return False
             session.commit()
+        self._lease_until = now + self._lease
         return True
 
     def _pending(self) -> list[OutboxRow]:

@@ -22,6 +22,7 @@ class BrokerSettings(BaseSettings):
     opa_url: str = "http://127.0.0.1:18181"
     # A decision must come back fast or not at all: a slow OPA means no share, not a queue.
     opa_timeout_seconds: float = 2.0
+    opa_entrypoint: str = "safeguarding/decision/decision"
 
     kafka_bootstrap: str = "127.0.0.1:19092"
     kafka_user: str = "relay"
@@ -29,9 +30,14 @@ class BrokerSettings(BaseSettings):
     kafka_security_protocol: str = "SASL_PLAINTEXT"
     run_relay_in_gateway: bool = True
     relay_batch_size: int = Field(default=200, ge=1)
-    relay_poll_seconds: float = 0.05
+    # In-process relays are woken at once by the gateway; polling catches rows from other workers.
+    relay_poll_seconds: float = 0.25
 
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     max_token_lifetime_seconds: int = 600
     hold_expiry_hours: int = 72
     retry_after_seconds: int = 30
+    checkpoint_seconds: float = 10.0
+    log_origin: str = "sgb.decision-log"
+    # "within N days" where the seed does not say working days (domain.md §7 T11-T12, §13 X3).
+    unclear_days_unit: str = "days"

@@ -30,6 +30,8 @@ class OutboxRow(BrokerTable, table=True):
     key: str
     headers: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
     envelope: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # What the relay needs to log the `published` event without re-reading the decision.
+    log_context: dict[str, object] = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime
     published_at: datetime | None = Field(default=None, index=True)
 
@@ -48,6 +50,7 @@ class HeldDelivery(BrokerTable, table=True):
     headers: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
     nonce: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     ciphertext: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    log_context: dict[str, object] = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime
     expires_at: datetime
     resolved_at: datetime | None = None

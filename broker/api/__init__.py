@@ -1,0 +1,1 @@
+"""HTTP routes of the gateway; thin functions that delegate to the sharing flow."""

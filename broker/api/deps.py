@@ -1,0 +1,59 @@
+"""Request dependencies: the runtime, the authenticated caller, a size-limited body."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from broker.auth import Caller, remember_jti, verify_token
+from broker.errors import MalformedToken, PayloadTooLarge
+from broker.runtime import Runtime
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(_runtime)]
+
+
+async def _caller(request: Request, runtime: RuntimeDep) -> Caller:
+    """Verify the bearer token and burn its jti before anything else happens (replay refusal)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise MalformedToken("an Authorization: Bearer <agency JWT> header is required")
+    caller = verify_token(
+        token.strip(), registry=runtime.registry, audience=runtime.settings.audience,
+        max_lifetime=timedelta(seconds=runtime.settings.max_token_lifetime_seconds),
+    )
+    await asyncio.to_thread(_burn, runtime, caller)
+    return caller
+
+
+def _burn(runtime: Runtime, caller: Caller) -> None:
+    # Its own short transaction, so every worker sees the jti as used at once.
+    with Session(runtime.engine) as session:
+        remember_jti(session, caller)
+        session.commit()
+
+
+CallerDep = Annotated[Caller, Depends(_caller)]
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """Read at most `limit` bytes; refuse larger bodies without buffering them."""
+    declared = request.headers.get("Content-Length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body is over {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body is over {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,39 @@
+"""`POST /v1/notifications` and the sender's status view `GET /v1/notifications/{id}`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import JSONResponse
+
+from broker import idempotency, status
+from broker.api.deps import CallerDep, RuntimeDep, read_body
+from broker.sharing import SharingService
+
+router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
+
+@router.post(
+    "",
+    status_code=202,
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "description": "A notification; its JSON Schemas are in schemas/json/"}}}}},
+)
+async def post_notification(
+    request: Request,
+    runtime: RuntimeDep,
+    caller: CallerDep,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> JSONResponse:
+    """Decide, record and route one notification; the answer has one decision per recipient."""
+    body = await read_body(request, runtime.settings.max_body_bytes)
+    receipt = await SharingService(runtime).submit(
+        caller=caller, body=body, idempotency_key=idempotency.check_key(idempotency_key)
+    )
+    return JSONResponse(receipt.body, status_code=receipt.status_code)
+
+
+@router.get("/{notification_id}")
+async def get_notification(notification_id: str, runtime: RuntimeDep, caller: CallerDep) -> dict[str, Any]:
+    """Per-recipient status (decided, published, delivered, acknowledged, overdue) for the sender."""
+    return await status.for_sender(runtime, notification_id, caller.agency_id)

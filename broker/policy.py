@@ -1,0 +1,79 @@
+"""The gateway's one call to OPA: every recipient of a notification decided at once, or no share.
+
+Fail closed: OPA unreachable, slow, erroring, or an undefined result all raise `PolicyUnavailable`,
+which the HTTP layer turns into 503 with Retry-After and nothing written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+from opa_client import AsyncOpaClient
+from opa_client.errors import ConnectionsError, PolicyNotFoundError, QueryExecuteError
+
+from broker.errors import PolicyUnavailable
+
+REGISTRY_PATH = "registry"
+# Every failure the client can surface; all of them mean "no decision", never "allow".
+_OPA_FAILURES = (
+    aiohttp.ClientError, TimeoutError, ConnectionsError, QueryExecuteError, PolicyNotFoundError, ValueError
+)
+
+
+@dataclass(frozen=True)
+class RawDecision:
+    """OPA's answer before the gateway validates it against the decision contract."""
+
+    result: dict[str, Any]
+    decision_id: str | None
+
+
+class PolicyEngine:
+    """Holds one aiohttp-backed OPA client for the app's lifetime (opened in the lifespan)."""
+
+    def __init__(self, url: str, *, timeout: float, entrypoint: str) -> None:
+        parts = urlsplit(url)
+        # No retries: a retry doubles the wait of a practitioner who may need to phone instead.
+        self._client = AsyncOpaClient(
+            host=parts.hostname or "127.0.0.1", port=parts.port or 8181,
+            ssl=parts.scheme == "https", retries=0, timeout=timeout,
+        )
+        self._entrypoint = entrypoint
+
+    async def __aenter__(self) -> PolicyEngine:
+        await self._client.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._client.close_connection()
+
+    async def decide(self, policy_input: dict[str, Any]) -> RawDecision:
+        try:
+            answer = await self._client.query_rule(policy_input, self._entrypoint)
+        except _OPA_FAILURES as exc:
+            raise PolicyUnavailable(f"policy engine unavailable: {type(exc).__name__}") from exc
+        result = answer.get("result") if isinstance(answer, dict) else None
+        if not isinstance(result, dict):
+            # An undefined decision (no `result`) must never be read as permission.
+            raise PolicyUnavailable("policy engine returned no decision")
+        decision_id = answer.get("decision_id")
+        return RawDecision(result=result, decision_id=decision_id if isinstance(decision_id, str) else None)
+
+    async def push_registry(self, data: dict[str, Any]) -> None:
+        """Give the policies the registry's agencies (`data.registry`), replacing what was there."""
+        try:
+            await self._client.update_or_create_data(data, REGISTRY_PATH)
+        except _OPA_FAILURES as exc:
+            raise PolicyUnavailable("could not load the agency registry into the policy engine") from exc
+
+    async def registry_revision(self) -> str | None:
+        """The registry revision OPA holds now; None when it has none (after an OPA restart)."""
+        try:
+            data = await self._client.get_data(f"{REGISTRY_PATH}/revision")
+        except _OPA_FAILURES:
+            return None
+        value = data.get("result") if isinstance(data, dict) else None
+        return value if isinstance(value, str) else None

@@ -1,0 +1,144 @@
+"""Everything the gateway holds for its lifetime, opened in the lifespan and closed after it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, func
+from sqlmodel import Session, col, select
+
+import audit
+from broker.deadlines import DueUnit, WorkingCalendar
+from broker.keys import BrokerKeys, load_broker_keys
+from broker.metrics import Metrics
+from broker.policy import PolicyEngine
+from broker.registry import Registry, load_registry
+from broker.relay import Relay
+from broker.settings import BrokerSettings
+from broker.tables import BrokerTable, OutboxRow
+
+log = logging.getLogger("broker.runtime")
+
+
+@dataclass
+class Runtime:
+    settings: BrokerSettings
+    engine: Engine
+    keys: BrokerKeys
+    registry: Registry
+    policy: PolicyEngine
+    batcher: audit.AppendBatcher
+    signer: audit.Signer
+    calendar: WorkingCalendar
+    metrics: Metrics = field(default_factory=Metrics)
+    relay: Relay | None = None
+    checkpoint_note: str | None = None
+
+    def relay_connected(self) -> bool:
+        return self.relay is not None and self.relay.kafka_connected
+
+    def outbox_depth(self) -> int:
+        with Session(self.engine) as session:
+            query = select(func.count()).select_from(OutboxRow).where(col(OutboxRow.published_at).is_(None))
+            return int(session.exec(query).one())
+
+    async def load_registry_into_policy(self) -> None:
+        await self.policy.push_registry(self.registry.to_opa_data())
+
+    def refresh_checkpoint(self) -> None:
+        """Sign a checkpoint of the log as it is now (cheap when nothing was appended)."""
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            checkpoint = audit.write_checkpoint(session, self.signer)
+        self.checkpoint_note = checkpoint.note
+
+    def wake_relay(self) -> None:
+        if self.relay is not None:
+            self.relay.wakeup.set()
+
+
+def prepare_database(engine: Engine) -> None:
+    """Create or migrate the log (audit's Alembic history) and the gateway's own tables."""
+    audit.upgrade(engine)
+    BrokerTable.metadata.create_all(engine)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@contextlib.asynccontextmanager
+async def open_runtime(settings: BrokerSettings) -> AsyncIterator[Runtime]:
+    """Open the database, log writer, OPA client and (optionally) the relay; close them after."""
+    engine = audit.create_engine_for(settings.database_url)
+    await asyncio.to_thread(prepare_database, engine)
+    keys = load_broker_keys(settings.keys_dir)
+    registry = load_registry(settings.registry_file)
+    calendar = WorkingCalendar(unclear_days_as=DueUnit(settings.unclear_days_unit))
+    signer = audit.Signer(settings.log_origin, keys.signing_key)
+    policy = PolicyEngine(settings.opa_url, timeout=settings.opa_timeout_seconds, entrypoint=settings.opa_entrypoint)
+    async with policy, audit.AppendBatcher(engine) as batcher:
+        runtime = Runtime(settings, engine, keys, registry, policy, batcher, signer, calendar)
+        await _load_registry(runtime)
+        await asyncio.to_thread(runtime.refresh_checkpoint)
+        async with _background(runtime):
+            yield runtime
+    engine.dispose()
+
+
+async def _load_registry(runtime: Runtime) -> None:
+    try:
+        await runtime.load_registry_into_policy()
+    except Exception as exc:  # OPA may start after us; readiness reloads it, decisions fail closed
+        log.warning("registry not loaded into OPA yet: %s", exc)
+
+
+@contextlib.asynccontextmanager
+async def _background(runtime: Runtime) -> AsyncIterator[None]:
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(_checkpoints(runtime, stop), name="checkpoints")]
+    if runtime.settings.run_relay_in_gateway:
+        runtime.relay = build_relay(runtime.settings, runtime.engine, runtime.metrics)
+        tasks.append(asyncio.create_task(runtime.relay.run(stop), name="relay"))
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _checkpoints(runtime: Runtime, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=runtime.settings.checkpoint_seconds)
+        try:
+            await asyncio.to_thread(runtime.refresh_checkpoint)
+        except Exception:  # the next round retries; a failure here never blocks decisions
+            log.exception("checkpoint failed")
+
+
+def build_relay(settings: BrokerSettings, engine: Engine, metrics: Metrics) -> Relay:
+    from broker.events import record_published
+
+    def on_published(session: Session, rows: Sequence[OutboxRow], now: datetime) -> None:
+        record_published(session, rows)
+        metrics.published.inc(len(rows))
+
+    return Relay(
+        engine=engine, kafka_config=kafka_config(settings), on_published=on_published,
+        batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds,
+    )
+
+
+def kafka_config(settings: BrokerSettings) -> dict[str, str]:
+    return {
+        "bootstrap_servers": settings.kafka_bootstrap,
+        "security_protocol": settings.kafka_security_protocol,
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": settings.kafka_user,
+        "sasl_plain_password": settings.kafka_password.get_secret_value(),
+    }

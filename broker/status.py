@@ -1,0 +1,39 @@
+"""The sender's view of a notification: where each recipient's delivery has got to."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlmodel import Session
+
+import audit
+from broker.errors import NotFound
+from broker.runtime import Runtime
+
+# Later events supersede earlier ones in the status; `overdue` is a flag, not a stage.
+STAGES = ("decided", "published", "delivered", "acknowledged")
+
+
+async def for_sender(runtime: Runtime, notification_id: str, agency_id: str) -> dict[str, Any]:
+    entries = await asyncio.to_thread(_entries, runtime, notification_id)
+    if not entries or entries[0].sender_agency != agency_id:
+        # The same answer whether it does not exist or belongs to someone else.
+        raise NotFound("no such notification for this agency")
+    deliveries: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        item = deliveries.setdefault(entry.delivery_id, {
+            "delivery_id": entry.delivery_id, "agency_id": entry.recipient_agency,
+            "outcome": entry.outcome, "status": "decided", "overdue": False, "events": [],
+        })
+        item["events"].append({"kind": entry.kind, "at": entry.recorded_at, "seq": entry.seq})
+        if entry.kind == "overdue":
+            item["overdue"] = True
+        elif entry.kind in STAGES and STAGES.index(entry.kind) > STAGES.index(item["status"]):
+            item["status"] = entry.kind
+    return {"notification_id": notification_id, "recipients": list(deliveries.values())}
+
+
+def _entries(runtime: Runtime, notification_id: str) -> list[audit.Entry]:
+    with Session(runtime.engine) as session:
+        return list(audit.query(session, notification_id=notification_id, limit=1000))

@@ -1,0 +1,97 @@
+"""A real gateway for tests: provisioned partnership, SQLite log, the stack's OPA and Kafka."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from broker.agency_cli import issue_token
+from broker.app import create_app
+from broker.partnership import AgencySpec, LocalPartnership, provision
+from broker.runtime import Runtime
+from broker.settings import BrokerSettings
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+AUDIENCE = "safeguarding-broker"
+
+
+def demo_agencies() -> tuple[str, list[AgencySpec]]:
+    data = json.loads((FIXTURES / "registry.json").read_text())
+    specs = [AgencySpec(agency_id, a["type"], a["name"]) for agency_id, a in data["agencies"].items()]
+    return data["partnership_id"], specs
+
+
+@pytest.fixture(scope="session")
+def partnership(tmp_path_factory: pytest.TempPathFactory) -> LocalPartnership:
+    partnership_id, specs = demo_agencies()
+    return provision(tmp_path_factory.mktemp("partnership"), partnership_id, specs)
+
+
+@dataclass
+class Gateway:
+    app: FastAPI
+    client: httpx.AsyncClient
+    settings: BrokerSettings
+    partnership: LocalPartnership
+
+    @property
+    def runtime(self) -> Runtime:
+        runtime: Runtime = self.app.state.runtime
+        return runtime
+
+    def token(self, agency_id: str, role: str = "agency_system", **claims: Any) -> str:
+        return issue_token(self.partnership.agency_keys(agency_id), role=role, audience=AUDIENCE, **claims)
+
+    async def post(self, notification: dict[str, Any], *, agency_id: str | None = None,
+                   headers: dict[str, str] | None = None) -> httpx.Response:
+        sender = agency_id or notification["sender"]["agency_id"]
+        auth = {"Authorization": f"Bearer {self.token(sender)}"}
+        return await self.client.post("/v1/notifications", json=notification, headers={**auth, **(headers or {})})
+
+
+def gateway_settings(partnership: LocalPartnership, database_url: str, **overrides: Any) -> BrokerSettings:
+    values: dict[str, Any] = {
+        "database_url": database_url, "partnership_id": partnership.partnership_id,
+        "registry_file": partnership.registry_file, "keys_dir": partnership.broker_keys_dir,
+        "audience": AUDIENCE, "checkpoint_seconds": 0.5, **overrides,
+    }
+    return BrokerSettings(**values)
+
+
+GatewayFactory = Callable[..., Any]
+
+
+@pytest.fixture
+async def gateway_factory(partnership: LocalPartnership, sqlite_url: str) -> AsyncIterator[GatewayFactory]:
+    """Start gateways (lifespan included) with settings overrides; all stop at teardown."""
+    stack: list[Any] = []
+
+    async def start(**overrides: Any) -> Gateway:
+        settings = gateway_settings(partnership, overrides.pop("database_url", sqlite_url), **overrides)
+        app = create_app(settings)
+        lifespan = app.router.lifespan_context(app)
+        await lifespan.__aenter__()
+        stack.append(lifespan)
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
+        stack.append(client)
+        return Gateway(app, client, settings, partnership)
+
+    yield start
+    for item in reversed(stack):
+        if isinstance(item, httpx.AsyncClient):
+            await item.aclose()
+        else:
+            await item.__aexit__(None, None, None)
+
+
+@pytest.fixture
+async def gateway(gateway_factory: GatewayFactory) -> Gateway:
+    started: Gateway = await gateway_factory()
+    return started

@@ -1,0 +1,60 @@
+"""Realistic, clearly fictional notifications for gateway and consumer tests."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+# Invented people: no name, address or number here belongs to anyone real.
+CHILD_NAME = {"given_name": "Alpha", "family_name": "Testchild", "date_of_birth": "2017-03-14", "gender": "female"}
+PERSONAL_VALUES = (
+    "Testchild", "2017-03-14", "12 Imaginary Row, Fenmere", "07700 900123",
+    "bruise on the left forearm", "Pat Example",
+)
+
+
+def school_referral(**overrides: Any) -> dict[str, Any]:
+    """A school DSL refers visible bruising and a disclosure to CSC, police and the GP (M01)."""
+    notification: dict[str, Any] = {
+        "message_type": "safeguarding_referral",
+        "schema_version": "1.0",
+        "notification_id": str(uuid.uuid4()),
+        "created_at": datetime.now(UTC).isoformat(),
+        "purpose": "safeguarding_concern",
+        "purpose_statement": "Child disclosed being hit at home; needs assessment for significant harm.",
+        "lawful_basis": "safeguarding_children_individuals_at_risk",
+        "consent": [{
+            "subject_ref": "child-1", "giver": "parent_pr", "status": "not_sought",
+            "not_sought_reason": "risk_significant_harm",
+        }],
+        "parental_position": {
+            "parents_informed": False, "parent_withheld_permission": None,
+            "reason_not_informed": "risk_significant_harm",
+        },
+        "authorisation": None,
+        "risk": {
+            "immediate_significant_harm": False, "likely_significant_harm": True,
+            "serious_harm_to_adult": False, "risk_to_others": False, "crime_suspected": True,
+        },
+        "subjects": [{"subject_ref": "child-1", "role_in_case": "child", "age_years": 9}],
+        "sender": {"agency_id": "school-oakfield-primary", "role": "dsl", "user_ref": "dsl-01",
+                   "is_professional": True},
+        "recipients": [
+            {"agency_id": "csc-fenmere-mash", "role": "mash_intake", "need_to_know": "assess_and_decide"},
+            {"agency_id": "police-fenmere", "role": "police_public_protection", "need_to_know": "investigate_crime"},
+            {"agency_id": "housing-brookside", "role": "housing_officer", "need_to_know": "provide_support"},
+        ],
+        "payload": {
+            "child": CHILD_NAME,
+            "concern_summary": "Child showed a bruise on the left forearm and said a parent hit her.",
+            "current_location": "At school until 15:15",
+            "home_address": "12 Imaginary Row, Fenmere",
+            "parent_contact": "07700 900123",
+            "referrer": {"name": "Pat Example", "job_title": "Designated Safeguarding Lead"},
+        },
+    }
+    merged = copy.deepcopy(notification)
+    merged.update(overrides)
+    return merged

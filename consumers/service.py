@@ -43,9 +43,12 @@ def receipt_signer(settings: ConsumerSettings, keyring: AgencyKeyring) -> Receip
 
 
 def build_consumer(
-    settings: ConsumerSettings, *, ledger: Ledger, validate: Validator | None = None
+    settings: ConsumerSettings, *, ledger: Ledger, validate: Validator | None = None, sink: Sink | None = None
 ) -> AgencyConsumer:
-    """Load keys and assemble the consumer; raises `ConfigurationError` on unsafe or missing keys."""
+    """Load keys and assemble the consumer; raises `ConfigurationError` on unsafe or missing keys.
+
+    `validate` and `sink` replace the configured ones (a stricter schema check, a wrapped sink).
+    """
     keyring = load_keyring(settings)
     opener = EnvelopeOpener(
         agency_id=settings.agency_id,
@@ -58,7 +61,7 @@ def build_consumer(
         group_id=consumer_group(settings.agency_id),
         kafka_config=settings.kafka_config(),
         opener=opener,
-        sink=make_sink(settings),
+        sink=sink or make_sink(settings),
         ledger=ledger,
         sign_receipt=receipt_signer(settings, keyring).for_delivery,
     )

@@ -1,0 +1,222 @@
+"""Consumer test set-up: real keys made by the broker's key tools, real envelopes, real Kafka.
+
+Tests may import `broker` (the consumer package may not): the broker's own key generator and
+Kafka access code make the keys and principals exactly as production would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from broker import kafka_access
+from broker.keys import AgencyKeys, BrokerKeys, generate_agency_keys, generate_broker_keys
+from consumers.settings import ConsumerSettings
+from schemas.envelope import EnvelopeHeader, SealedEnvelope, seal
+from schemas.topics import RECEIPTS_TOPIC, dead_letter_topic, inbox_topic
+
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+AUDIENCE = "safeguarding-broker-test"
+SENDER = "school-fictional"
+PRINCIPAL_POOL = 8
+
+
+@pytest.fixture
+def broker_keys(tmp_path: Path) -> BrokerKeys:
+    return generate_broker_keys(tmp_path / "broker-keys", now=NOW)
+
+
+@pytest.fixture
+def broker_history(tmp_path: Path, broker_keys: BrokerKeys) -> Path:
+    return tmp_path / "broker-keys" / "signing-history.json"
+
+
+def new_agency_id() -> str:
+    return f"ta-{uuid.uuid4().hex[:10]}"
+
+
+def make_agency_keys(directory: Path, agency_id: str) -> AgencyKeys:
+    return generate_agency_keys(directory, agency_id=agency_id, now=NOW)
+
+
+def seal_for(
+    agency: AgencyKeys,
+    broker: BrokerKeys,
+    payload: dict[str, Any],
+    *,
+    delivery_id: str | None = None,
+    message_type: str = "safeguarding_referral",
+) -> SealedEnvelope:
+    """Seal `payload` to the agency's current key, as the gateway would."""
+    key = agency.current_encryption_key
+    header = EnvelopeHeader(
+        delivery_id=delivery_id or f"dlv-{uuid.uuid4().hex}",
+        notification_id=f"ntf-{uuid.uuid4().hex}",
+        sender_agency=SENDER,
+        recipient_agency=agency.agency_id,
+        message_type=message_type,
+        schema_version="1",
+        recipient_key_id=key.kid,
+    )
+    return seal(
+        payload, header=header, recipient_public_key=key.private_key.public_key(),
+        signing_key=broker.signing_key, signing_key_id=broker.signing_key_id, sealed_at=NOW,
+    )
+
+
+def fictional_payload(n: int) -> dict[str, Any]:
+    return {
+        "concern_summary": f"Fictional concern number {n} about Test Child Alpha",
+        "child": {"given_name": "Alpha", "family_name": "Testchild", "date_of_birth": "2015-03-01"},
+    }
+
+
+# --- Kafka ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An agency's SCRAM principal on the real broker, with the grants production gives it."""
+
+    agency_id: str
+    password: str
+
+
+@pytest.fixture(scope="session")
+def principal_pool(kafka_admin_config: dict[str, Any]) -> list[Principal]:
+    """Fresh agency principals, made in one JVM run (each test takes its own)."""
+    users = {new_agency_id(): secrets.token_urlsafe(18) for _ in range(PRINCIPAL_POOL)}
+    kafka_access.apply(
+        kafka_libs=Path(os.environ["SGB_KAFKA_LIBS"]),
+        admin_properties=kafka_access.admin_properties(
+            bootstrap=kafka_admin_config["bootstrap_servers"],
+            user=kafka_admin_config["sasl_plain_username"],
+            password=kafka_admin_config["sasl_plain_password"],
+        ),
+        users=users,
+        grants=[grant for agency in users for grant in kafka_access.agency_grants(agency)],
+    )
+    return [Principal(agency_id, password) for agency_id, password in users.items()]
+
+
+@pytest.fixture
+def principal(principal_pool: list[Principal]) -> Principal:
+    if not principal_pool:
+        pytest.fail("principal pool exhausted: raise PRINCIPAL_POOL")
+    return principal_pool.pop()
+
+
+@pytest.fixture
+async def topics(kafka_admin_config: dict[str, Any], principal: Principal) -> None:
+    """The agency's inbox and dead-letter topic, and the shared receipts topic."""
+    agency = principal.agency_id
+    admin = AIOKafkaAdminClient(**kafka_admin_config)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = {inbox_topic(agency): 3, dead_letter_topic(agency): 1, RECEIPTS_TOPIC: 3}
+        new = [NewTopic(t, num_partitions=n, replication_factor=1) for t, n in wanted.items() if t not in existing]
+        with contextlib.suppress(TopicAlreadyExistsError):
+            await admin.create_topics(new)
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+def consumer_settings(tmp_path: Path, principal: Principal, broker_history: Path) -> ConsumerSettings:
+    make_agency_keys(tmp_path / "agency-keys", principal.agency_id)
+    return ConsumerSettings(
+        agency_id=principal.agency_id,
+        kafka_bootstrap=os.environ["SGB_KAFKA_BOOTSTRAP"],
+        kafka_password=principal.password,
+        key_dir=tmp_path / "agency-keys",
+        broker_public_keys=broker_history,
+        sink=f"sqlite:{tmp_path / 'inbox.db'}",
+        ledger_path=tmp_path / "ledger.db",
+        broker_audience=AUDIENCE,
+    )
+
+
+async def publish(admin_config: dict[str, Any], topic: str, values: list[bytes]) -> None:
+    """Publish as the stack's super-user (standing in for the gateway's relay)."""
+    producer = AIOKafkaProducer(enable_idempotence=True, acks="all", **admin_config)
+    await producer.start()
+    try:
+        for n, value in enumerate(values):
+            await producer.send(topic, value, key=f"subject-{n % 5}".encode())
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+class TopicTail:
+    """Reads a topic from the offsets it had when created: only what this test produced."""
+
+    def __init__(self, admin_config: dict[str, Any], topic: str) -> None:
+        self._config = admin_config
+        self._topic = topic
+        self._start: dict[TopicPartition, int] = {}
+        self.records: list[Any] = []
+
+    async def mark(self) -> TopicTail:
+        admin = AIOKafkaAdminClient(**self._config)
+        await admin.start()
+        try:
+            (described,) = await admin.describe_topics([self._topic])
+        finally:
+            await admin.close()
+        consumer = AIOKafkaConsumer(**self._config)
+        await consumer.start()
+        try:
+            partitions = [TopicPartition(self._topic, p["partition"]) for p in described["partitions"]]
+            self._start = await consumer.end_offsets(partitions)
+        finally:
+            await consumer.stop()
+        return self
+
+    async def wait_for(self, done: Callable[[list[Any]], bool], *, timeout: float = 30.0) -> list[Any]:
+        """Collect records until `done(records)` holds; fail after `timeout` seconds."""
+        self.records = []
+        consumer = AIOKafkaConsumer(enable_auto_commit=False, **self._config)
+        await consumer.start()
+        try:
+            consumer.assign(list(self._start))
+            for partition, offset in self._start.items():
+                consumer.seek(partition, offset)
+            deadline = time.monotonic() + timeout
+            while not done(self.records) and time.monotonic() < deadline:
+                batch = await consumer.getmany(timeout_ms=200)
+                self.records += [r for records in batch.values() for r in records]
+        finally:
+            await consumer.stop()
+        return self.records
+
+
+async def wait_until(check: Callable[[], bool], *, timeout: float = 60.0, every: float = 0.05) -> None:
+    """Poll `check` until true; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"condition not met within {timeout} s")
+        await asyncio.sleep(every)
+
+
+@pytest.fixture
+def stop_event() -> Iterator[asyncio.Event]:
+    event = asyncio.Event()
+    yield event
+    event.set()

@@ -1,0 +1,45 @@
+"""Consumer settings come from CONSUMER_ variables and refuse unsafe values."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from consumers.settings import ConsumerSettings, InboxSettings
+
+
+def test_reads_prefixed_environment_and_defaults_principal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONSUMER_AGENCY_ID", "csc-fictional")
+    monkeypatch.setenv("CONSUMER_KAFKA_PASSWORD", "a-long-fictional-password")
+    monkeypatch.setenv("CONSUMER_SINK", "dir:/tmp/inbox")
+    settings = ConsumerSettings()
+    assert settings.kafka_user == "csc-fictional"
+    assert (settings.sink_kind, settings.sink_target) == ("dir", "/tmp/inbox")
+    config = settings.kafka_config()
+    assert config["sasl_plain_username"] == "csc-fictional"
+    assert config["sasl_plain_password"] == "a-long-fictional-password"
+    assert "a-long-fictional-password" not in repr(settings)
+
+
+@pytest.mark.parametrize("password", ["", "changethis"], ids=["empty", "placeholder"])
+def test_refuses_placeholder_password_in_production(password: str) -> None:
+    with pytest.raises(ValidationError, match="placeholder"):
+        ConsumerSettings(agency_id="csc-fictional", kafka_password=password)
+
+
+def test_allows_placeholder_password_in_development_with_a_warning() -> None:
+    with pytest.warns(UserWarning, match="placeholder"):
+        ConsumerSettings(agency_id="csc-fictional", environment="development")
+
+
+@pytest.mark.parametrize(
+    "sink", ["inbox.db", "ftp:/x", "sqlite:", "webhook:/relative"], ids=["bare", "kind", "empty", "url"]
+)
+def test_refuses_bad_sink_specs(sink: str) -> None:
+    with pytest.raises(ValidationError, match=r"sink|webhook"):
+        InboxSettings(agency_id="csc-fictional", sink=sink)
+
+
+def test_refuses_clear_text_webhook_outside_development() -> None:
+    with pytest.raises(ValidationError, match="https"):
+        ConsumerSettings(agency_id="csc-fictional", kafka_password="fictional-secret-1", sink="webhook:http://x/y")

@@ -8,16 +8,21 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+def _state() -> Path:
+    return Path.home() / ".local" / "state" / "sgbroker" / "partnership"
+
+
 class BrokerSettings(BaseSettings):
     """Everything the gateway and relay need; constructed in `create_app()`/`main()`, never at import."""
 
     model_config = SettingsConfigDict(env_prefix="SGB_", extra="ignore")
 
-    database_url: str = "sqlite:///sgbroker.db"
+    database_url: str = Field(default_factory=lambda: f"sqlite:///{_state() / 'sgbroker.db'}")
     partnership_id: str = "demo-partnership"
     audience: str = "safeguarding-broker"
-    registry_file: Path = Path("registry.json")
-    keys_dir: Path = Path("broker-keys")
+    # Key material and the registry live outside any checkout by default, never in the repository.
+    registry_file: Path = Field(default_factory=lambda: _state() / "registry.json")
+    keys_dir: Path = Field(default_factory=lambda: _state() / "broker-keys")
 
     opa_url: str = "http://127.0.0.1:18181"
     # A decision must come back fast or not at all: a slow OPA means no share, not a queue.

@@ -32,7 +32,7 @@ from schemas.topics import RECEIPTS_TOPIC, dead_letter_topic, inbox_topic
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 AUDIENCE = "safeguarding-broker-test"
 SENDER = "school-fictional"
-PRINCIPAL_POOL = 8
+PRINCIPAL_POOL = 12
 
 
 @pytest.fixture

@@ -35,6 +35,9 @@ class Metrics:
         self.published = Counter(
             "sgb_published_total", "Sealed deliveries published to agency inboxes", registry=self.registry
         )
+        self.overdue = Counter(
+            "sgb_overdue_total", "Statutory clocks that ran out without an answer", registry=self.registry
+        )
         self.held = Gauge(
             "sgb_held_deliveries", "Deliveries waiting for authorisation or advice", registry=self.registry
         )

@@ -13,10 +13,12 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 import audit
+from broker.clocks import run_scheduler
 from broker.deadlines import DueUnit, WorkingCalendar
 from broker.keys import BrokerKeys, load_broker_keys
 from broker.metrics import Metrics
 from broker.policy import PolicyEngine
+from broker.receipts import ReceiptIngester
 from broker.registry import Registry, load_registry
 from broker.relay import Relay
 from broker.settings import BrokerSettings
@@ -37,6 +39,7 @@ class Runtime:
     calendar: WorkingCalendar
     metrics: Metrics = field(default_factory=Metrics)
     relay: Relay | None = None
+    receipts: ReceiptIngester | None = None
     checkpoint_note: str | None = None
 
     def relay_connected(self) -> bool:
@@ -63,6 +66,8 @@ class Runtime:
 
 def prepare_database(engine: Engine) -> None:
     """Create or migrate the log (audit's Alembic history) and the gateway's own tables."""
+    import broker.auth  # noqa: F401 - registers the replay table with BrokerTable.metadata
+
     audit.upgrade(engine)
     BrokerTable.metadata.create_all(engine)
 
@@ -104,6 +109,11 @@ async def _background(runtime: Runtime) -> AsyncIterator[None]:
     if runtime.settings.run_relay_in_gateway:
         runtime.relay = build_relay(runtime.settings, runtime.engine, runtime.metrics)
         tasks.append(asyncio.create_task(runtime.relay.run(stop), name="relay"))
+        runtime.receipts = build_ingester(runtime.settings, runtime.engine, runtime.registry)
+        tasks.append(asyncio.create_task(runtime.receipts.run(stop), name="receipts"))
+        tasks.append(asyncio.create_task(run_scheduler(
+            runtime.engine, stop, every=runtime.settings.clock_check_seconds,
+            on_overdue=runtime.metrics.overdue.inc), name="clocks"))
     try:
         yield
     finally:
@@ -132,6 +142,11 @@ def build_relay(settings: BrokerSettings, engine: Engine, metrics: Metrics) -> R
         engine=engine, kafka_config=kafka_config(settings), on_published=on_published,
         batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds,
     )
+
+
+def build_ingester(settings: BrokerSettings, engine: Engine, registry: Registry) -> ReceiptIngester:
+    return ReceiptIngester(engine=engine, registry=registry, audience=settings.audience,
+                           kafka_config=kafka_config(settings))
 
 
 def kafka_config(settings: BrokerSettings) -> dict[str, str]:

@@ -43,6 +43,7 @@ class BrokerSettings(BaseSettings):
     hold_expiry_hours: int = 72
     retry_after_seconds: int = 30
     checkpoint_seconds: float = 10.0
+    clock_check_seconds: float = 30.0
     log_origin: str = "sgb.decision-log"
     # "within N days" where the seed does not say working days (domain.md §7 T11-T12, §13 X3).
     unclear_days_unit: str = "days"

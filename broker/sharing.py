@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
 
 import audit
-from broker import contract, held, idempotency
+from broker import clocks, contract, held, idempotency
 from broker.auth import Caller
 from broker.errors import Forbidden, InvalidNotification, LogUnavailable, PolicyUnavailable
 from broker.runtime import Runtime
@@ -143,12 +143,15 @@ class SharingService:
             for plan, entry in zip(planned, entries, strict=True):
                 if plan.row is None:
                     continue
-                row = _copy_row(plan.row, _log_context(entry))
+                context = _log_context(entry)
+                row = _copy_row(plan.row, context)
                 if plan.decision.outcome in HOLD_OUTCOMES:
                     held.hold(session, row, outcome=plan.decision.outcome, now=now.replace(tzinfo=None),
                               expires_at=expires.replace(tzinfo=None))
                 else:
                     session.add(row)
+                    clocks.start_clocks(session, delivery_id=plan.delivery_id, notification_id=row.notification_id,
+                                        context=context, obligations=plan.due)
             if idempotency_key is not None:
                 idempotency.remember(session, caller.agency_id, idempotency_key, digest,
                                      contract.notification_id(notification), response, now)

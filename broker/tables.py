@@ -87,3 +87,23 @@ class RelayLease(BrokerTable, table=True):
     name: str = Field(primary_key=True)
     holder: str
     expires_at: datetime
+
+
+class ObligationClock(BrokerTable, table=True):
+    """A statutory clock started by a decision; an answer (acknowledgement) stops it, time runs it out."""
+
+    __tablename__ = "obligation_clock"
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: str = Field(index=True)
+    notification_id: str = Field(index=True)
+    recipient_agency: str
+    sender_agency: str
+    kind: str
+    rule: str
+    description: str
+    due_at: datetime = Field(index=True)
+    stops_on: str
+    stopped_at: datetime | None = None
+    overdue_at: datetime | None = None
+    log_context: dict[str, object] = Field(sa_column=Column(JSON, nullable=False))

@@ -1,0 +1,42 @@
+"""`python -m broker.worker`: the relay, receipt recorder and statutory clocks as their own process.
+
+Run this when gateways run with `SGB_RUN_RELAY_IN_GATEWAY=false` (several workers or hosts). Any
+number may run; the database lease lets one relay publish at a time, the others wait as standby.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import audit
+from broker.clocks import run_scheduler
+from broker.metrics import Metrics
+from broker.registry import load_registry
+from broker.runtime import build_ingester, build_relay, prepare_database
+from broker.settings import BrokerSettings
+
+
+async def run(settings: BrokerSettings) -> None:
+    engine = audit.create_engine_for(settings.database_url)
+    await asyncio.to_thread(prepare_database, engine)
+    metrics = Metrics()
+    relay = build_relay(settings, engine, metrics)
+    ingester = build_ingester(settings, engine, load_registry(settings.registry_file))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await asyncio.gather(
+        relay.run(stop), ingester.run(stop),
+        run_scheduler(engine, stop, every=settings.clock_check_seconds, on_overdue=metrics.overdue.inc),
+    )
+    engine.dispose()
+
+
+def main() -> None:
+    asyncio.run(run(BrokerSettings()))
+
+
+if __name__ == "__main__":
+    main()

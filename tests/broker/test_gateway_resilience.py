@@ -1,0 +1,122 @@
+"""The gateway under failure and concurrency: Kafka down, two worker processes on one log."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlmodel import Session, select
+
+import audit
+from broker.partnership import LocalPartnership
+from broker.stack import kafka as stack_kafka
+from broker.stack.settings import StackSettings
+from schemas.topics import inbox_topic
+from tests.broker.conftest import AUDIENCE, Gateway, gateway_settings
+from tests.broker.kafka_reader import records, wait_published
+from tests.factories import school_referral
+
+SHARED = {"share", "share_minimised", "share_urgent_review_after"}
+
+
+async def test_kafka_down_still_accepts_and_publishes_after_restart(
+    gateway: Gateway, kafka_admin_config: dict[str, Any]
+) -> None:
+    stack = StackSettings()
+    await asyncio.to_thread(stack_kafka.stop, stack)
+    try:
+        response = await gateway.post(school_referral())
+        assert response.status_code == 202, response.text
+        shared = [r for r in response.json()["recipients"] if r["outcome"] in SHARED]
+        assert shared
+        await asyncio.sleep(1.0)
+        assert await asyncio.to_thread(gateway.runtime.outbox_depth) == len(shared)
+    finally:
+        await asyncio.to_thread(stack_kafka.start, stack)
+    await wait_published(gateway.runtime, timeout=60)
+    for recipient in shared:
+        found = await records(kafka_admin_config, inbox_topic(recipient["agency_id"]),
+                              want={recipient["delivery_id"]})
+        assert len(found) == 1
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _env(partnership: LocalPartnership, database_url: str) -> dict[str, str]:
+    settings = gateway_settings(partnership, database_url)
+    return {
+        **os.environ,
+        "SGB_DATABASE_URL": settings.database_url, "SGB_PARTNERSHIP_ID": settings.partnership_id,
+        "SGB_REGISTRY_FILE": str(settings.registry_file), "SGB_KEYS_DIR": str(settings.keys_dir),
+        "SGB_AUDIENCE": AUDIENCE,
+    }
+
+
+async def _wait_live(url: str, proc: subprocess.Popen[bytes]) -> None:
+    async with httpx.AsyncClient() as client:
+        for _ in range(150):
+            assert proc.poll() is None, "gateway exited early"
+            try:
+                if (await client.get(f"{url}/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise AssertionError("gateway did not become ready")
+
+
+async def test_two_workers_never_duplicate_a_decision_or_break_the_log(
+    partnership: LocalPartnership, tmp_path: Path
+) -> None:
+    from broker.agency_cli import issue_token
+
+    database_url = f"sqlite:///{tmp_path / 'shared.db'}"
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "broker.gateway", "--port", str(port), "--workers", "2"],
+        env=_env(partnership, database_url),
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        await _wait_live(url, proc)
+        keys = partnership.agency_keys("school-oakfield-primary")
+        notifications = [school_referral() for _ in range(20)]
+
+        def post(client: httpx.AsyncClient, i: int, notification: dict[str, Any]) -> Any:
+            token = issue_token(keys, role="agency_system", audience=AUDIENCE)
+            headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": f"key-{i}"}
+            return client.post("/v1/notifications", json=notification, headers=headers)
+
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            # Every notification twice at once, as a retrying client might: one decision each.
+            responses = await asyncio.gather(
+                *[post(client, i, n) for i, n in enumerate(notifications)],
+                *[post(client, i, n) for i, n in enumerate(notifications)],
+            )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    codes = sorted(r.status_code for r in responses)
+    assert codes.count(202) == 20, codes
+    assert codes.count(200) == 20, codes
+    by_id: dict[str, list[Any]] = {}
+    for response in responses:
+        by_id.setdefault(response.json()["notification_id"], []).append(response.json())
+    assert all(first == second for first, second in by_id.values()), "a retry must get the first receipt"
+    engine = audit.create_engine_for(database_url)
+    with Session(engine) as session:
+        entries = list(session.exec(select(audit.Entry).where(audit.Entry.kind == "decided")))
+        report = audit.verify_log(session)
+    assert len(entries) == 20 * 3
+    assert len({e.delivery_id for e in entries}) == len(entries)
+    assert report.size >= len(entries)

@@ -1,0 +1,165 @@
+# METADATA
+# title: The eight Caldicott principles
+# description: >-
+#   C1, C2, C4-C8 as machine-checkable conditions (domain.md §4.4) [002 L1950-1958].
+#   C3 (minimum necessary) is field minimisation, reported by the decision from the
+#   fields package. Each principle returns a set of findings for one recipient.
+package safeguarding.caldicott
+
+import data.safeguarding.config
+import data.safeguarding.context
+import data.safeguarding.context.finding
+
+# METADATA
+# title: Caldicott findings for one recipient
+findings(r) := ((((c1 | c2) | c4(r)) | c5(r)) | c6) | c8
+
+# METADATA
+# title: C1 justify the purpose
+# description: A purpose allowed for the message type and a purpose statement; the right sender.
+# custom:
+#   rule_id: C1
+#   source: '[002 L1951] "Justify the purpose(s) for using confidential information"'
+c1 := {finding("C1", "hold_for_authorisation", "No purpose was given. The sender must say why the information is being shared.")} if {
+	input.purpose == null
+} else := {finding("C1", "hold_for_authorisation", "There is no purpose statement. Say in a sentence why this recipient needs the information.")} if {
+	input.has_purpose_statement != true
+} else := {finding("C1", "no_share", sprintf("The purpose '%s' is not a purpose a %s can be used for.", [input.purpose, input.message_type]))} if {
+	not input.purpose in context.mt.purposes
+} else := {finding("C1", "no_share", sprintf("A %s can only be sent by: %s.", [input.message_type, concat(", ", _senders)]))} if {
+	count(_senders) > 0
+	not context.sender_type in _senders
+} else := {finding("C1", "share", sprintf("The purpose '%s' is a justified use of a %s.", [input.purpose, input.message_type]))}
+
+_senders := context.mt.stage_sender_types[input.payload_facts.stage] if {
+	context.mt.stage_sender_types[input.payload_facts.stage]
+} else := context.mt.sender_types
+
+# METADATA
+# title: C2 use personal data only when absolutely necessary
+# description: Monitoring purposes take de-identified data only; identifying fields stop the share.
+# custom:
+#   rule_id: C2
+#   source: '[002 L1952] "Don''t use personal confidential data unless it is absolutely necessary"'
+c2 := {finding("C2", "no_share", sprintf("Partnership monitoring needs no personal data, but the notification identifies people (%s). Remove those fields first.", [concat(", ", sort(_identifying))]))} if {
+	input.purpose in config.deidentified_purposes
+	count(_identifying) > 0
+} else := {finding("C2", "share", "The data is de-identified, as monitoring requires.")} if {
+	input.purpose in config.deidentified_purposes
+} else := {finding("C2", "share", "Personal data is necessary here: the recipient must identify the people concerned to act.")}
+
+_identifying contains field if {
+	some field, data_class in input.payload_fields
+	data_class in config.identifying_classes
+}
+
+# METADATA
+# title: C4 strict need to know
+# description: >-
+#   The recipient's agency type receives this message type (at this stage) and the
+#   recipient states its need to know.
+# custom:
+#   rule_id: C4
+#   source: >-
+#     [002 L1954] "Access to personal confidential data should be on a strict need-to-know
+#     basis"; [002 L2057] LADO information restricted to those who need to know
+c4(r) := {finding("C4", "no_share", sprintf("%s (%s) does not receive a %s: it has no need to know.", [context.agency_name(r), replace(context.agency_type(r), "_", " "), replace(input.message_type, "_", " ")]))} if {
+	not context.agency_type(r) in _recipient_types
+} else := {finding("C4", "no_share", "No need-to-know reason is given for this recipient.")} if {
+	r.need_to_know == null
+} else := {finding("C4", "share", sprintf("%s needs to know in order to %s.", [context.agency_name(r), replace(r.need_to_know, "_", " ")]))}
+
+_recipient_types := context.mt.stage_recipient_types[input.payload_facts.stage] if {
+	context.mt.stage_recipient_types[input.payload_facts.stage]
+} else := context.mt.recipient_types
+
+# METADATA
+# title: C5 everyone with access is aware of their responsibilities
+# description: >-
+#   A CSOD decision passed to a member of the public needs their signed undertaking,
+#   or a senior police officer's decision to disclose anyway.
+# custom:
+#   rule_id: C5
+#   source: >-
+#     [002 L1955] "Everyone with access to personal confidential data should be aware of their
+#     responsibilities"; [002 L1983-1987] CSOD disclosure kept confidential, signed undertaking
+c5(r) := _c5_undertaking(r) if {
+	context.mt.undertaking_applies == true
+	r.conveys_to_family == true
+} else := {finding("C5", "share", "The recipient is told it must not pass this information on.")} if {
+	input.restrictions.onward_disclosure_prohibited == true
+} else := set()
+
+_c5_undertaking(_) := {finding("C5", "share", "The person told has signed an undertaking to use it only to protect the child.")} if {
+	input.restrictions.undertaking_signed == true
+} else := {finding("C5", "share", "No undertaking was signed, and a senior police officer decided to disclose anyway.")} if {
+	input.authorisation.authoriser_role == "police_senior_officer"
+} else := {finding("C5", "hold_for_authorisation", "The person to be told has not signed the undertaking. Police must decide whether to disclose anyway.")}
+
+# METADATA
+# title: C6 comply with the law
+# description: Court material needs court permission; post-mortem material the Coroner's.
+# custom:
+#   rule_id: C6
+#   source: >-
+#     [002 L1956] "Comply with the law"; [002 L4380] statutory regulations must be followed;
+#     [002 L579] post-mortem reports shared only at the Coroner's discretion
+c6 := {f | some gate in _gates_blocked; f := finding("C6", "no_share", _gate_texts[gate])} if {
+	count(_gates_blocked) > 0
+} else := {finding("C6", "share", "The permission the law requires for court or post-mortem material is recorded.")} if {
+	count(_gates) > 0
+} else := {finding("C6", "share", sprintf("No court or coroner restriction applies; sharing relies on '%s'.", [input.lawful_basis]))} if {
+	is_string(input.lawful_basis)
+} else := set()
+
+_gate_texts := {
+	"court": "Court or expert reports need the court's permission, and it is not recorded.",
+	"coroner": "Post-mortem material is shared only at the Coroner's discretion, and the Coroner's permission is not recorded.",
+}
+
+_gates contains "court" if input.restrictions.court_permission_required == true
+
+_gates contains "court" if {
+	some data_class in input.payload_fields
+	data_class == "court_material"
+}
+
+_gates contains "coroner" if input.restrictions.coroner_permission_required == true
+
+_gates contains "coroner" if {
+	some data_class in input.payload_fields
+	data_class == "coronial_material"
+}
+
+_gates_blocked contains "court" if {
+	"court" in _gates
+	not input.restrictions.court_permission_obtained == true
+}
+
+_gates_blocked contains "coroner" if {
+	"coroner" in _gates
+	not input.restrictions.coroner_permission_obtained == true
+}
+
+# METADATA
+# title: C8 inform people how their data is used
+# description: >-
+#   Consent relied on without the privacy notice is held. Otherwise the person is told
+#   after sharing, unless a recorded exception says that would increase risk.
+# custom:
+#   rule_id: C8
+#   source: >-
+#     [002 L1958] "Inform patients and service users about how their confidential information
+#     is used"; [002 L4558] inform the individual unless that would create or increase risk
+c8 := {finding("C8", "hold_for_authorisation", "Consent is relied on, but the person was not given the privacy notice explaining how their information is shared.")} if {
+	input.lawful_basis == "consent"
+	some c in context.subject_consents
+	c.privacy_notice_given == false
+} else := {finding("C8", "share", sprintf("The family will not be told about this sharing for now, because: %s.", [context.exception_label]))} if {
+	_risky_to_tell
+} else := {finding("C8", "share", "The person concerned is to be told afterwards that their information was shared, and why.")}
+
+_risky_to_tell if {
+	some code in context.exceptions
+	code in config.risk_exceptions
+}

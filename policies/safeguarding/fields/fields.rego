@@ -1,0 +1,121 @@
+# METADATA
+# title: Per-recipient field minimisation
+# description: >-
+#   Decides, field by field, what one recipient may see: the minimisation matrix of
+#   domain.md §8.3 by agency type (R required, C conditional, P conditional and needs a
+#   permission, N not by default, X never), made stricter for recipients who pass
+#   information to the family or an alleged perpetrator (GR5, I18, I21), with the
+#   non-professional referrer's identity kept to CSC intake (I11).
+# related_resources:
+#   - description: domain.md §8.3 per-recipient minimisation matrix (DERIVED proposal)
+#     ref: /work/shared/domain.md
+package safeguarding.fields
+
+import data.safeguarding.config
+import data.safeguarding.context
+
+_rank := {"X": 0, "N": 1, "P": 2, "C": 3, "R": 4}
+
+# METADATA
+# title: Matrix level of a data class for a recipient
+# description: The strictest level among the recipient's column and any family or perpetrator column.
+level(r, data_class) := min({_rank[config.matrix[data_class][col]] | some col in _columns(r)})
+
+_columns(r) := {context.column(r)} | _family_columns(r)
+
+_family_columns(r) := {col |
+	some col, flag in {"family": r.conveys_to_family, "alleged_perpetrator": r.conveys_to_alleged_perpetrator}
+	flag == true
+}
+
+# METADATA
+# title: Fields this recipient may see
+allowed(r) := sort([field |
+	some field, data_class in input.payload_fields
+	_allowed(r, data_class)
+])
+
+# METADATA
+# title: Fields withheld from this recipient
+withheld(r) := sort([field |
+	some field, data_class in input.payload_fields
+	not _allowed(r, data_class)
+])
+
+_allowed(r, data_class) if {
+	data_class == "referrer_identity_nonpro"
+	_nonpro_referrer_allowed(r)
+}
+
+_allowed(r, data_class) if {
+	data_class != "referrer_identity_nonpro"
+	_allowed_by_level(r, data_class)
+}
+
+_allowed_by_level(r, data_class) if level(r, data_class) == 4
+
+_allowed_by_level(r, data_class) if {
+	level(r, data_class) == 3
+	_conditional_met(r)
+}
+
+_allowed_by_level(r, data_class) if {
+	level(r, data_class) == 2
+	_conditional_met(r)
+	_permission(data_class)
+}
+
+# Conditional fields go only where a risk of harm or the person's consent makes them relevant.
+_conditional_met(_) if context.any_risk
+
+_conditional_met(r) if context.consent_given_for(r)
+
+_permission("court_material") if input.restrictions.court_permission_obtained == true
+
+_permission("coronial_material") if input.restrictions.coroner_permission_obtained == true
+
+# The referrer agreed to be named to this (non-family-facing) recipient, or it is CSC intake.
+_nonpro_referrer_allowed(r) if {
+	not context.family_facing(r)
+	context.referrer_consents_for(r)
+}
+
+_nonpro_referrer_allowed(r) if {
+	not context.family_facing(r)
+	context.type_conf(r).intake == true
+	r.role in config.intake_roles
+}
+
+# METADATA
+# title: Reasons for withheld fields
+# description: One reason per cause, naming the withheld fields (GR5, I11, C6, C3).
+withheld_reasons(r) := {reason |
+	some cause, fields in _by_cause(r)
+	count(fields) > 0
+	reason := {"rule": _cause_rule[cause], "message": sprintf(_cause_text[cause], [concat(", ", sort(fields))])}
+}
+
+_cause_rule := {"referrer": "I11", "safety": "GR5", "permission": "C6", "necessity": "C3"}
+
+_cause_text := {
+	"referrer": "Withheld the identity of the member of the public who raised the concern (%s): it goes only to CSC intake unless they agree.",
+	"safety": "Withheld because this recipient passes information to the family or an alleged perpetrator: %s.",
+	"permission": "Withheld until the court or Coroner gives permission: %s.",
+	"necessity": "Withheld as not necessary for this recipient (minimum necessary): %s.",
+}
+
+_by_cause(r) := {cause: {field |
+	some field in withheld(r)
+	_cause(r, input.payload_fields[field]) == cause
+} |
+	some cause in object.keys(_cause_rule)
+}
+
+_cause(r, data_class) := "referrer" if {
+	data_class == "referrer_identity_nonpro"
+} else := "safety" if {
+	_rank[config.matrix[data_class][context.column(r)]] > level(r, data_class)
+} else := "permission" if {
+	data_class in {"court_material", "coronial_material"}
+	not _permission(data_class)
+} else := "necessity"

@@ -1,0 +1,57 @@
+# METADATA
+# title: Invariants from the seeds
+# description: >-
+#   Rules a correct broker must enforce whatever else applies (domain.md §11), beyond
+#   the golden rules and Caldicott principles. Ids follow domain.md §11 (I01-I50).
+package safeguarding.invariants
+
+import data.safeguarding.context
+import data.safeguarding.context.finding
+
+# METADATA
+# title: Invariant findings for one recipient
+findings(r) := (i19(r) | i26) | i44(r)
+
+# METADATA
+# title: I19 forced marriage - never inform the family or community
+# custom:
+#   rule_id: I19
+#   source: >-
+#     [002 L1584-1589] do not approach or inform the family or community; do not share
+#     information outside child protection protocols without the express consent of the child
+i19(r) := {finding("I19", "no_share", "Forced marriage: this recipient would pass information to the family, which can put the young person at risk.")} if {
+	context.family_facing(r)
+	context.tagged("forced_marriage")
+} else := set()
+
+# METADATA
+# title: I26 unconvicted adults - Bichard compliance
+# custom:
+#   rule_id: I26
+#   source: >-
+#     [002 L4430] "Bichard compliance is essential and legal advice should be sought in
+#     individual cases."
+i26 := {finding("I26", "needs_advice", "Information about an adult with no conviction is shared only after legal or IG advice on this case.")} if {
+	context.tagged("unconvicted_adult_risk")
+} else := set()
+
+# METADATA
+# title: I44 under-13 sexual activity - always a child protection referral
+# custom:
+#   rule_id: I44
+#   source: >-
+#     [001 L145] a child under 13 cannot consent to sexual activity; a child protection
+#     referral is needed in all such cases
+i44(r) := {finding("I44", "share", "Sexual activity involving a child under 13 always needs a child protection referral: this cannot be withheld from a protective agency.")} if {
+	under_13_sexual_activity
+	context.protective(r)
+} else := set()
+
+# METADATA
+# title: Under-13 sexual activity is recorded
+under_13_sexual_activity if {
+	context.tagged("sexual_activity_under_13")
+	some s in input.subjects
+	s.role_in_case == "child"
+	s.age_years < 13
+}

@@ -81,6 +81,7 @@ def ack(
     agency: Agency,
     delivery_id: Annotated[str, typer.Option("--delivery-id", help="The delivery being acknowledged.")],
     notification_id: Annotated[str, typer.Option("--notification-id", help="Its notification.")],
+    by: Annotated[str | None, typer.Option("--by", help="Who read it (a staff id, not a name).")] = None,
     key_dir: KeyDir = None, bootstrap: Bootstrap = None,
 ) -> None:
     """Send an "acknowledged" receipt: a person at this agency has read the delivery."""
@@ -89,7 +90,10 @@ def ack(
         signer = receipt_signer(settings, load_keyring(settings))
     except ConsumerError as exc:
         raise _fail(exc) from exc
-    token = signer.sign(kind=ReceiptKind.ACKNOWLEDGED, delivery_id=delivery_id, notification_id=notification_id)
+    if by is not None and not 0 < len(by) <= 256:
+        raise typer.BadParameter("--by must be 1-256 characters")
+    token = signer.sign(kind=ReceiptKind.ACKNOWLEDGED, delivery_id=delivery_id,
+                        notification_id=notification_id, subject=by)
     asyncio.run(send_receipt(settings.kafka_config(), token, delivery_id=delivery_id))
     typer.echo(f"acknowledged {delivery_id}")
 

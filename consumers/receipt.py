@@ -16,6 +16,7 @@ Claims::
     delivery_id      one notification to one recipient
     notification_id  the notification it belongs to
     envelope_digest  sha256 of the sealed envelope that arrived ("delivered" only)
+    sub              who acknowledged, when a person did (optional; the gateway logs it as the actor)
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ class ReceiptSigner:
     clock: Callable[[], datetime] = _now
 
     def sign(
-        self, *, kind: ReceiptKind, delivery_id: str, notification_id: str, envelope_digest: str = ""
+        self, *, kind: ReceiptKind, delivery_id: str, notification_id: str, envelope_digest: str = "",
+        subject: str | None = None,
     ) -> str:
         """Return a compact JWT receipt."""
         issued = int(self.clock().timestamp())
@@ -75,6 +77,8 @@ class ReceiptSigner:
         }
         if envelope_digest:
             claims["envelope_digest"] = envelope_digest
+        if subject:
+            claims["sub"] = subject
         return jwt.encode(
             claims, self.key.private_key, algorithm=self.key.alg, headers={"kid": self.key.kid, "typ": "JWT"}
         )

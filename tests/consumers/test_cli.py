@@ -103,7 +103,7 @@ async def test_ack_sends_an_acknowledged_receipt_and_list_shows_the_inbox(
     subprocess.run(
         _cli(consumer_settings, "ack", "--key-dir", str(consumer_settings.key_dir),
              "--delivery-id", envelope.header.delivery_id,
-             "--notification-id", envelope.header.notification_id),
+             "--notification-id", envelope.header.notification_id, "--by", "dsl-0042"),
         cwd=REPO, env=_env(consumer_settings), check=True, capture_output=True,
     )
     public = agency.current_jwt_key.private_key.public_key()
@@ -114,7 +114,7 @@ async def test_ack_sends_an_acknowledged_receipt_and_list_shows_the_inbox(
 
     found = acks(await receipts.wait_for(lambda rs: bool(acks(rs))))
     assert [c["kind"] for c in found] == ["acknowledged"]
-    assert found[0]["iss"] == agency.agency_id
+    assert (found[0]["iss"], found[0]["sub"]) == (agency.agency_id, "dsl-0042")
     assert found[0]["notification_id"] == envelope.header.notification_id
 
 

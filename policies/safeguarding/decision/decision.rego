@@ -67,9 +67,13 @@ _no_share(r, reasons) := {
 	"reasons": array.concat(reasons, [_gr7_withheld]),
 	"lawful_basis": null,
 	"allowed_fields": [],
-	"withheld_fields": sort(object.keys(input.payload_fields)),
+	"withheld_fields": _all_fields,
 	"obligations": [],
 }
+
+_all_fields := sort(object.keys(input.payload_fields)) if is_object(input.payload_fields)
+
+else := []
 
 _decide(r) := _no_share(r, [{"rule": "SYS-AGENCY", "message": "The recipient agency is not registered in this partnership, so it has no secure inbox. If a child is at immediate risk, phone the police (999) or children's social care now."}]) if {
 	not context.recipient_known(r)
@@ -204,7 +208,7 @@ else := []
 
 _withheld(r, outcome) := fields.withheld(r) if outcome != "no_share"
 
-else := sort(object.keys(input.payload_fields))
+else := _all_fields
 
 _obligations(r, outcome) := obligations.for_recipient(r, outcome) if outcome != "no_share"
 

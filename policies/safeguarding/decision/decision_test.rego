@@ -1,0 +1,226 @@
+package safeguarding.decision_test
+
+import data.safeguarding.decision
+import data.safeguarding.testing_test as t
+
+school := {"agency_id": "school-a", "role": "dsl", "need_to_know": "protect_child", "conveys_to_family": false, "conveys_to_alleged_perpetrator": false}
+
+refused := {"consent": [{"giver": "parent_pr", "status": "refused", "scope_agencies": null, "privacy_notice_given": true, "not_sought_reason": null}]}
+
+not_sought_e1 := {
+	"lawful_basis": "safeguarding_children_individuals_at_risk",
+	"consent": [{"giver": "parent_pr", "status": "not_sought", "scope_agencies": null, "privacy_notice_given": null, "not_sought_reason": "risk_significant_harm"}],
+	"parental_position": {"parents_informed": false, "parent_withheld_permission": null, "reason_not_informed": "risk_significant_harm", "has_reason_text": false},
+}
+
+test_share_with_consent if {
+	d := t.first({})
+	d.outcome == "share"
+	d.lawful_basis == "consent"
+	d.allowed_fields == ["child", "concern_summary", "current_location"]
+	{"GR1", "GR2", "GR4", "C1", "C3", "C4", "GR7"} - t.rules(d) == set()
+	some o in d.obligations
+	o.kind == "acknowledge_referral"
+}
+
+test_no_lawful_basis_holds if t.first({"lawful_basis": null}).outcome == "hold_for_authorisation"
+
+test_unsure_basis_needs_advice if t.first({"lawful_basis": "unsure"}).outcome == "needs_advice"
+
+test_unaccepted_basis_holds if t.first({"lawful_basis": "police_common_law_power"}).outcome == "hold_for_authorisation"
+
+test_no_purpose_holds if t.first({"purpose": null}).outcome == "hold_for_authorisation"
+
+test_no_purpose_statement_holds if t.first({"has_purpose_statement": false}).outcome == "hold_for_authorisation"
+
+test_wrong_purpose_no_share if t.first({"purpose": "child_death_review"}).outcome == "no_share"
+
+test_wrong_recipient_type_no_share if {
+	d := t.first({"recipients": [school]})
+	d.outcome == "no_share"
+	"C4" in t.rules(d)
+	d.allowed_fields == []
+}
+
+test_no_need_to_know_no_share if t.first({"recipients": [object.union(t.csc, {"need_to_know": null})]}).outcome == "no_share"
+
+test_unknown_recipient_no_share if {
+	d := t.first({"recipients": [object.union(t.csc, {"agency_id": "nobody-x"})]})
+	d.outcome == "no_share"
+	"SYS-AGENCY" in t.rules(d)
+}
+
+test_no_registry_fails_closed if {
+	d := decision.decision with input as t.base with data.registry as {}
+	d.recipients[0].outcome == "no_share"
+	d.registry_revision == null
+	some e in d.errors
+	e.rule == "SYS-REGISTRY"
+}
+
+test_other_partnership_fails_closed if t.decide({"partnership_id": "other_one"}).recipients[0].outcome == "no_share"
+
+test_unknown_sender_fails_closed if {
+	d := t.decide({"sender": {"agency_id": "stranger-x"}})
+	d.recipients[0].outcome == "no_share"
+	some e in d.errors
+	e.rule == "SYS-AGENCY"
+}
+
+test_malformed_input_fails_closed if {
+	d := decision.decision with input as {"recipients": [{"agency_id": 7}, "junk"]} with data.registry as t.registry
+	count(d.recipients) == 1
+	d.recipients[0].outcome == "no_share"
+	d.recipients[0].agency_id == ""
+	d.partnership_id == null
+}
+
+test_empty_input_fails_closed if {
+	d := decision.decision with input as {} with data.registry as t.registry
+	d.recipients == []
+	count(d.errors) > 0
+}
+
+test_urgent_never_blocked if {
+	d := t.first(object.union(refused, {"lawful_basis": null, "purpose": null, "risk": {"immediate_significant_harm": true}}))
+	d.outcome == "share_urgent_review_after"
+	d.lawful_basis == "safeguarding_children_individuals_at_risk"
+	"I14" in t.rules(d)
+	some o in d.obligations
+	o.kind == "review_urgent_share"
+}
+
+test_likely_harm_outweighs_refusal if {
+	d := t.first(object.union(refused, {"lawful_basis": "safeguarding_children_individuals_at_risk", "risk": {"likely_significant_harm": true}}))
+	d.outcome == "share_urgent_review_after"
+	"C7" in t.rules(d)
+}
+
+test_refusal_without_risk_needs_advice if {
+	d := t.first(object.union(refused, {"lawful_basis": "safeguarding_children_individuals_at_risk"}))
+	d.outcome == "needs_advice"
+	some x in d.reasons
+	x.rule == "C7"
+	contains(x.message, "does not outweigh")
+}
+
+test_services_refused_no_share if t.first(object.union(refused, {"purpose": "request_for_services"})).outcome == "no_share"
+
+test_services_without_consent_holds if {
+	t.first(object.union(not_sought_e1, {"purpose": "request_for_services"})).outcome == "hold_for_authorisation"
+}
+
+test_services_with_consent_share if t.first({"purpose": "request_for_services"}).outcome == "share"
+
+test_consent_scope_excludes_recipient if {
+	scoped := {"consent": [{"giver": "parent_pr", "status": "given_explicit", "scope_agencies": ["police-a"], "privacy_notice_given": true, "not_sought_reason": null}], "lawful_basis": "safeguarding_children_individuals_at_risk"}
+	t.first(scoped).outcome == "no_share"
+}
+
+test_consent_unsure_needs_advice if {
+	t.first({"lawful_basis": "safeguarding_children_individuals_at_risk", "consent": [{"giver": "parent_pr", "status": "unsure", "scope_agencies": null, "privacy_notice_given": null, "not_sought_reason": null}]}).outcome == "needs_advice"
+}
+
+test_consent_basis_without_consent_holds if t.first(object.union(refused, {"risk": {"likely_significant_harm": false}})).outcome == "hold_for_authorisation"
+
+test_exception_shares_without_consent if {
+	d := t.first(not_sought_e1)
+	d.outcome == "share"
+	not "inform_subject" in {o.kind | some o in d.obligations}
+}
+
+test_not_sought_without_reason_holds if {
+	t.first({"lawful_basis": "public_interest", "consent": [{"giver": "parent_pr", "status": "not_sought", "scope_agencies": null, "privacy_notice_given": null, "not_sought_reason": null}]}).outcome == "hold_for_authorisation"
+}
+
+test_not_required_regime_shares if {
+	t.first({"lawful_basis": "legal_obligation_statutory", "consent": [{"giver": "parent_pr", "status": "not_required", "scope_agencies": null, "privacy_notice_given": null, "not_sought_reason": null}]}).outcome == "share"
+}
+
+test_parental_position_missing_holds if t.first({"parental_position": null}).outcome == "hold_for_authorisation"
+
+test_parents_not_told_free_text_needs_advice if {
+	t.first({"parental_position": {"parents_informed": false, "has_reason_text": true}}).outcome == "needs_advice"
+}
+
+test_parents_not_told_no_reason_holds if t.first({"parental_position": {"parents_informed": false}}).outcome == "hold_for_authorisation"
+
+test_parent_withheld_permission_needs_authorisation if {
+	p := object.union(not_sought_e1, {"parental_position": {"parent_withheld_permission": true}})
+	t.first(p).outcome == "hold_for_authorisation"
+	auth := {"authorisation": {"authoriser_role": "line_manager", "has_reason": true}}
+	t.first(object.union(p, auth)).outcome == "share"
+}
+
+test_forced_marriage_never_to_family if {
+	fam := object.union(t.csc, {"conveys_to_family": true})
+	d := t.first(object.union(not_sought_e1, {"concern_tags": ["forced_marriage"], "recipients": [fam]}))
+	d.outcome == "no_share"
+	{"GR5", "I19"} - t.rules(d) == set()
+}
+
+test_forced_marriage_urgent_strips_location if {
+	fam := object.union(t.csc, {"conveys_to_family": true})
+	d := t.first(object.union(not_sought_e1, {"concern_tags": ["forced_marriage"], "recipients": [fam], "risk": {"immediate_significant_harm": true}}))
+	d.outcome == "share_urgent_review_after"
+	not "current_location" in d.allowed_fields
+}
+
+test_nonprofessional_referrer_only_to_intake if {
+	p := object.union(not_sought_e1, {"recipients": [t.csc, t.police], "payload_fields": {"public_referrer": "referrer_identity_nonpro"}, "risk": {"likely_significant_harm": true}})
+	d := t.decide(p)
+	"public_referrer" in d.recipients[0].allowed_fields
+	d.recipients[1].outcome == "share_minimised"
+	"public_referrer" in d.recipients[1].withheld_fields
+	"I11" in t.rules(d.recipients[1])
+}
+
+test_referrer_consent_releases_identity if {
+	agree := {"giver": "referrer", "status": "given_explicit", "scope_agencies": ["police-a"], "privacy_notice_given": null, "not_sought_reason": null}
+	p := object.union(not_sought_e1, {"recipients": [t.police], "payload_fields": {"public_referrer": "referrer_identity_nonpro"}})
+	d := t.first(object.union(p, {"consent": array.concat(p.consent, [agree])}))
+	"public_referrer" in d.allowed_fields
+}
+
+test_court_material_needs_permission if {
+	p := object.union(not_sought_e1, {"payload_fields": {"court_reports": "court_material"}, "risk": {"likely_significant_harm": true}})
+	t.first(p).outcome == "no_share"
+	d := t.first(object.union(p, {"restrictions": {"court_permission_obtained": true}}))
+	d.outcome == "share"
+	"court_reports" in d.allowed_fields
+}
+
+test_privacy_notice_missing_holds if {
+	t.first({"consent": [{"giver": "parent_pr", "status": "given_explicit", "scope_agencies": null, "privacy_notice_given": false, "not_sought_reason": null}]}).outcome == "hold_for_authorisation"
+}
+
+test_sender_doubt_needs_advice if t.first({"sender_in_doubt": true}).outcome == "needs_advice"
+
+test_unconvicted_adult_needs_advice if {
+	d := t.first({"concern_tags": ["unconvicted_adult_risk"]})
+	d.outcome == "needs_advice"
+	{"GR3", "I26"} - t.rules(d) == set()
+}
+
+test_under_13_sexual_activity_reaches_csc if {
+	p := object.union(refused, {"concern_tags": ["sexual_activity_under_13"], "lawful_basis": "safeguarding_children_individuals_at_risk"})
+	d := t.first(p)
+	d.outcome == "share_urgent_review_after"
+	"I44" in t.rules(d)
+}
+
+test_phone_referral_written_confirmation if {
+	d := t.first({"initial_contact": "phone"})
+	some o in d.obligations
+	o.kind == "written_confirmation"
+	o.due_in == {"amount": 24, "unit": "hours"}
+}
+
+test_missing_mandatory_field_holds if {
+	partial := json.remove(t.base, ["payload_fields/current_location"])
+	d := decision.decision with input as partial with data.registry as t.registry
+	d.recipients[0].outcome == "hold_for_authorisation"
+	some x in d.recipients[0].reasons
+	x.rule == "GR6"
+	contains(x.message, "current_location")
+}

@@ -151,7 +151,9 @@ _gates_blocked contains "coroner" if {
 #   source: >-
 #     [002 L1958] "Inform patients and service users about how their confidential information
 #     is used"; [002 L4558] inform the individual unless that would create or increase risk
-c8 := {finding("C8", "hold_for_authorisation", "Consent is relied on, but the person was not given the privacy notice explaining how their information is shared.")} if {
+c8 := set() if {
+	not context.transparency_applies
+} else := {finding("C8", "hold_for_authorisation", "Consent is relied on, but the person was not given the privacy notice explaining how their information is shared.")} if {
 	input.lawful_basis == "consent"
 	some c in context.subject_consents
 	c.privacy_notice_given == false

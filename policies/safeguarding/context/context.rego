@@ -259,6 +259,29 @@ consent_applies if {
 }
 
 # METADATA
+# title: The people concerned are told about the sharing (GR2, C8)
+transparency_applies if consent_applies
+
+transparency_applies if mt.parental_position_required == true
+
+# METADATA
+# title: Fields this message type must carry (adequacy, GR6)
+# description: The type's mandatory fields, plus those required by a payload fact or the purpose.
+mandatory_fields contains field if some field in mt.mandatory_fields
+
+mandatory_fields contains field if {
+	some rule in mt.mandatory_when
+	input.payload_facts[rule.fact] == rule.value
+	some field in rule.fields
+}
+
+mandatory_fields contains field if {
+	some rule in mt.mandatory_when
+	input.purpose == rule.purpose
+	some field in rule.fields
+}
+
+# METADATA
 # title: Valid authorisation for this message type
 authorised if {
 	input.authorisation.authoriser_role in mt.authorisation.roles

@@ -167,7 +167,7 @@ test_forced_marriage_urgent_strips_location if {
 }
 
 test_nonprofessional_referrer_only_to_intake if {
-	p := object.union(not_sought_e1, {"recipients": [t.csc, t.police], "payload_fields": {"public_referrer": "referrer_identity_nonpro"}, "risk": {"likely_significant_harm": true}})
+	p := object.union(not_sought_e1, {"recipients": [t.csc, t.police], "payload_fields": object.union(t.base.payload_fields, {"public_referrer": "referrer_identity_nonpro"}), "risk": {"likely_significant_harm": true}})
 	d := t.decide(p)
 	"public_referrer" in d.recipients[0].allowed_fields
 	d.recipients[1].outcome == "share_minimised"
@@ -177,13 +177,13 @@ test_nonprofessional_referrer_only_to_intake if {
 
 test_referrer_consent_releases_identity if {
 	agree := {"giver": "referrer", "status": "given_explicit", "scope_agencies": ["police-a"], "privacy_notice_given": null, "not_sought_reason": null}
-	p := object.union(not_sought_e1, {"recipients": [t.police], "payload_fields": {"public_referrer": "referrer_identity_nonpro"}})
+	p := object.union(not_sought_e1, {"recipients": [t.police], "payload_fields": object.union(t.base.payload_fields, {"public_referrer": "referrer_identity_nonpro"})})
 	d := t.first(object.union(p, {"consent": array.concat(p.consent, [agree])}))
 	"public_referrer" in d.allowed_fields
 }
 
 test_court_material_needs_permission if {
-	p := object.union(not_sought_e1, {"payload_fields": {"court_reports": "court_material"}, "risk": {"likely_significant_harm": true}})
+	p := object.union(not_sought_e1, {"payload_fields": object.union(t.base.payload_fields, {"court_reports": "court_material"}), "risk": {"likely_significant_harm": true}})
 	t.first(p).outcome == "no_share"
 	d := t.first(object.union(p, {"restrictions": {"court_permission_obtained": true}}))
 	d.outcome == "share"

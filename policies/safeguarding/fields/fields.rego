@@ -32,24 +32,31 @@ _family_columns(r) := {col |
 # title: Fields this recipient may see
 allowed(r) := sort([field |
 	some field, data_class in input.payload_fields
-	_allowed(r, data_class)
+	_allowed(r, field, data_class)
 ])
 
 # METADATA
 # title: Fields withheld from this recipient
 withheld(r) := sort([field |
 	some field, data_class in input.payload_fields
-	not _allowed(r, data_class)
+	not _allowed(r, field, data_class)
 ])
 
-_allowed(r, data_class) if {
+_allowed(r, _, data_class) if {
 	data_class == "referrer_identity_nonpro"
 	_nonpro_referrer_allowed(r)
 }
 
-_allowed(r, data_class) if {
+_allowed(r, _, data_class) if {
 	data_class != "referrer_identity_nonpro"
 	_allowed_by_level(r, data_class)
+}
+
+# A conditional field the message type must carry is relevant to every recipient by definition.
+_allowed(r, field, data_class) if {
+	data_class != "referrer_identity_nonpro"
+	level(r, data_class) == 3
+	field in context.mandatory_fields
 }
 
 _allowed_by_level(r, data_class) if level(r, data_class) == 4
@@ -59,9 +66,9 @@ _allowed_by_level(r, data_class) if {
 	_conditional_met(r)
 }
 
+# Permission-gated material (court, coroner) goes where the matrix allows it once permission exists.
 _allowed_by_level(r, data_class) if {
 	level(r, data_class) == 2
-	_conditional_met(r)
 	_permission(data_class)
 }
 

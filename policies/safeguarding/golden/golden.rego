@@ -212,20 +212,6 @@ gr6 := {finding("GR6", "hold_for_authorisation", sprintf("The notification is no
 } else := {finding("GR6", "share", "Every field the recipient needs to act is present (adequate and relevant).")}
 
 _missing contains field if {
-	some field in _mandatory
+	some field in context.mandatory_fields
 	not input.payload_fields[field]
-}
-
-_mandatory contains field if some field in context.mt.mandatory_fields
-
-_mandatory contains field if {
-	some rule in context.mt.mandatory_when
-	input.payload_facts[rule.fact] == rule.value
-	some field in rule.fields
-}
-
-_mandatory contains field if {
-	some rule in context.mt.mandatory_when
-	input.purpose == rule.purpose
-	some field in rule.fields
 }

@@ -68,7 +68,7 @@ _applies("review_urgent_share", _, "share_urgent_review_after")
 
 _applies("inform_subject", _, outcome) if {
 	_shared(outcome)
-	_transparency_applies
+	context.transparency_applies
 	not _telling_is_risky
 	not input.parental_position.parents_informed == true
 }
@@ -124,10 +124,6 @@ _applies("trafficked_missing_to_police", r, outcome) if {
 	context.agency_type(r) == "police"
 	_shared(outcome)
 }
-
-_transparency_applies if context.consent_applies
-
-_transparency_applies if context.mt.parental_position_required == true
 
 _telling_is_risky if {
 	some code in context.exceptions

@@ -64,8 +64,15 @@ base := {
 # METADATA
 # title: Decide a patched copy of the base input
 decide(patch) := result if {
-	result := decision.decision with input as object.union(base, patch) with data.registry as registry
+	result := decision.decision with input as merged(patch) with data.registry as registry
 }
+
+# METADATA
+# title: Base input deep-merged with a patch; payload fields and facts are replaced whole
+merged(patch) := json.patch(object.union(base, patch), [
+	{"op": "replace", "path": "/payload_fields", "value": object.get(patch, "payload_fields", base.payload_fields)},
+	{"op": "replace", "path": "/payload_facts", "value": object.get(patch, "payload_facts", base.payload_facts)},
+])
 
 # METADATA
 # title: The first recipient's decision for a patched base input

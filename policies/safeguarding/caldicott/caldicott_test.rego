@@ -1,0 +1,90 @@
+package safeguarding.caldicott_test
+
+import data.safeguarding.testing_test as t
+
+statutory := {
+	"lawful_basis": "legal_obligation_statutory",
+	"consent": [],
+	"parental_position": null,
+}
+
+test_c1_wrong_sender_no_share if {
+	d := t.first(object.union(statutory, {"message_type": "referral_acknowledgement", "purpose": "referral_feedback", "payload_fields": {"referral_reference": "case_admin", "child": "identity"}}))
+	d.outcome == "no_share"
+	some x in d.reasons
+	x.rule == "C1"
+	contains(x.message, "can only be sent by")
+}
+
+monitoring := object.union(statutory, {
+	"message_type": "missing_child", "purpose": "partnership_monitoring", "lawful_basis": "public_interest",
+	"recipients": [t.police],
+	"payload_fields": {"age_band": "case_admin", "missing_since": "case_admin", "episode_count": "case_history"},
+})
+
+test_c2_monitoring_deidentified_shares if {
+	d := t.first(monitoring)
+	d.outcome == "share"
+	some x in d.reasons
+	x.rule == "C2"
+	contains(x.message, "de-identified")
+}
+
+test_c2_monitoring_with_identity_no_share if {
+	p := object.union(monitoring, {"payload_fields": {"child": "identity"}})
+	d := t.first(p)
+	d.outcome == "no_share"
+	some x in d.reasons
+	x.rule == "C2"
+	contains(x.message, "child")
+}
+
+csod := object.union(statutory, {
+	"message_type": "csod_disclosure", "purpose": "disclosure_decision", "lawful_basis": "police_common_law_power",
+	"sender": {"agency_id": "police-a", "role": "police_disclosure_unit"},
+	"recipients": [object.union(t.csc, {"role": "social_worker", "need_to_know": "protect_child", "conveys_to_family": true})],
+	"payload_fields": {"stage": "case_status", "child": "identity", "protector": "third_party_identity", "subject_person": "third_party_identity", "relevant_convictions": "criminal_conviction"},
+	"payload_facts": {"stage": "police_decision"},
+	"risk": {"likely_significant_harm": true},
+})
+
+test_c5_csod_needs_undertaking if t.first(csod).outcome == "hold_for_authorisation"
+
+test_c5_csod_with_undertaking_shares_without_convictions if {
+	d := t.first(object.union(csod, {"restrictions": {"undertaking_signed": true}}))
+	d.outcome == "share_minimised"
+	not "relevant_convictions" in d.allowed_fields
+}
+
+test_c5_police_decide_without_undertaking if {
+	auth := {"authorisation": {"authoriser_role": "police_senior_officer", "has_reason": true}}
+	t.first(object.union(csod, auth)).outcome == "share_minimised"
+}
+
+test_c5_onward_disclosure_prohibited_reason if {
+	d := t.first({"restrictions": {"onward_disclosure_prohibited": true}})
+	some x in d.reasons
+	x.rule == "C5"
+}
+
+test_c4_stage_restricts_recipients if {
+	request := object.union(csod, {"payload_facts": {"stage": "agency_request"}, "sender": {"agency_id": "school-a", "role": "dsl"}})
+	t.first(request).outcome == "no_share"
+}
+
+death := object.union(statutory, {
+	"message_type": "child_death_notification", "purpose": "child_death_review",
+	"sender": {"agency_id": "police-a", "role": "police_public_protection"},
+	"recipients": [{"agency_id": "cdop-a", "role": "cdop_manager", "need_to_know": "statutory_notification", "conveys_to_family": false, "conveys_to_alleged_perpetrator": false}],
+	"payload_fields": {"child": "identity", "death_type": "case_status", "died_at": "case_admin", "circumstances": "concern_narrative", "post_mortem_findings": "coronial_material"},
+	"payload_facts": {"death_type": "sudi"},
+})
+
+test_c6_post_mortem_needs_coroner if t.first(death).outcome == "no_share"
+
+test_c6_post_mortem_with_coroner_permission if {
+	d := t.first(object.union(death, {"restrictions": {"coroner_permission_obtained": true}}))
+	d.outcome == "share"
+	some o in d.obligations
+	o.kind == "initial_case_management_discussion"
+}

@@ -1,0 +1,107 @@
+package safeguarding.golden_test
+
+import data.safeguarding.testing_test as t
+
+adult := {
+	"message_type": "adult_safeguarding_referral", "purpose": "adult_safeguarding_enquiry",
+	"lawful_basis": "safeguarding_children_individuals_at_risk", "parental_position": null,
+	"recipients": [{"agency_id": "asc-a", "role": "adult_safeguarding_officer", "need_to_know": "protect_adult", "conveys_to_family": false, "conveys_to_alleged_perpetrator": false}],
+	"payload_fields": {"adult": "identity", "care_and_support_needs": "sc_health", "abuse_or_neglect": "concern_narrative", "unable_to_protect_self": "risk_assessment"},
+}
+
+test_gr2_agreement_sought if {
+	d := t.first(object.union(adult, {"lawful_basis": "consent"}))
+	d.outcome == "share"
+	some x in d.reasons
+	x.rule == "GR2"
+	contains(x.message, "agreement was sought")
+}
+
+test_gr2_no_agreement_no_reason_holds if {
+	p := object.union(adult, {"consent": [{"giver": "adult_subject", "status": "not_sought", "scope_agencies": null, "privacy_notice_given": null, "not_sought_reason": null}]})
+	t.first(p).outcome == "hold_for_authorisation"
+}
+
+test_gr2_exception_recorded if {
+	p := object.union(adult, {"consent": [{"giver": "adult_subject", "status": "not_sought", "scope_agencies": null, "privacy_notice_given": null, "not_sought_reason": "cannot_consent"}]})
+	t.first(p).outcome == "share"
+}
+
+test_serious_harm_to_adult_outweighs_refusal if {
+	p := object.union(adult, {"consent": [{"giver": "adult_subject", "status": "refused", "scope_agencies": null, "privacy_notice_given": null, "not_sought_reason": null}], "risk": {"serious_harm_to_adult": true}})
+	t.first(p).outcome == "share_urgent_review_after"
+}
+
+strategy := {
+	"message_type": "strategy_discussion_request", "purpose": "strategy_discussion",
+	"lawful_basis": "safeguarding_children_individuals_at_risk", "parental_position": null,
+	"sender": {"agency_id": "csc-a", "role": "team_manager"},
+	"consent": [{"giver": "parent_pr", "status": "not_sought", "scope_agencies": null, "privacy_notice_given": null, "not_sought_reason": "prejudice_crime"}],
+	"authorisation": {"authoriser_role": "line_manager", "has_reason": true},
+	"recipients": [{"agency_id": "gp-a", "role": "gp", "need_to_know": "attend_meeting", "conveys_to_family": false, "conveys_to_alleged_perpetrator": false}],
+	"payload_fields": {"child": "identity", "meeting_at": "case_admin", "concern_summary": "concern_narrative", "strategy_kind": "case_status"},
+	"payload_facts": {"strategy_kind": "cpch"},
+}
+
+test_gr4_strategy_authorised_share_with_deadline if {
+	d := t.first(strategy)
+	d.outcome == "share"
+	some o in d.obligations
+	o.due_in == {"amount": 2, "unit": "working_days"}
+}
+
+test_gr4_strategy_unauthorised_holds if t.first(object.union(strategy, {"authorisation": null})).outcome == "hold_for_authorisation"
+
+test_gr3_health_to_non_health_needs_advice if {
+	p := object.union(strategy, {
+		"sender": {"agency_id": "health-a", "role": "health_visitor"},
+		"recipients": [{"agency_id": "school-a", "role": "dsl", "need_to_know": "protect_child", "conveys_to_family": false, "conveys_to_alleged_perpetrator": false}],
+		"payload_fields": {"health_information": "sc_health"},
+	})
+	d := t.first(p)
+	d.outcome != "share"
+}
+
+test_gr3_hostile_family_needs_advice if {
+	fam := object.union(t.csc, {"conveys_to_family": true})
+	t.first({"concern_tags": ["hostile_family"], "recipients": [fam]}).outcome == "needs_advice"
+}
+
+test_gr5_domestic_abuse_perpetrator_needs_advice if {
+	perp := object.union(t.csc, {"conveys_to_alleged_perpetrator": true})
+	d := t.first({"concern_tags": ["domestic_abuse"], "recipients": [perp]})
+	d.outcome == "needs_advice"
+}
+
+test_gr5_family_facing_minimised if {
+	fam := object.union(t.csc, {"conveys_to_family": true})
+	d := t.first({"recipients": [fam]})
+	d.outcome == "share_minimised"
+	d.withheld_fields == ["current_location"]
+	"GR5" in t.rules(d)
+}
+
+test_gr6_marac_not_high_risk_needs_advice if {
+	p := {
+		"message_type": "marac_referral", "purpose": "marac_risk_management", "parental_position": null,
+		"recipients": [{"agency_id": "marac-a", "role": "marac_coordinator", "need_to_know": "coordinate_plan", "conveys_to_family": false, "conveys_to_alleged_perpetrator": false}],
+		"payload_fields": {"victim": "identity", "dash_summary": "da_info"},
+	}
+	t.first(p).outcome == "needs_advice"
+	t.first(object.union(p, {"risk": {"da_high_risk_marac": true}})).outcome == "share"
+}
+
+test_gr6_cp_transfer_needs_plan if {
+	p := {
+		"message_type": "child_move_transfer", "purpose": "transfer_of_responsibility", "lawful_basis": "legal_obligation_statutory",
+		"consent": [], "parental_position": null, "sender": {"agency_id": "csc-a", "role": "social_worker"},
+		"recipients": [{"agency_id": "la-b", "role": "team_manager", "need_to_know": "transfer_case", "conveys_to_family": false, "conveys_to_alleged_perpetrator": false}],
+		"payload_fields": {"child": "identity", "move_date": "case_admin", "transfer_type": "case_status"},
+		"payload_facts": {"transfer_type": "cp_plan_transfer"},
+	}
+	t.first(p).outcome == "hold_for_authorisation"
+	full := object.union(p, {"payload_fields": {"cp_plan": "case_status", "assessments": "risk_assessment", "legal_status": "case_status"}})
+	d := t.first(full)
+	d.outcome == "share"
+	{o.kind | some o in d.obligations} == {"transfer_in_conference", "written_follow_up"}
+}

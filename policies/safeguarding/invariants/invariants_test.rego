@@ -1,0 +1,19 @@
+package safeguarding.invariants_test
+
+import data.safeguarding.invariants
+import data.safeguarding.testing_test as t
+
+test_i19_only_for_family_facing if {
+	inp := object.union(t.base, {"concern_tags": ["forced_marriage"]})
+	invariants.i19(t.csc) == set() with input as inp
+	count(invariants.i19(object.union(t.csc, {"conveys_to_family": true}))) == 1 with input as inp
+}
+
+test_i44_needs_a_child_under_13 if {
+	inp := object.union(t.base, {"concern_tags": ["sexual_activity_under_13"]})
+	invariants.under_13_sexual_activity with input as inp
+	older := json.patch(inp, [{"op": "replace", "path": "/subjects/0/age_years", "value": 14}])
+	not invariants.under_13_sexual_activity with input as older
+}
+
+test_i26_advice if count(invariants.i26) == 1 with input as object.union(t.base, {"concern_tags": ["unconvicted_adult_risk"]})

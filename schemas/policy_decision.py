@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.vocab import DueUnit, LawfulBasis, Outcome
+from schemas.vocab import DueUnit, LawfulBasis, Outcome, ReasonEffect
 
 # GR1..GR7 golden rules, C1..C8 Caldicott principles, I01..I50 invariants of domain.md §11,
 # SYS-* for input, registry and contract failures the policy detects itself.
@@ -23,6 +23,8 @@ class _Closed(BaseModel):
 class Reason(_Closed):
     rule: str = Field(pattern=RULE_ID_PATTERN)
     message: str = Field(min_length=1)
+    # Optional so a reason built by hand (e.g. a reviewer's) needs none; the policy always sets it.
+    effect: ReasonEffect | None = None
 
 
 class DueIn(_Closed):
@@ -67,7 +69,11 @@ class PolicyDecision(_Closed):
             role=role,
             outcome=Outcome.NO_SHARE,
             reasons=[
-                Reason(rule="SYS-UNDECIDED", message="The policy returned no decision for this recipient.")
+                Reason(
+                    rule="SYS-UNDECIDED",
+                    message="The policy returned no decision for this recipient.",
+                    effect=ReasonEffect.NO_SHARE,
+                )
             ],
             lawful_basis=None,
             allowed_fields=[],

@@ -299,3 +299,15 @@ class DueUnit(StrEnum):
     WORKING_DAYS = "working_days"
     HOURS = "hours"
     DAYS = "days"
+
+
+class ReasonEffect(StrEnum):
+    """What one reason did to a recipient's decision (for reviewers and the scenario checks)."""
+
+    SHARE = "share"  # the rule supports sharing
+    NO_SHARE = "no_share"
+    HOLD_FOR_AUTHORISATION = "hold_for_authorisation"
+    NEEDS_ADVICE = "needs_advice"
+    WITHHOLD_FIELDS = "withhold_fields"  # the rule removed fields from this recipient's copy
+    URGENT_OVERRIDE = "urgent_override"  # risk of harm: sent now, reviewed afterwards (I14, C7)
+    RECORD = "record"  # GR7: the decision is logged

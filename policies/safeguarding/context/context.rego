@@ -76,20 +76,20 @@ _valid_payload_fields if {
 # METADATA
 # title: Whole-notification errors
 # description: Any entry here makes every recipient no_share; the reason names what is wrong.
-errors contains {"rule": "SYS-INPUT", "message": "The notification could not be checked: required policy input is missing or malformed, so nothing is shared."} if {
+errors contains {"rule": "SYS-INPUT", "effect": "no_share", "message": "The notification could not be checked: required policy input is missing or malformed, so nothing is shared."} if {
 	not valid_input
 }
 
-errors contains {"rule": "SYS-REGISTRY", "message": "The agency registry is not loaded in the policy engine, so no recipient can be verified and nothing is shared."} if {
+errors contains {"rule": "SYS-REGISTRY", "effect": "no_share", "message": "The agency registry is not loaded in the policy engine, so no recipient can be verified and nothing is shared."} if {
 	not _registry_loaded
 }
 
-errors contains {"rule": "SYS-REGISTRY", "message": "The notification names a different partnership from the one this policy engine serves, so nothing is shared."} if {
+errors contains {"rule": "SYS-REGISTRY", "effect": "no_share", "message": "The notification names a different partnership from the one this policy engine serves, so nothing is shared."} if {
 	_registry_loaded
 	input.partnership_id != data.registry.partnership_id
 }
 
-errors contains {"rule": "SYS-AGENCY", "message": "The sending agency is not registered in this partnership, so nothing is shared."} if {
+errors contains {"rule": "SYS-AGENCY", "effect": "no_share", "message": "The sending agency is not registered in this partnership, so nothing is shared."} if {
 	_registry_loaded
 	not _known_agency(input.sender.agency_id)
 }

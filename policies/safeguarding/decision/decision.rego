@@ -54,11 +54,11 @@ _str(x) := x if is_string(x)
 
 else := ""
 
-_gr7_withheld := {"rule": "GR7", "message": "This decision not to share, and its reasons, are recorded."}
+_gr7_withheld := {"rule": "GR7", "message": "This decision not to share, and its reasons, are recorded.", "effect": "record"}
 
-_gr7_shared := {"rule": "GR7", "message": "This decision, what is shared, with whom and why, is recorded before anything is sent."}
+_gr7_shared := {"rule": "GR7", "message": "This decision, what is shared, with whom and why, is recorded before anything is sent.", "effect": "record"}
 
-_blocked(r) := _no_share(r, [{"rule": e.rule, "message": e.message} | some e in context.errors])
+_blocked(r) := _no_share(r, [{"rule": e.rule, "message": e.message, "effect": "no_share"} | some e in context.errors])
 
 _no_share(r, reasons) := {
 	"agency_id": _str(object.get(r, "agency_id", "")),
@@ -75,7 +75,7 @@ _all_fields := sort(object.keys(input.payload_fields)) if is_object(input.payloa
 
 else := []
 
-_decide(r) := _no_share(r, [{"rule": "SYS-AGENCY", "message": "The recipient agency is not registered in this partnership, so it has no secure inbox. If a child is at immediate risk, phone the police (999) or children's social care now."}]) if {
+_decide(r) := _no_share(r, [{"rule": "SYS-AGENCY", "message": "The recipient agency is not registered in this partnership, so it has no secure inbox. If a child is at immediate risk, phone the police (999) or children's social care now.", "effect": "no_share"}]) if {
 	not context.recipient_known(r)
 } else := _decision_for(r, _findings(r))
 
@@ -152,11 +152,11 @@ _cleared(found) if {
 _shared(outcome) if outcome in {"share", "share_minimised", "share_urgent_review_after"}
 
 # Sorted by rule id, then message, so reviewers read the rules in a stable order.
-_reasons(r, found, outcome) := [{"rule": pair[0], "message": pair[1]} | some pair in sort(_pairs(r, found, outcome))]
+_reasons(r, found, outcome) := [{"rule": t[0], "message": t[1], "effect": t[2]} | some t in sort(_triples(r, found, outcome))]
 
-_pairs(r, found, outcome) := array.concat(
-	[[f.rule, f.message] | some f in found],
-	[[x.rule, x.message] | some x in _extra_reasons(r, found, outcome)],
+_triples(r, found, outcome) := array.concat(
+	[[f.rule, f.message, f.effect] | some f in found],
+	[[x.rule, x.message, x.effect] | some x in _extra_reasons(r, found, outcome)],
 )
 
 _extra_reasons(r, found, outcome) := ((_c3(r, outcome) | _c7(r, found, outcome)) | _i14(r)) | _gr7(outcome)
@@ -165,26 +165,26 @@ _gr7(outcome) := {_gr7_shared} if _shared(outcome)
 
 else := {_gr7_withheld}
 
-_i14(r) := {{"rule": "I14", "message": "Immediate risk of significant harm: sent now to this protective agency and reviewed afterwards. A referral must not wait for consultation or assessment."}} if {
+_i14(r) := {{"rule": "I14", "message": "Immediate risk of significant harm: sent now to this protective agency and reviewed afterwards. A referral must not wait for consultation or assessment.", "effect": "urgent_override"}} if {
 	context.urgent(r)
 } else := set()
 
 _c3(r, outcome) := fields.withheld_reasons(r) if {
 	_shared(outcome)
 	count(fields.withheld(r)) > 0
-} else := {{"rule": "C3", "message": "None of the fields is necessary for this recipient, so nothing is sent."}} if {
+} else := {{"rule": "C3", "message": "None of the fields is necessary for this recipient, so nothing is sent.", "effect": "no_share"}} if {
 	count(fields.allowed(r)) == 0
-} else := {{"rule": "C3", "message": "Every field sent is needed by this recipient: the minimum necessary."}} if {
+} else := {{"rule": "C3", "message": "Every field sent is needed by this recipient: the minimum necessary.", "effect": "share"}} if {
 	_shared(outcome)
 } else := set()
 
-_c7(r, found, outcome) := {{"rule": "C7", "message": "There is a risk of significant harm: the duty to share outweighs the lack of consent. Sent now; a named or designated professional reviews it afterwards."}} if {
+_c7(r, found, outcome) := {{"rule": "C7", "message": "There is a risk of significant harm: the duty to share outweighs the lack of consent. Sent now; a named or designated professional reviews it afterwards.", "effect": "urgent_override"}} if {
 	outcome == "share_urgent_review_after"
 	not context.urgent(r)
 	count(_withholds(found)) > 0
-} else := {{"rule": "C7", "message": "There is a risk of significant harm, so the duty to share is as important as the duty of confidentiality."}} if {
+} else := {{"rule": "C7", "message": "There is a risk of significant harm, so the duty to share is as important as the duty of confidentiality.", "effect": "share"}} if {
 	context.likely_harm
-} else := {{"rule": "C7", "message": "No risk of significant harm is recorded, so the duty to share does not outweigh the person's refusal on its own."}} if {
+} else := {{"rule": "C7", "message": "No risk of significant harm is recorded, so the duty to share does not outweigh the person's refusal on its own.", "effect": outcome}} if {
 	context.consent_applies
 	context.consent_refused
 } else := set()

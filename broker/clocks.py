@@ -26,8 +26,8 @@ log = logging.getLogger("broker.clocks")
 ACKNOWLEDGED = "acknowledged"
 
 
-def _naive(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None)
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
 
 
 def start_clocks(session: Session, *, delivery_id: str, notification_id: str, context: dict[str, object],
@@ -40,7 +40,7 @@ def start_clocks(session: Session, *, delivery_id: str, notification_id: str, co
             delivery_id=delivery_id, notification_id=notification_id,
             recipient_agency=str(context["recipient_agency"]), sender_agency=str(context["sender_agency"]),
             kind=obligation["kind"], rule=obligation["rule"], description=obligation["description"],
-            due_at=_naive(datetime.fromisoformat(obligation["due_at"])), stops_on=ACKNOWLEDGED,
+            due_at=_utc(datetime.fromisoformat(obligation["due_at"])), stops_on=ACKNOWLEDGED,
             log_context=context,
         ))
 
@@ -53,7 +53,7 @@ def stop_clocks(session: Session, delivery_id: str, answer: str, now: datetime) 
     )
     clocks = list(session.exec(query))
     for clock in clocks:
-        clock.stopped_at = _naive(now)
+        clock.stopped_at = _utc(now)
         session.add(clock)
     return len(clocks)
 
@@ -62,12 +62,12 @@ def mark_overdue(session: Session, now: datetime) -> list[ObligationClock]:
     """Log an `overdue` entry for each running clock past its due time (once per clock)."""
     query = select(ObligationClock).where(
         col(ObligationClock.stopped_at).is_(None), col(ObligationClock.overdue_at).is_(None),
-        col(ObligationClock.due_at) < _naive(now),
+        col(ObligationClock.due_at) < _utc(now),
     )
     late = list(session.exec(query))
     drafts = []
     for clock in late:
-        clock.overdue_at = _naive(now)
+        clock.overdue_at = _utc(now)
         session.add(clock)
         reason = audit.Reason(rule=clock.rule if clock.rule[:1].isalpha() else "GR7",
                               message=f"Overdue: {clock.description}"[:500])

@@ -48,5 +48,5 @@ def remember(
 ) -> None:
     session.add(IdempotencyRecord(
         agency_id=agency_id, key=key, body_digest=body_digest, notification_id=notification_id,
-        response=response, created_at=now.replace(tzinfo=None),
+        response=response, created_at=now,
     ))

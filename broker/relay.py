@@ -31,7 +31,7 @@ PublishedHook = Callable[[Session, Sequence[OutboxRow], datetime], None]
 
 
 def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    return datetime.now(UTC)
 
 
 class Relay:
@@ -54,7 +54,7 @@ class Relay:
         self._poll = poll_seconds
         self._lease = timedelta(seconds=lease_seconds)
         self._holder = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
-        self._lease_until = datetime.min
+        self._lease_until = datetime(2000, 1, 1, tzinfo=UTC)
         self._topics: set[str] = set()
         self.kafka_connected = False
         self.wakeup = asyncio.Event()
@@ -69,6 +69,11 @@ class Relay:
             except (TimeoutError, KafkaError, OSError) as exc:
                 self.kafka_connected = False
                 log.warning("relay waiting for Kafka: %s", type(exc).__name__)
+                await _sleep_or_stop(stop, backoff)
+                backoff = min(backoff * 2, 5.0)
+            except Exception:  # e.g. the database is briefly unavailable: rows stay, retry later
+                self.kafka_connected = False
+                log.exception("relay failed; retrying")
                 await _sleep_or_stop(stop, backoff)
                 backoff = min(backoff * 2, 5.0)
 

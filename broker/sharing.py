@@ -128,7 +128,7 @@ class SharingService:
             delivery_id=delivery_id, notification_id=header.notification_id, recipient_agency=agency.id,
             topic=inbox_topic(agency.id), key=routing, envelope=envelope.to_bytes(),
             headers=_cloudevents(header, self._rt.settings.partnership_id, now),
-            log_context={}, created_at=now.replace(tzinfo=None),
+            log_context={}, created_at=now,
         )
 
     async def _record(
@@ -146,8 +146,8 @@ class SharingService:
                 context = _log_context(entry)
                 row = _copy_row(plan.row, context)
                 if plan.decision.outcome in HOLD_OUTCOMES:
-                    held.hold(session, row, outcome=plan.decision.outcome, now=now.replace(tzinfo=None),
-                              expires_at=expires.replace(tzinfo=None))
+                    held.hold(session, row, outcome=plan.decision.outcome, now=now,
+                              expires_at=expires)
                 else:
                     session.add(row)
                     clocks.start_clocks(session, delivery_id=plan.delivery_id, notification_id=row.notification_id,

@@ -169,8 +169,9 @@ _i14(r) := {{"rule": "I14", "message": "Immediate risk of significant harm: sent
 	context.urgent(r)
 } else := set()
 
+# Held and advice decisions list their withheld fields too: the reviewer sees what release would send.
 _c3(r, outcome) := fields.withheld_reasons(r) if {
-	_shared(outcome)
+	outcome != "no_share"
 	count(fields.withheld(r)) > 0
 } else := {{"rule": "C3", "message": "None of the fields is necessary for this recipient, so nothing is sent.", "effect": "no_share"}} if {
 	count(fields.allowed(r)) == 0

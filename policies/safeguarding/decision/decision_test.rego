@@ -145,9 +145,9 @@ test_parents_not_told_free_text_needs_advice if {
 
 test_parents_not_told_no_reason_holds if t.first({"parental_position": {"parents_informed": false}}).outcome == "hold_for_authorisation"
 
-test_parent_withheld_permission_needs_authorisation if {
-	p := object.union(not_sought_e1, {"parental_position": {"parent_withheld_permission": true}})
-	t.first(p).outcome == "hold_for_authorisation"
+test_refusal_with_manager_advice_shares if {
+	p := object.union(refused, {"lawful_basis": "safeguarding_children_individuals_at_risk", "parental_position": {"parent_withheld_permission": true}})
+	t.first(p).outcome == "needs_advice"
 	auth := {"authorisation": {"authoriser_role": "line_manager", "has_reason": true}}
 	t.first(object.union(p, auth)).outcome == "share"
 }

@@ -145,6 +145,9 @@ _gr4_safeguarding(r) := {finding("GR4", "share", "Shared with the explicit conse
 	context.consent_not_required
 } else := {soft_finding("GR4", "no_share", "The family agreed to share only with the agencies they named, and this agency is not one of them.")} if {
 	context.consent_out_of_scope(r)
+} else := {finding("GR4", "share", sprintf("Consent was refused; a %s was consulted and agreed sharing, with reasons recorded.", [input.authorisation.authoriser_role]))} if {
+	context.consent_refused
+	context.authorised
 } else := {soft_finding("GR4", "needs_advice", "Consent was refused and no exception is recorded. Ask a manager or the nominated child protection adviser and record the outcome.")} if {
 	context.consent_refused
 } else := {finding("GR4", "hold_for_authorisation", "Consent was not sought and no reason is recorded. Seek consent, or record why it would be unsafe (exception codes E1-E10).")}
@@ -161,12 +164,6 @@ _authorisation_needed(_) if context.mt.authorisation.when == "always"
 _authorisation_needed(r) if {
 	context.mt.authorisation.when == "without_consent"
 	not context.consent_given_for(r)
-}
-
-_authorisation_needed(_) if {
-	context.mt.authorisation.when == "parent_withheld_permission"
-	input.parental_position.parent_withheld_permission == true
-	not input.risk.delay_would_cause_harm == true
 }
 
 # METADATA

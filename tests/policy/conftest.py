@@ -1,0 +1,42 @@
+"""The real OPA server for policy scenarios, loaded with the fictional demo partnership's registry."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from schemas.policy_input import POLICY_ENTRYPOINT
+
+REGISTRY = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "registry.json").read_text())
+
+Decide = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+@pytest.fixture(scope="session")
+def opa_http(opa_url: str) -> httpx.Client:
+    with httpx.Client(base_url=opa_url, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+def decide(opa_http: httpx.Client) -> Decide:
+    """POST a policy input to the decision entry point and return OPA's `result`.
+
+    The registry is pushed before each test: other suites on the shared stack push their own.
+    """
+    opa_http.put("/v1/data/registry", json=REGISTRY).raise_for_status()
+
+    def _decide(policy_input: dict[str, Any]) -> dict[str, Any]:
+        answer = opa_http.post(f"/v1/data/{POLICY_ENTRYPOINT}", json={"input": policy_input})
+        answer.raise_for_status()
+        body = answer.json()
+        assert "result" in body, f"decision undefined for input: {body}"
+        result: dict[str, Any] = body["result"]
+        return result
+
+    return _decide

@@ -1,0 +1,73 @@
+"""Scenario suite through the real OPA server: one parametrized test over the scenario table,
+plus the issue's acceptance check that every golden rule and Caldicott principle both shares
+and withholds somewhere in the suite.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from schemas.notifications import parse_notification
+from schemas.policy_decision import PolicyDecision
+from schemas.policy_input import build_policy_input, project
+from tests.policy.bases import patched
+from tests.policy.conftest import REGISTRY, Decide
+from tests.policy.scenarios import SCENARIOS
+
+SHARED = {"share", "share_minimised", "share_urgent_review_after"}
+WITHHOLDING_EFFECTS = {"no_share", "hold_for_authorisation", "needs_advice", "withhold_fields"}
+GOLDEN = [f"GR{i}" for i in range(1, 8)]
+CALDICOTT = [f"C{i}" for i in range(1, 9)]
+# GR7 only records; C7 only ever pushes towards sharing. GR7's fail-closed write is the gateway's.
+CANNOT_WITHHOLD = {"GR7", "C7"}
+
+
+def _decision(scenario: dict[str, Any], decide: Decide) -> PolicyDecision:
+    notification = parse_notification(patched(scenario["base"], scenario["patch"]))
+    policy_input = build_policy_input(notification, REGISTRY["partnership_id"])
+    return PolicyDecision.model_validate(decide(policy_input.model_dump(mode="json")))
+
+
+@pytest.mark.stack
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s["id"] for s in SCENARIOS])
+def test_scenario(scenario: dict[str, Any], decide: Decide) -> None:
+    decision = _decision(scenario, decide)
+    assert decision.errors == []
+    assert decision.registry_revision == REGISTRY["revision"]
+    notification = parse_notification(patched(scenario["base"], scenario["patch"]))
+    assert len(decision.recipients) == len(notification.recipients)
+    for key, want in scenario["expect"].items():
+        agency_id, role = key.split("/")
+        got = decision.decision_for(agency_id, role)
+        summary = [(r.rule, r.effect, r.message) for r in got.reasons]
+        assert got.outcome == want["outcome"], summary
+        assert got.allowed_fields == want["allowed_fields"], summary
+        assert set(want["rules"]) <= {r.rule for r in got.reasons}, summary
+        assert set(want["obligations"]) <= {o.kind for o in got.obligations}
+        # What the gateway would seal never holds a field the policy did not allow.
+        assert set(project(notification, got.allowed_fields)) <= set(want["allowed_fields"])
+
+
+@pytest.mark.stack
+def test_every_rule_both_shares_and_withholds(decide: Decide) -> None:
+    shares: set[str] = set()
+    withholds: set[str] = set()
+    withholding_effect: set[str] = set()
+    for scenario in SCENARIOS:
+        for recipient in _decision(scenario, decide).recipients:
+            rules = {r.rule for r in recipient.reasons}
+            (shares if recipient.outcome in SHARED else withholds).update(rules)
+            withholding_effect.update(r.rule for r in recipient.reasons if r.effect in WITHHOLDING_EFFECTS)
+    for rule in GOLDEN + CALDICOTT:
+        assert rule in shares, f"{rule} never appears in a decision to share"
+        assert rule in withholds, f"{rule} never appears in a decision not to share"
+        if rule not in CANNOT_WITHHOLD:
+            assert rule in withholding_effect, f"{rule} never withholds or holds in any scenario"
+
+
+def test_scenario_suite_is_large_and_unique() -> None:
+    ids = [s["id"] for s in SCENARIOS]
+    assert len(ids) >= 40
+    assert len(ids) == len(set(ids))

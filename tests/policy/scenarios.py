@@ -15,11 +15,19 @@ MASH = "csc-fenmere-mash/mash_intake"
 POL = "police-fenmere/police_public_protection"
 ALL_M01 = ["child", "concern_summary", "current_location", "home_address", "referrer"]
 TOLD = {"parents_informed": True, "parent_withheld_permission": False}
-NOT_TOLD_E1 = {"parents_informed": False, "parent_withheld_permission": None, "reason_not_informed": "risk_significant_harm"}
+NOT_TOLD_E1 = {
+    "parents_informed": False,
+    "parent_withheld_permission": None,
+    "reason_not_informed": "risk_significant_harm",
+}
 LIKELY = {"likely_significant_harm": True}
 IMMEDIATE = {"immediate_significant_harm": True, "likely_significant_harm": True}
-LINE_MANAGER = {"authoriser_role": "line_manager", "authoriser_ref": "mgr-01", "authorised_at": "2026-03-02T10:05:00Z",
-                "reason": "Fictional: reviewed, sharing justified."}
+LINE_MANAGER = {
+    "authoriser_role": "line_manager",
+    "authoriser_ref": "mgr-01",
+    "authorised_at": "2026-03-02T10:05:00Z",
+    "reason": "Fictional: reviewed, sharing justified.",
+}
 SOCIAL_WORKER_FAMILY = {**CSC, "role": "social_worker", "need_to_know": "protect_child", "conveys_to_family": True}
 
 
@@ -27,126 +35,332 @@ def s(sid: str, source: str, base: str, patch: dict[str, Any], expect: dict[str,
     return {"id": sid, "source": source, "base": base, "patch": patch, "expect": expect}
 
 
-def e(outcome: str, allowed: list[str], rules: tuple[str, ...] = (), obligations: tuple[str, ...] = ()) -> dict[str, Any]:
-    return {"outcome": outcome, "allowed_fields": sorted(allowed), "rules": list(rules), "obligations": list(obligations)}
+def e(
+    outcome: str, allowed: list[str], rules: tuple[str, ...] = (), obligations: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    return {
+        "outcome": outcome,
+        "allowed_fields": sorted(allowed),
+        "rules": list(rules),
+        "obligations": list(obligations),
+    }
 
 
 CONSENTED = {"lawful_basis": "consent", "consent": consent_given(), "parental_position": TOLD}
 
 SCENARIOS: list[dict[str, Any]] = [
     # --- M01 safeguarding referrals -------------------------------------------------------
-    s("m01-school-bruising-immediate", "[002 L3093] urgent referral must not be delayed", "referral",
-      {"risk": IMMEDIATE, "consent": not_sought("risk_significant_harm"), "parental_position": NOT_TOLD_E1,
-       "recipients": [CSC, POLICE], "concern_tags": ["physical_abuse"]},
-      {MASH: e("share_urgent_review_after", ALL_M01, ("I14", "GR2", "GR4", "GR7"),
-               ("review_urgent_share", "acknowledge_referral", "decide_referral")),
-       POL: e("share_urgent_review_after", ALL_M01, ("I14", "C7"), ("review_urgent_share",))}),
-    s("m01-school-neglect-consent", "[002 L1933] share with consent where possible", "referral",
-      {**CONSENTED, "concern_tags": ["neglect"]},
-      {MASH: e("share", ALL_M01, ("GR4", "GR2", "C8", "C3", "GR1"), ("acknowledge_referral",))}),
-    s("m01-health-visitor-refused-no-risk", "[002 L3147] parent refuses: seek advice from a manager", "referral",
-      {"sender": {"agency_id": "health-visiting-fenmere", "role": "health_visitor"}, "consent": consent_refused(),
-       "parental_position": {"parents_informed": True, "parent_withheld_permission": True}},
-      {MASH: e("needs_advice", ALL_M01, ("GR4", "C7"))}),
-    s("m01-health-visitor-refused-manager-agrees", "[002 L3147] outcome of advice fully recorded", "referral",
-      {"sender": {"agency_id": "health-visiting-fenmere", "role": "health_visitor"}, "consent": consent_refused(),
-       "parental_position": {"parents_informed": True, "parent_withheld_permission": True},
-       "authorisation": LINE_MANAGER},
-      {MASH: e("share", ALL_M01, ("GR4",), ("acknowledge_referral",))}),
-    s("m01-early-help-request-refused", "[002 L4153] consent always needed to request services", "referral",
-      {"purpose": "request_for_services", "consent": consent_refused(), "parental_position": TOLD},
-      {MASH: e("no_share", [], ("GR4", "C7", "GR7"))}),
-    s("m01-early-help-request-consented", "[002 L4153]; [004 L193] EHA privacy notice", "referral",
-      {**CONSENTED, "purpose": "request_for_services"},
-      {MASH: e("share", ALL_M01, ("GR4", "C8"))}),
-    s("m01-early-help-request-not-asked", "[002 L4153]", "referral",
-      {"purpose": "request_for_services", "consent": not_sought("not_reasonable_to_obtain"), "parental_position": TOLD},
-      {MASH: e("hold_for_authorisation", ALL_M01, ("GR4",))}),
-    s("m01-no-lawful-basis", "[002 L1933] be clear of the basis", "referral",
-      {**CONSENTED, "lawful_basis": None},
-      {MASH: e("hold_for_authorisation", ALL_M01, ("GR1",))}),
-    s("m01-basis-unsure", "[002 L1932] seek advice from the IG lead", "referral",
-      {**CONSENTED, "lawful_basis": "unsure"},
-      {MASH: e("needs_advice", ALL_M01, ("GR1",))}),
-    s("m01-no-purpose", "[002 L1951] justify the purpose", "referral",
-      {**CONSENTED, "purpose": None},
-      {MASH: e("hold_for_authorisation", ALL_M01, ("C1",))}),
-    s("m01-wrong-purpose", "[002 L1951]", "referral",
-      {**CONSENTED, "purpose": "child_death_review"},
-      {MASH: e("no_share", [], ("C1",))}),
-    s("m01-copied-to-housing", "[002 L1954] strict need to know", "referral",
-      {**CONSENTED, "recipients": [CSC, {"agency_id": "housing-brookside", "role": "housing_officer",
-                                         "need_to_know": "provide_support"}]},
-      {MASH: e("share", ALL_M01, ("C4",)), "housing-brookside/housing_officer": e("no_share", [], ("C4",))}),
-    s("m01-neighbour-concern-via-club", "[002 L37] non-professional referrer identity protected", "referral",
-      {"sender": {"agency_id": "vcs-riverside-juniors-fc", "role": "safeguarding_lead"}, "risk": LIKELY,
-       "consent": not_sought("risk_to_others_or_immediate_harm"),
-       "parental_position": {**NOT_TOLD_E1, "reason_not_informed": "risk_to_others_or_immediate_harm"},
-       "payload": {"public_referrer": "Pat Example, neighbour (fictional)"}, "recipients": [CSC, POLICE]},
-      {MASH: e("share", [*ALL_M01, "public_referrer"], ("GR5",)),
-       POL: e("share_minimised", ALL_M01, ("I11",))}),
-    s("m01-phone-referral", "[002 L3126] phone referrals confirmed in writing in 24 h", "referral",
-      {**CONSENTED, "initial_contact": "phone"},
-      {MASH: e("share", ALL_M01, (), ("written_confirmation", "acknowledge_referral"))}),
-    s("m01-forced-marriage", "[002 L1584-1589] never inform the family", "referral",
-      {"risk": LIKELY, "concern_tags": ["forced_marriage"], "consent": not_sought("risk_significant_harm"),
-       "parental_position": NOT_TOLD_E1, "recipients": [CSC, POLICE, SOCIAL_WORKER_FAMILY]},
-      {MASH: e("share", ALL_M01, ("GR5",)), POL: e("share", ALL_M01),
-       "csc-fenmere-mash/social_worker": e("no_share", [], ("GR5", "I19"))}),
-    s("m01-forced-marriage-immediate", "[002 L3093]; [002 L1169] location never to the family", "referral",
-      {"risk": IMMEDIATE, "concern_tags": ["forced_marriage"], "consent": not_sought("risk_significant_harm"),
-       "parental_position": NOT_TOLD_E1, "recipients": [SOCIAL_WORKER_FAMILY]},
-      {"csc-fenmere-mash/social_worker": e("share_urgent_review_after",
-                                           ["child", "concern_summary", "home_address", "referrer"], ("I14", "GR5"))}),
-    s("m01-da-police-will-speak-to-perpetrator", "[003 L47] engagement must not increase risk", "referral",
-      {"risk": LIKELY, "concern_tags": ["domestic_abuse"], "consent": not_sought("prejudice_crime"),
-       "parental_position": {**NOT_TOLD_E1, "reason_not_informed": "prejudice_crime"},
-       "recipients": [{**POLICE, "conveys_to_alleged_perpetrator": True}]},
-      {POL: e("needs_advice", ["child"], ("GR5",))}),
-    s("m01-court-report-without-permission", "[002 L4380] court reports need permission", "referral",
-      {**CONSENTED, "risk": LIKELY, "payload": {"court_reports": "Fictional s7 report extract."}},
-      {MASH: e("no_share", [], ("C6",))}),
-    s("m01-court-report-immediate", "[002 L3093]; [002 L4380]", "referral",
-      {**CONSENTED, "risk": IMMEDIATE, "payload": {"court_reports": "Fictional s7 report extract."}},
-      {MASH: e("share_urgent_review_after", ALL_M01, ("C6", "I14"))}),
-    s("m01-court-report-with-permission", "[002 L4339-4344]", "referral",
-      {**CONSENTED, "risk": LIKELY, "restrictions": {"court_permission_obtained": True},
-       "payload": {"court_reports": "Fictional s7 report extract."}},
-      {MASH: e("share", [*ALL_M01, "court_reports"], ("C6",))}),
-    s("m01-under-13-sexual-activity", "[001 L145] CP referral in all cases", "referral",
-      {"concern_tags": ["sexual_activity_under_13"], "consent": consent_refused(), "parental_position": TOLD,
-       "subjects": [{"subject_ref": "subj-1", "role_in_case": "child", "age_years": 12}],
-       "payload": {"sexual_abuse_details": "Fictional disclosure."}},
-      {MASH: e("share_urgent_review_after", [*ALL_M01, "sexual_abuse_details"], ("I44", "C7"))}),
-    s("m01-unregistered-recipient", "domain.md §11 I06 verified endpoints only", "referral",
-      {**CONSENTED, "recipients": [{"agency_id": "csc-elsewhere", "role": "mash_intake", "need_to_know": "assess_and_decide"}]},
-      {"csc-elsewhere/mash_intake": e("no_share", [], ("SYS-AGENCY", "GR7"))}),
-    s("m01-dsl-in-doubt", "[002 L1939] not sure: seek advice", "referral",
-      {**CONSENTED, "sender_in_doubt": True},
-      {MASH: e("needs_advice", ALL_M01, ("GR3",))}),
-    s("m01-location-missing", "[002 L6-24] establish the child's current location", "referral",
-      {**CONSENTED, "payload": {"current_location": DELETE}},
-      {MASH: e("hold_for_authorisation", ["child", "concern_summary", "home_address", "referrer"], ("GR6",))}),
-    s("m01-no-privacy-notice", "[004 L193] EHA privacy notice", "referral",
-      {**CONSENTED, "consent": [{"subject_ref": "subj-1", "giver": "parent_pr", "status": "given_explicit",
-                                 "privacy_notice_given": False}]},
-      {MASH: e("hold_for_authorisation", ALL_M01, ("C8",))}),
-    s("m01-parents-not-told-no-reason", "[002 L3146] decision recorded with reasons", "referral",
-      {"consent": not_sought("risk_significant_harm"), "parental_position": {"parents_informed": False,
-                                                                              "parent_withheld_permission": None}},
-      {MASH: e("hold_for_authorisation", ALL_M01, ("GR2",))}),
-    s("m01-unconvicted-adult-from-probation", "[002 L4428-4430] Bichard, legal advice", "referral",
-      {"sender": {"agency_id": "probation-fenmere", "role": "probation_officer"}, "concern_tags": ["unconvicted_adult_risk"],
-       "consent": not_sought("prejudice_crime"), "parental_position": {**NOT_TOLD_E1, "reason_not_informed": "prejudice_crime"}},
-      {MASH: e("needs_advice", ALL_M01, ("GR3", "I26"))}),
-    s("m01-gp-health-detail-to-police-no-risk", "[002 L1946] health information: higher threshold", "referral",
-      {"sender": {"agency_id": "gp-willow-lane", "role": "gp"}, "consent": not_sought("prejudice_crime"),
-       "parental_position": {**NOT_TOLD_E1, "reason_not_informed": "prejudice_crime"}, "recipients": [POLICE],
-       "payload": {"child_condition": "Fictional: healed fractures on x-ray."}},
-      {POL: e("needs_advice", ALL_M01, ("GR3",))}),
-    s("m01-hostile-family", "[002 L1832] plan what to share with a hostile family", "referral",
-      {**CONSENTED, "concern_tags": ["hostile_family"], "recipients": [SOCIAL_WORKER_FAMILY]},
-      {"csc-fenmere-mash/social_worker": e("needs_advice", ["child", "concern_summary", "home_address", "referrer"], ("GR3",))}),
+    s(
+        "m01-school-bruising-immediate",
+        "[002 L3093] urgent referral must not be delayed",
+        "referral",
+        {
+            "risk": IMMEDIATE,
+            "consent": not_sought("risk_significant_harm"),
+            "parental_position": NOT_TOLD_E1,
+            "recipients": [CSC, POLICE],
+            "concern_tags": ["physical_abuse"],
+        },
+        {
+            MASH: e(
+                "share_urgent_review_after",
+                ALL_M01,
+                ("I14", "GR2", "GR4", "GR7"),
+                ("review_urgent_share", "acknowledge_referral", "decide_referral"),
+            ),
+            POL: e("share_urgent_review_after", ALL_M01, ("I14", "C7"), ("review_urgent_share",)),
+        },
+    ),
+    s(
+        "m01-school-neglect-consent",
+        "[002 L1933] share with consent where possible",
+        "referral",
+        {**CONSENTED, "concern_tags": ["neglect"]},
+        {MASH: e("share", ALL_M01, ("GR4", "GR2", "C8", "C3", "GR1"), ("acknowledge_referral",))},
+    ),
+    s(
+        "m01-health-visitor-refused-no-risk",
+        "[002 L3147] parent refuses: seek advice from a manager",
+        "referral",
+        {
+            "sender": {"agency_id": "health-visiting-fenmere", "role": "health_visitor"},
+            "consent": consent_refused(),
+            "parental_position": {"parents_informed": True, "parent_withheld_permission": True},
+        },
+        {MASH: e("needs_advice", ALL_M01, ("GR4", "C7"))},
+    ),
+    s(
+        "m01-health-visitor-refused-manager-agrees",
+        "[002 L3147] outcome of advice fully recorded",
+        "referral",
+        {
+            "sender": {"agency_id": "health-visiting-fenmere", "role": "health_visitor"},
+            "consent": consent_refused(),
+            "parental_position": {"parents_informed": True, "parent_withheld_permission": True},
+            "authorisation": LINE_MANAGER,
+        },
+        {MASH: e("share", ALL_M01, ("GR4",), ("acknowledge_referral",))},
+    ),
+    s(
+        "m01-early-help-request-refused",
+        "[002 L4153] consent always needed to request services",
+        "referral",
+        {"purpose": "request_for_services", "consent": consent_refused(), "parental_position": TOLD},
+        {MASH: e("no_share", [], ("GR4", "C7", "GR7"))},
+    ),
+    s(
+        "m01-early-help-request-consented",
+        "[002 L4153]; [004 L193] EHA privacy notice",
+        "referral",
+        {**CONSENTED, "purpose": "request_for_services"},
+        {MASH: e("share", ALL_M01, ("GR4", "C8"))},
+    ),
+    s(
+        "m01-early-help-request-not-asked",
+        "[002 L4153]",
+        "referral",
+        {
+            "purpose": "request_for_services",
+            "consent": not_sought("not_reasonable_to_obtain"),
+            "parental_position": TOLD,
+        },
+        {MASH: e("hold_for_authorisation", ALL_M01, ("GR4",))},
+    ),
+    s(
+        "m01-no-lawful-basis",
+        "[002 L1933] be clear of the basis",
+        "referral",
+        {**CONSENTED, "lawful_basis": None},
+        {MASH: e("hold_for_authorisation", ALL_M01, ("GR1",))},
+    ),
+    s(
+        "m01-basis-unsure",
+        "[002 L1932] seek advice from the IG lead",
+        "referral",
+        {**CONSENTED, "lawful_basis": "unsure"},
+        {MASH: e("needs_advice", ALL_M01, ("GR1",))},
+    ),
+    s(
+        "m01-no-purpose",
+        "[002 L1951] justify the purpose",
+        "referral",
+        {**CONSENTED, "purpose": None},
+        {MASH: e("hold_for_authorisation", ALL_M01, ("C1",))},
+    ),
+    s(
+        "m01-wrong-purpose",
+        "[002 L1951]",
+        "referral",
+        {**CONSENTED, "purpose": "child_death_review"},
+        {MASH: e("no_share", [], ("C1",))},
+    ),
+    s(
+        "m01-copied-to-housing",
+        "[002 L1954] strict need to know",
+        "referral",
+        {
+            **CONSENTED,
+            "recipients": [
+                CSC,
+                {"agency_id": "housing-brookside", "role": "housing_officer", "need_to_know": "provide_support"},
+            ],
+        },
+        {MASH: e("share", ALL_M01, ("C4",)), "housing-brookside/housing_officer": e("no_share", [], ("C4",))},
+    ),
+    s(
+        "m01-neighbour-concern-via-club",
+        "[002 L37] non-professional referrer identity protected",
+        "referral",
+        {
+            "sender": {"agency_id": "vcs-riverside-juniors-fc", "role": "safeguarding_lead"},
+            "risk": LIKELY,
+            "consent": not_sought("risk_to_others_or_immediate_harm"),
+            "parental_position": {**NOT_TOLD_E1, "reason_not_informed": "risk_to_others_or_immediate_harm"},
+            "payload": {"public_referrer": "Pat Example, neighbour (fictional)"},
+            "recipients": [CSC, POLICE],
+        },
+        {MASH: e("share", [*ALL_M01, "public_referrer"], ("GR5",)), POL: e("share_minimised", ALL_M01, ("I11",))},
+    ),
+    s(
+        "m01-phone-referral",
+        "[002 L3126] phone referrals confirmed in writing in 24 h",
+        "referral",
+        {**CONSENTED, "initial_contact": "phone"},
+        {MASH: e("share", ALL_M01, (), ("written_confirmation", "acknowledge_referral"))},
+    ),
+    s(
+        "m01-forced-marriage",
+        "[002 L1584-1589] never inform the family",
+        "referral",
+        {
+            "risk": LIKELY,
+            "concern_tags": ["forced_marriage"],
+            "consent": not_sought("risk_significant_harm"),
+            "parental_position": NOT_TOLD_E1,
+            "recipients": [CSC, POLICE, SOCIAL_WORKER_FAMILY],
+        },
+        {
+            MASH: e("share", ALL_M01, ("GR5",)),
+            POL: e("share", ALL_M01),
+            "csc-fenmere-mash/social_worker": e("no_share", [], ("GR5", "I19")),
+        },
+    ),
+    s(
+        "m01-forced-marriage-immediate",
+        "[002 L3093]; [002 L1169] location never to the family",
+        "referral",
+        {
+            "risk": IMMEDIATE,
+            "concern_tags": ["forced_marriage"],
+            "consent": not_sought("risk_significant_harm"),
+            "parental_position": NOT_TOLD_E1,
+            "recipients": [SOCIAL_WORKER_FAMILY],
+        },
+        {
+            "csc-fenmere-mash/social_worker": e(
+                "share_urgent_review_after", ["child", "concern_summary", "home_address", "referrer"], ("I14", "GR5")
+            )
+        },
+    ),
+    s(
+        "m01-da-police-will-speak-to-perpetrator",
+        "[003 L47] engagement must not increase risk",
+        "referral",
+        {
+            "risk": LIKELY,
+            "concern_tags": ["domestic_abuse"],
+            "consent": not_sought("prejudice_crime"),
+            "parental_position": {**NOT_TOLD_E1, "reason_not_informed": "prejudice_crime"},
+            "recipients": [{**POLICE, "conveys_to_alleged_perpetrator": True}],
+        },
+        {POL: e("needs_advice", ["child"], ("GR5",))},
+    ),
+    s(
+        "m01-court-report-without-permission",
+        "[002 L4380] court reports need permission",
+        "referral",
+        {**CONSENTED, "risk": LIKELY, "payload": {"court_reports": "Fictional s7 report extract."}},
+        {MASH: e("no_share", [], ("C6",))},
+    ),
+    s(
+        "m01-court-report-immediate",
+        "[002 L3093]; [002 L4380]",
+        "referral",
+        {**CONSENTED, "risk": IMMEDIATE, "payload": {"court_reports": "Fictional s7 report extract."}},
+        {MASH: e("share_urgent_review_after", ALL_M01, ("C6", "I14"))},
+    ),
+    s(
+        "m01-court-report-with-permission",
+        "[002 L4339-4344]",
+        "referral",
+        {
+            **CONSENTED,
+            "risk": LIKELY,
+            "restrictions": {"court_permission_obtained": True},
+            "payload": {"court_reports": "Fictional s7 report extract."},
+        },
+        {MASH: e("share", [*ALL_M01, "court_reports"], ("C6",))},
+    ),
+    s(
+        "m01-under-13-sexual-activity",
+        "[001 L145] CP referral in all cases",
+        "referral",
+        {
+            "concern_tags": ["sexual_activity_under_13"],
+            "consent": consent_refused(),
+            "parental_position": TOLD,
+            "subjects": [{"subject_ref": "subj-1", "role_in_case": "child", "age_years": 12}],
+            "payload": {"sexual_abuse_details": "Fictional disclosure."},
+        },
+        {MASH: e("share_urgent_review_after", [*ALL_M01, "sexual_abuse_details"], ("I44", "C7"))},
+    ),
+    s(
+        "m01-unregistered-recipient",
+        "domain.md §11 I06 verified endpoints only",
+        "referral",
+        {
+            **CONSENTED,
+            "recipients": [{"agency_id": "csc-elsewhere", "role": "mash_intake", "need_to_know": "assess_and_decide"}],
+        },
+        {"csc-elsewhere/mash_intake": e("no_share", [], ("SYS-AGENCY", "GR7"))},
+    ),
+    s(
+        "m01-dsl-in-doubt",
+        "[002 L1939] not sure: seek advice",
+        "referral",
+        {**CONSENTED, "sender_in_doubt": True},
+        {MASH: e("needs_advice", ALL_M01, ("GR3",))},
+    ),
+    s(
+        "m01-location-missing",
+        "[002 L6-24] establish the child's current location",
+        "referral",
+        {**CONSENTED, "payload": {"current_location": DELETE}},
+        {MASH: e("hold_for_authorisation", ["child", "concern_summary", "home_address", "referrer"], ("GR6",))},
+    ),
+    s(
+        "m01-no-privacy-notice",
+        "[004 L193] EHA privacy notice",
+        "referral",
+        {
+            **CONSENTED,
+            "consent": [
+                {
+                    "subject_ref": "subj-1",
+                    "giver": "parent_pr",
+                    "status": "given_explicit",
+                    "privacy_notice_given": False,
+                }
+            ],
+        },
+        {MASH: e("hold_for_authorisation", ALL_M01, ("C8",))},
+    ),
+    s(
+        "m01-parents-not-told-no-reason",
+        "[002 L3146] decision recorded with reasons",
+        "referral",
+        {
+            "consent": not_sought("risk_significant_harm"),
+            "parental_position": {"parents_informed": False, "parent_withheld_permission": None},
+        },
+        {MASH: e("hold_for_authorisation", ALL_M01, ("GR2",))},
+    ),
+    s(
+        "m01-unconvicted-adult-from-probation",
+        "[002 L4428-4430] Bichard, legal advice",
+        "referral",
+        {
+            "sender": {"agency_id": "probation-fenmere", "role": "probation_officer"},
+            "concern_tags": ["unconvicted_adult_risk"],
+            "consent": not_sought("prejudice_crime"),
+            "parental_position": {**NOT_TOLD_E1, "reason_not_informed": "prejudice_crime"},
+        },
+        {MASH: e("needs_advice", ALL_M01, ("GR3", "I26"))},
+    ),
+    s(
+        "m01-gp-health-detail-to-police-no-risk",
+        "[002 L1946] health information: higher threshold",
+        "referral",
+        {
+            "sender": {"agency_id": "gp-willow-lane", "role": "gp"},
+            "consent": not_sought("prejudice_crime"),
+            "parental_position": {**NOT_TOLD_E1, "reason_not_informed": "prejudice_crime"},
+            "recipients": [POLICE],
+            "payload": {"child_condition": "Fictional: healed fractures on x-ray."},
+        },
+        {POL: e("needs_advice", ALL_M01, ("GR3",))},
+    ),
+    s(
+        "m01-hostile-family",
+        "[002 L1832] plan what to share with a hostile family",
+        "referral",
+        {**CONSENTED, "concern_tags": ["hostile_family"], "recipients": [SOCIAL_WORKER_FAMILY]},
+        {
+            "csc-fenmere-mash/social_worker": e(
+                "needs_advice", ["child", "concern_summary", "home_address", "referrer"], ("GR3",)
+            )
+        },
+    ),
 ]
 
 SCHOOL_DSL = "school-oakfield-primary/dsl"
@@ -162,131 +376,359 @@ EASTHOLT = "csc-eastholt/team_manager"
 TRANSFER_ALL = ["assessments", "child", "cp_plan", "legal_status", "move_date", "new_address", "transfer_type"]
 CDOP = "cdop-fenmere/cdop_manager"
 DEATH_ALL = ["child", "circumstances", "death_type", "died_at", "medical_history", "suspected_deliberate_harm"]
-MISSING_ALL = ["age_band", "child", "last_known_location", "looked_after", "missing_since", "physical_description",
-               "risk_factors"]
+MISSING_ALL = [
+    "age_band",
+    "child",
+    "last_known_location",
+    "looked_after",
+    "missing_since",
+    "physical_description",
+    "risk_factors",
+]
 DVDS_ALL = ["disclosure_decision", "person_at_risk", "relevant_convictions", "route", "stage", "subject_person"]
 
 SCENARIOS += [
     # --- M02 / M03 acknowledgement and outcome ------------------------------------------------
-    s("m02-acknowledgement", "[002 L5] acknowledge within 1 working day", "acknowledgement", {},
-      {SCHOOL_DSL: e("share", ["child", "next_steps", "received_at", "referral_reference"], ("C1", "C4"))}),
-    s("m02-acknowledgement-from-school", "[002 L5] CSC acknowledges", "acknowledgement",
-      {"sender": {"agency_id": "school-hollins-academy", "role": "dsl"}},
-      {SCHOOL_DSL: e("no_share", [], ("C1",))}),
-    s("m03-outcome-not-signed-off", "[002 L55] a manager signs and approves the outcome", "outcome", {},
-      {SCHOOL_DSL: e("hold_for_authorisation", ["actions", "child", "outcome", "referral_reference"], ("GR6",))}),
-    s("m03-outcome-signed-off", "[002 L55]; [002 L4271] referrer told the outcome", "outcome",
-      {"authorisation": {**LINE_MANAGER, "authoriser_role": "csc_manager"}},
-      {SCHOOL_DSL: e("share_minimised", ["actions", "child", "outcome", "referral_reference"], ("GR6", "C3"))}),
+    s(
+        "m02-acknowledgement",
+        "[002 L5] acknowledge within 1 working day",
+        "acknowledgement",
+        {},
+        {SCHOOL_DSL: e("share", ["child", "next_steps", "received_at", "referral_reference"], ("C1", "C4"))},
+    ),
+    s(
+        "m02-acknowledgement-from-school",
+        "[002 L5] CSC acknowledges",
+        "acknowledgement",
+        {"sender": {"agency_id": "school-hollins-academy", "role": "dsl"}},
+        {SCHOOL_DSL: e("no_share", [], ("C1",))},
+    ),
+    s(
+        "m03-outcome-not-signed-off",
+        "[002 L55] a manager signs and approves the outcome",
+        "outcome",
+        {},
+        {SCHOOL_DSL: e("hold_for_authorisation", ["actions", "child", "outcome", "referral_reference"], ("GR6",))},
+    ),
+    s(
+        "m03-outcome-signed-off",
+        "[002 L55]; [002 L4271] referrer told the outcome",
+        "outcome",
+        {"authorisation": {**LINE_MANAGER, "authoriser_role": "csc_manager"}},
+        {SCHOOL_DSL: e("share_minimised", ["actions", "child", "outcome", "referral_reference"], ("GR6", "C3"))},
+    ),
     # --- M06 strategy discussion ------------------------------------------------------------------
-    s("m06-cpch-strategy-with-adult-care", "[000 L96] CPCH strategy within 2 WD with adult care", "strategy",
-      {"payload": {"strategy_kind": "cpch"}, "risk": LIKELY, "consent": PREJUDICE, "authorisation": LINE_MANAGER,
-       "concern_tags": ["cpch"], "recipients": [POLICE, ASC]},
-      {POL: e("share", STRATEGY_ALL, ("GR4",), ("strategy_meeting",)),
-       "asc-fenmere/adult_safeguarding_officer": e("share", STRATEGY_ALL, ("C4",), ("strategy_meeting",))}),
-    s("m06-no-line-manager", "[002 L42] line manager authorises discussion without parental knowledge",
-      "strategy", {"consent": PREJUDICE},
-      {POL: e("hold_for_authorisation", ["child", "child_location", "concern_summary", "meeting_at", "strategy_kind"],
-              ("GR4", "C3"))}),
-    s("m06-child-on-child-school", "[001 L112] strategy meeting within 5 days; minimum necessary", "strategy",
-      {"payload": {"strategy_kind": "child_on_child"}, "consent": PREJUDICE, "authorisation": LINE_MANAGER,
-       "concern_tags": ["child_on_child"], "recipients": [SCHOOL]},
-      {SCHOOL_DSL: e("share_minimised", ["child", "concern_summary", "meeting_at", "strategy_kind"], ("C3",),
-                     ("strategy_meeting",))}),
+    s(
+        "m06-cpch-strategy-with-adult-care",
+        "[000 L96] CPCH strategy within 2 WD with adult care",
+        "strategy",
+        {
+            "payload": {"strategy_kind": "cpch"},
+            "risk": LIKELY,
+            "consent": PREJUDICE,
+            "authorisation": LINE_MANAGER,
+            "concern_tags": ["cpch"],
+            "recipients": [POLICE, ASC],
+        },
+        {
+            POL: e("share", STRATEGY_ALL, ("GR4",), ("strategy_meeting",)),
+            "asc-fenmere/adult_safeguarding_officer": e("share", STRATEGY_ALL, ("C4",), ("strategy_meeting",)),
+        },
+    ),
+    s(
+        "m06-no-line-manager",
+        "[002 L42] line manager authorises discussion without parental knowledge",
+        "strategy",
+        {"consent": PREJUDICE},
+        {
+            POL: e(
+                "hold_for_authorisation",
+                ["child", "child_location", "concern_summary", "meeting_at", "strategy_kind"],
+                ("GR4", "C3"),
+            )
+        },
+    ),
+    s(
+        "m06-child-on-child-school",
+        "[001 L112] strategy meeting within 5 days; minimum necessary",
+        "strategy",
+        {
+            "payload": {"strategy_kind": "child_on_child"},
+            "consent": PREJUDICE,
+            "authorisation": LINE_MANAGER,
+            "concern_tags": ["child_on_child"],
+            "recipients": [SCHOOL],
+        },
+        {
+            SCHOOL_DSL: e(
+                "share_minimised",
+                ["child", "concern_summary", "meeting_at", "strategy_kind"],
+                ("C3",),
+                ("strategy_meeting",),
+            )
+        },
+    ),
     # --- M11 adult safeguarding ------------------------------------------------------------------
-    s("m11-adult-consents", "[000 L90] Making Safeguarding Personal", "adult",
-      {"lawful_basis": "consent", "consent": consent_given(giver="adult_subject"),
-       "subjects": [{"subject_ref": "subj-1", "role_in_case": "adult_at_risk", "age_years": 81}]},
-      {"asc-fenmere/adult_safeguarding_officer": e("share", ADULT_ALL, ("GR4", "C8"))}),
-    s("m11-adult-refuses-serious-harm", "[002 L1966] serious harm to adults", "adult",
-      {"consent": [{"subject_ref": "subj-1", "giver": "adult_subject", "status": "refused"}],
-       "risk": {"serious_harm_to_adult": True}},
-      {"asc-fenmere/adult_safeguarding_officer": e("share_urgent_review_after", ADULT_ALL, ("C7", "GR4"))}),
-    s("m11-adult-refuses-no-risk", "[000 L90] consent unless others at risk", "adult",
-      {"consent": [{"subject_ref": "subj-1", "giver": "adult_subject", "status": "refused"}]},
-      {"asc-fenmere/adult_safeguarding_officer": e("needs_advice", ["abuse_or_neglect", "adult",
-                                                                    "care_and_support_needs", "unable_to_protect_self"],
-                                                   ("GR4", "C7"))}),
+    s(
+        "m11-adult-consents",
+        "[000 L90] Making Safeguarding Personal",
+        "adult",
+        {
+            "lawful_basis": "consent",
+            "consent": consent_given(giver="adult_subject"),
+            "subjects": [{"subject_ref": "subj-1", "role_in_case": "adult_at_risk", "age_years": 81}],
+        },
+        {"asc-fenmere/adult_safeguarding_officer": e("share", ADULT_ALL, ("GR4", "C8"))},
+    ),
+    s(
+        "m11-adult-refuses-serious-harm",
+        "[002 L1966] serious harm to adults",
+        "adult",
+        {
+            "consent": [{"subject_ref": "subj-1", "giver": "adult_subject", "status": "refused"}],
+            "risk": {"serious_harm_to_adult": True},
+        },
+        {"asc-fenmere/adult_safeguarding_officer": e("share_urgent_review_after", ADULT_ALL, ("C7", "GR4"))},
+    ),
+    s(
+        "m11-adult-refuses-no-risk",
+        "[000 L90] consent unless others at risk",
+        "adult",
+        {"consent": [{"subject_ref": "subj-1", "giver": "adult_subject", "status": "refused"}]},
+        {
+            "asc-fenmere/adult_safeguarding_officer": e(
+                "needs_advice",
+                ["abuse_or_neglect", "adult", "care_and_support_needs", "unable_to_protect_self"],
+                ("GR4", "C7"),
+            )
+        },
+    ),
     # --- M13 MARAC --------------------------------------------------------------------------------
-    s("m13-marac-high-risk", "[002 L2191-2192] MARAC for high-risk domestic abuse", "marac",
-      {"risk": {"likely_significant_harm": True, "da_high_risk_marac": True},
-       "consent": not_sought("risk_to_others_or_immediate_harm"), "concern_tags": ["domestic_abuse"]},
-      {"marac-fenmere/marac_coordinator": e("share", ["dash_summary", "perpetrator", "victim", "victim_safe_address"],
-                                            ("GR6", "GR4"))}),
-    s("m13-marac-not-high-risk", "[000 L82] MARAC where risk is high", "marac",
-      {"consent": not_sought("risk_to_others_or_immediate_harm"), "concern_tags": ["domestic_abuse"]},
-      {"marac-fenmere/marac_coordinator": e("needs_advice", ["dash_summary", "perpetrator", "victim",
-                                                             "victim_safe_address"], ("GR6",))}),
+    s(
+        "m13-marac-high-risk",
+        "[002 L2191-2192] MARAC for high-risk domestic abuse",
+        "marac",
+        {
+            "risk": {"likely_significant_harm": True, "da_high_risk_marac": True},
+            "consent": not_sought("risk_to_others_or_immediate_harm"),
+            "concern_tags": ["domestic_abuse"],
+        },
+        {
+            "marac-fenmere/marac_coordinator": e(
+                "share", ["dash_summary", "perpetrator", "victim", "victim_safe_address"], ("GR6", "GR4")
+            )
+        },
+    ),
+    s(
+        "m13-marac-not-high-risk",
+        "[000 L82] MARAC where risk is high",
+        "marac",
+        {"consent": not_sought("risk_to_others_or_immediate_harm"), "concern_tags": ["domestic_abuse"]},
+        {
+            "marac-fenmere/marac_coordinator": e(
+                "needs_advice", ["dash_summary", "perpetrator", "victim", "victim_safe_address"], ("GR6",)
+            )
+        },
+    ),
     # --- M14 LADO -----------------------------------------------------------------------------------
-    s("m14-teacher-allegation", "[002 L2042] LADO within 1 WD; [002 L2098] AMM within 3 WD", "lado",
-      {"risk": LIKELY, "recipients": [{"agency_id": "lado-fenmere", "role": "lado_officer",
-                                       "need_to_know": "assess_and_decide"}, POLICE]},
-      {LADO: e("share", LADO_ALL, ("C4",), ("convene_amm",)), POL: e("share", LADO_ALL, ("C4",))}),
-    s("m14-allegation-to-school-nurse", "[002 L2057] LADO information need-to-know only", "lado",
-      {"recipients": [{"agency_id": "gp-willow-lane", "role": "gp", "need_to_know": "provide_support"}]},
-      {"gp-willow-lane/gp": e("no_share", [], ("C4",))}),
+    s(
+        "m14-teacher-allegation",
+        "[002 L2042] LADO within 1 WD; [002 L2098] AMM within 3 WD",
+        "lado",
+        {
+            "risk": LIKELY,
+            "recipients": [
+                {"agency_id": "lado-fenmere", "role": "lado_officer", "need_to_know": "assess_and_decide"},
+                POLICE,
+            ],
+        },
+        {LADO: e("share", LADO_ALL, ("C4",), ("convene_amm",)), POL: e("share", LADO_ALL, ("C4",))},
+    ),
+    s(
+        "m14-allegation-to-school-nurse",
+        "[002 L2057] LADO information need-to-know only",
+        "lado",
+        {"recipients": [{"agency_id": "gp-willow-lane", "role": "gp", "need_to_know": "provide_support"}]},
+        {"gp-willow-lane/gp": e("no_share", [], ("C4",))},
+    ),
     # --- M15 / M16 disclosures ----------------------------------------------------------------------
-    s("m15-dvds-decision-to-csc", "[002 L1977-1978] police common-law power", "dvds", {"risk": LIKELY},
-      {MASH: e("share", DVDS_ALL, ("C1", "GR1"))}),
-    s("m15-dvds-decision-not-from-police", "[002 L1978] only police decide disclosure", "dvds",
-      {"sender": {"agency_id": "school-hollins-academy", "role": "dsl"}},
-      {MASH: e("no_share", [], ("C1",))}),
-    s("m15-dvds-request-right-to-know", "[002 L1976] partner agencies ask police", "dvds",
-      {"sender": {"agency_id": "csc-fenmere-mash", "role": "social_worker"}, "risk": LIKELY,
-       "payload": {"stage": "agency_request", "relevant_convictions": DELETE, "disclosure_decision": DELETE},
-       "recipients": [POLICE, {"agency_id": "vcs-riverside-juniors-fc", "role": "safeguarding_lead",
-                               "need_to_know": "provide_support"}]},
-      {POL: e("share", ["person_at_risk", "route", "stage", "subject_person"]),
-       "vcs-riverside-juniors-fc/safeguarding_lead": e("no_share", [], ("C4",))}),
-    s("m16-csod-no-undertaking", "[002 L1983-1987] signed undertaking", "csod",
-      {"risk": LIKELY, "recipients": [SOCIAL_WORKER_FAMILY]},
-      {"csc-fenmere-mash/social_worker": e("hold_for_authorisation", ["child", "disclosure_decision", "stage"], ("C5",))}),
-    s("m16-csod-undertaking-signed", "[002 L1983-1986]; I10 disclosure content not to the public", "csod",
-      {"risk": LIKELY, "restrictions": {"undertaking_signed": True, "onward_disclosure_prohibited": True},
-       "recipients": [SOCIAL_WORKER_FAMILY]},
-      {"csc-fenmere-mash/social_worker": e("share_minimised", ["child", "disclosure_decision", "stage"],
-                                           ("C5", "GR5"))}),
+    s(
+        "m15-dvds-decision-to-csc",
+        "[002 L1977-1978] police common-law power",
+        "dvds",
+        {"risk": LIKELY},
+        {MASH: e("share", DVDS_ALL, ("C1", "GR1"))},
+    ),
+    s(
+        "m15-dvds-decision-not-from-police",
+        "[002 L1978] only police decide disclosure",
+        "dvds",
+        {"sender": {"agency_id": "school-hollins-academy", "role": "dsl"}},
+        {MASH: e("no_share", [], ("C1",))},
+    ),
+    s(
+        "m15-dvds-request-right-to-know",
+        "[002 L1976] partner agencies ask police",
+        "dvds",
+        {
+            "sender": {"agency_id": "csc-fenmere-mash", "role": "social_worker"},
+            "risk": LIKELY,
+            "payload": {"stage": "agency_request", "relevant_convictions": DELETE, "disclosure_decision": DELETE},
+            "recipients": [
+                POLICE,
+                {
+                    "agency_id": "vcs-riverside-juniors-fc",
+                    "role": "safeguarding_lead",
+                    "need_to_know": "provide_support",
+                },
+            ],
+        },
+        {
+            POL: e("share", ["person_at_risk", "route", "stage", "subject_person"]),
+            "vcs-riverside-juniors-fc/safeguarding_lead": e("no_share", [], ("C4",)),
+        },
+    ),
+    s(
+        "m16-csod-no-undertaking",
+        "[002 L1983-1987] signed undertaking",
+        "csod",
+        {"risk": LIKELY, "recipients": [SOCIAL_WORKER_FAMILY]},
+        {
+            "csc-fenmere-mash/social_worker": e(
+                "hold_for_authorisation", ["child", "disclosure_decision", "stage"], ("C5",)
+            )
+        },
+    ),
+    s(
+        "m16-csod-undertaking-signed",
+        "[002 L1983-1986]; I10 disclosure content not to the public",
+        "csod",
+        {
+            "risk": LIKELY,
+            "restrictions": {"undertaking_signed": True, "onward_disclosure_prohibited": True},
+            "recipients": [SOCIAL_WORKER_FAMILY],
+        },
+        {
+            "csc-fenmere-mash/social_worker": e(
+                "share_minimised", ["child", "disclosure_decision", "stage"], ("C5", "GR5")
+            )
+        },
+    ),
     # --- M17 moves ----------------------------------------------------------------------------------
-    s("m17-cp-plan-transfer", "[002 L4337-4347] CP plan 14 days before; conference in 15 WD", "transfer", {},
-      {EASTHOLT: e("share", TRANSFER_ALL, ("C4",), ("transfer_in_conference", "written_follow_up"))}),
-    s("m17-cp-transfer-without-plan", "[002 L4339-4346] mandatory transfer items", "transfer",
-      {"payload": {"cp_plan": DELETE, "assessments": DELETE}},
-      {EASTHOLT: e("hold_for_authorisation", ["child", "legal_status", "move_date", "new_address", "transfer_type"],
-                   ("GR6",))}),
-    s("m17-cin-move-no-parental-agreement", "[002 L4365-4369] explicit parental agreement", "transfer",
-      {"payload": {"transfer_type": "cin_or_assessment"}, "consent": [{"subject_ref": "subj-1", "giver": "parent_pr",
-                                                                        "status": "not_sought"}]},
-      {EASTHOLT: e("hold_for_authorisation", TRANSFER_ALL, ("GR2", "GR4"))}),
-    s("m17-court-report-no-permission", "[002 L4380] no reports without court permission", "transfer",
-      {"payload": {"transfer_type": "care_proceedings_or_order_at_home", "court_reports": "Fictional report."}},
-      {EASTHOLT: e("no_share", [], ("C6",))}),
-    s("m17-education-record-to-school", "[002 L4437-4438] records to the named school", "transfer",
-      {"payload": {"transfer_type": "education_record_transfer"},
-       "recipients": [{"agency_id": "school-hollins-academy", "role": "dsl", "need_to_know": "provide_support"}]},
-      {"school-hollins-academy/dsl": e("share_minimised", ["child", "cp_plan", "legal_status", "move_date",
-                                                          "transfer_type"], ("C3",))}),
+    s(
+        "m17-cp-plan-transfer",
+        "[002 L4337-4347] CP plan 14 days before; conference in 15 WD",
+        "transfer",
+        {},
+        {EASTHOLT: e("share", TRANSFER_ALL, ("C4",), ("transfer_in_conference", "written_follow_up"))},
+    ),
+    s(
+        "m17-cp-transfer-without-plan",
+        "[002 L4339-4346] mandatory transfer items",
+        "transfer",
+        {"payload": {"cp_plan": DELETE, "assessments": DELETE}},
+        {
+            EASTHOLT: e(
+                "hold_for_authorisation",
+                ["child", "legal_status", "move_date", "new_address", "transfer_type"],
+                ("GR6",),
+            )
+        },
+    ),
+    s(
+        "m17-cin-move-no-parental-agreement",
+        "[002 L4365-4369] explicit parental agreement",
+        "transfer",
+        {
+            "payload": {"transfer_type": "cin_or_assessment"},
+            "consent": [{"subject_ref": "subj-1", "giver": "parent_pr", "status": "not_sought"}],
+        },
+        {EASTHOLT: e("hold_for_authorisation", TRANSFER_ALL, ("GR2", "GR4"))},
+    ),
+    s(
+        "m17-court-report-no-permission",
+        "[002 L4380] no reports without court permission",
+        "transfer",
+        {"payload": {"transfer_type": "care_proceedings_or_order_at_home", "court_reports": "Fictional report."}},
+        {EASTHOLT: e("no_share", [], ("C6",))},
+    ),
+    s(
+        "m17-education-record-to-school",
+        "[002 L4437-4438] records to the named school",
+        "transfer",
+        {
+            "payload": {"transfer_type": "education_record_transfer"},
+            "recipients": [{"agency_id": "school-hollins-academy", "role": "dsl", "need_to_know": "provide_support"}],
+        },
+        {
+            "school-hollins-academy/dsl": e(
+                "share_minimised", ["child", "cp_plan", "legal_status", "move_date", "transfer_type"], ("C3",)
+            )
+        },
+    ),
     # --- M19 child death ----------------------------------------------------------------------------
-    s("m19-sudi-to-cdop", "[002 L592] Form A to CDOP; [002 L618] ICMD within 12 h", "death", {},
-      {CDOP: e("share", DEATH_ALL, ("C6",), ("initial_case_management_discussion",))}),
-    s("m19-post-mortem-without-coroner", "[002 L579] Coroner's discretion", "death",
-      {"payload": {"post_mortem_findings": "Fictional provisional findings."}},
-      {CDOP: e("no_share", [], ("C6",))}),
-    s("m19-suspected-harm-siblings", "[002 L583] suspected deliberate harm: CSC for siblings", "death",
-      {"risk": LIKELY, "payload": {"death_type": "criminal_suspected", "suspected_deliberate_harm": True},
-       "recipients": [CSC]},
-      {MASH: e("share", DEATH_ALL, ("GR5",), ("initial_case_management_discussion", "safeguard_siblings"))}),
+    s(
+        "m19-sudi-to-cdop",
+        "[002 L592] Form A to CDOP; [002 L618] ICMD within 12 h",
+        "death",
+        {},
+        {CDOP: e("share", DEATH_ALL, ("C6",), ("initial_case_management_discussion",))},
+    ),
+    s(
+        "m19-post-mortem-without-coroner",
+        "[002 L579] Coroner's discretion",
+        "death",
+        {"payload": {"post_mortem_findings": "Fictional provisional findings."}},
+        {CDOP: e("no_share", [], ("C6",))},
+    ),
+    s(
+        "m19-suspected-harm-siblings",
+        "[002 L583] suspected deliberate harm: CSC for siblings",
+        "death",
+        {
+            "risk": LIKELY,
+            "payload": {"death_type": "criminal_suspected", "suspected_deliberate_harm": True},
+            "recipients": [CSC],
+        },
+        {MASH: e("share", DEATH_ALL, ("GR5",), ("initial_case_management_discussion", "safeguard_siblings"))},
+    ),
     # --- M20 missing children -----------------------------------------------------------------------
-    s("m20-looked-after-missing", "[002 L1169-1171] pass risk information to police", "missing", {"risk": LIKELY},
-      {POL: e("share", MISSING_ALL, ("C2", "C4"))}),
-    s("m20-trafficked-missing", "[002 L1043] trafficked children go missing within 72 h", "missing",
-      {"risk": LIKELY, "concern_tags": ["trafficking_modern_slavery"]},
-      {POL: e("share", MISSING_ALL, (), ("pass_risk_to_police",))}),
-    s("m20-monitoring-with-identity", "[002 L1006] partnership monitoring data: age, gender, episodes", "missing",
-      {"purpose": "partnership_monitoring"},
-      {POL: e("no_share", [], ("C2",))}),
-    s("m20-monitoring-deidentified", "[002 L1006]", "missing",
-      {"purpose": "partnership_monitoring", "payload": {"child": DELETE, "physical_description": DELETE,
-                                                        "last_known_location": DELETE, "risk_factors": DELETE,
-                                                        "looked_after": DELETE, "episode_count": 3}},
-      {POL: e("share", ["age_band", "episode_count", "missing_since"], ("C2",))}),
+    s(
+        "m20-looked-after-missing",
+        "[002 L1169-1171] pass risk information to police",
+        "missing",
+        {"risk": LIKELY},
+        {POL: e("share", MISSING_ALL, ("C2", "C4"))},
+    ),
+    s(
+        "m20-trafficked-missing",
+        "[002 L1043] trafficked children go missing within 72 h",
+        "missing",
+        {"risk": LIKELY, "concern_tags": ["trafficking_modern_slavery"]},
+        {POL: e("share", MISSING_ALL, (), ("pass_risk_to_police",))},
+    ),
+    s(
+        "m20-monitoring-with-identity",
+        "[002 L1006] partnership monitoring data: age, gender, episodes",
+        "missing",
+        {"purpose": "partnership_monitoring"},
+        {POL: e("no_share", [], ("C2",))},
+    ),
+    s(
+        "m20-monitoring-deidentified",
+        "[002 L1006]",
+        "missing",
+        {
+            "purpose": "partnership_monitoring",
+            "payload": {
+                "child": DELETE,
+                "physical_description": DELETE,
+                "last_known_location": DELETE,
+                "risk_factors": DELETE,
+                "looked_after": DELETE,
+                "episode_count": 3,
+            },
+        },
+        {POL: e("share", ["age_band", "episode_count", "missing_since"], ("C2",))},
+    ),
 ]

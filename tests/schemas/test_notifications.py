@@ -1,0 +1,126 @@
+"""Notification models: strict parsing with field paths, data classes on every field, the policy
+input carrying no payload values, projection, and committed JSON Schema files that match the models.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from schemas import export
+from schemas.fields import PayloadModel
+from schemas.notifications import NOTIFICATION_MODELS, parse_notification, payload_data_classes
+from schemas.policy_decision import PolicyDecision
+from schemas.policy_input import build_policy_input, project
+from schemas.vocab import CATALOGUE_IDS, DataClass, MessageType, Outcome
+from tests.policy.bases import BASES, patched
+
+
+def _error_locs(data: dict[str, Any]) -> list[tuple[Any, ...]]:
+    with pytest.raises(ValidationError) as caught:
+        parse_notification(data)
+    return [tuple(err["loc"]) for err in caught.value.errors()]
+
+
+@pytest.mark.parametrize("name", sorted(BASES))
+def test_every_base_notification_parses(name: str) -> None:
+    notification = parse_notification(BASES[name])
+    assert notification.message_type == BASES[name]["message_type"]
+
+
+def test_unknown_payload_field_is_rejected_with_its_path() -> None:
+    locs = _error_locs(patched("referral", {"payload": {"favourite_colour": "blue"}}))
+    assert locs == [("safeguarding_referral", "payload", "favourite_colour")]
+
+
+def test_unknown_enum_value_is_rejected_with_its_path() -> None:
+    locs = _error_locs(patched("referral", {"risk": {"threshold_level": "severe"}}))
+    assert locs == [("safeguarding_referral", "risk", "threshold_level")]
+
+
+def test_unknown_message_type_is_rejected() -> None:
+    # The union tag itself is wrong, so pydantic reports it at the root with type union_tag_invalid.
+    with pytest.raises(ValidationError) as caught:
+        parse_notification(patched("referral", {"message_type": "gossip"}))
+    assert [e["type"] for e in caught.value.errors()] == ["union_tag_invalid"]
+
+
+def test_unknown_envelope_field_is_rejected() -> None:
+    assert _error_locs(patched("referral", {"mood": "calm"})) == [("safeguarding_referral", "mood")]
+
+
+def test_rule_keys_are_required_but_may_be_null() -> None:
+    data = patched("referral", {"lawful_basis": None, "purpose": None, "authorisation": None})
+    assert parse_notification(data).lawful_basis is None
+    del data["lawful_basis"]
+    assert _error_locs(data) == [("safeguarding_referral", "lawful_basis")]
+
+
+def test_duplicate_recipient_is_rejected() -> None:
+    data = BASES["referral"]
+    with pytest.raises(ValidationError):
+        parse_notification({**data, "recipients": data["recipients"] * 2})
+
+
+def test_every_message_type_has_a_model_and_catalogue_id() -> None:
+    assert {mt for mt, _ in NOTIFICATION_MODELS} == set(MessageType)
+    assert set(CATALOGUE_IDS) == set(MessageType)
+
+
+def test_every_payload_field_has_a_data_class() -> None:
+    for model in NOTIFICATION_MODELS.values():
+        payload = model.model_fields["payload"].annotation
+        assert isinstance(payload, type) and issubclass(payload, PayloadModel)
+        assert set(payload.data_classes) == set(payload.model_fields)
+        assert all(isinstance(c, DataClass) for c in payload.data_classes.values())
+
+
+def test_unclassified_payload_field_is_refused_at_definition() -> None:
+    with pytest.raises(TypeError, match="no data class"):
+
+        class _Bad(PayloadModel):
+            secret: str
+
+
+def test_policy_input_holds_no_payload_values() -> None:
+    notification = parse_notification(
+        patched("referral", {"payload": {"public_referrer": "Pat Example"}, "purpose_statement": "Very private words"})
+    )
+    text = json.dumps(build_policy_input(notification, "fenmere_scp").model_dump(mode="json"))
+    for value in ("Pat Example", "Very private words", "Child Alpha", "Example Row", "bruising"):
+        assert value not in text
+    assert payload_data_classes(notification)["public_referrer"] is DataClass.REFERRER_IDENTITY_NONPRO
+
+
+def test_policy_input_lists_only_fields_with_values() -> None:
+    notification = parse_notification(BASES["referral"])
+    assert set(build_policy_input(notification, "p1").payload_fields) == set(BASES["referral"]["payload"])
+
+
+def test_policy_facts_are_closed_enum_values() -> None:
+    notification = parse_notification(BASES["transfer"])
+    assert build_policy_input(notification, "p1").payload_facts == {"transfer_type": "cp_plan_transfer"}
+
+
+def test_project_keeps_only_allowed_fields() -> None:
+    notification = parse_notification(BASES["referral"])
+    assert project(notification, ["child", "current_location"]) == {
+        "child": BASES["referral"]["payload"]["child"],
+        "current_location": "At school until 15:15",
+    }
+    with pytest.raises(ValueError, match="does not define"):
+        project(notification, ["not_a_field"])
+
+
+def test_missing_recipient_in_decision_is_no_share() -> None:
+    decision = PolicyDecision(
+        policy_revision="r", registry_revision=None, partnership_id=None, recipients=[], errors=[]
+    )
+    assert decision.decision_for("csc-fenmere-mash", "mash_intake").outcome is Outcome.NO_SHARE
+
+
+def test_committed_json_schemas_are_current() -> None:
+    assert export.stale() == [], "run: python -m schemas.export"

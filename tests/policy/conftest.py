@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ Decide = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 @pytest.fixture(scope="session")
-def opa_http(opa_url: str) -> httpx.Client:
+def opa_http(opa_url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=opa_url, timeout=10) as client:
         yield client
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from broker import http_errors
-from broker.api import health, notifications
+from broker.api import decisions, health, notifications, review
+from broker.rule_catalogue import RuleCatalogue
 from broker.runtime import open_runtime
 from broker.settings import BrokerSettings
+from broker.ui import audit_page, render, routes, submit
 
 
 def create_app(settings: BrokerSettings | None = None) -> FastAPI:
@@ -28,7 +32,13 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         description="Decides, records and routes safeguarding notifications between partner agencies.",
     )
-    http_errors.install(app, retry_after_seconds=settings.retry_after_seconds)
+    http_errors.install(app, retry_after_seconds=settings.retry_after_seconds, html=render.error_page)
+    app.state.rules = RuleCatalogue(settings.opa_url)
     app.include_router(notifications.router)
+    app.include_router(decisions.router)
+    app.include_router(review.router)
     app.include_router(health.router)
+    for ui in (routes.router, audit_page.router, submit.router):
+        app.include_router(ui)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     return app

@@ -15,7 +15,10 @@ BrokerError
 │   ├── InvalidClaim           role outside the closed set, lifetime too long, ...
 │   └── ReplayError            this jti was already used
 ├── KeyFileError               key material missing, unreadable, or readable by others
-└── RegistryError              the agency registry is missing, invalid, or asked for the impossible
+├── RegistryError              the agency registry is missing, invalid, or asked for the impossible
+├── ReviewInvalid              a review decision or filter is malformed (422)
+├── SignInRequired             a web page without a live session (redirect to sign-in)
+└── CsrfRejected               a form post without the session's anti-forgery token (403)
 """
 
 from __future__ import annotations
@@ -137,3 +140,22 @@ class IdempotencyConflict(BrokerError):
 
 class HeldDeliveryGone(BrokerError):
     """The held delivery was already released, refused or expired."""
+
+
+# --- review and audit (broker/review.py, broker/ui/) ---------------------------------------------
+
+
+class ReviewInvalid(BrokerError):
+    """A review decision, filter or form value is missing or malformed; `errors` name each field."""
+
+    def __init__(self, detail: str, errors: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.errors = errors or {}
+
+
+class SignInRequired(BrokerError):
+    """A web page was asked for without a live session (the UI sends the browser to sign in)."""
+
+
+class CsrfRejected(BrokerError):
+    """A form post did not carry this session's anti-forgery token."""

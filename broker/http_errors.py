@@ -8,14 +8,16 @@ to use the phone route, as the procedures require when a referral cannot wait.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 import audit
 from broker.errors import (
     AuthError,
     BrokerError,
+    CsrfRejected,
     Forbidden,
     HeldDeliveryGone,
     IdempotencyConflict,
@@ -24,6 +26,8 @@ from broker.errors import (
     NotFound,
     PayloadTooLarge,
     PolicyUnavailable,
+    ReviewInvalid,
+    SignInRequired,
 )
 
 log = logging.getLogger("broker.http")
@@ -37,11 +41,13 @@ URGENT_ROUTE = (
 _STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (AuthError, 401, "unauthenticated"),
     (Forbidden, 403, "forbidden"),
+    (CsrfRejected, 403, "csrf_rejected"),
     (NotFound, 404, "not_found"),
     (IdempotencyConflict, 409, "idempotency_conflict"),
     (HeldDeliveryGone, 409, "already_resolved"),
     (PayloadTooLarge, 413, "payload_too_large"),
     (InvalidNotification, 422, "invalid_notification"),
+    (ReviewInvalid, 422, "invalid_review"),
     (PolicyUnavailable, 503, "policy_unavailable"),
     (LogUnavailable, 503, "log_unavailable"),
     (audit.Pushback, 503, "log_busy"),
@@ -53,15 +59,25 @@ def _body(exc: Exception, code: str) -> dict[str, object]:
     body: dict[str, object] = {"error": code, "detail": str(exc)}
     if isinstance(exc, AuthError):
         body["reason"] = exc.reason
-    if isinstance(exc, InvalidNotification):
+    if isinstance(exc, InvalidNotification | ReviewInvalid):
         body["errors"] = exc.errors
     return body
 
 
-def install(app: FastAPI, *, retry_after_seconds: int) -> None:
-    async def handle(request: Request, exc: Exception) -> JSONResponse:
+# Renders an error for a person at a browser: (request, status, code, detail) -> an HTML page.
+HtmlRenderer = Callable[[Request, int, str, str], Response]
+SIGN_IN_PATH = "/ui/signin"
+
+
+def install(app: FastAPI, *, retry_after_seconds: int, html: HtmlRenderer | None = None) -> None:
+    async def handle(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, SignInRequired):
+            return RedirectResponse(SIGN_IN_PATH, status_code=303)
         for kind, status, code in _STATUS:
             if isinstance(exc, kind):
+                if html is not None and request.url.path.startswith("/ui/"):
+                    # Same status and code as the API; the page words it for a person.
+                    return html(request, status, code, str(exc))
                 body = _body(exc, code)
                 headers: dict[str, str] = {}
                 if status == 401:

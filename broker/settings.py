@@ -47,3 +47,8 @@ class BrokerSettings(BaseSettings):
     log_origin: str = "sgb.decision-log"
     # "within N days" where the seed does not say working days (domain.md §7 T11-T12, §13 X3).
     unclear_days_unit: str = "days"
+    # Review web UI: a session lasts while used, but never beyond the working-day limit.
+    ui_session_idle_minutes: int = Field(default=30, ge=1)
+    ui_session_max_hours: int = Field(default=8, ge=1)
+    # Off only for plain-HTTP development; browsers then drop the __Host- prefix too.
+    ui_cookie_secure: bool = True

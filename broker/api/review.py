@@ -1,0 +1,65 @@
+"""Review queues over the API: what waits for the caller, and their answer to it."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from broker import decision_view, review
+from broker.api.decisions import filters
+from broker.api.deps import CallerDep, RuntimeDep
+from broker.decision_view import Filters, Viewer
+
+router = APIRouter(prefix="/v1", tags=["review"])
+
+
+class QueueAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    decision: Literal["release", "refuse"]
+    reason: str = Field(min_length=1, max_length=review.MAX_REASON)
+
+
+class UrgentReview(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reason: str = Field(min_length=1, max_length=review.MAX_REASON)
+
+
+def _answer(entry: Any) -> dict[str, Any]:
+    return {"seq": entry.seq, "kind": entry.kind, "outcome": entry.outcome, "follows": entry.follows,
+            "recorded_at": entry.recorded_at}
+
+
+@router.get("/queues")
+async def queues(runtime: RuntimeDep, caller: CallerDep) -> dict[str, Any]:
+    """Advice requests, authorisations and urgent shares this caller may decide (pseudonymised)."""
+    found = await asyncio.to_thread(review.queues_for, runtime, Viewer.from_caller(caller))
+    return {name: [item.to_json() for item in items] for name, items in found.items()}
+
+
+@router.post("/queues/{delivery_id}")
+async def answer(delivery_id: str, body: QueueAnswer, runtime: RuntimeDep, caller: CallerDep) -> dict[str, Any]:
+    """Release or refuse a held delivery; the answer is a new log entry following the decision."""
+    entry = await review.decide(runtime, Viewer.from_caller(caller), delivery_id,
+                                release=body.decision == "release", reason=body.reason)
+    return _answer(entry)
+
+
+@router.post("/urgent/{seq}")
+async def review_urgent(seq: int, body: UrgentReview, runtime: RuntimeDep, caller: CallerDep) -> dict[str, Any]:
+    """Record the post-hoc review of an urgent share."""
+    return _answer(await review.review_urgent(runtime, Viewer.from_caller(caller), seq, reason=body.reason))
+
+
+@router.get("/overdue")
+async def overdue(runtime: RuntimeDep, caller: CallerDep,
+                  chosen: Annotated[Filters, Depends(filters)]) -> list[dict[str, Any]]:
+    """Deadlines that ran out (kind `overdue`) on deliveries the caller may see."""
+    viewer = Viewer.from_caller(caller)
+    entries = await asyncio.to_thread(review.overdue_for, runtime, viewer, chosen)
+    await decision_view.record_views(runtime, viewer, entries)
+    return [decision_view.event(e) | decision_view.summary(e) for e in entries]

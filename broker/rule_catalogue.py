@@ -1,0 +1,116 @@
+"""What each rule id in a decision's reasons means, and the source text it comes from.
+
+The Rego rules carry `# METADATA` with `custom.rule_id` and `custom.source` (a short excerpt of the
+seed document). OPA returns those annotations with each module from `GET /v1/policies`, so the
+catalogue reads them from the policies OPA is actually serving, not from a copy that could drift.
+When OPA cannot be asked, a built-in one-line description of GR1-GR7 and C1-C8 (domain.md §2-3)
+stands in, so a reviewer is never left with a bare rule id.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+log = logging.getLogger("broker.rules")
+
+# domain.md §2.2 (Version A, 2018) and §3: the wording reviewers know.
+BUILTIN: dict[str, tuple[str, str]] = {
+    "GR1": ("Law is a framework, not a barrier",
+            "GDPR, the Data Protection Act 2018 and human rights law are not barriers to justified sharing."),
+    "GR2": ("Be open and honest",
+            "Be open about why, what, how and with whom; seek agreement unless unsafe or inappropriate."),
+    "GR3": ("Seek advice if in doubt",
+            "Seek advice from other practitioners or the IG lead, without disclosing identity where possible."),
+    "GR4": ("Consent where possible",
+            "Share with consent where possible; without consent only on a lawful basis such as risk to safety."),
+    "GR5": ("Safety and well-being",
+            "Base decisions on the safety and well-being of the individual and others affected."),
+    "GR6": ("Necessary, proportionate, relevant, adequate, accurate, timely and secure",
+            "Share only what is needed, with those who need it, accurately, in time and securely."),
+    "GR7": ("Keep a record",
+            "Record the decision and the reasons for it, whether to share or not."),
+    "C1": ("Justify the purpose", "Justify the purpose(s) for using confidential information."),
+    "C2": ("Only if absolutely necessary",
+           "Don't use personal confidential data unless it is absolutely necessary."),
+    "C3": ("Minimum necessary", "Use the minimum necessary personal confidential data."),
+    "C4": ("Need to know", "Access should be on a strict need-to-know basis."),
+    "C5": ("Know your responsibilities",
+           "Everyone with access to personal confidential data should be aware of their responsibilities."),
+    "C6": ("Comply with the law", "Comply with the law."),
+    "C7": ("The duty to share",
+           "The duty to share information can be as important as the duty to protect confidentiality."),
+    "C8": ("Inform people", "Inform patients and service users about how their confidential information is used."),
+}
+
+
+@dataclass(frozen=True)
+class RuleText:
+    rule: str
+    title: str
+    source: str | None
+    origin: str  # "policy" (OPA METADATA) or "builtin"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"rule": self.rule, "title": self.title, "source": self.source, "origin": self.origin}
+
+
+def from_policies(modules: list[dict[str, Any]]) -> dict[str, RuleText]:
+    """Rule id -> text, from the modules OPA lists (each with `ast.annotations`)."""
+    found: dict[str, RuleText] = {}
+    for module in modules:
+        for note in (module.get("ast") or {}).get("annotations") or []:
+            custom = note.get("custom") or {}
+            rule = custom.get("rule_id")
+            if isinstance(rule, str) and rule not in found:
+                source = custom.get("source")
+                found[rule] = RuleText(rule, str(note.get("title") or rule),
+                                       source if isinstance(source, str) else None, "policy")
+    return found
+
+
+class RuleCatalogue:
+    """Rule texts from OPA, cached for a few minutes: policies change by deployment, not per request."""
+
+    def __init__(self, opa_url: str, *, ttl_seconds: float = 300.0, timeout: float = 2.0) -> None:
+        self._url = opa_url.rstrip("/") + "/v1/policies"
+        self._ttl, self._timeout = ttl_seconds, timeout
+        self._rules: dict[str, RuleText] = {}
+        self._loaded_at = float("-inf")
+
+    async def refresh(self) -> None:
+        if time.monotonic() - self._loaded_at < self._ttl:
+            return
+        try:
+            async with httpx.AsyncClient(timeout=self._timeout) as client:
+                response = await client.get(self._url)
+                response.raise_for_status()
+                modules = response.json().get("result") or []
+        except (httpx.HTTPError, ValueError) as exc:
+            # Keep what we had; the built-in texts cover the golden rules and Caldicott principles.
+            log.warning("rule metadata not available from OPA: %s", exc)
+            return
+        self._rules = from_policies(modules)
+        self._loaded_at = time.monotonic()
+
+    def describe(self, rule: str) -> RuleText:
+        if rule in self._rules:
+            return self._rules[rule]
+        if rule in BUILTIN:
+            title, text = BUILTIN[rule]
+            return RuleText(rule, title, text, "builtin")
+        return RuleText(rule, rule, None, "builtin")
+
+    async def explain(self, reasons: list[dict[str, str]]) -> list[dict[str, Any]]:
+        """Each reason with its rule's title and source excerpt."""
+        await self.refresh()
+        out = []
+        for reason in reasons:
+            text = self.describe(reason.get("rule", ""))
+            out.append({"rule": text.rule, "message": reason.get("message", ""), "title": text.title,
+                        "source": text.source, "source_origin": text.origin})
+        return out

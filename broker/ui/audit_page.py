@@ -1,0 +1,119 @@
+"""The audit page for IG leads and Caldicott Guardians: totals, shares without consent, urgent shares
+awaiting review, the integrity of the whole log, and signed evidence packs for a period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+import audit
+from broker import review
+from broker.api.deps import RuntimeDep
+from broker.decision_view import PARTNERSHIP_WIDE
+from broker.errors import NotFound, ReviewInvalid
+from broker.runtime import Runtime
+from broker.sharing import SHARE_OUTCOMES
+from broker.ui.charts import bar_chart
+from broker.ui.render import OUTCOMES, page, words
+from broker.ui.routes import PostedDep, SessionDep, text
+from broker.ui.sessions import UiSession
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+# Consent states under which a share went ahead without the person's agreement (GR4, §5.2).
+WITHOUT_CONSENT = ("not_sought", "refused", "withdrawn", "unsure", "not_recorded")
+
+
+def _auditor(session: UiSession) -> None:
+    if session.role not in PARTNERSHIP_WIDE:
+        raise NotFound("the audit page is for IG leads and Caldicott Guardians")
+
+
+def _counts(db: Session, column: Any) -> list[tuple[str, int]]:
+    statement = (select(column, func.count()).where(col(audit.Entry.kind) == audit.EventKind.DECIDED)
+                 .group_by(column).order_by(func.count().desc()))
+    return [(str(key), int(n)) for key, n in db.execute(statement).all()]
+
+
+def totals(runtime: Runtime) -> dict[str, Any]:
+    with Session(runtime.engine) as db:
+        month = func.substr(col(audit.Entry.recorded_at), 1, 7)
+        months = sorted(_counts(db, month))
+        no_consent = db.execute(
+            select(col(audit.Entry.lawful_basis), col(audit.Entry.consent_state), func.count())
+            .where(col(audit.Entry.kind) == audit.EventKind.DECIDED,
+                   col(audit.Entry.outcome).in_(SHARE_OUTCOMES),
+                   col(audit.Entry.consent_state).in_(WITHOUT_CONSENT))
+            .group_by(col(audit.Entry.lawful_basis), col(audit.Entry.consent_state))
+        ).all()
+        return {
+            "outcome": [(words(k, OUTCOMES), n) for k, n in _counts(db, col(audit.Entry.outcome))],
+            "agency": _counts(db, col(audit.Entry.sender_agency)),
+            "message_type": [(words(k, {}), n) for k, n in _counts(db, col(audit.Entry.message_type))],
+            "month": months,
+            "no_consent": [{"lawful_basis": b or "none declared", "consent_state": c, "count": n}
+                           for b, c, n in no_consent],
+        }
+
+
+def integrity(runtime: Runtime) -> dict[str, Any]:
+    """Re-verify every entry, checkpoint signature and the chain head (O(n); fine at audit scale)."""
+    try:
+        with Session(runtime.engine) as db:
+            report = audit.verify_log(db, runtime.signer.public_key)
+    except audit.AuditError as exc:
+        return {"ok": False, "detail": f"{type(exc).__name__}: {exc}"}
+    return {"ok": True, "size": report.size, "checkpoints": report.checkpoints, "root": report.root,
+            "detail": f"all {report.size} entries and {report.checkpoints} signed checkpoints verify"}
+
+
+@router.get("/audit")
+async def audit_page(request: Request, runtime: RuntimeDep, session: SessionDep) -> HTMLResponse:
+    _auditor(session)
+    stats = await asyncio.to_thread(totals, runtime)
+    check = await asyncio.to_thread(integrity, runtime)
+    urgent = await asyncio.to_thread(review.queues_for, runtime, session.viewer())
+    charts = {
+        "outcome": bar_chart("Decisions by outcome", stats["outcome"]),
+        "agency": bar_chart("Decisions by sending agency", stats["agency"]),
+        "message_type": bar_chart("Decisions by message type", stats["message_type"]),
+        "month": bar_chart("Decisions by month", stats["month"]),
+    }
+    return page(request, "audit.html", session, stats=stats, charts=charts, integrity=check,
+                urgent=urgent["urgent_review"])
+
+
+def _day(value: str, name: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    except ValueError:
+        raise ReviewInvalid("a date is not valid", {name: "Use a date like 2026-01-31."}) from None
+
+
+@router.post("/audit/export")
+async def export(runtime: RuntimeDep, session: SessionDep, form: PostedDep) -> Response:
+    """A signed evidence pack (JSONL) of every entry in the period, provable offline."""
+    _auditor(session)
+    since, until = _day(text(form, "since"), "since"), _day(text(form, "until"), "until")
+    if until is not None:
+        until += timedelta(days=1)  # "until" a date includes that day
+    body = await asyncio.to_thread(_pack, runtime, since, until)
+    name = f"evidence-pack-{text(form, 'since') or 'start'}-to-{text(form, 'until') or 'now'}.jsonl"
+    return Response(body, media_type="application/x-ndjson",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
+def _pack(runtime: Runtime, since: datetime | None, until: datetime | None) -> str:
+    out = io.StringIO()
+    with Session(runtime.engine) as db, db.begin():
+        audit.export_pack(db, out, runtime.signer, since=since, until=until)
+    return out.getvalue()

@@ -1,0 +1,68 @@
+"""Templates and the words the UI uses for codes (outcomes, roles, kinds)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from broker.ui.sessions import UiSession
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
+
+OUTCOMES = {
+    "share": "Shared",
+    "share_minimised": "Shared (minimised)",
+    "share_urgent_review_after": "Shared urgently, review after",
+    "hold_for_authorisation": "Held for authorisation",
+    "needs_advice": "Needs advice",
+    "no_share": "Not shared",
+    "released": "Released",
+    "withheld": "Withheld",
+    "reviewed": "Reviewed",
+}
+ROLES = {
+    "dsl": "Designated Safeguarding Lead", "ig_lead": "Information Governance lead",
+    "caldicott_guardian": "Caldicott Guardian", "line_manager": "Line manager",
+    "named_professional": "Named professional", "practitioner": "Practitioner",
+    "agency_system": "Agency system",
+}
+_STATUS_TITLES = {401: "Not signed in", 403: "Not allowed", 404: "Not found", 409: "Already decided",
+                  422: "Please check the form", 503: "Service unavailable"}
+
+
+def words(code: str | None, table: dict[str, str]) -> str:
+    if code is None:
+        return "—"
+    return table.get(code, code.replace("_", " "))
+
+
+TEMPLATES.env.filters["outcome"] = lambda code: words(code, OUTCOMES)
+TEMPLATES.env.filters["role"] = lambda code: words(code, ROLES)
+TEMPLATES.env.filters["label"] = lambda code: words(code, {})
+
+
+def page(request: Request, name: str, session: UiSession | None, status_code: int = 200,
+         **context: Any) -> HTMLResponse:
+    runtime = request.app.state.runtime
+    agencies = {agency_id: a.name for agency_id, a in runtime.registry.agencies.items()}
+    response = TEMPLATES.TemplateResponse(
+        request, name, {"session": session, "agencies": agencies, **context}, status_code=status_code
+    )
+    # Decision pages must not linger in shared browser caches or history snapshots.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def error_page(request: Request, status: int, code: str, detail: str) -> Response:
+    """The HTML face of http_errors' mapping for /ui/ paths (same status, same code)."""
+    return page(request, "error.html", None, status_code=status, title=_STATUS_TITLES.get(status, "Error"),
+                code=code, detail=detail)

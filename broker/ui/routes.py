@@ -1,0 +1,208 @@
+"""Web pages: sign-in, decisions (list and detail), queues, urgent review, overdue.
+
+Pages are thin: they read the form, call the same services as the JSON API (`decision_view`,
+`review`), and render. Every POST carries the session's anti-forgery token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
+from starlette.datastructures import FormData
+
+from broker import decision_view, review
+from broker.api.deps import RuntimeDep
+from broker.auth import Caller, remember_jti, verify_token
+from broker.decision_view import Filters
+from broker.errors import AuthError, ReviewInvalid
+from broker.runtime import Runtime
+from broker.ui import sessions
+from broker.ui.render import page
+from broker.ui.sessions import UiSession
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+PAGE_SIZE = 25
+
+
+async def _session(request: Request, runtime: RuntimeDep) -> UiSession:
+    return await asyncio.to_thread(sessions.current, runtime, request)
+
+
+SessionDep = Annotated[UiSession, Depends(_session)]
+
+
+async def _posted(request: Request, session: SessionDep) -> FormData:
+    form = await request.form()
+    sessions.check_csrf(session, form.get("csrf_token"))
+    return form
+
+
+PostedDep = Annotated[FormData, Depends(_posted)]
+
+
+def text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+# --- signing in and out ---------------------------------------------------------------------------
+
+
+def _verify(runtime: Runtime, token: str) -> Caller:
+    return verify_token(token.strip(), registry=runtime.registry, audience=runtime.settings.audience,
+                        max_lifetime=timedelta(seconds=runtime.settings.max_token_lifetime_seconds))
+
+
+def _signin_page(request: Request, status: int = 200, **context: Any) -> HTMLResponse:
+    token = request.cookies.get(sessions.SIGNIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
+    response = page(request, "signin.html", None, status_code=status, signin_csrf=token, **context)
+    response.set_cookie(sessions.SIGNIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/ui/signin",
+                        secure=request.app.state.runtime.settings.ui_cookie_secure, max_age=900)
+    return response
+
+
+@router.get("/signin")
+async def signin_form(request: Request, runtime: RuntimeDep, token: str | None = None) -> HTMLResponse:
+    """Paste a token, or confirm a sign-in link (a link alone never signs in: scanners follow links)."""
+    if token is None:
+        return _signin_page(request)
+    try:
+        caller = _verify(runtime, token)
+    except AuthError as exc:
+        return _signin_page(request, 401, error=f"This sign-in link cannot be used ({exc.reason}).")
+    return _signin_page(request, confirm=caller, token=token)
+
+
+@router.post("/signin")
+async def signin(request: Request, runtime: RuntimeDep) -> Response:
+    form = await request.form()
+    sessions.check_signin_csrf(request, form.get("csrf_token"))
+    try:
+        caller = _verify(runtime, text(form, "token"))
+        await asyncio.to_thread(_burn, runtime, caller)
+    except AuthError as exc:
+        return _signin_page(request, 401, error=f"That token was not accepted ({exc.reason}).")
+    target = "/ui/submit" if caller.role == "practitioner" else "/ui/decisions"
+    response = RedirectResponse(target, status_code=303)
+    await asyncio.to_thread(sessions.open_session, runtime, caller, response)
+    response.delete_cookie(sessions.SIGNIN_CSRF_COOKIE, path="/ui/signin")
+    return response
+
+
+def _burn(runtime: Runtime, caller: Caller) -> None:
+    # A token opens at most one session, exactly as it authorises at most one API call.
+    with Session(runtime.engine) as db:
+        remember_jti(db, caller)
+        db.commit()
+
+
+@router.post("/signout")
+async def signout(request: Request, runtime: RuntimeDep, form: PostedDep) -> Response:
+    response = RedirectResponse("/ui/signin", status_code=303)
+    await asyncio.to_thread(sessions.close_session, runtime, request, response)
+    return response
+
+
+@router.get("/")
+async def home() -> Response:
+    return RedirectResponse("/ui/decisions", status_code=303)
+
+
+# --- decisions ------------------------------------------------------------------------------------
+
+
+def _day(value: str | None, field: str, errors: dict[str, str]) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    except ValueError:
+        errors[field] = "Use a date like 2026-01-31."
+        return None
+
+
+def _filters(request: Request, errors: dict[str, str]) -> tuple[Filters, dict[str, str]]:
+    q = {k: v.strip() for k, v in request.query_params.items() if v.strip()}
+    try:
+        offset = max(0, int(q.get("offset", "0")))
+    except ValueError:
+        offset = 0
+    since, until = _day(q.get("since"), "since", errors), _day(q.get("until"), "until", errors)
+    if until is not None and "T" not in q.get("until", ""):
+        until += timedelta(days=1)  # a date "until" includes that whole day
+    chosen = Filters(agency=q.get("agency"), outcome=q.get("outcome"), message_type=q.get("message_type"),
+                     since=since, until=until, rule_id=q.get("rule_id"), consent_state=q.get("consent_state"),
+                     limit=PAGE_SIZE, offset=offset)
+    return chosen, {k: v for k, v in q.items() if k != "offset"}
+
+
+@router.get("/decisions")
+async def decisions(request: Request, runtime: RuntimeDep, session: SessionDep) -> HTMLResponse:
+    errors: dict[str, str] = {}
+    chosen, query = _filters(request, errors)
+    found = await decision_view.read_page(runtime, session.viewer(), chosen)
+
+    def link(offset: int) -> str:
+        return "/ui/decisions?" + urlencode({**query, "offset": offset})
+
+    prev_link = link(max(0, chosen.offset - PAGE_SIZE)) if chosen.offset > 0 else None
+    next_link = link(chosen.offset + PAGE_SIZE) if chosen.offset + PAGE_SIZE < found.total else None
+    return page(request, "decisions.html", session, rows=[decision_view.summary(e) for e in found.items],
+                total=found.total, offset=chosen.offset, query=query, errors=errors,
+                prev_link=prev_link, next_link=next_link)
+
+
+@router.get("/decisions/{seq}")
+async def decision(seq: int, request: Request, runtime: RuntimeDep, session: SessionDep) -> HTMLResponse:
+    detail = await decision_view.read_detail(runtime, request.app.state.rules, session.viewer(), seq)
+    return page(request, "decision.html", session, d=detail)
+
+
+# --- queues ---------------------------------------------------------------------------------------
+
+
+@router.get("/queues")
+async def queues(request: Request, runtime: RuntimeDep, session: SessionDep,
+                 done: int | None = None) -> HTMLResponse:
+    found = await asyncio.to_thread(review.queues_for, runtime, session.viewer())
+    return page(request, "queues.html", session, queues=found, done=done)
+
+
+@router.post("/queues/{delivery_id}")
+async def answer(delivery_id: str, request: Request, runtime: RuntimeDep, session: SessionDep,
+                 form: PostedDep) -> Response:
+    choice = text(form, "decision")
+    if choice not in ("release", "refuse"):
+        raise ReviewInvalid("choose release or refuse", {"decision": "Choose one."})
+    entry = await review.decide(runtime, session.viewer(), delivery_id, release=choice == "release",
+                                reason=text(form, "reason"))
+    return RedirectResponse(f"/ui/queues?done={entry.seq}", status_code=303)
+
+
+@router.get("/urgent")
+async def urgent(request: Request, runtime: RuntimeDep, session: SessionDep,
+                 done: int | None = None) -> HTMLResponse:
+    found = await asyncio.to_thread(review.queues_for, runtime, session.viewer())
+    return page(request, "urgent.html", session, items=found["urgent_review"], done=done)
+
+
+@router.post("/urgent/{seq}")
+async def review_urgent(seq: int, runtime: RuntimeDep, session: SessionDep, form: PostedDep) -> Response:
+    entry = await review.review_urgent(runtime, session.viewer(), seq, reason=text(form, "reason"))
+    return RedirectResponse(f"/ui/urgent?done={entry.seq}", status_code=303)
+
+
+@router.get("/overdue")
+async def overdue(request: Request, runtime: RuntimeDep, session: SessionDep) -> HTMLResponse:
+    viewer = session.viewer()
+    entries = await asyncio.to_thread(review.overdue_for, runtime, viewer, Filters(limit=200))
+    await decision_view.record_views(runtime, viewer, entries)
+    return page(request, "overdue.html", session, rows=[decision_view.event(e) | decision_view.summary(e)
+                                                        for e in entries])

@@ -1,0 +1,127 @@
+"""Web sessions: an agency-issued token is exchanged once for a short server-side session.
+
+The browser holds only a random session id in a Secure, HttpOnly, SameSite=Strict cookie. The
+database holds its SHA-256, so a copy of the table cannot be replayed as a cookie. Each session has
+its own anti-forgery token for forms. Sessions end when idle, at a hard limit, or on sign-out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from fastapi import Request, Response
+from sqlalchemy import delete
+from sqlmodel import Field, Session, col
+
+from broker.auth import Caller
+from broker.decision_view import Viewer
+from broker.errors import CsrfRejected, SignInRequired
+from broker.runtime import Runtime
+from broker.tables import BrokerTable
+
+SECURE_COOKIE = "__Host-sgb_session"  # __Host-: Secure, Path=/, no Domain; no subdomain can set it
+PLAIN_COOKIE = "sgb_session"
+SIGNIN_CSRF_COOKIE = "sgb_signin_csrf"
+
+
+class UiSession(BrokerTable, table=True):
+    """One signed-in person; found by the digest of the cookie value, never by the value itself."""
+
+    __tablename__ = "ui_session"
+
+    id_digest: str = Field(primary_key=True)
+    agency_id: str
+    agency_type: str
+    role: str
+    user: str
+    jti: str
+    key_id: str
+    csrf_token: str
+    created_at: datetime
+    expires_at: datetime = Field(index=True)
+    hard_expiry: datetime
+
+    def viewer(self) -> Viewer:
+        return Viewer(self.agency_id, self.agency_type, self.role, self.user)
+
+    def caller(self) -> Caller:
+        """The caller the sharing flow sees for a form submission (the token that opened the session)."""
+        return Caller(agency_id=self.agency_id, agency_type=self.agency_type, role=self.role,
+                      subject=self.user, jti=self.jti, key_id=self.key_id,
+                      issued_at=self.created_at.replace(tzinfo=UTC),
+                      expires_at=self.expires_at.replace(tzinfo=UTC))
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def cookie_name(runtime: Runtime) -> str:
+    return SECURE_COOKIE if runtime.settings.ui_cookie_secure else PLAIN_COOKIE
+
+
+def open_session(runtime: Runtime, caller: Caller, response: Response) -> UiSession:
+    """Store a new session for a verified caller (whose jti is already burned) and set its cookie."""
+    value, now = secrets.token_urlsafe(32), _now()
+    settings = runtime.settings
+    viewer = Viewer.from_caller(caller)
+    hard = now + timedelta(hours=settings.ui_session_max_hours)
+    row = UiSession(
+        id_digest=_digest(value), agency_id=caller.agency_id, agency_type=caller.agency_type,
+        role=caller.role, user=viewer.user, jti=caller.jti, key_id=caller.key_id,
+        csrf_token=secrets.token_urlsafe(32), created_at=now,
+        expires_at=min(hard, now + timedelta(minutes=settings.ui_session_idle_minutes)), hard_expiry=hard,
+    )
+    with Session(runtime.engine, expire_on_commit=False) as session:
+        session.execute(delete(UiSession).where(col(UiSession.hard_expiry) < now))  # housekeeping
+        session.add(row)
+        session.commit()
+    response.set_cookie(cookie_name(runtime), value, httponly=True, secure=settings.ui_cookie_secure,
+                        samesite="strict", path="/", max_age=settings.ui_session_max_hours * 3600)
+    return row
+
+
+def current(runtime: Runtime, request: Request) -> UiSession:
+    """The live session of this request, its idle time renewed; SignInRequired when there is none."""
+    value = request.cookies.get(cookie_name(runtime))
+    if not value:
+        raise SignInRequired("sign in first")
+    now = _now()
+    with Session(runtime.engine, expire_on_commit=False) as session:
+        row = session.get(UiSession, _digest(value))
+        if row is None or row.expires_at <= now:
+            raise SignInRequired("the session has ended")
+        row.expires_at = min(row.hard_expiry, now + timedelta(minutes=runtime.settings.ui_session_idle_minutes))
+        session.add(row)
+        session.commit()
+        return row
+
+
+def close_session(runtime: Runtime, request: Request, response: Response) -> None:
+    value = request.cookies.get(cookie_name(runtime))
+    if value:
+        with Session(runtime.engine) as session:
+            session.execute(delete(UiSession).where(col(UiSession.id_digest) == _digest(value)))
+            session.commit()
+    response.delete_cookie(cookie_name(runtime), path="/", secure=runtime.settings.ui_cookie_secure,
+                           httponly=True, samesite="strict")
+
+
+def check_csrf(row: UiSession, submitted: object) -> None:
+    """Refuse a form post that does not carry this session's token (constant-time compare)."""
+    if not isinstance(submitted, str) or not hmac.compare_digest(submitted, row.csrf_token):
+        raise CsrfRejected("the form has expired or did not come from this site; reload and try again")
+
+
+def check_signin_csrf(request: Request, submitted: object) -> None:
+    # Before a session exists: double-submit cookie, so another site cannot sign a browser in.
+    cookie = request.cookies.get(SIGNIN_CSRF_COOKIE)
+    if not cookie or not isinstance(submitted, str) or not hmac.compare_digest(cookie, submitted):
+        raise CsrfRejected("the sign-in form has expired; reload the page and try again")

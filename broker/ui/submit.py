@@ -1,0 +1,139 @@
+"""The guided referral form, for practitioners whose agency has no integrated system.
+
+It walks through purpose, who needs to know, consent and its exceptions, risk, the child and the
+concern, and authorisation, validating each step on the server. Before anything is sent it asks
+the policy engine what each recipient would get and why (a dry run: nothing is recorded, sealed or
+queued), then sends through the same `SharingService` as any agency system, so the form can never
+take a path the API does not. Answers travel in the form itself, never in server storage, so an
+abandoned draft leaves no personal data behind.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+
+from broker import contract
+from broker.api.deps import RuntimeDep
+from broker.errors import NotFound, PolicyUnavailable
+from broker.http_errors import URGENT_ROUTE
+from broker.sharing import SharingService
+from broker.ui.forms import NEED_TO_KNOW, STEPS, Step, build_notification, recipient_options, validate_step
+from broker.ui.render import page
+from broker.ui.routes import PostedDep, SessionDep
+from broker.ui.sessions import UiSession
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+SUBMITTERS = frozenset({"practitioner", "dsl", "line_manager", "named_professional"})
+_CONTROL = ("csrf_token", "step", "go")
+
+
+def _may_submit(session: UiSession) -> None:
+    if session.role not in SUBMITTERS:
+        raise NotFound("the referral form is for practitioners and safeguarding leads")
+
+
+def _answers(form: FormData) -> dict[str, str]:
+    return {k: v.strip() for k, v in form.multi_items() if k not in _CONTROL and isinstance(v, str)}
+
+
+def _render(request: Request, session: UiSession, index: int, answers: dict[str, str],
+            errors: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
+    step = STEPS[index]
+    hidden = {k: v for k, v in answers.items() if not step.owns(k)}
+    runtime = request.app.state.runtime
+    return page(request, "submit.html", session, status_code=422 if errors else 200, steps=STEPS, index=index,
+                step=step, answers=answers, hidden=hidden, errors=errors or {},
+                recipients=recipient_options(runtime.registry, session.agency_id), need_to_know=NEED_TO_KNOW,
+                **context)
+
+
+@router.get("/submit")
+async def start(request: Request, session: SessionDep) -> HTMLResponse:
+    _may_submit(session)
+    return _render(request, session, 0, {"notification_id": str(uuid.uuid4())})
+
+
+@router.post("/submit")
+async def step(request: Request, runtime: RuntimeDep, session: SessionDep, form: PostedDep) -> HTMLResponse:
+    """Validate the posted step, then show the next one; the last step is the dry-run preview."""
+    _may_submit(session)
+    answers = _answers(form)
+    index = min(max(int(str(form.get("step") or 0)), 0), len(STEPS) - 1)
+    if form.get("go") == "back":
+        return _render(request, session, max(index - 1, 0), answers)
+    errors = validate_step(STEPS[index], answers)
+    if errors:
+        return _render(request, session, index, answers, errors)
+    if index + 1 < len(STEPS) - 1:
+        return _render(request, session, index + 1, answers)
+    return await _preview(request, session, answers)
+
+
+async def _preview(request: Request, session: UiSession, answers: dict[str, str]) -> HTMLResponse:
+    check = len(STEPS) - 1
+    runtime = request.app.state.runtime
+    try:
+        notification = contract.parse(build_notification(answers, session, datetime.now(UTC)))
+    except ValidationError as exc:
+        first, errors = _schema_errors(exc)
+        return _render(request, session, first, answers, errors)
+    try:
+        raw = await runtime.policy.decide(contract.policy_input(notification, runtime.settings.partnership_id))
+        decided = contract.decision(raw.result, raw.decision_id, notification)
+    except (PolicyUnavailable, ValidationError):
+        return _render(request, session, check, answers, preview=None, unavailable=URGENT_ROUTE)
+    rules = request.app.state.rules
+    preview = [
+        {"agency_id": d.agency_id, "role": d.role, "outcome": d.outcome, "lawful_basis": d.lawful_basis,
+         "fields": list(d.allowed_fields) if d.outcome != "no_share" else [],
+         "reasons": await rules.explain([{"rule": r.rule, "message": r.message} for r in d.reasons])}
+        for d in decided.recipients
+    ]
+    return _render(request, session, check, answers, preview=preview)
+
+
+def _schema_errors(exc: ValidationError) -> tuple[int, dict[str, str]]:
+    """Map the schema's field paths back to the step that asks for them."""
+    errors: dict[str, str] = {}
+    first = len(STEPS) - 1
+    for error in exc.errors():
+        loc = [str(part) for part in error["loc"]]
+        index, name = _owner(loc)
+        errors.setdefault(name, error["msg"])
+        first = min(first, index)
+    return first, errors
+
+
+def _owner(loc: list[str]) -> tuple[int, str]:
+    for index, item in enumerate(STEPS):
+        name = item.field_for(loc)
+        if name is not None:
+            return index, name
+    return 0, ".".join(loc[1:]) or "form"
+
+
+@router.post("/submit/send")
+async def send(request: Request, runtime: RuntimeDep, session: SessionDep, form: PostedDep) -> HTMLResponse:
+    """Send through the gateway's own flow; the notification id doubles as the Idempotency-Key so a
+    second press of the button returns the first receipt instead of sharing twice."""
+    _may_submit(session)
+    answers = _answers(form)
+    body = json.dumps(build_notification(answers, session, datetime.now(UTC))).encode()
+    receipt = await SharingService(runtime).submit(
+        caller=session.caller(), body=body, idempotency_key=f"ui-form-{answers.get('notification_id', '')}"
+    )
+    rules = request.app.state.rules
+    recipients = [{**r, "reasons": await rules.explain(r["reasons"])} for r in receipt.body["recipients"]]
+    return page(request, "submitted.html", session, receipt=receipt.body, recipients=recipients,
+                repeat=receipt.status_code == 200)
+
+
+__all__ = ["STEPS", "Step", "router"]

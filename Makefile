@@ -35,6 +35,7 @@ check: venv
 policy-check: stack
 	$(OPA) fmt --fail --list policies
 	$(OPA) check --strict policies
+	$(OPA) check --strict --schema schemas/json/policy-input.json policies
 
 COVERAGE = $(BIN)/python -c "import json,sys; print('Rego coverage: %.1f%%' % json.load(open(sys.argv[1]))['coverage'])"
 

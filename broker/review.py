@@ -154,7 +154,7 @@ async def decide(runtime: Runtime, viewer: Viewer, delivery_id: str, *, release:
         actor=viewer.user, actor_role=viewer.role, actor_agency=viewer.agency_id,
         reasons=(audit.Reason(rule=_RULE[row.outcome], message=text),),
     ).model_copy(update={"outcome": "released" if release else "withheld"})
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = datetime.now(UTC)
 
     def apply(session: Session, entries: list[audit.Entry]) -> None:
         # Runs inside the batcher's transaction: the entry and the release/refusal commit together.

@@ -51,8 +51,7 @@ class UiSession(BrokerTable, table=True):
         """The caller the sharing flow sees for a form submission (the token that opened the session)."""
         return Caller(agency_id=self.agency_id, agency_type=self.agency_type, role=self.role,
                       subject=self.user, jti=self.jti, key_id=self.key_id,
-                      issued_at=self.created_at.replace(tzinfo=UTC),
-                      expires_at=self.expires_at.replace(tzinfo=UTC))
+                      issued_at=self.created_at, expires_at=self.expires_at)
 
 
 def _digest(value: str) -> str:
@@ -60,7 +59,7 @@ def _digest(value: str) -> str:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    return datetime.now(UTC)
 
 
 def cookie_name(runtime: Runtime) -> str:

@@ -1,0 +1,112 @@
+"""The decision-log API on the real stack: scoped by role, read-only, and every read is logged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+import audit
+from tests.broker.conftest import Gateway
+from tests.factories import PERSONAL_VALUES, school_referral
+
+SENDER, RECIPIENT, OUTSIDER = "school-oakfield-primary", "police-fenmere", "gp-willow-lane"
+
+
+async def _get(gateway: Gateway, url: str, who: str, role: str, **params: Any) -> Any:
+    token = gateway.token(who, role=role, subject=f"{role}-test-user")
+    return await gateway.client.get(url, params=params, headers={"Authorization": f"Bearer {token}"})
+
+
+def _views(gateway: Gateway) -> list[audit.Entry]:
+    with Session(gateway.runtime.engine) as session:
+        query = select(audit.Entry).where(audit.Entry.kind == audit.EventKind.VIEWED)
+        return list(session.exec(query))
+
+
+async def _decided(gateway: Gateway) -> dict[str, int]:
+    response = await gateway.post(school_referral())
+    assert response.status_code == 202, response.text
+    with Session(gateway.runtime.engine) as session:
+        entries = session.exec(select(audit.Entry).where(audit.Entry.kind == "decided"))
+        return {e.recipient_agency: e.seq for e in entries}
+
+
+async def test_dsl_of_another_agency_gets_404_and_an_empty_list(gateway: Gateway) -> None:
+    seqs = await _decided(gateway)
+    for seq in seqs.values():
+        response = await _get(gateway, f"/v1/decisions/{seq}", OUTSIDER, "dsl")
+        assert response.status_code == 404
+        assert response.json()["error"] == "not_found"
+    missing = await _get(gateway, "/v1/decisions/999999", OUTSIDER, "dsl")
+    assert missing.json() == (await _get(gateway, f"/v1/decisions/{seqs[RECIPIENT]}", OUTSIDER, "dsl")).json()
+    listed = await _get(gateway, "/v1/decisions", OUTSIDER, "dsl")
+    assert listed.status_code == 200
+    assert listed.json()["total"] == 0 and listed.json()["items"] == []
+    filtered = await _get(gateway, "/v1/decisions", OUTSIDER, "dsl", agency=SENDER)
+    assert filtered.json()["items"] == [], "an agency filter must not widen the caller's scope"
+    assert _views(gateway) == [], "nothing was shown, so nothing was viewed"
+
+
+async def test_recipient_dsl_sees_only_its_own_deliveries(gateway: Gateway) -> None:
+    seqs = await _decided(gateway)
+    listed = (await _get(gateway, "/v1/decisions", RECIPIENT, "dsl")).json()
+    assert [item["seq"] for item in listed["items"]] == [seqs[RECIPIENT]]
+    other = await _get(gateway, f"/v1/decisions/{seqs['csc-fenmere-mash']}", RECIPIENT, "dsl")
+    assert other.status_code == 404
+    sender = (await _get(gateway, "/v1/decisions", SENDER, "agency_system")).json()
+    assert sender["total"] == 3, "an agency system reads its own agency's decisions"
+
+
+async def test_ig_lead_sees_everything_with_reasons_sources_and_integrity(gateway: Gateway) -> None:
+    seqs = await _decided(gateway)
+    listed = (await _get(gateway, "/v1/decisions", OUTSIDER, "ig_lead")).json()
+    assert {item["seq"] for item in listed["items"]} == set(seqs.values())
+    detail = await _get(gateway, f"/v1/decisions/{seqs['csc-fenmere-mash']}", OUTSIDER, "caldicott_guardian")
+    assert detail.status_code == 200, detail.text
+    body = detail.json()
+    assert body["integrity"]["status"] == "verified"
+    assert body["fields_released"], "a share names the fields it released"
+    assert body["lawful_basis"] and body["consent_state"] == "not_sought"
+    rules = {r["rule"]: r for r in body["reasons"]}
+    assert rules["GR4"]["source"], "each reason carries the source text of its rule"
+    for value in PERSONAL_VALUES:
+        assert value not in detail.text
+
+
+async def test_filters_and_paging(gateway: Gateway) -> None:
+    await _decided(gateway)
+    await _decided(gateway)
+    shares = (await _get(gateway, "/v1/decisions", OUTSIDER, "ig_lead", outcome="no_share")).json()
+    assert shares["total"] == 2 and {i["outcome"] for i in shares["items"]} == {"no_share"}
+    page = (await _get(gateway, "/v1/decisions", OUTSIDER, "ig_lead", limit=4, offset=4)).json()
+    assert page["total"] == 6 and len(page["items"]) == 2
+    by_rule = (await _get(gateway, "/v1/decisions", OUTSIDER, "ig_lead", rule_id="GR4",
+                          consent_state="not_sought", message_type="safeguarding_referral")).json()
+    assert by_rule["total"] == 6
+    none = (await _get(gateway, "/v1/decisions", OUTSIDER, "ig_lead", consent_state="given_explicit")).json()
+    assert none["total"] == 0
+
+
+async def test_every_read_is_logged_and_nothing_can_be_written(gateway: Gateway) -> None:
+    seqs = await _decided(gateway)
+    seq = seqs[RECIPIENT]
+    await _get(gateway, f"/v1/decisions/{seq}", RECIPIENT, "dsl")
+    views = [v for v in _views(gateway) if v.follows == [seq]]
+    assert len(views) == 1
+    assert (views[0].actor, views[0].actor_role, views[0].actor_agency) == ("dsl-test-user", "dsl", RECIPIENT)
+    token = gateway.token(OUTSIDER, role="ig_lead")
+    for method in ("POST", "PUT", "PATCH", "DELETE"):
+        response = await gateway.client.request(method, f"/v1/decisions/{seq}",
+                                                headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 405
+
+
+async def test_user_tokens_get_the_same_jwt_checks(gateway: Gateway) -> None:
+    token = gateway.token(RECIPIENT, role="dsl")
+    first = await gateway.client.get("/v1/decisions", headers={"Authorization": f"Bearer {token}"})
+    again = await gateway.client.get("/v1/decisions", headers={"Authorization": f"Bearer {token}"})
+    assert first.status_code == 200
+    assert again.status_code == 401 and again.json()["reason"] == "replayed"
+    anonymous = await gateway.client.get("/v1/decisions")
+    assert anonymous.status_code == 401

@@ -1,0 +1,120 @@
+"""Review queues on the real stack: a named person's answer is a linked log entry that releases the
+held share into the outbox or destroys its key, in one commit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+import audit
+from broker.tables import HeldDelivery, HeldKey, OutboxRow
+from tests.broker.conftest import Gateway
+from tests.factories import PERSONAL_VALUES, school_referral
+
+SENDER, CSC = "school-oakfield-primary", "csc-fenmere-mash"
+URGENT_RISK = {"immediate_significant_harm": True, "likely_significant_harm": True,
+               "serious_harm_to_adult": False, "risk_to_others": False, "crime_suspected": True}
+
+
+def _auth(gateway: Gateway, agency: str, role: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {gateway.token(agency, role=role, subject=f'{role}-reviewer')}"}
+
+
+async def _held(gateway: Gateway, **overrides: Any) -> dict[str, Any]:
+    response = await gateway.post(school_referral(**overrides))
+    assert response.status_code == 202, response.text
+    return {r["agency_id"]: r for r in response.json()["recipients"]}
+
+
+async def _queues(gateway: Gateway, agency: str, role: str) -> dict[str, Any]:
+    response = await gateway.client.get("/v1/queues", headers=_auth(gateway, agency, role))
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def _answer(gateway: Gateway, delivery_id: str, agency: str, role: str, decision: str) -> Any:
+    return await gateway.client.post(f"/v1/queues/{delivery_id}", headers=_auth(gateway, agency, role),
+                                     json={"decision": decision, "reason": "Risk outweighs consent; share now."})
+
+
+def _rows(gateway: Gateway, delivery_id: str) -> tuple[HeldDelivery | None, HeldKey | None, list[OutboxRow]]:
+    with Session(gateway.runtime.engine) as session:
+        outbox = list(session.exec(select(OutboxRow).where(OutboxRow.delivery_id == delivery_id)))
+        return session.get(HeldDelivery, delivery_id), session.get(HeldKey, delivery_id), outbox
+
+
+async def test_advice_given_releases_the_held_message_into_the_outbox(gateway: Gateway) -> None:
+    decided = await _held(gateway, sender_in_doubt=True)
+    delivery = decided[CSC]
+    assert delivery["outcome"] == "needs_advice"
+    assert _rows(gateway, delivery["delivery_id"])[2] == [], "nothing is queued before advice"
+    queue = (await _queues(gateway, SENDER, "dsl"))["needs_advice"]
+    item = next(i for i in queue if i["delivery_id"] == delivery["delivery_id"])
+    assert item["data_classes"] and item["reasons"]
+    for value in PERSONAL_VALUES:
+        assert value not in repr(queue), "advice requests are pseudonymised (GR3)"
+    response = await _answer(gateway, delivery["delivery_id"], SENDER, "dsl", "release")
+    assert response.status_code == 200, response.text
+    entry = response.json()
+    assert entry["kind"] == "advice_given" and entry["outcome"] == "released"
+    held, key, outbox = _rows(gateway, delivery["delivery_id"])
+    assert held is not None and held.resolution == "released" and key is None
+    assert len(outbox) == 1 and outbox[0].envelope
+    with Session(gateway.runtime.engine) as session:
+        logged = session.get(audit.Entry, entry["seq"])
+        assert logged is not None and logged.follows == [item["decided_seq"]]
+        assert (logged.actor, logged.actor_role, logged.actor_agency) == ("dsl-reviewer", "dsl", SENDER)
+    again = await _answer(gateway, delivery["delivery_id"], SENDER, "dsl", "release")
+    assert again.status_code == 404, "a decided item leaves the queue"
+
+
+async def test_refused_authorisation_destroys_the_key(gateway: Gateway) -> None:
+    decided = await _held(gateway, lawful_basis=None)
+    delivery = decided[CSC]
+    assert delivery["outcome"] == "hold_for_authorisation"
+    assert (await _queues(gateway, SENDER, "dsl"))["hold_for_authorisation"] == [], "a DSL does not authorise"
+    response = await _answer(gateway, delivery["delivery_id"], SENDER, "line_manager", "refuse")
+    assert response.status_code == 200, response.text
+    assert response.json()["kind"] == "authorisation_refused"
+    held, key, outbox = _rows(gateway, delivery["delivery_id"])
+    assert key is None, "refusal destroys the held share's key"
+    assert held is not None and held.resolution == "refused" and held.ciphertext == b""
+    assert outbox == []
+
+
+async def test_other_agencies_cannot_see_or_answer_a_queue_item(gateway: Gateway) -> None:
+    decided = await _held(gateway, sender_in_doubt=True)
+    delivery_id = decided[CSC]["delivery_id"]
+    assert (await _queues(gateway, "police-fenmere", "dsl"))["needs_advice"] == []
+    for agency, role in (("police-fenmere", "dsl"), (SENDER, "practitioner"), (SENDER, "agency_system")):
+        response = await _answer(gateway, delivery_id, agency, role, "release")
+        assert response.status_code == 404, (agency, role)
+    ig = await _answer(gateway, delivery_id, "gp-willow-lane", "ig_lead", "refuse")
+    assert ig.status_code == 200, "an IG lead in the partnership may answer advice requests"
+
+
+async def test_answer_needs_a_reason(gateway: Gateway) -> None:
+    decided = await _held(gateway, sender_in_doubt=True)
+    response = await gateway.client.post(f"/v1/queues/{decided[CSC]['delivery_id']}",
+                                         headers=_auth(gateway, SENDER, "dsl"),
+                                         json={"decision": "release", "reason": "   "})
+    assert response.status_code == 422
+    held, key, _ = _rows(gateway, decided[CSC]["delivery_id"])
+    assert held is not None and held.resolved_at is None and key is not None
+
+
+async def test_urgent_shares_wait_for_the_sending_dsl_to_review(gateway: Gateway) -> None:
+    decided = await _held(gateway, risk=URGENT_RISK)
+    assert decided[CSC]["outcome"] == "share_urgent_review_after"
+    urgent = (await _queues(gateway, SENDER, "dsl"))["urgent_review"]
+    assert {i["recipient_agency"] for i in urgent} >= {CSC}
+    seq = next(i["decided_seq"] for i in urgent if i["recipient_agency"] == CSC)
+    assert (await _queues(gateway, CSC, "dsl"))["urgent_review"] == []
+    response = await gateway.client.post(f"/v1/urgent/{seq}", headers=_auth(gateway, SENDER, "dsl"),
+                                         json={"reason": "Reviewed next morning: right call."})
+    assert response.status_code == 200, response.text
+    assert response.json()["follows"] == [seq]
+    left = (await _queues(gateway, SENDER, "dsl"))["urgent_review"]
+    assert seq not in {i["decided_seq"] for i in left}

@@ -184,7 +184,8 @@ def admin_config(settings: StackSettings) -> dict[str, str]:
     }
 
 
-async def _describe(settings: StackSettings) -> str:
+async def describe(settings: StackSettings) -> str:
+    """The live cluster's id (proof the broker answering is the one this stack formatted)."""
     admin = AIOKafkaAdminClient(request_timeout_ms=3000, **admin_config(settings))
     await admin.start()
     try:
@@ -199,7 +200,7 @@ def healthy(settings: StackSettings) -> bool:
     if not port_open(settings.host, settings.kafka_port):
         return False
     try:
-        asyncio.run(_describe(settings))
+        asyncio.run(describe(settings))
     except Exception:  # any failure just means "not yet"; the caller times out with the log
         return False
     return True

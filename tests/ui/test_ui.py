@@ -1,0 +1,122 @@
+"""The review and audit UI in Chromium against the real gateway (uvicorn, OPA, SQLite, Kafka)."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.factories import PERSONAL_VALUES, school_referral
+from tests.ui.conftest import Served, shot, sign_in
+
+SCHOOL, CSC, POLICE, GP = "school-oakfield-primary", "csc-fenmere-mash", "police-fenmere", "gp-willow-lane"
+
+
+def test_dsl_filters_opens_a_decision_and_answers_an_advice_request(served: Served, page: Page) -> None:
+    served.post(school_referral())
+    held = served.post(school_referral(sender_in_doubt=True))
+    advice = next(r for r in held["recipients"] if r["agency_id"] == CSC)
+    assert advice["outcome"] == "needs_advice"
+
+    sign_in(page, served.link(SCHOOL, "dsl", "dsl-demo-01"))
+    expect(page.get_by_role("heading", name="Decisions")).to_be_visible()
+    shot(page, "decisions")
+    page.get_by_label("Outcome").select_option("no_share")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.get_by_role("status")).to_contain_text("2 decisions match")
+    expect(page.locator("tbody tr")).to_have_count(2)
+    page.locator("tbody tr a").first.click()
+    expect(page.get_by_role("heading", name=re.compile(r"Decision #\d+"))).to_be_visible()
+    expect(page.get_by_text("Integrity: verified")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("GR4"))).to_be_visible()
+    shot(page, "decision-detail")
+
+    page.get_by_role("link", name="Queues").click()
+    card = page.locator("section.card", has_text="Oakfield").filter(
+        has=page.get_by_role("heading", name=re.compile("Children's Social Care")))
+    for value in PERSONAL_VALUES:
+        expect(page.locator("main")).not_to_contain_text(value)
+    shot(page, "queues")
+    card.get_by_label("Share it: release the message").check()
+    card.get_by_label("Reason").fill("Significant harm likely; share with the MASH now.")
+    card.get_by_role("button", name="Record decision").click()
+    expect(page.get_by_role("status")).to_contain_text("Your decision was recorded")
+
+    page.goto(f"{served.base_url}/ui/decisions?outcome=needs_advice&agency={CSC}")
+    page.locator("tbody tr a").first.click()
+    expect(page.get_by_role("row", name=re.compile("advice given.*Released"))).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("published"))).to_be_visible(timeout=20_000)
+    shot(page, "decision-released")
+
+
+def test_ig_lead_sees_the_audit_charts(served: Served, page: Page) -> None:
+    served.post(school_referral())
+    sign_in(page, served.link(GP, "ig_lead", "ig-demo-01"))
+    page.get_by_role("link", name="Audit").click()
+    expect(page.get_by_role("heading", name="Audit", exact=True)).to_be_visible()
+    expect(page.get_by_role("img", name="Decisions by outcome")).to_be_visible()
+    expect(page.get_by_role("img", name="Decisions by month")).to_be_visible()
+    expect(page.locator(".integrity")).to_contain_text("Verified")
+    shot(page, "audit")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download evidence pack").click()
+    assert download.value.suggested_filename.endswith(".jsonl")
+
+
+def test_practitioner_submits_through_the_guided_form(served: Served, page: Page) -> None:
+    sign_in(page, served.link(SCHOOL, "practitioner", "teacher-demo-07"))
+    expect(page.get_by_role("heading", name="Submit a safeguarding referral")).to_be_visible()
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("alert")).to_contain_text("please answer")  # validated per step
+    page.get_by_label("Purpose", exact=True).select_option("safeguarding_concern")
+    page.get_by_label("In a sentence").fill("Please assess: child disclosed being hit at home.")
+    page.get_by_label("Your role").select_option("dsl")
+    page.get_by_role("button", name="Continue").click()
+
+    page.get_by_role("checkbox", name=re.compile("Social Care MASH")).check()
+    page.get_by_label(re.compile("Why Fenmere Children's Social Care MASH")).select_option("assess_and_decide")
+    page.get_by_role("checkbox", name=re.compile("Fenmere Constabulary")).check()
+    page.get_by_label(re.compile("Why Fenmere Constabulary")).select_option("investigate_crime")
+    page.get_by_role("button", name="Continue").click()
+
+    page.get_by_label("Parent or carer's consent").select_option("not_sought")
+    page.get_by_role("group", name="Do the parents know").get_by_label("No", exact=True).check()
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("alert")).to_contain_text("which exception applies")
+    page.get_by_label("If consent was not sought").select_option("risk_significant_harm")
+    page.get_by_label("If they do not know").select_option("risk_significant_harm")
+    page.get_by_label("Lawful basis for sharing").select_option("safeguarding_children_individuals_at_risk")
+    page.get_by_role("button", name="Continue").click()
+
+    for group, answer in (("immediate risk", "No"), ("likely to suffer", "Yes"), ("suspect a crime", "Yes"),
+                          ("anyone else", "No")):
+        page.get_by_role("group", name=re.compile(group)).get_by_label(answer, exact=True).check()
+    page.get_by_role("button", name="Continue").click()
+
+    page.get_by_label("Child's given name").fill("Bravo")
+    page.get_by_label("Child's family name").fill("Fictionalchild")
+    page.get_by_label("Age in years").fill("8")
+    page.get_by_label("What happened").fill("Said a parent hit her yesterday evening; bruise seen by teacher.")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Continue").click()  # no authorisation recorded
+
+    expect(page.get_by_role("heading", name="What each recipient would get")).to_be_visible()
+    preview = page.locator("table.preview")
+    expect(preview.get_by_role("row", name=re.compile("MASH.*Shared"))).to_be_visible()
+    shot(page, "submit-preview")
+    page.get_by_role("button", name="Send referral").click()
+    expect(page.get_by_role("heading", name="Referral sent")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("MASH.*Shared"))).to_be_visible()
+    shot(page, "submit-sent")
+
+
+def test_dsl_cannot_open_another_agencys_decision_by_url(served: Served, page: Page) -> None:
+    served.post(school_referral())
+    sign_in(page, served.link(GP, "dsl", "dsl-demo-02"))
+    for seq in range(3):
+        response = page.goto(f"{served.base_url}/ui/decisions/{seq}")
+        assert response is not None and response.status in (403, 404)
+        expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    shot(page, "not-found")
+    page.goto(f"{served.base_url}/ui/decisions")
+    expect(page.get_by_role("status")).to_contain_text("0 decisions match")

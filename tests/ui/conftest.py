@@ -76,8 +76,10 @@ def served(partnership: LocalPartnership, sqlite_url: str) -> Iterator[Served]: 
         thread.join(timeout=30)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[Browser]:
+    # Per test: Playwright's sync API keeps an event loop current while it is open, which would
+    # break the async gateway tests if it stayed open for the whole session.
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
     with sync_playwright() as p:

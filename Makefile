@@ -7,12 +7,15 @@ STAMP := $(VENV)/.installed
 OPA = $$($(BIN)/python -c 'from broker.stack.settings import StackSettings; print(StackSettings().opa_binary)')
 PKGS := broker audit schemas consumers
 
-.PHONY: demo test stack stack-down venv check policy-check policy-test pytest clean
+.PHONY: demo demo-stop test stack stack-down venv browser check policy-check policy-test pytest clean
 
 demo: stack
-	$(BIN)/python -m broker.demo
+	$(BIN)/python -m broker.demo run
 
-test: stack check policy-check policy-test pytest
+demo-stop: venv
+	$(BIN)/python -m broker.demo stop
+
+test: stack browser check policy-check policy-test pytest
 
 venv: $(STAMP)
 
@@ -24,6 +27,10 @@ $(STAMP): pyproject.toml
 
 stack: venv
 	$(BIN)/python -m broker.stack up
+
+# The UI tests drive Debian's Chromium (a browser download is impossible here).
+browser:
+	@test -x /usr/bin/chromium || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
 stack-down: venv
 	$(BIN)/python -m broker.stack down

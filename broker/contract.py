@@ -38,6 +38,7 @@ class Decision:
     recipients: list[RecipientDecision]
     revision: str
     decision_id: str | None
+    registry_revision: str | None
 
 
 def parse(data: Any) -> Notification:
@@ -57,7 +58,7 @@ def decision(result: dict[str, Any], decision_id: str | None, notification: Noti
     revision = parsed.policy_revision
     if parsed.registry_revision:
         revision = f"{revision}+{parsed.registry_revision[:16]}"
-    return Decision(recipients, revision[:128], decision_id)
+    return Decision(recipients, revision[:128], decision_id, parsed.registry_revision)
 
 
 def _recipient(decided: PolicyRecipient, errors: list[Reason]) -> RecipientDecision:

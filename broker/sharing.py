@@ -78,6 +78,16 @@ class SharingService:
         return Receipt(202, response)
 
     async def _decide(self, notification: contract.Notification) -> contract.Decision:
+        decision = await self._ask(notification)
+        if decision.registry_revision != self._rt.registry.revision:
+            # OPA restarted or holds another registry: reload ours and ask again, once.
+            await self._rt.load_registry_into_policy()
+            decision = await self._ask(notification)
+            if decision.registry_revision != self._rt.registry.revision:
+                raise PolicyUnavailable("the policy engine is not using this gateway's agency registry")
+        return decision
+
+    async def _ask(self, notification: contract.Notification) -> contract.Decision:
         policy_input = contract.policy_input(notification, self._rt.settings.partnership_id)
         metrics = self._rt.metrics
         with metrics.opa_latency.time():

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from broker.errors import PolicyUnavailable
 from broker.runtime import Runtime
 
 router = APIRouter(tags=["operations"])
@@ -27,9 +29,10 @@ async def readyz(request: Request) -> JSONResponse:
     database = await asyncio.to_thread(_database_ok, runtime)
     revision = await runtime.policy.registry_revision()
     policy = revision == runtime.registry.revision
-    if revision is None:
-        # OPA restarted and lost the registry: give it back so decisions can resume.
-        await runtime.load_registry_into_policy()
+    if not policy:
+        # OPA restarted and lost the registry (or holds another): give ours back so decisions resume.
+        with contextlib.suppress(PolicyUnavailable):
+            await runtime.load_registry_into_policy()
         policy = await runtime.policy.registry_revision() == runtime.registry.revision
     body = {
         "database": "ok" if database else "unavailable",

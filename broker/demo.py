@@ -30,11 +30,12 @@ from broker import kafka_access
 from broker.agency_cli import issue_token
 from broker.clocks import mark_overdue
 from broker.demo_cases import AGENCIES, PARTNERSHIP_ID, SENSITIVE, cases
-from broker.demo_site import DemoSite, create_topics, first_record
+from broker.demo_site import DemoSite, create_topics, read_deliveries
 from broker.partnership import provision
 from broker.stack import kafka, opa
 from broker.stack.process import running_pid, start_daemon, stop_pid
 from broker.stack.settings import KAFKA_VERSION, StackSettings
+from schemas.topics import inbox_topic
 
 console = Console(width=140)
 cli = typer.Typer(add_completion=False, help=__doc__.splitlines()[0])
@@ -109,7 +110,7 @@ def _start(site: DemoSite, stack: StackSettings, passwords: dict[str, str]) -> N
 def _post_all(site: DemoSite) -> list[dict[str, Any]]:
     receipts = []
     table = Table(title="Decisions per recipient (from the real OPA server)", show_lines=True)
-    for column in ("notification", "recipient", "outcome", "reasons (rule: message)", "fields released"):
+    for column in ("notification", "recipient", "outcome", "rules applied, last reason", "fields released"):
         table.add_column(column, overflow="fold")
     for title, notification in cases():
         sender = notification["sender"]["agency_id"]
@@ -120,7 +121,9 @@ def _post_all(site: DemoSite) -> list[dict[str, Any]]:
         body = response.json()
         receipts.append({"title": title, "sender": sender, **body})
         for recipient in body["recipients"]:
-            reasons = "\n".join(f"{r['rule']}: {r['message']}" for r in recipient["reasons"][:4])
+            rules = " ".join(dict.fromkeys(r["rule"] for r in recipient["reasons"]))
+            decisive = recipient["reasons"][-1]["message"] if recipient["reasons"] else ""
+            reasons = f"{rules}\n{decisive[:110]}"
             table.add_row(title, f"{recipient['agency_id']}\n({recipient['role']})", recipient["outcome"],
                           reasons, ", ".join(recipient["allowed_fields"]) or "—")
     console.print(table)
@@ -129,10 +132,12 @@ def _post_all(site: DemoSite) -> list[dict[str, Any]]:
 
 def _prove_ciphertext(stack: StackSettings, receipts: list[dict[str, Any]]) -> None:
     shared = next(r for receipt in receipts for r in receipt["recipients"] if r["outcome"].startswith("share"))
-    record = asyncio.run(first_record(kafka.admin_config(stack), shared["agency_id"], shared["delivery_id"]))
-    if record is None:
+    found = asyncio.run(read_deliveries(kafka.admin_config(stack), inbox_topic(shared["agency_id"]),
+                                        want={shared["delivery_id"]}, timeout=15))
+    if not found:
         console.print("[red]no record found on the inbox topic[/red]")
         return
+    record: bytes = found[0].value
     envelope = json.loads(record)
     leaked = [value for value in SENSITIVE if value.encode() in record]
     console.print(f"\nRaw Kafka record on [bold]sgb.inbox.{shared['agency_id']}[/bold] ({len(record)} bytes):")
@@ -181,7 +186,7 @@ def _overdue(site: DemoSite, receipts: list[dict[str, Any]]) -> None:
     # The clocks run in working days; the demo jumps its own clock forward instead of waiting.
     simulated = datetime.now(UTC) + timedelta(days=7)
     engine = audit.create_engine_for(f"sqlite:///{site.root / 'broker.db'}")
-    with Session(engine) as session:
+    with Session(engine, expire_on_commit=False) as session:
         late = mark_overdue(session, simulated)
         session.commit()
     engine.dispose()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from collections.abc import Callable
@@ -75,22 +74,35 @@ async def create_topics(admin_config: dict[str, Any], agencies: list[str]) -> No
         await admin.close()
 
 
-async def first_record(admin_config: dict[str, Any], agency: str, delivery_id: str) -> bytes | None:
-    """The raw bytes of one delivery as they sit on the agency's inbox topic."""
-    topic = inbox_topic(agency)
+async def read_deliveries(admin_config: dict[str, Any], topic: str, *, want: set[str], timeout: float = 20.0,
+                          since_ms: int | None = None) -> list[Any]:
+    """Records on `topic` whose CloudEvents id (the delivery id) is in `want`, as raw Kafka records.
+
+    Reads from `since_ms` (default: five minutes ago) with no consumer group, so it neither moves an
+    agency's offsets nor scans every earlier run's records.
+    """
     consumer = AIOKafkaConsumer(enable_auto_commit=False, **admin_config)
     await consumer.start()
+    found: list[Any] = []
     try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or set()]
+        await consumer._client.force_metadata_update()
+        partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or set())]
+        if not partitions:
+            return found
         consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        for _ in range(50):
-            batch = await asyncio.wait_for(consumer.getmany(timeout_ms=200), timeout=5)
-            for records in batch.values():
-                for record in records:
-                    if dict(record.headers).get("ce_id", b"").decode() == delivery_id:
-                        value: bytes = record.value
-                        return value
+        start = since_ms if since_ms is not None else int(time.time() * 1000) - 300_000
+        for partition, position in (await consumer.offsets_for_times(dict.fromkeys(partitions, start))).items():
+            if position is None:
+                await consumer.seek_to_end(partition)
+            else:
+                consumer.seek(partition, position.offset)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=200)
+            for items in batch.values():
+                found += [r for r in items if dict(r.headers).get("ce_id", b"").decode() in want]
+            if {dict(r.headers)["ce_id"].decode() for r in found} >= want:
+                break
     finally:
         await consumer.stop()
-    return None
+    return found

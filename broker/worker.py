@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import signal
 
+import typer
+
 import audit
 from broker.clocks import run_scheduler
 from broker.metrics import Metrics
@@ -34,9 +36,14 @@ async def run(settings: BrokerSettings) -> None:
     engine.dispose()
 
 
+cli = typer.Typer(add_completion=False)
+
+
+@cli.command()
 def main() -> None:
+    """Relay the outbox, record receipts and run the clocks until SIGTERM; settings from SGB_*."""
     asyncio.run(run(BrokerSettings()))
 
 
 if __name__ == "__main__":
-    main()
+    cli()

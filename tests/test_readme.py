@@ -1,0 +1,27 @@
+"""Every command the README tells an operator to run exists and answers --help."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+MODULES = sorted(set(re.findall(r"python -m ([a-z_.]+)", README)))
+
+
+def test_readme_starts_with_concepts_then_quick_start() -> None:
+    headings = re.findall(r"^## (.+)$", README, flags=re.MULTILINE)
+    assert headings[:2] == ["Concepts", "Quick start"]
+    quick = README.split("## Quick start", 1)[1].split("```", 2)[1]
+    assert quick.split() == ["sh", "make", "demo", "make", "test"]
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_documented_command_exists(module: str) -> None:
+    result = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Usage" in result.stdout

@@ -86,6 +86,10 @@ def notification_id(notification: Notification) -> str:
     return str(notification.notification_id)
 
 
+def purpose(notification: Notification) -> str | None:
+    return notification.purpose.value if notification.purpose else None
+
+
 def sender_agency(notification: Notification) -> str:
     return notification.sender.agency_id
 

@@ -15,6 +15,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlmodel import Session, col, select
 
+from broker import clocks
 from broker.errors import HeldDeliveryGone
 from broker.tables import HeldDelivery, HeldKey, OutboxRow
 
@@ -59,6 +60,10 @@ def release(session: Session, delivery_id: str, *, now: datetime) -> OutboxRow:
     )
     session.add(row)
     _resolve(session, held, key, "released", now)
+    obligations = held.log_context.get("obligations")
+    if isinstance(obligations, list):
+        clocks.start_clocks(session, delivery_id=held.delivery_id, notification_id=held.notification_id,
+                            context=held.log_context, obligations=obligations)
     return row
 
 

@@ -153,7 +153,10 @@ class SharingService:
             for plan, entry in zip(planned, entries, strict=True):
                 if plan.row is None:
                     continue
-                context = _log_context(entry)
+                # Purpose and obligations travel with the row: a held delivery's reviewers see the
+                # purpose, and its clocks start when it is released.
+                context = {**_log_context(entry), "purpose": contract.purpose(notification),
+                           "obligations": plan.due}
                 row = _copy_row(plan.row, context)
                 if plan.decision.outcome in HOLD_OUTCOMES:
                     held.hold(session, row, outcome=plan.decision.outcome, now=now,

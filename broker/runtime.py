@@ -13,6 +13,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 import audit
+from broker import migration
 from broker.clocks import run_scheduler
 from broker.deadlines import DueUnit, WorkingCalendar
 from broker.keys import BrokerKeys, load_broker_keys
@@ -22,7 +23,7 @@ from broker.receipts import ReceiptIngester
 from broker.registry import Registry, load_registry
 from broker.relay import Relay
 from broker.settings import BrokerSettings
-from broker.tables import BrokerTable, OutboxRow
+from broker.tables import OutboxRow
 
 log = logging.getLogger("broker.runtime")
 
@@ -65,11 +66,9 @@ class Runtime:
 
 
 def prepare_database(engine: Engine) -> None:
-    """Create or migrate the log (audit's Alembic history) and the gateway's own tables."""
-    import broker.auth  # noqa: F401 - registers the replay table with BrokerTable.metadata
-
+    """Migrate the log (audit's Alembic history) and the gateway's own tables (broker's history)."""
     audit.upgrade(engine)
-    BrokerTable.metadata.create_all(engine)
+    migration.upgrade(engine)
 
 
 def _now() -> datetime:

@@ -24,6 +24,15 @@ from broker.tables import ObligationClock
 log = logging.getLogger("broker.clocks")
 
 ACKNOWLEDGED = "acknowledged"
+URGENT_REVIEW = "urgent_review"
+# What answers each obligation (domain.md §7): a clock stops only on that message or event. An
+# obligation not listed here is answered by the recipient's acknowledgement.
+STOPS_ON = {
+    "acknowledge_referral": ACKNOWLEDGED,
+    "decide_referral": "referral_outcome",
+    "strategy_meeting": "strategy_discussion_request",
+    "review_urgent_share": URGENT_REVIEW,
+}
 
 
 def _utc(moment: datetime) -> datetime:
@@ -40,7 +49,8 @@ def start_clocks(session: Session, *, delivery_id: str, notification_id: str, co
             delivery_id=delivery_id, notification_id=notification_id,
             recipient_agency=str(context["recipient_agency"]), sender_agency=str(context["sender_agency"]),
             kind=obligation["kind"], rule=obligation["rule"], description=obligation["description"],
-            due_at=_utc(datetime.fromisoformat(obligation["due_at"])), stops_on=ACKNOWLEDGED,
+            due_at=_utc(datetime.fromisoformat(obligation["due_at"])),
+            stops_on=STOPS_ON.get(obligation["kind"], ACKNOWLEDGED),
             log_context=context,
         ))
 
@@ -50,6 +60,21 @@ def stop_clocks(session: Session, delivery_id: str, answer: str, now: datetime) 
     query = select(ObligationClock).where(
         col(ObligationClock.delivery_id) == delivery_id, col(ObligationClock.stops_on) == answer,
         col(ObligationClock.stopped_at).is_(None),
+    )
+    clocks = list(session.exec(query))
+    for clock in clocks:
+        clock.stopped_at = _utc(now)
+        session.add(clock)
+    return len(clocks)
+
+
+def stop_on_reply(session: Session, *, in_reply_to: str, replying_agency: str, message_type: str,
+                  now: datetime) -> int:
+    """A reply (e.g. the referral outcome) stops the clocks it answers on the original's deliveries."""
+    query = select(ObligationClock).where(
+        col(ObligationClock.notification_id) == in_reply_to,
+        col(ObligationClock.recipient_agency) == replying_agency,
+        col(ObligationClock.stops_on) == message_type, col(ObligationClock.stopped_at).is_(None),
     )
     clocks = list(session.exec(query))
     for clock in clocks:

@@ -86,6 +86,10 @@ def notification_id(notification: Notification) -> str:
     return str(notification.notification_id)
 
 
+def in_reply_to(notification: Notification) -> str | None:
+    return str(notification.in_reply_to) if notification.in_reply_to else None
+
+
 def purpose(notification: Notification) -> str | None:
     return notification.purpose.value if notification.purpose else None
 

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 import audit
-from broker import events, held
+from broker import clocks, events, held
 from broker.decision_view import Filters, Viewer, page
 from broker.errors import NotFound, ReviewInvalid
 from broker.runtime import Runtime
@@ -190,7 +190,10 @@ async def review_urgent(runtime: Runtime, viewer: Viewer, seq: int, *, reason: s
         message_type=entry.message_type, reasons=(audit.Reason(rule=_RULE[URGENT], message=text),),
         actor=viewer.user, actor_role=viewer.role, actor_agency=viewer.agency_id, follows=(entry.seq,),
     )
-    return (await runtime.batcher.submit([draft]))[0]
+    def stop_clock(session: Session, _: list[audit.Entry]) -> None:
+        clocks.stop_clocks(session, entry.delivery_id, clocks.URGENT_REVIEW, datetime.now(UTC))
+
+    return (await runtime.batcher.submit([draft], stop_clock))[0]
 
 
 def _urgent(runtime: Runtime, seq: int) -> audit.Entry:

@@ -165,6 +165,12 @@ class SharingService:
                     session.add(row)
                     clocks.start_clocks(session, delivery_id=plan.delivery_id, notification_id=row.notification_id,
                                         context=context, obligations=plan.due)
+            reply_to = contract.in_reply_to(notification)
+            if reply_to is not None:
+                clocks.stop_on_reply(
+                    session, in_reply_to=reply_to, replying_agency=contract.sender_agency(notification),
+                    message_type=contract.message_type(notification), now=now,
+                )
             if idempotency_key is not None:
                 idempotency.remember(session, caller.agency_id, idempotency_key, digest,
                                      contract.notification_id(notification), response, now)

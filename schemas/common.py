@@ -155,6 +155,8 @@ class EnvelopeFields(Part):
     initial_contact: ContactMode = ContactMode.WRITTEN
     sender_in_doubt: bool = False
     deadline: Deadline | None = None
+    # The notification this one answers (an outcome to a referral, say): its clocks stop on it.
+    in_reply_to: UUID | None = None
 
     @model_validator(mode="after")
     def _recipients_unique(self) -> EnvelopeFields:

@@ -1,0 +1,72 @@
+"""Statutory clocks on the real gateway: started by a referral, stopped only by the answer, else overdue."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session, select
+
+import audit
+from broker.clocks import mark_overdue
+from broker.tables import ObligationClock
+from tests.broker.conftest import Gateway
+from tests.factories import school_referral
+
+
+def _clocks(gateway: Gateway) -> dict[str, ObligationClock]:
+    with Session(gateway.runtime.engine) as session:
+        rows = session.exec(select(ObligationClock).where(ObligationClock.recipient_agency == "csc-fenmere-mash"))
+        return {clock.kind: clock for clock in rows}
+
+
+def _outcome_reply(referral: dict[str, object]) -> dict[str, object]:
+    return {
+        **{k: referral[k] for k in ("schema_version", "created_at", "consent", "parental_position", "authorisation")},
+        "message_type": "referral_outcome", "notification_id": str(uuid.uuid4()),
+        "purpose": "referral_feedback", "purpose_statement": "Fictional: telling the referrer the outcome.",
+        "lawful_basis": "legal_obligation_statutory", "in_reply_to": referral["notification_id"],
+        "risk": {"immediate_significant_harm": False, "likely_significant_harm": False, "serious_harm_to_adult": False,
+                 "risk_to_others": False, "crime_suspected": False},
+        "subjects": referral["subjects"],
+        "sender": {"agency_id": "csc-fenmere-mash", "role": "team_manager", "user_ref": "tm-1",
+                   "is_professional": True},
+        "recipients": [{"agency_id": "school-oakfield-primary", "role": "dsl", "need_to_know": "feedback_to_referrer"}],
+        "payload": {"referral_reference": "REF-FICTION-1", "outcome": "child_and_family_assessment",
+                    "child": {"given_name": "Alpha", "family_name": "Testchild"}},
+    }
+
+
+async def test_referral_starts_clocks_and_the_outcome_stops_only_its_own(gateway: Gateway) -> None:
+    referral = school_referral()
+    assert (await gateway.post(referral)).status_code == 202
+    started = _clocks(gateway)
+    assert {"acknowledge_referral", "decide_referral"} <= set(started)
+    assert all(clock.stopped_at is None for clock in started.values())
+    reply = await gateway.post(_outcome_reply(referral))
+    assert reply.status_code == 202, reply.text
+    after = _clocks(gateway)
+    assert after["decide_referral"].stopped_at is not None, "the outcome answers the decision clock"
+    assert after["acknowledge_referral"].stopped_at is None, "only an acknowledgement stops this one"
+
+
+async def test_a_clock_past_due_is_logged_overdue_once(gateway: Gateway) -> None:
+    referral = school_referral()
+    assert (await gateway.post(referral)).status_code == 202
+    later = datetime.now(UTC) + timedelta(days=10)
+    with Session(gateway.runtime.engine, expire_on_commit=False) as session:
+        first = mark_overdue(session, later)
+        session.commit()
+        again = mark_overdue(session, later)
+        session.commit()
+        overdue = list(session.exec(select(audit.Entry).where(audit.Entry.kind == "overdue")))
+    assert {c.kind for c in first} >= {"acknowledge_referral", "decide_referral"}
+    assert again == []
+    assert len(overdue) == len(first)
+    decided = {e.delivery_id: e.seq for e in _decided(gateway)}
+    assert all(e.follows == [decided[e.delivery_id]] for e in overdue), "overdue entries link to the decision"
+
+
+def _decided(gateway: Gateway) -> list[audit.Entry]:
+    with Session(gateway.runtime.engine) as session:
+        return list(session.exec(select(audit.Entry).where(audit.Entry.kind == "decided")))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 import uvicorn
 
+from broker import logs
+
 cli = typer.Typer(add_completion=False)
 
 
@@ -15,11 +17,13 @@ def main(
     workers: int = 1,
     ssl_certfile: str | None = None,
     ssl_keyfile: str | None = None,
+    log_level: str = "info",
 ) -> None:
     """Serve the gateway; settings come from SGB_* environment variables."""
+    log_config = logs.configure(log_level.upper())
     uvicorn.run(
         "broker.app:create_app", factory=True, host=host, port=port, workers=workers,
-        ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile, log_level="warning", access_log=False,
+        ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile, log_config=log_config, access_log=False,
     )
 
 

@@ -12,6 +12,7 @@ import signal
 import typer
 
 import audit
+from broker import logs
 from broker.clocks import run_scheduler
 from broker.metrics import Metrics
 from broker.registry import load_registry
@@ -42,6 +43,7 @@ cli = typer.Typer(add_completion=False)
 @cli.command()
 def main() -> None:
     """Relay the outbox, record receipts and run the clocks until SIGTERM; settings from SGB_*."""
+    logs.configure()
     asyncio.run(run(BrokerSettings()))
 
 

@@ -8,7 +8,9 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
+from aiokafka.helpers import create_ssl_context
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
@@ -148,11 +150,16 @@ def build_ingester(settings: BrokerSettings, engine: Engine, registry: Registry)
                            kafka_config=kafka_config(settings))
 
 
-def kafka_config(settings: BrokerSettings) -> dict[str, str]:
-    return {
+def kafka_config(settings: BrokerSettings) -> dict[str, Any]:
+    config: dict[str, Any] = {
         "bootstrap_servers": settings.kafka_bootstrap,
         "security_protocol": settings.kafka_security_protocol,
         "sasl_mechanism": "SCRAM-SHA-512",
         "sasl_plain_username": settings.kafka_user,
         "sasl_plain_password": settings.kafka_password.get_secret_value(),
     }
+    if settings.kafka_security_protocol == "SASL_SSL":
+        config["ssl_context"] = create_ssl_context(
+            cafile=str(settings.kafka_ca_file) if settings.kafka_ca_file else None
+        )
+    return config

@@ -33,6 +33,8 @@ class BrokerSettings(BaseSettings):
     kafka_user: str = "relay"
     kafka_password: SecretStr = SecretStr("")
     kafka_security_protocol: str = "SASL_PLAINTEXT"
+    # The CA that signed the brokers' certificates, for SASL_SSL (production); None: the system CAs.
+    kafka_ca_file: Path | None = None
     run_relay_in_gateway: bool = True
     relay_batch_size: int = Field(default=200, ge=1)
     # In-process relays are woken at once by the gateway; polling catches rows from other workers.

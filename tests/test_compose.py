@@ -52,3 +52,14 @@ def test_kafka_start_script_formats_with_the_admin_user() -> None:
     script = (ROOT / "deploy" / "kafka" / "start.sh").read_text()
     assert "--add-scram" in script
     assert "allow.everyone.if.no.acl.found=false" in script
+
+
+def test_clients_reach_kafka_over_sasl_ssl(compose: dict[str, Any]) -> None:
+    script = (ROOT / "deploy" / "kafka" / "start.sh").read_text()
+    assert "CLIENT:SASL_SSL" in script
+    for name in ("gateway", "consumer-csc"):
+        env = compose["services"][name]["environment"]
+        protocol = env.get("SGB_KAFKA_SECURITY_PROTOCOL") or env.get("CONSUMER_KAFKA_SECURITY_PROTOCOL")
+        assert protocol == "SASL_SSL", name
+        assert "kafka-ca.pem" in compose["services"][name]["secrets"]
+    assert set(compose["secrets"]) >= {"kafka-server.pem", "kafka-ca.pem", "tls.crt", "tls.key"}

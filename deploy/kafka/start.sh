@@ -1,6 +1,8 @@
 #!/bin/bash
 # Production-like Kafka start for docker compose: the same KRaft layout as the local stack
 # (SASL on both listeners, StandardAuthorizer, deny by default), with secrets from the environment.
+# Clients reach the broker over SASL_SSL: the server certificate and key (one PEM) and the CA that
+# signed it are mounted as secrets. The controller listener stays inside the container network.
 set -euo pipefail
 : "${KAFKA_ADMIN_PASSWORD:?set KAFKA_ADMIN_PASSWORD}" "${KAFKA_CONTROLLER_PASSWORD:?set KAFKA_CONTROLLER_PASSWORD}"
 : "${KAFKA_CLUSTER_ID:?set KAFKA_CLUSTER_ID (22-char base64url UUID)}"
@@ -14,7 +16,11 @@ listeners=CLIENT://0.0.0.0:9092,CONTROLLER://0.0.0.0:9093
 advertised.listeners=CLIENT://kafka:9092
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=CLIENT
-listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,CLIENT:SASL_PLAINTEXT
+listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,CLIENT:SASL_SSL
+ssl.keystore.type=PEM
+ssl.keystore.location=/run/secrets/kafka-server.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=/run/secrets/kafka-ca.pem
 sasl.mechanism.controller.protocol=PLAIN
 sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
 listener.name.controller.sasl.enabled.mechanisms=PLAIN
@@ -34,7 +40,9 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 PROPS
 cat > /var/lib/kafka/admin.properties <<PROPS
-security.protocol=SASL_PLAINTEXT
+security.protocol=SASL_SSL
+ssl.truststore.type=PEM
+ssl.truststore.location=/run/secrets/kafka-ca.pem
 sasl.mechanism=SCRAM-SHA-512
 sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="sgb-admin" password="${KAFKA_ADMIN_PASSWORD}";
 PROPS

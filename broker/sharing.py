@@ -137,7 +137,7 @@ class SharingService:
         return OutboxRow(
             delivery_id=delivery_id, notification_id=header.notification_id, recipient_agency=agency.id,
             topic=inbox_topic(agency.id), key=routing, envelope=envelope.to_bytes(),
-            headers=_cloudevents(header, self._rt.settings.partnership_id, now),
+            headers=_cloudevents(header, self._rt.settings.partnership_id, now, self._rt.checkpoint_note),
             log_context={}, created_at=now,
         )
 
@@ -249,8 +249,13 @@ def _copy_row(row: OutboxRow, context: dict[str, object]) -> OutboxRow:
     return OutboxRow(**{**row.model_dump(exclude={"id"}), "log_context": context})
 
 
-def _cloudevents(header: EnvelopeHeader, partnership_id: str, now: datetime) -> dict[str, str]:
+def _cloudevents(header: EnvelopeHeader, partnership_id: str, now: datetime,
+                 checkpoint: str | None) -> dict[str, str]:
+    # The latest signed checkpoint rides with every delivery, so each agency keeps a copy of the
+    # log's state and a rewritten history would contradict what they hold.
+    extra = {"sgb_checkpoint": checkpoint} if checkpoint else {}
     return {
+        **extra,
         "ce_specversion": "1.0",
         "ce_id": header.delivery_id,
         "ce_source": f"/sgb/{partnership_id}",

@@ -49,6 +49,9 @@ async def test_each_recipient_gets_only_its_own_sealed_projection(
             continue
         assert len(found) == 1
         raw = found[0].value
+        note = dict(found[0].headers)["sgb_checkpoint"].decode()
+        checkpoint = audit.Checkpoint.open(note, gateway.runtime.keys.signing_key.public_key())
+        assert checkpoint.size >= 0, "every delivery carries a checkpoint signed by the broker"
         for value in PERSONAL_VALUES:
             assert value.encode() not in raw, f"{value!r} in plaintext on the wire"
         opened = open_bytes(raw, recipient_agency=agency, broker_keys=broker_keys,

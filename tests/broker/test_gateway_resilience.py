@@ -120,3 +120,30 @@ async def test_two_workers_never_duplicate_a_decision_or_break_the_log(
     assert len(entries) == 20 * 3
     assert len({e.delivery_id for e in entries}) == len(entries)
     assert report.size >= len(entries)
+
+
+async def test_opa_stopped_means_503_and_nothing_logged_or_published(gateway: Gateway) -> None:
+    from broker.stack import opa as stack_opa
+
+    stack = StackSettings()
+    policies = Path(__file__).resolve().parents[2] / "policies"
+    await asyncio.to_thread(stack_opa.stop, stack)
+    try:
+        response = await gateway.post(school_referral())
+    finally:
+        await asyncio.to_thread(stack_opa.start, stack, policies)
+    assert response.status_code == 503
+    assert "Retry-After" in response.headers
+    with Session(gateway.runtime.engine) as session:
+        assert list(session.exec(select(audit.Entry))) == []
+    assert await asyncio.to_thread(gateway.runtime.outbox_depth) == 0
+    # Once OPA is back (and has been given the registry again) sharing resumes.
+    again = await gateway.post(school_referral())
+    assert again.status_code == 202, again.text
+
+
+async def test_opa_too_slow_means_503(gateway_factory: Any) -> None:
+    gateway: Gateway = await gateway_factory(opa_timeout_seconds=0.000_001)
+    response = await gateway.post(school_referral())
+    assert response.status_code == 503
+    assert response.json()["error"] == "policy_unavailable"

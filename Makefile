@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 OPA = $$($(BIN)/python -c 'from broker.stack.settings import StackSettings; print(StackSettings().opa_binary)')
 PKGS := broker audit schemas consumers
 
-.PHONY: demo demo-stop test stack stack-down venv browser check policy-check policy-test pytest clean
+.PHONY: demo demo-stop test stack stack-down venv browser check policy-check policy-test pytest clean bench
 
 demo: stack
 	$(BIN)/python -m broker.demo run
@@ -54,6 +54,11 @@ policy-test: stack
 
 pytest: stack
 	$(BIN)/pytest
+
+# Benchmarks (not part of `make test`): the real stack, ~10 minutes; BENCH_ARGS=--quick for ~2.
+bench: stack
+	@$(BIN)/python -c 'import matplotlib' 2>/dev/null || $(BIN)/pip install -q --disable-pip-version-check -e '.[bench]'
+	$(BIN)/python -m bench.run --write-summary $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

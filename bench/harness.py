@@ -1,0 +1,199 @@
+"""Processes the benchmark starts and stops itself: a private OPA, the gateway, a no-op app.
+
+Everything listens on 127.0.0.1 only. Each process is started in its own session and stopped by
+its own pid (SIGTERM, then SIGKILL after a grace period); nothing else on the machine is touched.
+
+Why a private OPA: the agency registry lives in OPA's global `data.registry`, so a benchmark that
+pushed its registry into the shared stack OPA would flip the revision under any test running at
+the same time (and theirs under it). The private OPA is the same binary (OPA 1.22.2 from the
+stack's cache) with the stack's flags, serving this checkout's `policies/`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+REPO = Path(__file__).resolve().parents[1]
+HOST = "127.0.0.1"
+
+
+def load_stack_env() -> dict[str, str]:
+    """The stack's connection settings (`python -m broker.stack env` writes them)."""
+    from broker.stack.settings import StackSettings
+
+    env_file = StackSettings().env_file
+    if not env_file.exists():
+        raise SystemExit("the stack is not set up: run `make stack` first")
+    values = {}
+    for line in env_file.read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key:
+            values[key] = os.environ.get(key, value)
+    return values
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_http(
+    url: str, *, timeout: float, proc: subprocess.Popen[bytes] | None = None, log: Path | None = None
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            break
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback only
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    tail = log.read_text(errors="replace")[-3000:] if log is not None and log.exists() else ""
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f}s\n{tail}")
+
+
+@dataclass
+class Process:
+    """A child process started by the benchmark, stopped by its own pid."""
+
+    name: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def stop(self, grace: float = 15.0) -> None:
+        if self.proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=5)
+
+    def cpu_seconds(self) -> float:
+        """User+system CPU time the process has used so far (from /proc)."""
+        return cpu_seconds(self.proc.pid)
+
+
+def cpu_seconds(pid: int, *, with_children: bool = False) -> float:
+    """CPU seconds of `pid` (and of its children that have exited, e.g. PostgreSQL backends)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = int(fields[11]) + int(fields[12])
+    if with_children:
+        used += int(fields[13]) + int(fields[14])
+    return used / ticks
+
+
+def start(name: str, args: list[str], *, log_dir: Path, env: dict[str, str] | None = None) -> Process:
+    log = log_dir / f"{name}.log"
+    handle = log.open("ab")
+    proc = subprocess.Popen(  # noqa: S603 - our own fixed command lines
+        args, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=REPO,
+        env={**os.environ, **(env or {})}, start_new_session=True,
+    )
+    handle.close()
+    return Process(name, proc, log)
+
+
+@contextlib.contextmanager
+def private_opa(opa_binary: str, log_dir: Path) -> Iterator[str]:
+    port = free_port()
+    proc = start("opa", [
+        opa_binary, "run", "--server", f"--addr={HOST}:{port}", "--log-level=error", "--log-format=json",
+        str(REPO / "policies"),
+    ], log_dir=log_dir)
+    url = f"http://{HOST}:{port}"
+    try:
+        wait_http(f"{url}/health", timeout=30, proc=proc.proc, log=proc.log)
+        yield url
+    finally:
+        proc.stop()
+
+
+@dataclass
+class Gateway:
+    url: str
+    process: Process
+    database_url: str
+    env: dict[str, str] = field(repr=False)
+
+
+def gateway_env(*, partnership_root: Path, database_url: str, opa_url: str, stack: dict[str, str],
+                partnership_id: str) -> dict[str, str]:
+    return {
+        "SGB_DATABASE_URL": database_url, "SGB_PARTNERSHIP_ID": partnership_id,
+        "SGB_REGISTRY_FILE": str(partnership_root / "registry.json"),
+        "SGB_KEYS_DIR": str(partnership_root / "broker-keys"), "SGB_AUDIENCE": "safeguarding-broker",
+        "SGB_OPA_URL": opa_url, "SGB_KAFKA_BOOTSTRAP": stack["SGB_KAFKA_BOOTSTRAP"],
+        "SGB_KAFKA_USER": stack["SGB_KAFKA_USER"], "SGB_KAFKA_PASSWORD": stack["SGB_KAFKA_PASSWORD"],
+        "SGB_CHECKPOINT_SECONDS": "10",
+    }
+
+
+def start_gateway(name: str, env: dict[str, str], database_url: str, log_dir: Path, workers: int = 1) -> Gateway:
+    port = free_port()
+    process = start(name, [
+        sys.executable, "-m", "broker.gateway", "--host", HOST, "--port", str(port), "--workers", str(workers),
+        "--log-level", "warning",
+    ], log_dir=log_dir, env=env)
+    url = f"http://{HOST}:{port}"
+    try:
+        wait_http(f"{url}/livez", timeout=60, proc=process.proc, log=process.log)
+    except Exception:
+        process.stop()
+        raise
+    return Gateway(url, process, database_url, env)
+
+
+def start_noop(log_dir: Path) -> tuple[str, Process]:
+    port = free_port()
+    process = start("noop", [
+        sys.executable, "-m", "uvicorn", "bench.noop_app:app", "--host", HOST, "--port", str(port),
+        "--log-level", "warning", "--no-access-log",
+    ], log_dir=log_dir)
+    url = f"http://{HOST}:{port}"
+    wait_http(f"{url}/livez", timeout=30, proc=process.proc, log=process.log)
+    return url, process
+
+
+@contextlib.contextmanager
+def scratch_postgres(admin_url: str) -> Iterator[str]:
+    """A new, empty database on the stack's PostgreSQL, dropped afterwards."""
+    name = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -1,0 +1,271 @@
+"""Turn a benchmark result into a Markdown table, a PNG plot and `bench/RESULTS.md`.
+
+``python -m bench.report RESULT.json [--before BEFORE.json] [--write]`` prints (or writes) the
+summary again from stored results, e.g. to put a before/after comparison in RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+SUMMARY = BENCH / "RESULTS.md"
+BACKENDS = ("sqlite", "postgresql")
+
+
+def _fmt(value: Any, digits: int = 0) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float | int):
+        return f"{value:,.{digits}f}"
+    return str(value)
+
+
+def machine_line(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    before, after = results.get("load_average_before", []), results.get("load_average_after", [])
+    return (f"{m['nproc']} cores (`nproc`), {m['cpu_model']} ({', '.join(m['cpu_flags_of_note'])}), "
+            f"{m['memory_gib']} GiB, Linux {m['kernel']}, Python {m['python']}; "
+            f"load average before {before[0] if before else '?'} / after {after[0] if after else '?'} "
+            f"(1 min); {results['mode']} run of {results['wall_seconds']} s at `{results['git']}`"
+            f" on {results['started_at']}")
+
+
+def headline_rows(results: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    summary = results["summary"]
+    for backend in BACKENDS:
+        s = summary["backends"].get(backend)
+        e2e = results["end_to_end"].get(backend)
+        if not s or not e2e:
+            continue
+        sat = e2e["saturation"]
+        lat = s["latency_ms"]
+        rows.append([
+            backend, _fmt(s["accepted_per_s"]), _fmt(sat.get("gateway_cpu_ms_per_notification"), 2),
+            *[f"{_fmt(lat.get(r, {}).get('p50'), 1)} / {_fmt(lat.get(r, {}).get('p95'), 1)} / "
+              f"{_fmt(lat.get(r, {}).get('p99'), 1)}" for r in ("50", "200", "500")],
+            f"{s['slowest_stage']} {_fmt(s['slowest_stage_per_s'])}/s",
+            _fmt(s["ratio_to_slowest_stage"], 2), "yes" if s["all_logged"] else "NO",
+        ])
+    return rows
+
+
+def _achieved(results: dict[str, Any], backend: str) -> str:
+    e2e = results["end_to_end"].get(backend, {})
+    parts = []
+    for rate, run in e2e.get("fixed", {}).items():
+        refused = sum(n for status, n in run["statuses"].items() if status != "202") + run.get("dropped", 0)
+        parts.append(f"{rate}/s → {run['accepted_per_s']:,.0f}/s accepted" + (f" ({refused} not)" if refused else ""))
+    return "; ".join(parts)
+
+
+def _md(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+HEADLINE = ["database", "accepted/s at saturation", "gateway CPU ms/notification",
+            "p50/p95/p99 ms @50/s", "@200/s", "@500/s", "slowest stage (notifications/s)",
+            "end-to-end ÷ slowest stage", "every 202 logged"]
+
+
+def table(results: dict[str, Any]) -> str:
+    out = [_md(HEADLINE, headline_rows(results))]
+    for backend in BACKENDS:
+        if backend in results["end_to_end"]:
+            out.append(f"\nOffered vs accepted ({backend}): {_achieved(results, backend)}")
+    st = results["stages"]
+    per = results["summary"]["per_notification"]
+    stage_rows = [
+        ["OPA REST decisions (the gateway's client, 16 in flight)", _fmt(st["opa_decisions"]["per_s"]),
+         "1 per notification", _fmt(st["opa_decisions"]["per_s"])],
+        ["seals (HPKE X25519/AES-256-GCM + Ed25519), 1 core", _fmt(st["seals"]["per_s"]),
+         f"{per['seals']} per notification", _fmt(st["seals"]["per_s"] / per["seals"])],
+    ]
+    for backend in BACKENDS:
+        a = st.get(f"log_appends_{backend}")
+        if a:
+            stage_rows.append([f"log appends, {backend} (group commit, 64 x 3 entries)", _fmt(a["per_s"]),
+                               f"{per['log_appends']} per notification", _fmt(a["per_s"] / per["log_appends"])])
+    stage_rows += [
+        ["Kafka produce (idempotent, acks=all, SCRAM, ~6 KB records)", _fmt(st["kafka_produce"]["per_s"]),
+         f"{per['kafka_records']} per notification", _fmt(st["kafka_produce"]["per_s"] / per["kafka_records"])],
+        ["FastAPI no-op POST (uvicorn, 1 worker, same body)", _fmt(st["fastapi_noop"]["accepted_per_s"]),
+         "1 per notification", _fmt(st["fastapi_noop"]["accepted_per_s"])],
+    ]
+    out.append("\n" + _md(["stage alone", "ops/s", "per notification", "notifications/s"], stage_rows))
+    scaling = results["end_to_end"].get("sqlite", {}).get("scaling")
+    if scaling:
+        rows = []
+        for kind, label in (("recipients", "recipients (4 KiB)"), ("payload_kib", "payload KiB (3 recipients)")):
+            for value, run in scaling[kind].items():
+                rows.append([f"{label} = {value}", _fmt(run["accepted_per_s"]),
+                             _fmt(run.get("gateway_cpu_ms_per_notification"), 2),
+                             _fmt(run["service_latency_ms"]["p50"], 1)])
+        out.append("\n" + _md(["SQLite, saturation", "accepted/s", "gateway CPU ms/notification", "p50 ms"], rows))
+    return "\n".join(out)
+
+
+def cpu_table(results: dict[str, Any]) -> str:
+    rows = []
+    for backend in BACKENDS:
+        e2e = results["end_to_end"].get(backend)
+        if not e2e:
+            continue
+        runs = [("saturation", e2e["saturation"])] + [(f"{r}/s", run) for r, run in e2e["fixed"].items()]
+        for name, run in runs:
+            cpu = run["cpu_cores"]
+            rows.append([backend, name, *[_fmt(cpu.get(k), 2) for k in
+                                          ("gateway", "opa", "kafka", "postgresql", "loadgen", "elsewhere_cores",
+                                           "machine_busy_cores")]])
+    return _md(["database", "run", "gateway", "OPA", "Kafka", "PostgreSQL", "load generator", "other", "machine"],
+               rows)
+
+
+def comparison(before: dict[str, Any], after: dict[str, Any]) -> str:
+    rows = []
+    for backend in BACKENDS:
+        b, a = before["summary"]["backends"].get(backend), after["summary"]["backends"].get(backend)
+        if not b or not a:
+            continue
+        bs, as_ = before["end_to_end"][backend]["saturation"], after["end_to_end"][backend]["saturation"]
+        rows.append([f"{backend}: accepted/s at saturation", _fmt(b["accepted_per_s"]), _fmt(a["accepted_per_s"])])
+        rows.append([f"{backend}: gateway CPU ms/notification", _fmt(bs.get("gateway_cpu_ms_per_notification"), 2),
+                     _fmt(as_.get("gateway_cpu_ms_per_notification"), 2)])
+        for rate in ("50", "200", "500"):
+            bl, al = b["latency_ms"].get(rate, {}), a["latency_ms"].get(rate, {})
+            rows.append([f"{backend}: p50 / p99 ms at {rate}/s offered",
+                         f"{_fmt(bl.get('p50'), 1)} / {_fmt(bl.get('p99'), 1)}",
+                         f"{_fmt(al.get('p50'), 1)} / {_fmt(al.get('p99'), 1)}"])
+        rows.append([f"{backend}: end-to-end ÷ slowest stage", _fmt(b["ratio_to_slowest_stage"], 2),
+                     _fmt(a["ratio_to_slowest_stage"], 2)])
+    return _md(["", f"before ({before['git']})", f"after ({after['git']})"], rows)
+
+
+def plot(results: dict[str, Any], path: Path) -> Path | None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed (pip install -e '.[bench]'): no PNG")
+        return None
+    fig, axes = plt.subplots(2, 2, figsize=(13, 9))
+    summary = results["summary"]["backends"]
+    # 1. stages vs end to end, notifications/s
+    ax = axes[0][0]
+    names, values, colours = [], [], []
+    first = next(iter(summary.values()), None)
+    if first:
+        for name, value in first["stage_notifications_per_s"].items():
+            if not name.startswith("log append"):
+                names.append(name)
+                values.append(value)
+                colours.append("tab:gray")
+    for backend, s in summary.items():
+        for name, value in s["stage_notifications_per_s"].items():
+            if name.startswith("log append"):
+                names.append(name)
+                values.append(value)
+                colours.append("tab:gray")
+        names.append(f"END TO END ({backend})")
+        values.append(s["accepted_per_s"])
+        colours.append("tab:red")
+    ax.barh(names, values, color=colours)
+    ax.set_xscale("log")
+    ax.axvline(1000, color="tab:green", linestyle="--", label="goal 1,000/s")
+    ax.set_xlabel("notifications/s (log scale)")
+    ax.set_title("Each stage alone vs end to end (3 recipients, 4 KiB)")
+    ax.legend(loc="lower right", fontsize=8)
+    # 2. latency at fixed offered loads
+    ax = axes[0][1]
+    width = 0.13
+    for i, backend in enumerate(s for s in ("sqlite", "postgresql") if s in summary):
+        lat = summary[backend]["latency_ms"]
+        rates = sorted(lat, key=int)
+        for j, q in enumerate(("p50", "p95", "p99")):
+            xs = [k + (i * 3 + j - 2.5) * width for k in range(len(rates))]
+            ax.bar(xs, [lat[r].get(q) or 0 for r in rates], width, label=f"{backend} {q}")
+        ax.set_xticks(range(len(rates)), [f"{r}/s offered" for r in rates])
+    ax.axhline(25, color="tab:green", linestyle="--", label="goal p99 25 ms @200/s")
+    ax.set_yscale("log")
+    ax.set_ylabel("latency ms (from scheduled send; log scale)")
+    ax.set_title("Latency at fixed offered loads (open loop)")
+    ax.legend(fontsize=7, ncol=2)
+    # 3 and 4. cost growth
+    scaling = results["end_to_end"].get("sqlite", {}).get("scaling")
+    for ax, kind, label in ((axes[1][0], "recipients", "recipients per notification (4 KiB)"),
+                            (axes[1][1], "payload_kib", "payload KiB (3 recipients)")):
+        if not scaling:
+            ax.set_visible(False)
+            continue
+        xs = list(scaling[kind])
+        ax.bar(xs, [scaling[kind][x]["accepted_per_s"] for x in xs], color="tab:blue")
+        ax.set_xlabel(label)
+        ax.set_ylabel("accepted/s at saturation (SQLite)", color="tab:blue")
+        twin = ax.twinx()
+        twin.plot(xs, [scaling[kind][x].get("gateway_cpu_ms_per_notification") or 0 for x in xs],
+                  color="tab:orange", marker="o")
+        twin.set_ylabel("gateway CPU ms per notification", color="tab:orange")
+        twin.set_ylim(bottom=0)
+        ax.set_title(f"Cost growth: {label}")
+    m = results["machine"]
+    fig.suptitle(f"sgbroker gateway benchmark {results['started_at']} ({results['git']}, {results['mode']}) — "
+                 f"{m['nproc']} x {m['cpu_model']}, {m['memory_gib']} GiB, shared with Kafka, OPA, PostgreSQL",
+                 fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def write_summary(results: dict[str, Any], png: Path | None, before: dict[str, Any] | None = None) -> None:
+    parts = [
+        "# Benchmark results (latest)",
+        "",
+        "Generated by `make bench` (`python -m bench.run --write-summary`); see `bench/run.py` for what each",
+        "number means. Full results and the plot are written to `bench/results/` (not committed).",
+        "",
+        f"Machine: {machine_line(results)}.",
+        "",
+        "Workload: M01 school referral, 3 recipients (2 shared, 1 no share), 4 KiB payload, a fresh single-use",
+        "EdDSA JWT and an Idempotency-Key per request; gateway = `python -m broker.gateway` (1 uvicorn worker,",
+        "relay in the gateway) on 127.0.0.1; load generator = `bench/loadgen.py` (aiohttp, separate process).",
+        "Latency is measured from each request's scheduled send time (open loop), so stalls are not hidden.",
+        "",
+        table(results),
+        "",
+        "CPU used during each run (cores; 2 available):",
+        "",
+        cpu_table(results),
+    ]
+    if before is not None:
+        parts += ["", "## Before and after the fixes", "", comparison(before, results)]
+    SUMMARY.write_text("\n".join(parts) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("result", type=Path)
+    parser.add_argument("--before", type=Path)
+    parser.add_argument("--write", action="store_true", help="rewrite bench/RESULTS.md")
+    parser.add_argument("--png", type=Path, help="also draw the plot to this file")
+    args = parser.parse_args()
+    results = json.loads(args.result.read_text())
+    before = json.loads(args.before.read_text()) if args.before else None
+    png = plot(results, args.png) if args.png else None
+    if args.write:
+        write_summary(results, png, before)
+    print(table(results))
+    if before is not None:
+        print(comparison(before, results))
+
+
+if __name__ == "__main__":
+    main()

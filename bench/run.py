@@ -1,0 +1,508 @@
+"""`make bench`: the gateway end to end on the real stack, each stage alone, and how cost grows.
+
+Run: ``.venv/bin/python -m bench.run [--quick] [--no-postgres] [--profile] [--label TEXT]``.
+
+One run, on one machine, measures:
+
+1. each stage alone (OPA REST decisions, log appends on SQLite and PostgreSQL, seals, Kafka
+   produce, a FastAPI no-op), converted to notifications/s with the per-notification counts of
+   the workload (3 appends, one seal and one Kafka record per shared recipient);
+2. per database (SQLite, then PostgreSQL): a fresh gateway (`python -m broker.gateway`, one
+   uvicorn worker, relay in the gateway) on a new database; accepted notifications/s at saturation
+   (closed loop, 64 connections), then p50/p95/p99 latency at fixed offered loads (50, 200, 500/s,
+   open loop), waiting for the relay to empty the outbox between runs; afterwards every accepted
+   notification is checked to have its decisions in the log (a 202 is only sent after that commit);
+3. on SQLite, saturation again with 1, 3 and 10 recipients (4 KiB) and 1, 4 and 32 KiB payloads
+   (3 recipients), with the gateway's CPU per notification.
+
+The load generator (`bench.loadgen`) is a separate process on the same 2 cores, as are Kafka, OPA
+and PostgreSQL. Results: `bench/results/<time>.json` and `.png` (and `latest.*`); `--write-summary`
+also rewrites `bench/RESULTS.md`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+
+from bench import harness, stages
+from bench.workload import PARTNERSHIP_ID, notification, payload_size, provision_partnership
+
+RESULTS = Path(__file__).resolve().parent / "results"
+OFFERED_RATES = (50, 200, 500)
+SHARE = stages.SHARE
+
+
+@dataclass(frozen=True)
+class Durations:
+    warmup: float
+    saturation: float
+    fixed: float
+    scaling: float
+    stage: float
+    append_entries: int
+
+
+FULL = Durations(warmup=3, saturation=20, fixed=15, scaling=8, stage=6, append_entries=15_000)
+QUICK = Durations(warmup=1.5, saturation=6, fixed=5, scaling=3, stage=2, append_entries=3_000)
+
+
+# --- machine ------------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")), "?")
+    flags = next((line.split(":", 1)[1].split() for line in cpuinfo.splitlines() if line.startswith("flags")), [])
+    mem_kib = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                       if line.startswith("MemTotal")))
+    return {
+        "nproc": os.cpu_count(), "cpu_model": model,
+        "cpu_flags_of_note": [f for f in ("aes", "vaes", "sha_ni", "avx2") if f in flags],
+        "memory_gib": round(mem_kib / 1024 / 1024, 1), "kernel": platform.release(),
+        "python": platform.python_version(),
+    }
+
+
+def load_average() -> list[float]:
+    return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
+
+
+def machine_busy_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, all cores (from /proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (sum(values) - idle) / ticks, sum(values) / ticks
+
+
+def _pids_named(name: str) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (entry / "comm").read_text().strip() == name:
+                    pids.append(int(entry.name))
+    return pids
+
+
+class CpuMeter:
+    """CPU seconds used by each part of the system under test between `start()` and `stop()`."""
+
+    def __init__(self, parts: dict[str, list[int] | str]) -> None:
+        self.parts = parts
+
+    def _pids(self, part: list[int] | str) -> list[int]:
+        return _pids_named(part) if isinstance(part, str) else part
+
+    def _read(self) -> dict[str, float]:
+        # Children's time counts too: PostgreSQL's backends come and go, their time lands on the postmaster.
+        out = {name: sum(harness.cpu_seconds(p, with_children=isinstance(part, str)) for p in self._pids(part))
+               for name, part in self.parts.items()}
+        busy, total = machine_busy_seconds()
+        out["_machine_busy"], out["_machine_total"] = busy, total
+        return out
+
+    def start(self) -> None:
+        self._before, self._t0 = self._read(), time.monotonic()
+
+    def stop(self) -> dict[str, float]:
+        after, seconds = self._read(), time.monotonic() - self._t0
+        used = {name: round((after[name] - self._before[name]) / seconds, 3) for name in self.parts}
+        busy = (after["_machine_busy"] - self._before["_machine_busy"]) / seconds
+        used["machine_busy_cores"] = round(busy, 3)
+        used["elsewhere_cores"] = round(max(0.0, busy - sum(used[name] for name in self.parts)), 3)
+        return used
+
+
+# --- database checks ----------------------------------------------------------------------------
+
+
+def outbox_backlog(database_url: str) -> int:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(text("SELECT count(*) FROM outbox WHERE published_at IS NULL")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def wait_for_drain(database_url: str, timeout: float) -> dict[str, Any]:
+    started = time.monotonic()
+    backlog = first = outbox_backlog(database_url)
+    while backlog and time.monotonic() - started < timeout:
+        time.sleep(0.25)
+        backlog = outbox_backlog(database_url)
+    return {"backlog_at_end": first, "drain_seconds": round(time.monotonic() - started, 2),
+            "left_after_timeout": backlog}
+
+
+def check_logged(database_url: str, accepted_ids: list[str], recipients: int) -> dict[str, Any]:
+    """Every accepted notification has one `decided` entry per recipient in the log."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT notification_id, count(*) FROM audit_entry WHERE kind = 'decided' GROUP BY notification_id"
+            )).all()
+    finally:
+        engine.dispose()
+    logged = {nid: n for nid, n in rows}
+    missing = [nid for nid in accepted_ids if logged.get(nid, 0) != recipients]
+    return {"accepted_checked": len(accepted_ids), "missing_or_incomplete": len(missing),
+            "all_logged": not missing}
+
+
+# --- running the load generator -----------------------------------------------------------------
+
+
+def run_load(spec: dict[str, Any], work: Path, meter: CpuMeter, gateway_pid: int | None = None) -> dict[str, Any]:
+    spec_file, out_file = work / "spec.json", work / "out.json"
+    spec_file.write_text(json.dumps(spec))
+    out_file.unlink(missing_ok=True)
+    ready = Path(f"{out_file}.ready")
+    ready.unlink(missing_ok=True)
+    proc = subprocess.Popen([sys.executable, "-m", "bench.loadgen", str(spec_file), str(out_file)],  # noqa: S603
+                            cwd=harness.REPO)
+    meter.parts["loadgen"] = [proc.pid]
+    # Measure CPU over the measured window only (after preparing requests and the warm-up).
+    deadline = time.monotonic() + 300
+    while not ready.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(spec["warmup"])
+    meter.start()
+    time.sleep(spec["duration"] * 0.95)
+    cpu = meter.stop()
+    proc.wait(timeout=spec["duration"] + 120)
+    if proc.returncode != 0:
+        raise RuntimeError(f"load generator failed ({proc.returncode})")
+    result: dict[str, Any] = json.loads(out_file.read_text())
+    result["cpu_cores"] = cpu
+    accepted = result["accepted_per_s"]
+    if accepted and "gateway" in cpu:
+        result["gateway_cpu_ms_per_notification"] = round(cpu["gateway"] / accepted * 1000, 2)
+    return result
+
+
+# --- the suite ----------------------------------------------------------------------------------
+
+
+class Suite:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.d = QUICK if args.quick else FULL
+        self.stack = harness.load_stack_env()
+        self.work = Path(tempfile.mkdtemp(prefix="sgb-bench-"))
+        self.root = self.work / "partnership"
+        provision_partnership(self.root)
+        self.results: dict[str, Any] = {
+            "started_at": datetime.now(UTC).isoformat(timespec="seconds"), "label": args.label,
+            "mode": "quick" if args.quick else "full", "machine": machine(),
+            "load_average_before": load_average(), "git": _git_revision(), "workload": _workload(),
+        }
+        self.kafka_pid = _kafka_pid()
+
+    def kafka_config(self) -> dict[str, Any]:
+        return {"bootstrap_servers": self.stack["SGB_KAFKA_BOOTSTRAP"], "security_protocol": "SASL_PLAINTEXT",
+                "sasl_mechanism": "SCRAM-SHA-512", "sasl_plain_username": self.stack["SGB_KAFKA_USER"],
+                "sasl_plain_password": self.stack["SGB_KAFKA_PASSWORD"]}
+
+    def meter(self, gateway_pid: int | None, opa_pid: int, database: str) -> CpuMeter:
+        parts: dict[str, list[int] | str] = {"opa": [opa_pid], "kafka": [self.kafka_pid] if self.kafka_pid else []}
+        if gateway_pid is not None:
+            parts["gateway"] = [gateway_pid]
+        if database == "postgresql":
+            parts["postgresql"] = "postgres"
+        return CpuMeter(parts)
+
+    def run(self) -> dict[str, Any]:
+        started = time.monotonic()
+        try:
+            with harness.private_opa(self.stack["SGB_OPA_BIN"], self.work) as opa_url:
+                self.opa_url = opa_url
+                self.opa_pid = _pid_listening(opa_url)
+                self.results["stages"] = self.measure_stages()
+                self.results["end_to_end"] = {}
+                self.backend("sqlite", f"sqlite:///{self.work / 'gateway.db'}", scaling=True)
+                if not self.args.no_postgres:
+                    with harness.scratch_postgres(self.stack["SGB_PG_URL"]) as pg_url:
+                        self.backend("postgresql", pg_url, scaling=False)
+        finally:
+            asyncio.run(_delete_bench_topics(self.stack))
+            self.results["load_average_after"] = load_average()
+            self.results["wall_seconds"] = round(time.monotonic() - started, 1)
+        self.results["summary"] = summarise(self.results)
+        return self.results
+
+    # stages ---------------------------------------------------------------------------------------
+
+    def measure_stages(self) -> dict[str, Any]:
+        d, out = self.d, {}
+        print("stages:", flush=True)
+        out["opa_decisions"] = asyncio.run(stages.opa_decisions(self.opa_url, self.root, duration=d.stage))
+        print(f"  OPA REST decisions     {out['opa_decisions']['per_s']:>9,.0f}/s", flush=True)
+        parsed, decision = asyncio.run(stages.allowed_projections(self.opa_url, self.root, 3, 4096))
+        prepared = stages.sealed_envelopes(parsed, decision, self.root)
+        out["seals"] = stages.seals(prepared, duration=d.stage)
+        print(f"  seals                  {out['seals']['per_s']:>9,.0f}/s", flush=True)
+        out["log_appends_sqlite"] = stages.log_appends(f"sqlite:///{self.work / 'appends.db'}",
+                                                       entries=d.append_entries)
+        print(f"  log appends (SQLite)   {out['log_appends_sqlite']['per_s']:>9,.0f}/s", flush=True)
+        if not self.args.no_postgres:
+            with harness.scratch_postgres(self.stack["SGB_PG_URL"]) as pg_url:
+                out["log_appends_postgresql"] = stages.log_appends(pg_url, entries=d.append_entries)
+            print(f"  log appends (Postgres) {out['log_appends_postgresql']['per_s']:>9,.0f}/s", flush=True)
+        out["kafka_produce"] = asyncio.run(stages.kafka_produce(
+            self.kafka_config(), [env.to_bytes() for _, env in prepared], duration=d.stage))
+        print(f"  Kafka produce          {out['kafka_produce']['per_s']:>9,.0f}/s", flush=True)
+        url, process = harness.start_noop(self.work)
+        try:
+            meter = CpuMeter({"noop": [process.pid]})
+            spec = self.spec(url, mode="closed", duration=d.stage, concurrency=64)
+            # ~6k/s: sign one token and reuse it (the no-op never reads it) so preparing stays quick.
+            spec.update(max_rate=12_000, reuse_token=True)
+            out["fastapi_noop"] = run_load(spec, self.work, meter)
+        finally:
+            process.stop()
+        print(f"  FastAPI no-op          {out['fastapi_noop']['accepted_per_s']:>9,.0f}/s", flush=True)
+        return out
+
+    def spec(self, url: str, *, mode: str, duration: float, concurrency: int = 64, rate: int | None = None,
+             recipients: int = 3, payload_bytes: int = 4096, return_ids: bool = False) -> dict[str, Any]:
+        spec: dict[str, Any] = {
+            "url": url, "partnership_root": str(self.root), "recipients": recipients,
+            "payload_bytes": payload_bytes, "mode": mode, "warmup": self.d.warmup, "duration": duration,
+            "concurrency": concurrency, "max_rate": self.args.max_rate, "return_ids": return_ids, "timeout": 20,
+        }
+        if rate is not None:
+            spec.update(rate=rate, max_in_flight=512)
+        return spec
+
+    # end to end -------------------------------------------------------------------------------------
+
+    def backend(self, name: str, database_url: str, *, scaling: bool) -> None:
+        d = self.d
+        env = harness.gateway_env(partnership_root=self.root, database_url=database_url, opa_url=self.opa_url,
+                                  stack=self.stack, partnership_id=PARTNERSHIP_ID)
+        gateway = harness.start_gateway(f"gateway-{name}", env, database_url, self.work, workers=self.args.workers)
+        result: dict[str, Any] = {"workers": self.args.workers}
+        self.results["end_to_end"][name] = result
+        accepted_ids: list[str] = []
+        try:
+            meter = self.meter(gateway.process.pid, self.opa_pid, name)
+            print(f"end to end ({name}):", flush=True)
+            profile = self._profiler(gateway.process.pid, name) if self.args.profile else contextlib.nullcontext()
+            with profile:
+                sat = run_load(self.spec(gateway.url, mode="closed", duration=d.saturation, return_ids=True),
+                               self.work, meter)
+            accepted_ids += sat.pop("accepted_ids")
+            sat["relay"] = wait_for_drain(database_url, timeout=180)
+            result["saturation"] = sat
+            print(f"  saturation: {sat['accepted_per_s']:,.0f} accepted/s, p99 {sat['latency_ms']['p99']} ms, "
+                  f"gateway {sat.get('gateway_cpu_ms_per_notification')} ms CPU each, "
+                  f"relay drained {sat['relay']['backlog_at_end']} rows in {sat['relay']['drain_seconds']} s",
+                  flush=True)
+            result["fixed"] = {}
+            for rate in OFFERED_RATES:
+                fixed = run_load(self.spec(gateway.url, mode="open", rate=rate, duration=d.fixed, return_ids=True),
+                                 self.work, meter)
+                accepted_ids += fixed.pop("accepted_ids")
+                fixed["relay"] = wait_for_drain(database_url, timeout=180)
+                result["fixed"][str(rate)] = fixed
+                lat = fixed["latency_ms"]
+                print(f"  {rate}/s offered: {fixed['accepted_per_s']:,.0f}/s accepted, p50 {lat['p50']} "
+                      f"p95 {lat['p95']} p99 {lat['p99']} ms, non-202 {_non_accepted(fixed)}", flush=True)
+            result["log_check"] = check_logged(database_url, accepted_ids, recipients=3)
+            print(f"  every accepted notification logged: {result['log_check']['all_logged']} "
+                  f"({result['log_check']['accepted_checked']} checked)", flush=True)
+            if scaling:
+                result["scaling"] = self.scaling(gateway, database_url, meter)
+        finally:
+            gateway.process.stop()
+
+    def scaling(self, gateway: harness.Gateway, database_url: str, meter: CpuMeter) -> dict[str, Any]:
+        out: dict[str, Any] = {"recipients": {}, "payload_kib": {}}
+        print("  cost growth (saturation):", flush=True)
+        for kind, values in (("recipients", (1, 3, 10)), ("payload_kib", (1, 4, 32))):
+            for value in values:
+                recipients = value if kind == "recipients" else 3
+                payload = 4096 if kind == "recipients" else value * 1024
+                run = run_load(self.spec(gateway.url, mode="closed", duration=self.d.scaling, recipients=recipients,
+                                         payload_bytes=payload), self.work, meter)
+                run["relay"] = wait_for_drain(database_url, timeout=180)
+                out[kind][str(value)] = run
+                print(f"    {kind}={value}: {run['accepted_per_s']:,.0f}/s, "
+                      f"{run.get('gateway_cpu_ms_per_notification')} ms gateway CPU each, "
+                      f"p50 {run['service_latency_ms']['p50']} ms", flush=True)
+        return out
+
+    @contextlib.contextmanager
+    def _profiler(self, pid: int, name: str) -> Iterator[None]:
+        """Sample the gateway with py-spy during the saturation run (when --profile is given)."""
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+        base = RESULTS / f"profile-{name}"
+        seconds = int(self.d.warmup + self.d.saturation + 2)
+        procs = [subprocess.Popen([spy, "record", "--pid", str(pid), "--duration", str(seconds), "--rate", "100",  # noqa: S603
+                                   "--format", fmt, "--output", f"{base}{ext}", "--nonblocking", "--threads"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                 for fmt, ext in (("raw", ".txt"), ("speedscope", ".speedscope.json"))]
+        try:
+            yield
+        finally:
+            for proc in procs:
+                proc.wait(timeout=60)
+
+
+def _non_accepted(run: dict[str, Any]) -> int:
+    return int(sum(n for status, n in run["statuses"].items() if status != "202") + run.get("dropped", 0))
+
+
+def _workload() -> dict[str, Any]:
+    body = notification(3, 4096)
+    return {"message_type": body["message_type"], "recipients": 3, "payload_bytes": payload_size(body),
+            "request_bytes": len(json.dumps(body).encode()), "idempotency_key": True,
+            "fresh_jwt_per_request": True}
+
+
+def _git_revision() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=harness.REPO, capture_output=True,  # noqa: S607
+                             text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "broker", "audit", "schemas"],  # noqa: S607
+                               cwd=harness.REPO, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
+    return out + ("+dirty" if dirty else "")
+
+
+def _kafka_pid() -> int | None:
+    from broker.stack.settings import StackSettings
+
+    pid_file = StackSettings().kafka_state / "broker.pid"
+    with contextlib.suppress(OSError, ValueError):
+        return int(pid_file.read_text().strip())
+    return None
+
+
+def _pid_listening(url: str) -> int:  # the private OPA's pid, for its CPU time
+    port = url.rsplit(":", 1)[1]
+    for pid in _pids_named("opa"):
+        with contextlib.suppress(OSError):
+            if f"--addr=127.0.0.1:{port}" in Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " "):
+                return pid
+    return 0
+
+
+async def _delete_bench_topics(stack: dict[str, str]) -> None:
+    """Remove the benchmark's own inboxes (sgb.inbox.bench-*) so repeated runs do not fill the disk."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=stack["SGB_KAFKA_BOOTSTRAP"], security_protocol="SASL_PLAINTEXT",
+        sasl_mechanism="SCRAM-SHA-512", sasl_plain_username=stack["SGB_KAFKA_ADMIN_USER"],
+        sasl_plain_password=stack["SGB_KAFKA_ADMIN_PASSWORD"],
+    )
+    try:
+        await admin.start()
+        topics = [t for t in await admin.list_topics() if t.startswith("sgb.inbox.bench-")]
+        if topics:
+            await admin.delete_topics(topics)
+    except Exception as exc:  # cleanup only: never hide the results
+        print(f"could not delete the benchmark topics: {exc}", file=sys.stderr)
+    finally:
+        await admin.close()
+
+
+# --- summary ------------------------------------------------------------------------------------
+
+
+def summarise(results: dict[str, Any]) -> dict[str, Any]:
+    """Stages in notifications/s (with this workload's per-notification counts) and the ratios."""
+    st = results["stages"]
+    outcomes = st["opa_decisions"]["outcomes"]
+    recipients = len(outcomes)
+    sealed = sum(1 for o in outcomes if o in SHARE | stages.HOLD) or 1
+    published = sum(1 for o in outcomes if o in SHARE) or 1
+    per_notification = {
+        "opa_decisions": 1, "log_appends": recipients, "seals": sealed, "kafka_records": published,
+        "http_requests": 1,
+    }
+    stage_rates: dict[str, float] = {
+        "OPA REST decision": st["opa_decisions"]["per_s"],
+        "seal (HPKE+Ed25519)": st["seals"]["per_s"] / sealed,
+        "Kafka produce": st["kafka_produce"]["per_s"] / published,
+        "FastAPI no-op": st["fastapi_noop"]["accepted_per_s"],
+    }
+    summary: dict[str, Any] = {"per_notification": per_notification, "backends": {}}
+    for backend, e2e in results.get("end_to_end", {}).items():
+        appends = st.get(f"log_appends_{backend}")
+        rates = dict(stage_rates)
+        if appends:
+            rates[f"log append ({backend})"] = appends["per_s"] / recipients
+        slowest = min(rates, key=lambda k: rates[k])
+        accepted = e2e.get("saturation", {}).get("accepted_per_s", 0.0)
+        fixed = {rate: run["latency_ms"] for rate, run in e2e.get("fixed", {}).items()}
+        summary["backends"][backend] = {
+            "accepted_per_s": accepted,
+            "stage_notifications_per_s": {k: round(v, 1) for k, v in rates.items()},
+            "slowest_stage": slowest, "slowest_stage_per_s": round(rates[slowest], 1),
+            "ratio_to_slowest_stage": round(accepted / rates[slowest], 3) if rates[slowest] else None,
+            "latency_ms": fixed,
+            "p99_at_200_ms": fixed.get("200", {}).get("p99"),
+            "all_logged": e2e.get("log_check", {}).get("all_logged"),
+            "targets": {
+                ">=1000/s": accepted >= 1000,
+                "p99<=25ms@200/s": (fixed.get("200", {}).get("p99") or 1e9) <= 25,
+                ">=0.5x slowest stage": bool(rates[slowest]) and accepted >= 0.5 * rates[slowest],
+            },
+        }
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short runs (about 2 minutes)")
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--profile", action="store_true", help="py-spy the gateway during saturation")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers for the gateway")
+    parser.add_argument("--max-rate", type=int, default=2500,
+                        help="closed loop: prepare enough requests for this rate (tokens are signed up front)")
+    parser.add_argument("--label", default="", help="a note stored with the results (e.g. 'before')")
+    parser.add_argument("--write-summary", action="store_true", help="rewrite bench/RESULTS.md from this run")
+    args = parser.parse_args()
+    results = Suite(args).run()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = RESULTS / f"{stamp}.json"
+    out.write_text(json.dumps(results, indent=2))
+    shutil.copyfile(out, RESULTS / "latest.json")
+    from bench import report
+
+    png = report.plot(results, RESULTS / f"{stamp}.png")
+    if png is not None:
+        shutil.copyfile(png, RESULTS / "latest.png")
+    print(report.table(results))
+    print(f"results: {out}" + (f" and {png}" if png else ""))
+    if args.write_summary:
+        report.write_summary(results, png)
+
+
+if __name__ == "__main__":
+    main()

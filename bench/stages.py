@@ -1,0 +1,172 @@
+"""Each stage of a notification's path measured alone, with the gateway's own code and settings.
+
+- OPA: `broker.policy.PolicyEngine.decide` (the gateway's aiohttp client) against the benchmark's
+  OPA serving this checkout's `policies/`, with the registry loaded and the same policy input.
+- Log appends: `audit.AppendBatcher` (group commit), 64 concurrent submitters of 3 drafts each.
+- Seals: `schemas.envelope.seal` (HPKE to the recipient's X25519 key + Ed25519 signature) of the
+  real projection OPA allows for each shared recipient.
+- Kafka produce: an idempotent `acks=all` aiokafka producer as the relay configures it, the relay's
+  SCRAM principal, records of the real sealed size with CloudEvents headers, sent in batches of
+  200 and gathered (as the relay does).
+- FastAPI no-op: `bench.noop_app` under uvicorn (1 worker), driven by the same load generator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+import audit
+from bench.audit_bench import batched_appends
+from bench.workload import PARTNERSHIP_ID, notification
+from broker import contract
+from broker.keys import load_broker_keys
+from broker.policy import PolicyEngine
+from broker.registry import load_registry
+from schemas.envelope import EnvelopeHeader, seal
+from schemas.topics import inbox_topic
+
+SHARE = {"share", "share_minimised", "share_urgent_review_after"}
+HOLD = {"hold_for_authorisation", "needs_advice"}
+STAGE_TOPIC = inbox_topic("bench-stage")
+
+
+async def opa_decisions(opa_url: str, partnership_root: Path, *, duration: float, concurrency: int = 16,
+                        recipients: int = 3, payload_bytes: int = 4096) -> dict[str, Any]:
+    registry = load_registry(partnership_root / "registry.json")
+    parsed = contract.parse(notification(recipients, payload_bytes))
+    policy_input = contract.policy_input(parsed, PARTNERSHIP_ID)
+    async with PolicyEngine(opa_url, timeout=5.0, entrypoint="safeguarding/decision/decision") as engine:
+        await engine.push_registry(registry.to_opa_data())
+        first = await engine.decide(policy_input)
+        decision = contract.decision(first.result, first.decision_id, parsed)
+        count, latencies = 0, []
+        deadline = time.perf_counter() + duration
+        started = time.perf_counter()
+
+        async def worker() -> None:
+            nonlocal count
+            while time.perf_counter() < deadline:
+                t0 = time.perf_counter()
+                await engine.decide(policy_input)
+                latencies.append(time.perf_counter() - t0)
+                count += 1
+
+        await asyncio.gather(*[worker() for _ in range(concurrency)])
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "per_s": round(count / elapsed, 1), "count": count, "concurrency": concurrency,
+        "p50_ms": round(latencies[len(latencies) // 2] * 1000, 3),
+        "outcomes": [r.outcome for r in decision.recipients],
+    }
+
+
+async def allowed_projections(opa_url: str, partnership_root: Path, recipients: int,
+                              payload_bytes: int) -> tuple[contract.Notification, contract.Decision]:
+    registry = load_registry(partnership_root / "registry.json")
+    parsed = contract.parse(notification(recipients, payload_bytes))
+    async with PolicyEngine(opa_url, timeout=5.0, entrypoint="safeguarding/decision/decision") as engine:
+        await engine.push_registry(registry.to_opa_data())
+        raw = await engine.decide(contract.policy_input(parsed, PARTNERSHIP_ID))
+    return parsed, contract.decision(raw.result, raw.decision_id, parsed)
+
+
+def sealed_envelopes(parsed: contract.Notification, decision: contract.Decision,
+                     partnership_root: Path) -> list[tuple[dict[str, Any], Any]]:
+    """(seal keyword arguments, envelope) for every recipient the gateway would seal for."""
+    registry = load_registry(partnership_root / "registry.json")
+    keys = load_broker_keys(partnership_root / "broker-keys")
+    out = []
+    for recipient in decision.recipients:
+        if recipient.outcome not in SHARE | HOLD:
+            continue
+        agency = registry.agency(recipient.agency_id)
+        assert agency is not None
+        key = agency.current_encryption_key
+        header = EnvelopeHeader(
+            delivery_id=str(uuid.uuid4()), notification_id=contract.notification_id(parsed),
+            sender_agency=contract.sender_agency(parsed), recipient_agency=agency.id,
+            message_type=contract.message_type(parsed), schema_version=contract.schema_version(parsed),
+            recipient_key_id=key.kid,
+        )
+        kwargs: dict[str, Any] = {
+            "payload": contract.project(parsed, recipient.allowed_fields), "header": header,
+            "recipient_public_key": key.x25519(), "signing_key": keys.signing_key,
+            "signing_key_id": keys.signing_key_id, "sealed_at": datetime.now(UTC),
+        }
+        out.append((kwargs, seal(**kwargs)))
+    return out
+
+
+def seals(prepared: list[tuple[dict[str, Any], Any]], *, duration: float) -> dict[str, Any]:
+    """Seal the shared recipients' projections round-robin on one core for `duration` seconds."""
+    count = 0
+    deadline = time.perf_counter() + duration
+    started = time.perf_counter()
+    while time.perf_counter() < deadline:
+        for kwargs, _ in prepared:
+            seal(**kwargs)
+            count += 1
+    elapsed = time.perf_counter() - started
+    return {"per_s": round(count / elapsed, 1), "count": count,
+            "us_per_seal": round(elapsed / count * 1e6, 1),
+            "envelope_bytes": [len(env.to_bytes()) for _, env in prepared]}
+
+
+def log_appends(database_url: str, *, entries: int) -> dict[str, Any]:
+    engine = audit.create_engine_for(database_url)
+    audit.upgrade(engine)
+    try:
+        rate, batches = asyncio.run(batched_appends(engine, entries, 64, 3))
+    finally:
+        engine.dispose()
+    return {"per_s": round(rate, 1), "entries": entries, "commits": batches, "concurrency": 64,
+            "entries_per_submit": 3}
+
+
+async def kafka_produce(kafka_config: dict[str, Any], envelopes: list[bytes], *, duration: float,
+                        batch: int = 200) -> dict[str, Any]:
+    admin = AIOKafkaAdminClient(**kafka_config)
+    await admin.start()
+    try:
+        if STAGE_TOPIC not in set(await admin.list_topics()):
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics([NewTopic(STAGE_TOPIC, num_partitions=3, replication_factor=1)])
+    finally:
+        await admin.close()
+    producer = AIOKafkaProducer(enable_idempotence=True, acks="all", request_timeout_ms=10_000, linger_ms=2,
+                                **kafka_config)
+    await producer.start()
+    headers = [("ce_specversion", b"1.0"), ("ce_id", b"x" * 36), ("ce_source", b"/sgb/bench_scp"),
+               ("ce_type", b"uk.safeguarding.safeguarding_referral.v1.0"),
+               ("ce_time", b"2026-01-01T00:00:00.000000Z"), ("content-type", b"application/vnd.sgb.envelope+json"),
+               ("sgb_notification_id", b"y" * 36)]
+    count = 0
+    try:
+        # one warm-up batch (metadata, producer id) outside the clock
+        await asyncio.gather(*[await producer.send(STAGE_TOPIC, value=envelopes[0], key=b"warm", headers=headers)])
+        deadline = time.perf_counter() + duration
+        started = time.perf_counter()
+        while time.perf_counter() < deadline:
+            futures = [
+                await producer.send(STAGE_TOPIC, value=envelopes[i % len(envelopes)], key=f"k{i}".encode(),
+                                    headers=headers)
+                for i in range(batch)
+            ]
+            await asyncio.gather(*futures)
+            count += batch
+        elapsed = time.perf_counter() - started
+    finally:
+        await producer.stop()
+    return {"per_s": round(count / elapsed, 1), "count": count, "batch": batch,
+            "record_bytes": sum(len(e) for e in envelopes) // len(envelopes)}

@@ -44,6 +44,15 @@ class Runtime:
     relay: Relay | None = None
     receipts: ReceiptIngester | None = None
     checkpoint_note: str | None = None
+    _revision: tuple[Registry, str] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def registry_revision(self) -> str:
+        """This registry's revision, hashed once per registry object (it hashes the whole registry)."""
+        cached = self._revision
+        if cached is None or cached[0] is not self.registry:
+            cached = self._revision = (self.registry, self.registry.revision)
+        return cached[1]
 
     def relay_connected(self) -> bool:
         return self.relay is not None and self.relay.kafka_connected

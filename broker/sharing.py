@@ -79,11 +79,11 @@ class SharingService:
 
     async def _decide(self, notification: contract.Notification) -> contract.Decision:
         decision = await self._ask(notification)
-        if decision.registry_revision != self._rt.registry.revision:
+        if decision.registry_revision != self._rt.registry_revision:
             # OPA restarted or holds another registry: reload ours and ask again, once.
             await self._rt.load_registry_into_policy()
             decision = await self._ask(notification)
-            if decision.registry_revision != self._rt.registry.revision:
+            if decision.registry_revision != self._rt.registry_revision:
                 raise PolicyUnavailable("the policy engine is not using this gateway's agency registry")
         return decision
 

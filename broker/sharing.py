@@ -39,13 +39,35 @@ class Receipt:
     body: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class _Sealed:
+    """A sealed delivery's outbox fields. Its `OutboxRow` (an ORM object, costly to build) is made
+    once, inside the log transaction, when its log context is known."""
+
+    delivery_id: str
+    notification_id: str
+    recipient_agency: str
+    topic: str
+    key: str
+    envelope: bytes
+    headers: dict[str, str]
+    created_at: datetime
+
+    def row(self, log_context: dict[str, object]) -> OutboxRow:
+        return OutboxRow(
+            delivery_id=self.delivery_id, notification_id=self.notification_id,
+            recipient_agency=self.recipient_agency, topic=self.topic, key=self.key, envelope=self.envelope,
+            headers=self.headers, log_context=log_context, created_at=self.created_at,
+        )
+
+
 @dataclass
 class _Planned:
     """One recipient's decision with, if it is shared or held, its sealed delivery."""
 
     decision: contract.RecipientDecision
     delivery_id: str
-    row: OutboxRow | None
+    sealed: _Sealed | None
     due: list[dict[str, Any]]
 
 
@@ -106,10 +128,10 @@ class SharingService:
               now: datetime) -> _Planned:
         delivery_id = str(uuid.uuid4())
         due = [{**ob, "due_at": self._due_at(now, ob)} for ob in decision.obligations]
-        row = None
+        sealed = None
         if decision.outcome in SHARE_OUTCOMES | HOLD_OUTCOMES:
-            row = self._seal(notification, decision, delivery_id, now)
-        return _Planned(decision, delivery_id, row, due)
+            sealed = self._seal(notification, decision, delivery_id, now)
+        return _Planned(decision, delivery_id, sealed, due)
 
     def _due_at(self, now: datetime, obligation: dict[str, Any]) -> str | None:
         if obligation["amount"] is None:
@@ -117,7 +139,7 @@ class SharingService:
         return self._rt.calendar.due(now, obligation["amount"], obligation["unit"]).isoformat()
 
     def _seal(self, notification: contract.Notification, decision: contract.RecipientDecision,
-              delivery_id: str, now: datetime) -> OutboxRow | None:
+              delivery_id: str, now: datetime) -> _Sealed | None:
         agency = self._rt.registry.agency(decision.agency_id)
         if agency is None:
             return None
@@ -134,11 +156,11 @@ class SharingService:
             signing_key_id=self._rt.keys.signing_key_id, sealed_at=now,
         )
         routing = audit.pseudonymise(self._rt.keys.kafka_key_secret, contract.routing_subject(notification))
-        return OutboxRow(
+        return _Sealed(
             delivery_id=delivery_id, notification_id=header.notification_id, recipient_agency=agency.id,
             topic=inbox_topic(agency.id), key=routing, envelope=envelope.to_bytes(),
             headers=_cloudevents(header, self._rt.settings.partnership_id, now, self._rt.checkpoint_note),
-            log_context={}, created_at=now,
+            created_at=now,
         )
 
     async def _record(
@@ -151,13 +173,13 @@ class SharingService:
         def extra_rows(session: Session, entries: list[audit.Entry]) -> None:
             # May run twice (the batcher retries a failed batch per request): only ever add rows.
             for plan, entry in zip(planned, entries, strict=True):
-                if plan.row is None:
+                if plan.sealed is None:
                     continue
                 # Purpose and obligations travel with the row: a held delivery's reviewers see the
                 # purpose, and its clocks start when it is released.
                 context = {**_log_context(entry), "purpose": contract.purpose(notification),
                            "obligations": plan.due}
-                row = _copy_row(plan.row, context)
+                row = plan.sealed.row(context)
                 if plan.decision.outcome in HOLD_OUTCOMES:
                     held.hold(session, row, outcome=plan.decision.outcome, now=now,
                               expires_at=expires)
@@ -187,10 +209,10 @@ class SharingService:
     def _draft(self, notification: contract.Notification, decision: contract.Decision,
                plan: _Planned) -> audit.EntryDraft:
         d = plan.decision
-        released = d.allowed_fields if plan.row is not None else ()
+        released = d.allowed_fields if plan.sealed is not None else ()
         digest = None
-        if plan.row is not None:
-            digest = hashlib.sha256(plan.row.envelope).hexdigest()
+        if plan.sealed is not None:
+            digest = hashlib.sha256(plan.sealed.envelope).hexdigest()
         secret = self._rt.keys.log_pseudonym_secret
         return audit.EntryDraft(
             notification_id=contract.notification_id(notification), delivery_id=plan.delivery_id,
@@ -215,7 +237,7 @@ class SharingService:
                     "outcome": p.decision.outcome,
                     "reasons": [{"rule": r.rule, "message": r.message} for r in p.decision.reasons],
                     "lawful_basis": p.decision.lawful_basis,
-                    "allowed_fields": list(p.decision.allowed_fields) if p.row is not None else [],
+                    "allowed_fields": list(p.decision.allowed_fields) if p.sealed is not None else [],
                     "obligations": p.due,
                     "deadline": min((o["due_at"] for o in p.due if o["due_at"]), default=None),
                 }
@@ -243,10 +265,6 @@ def _log_context(entry: audit.Entry) -> dict[str, object]:
         "sender_role": entry.sender_role, "recipient_agency": entry.recipient_agency,
         "message_type": entry.message_type,
     }
-
-
-def _copy_row(row: OutboxRow, context: dict[str, object]) -> OutboxRow:
-    return OutboxRow(**{**row.model_dump(exclude={"id"}), "log_context": context})
 
 
 def _cloudevents(header: EnvelopeHeader, partnership_id: str, now: datetime,

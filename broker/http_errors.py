@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 import audit
 from broker.errors import (
@@ -52,11 +53,17 @@ _STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (LogUnavailable, 503, "log_unavailable"),
     (audit.Pushback, 503, "log_busy"),
     (audit.BatcherClosed, 503, "log_unavailable"),
+    # The database itself is down or restarting (seen when checking a token's jti or a retry's key).
+    (OperationalError, 503, "log_unavailable"),
+    (InterfaceError, 503, "log_unavailable"),
 )
+DATABASE_DOWN = "the database is unavailable; nothing was decided, recorded or shared"
 
 
 def _body(exc: Exception, code: str) -> dict[str, object]:
-    body: dict[str, object] = {"error": code, "detail": str(exc)}
+    # A driver's message names hosts and databases: say what it means instead.
+    detail = DATABASE_DOWN if isinstance(exc, OperationalError | InterfaceError) else str(exc)
+    body: dict[str, object] = {"error": code, "detail": detail}
     if isinstance(exc, AuthError):
         body["reason"] = exc.reason
     if isinstance(exc, InvalidNotification | ReviewInvalid):
@@ -89,5 +96,5 @@ def install(app: FastAPI, *, retry_after_seconds: int, html: HtmlRenderer | None
         log.error("unmapped broker error %s", type(exc).__name__)
         return JSONResponse({"error": "internal"}, status_code=500)
 
-    for kind in (BrokerError, audit.AuditError):
+    for kind in (BrokerError, audit.AuditError, OperationalError, InterfaceError):
         app.add_exception_handler(kind, handle)

@@ -6,19 +6,32 @@ and delivery events. Each read is itself logged (`viewed`), so auditors can see 
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BeforeValidator
 
 from broker import decision_view
-from broker.api.deps import CallerDep, RuntimeDep
+from broker.api.deps import MAX_INT64, CallerDep, RuntimeDep, SeqPath
+from broker.api.responses import AUTHENTICATED, errors
 from broker.decision_view import Filters, Viewer
 from broker.rule_catalogue import RuleCatalogue
 
 router = APIRouter(prefix="/v1/decisions", tags=["decision log"])
 
 Code = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")]
+
+
+def _iso_only(value: object) -> object:
+    # A bare number would otherwise be read as a Unix timestamp; the API documents ISO 8601 only.
+    if isinstance(value, str) and not re.match(r"^\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("use an ISO 8601 date-time, e.g. 2026-01-31T09:00:00Z")
+    return value
+
+
+When = Annotated[datetime | None, BeforeValidator(_iso_only), Query()]
 
 
 def rules(request: Request) -> RuleCatalogue:
@@ -31,16 +44,16 @@ RulesDep = Annotated[RuleCatalogue, Depends(rules)]
 
 def filters(
     agency: Code = None, outcome: Code = None, message_type: Code = None,
-    since: datetime | None = None, until: datetime | None = None,
+    since: When = None, until: When = None,
     rule_id: Annotated[str | None, Query(pattern=r"^[A-Za-z][A-Za-z0-9.-]{0,31}$")] = None,
     consent_state: Code = None,
     limit: Annotated[int, Query(ge=1, le=decision_view.MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT64)] = 0,
 ) -> Filters:
     return Filters(agency, outcome, message_type, since, until, rule_id, consent_state, limit, offset)
 
 
-@router.get("")
+@router.get("", responses=errors(*AUTHENTICATED))
 async def list_decisions(runtime: RuntimeDep, caller: CallerDep,
                          chosen: Annotated[Filters, Depends(filters)]) -> dict[str, Any]:
     """One page of decisions the caller may see, newest first, with the total for paging."""
@@ -49,7 +62,7 @@ async def list_decisions(runtime: RuntimeDep, caller: CallerDep,
             "items": [decision_view.summary(e) for e in found.items]}
 
 
-@router.get("/{seq}")
-async def get_decision(seq: int, runtime: RuntimeDep, caller: CallerDep, catalogue: RulesDep) -> dict[str, Any]:
+@router.get("/{seq}", responses=errors(401, 403, 404, 422, 503))
+async def get_decision(seq: SeqPath, runtime: RuntimeDep, caller: CallerDep, catalogue: RulesDep) -> dict[str, Any]:
     """One decision: reasons with rule and source, fields, basis, consent, linked events, integrity."""
     return await decision_view.read_detail(runtime, catalogue, Viewer.from_caller(caller), seq)

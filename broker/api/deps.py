@@ -6,7 +6,7 @@ import asyncio
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlmodel import Session
 
 from broker.auth import Caller, remember_jti, verify_token
@@ -43,6 +43,10 @@ def _burn(runtime: Runtime, caller: Caller) -> None:
 
 
 CallerDep = Annotated[Caller, Depends(_caller)]
+
+# Log sequence numbers and offsets are 64-bit in both databases; a larger number is a 422, not a crash.
+MAX_INT64 = 2**63 - 1
+SeqPath = Annotated[int, Path(ge=0, le=MAX_INT64)]
 
 
 async def read_body(request: Request, limit: int) -> bytes:

@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from broker.errors import PolicyUnavailable
@@ -22,7 +23,14 @@ async def livez() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+class Readiness(BaseModel):
+    database: str
+    policy: str
+    kafka: str
+
+
+@router.get("/readyz", response_model=Readiness,
+            responses={503: {"model": Readiness, "description": "The database or OPA (with our registry) is down"}})
 async def readyz(request: Request) -> JSONResponse:
     """Ready when the database and OPA (with our registry) answer; Kafka is reported, not required."""
     runtime: Runtime = request.app.state.runtime
@@ -43,7 +51,7 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if database and policy else 503)
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=PlainTextResponse)
 async def metrics(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     runtime.metrics.outbox_depth.set(await asyncio.to_thread(runtime.outbox_depth))

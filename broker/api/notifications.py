@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from broker import idempotency, status
 from broker.api.deps import CallerDep, RuntimeDep, read_body
+from broker.api.responses import errors
 from broker.sharing import SharingService
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
@@ -16,6 +17,8 @@ router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 @router.post(
     "",
     status_code=202,
+    responses={200: {"description": "The first receipt again: this Idempotency-Key was already answered"},
+               **errors(401, 403, 409, 413, 422, 503)},
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
         "type": "object", "description": "A notification; its JSON Schemas are in schemas/json/"}}}}},
 )
@@ -33,7 +36,7 @@ async def post_notification(
     return JSONResponse(receipt.body, status_code=receipt.status_code)
 
 
-@router.get("/{notification_id}")
+@router.get("/{notification_id}", responses=errors(401, 403, 404, 422, 503))
 async def get_notification(notification_id: str, runtime: RuntimeDep, caller: CallerDep) -> dict[str, Any]:
     """Per-recipient status (decided, published, delivered, acknowledged, overdue) for the sender."""
     return await status.for_sender(runtime, notification_id, caller.agency_id)

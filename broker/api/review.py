@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from broker import decision_view, review
 from broker.api.decisions import filters
-from broker.api.deps import CallerDep, RuntimeDep
+from broker.api.deps import CallerDep, RuntimeDep, SeqPath
+from broker.api.responses import AUTHENTICATED, errors
 from broker.decision_view import Filters, Viewer
 
 router = APIRouter(prefix="/v1", tags=["review"])
@@ -34,14 +35,14 @@ def _answer(entry: Any) -> dict[str, Any]:
             "recorded_at": entry.recorded_at}
 
 
-@router.get("/queues")
+@router.get("/queues", responses=errors(401, 403, 503))
 async def queues(runtime: RuntimeDep, caller: CallerDep) -> dict[str, Any]:
     """Advice requests, authorisations and urgent shares this caller may decide (pseudonymised)."""
     found = await asyncio.to_thread(review.queues_for, runtime, Viewer.from_caller(caller))
     return {name: [item.to_json() for item in items] for name, items in found.items()}
 
 
-@router.post("/queues/{delivery_id}")
+@router.post("/queues/{delivery_id}", responses=errors(400, 401, 403, 404, 409, 422, 503))
 async def answer(delivery_id: str, body: QueueAnswer, runtime: RuntimeDep, caller: CallerDep) -> dict[str, Any]:
     """Release or refuse a held delivery; the answer is a new log entry following the decision."""
     entry = await review.decide(runtime, Viewer.from_caller(caller), delivery_id,
@@ -49,13 +50,13 @@ async def answer(delivery_id: str, body: QueueAnswer, runtime: RuntimeDep, calle
     return _answer(entry)
 
 
-@router.post("/urgent/{seq}")
-async def review_urgent(seq: int, body: UrgentReview, runtime: RuntimeDep, caller: CallerDep) -> dict[str, Any]:
+@router.post("/urgent/{seq}", responses=errors(400, 401, 403, 404, 409, 422, 503))
+async def review_urgent(seq: SeqPath, body: UrgentReview, runtime: RuntimeDep, caller: CallerDep) -> dict[str, Any]:
     """Record the post-hoc review of an urgent share."""
     return _answer(await review.review_urgent(runtime, Viewer.from_caller(caller), seq, reason=body.reason))
 
 
-@router.get("/overdue")
+@router.get("/overdue", responses=errors(*AUTHENTICATED))
 async def overdue(runtime: RuntimeDep, caller: CallerDep,
                   chosen: Annotated[Filters, Depends(filters)]) -> list[dict[str, Any]]:
     """Deadlines that ran out (kind `overdue`) on deliveries the caller may see."""

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from broker import decision_view, review
-from broker.api.deps import RuntimeDep
+from broker.api.deps import MAX_INT64, RuntimeDep, SeqPath
 from broker.auth import Caller, remember_jti, verify_token
 from broker.decision_view import Filters
 from broker.errors import AuthError, ReviewInvalid
@@ -131,7 +131,7 @@ def _day(value: str | None, field: str, errors: dict[str, str]) -> datetime | No
 def _filters(request: Request, errors: dict[str, str]) -> tuple[Filters, dict[str, str]]:
     q = {k: v.strip() for k, v in request.query_params.items() if v.strip()}
     try:
-        offset = max(0, int(q.get("offset", "0")))
+        offset = min(max(0, int(q.get("offset", "0"))), MAX_INT64)
     except ValueError:
         offset = 0
     since, until = _day(q.get("since"), "since", errors), _day(q.get("until"), "until", errors)
@@ -160,7 +160,7 @@ async def decisions(request: Request, runtime: RuntimeDep, session: SessionDep) 
 
 
 @router.get("/decisions/{seq}")
-async def decision(seq: int, request: Request, runtime: RuntimeDep, session: SessionDep) -> HTMLResponse:
+async def decision(seq: SeqPath, request: Request, runtime: RuntimeDep, session: SessionDep) -> HTMLResponse:
     detail = await decision_view.read_detail(runtime, request.app.state.rules, session.viewer(), seq)
     return page(request, "decision.html", session, d=detail)
 
@@ -194,7 +194,7 @@ async def urgent(request: Request, runtime: RuntimeDep, session: SessionDep,
 
 
 @router.post("/urgent/{seq}")
-async def review_urgent(seq: int, runtime: RuntimeDep, session: SessionDep, form: PostedDep) -> Response:
+async def review_urgent(seq: SeqPath, runtime: RuntimeDep, session: SessionDep, form: PostedDep) -> Response:
     entry = await review.review_urgent(runtime, session.viewer(), seq, reason=text(form, "reason"))
     return RedirectResponse(f"/ui/urgent?done={entry.seq}", status_code=303)
 

@@ -157,6 +157,8 @@ class PrivateKafka:
     def kill9(self) -> None:
         pid = int(self.pid_file.read_text())
         os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)  # started by this process: reap it, or it lingers as a zombie
         wait_for(lambda: not Path(f"/proc/{pid}").exists(), what="Kafka to die", timeout=10)
 
     def stop(self) -> None:

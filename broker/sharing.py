@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
 
@@ -251,12 +252,26 @@ def _parse(body: bytes) -> contract.Notification:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidNotification([{"loc": [], "msg": "the body is not valid JSON", "type": "json"}]) from exc
+    except RecursionError as exc:  # a small body can still nest thousands of levels deep
+        raise InvalidNotification([{"loc": [], "msg": "the body is nested too deeply", "type": "json"}]) from exc
     try:
         return contract.parse(data)
     except ValidationError as exc:
-        raise InvalidNotification(
-            [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
-        ) from exc
+        raise InvalidNotification([_safe_error(e) for e in exc.errors()]) from exc
+
+
+def _safe_error(error: ErrorDetails) -> dict[str, Any]:
+    """The error's path, message and type, with any submitted value cut out of the message.
+
+    pydantic quotes some inputs in its messages (an unknown `message_type` tag, for one); a refusal
+    never repeats what was sent.
+    """
+    msg = error["msg"]
+    ctx = error.get("ctx") or {}
+    for value in (error.get("input"), ctx.get("tag")):
+        if isinstance(value, str) and value:
+            msg = msg.replace(f"'{value}'", "'<submitted value>'")
+    return {"loc": list(error["loc"]), "msg": msg, "type": error["type"]}
 
 
 def _log_context(entry: audit.Entry) -> dict[str, object]:

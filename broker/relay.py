@@ -42,12 +42,16 @@ class Relay:
         *,
         engine: Engine,
         kafka_config: dict[str, Any],
+        read_engine: Engine | None = None,
         on_published: PublishedHook,
         batch_size: int = 200,
         poll_seconds: float = 0.05,
         lease_seconds: float = 15.0,
     ) -> None:
         self._engine = engine
+        # The pending rows are read without taking SQLite's write lock (the gateway's log writer
+        # holds it while it commits); marking them published still goes through `engine`.
+        self._read_engine = read_engine or engine
         self._kafka_config = kafka_config
         self._on_published = on_published
         self._batch_size = batch_size
@@ -131,7 +135,7 @@ class Relay:
         return True
 
     def _pending(self) -> list[OutboxRow]:
-        with Session(self._engine) as session:
+        with Session(self._read_engine) as session:
             query = (
                 select(OutboxRow).where(col(OutboxRow.published_at).is_(None))
                 .order_by(col(OutboxRow.id)).limit(self._batch_size)

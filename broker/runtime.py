@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka.helpers import create_ssl_context
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, func, make_url
 from sqlmodel import Session, col, select
 
 import audit
@@ -44,6 +44,9 @@ class Runtime:
     relay: Relay | None = None
     receipts: ReceiptIngester | None = None
     checkpoint_note: str | None = None
+    # Reads that must not queue behind the log's writer (SQLite: BEGIN DEFERRED in WAL, never the
+    # write lock). None: read through `engine`.
+    read_engine: Engine | None = None
     _revision: tuple[Registry, str] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -53,6 +56,10 @@ class Runtime:
         if cached is None or cached[0] is not self.registry:
             cached = self._revision = (self.registry, self.registry.revision)
         return cached[1]
+
+    @property
+    def reader(self) -> Engine:
+        return self.read_engine or self.engine
 
     def relay_connected(self) -> bool:
         return self.relay is not None and self.relay.kafka_connected
@@ -90,6 +97,7 @@ def _now() -> datetime:
 async def open_runtime(settings: BrokerSettings) -> AsyncIterator[Runtime]:
     """Open the database, log writer, OPA client and (optionally) the relay; close them after."""
     engine = audit.create_engine_for(settings.database_url)
+    read_engine = _read_engine(settings.database_url)
     await asyncio.to_thread(prepare_database, engine)
     keys = load_broker_keys(settings.keys_dir)
     registry = load_registry(settings.registry_file)
@@ -97,12 +105,23 @@ async def open_runtime(settings: BrokerSettings) -> AsyncIterator[Runtime]:
     signer = audit.Signer(settings.log_origin, keys.signing_key)
     policy = PolicyEngine(settings.opa_url, timeout=settings.opa_timeout_seconds, entrypoint=settings.opa_entrypoint)
     async with policy, audit.AppendBatcher(engine) as batcher:
-        runtime = Runtime(settings, engine, keys, registry, policy, batcher, signer, calendar)
+        runtime = Runtime(settings, engine, keys, registry, policy, batcher, signer, calendar,
+                          read_engine=read_engine)
         await _load_registry(runtime)
         await asyncio.to_thread(runtime.refresh_checkpoint)
         async with _background(runtime):
             yield runtime
     engine.dispose()
+    if read_engine is not None:
+        read_engine.dispose()
+
+
+def _read_engine(url: str) -> Engine | None:
+    """A second engine for lock-free reads; none for in-memory SQLite (it would be another database)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        return None
+    return audit.create_engine_for(url, read_only=True)
 
 
 async def _load_registry(runtime: Runtime) -> None:
@@ -117,7 +136,8 @@ async def _background(runtime: Runtime) -> AsyncIterator[None]:
     stop = asyncio.Event()
     tasks = [asyncio.create_task(_checkpoints(runtime, stop), name="checkpoints")]
     if runtime.settings.run_relay_in_gateway:
-        runtime.relay = build_relay(runtime.settings, runtime.engine, runtime.metrics)
+        runtime.relay = build_relay(runtime.settings, runtime.engine, runtime.metrics,
+                                    read_engine=runtime.read_engine)
         tasks.append(asyncio.create_task(runtime.relay.run(stop), name="relay"))
         runtime.receipts = build_ingester(runtime.settings, runtime.engine, runtime.registry)
         tasks.append(asyncio.create_task(runtime.receipts.run(stop), name="receipts"))
@@ -141,7 +161,8 @@ async def _checkpoints(runtime: Runtime, stop: asyncio.Event) -> None:
             log.exception("checkpoint failed")
 
 
-def build_relay(settings: BrokerSettings, engine: Engine, metrics: Metrics) -> Relay:
+def build_relay(settings: BrokerSettings, engine: Engine, metrics: Metrics,
+                read_engine: Engine | None = None) -> Relay:
     from broker.events import record_published
 
     def on_published(session: Session, rows: Sequence[OutboxRow], now: datetime) -> None:
@@ -149,7 +170,7 @@ def build_relay(settings: BrokerSettings, engine: Engine, metrics: Metrics) -> R
         metrics.published.inc(len(rows))
 
     return Relay(
-        engine=engine, kafka_config=kafka_config(settings), on_published=on_published,
+        engine=engine, read_engine=read_engine, kafka_config=kafka_config(settings), on_published=on_published,
         batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds,
     )
 

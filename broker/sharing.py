@@ -79,7 +79,7 @@ class SharingService:
     async def submit(self, *, caller: Caller, body: bytes, idempotency_key: str | None) -> Receipt:
         digest = hashlib.sha256(body).hexdigest()
         if idempotency_key is not None:
-            earlier = await idempotency.find(self._rt.engine, caller.agency_id, idempotency_key, digest)
+            earlier = await idempotency.find(self._rt.reader, caller.agency_id, idempotency_key, digest)
             if earlier is not None:
                 return Receipt(200, earlier)
         notification = _parse(body)
@@ -93,7 +93,7 @@ class SharingService:
             await self._record(notification, decision, planned, caller, idempotency_key, digest, response, now)
         except IntegrityError:
             # A concurrent request with the same Idempotency-Key committed first: answer as it did.
-            earlier = await idempotency.find(self._rt.engine, caller.agency_id, idempotency_key or "", digest)
+            earlier = await idempotency.find(self._rt.reader, caller.agency_id, idempotency_key or "", digest)
             if earlier is None:
                 raise LogUnavailable("the decision could not be recorded") from None
             return Receipt(200, earlier)

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 OPA = $$($(BIN)/python -c 'from broker.stack.settings import StackSettings; print(StackSettings().opa_binary)')
 PKGS := broker audit schemas consumers
 
-.PHONY: demo demo-stop test stack stack-down venv browser check policy-check policy-test pytest clean bench
+.PHONY: demo demo-stop test stack stack-down venv browser check policy-check policy-test pytest clean bench faults faults-long attacks
 
 demo: stack
 	$(BIN)/python -m broker.demo run
@@ -59,6 +59,22 @@ pytest: stack
 bench: stack
 	@$(BIN)/python -c 'import matplotlib' 2>/dev/null || $(BIN)/pip install -q --disable-pip-version-check -e '.[bench]'
 	$(BIN)/python -m bench.run --write-summary $(BENCH_ARGS)
+
+# Fault suite. `make faults`: the quick run (also part of `make test`, ~40 s): kill -9 the gateway, the
+# relay worker, a consumer and OPA under load. `make faults-long` (~6 min): private Kafka, OPA and
+# PostgreSQL killed in turn with the rest, then a three-broker cluster losing a broker; FAULTS_ARGS=--leg six.
+faults: stack
+	$(BIN)/pytest -q -s tests/faults
+
+faults-long: stack
+	$(BIN)/python -m faults --out $(VENV)/faults-long.json $(FAULTS_ARGS)
+
+# Attack suite: injections, hostile bodies, cross-agency access, and schemathesis against the OpenAPI
+# with ATTACK_EXAMPLES per operation and mode (1000: over 10,000 cases, ~5 min).
+ATTACK_EXAMPLES ?= 1000
+attacks: stack
+	@$(BIN)/python -c 'import schemathesis' 2>/dev/null || $(BIN)/pip install -q --disable-pip-version-check -e '.[attack]'
+	SGB_ATTACK_EXAMPLES=$(ATTACK_EXAMPLES) $(BIN)/pytest -q -s -p no:cacheprovider tests/attacks
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,96 @@
+"""`python -m faults [--leg six|cluster|all]`: the long fault run (`make faults-long`, ~6-8 minutes).
+
+Leg "six": a private single Kafka broker, a private PostgreSQL cluster and a private OPA (so the
+shared stack, which others are using, is never killed); under a steady load, kill -9 and restart in
+turn the gateway, the relay worker, a consumer, the Kafka broker, OPA and PostgreSQL.
+Leg "cluster": a three-broker KRaft cluster (replication 3, min.insync.replicas 2); under load,
+kill -9 one broker and leave it dead while the load goes on, then restart it.
+Both legs end with the same checks; a summary is written to --out (JSON) and printed.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from faults.cluster import KafkaCluster
+from faults.harness import PrivateKafka, PrivateOpa, PrivatePostgres, Site, running
+from faults.scenario import Fault, Timing, kill_in_turn, log
+
+cli = typer.Typer(add_completion=False)
+
+
+def leg_six(root: Path, rate: float, timing: Timing) -> dict[str, Any]:
+    kafka, opa, pg = PrivateKafka(root / "kafka"), PrivateOpa(root), PrivatePostgres()
+    with running(kafka, opa, pg):
+        log("starting a private Kafka broker, OPA and PostgreSQL cluster")
+        kafka.start()
+        opa.start()
+        pg.start()
+        site = Site(root / "site", kafka.target(), opa.url, pg.url)
+        site.setup()
+        with running(site):
+            site.start()
+            assert site.gateway is not None and site.worker is not None
+            worker, consumer = site.worker, site.consumers[site.agency("csc-fenmere-mash")]
+            faults = [
+                Fault("gateway", site.gateway.kill9, site.restart_gateway),
+                Fault("relay (worker)", worker.kill9, worker.start),
+                Fault("consumer csc", consumer.kill9, consumer.start),
+                Fault("Kafka broker", kafka.kill9, kafka.start),
+                Fault("OPA", opa.kill9, opa.start),
+                Fault("PostgreSQL", pg.kill9, pg.restart),
+            ]
+            outcome = kill_in_turn(site, faults, rate=rate, timing=timing, drain=180)
+    return {"survived": outcome.survived, "seconds": round(outcome.seconds), **outcome.report.counts,
+            "problems": outcome.report.problems}
+
+
+def leg_cluster(root: Path, rate: float, timing: Timing) -> dict[str, Any]:
+    cluster, opa = KafkaCluster(root / "cluster"), PrivateOpa(root)
+    with running(cluster, opa):
+        log("starting a three-broker Kafka cluster and OPA")
+        cluster.start()
+        opa.start()
+        site = Site(root / "site", cluster.target(), opa.url, f"sqlite:///{root / 'broker.db'}")
+        site.setup()
+        with running(site):
+            site.start()
+            # Killed and left dead for the rest of the load; restarted only before the checks end.
+            dead = Fault("Kafka broker 1 of 3 (left down under load)", lambda: cluster.kill9(1), lambda: None)
+            outcome = kill_in_turn(site, [dead], rate=rate,
+                                   timing=Timing(before=timing.before, down=timing.down * 4, after=timing.after),
+                                   drain=180)
+            log("restarting broker 1")
+            cluster.restart(1)
+            brokers = cluster.brokers()
+    return {"survived": outcome.survived, "seconds": round(outcome.seconds), "brokers_after_restart": brokers,
+            **outcome.report.counts, "problems": outcome.report.problems}
+
+
+@cli.command()
+def main(leg: str = "all", rate: float = 3.0, before: float = 8.0, down: float = 5.0, after: float = 6.0,
+         out: Path = Path("faults-long.json")) -> None:
+    """Run the long fault legs and print the figures; exit 1 if any check failed."""
+    timing = Timing(before, down, after)
+    results: dict[str, Any] = {}
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="sgb-faults-") as tmp:
+        if leg in ("six", "all"):
+            results["six"] = leg_six(Path(tmp) / "six", rate, timing)
+        if leg in ("cluster", "all"):
+            results["cluster"] = leg_cluster(Path(tmp) / "cluster", rate, timing)
+    results["seconds"] = round(time.monotonic() - started)
+    out.write_text(json.dumps(results, indent=2))
+    print(json.dumps(results, indent=2))
+    if any(r["problems"] for r in results.values() if isinstance(r, dict)):
+        raise typer.Exit(1)
+
+
+if __name__ == "__main__":
+    cli()

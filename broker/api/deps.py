@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
-from sqlmodel import Session
 
-from broker.auth import Caller, remember_jti, verify_token
+from broker.auth import Caller, verify_token
 from broker.errors import MalformedToken, PayloadTooLarge
 from broker.runtime import Runtime
 
@@ -31,15 +29,10 @@ async def _caller(request: Request, runtime: RuntimeDep) -> Caller:
         token.strip(), registry=runtime.registry, audience=runtime.settings.audience,
         max_lifetime=timedelta(seconds=runtime.settings.max_token_lifetime_seconds),
     )
-    await asyncio.to_thread(_burn, runtime, caller)
+    # Committed before we go on (group commit with the other requests being admitted), so every
+    # worker sees the jti as used at once.
+    await runtime.token_burner.burn(caller)
     return caller
-
-
-def _burn(runtime: Runtime, caller: Caller) -> None:
-    # Its own short transaction, so every worker sees the jti as used at once.
-    with Session(runtime.engine) as session:
-        remember_jti(session, caller)
-        session.commit()
 
 
 CallerDep = Annotated[Caller, Depends(_caller)]

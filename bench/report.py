@@ -99,6 +99,12 @@ def table(results: dict[str, Any]) -> str:
          "1 per notification", _fmt(st["fastapi_noop"]["accepted_per_s"])],
     ]
     out.append("\n" + _md(["stage alone", "ops/s", "per notification", "notifications/s"], stage_rows))
+    by = st.get("opa_by_recipients")
+    if by:
+        rows = [[n, _fmt(v["per_s"]), _fmt(v["opa_metrics_ms"].get("timer_rego_query_eval_ns"), 2),
+                 _fmt(v["opa_metrics_ms"].get("timer_server_handler_ns"), 2)] for n, v in by.items()]
+        out.append("\n" + _md(["OPA, recipients per decision", "decisions/s (16 in flight)",
+                                "OPA eval ms (its own timer, one at a time)", "OPA handler ms"], rows))
     scaling = results["end_to_end"].get("sqlite", {}).get("scaling")
     if scaling:
         rows = []
@@ -195,6 +201,8 @@ def plot(results: dict[str, Any], path: Path) -> Path | None:
         ax.set_xticks(range(len(rates)), [f"{r}/s offered" for r in rates])
     ax.axhline(25, color="tab:green", linestyle="--", label="goal p99 25 ms @200/s")
     ax.set_yscale("log")
+    top = max([run.get(q) or 1 for s in summary.values() for run in s["latency_ms"].values() for q in ("p99",)] or [1])
+    ax.set_ylim(top=top * 40)  # room for the legend above the bars
     ax.set_ylabel("latency ms (from scheduled send; log scale)")
     ax.set_title("Latency at fixed offered loads (open loop)")
     ax.legend(fontsize=7, ncol=2)

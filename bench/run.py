@@ -257,6 +257,14 @@ class Suite:
         print("stages:", flush=True)
         out["opa_decisions"] = asyncio.run(stages.opa_decisions(self.opa_url, self.root, duration=d.stage))
         print(f"  OPA REST decisions     {out['opa_decisions']['per_s']:>9,.0f}/s", flush=True)
+        out["opa_by_recipients"] = {}
+        for recipients in (1, 3, 10):
+            metrics = asyncio.run(stages.opa_eval_metrics(self.opa_url, self.root, recipients=recipients))
+            run = out["opa_decisions"] if recipients == 3 else asyncio.run(
+                stages.opa_decisions(self.opa_url, self.root, duration=d.stage / 2, recipients=recipients))
+            out["opa_by_recipients"][str(recipients)] = {"per_s": run["per_s"], "opa_metrics_ms": metrics}
+            print(f"    {recipients} recipient(s): {run['per_s']:,.0f} decisions/s, OPA evaluates one in "
+                  f"{metrics.get('timer_rego_query_eval_ns')} ms", flush=True)
         parsed, decision = asyncio.run(stages.allowed_projections(self.opa_url, self.root, 3, 4096))
         prepared = stages.sealed_envelopes(parsed, decision, self.root)
         out["seals"] = stages.seals(prepared, duration=d.stage)

@@ -71,6 +71,25 @@ async def opa_decisions(opa_url: str, partnership_root: Path, *, duration: float
     }
 
 
+async def opa_eval_metrics(opa_url: str, partnership_root: Path, *, recipients: int = 3,
+                           payload_bytes: int = 4096, samples: int = 30) -> dict[str, Any]:
+    """OPA's own timers for one decision (`?metrics=true`), sequentially: median over `samples`."""
+    import aiohttp
+
+    parsed = contract.parse(notification(recipients, payload_bytes))
+    body = {"input": contract.policy_input(parsed, PARTNERSHIP_ID)}
+    url = f"{opa_url}/v1/data/safeguarding/decision/decision?metrics=true"
+    timers: dict[str, list[int]] = {}
+    async with aiohttp.ClientSession() as session:
+        for _ in range(samples):
+            async with session.post(url, json=body) as response:
+                metrics = (await response.json())["metrics"]
+            for name, value in metrics.items():
+                if name.startswith("timer_") and isinstance(value, int):
+                    timers.setdefault(name, []).append(value)
+    return {name: round(sorted(v)[len(v) // 2] / 1e6, 3) for name, v in timers.items()} | {"unit": "ms"}
+
+
 async def allowed_projections(opa_url: str, partnership_root: Path, recipients: int,
                               payload_bytes: int) -> tuple[contract.Notification, contract.Decision]:
     registry = load_registry(partnership_root / "registry.json")

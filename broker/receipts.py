@@ -88,6 +88,10 @@ class ReceiptIngester:
                 log.warning("receipts waiting for Kafka: %s", type(exc).__name__)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=2.0)
+            except Exception:  # e.g. the database restarting: the uncommitted receipts are read again
+                log.exception("receipts failed; retrying")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=2.0)
 
     async def _ensure_topic(self) -> None:
         admin = AIOKafkaAdminClient(**self._kafka)

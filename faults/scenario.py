@@ -64,5 +64,8 @@ def kill_in_turn(site: Site, faults: list[Fault], *, rate: float, timing: Timing
         # The last deliveries' receipts may still be travelling back through Kafka.
         time.sleep(2.0)
         report = verify(site, load, receipts_recorded=receipts_recorded)
+    for child in site.children():
+        if not child.alive:
+            report.problem(f"{child.name} exited on its own (see {child.log})")
     report.counts["faults_injected"] = len(survived)
     return Outcome(report, survived, time.monotonic() - started)

@@ -7,6 +7,7 @@ woken only after that commit, so nothing reaches an inbox that the log does not 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import uuid
@@ -220,7 +221,7 @@ class SharingService:
             kind=audit.EventKind.DECIDED, outcome=d.outcome,
             sender_agency=contract.sender_agency(notification), sender_role=contract.sender_role(notification),
             recipient_agency=d.agency_id, message_type=contract.message_type(notification),
-            reasons=tuple(audit.Reason(rule=r.rule, message=r.message) for r in d.reasons),
+            reasons=tuple(_log_reason(r.rule, r.message) for r in d.reasons),
             lawful_basis=d.lawful_basis, consent_state=contract.consent_state(notification),
             fields_released=tuple(released), projection_digest=digest,
             policy_revision=decision.revision, decision_id=decision.decision_id,
@@ -272,6 +273,13 @@ def _safe_error(error: ErrorDetails) -> dict[str, Any]:
         if isinstance(value, str) and value:
             msg = msg.replace(f"'{value}'", "'<submitted value>'")
     return {"loc": list(error["loc"]), "msg": msg, "type": error["type"]}
+
+
+@functools.lru_cache(maxsize=4096)
+def _log_reason(rule: str, message: str) -> audit.Reason:
+    """The log's (frozen, validated) Reason for a rule and message: the same few hundred pairs recur
+    in every decision, so each is validated once and then shared."""
+    return audit.Reason(rule=rule, message=message)
 
 
 def _log_context(entry: audit.Entry) -> dict[str, object]:

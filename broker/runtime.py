@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -179,11 +180,34 @@ async def open_runtime(settings: BrokerSettings) -> AsyncIterator[Runtime]:
                           read_engine=read_engine)
         await _load_registry(runtime)
         await asyncio.to_thread(runtime.refresh_checkpoint)
+        _settle_garbage_collector()
         async with _background(runtime):
             yield runtime
     engine.dispose()
     if read_engine is not None:
         read_engine.dispose()
+
+
+_gc_settled = False
+
+
+def _settle_garbage_collector() -> None:
+    """Keep the cyclic GC off the start-up heap and out of the request path (once per process).
+
+    Measured at saturation: full (generation 2) collections re-walked every module, pydantic schema
+    and SQLAlchemy structure about once a second for ~110 ms each, with the event loop stopped, and
+    GC took ~15% of the gateway's CPU. `gc.freeze()` moves what start-up built (alive now, after a
+    collection) out of the collector's view; a larger generation-0 threshold means fewer, cheaper
+    passes over each request's short-lived objects. Nothing is leaked: garbage made later is
+    collected as before.
+    """
+    global _gc_settled
+    if _gc_settled:
+        return
+    _gc_settled = True
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
 
 
 def _read_engine(url: str) -> Engine | None:

@@ -156,8 +156,9 @@ class TokenBurner:
 
 def prepare_database(engine: Engine) -> None:
     """Migrate the log (audit's Alembic history) and the gateway's own tables (broker's history)."""
-    audit.upgrade(engine)
-    migration.upgrade(engine)
+    with migration.exclusive(engine):
+        audit.upgrade(engine)
+        migration.upgrade(engine)
 
 
 def _now() -> datetime:

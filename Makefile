@@ -36,7 +36,7 @@ stack-down: venv
 	$(BIN)/python -m broker.stack down
 
 check: venv
-	$(BIN)/ruff check $(PKGS) tests
+	$(BIN)/ruff check $(PKGS) tests bench faults
 	$(BIN)/mypy --strict $(PKGS)
 
 policy-check: stack

@@ -7,11 +7,11 @@ and delivery events. Each read is itself logged (`viewed`), so auditors can see 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BeforeValidator
 
 from broker import decision_view
 from broker.api.deps import MAX_INT64, CallerDep, RuntimeDep, SeqPath
@@ -31,7 +31,17 @@ def _iso_only(value: object) -> object:
     return value
 
 
-When = Annotated[datetime | None, BeforeValidator(_iso_only), Query()]
+def _in_utc_range(value: datetime | None) -> datetime | None:
+    # 0001-01-01T00:00:00+00:09 parses, but is before year 1 in UTC, where the log's times live.
+    if value is not None and value.tzinfo is not None:
+        try:
+            value.astimezone(UTC)
+        except OverflowError as exc:
+            raise ValueError("the date-time is out of range in UTC") from exc
+    return value
+
+
+When = Annotated[datetime | None, BeforeValidator(_iso_only), AfterValidator(_in_utc_range), Query()]
 
 
 def rules(request: Request) -> RuleCatalogue:

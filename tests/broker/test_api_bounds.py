@@ -18,6 +18,8 @@ HUGE = str(2**64)
         ("GET", "/v1/decisions?since=12345"),
         ("GET", "/v1/overdue?until=-2.5e-10"),
         ("POST", f"/v1/urgent/{HUGE}"),
+        ("GET", "/v1/decisions?until=0001-01-01T00:00:00%2B00:09"),
+        ("GET", "/v1/overdue?since=9999-12-31T23:59:59-01:00"),
     ],
 )
 async def test_out_of_range_is_422(gateway: Gateway, method: str, path: str) -> None:

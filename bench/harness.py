@@ -19,12 +19,11 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from broker.stack.postgres import scratch_database
 
 REPO = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
@@ -184,16 +183,6 @@ def start_noop(log_dir: Path) -> tuple[str, Process]:
     return url, process
 
 
-@contextlib.contextmanager
-def scratch_postgres(admin_url: str) -> Iterator[str]:
+def scratch_postgres(admin_url: str) -> contextlib.AbstractContextManager[str]:
     """A new, empty database on the stack's PostgreSQL, dropped afterwards."""
-    name = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    return scratch_database(admin_url, prefix="bench")

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
+from broker.stack.postgres import scratch_database
 from broker.stack.settings import StackSettings
 
 
@@ -66,16 +66,8 @@ def postgres_admin_url() -> str:
 @pytest.fixture
 def postgres_url(postgres_admin_url: str) -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield postgres_admin_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(postgres_admin_url) as url:
+        yield url
 
 
 @pytest.fixture
@@ -87,3 +79,19 @@ def sqlite_url(tmp_path: Path) -> str:
 def unique_name() -> str:
     """A name no other test run on this shared stack uses (topics, groups, policies)."""
     return f"t{uuid.uuid4().hex[:12]}"
+
+
+def provision_principals(admin_config: dict[str, Any], users: dict[str, str]) -> None:
+    """Create agency SCRAM principals with their least-privilege ACLs on the real broker (one JVM run)."""
+    from broker import kafka_access
+
+    kafka_access.apply(
+        kafka_libs=Path(_required("SGB_KAFKA_LIBS")),
+        admin_properties=kafka_access.admin_properties(
+            bootstrap=admin_config["bootstrap_servers"],
+            user=admin_config["sasl_plain_username"],
+            password=admin_config["sasl_plain_password"],
+        ),
+        users=users,
+        grants=[grant for agency in users for grant in kafka_access.agency_grants(agency)],
+    )

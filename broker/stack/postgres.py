@@ -6,9 +6,14 @@ to the postgres user themselves. A dedicated cluster keeps the machine's default
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
+
+from sqlalchemy import create_engine, text
 
 from broker.stack.process import StackError, console, run_with_progress
 from broker.stack.settings import StackSettings
@@ -55,6 +60,21 @@ def _psql(settings: StackSettings, sql: str) -> str:
 
 def url(settings: StackSettings, database: str = "sgb") -> str:
     return f"postgresql+psycopg://{ROLE}:{PASSWORD}@{settings.host}:{settings.pg_port}/{database}"
+
+
+@contextlib.contextmanager
+def scratch_database(admin_url: str, prefix: str = "t") -> Iterator[str]:
+    """A new, empty database (for one test or benchmark run), dropped afterwards; yields its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def healthy(settings: StackSettings) -> bool:

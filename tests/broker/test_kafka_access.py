@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,23 +13,14 @@ from aiokafka.errors import KafkaConnectionError, TopicAuthorizationFailedError
 
 from broker import kafka_access
 from schemas.topics import RECEIPTS_TOPIC, dead_letter_topic, inbox_topic
+from tests.conftest import provision_principals
 
 
 @pytest.fixture(scope="module")
 def agencies(kafka_admin_config: dict[str, Any]) -> dict[str, str]:
     """Two fresh agency principals with their grants; returns id -> password."""
     ids = {f"ta-{uuid.uuid4().hex[:10]}": secrets.token_urlsafe(18) for _ in range(2)}
-    grants = [grant for agency in ids for grant in kafka_access.agency_grants(agency)]
-    kafka_access.apply(
-        kafka_libs=Path(os.environ["SGB_KAFKA_LIBS"]),
-        admin_properties=kafka_access.admin_properties(
-            bootstrap=kafka_admin_config["bootstrap_servers"],
-            user=kafka_admin_config["sasl_plain_username"],
-            password=kafka_admin_config["sasl_plain_password"],
-        ),
-        users=ids,
-        grants=grants,
-    )
+    provision_principals(kafka_admin_config, ids)
     return ids
 
 

@@ -23,11 +23,11 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from broker import kafka_access
 from broker.keys import AgencyKeys, BrokerKeys, generate_agency_keys, generate_broker_keys
 from consumers.settings import ConsumerSettings
 from schemas.envelope import EnvelopeHeader, SealedEnvelope, seal
 from schemas.topics import RECEIPTS_TOPIC, dead_letter_topic, inbox_topic
+from tests.conftest import provision_principals
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 AUDIENCE = "safeguarding-broker-test"
@@ -100,16 +100,7 @@ class Principal:
 def principal_pool(kafka_admin_config: dict[str, Any]) -> list[Principal]:
     """Fresh agency principals, made in one JVM run (each test takes its own)."""
     users = {new_agency_id(): secrets.token_urlsafe(18) for _ in range(PRINCIPAL_POOL)}
-    kafka_access.apply(
-        kafka_libs=Path(os.environ["SGB_KAFKA_LIBS"]),
-        admin_properties=kafka_access.admin_properties(
-            bootstrap=kafka_admin_config["bootstrap_servers"],
-            user=kafka_admin_config["sasl_plain_username"],
-            password=kafka_admin_config["sasl_plain_password"],
-        ),
-        users=users,
-        grants=[grant for agency in users for grant in kafka_access.agency_grants(agency)],
-    )
+    provision_principals(kafka_admin_config, users)
     return [Principal(agency_id, password) for agency_id, password in users.items()]
 
 

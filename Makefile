@@ -4,16 +4,16 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-OPA = $$($(BIN)/python -c 'from broker.stack.settings import StackSettings; print(StackSettings().opa_binary)')
+OPA = $$($(BIN)/python -c 'from devstack.settings import StackSettings; print(StackSettings().opa_binary)')
 PKGS := broker audit schemas consumers
 
 .PHONY: demo demo-stop test stack stack-down venv browser check policy-check policy-test pytest clean bench faults faults-long attacks
 
 demo: stack
-	$(BIN)/python -m broker.demo run
+	$(BIN)/python -m demo run
 
 demo-stop: venv
-	$(BIN)/python -m broker.demo stop
+	$(BIN)/python -m demo stop
 
 test: stack browser check policy-check policy-test pytest
 
@@ -26,17 +26,17 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 stack: venv
-	$(BIN)/python -m broker.stack up
+	$(BIN)/python -m devstack up
 
 # The UI tests drive Debian's Chromium (a browser download is impossible here).
 browser:
 	@test -x /usr/bin/chromium || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
 stack-down: venv
-	$(BIN)/python -m broker.stack down
+	$(BIN)/python -m devstack down
 
 check: venv
-	$(BIN)/ruff check $(PKGS) tests bench faults
+	$(BIN)/ruff check $(PKGS) devstack demo tests bench faults
 	$(BIN)/mypy --strict $(PKGS)
 
 policy-check: stack

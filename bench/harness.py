@@ -23,15 +23,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from broker.stack.postgres import scratch_database
+from devstack.postgres import scratch_database
 
 REPO = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 
 
 def load_stack_env() -> dict[str, str]:
-    """The stack's connection settings (`python -m broker.stack env` writes them)."""
-    from broker.stack.settings import StackSettings
+    """The stack's connection settings (`python -m devstack env` writes them)."""
+    from devstack.settings import StackSettings
 
     env_file = StackSettings().env_file
     if not env_file.exists():

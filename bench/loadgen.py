@@ -42,8 +42,8 @@ class Prepared:
 
 
 def prepare(spec: dict[str, Any], count: int) -> list[Prepared]:
-    from broker.agency_cli import issue_token
-    from broker.partnership import LocalPartnership
+    from broker.partnership.cli import issue_token
+    from devstack.partnership import LocalPartnership
 
     keys = LocalPartnership(Path(spec["partnership_root"]), "").agency_keys(SENDER)
     template = notification(spec["recipients"], spec["payload_bytes"])

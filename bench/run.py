@@ -401,7 +401,7 @@ def _git_revision() -> str:
 
 
 def _kafka_pid() -> int | None:
-    from broker.stack.settings import StackSettings
+    from devstack.settings import StackSettings
 
     pid_file = StackSettings().kafka_state / "broker.pid"
     with contextlib.suppress(OSError, ValueError):

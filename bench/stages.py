@@ -1,6 +1,6 @@
 """Each stage of a notification's path measured alone, with the gateway's own code and settings.
 
-- OPA: `broker.policy.PolicyEngine.decide` (the gateway's aiohttp client) against the benchmark's
+- OPA: `broker.sharing.policy.PolicyEngine.decide` (the gateway's aiohttp client) against the benchmark's
   OPA serving this checkout's `policies/`, with the registry loaded and the same policy input.
 - Log appends: `audit.AppendBatcher` (group commit), 64 concurrent submitters of 3 drafts each.
 - Seals: `schemas.envelope.seal` (HPKE to the recipient's X25519 key + Ed25519 signature) of the
@@ -28,10 +28,10 @@ from aiokafka.errors import TopicAlreadyExistsError
 import audit
 from bench.audit_bench import batched_appends
 from bench.workload import PARTNERSHIP_ID, notification
-from broker import contract
-from broker.keys import load_broker_keys
-from broker.policy import PolicyEngine
-from broker.registry import load_registry
+from broker.partnership.keys import load_broker_keys
+from broker.partnership.registry import load_registry
+from broker.sharing import contract
+from broker.sharing.policy import PolicyEngine
 from schemas.envelope import EnvelopeHeader, seal
 from schemas.topics import inbox_topic
 

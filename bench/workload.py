@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from broker.partnership import AgencySpec, LocalPartnership, provision
+from devstack.partnership import AgencySpec, LocalPartnership, provision
 from tests.factories import school_referral
 
 PARTNERSHIP_ID = "bench_scp"

@@ -1,0 +1,1 @@
+"""The gateway: admits, decides, seals, records and relays safeguarding notifications between agencies."""

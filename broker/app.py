@@ -9,11 +9,11 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from broker import http_errors
 from broker.api import decisions, health, notifications, review
-from broker.rule_catalogue import RuleCatalogue
+from broker.api import errors as http_errors
 from broker.runtime import open_runtime
 from broker.settings import BrokerSettings
+from broker.sharing.rules import RuleCatalogue
 from broker.ui import audit_page, render, routes, submit
 
 

@@ -99,7 +99,7 @@ class RegistryError(BrokerError):
     """The agency registry could not be read, written or changed as asked."""
 
 
-# --- the sharing flow (HTTP mapping in broker/http_errors.py) ------------------------------------
+# --- the sharing flow (HTTP mapping in broker/api/errors.py) ------------------------------------
 
 
 class PolicyUnavailable(BrokerError):
@@ -142,7 +142,7 @@ class HeldDeliveryGone(BrokerError):
     """The held delivery was already released, refused or expired."""
 
 
-# --- review and audit (broker/review.py, broker/ui/) ---------------------------------------------
+# --- review and audit (broker/review/queues.py, broker/ui/) ---------------------------------------------
 
 
 class ReviewInvalid(BrokerError):

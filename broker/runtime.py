@@ -17,18 +17,18 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 import audit
-from broker import migration
-from broker.auth import DEFAULT_LEEWAY, Caller, SeenToken, remember_jti, replay_key
-from broker.clocks import run_scheduler
-from broker.deadlines import DueUnit, WorkingCalendar
-from broker.keys import BrokerKeys, load_broker_keys
+from broker.admission.tokens import DEFAULT_LEEWAY, Caller, SeenToken, remember_jti, replay_key
+from broker.db import migration
+from broker.db.tables import OutboxRow
+from broker.delivery.calendar import DueUnit, WorkingCalendar
+from broker.delivery.clocks import run_scheduler
+from broker.delivery.receipts import ReceiptIngester
+from broker.delivery.relay import Relay
 from broker.metrics import Metrics
-from broker.policy import PolicyEngine
-from broker.receipts import ReceiptIngester
-from broker.registry import Registry, load_registry
-from broker.relay import Relay
+from broker.partnership.keys import BrokerKeys, load_broker_keys
+from broker.partnership.registry import Registry, load_registry
 from broker.settings import BrokerSettings
-from broker.tables import OutboxRow
+from broker.sharing.policy import PolicyEngine
 
 log = logging.getLogger("broker.runtime")
 
@@ -258,7 +258,7 @@ async def _checkpoints(runtime: Runtime, stop: asyncio.Event) -> None:
 
 def build_relay(settings: BrokerSettings, engine: Engine, metrics: Metrics,
                 read_engine: Engine | None = None) -> Relay:
-    from broker.events import record_published
+    from broker.delivery.events import record_published
 
     def on_published(session: Session, rows: Sequence[OutboxRow], now: datetime) -> None:
         record_published(session, rows)

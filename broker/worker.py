@@ -13,9 +13,9 @@ import typer
 
 import audit
 from broker import logs
-from broker.clocks import run_scheduler
+from broker.delivery.clocks import run_scheduler
 from broker.metrics import Metrics
-from broker.registry import load_registry
+from broker.partnership.registry import load_registry
 from broker.runtime import build_ingester, build_relay, prepare_database
 from broker.settings import BrokerSettings
 

@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 import audit
-from broker.tables import OutboxRow
+from broker.db.tables import OutboxRow
 from faults.harness import SHARE_OUTCOMES, Site
 from faults.load import Load, unclear
 

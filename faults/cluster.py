@@ -18,9 +18,9 @@ from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
 
-from broker import kafka_access
-from broker.stack.kafka import ADMIN_USER, LOG4J2, MARKER
-from broker.stack.settings import StackSettings
+from broker.partnership import kafka_access
+from devstack.kafka import ADMIN_USER, LOG4J2, MARKER
+from devstack.settings import StackSettings
 from faults.harness import HOST, Child, KafkaTarget, clean_env, free_port, wait_for
 
 

@@ -29,12 +29,12 @@ from typing import Any
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from broker import kafka_access
-from broker.agency_cli import issue_token
-from broker.demo_cases import AGENCIES, PARTNERSHIP_ID
-from broker.partnership import AgencySpec, LocalPartnership, provision
-from broker.stack import kafka as stack_kafka
-from broker.stack.settings import StackSettings
+from broker.partnership import kafka_access
+from broker.partnership.cli import issue_token
+from demo.cases import AGENCIES, PARTNERSHIP_ID
+from devstack import kafka as stack_kafka
+from devstack.partnership import AgencySpec, LocalPartnership, provision
+from devstack.settings import StackSettings
 from schemas.topics import RECEIPTS_TOPIC, dead_letter_topic, inbox_topic
 
 REPO = Path(__file__).resolve().parents[1]
@@ -384,7 +384,7 @@ class Site:
 
     def notifications(self) -> Iterator[dict[str, Any]]:
         """The demo's fictional cases, endlessly, with this run's agency ids and fresh notification ids."""
-        from broker.demo_cases import cases
+        from demo.cases import cases
 
         while True:
             for _title, case in cases():

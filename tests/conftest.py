@@ -1,4 +1,4 @@
-"""Shared fixtures: the real local stack (Kafka, OPA, PostgreSQL) started by `python -m broker.stack up`."""
+"""Shared fixtures: the real local stack (Kafka, OPA, PostgreSQL) started by `python -m devstack up`."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from broker.stack.postgres import scratch_database
-from broker.stack.settings import StackSettings
+from devstack.postgres import scratch_database
+from devstack.settings import StackSettings
 
 
 def _load_stack_env() -> None:
@@ -31,7 +31,7 @@ _load_stack_env()
 def _required(name: str) -> str:
     value = os.environ.get(name)
     if not value:
-        pytest.fail(f"{name} is not set: start the stack with `make stack` (python -m broker.stack up)")
+        pytest.fail(f"{name} is not set: start the stack with `make stack` (python -m devstack up)")
     return value
 
 
@@ -83,7 +83,7 @@ def unique_name() -> str:
 
 def provision_principals(admin_config: dict[str, Any], users: dict[str, str]) -> None:
     """Create agency SCRAM principals with their least-privilege ACLs on the real broker (one JVM run)."""
-    from broker import kafka_access
+    from broker.partnership import kafka_access
 
     kafka_access.apply(
         kafka_libs=Path(_required("SGB_KAFKA_LIBS")),

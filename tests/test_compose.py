@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from broker.stack.settings import KAFKA_VERSION, OPA_VERSION
+from devstack.settings import KAFKA_VERSION, OPA_VERSION
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -13,11 +13,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AfterValidator, BeforeValidator
 
-from broker import decision_view
 from broker.api.deps import MAX_INT64, CallerDep, RuntimeDep, SeqPath
 from broker.api.responses import AUTHENTICATED, errors
-from broker.decision_view import Filters, Viewer
-from broker.rule_catalogue import RuleCatalogue
+from broker.review import views as decision_view
+from broker.review.views import Filters, Viewer
+from broker.sharing.rules import RuleCatalogue
 
 router = APIRouter(prefix="/v1/decisions", tags=["decision log"])
 

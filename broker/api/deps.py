@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
-from broker.auth import Caller, verify_token
+from broker.admission.tokens import Caller, verify_token
 from broker.errors import MalformedToken, PayloadTooLarge
 from broker.runtime import Runtime
 

@@ -7,10 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 
-from broker import idempotency, status
+from broker.admission import idempotency
 from broker.api.deps import CallerDep, RuntimeDep, read_body
 from broker.api.responses import errors
-from broker.sharing import SharingService
+from broker.review import status
+from broker.sharing.flow import SharingService
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 

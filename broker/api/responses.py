@@ -1,6 +1,6 @@
 """The error answers each route can give, declared in the OpenAPI so clients (and fuzzers) can rely on them.
 
-Every refusal made by `broker.http_errors` has the `ApiError` shape; FastAPI's own request
+Every refusal made by `broker.api.errors` has the `ApiError` shape; FastAPI's own request
 validation (path, query, typed bodies) answers 422 with `{"detail": [...]}`.
 """
 

@@ -8,11 +8,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from broker import decision_view, review
 from broker.api.decisions import filters
 from broker.api.deps import CallerDep, RuntimeDep, SeqPath
 from broker.api.responses import AUTHENTICATED, errors
-from broker.decision_view import Filters, Viewer
+from broker.review import queues as review
+from broker.review import views as decision_view
+from broker.review.views import Filters, Viewer
 
 router = APIRouter(prefix="/v1", tags=["review"])
 

@@ -15,12 +15,12 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 import audit
-from broker import review
 from broker.api.deps import RuntimeDep
-from broker.decision_view import PARTNERSHIP_WIDE
 from broker.errors import NotFound, ReviewInvalid
+from broker.review import queues as review
+from broker.review.views import PARTNERSHIP_WIDE
 from broker.runtime import Runtime
-from broker.sharing import SHARE_OUTCOMES
+from broker.sharing.flow import SHARE_OUTCOMES
 from broker.ui.charts import bar_chart
 from broker.ui.render import OUTCOMES, page, words
 from broker.ui.routes import PostedDep, SessionDep, text

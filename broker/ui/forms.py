@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from broker.registry import Registry
+from broker.partnership.registry import Registry
 from broker.ui.sessions import UiSession
 from schemas.vocab import (
     AgencyRole,

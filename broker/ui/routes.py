@@ -17,11 +17,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
-from broker import decision_view, review
+from broker.admission.tokens import Caller, remember_jti, verify_token
 from broker.api.deps import MAX_INT64, RuntimeDep, SeqPath
-from broker.auth import Caller, remember_jti, verify_token
-from broker.decision_view import Filters
 from broker.errors import AuthError, ReviewInvalid
+from broker.review import queues as review
+from broker.review import views as decision_view
+from broker.review.views import Filters
 from broker.runtime import Runtime
 from broker.ui import sessions
 from broker.ui.render import page

@@ -16,11 +16,11 @@ from fastapi import Request, Response
 from sqlalchemy import delete
 from sqlmodel import Field, Session, col
 
-from broker.auth import Caller
-from broker.decision_view import Viewer
+from broker.admission.tokens import Caller
+from broker.db.tables import BrokerTable
 from broker.errors import CsrfRejected, SignInRequired
+from broker.review.views import Viewer
 from broker.runtime import Runtime
-from broker.tables import BrokerTable
 
 SECURE_COOKIE = "__Host-sgb_session"  # __Host-: Secure, Path=/, no Domain; no subdomain can set it
 PLAIN_COOKIE = "sgb_session"

@@ -20,11 +20,11 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from broker import contract
 from broker.api.deps import RuntimeDep
+from broker.api.errors import URGENT_ROUTE
 from broker.errors import NotFound, PolicyUnavailable
-from broker.http_errors import URGENT_ROUTE
-from broker.sharing import SharingService
+from broker.sharing import contract
+from broker.sharing.flow import SharingService
 from broker.ui.forms import NEED_TO_KNOW, STEPS, Step, build_notification, recipient_options, validate_step
 from broker.ui.render import page
 from broker.ui.routes import PostedDep, SessionDep

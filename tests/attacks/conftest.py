@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from broker.agency_cli import issue_token
-from broker.auth import ROLES
-from broker.partnership import LocalPartnership
+from broker.admission.tokens import ROLES
+from broker.partnership.cli import issue_token
+from devstack.partnership import LocalPartnership
 from faults.harness import AUDIENCE, Child, PrivateOpa, clean_env, free_port, http_ok, running, wait_for
 from tests.broker.conftest import gateway, gateway_factory, partnership
 

@@ -16,11 +16,11 @@ import pytest
 from sqlmodel import Session, select
 
 import audit
-from broker.partnership import LocalPartnership
 from consumers.errors import RejectedMessage
 from consumers.keys import load_agency_keyring, load_broker_public_keys
 from consumers.opener import EnvelopeOpener
 from consumers.validation import default_validator
+from devstack.partnership import LocalPartnership
 from schemas.envelope import DecryptFailed, EnvelopeHeader, SealedEnvelope, _decrypt, seal
 from tests.broker.conftest import Gateway
 from tests.factories import school_referral

@@ -15,7 +15,7 @@ import httpx
 import jwt
 import pytest
 
-from broker.registry import load_registry
+from broker.partnership.registry import load_registry
 from tests.attacks.conftest import LiveGateway
 from tests.factories import school_referral
 

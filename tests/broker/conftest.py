@@ -12,11 +12,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from broker.agency_cli import issue_token
 from broker.app import create_app
-from broker.partnership import AgencySpec, LocalPartnership, provision
+from broker.partnership.cli import issue_token
 from broker.runtime import Runtime
 from broker.settings import BrokerSettings
+from devstack.partnership import AgencySpec, LocalPartnership, provision
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 AUDIENCE = "safeguarding-broker"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from broker.demo_site import read_deliveries
+from demo.site import read_deliveries
 
 
 async def records(admin_config: dict[str, Any], topic: str, *, want: set[str], timeout: float = 20.0) -> list[Any]:

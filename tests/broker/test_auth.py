@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import Engine
 from sqlmodel import Session, create_engine, select
 
-from broker.agency_cli import issue_token, public_parts
-from broker.auth import Caller, SeenToken, purge_seen_tokens, remember_jti, verify_token
+from broker.admission.tokens import Caller, SeenToken, purge_seen_tokens, remember_jti, verify_token
+from broker.db.tables import BrokerTable
 from broker.errors import (
     AlgorithmMismatch,
     AuthError,
@@ -37,9 +37,9 @@ from broker.errors import (
     UnknownKey,
     WrongAudience,
 )
-from broker.keys import AgencyKeys, generate_agency_keys
-from broker.registry import Registry, register_agency, rotate_agency_keys
-from broker.tables import BrokerTable
+from broker.partnership.cli import issue_token, public_parts
+from broker.partnership.keys import AgencyKeys, generate_agency_keys
+from broker.partnership.registry import Registry, register_agency, rotate_agency_keys
 
 AUD = "safeguarding-broker"
 SCHOOL = "brackenford-primary"

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session, select
 
 import audit
-from broker.clocks import mark_overdue
-from broker.tables import ObligationClock
+from broker.db.tables import ObligationClock
+from broker.delivery.clocks import mark_overdue
 from tests.broker.conftest import Gateway
 from tests.factories import school_referral
 

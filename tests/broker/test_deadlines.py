@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from broker.deadlines import DueUnit, WorkingCalendar
+from broker.delivery.calendar import DueUnit, WorkingCalendar
 
 
 @pytest.mark.parametrize(

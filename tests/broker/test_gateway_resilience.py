@@ -14,9 +14,9 @@ import httpx
 from sqlmodel import Session, select
 
 import audit
-from broker.partnership import LocalPartnership
-from broker.stack import kafka as stack_kafka
-from broker.stack.settings import StackSettings
+from devstack import kafka as stack_kafka
+from devstack.partnership import LocalPartnership
+from devstack.settings import StackSettings
 from schemas.topics import inbox_topic
 from tests.broker.conftest import AUDIENCE, Gateway, gateway_settings
 from tests.broker.kafka_reader import records, wait_published
@@ -78,7 +78,7 @@ async def _wait_live(url: str, proc: subprocess.Popen[bytes]) -> None:
 async def test_two_workers_never_duplicate_a_decision_or_break_the_log(
     partnership: LocalPartnership, tmp_path: Path
 ) -> None:
-    from broker.agency_cli import issue_token
+    from broker.partnership.cli import issue_token
 
     database_url = f"sqlite:///{tmp_path / 'shared.db'}"
     port = _free_port()
@@ -123,7 +123,7 @@ async def test_two_workers_never_duplicate_a_decision_or_break_the_log(
 
 
 async def test_opa_stopped_means_503_and_nothing_logged_or_published(gateway: Gateway) -> None:
-    from broker.stack import opa as stack_opa
+    from devstack import opa as stack_opa
 
     stack = StackSettings()
     policies = Path(__file__).resolve().parents[2] / "policies"

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 import audit
-from broker.tables import OutboxRow
+from broker.db.tables import OutboxRow
 from schemas.envelope import EnvelopeError, open_bytes
 from schemas.topics import inbox_topic
 from tests.broker.conftest import Gateway, GatewayFactory

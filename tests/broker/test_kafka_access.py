@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAuthorizationFailedError
 
-from broker import kafka_access
+from broker.partnership import kafka_access
 from schemas.topics import RECEIPTS_TOPIC, dead_letter_topic, inbox_topic
 from tests.conftest import provision_principals
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
 
-from broker.agency_cli import broker_keys_environment
 from broker.errors import KeyFileError
-from broker.keys import (
+from broker.partnership.cli import broker_keys_environment
+from broker.partnership.keys import (
     HISTORY_FILE,
     KAFKA_SECRET_FILE,
     LOG_SECRET_FILE,

@@ -12,8 +12,8 @@ from pathlib import Path
 from sqlalchemy.exc import OperationalError
 
 import audit
-from broker.receipts import ReceiptIngester
-from broker.registry import Registry
+from broker.delivery.receipts import ReceiptIngester
+from broker.partnership.registry import Registry
 
 
 class _FlakyDatabase(ReceiptIngester):

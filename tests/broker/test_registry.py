@@ -12,11 +12,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from typer.testing import CliRunner
 
-from broker.agency_cli import app, public_parts
-from broker.auth import verify_token
+from broker.admission.tokens import verify_token
 from broker.errors import RegistryError
-from broker.keys import AgencyKeys, BrokerKeys, generate_agency_keys, generate_broker_keys, key_id
-from broker.registry import (
+from broker.partnership.cli import app, public_parts
+from broker.partnership.keys import AgencyKeys, BrokerKeys, generate_agency_keys, generate_broker_keys, key_id
+from broker.partnership.registry import (
     Registry,
     jwt_verification_key_from_pem,
     load_registry,

@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 import audit
-from broker.tables import HeldDelivery, HeldKey, OutboxRow
+from broker.db.tables import HeldDelivery, HeldKey, OutboxRow
 from tests.broker.conftest import Gateway
 from tests.factories import PERSONAL_VALUES, school_referral
 

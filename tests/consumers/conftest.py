@@ -23,7 +23,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from broker.keys import AgencyKeys, BrokerKeys, generate_agency_keys, generate_broker_keys
+from broker.partnership.keys import AgencyKeys, BrokerKeys, generate_agency_keys, generate_broker_keys
 from consumers.settings import ConsumerSettings
 from schemas.envelope import EnvelopeHeader, SealedEnvelope, seal
 from schemas.topics import RECEIPTS_TOPIC, dead_letter_topic, inbox_topic

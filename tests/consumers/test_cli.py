@@ -12,7 +12,7 @@ from typing import Any
 import jwt
 import pytest
 
-from broker.keys import BrokerKeys, load_agency_keys
+from broker.partnership.keys import BrokerKeys, load_agency_keys
 from consumers.settings import ConsumerSettings
 from consumers.sinks import SqliteInboxSink
 from schemas.topics import RECEIPTS_TOPIC, inbox_topic

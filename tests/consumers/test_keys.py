@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from broker.keys import BrokerKeys, generate_agency_keys, rotate_broker_signing_key
+from broker.partnership.keys import BrokerKeys, generate_agency_keys, rotate_broker_signing_key
 from consumers.errors import ConfigurationError
 from consumers.keys import load_agency_keyring, load_broker_public_keys
 from tests.consumers.conftest import NOW, make_agency_keys

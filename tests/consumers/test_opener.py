@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from broker.keys import AgencyKeys, BrokerKeys, generate_broker_keys
+from broker.partnership.keys import AgencyKeys, BrokerKeys, generate_broker_keys
 from consumers.errors import RejectedMessage
 from consumers.keys import load_agency_keyring, load_broker_public_keys
 from consumers.opener import EnvelopeOpener

@@ -8,10 +8,10 @@ from pathlib import Path
 import jwt
 import pytest
 
-from broker.auth import verify_token
+from broker.admission.tokens import verify_token
 from broker.errors import TokenExpired
-from broker.keys import AgencyKeys, generate_agency_keys
-from broker.registry import Registry, encryption_public_key, jwt_verification_key, register_agency
+from broker.partnership.keys import AgencyKeys, generate_agency_keys
+from broker.partnership.registry import Registry, encryption_public_key, jwt_verification_key, register_agency
 from consumers.keys import load_agency_keyring
 from consumers.receipt import ReceiptKind, ReceiptSigner
 from consumers.sinks import Delivery

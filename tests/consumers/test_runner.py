@@ -10,8 +10,8 @@ from typing import Any
 import jwt
 import pytest
 
-from broker import kafka_access
-from broker.keys import AgencyKeys, BrokerKeys, load_agency_keys
+from broker.partnership import kafka_access
+from broker.partnership.keys import AgencyKeys, BrokerKeys, load_agency_keys
 from consumers.ledger import Ledger
 from consumers.runner import AgencyConsumer
 from consumers.service import build_consumer, consumer_group

@@ -15,10 +15,10 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from broker.agency_cli import issue_token
 from broker.app import create_app
-from broker.partnership import LocalPartnership
-from broker.ui_cli import signin_link
+from broker.partnership.cli import issue_token
+from broker.ui.cli import signin_link
+from devstack.partnership import LocalPartnership
 from tests.broker.conftest import AUDIENCE, gateway_settings, partnership  # noqa: F401 - fixture
 
 CHROMIUM = "/usr/bin/chromium"

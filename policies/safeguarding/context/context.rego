@@ -6,8 +6,8 @@
 #   (data.safeguarding.config). Missing or malformed input and registry data make
 #   `errors` non-empty, which forces no_share for every recipient (fail closed).
 # related_resources:
-#   - description: domain.md §4.2 share request envelope, §14 configuration model
-#     ref: /work/shared/domain.md
+#   - description: decision contract (input envelope) and the partnership policy pack
+#     ref: policies/README.md
 package safeguarding.context
 
 import data.safeguarding.config
@@ -142,7 +142,7 @@ column(r) := type_conf(r).column
 
 # METADATA
 # title: Protective agency
-# description: CSC front door, CSC teams, receiving local authority and police (domain.md §4.1).
+# description: CSC front door, CSC teams, receiving local authority and police.
 protective(r) if type_conf(r).protective == true
 
 # METADATA
@@ -167,7 +167,9 @@ any_risk if input.risk.risk_to_others == true
 # title: Urgent share to a protective agency
 # description: >-
 #   Immediate risk of significant harm and a protective recipient: never blocked
-#   [002 L3093] (domain.md §4.1 invariant, §4.5 step 3).
+#   (CPSCP-Procedures, Responding to concerns about a child > Responsibilities of agencies
+#   and organisations: a referral "must not be delayed by the need for consultation");
+#   step 2 of the decision order in policies/README.md.
 urgent(r) if {
 	immediate
 	protective(r)
@@ -181,7 +183,7 @@ family_facing(r) if r.conveys_to_alleged_perpetrator == true
 
 # METADATA
 # title: Consent records of the people the information is about
-# description: Referrers' consent is about their own identity only (domain.md §5.7).
+# description: Referrers' consent is about their own identity only.
 subject_consents := [c | some c in input.consent; c.giver != "referrer"]
 
 # METADATA
@@ -237,7 +239,7 @@ referrer_consents_for(r) if {
 }
 
 # METADATA
-# title: Recorded exception codes (domain.md §5.3)
+# title: Recorded exception codes (E1-E10 reasons consent was not sought)
 exceptions contains c.not_sought_reason if {
 	some c in input.consent
 	is_string(c.not_sought_reason)

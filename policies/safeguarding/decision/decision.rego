@@ -3,9 +3,9 @@
 # description: >-
 #   One query decides every requested recipient of a notification. Entry point:
 #   POST /v1/data/safeguarding/decision/decision with the PolicyInput of schemas/policy_input.py;
-#   the result matches PolicyDecision in schemas/policy_decision.py. Evaluation order follows
-#   domain.md §4.5: whole-notification errors, urgency gate, rule findings, duty to share,
-#   most restrictive finding, minimisation.
+#   the result matches PolicyDecision in schemas/policy_decision.py. Evaluation order (see
+#   policies/README.md): whole-notification errors, urgency gate, rule findings, duty to
+#   share, most restrictive finding, minimisation.
 # related_resources:
 #   - description: policies/README.md decision contract
 #     ref: policies/README.md
@@ -28,8 +28,9 @@ import data.safeguarding.obligations
 # custom:
 #   rule_id: GR7
 #   source: >-
-#     [002 L1936] "Keep a record of your decision and the reasons for it – whether it is to
-#     share information or not."
+#     CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing,
+#     rule 7: "Keep a record of your decision and the reasons for it – whether it is to share
+#     information or not."
 decision := {
 	"policy_revision": config.revision,
 	"registry_revision": context.registry_revision,

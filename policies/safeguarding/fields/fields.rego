@@ -1,14 +1,14 @@
 # METADATA
 # title: Per-recipient field minimisation
 # description: >-
-#   Decides, field by field, what one recipient may see: the minimisation matrix of
-#   domain.md §8.3 by agency type (R required, C conditional, P conditional and needs a
-#   permission, N not by default, X never), made stricter for recipients who pass
+#   Decides, field by field, what one recipient may see: the policy pack's minimisation
+#   matrix (config/data.json) by agency type (R required, C conditional, P conditional and
+#   needs a permission, N not by default, X never), made stricter for recipients who pass
 #   information to the family or an alleged perpetrator (GR5, I18, I21), with the
 #   non-professional referrer's identity kept to CSC intake (I11).
 # related_resources:
-#   - description: domain.md §8.3 per-recipient minimisation matrix (DERIVED proposal)
-#     ref: /work/shared/domain.md
+#   - description: per-recipient minimisation matrix (a proposal to validate with IG leads)
+#     ref: policies/README.md
 package safeguarding.fields
 
 import data.safeguarding.config

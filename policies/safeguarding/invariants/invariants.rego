@@ -1,8 +1,9 @@
 # METADATA
-# title: Invariants from the seeds
+# title: Invariants from the source documents
 # description: >-
-#   Rules a correct broker must enforce whatever else applies (domain.md §11), beyond
-#   the golden rules and Caldicott principles. Ids follow domain.md §11 (I01-I50).
+#   Rules a correct broker must enforce whatever else applies, beyond the golden rules
+#   and Caldicott principles. Ids I01-I50 are this project's invariant labels; each rule
+#   cites its source document (policies/SOURCES.md).
 package safeguarding.invariants
 
 import data.safeguarding.context
@@ -17,8 +18,10 @@ findings(r) := (i19(r) | i26) | i44(r)
 # custom:
 #   rule_id: I19
 #   source: >-
-#     [002 L1584-1589] do not approach or inform the family or community; do not share
-#     information outside child protection protocols without the express consent of the child
+#     CPSCP-Procedures, Forced marriage > 6. Issues: professionals should not "Approach or
+#     inform the child's family, friends or members of the community that the victim has sought
+#     help" nor "Share information outside child protection information-sharing protocols
+#     without the express consent of the child"
 i19(r) := {finding("I19", "no_share", "Forced marriage: this recipient would pass information to the family, which can put the young person at risk.")} if {
 	context.family_facing(r)
 	context.tagged("forced_marriage")
@@ -29,8 +32,9 @@ i19(r) := {finding("I19", "no_share", "Forced marriage: this recipient would pas
 # custom:
 #   rule_id: I26
 #   source: >-
-#     [002 L4430] "Bichard compliance is essential and legal advice should be sought in
-#     individual cases."
+#     CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local
+#     Authority's Area to Another > Information Sharing In Special Circumstances: "Bichard
+#     compliance is essential and legal advice should be sought in individual cases."
 i26 := {finding("I26", "needs_advice", "Information about an adult with no conviction is shared only after legal or IG advice on this case.")} if {
 	context.tagged("unconvicted_adult_risk")
 } else := set()
@@ -40,8 +44,9 @@ i26 := {finding("I26", "needs_advice", "Information about an adult with no convi
 # custom:
 #   rule_id: I44
 #   source: >-
-#     [001 L145] a child under 13 cannot consent to sexual activity; a child protection
-#     referral is needed in all such cases
+#     DDSCP-RiskToOthers, 5. Sexual Abuse > Consent: "a child under the age of 13 years
+#     cannot consent to any form of sexual activity. Therefore, a child protection referral
+#     is required in all such cases."
 i44(r) := {finding("I44", "share", "Sexual activity involving a child under 13 always needs a child protection referral: this cannot be withheld from a protective agency.")} if {
 	under_13_sexual_activity
 	context.protective(r)

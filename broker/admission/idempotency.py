@@ -1,0 +1,52 @@
+"""Idempotency-Key handling: a retried request gets the first answer, never a second decision.
+
+Records live in the database under a unique (agency, key), so every gateway worker sees them and a
+race between two workers ends in one decision and one IntegrityError (answered from the winner).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from broker.db.tables import IdempotencyRecord
+from broker.errors import IdempotencyConflict
+
+MAX_KEY_LENGTH = 200
+
+
+def check_key(key: str | None) -> str | None:
+    if key is None:
+        return None
+    if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
+        raise IdempotencyConflict(f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters")
+    return key
+
+
+async def find(engine: Engine, agency_id: str, key: str, body_digest: str) -> dict[str, Any] | None:
+    """The first answer for this key, or None; a different body under the same key is a conflict."""
+    record = await asyncio.to_thread(_get, engine, agency_id, key)
+    if record is None:
+        return None
+    if record.body_digest != body_digest:
+        raise IdempotencyConflict("this Idempotency-Key was already used with a different body")
+    return dict(record.response)
+
+
+def _get(engine: Engine, agency_id: str, key: str) -> IdempotencyRecord | None:
+    with Session(engine) as session:
+        return session.get(IdempotencyRecord, (agency_id, key))
+
+
+def remember(
+    session: Session, agency_id: str, key: str, body_digest: str, notification_id: str,
+    response: dict[str, Any], now: datetime,
+) -> None:
+    session.add(IdempotencyRecord(
+        agency_id=agency_id, key=key, body_digest=body_digest, notification_id=notification_id,
+        response=response, created_at=now,
+    ))

@@ -1,0 +1,230 @@
+"""Agency tokens: verify a JWT against the registry, and refuse a token's second use.
+
+A token is accepted only if, in this order: its header names an allowed algorithm (EdDSA or
+ES256: never `none`, HS* or RS*) and a `kid`; its `iss` is a registered agency holding that kid
+for that algorithm (a key is only ever used with the algorithm of its own type, which shuts out
+algorithm confusion such as HS256 keyed with a public key); the signature verifies; `aud` is this
+broker; `exp`, `iat` (and `nbf` if present) hold, within a small leeway; it lives no longer than
+the maximum; and `role` is one of the closed set. The replay check (`remember_jti`) runs after
+verification, so unauthenticated garbage never reaches the database.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+from jwt.exceptions import InvalidJTIError, InvalidSubjectError
+from sqlalchemy import Column, DateTime, delete
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session
+
+from broker.db.tables import BrokerTable
+from broker.errors import (
+    AlgorithmMismatch,
+    AuthError,
+    BadTokenSignature,
+    DisallowedAlgorithm,
+    InvalidClaim,
+    MalformedToken,
+    MissingClaim,
+    ReplayError,
+    TokenExpired,
+    TokenNotYetValid,
+    UnknownIssuer,
+    UnknownKey,
+    WrongAudience,
+)
+from broker.partnership.registry import Agency, JwtVerificationKey, Registry
+
+ALLOWED_ALGORITHMS = frozenset({"EdDSA", "ES256"})
+ROLES = frozenset({
+    "agency_system", "dsl", "ig_lead", "caldicott_guardian", "line_manager",
+    "named_professional", "practitioner",
+})
+REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "jti")
+DEFAULT_LEEWAY = timedelta(seconds=30)
+DEFAULT_MAX_LIFETIME = timedelta(minutes=10)
+MAX_TOKEN_CHARS = 8192
+_JTI = re.compile(r"^[\x21-\x7e]{1,128}$")  # printable ASCII, so the replay key stays a plain string
+
+# pyjwt's errors, most specific first (InvalidSignatureError is a DecodeError, so it comes earlier).
+_PYJWT_ERRORS: tuple[tuple[type[jwt.PyJWTError], type[AuthError]], ...] = (
+    (jwt.InvalidSignatureError, BadTokenSignature),
+    (jwt.ExpiredSignatureError, TokenExpired),
+    (jwt.ImmatureSignatureError, TokenNotYetValid),
+    (jwt.InvalidAudienceError, WrongAudience),
+    (jwt.InvalidIssuerError, UnknownIssuer),
+    (jwt.MissingRequiredClaimError, MissingClaim),
+    (jwt.InvalidAlgorithmError, DisallowedAlgorithm),
+    (jwt.InvalidIssuedAtError, InvalidClaim),
+    (InvalidJTIError, InvalidClaim),
+    (InvalidSubjectError, InvalidClaim),
+    (jwt.PyJWTError, MalformedToken),
+)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling, as proven by a verified token."""
+
+    agency_id: str
+    agency_type: str
+    role: str
+    subject: str | None
+    jti: str
+    key_id: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+class SeenToken(BrokerTable, table=True):
+    """A token id already used; the primary key makes a second use fail in any worker."""
+
+    __tablename__ = "seen_token"
+
+    jti: str = Field(primary_key=True, max_length=200)  # "<iss>:<jti>"
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+
+
+def verify_token(
+    token: str,
+    *,
+    registry: Registry,
+    audience: str,
+    max_lifetime: timedelta = DEFAULT_MAX_LIFETIME,
+    leeway: timedelta = DEFAULT_LEEWAY,
+) -> Caller:
+    """Verify an agency JWT and return its caller; raise an `AuthError` subclass otherwise."""
+    if len(token) > MAX_TOKEN_CHARS:
+        raise MalformedToken("token too large")
+    alg, kid = _checked_header(token)
+    agency = _issuer(token, registry)
+    key = _key(agency, kid, alg)
+    claims = _decode(token, key, audience=audience, issuer=agency.id, leeway=leeway)
+    return _caller(claims, agency, key, max_lifetime)
+
+
+def _checked_header(token: str) -> tuple[str, str]:
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise MalformedToken("not a JWT") from exc
+    alg, kid = header.get("alg"), header.get("kid")
+    if alg not in ALLOWED_ALGORITHMS:
+        raise DisallowedAlgorithm(f"alg {alg!r} is not allowed; use EdDSA or ES256")
+    # We understand no JWS extensions, so a critical one must be refused (RFC 7515 §4.1.11).
+    if "crit" in header:
+        raise MalformedToken("critical header extensions are not supported")
+    if not isinstance(kid, str) or not kid:
+        raise UnknownKey("the header has no kid")
+    return str(alg), kid
+
+
+def _issuer(token: str, registry: Registry) -> Agency:
+    # Read before verifying only to choose the key; the signature check below covers `iss`.
+    try:
+        issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+    except jwt.PyJWTError as exc:
+        raise MalformedToken("claims are not a JSON object") from exc
+    if not isinstance(issuer, str) or not issuer:
+        raise MissingClaim("iss")
+    agency = registry.agency(issuer)
+    if agency is None:
+        raise UnknownIssuer(f"{issuer!r} is not a registered agency")
+    return agency
+
+
+def _key(agency: Agency, kid: str, alg: str) -> JwtVerificationKey:
+    key = agency.jwt_key(kid)
+    if key is None:
+        raise UnknownKey(f"agency {agency.id!r} has no key {kid!r}")
+    if key.alg != alg:
+        raise AlgorithmMismatch(f"key {kid!r} is an {key.alg} key, the token says {alg}")
+    if not key.usable_at(datetime.now(UTC)):
+        raise UnknownKey(f"key {kid!r} was rotated out")
+    return key
+
+
+def _decode(
+    token: str, key: JwtVerificationKey, *, audience: str, issuer: str, leeway: timedelta
+) -> dict[str, Any]:
+    try:
+        return jwt.decode(
+            token,
+            key=key.public_key(),
+            algorithms=[key.alg],
+            audience=audience,
+            issuer=issuer,
+            leeway=leeway,
+            options={"require": list(REQUIRED_CLAIMS), "strict_aud": True},
+        )
+    except jwt.PyJWTError as exc:
+        raise _translated(exc) from exc
+
+
+def _translated(exc: jwt.PyJWTError) -> AuthError:
+    for pyjwt_error, auth_error in _PYJWT_ERRORS:
+        if isinstance(exc, pyjwt_error):
+            return auth_error(str(exc))
+    raise AssertionError("unreachable: PyJWTError is mapped")  # pragma: no cover
+
+
+def _caller(
+    claims: dict[str, Any], agency: Agency, key: JwtVerificationKey, max_lifetime: timedelta
+) -> Caller:
+    role, jti, subject = claims.get("role"), claims["jti"], claims.get("sub")
+    if role is None:
+        raise MissingClaim("role")
+    if not isinstance(role, str) or role not in ROLES:
+        raise InvalidClaim(f"role {role!r} is not one of {sorted(ROLES)}")
+    if not isinstance(jti, str) or not _JTI.fullmatch(jti):
+        raise InvalidClaim("jti must be 1-128 printable ASCII characters")
+    if subject is not None and (not isinstance(subject, str) or len(subject) > 256):
+        raise InvalidClaim("sub must be a string of at most 256 characters")
+    issued_at, expires_at = _instant(claims["iat"], "iat"), _instant(claims["exp"], "exp")
+    # A long-lived token is a long-lived stolen token; the cap keeps theft windows short.
+    if not timedelta(0) < expires_at - issued_at <= max_lifetime:
+        raise InvalidClaim(f"exp - iat must be positive and at most {int(max_lifetime.total_seconds())} s")
+    return Caller(
+        agency_id=agency.id, agency_type=agency.type, role=role, subject=subject, jti=jti,
+        key_id=key.kid, issued_at=issued_at, expires_at=expires_at,
+    )
+
+
+def _instant(value: object, claim: str) -> datetime:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidClaim(f"{claim} must be a NumericDate")
+    return datetime.fromtimestamp(value, UTC)
+
+
+# --- replay --------------------------------------------------------------------------------------
+
+
+def replay_key(caller: Caller) -> str:
+    """Return the database key of a token: jti is unique per issuer, not across agencies."""
+    return f"{caller.agency_id}:{caller.jti}"
+
+
+def remember_jti(session: Session, caller: Caller, *, leeway: timedelta = DEFAULT_LEEWAY) -> None:
+    """Record a verified token's jti, or raise `ReplayError` if any worker recorded it before.
+
+    Runs in a savepoint, so a replay leaves the caller's transaction usable. The caller commits;
+    commit promptly (ideally in its own short transaction at admission) so other workers see it.
+    The row outlives the token by the leeway, after which the token is refused as expired anyway.
+    """
+    row = SeenToken(jti=replay_key(caller), expires_at=caller.expires_at + leeway)
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError as exc:
+        raise ReplayError(f"jti {caller.jti!r} was already used") from exc
+
+
+def purge_seen_tokens(session: Session, *, now: datetime) -> int:
+    """Delete replay records of tokens that can no longer verify; return how many. Caller commits."""
+    statement = delete(SeenToken).where(SeenToken.expires_at < now)  # type: ignore[arg-type]
+    return int(session.exec(statement).rowcount)

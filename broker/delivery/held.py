@@ -1,0 +1,114 @@
+"""The pending store: sealed projections held for a person to release (authorisation, advice).
+
+Each held delivery is encrypted again under its own AES-256-GCM key, kept in a separate row.
+Refusal or expiry deletes that key, which destroys the share for good (crypto-shredding) while the
+decision log keeps its immutable record of what was decided and why (domain.md §13 X8).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlmodel import Session, col, select
+
+from broker.db.tables import HeldDelivery, HeldKey, OutboxRow
+from broker.delivery import clocks
+from broker.errors import HeldDeliveryGone
+
+NONCE_BYTES = 12
+
+
+def _aad(delivery_id: str, notification_id: str) -> bytes:
+    # Binds the ciphertext to its row, so swapping held rows cannot release the wrong share.
+    return f"sgb/held/v1\x00{delivery_id}\x00{notification_id}".encode()
+
+
+def hold(session: Session, row: OutboxRow, *, outcome: str, now: datetime, expires_at: datetime) -> None:
+    """Keep a sealed delivery back until a person decides; it is not in the outbox until then."""
+    key = AESGCM.generate_key(bit_length=256)
+    nonce = _nonce()
+    ciphertext = AESGCM(key).encrypt(nonce, row.envelope, _aad(row.delivery_id, row.notification_id))
+    session.add(HeldKey(delivery_id=row.delivery_id, key=key))
+    session.add(HeldDelivery(
+        delivery_id=row.delivery_id, notification_id=row.notification_id,
+        recipient_agency=row.recipient_agency, outcome=outcome, topic=row.topic, key=row.key,
+        headers=row.headers, nonce=nonce, ciphertext=ciphertext, log_context=row.log_context,
+        created_at=now, expires_at=expires_at,
+    ))
+
+
+def _nonce() -> bytes:
+    return os.urandom(NONCE_BYTES)
+
+
+def release(session: Session, delivery_id: str, *, now: datetime) -> OutboxRow:
+    """Decrypt a held delivery into the outbox (the relay publishes it) and destroy its key."""
+    held, key = _open_pair(session, delivery_id)
+    try:
+        aad = _aad(held.delivery_id, held.notification_id)
+        envelope = AESGCM(key.key).decrypt(held.nonce, held.ciphertext, aad)
+    except InvalidTag as exc:
+        raise HeldDeliveryGone(f"held delivery {delivery_id} does not decrypt") from exc
+    row = OutboxRow(
+        delivery_id=held.delivery_id, notification_id=held.notification_id,
+        recipient_agency=held.recipient_agency, topic=held.topic, key=held.key,
+        headers=held.headers, envelope=envelope, log_context=held.log_context, created_at=now,
+    )
+    session.add(row)
+    _resolve(session, held, key, "released", now)
+    obligations = held.log_context.get("obligations")
+    if isinstance(obligations, list):
+        clocks.start_clocks(session, delivery_id=held.delivery_id, notification_id=held.notification_id,
+                            context=held.log_context, obligations=obligations)
+    return row
+
+
+def refuse(session: Session, delivery_id: str, *, now: datetime, resolution: str = "refused") -> None:
+    """Destroy a held delivery's key so it can never be shared; the row stays as a tombstone."""
+    held, key = _open_pair(session, delivery_id)
+    _resolve(session, held, key, resolution, now)
+
+
+def expire(session: Session, *, now: datetime) -> list[str]:
+    """Destroy every held delivery whose time ran out; return their delivery ids."""
+    query = select(HeldDelivery).where(
+        col(HeldDelivery.resolved_at).is_(None), col(HeldDelivery.expires_at) < now
+    )
+    expired = list(session.exec(query))
+    for held in expired:
+        key = session.get(HeldKey, held.delivery_id)
+        if key is not None:
+            _resolve(session, held, key, "expired", now)
+    return [held.delivery_id for held in expired]
+
+
+def pending(session: Session) -> list[HeldDelivery]:
+    query = select(HeldDelivery).where(col(HeldDelivery.resolved_at).is_(None))
+    return list(session.exec(query.order_by(col(HeldDelivery.created_at))))
+
+
+def _open_pair(session: Session, delivery_id: str) -> tuple[HeldDelivery, HeldKey]:
+    held = session.get(HeldDelivery, delivery_id)
+    key = session.get(HeldKey, delivery_id)
+    if held is None or key is None or held.resolved_at is not None:
+        raise HeldDeliveryGone(f"no held delivery {delivery_id} awaiting a decision")
+    return held, key
+
+
+def _resolve(session: Session, held: HeldDelivery, key: HeldKey, resolution: str, now: datetime) -> None:
+    session.delete(key)
+    held.ciphertext, held.nonce = b"", b""
+    held.resolved_at, held.resolution = now, resolution
+    session.add(held)
+
+
+def summary(held: HeldDelivery) -> dict[str, Any]:
+    return {
+        "delivery_id": held.delivery_id, "notification_id": held.notification_id,
+        "recipient_agency": held.recipient_agency, "outcome": held.outcome,
+        "created_at": held.created_at.isoformat(), "expires_at": held.expires_at.isoformat(),
+    }

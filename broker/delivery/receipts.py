@@ -1,0 +1,133 @@
+"""Receipts from agency consumers: `delivered` and `acknowledged`, recorded in the decision log.
+
+A receipt is a JWT signed with the recipient agency's registered key, so it is checked exactly as an
+agency's API token is. Only the agency a delivery was sealed for may sign its receipts; each kind
+is logged once per delivery, linked to the decision, and an acknowledgement stops its clocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+import audit
+from broker.admission.tokens import verify_token
+from broker.db.tables import OutboxRow
+from broker.delivery.clocks import stop_clocks
+from broker.delivery.events import follow_up
+from broker.errors import AuthError, BrokerError
+from broker.partnership.registry import Registry
+from schemas.topics import PREFIX, RECEIPTS_TOPIC
+
+log = logging.getLogger("broker.delivery.receipts")
+
+RECEIPT_LEEWAY = timedelta(days=7)
+KINDS = {"delivered": audit.EventKind.DELIVERED, "acknowledged": audit.EventKind.ACKNOWLEDGED}
+
+
+class ReceiptRejected(BrokerError):
+    """A receipt that is not signed by the delivery's recipient, or names no known delivery."""
+
+
+def record_receipt(engine: Engine, registry: Registry, audience: str, token: str) -> bool:
+    """Verify one receipt and log it; False if this delivery already has a receipt of that kind."""
+    # A receipt is evidence of when it was signed, and may wait on the topic while the gateway is
+    # down, so an expired receipt is still accepted for a week; its signature must verify as usual.
+    caller = verify_token(token, registry=registry, audience=audience, leeway=RECEIPT_LEEWAY)
+    # The signature and standard claims were verified just above; this only reads the extra claims.
+    claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
+    kind = KINDS.get(str(claims.get("kind")))
+    delivery_id = str(claims.get("delivery_id", ""))
+    if kind is None:
+        raise ReceiptRejected("receipt kind must be delivered or acknowledged")
+    with Session(engine) as session:
+        row = session.exec(select(OutboxRow).where(col(OutboxRow.delivery_id) == delivery_id)).first()
+        if row is None or row.recipient_agency != caller.agency_id:
+            raise ReceiptRejected("no delivery of that id was sealed for this agency")
+        seen = session.exec(select(audit.Entry.seq).where(
+            col(audit.Entry.delivery_id) == delivery_id, col(audit.Entry.kind) == kind.value)).first()
+        if seen is not None:
+            return False
+        draft = follow_up(row.log_context, delivery_id=delivery_id, notification_id=row.notification_id,
+                          kind=kind, actor=caller.subject or caller.agency_id, actor_role=caller.role,
+                          actor_agency=caller.agency_id)
+        audit.append(session, [draft])
+        if kind is audit.EventKind.ACKNOWLEDGED:
+            stop_clocks(session, delivery_id, "acknowledged", datetime.now(UTC))
+        session.commit()
+    return True
+
+
+class ReceiptIngester:
+    """Reads the receipts topic (as the relay's principal) and records each receipt once."""
+
+    def __init__(self, *, engine: Engine, registry: Registry, audience: str, kafka_config: dict[str, Any],
+                 on_recorded: Callable[[], None] | None = None) -> None:
+        self._engine, self._registry, self._audience = engine, registry, audience
+        self._kafka = kafka_config
+        self._on_recorded = on_recorded
+        self.recorded = 0
+        self.rejected = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self._consume(stop)
+            except (KafkaError, OSError) as exc:
+                log.warning("receipts waiting for Kafka: %s", type(exc).__name__)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=2.0)
+            except Exception:  # e.g. the database restarting: the uncommitted receipts are read again
+                log.exception("receipts failed; retrying")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=2.0)
+
+    async def _ensure_topic(self) -> None:
+        admin = AIOKafkaAdminClient(**self._kafka)
+        await admin.start()
+        try:
+            if RECEIPTS_TOPIC not in set(await admin.list_topics()):
+                with contextlib.suppress(TopicAlreadyExistsError):
+                    await admin.create_topics([NewTopic(RECEIPTS_TOPIC, num_partitions=3, replication_factor=1)])
+        finally:
+            await admin.close()
+
+    async def _consume(self, stop: asyncio.Event) -> None:
+        await self._ensure_topic()
+        consumer = AIOKafkaConsumer(
+            RECEIPTS_TOPIC, group_id=f"{PREFIX}.relay", enable_auto_commit=False,
+            auto_offset_reset="earliest", **self._kafka,
+        )
+        await consumer.start()
+        try:
+            while not stop.is_set():
+                batch = await consumer.getmany(timeout_ms=300, max_records=200)
+                for partition, records in batch.items():
+                    for record in records:
+                        await self._handle(record.value or b"")
+                    await consumer.commit({partition: records[-1].offset + 1})
+        finally:
+            await consumer.stop()
+
+    async def _handle(self, value: bytes) -> None:
+        try:
+            if await asyncio.to_thread(record_receipt, self._engine, self._registry, self._audience,
+                                       value.decode("ascii", "replace")):
+                self.recorded += 1
+                if self._on_recorded is not None:
+                    self._on_recorded()
+        except (AuthError, ReceiptRejected) as exc:
+            # A forged or misdirected receipt is dropped (and counted), never logged as delivered.
+            self.rejected += 1
+            log.warning("receipt rejected: %s", exc)

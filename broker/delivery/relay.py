@@ -1,0 +1,184 @@
+"""The relay: publishes committed outbox rows to the agencies' Kafka inboxes.
+
+Only rows whose decision is already durably logged exist in the outbox, so nothing reaches Kafka
+without a record (golden rule 7, write-ahead). One relay publishes at a time, held by a lease row in
+the database. If Kafka is down the rows wait; after a crash between publishing and marking, a row is
+published again with the same bytes, and consumers drop the repeat by delivery id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col, select
+
+from broker.db.tables import OutboxRow, RelayLease
+
+log = logging.getLogger("broker.delivery.relay")
+
+PublishedHook = Callable[[Session, Sequence[OutboxRow], datetime], None]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Relay:
+    """Moves outbox rows to Kafka; run one `run()` task per process, one active per deployment."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        kafka_config: dict[str, Any],
+        read_engine: Engine | None = None,
+        on_published: PublishedHook,
+        batch_size: int = 200,
+        poll_seconds: float = 0.05,
+        lease_seconds: float = 15.0,
+    ) -> None:
+        self._engine = engine
+        # The pending rows are read without taking SQLite's write lock (the gateway's log writer
+        # holds it while it commits); marking them published still goes through `engine`.
+        self._read_engine = read_engine or engine
+        self._kafka_config = kafka_config
+        self._on_published = on_published
+        self._batch_size = batch_size
+        self._poll = poll_seconds
+        self._lease = timedelta(seconds=lease_seconds)
+        self._holder = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
+        self._lease_until = datetime(2000, 1, 1, tzinfo=UTC)
+        self._topics: set[str] = set()
+        self.kafka_connected = False
+        self.wakeup = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Publish until `stop` is set, reconnecting to Kafka whenever it goes away."""
+        backoff = 0.5
+        while not stop.is_set():
+            try:
+                await self._session(stop)
+                backoff = 0.5
+            except (TimeoutError, KafkaError, OSError) as exc:
+                self.kafka_connected = False
+                log.warning("relay waiting for Kafka: %s", type(exc).__name__)
+                await _sleep_or_stop(stop, backoff)
+                backoff = min(backoff * 2, 5.0)
+            except Exception:  # e.g. the database is briefly unavailable: rows stay, retry later
+                self.kafka_connected = False
+                log.exception("relay failed; retrying")
+                await _sleep_or_stop(stop, backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def _session(self, stop: asyncio.Event) -> None:
+        producer = AIOKafkaProducer(
+            enable_idempotence=True, acks="all", request_timeout_ms=10_000, linger_ms=2, **self._kafka_config
+        )
+        await producer.start()
+        self.kafka_connected = True
+        try:
+            while not stop.is_set():
+                published = await self.publish_once(producer)
+                if published == 0:
+                    self.wakeup.clear()
+                    await _wait_any(stop, self.wakeup, self._poll)
+        finally:
+            self.kafka_connected = False
+            await producer.stop()
+
+    async def publish_once(self, producer: AIOKafkaProducer) -> int:
+        """Publish one batch if this instance holds the lease; return how many rows went out."""
+        if not await asyncio.to_thread(self._hold_lease):
+            return 0
+        rows = await asyncio.to_thread(self._pending)
+        if not rows:
+            return 0
+        await self._ensure_topics({row.topic for row in rows})
+        futures = [
+            await producer.send(
+                row.topic, value=row.envelope, key=row.key.encode(),
+                headers=[(name, value.encode()) for name, value in row.headers.items()],
+            )
+            for row in rows
+        ]
+        await asyncio.gather(*futures)
+        await asyncio.to_thread(self._mark_published, rows)
+        return len(rows)
+
+    def _hold_lease(self) -> bool:
+        now = _now()
+        # Renew only when half the lease has gone, so an idle relay does not write every poll.
+        if now < self._lease_until - self._lease / 2:
+            return True
+        with Session(self._engine) as session:
+            lease = session.get(RelayLease, "relay")
+            if lease is None:
+                session.add(RelayLease(name="relay", holder=self._holder, expires_at=now + self._lease))
+            elif lease.holder == self._holder or lease.expires_at < now:
+                lease.holder, lease.expires_at = self._holder, now + self._lease
+                session.add(lease)
+            else:
+                return False
+            session.commit()
+        self._lease_until = now + self._lease
+        return True
+
+    def _pending(self) -> list[OutboxRow]:
+        with Session(self._read_engine) as session:
+            query = (
+                select(OutboxRow).where(col(OutboxRow.published_at).is_(None))
+                .order_by(col(OutboxRow.id)).limit(self._batch_size)
+            )
+            return list(session.exec(query))
+
+    def _mark_published(self, rows: Sequence[OutboxRow]) -> None:
+        now = _now()
+        ids = [row.id for row in rows]
+        with Session(self._engine) as session:
+            session.execute(
+                update(OutboxRow).where(col(OutboxRow.id).in_(ids), col(OutboxRow.published_at).is_(None))
+                .values(published_at=now)
+            )
+            self._on_published(session, rows, now)
+            session.commit()
+
+    async def _ensure_topics(self, topics: set[str]) -> None:
+        missing = topics - self._topics
+        if not missing:
+            return
+        admin = AIOKafkaAdminClient(**self._kafka_config)
+        await admin.start()
+        try:
+            existing = set(await admin.list_topics())
+            to_create = [NewTopic(t, num_partitions=3, replication_factor=1) for t in missing - existing]
+            if to_create:
+                with contextlib.suppress(TopicAlreadyExistsError):
+                    await admin.create_topics(to_create)
+        finally:
+            await admin.close()
+        self._topics |= missing
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+async def _wait_any(stop: asyncio.Event, wakeup: asyncio.Event, seconds: float) -> None:
+    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wakeup.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

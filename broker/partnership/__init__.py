@@ -1,0 +1,1 @@
+"""Partnership: the agency registry, agency and broker keys, Kafka access grants, and their CLI."""

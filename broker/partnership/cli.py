@@ -1,0 +1,241 @@
+"""Operator and agency commands: make keys, register and rotate agencies, mint demo tokens.
+
+    python -m broker.partnership.cli generate-keys --agency brackenford-csc --out ./keys/brackenford-csc
+    python -m broker.partnership.cli register --registry registry.json --agency brackenford-csc \
+        --name "Brackenford Children's Social Care" --type csc_front_door --keys ./keys/brackenford-csc
+    python -m broker.partnership.cli issue-token --keys ./keys/brackenford-csc --agency brackenford-csc \
+        --role dsl --audience safeguarding-broker
+
+Private keys are written only into the agency's own key directory (0600); the registry receives
+public keys alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import jwt
+import typer
+from cryptography.hazmat.primitives import serialization
+from rich.console import Console
+from rich.table import Table
+
+from broker.admission.tokens import DEFAULT_MAX_LIFETIME, ROLES
+from broker.errors import BrokerError, RegistryError
+from broker.partnership.keys import (
+    AgencyKeys,
+    BrokerKeys,
+    JwtAlg,
+    generate_agency_keys,
+    generate_broker_keys,
+    load_agency_keys,
+    rotate_broker_signing_key,
+)
+from broker.partnership.registry import (
+    EncryptionPublicKey,
+    JwtVerificationKey,
+    Registry,
+    encryption_public_key,
+    jwt_verification_key,
+    load_registry,
+    register_agency,
+    rotate_agency_keys,
+    save_registry,
+)
+
+app = typer.Typer(help=__doc__.splitlines()[0], no_args_is_help=True, add_completion=False)
+console = Console(stderr=True)
+
+RegistryOpt = Annotated[Path, typer.Option("--registry", help="Agency registry JSON file")]
+AgencyOpt = Annotated[str, typer.Option("--agency", help="Agency id, e.g. brackenford-csc")]
+KeysOpt = Annotated[Path, typer.Option("--keys", help="The agency's private key directory")]
+AlgOpt = Annotated[str, typer.Option("--alg", help="Token key algorithm: EdDSA or ES256")]
+
+
+def issue_token(
+    keys: AgencyKeys,
+    *,
+    role: str,
+    audience: str,
+    ttl: timedelta = timedelta(minutes=5),
+    subject: str | None = None,
+    now: datetime | None = None,
+    jti: str | None = None,
+) -> str:
+    """Sign an agency token with the agency's newest token key (for demos and tests)."""
+    key = keys.current_jwt_key
+    issued = int((now or datetime.now(UTC)).timestamp())
+    claims: dict[str, object] = {
+        "iss": keys.agency_id, "aud": audience, "iat": issued, "nbf": issued,
+        "exp": issued + int(ttl.total_seconds()), "jti": jti or str(uuid.uuid4()), "role": role,
+    }
+    if subject is not None:
+        claims["sub"] = subject
+    return jwt.encode(claims, key.private_key, algorithm=key.alg, headers={"kid": key.kid, "typ": "JWT"})
+
+
+def public_parts(keys: AgencyKeys, now: datetime) -> tuple[JwtVerificationKey, EncryptionPublicKey]:
+    """Return the newest token and encryption public keys, ready for the registry."""
+    return (
+        jwt_verification_key(keys.current_jwt_key.private_key.public_key(), created_at=now),
+        encryption_public_key(keys.current_encryption_key.private_key.public_key(), created_at=now),
+    )
+
+
+def broker_keys_environment(keys: BrokerKeys) -> dict[str, str]:
+    """Render broker keys as the `SGB_*` variables `broker.partnership.keys.load_broker_keys` reads."""
+    raw_public = (serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    seed = keys.signing_key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    older = [k.public_bytes(*raw_public) for kid, k in keys.verify_keys if kid != keys.signing_key_id]
+    return {
+        "SGB_SIGNING_KEY": base64.b64encode(seed).decode(),
+        "SGB_SIGNING_OLD_PUBLIC_KEYS": ",".join(base64.b64encode(k).decode() for k in older),
+        "SGB_LOG_PSEUDONYM_SECRET": base64.b64encode(keys.log_pseudonym_secret).decode(),
+        "SGB_KAFKA_KEY_SECRET": base64.b64encode(keys.kafka_key_secret).decode(),
+    }
+
+
+def _alg(value: str) -> JwtAlg:
+    if value == "EdDSA":
+        return "EdDSA"
+    if value == "ES256":
+        return "ES256"
+    raise typer.BadParameter("use EdDSA or ES256", param_hint="--alg")
+
+
+def _load_or_new(path: Path, partnership: str | None) -> Registry:
+    if path.exists():
+        return load_registry(path)
+    if partnership is None:
+        raise RegistryError(f"{path} does not exist; pass --partnership to create it")
+    return Registry(partnership_id=partnership)
+
+
+@app.command("generate-keys")
+def generate_keys_cmd(agency: AgencyOpt, out: Annotated[Path, typer.Option("--out")],
+                      alg: AlgOpt = "EdDSA") -> None:
+    """Make a token key and an encryption key for an agency (private parts 0600)."""
+    keys = generate_agency_keys(out, agency_id=agency, now=datetime.now(UTC), alg=_alg(alg))
+    console.print(f"[green]keys for {agency}[/] in {out}: token kid {keys.current_jwt_key.kid}, "
+                  f"encryption kid {keys.current_encryption_key.kid}")
+
+
+@app.command("register")
+def register_cmd(
+    registry: RegistryOpt, agency: AgencyOpt,
+    name: Annotated[str, typer.Option("--name")],
+    agency_type: Annotated[str, typer.Option("--type", help="Agency type, e.g. education_school, police")],
+    keys: KeysOpt,
+    partnership: Annotated[str | None, typer.Option(help="Partnership id, to create the file")] = None,
+) -> None:
+    """Add an agency to the registry with the public halves of its keys."""
+    agency_keys = _agency_keys(keys, agency)
+    now = datetime.now(UTC)
+    jwt_key, enc_key = public_parts(agency_keys, now)
+    updated = register_agency(_load_or_new(registry, partnership), agency_id=agency, name=name,
+                              agency_type=agency_type, jwt_key=jwt_key, encryption_key=enc_key, now=now)
+    save_registry(updated, registry)
+    console.print(f"[green]registered {agency}[/]; registry revision {updated.revision[:16]}")
+
+
+@app.command("rotate")
+def rotate_cmd(
+    registry: RegistryOpt, agency: AgencyOpt, keys: KeysOpt, alg: AlgOpt = "EdDSA",
+    grace_minutes: Annotated[int, typer.Option(help="How long the old token key still works")] = 15,
+) -> None:
+    """Generate new agency keys and make them current; old public keys are kept."""
+    current = load_registry(registry)
+    if current.agency(agency) is None:  # before making keys nobody will ever use
+        raise RegistryError(f"agency {agency!r} is not registered; use register")
+    now = datetime.now(UTC)
+    agency_keys = generate_agency_keys(keys, agency_id=agency, now=now, alg=_alg(alg))
+    jwt_key, enc_key = public_parts(agency_keys, now)
+    updated = rotate_agency_keys(current, agency_id=agency, jwt_key=jwt_key, encryption_key=enc_key,
+                                 now=now, grace=timedelta(minutes=grace_minutes))
+    save_registry(updated, registry)
+    console.print(f"[green]rotated {agency}[/]: token kid {jwt_key.kid}, encryption kid {enc_key.kid}")
+
+
+@app.command("list")
+def list_cmd(registry: RegistryOpt) -> None:
+    """Show the registered agencies and their current key ids."""
+    loaded = load_registry(registry)
+    table = Table(title=f"{loaded.partnership_id} (revision {loaded.revision[:16]})")
+    for column in ("id", "name", "type", "token kid", "encryption kid", "keys", "rotated"):
+        table.add_column(column)
+    for a in sorted(loaded.agencies.values(), key=lambda a: a.id):
+        table.add_row(a.id, a.name, a.type, a.jwt_keys[0].kid, a.current_encryption_key.kid,
+                      str(len(a.jwt_keys)), a.rotated_at.isoformat() if a.rotated_at else "-")
+    Console().print(table)
+
+
+@app.command("issue-token")
+def issue_token_cmd(
+    keys: KeysOpt, agency: AgencyOpt,
+    role: Annotated[str, typer.Option(help=f"One of: {', '.join(sorted(ROLES))}")],
+    audience: Annotated[str, typer.Option(help="The broker's audience")],
+    ttl: Annotated[int, typer.Option(help="Lifetime in seconds")] = 300,
+    subject: Annotated[str | None, typer.Option(help="sub: the person acting")] = None,
+) -> None:
+    """Print a signed agency token (demos and tests)."""
+    if role not in ROLES:
+        raise typer.BadParameter(f"use one of {sorted(ROLES)}", param_hint="--role")
+    if ttl > DEFAULT_MAX_LIFETIME.total_seconds():
+        console.print(f"[yellow]warning:[/] the broker refuses tokens living over {DEFAULT_MAX_LIFETIME}")
+    token = issue_token(_agency_keys(keys, agency), role=role, audience=audience,
+                        ttl=timedelta(seconds=ttl), subject=subject)
+    typer.echo(token)
+
+
+@app.command("init-broker-keys")
+def init_broker_keys_cmd(
+    out: Annotated[Path, typer.Option("--out")],
+    print_env: Annotated[bool, typer.Option(help="Also print them as SGB_* variables")] = False,
+) -> None:
+    """Create the broker's signing key and HMAC secrets (0600)."""
+    keys = generate_broker_keys(out, now=datetime.now(UTC))
+    console.print(f"[green]broker keys[/] in {out}: signing kid {keys.signing_key_id}")
+    _maybe_print_env(keys, print_env)
+
+
+@app.command("rotate-broker-keys")
+def rotate_broker_keys_cmd(
+    keys_dir: Annotated[Path, typer.Option("--dir")],
+    print_env: Annotated[bool, typer.Option(help="Also print them as SGB_* variables")] = False,
+) -> None:
+    """Make a new broker signing key; older public keys stay for verification."""
+    keys = rotate_broker_signing_key(keys_dir, now=datetime.now(UTC))
+    console.print(f"[green]new signing kid[/] {keys.signing_key_id} ({len(keys.verify_keys)} kept)")
+    _maybe_print_env(keys, print_env)
+
+
+def _maybe_print_env(keys: BrokerKeys, print_env: bool) -> None:
+    if print_env:
+        for name, value in broker_keys_environment(keys).items():
+            typer.echo(f"{name}={value}")
+
+
+def _agency_keys(directory: Path, agency: str) -> AgencyKeys:
+    keys = load_agency_keys(directory)
+    if keys.agency_id != agency:
+        raise RegistryError(f"{directory} holds keys of {keys.agency_id!r}, not {agency!r}")
+    return keys
+
+
+def main() -> None:
+    """Run the CLI, turning broker errors into one red line and exit code 1."""
+    try:
+        app()
+    except BrokerError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise SystemExit(1) from exc
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,298 @@
+"""The agency registry: who is in the partnership, and the public keys the broker trusts for each.
+
+It holds public keys only: token verification keys (EdDSA/Ed25519 or ES256/P-256, as JWKs) and
+X25519 encryption keys. Lists are newest first. The broker seals to an agency's newest encryption
+key; older ones stay listed so the record shows which key each old envelope was sealed to. A
+rotated-out token key gets `not_after`, a short grace for tokens already issued with it.
+
+The registry is the trust root for agency authentication: whoever can write the file can admit an
+agency. Keep it writable only by the operator (it needs no secrecy, it needs integrity).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from broker.errors import RegistryError
+from broker.partnership.keys import JwtAlg, key_id, write_public_file
+from schemas.envelope import canonical_json
+from schemas.vocab import AgencyType
+
+REGISTRY_FORMAT: Final = "sgb-registry/1"
+DEFAULT_ROTATION_GRACE = timedelta(minutes=15)
+
+_AGENCY_ID = r"^[a-z0-9][a-z0-9-]{1,62}$"
+AGENCY_TYPES = frozenset(t.value for t in AgencyType)
+_KID = r"^[A-Za-z0-9._:-]{1,64}$"
+
+JwtPublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class JwtVerificationKey(_Frozen):
+    """A public key that verifies an agency's tokens."""
+
+    kid: str = Field(pattern=_KID)
+    alg: Literal["EdDSA", "ES256"]
+    jwk: dict[str, str]
+    created_at: AwareDatetime
+    # After this instant tokens signed with this key are refused (set when the key is rotated out).
+    not_after: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _jwk_matches_alg_and_kid(self) -> JwtVerificationKey:
+        key = public_key_from_jwk(self.jwk)
+        if self.alg != alg_for(key):
+            raise ValueError(f"key {self.kid}: alg {self.alg} does not match the JWK")
+        if key_id(key) != self.kid:
+            raise ValueError(f"key {self.kid}: kid is not the key id of the JWK")
+        return self
+
+    def public_key(self) -> JwtPublicKey:
+        return public_key_from_jwk(self.jwk)
+
+    def usable_at(self, moment: datetime) -> bool:
+        return self.not_after is None or moment <= self.not_after
+
+
+class EncryptionPublicKey(_Frozen):
+    """An agency's X25519 public key (raw, base64url) that envelopes are sealed to."""
+
+    kid: str = Field(pattern=_KID)
+    public_key: str = Field(pattern=r"^[A-Za-z0-9_-]{43}$")
+    created_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _kid_matches(self) -> EncryptionPublicKey:
+        if key_id(self.x25519()) != self.kid:
+            raise ValueError(f"key {self.kid}: kid is not the key id of the public key")
+        return self
+
+    def x25519(self) -> x25519.X25519PublicKey:
+        return x25519.X25519PublicKey.from_public_bytes(_unb64(self.public_key))
+
+
+class Agency(_Frozen):
+    """One partner agency and its public keys, newest first."""
+
+    id: str = Field(pattern=_AGENCY_ID)
+    name: str = Field(min_length=1, max_length=200)
+    type: str  # one of schemas.vocab.AgencyType, kept as its string value
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        if value not in AGENCY_TYPES:
+            raise ValueError(f"agency type {value!r} is not one of {sorted(AGENCY_TYPES)}")
+        return value
+    jwt_keys: tuple[JwtVerificationKey, ...] = Field(min_length=1)
+    encryption_keys: tuple[EncryptionPublicKey, ...] = Field(min_length=1)
+    created_at: AwareDatetime
+    rotated_at: AwareDatetime | None = None
+
+    @property
+    def current_encryption_key(self) -> EncryptionPublicKey:
+        return self.encryption_keys[0]
+
+    def jwt_key(self, kid: str) -> JwtVerificationKey | None:
+        return next((k for k in self.jwt_keys if k.kid == kid), None)
+
+
+class Registry(_Frozen):
+    """Every agency of one partnership, by id."""
+
+    format: Literal["sgb-registry/1"] = REGISTRY_FORMAT
+    partnership_id: str = Field(min_length=1, max_length=128)
+    agencies: dict[str, Agency] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _keys_are_ids(self) -> Registry:
+        for agency_id, agency in self.agencies.items():
+            if agency.id != agency_id:
+                raise ValueError(f"agency listed under {agency_id!r} has id {agency.id!r}")
+        return self
+
+    @property
+    def revision(self) -> str:
+        """SHA-256 (hex) of the canonical JSON of the whole registry: names this exact content."""
+        return hashlib.sha256(canonical_json(self.model_dump(mode="json"))).hexdigest()
+
+    def agency(self, agency_id: str) -> Agency | None:
+        return self.agencies.get(agency_id)
+
+    def to_opa_data(self) -> dict[str, Any]:
+        """Return what the gateway pushes to OPA at `data.registry` (no keys: policy needs none)."""
+        return {
+            "revision": self.revision,
+            "partnership_id": self.partnership_id,
+            "agencies": {a.id: {"type": a.type, "name": a.name} for a in self.agencies.values()},
+        }
+
+    def with_agency(self, agency: Agency) -> Registry:
+        return self.model_copy(update={"agencies": {**self.agencies, agency.id: agency}})
+
+
+# --- load and save -------------------------------------------------------------------------------
+
+
+def load_registry(path: Path) -> Registry:
+    """Read and fully validate a registry file."""
+    try:
+        return Registry.model_validate_json(path.read_bytes())
+    except FileNotFoundError as exc:
+        raise RegistryError(f"registry file {path} does not exist") from exc
+    except ValidationError as exc:
+        raise RegistryError(f"registry file {path} is invalid: {exc}") from exc
+
+
+def save_registry(registry: Registry, path: Path) -> None:
+    """Write the registry atomically (readers see the old file or the new one, never half)."""
+    text = json.dumps(registry.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False)
+    write_public_file(path, (text + "\n").encode("utf-8"))
+
+
+# --- changes -------------------------------------------------------------------------------------
+
+
+def register_agency(
+    registry: Registry,
+    *,
+    agency_id: str,
+    name: str,
+    agency_type: str,
+    jwt_key: JwtVerificationKey,
+    encryption_key: EncryptionPublicKey,
+    now: datetime,
+) -> Registry:
+    """Add a new agency; refuses an id that is already registered."""
+    if agency_id in registry.agencies:
+        raise RegistryError(f"agency {agency_id!r} is already registered; use rotate")
+    try:
+        agency = Agency(
+            id=agency_id, name=name, type=agency_type, jwt_keys=(jwt_key,),
+            encryption_keys=(encryption_key,), created_at=now,
+        )
+    except ValidationError as exc:
+        raise RegistryError(f"invalid agency {agency_id!r}: {exc}") from exc
+    return registry.with_agency(agency)
+
+
+def rotate_agency_keys(
+    registry: Registry,
+    *,
+    agency_id: str,
+    jwt_key: JwtVerificationKey,
+    encryption_key: EncryptionPublicKey,
+    now: datetime,
+    grace: timedelta = DEFAULT_ROTATION_GRACE,
+) -> Registry:
+    """Make new keys current; old token keys expire after `grace`, old encryption keys stay listed.
+
+    Use `grace=timedelta(0)` when the old token key may be compromised.
+    """
+    agency = registry.agency(agency_id)
+    if agency is None:
+        raise RegistryError(f"agency {agency_id!r} is not registered")
+    if agency.jwt_key(jwt_key.kid) or any(k.kid == encryption_key.kid for k in agency.encryption_keys):
+        raise RegistryError(f"agency {agency_id!r} already has one of these key ids; generate new keys")
+    retired = tuple(_retire(k, now + grace) for k in agency.jwt_keys)
+    rotated = agency.model_copy(update={
+        "jwt_keys": (jwt_key, *retired),
+        "encryption_keys": (encryption_key, *agency.encryption_keys),
+        "rotated_at": now,
+    })
+    return registry.with_agency(rotated)
+
+
+def _retire(key: JwtVerificationKey, not_after: datetime) -> JwtVerificationKey:
+    if key.not_after is not None and key.not_after <= not_after:
+        return key
+    return key.model_copy(update={"not_after": not_after})
+
+
+# --- key conversion ------------------------------------------------------------------------------
+
+
+def alg_for(key: JwtPublicKey) -> JwtAlg:
+    """Return the only JWS algorithm a key may be used with."""
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return "EdDSA"
+    if isinstance(key.curve, ec.SECP256R1):
+        return "ES256"
+    raise RegistryError(f"curve {key.curve.name} is not allowed; use Ed25519 or P-256")
+
+
+def jwt_verification_key(key: JwtPublicKey, *, created_at: datetime) -> JwtVerificationKey:
+    return JwtVerificationKey(kid=key_id(key), alg=alg_for(key), jwk=public_jwk(key), created_at=created_at)
+
+
+def jwt_verification_key_from_pem(pem: bytes, *, created_at: datetime) -> JwtVerificationKey:
+    key = serialization.load_pem_public_key(pem)
+    if not isinstance(key, ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey):
+        raise RegistryError("a token key must be an Ed25519 or P-256 public key")
+    return jwt_verification_key(key, created_at=created_at)
+
+
+def encryption_public_key(key: x25519.X25519PublicKey, *, created_at: datetime) -> EncryptionPublicKey:
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return EncryptionPublicKey(kid=key_id(key), public_key=_b64(raw), created_at=created_at)
+
+
+def public_jwk(key: JwtPublicKey) -> dict[str, str]:
+    """Return the RFC 7517/8037 public JWK of an Ed25519 or P-256 key."""
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return {"kty": "OKP", "crv": "Ed25519", "x": _b64(raw)}
+    alg_for(key)
+    numbers = key.public_numbers()
+    return {"kty": "EC", "crv": "P-256", "x": _b64(numbers.x.to_bytes(32, "big")),
+            "y": _b64(numbers.y.to_bytes(32, "big"))}
+
+
+def public_key_from_jwk(jwk: dict[str, str]) -> JwtPublicKey:
+    """Parse a public JWK; only OKP/Ed25519 and EC/P-256 are accepted, and never a private part."""
+    if "d" in jwk:
+        raise ValueError("a registry JWK must not contain the private key")
+    kty, crv = jwk.get("kty"), jwk.get("crv")
+    try:
+        if (kty, crv) == ("OKP", "Ed25519"):
+            return ed25519.Ed25519PublicKey.from_public_bytes(_unb64(jwk["x"]))
+        if (kty, crv) == ("EC", "P-256"):
+            x, y = (int.from_bytes(_unb64(jwk[c]), "big") for c in ("x", "y"))
+            return ec.EllipticCurvePublicNumbers(x, y, ec.SECP256R1()).public_key()
+    except KeyError as exc:
+        raise ValueError(f"JWK lacks {exc}") from exc
+    raise ValueError(f"JWK kty={kty} crv={crv} is not allowed; use OKP/Ed25519 or EC/P-256")
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    try:
+        return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("not base64url") from exc
+

@@ -1,0 +1,218 @@
+"""Queues where a named person decides: advice requests, authorisations, urgent shares to review.
+
+A decision is a new log entry linked to the `decided` entry it answers (`follows`), committed in
+the same transaction as what it does to the held delivery: `held.release` puts the sealed share
+into the outbox, `held.refuse` destroys its key. Only then is the relay woken. So a release is
+never published unrecorded, and a refusal is never recorded without the share being destroyed.
+
+Advice requests are shown pseudonymised (GR3: seek advice without disclosing identity): message
+type, purpose, data classes, rules and reasons, never a payload value or a subject pseudonym.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+import audit
+from broker.db.tables import HeldDelivery
+from broker.delivery import clocks, events, held
+from broker.errors import NotFound, ReviewInvalid
+from broker.review.views import Filters, Viewer, page
+from broker.runtime import Runtime
+from schemas.notifications import NOTIFICATION_MODELS
+
+ADVISERS = frozenset({"dsl", "ig_lead", "caldicott_guardian"})
+AUTHORISERS = frozenset({"line_manager", "named_professional"})
+URGENT = "share_urgent_review_after"
+MAX_REASON = 500
+# The rule each kind of human decision answers (domain.md §4.3): advice is GR3; an authorisation
+# to share without consent is GR4 (§5.4); a post-hoc review of an urgent share is C7.
+_RULE = {"needs_advice": "GR3", "hold_for_authorisation": "GR4", URGENT: "C7"}
+
+
+def may_decide(viewer: Viewer, outcome: str, sender_agency: str) -> bool:
+    """Who answers what: advice for the sender's DSL or a partnership IG lead or Caldicott Guardian;
+    authorisation for the sending agency's line manager or named professional."""
+    own = viewer.agency_id == sender_agency
+    if outcome == "needs_advice":
+        return viewer.partnership_wide or (viewer.role == "dsl" and own)
+    if outcome == "hold_for_authorisation":
+        return viewer.role in AUTHORISERS and own
+    if outcome == URGENT:
+        return viewer.partnership_wide or (viewer.role == "dsl" and own)
+    return False
+
+
+def data_classes(message_type: str, fields: list[str]) -> list[str]:
+    """The data classes of released fields, from the payload model's declared classes."""
+    for (kind, _version), model in NOTIFICATION_MODELS.items():
+        if kind.value == message_type:
+            payload = model.model_fields["payload"].annotation
+            classes = getattr(payload, "data_classes", {})
+            return sorted({classes[f].value for f in fields if f in classes})
+    return []
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    delivery_id: str
+    outcome: str
+    decided_seq: int
+    message_type: str
+    sender_agency: str
+    recipient_agency: str
+    purpose: str | None
+    data_classes: list[str]
+    reasons: list[dict[str, str]]
+    lawful_basis: str | None
+    consent_state: str | None
+    waiting_since: str
+    expires_at: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _item(decided: audit.Entry, held_row: HeldDelivery | None) -> QueueItem:
+    context = held_row.log_context if held_row is not None else {}
+    purpose = context.get("purpose")
+    return QueueItem(
+        delivery_id=decided.delivery_id, outcome=decided.outcome, decided_seq=decided.seq,
+        message_type=decided.message_type, sender_agency=decided.sender_agency,
+        recipient_agency=decided.recipient_agency, purpose=purpose if isinstance(purpose, str) else None,
+        data_classes=data_classes(decided.message_type, decided.fields_released), reasons=decided.reasons,
+        lawful_basis=decided.lawful_basis, consent_state=decided.consent_state,
+        waiting_since=decided.recorded_at,
+        expires_at=held_row.expires_at.isoformat() if held_row is not None else None,
+    )
+
+
+def pending_queues(session: Session, viewer: Viewer) -> dict[str, list[QueueItem]]:
+    """Held deliveries this viewer may decide, by outcome; every other one stays invisible."""
+    queues: dict[str, list[QueueItem]] = {"needs_advice": [], "hold_for_authorisation": []}
+    for row in held.pending(session):
+        context = row.log_context
+        seq = context.get("decided_seq")
+        if not isinstance(seq, int) or not may_decide(viewer, row.outcome, str(context.get("sender_agency"))):
+            continue
+        decided = session.get(audit.Entry, seq)
+        if decided is not None and row.outcome in queues:
+            queues[row.outcome].append(_item(decided, row))
+    return queues
+
+
+def urgent_awaiting(session: Session, viewer: Viewer, limit: int = 200) -> list[QueueItem]:
+    """Urgent shares (sent at once) that no reviewer has looked at yet, oldest first."""
+    if not (viewer.partnership_wide or viewer.role == "dsl"):
+        return []
+    decided = page(session, viewer, Filters(outcome=URGENT, limit=limit)).items
+    if not viewer.partnership_wide:
+        decided = [e for e in decided if e.sender_agency == viewer.agency_id]
+    reviewed = _reviewed({e.delivery_id for e in decided}, session)
+    return [_item(e, None) for e in sorted(decided, key=lambda e: e.seq) if e.delivery_id not in reviewed]
+
+
+def _reviewed(delivery_ids: set[str], session: Session) -> set[str]:
+    if not delivery_ids:
+        return set()
+    statement = select(col(audit.Entry.delivery_id)).where(
+        col(audit.Entry.delivery_id).in_(delivery_ids), col(audit.Entry.kind) == audit.EventKind.ADVICE_GIVEN
+    )
+    return set(session.execute(statement).scalars())
+
+
+def check_reason(reason: str) -> str:
+    text = " ".join(reason.split())
+    if not text:
+        raise ReviewInvalid("a decision needs a reason", {"reason": "Say why (GR7: record the reasons)."})
+    if len(text) > MAX_REASON:
+        raise ReviewInvalid("the reason is too long", {"reason": f"Keep it under {MAX_REASON} characters."})
+    return text
+
+
+async def decide(runtime: Runtime, viewer: Viewer, delivery_id: str, *, release: bool, reason: str) -> audit.Entry:
+    """Answer a held delivery: log who decided and why, and release or destroy it, in one commit."""
+    text = check_reason(reason)
+    row = await asyncio.to_thread(_held, runtime, delivery_id)
+    context = row.log_context
+    if not may_decide(viewer, row.outcome, str(context.get("sender_agency"))):
+        raise NotFound("no such item in your queues")
+    if row.outcome == "needs_advice":
+        kind = audit.EventKind.ADVICE_GIVEN
+    elif release:
+        kind = audit.EventKind.AUTHORISATION_GRANTED
+    else:
+        kind = audit.EventKind.AUTHORISATION_REFUSED
+    draft = events.follow_up(
+        context, delivery_id=row.delivery_id, notification_id=row.notification_id, kind=kind,
+        actor=viewer.user, actor_role=viewer.role, actor_agency=viewer.agency_id,
+        reasons=(audit.Reason(rule=_RULE[row.outcome], message=text),),
+    ).model_copy(update={"outcome": "released" if release else "withheld"})
+    now = datetime.now(UTC)
+
+    def apply(session: Session, entries: list[audit.Entry]) -> None:
+        # Runs inside the batcher's transaction: the entry and the release/refusal commit together.
+        if release:
+            held.release(session, row.delivery_id, now=now)
+        else:
+            held.refuse(session, row.delivery_id, now=now)
+
+    entry = (await runtime.batcher.submit([draft], apply))[0]
+    runtime.wake_relay()
+    return entry
+
+
+def _held(runtime: Runtime, delivery_id: str) -> HeldDelivery:
+    with Session(runtime.engine) as session:
+        row = session.get(HeldDelivery, delivery_id)
+    if row is None or row.resolved_at is not None:
+        raise NotFound("no such item in your queues")
+    return row
+
+
+async def review_urgent(runtime: Runtime, viewer: Viewer, seq: int, *, reason: str) -> audit.Entry:
+    """Record a reviewer's look at an urgent share after it went (domain.md §4.1)."""
+    text = check_reason(reason)
+    entry = await asyncio.to_thread(_urgent, runtime, seq)
+    if not may_decide(viewer, URGENT, entry.sender_agency):
+        raise NotFound("no such item in your queues")
+    # There is no `reviewed` event kind yet; advice_given with outcome `reviewed` is the nearest.
+    draft = audit.EntryDraft(
+        notification_id=entry.notification_id, delivery_id=entry.delivery_id,
+        kind=audit.EventKind.ADVICE_GIVEN, outcome="reviewed", sender_agency=entry.sender_agency,
+        sender_role=entry.sender_role, recipient_agency=entry.recipient_agency,
+        message_type=entry.message_type, reasons=(audit.Reason(rule=_RULE[URGENT], message=text),),
+        actor=viewer.user, actor_role=viewer.role, actor_agency=viewer.agency_id, follows=(entry.seq,),
+    )
+    def stop_clock(session: Session, _: list[audit.Entry]) -> None:
+        clocks.stop_clocks(session, entry.delivery_id, clocks.URGENT_REVIEW, datetime.now(UTC))
+
+    return (await runtime.batcher.submit([draft], stop_clock))[0]
+
+
+def _urgent(runtime: Runtime, seq: int) -> audit.Entry:
+    with Session(runtime.engine) as session:
+        entry = session.get(audit.Entry, seq)
+        if entry is None or entry.kind != audit.EventKind.DECIDED or entry.outcome != URGENT:
+            raise NotFound("no such item in your queues")
+        if entry.delivery_id in _reviewed({entry.delivery_id}, session):
+            raise NotFound("already reviewed")
+        return entry
+
+
+def queues_for(runtime: Runtime, viewer: Viewer) -> dict[str, list[QueueItem]]:
+    with Session(runtime.engine) as session:
+        queues = pending_queues(session, viewer)
+        queues["urgent_review"] = urgent_awaiting(session, viewer)
+        return queues
+
+
+def overdue_for(runtime: Runtime, viewer: Viewer, filters: Filters) -> list[audit.Entry]:
+    with Session(runtime.engine) as session:
+        return page(session, viewer, filters, kind=audit.EventKind.OVERDUE).items

@@ -1,0 +1,207 @@
+"""Reading the decision log as a person: who may see which decision, and a record that they did.
+
+Scope follows domain.md §10: IG leads and Caldicott Guardians audit the whole partnership; everyone
+else (DSLs, managers, named professionals, practitioners, agency systems) sees only decisions their
+own agency sent or received. A decision outside the caller's scope is answered exactly like one
+that does not exist (404), so ids cannot be probed. Every read appends `viewed` entries before the
+answer is given: if the log cannot record the read, the read does not happen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlmodel import Session, col
+
+import audit
+from broker.admission.tokens import Caller
+from broker.errors import LogUnavailable, NotFound
+from broker.runtime import Runtime
+
+PARTNERSHIP_WIDE = frozenset({"ig_lead", "caldicott_guardian"})
+MAX_PAGE = 200
+_ACTOR = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$")
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """A person (or agency system) reading or deciding, as proven by a token or a UI session."""
+
+    agency_id: str
+    agency_type: str
+    role: str
+    user: str
+
+    @property
+    def partnership_wide(self) -> bool:
+        return self.role in PARTNERSHIP_WIDE
+
+    @classmethod
+    def of(cls, agency_id: str, agency_type: str, role: str, subject: str | None) -> Viewer:
+        # The log only accepts identifier-shaped actors; fall back to role@agency, never free text.
+        user = subject if subject and _ACTOR.match(subject) else f"{role}@{agency_id}"
+        return cls(agency_id, agency_type, role, user)
+
+    @classmethod
+    def from_caller(cls, caller: Caller) -> Viewer:
+        return cls.of(caller.agency_id, caller.agency_type, caller.role, caller.subject)
+
+    def may_see(self, entry: audit.Entry) -> bool:
+        return self.partnership_wide or self.agency_id in (entry.sender_agency, entry.recipient_agency)
+
+
+@dataclass(frozen=True)
+class Filters:
+    agency: str | None = None
+    outcome: str | None = None
+    message_type: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    rule_id: str | None = None
+    consent_state: str | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+@dataclass
+class Page:
+    total: int
+    items: list[audit.Entry] = field(default_factory=list)
+
+
+def scoped(viewer: Viewer, filters: Filters, kind: audit.EventKind = audit.EventKind.DECIDED) -> Select[Any]:
+    """Entries of `kind` matching `filters`, limited to what `viewer` may see."""
+    statement: Select[Any] = audit.select_entries(
+        agency=filters.agency, outcome=filters.outcome, message_type=filters.message_type, kind=kind,
+        since=filters.since, until=filters.until, rule_id=filters.rule_id,
+    )
+    if filters.consent_state is not None:
+        statement = statement.where(col(audit.Entry.consent_state) == filters.consent_state)
+    if not viewer.partnership_wide:
+        statement = statement.where(or_(col(audit.Entry.sender_agency) == viewer.agency_id,
+                                        col(audit.Entry.recipient_agency) == viewer.agency_id))
+    return statement
+
+
+def page(session: Session, viewer: Viewer, filters: Filters,
+         kind: audit.EventKind = audit.EventKind.DECIDED) -> Page:
+    statement = scoped(viewer, filters, kind)
+    total = session.execute(select(func.count()).select_from(statement.order_by(None).subquery())).scalar_one()
+    # Newest first: a reviewer starts from what just happened.
+    ordered = statement.order_by(None).order_by(col(audit.Entry.seq).desc())
+    limit = max(1, min(filters.limit, MAX_PAGE))
+    items = list(session.execute(ordered.offset(max(filters.offset, 0)).limit(limit)).scalars())
+    return Page(int(total), items)
+
+
+def visible_decision(session: Session, viewer: Viewer, seq: int) -> audit.Entry:
+    entry = session.get(audit.Entry, seq)
+    if entry is None or entry.kind != audit.EventKind.DECIDED or not viewer.may_see(entry):
+        raise NotFound("no such decision")  # the same words whether it is absent or not yours
+    return entry
+
+
+def linked(session: Session, entry: audit.Entry) -> list[audit.Entry]:
+    """Every later event on the same delivery (advice, authorisation, published, delivered, ...)."""
+    statement = select(audit.Entry).where(
+        col(audit.Entry.delivery_id) == entry.delivery_id, col(audit.Entry.seq) != entry.seq
+    ).order_by(col(audit.Entry.seq))
+    return list(session.execute(statement).scalars())
+
+
+def view_draft(entry: audit.Entry, viewer: Viewer) -> audit.EntryDraft:
+    """The `viewed` entry for one read: the same fields `audit.record_view` writes, for the batcher."""
+    return audit.EntryDraft(
+        notification_id=entry.notification_id, delivery_id=entry.delivery_id, kind=audit.EventKind.VIEWED,
+        outcome="viewed", sender_agency=entry.sender_agency, sender_role=entry.sender_role,
+        recipient_agency=entry.recipient_agency, message_type=entry.message_type, actor=viewer.user,
+        actor_role=viewer.role, actor_agency=viewer.agency_id, follows=(entry.seq,),
+    )
+
+
+async def record_views(runtime: Runtime, viewer: Viewer, entries: list[audit.Entry]) -> None:
+    if not entries:
+        return
+    try:
+        await runtime.batcher.submit([view_draft(e, viewer) for e in entries])
+    except (audit.AuditError, OSError) as exc:
+        raise LogUnavailable("the read could not be recorded, so it was not shown") from exc
+
+
+def integrity(runtime: Runtime, entry: audit.Entry) -> dict[str, Any]:
+    """Prove the entry is in the latest signed checkpoint and check that proof with the broker key."""
+    with Session(runtime.engine) as session:
+        latest = audit.latest_checkpoint(session)
+    if latest is None or latest.size <= entry.seq:
+        runtime.refresh_checkpoint()  # cheap, and saves the reviewer waiting for the next round
+    try:
+        with Session(runtime.engine) as session:
+            proof = audit.inclusion_proof(session, entry.seq)
+        checkpoint = audit.verify_inclusion_proof(proof, entry.document(), runtime.signer.public_key)
+    except audit.EntryNotFound:
+        return {"status": "pending", "detail": "not yet covered by a signed checkpoint"}
+    except audit.AuditError as exc:
+        return {"status": "failed", "detail": f"{type(exc).__name__}: {exc}"}
+    return {"status": "verified", "checkpoint_size": checkpoint.size, "checkpoint_time": checkpoint.time,
+            "origin": checkpoint.origin, "leaf_hash": entry.leaf_hash,
+            "detail": f"included in the checkpoint of {checkpoint.size} entries signed by the broker key"}
+
+
+def summary(entry: audit.Entry) -> dict[str, Any]:
+    """A list row: what was decided, between whom, on which rules; never a payload value."""
+    return {
+        "seq": entry.seq, "recorded_at": entry.recorded_at, "notification_id": entry.notification_id,
+        "delivery_id": entry.delivery_id, "outcome": entry.outcome, "message_type": entry.message_type,
+        "sender_agency": entry.sender_agency, "sender_role": entry.sender_role,
+        "recipient_agency": entry.recipient_agency, "lawful_basis": entry.lawful_basis,
+        "consent_state": entry.consent_state, "rules": sorted({r["rule"] for r in entry.reasons}),
+    }
+
+
+def event(entry: audit.Entry) -> dict[str, Any]:
+    return {
+        "seq": entry.seq, "kind": entry.kind, "outcome": entry.outcome, "recorded_at": entry.recorded_at,
+        "actor": entry.actor, "actor_role": entry.actor_role, "actor_agency": entry.actor_agency,
+        "reasons": entry.reasons, "follows": entry.follows,
+    }
+
+
+async def read_page(runtime: Runtime, viewer: Viewer, filters: Filters) -> Page:
+    found = await asyncio.to_thread(_page, runtime, viewer, filters)
+    await record_views(runtime, viewer, found.items)
+    return found
+
+
+def _page(runtime: Runtime, viewer: Viewer, filters: Filters) -> Page:
+    with Session(runtime.engine) as session:
+        return page(session, viewer, filters)
+
+
+async def read_detail(runtime: Runtime, rules: Any, viewer: Viewer, seq: int) -> dict[str, Any]:
+    """One decision with its reasons (rule and source), linked events and integrity badge."""
+    entry, events = await asyncio.to_thread(_one, runtime, viewer, seq)
+    await record_views(runtime, viewer, [entry])
+    badge = await asyncio.to_thread(integrity, runtime, entry)
+    decided_by = {"policy_revision": entry.policy_revision, "decision_id": entry.decision_id,
+                  "engine": "OPA policy bundle"}
+    people = [e for e in events if e.kind not in ("viewed", "published", "delivered", "acknowledged")]
+    return {
+        **summary(entry),
+        "reasons": await rules.explain(entry.reasons),
+        "fields_released": entry.fields_released, "projection_digest": entry.projection_digest,
+        "subjects_pseudonymised": len(entry.subjects), "decided_by": decided_by,
+        "reviewed_by": [event(e) for e in people],
+        "events": [event(e) for e in events if e.kind != "viewed" or viewer.partnership_wide],
+        "integrity": badge,
+    }
+
+
+def _one(runtime: Runtime, viewer: Viewer, seq: int) -> tuple[audit.Entry, list[audit.Entry]]:
+    with Session(runtime.engine) as session:
+        entry = visible_decision(session, viewer, seq)
+        return entry, linked(session, entry)

@@ -43,10 +43,10 @@ from sqlalchemy import create_engine, text
 
 from bench import harness, stages
 from bench.workload import PARTNERSHIP_ID, notification, payload_size, provision_partnership
+from schemas.vocab import HELD_OUTCOMES, SHARED_OUTCOMES
 
 RESULTS = Path(__file__).resolve().parent / "results"
 OFFERED_RATES = (50, 200, 500)
-SHARE = stages.SHARE
 
 
 @dataclass(frozen=True)
@@ -446,8 +446,8 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
     st = results["stages"]
     outcomes = st["opa_decisions"]["outcomes"]
     recipients = len(outcomes)
-    sealed = sum(1 for o in outcomes if o in SHARE | stages.HOLD) or 1
-    published = sum(1 for o in outcomes if o in SHARE) or 1
+    sealed = sum(1 for o in outcomes if o in SHARED_OUTCOMES | HELD_OUTCOMES) or 1
+    published = sum(1 for o in outcomes if o in SHARED_OUTCOMES) or 1
     per_notification = {
         "opa_decisions": 1, "log_appends": recipients, "seals": sealed, "kafka_records": published,
         "http_requests": 1,

@@ -30,25 +30,27 @@ from bench.audit_bench import batched_appends
 from bench.workload import PARTNERSHIP_ID, notification
 from broker.partnership.keys import load_broker_keys
 from broker.partnership.registry import load_registry
-from broker.sharing import contract
+from broker.sharing.decide import Decision, read_decision
 from broker.sharing.policy import PolicyEngine
 from schemas.envelope import EnvelopeHeader, seal
+from schemas.notifications import Notification, parse_notification
+from schemas.policy_decision import PolicyDecision
+from schemas.policy_input import build_policy_input, project
 from schemas.topics import inbox_topic
+from schemas.vocab import HELD_OUTCOMES, SHARED_OUTCOMES
 
-SHARE = {"share", "share_minimised", "share_urgent_review_after"}
-HOLD = {"hold_for_authorisation", "needs_advice"}
 STAGE_TOPIC = inbox_topic("bench-stage")
 
 
 async def opa_decisions(opa_url: str, partnership_root: Path, *, duration: float, concurrency: int = 16,
                         recipients: int = 3, payload_bytes: int = 4096) -> dict[str, Any]:
     registry = load_registry(partnership_root / "registry.json")
-    parsed = contract.parse(notification(recipients, payload_bytes))
-    policy_input = contract.policy_input(parsed, PARTNERSHIP_ID)
+    parsed = parse_notification(notification(recipients, payload_bytes))
+    policy_input = build_policy_input(parsed, PARTNERSHIP_ID).model_dump(mode="json")
     async with PolicyEngine(opa_url, timeout=5.0, entrypoint="safeguarding/decision/decision") as engine:
         await engine.push_registry(registry.to_opa_data())
         first = await engine.decide(policy_input)
-        decision = contract.decision(first.result, first.decision_id, parsed)
+        decision = read_decision(PolicyDecision.model_validate(first.result), first.decision_id, parsed)
         count, latencies = 0, []
         deadline = time.perf_counter() + duration
         started = time.perf_counter()
@@ -76,8 +78,8 @@ async def opa_eval_metrics(opa_url: str, partnership_root: Path, *, recipients: 
     """OPA's own timers for one decision (`?metrics=true`), sequentially: median over `samples`."""
     import aiohttp
 
-    parsed = contract.parse(notification(recipients, payload_bytes))
-    body = {"input": contract.policy_input(parsed, PARTNERSHIP_ID)}
+    parsed = parse_notification(notification(recipients, payload_bytes))
+    body = {"input": build_policy_input(parsed, PARTNERSHIP_ID).model_dump(mode="json")}
     url = f"{opa_url}/v1/data/safeguarding/decision/decision?metrics=true"
     timers: dict[str, list[int]] = {}
     async with aiohttp.ClientSession() as session:
@@ -91,35 +93,35 @@ async def opa_eval_metrics(opa_url: str, partnership_root: Path, *, recipients: 
 
 
 async def allowed_projections(opa_url: str, partnership_root: Path, recipients: int,
-                              payload_bytes: int) -> tuple[contract.Notification, contract.Decision]:
+                              payload_bytes: int) -> tuple[Notification, Decision]:
     registry = load_registry(partnership_root / "registry.json")
-    parsed = contract.parse(notification(recipients, payload_bytes))
+    parsed = parse_notification(notification(recipients, payload_bytes))
     async with PolicyEngine(opa_url, timeout=5.0, entrypoint="safeguarding/decision/decision") as engine:
         await engine.push_registry(registry.to_opa_data())
-        raw = await engine.decide(contract.policy_input(parsed, PARTNERSHIP_ID))
-    return parsed, contract.decision(raw.result, raw.decision_id, parsed)
+        raw = await engine.decide(build_policy_input(parsed, PARTNERSHIP_ID).model_dump(mode="json"))
+    return parsed, read_decision(PolicyDecision.model_validate(raw.result), raw.decision_id, parsed)
 
 
-def sealed_envelopes(parsed: contract.Notification, decision: contract.Decision,
+def sealed_envelopes(parsed: Notification, decision: Decision,
                      partnership_root: Path) -> list[tuple[dict[str, Any], Any]]:
     """(seal keyword arguments, envelope) for every recipient the gateway would seal for."""
     registry = load_registry(partnership_root / "registry.json")
     keys = load_broker_keys(partnership_root / "broker-keys")
     out = []
     for recipient in decision.recipients:
-        if recipient.outcome not in SHARE | HOLD:
+        if recipient.outcome not in SHARED_OUTCOMES | HELD_OUTCOMES:
             continue
         agency = registry.agency(recipient.agency_id)
         assert agency is not None
         key = agency.current_encryption_key
         header = EnvelopeHeader(
-            delivery_id=str(uuid.uuid4()), notification_id=contract.notification_id(parsed),
-            sender_agency=contract.sender_agency(parsed), recipient_agency=agency.id,
-            message_type=contract.message_type(parsed), schema_version=contract.schema_version(parsed),
+            delivery_id=str(uuid.uuid4()), notification_id=str(parsed.notification_id),
+            sender_agency=parsed.sender.agency_id, recipient_agency=agency.id,
+            message_type=parsed.message_type.value, schema_version=parsed.schema_version,
             recipient_key_id=key.kid,
         )
         kwargs: dict[str, Any] = {
-            "payload": contract.project(parsed, recipient.allowed_fields), "header": header,
+            "payload": project(parsed, recipient.allowed_fields), "header": header,
             "recipient_public_key": key.x25519(), "signing_key": keys.signing_key,
             "signing_key_id": keys.signing_key_id, "sealed_at": datetime.now(UTC),
         }

@@ -1,4 +1,4 @@
-"""`create_app()`: the FastAPI gateway, with its runtime opened in the lifespan."""
+"""`create_app()`: the FastAPI gateway; its collaborators are opened in `broker.lifespan`."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from fastapi.staticfiles import StaticFiles
 
 from broker.api import decisions, health, notifications, review
 from broker.api import errors as http_errors
-from broker.runtime import open_runtime
+from broker.lifespan import gateway_lifespan
 from broker.settings import BrokerSettings
-from broker.sharing.rules import RuleCatalogue
 from broker.ui import audit_page, render, routes, submit
 
 
@@ -22,8 +21,7 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_runtime(settings) as runtime:
-            app.state.runtime = runtime
+        async with gateway_lifespan(app, settings):
             yield
 
     app = FastAPI(
@@ -33,7 +31,6 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
         description="Decides, records and routes safeguarding notifications between partner agencies.",
     )
     http_errors.install(app, retry_after_seconds=settings.retry_after_seconds, html=render.error_page)
-    app.state.rules = RuleCatalogue(settings.opa_url)
     app.include_router(notifications.router)
     app.include_router(decisions.router)
     app.include_router(review.router)

@@ -47,7 +47,8 @@ class BrokerSettings(BaseSettings):
     checkpoint_seconds: float = 10.0
     clock_check_seconds: float = 30.0
     log_origin: str = "sgb.decision-log"
-    # "within N days" where the seed does not say working days (domain.md §7 T11-T12, §13 X3).
+    # "within N days" where the source does not say working days (timers T11-T12: DDSCP-RiskToOthers,
+    # 4. Children's Social Care Response).
     unclear_days_unit: str = "days"
     # Review web UI: a session lasts while used, but never beyond the working-day limit.
     ui_session_idle_minutes: int = Field(default=30, ge=1)

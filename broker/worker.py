@@ -13,10 +13,10 @@ import typer
 
 import audit
 from broker import logs
-from broker.delivery.clocks import run_scheduler
+from broker.db.log import prepare_database
+from broker.delivery.background import build_ingester, build_relay, delivery_tasks
 from broker.metrics import Metrics
 from broker.partnership.registry import load_registry
-from broker.runtime import build_ingester, build_relay, prepare_database
 from broker.settings import BrokerSettings
 
 
@@ -24,16 +24,14 @@ async def run(settings: BrokerSettings) -> None:
     engine = audit.create_engine_for(settings.database_url)
     await asyncio.to_thread(prepare_database, engine)
     metrics = Metrics()
-    relay = build_relay(settings, engine, metrics)
-    ingester = build_ingester(settings, engine, load_registry(settings.registry_file))
+    relay = build_relay(settings=settings, engine=engine, metrics=metrics)
+    ingester = build_ingester(settings=settings, engine=engine, registry=load_registry(settings.registry_file))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await asyncio.gather(
-        relay.run(stop), ingester.run(stop),
-        run_scheduler(engine, stop, every=settings.clock_check_seconds, on_overdue=metrics.overdue.inc),
-    )
+    await asyncio.gather(*delivery_tasks(relay=relay, ingester=ingester, engine=engine, settings=settings,
+                                         metrics=metrics, stop=stop))
     engine.dispose()
 
 

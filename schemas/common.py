@@ -1,9 +1,10 @@
 """The common notification envelope: what every notification says about purpose, basis and people.
 
-Built from the "share request envelope" of domain.md §4.2. Keys the policy rules need (purpose,
-lawful basis, consent, parental position, authorisation, risk flags) are required keys whose value
-may be null or "unsure": the policy, not the schema, turns a missing answer into
-hold_for_authorisation or needs_advice with a reason (issue 3). Unknown keys and values are errors.
+Built as the share request envelope of the decision contract (policies/README.md). Keys the
+policy rules need (purpose, lawful basis, consent, parental position, authorisation, risk flags)
+are required keys whose value may be null or "unsure": the policy, not the schema, turns a
+missing answer into hold_for_authorisation or needs_advice with a reason (issue 3). Unknown keys
+and values are errors.
 
 Recipients are always registered agencies (a role within one). A recipient who would pass the
 information on to the family or to an alleged perpetrator says so with a flag; neither ever has an
@@ -51,8 +52,9 @@ class Sender(Part):
     agency_id: AgencyId
     role: AgencyRole
     user_ref: LocalRef
-    # A professional referral cannot be anonymous [002 L3147]; members of the public reach the
-    # broker through an agency, which then sends as a professional on their behalf.
+    # A professional referral cannot be anonymous [CPSCP-Procedures, Responding to concerns about a
+    # child > Consulting parents]; members of the public reach the broker through an agency, which
+    # then sends as a professional on their behalf.
     is_professional: bool
 
 
@@ -75,12 +77,14 @@ class Subject(Part):
 
 
 class ConsentRecord(Part):
-    """One consent-giver's position (domain.md §4.2, §5)."""
+    """One consent-giver's position."""
 
     subject_ref: LocalRef
     giver: ConsentGiver
     status: ConsentStatus
-    # EHA: the family chooses which agencies may receive it [002 L2664]; None means no limit stated.
+    # EHA: the family chooses which agencies may receive it [CPSCP-Procedures, Policy for the Education
+    # of Children with a Parent or Close Relative in Prison or at Risk of a Custodial Sentence > Appendix 3
+    # > Who can help?]; None means no limit stated.
     scope_agencies: list[AgencyId] | None = None
     privacy_notice_given: bool | None = None
     not_sought_reason: ConsentException | None = None
@@ -88,7 +92,10 @@ class ConsentRecord(Part):
 
 
 class ParentalPosition(Part):
-    """Parental knowledge of and agreement to the referral: travels in every referral [002 L3146-3150]."""
+    """Parental knowledge of and agreement to the referral: travels in every referral.
+
+    Source: CPSCP-Procedures, Responding to concerns about a child > Consulting parents.
+    """
 
     parents_informed: bool | None
     parent_withheld_permission: bool | None
@@ -104,7 +111,7 @@ class Authorisation(Part):
 
 
 class RiskFlags(Part):
-    """Risk as the sender judges it; None means the sender does not know (domain.md §4.2)."""
+    """Risk as the sender judges it; None means the sender does not know."""
 
     immediate_significant_harm: bool | None
     likely_significant_harm: bool | None
@@ -130,7 +137,7 @@ class Restrictions(Part):
 
 
 class Deadline(Part):
-    rule_id: str = Field(pattern=DEADLINE_RULE_PATTERN, description="Timer id from domain.md §7 (T01..T46)")
+    rule_id: str = Field(pattern=DEADLINE_RULE_PATTERN, description="Timer id of the deadline (T01..T46)")
     due_at: Timestamp
 
 

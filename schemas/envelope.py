@@ -5,7 +5,7 @@ Shared by the gateway (which seals) and the agency consumers (which open); pure,
 Sealing uses HPKE (RFC 9180) base mode, suite DHKEM(X25519, HKDF-SHA256) / HKDF-SHA256 /
 AES-256-GCM, through `cryptography`'s single-shot `hpke.Suite.encrypt`. Every seal runs a fresh
 KEM encapsulation, so the AES-256-GCM key that encrypts the payload is fresh per message (the
-"content key" of design.md step 4) and is never stored or sent: the recipient re-derives it from
+per-message "content key") and is never stored or sent: the recipient re-derives it from
 `enc` and its X25519 private key. `info` binds the routing header (ids, sender, recipient, type,
 schema version, recipient key id) into that key schedule, so a ciphertext moved under another
 header does not decrypt. The broker's Ed25519 signature covers everything else in the envelope.

@@ -1,6 +1,7 @@
-"""Payload building blocks: every payload field declares its data class (domain.md §8.2).
+"""Payload building blocks: every payload field declares its data class.
 
-A payload field's class is what the policies minimise on (§8.3). Classes are declared with
+A payload field's class is what the policies minimise on (the minimisation matrix of the policy
+pack, policies/safeguarding/config/data.json). Classes are declared with
 `classed(...)`, which stores the class in the field's JSON Schema (`x-data-class`) so the committed
 schema files show reviewers the class of each field. `PayloadModel.__pydantic_init_subclass__`
 refuses a payload model with an unclassed field at import time, so no field can slip through
@@ -50,14 +51,20 @@ class PersonName(Part):
 
 
 class PersonIdentity(PersonName):
-    """Name, date of birth and gender (R04); correct spellings required [002 L4277]."""
+    """Name, date of birth and gender (R04); correct spellings required.
+
+    Source: CPSCP-Procedures, Threshold policy > Childrens Social Care.
+    """
 
     date_of_birth: date | None = None
     gender: str | None = Field(default=None, max_length=40)
 
 
 class ProfessionalContact(Part):
-    """A professional's name and work contact: a professional referral is never anonymous [002 L3147]."""
+    """A professional's name and work contact: a professional referral is never anonymous.
+
+    Source: CPSCP-Procedures, Responding to concerns about a child > Consulting parents.
+    """
 
     name: str = Field(min_length=1, max_length=SHORT_TEXT)
     job_title: str = Field(min_length=1, max_length=SHORT_TEXT)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.vocab import DueUnit, LawfulBasis, Outcome, ReasonEffect
 
-# GR1..GR7 golden rules, C1..C8 Caldicott principles, I01..I50 invariants of domain.md §11,
+# GR1..GR7 golden rules, C1..C8 Caldicott principles, I01..I50 invariants (project ids),
 # SYS-* for input, registry and contract failures the policy detects itself.
 RULE_ID_PATTERN = r"^(GR[1-7]|C[1-8]|I[0-9]{2}|SYS-[A-Z-]+)$"
 

@@ -1,7 +1,8 @@
 """Closed vocabularies of the notification schemas and the policy contract.
 
 Every value here is a wire value: a notification carrying anything else is refused (422), and the
-policies in `policies/safeguarding/` match on these exact strings. Sources are domain.md sections.
+policies in `policies/safeguarding/` match on these exact strings. Values are this project's
+vocabulary; where one rests on a source document, its docstring cites it (policies/SOURCES.md).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from enum import StrEnum
 
 
 class MessageType(StrEnum):
-    """Notification types (domain.md §6.1); the catalogue id is in `CATALOGUE_IDS`."""
+    """Notification types; the catalogue id is in `CATALOGUE_IDS`."""
 
     SAFEGUARDING_REFERRAL = "safeguarding_referral"
     REFERRAL_ACKNOWLEDGEMENT = "referral_acknowledgement"
@@ -43,7 +44,10 @@ CATALOGUE_IDS: dict[MessageType, str] = {
 
 
 class Purpose(StrEnum):
-    """Why information is shared (C1). `request_for_services` always needs consent (§13 X9)."""
+    """Why information is shared (C1). `request_for_services` always needs consent.
+
+    Source: CPSCP-Procedures, Threshold policy > Parental Consent.
+    """
 
     SAFEGUARDING_CONCERN = "safeguarding_concern"
     REQUEST_FOR_SERVICES = "request_for_services"
@@ -60,7 +64,7 @@ class Purpose(StrEnum):
 
 
 class LawfulBasis(StrEnum):
-    """Declared basis for sharing (GR1, GR4; domain.md §4.2). `unsure` routes to advice."""
+    """Declared basis for sharing (GR1, GR4). `unsure` routes to advice."""
 
     CONSENT = "consent"
     SAFEGUARDING_CHILDREN_INDIVIDUALS_AT_RISK = "safeguarding_children_individuals_at_risk"
@@ -90,7 +94,7 @@ class ConsentGiver(StrEnum):
 
 
 class ConsentException(StrEnum):
-    """Why consent was not sought or parents not told: domain.md §5.3 codes E1..E10, in order."""
+    """Why consent was not sought or parents not told: codes E1..E10, in order."""
 
     RISK_SIGNIFICANT_HARM = "risk_significant_harm"  # E1
     UNREASONABLE_DELAY = "unreasonable_delay"  # E2
@@ -105,7 +109,7 @@ class ConsentException(StrEnum):
 
 
 class Assessed(StrEnum):
-    """Gillick competence or mental capacity for the decision (domain.md §5.8)."""
+    """Gillick competence or mental capacity for the decision."""
 
     YES = "yes"
     NO = "no"
@@ -127,7 +131,7 @@ class SubjectRole(StrEnum):
 
 
 class AgencyType(StrEnum):
-    """Registry agency types (domain.md §9.5, grouped); `data.registry.agencies[*].type`."""
+    """Registry agency types (grouped); `data.registry.agencies[*].type`."""
 
     CSC_FRONT_DOOR = "csc_front_door"
     CSC_TEAM = "csc_team"
@@ -152,7 +156,7 @@ class AgencyType(StrEnum):
 
 
 class AgencyRole(StrEnum):
-    """A role inside an agency (domain.md §10): recipients are role queues, never general inboxes (C4)."""
+    """A role inside an agency: recipients are role queues, never general inboxes (C4)."""
 
     DSL = "dsl"
     DESIGNATED_SENIOR_MANAGER = "designated_senior_manager"
@@ -180,7 +184,7 @@ class AgencyRole(StrEnum):
 
 
 class AuthoriserRole(StrEnum):
-    """Who may authorise sharing without consent or sign off an outcome (domain.md §5.4)."""
+    """Who may authorise sharing without consent or sign off an outcome."""
 
     LINE_MANAGER = "line_manager"
     CSC_MANAGER = "csc_manager"
@@ -209,7 +213,7 @@ class NeedToKnow(StrEnum):
 
 
 class ThresholdLevel(StrEnum):
-    """Levels of need (domain.md §9.3)."""
+    """Levels of need [CPSCP-Procedures, Threshold policy]."""
 
     UNIVERSAL = "universal"
     EMERGING = "emerging"
@@ -218,7 +222,7 @@ class ThresholdLevel(StrEnum):
 
 
 class ConcernTag(StrEnum):
-    """Harm and vulnerability tags the rules react to (domain.md §9.1-9.2)."""
+    """Harm and vulnerability tags the rules react to."""
 
     PHYSICAL_ABUSE = "physical_abuse"
     EMOTIONAL_ABUSE = "emotional_abuse"
@@ -252,7 +256,7 @@ class ContactMode(StrEnum):
 
 
 class DataClass(StrEnum):
-    """Sensitivity class of one payload field (domain.md §8.1-8.2)."""
+    """Sensitivity class of one payload field."""
 
     IDENTITY = "identity"
     THIRD_PARTY_IDENTITY = "third_party_identity"
@@ -285,7 +289,7 @@ class DataClass(StrEnum):
 
 
 class Outcome(StrEnum):
-    """Per-recipient decision outcomes (domain.md §4.1)."""
+    """Per-recipient decision outcomes."""
 
     SHARE = "share"
     SHARE_MINIMISED = "share_minimised"
@@ -293,6 +297,12 @@ class Outcome(StrEnum):
     HOLD_FOR_AUTHORISATION = "hold_for_authorisation"
     NEEDS_ADVICE = "needs_advice"
     NO_SHARE = "no_share"
+
+
+# Outcomes whose projection is sealed now and published; outcomes whose projection is sealed and
+# held until a reviewer releases it.
+SHARED_OUTCOMES = frozenset({Outcome.SHARE, Outcome.SHARE_MINIMISED, Outcome.SHARE_URGENT_REVIEW_AFTER})
+HELD_OUTCOMES = frozenset({Outcome.HOLD_FOR_AUTHORISATION, Outcome.NEEDS_ADVICE})
 
 
 class DueUnit(StrEnum):

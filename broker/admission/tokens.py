@@ -5,8 +5,8 @@ ES256: never `none`, HS* or RS*) and a `kid`; its `iss` is a registered agency h
 for that algorithm (a key is only ever used with the algorithm of its own type, which shuts out
 algorithm confusion such as HS256 keyed with a public key); the signature verifies; `aud` is this
 broker; `exp`, `iat` (and `nbf` if present) hold, within a small leeway; it lives no longer than
-the maximum; and `role` is one of the closed set. The replay check (`remember_jti`) runs after
-verification, so unauthenticated garbage never reaches the database.
+the maximum; and `role` is one of the closed set. The replay check (`broker.admission.replay`) runs
+after verification, so unauthenticated garbage never reaches the database.
 """
 
 from __future__ import annotations
@@ -18,11 +18,7 @@ from typing import Any
 
 import jwt
 from jwt.exceptions import InvalidJTIError, InvalidSubjectError
-from sqlalchemy import Column, DateTime, delete
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session
 
-from broker.db.tables import BrokerTable
 from broker.errors import (
     AlgorithmMismatch,
     AuthError,
@@ -31,7 +27,6 @@ from broker.errors import (
     InvalidClaim,
     MalformedToken,
     MissingClaim,
-    ReplayError,
     TokenExpired,
     TokenNotYetValid,
     UnknownIssuer,
@@ -79,15 +74,6 @@ class Caller:
     key_id: str
     issued_at: datetime
     expires_at: datetime
-
-
-class SeenToken(BrokerTable, table=True):
-    """A token id already used; the primary key makes a second use fail in any worker."""
-
-    __tablename__ = "seen_token"
-
-    jti: str = Field(primary_key=True, max_length=200)  # "<iss>:<jti>"
-    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
 
 
 def verify_token(
@@ -199,32 +185,3 @@ def _instant(value: object, claim: str) -> datetime:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidClaim(f"{claim} must be a NumericDate")
     return datetime.fromtimestamp(value, UTC)
-
-
-# --- replay --------------------------------------------------------------------------------------
-
-
-def replay_key(caller: Caller) -> str:
-    """Return the database key of a token: jti is unique per issuer, not across agencies."""
-    return f"{caller.agency_id}:{caller.jti}"
-
-
-def remember_jti(session: Session, caller: Caller, *, leeway: timedelta = DEFAULT_LEEWAY) -> None:
-    """Record a verified token's jti, or raise `ReplayError` if any worker recorded it before.
-
-    Runs in a savepoint, so a replay leaves the caller's transaction usable. The caller commits;
-    commit promptly (ideally in its own short transaction at admission) so other workers see it.
-    The row outlives the token by the leeway, after which the token is refused as expired anyway.
-    """
-    row = SeenToken(jti=replay_key(caller), expires_at=caller.expires_at + leeway)
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError as exc:
-        raise ReplayError(f"jti {caller.jti!r} was already used") from exc
-
-
-def purge_seen_tokens(session: Session, *, now: datetime) -> int:
-    """Delete replay records of tokens that can no longer verify; return how many. Caller commits."""
-    statement = delete(SeenToken).where(SeenToken.expires_at < now)  # type: ignore[arg-type]
-    return int(session.exec(statement).rowcount)

@@ -10,14 +10,13 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import AfterValidator, BeforeValidator
 
-from broker.api.deps import MAX_INT64, CallerDep, RuntimeDep, SeqPath
+from broker.api.deps import MAX_INT64, CallerDep, LogDep, RulesDep, SeqPath
 from broker.api.responses import AUTHENTICATED, errors
 from broker.review import views as decision_view
 from broker.review.views import Filters, Viewer
-from broker.sharing.rules import RuleCatalogue
 
 router = APIRouter(prefix="/v1/decisions", tags=["decision log"])
 
@@ -44,14 +43,6 @@ def _in_utc_range(value: datetime | None) -> datetime | None:
 When = Annotated[datetime | None, BeforeValidator(_iso_only), AfterValidator(_in_utc_range), Query()]
 
 
-def rules(request: Request) -> RuleCatalogue:
-    catalogue: RuleCatalogue = request.app.state.rules
-    return catalogue
-
-
-RulesDep = Annotated[RuleCatalogue, Depends(rules)]
-
-
 def filters(
     agency: Code = None, outcome: Code = None, message_type: Code = None,
     since: When = None, until: When = None,
@@ -64,15 +55,15 @@ def filters(
 
 
 @router.get("", responses=errors(*AUTHENTICATED))
-async def list_decisions(runtime: RuntimeDep, caller: CallerDep,
+async def list_decisions(decision_log: LogDep, caller: CallerDep,
                          chosen: Annotated[Filters, Depends(filters)]) -> dict[str, Any]:
     """One page of decisions the caller may see, newest first, with the total for paging."""
-    found = await decision_view.read_page(runtime, Viewer.from_caller(caller), chosen)
+    found = await decision_view.read_page(decision_log, Viewer.from_caller(caller), chosen)
     return {"total": found.total, "limit": chosen.limit, "offset": chosen.offset,
             "items": [decision_view.summary(e) for e in found.items]}
 
 
 @router.get("/{seq}", responses=errors(401, 403, 404, 422, 503))
-async def get_decision(seq: SeqPath, runtime: RuntimeDep, caller: CallerDep, catalogue: RulesDep) -> dict[str, Any]:
+async def get_decision(seq: SeqPath, decision_log: LogDep, caller: CallerDep, catalogue: RulesDep) -> dict[str, Any]:
     """One decision: reasons with rule and source, fields, basis, consent, linked events, integrity."""
-    return await decision_view.read_detail(runtime, catalogue, Viewer.from_caller(caller), seq)
+    return await decision_view.read_detail(decision_log, catalogue, Viewer.from_caller(caller), seq)

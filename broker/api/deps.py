@@ -1,4 +1,9 @@
-"""Request dependencies: the runtime, the authenticated caller, a size-limited body."""
+"""Request dependencies: each collaborator the lifespan opened, the authenticated caller, a size-limited body.
+
+Routes name what they use (`decision_log: LogDep`, `decider: DeciderDep`), so a route's signature is
+the whole list of what it touches; only this module reads `app.state` (`settings_of` and
+`registry_of` serve the page renderer and the error handlers, which have a request but no route).
+"""
 
 from __future__ import annotations
 
@@ -7,31 +12,101 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
+from broker.admission.replay import TokenBurner
 from broker.admission.tokens import Caller, verify_token
+from broker.db.log import DecisionLog
+from broker.delivery.calendar import WorkingCalendar
+from broker.delivery.outbox import Outbox
 from broker.errors import MalformedToken, PayloadTooLarge
-from broker.runtime import Runtime
+from broker.metrics import Metrics
+from broker.partnership.registry import Registry
+from broker.settings import BrokerSettings
+from broker.sharing.decide import Decider
+from broker.sharing.record import Recorder
+from broker.sharing.rules import RuleCatalogue
+from broker.sharing.seal import Sealer
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
+def settings_of(request: Request) -> BrokerSettings:
+    settings: BrokerSettings = request.app.state.settings
+    return settings
 
 
-RuntimeDep = Annotated[Runtime, Depends(_runtime)]
+def registry_of(request: Request) -> Registry:
+    registry: Registry = request.app.state.registry
+    return registry
 
 
-async def _caller(request: Request, runtime: RuntimeDep) -> Caller:
+def _log(request: Request) -> DecisionLog:
+    decision_log: DecisionLog = request.app.state.decision_log
+    return decision_log
+
+
+def _outbox(request: Request) -> Outbox:
+    outbox: Outbox = request.app.state.outbox
+    return outbox
+
+
+def _decider(request: Request) -> Decider:
+    decider: Decider = request.app.state.decider
+    return decider
+
+
+def _sealer(request: Request) -> Sealer:
+    sealer: Sealer = request.app.state.sealer
+    return sealer
+
+
+def _recorder(request: Request) -> Recorder:
+    recorder: Recorder = request.app.state.recorder
+    return recorder
+
+
+def _calendar(request: Request) -> WorkingCalendar:
+    calendar: WorkingCalendar = request.app.state.calendar
+    return calendar
+
+
+def _rules(request: Request) -> RuleCatalogue:
+    rules: RuleCatalogue = request.app.state.rules
+    return rules
+
+
+def _metrics(request: Request) -> Metrics:
+    metrics: Metrics = request.app.state.metrics
+    return metrics
+
+
+def _burner(request: Request) -> TokenBurner:
+    burner: TokenBurner = request.app.state.token_burner
+    return burner
+
+
+SettingsDep = Annotated[BrokerSettings, Depends(settings_of)]
+RegistryDep = Annotated[Registry, Depends(registry_of)]
+LogDep = Annotated[DecisionLog, Depends(_log)]
+OutboxDep = Annotated[Outbox, Depends(_outbox)]
+DeciderDep = Annotated[Decider, Depends(_decider)]
+SealerDep = Annotated[Sealer, Depends(_sealer)]
+RecorderDep = Annotated[Recorder, Depends(_recorder)]
+CalendarDep = Annotated[WorkingCalendar, Depends(_calendar)]
+RulesDep = Annotated[RuleCatalogue, Depends(_rules)]
+MetricsDep = Annotated[Metrics, Depends(_metrics)]
+BurnerDep = Annotated[TokenBurner, Depends(_burner)]
+
+
+async def _caller(request: Request, registry: RegistryDep, settings: SettingsDep, burner: BurnerDep) -> Caller:
     """Verify the bearer token and burn its jti before anything else happens (replay refusal)."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise MalformedToken("an Authorization: Bearer <agency JWT> header is required")
     caller = verify_token(
-        token.strip(), registry=runtime.registry, audience=runtime.settings.audience,
-        max_lifetime=timedelta(seconds=runtime.settings.max_token_lifetime_seconds),
+        token.strip(), registry=registry, audience=settings.audience,
+        max_lifetime=timedelta(seconds=settings.max_token_lifetime_seconds),
     )
     # Committed before we go on (group commit with the other requests being admitted), so every
     # worker sees the jti as used at once.
-    await runtime.token_burner.burn(caller)
+    await burner.burn(caller)
     return caller
 
 

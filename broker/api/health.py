@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import text
 
+from broker.api.deps import DeciderDep, LogDep, MetricsDep, OutboxDep
+from broker.db.log import DecisionLog
 from broker.errors import PolicyUnavailable
-from broker.runtime import Runtime
 
 router = APIRouter(tags=["operations"])
 
@@ -31,36 +32,33 @@ class Readiness(BaseModel):
 
 @router.get("/readyz", response_model=Readiness,
             responses={503: {"model": Readiness, "description": "The database or OPA (with our registry) is down"}})
-async def readyz(request: Request) -> JSONResponse:
+async def readyz(decision_log: LogDep, decider: DeciderDep, outbox: OutboxDep) -> JSONResponse:
     """Ready when the database and OPA (with our registry) answer; Kafka is reported, not required."""
-    runtime: Runtime = request.app.state.runtime
-    database = await asyncio.to_thread(_database_ok, runtime)
-    revision = await runtime.policy.registry_revision()
-    policy = revision == runtime.registry.revision
+    database = await asyncio.to_thread(_database_ok, decision_log)
+    policy = await decider.registry_loaded()
     if not policy:
         # OPA restarted and lost the registry (or holds another): give ours back so decisions resume.
         with contextlib.suppress(PolicyUnavailable):
-            await runtime.load_registry_into_policy()
-        policy = await runtime.policy.registry_revision() == runtime.registry.revision
+            await decider.load_registry()
+        policy = await decider.registry_loaded()
     body = {
         "database": "ok" if database else "unavailable",
         "policy": "ok" if policy else "unavailable",
         # The outbox absorbs Kafka outages, so Kafka being down does not make the gateway unready.
-        "kafka": "connected" if runtime.relay_connected() else "disconnected",
+        "kafka": "connected" if outbox.kafka_connected() else "disconnected",
     }
     return JSONResponse(body, status_code=200 if database and policy else 503)
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
-async def metrics(request: Request) -> Response:
-    runtime: Runtime = request.app.state.runtime
-    runtime.metrics.outbox_depth.set(await asyncio.to_thread(runtime.outbox_depth))
-    return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+async def metrics(metrics: MetricsDep, outbox: OutboxDep) -> Response:
+    metrics.outbox_depth.set(await asyncio.to_thread(outbox.depth))
+    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def _database_ok(runtime: Runtime) -> bool:
+def _database_ok(decision_log: DecisionLog) -> bool:
     try:
-        with runtime.engine.connect() as conn:
+        with decision_log.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception:  # any failure means not ready; the reason is in the database's own logs
         return False

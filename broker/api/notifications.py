@@ -8,10 +8,20 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 
 from broker.admission import idempotency
-from broker.api.deps import CallerDep, RuntimeDep, read_body
+from broker.api.deps import (
+    CalendarDep,
+    CallerDep,
+    DeciderDep,
+    LogDep,
+    OutboxDep,
+    RecorderDep,
+    SealerDep,
+    SettingsDep,
+    read_body,
+)
 from broker.api.responses import errors
 from broker.review import status
-from broker.sharing.flow import SharingService
+from broker.sharing import flow
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 
@@ -25,19 +35,27 @@ router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 )
 async def post_notification(
     request: Request,
-    runtime: RuntimeDep,
     caller: CallerDep,
+    settings: SettingsDep,
+    decision_log: LogDep,
+    decider: DeciderDep,
+    sealer: SealerDep,
+    calendar: CalendarDep,
+    recorder: RecorderDep,
+    outbox: OutboxDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
     """Decide, record and route one notification; the answer has one decision per recipient."""
-    body = await read_body(request, runtime.settings.max_body_bytes)
-    receipt = await SharingService(runtime).submit(
-        caller=caller, body=body, idempotency_key=idempotency.check_key(idempotency_key)
+    body = await read_body(request, settings.max_body_bytes)
+    receipt = await flow.submit(
+        caller=caller, body=body, idempotency_key=idempotency.check_key(idempotency_key),
+        reader=decision_log.reader, decider=decider, sealer=sealer, calendar=calendar, recorder=recorder,
+        outbox=outbox, checkpoint=decision_log.checkpoint_note,
     )
     return JSONResponse(receipt.body, status_code=receipt.status_code)
 
 
 @router.get("/{notification_id}", responses=errors(401, 403, 404, 422, 503))
-async def get_notification(notification_id: str, runtime: RuntimeDep, caller: CallerDep) -> dict[str, Any]:
+async def get_notification(notification_id: str, decision_log: LogDep, caller: CallerDep) -> dict[str, Any]:
     """Per-recipient status (decided, published, delivered, acknowledged, overdue) for the sender."""
-    return await status.for_sender(runtime, notification_id, caller.agency_id)
+    return await status.for_sender(decision_log, notification_id, caller.agency_id)

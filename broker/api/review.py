@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from broker.api.decisions import filters
-from broker.api.deps import CallerDep, RuntimeDep, SeqPath
+from broker.api.deps import CallerDep, LogDep, OutboxDep, SeqPath
 from broker.api.responses import AUTHENTICATED, errors
 from broker.review import queues as review
 from broker.review import views as decision_view
@@ -37,31 +37,32 @@ def _answer(entry: Any) -> dict[str, Any]:
 
 
 @router.get("/queues", responses=errors(401, 403, 503))
-async def queues(runtime: RuntimeDep, caller: CallerDep) -> dict[str, Any]:
+async def queues(decision_log: LogDep, caller: CallerDep) -> dict[str, Any]:
     """Advice requests, authorisations and urgent shares this caller may decide (pseudonymised)."""
-    found = await asyncio.to_thread(review.queues_for, runtime, Viewer.from_caller(caller))
+    found = await asyncio.to_thread(review.queues_for, decision_log, Viewer.from_caller(caller))
     return {name: [item.to_json() for item in items] for name, items in found.items()}
 
 
 @router.post("/queues/{delivery_id}", responses=errors(400, 401, 403, 404, 409, 422, 503))
-async def answer(delivery_id: str, body: QueueAnswer, runtime: RuntimeDep, caller: CallerDep) -> dict[str, Any]:
+async def answer(delivery_id: str, body: QueueAnswer, decision_log: LogDep, outbox: OutboxDep,
+                 caller: CallerDep) -> dict[str, Any]:
     """Release or refuse a held delivery; the answer is a new log entry following the decision."""
-    entry = await review.decide(runtime, Viewer.from_caller(caller), delivery_id,
-                                release=body.decision == "release", reason=body.reason)
+    entry = await review.decide(decision_log, Viewer.from_caller(caller), delivery_id,
+                                release=body.decision == "release", reason=body.reason, outbox=outbox)
     return _answer(entry)
 
 
 @router.post("/urgent/{seq}", responses=errors(400, 401, 403, 404, 409, 422, 503))
-async def review_urgent(seq: SeqPath, body: UrgentReview, runtime: RuntimeDep, caller: CallerDep) -> dict[str, Any]:
+async def review_urgent(seq: SeqPath, body: UrgentReview, decision_log: LogDep, caller: CallerDep) -> dict[str, Any]:
     """Record the post-hoc review of an urgent share."""
-    return _answer(await review.review_urgent(runtime, Viewer.from_caller(caller), seq, reason=body.reason))
+    return _answer(await review.review_urgent(decision_log, Viewer.from_caller(caller), seq, reason=body.reason))
 
 
 @router.get("/overdue", responses=errors(*AUTHENTICATED))
-async def overdue(runtime: RuntimeDep, caller: CallerDep,
+async def overdue(decision_log: LogDep, caller: CallerDep,
                   chosen: Annotated[Filters, Depends(filters)]) -> list[dict[str, Any]]:
     """Deadlines that ran out (kind `overdue`) on deliveries the caller may see."""
     viewer = Viewer.from_caller(caller)
-    entries = await asyncio.to_thread(review.overdue_for, runtime, viewer, chosen)
-    await decision_view.record_views(runtime, viewer, entries)
+    entries = await asyncio.to_thread(review.overdue_for, decision_log, viewer, chosen)
+    await decision_view.record_views(decision_log, viewer, entries)
     return [decision_view.event(e) | decision_view.summary(e) for e in entries]

@@ -2,8 +2,8 @@
 
 Working days skip weekends and the bank holidays of England and Wales from the maintained
 `holidays` calendar, never hand-typed dates. Where the source documents leave the unit unclear
-("within 5 days" for a strategy meeting, domain.md §7 T11-T12 and §13 X3) the unit is configuration,
-defaulting to calendar days as the seed text is written.
+("within 5 days" for a strategy meeting: DDSCP-RiskToOthers, 4. Children's Social Care Response, timers
+T11-T12) the unit is configuration, defaulting to calendar days as the source text is written.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ class DueUnit(StrEnum):
     WORKING_DAYS = "working_days"
     DAYS = "days"
     HOURS = "hours"
-    # The seed says "days" without saying which; resolved by `WorkingCalendar.unclear_days_as`.
+    # The source says "days" without saying which; resolved by `WorkingCalendar.unclear_days_as`.
     UNCLEAR_DAYS = "unclear_days"
 
 

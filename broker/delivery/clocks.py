@@ -25,8 +25,9 @@ log = logging.getLogger("broker.delivery.clocks")
 
 ACKNOWLEDGED = "acknowledged"
 URGENT_REVIEW = "urgent_review"
-# What answers each obligation (domain.md §7): a clock stops only on that message or event. An
-# obligation not listed here is answered by the recipient's acknowledgement.
+# What answers each obligation (timer ids T.. in policies/safeguarding/obligations): a clock stops
+# only on that message or event. An obligation not listed here is answered by the recipient's
+# acknowledgement.
 STOPS_ON = {
     "acknowledge_referral": ACKNOWLEDGED,
     "decide_referral": "referral_outcome",

@@ -2,7 +2,8 @@
 
 Each held delivery is encrypted again under its own AES-256-GCM key, kept in a separate row.
 Refusal or expiry deletes that key, which destroys the share for good (crypto-shredding) while the
-decision log keeps its immutable record of what was decided and why (domain.md §13 X8).
+decision log keeps its immutable record of what was decided and why (CPSCP-Procedures, LADO >
+7. Record keeping and monitoring progress).
 """
 
 from __future__ import annotations

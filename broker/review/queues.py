@@ -20,19 +20,20 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 import audit
+from broker.db.log import DecisionLog
 from broker.db.tables import HeldDelivery
 from broker.delivery import clocks, events, held
+from broker.delivery.outbox import Outbox
 from broker.errors import NotFound, ReviewInvalid
 from broker.review.views import Filters, Viewer, page
-from broker.runtime import Runtime
 from schemas.notifications import NOTIFICATION_MODELS
 
 ADVISERS = frozenset({"dsl", "ig_lead", "caldicott_guardian"})
 AUTHORISERS = frozenset({"line_manager", "named_professional"})
 URGENT = "share_urgent_review_after"
 MAX_REASON = 500
-# The rule each kind of human decision answers (domain.md §4.3): advice is GR3; an authorisation
-# to share without consent is GR4 (§5.4); a post-hoc review of an urgent share is C7.
+# The rule each kind of human decision answers: advice is GR3; an authorisation
+# to share without consent is GR4; a post-hoc review of an urgent share is C7.
 _RULE = {"needs_advice": "GR3", "hold_for_authorisation": "GR4", URGENT: "C7"}
 
 
@@ -136,10 +137,11 @@ def check_reason(reason: str) -> str:
     return text
 
 
-async def decide(runtime: Runtime, viewer: Viewer, delivery_id: str, *, release: bool, reason: str) -> audit.Entry:
+async def decide(decision_log: DecisionLog, viewer: Viewer, delivery_id: str, *, release: bool, reason: str,
+                 outbox: Outbox) -> audit.Entry:
     """Answer a held delivery: log who decided and why, and release or destroy it, in one commit."""
     text = check_reason(reason)
-    row = await asyncio.to_thread(_held, runtime, delivery_id)
+    row = await asyncio.to_thread(_held, decision_log, delivery_id)
     context = row.log_context
     if not may_decide(viewer, row.outcome, str(context.get("sender_agency"))):
         raise NotFound("no such item in your queues")
@@ -163,23 +165,23 @@ async def decide(runtime: Runtime, viewer: Viewer, delivery_id: str, *, release:
         else:
             held.refuse(session, row.delivery_id, now=now)
 
-    entry = (await runtime.batcher.submit([draft], apply))[0]
-    runtime.wake_relay()
+    entry = (await decision_log.append([draft], apply))[0]
+    outbox.wake()
     return entry
 
 
-def _held(runtime: Runtime, delivery_id: str) -> HeldDelivery:
-    with Session(runtime.engine) as session:
+def _held(decision_log: DecisionLog, delivery_id: str) -> HeldDelivery:
+    with Session(decision_log.engine) as session:
         row = session.get(HeldDelivery, delivery_id)
     if row is None or row.resolved_at is not None:
         raise NotFound("no such item in your queues")
     return row
 
 
-async def review_urgent(runtime: Runtime, viewer: Viewer, seq: int, *, reason: str) -> audit.Entry:
-    """Record a reviewer's look at an urgent share after it went (domain.md §4.1)."""
+async def review_urgent(decision_log: DecisionLog, viewer: Viewer, seq: int, *, reason: str) -> audit.Entry:
+    """Record a reviewer's look at an urgent share after it went (I14)."""
     text = check_reason(reason)
-    entry = await asyncio.to_thread(_urgent, runtime, seq)
+    entry = await asyncio.to_thread(_urgent, decision_log, seq)
     if not may_decide(viewer, URGENT, entry.sender_agency):
         raise NotFound("no such item in your queues")
     # There is no `reviewed` event kind yet; advice_given with outcome `reviewed` is the nearest.
@@ -193,11 +195,11 @@ async def review_urgent(runtime: Runtime, viewer: Viewer, seq: int, *, reason: s
     def stop_clock(session: Session, _: list[audit.Entry]) -> None:
         clocks.stop_clocks(session, entry.delivery_id, clocks.URGENT_REVIEW, datetime.now(UTC))
 
-    return (await runtime.batcher.submit([draft], stop_clock))[0]
+    return (await decision_log.append([draft], stop_clock))[0]
 
 
-def _urgent(runtime: Runtime, seq: int) -> audit.Entry:
-    with Session(runtime.engine) as session:
+def _urgent(decision_log: DecisionLog, seq: int) -> audit.Entry:
+    with Session(decision_log.engine) as session:
         entry = session.get(audit.Entry, seq)
         if entry is None or entry.kind != audit.EventKind.DECIDED or entry.outcome != URGENT:
             raise NotFound("no such item in your queues")
@@ -206,13 +208,13 @@ def _urgent(runtime: Runtime, seq: int) -> audit.Entry:
         return entry
 
 
-def queues_for(runtime: Runtime, viewer: Viewer) -> dict[str, list[QueueItem]]:
-    with Session(runtime.engine) as session:
+def queues_for(decision_log: DecisionLog, viewer: Viewer) -> dict[str, list[QueueItem]]:
+    with Session(decision_log.engine) as session:
         queues = pending_queues(session, viewer)
         queues["urgent_review"] = urgent_awaiting(session, viewer)
         return queues
 
 
-def overdue_for(runtime: Runtime, viewer: Viewer, filters: Filters) -> list[audit.Entry]:
-    with Session(runtime.engine) as session:
+def overdue_for(decision_log: DecisionLog, viewer: Viewer, filters: Filters) -> list[audit.Entry]:
+    with Session(decision_log.engine) as session:
         return page(session, viewer, filters, kind=audit.EventKind.OVERDUE).items

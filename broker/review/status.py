@@ -8,15 +8,15 @@ from typing import Any
 from sqlmodel import Session
 
 import audit
+from broker.db.log import DecisionLog
 from broker.errors import NotFound
-from broker.runtime import Runtime
 
 # Later events supersede earlier ones in the status; `overdue` is a flag, not a stage.
 STAGES = ("decided", "published", "delivered", "acknowledged")
 
 
-async def for_sender(runtime: Runtime, notification_id: str, agency_id: str) -> dict[str, Any]:
-    entries = await asyncio.to_thread(_entries, runtime, notification_id)
+async def for_sender(decision_log: DecisionLog, notification_id: str, agency_id: str) -> dict[str, Any]:
+    entries = await asyncio.to_thread(_entries, decision_log, notification_id)
     if not entries or entries[0].sender_agency != agency_id:
         # The same answer whether it does not exist or belongs to someone else.
         raise NotFound("no such notification for this agency")
@@ -34,6 +34,6 @@ async def for_sender(runtime: Runtime, notification_id: str, agency_id: str) -> 
     return {"notification_id": notification_id, "recipients": list(deliveries.values())}
 
 
-def _entries(runtime: Runtime, notification_id: str) -> list[audit.Entry]:
-    with Session(runtime.engine) as session:
+def _entries(decision_log: DecisionLog, notification_id: str) -> list[audit.Entry]:
+    with Session(decision_log.engine) as session:
         return list(audit.query(session, notification_id=notification_id, limit=1000))

@@ -1,6 +1,6 @@
 """Reading the decision log as a person: who may see which decision, and a record that they did.
 
-Scope follows domain.md §10: IG leads and Caldicott Guardians audit the whole partnership; everyone
+Scope by role: IG leads and Caldicott Guardians audit the whole partnership; everyone
 else (DSLs, managers, named professionals, practitioners, agency systems) sees only decisions their
 own agency sent or received. A decision outside the caller's scope is answered exactly like one
 that does not exist (404), so ids cannot be probed. Every read appends `viewed` entries before the
@@ -20,8 +20,8 @@ from sqlmodel import Session, col
 
 import audit
 from broker.admission.tokens import Caller
+from broker.db.log import DecisionLog
 from broker.errors import LogUnavailable, NotFound
-from broker.runtime import Runtime
 
 PARTNERSHIP_WIDE = frozenset({"ig_lead", "caldicott_guardian"})
 MAX_PAGE = 200
@@ -124,25 +124,25 @@ def view_draft(entry: audit.Entry, viewer: Viewer) -> audit.EntryDraft:
     )
 
 
-async def record_views(runtime: Runtime, viewer: Viewer, entries: list[audit.Entry]) -> None:
+async def record_views(decision_log: DecisionLog, viewer: Viewer, entries: list[audit.Entry]) -> None:
     if not entries:
         return
     try:
-        await runtime.batcher.submit([view_draft(e, viewer) for e in entries])
+        await decision_log.append([view_draft(e, viewer) for e in entries])
     except (audit.AuditError, OSError) as exc:
         raise LogUnavailable("the read could not be recorded, so it was not shown") from exc
 
 
-def integrity(runtime: Runtime, entry: audit.Entry) -> dict[str, Any]:
+def integrity(decision_log: DecisionLog, entry: audit.Entry) -> dict[str, Any]:
     """Prove the entry is in the latest signed checkpoint and check that proof with the broker key."""
-    with Session(runtime.engine) as session:
+    with Session(decision_log.engine) as session:
         latest = audit.latest_checkpoint(session)
     if latest is None or latest.size <= entry.seq:
-        runtime.refresh_checkpoint()  # cheap, and saves the reviewer waiting for the next round
+        decision_log.refresh_checkpoint()  # cheap, and saves the reviewer waiting for the next round
     try:
-        with Session(runtime.engine) as session:
+        with Session(decision_log.engine) as session:
             proof = audit.inclusion_proof(session, entry.seq)
-        checkpoint = audit.verify_inclusion_proof(proof, entry.document(), runtime.signer.public_key)
+        checkpoint = audit.verify_inclusion_proof(proof, entry.document(), decision_log.public_key)
     except audit.EntryNotFound:
         return {"status": "pending", "detail": "not yet covered by a signed checkpoint"}
     except audit.AuditError as exc:
@@ -171,22 +171,22 @@ def event(entry: audit.Entry) -> dict[str, Any]:
     }
 
 
-async def read_page(runtime: Runtime, viewer: Viewer, filters: Filters) -> Page:
-    found = await asyncio.to_thread(_page, runtime, viewer, filters)
-    await record_views(runtime, viewer, found.items)
+async def read_page(decision_log: DecisionLog, viewer: Viewer, filters: Filters) -> Page:
+    found = await asyncio.to_thread(_page, decision_log, viewer, filters)
+    await record_views(decision_log, viewer, found.items)
     return found
 
 
-def _page(runtime: Runtime, viewer: Viewer, filters: Filters) -> Page:
-    with Session(runtime.engine) as session:
+def _page(decision_log: DecisionLog, viewer: Viewer, filters: Filters) -> Page:
+    with Session(decision_log.engine) as session:
         return page(session, viewer, filters)
 
 
-async def read_detail(runtime: Runtime, rules: Any, viewer: Viewer, seq: int) -> dict[str, Any]:
+async def read_detail(decision_log: DecisionLog, rules: Any, viewer: Viewer, seq: int) -> dict[str, Any]:
     """One decision with its reasons (rule and source), linked events and integrity badge."""
-    entry, events = await asyncio.to_thread(_one, runtime, viewer, seq)
-    await record_views(runtime, viewer, [entry])
-    badge = await asyncio.to_thread(integrity, runtime, entry)
+    entry, events = await asyncio.to_thread(_one, decision_log, viewer, seq)
+    await record_views(decision_log, viewer, [entry])
+    badge = await asyncio.to_thread(integrity, decision_log, entry)
     decided_by = {"policy_revision": entry.policy_revision, "decision_id": entry.decision_id,
                   "engine": "OPA policy bundle"}
     people = [e for e in events if e.kind not in ("viewed", "published", "delivered", "acknowledged")]
@@ -201,7 +201,7 @@ async def read_detail(runtime: Runtime, rules: Any, viewer: Viewer, seq: int) ->
     }
 
 
-def _one(runtime: Runtime, viewer: Viewer, seq: int) -> tuple[audit.Entry, list[audit.Entry]]:
-    with Session(runtime.engine) as session:
+def _one(decision_log: DecisionLog, viewer: Viewer, seq: int) -> tuple[audit.Entry, list[audit.Entry]]:
+    with Session(decision_log.engine) as session:
         entry = visible_decision(session, viewer, seq)
         return entry, linked(session, entry)

@@ -1,4 +1,6 @@
-"""The gateway's one call to OPA: every recipient of a notification decided at once, or no share.
+"""The gateway's one OPA client: every recipient of a notification decided at once, or no share.
+
+It also loads the agency registry into OPA and reads the policies' METADATA for the rule catalogue.
 
 Fail closed: OPA unreachable, slow, erroring, or an undefined result all raise `PolicyUnavailable`,
 which the HTTP layer turns into 503 with Retry-After and nothing written.
@@ -42,13 +44,19 @@ class PolicyEngine:
             ssl=parts.scheme == "https", retries=0, timeout=timeout,
         )
         self._entrypoint = entrypoint
+        self._policies_url = f"{url.rstrip('/')}/v1/policies"
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> PolicyEngine:
         await self._client.__aenter__()
+        self._session = aiohttp.ClientSession(timeout=self._timeout)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self._client.close_connection()
+        if self._session is not None:
+            await self._session.close()
 
     async def decide(self, policy_input: dict[str, Any]) -> RawDecision:
         try:
@@ -77,3 +85,16 @@ class PolicyEngine:
             return None
         value = data.get("result") if isinstance(data, dict) else None
         return value if isinstance(value, str) else None
+
+    async def policy_modules(self) -> list[dict[str, Any]]:
+        """The policy modules OPA serves, each with its parsed METADATA (`ast.annotations`)."""
+        if self._session is None:
+            raise PolicyUnavailable("the policy client is not open")
+        try:
+            async with self._session.get(self._policies_url) as response:
+                response.raise_for_status()
+                body = await response.json()
+        except _OPA_FAILURES as exc:
+            raise PolicyUnavailable("could not read the policies' metadata") from exc
+        modules = body.get("result") if isinstance(body, dict) else None
+        return [m for m in modules if isinstance(m, dict)] if isinstance(modules, list) else []

@@ -1,10 +1,12 @@
 """What each rule id in a decision's reasons means, and the source text it comes from.
 
-The Rego rules carry `# METADATA` with `custom.rule_id` and `custom.source` (a short excerpt of the
-seed document). OPA returns those annotations with each module from `GET /v1/policies`, so the
+The Rego rules carry `# METADATA` with `custom.rule_id` and `custom.source` (a citation `KEY,
+Chapter > Section` of the public source document, listed in policies/SOURCES.md, with a short
+quotation). OPA returns those annotations with each module from `GET /v1/policies`, so the
 catalogue reads them from the policies OPA is actually serving, not from a copy that could drift.
-When OPA cannot be asked, a built-in one-line description of GR1-GR7 and C1-C8 (domain.md §2-3)
-stands in, so a reviewer is never left with a bare rule id.
+When OPA cannot be asked, a built-in one-line description of GR1-GR7 and C1-C8 (CPSCP-Procedures,
+Information sharing > The Seven Golden Rules; > The Eight Caldicott Principles) stands in, so a
+reviewer is never left with a bare rule id.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+from broker.errors import PolicyUnavailable
+from broker.sharing.policy import PolicyEngine
 
 log = logging.getLogger("broker.rules")
 
-# domain.md §2.2 (Version A, 2018) and §3: the wording reviewers know.
+# CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing (2018 wording)
+# and > The Eight Caldicott Principles: the wording reviewers know.
 BUILTIN: dict[str, tuple[str, str]] = {
     "GR1": ("Law is a framework, not a barrier",
             "GDPR, the Data Protection Act 2018 and human rights law are not barriers to justified sharing."),
@@ -76,9 +80,9 @@ def from_policies(modules: list[dict[str, Any]]) -> dict[str, RuleText]:
 class RuleCatalogue:
     """Rule texts from OPA, cached for a few minutes: policies change by deployment, not per request."""
 
-    def __init__(self, opa_url: str, *, ttl_seconds: float = 300.0, timeout: float = 2.0) -> None:
-        self._url = opa_url.rstrip("/") + "/v1/policies"
-        self._ttl, self._timeout = ttl_seconds, timeout
+    def __init__(self, *, policy: PolicyEngine, ttl_seconds: float = 300.0) -> None:
+        self._policy = policy
+        self._ttl = ttl_seconds
         self._rules: dict[str, RuleText] = {}
         self._loaded_at = float("-inf")
 
@@ -86,11 +90,8 @@ class RuleCatalogue:
         if time.monotonic() - self._loaded_at < self._ttl:
             return
         try:
-            async with httpx.AsyncClient(timeout=self._timeout) as client:
-                response = await client.get(self._url)
-                response.raise_for_status()
-                modules = response.json().get("result") or []
-        except (httpx.HTTPError, ValueError) as exc:
+            modules = await self._policy.policy_modules()
+        except PolicyUnavailable as exc:
             # Keep what we had; the built-in texts cover the golden rules and Caldicott principles.
             log.warning("rule metadata not available from OPA: %s", exc)
             return

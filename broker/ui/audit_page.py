@@ -15,16 +15,16 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 import audit
-from broker.api.deps import RuntimeDep
+from broker.api.deps import LogDep
+from broker.db.log import DecisionLog
 from broker.errors import NotFound, ReviewInvalid
 from broker.review import queues as review
 from broker.review.views import PARTNERSHIP_WIDE
-from broker.runtime import Runtime
-from broker.sharing.flow import SHARE_OUTCOMES
 from broker.ui.charts import bar_chart
 from broker.ui.render import OUTCOMES, page, words
 from broker.ui.routes import PostedDep, SessionDep, text
 from broker.ui.sessions import UiSession
+from schemas.vocab import SHARED_OUTCOMES
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 # Consent states under which a share went ahead without the person's agreement (GR4, §5.2).
@@ -42,14 +42,14 @@ def _counts(db: Session, column: Any) -> list[tuple[str, int]]:
     return [(str(key), int(n)) for key, n in db.execute(statement).all()]
 
 
-def totals(runtime: Runtime) -> dict[str, Any]:
-    with Session(runtime.engine) as db:
+def totals(decision_log: DecisionLog) -> dict[str, Any]:
+    with Session(decision_log.engine) as db:
         month = func.substr(col(audit.Entry.recorded_at), 1, 7)
         months = sorted(_counts(db, month))
         no_consent = db.execute(
             select(col(audit.Entry.lawful_basis), col(audit.Entry.consent_state), func.count())
             .where(col(audit.Entry.kind) == audit.EventKind.DECIDED,
-                   col(audit.Entry.outcome).in_(SHARE_OUTCOMES),
+                   col(audit.Entry.outcome).in_([o.value for o in SHARED_OUTCOMES]),
                    col(audit.Entry.consent_state).in_(WITHOUT_CONSENT))
             .group_by(col(audit.Entry.lawful_basis), col(audit.Entry.consent_state))
         ).all()
@@ -63,11 +63,11 @@ def totals(runtime: Runtime) -> dict[str, Any]:
         }
 
 
-def integrity(runtime: Runtime) -> dict[str, Any]:
+def integrity(decision_log: DecisionLog) -> dict[str, Any]:
     """Re-verify every entry, checkpoint signature and the chain head (O(n); fine at audit scale)."""
     try:
-        with Session(runtime.engine) as db:
-            report = audit.verify_log(db, runtime.signer.public_key)
+        with Session(decision_log.engine) as db:
+            report = audit.verify_log(db, decision_log.public_key)
     except audit.AuditError as exc:
         return {"ok": False, "detail": f"{type(exc).__name__}: {exc}"}
     return {"ok": True, "size": report.size, "checkpoints": report.checkpoints, "root": report.root,
@@ -75,11 +75,11 @@ def integrity(runtime: Runtime) -> dict[str, Any]:
 
 
 @router.get("/audit")
-async def audit_page(request: Request, runtime: RuntimeDep, session: SessionDep) -> HTMLResponse:
+async def audit_page(request: Request, decision_log: LogDep, session: SessionDep) -> HTMLResponse:
     _auditor(session)
-    stats = await asyncio.to_thread(totals, runtime)
-    check = await asyncio.to_thread(integrity, runtime)
-    urgent = await asyncio.to_thread(review.queues_for, runtime, session.viewer())
+    stats = await asyncio.to_thread(totals, decision_log)
+    check = await asyncio.to_thread(integrity, decision_log)
+    urgent = await asyncio.to_thread(review.queues_for, decision_log, session.viewer())
     charts = {
         "outcome": bar_chart("Decisions by outcome", stats["outcome"]),
         "agency": bar_chart("Decisions by sending agency", stats["agency"]),
@@ -100,20 +100,20 @@ def _day(value: str, name: str) -> datetime | None:
 
 
 @router.post("/audit/export")
-async def export(runtime: RuntimeDep, session: SessionDep, form: PostedDep) -> Response:
+async def export(decision_log: LogDep, session: SessionDep, form: PostedDep) -> Response:
     """A signed evidence pack (JSONL) of every entry in the period, provable offline."""
     _auditor(session)
     since, until = _day(text(form, "since"), "since"), _day(text(form, "until"), "until")
     if until is not None:
         until += timedelta(days=1)  # "until" a date includes that day
-    body = await asyncio.to_thread(_pack, runtime, since, until)
+    body = await asyncio.to_thread(_pack, decision_log, since, until)
     name = f"evidence-pack-{text(form, 'since') or 'start'}-to-{text(form, 'until') or 'now'}.jsonl"
     return Response(body, media_type="application/x-ndjson",
                     headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 
-def _pack(runtime: Runtime, since: datetime | None, until: datetime | None) -> str:
+def _pack(decision_log: DecisionLog, since: datetime | None, until: datetime | None) -> str:
     out = io.StringIO()
-    with Session(runtime.engine) as db, db.begin():
-        audit.export_pack(db, out, runtime.signer, since=since, until=until)
+    with Session(decision_log.engine) as db, db.begin():
+        audit.export_pack(db, out, decision_log.signer, since=since, until=until)
     return out.getvalue()

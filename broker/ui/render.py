@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from broker.api.deps import registry_of
 from broker.ui.sessions import UiSession
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
@@ -47,8 +48,7 @@ TEMPLATES.env.filters["label"] = lambda code: words(code, {})
 
 def page(request: Request, name: str, session: UiSession | None, status_code: int = 200,
          **context: Any) -> HTMLResponse:
-    runtime = request.app.state.runtime
-    agencies = {agency_id: a.name for agency_id, a in runtime.registry.agencies.items()}
+    agencies = {agency_id: a.name for agency_id, a in registry_of(request).agencies.items()}
     response = TEMPLATES.TemplateResponse(
         request, name, {"session": session, "agencies": agencies, **context}, status_code=status_code
     )

@@ -14,16 +14,19 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
-from broker.admission.tokens import Caller, remember_jti, verify_token
-from broker.api.deps import MAX_INT64, RuntimeDep, SeqPath
+from broker.admission.replay import remember_jti
+from broker.admission.tokens import Caller, verify_token
+from broker.api.deps import MAX_INT64, LogDep, OutboxDep, RegistryDep, RulesDep, SeqPath, SettingsDep, settings_of
 from broker.errors import AuthError, ReviewInvalid
+from broker.partnership.registry import Registry
 from broker.review import queues as review
 from broker.review import views as decision_view
 from broker.review.views import Filters
-from broker.runtime import Runtime
+from broker.settings import BrokerSettings
 from broker.ui import sessions
 from broker.ui.render import page
 from broker.ui.sessions import UiSession
@@ -32,8 +35,8 @@ router = APIRouter(prefix="/ui", include_in_schema=False)
 PAGE_SIZE = 25
 
 
-async def _session(request: Request, runtime: RuntimeDep) -> UiSession:
-    return await asyncio.to_thread(sessions.current, runtime, request)
+async def _session(request: Request, decision_log: LogDep, settings: SettingsDep) -> UiSession:
+    return await asyncio.to_thread(sessions.current, decision_log.engine, settings, request)
 
 
 SessionDep = Annotated[UiSession, Depends(_session)]
@@ -56,58 +59,59 @@ def text(form: FormData, name: str) -> str:
 # --- signing in and out ---------------------------------------------------------------------------
 
 
-def _verify(runtime: Runtime, token: str) -> Caller:
-    return verify_token(token.strip(), registry=runtime.registry, audience=runtime.settings.audience,
-                        max_lifetime=timedelta(seconds=runtime.settings.max_token_lifetime_seconds))
+def _verify(registry: Registry, settings: BrokerSettings, token: str) -> Caller:
+    return verify_token(token.strip(), registry=registry, audience=settings.audience,
+                        max_lifetime=timedelta(seconds=settings.max_token_lifetime_seconds))
 
 
 def _signin_page(request: Request, status: int = 200, **context: Any) -> HTMLResponse:
     token = request.cookies.get(sessions.SIGNIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
     response = page(request, "signin.html", None, status_code=status, signin_csrf=token, **context)
     response.set_cookie(sessions.SIGNIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/ui/signin",
-                        secure=request.app.state.runtime.settings.ui_cookie_secure, max_age=900)
+                        secure=settings_of(request).ui_cookie_secure, max_age=900)
     return response
 
 
 @router.get("/signin")
-async def signin_form(request: Request, runtime: RuntimeDep, token: str | None = None) -> HTMLResponse:
+async def signin_form(request: Request, registry: RegistryDep, settings: SettingsDep,
+                      token: str | None = None) -> HTMLResponse:
     """Paste a token, or confirm a sign-in link (a link alone never signs in: scanners follow links)."""
     if token is None:
         return _signin_page(request)
     try:
-        caller = _verify(runtime, token)
+        caller = _verify(registry, settings, token)
     except AuthError as exc:
         return _signin_page(request, 401, error=f"This sign-in link cannot be used ({exc.reason}).")
     return _signin_page(request, confirm=caller, token=token)
 
 
 @router.post("/signin")
-async def signin(request: Request, runtime: RuntimeDep) -> Response:
+async def signin(request: Request, registry: RegistryDep, settings: SettingsDep, decision_log: LogDep) -> Response:
     form = await request.form()
     sessions.check_signin_csrf(request, form.get("csrf_token"))
     try:
-        caller = _verify(runtime, text(form, "token"))
-        await asyncio.to_thread(_burn, runtime, caller)
+        caller = _verify(registry, settings, text(form, "token"))
+        await asyncio.to_thread(_burn, decision_log.engine, caller)
     except AuthError as exc:
         return _signin_page(request, 401, error=f"That token was not accepted ({exc.reason}).")
     target = "/ui/submit" if caller.role == "practitioner" else "/ui/decisions"
     response = RedirectResponse(target, status_code=303)
-    await asyncio.to_thread(sessions.open_session, runtime, caller, response)
+    await asyncio.to_thread(sessions.open_session, decision_log.engine, settings, caller, response)
     response.delete_cookie(sessions.SIGNIN_CSRF_COOKIE, path="/ui/signin")
     return response
 
 
-def _burn(runtime: Runtime, caller: Caller) -> None:
+def _burn(engine: Engine, caller: Caller) -> None:
     # A token opens at most one session, exactly as it authorises at most one API call.
-    with Session(runtime.engine) as db:
+    with Session(engine) as db:
         remember_jti(db, caller)
         db.commit()
 
 
 @router.post("/signout")
-async def signout(request: Request, runtime: RuntimeDep, form: PostedDep) -> Response:
+async def signout(request: Request, decision_log: LogDep, settings: SettingsDep, form: PostedDep) -> Response:
     response = RedirectResponse("/ui/signin", status_code=303)
-    await asyncio.to_thread(sessions.close_session, runtime, request, response)
+    await asyncio.to_thread(sessions.close_session, decision_log.engine, settings, request, response)
     return response
 
 
@@ -145,10 +149,10 @@ def _filters(request: Request, errors: dict[str, str]) -> tuple[Filters, dict[st
 
 
 @router.get("/decisions")
-async def decisions(request: Request, runtime: RuntimeDep, session: SessionDep) -> HTMLResponse:
+async def decisions(request: Request, decision_log: LogDep, session: SessionDep) -> HTMLResponse:
     errors: dict[str, str] = {}
     chosen, query = _filters(request, errors)
-    found = await decision_view.read_page(runtime, session.viewer(), chosen)
+    found = await decision_view.read_page(decision_log, session.viewer(), chosen)
 
     def link(offset: int) -> str:
         return "/ui/decisions?" + urlencode({**query, "offset": offset})
@@ -161,8 +165,9 @@ async def decisions(request: Request, runtime: RuntimeDep, session: SessionDep) 
 
 
 @router.get("/decisions/{seq}")
-async def decision(seq: SeqPath, request: Request, runtime: RuntimeDep, session: SessionDep) -> HTMLResponse:
-    detail = await decision_view.read_detail(runtime, request.app.state.rules, session.viewer(), seq)
+async def decision(seq: SeqPath, request: Request, decision_log: LogDep, rules: RulesDep,
+                   session: SessionDep) -> HTMLResponse:
+    detail = await decision_view.read_detail(decision_log, rules, session.viewer(), seq)
     return page(request, "decision.html", session, d=detail)
 
 
@@ -170,40 +175,40 @@ async def decision(seq: SeqPath, request: Request, runtime: RuntimeDep, session:
 
 
 @router.get("/queues")
-async def queues(request: Request, runtime: RuntimeDep, session: SessionDep,
+async def queues(request: Request, decision_log: LogDep, session: SessionDep,
                  done: int | None = None) -> HTMLResponse:
-    found = await asyncio.to_thread(review.queues_for, runtime, session.viewer())
+    found = await asyncio.to_thread(review.queues_for, decision_log, session.viewer())
     return page(request, "queues.html", session, queues=found, done=done)
 
 
 @router.post("/queues/{delivery_id}")
-async def answer(delivery_id: str, request: Request, runtime: RuntimeDep, session: SessionDep,
-                 form: PostedDep) -> Response:
+async def answer(delivery_id: str, request: Request, decision_log: LogDep, outbox: OutboxDep,
+                 session: SessionDep, form: PostedDep) -> Response:
     choice = text(form, "decision")
     if choice not in ("release", "refuse"):
         raise ReviewInvalid("choose release or refuse", {"decision": "Choose one."})
-    entry = await review.decide(runtime, session.viewer(), delivery_id, release=choice == "release",
-                                reason=text(form, "reason"))
+    entry = await review.decide(decision_log, session.viewer(), delivery_id, release=choice == "release",
+                                reason=text(form, "reason"), outbox=outbox)
     return RedirectResponse(f"/ui/queues?done={entry.seq}", status_code=303)
 
 
 @router.get("/urgent")
-async def urgent(request: Request, runtime: RuntimeDep, session: SessionDep,
+async def urgent(request: Request, decision_log: LogDep, session: SessionDep,
                  done: int | None = None) -> HTMLResponse:
-    found = await asyncio.to_thread(review.queues_for, runtime, session.viewer())
+    found = await asyncio.to_thread(review.queues_for, decision_log, session.viewer())
     return page(request, "urgent.html", session, items=found["urgent_review"], done=done)
 
 
 @router.post("/urgent/{seq}")
-async def review_urgent(seq: SeqPath, runtime: RuntimeDep, session: SessionDep, form: PostedDep) -> Response:
-    entry = await review.review_urgent(runtime, session.viewer(), seq, reason=text(form, "reason"))
+async def review_urgent(seq: SeqPath, decision_log: LogDep, session: SessionDep, form: PostedDep) -> Response:
+    entry = await review.review_urgent(decision_log, session.viewer(), seq, reason=text(form, "reason"))
     return RedirectResponse(f"/ui/urgent?done={entry.seq}", status_code=303)
 
 
 @router.get("/overdue")
-async def overdue(request: Request, runtime: RuntimeDep, session: SessionDep) -> HTMLResponse:
+async def overdue(request: Request, decision_log: LogDep, session: SessionDep) -> HTMLResponse:
     viewer = session.viewer()
-    entries = await asyncio.to_thread(review.overdue_for, runtime, viewer, Filters(limit=200))
-    await decision_view.record_views(runtime, viewer, entries)
+    entries = await asyncio.to_thread(review.overdue_for, decision_log, viewer, Filters(limit=200))
+    await decision_view.record_views(decision_log, viewer, entries)
     return page(request, "overdue.html", session, rows=[decision_view.event(e) | decision_view.summary(e)
                                                         for e in entries])

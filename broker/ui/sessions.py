@@ -13,14 +13,14 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from fastapi import Request, Response
-from sqlalchemy import delete
+from sqlalchemy import Engine, delete
 from sqlmodel import Field, Session, col
 
 from broker.admission.tokens import Caller
 from broker.db.tables import BrokerTable
 from broker.errors import CsrfRejected, SignInRequired
 from broker.review.views import Viewer
-from broker.runtime import Runtime
+from broker.settings import BrokerSettings
 
 SECURE_COOKIE = "__Host-sgb_session"  # __Host-: Secure, Path=/, no Domain; no subdomain can set it
 PLAIN_COOKIE = "sgb_session"
@@ -62,14 +62,13 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def cookie_name(runtime: Runtime) -> str:
-    return SECURE_COOKIE if runtime.settings.ui_cookie_secure else PLAIN_COOKIE
+def cookie_name(settings: BrokerSettings) -> str:
+    return SECURE_COOKIE if settings.ui_cookie_secure else PLAIN_COOKIE
 
 
-def open_session(runtime: Runtime, caller: Caller, response: Response) -> UiSession:
+def open_session(engine: Engine, settings: BrokerSettings, caller: Caller, response: Response) -> UiSession:
     """Store a new session for a verified caller (whose jti is already burned) and set its cookie."""
     value, now = secrets.token_urlsafe(32), _now()
-    settings = runtime.settings
     viewer = Viewer.from_caller(caller)
     hard = now + timedelta(hours=settings.ui_session_max_hours)
     row = UiSession(
@@ -78,38 +77,38 @@ def open_session(runtime: Runtime, caller: Caller, response: Response) -> UiSess
         csrf_token=secrets.token_urlsafe(32), created_at=now,
         expires_at=min(hard, now + timedelta(minutes=settings.ui_session_idle_minutes)), hard_expiry=hard,
     )
-    with Session(runtime.engine, expire_on_commit=False) as session:
+    with Session(engine, expire_on_commit=False) as session:
         session.execute(delete(UiSession).where(col(UiSession.hard_expiry) < now))  # housekeeping
         session.add(row)
         session.commit()
-    response.set_cookie(cookie_name(runtime), value, httponly=True, secure=settings.ui_cookie_secure,
+    response.set_cookie(cookie_name(settings), value, httponly=True, secure=settings.ui_cookie_secure,
                         samesite="strict", path="/", max_age=settings.ui_session_max_hours * 3600)
     return row
 
 
-def current(runtime: Runtime, request: Request) -> UiSession:
+def current(engine: Engine, settings: BrokerSettings, request: Request) -> UiSession:
     """The live session of this request, its idle time renewed; SignInRequired when there is none."""
-    value = request.cookies.get(cookie_name(runtime))
+    value = request.cookies.get(cookie_name(settings))
     if not value:
         raise SignInRequired("sign in first")
     now = _now()
-    with Session(runtime.engine, expire_on_commit=False) as session:
+    with Session(engine, expire_on_commit=False) as session:
         row = session.get(UiSession, _digest(value))
         if row is None or row.expires_at <= now:
             raise SignInRequired("the session has ended")
-        row.expires_at = min(row.hard_expiry, now + timedelta(minutes=runtime.settings.ui_session_idle_minutes))
+        row.expires_at = min(row.hard_expiry, now + timedelta(minutes=settings.ui_session_idle_minutes))
         session.add(row)
         session.commit()
         return row
 
 
-def close_session(runtime: Runtime, request: Request, response: Response) -> None:
-    value = request.cookies.get(cookie_name(runtime))
+def close_session(engine: Engine, settings: BrokerSettings, request: Request, response: Response) -> None:
+    value = request.cookies.get(cookie_name(settings))
     if value:
-        with Session(runtime.engine) as session:
+        with Session(engine) as session:
             session.execute(delete(UiSession).where(col(UiSession.id_digest) == _digest(value)))
             session.commit()
-    response.delete_cookie(cookie_name(runtime), path="/", secure=runtime.settings.ui_cookie_secure,
+    response.delete_cookie(cookie_name(settings), path="/", secure=settings.ui_cookie_secure,
                            httponly=True, samesite="strict")
 
 

@@ -3,7 +3,7 @@
 It walks through purpose, who needs to know, consent and its exceptions, risk, the child and the
 concern, and authorisation, validating each step on the server. Before anything is sent it asks
 the policy engine what each recipient would get and why (a dry run: nothing is recorded, sealed or
-queued), then sends through the same `SharingService` as any agency system, so the form can never
+queued), then sends through the same sharing flow as any agency system, so the form can never
 take a path the API does not. Answers travel in the form itself, never in server storage, so an
 abandoned draft leaves no personal data behind.
 """
@@ -20,15 +20,27 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from broker.api.deps import RuntimeDep
+from broker.api.deps import (
+    CalendarDep,
+    DeciderDep,
+    LogDep,
+    OutboxDep,
+    RecorderDep,
+    RulesDep,
+    SealerDep,
+    registry_of,
+)
 from broker.api.errors import URGENT_ROUTE
 from broker.errors import NotFound, PolicyUnavailable
-from broker.sharing import contract
-from broker.sharing.flow import SharingService
+from broker.sharing import flow
+from broker.sharing.decide import Decider
+from broker.sharing.rules import RuleCatalogue
 from broker.ui.forms import NEED_TO_KNOW, STEPS, Step, build_notification, recipient_options, validate_step
 from broker.ui.render import page
 from broker.ui.routes import PostedDep, SessionDep
 from broker.ui.sessions import UiSession
+from schemas.notifications import parse_notification
+from schemas.vocab import Outcome
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 SUBMITTERS = frozenset({"practitioner", "dsl", "line_manager", "named_professional"})
@@ -48,10 +60,9 @@ def _render(request: Request, session: UiSession, index: int, answers: dict[str,
             errors: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
     step = STEPS[index]
     hidden = {k: v for k, v in answers.items() if not step.owns(k)}
-    runtime = request.app.state.runtime
     return page(request, "submit.html", session, status_code=422 if errors else 200, steps=STEPS, index=index,
                 step=step, answers=answers, hidden=hidden, errors=errors or {},
-                recipients=recipient_options(runtime.registry, session.agency_id), need_to_know=NEED_TO_KNOW,
+                recipients=recipient_options(registry_of(request), session.agency_id), need_to_know=NEED_TO_KNOW,
                 **context)
 
 
@@ -62,7 +73,8 @@ async def start(request: Request, session: SessionDep) -> HTMLResponse:
 
 
 @router.post("/submit")
-async def step(request: Request, runtime: RuntimeDep, session: SessionDep, form: PostedDep) -> HTMLResponse:
+async def step(request: Request, decider: DeciderDep, rules: RulesDep, session: SessionDep,
+               form: PostedDep) -> HTMLResponse:
     """Validate the posted step, then show the next one; the last step is the dry-run preview."""
     _may_submit(session)
     answers = _answers(form)
@@ -74,26 +86,25 @@ async def step(request: Request, runtime: RuntimeDep, session: SessionDep, form:
         return _render(request, session, index, answers, errors)
     if index + 1 < len(STEPS) - 1:
         return _render(request, session, index + 1, answers)
-    return await _preview(request, session, answers)
+    return await _preview(request, session, answers, decider=decider, rules=rules)
 
 
-async def _preview(request: Request, session: UiSession, answers: dict[str, str]) -> HTMLResponse:
+async def _preview(request: Request, session: UiSession, answers: dict[str, str], *, decider: Decider,
+                   rules: RuleCatalogue) -> HTMLResponse:
     check = len(STEPS) - 1
-    runtime = request.app.state.runtime
     try:
-        notification = contract.parse(build_notification(answers, session, datetime.now(UTC)))
+        notification = parse_notification(build_notification(answers, session, datetime.now(UTC)))
     except ValidationError as exc:
         first, errors = _schema_errors(exc)
         return _render(request, session, first, answers, errors)
     try:
-        raw = await runtime.policy.decide(contract.policy_input(notification, runtime.settings.partnership_id))
-        decided = contract.decision(raw.result, raw.decision_id, notification)
-    except (PolicyUnavailable, ValidationError):
+        decided = await decider.decide(notification)
+    except PolicyUnavailable:
         return _render(request, session, check, answers, preview=None, unavailable=URGENT_ROUTE)
-    rules = request.app.state.rules
     preview = [
-        {"agency_id": d.agency_id, "role": d.role, "outcome": d.outcome, "lawful_basis": d.lawful_basis,
-         "fields": list(d.allowed_fields) if d.outcome != "no_share" else [],
+        {"agency_id": d.agency_id, "role": d.role, "outcome": d.outcome.value,
+         "lawful_basis": d.lawful_basis.value if d.lawful_basis else None,
+         "fields": list(d.allowed_fields) if d.outcome != Outcome.NO_SHARE else [],
          "reasons": await rules.explain([{"rule": r.rule, "message": r.message} for r in d.reasons])}
         for d in decided.recipients
     ]
@@ -121,16 +132,20 @@ def _owner(loc: list[str]) -> tuple[int, str]:
 
 
 @router.post("/submit/send")
-async def send(request: Request, runtime: RuntimeDep, session: SessionDep, form: PostedDep) -> HTMLResponse:
+async def send(
+    request: Request, session: SessionDep, form: PostedDep, decision_log: LogDep, decider: DeciderDep,
+    sealer: SealerDep, calendar: CalendarDep, recorder: RecorderDep, outbox: OutboxDep, rules: RulesDep,
+) -> HTMLResponse:
     """Send through the gateway's own flow; the notification id doubles as the Idempotency-Key so a
     second press of the button returns the first receipt instead of sharing twice."""
     _may_submit(session)
     answers = _answers(form)
     body = json.dumps(build_notification(answers, session, datetime.now(UTC))).encode()
-    receipt = await SharingService(runtime).submit(
-        caller=session.caller(), body=body, idempotency_key=f"ui-form-{answers.get('notification_id', '')}"
+    receipt = await flow.submit(
+        caller=session.caller(), body=body, idempotency_key=f"ui-form-{answers.get('notification_id', '')}",
+        reader=decision_log.reader, decider=decider, sealer=sealer, calendar=calendar, recorder=recorder,
+        outbox=outbox, checkpoint=decision_log.checkpoint_note,
     )
-    rules = request.app.state.rules
     recipients = [{**r, "reasons": await rules.explain(r["reasons"])} for r in receipt.body["recipients"]]
     return page(request, "submitted.html", session, receipt=receipt.body, recipients=recipients,
                 repeat=receipt.status_code == 200)

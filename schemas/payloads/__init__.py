@@ -1,1 +1,1 @@
-"""Typed payloads, one model per message type; every field carries a data class (domain.md §8.2)."""
+"""Typed payloads, one model per message type; every field carries a data class."""

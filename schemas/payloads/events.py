@@ -1,5 +1,5 @@
 """Payloads of case events: M17 child moving between local authorities, M19 child death,
-M20 missing child (domain.md §6.2, §8.4).
+M20 missing child. Sources are cited as `KEY, Chapter > Section` (keys in policies/SOURCES.md).
 """
 
 from __future__ import annotations
@@ -12,7 +12,11 @@ from schemas.vocab import DataClass as D
 
 
 class TransferType(StrEnum):
-    """Sub-types of the transfer protocol [002 L4314-4438] (domain.md §6.2 M17)."""
+    """Sub-types of the M17 transfer protocol.
+
+    Source: CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local
+    Authority's Area to Another.
+    """
 
     CP_PLAN_TRANSFER = "cp_plan_transfer"
     TEMPORARY_MOVE = "temporary_move"
@@ -25,7 +29,11 @@ class TransferType(StrEnum):
 
 
 class ChildDeathType(StrEnum):
-    """[002 L425-430, L445-448, L483]."""
+    """Categories of child death.
+
+    Source: CPSCP-Procedures, Child death > 1.5 Definitions; 2.2 Evidence of Criminality;
+    3.1 General Principles.
+    """
 
     SUDI = "sudi"
     SUDC = "sudc"
@@ -35,7 +43,12 @@ class ChildDeathType(StrEnum):
 
 
 class ChildMoveTransferPayload(PayloadModel):
-    """M17: the transfer package for a child moving area [002 L4337-4389]."""
+    """M17: the transfer package for a child moving area.
+
+    Source: CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local
+    Authority's Area to Another > Child Subject of a Child Protection Plan, through Child in Need,
+    Or Subject of Child and Family Assessment.
+    """
 
     transfer_type: TransferType = classed(D.CASE_STATUS, "Which transfer protocol applies", policy_fact=True)
     child: PersonIdentity = classed(D.IDENTITY, "The child moving")
@@ -67,14 +80,18 @@ class ChildMoveTransferPayload(PayloadModel):
     )
     adults_posing_risk: str | None = classed(
         D.CRIMINAL_INTELLIGENCE,
-        "MAPPA/MARAC/IDAP information on relevant adults [002 L4362]",
+        "MAPPA/MARAC/IDAP information on relevant adults [CPSCP-Procedures, Transfer of Responsibility for"
+        " Children Who Move from One Local Authority's Area to Another > Child Subject To Section 47 Enquiries]",
         default=None,
         max_length=LONG_TEXT,
     )
 
 
 class ChildDeathNotificationPayload(PayloadModel):
-    """M19: notification of an unexpected child death [002 L401-720]."""
+    """M19: notification of an unexpected child death.
+
+    Source: CPSCP-Procedures, Child death.
+    """
 
     child: PersonIdentity = classed(D.IDENTITY, "The child who died")
     death_type: ChildDeathType = classed(D.CASE_STATUS, "Category of death", policy_fact=True)
@@ -93,17 +110,24 @@ class ChildDeathNotificationPayload(PayloadModel):
     )
     post_mortem_findings: str | None = classed(
         D.CORONIAL_MATERIAL,
-        "Post-mortem results (Coroner's discretion [002 L579])",
+        "Post-mortem results, shared only at the Coroner's discretion"
+        " [CPSCP-Procedures, Child death > 3.9 Role of Coroner and Pathologist]",
         default=None,
         max_length=LONG_TEXT,
     )
     suspected_deliberate_harm: bool = classed(
-        D.RISK_ASSESSMENT, "Whether deliberate harm is suspected [002 L583]"
+        D.RISK_ASSESSMENT,
+        "Whether deliberate harm is suspected [CPSCP-Procedures, Child death > 3.10.1 Social Care]",
     )
 
 
 class MissingChildPayload(PayloadModel):
-    """M20: a child missing from home or care [002 L962-965, L1166-1171]."""
+    """M20: a child missing from home or care.
+
+    Source: CPSCP-Procedures, Child exploitation > Missing Children and Young People;
+    CPSCP-Procedures, All Children Presenting Alone or with Adults who are Not Their Parents >
+    Part 2 - Child Victims of Trafficking and/or Modern Slavery > Assessment.
+    """
 
     child: PersonIdentity | None = classed(D.IDENTITY, "The missing child", default=None)
     age_band: str = classed(

@@ -1,9 +1,10 @@
 """Payloads of adult and domestic-abuse protection: M11 adult referral, M13 MARAC, M14 LADO,
-M15 DVDS and M16 CSOD (domain.md §6.2).
+M15 DVDS and M16 CSOD. Sources are cited as `KEY, Chapter > Section` (keys in policies/SOURCES.md).
 
 DVDS and CSOD disclosures go to private individuals in person; the broker only carries the
 agency request and the police decision between agencies, never the disclosure to the public
-(domain.md §6.2 M15 "Broker note", I10).
+(I10; CPSCP-Procedures, Information sharing > Child Sex Offender Disclosure Scheme: "A
+disclosure is delivered in person").
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ class DvdsRoute(StrEnum):
 
 
 class AdultSafeguardingReferralPayload(PayloadModel):
-    """M11: Care Act s42 criteria, all three [000 L66-69]."""
+    """M11: Care Act s42 criteria, all three.
+
+    Source: CPCH-Policy, 5. Response to the Parent/Carer.
+    """
 
     adult: PersonIdentity = classed(D.IDENTITY, "The adult at risk")
     care_and_support_needs: str = classed(
@@ -55,7 +59,11 @@ class AdultSafeguardingReferralPayload(PayloadModel):
 
 
 class MaracReferralPayload(PayloadModel):
-    """M13: high-risk domestic abuse referral to MARAC [002 L2191-2192; 000 L82]."""
+    """M13: high-risk domestic abuse referral to MARAC.
+
+    Source: CPSCP-Procedures, Identification of Individuals who Pose a Risk to Children > 3.2 MARAC
+    (Multi Agency Risk Assessment Conference); CPCH-Policy, 5. Response to the Parent/Carer.
+    """
 
     victim: PersonIdentity = classed(D.IDENTITY, "The adult victim")
     dash_summary: str = classed(
@@ -79,7 +87,11 @@ class MaracReferralPayload(PayloadModel):
 
 
 class LadoAllegationPayload(PayloadModel):
-    """M14: allegation against a person who works with children [002 L2015-2090]."""
+    """M14: allegation against a person who works with children.
+
+    Source: CPSCP-Procedures, LADO > 1. Introduction and Criteria, through 4. Employers Response to
+    an Allegation or Concern.
+    """
 
     person_subject_of_allegation: PersonIdentity = classed(D.IDENTITY, "The adult the allegation is about")
     job_and_setting: str = classed(
@@ -87,7 +99,9 @@ class LadoAllegationPayload(PayloadModel):
     )
     allegation_account: str = classed(
         D.CRIMINAL_ALLEGATION,
-        "What was said, in the child's own words where possible [002 L2077]",
+        "What was said, in the child's own words where possible [CPSCP-Procedures, LADO > 4. Employers"
+        " Response to an Allegation or Concern > Initial action by person receiving or identifying an"
+        " allegation or concern]",
         max_length=LONG_TEXT,
     )
     child: PersonIdentity | None = classed(D.IDENTITY, "The child concerned", default=None)
@@ -96,17 +110,31 @@ class LadoAllegationPayload(PayloadModel):
     )
     witnesses: list[PersonIdentity] | None = classed(D.THIRD_PARTY_IDENTITY, "Witnesses", default=None)
     works_with_children_elsewhere: bool | None = classed(
-        D.CASE_STATUS, "Whether they work with children in another area [002 L4419]", default=None
+        D.CASE_STATUS,
+        "Whether they work with children in another area [CPSCP-Procedures, Transfer of Responsibility for"
+        " Children Who Move from One Local Authority's Area to Another > Allegations Made By Children from One"
+        " Local Authority Who Are Placed In Establishments / Placements in another Local Authority]",
+        default=None,
     )
-    dsm_record_signed: bool = classed(D.CASE_ADMIN, "Record signed and dated by the DSM [002 L2080-2086]")
+    dsm_record_signed: bool = classed(
+        D.CASE_ADMIN,
+        "Record signed and dated by the DSM [CPSCP-Procedures, LADO > 4. Employers Response to an Allegation"
+        " or Concern > Initial action by the designated senior manager]",
+    )
 
 
 class DvdsDisclosurePayload(PayloadModel):
-    """M15: Domestic Violence Disclosure Scheme request or police decision [002 L1973-1978]."""
+    """M15: Domestic Violence Disclosure Scheme request or police decision.
+
+    Source: CPSCP-Procedures, Information sharing > The Domestic Violence Disclosure Scheme.
+    """
 
     stage: DisclosureStage = classed(D.CASE_STATUS, "Request or police decision", policy_fact=True)
     route: DvdsRoute = classed(
-        D.CASE_STATUS, "Right to ask or right to know [002 L1975-1976]", policy_fact=True
+        D.CASE_STATUS,
+        "Right to ask or right to know"
+        " [CPSCP-Procedures, Information sharing > The Domestic Violence Disclosure Scheme]",
+        policy_fact=True,
     )
     person_at_risk: PersonIdentity = classed(D.IDENTITY, "The person who may be at risk")
     subject_person: PersonIdentity = classed(D.THIRD_PARTY_IDENTITY, "The partner the request is about")
@@ -115,7 +143,8 @@ class DvdsDisclosurePayload(PayloadModel):
     )
     relevant_convictions: str | None = classed(
         D.CRIMINAL_CONVICTION,
-        "Convictions for violent offences [002 L1977]",
+        "Convictions for violent offences"
+        " [CPSCP-Procedures, Information sharing > The Domestic Violence Disclosure Scheme]",
         default=None,
         max_length=LONG_TEXT,
     )
@@ -128,12 +157,17 @@ class DvdsDisclosurePayload(PayloadModel):
 
 
 class CsodDisclosurePayload(PayloadModel):
-    """M16: Child Sex Offender Disclosure Scheme application or decision [002 L1979-1987]."""
+    """M16: Child Sex Offender Disclosure Scheme application or decision.
+
+    Source: CPSCP-Procedures, Information sharing > Child Sex Offender Disclosure Scheme.
+    """
 
     stage: DisclosureStage = classed(D.CASE_STATUS, "Application or police decision", policy_fact=True)
     child: PersonIdentity = classed(D.IDENTITY, "The child to be protected")
     protector: PersonIdentity = classed(
-        D.THIRD_PARTY_IDENTITY, "Person best placed to protect the child [002 L1981]"
+        D.THIRD_PARTY_IDENTITY,
+        "Person best placed to protect the child"
+        " [CPSCP-Procedures, Information sharing > Child Sex Offender Disclosure Scheme]",
     )
     subject_person: PersonIdentity = classed(D.THIRD_PARTY_IDENTITY, "Person with access to the child")
     relevant_convictions: str | None = classed(

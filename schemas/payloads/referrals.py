@@ -1,7 +1,8 @@
 """Payloads of the referral family: M01 referral, M02 acknowledgement, M03 outcome, M06 strategy.
 
-Field lists follow domain.md §8.1 (R-numbers in descriptions) and §6.2; each field's data class
-follows §8.1-8.2. A field that mixes classes is split so each part is minimised on its own.
+Field lists follow what the source documents ask a referral to contain (R-numbers in descriptions
+are this project's item ids); each model cites its source as `KEY, Chapter > Section` (keys in
+policies/SOURCES.md). A field that mixes classes is split so each part is minimised on its own.
 """
 
 from __future__ import annotations
@@ -12,9 +13,17 @@ from enum import StrEnum
 from schemas.fields import LONG_TEXT, SHORT_TEXT, PayloadModel, PersonIdentity, ProfessionalContact, classed
 from schemas.vocab import DataClass as D
 
+_OUTCOMES = (
+    "CPSCP-Procedures, Initial Action by Children's Social Care on Receipt of a Referral > Outcome of Referrals"
+)
+
 
 class ReferralOutcomeKind(StrEnum):
-    """Referral decision outcomes [002 L49-54] (domain.md §6.2 M03)."""
+    """Referral decision outcomes (M03).
+
+    Source: CPSCP-Procedures, Initial Action by Children's Social Care on Receipt of a Referral >
+    Outcome of Referrals.
+    """
 
     NFA_INFO_ADVICE_SIGNPOST = "nfa_info_advice_signpost"
     EARLY_HELP_REFERRAL = "early_help_referral"
@@ -24,7 +33,7 @@ class ReferralOutcomeKind(StrEnum):
 
 
 class StrategyKind(StrEnum):
-    """Which procedure convenes the strategy discussion; sets its deadline (domain.md §7 T10, T11)."""
+    """Which procedure convenes the strategy discussion; sets its deadline (timers T10, T11)."""
 
     STANDARD_S47 = "standard_s47"
     CPCH = "cpch"
@@ -32,7 +41,11 @@ class StrategyKind(StrEnum):
 
 
 class SafeguardingReferralPayload(PayloadModel):
-    """M01: a safeguarding referral to children's social care [002 L6-24, L4265-4279]."""
+    """M01: a safeguarding referral to children's social care.
+
+    Source: CPSCP-Procedures, Initial Action by Children's Social Care on Receipt of a Referral;
+    CPSCP-Procedures, Threshold policy > Childrens Social Care.
+    """
 
     child: PersonIdentity = classed(D.IDENTITY, "R04 child's names, date of birth, gender")
     concern_summary: str = classed(
@@ -118,7 +131,10 @@ class SafeguardingReferralPayload(PayloadModel):
 
 
 class ReferralAcknowledgementPayload(PayloadModel):
-    """M02: CSC acknowledges a referral within 1 working day [002 L5]."""
+    """M02: CSC acknowledges a referral within 1 working day.
+
+    Source: CPSCP-Procedures, Initial Action by Children's Social Care on Receipt of a Referral.
+    """
 
     referral_reference: str = classed(D.CASE_ADMIN, "CSC's reference for the referral", max_length=64)
     received_at: datetime = classed(D.CASE_ADMIN, "When CSC received the referral")
@@ -127,12 +143,18 @@ class ReferralAcknowledgementPayload(PayloadModel):
 
 
 class ReferralOutcomePayload(PayloadModel):
-    """M03: the manager-approved referral decision [002 L48-59]."""
+    """M03: the manager-approved referral decision.
+
+    Source: CPSCP-Procedures, Initial Action by Children's Social Care on Receipt of a Referral >
+    Outcome of Referrals.
+    """
 
     referral_reference: str = classed(D.CASE_ADMIN, "CSC's reference for the referral", max_length=64)
     child: PersonIdentity = classed(D.IDENTITY, "Child the referral is about")
     outcome: ReferralOutcomeKind = classed(
-        D.CASE_STATUS, "Decision on the referral [002 L49-54]", policy_fact=True
+        D.CASE_STATUS,
+        f"Decision on the referral [{_OUTCOMES}]",
+        policy_fact=True,
     )
     actions: str | None = classed(
         D.CASE_STATUS, "Actions agreed and who does them", default=None, max_length=LONG_TEXT
@@ -144,12 +166,17 @@ class ReferralOutcomePayload(PayloadModel):
         max_length=LONG_TEXT,
     )
     adult_social_care_referral: bool | None = classed(
-        D.CASE_STATUS, "Whether adults at risk were referred to ASC [002 L56]", default=None
+        D.CASE_STATUS, f"Whether adults at risk were referred to ASC [{_OUTCOMES}]", default=None
     )
 
 
 class StrategyDiscussionRequestPayload(PayloadModel):
-    """M06: convening a strategy discussion or meeting [002 L44; 000 L96; 001 L108-131]."""
+    """M06: convening a strategy discussion or meeting.
+
+    Source: CPSCP-Procedures, Initial Action by Children's Social Care on Receipt of a Referral >
+    Screening of Referrals by Children's Social Care; CPCH-Policy, 6. Strategy Meeting/Safeguarding
+    Enquiries; DDSCP-RiskToOthers, 4. Children's Social Care Response.
+    """
 
     strategy_kind: StrategyKind = classed(D.CASE_STATUS, "Procedure the discussion follows", policy_fact=True)
     child: PersonIdentity = classed(D.IDENTITY, "Child the discussion is about (minutes are per child)")
@@ -165,7 +192,10 @@ class StrategyDiscussionRequestPayload(PayloadModel):
         D.CRIMINAL_ALLEGATION, "Alleged perpetrator and alleged offence", default=None, max_length=LONG_TEXT
     )
     risk_assessment: str | None = classed(
-        D.RISK_ASSESSMENT, "Written information on risk [001 L131]", default=None, max_length=LONG_TEXT
+        D.RISK_ASSESSMENT,
+        "Written information on risk [DDSCP-RiskToOthers, 4. Children's Social Care Response]",
+        default=None,
+        max_length=LONG_TEXT,
     )
     staff_safety_warning: str | None = classed(
         D.STAFF_SAFETY, "Threats or violence towards professionals", default=None, max_length=LONG_TEXT

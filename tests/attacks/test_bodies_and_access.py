@@ -36,7 +36,7 @@ def _auth(gateway: Gateway, agency: str, role: str = "agency_system") -> dict[st
 
 
 def _entries(gateway: Gateway) -> list[audit.Entry]:
-    with Session(gateway.runtime.engine) as session:
+    with Session(gateway.engine) as session:
         return list(session.exec(select(audit.Entry)))
 
 
@@ -130,13 +130,13 @@ async def test_a_cannot_send_as_b_even_with_bs_name_in_every_field(gateway: Gate
 
 
 def _sealed_to(partnership: LocalPartnership, gateway: Gateway, agency: str) -> SealedEnvelope:
-    registry_agency = gateway.runtime.registry.agency(agency)
+    registry_agency = gateway.registry.agency(agency)
     assert registry_agency is not None
     key = registry_agency.current_encryption_key
     header = EnvelopeHeader(delivery_id="d-attack-1", notification_id="n-attack-1", sender_agency=SENDER,
                             recipient_agency=agency, message_type="safeguarding_referral", schema_version="1.0",
                             recipient_key_id=key.kid)
-    keys = gateway.runtime.keys
+    keys = gateway.keys
     return seal({"concern_summary": "Fictional: sealed for the police only."}, header=header,
                 recipient_public_key=key.x25519(), signing_key=keys.signing_key,
                 signing_key_id=keys.signing_key_id, sealed_at=datetime.now(UTC))

@@ -65,7 +65,7 @@ async def test_injection_in_every_text_field_is_data_or_refused(gateway: Gateway
             if response.status_code == 202:
                 accepted += 1
                 expected_entries += len(response.json()["recipients"])
-    with Session(gateway.runtime.engine) as session:
+    with Session(gateway.engine) as session:
         entries = [e for e in session.exec(select(audit.Entry)) if e.kind == audit.EventKind.DECIDED]
         report = audit.verify_log(session)
     assert len(entries) == expected_entries

@@ -11,10 +11,14 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import Engine
 
 from broker.app import create_app
+from broker.db.log import DecisionLog
+from broker.delivery.outbox import Outbox
 from broker.partnership.cli import issue_token
-from broker.runtime import Runtime
+from broker.partnership.keys import BrokerKeys
+from broker.partnership.registry import Registry
 from broker.settings import BrokerSettings
 from devstack.partnership import AgencySpec, LocalPartnership, provision
 
@@ -41,10 +45,30 @@ class Gateway:
     settings: BrokerSettings
     partnership: LocalPartnership
 
+    # What the tests inspect of a running gateway: the same objects its lifespan opened.
     @property
-    def runtime(self) -> Runtime:
-        runtime: Runtime = self.app.state.runtime
-        return runtime
+    def decision_log(self) -> DecisionLog:
+        decision_log: DecisionLog = self.app.state.decision_log
+        return decision_log
+
+    @property
+    def engine(self) -> Engine:
+        return self.decision_log.engine
+
+    @property
+    def outbox(self) -> Outbox:
+        outbox: Outbox = self.app.state.outbox
+        return outbox
+
+    @property
+    def keys(self) -> BrokerKeys:
+        keys: BrokerKeys = self.app.state.keys
+        return keys
+
+    @property
+    def registry(self) -> Registry:
+        registry: Registry = self.app.state.registry
+        return registry
 
     def token(self, agency_id: str, role: str = "agency_system", **claims: Any) -> str:
         return issue_token(self.partnership.agency_keys(agency_id), role=role, audience=AUDIENCE, **claims)

@@ -13,12 +13,12 @@ async def records(admin_config: dict[str, Any], topic: str, *, want: set[str], t
     return await read_deliveries(admin_config, topic, want=want, timeout=timeout)
 
 
-async def wait_published(gateway_runtime: Any, timeout: float = 30.0) -> None:
+async def wait_published(outbox: Any, timeout: float = 30.0) -> None:
     """Until the outbox is empty (every committed delivery handed to Kafka)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while loop.time() < deadline:
-        if await asyncio.to_thread(gateway_runtime.outbox_depth) == 0:
+        if await asyncio.to_thread(outbox.depth) == 0:
             return
         await asyncio.sleep(0.1)
     raise AssertionError("the relay did not publish the outbox in time")

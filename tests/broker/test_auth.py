@@ -20,7 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import Engine
 from sqlmodel import Session, create_engine, select
 
-from broker.admission.tokens import Caller, SeenToken, purge_seen_tokens, remember_jti, verify_token
+from broker.admission.replay import SeenToken, purge_seen_tokens, remember_jti
+from broker.admission.tokens import Caller, verify_token
 from broker.db.tables import BrokerTable
 from broker.errors import (
     AlgorithmMismatch,

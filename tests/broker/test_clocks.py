@@ -15,7 +15,7 @@ from tests.factories import school_referral
 
 
 def _clocks(gateway: Gateway) -> dict[str, ObligationClock]:
-    with Session(gateway.runtime.engine) as session:
+    with Session(gateway.engine) as session:
         rows = session.exec(select(ObligationClock).where(ObligationClock.recipient_agency == "csc-fenmere-mash"))
         return {clock.kind: clock for clock in rows}
 
@@ -54,7 +54,7 @@ async def test_a_clock_past_due_is_logged_overdue_once(gateway: Gateway) -> None
     referral = school_referral()
     assert (await gateway.post(referral)).status_code == 202
     later = datetime.now(UTC) + timedelta(days=10)
-    with Session(gateway.runtime.engine, expire_on_commit=False) as session:
+    with Session(gateway.engine, expire_on_commit=False) as session:
         first = mark_overdue(session, later)
         session.commit()
         again = mark_overdue(session, later)
@@ -68,5 +68,5 @@ async def test_a_clock_past_due_is_logged_overdue_once(gateway: Gateway) -> None
 
 
 def _decided(gateway: Gateway) -> list[audit.Entry]:
-    with Session(gateway.runtime.engine) as session:
+    with Session(gateway.engine) as session:
         return list(session.exec(select(audit.Entry).where(audit.Entry.kind == "decided")))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import audit
-from broker.runtime import prepare_database
+from broker.db.log import prepare_database
 
 
 def test_concurrent_first_migrations_all_succeed(postgres_url: str) -> None:

@@ -19,7 +19,7 @@ async def _get(gateway: Gateway, url: str, who: str, role: str, **params: Any) -
 
 
 def _views(gateway: Gateway) -> list[audit.Entry]:
-    with Session(gateway.runtime.engine) as session:
+    with Session(gateway.engine) as session:
         query = select(audit.Entry).where(audit.Entry.kind == audit.EventKind.VIEWED)
         return list(session.exec(query))
 
@@ -27,7 +27,7 @@ def _views(gateway: Gateway) -> list[audit.Entry]:
 async def _decided(gateway: Gateway) -> dict[str, int]:
     response = await gateway.post(school_referral())
     assert response.status_code == 202, response.text
-    with Session(gateway.runtime.engine) as session:
+    with Session(gateway.engine) as session:
         entries = session.exec(select(audit.Entry).where(audit.Entry.kind == "decided"))
         return {e.recipient_agency: e.seq for e in entries}
 

@@ -22,7 +22,7 @@ def _b64(data: dict[str, object]) -> str:
 
 
 def _entries(gateway: Gateway) -> list[audit.Entry]:
-    with Session(gateway.runtime.engine) as session:
+    with Session(gateway.engine) as session:
         return list(session.exec(select(audit.Entry)))
 
 
@@ -39,7 +39,7 @@ def _forge(gateway: Gateway, case: str) -> str:
     if case == "alg_none":
         return f"{_b64({'alg': 'none', 'kid': key.kid})}.{_b64(claims)}."
     if case == "hs256_with_public_key":
-        public = gateway.runtime.registry.agencies[SENDER].jwt_keys[0].jwk["x"]
+        public = gateway.registry.agencies[SENDER].jwt_keys[0].jwk["x"]
         return jwt.encode(claims, public, algorithm="HS256", headers=headers)
     if case == "unknown_kid":
         headers["kid"] = "not-a-registered-kid"

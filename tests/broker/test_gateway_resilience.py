@@ -36,10 +36,10 @@ async def test_kafka_down_still_accepts_and_publishes_after_restart(
         shared = [r for r in response.json()["recipients"] if r["outcome"] in SHARED]
         assert shared
         await asyncio.sleep(1.0)
-        assert await asyncio.to_thread(gateway.runtime.outbox_depth) == len(shared)
+        assert await asyncio.to_thread(gateway.outbox.depth) == len(shared)
     finally:
         await asyncio.to_thread(stack_kafka.start, stack)
-    await wait_published(gateway.runtime, timeout=60)
+    await wait_published(gateway.outbox, timeout=60)
     for recipient in shared:
         found = await records(kafka_admin_config, inbox_topic(recipient["agency_id"]),
                               want={recipient["delivery_id"]})
@@ -134,9 +134,9 @@ async def test_opa_stopped_means_503_and_nothing_logged_or_published(gateway: Ga
         await asyncio.to_thread(stack_opa.start, stack, policies)
     assert response.status_code == 503
     assert "Retry-After" in response.headers
-    with Session(gateway.runtime.engine) as session:
+    with Session(gateway.engine) as session:
         assert list(session.exec(select(audit.Entry))) == []
-    assert await asyncio.to_thread(gateway.runtime.outbox_depth) == 0
+    assert await asyncio.to_thread(gateway.outbox.depth) == 0
     # Once OPA is back (and has been given the registry again) sharing resumes.
     again = await gateway.post(school_referral())
     assert again.status_code == 202, again.text

@@ -19,12 +19,12 @@ SHARED = {"share", "share_minimised", "share_urgent_review_after"}
 
 
 def _log(gateway: Gateway) -> list[audit.Entry]:
-    with Session(gateway.runtime.engine) as session:
+    with Session(gateway.engine) as session:
         return list(session.exec(select(audit.Entry).order_by(audit.Entry.seq)))
 
 
 def _outbox(gateway: Gateway) -> list[OutboxRow]:
-    with Session(gateway.runtime.engine) as session:
+    with Session(gateway.engine) as session:
         return list(session.exec(select(OutboxRow)))
 
 
@@ -38,9 +38,9 @@ async def test_each_recipient_gets_only_its_own_sealed_projection(
     assert set(decisions) == {"csc-fenmere-mash", "police-fenmere", "housing-brookside"}
     assert {r["outcome"] for r in decisions.values()} & SHARED, "the referral should reach someone"
     assert [e.kind for e in _log(gateway)] == ["decided"] * 3
-    await wait_published(gateway.runtime)
+    await wait_published(gateway.outbox)
     keys = {agency: gateway.partnership.agency_keys(agency) for agency in decisions}
-    broker_keys = gateway.runtime.keys.verify_key_map()
+    broker_keys = gateway.keys.verify_key_map()
     for agency, decision in decisions.items():
         found = await records(kafka_admin_config, inbox_topic(agency), want={decision["delivery_id"]},
                               timeout=15 if decision["outcome"] in SHARED else 2)
@@ -50,7 +50,7 @@ async def test_each_recipient_gets_only_its_own_sealed_projection(
         assert len(found) == 1
         raw = found[0].value
         note = dict(found[0].headers)["sgb_checkpoint"].decode()
-        checkpoint = audit.Checkpoint.open(note, gateway.runtime.keys.signing_key.public_key())
+        checkpoint = audit.Checkpoint.open(note, gateway.keys.signing_key.public_key())
         assert checkpoint.size >= 0, "every delivery carries a checkpoint signed by the broker"
         for value in PERSONAL_VALUES:
             assert value.encode() not in raw, f"{value!r} in plaintext on the wire"
@@ -99,7 +99,7 @@ async def test_opa_down_means_503_no_share_nothing_written(gateway_factory: Gate
 
 async def test_sender_sees_status_and_others_do_not(gateway: Gateway) -> None:
     posted = (await gateway.post(school_referral())).json()
-    await wait_published(gateway.runtime)
+    await wait_published(gateway.outbox)
     url = f"/v1/notifications/{posted['notification_id']}"
     own = await gateway.client.get(url, headers={"Authorization": f"Bearer {gateway.token('school-oakfield-primary')}"})
     other = await gateway.client.get(url, headers={"Authorization": f"Bearer {gateway.token('police-fenmere')}"})

@@ -8,10 +8,10 @@ import pytest
 from sqlmodel import Session, select
 
 import audit
+from broker.db.log import prepare_database
 from broker.db.tables import HeldDelivery, HeldKey, ObligationClock, OutboxRow
 from broker.delivery import held
 from broker.errors import HeldDeliveryGone
-from broker.runtime import prepare_database
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 CONTEXT: dict[str, object] = {

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import inspect
 
 import audit
-from broker.runtime import prepare_database
+from broker.db.log import prepare_database
 
 EXPECTED = {"outbox", "held_delivery", "held_key", "idempotency", "relay_lease", "obligation_clock", "seen_token",
             "broker_alembic_version", "audit_entry", "audit_alembic_version"}

@@ -40,7 +40,7 @@ async def _answer(gateway: Gateway, delivery_id: str, agency: str, role: str, de
 
 
 def _rows(gateway: Gateway, delivery_id: str) -> tuple[HeldDelivery | None, HeldKey | None, list[OutboxRow]]:
-    with Session(gateway.runtime.engine) as session:
+    with Session(gateway.engine) as session:
         outbox = list(session.exec(select(OutboxRow).where(OutboxRow.delivery_id == delivery_id)))
         return session.get(HeldDelivery, delivery_id), session.get(HeldKey, delivery_id), outbox
 
@@ -62,7 +62,7 @@ async def test_advice_given_releases_the_held_message_into_the_outbox(gateway: G
     held, key, outbox = _rows(gateway, delivery["delivery_id"])
     assert held is not None and held.resolution == "released" and key is None
     assert len(outbox) == 1 and outbox[0].envelope
-    with Session(gateway.runtime.engine) as session:
+    with Session(gateway.engine) as session:
         logged = session.get(audit.Entry, entry["seq"])
         assert logged is not None and logged.follows == [item["decided_seq"]]
         assert (logged.actor, logged.actor_role, logged.actor_agency) == ("dsl-reviewer", "dsl", SENDER)

@@ -1,8 +1,8 @@
-"""The scenario suite: realistic notifications drawn from the seeds, with the expected decision.
+"""The scenario suite: realistic notifications drawn from the source documents, with the expected decision.
 
 Each scenario names a base notification (tests/policy/bases.py), a patch, and per recipient
 ("agency_id/role") the expected outcome, the exact allowed fields, and rule ids that must appear
-in the reasons. Sources cite the seeds as domain.md does ([002 L3093] = seed 002, line 3093).
+in the reasons. Sources are cited as `KEY, Chapter > Section` with the keys of policies/SOURCES.md.
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ SCENARIOS: list[dict[str, Any]] = [
     # --- M01 safeguarding referrals -------------------------------------------------------
     s(
         "m01-school-bruising-immediate",
-        "[002 L3093] urgent referral must not be delayed",
+        "CPSCP-Procedures, Responding to concerns about a child > Responsibilities of agencies and organisations: "
+        "urgent referral must not be delayed",
         "referral",
         {
             "risk": IMMEDIATE,
@@ -73,14 +74,16 @@ SCENARIOS: list[dict[str, Any]] = [
     ),
     s(
         "m01-school-neglect-consent",
-        "[002 L1933] share with consent where possible",
+        "CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing, rule 4: share with "
+        "consent where possible",
         "referral",
         {**CONSENTED, "concern_tags": ["neglect"]},
         {MASH: e("share", ALL_M01, ("GR4", "GR2", "C8", "C3", "GR1"), ("acknowledge_referral",))},
     ),
     s(
         "m01-health-visitor-refused-no-risk",
-        "[002 L3147] parent refuses: seek advice from a manager",
+        "CPSCP-Procedures, Responding to concerns about a child > Consulting parents: parent refuses: seek advice "
+        "from a manager",
         "referral",
         {
             "sender": {"agency_id": "health-visiting-fenmere", "role": "health_visitor"},
@@ -91,7 +94,7 @@ SCENARIOS: list[dict[str, Any]] = [
     ),
     s(
         "m01-health-visitor-refused-manager-agrees",
-        "[002 L3147] outcome of advice fully recorded",
+        "CPSCP-Procedures, Responding to concerns about a child > Consulting parents: outcome of advice fully recorded",
         "referral",
         {
             "sender": {"agency_id": "health-visiting-fenmere", "role": "health_visitor"},
@@ -103,21 +106,22 @@ SCENARIOS: list[dict[str, Any]] = [
     ),
     s(
         "m01-early-help-request-refused",
-        "[002 L4153] consent always needed to request services",
+        "CPSCP-Procedures, Threshold policy > Parental Consent: consent always needed to request services",
         "referral",
         {"purpose": "request_for_services", "consent": consent_refused(), "parental_position": TOLD},
         {MASH: e("no_share", [], ("GR4", "C7", "GR7"))},
     ),
     s(
         "m01-early-help-request-consented",
-        "[002 L4153]; [004 L193] EHA privacy notice",
+        "CPSCP-Procedures, Threshold policy > Parental Consent; CPSCPB-CSA-Strategy, Section Two > Early help "
+        "assessment > Parental Consent: EHA privacy notice",
         "referral",
         {**CONSENTED, "purpose": "request_for_services"},
         {MASH: e("share", ALL_M01, ("GR4", "C8"))},
     ),
     s(
         "m01-early-help-request-not-asked",
-        "[002 L4153]",
+        "CPSCP-Procedures, Threshold policy > Parental Consent",
         "referral",
         {
             "purpose": "request_for_services",
@@ -128,35 +132,37 @@ SCENARIOS: list[dict[str, Any]] = [
     ),
     s(
         "m01-no-lawful-basis",
-        "[002 L1933] be clear of the basis",
+        "CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing, rule 4: be clear of "
+        "the basis",
         "referral",
         {**CONSENTED, "lawful_basis": None},
         {MASH: e("hold_for_authorisation", ALL_M01, ("GR1",))},
     ),
     s(
         "m01-basis-unsure",
-        "[002 L1932] seek advice from the IG lead",
+        "CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing, rule 3: seek advice "
+        "from the IG lead",
         "referral",
         {**CONSENTED, "lawful_basis": "unsure"},
         {MASH: e("needs_advice", ALL_M01, ("GR1",))},
     ),
     s(
         "m01-no-purpose",
-        "[002 L1951] justify the purpose",
+        "CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 1: justify the purpose",
         "referral",
         {**CONSENTED, "purpose": None},
         {MASH: e("hold_for_authorisation", ALL_M01, ("C1",))},
     ),
     s(
         "m01-wrong-purpose",
-        "[002 L1951]",
+        "CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 1",
         "referral",
         {**CONSENTED, "purpose": "child_death_review"},
         {MASH: e("no_share", [], ("C1",))},
     ),
     s(
         "m01-copied-to-housing",
-        "[002 L1954] strict need to know",
+        "CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 4: strict need to know",
         "referral",
         {
             **CONSENTED,
@@ -169,7 +175,8 @@ SCENARIOS: list[dict[str, Any]] = [
     ),
     s(
         "m01-neighbour-concern-via-club",
-        "[002 L37] non-professional referrer identity protected",
+        "CPSCP-Procedures, Initial Action by Children's Social Care on Receipt of a Referral > Screening of Referrals "
+        "by Children's Social Care: non-professional referrer identity protected",
         "referral",
         {
             "sender": {"agency_id": "vcs-riverside-juniors-fc", "role": "safeguarding_lead"},
@@ -183,14 +190,15 @@ SCENARIOS: list[dict[str, Any]] = [
     ),
     s(
         "m01-phone-referral",
-        "[002 L3126] phone referrals confirmed in writing in 24 h",
+        "CPSCP-Procedures, Responding to concerns about a child > Duty to co-operate and refer: phone referrals "
+        "confirmed in writing in 24 h",
         "referral",
         {**CONSENTED, "initial_contact": "phone"},
         {MASH: e("share", ALL_M01, (), ("written_confirmation", "acknowledge_referral"))},
     ),
     s(
         "m01-forced-marriage",
-        "[002 L1584-1589] never inform the family",
+        "CPSCP-Procedures, Forced marriage > 6. Issues: never inform the family",
         "referral",
         {
             "risk": LIKELY,
@@ -207,7 +215,9 @@ SCENARIOS: list[dict[str, Any]] = [
     ),
     s(
         "m01-forced-marriage-immediate",
-        "[002 L3093]; [002 L1169] location never to the family",
+        "CPSCP-Procedures, Responding to concerns about a child > Responsibilities of agencies and organisations; "
+        "CPSCP-Procedures, All Children Presenting Alone or with Adults who are Not Their Parents > Part 2 - Child "
+        "Victims of Trafficking and/or Modern Slavery > Assessment: location never to the family",
         "referral",
         {
             "risk": IMMEDIATE,
@@ -224,7 +234,8 @@ SCENARIOS: list[dict[str, Any]] = [
     ),
     s(
         "m01-da-police-will-speak-to-perpetrator",
-        "[003 L47] engagement must not increase risk",
+        "IOW-DA-Perpetrators, Practice Principles for Engaging People Using Abusive Behaviours > 2. Safety as a "
+        "Priority: engagement must not increase risk",
         "referral",
         {
             "risk": LIKELY,
@@ -237,21 +248,25 @@ SCENARIOS: list[dict[str, Any]] = [
     ),
     s(
         "m01-court-report-without-permission",
-        "[002 L4380] court reports need permission",
+        "CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local Authority's Area to "
+        "Another > Child in Need, Or Subject of Child and Family Assessment: court reports need permission",
         "referral",
         {**CONSENTED, "risk": LIKELY, "payload": {"court_reports": "Fictional s7 report extract."}},
         {MASH: e("no_share", [], ("C6",))},
     ),
     s(
         "m01-court-report-immediate",
-        "[002 L3093]; [002 L4380]",
+        "CPSCP-Procedures, Responding to concerns about a child > Responsibilities of agencies and organisations; "
+        "CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local Authority's Area to "
+        "Another > Child in Need, Or Subject of Child and Family Assessment",
         "referral",
         {**CONSENTED, "risk": IMMEDIATE, "payload": {"court_reports": "Fictional s7 report extract."}},
         {MASH: e("share_urgent_review_after", ALL_M01, ("C6", "I14"))},
     ),
     s(
         "m01-court-report-with-permission",
-        "[002 L4339-4344]",
+        "CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local Authority's Area to "
+        "Another > Child Subject of a Child Protection Plan",
         "referral",
         {
             **CONSENTED,
@@ -263,7 +278,7 @@ SCENARIOS: list[dict[str, Any]] = [
     ),
     s(
         "m01-under-13-sexual-activity",
-        "[001 L145] CP referral in all cases",
+        "DDSCP-RiskToOthers, 5. Sexual Abuse > Consent: CP referral in all cases",
         "referral",
         {
             "concern_tags": ["sexual_activity_under_13"],
@@ -276,7 +291,7 @@ SCENARIOS: list[dict[str, Any]] = [
     ),
     s(
         "m01-unregistered-recipient",
-        "domain.md §11 I06 verified endpoints only",
+        "I06 (project invariant): verified endpoints only",
         "referral",
         {
             **CONSENTED,
@@ -286,21 +301,23 @@ SCENARIOS: list[dict[str, Any]] = [
     ),
     s(
         "m01-dsl-in-doubt",
-        "[002 L1939] not sure: seek advice",
+        "CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing (the questions that "
+        "follow them): not sure: seek advice",
         "referral",
         {**CONSENTED, "sender_in_doubt": True},
         {MASH: e("needs_advice", ALL_M01, ("GR3",))},
     ),
     s(
         "m01-location-missing",
-        "[002 L6-24] establish the child's current location",
+        "CPSCP-Procedures, Initial Action by Children's Social Care on Receipt of a Referral: establish the child's "
+        "current location",
         "referral",
         {**CONSENTED, "payload": {"current_location": DELETE}},
         {MASH: e("hold_for_authorisation", ["child", "concern_summary", "home_address", "referrer"], ("GR6",))},
     ),
     s(
         "m01-no-privacy-notice",
-        "[004 L193] EHA privacy notice",
+        "CPSCPB-CSA-Strategy, Section Two > Early help assessment > Parental Consent: EHA privacy notice",
         "referral",
         {
             **CONSENTED,
@@ -317,7 +334,7 @@ SCENARIOS: list[dict[str, Any]] = [
     ),
     s(
         "m01-parents-not-told-no-reason",
-        "[002 L3146] decision recorded with reasons",
+        "CPSCP-Procedures, Responding to concerns about a child > Consulting parents: decision recorded with reasons",
         "referral",
         {
             "consent": not_sought("risk_significant_harm"),
@@ -327,7 +344,8 @@ SCENARIOS: list[dict[str, Any]] = [
     ),
     s(
         "m01-unconvicted-adult-from-probation",
-        "[002 L4428-4430] Bichard, legal advice",
+        "CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local Authority's Area to "
+        "Another > Information Sharing In Special Circumstances: Bichard, legal advice",
         "referral",
         {
             "sender": {"agency_id": "probation-fenmere", "role": "probation_officer"},
@@ -339,7 +357,7 @@ SCENARIOS: list[dict[str, Any]] = [
     ),
     s(
         "m01-gp-health-detail-to-police-no-risk",
-        "[002 L1946] health information: higher threshold",
+        "CPSCP-Procedures, Information sharing > Confidentiality and Consent: health information: higher threshold",
         "referral",
         {
             "sender": {"agency_id": "gp-willow-lane", "role": "gp"},
@@ -352,7 +370,7 @@ SCENARIOS: list[dict[str, Any]] = [
     ),
     s(
         "m01-hostile-family",
-        "[002 L1832] plan what to share with a hostile family",
+        "CPSCP-Procedures, Hostile parents > 5.1 Multi-agency meetings: plan what to share with a hostile family",
         "referral",
         {**CONSENTED, "concern_tags": ["hostile_family"], "recipients": [SOCIAL_WORKER_FAMILY]},
         {
@@ -391,28 +409,31 @@ SCENARIOS += [
     # --- M02 / M03 acknowledgement and outcome ------------------------------------------------
     s(
         "m02-acknowledgement",
-        "[002 L5] acknowledge within 1 working day",
+        "CPSCP-Procedures, Initial Action by Children's Social Care on Receipt of a Referral: acknowledge within 1 "
+        "working day",
         "acknowledgement",
         {},
         {SCHOOL_DSL: e("share", ["child", "next_steps", "received_at", "referral_reference"], ("C1", "C4"))},
     ),
     s(
         "m02-acknowledgement-from-school",
-        "[002 L5] CSC acknowledges",
+        "CPSCP-Procedures, Initial Action by Children's Social Care on Receipt of a Referral: CSC acknowledges",
         "acknowledgement",
         {"sender": {"agency_id": "school-hollins-academy", "role": "dsl"}},
         {SCHOOL_DSL: e("no_share", [], ("C1",))},
     ),
     s(
         "m03-outcome-not-signed-off",
-        "[002 L55] a manager signs and approves the outcome",
+        "CPSCP-Procedures, Initial Action by Children's Social Care on Receipt of a Referral > Outcome of Referrals: "
+        "a manager signs and approves the outcome",
         "outcome",
         {},
         {SCHOOL_DSL: e("hold_for_authorisation", ["actions", "child", "outcome", "referral_reference"], ("GR6",))},
     ),
     s(
         "m03-outcome-signed-off",
-        "[002 L55]; [002 L4271] referrer told the outcome",
+        "CPSCP-Procedures, Initial Action by Children's Social Care on Receipt of a Referral > Outcome of Referrals; "
+        "CPSCP-Procedures, Threshold policy > Childrens Social Care: referrer told the outcome",
         "outcome",
         {"authorisation": {**LINE_MANAGER, "authoriser_role": "csc_manager"}},
         {SCHOOL_DSL: e("share_minimised", ["actions", "child", "outcome", "referral_reference"], ("GR6", "C3"))},
@@ -420,7 +441,7 @@ SCENARIOS += [
     # --- M06 strategy discussion ------------------------------------------------------------------
     s(
         "m06-cpch-strategy-with-adult-care",
-        "[000 L96] CPCH strategy within 2 WD with adult care",
+        "CPCH-Policy, 6. Strategy Meeting/Safeguarding Enquiries: CPCH strategy within 2 WD with adult care",
         "strategy",
         {
             "payload": {"strategy_kind": "cpch"},
@@ -437,7 +458,8 @@ SCENARIOS += [
     ),
     s(
         "m06-no-line-manager",
-        "[002 L42] line manager authorises discussion without parental knowledge",
+        "CPSCP-Procedures, Initial Action by Children's Social Care on Receipt of a Referral > Screening of Referrals "
+        "by Children's Social Care: line manager authorises discussion without parental knowledge",
         "strategy",
         {"consent": PREJUDICE},
         {
@@ -450,7 +472,7 @@ SCENARIOS += [
     ),
     s(
         "m06-child-on-child-school",
-        "[001 L112] strategy meeting within 5 days; minimum necessary",
+        "DDSCP-RiskToOthers, 4. Children's Social Care Response: strategy meeting within 5 days; minimum necessary",
         "strategy",
         {
             "payload": {"strategy_kind": "child_on_child"},
@@ -471,7 +493,7 @@ SCENARIOS += [
     # --- M11 adult safeguarding ------------------------------------------------------------------
     s(
         "m11-adult-consents",
-        "[000 L90] Making Safeguarding Personal",
+        "CPCH-Policy, 6. Strategy Meeting/Safeguarding Enquiries: Making Safeguarding Personal",
         "adult",
         {
             "lawful_basis": "consent",
@@ -482,7 +504,7 @@ SCENARIOS += [
     ),
     s(
         "m11-adult-refuses-serious-harm",
-        "[002 L1966] serious harm to adults",
+        "CPSCP-Procedures, Information sharing > National Guidance on Sharing Information: serious harm to adults",
         "adult",
         {
             "consent": [{"subject_ref": "subj-1", "giver": "adult_subject", "status": "refused"}],
@@ -492,7 +514,7 @@ SCENARIOS += [
     ),
     s(
         "m11-adult-refuses-no-risk",
-        "[000 L90] consent unless others at risk",
+        "CPCH-Policy, 6. Strategy Meeting/Safeguarding Enquiries: consent unless others at risk",
         "adult",
         {"consent": [{"subject_ref": "subj-1", "giver": "adult_subject", "status": "refused"}]},
         {
@@ -506,7 +528,8 @@ SCENARIOS += [
     # --- M13 MARAC --------------------------------------------------------------------------------
     s(
         "m13-marac-high-risk",
-        "[002 L2191-2192] MARAC for high-risk domestic abuse",
+        "CPSCP-Procedures, Identification of Individuals who Pose a Risk to Children > 3.2 MARAC (Multi Agency Risk "
+        "Assessment Conference): MARAC for high-risk domestic abuse",
         "marac",
         {
             "risk": {"likely_significant_harm": True, "da_high_risk_marac": True},
@@ -521,7 +544,7 @@ SCENARIOS += [
     ),
     s(
         "m13-marac-not-high-risk",
-        "[000 L82] MARAC where risk is high",
+        "CPCH-Policy, 5. Response to the Parent/Carer: MARAC where risk is high",
         "marac",
         {"consent": not_sought("risk_to_others_or_immediate_harm"), "concern_tags": ["domestic_abuse"]},
         {
@@ -533,7 +556,9 @@ SCENARIOS += [
     # --- M14 LADO -----------------------------------------------------------------------------------
     s(
         "m14-teacher-allegation",
-        "[002 L2042] LADO within 1 WD; [002 L2098] AMM within 3 WD",
+        "CPSCP-Procedures, LADO > 3. General Considerations Relating to Allegations Against People who Work with "
+        "Children > Persons to be notified: LADO within 1 WD; CPSCP-Procedures, LADO > 6. LADO Allegation Management "
+        "Meetings (AMM): AMM within 3 WD",
         "lado",
         {
             "risk": LIKELY,
@@ -546,7 +571,8 @@ SCENARIOS += [
     ),
     s(
         "m14-allegation-to-school-nurse",
-        "[002 L2057] LADO information need-to-know only",
+        "CPSCP-Procedures, LADO > 3. General Considerations Relating to Allegations Against People who Work with "
+        "Children > Confidentiality: LADO information need-to-know only",
         "lado",
         {"recipients": [{"agency_id": "gp-willow-lane", "role": "gp", "need_to_know": "provide_support"}]},
         {"gp-willow-lane/gp": e("no_share", [], ("C4",))},
@@ -554,21 +580,22 @@ SCENARIOS += [
     # --- M15 / M16 disclosures ----------------------------------------------------------------------
     s(
         "m15-dvds-decision-to-csc",
-        "[002 L1977-1978] police common-law power",
+        "CPSCP-Procedures, Information sharing > The Domestic Violence Disclosure Scheme: police common-law power",
         "dvds",
         {"risk": LIKELY},
         {MASH: e("share", DVDS_ALL, ("C1", "GR1"))},
     ),
     s(
         "m15-dvds-decision-not-from-police",
-        "[002 L1978] only police decide disclosure",
+        "CPSCP-Procedures, Information sharing > The Domestic Violence Disclosure Scheme: only police decide "
+        "disclosure",
         "dvds",
         {"sender": {"agency_id": "school-hollins-academy", "role": "dsl"}},
         {MASH: e("no_share", [], ("C1",))},
     ),
     s(
         "m15-dvds-request-right-to-know",
-        "[002 L1976] partner agencies ask police",
+        "CPSCP-Procedures, Information sharing > The Domestic Violence Disclosure Scheme: partner agencies ask police",
         "dvds",
         {
             "sender": {"agency_id": "csc-fenmere-mash", "role": "social_worker"},
@@ -590,7 +617,7 @@ SCENARIOS += [
     ),
     s(
         "m16-csod-no-undertaking",
-        "[002 L1983-1987] signed undertaking",
+        "CPSCP-Procedures, Information sharing > Child Sex Offender Disclosure Scheme: signed undertaking",
         "csod",
         {"risk": LIKELY, "recipients": [SOCIAL_WORKER_FAMILY]},
         {
@@ -601,7 +628,8 @@ SCENARIOS += [
     ),
     s(
         "m16-csod-undertaking-signed",
-        "[002 L1983-1986]; I10 disclosure content not to the public",
+        "CPSCP-Procedures, Information sharing > Child Sex Offender Disclosure Scheme; I10 disclosure content not to "
+        "the public",
         "csod",
         {
             "risk": LIKELY,
@@ -617,14 +645,16 @@ SCENARIOS += [
     # --- M17 moves ----------------------------------------------------------------------------------
     s(
         "m17-cp-plan-transfer",
-        "[002 L4337-4347] CP plan 14 days before; conference in 15 WD",
+        "CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local Authority's Area to "
+        "Another > Child Subject of a Child Protection Plan: CP plan 14 days before; conference in 15 WD",
         "transfer",
         {},
         {EASTHOLT: e("share", TRANSFER_ALL, ("C4",), ("transfer_in_conference", "written_follow_up"))},
     ),
     s(
         "m17-cp-transfer-without-plan",
-        "[002 L4339-4346] mandatory transfer items",
+        "CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local Authority's Area to "
+        "Another > Child Subject of a Child Protection Plan: mandatory transfer items",
         "transfer",
         {"payload": {"cp_plan": DELETE, "assessments": DELETE}},
         {
@@ -637,7 +667,8 @@ SCENARIOS += [
     ),
     s(
         "m17-cin-move-no-parental-agreement",
-        "[002 L4365-4369] explicit parental agreement",
+        "CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local Authority's Area to "
+        "Another > Child in Need, Or Subject of Child and Family Assessment: explicit parental agreement",
         "transfer",
         {
             "payload": {"transfer_type": "cin_or_assessment"},
@@ -647,14 +678,16 @@ SCENARIOS += [
     ),
     s(
         "m17-court-report-no-permission",
-        "[002 L4380] no reports without court permission",
+        "CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local Authority's Area to "
+        "Another > Child in Need, Or Subject of Child and Family Assessment: no reports without court permission",
         "transfer",
         {"payload": {"transfer_type": "care_proceedings_or_order_at_home", "court_reports": "Fictional report."}},
         {EASTHOLT: e("no_share", [], ("C6",))},
     ),
     s(
         "m17-education-record-to-school",
-        "[002 L4437-4438] records to the named school",
+        "CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local Authority's Area to "
+        "Another > Responsibilities of Education Professionals: records to the named school",
         "transfer",
         {
             "payload": {"transfer_type": "education_record_transfer"},
@@ -669,21 +702,23 @@ SCENARIOS += [
     # --- M19 child death ----------------------------------------------------------------------------
     s(
         "m19-sudi-to-cdop",
-        "[002 L592] Form A to CDOP; [002 L618] ICMD within 12 h",
+        "CPSCP-Procedures, Child death > 4.2 Informing the Co-ordinator for Child Death Overview Panel (CDOP) "
+        "Arrangements: Form A to CDOP; CPSCP-Procedures, Child death > 4.5 Initial Case Management Discussion: ICMD "
+        "within 12 h",
         "death",
         {},
         {CDOP: e("share", DEATH_ALL, ("C6",), ("initial_case_management_discussion",))},
     ),
     s(
         "m19-post-mortem-without-coroner",
-        "[002 L579] Coroner's discretion",
+        "CPSCP-Procedures, Child death > 3.9 Role of Coroner and Pathologist: Coroner's discretion",
         "death",
         {"payload": {"post_mortem_findings": "Fictional provisional findings."}},
         {CDOP: e("no_share", [], ("C6",))},
     ),
     s(
         "m19-suspected-harm-siblings",
-        "[002 L583] suspected deliberate harm: CSC for siblings",
+        "CPSCP-Procedures, Child death > 3.10.1 Social Care: suspected deliberate harm: CSC for siblings",
         "death",
         {
             "risk": LIKELY,
@@ -695,28 +730,31 @@ SCENARIOS += [
     # --- M20 missing children -----------------------------------------------------------------------
     s(
         "m20-looked-after-missing",
-        "[002 L1169-1171] pass risk information to police",
+        "CPSCP-Procedures, All Children Presenting Alone or with Adults who are Not Their Parents > Part 2 - Child "
+        "Victims of Trafficking and/or Modern Slavery > Assessment: pass risk information to police",
         "missing",
         {"risk": LIKELY},
         {POL: e("share", MISSING_ALL, ("C2", "C4"))},
     ),
     s(
         "m20-trafficked-missing",
-        "[002 L1043] trafficked children go missing within 72 h",
+        "CPSCP-Procedures, All Children Presenting Alone or with Adults who are Not Their Parents > Part 2 - Child "
+        "Victims of Trafficking and/or Modern Slavery > Assessment: trafficked children go missing within 72 h",
         "missing",
         {"risk": LIKELY, "concern_tags": ["trafficking_modern_slavery"]},
         {POL: e("share", MISSING_ALL, (), ("pass_risk_to_police",))},
     ),
     s(
         "m20-monitoring-with-identity",
-        "[002 L1006] partnership monitoring data: age, gender, episodes",
+        "CPSCP-Procedures, Child exploitation > Performance and Quality Assurance Framework: partnership monitoring "
+        "data: age, gender, episodes",
         "missing",
         {"purpose": "partnership_monitoring"},
         {POL: e("no_share", [], ("C2",))},
     ),
     s(
         "m20-monitoring-deidentified",
-        "[002 L1006]",
+        "CPSCP-Procedures, Child exploitation > Performance and Quality Assurance Framework",
         "missing",
         {
             "purpose": "partnership_monitoring",

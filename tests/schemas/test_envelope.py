@@ -299,7 +299,7 @@ def test_hpke_wrong_info_or_key_raises_invalid_tag() -> None:
 
 
 def test_hpke_public_api_has_no_aad_keyword() -> None:
-    # style-anchors §6: the docs show `aad=`, the release does not take it; we bind via `info`.
+    # Some `cryptography` docs show `aad=`; the installed release does not take it, so we bind via `info`.
     with pytest.raises(TypeError):
         SUITE.encrypt(b"abc", RECIPIENT.public_key(), info=b"i", aad=b"x")  # type: ignore[call-arg]
 

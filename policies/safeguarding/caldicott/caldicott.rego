@@ -22,7 +22,8 @@ findings(r) := ((((c1 | c2) | c4(r)) | c5(r)) | c6) | c8
 # custom:
 #   rule_id: C1
 #   source: >-
-#     CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 1: "Justify the purpose(s) for using confidential information"
+#     CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 1: "Justify
+#     the purpose(s) for using confidential information"
 c1 := {finding("C1", "hold_for_authorisation", "No purpose was given. The sender must say why the information is being shared.")} if {
 	input.purpose == null
 } else := {finding("C1", "hold_for_authorisation", "There is no purpose statement. Say in a sentence why this recipient needs the information.")} if {
@@ -44,7 +45,8 @@ _senders := context.mt.stage_sender_types[input.payload_facts.stage] if {
 # custom:
 #   rule_id: C2
 #   source: >-
-#     CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 2: "Don't use personal confidential data unless it is absolutely necessary"
+#     CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 2: "Don't
+#     use personal confidential data unless it is absolutely necessary"
 c2 := {finding("C2", "no_share", sprintf("Partnership monitoring needs no personal data, but the notification identifies people (%s). Remove those fields first.", [concat(", ", sort(_identifying))]))} if {
 	input.purpose in config.deidentified_purposes
 	count(_identifying) > 0
@@ -65,10 +67,10 @@ _identifying contains field if {
 # custom:
 #   rule_id: C4
 #   source: >-
-#     CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 4: "Access to personal confidential data should be on a strict
-#     need-to-know basis"; CPSCP-Procedures, LADO > 3. General Considerations Relating to
-#     Allegations Against People who Work with Children > Confidentiality: information "should be
-#     restricted to those who have a need to know"
+#     CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 4: "Access
+#     to personal confidential data should be on a strict need-to-know basis"; CPSCP-Procedures,
+#     LADO > 3. General Considerations Relating to Allegations Against People who Work with Children
+#     > Confidentiality: information "should be restricted to those who have a need to know"
 c4(r) := {finding("C4", "no_share", sprintf("%s (%s) does not receive a %s: it has no need to know.", [context.agency_name(r), replace(context.agency_type(r), "_", " "), replace(input.message_type, "_", " ")]))} if {
 	not context.agency_type(r) in _recipient_types
 } else := {finding("C4", "no_share", "No need-to-know reason is given for this recipient.")} if {
@@ -87,9 +89,10 @@ _recipient_types := context.mt.stage_recipient_types[input.payload_facts.stage] 
 # custom:
 #   rule_id: C5
 #   source: >-
-#     CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 5: "Everyone with access to personal confidential data should be aware
-#     of their responsibilities"; CPSCP-Procedures, Information sharing > Child Sex Offender
-#     Disclosure Scheme: a disclosure is kept confidential and the person signs an undertaking
+#     CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 5: "Everyone
+#     with access to personal confidential data should be aware of their responsibilities";
+#     CPSCP-Procedures, Information sharing > Child Sex Offender Disclosure Scheme: a disclosure is
+#     kept confidential and the person signs an undertaking
 c5(r) := _c5_undertaking(r) if {
 	context.mt.undertaking_applies == true
 	r.conveys_to_family == true
@@ -109,12 +112,12 @@ _c5_undertaking(_) := {finding("C5", "share", "The person told has signed an und
 # custom:
 #   rule_id: C6
 #   source: >-
-#     CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 6: "Comply with the law"; CPSCP-Procedures, Transfer of Responsibility
-#     for Children Who Move from One Local Authority's Area to Another > Child in Need, Or
-#     Subject of Child and Family Assessment: the information to be shared "is contained within
-#     statutory regulations, and these must be followed"; CPSCP-Procedures, Child death > 3.9
-#     Role of Coroner and Pathologist: the post-mortem report is shared only at the Coroner's
-#     discretion
+#     CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 6: "Comply
+#     with the law"; CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One
+#     Local Authority's Area to Another > Child in Need, Or Subject of Child and Family Assessment:
+#     the information to be shared "is contained within statutory regulations, and these must be
+#     followed"; CPSCP-Procedures, Child death > 3.9 Role of Coroner and Pathologist: the
+#     post-mortem report is shared only at the Coroner's discretion
 c6 := {f | some gate in _gates_blocked; f := finding("C6", "no_share", _gate_texts[gate])} if {
 	count(_gates_blocked) > 0
 } else := {finding("C6", "share", "The permission the law requires for court or post-mortem material is recorded.")} if {
@@ -160,10 +163,10 @@ _gates_blocked contains "coroner" if {
 # custom:
 #   rule_id: C8
 #   source: >-
-#     CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 8: "Inform patients and service users about how their confidential
-#     information is used"; CPSCP-Procedures, Flowchart of when and how to share information:
-#     inform the individual that the information has been shared "as long as this would not
-#     create or increase risk of harm"
+#     CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 8: "Inform
+#     patients and service users about how their confidential information is used";
+#     CPSCP-Procedures, Flowchart of when and how to share information: inform the individual that
+#     the information has been shared "as long as this would not create or increase risk of harm"
 c8 := set() if {
 	not context.transparency_applies
 } else := {finding("C8", "hold_for_authorisation", "Consent is relied on, but the person was not given the privacy notice explaining how their information is shared.")} if {

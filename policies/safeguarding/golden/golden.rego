@@ -21,8 +21,9 @@ findings(r) := ((((gr1 | gr2) | gr3(r)) | gr4(r)) | gr5(r)) | gr6
 # custom:
 #   rule_id: GR1
 #   source: >-
-#     CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing, rule 1: "the General Data Protection Regulation (GDPR), Data Protection Act 2018
-#     and human rights law are not barriers to justified information sharing"
+#     CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing,
+#     rule 1: "the General Data Protection Regulation (GDPR), Data Protection Act 2018 and human
+#     rights law are not barriers to justified information sharing"
 gr1 := {finding("GR1", "hold_for_authorisation", "No lawful basis was given. The sender must say which lawful basis the sharing relies on before anything is sent.")} if {
 	input.lawful_basis == null
 } else := {finding("GR1", "needs_advice", "The sender is unsure of the lawful basis. Ask the information governance lead before sharing.")} if {
@@ -39,8 +40,9 @@ gr1 := {finding("GR1", "hold_for_authorisation", "No lawful basis was given. The
 # custom:
 #   rule_id: GR2
 #   source: >-
-#     CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing, rule 2: "Be open and honest with the individual (and/or their family where
-#     appropriate) ... and seek their agreement, unless it is unsafe or inappropriate to do so."
+#     CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing,
+#     rule 2: "Be open and honest with the individual (and/or their family where appropriate) ...
+#     and seek their agreement, unless it is unsafe or inappropriate to do so."
 gr2 := _gr2_parents if context.mt.parental_position_required
 
 else := _gr2_agreement if context.consent_applies
@@ -73,8 +75,9 @@ _gr2_agreement := {finding("GR2", "share", "The person's agreement was sought be
 # custom:
 #   rule_id: GR3
 #   source: >-
-#     CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing, rule 3: "Seek advice from other practitioners, or your information governance
-#     lead, if you are in any doubt about sharing the information concerned"
+#     CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing,
+#     rule 3: "Seek advice from other practitioners, or your information governance lead, if you are
+#     in any doubt about sharing the information concerned"
 gr3(r) := _doubts(r) if count(_doubts(r)) > 0
 
 else := {finding("GR3", "share", "No doubt about this sharing is recorded, so no advice is needed first.")}
@@ -117,10 +120,11 @@ _doubt("bichard", _) if context.tagged("unconvicted_adult_risk")
 # custom:
 #   rule_id: GR4
 #   source: >-
-#     CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing, rule 4: "you may share information without consent if, in your judgement,
-#     there is a lawful basis to do so, such as where safety may be at risk"; CPSCP-Procedures,
-#     Threshold policy > Parental Consent: "Consent to make a referral will always be needed
-#     where a practitioner is requesting support of services"
+#     CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing,
+#     rule 4: "you may share information without consent if, in your judgement, there is a lawful
+#     basis to do so, such as where safety may be at risk"; CPSCP-Procedures, Threshold policy >
+#     Parental Consent: "Consent to make a referral will always be needed where a practitioner is
+#     requesting support of services"
 gr4(r) := _gr4_consent(r) | _gr4_authorisation(r) if context.consent_applies
 
 else := _gr4_authorisation(r)
@@ -177,8 +181,9 @@ _authorisation_needed(r) if {
 # custom:
 #   rule_id: GR5
 #   source: >-
-#     CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing, rule 5: "base your information sharing decisions on considerations of the
-#     safety and well-being of the individual and others who may be affected by their actions"
+#     CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing,
+#     rule 5: "base your information sharing decisions on considerations of the safety and
+#     well-being of the individual and others who may be affected by their actions"
 gr5(r) := {finding("GR5", "no_share", "Forced marriage or honour-based violence: nothing may reach the family or community, because informing them can put the young person in danger.")} if {
 	context.family_facing(r)
 	some tag in {"forced_marriage", "honour_based_violence"}
@@ -201,8 +206,9 @@ gr5(r) := {finding("GR5", "no_share", "Forced marriage or honour-based violence:
 # custom:
 #   rule_id: GR6
 #   source: >-
-#     CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing, rule 6: "ensure that the information you share is necessary for the purpose for
-#     which you are sharing it, is shared only with those individuals who need to have it"
+#     CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing,
+#     rule 6: "ensure that the information you share is necessary for the purpose for which you are
+#     sharing it, is shared only with those individuals who need to have it"
 gr6 := {finding("GR6", "hold_for_authorisation", sprintf("The notification is not adequate: it lacks %s. Add them and send again.", [concat(", ", sort(_missing))]))} if {
 	count(_missing) > 0
 } else := {finding("GR6", "needs_advice", "MARAC is for high-risk domestic abuse, and this case is not recorded as high risk. Check the DASH assessment with the DSL before referring.")} if {

@@ -18,10 +18,10 @@ findings(r) := (i19(r) | i26) | i44(r)
 # custom:
 #   rule_id: I19
 #   source: >-
-#     CPSCP-Procedures, Forced marriage > 6. Issues: professionals should not "Approach or
-#     inform the child's family, friends or members of the community that the victim has sought
-#     help" nor "Share information outside child protection information-sharing protocols
-#     without the express consent of the child"
+#     CPSCP-Procedures, Forced marriage > 6. Issues: professionals should not "Approach or inform
+#     the child's family, friends or members of the community that the victim has sought help" nor
+#     "Share information outside child protection information-sharing protocols without the express
+#     consent of the child"
 i19(r) := {finding("I19", "no_share", "Forced marriage: this recipient would pass information to the family, which can put the young person at risk.")} if {
 	context.family_facing(r)
 	context.tagged("forced_marriage")
@@ -32,9 +32,9 @@ i19(r) := {finding("I19", "no_share", "Forced marriage: this recipient would pas
 # custom:
 #   rule_id: I26
 #   source: >-
-#     CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local
-#     Authority's Area to Another > Information Sharing In Special Circumstances: "Bichard
-#     compliance is essential and legal advice should be sought in individual cases."
+#     CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local Authority's
+#     Area to Another > Information Sharing In Special Circumstances: "Bichard compliance is
+#     essential and legal advice should be sought in individual cases."
 i26 := {finding("I26", "needs_advice", "Information about an adult with no conviction is shared only after legal or IG advice on this case.")} if {
 	context.tagged("unconvicted_adult_risk")
 } else := set()
@@ -44,9 +44,9 @@ i26 := {finding("I26", "needs_advice", "Information about an adult with no convi
 # custom:
 #   rule_id: I44
 #   source: >-
-#     DDSCP-RiskToOthers, 5. Sexual Abuse > Consent: "a child under the age of 13 years
-#     cannot consent to any form of sexual activity. Therefore, a child protection referral
-#     is required in all such cases."
+#     DDSCP-RiskToOthers, 5. Sexual Abuse > Consent: "a child under the age of 13 years cannot
+#     consent to any form of sexual activity. Therefore, a child protection referral is required in
+#     all such cases."
 i44(r) := {finding("I44", "share", "Sexual activity involving a child under 13 always needs a child protection referral: this cannot be withheld from a protective agency.")} if {
 	under_13_sexual_activity
 	context.protective(r)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from alembic import op
 
-import broker.admission.tokens
+import broker.admission.replay
 import broker.ui.sessions  # noqa: F401 - registers the UI session table
 from broker.db.tables import BrokerTable
 

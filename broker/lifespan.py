@@ -1,0 +1,109 @@
+"""The composition root: every collaborator the gateway holds for its lifetime, opened and closed here.
+
+Each is put on `app.state` under its own name and reaches routes only through the `Annotated`
+dependencies in `broker.api.deps`; nothing else reads `app.state`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+from fastapi import FastAPI
+
+import audit
+from broker.admission.replay import TokenBurner
+from broker.db.log import DecisionLog
+from broker.delivery.background import build_ingester, build_relay, delivery_tasks
+from broker.delivery.calendar import DueUnit, WorkingCalendar
+from broker.delivery.outbox import Outbox
+from broker.metrics import Metrics
+from broker.partnership.keys import load_broker_keys
+from broker.partnership.registry import Registry, load_registry
+from broker.settings import BrokerSettings
+from broker.sharing.decide import Decider
+from broker.sharing.policy import PolicyEngine
+from broker.sharing.record import Recorder
+from broker.sharing.rules import RuleCatalogue
+from broker.sharing.seal import Sealer
+
+log = logging.getLogger("broker.lifespan")
+
+
+@contextlib.asynccontextmanager
+async def gateway_lifespan(app: FastAPI, settings: BrokerSettings) -> AsyncIterator[None]:
+    """Open the log, the OPA client and (optionally) the delivery tasks; close them after."""
+    keys = load_broker_keys(settings.keys_dir)
+    registry = load_registry(settings.registry_file)
+    metrics = Metrics()
+    policy = PolicyEngine(settings.opa_url, timeout=settings.opa_timeout_seconds, entrypoint=settings.opa_entrypoint)
+    signer = audit.Signer(settings.log_origin, keys.signing_key)
+    async with policy, DecisionLog.opened(settings.database_url, signer=signer) as decision_log:
+        decider = Decider(policy=policy, registry=registry, partnership_id=settings.partnership_id, metrics=metrics)
+        state = app.state
+        state.settings, state.registry, state.keys, state.metrics = settings, registry, keys, metrics
+        state.decision_log, state.policy, state.decider = decision_log, policy, decider
+        state.outbox = Outbox(engine=decision_log.engine)
+        state.rules = RuleCatalogue(policy=policy)
+        state.calendar = WorkingCalendar(unclear_days_as=DueUnit(settings.unclear_days_unit))
+        state.sealer = Sealer(registry=registry, keys=keys, partnership_id=settings.partnership_id,
+                              decision_log=decision_log)
+        state.recorder = Recorder(decision_log=decision_log, log_pseudonym_secret=keys.log_pseudonym_secret,
+                                  hold_expiry=timedelta(hours=settings.hold_expiry_hours), metrics=metrics)
+        state.token_burner = TokenBurner(decision_log.engine)
+        await _load_registry(decider)
+        _settle_garbage_collector()
+        async with _background(state.outbox, decision_log, settings, metrics, registry):
+            yield
+
+
+async def _load_registry(decider: Decider) -> None:
+    try:
+        await decider.load_registry()
+    except Exception as exc:  # OPA may start after us; readiness reloads it, decisions fail closed
+        log.warning("registry not loaded into OPA yet: %s", exc)
+
+
+@contextlib.asynccontextmanager
+async def _background(outbox: Outbox, decision_log: DecisionLog, settings: BrokerSettings, metrics: Metrics,
+                      registry: Registry) -> AsyncIterator[None]:
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(decision_log.keep_checkpoints(stop, every=settings.checkpoint_seconds),
+                                 name="checkpoints")]
+    if settings.run_relay_in_gateway:
+        outbox.relay = build_relay(settings=settings, engine=decision_log.engine, metrics=metrics,
+                                   read_engine=decision_log.reader)
+        ingester = build_ingester(settings=settings, engine=decision_log.engine, registry=registry)
+        tasks += delivery_tasks(relay=outbox.relay, ingester=ingester, engine=decision_log.engine,
+                                settings=settings, metrics=metrics, stop=stop)
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+_gc_settled = False
+
+
+def _settle_garbage_collector() -> None:
+    """Keep the cyclic GC off the start-up heap and out of the request path (once per process).
+
+    Measured at saturation: full (generation 2) collections re-walked every module, pydantic schema
+    and SQLAlchemy structure about once a second for ~110 ms each, with the event loop stopped, and
+    GC took ~15% of the gateway's CPU. `gc.freeze()` moves what start-up built (alive now, after a
+    collection) out of the collector's view; a larger generation-0 threshold means fewer, cheaper
+    passes over each request's short-lived objects. Nothing is leaked: garbage made later is
+    collected as before.
+    """
+    global _gc_settled
+    if _gc_settled:
+        return
+    _gc_settled = True
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)

@@ -1,0 +1,89 @@
+"""Decide: ask OPA about every recipient at once and read its answer against the decision contract.
+
+Fail closed: an answer that breaks the contract, a recipient the policy did not mention, or a
+decision made with another agency registry is never read as permission.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from broker.errors import PolicyUnavailable
+from broker.metrics import Metrics
+from broker.partnership.registry import Registry
+from broker.sharing.policy import PolicyEngine
+from schemas.notifications import Notification
+from schemas.policy_decision import PolicyDecision, Reason, RecipientDecision
+from schemas.policy_input import build_policy_input
+from schemas.vocab import Outcome
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One decision per recipient, in the notification's order, and what decided them."""
+
+    recipients: list[RecipientDecision]
+    revision: str  # policy revision + registry revision, as the log records it
+    decision_id: str | None
+    registry_revision: str | None
+
+
+class Decider:
+    def __init__(self, *, policy: PolicyEngine, registry: Registry, partnership_id: str, metrics: Metrics) -> None:
+        self._policy = policy
+        self._registry = registry
+        # Hashing the registry hashes every agency and key: once per gateway, not per notification.
+        self._registry_revision = registry.revision
+        self._partnership_id = partnership_id
+        self._metrics = metrics
+
+    async def decide(self, notification: Notification) -> Decision:
+        decision = await self._ask(notification)
+        if decision.registry_revision != self._registry_revision:
+            # OPA restarted or holds another registry: reload ours and ask again, once.
+            await self.load_registry()
+            decision = await self._ask(notification)
+            if decision.registry_revision != self._registry_revision:
+                raise PolicyUnavailable("the policy engine is not using this gateway's agency registry")
+        return decision
+
+    async def load_registry(self) -> None:
+        await self._policy.push_registry(self._registry.to_opa_data())
+
+    async def registry_loaded(self) -> bool:
+        return await self._policy.registry_revision() == self._registry_revision
+
+    async def _ask(self, notification: Notification) -> Decision:
+        policy_input = build_policy_input(notification, self._partnership_id).model_dump(mode="json")
+        with self._metrics.opa_latency.time():
+            try:
+                raw = await self._policy.decide(policy_input)
+            except PolicyUnavailable:
+                self._metrics.opa_failures.inc()
+                raise
+        try:
+            return read_decision(PolicyDecision.model_validate(raw.result), raw.decision_id, notification)
+        except ValidationError as exc:
+            self._metrics.opa_failures.inc()
+            raise PolicyUnavailable("the policy engine's answer did not match the decision contract") from exc
+
+
+def read_decision(parsed: PolicyDecision, decision_id: str | None, notification: Notification) -> Decision:
+    """Each requested recipient's decision; problems with the whole notification override them all."""
+    recipients = [_overridden(parsed.decision_for(r.agency_id, r.role), parsed.errors)
+                  for r in notification.recipients]
+    revision = parsed.policy_revision
+    if parsed.registry_revision:
+        revision = f"{revision}+{parsed.registry_revision[:16]}"
+    return Decision(recipients, revision[:128], decision_id, parsed.registry_revision)
+
+
+def _overridden(decided: RecipientDecision, errors: list[Reason]) -> RecipientDecision:
+    if errors:
+        return decided.model_copy(update={"outcome": Outcome.NO_SHARE, "reasons": [*errors, *decided.reasons],
+                                          "allowed_fields": []})
+    if decided.outcome == Outcome.NO_SHARE and decided.allowed_fields:
+        return decided.model_copy(update={"allowed_fields": []})
+    return decided

@@ -1,0 +1,53 @@
+"""Plan: for each recipient's decision, its delivery id, its deadlines and (shared or held) its sealed delivery."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from broker.delivery.calendar import WorkingCalendar
+from broker.sharing.decide import Decision
+from broker.sharing.seal import Sealed, Sealer
+from schemas.notifications import Notification
+from schemas.policy_decision import Obligation, RecipientDecision
+from schemas.vocab import HELD_OUTCOMES, SHARED_OUTCOMES
+
+
+@dataclass
+class Planned:
+    """One recipient's decision with, if it is shared or held, its sealed delivery."""
+
+    decision: RecipientDecision
+    delivery_id: str
+    sealed: Sealed | None
+    due: list[dict[str, Any]]
+
+    @property
+    def held(self) -> bool:
+        return self.decision.outcome in HELD_OUTCOMES
+
+
+def plan(notification: Notification, decision: Decision, *, sealer: Sealer, calendar: WorkingCalendar,
+         now: datetime) -> list[Planned]:
+    return [_one(notification, d, sealer=sealer, calendar=calendar, now=now) for d in decision.recipients]
+
+
+def _one(notification: Notification, decision: RecipientDecision, *, sealer: Sealer, calendar: WorkingCalendar,
+         now: datetime) -> Planned:
+    delivery_id = str(uuid.uuid4())
+    due = [_due(obligation, calendar, now) for obligation in decision.obligations]
+    sealed = None
+    if decision.outcome in SHARED_OUTCOMES | HELD_OUTCOMES:
+        sealed = sealer.seal(notification, decision, delivery_id=delivery_id, now=now)
+    return Planned(decision, delivery_id, sealed, due)
+
+
+def _due(obligation: Obligation, calendar: WorkingCalendar, now: datetime) -> dict[str, Any]:
+    amount = obligation.due_in.amount if obligation.due_in else None
+    unit = obligation.due_in.unit.value if obligation.due_in else None
+    # No amount: "as soon as possible", no fixed limit in the source documents.
+    due_at = calendar.due(now, amount, unit).isoformat() if amount is not None and unit is not None else None
+    return {"kind": obligation.kind, "description": obligation.description, "rule": obligation.rule,
+            "amount": amount, "unit": unit, "due_at": due_at}

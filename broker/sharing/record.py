@@ -1,0 +1,136 @@
+"""Record: every decision, share or not, appended to the log with its outbox or held row, in one transaction.
+
+Nothing reaches the outbox that the log does not hold: the rows written here commit with the
+entries or not at all, and the relay is woken only after that commit.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlmodel import Session
+
+import audit
+from broker.admission import idempotency
+from broker.db.log import DecisionLog
+from broker.delivery import clocks, held
+from broker.errors import LogUnavailable
+from broker.metrics import Metrics
+from broker.sharing.decide import Decision
+from broker.sharing.plan import Planned
+from schemas.notifications import Notification
+from schemas.vocab import ConsentStatus
+
+# The most restrictive consent position first: the log keeps one word per decision.
+_CONSENT_ORDER = (ConsentStatus.REFUSED, ConsentStatus.WITHDRAWN, ConsentStatus.UNSURE, ConsentStatus.NOT_SOUGHT)
+
+
+@dataclass(frozen=True)
+class FirstAnswer:
+    """What a retry with the same Idempotency-Key is answered with, stored with the decision."""
+
+    agency_id: str
+    key: str
+    body_digest: str
+    response: dict[str, Any]
+
+
+class Recorder:
+    def __init__(self, *, decision_log: DecisionLog, log_pseudonym_secret: bytes, hold_expiry: timedelta,
+                 metrics: Metrics) -> None:
+        self._log = decision_log
+        self._secret = log_pseudonym_secret
+        self._hold_expiry = hold_expiry
+        self._metrics = metrics
+
+    async def record(self, notification: Notification, decision: Decision, planned: list[Planned], *,
+                     first_answer: FirstAnswer | None, now: datetime) -> None:
+        """Append the decisions with their rows; IntegrityError means a concurrent retry won."""
+        drafts = [self._draft(notification, decision, p) for p in planned]
+        rows = functools.partial(write_rows, notification=notification, planned=planned, now=now,
+                                 expires_at=now + self._hold_expiry, first_answer=first_answer)
+        try:
+            await self._log.append(drafts, rows)
+        except IntegrityError:
+            raise
+        except (audit.AuditError, SQLAlchemyError, OSError) as exc:
+            raise LogUnavailable("the decision log could not be written; nothing was shared") from exc
+        for p in planned:
+            self._metrics.decisions.labels(p.decision.outcome.value, notification.message_type.value).inc()
+
+    def _draft(self, notification: Notification, decision: Decision, plan: Planned) -> audit.EntryDraft:
+        d = plan.decision
+        sealed = plan.sealed
+        return audit.EntryDraft(
+            notification_id=str(notification.notification_id), delivery_id=plan.delivery_id,
+            kind=audit.EventKind.DECIDED, outcome=d.outcome.value,
+            sender_agency=notification.sender.agency_id, sender_role=notification.sender.role.value,
+            recipient_agency=d.agency_id, message_type=notification.message_type.value,
+            reasons=tuple(log_reason(r.rule, r.message) for r in d.reasons),
+            lawful_basis=d.lawful_basis.value if d.lawful_basis else None,
+            consent_state=consent_state(notification),
+            fields_released=tuple(d.allowed_fields) if sealed is not None else (),
+            projection_digest=hashlib.sha256(sealed.envelope).hexdigest() if sealed is not None else None,
+            policy_revision=decision.revision, decision_id=decision.decision_id,
+            subjects=tuple(audit.pseudonymise(self._secret, s.subject_ref) for s in notification.subjects),
+        )
+
+
+def write_rows(session: Session, entries: list[audit.Entry], *, notification: Notification,
+               planned: list[Planned], now: datetime, expires_at: datetime, first_answer: FirstAnswer | None) -> None:
+    """The rows that commit with the decisions: outbox or held rows, clocks, the reply, the first answer.
+
+    May run twice (the batcher retries a failed batch per request): it only ever adds rows.
+    """
+    for plan, entry in zip(planned, entries, strict=True):
+        if plan.sealed is None:
+            continue
+        # Purpose and obligations travel with the row: a held delivery's reviewers see the
+        # purpose, and its clocks start when it is released.
+        context = {**log_context(entry), "purpose": notification.purpose.value if notification.purpose else None,
+                   "obligations": plan.due}
+        row = plan.sealed.row(context)
+        if plan.held:
+            held.hold(session, row, outcome=plan.decision.outcome.value, now=now, expires_at=expires_at)
+        else:
+            session.add(row)
+            clocks.start_clocks(session, delivery_id=plan.delivery_id, notification_id=row.notification_id,
+                                context=context, obligations=plan.due)
+    if notification.in_reply_to is not None:
+        clocks.stop_on_reply(session, in_reply_to=str(notification.in_reply_to),
+                             replying_agency=notification.sender.agency_id,
+                             message_type=notification.message_type.value, now=now)
+    if first_answer is not None:
+        idempotency.remember(session, first_answer.agency_id, first_answer.key, first_answer.body_digest,
+                             str(notification.notification_id), first_answer.response, now)
+
+
+def consent_state(notification: Notification) -> str:
+    """One word for the log: the most restrictive consent position recorded."""
+    statuses = {record.status for record in notification.consent}
+    for status in _CONSENT_ORDER:
+        if status in statuses:
+            return status.value
+    if statuses:
+        return sorted(s.value for s in statuses)[0]
+    return "not_recorded"
+
+
+@functools.lru_cache(maxsize=4096)
+def log_reason(rule: str, message: str) -> audit.Reason:
+    """The log's (frozen, validated) Reason for a rule and message: the same few hundred pairs recur
+    in every decision, so each is validated once and then shared."""
+    return audit.Reason(rule=rule, message=message)
+
+
+def log_context(entry: audit.Entry) -> dict[str, object]:
+    return {
+        "decided_seq": entry.seq, "outcome": entry.outcome, "sender_agency": entry.sender_agency,
+        "sender_role": entry.sender_role, "recipient_agency": entry.recipient_agency,
+        "message_type": entry.message_type,
+    }

@@ -13,9 +13,9 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 MODULES = sorted(set(re.findall(r"python -m ([a-z_.]+)", README)))
 
 
-def test_readme_starts_with_concepts_then_quick_start() -> None:
+def test_readme_starts_with_concepts_then_code_map_then_quick_start() -> None:
     headings = re.findall(r"^## (.+)$", README, flags=re.MULTILINE)
-    assert headings[:2] == ["Concepts", "Quick start"]
+    assert headings[:3] == ["Concepts", "Code map", "Quick start"]
     quick = README.split("## Quick start", 1)[1].split("```", 2)[1]
     assert quick.split() == ["sh", "make", "demo", "make", "test"]
 
@@ -25,3 +25,13 @@ def test_documented_command_exists(module: str) -> None:
     result = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Usage" in result.stdout
+
+
+def test_code_map_names_every_folder() -> None:
+    """A new package or room of the gateway without a line in the code map fails here."""
+    code_map = README.split("## Code map", 1)[1].split("\n## ", 1)[0]
+    root = Path(__file__).resolve().parents[1]
+    folders = [p for p in root.iterdir() if ((p / "__init__.py").exists() and p.name != "broker") or p.name == "policies"]
+    folders += [p for p in (root / "broker").iterdir() if (p / "__init__.py").exists()]
+    missing = [str(p.relative_to(root)) for p in folders if f"`{p.relative_to(root)}/`" not in code_map]
+    assert missing == []

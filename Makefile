@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OPA = $$($(BIN)/python -c 'from devstack.settings import StackSettings; print(StackSettings().opa_binary)')
-PKGS := broker audit schemas consumers
+PKGS := broker audit schemas consumers transport
 
 .PHONY: demo demo-stop test stack stack-down venv browser check policy-check policy-test pytest clean bench faults faults-long attacks
 

@@ -22,8 +22,11 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from devstack.postgres import scratch_database
+from devstack.topics import delete_topics
+from transport.kafka import client_config
 
 REPO = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
@@ -145,15 +148,48 @@ class Gateway:
     env: dict[str, str] = field(repr=False)
 
 
+def relay_config(stack: dict[str, str]) -> dict[str, Any]:
+    """aiokafka keyword arguments for the stack's relay principal (what the gateway publishes as)."""
+    return client_config(bootstrap=stack["SGB_KAFKA_BOOTSTRAP"], security_protocol="SASL_PLAINTEXT",
+                         user=stack["SGB_KAFKA_USER"], password=stack["SGB_KAFKA_PASSWORD"], ca_file=None)
+
+
+def admin_config(stack: dict[str, str]) -> dict[str, Any]:
+    """aiokafka keyword arguments for the stack's super-user (set-up and clean-up only)."""
+    return client_config(bootstrap=stack["SGB_KAFKA_BOOTSTRAP"], security_protocol="SASL_PLAINTEXT",
+                         user=stack["SGB_KAFKA_ADMIN_USER"], password=stack["SGB_KAFKA_ADMIN_PASSWORD"], ca_file=None)
+
+
+def grant_relay(stack: dict[str, str], namespace: str) -> None:
+    """Let the stack's relay principal publish to (and create) the inboxes of the benchmark's namespace."""
+    from broker.partnership import kafka_access
+
+    kafka_access.apply(
+        kafka_libs=Path(stack["SGB_KAFKA_LIBS"]), users={},
+        admin_properties=kafka_access.admin_properties(bootstrap=stack["SGB_KAFKA_BOOTSTRAP"],
+                                                       user=stack["SGB_KAFKA_ADMIN_USER"],
+                                                       password=stack["SGB_KAFKA_ADMIN_PASSWORD"]),
+        grants=kafka_access.relay_grants(stack["SGB_KAFKA_USER"], namespace=namespace),
+    )
+
+
+async def delete_namespace_topics(stack: dict[str, str], namespace: str) -> None:
+    """Remove the benchmark's own topics (`<namespace>.*`) so repeated runs do not fill the disk."""
+    try:
+        await delete_topics(admin_config(stack), namespaces=lambda found: found == namespace)
+    except Exception as exc:  # cleanup only: never hide the results
+        print(f"could not delete the benchmark topics: {exc}", file=sys.stderr)
+
+
 def gateway_env(*, partnership_root: Path, database_url: str, opa_url: str, stack: dict[str, str],
-                partnership_id: str) -> dict[str, str]:
+                partnership_id: str, namespace: str) -> dict[str, str]:
     return {
         "SGB_DATABASE_URL": database_url, "SGB_PARTNERSHIP_ID": partnership_id,
         "SGB_REGISTRY_FILE": str(partnership_root / "registry.json"),
         "SGB_KEYS_DIR": str(partnership_root / "broker-keys"), "SGB_AUDIENCE": "safeguarding-broker",
         "SGB_OPA_URL": opa_url, "SGB_KAFKA_BOOTSTRAP": stack["SGB_KAFKA_BOOTSTRAP"],
         "SGB_KAFKA_USER": stack["SGB_KAFKA_USER"], "SGB_KAFKA_PASSWORD": stack["SGB_KAFKA_PASSWORD"],
-        "SGB_CHECKPOINT_SECONDS": "10",
+        "SGB_CHECKPOINT_SECONDS": "10", "SGB_TOPIC_NAMESPACE": namespace,
     }
 
 

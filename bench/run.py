@@ -42,7 +42,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 from bench import harness, stages
-from bench.workload import PARTNERSHIP_ID, notification, payload_size, provision_partnership
+from bench.workload import PARTNERSHIP_ID, bench_namespace, notification, payload_size, provision_partnership
 from schemas.vocab import HELD_OUTCOMES, SHARED_OUTCOMES
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -211,17 +211,13 @@ class Suite:
         self.work = Path(tempfile.mkdtemp(prefix="sgb-bench-"))
         self.root = self.work / "partnership"
         provision_partnership(self.root)
+        self.namespace = bench_namespace()
         self.results: dict[str, Any] = {
             "started_at": datetime.now(UTC).isoformat(timespec="seconds"), "label": args.label,
             "mode": "quick" if args.quick else "full", "machine": machine(),
             "load_average_before": load_average(), "git": _git_revision(), "workload": _workload(),
         }
         self.kafka_pid = _kafka_pid()
-
-    def kafka_config(self) -> dict[str, Any]:
-        return {"bootstrap_servers": self.stack["SGB_KAFKA_BOOTSTRAP"], "security_protocol": "SASL_PLAINTEXT",
-                "sasl_mechanism": "SCRAM-SHA-512", "sasl_plain_username": self.stack["SGB_KAFKA_USER"],
-                "sasl_plain_password": self.stack["SGB_KAFKA_PASSWORD"]}
 
     def meter(self, gateway_pid: int | None, opa_pid: int, database: str) -> CpuMeter:
         parts: dict[str, list[int] | str] = {"opa": [opa_pid], "kafka": [self.kafka_pid] if self.kafka_pid else []}
@@ -233,6 +229,7 @@ class Suite:
 
     def run(self) -> dict[str, Any]:
         started = time.monotonic()
+        harness.grant_relay(self.stack, self.namespace)
         try:
             with harness.private_opa(self.stack["SGB_OPA_BIN"], self.work) as opa_url:
                 self.opa_url = opa_url
@@ -244,7 +241,7 @@ class Suite:
                     with harness.scratch_postgres(self.stack["SGB_PG_URL"]) as pg_url:
                         self.backend("postgresql", pg_url, scaling=False)
         finally:
-            asyncio.run(_delete_bench_topics(self.stack))
+            asyncio.run(harness.delete_namespace_topics(self.stack, self.namespace))
             self.results["load_average_after"] = load_average()
             self.results["wall_seconds"] = round(time.monotonic() - started, 1)
         self.results["summary"] = summarise(self.results)
@@ -277,7 +274,8 @@ class Suite:
                 out["log_appends_postgresql"] = stages.log_appends(pg_url, entries=d.append_entries)
             print(f"  log appends (Postgres) {out['log_appends_postgresql']['per_s']:>9,.0f}/s", flush=True)
         out["kafka_produce"] = asyncio.run(stages.kafka_produce(
-            self.kafka_config(), [env.to_bytes() for _, env in prepared], duration=d.stage))
+            harness.relay_config(self.stack), [env.to_bytes() for _, env in prepared], namespace=self.namespace,
+            duration=d.stage))
         print(f"  Kafka produce          {out['kafka_produce']['per_s']:>9,.0f}/s", flush=True)
         url, process = harness.start_noop(self.work)
         try:
@@ -307,7 +305,7 @@ class Suite:
     def backend(self, name: str, database_url: str, *, scaling: bool) -> None:
         d = self.d
         env = harness.gateway_env(partnership_root=self.root, database_url=database_url, opa_url=self.opa_url,
-                                  stack=self.stack, partnership_id=PARTNERSHIP_ID)
+                                  stack=self.stack, partnership_id=PARTNERSHIP_ID, namespace=self.namespace)
         gateway = harness.start_gateway(f"gateway-{name}", env, database_url, self.work, workers=self.args.workers)
         result: dict[str, Any] = {"workers": self.args.workers}
         self.results["end_to_end"][name] = result
@@ -416,26 +414,6 @@ def _pid_listening(url: str) -> int:  # the private OPA's pid, for its CPU time
             if f"--addr=127.0.0.1:{port}" in Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " "):
                 return pid
     return 0
-
-
-async def _delete_bench_topics(stack: dict[str, str]) -> None:
-    """Remove the benchmark's own inboxes (sgb.inbox.bench-*) so repeated runs do not fill the disk."""
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=stack["SGB_KAFKA_BOOTSTRAP"], security_protocol="SASL_PLAINTEXT",
-        sasl_mechanism="SCRAM-SHA-512", sasl_plain_username=stack["SGB_KAFKA_ADMIN_USER"],
-        sasl_plain_password=stack["SGB_KAFKA_ADMIN_PASSWORD"],
-    )
-    try:
-        await admin.start()
-        topics = [t for t in await admin.list_topics() if t.startswith("sgb.inbox.bench-")]
-        if topics:
-            await admin.delete_topics(topics)
-    except Exception as exc:  # cleanup only: never hide the results
-        print(f"could not delete the benchmark topics: {exc}", file=sys.stderr)
-    finally:
-        await admin.close()
 
 
 # --- summary ------------------------------------------------------------------------------------

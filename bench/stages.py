@@ -3,7 +3,7 @@
 - OPA: `broker.sharing.policy.PolicyEngine.decide` (the gateway's aiohttp client) against the benchmark's
   OPA serving this checkout's `policies/`, with the registry loaded and the same policy input.
 - Log appends: `audit.AppendBatcher` (group commit), 64 concurrent submitters of 3 drafts each.
-- Seals: `schemas.envelope.seal` (HPKE to the recipient's X25519 key + Ed25519 signature) of the
+- Seals: `transport.sealing.seal` (HPKE to the recipient's X25519 key + Ed25519 signature) of the
   real projection OPA allows for each shared recipient.
 - Kafka produce: an idempotent `acks=all` aiokafka producer as the relay configures it, the relay's
   SCRAM principal, records of the real sealed size with CloudEvents headers, sent in batches of
@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 import uuid
 from datetime import UTC, datetime
@@ -22,8 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
 
 import audit
 from bench.audit_bench import batched_appends
@@ -32,14 +29,14 @@ from broker.partnership.keys import load_broker_keys
 from broker.partnership.registry import load_registry
 from broker.sharing.decide import Decision, read_decision
 from broker.sharing.policy import PolicyEngine
-from schemas.envelope import EnvelopeHeader, seal
+from schemas.envelope import EnvelopeHeader
 from schemas.notifications import Notification, parse_notification
 from schemas.policy_decision import PolicyDecision
 from schemas.policy_input import build_policy_input, project
 from schemas.topics import inbox_topic
 from schemas.vocab import HELD_OUTCOMES, SHARED_OUTCOMES
-
-STAGE_TOPIC = inbox_topic("bench-stage")
+from transport.kafka import TopicSettings, ensure_topics
+from transport.sealing import seal
 
 
 async def opa_decisions(opa_url: str, partnership_root: Path, *, duration: float, concurrency: int = 16,
@@ -155,16 +152,10 @@ def log_appends(database_url: str, *, entries: int) -> dict[str, Any]:
             "entries_per_submit": 3}
 
 
-async def kafka_produce(kafka_config: dict[str, Any], envelopes: list[bytes], *, duration: float,
+async def kafka_produce(kafka_config: dict[str, Any], envelopes: list[bytes], *, namespace: str, duration: float,
                         batch: int = 200) -> dict[str, Any]:
-    admin = AIOKafkaAdminClient(**kafka_config)
-    await admin.start()
-    try:
-        if STAGE_TOPIC not in set(await admin.list_topics()):
-            with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics([NewTopic(STAGE_TOPIC, num_partitions=3, replication_factor=1)])
-    finally:
-        await admin.close()
+    topic = inbox_topic("bench-stage", namespace=namespace)
+    await ensure_topics(kafka_config, [topic], settings=TopicSettings())
     producer = AIOKafkaProducer(enable_idempotence=True, acks="all", request_timeout_ms=10_000, linger_ms=2,
                                 **kafka_config)
     await producer.start()
@@ -175,12 +166,12 @@ async def kafka_produce(kafka_config: dict[str, Any], envelopes: list[bytes], *,
     count = 0
     try:
         # one warm-up batch (metadata, producer id) outside the clock
-        await asyncio.gather(*[await producer.send(STAGE_TOPIC, value=envelopes[0], key=b"warm", headers=headers)])
+        await asyncio.gather(*[await producer.send(topic, value=envelopes[0], key=b"warm", headers=headers)])
         deadline = time.perf_counter() + duration
         started = time.perf_counter()
         while time.perf_counter() < deadline:
             futures = [
-                await producer.send(STAGE_TOPIC, value=envelopes[i % len(envelopes)], key=f"k{i}".encode(),
+                await producer.send(topic, value=envelopes[i % len(envelopes)], key=f"k{i}".encode(),
                                     headers=headers)
                 for i in range(batch)
             ]

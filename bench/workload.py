@@ -1,7 +1,9 @@
 """The benchmark's fictional partnership and notifications (three recipients by default).
 
-Every agency is a `bench-` copy of a test fixture agency, so the benchmark writes only to its own
-Kafka inboxes (`sgb.inbox.bench-*`) and never to the topics other tests or the demo read.
+Every agency is a `bench-` copy of a test fixture agency, and each run publishes in a topic
+namespace of its own (`bench_namespace()`), so the benchmark never writes to the topics a running
+demo, a test run or another benchmark reads, and deletes its topics afterwards. The agency ids need
+no per-run prefix: the benchmark runs no consumers, so they never become Kafka principals.
 Notifications start from `tests.factories.school_referral()` (the M01 school referral); the payload
 is padded with clearly fictional text spread over the same nine narrative fields at every size, so
 the policy sees the same data classes whatever the size and only the bytes change.
@@ -18,6 +20,7 @@ from devstack.partnership import AgencySpec, LocalPartnership, provision
 from tests.factories import school_referral
 
 PARTNERSHIP_ID = "bench_scp"
+NAMESPACE_PREFIX = "sgbbench-"
 SENDER = "bench-school-oakfield"
 
 AGENCIES = [
@@ -56,6 +59,11 @@ PADDED_FIELDS = (
     "referrer_view_of_risk", "child_views", "domestic_abuse_history", "alleged_perpetrator",
 )
 FILLER = "Fictional benchmark text about an invented child in the invented town of Fenmere. "
+
+
+def bench_namespace() -> str:
+    """A topic namespace for one benchmark run."""
+    return f"{NAMESPACE_PREFIX}{uuid.uuid4().hex[:8]}"
 
 
 def provision_partnership(root: Path) -> LocalPartnership:

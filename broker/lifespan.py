@@ -51,6 +51,7 @@ async def gateway_lifespan(app: FastAPI, settings: BrokerSettings) -> AsyncItera
         state.rules = RuleCatalogue(policy=policy)
         state.calendar = WorkingCalendar(unclear_days_as=DueUnit(settings.unclear_days_unit))
         state.sealer = Sealer(registry=registry, keys=keys, partnership_id=settings.partnership_id,
+                              namespace=settings.topic_namespace,
                               decision_log=decision_log)
         state.recorder = Recorder(decision_log=decision_log, log_pseudonym_secret=keys.log_pseudonym_secret,
                                   hold_expiry=timedelta(hours=settings.hold_expiry_hours), metrics=metrics)

@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schemas.topics import DEFAULT_NAMESPACE, NAMESPACE_PATTERN
+
 
 def _state() -> Path:
     return Path.home() / ".local" / "state" / "sgbroker" / "partnership"
@@ -35,6 +37,15 @@ class BrokerSettings(BaseSettings):
     kafka_security_protocol: str = "SASL_PLAINTEXT"
     # The CA that signed the brokers' certificates, for SASL_SSL (production); None: the system CAs.
     kafka_ca_file: Path | None = None
+    # Topics the relay and receipt reader create: one broker in development; in production three
+    # brokers, replication 3 and min.insync.replicas 2, so acks=all survives losing one broker.
+    kafka_partitions: int = Field(default=3, ge=1)
+    kafka_replication_factor: int = Field(default=1, ge=1)
+    kafka_min_insync_replicas: int = Field(default=1, ge=1)
+    # The first part of every topic and group name (schemas/topics.py). Tests and benchmarks use
+    # their own, so they never reach a running deployment's inboxes or receipts; consumers must use
+    # the same value (CONSUMER_TOPIC_NAMESPACE).
+    topic_namespace: str = Field(default=DEFAULT_NAMESPACE, pattern=NAMESPACE_PATTERN)
     run_relay_in_gateway: bool = True
     relay_batch_size: int = Field(default=200, ge=1)
     # In-process relays are woken at once by the gateway; polling catches rows from other workers.

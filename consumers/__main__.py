@@ -6,6 +6,8 @@ other local users could see it in the process list.
 
 The receipts topic and the agency's dead-letter topic must exist before `run`: the agency's Kafka
 principal may not create topics, so the operator creates them (the gateway's relay creates inboxes).
+Topic and group names start with CONSUMER_TOPIC_NAMESPACE (default `sgb`), which must equal the
+gateway's SGB_TOPIC_NAMESPACE.
 """
 
 from __future__ import annotations
@@ -94,7 +96,8 @@ def ack(
         raise typer.BadParameter("--by must be 1-256 characters")
     token = signer.sign(kind=ReceiptKind.ACKNOWLEDGED, delivery_id=delivery_id,
                         notification_id=notification_id, subject=by)
-    asyncio.run(send_receipt(settings.kafka_config(), token, delivery_id=delivery_id))
+    asyncio.run(send_receipt(settings.kafka_config(), token, delivery_id=delivery_id,
+                             namespace=settings.topic_namespace))
     typer.echo(f"acknowledged {delivery_id}")
 
 

@@ -17,12 +17,12 @@ from pydantic import ValidationError
 from consumers.errors import RejectedMessage
 from consumers.sinks import Delivery
 from consumers.validation import ProjectionInvalid, Validator
-from schemas.envelope import (
+from schemas.envelope import OpenedEnvelope
+from transport.sealing import (
     BadSignature,
     DecryptFailed,
     EnvelopeError,
     MalformedEnvelope,
-    OpenedEnvelope,
     RecipientMismatch,
     UnknownRecipientKey,
     UnknownSigningKey,

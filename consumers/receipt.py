@@ -31,9 +31,9 @@ from typing import Any
 import jwt
 from aiokafka import AIOKafkaProducer
 
-from consumers.keys import JwtSigningKey
 from consumers.sinks import Delivery
-from schemas.topics import RECEIPTS_TOPIC
+from schemas.topics import DEFAULT_NAMESPACE, receipts_topic
+from transport.keyfiles import AgencyJwtKey
 
 RECEIPT_LIFETIME = timedelta(minutes=5)
 ROLE = "agency_system"
@@ -55,7 +55,7 @@ class ReceiptSigner:
 
     agency_id: str
     audience: str
-    key: JwtSigningKey = field(repr=False)
+    key: AgencyJwtKey = field(repr=False)
     clock: Callable[[], datetime] = _now
 
     def sign(
@@ -94,13 +94,15 @@ class ReceiptSigner:
         return token.encode("ascii")
 
 
-async def send_receipt(kafka_config: dict[str, Any], token: str, *, delivery_id: str) -> None:
-    """Publish one receipt to the receipts topic and wait until Kafka has it (acks=all)."""
+async def send_receipt(
+    kafka_config: dict[str, Any], token: str, *, delivery_id: str, namespace: str = DEFAULT_NAMESPACE
+) -> None:
+    """Publish one receipt to the namespace's receipts topic and wait until Kafka has it (acks=all)."""
     producer = AIOKafkaProducer(enable_idempotence=True, acks="all", **kafka_config)
     await producer.start()
     try:
         await producer.send_and_wait(
-            RECEIPTS_TOPIC, token.encode("ascii"), key=delivery_id.encode(), headers=[CONTENT_TYPE]
+            receipts_topic(namespace=namespace), token.encode("ascii"), key=delivery_id.encode(), headers=[CONTENT_TYPE]
         )
     finally:
         await producer.stop()

@@ -20,7 +20,7 @@ from aiokafka.errors import KafkaError
 from consumers.errors import ConfigurationError, RejectedMessage, SinkError
 from consumers.ledger import Ledger
 from consumers.sinks import Delivery, Sink
-from schemas.topics import RECEIPTS_TOPIC, dead_letter_topic, inbox_topic
+from schemas.topics import DEFAULT_NAMESPACE, dead_letter_topic, inbox_topic, receipts_topic
 
 log = logging.getLogger("consumers.runner")
 
@@ -42,8 +42,12 @@ class AgencyConsumer:
         ledger: Ledger,
         sign_receipt: ReceiptSigner,
         on_delivered: Callable[[Delivery], Awaitable[None]] | None = None,
+        namespace: str = DEFAULT_NAMESPACE,
     ) -> None:
         self.agency_id = agency_id
+        self._inbox = inbox_topic(agency_id, namespace=namespace)
+        self._dead_letters = dead_letter_topic(agency_id, namespace=namespace)
+        self._receipts = receipts_topic(namespace=namespace)
         self._group = group_id
         self._kafka = kafka_config
         self._open = opener
@@ -66,7 +70,7 @@ class AgencyConsumer:
 
     async def _consume(self, stop: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(
-            inbox_topic(self.agency_id), group_id=self._group, enable_auto_commit=False,
+            self._inbox, group_id=self._group, enable_auto_commit=False,
             auto_offset_reset="earliest", isolation_level="read_committed", **self._kafka,
         )
         producer = AIOKafkaProducer(enable_idempotence=True, acks="all", **self._kafka)
@@ -86,7 +90,7 @@ class AgencyConsumer:
         # This principal may not create topics; without these, every dead letter and receipt would
         # block until a timeout, so refuse to start and say what the operator must create.
         metadata = await producer.client.fetch_all_metadata()
-        missing = {RECEIPTS_TOPIC, dead_letter_topic(self.agency_id)} - set(metadata.topics())
+        missing = {self._receipts, self._dead_letters} - set(metadata.topics())
         if missing:
             raise ConfigurationError(f"topics {sorted(missing)} do not exist; the operator creates them")
 
@@ -121,7 +125,7 @@ class AgencyConsumer:
             await asyncio.to_thread(self._ledger.remember, delivery.delivery_id, delivery.notification_id)
         # Sent again after a redelivery too: the gateway records a receipt once per delivery.
         await producer.send_and_wait(
-            RECEIPTS_TOPIC, self._sign(delivery, "delivered"), key=delivery.delivery_id.encode(),
+            self._receipts, self._sign(delivery, "delivered"), key=delivery.delivery_id.encode(),
             headers=[("content-type", b"application/jwt")],
         )
         if self._on_delivered is not None:
@@ -140,5 +144,5 @@ class AgencyConsumer:
             ("sgb_source_offset", str(record.offset).encode()),
         ]
         await producer.send_and_wait(
-            dead_letter_topic(self.agency_id), record.value or b"", key=record.key, headers=headers
+            self._dead_letters, record.value or b"", key=record.key, headers=headers
         )

@@ -15,12 +15,7 @@ from consumers.runner import AgencyConsumer
 from consumers.settings import ConsumerSettings
 from consumers.sinks import DirectorySink, Sink, SqliteInboxSink, WebhookSink
 from consumers.validation import Validator, default_validator
-from schemas.topics import PREFIX
-
-
-def consumer_group(agency_id: str) -> str:
-    """The agency's consumer group; its ACL is granted on exactly this name."""
-    return f"{PREFIX}.consumer.{agency_id}"
+from schemas.topics import consumer_group
 
 
 def make_sink(settings: ConsumerSettings) -> Sink:
@@ -58,8 +53,9 @@ def build_consumer(
     )
     return AgencyConsumer(
         agency_id=settings.agency_id,
-        group_id=consumer_group(settings.agency_id),
+        group_id=consumer_group(settings.agency_id, namespace=settings.topic_namespace),
         kafka_config=settings.kafka_config(),
+        namespace=settings.topic_namespace,
         opener=opener,
         sink=sink or make_sink(settings),
         ledger=ledger,

@@ -9,6 +9,9 @@ from typing import Any, Literal, Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schemas.topics import DEFAULT_NAMESPACE, NAMESPACE_PATTERN
+from transport.kafka import client_config
+
 AGENCY_ID = r"^[a-z0-9][a-z0-9-]{1,62}$"
 SINK_KINDS = ("sqlite", "webhook", "dir")
 PLACEHOLDER_SECRETS = frozenset({"", "changethis", "changeme", "password"})
@@ -52,6 +55,8 @@ class ConsumerSettings(InboxSettings):
     kafka_security_protocol: Literal["SASL_PLAINTEXT", "SASL_SSL"] = "SASL_PLAINTEXT"
     kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256"] = "SCRAM-SHA-512"
     kafka_ca_file: Path | None = None
+    # The first part of every topic and group name; the gateway must use the same (SGB_TOPIC_NAMESPACE).
+    topic_namespace: str = Field(default=DEFAULT_NAMESPACE, pattern=NAMESPACE_PATTERN)
 
     key_dir: Path = Path("agency-keys")
     # signing-history.json, a PEM file of broker public keys, or the broker key directory.
@@ -69,6 +74,9 @@ class ConsumerSettings(InboxSettings):
             if self.environment != "development":
                 raise ValueError(message)
             warnings.warn(message, stacklevel=1)
+        if self.kafka_ca_file is not None and self.kafka_security_protocol != "SASL_SSL":
+            # Someone believes the connection is TLS-protected: say so now, not at first connection.
+            raise ValueError("a Kafka CA file needs the SASL_SSL security protocol")
         if self.sink.startswith("webhook:http://") and self.environment != "development":
             # Decrypted safeguarding data must not cross a network in clear text.
             raise ValueError("a webhook sink must use https outside development")
@@ -76,17 +84,8 @@ class ConsumerSettings(InboxSettings):
 
     def kafka_config(self) -> dict[str, Any]:
         """Return aiokafka keyword arguments for this agency's own principal."""
-        config: dict[str, Any] = {
-            "bootstrap_servers": self.kafka_bootstrap,
-            "security_protocol": self.kafka_security_protocol,
-            "sasl_mechanism": self.kafka_sasl_mechanism,
-            "sasl_plain_username": self.kafka_user,
-            "sasl_plain_password": self.kafka_password.get_secret_value(),
-        }
-        if self.kafka_security_protocol == "SASL_SSL":
-            from aiokafka.helpers import create_ssl_context
-
-            config["ssl_context"] = create_ssl_context(
-                cafile=str(self.kafka_ca_file) if self.kafka_ca_file else None
-            )
-        return config
+        return client_config(
+            bootstrap=self.kafka_bootstrap, security_protocol=self.kafka_security_protocol,
+            user=self.kafka_user or self.agency_id, password=self.kafka_password.get_secret_value(),
+            ca_file=self.kafka_ca_file, sasl_mechanism=self.kafka_sasl_mechanism,
+        )

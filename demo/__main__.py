@@ -30,7 +30,7 @@ from broker.delivery.clocks import mark_overdue
 from broker.partnership import kafka_access
 from broker.partnership.cli import issue_token
 from demo.cases import AGENCIES, PARTNERSHIP_ID, SENSITIVE, cases
-from demo.site import DemoSite, create_topics, read_deliveries
+from demo.site import NAMESPACE, DemoSite, create_topics, read_deliveries
 from devstack import kafka, opa
 from devstack.partnership import provision
 from devstack.process import running_pid, start_daemon, stop_pid
@@ -50,7 +50,7 @@ def _gateway_env(site: DemoSite, stack: StackSettings) -> dict[str, str]:
     env.update({
         "SGB_DATABASE_URL": f"sqlite:///{site.root / 'broker.db'}", "SGB_PARTNERSHIP_ID": PARTNERSHIP_ID,
         "SGB_REGISTRY_FILE": str(site.partnership.registry_file), "SGB_KEYS_DIR": str(site.partnership.broker_keys_dir),
-        "SGB_AUDIENCE": AUDIENCE, "SGB_CLOCK_CHECK_SECONDS": "5",
+        "SGB_AUDIENCE": AUDIENCE, "SGB_CLOCK_CHECK_SECONDS": "5", "SGB_TOPIC_NAMESPACE": NAMESPACE,
     })
     return env
 
@@ -63,6 +63,7 @@ def _consumer_env(site: DemoSite, agency: str, password: str, stack: StackSettin
         "CONSUMER_BROKER_PUBLIC_KEYS": str(site.partnership.broker_keys_dir),
         "CONSUMER_SINK": f"sqlite:{site.root / f'inbox-{agency}.db'}",
         "CONSUMER_LEDGER_PATH": str(site.root / f"ledger-{agency}.db"), "CONSUMER_BROKER_AUDIENCE": AUDIENCE,
+        "CONSUMER_TOPIC_NAMESPACE": NAMESPACE,
     }
 
 
@@ -79,7 +80,7 @@ def _setup(site: DemoSite, stack: StackSettings) -> dict[str, str]:
     passwords = {spec.agency_id: secrets.token_urlsafe(18) for spec in AGENCIES}
     kafka_access.apply(
         kafka_libs=stack.kafka_libs, admin_properties=kafka.admin_properties(stack), users=passwords,
-        grants=[g for spec in AGENCIES for g in kafka_access.agency_grants(spec.agency_id)],
+        grants=[g for spec in AGENCIES for g in kafka_access.agency_grants(spec.agency_id, namespace=NAMESPACE)],
     )
     asyncio.run(create_topics(kafka.admin_config(stack), [spec.agency_id for spec in AGENCIES]))
     console.print(f"[green]✓[/green] {len(AGENCIES)} fictional agencies registered, each with its own keys and "
@@ -132,15 +133,15 @@ def _post_all(site: DemoSite) -> list[dict[str, Any]]:
 
 def _prove_ciphertext(stack: StackSettings, receipts: list[dict[str, Any]]) -> None:
     shared = next(r for receipt in receipts for r in receipt["recipients"] if r["outcome"].startswith("share"))
-    found = asyncio.run(read_deliveries(kafka.admin_config(stack), inbox_topic(shared["agency_id"]),
-                                        want={shared["delivery_id"]}, timeout=15))
+    topic = inbox_topic(shared["agency_id"], namespace=NAMESPACE)
+    found = asyncio.run(read_deliveries(kafka.admin_config(stack), topic, want={shared["delivery_id"]}, timeout=15))
     if not found:
         console.print("[red]no record found on the inbox topic[/red]")
         return
     record: bytes = found[0].value
     envelope = json.loads(record)
     leaked = [value for value in SENSITIVE if value.encode() in record]
-    console.print(f"\nRaw Kafka record on [bold]sgb.inbox.{shared['agency_id']}[/bold] ({len(record)} bytes):")
+    console.print(f"\nRaw Kafka record on [bold]{topic}[/bold] ({len(record)} bytes):")
     console.print(f"  header: {envelope['header']}")
     console.print(f"  ciphertext: {envelope['ciphertext'][:72]}…  suite: {envelope['suite']}")
     verdict = "[red]LEAKED " + ", ".join(leaked) + "[/red]" if leaked else "[green]none in plaintext[/green]"

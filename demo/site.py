@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,14 +10,16 @@ from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
 
 from broker.partnership.cli import issue_token
 from devstack.partnership import LocalPartnership
-from schemas.topics import RECEIPTS_TOPIC, dead_letter_topic, inbox_topic
+from schemas.topics import DEFAULT_NAMESPACE, dead_letter_topic, inbox_topic, receipts_topic
+from transport.kafka import TopicSettings, ensure_topics
 
 AUDIENCE = "safeguarding-broker"
+# The demo is the product as deployed, so it uses the product's topic namespace; tests, benchmarks
+# and the fault suite each use one of their own and never reach these inboxes.
+NAMESPACE = DEFAULT_NAMESPACE
 
 
 @dataclass(frozen=True)
@@ -62,16 +63,9 @@ class DemoSite:
 
 async def create_topics(admin_config: dict[str, Any], agencies: list[str]) -> None:
     """Inboxes, dead-letter topics and the receipts topic: agencies may not create topics themselves."""
-    names = [RECEIPTS_TOPIC] + [inbox_topic(a) for a in agencies] + [dead_letter_topic(a) for a in agencies]
-    admin = AIOKafkaAdminClient(**admin_config)
-    await admin.start()
-    try:
-        missing = [n for n in names if n not in set(await admin.list_topics())]
-        with contextlib.suppress(TopicAlreadyExistsError):
-            if missing:
-                await admin.create_topics([NewTopic(n, num_partitions=3, replication_factor=1) for n in missing])
-    finally:
-        await admin.close()
+    names = [receipts_topic(namespace=NAMESPACE), *(inbox_topic(a, namespace=NAMESPACE) for a in agencies),
+             *(dead_letter_topic(a, namespace=NAMESPACE) for a in agencies)]
+    await ensure_topics(admin_config, names, settings=TopicSettings())
 
 
 async def read_deliveries(admin_config: dict[str, Any], topic: str, *, want: set[str], timeout: float = 20.0,

@@ -19,7 +19,8 @@ from typing import Any
 import typer
 
 from faults.cluster import KafkaCluster
-from faults.harness import PrivateKafka, PrivateOpa, PrivatePostgres, Site, running
+from faults.harness import PrivateKafka, PrivateOpa, Site, running
+from faults.postgres import PrivatePostgres
 from faults.scenario import Fault, Timing, kill_in_turn, log
 
 cli = typer.Typer(add_completion=False)

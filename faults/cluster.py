@@ -22,6 +22,7 @@ from broker.partnership import kafka_access
 from devstack.kafka import ADMIN_USER, LOG4J2, MARKER
 from devstack.settings import StackSettings
 from faults.harness import HOST, Child, KafkaTarget, clean_env, free_port, wait_for
+from transport.kafka import TopicSettings
 
 
 class KafkaCluster:
@@ -120,7 +121,8 @@ class KafkaCluster:
 
     def target(self) -> KafkaTarget:
         return KafkaTarget(bootstrap=self.bootstrap, admin=self.admin(), admin_properties=self.admin_properties(),
-                           relay_password=self.relay_password, libs=self.libs, replication=self.size)
+                           relay_password=self.relay_password, libs=self.libs,
+                           topics=TopicSettings(replication_factor=self.size, min_insync_replicas=2))
 
     def kill9(self, node: int) -> None:
         child = self.nodes[node - 1]

@@ -1,10 +1,11 @@
 """Real processes for the fault suite, each started and killed by its own pid, all on 127.0.0.1.
 
-A `Site` is one partnership with its own agencies (ids carry a per-run prefix, so topics and Kafka
-principals never collide with the shared stack's other users), a gateway and a separate worker
+A `Site` is one partnership with its own agencies (ids carry a per-run prefix, so Kafka principals
+never collide with the shared stack's other users) and its own topic namespace (so its inboxes,
+receipts and consumer groups are not a running demo's or a test run's), a gateway and a separate worker
 (relay, receipts, clocks), one consumer per agency with a SQLite sink, and a private OPA. Kafka is
 the shared stack's broker, a private broker (`PrivateKafka`) or a three-broker cluster; the
-database is SQLite or a private PostgreSQL cluster (`PrivatePostgres`) that can be killed.
+database is SQLite or a private PostgreSQL cluster (`faults.postgres.PrivatePostgres`) that can be killed.
 """
 
 from __future__ import annotations
@@ -26,16 +27,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
-
 from broker.partnership import kafka_access
 from broker.partnership.cli import issue_token
 from demo.cases import AGENCIES, PARTNERSHIP_ID
 from devstack import kafka as stack_kafka
 from devstack.partnership import AgencySpec, LocalPartnership, provision
 from devstack.settings import StackSettings
-from schemas.topics import RECEIPTS_TOPIC, dead_letter_topic, inbox_topic
+from devstack.topics import delete_topics
+from schemas.topics import dead_letter_topic, inbox_topic, receipts_topic
+from transport.kafka import TopicSettings, ensure_topics
 
 REPO = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
@@ -126,7 +126,7 @@ class KafkaTarget:
     admin_properties: str
     relay_password: str
     libs: Path
-    replication: int = 1
+    topics: TopicSettings = field(default_factory=TopicSettings)
 
 
 def shared_kafka() -> KafkaTarget:
@@ -173,18 +173,10 @@ class PrivateKafka:
         )
 
 
-async def create_topics(admin_config: dict[str, Any], agencies: list[str], replication: int) -> None:
-    names = [RECEIPTS_TOPIC] + [inbox_topic(a) for a in agencies] + [dead_letter_topic(a) for a in agencies]
-    admin = AIOKafkaAdminClient(**admin_config)
-    await admin.start()
-    try:
-        missing = [n for n in names if n not in set(await admin.list_topics())]
-        with contextlib.suppress(TopicAlreadyExistsError):
-            if missing:
-                await admin.create_topics([NewTopic(n, num_partitions=3, replication_factor=replication)
-                                           for n in missing])
-    finally:
-        await admin.close()
+def topic_names(agencies: list[str], namespace: str) -> list[str]:
+    """What the operator creates: the receipts topic, and each agency's inbox and dead-letter topic."""
+    return [receipts_topic(namespace=namespace), *(inbox_topic(a, namespace=namespace) for a in agencies),
+            *(dead_letter_topic(a, namespace=namespace) for a in agencies)]
 
 
 # --- OPA ---------------------------------------------------------------------------------------------
@@ -217,72 +209,6 @@ class PrivateOpa:
         self.child.stop()
 
 
-# --- PostgreSQL --------------------------------------------------------------------------------------
-
-
-class PrivatePostgres:
-    """A throw-away Debian PostgreSQL cluster on its own port: killable without touching the stack's."""
-
-    ROLE = "sgbfaults"
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.name = f"sgbfaults{uuid.uuid4().hex[:6]}"
-        self.password = secrets.token_urlsafe(16)
-        versions = sorted((p.name for p in Path("/usr/lib/postgresql").glob("*") if (p / "bin/postgres").exists()),
-                          key=int)
-        self.version = versions[-1]
-
-    @property
-    def url(self) -> str:
-        return f"postgresql+psycopg://{self.ROLE}:{self.password}@{HOST}:{self.port}/{self.ROLE}"
-
-    def _psql(self, sql: str) -> None:
-        subprocess.run(["su", "postgres", "-c", f'psql -q -p {self.port} -c "{sql}"'],  # noqa: S603, S607
-                       check=True, capture_output=True)
-
-    def start(self) -> None:
-        subprocess.run(["pg_createcluster", self.version, self.name, "--port", str(self.port),  # noqa: S603, S607
-                        "--", "--auth-local=peer", "--auth-host=scram-sha-256"], check=True, capture_output=True)
-        self.restart()
-        self._psql(f"CREATE ROLE {self.ROLE} LOGIN PASSWORD '{self.password}'")
-        self._psql(f"CREATE DATABASE {self.ROLE} OWNER {self.ROLE}")
-
-    def restart(self) -> None:
-        subprocess.run(["pg_ctlcluster", self.version, self.name, "start"],  # noqa: S603, S607
-                       check=True, capture_output=True)
-        wait_for(self.healthy, what="PostgreSQL", timeout=60)
-
-    def healthy(self) -> bool:
-        return subprocess.run(["pg_isready", "-q", "-h", HOST, "-p", str(self.port)],  # noqa: S603, S607
-                              check=False).returncode == 0
-
-    def _postmaster(self) -> int:
-        data = Path(f"/var/lib/postgresql/{self.version}/{self.name}")
-        return int((data / "postmaster.pid").read_text().splitlines()[0])
-
-    def kill9(self) -> None:
-        """A crash of the whole server: SIGKILL to the postmaster and every one of its processes."""
-        postmaster = self._postmaster()
-        children = [int(p.name) for p in Path("/proc").iterdir()
-                    if p.name.isdigit() and _ppid(int(p.name)) == postmaster]
-        for pid in [postmaster, *children]:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        wait_for(lambda: not self.healthy(), what="PostgreSQL to die", timeout=10)
-
-    def drop(self) -> None:
-        subprocess.run(["pg_dropcluster", "--stop", self.version, self.name],  # noqa: S603, S607
-                       check=False, capture_output=True)
-
-
-def _ppid(pid: int) -> int:
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, ValueError, IndexError):
-        return -1
-
-
 # --- the site ----------------------------------------------------------------------------------------
 
 
@@ -310,6 +236,11 @@ class Site:
     def partnership(self) -> LocalPartnership:
         return LocalPartnership(self.root / "partnership", PARTNERSHIP_ID)
 
+    @property
+    def namespace(self) -> str:
+        """This run's topic namespace: never the demo's "sgb", never another run's."""
+        return f"sgbfaults-{self.prefix}"
+
     def agency(self, demo_id: str) -> str:
         """This run's id for one of the demo agencies."""
         return f"{self.prefix}-{demo_id}"
@@ -319,38 +250,51 @@ class Site:
         self.agencies = [AgencySpec(self.agency(a.agency_id), a.agency_type, a.name) for a in AGENCIES]
         provision(self.root / "partnership", PARTNERSHIP_ID, self.agencies)
         self.passwords = {a.agency_id: secrets.token_urlsafe(18) for a in self.agencies}
+        self._provision_kafka()
+        env = self._broker_env()
+        self.gateway = Child("gateway", [sys.executable, "-m", "broker.gateway", "--port", str(self.port),
+                                         "--log-level", "warning"], env, self.root / "gateway.log")
+        self.worker = Child("worker", [sys.executable, "-m", "broker.worker"], env, self.root / "worker.log")
+        for agency in self.passwords:
+            self.consumers[agency] = Child(f"consumer-{agency}", [sys.executable, "-m", "consumers", "run",
+                                                                  "--agency", agency],
+                                           self._consumer_env(agency), self.root / f"consumer-{agency}.log")
+
+    def _provision_kafka(self) -> None:
+        """Principals and ACLs in this run's namespace, then the topics the operator creates."""
+        agencies = [a.agency_id for a in self.agencies]
+        grants = [*kafka_access.relay_grants(namespace=self.namespace),
+                  *(g for a in agencies for g in kafka_access.agency_grants(a, namespace=self.namespace))]
         kafka_access.apply(
             kafka_libs=self.kafka.libs, admin_properties=self.kafka.admin_properties,
-            users={**self.passwords, kafka_access.RELAY_PRINCIPAL: self.kafka.relay_password},
-            grants=[*kafka_access.relay_grants(), *(g for a in self.agencies
-                                                     for g in kafka_access.agency_grants(a.agency_id))],
+            users={**self.passwords, kafka_access.RELAY_PRINCIPAL: self.kafka.relay_password}, grants=grants,
         )
-        asyncio.run(create_topics(self.kafka.admin, [a.agency_id for a in self.agencies], self.kafka.replication))
-        env = {
+        asyncio.run(ensure_topics(self.kafka.admin, topic_names(agencies, self.namespace), settings=self.kafka.topics))
+
+    def _broker_env(self) -> dict[str, str]:
+        topics = self.kafka.topics
+        return {
             **clean_env(), "SGB_DATABASE_URL": self.database_url, "SGB_PARTNERSHIP_ID": PARTNERSHIP_ID,
             "SGB_REGISTRY_FILE": str(self.partnership.registry_file),
             "SGB_KEYS_DIR": str(self.partnership.broker_keys_dir), "SGB_AUDIENCE": AUDIENCE,
             "SGB_OPA_URL": self.opa_url, "SGB_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
             "SGB_KAFKA_USER": kafka_access.RELAY_PRINCIPAL, "SGB_KAFKA_PASSWORD": self.kafka.relay_password,
             "SGB_RUN_RELAY_IN_GATEWAY": "false", "SGB_CHECKPOINT_SECONDS": "2", "SGB_RELAY_POLL_SECONDS": "0.2",
-            "SGB_CLOCK_CHECK_SECONDS": "5",
+            "SGB_CLOCK_CHECK_SECONDS": "5", "SGB_TOPIC_NAMESPACE": self.namespace,
+            "SGB_KAFKA_PARTITIONS": str(topics.partitions),
+            "SGB_KAFKA_REPLICATION_FACTOR": str(topics.replication_factor),
+            "SGB_KAFKA_MIN_INSYNC_REPLICAS": str(topics.min_insync_replicas),
         }
-        self.gateway = Child("gateway", [sys.executable, "-m", "broker.gateway", "--port", str(self.port),
-                                         "--log-level", "warning"], env, self.root / "gateway.log")
-        self.worker = Child("worker", [sys.executable, "-m", "broker.worker"], env, self.root / "worker.log")
-        for spec in self.agencies:
-            agency = spec.agency_id
-            consumer_env = {
-                **clean_env(), "CONSUMER_AGENCY_ID": agency, "CONSUMER_KAFKA_PASSWORD": self.passwords[agency],
-                "CONSUMER_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
-                "CONSUMER_KEY_DIR": str(self.partnership.agency_keys_dir(agency)),
-                "CONSUMER_BROKER_PUBLIC_KEYS": str(self.partnership.broker_keys_dir),
-                "CONSUMER_SINK": f"sqlite:{self.sink_path(agency)}",
-                "CONSUMER_LEDGER_PATH": str(self.root / f"ledger-{agency}.db"), "CONSUMER_BROKER_AUDIENCE": AUDIENCE,
-            }
-            self.consumers[agency] = Child(f"consumer-{agency}", [sys.executable, "-m", "consumers", "run",
-                                                                  "--agency", agency],
-                                           consumer_env, self.root / f"consumer-{agency}.log")
+
+    def _consumer_env(self, agency: str) -> dict[str, str]:
+        return {
+            **clean_env(), "CONSUMER_AGENCY_ID": agency, "CONSUMER_KAFKA_PASSWORD": self.passwords[agency],
+            "CONSUMER_KAFKA_BOOTSTRAP": self.kafka.bootstrap, "CONSUMER_TOPIC_NAMESPACE": self.namespace,
+            "CONSUMER_KEY_DIR": str(self.partnership.agency_keys_dir(agency)),
+            "CONSUMER_BROKER_PUBLIC_KEYS": str(self.partnership.broker_keys_dir),
+            "CONSUMER_SINK": f"sqlite:{self.sink_path(agency)}",
+            "CONSUMER_LEDGER_PATH": str(self.root / f"ledger-{agency}.db"), "CONSUMER_BROKER_AUDIENCE": AUDIENCE,
+        }
 
     def sink_path(self, agency: str) -> Path:
         return self.root / f"inbox-{agency}.db"
@@ -378,6 +322,13 @@ class Site:
     def stop(self) -> None:
         for child in reversed(self.children()):
             child.stop()
+
+    def drop(self) -> None:
+        """Stop every process, then delete this run's topics (the shared Kafka outlives the run)."""
+        self.stop()
+        with contextlib.suppress(Exception):  # clean-up only: never hide the run's own result
+            asyncio.run(asyncio.wait_for(
+                delete_topics(self.kafka.admin, namespaces=lambda found: found == self.namespace), timeout=30))
 
     def token(self, agency: str, role: str = "agency_system") -> str:
         return issue_token(self.partnership.agency_keys(agency), role=role, audience=AUDIENCE)

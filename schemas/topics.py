@@ -1,12 +1,35 @@
-"""Kafka topic names, built in one place so the gateway's relay and the agency consumers agree."""
+"""Kafka topic and consumer-group names, built in one place so the relay, consumers and ACLs agree.
+
+Every name starts with a namespace, `sgb` unless configured::
+
+    <namespace>.inbox.<agency>      what the relay publishes to one agency (only it may read)
+    <namespace>.dlq.<agency>        where that agency's consumer parks what it cannot deliver
+    <namespace>.receipts            the consumers' signed receipts, read by the gateway
+    <namespace>.consumer.<agency>   the agency consumer's group
+    <namespace>.relay               the gateway's receipt reader's group
+
+Two namespaces on one cluster share no topic, group or ACL resource, so a test run or a benchmark
+(each with its own namespace) can neither read nor disturb the records of a running demo (`sgb`).
+"""
 
 from __future__ import annotations
 
 import re
+from typing import Final
 
-PREFIX = "sgb"
-RECEIPTS_TOPIC = f"{PREFIX}.receipts"
+DEFAULT_NAMESPACE: Final = "sgb"
+# No dots: "." separates a namespace from the rest, so no namespace is a prefix of another's names
+# (an ACL on the prefix "sgb.inbox." never matches "sgb-t1.inbox.x").
+NAMESPACE_PATTERN: Final = r"^[a-z0-9][a-z0-9-]{0,39}$"
+_NAMESPACE = re.compile(NAMESPACE_PATTERN)
 _AGENCY_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+def checked_namespace(namespace: str) -> str:
+    """Return `namespace` if it is a valid first component of topic and group names."""
+    if not _NAMESPACE.fullmatch(namespace):
+        raise ValueError(f"topic namespace {namespace!r} must match {NAMESPACE_PATTERN}")
+    return namespace
 
 
 def _checked(agency_id: str) -> str:
@@ -16,11 +39,31 @@ def _checked(agency_id: str) -> str:
     return agency_id
 
 
-def inbox_topic(agency_id: str) -> str:
+def inbox_topic(agency_id: str, *, namespace: str = DEFAULT_NAMESPACE) -> str:
     """The only topic an agency's consumer may read."""
-    return f"{PREFIX}.inbox.{_checked(agency_id)}"
+    return f"{inbox_prefix(namespace=namespace)}{_checked(agency_id)}"
 
 
-def dead_letter_topic(agency_id: str) -> str:
+def inbox_prefix(*, namespace: str = DEFAULT_NAMESPACE) -> str:
+    """What every inbox of the namespace starts with (the relay's ACLs are granted on it)."""
+    return f"{checked_namespace(namespace)}.inbox."
+
+
+def dead_letter_topic(agency_id: str, *, namespace: str = DEFAULT_NAMESPACE) -> str:
     """Where an agency's consumer parks what it cannot verify, open or validate."""
-    return f"{PREFIX}.dlq.{_checked(agency_id)}"
+    return f"{checked_namespace(namespace)}.dlq.{_checked(agency_id)}"
+
+
+def receipts_topic(*, namespace: str = DEFAULT_NAMESPACE) -> str:
+    """Where every agency's consumer sends its signed receipts."""
+    return f"{checked_namespace(namespace)}.receipts"
+
+
+def consumer_group(agency_id: str, *, namespace: str = DEFAULT_NAMESPACE) -> str:
+    """The agency consumer's group; its ACL is granted on exactly this name."""
+    return f"{checked_namespace(namespace)}.consumer.{_checked(agency_id)}"
+
+
+def relay_group(*, namespace: str = DEFAULT_NAMESPACE) -> str:
+    """The group in which the gateway reads receipts."""
+    return f"{checked_namespace(namespace)}.relay"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,25 @@ import pytest
 
 from devstack.postgres import scratch_database
 from devstack.settings import StackSettings
+from devstack.topics import delete_topics
+
+# One id per test run. Everything the tests make on the shared Kafka carries it: topic and group
+# names start with TEST_NAMESPACE (a deployment's, and `make demo`'s, is "sgb") and the agency
+# principals the tests create start with AGENCY_PREFIX. So a running demo, a benchmark or another
+# engineer's run on the same stack never receives, consumes or commits what this run produces.
+RUN_ID = uuid.uuid4().hex[:8]
+TEST_NAMESPACE = f"sgbtest-{RUN_ID}"
+AGENCY_PREFIX = f"t{RUN_ID}"
+
+
+def run_agency_id() -> str:
+    """A fresh agency id (and so Kafka principal) of this test run."""
+    return f"{AGENCY_PREFIX}-{uuid.uuid4().hex[:8]}"
+
+
+def run_namespace(name: str) -> str:
+    """A further namespace of this test run (for tests that need two); cleaned up with the run's own."""
+    return f"{TEST_NAMESPACE}-{name}"
 
 
 def _load_stack_env() -> None:
@@ -81,17 +102,51 @@ def unique_name() -> str:
     return f"t{uuid.uuid4().hex[:12]}"
 
 
-def provision_principals(admin_config: dict[str, Any], users: dict[str, str]) -> None:
-    """Create agency SCRAM principals with their least-privilege ACLs on the real broker (one JVM run)."""
+def provision_principals(admin_config: dict[str, Any], users: dict[str, str], *, namespace: str) -> None:
+    """Create agency SCRAM principals with their least-privilege ACLs in `namespace` (one JVM run)."""
     from broker.partnership import kafka_access
 
     kafka_access.apply(
         kafka_libs=Path(_required("SGB_KAFKA_LIBS")),
-        admin_properties=kafka_access.admin_properties(
-            bootstrap=admin_config["bootstrap_servers"],
-            user=admin_config["sasl_plain_username"],
-            password=admin_config["sasl_plain_password"],
-        ),
+        admin_properties=_admin_properties(admin_config),
         users=users,
-        grants=[grant for agency in users for grant in kafka_access.agency_grants(agency)],
+        grants=[grant for agency in users for grant in kafka_access.agency_grants(agency, namespace=namespace)],
     )
+
+
+def _admin_properties(admin_config: dict[str, Any]) -> str:
+    from broker.partnership import kafka_access
+
+    return kafka_access.admin_properties(
+        bootstrap=admin_config["bootstrap_servers"],
+        user=admin_config["sasl_plain_username"],
+        password=admin_config["sasl_plain_password"],
+    )
+
+
+@pytest.fixture(scope="session")
+async def topic_namespace(kafka_admin_config: dict[str, Any]) -> AsyncIterator[str]:
+    """This run's topic namespace; its topics (and those of `run_namespace`s) go when the run ends."""
+    yield TEST_NAMESPACE
+    with contextlib.suppress(Exception):  # clean-up only: a failure here must not hide the results
+        await asyncio.wait_for(delete_topics(kafka_admin_config, namespaces=is_run_namespace), timeout=30)
+
+
+@pytest.fixture(scope="session")
+def relay_namespace(kafka_admin_config: dict[str, Any], topic_namespace: str) -> str:
+    """This run's namespace, with the stack's relay principal (SGB_KAFKA_USER) granted its ACLs there.
+
+    For gateways under test: `BrokerSettings(topic_namespace=relay_namespace)`.
+    """
+    from broker.partnership import kafka_access
+
+    kafka_access.apply(
+        kafka_libs=Path(_required("SGB_KAFKA_LIBS")), admin_properties=_admin_properties(kafka_admin_config),
+        users={}, grants=kafka_access.relay_grants(_required("SGB_KAFKA_USER"), namespace=topic_namespace),
+    )
+    return topic_namespace
+
+
+def is_run_namespace(namespace: str) -> bool:
+    """Whether `namespace` is TEST_NAMESPACE or one of its `run_namespace`s (another run's never is)."""
+    return namespace == TEST_NAMESPACE or namespace.startswith(f"{TEST_NAMESPACE}-")

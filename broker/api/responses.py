@@ -1,14 +1,25 @@
-"""The error answers each route can give, declared in the OpenAPI so clients (and fuzzers) can rely on them.
+"""What each route answers, declared in the OpenAPI so clients (and fuzzers) can rely on it.
 
-Every refusal made by `broker.api.errors` has the `ApiError` shape; FastAPI's own request
-validation (path, query, typed bodies) answers 422 with `{"detail": [...]}`.
+2xx bodies are the models of `schemas.api` (routes name them with `response_model=`), with the
+worked examples of `schemas.api_examples`. Every refusal made by `broker.api.errors` has the
+`ApiError` shape; FastAPI's own request validation (path, query, typed bodies) answers 422 with
+`{"detail": [...]}`. Authenticated routes declare the `agencyToken` bearer scheme (`BEARER`).
+
+    python -m broker.api.responses > docs/openapi.json     the committed copy of the OpenAPI
 """
 
 from __future__ import annotations
 
+import json
+import sys
 from typing import Any
 
-from pydantic import BaseModel
+from fastapi import Security
+from fastapi.security import HTTPBearer
+from pydantic import BaseModel, TypeAdapter
+
+from schemas import api_examples
+from schemas.notifications import Notification
 
 DESCRIPTIONS = {
     400: "The body could not be parsed at all",
@@ -55,3 +66,73 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 AUTHENTICATED = (401, 403, 422, 503)
+
+
+# Declared for the OpenAPI only: with auto_error=False it never refuses a request, so the token is
+# still verified (and refused in the API's own error shape) by the caller dependency of broker.api.deps.
+_BEARER = HTTPBearer(
+    scheme_name="agencyToken", bearerFormat="JWT", auto_error=False,
+    description="A short-lived agency JWT (EdDSA or ES256), signed with the agency's registered key; single use.",
+)
+BEARER = [Security(_BEARER)]
+"""`dependencies=` for a route that needs an agency token."""
+
+Example = tuple[str, str, object]
+"""(name, summary, value): the value a model instance, a list of them, or plain JSON."""
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _examples(examples: tuple[Example, ...]) -> dict[str, Any]:
+    return {name: {"summary": summary, "value": _plain(value)} for name, summary, value in examples}
+
+
+def ok(code: int, *examples: Example, model: Any = None, description: str | None = None,
+       media_type: str = "application/json") -> dict[int | str, dict[str, Any]]:
+    """`responses=` entry for a success answer: its examples (and model, when it is not the route's own)."""
+    entry: dict[str, Any] = {"content": {media_type: {"examples": _examples(examples)}}}
+    if model is not None:
+        entry["model"] = model
+    if description is not None:
+        entry["description"] = description
+    return {code: entry}
+
+
+def request_examples(*examples: Example) -> dict[str, Any]:
+    """`openapi_extra=` adding examples to a route's JSON request body."""
+    return {"requestBody": {"content": {"application/json": {"examples": _examples(examples)}}}}
+
+
+# The route reads its raw body itself (size limit, idempotency digest), so FastAPI cannot see the
+# union; its schema is published here. OpenAPI has no room for our own component schemas without
+# a typed parameter, so the union's definitions sit beside it and refs point into this operation.
+_BODY_DEFS = "#/paths/~1v1~1notifications/post/requestBody/content/application~1json/schema/$defs/"
+
+
+def notification_body() -> dict[str, Any]:
+    """`openapi_extra=` of `POST /v1/notifications`: the notification union, discriminated by message_type."""
+    schema = TypeAdapter(Notification).json_schema(ref_template=_BODY_DEFS + "{model}")
+    example: Example = ("referral", "A school refers a concern to social care and police (fictional)",
+                        api_examples.NOTIFICATION)
+    return {"requestBody": {
+        "required": True,
+        "description": "One notification; `message_type` selects its model (schemas/json/notifications/).",
+        "content": {"application/json": {"schema": schema, "examples": _examples((example,))}},
+    }}
+
+
+def openapi_text() -> str:
+    """The gateway's OpenAPI as committed in docs/openapi.json."""
+    from broker.app import create_app  # here, not at the top: broker.app imports the routes, which import us
+
+    return json.dumps(create_app().openapi(), indent=2, ensure_ascii=False) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(openapi_text())

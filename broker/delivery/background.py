@@ -22,6 +22,7 @@ from broker.delivery.relay import Relay
 from broker.metrics import Metrics
 from broker.partnership.registry import Registry
 from broker.settings import BrokerSettings
+from transport.kafka import TopicSettings, client_config
 
 
 def build_relay(*, settings: BrokerSettings, engine: Engine, metrics: Metrics,
@@ -33,12 +34,14 @@ def build_relay(*, settings: BrokerSettings, engine: Engine, metrics: Metrics,
     return Relay(
         engine=engine, read_engine=read_engine, kafka_config=kafka_config(settings), on_published=on_published,
         batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds,
+        topics=topic_settings(settings),
     )
 
 
 def build_ingester(*, settings: BrokerSettings, engine: Engine, registry: Registry) -> ReceiptIngester:
     return ReceiptIngester(engine=engine, registry=registry, audience=settings.audience,
-                           kafka_config=kafka_config(settings))
+                           kafka_config=kafka_config(settings), namespace=settings.topic_namespace,
+                           topics=topic_settings(settings))
 
 
 def delivery_tasks(*, relay: Relay, ingester: ReceiptIngester, engine: Engine, settings: BrokerSettings,
@@ -53,17 +56,12 @@ def delivery_tasks(*, relay: Relay, ingester: ReceiptIngester, engine: Engine, s
 
 
 def kafka_config(settings: BrokerSettings) -> dict[str, Any]:
-    from aiokafka.helpers import create_ssl_context
+    return client_config(
+        bootstrap=settings.kafka_bootstrap, security_protocol=settings.kafka_security_protocol,
+        user=settings.kafka_user, password=settings.kafka_password.get_secret_value(), ca_file=settings.kafka_ca_file,
+    )
 
-    config: dict[str, Any] = {
-        "bootstrap_servers": settings.kafka_bootstrap,
-        "security_protocol": settings.kafka_security_protocol,
-        "sasl_mechanism": "SCRAM-SHA-512",
-        "sasl_plain_username": settings.kafka_user,
-        "sasl_plain_password": settings.kafka_password.get_secret_value(),
-    }
-    if settings.kafka_security_protocol == "SASL_SSL":
-        config["ssl_context"] = create_ssl_context(
-            cafile=str(settings.kafka_ca_file) if settings.kafka_ca_file else None
-        )
-    return config
+
+def topic_settings(settings: BrokerSettings) -> TopicSettings:
+    return TopicSettings(partitions=settings.kafka_partitions, replication_factor=settings.kafka_replication_factor,
+                         min_insync_replicas=settings.kafka_min_insync_replicas)

@@ -16,8 +16,7 @@ from typing import Any
 
 import jwt
 from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import KafkaError
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
@@ -28,7 +27,8 @@ from broker.delivery.clocks import stop_clocks
 from broker.delivery.events import follow_up
 from broker.errors import AuthError, BrokerError
 from broker.partnership.registry import Registry
-from schemas.topics import PREFIX, RECEIPTS_TOPIC
+from schemas.topics import DEFAULT_NAMESPACE, receipts_topic, relay_group
+from transport.kafka import DEFAULT_TOPIC_SETTINGS, TopicSettings, ensure_topics
 
 log = logging.getLogger("broker.delivery.receipts")
 
@@ -70,12 +70,15 @@ def record_receipt(engine: Engine, registry: Registry, audience: str, token: str
 
 
 class ReceiptIngester:
-    """Reads the receipts topic (as the relay's principal) and records each receipt once."""
+    """Reads the namespace's receipts topic (as the relay's principal) and records each receipt once."""
 
     def __init__(self, *, engine: Engine, registry: Registry, audience: str, kafka_config: dict[str, Any],
-                 on_recorded: Callable[[], None] | None = None) -> None:
+                 on_recorded: Callable[[], None] | None = None, namespace: str = DEFAULT_NAMESPACE,
+                 topics: TopicSettings = DEFAULT_TOPIC_SETTINGS) -> None:
         self._engine, self._registry, self._audience = engine, registry, audience
         self._kafka = kafka_config
+        self._topic, self._group = receipts_topic(namespace=namespace), relay_group(namespace=namespace)
+        self._topic_settings = topics
         self._on_recorded = on_recorded
         self.recorded = 0
         self.rejected = 0
@@ -93,20 +96,10 @@ class ReceiptIngester:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=2.0)
 
-    async def _ensure_topic(self) -> None:
-        admin = AIOKafkaAdminClient(**self._kafka)
-        await admin.start()
-        try:
-            if RECEIPTS_TOPIC not in set(await admin.list_topics()):
-                with contextlib.suppress(TopicAlreadyExistsError):
-                    await admin.create_topics([NewTopic(RECEIPTS_TOPIC, num_partitions=3, replication_factor=1)])
-        finally:
-            await admin.close()
-
     async def _consume(self, stop: asyncio.Event) -> None:
-        await self._ensure_topic()
+        await ensure_topics(self._kafka, [self._topic], settings=self._topic_settings)
         consumer = AIOKafkaConsumer(
-            RECEIPTS_TOPIC, group_id=f"{PREFIX}.relay", enable_auto_commit=False,
+            self._topic, group_id=self._group, enable_auto_commit=False,
             auto_offset_reset="earliest", **self._kafka,
         )
         await consumer.start()

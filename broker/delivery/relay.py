@@ -18,12 +18,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import KafkaError
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from broker.db.tables import OutboxRow, RelayLease
+from transport.kafka import DEFAULT_TOPIC_SETTINGS, TopicSettings, ensure_topics
 
 log = logging.getLogger("broker.delivery.relay")
 
@@ -47,6 +47,7 @@ class Relay:
         batch_size: int = 200,
         poll_seconds: float = 0.05,
         lease_seconds: float = 15.0,
+        topics: TopicSettings = DEFAULT_TOPIC_SETTINGS,
     ) -> None:
         self._engine = engine
         # The pending rows are read without taking SQLite's write lock (the gateway's log writer
@@ -59,6 +60,9 @@ class Relay:
         self._lease = timedelta(seconds=lease_seconds)
         self._holder = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
         self._lease_until = datetime(2000, 1, 1, tzinfo=UTC)
+        # Each row names its inbox (sealed under the gateway's topic namespace); missing inboxes are
+        # created with these settings, and remembered so the admin call is made once per topic.
+        self._topic_settings = topics
         self._topics: set[str] = set()
         self.kafka_connected = False
         self.wakeup = asyncio.Event()
@@ -157,16 +161,7 @@ class Relay:
         missing = topics - self._topics
         if not missing:
             return
-        admin = AIOKafkaAdminClient(**self._kafka_config)
-        await admin.start()
-        try:
-            existing = set(await admin.list_topics())
-            to_create = [NewTopic(t, num_partitions=3, replication_factor=1) for t in missing - existing]
-            if to_create:
-                with contextlib.suppress(TopicAlreadyExistsError):
-                    await admin.create_topics(to_create)
-        finally:
-            await admin.close()
+        await ensure_topics(self._kafka_config, missing, settings=self._topic_settings)
         self._topics |= missing
 
 

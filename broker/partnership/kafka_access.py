@@ -14,7 +14,15 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from schemas.topics import PREFIX, RECEIPTS_TOPIC, dead_letter_topic, inbox_topic
+from schemas.topics import (
+    DEFAULT_NAMESPACE,
+    consumer_group,
+    dead_letter_topic,
+    inbox_prefix,
+    inbox_topic,
+    receipts_topic,
+    relay_group,
+)
 
 JAVA_SOURCE = Path(__file__).with_name("java") / "AccessAdmin.java"
 RELAY_PRINCIPAL = "relay"
@@ -38,35 +46,32 @@ class Grant:
         return f"acl User:{self.principal} {self.resource_type} {self.pattern} {self.name} {self.operation}"
 
 
-def consumer_group(agency_id: str) -> str:
-    return f"{PREFIX}.consumer.{agency_id}"
-
-
-def agency_grants(agency_id: str) -> list[Grant]:
-    """Least privilege for one agency's consumer principal (named after the agency)."""
-    inbox, dlq, group = inbox_topic(agency_id), dead_letter_topic(agency_id), consumer_group(agency_id)
+def agency_grants(agency_id: str, *, namespace: str = DEFAULT_NAMESPACE) -> list[Grant]:
+    """Least privilege for one agency's consumer principal (named after the agency) in a namespace."""
+    inbox, dlq = inbox_topic(agency_id, namespace=namespace), dead_letter_topic(agency_id, namespace=namespace)
+    group, receipts = consumer_group(agency_id, namespace=namespace), receipts_topic(namespace=namespace)
     return [
         Grant(agency_id, "topic", "literal", inbox, "read"),
         Grant(agency_id, "topic", "literal", inbox, "describe"),
         Grant(agency_id, "group", "literal", group, "read"),
-        Grant(agency_id, "topic", "literal", RECEIPTS_TOPIC, "write"),
-        Grant(agency_id, "topic", "literal", RECEIPTS_TOPIC, "describe"),
+        Grant(agency_id, "topic", "literal", receipts, "write"),
+        Grant(agency_id, "topic", "literal", receipts, "describe"),
         Grant(agency_id, "topic", "literal", dlq, "write"),
         Grant(agency_id, "topic", "literal", dlq, "describe"),
     ]
 
 
-def relay_grants(principal: str = RELAY_PRINCIPAL) -> list[Grant]:
-    """The relay publishes to every inbox (creating it on first use) and reads receipts."""
-    inboxes = f"{PREFIX}.inbox."
+def relay_grants(principal: str = RELAY_PRINCIPAL, *, namespace: str = DEFAULT_NAMESPACE) -> list[Grant]:
+    """The relay publishes to every inbox of the namespace (creating it on first use) and reads receipts."""
+    inboxes, receipts = inbox_prefix(namespace=namespace), receipts_topic(namespace=namespace)
     return [
         Grant(principal, "topic", "prefixed", inboxes, "write"),
         Grant(principal, "topic", "prefixed", inboxes, "describe"),
         Grant(principal, "topic", "prefixed", inboxes, "create"),
-        Grant(principal, "topic", "literal", RECEIPTS_TOPIC, "read"),
-        Grant(principal, "topic", "literal", RECEIPTS_TOPIC, "describe"),
-        Grant(principal, "topic", "literal", RECEIPTS_TOPIC, "create"),
-        Grant(principal, "group", "literal", f"{PREFIX}.relay", "read"),
+        Grant(principal, "topic", "literal", receipts, "read"),
+        Grant(principal, "topic", "literal", receipts, "describe"),
+        Grant(principal, "topic", "literal", receipts, "create"),
+        Grant(principal, "group", "literal", relay_group(namespace=namespace), "read"),
     ]
 
 

@@ -14,12 +14,13 @@ from broker.db.log import DecisionLog
 from broker.db.tables import OutboxRow
 from broker.partnership.keys import BrokerKeys
 from broker.partnership.registry import Registry
-from schemas.envelope import EnvelopeHeader, seal
+from schemas.envelope import EnvelopeHeader
 from schemas.notifications import Notification
 from schemas.policy_decision import RecipientDecision
 from schemas.policy_input import project
 from schemas.topics import inbox_topic
 from schemas.vocab import SubjectRole
+from transport.sealing import seal
 
 # The roles whose pseudonym keys the Kafka record, so one child's messages stay in order.
 _ROUTING_ROLES = (SubjectRole.CHILD, SubjectRole.UNBORN_CHILD, SubjectRole.DECEASED_CHILD)
@@ -48,9 +49,10 @@ class Sealed:
 
 
 class Sealer:
-    def __init__(self, *, registry: Registry, keys: BrokerKeys, partnership_id: str,
+    def __init__(self, *, registry: Registry, keys: BrokerKeys, partnership_id: str, namespace: str,
                  decision_log: DecisionLog) -> None:
         self._registry = registry
+        self._namespace = namespace
         self._keys = keys
         self._partnership_id = partnership_id
         self._log = decision_log
@@ -76,7 +78,7 @@ class Sealer:
         routing = audit.pseudonymise(self._keys.kafka_key_secret, routing_subject(notification))
         return Sealed(
             delivery_id=delivery_id, notification_id=header.notification_id, recipient_agency=agency.id,
-            topic=inbox_topic(agency.id), key=routing, envelope=envelope.to_bytes(),
+            topic=inbox_topic(agency.id, namespace=self._namespace), key=routing, envelope=envelope.to_bytes(),
             headers=cloudevents(header, self._partnership_id, now, self._log.checkpoint_note),
             created_at=now,
         )

@@ -21,9 +21,10 @@ from consumers.keys import load_agency_keyring, load_broker_public_keys
 from consumers.opener import EnvelopeOpener
 from consumers.validation import default_validator
 from devstack.partnership import LocalPartnership
-from schemas.envelope import DecryptFailed, EnvelopeHeader, SealedEnvelope, _decrypt, seal
+from schemas.envelope import EnvelopeHeader, SealedEnvelope
 from tests.broker.conftest import Gateway
 from tests.factories import school_referral
+from transport.sealing import DecryptFailed, _decrypt, seal
 
 pytestmark = pytest.mark.stack
 

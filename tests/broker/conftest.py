@@ -21,6 +21,7 @@ from broker.partnership.keys import BrokerKeys
 from broker.partnership.registry import Registry
 from broker.settings import BrokerSettings
 from devstack.partnership import AgencySpec, LocalPartnership, provision
+from tests.conftest import TEST_NAMESPACE
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 AUDIENCE = "safeguarding-broker"
@@ -33,7 +34,8 @@ def demo_agencies() -> tuple[str, list[AgencySpec]]:
 
 
 @pytest.fixture(scope="session")
-def partnership(tmp_path_factory: pytest.TempPathFactory) -> LocalPartnership:
+def partnership(tmp_path_factory: pytest.TempPathFactory, relay_namespace: str) -> LocalPartnership:
+    # `relay_namespace`: the stack's relay principal may publish in this run's topic namespace.
     partnership_id, specs = demo_agencies()
     return provision(tmp_path_factory.mktemp("partnership"), partnership_id, specs)
 
@@ -84,7 +86,7 @@ def gateway_settings(partnership: LocalPartnership, database_url: str, **overrid
     values: dict[str, Any] = {
         "database_url": database_url, "partnership_id": partnership.partnership_id,
         "registry_file": partnership.registry_file, "keys_dir": partnership.broker_keys_dir,
-        "audience": AUDIENCE, "checkpoint_seconds": 0.5, **overrides,
+        "audience": AUDIENCE, "checkpoint_seconds": 0.5, "topic_namespace": TEST_NAMESPACE, **overrides,
     }
     return BrokerSettings(**values)
 

@@ -20,6 +20,7 @@ from devstack.settings import StackSettings
 from schemas.topics import inbox_topic
 from tests.broker.conftest import AUDIENCE, Gateway, gateway_settings
 from tests.broker.kafka_reader import records, wait_published
+from tests.conftest import TEST_NAMESPACE
 from tests.factories import school_referral
 
 SHARED = {"share", "share_minimised", "share_urgent_review_after"}
@@ -41,7 +42,7 @@ async def test_kafka_down_still_accepts_and_publishes_after_restart(
         await asyncio.to_thread(stack_kafka.start, stack)
     await wait_published(gateway.outbox, timeout=60)
     for recipient in shared:
-        found = await records(kafka_admin_config, inbox_topic(recipient["agency_id"]),
+        found = await records(kafka_admin_config, inbox_topic(recipient["agency_id"], namespace=TEST_NAMESPACE),
                               want={recipient["delivery_id"]})
         assert len(found) == 1
 
@@ -58,7 +59,7 @@ def _env(partnership: LocalPartnership, database_url: str) -> dict[str, str]:
         **os.environ,
         "SGB_DATABASE_URL": settings.database_url, "SGB_PARTNERSHIP_ID": settings.partnership_id,
         "SGB_REGISTRY_FILE": str(settings.registry_file), "SGB_KEYS_DIR": str(settings.keys_dir),
-        "SGB_AUDIENCE": AUDIENCE,
+        "SGB_AUDIENCE": AUDIENCE, "SGB_TOPIC_NAMESPACE": settings.topic_namespace,
     }
 
 

@@ -9,11 +9,12 @@ from sqlmodel import Session, select
 
 import audit
 from broker.db.tables import OutboxRow
-from schemas.envelope import EnvelopeError, open_bytes
 from schemas.topics import inbox_topic
 from tests.broker.conftest import Gateway, GatewayFactory
 from tests.broker.kafka_reader import records, wait_published
+from tests.conftest import TEST_NAMESPACE
 from tests.factories import PERSONAL_VALUES, school_referral
+from transport.sealing import EnvelopeError, open_bytes
 
 SHARED = {"share", "share_minimised", "share_urgent_review_after"}
 
@@ -42,7 +43,8 @@ async def test_each_recipient_gets_only_its_own_sealed_projection(
     keys = {agency: gateway.partnership.agency_keys(agency) for agency in decisions}
     broker_keys = gateway.keys.verify_key_map()
     for agency, decision in decisions.items():
-        found = await records(kafka_admin_config, inbox_topic(agency), want={decision["delivery_id"]},
+        topic = inbox_topic(agency, namespace=TEST_NAMESPACE)
+        found = await records(kafka_admin_config, topic, want={decision["delivery_id"]},
                               timeout=15 if decision["outcome"] in SHARED else 2)
         if decision["outcome"] not in SHARED:
             assert found == [], f"{agency} ({decision['outcome']}) must receive nothing"

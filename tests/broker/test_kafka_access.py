@@ -3,24 +3,38 @@
 from __future__ import annotations
 
 import secrets
-import uuid
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAuthorizationFailedError
 
 from broker.partnership import kafka_access
-from schemas.topics import RECEIPTS_TOPIC, dead_letter_topic, inbox_topic
-from tests.conftest import provision_principals
+from schemas import topics
+from tests.conftest import TEST_NAMESPACE, provision_principals, run_agency_id
+from transport.kafka import TopicSettings, ensure_topics
+
+
+def inbox_topic(agency_id: str) -> str:
+    return topics.inbox_topic(agency_id, namespace=TEST_NAMESPACE)
+
+
+def dead_letter_topic(agency_id: str) -> str:
+    return topics.dead_letter_topic(agency_id, namespace=TEST_NAMESPACE)
+
+
+def consumer_group(agency_id: str) -> str:
+    return topics.consumer_group(agency_id, namespace=TEST_NAMESPACE)
+
+
+RECEIPTS_TOPIC = topics.receipts_topic(namespace=TEST_NAMESPACE)
 
 
 @pytest.fixture(scope="module")
-def agencies(kafka_admin_config: dict[str, Any]) -> dict[str, str]:
-    """Two fresh agency principals with their grants; returns id -> password."""
-    ids = {f"ta-{uuid.uuid4().hex[:10]}": secrets.token_urlsafe(18) for _ in range(2)}
-    provision_principals(kafka_admin_config, ids)
+def agencies(kafka_admin_config: dict[str, Any], topic_namespace: str) -> dict[str, str]:
+    """Two fresh agency principals with their grants in this run's namespace; returns id -> password."""
+    ids = {run_agency_id(): secrets.token_urlsafe(18) for _ in range(2)}
+    provision_principals(kafka_admin_config, ids, namespace=topic_namespace)
     return ids
 
 
@@ -29,15 +43,7 @@ def _as(agency: str, password: str, admin: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _topics(admin_config: dict[str, Any], names: list[str]) -> None:
-    admin = AIOKafkaAdminClient(**admin_config)
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        new = [NewTopic(n, num_partitions=1, replication_factor=1) for n in names if n not in existing]
-        if new:
-            await admin.create_topics(new)
-    finally:
-        await admin.close()
+    await ensure_topics(admin_config, names, settings=TopicSettings(partitions=1))
 
 
 async def _read_one(config: dict[str, Any], topic: str, group: str) -> bytes | None:
@@ -66,9 +72,9 @@ async def test_agency_reads_own_inbox_but_not_another(
     finally:
         await producer.stop()
     as_a = _as(a, a_pw, kafka_admin_config)
-    assert await _read_one(as_a, inbox_topic(a), kafka_access.consumer_group(a)) == b"for-a"
+    assert await _read_one(as_a, inbox_topic(a), consumer_group(a)) == b"for-a"
     with pytest.raises(TopicAuthorizationFailedError):
-        await _read_one(as_a, inbox_topic(b), kafka_access.consumer_group(a))
+        await _read_one(as_a, inbox_topic(b), consumer_group(a))
 
 
 async def test_agency_writes_receipts_and_own_dead_letters_only(
@@ -101,3 +107,33 @@ def test_grants_never_use_prefixes_for_agencies() -> None:
     for grant in kafka_access.agency_grants("school-example"):
         assert grant.pattern == "literal"
         assert grant.principal == "school-example"
+
+
+@pytest.mark.parametrize("namespace", ["sgb", TEST_NAMESPACE], ids=["product", "test-run"])
+def test_every_grant_stays_inside_its_namespace(namespace: str) -> None:
+    grants = [*kafka_access.agency_grants("school-example", namespace=namespace),
+              *kafka_access.relay_grants(namespace=namespace)]
+    assert {g.name.split(".", 1)[0] for g in grants} == {namespace}
+    assert {g.name for g in kafka_access.relay_grants(namespace=namespace) if g.pattern == "prefixed"} == {
+        f"{namespace}.inbox."
+    }
+
+
+async def test_a_principal_granted_in_one_namespace_reads_nothing_of_another(
+    agencies: dict[str, str], kafka_admin_config: dict[str, Any]
+) -> None:
+    """The same agency id in the product's namespace is another resource: the test run's grant stops at its own."""
+    a, a_pw = next(iter(agencies.items()))
+    other = f"{TEST_NAMESPACE}-other"
+    other_inbox = topics.inbox_topic(a, namespace=other)
+    await _topics(kafka_admin_config, [other_inbox])
+    as_a = _as(a, a_pw, kafka_admin_config)
+    with pytest.raises(TopicAuthorizationFailedError):
+        await _read_one(as_a, other_inbox, topics.consumer_group(a, namespace=other))
+    producer = AIOKafkaProducer(enable_idempotence=True, **as_a)
+    await producer.start()
+    try:
+        with pytest.raises(TopicAuthorizationFailedError):
+            await producer.send_and_wait(topics.receipts_topic(namespace=other), b"receipt into another namespace")
+    finally:
+        await producer.stop()

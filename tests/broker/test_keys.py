@@ -25,10 +25,10 @@ from broker.partnership.keys import (
     key_id,
     load_agency_keys,
     load_broker_keys,
-    read_private_file,
     rotate_broker_signing_key,
     write_private_file,
 )
+from transport import keyfiles
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -82,10 +82,12 @@ def test_read_only_owner_file_is_accepted(tmp_path: Path) -> None:
 def test_symlinked_key_file_is_refused(tmp_path: Path) -> None:
     generate_broker_keys(tmp_path / "real", now=NOW)
     (tmp_path / "link").mkdir()
-    for name in (LOG_SECRET_FILE, KAFKA_SECRET_FILE):
+    for name in (SIGNING_FILE, LOG_SECRET_FILE, KAFKA_SECRET_FILE):
         (tmp_path / "link" / name).symlink_to(tmp_path / "real" / name)
-    with pytest.raises(KeyFileError, match="symlinks"):
-        read_private_file(tmp_path / "link" / LOG_SECRET_FILE)
+    with pytest.raises(keyfiles.KeyFileError, match="symlinks"):
+        keyfiles.read_private_file(tmp_path / "link" / LOG_SECRET_FILE)
+    with pytest.raises(KeyFileError, match="symlinks"):  # the broker's own error, from its loader
+        load_broker_keys(tmp_path / "link", environ={})
 
 
 def test_missing_key_file(tmp_path: Path) -> None:

@@ -26,7 +26,8 @@ from broker.partnership.registry import (
     rotate_agency_keys,
     save_registry,
 )
-from schemas.envelope import EnvelopeHeader, SealedEnvelope, UnknownRecipientKey, open_envelope, seal
+from schemas.envelope import EnvelopeHeader, SealedEnvelope
+from transport.sealing import UnknownRecipientKey, open_envelope, seal
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 CSC = "brackenford-csc"

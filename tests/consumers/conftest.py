@@ -1,13 +1,13 @@
 """Consumer test set-up: real keys made by the broker's key tools, real envelopes, real Kafka.
 
 Tests may import `broker` (the consumer package may not): the broker's own key generator and
-Kafka access code make the keys and principals exactly as production would.
+Kafka access code make the keys and principals exactly as production would. Principals, topics
+and groups belong to this test run only (its agency prefix and topic namespace, tests/conftest.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import secrets
 import time
@@ -20,14 +20,15 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.admin import AIOKafkaAdminClient
 
 from broker.partnership.keys import AgencyKeys, BrokerKeys, generate_agency_keys, generate_broker_keys
 from consumers.settings import ConsumerSettings
-from schemas.envelope import EnvelopeHeader, SealedEnvelope, seal
-from schemas.topics import RECEIPTS_TOPIC, dead_letter_topic, inbox_topic
-from tests.conftest import provision_principals
+from schemas.envelope import EnvelopeHeader, SealedEnvelope
+from schemas.topics import dead_letter_topic, inbox_topic, receipts_topic
+from tests.conftest import provision_principals, run_agency_id
+from transport.kafka import TopicSettings, ensure_topics
+from transport.sealing import seal
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 AUDIENCE = "safeguarding-broker-test"
@@ -43,10 +44,6 @@ def broker_keys(tmp_path: Path) -> BrokerKeys:
 @pytest.fixture
 def broker_history(tmp_path: Path, broker_keys: BrokerKeys) -> Path:
     return tmp_path / "broker-keys" / "signing-history.json"
-
-
-def new_agency_id() -> str:
-    return f"ta-{uuid.uuid4().hex[:10]}"
 
 
 def make_agency_keys(directory: Path, agency_id: str) -> AgencyKeys:
@@ -97,10 +94,10 @@ class Principal:
 
 
 @pytest.fixture(scope="session")
-def principal_pool(kafka_admin_config: dict[str, Any]) -> list[Principal]:
-    """Fresh agency principals, made in one JVM run (each test takes its own)."""
-    users = {new_agency_id(): secrets.token_urlsafe(18) for _ in range(PRINCIPAL_POOL)}
-    provision_principals(kafka_admin_config, users)
+def principal_pool(kafka_admin_config: dict[str, Any], topic_namespace: str) -> list[Principal]:
+    """Fresh agency principals granted in this run's namespace, made in one JVM run (one per test)."""
+    users = {run_agency_id(): secrets.token_urlsafe(18) for _ in range(PRINCIPAL_POOL)}
+    provision_principals(kafka_admin_config, users, namespace=topic_namespace)
     return [Principal(agency_id, password) for agency_id, password in users.items()]
 
 
@@ -112,26 +109,22 @@ def principal(principal_pool: list[Principal]) -> Principal:
 
 
 @pytest.fixture
-async def topics(kafka_admin_config: dict[str, Any], principal: Principal) -> None:
-    """The agency's inbox and dead-letter topic, and the shared receipts topic."""
+async def topics(kafka_admin_config: dict[str, Any], principal: Principal, topic_namespace: str) -> None:
+    """The agency's inbox and dead-letter topic, and the run's receipts topic (the operator's job)."""
     agency = principal.agency_id
-    admin = AIOKafkaAdminClient(**kafka_admin_config)
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        wanted = {inbox_topic(agency): 3, dead_letter_topic(agency): 1, RECEIPTS_TOPIC: 3}
-        new = [NewTopic(t, num_partitions=n, replication_factor=1) for t, n in wanted.items() if t not in existing]
-        with contextlib.suppress(TopicAlreadyExistsError):
-            await admin.create_topics(new)
-    finally:
-        await admin.close()
+    names = [inbox_topic(agency, namespace=topic_namespace), dead_letter_topic(agency, namespace=topic_namespace),
+             receipts_topic(namespace=topic_namespace)]
+    await ensure_topics(kafka_admin_config, names, settings=TopicSettings())
 
 
 @pytest.fixture
-def consumer_settings(tmp_path: Path, principal: Principal, broker_history: Path) -> ConsumerSettings:
+def consumer_settings(
+    tmp_path: Path, principal: Principal, broker_history: Path, topic_namespace: str
+) -> ConsumerSettings:
     make_agency_keys(tmp_path / "agency-keys", principal.agency_id)
     return ConsumerSettings(
         agency_id=principal.agency_id,
+        topic_namespace=topic_namespace,
         kafka_bootstrap=os.environ["SGB_KAFKA_BOOTSTRAP"],
         kafka_password=principal.password,
         key_dir=tmp_path / "agency-keys",

@@ -15,7 +15,7 @@ import pytest
 from broker.partnership.keys import BrokerKeys, load_agency_keys
 from consumers.settings import ConsumerSettings
 from consumers.sinks import SqliteInboxSink
-from schemas.topics import RECEIPTS_TOPIC, inbox_topic
+from schemas.topics import inbox_topic, receipts_topic
 from tests.consumers.conftest import AUDIENCE, TopicTail, fictional_payload, publish, seal_for, wait_until
 
 pytestmark = pytest.mark.stack
@@ -30,6 +30,7 @@ def _env(settings: ConsumerSettings) -> dict[str, str]:
         "CONSUMER_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
         "CONSUMER_BROKER_AUDIENCE": AUDIENCE,
         "CONSUMER_BROKER_PUBLIC_KEYS": str(settings.broker_public_keys),
+        "CONSUMER_TOPIC_NAMESPACE": settings.topic_namespace,
     }
 
 
@@ -51,7 +52,8 @@ async def test_sigkill_mid_stream_then_restart_delivers_every_message_once(
 ) -> None:
     agency = load_agency_keys(consumer_settings.key_dir)
     envelopes = [seal_for(agency, broker_keys, fictional_payload(n)) for n in range(MESSAGES)]
-    await publish(kafka_admin_config, inbox_topic(agency.agency_id), [e.to_bytes() for e in envelopes])
+    topic = inbox_topic(agency.agency_id, namespace=consumer_settings.topic_namespace)
+    await publish(kafka_admin_config, topic, [e.to_bytes() for e in envelopes])
     inbox = SqliteInboxSink(Path(consumer_settings.sink_target))
     log = tmp_path / "consumer.log"
 
@@ -85,7 +87,8 @@ async def test_ack_sends_an_acknowledged_receipt_and_list_shows_the_inbox(
 ) -> None:
     agency = load_agency_keys(consumer_settings.key_dir)
     envelope = seal_for(agency, broker_keys, fictional_payload(1))
-    await publish(kafka_admin_config, inbox_topic(agency.agency_id), [envelope.to_bytes()])
+    topic = inbox_topic(agency.agency_id, namespace=consumer_settings.topic_namespace)
+    await publish(kafka_admin_config, topic, [envelope.to_bytes()])
     inbox = SqliteInboxSink(Path(consumer_settings.sink_target))
     runner = _start(consumer_settings, tmp_path / "consumer.log")
     try:
@@ -99,7 +102,7 @@ async def test_ack_sends_an_acknowledged_receipt_and_list_shows_the_inbox(
     assert envelope.header.delivery_id in listed.stdout
     assert "Test Child Alpha" not in listed.stdout  # payloads only with --payload
 
-    receipts = await TopicTail(kafka_admin_config, RECEIPTS_TOPIC).mark()
+    receipts = await TopicTail(kafka_admin_config, receipts_topic(namespace=consumer_settings.topic_namespace)).mark()
     subprocess.run(
         _cli(consumer_settings, "ack", "--key-dir", str(consumer_settings.key_dir),
              "--delivery-id", envelope.header.delivery_id,

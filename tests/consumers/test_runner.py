@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -10,15 +11,15 @@ from typing import Any
 import jwt
 import pytest
 
-from broker.partnership import kafka_access
 from broker.partnership.keys import AgencyKeys, BrokerKeys, load_agency_keys
 from consumers.ledger import Ledger
 from consumers.runner import AgencyConsumer
-from consumers.service import build_consumer, consumer_group
+from consumers.service import build_consumer
 from consumers.settings import ConsumerSettings
 from consumers.sinks import Delivery, SqliteInboxSink
 from consumers.validation import check_shape
-from schemas.topics import RECEIPTS_TOPIC, dead_letter_topic, inbox_topic
+from schemas.topics import dead_letter_topic, inbox_topic, receipts_topic
+from tests.conftest import run_namespace
 from tests.consumers.conftest import (
     AUDIENCE,
     Principal,
@@ -29,6 +30,7 @@ from tests.consumers.conftest import (
     seal_for,
     wait_until,
 )
+from transport.kafka import TopicSettings, ensure_topics
 
 pytestmark = pytest.mark.stack
 
@@ -53,8 +55,16 @@ class CrashingSink:
         return landed
 
 
-def _inbox(settings: ConsumerSettings) -> SqliteInboxSink:
+def _sink(settings: ConsumerSettings) -> SqliteInboxSink:
     return SqliteInboxSink(Path(settings.sink_target))
+
+
+def _inbox(settings: ConsumerSettings, agency_id: str) -> str:
+    return inbox_topic(agency_id, namespace=settings.topic_namespace)
+
+
+def _receipts(settings: ConsumerSettings) -> str:
+    return receipts_topic(namespace=settings.topic_namespace)
 
 
 def _agency_keys(settings: ConsumerSettings) -> AgencyKeys:
@@ -89,22 +99,18 @@ def _consumer(settings: ConsumerSettings, ledger: Ledger, **overrides: Any) -> A
     return build_consumer(settings, ledger=ledger, validate=check_shape, **overrides)
 
 
-def test_consumer_group_matches_the_granted_acl() -> None:
-    assert consumer_group("csc-fictional") == kafka_access.consumer_group("csc-fictional")
-
-
 @pytest.mark.usefixtures("topics")
 async def test_delivers_each_message_once_and_sends_verifiable_receipts(
     consumer_settings: ConsumerSettings, broker_keys: BrokerKeys, kafka_admin_config: dict[str, Any],
 ) -> None:
     agency = _agency_keys(consumer_settings)
     envelopes = [seal_for(agency, broker_keys, fictional_payload(n)) for n in range(12)]
-    receipts = await TopicTail(kafka_admin_config, RECEIPTS_TOPIC).mark()
-    await publish(kafka_admin_config, inbox_topic(agency.agency_id), [e.to_bytes() for e in envelopes])
+    receipts = await TopicTail(kafka_admin_config, _receipts(consumer_settings)).mark()
+    await publish(kafka_admin_config, _inbox(consumer_settings, agency.agency_id), [e.to_bytes() for e in envelopes])
 
     ledger = Ledger(consumer_settings.ledger_path)
     consumer = _consumer(consumer_settings, ledger)
-    inbox = _inbox(consumer_settings)
+    inbox = _sink(consumer_settings)
     await _run_until(consumer, lambda: len(inbox.delivery_ids()) >= len(envelopes))
     ledger.close()
 
@@ -132,9 +138,9 @@ async def test_crash_after_sink_before_commit_still_delivers_everything_exactly_
 ) -> None:
     agency = _agency_keys(consumer_settings)
     envelopes = [seal_for(agency, broker_keys, fictional_payload(n)) for n in range(20)]
-    receipts = await TopicTail(kafka_admin_config, RECEIPTS_TOPIC).mark()
-    await publish(kafka_admin_config, inbox_topic(agency.agency_id), [e.to_bytes() for e in envelopes])
-    inbox = _inbox(consumer_settings)
+    receipts = await TopicTail(kafka_admin_config, _receipts(consumer_settings)).mark()
+    await publish(kafka_admin_config, _inbox(consumer_settings, agency.agency_id), [e.to_bytes() for e in envelopes])
+    inbox = _sink(consumer_settings)
 
     # First run: dies right after the 7th delivery reaches the sink, before ledger and commit.
     ledger = Ledger(consumer_settings.ledger_path)
@@ -174,14 +180,15 @@ async def test_bad_records_go_to_dead_letters_and_the_good_one_still_arrives(
         "schema_invalid": seal_for(agency, broker_keys, {"Not A Field Name": "x"}).to_bytes(),
     }
     good = seal_for(agency, broker_keys, fictional_payload(3))
-    dead_letters = await TopicTail(kafka_admin_config, dead_letter_topic(principal.agency_id)).mark()
+    parked_topic = dead_letter_topic(principal.agency_id, namespace=consumer_settings.topic_namespace)
+    dead_letters = await TopicTail(kafka_admin_config, parked_topic).mark()
     # One partition key for all, so the good record is behind the bad ones in the same partition.
     producer_values = [*bad.values(), good.to_bytes()]
-    await publish_in_order(kafka_admin_config, inbox_topic(principal.agency_id), producer_values)
+    await publish_in_order(kafka_admin_config, _inbox(consumer_settings, principal.agency_id), producer_values)
 
     ledger = Ledger(consumer_settings.ledger_path)
     consumer = _consumer(consumer_settings, ledger)
-    inbox = _inbox(consumer_settings)
+    inbox = _sink(consumer_settings)
     await _run_until(consumer, lambda: bool(inbox.delivery_ids()) and consumer.dead_lettered >= 3)
     ledger.close()
 
@@ -191,7 +198,7 @@ async def test_bad_records_go_to_dead_letters_and_the_good_one_still_arrives(
     assert parked == bad
     for record in records:
         headers = dict(record.headers)
-        assert headers["sgb_source_topic"].decode() == inbox_topic(principal.agency_id)
+        assert headers["sgb_source_topic"].decode() == _inbox(consumer_settings, principal.agency_id)
         assert b"Not A Field Name" not in headers["sgb_detail"]
 
 
@@ -214,14 +221,14 @@ async def test_the_same_envelope_twice_reaches_the_sink_once(
     agency = _agency_keys(consumer_settings)
     envelope = seal_for(agency, broker_keys, fictional_payload(1))
     marker = seal_for(agency, broker_keys, fictional_payload(2))
-    receipts = await TopicTail(kafka_admin_config, RECEIPTS_TOPIC).mark()
+    receipts = await TopicTail(kafka_admin_config, _receipts(consumer_settings)).mark()
     # The relay republishes after a crash between publishing and marking: same bytes, twice.
     values = [envelope.to_bytes(), envelope.to_bytes(), marker.to_bytes()]
-    await publish_in_order(kafka_admin_config, inbox_topic(agency.agency_id), values)
+    await publish_in_order(kafka_admin_config, _inbox(consumer_settings, agency.agency_id), values)
 
     ledger = Ledger(consumer_settings.ledger_path)
     consumer = _consumer(consumer_settings, ledger)
-    inbox = _inbox(consumer_settings)
+    inbox = _sink(consumer_settings)
     await _run_until(consumer, lambda: marker.header.delivery_id in inbox.delivery_ids())
     ledger.close()
 
@@ -238,9 +245,36 @@ async def test_refuses_to_start_without_its_dead_letter_topic(
 ) -> None:
     from consumers.errors import ConfigurationError
 
+    dead_letters = dead_letter_topic(consumer_settings.agency_id, namespace=consumer_settings.topic_namespace)
     ledger = Ledger(consumer_settings.ledger_path)
     try:
-        with pytest.raises(ConfigurationError, match=r"sgb\.dlq\."):
+        with pytest.raises(ConfigurationError, match=re.escape(dead_letters)):
             await _run_until(_consumer(consumer_settings, ledger), lambda: False, timeout=30)
     finally:
         ledger.close()
+
+
+@pytest.mark.usefixtures("topics")
+async def test_a_consumer_reads_only_its_own_namespace(
+    consumer_settings: ConsumerSettings, broker_keys: BrokerKeys, kafka_admin_config: dict[str, Any],
+) -> None:
+    """The same agency id under another namespace (another run, or a demo) is not this consumer's inbox."""
+    agency = _agency_keys(consumer_settings)
+    elsewhere = seal_for(agency, broker_keys, fictional_payload(1))
+    ours = seal_for(agency, broker_keys, fictional_payload(2))
+    other_inbox = inbox_topic(agency.agency_id, namespace=run_namespace("elsewhere"))
+    await ensure_topics(kafka_admin_config, [other_inbox], settings=TopicSettings())
+    await publish(kafka_admin_config, other_inbox, [elsewhere.to_bytes()])
+    receipts = await TopicTail(kafka_admin_config, _receipts(consumer_settings)).mark()
+    await publish(kafka_admin_config, _inbox(consumer_settings, agency.agency_id), [ours.to_bytes()])
+
+    ledger = Ledger(consumer_settings.ledger_path)
+    consumer = _consumer(consumer_settings, ledger)
+    inbox = _sink(consumer_settings)
+    await _run_until(consumer, lambda: bool(inbox.delivery_ids()))
+    await asyncio.sleep(1.0)  # time enough for a stray record to show up too
+    ledger.close()
+
+    assert inbox.delivery_ids() == [ours.header.delivery_id]
+    records = await receipts.wait_for(lambda rs: bool(_receipt_claims(rs, consumer_settings)))
+    assert [c["delivery_id"] for c in _receipt_claims(records, consumer_settings)] == [ours.header.delivery_id]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -43,3 +45,25 @@ def test_refuses_bad_sink_specs(sink: str) -> None:
 def test_refuses_clear_text_webhook_outside_development() -> None:
     with pytest.raises(ValidationError, match="https"):
         ConsumerSettings(agency_id="csc-fictional", kafka_password="fictional-secret-1", sink="webhook:http://x/y")
+
+
+def test_topic_namespace_defaults_to_the_products_and_is_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert InboxSettings(agency_id="csc-fictional").model_dump().get("topic_namespace") is None
+    assert ConsumerSettings(agency_id="csc-fictional", kafka_password="fictional-secret-1").topic_namespace == "sgb"
+    monkeypatch.setenv("CONSUMER_TOPIC_NAMESPACE", "sgbtest-fictional")
+    assert ConsumerSettings(agency_id="csc-fictional", kafka_password="fictional-secret-1").topic_namespace == (
+        "sgbtest-fictional")
+
+
+@pytest.mark.parametrize("namespace", ["", "sgb.inbox", "SGB"], ids=["empty", "dotted", "upper"])
+def test_refuses_a_namespace_that_is_not_a_topic_component(namespace: str) -> None:
+    with pytest.raises(ValidationError, match="topic_namespace"):
+        ConsumerSettings(agency_id="csc-fictional", kafka_password="fictional-secret-1", topic_namespace=namespace)
+
+
+def test_a_ca_file_without_tls_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="CA file"):
+        ConsumerSettings(agency_id="csc-fictional", kafka_password="fictional-secret-1",
+                         kafka_ca_file=tmp_path / "ca.pem")

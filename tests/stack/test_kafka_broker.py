@@ -6,17 +6,13 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError
+
+from transport.kafka import TopicSettings, ensure_topics
 
 
 async def _create_topic(config: dict[str, Any], topic: str) -> None:
-    admin = AIOKafkaAdminClient(**config)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
-    finally:
-        await admin.close()
+    assert await ensure_topics(config, [topic], settings=TopicSettings(partitions=1)) == {topic}
 
 
 async def _consume(config: dict[str, Any], topic: str, group: str, count: int) -> list[bytes]:
@@ -37,8 +33,10 @@ async def _consume(config: dict[str, Any], topic: str, group: str, count: int) -
     return values
 
 
-async def test_idempotent_producer_round_trip(kafka_admin_config: dict[str, Any], unique_name: str) -> None:
-    topic = f"test.{unique_name}"
+async def test_idempotent_producer_round_trip(
+    kafka_admin_config: dict[str, Any], unique_name: str, topic_namespace: str
+) -> None:
+    topic = f"{topic_namespace}.stack.{unique_name}"
     await _create_topic(kafka_admin_config, topic)
     producer = AIOKafkaProducer(enable_idempotence=True, acks="all", **kafka_admin_config)
     await producer.start()
@@ -52,9 +50,9 @@ async def test_idempotent_producer_round_trip(kafka_admin_config: dict[str, Any]
 
 
 async def test_transactional_producer_commits_and_aborts(
-    kafka_admin_config: dict[str, Any], unique_name: str
+    kafka_admin_config: dict[str, Any], unique_name: str, topic_namespace: str
 ) -> None:
-    topic = f"test.{unique_name}"
+    topic = f"{topic_namespace}.stack.{unique_name}"
     await _create_topic(kafka_admin_config, topic)
     producer = AIOKafkaProducer(transactional_id=f"tx-{unique_name}", **kafka_admin_config)
     await producer.start()

@@ -1,7 +1,7 @@
 """Write envelope_v1.json: a sealed envelope made once with fixed test-only keys.
 
 Run only when the envelope format changes on purpose (then bump ENVELOPE_FORMAT):
-    .venv/bin/python tests/schemas/golden/make_envelope_v1.py
+    .venv/bin/python tests/transport/golden/make_envelope_v1.py
 HPKE sealing is randomised, so running this again gives a different (equally valid) envelope.
 """
 
@@ -14,7 +14,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from schemas.envelope import EnvelopeHeader, hpke_info, seal
+from schemas.envelope import EnvelopeHeader
+from transport.sealing import hpke_info, seal
 
 # Test-only keys: never a real key. Fictional agencies and a fictional child.
 BROKER_SEED = bytes.fromhex("a0" * 16 + "5e" * 16)

@@ -1,0 +1,195 @@
+"""Sealing and opening the envelope: HPKE to the recipient agency, signed by the broker.
+
+The envelope's shape and bytes are the contract's (`schemas.envelope`); this module holds the keys'
+side. Sealing uses HPKE (RFC 9180) base mode, suite DHKEM(X25519, HKDF-SHA256) / HKDF-SHA256 /
+AES-256-GCM, through `cryptography`'s single-shot `hpke.Suite.encrypt`. Every seal runs a fresh KEM
+encapsulation, so the AES-256-GCM key that encrypts the payload is fresh per message (the
+per-message "content key") and is never stored or sent: the recipient re-derives it from `enc` and
+its X25519 private key. `info` binds the routing header (ids, sender, recipient, type, schema
+version, recipient key id) into that key schedule, so a ciphertext moved under another header does
+not decrypt. The broker's Ed25519 signature covers everything else in the envelope.
+
+Errors (every one is opaque: no crypto detail, only a reason code for the dead-letter topic)::
+
+    EnvelopeError
+    ├── MalformedEnvelope      not an envelope of this format (reason "malformed")
+    ├── UnknownSigningKey      signed with a broker key id we do not know ("unknown_signing_key")
+    ├── BadSignature           the broker signature does not verify ("bad_signature")
+    ├── RecipientMismatch      sealed for another agency ("recipient_mismatch")
+    ├── UnknownRecipientKey    sealed to a key id we hold no private key for ("unknown_recipient_key")
+    └── DecryptFailed          HPKE open failed, or the plaintext is not a JSON object ("decrypt_failed")
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, ClassVar
+
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import hpke
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+
+from schemas.envelope import (
+    EnvelopeHeader,
+    OpenedEnvelope,
+    SealedEnvelope,
+    b64url_decode,
+    b64url_encode,
+    canonical_json,
+    format_timestamp,
+)
+
+# The suite `schemas.envelope.SUITE_NAME` names; the envelope model accepts no other.
+SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
+ENC_LENGTH = 32  # X25519 encapsulated key (RFC 9180 §7.1: Nenc = 32)
+
+# A domain prefix keeps the HPKE info apart from any other use of the keys.
+INFO_PREFIX = b"sgb/envelope/v1 hpke-info\x00"
+
+
+class EnvelopeError(Exception):
+    """Any failure to read, verify or open an envelope; `reason` is safe to log and dead-letter."""
+
+    reason: ClassVar[str] = "envelope_error"
+
+    def __init__(self) -> None:
+        # Deliberately no detail: what failed inside the crypto is not the reader's business.
+        super().__init__(self.reason)
+
+
+class MalformedEnvelope(EnvelopeError):
+    reason = "malformed"
+
+
+class UnknownSigningKey(EnvelopeError):
+    reason = "unknown_signing_key"
+
+
+class BadSignature(EnvelopeError):
+    reason = "bad_signature"
+
+
+class RecipientMismatch(EnvelopeError):
+    reason = "recipient_mismatch"
+
+
+class UnknownRecipientKey(EnvelopeError):
+    reason = "unknown_recipient_key"
+
+
+class DecryptFailed(EnvelopeError):
+    reason = "decrypt_failed"
+
+
+def hpke_info(header: EnvelopeHeader) -> bytes:
+    """Return the HPKE `info` for a header: domain prefix + canonical JSON of every header field."""
+    return INFO_PREFIX + canonical_json(header.model_dump(mode="json"))
+
+
+def seal(
+    payload: Mapping[str, Any],
+    *,
+    header: EnvelopeHeader,
+    recipient_public_key: X25519PublicKey,
+    signing_key: Ed25519PrivateKey,
+    signing_key_id: str,
+    sealed_at: datetime,
+) -> SealedEnvelope:
+    """Encrypt `payload` (already projected to the allowed fields) to one recipient and sign it.
+
+    `recipient_public_key` must be the key named by `header.recipient_key_id`; the caller takes
+    both from the registry's current encryption key for `header.recipient_agency`.
+    """
+    plaintext = canonical_json(dict(payload))
+    sealed = SUITE.encrypt(plaintext, recipient_public_key, info=hpke_info(header))
+    unsigned = SealedEnvelope.model_construct(
+        header=header,
+        sealed_at=format_timestamp(sealed_at),
+        enc=b64url_encode(sealed[:ENC_LENGTH]),
+        ciphertext=b64url_encode(sealed[ENC_LENGTH:]),
+        signing_key_id=signing_key_id,
+        signature="",
+    )
+    signature = signing_key.sign(unsigned.signing_bytes())
+    # Re-validate so a bad header or key id fails here, at the sealer, not at the recipient.
+    return SealedEnvelope.model_validate(
+        {**unsigned.model_dump(mode="json"), "signature": b64url_encode(signature)}
+    )
+
+
+def open_envelope(
+    envelope: SealedEnvelope,
+    *,
+    recipient_agency: str,
+    broker_keys: Mapping[str, Ed25519PublicKey],
+    recipient_keys: Mapping[str, X25519PrivateKey],
+) -> OpenedEnvelope:
+    """Verify the broker's signature, check the envelope is ours, and decrypt it.
+
+    `broker_keys` maps broker signing key ids to public keys (current and retired);
+    `recipient_keys` maps this agency's encryption key ids to private keys (current and older,
+    so messages sealed before a rotation still open). Raises an `EnvelopeError` subclass.
+    """
+    _verify_signature(envelope, broker_keys)
+    header = envelope.header
+    if header.recipient_agency != recipient_agency:
+        raise RecipientMismatch
+    private_key = recipient_keys.get(header.recipient_key_id)
+    if private_key is None:
+        raise UnknownRecipientKey
+    payload = _decrypt(envelope, private_key)
+    return OpenedEnvelope(
+        header=header, sealed_at=envelope.sealed_at, digest=envelope.digest(), payload=payload
+    )
+
+
+def open_bytes(
+    data: bytes,
+    *,
+    recipient_agency: str,
+    broker_keys: Mapping[str, Ed25519PublicKey],
+    recipient_keys: Mapping[str, X25519PrivateKey],
+) -> OpenedEnvelope:
+    """Decode a Kafka record value and open it (see `open_envelope`)."""
+    try:
+        envelope = SealedEnvelope.from_bytes(data)
+    except ValueError as exc:
+        raise MalformedEnvelope from exc
+    return open_envelope(
+        envelope,
+        recipient_agency=recipient_agency,
+        broker_keys=broker_keys,
+        recipient_keys=recipient_keys,
+    )
+
+
+def _verify_signature(envelope: SealedEnvelope, broker_keys: Mapping[str, Ed25519PublicKey]) -> None:
+    public_key = broker_keys.get(envelope.signing_key_id)
+    if public_key is None:
+        raise UnknownSigningKey
+    try:
+        public_key.verify(_decoded(envelope.signature), envelope.signing_bytes())
+    except InvalidSignature as exc:
+        raise BadSignature from exc
+
+
+def _decrypt(envelope: SealedEnvelope, private_key: X25519PrivateKey) -> dict[str, Any]:
+    sealed = _decoded(envelope.enc) + _decoded(envelope.ciphertext)
+    try:
+        plaintext = SUITE.decrypt(sealed, private_key, info=hpke_info(envelope.header))
+        payload = json.loads(plaintext)
+    except (InvalidTag, ValueError) as exc:
+        raise DecryptFailed from exc
+    if not isinstance(payload, dict):
+        raise DecryptFailed
+    return payload
+
+
+def _decoded(text: str) -> bytes:
+    try:
+        return b64url_decode(text)
+    except ValueError as exc:
+        raise MalformedEnvelope from exc

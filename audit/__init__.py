@@ -14,6 +14,18 @@ Concepts:
 * **Proofs** - :func:`inclusion_proof` and :func:`consistency_proof` build them;
   :func:`verify_inclusion_proof` and :func:`verify_consistency_proof` check them with only the
   broker's public key.
+* **Witnesses** - agencies that keep the last checkpoint they saw and, once
+  :func:`advance_witness` has shown a new one extends it (a :class:`WitnessRequest` carries the
+  consistency proof, built by :func:`witness_request`), :func:`cosign` it: a C2SP
+  ``tlog-cosignature/v1`` line appended to the note (format in :mod:`audit.cosignature`).
+  :func:`store_cosignature` keeps verified lines beside the checkpoint; :func:`witnessed_note`
+  returns the note with them.
+* **Trust anchors** - what the database cannot forge: the broker's key, a checkpoint an agency
+  kept, a witness quorum (:class:`TrustPolicy`). :func:`verify_trusted` refuses a verdict without
+  one and reports a rewrite, truncation or fork after an anchor with the entry (or bracket of
+  entries) and the witnesses who cosigned it; see :mod:`audit.trust`.
+
+The error tree (every verification error carries its evidence) is drawn in :mod:`audit.errors`.
 """
 
 from audit.auditor import (
@@ -26,7 +38,26 @@ from audit.auditor import (
 )
 from audit.batcher import AppendBatcher, ExtraRows
 from audit.canonical import canonical_bytes, format_time
-from audit.checkpoint import Signer, checkpoint_at, latest_checkpoint, write_checkpoint
+from audit.checkpoint import (
+    Signer,
+    checkpoint_at,
+    cosignatures_for,
+    last_cosigned_size,
+    latest_checkpoint,
+    latest_witnessed,
+    store_cosignature,
+    witnessed_note,
+    write_checkpoint,
+)
+from audit.cosignature import (
+    Cosignature,
+    WitnessKey,
+    cosign,
+    cosigners,
+    require_cosignatures,
+    verify_cosignature,
+    with_cosignatures,
+)
 from audit.engine import create_engine_for
 from audit.errors import (
     AuditError,
@@ -34,28 +65,38 @@ from audit.errors import (
     CanonicalError,
     ChainBroken,
     CheckpointInvalid,
+    CosignatureInvalid,
     EntryMalformed,
     EntryNotFound,
+    ForkDetected,
     HeadMismatch,
+    HistoryRewritten,
+    InconsistentCheckpoint,
     LogStateError,
+    LogTruncated,
+    NoTrustAnchor,
     PackInvalid,
     ProofInvalid,
     Pushback,
     SequenceGap,
     TamperDetected,
     VerificationError,
+    WitnessQuorumMissing,
 )
-from audit.evidence import consistency_proof, inclusion_proof, load_tree
+from audit.evidence import consistency_proof, inclusion_proof, load_tree, witness_request
 from audit.export import PackSummary, export_pack, verify_pack
 from audit.log import append
 from audit.migration import VERSION_TABLE, migrate, upgrade
-from audit.models import ChainHead, CheckpointRecord, Entry, EntryDraft, EventKind, Reason
+from audit.models import ChainHead, CheckpointRecord, CosignatureRecord, Entry, EntryDraft, EventKind, Reason
 from audit.pseudonym import pseudonymise
 from audit.query import get_entry, query, record_view, select_entries
-from audit.verify import LogReport, verify_log
+from audit.trust import TrustPolicy, verify_trusted
+from audit.verify import Anchor, LogReport, verify_log
+from audit.witness import WitnessRequest, advance_witness
 
 __all__ = [
     "VERSION_TABLE",
+    "Anchor",
     "AppendBatcher",
     "AuditError",
     "BatcherClosed",
@@ -66,16 +107,24 @@ __all__ = [
     "CheckpointInvalid",
     "CheckpointRecord",
     "ConsistencyProof",
+    "Cosignature",
+    "CosignatureInvalid",
+    "CosignatureRecord",
     "Entry",
     "EntryDraft",
     "EntryMalformed",
     "EntryNotFound",
     "EventKind",
     "ExtraRows",
+    "ForkDetected",
     "HeadMismatch",
+    "HistoryRewritten",
     "InclusionProof",
+    "InconsistentCheckpoint",
     "LogReport",
     "LogStateError",
+    "LogTruncated",
+    "NoTrustAnchor",
     "PackInvalid",
     "PackSummary",
     "ProofInvalid",
@@ -84,28 +133,45 @@ __all__ = [
     "SequenceGap",
     "Signer",
     "TamperDetected",
+    "TrustPolicy",
     "VerificationError",
+    "WitnessKey",
+    "WitnessQuorumMissing",
+    "WitnessRequest",
+    "advance_witness",
     "append",
     "canonical_bytes",
     "checkpoint_at",
     "consistency_proof",
+    "cosign",
+    "cosignatures_for",
+    "cosigners",
     "create_engine_for",
     "entry_leaf_hash",
     "export_pack",
     "format_time",
     "get_entry",
     "inclusion_proof",
+    "last_cosigned_size",
     "latest_checkpoint",
+    "latest_witnessed",
     "load_tree",
     "migrate",
     "pseudonymise",
     "query",
     "record_view",
+    "require_cosignatures",
     "select_entries",
+    "store_cosignature",
     "upgrade",
     "verify_consistency_proof",
+    "verify_cosignature",
     "verify_inclusion_proof",
     "verify_log",
     "verify_pack",
+    "verify_trusted",
+    "with_cosignatures",
+    "witness_request",
+    "witnessed_note",
     "write_checkpoint",
 ]

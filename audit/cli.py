@@ -1,6 +1,17 @@
 """Command line for operators and auditors: ``python -m audit verify|export|verify-pack|checkpoint|keygen``.
 
-Exit status: 0 when everything verifies, 1 when evidence fails to verify, 2 on bad input.
+``verify`` and ``verify-pack`` give no verdict without a trust anchor held outside the database: the
+broker's public key (``--public-key``, or the pinned file named by ``$SGB_AUDIT_PUBLIC_KEY``), a
+checkpoint an agency kept (``--checkpoint``), or witnesses (``--witness-key NAME=PEM``,
+``--min-witnesses K``). See :mod:`audit.trust` for what each anchor rules out.
+
+Exit status:
+
+* 0 ``OK``: the evidence verifies against the anchors given;
+* 1 ``TAMPERED`` / ``FAILED``: evidence does not verify; the report names the entry (or the bracket
+  of entries), the anchor and the witnesses that cosigned it;
+* 2 bad input, including ``REFUSED``: no trust anchor was given;
+* 3 ``NO LOG``: the database cannot be opened or a log table is missing (dropped, never migrated).
 """
 
 from __future__ import annotations
@@ -20,30 +31,74 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_public_key,
 )
 from rich.console import Console
+from rich.markup import escape
 from sqlmodel import Session
 
+from audit.auditor import Checkpoint
 from audit.checkpoint import Signer, write_checkpoint
+from audit.cosignature import WitnessKey
 from audit.engine import create_engine_for
-from audit.errors import AuditError, ChainBroken, TamperDetected, VerificationError
+from audit.errors import (
+    AuditError,
+    ChainBroken,
+    CheckpointInvalid,
+    HistoryRewritten,
+    LogStateError,
+    LogTruncated,
+    NoTrustAnchor,
+    TamperDetected,
+    VerificationError,
+)
 from audit.export import export_pack, verify_pack
-from audit.verify import verify_log
+from audit.trust import TrustPolicy, open_for_verify, verify_trusted
+from audit.verify import LogReport
 
 DEFAULT_ORIGIN = "safeguarding-broker/decision-log"
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_NO_LOG = 0, 1, 2, 3
+PINNED_KEY_ENV = "SGB_AUDIT_PUBLIC_KEY"
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Verify and export the decision log.")
-out = Console()
-err = Console(stderr=True)
+# No wrapping: hashes and entry numbers must stay whole for whoever greps or files the output.
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[str, typer.Option("--db", help="SQLAlchemy URL of the log database.")]
 OriginOption = Annotated[str, typer.Option("--origin", help="Log origin line (also the note key name).")]
 KeyOption = Annotated[
     Path, typer.Option("--signing-key", help="PEM PKCS#8 Ed25519 private key (broker key).")
 ]
+PublicKeyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--public-key",
+        envvar=PINNED_KEY_ENV,
+        help=f"PEM broker public key (default: the pinned file named by ${PINNED_KEY_ENV}).",
+    ),
+]
+KeptOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--checkpoint", metavar="FILE", help="A checkpoint note you kept (cosignature lines may follow); repeatable."
+    ),
+]
+WitnessOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--witness-key", metavar="NAME=PEM", help="A witness you trust: key name and PEM public key; repeatable."
+    ),
+]
+MinWitnessOption = Annotated[
+    int | None,
+    typer.Option("--min-witnesses", min=0, help="Witness cosignatures required (default: 1 if any --witness-key)."),
+]
 
 
 def load_private_key(path: Path) -> Ed25519PrivateKey:
     """Read an unencrypted PEM Ed25519 private key."""
-    key = load_pem_private_key(path.read_bytes(), password=None)
+    try:
+        key = load_pem_private_key(path.read_bytes(), password=None)
+    except (OSError, ValueError, TypeError) as exc:
+        raise AuditError(f"cannot read a private key from {path}: {exc}") from exc
     if not isinstance(key, Ed25519PrivateKey):
         raise AuditError(f"{path} does not hold an Ed25519 private key")
     return key
@@ -51,7 +106,10 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
 
 def load_public_key(path: Path) -> Ed25519PublicKey:
     """Read a PEM Ed25519 public key (SubjectPublicKeyInfo)."""
-    key = load_pem_public_key(path.read_bytes())
+    try:
+        key = load_pem_public_key(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise AuditError(f"cannot read a public key from {path}: {exc}") from exc
     if not isinstance(key, Ed25519PublicKey):
         raise AuditError(f"{path} does not hold an Ed25519 public key")
     return key
@@ -71,32 +129,107 @@ def parse_bound(text: str, *, end: bool) -> datetime:
     return value
 
 
+def trust_policy(
+    public_key: Path | None, kept: list[Path] | None, witness_keys: list[str] | None, min_witnesses: int | None
+) -> TrustPolicy:
+    """Build the trust policy from command-line options (raises :class:`AuditError` on bad input)."""
+    witnesses = tuple(_witness(spec) for spec in witness_keys or ())
+    try:
+        notes = tuple(path.read_text(encoding="utf-8") for path in kept or ())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AuditError(f"cannot read a kept checkpoint: {exc}") from exc
+    return TrustPolicy(
+        public_key=None if public_key is None else load_public_key(public_key),
+        kept=notes,
+        witnesses=witnesses,
+        min_witnesses=(1 if witnesses else 0) if min_witnesses is None else min_witnesses,
+    )
+
+
+def _witness(spec: str) -> WitnessKey:
+    name, sep, path = spec.partition("=")
+    if not sep or not name or not path:
+        raise AuditError(f"--witness-key wants NAME=PEMFILE, not {spec!r}")
+    try:
+        return WitnessKey(name, load_public_key(Path(path)))
+    except CheckpointInvalid as exc:  # a bad key name is bad input, not bad evidence
+        raise AuditError(f"--witness-key {name!r}: {exc}") from exc
+
+
 def _fail(exc: AuditError) -> typer.Exit:
-    if isinstance(exc, TamperDetected):
-        err.print(f"[red]TAMPERED[/red] first bad entry: seq {exc.seq}")
+    for line in _describe(exc):
+        err.print(line)
+    err.print(f"[red]FAILED[/red] {type(exc).__name__}: {escape(str(exc))}")
+    if isinstance(exc, VerificationError):
+        return typer.Exit(EXIT_FAILED)
+    return typer.Exit(EXIT_NO_LOG if isinstance(exc, LogStateError) else EXIT_BAD_INPUT)
+
+
+def _describe(exc: AuditError) -> list[str]:
+    """Return the verdict lines for ``exc``: what went wrong, where, and who vouched for it."""
+    if isinstance(exc, NoTrustAnchor):
+        return ["[red]REFUSED[/red] no trust anchor: pass --public-key, --checkpoint or --witness-key/--min-witnesses"]
+    if isinstance(exc, LogStateError):
+        return [f"[red]NO LOG[/red] {escape(str(exc))}"]
+    if isinstance(exc, HistoryRewritten | LogTruncated):
+        if isinstance(exc, HistoryRewritten):
+            where = f"entry {exc.seq}" if exc.seq == exc.last else f"an entry in {exc.seq}..{exc.last}"
+            lines = [f"[red]TAMPERED[/red] rewritten: {where}"]
+        else:
+            lines = [f"[red]TAMPERED[/red] truncated: entries from seq {exc.seq} are gone"]
+        witnessed = ", ".join(exc.witnesses) if exc.witnesses else "no witness"
+        lines.append(f"  anchor:   {exc.source} at size {exc.anchor_size}, cosigned by {escape(witnessed)}")
+        if isinstance(exc, HistoryRewritten):
+            lines.append(f"  expected: {exc.expected}\n  found:    {exc.found}")
+        return lines
     if isinstance(exc, ChainBroken):
-        err.print(f"  column:   {exc.column}\n  expected: {exc.expected}\n  actual:   {exc.actual}")
-    err.print(f"[red]FAILED[/red] {type(exc).__name__}: {exc}")
-    return typer.Exit(1 if isinstance(exc, VerificationError) else 2)
+        return [
+            f"[red]TAMPERED[/red] first bad entry: seq {exc.seq}",
+            f"  column:   {exc.column}\n  expected: {exc.expected}\n  actual:   {exc.actual}",
+        ]
+    if isinstance(exc, TamperDetected):
+        return [f"[red]TAMPERED[/red] first bad entry: seq {exc.seq}"]
+    return []
 
 
 @app.command()
 def verify(
     db: DbOption,
-    public_key: Annotated[Path | None, typer.Option("--public-key", help="PEM broker public key.")] = None,
+    public_key: PublicKeyOption = None,
+    checkpoint: KeptOption = None,
+    witness_key: WitnessOption = None,
+    min_witnesses: MinWitnessOption = None,
 ) -> None:
-    """Recompute the whole chain, every checkpoint and the chain head."""
-    engine = create_engine_for(db, read_only=True)
+    """Recompute the whole log and check it against trust anchors; refuses to say OK without one."""
     try:
-        with Session(engine) as session:
-            report = verify_log(session, None if public_key is None else load_public_key(public_key))
+        policy = trust_policy(public_key, checkpoint, witness_key, min_witnesses)
+        engine = open_for_verify(db)
+        try:
+            with Session(engine) as session:
+                report = verify_trusted(session, policy)
+        finally:
+            engine.dispose()
     except AuditError as exc:
         raise _fail(exc) from exc
-    finally:
-        engine.dispose()
+    _print_report(report, policy)
+
+
+def _print_report(report: LogReport, policy: TrustPolicy) -> None:
     signed = "checked" if report.signatures_checked else "NOT checked (no --public-key)"
     out.print(f"[green]OK[/green] {report.size} entries, head {report.head}, root {report.root}")
     out.print(f"   {report.checkpoints} checkpoints, signatures {signed}")
+    anchor = report.anchor
+    if anchor is not None:
+        witnessed = f", cosigned by {escape(', '.join(anchor.witnesses))}" if anchor.witnesses else ""
+        out.print(f"   extends the {anchor.source} at size {anchor.size}{witnessed}")
+    if policy.kept:
+        sizes = ", ".join(str(Checkpoint.parse(note, verify_with=None).size) for note in policy.kept)
+        out.print(f"   extends every kept checkpoint given (size {sizes})")
+    else:
+        out.print(
+            "   [yellow]note[/yellow]: no --checkpoint given; a rewrite that also deleted every later "
+            "checkpoint would not show. Verify against a checkpoint you kept."
+        )
 
 
 @app.command()
@@ -110,14 +243,20 @@ def export(
         str | None, typer.Option("--agency", help="Only entries sent or received by it.")
     ] = None,
     origin: OriginOption = DEFAULT_ORIGIN,
+    min_witnesses: Annotated[
+        int,
+        typer.Option("--min-witnesses", min=0, help="Prove under the newest checkpoint this many witnesses cosigned."),
+    ] = 0,
 ) -> None:
-    """Write a signed evidence pack (entries, inclusion proofs, checkpoint) for a period."""
+    """Write a signed evidence pack (entries, inclusion proofs, checkpoint, cosignatures) for a period."""
     since, until = parse_bound(from_, end=False), parse_bound(to, end=True)
     engine = create_engine_for(db)
     try:
         signer = Signer(origin, load_private_key(signing_key))
         with Session(engine) as session, session.begin(), out_file.open("w", encoding="utf-8") as handle:
-            summary = export_pack(session, handle, signer, since=since, until=until, agency=agency)
+            summary = export_pack(
+                session, handle, signer, since=since, until=until, agency=agency, min_witnesses=min_witnesses
+            )
     except AuditError as exc:
         raise _fail(exc) from exc
     finally:
@@ -125,20 +264,31 @@ def export(
     out.print(
         f"[green]OK[/green] {summary.entries} entries under checkpoint {summary.checkpoint.size} → {out_file}"
     )
+    if summary.uncovered:
+        out.print(f"   [yellow]note[/yellow]: {summary.uncovered} later entries await a witnessed checkpoint")
 
 
 @app.command("verify-pack")
 def verify_pack_command(
     pack: Annotated[Path, typer.Argument(help="JSONL pack written by `export`.")],
-    public_key: Annotated[Path, typer.Option("--public-key", help="PEM broker public key.")],
+    public_key: PublicKeyOption = None,
+    witness_key: WitnessOption = None,
+    min_witnesses: MinWitnessOption = None,
 ) -> None:
-    """Check an evidence pack offline: signature, checkpoint, entry hashes and proofs."""
+    """Check an evidence pack offline: signatures, cosignatures, entry hashes and proofs."""
     try:
-        summary = verify_pack(pack.read_text(encoding="utf-8"), load_public_key(public_key))
+        policy = trust_policy(public_key, None, witness_key, min_witnesses)
+        text = pack.read_text(encoding="utf-8")
+        summary = verify_pack(
+            text, policy.public_key, witnesses=policy.witnesses, min_witnesses=policy.min_witnesses
+        )
+    except OSError as exc:
+        raise _fail(AuditError(f"cannot read {pack}: {exc}")) from exc
     except AuditError as exc:
         raise _fail(exc) from exc
+    witnessed = f", cosigned by {escape(', '.join(summary.witnesses))}" if summary.witnesses else ""
     out.print(
-        f"[green]OK[/green] {summary.entries} entries proven under checkpoint {summary.checkpoint.size}"
+        f"[green]OK[/green] {summary.entries} entries proven under checkpoint {summary.checkpoint.size}{witnessed}"
     )
 
 

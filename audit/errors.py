@@ -4,17 +4,26 @@ One hierarchy for the package; verification failures carry their evidence::
 
     AuditError
     ├── CanonicalError          a value cannot be canonically encoded (float, naive datetime, ...)
-    ├── LogStateError           the log's stored state cannot be used (not migrated, head row missing)
+    ├── LogStateError           the log cannot be read: database unreachable, a table missing or dropped,
+    │                           not migrated, head row missing (``audit verify`` exit 3, not a verdict)
+    ├── NoTrustAnchor           a verdict was asked for with nothing trusted to check against
     ├── BatcherClosed           a draft was submitted to a stopped group-commit writer
     ├── Pushback                the group-commit writer is overloaded (retriable: 503)
     ├── EntryNotFound           a sequence number or checkpoint that the log does not hold
     └── VerificationError       evidence does not check out
-        ├── TamperDetected      stored entries disagree with their hashes (carries ``seq``)
+        ├── TamperDetected      stored entries disagree with their hashes or anchors (carries ``seq``)
         │   ├── ChainBroken     a recomputed hash differs from the stored one (expected, actual)
         │   ├── SequenceGap     an entry is missing or out of place
-        │   └── EntryMalformed  a stored column is not in canonical form
+        │   │   └── LogTruncated      the log ends before a trusted checkpoint's size (first missing seq)
+        │   ├── EntryMalformed  a stored column is not in canonical form
+        │   └── HistoryRewritten      the entries no longer give a trusted checkpoint's root: an entry in
+        │                             ``seq..last`` was rewritten or the log forked (anchor, witnesses)
         ├── HeadMismatch        the chain-head row disagrees with the last entry
         ├── CheckpointInvalid   a checkpoint's signature, text or root is wrong
+        │   ├── CosignatureInvalid    a witness cosignature line is malformed or does not verify
+        │   └── WitnessQuorumMissing  fewer than K trusted witnesses cosigned (size, found, required)
+        ├── InconsistentCheckpoint    a new checkpoint is not proven to extend the kept one (sizes, roots)
+        │   └── ForkDetected          two signed checkpoints of one size with different trees
         ├── ProofInvalid        an inclusion or consistency proof does not verify
         └── PackInvalid         an exported evidence pack does not verify
 """
@@ -36,6 +45,14 @@ class CanonicalError(AuditError):
 
 class LogStateError(AuditError):
     """The log's stored state is unusable (for example, migrations have not run)."""
+
+
+class NoTrustAnchor(AuditError):
+    """A verdict was asked for with no trust anchor: no broker key, kept checkpoint or witness quorum.
+
+    Without one, a log rewritten with recomputed hashes and checkpoints checks out against itself,
+    so saying "OK" would vouch for whatever the database holds.
+    """
 
 
 class BatcherClosed(AuditError):
@@ -79,6 +96,64 @@ class SequenceGap(TamperDetected):
         self.found = found
 
 
+class LogTruncated(SequenceGap):
+    """The log holds fewer entries than a trusted checkpoint commits to; ``seq`` is the first missing one."""
+
+    def __init__(self, seq: int, *, anchor_size: int, source: str, witnesses: tuple[str, ...] = ()) -> None:
+        # Skip SequenceGap's message: this one names the anchor that proves the entries existed.
+        TamperDetected.__init__(
+            self,
+            seq,
+            f"the log ends here, but the {source} at size {anchor_size}{_by(witnesses)} "
+            f"commits to {anchor_size} entries",
+        )
+        self.found = None
+        self.anchor_size = anchor_size
+        self.source = source
+        self.witnesses = witnesses
+
+
+class HistoryRewritten(TamperDetected):
+    """The first ``anchor_size`` entries no longer give the root a trusted checkpoint signed for them.
+
+    Some entry in ``seq..last`` changed (or the log forked there): every trusted checkpoint up to
+    ``seq`` still matches, the one at ``anchor_size = last + 1`` does not. ``seq == last`` locates
+    the entry exactly; the bracket narrows as anchors (kept or witnessed checkpoints) get denser.
+    """
+
+    def __init__(
+        self,
+        seq: int,
+        last: int,
+        *,
+        anchor_size: int,
+        expected: str,
+        found: str,
+        source: str,
+        witnesses: tuple[str, ...] = (),
+        what: str = "root",
+    ) -> None:
+        where = f"entry {seq}" if seq == last else f"an entry in {seq}..{last}"
+        # Not TamperDetected's "entry N:" prefix: with a bracket there is no single entry to name.
+        VerificationError.__init__(
+            self,
+            f"{where} was rewritten: the {source} at size {anchor_size}{_by(witnesses)} has {what} "
+            f"{expected}, the entries give {found}",
+        )
+        self.seq = seq
+        self.last = last
+        self.anchor_size = anchor_size
+        self.expected = expected
+        self.found = found
+        self.source = source
+        self.witnesses = witnesses
+        self.what = what
+
+
+def _by(witnesses: tuple[str, ...]) -> str:
+    return f" (cosigned by {', '.join(witnesses)})" if witnesses else ""
+
+
 class EntryMalformed(TamperDetected):
     """A stored column is not what the writer would have stored."""
 
@@ -97,6 +172,41 @@ class CheckpointInvalid(VerificationError):
     def __init__(self, message: str, *, tree_size: int | None = None) -> None:
         super().__init__(message if tree_size is None else f"checkpoint at size {tree_size}: {message}")
         self.tree_size = tree_size
+
+
+class CosignatureInvalid(CheckpointInvalid):
+    """A witness cosignature line is malformed, names another key, or does not verify."""
+
+    def __init__(self, message: str, *, witness: str | None = None, tree_size: int | None = None) -> None:
+        super().__init__(message if witness is None else f"cosignature by {witness}: {message}", tree_size=tree_size)
+        self.witness = witness
+
+
+class WitnessQuorumMissing(CheckpointInvalid):
+    """Fewer than ``required`` of the trusted witnesses have a valid cosignature on the checkpoint."""
+
+    def __init__(self, *, tree_size: int | None, found: tuple[str, ...], required: int) -> None:
+        named = ", ".join(found) if found else "none"
+        super().__init__(f"{len(found)} of {required} required witness cosignatures ({named})", tree_size=tree_size)
+        self.found = found
+        self.required = required
+
+
+class InconsistentCheckpoint(VerificationError):
+    """A new checkpoint is not proven to extend the one a witness kept; it must not be cosigned."""
+
+    def __init__(self, message: str, *, old_size: int, old_root: str, new_size: int, new_root: str) -> None:
+        super().__init__(
+            f"{message} (kept size {old_size} root {old_root}; new size {new_size} root {new_root})"
+        )
+        self.old_size = old_size
+        self.old_root = old_root
+        self.new_size = new_size
+        self.new_root = new_root
+
+
+class ForkDetected(InconsistentCheckpoint):
+    """Two checkpoints signed by the log for one tree size state different trees: proof of a split view."""
 
 
 class ProofInvalid(VerificationError):

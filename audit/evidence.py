@@ -10,6 +10,7 @@ from audit.checkpoint import latest_checkpoint
 from audit.errors import EntryNotFound, ProofInvalid
 from audit.merkle import MerkleTree
 from audit.models import Entry
+from audit.witness import WitnessRequest
 
 
 def load_tree(session: Session, size: int) -> MerkleTree:
@@ -44,6 +45,23 @@ def consistency_proof(session: Session, old: Checkpoint, new: Checkpoint) -> Con
     tree = load_tree(session, new.size)
     _check_root(tree, new)
     return ConsistencyProof(old.note, new.note, tuple(tree.consistency_path(old.size)))
+
+
+def witness_request(
+    session: Session, old_size: int, checkpoint: Checkpoint | None = None, *, tree: MerkleTree | None = None
+) -> WitnessRequest:
+    """Build the request asking a witness that kept size ``old_size`` to cosign ``checkpoint``.
+
+    ``checkpoint`` defaults to the latest; pass one ``tree`` (:func:`load_tree`) for many witnesses.
+    A witness that kept another size raises :class:`InconsistentCheckpoint` carrying it as
+    ``old_size``: rebuild the request from that.
+    """
+    checkpoint = checkpoint or latest_checkpoint(session)
+    if checkpoint is None or not 0 <= old_size <= checkpoint.size:
+        raise EntryNotFound(f"no checkpoint at or above size {old_size} to send to a witness")
+    tree = tree if tree is not None and tree.size == checkpoint.size else load_tree(session, checkpoint.size)
+    _check_root(tree, checkpoint)
+    return WitnessRequest(old_size, tuple(tree.consistency_path(old_size)), checkpoint.note)
 
 
 def _check_root(tree: MerkleTree, checkpoint: Checkpoint) -> None:

@@ -2,13 +2,17 @@
 
 A pack is canonical-JSON lines::
 
-    {"type":"header","format":"sgb-audit-pack/1","created_at":...,"since":...,"until":...,"agency":...,"entries":n}
-    {"type":"checkpoint","note":"<signed checkpoint note>"}
+    {"type":"header","format":"sgb-audit-pack/2","created_at":...,"since":...,"until":...,"agency":...,"entries":n}
+    {"type":"checkpoint","note":"<signed checkpoint note, witness cosignature lines appended>"}
     {"type":"entry","entry":{<canonical entry document>},"leaf_hash":"<hex>","proof":["<hex>",...]}  (n)
-    {"type":"signature","key":"<note verifier key>","signature":"<base64 Ed25519 over every byte above>"}
+    {"type":"signature","key":"<broker's note verifier key>","signature":"<base64 Ed25519 over every byte above>"}
 
-Each proof is an RFC 9162 inclusion proof of the entry under the checkpoint's root, so a holder of
-the broker's public key can check the pack with :func:`verify_pack` and no database.
+Each proof is an RFC 9162 inclusion proof of the entry under the checkpoint's root. The pack ships
+what an offline check needs: the broker's public key (the verifier key, ``name+hash+base64key``) and
+the witnesses' cosignatures on the checkpoint. :func:`verify_pack` trusts that shipped key only if it
+equals a pinned one or if ``min_witnesses`` trusted witnesses cosigned the checkpoint (they checked
+the broker's signature before cosigning). Version 2 differs from 1 only in allowing cosignature lines
+in the note and in those trust rules; version 1 packs still verify.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TextIO
@@ -26,15 +31,17 @@ from sqlmodel import Session
 
 from audit.auditor import Checkpoint, entry_leaf_hash
 from audit.canonical import canonical_text, format_time
-from audit.checkpoint import Signer, write_checkpoint
-from audit.errors import PackInvalid, VerificationError
+from audit.checkpoint import Signer, latest_witnessed, witnessed_note, write_checkpoint
+from audit.cosignature import WitnessKey, require_cosignatures
+from audit.errors import AuditError, EntryNotFound, NoTrustAnchor, PackInvalid, VerificationError
 from audit.evidence import load_tree
 from audit.log import Clock, utc_now
-from audit.note import verifier_key
+from audit.note import parse_verifier_key, public_bytes, verifier_key
 from audit.proof import verify_inclusion
 from audit.query import select_entries
 
-PACK_FORMAT = "sgb-audit-pack/1"
+PACK_FORMAT = "sgb-audit-pack/2"
+_READABLE = ("sgb-audit-pack/1", PACK_FORMAT)
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,9 @@ class PackSummary:
     since: str | None
     until: str | None
     agency: str | None
+    witnesses: tuple[str, ...] = ()
+    uncovered: int = 0
+    """Entries in the period left out because no (witnessed) checkpoint covers them yet."""
 
 
 def export_pack(
@@ -57,15 +67,25 @@ def export_pack(
     until: datetime | None = None,
     agency: str | None = None,
     clock: Clock = utc_now,
+    min_witnesses: int = 0,
 ) -> PackSummary:
     """Write a signed pack of the entries in [since, until) touching ``agency`` to ``out``.
 
-    Signs a fresh checkpoint first if the latest does not cover the whole log (a new, ordinary
-    checkpoint row: the log is only ever appended to).
+    With ``min_witnesses = 0`` it signs a fresh checkpoint first if the latest does not cover the
+    whole log (a new, ordinary checkpoint row: the log is only ever appended to). Otherwise it proves
+    the entries under the newest checkpoint that many witnesses cosigned, and entries after it are
+    left out (counted in ``uncovered``): a fresh checkpoint has no cosignatures yet.
     """
-    checkpoint = write_checkpoint(session, signer, clock=clock)
+    if min_witnesses:
+        checkpoint = latest_witnessed(session, min_witnesses)
+        if checkpoint is None:
+            raise EntryNotFound(f"no checkpoint carries {min_witnesses} witness cosignatures yet")
+    else:
+        signed = write_checkpoint(session, signer, clock=clock)
+        checkpoint = Checkpoint.parse(witnessed_note(session, signed.size), verify_with=None)
     statement = select_entries(agency=agency, since=since, until=until)
-    entries = [e for e in session.execute(statement).scalars() if e.seq < checkpoint.size]
+    selected = list(session.execute(statement).scalars())
+    entries = [e for e in selected if e.seq < checkpoint.size]
     tree = load_tree(session, checkpoint.size)
     bounds = (None if since is None else format_time(since), None if until is None else format_time(until))
     header = {
@@ -91,23 +111,39 @@ def export_pack(
     signature = base64.b64encode(signer.key.sign(body.encode())).decode()
     key = verifier_key(signer.origin, signer.public_key)
     out.write(body + canonical_text({"type": "signature", "key": key, "signature": signature}) + "\n")
-    return PackSummary(len(entries), checkpoint, bounds[0], bounds[1], agency)
+    return PackSummary(len(entries), checkpoint, bounds[0], bounds[1], agency, uncovered=len(selected) - len(entries))
 
 
-def verify_pack(text: str, public_key: Ed25519PublicKey) -> PackSummary:
-    """Check a pack's signature, checkpoint, every entry's hash and proof, and its filters."""
+def verify_pack(
+    text: str,
+    public_key: Ed25519PublicKey | None = None,
+    *,
+    witnesses: Sequence[WitnessKey] = (),
+    min_witnesses: int = 0,
+) -> PackSummary:
+    """Check a pack's signature, checkpoint, cosignatures, every entry's hash and proof, and its filters.
+
+    Needs a trust anchor: the pinned broker ``public_key`` (the pack's own key must equal it), or
+    ``min_witnesses`` of ``witnesses`` cosigning its checkpoint; otherwise :class:`NoTrustAnchor`.
+    """
+    if public_key is None and not min_witnesses:
+        raise NoTrustAnchor("a pack needs the broker's public key or a witness quorum to check it against")
     lines = text.split("\n")
     if len(lines) < 4 or lines[-1] != "":
         raise PackInvalid("pack is truncated")
     body = "".join(line + "\n" for line in lines[:-2])
-    _check_signature(body, _line(lines[-2], "signature"), public_key)
+    signature = _line(lines[-2], "signature")
+    shipped = _shipped_key(signature, public_key)
+    _check_signature(body, signature, shipped)
     header = _line(lines[0], "header")
-    if header.get("format") != PACK_FORMAT:
+    if header.get("format") not in _READABLE:
         raise PackInvalid(f"unknown pack format {header.get('format')!r}")
+    note = str(_line(lines[1], "checkpoint").get("note"))
     try:
-        checkpoint = Checkpoint.open(str(_line(lines[1], "checkpoint")["note"]), public_key)
+        checkpoint = Checkpoint.open(note, shipped)
     except VerificationError as exc:
         raise PackInvalid(f"checkpoint: {exc}") from exc
+    names = require_cosignatures(note, witnesses, min_witnesses)
     entries = [_line(line, "entry") for line in lines[2:-2]]
     if header.get("entries") != len(entries):
         raise PackInvalid(f"header promises {header.get('entries')} entries, pack holds {len(entries)}")
@@ -115,8 +151,22 @@ def verify_pack(text: str, public_key: Ed25519PublicKey) -> PackSummary:
     for item in entries:
         previous = _check_entry(item, header, checkpoint, previous)
     return PackSummary(
-        len(entries), checkpoint, header.get("since"), header.get("until"), header.get("agency")
+        len(entries), checkpoint, header.get("since"), header.get("until"), header.get("agency"), names
     )
+
+
+def _shipped_key(line: dict[str, Any], pinned: Ed25519PublicKey | None) -> Ed25519PublicKey:
+    """Return the broker key the pack ships, refusing one that differs from the pinned key."""
+    try:
+        _, kind, raw = parse_verifier_key(str(line.get("key")))
+        shipped = Ed25519PublicKey.from_public_bytes(raw)
+    except (AuditError, ValueError) as exc:
+        raise PackInvalid(f"pack's verifier key is malformed: {exc}") from exc
+    if kind != 1:
+        raise PackInvalid(f"pack's verifier key has type {kind}, not Ed25519 (1)")
+    if pinned is not None and public_bytes(pinned) != raw:
+        raise PackInvalid("pack signature does not verify with this public key: it ships another key")
+    return shipped
 
 
 def _line(text: str, kind: str) -> dict[str, Any]:

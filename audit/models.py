@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from sqlalchemy import BigInteger, Text
+from sqlalchemy import BigInteger, Text, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field as SQLField
@@ -171,3 +171,23 @@ class CheckpointRecord(SQLModel, table=True):
     created_at: str = SQLField(max_length=27)
     origin: str = SQLField(max_length=200)
     note: str = SQLField(sa_type=Text)
+
+
+class CosignatureRecord(SQLModel, table=True):
+    """A witness's cosignature line on a stored checkpoint, kept as received; append-only.
+
+    One row per checkpoint and witness key (the first cosignature received wins): the line is
+    what an auditor re-verifies, the other columns index it.
+    """
+
+    __tablename__ = "audit_checkpoint_cosignature"
+    __table_args__ = (
+        UniqueConstraint("tree_size", "witness_name", "key_id", name="uq_audit_checkpoint_cosignature_witness"),
+    )
+
+    id: int | None = SQLField(default=None, primary_key=True)
+    tree_size: int = SQLField(sa_type=BigInteger, foreign_key="audit_checkpoint.tree_size")
+    witness_name: str = SQLField(max_length=200)
+    key_id: str = SQLField(max_length=8)
+    timestamp: int = SQLField(sa_type=BigInteger)
+    line: str = SQLField(sa_type=Text)

@@ -2,12 +2,19 @@
 
 Reads raw column text (JSON columns are not decoded by the ORM) so that a change to any stored
 byte is either a hash mismatch or a column not in canonical form, reported with the entry's seq.
+
+All of that is checked against the database itself, which an insider can recompute. *Anchors*
+(checkpoints trusted from outside: kept by an agency, cosigned by witnesses; see
+:mod:`audit.trust`) are checked against the tree recomputed from the entries: at each anchor's size
+the entries must give its root and chain head, or some entry since the last matching anchor was
+rewritten (:class:`HistoryRewritten`); a log shorter than an anchor was truncated (:class:`LogTruncated`).
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -17,7 +24,15 @@ from sqlmodel import Session, col
 
 from audit.auditor import Checkpoint
 from audit.chain import GENESIS, leaf_hash, link_hash
-from audit.errors import ChainBroken, CheckpointInvalid, EntryMalformed, HeadMismatch, SequenceGap
+from audit.errors import (
+    ChainBroken,
+    CheckpointInvalid,
+    EntryMalformed,
+    HeadMismatch,
+    HistoryRewritten,
+    LogTruncated,
+    SequenceGap,
+)
 from audit.merkle import CompactRange
 from audit.models import DOCUMENT_COLUMNS, ENTRY_FORMAT, JSON_COLUMNS, ChainHead, CheckpointRecord, Entry
 
@@ -26,40 +41,68 @@ _DOCUMENT_ORDER = sorted([*DOCUMENT_COLUMNS, "v"])
 
 
 @dataclass(frozen=True)
+class Anchor:
+    """A checkpoint trusted independently of the database, which the log must still extend.
+
+    ``source`` says where the trust comes from (``kept checkpoint``, ``witnessed checkpoint``,
+    ``signed checkpoint``) and ``witnesses`` who cosigned it; both go into any report.
+    """
+
+    checkpoint: Checkpoint
+    source: str
+    witnesses: tuple[str, ...] = ()
+
+    @property
+    def size(self) -> int:
+        """Return the anchor's tree size."""
+        return self.checkpoint.size
+
+
+@dataclass(frozen=True)
 class LogReport:
-    """What a clean verification covered."""
+    """What a clean verification covered; ``anchor`` is the largest trusted checkpoint it extends."""
 
     size: int
     head: str
     root: str
     checkpoints: int
     signatures_checked: bool
+    anchor: Anchor | None = None
 
 
 @dataclass
 class _Progress:
     size: int = 0
     head: bytes = GENESIS
-    compact: CompactRange | None = None
+    compact: CompactRange = field(default_factory=CompactRange)
+    matched: Anchor | None = None
 
 
 def verify_log(
-    session: Session, public_key: Ed25519PublicKey | None = None, *, batch: int = 5_000
+    session: Session,
+    public_key: Ed25519PublicKey | None = None,
+    *,
+    anchors: Sequence[Anchor] = (),
+    batch: int = 5_000,
 ) -> LogReport:
-    """Verify every entry, checkpoint and the chain head; raise the first problem found."""
+    """Verify every entry, checkpoint, anchor and the chain head; raise the first problem found.
+
+    Without ``public_key`` or ``anchors`` this shows only that the log agrees with itself; for a
+    verdict an insider cannot fake, use :func:`audit.verify_trusted`.
+    """
     records = (
         session.execute(select(CheckpointRecord).order_by(col(CheckpointRecord.tree_size))).scalars().all()
     )
-    progress = verify_rows(_raw_rows(session, batch), records, public_key)
+    progress = verify_rows(_raw_rows(session, batch), records, public_key, anchors)
     head = session.get(ChainHead, 1)
     _check_head(head, progress)
-    assert progress.compact is not None
     return LogReport(
         progress.size,
         progress.head.hex(),
         progress.compact.root().hex(),
         len(records),
         public_key is not None,
+        progress.matched,
     )
 
 
@@ -67,24 +110,67 @@ def verify_rows(
     rows: Iterable[Mapping[str, Any]],
     records: Sequence[CheckpointRecord],
     public_key: Ed25519PublicKey | None,
+    anchors: Sequence[Anchor] = (),
 ) -> _Progress:
-    """Verify raw entry rows in seq order against the chain and the checkpoint records."""
-    pending = list(records)
-    progress = _Progress(compact=CompactRange())
-    compact = progress.compact
-    assert compact is not None
+    """Verify raw entry rows in seq order against the chain, the anchors and the checkpoint records."""
+    # Deques: a busy log has a checkpoint every few seconds, and list.pop(0) would make this quadratic.
+    pending = deque(records)
+    trusted = deque(sorted(anchors, key=lambda anchor: anchor.size))
+    progress = _Progress()
     for row in rows:
-        while pending and pending[0].tree_size == progress.size:
-            _check_checkpoint(pending.pop(0), compact, progress.head, public_key)
+        _check_at_size(progress, trusted, pending, public_key)
         leaf = _check_entry(row, progress.size, progress.head)
         progress.head = link_hash(progress.head, leaf)
-        compact.append(leaf)
+        progress.compact.append(leaf)
         progress.size += 1
-    for record in pending:
-        if record.tree_size != progress.size:
-            raise SequenceGap(progress.size, None)
-        _check_checkpoint(record, compact, progress.head, public_key)
+    _check_at_size(progress, trusted, pending, public_key)
+    if trusted:
+        # Anchors are checked before stored checkpoints: an outside anchor names who vouched for the lost entries.
+        lost = trusted[0]
+        raise LogTruncated(progress.size, anchor_size=lost.size, source=lost.source, witnesses=lost.witnesses)
+    if pending:
+        raise SequenceGap(progress.size, None)
     return progress
+
+
+def _check_at_size(
+    progress: _Progress,
+    trusted: deque[Anchor],
+    pending: deque[CheckpointRecord],
+    public_key: Ed25519PublicKey | None,
+) -> None:
+    """Check every anchor and stored checkpoint of the current size (anchors first: they carry more)."""
+    while trusted and trusted[0].size == progress.size:
+        _check_anchor(trusted.popleft(), progress)
+    while pending and pending[0].tree_size == progress.size:
+        _check_checkpoint(pending.popleft(), progress.compact, progress.head, public_key)
+
+
+def _check_anchor(anchor: Anchor, progress: _Progress) -> None:
+    root, head = progress.compact.root(), progress.head
+    stated = anchor.checkpoint
+    if stated.root == root and stated.chain_head == head:
+        progress.matched = anchor
+        return
+    if anchor.size == 0:
+        raise CheckpointInvalid(f"the {anchor.source} states a non-empty root for an empty tree", tree_size=0)
+    matched = progress.matched
+    # Entries below the last matching anchor are vouched for, so the rewrite lies above it.
+    first = matched.size if matched is not None and matched.size < anchor.size else 0
+    if stated.root != root:
+        what, expected, found = "root", stated.root, root
+    else:
+        what, expected, found = "chain head", stated.chain_head, head
+    raise HistoryRewritten(
+        first,
+        anchor.size - 1,
+        anchor_size=anchor.size,
+        expected=expected.hex(),
+        found=found.hex(),
+        source=anchor.source,
+        witnesses=anchor.witnesses,
+        what=what,
+    )
 
 
 def _raw_rows(session: Session, batch: int) -> Iterator[Mapping[str, Any]]:
@@ -137,7 +223,10 @@ def _check_checkpoint(
     record: CheckpointRecord, compact: CompactRange, head: bytes, public_key: Ed25519PublicKey | None
 ) -> None:
     size = record.tree_size
-    checkpoint = Checkpoint.parse(record.note, verify_with=public_key)
+    try:
+        checkpoint = Checkpoint.parse(record.note, verify_with=public_key)
+    except CheckpointInvalid as exc:
+        raise CheckpointInvalid(str(exc), tree_size=size) from exc
     stated = (
         checkpoint.size,
         checkpoint.root.hex(),
@@ -166,6 +255,5 @@ def _check_head(head: ChainHead | None, progress: _Progress) -> None:
             f"chain head says size {head.size}, head {head.head}; "
             f"entries give {progress.size}, {progress.head.hex()}"
         )
-    assert progress.compact is not None
     if head.compact_range != progress.compact.encode():
         raise HeadMismatch("chain head's compact range does not match the entries")

@@ -9,9 +9,14 @@ from sqlmodel import SQLModel
 
 import audit
 from audit import VERSION_TABLE, upgrade
-from audit.models import ChainHead, CheckpointRecord, Entry
+from audit.models import ChainHead, CheckpointRecord, CosignatureRecord, Entry
 
-AUDIT_TABLES = [Entry.__table__, ChainHead.__table__, CheckpointRecord.__table__]  # type: ignore[attr-defined]
+AUDIT_TABLES = [
+    Entry.__table__,  # type: ignore[attr-defined]
+    ChainHead.__table__,  # type: ignore[attr-defined]
+    CheckpointRecord.__table__,  # type: ignore[attr-defined]
+    CosignatureRecord.__table__,  # type: ignore[attr-defined]
+]
 
 
 def test_all_is_sorted_and_complete() -> None:
@@ -35,5 +40,11 @@ def test_migrations_match_the_models(engine: Engine) -> None:
 def test_upgrade_is_idempotent_and_uses_its_own_version_table(engine: Engine) -> None:
     upgrade(engine)
     tables = set(inspect(engine).get_table_names())
-    assert {VERSION_TABLE, "audit_entry", "audit_checkpoint", "audit_chain_head"} <= tables
+    assert {
+        VERSION_TABLE,
+        "audit_entry",
+        "audit_checkpoint",
+        "audit_chain_head",
+        "audit_checkpoint_cosignature",
+    } <= tables
     assert "alembic_version" not in tables

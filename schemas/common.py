@@ -21,6 +21,7 @@ from pydantic import AwareDatetime, Field, model_validator
 from schemas.fields import LONG_TEXT, Part
 from schemas.vocab import (
     AgencyRole,
+    AgencyType,
     Assessed,
     AuthoriserRole,
     ConcernTag,
@@ -82,10 +83,14 @@ class ConsentRecord(Part):
     subject_ref: LocalRef
     giver: ConsentGiver
     status: ConsentStatus
-    # EHA: the family chooses which agencies may receive it [CPSCP-Procedures, Policy for the Education
-    # of Children with a Parent or Close Relative in Prison or at Risk of a Custodial Sentence > Appendix 3
-    # > Who can help?]; None means no limit stated.
+    # What the consent covers. EHA: the family chooses which agencies may receive it [CPSCP-Procedures,
+    # Policy for the Education of Children with a Parent or Close Relative in Prison or at Risk of a
+    # Custodial Sentence > Appendix 3 > Who can help?]. Agencies by id or by type: once either list is
+    # given, a recipient must be named by one of them. Purposes likewise. None means no limit stated. A
+    # share that relies on consent goes only within this scope (GR4).
     scope_agencies: list[AgencyId] | None = None
+    scope_agency_types: list[AgencyType] | None = None
+    scope_purposes: list[Purpose] | None = None
     privacy_notice_given: bool | None = None
     not_sought_reason: ConsentException | None = None
     obtained_at: Timestamp | None = None

@@ -15,6 +15,17 @@ from schemas.vocab import DueUnit, LawfulBasis, Outcome, ReasonEffect
 # SYS-* for input, registry and contract failures the policy detects itself.
 RULE_ID_PATTERN = r"^(GR[1-7]|C[1-8]|I[0-9]{2}|SYS-[A-Z-]+)$"
 
+# The effect a deciding finding has under each outcome (policies/README.md, "How a recipient is
+# decided"): every entry of `RecipientDecision.decided_by` carries the effect of its outcome.
+OUTCOME_EFFECT: dict[Outcome, ReasonEffect] = {
+    Outcome.SHARE: ReasonEffect.SHARE,
+    Outcome.SHARE_MINIMISED: ReasonEffect.WITHHOLD_FIELDS,
+    Outcome.SHARE_URGENT_REVIEW_AFTER: ReasonEffect.URGENT_OVERRIDE,
+    Outcome.HOLD_FOR_AUTHORISATION: ReasonEffect.HOLD_FOR_AUTHORISATION,
+    Outcome.NEEDS_ADVICE: ReasonEffect.NEEDS_ADVICE,
+    Outcome.NO_SHARE: ReasonEffect.NO_SHARE,
+}
+
 
 class _Closed(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -43,6 +54,10 @@ class RecipientDecision(_Closed):
     agency_id: str
     role: str
     outcome: Outcome
+    # The finding(s) that set the outcome; their effect is the outcome's (see OUTCOME_EFFECT). The
+    # policy always fills it; the default only lets answers of older policy revisions validate.
+    decided_by: list[Reason] = Field(default_factory=list)
+    # Deciding findings first, then the conditions met (effect share), then notes.
     reasons: list[Reason]
     lawful_basis: LawfulBasis | None
     # Fields the recipient may see: sealed now when shared, or on release when held/advice.
@@ -64,17 +79,17 @@ class PolicyDecision(_Closed):
         for decision in self.recipients:
             if decision.agency_id == agency_id and decision.role == role:
                 return decision
+        undecided = Reason(
+            rule="SYS-UNDECIDED",
+            message="The policy returned no decision for this recipient, so nothing is shared with it.",
+            effect=ReasonEffect.NO_SHARE,
+        )
         return RecipientDecision(
             agency_id=agency_id,
             role=role,
             outcome=Outcome.NO_SHARE,
-            reasons=[
-                Reason(
-                    rule="SYS-UNDECIDED",
-                    message="The policy returned no decision for this recipient.",
-                    effect=ReasonEffect.NO_SHARE,
-                )
-            ],
+            decided_by=[undecided],
+            reasons=[undecided],
             lawful_basis=None,
             allowed_fields=[],
             withheld_fields=[],

@@ -15,6 +15,7 @@ from schemas.common import AGENCY_ID_PATTERN, DEADLINE_RULE_PATTERN, Restriction
 from schemas.notifications import Notification, payload_data_classes, payload_of
 from schemas.vocab import (
     AgencyRole,
+    AgencyType,
     Assessed,
     AuthoriserRole,
     ConcernTag,
@@ -65,7 +66,10 @@ class InputSubject(_Closed):
 class InputConsent(_Closed):
     giver: ConsentGiver
     status: ConsentStatus
+    # The consent's scope (schemas.common.ConsentRecord); None means no limit stated.
     scope_agencies: list[str] | None
+    scope_agency_types: list[AgencyType] | None = None
+    scope_purposes: list[Purpose] | None = None
     privacy_notice_given: bool | None
     not_sought_reason: ConsentException | None
 
@@ -129,6 +133,8 @@ def build_policy_input(notification: Notification, partnership_id: str) -> Polic
                 giver=c.giver,
                 status=c.status,
                 scope_agencies=c.scope_agencies,
+                scope_agency_types=c.scope_agency_types,
+                scope_purposes=c.scope_purposes,
                 privacy_notice_given=c.privacy_notice_given,
                 not_sought_reason=c.not_sought_reason,
             )

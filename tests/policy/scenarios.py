@@ -1,19 +1,27 @@
 """The scenario suite: realistic notifications drawn from the source documents, with the expected decision.
 
-Each scenario names a base notification (tests/policy/bases.py), a patch, and per recipient
-("agency_id/role") the expected outcome, the exact allowed fields, and rule ids that must appear
-in the reasons. Sources are cited as `KEY, Chapter > Section` with the keys of policies/SOURCES.md.
+One row per case, readable by an IG lead: `s(id, source, base, facts, expect)`. The facts are a patch
+on a base notification (tests/policy/bases.py); per recipient ("agency_id/role") the row expects
+`e(outcome, by, withheld=..., also=..., obligations=...)`:
+
+- `outcome`: the decision for that recipient;
+- `by`: the rule id of the finding that decided it (the first entry of `decided_by`);
+- `withheld`: the fields the recipient does not get (ALL: every field, as for any no_share); every
+  other field of the notification is what it gets, now or on release of a held decision;
+- `also`: further rule ids that must appear among the reasons; `obligations`: follow-up kinds.
+
+Sources are cited as `KEY, Chapter > Section` with the keys of policies/SOURCES.md.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from tests.policy.bases import CSC, DELETE, POLICE, consent_given, consent_refused, not_sought
 
 MASH = "csc-fenmere-mash/mash_intake"
 POL = "police-fenmere/police_public_protection"
-ALL_M01 = ["child", "concern_summary", "current_location", "home_address", "referrer"]
 TOLD = {"parents_informed": True, "parent_withheld_permission": False}
 NOT_TOLD_E1 = {
     "parents_informed": False,
@@ -35,13 +43,21 @@ def s(sid: str, source: str, base: str, patch: dict[str, Any], expect: dict[str,
     return {"id": sid, "source": source, "base": base, "patch": patch, "expect": expect}
 
 
+ALL = "all"  # every field of the notification is withheld
+
+
 def e(
-    outcome: str, allowed: list[str], rules: tuple[str, ...] = (), obligations: tuple[str, ...] = ()
+    outcome: str,
+    by: str,
+    withheld: Sequence[str] = (),
+    also: tuple[str, ...] = (),
+    obligations: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     return {
         "outcome": outcome,
-        "allowed_fields": sorted(allowed),
-        "rules": list(rules),
+        "by": by,
+        "withheld": ALL if withheld == ALL else sorted(withheld),
+        "rules": [by, *also],
         "obligations": list(obligations),
     }
 
@@ -65,11 +81,11 @@ SCENARIOS: list[dict[str, Any]] = [
         {
             MASH: e(
                 "share_urgent_review_after",
-                ALL_M01,
-                ("I14", "GR2", "GR4", "GR7"),
-                ("review_urgent_share", "acknowledge_referral", "decide_referral"),
+                "I14",
+                also=("GR2", "GR4", "GR7"),
+                obligations=("review_urgent_share", "acknowledge_referral", "decide_referral"),
             ),
-            POL: e("share_urgent_review_after", ALL_M01, ("I14", "C7"), ("review_urgent_share",)),
+            POL: e("share_urgent_review_after", "I14", also=("C7",), obligations=("review_urgent_share",)),
         },
     ),
     s(
@@ -78,7 +94,7 @@ SCENARIOS: list[dict[str, Any]] = [
         "consent where possible",
         "referral",
         {**CONSENTED, "concern_tags": ["neglect"]},
-        {MASH: e("share", ALL_M01, ("GR4", "GR2", "C8", "C3", "GR1"), ("acknowledge_referral",))},
+        {MASH: e("share", "GR1", also=("GR4", "GR2", "C8", "C3"), obligations=("acknowledge_referral",))},
     ),
     s(
         "m01-health-visitor-refused-no-risk",
@@ -90,7 +106,7 @@ SCENARIOS: list[dict[str, Any]] = [
             "consent": consent_refused(),
             "parental_position": {"parents_informed": True, "parent_withheld_permission": True},
         },
-        {MASH: e("needs_advice", ALL_M01, ("GR4", "C7"))},
+        {MASH: e("needs_advice", "GR4", also=("C7",))},
     ),
     s(
         "m01-health-visitor-refused-manager-agrees",
@@ -102,14 +118,14 @@ SCENARIOS: list[dict[str, Any]] = [
             "parental_position": {"parents_informed": True, "parent_withheld_permission": True},
             "authorisation": LINE_MANAGER,
         },
-        {MASH: e("share", ALL_M01, ("GR4",), ("acknowledge_referral",))},
+        {MASH: e("share", "GR1", also=("GR4",), obligations=("acknowledge_referral",))},
     ),
     s(
         "m01-early-help-request-refused",
         "CPSCP-Procedures, Threshold policy > Parental Consent: consent always needed to request services",
         "referral",
         {"purpose": "request_for_services", "consent": consent_refused(), "parental_position": TOLD},
-        {MASH: e("no_share", [], ("GR4", "C7", "GR7"))},
+        {MASH: e("no_share", "GR4", withheld=ALL, also=("C7", "GR7"))},
     ),
     s(
         "m01-early-help-request-consented",
@@ -117,7 +133,7 @@ SCENARIOS: list[dict[str, Any]] = [
         "assessment > Parental Consent: EHA privacy notice",
         "referral",
         {**CONSENTED, "purpose": "request_for_services"},
-        {MASH: e("share", ALL_M01, ("GR4", "C8"))},
+        {MASH: e("share", "GR1", also=("GR4", "C8"))},
     ),
     s(
         "m01-early-help-request-not-asked",
@@ -128,7 +144,7 @@ SCENARIOS: list[dict[str, Any]] = [
             "consent": not_sought("not_reasonable_to_obtain"),
             "parental_position": TOLD,
         },
-        {MASH: e("hold_for_authorisation", ALL_M01, ("GR4",))},
+        {MASH: e("hold_for_authorisation", "GR4")},
     ),
     s(
         "m01-no-lawful-basis",
@@ -136,7 +152,7 @@ SCENARIOS: list[dict[str, Any]] = [
         "the basis",
         "referral",
         {**CONSENTED, "lawful_basis": None},
-        {MASH: e("hold_for_authorisation", ALL_M01, ("GR1",))},
+        {MASH: e("hold_for_authorisation", "GR1")},
     ),
     s(
         "m01-basis-unsure",
@@ -144,21 +160,21 @@ SCENARIOS: list[dict[str, Any]] = [
         "from the IG lead",
         "referral",
         {**CONSENTED, "lawful_basis": "unsure"},
-        {MASH: e("needs_advice", ALL_M01, ("GR1",))},
+        {MASH: e("needs_advice", "GR1")},
     ),
     s(
         "m01-no-purpose",
         "CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 1: justify the purpose",
         "referral",
         {**CONSENTED, "purpose": None},
-        {MASH: e("hold_for_authorisation", ALL_M01, ("C1",))},
+        {MASH: e("hold_for_authorisation", "C1")},
     ),
     s(
         "m01-wrong-purpose",
         "CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 1",
         "referral",
         {**CONSENTED, "purpose": "child_death_review"},
-        {MASH: e("no_share", [], ("C1",))},
+        {MASH: e("no_share", "C1", withheld=ALL)},
     ),
     s(
         "m01-copied-to-housing",
@@ -171,7 +187,7 @@ SCENARIOS: list[dict[str, Any]] = [
                 {"agency_id": "housing-brookside", "role": "housing_officer", "need_to_know": "provide_support"},
             ],
         },
-        {MASH: e("share", ALL_M01, ("C4",)), "housing-brookside/housing_officer": e("no_share", [], ("C4",))},
+        {MASH: e("share", "GR1", also=("C4",)), "housing-brookside/housing_officer": e("no_share", "C4", withheld=ALL)},
     ),
     s(
         "m01-neighbour-concern-via-club",
@@ -186,7 +202,7 @@ SCENARIOS: list[dict[str, Any]] = [
             "payload": {"public_referrer": "Pat Example, neighbour (fictional)"},
             "recipients": [CSC, POLICE],
         },
-        {MASH: e("share", [*ALL_M01, "public_referrer"], ("GR5",)), POL: e("share_minimised", ALL_M01, ("I11",))},
+        {MASH: e("share", "GR1", also=("GR5",)), POL: e("share_minimised", "I11", withheld=["public_referrer"])},
     ),
     s(
         "m01-phone-referral",
@@ -194,7 +210,7 @@ SCENARIOS: list[dict[str, Any]] = [
         "confirmed in writing in 24 h",
         "referral",
         {**CONSENTED, "initial_contact": "phone"},
-        {MASH: e("share", ALL_M01, (), ("written_confirmation", "acknowledge_referral"))},
+        {MASH: e("share", "GR1", obligations=("written_confirmation", "acknowledge_referral"))},
     ),
     s(
         "m01-forced-marriage",
@@ -208,9 +224,9 @@ SCENARIOS: list[dict[str, Any]] = [
             "recipients": [CSC, POLICE, SOCIAL_WORKER_FAMILY],
         },
         {
-            MASH: e("share", ALL_M01, ("GR5",)),
-            POL: e("share", ALL_M01),
-            "csc-fenmere-mash/social_worker": e("no_share", [], ("GR5", "I19")),
+            MASH: e("share", "GR1", also=("GR5",)),
+            POL: e("share", "GR1"),
+            "csc-fenmere-mash/social_worker": e("no_share", "GR5", withheld=ALL, also=("I19",)),
         },
     ),
     s(
@@ -228,7 +244,7 @@ SCENARIOS: list[dict[str, Any]] = [
         },
         {
             "csc-fenmere-mash/social_worker": e(
-                "share_urgent_review_after", ["child", "concern_summary", "home_address", "referrer"], ("I14", "GR5")
+                "share_urgent_review_after", "I14", withheld=["current_location"], also=("GR5",)
             )
         },
     ),
@@ -244,7 +260,7 @@ SCENARIOS: list[dict[str, Any]] = [
             "parental_position": {**NOT_TOLD_E1, "reason_not_informed": "prejudice_crime"},
             "recipients": [{**POLICE, "conveys_to_alleged_perpetrator": True}],
         },
-        {POL: e("needs_advice", ["child"], ("GR5",))},
+        {POL: e("needs_advice", "GR5", withheld=["concern_summary", "current_location", "home_address", "referrer"])},
     ),
     s(
         "m01-court-report-without-permission",
@@ -252,7 +268,7 @@ SCENARIOS: list[dict[str, Any]] = [
         "Another > Child in Need, Or Subject of Child and Family Assessment: court reports need permission",
         "referral",
         {**CONSENTED, "risk": LIKELY, "payload": {"court_reports": "Fictional s7 report extract."}},
-        {MASH: e("no_share", [], ("C6",))},
+        {MASH: e("share_minimised", "C6", withheld=["court_reports"])},
     ),
     s(
         "m01-court-report-immediate",
@@ -261,7 +277,7 @@ SCENARIOS: list[dict[str, Any]] = [
         "Another > Child in Need, Or Subject of Child and Family Assessment",
         "referral",
         {**CONSENTED, "risk": IMMEDIATE, "payload": {"court_reports": "Fictional s7 report extract."}},
-        {MASH: e("share_urgent_review_after", ALL_M01, ("C6", "I14"))},
+        {MASH: e("share_urgent_review_after", "I14", withheld=["court_reports"], also=("C6",))},
     ),
     s(
         "m01-court-report-with-permission",
@@ -274,7 +290,7 @@ SCENARIOS: list[dict[str, Any]] = [
             "restrictions": {"court_permission_obtained": True},
             "payload": {"court_reports": "Fictional s7 report extract."},
         },
-        {MASH: e("share", [*ALL_M01, "court_reports"], ("C6",))},
+        {MASH: e("share", "GR1", also=("C6",))},
     ),
     s(
         "m01-under-13-sexual-activity",
@@ -287,7 +303,7 @@ SCENARIOS: list[dict[str, Any]] = [
             "subjects": [{"subject_ref": "subj-1", "role_in_case": "child", "age_years": 12}],
             "payload": {"sexual_abuse_details": "Fictional disclosure."},
         },
-        {MASH: e("share_urgent_review_after", [*ALL_M01, "sexual_abuse_details"], ("I44", "C7"))},
+        {MASH: e("share_urgent_review_after", "C7", also=("I44",))},
     ),
     s(
         "m01-unregistered-recipient",
@@ -297,7 +313,7 @@ SCENARIOS: list[dict[str, Any]] = [
             **CONSENTED,
             "recipients": [{"agency_id": "csc-elsewhere", "role": "mash_intake", "need_to_know": "assess_and_decide"}],
         },
-        {"csc-elsewhere/mash_intake": e("no_share", [], ("SYS-AGENCY", "GR7"))},
+        {"csc-elsewhere/mash_intake": e("no_share", "SYS-AGENCY", withheld=ALL, also=("GR7",))},
     ),
     s(
         "m01-dsl-in-doubt",
@@ -305,7 +321,7 @@ SCENARIOS: list[dict[str, Any]] = [
         "follow them): not sure: seek advice",
         "referral",
         {**CONSENTED, "sender_in_doubt": True},
-        {MASH: e("needs_advice", ALL_M01, ("GR3",))},
+        {MASH: e("needs_advice", "GR3")},
     ),
     s(
         "m01-location-missing",
@@ -313,7 +329,7 @@ SCENARIOS: list[dict[str, Any]] = [
         "current location",
         "referral",
         {**CONSENTED, "payload": {"current_location": DELETE}},
-        {MASH: e("hold_for_authorisation", ["child", "concern_summary", "home_address", "referrer"], ("GR6",))},
+        {MASH: e("hold_for_authorisation", "GR6")},
     ),
     s(
         "m01-no-privacy-notice",
@@ -330,7 +346,7 @@ SCENARIOS: list[dict[str, Any]] = [
                 }
             ],
         },
-        {MASH: e("hold_for_authorisation", ALL_M01, ("C8",))},
+        {MASH: e("hold_for_authorisation", "C8")},
     ),
     s(
         "m01-parents-not-told-no-reason",
@@ -340,7 +356,7 @@ SCENARIOS: list[dict[str, Any]] = [
             "consent": not_sought("risk_significant_harm"),
             "parental_position": {"parents_informed": False, "parent_withheld_permission": None},
         },
-        {MASH: e("hold_for_authorisation", ALL_M01, ("GR2",))},
+        {MASH: e("hold_for_authorisation", "GR2")},
     ),
     s(
         "m01-unconvicted-adult-from-probation",
@@ -353,7 +369,7 @@ SCENARIOS: list[dict[str, Any]] = [
             "consent": not_sought("prejudice_crime"),
             "parental_position": {**NOT_TOLD_E1, "reason_not_informed": "prejudice_crime"},
         },
-        {MASH: e("needs_advice", ALL_M01, ("GR3", "I26"))},
+        {MASH: e("needs_advice", "GR3", also=("I26",))},
     ),
     s(
         "m01-gp-health-detail-to-police-no-risk",
@@ -366,44 +382,24 @@ SCENARIOS: list[dict[str, Any]] = [
             "recipients": [POLICE],
             "payload": {"child_condition": "Fictional: healed fractures on x-ray."},
         },
-        {POL: e("needs_advice", ALL_M01, ("GR3",))},
+        {POL: e("needs_advice", "GR3", withheld=["child_condition"])},
     ),
     s(
         "m01-hostile-family",
         "CPSCP-Procedures, Hostile parents > 5.1 Multi-agency meetings: plan what to share with a hostile family",
         "referral",
         {**CONSENTED, "concern_tags": ["hostile_family"], "recipients": [SOCIAL_WORKER_FAMILY]},
-        {
-            "csc-fenmere-mash/social_worker": e(
-                "needs_advice", ["child", "concern_summary", "home_address", "referrer"], ("GR3",)
-            )
-        },
+        {"csc-fenmere-mash/social_worker": e("needs_advice", "GR3", withheld=["current_location"])},
     ),
 ]
 
 SCHOOL_DSL = "school-oakfield-primary/dsl"
-STATUTORY = {"consent": [], "parental_position": None}
 PREJUDICE = not_sought("prejudice_crime")
 ASC = {"agency_id": "asc-fenmere", "role": "adult_safeguarding_officer", "need_to_know": "attend_meeting"}
 SCHOOL = {"agency_id": "school-oakfield-primary", "role": "dsl", "need_to_know": "attend_meeting"}
-STRATEGY_ALL = ["child", "child_location", "concern_summary", "health_information", "meeting_at", "strategy_kind"]
-ADULT_ALL = ["abuse_or_neglect", "address", "adult", "care_and_support_needs", "unable_to_protect_self"]
 LADO = "lado-fenmere/lado_officer"
-LADO_ALL = ["allegation_account", "child", "dsm_record_signed", "job_and_setting", "person_subject_of_allegation"]
 EASTHOLT = "csc-eastholt/team_manager"
-TRANSFER_ALL = ["assessments", "child", "cp_plan", "legal_status", "move_date", "new_address", "transfer_type"]
 CDOP = "cdop-fenmere/cdop_manager"
-DEATH_ALL = ["child", "circumstances", "death_type", "died_at", "medical_history", "suspected_deliberate_harm"]
-MISSING_ALL = [
-    "age_band",
-    "child",
-    "last_known_location",
-    "looked_after",
-    "missing_since",
-    "physical_description",
-    "risk_factors",
-]
-DVDS_ALL = ["disclosure_decision", "person_at_risk", "relevant_convictions", "route", "stage", "subject_person"]
 
 SCENARIOS += [
     # --- M02 / M03 acknowledgement and outcome ------------------------------------------------
@@ -413,14 +409,14 @@ SCENARIOS += [
         "working day",
         "acknowledgement",
         {},
-        {SCHOOL_DSL: e("share", ["child", "next_steps", "received_at", "referral_reference"], ("C1", "C4"))},
+        {SCHOOL_DSL: e("share", "GR1", also=("C1", "C4"))},
     ),
     s(
         "m02-acknowledgement-from-school",
         "CPSCP-Procedures, Initial Action by Children's Social Care on Receipt of a Referral: CSC acknowledges",
         "acknowledgement",
         {"sender": {"agency_id": "school-hollins-academy", "role": "dsl"}},
-        {SCHOOL_DSL: e("no_share", [], ("C1",))},
+        {SCHOOL_DSL: e("no_share", "C1", withheld=ALL)},
     ),
     s(
         "m03-outcome-not-signed-off",
@@ -428,7 +424,7 @@ SCENARIOS += [
         "a manager signs and approves the outcome",
         "outcome",
         {},
-        {SCHOOL_DSL: e("hold_for_authorisation", ["actions", "child", "outcome", "referral_reference"], ("GR6",))},
+        {SCHOOL_DSL: e("hold_for_authorisation", "GR6", withheld=["outcome_rationale"])},
     ),
     s(
         "m03-outcome-signed-off",
@@ -436,7 +432,7 @@ SCENARIOS += [
         "CPSCP-Procedures, Threshold policy > Childrens Social Care: referrer told the outcome",
         "outcome",
         {"authorisation": {**LINE_MANAGER, "authoriser_role": "csc_manager"}},
-        {SCHOOL_DSL: e("share_minimised", ["actions", "child", "outcome", "referral_reference"], ("GR6", "C3"))},
+        {SCHOOL_DSL: e("share_minimised", "C3", withheld=["outcome_rationale"], also=("GR6",))},
     ),
     # --- M06 strategy discussion ------------------------------------------------------------------
     s(
@@ -452,8 +448,10 @@ SCENARIOS += [
             "recipients": [POLICE, ASC],
         },
         {
-            POL: e("share", STRATEGY_ALL, ("GR4",), ("strategy_meeting",)),
-            "asc-fenmere/adult_safeguarding_officer": e("share", STRATEGY_ALL, ("C4",), ("strategy_meeting",)),
+            POL: e("share", "GR1", also=("GR4",), obligations=("strategy_meeting",)),
+            "asc-fenmere/adult_safeguarding_officer": e(
+                "share", "GR1", also=("C4",), obligations=("strategy_meeting",)
+            ),
         },
     ),
     s(
@@ -462,13 +460,7 @@ SCENARIOS += [
         "by Children's Social Care: line manager authorises discussion without parental knowledge",
         "strategy",
         {"consent": PREJUDICE},
-        {
-            POL: e(
-                "hold_for_authorisation",
-                ["child", "child_location", "concern_summary", "meeting_at", "strategy_kind"],
-                ("GR4", "C3"),
-            )
-        },
+        {POL: e("hold_for_authorisation", "GR4", withheld=["health_information"], also=("C3",))},
     ),
     s(
         "m06-child-on-child-school",
@@ -484,9 +476,9 @@ SCENARIOS += [
         {
             SCHOOL_DSL: e(
                 "share_minimised",
-                ["child", "concern_summary", "meeting_at", "strategy_kind"],
-                ("C3",),
-                ("strategy_meeting",),
+                "C3",
+                withheld=["child_location", "health_information"],
+                obligations=("strategy_meeting",),
             )
         },
     ),
@@ -500,7 +492,7 @@ SCENARIOS += [
             "consent": consent_given(giver="adult_subject"),
             "subjects": [{"subject_ref": "subj-1", "role_in_case": "adult_at_risk", "age_years": 81}],
         },
-        {"asc-fenmere/adult_safeguarding_officer": e("share", ADULT_ALL, ("GR4", "C8"))},
+        {"asc-fenmere/adult_safeguarding_officer": e("share", "GR1", also=("GR4", "C8"))},
     ),
     s(
         "m11-adult-refuses-serious-harm",
@@ -510,20 +502,14 @@ SCENARIOS += [
             "consent": [{"subject_ref": "subj-1", "giver": "adult_subject", "status": "refused"}],
             "risk": {"serious_harm_to_adult": True},
         },
-        {"asc-fenmere/adult_safeguarding_officer": e("share_urgent_review_after", ADULT_ALL, ("C7", "GR4"))},
+        {"asc-fenmere/adult_safeguarding_officer": e("share_urgent_review_after", "C7", also=("GR4",))},
     ),
     s(
         "m11-adult-refuses-no-risk",
         "CPCH-Policy, 6. Strategy Meeting/Safeguarding Enquiries: consent unless others at risk",
         "adult",
         {"consent": [{"subject_ref": "subj-1", "giver": "adult_subject", "status": "refused"}]},
-        {
-            "asc-fenmere/adult_safeguarding_officer": e(
-                "needs_advice",
-                ["abuse_or_neglect", "adult", "care_and_support_needs", "unable_to_protect_self"],
-                ("GR4", "C7"),
-            )
-        },
+        {"asc-fenmere/adult_safeguarding_officer": e("needs_advice", "GR4", withheld=["address"], also=("C7",))},
     ),
     # --- M13 MARAC --------------------------------------------------------------------------------
     s(
@@ -536,22 +522,14 @@ SCENARIOS += [
             "consent": not_sought("risk_to_others_or_immediate_harm"),
             "concern_tags": ["domestic_abuse"],
         },
-        {
-            "marac-fenmere/marac_coordinator": e(
-                "share", ["dash_summary", "perpetrator", "victim", "victim_safe_address"], ("GR6", "GR4")
-            )
-        },
+        {"marac-fenmere/marac_coordinator": e("share", "GR1", also=("GR6", "GR4"))},
     ),
     s(
         "m13-marac-not-high-risk",
         "CPCH-Policy, 5. Response to the Parent/Carer: MARAC where risk is high",
         "marac",
         {"consent": not_sought("risk_to_others_or_immediate_harm"), "concern_tags": ["domestic_abuse"]},
-        {
-            "marac-fenmere/marac_coordinator": e(
-                "needs_advice", ["dash_summary", "perpetrator", "victim", "victim_safe_address"], ("GR6",)
-            )
-        },
+        {"marac-fenmere/marac_coordinator": e("needs_advice", "GR6")},
     ),
     # --- M14 LADO -----------------------------------------------------------------------------------
     s(
@@ -567,7 +545,7 @@ SCENARIOS += [
                 POLICE,
             ],
         },
-        {LADO: e("share", LADO_ALL, ("C4",), ("convene_amm",)), POL: e("share", LADO_ALL, ("C4",))},
+        {LADO: e("share", "GR1", also=("C4",), obligations=("convene_amm",)), POL: e("share", "GR1", also=("C4",))},
     ),
     s(
         "m14-allegation-to-school-nurse",
@@ -575,7 +553,7 @@ SCENARIOS += [
         "Children > Confidentiality: LADO information need-to-know only",
         "lado",
         {"recipients": [{"agency_id": "gp-willow-lane", "role": "gp", "need_to_know": "provide_support"}]},
-        {"gp-willow-lane/gp": e("no_share", [], ("C4",))},
+        {"gp-willow-lane/gp": e("no_share", "C4", withheld=ALL)},
     ),
     # --- M15 / M16 disclosures ----------------------------------------------------------------------
     s(
@@ -583,7 +561,7 @@ SCENARIOS += [
         "CPSCP-Procedures, Information sharing > The Domestic Violence Disclosure Scheme: police common-law power",
         "dvds",
         {"risk": LIKELY},
-        {MASH: e("share", DVDS_ALL, ("C1", "GR1"))},
+        {MASH: e("share", "GR1", also=("C1",))},
     ),
     s(
         "m15-dvds-decision-not-from-police",
@@ -591,7 +569,7 @@ SCENARIOS += [
         "disclosure",
         "dvds",
         {"sender": {"agency_id": "school-hollins-academy", "role": "dsl"}},
-        {MASH: e("no_share", [], ("C1",))},
+        {MASH: e("no_share", "C1", withheld=ALL)},
     ),
     s(
         "m15-dvds-request-right-to-know",
@@ -611,8 +589,8 @@ SCENARIOS += [
             ],
         },
         {
-            POL: e("share", ["person_at_risk", "route", "stage", "subject_person"]),
-            "vcs-riverside-juniors-fc/safeguarding_lead": e("no_share", [], ("C4",)),
+            POL: e("share", "GR1"),
+            "vcs-riverside-juniors-fc/safeguarding_lead": e("no_share", "C4", withheld=ALL),
         },
     ),
     s(
@@ -622,7 +600,7 @@ SCENARIOS += [
         {"risk": LIKELY, "recipients": [SOCIAL_WORKER_FAMILY]},
         {
             "csc-fenmere-mash/social_worker": e(
-                "hold_for_authorisation", ["child", "disclosure_decision", "stage"], ("C5",)
+                "hold_for_authorisation", "C5", withheld=["protector", "relevant_convictions", "subject_person"]
             )
         },
     ),
@@ -638,7 +616,7 @@ SCENARIOS += [
         },
         {
             "csc-fenmere-mash/social_worker": e(
-                "share_minimised", ["child", "disclosure_decision", "stage"], ("C5", "GR5")
+                "share_minimised", "GR5", withheld=["protector", "relevant_convictions", "subject_person"], also=("C5",)
             )
         },
     ),
@@ -649,7 +627,7 @@ SCENARIOS += [
         "Another > Child Subject of a Child Protection Plan: CP plan 14 days before; conference in 15 WD",
         "transfer",
         {},
-        {EASTHOLT: e("share", TRANSFER_ALL, ("C4",), ("transfer_in_conference", "written_follow_up"))},
+        {EASTHOLT: e("share", "GR1", also=("C4",), obligations=("transfer_in_conference", "written_follow_up"))},
     ),
     s(
         "m17-cp-transfer-without-plan",
@@ -657,13 +635,7 @@ SCENARIOS += [
         "Another > Child Subject of a Child Protection Plan: mandatory transfer items",
         "transfer",
         {"payload": {"cp_plan": DELETE, "assessments": DELETE}},
-        {
-            EASTHOLT: e(
-                "hold_for_authorisation",
-                ["child", "legal_status", "move_date", "new_address", "transfer_type"],
-                ("GR6",),
-            )
-        },
+        {EASTHOLT: e("hold_for_authorisation", "GR6")},
     ),
     s(
         "m17-cin-move-no-parental-agreement",
@@ -674,7 +646,7 @@ SCENARIOS += [
             "payload": {"transfer_type": "cin_or_assessment"},
             "consent": [{"subject_ref": "subj-1", "giver": "parent_pr", "status": "not_sought"}],
         },
-        {EASTHOLT: e("hold_for_authorisation", TRANSFER_ALL, ("GR2", "GR4"))},
+        {EASTHOLT: e("hold_for_authorisation", "GR2", also=("GR4",))},
     ),
     s(
         "m17-court-report-no-permission",
@@ -682,7 +654,7 @@ SCENARIOS += [
         "Another > Child in Need, Or Subject of Child and Family Assessment: no reports without court permission",
         "transfer",
         {"payload": {"transfer_type": "care_proceedings_or_order_at_home", "court_reports": "Fictional report."}},
-        {EASTHOLT: e("no_share", [], ("C6",))},
+        {EASTHOLT: e("share_minimised", "C6", withheld=["court_reports"])},
     ),
     s(
         "m17-education-record-to-school",
@@ -693,11 +665,7 @@ SCENARIOS += [
             "payload": {"transfer_type": "education_record_transfer"},
             "recipients": [{"agency_id": "school-hollins-academy", "role": "dsl", "need_to_know": "provide_support"}],
         },
-        {
-            "school-hollins-academy/dsl": e(
-                "share_minimised", ["child", "cp_plan", "legal_status", "move_date", "transfer_type"], ("C3",)
-            )
-        },
+        {"school-hollins-academy/dsl": e("share_minimised", "C3", withheld=["assessments", "new_address"])},
     ),
     # --- M19 child death ----------------------------------------------------------------------------
     s(
@@ -707,14 +675,14 @@ SCENARIOS += [
         "within 12 h",
         "death",
         {},
-        {CDOP: e("share", DEATH_ALL, ("C6",), ("initial_case_management_discussion",))},
+        {CDOP: e("share", "GR1", also=("C6",), obligations=("initial_case_management_discussion",))},
     ),
     s(
         "m19-post-mortem-without-coroner",
         "CPSCP-Procedures, Child death > 3.9 Role of Coroner and Pathologist: Coroner's discretion",
         "death",
         {"payload": {"post_mortem_findings": "Fictional provisional findings."}},
-        {CDOP: e("no_share", [], ("C6",))},
+        {CDOP: e("share_minimised", "C6", withheld=["post_mortem_findings"])},
     ),
     s(
         "m19-suspected-harm-siblings",
@@ -725,7 +693,11 @@ SCENARIOS += [
             "payload": {"death_type": "criminal_suspected", "suspected_deliberate_harm": True},
             "recipients": [CSC],
         },
-        {MASH: e("share", DEATH_ALL, ("GR5",), ("initial_case_management_discussion", "safeguard_siblings"))},
+        {
+            MASH: e(
+                "share", "GR1", also=("GR5",), obligations=("initial_case_management_discussion", "safeguard_siblings")
+            )
+        },
     ),
     # --- M20 missing children -----------------------------------------------------------------------
     s(
@@ -734,7 +706,7 @@ SCENARIOS += [
         "Victims of Trafficking and/or Modern Slavery > Assessment: pass risk information to police",
         "missing",
         {"risk": LIKELY},
-        {POL: e("share", MISSING_ALL, ("C2", "C4"))},
+        {POL: e("share", "GR1", also=("C2", "C4"))},
     ),
     s(
         "m20-trafficked-missing",
@@ -742,7 +714,7 @@ SCENARIOS += [
         "Victims of Trafficking and/or Modern Slavery > Assessment: trafficked children go missing within 72 h",
         "missing",
         {"risk": LIKELY, "concern_tags": ["trafficking_modern_slavery"]},
-        {POL: e("share", MISSING_ALL, (), ("pass_risk_to_police",))},
+        {POL: e("share", "GR1", obligations=("pass_risk_to_police",))},
     ),
     s(
         "m20-monitoring-with-identity",
@@ -750,7 +722,7 @@ SCENARIOS += [
         "data: age, gender, episodes",
         "missing",
         {"purpose": "partnership_monitoring"},
-        {POL: e("no_share", [], ("C2",))},
+        {POL: e("no_share", "C2", withheld=ALL)},
     ),
     s(
         "m20-monitoring-deidentified",
@@ -767,6 +739,193 @@ SCENARIOS += [
                 "episode_count": 3,
             },
         },
-        {POL: e("share", ["age_band", "episode_count", "missing_since"], ("C2",))},
+        {POL: e("share", "GR1", also=("C2",))},
+    ),
+]
+
+# --- Consent scope: a share that relies on consent stays within what the person agreed to -------
+EHA_SOURCE = (
+    "CPSCP-Procedures, Policy for the Education of Children with a Parent or Close Relative in Prison or at Risk of a "
+    "Custodial Sentence > Appendix 3 > Who can help?: the family chooses which agencies receive the EHA"
+)
+CORONER = "coroner-fenmere/coroners_officer"
+CORONERS_OFFICER = {
+    "agency_id": "coroner-fenmere",
+    "role": "coroners_officer",
+    "need_to_know": "statutory_notification",
+}
+POLICE_FOR_DEATH = {**POLICE, "need_to_know": "statutory_notification"}
+CDOP_MANAGER = {"agency_id": "cdop-fenmere", "role": "cdop_manager", "need_to_know": "statutory_notification"}
+CORONER_SOURCE = (
+    "CPSCP-Procedures, Child death > 3.9 Role of Coroner and Pathologist: the post-mortem report goes to the Coroner "
+    "first and to partners only at the Coroner's discretion"
+)
+
+SCENARIOS += [
+    s(
+        "m01-consent-for-early-help-with-csc-only",
+        f"{EHA_SOURCE}; CPSCP-Procedures, Threshold policy > Parental Consent",
+        "referral",
+        {
+            **CONSENTED,
+            "purpose": "request_for_services",
+            "consent": consent_given(scope_agency_types=["csc_front_door"]),
+            "recipients": [CSC, POLICE],
+        },
+        {MASH: e("share", "GR1", also=("GR4",)), POL: e("no_share", "GR4", withheld=ALL, also=("C7",))},
+    ),
+    s(
+        "m01-consent-given-for-early-help-purpose-only",
+        "CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 1; CPSCP-Procedures, "
+        "Threshold policy > Parental Consent",
+        "referral",
+        {**CONSENTED, "consent": consent_given(scope_purposes=["request_for_services"])},
+        {MASH: e("no_share", "GR4", withheld=ALL)},
+    ),
+    s(
+        "m01-consent-for-csc-only-but-significant-harm",
+        "CPSCP-Procedures, Information sharing > National Guidance on Sharing Information: the public interest test "
+        "will almost certainly be satisfied",
+        "referral",
+        {
+            **CONSENTED,
+            "risk": LIKELY,
+            "consent": consent_given(scope_agencies=["csc-fenmere-mash"]),
+            "recipients": [CSC, POLICE],
+        },
+        {
+            MASH: e("share", "GR1", also=("GR4",)),
+            POL: e("share_urgent_review_after", "C7", also=("GR4",), obligations=("review_urgent_share",)),
+        },
+    ),
+    s(
+        "m01-consent-covers-csc-and-police-by-type",
+        EHA_SOURCE,
+        "referral",
+        {
+            **CONSENTED,
+            "consent": consent_given(scope_agency_types=["csc_front_door", "police"]),
+            "recipients": [CSC, POLICE],
+        },
+        {MASH: e("share", "GR1", also=("GR4",)), POL: e("share", "GR1", also=("GR4",))},
+    ),
+    s(
+        "m06-strategy-consent-excludes-school",
+        f"{EHA_SOURCE}; CPSCP-Procedures, Initial Action by Children's Social Care on Receipt of a Referral > "
+        "Screening of Referrals by Children's Social Care",
+        "strategy",
+        {"consent": consent_given(scope_agency_types=["police"]), "recipients": [POLICE, SCHOOL]},
+        {
+            POL: e("share", "GR1", also=("GR4",)),
+            SCHOOL_DSL: e("no_share", "GR4", withheld=ALL),
+        },
+    ),
+    # --- Permission governs its field: court and Coroner permission withhold only what they guard --
+    s(
+        "m19-post-mortem-to-police-and-coroners-officer",
+        CORONER_SOURCE,
+        "death",
+        {
+            "sender": {"agency_id": "cdop-fenmere", "role": "cdop_manager"},
+            "payload": {"post_mortem_findings": "Fictional provisional findings.", "medical_history": DELETE},
+            "recipients": [POLICE_FOR_DEATH, CORONERS_OFFICER],
+        },
+        {
+            POL: e(
+                "share_minimised",
+                "C6",
+                withheld=["post_mortem_findings"],
+                obligations=("initial_case_management_discussion",),
+            ),
+            CORONER: e("share", "GR1", also=("C6",)),
+        },
+    ),
+    s(
+        "m19-post-mortem-released-by-coroner",
+        CORONER_SOURCE,
+        "death",
+        {
+            "restrictions": {"coroner_permission_required": True, "coroner_permission_obtained": True},
+            "payload": {"post_mortem_findings": "Fictional provisional findings."},
+        },
+        {CDOP: e("share", "GR1", also=("C6",))},
+    ),
+    s(
+        "m19-coroner-permission-needed-but-no-field-marked",
+        CORONER_SOURCE,
+        "death",
+        {
+            "restrictions": {"coroner_permission_required": True},
+            "recipients": [CDOP_MANAGER, CORONERS_OFFICER],
+        },
+        {CDOP: e("no_share", "C6", withheld=ALL), CORONER: e("share", "GR1")},
+    ),
+    s(
+        "m01-court-report-to-csc-and-police",
+        "CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local Authority's Area to "
+        "Another > Child in Need, Or Subject of Child and Family Assessment: no reports without court permission",
+        "referral",
+        {
+            "risk": LIKELY,
+            "consent": not_sought("risk_significant_harm"),
+            "parental_position": NOT_TOLD_E1,
+            "recipients": [CSC, POLICE],
+            "payload": {"court_reports": "Fictional s7 report extract."},
+        },
+        {
+            MASH: e("share_minimised", "C6", withheld=["court_reports"]),
+            POL: e("share_minimised", "C6", withheld=["court_reports"]),
+        },
+    ),
+    s(
+        "m17-court-report-with-permission",
+        "CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local Authority's Area to "
+        "Another > Child Subject of a Child Protection Plan: legal orders with the court's permission",
+        "transfer",
+        {"restrictions": {"court_permission_obtained": True}, "payload": {"court_reports": "Fictional report."}},
+        {EASTHOLT: e("share", "GR1", also=("C6",), obligations=("transfer_in_conference",))},
+    ),
+    # --- Statutory notices with no consent regime: not held back by consent or the health threshold --
+    s(
+        "m19-gp-notifies-death-parent-objects",
+        "CPSCP-Procedures, Child death > 4.2 Informing the Co-ordinator for Child Death Overview Panel (CDOP) "
+        "Arrangements: the partnership must be informed via the CDOP Manager",
+        "death",
+        {
+            "sender": {"agency_id": "gp-willow-lane", "role": "gp"},
+            "consent": consent_refused(),
+            "recipients": [CDOP_MANAGER, POLICE_FOR_DEATH],
+        },
+        {
+            CDOP: e("share", "GR1", also=("GR3",)),
+            POL: e("share_minimised", "C3", withheld=["medical_history"], also=("GR3",)),
+        },
+    ),
+    s(
+        "m20-missing-parent-refuses",
+        "CPSCP-Procedures, All Children Presenting Alone or with Adults who are Not Their Parents > Part 2 - Child "
+        "Victims of Trafficking and/or Modern Slavery > Assessment: pass information to the police immediately",
+        "missing",
+        {"consent": consent_refused()},
+        {POL: e("share", "GR1")},
+    ),
+    s(
+        "m17-health-record-transfer-from-health-visitor",
+        "CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local Authority's Area to "
+        "Another > Responsibilities of Health Professionals",
+        "transfer",
+        {
+            "sender": {"agency_id": "health-visiting-fenmere", "role": "health_visitor"},
+            "payload": {"transfer_type": "health_record_transfer", "health_and_education_needs": "Fictional needs."},
+        },
+        {EASTHOLT: e("share", "GR1", also=("GR3",), obligations=("written_follow_up",))},
+    ),
+    s(
+        "m17-cp-transfer-parents-refuse",
+        "CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local Authority's Area to "
+        "Another > Child Subject of a Child Protection Plan: shared in all circumstances",
+        "transfer",
+        {"consent": consent_refused()},
+        {EASTHOLT: e("share", "GR1", obligations=("transfer_in_conference",))},
     ),
 ]

@@ -14,7 +14,7 @@ import data.safeguarding.context.finding
 
 # METADATA
 # title: Caldicott findings for one recipient
-findings(r) := ((((c1 | c2) | c4(r)) | c5(r)) | c6) | c8
+findings(r) := ((((c1 | c2) | c4(r)) | c5(r)) | c6(r)) | c8
 
 # METADATA
 # title: C1 justify the purpose
@@ -24,16 +24,16 @@ findings(r) := ((((c1 | c2) | c4(r)) | c5(r)) | c6) | c8
 #   source: >-
 #     CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 1: "Justify
 #     the purpose(s) for using confidential information"
-c1 := {finding("C1", "hold_for_authorisation", "No purpose was given. The sender must say why the information is being shared.")} if {
+c1 := {finding("C1", "hold_for_authorisation", "No purpose was given: the sender must say why the information is needed.")} if {
 	input.purpose == null
 } else := {finding("C1", "hold_for_authorisation", "There is no purpose statement. Say in a sentence why this recipient needs the information.")} if {
 	input.has_purpose_statement != true
-} else := {finding("C1", "no_share", sprintf("The purpose '%s' is not a purpose a %s can be used for.", [input.purpose, input.message_type]))} if {
+} else := {finding("C1", "no_share", sprintf("The purpose '%s' is not a purpose %s can be used for.", [input.purpose, context.a_mt]))} if {
 	not input.purpose in context.mt.purposes
-} else := {finding("C1", "no_share", sprintf("A %s can only be sent by: %s.", [input.message_type, concat(", ", _senders)]))} if {
+} else := {finding("C1", "no_share", sprintf("%s can only be sent by: %s.", [context.the_mt, concat(", ", _senders)]))} if {
 	count(_senders) > 0
 	not context.sender_type in _senders
-} else := {finding("C1", "share", sprintf("The purpose '%s' is a justified use of a %s.", [input.purpose, input.message_type]))}
+} else := {finding("C1", "share", sprintf("The purpose '%s' is a justified use of %s.", [input.purpose, context.a_mt]))}
 
 _senders := context.mt.stage_sender_types[input.payload_facts.stage] if {
 	context.mt.stage_sender_types[input.payload_facts.stage]
@@ -71,7 +71,7 @@ _identifying contains field if {
 #     to personal confidential data should be on a strict need-to-know basis"; CPSCP-Procedures,
 #     LADO > 3. General Considerations Relating to Allegations Against People who Work with Children
 #     > Confidentiality: information "should be restricted to those who have a need to know"
-c4(r) := {finding("C4", "no_share", sprintf("%s (%s) does not receive a %s: it has no need to know.", [context.agency_name(r), replace(context.agency_type(r), "_", " "), replace(input.message_type, "_", " ")]))} if {
+c4(r) := {finding("C4", "no_share", sprintf("%s (%s) does not receive %s: it has no need to know.", [context.agency_name(r), replace(context.agency_type(r), "_", " "), context.a_mt]))} if {
 	not context.agency_type(r) in _recipient_types
 } else := {finding("C4", "no_share", "No need-to-know reason is given for this recipient.")} if {
 	r.need_to_know == null
@@ -96,7 +96,7 @@ _recipient_types := context.mt.stage_recipient_types[input.payload_facts.stage] 
 c5(r) := _c5_undertaking(r) if {
 	context.mt.undertaking_applies == true
 	r.conveys_to_family == true
-} else := {finding("C5", "share", "The recipient is told it must not pass this information on.")} if {
+} else := {finding("C5", "share", "Onward disclosure is prohibited: the recipient must not pass this information on.")} if {
 	input.restrictions.onward_disclosure_prohibited == true
 } else := set()
 
@@ -108,7 +108,11 @@ _c5_undertaking(_) := {finding("C5", "share", "The person told has signed an und
 
 # METADATA
 # title: C6 comply with the law
-# description: Court material needs court permission; post-mortem material the Coroner's.
+# description: >-
+#   Court material needs the court's permission; post-mortem material the Coroner's. Permission
+#   governs its field: without it, only the material it guards is withheld (see fields), and
+#   the Coroner's own officer needs none. Only when the sender says permission is needed but no
+#   field is marked as such material does the permission cover the whole notification.
 # custom:
 #   rule_id: C6
 #   source: >-
@@ -117,42 +121,53 @@ _c5_undertaking(_) := {finding("C5", "share", "The person told has signed an und
 #     Local Authority's Area to Another > Child in Need, Or Subject of Child and Family Assessment:
 #     the information to be shared "is contained within statutory regulations, and these must be
 #     followed"; CPSCP-Procedures, Child death > 3.9 Role of Coroner and Pathologist: the
-#     post-mortem report is shared only at the Coroner's discretion
-c6 := {f | some gate in _gates_blocked; f := finding("C6", "no_share", _gate_texts[gate])} if {
+#     post-mortem report "will always be forwarded to the Coroner in the first instance, and only
+#     at his/her discretion will it be shared with partners"
+c6(r) := {f | some gate in _whole_gates_blocked(r); f := finding("C6", "no_share", _whole_texts[gate])} if {
+	count(_whole_gates_blocked(r)) > 0
+} else := {finding("C6", "share", "The Coroner decides who may see post-mortem material, so the Coroner's officer needs no separate permission for it.")} if {
+	"coroner" in _gates
+	context.grants_permission(r, "coronial_material")
+} else := {finding("C6", "share", "Court or post-mortem material goes only where the permission it needs is recorded; without it, only that material is held back, not the rest of the notification.")} if {
 	count(_gates_blocked) > 0
 } else := {finding("C6", "share", "The permission the law requires for court or post-mortem material is recorded.")} if {
 	count(_gates) > 0
-} else := {finding("C6", "share", sprintf("No court or coroner restriction applies; sharing relies on '%s'.", [input.lawful_basis]))} if {
-	is_string(input.lawful_basis)
-} else := set()
+} else := {finding("C6", "share", "No court or coroner restriction applies to this material.")}
 
-_gate_texts := {
-	"court": "Court or expert reports need the court's permission, and it is not recorded.",
-	"coroner": "Post-mortem material is shared only at the Coroner's discretion, and the Coroner's permission is not recorded.",
+_whole_texts := {
+	"court": "The sender says this notification needs the court's permission, which is not recorded, and no field is marked as court material, so the permission covers the whole notification.",
+	"coroner": "The sender says this notification needs the Coroner's permission, which is not recorded, and no field is marked as post-mortem material, so the permission covers the whole notification.",
 }
+
+_class := {"court": "court_material", "coroner": "coronial_material"}
 
 _gates contains "court" if input.restrictions.court_permission_required == true
 
-_gates contains "court" if {
-	some data_class in input.payload_fields
-	data_class == "court_material"
-}
-
 _gates contains "coroner" if input.restrictions.coroner_permission_required == true
 
-_gates contains "coroner" if {
+_gates contains gate if {
+	some gate in object.keys(_class)
+	_marked(gate)
+}
+
+_marked(gate) if {
 	some data_class in input.payload_fields
-	data_class == "coronial_material"
+	data_class == _class[gate]
 }
 
-_gates_blocked contains "court" if {
-	"court" in _gates
-	not input.restrictions.court_permission_obtained == true
+_obtained("court") if input.restrictions.court_permission_obtained == true
+
+_obtained("coroner") if input.restrictions.coroner_permission_obtained == true
+
+_gates_blocked contains gate if {
+	some gate in _gates
+	not _obtained(gate)
 }
 
-_gates_blocked contains "coroner" if {
-	"coroner" in _gates
-	not input.restrictions.coroner_permission_obtained == true
+_whole_gates_blocked(r) := {gate |
+	some gate in _gates_blocked
+	not _marked(gate)
+	not context.grants_permission(r, _class[gate])
 }
 
 # METADATA
@@ -169,13 +184,13 @@ _gates_blocked contains "coroner" if {
 #     the information has been shared "as long as this would not create or increase risk of harm"
 c8 := set() if {
 	not context.transparency_applies
-} else := {finding("C8", "hold_for_authorisation", "Consent is relied on, but the person was not given the privacy notice explaining how their information is shared.")} if {
+} else := {finding("C8", "hold_for_authorisation", "Consent is relied on, but the person was not given the privacy notice explaining how their information is used.")} if {
 	input.lawful_basis == "consent"
 	some c in context.subject_consents
 	c.privacy_notice_given == false
 } else := {finding("C8", "share", sprintf("The family will not be told about this sharing for now, because: %s.", [context.exception_label]))} if {
 	_risky_to_tell
-} else := {finding("C8", "share", "The person concerned is to be told afterwards that their information was shared, and why.")}
+} else := {finding("C8", "share", "The person concerned is to be told about any sharing afterwards, and why.")}
 
 _risky_to_tell if {
 	some code in context.exceptions

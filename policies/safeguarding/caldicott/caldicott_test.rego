@@ -80,7 +80,46 @@ death := object.union(statutory, {
 	"payload_facts": {"death_type": "sudi"},
 })
 
-test_c6_post_mortem_needs_coroner if t.first(death).outcome == "no_share"
+test_c6_post_mortem_withheld_without_coroner if {
+	d := t.first(death)
+	d.outcome == "share_minimised"
+	d.withheld_fields == ["post_mortem_findings"]
+	t.deciders(d) == ["C6"]
+	some x in d.decided_by
+	contains(x.message, "Coroner")
+}
+
+coroner := {"agency_id": "coroner-a", "role": "coroners_officer", "need_to_know": "statutory_notification", "conveys_to_family": false, "conveys_to_alleged_perpetrator": false}
+
+test_c6_coroners_officer_gets_post_mortem_material if {
+	d := t.decide(object.union(death, {"recipients": [coroner, t.police]}))
+	d.recipients[0].outcome == "share"
+	"post_mortem_findings" in d.recipients[0].allowed_fields
+	some x in d.recipients[0].reasons
+	x.rule == "C6"
+	contains(x.message, "Coroner's officer")
+	d.recipients[1].outcome == "share_minimised"
+	d.recipients[1].withheld_fields == ["post_mortem_findings"]
+}
+
+test_c6_post_mortem_not_necessary_for_csc if {
+	d := t.first(object.union(death, {"recipients": [t.csc]}))
+	d.withheld_fields == ["post_mortem_findings"]
+	t.deciders(d) == ["C3"]
+}
+
+test_c6_flag_without_marked_field_covers_whole_notification if {
+	flagged := json.patch(death, [{"op": "remove", "path": "/payload_fields/post_mortem_findings"}])
+	p := object.union(flagged, {"restrictions": {"coroner_permission_required": true}, "recipients": [death.recipients[0], coroner]})
+	d := t.decide(p)
+	d.recipients[0].outcome == "no_share"
+	t.deciders(d.recipients[0]) == ["C6"]
+	d.recipients[1].outcome == "share"
+	court := t.first(object.union(statutory, {"restrictions": {"court_permission_required": true}}))
+	court.outcome == "no_share"
+	some x in court.decided_by
+	contains(x.message, "court's permission")
+}
 
 test_c6_post_mortem_with_coroner_permission if {
 	d := t.first(object.union(death, {"restrictions": {"coroner_permission_obtained": true}}))

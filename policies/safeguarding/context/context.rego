@@ -18,6 +18,18 @@ import data.safeguarding.config
 mt := config.message_types[input.message_type]
 
 # METADATA
+# title: Message type name for messages, with its article ("an adult safeguarding referral")
+a_mt := sprintf("an %s", [_mt_name]) if {
+	substring(_mt_name, 0, 1) in {"a", "e", "i", "o", "u"}
+} else := sprintf("a %s", [_mt_name])
+
+# METADATA
+# title: Message type name for messages, capitalised, with its article
+the_mt := sprintf("%s%s", [upper(substring(a_mt, 0, 1)), substring(a_mt, 1, -1)])
+
+_mt_name := replace(input.message_type, "_", " ")
+
+# METADATA
 # title: Input is well formed
 # description: Every key the rules read exists with the right JSON type.
 valid_input if {
@@ -61,6 +73,7 @@ _valid_recipients if {
 	every r in input.recipients {
 		is_string(r.agency_id)
 		is_string(r.role)
+		_nullable_string(r.need_to_know)
 		is_boolean(r.conveys_to_family)
 		is_boolean(r.conveys_to_alleged_perpetrator)
 	}
@@ -125,6 +138,13 @@ agency_name(r) := data.registry.agencies[r.agency_id].name if is_string(data.reg
 else := r.agency_id
 
 # METADATA
+# title: The recipient's agency gives the permission this material needs
+# description: >-
+#   The Coroner decides who sees post-mortem material, so the Coroner's officer needs no
+#   separate permission (policy pack `grants_permission`).
+grants_permission(r, data_class) if data_class in object.get(type_conf(r), "grants_permission", [])
+
+# METADATA
 # title: Registered recipient
 recipient_known(r) if is_object(type_conf(r))
 
@@ -187,25 +207,75 @@ family_facing(r) if r.conveys_to_alleged_perpetrator == true
 subject_consents := [c | some c in input.consent; c.giver != "referrer"]
 
 # METADATA
-# title: Explicit consent covers this recipient
+# title: Explicit consent covers this recipient and purpose
 consent_given_for(r) if {
 	some c in subject_consents
 	c.status == "given_explicit"
-	_in_scope(c, r)
+	covers(c, r)
 	not consent_refused
 }
 
-_in_scope(c, _) if c.scope_agencies == null
+# METADATA
+# title: A consent record's scope covers this recipient and the notification's purpose
+# description: >-
+#   Agencies by id or by type: once either list is given, the recipient must be named by one
+#   of them. Purposes likewise. A missing or null list means no limit stated.
+covers(c, r) if {
+	_agency_in_scope(c, r)
+	_purpose_in_scope(c)
+}
 
-_in_scope(c, r) if r.agency_id in c.scope_agencies
+_agency_in_scope(c, _) if {
+	object.get(c, "scope_agencies", null) == null
+	object.get(c, "scope_agency_types", null) == null
+}
+
+_agency_in_scope(c, r) if r.agency_id in object.get(c, "scope_agencies", null)
+
+_agency_in_scope(c, r) if agency_type(r) in object.get(c, "scope_agency_types", null)
+
+_purpose_in_scope(c) if object.get(c, "scope_purposes", null) == null
+
+_purpose_in_scope(c) if input.purpose in object.get(c, "scope_purposes", null)
+
+_given := [c | some c in subject_consents; c.status == "given_explicit"]
 
 # METADATA
-# title: Explicit consent exists but names other agencies only
+# title: Explicit consent exists but its scope leaves this recipient or purpose out
 consent_out_of_scope(r) if {
-	some c in subject_consents
-	c.status == "given_explicit"
+	count(_given) > 0
 	not consent_refused
-	not _in_scope(c, r)
+	not consent_given_for(r)
+}
+
+# METADATA
+# title: What the recorded consent does not cover, in plain English
+# description: >-
+#   The purpose when no consent names it, otherwise the recipient; with what the consent
+#   does cover. Only meaningful when consent_out_of_scope(r).
+scope_gap(r) := sprintf("The consent recorded covers only %s; it does not cover %s.", [
+	concat(" or ", sort({replace(p, "_", " ") | some c in _given; some p in object.get(c, "scope_purposes", [])})),
+	replace(input.purpose, "_", " "),
+]) if {
+	every c in _given {
+		not _purpose_in_scope(c)
+	}
+} else := sprintf("The consent recorded covers only %s; it does not cover %s.", [
+	concat(", ", sort(_scope_agency_names)),
+	agency_name(r),
+])
+
+_scope_agency_names contains name if {
+	some c in _given
+	_purpose_in_scope(c)
+	some agency_id in object.get(c, "scope_agencies", [])
+	name := agency_name({"agency_id": agency_id})
+}
+
+_scope_agency_names contains sprintf("%s agencies", [replace(agency_type, "_", " ")]) if {
+	some c in _given
+	_purpose_in_scope(c)
+	some agency_type in object.get(c, "scope_agency_types", [])
 }
 
 # METADATA
@@ -235,7 +305,7 @@ referrer_consents_for(r) if {
 	some c in input.consent
 	c.giver == "referrer"
 	c.status == "given_explicit"
-	_in_scope(c, r)
+	covers(c, r)
 }
 
 # METADATA
@@ -258,6 +328,28 @@ consent_applies if mt.consent_applies == true
 consent_applies if {
 	some fact, values in mt.consent_applies_when
 	input.payload_facts[fact] in values
+}
+
+# METADATA
+# title: Statutory notice with no consent regime
+# description: >-
+#   A notice the partnership's procedures require whatever the family's wishes (policy pack
+#   `statutory_notice`: child death, missing child, transfer between local authorities) and
+#   to which no consent rule applies here. Consent and the health-information threshold of
+#   GR3 do not hold it back; minimisation and the legal gates still apply.
+# custom:
+#   source: >-
+#     CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local
+#     Authority's Area to Another > Child Subject of a Child Protection Plan: the information
+#     "should be shared in all circumstances"; CPSCP-Procedures, Child death > 4.2 Informing the
+#     Co-ordinator for Child Death Overview Panel (CDOP) Arrangements: "The Safeguarding Childrens
+#     Partnership must be informed about the child death via the CDOP Manager"; CPSCP-Procedures, All
+#     Children Presenting Alone or with Adults who are Not Their Parents > Part 2 - Child Victims
+#     of Trafficking and/or Modern Slavery > Assessment: "The social worker must immediately pass
+#     to the police any information on the child"
+statutory_notice if {
+	mt.statutory_notice == true
+	not consent_applies
 }
 
 # METADATA

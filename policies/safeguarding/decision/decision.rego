@@ -3,9 +3,10 @@
 # description: >-
 #   One query decides every requested recipient of a notification. Entry point:
 #   POST /v1/data/safeguarding/decision/decision with the PolicyInput of schemas/policy_input.py;
-#   the result matches PolicyDecision in schemas/policy_decision.py. Evaluation order (see
-#   policies/README.md): whole-notification errors, urgency gate, rule findings, duty to
-#   share, most restrictive finding, minimisation.
+#   the result matches PolicyDecision in schemas/policy_decision.py. Each recipient's outcome
+#   is chosen by the precedence of its findings' effects (policies/README.md, "How a recipient
+#   is decided"); `decided_by` names the findings with the outcome's effect, and `reasons` lists
+#   them first, then the conditions met, then notes.
 # related_resources:
 #   - description: policies/README.md decision contract
 #     ref: policies/README.md
@@ -55,17 +56,26 @@ _str(x) := x if is_string(x)
 
 else := ""
 
-_gr7_withheld := {"rule": "GR7", "message": "This decision not to share, and its reasons, are recorded.", "effect": "record"}
+# GR7 in the words of the outcome it records.
+_gr7_texts := {
+	"share": "This decision, what is shared, with whom and why, is recorded before anything is sent.",
+	"share_minimised": "This decision, what is shared and what is withheld, with whom and why, is recorded before anything is sent.",
+	"share_urgent_review_after": "This decision, what is sent now, to whom and why, is recorded before it is sent, for the review afterwards.",
+	"hold_for_authorisation": "This decision to hold the information until it is authorised, and its reasons, are recorded.",
+	"needs_advice": "This decision to ask for advice first, and its reasons, are recorded.",
+	"no_share": "This decision not to share, and its reasons, are recorded.",
+}
 
-_gr7_shared := {"rule": "GR7", "message": "This decision, what is shared, with whom and why, is recorded before anything is sent.", "effect": "record"}
+_gr7(outcome) := {"rule": "GR7", "message": _gr7_texts[outcome], "effect": "record"}
 
 _blocked(r) := _no_share(r, [{"rule": e.rule, "message": e.message, "effect": "no_share"} | some e in context.errors])
 
-_no_share(r, reasons) := {
+_no_share(r, deciding) := {
 	"agency_id": _str(object.get(r, "agency_id", "")),
 	"role": _str(object.get(r, "role", "")),
 	"outcome": "no_share",
-	"reasons": array.concat(reasons, [_gr7_withheld]),
+	"decided_by": deciding,
+	"reasons": array.concat(deciding, [_gr7("no_share")]),
 	"lawful_basis": null,
 	"allowed_fields": [],
 	"withheld_fields": _all_fields,
@@ -86,31 +96,41 @@ _decision_for(r, found) := {
 	"agency_id": r.agency_id,
 	"role": r.role,
 	"outcome": outcome,
-	"reasons": _reasons(r, found, outcome),
+	"decided_by": deciding,
+	"reasons": array.concat(deciding, _others(primary | extra, deciding)),
 	"lawful_basis": _basis(r, outcome),
 	"allowed_fields": _allowed(r, outcome),
 	"withheld_fields": _withheld(r, outcome),
 	"obligations": _obligations(r, outcome),
 } if {
 	outcome := _outcome(r, found)
+	primary := {_plain(f) | some f in found}
+	extra := _extra(r, found, outcome)
+	deciding := array.concat(_deciding(primary, outcome), _deciding(extra, outcome))
 }
 
+_plain(f) := {"rule": f.rule, "message": f.message, "effect": f.effect}
+
 _withholds(found) := {f | some f in found; f.effect != "share"}
+
+_soft(found) := {f | some f in _withholds(found); f.soft == true}
 
 # METADATA
 # title: Outcome for one recipient
 # description: >-
-#   Urgency first (I14), then the duty to share (C7, I44) over consent-only objections,
-#   then the most restrictive finding, then minimisation. Sharing needs positive
-#   findings from GR1, C1 and C4, so a rule that fails to evaluate never shares.
-_outcome(r, found) := "share_urgent_review_after" if {
+#   Effects in precedence order (policies/README.md, "How a recipient is decided"): nothing
+#   the recipient may see (no_share), urgency (I14), the duty to share over objections that
+#   rest on consent alone (C7, I44), then no_share > hold_for_authorisation > needs_advice,
+#   then withheld fields (share_minimised), then share. Sharing needs positive findings from
+#   GR1, C1 and C4, so a rule that fails to evaluate never shares.
+_outcome(r, found) := "no_share" if {
+	count(fields.allowed(r)) == 0
+} else := "share_urgent_review_after" if {
 	context.urgent(r)
 } else := "share_urgent_review_after" if {
 	_duty_to_share(r)
 	count(_withholds(found)) > 0
-	every f in _withholds(found) {
-		f.soft == true
-	}
+	_soft(found) == _withholds(found)
 } else := "no_share" if {
 	some f in _withholds(found)
 	f.effect == "no_share"
@@ -119,8 +139,6 @@ _outcome(r, found) := "share_urgent_review_after" if {
 	f.effect == "hold_for_authorisation"
 } else := "needs_advice" if {
 	count(_withholds(found)) > 0
-} else := "no_share" if {
-	count(fields.allowed(r)) == 0
 } else := "no_share" if {
 	not _cleared(found)
 } else := "share_minimised" if {
@@ -152,44 +170,132 @@ _cleared(found) if {
 
 _shared(outcome) if outcome in {"share", "share_minimised", "share_urgent_review_after"}
 
-# Sorted by rule id, then message, so reviewers read the rules in a stable order.
-_reasons(r, found, outcome) := [{"rule": t[0], "message": t[1], "effect": t[2]} | some t in sort(_triples(r, found, outcome))]
+# METADATA
+# title: The effect of the findings that decide each outcome
+# description: >-
+#   decided_by holds the findings with this effect (schemas.policy_decision.OUTCOME_EFFECT).
+#   For share only the findings that clear sharing decide it: the lawful basis (GR1), the
+#   purpose (C1), need to know (C4) and consent or its exception (GR4).
+outcome_effect := {
+	"share": "share",
+	"share_minimised": "withhold_fields",
+	"share_urgent_review_after": "urgent_override",
+	"hold_for_authorisation": "hold_for_authorisation",
+	"needs_advice": "needs_advice",
+	"no_share": "no_share",
+}
 
-_triples(r, found, outcome) := array.concat(
-	[[f.rule, f.message, f.effect] | some f in found],
-	[[x.rule, x.message, x.effect] | some x in _extra_reasons(r, found, outcome)],
-)
+_share_deciders := {"GR1", "C1", "C4", "GR4"}
 
-_extra_reasons(r, found, outcome) := ((_c3(r, outcome) | _c7(r, found, outcome)) | _i14(r)) | _gr7(outcome)
+_decides(x, outcome) if {
+	outcome != "share"
+	x.effect == outcome_effect[outcome]
+}
 
-_gr7(outcome) := {_gr7_shared} if _shared(outcome)
+_decides(x, "share") if {
+	x.effect == "share"
+	x.rule in _share_deciders
+}
 
-else := {_gr7_withheld}
+_deciding(reasons, outcome) := [x |
+	some t in sort([[_rule_rank(x.rule), x.rule, x.message, x.effect] | some x in reasons; _decides(x, outcome)])
+	x := {"rule": t[1], "message": t[2], "effect": t[3]}
+]
 
-_i14(r) := {{"rule": "I14", "message": "Immediate risk of significant harm: sent now to this protective agency and reviewed afterwards. A referral must not wait for consultation or assessment.", "effect": "urgent_override"}} if {
+# Reasons read in the order of the framework: system checks, golden rules, Caldicott
+# principles, then this project's invariants.
+_rule_rank(rule) := 0 if startswith(rule, "SYS-")
+
+else := 1 if startswith(rule, "GR")
+
+else := 2 if startswith(rule, "C")
+
+else := 3
+
+# After the deciding findings: the conditions met (effect share), then notes (other objections,
+# withheld fields, the urgent override, the record), each group in framework order.
+_note_rank := {
+	"share": 0,
+	"no_share": 1,
+	"hold_for_authorisation": 2,
+	"needs_advice": 3,
+	"urgent_override": 4,
+	"withhold_fields": 5,
+	"record": 6,
+}
+
+_others(reasons, deciding) := [x |
+	some t in sort([[_note_rank[x.effect], _rule_rank(x.rule), x.rule, x.message, x.effect] | some x in reasons; not x in deciding])
+	x := {"rule": t[2], "message": t[3], "effect": t[4]}
+]
+
+_extra(r, found, outcome) := (((_c3(r, outcome) | _c7(r, found, outcome)) | _i14(r, outcome)) | {_gr7(outcome)}) | _uncleared(r, found, outcome)
+
+_i14(r, "share_urgent_review_after") := {{"rule": "I14", "message": "Immediate risk of significant harm: sent now to this protective agency and reviewed afterwards. A referral must not wait for consultation or assessment.", "effect": "urgent_override"}} if {
 	context.urgent(r)
-} else := set()
+}
+
+_i14(r, outcome) := set() if {
+	not context.urgent(r)
+} else := set() if outcome != "share_urgent_review_after"
 
 # Held and advice decisions list their withheld fields too: the reviewer sees what release would send.
 _c3(r, outcome) := fields.withheld_reasons(r) if {
 	outcome != "no_share"
 	count(fields.withheld(r)) > 0
-} else := {{"rule": "C3", "message": "None of the fields is necessary for this recipient, so nothing is sent.", "effect": "no_share"}} if {
+} else := {{"rule": "C3", "message": _c3_nothing(r), "effect": "no_share"}} if {
+	outcome == "no_share"
 	count(fields.allowed(r)) == 0
 } else := {{"rule": "C3", "message": "Every field sent is needed by this recipient: the minimum necessary.", "effect": "share"}} if {
 	_shared(outcome)
 } else := set()
 
-_c7(r, found, outcome) := {{"rule": "C7", "message": "There is a risk of significant harm: the duty to share outweighs the lack of consent. Sent now; a named or designated professional reviews it afterwards.", "effect": "urgent_override"}} if {
+_c3_nothing(r) := "None of the notification's fields may go to this recipient (minimum necessary), so nothing is sent. If a child is at immediate risk, phone the police (999) or children's social care now." if {
+	context.urgent(r)
+} else := "None of the notification's fields may go to this recipient (minimum necessary), so nothing is sent."
+
+# The strictest effect among objections that rest on consent alone.
+_soft_effect(found) := "no_share" if {
+	some f in _soft(found)
+	f.effect == "no_share"
+} else := "hold_for_authorisation" if {
+	some f in _soft(found)
+	f.effect == "hold_for_authorisation"
+} else := "needs_advice"
+
+_c7(r, found, outcome) := {{"rule": "C7", "message": "The duty to share outweighs the objection, which rests on consent alone: there is a risk of significant harm. Sent now; a named or designated professional reviews it afterwards.", "effect": "urgent_override"}} if {
 	outcome == "share_urgent_review_after"
 	not context.urgent(r)
-	count(_withholds(found)) > 0
-} else := {{"rule": "C7", "message": "There is a risk of significant harm, so the duty to share is as important as the duty of confidentiality.", "effect": "share"}} if {
+} else := {_c7_duty} if {
+	context.urgent(r)
+} else := {{"rule": "C7", "message": "There is a risk of significant harm, but an objection that does not rest on consent alone also stands, so the duty to share does not override the objection to consent on its own.", "effect": _soft_effect(found)}} if {
+	count(_soft(found)) > 0
+	_duty_to_share(r)
+} else := {{"rule": "C7", "message": "There is a risk of significant harm, but the duty to share overrides an objection to consent only for a protective agency (children's social care, a receiving local authority or the police; adult social care for an adult at risk).", "effect": _soft_effect(found)}} if {
+	count(_soft(found)) > 0
 	context.likely_harm
-} else := {{"rule": "C7", "message": "No risk of significant harm is recorded, so the duty to share does not outweigh the person's refusal on its own.", "effect": outcome}} if {
-	context.consent_applies
-	context.consent_refused
+} else := {_c7_duty} if {
+	context.likely_harm
+} else := {{"rule": "C7", "message": "No risk of significant harm is recorded, so the duty to share does not outweigh the objection to consent on its own.", "effect": _soft_effect(found)}} if {
+	count(_soft(found)) > 0
 } else := set()
+
+_c7_duty := {"rule": "C7", "message": "There is a risk of significant harm, so the duty to share is as important as the duty of confidentiality.", "effect": "share"}
+
+# Sharing needs positive findings from GR1, C1 and C4; if one gave none, nothing is shared.
+_uncleared(r, found, "no_share") := {{"rule": "SYS-UNCLEARED", "message": "A rule that must approve sharing (GR1 lawful basis, C1 purpose, C4 need to know) gave no answer, so nothing is shared.", "effect": "no_share"}} if {
+	count(_withholds(found)) == 0
+	count(fields.allowed(r)) > 0
+	not _cleared(found)
+}
+
+_uncleared(r, found, outcome) := set() if {
+	outcome != "no_share"
+} else := set() if {
+	count(_withholds(found)) > 0
+} else := set() if {
+	count(fields.allowed(r)) == 0
+} else := set() if _cleared(found)
 
 _basis(r, outcome) := input.lawful_basis if {
 	outcome != "no_share"

@@ -182,12 +182,19 @@ test_referrer_consent_releases_identity if {
 	"public_referrer" in d.allowed_fields
 }
 
-test_court_material_needs_permission if {
+test_court_material_needs_permission_for_its_field_only if {
 	p := object.union(not_sought_e1, {"payload_fields": object.union(t.base.payload_fields, {"court_reports": "court_material"}), "risk": {"likely_significant_harm": true}})
-	t.first(p).outcome == "no_share"
+	without := t.first(p)
+	without.outcome == "share_minimised"
+	without.withheld_fields == ["court_reports"]
+	t.deciders(without) == ["C6"]
+	t.explained(without)
 	d := t.first(object.union(p, {"restrictions": {"court_permission_obtained": true}}))
 	d.outcome == "share"
 	"court_reports" in d.allowed_fields
+	some x in d.reasons
+	x.rule == "C6"
+	contains(x.message, "is recorded")
 }
 
 test_privacy_notice_missing_holds if {
@@ -223,4 +230,231 @@ test_missing_mandatory_field_holds if {
 	some x in d.recipients[0].reasons
 	x.rule == "GR6"
 	contains(x.message, "current_location")
+}
+
+# --- decided_by: the finding that decided, first, in the words of its outcome --------------------
+
+test_no_share_names_its_deciding_finding_first if {
+	d := t.first(object.union(not_sought_e1, {"recipients": [school]}))
+	d.outcome == "no_share"
+	t.deciders(d) == ["C4"]
+	d.reasons[0].rule == "C4"
+	t.explained(d)
+	every x in d.reasons {
+		not contains(x.message, "Shared")
+		not contains(x.message, "relies on")
+	}
+	d.reasons[count(d.reasons) - 1] == {"rule": "GR7", "message": "This decision not to share, and its reasons, are recorded.", "effect": "record"}
+}
+
+test_share_is_decided_by_the_findings_that_clear_it if {
+	d := t.first({})
+	t.deciders(d) == ["GR1", "GR4", "C1", "C4"]
+	t.explained(d)
+}
+
+test_reasons_deciding_then_conditions_then_notes if {
+	d := t.first({"parental_position": null, "sender_in_doubt": true})
+	d.outcome == "hold_for_authorisation"
+	t.deciders(d) == ["GR2"]
+	effects := [x.effect | some x in d.reasons]
+	effects[1] == "share"
+	notes := [e | some e in array.slice(effects, 1, count(effects)); e != "share"]
+	notes == ["needs_advice", "record"]
+}
+
+test_gr7_words_follow_the_outcome if {
+	held := t.first({"lawful_basis": null})
+	held.outcome == "hold_for_authorisation"
+	t.messages(held, "GR7") == {"This decision to hold the information until it is authorised, and its reasons, are recorded."}
+	advice := t.first({"lawful_basis": "unsure"})
+	t.messages(advice, "GR7") == {"This decision to ask for advice first, and its reasons, are recorded."}
+	every x in array.concat(held.reasons, advice.reasons) {
+		not contains(x.message, "not to share")
+	}
+}
+
+test_share_minimised_is_decided_by_the_withheld_fields if {
+	fam := object.union(t.csc, {"conveys_to_family": true})
+	d := t.first({"recipients": [fam]})
+	d.outcome == "share_minimised"
+	t.deciders(d) == ["GR5"]
+	d.decided_by[0].effect == "withhold_fields"
+}
+
+test_urgent_share_is_decided_by_i14 if {
+	d := t.first(object.union(refused, {"risk": {"immediate_significant_harm": true}}))
+	t.deciders(d) == ["I14"]
+	t.explained(d)
+}
+
+test_duty_to_share_is_decided_by_c7 if {
+	d := t.first(object.union(refused, {"lawful_basis": "safeguarding_children_individuals_at_risk", "risk": {"likely_significant_harm": true}}))
+	t.deciders(d) == ["C7"]
+	some x in d.reasons
+	x.rule == "GR4"
+	x.effect == "needs_advice"
+}
+
+test_refusal_without_risk_decided_by_gr4_then_c7 if {
+	d := t.first(object.union(refused, {"lawful_basis": "safeguarding_children_individuals_at_risk"}))
+	t.deciders(d) == ["GR4", "C7"]
+	t.explained(d)
+}
+
+test_c7_does_not_override_a_hard_objection if {
+	p := object.union(refused, {"lawful_basis": "safeguarding_children_individuals_at_risk", "has_purpose_statement": false, "risk": {"likely_significant_harm": true}})
+	d := t.first(p)
+	d.outcome == "hold_for_authorisation"
+	t.deciders(d) == ["C1"]
+	some x in d.reasons
+	x.rule == "C7"
+	x.effect == "needs_advice"
+	contains(x.message, "does not rest on consent alone")
+}
+
+test_c7_overrides_consent_only_for_protective_agencies if {
+	strategy := {
+		"message_type": "strategy_discussion_request", "purpose": "strategy_discussion",
+		"lawful_basis": "safeguarding_children_individuals_at_risk", "parental_position": null,
+		"sender": {"agency_id": "csc-a", "role": "team_manager"},
+		"consent": refused.consent, "risk": {"likely_significant_harm": true},
+		"recipients": [object.union(school, {"need_to_know": "attend_meeting"})],
+		"payload_fields": {"child": "identity", "meeting_at": "case_admin", "concern_summary": "concern_narrative"},
+	}
+	d := t.first(strategy)
+	d.outcome == "hold_for_authorisation"
+	t.deciders(d) == ["GR4"]
+	some x in d.reasons
+	x.rule == "C7"
+	x.effect == "needs_advice"
+	contains(x.message, "only for a protective agency")
+}
+
+test_nothing_to_send_is_no_share_even_when_urgent if {
+	d := t.first({"payload_fields": {}, "risk": {"immediate_significant_harm": true}})
+	d.outcome == "no_share"
+	t.deciders(d) == ["C3"]
+	some x in d.decided_by
+	contains(x.message, "phone the police")
+	d.lawful_basis == null
+}
+
+test_uncleared_rules_never_share if {
+	d := decision._decision_for(t.csc, set()) with input as t.base with data.registry as t.registry
+	d.outcome == "no_share"
+	t.deciders(d) == ["SYS-UNCLEARED"]
+}
+
+test_errors_decide_every_recipient if {
+	d := t.decide({"partnership_id": "other_one"})
+	t.deciders(d.recipients[0]) == ["SYS-REGISTRY"]
+	t.explained(d.recipients[0])
+	unknown := t.first({"recipients": [object.union(t.csc, {"agency_id": "nobody-x"})]})
+	t.deciders(unknown) == ["SYS-AGENCY"]
+}
+
+test_missing_need_to_know_key_fails_closed if {
+	d := t.decide({"recipients": [json.remove(t.csc, ["need_to_know"])]})
+	d.recipients[0].outcome == "no_share"
+	t.deciders(d.recipients[0]) == ["SYS-INPUT"]
+}
+
+# --- consent scope -------------------------------------------------------------------------------
+
+scoped(extra) := {"consent": [object.union({"giver": "parent_pr", "status": "given_explicit", "scope_agencies": null, "privacy_notice_given": true, "not_sought_reason": null}, extra)]}
+
+test_services_consent_for_another_agency_is_no_share if {
+	p := object.union(scoped({"scope_agency_types": ["csc_front_door"]}), {"purpose": "request_for_services", "recipients": [t.csc, t.police]})
+	d := t.decide(p)
+	d.recipients[0].outcome == "share"
+	police := d.recipients[1]
+	police.outcome == "no_share"
+	t.deciders(police) == ["GR4", "C7"]
+	police.decided_by[0].message == "The consent recorded covers only csc front door agencies; it does not cover Test Police A. Sharing that relies on consent stays within what the person agreed to."
+	not contains(police.decided_by[0].message, "consent first")
+}
+
+test_consent_for_another_purpose_is_no_share if {
+	d := t.first(scoped({"scope_purposes": ["request_for_services"]}))
+	d.outcome == "no_share"
+	d.decided_by[0].message == "The consent recorded covers only request for services; it does not cover safeguarding concern. Sharing that relies on consent stays within what the person agreed to."
+}
+
+test_consent_scope_by_agency_id_or_type if {
+	t.first(scoped({"scope_agencies": ["csc-a"]})).outcome == "share"
+	t.first(scoped({"scope_agency_types": ["police"], "scope_agencies": ["csc-a"]})).outcome == "share"
+	t.first(scoped({"scope_agency_types": ["police"]})).outcome == "no_share"
+	t.first(scoped({"scope_purposes": ["safeguarding_concern", "request_for_services"]})).outcome == "share"
+}
+
+test_out_of_scope_consent_gives_way_to_significant_harm if {
+	p := object.union(scoped({"scope_agencies": ["police-a"]}), {"risk": {"likely_significant_harm": true}})
+	d := t.first(p)
+	d.outcome == "share_urgent_review_after"
+	t.deciders(d) == ["C7"]
+	d.lawful_basis == "safeguarding_children_individuals_at_risk"
+}
+
+test_out_of_scope_consent_does_not_stop_an_exception if {
+	p := object.union(not_sought_e1, {"consent": [
+		{"giver": "parent_pr", "status": "given_explicit", "scope_agencies": ["police-a"], "privacy_notice_given": true, "not_sought_reason": null},
+		{"giver": "child", "status": "not_sought", "scope_agencies": null, "privacy_notice_given": null, "not_sought_reason": "risk_significant_harm"},
+	]})
+	d := t.first(p)
+	d.outcome == "share"
+	some x in d.decided_by
+	x.rule == "GR4"
+	contains(x.message, "No consent is relied on")
+}
+
+# --- statutory notices with no consent regime ----------------------------------------------------
+
+death := {
+	"message_type": "child_death_notification", "purpose": "child_death_review", "lawful_basis": "legal_obligation_statutory",
+	"consent": refused.consent, "parental_position": null,
+	"sender": {"agency_id": "gp-a", "role": "gp"},
+	"recipients": [t.police],
+	"payload_fields": {"child": "identity", "death_type": "case_status", "died_at": "case_admin", "circumstances": "concern_narrative", "medical_history": "sc_health"},
+	"payload_facts": {"death_type": "sudi"},
+}
+
+test_statutory_notice_not_held_by_consent_or_health_threshold if {
+	d := t.first(death)
+	d.outcome == "share_minimised"
+	d.withheld_fields == ["medical_history"]
+	t.deciders(d) == ["C3"]
+	not "GR4" in t.rules(d)
+	some x in d.reasons
+	x.rule == "GR3"
+	x.effect == "share"
+}
+
+test_health_threshold_still_applies_to_referrals if {
+	p := object.union(not_sought_e1, {"sender": {"agency_id": "gp-a", "role": "gp"}, "recipients": [t.police], "payload_fields": object.union(t.base.payload_fields, {"child_condition": "sc_health"})})
+	d := t.first(p)
+	d.outcome == "needs_advice"
+	t.deciders(d) == ["GR3"]
+}
+
+test_consent_basis_needs_consent_on_any_notice if {
+	transfer := {
+		"message_type": "child_move_transfer", "purpose": "transfer_of_responsibility", "lawful_basis": "consent",
+		"consent": [], "parental_position": null, "sender": {"agency_id": "csc-a", "role": "social_worker"},
+		"recipients": [{"agency_id": "la-b", "role": "team_manager", "need_to_know": "transfer_case", "conveys_to_family": false, "conveys_to_alleged_perpetrator": false}],
+		"payload_fields": {"child": "identity", "move_date": "case_admin", "transfer_type": "case_status"},
+		"payload_facts": {"transfer_type": "temporary_move"},
+	}
+	held := t.first(transfer)
+	held.outcome == "hold_for_authorisation"
+	t.deciders(held) == ["GR4"]
+	t.first(object.union(transfer, scoped({}))).outcome == "share"
+	t.first(object.union(transfer, scoped({"scope_agencies": ["csc-a"]}))).outcome == "no_share"
+	t.first(object.union(transfer, {"lawful_basis": "legal_obligation_statutory"})).outcome == "share"
+}
+
+test_c7_under_an_urgent_share_speaks_of_the_duty if {
+	d := t.first(object.union(refused, {"lawful_basis": "safeguarding_children_individuals_at_risk", "has_purpose_statement": false, "risk": {"immediate_significant_harm": true}}))
+	d.outcome == "share_urgent_review_after"
+	t.messages(d, "C7") == {"There is a risk of significant harm, so the duty to share is as important as the duty of confidentiality."}
 }

@@ -66,10 +66,11 @@ _allowed_by_level(r, data_class) if {
 	_conditional_met(r)
 }
 
-# Permission-gated material (court, coroner) goes where the matrix allows it once permission exists.
+# Permission-gated material (court, coroner) goes where the matrix allows it once permission
+# exists; permission governs its field only, never the rest of the notification (C6).
 _allowed_by_level(r, data_class) if {
 	level(r, data_class) == 2
-	_permission(data_class)
+	_permission(r, data_class)
 }
 
 # Conditional fields go only where a risk of harm or the person's consent makes them relevant.
@@ -77,9 +78,12 @@ _conditional_met(_) if context.any_risk
 
 _conditional_met(r) if context.consent_given_for(r)
 
-_permission("court_material") if input.restrictions.court_permission_obtained == true
+_permission(_, "court_material") if input.restrictions.court_permission_obtained == true
 
-_permission("coronial_material") if input.restrictions.coroner_permission_obtained == true
+_permission(_, "coronial_material") if input.restrictions.coroner_permission_obtained == true
+
+# The Coroner decides who sees post-mortem material: the Coroner's officer needs no permission.
+_permission(r, data_class) if context.grants_permission(r, data_class)
 
 # The referrer agreed to be named to this (non-family-facing) recipient, or it is CSC intake.
 _nonpro_referrer_allowed(r) if {
@@ -95,19 +99,20 @@ _nonpro_referrer_allowed(r) if {
 
 # METADATA
 # title: Reasons for withheld fields
-# description: One reason per cause, naming the withheld fields (GR5, I11, C6, C3).
+# description: One reason per cause, naming the withheld fields (GR5, I11, C6, C3); effect withhold_fields.
 withheld_reasons(r) := {reason |
 	some cause, fields in _by_cause(r)
 	count(fields) > 0
 	reason := {"rule": _cause_rule[cause], "message": sprintf(_cause_text[cause], [concat(", ", sort(fields))]), "effect": "withhold_fields"}
 }
 
-_cause_rule := {"referrer": "I11", "safety": "GR5", "permission": "C6", "necessity": "C3"}
+_cause_rule := {"referrer": "I11", "safety": "GR5", "court_permission": "C6", "coroner_permission": "C6", "necessity": "C3"}
 
 _cause_text := {
 	"referrer": "Withheld the identity of the member of the public who raised the concern (%s): it goes only to CSC intake unless they agree.",
 	"safety": "Withheld because this recipient passes information to the family or an alleged perpetrator: %s.",
-	"permission": "Withheld until the court or Coroner gives permission: %s.",
+	"court_permission": "Withheld until the court gives permission; the rest of the notification is not held back by it: %s.",
+	"coroner_permission": "Withheld until the Coroner gives permission (post-mortem material goes to partners only at the Coroner's discretion); the rest of the notification is not held back by it: %s.",
 	"necessity": "Withheld as not necessary for this recipient (minimum necessary): %s.",
 }
 
@@ -122,7 +127,10 @@ _cause(r, data_class) := "referrer" if {
 	data_class == "referrer_identity_nonpro"
 } else := "safety" if {
 	_rank[config.matrix[data_class][context.column(r)]] > level(r, data_class)
-} else := "permission" if {
-	data_class in {"court_material", "coronial_material"}
-	not _permission(data_class)
+} else := "court_permission" if {
+	data_class == "court_material"
+	level(r, data_class) == 2
+} else := "coroner_permission" if {
+	data_class == "coronial_material"
+	level(r, data_class) == 2
 } else := "necessity"

@@ -24,13 +24,13 @@ findings(r) := ((((gr1 | gr2) | gr3(r)) | gr4(r)) | gr5(r)) | gr6
 #     CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing,
 #     rule 1: "the General Data Protection Regulation (GDPR), Data Protection Act 2018 and human
 #     rights law are not barriers to justified information sharing"
-gr1 := {finding("GR1", "hold_for_authorisation", "No lawful basis was given. The sender must say which lawful basis the sharing relies on before anything is sent.")} if {
+gr1 := {finding("GR1", "hold_for_authorisation", "No lawful basis was given: the sender must say which lawful basis the sharing would rely on.")} if {
 	input.lawful_basis == null
-} else := {finding("GR1", "needs_advice", "The sender is unsure of the lawful basis. Ask the information governance lead before sharing.")} if {
+} else := {finding("GR1", "needs_advice", "The sender is unsure of the lawful basis: the information governance lead is asked which basis applies.")} if {
 	input.lawful_basis == "unsure"
-} else := {finding("GR1", "hold_for_authorisation", sprintf("The lawful basis '%s' is not accepted for a %s. Choose one of: %s.", [input.lawful_basis, input.message_type, concat(", ", context.mt.lawful_bases)]))} if {
+} else := {finding("GR1", "hold_for_authorisation", sprintf("The lawful basis '%s' is not accepted for %s. Choose one of: %s.", [input.lawful_basis, context.a_mt, concat(", ", context.mt.lawful_bases)]))} if {
 	not input.lawful_basis in context.mt.lawful_bases
-} else := {finding("GR1", "share", sprintf("Lawful basis '%s' is accepted for a %s: data protection law is a framework for this sharing, not a barrier.", [input.lawful_basis, input.message_type]))}
+} else := {finding("GR1", "share", sprintf("Lawful basis '%s' is accepted for %s: data protection law is a framework for this sharing, not a barrier.", [input.lawful_basis, context.a_mt]))}
 
 # METADATA
 # title: GR2 be open and honest
@@ -59,7 +59,7 @@ _gr2_parents := {finding("GR2", "hold_for_authorisation", "The referral does not
 	input.parental_position.has_reason_text == true
 } else := {finding("GR2", "hold_for_authorisation", "The parents have not been told and no reason is recorded. Record why telling them would be unsafe, or tell them first.")}
 
-_gr2_agreement := {finding("GR2", "share", "The person's agreement was sought before sharing.")} if {
+_gr2_agreement := {finding("GR2", "share", "The person's agreement was sought.")} if {
 	some c in context.subject_consents
 	c.status in {"given_explicit", "refused", "withdrawn"}
 } else := {finding("GR2", "share", sprintf("Agreement was not sought, for a recorded reason: %s.", [context.exception_label]))} if {
@@ -80,7 +80,7 @@ _gr2_agreement := {finding("GR2", "share", "The person's agreement was sought be
 #     in any doubt about sharing the information concerned"
 gr3(r) := _doubts(r) if count(_doubts(r)) > 0
 
-else := {finding("GR3", "share", "No doubt about this sharing is recorded, so no advice is needed first.")}
+else := {finding("GR3", "share", "No reason for doubt is recorded: not the sender's, nor health information, a hostile family or an unconvicted adult.")}
 
 _doubts(r) := {finding("GR3", "needs_advice", message) |
 	some check, message in _doubt_texts
@@ -96,7 +96,10 @@ _doubt_texts := {
 
 _doubt("sender", _) if input.sender_in_doubt == true
 
+# Statutory notices with no consent regime (child death, missing child, most transfers) are
+# required whatever the family's wishes: the health threshold does not hold them back.
 _doubt("health", r) if {
+	not context.statutory_notice
 	context.sender_conf.health == true
 	not context.type_conf(r).health == true
 	some data_class in input.payload_fields
@@ -115,8 +118,10 @@ _doubt("bichard", _) if context.tagged("unconvicted_adult_risk")
 # METADATA
 # title: GR4 consent where possible, otherwise a lawful basis
 # description: >-
-#   Consent covering the recipient, or a recorded exception with a non-consent basis.
-#   Refusal with no exception: no share when requesting services, advice otherwise.
+#   Consent covering the recipient and purpose, or a recorded exception with a non-consent
+#   basis. Refusal with no exception: no share when requesting services, advice otherwise.
+#   A share that relies on consent goes only within the consent's scope (agencies, agency
+#   types, purposes): outside it, no share.
 # custom:
 #   rule_id: GR4
 #   source: >-
@@ -127,38 +132,61 @@ _doubt("bichard", _) if context.tagged("unconvicted_adult_risk")
 #     requesting support of services"
 gr4(r) := _gr4_consent(r) | _gr4_authorisation(r) if context.consent_applies
 
-else := _gr4_authorisation(r)
+else := _gr4_consent_basis(r) | _gr4_authorisation(r)
 
 _gr4_consent(r) := _gr4_services(r) if input.purpose == "request_for_services"
 
 else := _gr4_safeguarding(r)
 
-_gr4_services(r) := {finding("GR4", "share", "The family has consented to this request for services.")} if {
-	context.consent_given_for(r)
-} else := {soft_finding("GR4", "no_share", "Consent is always needed to request services for a family, and it was refused. Nothing is sent; if there is a risk of significant harm, send a safeguarding concern instead.")} if {
-	context.consent_refused
-} else := {finding("GR4", "hold_for_authorisation", "A request for services needs the family's consent first. Seek it and record it, then send again.")}
+_gr4_given := finding("GR4", "share", "The person concerned has given explicit consent, and it covers this recipient and purpose.")
 
-_gr4_safeguarding(r) := {finding("GR4", "share", "Shared with the explicit consent of the person concerned.")} if {
+_gr4_scope(r) := soft_finding("GR4", "no_share", sprintf("%s Sharing that relies on consent stays within what the person agreed to.", [context.scope_gap(r)]))
+
+_gr4_consent_basis_missing := finding("GR4", "hold_for_authorisation", "Consent has not been given, but the lawful basis declared is consent. Declare the non-consent basis relied on.")
+
+_gr4_services(r) := {finding("GR4", "share", "The family has consented to this request for services, and the consent covers this agency.")} if {
+	context.consent_given_for(r)
+} else := {soft_finding("GR4", "no_share", "Consent is always needed to request services for a family, and it was refused. If there is a risk of significant harm, send a safeguarding concern instead.")} if {
+	context.consent_refused
+} else := {_gr4_scope(r)} if {
+	context.consent_out_of_scope(r)
+} else := {finding("GR4", "hold_for_authorisation", "A request for services needs the family's consent first, and none is recorded. Seek it and record it, then send again.")}
+
+_gr4_safeguarding(r) := {_gr4_given} if {
 	context.consent_given_for(r)
 } else := {soft_finding("GR4", "needs_advice", "The sender is unsure whether consent was given. Check with the person or ask the DSL.")} if {
 	context.consent_unsure
-} else := {finding("GR4", "hold_for_authorisation", "Consent has not been given, but the lawful basis declared is consent. Declare the non-consent basis relied on.")} if {
+} else := {_gr4_scope(r)} if {
 	input.lawful_basis == "consent"
-} else := {finding("GR4", "share", sprintf("Shared without consent on the declared lawful basis, because: %s.", [context.exception_label]))} if {
+	context.consent_out_of_scope(r)
+} else := {_gr4_consent_basis_missing} if {
+	input.lawful_basis == "consent"
+} else := {finding("GR4", "share", sprintf("No consent is relied on, for a recorded reason: %s. The declared lawful basis does not depend on consent.", [context.exception_label]))} if {
 	count(context.exceptions) > 0
 } else := {finding("GR4", "share", "The regime this notification follows does not need consent.")} if {
 	context.consent_not_required
-} else := {soft_finding("GR4", "no_share", "The family agreed to share only with the agencies they named, and this agency is not one of them.")} if {
+} else := {_gr4_scope(r)} if {
 	context.consent_out_of_scope(r)
-} else := {finding("GR4", "share", sprintf("Consent was refused; a %s was consulted and agreed sharing, with reasons recorded.", [input.authorisation.authoriser_role]))} if {
+} else := {finding("GR4", "share", sprintf("Consent was refused; the %s was consulted and agreed to sharing, with reasons recorded.", [replace(input.authorisation.authoriser_role, "_", " ")]))} if {
 	context.consent_refused
 	context.authorised
 } else := {soft_finding("GR4", "needs_advice", "Consent was refused and no exception is recorded. Ask a manager or the nominated child protection adviser and record the outcome.")} if {
 	context.consent_refused
 } else := {finding("GR4", "hold_for_authorisation", "Consent was not sought and no reason is recorded. Seek consent, or record why it would be unsafe (exception codes E1-E10).")}
 
-_gr4_authorisation(r) := {finding(context.mt.authorisation.rule, "share", sprintf("Authorised by a %s, as this partnership requires: %s.", [input.authorisation.authoriser_role, context.mt.authorisation.source]))} if {
+# Where no consent rule applies to the notification, a declared basis of consent still needs
+# consent that covers the recipient and purpose; any other basis does not look at consent.
+_gr4_consent_basis(r) := {_gr4_given} if {
+	input.lawful_basis == "consent"
+	context.consent_given_for(r)
+} else := {_gr4_scope(r)} if {
+	input.lawful_basis == "consent"
+	context.consent_out_of_scope(r)
+} else := {_gr4_consent_basis_missing} if {
+	input.lawful_basis == "consent"
+} else := set()
+
+_gr4_authorisation(r) := {finding(context.mt.authorisation.rule, "share", sprintf("Authorised by the %s, as this partnership requires: %s.", [replace(input.authorisation.authoriser_role, "_", " "), context.mt.authorisation.source]))} if {
 	_authorisation_needed(r)
 	context.authorised
 } else := {finding(context.mt.authorisation.rule, "hold_for_authorisation", sprintf("Waiting for authorisation by one of: %s. The rule: %s.", [concat(", ", context.mt.authorisation.roles), context.mt.authorisation.source]))} if {

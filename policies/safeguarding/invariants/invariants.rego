@@ -35,7 +35,7 @@ i19(r) := {finding("I19", "no_share", "Forced marriage: this recipient would pas
 #     CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local Authority's
 #     Area to Another > Information Sharing In Special Circumstances: "Bichard compliance is
 #     essential and legal advice should be sought in individual cases."
-i26 := {finding("I26", "needs_advice", "Information about an adult with no conviction is shared only after legal or IG advice on this case.")} if {
+i26 := {finding("I26", "needs_advice", "Information about an adult with no conviction goes to other agencies only after legal or IG advice on this case.")} if {
 	context.tagged("unconvicted_adult_risk")
 } else := set()
 

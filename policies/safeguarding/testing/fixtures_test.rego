@@ -24,6 +24,7 @@ registry := {
 		"la-b": {"type": "other_la_csc", "name": "Test Receiving LA B"},
 		"cdop-a": {"type": "cdop", "name": "Test CDOP A"},
 		"vcs-a": {"type": "vcs", "name": "Test Club A"},
+		"coroner-a": {"type": "coroner", "name": "Test Coroner A"},
 	},
 }
 
@@ -82,4 +83,35 @@ first(patch) := decide(patch).recipients[0]
 # title: Rule ids in a recipient decision's reasons
 rules(d) := {x.rule | some x in d.reasons}
 
-test_base_input_shares if first({}).outcome == "share"
+# METADATA
+# title: Rule ids of the findings that decided a recipient decision, in order
+deciders(d) := [x.rule | some x in d.decided_by]
+
+# METADATA
+# title: Messages of one rule in a recipient decision's reasons
+messages(d, rule) := {x.message | some x in d.reasons; x.rule == rule}
+
+# METADATA
+# title: The effect of the findings that decide each outcome
+outcome_effect := {
+	"share": "share", "share_minimised": "withhold_fields", "share_urgent_review_after": "urgent_override",
+	"hold_for_authorisation": "hold_for_authorisation", "needs_advice": "needs_advice", "no_share": "no_share",
+}
+
+# METADATA
+# title: A recipient decision explains itself
+# description: >-
+#   decided_by is non-empty, leads the reasons, and every deciding finding has the outcome's effect.
+explained(d) if {
+	count(d.decided_by) > 0
+	array.slice(d.reasons, 0, count(d.decided_by)) == d.decided_by
+	every x in d.decided_by {
+		x.effect == outcome_effect[d.outcome]
+	}
+}
+
+test_base_input_shares if {
+	d := first({})
+	d.outcome == "share"
+	explained(d)
+}

@@ -20,8 +20,14 @@ from sqlmodel import SQLModel
 
 from audit.canonical import canonical_text
 
-ENTRY_FORMAT = 1
-"""Version of the canonical entry document; bump it (and add golden vectors) to change the encoding."""
+ENTRY_FORMAT = 2
+"""Version of the canonical entry document; bump it (and add golden vectors) to change the encoding.
+
+Format 2 adds `deciding_rules`. Columns added by a later format are in the document only when they
+hold something, and the document then says `"v": 2`; an entry that leaves them empty is encoded
+exactly as format 1 was, so every entry written before the column existed still verifies.
+"""
+OPTIONAL_COLUMNS = ("deciding_rules",)
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$")]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")]
@@ -44,6 +50,14 @@ class EventKind(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     OVERDUE = "overdue"
     VIEWED = "viewed"
+    URGENT_REVIEWED = "urgent_reviewed"
+    ACCESS_REFUSED = "access_refused"
+    REGISTRY_CHANGED = "registry_changed"
+    WITHDRAWN = "withdrawn"
+    CORRECTED = "corrected"
+    EXPIRED = "expired"
+    SHREDDED = "shredded"
+    PURGED = "purged"
 
 
 class Reason(BaseModel):
@@ -69,6 +83,9 @@ class EntryDraft(BaseModel):
     recipient_agency: Code
     message_type: Code
     reasons: tuple[Reason, ...] = ()
+    # The rule ids of the findings that set the outcome (the policy's `decided_by`), so a reviewer
+    # can filter and count decisions by what decided them, not by every rule that was consulted.
+    deciding_rules: tuple[RuleId, ...] = ()
     lawful_basis: Code | None = None
     consent_state: Code | None = None
     fields_released: tuple[FieldName, ...] = ()
@@ -95,7 +112,7 @@ class CanonicalJSON(TypeDecorator[Any]):
         return None if value is None else json.loads(value)
 
 
-JSON_COLUMNS = ("reasons", "fields_released", "follows", "subjects")
+JSON_COLUMNS = ("reasons", "fields_released", "follows", "subjects", "deciding_rules")
 """Entry columns stored as canonical JSON text."""
 
 
@@ -115,6 +132,7 @@ class Entry(SQLModel, table=True):
     recipient_agency: str = SQLField(index=True, max_length=64)
     message_type: str = SQLField(max_length=64)
     reasons: list[dict[str, str]] = SQLField(sa_type=CanonicalJSON, nullable=False)
+    deciding_rules: list[str] = SQLField(default_factory=list, sa_type=CanonicalJSON, nullable=False)
     lawful_basis: str | None = SQLField(default=None, max_length=64)
     consent_state: str | None = SQLField(default=None, max_length=64)
     fields_released: list[str] = SQLField(sa_type=CanonicalJSON, nullable=False)
@@ -136,12 +154,15 @@ class Entry(SQLModel, table=True):
 
 def entry_document(values: dict[str, Any]) -> dict[str, Any]:
     """Build the canonical entry document from column values (everything but the two hashes)."""
-    document = {name: values[name] for name in DOCUMENT_COLUMNS}
-    document["v"] = ENTRY_FORMAT
+    document = {name: values[name] for name in BASE_COLUMNS}
+    later = {name: values[name] for name in OPTIONAL_COLUMNS if values.get(name)}
+    document.update(later)
+    document["v"] = ENTRY_FORMAT if later else 1
     return document
 
 
 DOCUMENT_COLUMNS = tuple(name for name in Entry.model_fields if name not in ("leaf_hash", "chain_hash"))
+BASE_COLUMNS = tuple(name for name in DOCUMENT_COLUMNS if name not in OPTIONAL_COLUMNS)
 
 
 class ChainHead(SQLModel, table=True):

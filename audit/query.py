@@ -25,11 +25,12 @@ def select_entries(
     since: datetime | None = None,
     until: datetime | None = None,
     rule_id: str | None = None,
+    deciding_rule: str | None = None,
 ) -> Select[Entry]:
     """Return a statement selecting the entries that match every given filter, oldest first.
 
     ``agency`` matches sender or recipient; ``since`` is inclusive and ``until`` exclusive;
-    ``rule_id`` matches any reason naming that rule.
+    ``rule_id`` matches any reason naming that rule; ``deciding_rule`` only entries that rule decided.
     """
     statement = select(Entry)
     if agency is not None:
@@ -51,6 +52,8 @@ def select_entries(
         statement = statement.where(col(Entry.recorded_at) < format_time(until))
     if rule_id is not None:
         statement = statement.where(_names_rule(rule_id))
+    if deciding_rule is not None:
+        statement = statement.where(_decided_by(deciding_rule))
     return statement.order_by(col(Entry.seq))
 
 
@@ -65,6 +68,7 @@ def query(
     since: datetime | None = None,
     until: datetime | None = None,
     rule_id: str | None = None,
+    deciding_rule: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[Entry]:
@@ -78,6 +82,7 @@ def query(
         since=since,
         until=until,
         rule_id=rule_id,
+        deciding_rule=deciding_rule,
     )
     statement = statement.offset(max(offset, 0)).limit(max(0, min(limit, MAX_LIMIT)))
     return list(session.execute(statement).scalars())
@@ -88,6 +93,12 @@ def _names_rule(rule_id: str) -> ColumnElement[bool]:
     escaped = rule_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace('"', '\\"')
     # Compare the stored text, not a JSON value: the column type would JSON-encode the pattern.
     return type_coerce(col(Entry.reasons), Text).like(f'%"rule":"{escaped}"}}%', escape="\\")
+
+
+def _decided_by(rule_id: str) -> ColumnElement[bool]:
+    # Canonical JSON list of rule ids: ["C4","GR4"]; each id is quoted, so "C4" never matches "C41".
+    escaped = rule_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace('"', '\\"')
+    return type_coerce(col(Entry.deciding_rules), Text).like(f'%"{escaped}"%', escape="\\")
 
 
 def get_entry(session: Session, seq: int) -> Entry:

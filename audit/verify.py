@@ -34,10 +34,19 @@ from audit.errors import (
     SequenceGap,
 )
 from audit.merkle import CompactRange
-from audit.models import DOCUMENT_COLUMNS, ENTRY_FORMAT, JSON_COLUMNS, ChainHead, CheckpointRecord, Entry
+from audit.models import (
+    BASE_COLUMNS,
+    ENTRY_FORMAT,
+    JSON_COLUMNS,
+    OPTIONAL_COLUMNS,
+    ChainHead,
+    CheckpointRecord,
+    Entry,
+)
 
 # Canonical JSON sorts keys by code point; the names are ASCII identifiers needing no escapes.
-_DOCUMENT_ORDER = sorted([*DOCUMENT_COLUMNS, "v"])
+_FORMAT_1_ORDER = sorted([*BASE_COLUMNS, "v"])
+_EMPTY_JSON = ("[]", None)
 
 
 @dataclass(frozen=True)
@@ -203,8 +212,10 @@ def _document_text(row: Mapping[str, Any], seq: int) -> str:
     decoding and re-encoding each row.
     """
     parts = []
-    for name in _DOCUMENT_ORDER:
-        value = ENTRY_FORMAT if name == "v" else row[name]
+    later = [name for name in OPTIONAL_COLUMNS if row.get(name) not in _EMPTY_JSON]
+    order = sorted([*_FORMAT_1_ORDER, *later]) if later else _FORMAT_1_ORDER
+    for name in order:
+        value = (ENTRY_FORMAT if later else 1) if name == "v" else row[name]
         if name in JSON_COLUMNS and isinstance(value, str):
             encoded = value
         elif value is None:

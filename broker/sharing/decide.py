@@ -82,8 +82,9 @@ def read_decision(parsed: PolicyDecision, decision_id: str | None, notification:
 
 def _overridden(decided: RecipientDecision, errors: list[Reason]) -> RecipientDecision:
     if errors:
+        # A problem with the notification as a whole decides every recipient: it leads the reasons.
         return decided.model_copy(update={"outcome": Outcome.NO_SHARE, "reasons": [*errors, *decided.reasons],
-                                          "allowed_fields": []})
+                                          "decided_by": list(errors), "allowed_fields": []})
     if decided.outcome == Outcome.NO_SHARE and decided.allowed_fields:
         return decided.model_copy(update={"allowed_fields": []})
     return decided

@@ -19,7 +19,9 @@ from broker.admission import idempotency
 from broker.admission.tokens import Caller
 from broker.delivery.calendar import WorkingCalendar
 from broker.delivery.outbox import Outbox
-from broker.errors import Forbidden, LogUnavailable
+from broker.errors import InvalidNotification, LogUnavailable
+from broker.partnership.registry import Registry
+from broker.review import access
 from broker.sharing.decide import Decider
 from broker.sharing.parse import parse
 from broker.sharing.plan import Planned, plan
@@ -38,22 +40,21 @@ class Receipt:
 
 async def submit(*, caller: Caller, body: bytes, idempotency_key: str | None, reader: Engine, decider: Decider,
                  sealer: Sealer, calendar: WorkingCalendar, recorder: Recorder, outbox: Outbox,
-                 checkpoint: str | None) -> Receipt:
+                 checkpoint: str | None, registry: Registry) -> Receipt:
     digest = hashlib.sha256(body).hexdigest()
     if idempotency_key is not None:
         earlier = await idempotency.find(reader, caller.agency_id, idempotency_key, digest)
         if earlier is not None:
             return Receipt(200, earlier)
     notification = parse(body)
-    if notification.sender.agency_id != caller.agency_id:
-        raise Forbidden("an agency may only send notifications as itself")
+    check_sender(caller, notification, registry)
     decision = await decider.decide(notification)
     now = datetime.now(UTC)
     planned = plan(notification, decision, sealer=sealer, calendar=calendar, now=now)
     response = receipt_body(notification, planned, checkpoint=checkpoint)
     first = FirstAnswer(caller.agency_id, idempotency_key, digest, response) if idempotency_key else None
     try:
-        await recorder.record(notification, decision, planned, first_answer=first, now=now)
+        await recorder.record(notification, decision, planned, sender=caller, first_answer=first, now=now)
     except IntegrityError:
         # A concurrent request with the same Idempotency-Key committed first: answer as it did.
         earlier = await idempotency.find(reader, caller.agency_id, idempotency_key or "", digest)
@@ -62,6 +63,21 @@ async def submit(*, caller: Caller, body: bytes, idempotency_key: str | None, re
         return Receipt(200, earlier)
     outbox.wake()
     return Receipt(202, response)
+
+
+def check_sender(caller: Caller, notification: Notification, registry: Registry) -> None:
+    """The sender is the token: a body naming another agency, or a role the token does not hold, is refused.
+
+    The answer names the field, as any other invalid field is named (422).
+    """
+    sender = notification.sender
+    if sender.agency_id != caller.agency_id:
+        raise InvalidNotification([{"loc": ["sender", "agency_id"], "type": "sender_mismatch",
+                                    "msg": f"must be the agency of the token, {caller.agency_id}"}])
+    allowed = access.sender_roles(caller.role, registry.granted_roles(caller.agency_id))
+    if sender.role.value not in allowed:
+        raise InvalidNotification([{"loc": ["sender", "role"], "type": "sender_mismatch",
+                                    "msg": f"a {caller.role} token may send as: {', '.join(sorted(allowed)) or 'nobody'}"}])
 
 
 def receipt_body(notification: Notification, planned: list[Planned], *, checkpoint: str | None) -> dict[str, Any]:
@@ -73,6 +89,8 @@ def receipt_body(notification: Notification, planned: list[Planned], *, checkpoi
             {
                 "delivery_id": p.delivery_id, "agency_id": p.decision.agency_id, "role": p.decision.role,
                 "outcome": p.decision.outcome.value,
+                # What set the outcome first; `reasons` then lists every finding, deciding ones first.
+                "decided_by": [{"rule": r.rule, "message": r.message} for r in p.decision.decided_by],
                 "reasons": [{"rule": r.rule, "message": r.message} for r in p.decision.reasons],
                 "lawful_basis": p.decision.lawful_basis.value if p.decision.lawful_basis else None,
                 "allowed_fields": list(p.decision.allowed_fields) if p.sealed is not None else [],

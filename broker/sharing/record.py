@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 import audit
 from broker.admission import idempotency
+from broker.admission.tokens import Caller
 from broker.db.log import DecisionLog
 from broker.delivery import clocks, held
 from broker.errors import LogUnavailable
@@ -49,9 +50,13 @@ class Recorder:
         self._metrics = metrics
 
     async def record(self, notification: Notification, decision: Decision, planned: list[Planned], *,
-                     first_answer: FirstAnswer | None, now: datetime) -> None:
-        """Append the decisions with their rows; IntegrityError means a concurrent retry won."""
-        drafts = [self._draft(notification, decision, p) for p in planned]
+                     sender: Caller, first_answer: FirstAnswer | None, now: datetime) -> None:
+        """Append the decisions with their rows; IntegrityError means a concurrent retry won.
+
+        `sender` is the verified token: its subject and role are the decisions' actor, so the log
+        shows who really sent the notification whatever the body says.
+        """
+        drafts = [self._draft(notification, decision, p, sender) for p in planned]
         rows = functools.partial(write_rows, notification=notification, planned=planned, now=now,
                                  expires_at=now + self._hold_expiry, first_answer=first_answer)
         try:
@@ -63,7 +68,8 @@ class Recorder:
         for p in planned:
             self._metrics.decisions.labels(p.decision.outcome.value, notification.message_type.value).inc()
 
-    def _draft(self, notification: Notification, decision: Decision, plan: Planned) -> audit.EntryDraft:
+    def _draft(self, notification: Notification, decision: Decision, plan: Planned,
+               sender: Caller) -> audit.EntryDraft:
         d = plan.decision
         sealed = plan.sealed
         return audit.EntryDraft(
@@ -72,12 +78,14 @@ class Recorder:
             sender_agency=notification.sender.agency_id, sender_role=notification.sender.role.value,
             recipient_agency=d.agency_id, message_type=notification.message_type.value,
             reasons=tuple(log_reason(r.rule, r.message) for r in d.reasons),
+            deciding_rules=tuple(dict.fromkeys(r.rule for r in d.decided_by)),
             lawful_basis=d.lawful_basis.value if d.lawful_basis else None,
             consent_state=consent_state(notification),
             fields_released=tuple(d.allowed_fields) if sealed is not None else (),
             projection_digest=hashlib.sha256(sealed.envelope).hexdigest() if sealed is not None else None,
             policy_revision=decision.revision, decision_id=decision.decision_id,
             subjects=tuple(audit.pseudonymise(self._secret, s.subject_ref) for s in notification.subjects),
+            actor=sender.actor, actor_role=sender.role, actor_agency=sender.agency_id,
         )
 
 
@@ -92,8 +100,9 @@ def write_rows(session: Session, entries: list[audit.Entry], *, notification: No
             continue
         # Purpose and obligations travel with the row: a held delivery's reviewers see the
         # purpose, and its clocks start when it is released.
+        # `deciding`: how many of the decision's first reasons decided it, for what a reviewer may release.
         context = {**log_context(entry), "purpose": notification.purpose.value if notification.purpose else None,
-                   "obligations": plan.due}
+                   "obligations": plan.due, "deciding": max(len(plan.decision.decided_by), 1)}
         row = plan.sealed.row(context)
         if plan.held:
             held.hold(session, row, outcome=plan.decision.outcome.value, now=now, expires_at=expires_at)

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 OPA = $$($(BIN)/python -c 'from devstack.settings import StackSettings; print(StackSettings().opa_binary)')
 PKGS := broker audit schemas consumers transport
 
-.PHONY: demo demo-stop test stack stack-down venv browser check policy-check policy-test pytest clean bench faults faults-long attacks
+.PHONY: demo demo-stop test stack stack-down venv browser check policy-check policy-test pytest test-fast install-check clean bench faults faults-long attacks compose-test
 
 demo: stack
 	$(BIN)/python -m demo run
@@ -15,7 +15,7 @@ demo: stack
 demo-stop: venv
 	$(BIN)/python -m demo stop
 
-test: stack browser check policy-check policy-test pytest
+test: stack browser check policy-check policy-test pytest install-check
 
 venv: $(STAMP)
 
@@ -37,7 +37,10 @@ stack-down: venv
 
 check: venv
 	$(BIN)/ruff check $(PKGS) devstack demo tests bench faults
-	$(BIN)/mypy --strict $(PKGS)
+# enabled after the reformat commit (one commit reformats the whole tree; until then it would fail everywhere)
+#	$(BIN)/ruff format --check $(PKGS) devstack demo tests bench faults
+	$(BIN)/mypy --strict $(PKGS) devstack demo bench faults
+	$(BIN)/lint-imports --no-logo
 
 policy-check: stack
 	$(OPA) fmt --fail --list policies
@@ -52,8 +55,18 @@ policy-test: stack
 	  { $(COVERAGE) $(VENV)/opa-coverage.json; echo "Rego coverage is below 90%"; exit 1; }
 	@$(COVERAGE) $(VENV)/opa-coverage.json
 
+# The install test has its own target (below): it builds a venv from the package index.
 pytest: stack
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not install"
+
+# Everything that needs neither the stack nor the package index (about 30 s on an idle machine): between edits.
+test-fast: venv
+	$(BIN)/pytest -q -m "not stack and not install"
+
+# `pip install .` alone, into a fresh venv, from a copy of the working tree: the gateway, worker and
+# consumer import and start with the runtime dependencies and packaged data only (tests/test_install.py).
+install-check: venv
+	$(BIN)/pytest -q -p no:cacheprovider -m install tests/test_install.py
 
 # Benchmarks (not part of `make test`): the real stack, ~10 minutes; BENCH_ARGS=--quick for ~2.
 bench: stack
@@ -76,5 +89,12 @@ attacks: stack
 	@$(BIN)/python -c 'import schemathesis' 2>/dev/null || $(BIN)/pip install -q --disable-pip-version-check -e '.[attack]'
 	SGB_ATTACK_EXAMPLES=$(ATTACK_EXAMPLES) $(BIN)/pytest -q -s -p no:cacheprovider tests/attacks
 
+# docker-compose.yml for real (not in `make test`): podman brings the whole file up on this machine
+# (stand-in images built locally, host networking on ports 29092/28181/25432/28443), sends a
+# notification through it, verifies the log and always tears it down; see devstack/compose.py.
+compose-test: stack
+	@test -x $(BIN)/podman-compose || $(BIN)/pip install -q --disable-pip-version-check podman-compose==1.6.0
+	$(BIN)/python -m devstack.compose test
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

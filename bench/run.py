@@ -266,6 +266,10 @@ class Suite:
         prepared = stages.sealed_envelopes(parsed, decision, self.root)
         out["seals"] = stages.seals(prepared, duration=d.stage)
         print(f"  seals                  {out['seals']['per_s']:>9,.0f}/s", flush=True)
+        out["seal_suites"] = stages.suite_seals(prepared, duration=d.stage / 2)
+        for name, suite in out["seal_suites"].items():
+            print(f"    {name:<16} {suite['us_per_seal']:>7,.0f} µs/seal, {suite['envelope_bytes']:,} bytes",
+                  flush=True)
         out["log_appends_sqlite"] = stages.log_appends(f"sqlite:///{self.work / 'appends.db'}",
                                                        entries=d.append_entries)
         print(f"  log appends (SQLite)   {out['log_appends_sqlite']['per_s']:>9,.0f}/s", flush=True)

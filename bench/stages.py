@@ -5,6 +5,8 @@
 - Log appends: `audit.AppendBatcher` (group commit), 64 concurrent submitters of 3 drafts each.
 - Seals: `transport.sealing.seal` (HPKE to the recipient's X25519 key + Ed25519 signature) of the
   real projection OPA allows for each shared recipient.
+- Seal suites: the same real projection sealed (and opened) with each HPKE suite, X25519 and the
+  post-quantum hybrid MLKEM768-X25519: microseconds per seal and per open, and envelope bytes.
 - Kafka produce: an idempotent `acks=all` aiokafka producer as the relay configures it, the relay's
   SCRAM principal, records of the real sealed size with CloudEvents headers, sent in batches of
   200 and gathered (as the relay does).
@@ -14,6 +16,7 @@
 from __future__ import annotations
 
 import asyncio
+import statistics
 import time
 import uuid
 from datetime import UTC, datetime
@@ -21,22 +24,24 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 import audit
 from bench.audit_bench import batched_appends
 from bench.workload import PARTNERSHIP_ID, notification
-from broker.partnership.keys import load_broker_keys
+from broker.partnership.keys import key_id, load_broker_keys
 from broker.partnership.registry import load_registry
 from broker.sharing.decide import Decision, read_decision
 from broker.sharing.policy import PolicyEngine
-from schemas.envelope import EnvelopeHeader
+from schemas.envelope import SUITE_NAME, EnvelopeHeader
 from schemas.notifications import Notification, parse_notification
 from schemas.policy_decision import PolicyDecision
 from schemas.policy_input import build_policy_input, project
 from schemas.topics import inbox_topic
 from schemas.vocab import HELD_OUTCOMES, SHARED_OUTCOMES
 from transport.kafka import TopicSettings, ensure_topics
-from transport.sealing import seal
+from transport.kem import HybridPrivateKey, RecipientPrivateKey
+from transport.sealing import open_envelope, seal
 
 
 async def opa_decisions(opa_url: str, partnership_root: Path, *, duration: float, concurrency: int = 16,
@@ -119,7 +124,7 @@ def sealed_envelopes(parsed: Notification, decision: Decision,
         )
         kwargs: dict[str, Any] = {
             "payload": project(parsed, recipient.allowed_fields), "header": header,
-            "recipient_public_key": key.x25519(), "signing_key": keys.signing_key,
+            "recipient_public_key": key.recipient_key(), "signing_key": keys.signing_key,
             "signing_key_id": keys.signing_key_id, "sealed_at": datetime.now(UTC),
         }
         out.append((kwargs, seal(**kwargs)))
@@ -139,6 +144,41 @@ def seals(prepared: list[tuple[dict[str, Any], Any]], *, duration: float) -> dic
     return {"per_s": round(count / elapsed, 1), "count": count,
             "us_per_seal": round(elapsed / count * 1e6, 1),
             "envelope_bytes": [len(env.to_bytes()) for _, env in prepared]}
+
+
+def suite_seals(prepared: list[tuple[dict[str, Any], Any]], *, duration: float, batch: int = 50) -> dict[str, Any]:
+    """Seal (and open) the first shared projection with each suite, in alternating batches for `duration`.
+
+    Batches alternate so both suites see the same machine load; the median batch is reported (the
+    development machines are shared, so a mean over one stretch says more about the neighbours).
+    """
+    kwargs = prepared[0][0]
+    signing = {kwargs["signing_key_id"]: kwargs["signing_key"].public_key()}
+    keys: list[RecipientPrivateKey] = [X25519PrivateKey.generate(), HybridPrivateKey.generate()]
+    runs: list[tuple[RecipientPrivateKey, dict[str, Any], list[float], list[float]]] = []
+    for private in keys:
+        header = kwargs["header"].model_copy(update={"recipient_key_id": key_id(private.public_key())})
+        runs.append((private, {**kwargs, "header": header, "recipient_public_key": private.public_key()}, [], []))
+    deadline = time.perf_counter() + duration
+    while time.perf_counter() < deadline:
+        for private, sealing, seal_us, open_us in runs:
+            started = time.perf_counter()
+            envelopes = [seal(**sealing) for _ in range(batch)]
+            seal_us.append((time.perf_counter() - started) / batch * 1e6)
+            started = time.perf_counter()
+            for envelope in envelopes:
+                open_envelope(envelope, recipient_agency=envelope.header.recipient_agency, broker_keys=signing,
+                              recipient_keys={envelope.header.recipient_key_id: private})
+            open_us.append((time.perf_counter() - started) / batch * 1e6)
+    out: dict[str, Any] = {}
+    for _, sealing, seal_us, open_us in runs:
+        envelope = seal(**sealing)
+        out["x25519" if envelope.suite == SUITE_NAME else "mlkem768_x25519"] = {
+            "suite": envelope.suite, "us_per_seal": round(statistics.median(seal_us), 1),
+            "us_per_seal_min": round(min(seal_us), 1), "us_per_open": round(statistics.median(open_us), 1),
+            "envelope_bytes": len(envelope.to_bytes()), "seals": batch * len(seal_us),
+        }
+    return out
 
 
 def log_appends(database_url: str, *, entries: int) -> dict[str, Any]:

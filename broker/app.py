@@ -9,11 +9,14 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from broker.api import decisions, health, notifications, review
+from broker.api import access, decisions, health, log, notifications, review
 from broker.api import errors as http_errors
 from broker.lifespan import gateway_lifespan
 from broker.settings import BrokerSettings
 from broker.ui import audit_page, render, routes, submit
+
+# The pages, left out of the OpenAPI; with it they are every route the access table must cover.
+UI_ROUTERS = (routes.router, audit_page.router, submit.router)
 
 
 def create_app(settings: BrokerSettings | None = None) -> FastAPI:
@@ -34,8 +37,10 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
     app.include_router(notifications.router)
     app.include_router(decisions.router)
     app.include_router(review.router)
+    app.include_router(access.router)
     app.include_router(health.router)
-    for ui in (routes.router, audit_page.router, submit.router):
+    app.include_router(log.router)  # the agencies witness the log: consistency proofs in, cosignatures out
+    for ui in UI_ROUTERS:
         app.include_router(ui)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     return app

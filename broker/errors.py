@@ -13,10 +13,12 @@ BrokerError
 │   ├── WrongAudience          aud is not this broker
 │   ├── MissingClaim           a required claim is absent
 │   ├── InvalidClaim           role outside the closed set, lifetime too long, ...
+│   ├── RoleNotGranted         a role the registry did not grant the token's agency (logged)
 │   └── ReplayError            this jti was already used
 ├── KeyFileError               key material missing, unreadable, or readable by others
 ├── RegistryError              the agency registry is missing, invalid, or asked for the impossible
 ├── ReviewInvalid              a review decision or filter is malformed (422)
+├── ReleaseRefused             a held share only the sender can put right: refuse it, or send again (409)
 ├── SignInRequired             a web page without a live session (redirect to sign-in)
 └── CsrfRejected               a form post without the session's anti-forgery token (403)
 """
@@ -87,6 +89,20 @@ class InvalidClaim(AuthError):
     reason = "invalid_claim"
 
 
+class RoleNotGranted(AuthError):
+    """A validly signed token asserting a role the registry did not grant its agency.
+
+    Carries what the token claimed (agency, role, subject, jti) so the refusal can be logged:
+    the signature proves the agency issued it, so this is evidence, not noise.
+    """
+
+    reason = "role_not_granted"
+
+    def __init__(self, detail: str, *, agency_id: str, role: str, subject: str | None, jti: str) -> None:
+        super().__init__(detail)
+        self.agency_id, self.role, self.subject, self.jti = agency_id, role, subject, jti
+
+
 class ReplayError(AuthError):
     reason = "replayed"
 
@@ -151,6 +167,11 @@ class ReviewInvalid(BrokerError):
     def __init__(self, detail: str, errors: dict[str, str] | None = None) -> None:
         super().__init__(detail)
         self.errors = errors or {}
+
+
+class ReleaseRefused(BrokerError):
+    """A release asked for where the deciding finding needs what only the sender can supply (consent,
+    a lawful basis): the answer can only be to refuse, or for the sender to send again with it."""
 
 
 class SignInRequired(BrokerError):

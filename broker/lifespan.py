@@ -22,8 +22,10 @@ from broker.delivery.background import build_ingester, build_relay, delivery_tas
 from broker.delivery.calendar import DueUnit, WorkingCalendar
 from broker.delivery.outbox import Outbox
 from broker.metrics import Metrics
+from broker.partnership.grants import verify_access_changes
 from broker.partnership.keys import load_broker_keys
 from broker.partnership.registry import Registry, load_registry
+from broker.review import access_log
 from broker.settings import BrokerSettings
 from broker.sharing.decide import Decider
 from broker.sharing.policy import PolicyEngine
@@ -39,10 +41,13 @@ async def gateway_lifespan(app: FastAPI, settings: BrokerSettings) -> AsyncItera
     """Open the log, the OPA client and (optionally) the delivery tasks; close them after."""
     keys = load_broker_keys(settings.keys_dir)
     registry = load_registry(settings.registry_file)
+    # Role grants count only if they came from changes signed with the broker's key (closed by default).
+    verify_access_changes(registry, keys.verify_keys)
     metrics = Metrics()
     policy = PolicyEngine(settings.opa_url, timeout=settings.opa_timeout_seconds, entrypoint=settings.opa_entrypoint)
     signer = audit.Signer(settings.log_origin, keys.signing_key)
-    async with policy, DecisionLog.opened(settings.database_url, signer=signer) as decision_log:
+    async with policy, DecisionLog.opened(settings.database_url, signer=signer,
+                                          migration_url=settings.migration_database_url) as decision_log:
         decider = Decider(policy=policy, registry=registry, partnership_id=settings.partnership_id, metrics=metrics)
         state = app.state
         state.settings, state.registry, state.keys, state.metrics = settings, registry, keys, metrics
@@ -56,6 +61,8 @@ async def gateway_lifespan(app: FastAPI, settings: BrokerSettings) -> AsyncItera
         state.recorder = Recorder(decision_log=decision_log, log_pseudonym_secret=keys.log_pseudonym_secret,
                                   hold_expiry=timedelta(hours=settings.hold_expiry_hours), metrics=metrics)
         state.token_burner = TokenBurner(decision_log.engine)
+        # Who granted what, and a registry revision the log has not seen, before any request is served.
+        await access_log.record_registry(decision_log, registry)
         await _load_registry(decider)
         _settle_garbage_collector()
         async with _background(state.outbox, decision_log, settings, metrics, registry):

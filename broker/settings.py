@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
+from typing import Literal, Self
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.topics import DEFAULT_NAMESPACE, NAMESPACE_PATTERN
+
+# The same list the consumers refuse (consumers/settings.py): values copied from an example file.
+PLACEHOLDER_SECRETS = frozenset({"", "changethis", "changeme", "password"})
 
 
 def _state() -> Path:
@@ -19,7 +25,15 @@ class BrokerSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SGB_", extra="ignore")
 
+    # Production refuses placeholder secrets; development (the local stack, tests) only warns. The
+    # default stays development so existing local runs keep working; deployments set production.
+    environment: Literal["development", "production"] = "development"
+
     database_url: str = Field(default_factory=lambda: f"sqlite:///{_state() / 'sgbroker.db'}")
+    # The database's owner, who runs the migrations; unset, `database_url` migrates too. On PostgreSQL
+    # with another user here, `database_url`'s user is granted only what the gateway needs: it may add
+    # to the decision log but never change or remove it (broker/db/privileges.py).
+    migration_database_url: str | None = None
     partnership_id: str = "demo-partnership"
     audience: str = "safeguarding-broker"
     # Key material and the registry live outside any checkout by default, never in the repository.
@@ -66,3 +80,20 @@ class BrokerSettings(BaseSettings):
     ui_session_max_hours: int = Field(default=8, ge=1)
     # Off only for plain-HTTP development; browsers then drop the __Host- prefix too.
     ui_cookie_secure: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Self:
+        checked = {"SGB_KAFKA_PASSWORD": self.kafka_password.get_secret_value()}
+        for name, url in (("SGB_DATABASE_URL", self.database_url),
+                          ("SGB_MIGRATION_DATABASE_URL", self.migration_database_url)):
+            # SQLite has no password; a server URL without one relies on peer or certificate auth.
+            parts = urlsplit(url or "")
+            if parts.password is not None:
+                checked[f"the password in {name}"] = parts.password
+        for name, value in checked.items():
+            if value.lower() in PLACEHOLDER_SECRETS:
+                message = f"{name} is empty or a placeholder"
+                if self.environment != "development":
+                    raise ValueError(message)
+                warnings.warn(message, stacklevel=1)
+        return self

@@ -13,7 +13,7 @@ import typer
 
 import audit
 from broker import logs
-from broker.db.log import prepare_database
+from broker.db.log import migrate
 from broker.delivery.background import build_ingester, build_relay, delivery_tasks
 from broker.metrics import Metrics
 from broker.partnership.registry import load_registry
@@ -22,7 +22,8 @@ from broker.settings import BrokerSettings
 
 async def run(settings: BrokerSettings) -> None:
     engine = audit.create_engine_for(settings.database_url)
-    await asyncio.to_thread(prepare_database, engine)
+    await asyncio.to_thread(migrate, settings.database_url, migration_url=settings.migration_database_url,
+                            engine=engine)
     metrics = Metrics()
     relay = build_relay(settings=settings, engine=engine, metrics=metrics)
     ingester = build_ingester(settings=settings, engine=engine, registry=load_registry(settings.registry_file))

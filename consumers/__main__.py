@@ -7,7 +7,12 @@ other local users could see it in the process list.
 The receipts topic and the agency's dead-letter topic must exist before `run`: the agency's Kafka
 principal may not create topics, so the operator creates them (the gateway's relay creates inboxes).
 Topic and group names start with CONSUMER_TOPIC_NAMESPACE (default `sgb`), which must equal the
-gateway's SGB_TOPIC_NAMESPACE.
+gateway's SGB_TOPIC_NAMESPACE. With CONSUMER_GATEWAY_URL set, the consumer witnesses the decision
+log (consumers/witness.py).
+
+Exit status of `run`: 0 stopped by a signal, 2 refused to start (settings, keys, topics), 3 stopped
+by a witness alarm: the log contradicts the checkpoint this agency kept (the alarm is printed and
+logged with its evidence; nothing after the record that showed it was delivered or committed).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import ValidationError
 
-from consumers.errors import ConsumerError
+from consumers.errors import ConsumerError, WitnessAlarm
 from consumers.ledger import Ledger
 from consumers.receipt import ReceiptKind, send_receipt
 from consumers.service import build_consumer, load_keyring, receipt_signer, run_until_signalled
@@ -72,6 +77,11 @@ def run(
         asyncio.run(run_until_signalled(consumer))
         log.info("consumer %s stopped: %d delivered, %d dead-lettered",
                  agency, consumer.delivered, consumer.dead_lettered)
+    except WitnessAlarm as exc:
+        typer.echo(f"ALARM: the decision log contradicts the checkpoint {agency} kept ({exc}); delivery stopped. "
+                   "Send the evidence below to the partnership's operators and auditors.", err=True)
+        typer.echo(json.dumps(exc.evidence, sort_keys=True, default=str), err=True)
+        raise typer.Exit(code=3) from exc
     except ConsumerError as exc:
         raise _fail(exc) from exc
     finally:

@@ -3,10 +3,16 @@
 ConsumerError
 ├── ConfigurationError   keys, settings or topics are wrong; the consumer refuses to start
 ├── SinkError            the agency's system did not take the message (retry; offset not committed)
-└── RejectedMessage      the message itself is bad (parked on the dead-letter topic with `reason`)
+├── RejectedMessage      the message itself is bad (parked on the dead-letter topic with `reason`)
+├── GatewayUnavailable   the gateway gave no proof or took no cosignature (logged; tried again later)
+└── WitnessAlarm         the broker showed a checkpoint that contradicts the one this agency kept:
+                         delivery stops (nothing committed, nothing dead-lettered) and the process
+                         exits with status 3, saying why
 """
 
 from __future__ import annotations
+
+from typing import Final
 
 
 class ConsumerError(Exception):
@@ -32,3 +38,37 @@ class RejectedMessage(ConsumerError):
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
+
+
+class GatewayUnavailable(ConsumerError):
+    """The gateway could not be reached, or refused a witness call; nothing was learnt about the log.
+
+    Not an alarm: without the proof the consumer neither accepts nor rejects the checkpoint, keeps the
+    one it has, and asks again with a later record. Deliveries go on meanwhile, since each envelope
+    carries the broker's own signature. `status` and `code` are the gateway's answer, when it gave one.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+FORK: Final = "fork"
+INCONSISTENT: Final = "inconsistent"
+CHECKPOINT_INVALID: Final = "checkpoint_invalid"
+
+
+class WitnessAlarm(ConsumerError):
+    """The decision log, as the broker now shows it, contradicts a checkpoint this agency kept.
+
+    `reason` is `fork` (two signed trees of one size), `inconsistent` (no valid proof that the kept
+    tree is a prefix of the new one: history was rewritten or truncated) or `checkpoint_invalid`
+    (a checkpoint the broker's keys do not verify). `evidence` holds sizes, roots and where the
+    record came from: what the agency sends to the partnership's operators and auditors.
+    """
+
+    def __init__(self, reason: str, message: str, evidence: dict[str, object]) -> None:
+        super().__init__(f"{reason}: {message}")
+        self.reason = reason
+        self.evidence = evidence

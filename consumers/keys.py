@@ -1,4 +1,4 @@
-"""What one agency's consumer holds: its token key, its decryption keys, the broker's public keys.
+"""What one agency's consumer holds: its token key, decryption keys and witness key, the broker's public keys.
 
 The key directory and signing history formats, key ids and the 0600 check are
 `transport.keyfiles`'; this picks what a consumer needs and reports any problem as a
@@ -19,24 +19,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from consumers.errors import ConfigurationError
 from transport import keyfiles
-from transport.keyfiles import AgencyJwtKey
+from transport.kem import RecipientPrivateKey
+from transport.keyfiles import AgencyJwtKey, AgencyWitnessKey
 
 _PEM_BLOCK = re.compile(rb"-----BEGIN PUBLIC KEY-----.+?-----END PUBLIC KEY-----", re.DOTALL)
 
 
 @dataclass(frozen=True)
 class AgencyKeyring:
-    """What an agency's consumer holds: its token key and every decryption key it still has."""
+    """What an agency's consumer holds: its token key, every decryption key it still has, its witness key."""
 
     agency_id: str
-    # The current token key only: receipts are signed with it.
+    # The current token key only: receipts and the gateway API's tokens are signed with it.
     jwt_key: AgencyJwtKey
-    # kid -> key, current and older: an envelope sealed before a rotation still opens.
-    decryption_keys: dict[str, x25519.X25519PrivateKey] = field(repr=False)
+    # kid -> key (X25519 or hybrid), current and older: an envelope sealed before a rotation still opens.
+    decryption_keys: dict[str, RecipientPrivateKey] = field(repr=False)
+    # The current witness key (cosigns checkpoints); None for a directory made before witnessing.
+    witness_key: AgencyWitnessKey | None = None
 
 
 @contextlib.contextmanager
@@ -55,7 +58,9 @@ def load_agency_keyring(directory: Path, *, agency_id: str) -> AgencyKeyring:
         jwt_entries, enc_entries = keyfiles.manifest_entries(directory, manifest)
         jwt_key = keyfiles.load_jwt_key(directory, jwt_entries[0])
         decryption = {e["kid"]: keyfiles.load_encryption_key(directory, e).private_key for e in enc_entries}
-    return AgencyKeyring(agency_id=agency_id, jwt_key=jwt_key, decryption_keys=decryption)
+        witness_entries = keyfiles.witness_entries(directory, manifest)
+        witness = keyfiles.load_witness_key(directory, witness_entries[0]) if witness_entries else None
+    return AgencyKeyring(agency_id=agency_id, jwt_key=jwt_key, decryption_keys=decryption, witness_key=witness)
 
 
 def load_broker_public_keys(path: Path) -> dict[str, ed25519.Ed25519PublicKey]:

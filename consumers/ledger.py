@@ -1,8 +1,10 @@
-"""The consumer's own record of what it has handed to its sink, so a redelivery never goes twice."""
+"""The consumer's own state: what it has handed to its sink, so a redelivery never goes twice, and the
+last checkpoint of the broker's log it accepted as a witness (with its cosignature on it)."""
 
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 
 SCHEMA = """
@@ -11,6 +13,32 @@ CREATE TABLE IF NOT EXISTS processed (
     notification_id TEXT NOT NULL,
     processed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 )"""
+WITNESS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS kept_checkpoint (
+    origin TEXT PRIMARY KEY,
+    tree_size INTEGER NOT NULL,
+    note TEXT NOT NULL,
+    cosignature TEXT NOT NULL,
+    posted INTEGER NOT NULL DEFAULT 0,
+    kept_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+)"""
+# One statement, so the swap is atomic; the WHERE makes it a compare-and-set that never moves back.
+KEEP = """
+INSERT INTO kept_checkpoint (origin, tree_size, note, cosignature) VALUES (?, ?, ?, ?)
+ON CONFLICT (origin) DO UPDATE SET
+    tree_size = excluded.tree_size, note = excluded.note, cosignature = excluded.cosignature, posted = 0,
+    kept_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+WHERE excluded.tree_size >= kept_checkpoint.tree_size"""
+
+
+@dataclass(frozen=True)
+class KeptCheckpoint:
+    """The broker-signed checkpoint note this agency last accepted, its cosignature, and whether the gateway has it."""
+
+    tree_size: int
+    note: str
+    cosignature: str
+    posted: bool
 
 
 class Ledger:
@@ -21,6 +49,7 @@ class Ledger:
         self._conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute(SCHEMA)
+        self._conn.execute(WITNESS_SCHEMA)
         self._conn.commit()
 
     def seen(self, delivery_id: str) -> bool:
@@ -31,6 +60,25 @@ class Ledger:
         self._conn.execute(
             "INSERT OR IGNORE INTO processed (delivery_id, notification_id) VALUES (?, ?)",
             (delivery_id, notification_id),
+        )
+        self._conn.commit()
+
+    def kept_checkpoint(self, origin: str) -> KeptCheckpoint | None:
+        row = self._conn.execute(
+            "SELECT tree_size, note, cosignature, posted FROM kept_checkpoint WHERE origin = ?", (origin,)
+        ).fetchone()
+        return None if row is None else KeptCheckpoint(int(row[0]), row[1], row[2], bool(row[3]))
+
+    def keep_checkpoint(self, origin: str, *, tree_size: int, note: str, cosignature: str) -> bool:
+        """Keep `note` and this agency's `cosignature` on it, unless a larger tree is kept already."""
+        cursor = self._conn.execute(KEEP, (origin, tree_size, note, cosignature))
+        self._conn.commit()
+        return cursor.rowcount == 1
+
+    def mark_posted(self, origin: str, tree_size: int) -> None:
+        """Record that the gateway stored this agency's cosignature on the kept checkpoint."""
+        self._conn.execute(
+            "UPDATE kept_checkpoint SET posted = 1 WHERE origin = ? AND tree_size = ?", (origin, tree_size)
         )
         self._conn.commit()
 

@@ -11,13 +11,13 @@ from collections.abc import Mapping
 from typing import Final
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from pydantic import ValidationError
 
 from consumers.errors import RejectedMessage
 from consumers.sinks import Delivery
 from consumers.validation import ProjectionInvalid, Validator
 from schemas.envelope import OpenedEnvelope
+from transport.kem import RecipientPrivateKey
 from transport.sealing import (
     BadSignature,
     DecryptFailed,
@@ -57,7 +57,7 @@ class EnvelopeOpener:
         *,
         agency_id: str,
         broker_keys: Mapping[str, Ed25519PublicKey],
-        decryption_keys: Mapping[str, X25519PrivateKey],
+        decryption_keys: Mapping[str, RecipientPrivateKey],
         validate: Validator,
     ) -> None:
         self._agency_id = agency_id

@@ -36,6 +36,8 @@ from schemas.topics import DEFAULT_NAMESPACE, receipts_topic
 from transport.keyfiles import AgencyJwtKey
 
 RECEIPT_LIFETIME = timedelta(minutes=5)
+# A token for one call to the gateway's HTTP API (the witness's): used at once, so short.
+API_TOKEN_LIFETIME = timedelta(minutes=1)
 ROLE = "agency_system"
 CONTENT_TYPE = ("content-type", b"application/jwt")
 
@@ -79,6 +81,17 @@ class ReceiptSigner:
             claims["envelope_digest"] = envelope_digest
         if subject:
             claims["sub"] = subject
+        return jwt.encode(
+            claims, self.key.private_key, algorithm=self.key.alg, headers={"kid": self.key.kid, "typ": "JWT"}
+        )
+
+    def api_token(self) -> str:
+        """Return a single-use agency token for one gateway API call (the claims of a receipt, less its facts)."""
+        issued = int(self.clock().timestamp())
+        claims: dict[str, Any] = {
+            "iss": self.agency_id, "aud": self.audience, "iat": issued,
+            "exp": issued + int(API_TOKEN_LIFETIME.total_seconds()), "jti": str(uuid.uuid4()), "role": ROLE,
+        }
         return jwt.encode(
             claims, self.key.private_key, algorithm=self.key.alg, headers={"kid": self.key.kid, "typ": "JWT"}
         )

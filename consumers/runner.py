@@ -4,20 +4,27 @@ The offset is committed only after the sink has the message, so a crash redelive
 loses; the ledger and the idempotent sinks make that redelivery harmless. A record that can never be
 delivered (bad signature, sealed for someone else, invalid) goes to the agency's own dead-letter
 topic with the reason, and the loop carries on.
+
+Before a record is opened, the checkpoint of the decision log it carries is shown to the agency's
+witness (`consumers.witness`). A checkpoint that contradicts the one the agency kept is not a bad
+record but a broken log: the consumer stops there, commits nothing and dead-letters nothing (so the
+record is read again once people have looked), logs the alarm with its evidence and ends `run` by
+raising `WitnessAlarm` (the command exits with status 3).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
-from consumers.errors import ConfigurationError, RejectedMessage, SinkError
+from consumers.errors import ConfigurationError, RejectedMessage, SinkError, WitnessAlarm
 from consumers.ledger import Ledger
 from consumers.sinks import Delivery, Sink
 from schemas.topics import DEFAULT_NAMESPACE, dead_letter_topic, inbox_topic, receipts_topic
@@ -26,6 +33,12 @@ log = logging.getLogger("consumers.runner")
 
 Opener = Callable[[bytes], Delivery]
 ReceiptSigner = Callable[[Delivery, str], bytes]
+# The Kafka header carrying the decision log's latest signed checkpoint (broker/sharing/seal.py).
+CHECKPOINT_HEADER = "sgb_checkpoint"
+
+
+class Witness(Protocol):
+    async def observe(self, note: str, *, source: Mapping[str, object]) -> None: ...
 
 
 class AgencyConsumer:
@@ -43,6 +56,7 @@ class AgencyConsumer:
         sign_receipt: ReceiptSigner,
         on_delivered: Callable[[Delivery], Awaitable[None]] | None = None,
         namespace: str = DEFAULT_NAMESPACE,
+        witness: Witness | None = None,
     ) -> None:
         self.agency_id = agency_id
         self._inbox = inbox_topic(agency_id, namespace=namespace)
@@ -55,14 +69,29 @@ class AgencyConsumer:
         self._ledger = ledger
         self._sign = sign_receipt
         self._on_delivered = on_delivered
+        self._witness = witness
         self.delivered = 0
         self.dead_lettered = 0
+        # Set when the log contradicted what this agency kept: the consumer is unhealthy and has stopped.
+        self.alarm: WitnessAlarm | None = None
+
+    @property
+    def healthy(self) -> bool:
+        return self.alarm is None
 
     async def run(self, stop: asyncio.Event, *, retry_seconds: float = 1.0) -> None:
-        """Consume until `stop` is set; reconnect after Kafka errors."""
+        """Consume until `stop` is set; reconnect after Kafka errors; raise `WitnessAlarm` and stop on a broken log."""
         while not stop.is_set():
             try:
                 await self._consume(stop)
+            except WitnessAlarm as exc:
+                self.alarm = exc
+                # One line an operator's alerting can match, with the evidence as JSON (no case data in it).
+                log.critical("WITNESS ALARM agency=%s reason=%s %s evidence=%s", self.agency_id, exc.reason, exc,
+                             json.dumps(exc.evidence, sort_keys=True, default=str),
+                             extra={"witness_alarm": {"agency_id": self.agency_id, "reason": exc.reason,
+                                                      **exc.evidence}})
+                raise
             except (KafkaError, OSError) as exc:
                 log.warning("consumer %s waiting for Kafka: %s", self.agency_id, type(exc).__name__)
                 with contextlib.suppress(TimeoutError):
@@ -112,7 +141,14 @@ class AgencyConsumer:
             await consumer.commit({partition: record.offset + 1})
 
     async def handle(self, producer: AIOKafkaProducer, record: ConsumerRecord[bytes, bytes]) -> None:
-        """Deliver one record, or park it on the dead-letter topic; raises SinkError to retry."""
+        """Deliver one record, or park it on the dead-letter topic; raises SinkError to retry.
+
+        Raises `WitnessAlarm` before anything else happens if the record's checkpoint contradicts the kept one.
+        """
+        note = _header(record, CHECKPOINT_HEADER)
+        if self._witness is not None and note is not None:
+            source = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
+            await self._witness.observe(note, source=source)
         try:
             delivery = self._open(record.value or b"")
         except RejectedMessage as exc:
@@ -146,3 +182,11 @@ class AgencyConsumer:
         await producer.send_and_wait(
             self._dead_letters, record.value or b"", key=record.key, headers=headers
         )
+
+
+def _header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:
+    for key, value in record.headers or ():
+        if key == name:
+            # Undecodable bytes stay visible (and fail the signature check) rather than vanish.
+            return bytes(value).decode("utf-8", "replace")
+    return None

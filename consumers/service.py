@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
+import ssl
+from collections.abc import Mapping
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from consumers.errors import ConfigurationError
+from consumers.gateway import GatewayClient
 from consumers.keys import AgencyKeyring, load_agency_keyring, load_broker_public_keys
 from consumers.ledger import Ledger
 from consumers.opener import EnvelopeOpener
@@ -15,7 +22,10 @@ from consumers.runner import AgencyConsumer
 from consumers.settings import ConsumerSettings
 from consumers.sinks import DirectorySink, Sink, SqliteInboxSink, WebhookSink
 from consumers.validation import Validator, default_validator
+from consumers.witness import CheckpointWitness
 from schemas.topics import consumer_group
+
+log = logging.getLogger("consumers")
 
 
 def make_sink(settings: ConsumerSettings) -> Sink:
@@ -37,6 +47,22 @@ def receipt_signer(settings: ConsumerSettings, keyring: AgencyKeyring) -> Receip
     return ReceiptSigner(agency_id=settings.agency_id, audience=settings.broker_audience, key=keyring.jwt_key)
 
 
+def build_witness(settings: ConsumerSettings, keyring: AgencyKeyring, *, ledger: Ledger,
+                  broker_keys: Mapping[str, Ed25519PublicKey]) -> CheckpointWitness | None:
+    """The agency's witness of the decision log, or None (with a warning) when no gateway is configured."""
+    if settings.gateway_url is None:
+        log.warning("CONSUMER_GATEWAY_URL is not set: %s does not witness the decision log", settings.agency_id)
+        return None
+    if keyring.witness_key is None:
+        raise ConfigurationError(f"{settings.key_dir} holds no witness key: rotate the agency's keys "
+                                 "(python -m broker.partnership.cli rotate) to make and register one")
+    context = ssl.create_default_context(cafile=settings.gateway_ca_file) if settings.gateway_ca_file else None
+    gateway = GatewayClient(base_url=settings.gateway_url, token=receipt_signer(settings, keyring).api_token,
+                            ssl_context=context)
+    return CheckpointWitness(key=keyring.witness_key, broker_keys=broker_keys, origin=settings.log_origin,
+                             ledger=ledger, gateway=gateway)
+
+
 def build_consumer(
     settings: ConsumerSettings, *, ledger: Ledger, validate: Validator | None = None, sink: Sink | None = None
 ) -> AgencyConsumer:
@@ -45,9 +71,10 @@ def build_consumer(
     `validate` and `sink` replace the configured ones (a stricter schema check, a wrapped sink).
     """
     keyring = load_keyring(settings)
+    broker_keys = load_broker_public_keys(settings.broker_public_keys)
     opener = EnvelopeOpener(
         agency_id=settings.agency_id,
-        broker_keys=load_broker_public_keys(settings.broker_public_keys),
+        broker_keys=broker_keys,
         decryption_keys=keyring.decryption_keys,
         validate=validate or default_validator(),
     )
@@ -60,6 +87,7 @@ def build_consumer(
         sink=sink or make_sink(settings),
         ledger=ledger,
         sign_receipt=receipt_signer(settings, keyring).for_delivery,
+        witness=build_witness(settings, keyring, ledger=ledger, broker_keys=broker_keys),
     )
 
 

@@ -64,6 +64,13 @@ class ConsumerSettings(InboxSettings):
     webhook_token: SecretStr | None = None
     ledger_path: Path = Path("consumer-ledger.db")
     broker_audience: str = "safeguarding-broker"
+    # The gateway this agency witnesses the decision log through (proofs in, cosignatures out):
+    # unset, the consumer delivers without checking the checkpoints records carry, and says so.
+    gateway_url: str | None = None
+    # The CA that signed the gateway's certificate; None: the system's CAs.
+    gateway_ca_file: Path | None = None
+    # The log's name in its checkpoints: the gateway's SGB_LOG_ORIGIN.
+    log_origin: str = Field(default="sgb.decision-log", min_length=1, max_length=200, pattern=r"^[^\s+]+$")
 
     @model_validator(mode="after")
     def _principal_and_secrets(self) -> Self:
@@ -80,7 +87,18 @@ class ConsumerSettings(InboxSettings):
         if self.sink.startswith("webhook:http://") and self.environment != "development":
             # Decrypted safeguarding data must not cross a network in clear text.
             raise ValueError("a webhook sink must use https outside development")
+        self._check_gateway()
         return self
+
+    def _check_gateway(self) -> None:
+        url = self.gateway_url
+        if url is not None and not url.startswith(("https://", "http://")):
+            raise ValueError("the gateway URL must be http(s)://host[:port]")
+        if url is not None and url.startswith("http://") and self.environment != "development":
+            # The agency's tokens are single use, but the answers it trusts must not be changed on the way.
+            raise ValueError("the gateway URL must use https outside development")
+        if self.gateway_ca_file is not None and not (url or "").startswith("https://"):
+            raise ValueError("a gateway CA file needs an https gateway URL")
 
     def kafka_config(self) -> dict[str, Any]:
         """Return aiokafka keyword arguments for this agency's own principal."""

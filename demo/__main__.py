@@ -29,7 +29,7 @@ import audit
 from broker.delivery.clocks import mark_overdue
 from broker.partnership import kafka_access
 from broker.partnership.cli import issue_token
-from demo.cases import AGENCIES, PARTNERSHIP_ID, SENSITIVE, cases
+from demo.cases import AGENCIES, OFFICES, PARTNERSHIP_ID, SENSITIVE, cases
 from demo.site import NAMESPACE, DemoSite, create_topics, read_deliveries
 from devstack import kafka, opa
 from devstack.partnership import provision
@@ -76,7 +76,7 @@ def _setup(site: DemoSite, stack: StackSettings) -> dict[str, str]:
     _stop_all(site)
     shutil.rmtree(site.root, ignore_errors=True)
     site.root.mkdir(parents=True)
-    provision(site.root / "partnership", PARTNERSHIP_ID, AGENCIES)
+    provision(site.root / "partnership", PARTNERSHIP_ID, AGENCIES, OFFICES)
     passwords = {spec.agency_id: secrets.token_urlsafe(18) for spec in AGENCIES}
     kafka_access.apply(
         kafka_libs=stack.kafka_libs, admin_properties=kafka.admin_properties(stack), users=passwords,

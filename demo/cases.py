@@ -10,7 +10,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from devstack.partnership import AgencySpec
+from broker.partnership.grants import Office
+from devstack.partnership import DEV_ROLES, AgencySpec
 
 PARTNERSHIP_ID = "fenmere_scp"
 
@@ -19,11 +20,15 @@ AGENCIES = [
     AgencySpec("gp-willow-lane", "health_gp", "Willow Lane Surgery (fictional GP practice)"),
     AgencySpec("health-visiting-fenmere", "health_community", "Fenmere Health Visiting Service (fictional)"),
     AgencySpec("police-fenmere", "police", "Fenmere Constabulary (fictional)"),
-    AgencySpec("csc-fenmere-mash", "csc_front_door", "Fenmere Children's Social Care MASH (fictional)"),
+    AgencySpec("csc-fenmere-mash", "csc_front_door", "Fenmere Children's Social Care MASH (fictional)",
+               roles=(*DEV_ROLES, "ig_lead", "caldicott_guardian")),
     AgencySpec("asc-fenmere", "asc", "Fenmere Adult Social Care (fictional)"),
     AgencySpec("housing-brookside", "housing", "Brookside Homes (fictional housing provider)"),
     AgencySpec("lado-fenmere", "lado", "Fenmere LADO Service (fictional)"),
 ]
+# The children's social care IG lead and Caldicott Guardian see across the partnership (the demo's audit view).
+OFFICES: dict[Office, str] = {"partnership_ig_lead": "csc-fenmere-mash",
+                              "partnership_caldicott_guardian": "csc-fenmere-mash"}
 
 CHILD = {"given_name": "Test", "family_name": "Child Alpha", "date_of_birth": "2017-03-14", "gender": "female"}
 # Values the demo checks never appear in plaintext on Kafka, in the log or in a receipt.

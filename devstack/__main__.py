@@ -29,6 +29,7 @@ def _env(settings: StackSettings) -> dict[str, str]:
         "SGB_OPA_URL": opa.url(settings),
         "SGB_OPA_BIN": str(settings.opa_binary),
         "SGB_PG_URL": postgres.url(settings),
+        "SGB_PG_APP_URL": postgres.application_url(postgres.url(settings)),
     }
 
 

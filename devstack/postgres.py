@@ -2,6 +2,10 @@
 
 `initdb` refuses to run as root, so the cluster is managed with Debian's cluster tools, which drop
 to the postgres user themselves. A dedicated cluster keeps the machine's default one untouched.
+
+Two roles, as in production: `sgb` owns the databases and runs the migrations (and, with CREATEDB,
+makes each test's scratch database); `sgb_app` is what the gateway and worker connect as, owning
+nothing and granted only what they need when the owner migrates (`broker/db/privileges.py`).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from devstack.process import StackError, console, run_with_progress
 from devstack.settings import StackSettings
@@ -21,6 +25,8 @@ from devstack.settings import StackSettings
 ROLE = "sgb"
 # Loopback-only development credentials; production takes its DSN from the environment.
 PASSWORD = "sgb-local-only"  # noqa: S105
+APP_ROLE = "sgb_app"
+APP_PASSWORD = "sgb-app-local-only"  # noqa: S105
 
 
 def _installed_version() -> str | None:
@@ -62,6 +68,11 @@ def url(settings: StackSettings, database: str = "sgb") -> str:
     return f"postgresql+psycopg://{ROLE}:{PASSWORD}@{settings.host}:{settings.pg_port}/{database}"
 
 
+def application_url(owner_url: str) -> str:
+    """The same database as `owner_url`, as the application role (what SGB_DATABASE_URL names)."""
+    return make_url(owner_url).set(username=APP_ROLE, password=APP_PASSWORD).render_as_string(hide_password=False)
+
+
 @contextlib.contextmanager
 def scratch_database(admin_url: str, prefix: str = "t") -> Iterator[str]:
     """A new, empty database (for one test or benchmark run), dropped afterwards; yields its URL."""
@@ -99,9 +110,21 @@ def start(settings: StackSettings) -> None:
         _psql(settings, f"CREATE ROLE {ROLE}")
     # CREATEDB lets each test make and drop its own database; set every time so the role is known.
     _psql(settings, f"ALTER ROLE {ROLE} LOGIN CREATEDB NOSUPERUSER PASSWORD '{PASSWORD}'")
+    ensure_application_role(settings)
     if _psql(settings, f"SELECT 1 FROM pg_database WHERE datname='{ROLE}'") != "1":
         _psql(settings, f"CREATE DATABASE {ROLE} OWNER {ROLE}")
     console.print(f"[green]✓[/green] PostgreSQL {version} on {settings.host}:{settings.pg_port}")
+
+
+def ensure_application_role(settings: StackSettings) -> None:
+    """The role the gateway and worker connect as: may log in, owns and creates nothing."""
+    if _psql(settings, f"SELECT 1 FROM pg_roles WHERE rolname='{APP_ROLE}'") != "1":
+        _psql(settings, f"CREATE ROLE {APP_ROLE}")
+    _psql(settings, f"ALTER ROLE {APP_ROLE} LOGIN NOCREATEDB NOCREATEROLE NOSUPERUSER PASSWORD '{APP_PASSWORD}'")
+    # The owner may end the application role's sessions, so a test's scratch database can be dropped
+    # WITH (FORCE) while a gateway still holds a connection (membership this way round gives the
+    # application role nothing of the owner's).
+    _psql(settings, f"GRANT {APP_ROLE} TO {ROLE}")
 
 
 def stop(settings: StackSettings) -> None:

@@ -16,11 +16,19 @@ import json
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 ENVELOPE_FORMAT: Final = "sgb-envelope/1"
-# The HPKE suite's name as the envelope states it; `transport.sealing.SUITE` is that suite.
+# The HPKE suites' names as the envelope states them; `transport.kem.SUITES` holds each recipe.
+# X25519 alone, the first suite (every envelope sealed before the hybrid existed):
 SUITE_NAME: Final = "DHKEM(X25519,HKDF-SHA256)/HKDF-SHA256/AES-256-GCM"
+# ML-KEM-768 combined with X25519 (X-Wing, HPKE KEM 0x647A): confidential while either one holds.
+HYBRID_SUITE_NAME: Final = "MLKEM768-X25519/HKDF-SHA256/AES-256-GCM"
+SuiteName = Literal[
+    "DHKEM(X25519,HKDF-SHA256)/HKDF-SHA256/AES-256-GCM", "MLKEM768-X25519/HKDF-SHA256/AES-256-GCM"
+]
+# The encapsulated key in base64url characters: 32 bytes for X25519, 1,120 for the hybrid.
+ENC_CHARS: Final[dict[str, int]] = {SUITE_NAME: 43, HYBRID_SUITE_NAME: 1494}
 
 # A domain prefix keeps the signed bytes apart from any other use of the broker's key.
 SIGNATURE_PREFIX = b"sgb/envelope/v1 signature\x00"
@@ -49,18 +57,28 @@ class EnvelopeHeader(BaseModel):
 
 
 class SealedEnvelope(BaseModel):
-    """What travels on an agency's inbox topic: header, HPKE output and the broker's signature."""
+    """What travels on an agency's inbox topic: header, HPKE output and the broker's signature.
+
+    `suite` is covered by the broker's signature (as every field but `signature` is) and, for every
+    suite after the first, bound into the HPKE key schedule with the header (`transport.sealing.hpke_info`).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     format: Literal["sgb-envelope/1"] = ENVELOPE_FORMAT
-    suite: Literal["DHKEM(X25519,HKDF-SHA256)/HKDF-SHA256/AES-256-GCM"] = SUITE_NAME
+    suite: SuiteName = SUITE_NAME
     header: EnvelopeHeader
     sealed_at: str = Field(pattern=_TIMESTAMP)
-    enc: str = Field(pattern=_B64URL, min_length=43, max_length=43)
+    enc: str = Field(pattern=_B64URL, min_length=43, max_length=1494)
     ciphertext: str = Field(pattern=_B64URL, min_length=22, max_length=MAX_ENVELOPE_BYTES)
     signing_key_id: str = Field(pattern=_KEY_ID)
     signature: str = Field(pattern=_B64URL, min_length=86, max_length=86)
+
+    @model_validator(mode="after")
+    def _enc_fits_the_suite(self) -> SealedEnvelope:
+        if len(self.enc) != ENC_CHARS[self.suite]:
+            raise ValueError(f"enc must be {ENC_CHARS[self.suite]} base64url characters for {self.suite}")
+        return self
 
     def signing_bytes(self) -> bytes:
         """Return the bytes the broker signs: domain prefix + canonical JSON without `signature`."""

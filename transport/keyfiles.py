@@ -6,15 +6,23 @@ are read here, once. Writing stays with the broker's tools (`broker/partnership/
 Agency key directory (one per agency, kept by the agency, never by the broker)::
 
     agency.json            {"agency_id", "jwt_keys": [{kid, alg, created_at}],
-                            "encryption_keys": [{kid, created_at}]}, each list newest first    public
+                            "encryption_keys": [{kid, created_at, suite?}],
+                            "witness_keys": [{kid, name, created_at}]?}, each list newest first  public
     jwt-<kid>.pem          token signing key, PKCS#8 PEM (Ed25519 or P-256)                   0600
-    enc-<kid>.pem          X25519 decryption key, PKCS#8 PEM                                  0600
+    enc-<kid>.pem          decryption key: X25519, PKCS#8 PEM; or, with `suite` the hybrid    0600
+                           (`schemas.envelope.HYBRID_SUITE_NAME`), ML-KEM-768 then X25519 PKCS#8
+                           PEM blocks (`transport.kem`)
+    witness-<kid>.pem      Ed25519 key cosigning the log's checkpoints, PKCS#8 PEM            0600
+
+An encryption entry without `suite` is X25519 (every directory made before the hybrid existed), and a
+directory without `witness_keys` has not been given a witness key yet: `generate-keys` again adds one.
 
 Broker signing history (in the broker key directory, and given to every agency)::
 
     signing-history.json   [{"kid", "public_key" (raw Ed25519, base64url), "created_at"}], newest first
 
-A key id is the first 16 hex digits of SHA-256 over the public key's SubjectPublicKeyInfo DER;
+A key id is the first 16 hex digits of SHA-256 over the public key's SubjectPublicKeyInfo DER (a
+hybrid key's id: over both parts' SPKIs, `transport.kem`);
 every id is recomputed on reading, so a swapped or edited file cannot put a key under another's
 name. Every failure is a `KeyFileError` whose message names the file and the fix; the broker and
 the consumer re-raise it as their own error.
@@ -34,12 +42,15 @@ from typing import Any, Final, Literal
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
 
+from schemas.envelope import HYBRID_SUITE_NAME, SUITE_NAME
+from transport.kem import HybridPrivateKey, HybridPublicKey, KemKeyError, RecipientPrivateKey
+
 AGENCY_MANIFEST: Final = "agency.json"
 SIGNING_HISTORY: Final = "signing-history.json"
 
 JwtAlg = Literal["EdDSA", "ES256"]
 JwtPrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
-PublicKey = ed25519.Ed25519PublicKey | x25519.X25519PublicKey | ec.EllipticCurvePublicKey
+PublicKey = ed25519.Ed25519PublicKey | x25519.X25519PublicKey | ec.EllipticCurvePublicKey | HybridPublicKey
 
 
 class KeyFileError(Exception):
@@ -51,6 +62,8 @@ def key_id(public_key: PublicKey) -> str:
 
     SPKI includes the algorithm, so an Ed25519 and an X25519 key never share an id.
     """
+    if isinstance(public_key, HybridPublicKey):
+        return public_key.key_id()
     spki = public_key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -63,6 +76,10 @@ def jwt_key_file(kid: str) -> str:
 
 def encryption_key_file(kid: str) -> str:
     return f"enc-{kid}.pem"
+
+
+def witness_key_file(kid: str) -> str:
+    return f"witness-{kid}.pem"
 
 
 def read_private_file(path: Path) -> bytes:
@@ -113,10 +130,20 @@ class AgencyJwtKey:
 
 @dataclass(frozen=True)
 class AgencyEncryptionKey:
-    """One of the agency's X25519 keys; envelopes sealed to its kid open only with it."""
+    """One of the agency's decryption keys (X25519 or hybrid); envelopes sealed to its kid open only with it."""
 
     kid: str
-    private_key: x25519.X25519PrivateKey = field(repr=False)
+    private_key: RecipientPrivateKey = field(repr=False)
+    created_at: str
+
+
+@dataclass(frozen=True)
+class AgencyWitnessKey:
+    """The agency's Ed25519 key for cosigning checkpoints it has checked, under its witness `name`."""
+
+    kid: str
+    name: str
+    private_key: ed25519.Ed25519PrivateKey = field(repr=False)
     created_at: str
 
 
@@ -127,6 +154,7 @@ class AgencyKeys:
     agency_id: str
     jwt_keys: tuple[AgencyJwtKey, ...]
     encryption_keys: tuple[AgencyEncryptionKey, ...]
+    witness_keys: tuple[AgencyWitnessKey, ...] = ()
 
     @property
     def current_jwt_key(self) -> AgencyJwtKey:
@@ -136,7 +164,11 @@ class AgencyKeys:
     def current_encryption_key(self) -> AgencyEncryptionKey:
         return self.encryption_keys[0]
 
-    def decryption_keys(self) -> dict[str, x25519.X25519PrivateKey]:
+    @property
+    def current_witness_key(self) -> AgencyWitnessKey | None:
+        return self.witness_keys[0] if self.witness_keys else None
+
+    def decryption_keys(self) -> dict[str, RecipientPrivateKey]:
         """Return kid → private key, as `transport.sealing.open_envelope` wants it."""
         return {k.kid: k.private_key for k in self.encryption_keys}
 
@@ -164,6 +196,7 @@ def load_agency_keys(directory: Path, *, agency_id: str | None = None) -> Agency
         agency_id=manifest["agency_id"],
         jwt_keys=tuple(load_jwt_key(directory, e) for e in jwt_entries),
         encryption_keys=tuple(load_encryption_key(directory, e) for e in enc_entries),
+        witness_keys=tuple(load_witness_key(directory, e) for e in witness_entries(directory, manifest)),
     )
 
 
@@ -175,6 +208,14 @@ def manifest_entries(directory: Path, manifest: dict[str, Any]) -> tuple[list[di
     if not jwt_entries or not enc_entries:
         raise KeyFileError(f"{directory} holds no keys; run generate-keys")
     return jwt_entries, enc_entries
+
+
+def witness_entries(directory: Path, manifest: dict[str, Any]) -> list[dict[str, str]]:
+    """Return the witness key entries, newest first (none in a directory made before witnessing)."""
+    entries = manifest.get("witness_keys", [])
+    if not _entries(entries, {"kid", "name", "created_at"}):
+        raise KeyFileError(f"{directory / AGENCY_MANIFEST} has an invalid witness key entry")
+    return list(entries)
 
 
 def _entries(value: object, fields: set[str]) -> bool:
@@ -202,13 +243,33 @@ def load_jwt_key(directory: Path, entry: dict[str, str]) -> AgencyJwtKey:
 
 
 def load_encryption_key(directory: Path, entry: dict[str, str]) -> AgencyEncryptionKey:
-    """Load one X25519 key named by a manifest entry; its kid must match the entry."""
+    """Load one decryption key named by a manifest entry, of the entry's suite; its kid must match."""
     kid, name = entry["kid"], encryption_key_file(entry["kid"])
-    private_key = load_private_pem(directory / name)
-    if not isinstance(private_key, x25519.X25519PrivateKey):
-        raise KeyFileError(f"{name} does not hold an X25519 key")
+    suite = entry.get("suite", SUITE_NAME)
+    private_key: RecipientPrivateKey
+    if suite == HYBRID_SUITE_NAME:
+        try:
+            private_key = HybridPrivateKey.from_pem(read_private_file(directory / name))
+        except KemKeyError as exc:
+            raise KeyFileError(f"{name} does not hold a hybrid key: {exc}") from exc
+    elif suite == SUITE_NAME:
+        private_key = load_private_pem(directory / name)
+        if not isinstance(private_key, x25519.X25519PrivateKey):
+            raise KeyFileError(f"{name} does not hold an X25519 key")
+    else:
+        raise KeyFileError(f"{directory / AGENCY_MANIFEST}: key {kid} names an unknown suite")
     _check_kid(private_key.public_key(), kid)
     return AgencyEncryptionKey(kid=kid, private_key=private_key, created_at=entry["created_at"])
+
+
+def load_witness_key(directory: Path, entry: dict[str, str]) -> AgencyWitnessKey:
+    """Load one witness key named by a manifest entry; an Ed25519 key whose kid matches the entry."""
+    kid, name = entry["kid"], witness_key_file(entry["kid"])
+    private_key = load_private_pem(directory / name)
+    if not isinstance(private_key, ed25519.Ed25519PrivateKey):
+        raise KeyFileError(f"{name} does not hold an Ed25519 key")
+    _check_kid(private_key.public_key(), kid)
+    return AgencyWitnessKey(kid=kid, name=entry["name"], private_key=private_key, created_at=entry["created_at"])
 
 
 def _check_kid(public_key: PublicKey, kid: str) -> None:

@@ -1,13 +1,15 @@
 """Sealing and opening the envelope: HPKE to the recipient agency, signed by the broker.
 
 The envelope's shape and bytes are the contract's (`schemas.envelope`); this module holds the keys'
-side. Sealing uses HPKE (RFC 9180) base mode, suite DHKEM(X25519, HKDF-SHA256) / HKDF-SHA256 /
-AES-256-GCM, through `cryptography`'s single-shot `hpke.Suite.encrypt`. Every seal runs a fresh KEM
-encapsulation, so the AES-256-GCM key that encrypts the payload is fresh per message (the
+side. Sealing uses HPKE (RFC 9180) base mode through `cryptography`'s single-shot `hpke.Suite.encrypt`,
+with the suite the recipient's current key is for (`transport.kem`): DHKEM(X25519, HKDF-SHA256) or the
+post-quantum hybrid MLKEM768-X25519, both with HKDF-SHA256 and AES-256-GCM. Every seal runs a fresh
+KEM encapsulation, so the AES-256-GCM key that encrypts the payload is fresh per message (the
 per-message "content key") and is never stored or sent: the recipient re-derives it from `enc` and
-its X25519 private key. `info` binds the routing header (ids, sender, recipient, type, schema
-version, recipient key id) into that key schedule, so a ciphertext moved under another header does
-not decrypt. The broker's Ed25519 signature covers everything else in the envelope.
+its private key. `info` binds the routing header (ids, sender, recipient, type, schema version,
+recipient key id) and, for every suite after the first, the suite's name into that key schedule, so
+a ciphertext moved under another header or suite does not decrypt. The broker's Ed25519 signature
+covers everything else in the envelope, the suite included.
 
 Errors (every one is opaque: no crypto detail, only a reason code for the dead-letter topic)::
 
@@ -17,7 +19,8 @@ Errors (every one is opaque: no crypto detail, only a reason code for the dead-l
     ├── BadSignature           the broker signature does not verify ("bad_signature")
     ├── RecipientMismatch      sealed for another agency ("recipient_mismatch")
     ├── UnknownRecipientKey    sealed to a key id we hold no private key for ("unknown_recipient_key")
-    └── DecryptFailed          HPKE open failed, or the plaintext is not a JSON object ("decrypt_failed")
+    └── DecryptFailed          HPKE open failed, the key is for another suite, or the plaintext is not
+                               a JSON object ("decrypt_failed")
 """
 
 from __future__ import annotations
@@ -28,11 +31,10 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
-from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
 from schemas.envelope import (
+    SUITE_NAME,
     EnvelopeHeader,
     OpenedEnvelope,
     SealedEnvelope,
@@ -41,10 +43,19 @@ from schemas.envelope import (
     canonical_json,
     format_timestamp,
 )
+from transport.kem import (
+    ENC_LENGTHS,
+    SUITES,
+    HybridPrivateKey,
+    HybridPublicKey,
+    RecipientPrivateKey,
+    RecipientPublicKey,
+    suite_for,
+)
 
-# The suite `schemas.envelope.SUITE_NAME` names; the envelope model accepts no other.
-SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
-ENC_LENGTH = 32  # X25519 encapsulated key (RFC 9180 §7.1: Nenc = 32)
+# The first suite, `schemas.envelope.SUITE_NAME` (X25519); `transport.kem.SUITES` holds every one.
+SUITE = SUITES[SUITE_NAME]
+ENC_LENGTH = ENC_LENGTHS[SUITE_NAME]  # X25519 encapsulated key (RFC 9180 §7.1: Nenc = 32)
 
 # A domain prefix keeps the HPKE info apart from any other use of the keys.
 INFO_PREFIX = b"sgb/envelope/v1 hpke-info\x00"
@@ -84,16 +95,24 @@ class DecryptFailed(EnvelopeError):
     reason = "decrypt_failed"
 
 
-def hpke_info(header: EnvelopeHeader) -> bytes:
-    """Return the HPKE `info` for a header: domain prefix + canonical JSON of every header field."""
-    return INFO_PREFIX + canonical_json(header.model_dump(mode="json"))
+def hpke_info(header: EnvelopeHeader, suite: str = SUITE_NAME) -> bytes:
+    """Return the HPKE `info`: domain prefix + canonical JSON of every header field (and the suite).
+
+    The first suite's info is exactly what it was before there was a second, so every X25519 envelope
+    already sealed still opens; later suites add `"suite"` beside the header's fields (a name the
+    header cannot hold: it forbids extra fields), binding the signed suite name into the key schedule too.
+    """
+    fields = header.model_dump(mode="json")
+    if suite != SUITE_NAME:
+        fields["suite"] = suite
+    return INFO_PREFIX + canonical_json(fields)
 
 
 def seal(
     payload: Mapping[str, Any],
     *,
     header: EnvelopeHeader,
-    recipient_public_key: X25519PublicKey,
+    recipient_public_key: RecipientPublicKey,
     signing_key: Ed25519PrivateKey,
     signing_key_id: str,
     sealed_at: datetime,
@@ -101,15 +120,20 @@ def seal(
     """Encrypt `payload` (already projected to the allowed fields) to one recipient and sign it.
 
     `recipient_public_key` must be the key named by `header.recipient_key_id`; the caller takes
-    both from the registry's current encryption key for `header.recipient_agency`.
+    both from the registry's current encryption key for `header.recipient_agency`. Its type chooses
+    the suite: an X25519 key or a `transport.kem.HybridPublicKey`.
     """
+    suite = suite_for(recipient_public_key)
+    key = recipient_public_key.hpke() if isinstance(recipient_public_key, HybridPublicKey) else recipient_public_key
     plaintext = canonical_json(dict(payload))
-    sealed = SUITE.encrypt(plaintext, recipient_public_key, info=hpke_info(header))
+    sealed = SUITES[suite].encrypt(plaintext, key, info=hpke_info(header, suite))
+    enc_length = ENC_LENGTHS[suite]
     unsigned = SealedEnvelope.model_construct(
+        suite=suite,
         header=header,
         sealed_at=format_timestamp(sealed_at),
-        enc=b64url_encode(sealed[:ENC_LENGTH]),
-        ciphertext=b64url_encode(sealed[ENC_LENGTH:]),
+        enc=b64url_encode(sealed[:enc_length]),
+        ciphertext=b64url_encode(sealed[enc_length:]),
         signing_key_id=signing_key_id,
         signature="",
     )
@@ -125,7 +149,7 @@ def open_envelope(
     *,
     recipient_agency: str,
     broker_keys: Mapping[str, Ed25519PublicKey],
-    recipient_keys: Mapping[str, X25519PrivateKey],
+    recipient_keys: Mapping[str, RecipientPrivateKey],
 ) -> OpenedEnvelope:
     """Verify the broker's signature, check the envelope is ours, and decrypt it.
 
@@ -151,7 +175,7 @@ def open_bytes(
     *,
     recipient_agency: str,
     broker_keys: Mapping[str, Ed25519PublicKey],
-    recipient_keys: Mapping[str, X25519PrivateKey],
+    recipient_keys: Mapping[str, RecipientPrivateKey],
 ) -> OpenedEnvelope:
     """Decode a Kafka record value and open it (see `open_envelope`)."""
     try:
@@ -176,10 +200,13 @@ def _verify_signature(envelope: SealedEnvelope, broker_keys: Mapping[str, Ed2551
         raise BadSignature from exc
 
 
-def _decrypt(envelope: SealedEnvelope, private_key: X25519PrivateKey) -> dict[str, Any]:
+def _decrypt(envelope: SealedEnvelope, private_key: RecipientPrivateKey) -> dict[str, Any]:
+    if suite_for(private_key) != envelope.suite:
+        raise DecryptFailed  # a key is only ever used with its own suite
     sealed = _decoded(envelope.enc) + _decoded(envelope.ciphertext)
+    key = private_key.hpke if isinstance(private_key, HybridPrivateKey) else private_key
     try:
-        plaintext = SUITE.decrypt(sealed, private_key, info=hpke_info(envelope.header))
+        plaintext = SUITES[envelope.suite].decrypt(sealed, key, info=hpke_info(envelope.header, envelope.suite))
         payload = json.loads(plaintext)
     except (InvalidTag, ValueError) as exc:
         raise DecryptFailed from exc

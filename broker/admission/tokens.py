@@ -5,14 +5,17 @@ ES256: never `none`, HS* or RS*) and a `kid`; its `iss` is a registered agency h
 for that algorithm (a key is only ever used with the algorithm of its own type, which shuts out
 algorithm confusion such as HS256 keyed with a public key); the signature verifies; `aud` is this
 broker; `exp`, `iat` (and `nbf` if present) hold, within a small leeway; it lives no longer than
-the maximum; and `role` is one of the closed set. The replay check (`broker.admission.replay`) runs
-after verification, so unauthenticated garbage never reaches the database.
+the maximum; `role` is one of the closed set and one the registry granted the issuing agency
+(`RoleNotGranted` otherwise: an agency can sign any claim, so a role is granted, never claimed);
+and a person's token (any role but `agency_system`) names the person in `sub`, so every log entry
+can say who acted. The replay check (`broker.admission.replay`) runs after verification, so
+unauthenticated garbage never reaches the database.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,24 +30,24 @@ from broker.errors import (
     InvalidClaim,
     MalformedToken,
     MissingClaim,
+    RoleNotGranted,
     TokenExpired,
     TokenNotYetValid,
     UnknownIssuer,
     UnknownKey,
     WrongAudience,
 )
+from broker.partnership.grants import AGENCY_SYSTEM, ROLES
 from broker.partnership.registry import Agency, JwtVerificationKey, Registry
 
 ALLOWED_ALGORITHMS = frozenset({"EdDSA", "ES256"})
-ROLES = frozenset({
-    "agency_system", "dsl", "ig_lead", "caldicott_guardian", "line_manager",
-    "named_professional", "practitioner",
-})
 REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "jti")
 DEFAULT_LEEWAY = timedelta(seconds=30)
 DEFAULT_MAX_LIFETIME = timedelta(minutes=10)
 MAX_TOKEN_CHARS = 8192
 _JTI = re.compile(r"^[\x21-\x7e]{1,128}$")  # printable ASCII, so the replay key stays a plain string
+# A subject becomes the actor of log entries, so it has the log's identifier shape.
+_SUBJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$")
 
 # pyjwt's errors, most specific first (InvalidSignatureError is a DecodeError, so it comes earlier).
 _PYJWT_ERRORS: tuple[tuple[type[jwt.PyJWTError], type[AuthError]], ...] = (
@@ -74,6 +77,13 @@ class Caller:
     key_id: str
     issued_at: datetime
     expires_at: datetime
+    # The partnership office (broker.partnership.grants.OFFICES) the registry gives this role at this agency.
+    office: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """Who acted, as the log records it: the person's `sub`, or `agency_system@<agency>` for a system."""
+        return self.subject or f"{self.role}@{self.agency_id}"
 
 
 def verify_token(
@@ -91,7 +101,11 @@ def verify_token(
     agency = _issuer(token, registry)
     key = _key(agency, kid, alg)
     claims = _decode(token, key, audience=audience, issuer=agency.id, leeway=leeway)
-    return _caller(claims, agency, key, max_lifetime)
+    caller = _caller(claims, agency, key, max_lifetime)
+    if caller.role not in registry.granted_roles(agency.id):
+        raise RoleNotGranted(f"the registry does not grant the role {caller.role!r} to {agency.id!r}",
+                             agency_id=agency.id, role=caller.role, subject=caller.subject, jti=caller.jti)
+    return replace(caller, office=registry.office_of(agency.id, caller.role))
 
 
 def _checked_header(token: str) -> tuple[str, str]:
@@ -169,8 +183,10 @@ def _caller(
         raise InvalidClaim(f"role {role!r} is not one of {sorted(ROLES)}")
     if not isinstance(jti, str) or not _JTI.fullmatch(jti):
         raise InvalidClaim("jti must be 1-128 printable ASCII characters")
-    if subject is not None and (not isinstance(subject, str) or len(subject) > 256):
-        raise InvalidClaim("sub must be a string of at most 256 characters")
+    if subject is not None and (not isinstance(subject, str) or not _SUBJECT.fullmatch(subject)):
+        raise InvalidClaim("sub must be an identifier: 1-128 of A-Z a-z 0-9 . _ : @ / + = -")
+    if subject is None and role != AGENCY_SYSTEM:
+        raise MissingClaim(f"sub: a {role}'s token must name the person acting")
     issued_at, expires_at = _instant(claims["iat"], "iat"), _instant(claims["exp"], "exp")
     # A long-lived token is a long-lived stolen token; the cap keeps theft windows short.
     if not timedelta(0) < expires_at - issued_at <= max_lifetime:

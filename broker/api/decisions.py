@@ -14,9 +14,12 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import AfterValidator, BeforeValidator
 
 from broker.api.deps import MAX_INT64, CallerDep, LogDep, RulesDep, SeqPath
-from broker.api.responses import AUTHENTICATED, errors
+from broker.api.responses import AUTHENTICATED, BEARER, errors, ok
 from broker.review import views as decision_view
-from broker.review.views import Filters, Viewer
+from broker.review.access import Viewer
+from broker.review.views import Filters
+from schemas import api_examples
+from schemas.api import DecisionDetail, DecisionPage
 
 router = APIRouter(prefix="/v1/decisions", tags=["decision log"])
 
@@ -54,7 +57,9 @@ def filters(
     return Filters(agency, outcome, message_type, since, until, rule_id, consent_state, limit, offset)
 
 
-@router.get("", responses=errors(*AUTHENTICATED))
+@router.get("", response_model=DecisionPage, dependencies=BEARER,
+            responses={**ok(200, ("page", "One decision in scope", api_examples.DECISION_PAGE)),
+                       **errors(*AUTHENTICATED)})
 async def list_decisions(decision_log: LogDep, caller: CallerDep,
                          chosen: Annotated[Filters, Depends(filters)]) -> dict[str, Any]:
     """One page of decisions the caller may see, newest first, with the total for paging."""
@@ -63,7 +68,9 @@ async def list_decisions(decision_log: LogDep, caller: CallerDep,
             "items": [decision_view.summary(e) for e in found.items]}
 
 
-@router.get("/{seq}", responses=errors(401, 403, 404, 422, 503))
+@router.get("/{seq}", response_model=DecisionDetail, dependencies=BEARER,
+            responses={**ok(200, ("share", "A delivered share, checkpointed", api_examples.DECISION_DETAIL)),
+                       **errors(401, 403, 404, 422, 503)})
 async def get_decision(seq: SeqPath, decision_log: LogDep, caller: CallerDep, catalogue: RulesDep) -> dict[str, Any]:
     """One decision: reasons with rule and source, fields, basis, consent, linked events, integrity."""
     return await decision_view.read_detail(decision_log, catalogue, Viewer.from_caller(caller), seq)

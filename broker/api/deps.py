@@ -17,9 +17,10 @@ from broker.admission.tokens import Caller, verify_token
 from broker.db.log import DecisionLog
 from broker.delivery.calendar import WorkingCalendar
 from broker.delivery.outbox import Outbox
-from broker.errors import MalformedToken, PayloadTooLarge
+from broker.errors import MalformedToken, PayloadTooLarge, RoleNotGranted
 from broker.metrics import Metrics
 from broker.partnership.registry import Registry
+from broker.review import access, access_log
 from broker.settings import BrokerSettings
 from broker.sharing.decide import Decider
 from broker.sharing.record import Recorder
@@ -95,19 +96,33 @@ MetricsDep = Annotated[Metrics, Depends(_metrics)]
 BurnerDep = Annotated[TokenBurner, Depends(_burner)]
 
 
-async def _caller(request: Request, registry: RegistryDep, settings: SettingsDep, burner: BurnerDep) -> Caller:
-    """Verify the bearer token and burn its jti before anything else happens (replay refusal)."""
+async def _caller(request: Request, registry: RegistryDep, settings: SettingsDep, burner: BurnerDep,
+                  decision_log: LogDep) -> Caller:
+    """Verify the bearer token and burn its jti before anything else happens (replay refusal), then
+    refuse a route the access table does not open to the caller's role."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise MalformedToken("an Authorization: Bearer <agency JWT> header is required")
-    caller = verify_token(
-        token.strip(), registry=registry, audience=settings.audience,
-        max_lifetime=timedelta(seconds=settings.max_token_lifetime_seconds),
-    )
+    try:
+        caller = verify_token(
+            token.strip(), registry=registry, audience=settings.audience,
+            max_lifetime=timedelta(seconds=settings.max_token_lifetime_seconds),
+        )
+    except RoleNotGranted as refused:
+        await access_log.record_refusal(decision_log, refused)
+        raise
     # Committed before we go on (group commit with the other requests being admitted), so every
     # worker sees the jti as used at once.
     await burner.burn(caller)
+    access.require_route(access.Viewer.from_caller(caller), request.method, route_path(request))
     return caller
+
+
+def route_path(request: Request) -> str:
+    """The matched route's path template (`/v1/decisions/{seq}`), as the access table names routes."""
+    route = request.scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else request.url.path
 
 
 CallerDep = Annotated[Caller, Depends(_caller)]

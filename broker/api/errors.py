@@ -27,6 +27,7 @@ from broker.errors import (
     NotFound,
     PayloadTooLarge,
     PolicyUnavailable,
+    ReleaseRefused,
     ReviewInvalid,
     SignInRequired,
 )
@@ -46,6 +47,7 @@ _STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (NotFound, 404, "not_found"),
     (IdempotencyConflict, 409, "idempotency_conflict"),
     (HeldDeliveryGone, 409, "already_resolved"),
+    (ReleaseRefused, 409, "release_not_allowed"),
     (PayloadTooLarge, 413, "payload_too_large"),
     (InvalidNotification, 422, "invalid_notification"),
     (ReviewInvalid, 422, "invalid_review"),

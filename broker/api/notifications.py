@@ -15,23 +15,33 @@ from broker.api.deps import (
     LogDep,
     OutboxDep,
     RecorderDep,
+    RegistryDep,
     SealerDep,
     SettingsDep,
     read_body,
 )
-from broker.api.responses import errors
+from broker.api.responses import BEARER, errors, notification_body, ok
 from broker.review import status
+from broker.review.access import Viewer
 from broker.sharing import flow
+from schemas import api_examples
+from schemas.api import NotificationReceipt, NotificationStatus
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 
 @router.post(
     "",
     status_code=202,
-    responses={200: {"description": "The first receipt again: this Idempotency-Key was already answered"},
+    response_model=NotificationReceipt,
+    response_description="Decided and recorded: one decision per recipient",
+    dependencies=BEARER,
+    responses={**ok(202, ("decided", "Shared with one recipient, held for advice on the other",
+                          api_examples.RECEIPT)),
+               **ok(200, ("retried", "The same Idempotency-Key and body again", api_examples.RECEIPT),
+                    model=NotificationReceipt,
+                    description="The first receipt again: this Idempotency-Key was already answered"),
                **errors(401, 403, 409, 413, 422, 503)},
-    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
-        "type": "object", "description": "A notification; its JSON Schemas are in schemas/json/"}}}}},
+    openapi_extra=notification_body(),
 )
 async def post_notification(
     request: Request,
@@ -43,6 +53,7 @@ async def post_notification(
     calendar: CalendarDep,
     recorder: RecorderDep,
     outbox: OutboxDep,
+    registry: RegistryDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
     """Decide, record and route one notification; the answer has one decision per recipient."""
@@ -50,12 +61,15 @@ async def post_notification(
     receipt = await flow.submit(
         caller=caller, body=body, idempotency_key=idempotency.check_key(idempotency_key),
         reader=decision_log.reader, decider=decider, sealer=sealer, calendar=calendar, recorder=recorder,
-        outbox=outbox, checkpoint=decision_log.checkpoint_note,
+        outbox=outbox, checkpoint=decision_log.checkpoint_note, registry=registry,
     )
     return JSONResponse(receipt.body, status_code=receipt.status_code)
 
 
-@router.get("/{notification_id}", responses=errors(401, 403, 404, 422, 503))
+@router.get("/{notification_id}", response_model=NotificationStatus, dependencies=BEARER,
+            responses={**ok(200, ("status", "Delivered to one recipient, awaiting advice on the other",
+                                  api_examples.STATUS)),
+                       **errors(401, 403, 404, 422, 503)})
 async def get_notification(notification_id: str, decision_log: LogDep, caller: CallerDep) -> dict[str, Any]:
     """Per-recipient status (decided, published, delivered, acknowledged, overdue) for the sender."""
-    return await status.for_sender(decision_log, notification_id, caller.agency_id)
+    return await status.for_sender(decision_log, notification_id, Viewer.from_caller(caller))

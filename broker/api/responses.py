@@ -72,13 +72,18 @@ AUTHENTICATED = (401, 403, 422, 503)
 # still verified (and refused in the API's own error shape) by the caller dependency of broker.api.deps.
 _BEARER = HTTPBearer(
     scheme_name="agencyToken", bearerFormat="JWT", auto_error=False,
-    description="A short-lived agency JWT (EdDSA or ES256), signed with the agency's registered key; single use.",
+    description="A short-lived agency JWT (EdDSA or ES256) signed with the agency's registered key; single use "
+                "(jti); the role must be granted to the agency, and a person's token names them in `sub`.",
 )
 BEARER = [Security(_BEARER)]
 """`dependencies=` for a route that needs an agency token."""
 
 Example = tuple[str, str, object]
-"""(name, summary, value): the value a model instance, a list of them, or plain JSON."""
+"""(name, summary, value): the value a model instance, a list of them, or plain JSON.
+
+FastAPI renders the OpenAPI with exclude_none, so every null vanishes from an example: examples
+give each required field a value (tests/broker/test_api_documents.py checks them against the schemas).
+"""
 
 
 def _plain(value: object) -> object:

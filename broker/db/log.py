@@ -3,6 +3,9 @@
 `audit` owns the log's rows, hashes and proofs; this is the gateway's handle on one database:
 a writer engine, a reader that never queues behind the writer (SQLite WAL: BEGIN DEFERRED), the
 batcher every append goes through, and the latest signed checkpoint handed out with each answer.
+
+On PostgreSQL the schema is migrated as the database's owner (`migration_url`) and the gateway
+then works as an application role that may only add to the log (`broker.db.privileges`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from sqlalchemy import Engine, make_url
 from sqlmodel import Session
 
 import audit
-from broker.db import migration
+from broker.db import migration, privileges
 
 log = logging.getLogger("broker.db.log")
 
@@ -35,11 +38,13 @@ class DecisionLog:
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def opened(cls, url: str, *, signer: audit.Signer) -> AsyncIterator[DecisionLog]:
+    async def opened(cls, url: str, *, signer: audit.Signer,
+                     migration_url: str | None = None) -> AsyncIterator[DecisionLog]:
+        """Migrate (as `migration_url`'s owner, when given), then open the log as `url`'s role."""
         engine = audit.create_engine_for(url)
         reader = _read_engine(url)
         try:
-            await asyncio.to_thread(prepare_database, engine)
+            await asyncio.to_thread(migrate, url, migration_url=migration_url, engine=engine)
             async with audit.AppendBatcher(engine) as batcher:
                 decision_log = cls(engine=engine, reader=reader, batcher=batcher, signer=signer)
                 await asyncio.to_thread(decision_log.refresh_checkpoint)
@@ -84,11 +89,40 @@ class DecisionLog:
                 log.exception("checkpoint failed")
 
 
-def prepare_database(engine: Engine) -> None:
-    """Migrate the log (audit's Alembic history) and the gateway's own tables (broker's history)."""
+def prepare_database(engine: Engine, *, grant_to: str | None = None) -> None:
+    """Migrate the log (audit's Alembic history) and the gateway's own tables (broker's history).
+
+    With `grant_to` (PostgreSQL, run as the owner) that role is then given exactly what the gateway
+    needs and no more (`broker.db.privileges`).
+    """
     with migration.exclusive(engine):
         audit.upgrade(engine)
         migration.upgrade(engine)
+        if grant_to and engine.dialect.name == "postgresql" and grant_to != engine.url.username:
+            with engine.begin() as connection:
+                privileges.grant_application_role(connection, grant_to)
+
+
+def migrate(url: str, *, migration_url: str | None = None, engine: Engine | None = None) -> None:
+    """Bring `url`'s database to the current schema: as `migration_url`'s role if it is another one,
+    granting `url`'s role its privileges; else as `url`'s own role (`engine`, when the caller has one).
+
+    As the application role alone, this succeeds only on a database already migrated (it then finds
+    nothing to do), which is how a gateway runs once migrations are a deployment step of their own.
+    """
+    if migration_url is None or migration_url == url:
+        own = engine or audit.create_engine_for(url)
+        try:
+            prepare_database(own)
+        finally:
+            if engine is None:
+                own.dispose()
+        return
+    owner = audit.create_engine_for(migration_url)
+    try:
+        prepare_database(owner, grant_to=make_url(url).username)
+    finally:
+        owner.dispose()
 
 
 def _read_engine(url: str) -> Engine | None:

@@ -3,11 +3,15 @@
     python -m broker.partnership.cli generate-keys --agency brackenford-csc --out ./keys/brackenford-csc
     python -m broker.partnership.cli register --registry registry.json --agency brackenford-csc \
         --name "Brackenford Children's Social Care" --type csc_front_door --keys ./keys/brackenford-csc
+    python -m broker.partnership.cli grant --registry registry.json --agency brackenford-csc \
+        --role dsl --by ops-admin-01 --broker-keys ./broker-keys
     python -m broker.partnership.cli issue-token --keys ./keys/brackenford-csc --agency brackenford-csc \
-        --role dsl --audience safeguarding-broker
+        --role dsl --subject dsl-0001 --audience safeguarding-broker
 
 Private keys are written only into the agency's own key directory (0600); the registry receives
-public keys alone.
+public keys alone. A registered agency's tokens act only as `agency_system` until roles are
+granted; each grant, revocation and office appointment is signed with the broker's key and the
+gateway logs it when it next starts (`broker.partnership.grants`).
 """
 
 from __future__ import annotations
@@ -24,8 +28,18 @@ from cryptography.hazmat.primitives import serialization
 from rich.console import Console
 from rich.table import Table
 
-from broker.admission.tokens import DEFAULT_MAX_LIFETIME, ROLES
+from broker.admission.tokens import DEFAULT_MAX_LIFETIME
 from broker.errors import BrokerError, RegistryError
+from broker.partnership.grants import (
+    AGENCY_SYSTEM,
+    OFFICES,
+    PERSON_ROLES,
+    ROLES,
+    ChangeAction,
+    Office,
+    change_access,
+    verify_access_changes,
+)
 from broker.partnership.keys import (
     AgencyKeys,
     BrokerKeys,
@@ -33,7 +47,9 @@ from broker.partnership.keys import (
     generate_agency_keys,
     generate_broker_keys,
     load_agency_keys,
+    load_broker_keys,
     rotate_broker_signing_key,
+    write_public_file,
 )
 from broker.partnership.registry import (
     EncryptionPublicKey,
@@ -46,6 +62,8 @@ from broker.partnership.registry import (
     rotate_agency_keys,
     save_registry,
 )
+from broker.partnership.witnesses import WitnessPublicKey, witness_public_key
+from schemas.envelope import HYBRID_SUITE_NAME, SUITE_NAME, SuiteName
 
 app = typer.Typer(help=__doc__.splitlines()[0], no_args_is_help=True, add_completion=False)
 console = Console(stderr=True)
@@ -54,6 +72,11 @@ RegistryOpt = Annotated[Path, typer.Option("--registry", help="Agency registry J
 AgencyOpt = Annotated[str, typer.Option("--agency", help="Agency id, e.g. brackenford-csc")]
 KeysOpt = Annotated[Path, typer.Option("--keys", help="The agency's private key directory")]
 AlgOpt = Annotated[str, typer.Option("--alg", help="Token key algorithm: EdDSA or ES256")]
+SuiteOpt = Annotated[str, typer.Option("--suite", help="Sealing: x25519, or hybrid (ML-KEM-768 + X25519)")]
+ByOpt = Annotated[str, typer.Option("--by", help="Your operator id, kept with the change (e.g. ops-admin-01)")]
+BrokerKeysOpt = Annotated[Path, typer.Option("--broker-keys", help="The broker's key directory (signs the change)")]
+RoleOpt = Annotated[str, typer.Option("--role", help=f"One of: {', '.join(PERSON_ROLES)}")]
+OfficeOpt = Annotated[str, typer.Option("--office", help=f"One of: {', '.join(OFFICES)}")]
 
 
 def issue_token(
@@ -76,6 +99,12 @@ def issue_token(
     if subject is not None:
         claims["sub"] = subject
     return jwt.encode(claims, key.private_key, algorithm=key.alg, headers={"kid": key.kid, "typ": "JWT"})
+
+
+def witness_part(keys: AgencyKeys, now: datetime) -> WitnessPublicKey | None:
+    """Return the newest witness public key, ready for the registry (None for a directory without one)."""
+    current = keys.current_witness_key
+    return None if current is None else witness_public_key(current, created_at=now)
 
 
 def public_parts(keys: AgencyKeys, now: datetime) -> tuple[JwtVerificationKey, EncryptionPublicKey]:
@@ -117,11 +146,19 @@ def _load_or_new(path: Path, partnership: str | None) -> Registry:
     return Registry(partnership_id=partnership)
 
 
+def _suite(value: str) -> SuiteName:
+    if value == "x25519":
+        return SUITE_NAME
+    if value == "hybrid":
+        return HYBRID_SUITE_NAME
+    raise typer.BadParameter("use x25519 or hybrid", param_hint="--suite")
+
+
 @app.command("generate-keys")
 def generate_keys_cmd(agency: AgencyOpt, out: Annotated[Path, typer.Option("--out")],
-                      alg: AlgOpt = "EdDSA") -> None:
-    """Make a token key and an encryption key for an agency (private parts 0600)."""
-    keys = generate_agency_keys(out, agency_id=agency, now=datetime.now(UTC), alg=_alg(alg))
+                      alg: AlgOpt = "EdDSA", suite: SuiteOpt = "x25519") -> None:
+    """Make a token key, an encryption key and a witness key for an agency (private parts 0600)."""
+    keys = generate_agency_keys(out, agency_id=agency, now=datetime.now(UTC), alg=_alg(alg), suite=_suite(suite))
     console.print(f"[green]keys for {agency}[/] in {out}: token kid {keys.current_jwt_key.kid}, "
                   f"encryption kid {keys.current_encryption_key.kid}")
 
@@ -139,7 +176,8 @@ def register_cmd(
     now = datetime.now(UTC)
     jwt_key, enc_key = public_parts(agency_keys, now)
     updated = register_agency(_load_or_new(registry, partnership), agency_id=agency, name=name,
-                              agency_type=agency_type, jwt_key=jwt_key, encryption_key=enc_key, now=now)
+                              agency_type=agency_type, jwt_key=jwt_key, encryption_key=enc_key, now=now,
+                              witness_key=witness_part(agency_keys, now))
     save_registry(updated, registry)
     console.print(f"[green]registered {agency}[/]; registry revision {updated.revision[:16]}")
 
@@ -148,16 +186,18 @@ def register_cmd(
 def rotate_cmd(
     registry: RegistryOpt, agency: AgencyOpt, keys: KeysOpt, alg: AlgOpt = "EdDSA",
     grace_minutes: Annotated[int, typer.Option(help="How long the old token key still works")] = 15,
+    suite: SuiteOpt = "x25519",
 ) -> None:
-    """Generate new agency keys and make them current; old public keys are kept."""
+    """Generate new agency keys and make them current; old public keys are kept (`--suite hybrid`: go post-quantum)."""
     current = load_registry(registry)
     if current.agency(agency) is None:  # before making keys nobody will ever use
         raise RegistryError(f"agency {agency!r} is not registered; use register")
     now = datetime.now(UTC)
-    agency_keys = generate_agency_keys(keys, agency_id=agency, now=now, alg=_alg(alg))
+    agency_keys = generate_agency_keys(keys, agency_id=agency, now=now, alg=_alg(alg), suite=_suite(suite))
     jwt_key, enc_key = public_parts(agency_keys, now)
     updated = rotate_agency_keys(current, agency_id=agency, jwt_key=jwt_key, encryption_key=enc_key,
-                                 now=now, grace=timedelta(minutes=grace_minutes))
+                                 now=now, grace=timedelta(minutes=grace_minutes),
+                                 witness_key=witness_part(agency_keys, now))
     save_registry(updated, registry)
     console.print(f"[green]rotated {agency}[/]: token kid {jwt_key.kid}, encryption kid {enc_key.kid}")
 
@@ -175,6 +215,18 @@ def list_cmd(registry: RegistryOpt) -> None:
     Console().print(table)
 
 
+@app.command("witness-keys")
+def witness_keys_cmd(registry: RegistryOpt, out: Annotated[Path, typer.Option("--out")]) -> None:
+    """Write each agency's current witness public key as PEM and print the `audit verify` options for them."""
+    out.mkdir(parents=True, exist_ok=True)
+    for agency in sorted(load_registry(registry).agencies.values(), key=lambda a: a.id):
+        if agency.current_witness_key is not None:
+            pem = agency.current_witness_key.witness().key.public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            write_public_file(out / f"{agency.id}.pem", pem)
+            typer.echo(f"--witness-key {agency.id}={out / f'{agency.id}.pem'}")
+
+
 @app.command("issue-token")
 def issue_token_cmd(
     keys: KeysOpt, agency: AgencyOpt,
@@ -186,11 +238,72 @@ def issue_token_cmd(
     """Print a signed agency token (demos and tests)."""
     if role not in ROLES:
         raise typer.BadParameter(f"use one of {sorted(ROLES)}", param_hint="--role")
+    if role != AGENCY_SYSTEM and not subject:
+        raise typer.BadParameter("a person's token names the person (the broker refuses it otherwise)",
+                                 param_hint="--subject")
     if ttl > DEFAULT_MAX_LIFETIME.total_seconds():
         console.print(f"[yellow]warning:[/] the broker refuses tokens living over {DEFAULT_MAX_LIFETIME}")
     token = issue_token(_agency_keys(keys, agency), role=role, audience=audience,
                         ttl=timedelta(seconds=ttl), subject=subject)
     typer.echo(token)
+
+
+@app.command("grant")
+def grant_cmd(registry: RegistryOpt, agency: AgencyOpt, role: RoleOpt, by: ByOpt, broker_keys: BrokerKeysOpt) -> None:
+    """Let an agency's tokens assert a person role (signed; logged when the gateway next starts)."""
+    _change(registry, broker_keys, by, "grant", agency, role=role)
+
+
+@app.command("revoke")
+def revoke_cmd(registry: RegistryOpt, agency: AgencyOpt, role: RoleOpt, by: ByOpt, broker_keys: BrokerKeysOpt) -> None:
+    """Take a person role back from an agency (signed; logged when the gateway next starts)."""
+    _change(registry, broker_keys, by, "revoke", agency, role=role)
+
+
+@app.command("appoint")
+def appoint_cmd(registry: RegistryOpt, office: OfficeOpt, agency: AgencyOpt, by: ByOpt,
+                broker_keys: BrokerKeysOpt) -> None:
+    """Make the holder of the office's role at an agency a partnership office holder (sees across agencies)."""
+    _change(registry, broker_keys, by, "appoint", agency, office=_office(office))
+
+
+@app.command("vacate")
+def vacate_cmd(registry: RegistryOpt, office: OfficeOpt, agency: AgencyOpt, by: ByOpt,
+               broker_keys: BrokerKeysOpt) -> None:
+    """End an agency's holding of a partnership office."""
+    _change(registry, broker_keys, by, "vacate", agency, office=_office(office))
+
+
+@app.command("access")
+def access_cmd(registry: RegistryOpt) -> None:
+    """Show each agency's granted roles, the office holders, and the signed changes."""
+    loaded = load_registry(registry)
+    out = Console()
+    for agency_id in sorted(loaded.agencies):
+        out.print(f"{agency_id}: {', '.join(sorted(loaded.granted_roles(agency_id)))}")
+    for holder in loaded.office_holders:
+        out.print(f"{holder.office}: the {holder.role} of {holder.agency_id}")
+    for change in loaded.access_changes:
+        out.print(change.describe())
+
+
+def _office(value: str) -> Office:
+    for office in ("partnership_ig_lead", "partnership_caldicott_guardian"):
+        if value == office:
+            return office
+    raise typer.BadParameter(f"use one of {', '.join(OFFICES)}", param_hint="--office")
+
+
+def _change(path: Path, broker_keys: Path, by: str, action: ChangeAction, agency: str, *, role: str | None = None,
+            office: Office | None = None) -> None:
+    keys = load_broker_keys(broker_keys)
+    current = load_registry(path)
+    verify_access_changes(current, keys.verify_keys)  # never sign on top of grants edited by hand
+    updated = change_access(current, action=action, agency_id=agency, role=role, office=office, by=by,
+                            signing_key=keys.signing_key, key_id=keys.signing_key_id, now=datetime.now(UTC))
+    save_registry(updated, path)
+    console.print(f"[green]{updated.access_changes[-1].describe()}[/]; registry revision {updated.revision[:16]}. "
+                  "Restart the gateway: it logs the change when it starts.")
 
 
 @app.command("init-broker-keys")

@@ -33,12 +33,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
 
 from broker.errors import KeyFileError
+from schemas.envelope import HYBRID_SUITE_NAME, SUITE_NAME, SuiteName
 from transport import keyfiles
+from transport.kem import HybridPrivateKey, RecipientPrivateKey
 from transport.keyfiles import (
     AGENCY_MANIFEST,
     AgencyEncryptionKey,
     AgencyJwtKey,
     AgencyKeys,
+    AgencyWitnessKey,
     JwtAlg,
     JwtPrivateKey,
     key_id,
@@ -58,6 +61,7 @@ __all__ = [
     "AgencyEncryptionKey",
     "AgencyJwtKey",
     "AgencyKeys",
+    "AgencyWitnessKey",
     "BrokerKeys",
     "JwtAlg",
     "JwtPrivateKey",
@@ -129,7 +133,9 @@ def _make_private_dir(directory: Path) -> None:
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
-def _pem(key: ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | x25519.X25519PrivateKey) -> bytes:
+def _pem(key: ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | RecipientPrivateKey) -> bytes:
+    if isinstance(key, HybridPrivateKey):
+        return key.to_pem()
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -280,13 +286,22 @@ def _new_jwt_key(alg: JwtAlg) -> JwtPrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
 
 
+def _new_encryption_key(suite: SuiteName) -> RecipientPrivateKey:
+    if suite == HYBRID_SUITE_NAME:
+        return HybridPrivateKey.generate()
+    return x25519.X25519PrivateKey.generate()
+
+
 @_broker_error
 def generate_agency_keys(
-    directory: Path, *, agency_id: str, now: datetime, alg: JwtAlg = "EdDSA"
+    directory: Path, *, agency_id: str, now: datetime, alg: JwtAlg = "EdDSA", suite: SuiteName = SUITE_NAME
 ) -> AgencyKeys:
-    """Add a new token key and a new encryption key to an agency key directory (creating it).
+    """Add a new token key, encryption key (for `suite`) and witness key to an agency key directory.
 
-    Called again, this is rotation: the new keys come first and the old ones are kept.
+    Creates the directory the first time. Called again, this is rotation: the new keys come first and
+    the old ones are kept, so envelopes sealed to an old key still open; rotating with the hybrid
+    suite is how an agency moves from X25519 to post-quantum sealing. The witness key cosigns the
+    log's checkpoints under the agency's id as its witness name.
     """
     manifest_path = directory / AGENCY_MANIFEST
     if manifest_path.exists():
@@ -294,13 +309,20 @@ def generate_agency_keys(
     else:
         manifest = {"agency_id": agency_id, "jwt_keys": [], "encryption_keys": []}
     _make_private_dir(directory)
-    jwt_key, enc_key = _new_jwt_key(alg), x25519.X25519PrivateKey.generate()
+    jwt_key, enc_key = _new_jwt_key(alg), _new_encryption_key(suite)
+    witness_key = ed25519.Ed25519PrivateKey.generate()
     jwt_kid, enc_kid = key_id(jwt_key.public_key()), key_id(enc_key.public_key())
+    witness_kid = key_id(witness_key.public_key())
     write_private_file(directory / keyfiles.jwt_key_file(jwt_kid), _pem(jwt_key))
     write_private_file(directory / keyfiles.encryption_key_file(enc_kid), _pem(enc_key))
+    write_private_file(directory / keyfiles.witness_key_file(witness_kid), _pem(witness_key))
     stamp = now.isoformat()
     manifest["jwt_keys"].insert(0, {"kid": jwt_kid, "alg": alg, "created_at": stamp})
-    manifest["encryption_keys"].insert(0, {"kid": enc_kid, "created_at": stamp})
+    enc_entry = {"kid": enc_kid, "created_at": stamp}
+    # X25519 entries stay as they always were, so older readers still read directories we write.
+    manifest["encryption_keys"].insert(0, enc_entry if suite == SUITE_NAME else {**enc_entry, "suite": suite})
+    witness_entry = {"kid": witness_kid, "name": agency_id, "created_at": stamp}
+    manifest["witness_keys"] = [witness_entry, *manifest.get("witness_keys", [])]
     # The manifest goes last: a crash before it leaves unused key files, never a listed missing key.
     write_public_file(manifest_path, (json.dumps(manifest, indent=2) + "\n").encode("utf-8"))
     return keyfiles.load_agency_keys(directory)

@@ -32,9 +32,12 @@ from pydantic import (
 )
 
 from broker.errors import RegistryError
+from broker.partnership.grants import AGENCY_SYSTEM, PERSON_ROLES, AccessChange, OfficeHolder
 from broker.partnership.keys import JwtAlg, key_id, write_public_file
-from schemas.envelope import canonical_json
+from broker.partnership.witnesses import WitnessPublicKey, check_witness_names
+from schemas.envelope import SUITE_NAME, SuiteName, canonical_json
 from schemas.vocab import AgencyType
+from transport.kem import RecipientPublicKey, public_key_from_raw, raw_public_key, suite_for
 
 REGISTRY_FORMAT: Final = "sgb-registry/1"
 DEFAULT_ROTATION_GRACE = timedelta(minutes=15)
@@ -77,20 +80,29 @@ class JwtVerificationKey(_Frozen):
 
 
 class EncryptionPublicKey(_Frozen):
-    """An agency's X25519 public key (raw, base64url) that envelopes are sealed to."""
+    """An agency's public key (raw, base64url) that envelopes are sealed to, for its `suite` (`transport.kem`)."""
 
     kid: str = Field(pattern=_KID)
-    public_key: str = Field(pattern=r"^[A-Za-z0-9_-]{43}$")
+    public_key: str = Field(pattern=r"^[A-Za-z0-9_-]{43,1622}$")
     created_at: AwareDatetime
+    # Left out when X25519, so registries written before the hybrid keep their bytes and revision.
+    suite: SuiteName = Field(default=SUITE_NAME, exclude_if=lambda suite: suite == SUITE_NAME)
 
     @model_validator(mode="after")
     def _kid_matches(self) -> EncryptionPublicKey:
-        if key_id(self.x25519()) != self.kid:
+        if key_id(self.recipient_key()) != self.kid:
             raise ValueError(f"key {self.kid}: kid is not the key id of the public key")
         return self
 
+    def recipient_key(self) -> RecipientPublicKey:
+        """The key to seal to (its type chooses the suite); a `ValueError` if it is not one."""
+        return public_key_from_raw(self.suite, _unb64(self.public_key))
+
     def x25519(self) -> x25519.X25519PublicKey:
-        return x25519.X25519PublicKey.from_public_bytes(_unb64(self.public_key))
+        key = self.recipient_key()
+        if not isinstance(key, x25519.X25519PublicKey):
+            raise RegistryError(f"key {self.kid} is a {self.suite} key, not X25519")
+        return key
 
 
 class Agency(_Frozen):
@@ -108,29 +120,59 @@ class Agency(_Frozen):
         return value
     jwt_keys: tuple[JwtVerificationKey, ...] = Field(min_length=1)
     encryption_keys: tuple[EncryptionPublicKey, ...] = Field(min_length=1)
+    # Keys the agency cosigns checkpoints with (broker.partnership.witnesses); left out while none.
+    witness_keys: tuple[WitnessPublicKey, ...] = Field(default=(), exclude_if=lambda keys: not keys)
     created_at: AwareDatetime
     rotated_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _witnesses_are_named_after_the_agency(self) -> Agency:
+        check_witness_names(self.id, self.witness_keys)
+        return self
 
     @property
     def current_encryption_key(self) -> EncryptionPublicKey:
         return self.encryption_keys[0]
+
+    @property
+    def current_witness_key(self) -> WitnessPublicKey | None:
+        return self.witness_keys[0] if self.witness_keys else None
 
     def jwt_key(self, kid: str) -> JwtVerificationKey | None:
         return next((k for k in self.jwt_keys if k.kid == kid), None)
 
 
 class Registry(_Frozen):
-    """Every agency of one partnership, by id."""
+    """Every agency of one partnership, by id, and who may assert which role (`broker.partnership.grants`)."""
 
     format: Literal["sgb-registry/1"] = REGISTRY_FORMAT
     partnership_id: str = Field(min_length=1, max_length=128)
     agencies: dict[str, Agency] = Field(default_factory=dict)
+    # Person roles each agency's tokens may assert; agency_system is every agency's without a grant.
+    grants: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    office_holders: tuple[OfficeHolder, ...] = ()
+    # The signed changes that made `grants` and `office_holders` what they are, oldest first.
+    access_changes: tuple[AccessChange, ...] = ()
 
     @model_validator(mode="after")
     def _keys_are_ids(self) -> Registry:
         for agency_id, agency in self.agencies.items():
             if agency.id != agency_id:
                 raise ValueError(f"agency listed under {agency_id!r} has id {agency.id!r}")
+        return self
+
+    @model_validator(mode="after")
+    def _grants_are_known(self) -> Registry:
+        for agency_id, roles in self.grants.items():
+            if agency_id not in self.agencies:
+                raise ValueError(f"roles are granted to {agency_id!r}, which is not registered")
+            unknown = set(roles) - set(PERSON_ROLES)
+            if unknown:
+                raise ValueError(f"{agency_id!r} is granted unknown roles {sorted(unknown)}")
+        for holder in self.office_holders:
+            if holder.role not in self.grants.get(holder.agency_id, ()):
+                raise ValueError(f"{holder.office} is held by the {holder.role} of {holder.agency_id!r}, "
+                                 "a role that agency was not granted")
         return self
 
     @property
@@ -140,6 +182,23 @@ class Registry(_Frozen):
 
     def agency(self, agency_id: str) -> Agency | None:
         return self.agencies.get(agency_id)
+
+    def granted_roles(self, agency_id: str) -> frozenset[str]:
+        """The roles this agency's tokens may assert (nothing for an agency that is not registered)."""
+        if agency_id not in self.agencies:
+            return frozenset()
+        return frozenset({AGENCY_SYSTEM, *self.grants.get(agency_id, ())})
+
+    def office_of(self, agency_id: str, role: str) -> str | None:
+        """The partnership office the holder of `role` at `agency_id` has, if any."""
+        return next((h.office for h in self.office_holders if (h.agency_id, h.role) == (agency_id, role)), None)
+
+    @property
+    def access_digest(self) -> str:
+        """SHA-256 (hex) of who may assert which role: what a signed access change vouches for."""
+        access = {"partnership_id": self.partnership_id, "grants": {a: sorted(r) for a, r in self.grants.items()},
+                  "office_holders": [h.model_dump(mode="json") for h in self.office_holders]}
+        return hashlib.sha256(canonical_json(access)).hexdigest()
 
     def to_opa_data(self) -> dict[str, Any]:
         """Return what the gateway pushes to OPA at `data.registry` (no keys: policy needs none)."""
@@ -184,6 +243,7 @@ def register_agency(
     jwt_key: JwtVerificationKey,
     encryption_key: EncryptionPublicKey,
     now: datetime,
+    witness_key: WitnessPublicKey | None = None,
 ) -> Registry:
     """Add a new agency; refuses an id that is already registered."""
     if agency_id in registry.agencies:
@@ -191,7 +251,7 @@ def register_agency(
     try:
         agency = Agency(
             id=agency_id, name=name, type=agency_type, jwt_keys=(jwt_key,),
-            encryption_keys=(encryption_key,), created_at=now,
+            encryption_keys=(encryption_key,), witness_keys=(witness_key,) if witness_key else (), created_at=now,
         )
     except ValidationError as exc:
         raise RegistryError(f"invalid agency {agency_id!r}: {exc}") from exc
@@ -206,8 +266,9 @@ def rotate_agency_keys(
     encryption_key: EncryptionPublicKey,
     now: datetime,
     grace: timedelta = DEFAULT_ROTATION_GRACE,
+    witness_key: WitnessPublicKey | None = None,
 ) -> Registry:
-    """Make new keys current; old token keys expire after `grace`, old encryption keys stay listed.
+    """Make new keys current; old token keys expire after `grace`, old encryption and witness keys stay listed.
 
     Use `grace=timedelta(0)` when the old token key may be compromised.
     """
@@ -217,11 +278,13 @@ def rotate_agency_keys(
     if agency.jwt_key(jwt_key.kid) or any(k.kid == encryption_key.kid for k in agency.encryption_keys):
         raise RegistryError(f"agency {agency_id!r} already has one of these key ids; generate new keys")
     retired = tuple(_retire(k, now + grace) for k in agency.jwt_keys)
-    rotated = agency.model_copy(update={
-        "jwt_keys": (jwt_key, *retired),
-        "encryption_keys": (encryption_key, *agency.encryption_keys),
-        "rotated_at": now,
-    })
+    witness_keys = (witness_key, *agency.witness_keys) if witness_key else agency.witness_keys
+    try:  # validated, not copied: a witness key named after another agency must not slip in
+        rotated = Agency.model_validate({**dict(agency), "jwt_keys": (jwt_key, *retired), "rotated_at": now,
+                                         "encryption_keys": (encryption_key, *agency.encryption_keys),
+                                         "witness_keys": witness_keys})
+    except ValidationError as exc:
+        raise RegistryError(f"invalid keys for {agency_id!r}: {exc}") from exc
     return registry.with_agency(rotated)
 
 
@@ -254,9 +317,9 @@ def jwt_verification_key_from_pem(pem: bytes, *, created_at: datetime) -> JwtVer
     return jwt_verification_key(key, created_at=created_at)
 
 
-def encryption_public_key(key: x25519.X25519PublicKey, *, created_at: datetime) -> EncryptionPublicKey:
-    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return EncryptionPublicKey(kid=key_id(key), public_key=_b64(raw), created_at=created_at)
+def encryption_public_key(key: RecipientPublicKey, *, created_at: datetime) -> EncryptionPublicKey:
+    return EncryptionPublicKey(kid=key_id(key), public_key=_b64(raw_public_key(key)), created_at=created_at,
+                               suite=suite_for(key))
 
 
 def public_jwk(key: JwtPublicKey) -> dict[str, str]:

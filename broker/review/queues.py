@@ -7,6 +7,10 @@ never published unrecorded, and a refusal is never recorded without the share be
 
 Advice requests are shown pseudonymised (GR3: seek advice without disclosing identity): message
 type, purpose, data classes, rules and reasons, never a payload value or a subject pseudonym.
+
+Who answers what is the table in `broker.review.access` (`may_decide`): advice by the sender
+agency's advisers or a partnership adviser, authorisation by the sender agency's line managers
+and named professionals. What no answer can release is `broker.review.release`'s.
 """
 
 from __future__ import annotations
@@ -24,30 +28,17 @@ from broker.db.log import DecisionLog
 from broker.db.tables import HeldDelivery
 from broker.delivery import clocks, events, held
 from broker.delivery.outbox import Outbox
-from broker.errors import NotFound, ReviewInvalid
-from broker.review.views import Filters, Viewer, page
+from broker.errors import NotFound, ReleaseRefused, ReviewInvalid
+from broker.review.access import Action, Scope, Viewer, may_decide
+from broker.review.release import refusal_only
+from broker.review.views import Filters, page
 from schemas.notifications import NOTIFICATION_MODELS
 
-ADVISERS = frozenset({"dsl", "ig_lead", "caldicott_guardian"})
-AUTHORISERS = frozenset({"line_manager", "named_professional"})
 URGENT = "share_urgent_review_after"
 MAX_REASON = 500
 # The rule each kind of human decision answers: advice is GR3; an authorisation
 # to share without consent is GR4; a post-hoc review of an urgent share is C7.
 _RULE = {"needs_advice": "GR3", "hold_for_authorisation": "GR4", URGENT: "C7"}
-
-
-def may_decide(viewer: Viewer, outcome: str, sender_agency: str) -> bool:
-    """Who answers what: advice for the sender's DSL or a partnership IG lead or Caldicott Guardian;
-    authorisation for the sending agency's line manager or named professional."""
-    own = viewer.agency_id == sender_agency
-    if outcome == "needs_advice":
-        return viewer.partnership_wide or (viewer.role == "dsl" and own)
-    if outcome == "hold_for_authorisation":
-        return viewer.role in AUTHORISERS and own
-    if outcome == URGENT:
-        return viewer.partnership_wide or (viewer.role == "dsl" and own)
-    return False
 
 
 def data_classes(message_type: str, fields: list[str]) -> list[str]:
@@ -75,9 +66,16 @@ class QueueItem:
     consent_state: str | None
     waiting_since: str
     expires_at: str | None
+    # None when a release is possible; otherwise why the only answers are refuse or send again.
+    refuse_only: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+def _deciding(context: dict[str, Any]) -> int | None:
+    count = context.get("deciding")
+    return count if isinstance(count, int) else None
 
 
 def _item(decided: audit.Entry, held_row: HeldDelivery | None) -> QueueItem:
@@ -91,6 +89,7 @@ def _item(decided: audit.Entry, held_row: HeldDelivery | None) -> QueueItem:
         lawful_basis=decided.lawful_basis, consent_state=decided.consent_state,
         waiting_since=decided.recorded_at,
         expires_at=held_row.expires_at.isoformat() if held_row is not None else None,
+        refuse_only=refusal_only(decided, _deciding(context)) if held_row is not None else None,
     )
 
 
@@ -110,11 +109,14 @@ def pending_queues(session: Session, viewer: Viewer) -> dict[str, list[QueueItem
 
 def urgent_awaiting(session: Session, viewer: Viewer, limit: int = 200) -> list[QueueItem]:
     """Urgent shares (sent at once) that no reviewer has looked at yet, oldest first."""
-    if not (viewer.partnership_wide or viewer.role == "dsl"):
+    scope = viewer.scope(Action.URGENT_REVIEW)
+    if scope is Scope.NONE:
         return []
-    decided = page(session, viewer, Filters(outcome=URGENT, limit=limit)).items
-    if not viewer.partnership_wide:
-        decided = [e for e in decided if e.sender_agency == viewer.agency_id]
+    statement = audit.select_entries(outcome=URGENT, kind=audit.EventKind.DECIDED)
+    if scope is not Scope.PARTNERSHIP:
+        statement = statement.where(col(audit.Entry.sender_agency) == viewer.agency_id)
+    newest = statement.order_by(None).order_by(col(audit.Entry.seq).desc()).limit(limit)
+    decided = [e for e in session.execute(newest).scalars() if may_decide(viewer, URGENT, e.sender_agency)]
     reviewed = _reviewed({e.delivery_id for e in decided}, session)
     return [_item(e, None) for e in sorted(decided, key=lambda e: e.seq) if e.delivery_id not in reviewed]
 
@@ -140,11 +142,15 @@ def check_reason(reason: str) -> str:
 async def decide(decision_log: DecisionLog, viewer: Viewer, delivery_id: str, *, release: bool, reason: str,
                  outbox: Outbox) -> audit.Entry:
     """Answer a held delivery: log who decided and why, and release or destroy it, in one commit."""
-    text = check_reason(reason)
-    row = await asyncio.to_thread(_held, decision_log, delivery_id)
+    row, decided = await asyncio.to_thread(_held, decision_log, delivery_id)
     context = row.log_context
+    # Scope before anything else: an item that is not yours answers as if it did not exist.
     if not may_decide(viewer, row.outcome, str(context.get("sender_agency"))):
         raise NotFound("no such item in your queues")
+    text = check_reason(reason)
+    blocked = refusal_only(decided, _deciding(context)) if release else None
+    if blocked is not None:
+        raise ReleaseRefused(blocked)
     if row.outcome == "needs_advice":
         kind = audit.EventKind.ADVICE_GIVEN
     elif release:
@@ -170,20 +176,22 @@ async def decide(decision_log: DecisionLog, viewer: Viewer, delivery_id: str, *,
     return entry
 
 
-def _held(decision_log: DecisionLog, delivery_id: str) -> HeldDelivery:
+def _held(decision_log: DecisionLog, delivery_id: str) -> tuple[HeldDelivery, audit.Entry]:
     with Session(decision_log.engine) as session:
         row = session.get(HeldDelivery, delivery_id)
-    if row is None or row.resolved_at is not None:
+        seq = row.log_context.get("decided_seq") if row is not None else None
+        decided = session.get(audit.Entry, seq) if isinstance(seq, int) else None
+    if row is None or row.resolved_at is not None or decided is None:
         raise NotFound("no such item in your queues")
-    return row
+    return row, decided
 
 
 async def review_urgent(decision_log: DecisionLog, viewer: Viewer, seq: int, *, reason: str) -> audit.Entry:
     """Record a reviewer's look at an urgent share after it went (I14)."""
-    text = check_reason(reason)
     entry = await asyncio.to_thread(_urgent, decision_log, seq)
     if not may_decide(viewer, URGENT, entry.sender_agency):
         raise NotFound("no such item in your queues")
+    text = check_reason(reason)
     # There is no `reviewed` event kind yet; advice_given with outcome `reviewed` is the nearest.
     draft = audit.EntryDraft(
         notification_id=entry.notification_id, delivery_id=entry.delivery_id,
@@ -217,4 +225,4 @@ def queues_for(decision_log: DecisionLog, viewer: Viewer) -> dict[str, list[Queu
 
 def overdue_for(decision_log: DecisionLog, viewer: Viewer, filters: Filters) -> list[audit.Entry]:
     with Session(decision_log.engine) as session:
-        return page(session, viewer, filters, kind=audit.EventKind.OVERDUE).items
+        return page(session, viewer, filters, kind=audit.EventKind.OVERDUE, action=Action.OVERDUE).items

@@ -10,14 +10,18 @@ from sqlmodel import Session
 import audit
 from broker.db.log import DecisionLog
 from broker.errors import NotFound
+from broker.review.access import Action, Viewer
 
 # Later events supersede earlier ones in the status; `overdue` is a flag, not a stage.
 STAGES = ("decided", "published", "delivered", "acknowledged")
 
 
-async def for_sender(decision_log: DecisionLog, notification_id: str, agency_id: str) -> dict[str, Any]:
+async def for_sender(decision_log: DecisionLog, notification_id: str, viewer: Viewer) -> dict[str, Any]:
+    """The sender's side only (the table's `status` scope): the recipients see their deliveries as decisions."""
     entries = await asyncio.to_thread(_entries, decision_log, notification_id)
-    if not entries or entries[0].sender_agency != agency_id:
+    first = entries[0] if entries else None
+    if first is None or not viewer.covers(Action.STATUS, viewer.relation(sender_agency=first.sender_agency,
+                                                                          actor=first.actor)):
         # The same answer whether it does not exist or belongs to someone else.
         raise NotFound("no such notification for this agency")
     deliveries: dict[str, dict[str, Any]] = {}

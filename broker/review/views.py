@@ -1,58 +1,51 @@
-"""Reading the decision log as a person: who may see which decision, and a record that they did.
+"""Reading the decision log as a person: which decisions they may see, and a record that they did.
 
-Scope by role: IG leads and Caldicott Guardians audit the whole partnership; everyone
-else (DSLs, managers, named professionals, practitioners, agency systems) sees only decisions their
-own agency sent or received. A decision outside the caller's scope is answered exactly like one
-that does not exist (404), so ids cannot be probed. Every read appends `viewed` entries before the
-answer is given: if the log cannot record the read, the read does not happen.
+How far each role reaches is the table in `broker.review.access` (own: what they sent; agency:
+what their agency sent or received; partnership: everything); here it becomes a query. A decision
+outside the caller's scope is answered exactly like one that does not exist (404), so ids cannot be
+probed. Every read appends `viewed` entries before the answer is given: if the log cannot record
+the read, the read does not happen.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlmodel import Session, col
 
 import audit
-from broker.admission.tokens import Caller
 from broker.db.log import DecisionLog
-from broker.errors import LogUnavailable, NotFound
+from broker.errors import Forbidden, LogUnavailable, NotFound
+from broker.review.access import Action, Scope, Viewer
 
-PARTNERSHIP_WIDE = frozenset({"ig_lead", "caldicott_guardian"})
 MAX_PAGE = 200
-_ACTOR = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$")
 
 
-@dataclass(frozen=True)
-class Viewer:
-    """A person (or agency system) reading or deciding, as proven by a token or a UI session."""
+def sees(viewer: Viewer, action: Action, entry: audit.Entry) -> bool:
+    """Whether `entry` (a decision, or an event on one) is within the viewer's scope for `action`."""
+    return viewer.covers(action, viewer.relation(sender_agency=entry.sender_agency, actor=entry.actor,
+                                                 recipient_agency=entry.recipient_agency))
 
-    agency_id: str
-    agency_type: str
-    role: str
-    user: str
 
-    @property
-    def partnership_wide(self) -> bool:
-        return self.role in PARTNERSHIP_WIDE
-
-    @classmethod
-    def of(cls, agency_id: str, agency_type: str, role: str, subject: str | None) -> Viewer:
-        # The log only accepts identifier-shaped actors; fall back to role@agency, never free text.
-        user = subject if subject and _ACTOR.match(subject) else f"{role}@{agency_id}"
-        return cls(agency_id, agency_type, role, user)
-
-    @classmethod
-    def from_caller(cls, caller: Caller) -> Viewer:
-        return cls.of(caller.agency_id, caller.agency_type, caller.role, caller.subject)
-
-    def may_see(self, entry: audit.Entry) -> bool:
-        return self.partnership_wide or self.agency_id in (entry.sender_agency, entry.recipient_agency)
+def scope_clause(viewer: Viewer, action: Action) -> ColumnElement[bool] | None:
+    """The same scope as a WHERE clause over entries (None: the whole partnership)."""
+    scope = viewer.scope(action)
+    if scope is Scope.NONE:
+        raise Forbidden(f"a {viewer.role} may not read this")
+    if scope is Scope.PARTNERSHIP:
+        return None
+    if scope is Scope.AGENCY:
+        return or_(col(audit.Entry.sender_agency) == viewer.agency_id,
+                   col(audit.Entry.recipient_agency) == viewer.agency_id)
+    # Own: deliveries whose decision this person's token made (later events carry no actor of theirs).
+    mine = select(col(audit.Entry.delivery_id)).where(and_(
+        col(audit.Entry.kind) == audit.EventKind.DECIDED, col(audit.Entry.sender_agency) == viewer.agency_id,
+        col(audit.Entry.actor) == viewer.user))
+    return col(audit.Entry.delivery_id).in_(mine)
 
 
 @dataclass(frozen=True)
@@ -74,23 +67,22 @@ class Page:
     items: list[audit.Entry] = field(default_factory=list)
 
 
-def scoped(viewer: Viewer, filters: Filters, kind: audit.EventKind = audit.EventKind.DECIDED) -> Select[Any]:
-    """Entries of `kind` matching `filters`, limited to what `viewer` may see."""
+def scoped(viewer: Viewer, filters: Filters, kind: audit.EventKind = audit.EventKind.DECIDED,
+           action: Action = Action.DECISIONS) -> Select[Any]:
+    """Entries of `kind` matching `filters`, limited to what `viewer` may see for `action`."""
     statement: Select[Any] = audit.select_entries(
         agency=filters.agency, outcome=filters.outcome, message_type=filters.message_type, kind=kind,
         since=filters.since, until=filters.until, rule_id=filters.rule_id,
     )
     if filters.consent_state is not None:
         statement = statement.where(col(audit.Entry.consent_state) == filters.consent_state)
-    if not viewer.partnership_wide:
-        statement = statement.where(or_(col(audit.Entry.sender_agency) == viewer.agency_id,
-                                        col(audit.Entry.recipient_agency) == viewer.agency_id))
-    return statement
+    clause = scope_clause(viewer, action)
+    return statement if clause is None else statement.where(clause)
 
 
 def page(session: Session, viewer: Viewer, filters: Filters,
-         kind: audit.EventKind = audit.EventKind.DECIDED) -> Page:
-    statement = scoped(viewer, filters, kind)
+         kind: audit.EventKind = audit.EventKind.DECIDED, action: Action = Action.DECISIONS) -> Page:
+    statement = scoped(viewer, filters, kind, action)
     total = session.execute(select(func.count()).select_from(statement.order_by(None).subquery())).scalar_one()
     # Newest first: a reviewer starts from what just happened.
     ordered = statement.order_by(None).order_by(col(audit.Entry.seq).desc())
@@ -101,7 +93,7 @@ def page(session: Session, viewer: Viewer, filters: Filters,
 
 def visible_decision(session: Session, viewer: Viewer, seq: int) -> audit.Entry:
     entry = session.get(audit.Entry, seq)
-    if entry is None or entry.kind != audit.EventKind.DECIDED or not viewer.may_see(entry):
+    if entry is None or entry.kind != audit.EventKind.DECIDED or not sees(viewer, Action.DECISIONS, entry):
         raise NotFound("no such decision")  # the same words whether it is absent or not yours
     return entry
 
@@ -196,7 +188,8 @@ async def read_detail(decision_log: DecisionLog, rules: Any, viewer: Viewer, seq
         "fields_released": entry.fields_released, "projection_digest": entry.projection_digest,
         "subjects_pseudonymised": len(entry.subjects), "decided_by": decided_by,
         "reviewed_by": [event(e) for e in people],
-        "events": [event(e) for e in events if e.kind != "viewed" or viewer.partnership_wide],
+        # Who looked is an access event: shown to those who may read the access log.
+        "events": [event(e) for e in events if e.kind != "viewed" or viewer.may(Action.ACCESS_LOG)],
         "integrity": badge,
     }
 

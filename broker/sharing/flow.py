@@ -27,6 +27,7 @@ from broker.sharing.parse import parse
 from broker.sharing.plan import Planned, plan
 from broker.sharing.record import FirstAnswer, Recorder
 from broker.sharing.seal import Sealer
+from schemas.api import NotificationReceipt, ObligationDue, RecipientReceipt, RuleReason
 from schemas.notifications import Notification
 
 
@@ -76,27 +77,31 @@ def check_sender(caller: Caller, notification: Notification, registry: Registry)
                                     "msg": f"must be the agency of the token, {caller.agency_id}"}])
     allowed = access.sender_roles(caller.role, registry.granted_roles(caller.agency_id))
     if sender.role.value not in allowed:
+        may = ", ".join(sorted(allowed)) or "no role: it may not send"
         raise InvalidNotification([{"loc": ["sender", "role"], "type": "sender_mismatch",
-                                    "msg": f"a {caller.role} token may send as: {', '.join(sorted(allowed)) or 'nobody'}"}])
+                                    "msg": f"a {caller.role} token may send as: {may}"}])
 
 
 def receipt_body(notification: Notification, planned: list[Planned], *, checkpoint: str | None) -> dict[str, Any]:
-    # Field names, rules and deadlines only: a receipt never repeats a payload value.
-    return {
-        "notification_id": str(notification.notification_id),
-        "checkpoint": checkpoint,
-        "recipients": [
-            {
-                "delivery_id": p.delivery_id, "agency_id": p.decision.agency_id, "role": p.decision.role,
-                "outcome": p.decision.outcome.value,
-                # What set the outcome first; `reasons` then lists every finding, deciding ones first.
-                "decided_by": [{"rule": r.rule, "message": r.message} for r in p.decision.decided_by],
-                "reasons": [{"rule": r.rule, "message": r.message} for r in p.decision.reasons],
-                "lawful_basis": p.decision.lawful_basis.value if p.decision.lawful_basis else None,
-                "allowed_fields": list(p.decision.allowed_fields) if p.sealed is not None else [],
-                "obligations": p.due,
-                "deadline": min((o["due_at"] for o in p.due if o["due_at"]), default=None),
-            }
-            for p in planned
-        ],
-    }
+    """The receipt, built as the published contract (`schemas.api.NotificationReceipt`) and kept as JSON.
+
+    Field names, rules and deadlines only: a receipt never repeats a payload value.
+    """
+    receipt = NotificationReceipt(
+        notification_id=notification.notification_id, checkpoint=checkpoint,
+        recipients=[_recipient(p) for p in planned],
+    )
+    return receipt.model_dump(mode="json")
+
+
+def _recipient(p: Planned) -> RecipientReceipt:
+    d = p.decision
+    return RecipientReceipt(
+        delivery_id=p.delivery_id, agency_id=d.agency_id, role=d.role, outcome=d.outcome,
+        # What set the outcome first; `reasons` then lists every finding, deciding ones first.
+        decided_by=[RuleReason(rule=r.rule, message=r.message) for r in d.decided_by],
+        reasons=[RuleReason(rule=r.rule, message=r.message) for r in d.reasons],
+        lawful_basis=d.lawful_basis, allowed_fields=list(d.allowed_fields) if p.sealed is not None else [],
+        obligations=[ObligationDue.model_validate(o) for o in p.due],
+        deadline=min((o["due_at"] for o in p.due if o["due_at"]), default=None),
+    )

@@ -72,7 +72,7 @@ class Sealer:
         )
         envelope = seal(
             project(notification, decision.allowed_fields), header=header,
-            recipient_public_key=key.x25519(), signing_key=self._keys.signing_key,
+            recipient_public_key=key.recipient_key(), signing_key=self._keys.signing_key,
             signing_key_id=self._keys.signing_key_id, sealed_at=now,
         )
         routing = audit.pseudonymise(self._keys.kafka_key_secret, routing_subject(notification))

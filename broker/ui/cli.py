@@ -17,8 +17,8 @@ from urllib.parse import urlencode
 
 import typer
 
-from broker.admission.tokens import ROLES
 from broker.partnership.cli import _agency_keys, issue_token
+from broker.partnership.grants import ROLES
 
 app = typer.Typer(help=__doc__.splitlines()[0], no_args_is_help=True, add_completion=False)
 

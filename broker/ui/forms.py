@@ -127,12 +127,14 @@ def recipient_options(registry: Registry, own_agency: str) -> list[dict[str, str
 NEED_TO_KNOW = _choices(NeedToKnow)
 
 
-def validate_step(step: Step, answers: dict[str, str]) -> dict[str, str]:
-    """Errors by field name for one step (empty when the step is complete)."""
+def validate_step(step: Step, answers: dict[str, str],
+                  choices: dict[str, list[tuple[str, str]]] | None = None) -> dict[str, str]:
+    """Errors by field name for one step (empty when the step is complete); `choices` narrows a
+    field's options for this person (the roles they may send as)."""
     errors = {f.name: f"{f.label}: please answer." for f in step.fields if f.required and not answers.get(f.name)}
     for f in step.fields:
         value = answers.get(f.name)
-        if value and f.choices and value not in {c for c, _ in f.choices}:
+        if value and f.choices and value not in {c for c, _ in (choices or {}).get(f.name, f.choices)}:
             errors[f.name] = f"{f.label}: choose one of the options."
     check = _CHECKS.get(step.key)
     if check is not None:
@@ -219,7 +221,7 @@ def build_notification(answers: dict[str, str], session: UiSession, now: datetim
         "sender_in_doubt": a.get("sender_in_doubt") == "on",
         "subjects": [{"subject_ref": "child-1", "role_in_case": "child",
                       "age_years": int(a["age_years"]) if a.get("age_years", "").isdigit() else None}],
-        "sender": {"agency_id": session.agency_id, "role": a.get("sender_role") or "dsl",
+        "sender": {"agency_id": session.agency_id, "role": a.get("sender_role") or None,
                    "user_ref": _REF.sub("-", session.user)[:64] or "user", "is_professional": True},
         "recipients": [{"agency_id": k[3:], "role": a[k] or "mash_intake",
                         "need_to_know": a.get(f"ntk:{k[3:]}")} for k in a if k.startswith("to:")],

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from broker.api.deps import registry_of
+from broker.review import access
 from broker.ui.sessions import UiSession
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
@@ -33,6 +34,11 @@ ROLES = {
 }
 _STATUS_TITLES = {401: "Not signed in", 403: "Not allowed", 404: "Not found", 409: "Already decided",
                   422: "Please check the form", 503: "Service unavailable"}
+_CODE_TITLES = {"release_not_allowed": "This share cannot be released"}
+# The menu; each link shows only to those the access table lets open its page.
+NAV = (("Decisions", "/ui/decisions"), ("Queues", "/ui/queues"), ("Urgent review", "/ui/urgent"),
+       ("Overdue", "/ui/overdue"), ("Access log", "/ui/access"), ("Audit", "/ui/audit"),
+       ("Submit a referral", "/ui/submit"))
 
 
 def words(code: str | None, table: dict[str, str]) -> str:
@@ -48,9 +54,13 @@ TEMPLATES.env.filters["label"] = lambda code: words(code, {})
 
 def page(request: Request, name: str, session: UiSession | None, status_code: int = 200,
          **context: Any) -> HTMLResponse:
-    agencies = {agency_id: a.name for agency_id, a in registry_of(request).agencies.items()}
+    registry = registry_of(request)
+    agencies = {agency_id: a.name for agency_id, a in registry.agencies.items()}
+    viewer = session.viewer(registry) if session is not None else None
+    nav = [(label, path) for label, path in NAV if viewer is not None and access.may_route(viewer, "GET", path)]
     response = TEMPLATES.TemplateResponse(
-        request, name, {"session": session, "agencies": agencies, **context}, status_code=status_code
+        request, name, {"session": session, "agencies": agencies, "nav": nav, "viewer": viewer, **context},
+        status_code=status_code,
     )
     # Decision pages must not linger in shared browser caches or history snapshots.
     response.headers["Cache-Control"] = "no-store"
@@ -64,5 +74,5 @@ def page(request: Request, name: str, session: UiSession | None, status_code: in
 
 def error_page(request: Request, status: int, code: str, detail: str) -> Response:
     """The HTML face of http_errors' mapping for /ui/ paths (same status, same code)."""
-    return page(request, "error.html", None, status_code=status, title=_STATUS_TITLES.get(status, "Error"),
-                code=code, detail=detail)
+    title = _CODE_TITLES.get(code) or _STATUS_TITLES.get(status, "Error")
+    return page(request, "error.html", None, status_code=status, title=title, code=code, detail=detail)

@@ -1,7 +1,9 @@
-"""Web pages: sign-in, decisions (list and detail), queues, urgent review, overdue.
+"""Web pages: sign-in, decisions (list and detail), queues, urgent review, overdue, the access log.
 
 Pages are thin: they read the form, call the same services as the JSON API (`decision_view`,
-`review`), and render. Every POST carries the session's anti-forgery token.
+`review`), and render. Every POST carries the session's anti-forgery token. Every page behind
+sign-in passes the access table's route check (`broker.review.access`) in `_session`, as the API's
+routes do in their caller dependency.
 """
 
 from __future__ import annotations
@@ -20,11 +22,23 @@ from starlette.datastructures import FormData
 
 from broker.admission.replay import remember_jti
 from broker.admission.tokens import Caller, verify_token
-from broker.api.deps import MAX_INT64, LogDep, OutboxDep, RegistryDep, RulesDep, SeqPath, SettingsDep, settings_of
-from broker.errors import AuthError, ReviewInvalid
+from broker.api.deps import (
+    MAX_INT64,
+    LogDep,
+    OutboxDep,
+    RegistryDep,
+    RulesDep,
+    SeqPath,
+    SettingsDep,
+    route_path,
+    settings_of,
+)
+from broker.errors import AuthError, ReviewInvalid, RoleNotGranted, SignInRequired
 from broker.partnership.registry import Registry
+from broker.review import access, access_log
 from broker.review import queues as review
 from broker.review import views as decision_view
+from broker.review.access import Viewer
 from broker.review.views import Filters
 from broker.settings import BrokerSettings
 from broker.ui import sessions
@@ -35,11 +49,24 @@ router = APIRouter(prefix="/ui", include_in_schema=False)
 PAGE_SIZE = 25
 
 
-async def _session(request: Request, decision_log: LogDep, settings: SettingsDep) -> UiSession:
-    return await asyncio.to_thread(sessions.current, decision_log.engine, settings, request)
+async def _session(request: Request, decision_log: LogDep, settings: SettingsDep,
+                   registry: RegistryDep) -> UiSession:
+    row = await asyncio.to_thread(sessions.current, decision_log.engine, settings, request)
+    if row.role not in registry.granted_roles(row.agency_id):
+        # Revoked since this person signed in: the session ends with the grant.
+        raise SignInRequired("your role is no longer granted to your agency")
+    access.require_route(row.viewer(registry), request.method, route_path(request))
+    return row
 
 
 SessionDep = Annotated[UiSession, Depends(_session)]
+
+
+async def _viewer(session: SessionDep, registry: RegistryDep) -> Viewer:
+    return session.viewer(registry)
+
+
+ViewerDep = Annotated[Viewer, Depends(_viewer)]
 
 
 async def _posted(request: Request, session: SessionDep) -> FormData:
@@ -73,13 +100,16 @@ def _signin_page(request: Request, status: int = 200, **context: Any) -> HTMLRes
 
 
 @router.get("/signin")
-async def signin_form(request: Request, registry: RegistryDep, settings: SettingsDep,
+async def signin_form(request: Request, registry: RegistryDep, settings: SettingsDep, decision_log: LogDep,
                       token: str | None = None) -> HTMLResponse:
     """Paste a token, or confirm a sign-in link (a link alone never signs in: scanners follow links)."""
     if token is None:
         return _signin_page(request)
     try:
         caller = _verify(registry, settings, token)
+    except RoleNotGranted as exc:
+        await access_log.record_refusal(decision_log, exc)
+        return _signin_page(request, 401, error=f"This sign-in link cannot be used ({exc.reason}: {exc.detail}).")
     except AuthError as exc:
         return _signin_page(request, 401, error=f"This sign-in link cannot be used ({exc.reason}).")
     return _signin_page(request, confirm=caller, token=token)
@@ -92,6 +122,9 @@ async def signin(request: Request, registry: RegistryDep, settings: SettingsDep,
     try:
         caller = _verify(registry, settings, text(form, "token"))
         await asyncio.to_thread(_burn, decision_log.engine, caller)
+    except RoleNotGranted as exc:
+        await access_log.record_refusal(decision_log, exc)
+        return _signin_page(request, 401, error=f"That token was not accepted ({exc.reason}: {exc.detail}).")
     except AuthError as exc:
         return _signin_page(request, 401, error=f"That token was not accepted ({exc.reason}).")
     target = "/ui/submit" if caller.role == "practitioner" else "/ui/decisions"
@@ -149,10 +182,10 @@ def _filters(request: Request, errors: dict[str, str]) -> tuple[Filters, dict[st
 
 
 @router.get("/decisions")
-async def decisions(request: Request, decision_log: LogDep, session: SessionDep) -> HTMLResponse:
+async def decisions(request: Request, decision_log: LogDep, session: SessionDep, viewer: ViewerDep) -> HTMLResponse:
     errors: dict[str, str] = {}
     chosen, query = _filters(request, errors)
-    found = await decision_view.read_page(decision_log, session.viewer(), chosen)
+    found = await decision_view.read_page(decision_log, viewer, chosen)
 
     def link(offset: int) -> str:
         return "/ui/decisions?" + urlencode({**query, "offset": offset})
@@ -166,8 +199,8 @@ async def decisions(request: Request, decision_log: LogDep, session: SessionDep)
 
 @router.get("/decisions/{seq}")
 async def decision(seq: SeqPath, request: Request, decision_log: LogDep, rules: RulesDep,
-                   session: SessionDep) -> HTMLResponse:
-    detail = await decision_view.read_detail(decision_log, rules, session.viewer(), seq)
+                   session: SessionDep, viewer: ViewerDep) -> HTMLResponse:
+    detail = await decision_view.read_detail(decision_log, rules, viewer, seq)
     return page(request, "decision.html", session, d=detail)
 
 
@@ -175,40 +208,52 @@ async def decision(seq: SeqPath, request: Request, decision_log: LogDep, rules: 
 
 
 @router.get("/queues")
-async def queues(request: Request, decision_log: LogDep, session: SessionDep,
+async def queues(request: Request, decision_log: LogDep, session: SessionDep, viewer: ViewerDep,
                  done: int | None = None) -> HTMLResponse:
-    found = await asyncio.to_thread(review.queues_for, decision_log, session.viewer())
+    found = await asyncio.to_thread(review.queues_for, decision_log, viewer)
     return page(request, "queues.html", session, queues=found, done=done)
 
 
 @router.post("/queues/{delivery_id}")
 async def answer(delivery_id: str, request: Request, decision_log: LogDep, outbox: OutboxDep,
-                 session: SessionDep, form: PostedDep) -> Response:
+                 viewer: ViewerDep, form: PostedDep) -> Response:
     choice = text(form, "decision")
     if choice not in ("release", "refuse"):
         raise ReviewInvalid("choose release or refuse", {"decision": "Choose one."})
-    entry = await review.decide(decision_log, session.viewer(), delivery_id, release=choice == "release",
+    entry = await review.decide(decision_log, viewer, delivery_id, release=choice == "release",
                                 reason=text(form, "reason"), outbox=outbox)
     return RedirectResponse(f"/ui/queues?done={entry.seq}", status_code=303)
 
 
 @router.get("/urgent")
-async def urgent(request: Request, decision_log: LogDep, session: SessionDep,
+async def urgent(request: Request, decision_log: LogDep, session: SessionDep, viewer: ViewerDep,
                  done: int | None = None) -> HTMLResponse:
-    found = await asyncio.to_thread(review.queues_for, decision_log, session.viewer())
+    found = await asyncio.to_thread(review.queues_for, decision_log, viewer)
     return page(request, "urgent.html", session, items=found["urgent_review"], done=done)
 
 
 @router.post("/urgent/{seq}")
-async def review_urgent(seq: SeqPath, decision_log: LogDep, session: SessionDep, form: PostedDep) -> Response:
-    entry = await review.review_urgent(decision_log, session.viewer(), seq, reason=text(form, "reason"))
+async def review_urgent(seq: SeqPath, decision_log: LogDep, viewer: ViewerDep, form: PostedDep) -> Response:
+    entry = await review.review_urgent(decision_log, viewer, seq, reason=text(form, "reason"))
     return RedirectResponse(f"/ui/urgent?done={entry.seq}", status_code=303)
 
 
 @router.get("/overdue")
-async def overdue(request: Request, decision_log: LogDep, session: SessionDep) -> HTMLResponse:
-    viewer = session.viewer()
+async def overdue(request: Request, decision_log: LogDep, session: SessionDep, viewer: ViewerDep) -> HTMLResponse:
     entries = await asyncio.to_thread(review.overdue_for, decision_log, viewer, Filters(limit=200))
     await decision_view.record_views(decision_log, viewer, entries)
     return page(request, "overdue.html", session, rows=[decision_view.event(e) | decision_view.summary(e)
                                                         for e in entries])
+
+
+@router.get("/access")
+async def access_events(request: Request, decision_log: LogDep, session: SessionDep, viewer: ViewerDep,
+                        offset: int = 0, agency: str | None = None) -> HTMLResponse:
+    """Refused tokens and registry changes, for IG leads and Caldicott Guardians (the access log)."""
+    offset = min(max(offset, 0), MAX_INT64)
+    chosen = agency.strip() or None if agency else None
+    found = await asyncio.to_thread(access_log.read, decision_log, viewer, limit=PAGE_SIZE, offset=offset,
+                                    agency=chosen)
+    more = urlencode({"offset": offset + PAGE_SIZE, **({"agency": chosen} if chosen else {})})
+    return page(request, "access.html", session, rows=[access_log.event(e) for e in found], offset=offset,
+                agency=chosen, next_link=f"/ui/access?{more}" if len(found) == PAGE_SIZE else None)

@@ -19,7 +19,8 @@ from sqlmodel import Field, Session, col
 from broker.admission.tokens import Caller
 from broker.db.tables import BrokerTable
 from broker.errors import CsrfRejected, SignInRequired
-from broker.review.views import Viewer
+from broker.partnership.registry import Registry
+from broker.review.access import Viewer
 from broker.settings import BrokerSettings
 
 SECURE_COOKIE = "__Host-sgb_session"  # __Host-: Secure, Path=/, no Domain; no subdomain can set it
@@ -44,8 +45,11 @@ class UiSession(BrokerTable, table=True):
     expires_at: datetime = Field(index=True)
     hard_expiry: datetime
 
-    def viewer(self) -> Viewer:
-        return Viewer(self.agency_id, self.agency_type, self.role, self.user)
+    def viewer(self, registry: Registry) -> Viewer:
+        """Who is signed in, with the office the registry gives them now (it is read at start-up, so a
+        change made while the session lasted applies from the gateway's next start)."""
+        return Viewer(self.agency_id, self.agency_type, self.role, self.user,
+                      registry.office_of(self.agency_id, self.role))
 
     def caller(self) -> Caller:
         """The caller the sharing flow sees for a form submission (the token that opened the session)."""
@@ -69,11 +73,10 @@ def cookie_name(settings: BrokerSettings) -> str:
 def open_session(engine: Engine, settings: BrokerSettings, caller: Caller, response: Response) -> UiSession:
     """Store a new session for a verified caller (whose jti is already burned) and set its cookie."""
     value, now = secrets.token_urlsafe(32), _now()
-    viewer = Viewer.from_caller(caller)
     hard = now + timedelta(hours=settings.ui_session_max_hours)
     row = UiSession(
         id_digest=_digest(value), agency_id=caller.agency_id, agency_type=caller.agency_type,
-        role=caller.role, user=viewer.user, jti=caller.jti, key_id=caller.key_id,
+        role=caller.role, user=caller.actor, jti=caller.jti, key_id=caller.key_id,
         csrf_token=secrets.token_urlsafe(32), created_at=now,
         expires_at=min(hard, now + timedelta(minutes=settings.ui_session_idle_minutes)), hard_expiry=hard,
     )

@@ -5,7 +5,8 @@ concern, and authorisation, validating each step on the server. Before anything 
 the policy engine what each recipient would get and why (a dry run: nothing is recorded, sealed or
 queued), then sends through the same sharing flow as any agency system, so the form can never
 take a path the API does not. Answers travel in the form itself, never in server storage, so an
-abandoned draft leaves no personal data behind.
+abandoned draft leaves no personal data behind. "Your role" offers only the roles the access table
+lets the signed-in person send as (`broker.review.access.sender_roles`), and the flow checks it again.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ from broker.api.deps import (
     registry_of,
 )
 from broker.api.errors import URGENT_ROUTE
-from broker.errors import NotFound, PolicyUnavailable
+from broker.errors import InvalidNotification, PolicyUnavailable
+from broker.partnership.registry import Registry
+from broker.review import access
 from broker.sharing import flow
 from broker.sharing.decide import Decider
 from broker.sharing.rules import RuleCatalogue
@@ -43,13 +46,13 @@ from schemas.notifications import parse_notification
 from schemas.vocab import Outcome
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
-SUBMITTERS = frozenset({"practitioner", "dsl", "line_manager", "named_professional"})
 _CONTROL = ("csrf_token", "step", "go")
 
 
-def _may_submit(session: UiSession) -> None:
-    if session.role not in SUBMITTERS:
-        raise NotFound("the referral form is for practitioners and safeguarding leads")
+def sender_choices(session: UiSession, registry: Registry) -> list[tuple[str, str]]:
+    """The body roles this person may send as: the only ones the form offers."""
+    allowed = access.sender_roles(session.role, registry.granted_roles(session.agency_id))
+    return [(code, code.replace("_", " ").capitalize()) for code in sorted(allowed)]
 
 
 def _answers(form: FormData) -> dict[str, str]:
@@ -60,15 +63,15 @@ def _render(request: Request, session: UiSession, index: int, answers: dict[str,
             errors: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
     step = STEPS[index]
     hidden = {k: v for k, v in answers.items() if not step.owns(k)}
+    registry = registry_of(request)
     return page(request, "submit.html", session, status_code=422 if errors else 200, steps=STEPS, index=index,
                 step=step, answers=answers, hidden=hidden, errors=errors or {},
-                recipients=recipient_options(registry_of(request), session.agency_id), need_to_know=NEED_TO_KNOW,
-                **context)
+                recipients=recipient_options(registry, session.agency_id), need_to_know=NEED_TO_KNOW,
+                choices={"sender_role": sender_choices(session, registry)}, **context)
 
 
 @router.get("/submit")
 async def start(request: Request, session: SessionDep) -> HTMLResponse:
-    _may_submit(session)
     return _render(request, session, 0, {"notification_id": str(uuid.uuid4())})
 
 
@@ -76,12 +79,11 @@ async def start(request: Request, session: SessionDep) -> HTMLResponse:
 async def step(request: Request, decider: DeciderDep, rules: RulesDep, session: SessionDep,
                form: PostedDep) -> HTMLResponse:
     """Validate the posted step, then show the next one; the last step is the dry-run preview."""
-    _may_submit(session)
     answers = _answers(form)
     index = min(max(int(str(form.get("step") or 0)), 0), len(STEPS) - 1)
     if form.get("go") == "back":
         return _render(request, session, max(index - 1, 0), answers)
-    errors = validate_step(STEPS[index], answers)
+    errors = validate_step(STEPS[index], answers, {"sender_role": sender_choices(session, registry_of(request))})
     if errors:
         return _render(request, session, index, answers, errors)
     if index + 1 < len(STEPS) - 1:
@@ -97,6 +99,10 @@ async def _preview(request: Request, session: UiSession, answers: dict[str, str]
     except ValidationError as exc:
         first, errors = _schema_errors(exc)
         return _render(request, session, first, answers, errors)
+    try:
+        flow.check_sender(session.caller(), notification, registry_of(request))
+    except InvalidNotification as exc:
+        return _render(request, session, 0, answers, {"sender_role": str(exc.errors[0]["msg"])})
     try:
         decided = await decider.decide(notification)
     except PolicyUnavailable:
@@ -138,13 +144,12 @@ async def send(
 ) -> HTMLResponse:
     """Send through the gateway's own flow; the notification id doubles as the Idempotency-Key so a
     second press of the button returns the first receipt instead of sharing twice."""
-    _may_submit(session)
     answers = _answers(form)
     body = json.dumps(build_notification(answers, session, datetime.now(UTC))).encode()
     receipt = await flow.submit(
         caller=session.caller(), body=body, idempotency_key=f"ui-form-{answers.get('notification_id', '')}",
         reader=decision_log.reader, decider=decider, sealer=sealer, calendar=calendar, recorder=recorder,
-        outbox=outbox, checkpoint=decision_log.checkpoint_note,
+        outbox=outbox, checkpoint=decision_log.checkpoint_note, registry=registry_of(request),
     )
     recipients = [{**r, "reasons": await rules.explain(r["reasons"])} for r in receipt.body["recipients"]]
     return page(request, "submitted.html", session, receipt=receipt.body, recipients=recipients,

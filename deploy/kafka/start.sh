@@ -6,14 +6,18 @@
 set -euo pipefail
 : "${KAFKA_ADMIN_PASSWORD:?set KAFKA_ADMIN_PASSWORD}" "${KAFKA_CONTROLLER_PASSWORD:?set KAFKA_CONTROLLER_PASSWORD}"
 : "${KAFKA_CLUSTER_ID:?set KAFKA_CLUSTER_ID (22-char base64url UUID)}"
+# The name clients and the controller quorum use, and the ports: the defaults suit the compose network;
+# the compose test runs on the host's loopback (network_mode: host) with ports of its own.
+host="${KAFKA_ADVERTISED_HOST:-kafka}" bind="${KAFKA_LISTEN_HOST:-0.0.0.0}"
+port="${KAFKA_PORT:-9092}" cport="${KAFKA_CONTROLLER_PORT:-9093}"
 conf=/var/lib/kafka/server.properties
 mkdir -p /var/lib/kafka/data
 cat > "$conf" <<PROPS
 process.roles=broker,controller
 node.id=1
-controller.quorum.voters=1@kafka:9093
-listeners=CLIENT://0.0.0.0:9092,CONTROLLER://0.0.0.0:9093
-advertised.listeners=CLIENT://kafka:9092
+controller.quorum.voters=1@${host}:${cport}
+listeners=CLIENT://${bind}:${port},CONTROLLER://${bind}:${cport}
+advertised.listeners=CLIENT://${host}:${port}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=CLIENT
 listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,CLIENT:SASL_SSL
@@ -38,8 +42,11 @@ transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
 PROPS
+# For the health check and the init job (kafka-access): the administrator, over TLS like any client.
 cat > /var/lib/kafka/admin.properties <<PROPS
+bootstrap.servers=${host}:${port}
 security.protocol=SASL_SSL
 ssl.truststore.type=PEM
 ssl.truststore.location=/run/secrets/kafka-ca.pem

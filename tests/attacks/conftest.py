@@ -13,6 +13,9 @@ import pytest
 
 from broker.admission.tokens import ROLES
 from broker.partnership.cli import issue_token
+from broker.partnership.grants import AGENCY_SYSTEM
+from broker.partnership.registry import load_registry
+from broker.review.access import sender_roles
 from devstack.partnership import LocalPartnership
 from faults.harness import AUDIENCE, Child, PrivateOpa, clean_env, free_port, http_ok, running, wait_for
 from tests.broker.conftest import gateway, gateway_factory, partnership
@@ -25,12 +28,18 @@ class LiveGateway:
     url: str
     partnership: LocalPartnership
     agencies: list[str]
+    # From the registry's grants: agency -> the roles its tokens may assert, and the sender.role
+    # values its agency_system token may send as (agencies that may send at all).
+    granted: dict[str, list[str]]
+    senders: dict[str, list[str]]
 
     def token(self, agency: str | None = None, role: str | None = None) -> str:
-        """A fresh, valid token: a random registered agency and role unless given."""
+        """A fresh, valid token: a random registered agency and a role granted to it, unless given."""
         agency = agency or random.choice(self.agencies)  # noqa: S311 - test data, not security
-        role = role or random.choice(sorted(ROLES))  # noqa: S311
-        return issue_token(self.partnership.agency_keys(agency), role=role, audience=AUDIENCE)
+        role = role or random.choice(self.granted.get(agency) or sorted(ROLES))  # noqa: S311
+        # A person's token must name the person acting; an agency system's names nobody.
+        subject = None if role == AGENCY_SYSTEM else f"{role}-fuzz"
+        return issue_token(self.partnership.agency_keys(agency), role=role, audience=AUDIENCE, subject=subject)
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +66,10 @@ def live_gateway(partnership: LocalPartnership, tmp_path_factory: pytest.TempPat
     with running(opa, server):
         wait_for(lambda: server.alive and http_ok(f"{url}/readyz"), what="gateway", timeout=90, log=server.log)
         agencies = sorted(p.name for p in (Path(partnership.root) / "agencies").iterdir())
-        yield LiveGateway(url, partnership, agencies)
+        registry = load_registry(partnership.registry_file)
+        granted = {a: sorted(registry.granted_roles(a)) for a in agencies}
+        senders = {a: sorted(sender_roles(AGENCY_SYSTEM, granted[a])) for a in agencies}
+        yield LiveGateway(url, partnership, agencies, granted, {a: roles for a, roles in senders.items() if roles})
 
 
 # The fuzzer lives in the `attack` extra (`make attacks` installs it); without it the rest still runs.

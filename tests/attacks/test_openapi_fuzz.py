@@ -1,7 +1,9 @@
 """Schemathesis against the gateway's own OpenAPI, over real HTTP, with a fresh valid token per case.
 
 Checks on every response: no 5xx, the status code is declared, the content type and headers are
-the declared ones, the body matches the declared schema, and schema-invalid input is refused.
+the declared ones, the body matches the declared schema (2xx bodies against the `schemas.api`
+models, refusals against `ApiError`), and schema-invalid input is refused. Generated notifications
+are sent as a registered agency with that agency's token, so real receipts (202) are checked too.
 `make test` runs SGB_ATTACK_EXAMPLES (default 40) examples per operation; `make attacks` runs
 enough for more than 10,000 cases and prints the count.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 from collections import Counter
 from dataclasses import dataclass
 
@@ -37,6 +40,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, negative_data_rejection]
 CASES: Counter[str] = Counter()
 STATUSES: Counter[int] = Counter()
+SUCCESSES: Counter[str] = Counter()  # 2xx answers per operation, each checked against its model
 
 
 @dataclass
@@ -57,10 +61,14 @@ def _fuzz(operation: APIOperation, mode: GenerationMode, gateway: LiveGateway, e
     @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
               suppress_health_check=list(HealthCheck))
     def run(case: schemathesis.Case) -> None:
-        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {gateway.token()}"}
+        agency = _send_as_registered(case, mode, gateway)
+        token = gateway.token(agency, "agency_system") if agency else gateway.token()
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
         response = case.call(timeout=30)
         CASES[label] += 1
         STATUSES[response.status_code] += 1
+        if 200 <= response.status_code < 300:
+            SUCCESSES[label] += 1
         try:
             case.validate_response(response, checks=CHECKS)
         except (AssertionError, BaseExceptionGroup) as exc:  # every failure is collected; the run goes on
@@ -68,6 +76,22 @@ def _fuzz(operation: APIOperation, mode: GenerationMode, gateway: LiveGateway, e
                 FAILURES.append(Failure(label, mode.value, response.status_code, str(exc)[:1500]))
 
     run()
+
+
+def _send_as_registered(case: schemathesis.Case, mode: GenerationMode, gateway: LiveGateway) -> str | None:
+    """For a valid generated notification: a registered agency and a role it was granted, made its sender.
+
+    Otherwise a generated sender is never the token's agency, and every notification is refused
+    before a receipt is made. The token's role is agency_system, as an agency's case system posts.
+    """
+    body = case.body
+    if mode is not GenerationMode.POSITIVE or not isinstance(body, dict) or not isinstance(body.get("sender"), dict):
+        return None
+    if not gateway.senders:
+        return None
+    agency = random.choice(sorted(gateway.senders))  # noqa: S311 - test data, not security
+    body["sender"].update(agency_id=agency, role=random.choice(gateway.senders[agency]))  # noqa: S311
+    return agency
 
 
 def test_every_response_is_declared_and_never_5xx(live_gateway: LiveGateway) -> None:
@@ -81,9 +105,12 @@ def test_every_response_is_declared_and_never_5xx(live_gateway: LiveGateway) -> 
     print(summary())
     assert not FAILURES, "\n\n".join(f"{f.operation} [{f.mode}] -> {f.status}: {f.message}" for f in FAILURES[:20])
     assert sum(CASES.values()) >= EXAMPLES * 7
+    assert live_gateway.senders, "the test registry grants no agency a role it may send notifications as"
+    assert SUCCESSES["POST /v1/notifications"], "no generated notification was accepted, so no receipt was checked"
 
 
 def summary() -> str:
     by_status = ", ".join(f"{code}: {n}" for code, n in sorted(STATUSES.items()))
+    checked = ", ".join(f"{label}: {n}" for label, n in sorted(SUCCESSES.items()))
     return (f"schemathesis: {sum(CASES.values())} cases over {len(CASES)} operations; statuses {by_status}; "
-            f"{len(FAILURES)} failures")
+            f"2xx bodies checked {checked}; {len(FAILURES)} failures")

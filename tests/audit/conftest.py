@@ -37,7 +37,8 @@ def _pg_available() -> bool:
     return bool(os.environ.get("SGB_PG_URL")) or bool(os.environ.get("CI"))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+# PostgreSQL is the stack's: `-m "not stack"` deselects those cases rather than skipping them.
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.stack)])
 def db_url(request: pytest.FixtureRequest) -> str:
     """A fresh, empty database URL on each backend (PostgreSQL skipped only outside CI without SGB_PG_URL)."""
     if request.param == "sqlite":

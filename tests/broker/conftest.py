@@ -17,6 +17,7 @@ from broker.app import create_app
 from broker.db.log import DecisionLog
 from broker.delivery.outbox import Outbox
 from broker.partnership.cli import issue_token
+from broker.partnership.grants import Office
 from broker.partnership.keys import BrokerKeys
 from broker.partnership.registry import Registry
 from broker.settings import BrokerSettings
@@ -29,15 +30,21 @@ AUDIENCE = "safeguarding-broker"
 
 def demo_agencies() -> tuple[str, list[AgencySpec]]:
     data = json.loads((FIXTURES / "registry.json").read_text())
-    specs = [AgencySpec(agency_id, a["type"], a["name"]) for agency_id, a in data["agencies"].items()]
+    specs = [AgencySpec(agency_id, a["type"], a["name"], roles=tuple(data["grants"].get(agency_id, ())))
+             for agency_id, a in data["agencies"].items()]
     return data["partnership_id"], specs
+
+
+def demo_offices() -> dict[Office, str]:
+    offices: dict[Office, str] = json.loads((FIXTURES / "registry.json").read_text())["offices"]
+    return offices
 
 
 @pytest.fixture(scope="session")
 def partnership(tmp_path_factory: pytest.TempPathFactory, relay_namespace: str) -> LocalPartnership:
     # `relay_namespace`: the stack's relay principal may publish in this run's topic namespace.
     partnership_id, specs = demo_agencies()
-    return provision(tmp_path_factory.mktemp("partnership"), partnership_id, specs)
+    return provision(tmp_path_factory.mktemp("partnership"), partnership_id, specs, demo_offices())
 
 
 @dataclass
@@ -73,6 +80,8 @@ class Gateway:
         return registry
 
     def token(self, agency_id: str, role: str = "agency_system", **claims: Any) -> str:
+        if role != "agency_system":
+            claims.setdefault("subject", f"{role}-test-01")  # a person's token names the person
         return issue_token(self.partnership.agency_keys(agency_id), role=role, audience=AUDIENCE, **claims)
 
     async def post(self, notification: dict[str, Any], *, agency_id: str | None = None,

@@ -6,6 +6,9 @@ import pytest
 
 from tests.broker.conftest import Gateway
 
+# Needs the running stack: the gateway fixture runs against the stack's Kafka and OPA.
+pytestmark = pytest.mark.stack
+
 HUGE = str(2**64)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from sqlalchemy import Engine
 from sqlmodel import Session, create_engine, select
 
@@ -32,6 +32,7 @@ from broker.errors import (
     MalformedToken,
     MissingClaim,
     ReplayError,
+    RoleNotGranted,
     TokenExpired,
     TokenNotYetValid,
     UnknownIssuer,
@@ -39,6 +40,7 @@ from broker.errors import (
     WrongAudience,
 )
 from broker.partnership.cli import issue_token, public_parts
+from broker.partnership.grants import change_access
 from broker.partnership.keys import AgencyKeys, generate_agency_keys
 from broker.partnership.registry import Registry, register_agency, rotate_agency_keys
 
@@ -60,18 +62,24 @@ def police_keys(tmp_path_factory: pytest.TempPathFactory) -> AgencyKeys:
 
 @pytest.fixture(scope="module")
 def registry(school_keys: AgencyKeys, police_keys: AgencyKeys) -> Registry:
+    """Both agencies registered; each granted `dsl`, and the school's IG lead is the partnership's."""
     reg = Registry(partnership_id="brackenford-lscp")
     for agency_id, keys, kind in ((SCHOOL, school_keys, "education_school"), (POLICE, police_keys, "police")):
         jwt_key, enc_key = public_parts(keys, NOW)
         reg = register_agency(reg, agency_id=agency_id, name=f"{agency_id} (fictional)", agency_type=kind,
                               jwt_key=jwt_key, encryption_key=enc_key, now=NOW)
-    return reg
+    key = ed25519.Ed25519PrivateKey.generate()
+    for agency_id, role in ((SCHOOL, "dsl"), (POLICE, "dsl"), (SCHOOL, "ig_lead")):
+        reg = change_access(reg, action="grant", agency_id=agency_id, role=role, by="ops-admin-01",
+                            signing_key=key, key_id="test-key", now=NOW)
+    return change_access(reg, action="appoint", agency_id=SCHOOL, office="partnership_ig_lead", by="ops-admin-01",
+                         signing_key=key, key_id="test-key", now=NOW)
 
 
 def _claims(**changes: Any) -> dict[str, Any]:
     now = int(time.time())
     claims = {"iss": SCHOOL, "aud": AUD, "iat": now, "nbf": now, "exp": now + 300,
-              "jti": f"jti-{time.monotonic_ns()}", "role": "dsl"}
+              "jti": f"jti-{time.monotonic_ns()}", "role": "dsl", "sub": "staff-0001"}
     claims.update(changes)
     return {k: v for k, v in claims.items() if v is not None}
 
@@ -86,6 +94,11 @@ def _raw_token(header: dict[str, Any], claims: dict[str, Any], signature: bytes 
         return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
     return ".".join([part(json.dumps(header).encode()), part(json.dumps(claims).encode()), part(signature)])
+
+
+def _dsl(keys: AgencyKeys, **claims: Any) -> str:
+    """A DSL's token: the role both test agencies were granted, naming the person."""
+    return issue_token(keys, role="dsl", audience=AUD, subject="staff-0001", **claims)
 
 
 def _verify(token: str, registry: Registry, **kwargs: Any) -> Caller:
@@ -106,7 +119,31 @@ def test_eddsa_token_gives_the_caller(registry: Registry, school_keys: AgencyKey
 
 def test_es256_token_is_accepted(registry: Registry, police_keys: AgencyKeys) -> None:
     caller = _verify(issue_token(police_keys, role="agency_system", audience=AUD), registry)
-    assert (caller.agency_id, caller.subject) == (POLICE, None)
+    assert (caller.agency_id, caller.subject, caller.actor) == (POLICE, None, f"agency_system@{POLICE}")
+
+
+def test_a_role_the_agency_was_not_granted_is_refused_with_what_it_claimed(
+    registry: Registry, police_keys: AgencyKeys
+) -> None:
+    token = issue_token(police_keys, role="ig_lead", audience=AUD, subject="staff-0009", jti="j-ig")
+    with pytest.raises(RoleNotGranted) as refused:
+        _verify(token, registry)
+    assert refused.value.reason == "role_not_granted"
+    assert (refused.value.agency_id, refused.value.role, refused.value.subject, refused.value.jti) == (
+        POLICE, "ig_lead", "staff-0009", "j-ig")
+
+
+def test_the_office_comes_from_the_registry_not_the_token(registry: Registry, school_keys: AgencyKeys) -> None:
+    caller = _verify(_sign(school_keys, _claims(role="ig_lead", office="partnership_caldicott_guardian")), registry)
+    assert caller.office == "partnership_ig_lead"
+    assert _verify(_sign(school_keys, _claims()), registry).office is None
+
+
+def test_a_persons_token_must_name_the_person(registry: Registry, school_keys: AgencyKeys) -> None:
+    with pytest.raises(MissingClaim, match="sub"):
+        _verify(_sign(school_keys, _claims(sub=None)), registry)
+    with pytest.raises(InvalidClaim, match="identifier"):
+        _verify(_sign(school_keys, _claims(sub="Pat Example <pat@example.invalid>")), registry)
 
 
 def test_expiry_within_leeway_is_accepted(registry: Registry, school_keys: AgencyKeys) -> None:
@@ -255,13 +292,13 @@ def test_every_refusal_is_an_auth_error_with_a_reason() -> None:
 
     classes = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, AuthError)]
     reasons = [c.reason for c in classes if c is not AuthError]
-    assert len(reasons) == len(set(reasons)) == 12
+    assert len(reasons) == len(set(reasons)) == 13
 
 
 # --- replay --------------------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.stack)])
 def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     """A database holding the replay table: a SQLite file, and the stack's PostgreSQL when it runs."""
     if request.param == "sqlite":
@@ -277,7 +314,7 @@ def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
 
 
 def test_a_token_is_accepted_once(engine: Engine, registry: Registry, school_keys: AgencyKeys) -> None:
-    token = issue_token(school_keys, role="dsl", audience=AUD)
+    token = _dsl(school_keys)
     with Session(engine) as session:
         remember_jti(session, _verify(token, registry))
         session.commit()
@@ -293,12 +330,12 @@ def test_a_token_is_accepted_once(engine: Engine, registry: Registry, school_key
 def test_replay_leaves_the_session_usable(
     engine: Engine, registry: Registry, school_keys: AgencyKeys
 ) -> None:
-    first = _verify(issue_token(school_keys, role="dsl", audience=AUD, jti="same"), registry)
+    first = _verify(_dsl(school_keys, jti="same"), registry)
     with Session(engine) as session:
         remember_jti(session, first)
         with pytest.raises(ReplayError):
             remember_jti(session, first)
-        remember_jti(session, _verify(issue_token(school_keys, role="dsl", audience=AUD), registry))
+        remember_jti(session, _verify(_dsl(school_keys), registry))
         session.commit()
         assert len(session.exec(select(SeenToken)).all()) == 2
 
@@ -307,15 +344,15 @@ def test_jti_is_scoped_to_the_issuer(
     engine: Engine, registry: Registry, school_keys: AgencyKeys, police_keys: AgencyKeys
 ) -> None:
     with Session(engine) as session:
-        remember_jti(session, _verify(issue_token(school_keys, role="dsl", audience=AUD, jti="x"), registry))
-        remember_jti(session, _verify(issue_token(police_keys, role="dsl", audience=AUD, jti="x"), registry))
+        remember_jti(session, _verify(_dsl(school_keys, jti="x"), registry))
+        remember_jti(session, _verify(_dsl(police_keys, jti="x"), registry))
         session.commit()
         keys = sorted(row.jti for row in session.exec(select(SeenToken)))
     assert keys == [f"{SCHOOL}:x", f"{POLICE}:x"]
 
 
 def test_purge_removes_only_expired_rows(engine: Engine, registry: Registry, school_keys: AgencyKeys) -> None:
-    caller = _verify(issue_token(school_keys, role="dsl", audience=AUD), registry)
+    caller = _verify(_dsl(school_keys), registry)
     with Session(engine) as session:
         remember_jti(session, caller)
         session.commit()

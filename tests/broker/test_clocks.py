@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlmodel import Session, select
 
 import audit
@@ -12,6 +13,9 @@ from broker.db.tables import ObligationClock
 from broker.delivery.clocks import mark_overdue
 from tests.broker.conftest import Gateway
 from tests.factories import school_referral
+
+# Needs the running stack: the gateway fixture runs against the stack's Kafka and OPA.
+pytestmark = pytest.mark.stack
 
 
 def _clocks(gateway: Gateway) -> dict[str, ObligationClock]:

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 import audit
 from broker.db.log import prepare_database
+
+# Needs the running stack: the stack's PostgreSQL.
+pytestmark = pytest.mark.stack
 
 
 def test_concurrent_first_migrations_all_succeed(postgres_url: str) -> None:

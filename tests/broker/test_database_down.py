@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from tests.factories import school_referral
+
+# Needs the running stack: the stack's PostgreSQL, and the gateway fixture's Kafka and OPA.
+pytestmark = pytest.mark.stack
 
 
 async def test_database_gone_is_503_with_retry_after_and_no_details(

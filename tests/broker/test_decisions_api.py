@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlmodel import Session, select
 
 import audit
 from tests.broker.conftest import Gateway
 from tests.factories import PERSONAL_VALUES, school_referral
 
+# Needs the running stack: the gateway fixture runs against the stack's Kafka and OPA.
+pytestmark = pytest.mark.stack
+
 SENDER, RECIPIENT, OUTSIDER = "school-oakfield-primary", "police-fenmere", "gp-willow-lane"
+PARTNERSHIP_OFFICE = "csc-fenmere-mash"  # its IG lead and Caldicott Guardian hold the partnership's offices
 
 
 async def _get(gateway: Gateway, url: str, who: str, role: str, **params: Any) -> Any:
@@ -58,11 +63,13 @@ async def test_recipient_dsl_sees_only_its_own_deliveries(gateway: Gateway) -> N
     assert sender["total"] == 3, "an agency system reads its own agency's decisions"
 
 
-async def test_ig_lead_sees_everything_with_reasons_sources_and_integrity(gateway: Gateway) -> None:
+async def test_partnership_ig_lead_sees_everything_with_reasons_sources_and_integrity(gateway: Gateway) -> None:
     seqs = await _decided(gateway)
-    listed = (await _get(gateway, "/v1/decisions", OUTSIDER, "ig_lead")).json()
+    listed = (await _get(gateway, "/v1/decisions", PARTNERSHIP_OFFICE, "ig_lead")).json()
     assert {item["seq"] for item in listed["items"]} == set(seqs.values())
-    detail = await _get(gateway, f"/v1/decisions/{seqs['csc-fenmere-mash']}", OUTSIDER, "caldicott_guardian")
+    agency_only = (await _get(gateway, "/v1/decisions", OUTSIDER, "ig_lead")).json()
+    assert agency_only["items"] == [], "an agency's own IG lead sees only that agency's decisions"
+    detail = await _get(gateway, f"/v1/decisions/{seqs[RECIPIENT]}", PARTNERSHIP_OFFICE, "caldicott_guardian")
     assert detail.status_code == 200, detail.text
     body = detail.json()
     assert body["integrity"]["status"] == "verified"
@@ -77,14 +84,14 @@ async def test_ig_lead_sees_everything_with_reasons_sources_and_integrity(gatewa
 async def test_filters_and_paging(gateway: Gateway) -> None:
     await _decided(gateway)
     await _decided(gateway)
-    shares = (await _get(gateway, "/v1/decisions", OUTSIDER, "ig_lead", outcome="no_share")).json()
+    shares = (await _get(gateway, "/v1/decisions", PARTNERSHIP_OFFICE, "ig_lead", outcome="no_share")).json()
     assert shares["total"] == 2 and {i["outcome"] for i in shares["items"]} == {"no_share"}
-    page = (await _get(gateway, "/v1/decisions", OUTSIDER, "ig_lead", limit=4, offset=4)).json()
+    page = (await _get(gateway, "/v1/decisions", PARTNERSHIP_OFFICE, "ig_lead", limit=4, offset=4)).json()
     assert page["total"] == 6 and len(page["items"]) == 2
-    by_rule = (await _get(gateway, "/v1/decisions", OUTSIDER, "ig_lead", rule_id="GR4",
+    by_rule = (await _get(gateway, "/v1/decisions", PARTNERSHIP_OFFICE, "ig_lead", rule_id="GR4",
                           consent_state="not_sought", message_type="safeguarding_referral")).json()
     assert by_rule["total"] == 6
-    none = (await _get(gateway, "/v1/decisions", OUTSIDER, "ig_lead", consent_state="given_explicit")).json()
+    none = (await _get(gateway, "/v1/decisions", PARTNERSHIP_OFFICE, "ig_lead", consent_state="given_explicit")).json()
     assert none["total"] == 0
 
 

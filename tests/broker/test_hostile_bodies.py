@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.broker.conftest import Gateway
 from tests.factories import school_referral
+
+# Needs the running stack: the gateway fixture runs against the stack's Kafka and OPA.
+pytestmark = pytest.mark.stack
 
 
 async def _post_raw(gateway: Gateway, body: bytes) -> tuple[int, str]:

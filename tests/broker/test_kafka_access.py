@@ -59,6 +59,7 @@ async def _read_one(config: dict[str, Any], topic: str, group: str) -> bytes | N
         await consumer.stop()
 
 
+@pytest.mark.stack  # the stack's Kafka, with this run's agency principals
 async def test_agency_reads_own_inbox_but_not_another(
     agencies: dict[str, str], kafka_admin_config: dict[str, Any]
 ) -> None:
@@ -77,6 +78,7 @@ async def test_agency_reads_own_inbox_but_not_another(
         await _read_one(as_a, inbox_topic(b), consumer_group(a))
 
 
+@pytest.mark.stack  # the stack's Kafka, with this run's agency principals
 async def test_agency_writes_receipts_and_own_dead_letters_only(
     agencies: dict[str, str], kafka_admin_config: dict[str, Any]
 ) -> None:
@@ -93,6 +95,7 @@ async def test_agency_writes_receipts_and_own_dead_letters_only(
         await producer.stop()
 
 
+@pytest.mark.stack  # the stack's Kafka, with this run's agency principals
 async def test_wrong_agency_password_is_refused(
     agencies: dict[str, str], kafka_admin_config: dict[str, Any]
 ) -> None:
@@ -119,6 +122,7 @@ def test_every_grant_stays_inside_its_namespace(namespace: str) -> None:
     }
 
 
+@pytest.mark.stack  # the stack's Kafka, with this run's agency principals
 async def test_a_principal_granted_in_one_namespace_reads_nothing_of_another(
     agencies: dict[str, str], kafka_admin_config: dict[str, Any]
 ) -> None:

@@ -12,7 +12,7 @@ EXPECTED = {"outbox", "held_delivery", "held_key", "idempotency", "relay_lease",
             "broker_alembic_version", "audit_entry", "audit_alembic_version"}
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.stack)])
 def test_prepare_database_creates_every_table_and_is_repeatable(
     backend: str, request: pytest.FixtureRequest
 ) -> None:

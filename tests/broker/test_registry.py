@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from typer.testing import CliRunner
 
 from broker.admission.tokens import verify_token
-from broker.errors import RegistryError
+from broker.errors import RegistryError, RoleNotGranted
 from broker.partnership.cli import app, public_parts
 from broker.partnership.keys import AgencyKeys, BrokerKeys, generate_agency_keys, generate_broker_keys, key_id
 from broker.partnership.registry import (
@@ -220,9 +220,16 @@ def test_cli_register_rotate_list_and_issue_token(tmp_path: Path) -> None:
     after = load_registry(Path(reg)).agencies[CSC]
     assert after.encryption_keys[1:] == before.encryption_keys
     assert "brackenford-lscp" in run("list", "--registry", reg)
-    token = run("issue-token", "--keys", keys, "--agency", CSC, "--role", "dsl",
+    token = run("issue-token", "--keys", keys, "--agency", CSC, "--role", "dsl", "--subject", "dsl-0001",
+                "--audience", "safeguarding-broker").strip()
+    with pytest.raises(RoleNotGranted):  # registered is not granted: the agency's tokens act only as its system
+        verify_token(token, registry=load_registry(Path(reg)), audience="safeguarding-broker")
+    run("init-broker-keys", "--out", str(tmp_path / "broker"))
+    run("grant", "--registry", reg, "--agency", CSC, "--role", "dsl", "--by", "ops-admin-01",
+        "--broker-keys", str(tmp_path / "broker"))
+    assert "granted dsl" in run("access", "--registry", reg)
+    token = run("issue-token", "--keys", keys, "--agency", CSC, "--role", "dsl", "--subject", "dsl-0001",
                 "--audience", "safeguarding-broker").strip()
     caller = verify_token(token, registry=load_registry(Path(reg)), audience="safeguarding-broker")
-    assert caller.key_id == after.jwt_keys[0].kid
-    run("init-broker-keys", "--out", str(tmp_path / "broker"))
+    assert (caller.key_id, caller.subject) == (after.jwt_keys[0].kid, "dsl-0001")
     assert "SGB_SIGNING_KEY=" in run("rotate-broker-keys", "--dir", str(tmp_path / "broker"), "--print-env")

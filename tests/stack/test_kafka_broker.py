@@ -10,6 +10,9 @@ from aiokafka.errors import KafkaConnectionError
 
 from transport.kafka import TopicSettings, ensure_topics
 
+# Needs the running stack: the stack's Kafka itself.
+pytestmark = pytest.mark.stack
+
 
 async def _create_topic(config: dict[str, Any], topic: str) -> None:
     assert await ensure_topics(config, [topic], settings=TopicSettings(partitions=1)) == {topic}

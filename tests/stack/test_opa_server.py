@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import pytest
 from opa_client import AsyncOpaClient
+
+# Needs the running stack: the stack's OPA itself.
+pytestmark = pytest.mark.stack
 
 POLICY = """package {package}
 

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
+from demo.cases import cases
 from tests.factories import PERSONAL_VALUES, school_referral
 from tests.ui.conftest import Served, shot, sign_in
 
+# Needs the running stack: a served gateway against the stack's Kafka and OPA.
+pytestmark = pytest.mark.stack
+
 SCHOOL, CSC, POLICE, GP = "school-oakfield-primary", "csc-fenmere-mash", "police-fenmere", "gp-willow-lane"
+HEALTH_VISITING = "health-visiting-fenmere"
 
 
 def test_dsl_filters_opens_a_decision_and_answers_an_advice_request(served: Served, page: Page) -> None:
@@ -51,7 +57,7 @@ def test_dsl_filters_opens_a_decision_and_answers_an_advice_request(served: Serv
 
 def test_ig_lead_sees_the_audit_charts(served: Served, page: Page) -> None:
     served.post(school_referral())
-    sign_in(page, served.link(GP, "ig_lead", "ig-demo-01"))
+    sign_in(page, served.link(CSC, "ig_lead", "ig-demo-01"))  # the partnership's IG lead
     page.get_by_role("link", name="Audit").click()
     expect(page.get_by_role("heading", name="Audit", exact=True)).to_be_visible()
     expect(page.get_by_role("img", name="Decisions by outcome")).to_be_visible()
@@ -64,13 +70,15 @@ def test_ig_lead_sees_the_audit_charts(served: Served, page: Page) -> None:
 
 
 def test_practitioner_submits_through_the_guided_form(served: Served, page: Page) -> None:
-    sign_in(page, served.link(SCHOOL, "practitioner", "teacher-demo-07"))
+    sign_in(page, served.link(HEALTH_VISITING, "practitioner", "hv-demo-07"))
     expect(page.get_by_role("heading", name="Submit a safeguarding referral")).to_be_visible()
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("alert")).to_contain_text("please answer")  # validated per step
     page.get_by_label("Purpose", exact=True).select_option("safeguarding_concern")
     page.get_by_label("In a sentence").fill("Please assess: child disclosed being hit at home.")
-    page.get_by_label("Your role").select_option("dsl")
+    roles = page.get_by_label("Your role").locator("option").all_inner_texts()
+    assert "Dsl" not in roles, "a practitioner is not offered a DSL's role"
+    page.get_by_label("Your role").select_option("health_visitor")
     page.get_by_role("button", name="Continue").click()
 
     page.get_by_role("checkbox", name=re.compile("Social Care MASH")).check()
@@ -96,7 +104,8 @@ def test_practitioner_submits_through_the_guided_form(served: Served, page: Page
     page.get_by_label("Child's given name").fill("Bravo")
     page.get_by_label("Child's family name").fill("Fictionalchild")
     page.get_by_label("Age in years").fill("8")
-    page.get_by_label("What happened").fill("Said a parent hit her yesterday evening; bruise seen by teacher.")
+    page.get_by_label("What happened").fill("Said a parent hit her yesterday evening; bruise seen on a home visit.")
+    page.get_by_label("Where is the child now?").fill("At nursery until 15:00")  # adequacy (GR6) asks for it
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("button", name="Continue").click()  # no authorisation recorded
 
@@ -120,3 +129,21 @@ def test_dsl_cannot_open_another_agencys_decision_by_url(served: Served, page: P
     shot(page, "not-found")
     page.goto(f"{served.base_url}/ui/decisions")
     expect(page.get_by_role("status")).to_contain_text("0 decisions match")
+
+
+def test_a_share_held_for_missing_consent_offers_only_refusal(served: Served, page: Page) -> None:
+    needs_consent = cases()[1][1]  # a health visitor asks for family support without the family's consent
+    needs_consent.update(lawful_basis="safeguarding_children_individuals_at_risk",
+                         consent=[{"subject_ref": "child-alpha", "giver": "parent_pr", "status": "not_sought"}])
+    (held,) = served.post(needs_consent)["recipients"]
+    assert held["outcome"] == "hold_for_authorisation"
+    sign_in(page, served.link(HEALTH_VISITING, "line_manager", "hv-manager-demo-01"))
+    page.get_by_role("link", name="Queues").click()
+    card = page.locator("section.card", has_text="Health Visiting")
+    expect(card.get_by_role("note")).to_contain_text("It cannot be released")
+    expect(card.get_by_label("Authorise: release the message")).to_have_count(0)
+    shot(page, "queues-refuse-only")
+    card.get_by_label("Refuse: withhold and destroy it").check()
+    card.get_by_label("Reason").fill("Consent first: the family must agree to a request for services.")
+    card.get_by_role("button", name="Record decision").click()
+    expect(page.get_by_role("status")).to_contain_text("Your decision was recorded")

@@ -1,0 +1,131 @@
+"""The access log: refused tokens and changes to the registry, kept in the decision log and read back.
+
+A validly signed token asserting a role its agency was not granted is refused (401) and the
+refusal is appended here, with what the token claimed: the agency's own signature makes it
+evidence of an agency trying to reach further than it may. When the gateway starts, each signed
+access change (`broker.partnership.grants`) it has not logged yet is appended (who granted what,
+when, and the digest of the signed change), and so is a registry revision it has not seen.
+IG leads and Caldicott Guardians read them within the table's `access_log` scope.
+
+A refusal is an `access_refused` entry (message type `access`); a registry change is a
+`registry_changed` entry (message type `registry`) whose outcome says what changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from typing import Any, Final
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+import audit
+from broker.db import migration
+from broker.db.log import DecisionLog
+from broker.errors import RoleNotGranted
+from broker.partnership.grants import AccessChange
+from broker.partnership.registry import Registry
+from broker.review.access import Action, Viewer
+from broker.review.views import scope_clause
+
+log = logging.getLogger("broker.access")
+
+ACCESS, REGISTRY = "access", "registry"
+REFUSED: Final = "access_refused"
+REVISION: Final = "registry_revision"
+# The registry as a whole is not one agency's: its revisions are seen across the partnership only.
+PARTNERSHIP: Final = "partnership"
+_CHANGE: Final = {"grant": "role_granted", "revoke": "role_revoked", "appoint": "office_appointed",
+                  "vacate": "office_vacated"}
+
+
+def refusal_draft(refused: RoleNotGranted) -> audit.EntryDraft:
+    ref = "access-" + hashlib.sha256(f"{refused.agency_id}:{refused.jti}".encode()).hexdigest()[:40]
+    return audit.EntryDraft(
+        notification_id=ref, delivery_id=ref, kind=audit.EventKind.ACCESS_REFUSED, outcome=REFUSED,
+        sender_agency=refused.agency_id, sender_role=refused.role, recipient_agency=refused.agency_id,
+        message_type=ACCESS, reasons=(audit.Reason(rule="SYS-ACCESS", message=refused.detail[:500]),),
+        actor=refused.subject or f"{refused.role}@{refused.agency_id}", actor_role=refused.role,
+        actor_agency=refused.agency_id,
+    )
+
+
+async def record_refusal(decision_log: DecisionLog, refused: RoleNotGranted) -> None:
+    """Log a refused token; the refusal stands even if the log cannot take it (and that is reported)."""
+    try:
+        await decision_log.append([refusal_draft(refused)])
+    except Exception:  # the caller is refused either way; losing the record is the operator's to see
+        log.exception("a refused token could not be logged (agency %s, role %s)", refused.agency_id, refused.role)
+
+
+def change_draft(change: AccessChange) -> audit.EntryDraft:
+    digest = change.digest()
+    return audit.EntryDraft(
+        notification_id=f"registry-{digest[:40]}", delivery_id=f"registry-{digest[:40]}",
+        kind=audit.EventKind.REGISTRY_CHANGED, outcome=_CHANGE[change.action], sender_agency=change.agency_id,
+        sender_role=change.role, recipient_agency=change.agency_id, message_type=REGISTRY,
+        reasons=(audit.Reason(rule="SYS-REGISTRY", message=change.describe()[:500]),),
+        actor=change.by, actor_role="operator", decision_id=digest,
+    )
+
+
+def revision_draft(registry: Registry) -> audit.EntryDraft:
+    grants = sum(len(roles) for roles in registry.grants.values())
+    summary = (f"registry revision {registry.revision[:16]} of {registry.partnership_id}: "
+               f"{len(registry.agencies)} agencies, {grants} role grants, {len(registry.office_holders)} office "
+               f"holders, {len(registry.access_changes)} signed access changes")
+    return audit.EntryDraft(
+        notification_id=f"registry-{registry.revision[:40]}", delivery_id=f"registry-{registry.revision[:40]}",
+        kind=audit.EventKind.REGISTRY_CHANGED, outcome=REVISION, sender_agency=PARTNERSHIP,
+        sender_role="operator", recipient_agency=PARTNERSHIP, message_type=REGISTRY,
+        reasons=(audit.Reason(rule="SYS-REGISTRY", message=summary[:500]),), decision_id=registry.revision,
+    )
+
+
+def unlogged(session: Session, registry: Registry) -> list[audit.EntryDraft]:
+    """The registry's changes and revision that the log does not hold yet, oldest first."""
+    drafts = [change_draft(c) for c in registry.access_changes] + [revision_draft(registry)]
+    statement = select(col(audit.Entry.decision_id)).where(
+        col(audit.Entry.message_type) == REGISTRY,
+        col(audit.Entry.decision_id).in_([d.decision_id for d in drafts]))
+    logged = set(session.execute(statement).scalars())
+    return [d for d in drafts if d.decision_id not in logged]
+
+
+async def record_registry(decision_log: DecisionLog, registry: Registry) -> int:
+    """Append what changed in the registry since the log last saw it; how many entries that took.
+
+    Runs once as the gateway starts, before any request: gateways and workers starting together
+    take the migration lock (PostgreSQL), so only the first of them logs a change.
+    """
+    def append() -> int:
+        with migration.exclusive(decision_log.engine), Session(decision_log.engine) as session:
+            drafts = unlogged(session, registry)
+            audit.append(session, drafts)
+            session.commit()
+            return len(drafts)
+
+    return await asyncio.to_thread(append)
+
+
+def read(decision_log: DecisionLog, viewer: Viewer, *, limit: int, offset: int,
+         agency: str | None = None) -> list[audit.Entry]:
+    """Refusals and registry changes within the viewer's `access_log` scope (of one agency if asked), newest first."""
+    statement = select(audit.Entry).where(col(audit.Entry.message_type).in_([ACCESS, REGISTRY]))
+    if agency is not None:  # narrows, never widens: the scope below still applies
+        statement = statement.where(col(audit.Entry.sender_agency) == agency)
+    clause = scope_clause(viewer, Action.ACCESS_LOG)  # an agency's own refusals and grants; or all
+    if clause is not None:
+        statement = statement.where(clause)
+    statement = statement.order_by(col(audit.Entry.seq).desc()).offset(offset).limit(limit)
+    with Session(decision_log.engine) as session:
+        return list(session.execute(statement).scalars())
+
+
+def event(entry: audit.Entry) -> dict[str, Any]:
+    return {"seq": entry.seq, "recorded_at": entry.recorded_at, "kind": entry.kind, "outcome": entry.outcome,
+            "subject": entry.message_type, "agency": entry.sender_agency, "role": entry.sender_role,
+            "actor": entry.actor, "actor_role": entry.actor_role, "actor_agency": entry.actor_agency,
+            "reasons": entry.reasons}

@@ -1,0 +1,42 @@
+"""When a held share may be released, and when the only answers are to refuse it or send it again.
+
+A reviewer's release stands in for the human judgement the policy asked for: advice (GR3) or an
+authorisation (GR4, I26, ...). It cannot stand in for what only the sender can supply. If no lawful
+basis is recorded for the share, or a finding that decided the hold says consent (or the exception
+relied on instead) or the lawful basis is missing, a release would send information with no
+recorded basis for it. Such an item can only be refused; the sender sends again with what was
+missing, and the policy decides afresh.
+
+The deciding findings are the first reasons of the decided entry (the policy lists them first);
+the held row remembers how many there were (`deciding` in its log context), and the entry names
+their rules (`deciding_rules`).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import audit
+
+# The policy words a finding that waits for a person's sign-off this way (policies/safeguarding/
+# golden/golden.rego, `_gr4_authorisation`). It can share GR4's rule id with findings about missing
+# consent, so until the policy marks such findings itself, the wording tells them apart.
+_AWAITS_SIGN_OFF: Final = "Waiting for authorisation by one of:"
+_NEEDS: Final = {"GR1": "a lawful basis", "GR4": "consent, or the exception relied on instead"}
+_NO_BASIS: Final = ("No lawful basis is recorded for this share, so it cannot be released. Refuse it; the sender "
+                    "can send it again naming the lawful basis relied on (golden rules 1 and 4).")
+
+
+def refusal_only(decided: audit.Entry, deciding: int | None = None) -> str | None:
+    """Why `decided` may not be released, for the reviewer and the API; None when it may be."""
+    if decided.lawful_basis is None:
+        return _NO_BASIS
+    count = deciding or len(decided.deciding_rules) or 1
+    for reason in decided.reasons[:count]:
+        rule, message = reason.get("rule", ""), reason.get("message", "")
+        # GR4 advice (consent refused or unsure, a basis recorded) is the judgement GR4 leaves to people.
+        consent_hold = rule == "GR4" and decided.outcome == "hold_for_authorisation"
+        if (rule == "GR1" or consent_hold) and not message.startswith(_AWAITS_SIGN_OFF):
+            return (f"The finding that held this share ({rule}) needs {_NEEDS[rule]}, which only the sender can "
+                    "supply, so it cannot be released. Refuse it; the sender can send it again with that.")
+    return None

@@ -1,0 +1,204 @@
+"""The agency as a witness of the broker's decision log: check every checkpoint shown, keep the newest, cosign it.
+
+Every record carries the log's latest broker-signed checkpoint (Kafka header `sgb_checkpoint`). The
+consumer keeps the last checkpoint it accepted (in its ledger, one atomic compare-and-set, so a crash
+never leaves half a state and the kept tree never shrinks). For a checkpoint of another size it asks
+the gateway for the consistency proof between the two and checks it itself (`audit.advance_witness`):
+
+* the new tree extends the kept one: keep it, cosign it (`audit.cosign`, C2SP tlog-cosignature/v1)
+  and post the cosignature to the gateway, which stores it beside the checkpoint;
+* an older checkpoint the kept one extends (records are not read in publication order across
+  partitions): nothing changes;
+* two different trees of one size (in records, or a record's and the gateway's), no valid proof that
+  the kept tree is a prefix of the new one, the gateway no longer holding a checkpoint the broker
+  signed, or a checkpoint the broker's keys do not sign: `WitnessAlarm`. The log was rewritten,
+  truncated or forked after this agency saw it, or someone is forging checkpoints; either way the
+  agency must not go on as if its record of the log were sound, so the consumer stops (see
+  `consumers.runner`).
+
+The gateway being unreachable proves nothing: the kept checkpoint stays, deliveries go on (each
+envelope is signed by the broker on its own) and the next record asks again. A log that cannot
+produce a proof can never make this agency accept a tree that contradicts what it kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Protocol
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+import audit
+from consumers.errors import (
+    CHECKPOINT_INVALID,
+    FORK,
+    INCONSISTENT,
+    ConfigurationError,
+    GatewayUnavailable,
+    WitnessAlarm,
+)
+from consumers.ledger import KeptCheckpoint, Ledger
+from schemas.witness import ConsistencyAnswer, CosignatureStored
+from transport.keyfiles import AgencyWitnessKey
+
+log = logging.getLogger("consumers.witness")
+
+# Older checkpoints already proven to be prefixes of the kept one: not asked about twice.
+_REMEMBERED = 256
+
+
+class Gateway(Protocol):
+    async def consistency(self, from_size: int, to_size: int) -> ConsistencyAnswer: ...
+
+    async def cosign(self, tree_size: int, line: str) -> CosignatureStored: ...
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class CheckpointWitness:
+    """One agency's witness of one log (`origin`); the runner calls `observe` for every record's checkpoint."""
+
+    def __init__(self, *, key: AgencyWitnessKey, broker_keys: Mapping[str, Ed25519PublicKey], origin: str,
+                 ledger: Ledger, gateway: Gateway, clock: Callable[[], datetime] = _now,
+                 post_retry_seconds: float = 30.0) -> None:
+        self._key = key
+        self._broker_keys = tuple(broker_keys.values())
+        self._origin = origin
+        self._ledger = ledger
+        self._gateway = gateway
+        self._clock = clock
+        self._retry = post_retry_seconds
+        self._kept: KeptCheckpoint | None = None
+        self._loaded = False
+        self._proven: dict[str, None] = {}
+        self._next_post = 0.0
+
+    @property
+    def kept(self) -> KeptCheckpoint | None:
+        """The checkpoint this agency holds now (None before the first record)."""
+        return self._kept
+
+    async def observe(self, note: str, *, source: Mapping[str, object]) -> None:
+        """Judge the checkpoint a record carried; raise `WitnessAlarm` if it contradicts the kept one."""
+        if not self._loaded:
+            self._kept = await asyncio.to_thread(self._ledger.kept_checkpoint, self._origin)
+            self._loaded = True
+        kept = self._kept
+        if kept is not None and (note == kept.note or note in self._proven):
+            await self._post_pending()
+            return
+        new, key = self._open(note, kept, source)
+        try:
+            accepted = await self._judge(kept, new, key, source)
+        except GatewayUnavailable as exc:
+            log.warning("checkpoint of size %d not yet checked against the kept one: %s", new.size, exc)
+            return
+        if kept is None or accepted.note != kept.note:
+            await self._keep(accepted)
+        else:
+            self._remember(note)
+        await self._post_pending()
+
+    def _signed(self, note: str) -> tuple[audit.Checkpoint, Ed25519PublicKey] | None:
+        """The checkpoint and the broker key (current or retired) that signed it; None if none did."""
+        for key in self._broker_keys:
+            try:
+                return audit.Checkpoint.open(note, key), key
+            except audit.AuditError:  # not this key's signature (or not a checkpoint at all)
+                continue
+        return None
+
+    def _open(self, note: str, kept: KeptCheckpoint | None,
+              source: Mapping[str, object]) -> tuple[audit.Checkpoint, Ed25519PublicKey]:
+        signed = self._signed(note)
+        if signed is None:
+            raise WitnessAlarm(CHECKPOINT_INVALID, "a checkpoint that no broker key signs",
+                               _evidence(kept, None, source))
+        if signed[0].origin != self._origin:
+            raise ConfigurationError(f"the broker's log is {signed[0].origin!r}, but this consumer witnesses "
+                                     f"{self._origin!r}: set CONSUMER_LOG_ORIGIN to the gateway's SGB_LOG_ORIGIN")
+        return signed
+
+    async def _judge(self, kept: KeptCheckpoint | None, new: audit.Checkpoint, key: Ed25519PublicKey,
+                     source: Mapping[str, object]) -> audit.Checkpoint:
+        held = None if kept is None else audit.Checkpoint.parse(kept.note, verify_with=None)
+        proof: tuple[bytes, ...] = ()
+        if held is not None and held.size != new.size:
+            larger = new if new.size > held.size else held
+            answer = await self._ask(held.size if larger is new else new.size, larger, _evidence(kept, new, source))
+            proof = tuple(base64.b64decode(h, validate=True) for h in answer.proof)
+        # With the new tree larger, the proof must start at the kept size; smaller, it ends there.
+        old_size = held.size if held is not None and new.size > held.size else None
+        try:
+            return audit.advance_witness(held, new.note, proof, key, old_size=old_size)
+        except audit.ForkDetected as exc:
+            raise WitnessAlarm(FORK, str(exc), _evidence(kept, new, source)) from exc
+        except audit.InconsistentCheckpoint as exc:
+            raise WitnessAlarm(INCONSISTENT, str(exc), _evidence(kept, new, source)) from exc
+
+    async def _ask(self, smaller: int, larger: audit.Checkpoint, evidence: dict[str, object]) -> ConsistencyAnswer:
+        """The gateway's proof up to `larger`, whose stored checkpoint must be the very tree the broker signed."""
+        try:
+            answer = await self._gateway.consistency(smaller, larger.size)
+        except GatewayUnavailable as exc:
+            if exc.code != "not_found":
+                raise
+            message = f"the log no longer holds the checkpoint of size {larger.size} that the broker signed"
+            raise WitnessAlarm(INCONSISTENT, message, evidence) from exc
+        signed = self._signed(answer.checkpoint)
+        if signed is None:
+            raise GatewayUnavailable(f"the gateway's checkpoint of size {larger.size} does not verify")
+        stored = signed[0]
+        if stored.size != larger.size or stored.root != larger.root:
+            raise WitnessAlarm(FORK, f"the broker signed two different trees of size {larger.size}",
+                               evidence | {"gateway_checkpoint": stored.note})
+        return answer
+
+    async def _keep(self, checkpoint: audit.Checkpoint) -> None:
+        line = audit.cosign(checkpoint.note, self._key.name, self._key.private_key, self._clock())
+        kept = await asyncio.to_thread(self._ledger.keep_checkpoint, self._origin, tree_size=checkpoint.size,
+                                       note=checkpoint.note, cosignature=line)
+        if kept:
+            self._kept = KeptCheckpoint(checkpoint.size, checkpoint.note, line, posted=False)
+            self._proven.clear()
+            self._next_post = 0.0
+            log.info("witnessed the log at size %d", checkpoint.size)
+
+    async def _post_pending(self) -> None:
+        """Send the gateway this agency's cosignature on the kept checkpoint, if it does not have it yet."""
+        kept = self._kept
+        if kept is None or kept.posted or time.monotonic() < self._next_post:
+            return
+        if kept.tree_size > 0:  # the empty log's checkpoint vouches for nothing: nothing to send
+            try:
+                await self._gateway.cosign(kept.tree_size, kept.cosignature)
+            except GatewayUnavailable as exc:
+                self._next_post = time.monotonic() + self._retry
+                log.warning("cosignature on size %d not stored yet: %s", kept.tree_size, exc)
+                return
+        await asyncio.to_thread(self._ledger.mark_posted, self._origin, kept.tree_size)
+        self._kept = KeptCheckpoint(kept.tree_size, kept.note, kept.cosignature, posted=True)
+
+    def _remember(self, note: str) -> None:
+        self._proven[note] = None
+        if len(self._proven) > _REMEMBERED:
+            del self._proven[next(iter(self._proven))]
+
+
+def _evidence(kept: KeptCheckpoint | None, new: audit.Checkpoint | None,
+              source: Mapping[str, object]) -> dict[str, object]:
+    """What an agency reports to the partnership's operators: both checkpoints and where the new one came from."""
+    evidence: dict[str, object] = dict(source)
+    if kept is not None:
+        held = audit.Checkpoint.parse(kept.note, verify_with=None)
+        evidence |= {"kept_size": held.size, "kept_root": held.root.hex(), "kept_checkpoint": kept.note}
+    if new is not None:
+        evidence |= {"new_size": new.size, "new_root": new.root.hex(), "new_checkpoint": new.note}
+    return evidence

@@ -1,0 +1,289 @@
+"""What the gateway's HTTP API answers: the 2xx bodies its OpenAPI publishes, as pydantic models.
+
+Pure pydantic, no I/O, so agency systems parse the gateway's answers with the very models the
+OpenAPI was generated from. Every model is closed (`extra="forbid"`, so `additionalProperties:
+false` in the OpenAPI): a key the gateway starts sending without declaring it here fails the
+gateway's response validation and the fuzz suite, rather than going unnoticed by clients.
+
+Two families:
+
+* the receipt of `POST /v1/notifications` (`NotificationReceipt`), built from a fresh policy
+  decision, so it uses the vocabulary enums (`Outcome`, `LawfulBasis`, `AgencyRole`, `DueUnit`);
+* views of the decision log (status, decisions, queues, overdue), whose values are plain strings:
+  the log is append-only and outlives vocabularies, so an entry written under an older vocabulary
+  must still be readable.
+
+Errors have their own models in `broker.api.responses`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.common import AGENCY_ID_PATTERN
+from schemas.policy_decision import RULE_ID_PATTERN
+from schemas.vocab import AgencyRole, DueUnit, LawfulBasis, Outcome
+
+# The decision log's own grammar for times and rule ids (audit.canonical.TIME_FORMAT, audit.models.RuleId).
+LOG_TIME_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$"
+LOG_RULE_PATTERN = r"^[A-Za-z][A-Za-z0-9.-]{0,31}$"
+
+LogTime = Annotated[str, Field(pattern=LOG_TIME_PATTERN, description="UTC time the log recorded, microseconds")]
+AgencyId = Annotated[str, Field(pattern=AGENCY_ID_PATTERN)]
+Seq = Annotated[int, Field(ge=0, description="Position of the entry in the decision log")]
+EventKindText = Annotated[str, Field(description=(
+    "decided, advice_given, authorisation_granted, authorisation_refused, published, delivered, "
+    "acknowledged, overdue or viewed"))]
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RuleReason(_Answer):
+    """One reason, naming its rule: GR1..GR7 golden rules, C1..C8 Caldicott principles, I01.. invariants, SYS-*."""
+
+    rule: str = Field(pattern=LOG_RULE_PATTERN)
+    message: str = Field(min_length=1, max_length=500)
+
+
+# --- POST /v1/notifications ---------------------------------------------------------------------
+
+
+class ObligationDue(_Answer):
+    """Something the recipient must do, and by when (working days follow the partnership's calendar)."""
+
+    kind: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    description: str
+    rule: str = Field(pattern=RULE_ID_PATTERN)
+    amount: int | None = Field(ge=0, description="None: as soon as possible, no fixed limit")
+    unit: DueUnit | None
+    due_at: str | None = Field(description="ISO 8601 date-time with offset; None without a fixed limit")
+
+
+class RecipientReceipt(_Answer):
+    """One recipient's decision: field names, rules and deadlines only, never a payload value."""
+
+    delivery_id: str = Field(description="Names this notification-to-this-recipient everywhere: log, Kafka, receipts")
+    agency_id: AgencyId
+    role: AgencyRole
+    outcome: Outcome
+    decided_by: list[RuleReason] = Field(description="The finding(s) that set the outcome")
+    reasons: list[RuleReason] = Field(description="Every finding, the deciding ones first")
+    lawful_basis: LawfulBasis | None
+    allowed_fields: list[str] = Field(description="Payload fields sealed for this recipient (empty when nothing is)")
+    obligations: list[ObligationDue]
+    deadline: str | None = Field(description="The earliest obligation's due_at")
+
+
+class NotificationReceipt(_Answer):
+    """The answer to a notification: 202 when it is new, 200 with the first answer for a retried Idempotency-Key."""
+
+    notification_id: UUID
+    checkpoint: str | None = Field(description="The latest signed checkpoint of the decision log (a signed note)")
+    recipients: list[RecipientReceipt]
+
+
+# --- GET /v1/notifications/{id} -----------------------------------------------------------------
+
+
+class StatusEvent(_Answer):
+    kind: EventKindText
+    at: LogTime
+    seq: Seq
+
+
+class DeliveryStatus(_Answer):
+    """Where one recipient's delivery has got to; `overdue` is a flag beside the stage."""
+
+    delivery_id: str
+    agency_id: str
+    outcome: str = Field(description="The decided outcome (an Outcome value when it was decided)")
+    status: Literal["decided", "published", "delivered", "acknowledged"]
+    overdue: bool
+    events: list[StatusEvent]
+
+
+class NotificationStatus(_Answer):
+    notification_id: str
+    recipients: list[DeliveryStatus]
+
+
+# --- GET /v1/decisions, GET /v1/decisions/{seq}, GET /v1/overdue ---------------------------------
+
+
+class DecisionSummary(_Answer):
+    """A list row: what was decided, between whom, on which rules; never a payload value."""
+
+    seq: Seq
+    recorded_at: LogTime
+    notification_id: str
+    delivery_id: str
+    outcome: str
+    message_type: str
+    sender_agency: str
+    sender_role: str
+    recipient_agency: str
+    lawful_basis: str | None
+    consent_state: str | None
+    rules: list[str] = Field(description="The rules behind the decision, sorted, each once")
+
+
+class DecisionPage(_Answer):
+    total: int = Field(ge=0, description="How many decisions match, over all pages")
+    limit: int
+    offset: int
+    items: list[DecisionSummary]
+
+
+class LogEvent(_Answer):
+    """A later entry on the same delivery: a person's answer, publication, receipt, overdue, view."""
+
+    seq: Seq
+    kind: EventKindText
+    outcome: str
+    recorded_at: LogTime
+    # Always sent, null when the system acted (published, overdue). Not required in the schema only
+    # because FastAPI strips nulls from OpenAPI examples, which would make an overdue example invalid.
+    actor: str | None = None
+    actor_role: str | None = None
+    actor_agency: str | None = None
+    reasons: list[RuleReason]
+    follows: list[int] = Field(description="The entries (seq) this one answers")
+
+
+class ExplainedReason(_Answer):
+    """A reason with its rule's title and the source text the rule rests on."""
+
+    rule: str
+    message: str
+    title: str
+    source: str | None
+    source_origin: Literal["policy", "builtin"]
+
+
+class DecidedBy(_Answer):
+    policy_revision: str | None
+    decision_id: str | None
+    engine: str
+
+
+class IntegrityPending(_Answer):
+    status: Literal["pending"]
+    detail: str
+
+
+class IntegrityFailed(_Answer):
+    status: Literal["failed"]
+    detail: str
+
+
+class IntegrityVerified(_Answer):
+    """The entry is in the latest checkpoint signed by the broker key, and the proof checked out."""
+
+    status: Literal["verified"]
+    checkpoint_size: int
+    checkpoint_time: str
+    origin: str
+    leaf_hash: str
+    detail: str
+
+
+Integrity = Annotated[IntegrityPending | IntegrityFailed | IntegrityVerified, Field(discriminator="status")]
+
+
+class DecisionDetail(DecisionSummary):
+    """One decision: reasons with rule and source, fields released, basis, linked events, integrity."""
+
+    reasons: list[ExplainedReason]
+    fields_released: list[str]
+    projection_digest: str | None = Field(description="SHA-256 of the sealed envelope (hex), never of the plaintext")
+    subjects_pseudonymised: int
+    decided_by: DecidedBy
+    reviewed_by: list[LogEvent]
+    events: list[LogEvent]
+    integrity: Integrity
+
+
+class OverdueEvent(LogEvent, DecisionSummary):
+    """An `overdue` entry: a deadline ran out on a delivery, with the delivery's summary."""
+
+
+# --- /v1/queues, /v1/urgent ---------------------------------------------------------------------
+
+
+class ReviewItem(_Answer):
+    """A held delivery or an urgent share awaiting a person, pseudonymised: no payload value, no subject."""
+
+    delivery_id: str
+    outcome: str
+    decided_seq: Seq
+    message_type: str
+    sender_agency: str
+    recipient_agency: str
+    purpose: str | None
+    data_classes: list[str]
+    reasons: list[RuleReason]
+    lawful_basis: str | None
+    consent_state: str | None
+    waiting_since: LogTime
+    expires_at: str | None = Field(description="When a held delivery is destroyed unanswered; None for urgent shares")
+    # Always sent; a default only so an example with null validates (FastAPI strips nulls from examples).
+    refuse_only: str | None = Field(default=None, description=(
+        "Null when the item may be released; otherwise why the only answers are to refuse it or for the "
+        "sender to send again (a release is then refused, 409 release_not_allowed)"))
+
+
+class ReviewQueues(_Answer):
+    needs_advice: list[ReviewItem]
+    hold_for_authorisation: list[ReviewItem]
+    urgent_review: list[ReviewItem]
+
+
+class ReviewAnswer(_Answer):
+    """The log entry a person's answer became; it follows the decision it answers."""
+
+    seq: Seq
+    kind: EventKindText
+    outcome: str = Field(description="released, withheld, or reviewed for an urgent share")
+    follows: list[int]
+    recorded_at: LogTime
+
+
+# --- /v1/access-events ---------------------------------------------------------------------------
+
+
+class AccessEvent(_Answer):
+    """A refused token (a role its agency was not granted) or a signed change to who may assert which role."""
+
+    seq: Seq
+    recorded_at: LogTime
+    kind: EventKindText
+    outcome: str = Field(description=(
+        "access_refused, role_granted, role_revoked, office_appointed, office_vacated or registry_revision"))
+    subject: Literal["access", "registry"]
+    agency: str = Field(description="The agency whose token was refused or whose grants changed "
+                                    "(partnership: a new registry revision)")
+    role: str = Field(description="The role the token asserted, or the role granted or revoked")
+    actor: str | None = Field(None, description="The token's subject, or the operator who signed the change")
+    actor_role: str | None = None
+    actor_agency: str | None = None
+    reasons: list[RuleReason]
+
+
+# --- operations ---------------------------------------------------------------------------------
+
+
+class Liveness(_Answer):
+    status: Literal["ok"]
+
+
+class Readiness(_Answer):
+    """Ready when the database and OPA (with this gateway's registry) answer; Kafka is reported only."""
+
+    database: Literal["ok", "unavailable"]
+    policy: Literal["ok", "unavailable"]
+    kafka: Literal["connected", "disconnected"]

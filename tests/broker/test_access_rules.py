@@ -1,0 +1,163 @@
+"""The issue's attacks, on the real gateway: a claimed role, a body that lies about its sender, a release
+that would skip consent, a practitioner reading a colleague's referrals, and a hand-edited registry."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+import audit
+from broker.errors import RegistryError
+from broker.partnership.grants import verify_access_changes
+from broker.partnership.keys import load_broker_keys
+from broker.partnership.registry import load_registry, save_registry
+from demo.cases import cases
+from tests.broker.conftest import Gateway, GatewayFactory
+from tests.broker.people import Person
+
+# Needs the running stack: the gateway fixture runs against the stack's Kafka and OPA.
+pytestmark = pytest.mark.stack
+
+HOUSING, SCHOOL, HV, CSC = "housing-brookside", "school-oakfield-primary", "health-visiting-fenmere", "csc-fenmere-mash"
+
+
+def _entries(gateway: Gateway, kind: audit.EventKind) -> list[audit.Entry]:
+    with Session(gateway.engine) as session:
+        return list(session.exec(select(audit.Entry).where(audit.Entry.kind == kind)))
+
+
+async def test_a_role_the_agency_was_not_granted_is_refused_and_the_refusal_logged(gateway: Gateway) -> None:
+    held = await Person(gateway, SCHOOL, "dsl", "dsl-school-01").send("needs_advice")
+    impostor = Person(gateway, HOUSING, "ig_lead", "housing-staff-09")  # housing was never granted ig_lead
+    attempts = [await impostor.api("GET", "/v1/decisions"), await impostor.api("GET", "/v1/queues"),
+                await impostor.api("POST", f"/v1/queues/{held['delivery_id']}",
+                                   json={"decision": "release", "reason": "Claimed IG lead releases it."})]
+    for response in attempts:
+        assert response.status_code == 401, response.text
+        assert response.json()["reason"] == "role_not_granted"
+        assert "ig_lead" in response.json()["detail"] and HOUSING in response.json()["detail"]
+    refused = _entries(gateway, audit.EventKind.ACCESS_REFUSED)
+    assert len(refused) == 3
+    assert {(e.actor, e.actor_role, e.actor_agency, e.outcome) for e in refused} == {
+        ("housing-staff-09", "ig_lead", HOUSING, "access_refused")}
+    with Session(gateway.engine) as session:
+        row = session.exec(select(audit.Entry).where(audit.Entry.delivery_id == held["delivery_id"],
+                                                     audit.Entry.kind != audit.EventKind.DECIDED)).first()
+    assert row is None, "nothing happened to the held share"
+    seen = await Person(gateway, CSC, "ig_lead", "ig-office-01").api("GET", "/v1/access-events")
+    assert seen.status_code == 200
+    assert [e["agency"] for e in seen.json() if e["outcome"] == "access_refused"] == [HOUSING] * 3
+    own_ig = await Person(gateway, HV, "ig_lead", "ig-hv-01").api("GET", "/v1/access-events",
+                                                                  params={"agency": HOUSING})
+    assert own_ig.json() == [], "an agency's IG lead sees its own agency's access events only"
+
+
+async def test_the_ui_refuses_and_logs_a_claimed_role_at_sign_in(gateway: Gateway) -> None:
+    impostor = Person(gateway, HOUSING, "caldicott_guardian", "housing-staff-10")
+    refused = await impostor.try_sign_in()
+    assert refused.status_code == 401 and "role_not_granted" in refused.text
+    assert impostor.ui is not None
+    link = await impostor.ui.get("/ui/signin", params={"token": gateway.token(HOUSING, role="caldicott_guardian")})
+    assert link.status_code == 401 and "role_not_granted" in link.text
+    await impostor.close()
+    assert len(_entries(gateway, audit.EventKind.ACCESS_REFUSED)) == 2
+
+
+async def test_the_body_cannot_claim_a_role_the_token_does_not_hold(gateway: Gateway) -> None:
+    practitioner = Person(gateway, HV, "practitioner", "hv-practitioner-07")
+    as_dsl = practitioner.notification("share", role="dsl")
+    response = await practitioner.api("POST", "/v1/notifications", json=as_dsl)
+    assert response.status_code == 422, response.text
+    assert [e["loc"] for e in response.json()["errors"]] == [["sender", "role"]]
+    assert _entries(gateway, audit.EventKind.DECIDED) == []
+    sent = await practitioner.send("share")
+    (decided,) = _entries(gateway, audit.EventKind.DECIDED)
+    assert decided.delivery_id == sent["delivery_id"]
+    assert (decided.actor, decided.actor_role, decided.actor_agency) == ("hv-practitioner-07", "practitioner", HV)
+    assert decided.sender_role == "health_visitor"
+
+
+async def test_a_share_held_for_missing_consent_can_only_be_refused(gateway: Gateway) -> None:
+    needs_consent = copy.deepcopy(cases()[1][1])  # a health visitor asks for family support
+    needs_consent.update(lawful_basis="safeguarding_children_individuals_at_risk",
+                         consent=[{"subject_ref": "child-alpha", "giver": "parent_pr", "status": "not_sought"}])
+    sender = Person(gateway, HV, "practitioner", "hv-practitioner-08")
+    response = await sender.api("POST", "/v1/notifications", json=needs_consent)
+    (held,) = response.json()["recipients"]
+    assert held["outcome"] == "hold_for_authorisation" and held["reasons"][0]["rule"] == "GR4", held
+    manager = Person(gateway, HV, "line_manager", "hv-manager-01")
+    (item,) = (await manager.api("GET", "/v1/queues")).json()["hold_for_authorisation"]
+    assert item["refuse_only"] and "consent" in item["refuse_only"]
+    release = await manager.api("POST", f"/v1/queues/{held['delivery_id']}",
+                                json={"decision": "release", "reason": "Manager overrides the family."})
+    assert release.status_code == 409 and release.json()["error"] == "release_not_allowed", release.text
+    assert "send it again" in release.json()["detail"]
+    await manager.sign_in()
+    page = (await manager.page("GET", "/ui/queues")).text
+    assert "It cannot be released." in page and f'id="r-{held["delivery_id"]}"' not in page
+    refused = await manager.page("POST", f"/ui/queues/{held['delivery_id']}",
+                                 {"decision": "refuse", "reason": "Consent first: send again once sought."})
+    assert refused.status_code == 303
+    await manager.close()
+    answers = _entries(gateway, audit.EventKind.AUTHORISATION_REFUSED)
+    assert [(e.actor, e.actor_role, e.outcome) for e in answers] == [("hv-manager-01", "line_manager", "withheld")]
+    assert _entries(gateway, audit.EventKind.AUTHORISATION_GRANTED) == []
+
+
+async def test_a_share_with_no_lawful_basis_cannot_be_released_even_on_advice(gateway: Gateway) -> None:
+    dsl = Person(gateway, SCHOOL, "dsl", "dsl-school-02")
+    held = await dsl.send("hold_for_authorisation")  # no lawful basis given
+    manager = Person(gateway, SCHOOL, "line_manager", "school-manager-01")
+    release = await manager.api("POST", f"/v1/queues/{held['delivery_id']}",
+                                json={"decision": "release", "reason": "Looks fine to me."})
+    assert release.status_code == 409 and "lawful basis" in release.json()["detail"]
+
+
+async def test_a_practitioner_sees_only_what_they_sent(gateway: Gateway) -> None:
+    lado = copy.deepcopy(cases()[2][1])  # the school's allegation against a teacher, to the LADO
+    dsm = Person(gateway, SCHOOL, "line_manager", "school-dsm-01")
+    assert (await dsm.api("POST", "/v1/notifications", json=lado)).status_code == 202
+    first = Person(gateway, SCHOOL, "practitioner", "school-nurse-01")
+    mine = await first.send("share", role="school_nurse")
+    second = Person(gateway, SCHOOL, "practitioner", "school-nurse-02")
+    listed: dict[str, Any] = {}
+    for person in (first, second, Person(gateway, SCHOOL, "dsl", "dsl-school-03")):
+        listed[person.user] = {i["message_type"] for i in (await person.api("GET", "/v1/decisions")).json()["items"]}
+    assert listed == {"school-nurse-01": {"safeguarding_referral"}, "school-nurse-02": set(),
+                      "dsl-school-03": {"safeguarding_referral", "lado_allegation"}}
+    status = f"/v1/notifications/{mine['notification_id']}"
+    assert (await first.api("GET", status)).status_code == 200
+    assert (await second.api("GET", status)).status_code == 404
+
+
+async def test_start_logs_who_granted_what_and_refuses_hand_edited_grants(
+    gateway: Gateway, gateway_factory: GatewayFactory
+) -> None:
+    changes = _entries(gateway, audit.EventKind.REGISTRY_CHANGED)
+    registry = gateway.registry
+    assert len(changes) == len(registry.access_changes) + 1  # each signed change, and the revision
+    granted = [e for e in changes if e.outcome == "role_granted"]
+    assert {(e.sender_agency, e.sender_role) for e in granted} == {
+        (a, r) for a, roles in registry.grants.items() for r in roles}
+    assert {e.actor for e in granted} == {"devstack-provision"}
+    assert [e.decision_id for e in changes if e.outcome == "registry_revision"] == [registry.revision]
+    again = await gateway_factory(database_url=gateway.settings.database_url)
+    assert len(_entries(again, audit.EventKind.REGISTRY_CHANGED)) == len(changes), "nothing is logged twice"
+
+    path = gateway.partnership.registry_file
+    original = path.read_bytes()
+    try:
+        edited = json.loads(original)
+        edited["grants"][HOUSING] = sorted([*edited["grants"][HOUSING], "ig_lead"])
+        save_registry(type(registry).model_validate(edited), path)
+        with pytest.raises(RegistryError, match="edited by hand"):
+            keys = load_broker_keys(gateway.partnership.broker_keys_dir)
+            verify_access_changes(load_registry(path), keys.verify_keys)
+        with pytest.raises(RegistryError, match="edited by hand"):
+            await gateway_factory()
+    finally:
+        path.write_bytes(original)

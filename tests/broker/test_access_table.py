@@ -1,0 +1,93 @@
+"""The access table itself: complete, in the contract's vocabulary, the same as the README shows, and
+the rule for what no reviewer may release."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import audit
+from broker.partnership.grants import OFFICES, PERSON_ROLES
+from broker.review import access
+from broker.review.access import Action, Scope
+from broker.review.release import refusal_only
+from schemas.vocab import AgencyRole
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+
+
+def test_the_readme_shows_the_table_as_the_code_has_it() -> None:
+    shown = re.search(r"<!-- access-table -->\n(.*?)\n<!-- /access-table -->", README, flags=re.DOTALL)
+    assert shown is not None, "README.md lost its access table markers"
+    assert shown.group(1) == access.markdown(), "paste broker.review.access.markdown() into README.md"
+
+
+def test_every_principal_has_a_cell_for_every_action() -> None:
+    assert list(access.TABLE) == list(access.PRINCIPALS) == ["agency_system", *PERSON_ROLES, *OFFICES]
+    assert all(set(row) == set(Action) for row in access.TABLE.values())
+
+
+def test_the_table_keeps_the_issues_rules() -> None:
+    table = access.TABLE
+    assert table["practitioner"][Action.DECISIONS] is Scope.OWN, "a practitioner reads what they sent"
+    assert all(table[office][Action.AUTHORISE] is Scope.NONE for office in OFFICES), "offices do not authorise"
+    assert all(table[role][Action.SEND] is Scope.NONE for role in ("ig_lead", "caldicott_guardian"))
+    partnership_wide = {who for who, row in table.items() if Scope.PARTNERSHIP in row.values()}
+    assert partnership_wide == set(OFFICES), "only the partnership's office holders reach across agencies"
+    advisers = {who for who, row in table.items() if row[Action.ADVICE] is Scope.AGENCY}
+    authorisers = {who for who, row in table.items() if row[Action.AUTHORISE] is Scope.AGENCY}
+    assert (advisers, authorisers) == ({"dsl", "ig_lead", "caldicott_guardian"}, {"line_manager", "named_professional"})
+
+
+def test_body_roles_are_the_contracts_and_leads_send_as_nobody() -> None:
+    assert set().union(*access.SENDS_AS.values()) <= {r.value for r in AgencyRole}
+    assert set(access.SENDS_AS) == set(PERSON_ROLES)
+    assert access.sender_roles("agency_system", ["agency_system", "dsl"]) == access.SENDS_AS["dsl"]
+    assert access.sender_roles("agency_system", ["agency_system"]) == frozenset()
+
+
+def test_routes_are_named_once_and_open_routes_carry_no_rule() -> None:
+    assert not {path for _, path in access.ROUTES} & access.OPEN_ROUTES
+
+
+def _decided(outcome: str, basis: str | None, *reasons: tuple[str, str], deciding: tuple[str, ...] = ()) -> Any:
+    return audit.Entry(
+        seq=7, recorded_at="2026-01-12T09:30:00.000000Z", notification_id="n-1", delivery_id="d-1", kind="decided",
+        outcome=outcome, sender_agency="school-example", sender_role="dsl", recipient_agency="csc-example",
+        message_type="strategy_discussion_request", reasons=[{"rule": r, "message": m} for r, m in reasons],
+        lawful_basis=basis, fields_released=[], follows=[], subjects=[], deciding_rules=list(deciding),
+        leaf_hash="0" * 64, chain_hash="0" * 64,
+    )
+
+
+BASIS = "safeguarding_children_individuals_at_risk"
+
+
+@pytest.mark.parametrize(("entry", "deciding", "refused"), [
+    (_decided("hold_for_authorisation", None, ("GR1", "No lawful basis was given.")), 1, "lawful basis"),
+    (_decided("hold_for_authorisation", BASIS, ("GR4", "A request for services needs the family's consent first.")),
+     1, "consent"),
+    (_decided("hold_for_authorisation", BASIS, ("GR2", "Record the parents' position."),
+              ("GR4", "Consent was not sought and no reason is recorded.")), 2, "consent"),
+    (_decided("hold_for_authorisation", BASIS, ("GR4", "Waiting for authorisation by one of: line_manager.")),
+     1, None),
+    (_decided("hold_for_authorisation", BASIS, ("GR2", "Record the parents' position."),
+              ("GR4", "Consent was not sought and no reason is recorded.")), 1, None),
+    (_decided("needs_advice", BASIS, ("GR4", "Consent was refused and no exception is recorded.")), 1, None),
+    (_decided("needs_advice", None, ("GR1", "The sender is unsure of the lawful basis.")), 1, "lawful basis"),
+], ids=["no-basis", "consent-first", "consent-second-deciding", "sign-off", "consent-not-deciding",
+        "advice-on-refused-consent", "advice-on-basis"])
+def test_what_no_reviewer_may_release(entry: Any, deciding: int, refused: str | None) -> None:
+    reason = refusal_only(entry, deciding)
+    assert (reason is None) == (refused is None), reason
+    if refused is not None:
+        assert reason is not None and refused in reason and "send it again" in reason
+
+
+def test_without_a_count_the_logged_deciding_rules_say_how_many_decided() -> None:
+    entry = _decided("hold_for_authorisation", BASIS, ("GR2", "Record the parents' position."),
+                     ("GR4", "Consent was not sought and no reason is recorded."), deciding=("GR2", "GR4"))
+    assert refusal_only(entry) is not None

@@ -1,21 +1,41 @@
-"""Versioned notification models: one per message type, a discriminated union over `message_type`.
+"""Versioned notification models: one per (message type, schema version), one discriminated union.
 
 Wire shape: the common envelope (`schemas.common.EnvelopeFields`) plus `message_type` (a
 `MessageType` value, e.g. "safeguarding_referral" for catalogue id M01) and a typed `payload`.
-`schema_version` is "1.0" for every type today; a breaking change to one type adds a new model
-with its own version and a `(message_type, schema_version)` entry in `NOTIFICATION_MODELS`.
+The union discriminates on `message_type` and `schema_version` together (`union_tag`), so a
+breaking change to one type adds a new model with its own version beside the old one: a
+`(message_type, schema_version)` entry in `NOTIFICATION_MODELS`, a member of `Notification`
+tagged `union_tag(type, version)`, and the version in the type's `schema_versions` in the policy
+pack. `notification_union(models)` builds the same union over any set of models.
 
 `parse_notification` raises `pydantic.ValidationError`; the first element of each error's `loc`
-after the union tag is the message type, then the path of the bad field (e.g.
-`('safeguarding_referral', 'payload', 'child', 'given_name')`).
+is the union tag: the message type for version 1.0 (e.g.
+`('safeguarding_referral', 'payload', 'child', 'given_name')`), `type@version` for later versions.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field, TypeAdapter
+from pydantic import Discriminator, GetJsonSchemaHandler, Tag, TypeAdapter
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
+from schemas.catalogue_models import (
+    AdultRiskInformation,
+    AdviceRequest,
+    ChildOnChildHarmReferral,
+    DomesticAbuseSchoolNotification,
+    EarlyHelpAssessmentShare,
+    HospitalDischargeHold,
+    NrmReferral,
+    OffenderRiskInformation,
+    OsmanWarningReferral,
+    PoliceProtectionNotice,
+    RadicalisationConcern,
+    TransitionToAdultServices,
+)
 from schemas.common import EnvelopeFields
 from schemas.fields import PayloadModel
 from schemas.payloads.events import (
@@ -138,22 +158,6 @@ class MissingChild(EnvelopeFields):
     payload: MissingChildPayload
 
 
-Notification = Annotated[
-    SafeguardingReferral
-    | ReferralAcknowledgement
-    | ReferralOutcome
-    | StrategyDiscussionRequest
-    | AdultSafeguardingReferral
-    | MaracReferral
-    | LadoAllegation
-    | DvdsDisclosure
-    | CsodDisclosure
-    | ChildMoveTransfer
-    | ChildDeathNotification
-    | MissingChild,
-    Field(discriminator="message_type"),
-]
-
 NOTIFICATION_MODELS: dict[tuple[MessageType, str], type[EnvelopeFields]] = {
     (MessageType.SAFEGUARDING_REFERRAL, SCHEMA_VERSION): SafeguardingReferral,
     (MessageType.REFERRAL_ACKNOWLEDGEMENT, SCHEMA_VERSION): ReferralAcknowledgement,
@@ -167,7 +171,95 @@ NOTIFICATION_MODELS: dict[tuple[MessageType, str], type[EnvelopeFields]] = {
     (MessageType.CHILD_MOVE_TRANSFER, SCHEMA_VERSION): ChildMoveTransfer,
     (MessageType.CHILD_DEATH_NOTIFICATION, SCHEMA_VERSION): ChildDeathNotification,
     (MessageType.MISSING_CHILD, SCHEMA_VERSION): MissingChild,
+    (MessageType.CHILD_ON_CHILD_HARM_REFERRAL, SCHEMA_VERSION): ChildOnChildHarmReferral,
+    (MessageType.ADULT_RISK_INFORMATION, SCHEMA_VERSION): AdultRiskInformation,
+    (MessageType.DOMESTIC_ABUSE_SCHOOL_NOTIFICATION, SCHEMA_VERSION): DomesticAbuseSchoolNotification,
+    (MessageType.ADVICE_REQUEST, SCHEMA_VERSION): AdviceRequest,
+    (MessageType.EARLY_HELP_ASSESSMENT_SHARE, SCHEMA_VERSION): EarlyHelpAssessmentShare,
+    (MessageType.HOSPITAL_DISCHARGE_HOLD, SCHEMA_VERSION): HospitalDischargeHold,
+    (MessageType.OSMAN_WARNING_REFERRAL, SCHEMA_VERSION): OsmanWarningReferral,
+    (MessageType.TRANSITION_TO_ADULT_SERVICES, SCHEMA_VERSION): TransitionToAdultServices,
+    (MessageType.NRM_REFERRAL, SCHEMA_VERSION): NrmReferral,
+    (MessageType.RADICALISATION_CONCERN, SCHEMA_VERSION): RadicalisationConcern,
+    (MessageType.OFFENDER_RISK_INFORMATION, SCHEMA_VERSION): OffenderRiskInformation,
+    (MessageType.POLICE_PROTECTION_NOTICE, SCHEMA_VERSION): PoliceProtectionNotice,
 }
+
+
+def union_tag(message_type: str, schema_version: str) -> str:
+    """The union tag of one (type, version): the bare type for 1.0 (so the paths of v1 errors keep
+    their first element), `type@version` for every later version."""
+    return message_type if schema_version == SCHEMA_VERSION else f"{message_type}@{schema_version}"
+
+
+def _discriminate(value: Any) -> str | None:
+    """Tag of a raw body or a model: from `message_type` and `schema_version` together."""
+    if isinstance(value, dict):
+        kind, version = value.get("message_type"), value.get("schema_version")
+    else:
+        kind, version = getattr(value, "message_type", None), getattr(value, "schema_version", None)
+    if not isinstance(kind, str) or not isinstance(version, str):
+        return None
+    return union_tag(kind, version)
+
+
+class _MessageTypeMapping:
+    """Documents the union for OpenAPI readers: while every message type has one version in the
+    union, `message_type` alone names the model, so the schema carries that discriminator mapping.
+    (OpenAPI cannot map a pair of properties; with two versions of a type the mapping is left out.)"""
+
+    def __get_pydantic_json_schema__(self, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        mapping: dict[str, str] = {}
+        for member in schema.get("oneOf", []):
+            kind = handler.resolve_ref_schema(member).get("properties", {}).get("message_type", {}).get("const")
+            if not isinstance(kind, str) or kind in mapping or "$ref" not in member:
+                return schema
+            mapping[kind] = member["$ref"]
+        if mapping:
+            schema["discriminator"] = {"propertyName": "message_type", "mapping": mapping}
+        return schema
+
+
+def notification_union(models: Mapping[tuple[MessageType, str], type[EnvelopeFields]]) -> Any:
+    """A union over `models` discriminated on (message_type, schema_version), so a v2 of a type
+    sits beside its v1."""
+    members = tuple(
+        Annotated[model, Tag(union_tag(kind.value, version))] for (kind, version), model in models.items()
+    )
+    return Annotated[Union[members], Discriminator(_discriminate), _MessageTypeMapping()]  # noqa: UP007
+
+
+# Every v1.0 model is tagged with its bare message type (see `union_tag`); a later version of a type
+# joins with Tag(union_tag(type, version)). `NOTIFICATION_MODELS` must list the same models.
+Notification = Annotated[
+    Annotated[SafeguardingReferral, Tag(MessageType.SAFEGUARDING_REFERRAL.value)]
+    | Annotated[ReferralAcknowledgement, Tag(MessageType.REFERRAL_ACKNOWLEDGEMENT.value)]
+    | Annotated[ReferralOutcome, Tag(MessageType.REFERRAL_OUTCOME.value)]
+    | Annotated[StrategyDiscussionRequest, Tag(MessageType.STRATEGY_DISCUSSION_REQUEST.value)]
+    | Annotated[AdultSafeguardingReferral, Tag(MessageType.ADULT_SAFEGUARDING_REFERRAL.value)]
+    | Annotated[MaracReferral, Tag(MessageType.MARAC_REFERRAL.value)]
+    | Annotated[LadoAllegation, Tag(MessageType.LADO_ALLEGATION.value)]
+    | Annotated[DvdsDisclosure, Tag(MessageType.DVDS_DISCLOSURE.value)]
+    | Annotated[CsodDisclosure, Tag(MessageType.CSOD_DISCLOSURE.value)]
+    | Annotated[ChildMoveTransfer, Tag(MessageType.CHILD_MOVE_TRANSFER.value)]
+    | Annotated[ChildDeathNotification, Tag(MessageType.CHILD_DEATH_NOTIFICATION.value)]
+    | Annotated[MissingChild, Tag(MessageType.MISSING_CHILD.value)]
+    | Annotated[ChildOnChildHarmReferral, Tag(MessageType.CHILD_ON_CHILD_HARM_REFERRAL.value)]
+    | Annotated[AdultRiskInformation, Tag(MessageType.ADULT_RISK_INFORMATION.value)]
+    | Annotated[DomesticAbuseSchoolNotification, Tag(MessageType.DOMESTIC_ABUSE_SCHOOL_NOTIFICATION.value)]
+    | Annotated[AdviceRequest, Tag(MessageType.ADVICE_REQUEST.value)]
+    | Annotated[EarlyHelpAssessmentShare, Tag(MessageType.EARLY_HELP_ASSESSMENT_SHARE.value)]
+    | Annotated[HospitalDischargeHold, Tag(MessageType.HOSPITAL_DISCHARGE_HOLD.value)]
+    | Annotated[OsmanWarningReferral, Tag(MessageType.OSMAN_WARNING_REFERRAL.value)]
+    | Annotated[TransitionToAdultServices, Tag(MessageType.TRANSITION_TO_ADULT_SERVICES.value)]
+    | Annotated[NrmReferral, Tag(MessageType.NRM_REFERRAL.value)]
+    | Annotated[RadicalisationConcern, Tag(MessageType.RADICALISATION_CONCERN.value)]
+    | Annotated[OffenderRiskInformation, Tag(MessageType.OFFENDER_RISK_INFORMATION.value)]
+    | Annotated[PoliceProtectionNotice, Tag(MessageType.POLICE_PROTECTION_NOTICE.value)],
+    Discriminator(_discriminate),
+    _MessageTypeMapping(),
+]
 
 _ADAPTER: TypeAdapter[Notification] = TypeAdapter(Notification)
 

@@ -25,6 +25,18 @@ class MessageType(StrEnum):
     CHILD_MOVE_TRANSFER = "child_move_transfer"
     CHILD_DEATH_NOTIFICATION = "child_death_notification"
     MISSING_CHILD = "missing_child"
+    CHILD_ON_CHILD_HARM_REFERRAL = "child_on_child_harm_referral"
+    ADULT_RISK_INFORMATION = "adult_risk_information"
+    DOMESTIC_ABUSE_SCHOOL_NOTIFICATION = "domestic_abuse_school_notification"
+    ADVICE_REQUEST = "advice_request"
+    EARLY_HELP_ASSESSMENT_SHARE = "early_help_assessment_share"
+    HOSPITAL_DISCHARGE_HOLD = "hospital_discharge_hold"
+    OSMAN_WARNING_REFERRAL = "osman_warning_referral"
+    TRANSITION_TO_ADULT_SERVICES = "transition_to_adult_services"
+    NRM_REFERRAL = "nrm_referral"
+    RADICALISATION_CONCERN = "radicalisation_concern"
+    OFFENDER_RISK_INFORMATION = "offender_risk_information"
+    POLICE_PROTECTION_NOTICE = "police_protection_notice"
 
 
 CATALOGUE_IDS: dict[MessageType, str] = {
@@ -40,6 +52,19 @@ CATALOGUE_IDS: dict[MessageType, str] = {
     MessageType.CHILD_MOVE_TRANSFER: "M17",
     MessageType.CHILD_DEATH_NOTIFICATION: "M19",
     MessageType.MISSING_CHILD: "M20",
+    MessageType.CHILD_ON_CHILD_HARM_REFERRAL: "M29",
+    MessageType.ADULT_RISK_INFORMATION: "M18",
+    # Not in the seed catalogue M01-M34: a partnership addition (police tell a pupil's school).
+    MessageType.DOMESTIC_ABUSE_SCHOOL_NOTIFICATION: "M35",
+    MessageType.ADVICE_REQUEST: "M32",
+    MessageType.EARLY_HELP_ASSESSMENT_SHARE: "M26",
+    MessageType.HOSPITAL_DISCHARGE_HOLD: "M24",
+    MessageType.OSMAN_WARNING_REFERRAL: "M23",
+    MessageType.TRANSITION_TO_ADULT_SERVICES: "M12",
+    MessageType.NRM_REFERRAL: "M21",
+    MessageType.RADICALISATION_CONCERN: "M22",
+    MessageType.OFFENDER_RISK_INFORMATION: "M31",
+    MessageType.POLICE_PROTECTION_NOTICE: "M25",
 }
 
 
@@ -61,6 +86,10 @@ class Purpose(StrEnum):
     CHILD_DEATH_REVIEW = "child_death_review"
     MISSING_CHILD_RESPONSE = "missing_child_response"
     PARTNERSHIP_MONITORING = "partnership_monitoring"
+    SCHOOL_SUPPORT = "school_support"
+    SEEK_ADVICE = "seek_advice"
+    TRANSITION_PLANNING = "transition_planning"
+    NATIONAL_REFERRAL_MECHANISM = "national_referral_mechanism"
 
 
 class LawfulBasis(StrEnum):
@@ -153,6 +182,23 @@ class AgencyType(StrEnum):
     MARAC = "marac"
     CDOP = "cdop"
     CORONER = "coroner"
+    CAMHS = "camhs"
+    AMBULANCE = "ambulance"
+    EDUCATION_COLLEGE = "education_college"
+    VIRTUAL_SCHOOL = "virtual_school"
+    EARLY_HELP = "early_help"
+    PRISON = "prison"
+    MAPPA = "mappa"
+    PATHOLOGIST = "pathologist"
+    OFSTED = "ofsted"
+    DBS = "dbs"
+    HOME_OFFICE_SCA_NRM = "home_office_sca_nrm"
+    UKVI_IMMIGRATION = "ukvi_immigration"
+    CHANNEL_PANEL = "channel_panel"
+    CAFCASS = "cafcass"
+    COURT = "court"
+    INDEPENDENT_FAMILY_RETURNS_PANEL = "independent_family_returns_panel"
+    NSPCC_CHILDLINE = "nspcc_childline"
 
 
 class AgencyRole(StrEnum):
@@ -181,6 +227,27 @@ class AgencyRole(StrEnum):
     MARAC_COORDINATOR = "marac_coordinator"
     CDOP_MANAGER = "cdop_manager"
     CORONERS_OFFICER = "coroners_officer"
+    IG_LEAD = "ig_lead"
+    CALDICOTT_GUARDIAN = "caldicott_guardian"
+    MIDWIFE = "midwife"
+    CAMHS_CLINICIAN = "camhs_clinician"
+    AMBULANCE_CLINICIAN = "ambulance_clinician"
+    VIRTUAL_SCHOOL_HEAD = "virtual_school_head"
+    LEAD_PROFESSIONAL = "lead_professional"
+    EARLY_HELP_PRACTITIONER = "early_help_practitioner"
+    TRANSITIONS_WORKER = "transitions_worker"
+    PRISON_OFFENDER_MANAGER = "prison_offender_manager"
+    MAPPA_COORDINATOR = "mappa_coordinator"
+    PATHOLOGIST = "pathologist"
+    REGULATORY_INSPECTOR = "regulatory_inspector"
+    DBS_CASEWORKER = "dbs_caseworker"
+    NRM_DECISION_MAKER = "nrm_decision_maker"
+    IMMIGRATION_OFFICER = "immigration_officer"
+    CHANNEL_COORDINATOR = "channel_coordinator"
+    FAMILY_COURT_ADVISER = "family_court_adviser"
+    COURT_OFFICER = "court_officer"
+    RETURNS_PANEL_MEMBER = "returns_panel_member"
+    HELPLINE_PRACTITIONER = "helpline_practitioner"
 
 
 class AuthoriserRole(StrEnum):

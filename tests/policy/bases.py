@@ -255,6 +255,75 @@ BASES: dict[str, dict[str, Any]] = {
         },
         12,
     ),
+    "peer": _envelope(
+        "child_on_child_harm_referral",
+        "safeguarding_concern",
+        "safeguarding_children_individuals_at_risk",
+        {"agency_id": "school-hollins-academy", "role": "dsl"},
+        [CSC],
+        {
+            "harm_kind": "harmful_sexual_behaviour",
+            "harmed_child": {**CHILD, "family_name": "Child Kappa"},
+            "child_who_harmed": {**CHILD, "family_name": "Child Lambda", "gender": "male"},
+            "incident_account": "Fictional: pupil reports being touched in the changing room.",
+            "harmed_child_location": "In school, with the DSL",
+            "sexual_behaviour_details": "Fictional: details as reported.",
+            "risk_to_others": "Fictional: traffic-light tool red; other pupils in the same class.",
+            "referrer": PRO_REFERRER,
+        },
+        13,
+    ),
+    "adult_risk": _envelope(
+        "adult_risk_information",
+        "safeguarding_concern",
+        "safeguarding_children_individuals_at_risk",
+        {"agency_id": "probation-fenmere", "role": "probation_officer"},
+        [CSC],
+        {
+            "conviction_status": "convicted",
+            "adult": {"given_name": "Test", "family_name": "Adult Mu"},
+            "risk_summary": "Fictional: assessed as posing a risk to children; moved in with a family.",
+            "children_in_contact": [{**CHILD, "family_name": "Child Nu"}],
+            "adult_address": "4 Example Row, Fenmere",
+            "convictions": "Fictional: relevant conviction.",
+            "line_manager_consulted": True,
+        },
+        14,
+    ),
+    "da_school": _envelope(
+        "domestic_abuse_school_notification",
+        "school_support",
+        "safeguarding_children_individuals_at_risk",
+        {"agency_id": "police-fenmere", "role": "police_public_protection"},
+        [{"agency_id": "school-oakfield-primary", "role": "dsl", "need_to_know": "provide_support"}],
+        {
+            "exposure": "witnessed",
+            "pupil": {**CHILD, "family_name": "Child Xi"},
+            "incident_at": "2026-03-01T21:40:00Z",
+            "police_reference": "INC-TEST-0042",
+            "officer_contact": {**PRO_REFERRER, "name": "Sam Example", "job_title": "Police Constable"},
+            "incident_summary": "Fictional: argument between adults, a window broken.",
+            "alleged_perpetrator": "Fictional: the mother's partner.",
+            "victim_location": "Staying with a relative (fictional)",
+        },
+        15,
+    ),
+    "advice": _envelope(
+        "advice_request",
+        "seek_advice",
+        "unsure",
+        {"agency_id": "gp-willow-lane", "role": "gp"},
+        [{"agency_id": "gp-willow-lane", "role": "named_professional", "need_to_know": "assess_and_decide"}],
+        {
+            "topic": "health_information",
+            "question": "Fictional: may I tell the school about a parent's mental-health crisis?",
+            "situation": "Fictional: a parent of a primary-age child was admitted; the child seems withdrawn.",
+            "child_age_band": "5-9",
+            "data_classes_in_question": ["sc_health"],
+            "proposed_recipient_types": ["education_school"],
+        },
+        16,
+    ),
 }
 
 
@@ -273,3 +342,9 @@ def _merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
 def patched(base: str, patch: dict[str, Any]) -> dict[str, Any]:
     """A deep copy of BASES[base] with `patch` merged in (dicts merge, lists replace, DELETE removes)."""
     return _merge(copy.deepcopy(BASES[base]), patch)
+
+
+# Casework types live in their own module (imported last: it uses the helpers above).
+from tests.policy.bases_casework import CASEWORK_BASES  # noqa: E402
+
+BASES.update(CASEWORK_BASES)

@@ -929,3 +929,11 @@ SCENARIOS += [
         {EASTHOLT: e("share", "GR1", obligations=("transfer_in_conference",))},
     ),
 ]
+
+# Message types added from the seed catalogue live in their own module (imported last: it uses the helpers above).
+from tests.policy.scenarios_catalogue import CATALOGUE_SCENARIOS  # noqa: E402
+
+SCENARIOS += CATALOGUE_SCENARIOS
+from tests.policy.scenarios_casework import CASEWORK_SCENARIOS  # noqa: E402
+
+SCENARIOS += CASEWORK_SCENARIOS

@@ -11,11 +11,17 @@ import pytest
 from pydantic import ValidationError
 
 from schemas import export
+from schemas.agencies import AGENCY_ROLES, roles_of
 from schemas.fields import PayloadModel
-from schemas.notifications import NOTIFICATION_MODELS, parse_notification, payload_data_classes
+from schemas.notifications import (
+    NOTIFICATION_MODELS,
+    notification_json_schema,
+    parse_notification,
+    payload_data_classes,
+)
 from schemas.policy_decision import PolicyDecision
 from schemas.policy_input import build_policy_input, project
-from schemas.vocab import CATALOGUE_IDS, DataClass, MessageType, Outcome
+from schemas.vocab import CATALOGUE_IDS, AgencyRole, AgencyType, DataClass, MessageType, Outcome
 from tests.policy.bases import BASES, patched
 
 
@@ -124,3 +130,53 @@ def test_missing_recipient_in_decision_is_no_share() -> None:
 
 def test_committed_json_schemas_are_current() -> None:
     assert export.stale() == [], "run: python -m schemas.export"
+
+
+def test_every_agency_type_has_roles_and_a_policy_pack_entry() -> None:
+    pack = json.loads((export.JSON_DIR.parents[1] / "policies/safeguarding/config/data.json").read_text())
+    assert set(AGENCY_ROLES) == set(AgencyType)
+    assert all(AGENCY_ROLES[t] for t in AgencyType)
+    assert set(pack["agency_types"]) == {t.value for t in AgencyType}
+    assert roles_of(AgencyType.CSC_FRONT_DOOR) >= {AgencyRole.MASH_INTAKE, AgencyRole.EDT}
+
+
+@pytest.mark.parametrize("field", ["given_name", "date_of_birth", "home_address", "child"])
+def test_advice_request_refuses_identifying_fields_by_name(field: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        parse_notification(patched("advice", {"payload": {field: "Fictional"}}))
+    [error] = caught.value.errors()
+    assert error["type"] == "identifying_field"
+    assert error["loc"] == ("advice_request", "payload")
+    assert f"'{field}'" in error["msg"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["born 03/04/2018", "dob 2018-04-03", "born 3rd April 2018", "lives near FE1 2AB", "at 12 Example Road"],
+)
+def test_advice_request_refuses_identifying_text_naming_the_field(text: str) -> None:
+    locs = _error_locs(patched("advice", {"payload": {"situation": f"Fictional: {text}."}}))
+    assert locs == [("advice_request", "payload", "situation")]
+
+
+def test_advice_request_goes_only_to_advisers() -> None:
+    mash = {"agency_id": "csc-fenmere-mash", "role": "mash_intake", "need_to_know": None}
+    data = patched("advice", {"recipients": [mash]})
+    with pytest.raises(ValidationError) as caught:
+        parse_notification(data)
+    assert "recipients[0].role 'mash_intake' is not an adviser" in caught.value.errors()[0]["msg"]
+
+
+def test_late_transition_referral_needs_a_reason() -> None:
+    late = patched("transition", {"payload": {"eighteenth_birthday": "2026-06-01"}})
+    with pytest.raises(ValidationError) as caught:
+        parse_notification(late)
+    assert "payload.late_reason is required" in caught.value.errors()[0]["msg"]
+    late["payload"]["late_reason"] = "Fictional: the risk came to light last month."
+    assert parse_notification(late).message_type == "transition_to_adult_services"
+
+
+def test_union_lists_every_model_and_every_type_has_a_base() -> None:
+    mapping = notification_json_schema()["discriminator"]["mapping"]
+    assert set(mapping) == {kind.value for kind, _ in NOTIFICATION_MODELS}
+    assert {b["message_type"] for b in BASES.values()} == {t.value for t in MessageType}

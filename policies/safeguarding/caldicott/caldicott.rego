@@ -73,6 +73,9 @@ _identifying contains field if {
 #     > Confidentiality: information "should be restricted to those who have a need to know"
 c4(r) := {finding("C4", "no_share", sprintf("%s (%s) does not receive %s: it has no need to know.", [context.agency_name(r), replace(context.agency_type(r), "_", " "), context.a_mt]))} if {
 	not context.agency_type(r) in _recipient_types
+} else := {finding("C4", "no_share", sprintf("%s goes only to the role queues %s, not to '%s'.", [context.the_mt, concat(", ", context.mt.recipient_roles), r.role]))} if {
+	count(object.get(context.mt, "recipient_roles", [])) > 0
+	not r.role in context.mt.recipient_roles
 } else := {finding("C4", "no_share", "No need-to-know reason is given for this recipient.")} if {
 	r.need_to_know == null
 } else := {finding("C4", "share", sprintf("%s needs to know in order to %s.", [context.agency_name(r), replace(r.need_to_know, "_", " ")]))}

@@ -28,3 +28,14 @@ test_consent_applies_by_fact if {
 	inp := object.union(t.base, {"message_type": "child_move_transfer", "payload_facts": {"transfer_type": "cin_or_assessment"}})
 	context.consent_applies with input as inp
 }
+
+test_unknown_schema_version_is_an_error if {
+	some e in context.errors with input as object.union(t.base, {"schema_version": "9.9"}) with data.registry as t.registry
+	e.rule == "SYS-INPUT"
+	contains(e.message, "schema version")
+}
+
+test_second_version_of_a_type_is_accepted if {
+	inp := object.union(t.base, {"message_type": "referral_acknowledgement", "schema_version": "2.0"})
+	count(context.errors) == 0 with input as inp with data.registry as t.registry
+}

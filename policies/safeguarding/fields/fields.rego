@@ -42,18 +42,37 @@ withheld(r) := sort([field |
 	not _allowed(r, field, data_class)
 ])
 
-_allowed(r, _, data_class) if {
+# The matrix allows the field and the message type does not cap this recipient's column below it.
+_allowed(r, field, data_class) if {
+	_allowed_by_matrix(r, field, data_class)
+	_type_permits(r, field)
+}
+
+# A message type may list, per matrix column, the only fields that column gets (policy pack
+# `column_fields`): the school's DSL gets the minimum of a police notice.
+_type_permits(r, _) if not object.get(context.mt, "column_fields", {})[context.column(r)]
+
+_type_permits(r, field) if field in context.mt.column_fields[context.column(r)]
+
+_allowed_by_matrix(r, _, data_class) if {
 	data_class == "referrer_identity_nonpro"
 	_nonpro_referrer_allowed(r)
 }
 
-_allowed(r, _, data_class) if {
+_allowed_by_matrix(r, _, data_class) if {
 	data_class != "referrer_identity_nonpro"
 	_allowed_by_level(r, data_class)
 }
 
+# A de-identified advice request reaches its adviser whole: the matrix minimises what identifies
+# people, and an advice request carries nothing that does (C2 refuses it otherwise).
+_allowed_by_matrix(_, _, data_class) if {
+	context.advice_request
+	not data_class in config.identifying_classes
+}
+
 # A conditional field the message type must carry is relevant to every recipient by definition.
-_allowed(r, field, data_class) if {
+_allowed_by_matrix(r, field, data_class) if {
 	data_class != "referrer_identity_nonpro"
 	level(r, data_class) == 3
 	field in context.mandatory_fields

@@ -24,7 +24,10 @@ findings(r) := ((((gr1 | gr2) | gr3(r)) | gr4(r)) | gr5(r)) | gr6
 #     CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing,
 #     rule 1: "the General Data Protection Regulation (GDPR), Data Protection Act 2018 and human
 #     rights law are not barriers to justified information sharing"
-gr1 := {finding("GR1", "hold_for_authorisation", "No lawful basis was given: the sender must say which lawful basis the sharing would rely on.")} if {
+gr1 := {finding("GR1", "share", "An advice request identifies nobody: it needs no settled lawful basis, since asking is how the basis is found.")} if {
+	context.advice_request
+	input.lawful_basis in {null, "unsure"}
+} else := {finding("GR1", "hold_for_authorisation", "No lawful basis was given: the sender must say which lawful basis the sharing would rely on.")} if {
 	input.lawful_basis == null
 } else := {finding("GR1", "needs_advice", "The sender is unsure of the lawful basis: the information governance lead is asked which basis applies.")} if {
 	input.lawful_basis == "unsure"
@@ -78,9 +81,11 @@ _gr2_agreement := {finding("GR2", "share", "The person's agreement was sought.")
 #     CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing,
 #     rule 3: "Seek advice from other practitioners, or your information governance lead, if you are
 #     in any doubt about sharing the information concerned"
-gr3(r) := _doubts(r) if count(_doubts(r)) > 0
-
-else := {finding("GR3", "share", "No reason for doubt is recorded: not the sender's, nor health information, a hostile family or an unconvicted adult.")}
+gr3(r) := {finding("GR3", "share", "This is the advice golden rule 3 asks for: sought without identifying anyone.")} if {
+	context.advice_request
+} else := _doubts(r) if {
+	count(_doubts(r)) > 0
+} else := {finding("GR3", "share", "No reason for doubt is recorded: not the sender's, nor health information, a hostile family or an unconvicted adult.")}
 
 _doubts(r) := {finding("GR3", "needs_advice", message) |
 	some check, message in _doubt_texts
@@ -114,6 +119,8 @@ _doubt("hostile", r) if {
 }
 
 _doubt("bichard", _) if context.tagged("unconvicted_adult_risk")
+
+_doubt("bichard", _) if input.payload_facts.conviction_status == "not_convicted"
 
 # METADATA
 # title: GR4 consent where possible, otherwise a lawful basis

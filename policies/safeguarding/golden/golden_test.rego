@@ -1,5 +1,6 @@
 package safeguarding.golden_test
 
+import data.safeguarding.golden
 import data.safeguarding.testing_test as t
 
 adult := {
@@ -104,4 +105,45 @@ test_gr6_cp_transfer_needs_plan if {
 	d := t.first(full)
 	d.outcome == "share"
 	{o.kind | some o in d.obligations} == {"transfer_in_conference", "written_follow_up"}
+}
+
+advice := {
+	"message_type": "advice_request", "purpose": "seek_advice", "lawful_basis": "unsure", "sender_in_doubt": true,
+	"consent": [], "parental_position": null,
+	"recipients": [{"agency_id": "csc-a", "role": "ig_lead", "need_to_know": "assess_and_decide", "conveys_to_family": false, "conveys_to_alleged_perpetrator": false}],
+	"payload_fields": {"topic": "case_status", "question": "concern_narrative"},
+	"payload_facts": {"topic": "lawful_basis"},
+}
+
+test_advice_request_is_not_itself_held_for_advice if {
+	d := t.first(advice)
+	d.outcome == "share"
+	"give_advice" in {o.kind | some o in d.obligations}
+	t.deciders(d) == ["GR1", "C1", "C4"]
+}
+
+test_advice_request_to_a_non_adviser_is_no_share if {
+	d := t.first(object.union(advice, {"recipients": [t.csc]}))
+	d.outcome == "no_share"
+	t.deciders(d) == ["C4"]
+}
+
+test_advice_request_with_identity_is_no_share if {
+	d := t.first(object.union(advice, {"payload_fields": {"topic": "case_status", "question": "concern_narrative", "child": "identity"}}))
+	d.outcome == "no_share"
+	t.deciders(d) == ["C2"]
+}
+
+test_unconvicted_adult_fact_is_a_doubt if {
+	some f in golden.gr3(t.csc) with input as object.union(t.base, {"payload_facts": {"conviction_status": "not_convicted"}})
+	f.effect == "needs_advice"
+}
+
+test_advice_reaches_any_adviser_whole if {
+	d := t.first(object.union(advice, {
+		"recipients": [{"agency_id": "housing-a", "role": "safeguarding_lead", "need_to_know": "assess_and_decide", "conveys_to_family": false, "conveys_to_alleged_perpetrator": false}],
+		"payload_fields": {"topic": "case_status", "question": "concern_narrative", "situation": "concern_narrative"},
+	}))
+	d.outcome == "share"
+	d.withheld_fields == []
 }

@@ -36,8 +36,12 @@ i19(r) := {finding("I19", "no_share", "Forced marriage: this recipient would pas
 #     Area to Another > Information Sharing In Special Circumstances: "Bichard compliance is
 #     essential and legal advice should be sought in individual cases."
 i26 := {finding("I26", "needs_advice", "Information about an adult with no conviction goes to other agencies only after legal or IG advice on this case.")} if {
-	context.tagged("unconvicted_adult_risk")
+	_unconvicted_adult
 } else := set()
+
+_unconvicted_adult if context.tagged("unconvicted_adult_risk")
+
+_unconvicted_adult if input.payload_facts.conviction_status == "not_convicted"
 
 # METADATA
 # title: I44 under-13 sexual activity - always a child protection referral

@@ -17,3 +17,8 @@ test_i44_needs_a_child_under_13 if {
 }
 
 test_i26_advice if count(invariants.i26) == 1 with input as object.union(t.base, {"concern_tags": ["unconvicted_adult_risk"]})
+
+test_i26_advice_for_an_unconvicted_adult if {
+	count(invariants.i26) == 1 with input as object.union(t.base, {"payload_facts": {"conviction_status": "not_convicted"}})
+	invariants.i26 == set() with input as object.union(t.base, {"payload_facts": {"conviction_status": "convicted"}})
+}

@@ -37,8 +37,7 @@ stack-down: venv
 
 check: venv
 	$(BIN)/ruff check $(PKGS) devstack demo tests bench faults
-# enabled after the reformat commit (one commit reformats the whole tree; until then it would fail everywhere)
-#	$(BIN)/ruff format --check $(PKGS) devstack demo tests bench faults
+	$(BIN)/ruff format --check $(PKGS) devstack demo tests bench faults deploy
 	$(BIN)/mypy --strict $(PKGS) devstack demo bench faults
 	$(BIN)/lint-imports --no-logo
 

@@ -52,9 +52,7 @@ class Checkpoint:
         return cls.parse(note, verify_with=public_key, key_name=key_name)
 
     @classmethod
-    def parse(
-        cls, note: str, *, verify_with: Ed25519PublicKey | None, key_name: str | None = None
-    ) -> Checkpoint:
+    def parse(cls, note: str, *, verify_with: Ed25519PublicKey | None, key_name: str | None = None) -> Checkpoint:
         """Parse ``note``; check its signature first unless ``verify_with`` is None."""
         origin = note.split("\n", 1)[0]
         body = note.partition("\n\n")[0] + "\n"
@@ -156,9 +154,7 @@ def verify_inclusion_proof(
     return checkpoint
 
 
-def verify_consistency_proof(
-    proof: ConsistencyProof, public_key: Ed25519PublicKey
-) -> tuple[Checkpoint, Checkpoint]:
+def verify_consistency_proof(proof: ConsistencyProof, public_key: Ed25519PublicKey) -> tuple[Checkpoint, Checkpoint]:
     """Check both checkpoints' signatures, then that the older tree is a prefix of the newer."""
     old = Checkpoint.open(proof.old_checkpoint, public_key)
     new = Checkpoint.open(proof.new_checkpoint, public_key)

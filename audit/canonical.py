@@ -63,9 +63,7 @@ def _plain(value: Any) -> Any:
 
 def canonical_text(value: Any) -> str:
     """Return the canonical JSON text of ``value``."""
-    return json.dumps(
-        _plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+    return json.dumps(_plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def canonical_bytes(value: Any) -> bytes:

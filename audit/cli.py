@@ -64,9 +64,7 @@ err = Console(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[str, typer.Option("--db", help="SQLAlchemy URL of the log database.")]
 OriginOption = Annotated[str, typer.Option("--origin", help="Log origin line (also the note key name).")]
-KeyOption = Annotated[
-    Path, typer.Option("--signing-key", help="PEM PKCS#8 Ed25519 private key (broker key).")
-]
+KeyOption = Annotated[Path, typer.Option("--signing-key", help="PEM PKCS#8 Ed25519 private key (broker key).")]
 PublicKeyOption = Annotated[
     Path | None,
     typer.Option(
@@ -239,9 +237,7 @@ def export(
     to: Annotated[str, typer.Option("--to", help="Last day (inclusive) or RFC 3339 time (exclusive).")],
     out_file: Annotated[Path, typer.Option("--out", help="Where to write the JSONL pack.")],
     signing_key: KeyOption,
-    agency: Annotated[
-        str | None, typer.Option("--agency", help="Only entries sent or received by it.")
-    ] = None,
+    agency: Annotated[str | None, typer.Option("--agency", help="Only entries sent or received by it.")] = None,
     origin: OriginOption = DEFAULT_ORIGIN,
     min_witnesses: Annotated[
         int,
@@ -261,9 +257,7 @@ def export(
         raise _fail(exc) from exc
     finally:
         engine.dispose()
-    out.print(
-        f"[green]OK[/green] {summary.entries} entries under checkpoint {summary.checkpoint.size} → {out_file}"
-    )
+    out.print(f"[green]OK[/green] {summary.entries} entries under checkpoint {summary.checkpoint.size} → {out_file}")
     if summary.uncovered:
         out.print(f"   [yellow]note[/yellow]: {summary.uncovered} later entries await a witnessed checkpoint")
 
@@ -279,9 +273,7 @@ def verify_pack_command(
     try:
         policy = trust_policy(public_key, None, witness_key, min_witnesses)
         text = pack.read_text(encoding="utf-8")
-        summary = verify_pack(
-            text, policy.public_key, witnesses=policy.witnesses, min_witnesses=policy.min_witnesses
-        )
+        summary = verify_pack(text, policy.public_key, witnesses=policy.witnesses, min_witnesses=policy.min_witnesses)
     except OSError as exc:
         raise _fail(AuditError(f"cannot read {pack}: {exc}")) from exc
     except AuditError as exc:

@@ -196,9 +196,7 @@ class InconsistentCheckpoint(VerificationError):
     """A new checkpoint is not proven to extend the one a witness kept; it must not be cosigned."""
 
     def __init__(self, message: str, *, old_size: int, old_root: str, new_size: int, new_root: str) -> None:
-        super().__init__(
-            f"{message} (kept size {old_size} root {old_root}; new size {new_size} root {new_root})"
-        )
+        super().__init__(f"{message} (kept size {old_size} root {old_root}; new size {new_size} root {new_root})")
         self.old_size = old_size
         self.old_root = old_root
         self.new_size = new_size

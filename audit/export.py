@@ -150,9 +150,7 @@ def verify_pack(
     previous = -1
     for item in entries:
         previous = _check_entry(item, header, checkpoint, previous)
-    return PackSummary(
-        len(entries), checkpoint, header.get("since"), header.get("until"), header.get("agency"), names
-    )
+    return PackSummary(len(entries), checkpoint, header.get("since"), header.get("until"), header.get("agency"), names)
 
 
 def _shipped_key(line: dict[str, Any], pinned: Ed25519PublicKey | None) -> Ed25519PublicKey:
@@ -195,9 +193,7 @@ def _check_entry(item: dict[str, Any], header: dict[str, Any], checkpoint: Check
     if leaf.hex() != item.get("leaf_hash"):
         raise PackInvalid(f"entry {seq}: content does not match its leaf hash")
     try:
-        verify_inclusion(
-            seq, checkpoint.size, leaf, [bytes.fromhex(p) for p in item["proof"]], checkpoint.root
-        )
+        verify_inclusion(seq, checkpoint.size, leaf, [bytes.fromhex(p) for p in item["proof"]], checkpoint.root)
     except (VerificationError, ValueError, KeyError, TypeError) as exc:
         raise PackInvalid(f"entry {seq}: inclusion proof: {exc}") from exc
     _check_filters(seq, entry, header)

@@ -38,9 +38,7 @@ def verify_inclusion(index: int, size: int, leaf: bytes, path: Sequence[bytes], 
         raise ProofInvalid(f"inclusion proof for leaf {index} does not lead to the root of size {size}")
 
 
-def verify_consistency(
-    old_size: int, new_size: int, old_root: bytes, new_root: bytes, path: Sequence[bytes]
-) -> None:
+def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes, path: Sequence[bytes]) -> None:
     """Raise :class:`ProofInvalid` unless ``path`` proves tree ``old_size`` is a prefix of ``new_size``."""
     if not 0 <= old_size <= new_size:
         raise ProofInvalid(f"size {old_size} cannot precede size {new_size}")
@@ -57,9 +55,7 @@ def verify_consistency(
         raise ProofInvalid(f"consistency proof from size {old_size} to {new_size} does not match the roots")
 
 
-def _consistency_roots(
-    old_size: int, new_size: int, old_root: bytes, path: Sequence[bytes]
-) -> tuple[bytes, bytes]:
+def _consistency_roots(old_size: int, new_size: int, old_root: bytes, path: Sequence[bytes]) -> tuple[bytes, bytes]:
     """Run RFC 9162 §2.1.4.2 steps 2-6 and return the recomputed (old, new) roots."""
     nodes = list(path)
     if old_size & (old_size - 1) == 0:

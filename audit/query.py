@@ -34,9 +34,7 @@ def select_entries(
     """
     statement = select(Entry)
     if agency is not None:
-        statement = statement.where(
-            or_(col(Entry.sender_agency) == agency, col(Entry.recipient_agency) == agency)
-        )
+        statement = statement.where(or_(col(Entry.sender_agency) == agency, col(Entry.recipient_agency) == agency))
     for column, value in (
         (col(Entry.outcome), outcome),
         (col(Entry.message_type), message_type),

@@ -122,9 +122,7 @@ def stored_anchors(session: Session, policy: TrustPolicy) -> list[Anchor]:
         return []
     lines = _stored_lines(session) if policy.min_witnesses else {}
     anchors = []
-    for note in session.execute(
-        select(col(CheckpointRecord.note)).order_by(col(CheckpointRecord.tree_size))
-    ).scalars():
+    for note in session.execute(select(col(CheckpointRecord.note)).order_by(col(CheckpointRecord.tree_size))).scalars():
         try:
             checkpoint = Checkpoint.parse(note, verify_with=policy.public_key)
             names = cosigners(note, policy.witnesses, lines.get(checkpoint.size, ()))

@@ -99,9 +99,7 @@ def verify_log(
     Without ``public_key`` or ``anchors`` this shows only that the log agrees with itself; for a
     verdict an insider cannot fake, use :func:`audit.verify_trusted`.
     """
-    records = (
-        session.execute(select(CheckpointRecord).order_by(col(CheckpointRecord.tree_size))).scalars().all()
-    )
+    records = session.execute(select(CheckpointRecord).order_by(col(CheckpointRecord.tree_size))).scalars().all()
     progress = verify_rows(_raw_rows(session, batch), records, public_key, anchors)
     head = session.get(ChainHead, 1)
     _check_head(head, progress)
@@ -249,9 +247,7 @@ def _check_checkpoint(
     if stated != stored:
         raise CheckpointInvalid("stored columns differ from the signed note", tree_size=size)
     if checkpoint.root != compact.root():
-        raise CheckpointInvalid(
-            f"root {checkpoint.root.hex()} but entries give {compact.root().hex()}", tree_size=size
-        )
+        raise CheckpointInvalid(f"root {checkpoint.root.hex()} but entries give {compact.root().hex()}", tree_size=size)
     if checkpoint.chain_head != head:
         raise CheckpointInvalid(
             f"chain head {checkpoint.chain_head.hex()} but entries give {head.hex()}", tree_size=size
@@ -263,8 +259,7 @@ def _check_head(head: ChainHead | None, progress: _Progress) -> None:
         raise HeadMismatch("the chain-head row is missing")
     if head.size != progress.size or head.head != progress.head.hex():
         raise HeadMismatch(
-            f"chain head says size {head.size}, head {head.head}; "
-            f"entries give {progress.size}, {progress.head.hex()}"
+            f"chain head says size {head.size}, head {head.head}; entries give {progress.size}, {progress.head.hex()}"
         )
     if head.compact_range != progress.compact.encode():
         raise HeadMismatch("chain head's compact range does not match the entries")

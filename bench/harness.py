@@ -117,9 +117,14 @@ def cpu_seconds(pid: int, *, with_children: bool = False) -> float:
 def start(name: str, args: list[str], *, log_dir: Path, env: dict[str, str] | None = None) -> Process:
     log = log_dir / f"{name}.log"
     handle = log.open("ab")
-    proc = subprocess.Popen(  # noqa: S603 - our own fixed command lines
-        args, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=REPO,
-        env={**os.environ, **(env or {})}, start_new_session=True,
+    proc = subprocess.Popen(
+        args,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+        start_new_session=True,
     )
     handle.close()
     return Process(name, proc, log)
@@ -128,10 +133,19 @@ def start(name: str, args: list[str], *, log_dir: Path, env: dict[str, str] | No
 @contextlib.contextmanager
 def private_opa(opa_binary: str, log_dir: Path) -> Iterator[str]:
     port = free_port()
-    proc = start("opa", [
-        opa_binary, "run", "--server", f"--addr={HOST}:{port}", "--log-level=error", "--log-format=json",
-        str(REPO / "policies"),
-    ], log_dir=log_dir)
+    proc = start(
+        "opa",
+        [
+            opa_binary,
+            "run",
+            "--server",
+            f"--addr={HOST}:{port}",
+            "--log-level=error",
+            "--log-format=json",
+            str(REPO / "policies"),
+        ],
+        log_dir=log_dir,
+    )
     url = f"http://{HOST}:{port}"
     try:
         wait_http(f"{url}/health", timeout=30, proc=proc.proc, log=proc.log)
@@ -150,14 +164,24 @@ class Gateway:
 
 def relay_config(stack: dict[str, str]) -> dict[str, Any]:
     """aiokafka keyword arguments for the stack's relay principal (what the gateway publishes as)."""
-    return client_config(bootstrap=stack["SGB_KAFKA_BOOTSTRAP"], security_protocol="SASL_PLAINTEXT",
-                         user=stack["SGB_KAFKA_USER"], password=stack["SGB_KAFKA_PASSWORD"], ca_file=None)
+    return client_config(
+        bootstrap=stack["SGB_KAFKA_BOOTSTRAP"],
+        security_protocol="SASL_PLAINTEXT",
+        user=stack["SGB_KAFKA_USER"],
+        password=stack["SGB_KAFKA_PASSWORD"],
+        ca_file=None,
+    )
 
 
 def admin_config(stack: dict[str, str]) -> dict[str, Any]:
     """aiokafka keyword arguments for the stack's super-user (set-up and clean-up only)."""
-    return client_config(bootstrap=stack["SGB_KAFKA_BOOTSTRAP"], security_protocol="SASL_PLAINTEXT",
-                         user=stack["SGB_KAFKA_ADMIN_USER"], password=stack["SGB_KAFKA_ADMIN_PASSWORD"], ca_file=None)
+    return client_config(
+        bootstrap=stack["SGB_KAFKA_BOOTSTRAP"],
+        security_protocol="SASL_PLAINTEXT",
+        user=stack["SGB_KAFKA_ADMIN_USER"],
+        password=stack["SGB_KAFKA_ADMIN_PASSWORD"],
+        ca_file=None,
+    )
 
 
 def grant_relay(stack: dict[str, str], namespace: str) -> None:
@@ -165,10 +189,13 @@ def grant_relay(stack: dict[str, str], namespace: str) -> None:
     from broker.partnership import kafka_access
 
     kafka_access.apply(
-        kafka_libs=Path(stack["SGB_KAFKA_LIBS"]), users={},
-        admin_properties=kafka_access.admin_properties(bootstrap=stack["SGB_KAFKA_BOOTSTRAP"],
-                                                       user=stack["SGB_KAFKA_ADMIN_USER"],
-                                                       password=stack["SGB_KAFKA_ADMIN_PASSWORD"]),
+        kafka_libs=Path(stack["SGB_KAFKA_LIBS"]),
+        users={},
+        admin_properties=kafka_access.admin_properties(
+            bootstrap=stack["SGB_KAFKA_BOOTSTRAP"],
+            user=stack["SGB_KAFKA_ADMIN_USER"],
+            password=stack["SGB_KAFKA_ADMIN_PASSWORD"],
+        ),
         grants=kafka_access.relay_grants(stack["SGB_KAFKA_USER"], namespace=namespace),
     )
 
@@ -181,24 +208,50 @@ async def delete_namespace_topics(stack: dict[str, str], namespace: str) -> None
         print(f"could not delete the benchmark topics: {exc}", file=sys.stderr)
 
 
-def gateway_env(*, partnership_root: Path, database_url: str, opa_url: str, stack: dict[str, str],
-                partnership_id: str, namespace: str) -> dict[str, str]:
+def gateway_env(
+    *,
+    partnership_root: Path,
+    database_url: str,
+    opa_url: str,
+    stack: dict[str, str],
+    partnership_id: str,
+    namespace: str,
+) -> dict[str, str]:
     return {
-        "SGB_DATABASE_URL": database_url, "SGB_PARTNERSHIP_ID": partnership_id,
+        "SGB_DATABASE_URL": database_url,
+        "SGB_PARTNERSHIP_ID": partnership_id,
         "SGB_REGISTRY_FILE": str(partnership_root / "registry.json"),
-        "SGB_KEYS_DIR": str(partnership_root / "broker-keys"), "SGB_AUDIENCE": "safeguarding-broker",
-        "SGB_OPA_URL": opa_url, "SGB_KAFKA_BOOTSTRAP": stack["SGB_KAFKA_BOOTSTRAP"],
-        "SGB_KAFKA_USER": stack["SGB_KAFKA_USER"], "SGB_KAFKA_PASSWORD": stack["SGB_KAFKA_PASSWORD"],
-        "SGB_CHECKPOINT_SECONDS": "10", "SGB_TOPIC_NAMESPACE": namespace,
+        "SGB_KEYS_DIR": str(partnership_root / "broker-keys"),
+        "SGB_AUDIENCE": "safeguarding-broker",
+        "SGB_OPA_URL": opa_url,
+        "SGB_KAFKA_BOOTSTRAP": stack["SGB_KAFKA_BOOTSTRAP"],
+        "SGB_KAFKA_USER": stack["SGB_KAFKA_USER"],
+        "SGB_KAFKA_PASSWORD": stack["SGB_KAFKA_PASSWORD"],
+        "SGB_CHECKPOINT_SECONDS": "10",
+        "SGB_TOPIC_NAMESPACE": namespace,
     }
 
 
 def start_gateway(name: str, env: dict[str, str], database_url: str, log_dir: Path, workers: int = 1) -> Gateway:
     port = free_port()
-    process = start(name, [
-        sys.executable, "-m", "broker.gateway", "--host", HOST, "--port", str(port), "--workers", str(workers),
-        "--log-level", "warning",
-    ], log_dir=log_dir, env=env)
+    process = start(
+        name,
+        [
+            sys.executable,
+            "-m",
+            "broker.gateway",
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        log_dir=log_dir,
+        env=env,
+    )
     url = f"http://{HOST}:{port}"
     try:
         wait_http(f"{url}/livez", timeout=60, proc=process.proc, log=process.log)
@@ -210,10 +263,23 @@ def start_gateway(name: str, env: dict[str, str], database_url: str, log_dir: Pa
 
 def start_noop(log_dir: Path) -> tuple[str, Process]:
     port = free_port()
-    process = start("noop", [
-        sys.executable, "-m", "uvicorn", "bench.noop_app:app", "--host", HOST, "--port", str(port),
-        "--log-level", "warning", "--no-access-log",
-    ], log_dir=log_dir)
+    process = start(
+        "noop",
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.noop_app:app",
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        log_dir=log_dir,
+    )
     url = f"http://{HOST}:{port}"
     wait_http(f"{url}/livez", timeout=30, proc=process.proc, log=process.log)
     return url, process

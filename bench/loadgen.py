@@ -69,8 +69,13 @@ def percentiles(values: list[float]) -> dict[str, float | None]:
     def at(q: float) -> float:
         return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 3)
 
-    return {"p50": at(0.50), "p95": at(0.95), "p99": at(0.99), "max": round(ordered[-1] * 1000, 3),
-            "mean": round(sum(ordered) / len(ordered) * 1000, 3)}
+    return {
+        "p50": at(0.50),
+        "p95": at(0.95),
+        "p99": at(0.99),
+        "max": round(ordered[-1] * 1000, 3),
+        "mean": round(sum(ordered) / len(ordered) * 1000, 3),
+    }
 
 
 class Recorder:
@@ -96,8 +101,9 @@ class Recorder:
             self.service_latencies.append(ended - started)
 
 
-async def _send(session: aiohttp.ClientSession, url: str, request: Prepared, recorder: Recorder,
-                scheduled: float) -> None:
+async def _send(
+    session: aiohttp.ClientSession, url: str, request: Prepared, recorder: Recorder, scheduled: float
+) -> None:
     started = time.perf_counter()
     try:
         async with session.post(url, data=request.body, headers=request.headers) as response:
@@ -187,15 +193,21 @@ def main() -> None:
     cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     accepted = recorder.statuses.get("202", 0)
     out = {
-        "mode": spec["mode"], "offered_rate": spec.get("rate"), "concurrency": spec.get("concurrency"),
-        "measured_seconds": round(measured, 3), "accepted": accepted,
+        "mode": spec["mode"],
+        "offered_rate": spec.get("rate"),
+        "concurrency": spec.get("concurrency"),
+        "measured_seconds": round(measured, 3),
+        "accepted": accepted,
         "accepted_per_s": round(accepted / measured, 1) if measured > 0 else 0.0,
-        "statuses": dict(recorder.statuses), "errors": dict(recorder.errors), "dropped": dropped,
+        "statuses": dict(recorder.statuses),
+        "errors": dict(recorder.errors),
+        "dropped": dropped,
         "ran_out_of_requests": spec["mode"] == "closed" and len(recorder.all_accepted_ids) >= count,
         "latency_ms": percentiles(recorder.latencies),
         "service_latency_ms": percentiles(recorder.service_latencies),
-        "client_cpu_seconds": round((cpu_after.ru_utime + cpu_after.ru_stime)
-                                    - (cpu_before.ru_utime + cpu_before.ru_stime), 2),
+        "client_cpu_seconds": round(
+            (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime), 2
+        ),
         "prepare_seconds": round(prepare_seconds, 2),
         "accepted_ids": recorder.all_accepted_ids if spec.get("return_ids") else [],
     }

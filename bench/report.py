@@ -27,11 +27,13 @@ def _fmt(value: Any, digits: int = 0) -> str:
 def machine_line(results: dict[str, Any]) -> str:
     m = results["machine"]
     before, after = results.get("load_average_before", []), results.get("load_average_after", [])
-    return (f"{m['nproc']} cores (`nproc`), {m['cpu_model']} ({', '.join(m['cpu_flags_of_note'])}), "
-            f"{m['memory_gib']} GiB, Linux {m['kernel']}, Python {m['python']}; "
-            f"load average before {before[0] if before else '?'} / after {after[0] if after else '?'} "
-            f"(1 min); {results['mode']} run of {results['wall_seconds']} s at `{results['git']}`"
-            f" on {results['started_at']}")
+    return (
+        f"{m['nproc']} cores (`nproc`), {m['cpu_model']} ({', '.join(m['cpu_flags_of_note'])}), "
+        f"{m['memory_gib']} GiB, Linux {m['kernel']}, Python {m['python']}; "
+        f"load average before {before[0] if before else '?'} / after {after[0] if after else '?'} "
+        f"(1 min); {results['mode']} run of {results['wall_seconds']} s at `{results['git']}`"
+        f" on {results['started_at']}"
+    )
 
 
 def headline_rows(results: dict[str, Any]) -> list[list[str]]:
@@ -44,13 +46,21 @@ def headline_rows(results: dict[str, Any]) -> list[list[str]]:
             continue
         sat = e2e["saturation"]
         lat = s["latency_ms"]
-        rows.append([
-            backend, _fmt(s["accepted_per_s"]), _fmt(sat.get("gateway_cpu_ms_per_notification"), 2),
-            *[f"{_fmt(lat.get(r, {}).get('p50'), 1)} / {_fmt(lat.get(r, {}).get('p95'), 1)} / "
-              f"{_fmt(lat.get(r, {}).get('p99'), 1)}" for r in ("50", "200", "500")],
-            f"{s['slowest_stage']} {_fmt(s['slowest_stage_per_s'])}/s",
-            _fmt(s["ratio_to_slowest_stage"], 2), "yes" if s["all_logged"] else "NO",
-        ])
+        rows.append(
+            [
+                backend,
+                _fmt(s["accepted_per_s"]),
+                _fmt(sat.get("gateway_cpu_ms_per_notification"), 2),
+                *[
+                    f"{_fmt(lat.get(r, {}).get('p50'), 1)} / {_fmt(lat.get(r, {}).get('p95'), 1)} / "
+                    f"{_fmt(lat.get(r, {}).get('p99'), 1)}"
+                    for r in ("50", "200", "500")
+                ],
+                f"{s['slowest_stage']} {_fmt(s['slowest_stage_per_s'])}/s",
+                _fmt(s["ratio_to_slowest_stage"], 2),
+                "yes" if s["all_logged"] else "NO",
+            ]
+        )
     return rows
 
 
@@ -59,8 +69,10 @@ def _achieved(results: dict[str, Any], backend: str) -> str:
     parts = []
     for rate, run in e2e.get("fixed", {}).items():
         refused = sum(n for status, n in run["statuses"].items() if status != "202") + run.get("dropped", 0)
-        parts.append(f"{rate}/s -> {run['accepted_per_s']:,.0f}/s accepted"
-                     + (f" ({refused} not: over 512 in flight, or no answer in 20 s)" if refused else ""))
+        parts.append(
+            f"{rate}/s -> {run['accepted_per_s']:,.0f}/s accepted"
+            + (f" ({refused} not: over 512 in flight, or no answer in 20 s)" if refused else "")
+        )
     return "; ".join(parts)
 
 
@@ -70,9 +82,17 @@ def _md(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-HEADLINE = ["database", "accepted/s at saturation", "gateway CPU ms/notification",
-            "p50/p95/p99 ms @50/s", "@200/s", "@500/s", "slowest stage (notifications/s)",
-            "end-to-end ÷ slowest stage", "every 202 logged"]
+HEADLINE = [
+    "database",
+    "accepted/s at saturation",
+    "gateway CPU ms/notification",
+    "p50/p95/p99 ms @50/s",
+    "@200/s",
+    "@500/s",
+    "slowest stage (notifications/s)",
+    "end-to-end ÷ slowest stage",
+    "every 202 logged",
+]
 
 
 def table(results: dict[str, Any]) -> str:
@@ -83,37 +103,81 @@ def table(results: dict[str, Any]) -> str:
     st = results["stages"]
     per = results["summary"]["per_notification"]
     stage_rows = [
-        ["OPA REST decisions (the gateway's client, 16 in flight)", _fmt(st["opa_decisions"]["per_s"]),
-         "1 per notification", _fmt(st["opa_decisions"]["per_s"])],
-        ["seals (HPKE X25519/AES-256-GCM + Ed25519), 1 core", _fmt(st["seals"]["per_s"]),
-         f"{per['seals']} per notification", _fmt(st["seals"]["per_s"] / per["seals"])],
+        [
+            "OPA REST decisions (the gateway's client, 16 in flight)",
+            _fmt(st["opa_decisions"]["per_s"]),
+            "1 per notification",
+            _fmt(st["opa_decisions"]["per_s"]),
+        ],
+        [
+            "seals (HPKE X25519/AES-256-GCM + Ed25519), 1 core",
+            _fmt(st["seals"]["per_s"]),
+            f"{per['seals']} per notification",
+            _fmt(st["seals"]["per_s"] / per["seals"]),
+        ],
     ]
     for backend in BACKENDS:
         a = st.get(f"log_appends_{backend}")
         if a:
-            stage_rows.append([f"log appends, {backend} (group commit, 64 x 3 entries)", _fmt(a["per_s"]),
-                               f"{per['log_appends']} per notification", _fmt(a["per_s"] / per["log_appends"])])
+            stage_rows.append(
+                [
+                    f"log appends, {backend} (group commit, 64 x 3 entries)",
+                    _fmt(a["per_s"]),
+                    f"{per['log_appends']} per notification",
+                    _fmt(a["per_s"] / per["log_appends"]),
+                ]
+            )
     stage_rows += [
-        ["Kafka produce (idempotent, acks=all, SCRAM, ~6 KB records)", _fmt(st["kafka_produce"]["per_s"]),
-         f"{per['kafka_records']} per notification", _fmt(st["kafka_produce"]["per_s"] / per["kafka_records"])],
-        ["FastAPI no-op POST (uvicorn, 1 worker, same body)", _fmt(st["fastapi_noop"]["accepted_per_s"]),
-         "1 per notification", _fmt(st["fastapi_noop"]["accepted_per_s"])],
+        [
+            "Kafka produce (idempotent, acks=all, SCRAM, ~6 KB records)",
+            _fmt(st["kafka_produce"]["per_s"]),
+            f"{per['kafka_records']} per notification",
+            _fmt(st["kafka_produce"]["per_s"] / per["kafka_records"]),
+        ],
+        [
+            "FastAPI no-op POST (uvicorn, 1 worker, same body)",
+            _fmt(st["fastapi_noop"]["accepted_per_s"]),
+            "1 per notification",
+            _fmt(st["fastapi_noop"]["accepted_per_s"]),
+        ],
     ]
     out.append("\n" + _md(["stage alone", "ops/s", "per notification", "notifications/s"], stage_rows))
     by = st.get("opa_by_recipients")
     if by:
-        rows = [[n, _fmt(v["per_s"]), _fmt(v["opa_metrics_ms"].get("timer_rego_query_eval_ns"), 2),
-                 _fmt(v["opa_metrics_ms"].get("timer_server_handler_ns"), 2)] for n, v in by.items()]
-        out.append("\n" + _md(["OPA, recipients per decision", "decisions/s (16 in flight)",
-                                "OPA eval ms (its own timer, one at a time)", "OPA handler ms"], rows))
+        rows = [
+            [
+                n,
+                _fmt(v["per_s"]),
+                _fmt(v["opa_metrics_ms"].get("timer_rego_query_eval_ns"), 2),
+                _fmt(v["opa_metrics_ms"].get("timer_server_handler_ns"), 2),
+            ]
+            for n, v in by.items()
+        ]
+        out.append(
+            "\n"
+            + _md(
+                [
+                    "OPA, recipients per decision",
+                    "decisions/s (16 in flight)",
+                    "OPA eval ms (its own timer, one at a time)",
+                    "OPA handler ms",
+                ],
+                rows,
+            )
+        )
     scaling = results["end_to_end"].get("sqlite", {}).get("scaling")
     if scaling:
         rows = []
         for kind, label in (("recipients", "recipients (4 KiB)"), ("payload_kib", "payload KiB (3 recipients)")):
             for value, run in scaling[kind].items():
-                rows.append([f"{label} = {value}", _fmt(run["accepted_per_s"]),
-                             _fmt(run.get("gateway_cpu_ms_per_notification"), 2),
-                             _fmt(run["service_latency_ms"]["p50"], 1)])
+                rows.append(
+                    [
+                        f"{label} = {value}",
+                        _fmt(run["accepted_per_s"]),
+                        _fmt(run.get("gateway_cpu_ms_per_notification"), 2),
+                        _fmt(run["service_latency_ms"]["p50"], 1),
+                    ]
+                )
         out.append("\n" + _md(["SQLite, saturation", "accepted/s", "gateway CPU ms/notification", "p50 ms"], rows))
     return "\n".join(out)
 
@@ -127,11 +191,25 @@ def cpu_table(results: dict[str, Any]) -> str:
         runs = [("saturation", e2e["saturation"])] + [(f"{r}/s", run) for r, run in e2e["fixed"].items()]
         for name, run in runs:
             cpu = run["cpu_cores"]
-            rows.append([backend, name, *[_fmt(cpu.get(k), 2) for k in
-                                          ("gateway", "opa", "kafka", "postgresql", "loadgen", "elsewhere_cores",
-                                           "machine_busy_cores")]])
-    return _md(["database", "run", "gateway", "OPA", "Kafka", "PostgreSQL", "load generator", "other", "machine"],
-               rows)
+            rows.append(
+                [
+                    backend,
+                    name,
+                    *[
+                        _fmt(cpu.get(k), 2)
+                        for k in (
+                            "gateway",
+                            "opa",
+                            "kafka",
+                            "postgresql",
+                            "loadgen",
+                            "elsewhere_cores",
+                            "machine_busy_cores",
+                        )
+                    ],
+                ]
+            )
+    return _md(["database", "run", "gateway", "OPA", "Kafka", "PostgreSQL", "load generator", "other", "machine"], rows)
 
 
 def comparison(before: dict[str, Any], after: dict[str, Any]) -> str:
@@ -142,15 +220,29 @@ def comparison(before: dict[str, Any], after: dict[str, Any]) -> str:
             continue
         bs, as_ = before["end_to_end"][backend]["saturation"], after["end_to_end"][backend]["saturation"]
         rows.append([f"{backend}: accepted/s at saturation", _fmt(b["accepted_per_s"]), _fmt(a["accepted_per_s"])])
-        rows.append([f"{backend}: gateway CPU ms/notification", _fmt(bs.get("gateway_cpu_ms_per_notification"), 2),
-                     _fmt(as_.get("gateway_cpu_ms_per_notification"), 2)])
+        rows.append(
+            [
+                f"{backend}: gateway CPU ms/notification",
+                _fmt(bs.get("gateway_cpu_ms_per_notification"), 2),
+                _fmt(as_.get("gateway_cpu_ms_per_notification"), 2),
+            ]
+        )
         for rate in ("50", "200", "500"):
             bl, al = b["latency_ms"].get(rate, {}), a["latency_ms"].get(rate, {})
-            rows.append([f"{backend}: p50 / p99 ms at {rate}/s offered",
-                         f"{_fmt(bl.get('p50'), 1)} / {_fmt(bl.get('p99'), 1)}",
-                         f"{_fmt(al.get('p50'), 1)} / {_fmt(al.get('p99'), 1)}"])
-        rows.append([f"{backend}: end-to-end ÷ slowest stage", _fmt(b["ratio_to_slowest_stage"], 2),
-                     _fmt(a["ratio_to_slowest_stage"], 2)])
+            rows.append(
+                [
+                    f"{backend}: p50 / p99 ms at {rate}/s offered",
+                    f"{_fmt(bl.get('p50'), 1)} / {_fmt(bl.get('p99'), 1)}",
+                    f"{_fmt(al.get('p50'), 1)} / {_fmt(al.get('p99'), 1)}",
+                ]
+            )
+        rows.append(
+            [
+                f"{backend}: end-to-end ÷ slowest stage",
+                _fmt(b["ratio_to_slowest_stage"], 2),
+                _fmt(a["ratio_to_slowest_stage"], 2),
+            ]
+        )
     return _md(["", f"before ({before['git']})", f"after ({after['git']})"], rows)
 
 
@@ -209,8 +301,10 @@ def plot(results: dict[str, Any], path: Path) -> Path | None:
     ax.legend(fontsize=7, ncol=2)
     # 3 and 4. cost growth
     scaling = results["end_to_end"].get("sqlite", {}).get("scaling")
-    for ax, kind, label in ((axes[1][0], "recipients", "recipients per notification (4 KiB)"),
-                            (axes[1][1], "payload_kib", "payload KiB (3 recipients)")):
+    for ax, kind, label in (
+        (axes[1][0], "recipients", "recipients per notification (4 KiB)"),
+        (axes[1][1], "payload_kib", "payload KiB (3 recipients)"),
+    ):
         if not scaling:
             ax.set_visible(False)
             continue
@@ -219,15 +313,21 @@ def plot(results: dict[str, Any], path: Path) -> Path | None:
         ax.set_xlabel(label)
         ax.set_ylabel("accepted/s at saturation (SQLite)", color="tab:blue")
         twin = ax.twinx()
-        twin.plot(xs, [scaling[kind][x].get("gateway_cpu_ms_per_notification") or 0 for x in xs],
-                  color="tab:orange", marker="o")
+        twin.plot(
+            xs,
+            [scaling[kind][x].get("gateway_cpu_ms_per_notification") or 0 for x in xs],
+            color="tab:orange",
+            marker="o",
+        )
         twin.set_ylabel("gateway CPU ms per notification", color="tab:orange")
         twin.set_ylim(bottom=0)
         ax.set_title(f"Cost growth: {label}")
     m = results["machine"]
-    fig.suptitle(f"sgbroker gateway benchmark {results['started_at']} ({results['git']}, {results['mode']}) — "
-                 f"{m['nproc']} x {m['cpu_model']}, {m['memory_gib']} GiB, shared with Kafka, OPA, PostgreSQL",
-                 fontsize=10)
+    fig.suptitle(
+        f"sgbroker gateway benchmark {results['started_at']} ({results['git']}, {results['mode']}) — "
+        f"{m['nproc']} x {m['cpu_model']}, {m['memory_gib']} GiB, shared with Kafka, OPA, PostgreSQL",
+        fontsize=10,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
@@ -253,7 +353,7 @@ def write_summary(results: dict[str, Any], png: Path | None, before: dict[str, A
         table(results),
         "",
         "CPU used during each measured window (cores; 2 available). PostgreSQL counts every postgres",
-        "process of the stack's cluster, which other test runs may share; \"other\" is whatever else ran on",
+        'process of the stack\'s cluster, which other test runs may share; "other" is whatever else ran on',
         "the machine (e.g. other engineers' suites), so a large value means the figures above are low.",
         "",
         cpu_table(results),

@@ -70,12 +70,15 @@ def machine() -> dict[str, Any]:
     cpuinfo = Path("/proc/cpuinfo").read_text()
     model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")), "?")
     flags = next((line.split(":", 1)[1].split() for line in cpuinfo.splitlines() if line.startswith("flags")), [])
-    mem_kib = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                       if line.startswith("MemTotal")))
+    mem_kib = int(
+        next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
+    )
     return {
-        "nproc": os.cpu_count(), "cpu_model": model,
+        "nproc": os.cpu_count(),
+        "cpu_model": model,
         "cpu_flags_of_note": [f for f in ("aes", "vaes", "sha_ni", "avx2") if f in flags],
-        "memory_gib": round(mem_kib / 1024 / 1024, 1), "kernel": platform.release(),
+        "memory_gib": round(mem_kib / 1024 / 1024, 1),
+        "kernel": platform.release(),
         "python": platform.python_version(),
     }
 
@@ -113,8 +116,10 @@ class CpuMeter:
 
     def _read(self) -> dict[str, float]:
         # Children's time counts too: PostgreSQL's backends come and go, their time lands on the postmaster.
-        out = {name: sum(harness.cpu_seconds(p, with_children=isinstance(part, str)) for p in self._pids(part))
-               for name, part in self.parts.items()}
+        out = {
+            name: sum(harness.cpu_seconds(p, with_children=isinstance(part, str)) for p in self._pids(part))
+            for name, part in self.parts.items()
+        }
         busy, total = machine_busy_seconds()
         out["_machine_busy"], out["_machine_total"] = busy, total
         return out
@@ -149,8 +154,11 @@ def wait_for_drain(database_url: str, timeout: float) -> dict[str, Any]:
     while backlog and time.monotonic() - started < timeout:
         time.sleep(0.25)
         backlog = outbox_backlog(database_url)
-    return {"backlog_at_end": first, "drain_seconds": round(time.monotonic() - started, 2),
-            "left_after_timeout": backlog}
+    return {
+        "backlog_at_end": first,
+        "drain_seconds": round(time.monotonic() - started, 2),
+        "left_after_timeout": backlog,
+    }
 
 
 def check_logged(database_url: str, accepted_ids: list[str], recipients: int) -> dict[str, Any]:
@@ -158,15 +166,16 @@ def check_logged(database_url: str, accepted_ids: list[str], recipients: int) ->
     engine = create_engine(database_url)
     try:
         with engine.connect() as connection:
-            rows = connection.execute(text(
-                "SELECT notification_id, count(*) FROM audit_entry WHERE kind = 'decided' GROUP BY notification_id"
-            )).all()
+            rows = connection.execute(
+                text(
+                    "SELECT notification_id, count(*) FROM audit_entry WHERE kind = 'decided' GROUP BY notification_id"
+                )
+            ).all()
     finally:
         engine.dispose()
     logged = {nid: n for nid, n in rows}
     missing = [nid for nid in accepted_ids if logged.get(nid, 0) != recipients]
-    return {"accepted_checked": len(accepted_ids), "missing_or_incomplete": len(missing),
-            "all_logged": not missing}
+    return {"accepted_checked": len(accepted_ids), "missing_or_incomplete": len(missing), "all_logged": not missing}
 
 
 # --- running the load generator -----------------------------------------------------------------
@@ -178,8 +187,10 @@ def run_load(spec: dict[str, Any], work: Path, meter: CpuMeter, gateway_pid: int
     out_file.unlink(missing_ok=True)
     ready = Path(f"{out_file}.ready")
     ready.unlink(missing_ok=True)
-    proc = subprocess.Popen([sys.executable, "-m", "bench.loadgen", str(spec_file), str(out_file)],  # noqa: S603
-                            cwd=harness.REPO)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.loadgen", str(spec_file), str(out_file)],
+        cwd=harness.REPO,
+    )
     meter.parts["loadgen"] = [proc.pid]
     # Measure CPU over the measured window only (after preparing requests and the warm-up).
     deadline = time.monotonic() + 300
@@ -213,9 +224,13 @@ class Suite:
         provision_partnership(self.root)
         self.namespace = bench_namespace()
         self.results: dict[str, Any] = {
-            "started_at": datetime.now(UTC).isoformat(timespec="seconds"), "label": args.label,
-            "mode": "quick" if args.quick else "full", "machine": machine(),
-            "load_average_before": load_average(), "git": _git_revision(), "workload": _workload(),
+            "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "label": args.label,
+            "mode": "quick" if args.quick else "full",
+            "machine": machine(),
+            "load_average_before": load_average(),
+            "git": _git_revision(),
+            "workload": _workload(),
         }
         self.kafka_pid = _kafka_pid()
 
@@ -257,29 +272,44 @@ class Suite:
         out["opa_by_recipients"] = {}
         for recipients in (1, 3, 10):
             metrics = asyncio.run(stages.opa_eval_metrics(self.opa_url, self.root, recipients=recipients))
-            run = out["opa_decisions"] if recipients == 3 else asyncio.run(
-                stages.opa_decisions(self.opa_url, self.root, duration=d.stage / 2, recipients=recipients))
+            run = (
+                out["opa_decisions"]
+                if recipients == 3
+                else asyncio.run(
+                    stages.opa_decisions(self.opa_url, self.root, duration=d.stage / 2, recipients=recipients)
+                )
+            )
             out["opa_by_recipients"][str(recipients)] = {"per_s": run["per_s"], "opa_metrics_ms": metrics}
-            print(f"    {recipients} recipient(s): {run['per_s']:,.0f} decisions/s, OPA evaluates one in "
-                  f"{metrics.get('timer_rego_query_eval_ns')} ms", flush=True)
+            print(
+                f"    {recipients} recipient(s): {run['per_s']:,.0f} decisions/s, OPA evaluates one in "
+                f"{metrics.get('timer_rego_query_eval_ns')} ms",
+                flush=True,
+            )
         parsed, decision = asyncio.run(stages.allowed_projections(self.opa_url, self.root, 3, 4096))
         prepared = stages.sealed_envelopes(parsed, decision, self.root)
         out["seals"] = stages.seals(prepared, duration=d.stage)
         print(f"  seals                  {out['seals']['per_s']:>9,.0f}/s", flush=True)
         out["seal_suites"] = stages.suite_seals(prepared, duration=d.stage / 2)
         for name, suite in out["seal_suites"].items():
-            print(f"    {name:<16} {suite['us_per_seal']:>7,.0f} µs/seal, {suite['envelope_bytes']:,} bytes",
-                  flush=True)
-        out["log_appends_sqlite"] = stages.log_appends(f"sqlite:///{self.work / 'appends.db'}",
-                                                       entries=d.append_entries)
+            print(
+                f"    {name:<16} {suite['us_per_seal']:>7,.0f} µs/seal, {suite['envelope_bytes']:,} bytes", flush=True
+            )
+        out["log_appends_sqlite"] = stages.log_appends(
+            f"sqlite:///{self.work / 'appends.db'}", entries=d.append_entries
+        )
         print(f"  log appends (SQLite)   {out['log_appends_sqlite']['per_s']:>9,.0f}/s", flush=True)
         if not self.args.no_postgres:
             with harness.scratch_postgres(self.stack["SGB_PG_URL"]) as pg_url:
                 out["log_appends_postgresql"] = stages.log_appends(pg_url, entries=d.append_entries)
             print(f"  log appends (Postgres) {out['log_appends_postgresql']['per_s']:>9,.0f}/s", flush=True)
-        out["kafka_produce"] = asyncio.run(stages.kafka_produce(
-            harness.relay_config(self.stack), [env.to_bytes() for _, env in prepared], namespace=self.namespace,
-            duration=d.stage))
+        out["kafka_produce"] = asyncio.run(
+            stages.kafka_produce(
+                harness.relay_config(self.stack),
+                [env.to_bytes() for _, env in prepared],
+                namespace=self.namespace,
+                duration=d.stage,
+            )
+        )
         print(f"  Kafka produce          {out['kafka_produce']['per_s']:>9,.0f}/s", flush=True)
         url, process = harness.start_noop(self.work)
         try:
@@ -293,12 +323,30 @@ class Suite:
         print(f"  FastAPI no-op          {out['fastapi_noop']['accepted_per_s']:>9,.0f}/s", flush=True)
         return out
 
-    def spec(self, url: str, *, mode: str, duration: float, concurrency: int = 64, rate: int | None = None,
-             recipients: int = 3, payload_bytes: int = 4096, return_ids: bool = False) -> dict[str, Any]:
+    def spec(
+        self,
+        url: str,
+        *,
+        mode: str,
+        duration: float,
+        concurrency: int = 64,
+        rate: int | None = None,
+        recipients: int = 3,
+        payload_bytes: int = 4096,
+        return_ids: bool = False,
+    ) -> dict[str, Any]:
         spec: dict[str, Any] = {
-            "url": url, "partnership_root": str(self.root), "recipients": recipients,
-            "payload_bytes": payload_bytes, "mode": mode, "warmup": self.d.warmup, "duration": duration,
-            "concurrency": concurrency, "max_rate": self.args.max_rate, "return_ids": return_ids, "timeout": 20,
+            "url": url,
+            "partnership_root": str(self.root),
+            "recipients": recipients,
+            "payload_bytes": payload_bytes,
+            "mode": mode,
+            "warmup": self.d.warmup,
+            "duration": duration,
+            "concurrency": concurrency,
+            "max_rate": self.args.max_rate,
+            "return_ids": return_ids,
+            "timeout": 20,
         }
         if rate is not None:
             spec.update(rate=rate, max_in_flight=512)
@@ -308,8 +356,14 @@ class Suite:
 
     def backend(self, name: str, database_url: str, *, scaling: bool) -> None:
         d = self.d
-        env = harness.gateway_env(partnership_root=self.root, database_url=database_url, opa_url=self.opa_url,
-                                  stack=self.stack, partnership_id=PARTNERSHIP_ID, namespace=self.namespace)
+        env = harness.gateway_env(
+            partnership_root=self.root,
+            database_url=database_url,
+            opa_url=self.opa_url,
+            stack=self.stack,
+            partnership_id=PARTNERSHIP_ID,
+            namespace=self.namespace,
+        )
         gateway = harness.start_gateway(f"gateway-{name}", env, database_url, self.work, workers=self.args.workers)
         result: dict[str, Any] = {"workers": self.args.workers}
         self.results["end_to_end"][name] = result
@@ -319,28 +373,38 @@ class Suite:
             print(f"end to end ({name}):", flush=True)
             profile = self._profiler(gateway.process.pid, name) if self.args.profile else contextlib.nullcontext()
             with profile:
-                sat = run_load(self.spec(gateway.url, mode="closed", duration=d.saturation, return_ids=True),
-                               self.work, meter)
+                sat = run_load(
+                    self.spec(gateway.url, mode="closed", duration=d.saturation, return_ids=True), self.work, meter
+                )
             accepted_ids += sat.pop("accepted_ids")
             sat["relay"] = wait_for_drain(database_url, timeout=180)
             result["saturation"] = sat
-            print(f"  saturation: {sat['accepted_per_s']:,.0f} accepted/s, p99 {sat['latency_ms']['p99']} ms, "
-                  f"gateway {sat.get('gateway_cpu_ms_per_notification')} ms CPU each, "
-                  f"relay drained {sat['relay']['backlog_at_end']} rows in {sat['relay']['drain_seconds']} s",
-                  flush=True)
+            print(
+                f"  saturation: {sat['accepted_per_s']:,.0f} accepted/s, p99 {sat['latency_ms']['p99']} ms, "
+                f"gateway {sat.get('gateway_cpu_ms_per_notification')} ms CPU each, "
+                f"relay drained {sat['relay']['backlog_at_end']} rows in {sat['relay']['drain_seconds']} s",
+                flush=True,
+            )
             result["fixed"] = {}
             for rate in OFFERED_RATES:
-                fixed = run_load(self.spec(gateway.url, mode="open", rate=rate, duration=d.fixed, return_ids=True),
-                                 self.work, meter)
+                fixed = run_load(
+                    self.spec(gateway.url, mode="open", rate=rate, duration=d.fixed, return_ids=True), self.work, meter
+                )
                 accepted_ids += fixed.pop("accepted_ids")
                 fixed["relay"] = wait_for_drain(database_url, timeout=180)
                 result["fixed"][str(rate)] = fixed
                 lat = fixed["latency_ms"]
-                print(f"  {rate}/s offered: {fixed['accepted_per_s']:,.0f}/s accepted, p50 {lat['p50']} "
-                      f"p95 {lat['p95']} p99 {lat['p99']} ms, non-202 {_non_accepted(fixed)}", flush=True)
+                print(
+                    f"  {rate}/s offered: {fixed['accepted_per_s']:,.0f}/s accepted, p50 {lat['p50']} "
+                    f"p95 {lat['p95']} p99 {lat['p99']} ms, non-202 {_non_accepted(fixed)}",
+                    flush=True,
+                )
             result["log_check"] = check_logged(database_url, accepted_ids, recipients=3)
-            print(f"  every accepted notification logged: {result['log_check']['all_logged']} "
-                  f"({result['log_check']['accepted_checked']} checked)", flush=True)
+            print(
+                f"  every accepted notification logged: {result['log_check']['all_logged']} "
+                f"({result['log_check']['accepted_checked']} checked)",
+                flush=True,
+            )
             if scaling:
                 result["scaling"] = self.scaling(gateway, database_url, meter)
         finally:
@@ -353,13 +417,25 @@ class Suite:
             for value in values:
                 recipients = value if kind == "recipients" else 3
                 payload = 4096 if kind == "recipients" else value * 1024
-                run = run_load(self.spec(gateway.url, mode="closed", duration=self.d.scaling, recipients=recipients,
-                                         payload_bytes=payload), self.work, meter)
+                run = run_load(
+                    self.spec(
+                        gateway.url,
+                        mode="closed",
+                        duration=self.d.scaling,
+                        recipients=recipients,
+                        payload_bytes=payload,
+                    ),
+                    self.work,
+                    meter,
+                )
                 run["relay"] = wait_for_drain(database_url, timeout=180)
                 out[kind][str(value)] = run
-                print(f"    {kind}={value}: {run['accepted_per_s']:,.0f}/s, "
-                      f"{run.get('gateway_cpu_ms_per_notification')} ms gateway CPU each, "
-                      f"p50 {run['service_latency_ms']['p50']} ms", flush=True)
+                print(
+                    f"    {kind}={value}: {run['accepted_per_s']:,.0f}/s, "
+                    f"{run.get('gateway_cpu_ms_per_notification')} ms gateway CPU each, "
+                    f"p50 {run['service_latency_ms']['p50']} ms",
+                    flush=True,
+                )
         return out
 
     @contextlib.contextmanager
@@ -369,10 +445,29 @@ class Suite:
         spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
         base = RESULTS / f"profile-{name}"
         seconds = int(self.d.warmup + self.d.saturation + 2)
-        procs = [subprocess.Popen([spy, "record", "--pid", str(pid), "--duration", str(seconds), "--rate", "100",  # noqa: S603
-                                   "--format", fmt, "--output", f"{base}{ext}", "--nonblocking", "--threads"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                 for fmt, ext in (("raw", ".txt"), ("speedscope", ".speedscope.json"))]
+        procs = [
+            subprocess.Popen(
+                [
+                    spy,
+                    "record",
+                    "--pid",
+                    str(pid),
+                    "--duration",
+                    str(seconds),
+                    "--rate",
+                    "100",
+                    "--format",
+                    fmt,
+                    "--output",
+                    f"{base}{ext}",
+                    "--nonblocking",
+                    "--threads",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for fmt, ext in (("raw", ".txt"), ("speedscope", ".speedscope.json"))
+        ]
         try:
             yield
         finally:
@@ -386,17 +481,32 @@ def _non_accepted(run: dict[str, Any]) -> int:
 
 def _workload() -> dict[str, Any]:
     body = notification(3, 4096)
-    return {"message_type": body["message_type"], "recipients": 3, "payload_bytes": payload_size(body),
-            "request_bytes": len(json.dumps(body).encode()), "idempotency_key": True,
-            "fresh_jwt_per_request": True}
+    return {
+        "message_type": body["message_type"],
+        "recipients": 3,
+        "payload_bytes": payload_size(body),
+        "request_bytes": len(json.dumps(body).encode()),
+        "idempotency_key": True,
+        "fresh_jwt_per_request": True,
+    }
 
 
 def _git_revision() -> str:
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=harness.REPO, capture_output=True,  # noqa: S607
-                             text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "broker", "audit", "schemas"],  # noqa: S607
-                               cwd=harness.REPO, capture_output=True, text=True, check=True).stdout.strip()
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=harness.REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "broker", "audit", "schemas"],
+            cwd=harness.REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "?"
     return out + ("+dirty" if dirty else "")
@@ -431,7 +541,10 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
     sealed = sum(1 for o in outcomes if o in SHARED_OUTCOMES | HELD_OUTCOMES) or 1
     published = sum(1 for o in outcomes if o in SHARED_OUTCOMES) or 1
     per_notification = {
-        "opa_decisions": 1, "log_appends": recipients, "seals": sealed, "kafka_records": published,
+        "opa_decisions": 1,
+        "log_appends": recipients,
+        "seals": sealed,
+        "kafka_records": published,
         "http_requests": 1,
     }
     stage_rates: dict[str, float] = {
@@ -452,7 +565,8 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
         summary["backends"][backend] = {
             "accepted_per_s": accepted,
             "stage_notifications_per_s": {k: round(v, 1) for k, v in rates.items()},
-            "slowest_stage": slowest, "slowest_stage_per_s": round(rates[slowest], 1),
+            "slowest_stage": slowest,
+            "slowest_stage_per_s": round(rates[slowest], 1),
             "ratio_to_slowest_stage": round(accepted / rates[slowest], 3) if rates[slowest] else None,
             "latency_ms": fixed,
             "p99_at_200_ms": fixed.get("200", {}).get("p99"),
@@ -472,8 +586,12 @@ def main() -> None:
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--profile", action="store_true", help="py-spy the gateway during saturation")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers for the gateway")
-    parser.add_argument("--max-rate", type=int, default=2500,
-                        help="closed loop: prepare enough requests for this rate (tokens are signed up front)")
+    parser.add_argument(
+        "--max-rate",
+        type=int,
+        default=2500,
+        help="closed loop: prepare enough requests for this rate (tokens are signed up front)",
+    )
     parser.add_argument("--label", default="", help="a note stored with the results (e.g. 'before')")
     parser.add_argument("--write-summary", action="store_true", help="rewrite bench/RESULTS.md from this run")
     args = parser.parse_args()

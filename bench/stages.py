@@ -44,8 +44,15 @@ from transport.kem import HybridPrivateKey, RecipientPrivateKey
 from transport.sealing import open_envelope, seal
 
 
-async def opa_decisions(opa_url: str, partnership_root: Path, *, duration: float, concurrency: int = 16,
-                        recipients: int = 3, payload_bytes: int = 4096) -> dict[str, Any]:
+async def opa_decisions(
+    opa_url: str,
+    partnership_root: Path,
+    *,
+    duration: float,
+    concurrency: int = 16,
+    recipients: int = 3,
+    payload_bytes: int = 4096,
+) -> dict[str, Any]:
     registry = load_registry(partnership_root / "registry.json")
     parsed = parse_notification(notification(recipients, payload_bytes))
     policy_input = build_policy_input(parsed, PARTNERSHIP_ID).model_dump(mode="json")
@@ -69,14 +76,17 @@ async def opa_decisions(opa_url: str, partnership_root: Path, *, duration: float
         elapsed = time.perf_counter() - started
     latencies.sort()
     return {
-        "per_s": round(count / elapsed, 1), "count": count, "concurrency": concurrency,
+        "per_s": round(count / elapsed, 1),
+        "count": count,
+        "concurrency": concurrency,
         "p50_ms": round(latencies[len(latencies) // 2] * 1000, 3),
         "outcomes": [r.outcome for r in decision.recipients],
     }
 
 
-async def opa_eval_metrics(opa_url: str, partnership_root: Path, *, recipients: int = 3,
-                           payload_bytes: int = 4096, samples: int = 30) -> dict[str, Any]:
+async def opa_eval_metrics(
+    opa_url: str, partnership_root: Path, *, recipients: int = 3, payload_bytes: int = 4096, samples: int = 30
+) -> dict[str, Any]:
     """OPA's own timers for one decision (`?metrics=true`), sequentially: median over `samples`."""
     import aiohttp
 
@@ -94,8 +104,9 @@ async def opa_eval_metrics(opa_url: str, partnership_root: Path, *, recipients: 
     return {name: round(sorted(v)[len(v) // 2] / 1e6, 3) for name, v in timers.items()} | {"unit": "ms"}
 
 
-async def allowed_projections(opa_url: str, partnership_root: Path, recipients: int,
-                              payload_bytes: int) -> tuple[Notification, Decision]:
+async def allowed_projections(
+    opa_url: str, partnership_root: Path, recipients: int, payload_bytes: int
+) -> tuple[Notification, Decision]:
     registry = load_registry(partnership_root / "registry.json")
     parsed = parse_notification(notification(recipients, payload_bytes))
     async with PolicyEngine(opa_url, timeout=5.0, entrypoint="safeguarding/decision/decision") as engine:
@@ -104,8 +115,9 @@ async def allowed_projections(opa_url: str, partnership_root: Path, recipients: 
     return parsed, read_decision(PolicyDecision.model_validate(raw.result), raw.decision_id, parsed)
 
 
-def sealed_envelopes(parsed: Notification, decision: Decision,
-                     partnership_root: Path) -> list[tuple[dict[str, Any], Any]]:
+def sealed_envelopes(
+    parsed: Notification, decision: Decision, partnership_root: Path
+) -> list[tuple[dict[str, Any], Any]]:
     """(seal keyword arguments, envelope) for every recipient the gateway would seal for."""
     registry = load_registry(partnership_root / "registry.json")
     keys = load_broker_keys(partnership_root / "broker-keys")
@@ -117,15 +129,21 @@ def sealed_envelopes(parsed: Notification, decision: Decision,
         assert agency is not None
         key = agency.current_encryption_key
         header = EnvelopeHeader(
-            delivery_id=str(uuid.uuid4()), notification_id=str(parsed.notification_id),
-            sender_agency=parsed.sender.agency_id, recipient_agency=agency.id,
-            message_type=parsed.message_type.value, schema_version=parsed.schema_version,
+            delivery_id=str(uuid.uuid4()),
+            notification_id=str(parsed.notification_id),
+            sender_agency=parsed.sender.agency_id,
+            recipient_agency=agency.id,
+            message_type=parsed.message_type.value,
+            schema_version=parsed.schema_version,
             recipient_key_id=key.kid,
         )
         kwargs: dict[str, Any] = {
-            "payload": project(parsed, recipient.allowed_fields), "header": header,
-            "recipient_public_key": key.recipient_key(), "signing_key": keys.signing_key,
-            "signing_key_id": keys.signing_key_id, "sealed_at": datetime.now(UTC),
+            "payload": project(parsed, recipient.allowed_fields),
+            "header": header,
+            "recipient_public_key": key.recipient_key(),
+            "signing_key": keys.signing_key,
+            "signing_key_id": keys.signing_key_id,
+            "sealed_at": datetime.now(UTC),
         }
         out.append((kwargs, seal(**kwargs)))
     return out
@@ -141,9 +159,12 @@ def seals(prepared: list[tuple[dict[str, Any], Any]], *, duration: float) -> dic
             seal(**kwargs)
             count += 1
     elapsed = time.perf_counter() - started
-    return {"per_s": round(count / elapsed, 1), "count": count,
-            "us_per_seal": round(elapsed / count * 1e6, 1),
-            "envelope_bytes": [len(env.to_bytes()) for _, env in prepared]}
+    return {
+        "per_s": round(count / elapsed, 1),
+        "count": count,
+        "us_per_seal": round(elapsed / count * 1e6, 1),
+        "envelope_bytes": [len(env.to_bytes()) for _, env in prepared],
+    }
 
 
 def suite_seals(prepared: list[tuple[dict[str, Any], Any]], *, duration: float, batch: int = 50) -> dict[str, Any]:
@@ -167,16 +188,23 @@ def suite_seals(prepared: list[tuple[dict[str, Any], Any]], *, duration: float, 
             seal_us.append((time.perf_counter() - started) / batch * 1e6)
             started = time.perf_counter()
             for envelope in envelopes:
-                open_envelope(envelope, recipient_agency=envelope.header.recipient_agency, broker_keys=signing,
-                              recipient_keys={envelope.header.recipient_key_id: private})
+                open_envelope(
+                    envelope,
+                    recipient_agency=envelope.header.recipient_agency,
+                    broker_keys=signing,
+                    recipient_keys={envelope.header.recipient_key_id: private},
+                )
             open_us.append((time.perf_counter() - started) / batch * 1e6)
     out: dict[str, Any] = {}
     for _, sealing, seal_us, open_us in runs:
         envelope = seal(**sealing)
         out["x25519" if envelope.suite == SUITE_NAME else "mlkem768_x25519"] = {
-            "suite": envelope.suite, "us_per_seal": round(statistics.median(seal_us), 1),
-            "us_per_seal_min": round(min(seal_us), 1), "us_per_open": round(statistics.median(open_us), 1),
-            "envelope_bytes": len(envelope.to_bytes()), "seals": batch * len(seal_us),
+            "suite": envelope.suite,
+            "us_per_seal": round(statistics.median(seal_us), 1),
+            "us_per_seal_min": round(min(seal_us), 1),
+            "us_per_open": round(statistics.median(open_us), 1),
+            "envelope_bytes": len(envelope.to_bytes()),
+            "seals": batch * len(seal_us),
         }
     return out
 
@@ -188,21 +216,27 @@ def log_appends(database_url: str, *, entries: int) -> dict[str, Any]:
         rate, batches = asyncio.run(batched_appends(engine, entries, 64, 3))
     finally:
         engine.dispose()
-    return {"per_s": round(rate, 1), "entries": entries, "commits": batches, "concurrency": 64,
-            "entries_per_submit": 3}
+    return {"per_s": round(rate, 1), "entries": entries, "commits": batches, "concurrency": 64, "entries_per_submit": 3}
 
 
-async def kafka_produce(kafka_config: dict[str, Any], envelopes: list[bytes], *, namespace: str, duration: float,
-                        batch: int = 200) -> dict[str, Any]:
+async def kafka_produce(
+    kafka_config: dict[str, Any], envelopes: list[bytes], *, namespace: str, duration: float, batch: int = 200
+) -> dict[str, Any]:
     topic = inbox_topic("bench-stage", namespace=namespace)
     await ensure_topics(kafka_config, [topic], settings=TopicSettings())
-    producer = AIOKafkaProducer(enable_idempotence=True, acks="all", request_timeout_ms=10_000, linger_ms=2,
-                                **kafka_config)
+    producer = AIOKafkaProducer(
+        enable_idempotence=True, acks="all", request_timeout_ms=10_000, linger_ms=2, **kafka_config
+    )
     await producer.start()
-    headers = [("ce_specversion", b"1.0"), ("ce_id", b"x" * 36), ("ce_source", b"/sgb/bench_scp"),
-               ("ce_type", b"uk.safeguarding.safeguarding_referral.v1.0"),
-               ("ce_time", b"2026-01-01T00:00:00.000000Z"), ("content-type", b"application/vnd.sgb.envelope+json"),
-               ("sgb_notification_id", b"y" * 36)]
+    headers = [
+        ("ce_specversion", b"1.0"),
+        ("ce_id", b"x" * 36),
+        ("ce_source", b"/sgb/bench_scp"),
+        ("ce_type", b"uk.safeguarding.safeguarding_referral.v1.0"),
+        ("ce_time", b"2026-01-01T00:00:00.000000Z"),
+        ("content-type", b"application/vnd.sgb.envelope+json"),
+        ("sgb_notification_id", b"y" * 36),
+    ]
     count = 0
     try:
         # one warm-up batch (metadata, producer id) outside the clock
@@ -211,8 +245,7 @@ async def kafka_produce(kafka_config: dict[str, Any], envelopes: list[bytes], *,
         started = time.perf_counter()
         while time.perf_counter() < deadline:
             futures = [
-                await producer.send(topic, value=envelopes[i % len(envelopes)], key=f"k{i}".encode(),
-                                    headers=headers)
+                await producer.send(topic, value=envelopes[i % len(envelopes)], key=f"k{i}".encode(), headers=headers)
                 for i in range(batch)
             ]
             await asyncio.gather(*futures)
@@ -220,5 +253,9 @@ async def kafka_produce(kafka_config: dict[str, Any], envelopes: list[bytes], *,
         elapsed = time.perf_counter() - started
     finally:
         await producer.stop()
-    return {"per_s": round(count / elapsed, 1), "count": count, "batch": batch,
-            "record_bytes": sum(len(e) for e in envelopes) // len(envelopes)}
+    return {
+        "per_s": round(count / elapsed, 1),
+        "count": count,
+        "batch": batch,
+        "record_bytes": sum(len(e) for e in envelopes) // len(envelopes),
+    }

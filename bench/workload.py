@@ -47,16 +47,27 @@ RECIPIENTS = [
     {"agency_id": "bench-csc-mash", "role": "mash_intake", "need_to_know": "assess_and_decide"},
     {"agency_id": "bench-police", "role": "police_public_protection", "need_to_know": "investigate_crime"},
     {"agency_id": "bench-housing", "role": "housing_officer", "need_to_know": "provide_support"},
-    *[{"agency_id": f"bench-csc-{n}", "role": "mash_intake", "need_to_know": "assess_and_decide"}
-      for n in (2, 3, 4, 5)],
-    *[{"agency_id": f"bench-police-{n}", "role": "police_public_protection", "need_to_know": "investigate_crime"}
-      for n in (2, 3, 4)],
+    *[
+        {"agency_id": f"bench-csc-{n}", "role": "mash_intake", "need_to_know": "assess_and_decide"}
+        for n in (2, 3, 4, 5)
+    ],
+    *[
+        {"agency_id": f"bench-police-{n}", "role": "police_public_protection", "need_to_know": "investigate_crime"}
+        for n in (2, 3, 4)
+    ],
 ]
 
 # Narrative fields padded to reach a payload size (each at most 4,000 characters by schema).
 PADDED_FIELDS = (
-    "concern_summary", "child_condition", "special_needs", "parental_health_issues", "previous_concerns",
-    "referrer_view_of_risk", "child_views", "domestic_abuse_history", "alleged_perpetrator",
+    "concern_summary",
+    "child_condition",
+    "special_needs",
+    "parental_health_issues",
+    "previous_concerns",
+    "referrer_view_of_risk",
+    "child_views",
+    "domestic_abuse_history",
+    "alleged_perpetrator",
 )
 FILLER = "Fictional benchmark text about an invented child in the invented town of Fenmere. "
 

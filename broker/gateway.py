@@ -22,8 +22,15 @@ def main(
     """Serve the gateway; settings come from SGB_* environment variables."""
     log_config = logs.configure(log_level.upper())
     uvicorn.run(
-        "broker.app:create_app", factory=True, host=host, port=port, workers=workers,
-        ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile, log_config=log_config, access_log=False,
+        "broker.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
+        log_config=log_config,
+        access_log=False,
     )
 
 

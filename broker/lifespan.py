@@ -46,8 +46,12 @@ async def gateway_lifespan(app: FastAPI, settings: BrokerSettings) -> AsyncItera
     metrics = Metrics()
     policy = PolicyEngine(settings.opa_url, timeout=settings.opa_timeout_seconds, entrypoint=settings.opa_entrypoint)
     signer = audit.Signer(settings.log_origin, keys.signing_key)
-    async with policy, DecisionLog.opened(settings.database_url, signer=signer,
-                                          migration_url=settings.migration_database_url) as decision_log:
+    async with (
+        policy,
+        DecisionLog.opened(
+            settings.database_url, signer=signer, migration_url=settings.migration_database_url
+        ) as decision_log,
+    ):
         decider = Decider(policy=policy, registry=registry, partnership_id=settings.partnership_id, metrics=metrics)
         state = app.state
         state.settings, state.registry, state.keys, state.metrics = settings, registry, keys, metrics
@@ -55,11 +59,19 @@ async def gateway_lifespan(app: FastAPI, settings: BrokerSettings) -> AsyncItera
         state.outbox = Outbox(engine=decision_log.engine)
         state.rules = RuleCatalogue(policy=policy)
         state.calendar = WorkingCalendar(unclear_days_as=DueUnit(settings.unclear_days_unit))
-        state.sealer = Sealer(registry=registry, keys=keys, partnership_id=settings.partnership_id,
-                              namespace=settings.topic_namespace,
-                              decision_log=decision_log)
-        state.recorder = Recorder(decision_log=decision_log, log_pseudonym_secret=keys.log_pseudonym_secret,
-                                  hold_expiry=timedelta(hours=settings.hold_expiry_hours), metrics=metrics)
+        state.sealer = Sealer(
+            registry=registry,
+            keys=keys,
+            partnership_id=settings.partnership_id,
+            namespace=settings.topic_namespace,
+            decision_log=decision_log,
+        )
+        state.recorder = Recorder(
+            decision_log=decision_log,
+            log_pseudonym_secret=keys.log_pseudonym_secret,
+            hold_expiry=timedelta(hours=settings.hold_expiry_hours),
+            metrics=metrics,
+        )
         state.token_burner = TokenBurner(decision_log.engine)
         # Who granted what, and a registry revision the log has not seen, before any request is served.
         await access_log.record_registry(decision_log, registry)
@@ -77,17 +89,26 @@ async def _load_registry(decider: Decider) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _background(outbox: Outbox, decision_log: DecisionLog, settings: BrokerSettings, metrics: Metrics,
-                      registry: Registry) -> AsyncIterator[None]:
+async def _background(
+    outbox: Outbox, decision_log: DecisionLog, settings: BrokerSettings, metrics: Metrics, registry: Registry
+) -> AsyncIterator[None]:
     stop = asyncio.Event()
-    tasks = [asyncio.create_task(decision_log.keep_checkpoints(stop, every=settings.checkpoint_seconds),
-                                 name="checkpoints")]
+    tasks = [
+        asyncio.create_task(decision_log.keep_checkpoints(stop, every=settings.checkpoint_seconds), name="checkpoints")
+    ]
     if settings.run_relay_in_gateway:
-        outbox.relay = build_relay(settings=settings, engine=decision_log.engine, metrics=metrics,
-                                   read_engine=decision_log.reader)
+        outbox.relay = build_relay(
+            settings=settings, engine=decision_log.engine, metrics=metrics, read_engine=decision_log.reader
+        )
         ingester = build_ingester(settings=settings, engine=decision_log.engine, registry=registry)
-        tasks += delivery_tasks(relay=outbox.relay, ingester=ingester, engine=decision_log.engine,
-                                settings=settings, metrics=metrics, stop=stop)
+        tasks += delivery_tasks(
+            relay=outbox.relay,
+            ingester=ingester,
+            engine=decision_log.engine,
+            settings=settings,
+            metrics=metrics,
+            stop=stop,
+        )
     try:
         yield
     finally:

@@ -14,15 +14,20 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "sgb_http_requests_total", "HTTP requests by route and status",
-            ["route", "status"], registry=self.registry,
+            "sgb_http_requests_total",
+            "HTTP requests by route and status",
+            ["route", "status"],
+            registry=self.registry,
         )
         self.decisions = Counter(
-            "sgb_decisions_total", "Per-recipient decisions by outcome and message type",
-            ["outcome", "message_type"], registry=self.registry,
+            "sgb_decisions_total",
+            "Per-recipient decisions by outcome and message type",
+            ["outcome", "message_type"],
+            registry=self.registry,
         )
         self.opa_latency = Histogram(
-            "sgb_opa_decision_seconds", "Time for one OPA decision call (all recipients)",
+            "sgb_opa_decision_seconds",
+            "Time for one OPA decision call (all recipients)",
             buckets=(0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
             registry=self.registry,
         )

@@ -84,8 +84,10 @@ class BrokerSettings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Self:
         checked = {"SGB_KAFKA_PASSWORD": self.kafka_password.get_secret_value()}
-        for name, url in (("SGB_DATABASE_URL", self.database_url),
-                          ("SGB_MIGRATION_DATABASE_URL", self.migration_database_url)):
+        for name, url in (
+            ("SGB_DATABASE_URL", self.database_url),
+            ("SGB_MIGRATION_DATABASE_URL", self.migration_database_url),
+        ):
             # SQLite has no password; a server URL without one relies on peer or certificate auth.
             parts = urlsplit(url or "")
             if parts.password is not None:

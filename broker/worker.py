@@ -22,8 +22,9 @@ from broker.settings import BrokerSettings
 
 async def run(settings: BrokerSettings) -> None:
     engine = audit.create_engine_for(settings.database_url)
-    await asyncio.to_thread(migrate, settings.database_url, migration_url=settings.migration_database_url,
-                            engine=engine)
+    await asyncio.to_thread(
+        migrate, settings.database_url, migration_url=settings.migration_database_url, engine=engine
+    )
     metrics = Metrics()
     relay = build_relay(settings=settings, engine=engine, metrics=metrics)
     ingester = build_ingester(settings=settings, engine=engine, registry=load_registry(settings.registry_file))
@@ -31,8 +32,9 @@ async def run(settings: BrokerSettings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await asyncio.gather(*delivery_tasks(relay=relay, ingester=ingester, engine=engine, settings=settings,
-                                         metrics=metrics, stop=stop))
+    await asyncio.gather(
+        *delivery_tasks(relay=relay, ingester=ingester, engine=engine, settings=settings, metrics=metrics, stop=stop)
+    )
     engine.dispose()
 
 

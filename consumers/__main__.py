@@ -61,13 +61,22 @@ def _fail(exc: ConsumerError) -> typer.Exit:
 
 @app.command()
 def run(
-    agency: Agency, key_dir: KeyDir = None, broker_keys: BrokerKeys = None, sink: SinkSpec = None,
-    ledger: LedgerPath = None, bootstrap: Bootstrap = None,
+    agency: Agency,
+    key_dir: KeyDir = None,
+    broker_keys: BrokerKeys = None,
+    sink: SinkSpec = None,
+    ledger: LedgerPath = None,
+    bootstrap: Bootstrap = None,
 ) -> None:
     """Consume this agency's inbox until SIGTERM or SIGINT."""
     settings = _settings(
-        ConsumerSettings, agency_id=agency, key_dir=key_dir, broker_public_keys=broker_keys, sink=sink,
-        ledger_path=ledger, kafka_bootstrap=bootstrap,
+        ConsumerSettings,
+        agency_id=agency,
+        key_dir=key_dir,
+        broker_public_keys=broker_keys,
+        sink=sink,
+        ledger_path=ledger,
+        kafka_bootstrap=bootstrap,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     store = Ledger(settings.ledger_path)
@@ -75,11 +84,15 @@ def run(
         consumer = build_consumer(settings, ledger=store)
         log.info("consumer %s started (sink %s)", agency, settings.sink_kind)
         asyncio.run(run_until_signalled(consumer))
-        log.info("consumer %s stopped: %d delivered, %d dead-lettered",
-                 agency, consumer.delivered, consumer.dead_lettered)
+        log.info(
+            "consumer %s stopped: %d delivered, %d dead-lettered", agency, consumer.delivered, consumer.dead_lettered
+        )
     except WitnessAlarm as exc:
-        typer.echo(f"ALARM: the decision log contradicts the checkpoint {agency} kept ({exc}); delivery stopped. "
-                   "Send the evidence below to the partnership's operators and auditors.", err=True)
+        typer.echo(
+            f"ALARM: the decision log contradicts the checkpoint {agency} kept ({exc}); delivery stopped. "
+            "Send the evidence below to the partnership's operators and auditors.",
+            err=True,
+        )
         typer.echo(json.dumps(exc.evidence, sort_keys=True, default=str), err=True)
         raise typer.Exit(code=3) from exc
     except ConsumerError as exc:
@@ -94,7 +107,8 @@ def ack(
     delivery_id: Annotated[str, typer.Option("--delivery-id", help="The delivery being acknowledged.")],
     notification_id: Annotated[str, typer.Option("--notification-id", help="Its notification.")],
     by: Annotated[str | None, typer.Option("--by", help="Who read it (a staff id, not a name).")] = None,
-    key_dir: KeyDir = None, bootstrap: Bootstrap = None,
+    key_dir: KeyDir = None,
+    bootstrap: Bootstrap = None,
 ) -> None:
     """Send an "acknowledged" receipt: a person at this agency has read the delivery."""
     settings = _settings(ConsumerSettings, agency_id=agency, key_dir=key_dir, kafka_bootstrap=bootstrap)
@@ -104,16 +118,19 @@ def ack(
         raise _fail(exc) from exc
     if by is not None and not 0 < len(by) <= 256:
         raise typer.BadParameter("--by must be 1-256 characters")
-    token = signer.sign(kind=ReceiptKind.ACKNOWLEDGED, delivery_id=delivery_id,
-                        notification_id=notification_id, subject=by)
-    asyncio.run(send_receipt(settings.kafka_config(), token, delivery_id=delivery_id,
-                             namespace=settings.topic_namespace))
+    token = signer.sign(
+        kind=ReceiptKind.ACKNOWLEDGED, delivery_id=delivery_id, notification_id=notification_id, subject=by
+    )
+    asyncio.run(
+        send_receipt(settings.kafka_config(), token, delivery_id=delivery_id, namespace=settings.topic_namespace)
+    )
     typer.echo(f"acknowledged {delivery_id}")
 
 
 @app.command("list")
 def list_inbox(
-    agency: Agency, sink: SinkSpec = None,
+    agency: Agency,
+    sink: SinkSpec = None,
     payload: Annotated[bool, typer.Option("--payload", help="Also print each payload (JSON).")] = False,
 ) -> None:
     """Show the SQLite inbox, oldest first (payloads only on request: they are case data)."""
@@ -121,8 +138,10 @@ def list_inbox(
     if settings.sink_kind != "sqlite":
         raise typer.BadParameter("list reads a sqlite:<path> sink only")
     for row in SqliteInboxSink(Path(settings.sink_target)).rows():
-        typer.echo(f"{row['received_at']}  {row['delivery_id']}  {row['notification_id']}  "
-                   f"{row['message_type']} v{row['schema_version']}  from {row['sender_agency']}")
+        typer.echo(
+            f"{row['received_at']}  {row['delivery_id']}  {row['notification_id']}  "
+            f"{row['message_type']} v{row['schema_version']}  from {row['sender_agency']}"
+        )
         if payload:
             typer.echo("    " + json.dumps(row["payload"], sort_keys=True, ensure_ascii=False))
 

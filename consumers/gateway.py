@@ -29,8 +29,9 @@ M = TypeVar("M", bound=BaseModel)
 class GatewayClient:
     """Talks to one gateway as one agency; a session per call, since calls are a few a minute at most."""
 
-    def __init__(self, *, base_url: str, token: Token, ssl_context: ssl.SSLContext | None = None,
-                 timeout: float = 10.0) -> None:
+    def __init__(
+        self, *, base_url: str, token: Token, ssl_context: ssl.SSLContext | None = None, timeout: float = 10.0
+    ) -> None:
         self._base = base_url.rstrip("/")
         self._token = token
         self._ssl = ssl_context
@@ -38,8 +39,9 @@ class GatewayClient:
 
     async def consistency(self, from_size: int, to_size: int) -> ConsistencyAnswer:
         """Return the gateway's proof that the tree of `from_size` is a prefix of its checkpoint of `to_size`."""
-        answer = await self._call("GET", "/v1/log/proof", ConsistencyAnswer,
-                                  params={"from": str(from_size), "to": str(to_size)})
+        answer = await self._call(
+            "GET", "/v1/log/proof", ConsistencyAnswer, params={"from": str(from_size), "to": str(to_size)}
+        )
         if (answer.from_size, answer.to_size) != (from_size, to_size):
             got = f"{answer.from_size}->{answer.to_size}"
             raise GatewayUnavailable(f"asked for a proof {from_size}->{to_size}, got {got}")
@@ -55,14 +57,18 @@ class GatewayClient:
         try:
             async with (
                 aiohttp.ClientSession(timeout=self._timeout) as session,
-                session.request(method, self._base + path, headers=headers, ssl=self._ssl or True,
-                                **kwargs) as response,
+                session.request(
+                    method, self._base + path, headers=headers, ssl=self._ssl or True, **kwargs
+                ) as response,
             ):
                 text = await response.text()
                 if response.status >= 300:
                     # The gateway's refusals name a code and a reason, never case data: safe to log.
-                    raise GatewayUnavailable(f"{method} {path}: HTTP {response.status} {text[:300]}",
-                                             status=response.status, code=_error_code(text))
+                    raise GatewayUnavailable(
+                        f"{method} {path}: HTTP {response.status} {text[:300]}",
+                        status=response.status,
+                        code=_error_code(text),
+                    )
                 return model.model_validate_json(text)
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise GatewayUnavailable(f"{method} {path}: {type(exc).__name__}") from exc

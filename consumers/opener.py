@@ -100,8 +100,7 @@ class EnvelopeOpener:
 def _safe_detail(exc: Exception, delivery_id: str) -> str:
     """Say where a payload is invalid, never what it holds (pydantic errors embed input values)."""
     if isinstance(exc, ValidationError):
-        places = sorted({".".join(str(p) for p in error["loc"]) + f" ({error['type']})"
-                         for error in exc.errors()})
+        places = sorted({".".join(str(p) for p in error["loc"]) + f" ({error['type']})" for error in exc.errors()})
         where = "; ".join(places[:10])
     elif isinstance(exc, ProjectionInvalid):
         where = str(exc)

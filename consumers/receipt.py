@@ -61,7 +61,12 @@ class ReceiptSigner:
     clock: Callable[[], datetime] = _now
 
     def sign(
-        self, *, kind: ReceiptKind, delivery_id: str, notification_id: str, envelope_digest: str = "",
+        self,
+        *,
+        kind: ReceiptKind,
+        delivery_id: str,
+        notification_id: str,
+        envelope_digest: str = "",
         subject: str | None = None,
     ) -> str:
         """Return a compact JWT receipt."""
@@ -89,8 +94,12 @@ class ReceiptSigner:
         """Return a single-use agency token for one gateway API call (the claims of a receipt, less its facts)."""
         issued = int(self.clock().timestamp())
         claims: dict[str, Any] = {
-            "iss": self.agency_id, "aud": self.audience, "iat": issued,
-            "exp": issued + int(API_TOKEN_LIFETIME.total_seconds()), "jti": str(uuid.uuid4()), "role": ROLE,
+            "iss": self.agency_id,
+            "aud": self.audience,
+            "iat": issued,
+            "exp": issued + int(API_TOKEN_LIFETIME.total_seconds()),
+            "jti": str(uuid.uuid4()),
+            "role": ROLE,
         }
         return jwt.encode(
             claims, self.key.private_key, algorithm=self.key.alg, headers={"kid": self.key.kid, "typ": "JWT"}

@@ -87,10 +87,14 @@ class AgencyConsumer:
             except WitnessAlarm as exc:
                 self.alarm = exc
                 # One line an operator's alerting can match, with the evidence as JSON (no case data in it).
-                log.critical("WITNESS ALARM agency=%s reason=%s %s evidence=%s", self.agency_id, exc.reason, exc,
-                             json.dumps(exc.evidence, sort_keys=True, default=str),
-                             extra={"witness_alarm": {"agency_id": self.agency_id, "reason": exc.reason,
-                                                      **exc.evidence}})
+                log.critical(
+                    "WITNESS ALARM agency=%s reason=%s %s evidence=%s",
+                    self.agency_id,
+                    exc.reason,
+                    exc,
+                    json.dumps(exc.evidence, sort_keys=True, default=str),
+                    extra={"witness_alarm": {"agency_id": self.agency_id, "reason": exc.reason, **exc.evidence}},
+                )
                 raise
             except (KafkaError, OSError) as exc:
                 log.warning("consumer %s waiting for Kafka: %s", self.agency_id, type(exc).__name__)
@@ -99,8 +103,12 @@ class AgencyConsumer:
 
     async def _consume(self, stop: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(
-            self._inbox, group_id=self._group, enable_auto_commit=False,
-            auto_offset_reset="earliest", isolation_level="read_committed", **self._kafka,
+            self._inbox,
+            group_id=self._group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            **self._kafka,
         )
         producer = AIOKafkaProducer(enable_idempotence=True, acks="all", **self._kafka)
         try:
@@ -124,8 +132,12 @@ class AgencyConsumer:
             raise ConfigurationError(f"topics {sorted(missing)} do not exist; the operator creates them")
 
     async def _partition(
-        self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer,
-        partition: TopicPartition, records: list[ConsumerRecord[bytes, bytes]], stop: asyncio.Event,
+        self,
+        consumer: AIOKafkaConsumer,
+        producer: AIOKafkaProducer,
+        partition: TopicPartition,
+        records: list[ConsumerRecord[bytes, bytes]],
+        stop: asyncio.Event,
     ) -> None:
         for record in records:
             if stop.is_set():
@@ -161,7 +173,9 @@ class AgencyConsumer:
             await asyncio.to_thread(self._ledger.remember, delivery.delivery_id, delivery.notification_id)
         # Sent again after a redelivery too: the gateway records a receipt once per delivery.
         await producer.send_and_wait(
-            self._receipts, self._sign(delivery, "delivered"), key=delivery.delivery_id.encode(),
+            self._receipts,
+            self._sign(delivery, "delivered"),
+            key=delivery.delivery_id.encode(),
             headers=[("content-type", b"application/jwt")],
         )
         if self._on_delivered is not None:
@@ -179,9 +193,7 @@ class AgencyConsumer:
             ("sgb_source_partition", str(record.partition).encode()),
             ("sgb_source_offset", str(record.offset).encode()),
         ]
-        await producer.send_and_wait(
-            self._dead_letters, record.value or b"", key=record.key, headers=headers
-        )
+        await producer.send_and_wait(self._dead_letters, record.value or b"", key=record.key, headers=headers)
 
 
 def _header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:

@@ -47,20 +47,25 @@ def receipt_signer(settings: ConsumerSettings, keyring: AgencyKeyring) -> Receip
     return ReceiptSigner(agency_id=settings.agency_id, audience=settings.broker_audience, key=keyring.jwt_key)
 
 
-def build_witness(settings: ConsumerSettings, keyring: AgencyKeyring, *, ledger: Ledger,
-                  broker_keys: Mapping[str, Ed25519PublicKey]) -> CheckpointWitness | None:
+def build_witness(
+    settings: ConsumerSettings, keyring: AgencyKeyring, *, ledger: Ledger, broker_keys: Mapping[str, Ed25519PublicKey]
+) -> CheckpointWitness | None:
     """The agency's witness of the decision log, or None (with a warning) when no gateway is configured."""
     if settings.gateway_url is None:
         log.warning("CONSUMER_GATEWAY_URL is not set: %s does not witness the decision log", settings.agency_id)
         return None
     if keyring.witness_key is None:
-        raise ConfigurationError(f"{settings.key_dir} holds no witness key: rotate the agency's keys "
-                                 "(python -m broker.partnership.cli rotate) to make and register one")
+        raise ConfigurationError(
+            f"{settings.key_dir} holds no witness key: rotate the agency's keys "
+            "(python -m broker.partnership.cli rotate) to make and register one"
+        )
     context = ssl.create_default_context(cafile=settings.gateway_ca_file) if settings.gateway_ca_file else None
-    gateway = GatewayClient(base_url=settings.gateway_url, token=receipt_signer(settings, keyring).api_token,
-                            ssl_context=context)
-    return CheckpointWitness(key=keyring.witness_key, broker_keys=broker_keys, origin=settings.log_origin,
-                             ledger=ledger, gateway=gateway)
+    gateway = GatewayClient(
+        base_url=settings.gateway_url, token=receipt_signer(settings, keyring).api_token, ssl_context=context
+    )
+    return CheckpointWitness(
+        key=keyring.witness_key, broker_keys=broker_keys, origin=settings.log_origin, ledger=ledger, gateway=gateway
+    )
 
 
 def build_consumer(

@@ -103,7 +103,10 @@ class ConsumerSettings(InboxSettings):
     def kafka_config(self) -> dict[str, Any]:
         """Return aiokafka keyword arguments for this agency's own principal."""
         return client_config(
-            bootstrap=self.kafka_bootstrap, security_protocol=self.kafka_security_protocol,
-            user=self.kafka_user or self.agency_id, password=self.kafka_password.get_secret_value(),
-            ca_file=self.kafka_ca_file, sasl_mechanism=self.kafka_sasl_mechanism,
+            bootstrap=self.kafka_bootstrap,
+            security_protocol=self.kafka_security_protocol,
+            user=self.kafka_user or self.agency_id,
+            password=self.kafka_password.get_secret_value(),
+            ca_file=self.kafka_ca_file,
+            sasl_mechanism=self.kafka_sasl_mechanism,
         )

@@ -98,9 +98,16 @@ class SqliteInboxSink:
             with self._connect() as conn:
                 cursor = conn.execute(
                     INSERT_INBOX,
-                    (delivery.delivery_id, delivery.notification_id, delivery.message_type,
-                     delivery.schema_version, delivery.sender_agency, delivery.envelope_digest,
-                     delivery.sealed_at, json.dumps(delivery.payload, sort_keys=True)),
+                    (
+                        delivery.delivery_id,
+                        delivery.notification_id,
+                        delivery.message_type,
+                        delivery.schema_version,
+                        delivery.sender_agency,
+                        delivery.envelope_digest,
+                        delivery.sealed_at,
+                        json.dumps(delivery.payload, sort_keys=True),
+                    ),
                 )
                 return cursor.rowcount == 1
         except sqlite3.Error as exc:
@@ -150,9 +157,7 @@ class DirectorySink:
 class WebhookSink:
     """POSTs to the agency's case system, retrying; the delivery id is the idempotency key."""
 
-    def __init__(
-        self, url: str, *, attempts: int = 5, timeout: float = 10.0, token: str | None = None
-    ) -> None:
+    def __init__(self, url: str, *, attempts: int = 5, timeout: float = 10.0, token: str | None = None) -> None:
         self._url = url
         self._attempts = attempts
         self._timeout = aiohttp.ClientTimeout(total=timeout)

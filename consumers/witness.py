@@ -65,9 +65,17 @@ def _now() -> datetime:
 class CheckpointWitness:
     """One agency's witness of one log (`origin`); the runner calls `observe` for every record's checkpoint."""
 
-    def __init__(self, *, key: AgencyWitnessKey, broker_keys: Mapping[str, Ed25519PublicKey], origin: str,
-                 ledger: Ledger, gateway: Gateway, clock: Callable[[], datetime] = _now,
-                 post_retry_seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        *,
+        key: AgencyWitnessKey,
+        broker_keys: Mapping[str, Ed25519PublicKey],
+        origin: str,
+        ledger: Ledger,
+        gateway: Gateway,
+        clock: Callable[[], datetime] = _now,
+        post_retry_seconds: float = 30.0,
+    ) -> None:
         self._key = key
         self._broker_keys = tuple(broker_keys.values())
         self._origin = origin
@@ -115,19 +123,24 @@ class CheckpointWitness:
                 continue
         return None
 
-    def _open(self, note: str, kept: KeptCheckpoint | None,
-              source: Mapping[str, object]) -> tuple[audit.Checkpoint, Ed25519PublicKey]:
+    def _open(
+        self, note: str, kept: KeptCheckpoint | None, source: Mapping[str, object]
+    ) -> tuple[audit.Checkpoint, Ed25519PublicKey]:
         signed = self._signed(note)
         if signed is None:
-            raise WitnessAlarm(CHECKPOINT_INVALID, "a checkpoint that no broker key signs",
-                               _evidence(kept, None, source))
+            raise WitnessAlarm(
+                CHECKPOINT_INVALID, "a checkpoint that no broker key signs", _evidence(kept, None, source)
+            )
         if signed[0].origin != self._origin:
-            raise ConfigurationError(f"the broker's log is {signed[0].origin!r}, but this consumer witnesses "
-                                     f"{self._origin!r}: set CONSUMER_LOG_ORIGIN to the gateway's SGB_LOG_ORIGIN")
+            raise ConfigurationError(
+                f"the broker's log is {signed[0].origin!r}, but this consumer witnesses "
+                f"{self._origin!r}: set CONSUMER_LOG_ORIGIN to the gateway's SGB_LOG_ORIGIN"
+            )
         return signed
 
-    async def _judge(self, kept: KeptCheckpoint | None, new: audit.Checkpoint, key: Ed25519PublicKey,
-                     source: Mapping[str, object]) -> audit.Checkpoint:
+    async def _judge(
+        self, kept: KeptCheckpoint | None, new: audit.Checkpoint, key: Ed25519PublicKey, source: Mapping[str, object]
+    ) -> audit.Checkpoint:
         held = None if kept is None else audit.Checkpoint.parse(kept.note, verify_with=None)
         proof: tuple[bytes, ...] = ()
         if held is not None and held.size != new.size:
@@ -157,14 +170,22 @@ class CheckpointWitness:
             raise GatewayUnavailable(f"the gateway's checkpoint of size {larger.size} does not verify")
         stored = signed[0]
         if stored.size != larger.size or stored.root != larger.root:
-            raise WitnessAlarm(FORK, f"the broker signed two different trees of size {larger.size}",
-                               evidence | {"gateway_checkpoint": stored.note})
+            raise WitnessAlarm(
+                FORK,
+                f"the broker signed two different trees of size {larger.size}",
+                evidence | {"gateway_checkpoint": stored.note},
+            )
         return answer
 
     async def _keep(self, checkpoint: audit.Checkpoint) -> None:
         line = audit.cosign(checkpoint.note, self._key.name, self._key.private_key, self._clock())
-        kept = await asyncio.to_thread(self._ledger.keep_checkpoint, self._origin, tree_size=checkpoint.size,
-                                       note=checkpoint.note, cosignature=line)
+        kept = await asyncio.to_thread(
+            self._ledger.keep_checkpoint,
+            self._origin,
+            tree_size=checkpoint.size,
+            note=checkpoint.note,
+            cosignature=line,
+        )
         if kept:
             self._kept = KeptCheckpoint(checkpoint.size, checkpoint.note, line, posted=False)
             self._proven.clear()
@@ -192,8 +213,9 @@ class CheckpointWitness:
             del self._proven[next(iter(self._proven))]
 
 
-def _evidence(kept: KeptCheckpoint | None, new: audit.Checkpoint | None,
-              source: Mapping[str, object]) -> dict[str, object]:
+def _evidence(
+    kept: KeptCheckpoint | None, new: audit.Checkpoint | None, source: Mapping[str, object]
+) -> dict[str, object]:
     """What an agency reports to the partnership's operators: both checkpoints and where the new one came from."""
     evidence: dict[str, object] = dict(source)
     if kept is not None:

@@ -47,22 +47,31 @@ LATE_AGENCY = "lado-fenmere"
 def _gateway_env(site: DemoSite, stack: StackSettings) -> dict[str, str]:
     env = dict(os.environ)
     env.update({line.split("=", 1)[0]: line.split("=", 1)[1] for line in stack.env_file.read_text().splitlines()})
-    env.update({
-        "SGB_DATABASE_URL": f"sqlite:///{site.root / 'broker.db'}", "SGB_PARTNERSHIP_ID": PARTNERSHIP_ID,
-        "SGB_REGISTRY_FILE": str(site.partnership.registry_file), "SGB_KEYS_DIR": str(site.partnership.broker_keys_dir),
-        "SGB_AUDIENCE": AUDIENCE, "SGB_CLOCK_CHECK_SECONDS": "5", "SGB_TOPIC_NAMESPACE": NAMESPACE,
-    })
+    env.update(
+        {
+            "SGB_DATABASE_URL": f"sqlite:///{site.root / 'broker.db'}",
+            "SGB_PARTNERSHIP_ID": PARTNERSHIP_ID,
+            "SGB_REGISTRY_FILE": str(site.partnership.registry_file),
+            "SGB_KEYS_DIR": str(site.partnership.broker_keys_dir),
+            "SGB_AUDIENCE": AUDIENCE,
+            "SGB_CLOCK_CHECK_SECONDS": "5",
+            "SGB_TOPIC_NAMESPACE": NAMESPACE,
+        }
+    )
     return env
 
 
 def _consumer_env(site: DemoSite, agency: str, password: str, stack: StackSettings) -> dict[str, str]:
     return {
-        **os.environ, "CONSUMER_AGENCY_ID": agency, "CONSUMER_KAFKA_PASSWORD": password,
+        **os.environ,
+        "CONSUMER_AGENCY_ID": agency,
+        "CONSUMER_KAFKA_PASSWORD": password,
         "CONSUMER_KAFKA_BOOTSTRAP": f"{stack.host}:{stack.kafka_port}",
         "CONSUMER_KEY_DIR": str(site.partnership.agency_keys_dir(agency)),
         "CONSUMER_BROKER_PUBLIC_KEYS": str(site.partnership.broker_keys_dir),
         "CONSUMER_SINK": f"sqlite:{site.root / f'inbox-{agency}.db'}",
-        "CONSUMER_LEDGER_PATH": str(site.root / f"ledger-{agency}.db"), "CONSUMER_BROKER_AUDIENCE": AUDIENCE,
+        "CONSUMER_LEDGER_PATH": str(site.root / f"ledger-{agency}.db"),
+        "CONSUMER_BROKER_AUDIENCE": AUDIENCE,
         "CONSUMER_TOPIC_NAMESPACE": NAMESPACE,
     }
 
@@ -79,22 +88,33 @@ def _setup(site: DemoSite, stack: StackSettings) -> dict[str, str]:
     provision(site.root / "partnership", PARTNERSHIP_ID, AGENCIES, OFFICES)
     passwords = {spec.agency_id: secrets.token_urlsafe(18) for spec in AGENCIES}
     kafka_access.apply(
-        kafka_libs=stack.kafka_libs, admin_properties=kafka.admin_properties(stack), users=passwords,
+        kafka_libs=stack.kafka_libs,
+        admin_properties=kafka.admin_properties(stack),
+        users=passwords,
         grants=[g for spec in AGENCIES for g in kafka_access.agency_grants(spec.agency_id, namespace=NAMESPACE)],
     )
     asyncio.run(create_topics(kafka.admin_config(stack), [spec.agency_id for spec in AGENCIES]))
-    console.print(f"[green]✓[/green] {len(AGENCIES)} fictional agencies registered, each with its own keys and "
-                  "Kafka principal (SASL/SCRAM, ACLs: own inbox only)")
+    console.print(
+        f"[green]✓[/green] {len(AGENCIES)} fictional agencies registered, each with its own keys and "
+        "Kafka principal (SASL/SCRAM, ACLs: own inbox only)"
+    )
     return passwords
 
 
 def _start(site: DemoSite, stack: StackSettings, passwords: dict[str, str]) -> None:
-    start_daemon([sys.executable, "-m", "broker.gateway", "--port", str(PORT)],
-                 log_file=site.root / "gateway.log", pid_file=site.root / "gateway.pid", env=_gateway_env(site, stack))
+    start_daemon(
+        [sys.executable, "-m", "broker.gateway", "--port", str(PORT)],
+        log_file=site.root / "gateway.log",
+        pid_file=site.root / "gateway.pid",
+        env=_gateway_env(site, stack),
+    )
     for agency, password in passwords.items():
-        start_daemon([sys.executable, "-m", "consumers", "run", "--agency", agency],
-                     log_file=site.root / f"consumer-{agency}.log", pid_file=site.root / f"consumer-{agency}.pid",
-                     env=_consumer_env(site, agency, password, stack))
+        start_daemon(
+            [sys.executable, "-m", "consumers", "run", "--agency", agency],
+            log_file=site.root / f"consumer-{agency}.log",
+            pid_file=site.root / f"consumer-{agency}.pid",
+            env=_consumer_env(site, agency, password, stack),
+        )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -125,8 +145,13 @@ def _post_all(site: DemoSite) -> list[dict[str, Any]]:
             rules = " ".join(dict.fromkeys(r["rule"] for r in recipient["reasons"]))
             decisive = recipient["reasons"][-1]["message"] if recipient["reasons"] else ""
             reasons = f"{rules}\n{decisive[:110]}"
-            table.add_row(title, f"{recipient['agency_id']}\n({recipient['role']})", recipient["outcome"],
-                          reasons, ", ".join(recipient["allowed_fields"]) or "—")
+            table.add_row(
+                title,
+                f"{recipient['agency_id']}\n({recipient['role']})",
+                recipient["outcome"],
+                reasons,
+                ", ".join(recipient["allowed_fields"]) or "—",
+            )
     console.print(table)
     return receipts
 
@@ -148,24 +173,55 @@ def _prove_ciphertext(stack: StackSettings, receipts: list[dict[str, Any]]) -> N
     console.print(f"  child's name, date of birth, address: {verdict}")
 
 
-def _acknowledge(site: DemoSite, stack: StackSettings, passwords: dict[str, str],
-                 receipts: list[dict[str, Any]]) -> None:
-    shared = [(r["agency_id"], r["delivery_id"], receipt["notification_id"])
-              for receipt in receipts for r in receipt["recipients"] if r["outcome"].startswith("share")]
-    site.wait_for(lambda: all(site.status(receipt, a, d) in {"delivered", "acknowledged"}
-                              for a, d, receipt in _with_receipts(shared, receipts)), what="deliveries", timeout=60)
+def _acknowledge(
+    site: DemoSite, stack: StackSettings, passwords: dict[str, str], receipts: list[dict[str, Any]]
+) -> None:
+    shared = [
+        (r["agency_id"], r["delivery_id"], receipt["notification_id"])
+        for receipt in receipts
+        for r in receipt["recipients"]
+        if r["outcome"].startswith("share")
+    ]
+    site.wait_for(
+        lambda: all(
+            site.status(receipt, a, d) in {"delivered", "acknowledged"}
+            for a, d, receipt in _with_receipts(shared, receipts)
+        ),
+        what="deliveries",
+        timeout=60,
+    )
     console.print(f"[green]✓[/green] {len(shared)} deliveries verified, decrypted and delivered by the consumers")
     for agency, delivery_id, notification_id in shared:
         if agency == LATE_AGENCY:
             continue  # this one is deliberately not acknowledged, to show the overdue clock
         subprocess.run(  # noqa: S603 - our own CLI
-            [sys.executable, "-m", "consumers", "ack", "--agency", agency, "--delivery-id", delivery_id,
-             "--notification-id", notification_id, "--by", f"{agency}-duty-worker"],
-            env=_consumer_env(site, agency, passwords[agency], stack), check=True, capture_output=True,
+            [
+                sys.executable,
+                "-m",
+                "consumers",
+                "ack",
+                "--agency",
+                agency,
+                "--delivery-id",
+                delivery_id,
+                "--notification-id",
+                notification_id,
+                "--by",
+                f"{agency}-duty-worker",
+            ],
+            env=_consumer_env(site, agency, passwords[agency], stack),
+            check=True,
+            capture_output=True,
         )
-    site.wait_for(lambda: all(site.status(receipt, a, d) == "acknowledged"
-                              for a, d, receipt in _with_receipts(shared, receipts) if a != LATE_AGENCY),
-                  what="acknowledgements", timeout=60)
+    site.wait_for(
+        lambda: all(
+            site.status(receipt, a, d) == "acknowledged"
+            for a, d, receipt in _with_receipts(shared, receipts)
+            if a != LATE_AGENCY
+        ),
+        what="acknowledgements",
+        timeout=60,
+    )
     console.print("[green]✓[/green] acknowledgements recorded in the decision log; the LADO's is left late")
 
 
@@ -202,12 +258,24 @@ def _finish(site: DemoSite, stack: StackSettings) -> None:
     report = _verify(site)
     console.print(f"\nDecision log: {report}")
     cluster = asyncio.run(kafka.describe(stack))
-    console.print(f"Apache Kafka {KAFKA_VERSION} (KRaft) cluster {cluster} on {stack.host}:{stack.kafka_port}; "
-                  f"OPA {opa.version(stack)} at {opa.url(stack)} — the real servers, started by this project")
-    dsl = issue_token(site.partnership.agency_keys("school-oakfield-primary"), role="dsl", audience=AUDIENCE,
-                      ttl=timedelta(minutes=10), subject="demo-dsl")
-    ig = issue_token(site.partnership.agency_keys("csc-fenmere-mash"), role="ig_lead", audience=AUDIENCE,
-                     ttl=timedelta(minutes=10), subject="demo-ig-lead")
+    console.print(
+        f"Apache Kafka {KAFKA_VERSION} (KRaft) cluster {cluster} on {stack.host}:{stack.kafka_port}; "
+        f"OPA {opa.version(stack)} at {opa.url(stack)} — the real servers, started by this project"
+    )
+    dsl = issue_token(
+        site.partnership.agency_keys("school-oakfield-primary"),
+        role="dsl",
+        audience=AUDIENCE,
+        ttl=timedelta(minutes=10),
+        subject="demo-dsl",
+    )
+    ig = issue_token(
+        site.partnership.agency_keys("csc-fenmere-mash"),
+        role="ig_lead",
+        audience=AUDIENCE,
+        ttl=timedelta(minutes=10),
+        subject="demo-ig-lead",
+    )
     console.print(f"\nReview UI: {site.url}/ui  (sign-in links valid 10 minutes)")
     console.print(f"  DSL, Oakfield Primary:   {site.url}/ui/signin?token={dsl}")
     console.print(f"  IG lead, Fenmere CSC:    {site.url}/ui/signin?token={ig}")

@@ -20,94 +20,177 @@ AGENCIES = [
     AgencySpec("gp-willow-lane", "health_gp", "Willow Lane Surgery (fictional GP practice)"),
     AgencySpec("health-visiting-fenmere", "health_community", "Fenmere Health Visiting Service (fictional)"),
     AgencySpec("police-fenmere", "police", "Fenmere Constabulary (fictional)"),
-    AgencySpec("csc-fenmere-mash", "csc_front_door", "Fenmere Children's Social Care MASH (fictional)",
-               roles=(*DEV_ROLES, "ig_lead", "caldicott_guardian")),
+    AgencySpec(
+        "csc-fenmere-mash",
+        "csc_front_door",
+        "Fenmere Children's Social Care MASH (fictional)",
+        roles=(*DEV_ROLES, "ig_lead", "caldicott_guardian"),
+    ),
     AgencySpec("asc-fenmere", "asc", "Fenmere Adult Social Care (fictional)"),
     AgencySpec("housing-brookside", "housing", "Brookside Homes (fictional housing provider)"),
     AgencySpec("lado-fenmere", "lado", "Fenmere LADO Service (fictional)"),
 ]
 # The children's social care IG lead and Caldicott Guardian see across the partnership (the demo's audit view).
-OFFICES: dict[Office, str] = {"partnership_ig_lead": "csc-fenmere-mash",
-                              "partnership_caldicott_guardian": "csc-fenmere-mash"}
+OFFICES: dict[Office, str] = {
+    "partnership_ig_lead": "csc-fenmere-mash",
+    "partnership_caldicott_guardian": "csc-fenmere-mash",
+}
 
 CHILD = {"given_name": "Test", "family_name": "Child Alpha", "date_of_birth": "2017-03-14", "gender": "female"}
 # Values the demo checks never appear in plaintext on Kafka, in the log or in a receipt.
 SENSITIVE = ("Child Alpha", "2017-03-14", "12 Imaginary Row")
-NO_RISK = {"immediate_significant_harm": False, "likely_significant_harm": False, "serious_harm_to_adult": False,
-           "risk_to_others": False, "crime_suspected": False}
+NO_RISK = {
+    "immediate_significant_harm": False,
+    "likely_significant_harm": False,
+    "serious_harm_to_adult": False,
+    "risk_to_others": False,
+    "crime_suspected": False,
+}
 
 
 def _recipient(agency: str, role: str, need: str) -> dict[str, Any]:
     return {"agency_id": agency, "role": role, "need_to_know": need}
 
 
-def _base(message_type: str, purpose: str, basis: str | None, sender: tuple[str, str],
-          recipients: list[dict[str, Any]], payload: dict[str, Any], **extra: Any) -> dict[str, Any]:
+def _base(
+    message_type: str,
+    purpose: str,
+    basis: str | None,
+    sender: tuple[str, str],
+    recipients: list[dict[str, Any]],
+    payload: dict[str, Any],
+    **extra: Any,
+) -> dict[str, Any]:
     return {
-        "schema_version": "1.0", "message_type": message_type, "notification_id": str(uuid.uuid4()),
-        "created_at": datetime.now(UTC).isoformat(), "purpose": purpose,
-        "purpose_statement": "Fictional demo: " + purpose.replace("_", " "), "lawful_basis": basis,
-        "consent": [], "parental_position": None, "authorisation": None, "risk": dict(NO_RISK),
+        "schema_version": "1.0",
+        "message_type": message_type,
+        "notification_id": str(uuid.uuid4()),
+        "created_at": datetime.now(UTC).isoformat(),
+        "purpose": purpose,
+        "purpose_statement": "Fictional demo: " + purpose.replace("_", " "),
+        "lawful_basis": basis,
+        "consent": [],
+        "parental_position": None,
+        "authorisation": None,
+        "risk": dict(NO_RISK),
         "subjects": [{"subject_ref": "child-alpha", "role_in_case": "child", "age_years": 9}],
         "sender": {"agency_id": sender[0], "role": sender[1], "user_ref": "demo-user-1", "is_professional": True},
-        "recipients": recipients, "payload": payload, **extra,
+        "recipients": recipients,
+        "payload": payload,
+        **extra,
     }
 
 
 def cases() -> list[tuple[str, dict[str, Any]]]:
     """(title, notification) pairs, each drawn from a situation the source documents describe."""
     return [
-        ("School DSL refers bruising and a disclosure (M01)", _base(
-            "safeguarding_referral", "safeguarding_concern", "safeguarding_children_individuals_at_risk",
-            ("school-oakfield-primary", "dsl"),
-            [_recipient("csc-fenmere-mash", "mash_intake", "assess_and_decide"),
-             _recipient("police-fenmere", "police_public_protection", "investigate_crime"),
-             _recipient("housing-brookside", "housing_officer", "provide_support")],
-            {"child": CHILD, "concern_summary": "Fictional: bruise on forearm; child says a parent hit her.",
-             "current_location": "At school until 15:15", "home_address": "12 Imaginary Row, Fenmere",
-             "referrer": {"name": "Pat Example", "job_title": "Designated Safeguarding Lead"}},
-            consent=[{"subject_ref": "child-alpha", "giver": "parent_pr", "status": "not_sought",
-                      "not_sought_reason": "risk_significant_harm"}],
-            parental_position={"parents_informed": False, "parent_withheld_permission": None,
-                               "reason_not_informed": "risk_significant_harm"},
-            risk={**NO_RISK, "likely_significant_harm": True, "crime_suspected": True},
-        )),
-        ("Health visitor asks for family support; parent refuses consent, no risk (M01)", _base(
-            "safeguarding_referral", "request_for_services", "consent",
-            ("health-visiting-fenmere", "health_visitor"),
-            [_recipient("csc-fenmere-mash", "mash_intake", "provide_support")],
-            {"child": CHILD, "concern_summary": "Fictional: family struggling after a house move.",
-             "referrer": {"name": "Sam Sample", "job_title": "Health Visitor"}},
-            consent=[{"subject_ref": "child-alpha", "giver": "parent_pr", "status": "refused"}],
-            parental_position={"parents_informed": True, "parent_withheld_permission": True},
-        )),
-        ("Allegation against a teacher to the LADO (M14)", _base(
-            "lado_allegation", "allegation_management", "legal_obligation_statutory",
-            ("school-oakfield-primary", "designated_senior_manager"),
-            [_recipient("lado-fenmere", "lado_officer", "assess_and_decide")],
-            {"person_subject_of_allegation": {"given_name": "Test", "family_name": "Teacher Delta"},
-             "job_and_setting": "Class teacher, Oakfield Primary (fictional)",
-             "allegation_account": "Fictional: pupil says the teacher sent private messages.",
-             "child": CHILD, "dsm_record_signed": True},
-        )),
-        ("Looked-after child missing overnight (M20)", _base(
-            "missing_child", "missing_child_response", "public_interest",
-            ("csc-fenmere-mash", "social_worker"),
-            [_recipient("police-fenmere", "police_public_protection", "protect_child"),
-             _recipient("gp-willow-lane", "gp", "provide_support")],
-            {"child": CHILD, "age_band": "13-15", "missing_since": "2026-11-23T21:00:00Z",
-             "physical_description": "Fictional: red coat, blue rucksack.",
-             "last_known_location": "Fenmere bus station (fictional)", "looked_after": True},
-            risk={**NO_RISK, "likely_significant_harm": True},
-        )),
-        ("Adult at risk of financial abuse, referred by housing (M11)", _base(
-            "adult_safeguarding_referral", "adult_safeguarding_enquiry", "safeguarding_children_individuals_at_risk",
-            ("housing-brookside", "housing_officer"),
-            [_recipient("asc-fenmere", "adult_safeguarding_officer", "protect_adult")],
-            {"adult": {"given_name": "Test", "family_name": "Adult Beta"},
-             "care_and_support_needs": "Fictional: needs help with personal care.",
-             "abuse_or_neglect": "Fictional: money taken by a relative.", "unable_to_protect_self": True,
-             "address": "14 Imaginary Row, Fenmere"},
-            subjects=[{"subject_ref": "adult-beta", "role_in_case": "adult_at_risk", "age_years": 81}],
-        )),
+        (
+            "School DSL refers bruising and a disclosure (M01)",
+            _base(
+                "safeguarding_referral",
+                "safeguarding_concern",
+                "safeguarding_children_individuals_at_risk",
+                ("school-oakfield-primary", "dsl"),
+                [
+                    _recipient("csc-fenmere-mash", "mash_intake", "assess_and_decide"),
+                    _recipient("police-fenmere", "police_public_protection", "investigate_crime"),
+                    _recipient("housing-brookside", "housing_officer", "provide_support"),
+                ],
+                {
+                    "child": CHILD,
+                    "concern_summary": "Fictional: bruise on forearm; child says a parent hit her.",
+                    "current_location": "At school until 15:15",
+                    "home_address": "12 Imaginary Row, Fenmere",
+                    "referrer": {"name": "Pat Example", "job_title": "Designated Safeguarding Lead"},
+                },
+                consent=[
+                    {
+                        "subject_ref": "child-alpha",
+                        "giver": "parent_pr",
+                        "status": "not_sought",
+                        "not_sought_reason": "risk_significant_harm",
+                    }
+                ],
+                parental_position={
+                    "parents_informed": False,
+                    "parent_withheld_permission": None,
+                    "reason_not_informed": "risk_significant_harm",
+                },
+                risk={**NO_RISK, "likely_significant_harm": True, "crime_suspected": True},
+            ),
+        ),
+        (
+            "Health visitor asks for family support; parent refuses consent, no risk (M01)",
+            _base(
+                "safeguarding_referral",
+                "request_for_services",
+                "consent",
+                ("health-visiting-fenmere", "health_visitor"),
+                [_recipient("csc-fenmere-mash", "mash_intake", "provide_support")],
+                {
+                    "child": CHILD,
+                    "concern_summary": "Fictional: family struggling after a house move.",
+                    "referrer": {"name": "Sam Sample", "job_title": "Health Visitor"},
+                },
+                consent=[{"subject_ref": "child-alpha", "giver": "parent_pr", "status": "refused"}],
+                parental_position={"parents_informed": True, "parent_withheld_permission": True},
+            ),
+        ),
+        (
+            "Allegation against a teacher to the LADO (M14)",
+            _base(
+                "lado_allegation",
+                "allegation_management",
+                "legal_obligation_statutory",
+                ("school-oakfield-primary", "designated_senior_manager"),
+                [_recipient("lado-fenmere", "lado_officer", "assess_and_decide")],
+                {
+                    "person_subject_of_allegation": {"given_name": "Test", "family_name": "Teacher Delta"},
+                    "job_and_setting": "Class teacher, Oakfield Primary (fictional)",
+                    "allegation_account": "Fictional: pupil says the teacher sent private messages.",
+                    "child": CHILD,
+                    "dsm_record_signed": True,
+                },
+            ),
+        ),
+        (
+            "Looked-after child missing overnight (M20)",
+            _base(
+                "missing_child",
+                "missing_child_response",
+                "public_interest",
+                ("csc-fenmere-mash", "social_worker"),
+                [
+                    _recipient("police-fenmere", "police_public_protection", "protect_child"),
+                    _recipient("gp-willow-lane", "gp", "provide_support"),
+                ],
+                {
+                    "child": CHILD,
+                    "age_band": "13-15",
+                    "missing_since": "2026-11-23T21:00:00Z",
+                    "physical_description": "Fictional: red coat, blue rucksack.",
+                    "last_known_location": "Fenmere bus station (fictional)",
+                    "looked_after": True,
+                },
+                risk={**NO_RISK, "likely_significant_harm": True},
+            ),
+        ),
+        (
+            "Adult at risk of financial abuse, referred by housing (M11)",
+            _base(
+                "adult_safeguarding_referral",
+                "adult_safeguarding_enquiry",
+                "safeguarding_children_individuals_at_risk",
+                ("housing-brookside", "housing_officer"),
+                [_recipient("asc-fenmere", "adult_safeguarding_officer", "protect_adult")],
+                {
+                    "adult": {"given_name": "Test", "family_name": "Adult Beta"},
+                    "care_and_support_needs": "Fictional: needs help with personal care.",
+                    "abuse_or_neglect": "Fictional: money taken by a relative.",
+                    "unable_to_protect_self": True,
+                    "address": "14 Imaginary Row, Fenmere",
+                },
+                subjects=[{"subject_ref": "adult-beta", "role_in_case": "adult_at_risk", "age_years": 81}],
+            ),
+        ),
     ]

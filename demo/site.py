@@ -40,8 +40,11 @@ class DemoSite:
     def notification(self, receipt: dict[str, Any]) -> dict[str, Any]:
         """The sender's status view of a posted notification, asked as the sender."""
         token = issue_token(self.partnership.agency_keys(receipt["sender"]), role="agency_system", audience=AUDIENCE)
-        response = httpx.get(f"{self.url}/v1/notifications/{receipt['notification_id']}",
-                             headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        response = httpx.get(
+            f"{self.url}/v1/notifications/{receipt['notification_id']}",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
         response.raise_for_status()
         body: dict[str, Any] = response.json()
         return body
@@ -63,13 +66,17 @@ class DemoSite:
 
 async def create_topics(admin_config: dict[str, Any], agencies: list[str]) -> None:
     """Inboxes, dead-letter topics and the receipts topic: agencies may not create topics themselves."""
-    names = [receipts_topic(namespace=NAMESPACE), *(inbox_topic(a, namespace=NAMESPACE) for a in agencies),
-             *(dead_letter_topic(a, namespace=NAMESPACE) for a in agencies)]
+    names = [
+        receipts_topic(namespace=NAMESPACE),
+        *(inbox_topic(a, namespace=NAMESPACE) for a in agencies),
+        *(dead_letter_topic(a, namespace=NAMESPACE) for a in agencies),
+    ]
     await ensure_topics(admin_config, names, settings=TopicSettings())
 
 
-async def read_deliveries(admin_config: dict[str, Any], topic: str, *, want: set[str], timeout: float = 20.0,
-                          since_ms: int | None = None) -> list[Any]:
+async def read_deliveries(
+    admin_config: dict[str, Any], topic: str, *, want: set[str], timeout: float = 20.0, since_ms: int | None = None
+) -> list[Any]:
     """Records on `topic` whose CloudEvents id (the delivery id) is in `want`, as raw Kafka records.
 
     Reads from `since_ms` (default: five minutes ago) with no consumer group, so it neither moves an

@@ -84,11 +84,16 @@ def _print_table(settings: StackSettings) -> None:
     for column in ("part", "version", "listens on", "state"):
         table.add_column(column)
     opa_version = opa.version(settings) if settings.opa_binary.exists() else "not built"
-    table.add_row("Apache Kafka (KRaft, SASL/SCRAM + ACLs)", KAFKA_VERSION,
-                  f"{settings.host}:{settings.kafka_port}", kafka.status(settings))
+    table.add_row(
+        "Apache Kafka (KRaft, SASL/SCRAM + ACLs)",
+        KAFKA_VERSION,
+        f"{settings.host}:{settings.kafka_port}",
+        kafka.status(settings),
+    )
     table.add_row("Open Policy Agent", opa_version, opa.url(settings), opa.status(settings))
-    table.add_row("PostgreSQL", postgres.install_state(), f"{settings.host}:{settings.pg_port}",
-                  postgres.status(settings))
+    table.add_row(
+        "PostgreSQL", postgres.install_state(), f"{settings.host}:{settings.pg_port}", postgres.status(settings)
+    )
     console.print(table)
     console.print(f"connection settings: {settings.env_file}")
 

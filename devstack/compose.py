@@ -87,10 +87,21 @@ rootLogger.appenderRef.stderr.ref = STDERR
 cli = typer.Typer(add_completion=False, help=__doc__.splitlines()[0] if __doc__ else None)
 
 
-def _run(args: list[str], *, capture: bool = False, check: bool = True, timeout: float = 900,
-         env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _run(
+    args: list[str],
+    *,
+    capture: bool = False,
+    check: bool = True,
+    timeout: float = 900,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        args, capture_output=capture, text=True, check=False, timeout=timeout, env=env,
+        args,
+        capture_output=capture,
+        text=True,
+        check=False,
+        timeout=timeout,
+        env=env,
     )
     if check and result.returncode != 0:
         # Say what failed and why: a captured command's output would otherwise be lost.
@@ -134,14 +145,14 @@ def ensure_base_image(cache: Path) -> None:
     sources = Path("/etc/apt/sources.list.d/debian.sources")
     mirror = "http://deb.debian.org/debian"
     if sources.exists():
-        mirror = next((line.split()[1] for line in sources.read_text().splitlines() if line.startswith("URIs:")),
-                      mirror)
+        mirror = next(
+            (line.split()[1] for line in sources.read_text().splitlines() if line.startswith("URIs:")), mirror
+        )
     rootfs = cache / "rootfs"
     shutil.rmtree(rootfs, ignore_errors=True)
     _run(["debootstrap", "--variant=minbase", "bookworm", str(rootfs), mirror], capture=True)
     tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
-    subprocess.run(["podman", "import", "-", BASE_IMAGE], stdin=tar.stdout, check=True,
-                   capture_output=True)
+    subprocess.run(["podman", "import", "-", BASE_IMAGE], stdin=tar.stdout, check=True, capture_output=True)
     if tar.wait() != 0:
         raise StackError("archiving the Debian root file system failed")
     shutil.rmtree(rootfs, ignore_errors=True)
@@ -155,8 +166,24 @@ def _build(tag: str, context: Path, containerfile: Path, *extra: str) -> None:
     previous = _image_id(tag)
     # Host networking: apt and pip inside the build reach the network as the host does; the host's
     # CA bundle because this network inspects TLS.
-    _run(["podman", "build", "-q", "--network", "host", "-v", f"{HOST_CA}:/host-ca.crt:ro",
-          "-t", tag, "-f", str(containerfile), *extra, str(context)], capture=True)
+    _run(
+        [
+            "podman",
+            "build",
+            "-q",
+            "--network",
+            "host",
+            "-v",
+            f"{HOST_CA}:/host-ca.crt:ro",
+            "-t",
+            tag,
+            "-f",
+            str(containerfile),
+            *extra,
+            str(context),
+        ],
+        capture=True,
+    )
     if previous and previous != _image_id(tag):
         # The image this tag replaced; without this every source change would leave one behind.
         _run(["podman", "rmi", previous], capture=True, check=False)
@@ -188,8 +215,11 @@ def build_images(stack: StackSettings, cache: Path) -> None:
     for script, main_class in KAFKA_BIN.items():
         server = script == "kafka-server-start.sh"
         # The tools run for seconds: a small heap and no optimising compiler start them fastest.
-        flags = ("${KAFKA_HEAP_OPTS:--Xmx1g} -XX:+UseG1GC" if server
-                 else "${KAFKA_HEAP_OPTS:--Xmx128m} -XX:+UseSerialGC -XX:TieredStopAtLevel=1")
+        flags = (
+            "${KAFKA_HEAP_OPTS:--Xmx1g} -XX:+UseG1GC"
+            if server
+            else "${KAFKA_HEAP_OPTS:--Xmx128m} -XX:+UseSerialGC -XX:TieredStopAtLevel=1"
+        )
         (kafka / "bin" / script).write_text(
             "#!/bin/bash\n"
             f"exec java {flags} -Djava.awt.headless=true"
@@ -210,18 +240,26 @@ def build_images(stack: StackSettings, cache: Path) -> None:
 
 
 def _pem_key(key: rsa.RSAPrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
-def _certificate(subject: str, key: rsa.RSAPrivateKey, issuer: tuple[x509.Name, rsa.RSAPrivateKey] | None,
-                 names: list[str]) -> x509.Certificate:
+def _certificate(
+    subject: str, key: rsa.RSAPrivateKey, issuer: tuple[x509.Name, rsa.RSAPrivateKey] | None, names: list[str]
+) -> x509.Certificate:
     now = dt.datetime.now(dt.UTC)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
     issuer_name, signer = issuer or (name, key)
-    builder = (x509.CertificateBuilder().subject_name(name).issuer_name(issuer_name).public_key(key.public_key())
-               .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-               .not_valid_after(now + dt.timedelta(days=1)))
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+    )
     if issuer is None:
         builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
     else:
@@ -247,7 +285,8 @@ def write_secrets(directory: Path) -> None:
     files["kafka-server.pem"] = _pem_key(kafka_key) + kafka_cert.public_bytes(serialization.Encoding.PEM)
     tls_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     files["tls.crt"] = _certificate("gateway", tls_key, issuer, ["gateway", "localhost", "127.0.0.1"]).public_bytes(
-        serialization.Encoding.PEM)
+        serialization.Encoding.PEM
+    )
     files["tls.key"] = _pem_key(tls_key)
     for name, data in files.items():
         path = directory / name
@@ -258,8 +297,14 @@ def write_secrets(directory: Path) -> None:
 def write_env(path: Path, secrets_dir: Path) -> dict[str, str]:
     values = {
         name: secrets.token_urlsafe(24)
-        for name in ("KAFKA_ADMIN_PASSWORD", "KAFKA_CONTROLLER_PASSWORD", "KAFKA_RELAY_PASSWORD",
-                     "KAFKA_CSC_PASSWORD", "KAFKA_POLICE_PASSWORD", "POSTGRES_PASSWORD")
+        for name in (
+            "KAFKA_ADMIN_PASSWORD",
+            "KAFKA_CONTROLLER_PASSWORD",
+            "KAFKA_RELAY_PASSWORD",
+            "KAFKA_CSC_PASSWORD",
+            "KAFKA_POLICE_PASSWORD",
+            "POSTGRES_PASSWORD",
+        )
     }
     values["KAFKA_CLUSTER_ID"] = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
     values["SECRETS_DIR"] = str(secrets_dir)
@@ -278,8 +323,17 @@ class Compose:
 
     def __init__(self, env_file: Path) -> None:
         tool = Path(sys.executable).with_name("podman-compose")
-        self.base = [str(tool), "--env-file", str(env_file), "-p", PROJECT,
-                     "-f", str(ROOT / "docker-compose.yml"), "-f", str(HERE / "compose.test.yml")]
+        self.base = [
+            str(tool),
+            "--env-file",
+            str(env_file),
+            "-p",
+            PROJECT,
+            "-f",
+            str(ROOT / "docker-compose.yml"),
+            "-f",
+            str(HERE / "compose.test.yml"),
+        ]
 
     def __call__(self, *args: str, check: bool = True) -> None:
         result = _run([*self.base, *args], capture=True, check=False)
@@ -293,9 +347,20 @@ class Compose:
 
     @staticmethod
     def container(service: str) -> str:
-        result = _run(["podman", "ps", "-a", "--format", "{{.Names}}",
-                       "--filter", f"label=io.podman.compose.project={PROJECT}",
-                       "--filter", f"label=com.docker.compose.service={service}"], capture=True)
+        result = _run(
+            [
+                "podman",
+                "ps",
+                "-a",
+                "--format",
+                "{{.Names}}",
+                "--filter",
+                f"label=io.podman.compose.project={PROJECT}",
+                "--filter",
+                f"label=com.docker.compose.service={service}",
+            ],
+            capture=True,
+        )
         names = result.stdout.split()
         if not names:
             raise StackError(f"no container for service {service}")
@@ -321,8 +386,11 @@ class Compose:
             raise StackError(f"{service} failed (exit code {result.stdout.strip()})")
 
     def logs(self) -> None:
-        result = _run(["podman", "ps", "-a", "--format", "{{.Names}}",
-                       "--filter", f"label=io.podman.compose.project={PROJECT}"], capture=True, check=False)
+        result = _run(
+            ["podman", "ps", "-a", "--format", "{{.Names}}", "--filter", f"label=io.podman.compose.project={PROJECT}"],
+            capture=True,
+            check=False,
+        )
         for name in result.stdout.split():
             out = _run(["podman", "logs", "--tail", "30", name], capture=True, check=False)
             console.print(f"[bold]--- {name}[/bold]\n{(out.stdout + out.stderr).strip()}")
@@ -359,22 +427,33 @@ def exercise(compose: Compose, secrets_dir: Path, env: dict[str, str], run_dir: 
     def status_view() -> dict[str, Any]:
         # Tokens are single use, so every question carries a fresh one.
         token = issue_token(keys, role="agency_system", audience=AUDIENCE)
-        response = httpx.get(f"{GATEWAY}/v1/notifications/{notification['notification_id']}",
-                             headers={"Authorization": f"Bearer {token}"}, verify=ca, timeout=10)
+        response = httpx.get(
+            f"{GATEWAY}/v1/notifications/{notification['notification_id']}",
+            headers={"Authorization": f"Bearer {token}"},
+            verify=ca,
+            timeout=10,
+        )
         response.raise_for_status()
         body: dict[str, Any] = response.json()
         return body
 
     token = issue_token(keys, role="agency_system", audience=AUDIENCE)
-    response = httpx.post(f"{GATEWAY}/v1/notifications", json=notification, verify=ca, timeout=30,
-                          headers={"Authorization": f"Bearer {token}",
-                                   "Idempotency-Key": notification["notification_id"]})
+    response = httpx.post(
+        f"{GATEWAY}/v1/notifications",
+        json=notification,
+        verify=ca,
+        timeout=30,
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": notification["notification_id"]},
+    )
     if response.status_code != 202:
         raise StackError(f"POST /v1/notifications answered {response.status_code}: {response.text[:500]}")
     recipients = {r["agency_id"]: r for r in response.json()["recipients"]}
     console.print(f"  posted {title!r}: " + ", ".join(f"{a} {r['outcome']}" for a, r in recipients.items()))
-    ours = {agency: recipients[agency]["delivery_id"] for agency in CONSUMERS
-            if recipients.get(agency, {}).get("outcome", "").startswith("share")}
+    ours = {
+        agency: recipients[agency]["delivery_id"]
+        for agency in CONSUMERS
+        if recipients.get(agency, {}).get("outcome", "").startswith("share")
+    }
     if set(ours) != set(CONSUMERS):
         raise StackError(f"expected shares to {sorted(CONSUMERS)}, got {recipients}")
 
@@ -384,19 +463,49 @@ def exercise(compose: Compose, secrets_dir: Path, env: dict[str, str], run_dir: 
     _wait(lambda: all(statuses()[a] in {"delivered", "acknowledged"} for a in ours), "deliveries")
     console.print("  delivered to " + ", ".join(ours) + " (the sender's status view)")
     for agency, delivery_id in ours.items():
-        _run(["podman", "exec", compose.container(CONSUMERS[agency]), "python", "-m", "consumers", "ack",
-              "--agency", agency, "--delivery-id", delivery_id, "--notification-id", notification["notification_id"],
-              "--by", f"{agency}-duty-worker"], capture=True)
+        _run(
+            [
+                "podman",
+                "exec",
+                compose.container(CONSUMERS[agency]),
+                "python",
+                "-m",
+                "consumers",
+                "ack",
+                "--agency",
+                agency,
+                "--delivery-id",
+                delivery_id,
+                "--notification-id",
+                notification["notification_id"],
+                "--by",
+                f"{agency}-duty-worker",
+            ],
+            capture=True,
+        )
     _wait(lambda: all(statuses()[a] == "acknowledged" for a in ours), "acknowledgements")
     console.print("  acknowledged by " + ", ".join(ours))
 
     # The trust anchor: the broker's public key, as an auditor would hold it.
     signing = serialization.load_pem_private_key((partnership / "broker-keys" / SIGNING_FILE).read_bytes(), None)
     public_pem = run_dir / "broker-public-key.pem"
-    public_pem.write_bytes(signing.public_key().public_bytes(serialization.Encoding.PEM,
-                                                             serialization.PublicFormat.SubjectPublicKeyInfo))
-    verify = _run([sys.executable, "-m", "audit", "verify", "--db", DATABASE.format(password=env["POSTGRES_PASSWORD"]),
-                   "--public-key", str(public_pem)], capture=True, check=False)
+    public_pem.write_bytes(
+        signing.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    verify = _run(
+        [
+            sys.executable,
+            "-m",
+            "audit",
+            "verify",
+            "--db",
+            DATABASE.format(password=env["POSTGRES_PASSWORD"]),
+            "--public-key",
+            str(public_pem),
+        ],
+        capture=True,
+        check=False,
+    )
     console.print("  " + verify.stdout.strip().replace("\n", "\n  "))
     if verify.returncode != 0:
         raise StackError(f"audit verify exited {verify.returncode}: {verify.stderr[-2000:]}")
@@ -449,8 +558,10 @@ def test(keep: bool = typer.Option(False, "--keep", help="Leave the containers u
                 compose.down()
                 shutil.rmtree(run_dir, ignore_errors=True)
         total = time.monotonic() - started
-        console.print(f"compose-test {'FAILED' if failed else 'passed'} in {total:.0f}s: "
-                      + json.dumps({k: round(v) for k, v in timings.items()}))
+        console.print(
+            f"compose-test {'FAILED' if failed else 'passed'} in {total:.0f}s: "
+            + json.dumps({k: round(v) for k, v in timings.items()})
+        )
 
 
 @cli.command()

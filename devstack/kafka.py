@@ -76,9 +76,16 @@ def assemble(settings: StackSettings) -> None:
     partial = build / "libs.partial"
     shutil.rmtree(partial, ignore_errors=True)
     run_with_progress(
-        ["mvn", "-B", "-f", str(build / "pom.xml"), f"-Dmaven.repo.local={settings.cache_dir / 'm2'}",
-         DEPENDENCY_PLUGIN,
-         f"-DoutputDirectory={partial}", "-DincludeScope=runtime"],
+        [
+            "mvn",
+            "-B",
+            "-f",
+            str(build / "pom.xml"),
+            f"-Dmaven.repo.local={settings.cache_dir / 'm2'}",
+            DEPENDENCY_PLUGIN,
+            f"-DoutputDirectory={partial}",
+            "-DincludeScope=runtime",
+        ],
         title=f"fetching Apache Kafka {KAFKA_VERSION} jars from Maven Central",
     )
     # Rename last so an interrupted download is never mistaken for a complete one.
@@ -165,8 +172,7 @@ def configure(settings: StackSettings) -> Path:
     cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
     scram = f"SCRAM-SHA-512=[name={ADMIN_USER},password={creds['admin_password']}]"
     run_with_progress(
-        _java(settings, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props),
-              "--add-scram", scram),
+        _java(settings, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props), "--add-scram", scram),
         title="formatting Kafka KRaft storage",
     )
     marker.write_text(KAFKA_VERSION)
@@ -220,8 +226,13 @@ def start(settings: StackSettings) -> None:
     heap = settings.kafka_heap
     args = _java(
         settings,
-        f"-Xms{heap}", f"-Xmx{heap}", "-XX:+UseG1GC", "-Djava.awt.headless=true",
-        f"-Dkafka.logs.dir={state / 'logs'}", "kafka.Kafka", str(props),
+        f"-Xms{heap}",
+        f"-Xmx{heap}",
+        "-XX:+UseG1GC",
+        "-Djava.awt.headless=true",
+        f"-Dkafka.logs.dir={state / 'logs'}",
+        "kafka.Kafka",
+        str(props),
     )
     start_daemon(args, log_file=state / "broker.log", pid_file=pid_file)
     wait_until(lambda: healthy(settings), what="Kafka broker", timeout=90, log_file=state / "broker.log")
@@ -231,7 +242,8 @@ def start(settings: StackSettings) -> None:
 
 def admin_properties(settings: StackSettings) -> str:
     return kafka_access.admin_properties(
-        bootstrap=f"{settings.host}:{settings.kafka_port}", user=ADMIN_USER,
+        bootstrap=f"{settings.host}:{settings.kafka_port}",
+        user=ADMIN_USER,
         password=_secrets(settings)["admin_password"],
     )
 
@@ -243,7 +255,8 @@ def provision_relay(settings: StackSettings) -> None:
         return
     try:
         kafka_access.apply(
-            kafka_libs=settings.kafka_libs, admin_properties=admin_properties(settings),
+            kafka_libs=settings.kafka_libs,
+            admin_properties=admin_properties(settings),
             users={kafka_access.RELAY_PRINCIPAL: _secrets(settings)["relay_password"]},
             grants=kafka_access.relay_grants(),
         )

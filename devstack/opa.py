@@ -56,9 +56,7 @@ def healthy(settings: StackSettings) -> bool:
 
 
 def version(settings: StackSettings) -> str:
-    out = subprocess.run(
-        [str(settings.opa_binary), "version"], capture_output=True, text=True, check=True
-    ).stdout
+    out = subprocess.run([str(settings.opa_binary), "version"], capture_output=True, text=True, check=True).stdout
     return out.splitlines()[0].removeprefix("Version: ").strip()
 
 
@@ -87,9 +85,13 @@ def start(settings: StackSettings, policies: Path) -> None:
     if port_open(settings.host, settings.opa_port):
         raise StackError(f"port {settings.opa_port} is taken by a process this stack did not start")
     args = [
-        str(settings.opa_binary), "run", "--server",
+        str(settings.opa_binary),
+        "run",
+        "--server",
         f"--addr={settings.host}:{settings.opa_port}",
-        "--watch", "--log-level=error", "--log-format=json",
+        "--watch",
+        "--log-level=error",
+        "--log-format=json",
         str(policies),
     ]
     # The command line must carry MARKER exactly for the pid check.

@@ -63,8 +63,9 @@ class LocalPartnership:
         return load_agency_keys(self.agency_keys_dir(agency_id))
 
 
-def provision(root: Path, partnership_id: str, agencies: list[AgencySpec],
-              offices: dict[Office, str] | None = None) -> LocalPartnership:
+def provision(
+    root: Path, partnership_id: str, agencies: list[AgencySpec], offices: dict[Office, str] | None = None
+) -> LocalPartnership:
     """Create broker keys, agency keys and a registry under `root` (which must not hold them yet);
     `offices` names the agency whose IG lead or Caldicott Guardian holds each partnership office."""
     now = datetime.now(UTC)
@@ -72,26 +73,50 @@ def provision(root: Path, partnership_id: str, agencies: list[AgencySpec],
     broker_keys = generate_broker_keys(local.broker_keys_dir, now=now)
     registry = Registry(partnership_id=partnership_id)
     for spec in agencies:
-        keys = generate_agency_keys(local.agency_keys_dir(spec.agency_id), agency_id=spec.agency_id, now=now,
-                                    suite=spec.suite)
+        keys = generate_agency_keys(
+            local.agency_keys_dir(spec.agency_id), agency_id=spec.agency_id, now=now, suite=spec.suite
+        )
         jwt_key, enc_key = public_parts(keys, now)
         registry = register_agency(
-            registry, agency_id=spec.agency_id, name=spec.name, agency_type=spec.agency_type,
-            jwt_key=jwt_key, encryption_key=enc_key, now=now, witness_key=witness_part(keys, now),
+            registry,
+            agency_id=spec.agency_id,
+            name=spec.name,
+            agency_type=spec.agency_type,
+            jwt_key=jwt_key,
+            encryption_key=enc_key,
+            now=now,
+            witness_key=witness_part(keys, now),
         )
     registry = _grant(registry, agencies, offices or {}, broker_keys, now)
     save_registry(registry, local.registry_file)
     return local
 
 
-def _grant(registry: Registry, agencies: list[AgencySpec], offices: dict[Office, str], keys: BrokerKeys,
-           now: datetime) -> Registry:
+def _grant(
+    registry: Registry, agencies: list[AgencySpec], offices: dict[Office, str], keys: BrokerKeys, now: datetime
+) -> Registry:
     key, kid = keys.signing_key, keys.signing_key_id
     for spec in agencies:
         for role in spec.roles:
-            registry = change_access(registry, action="grant", agency_id=spec.agency_id, role=role, by=OPERATOR,
-                                     signing_key=key, key_id=kid, now=now)
+            registry = change_access(
+                registry,
+                action="grant",
+                agency_id=spec.agency_id,
+                role=role,
+                by=OPERATOR,
+                signing_key=key,
+                key_id=kid,
+                now=now,
+            )
     for office, agency_id in offices.items():
-        registry = change_access(registry, action="appoint", agency_id=agency_id, office=office, by=OPERATOR,
-                                 signing_key=key, key_id=kid, now=now)
+        registry = change_access(
+            registry,
+            action="appoint",
+            agency_id=agency_id,
+            office=office,
+            by=OPERATOR,
+            signing_key=key,
+            key_id=kid,
+            now=now,
+        )
     return registry

@@ -89,9 +89,7 @@ def scratch_database(admin_url: str, prefix: str = "t") -> Iterator[str]:
 
 
 def healthy(settings: StackSettings) -> bool:
-    result = subprocess.run(
-        ["pg_isready", "-q", "-h", settings.host, "-p", str(settings.pg_port)], check=False
-    )
+    result = subprocess.run(["pg_isready", "-q", "-h", settings.host, "-p", str(settings.pg_port)], check=False)
     return result.returncode == 0
 
 
@@ -100,8 +98,16 @@ def start(settings: StackSettings) -> None:
     name = settings.pg_cluster
     if f"{version} {name} " not in _clusters():
         run_with_progress(
-            ["pg_createcluster", version, name, "--port", str(settings.pg_port),
-             "--", "--auth-local=peer", "--auth-host=scram-sha-256"],
+            [
+                "pg_createcluster",
+                version,
+                name,
+                "--port",
+                str(settings.pg_port),
+                "--",
+                "--auth-local=peer",
+                "--auth-host=scram-sha-256",
+            ],
             title=f"creating PostgreSQL {version} cluster '{name}'",
         )
     if not healthy(settings):

@@ -47,9 +47,7 @@ def run_with_progress(
     console.print(f"[green]✓[/green] {title} ({time.monotonic() - started:.0f}s)")
 
 
-def start_daemon(
-    args: Sequence[str], *, log_file: Path, pid_file: Path, env: dict[str, str] | None = None
-) -> int:
+def start_daemon(args: Sequence[str], *, log_file: Path, pid_file: Path, env: dict[str, str] | None = None) -> int:
     """Start a detached process that outlives this command, recording its pid."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("ab") as log:

@@ -48,8 +48,12 @@ def leg_six(root: Path, rate: float, timing: Timing) -> dict[str, Any]:
                 Fault("PostgreSQL", pg.kill9, pg.restart),
             ]
             outcome = kill_in_turn(site, faults, rate=rate, timing=timing, drain=180)
-    return {"survived": outcome.survived, "seconds": round(outcome.seconds), **outcome.report.counts,
-            "problems": outcome.report.problems}
+    return {
+        "survived": outcome.survived,
+        "seconds": round(outcome.seconds),
+        **outcome.report.counts,
+        "problems": outcome.report.problems,
+    }
 
 
 def leg_cluster(root: Path, rate: float, timing: Timing) -> dict[str, Any]:
@@ -64,19 +68,34 @@ def leg_cluster(root: Path, rate: float, timing: Timing) -> dict[str, Any]:
             site.start()
             # Killed and left dead for the rest of the load; restarted only before the checks end.
             dead = Fault("Kafka broker 1 of 3 (left down under load)", lambda: cluster.kill9(1), lambda: None)
-            outcome = kill_in_turn(site, [dead], rate=rate,
-                                   timing=Timing(before=timing.before, down=timing.down * 4, after=timing.after),
-                                   drain=180)
+            outcome = kill_in_turn(
+                site,
+                [dead],
+                rate=rate,
+                timing=Timing(before=timing.before, down=timing.down * 4, after=timing.after),
+                drain=180,
+            )
             log("restarting broker 1")
             cluster.restart(1)
             brokers = cluster.brokers()
-    return {"survived": outcome.survived, "seconds": round(outcome.seconds), "brokers_after_restart": brokers,
-            **outcome.report.counts, "problems": outcome.report.problems}
+    return {
+        "survived": outcome.survived,
+        "seconds": round(outcome.seconds),
+        "brokers_after_restart": brokers,
+        **outcome.report.counts,
+        "problems": outcome.report.problems,
+    }
 
 
 @cli.command()
-def main(leg: str = "all", rate: float = 3.0, before: float = 8.0, down: float = 5.0, after: float = 6.0,
-         out: Path = Path("faults-long.json")) -> None:
+def main(
+    leg: str = "all",
+    rate: float = 3.0,
+    before: float = 8.0,
+    down: float = 5.0,
+    after: float = 6.0,
+    out: Path = Path("faults-long.json"),
+) -> None:
     """Run the long fault legs and print the figures; exit 1 if any check failed."""
     timing = Timing(before, down, after)
     results: dict[str, Any] = {}

@@ -72,8 +72,9 @@ def verify(site: Site, load: Load, *, receipts_recorded: bool) -> Report:
     try:
         with Session(engine) as session:
             entries = list(session.exec(select(audit.Entry)))
-            unpublished = session.exec(select(func.count()).select_from(OutboxRow)
-                                       .where(col(OutboxRow.published_at).is_(None))).one()
+            unpublished = session.exec(
+                select(func.count()).select_from(OutboxRow).where(col(OutboxRow.published_at).is_(None))
+            ).one()
             outbox_ids = set(session.exec(select(OutboxRow.notification_id)))
             log = audit.verify_log(session)
     finally:
@@ -99,8 +100,9 @@ def verify(site: Site, load: Load, *, receipts_recorded: bool) -> Report:
             if logged != answered:
                 report.problem(f"{sent.notification_id}: log {logged} != receipt {answered}")
         elif logged or sent.notification_id in outbox_ids:
-            report.problem(f"{sent.notification_id} failed ({sent.attempts[-1].status}) but left "
-                           f"{len(logged)} log entries behind")
+            report.problem(
+                f"{sent.notification_id} failed ({sent.attempts[-1].status}) but left {len(logged)} log entries behind"
+            )
 
     want = expected_deliveries(load)
     no_share: dict[str, set[str]] = defaultdict(set)

@@ -50,12 +50,16 @@ class KafkaCluster:
         voters = ",".join(f"{i + 1}@{HOST}:{p}" for i, p in enumerate(self.controller_ports))
         ctl, admin = self.controller_password, self.admin_password
         lines = [
-            "process.roles=broker,controller", f"node.id={node}", f"controller.quorum.voters={voters}",
+            "process.roles=broker,controller",
+            f"node.id={node}",
+            f"controller.quorum.voters={voters}",
             f"listeners=CLIENT://{HOST}:{port},CONTROLLER://{HOST}:{cport}",
             f"advertised.listeners=CLIENT://{HOST}:{port}",
-            "controller.listener.names=CONTROLLER", "inter.broker.listener.name=CLIENT",
+            "controller.listener.names=CONTROLLER",
+            "inter.broker.listener.name=CLIENT",
             "listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,CLIENT:SASL_PLAINTEXT",
-            "sasl.mechanism.controller.protocol=PLAIN", "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
+            "sasl.mechanism.controller.protocol=PLAIN",
+            "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
             "listener.name.controller.sasl.enabled.mechanisms=PLAIN",
             "listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule"
             f' required username="controller" password="{ctl}" user_controller="{ctl}";',
@@ -64,14 +68,19 @@ class KafkaCluster:
             f'org.apache.kafka.common.security.scram.ScramLoginModule required username="{ADMIN_USER}"'
             f' password="{admin}";',
             "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
-            f"super.users=User:{ADMIN_USER};User:controller", "allow.everyone.if.no.acl.found=false",
+            f"super.users=User:{ADMIN_USER};User:controller",
+            "allow.everyone.if.no.acl.found=false",
             f"log.dirs={self.root / f'node-{node}' / 'data'}",
-            "num.partitions=3", "auto.create.topics.enable=false",
-            f"default.replication.factor={self.size}", "min.insync.replicas=2",
+            "num.partitions=3",
+            "auto.create.topics.enable=false",
+            f"default.replication.factor={self.size}",
+            "min.insync.replicas=2",
             f"offsets.topic.replication.factor={self.size}",
-            f"transaction.state.log.replication.factor={self.size}", "transaction.state.log.min.isr=2",
+            f"transaction.state.log.replication.factor={self.size}",
+            "transaction.state.log.min.isr=2",
             f"share.coordinator.state.topic.replication.factor={self.size}",
-            "share.coordinator.state.topic.min.isr=2", "group.initial.rebalance.delay.ms=0",
+            "share.coordinator.state.topic.min.isr=2",
+            "group.initial.rebalance.delay.ms=0",
             "unclean.leader.election.enable=false",
         ]
         return "\n".join(lines) + "\n"
@@ -86,24 +95,54 @@ class KafkaCluster:
             fd = os.open(props, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as handle:
                 handle.write(self._properties(node))
-            subprocess.run(self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props),  # noqa: S603
-                                      "--add-scram", scram), check=True, capture_output=True)
-            self.nodes.append(Child(f"kafka-{node}", self._java(
-                f"-Xms{self.heap}", f"-Xmx{self.heap}", "-XX:+UseG1GC", "-Djava.awt.headless=true",
-                f"-Dkafka.logs.dir={self.root / f'node-{node}' / 'logs'}", MARKER, str(props),
-            ), clean_env(), self.root / f"node-{node}.log"))
+            subprocess.run(
+                self._java(
+                    "kafka.tools.StorageTool",
+                    "format",
+                    "-t",
+                    cluster_id,
+                    "-c",
+                    str(props),
+                    "--add-scram",
+                    scram,
+                ),
+                check=True,
+                capture_output=True,
+            )
+            self.nodes.append(
+                Child(
+                    f"kafka-{node}",
+                    self._java(
+                        f"-Xms{self.heap}",
+                        f"-Xmx{self.heap}",
+                        "-XX:+UseG1GC",
+                        "-Djava.awt.headless=true",
+                        f"-Dkafka.logs.dir={self.root / f'node-{node}' / 'logs'}",
+                        MARKER,
+                        str(props),
+                    ),
+                    clean_env(),
+                    self.root / f"node-{node}.log",
+                )
+            )
         for child in self.nodes:
             child.start()
-        wait_for(lambda: self.brokers() == self.size, what="three Kafka brokers", timeout=120,
-                 log=self.nodes[0].log)
-        kafka_access.apply(kafka_libs=self.libs, admin_properties=self.admin_properties(),
-                           users={kafka_access.RELAY_PRINCIPAL: self.relay_password},
-                           grants=kafka_access.relay_grants())
+        wait_for(lambda: self.brokers() == self.size, what="three Kafka brokers", timeout=120, log=self.nodes[0].log)
+        kafka_access.apply(
+            kafka_libs=self.libs,
+            admin_properties=self.admin_properties(),
+            users={kafka_access.RELAY_PRINCIPAL: self.relay_password},
+            grants=kafka_access.relay_grants(),
+        )
 
     def admin(self) -> dict[str, str]:
-        return {"bootstrap_servers": self.bootstrap, "security_protocol": "SASL_PLAINTEXT",
-                "sasl_mechanism": "SCRAM-SHA-512", "sasl_plain_username": ADMIN_USER,
-                "sasl_plain_password": self.admin_password}
+        return {
+            "bootstrap_servers": self.bootstrap,
+            "security_protocol": "SASL_PLAINTEXT",
+            "sasl_mechanism": "SCRAM-SHA-512",
+            "sasl_plain_username": ADMIN_USER,
+            "sasl_plain_password": self.admin_password,
+        }
 
     def admin_properties(self) -> str:
         return kafka_access.admin_properties(bootstrap=self.bootstrap, user=ADMIN_USER, password=self.admin_password)
@@ -120,9 +159,14 @@ class KafkaCluster:
         return asyncio.run(count())
 
     def target(self) -> KafkaTarget:
-        return KafkaTarget(bootstrap=self.bootstrap, admin=self.admin(), admin_properties=self.admin_properties(),
-                           relay_password=self.relay_password, libs=self.libs,
-                           topics=TopicSettings(replication_factor=self.size, min_insync_replicas=2))
+        return KafkaTarget(
+            bootstrap=self.bootstrap,
+            admin=self.admin(),
+            admin_properties=self.admin_properties(),
+            relay_password=self.relay_password,
+            libs=self.libs,
+            topics=TopicSettings(replication_factor=self.size, min_insync_replicas=2),
+        )
 
     def kill9(self, node: int) -> None:
         child = self.nodes[node - 1]
@@ -132,8 +176,9 @@ class KafkaCluster:
 
     def restart(self, node: int) -> None:
         self.nodes[node - 1].start()
-        wait_for(lambda: self.brokers() == self.size, what="the restarted broker", timeout=120,
-                 log=self.nodes[node - 1].log)
+        wait_for(
+            lambda: self.brokers() == self.size, what="the restarted broker", timeout=120, log=self.nodes[node - 1].log
+        )
 
     def stop(self) -> None:
         for child in reversed(self.nodes):

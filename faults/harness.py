@@ -88,9 +88,14 @@ class Child:
     def start(self) -> None:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as handle:
-            self.proc = subprocess.Popen(  # noqa: S603 - our own fixed command lines
-                self.args, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=REPO,
-                env=self.env, start_new_session=True,
+            self.proc = subprocess.Popen(
+                self.args,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=REPO,
+                env=self.env,
+                start_new_session=True,
             )
         self.starts += 1
 
@@ -133,8 +138,10 @@ def shared_kafka() -> KafkaTarget:
     """The shared stack's broker (never killed by this suite)."""
     settings = StackSettings()
     return KafkaTarget(
-        bootstrap=f"{settings.host}:{settings.kafka_port}", admin=stack_kafka.admin_config(settings),
-        admin_properties=stack_kafka.admin_properties(settings), relay_password=stack_kafka.relay_password(settings),
+        bootstrap=f"{settings.host}:{settings.kafka_port}",
+        admin=stack_kafka.admin_config(settings),
+        admin_properties=stack_kafka.admin_properties(settings),
+        relay_password=stack_kafka.relay_password(settings),
         libs=settings.kafka_libs,
     )
 
@@ -144,7 +151,10 @@ class PrivateKafka:
 
     def __init__(self, root: Path) -> None:
         self.settings = StackSettings(
-            state_dir=root, kafka_port=free_port(), kafka_controller_port=free_port(), kafka_heap="384m",
+            state_dir=root,
+            kafka_port=free_port(),
+            kafka_controller_port=free_port(),
+            kafka_heap="384m",
         )
 
     def start(self) -> None:
@@ -167,16 +177,21 @@ class PrivateKafka:
     def target(self) -> KafkaTarget:
         s = self.settings
         return KafkaTarget(
-            bootstrap=f"{s.host}:{s.kafka_port}", admin=stack_kafka.admin_config(s),
-            admin_properties=stack_kafka.admin_properties(s), relay_password=stack_kafka.relay_password(s),
+            bootstrap=f"{s.host}:{s.kafka_port}",
+            admin=stack_kafka.admin_config(s),
+            admin_properties=stack_kafka.admin_properties(s),
+            relay_password=stack_kafka.relay_password(s),
             libs=s.kafka_libs,
         )
 
 
 def topic_names(agencies: list[str], namespace: str) -> list[str]:
     """What the operator creates: the receipts topic, and each agency's inbox and dead-letter topic."""
-    return [receipts_topic(namespace=namespace), *(inbox_topic(a, namespace=namespace) for a in agencies),
-            *(dead_letter_topic(a, namespace=namespace) for a in agencies)]
+    return [
+        receipts_topic(namespace=namespace),
+        *(inbox_topic(a, namespace=namespace) for a in agencies),
+        *(dead_letter_topic(a, namespace=namespace) for a in agencies),
+    ]
 
 
 # --- OPA ---------------------------------------------------------------------------------------------
@@ -191,8 +206,12 @@ class PrivateOpa:
     def __init__(self, root: Path) -> None:
         self.port = free_port()
         binary = str(StackSettings().opa_binary)
-        self.child = Child("opa", [binary, "run", "--server", f"--addr={HOST}:{self.port}", "--log-level=error",
-                                   str(REPO / "policies")], clean_env(), root / "opa.log")
+        self.child = Child(
+            "opa",
+            [binary, "run", "--server", f"--addr={HOST}:{self.port}", "--log-level=error", str(REPO / "policies")],
+            clean_env(),
+            root / "opa.log",
+        )
 
     @property
     def url(self) -> str:
@@ -252,35 +271,54 @@ class Site:
         self.passwords = {a.agency_id: secrets.token_urlsafe(18) for a in self.agencies}
         self._provision_kafka()
         env = self._broker_env()
-        self.gateway = Child("gateway", [sys.executable, "-m", "broker.gateway", "--port", str(self.port),
-                                         "--log-level", "warning"], env, self.root / "gateway.log")
+        self.gateway = Child(
+            "gateway",
+            [sys.executable, "-m", "broker.gateway", "--port", str(self.port), "--log-level", "warning"],
+            env,
+            self.root / "gateway.log",
+        )
         self.worker = Child("worker", [sys.executable, "-m", "broker.worker"], env, self.root / "worker.log")
         for agency in self.passwords:
-            self.consumers[agency] = Child(f"consumer-{agency}", [sys.executable, "-m", "consumers", "run",
-                                                                  "--agency", agency],
-                                           self._consumer_env(agency), self.root / f"consumer-{agency}.log")
+            self.consumers[agency] = Child(
+                f"consumer-{agency}",
+                [sys.executable, "-m", "consumers", "run", "--agency", agency],
+                self._consumer_env(agency),
+                self.root / f"consumer-{agency}.log",
+            )
 
     def _provision_kafka(self) -> None:
         """Principals and ACLs in this run's namespace, then the topics the operator creates."""
         agencies = [a.agency_id for a in self.agencies]
-        grants = [*kafka_access.relay_grants(namespace=self.namespace),
-                  *(g for a in agencies for g in kafka_access.agency_grants(a, namespace=self.namespace))]
+        grants = [
+            *kafka_access.relay_grants(namespace=self.namespace),
+            *(g for a in agencies for g in kafka_access.agency_grants(a, namespace=self.namespace)),
+        ]
         kafka_access.apply(
-            kafka_libs=self.kafka.libs, admin_properties=self.kafka.admin_properties,
-            users={**self.passwords, kafka_access.RELAY_PRINCIPAL: self.kafka.relay_password}, grants=grants,
+            kafka_libs=self.kafka.libs,
+            admin_properties=self.kafka.admin_properties,
+            users={**self.passwords, kafka_access.RELAY_PRINCIPAL: self.kafka.relay_password},
+            grants=grants,
         )
         asyncio.run(ensure_topics(self.kafka.admin, topic_names(agencies, self.namespace), settings=self.kafka.topics))
 
     def _broker_env(self) -> dict[str, str]:
         topics = self.kafka.topics
         return {
-            **clean_env(), "SGB_DATABASE_URL": self.database_url, "SGB_PARTNERSHIP_ID": PARTNERSHIP_ID,
+            **clean_env(),
+            "SGB_DATABASE_URL": self.database_url,
+            "SGB_PARTNERSHIP_ID": PARTNERSHIP_ID,
             "SGB_REGISTRY_FILE": str(self.partnership.registry_file),
-            "SGB_KEYS_DIR": str(self.partnership.broker_keys_dir), "SGB_AUDIENCE": AUDIENCE,
-            "SGB_OPA_URL": self.opa_url, "SGB_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
-            "SGB_KAFKA_USER": kafka_access.RELAY_PRINCIPAL, "SGB_KAFKA_PASSWORD": self.kafka.relay_password,
-            "SGB_RUN_RELAY_IN_GATEWAY": "false", "SGB_CHECKPOINT_SECONDS": "2", "SGB_RELAY_POLL_SECONDS": "0.2",
-            "SGB_CLOCK_CHECK_SECONDS": "5", "SGB_TOPIC_NAMESPACE": self.namespace,
+            "SGB_KEYS_DIR": str(self.partnership.broker_keys_dir),
+            "SGB_AUDIENCE": AUDIENCE,
+            "SGB_OPA_URL": self.opa_url,
+            "SGB_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
+            "SGB_KAFKA_USER": kafka_access.RELAY_PRINCIPAL,
+            "SGB_KAFKA_PASSWORD": self.kafka.relay_password,
+            "SGB_RUN_RELAY_IN_GATEWAY": "false",
+            "SGB_CHECKPOINT_SECONDS": "2",
+            "SGB_RELAY_POLL_SECONDS": "0.2",
+            "SGB_CLOCK_CHECK_SECONDS": "5",
+            "SGB_TOPIC_NAMESPACE": self.namespace,
             "SGB_KAFKA_PARTITIONS": str(topics.partitions),
             "SGB_KAFKA_REPLICATION_FACTOR": str(topics.replication_factor),
             "SGB_KAFKA_MIN_INSYNC_REPLICAS": str(topics.min_insync_replicas),
@@ -288,12 +326,16 @@ class Site:
 
     def _consumer_env(self, agency: str) -> dict[str, str]:
         return {
-            **clean_env(), "CONSUMER_AGENCY_ID": agency, "CONSUMER_KAFKA_PASSWORD": self.passwords[agency],
-            "CONSUMER_KAFKA_BOOTSTRAP": self.kafka.bootstrap, "CONSUMER_TOPIC_NAMESPACE": self.namespace,
+            **clean_env(),
+            "CONSUMER_AGENCY_ID": agency,
+            "CONSUMER_KAFKA_PASSWORD": self.passwords[agency],
+            "CONSUMER_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
+            "CONSUMER_TOPIC_NAMESPACE": self.namespace,
             "CONSUMER_KEY_DIR": str(self.partnership.agency_keys_dir(agency)),
             "CONSUMER_BROKER_PUBLIC_KEYS": str(self.partnership.broker_keys_dir),
             "CONSUMER_SINK": f"sqlite:{self.sink_path(agency)}",
-            "CONSUMER_LEDGER_PATH": str(self.root / f"ledger-{agency}.db"), "CONSUMER_BROKER_AUDIENCE": AUDIENCE,
+            "CONSUMER_LEDGER_PATH": str(self.root / f"ledger-{agency}.db"),
+            "CONSUMER_BROKER_AUDIENCE": AUDIENCE,
         }
 
     def sink_path(self, agency: str) -> Path:
@@ -311,8 +353,9 @@ class Site:
     def wait_gateway(self, timeout: float = 90) -> None:
         assert self.gateway is not None
         gateway = self.gateway
-        wait_for(lambda: gateway.alive and http_ok(f"{self.url}/readyz"), what="gateway", timeout=timeout,
-                 log=gateway.log)
+        wait_for(
+            lambda: gateway.alive and http_ok(f"{self.url}/readyz"), what="gateway", timeout=timeout, log=gateway.log
+        )
 
     def restart_gateway(self) -> None:
         assert self.gateway is not None
@@ -327,8 +370,11 @@ class Site:
         """Stop every process, then delete this run's topics (the shared Kafka outlives the run)."""
         self.stop()
         with contextlib.suppress(Exception):  # clean-up only: never hide the run's own result
-            asyncio.run(asyncio.wait_for(
-                delete_topics(self.kafka.admin, namespaces=lambda found: found == self.namespace), timeout=30))
+            asyncio.run(
+                asyncio.wait_for(
+                    delete_topics(self.kafka.admin, namespaces=lambda found: found == self.namespace), timeout=30
+                )
+            )
 
     def token(self, agency: str, role: str = "agency_system") -> str:
         return issue_token(self.partnership.agency_keys(agency), role=role, audience=AUDIENCE)

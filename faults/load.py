@@ -94,8 +94,7 @@ class Load:
     def _post(self, sent: Sent) -> None:
         try:
             headers = {"Authorization": f"Bearer {self.site.token(sent.sender)}", "Idempotency-Key": sent.key}
-            response = self._client.post(f"{self.site.url}/v1/notifications", json=sent.notification,
-                                         headers=headers)
+            response = self._client.post(f"{self.site.url}/v1/notifications", json=sent.notification, headers=headers)
         except httpx.TransportError as exc:
             sent.attempts.append(Attempt(None, error=type(exc).__name__))
             sent.next_try = time.monotonic() + 0.5
@@ -104,8 +103,7 @@ class Load:
             body = response.json()
         except ValueError:
             body = response.text
-        sent.attempts.append(Attempt(response.status_code, body=body,
-                                     retry_after=response.headers.get("Retry-After")))
+        sent.attempts.append(Attempt(response.status_code, body=body, retry_after=response.headers.get("Retry-After")))
         if response.status_code in (200, 202):
             sent.receipt, sent.state = body, "accepted"
         elif response.status_code == 503 and not sent.one_shot:

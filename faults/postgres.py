@@ -22,8 +22,9 @@ class PrivatePostgres:
         self.port = free_port()
         self.name = f"sgbfaults{uuid.uuid4().hex[:6]}"
         self.password = secrets.token_urlsafe(16)
-        versions = sorted((p.name for p in Path("/usr/lib/postgresql").glob("*") if (p / "bin/postgres").exists()),
-                          key=int)
+        versions = sorted(
+            (p.name for p in Path("/usr/lib/postgresql").glob("*") if (p / "bin/postgres").exists()), key=int
+        )
         self.version = versions[-1]
 
     @property
@@ -31,24 +32,47 @@ class PrivatePostgres:
         return f"postgresql+psycopg://{self.ROLE}:{self.password}@{HOST}:{self.port}/{self.ROLE}"
 
     def _psql(self, sql: str) -> None:
-        subprocess.run(["su", "postgres", "-c", f'psql -q -p {self.port} -c "{sql}"'],  # noqa: S603, S607
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["su", "postgres", "-c", f'psql -q -p {self.port} -c "{sql}"'],
+            check=True,
+            capture_output=True,
+        )
 
     def start(self) -> None:
-        subprocess.run(["pg_createcluster", self.version, self.name, "--port", str(self.port),  # noqa: S603, S607
-                        "--", "--auth-local=peer", "--auth-host=scram-sha-256"], check=True, capture_output=True)
+        subprocess.run(
+            [
+                "pg_createcluster",
+                self.version,
+                self.name,
+                "--port",
+                str(self.port),
+                "--",
+                "--auth-local=peer",
+                "--auth-host=scram-sha-256",
+            ],
+            check=True,
+            capture_output=True,
+        )
         self.restart()
         self._psql(f"CREATE ROLE {self.ROLE} LOGIN PASSWORD '{self.password}'")
         self._psql(f"CREATE DATABASE {self.ROLE} OWNER {self.ROLE}")
 
     def restart(self) -> None:
-        subprocess.run(["pg_ctlcluster", self.version, self.name, "start"],  # noqa: S603, S607
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["pg_ctlcluster", self.version, self.name, "start"],
+            check=True,
+            capture_output=True,
+        )
         wait_for(self.healthy, what="PostgreSQL", timeout=60)
 
     def healthy(self) -> bool:
-        return subprocess.run(["pg_isready", "-q", "-h", HOST, "-p", str(self.port)],  # noqa: S603, S607
-                              check=False).returncode == 0
+        return (
+            subprocess.run(
+                ["pg_isready", "-q", "-h", HOST, "-p", str(self.port)],
+                check=False,
+            ).returncode
+            == 0
+        )
 
     def _postmaster(self) -> int:
         data = Path(f"/var/lib/postgresql/{self.version}/{self.name}")
@@ -57,16 +81,20 @@ class PrivatePostgres:
     def kill9(self) -> None:
         """A crash of the whole server: SIGKILL to the postmaster and every one of its processes."""
         postmaster = self._postmaster()
-        children = [int(p.name) for p in Path("/proc").iterdir()
-                    if p.name.isdigit() and _ppid(int(p.name)) == postmaster]
+        children = [
+            int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _ppid(int(p.name)) == postmaster
+        ]
         for pid in [postmaster, *children]:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         wait_for(lambda: not self.healthy(), what="PostgreSQL to die", timeout=10)
 
     def drop(self) -> None:
-        subprocess.run(["pg_dropcluster", "--stop", self.version, self.name],  # noqa: S603, S607
-                       check=False, capture_output=True)
+        subprocess.run(
+            ["pg_dropcluster", "--stop", self.version, self.name],
+            check=False,
+            capture_output=True,
+        )
 
 
 def _ppid(pid: int) -> int:

@@ -36,8 +36,15 @@ def log(message: str) -> None:
     print(f"[faults {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def kill_in_turn(site: Site, faults: list[Fault], *, rate: float, timing: Timing, drain: float = 120.0,
-                 receipts_recorded: bool = True) -> Outcome:
+def kill_in_turn(
+    site: Site,
+    faults: list[Fault],
+    *,
+    rate: float,
+    timing: Timing,
+    drain: float = 120.0,
+    receipts_recorded: bool = True,
+) -> Outcome:
     started = time.monotonic()
     load = Load(site, rate=rate)
     load.start()

@@ -34,9 +34,15 @@ LOG_RULE_PATTERN = r"^[A-Za-z][A-Za-z0-9.-]{0,31}$"
 LogTime = Annotated[str, Field(pattern=LOG_TIME_PATTERN, description="UTC time the log recorded, microseconds")]
 AgencyId = Annotated[str, Field(pattern=AGENCY_ID_PATTERN)]
 Seq = Annotated[int, Field(ge=0, description="Position of the entry in the decision log")]
-EventKindText = Annotated[str, Field(description=(
-    "decided, advice_given, authorisation_granted, authorisation_refused, published, delivered, "
-    "acknowledged, overdue or viewed"))]
+EventKindText = Annotated[
+    str,
+    Field(
+        description=(
+            "decided, advice_given, authorisation_granted, authorisation_refused, published, delivered, "
+            "acknowledged, overdue or viewed"
+        )
+    ),
+]
 
 
 class _Answer(BaseModel):
@@ -232,9 +238,13 @@ class ReviewItem(_Answer):
     waiting_since: LogTime
     expires_at: str | None = Field(description="When a held delivery is destroyed unanswered; None for urgent shares")
     # Always sent; a default only so an example with null validates (FastAPI strips nulls from examples).
-    refuse_only: str | None = Field(default=None, description=(
-        "Null when the item may be released; otherwise why the only answers are to refuse it or for the "
-        "sender to send again (a release is then refused, 409 release_not_allowed)"))
+    refuse_only: str | None = Field(
+        default=None,
+        description=(
+            "Null when the item may be released; otherwise why the only answers are to refuse it or for the "
+            "sender to send again (a release is then refused, 409 release_not_allowed)"
+        ),
+    )
 
 
 class ReviewQueues(_Answer):
@@ -262,11 +272,15 @@ class AccessEvent(_Answer):
     seq: Seq
     recorded_at: LogTime
     kind: EventKindText
-    outcome: str = Field(description=(
-        "access_refused, role_granted, role_revoked, office_appointed, office_vacated or registry_revision"))
+    outcome: str = Field(
+        description=(
+            "access_refused, role_granted, role_revoked, office_appointed, office_vacated or registry_revision"
+        )
+    )
     subject: Literal["access", "registry"]
-    agency: str = Field(description="The agency whose token was refused or whose grants changed "
-                                    "(partnership: a new registry revision)")
+    agency: str = Field(
+        description="The agency whose token was refused or whose grants changed (partnership: a new registry revision)"
+    )
     role: str = Field(description="The role the token asserted, or the role granted or revoked")
     actor: str | None = Field(None, description="The token's subject, or the operator who signed the change")
     actor_role: str | None = None

@@ -56,15 +56,32 @@ NOTIFICATION: Final[dict[str, Any]] = {
     "purpose": "safeguarding_concern",
     "purpose_statement": "A pupil disclosed being hurt at home; children's social care to assess.",
     "lawful_basis": "safeguarding_children_individuals_at_risk",
-    "consent": [{"subject_ref": "child-1", "giver": "parent_pr", "status": "not_sought",
-                 "not_sought_reason": "risk_significant_harm"}],
-    "parental_position": {"parents_informed": False, "parent_withheld_permission": False,
-                          "reason_not_informed": "risk_significant_harm"},
-    "authorisation": {"authoriser_role": "dsl", "authoriser_ref": "dsl-02",
-                      "authorised_at": "2026-01-12T09:25:00+00:00",
-                      "reason": "Example: telling the parents first could put the child at risk."},
-    "risk": {"immediate_significant_harm": False, "likely_significant_harm": True, "serious_harm_to_adult": False,
-             "risk_to_others": False, "crime_suspected": True},
+    "consent": [
+        {
+            "subject_ref": "child-1",
+            "giver": "parent_pr",
+            "status": "not_sought",
+            "not_sought_reason": "risk_significant_harm",
+        }
+    ],
+    "parental_position": {
+        "parents_informed": False,
+        "parent_withheld_permission": False,
+        "reason_not_informed": "risk_significant_harm",
+    },
+    "authorisation": {
+        "authoriser_role": "dsl",
+        "authoriser_ref": "dsl-02",
+        "authorised_at": "2026-01-12T09:25:00+00:00",
+        "reason": "Example: telling the parents first could put the child at risk.",
+    },
+    "risk": {
+        "immediate_significant_harm": False,
+        "likely_significant_harm": True,
+        "serious_harm_to_adult": False,
+        "risk_to_others": False,
+        "crime_suspected": True,
+    },
     "subjects": [{"subject_ref": "child-1", "role_in_case": "child", "age_years": 8}],
     "sender": {"agency_id": SENDER, "role": "dsl", "user_ref": "dsl-01", "is_professional": True},
     "recipients": [
@@ -84,85 +101,176 @@ NOTIFICATION: Final[dict[str, Any]] = {
 _PROTECT = RuleReason(rule="GR1", message="Example: sharing to protect a child from significant harm.")
 _RECORDED = RuleReason(rule="GR7", message="Example: this decision and its reasons are recorded.")
 _NEEDS_ADVICE = RuleReason(rule="GR3", message="Example: the sender is unsure the police need this; advice first.")
-_ASSESS = ObligationDue(kind="decide_on_referral", description="Decide what action to take on the referral",
-                        rule="I20", amount=1, unit=DueUnit.WORKING_DAYS, due_at="2026-01-13T09:30:00+00:00")
-_ADVISE = ObligationDue(kind="give_advice", description="A safeguarding lead advises on the share",
-                        rule="GR3", amount=24, unit=DueUnit.HOURS, due_at="2026-01-13T09:30:00+00:00")
+_ASSESS = ObligationDue(
+    kind="decide_on_referral",
+    description="Decide what action to take on the referral",
+    rule="I20",
+    amount=1,
+    unit=DueUnit.WORKING_DAYS,
+    due_at="2026-01-13T09:30:00+00:00",
+)
+_ADVISE = ObligationDue(
+    kind="give_advice",
+    description="A safeguarding lead advises on the share",
+    rule="GR3",
+    amount=24,
+    unit=DueUnit.HOURS,
+    due_at="2026-01-13T09:30:00+00:00",
+)
 RECEIPT: Final = NotificationReceipt(
     notification_id=UUID(NOTIFICATION_ID),
     checkpoint=CHECKPOINT,
     recipients=[
         RecipientReceipt(
-            delivery_id=TO_CSC, agency_id=CSC, role=AgencyRole.MASH_INTAKE, outcome=Outcome.SHARE,
-            decided_by=[_PROTECT], reasons=[_PROTECT, _RECORDED],
+            delivery_id=TO_CSC,
+            agency_id=CSC,
+            role=AgencyRole.MASH_INTAKE,
+            outcome=Outcome.SHARE,
+            decided_by=[_PROTECT],
+            reasons=[_PROTECT, _RECORDED],
             lawful_basis=LawfulBasis.SAFEGUARDING_CHILDREN_INDIVIDUALS_AT_RISK,
             allowed_fields=["child", "concern_summary", "current_location", "home_address"],
-            obligations=[_ASSESS], deadline=_ASSESS.due_at,
+            obligations=[_ASSESS],
+            deadline=_ASSESS.due_at,
         ),
         RecipientReceipt(
-            delivery_id=TO_POLICE, agency_id=POLICE, role=AgencyRole.POLICE_PUBLIC_PROTECTION,
+            delivery_id=TO_POLICE,
+            agency_id=POLICE,
+            role=AgencyRole.POLICE_PUBLIC_PROTECTION,
             outcome=Outcome.NEEDS_ADVICE,
-            decided_by=[_NEEDS_ADVICE], reasons=[_NEEDS_ADVICE, _RECORDED],
+            decided_by=[_NEEDS_ADVICE],
+            reasons=[_NEEDS_ADVICE, _RECORDED],
             lawful_basis=LawfulBasis.SAFEGUARDING_CHILDREN_INDIVIDUALS_AT_RISK,
-            allowed_fields=["child", "concern_summary"], obligations=[_ADVISE], deadline=_ADVISE.due_at,
+            allowed_fields=["child", "concern_summary"],
+            obligations=[_ADVISE],
+            deadline=_ADVISE.due_at,
         ),
     ],
 )
 
-STATUS: Final = NotificationStatus(notification_id=NOTIFICATION_ID, recipients=[
-    DeliveryStatus(delivery_id=TO_CSC, agency_id=CSC, outcome="share", status="delivered", overdue=False, events=[
-        StatusEvent(kind="decided", at=DECIDED_AT, seq=1040),
-        StatusEvent(kind="published", at="2026-01-12T09:30:00.210000Z", seq=1043),
-        StatusEvent(kind="delivered", at="2026-01-12T09:30:01.020000Z", seq=1044),
-    ]),
-    DeliveryStatus(delivery_id=TO_POLICE, agency_id=POLICE, outcome="needs_advice", status="decided",
-                   overdue=False, events=[StatusEvent(kind="decided", at=DECIDED_AT, seq=1041)]),
-])
+STATUS: Final = NotificationStatus(
+    notification_id=NOTIFICATION_ID,
+    recipients=[
+        DeliveryStatus(
+            delivery_id=TO_CSC,
+            agency_id=CSC,
+            outcome="share",
+            status="delivered",
+            overdue=False,
+            events=[
+                StatusEvent(kind="decided", at=DECIDED_AT, seq=1040),
+                StatusEvent(kind="published", at="2026-01-12T09:30:00.210000Z", seq=1043),
+                StatusEvent(kind="delivered", at="2026-01-12T09:30:01.020000Z", seq=1044),
+            ],
+        ),
+        DeliveryStatus(
+            delivery_id=TO_POLICE,
+            agency_id=POLICE,
+            outcome="needs_advice",
+            status="decided",
+            overdue=False,
+            events=[StatusEvent(kind="decided", at=DECIDED_AT, seq=1041)],
+        ),
+    ],
+)
 
 _SUMMARY: Final = DecisionSummary(
-    seq=1040, recorded_at=DECIDED_AT, notification_id=NOTIFICATION_ID, delivery_id=TO_CSC, outcome="share",
-    message_type="safeguarding_referral", sender_agency=SENDER, sender_role="dsl", recipient_agency=CSC,
-    lawful_basis="safeguarding_children_individuals_at_risk", consent_state="not_sought", rules=["GR1", "GR7"],
+    seq=1040,
+    recorded_at=DECIDED_AT,
+    notification_id=NOTIFICATION_ID,
+    delivery_id=TO_CSC,
+    outcome="share",
+    message_type="safeguarding_referral",
+    sender_agency=SENDER,
+    sender_role="dsl",
+    recipient_agency=CSC,
+    lawful_basis="safeguarding_children_individuals_at_risk",
+    consent_state="not_sought",
+    rules=["GR1", "GR7"],
 )
 DECISION_PAGE: Final = DecisionPage(total=1, limit=50, offset=0, items=[_SUMMARY])
 
-_DELIVERED = LogEvent(seq=1044, kind="delivered", outcome="share", recorded_at="2026-01-12T09:30:01.020000Z",
-                      actor=CSC, actor_role="agency_system", actor_agency=CSC, reasons=[], follows=[1040])
+_DELIVERED = LogEvent(
+    seq=1044,
+    kind="delivered",
+    outcome="share",
+    recorded_at="2026-01-12T09:30:01.020000Z",
+    actor=CSC,
+    actor_role="agency_system",
+    actor_agency=CSC,
+    reasons=[],
+    follows=[1040],
+)
 DECISION_DETAIL: Final = DecisionDetail(
     **_SUMMARY.model_dump(),
-    reasons=[ExplainedReason(rule="GR1", message="Example: sharing to protect a child from significant harm.",
-                             title="Golden rule 1", source="Example source excerpt.", source_origin="builtin")],
+    reasons=[
+        ExplainedReason(
+            rule="GR1",
+            message="Example: sharing to protect a child from significant harm.",
+            title="Golden rule 1",
+            source="Example source excerpt.",
+            source_origin="builtin",
+        )
+    ],
     fields_released=["child", "concern_summary", "current_location", "home_address"],
-    projection_digest="0123456789abcdef" * 4, subjects_pseudonymised=1,
-    decided_by=DecidedBy(policy_revision="example-rev-1", decision_id="00000000-0000-4000-8000-00000000c001",
-                         engine="OPA policy bundle"),
-    reviewed_by=[], events=[_DELIVERED],
-    integrity=IntegrityVerified(status="verified", checkpoint_size=1042, checkpoint_time="2026-01-12T09:29:58.000000Z",
-                                origin="example.invalid/decision-log", leaf_hash="fedcba9876543210" * 4,
-                                detail="included in the checkpoint of 1042 entries signed by the broker key"),
+    projection_digest="0123456789abcdef" * 4,
+    subjects_pseudonymised=1,
+    decided_by=DecidedBy(
+        policy_revision="example-rev-1", decision_id="00000000-0000-4000-8000-00000000c001", engine="OPA policy bundle"
+    ),
+    reviewed_by=[],
+    events=[_DELIVERED],
+    integrity=IntegrityVerified(
+        status="verified",
+        checkpoint_size=1042,
+        checkpoint_time="2026-01-12T09:29:58.000000Z",
+        origin="example.invalid/decision-log",
+        leaf_hash="fedcba9876543210" * 4,
+        detail="included in the checkpoint of 1042 entries signed by the broker key",
+    ),
 )
 
-QUEUES: Final = ReviewQueues(hold_for_authorisation=[], urgent_review=[], needs_advice=[ReviewItem(
-    delivery_id=TO_POLICE, outcome="needs_advice", decided_seq=1041, message_type="safeguarding_referral",
-    sender_agency=SENDER, recipient_agency=POLICE, purpose="safeguarding_concern",
-    data_classes=["concern_narrative", "identity"],
-    reasons=[_NEEDS_ADVICE],
-    lawful_basis="safeguarding_children_individuals_at_risk", consent_state="not_sought",
-    waiting_since="2026-01-12T09:30:00.000000Z", expires_at="2026-01-19T09:30:00+00:00",
-)])
+QUEUES: Final = ReviewQueues(
+    hold_for_authorisation=[],
+    urgent_review=[],
+    needs_advice=[
+        ReviewItem(
+            delivery_id=TO_POLICE,
+            outcome="needs_advice",
+            decided_seq=1041,
+            message_type="safeguarding_referral",
+            sender_agency=SENDER,
+            recipient_agency=POLICE,
+            purpose="safeguarding_concern",
+            data_classes=["concern_narrative", "identity"],
+            reasons=[_NEEDS_ADVICE],
+            lawful_basis="safeguarding_children_individuals_at_risk",
+            consent_state="not_sought",
+            waiting_since="2026-01-12T09:30:00.000000Z",
+            expires_at="2026-01-19T09:30:00+00:00",
+        )
+    ],
+)
 
 QUEUE_ANSWER: Final[dict[str, Any]] = {"decision": "release", "reason": "Example: police need it to protect the child."}
-RELEASED: Final = ReviewAnswer(seq=1050, kind="advice_given", outcome="released", follows=[1041],
-                               recorded_at="2026-01-12T10:02:11.000000Z")
+RELEASED: Final = ReviewAnswer(
+    seq=1050, kind="advice_given", outcome="released", follows=[1041], recorded_at="2026-01-12T10:02:11.000000Z"
+)
 URGENT_REVIEW: Final[dict[str, Any]] = {"reason": "Example: the urgent share was proportionate."}
-REVIEWED: Final = ReviewAnswer(seq=1061, kind="advice_given", outcome="reviewed", follows=[1055],
-                               recorded_at="2026-01-12T11:15:40.000000Z")
+REVIEWED: Final = ReviewAnswer(
+    seq=1061, kind="advice_given", outcome="reviewed", follows=[1055], recorded_at="2026-01-12T11:15:40.000000Z"
+)
 
-OVERDUE: Final = [OverdueEvent(
-    **_SUMMARY.model_dump(exclude={"seq", "recorded_at"}), seq=1090, kind="overdue",
-    recorded_at="2026-01-13T09:30:05.000000Z",
-    reasons=[RuleReason(rule="I20", message="Overdue: Decide what action to take on the referral")], follows=[1040],
-)]
+OVERDUE: Final = [
+    OverdueEvent(
+        **_SUMMARY.model_dump(exclude={"seq", "recorded_at"}),
+        seq=1090,
+        kind="overdue",
+        recorded_at="2026-01-13T09:30:05.000000Z",
+        reasons=[RuleReason(rule="I20", message="Overdue: Decide what action to take on the referral")],
+        follows=[1040],
+    )
+]
 
 LIVE: Final = Liveness(status="ok")
 READY: Final = Readiness(database="ok", policy="ok", kafka="connected")
@@ -173,14 +281,36 @@ METRICS: Final = (
 )
 
 ACCESS_EVENTS: Final = [
-    AccessEvent(seq=1101, recorded_at="2026-01-12T12:00:00.000000Z", kind="access_refused", outcome="access_refused",
-                subject="access", agency="housing-example", role="ig_lead", actor="staff-example-9",
-                actor_role="ig_lead", actor_agency="housing-example",
-                reasons=[RuleReason(rule="SYS-ACCESS",
-                                    message="the registry does not grant the role 'ig_lead' to 'housing-example'")]),
-    AccessEvent(seq=1001, recorded_at="2026-01-05T08:00:00.000000Z", kind="registry_changed",
-                outcome="role_granted", subject="registry", agency="housing-example", role="practitioner",
-                actor="ops-admin-01", actor_role="operator",
-                reasons=[RuleReason(rule="SYS-REGISTRY", message="change #1: ops-admin-01 granted practitioner to "
-                                    "housing-example at 2026-01-05T08:00:00+00:00")]),
+    AccessEvent(
+        seq=1101,
+        recorded_at="2026-01-12T12:00:00.000000Z",
+        kind="access_refused",
+        outcome="access_refused",
+        subject="access",
+        agency="housing-example",
+        role="ig_lead",
+        actor="staff-example-9",
+        actor_role="ig_lead",
+        actor_agency="housing-example",
+        reasons=[
+            RuleReason(rule="SYS-ACCESS", message="the registry does not grant the role 'ig_lead' to 'housing-example'")
+        ],
+    ),
+    AccessEvent(
+        seq=1001,
+        recorded_at="2026-01-05T08:00:00.000000Z",
+        kind="registry_changed",
+        outcome="role_granted",
+        subject="registry",
+        agency="housing-example",
+        role="practitioner",
+        actor="ops-admin-01",
+        actor_role="operator",
+        reasons=[
+            RuleReason(
+                rule="SYS-REGISTRY",
+                message="change #1: ops-admin-01 granted practitioner to housing-example at 2026-01-05T08:00:00+00:00",
+            )
+        ],
+    ),
 ]

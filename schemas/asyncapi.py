@@ -51,14 +51,21 @@ class DeliveryHeaders(_Closed):
     ce_specversion: Literal["1.0"]
     ce_id: str = Field(pattern=UUID_PATTERN, description="The delivery id (envelope header delivery_id)")
     ce_source: str = Field(pattern="^/sgb/" + PARTNERSHIP_ID_PATTERN[1:], description="/sgb/<partnership id>")
-    ce_type: str = Field(pattern=r"^uk\.safeguarding\.[a-z_]+\.v[0-9]+\.[0-9]+$",
-                         description="uk.safeguarding.<message_type>.v<schema_version>, as in the envelope header")
+    ce_type: str = Field(
+        pattern=r"^uk\.safeguarding\.[a-z_]+\.v[0-9]+\.[0-9]+$",
+        description="uk.safeguarding.<message_type>.v<schema_version>, as in the envelope header",
+    )
     ce_time: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$", description="Sealed at, UTC")
     content_type: Literal["application/vnd.sgb.envelope+json"] = Field(alias="content-type")
     sgb_notification_id: str = Field(pattern=UUID_PATTERN)
-    sgb_checkpoint: str | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_absent_when_unset, description=(
-        "The decision log's latest signed checkpoint (a signed note) when the delivery was sealed; absent "
-        "before the first. Each agency keeps these, so a rewritten log history would contradict them."))
+    sgb_checkpoint: str | SkipJsonSchema[None] = Field(
+        default=None,
+        json_schema_extra=_absent_when_unset,
+        description=(
+            "The decision log's latest signed checkpoint (a signed note) when the delivery was sealed; absent "
+            "before the first. Each agency keeps these, so a rewritten log history would contradict them."
+        ),
+    )
 
 
 class ReceiptHeaders(_Closed):
@@ -88,14 +95,19 @@ class ReceiptClaims(_Closed):
     jti: str = Field(pattern=UUID_PATTERN, description="Fresh per receipt; the gateway refuses a second use")
     role: Literal["agency_system"]
     kind: Literal["delivered", "acknowledged"] = Field(
-        description="delivered: the agency's system has it; acknowledged: a person has read it")
+        description="delivered: the agency's system has it; acknowledged: a person has read it"
+    )
     delivery_id: str
     notification_id: str
     envelope_digest: str | SkipJsonSchema[None] = Field(
-        default=None, pattern=r"^sha256:[0-9a-f]{64}$", json_schema_extra=_absent_when_unset,
-        description="Digest of the envelope that arrived (delivered only)")
-    sub: str | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_absent_when_unset,
-                                            description="Who acknowledged, when a person did")
+        default=None,
+        pattern=r"^sha256:[0-9a-f]{64}$",
+        json_schema_extra=_absent_when_unset,
+        description="Digest of the envelope that arrived (delivered only)",
+    )
+    sub: str | SkipJsonSchema[None] = Field(
+        default=None, json_schema_extra=_absent_when_unset, description="Who acknowledged, when a person did"
+    )
 
 
 class DeadLetterReason(StrEnum):
@@ -121,7 +133,12 @@ class DeadLetterHeaders(_Closed):
 
 
 MODELS: Final[tuple[type[BaseModel], ...]] = (
-    SealedEnvelope, DeliveryHeaders, ReceiptHeaders, ReceiptJoseHeader, ReceiptClaims, DeadLetterHeaders,
+    SealedEnvelope,
+    DeliveryHeaders,
+    ReceiptHeaders,
+    ReceiptJoseHeader,
+    ReceiptClaims,
+    DeadLetterHeaders,
 )
 
 
@@ -139,65 +156,108 @@ def _ref(name: str) -> dict[str, str]:
 def _messages() -> dict[str, Any]:
     return {
         "sealedEnvelope": {
-            "name": "SealedEnvelope", "title": "One recipient's sealed projection",
+            "name": "SealedEnvelope",
+            "title": "One recipient's sealed projection",
             "summary": "HPKE-sealed to the recipient agency's key (`suite` says how); signed by the broker (Ed25519).",
-            "contentType": ENVELOPE_CONTENT_TYPE, "headers": _ref("DeliveryHeaders"), "payload": _ref("SealedEnvelope"),
-            "correlationId": {"location": "$message.header#/ce_id",
-                              "description": "The delivery id: receipts carry it as key and delivery_id claim"},
-            "bindings": {"kafka": {"bindingVersion": KAFKA_BINDING, "key": {
-                "type": "string", "pattern": PSEUDONYM_PATTERN,
-                "description": "HMAC-SHA256 (lowercase hex) of the child's subject_ref under the broker's Kafka "
-                               "key secret: one child's deliveries share a partition, so stay in order, and the "
-                               "key reveals nothing without the secret"}}},
+            "contentType": ENVELOPE_CONTENT_TYPE,
+            "headers": _ref("DeliveryHeaders"),
+            "payload": _ref("SealedEnvelope"),
+            "correlationId": {
+                "location": "$message.header#/ce_id",
+                "description": "The delivery id: receipts carry it as key and delivery_id claim",
+            },
+            "bindings": {
+                "kafka": {
+                    "bindingVersion": KAFKA_BINDING,
+                    "key": {
+                        "type": "string",
+                        "pattern": PSEUDONYM_PATTERN,
+                        "description": "HMAC-SHA256 (lowercase hex) of the child's subject_ref under the broker's "
+                        "Kafka key secret: one child's deliveries share a partition, so stay in order, and "
+                        "the key reveals nothing without the secret",
+                    },
+                }
+            },
         },
         "receipt": {
-            "name": "Receipt", "title": "Signed receipt for one delivery",
+            "name": "Receipt",
+            "title": "Signed receipt for one delivery",
             "summary": "A compact JWS (JWT); its header and claims are ReceiptJoseHeader and ReceiptClaims.",
-            "contentType": RECEIPT_CONTENT_TYPE, "headers": _ref("ReceiptHeaders"),
-            "payload": {"type": "string", "pattern": JWT_PATTERN, "description": "ASCII compact JWT",
-                        "x-jwt-header": _ref("ReceiptJoseHeader"), "x-jwt-claims": _ref("ReceiptClaims")},
-            "bindings": {"kafka": {"bindingVersion": KAFKA_BINDING, "key": {
-                "type": "string", "description": "The delivery id: all receipts for a delivery share a partition"}}},
+            "contentType": RECEIPT_CONTENT_TYPE,
+            "headers": _ref("ReceiptHeaders"),
+            "payload": {
+                "type": "string",
+                "pattern": JWT_PATTERN,
+                "description": "ASCII compact JWT",
+                "x-jwt-header": _ref("ReceiptJoseHeader"),
+                "x-jwt-claims": _ref("ReceiptClaims"),
+            },
+            "bindings": {
+                "kafka": {
+                    "bindingVersion": KAFKA_BINDING,
+                    "key": {
+                        "type": "string",
+                        "description": "The delivery id: all receipts for a delivery share a partition",
+                    },
+                }
+            },
         },
         "deadLetter": {
-            "name": "DeadLetter", "title": "A record the agency's consumer could never deliver",
+            "name": "DeadLetter",
+            "title": "A record the agency's consumer could never deliver",
             "summary": "The inbox record's value, byte for byte; the reason is in the headers.",
-            "contentType": "application/octet-stream", "headers": _ref("DeadLetterHeaders"),
-            "payload": {"type": "string", "format": "binary",
-                        "description": "Usually a SealedEnvelope that failed to verify, open or validate; any bytes"},
-            "bindings": {"kafka": {"bindingVersion": KAFKA_BINDING, "key": {
-                "type": ["string", "null"], "description": "The inbox record's key, unchanged"}}},
+            "contentType": "application/octet-stream",
+            "headers": _ref("DeadLetterHeaders"),
+            "payload": {
+                "type": "string",
+                "format": "binary",
+                "description": "Usually a SealedEnvelope that failed to verify, open or validate; any bytes",
+            },
+            "bindings": {
+                "kafka": {
+                    "bindingVersion": KAFKA_BINDING,
+                    "key": {"type": ["string", "null"], "description": "The inbox record's key, unchanged"},
+                }
+            },
         },
     }
 
 
 def _parameters() -> dict[str, Any]:
     return {
-        "namespace": {"default": DEFAULT_NAMESPACE, "examples": [DEFAULT_NAMESPACE],
-                      "description": f"Deployment namespace, {NAMESPACE_PATTERN}: names, groups and ACLs never "
-                                     "cross namespaces"},
-        "agency": {"examples": ["csc-example-mash"],
-                   "description": f"A registered agency id, {AGENCY_ID_PATTERN}"},
+        "namespace": {
+            "default": DEFAULT_NAMESPACE,
+            "examples": [DEFAULT_NAMESPACE],
+            "description": f"Deployment namespace, {NAMESPACE_PATTERN}: names, groups and ACLs never cross namespaces",
+        },
+        "agency": {"examples": ["csc-example-mash"], "description": f"A registered agency id, {AGENCY_ID_PATTERN}"},
     }
 
 
 def _channels() -> dict[str, Any]:
-    both = {"namespace": {"$ref": "#/components/parameters/namespace"},
-            "agency": {"$ref": "#/components/parameters/agency"}}
+    both = {
+        "namespace": {"$ref": "#/components/parameters/namespace"},
+        "agency": {"$ref": "#/components/parameters/agency"},
+    }
     return {
         "inbox": {
-            "address": "{namespace}.inbox.{agency}", "title": "An agency's inbox", "parameters": both,
+            "address": "{namespace}.inbox.{agency}",
+            "title": "An agency's inbox",
+            "parameters": both,
             "description": "Only the broker's relay writes and only that agency's consumer reads (ACLs). A "
-                           "record is published only after its decision is in the decision log.",
+            "record is published only after its decision is in the decision log.",
             "messages": {"sealedEnvelope": {"$ref": "#/components/messages/sealedEnvelope"}},
         },
         "receipts": {
-            "address": "{namespace}.receipts", "title": "Receipts from every agency",
+            "address": "{namespace}.receipts",
+            "title": "Receipts from every agency",
             "parameters": {"namespace": both["namespace"]},
             "messages": {"receipt": {"$ref": "#/components/messages/receipt"}},
         },
         "deadLetters": {
-            "address": "{namespace}.dlq.{agency}", "title": "An agency's dead letters", "parameters": both,
+            "address": "{namespace}.dlq.{agency}",
+            "title": "An agency's dead letters",
+            "parameters": both,
             "description": "Written by that agency's consumer; read by its operators.",
             "messages": {"deadLetter": {"$ref": "#/components/messages/deadLetter"}},
         },
@@ -206,7 +266,9 @@ def _channels() -> dict[str, Any]:
 
 def _operation(action: str, channel: str, message: str, summary: str, group: str | None = None) -> dict[str, Any]:
     operation: dict[str, Any] = {
-        "action": action, "channel": {"$ref": f"#/channels/{channel}"}, "summary": summary,
+        "action": action,
+        "channel": {"$ref": f"#/channels/{channel}"},
+        "summary": summary,
         "messages": [{"$ref": f"#/channels/{channel}/messages/{message}"}],
     }
     if group is not None:
@@ -218,18 +280,33 @@ def _operation(action: str, channel: str, message: str, summary: str, group: str
 def _operations() -> dict[str, Any]:
     namespace = NAMESPACE_PATTERN[1:-1]
     return {
-        "relayDelivery": _operation("send", "inbox", "sealedEnvelope",
-                                    "The broker's relay publishes a sealed delivery (idempotent producer, acks=all)"),
+        "relayDelivery": _operation(
+            "send",
+            "inbox",
+            "sealedEnvelope",
+            "The broker's relay publishes a sealed delivery (idempotent producer, acks=all)",
+        ),
         "consumeDelivery": _operation(
-            "receive", "inbox", "sealedEnvelope",
+            "receive",
+            "inbox",
+            "sealedEnvelope",
             "An agency's consumer verifies, opens and validates it, hands it on, then commits and sends a receipt",
-            group=f"^{namespace}\\.consumer\\.{AGENCY_ID_PATTERN[1:-1]}$"),
+            group=f"^{namespace}\\.consumer\\.{AGENCY_ID_PATTERN[1:-1]}$",
+        ),
         "sendReceipt": _operation("send", "receipts", "receipt", "An agency's consumer says delivered or acknowledged"),
-        "recordReceipt": _operation("receive", "receipts", "receipt",
-                                    "The gateway verifies a receipt and records it in the decision log",
-                                    group=f"^{namespace}\\.relay$"),
-        "parkDeadLetter": _operation("send", "deadLetters", "deadLetter",
-                                     "An agency's consumer parks a record it can never deliver, and carries on"),
+        "recordReceipt": _operation(
+            "receive",
+            "receipts",
+            "receipt",
+            "The gateway verifies a receipt and records it in the decision log",
+            group=f"^{namespace}\\.relay$",
+        ),
+        "parkDeadLetter": _operation(
+            "send",
+            "deadLetters",
+            "deadLetter",
+            "An agency's consumer parks a record it can never deliver, and carries on",
+        ),
     }
 
 
@@ -237,13 +314,21 @@ def _servers() -> dict[str, Any]:
     scram = [{"$ref": "#/components/securitySchemes/scram"}]
     return {
         "production": {
-            "host": "{bootstrap}", "protocol": "kafka-secure", "security": scram,
+            "host": "{bootstrap}",
+            "protocol": "kafka-secure",
+            "security": scram,
             "description": "SASL_SSL: TLS to the brokers (SGB_KAFKA_CA_FILE names the CA) and SCRAM-SHA-512",
-            "variables": {"bootstrap": {"description": "host:port of a bootstrap broker",
-                                        "examples": ["kafka-1.partnership.example:9093"]}},
+            "variables": {
+                "bootstrap": {
+                    "description": "host:port of a bootstrap broker",
+                    "examples": ["kafka-1.partnership.example:9093"],
+                }
+            },
         },
         "development": {
-            "host": "127.0.0.1:{port}", "protocol": "kafka", "security": scram,
+            "host": "127.0.0.1:{port}",
+            "protocol": "kafka",
+            "security": scram,
             "description": "SASL_PLAINTEXT on loopback: the local stack (python -m devstack up); never in production",
             "variables": {"port": {"description": "The stack's Kafka port (SGB_KAFKA_BOOTSTRAP)"}},
         },
@@ -255,9 +340,10 @@ def document() -> dict[str, Any]:
     return {
         "asyncapi": "3.0.0",
         "info": {
-            "title": "Safeguarding information-sharing broker: Kafka", "version": VERSION,
+            "title": "Safeguarding information-sharing broker: Kafka",
+            "version": VERSION,
             "description": "Sealed deliveries to agency inboxes, signed receipts back, and dead letters. Every "
-                           "principal is one SCRAM user with least-privilege ACLs (broker/partnership/kafka_access).",
+            "principal is one SCRAM user with least-privilege ACLs (broker/partnership/kafka_access).",
         },
         "servers": _servers(),
         "channels": _channels(),
@@ -266,10 +352,13 @@ def document() -> dict[str, Any]:
             "schemas": component_schemas(),
             "messages": _messages(),
             "parameters": _parameters(),
-            "securitySchemes": {"scram": {
-                "type": "scramSha512",
-                "description": "One SCRAM-SHA-512 principal per agency consumer, one for the relay; over TLS in "
-                               "production"}},
+            "securitySchemes": {
+                "scram": {
+                    "type": "scramSha512",
+                    "description": "One SCRAM-SHA-512 principal per agency consumer, one for the relay; over TLS in "
+                    "production",
+                }
+            },
         },
     }
 

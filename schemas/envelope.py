@@ -24,9 +24,7 @@ ENVELOPE_FORMAT: Final = "sgb-envelope/1"
 SUITE_NAME: Final = "DHKEM(X25519,HKDF-SHA256)/HKDF-SHA256/AES-256-GCM"
 # ML-KEM-768 combined with X25519 (X-Wing, HPKE KEM 0x647A): confidential while either one holds.
 HYBRID_SUITE_NAME: Final = "MLKEM768-X25519/HKDF-SHA256/AES-256-GCM"
-SuiteName = Literal[
-    "DHKEM(X25519,HKDF-SHA256)/HKDF-SHA256/AES-256-GCM", "MLKEM768-X25519/HKDF-SHA256/AES-256-GCM"
-]
+SuiteName = Literal["DHKEM(X25519,HKDF-SHA256)/HKDF-SHA256/AES-256-GCM", "MLKEM768-X25519/HKDF-SHA256/AES-256-GCM"]
 # The encapsulated key in base64url characters: 32 bytes for X25519, 1,120 for the hybrid.
 ENC_CHARS: Final[dict[str, int]] = {SUITE_NAME: 43, HYBRID_SUITE_NAME: 1494}
 
@@ -117,9 +115,7 @@ class OpenedEnvelope(BaseModel):
 
 def canonical_json(value: object) -> bytes:
     """Encode as canonical JSON: sorted keys, no whitespace, UTF-8, no NaN or infinities."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
 def format_timestamp(moment: datetime) -> str:

@@ -49,11 +49,7 @@ def stale(directory: Path = JSON_DIR) -> list[str]:
         for name, text in wanted.items()
         if not (directory / name).exists() or (directory / name).read_text(encoding="utf-8") != text
     ]
-    present = (
-        {p.relative_to(directory).as_posix() for p in directory.rglob("*.json")}
-        if directory.exists()
-        else set()
-    )
+    present = {p.relative_to(directory).as_posix() for p in directory.rglob("*.json")} if directory.exists() else set()
     out += sorted(present - set(wanted))
     return sorted(out)
 

@@ -93,9 +93,7 @@ class PayloadModel(BaseModel):
             classes[name] = DataClass(value)
             if isinstance(extra, dict) and extra.get(POLICY_FACT_KEY) is True:
                 if not (isinstance(info.annotation, type) and issubclass(info.annotation, StrEnum)):
-                    raise TypeError(
-                        f"{cls.__name__}.{name}: only a required closed enum can be a policy fact"
-                    )
+                    raise TypeError(f"{cls.__name__}.{name}: only a required closed enum can be a policy fact")
                 facts.append(name)
         cls.data_classes = classes
         cls.policy_facts = tuple(facts)

@@ -224,9 +224,7 @@ class _MessageTypeMapping:
 def notification_union(models: Mapping[tuple[MessageType, str], type[EnvelopeFields]]) -> Any:
     """A union over `models` discriminated on (message_type, schema_version), so a v2 of a type
     sits beside its v1."""
-    members = tuple(
-        Annotated[model, Tag(union_tag(kind.value, version))] for (kind, version), model in models.items()
-    )
+    members = tuple(Annotated[model, Tag(union_tag(kind.value, version))] for (kind, version), model in models.items())
     return Annotated[Union[members], Discriminator(_discriminate), _MessageTypeMapping()]  # noqa: UP007
 
 

@@ -165,9 +165,7 @@ def build_policy_input(notification: Notification, partnership_id: str) -> Polic
             )
             for s in n.subjects
         ],
-        sender=InputSender(
-            agency_id=n.sender.agency_id, role=n.sender.role, is_professional=n.sender.is_professional
-        ),
+        sender=InputSender(agency_id=n.sender.agency_id, role=n.sender.role, is_professional=n.sender.is_professional),
         recipients=[
             InputRecipient(
                 agency_id=r.agency_id,
@@ -198,6 +196,4 @@ def project(notification: Notification, allowed_fields: list[str] | tuple[str, .
     if unknown:
         raise ValueError(f"allowed_fields names fields the payload does not define: {sorted(unknown)}")
     dumped = payload.model_dump(mode="json")
-    return {
-        name: dumped[name] for name in sorted(set(allowed_fields)) if dumped.get(name) not in (None, [], "")
-    }
+    return {name: dumped[name] for name in sorted(set(allowed_fields)) if dumped.get(name) not in (None, [], "")}

@@ -48,8 +48,11 @@ class CosignatureSubmission(_Closed):
     """`POST /v1/log/cosignatures`: this agency's cosignature on the stored checkpoint of `tree_size`."""
 
     tree_size: Annotated[int, Field(ge=1, le=MAX_INT64)]
-    cosignature: str = Field(pattern=COSIGNATURE_PATTERN, max_length=256,
-                             description="One tlog-cosignature/v1 signature line, newline included")
+    cosignature: str = Field(
+        pattern=COSIGNATURE_PATTERN,
+        max_length=256,
+        description="One tlog-cosignature/v1 signature line, newline included",
+    )
 
 
 class CosignatureStored(_Closed):
@@ -69,13 +72,25 @@ _EXAMPLE_NOTE = (
     "\u2014 sgb.decision-log NZng8e35Nf2CfgABTuWI+7EYwaLvvwxDs8C3+RLUz39Q6aJ0Fd/w9ZJVyji74imc4BJ4w/dju8yyb9lqS6X6F"
     "NUfoQE=\n"
 )
-EXAMPLE_ANSWER = ConsistencyAnswer(from_size=41, to_size=57, checkpoint=_EXAMPLE_NOTE, proof=[
-    "Muuxq8wcYBzrnE48T6ugyqW4W7mMTx5mEsQPqlKKkck=", "ul7FHQekrA6VFghwRDHVmgKyGk6VGswQUFqNxAfFAe4=",
-    "PEkU9q+nA42UwduFIac/iiLfVesJT97AQ6SRmajeJ7E=", "PBJ0ig72GoaSErxTS/ELsZAszONhj+ujPZSTMI016Jw=",
-    "Vfh3C3MKF2mr3GRibafvMsK7d0vWF4cz//kwDKlAcKk=", "UFuWWUpQaJf5JWhlyhp4dkC+uXHvAvb/+OtqO1PZRCM=",
-    "Rk+x/T7NHc1SUNMxrQMVPym2oxgukLHd0e8f/rHZmOQ=",
-])
-EXAMPLE_SUBMISSION = CosignatureSubmission(tree_size=57, cosignature=(
-    "\u2014 csc-fenmere-mash 8jMo5gAAAABrDpOdddeOztKU+RoNF5BoMal7p0JoLvmmpPx4hTBrjTkdN+33qhluSRvK9OsAxUy5Mz3Tlq13"
-    "/lSC/FAgG4aLkUbKAQ==\n"))
+EXAMPLE_ANSWER = ConsistencyAnswer(
+    from_size=41,
+    to_size=57,
+    checkpoint=_EXAMPLE_NOTE,
+    proof=[
+        "Muuxq8wcYBzrnE48T6ugyqW4W7mMTx5mEsQPqlKKkck=",
+        "ul7FHQekrA6VFghwRDHVmgKyGk6VGswQUFqNxAfFAe4=",
+        "PEkU9q+nA42UwduFIac/iiLfVesJT97AQ6SRmajeJ7E=",
+        "PBJ0ig72GoaSErxTS/ELsZAszONhj+ujPZSTMI016Jw=",
+        "Vfh3C3MKF2mr3GRibafvMsK7d0vWF4cz//kwDKlAcKk=",
+        "UFuWWUpQaJf5JWhlyhp4dkC+uXHvAvb/+OtqO1PZRCM=",
+        "Rk+x/T7NHc1SUNMxrQMVPym2oxgukLHd0e8f/rHZmOQ=",
+    ],
+)
+EXAMPLE_SUBMISSION = CosignatureSubmission(
+    tree_size=57,
+    cosignature=(
+        "\u2014 csc-fenmere-mash 8jMo5gAAAABrDpOdddeOztKU+RoNF5BoMal7p0JoLvmmpPx4hTBrjTkdN+33qhluSRvK9OsAxUy5Mz3Tlq13"
+        "/lSC/FAgG4aLkUbKAQ==\n"
+    ),
+)
 EXAMPLE_STORED = CosignatureStored(tree_size=57, witness="csc-fenmere-mash", key_id="f23328e6", timestamp=1796117405)

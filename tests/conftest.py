@@ -141,8 +141,10 @@ def relay_namespace(kafka_admin_config: dict[str, Any], topic_namespace: str) ->
     from broker.partnership import kafka_access
 
     kafka_access.apply(
-        kafka_libs=Path(_required("SGB_KAFKA_LIBS")), admin_properties=_admin_properties(kafka_admin_config),
-        users={}, grants=kafka_access.relay_grants(_required("SGB_KAFKA_USER"), namespace=topic_namespace),
+        kafka_libs=Path(_required("SGB_KAFKA_LIBS")),
+        admin_properties=_admin_properties(kafka_admin_config),
+        users={},
+        grants=kafka_access.relay_grants(_required("SGB_KAFKA_USER"), namespace=topic_namespace),
     )
     return topic_namespace
 

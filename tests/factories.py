@@ -10,8 +10,12 @@ from typing import Any
 # Invented people: no name, address or number here belongs to anyone real.
 CHILD_NAME = {"given_name": "Alpha", "family_name": "Testchild", "date_of_birth": "2017-03-14", "gender": "female"}
 PERSONAL_VALUES = (
-    "Testchild", "2017-03-14", "12 Imaginary Row, Fenmere", "07700 900123",
-    "bruise on the left forearm", "Pat Example",
+    "Testchild",
+    "2017-03-14",
+    "12 Imaginary Row, Fenmere",
+    "07700 900123",
+    "bruise on the left forearm",
+    "Pat Example",
 )
 
 
@@ -25,22 +29,34 @@ def school_referral(**overrides: Any) -> dict[str, Any]:
         "purpose": "safeguarding_concern",
         "purpose_statement": "Child disclosed being hit at home; needs assessment for significant harm.",
         "lawful_basis": "safeguarding_children_individuals_at_risk",
-        "consent": [{
-            "subject_ref": "child-1", "giver": "parent_pr", "status": "not_sought",
-            "not_sought_reason": "risk_significant_harm",
-        }],
+        "consent": [
+            {
+                "subject_ref": "child-1",
+                "giver": "parent_pr",
+                "status": "not_sought",
+                "not_sought_reason": "risk_significant_harm",
+            }
+        ],
         "parental_position": {
-            "parents_informed": False, "parent_withheld_permission": None,
+            "parents_informed": False,
+            "parent_withheld_permission": None,
             "reason_not_informed": "risk_significant_harm",
         },
         "authorisation": None,
         "risk": {
-            "immediate_significant_harm": False, "likely_significant_harm": True,
-            "serious_harm_to_adult": False, "risk_to_others": False, "crime_suspected": True,
+            "immediate_significant_harm": False,
+            "likely_significant_harm": True,
+            "serious_harm_to_adult": False,
+            "risk_to_others": False,
+            "crime_suspected": True,
         },
         "subjects": [{"subject_ref": "child-1", "role_in_case": "child", "age_years": 9}],
-        "sender": {"agency_id": "school-oakfield-primary", "role": "dsl", "user_ref": "dsl-01",
-                   "is_professional": True},
+        "sender": {
+            "agency_id": "school-oakfield-primary",
+            "role": "dsl",
+            "user_ref": "dsl-01",
+            "is_professional": True,
+        },
         "recipients": [
             {"agency_id": "csc-fenmere-mash", "role": "mash_intake", "need_to_know": "assess_and_decide"},
             {"agency_id": "police-fenmere", "role": "police_public_protection", "need_to_know": "investigate_crime"},

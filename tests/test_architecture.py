@@ -18,7 +18,11 @@ def lint_imports(*config_files: Path) -> subprocess.CompletedProcess[str]:
     # --no-cache: a stale cache from another checkout or run could hide a new import.
     return subprocess.run(
         [str(LINT_IMPORTS), "--no-logo", "--no-cache", *map(str, config_files)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 

@@ -135,7 +135,8 @@ def test_env_example_names_every_required_variable() -> None:
     required = set(re.findall(r"\$\{(\w+):\?", (ROOT / "docker-compose.yml").read_text()))
     example = {
         line.split("=", 1)[0]: line.split("=", 1)[1]
-        for line in (ROOT / ".env.example").read_text().splitlines() if line and not line.startswith("#")
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
     }
     assert required <= set(example), f"missing from .env.example: {required - set(example)}"
     for name, value in example.items():
@@ -148,10 +149,16 @@ def test_the_gateway_refuses_placeholder_secrets_in_production() -> None:
     with pytest.raises(ValidationError, match="SGB_KAFKA_PASSWORD"):
         BrokerSettings(environment="production", kafka_password="changeme")
     with pytest.raises(ValidationError, match="SGB_DATABASE_URL"):
-        BrokerSettings(environment="production", kafka_password="a-real-one-7Qx",
-                       database_url="postgresql+psycopg://sgb:changeme@postgres:5432/sgb")
-    settings = BrokerSettings(environment="production", kafka_password="a-real-one-7Qx",
-                              database_url="postgresql+psycopg://sgb:n0t-a-placeholder@postgres:5432/sgb")
+        BrokerSettings(
+            environment="production",
+            kafka_password="a-real-one-7Qx",
+            database_url="postgresql+psycopg://sgb:changeme@postgres:5432/sgb",
+        )
+    settings = BrokerSettings(
+        environment="production",
+        kafka_password="a-real-one-7Qx",
+        database_url="postgresql+psycopg://sgb:n0t-a-placeholder@postgres:5432/sgb",
+    )
     assert settings.environment == "production"
     with pytest.warns(UserWarning, match="placeholder"):
         BrokerSettings(environment="development", kafka_password="")

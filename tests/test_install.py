@@ -25,8 +25,19 @@ ROOT = Path(__file__).resolve().parents[1]
 # The working tree, not `git ls-files`, so the check covers what is about to be committed; less
 # what is never part of a source tree (local state, caches, screenshots, the dev venv itself).
 _NOT_SOURCE_AT_TOP = {
-    ".git", ".venv", ".stack", ".hypothesis", ".pytest_cache", ".mypy_cache", ".ruff_cache",
-    ".import_linter_cache", "build", "dist", "screenshots", "broker-keys", "registry.json",
+    ".git",
+    ".venv",
+    ".stack",
+    ".hypothesis",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".import_linter_cache",
+    "build",
+    "dist",
+    "screenshots",
+    "broker-keys",
+    "registry.json",
 }
 DEV_ONLY = ["devstack", "demo", "tests", "bench", "faults"]
 # Tools only the extras install (not httpx or yaml: runtime dependencies may bring those along).
@@ -99,7 +110,12 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
     env = {key: value for key, value in os.environ.items() if not key.startswith(("SGB_", "PYTHON", "VIRTUAL_ENV"))}
     result = subprocess.run(
         [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", str(source)],
-        cwd=outside, env=env, capture_output=True, text=True, timeout=900, check=False,
+        cwd=outside,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     assert result.returncode == 0, f"pip install . failed:\n{result.stdout}\n{result.stderr}"
     # The app's default state directories (under HOME) then point nowhere shared.
@@ -111,8 +127,13 @@ def probe(installed: tuple[Path, Path, dict[str, str]]) -> dict[str, Any]:
     python, outside, env = installed
     arguments = json.dumps([product_packages(), DEV_ONLY, DEV_LIBRARIES])
     result = subprocess.run(
-        [str(python), "-c", PROBE, arguments], cwd=outside, env=env, capture_output=True, text=True,
-        timeout=120, check=False,
+        [str(python), "-c", PROBE, arguments],
+        cwd=outside,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, f"the installed app, worker or consumer does not import or build:\n{result.stderr}"
     facts: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
@@ -144,15 +165,24 @@ def test_entry_points_start(installed: tuple[Path, Path, dict[str, str]]) -> Non
     python, outside, env = installed
     for module in ["broker.worker", "consumers", "broker.db"]:
         result = subprocess.run(
-            [str(python), "-m", module, "--help"], cwd=outside, env=env, capture_output=True, text=True,
-            timeout=60, check=False,
+            [str(python), "-m", module, "--help"],
+            cwd=outside,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
         assert result.returncode == 0, f"python -m {module} --help:\n{result.stdout}\n{result.stderr}"
     database = outside / "migrated.db"
     result = subprocess.run(
-        [str(python), "-m", "broker.db", "migrate"], cwd=outside,
-        env={**env, "SGB_DATABASE_URL": f"sqlite:///{database}"}, capture_output=True, text=True,
-        timeout=120, check=False,
+        [str(python), "-m", "broker.db", "migrate"],
+        cwd=outside,
+        env={**env, "SGB_DATABASE_URL": f"sqlite:///{database}"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, f"python -m broker.db migrate:\n{result.stdout}\n{result.stderr}"
     assert database.stat().st_size > 0
@@ -161,8 +191,11 @@ def test_entry_points_start(installed: tuple[Path, Path, dict[str, str]]) -> Non
 def test_dockerfile_installs_every_product_package_without_extras() -> None:
     """The image is built as tested above: every product package copied in, then `pip install .` alone."""
     dockerfile = (ROOT / "Dockerfile").read_text()
-    copied = {source for sources in re.findall(r"^COPY\s+(.+?)\s+\S+\s*$", dockerfile, re.MULTILINE)
-              for source in sources.split()}
+    copied = {
+        source
+        for sources in re.findall(r"^COPY\s+(.+?)\s+\S+\s*$", dockerfile, re.MULTILINE)
+        for source in sources.split()
+    }
     assert not set(product_packages()) - copied, f"the Dockerfile does not copy {set(product_packages()) - copied}"
     installs = re.findall(r"pip install\b[^\n&;|]*", dockerfile)
     assert installs, "the Dockerfile installs nothing"

@@ -21,7 +21,12 @@ SECURITY_PROTOCOLS = ("SASL_PLAINTEXT", "SASL_SSL")
 
 
 def client_config(
-    *, bootstrap: str, security_protocol: str, user: str, password: str, ca_file: Path | None,
+    *,
+    bootstrap: str,
+    security_protocol: str,
+    user: str,
+    password: str,
+    ca_file: Path | None,
     sasl_mechanism: str = "SCRAM-SHA-512",
 ) -> dict[str, Any]:
     """Return aiokafka keyword arguments for one SCRAM principal (producer, consumer or admin).
@@ -63,7 +68,9 @@ class TopicSettings:
 
     def new_topic(self, name: str) -> NewTopic:
         return NewTopic(
-            name, num_partitions=self.partitions, replication_factor=self.replication_factor,
+            name,
+            num_partitions=self.partitions,
+            replication_factor=self.replication_factor,
             topic_configs={"min.insync.replicas": str(self.min_insync_replicas)},
         )
 

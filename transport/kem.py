@@ -73,8 +73,10 @@ class HybridPublicKey:
         if len(data) != HYBRID_PUBLIC_BYTES:
             raise KemKeyError(f"a hybrid public key is {HYBRID_PUBLIC_BYTES} bytes, not {len(data)}")
         try:
-            return cls(mlkem.MLKEM768PublicKey.from_public_bytes(data[:MLKEM768_PUBLIC_BYTES]),
-                       x25519.X25519PublicKey.from_public_bytes(data[MLKEM768_PUBLIC_BYTES:]))
+            return cls(
+                mlkem.MLKEM768PublicKey.from_public_bytes(data[:MLKEM768_PUBLIC_BYTES]),
+                x25519.X25519PublicKey.from_public_bytes(data[MLKEM768_PUBLIC_BYTES:]),
+            )
         except ValueError as exc:
             raise KemKeyError("not an ML-KEM-768 + X25519 public key") from exc
 

@@ -64,9 +64,7 @@ def key_id(public_key: PublicKey) -> str:
     """
     if isinstance(public_key, HybridPublicKey):
         return public_key.key_id()
-    spki = public_key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    spki = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return hashlib.sha256(spki).hexdigest()[:16]
 
 
@@ -285,8 +283,7 @@ def read_signing_history(path: Path) -> list[ed25519.Ed25519PublicKey]:
     """Return the broker's signing public keys, newest first; every listed kid must be its key's id."""
     try:
         entries = json.loads(path.read_bytes())
-        keys = [ed25519.Ed25519PublicKey.from_public_bytes(decode_b64(e["public_key"], str(path)))
-                for e in entries]
+        keys = [ed25519.Ed25519PublicKey.from_public_bytes(decode_b64(e["public_key"], str(path))) for e in entries]
         listed = [e["kid"] for e in entries]
     except OSError as exc:
         raise KeyFileError(f"cannot read the broker signing history {path}: {exc}") from exc

@@ -139,9 +139,7 @@ def seal(
     )
     signature = signing_key.sign(unsigned.signing_bytes())
     # Re-validate so a bad header or key id fails here, at the sealer, not at the recipient.
-    return SealedEnvelope.model_validate(
-        {**unsigned.model_dump(mode="json"), "signature": b64url_encode(signature)}
-    )
+    return SealedEnvelope.model_validate({**unsigned.model_dump(mode="json"), "signature": b64url_encode(signature)})
 
 
 def open_envelope(
@@ -165,9 +163,7 @@ def open_envelope(
     if private_key is None:
         raise UnknownRecipientKey
     payload = _decrypt(envelope, private_key)
-    return OpenedEnvelope(
-        header=header, sealed_at=envelope.sealed_at, digest=envelope.digest(), payload=payload
-    )
+    return OpenedEnvelope(header=header, sealed_at=envelope.sealed_at, digest=envelope.digest(), payload=payload)
 
 
 def open_bytes(

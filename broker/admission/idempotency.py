@@ -43,10 +43,21 @@ def _get(engine: Engine, agency_id: str, key: str) -> IdempotencyRecord | None:
 
 
 def remember(
-    session: Session, agency_id: str, key: str, body_digest: str, notification_id: str,
-    response: dict[str, Any], now: datetime,
+    session: Session,
+    agency_id: str,
+    key: str,
+    body_digest: str,
+    notification_id: str,
+    response: dict[str, Any],
+    now: datetime,
 ) -> None:
-    session.add(IdempotencyRecord(
-        agency_id=agency_id, key=key, body_digest=body_digest, notification_id=notification_id,
-        response=response, created_at=now,
-    ))
+    session.add(
+        IdempotencyRecord(
+            agency_id=agency_id,
+            key=key,
+            body_digest=body_digest,
+            notification_id=notification_id,
+            response=response,
+            created_at=now,
+        )
+    )

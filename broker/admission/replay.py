@@ -96,8 +96,9 @@ class TokenBurner:
         # batch) rolls it back and the batch is redone one SAVEPOINT per token, so only it fails.
         try:
             with Session(self._engine) as session:
-                session.add_all([SeenToken(jti=replay_key(c), expires_at=c.expires_at + DEFAULT_LEEWAY)
-                                 for c in callers])
+                session.add_all(
+                    [SeenToken(jti=replay_key(c), expires_at=c.expires_at + DEFAULT_LEEWAY) for c in callers]
+                )
                 session.commit()
             return [None] * len(callers)
         except SQLAlchemyError:

@@ -103,8 +103,13 @@ def verify_token(
     claims = _decode(token, key, audience=audience, issuer=agency.id, leeway=leeway)
     caller = _caller(claims, agency, key, max_lifetime)
     if caller.role not in registry.granted_roles(agency.id):
-        raise RoleNotGranted(f"the registry does not grant the role {caller.role!r} to {agency.id!r}",
-                             agency_id=agency.id, role=caller.role, subject=caller.subject, jti=caller.jti)
+        raise RoleNotGranted(
+            f"the registry does not grant the role {caller.role!r} to {agency.id!r}",
+            agency_id=agency.id,
+            role=caller.role,
+            subject=caller.subject,
+            jti=caller.jti,
+        )
     return replace(caller, office=registry.office_of(agency.id, caller.role))
 
 
@@ -149,9 +154,7 @@ def _key(agency: Agency, kid: str, alg: str) -> JwtVerificationKey:
     return key
 
 
-def _decode(
-    token: str, key: JwtVerificationKey, *, audience: str, issuer: str, leeway: timedelta
-) -> dict[str, Any]:
+def _decode(token: str, key: JwtVerificationKey, *, audience: str, issuer: str, leeway: timedelta) -> dict[str, Any]:
     try:
         return jwt.decode(
             token,
@@ -173,9 +176,7 @@ def _translated(exc: jwt.PyJWTError) -> AuthError:
     raise AssertionError("unreachable: PyJWTError is mapped")  # pragma: no cover
 
 
-def _caller(
-    claims: dict[str, Any], agency: Agency, key: JwtVerificationKey, max_lifetime: timedelta
-) -> Caller:
+def _caller(claims: dict[str, Any], agency: Agency, key: JwtVerificationKey, max_lifetime: timedelta) -> Caller:
     role, jti, subject = claims.get("role"), claims["jti"], claims.get("sub")
     if role is None:
         raise MissingClaim("role")
@@ -192,8 +193,14 @@ def _caller(
     if not timedelta(0) < expires_at - issued_at <= max_lifetime:
         raise InvalidClaim(f"exp - iat must be positive and at most {int(max_lifetime.total_seconds())} s")
     return Caller(
-        agency_id=agency.id, agency_type=agency.type, role=role, subject=subject, jti=jti,
-        key_id=key.kid, issued_at=issued_at, expires_at=expires_at,
+        agency_id=agency.id,
+        agency_type=agency.type,
+        role=role,
+        subject=subject,
+        jti=jti,
+        key_id=key.kid,
+        issued_at=issued_at,
+        expires_at=expires_at,
     )
 
 

@@ -23,14 +23,27 @@ from schemas.api import AccessEvent
 router = APIRouter(prefix="/v1", tags=["access"])
 
 
-@router.get("/access-events", response_model=list[AccessEvent], dependencies=BEARER,
-            responses={**ok(200, ("refused", "A token asserting a role its agency was not granted, and a grant",
-                                  api_examples.ACCESS_EVENTS)),
-                       **errors(*AUTHENTICATED)})
-async def access_events(decision_log: LogDep, caller: CallerDep, agency: Code = None,
-                        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-                        offset: Annotated[int, Query(ge=0, le=MAX_INT64)] = 0) -> list[dict[str, Any]]:
+@router.get(
+    "/access-events",
+    response_model=list[AccessEvent],
+    dependencies=BEARER,
+    responses={
+        **ok(
+            200,
+            ("refused", "A token asserting a role its agency was not granted, and a grant", api_examples.ACCESS_EVENTS),
+        ),
+        **errors(*AUTHENTICATED),
+    },
+)
+async def access_events(
+    decision_log: LogDep,
+    caller: CallerDep,
+    agency: Code = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT64)] = 0,
+) -> list[dict[str, Any]]:
     """Refused tokens and signed registry changes within the caller's scope (one agency's, if asked), newest first."""
-    found = await asyncio.to_thread(access_log.read, decision_log, Viewer.from_caller(caller),
-                                    limit=limit, offset=offset, agency=agency)
+    found = await asyncio.to_thread(
+        access_log.read, decision_log, Viewer.from_caller(caller), limit=limit, offset=offset, agency=agency
+    )
     return [access_log.event(e) for e in found]

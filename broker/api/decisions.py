@@ -47,8 +47,11 @@ When = Annotated[datetime | None, BeforeValidator(_iso_only), AfterValidator(_in
 
 
 def filters(
-    agency: Code = None, outcome: Code = None, message_type: Code = None,
-    since: When = None, until: When = None,
+    agency: Code = None,
+    outcome: Code = None,
+    message_type: Code = None,
+    since: When = None,
+    until: When = None,
     rule_id: Annotated[str | None, Query(pattern=r"^[A-Za-z][A-Za-z0-9.-]{0,31}$")] = None,
     consent_state: Code = None,
     limit: Annotated[int, Query(ge=1, le=decision_view.MAX_PAGE)] = 50,
@@ -57,20 +60,34 @@ def filters(
     return Filters(agency, outcome, message_type, since, until, rule_id, consent_state, limit, offset)
 
 
-@router.get("", response_model=DecisionPage, dependencies=BEARER,
-            responses={**ok(200, ("page", "One decision in scope", api_examples.DECISION_PAGE)),
-                       **errors(*AUTHENTICATED)})
-async def list_decisions(decision_log: LogDep, caller: CallerDep,
-                         chosen: Annotated[Filters, Depends(filters)]) -> dict[str, Any]:
+@router.get(
+    "",
+    response_model=DecisionPage,
+    dependencies=BEARER,
+    responses={**ok(200, ("page", "One decision in scope", api_examples.DECISION_PAGE)), **errors(*AUTHENTICATED)},
+)
+async def list_decisions(
+    decision_log: LogDep, caller: CallerDep, chosen: Annotated[Filters, Depends(filters)]
+) -> dict[str, Any]:
     """One page of decisions the caller may see, newest first, with the total for paging."""
     found = await decision_view.read_page(decision_log, Viewer.from_caller(caller), chosen)
-    return {"total": found.total, "limit": chosen.limit, "offset": chosen.offset,
-            "items": [decision_view.summary(e) for e in found.items]}
+    return {
+        "total": found.total,
+        "limit": chosen.limit,
+        "offset": chosen.offset,
+        "items": [decision_view.summary(e) for e in found.items],
+    }
 
 
-@router.get("/{seq}", response_model=DecisionDetail, dependencies=BEARER,
-            responses={**ok(200, ("share", "A delivered share, checkpointed", api_examples.DECISION_DETAIL)),
-                       **errors(401, 403, 404, 422, 503)})
+@router.get(
+    "/{seq}",
+    response_model=DecisionDetail,
+    dependencies=BEARER,
+    responses={
+        **ok(200, ("share", "A delivered share, checkpointed", api_examples.DECISION_DETAIL)),
+        **errors(401, 403, 404, 422, 503),
+    },
+)
 async def get_decision(seq: SeqPath, decision_log: LogDep, caller: CallerDep, catalogue: RulesDep) -> dict[str, Any]:
     """One decision: reasons with rule and source, fields, basis, consent, linked events, integrity."""
     return await decision_view.read_detail(decision_log, catalogue, Viewer.from_caller(caller), seq)

@@ -96,8 +96,9 @@ MetricsDep = Annotated[Metrics, Depends(_metrics)]
 BurnerDep = Annotated[TokenBurner, Depends(_burner)]
 
 
-async def _caller(request: Request, registry: RegistryDep, settings: SettingsDep, burner: BurnerDep,
-                  decision_log: LogDep) -> Caller:
+async def _caller(
+    request: Request, registry: RegistryDep, settings: SettingsDep, burner: BurnerDep, decision_log: LogDep
+) -> Caller:
     """Verify the bearer token and burn its jti before anything else happens (replay refusal), then
     refuse a route the access table does not open to the caller's role."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -105,7 +106,9 @@ async def _caller(request: Request, registry: RegistryDep, settings: SettingsDep
         raise MalformedToken("an Authorization: Bearer <agency JWT> header is required")
     try:
         caller = verify_token(
-            token.strip(), registry=registry, audience=settings.audience,
+            token.strip(),
+            registry=registry,
+            audience=settings.audience,
             max_lifetime=timedelta(seconds=settings.max_token_lifetime_seconds),
         )
     except RoleNotGranted as refused:

@@ -32,10 +32,19 @@ class Readiness(BaseModel):
     kafka: str
 
 
-@router.get("/readyz", response_model=api.Readiness,
-            responses={**ok(200, ("ready", "Database and OPA answer", api_examples.READY)),
-                       **ok(503, ("policy_down", "OPA does not answer", api_examples.NOT_READY), model=api.Readiness,
-                            description="The database or OPA (with our registry) is down")})
+@router.get(
+    "/readyz",
+    response_model=api.Readiness,
+    responses={
+        **ok(200, ("ready", "Database and OPA answer", api_examples.READY)),
+        **ok(
+            503,
+            ("policy_down", "OPA does not answer", api_examples.NOT_READY),
+            model=api.Readiness,
+            description="The database or OPA (with our registry) is down",
+        ),
+    },
+)
 async def readyz(decision_log: LogDep, decider: DeciderDep, outbox: OutboxDep) -> JSONResponse:
     """Ready when the database and OPA (with our registry) answer; Kafka is reported, not required."""
     database = await asyncio.to_thread(_database_ok, decision_log)
@@ -54,8 +63,11 @@ async def readyz(decision_log: LogDep, decider: DeciderDep, outbox: OutboxDep) -
     return JSONResponse(body, status_code=200 if database and policy else 503)
 
 
-@router.get("/metrics", response_class=PlainTextResponse,
-            responses=ok(200, ("metrics", "Prometheus text format", api_examples.METRICS), media_type="text/plain"))
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses=ok(200, ("metrics", "Prometheus text format", api_examples.METRICS), media_type="text/plain"),
+)
 async def metrics(metrics: MetricsDep, outbox: OutboxDep) -> Response:
     metrics.outbox_depth.set(await asyncio.to_thread(outbox.depth))
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -37,11 +37,18 @@ FromSize = Annotated[int, Query(alias="from", ge=0, le=MAX_INT64, description="T
 ToSize = Annotated[int, Query(alias="to", ge=1, le=MAX_INT64, description="A stored checkpoint's tree size")]
 
 
-@router.get("/proof", response_model=ConsistencyAnswer, dependencies=BEARER,
-            responses={**ok(200, ("proof", "From the tree an agency kept to a newer one", examples.EXAMPLE_ANSWER)),
-                       **errors(401, 403, 404, 422, 503)})
-async def consistency_proof(caller: CallerDep, decision_log: LogDep, from_size: FromSize,
-                            to_size: ToSize) -> ConsistencyAnswer:
+@router.get(
+    "/proof",
+    response_model=ConsistencyAnswer,
+    dependencies=BEARER,
+    responses={
+        **ok(200, ("proof", "From the tree an agency kept to a newer one", examples.EXAMPLE_ANSWER)),
+        **errors(401, 403, 404, 422, 503),
+    },
+)
+async def consistency_proof(
+    caller: CallerDep, decision_log: LogDep, from_size: FromSize, to_size: ToSize
+) -> ConsistencyAnswer:
     """Proof that the log's first `from` entries are a prefix of the checkpoint of size `to` (RFC 9162)."""
     if from_size > to_size:
         raise _invalid(("query", "from"), "from must not exceed to: ask from the smaller tree to the larger")
@@ -54,17 +61,30 @@ async def consistency_proof(caller: CallerDep, decision_log: LogDep, from_size: 
 def _prove(engine: Engine, from_size: int, to_size: int) -> ConsistencyAnswer:
     with Session(engine) as session:
         request = audit.witness_request(session, from_size, audit.checkpoint_at(session, to_size))
-    return ConsistencyAnswer(from_size=from_size, to_size=to_size, checkpoint=request.checkpoint_note,
-                             proof=[base64.b64encode(h).decode("ascii") for h in request.proof])
+    return ConsistencyAnswer(
+        from_size=from_size,
+        to_size=to_size,
+        checkpoint=request.checkpoint_note,
+        proof=[base64.b64encode(h).decode("ascii") for h in request.proof],
+    )
 
 
-@router.post("/cosignatures", status_code=201, response_model=CosignatureStored, dependencies=BEARER,
-             responses={**ok(201, ("stored", "The agency's cosignature, kept", examples.EXAMPLE_STORED)),
-                        **errors(400, 401, 403, 404, 422, 503)},
-             openapi_extra=request_examples(("cosign", "A consumer cosigns the checkpoint it checked",
-                                             examples.EXAMPLE_SUBMISSION)))
-async def post_cosignature(body: CosignatureSubmission, caller: CallerDep, registry: RegistryDep,
-                           decision_log: LogDep) -> CosignatureStored:
+@router.post(
+    "/cosignatures",
+    status_code=201,
+    response_model=CosignatureStored,
+    dependencies=BEARER,
+    responses={
+        **ok(201, ("stored", "The agency's cosignature, kept", examples.EXAMPLE_STORED)),
+        **errors(400, 401, 403, 404, 422, 503),
+    },
+    openapi_extra=request_examples(
+        ("cosign", "A consumer cosigns the checkpoint it checked", examples.EXAMPLE_SUBMISSION)
+    ),
+)
+async def post_cosignature(
+    body: CosignatureSubmission, caller: CallerDep, registry: RegistryDep, decision_log: LogDep
+) -> CosignatureStored:
     """Keep the caller's cosignature on a stored checkpoint, once it verifies under the agency's witness key."""
     agency = registry.agency(caller.agency_id)
     witness = agency.current_witness_key if agency is not None else None
@@ -84,8 +104,9 @@ async def post_cosignature(body: CosignatureSubmission, caller: CallerDep, regis
         raise NotFound(f"no checkpoint of size {body.tree_size}") from exc
     except audit.CosignatureInvalid as exc:
         raise _invalid(("body", "cosignature"), f"does not verify over the checkpoint of that size: {exc}") from exc
-    return CosignatureStored(tree_size=body.tree_size, witness=stored.name, key_id=stored.key_id.hex(),
-                             timestamp=stored.timestamp)
+    return CosignatureStored(
+        tree_size=body.tree_size, witness=stored.name, key_id=stored.key_id.hex(), timestamp=stored.timestamp
+    )
 
 
 def _store(engine: Engine, tree_size: int, line: str, key: audit.WitnessKey) -> audit.Cosignature:

@@ -29,18 +29,23 @@ from schemas.api import NotificationReceipt, NotificationStatus
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 
+
 @router.post(
     "",
     status_code=202,
     response_model=NotificationReceipt,
     response_description="Decided and recorded: one decision per recipient",
     dependencies=BEARER,
-    responses={**ok(202, ("decided", "Shared with one recipient, held for advice on the other",
-                          api_examples.RECEIPT)),
-               **ok(200, ("retried", "The same Idempotency-Key and body again", api_examples.RECEIPT),
-                    model=NotificationReceipt,
-                    description="The first receipt again: this Idempotency-Key was already answered"),
-               **errors(401, 403, 409, 413, 422, 503)},
+    responses={
+        **ok(202, ("decided", "Shared with one recipient, held for advice on the other", api_examples.RECEIPT)),
+        **ok(
+            200,
+            ("retried", "The same Idempotency-Key and body again", api_examples.RECEIPT),
+            model=NotificationReceipt,
+            description="The first receipt again: this Idempotency-Key was already answered",
+        ),
+        **errors(401, 403, 409, 413, 422, 503),
+    },
     openapi_extra=notification_body(),
 )
 async def post_notification(
@@ -59,17 +64,30 @@ async def post_notification(
     """Decide, record and route one notification; the answer has one decision per recipient."""
     body = await read_body(request, settings.max_body_bytes)
     receipt = await flow.submit(
-        caller=caller, body=body, idempotency_key=idempotency.check_key(idempotency_key),
-        reader=decision_log.reader, decider=decider, sealer=sealer, calendar=calendar, recorder=recorder,
-        outbox=outbox, checkpoint=decision_log.checkpoint_note, registry=registry,
+        caller=caller,
+        body=body,
+        idempotency_key=idempotency.check_key(idempotency_key),
+        reader=decision_log.reader,
+        decider=decider,
+        sealer=sealer,
+        calendar=calendar,
+        recorder=recorder,
+        outbox=outbox,
+        checkpoint=decision_log.checkpoint_note,
+        registry=registry,
     )
     return JSONResponse(receipt.body, status_code=receipt.status_code)
 
 
-@router.get("/{notification_id}", response_model=NotificationStatus, dependencies=BEARER,
-            responses={**ok(200, ("status", "Delivered to one recipient, awaiting advice on the other",
-                                  api_examples.STATUS)),
-                       **errors(401, 403, 404, 422, 503)})
+@router.get(
+    "/{notification_id}",
+    response_model=NotificationStatus,
+    dependencies=BEARER,
+    responses={
+        **ok(200, ("status", "Delivered to one recipient, awaiting advice on the other", api_examples.STATUS)),
+        **errors(401, 403, 404, 422, 503),
+    },
+)
 async def get_notification(notification_id: str, decision_log: LogDep, caller: CallerDep) -> dict[str, Any]:
     """Per-recipient status (decided, published, delivered, acknowledged, overdue) for the sender."""
     return await status.for_sender(decision_log, notification_id, Viewer.from_caller(caller))

@@ -71,9 +71,11 @@ AUTHENTICATED = (401, 403, 422, 503)
 # Declared for the OpenAPI only: with auto_error=False it never refuses a request, so the token is
 # still verified (and refused in the API's own error shape) by the caller dependency of broker.api.deps.
 _BEARER = HTTPBearer(
-    scheme_name="agencyToken", bearerFormat="JWT", auto_error=False,
+    scheme_name="agencyToken",
+    bearerFormat="JWT",
+    auto_error=False,
     description="A short-lived agency JWT (EdDSA or ES256) signed with the agency's registered key; single use "
-                "(jti); the role must be granted to the agency, and a person's token names them in `sub`.",
+    "(jti); the role must be granted to the agency, and a person's token names them in `sub`.",
 )
 BEARER = [Security(_BEARER)]
 """`dependencies=` for a route that needs an agency token."""
@@ -98,8 +100,13 @@ def _examples(examples: tuple[Example, ...]) -> dict[str, Any]:
     return {name: {"summary": summary, "value": _plain(value)} for name, summary, value in examples}
 
 
-def ok(code: int, *examples: Example, model: Any = None, description: str | None = None,
-       media_type: str = "application/json") -> dict[int | str, dict[str, Any]]:
+def ok(
+    code: int,
+    *examples: Example,
+    model: Any = None,
+    description: str | None = None,
+    media_type: str = "application/json",
+) -> dict[int | str, dict[str, Any]]:
     """`responses=` entry for a success answer: its examples (and model, when it is not the route's own)."""
     entry: dict[str, Any] = {"content": {media_type: {"examples": _examples(examples)}}}
     if model is not None:
@@ -123,13 +130,18 @@ _BODY_DEFS = "#/paths/~1v1~1notifications/post/requestBody/content/application~1
 def notification_body() -> dict[str, Any]:
     """`openapi_extra=` of `POST /v1/notifications`: the notification union, discriminated by message_type."""
     schema = TypeAdapter(Notification).json_schema(ref_template=_BODY_DEFS + "{model}")
-    example: Example = ("referral", "A school refers a concern to social care and police (fictional)",
-                        api_examples.NOTIFICATION)
-    return {"requestBody": {
-        "required": True,
-        "description": "One notification; `message_type` selects its model (schemas/json/notifications/).",
-        "content": {"application/json": {"schema": schema, "examples": _examples((example,))}},
-    }}
+    example: Example = (
+        "referral",
+        "A school refers a concern to social care and police (fictional)",
+        api_examples.NOTIFICATION,
+    )
+    return {
+        "requestBody": {
+            "required": True,
+            "description": "One notification; `message_type` selects its model (schemas/json/notifications/).",
+            "content": {"application/json": {"schema": schema, "examples": _examples((example,))}},
+        }
+    }
 
 
 def openapi_text() -> str:

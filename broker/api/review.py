@@ -35,45 +35,79 @@ class UrgentReview(BaseModel):
 
 
 def _answer(entry: Any) -> dict[str, Any]:
-    return {"seq": entry.seq, "kind": entry.kind, "outcome": entry.outcome, "follows": entry.follows,
-            "recorded_at": entry.recorded_at}
+    return {
+        "seq": entry.seq,
+        "kind": entry.kind,
+        "outcome": entry.outcome,
+        "follows": entry.follows,
+        "recorded_at": entry.recorded_at,
+    }
 
 
-@router.get("/queues", response_model=ReviewQueues, dependencies=BEARER,
-            responses={**ok(200, ("waiting", "One share waiting for advice", api_examples.QUEUES)),
-                       **errors(401, 403, 503)})
+@router.get(
+    "/queues",
+    response_model=ReviewQueues,
+    dependencies=BEARER,
+    responses={**ok(200, ("waiting", "One share waiting for advice", api_examples.QUEUES)), **errors(401, 403, 503)},
+)
 async def queues(decision_log: LogDep, caller: CallerDep) -> dict[str, Any]:
     """Advice requests, authorisations and urgent shares this caller may decide (pseudonymised)."""
     found = await asyncio.to_thread(review.queues_for, decision_log, Viewer.from_caller(caller))
     return {name: [item.to_json() for item in items] for name, items in found.items()}
 
 
-@router.post("/queues/{delivery_id}", response_model=ReviewAnswer, dependencies=BEARER,
-             responses={**ok(200, ("released", "Advice given: the share goes out", api_examples.RELEASED)),
-                        **errors(400, 401, 403, 404, 409, 422, 503)},
-             openapi_extra=request_examples(("release", "Release the held share", api_examples.QUEUE_ANSWER)))
-async def answer(delivery_id: str, body: QueueAnswer, decision_log: LogDep, outbox: OutboxDep,
-                 caller: CallerDep) -> dict[str, Any]:
+@router.post(
+    "/queues/{delivery_id}",
+    response_model=ReviewAnswer,
+    dependencies=BEARER,
+    responses={
+        **ok(200, ("released", "Advice given: the share goes out", api_examples.RELEASED)),
+        **errors(400, 401, 403, 404, 409, 422, 503),
+    },
+    openapi_extra=request_examples(("release", "Release the held share", api_examples.QUEUE_ANSWER)),
+)
+async def answer(
+    delivery_id: str, body: QueueAnswer, decision_log: LogDep, outbox: OutboxDep, caller: CallerDep
+) -> dict[str, Any]:
     """Release or refuse a held delivery; the answer is a new log entry following the decision."""
-    entry = await review.decide(decision_log, Viewer.from_caller(caller), delivery_id,
-                                release=body.decision == "release", reason=body.reason, outbox=outbox)
+    entry = await review.decide(
+        decision_log,
+        Viewer.from_caller(caller),
+        delivery_id,
+        release=body.decision == "release",
+        reason=body.reason,
+        outbox=outbox,
+    )
     return _answer(entry)
 
 
-@router.post("/urgent/{seq}", response_model=ReviewAnswer, dependencies=BEARER,
-             responses={**ok(200, ("reviewed", "The urgent share reviewed after it went", api_examples.REVIEWED)),
-                        **errors(400, 401, 403, 404, 409, 422, 503)},
-             openapi_extra=request_examples(("review", "A reviewer's reason", api_examples.URGENT_REVIEW)))
+@router.post(
+    "/urgent/{seq}",
+    response_model=ReviewAnswer,
+    dependencies=BEARER,
+    responses={
+        **ok(200, ("reviewed", "The urgent share reviewed after it went", api_examples.REVIEWED)),
+        **errors(400, 401, 403, 404, 409, 422, 503),
+    },
+    openapi_extra=request_examples(("review", "A reviewer's reason", api_examples.URGENT_REVIEW)),
+)
 async def review_urgent(seq: SeqPath, body: UrgentReview, decision_log: LogDep, caller: CallerDep) -> dict[str, Any]:
     """Record the post-hoc review of an urgent share."""
     return _answer(await review.review_urgent(decision_log, Viewer.from_caller(caller), seq, reason=body.reason))
 
 
-@router.get("/overdue", response_model=list[OverdueEvent], dependencies=BEARER,
-            responses={**ok(200, ("late", "A referral decision not made in time", api_examples.OVERDUE)),
-                       **errors(*AUTHENTICATED)})
-async def overdue(decision_log: LogDep, caller: CallerDep,
-                  chosen: Annotated[Filters, Depends(filters)]) -> list[dict[str, Any]]:
+@router.get(
+    "/overdue",
+    response_model=list[OverdueEvent],
+    dependencies=BEARER,
+    responses={
+        **ok(200, ("late", "A referral decision not made in time", api_examples.OVERDUE)),
+        **errors(*AUTHENTICATED),
+    },
+)
+async def overdue(
+    decision_log: LogDep, caller: CallerDep, chosen: Annotated[Filters, Depends(filters)]
+) -> list[dict[str, Any]]:
     """Deadlines that ran out (kind `overdue`) on deliveries the caller may see."""
     viewer = Viewer.from_caller(caller)
     entries = await asyncio.to_thread(review.overdue_for, decision_log, viewer, chosen)

@@ -28,8 +28,9 @@ log = logging.getLogger("broker.db.log")
 class DecisionLog:
     """One database's log: open it with `DecisionLog.opened(...)`, which migrates first."""
 
-    def __init__(self, *, engine: Engine, reader: Engine | None, batcher: audit.AppendBatcher,
-                 signer: audit.Signer) -> None:
+    def __init__(
+        self, *, engine: Engine, reader: Engine | None, batcher: audit.AppendBatcher, signer: audit.Signer
+    ) -> None:
         self.engine = engine
         self._reader = reader
         self._batcher = batcher
@@ -38,8 +39,9 @@ class DecisionLog:
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def opened(cls, url: str, *, signer: audit.Signer,
-                     migration_url: str | None = None) -> AsyncIterator[DecisionLog]:
+    async def opened(
+        cls, url: str, *, signer: audit.Signer, migration_url: str | None = None
+    ) -> AsyncIterator[DecisionLog]:
         """Migrate (as `migration_url`'s owner, when given), then open the log as `url`'s role."""
         engine = audit.create_engine_for(url)
         reader = _read_engine(url)
@@ -67,8 +69,9 @@ class DecisionLog:
     def signer(self) -> audit.Signer:
         return self._signer
 
-    async def append(self, drafts: Sequence[audit.EntryDraft],
-                     extra_rows: audit.ExtraRows | None = None) -> list[audit.Entry]:
+    async def append(
+        self, drafts: Sequence[audit.EntryDraft], extra_rows: audit.ExtraRows | None = None
+    ) -> list[audit.Entry]:
         """Append entries (and the caller's rows) in one transaction shared with concurrent callers."""
         return await self._batcher.submit(drafts, extra_rows)
 

@@ -64,8 +64,9 @@ def grant_application_role(connection: Connection, role: str) -> None:
         name = quote(table)
         connection.execute(text(f"REVOKE ALL ON TABLE {name} FROM {grantee}"))
         connection.execute(text(f"GRANT {granted} ON TABLE {name} TO {grantee}"))
-    present = set(connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))
-                  .scalars())
+    present = set(
+        connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")).scalars()
+    )
     if unknown := sorted(present - set(privileges)):
         # Closed by default: the role gets nothing on a table this module does not know of.
         log.warning("tables %s give the application role no privileges; list them here if it needs any", unknown)

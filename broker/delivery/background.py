@@ -25,43 +25,68 @@ from broker.settings import BrokerSettings
 from transport.kafka import TopicSettings, client_config
 
 
-def build_relay(*, settings: BrokerSettings, engine: Engine, metrics: Metrics,
-                read_engine: Engine | None = None) -> Relay:
+def build_relay(
+    *, settings: BrokerSettings, engine: Engine, metrics: Metrics, read_engine: Engine | None = None
+) -> Relay:
     def on_published(session: Session, rows: Sequence[OutboxRow], now: datetime) -> None:
         record_published(session, rows)
         metrics.published.inc(len(rows))
 
     return Relay(
-        engine=engine, read_engine=read_engine, kafka_config=kafka_config(settings), on_published=on_published,
-        batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds,
+        engine=engine,
+        read_engine=read_engine,
+        kafka_config=kafka_config(settings),
+        on_published=on_published,
+        batch_size=settings.relay_batch_size,
+        poll_seconds=settings.relay_poll_seconds,
         topics=topic_settings(settings),
     )
 
 
 def build_ingester(*, settings: BrokerSettings, engine: Engine, registry: Registry) -> ReceiptIngester:
-    return ReceiptIngester(engine=engine, registry=registry, audience=settings.audience,
-                           kafka_config=kafka_config(settings), namespace=settings.topic_namespace,
-                           topics=topic_settings(settings))
+    return ReceiptIngester(
+        engine=engine,
+        registry=registry,
+        audience=settings.audience,
+        kafka_config=kafka_config(settings),
+        namespace=settings.topic_namespace,
+        topics=topic_settings(settings),
+    )
 
 
-def delivery_tasks(*, relay: Relay, ingester: ReceiptIngester, engine: Engine, settings: BrokerSettings,
-                   metrics: Metrics, stop: asyncio.Event) -> list[asyncio.Task[None]]:
+def delivery_tasks(
+    *,
+    relay: Relay,
+    ingester: ReceiptIngester,
+    engine: Engine,
+    settings: BrokerSettings,
+    metrics: Metrics,
+    stop: asyncio.Event,
+) -> list[asyncio.Task[None]]:
     """Start the relay, the receipt recorder and the clock scheduler; they end when `stop` is set."""
     return [
         asyncio.create_task(relay.run(stop), name="relay"),
         asyncio.create_task(ingester.run(stop), name="receipts"),
-        asyncio.create_task(run_scheduler(engine, stop, every=settings.clock_check_seconds,
-                                          on_overdue=metrics.overdue.inc), name="clocks"),
+        asyncio.create_task(
+            run_scheduler(engine, stop, every=settings.clock_check_seconds, on_overdue=metrics.overdue.inc),
+            name="clocks",
+        ),
     ]
 
 
 def kafka_config(settings: BrokerSettings) -> dict[str, Any]:
     return client_config(
-        bootstrap=settings.kafka_bootstrap, security_protocol=settings.kafka_security_protocol,
-        user=settings.kafka_user, password=settings.kafka_password.get_secret_value(), ca_file=settings.kafka_ca_file,
+        bootstrap=settings.kafka_bootstrap,
+        security_protocol=settings.kafka_security_protocol,
+        user=settings.kafka_user,
+        password=settings.kafka_password.get_secret_value(),
+        ca_file=settings.kafka_ca_file,
     )
 
 
 def topic_settings(settings: BrokerSettings) -> TopicSettings:
-    return TopicSettings(partitions=settings.kafka_partitions, replication_factor=settings.kafka_replication_factor,
-                         min_insync_replicas=settings.kafka_min_insync_replicas)
+    return TopicSettings(
+        partitions=settings.kafka_partitions,
+        replication_factor=settings.kafka_replication_factor,
+        min_insync_replicas=settings.kafka_min_insync_replicas,
+    )

@@ -40,26 +40,39 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def start_clocks(session: Session, *, delivery_id: str, notification_id: str, context: dict[str, object],
-                 obligations: list[dict[str, Any]]) -> None:
+def start_clocks(
+    session: Session,
+    *,
+    delivery_id: str,
+    notification_id: str,
+    context: dict[str, object],
+    obligations: list[dict[str, Any]],
+) -> None:
     """One clock per obligation that has a due time (called inside the decision's transaction)."""
     for obligation in obligations:
         if not obligation.get("due_at"):
             continue
-        session.add(ObligationClock(
-            delivery_id=delivery_id, notification_id=notification_id,
-            recipient_agency=str(context["recipient_agency"]), sender_agency=str(context["sender_agency"]),
-            kind=obligation["kind"], rule=obligation["rule"], description=obligation["description"],
-            due_at=_utc(datetime.fromisoformat(obligation["due_at"])),
-            stops_on=STOPS_ON.get(obligation["kind"], ACKNOWLEDGED),
-            log_context=context,
-        ))
+        session.add(
+            ObligationClock(
+                delivery_id=delivery_id,
+                notification_id=notification_id,
+                recipient_agency=str(context["recipient_agency"]),
+                sender_agency=str(context["sender_agency"]),
+                kind=obligation["kind"],
+                rule=obligation["rule"],
+                description=obligation["description"],
+                due_at=_utc(datetime.fromisoformat(obligation["due_at"])),
+                stops_on=STOPS_ON.get(obligation["kind"], ACKNOWLEDGED),
+                log_context=context,
+            )
+        )
 
 
 def stop_clocks(session: Session, delivery_id: str, answer: str, now: datetime) -> int:
     """Stop the running clocks of a delivery that this answer stops; return how many."""
     query = select(ObligationClock).where(
-        col(ObligationClock.delivery_id) == delivery_id, col(ObligationClock.stops_on) == answer,
+        col(ObligationClock.delivery_id) == delivery_id,
+        col(ObligationClock.stops_on) == answer,
         col(ObligationClock.stopped_at).is_(None),
     )
     clocks = list(session.exec(query))
@@ -69,13 +82,13 @@ def stop_clocks(session: Session, delivery_id: str, answer: str, now: datetime) 
     return len(clocks)
 
 
-def stop_on_reply(session: Session, *, in_reply_to: str, replying_agency: str, message_type: str,
-                  now: datetime) -> int:
+def stop_on_reply(session: Session, *, in_reply_to: str, replying_agency: str, message_type: str, now: datetime) -> int:
     """A reply (e.g. the referral outcome) stops the clocks it answers on the original's deliveries."""
     query = select(ObligationClock).where(
         col(ObligationClock.notification_id) == in_reply_to,
         col(ObligationClock.recipient_agency) == replying_agency,
-        col(ObligationClock.stops_on) == message_type, col(ObligationClock.stopped_at).is_(None),
+        col(ObligationClock.stops_on) == message_type,
+        col(ObligationClock.stopped_at).is_(None),
     )
     clocks = list(session.exec(query))
     for clock in clocks:
@@ -87,7 +100,8 @@ def stop_on_reply(session: Session, *, in_reply_to: str, replying_agency: str, m
 def mark_overdue(session: Session, now: datetime) -> list[ObligationClock]:
     """Log an `overdue` entry for each running clock past its due time (once per clock)."""
     query = select(ObligationClock).where(
-        col(ObligationClock.stopped_at).is_(None), col(ObligationClock.overdue_at).is_(None),
+        col(ObligationClock.stopped_at).is_(None),
+        col(ObligationClock.overdue_at).is_(None),
         col(ObligationClock.due_at) < _utc(now),
     )
     late = list(session.exec(query))
@@ -95,28 +109,42 @@ def mark_overdue(session: Session, now: datetime) -> list[ObligationClock]:
     for clock in late:
         clock.overdue_at = _utc(now)
         session.add(clock)
-        reason = audit.Reason(rule=clock.rule if clock.rule[:1].isalpha() else "GR7",
-                              message=f"Overdue: {clock.description}"[:500])
-        drafts.append(follow_up(clock.log_context, delivery_id=clock.delivery_id,
-                                notification_id=clock.notification_id, kind=audit.EventKind.OVERDUE,
-                                reasons=(reason,)))
+        reason = audit.Reason(
+            rule=clock.rule if clock.rule[:1].isalpha() else "GR7", message=f"Overdue: {clock.description}"[:500]
+        )
+        drafts.append(
+            follow_up(
+                clock.log_context,
+                delivery_id=clock.delivery_id,
+                notification_id=clock.notification_id,
+                kind=audit.EventKind.OVERDUE,
+                reasons=(reason,),
+            )
+        )
     audit.append(session, drafts)
     return late
 
 
 def overdue(session: Session, *, agency_id: str | None = None) -> list[ObligationClock]:
     """Overdue clocks, for everyone (IG) or where the agency is sender or recipient (DSL)."""
-    query = select(ObligationClock).where(col(ObligationClock.overdue_at).is_not(None),
-                                          col(ObligationClock.stopped_at).is_(None))
+    query = select(ObligationClock).where(
+        col(ObligationClock.overdue_at).is_not(None), col(ObligationClock.stopped_at).is_(None)
+    )
     if agency_id is not None:
-        query = query.where((col(ObligationClock.recipient_agency) == agency_id)
-                            | (col(ObligationClock.sender_agency) == agency_id))
+        query = query.where(
+            (col(ObligationClock.recipient_agency) == agency_id) | (col(ObligationClock.sender_agency) == agency_id)
+        )
     return list(session.exec(query.order_by(col(ObligationClock.due_at))))
 
 
-async def run_scheduler(engine: Engine, stop: asyncio.Event, *, every: float,
-                        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                        on_overdue: Callable[[int], None] | None = None) -> None:
+async def run_scheduler(
+    engine: Engine,
+    stop: asyncio.Event,
+    *,
+    every: float,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    on_overdue: Callable[[int], None] | None = None,
+) -> None:
     """Check the clocks every `every` seconds until stopped."""
     while not stop.is_set():
         try:

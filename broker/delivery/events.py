@@ -15,18 +15,31 @@ from broker.db.tables import OutboxRow
 
 
 def follow_up(
-    context: dict[str, object], *, delivery_id: str, notification_id: str, kind: audit.EventKind,
-    actor: str | None = None, actor_role: str | None = None, actor_agency: str | None = None,
+    context: dict[str, object],
+    *,
+    delivery_id: str,
+    notification_id: str,
+    kind: audit.EventKind,
+    actor: str | None = None,
+    actor_role: str | None = None,
+    actor_agency: str | None = None,
     reasons: tuple[audit.Reason, ...] = (),
 ) -> audit.EntryDraft:
     """A draft for a later event on a delivery, from the context stored with its decision."""
     decided_seq = context.get("decided_seq")
     return audit.EntryDraft(
-        notification_id=notification_id, delivery_id=delivery_id, kind=kind,
-        outcome=str(context["outcome"]), sender_agency=str(context["sender_agency"]),
-        sender_role=str(context["sender_role"]), recipient_agency=str(context["recipient_agency"]),
-        message_type=str(context["message_type"]), reasons=reasons,
-        actor=actor, actor_role=actor_role, actor_agency=actor_agency,
+        notification_id=notification_id,
+        delivery_id=delivery_id,
+        kind=kind,
+        outcome=str(context["outcome"]),
+        sender_agency=str(context["sender_agency"]),
+        sender_role=str(context["sender_role"]),
+        recipient_agency=str(context["recipient_agency"]),
+        message_type=str(context["message_type"]),
+        reasons=reasons,
+        actor=actor,
+        actor_role=actor_role,
+        actor_agency=actor_agency,
         follows=(decided_seq,) if isinstance(decided_seq, int) else (),
     )
 
@@ -34,8 +47,12 @@ def follow_up(
 def record_published(session: Session, rows: Sequence[OutboxRow]) -> None:
     """Log one `published` entry per row, in the relay's transaction that marks them published."""
     drafts = [
-        follow_up(row.log_context, delivery_id=row.delivery_id, notification_id=row.notification_id,
-                  kind=audit.EventKind.PUBLISHED)
+        follow_up(
+            row.log_context,
+            delivery_id=row.delivery_id,
+            notification_id=row.notification_id,
+            kind=audit.EventKind.PUBLISHED,
+        )
         for row in rows
     ]
     audit.append(session, drafts)

@@ -34,12 +34,22 @@ def hold(session: Session, row: OutboxRow, *, outcome: str, now: datetime, expir
     nonce = _nonce()
     ciphertext = AESGCM(key).encrypt(nonce, row.envelope, _aad(row.delivery_id, row.notification_id))
     session.add(HeldKey(delivery_id=row.delivery_id, key=key))
-    session.add(HeldDelivery(
-        delivery_id=row.delivery_id, notification_id=row.notification_id,
-        recipient_agency=row.recipient_agency, outcome=outcome, topic=row.topic, key=row.key,
-        headers=row.headers, nonce=nonce, ciphertext=ciphertext, log_context=row.log_context,
-        created_at=now, expires_at=expires_at,
-    ))
+    session.add(
+        HeldDelivery(
+            delivery_id=row.delivery_id,
+            notification_id=row.notification_id,
+            recipient_agency=row.recipient_agency,
+            outcome=outcome,
+            topic=row.topic,
+            key=row.key,
+            headers=row.headers,
+            nonce=nonce,
+            ciphertext=ciphertext,
+            log_context=row.log_context,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
 
 
 def _nonce() -> bytes:
@@ -55,16 +65,27 @@ def release(session: Session, delivery_id: str, *, now: datetime) -> OutboxRow:
     except InvalidTag as exc:
         raise HeldDeliveryGone(f"held delivery {delivery_id} does not decrypt") from exc
     row = OutboxRow(
-        delivery_id=held.delivery_id, notification_id=held.notification_id,
-        recipient_agency=held.recipient_agency, topic=held.topic, key=held.key,
-        headers=held.headers, envelope=envelope, log_context=held.log_context, created_at=now,
+        delivery_id=held.delivery_id,
+        notification_id=held.notification_id,
+        recipient_agency=held.recipient_agency,
+        topic=held.topic,
+        key=held.key,
+        headers=held.headers,
+        envelope=envelope,
+        log_context=held.log_context,
+        created_at=now,
     )
     session.add(row)
     _resolve(session, held, key, "released", now)
     obligations = held.log_context.get("obligations")
     if isinstance(obligations, list):
-        clocks.start_clocks(session, delivery_id=held.delivery_id, notification_id=held.notification_id,
-                            context=held.log_context, obligations=obligations)
+        clocks.start_clocks(
+            session,
+            delivery_id=held.delivery_id,
+            notification_id=held.notification_id,
+            context=held.log_context,
+            obligations=obligations,
+        )
     return row
 
 
@@ -76,9 +97,7 @@ def refuse(session: Session, delivery_id: str, *, now: datetime, resolution: str
 
 def expire(session: Session, *, now: datetime) -> list[str]:
     """Destroy every held delivery whose time ran out; return their delivery ids."""
-    query = select(HeldDelivery).where(
-        col(HeldDelivery.resolved_at).is_(None), col(HeldDelivery.expires_at) < now
-    )
+    query = select(HeldDelivery).where(col(HeldDelivery.resolved_at).is_(None), col(HeldDelivery.expires_at) < now)
     expired = list(session.exec(query))
     for held in expired:
         key = session.get(HeldKey, held.delivery_id)
@@ -109,7 +128,10 @@ def _resolve(session: Session, held: HeldDelivery, key: HeldKey, resolution: str
 
 def summary(held: HeldDelivery) -> dict[str, Any]:
     return {
-        "delivery_id": held.delivery_id, "notification_id": held.notification_id,
-        "recipient_agency": held.recipient_agency, "outcome": held.outcome,
-        "created_at": held.created_at.isoformat(), "expires_at": held.expires_at.isoformat(),
+        "delivery_id": held.delivery_id,
+        "notification_id": held.notification_id,
+        "recipient_agency": held.recipient_agency,
+        "outcome": held.outcome,
+        "created_at": held.created_at.isoformat(),
+        "expires_at": held.expires_at.isoformat(),
     }

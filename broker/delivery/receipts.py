@@ -55,13 +55,22 @@ def record_receipt(engine: Engine, registry: Registry, audience: str, token: str
         row = session.exec(select(OutboxRow).where(col(OutboxRow.delivery_id) == delivery_id)).first()
         if row is None or row.recipient_agency != caller.agency_id:
             raise ReceiptRejected("no delivery of that id was sealed for this agency")
-        seen = session.exec(select(audit.Entry.seq).where(
-            col(audit.Entry.delivery_id) == delivery_id, col(audit.Entry.kind) == kind.value)).first()
+        seen = session.exec(
+            select(audit.Entry.seq).where(
+                col(audit.Entry.delivery_id) == delivery_id, col(audit.Entry.kind) == kind.value
+            )
+        ).first()
         if seen is not None:
             return False
-        draft = follow_up(row.log_context, delivery_id=delivery_id, notification_id=row.notification_id,
-                          kind=kind, actor=caller.subject or caller.agency_id, actor_role=caller.role,
-                          actor_agency=caller.agency_id)
+        draft = follow_up(
+            row.log_context,
+            delivery_id=delivery_id,
+            notification_id=row.notification_id,
+            kind=kind,
+            actor=caller.subject or caller.agency_id,
+            actor_role=caller.role,
+            actor_agency=caller.agency_id,
+        )
         audit.append(session, [draft])
         if kind is audit.EventKind.ACKNOWLEDGED:
             stop_clocks(session, delivery_id, "acknowledged", datetime.now(UTC))
@@ -72,9 +81,17 @@ def record_receipt(engine: Engine, registry: Registry, audience: str, token: str
 class ReceiptIngester:
     """Reads the namespace's receipts topic (as the relay's principal) and records each receipt once."""
 
-    def __init__(self, *, engine: Engine, registry: Registry, audience: str, kafka_config: dict[str, Any],
-                 on_recorded: Callable[[], None] | None = None, namespace: str = DEFAULT_NAMESPACE,
-                 topics: TopicSettings = DEFAULT_TOPIC_SETTINGS) -> None:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        registry: Registry,
+        audience: str,
+        kafka_config: dict[str, Any],
+        on_recorded: Callable[[], None] | None = None,
+        namespace: str = DEFAULT_NAMESPACE,
+        topics: TopicSettings = DEFAULT_TOPIC_SETTINGS,
+    ) -> None:
         self._engine, self._registry, self._audience = engine, registry, audience
         self._kafka = kafka_config
         self._topic, self._group = receipts_topic(namespace=namespace), relay_group(namespace=namespace)
@@ -99,8 +116,11 @@ class ReceiptIngester:
     async def _consume(self, stop: asyncio.Event) -> None:
         await ensure_topics(self._kafka, [self._topic], settings=self._topic_settings)
         consumer = AIOKafkaConsumer(
-            self._topic, group_id=self._group, enable_auto_commit=False,
-            auto_offset_reset="earliest", **self._kafka,
+            self._topic,
+            group_id=self._group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            **self._kafka,
         )
         await consumer.start()
         try:
@@ -115,8 +135,9 @@ class ReceiptIngester:
 
     async def _handle(self, value: bytes) -> None:
         try:
-            if await asyncio.to_thread(record_receipt, self._engine, self._registry, self._audience,
-                                       value.decode("ascii", "replace")):
+            if await asyncio.to_thread(
+                record_receipt, self._engine, self._registry, self._audience, value.decode("ascii", "replace")
+            ):
                 self.recorded += 1
                 if self._on_recorded is not None:
                     self._on_recorded()

@@ -111,7 +111,9 @@ class Relay:
         await self._ensure_topics({row.topic for row in rows})
         futures = [
             await producer.send(
-                row.topic, value=row.envelope, key=row.key.encode(),
+                row.topic,
+                value=row.envelope,
+                key=row.key.encode(),
                 headers=[(name, value.encode()) for name, value in row.headers.items()],
             )
             for row in rows
@@ -141,8 +143,10 @@ class Relay:
     def _pending(self) -> list[OutboxRow]:
         with Session(self._read_engine) as session:
             query = (
-                select(OutboxRow).where(col(OutboxRow.published_at).is_(None))
-                .order_by(col(OutboxRow.id)).limit(self._batch_size)
+                select(OutboxRow)
+                .where(col(OutboxRow.published_at).is_(None))
+                .order_by(col(OutboxRow.id))
+                .limit(self._batch_size)
             )
             return list(session.exec(query))
 
@@ -151,7 +155,8 @@ class Relay:
         ids = [row.id for row in rows]
         with Session(self._engine) as session:
             session.execute(
-                update(OutboxRow).where(col(OutboxRow.id).in_(ids), col(OutboxRow.published_at).is_(None))
+                update(OutboxRow)
+                .where(col(OutboxRow.id).in_(ids), col(OutboxRow.published_at).is_(None))
                 .values(published_at=now)
             )
             self._on_published(session, rows, now)

@@ -93,8 +93,13 @@ def issue_token(
     key = keys.current_jwt_key
     issued = int((now or datetime.now(UTC)).timestamp())
     claims: dict[str, object] = {
-        "iss": keys.agency_id, "aud": audience, "iat": issued, "nbf": issued,
-        "exp": issued + int(ttl.total_seconds()), "jti": jti or str(uuid.uuid4()), "role": role,
+        "iss": keys.agency_id,
+        "aud": audience,
+        "iat": issued,
+        "nbf": issued,
+        "exp": issued + int(ttl.total_seconds()),
+        "jti": jti or str(uuid.uuid4()),
+        "role": role,
     }
     if subject is not None:
         claims["sub"] = subject
@@ -155,17 +160,21 @@ def _suite(value: str) -> SuiteName:
 
 
 @app.command("generate-keys")
-def generate_keys_cmd(agency: AgencyOpt, out: Annotated[Path, typer.Option("--out")],
-                      alg: AlgOpt = "EdDSA", suite: SuiteOpt = "x25519") -> None:
+def generate_keys_cmd(
+    agency: AgencyOpt, out: Annotated[Path, typer.Option("--out")], alg: AlgOpt = "EdDSA", suite: SuiteOpt = "x25519"
+) -> None:
     """Make a token key, an encryption key and a witness key for an agency (private parts 0600)."""
     keys = generate_agency_keys(out, agency_id=agency, now=datetime.now(UTC), alg=_alg(alg), suite=_suite(suite))
-    console.print(f"[green]keys for {agency}[/] in {out}: token kid {keys.current_jwt_key.kid}, "
-                  f"encryption kid {keys.current_encryption_key.kid}")
+    console.print(
+        f"[green]keys for {agency}[/] in {out}: token kid {keys.current_jwt_key.kid}, "
+        f"encryption kid {keys.current_encryption_key.kid}"
+    )
 
 
 @app.command("register")
 def register_cmd(
-    registry: RegistryOpt, agency: AgencyOpt,
+    registry: RegistryOpt,
+    agency: AgencyOpt,
     name: Annotated[str, typer.Option("--name")],
     agency_type: Annotated[str, typer.Option("--type", help="Agency type, e.g. education_school, police")],
     keys: KeysOpt,
@@ -175,16 +184,26 @@ def register_cmd(
     agency_keys = _agency_keys(keys, agency)
     now = datetime.now(UTC)
     jwt_key, enc_key = public_parts(agency_keys, now)
-    updated = register_agency(_load_or_new(registry, partnership), agency_id=agency, name=name,
-                              agency_type=agency_type, jwt_key=jwt_key, encryption_key=enc_key, now=now,
-                              witness_key=witness_part(agency_keys, now))
+    updated = register_agency(
+        _load_or_new(registry, partnership),
+        agency_id=agency,
+        name=name,
+        agency_type=agency_type,
+        jwt_key=jwt_key,
+        encryption_key=enc_key,
+        now=now,
+        witness_key=witness_part(agency_keys, now),
+    )
     save_registry(updated, registry)
     console.print(f"[green]registered {agency}[/]; registry revision {updated.revision[:16]}")
 
 
 @app.command("rotate")
 def rotate_cmd(
-    registry: RegistryOpt, agency: AgencyOpt, keys: KeysOpt, alg: AlgOpt = "EdDSA",
+    registry: RegistryOpt,
+    agency: AgencyOpt,
+    keys: KeysOpt,
+    alg: AlgOpt = "EdDSA",
     grace_minutes: Annotated[int, typer.Option(help="How long the old token key still works")] = 15,
     suite: SuiteOpt = "x25519",
 ) -> None:
@@ -195,9 +214,15 @@ def rotate_cmd(
     now = datetime.now(UTC)
     agency_keys = generate_agency_keys(keys, agency_id=agency, now=now, alg=_alg(alg), suite=_suite(suite))
     jwt_key, enc_key = public_parts(agency_keys, now)
-    updated = rotate_agency_keys(current, agency_id=agency, jwt_key=jwt_key, encryption_key=enc_key,
-                                 now=now, grace=timedelta(minutes=grace_minutes),
-                                 witness_key=witness_part(agency_keys, now))
+    updated = rotate_agency_keys(
+        current,
+        agency_id=agency,
+        jwt_key=jwt_key,
+        encryption_key=enc_key,
+        now=now,
+        grace=timedelta(minutes=grace_minutes),
+        witness_key=witness_part(agency_keys, now),
+    )
     save_registry(updated, registry)
     console.print(f"[green]rotated {agency}[/]: token kid {jwt_key.kid}, encryption kid {enc_key.kid}")
 
@@ -210,8 +235,15 @@ def list_cmd(registry: RegistryOpt) -> None:
     for column in ("id", "name", "type", "token kid", "encryption kid", "keys", "rotated"):
         table.add_column(column)
     for a in sorted(loaded.agencies.values(), key=lambda a: a.id):
-        table.add_row(a.id, a.name, a.type, a.jwt_keys[0].kid, a.current_encryption_key.kid,
-                      str(len(a.jwt_keys)), a.rotated_at.isoformat() if a.rotated_at else "-")
+        table.add_row(
+            a.id,
+            a.name,
+            a.type,
+            a.jwt_keys[0].kid,
+            a.current_encryption_key.kid,
+            str(len(a.jwt_keys)),
+            a.rotated_at.isoformat() if a.rotated_at else "-",
+        )
     Console().print(table)
 
 
@@ -222,14 +254,16 @@ def witness_keys_cmd(registry: RegistryOpt, out: Annotated[Path, typer.Option("-
     for agency in sorted(load_registry(registry).agencies.values(), key=lambda a: a.id):
         if agency.current_witness_key is not None:
             pem = agency.current_witness_key.witness().key.public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
             write_public_file(out / f"{agency.id}.pem", pem)
             typer.echo(f"--witness-key {agency.id}={out / f'{agency.id}.pem'}")
 
 
 @app.command("issue-token")
 def issue_token_cmd(
-    keys: KeysOpt, agency: AgencyOpt,
+    keys: KeysOpt,
+    agency: AgencyOpt,
     role: Annotated[str, typer.Option(help=f"One of: {', '.join(sorted(ROLES))}")],
     audience: Annotated[str, typer.Option(help="The broker's audience")],
     ttl: Annotated[int, typer.Option(help="Lifetime in seconds")] = 300,
@@ -239,12 +273,14 @@ def issue_token_cmd(
     if role not in ROLES:
         raise typer.BadParameter(f"use one of {sorted(ROLES)}", param_hint="--role")
     if role != AGENCY_SYSTEM and not subject:
-        raise typer.BadParameter("a person's token names the person (the broker refuses it otherwise)",
-                                 param_hint="--subject")
+        raise typer.BadParameter(
+            "a person's token names the person (the broker refuses it otherwise)", param_hint="--subject"
+        )
     if ttl > DEFAULT_MAX_LIFETIME.total_seconds():
         console.print(f"[yellow]warning:[/] the broker refuses tokens living over {DEFAULT_MAX_LIFETIME}")
-    token = issue_token(_agency_keys(keys, agency), role=role, audience=audience,
-                        ttl=timedelta(seconds=ttl), subject=subject)
+    token = issue_token(
+        _agency_keys(keys, agency), role=role, audience=audience, ttl=timedelta(seconds=ttl), subject=subject
+    )
     typer.echo(token)
 
 
@@ -261,15 +297,17 @@ def revoke_cmd(registry: RegistryOpt, agency: AgencyOpt, role: RoleOpt, by: ByOp
 
 
 @app.command("appoint")
-def appoint_cmd(registry: RegistryOpt, office: OfficeOpt, agency: AgencyOpt, by: ByOpt,
-                broker_keys: BrokerKeysOpt) -> None:
+def appoint_cmd(
+    registry: RegistryOpt, office: OfficeOpt, agency: AgencyOpt, by: ByOpt, broker_keys: BrokerKeysOpt
+) -> None:
     """Make the holder of the office's role at an agency a partnership office holder (sees across agencies)."""
     _change(registry, broker_keys, by, "appoint", agency, office=_office(office))
 
 
 @app.command("vacate")
-def vacate_cmd(registry: RegistryOpt, office: OfficeOpt, agency: AgencyOpt, by: ByOpt,
-               broker_keys: BrokerKeysOpt) -> None:
+def vacate_cmd(
+    registry: RegistryOpt, office: OfficeOpt, agency: AgencyOpt, by: ByOpt, broker_keys: BrokerKeysOpt
+) -> None:
     """End an agency's holding of a partnership office."""
     _change(registry, broker_keys, by, "vacate", agency, office=_office(office))
 
@@ -294,16 +332,35 @@ def _office(value: str) -> Office:
     raise typer.BadParameter(f"use one of {', '.join(OFFICES)}", param_hint="--office")
 
 
-def _change(path: Path, broker_keys: Path, by: str, action: ChangeAction, agency: str, *, role: str | None = None,
-            office: Office | None = None) -> None:
+def _change(
+    path: Path,
+    broker_keys: Path,
+    by: str,
+    action: ChangeAction,
+    agency: str,
+    *,
+    role: str | None = None,
+    office: Office | None = None,
+) -> None:
     keys = load_broker_keys(broker_keys)
     current = load_registry(path)
     verify_access_changes(current, keys.verify_keys)  # never sign on top of grants edited by hand
-    updated = change_access(current, action=action, agency_id=agency, role=role, office=office, by=by,
-                            signing_key=keys.signing_key, key_id=keys.signing_key_id, now=datetime.now(UTC))
+    updated = change_access(
+        current,
+        action=action,
+        agency_id=agency,
+        role=role,
+        office=office,
+        by=by,
+        signing_key=keys.signing_key,
+        key_id=keys.signing_key_id,
+        now=datetime.now(UTC),
+    )
     save_registry(updated, path)
-    console.print(f"[green]{updated.access_changes[-1].describe()}[/]; registry revision {updated.revision[:16]}. "
-                  "Restart the gateway: it logs the change when it starts.")
+    console.print(
+        f"[green]{updated.access_changes[-1].describe()}[/]; registry revision {updated.revision[:16]}. "
+        "Restart the gateway: it logs the change when it starts."
+    )
 
 
 @app.command("init-broker-keys")

@@ -38,8 +38,7 @@ if TYPE_CHECKING:
 
 AGENCY_SYSTEM: Final = "agency_system"
 # In the order the access table lists them: a person acting, then leads, then authorisers.
-PERSON_ROLES: Final = ("practitioner", "dsl", "ig_lead", "caldicott_guardian", "line_manager",
-                       "named_professional")
+PERSON_ROLES: Final = ("practitioner", "dsl", "ig_lead", "caldicott_guardian", "line_manager", "named_professional")
 ROLES: Final = frozenset({AGENCY_SYSTEM, *PERSON_ROLES})
 # Partnership-level offices and the role their holder must have been granted at their agency.
 OFFICES: Final = {"partnership_ig_lead": "ig_lead", "partnership_caldicott_guardian": "caldicott_guardian"}
@@ -91,16 +90,27 @@ class AccessChange(_Frozen):
         return hashlib.sha256(canonical_json(self.model_dump(mode="json"))).hexdigest()
 
     def describe(self) -> str:
-        what = {"grant": f"granted {self.role} to {self.agency_id}",
-                "revoke": f"revoked {self.role} from {self.agency_id}",
-                "appoint": f"appointed the {self.role} of {self.agency_id} as {self.office}",
-                "vacate": f"vacated {self.office} (held by the {self.role} of {self.agency_id})"}[self.action]
+        what = {
+            "grant": f"granted {self.role} to {self.agency_id}",
+            "revoke": f"revoked {self.role} from {self.agency_id}",
+            "appoint": f"appointed the {self.role} of {self.agency_id} as {self.office}",
+            "vacate": f"vacated {self.office} (held by the {self.role} of {self.agency_id})",
+        }[self.action]
         return f"change #{self.number}: {self.by} {what} at {self.at.isoformat()}"
 
 
-def change_access(registry: Registry, *, action: ChangeAction, agency_id: str, by: str,
-                  signing_key: ed25519.Ed25519PrivateKey, key_id: str, now: datetime, role: str | None = None,
-                  office: Office | None = None) -> Registry:
+def change_access(
+    registry: Registry,
+    *,
+    action: ChangeAction,
+    agency_id: str,
+    by: str,
+    signing_key: ed25519.Ed25519PrivateKey,
+    key_id: str,
+    now: datetime,
+    role: str | None = None,
+    office: Office | None = None,
+) -> Registry:
     """Grant or revoke a role, appoint or vacate an office; returns the registry with the signed change."""
     if registry.agency(agency_id) is None:
         raise RegistryError(f"agency {agency_id!r} is not registered")
@@ -119,9 +129,19 @@ def change_access(registry: Registry, *, action: ChangeAction, agency_id: str, b
         holders = _changed_offices(holders, action, office, agency_id, role)
     updated = _validated(registry, grants, holders)
     last = registry.access_changes[-1] if registry.access_changes else None
-    unsigned = AccessChange(number=len(registry.access_changes) + 1, action=action, agency_id=agency_id, role=role,
-                            office=office, by=by, at=now, access=updated.access_digest,
-                            previous=last.digest() if last else None, key_id=key_id, signature="")
+    unsigned = AccessChange(
+        number=len(registry.access_changes) + 1,
+        action=action,
+        agency_id=agency_id,
+        role=role,
+        office=office,
+        by=by,
+        at=now,
+        access=updated.access_digest,
+        previous=last.digest() if last else None,
+        key_id=key_id,
+        signature="",
+    )
     signature = _b64(signing_key.sign(unsigned.signed_bytes()))
     change = unsigned.model_copy(update={"signature": signature})
     return updated.model_copy(update={"access_changes": (*registry.access_changes, change)})
@@ -134,8 +154,9 @@ def _person_role(role: str | None) -> str:
     return role
 
 
-def _changed_offices(holders: list[OfficeHolder], action: ChangeAction, office: Office, agency_id: str,
-                     role: str) -> list[OfficeHolder]:
+def _changed_offices(
+    holders: list[OfficeHolder], action: ChangeAction, office: Office, agency_id: str, role: str
+) -> list[OfficeHolder]:
     current = [h for h in holders if h.office == office]
     if action == "appoint":
         if any(h.agency_id == agency_id for h in current):
@@ -166,8 +187,10 @@ def verify_access_changes(registry: Registry, keys: Iterable[tuple[str, ed25519.
     changes = registry.access_changes
     if not changes:
         if registry.grants or registry.office_holders:
-            raise RegistryError("the registry grants roles but records no signed change; grant them with "
-                                "`python -m broker.partnership.cli grant`")
+            raise RegistryError(
+                "the registry grants roles but records no signed change; grant them with "
+                "`python -m broker.partnership.cli grant`"
+            )
         return
     by_id = dict(keys)
     previous: str | None = None
@@ -183,8 +206,10 @@ def verify_access_changes(registry: Registry, keys: Iterable[tuple[str, ed25519.
             raise RegistryError(f"access change #{number} has a bad signature") from exc
         previous = change.digest()
     if changes[-1].access != registry.access_digest:
-        raise RegistryError(f"the grants differ from what signed change #{changes[-1].number} left: edited by "
-                            "hand? Make changes with `python -m broker.partnership.cli grant`")
+        raise RegistryError(
+            f"the grants differ from what signed change #{changes[-1].number} left: edited by "
+            "hand? Make changes with `python -m broker.partnership.cli grant`"
+        )
 
 
 def _b64(data: bytes) -> str:

@@ -75,9 +75,7 @@ def relay_grants(principal: str = RELAY_PRINCIPAL, *, namespace: str = DEFAULT_N
     ]
 
 
-def apply(
-    *, kafka_libs: Path, admin_properties: str, users: dict[str, str], grants: list[Grant]
-) -> None:
+def apply(*, kafka_libs: Path, admin_properties: str, users: dict[str, str], grants: list[Grant]) -> None:
     """Create or update SCRAM users and add ACLs in one JVM run; passwords travel on stdin only."""
     for name, password in users.items():
         if any(ch.isspace() for ch in name + password):
@@ -90,7 +88,11 @@ def apply(
             handle.write(admin_properties)
         result = subprocess.run(  # noqa: S603 - fixed java invocation of our own source file
             ["java", "-Dlog4j2.level=WARN", "-cp", f"{kafka_libs}/*", str(JAVA_SOURCE), str(props)],  # noqa: S607
-            input=script, capture_output=True, text=True, check=False, timeout=120,
+            input=script,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
         )
     if result.returncode != 0:
         tail = "\n".join(result.stderr.strip().splitlines()[-5:])

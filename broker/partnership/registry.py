@@ -118,6 +118,7 @@ class Agency(_Frozen):
         if value not in AGENCY_TYPES:
             raise ValueError(f"agency type {value!r} is not one of {sorted(AGENCY_TYPES)}")
         return value
+
     jwt_keys: tuple[JwtVerificationKey, ...] = Field(min_length=1)
     encryption_keys: tuple[EncryptionPublicKey, ...] = Field(min_length=1)
     # Keys the agency cosigns checkpoints with (broker.partnership.witnesses); left out while none.
@@ -171,8 +172,10 @@ class Registry(_Frozen):
                 raise ValueError(f"{agency_id!r} is granted unknown roles {sorted(unknown)}")
         for holder in self.office_holders:
             if holder.role not in self.grants.get(holder.agency_id, ()):
-                raise ValueError(f"{holder.office} is held by the {holder.role} of {holder.agency_id!r}, "
-                                 "a role that agency was not granted")
+                raise ValueError(
+                    f"{holder.office} is held by the {holder.role} of {holder.agency_id!r}, "
+                    "a role that agency was not granted"
+                )
         return self
 
     @property
@@ -196,8 +199,11 @@ class Registry(_Frozen):
     @property
     def access_digest(self) -> str:
         """SHA-256 (hex) of who may assert which role: what a signed access change vouches for."""
-        access = {"partnership_id": self.partnership_id, "grants": {a: sorted(r) for a, r in self.grants.items()},
-                  "office_holders": [h.model_dump(mode="json") for h in self.office_holders]}
+        access = {
+            "partnership_id": self.partnership_id,
+            "grants": {a: sorted(r) for a, r in self.grants.items()},
+            "office_holders": [h.model_dump(mode="json") for h in self.office_holders],
+        }
         return hashlib.sha256(canonical_json(access)).hexdigest()
 
     def to_opa_data(self) -> dict[str, Any]:
@@ -250,8 +256,13 @@ def register_agency(
         raise RegistryError(f"agency {agency_id!r} is already registered; use rotate")
     try:
         agency = Agency(
-            id=agency_id, name=name, type=agency_type, jwt_keys=(jwt_key,),
-            encryption_keys=(encryption_key,), witness_keys=(witness_key,) if witness_key else (), created_at=now,
+            id=agency_id,
+            name=name,
+            type=agency_type,
+            jwt_keys=(jwt_key,),
+            encryption_keys=(encryption_key,),
+            witness_keys=(witness_key,) if witness_key else (),
+            created_at=now,
         )
     except ValidationError as exc:
         raise RegistryError(f"invalid agency {agency_id!r}: {exc}") from exc
@@ -280,9 +291,15 @@ def rotate_agency_keys(
     retired = tuple(_retire(k, now + grace) for k in agency.jwt_keys)
     witness_keys = (witness_key, *agency.witness_keys) if witness_key else agency.witness_keys
     try:  # validated, not copied: a witness key named after another agency must not slip in
-        rotated = Agency.model_validate({**dict(agency), "jwt_keys": (jwt_key, *retired), "rotated_at": now,
-                                         "encryption_keys": (encryption_key, *agency.encryption_keys),
-                                         "witness_keys": witness_keys})
+        rotated = Agency.model_validate(
+            {
+                **dict(agency),
+                "jwt_keys": (jwt_key, *retired),
+                "rotated_at": now,
+                "encryption_keys": (encryption_key, *agency.encryption_keys),
+                "witness_keys": witness_keys,
+            }
+        )
     except ValidationError as exc:
         raise RegistryError(f"invalid keys for {agency_id!r}: {exc}") from exc
     return registry.with_agency(rotated)
@@ -318,8 +335,9 @@ def jwt_verification_key_from_pem(pem: bytes, *, created_at: datetime) -> JwtVer
 
 
 def encryption_public_key(key: RecipientPublicKey, *, created_at: datetime) -> EncryptionPublicKey:
-    return EncryptionPublicKey(kid=key_id(key), public_key=_b64(raw_public_key(key)), created_at=created_at,
-                               suite=suite_for(key))
+    return EncryptionPublicKey(
+        kid=key_id(key), public_key=_b64(raw_public_key(key)), created_at=created_at, suite=suite_for(key)
+    )
 
 
 def public_jwk(key: JwtPublicKey) -> dict[str, str]:
@@ -329,8 +347,12 @@ def public_jwk(key: JwtPublicKey) -> dict[str, str]:
         return {"kty": "OKP", "crv": "Ed25519", "x": _b64(raw)}
     alg_for(key)
     numbers = key.public_numbers()
-    return {"kty": "EC", "crv": "P-256", "x": _b64(numbers.x.to_bytes(32, "big")),
-            "y": _b64(numbers.y.to_bytes(32, "big"))}
+    return {
+        "kty": "EC",
+        "crv": "P-256",
+        "x": _b64(numbers.x.to_bytes(32, "big")),
+        "y": _b64(numbers.y.to_bytes(32, "big")),
+    }
 
 
 def public_key_from_jwk(jwk: dict[str, str]) -> JwtPublicKey:
@@ -358,4 +380,3 @@ def _unb64(text: str) -> bytes:
         return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
     except (binascii.Error, ValueError) as exc:
         raise ValueError("not base64url") from exc
-

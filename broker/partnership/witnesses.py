@@ -48,8 +48,9 @@ class WitnessPublicKey(BaseModel):
         return self.witness().name
 
 
-def witness_public_key(key: AgencyWitnessKey | ed25519.Ed25519PublicKey, *, name: str | None = None,
-                       created_at: datetime) -> WitnessPublicKey:
+def witness_public_key(
+    key: AgencyWitnessKey | ed25519.Ed25519PublicKey, *, name: str | None = None, created_at: datetime
+) -> WitnessPublicKey:
     """Return the registry entry for a witness key (from the agency's directory, or a public key and name)."""
     if isinstance(key, AgencyWitnessKey):
         name, public = key.name, key.private_key.public_key()

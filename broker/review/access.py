@@ -39,23 +39,23 @@ class Scope(StrEnum):
 
 
 class Action(StrEnum):
-    SEND = "send"                    # post a notification as oneself, for one's own agency
-    STATUS = "status"                # the sender's status view of a notification
-    DECISIONS = "decisions"          # read decisions (list and detail, each read logged)
-    OVERDUE = "overdue"              # read deadlines that ran out
-    ADVICE = "answer_advice"         # answer a needs_advice item (GR3)
-    AUTHORISE = "authorise"          # answer a hold_for_authorisation item (GR4)
+    SEND = "send"  # post a notification as oneself, for one's own agency
+    STATUS = "status"  # the sender's status view of a notification
+    DECISIONS = "decisions"  # read decisions (list and detail, each read logged)
+    OVERDUE = "overdue"  # read deadlines that ran out
+    ADVICE = "answer_advice"  # answer a needs_advice item (GR3)
+    AUTHORISE = "authorise"  # answer a hold_for_authorisation item (GR4)
     URGENT_REVIEW = "review_urgent"  # review an urgent share after it went (C7, I14)
-    ACCESS_LOG = "access_log"        # refused tokens and registry changes
-    AUDIT = "audit"                  # partnership totals, integrity, signed evidence packs
+    ACCESS_LOG = "access_log"  # refused tokens and registry changes
+    AUDIT = "audit"  # partnership totals, integrity, signed evidence packs
 
 
 class Relation(StrEnum):
     """How an item stands to the person asking; the scope that covers it is the same rank or wider."""
 
-    SELF = "self"        # they sent it
-    AGENCY = "agency"    # their agency sent (or, for reads, received) it
-    OTHER = "other"      # neither
+    SELF = "self"  # they sent it
+    AGENCY = "agency"  # their agency sent (or, for reads, received) it
+    OTHER = "other"  # neither
 
 
 NO, OWN, AGY, PTN = Scope.NONE, Scope.OWN, Scope.AGENCY, Scope.PARTNERSHIP
@@ -63,15 +63,15 @@ COLUMNS: Final = tuple(Action)
 # Why each row is what it is: domain brief §10 (roles) and §12 (DSL view; IG/Caldicott view).
 ROWS: Final[dict[str, tuple[Scope, ...]]] = {
     #                                  send status decisions overdue advice authorise urgent access audit
-    "agency_system":                  (AGY, AGY,   AGY,      AGY,    NO,    NO,       NO,    NO,    NO),
-    "practitioner":                   (OWN, OWN,   OWN,      OWN,    NO,    NO,       NO,    NO,    NO),
-    "dsl":                            (AGY, AGY,   AGY,      AGY,    AGY,   NO,       AGY,   NO,    NO),
-    "ig_lead":                        (NO,  AGY,   AGY,      AGY,    AGY,   NO,       AGY,   AGY,   NO),
-    "caldicott_guardian":             (NO,  AGY,   AGY,      AGY,    AGY,   NO,       AGY,   AGY,   NO),
-    "line_manager":                   (AGY, OWN,   OWN,      OWN,    NO,    AGY,      NO,    NO,    NO),
-    "named_professional":             (AGY, AGY,   AGY,      AGY,    NO,    AGY,      AGY,   NO,    NO),
-    "partnership_ig_lead":            (NO,  NO,    PTN,      PTN,    PTN,   NO,       PTN,   PTN,   PTN),
-    "partnership_caldicott_guardian": (NO,  NO,    PTN,      PTN,    PTN,   NO,       PTN,   PTN,   PTN),
+    "agency_system": (AGY, AGY, AGY, AGY, NO, NO, NO, NO, NO),
+    "practitioner": (OWN, OWN, OWN, OWN, NO, NO, NO, NO, NO),
+    "dsl": (AGY, AGY, AGY, AGY, AGY, NO, AGY, NO, NO),
+    "ig_lead": (NO, AGY, AGY, AGY, AGY, NO, AGY, AGY, NO),
+    "caldicott_guardian": (NO, AGY, AGY, AGY, AGY, NO, AGY, AGY, NO),
+    "line_manager": (AGY, OWN, OWN, OWN, NO, AGY, NO, NO, NO),
+    "named_professional": (AGY, AGY, AGY, AGY, NO, AGY, AGY, NO, NO),
+    "partnership_ig_lead": (NO, NO, PTN, PTN, PTN, NO, PTN, PTN, PTN),
+    "partnership_caldicott_guardian": (NO, NO, PTN, PTN, PTN, NO, PTN, PTN, PTN),
 }
 TABLE: Final = {who: dict(zip(COLUMNS, row, strict=True)) for who, row in ROWS.items()}
 PRINCIPALS: Final = (AGENCY_SYSTEM, *PERSON_ROLES, *OFFICES)
@@ -80,12 +80,27 @@ PRINCIPALS: Final = (AGENCY_SYSTEM, *PERSON_ROLES, *OFFICES)
 # must be one of them. An agency system sends for its people, so it may use those of the roles
 # its agency was granted, and never a role nobody there holds.
 SENDS_AS: Final[dict[str, frozenset[str]]] = {
-    "practitioner": frozenset({
-        "mash_intake", "edt", "social_worker", "police_public_protection", "police_disclosure_unit", "gp",
-        "health_visitor", "school_nurse", "adult_safeguarding_officer", "probation_officer", "yos_officer",
-        "housing_officer", "da_caseworker", "lado_officer", "marac_coordinator", "cdop_manager",
-        "coroners_officer",
-    }),
+    "practitioner": frozenset(
+        {
+            "mash_intake",
+            "edt",
+            "social_worker",
+            "police_public_protection",
+            "police_disclosure_unit",
+            "gp",
+            "health_visitor",
+            "school_nurse",
+            "adult_safeguarding_officer",
+            "probation_officer",
+            "yos_officer",
+            "housing_officer",
+            "da_caseworker",
+            "lado_officer",
+            "marac_coordinator",
+            "cdop_manager",
+            "coroners_officer",
+        }
+    ),
     "dsl": frozenset({"dsl", "safeguarding_lead", "designated_senior_manager"}),
     "line_manager": frozenset({"team_manager", "designated_senior_manager"}),
     "named_professional": frozenset({"named_professional", "designated_professional"}),
@@ -123,12 +138,26 @@ ROUTES: Final[dict[tuple[str, str], tuple[Action, ...]]] = {
     ("POST", "/ui/submit/send"): (Action.SEND,),
 }
 # Paths anyone may reach (health, documents, signing in and out, static files): no role is asked.
-OPEN_ROUTES: Final = frozenset({
-    "/livez", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc",
-    "/ui/signin", "/ui/signout", "/ui/", "/static",
-})
-_DECIDES: Final = {"needs_advice": Action.ADVICE, "hold_for_authorisation": Action.AUTHORISE,
-                   "share_urgent_review_after": Action.URGENT_REVIEW}
+OPEN_ROUTES: Final = frozenset(
+    {
+        "/livez",
+        "/readyz",
+        "/metrics",
+        "/openapi.json",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/redoc",
+        "/ui/signin",
+        "/ui/signout",
+        "/ui/",
+        "/static",
+    }
+)
+_DECIDES: Final = {
+    "needs_advice": Action.ADVICE,
+    "hold_for_authorisation": Action.AUTHORISE,
+    "share_urgent_review_after": Action.URGENT_REVIEW,
+}
 
 
 @dataclass(frozen=True)
@@ -215,7 +244,11 @@ def markdown() -> str:
     for action in COLUMNS:
         routes = [f"`{m} {p}`" for (m, p), acts in ROUTES.items() if action in acts]
         lines.append(f"| {action.value.replace('_', ' ')} | " + ", ".join(routes) + " |")
-    lines += ["", "| token role | may send as (`sender.role`) |", "|---|---|",
-              f"| `{AGENCY_SYSTEM}` | those of the roles its agency was granted |"]
+    lines += [
+        "",
+        "| token role | may send as (`sender.role`) |",
+        "|---|---|",
+        f"| `{AGENCY_SYSTEM}` | those of the roles its agency was granted |",
+    ]
     lines += [f"| `{r}` | " + (", ".join(f"`{v}`" for v in sorted(SENDS_AS[r])) or "—") + " |" for r in PERSON_ROLES]
     return "\n".join(lines)

@@ -37,17 +37,28 @@ REFUSED: Final = "access_refused"
 REVISION: Final = "registry_revision"
 # The registry as a whole is not one agency's: its revisions are seen across the partnership only.
 PARTNERSHIP: Final = "partnership"
-_CHANGE: Final = {"grant": "role_granted", "revoke": "role_revoked", "appoint": "office_appointed",
-                  "vacate": "office_vacated"}
+_CHANGE: Final = {
+    "grant": "role_granted",
+    "revoke": "role_revoked",
+    "appoint": "office_appointed",
+    "vacate": "office_vacated",
+}
 
 
 def refusal_draft(refused: RoleNotGranted) -> audit.EntryDraft:
     ref = "access-" + hashlib.sha256(f"{refused.agency_id}:{refused.jti}".encode()).hexdigest()[:40]
     return audit.EntryDraft(
-        notification_id=ref, delivery_id=ref, kind=audit.EventKind.ACCESS_REFUSED, outcome=REFUSED,
-        sender_agency=refused.agency_id, sender_role=refused.role, recipient_agency=refused.agency_id,
-        message_type=ACCESS, reasons=(audit.Reason(rule="SYS-ACCESS", message=refused.detail[:500]),),
-        actor=refused.subject or f"{refused.role}@{refused.agency_id}", actor_role=refused.role,
+        notification_id=ref,
+        delivery_id=ref,
+        kind=audit.EventKind.ACCESS_REFUSED,
+        outcome=REFUSED,
+        sender_agency=refused.agency_id,
+        sender_role=refused.role,
+        recipient_agency=refused.agency_id,
+        message_type=ACCESS,
+        reasons=(audit.Reason(rule="SYS-ACCESS", message=refused.detail[:500]),),
+        actor=refused.subject or f"{refused.role}@{refused.agency_id}",
+        actor_role=refused.role,
         actor_agency=refused.agency_id,
     )
 
@@ -63,24 +74,39 @@ async def record_refusal(decision_log: DecisionLog, refused: RoleNotGranted) -> 
 def change_draft(change: AccessChange) -> audit.EntryDraft:
     digest = change.digest()
     return audit.EntryDraft(
-        notification_id=f"registry-{digest[:40]}", delivery_id=f"registry-{digest[:40]}",
-        kind=audit.EventKind.REGISTRY_CHANGED, outcome=_CHANGE[change.action], sender_agency=change.agency_id,
-        sender_role=change.role, recipient_agency=change.agency_id, message_type=REGISTRY,
+        notification_id=f"registry-{digest[:40]}",
+        delivery_id=f"registry-{digest[:40]}",
+        kind=audit.EventKind.REGISTRY_CHANGED,
+        outcome=_CHANGE[change.action],
+        sender_agency=change.agency_id,
+        sender_role=change.role,
+        recipient_agency=change.agency_id,
+        message_type=REGISTRY,
         reasons=(audit.Reason(rule="SYS-REGISTRY", message=change.describe()[:500]),),
-        actor=change.by, actor_role="operator", decision_id=digest,
+        actor=change.by,
+        actor_role="operator",
+        decision_id=digest,
     )
 
 
 def revision_draft(registry: Registry) -> audit.EntryDraft:
     grants = sum(len(roles) for roles in registry.grants.values())
-    summary = (f"registry revision {registry.revision[:16]} of {registry.partnership_id}: "
-               f"{len(registry.agencies)} agencies, {grants} role grants, {len(registry.office_holders)} office "
-               f"holders, {len(registry.access_changes)} signed access changes")
+    summary = (
+        f"registry revision {registry.revision[:16]} of {registry.partnership_id}: "
+        f"{len(registry.agencies)} agencies, {grants} role grants, {len(registry.office_holders)} office "
+        f"holders, {len(registry.access_changes)} signed access changes"
+    )
     return audit.EntryDraft(
-        notification_id=f"registry-{registry.revision[:40]}", delivery_id=f"registry-{registry.revision[:40]}",
-        kind=audit.EventKind.REGISTRY_CHANGED, outcome=REVISION, sender_agency=PARTNERSHIP,
-        sender_role="operator", recipient_agency=PARTNERSHIP, message_type=REGISTRY,
-        reasons=(audit.Reason(rule="SYS-REGISTRY", message=summary[:500]),), decision_id=registry.revision,
+        notification_id=f"registry-{registry.revision[:40]}",
+        delivery_id=f"registry-{registry.revision[:40]}",
+        kind=audit.EventKind.REGISTRY_CHANGED,
+        outcome=REVISION,
+        sender_agency=PARTNERSHIP,
+        sender_role="operator",
+        recipient_agency=PARTNERSHIP,
+        message_type=REGISTRY,
+        reasons=(audit.Reason(rule="SYS-REGISTRY", message=summary[:500]),),
+        decision_id=registry.revision,
     )
 
 
@@ -88,8 +114,8 @@ def unlogged(session: Session, registry: Registry) -> list[audit.EntryDraft]:
     """The registry's changes and revision that the log does not hold yet, oldest first."""
     drafts = [change_draft(c) for c in registry.access_changes] + [revision_draft(registry)]
     statement = select(col(audit.Entry.decision_id)).where(
-        col(audit.Entry.message_type) == REGISTRY,
-        col(audit.Entry.decision_id).in_([d.decision_id for d in drafts]))
+        col(audit.Entry.message_type) == REGISTRY, col(audit.Entry.decision_id).in_([d.decision_id for d in drafts])
+    )
     logged = set(session.execute(statement).scalars())
     return [d for d in drafts if d.decision_id not in logged]
 
@@ -100,6 +126,7 @@ async def record_registry(decision_log: DecisionLog, registry: Registry) -> int:
     Runs once as the gateway starts, before any request: gateways and workers starting together
     take the migration lock (PostgreSQL), so only the first of them logs a change.
     """
+
     def append() -> int:
         with migration.exclusive(decision_log.engine), Session(decision_log.engine) as session:
             drafts = unlogged(session, registry)
@@ -110,8 +137,9 @@ async def record_registry(decision_log: DecisionLog, registry: Registry) -> int:
     return await asyncio.to_thread(append)
 
 
-def read(decision_log: DecisionLog, viewer: Viewer, *, limit: int, offset: int,
-         agency: str | None = None) -> list[audit.Entry]:
+def read(
+    decision_log: DecisionLog, viewer: Viewer, *, limit: int, offset: int, agency: str | None = None
+) -> list[audit.Entry]:
     """Refusals and registry changes within the viewer's `access_log` scope (of one agency if asked), newest first."""
     statement = select(audit.Entry).where(col(audit.Entry.message_type).in_([ACCESS, REGISTRY]))
     if agency is not None:  # narrows, never widens: the scope below still applies
@@ -125,7 +153,16 @@ def read(decision_log: DecisionLog, viewer: Viewer, *, limit: int, offset: int,
 
 
 def event(entry: audit.Entry) -> dict[str, Any]:
-    return {"seq": entry.seq, "recorded_at": entry.recorded_at, "kind": entry.kind, "outcome": entry.outcome,
-            "subject": entry.message_type, "agency": entry.sender_agency, "role": entry.sender_role,
-            "actor": entry.actor, "actor_role": entry.actor_role, "actor_agency": entry.actor_agency,
-            "reasons": entry.reasons}
+    return {
+        "seq": entry.seq,
+        "recorded_at": entry.recorded_at,
+        "kind": entry.kind,
+        "outcome": entry.outcome,
+        "subject": entry.message_type,
+        "agency": entry.sender_agency,
+        "role": entry.sender_role,
+        "actor": entry.actor,
+        "actor_role": entry.actor_role,
+        "actor_agency": entry.actor_agency,
+        "reasons": entry.reasons,
+    }

@@ -82,11 +82,17 @@ def _item(decided: audit.Entry, held_row: HeldDelivery | None) -> QueueItem:
     context = held_row.log_context if held_row is not None else {}
     purpose = context.get("purpose")
     return QueueItem(
-        delivery_id=decided.delivery_id, outcome=decided.outcome, decided_seq=decided.seq,
-        message_type=decided.message_type, sender_agency=decided.sender_agency,
-        recipient_agency=decided.recipient_agency, purpose=purpose if isinstance(purpose, str) else None,
-        data_classes=data_classes(decided.message_type, decided.fields_released), reasons=decided.reasons,
-        lawful_basis=decided.lawful_basis, consent_state=decided.consent_state,
+        delivery_id=decided.delivery_id,
+        outcome=decided.outcome,
+        decided_seq=decided.seq,
+        message_type=decided.message_type,
+        sender_agency=decided.sender_agency,
+        recipient_agency=decided.recipient_agency,
+        purpose=purpose if isinstance(purpose, str) else None,
+        data_classes=data_classes(decided.message_type, decided.fields_released),
+        reasons=decided.reasons,
+        lawful_basis=decided.lawful_basis,
+        consent_state=decided.consent_state,
         waiting_since=decided.recorded_at,
         expires_at=held_row.expires_at.isoformat() if held_row is not None else None,
         refuse_only=refusal_only(decided, _deciding(context)) if held_row is not None else None,
@@ -139,8 +145,9 @@ def check_reason(reason: str) -> str:
     return text
 
 
-async def decide(decision_log: DecisionLog, viewer: Viewer, delivery_id: str, *, release: bool, reason: str,
-                 outbox: Outbox) -> audit.Entry:
+async def decide(
+    decision_log: DecisionLog, viewer: Viewer, delivery_id: str, *, release: bool, reason: str, outbox: Outbox
+) -> audit.Entry:
     """Answer a held delivery: log who decided and why, and release or destroy it, in one commit."""
     row, decided = await asyncio.to_thread(_held, decision_log, delivery_id)
     context = row.log_context
@@ -158,8 +165,13 @@ async def decide(decision_log: DecisionLog, viewer: Viewer, delivery_id: str, *,
     else:
         kind = audit.EventKind.AUTHORISATION_REFUSED
     draft = events.follow_up(
-        context, delivery_id=row.delivery_id, notification_id=row.notification_id, kind=kind,
-        actor=viewer.user, actor_role=viewer.role, actor_agency=viewer.agency_id,
+        context,
+        delivery_id=row.delivery_id,
+        notification_id=row.notification_id,
+        kind=kind,
+        actor=viewer.user,
+        actor_role=viewer.role,
+        actor_agency=viewer.agency_id,
         reasons=(audit.Reason(rule=_RULE[row.outcome], message=text),),
     ).model_copy(update={"outcome": "released" if release else "withheld"})
     now = datetime.now(UTC)
@@ -194,12 +206,21 @@ async def review_urgent(decision_log: DecisionLog, viewer: Viewer, seq: int, *, 
     text = check_reason(reason)
     # There is no `reviewed` event kind yet; advice_given with outcome `reviewed` is the nearest.
     draft = audit.EntryDraft(
-        notification_id=entry.notification_id, delivery_id=entry.delivery_id,
-        kind=audit.EventKind.ADVICE_GIVEN, outcome="reviewed", sender_agency=entry.sender_agency,
-        sender_role=entry.sender_role, recipient_agency=entry.recipient_agency,
-        message_type=entry.message_type, reasons=(audit.Reason(rule=_RULE[URGENT], message=text),),
-        actor=viewer.user, actor_role=viewer.role, actor_agency=viewer.agency_id, follows=(entry.seq,),
+        notification_id=entry.notification_id,
+        delivery_id=entry.delivery_id,
+        kind=audit.EventKind.ADVICE_GIVEN,
+        outcome="reviewed",
+        sender_agency=entry.sender_agency,
+        sender_role=entry.sender_role,
+        recipient_agency=entry.recipient_agency,
+        message_type=entry.message_type,
+        reasons=(audit.Reason(rule=_RULE[URGENT], message=text),),
+        actor=viewer.user,
+        actor_role=viewer.role,
+        actor_agency=viewer.agency_id,
+        follows=(entry.seq,),
     )
+
     def stop_clock(session: Session, _: list[audit.Entry]) -> None:
         clocks.stop_clocks(session, entry.delivery_id, clocks.URGENT_REVIEW, datetime.now(UTC))
 

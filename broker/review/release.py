@@ -23,8 +23,10 @@ import audit
 # consent, so until the policy marks such findings itself, the wording tells them apart.
 _AWAITS_SIGN_OFF: Final = "Waiting for authorisation by one of:"
 _NEEDS: Final = {"GR1": "a lawful basis", "GR4": "consent, or the exception relied on instead"}
-_NO_BASIS: Final = ("No lawful basis is recorded for this share, so it cannot be released. Refuse it; the sender "
-                    "can send it again naming the lawful basis relied on (golden rules 1 and 4).")
+_NO_BASIS: Final = (
+    "No lawful basis is recorded for this share, so it cannot be released. Refuse it; the sender "
+    "can send it again naming the lawful basis relied on (golden rules 1 and 4)."
+)
 
 
 def refusal_only(decided: audit.Entry, deciding: int | None = None) -> str | None:
@@ -37,6 +39,8 @@ def refusal_only(decided: audit.Entry, deciding: int | None = None) -> str | Non
         # GR4 advice (consent refused or unsure, a basis recorded) is the judgement GR4 leaves to people.
         consent_hold = rule == "GR4" and decided.outcome == "hold_for_authorisation"
         if (rule == "GR1" or consent_hold) and not message.startswith(_AWAITS_SIGN_OFF):
-            return (f"The finding that held this share ({rule}) needs {_NEEDS[rule]}, which only the sender can "
-                    "supply, so it cannot be released. Refuse it; the sender can send it again with that.")
+            return (
+                f"The finding that held this share ({rule}) needs {_NEEDS[rule]}, which only the sender can "
+                "supply, so it cannot be released. Refuse it; the sender can send it again with that."
+            )
     return None

@@ -20,16 +20,24 @@ async def for_sender(decision_log: DecisionLog, notification_id: str, viewer: Vi
     """The sender's side only (the table's `status` scope): the recipients see their deliveries as decisions."""
     entries = await asyncio.to_thread(_entries, decision_log, notification_id)
     first = entries[0] if entries else None
-    if first is None or not viewer.covers(Action.STATUS, viewer.relation(sender_agency=first.sender_agency,
-                                                                          actor=first.actor)):
+    if first is None or not viewer.covers(
+        Action.STATUS, viewer.relation(sender_agency=first.sender_agency, actor=first.actor)
+    ):
         # The same answer whether it does not exist or belongs to someone else.
         raise NotFound("no such notification for this agency")
     deliveries: dict[str, dict[str, Any]] = {}
     for entry in entries:
-        item = deliveries.setdefault(entry.delivery_id, {
-            "delivery_id": entry.delivery_id, "agency_id": entry.recipient_agency,
-            "outcome": entry.outcome, "status": "decided", "overdue": False, "events": [],
-        })
+        item = deliveries.setdefault(
+            entry.delivery_id,
+            {
+                "delivery_id": entry.delivery_id,
+                "agency_id": entry.recipient_agency,
+                "outcome": entry.outcome,
+                "status": "decided",
+                "overdue": False,
+                "events": [],
+            },
+        )
         item["events"].append({"kind": entry.kind, "at": entry.recorded_at, "seq": entry.seq})
         if entry.kind == "overdue":
             item["overdue"] = True

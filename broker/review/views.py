@@ -27,8 +27,10 @@ MAX_PAGE = 200
 
 def sees(viewer: Viewer, action: Action, entry: audit.Entry) -> bool:
     """Whether `entry` (a decision, or an event on one) is within the viewer's scope for `action`."""
-    return viewer.covers(action, viewer.relation(sender_agency=entry.sender_agency, actor=entry.actor,
-                                                 recipient_agency=entry.recipient_agency))
+    return viewer.covers(
+        action,
+        viewer.relation(sender_agency=entry.sender_agency, actor=entry.actor, recipient_agency=entry.recipient_agency),
+    )
 
 
 def scope_clause(viewer: Viewer, action: Action) -> ColumnElement[bool] | None:
@@ -39,12 +41,17 @@ def scope_clause(viewer: Viewer, action: Action) -> ColumnElement[bool] | None:
     if scope is Scope.PARTNERSHIP:
         return None
     if scope is Scope.AGENCY:
-        return or_(col(audit.Entry.sender_agency) == viewer.agency_id,
-                   col(audit.Entry.recipient_agency) == viewer.agency_id)
+        return or_(
+            col(audit.Entry.sender_agency) == viewer.agency_id, col(audit.Entry.recipient_agency) == viewer.agency_id
+        )
     # Own: deliveries whose decision this person's token made (later events carry no actor of theirs).
-    mine = select(col(audit.Entry.delivery_id)).where(and_(
-        col(audit.Entry.kind) == audit.EventKind.DECIDED, col(audit.Entry.sender_agency) == viewer.agency_id,
-        col(audit.Entry.actor) == viewer.user))
+    mine = select(col(audit.Entry.delivery_id)).where(
+        and_(
+            col(audit.Entry.kind) == audit.EventKind.DECIDED,
+            col(audit.Entry.sender_agency) == viewer.agency_id,
+            col(audit.Entry.actor) == viewer.user,
+        )
+    )
     return col(audit.Entry.delivery_id).in_(mine)
 
 
@@ -67,12 +74,18 @@ class Page:
     items: list[audit.Entry] = field(default_factory=list)
 
 
-def scoped(viewer: Viewer, filters: Filters, kind: audit.EventKind = audit.EventKind.DECIDED,
-           action: Action = Action.DECISIONS) -> Select[Any]:
+def scoped(
+    viewer: Viewer, filters: Filters, kind: audit.EventKind = audit.EventKind.DECIDED, action: Action = Action.DECISIONS
+) -> Select[Any]:
     """Entries of `kind` matching `filters`, limited to what `viewer` may see for `action`."""
     statement: Select[Any] = audit.select_entries(
-        agency=filters.agency, outcome=filters.outcome, message_type=filters.message_type, kind=kind,
-        since=filters.since, until=filters.until, rule_id=filters.rule_id,
+        agency=filters.agency,
+        outcome=filters.outcome,
+        message_type=filters.message_type,
+        kind=kind,
+        since=filters.since,
+        until=filters.until,
+        rule_id=filters.rule_id,
     )
     if filters.consent_state is not None:
         statement = statement.where(col(audit.Entry.consent_state) == filters.consent_state)
@@ -80,8 +93,13 @@ def scoped(viewer: Viewer, filters: Filters, kind: audit.EventKind = audit.Event
     return statement if clause is None else statement.where(clause)
 
 
-def page(session: Session, viewer: Viewer, filters: Filters,
-         kind: audit.EventKind = audit.EventKind.DECIDED, action: Action = Action.DECISIONS) -> Page:
+def page(
+    session: Session,
+    viewer: Viewer,
+    filters: Filters,
+    kind: audit.EventKind = audit.EventKind.DECIDED,
+    action: Action = Action.DECISIONS,
+) -> Page:
     statement = scoped(viewer, filters, kind, action)
     total = session.execute(select(func.count()).select_from(statement.order_by(None).subquery())).scalar_one()
     # Newest first: a reviewer starts from what just happened.
@@ -100,19 +118,29 @@ def visible_decision(session: Session, viewer: Viewer, seq: int) -> audit.Entry:
 
 def linked(session: Session, entry: audit.Entry) -> list[audit.Entry]:
     """Every later event on the same delivery (advice, authorisation, published, delivered, ...)."""
-    statement = select(audit.Entry).where(
-        col(audit.Entry.delivery_id) == entry.delivery_id, col(audit.Entry.seq) != entry.seq
-    ).order_by(col(audit.Entry.seq))
+    statement = (
+        select(audit.Entry)
+        .where(col(audit.Entry.delivery_id) == entry.delivery_id, col(audit.Entry.seq) != entry.seq)
+        .order_by(col(audit.Entry.seq))
+    )
     return list(session.execute(statement).scalars())
 
 
 def view_draft(entry: audit.Entry, viewer: Viewer) -> audit.EntryDraft:
     """The `viewed` entry for one read: the same fields `audit.record_view` writes, for the batcher."""
     return audit.EntryDraft(
-        notification_id=entry.notification_id, delivery_id=entry.delivery_id, kind=audit.EventKind.VIEWED,
-        outcome="viewed", sender_agency=entry.sender_agency, sender_role=entry.sender_role,
-        recipient_agency=entry.recipient_agency, message_type=entry.message_type, actor=viewer.user,
-        actor_role=viewer.role, actor_agency=viewer.agency_id, follows=(entry.seq,),
+        notification_id=entry.notification_id,
+        delivery_id=entry.delivery_id,
+        kind=audit.EventKind.VIEWED,
+        outcome="viewed",
+        sender_agency=entry.sender_agency,
+        sender_role=entry.sender_role,
+        recipient_agency=entry.recipient_agency,
+        message_type=entry.message_type,
+        actor=viewer.user,
+        actor_role=viewer.role,
+        actor_agency=viewer.agency_id,
+        follows=(entry.seq,),
     )
 
 
@@ -139,27 +167,45 @@ def integrity(decision_log: DecisionLog, entry: audit.Entry) -> dict[str, Any]:
         return {"status": "pending", "detail": "not yet covered by a signed checkpoint"}
     except audit.AuditError as exc:
         return {"status": "failed", "detail": f"{type(exc).__name__}: {exc}"}
-    return {"status": "verified", "checkpoint_size": checkpoint.size, "checkpoint_time": checkpoint.time,
-            "origin": checkpoint.origin, "leaf_hash": entry.leaf_hash,
-            "detail": f"included in the checkpoint of {checkpoint.size} entries signed by the broker key"}
+    return {
+        "status": "verified",
+        "checkpoint_size": checkpoint.size,
+        "checkpoint_time": checkpoint.time,
+        "origin": checkpoint.origin,
+        "leaf_hash": entry.leaf_hash,
+        "detail": f"included in the checkpoint of {checkpoint.size} entries signed by the broker key",
+    }
 
 
 def summary(entry: audit.Entry) -> dict[str, Any]:
     """A list row: what was decided, between whom, on which rules; never a payload value."""
     return {
-        "seq": entry.seq, "recorded_at": entry.recorded_at, "notification_id": entry.notification_id,
-        "delivery_id": entry.delivery_id, "outcome": entry.outcome, "message_type": entry.message_type,
-        "sender_agency": entry.sender_agency, "sender_role": entry.sender_role,
-        "recipient_agency": entry.recipient_agency, "lawful_basis": entry.lawful_basis,
-        "consent_state": entry.consent_state, "rules": sorted({r["rule"] for r in entry.reasons}),
+        "seq": entry.seq,
+        "recorded_at": entry.recorded_at,
+        "notification_id": entry.notification_id,
+        "delivery_id": entry.delivery_id,
+        "outcome": entry.outcome,
+        "message_type": entry.message_type,
+        "sender_agency": entry.sender_agency,
+        "sender_role": entry.sender_role,
+        "recipient_agency": entry.recipient_agency,
+        "lawful_basis": entry.lawful_basis,
+        "consent_state": entry.consent_state,
+        "rules": sorted({r["rule"] for r in entry.reasons}),
     }
 
 
 def event(entry: audit.Entry) -> dict[str, Any]:
     return {
-        "seq": entry.seq, "kind": entry.kind, "outcome": entry.outcome, "recorded_at": entry.recorded_at,
-        "actor": entry.actor, "actor_role": entry.actor_role, "actor_agency": entry.actor_agency,
-        "reasons": entry.reasons, "follows": entry.follows,
+        "seq": entry.seq,
+        "kind": entry.kind,
+        "outcome": entry.outcome,
+        "recorded_at": entry.recorded_at,
+        "actor": entry.actor,
+        "actor_role": entry.actor_role,
+        "actor_agency": entry.actor_agency,
+        "reasons": entry.reasons,
+        "follows": entry.follows,
     }
 
 
@@ -179,14 +225,19 @@ async def read_detail(decision_log: DecisionLog, rules: Any, viewer: Viewer, seq
     entry, events = await asyncio.to_thread(_one, decision_log, viewer, seq)
     await record_views(decision_log, viewer, [entry])
     badge = await asyncio.to_thread(integrity, decision_log, entry)
-    decided_by = {"policy_revision": entry.policy_revision, "decision_id": entry.decision_id,
-                  "engine": "OPA policy bundle"}
+    decided_by = {
+        "policy_revision": entry.policy_revision,
+        "decision_id": entry.decision_id,
+        "engine": "OPA policy bundle",
+    }
     people = [e for e in events if e.kind not in ("viewed", "published", "delivered", "acknowledged")]
     return {
         **summary(entry),
         "reasons": await rules.explain(entry.reasons),
-        "fields_released": entry.fields_released, "projection_digest": entry.projection_digest,
-        "subjects_pseudonymised": len(entry.subjects), "decided_by": decided_by,
+        "fields_released": entry.fields_released,
+        "projection_digest": entry.projection_digest,
+        "subjects_pseudonymised": len(entry.subjects),
+        "decided_by": decided_by,
         "reviewed_by": [event(e) for e in people],
         # Who looked is an access event: shown to those who may read the access log.
         "events": [event(e) for e in events if e.kind != "viewed" or viewer.may(Action.ACCESS_LOG)],

@@ -72,8 +72,7 @@ class Decider:
 
 def read_decision(parsed: PolicyDecision, decision_id: str | None, notification: Notification) -> Decision:
     """Each requested recipient's decision; problems with the whole notification override them all."""
-    recipients = [_overridden(parsed.decision_for(r.agency_id, r.role), parsed.errors)
-                  for r in notification.recipients]
+    recipients = [_overridden(parsed.decision_for(r.agency_id, r.role), parsed.errors) for r in notification.recipients]
     revision = parsed.policy_revision
     if parsed.registry_revision:
         revision = f"{revision}+{parsed.registry_revision[:16]}"
@@ -83,8 +82,14 @@ def read_decision(parsed: PolicyDecision, decision_id: str | None, notification:
 def _overridden(decided: RecipientDecision, errors: list[Reason]) -> RecipientDecision:
     if errors:
         # A problem with the notification as a whole decides every recipient: it leads the reasons.
-        return decided.model_copy(update={"outcome": Outcome.NO_SHARE, "reasons": [*errors, *decided.reasons],
-                                          "decided_by": list(errors), "allowed_fields": []})
+        return decided.model_copy(
+            update={
+                "outcome": Outcome.NO_SHARE,
+                "reasons": [*errors, *decided.reasons],
+                "decided_by": list(errors),
+                "allowed_fields": [],
+            }
+        )
     if decided.outcome == Outcome.NO_SHARE and decided.allowed_fields:
         return decided.model_copy(update={"allowed_fields": []})
     return decided

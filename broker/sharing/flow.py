@@ -39,9 +39,20 @@ class Receipt:
     body: dict[str, Any]
 
 
-async def submit(*, caller: Caller, body: bytes, idempotency_key: str | None, reader: Engine, decider: Decider,
-                 sealer: Sealer, calendar: WorkingCalendar, recorder: Recorder, outbox: Outbox,
-                 checkpoint: str | None, registry: Registry) -> Receipt:
+async def submit(
+    *,
+    caller: Caller,
+    body: bytes,
+    idempotency_key: str | None,
+    reader: Engine,
+    decider: Decider,
+    sealer: Sealer,
+    calendar: WorkingCalendar,
+    recorder: Recorder,
+    outbox: Outbox,
+    checkpoint: str | None,
+    registry: Registry,
+) -> Receipt:
     digest = hashlib.sha256(body).hexdigest()
     if idempotency_key is not None:
         earlier = await idempotency.find(reader, caller.agency_id, idempotency_key, digest)
@@ -73,13 +84,21 @@ def check_sender(caller: Caller, notification: Notification, registry: Registry)
     """
     sender = notification.sender
     if sender.agency_id != caller.agency_id:
-        raise InvalidNotification([{"loc": ["sender", "agency_id"], "type": "sender_mismatch",
-                                    "msg": f"must be the agency of the token, {caller.agency_id}"}])
+        raise InvalidNotification(
+            [
+                {
+                    "loc": ["sender", "agency_id"],
+                    "type": "sender_mismatch",
+                    "msg": f"must be the agency of the token, {caller.agency_id}",
+                }
+            ]
+        )
     allowed = access.sender_roles(caller.role, registry.granted_roles(caller.agency_id))
     if sender.role.value not in allowed:
         may = ", ".join(sorted(allowed)) or "no role: it may not send"
-        raise InvalidNotification([{"loc": ["sender", "role"], "type": "sender_mismatch",
-                                    "msg": f"a {caller.role} token may send as: {may}"}])
+        raise InvalidNotification(
+            [{"loc": ["sender", "role"], "type": "sender_mismatch", "msg": f"a {caller.role} token may send as: {may}"}]
+        )
 
 
 def receipt_body(notification: Notification, planned: list[Planned], *, checkpoint: str | None) -> dict[str, Any]:
@@ -88,7 +107,8 @@ def receipt_body(notification: Notification, planned: list[Planned], *, checkpoi
     Field names, rules and deadlines only: a receipt never repeats a payload value.
     """
     receipt = NotificationReceipt(
-        notification_id=notification.notification_id, checkpoint=checkpoint,
+        notification_id=notification.notification_id,
+        checkpoint=checkpoint,
         recipients=[_recipient(p) for p in planned],
     )
     return receipt.model_dump(mode="json")
@@ -97,11 +117,15 @@ def receipt_body(notification: Notification, planned: list[Planned], *, checkpoi
 def _recipient(p: Planned) -> RecipientReceipt:
     d = p.decision
     return RecipientReceipt(
-        delivery_id=p.delivery_id, agency_id=d.agency_id, role=d.role, outcome=d.outcome,
+        delivery_id=p.delivery_id,
+        agency_id=d.agency_id,
+        role=d.role,
+        outcome=d.outcome,
         # What set the outcome first; `reasons` then lists every finding, deciding ones first.
         decided_by=[RuleReason(rule=r.rule, message=r.message) for r in d.decided_by],
         reasons=[RuleReason(rule=r.rule, message=r.message) for r in d.reasons],
-        lawful_basis=d.lawful_basis, allowed_fields=list(d.allowed_fields) if p.sealed is not None else [],
+        lawful_basis=d.lawful_basis,
+        allowed_fields=list(d.allowed_fields) if p.sealed is not None else [],
         obligations=[ObligationDue.model_validate(o) for o in p.due],
         deadline=min((o["due_at"] for o in p.due if o["due_at"]), default=None),
     )

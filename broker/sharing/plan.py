@@ -29,13 +29,15 @@ class Planned:
         return self.decision.outcome in HELD_OUTCOMES
 
 
-def plan(notification: Notification, decision: Decision, *, sealer: Sealer, calendar: WorkingCalendar,
-         now: datetime) -> list[Planned]:
+def plan(
+    notification: Notification, decision: Decision, *, sealer: Sealer, calendar: WorkingCalendar, now: datetime
+) -> list[Planned]:
     return [_one(notification, d, sealer=sealer, calendar=calendar, now=now) for d in decision.recipients]
 
 
-def _one(notification: Notification, decision: RecipientDecision, *, sealer: Sealer, calendar: WorkingCalendar,
-         now: datetime) -> Planned:
+def _one(
+    notification: Notification, decision: RecipientDecision, *, sealer: Sealer, calendar: WorkingCalendar, now: datetime
+) -> Planned:
     delivery_id = str(uuid.uuid4())
     due = [_due(obligation, calendar, now) for obligation in decision.obligations]
     sealed = None
@@ -49,5 +51,11 @@ def _due(obligation: Obligation, calendar: WorkingCalendar, now: datetime) -> di
     unit = obligation.due_in.unit.value if obligation.due_in else None
     # No amount: "as soon as possible", no fixed limit in the source documents.
     due_at = calendar.due(now, amount, unit).isoformat() if amount is not None and unit is not None else None
-    return {"kind": obligation.kind, "description": obligation.description, "rule": obligation.rule,
-            "amount": amount, "unit": unit, "due_at": due_at}
+    return {
+        "kind": obligation.kind,
+        "description": obligation.description,
+        "rule": obligation.rule,
+        "amount": amount,
+        "unit": unit,
+        "due_at": due_at,
+    }

@@ -21,7 +21,12 @@ from broker.errors import PolicyUnavailable
 REGISTRY_PATH = "registry"
 # Every failure the client can surface; all of them mean "no decision", never "allow".
 _OPA_FAILURES = (
-    aiohttp.ClientError, TimeoutError, ConnectionsError, QueryExecuteError, PolicyNotFoundError, ValueError
+    aiohttp.ClientError,
+    TimeoutError,
+    ConnectionsError,
+    QueryExecuteError,
+    PolicyNotFoundError,
+    ValueError,
 )
 
 
@@ -40,8 +45,11 @@ class PolicyEngine:
         parts = urlsplit(url)
         # No retries: a retry doubles the wait of a practitioner who may need to phone instead.
         self._client = AsyncOpaClient(
-            host=parts.hostname or "127.0.0.1", port=parts.port or 8181,
-            ssl=parts.scheme == "https", retries=0, timeout=timeout,
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or 8181,
+            ssl=parts.scheme == "https",
+            retries=0,
+            timeout=timeout,
         )
         self._entrypoint = entrypoint
         self._policies_url = f"{url.rstrip('/')}/v1/policies"

@@ -42,23 +42,38 @@ class FirstAnswer:
 
 
 class Recorder:
-    def __init__(self, *, decision_log: DecisionLog, log_pseudonym_secret: bytes, hold_expiry: timedelta,
-                 metrics: Metrics) -> None:
+    def __init__(
+        self, *, decision_log: DecisionLog, log_pseudonym_secret: bytes, hold_expiry: timedelta, metrics: Metrics
+    ) -> None:
         self._log = decision_log
         self._secret = log_pseudonym_secret
         self._hold_expiry = hold_expiry
         self._metrics = metrics
 
-    async def record(self, notification: Notification, decision: Decision, planned: list[Planned], *,
-                     sender: Caller, first_answer: FirstAnswer | None, now: datetime) -> None:
+    async def record(
+        self,
+        notification: Notification,
+        decision: Decision,
+        planned: list[Planned],
+        *,
+        sender: Caller,
+        first_answer: FirstAnswer | None,
+        now: datetime,
+    ) -> None:
         """Append the decisions with their rows; IntegrityError means a concurrent retry won.
 
         `sender` is the verified token: its subject and role are the decisions' actor, so the log
         shows who really sent the notification whatever the body says.
         """
         drafts = [self._draft(notification, decision, p, sender) for p in planned]
-        rows = functools.partial(write_rows, notification=notification, planned=planned, now=now,
-                                 expires_at=now + self._hold_expiry, first_answer=first_answer)
+        rows = functools.partial(
+            write_rows,
+            notification=notification,
+            planned=planned,
+            now=now,
+            expires_at=now + self._hold_expiry,
+            first_answer=first_answer,
+        )
         try:
             await self._log.append(drafts, rows)
         except IntegrityError:
@@ -68,29 +83,43 @@ class Recorder:
         for p in planned:
             self._metrics.decisions.labels(p.decision.outcome.value, notification.message_type.value).inc()
 
-    def _draft(self, notification: Notification, decision: Decision, plan: Planned,
-               sender: Caller) -> audit.EntryDraft:
+    def _draft(self, notification: Notification, decision: Decision, plan: Planned, sender: Caller) -> audit.EntryDraft:
         d = plan.decision
         sealed = plan.sealed
         return audit.EntryDraft(
-            notification_id=str(notification.notification_id), delivery_id=plan.delivery_id,
-            kind=audit.EventKind.DECIDED, outcome=d.outcome.value,
-            sender_agency=notification.sender.agency_id, sender_role=notification.sender.role.value,
-            recipient_agency=d.agency_id, message_type=notification.message_type.value,
+            notification_id=str(notification.notification_id),
+            delivery_id=plan.delivery_id,
+            kind=audit.EventKind.DECIDED,
+            outcome=d.outcome.value,
+            sender_agency=notification.sender.agency_id,
+            sender_role=notification.sender.role.value,
+            recipient_agency=d.agency_id,
+            message_type=notification.message_type.value,
             reasons=tuple(log_reason(r.rule, r.message) for r in d.reasons),
             deciding_rules=tuple(dict.fromkeys(r.rule for r in d.decided_by)),
             lawful_basis=d.lawful_basis.value if d.lawful_basis else None,
             consent_state=consent_state(notification),
             fields_released=tuple(d.allowed_fields) if sealed is not None else (),
             projection_digest=hashlib.sha256(sealed.envelope).hexdigest() if sealed is not None else None,
-            policy_revision=decision.revision, decision_id=decision.decision_id,
+            policy_revision=decision.revision,
+            decision_id=decision.decision_id,
             subjects=tuple(audit.pseudonymise(self._secret, s.subject_ref) for s in notification.subjects),
-            actor=sender.actor, actor_role=sender.role, actor_agency=sender.agency_id,
+            actor=sender.actor,
+            actor_role=sender.role,
+            actor_agency=sender.agency_id,
         )
 
 
-def write_rows(session: Session, entries: list[audit.Entry], *, notification: Notification,
-               planned: list[Planned], now: datetime, expires_at: datetime, first_answer: FirstAnswer | None) -> None:
+def write_rows(
+    session: Session,
+    entries: list[audit.Entry],
+    *,
+    notification: Notification,
+    planned: list[Planned],
+    now: datetime,
+    expires_at: datetime,
+    first_answer: FirstAnswer | None,
+) -> None:
     """The rows that commit with the decisions: outbox or held rows, clocks, the reply, the first answer.
 
     May run twice (the batcher retries a failed batch per request): it only ever adds rows.
@@ -101,22 +130,42 @@ def write_rows(session: Session, entries: list[audit.Entry], *, notification: No
         # Purpose and obligations travel with the row: a held delivery's reviewers see the
         # purpose, and its clocks start when it is released.
         # `deciding`: how many of the decision's first reasons decided it, for what a reviewer may release.
-        context = {**log_context(entry), "purpose": notification.purpose.value if notification.purpose else None,
-                   "obligations": plan.due, "deciding": max(len(plan.decision.decided_by), 1)}
+        context = {
+            **log_context(entry),
+            "purpose": notification.purpose.value if notification.purpose else None,
+            "obligations": plan.due,
+            "deciding": max(len(plan.decision.decided_by), 1),
+        }
         row = plan.sealed.row(context)
         if plan.held:
             held.hold(session, row, outcome=plan.decision.outcome.value, now=now, expires_at=expires_at)
         else:
             session.add(row)
-            clocks.start_clocks(session, delivery_id=plan.delivery_id, notification_id=row.notification_id,
-                                context=context, obligations=plan.due)
+            clocks.start_clocks(
+                session,
+                delivery_id=plan.delivery_id,
+                notification_id=row.notification_id,
+                context=context,
+                obligations=plan.due,
+            )
     if notification.in_reply_to is not None:
-        clocks.stop_on_reply(session, in_reply_to=str(notification.in_reply_to),
-                             replying_agency=notification.sender.agency_id,
-                             message_type=notification.message_type.value, now=now)
+        clocks.stop_on_reply(
+            session,
+            in_reply_to=str(notification.in_reply_to),
+            replying_agency=notification.sender.agency_id,
+            message_type=notification.message_type.value,
+            now=now,
+        )
     if first_answer is not None:
-        idempotency.remember(session, first_answer.agency_id, first_answer.key, first_answer.body_digest,
-                             str(notification.notification_id), first_answer.response, now)
+        idempotency.remember(
+            session,
+            first_answer.agency_id,
+            first_answer.key,
+            first_answer.body_digest,
+            str(notification.notification_id),
+            first_answer.response,
+            now,
+        )
 
 
 def consent_state(notification: Notification) -> str:
@@ -139,7 +188,10 @@ def log_reason(rule: str, message: str) -> audit.Reason:
 
 def log_context(entry: audit.Entry) -> dict[str, object]:
     return {
-        "decided_seq": entry.seq, "outcome": entry.outcome, "sender_agency": entry.sender_agency,
-        "sender_role": entry.sender_role, "recipient_agency": entry.recipient_agency,
+        "decided_seq": entry.seq,
+        "outcome": entry.outcome,
+        "sender_agency": entry.sender_agency,
+        "sender_role": entry.sender_role,
+        "recipient_agency": entry.recipient_agency,
         "message_type": entry.message_type,
     }

@@ -24,30 +24,44 @@ log = logging.getLogger("broker.rules")
 # CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing (2018 wording)
 # and > The Eight Caldicott Principles: the wording reviewers know.
 BUILTIN: dict[str, tuple[str, str]] = {
-    "GR1": ("Law is a framework, not a barrier",
-            "GDPR, the Data Protection Act 2018 and human rights law are not barriers to justified sharing."),
-    "GR2": ("Be open and honest",
-            "Be open about why, what, how and with whom; seek agreement unless unsafe or inappropriate."),
-    "GR3": ("Seek advice if in doubt",
-            "Seek advice from other practitioners or the IG lead, without disclosing identity where possible."),
-    "GR4": ("Consent where possible",
-            "Share with consent where possible; without consent only on a lawful basis such as risk to safety."),
-    "GR5": ("Safety and well-being",
-            "Base decisions on the safety and well-being of the individual and others affected."),
-    "GR6": ("Necessary, proportionate, relevant, adequate, accurate, timely and secure",
-            "Share only what is needed, with those who need it, accurately, in time and securely."),
-    "GR7": ("Keep a record",
-            "Record the decision and the reasons for it, whether to share or not."),
+    "GR1": (
+        "Law is a framework, not a barrier",
+        "GDPR, the Data Protection Act 2018 and human rights law are not barriers to justified sharing.",
+    ),
+    "GR2": (
+        "Be open and honest",
+        "Be open about why, what, how and with whom; seek agreement unless unsafe or inappropriate.",
+    ),
+    "GR3": (
+        "Seek advice if in doubt",
+        "Seek advice from other practitioners or the IG lead, without disclosing identity where possible.",
+    ),
+    "GR4": (
+        "Consent where possible",
+        "Share with consent where possible; without consent only on a lawful basis such as risk to safety.",
+    ),
+    "GR5": (
+        "Safety and well-being",
+        "Base decisions on the safety and well-being of the individual and others affected.",
+    ),
+    "GR6": (
+        "Necessary, proportionate, relevant, adequate, accurate, timely and secure",
+        "Share only what is needed, with those who need it, accurately, in time and securely.",
+    ),
+    "GR7": ("Keep a record", "Record the decision and the reasons for it, whether to share or not."),
     "C1": ("Justify the purpose", "Justify the purpose(s) for using confidential information."),
-    "C2": ("Only if absolutely necessary",
-           "Don't use personal confidential data unless it is absolutely necessary."),
+    "C2": ("Only if absolutely necessary", "Don't use personal confidential data unless it is absolutely necessary."),
     "C3": ("Minimum necessary", "Use the minimum necessary personal confidential data."),
     "C4": ("Need to know", "Access should be on a strict need-to-know basis."),
-    "C5": ("Know your responsibilities",
-           "Everyone with access to personal confidential data should be aware of their responsibilities."),
+    "C5": (
+        "Know your responsibilities",
+        "Everyone with access to personal confidential data should be aware of their responsibilities.",
+    ),
     "C6": ("Comply with the law", "Comply with the law."),
-    "C7": ("The duty to share",
-           "The duty to share information can be as important as the duty to protect confidentiality."),
+    "C7": (
+        "The duty to share",
+        "The duty to share information can be as important as the duty to protect confidentiality.",
+    ),
     "C8": ("Inform people", "Inform patients and service users about how their confidential information is used."),
 }
 
@@ -72,8 +86,9 @@ def from_policies(modules: list[dict[str, Any]]) -> dict[str, RuleText]:
             rule = custom.get("rule_id")
             if isinstance(rule, str) and rule not in found:
                 source = custom.get("source")
-                found[rule] = RuleText(rule, str(note.get("title") or rule),
-                                       source if isinstance(source, str) else None, "policy")
+                found[rule] = RuleText(
+                    rule, str(note.get("title") or rule), source if isinstance(source, str) else None, "policy"
+                )
     return found
 
 
@@ -112,6 +127,13 @@ class RuleCatalogue:
         out = []
         for reason in reasons:
             text = self.describe(reason.get("rule", ""))
-            out.append({"rule": text.rule, "message": reason.get("message", ""), "title": text.title,
-                        "source": text.source, "source_origin": text.origin})
+            out.append(
+                {
+                    "rule": text.rule,
+                    "message": reason.get("message", ""),
+                    "title": text.title,
+                    "source": text.source,
+                    "source_origin": text.origin,
+                }
+            )
         return out

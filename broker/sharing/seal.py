@@ -42,43 +42,61 @@ class Sealed:
 
     def row(self, log_context: dict[str, object]) -> OutboxRow:
         return OutboxRow(
-            delivery_id=self.delivery_id, notification_id=self.notification_id,
-            recipient_agency=self.recipient_agency, topic=self.topic, key=self.key, envelope=self.envelope,
-            headers=self.headers, log_context=log_context, created_at=self.created_at,
+            delivery_id=self.delivery_id,
+            notification_id=self.notification_id,
+            recipient_agency=self.recipient_agency,
+            topic=self.topic,
+            key=self.key,
+            envelope=self.envelope,
+            headers=self.headers,
+            log_context=log_context,
+            created_at=self.created_at,
         )
 
 
 class Sealer:
-    def __init__(self, *, registry: Registry, keys: BrokerKeys, partnership_id: str, namespace: str,
-                 decision_log: DecisionLog) -> None:
+    def __init__(
+        self, *, registry: Registry, keys: BrokerKeys, partnership_id: str, namespace: str, decision_log: DecisionLog
+    ) -> None:
         self._registry = registry
         self._namespace = namespace
         self._keys = keys
         self._partnership_id = partnership_id
         self._log = decision_log
 
-    def seal(self, notification: Notification, decision: RecipientDecision, *, delivery_id: str,
-             now: datetime) -> Sealed | None:
+    def seal(
+        self, notification: Notification, decision: RecipientDecision, *, delivery_id: str, now: datetime
+    ) -> Sealed | None:
         """The sealed delivery, or None for an agency the registry does not hold (nothing to seal to)."""
         agency = self._registry.agency(decision.agency_id)
         if agency is None:
             return None
         key = agency.current_encryption_key
         header = EnvelopeHeader(
-            delivery_id=delivery_id, notification_id=str(notification.notification_id),
-            sender_agency=notification.sender.agency_id, recipient_agency=agency.id,
-            message_type=notification.message_type.value, schema_version=notification.schema_version,
+            delivery_id=delivery_id,
+            notification_id=str(notification.notification_id),
+            sender_agency=notification.sender.agency_id,
+            recipient_agency=agency.id,
+            message_type=notification.message_type.value,
+            schema_version=notification.schema_version,
             recipient_key_id=key.kid,
         )
         envelope = seal(
-            project(notification, decision.allowed_fields), header=header,
-            recipient_public_key=key.recipient_key(), signing_key=self._keys.signing_key,
-            signing_key_id=self._keys.signing_key_id, sealed_at=now,
+            project(notification, decision.allowed_fields),
+            header=header,
+            recipient_public_key=key.recipient_key(),
+            signing_key=self._keys.signing_key,
+            signing_key_id=self._keys.signing_key_id,
+            sealed_at=now,
         )
         routing = audit.pseudonymise(self._keys.kafka_key_secret, routing_subject(notification))
         return Sealed(
-            delivery_id=delivery_id, notification_id=header.notification_id, recipient_agency=agency.id,
-            topic=inbox_topic(agency.id, namespace=self._namespace), key=routing, envelope=envelope.to_bytes(),
+            delivery_id=delivery_id,
+            notification_id=header.notification_id,
+            recipient_agency=agency.id,
+            topic=inbox_topic(agency.id, namespace=self._namespace),
+            key=routing,
+            envelope=envelope.to_bytes(),
             headers=cloudevents(header, self._partnership_id, now, self._log.checkpoint_note),
             created_at=now,
         )

@@ -33,8 +33,12 @@ WITHOUT_CONSENT = ("not_sought", "refused", "withdrawn", "unsure", "not_recorded
 
 
 def _counts(db: Session, column: Any) -> list[tuple[str, int]]:
-    statement = (select(column, func.count()).where(col(audit.Entry.kind) == audit.EventKind.DECIDED)
-                 .group_by(column).order_by(func.count().desc()))
+    statement = (
+        select(column, func.count())
+        .where(col(audit.Entry.kind) == audit.EventKind.DECIDED)
+        .group_by(column)
+        .order_by(func.count().desc())
+    )
     return [(str(key), int(n)) for key, n in db.execute(statement).all()]
 
 
@@ -44,9 +48,11 @@ def totals(decision_log: DecisionLog) -> dict[str, Any]:
         months = sorted(_counts(db, month))
         no_consent = db.execute(
             select(col(audit.Entry.lawful_basis), col(audit.Entry.consent_state), func.count())
-            .where(col(audit.Entry.kind) == audit.EventKind.DECIDED,
-                   col(audit.Entry.outcome).in_([o.value for o in SHARED_OUTCOMES]),
-                   col(audit.Entry.consent_state).in_(WITHOUT_CONSENT))
+            .where(
+                col(audit.Entry.kind) == audit.EventKind.DECIDED,
+                col(audit.Entry.outcome).in_([o.value for o in SHARED_OUTCOMES]),
+                col(audit.Entry.consent_state).in_(WITHOUT_CONSENT),
+            )
             .group_by(col(audit.Entry.lawful_basis), col(audit.Entry.consent_state))
         ).all()
         return {
@@ -54,8 +60,9 @@ def totals(decision_log: DecisionLog) -> dict[str, Any]:
             "agency": _counts(db, col(audit.Entry.sender_agency)),
             "message_type": [(words(k, {}), n) for k, n in _counts(db, col(audit.Entry.message_type))],
             "month": months,
-            "no_consent": [{"lawful_basis": b or "none declared", "consent_state": c, "count": n}
-                           for b, c, n in no_consent],
+            "no_consent": [
+                {"lawful_basis": b or "none declared", "consent_state": c, "count": n} for b, c, n in no_consent
+            ],
         }
 
 
@@ -66,8 +73,13 @@ def integrity(decision_log: DecisionLog) -> dict[str, Any]:
             report = audit.verify_log(db, decision_log.public_key)
     except audit.AuditError as exc:
         return {"ok": False, "detail": f"{type(exc).__name__}: {exc}"}
-    return {"ok": True, "size": report.size, "checkpoints": report.checkpoints, "root": report.root,
-            "detail": f"all {report.size} entries and {report.checkpoints} signed checkpoints verify"}
+    return {
+        "ok": True,
+        "size": report.size,
+        "checkpoints": report.checkpoints,
+        "root": report.root,
+        "detail": f"all {report.size} entries and {report.checkpoints} signed checkpoints verify",
+    }
 
 
 @router.get("/audit")
@@ -81,8 +93,9 @@ async def audit_page(request: Request, decision_log: LogDep, session: SessionDep
         "message_type": bar_chart("Decisions by message type", stats["message_type"]),
         "month": bar_chart("Decisions by month", stats["month"]),
     }
-    return page(request, "audit.html", session, stats=stats, charts=charts, integrity=check,
-                urgent=urgent["urgent_review"])
+    return page(
+        request, "audit.html", session, stats=stats, charts=charts, integrity=check, urgent=urgent["urgent_review"]
+    )
 
 
 def _day(value: str, name: str) -> datetime | None:
@@ -102,8 +115,11 @@ async def export(decision_log: LogDep, session: SessionDep, form: PostedDep) -> 
         until += timedelta(days=1)  # "until" a date includes that day
     body = await asyncio.to_thread(_pack, decision_log, since, until)
     name = f"evidence-pack-{text(form, 'since') or 'start'}-to-{text(form, 'until') or 'now'}.jsonl"
-    return Response(body, media_type="application/x-ndjson",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+    return Response(
+        body,
+        media_type="application/x-ndjson",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )
 
 
 def _pack(decision_log: DecisionLog, since: datetime | None, until: datetime | None) -> str:

@@ -40,15 +40,18 @@ def link_cmd(
     """Print a sign-in link for one person."""
     if role not in ROLES:
         raise typer.BadParameter(f"use one of {sorted(ROLES)}", param_hint="--role")
-    token = issue_token(_agency_keys(keys, agency), role=role, audience=audience,
-                        ttl=timedelta(seconds=ttl), subject=user)
+    token = issue_token(
+        _agency_keys(keys, agency), role=role, audience=audience, ttl=timedelta(seconds=ttl), subject=user
+    )
     typer.echo(signin_link(base_url, token))
 
 
 @app.command("token")
 def token_cmd(
-    keys: Annotated[Path, typer.Option("--keys")], agency: Annotated[str, typer.Option("--agency")],
-    role: Annotated[str, typer.Option()], user: Annotated[str, typer.Option()],
+    keys: Annotated[Path, typer.Option("--keys")],
+    agency: Annotated[str, typer.Option("--agency")],
+    role: Annotated[str, typer.Option()],
+    user: Annotated[str, typer.Option()],
     audience: Annotated[str, typer.Option()] = "safeguarding-broker",
 ) -> None:
     """Print a token to paste into the sign-in page."""

@@ -24,13 +24,26 @@ _REF = re.compile(r"[^A-Za-z0-9._:-]")
 
 # The role queue a referral reaches at each type of agency (C4: never a general inbox).
 DEFAULT_ROLE = {
-    "csc_front_door": "mash_intake", "csc_team": "social_worker", "other_la_csc": "mash_intake",
-    "police": "police_public_protection", "health_gp": "gp", "health_community": "health_visitor",
-    "health_acute": "named_professional", "health_mental_health": "named_professional",
-    "education_school": "dsl", "education_early_years": "dsl", "asc": "adult_safeguarding_officer",
-    "probation": "probation_officer", "yos": "yos_officer", "housing": "housing_officer",
-    "vcs": "safeguarding_lead", "da_service": "da_caseworker", "lado": "lado_officer",
-    "marac": "marac_coordinator", "cdop": "cdop_manager", "coroner": "coroners_officer",
+    "csc_front_door": "mash_intake",
+    "csc_team": "social_worker",
+    "other_la_csc": "mash_intake",
+    "police": "police_public_protection",
+    "health_gp": "gp",
+    "health_community": "health_visitor",
+    "health_acute": "named_professional",
+    "health_mental_health": "named_professional",
+    "education_school": "dsl",
+    "education_early_years": "dsl",
+    "asc": "adult_safeguarding_officer",
+    "probation": "probation_officer",
+    "yos": "yos_officer",
+    "housing": "housing_officer",
+    "vcs": "safeguarding_lead",
+    "da_service": "da_caseworker",
+    "lado": "lado_officer",
+    "marac": "marac_coordinator",
+    "cdop": "cdop_manager",
+    "coroner": "coroners_officer",
 }
 
 
@@ -70,65 +83,130 @@ class Step:
 
 
 STEPS: tuple[Step, ...] = (
-    Step("purpose", "Purpose", "Why are you sharing? (Caldicott 1: justify the purpose.)", (
-        Field("purpose", "Purpose", "select",
-              _choices([Purpose.SAFEGUARDING_CONCERN, Purpose.REQUEST_FOR_SERVICES])),
-        Field("purpose_statement", "In a sentence, what do you need the recipients to do?", "textarea"),
-        Field("sender_role", "Your role", "select", _choices(AgencyRole)),
-    ), {"purpose": "purpose", "purpose_statement": "purpose_statement", "sender": "sender_role"}),
-    Step("recipients", "Who needs to know", "Choose only the agencies that need this (golden rule 6, "
-         "Caldicott 4), and say why each needs it.", (), {"recipients": "recipients"}),
-    Step("consent", "Consent and the exceptions", "Have you sought agreement? If not, which exception "
-         "applies? (Golden rules 2 and 4.)", (
-        Field("consent_status", "Parent or carer's consent", "select", _choices(ConsentStatus)),
-        Field("not_sought_reason", "If consent was not sought or was refused: the exception that applies",
-              "select", _choices(ConsentException), required=False),
-        Field("parents_informed", "Do the parents know you are making this referral?", "radio", YES_NO_UNKNOWN),
-        Field("reason_not_informed", "If they do not know: why telling them is unsafe or inappropriate",
-              "select", _choices(ConsentException), required=False),
-        Field("lawful_basis", "Lawful basis for sharing", "select", _choices(LawfulBasis),
-              hint="Choose 'Unsure' to ask your IG lead for advice before anything is sent."),
-    ), {"consent": "consent_status", "parental_position": "parents_informed", "lawful_basis": "lawful_basis"}),
-    Step("risk", "Risk", "Your judgement of the risk now. If a child is in immediate danger, phone 999.", (
-        Field("immediate_significant_harm", "Is the child at immediate risk of significant harm?", "radio",
-              YES_NO_UNKNOWN),
-        Field("likely_significant_harm", "Is the child likely to suffer significant harm?", "radio",
-              YES_NO_UNKNOWN),
-        Field("crime_suspected", "Do you suspect a crime?", "radio", YES_NO_UNKNOWN),
-        Field("risk_to_others", "Is anyone else at risk?", "radio", YES_NO_UNKNOWN),
-        Field("sender_in_doubt", "I am not sure this should be shared: ask for advice first (golden rule 3)",
-              "checkbox", required=False),
-    ), {"risk": "immediate_significant_harm", "sender_in_doubt": "sender_in_doubt"}),
-    Step("child", "The child and the concern", "Facts first; say what is opinion and whose.", (
-        Field("given_name", "Child's given name"),
-        Field("family_name", "Child's family name"),
-        Field("date_of_birth", "Date of birth", "date", required=False),
-        Field("age_years", "Age in years", "number"),
-        Field("concern_summary", "What happened, when and where, and who told you", "textarea"),
-        Field("current_location", "Where is the child now?", required=False),
-        Field("home_address", "Home address", required=False),
-    ), {"payload": "concern_summary", "subjects": "age_years"}),
-    Step("authorisation", "Authorisation", "If a manager has authorised sharing without consent, record "
-         "it; otherwise leave this blank.", (
-        Field("authoriser_role", "Authorised by (role)", "select", _choices(AuthoriserRole), required=False),
-        Field("authoriser_ref", "Authoriser's staff reference", required=False),
-        Field("authorisation_reason", "Their reason", "textarea", required=False),
-    ), {"authorisation": "authoriser_role"}),
-    Step("check", "Check before sending", "What each recipient would receive, and why. Nothing has been "
-         "sent or recorded yet."),
+    Step(
+        "purpose",
+        "Purpose",
+        "Why are you sharing? (Caldicott 1: justify the purpose.)",
+        (
+            Field(
+                "purpose", "Purpose", "select", _choices([Purpose.SAFEGUARDING_CONCERN, Purpose.REQUEST_FOR_SERVICES])
+            ),
+            Field("purpose_statement", "In a sentence, what do you need the recipients to do?", "textarea"),
+            Field("sender_role", "Your role", "select", _choices(AgencyRole)),
+        ),
+        {"purpose": "purpose", "purpose_statement": "purpose_statement", "sender": "sender_role"},
+    ),
+    Step(
+        "recipients",
+        "Who needs to know",
+        "Choose only the agencies that need this (golden rule 6, Caldicott 4), and say why each needs it.",
+        (),
+        {"recipients": "recipients"},
+    ),
+    Step(
+        "consent",
+        "Consent and the exceptions",
+        "Have you sought agreement? If not, which exception applies? (Golden rules 2 and 4.)",
+        (
+            Field("consent_status", "Parent or carer's consent", "select", _choices(ConsentStatus)),
+            Field(
+                "not_sought_reason",
+                "If consent was not sought or was refused: the exception that applies",
+                "select",
+                _choices(ConsentException),
+                required=False,
+            ),
+            Field("parents_informed", "Do the parents know you are making this referral?", "radio", YES_NO_UNKNOWN),
+            Field(
+                "reason_not_informed",
+                "If they do not know: why telling them is unsafe or inappropriate",
+                "select",
+                _choices(ConsentException),
+                required=False,
+            ),
+            Field(
+                "lawful_basis",
+                "Lawful basis for sharing",
+                "select",
+                _choices(LawfulBasis),
+                hint="Choose 'Unsure' to ask your IG lead for advice before anything is sent.",
+            ),
+        ),
+        {"consent": "consent_status", "parental_position": "parents_informed", "lawful_basis": "lawful_basis"},
+    ),
+    Step(
+        "risk",
+        "Risk",
+        "Your judgement of the risk now. If a child is in immediate danger, phone 999.",
+        (
+            Field(
+                "immediate_significant_harm",
+                "Is the child at immediate risk of significant harm?",
+                "radio",
+                YES_NO_UNKNOWN,
+            ),
+            Field(
+                "likely_significant_harm", "Is the child likely to suffer significant harm?", "radio", YES_NO_UNKNOWN
+            ),
+            Field("crime_suspected", "Do you suspect a crime?", "radio", YES_NO_UNKNOWN),
+            Field("risk_to_others", "Is anyone else at risk?", "radio", YES_NO_UNKNOWN),
+            Field(
+                "sender_in_doubt",
+                "I am not sure this should be shared: ask for advice first (golden rule 3)",
+                "checkbox",
+                required=False,
+            ),
+        ),
+        {"risk": "immediate_significant_harm", "sender_in_doubt": "sender_in_doubt"},
+    ),
+    Step(
+        "child",
+        "The child and the concern",
+        "Facts first; say what is opinion and whose.",
+        (
+            Field("given_name", "Child's given name"),
+            Field("family_name", "Child's family name"),
+            Field("date_of_birth", "Date of birth", "date", required=False),
+            Field("age_years", "Age in years", "number"),
+            Field("concern_summary", "What happened, when and where, and who told you", "textarea"),
+            Field("current_location", "Where is the child now?", required=False),
+            Field("home_address", "Home address", required=False),
+        ),
+        {"payload": "concern_summary", "subjects": "age_years"},
+    ),
+    Step(
+        "authorisation",
+        "Authorisation",
+        "If a manager has authorised sharing without consent, record it; otherwise leave this blank.",
+        (
+            Field("authoriser_role", "Authorised by (role)", "select", _choices(AuthoriserRole), required=False),
+            Field("authoriser_ref", "Authoriser's staff reference", required=False),
+            Field("authorisation_reason", "Their reason", "textarea", required=False),
+        ),
+        {"authorisation": "authoriser_role"},
+    ),
+    Step(
+        "check",
+        "Check before sending",
+        "What each recipient would receive, and why. Nothing has been sent or recorded yet.",
+    ),
 )
 
 
 def recipient_options(registry: Registry, own_agency: str) -> list[dict[str, str]]:
-    return [{"id": agency_id, "name": agency.name, "role": DEFAULT_ROLE.get(agency.type, "safeguarding_lead")}
-            for agency_id, agency in sorted(registry.agencies.items()) if agency_id != own_agency]
+    return [
+        {"id": agency_id, "name": agency.name, "role": DEFAULT_ROLE.get(agency.type, "safeguarding_lead")}
+        for agency_id, agency in sorted(registry.agencies.items())
+        if agency_id != own_agency
+    ]
 
 
 NEED_TO_KNOW = _choices(NeedToKnow)
 
 
-def validate_step(step: Step, answers: dict[str, str],
-                  choices: dict[str, list[tuple[str, str]]] | None = None) -> dict[str, str]:
+def validate_step(
+    step: Step, answers: dict[str, str], choices: dict[str, list[tuple[str, str]]] | None = None
+) -> dict[str, str]:
     """Errors by field name for one step (empty when the step is complete); `choices` narrows a
     field's options for this person (the roles they may send as)."""
     errors = {f.name: f"{f.label}: please answer." for f in step.fields if f.required and not answers.get(f.name)}
@@ -182,8 +260,12 @@ def _check_authorisation(answers: dict[str, str]) -> dict[str, str]:
     return {}
 
 
-_CHECKS = {"recipients": _check_recipients, "consent": _check_consent, "child": _check_child,
-           "authorisation": _check_authorisation}
+_CHECKS = {
+    "recipients": _check_recipients,
+    "consent": _check_consent,
+    "child": _check_child,
+    "authorisation": _check_authorisation,
+}
 
 
 def _flag(value: str | None) -> bool | None:
@@ -203,27 +285,62 @@ def build_notification(answers: dict[str, str], session: UiSession, now: datetim
             payload[name] = a[name]
     authorisation = None
     if a.get("authoriser_role"):
-        authorisation = {"authoriser_role": a["authoriser_role"], "authoriser_ref": a.get("authoriser_ref", ""),
-                         "authorised_at": now.isoformat(), "reason": a.get("authorisation_reason", "")}
+        authorisation = {
+            "authoriser_role": a["authoriser_role"],
+            "authoriser_ref": a.get("authoriser_ref", ""),
+            "authorised_at": now.isoformat(),
+            "reason": a.get("authorisation_reason", ""),
+        }
     return {
-        "message_type": "safeguarding_referral", "schema_version": "1.0",
-        "notification_id": a.get("notification_id", ""), "created_at": now.isoformat(),
-        "purpose": a.get("purpose") or None, "purpose_statement": a.get("purpose_statement") or None,
+        "message_type": "safeguarding_referral",
+        "schema_version": "1.0",
+        "notification_id": a.get("notification_id", ""),
+        "created_at": now.isoformat(),
+        "purpose": a.get("purpose") or None,
+        "purpose_statement": a.get("purpose_statement") or None,
         "lawful_basis": a.get("lawful_basis") or None,
-        "consent": [{"subject_ref": "child-1", "giver": "parent_pr", "status": status,
-                     "not_sought_reason": a.get("not_sought_reason") or None}],
-        "parental_position": {"parents_informed": _flag(a.get("parents_informed")),
-                              "parent_withheld_permission": True if status == "refused" else None,
-                              "reason_not_informed": a.get("reason_not_informed") or None},
+        "consent": [
+            {
+                "subject_ref": "child-1",
+                "giver": "parent_pr",
+                "status": status,
+                "not_sought_reason": a.get("not_sought_reason") or None,
+            }
+        ],
+        "parental_position": {
+            "parents_informed": _flag(a.get("parents_informed")),
+            "parent_withheld_permission": True if status == "refused" else None,
+            "reason_not_informed": a.get("reason_not_informed") or None,
+        },
         "authorisation": authorisation,
-        "risk": {k: _flag(a.get(k)) for k in ("immediate_significant_harm", "likely_significant_harm",
-                                              "serious_harm_to_adult", "risk_to_others", "crime_suspected")},
+        "risk": {
+            k: _flag(a.get(k))
+            for k in (
+                "immediate_significant_harm",
+                "likely_significant_harm",
+                "serious_harm_to_adult",
+                "risk_to_others",
+                "crime_suspected",
+            )
+        },
         "sender_in_doubt": a.get("sender_in_doubt") == "on",
-        "subjects": [{"subject_ref": "child-1", "role_in_case": "child",
-                      "age_years": int(a["age_years"]) if a.get("age_years", "").isdigit() else None}],
-        "sender": {"agency_id": session.agency_id, "role": a.get("sender_role") or None,
-                   "user_ref": _REF.sub("-", session.user)[:64] or "user", "is_professional": True},
-        "recipients": [{"agency_id": k[3:], "role": a[k] or "mash_intake",
-                        "need_to_know": a.get(f"ntk:{k[3:]}")} for k in a if k.startswith("to:")],
+        "subjects": [
+            {
+                "subject_ref": "child-1",
+                "role_in_case": "child",
+                "age_years": int(a["age_years"]) if a.get("age_years", "").isdigit() else None,
+            }
+        ],
+        "sender": {
+            "agency_id": session.agency_id,
+            "role": a.get("sender_role") or None,
+            "user_ref": _REF.sub("-", session.user)[:64] or "user",
+            "is_professional": True,
+        },
+        "recipients": [
+            {"agency_id": k[3:], "role": a[k] or "mash_intake", "need_to_know": a.get(f"ntk:{k[3:]}")}
+            for k in a
+            if k.startswith("to:")
+        ],
         "payload": payload,
     }

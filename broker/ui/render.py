@@ -27,18 +27,33 @@ OUTCOMES = {
     "reviewed": "Reviewed",
 }
 ROLES = {
-    "dsl": "Designated Safeguarding Lead", "ig_lead": "Information Governance lead",
-    "caldicott_guardian": "Caldicott Guardian", "line_manager": "Line manager",
-    "named_professional": "Named professional", "practitioner": "Practitioner",
+    "dsl": "Designated Safeguarding Lead",
+    "ig_lead": "Information Governance lead",
+    "caldicott_guardian": "Caldicott Guardian",
+    "line_manager": "Line manager",
+    "named_professional": "Named professional",
+    "practitioner": "Practitioner",
     "agency_system": "Agency system",
 }
-_STATUS_TITLES = {401: "Not signed in", 403: "Not allowed", 404: "Not found", 409: "Already decided",
-                  422: "Please check the form", 503: "Service unavailable"}
+_STATUS_TITLES = {
+    401: "Not signed in",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Already decided",
+    422: "Please check the form",
+    503: "Service unavailable",
+}
 _CODE_TITLES = {"release_not_allowed": "This share cannot be released"}
 # The menu; each link shows only to those the access table lets open its page.
-NAV = (("Decisions", "/ui/decisions"), ("Queues", "/ui/queues"), ("Urgent review", "/ui/urgent"),
-       ("Overdue", "/ui/overdue"), ("Access log", "/ui/access"), ("Audit", "/ui/audit"),
-       ("Submit a referral", "/ui/submit"))
+NAV = (
+    ("Decisions", "/ui/decisions"),
+    ("Queues", "/ui/queues"),
+    ("Urgent review", "/ui/urgent"),
+    ("Overdue", "/ui/overdue"),
+    ("Access log", "/ui/access"),
+    ("Audit", "/ui/audit"),
+    ("Submit a referral", "/ui/submit"),
+)
 
 
 def words(code: str | None, table: dict[str, str]) -> str:
@@ -52,14 +67,17 @@ TEMPLATES.env.filters["role"] = lambda code: words(code, ROLES)
 TEMPLATES.env.filters["label"] = lambda code: words(code, {})
 
 
-def page(request: Request, name: str, session: UiSession | None, status_code: int = 200,
-         **context: Any) -> HTMLResponse:
+def page(
+    request: Request, name: str, session: UiSession | None, status_code: int = 200, **context: Any
+) -> HTMLResponse:
     registry = registry_of(request)
     agencies = {agency_id: a.name for agency_id, a in registry.agencies.items()}
     viewer = session.viewer(registry) if session is not None else None
     nav = [(label, path) for label, path in NAV if viewer is not None and access.may_route(viewer, "GET", path)]
     response = TEMPLATES.TemplateResponse(
-        request, name, {"session": session, "agencies": agencies, "nav": nav, "viewer": viewer, **context},
+        request,
+        name,
+        {"session": session, "agencies": agencies, "nav": nav, "viewer": viewer, **context},
         status_code=status_code,
     )
     # Decision pages must not linger in shared browser caches or history snapshots.

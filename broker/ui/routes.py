@@ -49,8 +49,7 @@ router = APIRouter(prefix="/ui", include_in_schema=False)
 PAGE_SIZE = 25
 
 
-async def _session(request: Request, decision_log: LogDep, settings: SettingsDep,
-                   registry: RegistryDep) -> UiSession:
+async def _session(request: Request, decision_log: LogDep, settings: SettingsDep, registry: RegistryDep) -> UiSession:
     row = await asyncio.to_thread(sessions.current, decision_log.engine, settings, request)
     if row.role not in registry.granted_roles(row.agency_id):
         # Revoked since this person signed in: the session ends with the grant.
@@ -87,21 +86,33 @@ def text(form: FormData, name: str) -> str:
 
 
 def _verify(registry: Registry, settings: BrokerSettings, token: str) -> Caller:
-    return verify_token(token.strip(), registry=registry, audience=settings.audience,
-                        max_lifetime=timedelta(seconds=settings.max_token_lifetime_seconds))
+    return verify_token(
+        token.strip(),
+        registry=registry,
+        audience=settings.audience,
+        max_lifetime=timedelta(seconds=settings.max_token_lifetime_seconds),
+    )
 
 
 def _signin_page(request: Request, status: int = 200, **context: Any) -> HTMLResponse:
     token = request.cookies.get(sessions.SIGNIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
     response = page(request, "signin.html", None, status_code=status, signin_csrf=token, **context)
-    response.set_cookie(sessions.SIGNIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/ui/signin",
-                        secure=settings_of(request).ui_cookie_secure, max_age=900)
+    response.set_cookie(
+        sessions.SIGNIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        path="/ui/signin",
+        secure=settings_of(request).ui_cookie_secure,
+        max_age=900,
+    )
     return response
 
 
 @router.get("/signin")
-async def signin_form(request: Request, registry: RegistryDep, settings: SettingsDep, decision_log: LogDep,
-                      token: str | None = None) -> HTMLResponse:
+async def signin_form(
+    request: Request, registry: RegistryDep, settings: SettingsDep, decision_log: LogDep, token: str | None = None
+) -> HTMLResponse:
     """Paste a token, or confirm a sign-in link (a link alone never signs in: scanners follow links)."""
     if token is None:
         return _signin_page(request)
@@ -175,9 +186,17 @@ def _filters(request: Request, errors: dict[str, str]) -> tuple[Filters, dict[st
     since, until = _day(q.get("since"), "since", errors), _day(q.get("until"), "until", errors)
     if until is not None and "T" not in q.get("until", ""):
         until += timedelta(days=1)  # a date "until" includes that whole day
-    chosen = Filters(agency=q.get("agency"), outcome=q.get("outcome"), message_type=q.get("message_type"),
-                     since=since, until=until, rule_id=q.get("rule_id"), consent_state=q.get("consent_state"),
-                     limit=PAGE_SIZE, offset=offset)
+    chosen = Filters(
+        agency=q.get("agency"),
+        outcome=q.get("outcome"),
+        message_type=q.get("message_type"),
+        since=since,
+        until=until,
+        rule_id=q.get("rule_id"),
+        consent_state=q.get("consent_state"),
+        limit=PAGE_SIZE,
+        offset=offset,
+    )
     return chosen, {k: v for k, v in q.items() if k != "offset"}
 
 
@@ -192,14 +211,24 @@ async def decisions(request: Request, decision_log: LogDep, session: SessionDep,
 
     prev_link = link(max(0, chosen.offset - PAGE_SIZE)) if chosen.offset > 0 else None
     next_link = link(chosen.offset + PAGE_SIZE) if chosen.offset + PAGE_SIZE < found.total else None
-    return page(request, "decisions.html", session, rows=[decision_view.summary(e) for e in found.items],
-                total=found.total, offset=chosen.offset, query=query, errors=errors,
-                prev_link=prev_link, next_link=next_link)
+    return page(
+        request,
+        "decisions.html",
+        session,
+        rows=[decision_view.summary(e) for e in found.items],
+        total=found.total,
+        offset=chosen.offset,
+        query=query,
+        errors=errors,
+        prev_link=prev_link,
+        next_link=next_link,
+    )
 
 
 @router.get("/decisions/{seq}")
-async def decision(seq: SeqPath, request: Request, decision_log: LogDep, rules: RulesDep,
-                   session: SessionDep, viewer: ViewerDep) -> HTMLResponse:
+async def decision(
+    seq: SeqPath, request: Request, decision_log: LogDep, rules: RulesDep, session: SessionDep, viewer: ViewerDep
+) -> HTMLResponse:
     detail = await decision_view.read_detail(decision_log, rules, viewer, seq)
     return page(request, "decision.html", session, d=detail)
 
@@ -208,26 +237,30 @@ async def decision(seq: SeqPath, request: Request, decision_log: LogDep, rules: 
 
 
 @router.get("/queues")
-async def queues(request: Request, decision_log: LogDep, session: SessionDep, viewer: ViewerDep,
-                 done: int | None = None) -> HTMLResponse:
+async def queues(
+    request: Request, decision_log: LogDep, session: SessionDep, viewer: ViewerDep, done: int | None = None
+) -> HTMLResponse:
     found = await asyncio.to_thread(review.queues_for, decision_log, viewer)
     return page(request, "queues.html", session, queues=found, done=done)
 
 
 @router.post("/queues/{delivery_id}")
-async def answer(delivery_id: str, request: Request, decision_log: LogDep, outbox: OutboxDep,
-                 viewer: ViewerDep, form: PostedDep) -> Response:
+async def answer(
+    delivery_id: str, request: Request, decision_log: LogDep, outbox: OutboxDep, viewer: ViewerDep, form: PostedDep
+) -> Response:
     choice = text(form, "decision")
     if choice not in ("release", "refuse"):
         raise ReviewInvalid("choose release or refuse", {"decision": "Choose one."})
-    entry = await review.decide(decision_log, viewer, delivery_id, release=choice == "release",
-                                reason=text(form, "reason"), outbox=outbox)
+    entry = await review.decide(
+        decision_log, viewer, delivery_id, release=choice == "release", reason=text(form, "reason"), outbox=outbox
+    )
     return RedirectResponse(f"/ui/queues?done={entry.seq}", status_code=303)
 
 
 @router.get("/urgent")
-async def urgent(request: Request, decision_log: LogDep, session: SessionDep, viewer: ViewerDep,
-                 done: int | None = None) -> HTMLResponse:
+async def urgent(
+    request: Request, decision_log: LogDep, session: SessionDep, viewer: ViewerDep, done: int | None = None
+) -> HTMLResponse:
     found = await asyncio.to_thread(review.queues_for, decision_log, viewer)
     return page(request, "urgent.html", session, items=found["urgent_review"], done=done)
 
@@ -242,18 +275,33 @@ async def review_urgent(seq: SeqPath, decision_log: LogDep, viewer: ViewerDep, f
 async def overdue(request: Request, decision_log: LogDep, session: SessionDep, viewer: ViewerDep) -> HTMLResponse:
     entries = await asyncio.to_thread(review.overdue_for, decision_log, viewer, Filters(limit=200))
     await decision_view.record_views(decision_log, viewer, entries)
-    return page(request, "overdue.html", session, rows=[decision_view.event(e) | decision_view.summary(e)
-                                                        for e in entries])
+    return page(
+        request, "overdue.html", session, rows=[decision_view.event(e) | decision_view.summary(e) for e in entries]
+    )
 
 
 @router.get("/access")
-async def access_events(request: Request, decision_log: LogDep, session: SessionDep, viewer: ViewerDep,
-                        offset: int = 0, agency: str | None = None) -> HTMLResponse:
+async def access_events(
+    request: Request,
+    decision_log: LogDep,
+    session: SessionDep,
+    viewer: ViewerDep,
+    offset: int = 0,
+    agency: str | None = None,
+) -> HTMLResponse:
     """Refused tokens and registry changes, for IG leads and Caldicott Guardians (the access log)."""
     offset = min(max(offset, 0), MAX_INT64)
     chosen = agency.strip() or None if agency else None
-    found = await asyncio.to_thread(access_log.read, decision_log, viewer, limit=PAGE_SIZE, offset=offset,
-                                    agency=chosen)
+    found = await asyncio.to_thread(
+        access_log.read, decision_log, viewer, limit=PAGE_SIZE, offset=offset, agency=chosen
+    )
     more = urlencode({"offset": offset + PAGE_SIZE, **({"agency": chosen} if chosen else {})})
-    return page(request, "access.html", session, rows=[access_log.event(e) for e in found], offset=offset,
-                agency=chosen, next_link=f"/ui/access?{more}" if len(found) == PAGE_SIZE else None)
+    return page(
+        request,
+        "access.html",
+        session,
+        rows=[access_log.event(e) for e in found],
+        offset=offset,
+        agency=chosen,
+        next_link=f"/ui/access?{more}" if len(found) == PAGE_SIZE else None,
+    )

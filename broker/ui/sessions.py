@@ -48,14 +48,22 @@ class UiSession(BrokerTable, table=True):
     def viewer(self, registry: Registry) -> Viewer:
         """Who is signed in, with the office the registry gives them now (it is read at start-up, so a
         change made while the session lasted applies from the gateway's next start)."""
-        return Viewer(self.agency_id, self.agency_type, self.role, self.user,
-                      registry.office_of(self.agency_id, self.role))
+        return Viewer(
+            self.agency_id, self.agency_type, self.role, self.user, registry.office_of(self.agency_id, self.role)
+        )
 
     def caller(self) -> Caller:
         """The caller the sharing flow sees for a form submission (the token that opened the session)."""
-        return Caller(agency_id=self.agency_id, agency_type=self.agency_type, role=self.role,
-                      subject=self.user, jti=self.jti, key_id=self.key_id,
-                      issued_at=self.created_at, expires_at=self.expires_at)
+        return Caller(
+            agency_id=self.agency_id,
+            agency_type=self.agency_type,
+            role=self.role,
+            subject=self.user,
+            jti=self.jti,
+            key_id=self.key_id,
+            issued_at=self.created_at,
+            expires_at=self.expires_at,
+        )
 
 
 def _digest(value: str) -> str:
@@ -75,17 +83,31 @@ def open_session(engine: Engine, settings: BrokerSettings, caller: Caller, respo
     value, now = secrets.token_urlsafe(32), _now()
     hard = now + timedelta(hours=settings.ui_session_max_hours)
     row = UiSession(
-        id_digest=_digest(value), agency_id=caller.agency_id, agency_type=caller.agency_type,
-        role=caller.role, user=caller.actor, jti=caller.jti, key_id=caller.key_id,
-        csrf_token=secrets.token_urlsafe(32), created_at=now,
-        expires_at=min(hard, now + timedelta(minutes=settings.ui_session_idle_minutes)), hard_expiry=hard,
+        id_digest=_digest(value),
+        agency_id=caller.agency_id,
+        agency_type=caller.agency_type,
+        role=caller.role,
+        user=caller.actor,
+        jti=caller.jti,
+        key_id=caller.key_id,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        expires_at=min(hard, now + timedelta(minutes=settings.ui_session_idle_minutes)),
+        hard_expiry=hard,
     )
     with Session(engine, expire_on_commit=False) as session:
         session.execute(delete(UiSession).where(col(UiSession.hard_expiry) < now))  # housekeeping
         session.add(row)
         session.commit()
-    response.set_cookie(cookie_name(settings), value, httponly=True, secure=settings.ui_cookie_secure,
-                        samesite="strict", path="/", max_age=settings.ui_session_max_hours * 3600)
+    response.set_cookie(
+        cookie_name(settings),
+        value,
+        httponly=True,
+        secure=settings.ui_cookie_secure,
+        samesite="strict",
+        path="/",
+        max_age=settings.ui_session_max_hours * 3600,
+    )
     return row
 
 
@@ -111,8 +133,9 @@ def close_session(engine: Engine, settings: BrokerSettings, request: Request, re
         with Session(engine) as session:
             session.execute(delete(UiSession).where(col(UiSession.id_digest) == _digest(value)))
             session.commit()
-    response.delete_cookie(cookie_name(settings), path="/", secure=settings.ui_cookie_secure,
-                           httponly=True, samesite="strict")
+    response.delete_cookie(
+        cookie_name(settings), path="/", secure=settings.ui_cookie_secure, httponly=True, samesite="strict"
+    )
 
 
 def check_csrf(row: UiSession, submitted: object) -> None:

@@ -59,15 +59,33 @@ def _answers(form: FormData) -> dict[str, str]:
     return {k: v.strip() for k, v in form.multi_items() if k not in _CONTROL and isinstance(v, str)}
 
 
-def _render(request: Request, session: UiSession, index: int, answers: dict[str, str],
-            errors: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
+def _render(
+    request: Request,
+    session: UiSession,
+    index: int,
+    answers: dict[str, str],
+    errors: dict[str, str] | None = None,
+    **context: Any,
+) -> HTMLResponse:
     step = STEPS[index]
     hidden = {k: v for k, v in answers.items() if not step.owns(k)}
     registry = registry_of(request)
-    return page(request, "submit.html", session, status_code=422 if errors else 200, steps=STEPS, index=index,
-                step=step, answers=answers, hidden=hidden, errors=errors or {},
-                recipients=recipient_options(registry, session.agency_id), need_to_know=NEED_TO_KNOW,
-                choices={"sender_role": sender_choices(session, registry)}, **context)
+    return page(
+        request,
+        "submit.html",
+        session,
+        status_code=422 if errors else 200,
+        steps=STEPS,
+        index=index,
+        step=step,
+        answers=answers,
+        hidden=hidden,
+        errors=errors or {},
+        recipients=recipient_options(registry, session.agency_id),
+        need_to_know=NEED_TO_KNOW,
+        choices={"sender_role": sender_choices(session, registry)},
+        **context,
+    )
 
 
 @router.get("/submit")
@@ -76,8 +94,9 @@ async def start(request: Request, session: SessionDep) -> HTMLResponse:
 
 
 @router.post("/submit")
-async def step(request: Request, decider: DeciderDep, rules: RulesDep, session: SessionDep,
-               form: PostedDep) -> HTMLResponse:
+async def step(
+    request: Request, decider: DeciderDep, rules: RulesDep, session: SessionDep, form: PostedDep
+) -> HTMLResponse:
     """Validate the posted step, then show the next one; the last step is the dry-run preview."""
     answers = _answers(form)
     index = min(max(int(str(form.get("step") or 0)), 0), len(STEPS) - 1)
@@ -91,8 +110,9 @@ async def step(request: Request, decider: DeciderDep, rules: RulesDep, session: 
     return await _preview(request, session, answers, decider=decider, rules=rules)
 
 
-async def _preview(request: Request, session: UiSession, answers: dict[str, str], *, decider: Decider,
-                   rules: RuleCatalogue) -> HTMLResponse:
+async def _preview(
+    request: Request, session: UiSession, answers: dict[str, str], *, decider: Decider, rules: RuleCatalogue
+) -> HTMLResponse:
     check = len(STEPS) - 1
     try:
         notification = parse_notification(build_notification(answers, session, datetime.now(UTC)))
@@ -108,10 +128,14 @@ async def _preview(request: Request, session: UiSession, answers: dict[str, str]
     except PolicyUnavailable:
         return _render(request, session, check, answers, preview=None, unavailable=URGENT_ROUTE)
     preview = [
-        {"agency_id": d.agency_id, "role": d.role, "outcome": d.outcome.value,
-         "lawful_basis": d.lawful_basis.value if d.lawful_basis else None,
-         "fields": list(d.allowed_fields) if d.outcome != Outcome.NO_SHARE else [],
-         "reasons": await rules.explain([{"rule": r.rule, "message": r.message} for r in d.reasons])}
+        {
+            "agency_id": d.agency_id,
+            "role": d.role,
+            "outcome": d.outcome.value,
+            "lawful_basis": d.lawful_basis.value if d.lawful_basis else None,
+            "fields": list(d.allowed_fields) if d.outcome != Outcome.NO_SHARE else [],
+            "reasons": await rules.explain([{"rule": r.rule, "message": r.message} for r in d.reasons]),
+        }
         for d in decided.recipients
     ]
     return _render(request, session, check, answers, preview=preview)
@@ -139,21 +163,43 @@ def _owner(loc: list[str]) -> tuple[int, str]:
 
 @router.post("/submit/send")
 async def send(
-    request: Request, session: SessionDep, form: PostedDep, decision_log: LogDep, decider: DeciderDep,
-    sealer: SealerDep, calendar: CalendarDep, recorder: RecorderDep, outbox: OutboxDep, rules: RulesDep,
+    request: Request,
+    session: SessionDep,
+    form: PostedDep,
+    decision_log: LogDep,
+    decider: DeciderDep,
+    sealer: SealerDep,
+    calendar: CalendarDep,
+    recorder: RecorderDep,
+    outbox: OutboxDep,
+    rules: RulesDep,
 ) -> HTMLResponse:
     """Send through the gateway's own flow; the notification id doubles as the Idempotency-Key so a
     second press of the button returns the first receipt instead of sharing twice."""
     answers = _answers(form)
     body = json.dumps(build_notification(answers, session, datetime.now(UTC))).encode()
     receipt = await flow.submit(
-        caller=session.caller(), body=body, idempotency_key=f"ui-form-{answers.get('notification_id', '')}",
-        reader=decision_log.reader, decider=decider, sealer=sealer, calendar=calendar, recorder=recorder,
-        outbox=outbox, checkpoint=decision_log.checkpoint_note, registry=registry_of(request),
+        caller=session.caller(),
+        body=body,
+        idempotency_key=f"ui-form-{answers.get('notification_id', '')}",
+        reader=decision_log.reader,
+        decider=decider,
+        sealer=sealer,
+        calendar=calendar,
+        recorder=recorder,
+        outbox=outbox,
+        checkpoint=decision_log.checkpoint_note,
+        registry=registry_of(request),
     )
     recipients = [{**r, "reasons": await rules.explain(r["reasons"])} for r in receipt.body["recipients"]]
-    return page(request, "submitted.html", session, receipt=receipt.body, recipients=recipients,
-                repeat=receipt.status_code == 200)
+    return page(
+        request,
+        "submitted.html",
+        session,
+        receipt=receipt.body,
+        recipients=recipients,
+        repeat=receipt.status_code == 200,
+    )
 
 
 __all__ = ["STEPS", "Step", "router"]

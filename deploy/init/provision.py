@@ -55,12 +55,26 @@ def provision_partnership(root: Path, spec: dict[str, Any]) -> None:
         keys = generate_agency_keys(work / "agencies" / agency_id, agency_id=agency_id, now=now)
         jwt_key, enc_key = public_parts(keys, now)
         registry = register_agency(
-            registry, agency_id=agency_id, name=agency["name"], agency_type=agency["agency_type"],
-            jwt_key=jwt_key, encryption_key=enc_key, now=now, witness_key=witness_part(keys, now),
+            registry,
+            agency_id=agency_id,
+            name=agency["name"],
+            agency_type=agency["agency_type"],
+            jwt_key=jwt_key,
+            encryption_key=enc_key,
+            now=now,
+            witness_key=witness_part(keys, now),
         )
         for role in roles:
-            registry = change_access(registry, action="grant", agency_id=agency_id, role=role, by=OPERATOR,
-                                     signing_key=broker_keys.signing_key, key_id=broker_keys.signing_key_id, now=now)
+            registry = change_access(
+                registry,
+                action="grant",
+                agency_id=agency_id,
+                role=role,
+                by=OPERATOR,
+                signing_key=broker_keys.signing_key,
+                key_id=broker_keys.signing_key_id,
+                now=now,
+            )
     save_registry(registry, work / "registry.json")
     for name in ("broker-keys", "agencies", "registry.json"):
         (work / name).rename(root / name)
@@ -91,12 +105,23 @@ def hand_over(directory: Path) -> None:
 async def create_topics(settings: BrokerSettings, admin_password: str, agencies: list[str]) -> set[str]:
     """The receipts topic and every agency's inbox and dead-letter topic, with the deployment's replication."""
     namespace = settings.topic_namespace
-    names = [receipts_topic(namespace=namespace), *(inbox_topic(a, namespace=namespace) for a in agencies),
-             *(dead_letter_topic(a, namespace=namespace) for a in agencies)]
-    admin = client_config(bootstrap=settings.kafka_bootstrap, security_protocol=settings.kafka_security_protocol,
-                          user=ADMIN_USER, password=admin_password, ca_file=settings.kafka_ca_file)
-    topics = TopicSettings(partitions=settings.kafka_partitions, replication_factor=settings.kafka_replication_factor,
-                           min_insync_replicas=settings.kafka_min_insync_replicas)
+    names = [
+        receipts_topic(namespace=namespace),
+        *(inbox_topic(a, namespace=namespace) for a in agencies),
+        *(dead_letter_topic(a, namespace=namespace) for a in agencies),
+    ]
+    admin = client_config(
+        bootstrap=settings.kafka_bootstrap,
+        security_protocol=settings.kafka_security_protocol,
+        user=ADMIN_USER,
+        password=admin_password,
+        ca_file=settings.kafka_ca_file,
+    )
+    topics = TopicSettings(
+        partitions=settings.kafka_partitions,
+        replication_factor=settings.kafka_replication_factor,
+        min_insync_replicas=settings.kafka_min_insync_replicas,
+    )
     return await ensure_topics(admin, names, settings=topics)
 
 
@@ -105,8 +130,13 @@ def main() -> None:
     parser.add_argument("--spec", type=Path, default=Path(__file__).with_name("agencies.json"))
     parser.add_argument("--partnership", type=Path, default=Path("/var/lib/sgb/partnership"))
     parser.add_argument("--broker", type=Path, default=Path("/var/lib/sgb/broker"))
-    parser.add_argument("--consumer", action="append", default=[], metavar="AGENCY=DIR",
-                        help="an agency whose consumer runs here, and its volume")
+    parser.add_argument(
+        "--consumer",
+        action="append",
+        default=[],
+        metavar="AGENCY=DIR",
+        help="an agency whose consumer runs here, and its volume",
+    )
     args = parser.parse_args()
     spec = json.loads(args.spec.read_text())
     partnership: Path = args.partnership
@@ -133,8 +163,10 @@ def main() -> None:
 
     agencies = [agency["agency_id"] for agency in spec["agencies"]]
     created = asyncio.run(create_topics(settings, os.environ["KAFKA_ADMIN_PASSWORD"], agencies))
-    print(f"Kafka topics in namespace {namespace}: {len(created)} created, replication "
-          f"{settings.kafka_replication_factor}, min.insync.replicas {settings.kafka_min_insync_replicas}")
+    print(
+        f"Kafka topics in namespace {namespace}: {len(created)} created, replication "
+        f"{settings.kafka_replication_factor}, min.insync.replicas {settings.kafka_min_insync_replicas}"
+    )
 
 
 if __name__ == "__main__":

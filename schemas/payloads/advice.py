@@ -37,9 +37,29 @@ ADVISER_ROLES = frozenset(
 # Keys that would carry identity: refused by name rather than as a mere unknown key.
 IDENTIFYING_KEYS = frozenset(
     {
-        "name", "names", "given_name", "family_name", "full_name", "first_name", "surname",
-        "date_of_birth", "dob", "birth_date", "address", "home_address", "addresses", "postcode",
-        "nhs_number", "phone", "email", "child", "adult", "pupil", "person", "parent", "subject_person",
+        "name",
+        "names",
+        "given_name",
+        "family_name",
+        "full_name",
+        "first_name",
+        "surname",
+        "date_of_birth",
+        "dob",
+        "birth_date",
+        "address",
+        "home_address",
+        "addresses",
+        "postcode",
+        "nhs_number",
+        "phone",
+        "email",
+        "child",
+        "adult",
+        "pupil",
+        "person",
+        "parent",
+        "subject_person",
     }
 )
 

@@ -125,12 +125,8 @@ class AdultRiskInformationPayload(PayloadModel):
     children_in_contact: list[PersonIdentity] = classed(
         D.IDENTITY, "Children the adult lives with or has contact with", min_length=1
     )
-    adult_address: str | None = classed(
-        D.CONTACT_ADDRESS, "Where the adult lives", default=None, max_length=SHORT_TEXT
-    )
-    convictions: str | None = classed(
-        D.CRIMINAL_CONVICTION, "Relevant convictions", default=None, max_length=LONG_TEXT
-    )
+    adult_address: str | None = classed(D.CONTACT_ADDRESS, "Where the adult lives", default=None, max_length=SHORT_TEXT)
+    convictions: str | None = classed(D.CRIMINAL_CONVICTION, "Relevant convictions", default=None, max_length=LONG_TEXT)
     allegations_and_intelligence: str | None = classed(
         D.CRIMINAL_INTELLIGENCE,
         "Allegations from unconnected victims, acquittals or other intelligence",

@@ -96,9 +96,7 @@ class ChildDeathNotificationPayload(PayloadModel):
     child: PersonIdentity = classed(D.IDENTITY, "The child who died")
     death_type: ChildDeathType = classed(D.CASE_STATUS, "Category of death", policy_fact=True)
     died_at: datetime = classed(D.CASE_ADMIN, "When death was confirmed")
-    circumstances: str = classed(
-        D.CONCERN_NARRATIVE, "How the child was found, last 24 h", max_length=LONG_TEXT
-    )
+    circumstances: str = classed(D.CONCERN_NARRATIVE, "How the child was found, last 24 h", max_length=LONG_TEXT)
     place_of_death: str | None = classed(
         D.CONTACT_ADDRESS, "Where the death happened", default=None, max_length=SHORT_TEXT
     )
@@ -130,9 +128,7 @@ class MissingChildPayload(PayloadModel):
     """
 
     child: PersonIdentity | None = classed(D.IDENTITY, "The missing child", default=None)
-    age_band: str = classed(
-        D.CASE_ADMIN, "Age band, e.g. '13-15' (for monitoring without identity)", max_length=20
-    )
+    age_band: str = classed(D.CASE_ADMIN, "Age band, e.g. '13-15' (for monitoring without identity)", max_length=20)
     missing_since: datetime = classed(D.CASE_ADMIN, "When the child was last seen")
     physical_description: str | None = classed(
         D.IDENTITY, "Description to help find the child", default=None, max_length=LONG_TEXT

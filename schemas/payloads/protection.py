@@ -34,15 +34,11 @@ class AdultSafeguardingReferralPayload(PayloadModel):
     """
 
     adult: PersonIdentity = classed(D.IDENTITY, "The adult at risk")
-    care_and_support_needs: str = classed(
-        D.SC_HEALTH, "(a) the adult's care and support needs", max_length=LONG_TEXT
-    )
+    care_and_support_needs: str = classed(D.SC_HEALTH, "(a) the adult's care and support needs", max_length=LONG_TEXT)
     abuse_or_neglect: str = classed(
         D.CONCERN_NARRATIVE, "(b) the abuse or neglect experienced or risked", max_length=LONG_TEXT
     )
-    unable_to_protect_self: bool = classed(
-        D.RISK_ASSESSMENT, "(c) cannot protect themselves because of those needs"
-    )
+    unable_to_protect_self: bool = classed(D.RISK_ASSESSMENT, "(c) cannot protect themselves because of those needs")
     address: str | None = classed(D.CONTACT_ADDRESS, "Adult's address", default=None, max_length=SHORT_TEXT)
     alleged_perpetrator: str | None = classed(
         D.CRIMINAL_ALLEGATION, "Who is alleged to cause harm", default=None, max_length=LONG_TEXT
@@ -66,9 +62,7 @@ class MaracReferralPayload(PayloadModel):
     """
 
     victim: PersonIdentity = classed(D.IDENTITY, "The adult victim")
-    dash_summary: str = classed(
-        D.DA_INFO, "DASH risk checklist outcome and key answers", max_length=LONG_TEXT
-    )
+    dash_summary: str = classed(D.DA_INFO, "DASH risk checklist outcome and key answers", max_length=LONG_TEXT)
     victim_safe_address: str | None = classed(
         D.LOCATION_SAFETY, "Where the victim is staying now", default=None, max_length=SHORT_TEXT
     )
@@ -81,9 +75,7 @@ class MaracReferralPayload(PayloadModel):
     victim_health: str | None = classed(
         D.SC_HEALTH, "Victim's health needs relevant to safety", default=None, max_length=LONG_TEXT
     )
-    referrer: ProfessionalContact | None = classed(
-        D.REFERRER_IDENTITY_PRO, "Referring professional", default=None
-    )
+    referrer: ProfessionalContact | None = classed(D.REFERRER_IDENTITY_PRO, "Referring professional", default=None)
 
 
 class LadoAllegationPayload(PayloadModel):
@@ -94,9 +86,7 @@ class LadoAllegationPayload(PayloadModel):
     """
 
     person_subject_of_allegation: PersonIdentity = classed(D.IDENTITY, "The adult the allegation is about")
-    job_and_setting: str = classed(
-        D.SERVICE_USE, "Their role and where they work with children", max_length=SHORT_TEXT
-    )
+    job_and_setting: str = classed(D.SERVICE_USE, "Their role and where they work with children", max_length=SHORT_TEXT)
     allegation_account: str = classed(
         D.CRIMINAL_ALLEGATION,
         "What was said, in the child's own words where possible [CPSCP-Procedures, LADO > 4. Employers"

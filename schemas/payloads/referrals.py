@@ -13,9 +13,7 @@ from enum import StrEnum
 from schemas.fields import LONG_TEXT, SHORT_TEXT, PayloadModel, PersonIdentity, ProfessionalContact, classed
 from schemas.vocab import DataClass as D
 
-_OUTCOMES = (
-    "CPSCP-Procedures, Initial Action by Children's Social Care on Receipt of a Referral > Outcome of Referrals"
-)
+_OUTCOMES = "CPSCP-Procedures, Initial Action by Children's Social Care on Receipt of a Referral > Outcome of Referrals"
 
 
 class ReferralOutcomeKind(StrEnum):
@@ -54,9 +52,7 @@ class SafeguardingReferralPayload(PayloadModel):
     current_location: str | None = classed(
         D.LOCATION_SAFETY, "R02/R22 where the child is now", default=None, max_length=SHORT_TEXT
     )
-    home_address: str | None = classed(
-        D.CONTACT_ADDRESS, "R05 family address", default=None, max_length=SHORT_TEXT
-    )
+    home_address: str | None = classed(D.CONTACT_ADDRESS, "R05 family address", default=None, max_length=SHORT_TEXT)
     parent_contact: str | None = classed(
         D.CONTACT_ADDRESS, "R25 parent/carer phone or e-mail", default=None, max_length=SHORT_TEXT
     )
@@ -72,9 +68,7 @@ class SafeguardingReferralPayload(PayloadModel):
         default=None,
         max_length=LONG_TEXT,
     )
-    special_needs: str | None = classed(
-        D.SC_HEALTH, "R11/R19 disability, SEN", default=None, max_length=LONG_TEXT
-    )
+    special_needs: str | None = classed(D.SC_HEALTH, "R11/R19 disability, SEN", default=None, max_length=LONG_TEXT)
     parental_health_issues: str | None = classed(
         D.SC_HEALTH, "R14/R18 parental mental health or substance misuse", default=None, max_length=LONG_TEXT
     )
@@ -156,9 +150,7 @@ class ReferralOutcomePayload(PayloadModel):
         f"Decision on the referral [{_OUTCOMES}]",
         policy_fact=True,
     )
-    actions: str | None = classed(
-        D.CASE_STATUS, "Actions agreed and who does them", default=None, max_length=LONG_TEXT
-    )
+    actions: str | None = classed(D.CASE_STATUS, "Actions agreed and who does them", default=None, max_length=LONG_TEXT)
     outcome_rationale: str | None = classed(
         D.OPINION,
         "Why this decision was reached (professional judgement)",

@@ -54,13 +54,22 @@ def live_gateway(partnership: LocalPartnership, tmp_path_factory: pytest.TempPat
     opa.start()
     port = free_port()
     env = {
-        **clean_env(), "SGB_DATABASE_URL": f"sqlite:///{root / 'broker.db'}",
-        "SGB_PARTNERSHIP_ID": partnership.partnership_id, "SGB_REGISTRY_FILE": str(partnership.registry_file),
-        "SGB_KEYS_DIR": str(partnership.broker_keys_dir), "SGB_AUDIENCE": AUDIENCE, "SGB_OPA_URL": opa.url,
-        "SGB_KAFKA_BOOTSTRAP": f"127.0.0.1:{free_port()}", "SGB_KAFKA_PASSWORD": "unused-closed-port",
+        **clean_env(),
+        "SGB_DATABASE_URL": f"sqlite:///{root / 'broker.db'}",
+        "SGB_PARTNERSHIP_ID": partnership.partnership_id,
+        "SGB_REGISTRY_FILE": str(partnership.registry_file),
+        "SGB_KEYS_DIR": str(partnership.broker_keys_dir),
+        "SGB_AUDIENCE": AUDIENCE,
+        "SGB_OPA_URL": opa.url,
+        "SGB_KAFKA_BOOTSTRAP": f"127.0.0.1:{free_port()}",
+        "SGB_KAFKA_PASSWORD": "unused-closed-port",
     }
-    server = Child("gateway", [sys.executable, "-m", "broker.gateway", "--port", str(port), "--log-level", "warning"],
-                   env, root / "gateway.log")
+    server = Child(
+        "gateway",
+        [sys.executable, "-m", "broker.gateway", "--port", str(port), "--log-level", "warning"],
+        env,
+        root / "gateway.log",
+    )
     server.start()
     url = f"http://127.0.0.1:{port}"
     with running(opa, server):

@@ -32,8 +32,10 @@ SENDER, CSC, POLICE, BYSTANDER = "school-oakfield-primary", "csc-fenmere-mash", 
 
 
 def _auth(gateway: Gateway, agency: str, role: str = "agency_system") -> dict[str, str]:
-    return {"Authorization": f"Bearer {gateway.token(agency, role=role, subject=f'{role}-1')}",
-            "Content-Type": "application/json"}
+    return {
+        "Authorization": f"Bearer {gateway.token(agency, role=role, subject=f'{role}-1')}",
+        "Content-Type": "application/json",
+    }
 
 
 def _entries(gateway: Gateway) -> list[audit.Entry]:
@@ -47,7 +49,7 @@ def _entries(gateway: Gateway) -> list[audit.Entry]:
 
 async def _chunks(data: bytes, size: int = 16 * 1024) -> AsyncIterator[bytes]:
     for start in range(0, len(data), size):
-        yield data[start:start + size]
+        yield data[start : start + size]
 
 
 @pytest.mark.parametrize("size", [256 * 1024 + 1, 2 * 1024 * 1024])
@@ -66,7 +68,7 @@ async def test_oversized_bodies_are_413_with_or_without_content_length(gateway: 
 @pytest.mark.parametrize("depth", [100, 900, 5_000, 100_000])
 @pytest.mark.parametrize("shape", ["array", "object"])
 async def test_deeply_nested_bodies_are_refused_cleanly(gateway: Gateway, depth: int, shape: str) -> None:
-    opening, closing = ('[', ']') if shape == "array" else ('{"a":', '}')
+    opening, closing = ("[", "]") if shape == "array" else ('{"a":', "}")
     nested = opening * depth + "1" + closing * depth
     notification = json.dumps(school_referral()).replace('"concern_summary": ', f'"concern_summary": {nested}, "x": ')
     for body in (nested, notification):
@@ -114,8 +116,11 @@ async def test_a_cannot_answer_bs_review_queue(gateway: Gateway) -> None:
     held = [r for r in response.json()["recipients"] if r["outcome"] == "needs_advice"]
     assert held
     for other in (POLICE, BYSTANDER):
-        answer = await gateway.client.post(f"/v1/queues/{held[0]['delivery_id']}", headers=_auth(gateway, other, "dsl"),
-                                           json={"decision": "release", "reason": "Not my agency's item."})
+        answer = await gateway.client.post(
+            f"/v1/queues/{held[0]['delivery_id']}",
+            headers=_auth(gateway, other, "dsl"),
+            json={"decision": "release", "reason": "Not my agency's item."},
+        )
         assert answer.status_code in (403, 404), (other, answer.text)
     queue = await gateway.client.get("/v1/queues", headers=_auth(gateway, BYSTANDER, "dsl"))
     assert held[0]["delivery_id"] not in queue.text
@@ -136,19 +141,34 @@ def _sealed_to(partnership: LocalPartnership, gateway: Gateway, agency: str) -> 
     registry_agency = gateway.registry.agency(agency)
     assert registry_agency is not None
     key = registry_agency.current_encryption_key
-    header = EnvelopeHeader(delivery_id="d-attack-1", notification_id="n-attack-1", sender_agency=SENDER,
-                            recipient_agency=agency, message_type="safeguarding_referral", schema_version="1.0",
-                            recipient_key_id=key.kid)
+    header = EnvelopeHeader(
+        delivery_id="d-attack-1",
+        notification_id="n-attack-1",
+        sender_agency=SENDER,
+        recipient_agency=agency,
+        message_type="safeguarding_referral",
+        schema_version="1.0",
+        recipient_key_id=key.kid,
+    )
     keys = gateway.keys
-    return seal({"concern_summary": "Fictional: sealed for the police only."}, header=header,
-                recipient_public_key=key.x25519(), signing_key=keys.signing_key,
-                signing_key_id=keys.signing_key_id, sealed_at=datetime.now(UTC))
+    return seal(
+        {"concern_summary": "Fictional: sealed for the police only."},
+        header=header,
+        recipient_public_key=key.x25519(),
+        signing_key=keys.signing_key,
+        signing_key_id=keys.signing_key_id,
+        sealed_at=datetime.now(UTC),
+    )
 
 
 def _opener(partnership: LocalPartnership, agency: str) -> EnvelopeOpener:
     keyring = load_agency_keyring(partnership.agency_keys_dir(agency), agency_id=agency)
-    return EnvelopeOpener(agency_id=agency, broker_keys=load_broker_public_keys(partnership.broker_keys_dir),
-                          decryption_keys=keyring.decryption_keys, validate=default_validator())
+    return EnvelopeOpener(
+        agency_id=agency,
+        broker_keys=load_broker_public_keys(partnership.broker_keys_dir),
+        decryption_keys=keyring.decryption_keys,
+        validate=default_validator(),
+    )
 
 
 async def test_a_cannot_open_bs_envelope_however_it_relabels_it(gateway: Gateway) -> None:
@@ -158,8 +178,9 @@ async def test_a_cannot_open_bs_envelope_however_it_relabels_it(gateway: Gateway
     with pytest.raises(RejectedMessage):  # as sent: sealed and addressed to someone else
         csc(envelope.to_bytes())
     own_kid = next(iter(load_agency_keyring(partnership.agency_keys_dir(CSC), agency_id=CSC).decryption_keys))
-    relabelled = envelope.model_copy(update={"header": envelope.header.model_copy(
-        update={"recipient_agency": CSC, "recipient_key_id": own_kid})})
+    relabelled = envelope.model_copy(
+        update={"header": envelope.header.model_copy(update={"recipient_agency": CSC, "recipient_key_id": own_kid})}
+    )
     with pytest.raises(RejectedMessage):  # the header is signed: relabelling breaks the signature
         csc(relabelled.to_bytes())
     keyring = load_agency_keyring(partnership.agency_keys_dir(CSC), agency_id=CSC)

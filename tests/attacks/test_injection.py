@@ -20,12 +20,22 @@ from tests.factories import school_referral
 pytestmark = pytest.mark.stack
 
 SQL = [
-    "' OR '1'='1", "'; DROP TABLE decision_log; --", "\" OR \"\"=\"", "1; DELETE FROM outbox WHERE 1=1",
-    "' UNION SELECT leaf_hash, chain_hash FROM decision_log --", "Robert'); DROP TABLE students;--",
+    "' OR '1'='1",
+    "'; DROP TABLE decision_log; --",
+    '" OR ""="',
+    "1; DELETE FROM outbox WHERE 1=1",
+    "' UNION SELECT leaf_hash, chain_hash FROM decision_log --",
+    "Robert'); DROP TABLE students;--",
 ]
 TEMPLATE = [
-    "{{7*7}}", "${7*7}", "{% for x in ().__class__.__base__.__subclasses__() %}{{x}}{% endfor %}",
-    "<%= 7*7 %>", "#{7*7}", "{{config.items()}}", "<script>alert(1)</script>", "$(id)",
+    "{{7*7}}",
+    "${7*7}",
+    "{% for x in ().__class__.__base__.__subclasses__() %}{{x}}{% endfor %}",
+    "<%= 7*7 %>",
+    "#{7*7}",
+    "{{config.items()}}",
+    "<script>alert(1)</script>",
+    "$(id)",
 ]
 PAYLOADS = SQL + TEMPLATE
 # Query parameters that reach the log's SQL filters.
@@ -71,8 +81,10 @@ async def test_injection_in_every_text_field_is_data_or_refused(gateway: Gateway
     assert len(entries) == expected_entries
     assert report.size >= expected_entries
     assert tried == len(fields) * len(PAYLOADS) and accepted > 0
-    print(f"injection: {tried} bodies over {len(fields)} text fields, {accepted} accepted as data, "
-          f"{tried - accepted} refused; log verified ({report.size} entries)")
+    print(
+        f"injection: {tried} bodies over {len(fields)} text fields, {accepted} accepted as data, "
+        f"{tried - accepted} refused; log verified ({report.size} entries)"
+    )
 
 
 async def test_injection_in_headers_paths_and_queries_is_refused_cleanly(gateway: Gateway) -> None:
@@ -92,8 +104,9 @@ async def test_injection_in_headers_paths_and_queries_is_refused_cleanly(gateway
         response = await gateway.post(school_referral(), headers={"Idempotency-Key": payload})
         tried += 1
         assert response.status_code in (202, 409), response.text
-        response = await gateway.client.post("/v1/notifications", json=school_referral(),
-                                             headers={"Authorization": f"Bearer {payload}"})
+        response = await gateway.client.post(
+            "/v1/notifications", json=school_referral(), headers={"Authorization": f"Bearer {payload}"}
+        )
         tried += 1
         assert response.status_code == 401 and payload not in response.text
     print(f"injection: {tried} header/path/query attempts refused or treated as data")

@@ -24,14 +24,24 @@ pytestmark = pytest.mark.stack
 AUDIENCE = "safeguarding-broker"
 SENDER = "school-oakfield-primary"
 OPERATIONS = [
-    ("POST", "/v1/notifications"), ("GET", "/v1/notifications/n-1"), ("GET", "/v1/decisions"),
-    ("GET", "/v1/decisions/1"), ("GET", "/v1/queues"), ("POST", "/v1/queues/d-1"), ("POST", "/v1/urgent/1"),
+    ("POST", "/v1/notifications"),
+    ("GET", "/v1/notifications/n-1"),
+    ("GET", "/v1/decisions"),
+    ("GET", "/v1/decisions/1"),
+    ("GET", "/v1/queues"),
+    ("POST", "/v1/queues/d-1"),
+    ("POST", "/v1/urgent/1"),
     ("GET", "/v1/overdue"),
 ]
 FORGERIES = {
-    "alg_none": "disallowed_algorithm", "hs256_with_public_key": "disallowed_algorithm",
-    "expired": "expired", "wrong_audience": "wrong_audience", "unknown_kid": "unknown_key",
-    "bad_signature": "bad_signature", "unknown_issuer": "unknown_issuer", "lifetime_too_long": None,
+    "alg_none": "disallowed_algorithm",
+    "hs256_with_public_key": "disallowed_algorithm",
+    "expired": "expired",
+    "wrong_audience": "wrong_audience",
+    "unknown_kid": "unknown_key",
+    "bad_signature": "bad_signature",
+    "unknown_issuer": "unknown_issuer",
+    "lifetime_too_long": None,
 }
 
 
@@ -44,8 +54,12 @@ def forge(gateway: LiveGateway, case: str) -> str:
     key = keys.current_jwt_key
     now = datetime.now(UTC)
     claims: dict[str, object] = {
-        "iss": SENDER, "aud": AUDIENCE, "iat": int(now.timestamp()),
-        "exp": int((now + timedelta(minutes=5)).timestamp()), "jti": str(uuid.uuid4()), "role": "dsl",
+        "iss": SENDER,
+        "aud": AUDIENCE,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(minutes=5)).timestamp()),
+        "jti": str(uuid.uuid4()),
+        "role": "dsl",
     }
     headers: dict[str, str] = {"kid": key.kid}
     if case == "alg_none":
@@ -73,8 +87,12 @@ def forge(gateway: LiveGateway, case: str) -> str:
 
 def _send(client: httpx.Client, gateway: LiveGateway, method: str, path: str, token: str) -> httpx.Response:
     body = school_referral() if path == "/v1/notifications" else {"decision": "release", "reason": "x"}
-    return client.request(method, f"{gateway.url}{path}", headers={"Authorization": f"Bearer {token}"},
-                          json=body if method == "POST" else None)
+    return client.request(
+        method,
+        f"{gateway.url}{path}",
+        headers={"Authorization": f"Bearer {token}"},
+        json=body if method == "POST" else None,
+    )
 
 
 def test_every_forgery_on_every_operation_is_401(live_gateway: LiveGateway) -> None:

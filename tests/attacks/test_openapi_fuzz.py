@@ -36,8 +36,14 @@ from tests.attacks.conftest import LiveGateway
 pytestmark = pytest.mark.stack
 
 EXAMPLES = int(os.environ.get("SGB_ATTACK_EXAMPLES", "40"))  # per operation and mode
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
-          response_schema_conformance, negative_data_rejection]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+]
 CASES: Counter[str] = Counter()
 STATUSES: Counter[int] = Counter()
 SUCCESSES: Counter[str] = Counter()  # 2xx answers per operation, each checked against its model
@@ -58,8 +64,13 @@ def _fuzz(operation: APIOperation, mode: GenerationMode, gateway: LiveGateway, e
     label = f"{operation.method.upper()} {operation.path}"
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     def run(case: schemathesis.Case) -> None:
         agency = _send_as_registered(case, mode, gateway)
         token = gateway.token(agency, "agency_system") if agency else gateway.token()
@@ -112,5 +123,7 @@ def test_every_response_is_declared_and_never_5xx(live_gateway: LiveGateway) -> 
 def summary() -> str:
     by_status = ", ".join(f"{code}: {n}" for code, n in sorted(STATUSES.items()))
     checked = ", ".join(f"{label}: {n}" for label, n in sorted(SUCCESSES.items()))
-    return (f"schemathesis: {sum(CASES.values())} cases over {len(CASES)} operations; statuses {by_status}; "
-            f"2xx bodies checked {checked}; {len(FAILURES)} failures")
+    return (
+        f"schemathesis: {sum(CASES.values())} cases over {len(CASES)} operations; statuses {by_status}; "
+        f"2xx bodies checked {checked}; {len(FAILURES)} failures"
+    )

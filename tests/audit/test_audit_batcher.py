@@ -31,9 +31,7 @@ async def test_concurrent_submits_share_commits(engine: Engine, make_draft) -> N
     async with AppendBatcher(engine) as batcher:
         results = await asyncio.gather(
             *[
-                batcher.submit(
-                    [make_draft(delivery_id=f"d{i}.a"), make_draft(delivery_id=f"d{i}.b")], outbox_rows
-                )
+                batcher.submit([make_draft(delivery_id=f"d{i}.a"), make_draft(delivery_id=f"d{i}.b")], outbox_rows)
                 for i in range(60)
             ]
         )
@@ -73,9 +71,7 @@ async def test_submit_needs_a_running_batcher(engine: Engine, make_draft) -> Non
         await batcher.submit([make_draft()])
 
 
-def test_appends_from_several_writers_serialise_on_the_chain_head(
-    db_url: str, engine: Engine, make_draft
-) -> None:
+def test_appends_from_several_writers_serialise_on_the_chain_head(db_url: str, engine: Engine, make_draft) -> None:
     """Separate engines (as separate processes would have) appending at once keep one clean chain."""
     errors: list[BaseException] = []
 

@@ -102,9 +102,7 @@ def test_verify_reports_the_tampered_seq(populated: Engine, keys: tuple[Path, Pa
     assert "seq 4" in result.output and "expected" in result.output
 
 
-def test_no_entry_or_pack_contains_identity_or_payload(
-    populated: Engine, signer: Signer, tmp_path: Path
-) -> None:
+def test_no_entry_or_pack_contains_identity_or_payload(populated: Engine, signer: Signer, tmp_path: Path) -> None:
     from audit import export_pack
 
     pack = tmp_path / "pack.jsonl"

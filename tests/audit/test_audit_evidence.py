@@ -45,11 +45,7 @@ def test_checkpoint_is_a_signed_note_of_the_tree(logged: Engine, signer: Signer)
     assert Checkpoint.open(latest.note, signer.public_key) == latest
     assert latest.size == 7 and latest.origin == signer.origin
     lines = latest.note.split("\n")
-    assert (
-        lines[:2] == [signer.origin, "7"]
-        and lines[5] == ""
-        and lines[6].startswith("\u2014 " + signer.origin)
-    )
+    assert lines[:2] == [signer.origin, "7"] and lines[5] == "" and lines[6].startswith("\u2014 " + signer.origin)
 
 
 def test_write_checkpoint_is_idempotent_without_new_entries(logged: Engine, signer: Signer) -> None:
@@ -79,9 +75,7 @@ def test_inclusion_proof_refuses_other_entries_keys_and_uncovered_seqs(
         with pytest.raises(ProofInvalid):
             verify_inclusion_proof(proof, other, signer.public_key)
         with pytest.raises(ProofInvalid):
-            verify_inclusion_proof(
-                proof, {**get_entry(session, 4).document(), "outcome": "share"}, signer.public_key
-            )
+            verify_inclusion_proof(proof, {**get_entry(session, 4).document(), "outcome": "share"}, signer.public_key)
         with pytest.raises(CheckpointInvalid):
             verify_inclusion_proof(proof, get_entry(session, 4).document(), other_signer.public_key)
         with pytest.raises(EntryNotFound):
@@ -95,9 +89,7 @@ def test_consistency_between_checkpoints(logged: Engine, signer: Signer, other_s
     assert (old.size, new.size) == (3, 7)
     with pytest.raises(CheckpointInvalid):
         verify_consistency_proof(proof, other_signer.public_key)
-    bent = ConsistencyProof(
-        proof.old_checkpoint, proof.new_checkpoint, (proof.path[0][::-1], *proof.path[1:])
-    )
+    bent = ConsistencyProof(proof.old_checkpoint, proof.new_checkpoint, (proof.path[0][::-1], *proof.path[1:]))
     with pytest.raises(ProofInvalid):
         verify_consistency_proof(bent, signer.public_key)
 

@@ -43,8 +43,9 @@ def test_mixed_formats_verify_and_a_changed_deciding_rule_is_found(
     engine: Engine, make_draft: DraftFactory, signer: Signer, clock: Callable[[], datetime]
 ) -> None:
     with Session(engine) as session, session.begin():
-        append(session, [make_draft(), make_draft(deciding_rules=["C4"]), make_draft(deciding_rules=["GR3"])],
-               clock=clock)
+        append(
+            session, [make_draft(), make_draft(deciding_rules=["C4"]), make_draft(deciding_rules=["GR3"])], clock=clock
+        )
         write_checkpoint(session, signer, clock=clock)
     public: Ed25519PublicKey = signer.public_key
     with Session(engine) as session:

@@ -32,9 +32,7 @@ def test_append_assigns_contiguous_seqs_and_chains_hashes(engine: Engine, make_d
     with Session(engine, expire_on_commit=False) as session, session.begin():
         first = append(session, [make_draft(), make_draft(outcome="no_share")], clock=clock)
     with Session(engine, expire_on_commit=False) as session, session.begin():
-        second = append(
-            session, [make_draft(kind="published", outcome="published", follows=[0])], clock=clock
-        )
+        second = append(session, [make_draft(kind="published", outcome="published", follows=[0])], clock=clock)
     entries = first + second
     assert [e.seq for e in entries] == [0, 1, 2]
     head = GENESIS
@@ -105,9 +103,7 @@ def test_append_refuses_an_unmigrated_database(sqlite_url: str, make_draft) -> N
         "UPDATE audit_chain_head SET size = 0",
     ],
 )
-def test_database_refuses_to_change_the_log(
-    engine: Engine, make_draft, signer: Signer, statement: str
-) -> None:
+def test_database_refuses_to_change_the_log(engine: Engine, make_draft, signer: Signer, statement: str) -> None:
     with Session(engine) as session, session.begin():
         append(session, [make_draft(outcome="no_share")])
         write_checkpoint(session, signer)

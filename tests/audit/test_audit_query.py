@@ -64,9 +64,7 @@ def test_filters(engine: Engine, make_draft, clock: Any) -> None:
 def test_record_view_appends_a_linked_entry(engine: Engine, make_draft, clock: Any) -> None:
     _seed(engine, make_draft, clock)
     with Session(engine, expire_on_commit=False) as session, session.begin():
-        view = record_view(
-            session, seq=1, viewer="user-0007", viewer_role="ig_lead", viewer_agency="lscp-fictional"
-        )
+        view = record_view(session, seq=1, viewer="user-0007", viewer_role="ig_lead", viewer_agency="lscp-fictional")
     with Session(engine) as session:
         (stored,) = query(session, kind=EventKind.VIEWED)
         assert (stored.seq, stored.follows, stored.actor, stored.actor_agency) == (

@@ -100,9 +100,7 @@ def _set(engine: Engine, column: str, seq: int, value: Any) -> None:
 
 
 @pytest.mark.parametrize("column", ENTRY_COLUMNS)
-def test_single_byte_change_in_any_column_is_found(
-    tampered_engine: Engine, signer: Signer, column: str
-) -> None:
+def test_single_byte_change_in_any_column_is_found(tampered_engine: Engine, signer: Signer, column: str) -> None:
     original = _raw(tampered_engine, column, TARGET)
     assert original is not None, f"fixture must set {column}"
     if column == "seq":
@@ -131,9 +129,7 @@ def test_chain_broken_reports_expected_and_actual(tampered_engine: Engine) -> No
 
 
 @pytest.mark.parametrize("column", ["tree_size", "root_hash", "chain_head", "created_at", "origin", "note"])
-def test_single_byte_change_in_a_checkpoint_is_found(
-    tampered_engine: Engine, signer: Signer, column: str
-) -> None:
+def test_single_byte_change_in_a_checkpoint_is_found(tampered_engine: Engine, signer: Signer, column: str) -> None:
     with tampered_engine.connect() as connection:
         value = connection.execute(
             text(f"SELECT {column} FROM audit_checkpoint WHERE tree_size = 2")  # noqa: S608

@@ -30,8 +30,10 @@ AUDIENCE = "safeguarding-broker"
 
 def demo_agencies() -> tuple[str, list[AgencySpec]]:
     data = json.loads((FIXTURES / "registry.json").read_text())
-    specs = [AgencySpec(agency_id, a["type"], a["name"], roles=tuple(data["grants"].get(agency_id, ())))
-             for agency_id, a in data["agencies"].items()]
+    specs = [
+        AgencySpec(agency_id, a["type"], a["name"], roles=tuple(data["grants"].get(agency_id, ())))
+        for agency_id, a in data["agencies"].items()
+    ]
     return data["partnership_id"], specs
 
 
@@ -84,8 +86,9 @@ class Gateway:
             claims.setdefault("subject", f"{role}-test-01")  # a person's token names the person
         return issue_token(self.partnership.agency_keys(agency_id), role=role, audience=AUDIENCE, **claims)
 
-    async def post(self, notification: dict[str, Any], *, agency_id: str | None = None,
-                   headers: dict[str, str] | None = None) -> httpx.Response:
+    async def post(
+        self, notification: dict[str, Any], *, agency_id: str | None = None, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
         sender = agency_id or notification["sender"]["agency_id"]
         auth = {"Authorization": f"Bearer {self.token(sender)}"}
         return await self.client.post("/v1/notifications", json=notification, headers={**auth, **(headers or {})})
@@ -93,9 +96,14 @@ class Gateway:
 
 def gateway_settings(partnership: LocalPartnership, database_url: str, **overrides: Any) -> BrokerSettings:
     values: dict[str, Any] = {
-        "database_url": database_url, "partnership_id": partnership.partnership_id,
-        "registry_file": partnership.registry_file, "keys_dir": partnership.broker_keys_dir,
-        "audience": AUDIENCE, "checkpoint_seconds": 0.5, "topic_namespace": TEST_NAMESPACE, **overrides,
+        "database_url": database_url,
+        "partnership_id": partnership.partnership_id,
+        "registry_file": partnership.registry_file,
+        "keys_dir": partnership.broker_keys_dir,
+        "audience": AUDIENCE,
+        "checkpoint_seconds": 0.5,
+        "topic_namespace": TEST_NAMESPACE,
+        **overrides,
     }
     return BrokerSettings(**values)
 

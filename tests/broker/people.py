@@ -15,11 +15,19 @@ from tests.factories import school_referral
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 POLICE = {"agency_id": "police-fenmere", "role": "police_public_protection", "need_to_know": "investigate_crime"}
-URGENT_RISK = {"immediate_significant_harm": True, "likely_significant_harm": True,
-               "serious_harm_to_adult": False, "risk_to_others": False, "crime_suspected": True}
+URGENT_RISK = {
+    "immediate_significant_harm": True,
+    "likely_significant_harm": True,
+    "serious_harm_to_adult": False,
+    "risk_to_others": False,
+    "crime_suspected": True,
+}
 # What makes the policy hold a referral, ask for advice on it, or send it at once and review it after.
-HELD = {"needs_advice": {"sender_in_doubt": True}, "hold_for_authorisation": {"lawful_basis": None},
-        "share_urgent_review_after": {"risk": URGENT_RISK}}
+HELD = {
+    "needs_advice": {"sender_in_doubt": True},
+    "hold_for_authorisation": {"lawful_basis": None},
+    "share_urgent_review_after": {"risk": URGENT_RISK},
+}
 
 
 @dataclass
@@ -58,8 +66,12 @@ class Person:
     def notification(self, outcome: str, *, agency: str | None = None, role: str | None = None) -> dict[str, Any]:
         """A referral to the police alone that the policy decides with `outcome`."""
         body = school_referral(recipients=[POLICE], **HELD.get(outcome, {}))
-        body["sender"] = {"agency_id": agency or self.agency, "role": role or self.sends_as or "dsl",
-                          "user_ref": "ref-01", "is_professional": True}
+        body["sender"] = {
+            "agency_id": agency or self.agency,
+            "role": role or self.sends_as or "dsl",
+            "user_ref": "ref-01",
+            "is_professional": True,
+        }
         return body
 
     async def send(self, outcome: str, *, role: str | None = None) -> dict[str, Any]:
@@ -71,8 +83,9 @@ class Person:
 
     async def try_sign_in(self) -> httpx.Response:
         # https: the session cookie is Secure; the ASGI transport never opens a socket either way.
-        self.ui = self.ui or httpx.AsyncClient(transport=httpx.ASGITransport(app=self.gateway.app),
-                                               base_url="https://gateway")
+        self.ui = self.ui or httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.gateway.app), base_url="https://gateway"
+        )
         form = await self.ui.get("/ui/signin")
         token = self.gateway.token(self.agency, role=self.role, subject=self.subject)
         return await self.ui.post("/ui/signin", data={"csrf_token": _csrf(form.text), "token": token})

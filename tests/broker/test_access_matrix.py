@@ -32,14 +32,16 @@ from tests.broker.conftest import Gateway
 from tests.broker.people import Person
 
 AGENCY, OFFICES, OTHER = "health-visiting-fenmere", "csc-fenmere-mash", "school-oakfield-primary"
-ROLES = ("agency_system", "practitioner", "dsl", "ig_lead", "caldicott_guardian", "line_manager",
-         "named_professional")
+ROLES = ("agency_system", "practitioner", "dsl", "ig_lead", "caldicott_guardian", "line_manager", "named_professional")
 TARGETS = ("self", "agency", "other")
 RANK = {access.Scope.NONE: 0, access.Scope.OWN: 1, access.Scope.AGENCY: 2, access.Scope.PARTNERSHIP: 3}
 NEEDS = {"self": 1, "agency": 2, "other": 3}
 ANY_BUT_403 = -403
-_DECIDES = {"needs_advice": Action.ADVICE, "hold_for_authorisation": Action.AUTHORISE,
-            "share_urgent_review_after": Action.URGENT_REVIEW}
+_DECIDES = {
+    "needs_advice": Action.ADVICE,
+    "hold_for_authorisation": Action.AUTHORISE,
+    "share_urgent_review_after": Action.URGENT_REVIEW,
+}
 
 
 def cell(person: Person, action: Action) -> int:
@@ -95,11 +97,17 @@ async def _seed(gateway: Gateway, sender: Person) -> Item:
     sent = {outcome: await sender.send(outcome) for outcome in _DECIDES}
     with Session(gateway.engine) as session:
         for answer in sent.values():
-            decided = session.exec(select(audit.Entry).where(audit.Entry.delivery_id == answer["delivery_id"],
-                                                             audit.Entry.kind == audit.EventKind.DECIDED)).one()
+            decided = session.exec(
+                select(audit.Entry).where(
+                    audit.Entry.delivery_id == answer["delivery_id"], audit.Entry.kind == audit.EventKind.DECIDED
+                )
+            ).one()
             answer["decided_seq"] = decided.seq
-        grant = session.exec(select(audit.Entry).where(audit.Entry.kind == audit.EventKind.REGISTRY_CHANGED,
-                                                       audit.Entry.sender_agency == sender.agency)).first()
+        grant = session.exec(
+            select(audit.Entry).where(
+                audit.Entry.kind == audit.EventKind.REGISTRY_CHANGED, audit.Entry.sender_agency == sender.agency
+            )
+        ).first()
     assert grant is not None
     return Item(sender.agency, sent, grant.seq)
 
@@ -185,28 +193,40 @@ async def _ui_access(c: Case) -> tuple[int, int | None]:
 def _page(method: str, path: str) -> Probe:
     async def probe(c: Case) -> tuple[int, None]:
         return (await c.person.page(method, path)).status_code, None
+
     return probe
 
 
 def _api(method: str, path: str) -> Probe:
     async def probe(c: Case) -> tuple[int, None]:
         return (await c.person.api(method, path)).status_code, None
+
     return probe
 
 
 # One probe per route the module knows items for; any other route gets `_route_only`.
 PROBES: dict[tuple[str, str], Probe] = {
-    ("POST", "/v1/notifications"): _send, ("GET", "/v1/notifications/{notification_id}"): _status,
-    ("GET", "/v1/decisions"): _decisions, ("GET", "/v1/decisions/{seq}"): _decision,
-    ("GET", "/v1/queues"): _queues, ("POST", "/v1/queues/{delivery_id}"): _answer,
-    ("POST", "/v1/urgent/{seq}"): _urgent, ("GET", "/v1/overdue"): _api("GET", "/v1/overdue"),
+    ("POST", "/v1/notifications"): _send,
+    ("GET", "/v1/notifications/{notification_id}"): _status,
+    ("GET", "/v1/decisions"): _decisions,
+    ("GET", "/v1/decisions/{seq}"): _decision,
+    ("GET", "/v1/queues"): _queues,
+    ("POST", "/v1/queues/{delivery_id}"): _answer,
+    ("POST", "/v1/urgent/{seq}"): _urgent,
+    ("GET", "/v1/overdue"): _api("GET", "/v1/overdue"),
     ("GET", "/v1/access-events"): _access_events,
-    ("GET", "/ui/decisions"): _ui_decisions, ("GET", "/ui/decisions/{seq}"): _ui_decision,
-    ("GET", "/ui/queues"): _ui_queues, ("POST", "/ui/queues/{delivery_id}"): _ui_answer,
-    ("GET", "/ui/urgent"): _ui_urgent, ("POST", "/ui/urgent/{seq}"): _ui_review,
-    ("GET", "/ui/overdue"): _page("GET", "/ui/overdue"), ("GET", "/ui/access"): _ui_access,
-    ("GET", "/ui/audit"): _page("GET", "/ui/audit"), ("POST", "/ui/audit/export"): _page("POST", "/ui/audit/export"),
-    ("GET", "/ui/submit"): _page("GET", "/ui/submit"), ("POST", "/ui/submit"): _page("POST", "/ui/submit"),
+    ("GET", "/ui/decisions"): _ui_decisions,
+    ("GET", "/ui/decisions/{seq}"): _ui_decision,
+    ("GET", "/ui/queues"): _ui_queues,
+    ("POST", "/ui/queues/{delivery_id}"): _ui_answer,
+    ("GET", "/ui/urgent"): _ui_urgent,
+    ("POST", "/ui/urgent/{seq}"): _ui_review,
+    ("GET", "/ui/overdue"): _page("GET", "/ui/overdue"),
+    ("GET", "/ui/access"): _ui_access,
+    ("GET", "/ui/audit"): _page("GET", "/ui/audit"),
+    ("POST", "/ui/audit/export"): _page("POST", "/ui/audit/export"),
+    ("GET", "/ui/submit"): _page("GET", "/ui/submit"),
+    ("POST", "/ui/submit"): _page("POST", "/ui/submit"),
     ("POST", "/ui/submit/send"): _page("POST", "/ui/submit/send"),
 }
 
@@ -231,8 +251,9 @@ def routes(gateway: Gateway) -> list[tuple[str, str]]:
     """Every (method, path) the app serves behind a role, GETs first (sending runs last): the OpenAPI's
     operations and the UI routers' routes (left out of the OpenAPI)."""
     found = {(m.upper(), p) for p, ops in gateway.app.openapi()["paths"].items() for m in ops}
-    found |= {(m, r.path) for ui in UI_ROUTERS for r in ui.routes if isinstance(r, APIRoute)
-              for m in r.methods - {"HEAD"}}
+    found |= {
+        (m, r.path) for ui in UI_ROUTERS for r in ui.routes if isinstance(r, APIRoute) for m in r.methods - {"HEAD"}
+    }
     open_paths = {p for m, p in found if p in access.OPEN_ROUTES}
     unruled = {(m, p) for m, p in found if p not in access.OPEN_ROUTES and (m, p) not in access.ROUTES}
     assert unruled == set(), f"routes with no access rule in broker/review/access.py: {sorted(unruled)}"
@@ -244,11 +265,13 @@ def routes(gateway: Gateway) -> list[tuple[str, str]]:
 
 def _route_only(method: str, path: str) -> Probe:
     """A route this module has no item for (a new one): the table still decides who reaches it at all."""
+
     async def probe(c: Case) -> tuple[int, None]:
         url = path.replace("{", "").replace("}", "")  # any id: only the route check is asked about
         if path.startswith("/ui/"):
             return (await c.person.page(method, url)).status_code, None
         return (await c.person.api(method, url)).status_code, None
+
     return probe
 
 
@@ -285,9 +308,11 @@ def expected(case: Case, method: str, path: str, *, probed: bool = True) -> tupl
 @pytest.mark.stack
 async def test_every_principal_on_every_route_against_every_target(gateway: Gateway) -> None:
     colleague = Person(gateway, AGENCY, "practitioner", "hv-colleague-01")
-    items = {AGENCY: await _seed(gateway, colleague),
-             OFFICES: await _seed(gateway, Person(gateway, OFFICES, "practitioner", "csc-colleague-01")),
-             OTHER: await _seed(gateway, Person(gateway, OTHER, "agency_system", None))}
+    items = {
+        AGENCY: await _seed(gateway, colleague),
+        OFFICES: await _seed(gateway, Person(gateway, OFFICES, "practitioner", "csc-colleague-01")),
+        OTHER: await _seed(gateway, Person(gateway, OTHER, "agency_system", None)),
+    }
     people = [Person(gateway, AGENCY, role, None if role == "agency_system" else f"{role}-hv-01") for role in ROLES]
     people += [Person(gateway, OFFICES, role, f"{role}-office-01") for role in ("ig_lead", "caldicott_guardian")]
     assert [p.office for p in people if p.office] == ["partnership_ig_lead", "partnership_caldicott_guardian"]
@@ -302,8 +327,9 @@ async def test_every_principal_on_every_route_against_every_target(gateway: Gate
                 for target in TARGETS:
                     if target == "self" and person.user not in own:
                         continue  # this role may not send, so has sent nothing of its own
-                    item = own[person.user] if target == "self" else items[
-                        person.agency if target == "agency" else OTHER]
+                    item = (
+                        own[person.user] if target == "self" else items[person.agency if target == "agency" else OTHER]
+                    )
                     case = Case(person, target, item)
                     got, want = await probe(case), expected(case, method, path, probed=(method, path) in probes)
                     cases += 1

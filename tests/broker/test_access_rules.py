@@ -33,9 +33,15 @@ def _entries(gateway: Gateway, kind: audit.EventKind) -> list[audit.Entry]:
 async def test_a_role_the_agency_was_not_granted_is_refused_and_the_refusal_logged(gateway: Gateway) -> None:
     held = await Person(gateway, SCHOOL, "dsl", "dsl-school-01").send("needs_advice")
     impostor = Person(gateway, HOUSING, "ig_lead", "housing-staff-09")  # housing was never granted ig_lead
-    attempts = [await impostor.api("GET", "/v1/decisions"), await impostor.api("GET", "/v1/queues"),
-                await impostor.api("POST", f"/v1/queues/{held['delivery_id']}",
-                                   json={"decision": "release", "reason": "Claimed IG lead releases it."})]
+    attempts = [
+        await impostor.api("GET", "/v1/decisions"),
+        await impostor.api("GET", "/v1/queues"),
+        await impostor.api(
+            "POST",
+            f"/v1/queues/{held['delivery_id']}",
+            json={"decision": "release", "reason": "Claimed IG lead releases it."},
+        ),
+    ]
     for response in attempts:
         assert response.status_code == 401, response.text
         assert response.json()["reason"] == "role_not_granted"
@@ -43,16 +49,21 @@ async def test_a_role_the_agency_was_not_granted_is_refused_and_the_refusal_logg
     refused = _entries(gateway, audit.EventKind.ACCESS_REFUSED)
     assert len(refused) == 3
     assert {(e.actor, e.actor_role, e.actor_agency, e.outcome) for e in refused} == {
-        ("housing-staff-09", "ig_lead", HOUSING, "access_refused")}
+        ("housing-staff-09", "ig_lead", HOUSING, "access_refused")
+    }
     with Session(gateway.engine) as session:
-        row = session.exec(select(audit.Entry).where(audit.Entry.delivery_id == held["delivery_id"],
-                                                     audit.Entry.kind != audit.EventKind.DECIDED)).first()
+        row = session.exec(
+            select(audit.Entry).where(
+                audit.Entry.delivery_id == held["delivery_id"], audit.Entry.kind != audit.EventKind.DECIDED
+            )
+        ).first()
     assert row is None, "nothing happened to the held share"
     seen = await Person(gateway, CSC, "ig_lead", "ig-office-01").api("GET", "/v1/access-events")
     assert seen.status_code == 200
     assert [e["agency"] for e in seen.json() if e["outcome"] == "access_refused"] == [HOUSING] * 3
-    own_ig = await Person(gateway, HV, "ig_lead", "ig-hv-01").api("GET", "/v1/access-events",
-                                                                  params={"agency": HOUSING})
+    own_ig = await Person(gateway, HV, "ig_lead", "ig-hv-01").api(
+        "GET", "/v1/access-events", params={"agency": HOUSING}
+    )
     assert own_ig.json() == [], "an agency's IG lead sees its own agency's access events only"
 
 
@@ -83,8 +94,10 @@ async def test_the_body_cannot_claim_a_role_the_token_does_not_hold(gateway: Gat
 
 async def test_a_share_held_for_missing_consent_can_only_be_refused(gateway: Gateway) -> None:
     needs_consent = copy.deepcopy(cases()[1][1])  # a health visitor asks for family support
-    needs_consent.update(lawful_basis="safeguarding_children_individuals_at_risk",
-                         consent=[{"subject_ref": "child-alpha", "giver": "parent_pr", "status": "not_sought"}])
+    needs_consent.update(
+        lawful_basis="safeguarding_children_individuals_at_risk",
+        consent=[{"subject_ref": "child-alpha", "giver": "parent_pr", "status": "not_sought"}],
+    )
     sender = Person(gateway, HV, "practitioner", "hv-practitioner-08")
     response = await sender.api("POST", "/v1/notifications", json=needs_consent)
     (held,) = response.json()["recipients"]
@@ -92,15 +105,21 @@ async def test_a_share_held_for_missing_consent_can_only_be_refused(gateway: Gat
     manager = Person(gateway, HV, "line_manager", "hv-manager-01")
     (item,) = (await manager.api("GET", "/v1/queues")).json()["hold_for_authorisation"]
     assert item["refuse_only"] and "consent" in item["refuse_only"]
-    release = await manager.api("POST", f"/v1/queues/{held['delivery_id']}",
-                                json={"decision": "release", "reason": "Manager overrides the family."})
+    release = await manager.api(
+        "POST",
+        f"/v1/queues/{held['delivery_id']}",
+        json={"decision": "release", "reason": "Manager overrides the family."},
+    )
     assert release.status_code == 409 and release.json()["error"] == "release_not_allowed", release.text
     assert "send it again" in release.json()["detail"]
     await manager.sign_in()
     page = (await manager.page("GET", "/ui/queues")).text
     assert "It cannot be released." in page and f'id="r-{held["delivery_id"]}"' not in page
-    refused = await manager.page("POST", f"/ui/queues/{held['delivery_id']}",
-                                 {"decision": "refuse", "reason": "Consent first: send again once sought."})
+    refused = await manager.page(
+        "POST",
+        f"/ui/queues/{held['delivery_id']}",
+        {"decision": "refuse", "reason": "Consent first: send again once sought."},
+    )
     assert refused.status_code == 303
     await manager.close()
     answers = _entries(gateway, audit.EventKind.AUTHORISATION_REFUSED)
@@ -112,8 +131,9 @@ async def test_a_share_with_no_lawful_basis_cannot_be_released_even_on_advice(ga
     dsl = Person(gateway, SCHOOL, "dsl", "dsl-school-02")
     held = await dsl.send("hold_for_authorisation")  # no lawful basis given
     manager = Person(gateway, SCHOOL, "line_manager", "school-manager-01")
-    release = await manager.api("POST", f"/v1/queues/{held['delivery_id']}",
-                                json={"decision": "release", "reason": "Looks fine to me."})
+    release = await manager.api(
+        "POST", f"/v1/queues/{held['delivery_id']}", json={"decision": "release", "reason": "Looks fine to me."}
+    )
     assert release.status_code == 409 and "lawful basis" in release.json()["detail"]
 
 
@@ -127,8 +147,11 @@ async def test_a_practitioner_sees_only_what_they_sent(gateway: Gateway) -> None
     listed: dict[str, Any] = {}
     for person in (first, second, Person(gateway, SCHOOL, "dsl", "dsl-school-03")):
         listed[person.user] = {i["message_type"] for i in (await person.api("GET", "/v1/decisions")).json()["items"]}
-    assert listed == {"school-nurse-01": {"safeguarding_referral"}, "school-nurse-02": set(),
-                      "dsl-school-03": {"safeguarding_referral", "lado_allegation"}}
+    assert listed == {
+        "school-nurse-01": {"safeguarding_referral"},
+        "school-nurse-02": set(),
+        "dsl-school-03": {"safeguarding_referral", "lado_allegation"},
+    }
     status = f"/v1/notifications/{mine['notification_id']}"
     assert (await first.api("GET", status)).status_code == 200
     assert (await second.api("GET", status)).status_code == 404
@@ -142,7 +165,8 @@ async def test_start_logs_who_granted_what_and_refuses_hand_edited_grants(
     assert len(changes) == len(registry.access_changes) + 1  # each signed change, and the revision
     granted = [e for e in changes if e.outcome == "role_granted"]
     assert {(e.sender_agency, e.sender_role) for e in granted} == {
-        (a, r) for a, roles in registry.grants.items() for r in roles}
+        (a, r) for a, roles in registry.grants.items() for r in roles
+    }
     assert {e.actor for e in granted} == {"devstack-provision"}
     assert [e.decision_id for e in changes if e.outcome == "registry_revision"] == [registry.revision]
     again = await gateway_factory(database_url=gateway.settings.database_url)

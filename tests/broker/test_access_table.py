@@ -55,31 +55,79 @@ def test_routes_are_named_once_and_open_routes_carry_no_rule() -> None:
 
 def _decided(outcome: str, basis: str | None, *reasons: tuple[str, str], deciding: tuple[str, ...] = ()) -> Any:
     return audit.Entry(
-        seq=7, recorded_at="2026-01-12T09:30:00.000000Z", notification_id="n-1", delivery_id="d-1", kind="decided",
-        outcome=outcome, sender_agency="school-example", sender_role="dsl", recipient_agency="csc-example",
-        message_type="strategy_discussion_request", reasons=[{"rule": r, "message": m} for r, m in reasons],
-        lawful_basis=basis, fields_released=[], follows=[], subjects=[], deciding_rules=list(deciding),
-        leaf_hash="0" * 64, chain_hash="0" * 64,
+        seq=7,
+        recorded_at="2026-01-12T09:30:00.000000Z",
+        notification_id="n-1",
+        delivery_id="d-1",
+        kind="decided",
+        outcome=outcome,
+        sender_agency="school-example",
+        sender_role="dsl",
+        recipient_agency="csc-example",
+        message_type="strategy_discussion_request",
+        reasons=[{"rule": r, "message": m} for r, m in reasons],
+        lawful_basis=basis,
+        fields_released=[],
+        follows=[],
+        subjects=[],
+        deciding_rules=list(deciding),
+        leaf_hash="0" * 64,
+        chain_hash="0" * 64,
     )
 
 
 BASIS = "safeguarding_children_individuals_at_risk"
 
 
-@pytest.mark.parametrize(("entry", "deciding", "refused"), [
-    (_decided("hold_for_authorisation", None, ("GR1", "No lawful basis was given.")), 1, "lawful basis"),
-    (_decided("hold_for_authorisation", BASIS, ("GR4", "A request for services needs the family's consent first.")),
-     1, "consent"),
-    (_decided("hold_for_authorisation", BASIS, ("GR2", "Record the parents' position."),
-              ("GR4", "Consent was not sought and no reason is recorded.")), 2, "consent"),
-    (_decided("hold_for_authorisation", BASIS, ("GR4", "Waiting for authorisation by one of: line_manager.")),
-     1, None),
-    (_decided("hold_for_authorisation", BASIS, ("GR2", "Record the parents' position."),
-              ("GR4", "Consent was not sought and no reason is recorded.")), 1, None),
-    (_decided("needs_advice", BASIS, ("GR4", "Consent was refused and no exception is recorded.")), 1, None),
-    (_decided("needs_advice", None, ("GR1", "The sender is unsure of the lawful basis.")), 1, "lawful basis"),
-], ids=["no-basis", "consent-first", "consent-second-deciding", "sign-off", "consent-not-deciding",
-        "advice-on-refused-consent", "advice-on-basis"])
+@pytest.mark.parametrize(
+    ("entry", "deciding", "refused"),
+    [
+        (_decided("hold_for_authorisation", None, ("GR1", "No lawful basis was given.")), 1, "lawful basis"),
+        (
+            _decided(
+                "hold_for_authorisation", BASIS, ("GR4", "A request for services needs the family's consent first.")
+            ),
+            1,
+            "consent",
+        ),
+        (
+            _decided(
+                "hold_for_authorisation",
+                BASIS,
+                ("GR2", "Record the parents' position."),
+                ("GR4", "Consent was not sought and no reason is recorded."),
+            ),
+            2,
+            "consent",
+        ),
+        (
+            _decided("hold_for_authorisation", BASIS, ("GR4", "Waiting for authorisation by one of: line_manager.")),
+            1,
+            None,
+        ),
+        (
+            _decided(
+                "hold_for_authorisation",
+                BASIS,
+                ("GR2", "Record the parents' position."),
+                ("GR4", "Consent was not sought and no reason is recorded."),
+            ),
+            1,
+            None,
+        ),
+        (_decided("needs_advice", BASIS, ("GR4", "Consent was refused and no exception is recorded.")), 1, None),
+        (_decided("needs_advice", None, ("GR1", "The sender is unsure of the lawful basis.")), 1, "lawful basis"),
+    ],
+    ids=[
+        "no-basis",
+        "consent-first",
+        "consent-second-deciding",
+        "sign-off",
+        "consent-not-deciding",
+        "advice-on-refused-consent",
+        "advice-on-basis",
+    ],
+)
 def test_what_no_reviewer_may_release(entry: Any, deciding: int, refused: str | None) -> None:
     reason = refusal_only(entry, deciding)
     assert (reason is None) == (refused is None), reason
@@ -88,6 +136,11 @@ def test_what_no_reviewer_may_release(entry: Any, deciding: int, refused: str | 
 
 
 def test_without_a_count_the_logged_deciding_rules_say_how_many_decided() -> None:
-    entry = _decided("hold_for_authorisation", BASIS, ("GR2", "Record the parents' position."),
-                     ("GR4", "Consent was not sought and no reason is recorded."), deciding=("GR2", "GR4"))
+    entry = _decided(
+        "hold_for_authorisation",
+        BASIS,
+        ("GR2", "Record the parents' position."),
+        ("GR4", "Consent was not sought and no reason is recorded."),
+        deciding=("GR2", "GR4"),
+    )
     assert refusal_only(entry) is not None

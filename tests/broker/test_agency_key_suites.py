@@ -47,21 +47,40 @@ def _mode(path: Path) -> int:
 
 def _registered(keys: AgencyKeys) -> Registry:
     jwt_key, enc_key = public_parts(keys, NOW)
-    return register_agency(Registry(partnership_id="brackenford-lscp"), agency_id=keys.agency_id,
-                           name="Brackenford Police (fictional)", agency_type="police", jwt_key=jwt_key,
-                           encryption_key=enc_key, now=NOW, witness_key=witness_part(keys, NOW))
+    return register_agency(
+        Registry(partnership_id="brackenford-lscp"),
+        agency_id=keys.agency_id,
+        name="Brackenford Police (fictional)",
+        agency_type="police",
+        jwt_key=jwt_key,
+        encryption_key=enc_key,
+        now=NOW,
+        witness_key=witness_part(keys, NOW),
+    )
 
 
 def _seal_to(registry: Registry, agency_id: str, n: int) -> tuple[SealedEnvelope, dict[str, str]]:
     agency = registry.agencies[agency_id]
     key = agency.current_encryption_key
-    header = EnvelopeHeader(delivery_id=f"dlv-{n}", notification_id="ntf-1", sender_agency="brackenford-primary",
-                            recipient_agency=agency_id, message_type="safeguarding_referral", schema_version="1.0",
-                            recipient_key_id=key.kid)
+    header = EnvelopeHeader(
+        delivery_id=f"dlv-{n}",
+        notification_id="ntf-1",
+        sender_agency="brackenford-primary",
+        recipient_agency=agency_id,
+        message_type="safeguarding_referral",
+        schema_version="1.0",
+        recipient_key_id=key.kid,
+    )
     signing = ed25519.Ed25519PrivateKey.from_private_bytes(bytes(32))
     payload = {"concern_summary": f"Fictional concern {n}"}
-    return seal(payload, header=header, recipient_public_key=key.recipient_key(), signing_key=signing,
-                signing_key_id="brk-1", sealed_at=NOW), payload
+    return seal(
+        payload,
+        header=header,
+        recipient_public_key=key.recipient_key(),
+        signing_key=signing,
+        signing_key_id="brk-1",
+        sealed_at=NOW,
+    ), payload
 
 
 def test_a_hybrid_key_set_is_stored_owner_only_and_loads(tmp_path: Path) -> None:
@@ -71,8 +90,11 @@ def test_a_hybrid_key_set_is_stored_owner_only_and_loads(tmp_path: Path) -> None
     pem = tmp_path / "police" / keyfiles.encryption_key_file(current.kid)
     assert _mode(pem) == 0o600 and pem.read_bytes().count(b"BEGIN PRIVATE KEY") == 2
     manifest = json.loads((tmp_path / "police" / keyfiles.AGENCY_MANIFEST).read_text())
-    assert manifest["encryption_keys"][0] == {"kid": current.kid, "created_at": NOW.isoformat(),
-                                              "suite": HYBRID_SUITE_NAME}
+    assert manifest["encryption_keys"][0] == {
+        "kid": current.kid,
+        "created_at": NOW.isoformat(),
+        "suite": HYBRID_SUITE_NAME,
+    }
     witness = keys.current_witness_key
     assert witness is not None and witness.name == POLICE
     assert _mode(tmp_path / "police" / keyfiles.witness_key_file(witness.kid)) == 0o600
@@ -87,8 +109,14 @@ def test_rotating_to_hybrid_seals_to_it_and_older_envelopes_still_open(tmp_path:
     old_envelope, old_payload = _seal_to(registry, POLICE, 1)
     rotated = generate_agency_keys(directory, agency_id=POLICE, now=NOW, suite=HYBRID_SUITE_NAME)
     jwt_key, enc_key = public_parts(rotated, NOW)
-    registry = rotate_agency_keys(registry, agency_id=POLICE, jwt_key=jwt_key, encryption_key=enc_key, now=NOW,
-                                  witness_key=witness_part(rotated, NOW))
+    registry = rotate_agency_keys(
+        registry,
+        agency_id=POLICE,
+        jwt_key=jwt_key,
+        encryption_key=enc_key,
+        now=NOW,
+        witness_key=witness_part(rotated, NOW),
+    )
     agency = registry.agencies[POLICE]
     assert [k.suite for k in agency.encryption_keys] == [HYBRID_SUITE_NAME, SUITE_NAME]
     assert isinstance(agency.current_encryption_key.recipient_key(), HybridPublicKey)
@@ -100,8 +128,9 @@ def test_rotating_to_hybrid_seals_to_it_and_older_envelopes_still_open(tmp_path:
     keyring = load_agency_keyring(directory, agency_id=POLICE)
     broker = {"brk-1": ed25519.Ed25519PrivateKey.from_private_bytes(bytes(32)).public_key()}
     for envelope, payload in ((old_envelope, old_payload), (new_envelope, new_payload)):
-        opened = open_envelope(envelope, recipient_agency=POLICE, broker_keys=broker,
-                               recipient_keys=keyring.decryption_keys)
+        opened = open_envelope(
+            envelope, recipient_agency=POLICE, broker_keys=broker, recipient_keys=keyring.decryption_keys
+        )
         assert opened.payload == payload
     assert keyring.witness_key is not None and keyring.witness_key.kid == agency.witness_keys[0].kid
 
@@ -142,27 +171,47 @@ def test_the_registry_keeps_older_registries_bytes_and_round_trips_new_keys(tmp_
     assert dumped["encryption_keys"][0]["suite"] == HYBRID_SUITE_NAME
     assert audit.WitnessKey.from_vkey(dumped["witness_keys"][0]["vkey"]).name == POLICE
     # An X25519 agency without a witness key dumps exactly as before the new fields existed.
-    plain = registry.agencies[POLICE].model_copy(update={
-        "encryption_keys": (public_parts(generate_agency_keys(tmp_path / "x", agency_id=POLICE, now=NOW), NOW)[1],),
-        "witness_keys": ()})
-    assert set(plain.model_dump(mode="json")) == {"id", "name", "type", "jwt_keys", "encryption_keys",
-                                                  "created_at", "rotated_at"}
+    plain = registry.agencies[POLICE].model_copy(
+        update={
+            "encryption_keys": (public_parts(generate_agency_keys(tmp_path / "x", agency_id=POLICE, now=NOW), NOW)[1],),
+            "witness_keys": (),
+        }
+    )
+    assert set(plain.model_dump(mode="json")) == {
+        "id",
+        "name",
+        "type",
+        "jwt_keys",
+        "encryption_keys",
+        "created_at",
+        "rotated_at",
+    }
     assert "suite" not in plain.model_dump(mode="json")["encryption_keys"][0]
 
 
 def test_witness_keys_are_named_after_their_agency(tmp_path: Path) -> None:
     keys = generate_agency_keys(tmp_path / "police", agency_id=POLICE, now=NOW)
     jwt_key, enc_key = public_parts(keys, NOW)
-    impostor = witness_public_key(ed25519.Ed25519PrivateKey.generate().public_key(), name="brackenford-csc",
-                                  created_at=NOW)
+    impostor = witness_public_key(
+        ed25519.Ed25519PrivateKey.generate().public_key(), name="brackenford-csc", created_at=NOW
+    )
     with pytest.raises(RegistryError, match="not after agency"):
-        register_agency(Registry(partnership_id="p"), agency_id=POLICE, name="Police (fictional)",
-                        agency_type="police", jwt_key=jwt_key, encryption_key=enc_key, now=NOW, witness_key=impostor)
+        register_agency(
+            Registry(partnership_id="p"),
+            agency_id=POLICE,
+            name="Police (fictional)",
+            agency_type="police",
+            jwt_key=jwt_key,
+            encryption_key=enc_key,
+            now=NOW,
+            witness_key=impostor,
+        )
     registry = _registered(keys)
     new_jwt, new_enc = public_parts(generate_agency_keys(tmp_path / "police", agency_id=POLICE, now=NOW), NOW)
     with pytest.raises(RegistryError, match="not after agency"):
-        rotate_agency_keys(registry, agency_id=POLICE, jwt_key=new_jwt, encryption_key=new_enc, now=NOW,
-                           witness_key=impostor)
+        rotate_agency_keys(
+            registry, agency_id=POLICE, jwt_key=new_jwt, encryption_key=new_enc, now=NOW, witness_key=impostor
+        )
 
 
 @pytest.mark.parametrize("length", [32, 1215, 1217])
@@ -182,8 +231,21 @@ def test_cli_generates_and_rotates_to_hybrid_and_exports_witness_keys(tmp_path: 
         return result.stdout
 
     run("generate-keys", "--agency", POLICE, "--out", keys)
-    run("register", "--registry", reg, "--agency", POLICE, "--name", "Brackenford Police (fictional)",
-        "--type", "police", "--keys", keys, "--partnership", "brackenford-lscp")
+    run(
+        "register",
+        "--registry",
+        reg,
+        "--agency",
+        POLICE,
+        "--name",
+        "Brackenford Police (fictional)",
+        "--type",
+        "police",
+        "--keys",
+        keys,
+        "--partnership",
+        "brackenford-lscp",
+    )
     run("rotate", "--registry", reg, "--agency", POLICE, "--keys", keys, "--suite", "hybrid")
     agency = load_registry(Path(reg)).agencies[POLICE]
     assert [k.suite for k in agency.encryption_keys] == [HYBRID_SUITE_NAME, SUITE_NAME]

@@ -25,8 +25,13 @@ pytestmark = pytest.mark.stack
 jsonschema_rs = pytest.importorskip("jsonschema_rs")  # with the `attack` extra (schemathesis brings it)
 
 SENDER = "school-oakfield-primary"
-URGENT_RISK = {"immediate_significant_harm": True, "likely_significant_harm": True,
-               "serious_harm_to_adult": False, "risk_to_others": False, "crime_suspected": True}
+URGENT_RISK = {
+    "immediate_significant_harm": True,
+    "likely_significant_harm": True,
+    "serious_harm_to_adult": False,
+    "risk_to_others": False,
+    "crime_suspected": True,
+}
 
 
 def _auth(gateway: Gateway, agency: str, role: str) -> dict[str, str]:
@@ -66,13 +71,15 @@ async def test_sender_routes_answer_what_their_models_say(gateway: Gateway) -> N
 
     status = await client.get(f"/v1/notifications/{shared['notification_id']}", headers=own())
     _documented(gateway, status, "get", "/v1/notifications/{notification_id}", api.NotificationStatus)
-    page = _documented(gateway, await client.get("/v1/decisions", headers=own()), "get", "/v1/decisions",
-                       api.DecisionPage)
+    page = _documented(
+        gateway, await client.get("/v1/decisions", headers=own()), "get", "/v1/decisions", api.DecisionPage
+    )
     assert page["items"]
     detail = await client.get(f"/v1/decisions/{page['items'][-1]['seq']}", headers=own())
     _documented(gateway, detail, "get", "/v1/decisions/{seq}", api.DecisionDetail)
-    overdue = _documented(gateway, await client.get("/v1/overdue", headers=own()), "get", "/v1/overdue",
-                          list[api.OverdueEvent])
+    overdue = _documented(
+        gateway, await client.get("/v1/overdue", headers=own()), "get", "/v1/overdue", list[api.OverdueEvent]
+    )
     assert overdue, "the referral's clocks ran out"
 
 
@@ -86,15 +93,18 @@ async def test_review_routes_answer_what_their_models_say(gateway: Gateway) -> N
     def dsl() -> dict[str, str]:  # tokens are single-use: a fresh one per request
         return _auth(gateway, SENDER, "dsl")
 
-    queues = _documented(gateway, await client.get("/v1/queues", headers=dsl()), "get", "/v1/queues",
-                         api.ReviewQueues)
+    queues = _documented(gateway, await client.get("/v1/queues", headers=dsl()), "get", "/v1/queues", api.ReviewQueues)
     advice, urgent = queues["needs_advice"], queues["urgent_review"]
     assert advice and urgent, "both referrals wait for the sending DSL"
-    answer = await client.post(f"/v1/queues/{advice[0]['delivery_id']}", headers=dsl(),
-                               json={"decision": "release", "reason": "Advice: share with the front door."})
+    answer = await client.post(
+        f"/v1/queues/{advice[0]['delivery_id']}",
+        headers=dsl(),
+        json={"decision": "release", "reason": "Advice: share with the front door."},
+    )
     _documented(gateway, answer, "post", "/v1/queues/{delivery_id}", api.ReviewAnswer)
-    review = await client.post(f"/v1/urgent/{urgent[0]['decided_seq']}", headers=dsl(),
-                               json={"reason": "The urgent share was proportionate."})
+    review = await client.post(
+        f"/v1/urgent/{urgent[0]['decided_seq']}", headers=dsl(), json={"reason": "The urgent share was proportionate."}
+    )
     _documented(gateway, review, "post", "/v1/urgent/{seq}", api.ReviewAnswer)
 
 

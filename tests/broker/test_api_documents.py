@@ -37,16 +37,19 @@ def _operations(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]
 def _valid(document: dict[str, Any], schema: dict[str, Any], value: Any) -> list[str]:
     jsonschema_rs = pytest.importorskip("jsonschema_rs")  # with the `attack` extra (schemathesis brings it)
     # The document is the root, so "#/components/..." and "#/paths/..." refs resolve as in the API.
-    validator = jsonschema_rs.Draft202012Validator({**schema, "components": document.get("components", {}),
-                                                    "paths": document["paths"]})
+    validator = jsonschema_rs.Draft202012Validator(
+        {**schema, "components": document.get("components", {}), "paths": document["paths"]}
+    )
     return [str(error) for error in validator.iter_errors(value)]
 
 
 def test_committed_documents_are_current() -> None:
-    assert (DOCS / "openapi.json").read_text("utf-8") == responses.openapi_text(), \
+    assert (DOCS / "openapi.json").read_text("utf-8") == responses.openapi_text(), (
         "run: python -m broker.api.responses > docs/openapi.json"
-    assert (DOCS / "asyncapi.json").read_text("utf-8") == asyncapi.text(), \
+    )
+    assert (DOCS / "asyncapi.json").read_text("utf-8") == asyncapi.text(), (
         "run: python -m schemas.asyncapi > docs/asyncapi.json"
+    )
 
 
 def test_every_api_route_needs_the_bearer_token_and_operations_routes_do_not(openapi: dict[str, Any]) -> None:
@@ -76,8 +79,9 @@ def test_every_success_has_a_model_and_an_example(openapi: dict[str, Any]) -> No
 
 def test_every_example_is_valid_for_its_schema(openapi: dict[str, Any]) -> None:
     for label, operation in _operations(openapi):
-        contents = [(f"{label} {code}", r["content"]) for code, r in operation["responses"].items()
-                    if code.startswith("2")]
+        contents = [
+            (f"{label} {code}", r["content"]) for code, r in operation["responses"].items() if code.startswith("2")
+        ]
         if "requestBody" in operation:
             contents.append((f"{label} request", operation["requestBody"]["content"]))
         for where, content in contents:

@@ -45,8 +45,9 @@ def _check(model: type[Any], value: Any) -> None:
     assert schema == own, f"docs/asyncapi.json's {model.__name__} is not the model's schema"
     model.model_validate(value)
     if jsonschema_rs is not None:
-        validator = jsonschema_rs.Draft7Validator({"$ref": f"#/components/schemas/{model.__name__}",
-                                                   "components": components})
+        validator = jsonschema_rs.Draft7Validator(
+            {"$ref": f"#/components/schemas/{model.__name__}", "components": components}
+        )
         errors = [str(error) for error in validator.iter_errors(value)]
         assert not errors, f"{model.__name__}: {errors}"
 
@@ -102,11 +103,15 @@ async def test_a_relayed_delivery_matches_the_document(
 def test_a_receipt_jwt_matches_the_document(partnership: LocalPartnership) -> None:
     agency = "csc-fenmere-mash"
     signer = ReceiptSigner(agency_id=agency, audience=AUDIENCE, key=partnership.agency_keys(agency).current_jwt_key)
-    delivered = signer.sign(kind=ReceiptKind.DELIVERED, delivery_id="00000000-0000-4000-8000-00000000d001",
-                            notification_id="00000000-0000-4000-8000-00000000e001",
-                            envelope_digest="sha256:" + "ab" * 32)
-    acknowledged = signer.sign(kind=ReceiptKind.ACKNOWLEDGED, delivery_id="d-1", notification_id="n-1",
-                               subject="worker-7")
+    delivered = signer.sign(
+        kind=ReceiptKind.DELIVERED,
+        delivery_id="00000000-0000-4000-8000-00000000d001",
+        notification_id="00000000-0000-4000-8000-00000000e001",
+        envelope_digest="sha256:" + "ab" * 32,
+    )
+    acknowledged = signer.sign(
+        kind=ReceiptKind.ACKNOWLEDGED, delivery_id="d-1", notification_id="n-1", subject="worker-7"
+    )
     payload = _message("receipt")["payload"]
     for token in (delivered, acknowledged):
         assert re.fullmatch(payload["pattern"], token)
@@ -123,14 +128,16 @@ class _Sent:
     def __init__(self) -> None:
         self.records: list[dict[str, Any]] = []
 
-    async def send_and_wait(self, topic: str, value: bytes, *, key: bytes | None = None,
-                            headers: list[tuple[str, bytes]] | None = None) -> None:
+    async def send_and_wait(
+        self, topic: str, value: bytes, *, key: bytes | None = None, headers: list[tuple[str, bytes]] | None = None
+    ) -> None:
         self.records.append({"topic": topic, "value": value, "key": key, "headers": headers or []})
 
 
 def _refuse(reason: str) -> Any:
     def open_record(_: bytes) -> Any:
         raise RejectedMessage(reason, "delivery d-1: payload.child (missing)" if reason == "schema_invalid" else "")
+
     return open_record
 
 
@@ -140,11 +147,29 @@ async def test_dead_letters_the_consumer_writes_match_the_document() -> None:
     agency, namespace = "csc-fenmere-mash", "sgbdoc"
     for reason in sorted(codes):
         producer = _Sent()
-        consumer = AgencyConsumer(agency_id=agency, group_id="unused", kafka_config={}, opener=_refuse(reason),
-                                  sink=None, ledger=None, sign_receipt=None, namespace=namespace)
-        record = ConsumerRecord(topic=inbox_topic(agency, namespace=namespace), partition=2, offset=41, timestamp=0,
-                                timestamp_type=0, key=b"ab" * 32, value=b"not an envelope", checksum=None,
-                                serialized_key_size=64, serialized_value_size=15, headers=[])
+        consumer = AgencyConsumer(
+            agency_id=agency,
+            group_id="unused",
+            kafka_config={},
+            opener=_refuse(reason),
+            sink=None,
+            ledger=None,
+            sign_receipt=None,
+            namespace=namespace,
+        )
+        record = ConsumerRecord(
+            topic=inbox_topic(agency, namespace=namespace),
+            partition=2,
+            offset=41,
+            timestamp=0,
+            timestamp_type=0,
+            key=b"ab" * 32,
+            value=b"not an envelope",
+            checksum=None,
+            serialized_key_size=64,
+            serialized_value_size=15,
+            headers=[],
+        )
         await consumer.handle(producer, record)
         (sent,) = producer.records
         assert _address_pattern("deadLetters").fullmatch(sent["topic"])

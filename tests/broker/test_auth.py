@@ -66,20 +66,51 @@ def registry(school_keys: AgencyKeys, police_keys: AgencyKeys) -> Registry:
     reg = Registry(partnership_id="brackenford-lscp")
     for agency_id, keys, kind in ((SCHOOL, school_keys, "education_school"), (POLICE, police_keys, "police")):
         jwt_key, enc_key = public_parts(keys, NOW)
-        reg = register_agency(reg, agency_id=agency_id, name=f"{agency_id} (fictional)", agency_type=kind,
-                              jwt_key=jwt_key, encryption_key=enc_key, now=NOW)
+        reg = register_agency(
+            reg,
+            agency_id=agency_id,
+            name=f"{agency_id} (fictional)",
+            agency_type=kind,
+            jwt_key=jwt_key,
+            encryption_key=enc_key,
+            now=NOW,
+        )
     key = ed25519.Ed25519PrivateKey.generate()
     for agency_id, role in ((SCHOOL, "dsl"), (POLICE, "dsl"), (SCHOOL, "ig_lead")):
-        reg = change_access(reg, action="grant", agency_id=agency_id, role=role, by="ops-admin-01",
-                            signing_key=key, key_id="test-key", now=NOW)
-    return change_access(reg, action="appoint", agency_id=SCHOOL, office="partnership_ig_lead", by="ops-admin-01",
-                         signing_key=key, key_id="test-key", now=NOW)
+        reg = change_access(
+            reg,
+            action="grant",
+            agency_id=agency_id,
+            role=role,
+            by="ops-admin-01",
+            signing_key=key,
+            key_id="test-key",
+            now=NOW,
+        )
+    return change_access(
+        reg,
+        action="appoint",
+        agency_id=SCHOOL,
+        office="partnership_ig_lead",
+        by="ops-admin-01",
+        signing_key=key,
+        key_id="test-key",
+        now=NOW,
+    )
 
 
 def _claims(**changes: Any) -> dict[str, Any]:
     now = int(time.time())
-    claims = {"iss": SCHOOL, "aud": AUD, "iat": now, "nbf": now, "exp": now + 300,
-              "jti": f"jti-{time.monotonic_ns()}", "role": "dsl", "sub": "staff-0001"}
+    claims = {
+        "iss": SCHOOL,
+        "aud": AUD,
+        "iat": now,
+        "nbf": now,
+        "exp": now + 300,
+        "jti": f"jti-{time.monotonic_ns()}",
+        "role": "dsl",
+        "sub": "staff-0001",
+    }
     claims.update(changes)
     return {k: v for k, v in claims.items() if v is not None}
 
@@ -130,7 +161,11 @@ def test_a_role_the_agency_was_not_granted_is_refused_with_what_it_claimed(
         _verify(token, registry)
     assert refused.value.reason == "role_not_granted"
     assert (refused.value.agency_id, refused.value.role, refused.value.subject, refused.value.jti) == (
-        POLICE, "ig_lead", "staff-0009", "j-ig")
+        POLICE,
+        "ig_lead",
+        "staff-0009",
+        "j-ig",
+    )
 
 
 def test_the_office_comes_from_the_registry_not_the_token(registry: Registry, school_keys: AgencyKeys) -> None:
@@ -162,7 +197,8 @@ def test_alg_none_is_refused(registry: Registry, school_keys: AgencyKeys) -> Non
 
 def test_hs256_keyed_with_the_public_key_is_refused(registry: Registry, school_keys: AgencyKeys) -> None:
     public_pem = school_keys.current_jwt_key.private_key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     header = {"alg": "HS256", "kid": school_keys.current_jwt_key.kid, "typ": "JWT"}
     unsigned = _raw_token(header, _claims()).rsplit(".", 1)[0]
     mac = hmac.new(public_pem, unsigned.encode(), hashlib.sha256).digest()
@@ -204,8 +240,12 @@ def test_token_claiming_another_agency_is_refused(
     with pytest.raises(UnknownKey):
         _verify(_sign(school_keys, _claims(iss=POLICE)), registry)
     # The police's kid, signed by someone else's P-256 key.
-    forged = jwt.encode(_claims(iss=POLICE), ec.generate_private_key(ec.SECP256R1()),
-                        algorithm="ES256", headers={"kid": police_keys.current_jwt_key.kid})
+    forged = jwt.encode(
+        _claims(iss=POLICE),
+        ec.generate_private_key(ec.SECP256R1()),
+        algorithm="ES256",
+        headers={"kid": police_keys.current_jwt_key.kid},
+    )
     with pytest.raises(BadTokenSignature):
         _verify(forged, registry)
 
@@ -272,17 +312,21 @@ def test_critical_header_extension_is_refused(registry: Registry, school_keys: A
         _verify(_sign(school_keys, _claims(), crit=["b64"], b64=False), registry)
 
 
-def test_rotated_out_key_works_only_during_grace(registry: Registry, school_keys: AgencyKeys,
-                                                 tmp_path: Path) -> None:
+def test_rotated_out_key_works_only_during_grace(registry: Registry, school_keys: AgencyKeys, tmp_path: Path) -> None:
     fresh = generate_agency_keys(tmp_path, agency_id=SCHOOL, now=NOW)
     jwt_key, enc_key = public_parts(fresh, NOW)
     now = datetime.now(UTC)
-    in_grace = rotate_agency_keys(registry, agency_id=SCHOOL, jwt_key=jwt_key, encryption_key=enc_key,
-                                  now=now)
+    in_grace = rotate_agency_keys(registry, agency_id=SCHOOL, jwt_key=jwt_key, encryption_key=enc_key, now=now)
     _verify(_sign(school_keys, _claims()), in_grace)
     _verify(_sign(fresh, _claims()), in_grace)
-    revoked = rotate_agency_keys(registry, agency_id=SCHOOL, jwt_key=jwt_key, encryption_key=enc_key,
-                                 now=now - timedelta(seconds=1), grace=timedelta(0))
+    revoked = rotate_agency_keys(
+        registry,
+        agency_id=SCHOOL,
+        jwt_key=jwt_key,
+        encryption_key=enc_key,
+        now=now - timedelta(seconds=1),
+        grace=timedelta(0),
+    )
     with pytest.raises(UnknownKey, match="rotated out"):
         _verify(_sign(school_keys, _claims()), revoked)
 
@@ -327,9 +371,7 @@ def test_a_token_is_accepted_once(engine: Engine, registry: Registry, school_key
         other_worker.dispose()
 
 
-def test_replay_leaves_the_session_usable(
-    engine: Engine, registry: Registry, school_keys: AgencyKeys
-) -> None:
+def test_replay_leaves_the_session_usable(engine: Engine, registry: Registry, school_keys: AgencyKeys) -> None:
     first = _verify(_dsl(school_keys, jti="same"), registry)
     with Session(engine) as session:
         remember_jti(session, first)

@@ -27,17 +27,32 @@ def _clocks(gateway: Gateway) -> dict[str, ObligationClock]:
 def _outcome_reply(referral: dict[str, object]) -> dict[str, object]:
     return {
         **{k: referral[k] for k in ("schema_version", "created_at", "consent", "parental_position", "authorisation")},
-        "message_type": "referral_outcome", "notification_id": str(uuid.uuid4()),
-        "purpose": "referral_feedback", "purpose_statement": "Fictional: telling the referrer the outcome.",
-        "lawful_basis": "legal_obligation_statutory", "in_reply_to": referral["notification_id"],
-        "risk": {"immediate_significant_harm": False, "likely_significant_harm": False, "serious_harm_to_adult": False,
-                 "risk_to_others": False, "crime_suspected": False},
+        "message_type": "referral_outcome",
+        "notification_id": str(uuid.uuid4()),
+        "purpose": "referral_feedback",
+        "purpose_statement": "Fictional: telling the referrer the outcome.",
+        "lawful_basis": "legal_obligation_statutory",
+        "in_reply_to": referral["notification_id"],
+        "risk": {
+            "immediate_significant_harm": False,
+            "likely_significant_harm": False,
+            "serious_harm_to_adult": False,
+            "risk_to_others": False,
+            "crime_suspected": False,
+        },
         "subjects": referral["subjects"],
-        "sender": {"agency_id": "csc-fenmere-mash", "role": "team_manager", "user_ref": "tm-1",
-                   "is_professional": True},
+        "sender": {
+            "agency_id": "csc-fenmere-mash",
+            "role": "team_manager",
+            "user_ref": "tm-1",
+            "is_professional": True,
+        },
         "recipients": [{"agency_id": "school-oakfield-primary", "role": "dsl", "need_to_know": "feedback_to_referrer"}],
-        "payload": {"referral_reference": "REF-FICTION-1", "outcome": "child_and_family_assessment",
-                    "child": {"given_name": "Alpha", "family_name": "Testchild"}},
+        "payload": {
+            "referral_reference": "REF-FICTION-1",
+            "outcome": "child_and_family_assessment",
+            "child": {"given_name": "Alpha", "family_name": "Testchild"},
+        },
     }
 
 

@@ -59,8 +59,11 @@ def test_the_application_role_cannot_disable_triggers_drop_or_alter(as_app: Engi
 
 
 def test_the_chain_head_moves_only_forward_and_is_never_removed(as_app: Engine) -> None:
-    for statement in ("DELETE FROM audit_chain_head", "TRUNCATE audit_chain_head",
-                      "INSERT INTO audit_chain_head (id, size, head, compact_range) VALUES (2, 0, '', '')"):
+    for statement in (
+        "DELETE FROM audit_chain_head",
+        "TRUNCATE audit_chain_head",
+        "INSERT INTO audit_chain_head (id, size, head, compact_range) VALUES (2, 0, '', '')",
+    ):
         assert _refusal(as_app, statement) == "permission denied for table audit_chain_head"
     # UPDATE is granted (appends move the head); the trigger keeps it from going back.
     with as_app.connect() as connection, pytest.raises(DBAPIError, match="only moves forward"):
@@ -70,7 +73,8 @@ def test_the_chain_head_moves_only_forward_and_is_never_removed(as_app: Engine) 
 def test_no_new_objects_and_no_sequence_rewinds(as_app: Engine) -> None:
     assert _refusal(as_app, "CREATE TABLE shadow_log (seq bigint)").startswith("permission denied for schema")
     assert _refusal(as_app, "SELECT setval('audit_checkpoint_id_seq', 1)") == (
-        "permission denied for sequence audit_checkpoint_id_seq")
+        "permission denied for sequence audit_checkpoint_id_seq"
+    )
 
 
 def test_the_owner_is_still_stopped_by_the_triggers(postgres_url: str, app_url: str) -> None:
@@ -94,7 +98,8 @@ def test_migrating_again_revokes_what_was_granted_by_hand(postgres_url: str, app
 
 
 async def test_the_gateway_works_as_the_application_role(
-    postgres_url: str, gateway_factory: GatewayFactory  # in this order: the database outlives the gateways
+    postgres_url: str,
+    gateway_factory: GatewayFactory,  # in this order: the database outlives the gateways
 ) -> None:
     app_url = application_url(postgres_url)
     gateway = await gateway_factory(database_url=app_url, migration_database_url=postgres_url)

@@ -88,8 +88,17 @@ async def test_filters_and_paging(gateway: Gateway) -> None:
     assert shares["total"] == 2 and {i["outcome"] for i in shares["items"]} == {"no_share"}
     page = (await _get(gateway, "/v1/decisions", PARTNERSHIP_OFFICE, "ig_lead", limit=4, offset=4)).json()
     assert page["total"] == 6 and len(page["items"]) == 2
-    by_rule = (await _get(gateway, "/v1/decisions", PARTNERSHIP_OFFICE, "ig_lead", rule_id="GR4",
-                          consent_state="not_sought", message_type="safeguarding_referral")).json()
+    by_rule = (
+        await _get(
+            gateway,
+            "/v1/decisions",
+            PARTNERSHIP_OFFICE,
+            "ig_lead",
+            rule_id="GR4",
+            consent_state="not_sought",
+            message_type="safeguarding_referral",
+        )
+    ).json()
     assert by_rule["total"] == 6
     none = (await _get(gateway, "/v1/decisions", PARTNERSHIP_OFFICE, "ig_lead", consent_state="given_explicit")).json()
     assert none["total"] == 0
@@ -104,8 +113,9 @@ async def test_every_read_is_logged_and_nothing_can_be_written(gateway: Gateway)
     assert (views[0].actor, views[0].actor_role, views[0].actor_agency) == ("dsl-test-user", "dsl", RECIPIENT)
     token = gateway.token(OUTSIDER, role="ig_lead")
     for method in ("POST", "PUT", "PATCH", "DELETE"):
-        response = await gateway.client.request(method, f"/v1/decisions/{seq}",
-                                                headers={"Authorization": f"Bearer {token}"})
+        response = await gateway.client.request(
+            method, f"/v1/decisions/{seq}", headers={"Authorization": f"Bearer {token}"}
+        )
         assert response.status_code == 405
 
 

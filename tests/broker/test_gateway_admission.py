@@ -35,9 +35,12 @@ def _forge(gateway: Gateway, case: str) -> str:
     key = keys.current_jwt_key
     now = datetime.now(UTC)
     claims: dict[str, object] = {
-        "iss": SENDER, "aud": AUDIENCE, "iat": int(now.timestamp()),
+        "iss": SENDER,
+        "aud": AUDIENCE,
+        "iat": int(now.timestamp()),
         "exp": int((now + timedelta(minutes=5)).timestamp()),
-        "jti": f"jti-{case}-{now.timestamp()}", "role": "agency_system",
+        "jti": f"jti-{case}-{now.timestamp()}",
+        "role": "agency_system",
     }
     headers = {"kid": key.kid}
     if case == "alg_none":

@@ -46,8 +46,11 @@ async def test_kafka_down_still_accepts_and_publishes_after_restart(
         await asyncio.to_thread(stack_kafka.start, stack)
     await wait_published(gateway.outbox, timeout=60)
     for recipient in shared:
-        found = await records(kafka_admin_config, inbox_topic(recipient["agency_id"], namespace=TEST_NAMESPACE),
-                              want={recipient["delivery_id"]})
+        found = await records(
+            kafka_admin_config,
+            inbox_topic(recipient["agency_id"], namespace=TEST_NAMESPACE),
+            want={recipient["delivery_id"]},
+        )
         assert len(found) == 1
 
 
@@ -61,9 +64,12 @@ def _env(partnership: LocalPartnership, database_url: str) -> dict[str, str]:
     settings = gateway_settings(partnership, database_url)
     return {
         **os.environ,
-        "SGB_DATABASE_URL": settings.database_url, "SGB_PARTNERSHIP_ID": settings.partnership_id,
-        "SGB_REGISTRY_FILE": str(settings.registry_file), "SGB_KEYS_DIR": str(settings.keys_dir),
-        "SGB_AUDIENCE": AUDIENCE, "SGB_TOPIC_NAMESPACE": settings.topic_namespace,
+        "SGB_DATABASE_URL": settings.database_url,
+        "SGB_PARTNERSHIP_ID": settings.partnership_id,
+        "SGB_REGISTRY_FILE": str(settings.registry_file),
+        "SGB_KEYS_DIR": str(settings.keys_dir),
+        "SGB_AUDIENCE": AUDIENCE,
+        "SGB_TOPIC_NAMESPACE": settings.topic_namespace,
     }
 
 

@@ -49,8 +49,12 @@ async def test_each_recipient_gets_only_its_own_sealed_projection(
     broker_keys = gateway.keys.verify_key_map()
     for agency, decision in decisions.items():
         topic = inbox_topic(agency, namespace=TEST_NAMESPACE)
-        found = await records(kafka_admin_config, topic, want={decision["delivery_id"]},
-                              timeout=15 if decision["outcome"] in SHARED else 2)
+        found = await records(
+            kafka_admin_config,
+            topic,
+            want={decision["delivery_id"]},
+            timeout=15 if decision["outcome"] in SHARED else 2,
+        )
         if decision["outcome"] not in SHARED:
             assert found == [], f"{agency} ({decision['outcome']}) must receive nothing"
             continue
@@ -61,15 +65,20 @@ async def test_each_recipient_gets_only_its_own_sealed_projection(
         assert checkpoint.size >= 0, "every delivery carries a checkpoint signed by the broker"
         for value in PERSONAL_VALUES:
             assert value.encode() not in raw, f"{value!r} in plaintext on the wire"
-        opened = open_bytes(raw, recipient_agency=agency, broker_keys=broker_keys,
-                            recipient_keys=keys[agency].decryption_keys())
+        opened = open_bytes(
+            raw, recipient_agency=agency, broker_keys=broker_keys, recipient_keys=keys[agency].decryption_keys()
+        )
         assert set(opened.payload) <= set(decision["allowed_fields"])
         assert set(opened.payload), "a share carries at least one field"
         for other, other_keys in keys.items():
             if other != agency:
                 with pytest.raises(EnvelopeError):
-                    open_bytes(raw, recipient_agency=agency, broker_keys=broker_keys,
-                               recipient_keys=other_keys.decryption_keys())
+                    open_bytes(
+                        raw,
+                        recipient_agency=agency,
+                        broker_keys=broker_keys,
+                        recipient_keys=other_keys.decryption_keys(),
+                    )
 
 
 async def test_response_and_log_hold_no_payload_values(gateway: Gateway) -> None:

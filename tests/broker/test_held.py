@@ -15,17 +15,37 @@ from broker.errors import HeldDeliveryGone
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 CONTEXT: dict[str, object] = {
-    "decided_seq": 0, "outcome": "needs_advice", "sender_agency": "school-example", "sender_role": "dsl",
-    "recipient_agency": "csc-example", "message_type": "safeguarding_referral",
-    "obligations": [{"kind": "acknowledge", "rule": "GR6", "description": "Acknowledge within 1 working day",
-                     "amount": 1, "unit": "working_days", "due_at": (NOW + timedelta(days=1)).isoformat()}],
+    "decided_seq": 0,
+    "outcome": "needs_advice",
+    "sender_agency": "school-example",
+    "sender_role": "dsl",
+    "recipient_agency": "csc-example",
+    "message_type": "safeguarding_referral",
+    "obligations": [
+        {
+            "kind": "acknowledge",
+            "rule": "GR6",
+            "description": "Acknowledge within 1 working day",
+            "amount": 1,
+            "unit": "working_days",
+            "due_at": (NOW + timedelta(days=1)).isoformat(),
+        }
+    ],
 }
 
 
 def _row(delivery_id: str) -> OutboxRow:
-    return OutboxRow(delivery_id=delivery_id, notification_id="n-1", recipient_agency="csc-example",
-                     topic="sgb.inbox.csc-example", key="k", headers={"ce_id": delivery_id},
-                     envelope=b'{"sealed": "bytes"}', log_context=CONTEXT, created_at=NOW)
+    return OutboxRow(
+        delivery_id=delivery_id,
+        notification_id="n-1",
+        recipient_agency="csc-example",
+        topic="sgb.inbox.csc-example",
+        key="k",
+        headers={"ce_id": delivery_id},
+        envelope=b'{"sealed": "bytes"}',
+        log_context=CONTEXT,
+        created_at=NOW,
+    )
 
 
 @pytest.fixture

@@ -12,8 +12,10 @@ pytestmark = pytest.mark.stack
 
 
 async def _post_raw(gateway: Gateway, body: bytes) -> tuple[int, str]:
-    headers = {"Authorization": f"Bearer {gateway.token('school-oakfield-primary')}",
-               "Content-Type": "application/json"}
+    headers = {
+        "Authorization": f"Bearer {gateway.token('school-oakfield-primary')}",
+        "Content-Type": "application/json",
+    }
     response = await gateway.client.post("/v1/notifications", content=body, headers=headers)
     return response.status_code, response.text
 

@@ -47,9 +47,7 @@ async def _topics(admin_config: dict[str, Any], names: list[str]) -> None:
 
 
 async def _read_one(config: dict[str, Any], topic: str, group: str) -> bytes | None:
-    consumer = AIOKafkaConsumer(
-        topic, group_id=group, auto_offset_reset="earliest", enable_auto_commit=False, **config
-    )
+    consumer = AIOKafkaConsumer(topic, group_id=group, auto_offset_reset="earliest", enable_auto_commit=False, **config)
     await consumer.start()
     try:
         batch = await consumer.getmany(timeout_ms=5000)
@@ -96,9 +94,7 @@ async def test_agency_writes_receipts_and_own_dead_letters_only(
 
 
 @pytest.mark.stack  # the stack's Kafka, with this run's agency principals
-async def test_wrong_agency_password_is_refused(
-    agencies: dict[str, str], kafka_admin_config: dict[str, Any]
-) -> None:
+async def test_wrong_agency_password_is_refused(agencies: dict[str, str], kafka_admin_config: dict[str, Any]) -> None:
     agency = next(iter(agencies))
     consumer = AIOKafkaConsumer(inbox_topic(agency), **_as(agency, "guessed", kafka_admin_config))
     with pytest.raises(KafkaConnectionError):
@@ -114,8 +110,10 @@ def test_grants_never_use_prefixes_for_agencies() -> None:
 
 @pytest.mark.parametrize("namespace", ["sgb", TEST_NAMESPACE], ids=["product", "test-run"])
 def test_every_grant_stays_inside_its_namespace(namespace: str) -> None:
-    grants = [*kafka_access.agency_grants("school-example", namespace=namespace),
-              *kafka_access.relay_grants(namespace=namespace)]
+    grants = [
+        *kafka_access.agency_grants("school-example", namespace=namespace),
+        *kafka_access.relay_grants(namespace=namespace),
+    ]
     assert {g.name.split(".", 1)[0] for g in grants} == {namespace}
     assert {g.name for g in kafka_access.relay_grants(namespace=namespace) if g.pattern == "prefixed"} == {
         f"{namespace}.inbox."

@@ -129,9 +129,14 @@ def test_environment_must_be_complete() -> None:
     with pytest.raises(KeyFileError, match="no broker key directory"):
         load_broker_keys(None, environ={})
     with pytest.raises(KeyFileError, match="base64"):
-        load_broker_keys(None, environ={
-            "SGB_SIGNING_KEY": "not*base64", "SGB_LOG_PSEUDONYM_SECRET": "x", "SGB_KAFKA_KEY_SECRET": "y",
-        })
+        load_broker_keys(
+            None,
+            environ={
+                "SGB_SIGNING_KEY": "not*base64",
+                "SGB_LOG_PSEUDONYM_SECRET": "x",
+                "SGB_KAFKA_KEY_SECRET": "y",
+            },
+        )
 
 
 def test_rotation_keeps_old_public_keys_newest_first(tmp_path: Path) -> None:
@@ -140,7 +145,9 @@ def test_rotation_keeps_old_public_keys_newest_first(tmp_path: Path) -> None:
     third = rotate_broker_signing_key(tmp_path, now=NOW)
     assert len({first.signing_key_id, second.signing_key_id, third.signing_key_id}) == 3
     assert [k for k, _ in third.verify_keys] == [
-        third.signing_key_id, second.signing_key_id, first.signing_key_id,
+        third.signing_key_id,
+        second.signing_key_id,
+        first.signing_key_id,
     ]
     assert third.kafka_key_secret == first.kafka_key_secret  # pseudonyms must stay linkable
     history = json.loads((tmp_path / HISTORY_FILE).read_text())
@@ -170,7 +177,8 @@ def test_agency_keys_generate_load_and_rotate(tmp_path: Path) -> None:
     second = generate_agency_keys(tmp_path, agency_id="brackenford-csc", now=NOW, alg="ES256")
     assert isinstance(second.current_jwt_key.private_key, ec.EllipticCurvePrivateKey)
     assert [k.kid for k in second.encryption_keys] == [
-        second.current_encryption_key.kid, first.current_encryption_key.kid,
+        second.current_encryption_key.kid,
+        first.current_encryption_key.kid,
     ]
     assert set(second.decryption_keys()) == {k.kid for k in second.encryption_keys}
     loaded = load_agency_keys(tmp_path)

@@ -56,13 +56,13 @@ async def test_a_witness_checks_the_proof_with_the_broker_key_alone(gateway: Gat
     answer = ConsistencyAnswer.model_validate(response.json())
     assert answer.checkpoint == second.note
     proof = [base64.b64decode(h) for h in answer.proof]
-    kept = audit.advance_witness(first, second.note, proof, gateway.keys.signing_key.public_key(),
-                                 old_size=first.size)
+    kept = audit.advance_witness(first, second.note, proof, gateway.keys.signing_key.public_key(), old_size=first.size)
     assert kept.size == second.size
     # The same proof cannot carry the witness to a tree the broker did not sign.
     with pytest.raises(audit.InconsistentCheckpoint):
-        audit.advance_witness(first, second.note, proof[::-1] or [bytes(32)], gateway.keys.signing_key.public_key(),
-                              old_size=first.size)
+        audit.advance_witness(
+            first, second.note, proof[::-1] or [bytes(32)], gateway.keys.signing_key.public_key(), old_size=first.size
+        )
 
 
 async def test_proof_requests_that_cannot_be_answered(gateway: Gateway) -> None:
@@ -95,23 +95,32 @@ async def test_cosignatures_that_are_not_the_callers_are_refused(gateway: Gatewa
     police_line = _cosignature(gateway, checkpoint, POLICE)
     post = gateway.client.post
     # Another agency's witness key, posted with this agency's token.
-    other = await post("/v1/log/cosignatures", json={"tree_size": checkpoint.size, "cosignature": police_line},
-                       headers=_auth(gateway, CSC))
+    other = await post(
+        "/v1/log/cosignatures",
+        json={"tree_size": checkpoint.size, "cosignature": police_line},
+        headers=_auth(gateway, CSC),
+    )
     assert other.status_code == 403
     # A person at the agency: witnessing is the agency system's.
-    person = await post("/v1/log/cosignatures", json={"tree_size": checkpoint.size,
-                                                      "cosignature": _cosignature(gateway, checkpoint)},
-                        headers=_auth(gateway, CSC, "dsl", subject="dsl-0001"))
+    person = await post(
+        "/v1/log/cosignatures",
+        json={"tree_size": checkpoint.size, "cosignature": _cosignature(gateway, checkpoint)},
+        headers=_auth(gateway, CSC, "dsl", subject="dsl-0001"),
+    )
     assert person.status_code == 403
     # A genuine line, but for another tree size: it does not verify over that checkpoint.
     earlier = await _checkpoint_after_a_referral(gateway)
-    wrong_tree = await post("/v1/log/cosignatures", json={"tree_size": earlier.size,
-                                                          "cosignature": _cosignature(gateway, checkpoint)},
-                            headers=_auth(gateway))
+    wrong_tree = await post(
+        "/v1/log/cosignatures",
+        json={"tree_size": earlier.size, "cosignature": _cosignature(gateway, checkpoint)},
+        headers=_auth(gateway),
+    )
     assert wrong_tree.status_code == 422
-    unknown = await post("/v1/log/cosignatures", json={"tree_size": earlier.size + 1000,
-                                                       "cosignature": _cosignature(gateway, earlier)},
-                         headers=_auth(gateway))
+    unknown = await post(
+        "/v1/log/cosignatures",
+        json={"tree_size": earlier.size + 1000, "cosignature": _cosignature(gateway, earlier)},
+        headers=_auth(gateway),
+    )
     assert unknown.status_code == 404
     with Session(gateway.engine) as session:
         assert audit.cosignatures_for(session, checkpoint.size) == []
@@ -121,17 +130,25 @@ async def test_audit_verify_counts_the_stored_cosignatures(gateway: Gateway, tmp
     checkpoint = await _checkpoint_after_a_referral(gateway)
     for agency in (CSC, POLICE):
         response = await gateway.client.post(
-            "/v1/log/cosignatures", json={"tree_size": checkpoint.size, "cosignature": _cosignature(
-                gateway, checkpoint, agency)}, headers=_auth(gateway, agency))
+            "/v1/log/cosignatures",
+            json={"tree_size": checkpoint.size, "cosignature": _cosignature(gateway, checkpoint, agency)},
+            headers=_auth(gateway, agency),
+        )
         assert response.status_code == 201, response.text
-    exported = runner.invoke(partnership_cli, ["witness-keys", "--registry", str(gateway.partnership.registry_file),
-                                               "--out", str(tmp_path / "witnesses")])
+    exported = runner.invoke(
+        partnership_cli,
+        ["witness-keys", "--registry", str(gateway.partnership.registry_file), "--out", str(tmp_path / "witnesses")],
+    )
     assert exported.exit_code == 0, exported.output
     options = [arg for line in exported.output.split("\n") if line for arg in line.split(" ", 1)]
     broker_pem = tmp_path / "broker.pem"
-    broker_pem.write_bytes(gateway.keys.signing_key.public_key().public_bytes(
-        Encoding.PEM, PublicFormat.SubjectPublicKeyInfo))
+    broker_pem.write_bytes(
+        gateway.keys.signing_key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    )
     url = gateway.engine.url.render_as_string(hide_password=False)
-    result = runner.invoke(audit_cli, ["verify", "--db", url, "--public-key", str(broker_pem), *options,
-                                       "--min-witnesses", "2"], env={PINNED_KEY_ENV: None})
+    result = runner.invoke(
+        audit_cli,
+        ["verify", "--db", url, "--public-key", str(broker_pem), *options, "--min-witnesses", "2"],
+        env={PINNED_KEY_ENV: None},
+    )
     assert result.exit_code == EXIT_OK, result.output

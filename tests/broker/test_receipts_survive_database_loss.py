@@ -20,8 +20,12 @@ class _FlakyDatabase(ReceiptIngester):
     """The real loop; `_consume` fails as a lost database connection does, then stops the run."""
 
     def __init__(self, engine_path: Path, stop: asyncio.Event) -> None:
-        super().__init__(engine=audit.create_engine_for(f"sqlite:///{engine_path}"),
-                         registry=Registry(partnership_id="p"), audience="a", kafka_config={})
+        super().__init__(
+            engine=audit.create_engine_for(f"sqlite:///{engine_path}"),
+            registry=Registry(partnership_id="p"),
+            audience="a",
+            kafka_config={},
+        )
         self.calls = 0
         self._stop = stop
 

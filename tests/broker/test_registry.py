@@ -35,8 +35,15 @@ CSC = "brackenford-csc"
 
 def _register(registry: Registry, agency_id: str, keys: AgencyKeys, agency_type: str = "education_school") -> Registry:
     jwt_key, enc_key = public_parts(keys, NOW)
-    return register_agency(registry, agency_id=agency_id, name=f"{agency_id} (fictional)",
-                           agency_type=agency_type, jwt_key=jwt_key, encryption_key=enc_key, now=NOW)
+    return register_agency(
+        registry,
+        agency_id=agency_id,
+        name=f"{agency_id} (fictional)",
+        agency_type=agency_type,
+        jwt_key=jwt_key,
+        encryption_key=enc_key,
+        now=NOW,
+    )
 
 
 @pytest.fixture
@@ -61,8 +68,9 @@ def test_round_trip_through_file_keeps_content_and_revision(tmp_path: Path, regi
 
 
 def test_revision_is_sha256_of_canonical_json_and_tracks_content(registry: Registry) -> None:
-    canonical = json.dumps(registry.model_dump(mode="json"), sort_keys=True, separators=(",", ":"),
-                           ensure_ascii=False).encode()
+    canonical = json.dumps(
+        registry.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode()
     assert registry.revision == hashlib.sha256(canonical).hexdigest()
     renamed = registry.with_agency(registry.agencies[CSC].model_copy(update={"name": "Renamed"}))
     assert renamed.revision != registry.revision
@@ -83,7 +91,8 @@ def test_registry_file_holds_no_private_key(tmp_path: Path, registry: Registry, 
     save_registry(registry, tmp_path / "r.json")
     text = (tmp_path / "r.json").read_text()
     private_pem = csc_keys.current_jwt_key.private_key.private_bytes(
-        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
     assert '"d"' not in text
     assert private_pem.hex() not in text
 
@@ -94,8 +103,7 @@ def test_duplicate_registration_is_refused(registry: Registry, csc_keys: AgencyK
 
 
 @pytest.mark.parametrize(("agency_id", "agency_type"), [("Bad Id", "education_school"), ("ok-id", "school")])
-def test_invalid_agency_is_refused(registry: Registry, csc_keys: AgencyKeys, agency_id: str,
-                                   agency_type: str) -> None:
+def test_invalid_agency_is_refused(registry: Registry, csc_keys: AgencyKeys, agency_id: str, agency_type: str) -> None:
     with pytest.raises(RegistryError, match="invalid agency"):
         _register(registry, agency_id, csc_keys, agency_type)
 
@@ -121,8 +129,9 @@ def test_rotation_keeps_old_keys_and_retires_old_token_key(
     new_keys = generate_agency_keys(tmp_path / "csc", agency_id=CSC, now=NOW)
     jwt_key, enc_key = public_parts(new_keys, NOW)
     later = NOW + timedelta(days=1)
-    rotated = rotate_agency_keys(registry, agency_id=CSC, jwt_key=jwt_key, encryption_key=enc_key,
-                                 now=later, grace=timedelta(minutes=5))
+    rotated = rotate_agency_keys(
+        registry, agency_id=CSC, jwt_key=jwt_key, encryption_key=enc_key, now=later, grace=timedelta(minutes=5)
+    )
     agency = rotated.agencies[CSC]
     assert [k.kid for k in agency.jwt_keys] == [jwt_key.kid, csc_keys.current_jwt_key.kid]
     assert agency.current_encryption_key.kid == new_keys.current_encryption_key.kid
@@ -134,18 +143,28 @@ def test_rotation_keeps_old_keys_and_retires_old_token_key(
     with pytest.raises(RegistryError, match="already has one of these key ids"):
         rotate_agency_keys(rotated, agency_id=CSC, jwt_key=jwt_key, encryption_key=enc_key, now=later)
     with pytest.raises(RegistryError, match="not registered"):
-        rotate_agency_keys(rotated, agency_id="nobody-here", jwt_key=jwt_key, encryption_key=enc_key,
-                           now=later)
+        rotate_agency_keys(rotated, agency_id="nobody-here", jwt_key=jwt_key, encryption_key=enc_key, now=later)
 
 
 def _seal_to_current(registry: Registry, broker: BrokerKeys, delivery_id: str) -> tuple[str, SealedEnvelope]:
     current = registry.agencies[CSC].current_encryption_key
-    header = EnvelopeHeader(delivery_id=delivery_id, notification_id="ntf-1",
-                            sender_agency="brackenford-primary", recipient_agency=CSC,
-                            message_type="safeguarding_concern", schema_version="1.0",
-                            recipient_key_id=current.kid)
-    envelope = seal({"summary": "fictional"}, header=header, recipient_public_key=current.x25519(),
-                    signing_key=broker.signing_key, signing_key_id=broker.signing_key_id, sealed_at=NOW)
+    header = EnvelopeHeader(
+        delivery_id=delivery_id,
+        notification_id="ntf-1",
+        sender_agency="brackenford-primary",
+        recipient_agency=CSC,
+        message_type="safeguarding_concern",
+        schema_version="1.0",
+        recipient_key_id=current.kid,
+    )
+    envelope = seal(
+        {"summary": "fictional"},
+        header=header,
+        recipient_public_key=current.x25519(),
+        signing_key=broker.signing_key,
+        signing_key_id=broker.signing_key_id,
+        sealed_at=NOW,
+    )
     return current.kid, envelope
 
 
@@ -161,20 +180,31 @@ def test_envelope_sealed_to_old_key_still_opens_after_rotation(
     assert old_kid == csc_keys.current_encryption_key.kid
     assert new_kid == new_keys.current_encryption_key.kid != old_kid
     for envelope in (old_envelope, new_envelope):
-        opened = open_envelope(envelope, recipient_agency=CSC,
-                               broker_keys=broker.verify_key_map(), recipient_keys=new_keys.decryption_keys())
+        opened = open_envelope(
+            envelope,
+            recipient_agency=CSC,
+            broker_keys=broker.verify_key_map(),
+            recipient_keys=new_keys.decryption_keys(),
+        )
         assert opened.payload == {"summary": "fictional"}
     # Without the old private key, the old envelope cannot be opened.
     with pytest.raises(UnknownRecipientKey):
-        open_envelope(old_envelope, recipient_agency=CSC,
-                      broker_keys=broker.verify_key_map(),
-                      recipient_keys={new_kid: new_keys.current_encryption_key.private_key})
+        open_envelope(
+            old_envelope,
+            recipient_agency=CSC,
+            broker_keys=broker.verify_key_map(),
+            recipient_keys={new_kid: new_keys.current_encryption_key.private_key},
+        )
 
 
-@pytest.mark.parametrize("key", [
-    ed25519.Ed25519PrivateKey.generate().public_key(),
-    ec.generate_private_key(ec.SECP256R1()).public_key(),
-], ids=["Ed25519", "P-256"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        ed25519.Ed25519PrivateKey.generate().public_key(),
+        ec.generate_private_key(ec.SECP256R1()).public_key(),
+    ],
+    ids=["Ed25519", "P-256"],
+)
 def test_jwk_and_pem_conversions_round_trip(
     key: ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey,
 ) -> None:
@@ -185,20 +215,27 @@ def test_jwk_and_pem_conversions_round_trip(
     assert entry.alg == ("EdDSA" if isinstance(key, ed25519.Ed25519PublicKey) else "ES256")
 
 
-@pytest.mark.parametrize("jwk", [
-    {"kty": "RSA", "n": "AQAB", "e": "AQAB"},
-    {"kty": "EC", "crv": "P-384", "x": "AA", "y": "AA"},
-    {"kty": "OKP", "crv": "Ed25519", "x": "AA", "d": "AA"},
-    {"kty": "OKP", "crv": "Ed25519"},
-], ids=["rsa", "p384", "private-part", "no-x"])
+@pytest.mark.parametrize(
+    "jwk",
+    [
+        {"kty": "RSA", "n": "AQAB", "e": "AQAB"},
+        {"kty": "EC", "crv": "P-384", "x": "AA", "y": "AA"},
+        {"kty": "OKP", "crv": "Ed25519", "x": "AA", "d": "AA"},
+        {"kty": "OKP", "crv": "Ed25519"},
+    ],
+    ids=["rsa", "p384", "private-part", "no-x"],
+)
 def test_disallowed_jwks_are_refused(jwk: dict[str, str]) -> None:
     with pytest.raises(ValueError):
         public_key_from_jwk(jwk)
 
 
 def test_p384_pem_is_refused() -> None:
-    pem = ec.generate_private_key(ec.SECP384R1()).public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    pem = (
+        ec.generate_private_key(ec.SECP384R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     with pytest.raises(RegistryError, match="P-256"):
         jwt_verification_key_from_pem(pem, created_at=NOW)
 
@@ -213,23 +250,69 @@ def test_cli_register_rotate_list_and_issue_token(tmp_path: Path) -> None:
         return result.stdout
 
     run("generate-keys", "--agency", CSC, "--out", keys)
-    run("register", "--registry", reg, "--agency", CSC, "--name", "Brackenford CSC (fictional)",
-        "--type", "csc_front_door", "--keys", keys, "--partnership", "brackenford-lscp")
+    run(
+        "register",
+        "--registry",
+        reg,
+        "--agency",
+        CSC,
+        "--name",
+        "Brackenford CSC (fictional)",
+        "--type",
+        "csc_front_door",
+        "--keys",
+        keys,
+        "--partnership",
+        "brackenford-lscp",
+    )
     before = load_registry(Path(reg)).agencies[CSC]
     run("rotate", "--registry", reg, "--agency", CSC, "--keys", keys, "--grace-minutes", "0")
     after = load_registry(Path(reg)).agencies[CSC]
     assert after.encryption_keys[1:] == before.encryption_keys
     assert "brackenford-lscp" in run("list", "--registry", reg)
-    token = run("issue-token", "--keys", keys, "--agency", CSC, "--role", "dsl", "--subject", "dsl-0001",
-                "--audience", "safeguarding-broker").strip()
+    token = run(
+        "issue-token",
+        "--keys",
+        keys,
+        "--agency",
+        CSC,
+        "--role",
+        "dsl",
+        "--subject",
+        "dsl-0001",
+        "--audience",
+        "safeguarding-broker",
+    ).strip()
     with pytest.raises(RoleNotGranted):  # registered is not granted: the agency's tokens act only as its system
         verify_token(token, registry=load_registry(Path(reg)), audience="safeguarding-broker")
     run("init-broker-keys", "--out", str(tmp_path / "broker"))
-    run("grant", "--registry", reg, "--agency", CSC, "--role", "dsl", "--by", "ops-admin-01",
-        "--broker-keys", str(tmp_path / "broker"))
+    run(
+        "grant",
+        "--registry",
+        reg,
+        "--agency",
+        CSC,
+        "--role",
+        "dsl",
+        "--by",
+        "ops-admin-01",
+        "--broker-keys",
+        str(tmp_path / "broker"),
+    )
     assert "granted dsl" in run("access", "--registry", reg)
-    token = run("issue-token", "--keys", keys, "--agency", CSC, "--role", "dsl", "--subject", "dsl-0001",
-                "--audience", "safeguarding-broker").strip()
+    token = run(
+        "issue-token",
+        "--keys",
+        keys,
+        "--agency",
+        CSC,
+        "--role",
+        "dsl",
+        "--subject",
+        "dsl-0001",
+        "--audience",
+        "safeguarding-broker",
+    ).strip()
     caller = verify_token(token, registry=load_registry(Path(reg)), audience="safeguarding-broker")
     assert (caller.key_id, caller.subject) == (after.jwt_keys[0].kid, "dsl-0001")
     assert "SGB_SIGNING_KEY=" in run("rotate-broker-keys", "--dir", str(tmp_path / "broker"), "--print-env")

@@ -17,8 +17,13 @@ from tests.factories import PERSONAL_VALUES, school_referral
 pytestmark = pytest.mark.stack
 
 SENDER, CSC = "school-oakfield-primary", "csc-fenmere-mash"
-URGENT_RISK = {"immediate_significant_harm": True, "likely_significant_harm": True,
-               "serious_harm_to_adult": False, "risk_to_others": False, "crime_suspected": True}
+URGENT_RISK = {
+    "immediate_significant_harm": True,
+    "likely_significant_harm": True,
+    "serious_harm_to_adult": False,
+    "risk_to_others": False,
+    "crime_suspected": True,
+}
 
 
 def _auth(gateway: Gateway, agency: str, role: str) -> dict[str, str]:
@@ -39,8 +44,11 @@ async def _queues(gateway: Gateway, agency: str, role: str) -> dict[str, Any]:
 
 
 async def _answer(gateway: Gateway, delivery_id: str, agency: str, role: str, decision: str) -> Any:
-    return await gateway.client.post(f"/v1/queues/{delivery_id}", headers=_auth(gateway, agency, role),
-                                     json={"decision": decision, "reason": "Risk outweighs consent; share now."})
+    return await gateway.client.post(
+        f"/v1/queues/{delivery_id}",
+        headers=_auth(gateway, agency, role),
+        json={"decision": decision, "reason": "Risk outweighs consent; share now."},
+    )
 
 
 def _rows(gateway: Gateway, delivery_id: str) -> tuple[HeldDelivery | None, HeldKey | None, list[OutboxRow]]:
@@ -104,9 +112,11 @@ async def test_other_agencies_cannot_see_or_answer_a_queue_item(gateway: Gateway
 
 async def test_answer_needs_a_reason(gateway: Gateway) -> None:
     decided = await _held(gateway, sender_in_doubt=True)
-    response = await gateway.client.post(f"/v1/queues/{decided[CSC]['delivery_id']}",
-                                         headers=_auth(gateway, SENDER, "dsl"),
-                                         json={"decision": "release", "reason": "   "})
+    response = await gateway.client.post(
+        f"/v1/queues/{decided[CSC]['delivery_id']}",
+        headers=_auth(gateway, SENDER, "dsl"),
+        json={"decision": "release", "reason": "   "},
+    )
     assert response.status_code == 422
     held, key, _ = _rows(gateway, decided[CSC]["delivery_id"])
     assert held is not None and held.resolved_at is None and key is not None
@@ -119,8 +129,11 @@ async def test_urgent_shares_wait_for_the_sending_dsl_to_review(gateway: Gateway
     assert {i["recipient_agency"] for i in urgent} >= {CSC}
     seq = next(i["decided_seq"] for i in urgent if i["recipient_agency"] == CSC)
     assert (await _queues(gateway, CSC, "dsl"))["urgent_review"] == []
-    response = await gateway.client.post(f"/v1/urgent/{seq}", headers=_auth(gateway, SENDER, "dsl"),
-                                         json={"reason": "Reviewed next morning: right call."})
+    response = await gateway.client.post(
+        f"/v1/urgent/{seq}",
+        headers=_auth(gateway, SENDER, "dsl"),
+        json={"reason": "Reviewed next morning: right call."},
+    )
     assert response.status_code == 200, response.text
     assert response.json()["follows"] == [seq]
     left = (await _queues(gateway, SENDER, "dsl"))["urgent_review"]

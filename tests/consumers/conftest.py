@@ -70,8 +70,12 @@ def seal_for(
         recipient_key_id=key.kid,
     )
     return seal(
-        payload, header=header, recipient_public_key=key.private_key.public_key(),
-        signing_key=broker.signing_key, signing_key_id=broker.signing_key_id, sealed_at=NOW,
+        payload,
+        header=header,
+        recipient_public_key=key.private_key.public_key(),
+        signing_key=broker.signing_key,
+        signing_key_id=broker.signing_key_id,
+        sealed_at=NOW,
     )
 
 
@@ -112,8 +116,11 @@ def principal(principal_pool: list[Principal]) -> Principal:
 async def topics(kafka_admin_config: dict[str, Any], principal: Principal, topic_namespace: str) -> None:
     """The agency's inbox and dead-letter topic, and the run's receipts topic (the operator's job)."""
     agency = principal.agency_id
-    names = [inbox_topic(agency, namespace=topic_namespace), dead_letter_topic(agency, namespace=topic_namespace),
-             receipts_topic(namespace=topic_namespace)]
+    names = [
+        inbox_topic(agency, namespace=topic_namespace),
+        dead_letter_topic(agency, namespace=topic_namespace),
+        receipts_topic(namespace=topic_namespace),
+    ]
     await ensure_topics(kafka_admin_config, names, settings=TopicSettings())
 
 

@@ -39,15 +39,25 @@ def _cli(settings: ConsumerSettings, command: str, *args: str) -> list[str]:
 
 
 def _start(settings: ConsumerSettings, log: Path) -> subprocess.Popen[bytes]:
-    command = _cli(settings, "run", "--key-dir", str(settings.key_dir), "--sink", settings.sink,
-                   "--ledger", str(settings.ledger_path))
+    command = _cli(
+        settings,
+        "run",
+        "--key-dir",
+        str(settings.key_dir),
+        "--sink",
+        settings.sink,
+        "--ledger",
+        str(settings.ledger_path),
+    )
     with log.open("ab") as out:
         return subprocess.Popen(command, cwd=REPO, env=_env(settings), stdout=out, stderr=out)
 
 
 @pytest.mark.usefixtures("topics")
 async def test_sigkill_mid_stream_then_restart_delivers_every_message_once(
-    tmp_path: Path, consumer_settings: ConsumerSettings, broker_keys: BrokerKeys,
+    tmp_path: Path,
+    consumer_settings: ConsumerSettings,
+    broker_keys: BrokerKeys,
     kafka_admin_config: dict[str, Any],
 ) -> None:
     agency = load_agency_keys(consumer_settings.key_dir)
@@ -69,8 +79,7 @@ async def test_sigkill_mid_stream_then_restart_delivers_every_message_once(
     # The killed member keeps its partitions until its session times out, so allow for a rebalance.
     second = _start(consumer_settings, log)
     try:
-        await wait_until(lambda: len(inbox.delivery_ids()) >= MESSAGES or second.poll() is not None,
-                         timeout=90)
+        await wait_until(lambda: len(inbox.delivery_ids()) >= MESSAGES or second.poll() is not None, timeout=90)
     finally:
         second.send_signal(signal.SIGTERM)
         code = second.wait(timeout=30)
@@ -82,7 +91,9 @@ async def test_sigkill_mid_stream_then_restart_delivers_every_message_once(
 
 @pytest.mark.usefixtures("topics")
 async def test_ack_sends_an_acknowledged_receipt_and_list_shows_the_inbox(
-    tmp_path: Path, consumer_settings: ConsumerSettings, broker_keys: BrokerKeys,
+    tmp_path: Path,
+    consumer_settings: ConsumerSettings,
+    broker_keys: BrokerKeys,
     kafka_admin_config: dict[str, Any],
 ) -> None:
     agency = load_agency_keys(consumer_settings.key_dir)
@@ -97,17 +108,35 @@ async def test_ack_sends_an_acknowledged_receipt_and_list_shows_the_inbox(
         runner.send_signal(signal.SIGTERM)
         runner.wait(timeout=30)
 
-    listed = subprocess.run(_cli(consumer_settings, "list", "--sink", consumer_settings.sink),
-                            cwd=REPO, env=_env(consumer_settings), capture_output=True, check=True, text=True)
+    listed = subprocess.run(
+        _cli(consumer_settings, "list", "--sink", consumer_settings.sink),
+        cwd=REPO,
+        env=_env(consumer_settings),
+        capture_output=True,
+        check=True,
+        text=True,
+    )
     assert envelope.header.delivery_id in listed.stdout
     assert "Test Child Alpha" not in listed.stdout  # payloads only with --payload
 
     receipts = await TopicTail(kafka_admin_config, receipts_topic(namespace=consumer_settings.topic_namespace)).mark()
     subprocess.run(
-        _cli(consumer_settings, "ack", "--key-dir", str(consumer_settings.key_dir),
-             "--delivery-id", envelope.header.delivery_id,
-             "--notification-id", envelope.header.notification_id, "--by", "dsl-0042"),
-        cwd=REPO, env=_env(consumer_settings), check=True, capture_output=True,
+        _cli(
+            consumer_settings,
+            "ack",
+            "--key-dir",
+            str(consumer_settings.key_dir),
+            "--delivery-id",
+            envelope.header.delivery_id,
+            "--notification-id",
+            envelope.header.notification_id,
+            "--by",
+            "dsl-0042",
+        ),
+        cwd=REPO,
+        env=_env(consumer_settings),
+        check=True,
+        capture_output=True,
     )
     public = agency.current_jwt_key.private_key.public_key()
 
@@ -125,9 +154,21 @@ def test_run_refuses_a_world_readable_key(tmp_path: Path, consumer_settings: Con
     key = next(consumer_settings.key_dir.glob("enc-*.pem"))
     key.chmod(0o644)
     result = subprocess.run(
-        _cli(consumer_settings, "run", "--key-dir", str(consumer_settings.key_dir),
-             "--sink", consumer_settings.sink, "--ledger", str(consumer_settings.ledger_path)),
-        cwd=REPO, env=_env(consumer_settings), capture_output=True, text=True, timeout=60,
+        _cli(
+            consumer_settings,
+            "run",
+            "--key-dir",
+            str(consumer_settings.key_dir),
+            "--sink",
+            consumer_settings.sink,
+            "--ledger",
+            str(consumer_settings.ledger_path),
+        ),
+        cwd=REPO,
+        env=_env(consumer_settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert "chmod 600" in result.stderr

@@ -26,8 +26,10 @@ def agency_keys(tmp_path: Path) -> AgencyKeys:
 def opener(tmp_path: Path, agency_keys: AgencyKeys, broker_history: Path) -> EnvelopeOpener:
     keyring = load_agency_keyring(tmp_path / "agency", agency_id=AGENCY)
     return EnvelopeOpener(
-        agency_id=AGENCY, broker_keys=load_broker_public_keys(broker_history),
-        decryption_keys=keyring.decryption_keys, validate=check_shape,
+        agency_id=AGENCY,
+        broker_keys=load_broker_public_keys(broker_history),
+        decryption_keys=keyring.decryption_keys,
+        validate=check_shape,
     )
 
 
@@ -48,8 +50,12 @@ def test_opens_an_envelope_sealed_before_a_key_rotation(
     old = seal_for(agency_keys, broker_keys, fictional_payload(2))
     make_agency_keys(tmp_path / "agency", AGENCY)  # rotate
     keyring = load_agency_keyring(tmp_path / "agency", agency_id=AGENCY)
-    opener = EnvelopeOpener(agency_id=AGENCY, broker_keys=load_broker_public_keys(broker_history),
-                            decryption_keys=keyring.decryption_keys, validate=check_shape)
+    opener = EnvelopeOpener(
+        agency_id=AGENCY,
+        broker_keys=load_broker_public_keys(broker_history),
+        decryption_keys=keyring.decryption_keys,
+        validate=check_shape,
+    )
     assert opener(old.to_bytes()).payload == fictional_payload(2)
 
 
@@ -70,8 +76,12 @@ def _tampered(envelope: Any) -> bytes:
     ids=["tampered", "other-agency", "unknown-broker-key", "schema-invalid", "garbage", "empty"],
 )
 def test_rejects_with_a_reason(
-    tmp_path: Path, opener: EnvelopeOpener, agency_keys: AgencyKeys, broker_keys: BrokerKeys,
-    make: Any, reason: str,
+    tmp_path: Path,
+    opener: EnvelopeOpener,
+    agency_keys: AgencyKeys,
+    broker_keys: BrokerKeys,
+    make: Any,
+    reason: str,
 ) -> None:
     other_agency = make_agency_keys(tmp_path / "other", "police-fictional")
     ctx = {
@@ -92,8 +102,10 @@ def test_wrong_decryption_key_cannot_decrypt(
     envelope = seal_for(agency_keys, broker_keys, fictional_payload(6))
     impostor = make_agency_keys(tmp_path / "impostor", AGENCY).current_encryption_key.private_key
     opener = EnvelopeOpener(
-        agency_id=AGENCY, broker_keys=load_broker_public_keys(broker_history),
-        decryption_keys={envelope.header.recipient_key_id: impostor}, validate=check_shape,
+        agency_id=AGENCY,
+        broker_keys=load_broker_public_keys(broker_history),
+        decryption_keys={envelope.header.recipient_key_id: impostor},
+        validate=check_shape,
     )
     with pytest.raises(RejectedMessage) as caught:
         opener(envelope.to_bytes())
@@ -107,8 +119,12 @@ def test_hook_errors_of_any_type_are_schema_invalid(
         raise KeyError("concern_summary=Test Child Alpha")
 
     keyring = load_agency_keyring(tmp_path / "agency", agency_id=AGENCY)
-    opener = EnvelopeOpener(agency_id=AGENCY, broker_keys=load_broker_public_keys(broker_history),
-                            decryption_keys=keyring.decryption_keys, validate=strict)
+    opener = EnvelopeOpener(
+        agency_id=AGENCY,
+        broker_keys=load_broker_public_keys(broker_history),
+        decryption_keys=keyring.decryption_keys,
+        validate=strict,
+    )
     with pytest.raises(RejectedMessage) as caught:
         opener(seal_for(agency_keys, broker_keys, fictional_payload(7)).to_bytes())
     assert caught.value.reason == "schema_invalid"

@@ -22,7 +22,9 @@ AGENCY = "csc-fictional"
 
 def _registry(keys: AgencyKeys) -> Registry:
     return register_agency(
-        Registry(partnership_id="fictional-partnership"), agency_id=AGENCY, name="Fictional Children's Services",
+        Registry(partnership_id="fictional-partnership"),
+        agency_id=AGENCY,
+        name="Fictional Children's Services",
         agency_type="csc_front_door",
         jwt_key=jwt_verification_key(keys.current_jwt_key.private_key.public_key(), created_at=NOW),
         encryption_key=encryption_public_key(keys.current_encryption_key.private_key.public_key(), created_at=NOW),
@@ -32,17 +34,24 @@ def _registry(keys: AgencyKeys) -> Registry:
 
 def _delivery() -> Delivery:
     return Delivery(
-        delivery_id="dlv-42", notification_id="ntf-42", message_type="safeguarding_referral",
-        sender_agency="school-fictional", recipient_agency=AGENCY, payload={"concern_summary": "x"},
-        schema_version="1", envelope_digest="sha256:" + "ab" * 32, sealed_at="2026-01-05T09:00:00Z",
+        delivery_id="dlv-42",
+        notification_id="ntf-42",
+        message_type="safeguarding_referral",
+        sender_agency="school-fictional",
+        recipient_agency=AGENCY,
+        payload={"concern_summary": "x"},
+        schema_version="1",
+        envelope_digest="sha256:" + "ab" * 32,
+        sealed_at="2026-01-05T09:00:00Z",
     )
 
 
 @pytest.mark.parametrize("alg", ["EdDSA", "ES256"])
 def test_receipt_verifies_as_an_agency_token(tmp_path: Path, alg: str) -> None:
     keys = generate_agency_keys(tmp_path, agency_id=AGENCY, now=NOW, alg=alg)  # type: ignore[arg-type]
-    signer = ReceiptSigner(agency_id=AGENCY, audience=AUDIENCE,
-                           key=load_agency_keyring(tmp_path, agency_id=AGENCY).jwt_key)
+    signer = ReceiptSigner(
+        agency_id=AGENCY, audience=AUDIENCE, key=load_agency_keyring(tmp_path, agency_id=AGENCY).jwt_key
+    )
     token = signer.for_delivery(_delivery(), "delivered").decode()
     caller = verify_token(token, registry=_registry(keys), audience=AUDIENCE)
     assert (caller.agency_id, caller.role, caller.key_id) == (AGENCY, "agency_system", keys.current_jwt_key.kid)
@@ -56,8 +65,9 @@ def test_receipt_verifies_as_an_agency_token(tmp_path: Path, alg: str) -> None:
 
 def test_every_receipt_has_a_fresh_jti(tmp_path: Path) -> None:
     generate_agency_keys(tmp_path, agency_id=AGENCY, now=NOW)
-    signer = ReceiptSigner(agency_id=AGENCY, audience=AUDIENCE,
-                           key=load_agency_keyring(tmp_path, agency_id=AGENCY).jwt_key)
+    signer = ReceiptSigner(
+        agency_id=AGENCY, audience=AUDIENCE, key=load_agency_keyring(tmp_path, agency_id=AGENCY).jwt_key
+    )
     tokens = [signer.sign(kind=ReceiptKind.ACKNOWLEDGED, delivery_id="d", notification_id="n") for _ in range(3)]
     jtis = {jwt.decode(t, options={"verify_signature": False})["jti"] for t in tokens}
     assert len(jtis) == 3
@@ -66,7 +76,9 @@ def test_every_receipt_has_a_fresh_jti(tmp_path: Path) -> None:
 def test_an_old_receipt_is_refused_by_the_gateway(tmp_path: Path) -> None:
     keys = generate_agency_keys(tmp_path, agency_id=AGENCY, now=NOW)
     signer = ReceiptSigner(
-        agency_id=AGENCY, audience=AUDIENCE, key=load_agency_keyring(tmp_path, agency_id=AGENCY).jwt_key,
+        agency_id=AGENCY,
+        audience=AUDIENCE,
+        key=load_agency_keyring(tmp_path, agency_id=AGENCY).jwt_key,
         clock=lambda: datetime.now(UTC) - timedelta(minutes=10),
     )
     token = signer.sign(kind=ReceiptKind.DELIVERED, delivery_id="d", notification_id="n")

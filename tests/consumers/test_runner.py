@@ -101,7 +101,9 @@ def _consumer(settings: ConsumerSettings, ledger: Ledger, **overrides: Any) -> A
 
 @pytest.mark.usefixtures("topics")
 async def test_delivers_each_message_once_and_sends_verifiable_receipts(
-    consumer_settings: ConsumerSettings, broker_keys: BrokerKeys, kafka_admin_config: dict[str, Any],
+    consumer_settings: ConsumerSettings,
+    broker_keys: BrokerKeys,
+    kafka_admin_config: dict[str, Any],
 ) -> None:
     agency = _agency_keys(consumer_settings)
     envelopes = [seal_for(agency, broker_keys, fictional_payload(n)) for n in range(12)]
@@ -134,7 +136,9 @@ async def test_delivers_each_message_once_and_sends_verifiable_receipts(
 
 @pytest.mark.usefixtures("topics")
 async def test_crash_after_sink_before_commit_still_delivers_everything_exactly_once(
-    consumer_settings: ConsumerSettings, broker_keys: BrokerKeys, kafka_admin_config: dict[str, Any],
+    consumer_settings: ConsumerSettings,
+    broker_keys: BrokerKeys,
+    kafka_admin_config: dict[str, Any],
 ) -> None:
     agency = _agency_keys(consumer_settings)
     envelopes = [seal_for(agency, broker_keys, fictional_payload(n)) for n in range(20)]
@@ -158,8 +162,9 @@ async def test_crash_after_sink_before_commit_still_delivers_everything_exactly_
     assert len(ids) == len(set(ids)) == 20
     assert set(ids) == {e.header.delivery_id for e in envelopes}
 
-    records = await receipts.wait_for(lambda rs: len({c["delivery_id"] for c in _receipt_claims(
-        rs, consumer_settings)}) >= 20)
+    records = await receipts.wait_for(
+        lambda rs: len({c["delivery_id"] for c in _receipt_claims(rs, consumer_settings)}) >= 20
+    )
     counts = Counter(c["delivery_id"] for c in _receipt_claims(records, consumer_settings))
     assert set(counts) == set(ids)
     assert counts[crashing.crashed_on] == 1  # only after the restart: the crash came before its receipt
@@ -167,8 +172,11 @@ async def test_crash_after_sink_before_commit_still_delivers_everything_exactly_
 
 @pytest.mark.usefixtures("topics")
 async def test_bad_records_go_to_dead_letters_and_the_good_one_still_arrives(
-    tmp_path: Path, consumer_settings: ConsumerSettings, broker_keys: BrokerKeys,
-    kafka_admin_config: dict[str, Any], principal: Principal,
+    tmp_path: Path,
+    consumer_settings: ConsumerSettings,
+    broker_keys: BrokerKeys,
+    kafka_admin_config: dict[str, Any],
+    principal: Principal,
 ) -> None:
     agency = _agency_keys(consumer_settings)
     other = make_agency_keys(tmp_path / "other-agency", "police-fictional")
@@ -216,7 +224,9 @@ async def publish_in_order(admin_config: dict[str, Any], topic: str, values: lis
 
 @pytest.mark.usefixtures("topics")
 async def test_the_same_envelope_twice_reaches_the_sink_once(
-    consumer_settings: ConsumerSettings, broker_keys: BrokerKeys, kafka_admin_config: dict[str, Any],
+    consumer_settings: ConsumerSettings,
+    broker_keys: BrokerKeys,
+    kafka_admin_config: dict[str, Any],
 ) -> None:
     agency = _agency_keys(consumer_settings)
     envelope = seal_for(agency, broker_keys, fictional_payload(1))
@@ -256,7 +266,9 @@ async def test_refuses_to_start_without_its_dead_letter_topic(
 
 @pytest.mark.usefixtures("topics")
 async def test_a_consumer_reads_only_its_own_namespace(
-    consumer_settings: ConsumerSettings, broker_keys: BrokerKeys, kafka_admin_config: dict[str, Any],
+    consumer_settings: ConsumerSettings,
+    broker_keys: BrokerKeys,
+    kafka_admin_config: dict[str, Any],
 ) -> None:
     """The same agency id under another namespace (another run, or a demo) is not this consumer's inbox."""
     agency = _agency_keys(consumer_settings)

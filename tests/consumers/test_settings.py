@@ -54,7 +54,8 @@ def test_topic_namespace_defaults_to_the_products_and_is_read_from_the_environme
     assert ConsumerSettings(agency_id="csc-fictional", kafka_password="fictional-secret-1").topic_namespace == "sgb"
     monkeypatch.setenv("CONSUMER_TOPIC_NAMESPACE", "sgbtest-fictional")
     assert ConsumerSettings(agency_id="csc-fictional", kafka_password="fictional-secret-1").topic_namespace == (
-        "sgbtest-fictional")
+        "sgbtest-fictional"
+    )
 
 
 @pytest.mark.parametrize("namespace", ["", "sgb.inbox", "SGB"], ids=["empty", "dotted", "upper"])
@@ -65,5 +66,6 @@ def test_refuses_a_namespace_that_is_not_a_topic_component(namespace: str) -> No
 
 def test_a_ca_file_without_tls_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="CA file"):
-        ConsumerSettings(agency_id="csc-fictional", kafka_password="fictional-secret-1",
-                         kafka_ca_file=tmp_path / "ca.pem")
+        ConsumerSettings(
+            agency_id="csc-fictional", kafka_password="fictional-secret-1", kafka_ca_file=tmp_path / "ca.pem"
+        )

@@ -15,10 +15,15 @@ from consumers.sinks import Delivery, DirectorySink, SqliteInboxSink, WebhookSin
 
 def _delivery(n: int = 1) -> Delivery:
     return Delivery(
-        delivery_id=f"d-{n}", notification_id=f"n-{n}", message_type="M01",
-        sender_agency="school-example", recipient_agency="csc-example",
+        delivery_id=f"d-{n}",
+        notification_id=f"n-{n}",
+        message_type="M01",
+        sender_agency="school-example",
+        recipient_agency="csc-example",
         payload={"concern_summary": "Fictional concern for Test Child Alpha"},
-        schema_version="1", envelope_digest="sha256:" + "0" * 64, sealed_at="2026-01-05T09:00:00Z",
+        schema_version="1",
+        envelope_digest="sha256:" + "0" * 64,
+        sealed_at="2026-01-05T09:00:00Z",
     )
 
 

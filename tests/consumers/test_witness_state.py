@@ -43,7 +43,9 @@ def test_the_kept_checkpoint_only_moves_forward_and_survives_a_restart(tmp_path:
 def test_the_gateway_api_token_passes_the_gateways_own_checks(tmp_path: Path) -> None:
     keys = generate_agency_keys(tmp_path, agency_id=AGENCY, now=NOW)
     registry = register_agency(
-        Registry(partnership_id="fictional-partnership"), agency_id=AGENCY, name="Fictional Children's Services",
+        Registry(partnership_id="fictional-partnership"),
+        agency_id=AGENCY,
+        name="Fictional Children's Services",
         agency_type="csc_front_door",
         jwt_key=jwt_verification_key(keys.current_jwt_key.private_key.public_key(), created_at=NOW),
         encryption_key=encryption_public_key(keys.current_encryption_key.private_key.public_key(), created_at=NOW),
@@ -59,18 +61,22 @@ def test_the_gateway_api_token_passes_the_gateways_own_checks(tmp_path: Path) ->
     assert "kind" not in claims and claims["jti"] != jwt.decode(second, options={"verify_signature": False})["jti"]
 
 
-@pytest.mark.parametrize(("environment", "url", "ca_file", "problem"), [
-    ("production", "http://gateway.example", None, "https outside development"),
-    ("production", "gateway.example", None, "http(s)://"),
-    ("production", "http://gateway.example", Path("ca.pem"), "https"),
-    ("development", None, Path("ca.pem"), "needs an https gateway URL"),
-])
+@pytest.mark.parametrize(
+    ("environment", "url", "ca_file", "problem"),
+    [
+        ("production", "http://gateway.example", None, "https outside development"),
+        ("production", "gateway.example", None, "http(s)://"),
+        ("production", "http://gateway.example", Path("ca.pem"), "https"),
+        ("development", None, Path("ca.pem"), "needs an https gateway URL"),
+    ],
+)
 def test_gateway_settings_that_would_not_protect_the_answers_are_refused(
     environment: str, url: str | None, ca_file: Path | None, problem: str
 ) -> None:
     with pytest.raises(ValidationError, match=problem.replace("(", r"\(").replace(")", r"\)")):
-        ConsumerSettings(agency_id=AGENCY, kafka_password=PASSWORD, environment=environment, gateway_url=url,
-                         gateway_ca_file=ca_file)
+        ConsumerSettings(
+            agency_id=AGENCY, kafka_password=PASSWORD, environment=environment, gateway_url=url, gateway_ca_file=ca_file
+        )
 
 
 def test_gateway_settings_default_to_not_witnessing_and_accept_https() -> None:
@@ -94,8 +100,12 @@ def test_the_checkpoint_header_is_read_as_text_and_bad_bytes_stay_visible() -> N
 def test_only_a_cosignature_line_is_accepted_as_one() -> None:
     line = "\u2014 csc-fictional " + "A" * 102 + "==\n"
     assert CosignatureSubmission(tree_size=1, cosignature=line).cosignature == line
-    for bad in (line.rstrip("\n"), line.replace("\u2014", "-"), line.replace("csc-fictional", "two words"),
-                "\u2014 csc-fictional " + "A" * 104 + "\n"):
+    for bad in (
+        line.rstrip("\n"),
+        line.replace("\u2014", "-"),
+        line.replace("csc-fictional", "two words"),
+        "\u2014 csc-fictional " + "A" * 104 + "\n",
+    ):
         with pytest.raises(ValidationError):
             CosignatureSubmission(tree_size=1, cosignature=bad)
     with pytest.raises(ValidationError):

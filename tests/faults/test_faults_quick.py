@@ -33,8 +33,9 @@ def test_kill_gateway_relay_consumer_and_opa_under_load(tmp_path: Path) -> None:
             Fault("OPA", opa.kill9, opa.start),
         ]
         # Receipts are checked too: this run's topics and groups live in its own namespace.
-        outcome = kill_in_turn(site, faults, rate=3.0, timing=Timing(before=3, down=2, after=3),
-                               drain=90, receipts_recorded=True)
+        outcome = kill_in_turn(
+            site, faults, rate=3.0, timing=Timing(before=3, down=2, after=3), drain=90, receipts_recorded=True
+        )
     counts = outcome.report.counts
     print(f"quick fault run: survived {outcome.survived} in {outcome.seconds:.0f}s; {counts}")
     assert outcome.report.problems == []

@@ -177,7 +177,7 @@ def test_unknown_or_missing_key_is_caught() -> None:
     rego = (
         "# METADATA\n# title: GR9\n# custom:\n#   rule_id: GR9\n#   source: >-\n"
         '#     Made-Up-Manual, Chapter > Section: "quote"\ngr9 := true\n'
-        '# METADATA\n# custom:\n#   source: \'"a quote with no document"\'\nx := 1\n'
+        "# METADATA\n# custom:\n#   source: '\"a quote with no document\"'\nx := 1\n"
         "# METADATA\n# custom:\n#   source: 'CPSCP-Procedures, LADO > 6. AMM'\ny := 1\n"
     )
     found = [unknown_keys(source, keys) for source in metadata_sources(rego)]

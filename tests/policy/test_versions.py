@@ -57,9 +57,7 @@ def test_v1_and_v2_parse_to_their_own_models() -> None:
 def test_v1_refuses_the_v2_field_with_its_v1_path() -> None:
     with pytest.raises(ValidationError) as caught:
         ADAPTER.validate_python({**V2, "schema_version": "1.0"})
-    assert [tuple(e["loc"]) for e in caught.value.errors()] == [
-        ("referral_acknowledgement", "payload", "duty_contact")
-    ]
+    assert [tuple(e["loc"]) for e in caught.value.errors()] == [("referral_acknowledgement", "payload", "duty_contact")]
 
 
 def test_v2_errors_name_the_version() -> None:

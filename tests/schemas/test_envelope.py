@@ -39,7 +39,14 @@ def test_golden_signing_bytes_are_prefix_plus_canonical_json_without_signature()
     del wire["signature"]
     assert envelope.signing_bytes() == b"sgb/envelope/v1 signature\x00" + canonical_json(wire)
     assert sorted(json.loads(GOLDEN["envelope"])) == [
-        "ciphertext", "enc", "format", "header", "sealed_at", "signature", "signing_key_id", "suite",
+        "ciphertext",
+        "enc",
+        "format",
+        "header",
+        "sealed_at",
+        "signature",
+        "signing_key_id",
+        "suite",
     ]
 
 

@@ -20,8 +20,12 @@ async def _create_topic(config: dict[str, Any], topic: str) -> None:
 
 async def _consume(config: dict[str, Any], topic: str, group: str, count: int) -> list[bytes]:
     consumer = AIOKafkaConsumer(
-        topic, group_id=group, auto_offset_reset="earliest", enable_auto_commit=False,
-        isolation_level="read_committed", **config,
+        topic,
+        group_id=group,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+        **config,
     )
     await consumer.start()
     values: list[bytes] = []

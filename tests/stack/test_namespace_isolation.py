@@ -28,8 +28,10 @@ from transport.kafka import TopicSettings, ensure_topics
 
 def _names(namespace: str, agency: str) -> set[str]:
     return {
-        topics.inbox_topic(agency, namespace=namespace), topics.dead_letter_topic(agency, namespace=namespace),
-        topics.receipts_topic(namespace=namespace), topics.consumer_group(agency, namespace=namespace),
+        topics.inbox_topic(agency, namespace=namespace),
+        topics.dead_letter_topic(agency, namespace=namespace),
+        topics.receipts_topic(namespace=namespace),
+        topics.consumer_group(agency, namespace=namespace),
         topics.relay_group(namespace=namespace),
     }
 
@@ -51,11 +53,13 @@ def test_every_other_run_has_a_namespace_of_its_own(tmp_path: Path) -> None:
         assert not _names(namespace, "police-fenmere") & _names(DEMO_NAMESPACE, "police-fenmere")
         # The relay's prefixed grant in the demo's namespace does not reach into another one.
         assert not topics.inbox_topic("police-fenmere", namespace=namespace).startswith(
-            topics.inbox_prefix(namespace=DEMO_NAMESPACE))
+            topics.inbox_prefix(namespace=DEMO_NAMESPACE)
+        )
 
 
 def test_the_suite_tags_its_principals_and_cleans_only_its_own_topics() -> None:
     assert run_agency_id().startswith(f"{AGENCY_PREFIX}-") and run_agency_id() != run_agency_id()
+
     def cleaned(topic: str) -> bool:
         return is_run_namespace(namespace_of(topic))
 
@@ -75,8 +79,7 @@ def test_a_namespace_that_could_overlap_another_is_refused(namespace: str) -> No
 
 
 async def _read_all(config: dict[str, Any], topic: str, group: str) -> list[bytes]:
-    consumer = AIOKafkaConsumer(topic, group_id=group, auto_offset_reset="earliest", enable_auto_commit=False,
-                                **config)
+    consumer = AIOKafkaConsumer(topic, group_id=group, auto_offset_reset="earliest", enable_auto_commit=False, **config)
     await consumer.start()
     try:
         batch = await consumer.getmany(timeout_ms=5000)

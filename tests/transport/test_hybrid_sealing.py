@@ -43,13 +43,23 @@ KID = HYBRID["recipient_key_id"]
 
 
 def _open(envelope: SealedEnvelope, keys: dict[str, Any] | None = None) -> dict[str, Any]:
-    return open_envelope(envelope, recipient_agency=HEADER.recipient_agency, broker_keys=BROKER_KEYS,
-                         recipient_keys=keys if keys is not None else {KID: RECIPIENT}).payload
+    return open_envelope(
+        envelope,
+        recipient_agency=HEADER.recipient_agency,
+        broker_keys=BROKER_KEYS,
+        recipient_keys=keys if keys is not None else {KID: RECIPIENT},
+    ).payload
 
 
 def _seal(public_key: Any, header: EnvelopeHeader = HEADER) -> SealedEnvelope:
-    return seal(HYBRID["payload"], header=header, recipient_public_key=public_key, signing_key=BROKER,
-                signing_key_id=HYBRID["signing_key_id"], sealed_at=datetime(2026, 12, 1, 9, 30, tzinfo=UTC))
+    return seal(
+        HYBRID["payload"],
+        header=header,
+        recipient_public_key=public_key,
+        signing_key=BROKER,
+        signing_key_id=HYBRID["signing_key_id"],
+        sealed_at=datetime(2026, 12, 1, 9, 30, tzinfo=UTC),
+    )
 
 
 # --- pinned recipes and bytes --------------------------------------------------------------------
@@ -97,8 +107,9 @@ def test_golden_hybrid_envelope_still_decodes_verifies_and_opens() -> None:
     assert envelope.signing_bytes().hex() == HYBRID["signing_bytes_hex"]
     assert envelope.digest() == HYBRID["digest"]
     assert envelope.to_bytes() == wire
-    opened = open_bytes(wire, recipient_agency=HEADER.recipient_agency, broker_keys=BROKER_KEYS,
-                        recipient_keys={KID: RECIPIENT})
+    opened = open_bytes(
+        wire, recipient_agency=HEADER.recipient_agency, broker_keys=BROKER_KEYS, recipient_keys={KID: RECIPIENT}
+    )
     assert opened.payload == HYBRID["payload"]
     assert opened.header == HEADER
 
@@ -107,8 +118,12 @@ def test_a_recipient_holding_both_kinds_of_key_opens_both_golden_envelopes() -> 
     classic_key = X25519PrivateKey.from_private_bytes(bytes.fromhex(CLASSIC["recipient_x25519_private_hex"]))
     keys = {CLASSIC["header"]["recipient_key_id"]: classic_key, KID: RECIPIENT}
     for golden in (CLASSIC, HYBRID):
-        opened = open_bytes(golden["envelope"].encode(), recipient_agency=golden["header"]["recipient_agency"],
-                            broker_keys=BROKER_KEYS, recipient_keys=keys)
+        opened = open_bytes(
+            golden["envelope"].encode(),
+            recipient_agency=golden["header"]["recipient_agency"],
+            broker_keys=BROKER_KEYS,
+            recipient_keys=keys,
+        )
         assert opened.payload == golden["payload"]
 
 
@@ -130,8 +145,9 @@ def test_a_hybrid_envelope_cannot_be_relabelled_as_the_classic_suite() -> None:
         SealedEnvelope.model_validate(envelope.model_dump(mode="json") | {"suite": SUITE_NAME})
     data = envelope.to_bytes().replace(HYBRID_SUITE_NAME.encode(), SUITE_NAME.encode())
     with pytest.raises(MalformedEnvelope):
-        open_bytes(data, recipient_agency=HEADER.recipient_agency, broker_keys=BROKER_KEYS,
-                   recipient_keys={KID: RECIPIENT})
+        open_bytes(
+            data, recipient_agency=HEADER.recipient_agency, broker_keys=BROKER_KEYS, recipient_keys={KID: RECIPIENT}
+        )
 
 
 def test_a_key_of_the_other_suite_under_the_same_kid_cannot_decrypt() -> None:

@@ -21,8 +21,10 @@ BASE = {"bootstrap": "127.0.0.1:19092", "user": "relay", "password": "fictional-
 def test_client_config_is_scram_over_the_given_protocol() -> None:
     config = client_config(security_protocol="SASL_PLAINTEXT", ca_file=None, **BASE)
     assert config == {
-        "bootstrap_servers": "127.0.0.1:19092", "security_protocol": "SASL_PLAINTEXT",
-        "sasl_mechanism": "SCRAM-SHA-512", "sasl_plain_username": "relay",
+        "bootstrap_servers": "127.0.0.1:19092",
+        "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": "relay",
         "sasl_plain_password": "fictional-secret",
     }
 
@@ -51,8 +53,12 @@ def test_refuses_what_would_not_authenticate_or_encrypt_as_configured(protocol: 
 
 @pytest.mark.parametrize(
     "values",
-    [{"partitions": 0}, {"replication_factor": 0}, {"min_insync_replicas": 0},
-     {"replication_factor": 1, "min_insync_replicas": 2}],
+    [
+        {"partitions": 0},
+        {"replication_factor": 0},
+        {"min_insync_replicas": 0},
+        {"replication_factor": 1, "min_insync_replicas": 2},
+    ],
     ids=["no-partitions", "no-replicas", "no-isr", "isr-above-rf"],
 )
 def test_topic_settings_refuse_impossible_values(values: dict[str, int]) -> None:
@@ -112,5 +118,6 @@ async def test_a_replication_factor_the_cluster_cannot_meet_is_an_error_not_sile
 ) -> None:
     name = f"{topic_namespace}.rf3.{uuid.uuid4().hex[:8]}"
     with pytest.raises(KafkaError, match=name):
-        await ensure_topics(kafka_admin_config, [name],
-                            settings=TopicSettings(replication_factor=3, min_insync_replicas=2))
+        await ensure_topics(
+            kafka_admin_config, [name], settings=TopicSettings(replication_factor=3, min_insync_replicas=2)
+        )

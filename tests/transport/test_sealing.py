@@ -129,11 +129,23 @@ def test_ciphertext_length_is_plaintext_plus_gcm_tag() -> None:
 
 def test_seal_refuses_naive_timestamp_and_bad_key_id() -> None:
     with pytest.raises(ValueError):
-        seal({}, header=HEADER, recipient_public_key=RECIPIENT.public_key(), signing_key=BROKER,
-             signing_key_id="k", sealed_at=datetime(2026, 1, 1))
+        seal(
+            {},
+            header=HEADER,
+            recipient_public_key=RECIPIENT.public_key(),
+            signing_key=BROKER,
+            signing_key_id="k",
+            sealed_at=datetime(2026, 1, 1),
+        )
     with pytest.raises(ValueError):
-        seal({}, header=HEADER, recipient_public_key=RECIPIENT.public_key(), signing_key=BROKER,
-             signing_key_id="bad key id", sealed_at=datetime(2026, 1, 1, tzinfo=UTC))
+        seal(
+            {},
+            header=HEADER,
+            recipient_public_key=RECIPIENT.public_key(),
+            signing_key=BROKER,
+            signing_key_id="bad key id",
+            sealed_at=datetime(2026, 1, 1, tzinfo=UTC),
+        )
 
 
 # --- failures ------------------------------------------------------------------------------------
@@ -203,8 +215,9 @@ def test_header_change_re_signed_by_the_broker_still_cannot_decrypt() -> None:
     """`info` binds the header into HPKE, so even a validly signed moved ciphertext fails."""
     envelope = _seal()
     moved = _altered(envelope, header=envelope.header.model_dump() | {"delivery_id": "dlv-moved"})
-    resigned = _altered(moved, signature=base64.urlsafe_b64encode(
-        BROKER.sign(moved.signing_bytes())).rstrip(b"=").decode())
+    resigned = _altered(
+        moved, signature=base64.urlsafe_b64encode(BROKER.sign(moved.signing_bytes())).rstrip(b"=").decode()
+    )
     with pytest.raises(DecryptFailed):
         _open(resigned)
 
@@ -224,8 +237,7 @@ def test_header_change_re_signed_by_the_broker_still_cannot_decrypt() -> None:
 )
 def test_malformed_records(data: bytes) -> None:
     with pytest.raises(MalformedEnvelope):
-        open_bytes(data, recipient_agency=RECIPIENT_ID, broker_keys=BROKER_KEYS,
-                   recipient_keys=RECIPIENT_KEYS)
+        open_bytes(data, recipient_agency=RECIPIENT_ID, broker_keys=BROKER_KEYS, recipient_keys=RECIPIENT_KEYS)
 
 
 def test_non_canonical_base64_is_malformed() -> None:
@@ -242,8 +254,14 @@ def test_non_canonical_base64_is_malformed() -> None:
 def test_errors_are_opaque_with_reason_codes() -> None:
     reasons = {
         cls.reason
-        for cls in (MalformedEnvelope, UnknownSigningKey, BadSignature, RecipientMismatch,
-                    UnknownRecipientKey, DecryptFailed)
+        for cls in (
+            MalformedEnvelope,
+            UnknownSigningKey,
+            BadSignature,
+            RecipientMismatch,
+            UnknownRecipientKey,
+            DecryptFailed,
+        )
     }
     assert len(reasons) == 6
     with pytest.raises(EnvelopeError) as caught:
@@ -285,8 +303,7 @@ def test_hpke_is_rfc9180_base_mode() -> None:
     """
     h = bytes.fromhex
     suite = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_128_GCM)
-    sk_r = X25519PrivateKey.from_private_bytes(
-        h("4612c550263fc8ad58375df3f557aac531d26850903e55a9f23f21d8534e8ac8"))
+    sk_r = X25519PrivateKey.from_private_bytes(h("4612c550263fc8ad58375df3f557aac531d26850903e55a9f23f21d8534e8ac8"))
     enc = h("37fda3567bdbd628e88668c3c8d7e97d1d1253b6d4ea6d44c150f741f1bf4431")
     ct = h("f938558b5d72f1a23810b4be2ab4f84331acc02fc97babc53a52ae8218a355a96d8770ac83d07bea87e13c512a")
     info = h("4f6465206f6e2061204772656369616e2055726e")

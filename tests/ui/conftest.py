@@ -22,8 +22,15 @@ from devstack.partnership import LocalPartnership
 from tests.broker.conftest import AUDIENCE, gateway_settings, partnership  # noqa: F401 - fixture
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 
 
@@ -40,16 +47,21 @@ class Served:
     partnership: LocalPartnership
 
     def token(self, agency: str, role: str, user: str | None = None) -> str:
-        return issue_token(self.partnership.agency_keys(agency), role=role, audience=AUDIENCE,
-                           subject=user or f"{role}-demo-01")
+        return issue_token(
+            self.partnership.agency_keys(agency), role=role, audience=AUDIENCE, subject=user or f"{role}-demo-01"
+        )
 
     def link(self, agency: str, role: str, user: str | None = None) -> str:
         return signin_link(self.base_url, self.token(agency, role, user))
 
     def post(self, notification: dict[str, Any]) -> dict[str, Any]:
         token = self.token(notification["sender"]["agency_id"], "agency_system")
-        response = httpx.post(f"{self.base_url}/v1/notifications", json=notification,
-                              headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        response = httpx.post(
+            f"{self.base_url}/v1/notifications",
+            json=notification,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
         assert response.status_code == 202, response.text
         body: dict[str, Any] = response.json()
         return body
@@ -60,8 +72,7 @@ def served(partnership: LocalPartnership, sqlite_url: str) -> Iterator[Served]: 
     """The whole app (lifespan, relay, OPA) under uvicorn in a thread, on a free loopback port."""
     port = _free_port()
     app = create_app(gateway_settings(partnership, sqlite_url))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -39,7 +39,8 @@ def test_dsl_filters_opens_a_decision_and_answers_an_advice_request(served: Serv
 
     page.get_by_role("link", name="Queues").click()
     card = page.locator("section.card", has_text="Oakfield").filter(
-        has=page.get_by_role("heading", name=re.compile("Children's Social Care")))
+        has=page.get_by_role("heading", name=re.compile("Children's Social Care"))
+    )
     for value in PERSONAL_VALUES:
         expect(page.locator("main")).not_to_contain_text(value)
     shot(page, "queues")
@@ -96,8 +97,12 @@ def test_practitioner_submits_through_the_guided_form(served: Served, page: Page
     page.get_by_label("Lawful basis for sharing").select_option("safeguarding_children_individuals_at_risk")
     page.get_by_role("button", name="Continue").click()
 
-    for group, answer in (("immediate risk", "No"), ("likely to suffer", "Yes"), ("suspect a crime", "Yes"),
-                          ("anyone else", "No")):
+    for group, answer in (
+        ("immediate risk", "No"),
+        ("likely to suffer", "Yes"),
+        ("suspect a crime", "Yes"),
+        ("anyone else", "No"),
+    ):
         page.get_by_role("group", name=re.compile(group)).get_by_label(answer, exact=True).check()
     page.get_by_role("button", name="Continue").click()
 
@@ -133,8 +138,10 @@ def test_dsl_cannot_open_another_agencys_decision_by_url(served: Served, page: P
 
 def test_a_share_held_for_missing_consent_offers_only_refusal(served: Served, page: Page) -> None:
     needs_consent = cases()[1][1]  # a health visitor asks for family support without the family's consent
-    needs_consent.update(lawful_basis="safeguarding_children_individuals_at_risk",
-                         consent=[{"subject_ref": "child-alpha", "giver": "parent_pr", "status": "not_sought"}])
+    needs_consent.update(
+        lawful_basis="safeguarding_children_individuals_at_risk",
+        consent=[{"subject_ref": "child-alpha", "giver": "parent_pr", "status": "not_sought"}],
+    )
     (held,) = served.post(needs_consent)["recipients"]
     assert held["outcome"] == "hold_for_authorisation"
     sign_in(page, served.link(HEALTH_VISITING, "line_manager", "hv-manager-demo-01"))

@@ -69,13 +69,19 @@ class Site:
         user, password = self.principals[agency_id]
         values: dict[str, Any] = {
             # development: the gateway is served over plain HTTP on loopback here.
-            "environment": "development", "agency_id": agency_id, "kafka_user": user, "kafka_password": password,
-            "kafka_bootstrap": os.environ["SGB_KAFKA_BOOTSTRAP"], "topic_namespace": self.namespace,
+            "environment": "development",
+            "agency_id": agency_id,
+            "kafka_user": user,
+            "kafka_password": password,
+            "kafka_bootstrap": os.environ["SGB_KAFKA_BOOTSTRAP"],
+            "topic_namespace": self.namespace,
             "key_dir": self.gateway.partnership.agency_keys_dir(agency_id),
             "broker_public_keys": self.gateway.partnership.broker_keys_dir,
             "sink": f"sqlite:{self.root / f'inbox-{agency_id}.db'}",
             "ledger_path": self.root / f"ledger-{agency_id}.db",
-            "broker_audience": AUDIENCE, "gateway_url": self.url, **overrides,
+            "broker_audience": AUDIENCE,
+            "gateway_url": self.url,
+            **overrides,
         }
         return ConsumerSettings(**values)
 
@@ -84,10 +90,15 @@ def _grant(admin_config: dict[str, Any], namespace: str, principals: dict[str, t
     """The relay in this namespace, and each consumer principal on its agency's topics only (one JVM run)."""
     grants = kafka_access.relay_grants(os.environ["SGB_KAFKA_USER"], namespace=namespace)
     for agency_id, (user, _) in principals.items():
-        grants += [dataclasses.replace(g, principal=user)
-                   for g in kafka_access.agency_grants(agency_id, namespace=namespace)]
-    kafka_access.apply(kafka_libs=Path(os.environ["SGB_KAFKA_LIBS"]), admin_properties=_admin_properties(admin_config),
-                       users=dict(principals.values()), grants=grants)
+        grants += [
+            dataclasses.replace(g, principal=user) for g in kafka_access.agency_grants(agency_id, namespace=namespace)
+        ]
+    kafka_access.apply(
+        kafka_libs=Path(os.environ["SGB_KAFKA_LIBS"]),
+        admin_properties=_admin_properties(admin_config),
+        users=dict(principals.values()),
+        grants=grants,
+    )
 
 
 @contextlib.asynccontextmanager
@@ -148,8 +159,13 @@ async def lone_gateway(tmp_path: Path, opa_url: str) -> AsyncIterator[LoneGatewa
     partnership_id, specs = demo_agencies()
     partnership = await asyncio.to_thread(provision, tmp_path / "partnership", partnership_id, specs)
     # Checkpoints only when a test signs one, so each test knows exactly which trees exist.
-    settings = gateway_settings(partnership, f"sqlite:///{tmp_path / 'broker.db'}", run_relay_in_gateway=False,
-                                checkpoint_seconds=3600, opa_url=opa_url)
+    settings = gateway_settings(
+        partnership,
+        f"sqlite:///{tmp_path / 'broker.db'}",
+        run_relay_in_gateway=False,
+        checkpoint_seconds=3600,
+        opa_url=opa_url,
+    )
     app = create_app(settings)
     async with served(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
         yield LoneGateway(Gateway(app, client, settings, partnership), url, tmp_path)

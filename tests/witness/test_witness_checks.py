@@ -44,9 +44,14 @@ def _witness(lone: LoneGateway, ledger: Ledger, url: str | None = None) -> Check
     keyring = load_agency_keyring(partnership.agency_keys_dir(CSC), agency_id=CSC)
     assert keyring.witness_key is not None
     signer = ReceiptSigner(agency_id=CSC, audience=AUDIENCE, key=keyring.jwt_key)
-    return CheckpointWitness(key=keyring.witness_key, broker_keys=load_broker_public_keys(partnership.broker_keys_dir),
-                             origin=ORIGIN, ledger=ledger, post_retry_seconds=0,
-                             gateway=GatewayClient(base_url=url or lone.url, token=signer.api_token))
+    return CheckpointWitness(
+        key=keyring.witness_key,
+        broker_keys=load_broker_public_keys(partnership.broker_keys_dir),
+        origin=ORIGIN,
+        ledger=ledger,
+        post_retry_seconds=0,
+        gateway=GatewayClient(base_url=url or lone.url, token=signer.api_token),
+    )
 
 
 def _stored(lone: LoneGateway, size: int) -> list[str]:
@@ -78,8 +83,12 @@ async def test_the_witness_follows_a_growing_log_and_ignores_older_checkpoints(
     # A restarted consumer starts from what it kept, cosignature and all.
     again = ledger.kept_checkpoint(ORIGIN)
     assert again is not None and again.note == second and again.posted
-    assert audit.verify_cosignature(second, again.cosignature, lone_gateway.gateway.registry.agencies[CSC]
-                                    .witness_keys[0].witness()).name == CSC
+    assert (
+        audit.verify_cosignature(
+            second, again.cosignature, lone_gateway.gateway.registry.agencies[CSC].witness_keys[0].witness()
+        ).name
+        == CSC
+    )
 
 
 async def test_an_unreachable_gateway_neither_advances_nor_alarms(lone_gateway: LoneGateway, ledger: Ledger) -> None:
@@ -136,7 +145,8 @@ async def test_a_truncated_log_is_caught_because_the_kept_checkpoint_is_gone(
 async def test_a_checkpoint_no_broker_key_signs_is_an_alarm(lone_gateway: LoneGateway, ledger: Ledger) -> None:
     body = audit.Checkpoint.body(ORIGIN, 5, bytes(32), datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), bytes(32))
     with pytest.raises(WitnessAlarm) as alarm:
-        await _witness(lone_gateway, ledger).observe(sign_note(body, ORIGIN, Ed25519PrivateKey.generate()),
-                                                     source=SOURCE)
+        await _witness(lone_gateway, ledger).observe(
+            sign_note(body, ORIGIN, Ed25519PrivateKey.generate()), source=SOURCE
+        )
     assert alarm.value.reason == CHECKPOINT_INVALID
     assert ledger.kept_checkpoint(ORIGIN) is None

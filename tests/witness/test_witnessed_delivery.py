@@ -59,8 +59,9 @@ def _kept(settings: ConsumerSettings) -> KeptCheckpoint | None:
         ledger.close()
 
 
-async def _running(consumers: dict[str, AgencyConsumer], stop: asyncio.Event,
-                   done: Callable[[], bool], *, timeout: float = 90.0) -> None:
+async def _running(
+    consumers: dict[str, AgencyConsumer], stop: asyncio.Event, done: Callable[[], bool], *, timeout: float = 90.0
+) -> None:
     """Run the consumers until `done()`; a consumer that ends early fails the test with its own error."""
     tasks = [asyncio.create_task(c.run(stop)) for c in consumers.values()]
     try:
@@ -75,9 +76,20 @@ async def _running(consumers: dict[str, AgencyConsumer], stop: asyncio.Event,
 
 def _audit_verify(site: Site, *witness_args: str) -> asyncio.subprocess.Process | Any:
     return asyncio.create_subprocess_exec(
-        sys.executable, "-m", "audit", "verify", "--db", str(site.gateway.settings.database_url),
-        "--public-key", str(site.root / "broker.pem"), *witness_args, cwd=REPO,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env={**os.environ, "SGB_AUDIT_PUBLIC_KEY": ""})
+        sys.executable,
+        "-m",
+        "audit",
+        "verify",
+        "--db",
+        str(site.gateway.settings.database_url),
+        "--public-key",
+        str(site.root / "broker.pem"),
+        *witness_args,
+        cwd=REPO,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "SGB_AUDIT_PUBLIC_KEY": ""},
+    )
 
 
 def _witness_args(site: Site) -> list[str]:
@@ -88,8 +100,9 @@ def _witness_args(site: Site) -> list[str]:
         pem = site.root / f"{agency}.witness.pem"
         pem.write_bytes(key.witness().key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo))
         args += ["--witness-key", f"{agency}={pem}"]
-    (site.root / "broker.pem").write_bytes(site.gateway.keys.signing_key.public_key().public_bytes(
-        Encoding.PEM, PublicFormat.SubjectPublicKeyInfo))
+    (site.root / "broker.pem").write_bytes(
+        site.gateway.keys.signing_key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    )
     return args
 
 
@@ -106,7 +119,8 @@ async def test_classic_and_hybrid_agencies_receive_the_same_notification_and_wit
     def witnessed() -> bool:
         kept = [ledgers[a].kept_checkpoint(ORIGIN) for a in CONSUMERS]
         return all(len(sinks[a].rows()) == 2 for a in CONSUMERS) and all(
-            k is not None and k.posted and k.tree_size > 0 for k in kept)
+            k is not None and k.posted and k.tree_size > 0 for k in kept
+        )
 
     await _running(consumers, asyncio.Event(), witnessed)
     for agency in CONSUMERS:
@@ -114,8 +128,10 @@ async def test_classic_and_hybrid_agencies_receive_the_same_notification_and_wit
         assert consumers[agency].healthy and consumers[agency].dead_lettered == 0
     sizes = {kept.tree_size for kept in map(_kept, settings.values()) if kept is not None}
     with Session(site.gateway.engine) as session:
-        suites = {row.recipient_agency: SealedEnvelope.from_bytes(row.envelope).suite
-                  for row in session.exec(select(OutboxRow))}
+        suites = {
+            row.recipient_agency: SealedEnvelope.from_bytes(row.envelope).suite
+            for row in session.exec(select(OutboxRow))
+        }
         stored = {c.name for size in sizes for c in audit.cosignatures_for(session, size)}
     assert suites[CSC] == SUITE_NAME and suites[POLICE] == HYBRID_SUITE_NAME
     assert stored == {CSC, POLICE}
@@ -130,8 +146,9 @@ async def test_classic_and_hybrid_agencies_receive_the_same_notification_and_wit
 
 def _forged(site: Site, size: int) -> str:
     """A checkpoint the broker's own key signed, of a tree the log never had."""
-    body = audit.Checkpoint.body(ORIGIN, size, os.urandom(32), datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                                 os.urandom(32))
+    body = audit.Checkpoint.body(
+        ORIGIN, size, os.urandom(32), datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), os.urandom(32)
+    )
     return sign_note(body, ORIGIN, site.gateway.keys.signing_key)
 
 
@@ -161,19 +178,31 @@ async def _delivered_partition(admin_config: dict[str, Any], topic: str) -> int:
 async def _publish_with_checkpoint(site: Site, admin_config: dict[str, Any], agency: str, note: str) -> Any:
     """A genuine delivery to `agency` (sealed to its key, signed by the broker) carrying `note` as its checkpoint."""
     key = site.gateway.registry.agencies[agency].current_encryption_key
-    header = EnvelopeHeader(delivery_id=f"forged-{uuid.uuid4().hex}", notification_id=str(uuid.uuid4()),
-                            sender_agency="school-oakfield-primary", recipient_agency=agency,
-                            message_type="safeguarding_referral", schema_version="1.0", recipient_key_id=key.kid)
-    envelope = seal({"concern_summary": "Fictional forged-checkpoint test"}, header=header,
-                    recipient_public_key=key.recipient_key(), signing_key=site.gateway.keys.signing_key,
-                    signing_key_id=site.gateway.keys.signing_key_id, sealed_at=datetime.now(UTC))
+    header = EnvelopeHeader(
+        delivery_id=f"forged-{uuid.uuid4().hex}",
+        notification_id=str(uuid.uuid4()),
+        sender_agency="school-oakfield-primary",
+        recipient_agency=agency,
+        message_type="safeguarding_referral",
+        schema_version="1.0",
+        recipient_key_id=key.kid,
+    )
+    envelope = seal(
+        {"concern_summary": "Fictional forged-checkpoint test"},
+        header=header,
+        recipient_public_key=key.recipient_key(),
+        signing_key=site.gateway.keys.signing_key,
+        signing_key_id=site.gateway.keys.signing_key_id,
+        sealed_at=datetime.now(UTC),
+    )
     topic = inbox_topic(agency, namespace=site.namespace)
     partition = await _delivered_partition(admin_config, topic)
     producer = AIOKafkaProducer(enable_idempotence=True, acks="all", **admin_config)
     await producer.start()
     try:
-        return await producer.send_and_wait(topic, envelope.to_bytes(), partition=partition,
-                                            headers=[("sgb_checkpoint", note.encode())])
+        return await producer.send_and_wait(
+            topic, envelope.to_bytes(), partition=partition, headers=[("sgb_checkpoint", note.encode())]
+        )
     finally:
         await producer.stop()
 
@@ -182,20 +211,29 @@ async def _committed(admin_config: dict[str, Any], settings: ConsumerSettings, p
     admin = AIOKafkaAdminClient(**admin_config)
     await admin.start()
     try:
-        offsets = await admin.list_consumer_group_offsets(consumer_group(settings.agency_id,
-                                                                         namespace=settings.topic_namespace))
+        offsets = await admin.list_consumer_group_offsets(
+            consumer_group(settings.agency_id, namespace=settings.topic_namespace)
+        )
     finally:
         await admin.close()
     return offsets[partition].offset if partition in offsets else -1
 
 
 def _cli_env(settings: ConsumerSettings) -> dict[str, str]:
-    values = {"AGENCY_ID": settings.agency_id, "KAFKA_USER": str(settings.kafka_user),
-              "KAFKA_PASSWORD": settings.kafka_password.get_secret_value(), "KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-              "TOPIC_NAMESPACE": settings.topic_namespace, "KEY_DIR": str(settings.key_dir),
-              "BROKER_PUBLIC_KEYS": str(settings.broker_public_keys), "SINK": settings.sink,
-              "LEDGER_PATH": str(settings.ledger_path), "BROKER_AUDIENCE": settings.broker_audience,
-              "GATEWAY_URL": str(settings.gateway_url), "ENVIRONMENT": settings.environment}
+    values = {
+        "AGENCY_ID": settings.agency_id,
+        "KAFKA_USER": str(settings.kafka_user),
+        "KAFKA_PASSWORD": settings.kafka_password.get_secret_value(),
+        "KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "TOPIC_NAMESPACE": settings.topic_namespace,
+        "KEY_DIR": str(settings.key_dir),
+        "BROKER_PUBLIC_KEYS": str(settings.broker_public_keys),
+        "SINK": settings.sink,
+        "LEDGER_PATH": str(settings.ledger_path),
+        "BROKER_AUDIENCE": settings.broker_audience,
+        "GATEWAY_URL": str(settings.gateway_url),
+        "ENVIRONMENT": settings.environment,
+    }
     return {**os.environ, **{f"CONSUMER_{name}": value for name, value in values.items()}}
 
 
@@ -235,8 +273,17 @@ async def test_a_checkpoint_for_another_tree_stops_the_consumer_where_it_is(
 
     # The operator's view: the command exits 3 and says why, and does so again on every restart.
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "consumers", "run", "--agency", agency, cwd=REPO, env=_cli_env(settings),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "consumers",
+        "run",
+        "--agency",
+        agency,
+        cwd=REPO,
+        env=_cli_env(settings),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(process.communicate(), timeout=90)
     assert process.returncode == 3, (out + err).decode()
     assert "ALARM" in err.decode() and reason in err.decode()

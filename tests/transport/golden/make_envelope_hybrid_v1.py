@@ -24,8 +24,9 @@ from transport.sealing import hpke_info, seal
 BROKER_SEED = bytes.fromhex("a0" * 16 + "5e" * 16)
 MLKEM_SEED = bytes.fromhex("4b" * 32 + "e7" * 32)  # ML-KEM-768's 64-byte seed (d || z)
 X25519_SEED = bytes.fromhex("3c" * 16 + "d1" * 16)
-RECIPIENT = HybridPrivateKey(MLKEM768PrivateKey.from_seed_bytes(MLKEM_SEED),
-                             X25519PrivateKey.from_private_bytes(X25519_SEED))
+RECIPIENT = HybridPrivateKey(
+    MLKEM768PrivateKey.from_seed_bytes(MLKEM_SEED), X25519PrivateKey.from_private_bytes(X25519_SEED)
+)
 HEADER = {
     "delivery_id": "dlv-0002",
     "notification_id": "ntf-0001",

@@ -154,71 +154,79 @@ def _ref(name: str) -> dict[str, str]:
 
 
 def _messages() -> dict[str, Any]:
+    return {"sealedEnvelope": _envelope_message(), "receipt": _receipt_message(), "deadLetter": _dead_letter_message()}
+
+
+def _envelope_message() -> dict[str, Any]:
     return {
-        "sealedEnvelope": {
-            "name": "SealedEnvelope",
-            "title": "One recipient's sealed projection",
-            "summary": "HPKE-sealed to the recipient agency's key (`suite` says how); signed by the broker (Ed25519).",
-            "contentType": ENVELOPE_CONTENT_TYPE,
-            "headers": _ref("DeliveryHeaders"),
-            "payload": _ref("SealedEnvelope"),
-            "correlationId": {
-                "location": "$message.header#/ce_id",
-                "description": "The delivery id: receipts carry it as key and delivery_id claim",
-            },
-            "bindings": {
-                "kafka": {
-                    "bindingVersion": KAFKA_BINDING,
-                    "key": {
-                        "type": "string",
-                        "pattern": PSEUDONYM_PATTERN,
-                        "description": "HMAC-SHA256 (lowercase hex) of the child's subject_ref under the broker's "
-                        "Kafka key secret: one child's deliveries share a partition, so stay in order, and "
-                        "the key reveals nothing without the secret",
-                    },
-                }
-            },
+        "name": "SealedEnvelope",
+        "title": "One recipient's sealed projection",
+        "summary": "HPKE-sealed to the recipient agency's key (`suite` says how); signed by the broker (Ed25519).",
+        "contentType": ENVELOPE_CONTENT_TYPE,
+        "headers": _ref("DeliveryHeaders"),
+        "payload": _ref("SealedEnvelope"),
+        "correlationId": {
+            "location": "$message.header#/ce_id",
+            "description": "The delivery id: receipts carry it as key and delivery_id claim",
         },
-        "receipt": {
-            "name": "Receipt",
-            "title": "Signed receipt for one delivery",
-            "summary": "A compact JWS (JWT); its header and claims are ReceiptJoseHeader and ReceiptClaims.",
-            "contentType": RECEIPT_CONTENT_TYPE,
-            "headers": _ref("ReceiptHeaders"),
-            "payload": {
-                "type": "string",
-                "pattern": JWT_PATTERN,
-                "description": "ASCII compact JWT",
-                "x-jwt-header": _ref("ReceiptJoseHeader"),
-                "x-jwt-claims": _ref("ReceiptClaims"),
-            },
-            "bindings": {
-                "kafka": {
-                    "bindingVersion": KAFKA_BINDING,
-                    "key": {
-                        "type": "string",
-                        "description": "The delivery id: all receipts for a delivery share a partition",
-                    },
-                }
-            },
+        "bindings": {
+            "kafka": {
+                "bindingVersion": KAFKA_BINDING,
+                "key": {
+                    "type": "string",
+                    "pattern": PSEUDONYM_PATTERN,
+                    "description": "HMAC-SHA256 (lowercase hex) of the child's subject_ref under the broker's "
+                    "Kafka key secret: one child's deliveries share a partition, so stay in order, and "
+                    "the key reveals nothing without the secret",
+                },
+            }
         },
-        "deadLetter": {
-            "name": "DeadLetter",
-            "title": "A record the agency's consumer could never deliver",
-            "summary": "The inbox record's value, byte for byte; the reason is in the headers.",
-            "contentType": "application/octet-stream",
-            "headers": _ref("DeadLetterHeaders"),
-            "payload": {
-                "type": "string",
-                "format": "binary",
-                "description": "Usually a SealedEnvelope that failed to verify, open or validate; any bytes",
-            },
-            "bindings": {
-                "kafka": {
-                    "bindingVersion": KAFKA_BINDING,
-                    "key": {"type": ["string", "null"], "description": "The inbox record's key, unchanged"},
-                }
-            },
+    }
+
+
+def _receipt_message() -> dict[str, Any]:
+    return {
+        "name": "Receipt",
+        "title": "Signed receipt for one delivery",
+        "summary": "A compact JWS (JWT); its header and claims are ReceiptJoseHeader and ReceiptClaims.",
+        "contentType": RECEIPT_CONTENT_TYPE,
+        "headers": _ref("ReceiptHeaders"),
+        "payload": {
+            "type": "string",
+            "pattern": JWT_PATTERN,
+            "description": "ASCII compact JWT",
+            "x-jwt-header": _ref("ReceiptJoseHeader"),
+            "x-jwt-claims": _ref("ReceiptClaims"),
+        },
+        "bindings": {
+            "kafka": {
+                "bindingVersion": KAFKA_BINDING,
+                "key": {
+                    "type": "string",
+                    "description": "The delivery id: all receipts for a delivery share a partition",
+                },
+            }
+        },
+    }
+
+
+def _dead_letter_message() -> dict[str, Any]:
+    return {
+        "name": "DeadLetter",
+        "title": "A record the agency's consumer could never deliver",
+        "summary": "The inbox record's value, byte for byte; the reason is in the headers.",
+        "contentType": "application/octet-stream",
+        "headers": _ref("DeadLetterHeaders"),
+        "payload": {
+            "type": "string",
+            "format": "binary",
+            "description": "Usually a SealedEnvelope that failed to verify, open or validate; any bytes",
+        },
+        "bindings": {
+            "kafka": {
+                "bindingVersion": KAFKA_BINDING,
+                "key": {"type": ["string", "null"], "description": "The inbox record's key, unchanged"},
+            }
         },
     }
 

@@ -11,7 +11,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.common import AGENCY_ID_PATTERN, DEADLINE_RULE_PATTERN, Restrictions, RiskFlags
+from schemas.common import (
+    AGENCY_ID_PATTERN,
+    DEADLINE_RULE_PATTERN,
+    ConsentRecord,
+    Recipient,
+    Restrictions,
+    RiskFlags,
+    Subject,
+)
 from schemas.notifications import Notification, payload_data_classes, payload_of
 from schemas.vocab import (
     AgencyRole,
@@ -128,26 +136,8 @@ def build_policy_input(notification: Notification, partnership_id: str) -> Polic
         purpose=n.purpose,
         has_purpose_statement=bool(n.purpose_statement),
         lawful_basis=n.lawful_basis,
-        consent=[
-            InputConsent(
-                giver=c.giver,
-                status=c.status,
-                scope_agencies=c.scope_agencies,
-                scope_agency_types=c.scope_agency_types,
-                scope_purposes=c.scope_purposes,
-                privacy_notice_given=c.privacy_notice_given,
-                not_sought_reason=c.not_sought_reason,
-            )
-            for c in n.consent
-        ],
-        parental_position=None
-        if n.parental_position is None
-        else InputParentalPosition(
-            parents_informed=n.parental_position.parents_informed,
-            parent_withheld_permission=n.parental_position.parent_withheld_permission,
-            reason_not_informed=n.parental_position.reason_not_informed,
-            has_reason_text=bool(n.parental_position.reason_not_informed_text),
-        ),
+        consent=[_consent(c) for c in n.consent],
+        parental_position=_parental_position(n),
         authorisation=None
         if n.authorisation is None
         else InputAuthorisation(
@@ -155,33 +145,59 @@ def build_policy_input(notification: Notification, partnership_id: str) -> Polic
         ),
         risk=n.risk,
         concern_tags=sorted(set(n.concern_tags)),
-        subjects=[
-            InputSubject(
-                role_in_case=s.role_in_case,
-                age_years=s.age_years,
-                gillick_competent=s.gillick_competent,
-                mental_capacity=s.mental_capacity,
-                adult_at_risk_care_act=s.adult_at_risk_care_act,
-            )
-            for s in n.subjects
-        ],
+        subjects=[_subject(s) for s in n.subjects],
         sender=InputSender(agency_id=n.sender.agency_id, role=n.sender.role, is_professional=n.sender.is_professional),
-        recipients=[
-            InputRecipient(
-                agency_id=r.agency_id,
-                role=r.role,
-                need_to_know=r.need_to_know,
-                conveys_to_family=r.conveys_to_family,
-                conveys_to_alleged_perpetrator=r.conveys_to_alleged_perpetrator,
-            )
-            for r in n.recipients
-        ],
+        recipients=[_recipient(r) for r in n.recipients],
         restrictions=n.restrictions,
         initial_contact=n.initial_contact,
         sender_in_doubt=n.sender_in_doubt,
         deadline=None if n.deadline is None else InputDeadline(rule_id=n.deadline.rule_id),
         payload_fields=payload_data_classes(n),
         payload_facts=payload_of(n).policy_fact_values(),
+    )
+
+
+def _consent(c: ConsentRecord) -> InputConsent:
+    return InputConsent(
+        giver=c.giver,
+        status=c.status,
+        scope_agencies=c.scope_agencies,
+        scope_agency_types=c.scope_agency_types,
+        scope_purposes=c.scope_purposes,
+        privacy_notice_given=c.privacy_notice_given,
+        not_sought_reason=c.not_sought_reason,
+    )
+
+
+def _parental_position(n: Notification) -> InputParentalPosition | None:
+    position = n.parental_position
+    if position is None:
+        return None
+    return InputParentalPosition(
+        parents_informed=position.parents_informed,
+        parent_withheld_permission=position.parent_withheld_permission,
+        reason_not_informed=position.reason_not_informed,
+        has_reason_text=bool(position.reason_not_informed_text),
+    )
+
+
+def _subject(s: Subject) -> InputSubject:
+    return InputSubject(
+        role_in_case=s.role_in_case,
+        age_years=s.age_years,
+        gillick_competent=s.gillick_competent,
+        mental_capacity=s.mental_capacity,
+        adult_at_risk_care_act=s.adult_at_risk_care_act,
+    )
+
+
+def _recipient(r: Recipient) -> InputRecipient:
+    return InputRecipient(
+        agency_id=r.agency_id,
+        role=r.role,
+        need_to_know=r.need_to_know,
+        conveys_to_family=r.conveys_to_family,
+        conveys_to_alleged_perpetrator=r.conveys_to_alleged_perpetrator,
     )
 
 

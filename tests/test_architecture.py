@@ -1,10 +1,12 @@
-"""Import rules: the import-linter contracts in pyproject.toml ([tool.importlinter]) hold.
+"""Architecture rules: the import-linter contracts in pyproject.toml ([tool.importlinter]) hold, and no
+product module or function grows past what a reader can hold at once.
 
 No stack needed: import-linter reads the source, it imports nothing of ours.
 """
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -44,3 +46,37 @@ def test_a_broken_contract_fails_the_check(tmp_path: Path) -> None:
     assert result.returncode == 1, f"{result.stdout}\n{result.stderr}"
     assert "known broken BROKEN" in result.stdout, result.stdout
     assert "broker is not allowed to import schemas" in result.stdout, result.stdout
+
+
+PRODUCT = ("broker", "consumers", "schemas", "audit", "transport")
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 60
+
+
+def oversized(root: Path) -> list[str]:
+    """Product modules over 400 lines and functions over 60: the sizes a reader can hold at once."""
+    found = []
+    for package in PRODUCT:
+        for path in sorted((root / package).rglob("*.py")):
+            source = path.read_text()
+            if len(source.splitlines()) > MAX_MODULE_LINES:
+                found.append(f"{path.relative_to(root)}: {len(source.splitlines())} lines")
+            for node in ast.walk(ast.parse(source)):
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    length = (node.end_lineno or node.lineno) - node.lineno + 1
+                    if length > MAX_FUNCTION_LINES:
+                        found.append(f"{path.relative_to(root)}:{node.lineno} {node.name}: {length} lines")
+    return found
+
+
+def test_no_product_module_or_function_is_oversized() -> None:
+    assert oversized(Path(__file__).resolve().parents[1]) == []
+
+
+def test_the_size_check_finds_a_long_function(tmp_path: Path) -> None:
+    (tmp_path / "broker").mkdir()
+    body = "\n".join(f"    x{i} = {i}" for i in range(MAX_FUNCTION_LINES))
+    (tmp_path / "broker" / "long.py").write_text(f"def long() -> None:\n{body}\n")
+    for package in PRODUCT[1:]:
+        (tmp_path / package).mkdir()
+    assert oversized(tmp_path) == [f"broker/long.py:1 long: {MAX_FUNCTION_LINES + 1} lines"]

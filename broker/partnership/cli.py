@@ -30,15 +30,10 @@ from rich.table import Table
 
 from broker.admission.tokens import DEFAULT_MAX_LIFETIME
 from broker.errors import BrokerError, RegistryError
+from broker.partnership import access_cli
 from broker.partnership.grants import (
     AGENCY_SYSTEM,
-    OFFICES,
-    PERSON_ROLES,
     ROLES,
-    ChangeAction,
-    Office,
-    change_access,
-    verify_access_changes,
 )
 from broker.partnership.keys import (
     AgencyKeys,
@@ -47,9 +42,15 @@ from broker.partnership.keys import (
     generate_agency_keys,
     generate_broker_keys,
     load_agency_keys,
-    load_broker_keys,
     rotate_broker_signing_key,
     write_public_file,
+)
+from broker.partnership.options import (
+    AgencyOpt,
+    AlgOpt,
+    KeysOpt,
+    RegistryOpt,
+    SuiteOpt,
 )
 from broker.partnership.registry import (
     EncryptionPublicKey,
@@ -67,16 +68,6 @@ from schemas.envelope import HYBRID_SUITE_NAME, SUITE_NAME, SuiteName
 
 app = typer.Typer(help=__doc__.splitlines()[0], no_args_is_help=True, add_completion=False)
 console = Console(stderr=True)
-
-RegistryOpt = Annotated[Path, typer.Option("--registry", help="Agency registry JSON file")]
-AgencyOpt = Annotated[str, typer.Option("--agency", help="Agency id, e.g. brackenford-csc")]
-KeysOpt = Annotated[Path, typer.Option("--keys", help="The agency's private key directory")]
-AlgOpt = Annotated[str, typer.Option("--alg", help="Token key algorithm: EdDSA or ES256")]
-SuiteOpt = Annotated[str, typer.Option("--suite", help="Sealing: x25519, or hybrid (ML-KEM-768 + X25519)")]
-ByOpt = Annotated[str, typer.Option("--by", help="Your operator id, kept with the change (e.g. ops-admin-01)")]
-BrokerKeysOpt = Annotated[Path, typer.Option("--broker-keys", help="The broker's key directory (signs the change)")]
-RoleOpt = Annotated[str, typer.Option("--role", help=f"One of: {', '.join(PERSON_ROLES)}")]
-OfficeOpt = Annotated[str, typer.Option("--office", help=f"One of: {', '.join(OFFICES)}")]
 
 
 def issue_token(
@@ -284,85 +275,6 @@ def issue_token_cmd(
     typer.echo(token)
 
 
-@app.command("grant")
-def grant_cmd(registry: RegistryOpt, agency: AgencyOpt, role: RoleOpt, by: ByOpt, broker_keys: BrokerKeysOpt) -> None:
-    """Let an agency's tokens assert a person role (signed; logged when the gateway next starts)."""
-    _change(registry, broker_keys, by, "grant", agency, role=role)
-
-
-@app.command("revoke")
-def revoke_cmd(registry: RegistryOpt, agency: AgencyOpt, role: RoleOpt, by: ByOpt, broker_keys: BrokerKeysOpt) -> None:
-    """Take a person role back from an agency (signed; logged when the gateway next starts)."""
-    _change(registry, broker_keys, by, "revoke", agency, role=role)
-
-
-@app.command("appoint")
-def appoint_cmd(
-    registry: RegistryOpt, office: OfficeOpt, agency: AgencyOpt, by: ByOpt, broker_keys: BrokerKeysOpt
-) -> None:
-    """Make the holder of the office's role at an agency a partnership office holder (sees across agencies)."""
-    _change(registry, broker_keys, by, "appoint", agency, office=_office(office))
-
-
-@app.command("vacate")
-def vacate_cmd(
-    registry: RegistryOpt, office: OfficeOpt, agency: AgencyOpt, by: ByOpt, broker_keys: BrokerKeysOpt
-) -> None:
-    """End an agency's holding of a partnership office."""
-    _change(registry, broker_keys, by, "vacate", agency, office=_office(office))
-
-
-@app.command("access")
-def access_cmd(registry: RegistryOpt) -> None:
-    """Show each agency's granted roles, the office holders, and the signed changes."""
-    loaded = load_registry(registry)
-    out = Console()
-    for agency_id in sorted(loaded.agencies):
-        out.print(f"{agency_id}: {', '.join(sorted(loaded.granted_roles(agency_id)))}")
-    for holder in loaded.office_holders:
-        out.print(f"{holder.office}: the {holder.role} of {holder.agency_id}")
-    for change in loaded.access_changes:
-        out.print(change.describe())
-
-
-def _office(value: str) -> Office:
-    for office in ("partnership_ig_lead", "partnership_caldicott_guardian"):
-        if value == office:
-            return office
-    raise typer.BadParameter(f"use one of {', '.join(OFFICES)}", param_hint="--office")
-
-
-def _change(
-    path: Path,
-    broker_keys: Path,
-    by: str,
-    action: ChangeAction,
-    agency: str,
-    *,
-    role: str | None = None,
-    office: Office | None = None,
-) -> None:
-    keys = load_broker_keys(broker_keys)
-    current = load_registry(path)
-    verify_access_changes(current, keys.verify_keys)  # never sign on top of grants edited by hand
-    updated = change_access(
-        current,
-        action=action,
-        agency_id=agency,
-        role=role,
-        office=office,
-        by=by,
-        signing_key=keys.signing_key,
-        key_id=keys.signing_key_id,
-        now=datetime.now(UTC),
-    )
-    save_registry(updated, path)
-    console.print(
-        f"[green]{updated.access_changes[-1].describe()}[/]; registry revision {updated.revision[:16]}. "
-        "Restart the gateway: it logs the change when it starts."
-    )
-
-
 @app.command("init-broker-keys")
 def init_broker_keys_cmd(
     out: Annotated[Path, typer.Option("--out")],
@@ -396,6 +308,9 @@ def _agency_keys(directory: Path, agency: str) -> AgencyKeys:
     if keys.agency_id != agency:
         raise RegistryError(f"{directory} holds keys of {keys.agency_id!r}, not {agency!r}")
     return keys
+
+
+access_cli.register(app)
 
 
 def main() -> None:

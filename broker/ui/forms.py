@@ -272,25 +272,19 @@ def _flag(value: str | None) -> bool | None:
     return {"yes": True, "no": False}.get(value or "")
 
 
+_RISKS = (
+    "immediate_significant_harm",
+    "likely_significant_harm",
+    "serious_harm_to_adult",
+    "risk_to_others",
+    "crime_suspected",
+)
+
+
 def build_notification(answers: dict[str, str], session: UiSession, now: datetime) -> dict[str, Any]:
     """The M01 notification these answers describe, as an agency system would POST it."""
     a = answers
-    child: dict[str, Any] = {"given_name": a.get("given_name", ""), "family_name": a.get("family_name", "")}
-    if a.get("date_of_birth"):
-        child["date_of_birth"] = a["date_of_birth"]
     status = a.get("consent_status") or "not_sought"
-    payload: dict[str, Any] = {"child": child, "concern_summary": a.get("concern_summary", "")}
-    for name in ("current_location", "home_address"):
-        if a.get(name):
-            payload[name] = a[name]
-    authorisation = None
-    if a.get("authoriser_role"):
-        authorisation = {
-            "authoriser_role": a["authoriser_role"],
-            "authoriser_ref": a.get("authoriser_ref", ""),
-            "authorised_at": now.isoformat(),
-            "reason": a.get("authorisation_reason", ""),
-        }
     return {
         "message_type": "safeguarding_referral",
         "schema_version": "1.0",
@@ -312,25 +306,10 @@ def build_notification(answers: dict[str, str], session: UiSession, now: datetim
             "parent_withheld_permission": True if status == "refused" else None,
             "reason_not_informed": a.get("reason_not_informed") or None,
         },
-        "authorisation": authorisation,
-        "risk": {
-            k: _flag(a.get(k))
-            for k in (
-                "immediate_significant_harm",
-                "likely_significant_harm",
-                "serious_harm_to_adult",
-                "risk_to_others",
-                "crime_suspected",
-            )
-        },
+        "authorisation": _authorisation(a, now),
+        "risk": {k: _flag(a.get(k)) for k in _RISKS},
         "sender_in_doubt": a.get("sender_in_doubt") == "on",
-        "subjects": [
-            {
-                "subject_ref": "child-1",
-                "role_in_case": "child",
-                "age_years": int(a["age_years"]) if a.get("age_years", "").isdigit() else None,
-            }
-        ],
+        "subjects": [_child_subject(a)],
         "sender": {
             "agency_id": session.agency_id,
             "role": a.get("sender_role") or None,
@@ -342,5 +321,32 @@ def build_notification(answers: dict[str, str], session: UiSession, now: datetim
             for k in a
             if k.startswith("to:")
         ],
-        "payload": payload,
+        "payload": _payload(a),
     }
+
+
+def _payload(a: dict[str, str]) -> dict[str, Any]:
+    child: dict[str, Any] = {"given_name": a.get("given_name", ""), "family_name": a.get("family_name", "")}
+    if a.get("date_of_birth"):
+        child["date_of_birth"] = a["date_of_birth"]
+    payload: dict[str, Any] = {"child": child, "concern_summary": a.get("concern_summary", "")}
+    for name in ("current_location", "home_address"):
+        if a.get(name):
+            payload[name] = a[name]
+    return payload
+
+
+def _authorisation(a: dict[str, str], now: datetime) -> dict[str, Any] | None:
+    if not a.get("authoriser_role"):
+        return None
+    return {
+        "authoriser_role": a["authoriser_role"],
+        "authoriser_ref": a.get("authoriser_ref", ""),
+        "authorised_at": now.isoformat(),
+        "reason": a.get("authorisation_reason", ""),
+    }
+
+
+def _child_subject(a: dict[str, str]) -> dict[str, Any]:
+    age = a.get("age_years", "")
+    return {"subject_ref": "child-1", "role_in_case": "child", "age_years": int(age) if age.isdigit() else None}

@@ -1,0 +1,106 @@
+"""Who may assert which role: the signed grant and office commands of `python -m broker.partnership.cli`.
+
+Each change is signed with the broker's key and chained to the one before, so grants edited by
+hand are refused; the gateway logs every change it has not seen when it next starts.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from broker.partnership.grants import OFFICES, ChangeAction, Office, change_access, verify_access_changes
+from broker.partnership.keys import load_broker_keys
+from broker.partnership.options import AgencyOpt, BrokerKeysOpt, ByOpt, OfficeOpt, RegistryOpt, RoleOpt
+from broker.partnership.registry import load_registry, save_registry
+
+console = Console(stderr=True)
+
+
+def grant_cmd(registry: RegistryOpt, agency: AgencyOpt, role: RoleOpt, by: ByOpt, broker_keys: BrokerKeysOpt) -> None:
+    """Let an agency's tokens assert a person role (signed; logged when the gateway next starts)."""
+    _change(registry, broker_keys, by, "grant", agency, role=role)
+
+
+def revoke_cmd(registry: RegistryOpt, agency: AgencyOpt, role: RoleOpt, by: ByOpt, broker_keys: BrokerKeysOpt) -> None:
+    """Take a person role back from an agency (signed; logged when the gateway next starts)."""
+    _change(registry, broker_keys, by, "revoke", agency, role=role)
+
+
+def appoint_cmd(
+    registry: RegistryOpt, office: OfficeOpt, agency: AgencyOpt, by: ByOpt, broker_keys: BrokerKeysOpt
+) -> None:
+    """Make the holder of the office's role at an agency a partnership office holder (sees across agencies)."""
+    _change(registry, broker_keys, by, "appoint", agency, office=_office(office))
+
+
+def vacate_cmd(
+    registry: RegistryOpt, office: OfficeOpt, agency: AgencyOpt, by: ByOpt, broker_keys: BrokerKeysOpt
+) -> None:
+    """End an agency's holding of a partnership office."""
+    _change(registry, broker_keys, by, "vacate", agency, office=_office(office))
+
+
+def access_cmd(registry: RegistryOpt) -> None:
+    """Show each agency's granted roles, the office holders, and the signed changes."""
+    loaded = load_registry(registry)
+    out = Console()
+    for agency_id in sorted(loaded.agencies):
+        out.print(f"{agency_id}: {', '.join(sorted(loaded.granted_roles(agency_id)))}")
+    for holder in loaded.office_holders:
+        out.print(f"{holder.office}: the {holder.role} of {holder.agency_id}")
+    for change in loaded.access_changes:
+        out.print(change.describe())
+
+
+def _office(value: str) -> Office:
+    for office in ("partnership_ig_lead", "partnership_caldicott_guardian"):
+        if value == office:
+            return office
+    raise typer.BadParameter(f"use one of {', '.join(OFFICES)}", param_hint="--office")
+
+
+def _change(
+    path: Path,
+    broker_keys: Path,
+    by: str,
+    action: ChangeAction,
+    agency: str,
+    *,
+    role: str | None = None,
+    office: Office | None = None,
+) -> None:
+    keys = load_broker_keys(broker_keys)
+    current = load_registry(path)
+    verify_access_changes(current, keys.verify_keys)  # never sign on top of grants edited by hand
+    updated = change_access(
+        current,
+        action=action,
+        agency_id=agency,
+        role=role,
+        office=office,
+        by=by,
+        signing_key=keys.signing_key,
+        key_id=keys.signing_key_id,
+        now=datetime.now(UTC),
+    )
+    save_registry(updated, path)
+    console.print(
+        f"[green]{updated.access_changes[-1].describe()}[/]; registry revision {updated.revision[:16]}. "
+        "Restart the gateway: it logs the change when it starts."
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the access commands to the partnership CLI."""
+    for name, command in (
+        ("grant", grant_cmd),
+        ("revoke", revoke_cmd),
+        ("appoint", appoint_cmd),
+        ("vacate", vacate_cmd),
+        ("access", access_cmd),
+    ):
+        app.command(name)(command)

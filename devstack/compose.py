@@ -16,7 +16,6 @@ always, even on failure.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import ipaddress
 import json
@@ -28,7 +27,6 @@ import subprocess
 import sys
 import time
 import tomllib
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,6 +42,7 @@ from cryptography.x509.oid import NameOID
 from broker.partnership.cli import issue_token
 from broker.partnership.keys import SIGNING_FILE, load_agency_keys
 from demo.cases import cases
+from devstack.kafka import new_cluster_id
 from devstack.process import StackError, console
 from devstack.settings import KAFKA_VERSION, OPA_VERSION, StackSettings
 
@@ -306,7 +305,7 @@ def write_env(path: Path, secrets_dir: Path) -> dict[str, str]:
             "POSTGRES_PASSWORD",
         )
     }
-    values["KAFKA_CLUSTER_ID"] = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    values["KAFKA_CLUSTER_ID"] = new_cluster_id()
     values["SECRETS_DIR"] = str(secrets_dir)
     values["SGB_TOPIC_NAMESPACE"] = NAMESPACE
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

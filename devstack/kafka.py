@@ -169,7 +169,7 @@ def configure(settings: StackSettings) -> Path:
         return props
     shutil.rmtree(state / "data", ignore_errors=True)
     (state / "relay-provisioned").unlink(missing_ok=True)
-    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    cluster_id = new_cluster_id()
     scram = f"SCRAM-SHA-512=[name={ADMIN_USER},password={creds['admin_password']}]"
     run_with_progress(
         _java(settings, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props), "--add-scram", scram),
@@ -278,3 +278,15 @@ def status(settings: StackSettings) -> str:
     if running_pid(settings.kafka_state / "broker.pid", MARKER) is None:
         return "stopped"
     return "healthy" if healthy(settings) else "starting or unhealthy"
+
+
+def new_cluster_id() -> str:
+    """A random KRaft cluster id (22 base64url characters) that never starts with "-".
+
+    `kafka-storage format -t <id>` would read a leading "-" as an option (one random id in 64);
+    Kafka's own `Uuid.randomUuid()` redraws such ids for the same reason.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id

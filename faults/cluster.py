@@ -8,18 +8,16 @@ broker+controller nodes, with replication 3 and min.insync.replicas 2 for every 
 from __future__ import annotations
 
 import asyncio
-import base64
 import os
 import secrets
 import signal
 import subprocess
-import uuid
 from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
 
 from broker.partnership import kafka_access
-from devstack.kafka import ADMIN_USER, LOG4J2, MARKER
+from devstack.kafka import ADMIN_USER, LOG4J2, MARKER, new_cluster_id
 from devstack.settings import StackSettings
 from faults.harness import HOST, Child, KafkaTarget, clean_env, free_port, wait_for
 from transport.kafka import TopicSettings
@@ -88,7 +86,7 @@ class KafkaCluster:
     def start(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / "log4j2.properties").write_text(LOG4J2)
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = new_cluster_id()
         scram = f"SCRAM-SHA-512=[name={ADMIN_USER},password={self.admin_password}]"
         for node in range(1, self.size + 1):
             props = self.root / f"node-{node}.properties"

@@ -121,6 +121,13 @@ class NotificationStatus(_Answer):
 # --- GET /v1/decisions, GET /v1/decisions/{seq}, GET /v1/overdue ---------------------------------
 
 
+class DecidingRule(_Answer):
+    """The rule that decided, in words: its id and its title from the policy's rule catalogue."""
+
+    rule: str
+    title: str
+
+
 class DecisionSummary(_Answer):
     """A list row: what was decided, between whom, on which rules; never a payload value."""
 
@@ -136,6 +143,12 @@ class DecisionSummary(_Answer):
     lawful_basis: str | None
     consent_state: str | None
     rules: list[str] = Field(description="The rules behind the decision, sorted, each once")
+    deciding_rule: DecidingRule | None = Field(
+        default=None, description="The rule that decided (the first of the deciding rules), shown first"
+    )
+    state: Literal["held", "released", "refused", "expired"] | None = Field(
+        default=None, description="Where a held decision stands now, from its linked answer; null if never held"
+    )
 
 
 class DecisionPage(_Answer):
@@ -169,6 +182,7 @@ class ExplainedReason(_Answer):
     title: str
     source: str | None
     source_origin: Literal["policy", "builtin"]
+    deciding: bool = Field(default=False, description="This finding decided the outcome; deciding findings come first")
 
 
 class DecidedBy(_Answer):
@@ -245,6 +259,8 @@ class ReviewItem(_Answer):
             "sender to send again (a release is then refused, 409 release_not_allowed)"
         ),
     )
+    deciding_rules: list[str] = Field(default_factory=list, description="The rules that caused the hold, first")
+    resolves: str = Field(default="", description="What would resolve it: whose answer ends the wait")
 
 
 class ReviewQueues(_Answer):

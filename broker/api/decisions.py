@@ -67,15 +67,16 @@ def filters(
     responses={**ok(200, ("page", "One decision in scope", api_examples.DECISION_PAGE)), **errors(*AUTHENTICATED)},
 )
 async def list_decisions(
-    decision_log: LogDep, caller: CallerDep, chosen: Annotated[Filters, Depends(filters)]
+    decision_log: LogDep, caller: CallerDep, catalogue: RulesDep, chosen: Annotated[Filters, Depends(filters)]
 ) -> dict[str, Any]:
-    """One page of decisions the caller may see, newest first, with the total for paging."""
+    """One page of decisions the caller may see, newest first; `rule_id` filters by the deciding rule."""
     found = await decision_view.read_page(decision_log, Viewer.from_caller(caller), chosen)
+    await catalogue.refresh()
     return {
         "total": found.total,
         "limit": chosen.limit,
         "offset": chosen.offset,
-        "items": [decision_view.summary(e) for e in found.items],
+        "items": [decision_view.summary(e, catalogue, found.states.get(e.delivery_id)) for e in found.items],
     }
 
 

@@ -16,7 +16,7 @@ and named professionals. What no answer can release is `broker.review.release`'s
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -68,6 +68,9 @@ class QueueItem:
     expires_at: str | None
     # None when a release is possible; otherwise why the only answers are refuse or send again.
     refuse_only: str | None = None
+    # The finding(s) that caused the hold, read first on the card, and the answer that would end it.
+    deciding_rules: list[str] = field(default_factory=list)
+    resolves: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -81,6 +84,7 @@ def _deciding(context: dict[str, Any]) -> int | None:
 def _item(decided: audit.Entry, held_row: HeldDelivery | None) -> QueueItem:
     context = held_row.log_context if held_row is not None else {}
     purpose = context.get("purpose")
+    refuse_only = refusal_only(decided, _deciding(context)) if held_row is not None else None
     return QueueItem(
         delivery_id=decided.delivery_id,
         outcome=decided.outcome,
@@ -95,8 +99,21 @@ def _item(decided: audit.Entry, held_row: HeldDelivery | None) -> QueueItem:
         consent_state=decided.consent_state,
         waiting_since=decided.recorded_at,
         expires_at=held_row.expires_at.isoformat() if held_row is not None else None,
-        refuse_only=refusal_only(decided, _deciding(context)) if held_row is not None else None,
+        refuse_only=refuse_only,
+        deciding_rules=list(decided.deciding_rules) or [r["rule"] for r in decided.reasons[:1]],
+        resolves=_resolves(decided.outcome, refuse_only),
     )
+
+
+def _resolves(outcome: str, refuse_only: str | None) -> str:
+    # What the reader can do about it, in the words of the answer that ends the wait.
+    if refuse_only is not None:
+        return "The sender sends it again with the consent, or the exception or lawful basis relied on instead."
+    if outcome == "needs_advice":
+        return "An adviser's answer (DSL, IG lead or Caldicott Guardian): share it or do not."
+    if outcome == "hold_for_authorisation":
+        return "A line manager's or named professional's release."
+    return "A post-hoc review of the urgent share."
 
 
 def pending_queues(session: Session, viewer: Viewer) -> dict[str, list[QueueItem]]:

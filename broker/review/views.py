@@ -72,6 +72,31 @@ class Filters:
 class Page:
     total: int
     items: list[audit.Entry] = field(default_factory=list)
+    # Delivery id -> where a held decision stands now; absent for decisions that were never held.
+    states: dict[str, str] = field(default_factory=dict)
+
+
+_HELD = ("needs_advice", "hold_for_authorisation")
+_ANSWERS = (
+    audit.EventKind.ADVICE_GIVEN,
+    audit.EventKind.AUTHORISATION_GRANTED,
+    audit.EventKind.AUTHORISATION_REFUSED,
+    audit.EventKind.EXPIRED,
+)
+
+
+def held_states(session: Session, entries: list[audit.Entry]) -> dict[str, str]:
+    """Where each held decision stands now, from the answer linked to its delivery (none yet: held)."""
+    states = {e.delivery_id: "held" for e in entries if e.outcome in _HELD}
+    if not states:
+        return states
+    answers = select(audit.Entry).where(
+        col(audit.Entry.delivery_id).in_(list(states)), col(audit.Entry.kind).in_(_ANSWERS)
+    )
+    for answer in session.execute(answers.order_by(col(audit.Entry.seq))).scalars():
+        expired = answer.kind == audit.EventKind.EXPIRED
+        states[answer.delivery_id] = "expired" if expired else "released" if answer.outcome == "released" else "refused"
+    return states
 
 
 def scoped(
@@ -85,7 +110,8 @@ def scoped(
         kind=kind,
         since=filters.since,
         until=filters.until,
-        rule_id=filters.rule_id,
+        # A reviewer filtering by rule asks "what did this rule decide", not "where is it mentioned".
+        deciding_rule=filters.rule_id,
     )
     if filters.consent_state is not None:
         statement = statement.where(col(audit.Entry.consent_state) == filters.consent_state)
@@ -106,7 +132,7 @@ def page(
     ordered = statement.order_by(None).order_by(col(audit.Entry.seq).desc())
     limit = max(1, min(filters.limit, MAX_PAGE))
     items = list(session.execute(ordered.offset(max(filters.offset, 0)).limit(limit)).scalars())
-    return Page(int(total), items)
+    return Page(int(total), items, held_states(session, items))
 
 
 def visible_decision(session: Session, viewer: Viewer, seq: int) -> audit.Entry:
@@ -177,8 +203,27 @@ def integrity(decision_log: DecisionLog, entry: audit.Entry) -> dict[str, Any]:
     }
 
 
-def summary(entry: audit.Entry) -> dict[str, Any]:
-    """A list row: what was decided, between whom, on which rules; never a payload value."""
+def deciding_rule(entry: audit.Entry) -> str | None:
+    """The one rule a reviewer reads first: the first deciding rule, or, for entries written before the
+    log kept deciding rules, the first reason's rule (the policy already put the decisive reason first)."""
+    if entry.deciding_rules:
+        return entry.deciding_rules[0]
+    return entry.reasons[0]["rule"] if entry.reasons else None
+
+
+def _words(rule: str, title: str) -> str:
+    # Policy titles often repeat the id ("C4 strict need to know"); beside the id that reads as a stutter.
+    words = title.removeprefix(rule).strip(" :-")
+    return words[:1].upper() + words[1:] if words else title
+
+
+def summary(entry: audit.Entry, rules: Any = None, state: str | None = None) -> dict[str, Any]:
+    """A list row: what was decided, between whom, on which rules; never a payload value.
+
+    `rules` (the rule catalogue) puts the deciding rule's title beside its id; without it the id stands alone.
+    """
+    rule = deciding_rule(entry)
+    title = _words(rule, rules.describe(rule).title) if rules is not None and rule is not None else rule
     return {
         "seq": entry.seq,
         "recorded_at": entry.recorded_at,
@@ -192,6 +237,8 @@ def summary(entry: audit.Entry) -> dict[str, Any]:
         "lawful_basis": entry.lawful_basis,
         "consent_state": entry.consent_state,
         "rules": sorted({r["rule"] for r in entry.reasons}),
+        "deciding_rule": None if rule is None else {"rule": rule, "title": title},
+        "state": state,
     }
 
 
@@ -207,6 +254,15 @@ def event(entry: audit.Entry) -> dict[str, Any]:
         "reasons": entry.reasons,
         "follows": entry.follows,
     }
+
+
+def deciding_first(entry: audit.Entry, explained: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Reasons marked `deciding` and put first, so a reviewer reads why before everything else noted."""
+    first = deciding_rule(entry)
+    # Entries from before the log kept deciding rules: the policy's first reason was the decisive one.
+    deciding = set(entry.deciding_rules) or ({first} if first else set())
+    marked = [{**r, "title": _words(r["rule"], r["title"]), "deciding": r["rule"] in deciding} for r in explained]
+    return [r for r in marked if r["deciding"]] + [r for r in marked if not r["deciding"]]
 
 
 async def read_page(decision_log: DecisionLog, viewer: Viewer, filters: Filters) -> Page:
@@ -232,8 +288,8 @@ async def read_detail(decision_log: DecisionLog, rules: Any, viewer: Viewer, seq
     }
     people = [e for e in events if e.kind not in ("viewed", "published", "delivered", "acknowledged")]
     return {
-        **summary(entry),
-        "reasons": await rules.explain(entry.reasons),
+        **summary(entry, rules),
+        "reasons": deciding_first(entry, await rules.explain(entry.reasons)),
         "fields_released": entry.fields_released,
         "projection_digest": entry.projection_digest,
         "subjects_pseudonymised": len(entry.subjects),

@@ -201,10 +201,13 @@ def _filters(request: Request, errors: dict[str, str]) -> tuple[Filters, dict[st
 
 
 @router.get("/decisions")
-async def decisions(request: Request, decision_log: LogDep, session: SessionDep, viewer: ViewerDep) -> HTMLResponse:
+async def decisions(
+    request: Request, decision_log: LogDep, rules: RulesDep, session: SessionDep, viewer: ViewerDep
+) -> HTMLResponse:
     errors: dict[str, str] = {}
     chosen, query = _filters(request, errors)
     found = await decision_view.read_page(decision_log, viewer, chosen)
+    await rules.refresh()
 
     def link(offset: int) -> str:
         return "/ui/decisions?" + urlencode({**query, "offset": offset})
@@ -215,7 +218,7 @@ async def decisions(request: Request, decision_log: LogDep, session: SessionDep,
         request,
         "decisions.html",
         session,
-        rows=[decision_view.summary(e) for e in found.items],
+        rows=[decision_view.summary(e, rules, found.states.get(e.delivery_id)) for e in found.items],
         total=found.total,
         offset=chosen.offset,
         query=query,

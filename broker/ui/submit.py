@@ -134,7 +134,11 @@ async def _preview(
             "outcome": d.outcome.value,
             "lawful_basis": d.lawful_basis.value if d.lawful_basis else None,
             "fields": list(d.allowed_fields) if d.outcome != Outcome.NO_SHARE else [],
-            "reasons": await rules.explain([{"rule": r.rule, "message": r.message} for r in d.reasons]),
+            # The practitioner reads why before the rest: the deciding findings lead, the others follow.
+            "decided_by": await rules.explain([{"rule": r.rule, "message": r.message} for r in d.decided_by]),
+            "reasons": await rules.explain(
+                [{"rule": r.rule, "message": r.message} for r in d.reasons if r not in d.decided_by]
+            ),
         }
         for d in decided.recipients
     ]

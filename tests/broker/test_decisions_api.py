@@ -76,6 +76,8 @@ async def test_partnership_ig_lead_sees_everything_with_reasons_sources_and_inte
     assert body["fields_released"], "a share names the fields it released"
     assert body["lawful_basis"] and body["consent_state"] == "not_sought"
     rules = {r["rule"]: r for r in body["reasons"]}
+    flags = [r["deciding"] for r in body["reasons"]]
+    assert flags[0] and flags == sorted(flags, reverse=True), "the deciding findings come first"
     assert rules["GR4"]["source"], "each reason carries the source text of its rule"
     for value in PERSONAL_VALUES:
         assert value not in detail.text
@@ -99,7 +101,11 @@ async def test_filters_and_paging(gateway: Gateway) -> None:
             message_type="safeguarding_referral",
         )
     ).json()
-    assert by_rule["total"] == 6
+    # The rule filter asks what GR4 decided, not where it is mentioned: the no-shares cite GR4 too.
+    assert by_rule["total"] == 4
+    with Session(gateway.engine) as session:
+        for item in by_rule["items"]:
+            assert "GR4" in session.get(audit.Entry, item["seq"]).deciding_rules  # type: ignore[union-attr]
     none = (await _get(gateway, "/v1/decisions", PARTNERSHIP_OFFICE, "ig_lead", consent_state="given_explicit")).json()
     assert none["total"] == 0
 
@@ -127,3 +133,14 @@ async def test_user_tokens_get_the_same_jwt_checks(gateway: Gateway) -> None:
     assert again.status_code == 401 and again.json()["reason"] == "replayed"
     anonymous = await gateway.client.get("/v1/decisions")
     assert anonymous.status_code == 401
+
+
+async def test_each_row_names_the_one_rule_that_decided_in_words(gateway: Gateway) -> None:
+    seqs = await _decided(gateway)
+    listed = (await _get(gateway, "/v1/decisions", PARTNERSHIP_OFFICE, "ig_lead")).json()
+    with Session(gateway.engine) as session:
+        deciding = {seq: session.get(audit.Entry, seq).deciding_rules for seq in seqs.values()}  # type: ignore[union-attr]
+    for item in listed["items"]:
+        first = deciding[item["seq"]][0]
+        assert item["deciding_rule"]["rule"] == first, "the row shows the first deciding rule"
+        assert item["deciding_rule"]["title"] and item["deciding_rule"]["title"] != first, "in words, not an id"

@@ -65,6 +65,8 @@ async def test_advice_given_releases_the_held_message_into_the_outbox(gateway: G
     queue = (await _queues(gateway, SENDER, "dsl"))["needs_advice"]
     item = next(i for i in queue if i["delivery_id"] == delivery["delivery_id"])
     assert item["data_classes"] and item["reasons"]
+    assert item["deciding_rules"][0] == "GR3", "the card leads with what caused the hold"
+    assert "adviser" in item["resolves"]
     for value in PERSONAL_VALUES:
         assert value not in repr(queue), "advice requests are pseudonymised (GR3)"
     response = await _answer(gateway, delivery["delivery_id"], SENDER, "dsl", "release")
@@ -80,6 +82,9 @@ async def test_advice_given_releases_the_held_message_into_the_outbox(gateway: G
         assert (logged.actor, logged.actor_role, logged.actor_agency) == ("dsl-reviewer", "dsl", SENDER)
     again = await _answer(gateway, delivery["delivery_id"], SENDER, "dsl", "release")
     assert again.status_code == 404, "a decided item leaves the queue"
+    listed = await gateway.client.get("/v1/decisions", headers=_auth(gateway, SENDER, "dsl"))
+    states = {i["delivery_id"]: i["state"] for i in listed.json()["items"]}
+    assert states[delivery["delivery_id"]] == "released", "the list shows where a held decision stands now"
 
 
 async def test_refused_authorisation_destroys_the_key(gateway: Gateway) -> None:

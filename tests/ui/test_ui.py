@@ -34,7 +34,9 @@ def test_dsl_filters_opens_a_decision_and_answers_an_advice_request(served: Serv
     page.locator("tbody tr a").first.click()
     expect(page.get_by_role("heading", name=re.compile(r"Decision #\d+"))).to_be_visible()
     expect(page.get_by_text("Integrity: verified")).to_be_visible()
-    expect(page.get_by_role("row", name=re.compile("GR4"))).to_be_visible()
+    expect(
+        page.get_by_role("row", name=re.compile("GR4")).or_(page.locator("section.deciding", has_text="GR4")).first
+    ).to_be_visible()
     shot(page, "decision-detail")
 
     page.get_by_role("link", name="Queues").click()
@@ -43,6 +45,8 @@ def test_dsl_filters_opens_a_decision_and_answers_an_advice_request(served: Serv
     )
     for value in PERSONAL_VALUES:
         expect(page.locator("main")).not_to_contain_text(value)
+    expect(card.locator(".deciding ul.why li").first).to_contain_text("GR3")
+    expect(card.locator(".deciding .resolves")).to_contain_text("adviser")
     shot(page, "queues")
     card.get_by_label("Share it: release the message").check()
     card.get_by_label("Reason").fill("Significant harm likely; share with the MASH now.")
@@ -50,6 +54,8 @@ def test_dsl_filters_opens_a_decision_and_answers_an_advice_request(served: Serv
     expect(page.get_by_role("status")).to_contain_text("Your decision was recorded")
 
     page.goto(f"{served.base_url}/ui/decisions?outcome=needs_advice&agency={CSC}")
+    expect(page.locator("tbody tr").first.locator(".state")).to_have_text("now: released")
+    shot(page, "decisions-state")
     page.locator("tbody tr a").first.click()
     expect(page.get_by_role("row", name=re.compile("advice given.*Released"))).to_be_visible()
     expect(page.get_by_role("row", name=re.compile("published"))).to_be_visible(timeout=20_000)
@@ -117,6 +123,8 @@ def test_practitioner_submits_through_the_guided_form(served: Served, page: Page
     expect(page.get_by_role("heading", name="What each recipient would get")).to_be_visible()
     preview = page.locator("table.preview")
     expect(preview.get_by_role("row", name=re.compile("MASH.*Shared"))).to_be_visible()
+    mash = preview.get_by_role("row", name=re.compile("MASH"))
+    expect(mash.locator(".decided-by li").first).to_have_text(re.compile(r"^(GR\d|C\d|I\d+)"))
     shot(page, "submit-preview")
     page.get_by_role("button", name="Send referral").click()
     expect(page.get_by_role("heading", name="Referral sent")).to_be_visible()
@@ -149,8 +157,40 @@ def test_a_share_held_for_missing_consent_offers_only_refusal(served: Served, pa
     card = page.locator("section.card", has_text="Health Visiting")
     expect(card.get_by_role("note")).to_contain_text("It cannot be released")
     expect(card.get_by_label("Authorise: release the message")).to_have_count(0)
+    expect(card.locator(".deciding ul.why li").first).to_be_visible()
+    expect(card.locator(".deciding .resolves")).to_contain_text("sends it again")
     shot(page, "queues-refuse-only")
     card.get_by_label("Refuse: withhold and destroy it").check()
     card.get_by_label("Reason").fill("Consent first: the family must agree to a request for services.")
     card.get_by_role("button", name="Record decision").click()
     expect(page.get_by_role("status")).to_contain_text("Your decision was recorded")
+
+
+def test_the_decision_list_names_the_deciding_rule_in_words(served: Served, page: Page) -> None:
+    served.post(school_referral(sender_in_doubt=True))
+    sign_in(page, served.link(SCHOOL, "dsl", "dsl-demo-01"))
+    expect(page.get_by_role("columnheader", name="Decided by")).to_be_visible()
+    cells = page.locator("tbody td.deciding-rule")
+    expect(cells.first).to_have_text(re.compile(r"^(GR\d|C\d|I\d+|SYS-\S+) [A-Z]\S*"))
+    assert page.locator("tbody td", has_text=re.compile(r"^GR\d, ")).count() == 0, "no wall of rule ids"
+    shot(page, "decisions-decided-by")
+    page.get_by_label("Decided by rule").fill("GR3")
+    page.get_by_role("button", name="Apply filters").click()
+    # Both advice requests were decided by GR3; the no-share, which only mentions it, is filtered out.
+    expect(page.get_by_role("status")).to_contain_text("2 decisions match")
+    expect(cells).to_have_count(2)
+    expect(cells.first).to_have_text(re.compile(r"^GR3 Seek advice if in doubt", re.IGNORECASE))
+
+
+def test_the_detail_page_leads_with_what_decided(served: Served, page: Page) -> None:
+    served.post(school_referral(sender_in_doubt=True))
+    sign_in(page, served.link(SCHOOL, "dsl", "dsl-demo-01"))
+    page.get_by_label("Outcome").select_option("needs_advice")
+    page.get_by_role("button", name="Apply filters").click()
+    page.locator("tbody tr a").first.click()
+    headings = page.locator("main h2").all_inner_texts()
+    assert headings.index("Decided by") < headings.index("Other findings") < headings.index("What happened next")
+    decided = page.locator("section.deciding")
+    expect(decided).to_contain_text("GR3")
+    expect(page.get_by_role("table", name="Other findings")).not_to_contain_text("GR3")
+    shot(page, "decision-detail-decided-by")

@@ -131,7 +131,7 @@ def _start(site: DemoSite, stack: StackSettings, passwords: dict[str, str]) -> N
 def _post_all(site: DemoSite) -> list[dict[str, Any]]:
     receipts = []
     table = Table(title="Decisions per recipient (from the real OPA server)", show_lines=True)
-    for column in ("notification", "recipient", "outcome", "rules applied, last reason", "fields released"):
+    for column in ("notification", "recipient", "outcome", "decided by", "fields released"):
         table.add_column(column, overflow="fold")
     for title, notification in cases():
         sender = notification["sender"]["agency_id"]
@@ -142,9 +142,10 @@ def _post_all(site: DemoSite) -> list[dict[str, Any]]:
         body = response.json()
         receipts.append({"title": title, "sender": sender, **body})
         for recipient in body["recipients"]:
-            rules = " ".join(dict.fromkeys(r["rule"] for r in recipient["reasons"]))
-            decisive = recipient["reasons"][-1]["message"] if recipient["reasons"] else ""
-            reasons = f"{rules}\n{decisive[:110]}"
+            # What set the outcome, as a reviewer reads it first; every other finding is in the UI.
+            deciding = recipient["decided_by"] or recipient["reasons"][:1]
+            rules = " ".join(dict.fromkeys(r["rule"] for r in deciding))
+            reasons = f"{rules}\n{deciding[0]['message'][:110]}" if deciding else ""
             table.add_row(
                 title,
                 f"{recipient['agency_id']}\n({recipient['role']})",

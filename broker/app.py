@@ -6,17 +6,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from broker.api import access, decisions, health, log, notifications, review
 from broker.api import errors as http_errors
+from broker.api.deps import single_query_values
 from broker.lifespan import gateway_lifespan
 from broker.settings import BrokerSettings
 from broker.ui import audit_page, render, routes, submit
 
 # The pages, left out of the OpenAPI; with it they are every route the access table must cover.
 UI_ROUTERS = (routes.router, audit_page.router, submit.router)
+
+
+# Query parameters are single values on every /v1 route (see `single_query_values`).
+ONCE = [Depends(single_query_values)]
 
 
 def create_app(settings: BrokerSettings | None = None) -> FastAPI:
@@ -34,12 +39,14 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
         description="Decides, records and routes safeguarding notifications between partner agencies.",
     )
     http_errors.install(app, retry_after_seconds=settings.retry_after_seconds, html=render.error_page)
-    app.include_router(notifications.router)
-    app.include_router(decisions.router)
-    app.include_router(review.router)
-    app.include_router(access.router)
+    app.include_router(notifications.router, dependencies=ONCE)
+    app.include_router(decisions.router, dependencies=ONCE)
+    app.include_router(review.router, dependencies=ONCE)
+    app.include_router(access.router, dependencies=ONCE)
     app.include_router(health.router)
-    app.include_router(log.router)  # the agencies witness the log: consistency proofs in, cosignatures out
+    app.include_router(
+        log.router, dependencies=ONCE
+    )  # the agencies witness the log: consistency proofs in, cosignatures out
     for ui in UI_ROUTERS:
         app.include_router(ui)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")

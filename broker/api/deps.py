@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
+from fastapi.exceptions import RequestValidationError
 
 from broker.admission.replay import TokenBurner
 from broker.admission.tokens import Caller, verify_token
@@ -147,3 +148,15 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise PayloadTooLarge(f"the body is over {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def single_query_values(request: Request) -> None:
+    """Refuse a query parameter given twice: every one is declared as a single value, and taking
+    the last one silently (Starlette's default) would answer a question the caller did not ask."""
+    repeated = sorted(
+        {key for key, _ in request.query_params.multi_items() if len(request.query_params.getlist(key)) > 1}
+    )
+    if repeated:
+        raise RequestValidationError(
+            [{"loc": ["query", key], "msg": "give this parameter once", "type": "repeated"} for key in repeated]
+        )

@@ -23,6 +23,9 @@ HUGE = str(2**64)
         ("POST", f"/v1/urgent/{HUGE}"),
         ("GET", "/v1/decisions?until=0001-01-01T00:00:00%2B00:09"),
         ("GET", "/v1/overdue?since=9999-12-31T23:59:59-01:00"),
+        # A parameter given twice (found by schemathesis: the last value was silently taken).
+        ("GET", "/v1/decisions?agency=k&agency=school-oakfield-primary"),
+        ("GET", "/v1/overdue?limit=5&limit=6"),
     ],
 )
 async def test_out_of_range_is_422(gateway: Gateway, method: str, path: str) -> None:

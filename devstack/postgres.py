@@ -131,6 +131,10 @@ def ensure_application_role(settings: StackSettings) -> None:
     # WITH (FORCE) while a gateway still holds a connection (membership this way round gives the
     # application role nothing of the owner's).
     _psql(settings, f"GRANT {APP_ROLE} TO {ROLE}")
+    # Membership alone is not enough: a backend still authenticating (or a pool reconnecting during
+    # teardown) has no role yet, and PostgreSQL then refuses the FORCE unless the owner may signal
+    # backends generally. A CI run failed on exactly that race.
+    _psql(settings, f"GRANT pg_signal_backend TO {ROLE}")
 
 
 def stop(settings: StackSettings) -> None:

@@ -92,6 +92,9 @@ class InputParentalPosition(_Closed):
 class InputAuthorisation(_Closed):
     authoriser_role: AuthoriserRole
     has_reason: bool
+    # True only when the gateway verified the authoriser's own signed token, bound to this very
+    # notification; a block typed into the body by the sender is a claim, not evidence.
+    verified: bool = False
 
 
 class InputDeadline(_Closed):
@@ -125,8 +128,13 @@ class PolicyInput(_Closed):
     payload_facts: dict[str, str]
 
 
-def build_policy_input(notification: Notification, partnership_id: str) -> PolicyInput:
-    """Reduce a validated notification to what the rules need (pure, no I/O, no payload values)."""
+def build_policy_input(
+    notification: Notification, partnership_id: str, *, authorisation_verified: bool = False
+) -> PolicyInput:
+    """Reduce a validated notification to what the rules need (pure, no I/O, no payload values).
+
+    `authorisation_verified`: the gateway checked the authoriser's signed token for this notification.
+    """
     n = notification
     return PolicyInput(
         partnership_id=partnership_id,
@@ -141,7 +149,9 @@ def build_policy_input(notification: Notification, partnership_id: str) -> Polic
         authorisation=None
         if n.authorisation is None
         else InputAuthorisation(
-            authoriser_role=n.authorisation.authoriser_role, has_reason=bool(n.authorisation.reason)
+            authoriser_role=n.authorisation.authoriser_role,
+            has_reason=bool(n.authorisation.reason),
+            verified=authorisation_verified,
         ),
         risk=n.risk,
         concern_tags=sorted(set(n.concern_tags)),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 
 from broker.admission import idempotency
+from broker.admission.authorisation import HEADER as AUTHORISATION_HEADER
+from broker.admission.authorisation import AuthorisationCheck
 from broker.api.deps import (
     CalendarDep,
     CallerDep,
@@ -60,9 +63,28 @@ async def post_notification(
     outbox: OutboxDep,
     registry: RegistryDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    authorisation_token: Annotated[
+        str | None,
+        Header(
+            alias=AUTHORISATION_HEADER,
+            description=(
+                "The authoriser's own agency JWT (a line manager or named professional of the sending agency, "
+                "not the sender) with `notification_digest` = `sha256:<hex of this request body>`. Without it an "
+                "`authorisation` block in the body is not evidence and the share stays held for authorisation."
+            ),
+        ),
+    ] = None,
 ) -> JSONResponse:
     """Decide, record and route one notification; the answer has one decision per recipient."""
     body = await read_body(request, settings.max_body_bytes)
+    authorisation = None
+    if authorisation_token is not None:
+        authorisation = AuthorisationCheck(
+            authorisation_token.strip(),
+            registry=registry,
+            audience=settings.audience,
+            max_lifetime=timedelta(seconds=settings.max_token_lifetime_seconds),
+        )
     receipt = await flow.submit(
         caller=caller,
         body=body,
@@ -75,6 +97,7 @@ async def post_notification(
         outbox=outbox,
         checkpoint=decision_log.checkpoint_note,
         registry=registry,
+        authorisation=authorisation,
     )
     return JSONResponse(receipt.body, status_code=receipt.status_code)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -28,6 +29,7 @@ from cryptography.hazmat.primitives import serialization
 from rich.console import Console
 from rich.table import Table
 
+from broker.admission.authorisation import DIGEST_CLAIM, body_digest
 from broker.admission.tokens import DEFAULT_MAX_LIFETIME
 from broker.errors import BrokerError, RegistryError
 from broker.partnership import access_cli
@@ -79,8 +81,12 @@ def issue_token(
     subject: str | None = None,
     now: datetime | None = None,
     jti: str | None = None,
+    extra_claims: Mapping[str, object] | None = None,
 ) -> str:
-    """Sign an agency token with the agency's newest token key (for demos and tests)."""
+    """Sign an agency token with the agency's newest token key (for demos and tests).
+
+    `extra_claims`: e.g. an authoriser's `notification_digest` (broker.admission.authorisation).
+    """
     key = keys.current_jwt_key
     issued = int((now or datetime.now(UTC)).timestamp())
     claims: dict[str, object] = {
@@ -94,6 +100,7 @@ def issue_token(
     }
     if subject is not None:
         claims["sub"] = subject
+    claims.update(extra_claims or {})
     return jwt.encode(claims, key.private_key, algorithm=key.alg, headers={"kid": key.kid, "typ": "JWT"})
 
 
@@ -259,6 +266,10 @@ def issue_token_cmd(
     audience: Annotated[str, typer.Option(help="The broker's audience")],
     ttl: Annotated[int, typer.Option(help="Lifetime in seconds")] = 300,
     subject: Annotated[str | None, typer.Option(help="sub: the person acting")] = None,
+    authorises: Annotated[
+        Path | None,
+        typer.Option(help="An authoriser's token for this exact notification body (sent as Authorisation-Token)"),
+    ] = None,
 ) -> None:
     """Print a signed agency token (demos and tests)."""
     if role not in ROLES:
@@ -269,8 +280,14 @@ def issue_token_cmd(
         )
     if ttl > DEFAULT_MAX_LIFETIME.total_seconds():
         console.print(f"[yellow]warning:[/] the broker refuses tokens living over {DEFAULT_MAX_LIFETIME}")
+    bound = None if authorises is None else {DIGEST_CLAIM: body_digest(authorises.read_bytes())}
     token = issue_token(
-        _agency_keys(keys, agency), role=role, audience=audience, ttl=timedelta(seconds=ttl), subject=subject
+        _agency_keys(keys, agency),
+        role=role,
+        audience=audience,
+        ttl=timedelta(seconds=ttl),
+        subject=subject,
+        extra_claims=bound,
     )
     typer.echo(token)
 

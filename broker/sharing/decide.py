@@ -39,12 +39,13 @@ class Decider:
         self._partnership_id = partnership_id
         self._metrics = metrics
 
-    async def decide(self, notification: Notification) -> Decision:
-        decision = await self._ask(notification)
+    async def decide(self, notification: Notification, *, authorisation_verified: bool = False) -> Decision:
+        """`authorisation_verified`: the authoriser's own token for this notification was checked."""
+        decision = await self._ask(notification, authorisation_verified)
         if decision.registry_revision != self._registry_revision:
             # OPA restarted or holds another registry: reload ours and ask again, once.
             await self.load_registry()
-            decision = await self._ask(notification)
+            decision = await self._ask(notification, authorisation_verified)
             if decision.registry_revision != self._registry_revision:
                 raise PolicyUnavailable("the policy engine is not using this gateway's agency registry")
         return decision
@@ -55,8 +56,10 @@ class Decider:
     async def registry_loaded(self) -> bool:
         return await self._policy.registry_revision() == self._registry_revision
 
-    async def _ask(self, notification: Notification) -> Decision:
-        policy_input = build_policy_input(notification, self._partnership_id).model_dump(mode="json")
+    async def _ask(self, notification: Notification, authorisation_verified: bool) -> Decision:
+        policy_input = build_policy_input(
+            notification, self._partnership_id, authorisation_verified=authorisation_verified
+        ).model_dump(mode="json")
         with self._metrics.opa_latency.time():
             try:
                 raw = await self._policy.decide(policy_input)

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from broker.admission import idempotency
+from broker.admission.authorisation import AuthorisationCheck, Authoriser
 from broker.admission.tokens import Caller
 from broker.delivery.calendar import WorkingCalendar
 from broker.delivery.outbox import Outbox
@@ -52,7 +53,9 @@ async def submit(
     outbox: Outbox,
     checkpoint: str | None,
     registry: Registry,
+    authorisation: AuthorisationCheck | None = None,
 ) -> Receipt:
+    """`authorisation`: the `Authorisation-Token` that came with the body, to be checked against it."""
     digest = hashlib.sha256(body).hexdigest()
     if idempotency_key is not None:
         earlier = await idempotency.find(reader, caller.agency_id, idempotency_key, digest)
@@ -60,13 +63,18 @@ async def submit(
             return Receipt(200, earlier)
     notification = parse(body)
     check_sender(caller, notification, registry)
-    decision = await decider.decide(notification)
+    authoriser: Authoriser | None = None
+    if authorisation is not None:
+        authoriser = authorisation.verify(body=body, notification=notification, sender=caller)
+    decision = await decider.decide(notification, authorisation_verified=authoriser is not None)
     now = datetime.now(UTC)
     planned = plan(notification, decision, sealer=sealer, calendar=calendar, now=now)
     response = receipt_body(notification, planned, checkpoint=checkpoint)
     first = FirstAnswer(caller.agency_id, idempotency_key, digest, response) if idempotency_key else None
     try:
-        await recorder.record(notification, decision, planned, sender=caller, first_answer=first, now=now)
+        await recorder.record(
+            notification, decision, planned, sender=caller, first_answer=first, now=now, authoriser=authoriser
+        )
     except IntegrityError:
         # A concurrent request with the same Idempotency-Key committed first: answer as it did.
         earlier = await idempotency.find(reader, caller.agency_id, idempotency_key or "", digest)

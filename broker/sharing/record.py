@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 import audit
 from broker.admission import idempotency
+from broker.admission.authorisation import Authoriser
 from broker.admission.tokens import Caller
 from broker.db.log import DecisionLog
 from broker.delivery import clocks, held
@@ -59,13 +60,17 @@ class Recorder:
         sender: Caller,
         first_answer: FirstAnswer | None,
         now: datetime,
+        authoriser: Authoriser | None = None,
     ) -> None:
         """Append the decisions with their rows; IntegrityError means a concurrent retry won.
 
         `sender` is the verified token: its subject and role are the decisions' actor, so the log
-        shows who really sent the notification whatever the body says.
+        shows who really sent the notification whatever the body says. `authoriser`, proven by their
+        own token, is the actor of an `authorisation_granted` entry beside each share it allowed.
         """
         drafts = [self._draft(notification, decision, p, sender) for p in planned]
+        if authoriser is not None:
+            drafts += [_authorised(draft, authoriser) for draft in drafts if draft.outcome not in _HELD]
         rows = functools.partial(
             write_rows,
             notification=notification,
@@ -110,6 +115,31 @@ class Recorder:
         )
 
 
+_HELD = ("needs_advice", "hold_for_authorisation", "no_share")
+
+
+def _authorised(decided: audit.EntryDraft, authoriser: Authoriser) -> audit.EntryDraft:
+    """Who authorised a share in advance, as the log shows it: that person, not the sender."""
+    return decided.model_copy(
+        update={
+            "kind": audit.EventKind.AUTHORISATION_GRANTED,
+            "reasons": (
+                log_reason(
+                    "GR4",
+                    f"Authorised in advance by the {authoriser.role.replace('_', ' ')}, with their own signed "
+                    "token bound to this notification's digest.",
+                ),
+            ),
+            "deciding_rules": (),
+            "fields_released": (),
+            "projection_digest": None,
+            "actor": authoriser.subject,
+            "actor_role": authoriser.role,
+            "actor_agency": authoriser.agency_id,
+        }
+    )
+
+
 def write_rows(
     session: Session,
     entries: list[audit.Entry],
@@ -124,7 +154,8 @@ def write_rows(
 
     May run twice (the batcher retries a failed batch per request): it only ever adds rows.
     """
-    for plan, entry in zip(planned, entries, strict=True):
+    # The decided entries come first, one per plan; any authorisation entries follow them.
+    for plan, entry in zip(planned, entries[: len(planned)], strict=True):
         if plan.sealed is None:
             continue
         # Purpose and obligations travel with the row: a held delivery's reviewers see the

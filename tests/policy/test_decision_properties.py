@@ -277,6 +277,7 @@ def policy_inputs(draw: st.DrawFn) -> dict[str, Any]:
                     rnd, pack["authorisation"]["roles"], 0.7, rnd.choice(list(AuthoriserRole)).value
                 ),
                 "has_reason": rnd.random() < 0.9,
+                "verified": rnd.random() < 0.7,
             }
             if rnd.random() < 0.4
             else None,

@@ -28,7 +28,10 @@ NEW_GROUPS = {"consent-": 5, "post-mortem": 3, "court-report": 5, "parent-object
 
 def _decision(scenario: dict[str, Any], decide: Decide) -> PolicyDecision:
     notification = parse_notification(patched(scenario["base"], scenario["patch"]))
-    policy_input = build_policy_input(notification, REGISTRY["partnership_id"])
+    # A scenario's authorisation is a fact: the authoriser gave it (the gateway verified their token).
+    # A block merely typed in is tested on the real gateway (tests/attacks, issue 11).
+    verified = notification.authorisation is not None
+    policy_input = build_policy_input(notification, REGISTRY["partnership_id"], authorisation_verified=verified)
     return PolicyDecision.model_validate(decide(policy_input.model_dump(mode="json")))
 
 

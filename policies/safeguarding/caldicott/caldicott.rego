@@ -107,6 +107,7 @@ _c5_undertaking(_) := {finding("C5", "share", "The person told has signed an und
 	input.restrictions.undertaking_signed == true
 } else := {finding("C5", "share", "No undertaking was signed, and a senior police officer decided to disclose anyway.")} if {
 	input.authorisation.authoriser_role == "police_senior_officer"
+	input.authorisation.verified == true
 } else := {finding("C5", "hold_for_authorisation", "The person to be told has not signed the undertaking. Police must decide whether to disclose anyway.")}
 
 # METADATA

@@ -57,8 +57,10 @@ test_c5_csod_with_undertaking_shares_without_convictions if {
 }
 
 test_c5_police_decide_without_undertaking if {
-	auth := {"authorisation": {"authoriser_role": "police_senior_officer", "has_reason": true}}
+	auth := {"authorisation": {"authoriser_role": "police_senior_officer", "has_reason": true, "verified": true}}
 	t.first(object.union(csod, auth)).outcome == "share_minimised"
+	typed_in := {"authorisation": {"authoriser_role": "police_senior_officer", "has_reason": true, "verified": false}}
+	t.first(object.union(csod, typed_in)).outcome == "hold_for_authorisation"
 }
 
 test_c5_onward_disclosure_prohibited_reason if {

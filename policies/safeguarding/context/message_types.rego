@@ -73,7 +73,18 @@ mandatory_fields contains field if {
 
 # METADATA
 # title: Valid authorisation for this message type
+# description: >-
+#   The authoriser holds a role this type accepts, gave a reason, and the gateway verified their
+#   own signed token for this notification. A block the sender typed in is a claim, not evidence.
 authorised if {
 	input.authorisation.authoriser_role in mt.authorisation.roles
 	input.authorisation.has_reason == true
+	input.authorisation.verified == true
+}
+
+# METADATA
+# title: An authorisation typed in without the authoriser's token
+authorisation_unproven if {
+	input.authorisation.authoriser_role
+	not input.authorisation.verified == true
 }

@@ -148,8 +148,10 @@ test_parents_not_told_no_reason_holds if t.first({"parental_position": {"parents
 test_refusal_with_manager_advice_shares if {
 	p := object.union(refused, {"lawful_basis": "safeguarding_children_individuals_at_risk", "parental_position": {"parent_withheld_permission": true}})
 	t.first(p).outcome == "needs_advice"
-	auth := {"authorisation": {"authoriser_role": "line_manager", "has_reason": true}}
+	auth := {"authorisation": {"authoriser_role": "line_manager", "has_reason": true, "verified": true}}
 	t.first(object.union(p, auth)).outcome == "share"
+	typed_in := {"authorisation": {"authoriser_role": "line_manager", "has_reason": true, "verified": false}}
+	t.first(object.union(p, typed_in)).outcome == "needs_advice"
 }
 
 test_forced_marriage_never_to_family if {

@@ -196,6 +196,9 @@ _gr4_consent_basis(r) := {_gr4_given} if {
 _gr4_authorisation(r) := {finding(context.mt.authorisation.rule, "share", sprintf("Authorised by the %s, as this partnership requires: %s.", [replace(input.authorisation.authoriser_role, "_", " "), context.mt.authorisation.source]))} if {
 	_authorisation_needed(r)
 	context.authorised
+} else := {finding(context.mt.authorisation.rule, "hold_for_authorisation", sprintf("Waiting for authorisation by one of: %s. An authorisation typed into the notification is not evidence: the authoriser answers from the authorisation queue, or signs their own authorisation token for this notification. The rule: %s.", [concat(", ", context.mt.authorisation.roles), context.mt.authorisation.source]))} if {
+	_authorisation_needed(r)
+	context.authorisation_unproven
 } else := {finding(context.mt.authorisation.rule, "hold_for_authorisation", sprintf("Waiting for authorisation by one of: %s. The rule: %s.", [concat(", ", context.mt.authorisation.roles), context.mt.authorisation.source]))} if {
 	_authorisation_needed(r)
 } else := set()

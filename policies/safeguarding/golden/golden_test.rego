@@ -38,7 +38,7 @@ strategy := {
 	"lawful_basis": "safeguarding_children_individuals_at_risk", "parental_position": null,
 	"sender": {"agency_id": "csc-a", "role": "team_manager"},
 	"consent": [{"giver": "parent_pr", "status": "not_sought", "scope_agencies": null, "privacy_notice_given": null, "not_sought_reason": "prejudice_crime"}],
-	"authorisation": {"authoriser_role": "line_manager", "has_reason": true},
+	"authorisation": {"authoriser_role": "line_manager", "has_reason": true, "verified": true},
 	"recipients": [{"agency_id": "gp-a", "role": "gp", "need_to_know": "attend_meeting", "conveys_to_family": false, "conveys_to_alleged_perpetrator": false}],
 	"payload_fields": {"child": "identity", "meeting_at": "case_admin", "concern_summary": "concern_narrative", "strategy_kind": "case_status"},
 	"payload_facts": {"strategy_kind": "cpch"},
@@ -52,6 +52,14 @@ test_gr4_strategy_authorised_share_with_deadline if {
 }
 
 test_gr4_strategy_unauthorised_holds if t.first(object.union(strategy, {"authorisation": null})).outcome == "hold_for_authorisation"
+
+# Issue 11: a block the sender typed in, with no token of the authoriser's own, is not evidence.
+test_gr4_typed_in_authorisation_stays_held if {
+	d := t.first(object.union(strategy, {"authorisation": {"authoriser_role": "line_manager", "has_reason": true, "verified": false}}))
+	d.outcome == "hold_for_authorisation"
+	some f in d.decided_by
+	contains(f.message, "typed into the notification is not evidence")
+}
 
 test_gr3_health_to_non_health_needs_advice if {
 	p := object.union(strategy, {

@@ -1,0 +1,119 @@
+"""Issue 11: an authorisation is evidence only when the authoriser gave it, with their own token bound
+to the notification's digest. A block the sender typed in leaves the share held; the log names the
+authoriser, not the sender. On the real gateway (the stack's OPA)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+import audit
+from broker.admission.authorisation import DIGEST_CLAIM, HEADER, body_digest
+from broker.partnership.cli import issue_token
+from tests.broker.conftest import AUDIENCE, Gateway
+from tests.broker.people import Person
+from tests.policy.bases import consent_refused, patched
+
+pytestmark = pytest.mark.stack
+
+HV = "health-visiting-fenmere"
+MANAGER = "hv-manager-02"
+MASH = "csc-fenmere-mash"
+
+
+def _referral(authoriser_ref: str = MANAGER) -> bytes:
+    """A health visitor's referral the parents refused: the policy asks a manager (GR4)."""
+    body = patched(
+        "referral",
+        {
+            "notification_id": str(uuid.uuid4()),
+            "sender": {"agency_id": HV, "role": "health_visitor", "user_ref": "hv-07", "is_professional": True},
+            "consent": consent_refused(),
+            "parental_position": {"parents_informed": True, "parent_withheld_permission": True},
+            "authorisation": {
+                "authoriser_role": "line_manager",
+                "authoriser_ref": authoriser_ref,
+                "authorised_at": "2026-11-30T09:00:00Z",
+                "reason": "Fictional: the risk outweighs the parents' refusal.",
+            },
+        },
+    )
+    return json.dumps(body).encode()
+
+
+def _authoriser_token(gateway: Gateway, body: bytes, *, role: str = "line_manager", subject: str = MANAGER) -> str:
+    keys = gateway.partnership.agency_keys(HV)
+    bound = {DIGEST_CLAIM: body_digest(body)}
+    return issue_token(keys, role=role, audience=AUDIENCE, subject=subject, extra_claims=bound)
+
+
+async def _post(gateway: Gateway, body: bytes, authorisation: str | None = None) -> Any:
+    sender = Person(gateway, HV, "practitioner", "hv-practitioner-11")
+    headers = {**sender.headers(), "Content-Type": "application/json"}
+    if authorisation is not None:
+        headers[HEADER] = authorisation
+    return await gateway.client.post("/v1/notifications", content=body, headers=headers)
+
+
+def _entries(gateway: Gateway, kind: audit.EventKind) -> list[audit.Entry]:
+    with Session(gateway.engine) as session:
+        return list(session.exec(select(audit.Entry).where(audit.Entry.kind == kind)))
+
+
+async def test_a_typed_in_authorisation_leaves_the_share_for_advice(gateway: Gateway) -> None:
+    response = await _post(gateway, _referral())
+    assert response.status_code == 202, response.text
+    (mash,) = response.json()["recipients"]
+    assert mash["outcome"] == "needs_advice", mash
+    assert _entries(gateway, audit.EventKind.AUTHORISATION_GRANTED) == []
+
+
+async def test_the_managers_own_token_for_this_body_is_evidence_and_logged_as_theirs(gateway: Gateway) -> None:
+    body = _referral()
+    response = await _post(gateway, body, _authoriser_token(gateway, body))
+    assert response.status_code == 202, response.text
+    (mash,) = response.json()["recipients"]
+    assert mash["outcome"] == "share", mash
+    assert any("line manager" in r["message"] for r in mash["reasons"] if r["rule"] == "GR4"), mash
+    (decided,) = _entries(gateway, audit.EventKind.DECIDED)
+    assert (decided.actor, decided.actor_role) == ("hv-practitioner-11", "practitioner")
+    (granted,) = _entries(gateway, audit.EventKind.AUTHORISATION_GRANTED)
+    assert (granted.actor, granted.actor_role, granted.actor_agency) == (MANAGER, "line_manager", HV)
+    assert granted.delivery_id == decided.delivery_id == mash["delivery_id"]
+
+
+@pytest.mark.parametrize(
+    ("case", "loc"),
+    [
+        ("another body", ["header", HEADER]),  # the token binds a different notification
+        ("the sender signs", ["header", HEADER]),  # no self-authorisation
+        ("a practitioner", ["header", HEADER]),  # the access table gives them no authorising
+        ("a role not granted", ["header", HEADER]),  # housing grants no named_professional
+        ("names someone else", ["authorisation", "authoriser_ref"]),
+    ],
+)
+async def test_a_token_that_does_not_prove_this_authorisation_is_a_422_and_nothing_is_written(
+    gateway: Gateway, case: str, loc: list[str]
+) -> None:
+    body = _referral("someone-else" if case == "names someone else" else MANAGER)
+    token = {
+        "another body": lambda: _authoriser_token(gateway, _referral()),
+        "the sender signs": lambda: _authoriser_token(gateway, body, subject="hv-practitioner-11"),
+        "a practitioner": lambda: _authoriser_token(gateway, body, role="practitioner", subject="hv-colleague"),
+        "a role not granted": lambda: issue_token(
+            gateway.partnership.agency_keys("housing-brookside"),
+            role="named_professional",
+            audience=AUDIENCE,
+            subject=MANAGER,
+            extra_claims={DIGEST_CLAIM: body_digest(body)},
+        ),
+        "names someone else": lambda: _authoriser_token(gateway, body),
+    }[case]()
+    response = await _post(gateway, body, token)
+    assert response.status_code == 422, response.text
+    assert [e["loc"] for e in response.json()["errors"]] == [loc], response.text
+    assert _entries(gateway, audit.EventKind.DECIDED) == []

@@ -5,6 +5,8 @@ authoriser, not the sender. On the real gateway (the stack's OPA)."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import uuid
 from typing import Any
 
@@ -117,3 +119,22 @@ async def test_a_token_that_does_not_prove_this_authorisation_is_a_422_and_nothi
     assert response.status_code == 422, response.text
     assert [e["loc"] for e in response.json()["errors"]] == [loc], response.text
     assert _entries(gateway, audit.EventKind.DECIDED) == []
+
+
+async def test_the_readme_command_signs_a_token_the_gateway_accepts(gateway: Gateway, tmp_path: Any) -> None:
+    """README, 'Who can see and do what': the operator's command for an authoriser's token."""
+    body = _referral()
+    (tmp_path / "notification.json").write_bytes(body)
+    printed = subprocess.run(
+        [
+            *(sys.executable, "-m", "broker.partnership.cli", "issue-token"),
+            *("--keys", str(gateway.partnership.agency_keys_dir(HV)), "--agency", HV, "--role", "line_manager"),
+            *("--subject", MANAGER, "--audience", AUDIENCE, "--authorises", str(tmp_path / "notification.json")),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    response = await _post(gateway, body, printed.stdout.strip())
+    assert response.status_code == 202, response.text
+    assert [r["outcome"] for r in response.json()["recipients"]] == ["share"]

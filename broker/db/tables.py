@@ -107,3 +107,17 @@ class ObligationClock(BrokerTable, table=True):
     stopped_at: datetime | None = None
     overdue_at: datetime | None = None
     log_context: dict[str, object] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class NamedPerson(BrokerTable, table=True):
+    """A person of the sending agency a notification names as acting (`sender.user_ref`).
+
+    An agency system posts for its people; the log's actor is then the system, so this is what lets
+    the practitioner named on it see it, as the access table's "own" scope promises (issue 11).
+    """
+
+    __tablename__ = "named_person"
+
+    notification_id: str = Field(primary_key=True)
+    agency_id: str = Field(primary_key=True)
+    person: str = Field(primary_key=True, index=True)

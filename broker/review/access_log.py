@@ -28,7 +28,7 @@ from broker.errors import RoleNotGranted
 from broker.partnership.grants import AccessChange
 from broker.partnership.registry import Registry
 from broker.review.access import Action, Viewer
-from broker.review.views import scope_clause
+from broker.review.scope import scope_clause
 
 log = logging.getLogger("broker.access")
 

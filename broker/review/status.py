@@ -10,7 +10,8 @@ from sqlmodel import Session
 import audit
 from broker.db.log import DecisionLog
 from broker.errors import NotFound
-from broker.review.access import Action, Viewer
+from broker.review.access import Action, Scope, Viewer
+from broker.review.scope import sees
 
 # Later events supersede earlier ones in the status; `overdue` is a flag, not a stage.
 STAGES = ("decided", "published", "delivered", "acknowledged")
@@ -18,11 +19,8 @@ STAGES = ("decided", "published", "delivered", "acknowledged")
 
 async def for_sender(decision_log: DecisionLog, notification_id: str, viewer: Viewer) -> dict[str, Any]:
     """The sender's side only (the table's `status` scope): the recipients see their deliveries as decisions."""
-    entries = await asyncio.to_thread(_entries, decision_log, notification_id)
-    first = entries[0] if entries else None
-    if first is None or not viewer.covers(
-        Action.STATUS, viewer.relation(sender_agency=first.sender_agency, actor=first.actor)
-    ):
+    entries = await asyncio.to_thread(_visible_entries, decision_log, notification_id, viewer)
+    if not entries:
         # The same answer whether it does not exist or belongs to someone else.
         raise NotFound("no such notification for this agency")
     deliveries: dict[str, dict[str, Any]] = {}
@@ -46,6 +44,15 @@ async def for_sender(decision_log: DecisionLog, notification_id: str, viewer: Vi
     return {"notification_id": notification_id, "recipients": list(deliveries.values())}
 
 
-def _entries(decision_log: DecisionLog, notification_id: str) -> list[audit.Entry]:
+def _visible_entries(decision_log: DecisionLog, notification_id: str, viewer: Viewer) -> list[audit.Entry]:
+    """The notification's entries if the viewer is on its sending side within their scope, else none."""
     with Session(decision_log.engine) as session:
-        return list(audit.query(session, notification_id=notification_id, limit=1000))
+        entries = list(audit.query(session, notification_id=notification_id, limit=1000))
+        first = entries[0] if entries else None
+        if first is None:
+            return []
+        if viewer.covers(Action.STATUS, viewer.relation(sender_agency=first.sender_agency, actor=first.actor)):
+            return entries
+        # Own scope also covers what they answered or are named on: the clause the lists use.
+        own = viewer.scope(Action.STATUS) is Scope.OWN and first.sender_agency == viewer.agency_id
+        return entries if own and sees(session, viewer, Action.STATUS, first) else []

@@ -14,45 +14,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlmodel import Session, col
 
 import audit
 from broker.db.log import DecisionLog
-from broker.errors import Forbidden, LogUnavailable, NotFound
-from broker.review.access import Action, Scope, Viewer
+from broker.errors import LogUnavailable, NotFound
+from broker.review.access import Action, Viewer
+from broker.review.scope import scope_clause, sees
+from schemas.notifications import NOTIFICATION_MODELS
 
 MAX_PAGE = 200
-
-
-def sees(viewer: Viewer, action: Action, entry: audit.Entry) -> bool:
-    """Whether `entry` (a decision, or an event on one) is within the viewer's scope for `action`."""
-    return viewer.covers(
-        action,
-        viewer.relation(sender_agency=entry.sender_agency, actor=entry.actor, recipient_agency=entry.recipient_agency),
-    )
-
-
-def scope_clause(viewer: Viewer, action: Action) -> ColumnElement[bool] | None:
-    """The same scope as a WHERE clause over entries (None: the whole partnership)."""
-    scope = viewer.scope(action)
-    if scope is Scope.NONE:
-        raise Forbidden(f"a {viewer.role} may not read this")
-    if scope is Scope.PARTNERSHIP:
-        return None
-    if scope is Scope.AGENCY:
-        return or_(
-            col(audit.Entry.sender_agency) == viewer.agency_id, col(audit.Entry.recipient_agency) == viewer.agency_id
-        )
-    # Own: deliveries whose decision this person's token made (later events carry no actor of theirs).
-    mine = select(col(audit.Entry.delivery_id)).where(
-        and_(
-            col(audit.Entry.kind) == audit.EventKind.DECIDED,
-            col(audit.Entry.sender_agency) == viewer.agency_id,
-            col(audit.Entry.actor) == viewer.user,
-        )
-    )
-    return col(audit.Entry.delivery_id).in_(mine)
 
 
 @dataclass(frozen=True)
@@ -137,7 +109,7 @@ def page(
 
 def visible_decision(session: Session, viewer: Viewer, seq: int) -> audit.Entry:
     entry = session.get(audit.Entry, seq)
-    if entry is None or entry.kind != audit.EventKind.DECIDED or not sees(viewer, Action.DECISIONS, entry):
+    if entry is None or entry.kind != audit.EventKind.DECIDED or not sees(session, viewer, Action.DECISIONS, entry):
         raise NotFound("no such decision")  # the same words whether it is absent or not yours
     return entry
 
@@ -203,6 +175,16 @@ def integrity(decision_log: DecisionLog, entry: audit.Entry) -> dict[str, Any]:
     }
 
 
+def field_classes(message_type: str, fields: list[str]) -> dict[str, str]:
+    """Each released field's data class, from the payload model's declared classes (field names only:
+    the log never holds a value)."""
+    for (kind, _version), model in NOTIFICATION_MODELS.items():
+        if kind.value == message_type:
+            classes = getattr(model.model_fields["payload"].annotation, "data_classes", {})
+            return {f: classes[f].value for f in fields if f in classes}
+    return {}
+
+
 def deciding_rule(entry: audit.Entry) -> str | None:
     """The one rule a reviewer reads first: the first deciding rule, or, for entries written before the
     log kept deciding rules, the first reason's rule (the policy already put the decisive reason first)."""
@@ -211,7 +193,7 @@ def deciding_rule(entry: audit.Entry) -> str | None:
     return entry.reasons[0]["rule"] if entry.reasons else None
 
 
-def _words(rule: str, title: str) -> str:
+def title_words(rule: str, title: str) -> str:
     # Policy titles often repeat the id ("C4 strict need to know"); beside the id that reads as a stutter.
     words = title.removeprefix(rule).strip(" :-")
     return words[:1].upper() + words[1:] if words else title
@@ -223,7 +205,7 @@ def summary(entry: audit.Entry, rules: Any = None, state: str | None = None) -> 
     `rules` (the rule catalogue) puts the deciding rule's title beside its id; without it the id stands alone.
     """
     rule = deciding_rule(entry)
-    title = _words(rule, rules.describe(rule).title) if rules is not None and rule is not None else rule
+    title = title_words(rule, rules.describe(rule).title) if rules is not None and rule is not None else rule
     return {
         "seq": entry.seq,
         "recorded_at": entry.recorded_at,
@@ -261,7 +243,7 @@ def deciding_first(entry: audit.Entry, explained: list[dict[str, Any]]) -> list[
     first = deciding_rule(entry)
     # Entries from before the log kept deciding rules: the policy's first reason was the decisive one.
     deciding = set(entry.deciding_rules) or ({first} if first else set())
-    marked = [{**r, "title": _words(r["rule"], r["title"]), "deciding": r["rule"] in deciding} for r in explained]
+    marked = [{**r, "title": title_words(r["rule"], r["title"]), "deciding": r["rule"] in deciding} for r in explained]
     return [r for r in marked if r["deciding"]] + [r for r in marked if not r["deciding"]]
 
 
@@ -278,7 +260,7 @@ def _page(decision_log: DecisionLog, viewer: Viewer, filters: Filters) -> Page:
 
 async def read_detail(decision_log: DecisionLog, rules: Any, viewer: Viewer, seq: int) -> dict[str, Any]:
     """One decision with its reasons (rule and source), linked events and integrity badge."""
-    entry, events = await asyncio.to_thread(_one, decision_log, viewer, seq)
+    entry, events, state = await asyncio.to_thread(_one, decision_log, viewer, seq)
     await record_views(decision_log, viewer, [entry])
     badge = await asyncio.to_thread(integrity, decision_log, entry)
     decided_by = {
@@ -288,7 +270,7 @@ async def read_detail(decision_log: DecisionLog, rules: Any, viewer: Viewer, seq
     }
     people = [e for e in events if e.kind not in ("viewed", "published", "delivered", "acknowledged")]
     return {
-        **summary(entry, rules),
+        **summary(entry, rules, state),
         "reasons": deciding_first(entry, await rules.explain(entry.reasons)),
         "fields_released": entry.fields_released,
         "projection_digest": entry.projection_digest,
@@ -301,7 +283,7 @@ async def read_detail(decision_log: DecisionLog, rules: Any, viewer: Viewer, seq
     }
 
 
-def _one(decision_log: DecisionLog, viewer: Viewer, seq: int) -> tuple[audit.Entry, list[audit.Entry]]:
+def _one(decision_log: DecisionLog, viewer: Viewer, seq: int) -> tuple[audit.Entry, list[audit.Entry], str | None]:
     with Session(decision_log.engine) as session:
         entry = visible_decision(session, viewer, seq)
-        return entry, linked(session, entry)
+        return entry, linked(session, entry), held_states(session, [entry]).get(entry.delivery_id)

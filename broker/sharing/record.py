@@ -20,6 +20,7 @@ from broker.admission import idempotency
 from broker.admission.authorisation import Authoriser
 from broker.admission.tokens import Caller
 from broker.db.log import DecisionLog
+from broker.db.tables import NamedPerson
 from broker.delivery import clocks, held
 from broker.errors import LogUnavailable
 from broker.metrics import Metrics
@@ -179,6 +180,15 @@ def write_rows(
                 context=context,
                 obligations=plan.due,
             )
+    # The person the body names as acting: theirs to see, whoever's system posted it (issue 11).
+    # `merge`: the same notification id may be decided again (a retry under another key).
+    session.merge(
+        NamedPerson(
+            notification_id=str(notification.notification_id),
+            agency_id=notification.sender.agency_id,
+            person=notification.sender.user_ref,
+        )
+    )
     if notification.in_reply_to is not None:
         clocks.stop_on_reply(
             session,

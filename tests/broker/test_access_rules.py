@@ -185,3 +185,35 @@ async def test_start_logs_who_granted_what_and_refuses_hand_edited_grants(
             await gateway_factory()
     finally:
         path.write_bytes(original)
+
+
+async def test_a_practitioner_also_sees_what_they_are_named_on_and_a_manager_what_they_answered(
+    gateway: Gateway,
+) -> None:
+    system = Person(gateway, SCHOOL, "agency_system", None)
+    body = system.notification("share", role="school_nurse")
+    body["sender"]["user_ref"] = "school-nurse-05"  # the school's system posts for its nurse
+    posted = await system.api("POST", "/v1/notifications", json=body)
+    assert posted.status_code == 202, posted.text
+    held = await Person(gateway, SCHOOL, "dsl", "dsl-school-04").send("hold_for_authorisation")
+    named, other = (
+        Person(gateway, SCHOOL, "practitioner", "school-nurse-05"),
+        Person(gateway, SCHOOL, "practitioner", "school-nurse-06"),
+    )
+    status = f"/v1/notifications/{posted.json()['notification_id']}"
+    assert (await named.api("GET", status)).status_code == 200
+    assert (await other.api("GET", status)).status_code == 404
+    seen = {
+        p.user: [i["notification_id"] for i in (await p.api("GET", "/v1/decisions")).json()["items"]]
+        for p in (named, other)
+    }
+    assert seen == {"school-nurse-05": [posted.json()["notification_id"]], "school-nurse-06": []}
+    # A line manager's own scope: what they sent, and what they answered from the queue.
+    manager = Person(gateway, SCHOOL, "line_manager", "school-manager-02")
+    assert (await manager.api("GET", "/v1/decisions")).json()["items"] == []
+    refused = await manager.api(
+        "POST", f"/v1/queues/{held['delivery_id']}", json={"decision": "refuse", "reason": "No lawful basis named."}
+    )
+    assert refused.status_code == 200, refused.text
+    listed = (await manager.api("GET", "/v1/decisions")).json()["items"]
+    assert [i["delivery_id"] for i in listed] == [held["delivery_id"]]

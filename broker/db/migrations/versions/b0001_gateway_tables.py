@@ -9,6 +9,7 @@ Revises:
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 import broker.admission.replay
@@ -21,9 +22,26 @@ branch_labels = None
 depends_on = None
 
 
+# The tables of the first release. A table added later is created by its own revision, never here.
+BASELINE = (
+    "outbox",
+    "held_delivery",
+    "held_key",
+    "idempotency",
+    "relay_lease",
+    "obligation_clock",
+    "seen_token",
+    "ui_session",
+)
+
+
+def _baseline() -> list[sa.Table]:
+    return [BrokerTable.metadata.tables[name] for name in BASELINE]
+
+
 def upgrade() -> None:
-    BrokerTable.metadata.create_all(bind=op.get_bind())
+    BrokerTable.metadata.create_all(bind=op.get_bind(), tables=_baseline())
 
 
 def downgrade() -> None:
-    BrokerTable.metadata.drop_all(bind=op.get_bind())
+    BrokerTable.metadata.drop_all(bind=op.get_bind(), tables=_baseline())

@@ -1,0 +1,67 @@
+"""The access table's scopes as WHERE clauses over the decision log, for lists and single reads alike.
+
+Own: the deliveries of notifications this person sent, answered (advice, authorisation, an urgent
+review) or is named on (`sender.user_ref`, kept in `named_person` when an agency system posts for
+them). Agency: what their agency sent or received. Partnership: everything. A single read asks the
+same clause, so a list and a detail can never disagree about what someone may see.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlmodel import Session, col
+
+import audit
+from broker.db.tables import NamedPerson
+from broker.errors import Forbidden
+from broker.review.access import Action, Scope, Viewer
+
+# The entries in which a person acts on a delivery of their agency's: it is then theirs. A `viewed`
+# entry is not among them: reading something never widens what one may read.
+ACTING: Final = (
+    audit.EventKind.DECIDED,
+    audit.EventKind.ADVICE_GIVEN,
+    audit.EventKind.AUTHORISATION_GRANTED,
+    audit.EventKind.AUTHORISATION_REFUSED,
+    audit.EventKind.URGENT_REVIEWED,
+)
+
+
+def scope_clause(viewer: Viewer, action: Action) -> ColumnElement[bool] | None:
+    """The viewer's scope for `action` as a WHERE clause over entries (None: the whole partnership)."""
+    scope = viewer.scope(action)
+    if scope is Scope.NONE:
+        raise Forbidden(f"a {viewer.role} may not read this")
+    if scope is Scope.PARTNERSHIP:
+        return None
+    if scope is Scope.AGENCY:
+        return or_(
+            col(audit.Entry.sender_agency) == viewer.agency_id, col(audit.Entry.recipient_agency) == viewer.agency_id
+        )
+    acted = select(col(audit.Entry.delivery_id)).where(
+        and_(
+            col(audit.Entry.kind).in_(ACTING),
+            col(audit.Entry.sender_agency) == viewer.agency_id,
+            col(audit.Entry.actor) == viewer.user,
+        )
+    )
+    named = select(col(NamedPerson.notification_id)).where(
+        col(NamedPerson.agency_id) == viewer.agency_id, col(NamedPerson.person) == viewer.user
+    )
+    return and_(
+        col(audit.Entry.sender_agency) == viewer.agency_id,
+        or_(col(audit.Entry.delivery_id).in_(acted), col(audit.Entry.notification_id).in_(named)),
+    )
+
+
+def sees(session: Session, viewer: Viewer, action: Action, entry: audit.Entry) -> bool:
+    """Whether `entry` is within the viewer's scope for `action`: the list's clause, asked of one row."""
+    if not viewer.may(action):
+        return False
+    clause = scope_clause(viewer, action)
+    if clause is None:
+        return True
+    hit = session.execute(select(col(audit.Entry.seq)).where(col(audit.Entry.seq) == entry.seq, clause).limit(1))
+    return hit.first() is not None

@@ -3,7 +3,8 @@
 A row is a role a token may assert (once the registry grants it: `broker.partnership.grants`) or a
 partnership office; a column is an action; a cell is how far the action reaches:
 
-- `own`: what the person sent (the decided entry's actor is their token's subject);
+- `own`: what the person sent (the decided entry's actor is their token's subject), answered, or is named
+  on as `sender.user_ref` (see `broker.review.scope`);
 - `agency`: what their agency sent or received; for deciding a held or urgent item, what their
   agency sent (advice and authorisation belong to the sender's side);
 - `partnership`: everything in the partnership;

@@ -38,7 +38,12 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         description="Decides, records and routes safeguarding notifications between partner agencies.",
     )
-    http_errors.install(app, retry_after_seconds=settings.retry_after_seconds, html=render.error_page)
+    http_errors.install(
+        app,
+        retry_after_seconds=settings.retry_after_seconds,
+        html=render.error_page,
+        on_denial=access.record_denial,
+    )
     app.include_router(notifications.router, dependencies=ONCE)
     app.include_router(decisions.router, dependencies=ONCE)
     app.include_router(review.router, dependencies=ONCE)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from broker.api.decisions import Code
-from broker.api.deps import MAX_INT64, CallerDep, LogDep
+from broker.api.deps import MAX_INT64, CallerDep, LogDep, route_path
 from broker.api.responses import AUTHENTICATED, BEARER, errors, ok
 from broker.review import access_log
 from broker.review.access import Viewer
@@ -47,3 +47,9 @@ async def access_events(
         access_log.read, decision_log, Viewer.from_caller(caller), limit=limit, offset=offset, agency=agency
     )
     return [access_log.event(e) for e in found]
+
+
+async def record_denial(request: Request, viewer: Viewer, code: str, detail: str) -> None:
+    """The gateway's `on_denial` (broker.api.errors): the refusal goes to the access log."""
+    where = f"{request.method} {route_path(request)}"
+    await access_log.record_denial(request.app.state.decision_log, viewer, code=code, detail=detail, where=where)

@@ -118,7 +118,9 @@ async def _caller(
     # Committed before we go on (group commit with the other requests being admitted), so every
     # worker sees the jti as used at once.
     await burner.burn(caller)
-    access.require_route(access.Viewer.from_caller(caller), request.method, route_path(request))
+    # Known from here on: a refusal of what this person tries next is logged (broker.api.errors).
+    request.state.viewer = access.Viewer.from_caller(caller)
+    access.require_route(request.state.viewer, request.method, route_path(request))
     return caller
 
 

@@ -8,7 +8,7 @@ to use the phone route, as the procedures require when a referral cannot wait.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -31,6 +31,7 @@ from broker.errors import (
     ReviewInvalid,
     SignInRequired,
 )
+from broker.review.access import Viewer
 
 log = logging.getLogger("broker.http")
 
@@ -73,17 +74,46 @@ def _body(exc: Exception, code: str) -> dict[str, object]:
     return body
 
 
+# Records a refused action of an authenticated person: (request, viewer, code, detail).
+DenialRecorder = Callable[[Request, Viewer, str, str], Awaitable[None]]
+# Refusals an IG lead must be able to see: reaching past one's role, or claiming to be someone else.
+_DENIAL_TYPES = frozenset({"sender_mismatch", "authorisation_token", "authoriser_mismatch"})
+
+
+def denial(exc: Exception) -> str | None:
+    """What to log of a refusal that is an access matter, or None for any other error."""
+    if isinstance(exc, Forbidden | ReleaseRefused):
+        return str(exc)
+    if isinstance(exc, InvalidNotification):
+        named = [e for e in exc.errors if e.get("type") in _DENIAL_TYPES]
+        return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in named) or None  # type: ignore[attr-defined]
+    return None
+
+
 # Renders an error for a person at a browser: (request, status, code, detail) -> an HTML page.
 HtmlRenderer = Callable[[Request, int, str, str], Response]
 SIGN_IN_PATH = "/ui/signin"
 
 
-def install(app: FastAPI, *, retry_after_seconds: int, html: HtmlRenderer | None = None) -> None:
+def install(
+    app: FastAPI,
+    *,
+    retry_after_seconds: int,
+    html: HtmlRenderer | None = None,
+    on_denial: DenialRecorder | None = None,
+) -> None:
+    """Map every broker error to its response; `on_denial` records access refusals of a known person
+    (`request.state.viewer`, set once a token or UI session was verified)."""
+
     async def handle(request: Request, exc: Exception) -> Response:
         if isinstance(exc, SignInRequired):
             return RedirectResponse(SIGN_IN_PATH, status_code=303)
         for kind, status, code in _STATUS:
             if isinstance(exc, kind):
+                viewer = getattr(request.state, "viewer", None)
+                detail = denial(exc)
+                if on_denial is not None and isinstance(viewer, Viewer) and detail is not None:
+                    await on_denial(request, viewer, code, detail)
                 if html is not None and request.url.path.startswith("/ui/"):
                     # Same status and code as the API; the page words it for a person.
                     return html(request, status, code, str(exc))

@@ -7,6 +7,10 @@ access change (`broker.partnership.grants`) it has not logged yet is appended (w
 when, and the digest of the signed change), and so is a registry revision it has not seen.
 IG leads and Caldicott Guardians read them within the table's `access_log` scope.
 
+So is every other refusal of an authenticated person's action: a route their role may not use (403), a
+body claiming another sender or carrying an authoriser's token that proves nothing (422), a release
+the rules forbid (409); the person, role and reason are kept, never the body.
+
 A refusal is an `access_refused` entry (message type `access`); a registry change is a
 `registry_changed` entry (message type `registry`) whose outcome says what changed.
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import uuid
 from typing import Any, Final
 
 from sqlalchemy import select
@@ -69,6 +74,34 @@ async def record_refusal(decision_log: DecisionLog, refused: RoleNotGranted) -> 
         await decision_log.append([refusal_draft(refused)])
     except Exception:  # the caller is refused either way; losing the record is the operator's to see
         log.exception("a refused token could not be logged (agency %s, role %s)", refused.agency_id, refused.role)
+
+
+def denial_draft(viewer: Viewer, *, code: str, detail: str, where: str) -> audit.EntryDraft:
+    """A refused action by an authenticated person (a route their role may not use, a body claiming
+    another sender, an unproven authorisation, a release the rules forbid): evidence for IG leads."""
+    ref = "access-" + uuid.uuid4().hex
+    return audit.EntryDraft(
+        notification_id=ref,
+        delivery_id=ref,
+        kind=audit.EventKind.ACCESS_REFUSED,
+        outcome=REFUSED,
+        sender_agency=viewer.agency_id,
+        sender_role=viewer.role,
+        recipient_agency=viewer.agency_id,
+        message_type=ACCESS,
+        reasons=(audit.Reason(rule="SYS-ACCESS", message=f"{where}: {code}: {detail}"[:500]),),
+        actor=viewer.user,
+        actor_role=viewer.role,
+        actor_agency=viewer.agency_id,
+    )
+
+
+async def record_denial(decision_log: DecisionLog, viewer: Viewer, *, code: str, detail: str, where: str) -> None:
+    """Log a refused action; the refusal stands even if the log cannot take it (and that is reported)."""
+    try:
+        await decision_log.append([denial_draft(viewer, code=code, detail=detail, where=where)])
+    except Exception:  # the caller is refused either way; losing the record is the operator's to see
+        log.exception("a refused action could not be logged (agency %s, role %s)", viewer.agency_id, viewer.role)
 
 
 def change_draft(change: AccessChange) -> audit.EntryDraft:

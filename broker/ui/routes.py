@@ -54,7 +54,8 @@ async def _session(request: Request, decision_log: LogDep, settings: SettingsDep
     if row.role not in registry.granted_roles(row.agency_id):
         # Revoked since this person signed in: the session ends with the grant.
         raise SignInRequired("your role is no longer granted to your agency")
-    access.require_route(row.viewer(registry), request.method, route_path(request))
+    request.state.viewer = row.viewer(registry)  # a refusal from here on is logged (broker.api.errors)
+    access.require_route(request.state.viewer, request.method, route_path(request))
     return row
 
 

@@ -78,6 +78,11 @@ async def test_the_ui_refuses_and_logs_a_claimed_role_at_sign_in(gateway: Gatewa
     assert len(_entries(gateway, audit.EventKind.ACCESS_REFUSED)) == 2
 
 
+async def _refusals(ig_lead: Person) -> list[dict[str, Any]]:
+    events = (await ig_lead.api("GET", "/v1/access-events", params={"agency": ig_lead.agency})).json()
+    return [e for e in events if e["kind"] == "access_refused"]
+
+
 async def test_the_body_cannot_claim_a_role_the_token_does_not_hold(gateway: Gateway) -> None:
     practitioner = Person(gateway, HV, "practitioner", "hv-practitioner-07")
     as_dsl = practitioner.notification("share", role="dsl")
@@ -85,6 +90,19 @@ async def test_the_body_cannot_claim_a_role_the_token_does_not_hold(gateway: Gat
     assert response.status_code == 422, response.text
     assert [e["loc"] for e in response.json()["errors"]] == [["sender", "role"]]
     assert _entries(gateway, audit.EventKind.DECIDED) == []
+    # Refused, and the refusal is there for the agency's IG lead: who, what, why (never the body).
+    ig_lead = Person(gateway, HV, "ig_lead", "hv-ig-lead-01")
+    (event,) = await _refusals(ig_lead)
+    assert (event["kind"], event["actor"], event["actor_role"]) == (
+        "access_refused",
+        "hv-practitioner-07",
+        "practitioner",
+    )
+    assert event["reasons"][0]["message"].startswith("POST /v1/notifications: invalid_notification: sender.role: ")
+    # So is a route the role may never use.
+    assert (await practitioner.api("GET", "/v1/queues")).status_code == 403
+    events = await _refusals(ig_lead)
+    assert [e["reasons"][0]["message"].split(":")[0] for e in events] == ["GET /v1/queues", "POST /v1/notifications"]
     sent = await practitioner.send("share")
     (decided,) = _entries(gateway, audit.EventKind.DECIDED)
     assert decided.delivery_id == sent["delivery_id"]
@@ -112,6 +130,9 @@ async def test_a_share_held_for_missing_consent_can_only_be_refused(gateway: Gat
     )
     assert release.status_code == 409 and release.json()["error"] == "release_not_allowed", release.text
     assert "send it again" in release.json()["detail"]
+    ig_lead = Person(gateway, HV, "ig_lead", "hv-ig-lead-02")
+    (event,) = await _refusals(ig_lead)
+    assert (event["actor"], event["reasons"][0]["message"].split(": ")[1]) == ("hv-manager-01", "release_not_allowed")
     await manager.sign_in()
     page = (await manager.page("GET", "/ui/queues")).text
     assert "It cannot be released." in page and f'id="r-{held["delivery_id"]}"' not in page

@@ -119,6 +119,9 @@ async def test_a_token_that_does_not_prove_this_authorisation_is_a_422_and_nothi
     assert response.status_code == 422, response.text
     assert [e["loc"] for e in response.json()["errors"]] == [loc], response.text
     assert _entries(gateway, audit.EventKind.DECIDED) == []
+    (refused,) = _entries(gateway, audit.EventKind.ACCESS_REFUSED)  # for the agency's IG lead to see
+    assert (refused.actor, refused.actor_agency) == ("hv-practitioner-11", HV)
+    assert refused.reasons[0]["message"].startswith(f"POST /v1/notifications: invalid_notification: {'.'.join(loc)}")
 
 
 async def test_the_readme_command_signs_a_token_the_gateway_accepts(gateway: Gateway, tmp_path: Any) -> None:

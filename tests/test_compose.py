@@ -20,6 +20,7 @@ from broker.partnership import kafka_access
 from broker.settings import BrokerSettings
 from consumers.settings import PLACEHOLDER_SECRETS
 from demo.cases import AGENCIES, PARTNERSHIP_ID
+from devstack.postgres import APP_ROLE
 from devstack.settings import KAFKA_VERSION, OPA_VERSION, StackSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,6 +82,67 @@ def test_init_jobs_run_before_the_services(compose: dict[str, Any]) -> None:
     assert services["kafka-access"]["depends_on"]["provision"] == {"condition": ONE_SHOT}
     for name in ("gateway", "consumer-csc", "consumer-police"):
         assert services[name]["depends_on"]["kafka-access"] == {"condition": ONE_SHOT}, name
+    for name in ("gateway", "worker"):
+        assert services[name]["depends_on"]["migrate"] == {"condition": ONE_SHOT}, name
+    assert services["migrate"]["depends_on"]["postgres"] == {"condition": "service_healthy"}
+
+
+def _database_user(url: str) -> str:
+    # user:VARIABLE of a compose URL like postgresql+psycopg://sgb_app:${POSTGRES_APP_PASSWORD:?...}@host:port/sgb
+    match = re.fullmatch(r"postgresql\+psycopg://(\w+):\$\{(\w+)(?::\?[^}]*)?\}@[\w.]+:\d+/sgb", url)
+    assert match, url
+    return f"{match[1]}:{match[2]}"
+
+
+def test_services_connect_as_the_application_role_and_only_migrate_as_the_owner(
+    compose: dict[str, Any], override: dict[str, Any]
+) -> None:
+    for file in (compose, override):
+        services = file["services"]
+        for name in ("gateway", "worker"):
+            env = services[name]["environment"]
+            assert _database_user(env["SGB_DATABASE_URL"]) == f"{APP_ROLE}:POSTGRES_APP_PASSWORD", name
+            assert "SGB_MIGRATION_DATABASE_URL" not in env, f"{name} must not hold the owner's password"
+        migrate = services["migrate"]["environment"]
+        # The application role's URL too: migrate grants that URL's user its privileges.
+        assert _database_user(migrate["SGB_DATABASE_URL"]) == f"{APP_ROLE}:POSTGRES_APP_PASSWORD"
+        assert _database_user(migrate["SGB_MIGRATION_DATABASE_URL"]) == "sgb:POSTGRES_PASSWORD"
+    for name, service in compose["services"].items():
+        if name not in ("migrate", "postgres"):
+            assert not re.search(r"\$\{POSTGRES_PASSWORD\b", json.dumps(service)), f"{name} holds the owner's password"
+    migrate = compose["services"]["migrate"]
+    assert migrate["command"] == ["python", "-m", "broker.db", "migrate"]
+    assert migrate["restart"] == "no"
+
+
+def test_postgres_creates_the_application_role_on_first_start(compose: dict[str, Any]) -> None:
+    postgres = compose["services"]["postgres"]
+    assert "./deploy/postgres:/docker-entrypoint-initdb.d:ro" in postgres["volumes"]
+    assert postgres["environment"]["POSTGRES_USER"] == "sgb"
+    assert "${POSTGRES_APP_PASSWORD:?" in postgres["environment"]["POSTGRES_APP_PASSWORD"]
+    scripts = sorted((ROOT / "deploy" / "postgres").glob("*.sh"))
+    assert scripts and all(script.stat().st_mode & 0o111 for script in scripts), "executed, not sourced"
+    text = " ".join(script.read_text() for script in scripts)
+    assert f"CREATE ROLE {APP_ROLE} LOGIN PASSWORD :'app_password'" in text
+    assert "NOSUPERUSER NOCREATEDB NOCREATEROLE" in text
+    assert all(placeholder in text for placeholder in PLACEHOLDER_SECRETS if placeholder), "placeholders refused"
+    # The compose-test stand-in for postgres:15 runs the same scripts.
+    assert "/docker-entrypoint-initdb.d/" in (ROOT / "deploy" / "compose-test" / "postgres-entrypoint.sh").read_text()
+
+
+def test_consumers_witness_through_the_gateway(compose: dict[str, Any], override: dict[str, Any]) -> None:
+    for name in ("consumer-csc", "consumer-police"):
+        service = compose["services"][name]
+        env = service["environment"]
+        assert env["CONSUMER_GATEWAY_URL"] == "https://gateway:8443", name
+        assert env["CONSUMER_GATEWAY_CA_FILE"] == "/run/secrets/gateway-ca.pem", name
+        assert "gateway-ca.pem" in service["secrets"], name
+        # Deliveries must not wait for the gateway: the witness asks again with the next record.
+        assert "gateway" not in service["depends_on"], name
+        assert override["services"][name]["environment"]["CONSUMER_GATEWAY_URL"] == "https://127.0.0.1:28443"
+    for file in (compose, override):
+        # devstack/compose_checks.py waits for a checkpoint of size > 0 by the product's default interval.
+        assert "SGB_CHECKPOINT_SECONDS" not in json.dumps(file["services"]["gateway"])
 
 
 def test_published_ports_are_loopback_only(compose: dict[str, Any]) -> None:
@@ -165,7 +227,7 @@ def test_the_gateway_refuses_placeholder_secrets_in_production() -> None:
 
 
 def test_compose_runs_the_gateway_in_production(compose: dict[str, Any]) -> None:
-    for name in ("gateway", "worker", "provision"):
+    for name in ("gateway", "worker", "provision", "migrate"):
         assert compose["services"][name]["environment"]["SGB_ENVIRONMENT"] == "production", name
     for name in ("consumer-csc", "consumer-police"):
         assert compose["services"][name]["environment"]["CONSUMER_ENVIRONMENT"] == "production", name
@@ -216,7 +278,7 @@ def test_clients_reach_kafka_over_sasl_ssl(compose: dict[str, Any]) -> None:
         protocol = env.get("SGB_KAFKA_SECURITY_PROTOCOL") or env.get("CONSUMER_KAFKA_SECURITY_PROTOCOL")
         assert protocol == "SASL_SSL", name
         assert "kafka-ca.pem" in compose["services"][name]["secrets"]
-    assert set(compose["secrets"]) >= {"kafka-server.pem", "kafka-ca.pem", "tls.crt", "tls.key"}
+    assert set(compose["secrets"]) >= {"kafka-server.pem", "kafka-ca.pem", "tls.crt", "tls.key", "gateway-ca.pem"}
 
 
 def test_the_test_override_stays_on_loopback_and_off_the_local_stack(

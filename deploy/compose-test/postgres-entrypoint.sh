@@ -13,10 +13,15 @@ if [[ ! -s "$data/PG_VERSION" ]]; then
   rm -f "$pwfile"
   # Password logins from anywhere the container's network reaches (the official image does the same).
   echo "host all all all scram-sha-256" >> "$data/pg_hba.conf"
+  "${as_postgres[@]}" pg_ctl -D "$data" -o "-c listen_addresses='' -k /tmp" -w start > /dev/null
   if [[ "$db" != postgres ]]; then
-    "${as_postgres[@]}" pg_ctl -D "$data" -o "-c listen_addresses='' -k /tmp" -w start > /dev/null
     "${as_postgres[@]}" psql -q -h /tmp -U "$user" -d postgres -c "CREATE DATABASE \"$db\" OWNER \"$user\""
-    "${as_postgres[@]}" pg_ctl -D "$data" -w stop > /dev/null
   fi
+  # Then the init scripts, as the official image runs the executable ones: as postgres, on the socket.
+  for script in /docker-entrypoint-initdb.d/*.sh; do
+    [[ -e "$script" ]] || continue
+    PGHOST=/tmp POSTGRES_USER="$user" POSTGRES_DB="$db" "${as_postgres[@]}" bash "$script"
+  done
+  "${as_postgres[@]}" pg_ctl -D "$data" -w stop > /dev/null
 fi
 exec "${as_postgres[@]}" postgres -D "$data" -p "$port" -k /tmp -c "listen_addresses=${PG_LISTEN_ADDRESSES:-*}"

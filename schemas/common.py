@@ -6,17 +6,18 @@ are required keys whose value may be null or "unsure": the policy, not the schem
 missing answer into hold_for_authorisation or needs_advice with a reason (issue 3). Unknown keys
 and values are errors.
 
-Recipients are always registered agencies (a role within one). A recipient who would pass the
-information on to the family or to an alleged perpetrator says so with a flag; neither ever has an
-inbox of its own.
+Recipients are always registered agencies (a role within one). People are never recipients: the
+persons who must not receive (a family member, an alleged perpetrator, the subject of an allegation)
+are named in `withheld_from`, and a recipient who would pass the information on to one of them says
+so (`conveys_to`, or the older flags), so the policy strips what would endanger someone (GR5).
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field, ValidationInfo, field_validator, model_validator
 
 from schemas.fields import LONG_TEXT, Part
 from schemas.vocab import (
@@ -59,6 +60,23 @@ class Sender(Part):
     is_professional: bool
 
 
+# Who a withheld person is to the case; each decides which of the recipient's columns GR5 applies.
+WithheldRelation = Literal["family_member", "household_member", "alleged_perpetrator", "subject_of_allegation"]
+FAMILY_RELATIONS = frozenset({"family_member", "household_member"})
+PERPETRATOR_RELATIONS = frozenset({"alleged_perpetrator", "subject_of_allegation"})
+
+
+class WithheldPerson(Part):
+    """A person this notification names who must never receive it, directly or through a recipient.
+
+    Source: CPSCP-Procedures, Information sharing (golden rule 5); Engaging parents who are
+    perpetrators of domestic abuse in child protection processes (engagement must not increase risk).
+    """
+
+    person_ref: LocalRef
+    relation: WithheldRelation
+
+
 class Recipient(Part):
     agency_id: AgencyId
     role: AgencyRole
@@ -66,6 +84,9 @@ class Recipient(Part):
     need_to_know_detail: Text | None = None
     conveys_to_family: bool = False
     conveys_to_alleged_perpetrator: bool = False
+    # Persons of `withheld_from` this recipient passes information on to (a social worker who will
+    # speak to the father, say): what could endanger someone is withheld from the recipient.
+    conveys_to: list[LocalRef] = Field(default_factory=list, max_length=20)
 
 
 class Subject(Part):
@@ -162,6 +183,7 @@ class EnvelopeFields(Part):
     concern_tags: list[ConcernTag] = Field(default_factory=list)
     subjects: list[Subject] = Field(min_length=1)
     sender: Sender
+    withheld_from: list[WithheldPerson] = Field(default_factory=list, max_length=50)
     recipients: list[Recipient] = Field(min_length=1, max_length=50)
     restrictions: Restrictions = Field(default_factory=Restrictions)
     initial_contact: ContactMode = ContactMode.WRITTEN
@@ -169,6 +191,29 @@ class EnvelopeFields(Part):
     deadline: Deadline | None = None
     # The notification this one answers (an outcome to a referral, say): its clocks stop on it.
     in_reply_to: UUID | None = None
+
+    @field_validator("recipients")
+    @classmethod
+    def _people_are_never_recipients(cls, recipients: list[Recipient], info: ValidationInfo) -> list[Recipient]:
+        withheld = {p.person_ref: p.relation for p in info.data.get("withheld_from") or []}
+        people = withheld.keys() | {s.subject_ref for s in info.data.get("subjects") or []}
+        for i, r in enumerate(recipients):
+            if r.agency_id in people:
+                raise ValueError(
+                    f"recipients[{i}].agency_id names a person of this notification ({r.agency_id}); "
+                    "people are never recipients: name the agency that works with them"
+                )
+            unknown = [ref for ref in r.conveys_to if ref not in withheld]
+            if unknown:
+                raise ValueError(
+                    f"recipients[{i}].conveys_to names {', '.join(unknown)}, not a person of withheld_from"
+                )
+        return recipients
+
+    def conveys_to_relations(self, recipient: Recipient) -> set[str]:
+        """The relations (to the case) of the withheld persons `recipient` passes information to."""
+        withheld = {p.person_ref: p.relation for p in self.withheld_from}
+        return {withheld[ref] for ref in recipient.conveys_to if ref in withheld}
 
     @model_validator(mode="after")
     def _recipients_unique(self) -> EnvelopeFields:

@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from schemas.common import (
     AGENCY_ID_PATTERN,
     DEADLINE_RULE_PATTERN,
+    FAMILY_RELATIONS,
+    PERPETRATOR_RELATIONS,
     ConsentRecord,
     Recipient,
     Restrictions,
@@ -157,7 +159,7 @@ def build_policy_input(
         concern_tags=sorted(set(n.concern_tags)),
         subjects=[_subject(s) for s in n.subjects],
         sender=InputSender(agency_id=n.sender.agency_id, role=n.sender.role, is_professional=n.sender.is_professional),
-        recipients=[_recipient(r) for r in n.recipients],
+        recipients=[_recipient(r, n.conveys_to_relations(r)) for r in n.recipients],
         restrictions=n.restrictions,
         initial_contact=n.initial_contact,
         sender_in_doubt=n.sender_in_doubt,
@@ -201,13 +203,15 @@ def _subject(s: Subject) -> InputSubject:
     )
 
 
-def _recipient(r: Recipient) -> InputRecipient:
+def _recipient(r: Recipient, relations: set[str]) -> InputRecipient:
+    """A recipient as the rules see it; passing information on to a named withheld person counts as
+    passing it to the family or to an alleged perpetrator, whichever that person is (GR5)."""
     return InputRecipient(
         agency_id=r.agency_id,
         role=r.role,
         need_to_know=r.need_to_know,
-        conveys_to_family=r.conveys_to_family,
-        conveys_to_alleged_perpetrator=r.conveys_to_alleged_perpetrator,
+        conveys_to_family=r.conveys_to_family or bool(relations & FAMILY_RELATIONS),
+        conveys_to_alleged_perpetrator=r.conveys_to_alleged_perpetrator or bool(relations & PERPETRATOR_RELATIONS),
     )
 
 

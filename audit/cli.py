@@ -1,4 +1,4 @@
-"""Command line for operators and auditors: ``python -m audit verify|export|verify-pack|checkpoint|keygen``.
+"""Command line for operators and auditors: ``python -m audit verify|export|verify-pack|checkpoint|keygen|replay``.
 
 ``verify`` and ``verify-pack`` give no verdict without a trust anchor held outside the database: the
 broker's public key (``--public-key``, or the pinned file named by ``$SGB_AUDIT_PUBLIC_KEY``), a
@@ -16,9 +16,10 @@ Exit status:
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -35,6 +36,7 @@ from rich.markup import escape
 from sqlmodel import Session
 
 from audit.auditor import Checkpoint
+from audit.canonical import format_time
 from audit.checkpoint import Signer, write_checkpoint
 from audit.cosignature import WitnessKey
 from audit.engine import create_engine_for
@@ -50,6 +52,7 @@ from audit.errors import (
     VerificationError,
 )
 from audit.export import export_pack, verify_pack
+from audit.replay import bundle_of, replay
 from audit.trust import TrustPolicy, open_for_verify, verify_trusted
 from audit.verify import LogReport
 
@@ -307,3 +310,50 @@ def keygen(private_key: Annotated[Path, typer.Argument(help="Where to write the 
     public = key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
     private_key.with_name(private_key.name + ".pub").write_bytes(public)
     out.print(f"wrote {private_key} and {private_key}.pub")
+
+
+@app.command("replay")
+def replay_command(
+    db: DbOption,
+    policies: Annotated[Path, typer.Option("--policies", help="The policy directory to re-decide with.")],
+    registry: Annotated[Path, typer.Option("--registry", help="The partnership's registry.json (agency types).")],
+    from_: Annotated[str | None, typer.Option("--from", help="First day (or RFC 3339 time), inclusive.")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Last day (inclusive) or RFC 3339 time (exclusive).")] = None,
+    opa: Annotated[str, typer.Option("--opa", help="The OPA binary.")] = "opa",
+) -> None:
+    """Re-decide a period's decisions under another policy and list what would flip; writes nothing."""
+    since = format_time(parse_bound(from_, end=False)) if from_ else None
+    until = format_time(parse_bound(to, end=True)) if to else None
+    engine = create_engine_for(db)
+    try:
+        name, digest = bundle_of(policies)
+        with Session(engine) as session:
+            report = replay(
+                session, policies=policies, registry=_json_file(registry), opa=opa, since=since, until=until
+            )
+    except AuditError as exc:
+        raise _fail(exc) from exc
+    finally:
+        engine.dispose()
+    out.print(
+        f"replayed {report.decisions} decisions ({report.notifications} notifications) logged under "
+        f"{escape(', '.join(sorted(report.logged_under)) or '-')}, under {escape(name)}@{digest[:16]}"
+    )
+    out.print(f"{len(report.flips)} would flip; {report.rule_changes} keep their outcome with another deciding rule")
+    for (was, now), count in sorted(report.by_rule().items()):
+        out.print(f"   {count:>5}  decided by {escape(was)} → by {escape(now)}")
+    for f in report.flips:
+        out.print(
+            f"   entry {f.seq} {f.message_type} to {f.recipient_agency}: {f.was} ({escape(','.join(f.was_rules))}) "
+            f"→ {f.now} ({escape(','.join(f.now_rules))})"
+        )
+
+
+def _json_file(path: Path) -> dict[str, Any]:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise typer.BadParameter(f"cannot read {path} as JSON: {exc}", param_hint="--registry") from exc
+    if not isinstance(value, dict):
+        raise typer.BadParameter(f"{path} is not a JSON object", param_hint="--registry")
+    return value

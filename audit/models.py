@@ -212,3 +212,22 @@ class CosignatureRecord(SQLModel, table=True):
     key_id: str = SQLField(max_length=8)
     timestamp: int = SQLField(sa_type=BigInteger)
     line: str = SQLField(sa_type=Text)
+
+
+class PolicyInputRecord(SQLModel, table=True):
+    """What the policy was asked about one notification, kept for replay; append-only like the log.
+
+    Names, data classes, codes and flags only (the gateway's policy input never holds a payload
+    value or free text). `seqs` are the decided entries it produced, in the order of the input's
+    recipients, so `audit replay` compares each recipient's new answer with what was decided.
+    """
+
+    __tablename__ = "audit_policy_input"
+
+    first_seq: int = SQLField(
+        primary_key=True, sa_type=BigInteger, foreign_key="audit_entry.seq", sa_column_kwargs={"autoincrement": False}
+    )
+    notification_id: str = SQLField(index=True, max_length=128)
+    seqs: list[int] = SQLField(sa_type=CanonicalJSON, nullable=False)
+    digest: str = SQLField(max_length=64)
+    document: dict[str, Any] = SQLField(sa_type=CanonicalJSON, nullable=False)

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from broker.api import access, decisions, health, log, notifications, review
 from broker.api import errors as http_errors
 from broker.api.deps import single_query_values
+from broker.api.request_metrics import RequestMetrics
 from broker.lifespan import gateway_lifespan
 from broker.settings import BrokerSettings
 from broker.ui import audit_page, render, routes, submit
@@ -38,6 +39,7 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         description="Decides, records and routes safeguarding notifications between partner agencies.",
     )
+    app.add_middleware(RequestMetrics)
     http_errors.install(
         app,
         retry_after_seconds=settings.retry_after_seconds,

@@ -18,13 +18,15 @@ from fastapi import FastAPI
 import audit
 from broker.admission.replay import TokenBurner
 from broker.db.log import DecisionLog
+from broker.db.verification import keep_verifying
 from broker.delivery.background import build_ingester, build_relay, delivery_tasks
 from broker.delivery.calendar import DueUnit, WorkingCalendar
 from broker.delivery.outbox import Outbox
 from broker.metrics import Metrics
 from broker.partnership.grants import verify_access_changes
-from broker.partnership.keys import load_broker_keys
+from broker.partnership.keys import BrokerKeys, load_broker_keys
 from broker.partnership.registry import Registry, load_registry
+from broker.partnership.watch import RegistryWatch
 from broker.review import access_log
 from broker.settings import BrokerSettings
 from broker.sharing.decide import Decider
@@ -76,9 +78,28 @@ async def gateway_lifespan(app: FastAPI, settings: BrokerSettings) -> AsyncItera
         # Who granted what, and a registry revision the log has not seen, before any request is served.
         await access_log.record_registry(decision_log, registry)
         await _load_registry(decider)
+        state.registry_watch = _watch(app, settings, keys, registry)
         _settle_garbage_collector()
-        async with _background(state.outbox, decision_log, settings, metrics, registry):
+        async with _background(state.outbox, decision_log, settings, metrics, state.registry_watch):
             yield
+
+
+def _watch(app: FastAPI, settings: BrokerSettings, keys: BrokerKeys, registry: Registry) -> RegistryWatch:
+    """Who takes a new registry revision, in order: requests, OPA's data, sealing, then the log."""
+    state = app.state
+
+    async def serve(new: Registry) -> None:
+        state.registry = new
+
+    async def record(new: Registry) -> None:
+        await access_log.record_registry(state.decision_log, new)
+
+    return RegistryWatch(
+        path=settings.registry_file,
+        current=registry,
+        verify_keys=keys.verify_keys,
+        listeners=(serve, state.decider.use, state.sealer.use, record),
+    )
 
 
 async def _load_registry(decider: Decider) -> None:
@@ -90,17 +111,22 @@ async def _load_registry(decider: Decider) -> None:
 
 @contextlib.asynccontextmanager
 async def _background(
-    outbox: Outbox, decision_log: DecisionLog, settings: BrokerSettings, metrics: Metrics, registry: Registry
+    outbox: Outbox, decision_log: DecisionLog, settings: BrokerSettings, metrics: Metrics, watch: RegistryWatch
 ) -> AsyncIterator[None]:
     stop = asyncio.Event()
-    tasks = [
-        asyncio.create_task(decision_log.keep_checkpoints(stop, every=settings.checkpoint_seconds), name="checkpoints")
-    ]
+    checkpoints = decision_log.keep_checkpoints(
+        stop, every=settings.checkpoint_seconds, on_failure=metrics.checkpoint_failures.inc
+    )
+    tasks = [asyncio.create_task(checkpoints, name="checkpoints")]
+    if settings.log_verify_seconds > 0:
+        verifying = keep_verifying(decision_log, metrics, stop, every=settings.log_verify_seconds)
+        tasks.append(asyncio.create_task(verifying, name="log-verification"))
     if settings.run_relay_in_gateway:
         outbox.relay = build_relay(
             settings=settings, engine=decision_log.engine, metrics=metrics, read_engine=decision_log.reader
         )
-        ingester = build_ingester(settings=settings, engine=decision_log.engine, registry=registry)
+        ingester = build_ingester(settings=settings, engine=decision_log.engine, registry=watch.current)
+        watch.listen(ingester.use)
         tasks += delivery_tasks(
             relay=outbox.relay,
             ingester=ingester,
@@ -109,6 +135,9 @@ async def _background(
             metrics=metrics,
             stop=stop,
         )
+    if settings.registry_poll_seconds > 0:
+        watching = watch.keep_watching(stop, every=settings.registry_poll_seconds)
+        tasks.append(asyncio.create_task(watching, name="registry-watch"))
     try:
         yield
     finally:

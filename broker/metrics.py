@@ -1,9 +1,14 @@
-"""Prometheus metrics for operators: traffic, decisions by outcome, OPA latency and outbox depth.
+"""Prometheus metrics for operators: traffic, decisions, OPA health, the outbox, held items, clocks
+and the decision log's integrity.
 
-Labels never carry personal data: only outcomes, message types, agency ids and status codes.
+Labels never carry personal data: only outcomes, message types, methods, route templates and
+status codes. Gauges of stored state (outbox, held, overdue) are read from the database when
+Prometheus scrapes (`broker.metrics_state`), so every gateway and worker reports the same truth.
 """
 
 from __future__ import annotations
+
+import time
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -15,8 +20,8 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "sgb_http_requests_total",
-            "HTTP requests by route and status",
-            ["route", "status"],
+            "HTTP requests by method, route template and status",
+            ["method", "route", "status"],
             registry=self.registry,
         )
         self.decisions = Counter(
@@ -43,6 +48,32 @@ class Metrics:
         self.overdue = Counter(
             "sgb_overdue_total", "Statutory clocks that ran out without an answer", registry=self.registry
         )
+        self.overdue_clocks = Gauge(
+            "sgb_overdue_clocks", "Statutory clocks overdue now and still unanswered", registry=self.registry
+        )
         self.held = Gauge(
             "sgb_held_deliveries", "Deliveries waiting for authorisation or advice", registry=self.registry
         )
+        self._log_integrity()
+
+    def _log_integrity(self) -> None:
+        # -1 until the first check: "not verified yet" must not read as "verified" or "broken".
+        self.log_verified = Gauge(
+            "sgb_log_verification_ok",
+            "1 if the last full decision-log verification passed, 0 if it failed, -1 before the first",
+            registry=self.registry,
+        )
+        self.log_verified.set(-1)
+        self.log_verified_at = Gauge(
+            "sgb_log_verification_timestamp_seconds",
+            "Unix time the decision log was last verified (passed or failed)",
+            registry=self.registry,
+        )
+        self.checkpoint_failures = Counter(
+            "sgb_checkpoint_failures_total", "Rounds in which signing a log checkpoint failed", registry=self.registry
+        )
+
+    def record_verification(self, ok: bool) -> None:
+        """Note the outcome of one full verification of the decision log."""
+        self.log_verified.set(1 if ok else 0)
+        self.log_verified_at.set(time.time())

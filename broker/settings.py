@@ -70,7 +70,16 @@ class BrokerSettings(BaseSettings):
     hold_expiry_hours: int = 72
     retry_after_seconds: int = 30
     checkpoint_seconds: float = 10.0
+    # How often the registry file is checked for a change (broker.partnership.watch); 0 turns it off.
+    registry_poll_seconds: float = Field(default=2.0, ge=0)
     clock_check_seconds: float = 30.0
+    # How often the gateway re-verifies the whole decision log for `sgb_log_verification_ok` (O(n)
+    # reads each time, so hourly by default); 0: never (another process or the auditor does it).
+    log_verify_seconds: float = Field(default=3600.0, ge=0)
+    # `python -m broker.worker` only (the gateway serves /metrics itself): where the worker's relay
+    # and clock counters are served for Prometheus; unset, they are not served.
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    worker_metrics_host: str = "127.0.0.1"
     log_origin: str = "sgb.decision-log"
     # "within N days" where the source does not say working days (timers T11-T12: DDSCP-RiskToOthers,
     # 4. Children's Social Care Response).

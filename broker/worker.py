@@ -2,6 +2,8 @@
 
 Run this when gateways run with `SGB_RUN_RELAY_IN_GATEWAY=false` (several workers or hosts). Any
 number may run; the database lease lets one relay publish at a time, the others wait as standby.
+With SGB_WORKER_METRICS_PORT set, its Prometheus metrics (published, overdue, the state gauges) are
+served there, since the gateways' /metrics cannot see this process's counters.
 """
 
 from __future__ import annotations
@@ -10,13 +12,16 @@ import asyncio
 import signal
 
 import typer
+from prometheus_client import start_http_server
 
 import audit
-from broker import logs
+from broker import logs, metrics_state
 from broker.db.log import migrate
 from broker.delivery.background import build_ingester, build_relay, delivery_tasks
 from broker.metrics import Metrics
+from broker.partnership.keys import load_broker_keys
 from broker.partnership.registry import load_registry
+from broker.partnership.watch import RegistryWatch
 from broker.settings import BrokerSettings
 
 
@@ -27,15 +32,33 @@ async def run(settings: BrokerSettings) -> None:
     )
     metrics = Metrics()
     relay = build_relay(settings=settings, engine=engine, metrics=metrics)
-    ingester = build_ingester(settings=settings, engine=engine, registry=load_registry(settings.registry_file))
+    registry = load_registry(settings.registry_file)
+    ingester = build_ingester(settings=settings, engine=engine, registry=registry)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await asyncio.gather(
-        *delivery_tasks(relay=relay, ingester=ingester, engine=engine, settings=settings, metrics=metrics, stop=stop)
-    )
-    engine.dispose()
+    tasks = delivery_tasks(relay=relay, ingester=ingester, engine=engine, settings=settings, metrics=metrics, stop=stop)
+    if settings.registry_poll_seconds > 0:
+        # A rotated or revoked agency key must reach receipt checking without a restart.
+        verify_keys = load_broker_keys(settings.keys_dir).verify_keys
+        watch = RegistryWatch(
+            path=settings.registry_file, current=registry, verify_keys=verify_keys, listeners=(ingester.use,)
+        )
+        watching = watch.keep_watching(stop, every=settings.registry_poll_seconds)
+        tasks.append(asyncio.create_task(watching, name="registry-watch"))
+    server = None
+    if settings.worker_metrics_port is not None:
+        server, _ = start_http_server(
+            settings.worker_metrics_port, addr=settings.worker_metrics_host, registry=metrics.registry
+        )
+        tasks.append(asyncio.create_task(metrics_state.keep_refreshing(metrics, engine, stop), name="metrics"))
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        if server is not None:
+            server.shutdown()
+        engine.dispose()
 
 
 cli = typer.Typer(add_completion=False)

@@ -7,8 +7,11 @@ other local users could see it in the process list.
 The receipts topic and the agency's dead-letter topic must exist before `run`: the agency's Kafka
 principal may not create topics, so the operator creates them (the gateway's relay creates inboxes).
 Topic and group names start with CONSUMER_TOPIC_NAMESPACE (default `sgb`), which must equal the
-gateway's SGB_TOPIC_NAMESPACE. With CONSUMER_GATEWAY_URL set, the consumer witnesses the decision
-log (consumers/witness.py).
+gateway's SGB_TOPIC_NAMESPACE; the group name also carries CONSUMER_PARTNERSHIP_ID, which must equal
+the gateway's SGB_PARTNERSHIP_ID (the operator grants the group's ACL under it). With
+CONSUMER_GATEWAY_URL set, the consumer witnesses the decision log (consumers/witness.py). `run`
+logs one JSON object per line on stderr (consumers/logs.py) and, with CONSUMER_METRICS_PORT set,
+serves Prometheus metrics there (consumers/metrics.py).
 
 Exit status of `run`: 0 stopped by a signal, 2 refused to start (settings, keys, topics), 3 stopped
 by a witness alarm: the log contradicts the checkpoint this agency kept (the alarm is printed and
@@ -26,6 +29,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import ValidationError
 
+from consumers import logs, metrics
 from consumers.errors import ConsumerError, WitnessAlarm
 from consumers.ledger import Ledger
 from consumers.receipt import ReceiptKind, send_receipt
@@ -78,11 +82,14 @@ def run(
         ledger_path=ledger,
         kafka_bootstrap=bootstrap,
     )
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure(settings.log_level)
     store = Ledger(settings.ledger_path)
+    server = None
     try:
         consumer = build_consumer(settings, ledger=store)
-        log.info("consumer %s started (sink %s)", agency, settings.sink_kind)
+        if settings.metrics_port is not None:
+            server = metrics.serve(consumer, host=settings.metrics_host, port=settings.metrics_port)
+        log.info("consumer %s started (sink %s)", agency, settings.sink_kind, extra={"agency_id": agency})
         asyncio.run(run_until_signalled(consumer))
         log.info(
             "consumer %s stopped: %d delivered, %d dead-lettered", agency, consumer.delivered, consumer.dead_lettered
@@ -98,6 +105,8 @@ def run(
     except ConsumerError as exc:
         raise _fail(exc) from exc
     finally:
+        if server is not None:
+            server.shutdown()
         store.close()
 
 
@@ -142,6 +151,9 @@ def list_inbox(
             f"{row['received_at']}  {row['delivery_id']}  {row['notification_id']}  "
             f"{row['message_type']} v{row['schema_version']}  from {row['sender_agency']}"
         )
+        # Why it came, before anything else about it: the deciding finding(s) from the signed header.
+        for finding in row["decided_by"] or [{"rule": "—", "effect": "—", "message": "not stated (sealed earlier)"}]:
+            typer.echo(f"    decided by {finding['rule']} ({finding['effect']}): {finding['message']}")
         if payload:
             typer.echo("    " + json.dumps(row["payload"], sort_keys=True, ensure_ascii=False))
 

@@ -85,7 +85,9 @@ def build_consumer(
     )
     return AgencyConsumer(
         agency_id=settings.agency_id,
-        group_id=consumer_group(settings.agency_id, namespace=settings.topic_namespace),
+        group_id=consumer_group(
+            settings.agency_id, namespace=settings.topic_namespace, partnership_id=settings.partnership_id
+        ),
         kafka_config=settings.kafka_config(),
         namespace=settings.topic_namespace,
         opener=opener,

@@ -9,7 +9,8 @@ from typing import Any, Literal, Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from schemas.topics import DEFAULT_NAMESPACE, NAMESPACE_PATTERN
+from schemas.policy_input import PARTNERSHIP_ID_PATTERN
+from schemas.topics import DEFAULT_NAMESPACE, DEFAULT_PARTNERSHIP, NAMESPACE_PATTERN
 from transport.kafka import client_config
 
 AGENCY_ID = r"^[a-z0-9][a-z0-9-]{1,62}$"
@@ -57,6 +58,9 @@ class ConsumerSettings(InboxSettings):
     kafka_ca_file: Path | None = None
     # The first part of every topic and group name; the gateway must use the same (SGB_TOPIC_NAMESPACE).
     topic_namespace: str = Field(default=DEFAULT_NAMESPACE, pattern=NAMESPACE_PATTERN)
+    # The partnership this agency belongs to: part of the consumer group's name (and of its ACL), so
+    # it must equal the gateway's SGB_PARTNERSHIP_ID.
+    partnership_id: str = Field(default=DEFAULT_PARTNERSHIP, pattern=PARTNERSHIP_ID_PATTERN)
 
     key_dir: Path = Path("agency-keys")
     # signing-history.json, a PEM file of broker public keys, or the broker key directory.
@@ -71,6 +75,11 @@ class ConsumerSettings(InboxSettings):
     gateway_ca_file: Path | None = None
     # The log's name in its checkpoints: the gateway's SGB_LOG_ORIGIN.
     log_origin: str = Field(default="sgb.decision-log", min_length=1, max_length=200, pattern=r"^[^\s+]+$")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Prometheus /metrics (consumers/metrics.py); unset, none is served. Loopback unless the
+    # operator's scraper runs elsewhere: the counts say how much one agency receives.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
 
     @model_validator(mode="after")
     def _principal_and_secrets(self) -> Self:

@@ -299,7 +299,7 @@ def _operations() -> dict[str, Any]:
             "inbox",
             "sealedEnvelope",
             "An agency's consumer verifies, opens and validates it, hands it on, then commits and sends a receipt",
-            group=f"^{namespace}\\.consumer\\.{AGENCY_ID_PATTERN[1:-1]}$",
+            group=f"^{namespace}\\.consumer\\.{PARTNERSHIP_ID_PATTERN[1:-1]}\\.{AGENCY_ID_PATTERN[1:-1]}$",
         ),
         "sendReceipt": _operation("send", "receipts", "receipt", "An agency's consumer says delivered or acknowledged"),
         "recordReceipt": _operation(

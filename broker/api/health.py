@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
+from broker import metrics_state
 from broker.api.deps import DeciderDep, LogDep, MetricsDep, OutboxDep
 from broker.api.responses import ok
 from broker.db.log import DecisionLog
@@ -18,6 +21,7 @@ from broker.errors import PolicyUnavailable
 from schemas import api, api_examples
 
 router = APIRouter(tags=["operations"])
+log = logging.getLogger("broker.api.health")
 
 
 @router.get("/livez", response_model=api.Liveness, responses=ok(200, ("live", "The process is up", api_examples.LIVE)))
@@ -68,8 +72,14 @@ async def readyz(decision_log: LogDep, decider: DeciderDep, outbox: OutboxDep) -
     response_class=PlainTextResponse,
     responses=ok(200, ("metrics", "Prometheus text format", api_examples.METRICS), media_type="text/plain"),
 )
-async def metrics(metrics: MetricsDep, outbox: OutboxDep) -> Response:
-    metrics.outbox_depth.set(await asyncio.to_thread(outbox.depth))
+async def metrics(metrics: MetricsDep, decision_log: LogDep) -> Response:
+    # The reader: a scrape must never wait behind the log's write lock.
+    try:
+        await asyncio.to_thread(metrics_state.refresh, metrics, decision_log.reader)
+    except SQLAlchemyError as exc:
+        # Still answer with the counters: a failed scrape would look like a gateway that is down,
+        # and /readyz already says the database is. The state gauges keep their last values.
+        log.warning("metrics: database unavailable (%s)", type(exc).__name__)
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 

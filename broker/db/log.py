@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Engine, make_url
@@ -81,8 +81,10 @@ class DecisionLog:
             checkpoint = audit.write_checkpoint(session, self._signer)
         self.checkpoint_note = checkpoint.note
 
-    async def keep_checkpoints(self, stop: asyncio.Event, *, every: float) -> None:
-        """Sign a fresh checkpoint every `every` seconds until `stop`."""
+    async def keep_checkpoints(
+        self, stop: asyncio.Event, *, every: float, on_failure: Callable[[], object] | None = None
+    ) -> None:
+        """Sign a fresh checkpoint every `every` seconds until `stop`; `on_failure` counts failed rounds."""
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=every)
@@ -90,6 +92,8 @@ class DecisionLog:
                 await asyncio.to_thread(self.refresh_checkpoint)
             except Exception:  # the next round retries; a failure here never blocks decisions
                 log.exception("checkpoint failed")
+                if on_failure is not None:
+                    on_failure()
 
 
 def prepare_database(engine: Engine, *, grant_to: str | None = None) -> None:

@@ -52,7 +52,10 @@ def record_receipt(engine: Engine, registry: Registry, audience: str, token: str
     if kind is None:
         raise ReceiptRejected("receipt kind must be delivered or acknowledged")
     with Session(engine) as session:
-        row = session.exec(select(OutboxRow).where(col(OutboxRow.delivery_id) == delivery_id)).first()
+        # The delivery's outbox row is locked for the rest of the transaction, so two workers that
+        # read the same receipt (a rebalance hands a partition over while the old owner is still on
+        # it; a consumer re-sends after a crash) take turns: the second then sees the first's entry.
+        row = session.exec(select(OutboxRow).where(col(OutboxRow.delivery_id) == delivery_id).with_for_update()).first()
         if row is None or row.recipient_agency != caller.agency_id:
             raise ReceiptRejected("no delivery of that id was sealed for this agency")
         seen = session.exec(
@@ -99,6 +102,10 @@ class ReceiptIngester:
         self._on_recorded = on_recorded
         self.recorded = 0
         self.rejected = 0
+
+    async def use(self, registry: Registry) -> None:
+        """Check receipts against the keys of `registry` from now on (a rotated or revoked agency key)."""
+        self._registry = registry
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from schemas.topics import (
     DEFAULT_NAMESPACE,
+    DEFAULT_PARTNERSHIP,
     consumer_group,
     dead_letter_topic,
     inbox_prefix,
@@ -46,10 +47,13 @@ class Grant:
         return f"acl User:{self.principal} {self.resource_type} {self.pattern} {self.name} {self.operation}"
 
 
-def agency_grants(agency_id: str, *, namespace: str = DEFAULT_NAMESPACE) -> list[Grant]:
+def agency_grants(
+    agency_id: str, *, namespace: str = DEFAULT_NAMESPACE, partnership_id: str = DEFAULT_PARTNERSHIP
+) -> list[Grant]:
     """Least privilege for one agency's consumer principal (named after the agency) in a namespace."""
     inbox, dlq = inbox_topic(agency_id, namespace=namespace), dead_letter_topic(agency_id, namespace=namespace)
-    group, receipts = consumer_group(agency_id, namespace=namespace), receipts_topic(namespace=namespace)
+    group = consumer_group(agency_id, namespace=namespace, partnership_id=partnership_id)
+    receipts = receipts_topic(namespace=namespace)
     return [
         Grant(agency_id, "topic", "literal", inbox, "read"),
         Grant(agency_id, "topic", "literal", inbox, "describe"),

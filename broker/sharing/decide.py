@@ -6,7 +6,8 @@ decision made with another agency registry is never read as permission.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -15,6 +16,7 @@ from broker.metrics import Metrics
 from broker.partnership.registry import Registry
 from broker.sharing.policy import PolicyEngine
 from schemas.notifications import Notification
+from schemas.policy_bundle import recorded_revision
 from schemas.policy_decision import PolicyDecision, Reason, RecipientDecision
 from schemas.policy_input import build_policy_input
 from schemas.vocab import Outcome
@@ -28,6 +30,8 @@ class Decision:
     revision: str  # policy revision + registry revision, as the log records it
     decision_id: str | None
     registry_revision: str | None
+    # What OPA was asked (names, classes, codes; never a value), kept with the decision for replay.
+    policy_input: dict[str, Any] | None = None
 
 
 class Decider:
@@ -38,6 +42,8 @@ class Decider:
         self._registry_revision = registry.revision
         self._partnership_id = partnership_id
         self._metrics = metrics
+        # The content hash of the policy bundle OPA serves, learnt whenever the registry is loaded.
+        self._bundle: str | None = None
 
     async def decide(self, notification: Notification, *, authorisation_verified: bool = False) -> Decision:
         """`authorisation_verified`: the authoriser's own token for this notification was checked."""
@@ -50,7 +56,17 @@ class Decider:
                 raise PolicyUnavailable("the policy engine is not using this gateway's agency registry")
         return decision
 
+    async def use(self, registry: Registry) -> None:
+        """Decide with `registry` from now on (broker.partnership.watch), and give OPA its data."""
+        self._registry = registry
+        self._registry_revision = registry.revision
+        await self.load_registry()
+
     async def load_registry(self) -> None:
+        """Give OPA this gateway's registry, and learn which policy bundle it decides with."""
+        # The bundle first: the push, then the question, should follow each other closely, since
+        # another gateway of another partnership may push its own registry to a shared OPA.
+        self._bundle = await self._policy.bundle_digest()
         await self._policy.push_registry(self._registry.to_opa_data())
 
     async def registry_loaded(self) -> bool:
@@ -67,19 +83,21 @@ class Decider:
                 self._metrics.opa_failures.inc()
                 raise
         try:
-            return read_decision(PolicyDecision.model_validate(raw.result), raw.decision_id, notification)
+            parsed = PolicyDecision.model_validate(raw.result)
+            decision = read_decision(parsed, raw.decision_id, notification, bundle=self._bundle)
+            return replace(decision, policy_input=policy_input)
         except ValidationError as exc:
             self._metrics.opa_failures.inc()
             raise PolicyUnavailable("the policy engine's answer did not match the decision contract") from exc
 
 
-def read_decision(parsed: PolicyDecision, decision_id: str | None, notification: Notification) -> Decision:
+def read_decision(
+    parsed: PolicyDecision, decision_id: str | None, notification: Notification, *, bundle: str | None = None
+) -> Decision:
     """Each requested recipient's decision; problems with the whole notification override them all."""
     recipients = [_overridden(parsed.decision_for(r.agency_id, r.role), parsed.errors) for r in notification.recipients]
-    revision = parsed.policy_revision
-    if parsed.registry_revision:
-        revision = f"{revision}+{parsed.registry_revision[:16]}"
-    return Decision(recipients, revision[:128], decision_id, parsed.registry_revision)
+    revision = recorded_revision(parsed.policy_revision, bundle, parsed.registry_revision)
+    return Decision(recipients, revision, decision_id, parsed.registry_revision)
 
 
 def _overridden(decided: RecipientDecision, errors: list[Reason]) -> RecipientDecision:

@@ -17,6 +17,7 @@ from opa_client import AsyncOpaClient
 from opa_client.errors import ConnectionsError, PolicyNotFoundError, QueryExecuteError
 
 from broker.errors import PolicyUnavailable
+from schemas.policy_bundle import DATA_PATH, bundle_digest
 
 REGISTRY_PATH = "registry"
 # Every failure the client can surface; all of them mean "no decision", never "allow".
@@ -93,6 +94,18 @@ class PolicyEngine:
             return None
         value = data.get("result") if isinstance(data, dict) else None
         return value if isinstance(value, str) else None
+
+    async def bundle_digest(self) -> str:
+        """The content hash of the rules and policy data OPA serves now (`schemas.policy_bundle`)."""
+        modules = [m["raw"] for m in await self.policy_modules() if isinstance(m.get("raw"), str)]
+        try:
+            data = await self._client.get_data("/".join(DATA_PATH))
+        except _OPA_FAILURES as exc:
+            raise PolicyUnavailable("could not read the policy data") from exc
+        config = data.get("result") if isinstance(data, dict) else None
+        if not modules or not isinstance(config, dict):
+            raise PolicyUnavailable("the policy engine serves no policy bundle")
+        return bundle_digest(modules, config)
 
     async def policy_modules(self) -> list[dict[str, Any]]:
         """The policy modules OPA serves, each with its parsed METADATA (`ast.annotations`)."""

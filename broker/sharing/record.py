@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
 
 import audit
+from audit import replay as audit_replay
 from broker.admission import idempotency
 from broker.admission.authorisation import Authoriser
 from broker.admission.tokens import Caller
@@ -26,6 +27,7 @@ from broker.errors import LogUnavailable
 from broker.metrics import Metrics
 from broker.sharing.decide import Decision
 from broker.sharing.plan import Planned
+from broker.sharing.seal import Sealed
 from schemas.notifications import Notification
 from schemas.vocab import ConsentStatus
 
@@ -79,6 +81,7 @@ class Recorder:
             now=now,
             expires_at=now + self._hold_expiry,
             first_answer=first_answer,
+            policy_input=decision.policy_input,
         )
         try:
             await self._log.append(drafts, rows)
@@ -150,36 +153,19 @@ def write_rows(
     now: datetime,
     expires_at: datetime,
     first_answer: FirstAnswer | None,
+    policy_input: dict[str, Any] | None = None,
 ) -> None:
     """The rows that commit with the decisions: outbox or held rows, clocks, the reply, the first answer.
 
     May run twice (the batcher retries a failed batch per request): it only ever adds rows.
     """
     # The decided entries come first, one per plan; any authorisation entries follow them.
-    for plan, entry in zip(planned, entries[: len(planned)], strict=True):
-        if plan.sealed is None:
-            continue
-        # Purpose and obligations travel with the row: a held delivery's reviewers see the
-        # purpose, and its clocks start when it is released.
-        # `deciding`: how many of the decision's first reasons decided it, for what a reviewer may release.
-        context = {
-            **log_context(entry),
-            "purpose": notification.purpose.value if notification.purpose else None,
-            "obligations": plan.due,
-            "deciding": max(len(plan.decision.decided_by), 1),
-        }
-        row = plan.sealed.row(context)
-        if plan.held:
-            held.hold(session, row, outcome=plan.decision.outcome.value, now=now, expires_at=expires_at)
-        else:
-            session.add(row)
-            clocks.start_clocks(
-                session,
-                delivery_id=plan.delivery_id,
-                notification_id=row.notification_id,
-                context=context,
-                obligations=plan.due,
-            )
+    decided = entries[: len(planned)]
+    if policy_input is not None and decided:
+        session.add(audit_replay.input_record(decided, policy_input))  # what a replay will ask again
+    for plan, entry in zip(planned, decided, strict=True):
+        if plan.sealed is not None:
+            _write_delivery(session, plan, plan.sealed, entry, notification, now=now, expires_at=expires_at)
     # The person the body names as acting: theirs to see, whoever's system posted it (issue 11).
     # `merge`: the same notification id may be decided again (a retry under another key).
     session.merge(
@@ -207,6 +193,40 @@ def write_rows(
             first_answer.response,
             now,
         )
+
+
+def _write_delivery(
+    session: Session,
+    plan: Planned,
+    sealed: Sealed,
+    entry: audit.Entry,
+    notification: Notification,
+    *,
+    now: datetime,
+    expires_at: datetime,
+) -> None:
+    """A sealed delivery's row: held for a reviewer, or in the outbox with its clocks started."""
+    # Purpose and obligations travel with the row: a held delivery's reviewers see the
+    # purpose, and its clocks start when it is released.
+    # `deciding`: how many of the decision's first reasons decided it, for what a reviewer may release.
+    context = {
+        **log_context(entry),
+        "purpose": notification.purpose.value if notification.purpose else None,
+        "obligations": plan.due,
+        "deciding": max(len(plan.decision.decided_by), 1),
+    }
+    row = sealed.row(context)
+    if plan.held:
+        held.hold(session, row, outcome=plan.decision.outcome.value, now=now, expires_at=expires_at)
+        return
+    session.add(row)
+    clocks.start_clocks(
+        session,
+        delivery_id=plan.delivery_id,
+        notification_id=row.notification_id,
+        context=context,
+        obligations=plan.due,
+    )
 
 
 def consent_state(notification: Notification) -> str:

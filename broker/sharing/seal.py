@@ -64,6 +64,10 @@ class Sealer:
         self._partnership_id = partnership_id
         self._log = decision_log
 
+    async def use(self, registry: Registry) -> None:
+        """Seal to the agencies and keys of `registry` from now on (a rotated key, a new agency)."""
+        self._registry = registry
+
     def seal(
         self, notification: Notification, decision: RecipientDecision, *, delivery_id: str, now: datetime
     ) -> Sealed | None:

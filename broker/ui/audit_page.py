@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 import audit
-from broker.api.deps import LogDep
+from broker.api.deps import LogDep, MetricsDep
 from broker.db.log import DecisionLog
 from broker.errors import ReviewInvalid
 from broker.review import queues as review
@@ -83,9 +83,12 @@ def integrity(decision_log: DecisionLog) -> dict[str, Any]:
 
 
 @router.get("/audit")
-async def audit_page(request: Request, decision_log: LogDep, session: SessionDep, viewer: ViewerDep) -> HTMLResponse:
+async def audit_page(
+    request: Request, decision_log: LogDep, session: SessionDep, viewer: ViewerDep, metrics: MetricsDep
+) -> HTMLResponse:
     stats = await asyncio.to_thread(totals, decision_log)
     check = await asyncio.to_thread(integrity, decision_log)
+    metrics.record_verification(bool(check["ok"]))  # a check someone asked for counts as the latest
     urgent = await asyncio.to_thread(review.queues_for, decision_log, viewer)
     charts = {
         "outcome": bar_chart("Decisions by outcome", stats["outcome"]),

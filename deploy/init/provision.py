@@ -158,7 +158,7 @@ def main() -> None:
     namespace = settings.topic_namespace
     grants = kafka_access.relay_grants(namespace=namespace)
     for agency_id in consumers:
-        grants += kafka_access.agency_grants(agency_id, namespace=namespace)
+        grants += kafka_access.agency_grants(agency_id, namespace=namespace, partnership_id=str(spec["partnership_id"]))
     (partnership / "kafka-grants.txt").write_text("".join(grant.line() + "\n" for grant in grants))
 
     agencies = [agency["agency_id"] for agency in spec["agencies"]]

@@ -131,7 +131,8 @@ async def test_a_cannot_send_as_b_even_with_bs_name_in_every_field(gateway: Gate
     response = await gateway.client.post("/v1/notifications", json=notification, headers=_auth(gateway, POLICE))
     assert response.status_code == 422  # the sender is the token: the body's sender is a wrong field
     assert [e["loc"] for e in response.json()["errors"]] == [["sender", "agency_id"]]
-    assert _entries(gateway) == []
+    # Nothing decided or shared; the attempt itself is on record for the police's IG lead.
+    assert [(e.kind, e.actor_agency) for e in _entries(gateway)] == [(audit.EventKind.ACCESS_REFUSED, POLICE)]
 
 
 # --- agency A against agency B's envelopes -----------------------------------------------------------

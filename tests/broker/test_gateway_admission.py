@@ -141,4 +141,5 @@ async def test_an_agency_cannot_send_as_another(gateway: Gateway) -> None:
     response = await gateway.post(school_referral(), agency_id="police-fenmere")
     assert response.status_code == 422
     assert [e["loc"] for e in response.json()["errors"]] == [["sender", "agency_id"]]
-    assert _entries(gateway) == []
+    # Nothing decided; the attempt is on record as an access refusal for the police's IG lead.
+    assert [(e.kind, e.actor_agency) for e in _entries(gateway)] == [(audit.EventKind.ACCESS_REFUSED, "police-fenmere")]

@@ -1,0 +1,43 @@
+"""Re-verify the whole decision log on a timer, so a broken chain or signature raises an alert
+(`sgb_log_verification_ok`) instead of waiting for someone to open the audit page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from sqlmodel import Session
+
+import audit
+from broker.db.log import DecisionLog
+from broker.metrics import Metrics
+
+log = logging.getLogger("broker.db.verification")
+
+
+def verify(decision_log: DecisionLog, metrics: Metrics) -> bool:
+    """Verify every entry, checkpoint signature and the chain head; record and return the verdict."""
+    try:
+        with Session(decision_log.reader) as session:
+            report = audit.verify_log(session, decision_log.public_key)
+    except audit.AuditError as exc:
+        # The kind of failure only: its message may quote a stored value.
+        log.error("decision log verification failed: %s", type(exc).__name__)
+        metrics.record_verification(False)
+        return False
+    log.info("decision log verified", extra={"count": report.size})
+    metrics.record_verification(True)
+    return True
+
+
+async def keep_verifying(decision_log: DecisionLog, metrics: Metrics, stop: asyncio.Event, *, every: float) -> None:
+    """Verify at once, then every `every` seconds until `stop` (O(n) each time: keep `every` long)."""
+    while not stop.is_set():
+        try:
+            await asyncio.to_thread(verify, decision_log, metrics)
+        except Exception:  # the database is down, say: try again next round; decisions never wait on this
+            log.exception("decision log verification could not run")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every)

@@ -1,0 +1,100 @@
+"""Registry changes reach running processes: poll the file, check the new revision, hand it on.
+
+Operators change the registry with the partnership CLI (a new agency, a rotated or revoked key, a
+role granted or revoked); the file is replaced atomically. Each gateway and worker polls it every
+few seconds. A new file is used only if it loads, belongs to the same partnership, and its grants
+come from changes signed with the broker's key (`verify_access_changes`), exactly what start-up
+demands; otherwise the running registry stays and the refusal is logged, so a hand-edited or
+half-copied file never widens access. A new revision is given to every listener in order (the
+gateway's: its own state, the policy engine's data, the sealer, the receipt ingester, the log).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from broker.errors import RegistryError
+from broker.partnership.grants import verify_access_changes
+from broker.partnership.registry import Registry, load_registry
+
+log = logging.getLogger("broker.registry")
+
+Listener = Callable[[Registry], Awaitable[None]]
+_Stamp = tuple[int, int, int]
+
+
+class RegistryWatch:
+    """The registry in force in this process, replaced when its file changes and the change checks out."""
+
+    def __init__(
+        self,
+        *,
+        path: Path,
+        current: Registry,
+        verify_keys: Sequence[tuple[str, ed25519.Ed25519PublicKey]],
+        listeners: Sequence[Listener] = (),
+        on_refused: Callable[[], None] | None = None,
+    ) -> None:
+        self.path = path
+        self.current = current
+        self._verify_keys = list(verify_keys)
+        self._listeners = list(listeners)
+        self._on_refused = on_refused
+        self._stamp = self._stat()
+
+    def listen(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    async def check(self) -> bool:
+        """Take a changed file into use; True when a new revision was handed on."""
+        stamp = self._stat()
+        if stamp == self._stamp:
+            return False
+        self._stamp = stamp
+        try:
+            candidate = await asyncio.to_thread(self._load)
+        except RegistryError as exc:
+            log.error("registry change refused; the running registry stays: %s", exc)
+            if self._on_refused is not None:
+                self._on_refused()
+            return False
+        if candidate.revision == self.current.revision:
+            return False
+        self.current = candidate
+        log.info("registry revision %s in use", candidate.revision[:16])
+        for listener in self._listeners:
+            await listener(candidate)
+        return True
+
+    async def keep_watching(self, stop: asyncio.Event, *, every: float) -> None:
+        """Check every `every` seconds until `stop`; a failing listener is retried on the next change."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=every)
+            try:
+                await self.check()
+            except Exception:  # the next round tries again; serving never stops for it
+                log.exception("registry watch failed")
+
+    def _load(self) -> Registry:
+        candidate = load_registry(self.path)
+        if candidate.partnership_id != self.current.partnership_id:
+            raise RegistryError(
+                f"the file is for partnership {candidate.partnership_id!r}, this process serves "
+                f"{self.current.partnership_id!r}"
+            )
+        verify_access_changes(candidate, self._verify_keys)
+        return candidate
+
+    def _stat(self) -> _Stamp:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return (0, 0, 0)
+        return (st.st_mtime_ns, st.st_size, st.st_ino)

@@ -1,0 +1,79 @@
+"""Prometheus metrics of one agency's consumer: deliveries, dead letters and the witness alarm.
+
+The consumer already counts what it delivers and parks; these are read from it when Prometheus
+scrapes, so the delivery code needs no metrics calls. Served only when CONSUMER_METRICS_PORT is set,
+on loopback unless CONSUMER_METRICS_HOST says otherwise. Labels carry the agency id, never case data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from consumers.errors import ConfigurationError
+
+
+class Counted(Protocol):
+    """What the collector reads of a running consumer (`consumers.runner.AgencyConsumer`)."""
+
+    agency_id: str
+    delivered: int
+    dead_lettered: int
+
+    @property
+    def healthy(self) -> bool: ...
+
+
+class ConsumerCollector(Collector):
+    def __init__(self, consumer: Counted) -> None:
+        self._consumer = consumer
+
+    def describe(self) -> Iterable[Metric]:
+        return declarations()
+
+    def collect(self) -> Iterable[Metric]:
+        return self._families(self._consumer)
+
+    @staticmethod
+    def _families(consumer: Counted | None) -> list[Metric]:
+        labels = ["agency"]
+        delivered = CounterMetricFamily(
+            "sgb_consumer_delivered", "Deliveries handed to this agency's sink", labels=labels
+        )
+        dead = CounterMetricFamily(
+            "sgb_consumer_dead_letters", "Records parked on this agency's dead-letter topic", labels=labels
+        )
+        alarm = GaugeMetricFamily(
+            "sgb_consumer_witness_alarm", "1 once the decision log contradicted this agency's checkpoint", labels=labels
+        )
+        if consumer is not None:
+            agency = [consumer.agency_id]
+            delivered.add_metric(agency, consumer.delivered)
+            dead.add_metric(agency, consumer.dead_lettered)
+            alarm.add_metric(agency, 0 if consumer.healthy else 1)
+        return [delivered, dead, alarm]
+
+
+def declarations() -> list[Metric]:
+    """The consumer's metric families without values: their names, before any consumer has run."""
+    return ConsumerCollector._families(None)
+
+
+def registry_for(consumer: Counted) -> CollectorRegistry:
+    registry = CollectorRegistry()
+    registry.register(ConsumerCollector(consumer))
+    return registry
+
+
+def serve(consumer: Counted, *, host: str, port: int) -> WSGIServer:
+    """Serve /metrics for `consumer` on a daemon thread; `shutdown()` the server returned to stop it."""
+    try:
+        server, _thread = start_http_server(port, addr=host, registry=registry_for(consumer))
+    except OSError as exc:  # port taken or host not local: refuse to start, as for any bad setting
+        raise ConfigurationError(f"cannot serve metrics on {host}:{port}: {exc.strerror or exc}") from exc
+    return server

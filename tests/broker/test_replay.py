@@ -1,0 +1,94 @@
+"""Issue 14, replay: each decision keeps its policy input (never a value) and the content hash of
+the policy bundle; `python -m audit replay` re-decides a period under another policy directory and
+lists exactly the decisions the change flips, without writing to the log. Real gateway, real OPA."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import Session, func, select
+
+import audit
+from audit.models import PolicyInputRecord
+from audit.replay import bundle_of, replay
+from tests.broker.conftest import Gateway
+from tests.factories import PERSONAL_VALUES, school_referral
+
+pytestmark = pytest.mark.stack
+
+REPO = Path(__file__).resolve().parents[2]
+POLICE = {"agency_id": "police-fenmere", "role": "police_public_protection", "need_to_know": "investigate_crime"}
+BASIS = "safeguarding_children_individuals_at_risk"
+
+
+async def _post(gateway: Gateway, **overrides: Any) -> list[str]:
+    response = await gateway.post(school_referral(**overrides))
+    assert response.status_code == 202, response.text
+    return [r["outcome"] for r in response.json()["recipients"]]
+
+
+def _without_basis(tmp_path: Path) -> Path:
+    """A copy of the policies in which referrals may no longer rely on `BASIS` (GR1 then holds)."""
+    policies = tmp_path / "policies"
+    shutil.copytree(REPO / "policies", policies)
+    config_file = policies / "safeguarding" / "config" / "data.json"
+    config = json.loads(config_file.read_text())
+    bases = config["message_types"]["safeguarding_referral"]["lawful_bases"]
+    config["message_types"]["safeguarding_referral"]["lawful_bases"] = [b for b in bases if b != BASIS]
+    config_file.write_text(json.dumps(config))
+    return policies
+
+
+def _counts(gateway: Gateway) -> tuple[int, int]:
+    with Session(gateway.engine) as session:
+        entries = session.exec(select(func.count()).select_from(audit.Entry)).one()
+        inputs = session.exec(select(func.count()).select_from(PolicyInputRecord)).one()
+    return entries, inputs
+
+
+async def test_a_replay_lists_exactly_what_a_policy_change_flips(
+    gateway: Gateway, opa_bin: str, tmp_path: Path
+) -> None:
+    relying = await _post(gateway, recipients=[POLICE])
+    other = await _post(gateway, recipients=[POLICE], lawful_basis="public_interest")
+    assert relying == ["share"] and other != ["hold_for_authorisation"], (relying, other)
+    registry = json.loads(gateway.partnership.registry_file.read_text())
+    with Session(gateway.engine) as session:
+        records = list(session.exec(select(PolicyInputRecord)))
+    kept = json.dumps([r.document for r in records])
+    with Session(gateway.engine) as session:
+        unchanged = replay(session, policies=REPO / "policies", registry=registry, opa=opa_bin)
+    before = _counts(gateway)
+    with Session(gateway.engine) as session:
+        changed = replay(session, policies=_without_basis(tmp_path), registry=registry, opa=opa_bin)
+    assert len(records) == 2 and all(len(r.seqs) == 1 for r in records)
+    assert not any(value in kept for value in PERSONAL_VALUES)  # names, classes and codes only
+    assert (unchanged.decisions, unchanged.flips) == (2, [])
+    (flip,) = changed.flips
+    assert (flip.seq, flip.was, flip.now) == (records[0].first_seq, "share", "hold_for_authorisation")
+    assert flip.now_rules == ("GR1",)
+    assert _counts(gateway) == before  # a replay writes nothing
+    name, digest = bundle_of(REPO / "policies")
+    assert changed.logged_under == {e for e in changed.logged_under if e.startswith(f"{name}@{digest[:16]}+")}
+
+
+async def test_the_replay_command_prints_the_flip(gateway: Gateway, opa_bin: str, tmp_path: Path) -> None:
+    await _post(gateway, recipients=[POLICE])
+    printed = subprocess.run(
+        [
+            *(sys.executable, "-m", "audit", "replay", "--db", gateway.settings.database_url),
+            *("--policies", str(_without_basis(tmp_path)), "--registry", str(gateway.partnership.registry_file)),
+            *("--opa", opa_bin),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "1 would flip" in printed.stdout, printed.stdout
+    assert "share (GR1" in printed.stdout and "→ hold_for_authorisation (GR1)" in printed.stdout, printed.stdout

@@ -1,0 +1,105 @@
+"""The alert rules and the Grafana dashboard in deploy/monitoring use only metrics the product declares.
+
+Names are taken from the collectors themselves (`broker.metrics.Metrics`, `consumers.metrics`), so a
+renamed or removed metric fails here instead of leaving an alert that can never fire.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from prometheus_client import Metric
+
+from broker.metrics import Metrics
+from consumers import metrics as consumer_metrics
+
+MONITORING = Path(__file__).resolve().parents[1] / "deploy" / "monitoring"
+SUFFIXES = {
+    "counter": ("_total",),
+    "gauge": ("",),
+    "histogram": ("_bucket", "_sum", "_count"),
+    "summary": ("", "_sum", "_count"),
+}
+# What operators asked to see (issue #16): each must be used by an alert and by a dashboard panel.
+REQUIRED = {
+    "sgb_outbox_depth",
+    "sgb_held_deliveries",
+    "sgb_overdue_clocks",
+    "sgb_consumer_dead_letters_total",
+    "sgb_opa_failures_total",
+    "sgb_log_verification_ok",
+}
+# PromQL words that look like names but are not metrics (functions are recognised by their "(").
+KEYWORDS = {"and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "offset"}
+
+
+def declared() -> set[str]:
+    """Every series name the product's collectors can expose."""
+    families: Iterable[Metric] = [*Metrics().registry.collect(), *consumer_metrics.declarations()]
+    return {family.name + suffix for family in families for suffix in SUFFIXES[family.type]}
+
+
+def metric_names(expr: str) -> set[str]:
+    """The metric names a PromQL expression reads."""
+    text = re.sub(r'"(?:[^"\\]|\\.)*"', "", expr)  # strings (label values, regexes)
+    text = re.sub(r"\{[^}]*\}", "", text)  # label matchers
+    text = re.sub(r"\[[^\]]*\]", "", text)  # range and subquery durations
+    text = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", "", text)  # label lists
+    names = re.findall(r"\b([a-zA-Z_:][a-zA-Z0-9_:]*)\b(?!\s*\()", text)
+    return {name for name in names if name not in KEYWORDS and not re.fullmatch(r"\d+[smhdwy]", name)}
+
+
+def alert_rules() -> list[dict[str, Any]]:
+    document = yaml.safe_load((MONITORING / "alerts.yml").read_text())
+    return [rule for group in document["groups"] for rule in group["rules"]]
+
+
+def dashboard_targets() -> Iterator[tuple[str, str]]:
+    dashboard = json.loads((MONITORING / "dashboard.json").read_text())
+    for panel in dashboard["panels"]:
+        for target in panel["targets"]:
+            yield panel["title"], target["expr"]
+
+
+def test_the_parser_finds_metrics_and_skips_functions_labels_and_durations() -> None:
+    expr = 'histogram_quantile(0.99, sum by (le) (rate(x_bucket{status=~"5.."}[5m]))) > 0.5 and time() - y > 3 * 3600'
+    assert metric_names(expr) == {"x_bucket", "y"}
+
+
+def test_every_alert_is_well_formed() -> None:
+    rules = alert_rules()
+    assert rules
+    assert len({rule["alert"] for rule in rules}) == len(rules), "alert names must be unique"
+    for rule in rules:
+        assert rule["labels"]["severity"] in {"warning", "critical"}, rule["alert"]
+        assert rule["annotations"]["summary"] and rule["annotations"]["description"], rule["alert"]
+        assert re.fullmatch(r"\d+[smh]", rule.get("for", "0m")), rule["alert"]
+
+
+@pytest.mark.parametrize("source", ["alerts", "dashboard"])
+def test_every_metric_used_is_declared_by_the_product(source: str) -> None:
+    exprs = [r["expr"] for r in alert_rules()] if source == "alerts" else [e for _, e in dashboard_targets()]
+    used = set().union(*(metric_names(expr) for expr in exprs))
+    assert used, f"no metric found in the {source}"
+    assert used - declared() == set(), f"{source} use metrics the product never declares"
+
+
+def test_what_operators_asked_for_is_alerted_on_and_charted() -> None:
+    alerted = set().union(*(metric_names(rule["expr"]) for rule in alert_rules()))
+    charted = set().union(*(metric_names(expr) for _, expr in dashboard_targets()))
+    assert declared() >= REQUIRED
+    assert REQUIRED - alerted == set(), "no alert for these"
+    assert REQUIRED - charted == set(), "no dashboard panel for these"
+
+
+def test_dashboard_panels_have_unique_ids_and_use_the_datasource_variable() -> None:
+    dashboard = json.loads((MONITORING / "dashboard.json").read_text())
+    ids = [panel["id"] for panel in dashboard["panels"]]
+    assert len(set(ids)) == len(ids)
+    assert all(panel["datasource"]["uid"] == "${datasource}" for panel in dashboard["panels"])

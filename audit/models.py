@@ -224,9 +224,9 @@ class PolicyInputRecord(SQLModel, table=True):
 
     __tablename__ = "audit_policy_input"
 
-    first_seq: int = SQLField(
-        primary_key=True, sa_type=BigInteger, foreign_key="audit_entry.seq", sa_column_kwargs={"autoincrement": False}
-    )
+    # No foreign key: it would let a TRUNCATE of the log fail on the key before the log's own
+    # append-only trigger speaks; `audit replay` checks every seq it reads.
+    first_seq: int = SQLField(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
     notification_id: str = SQLField(index=True, max_length=128)
     seqs: list[int] = SQLField(sa_type=CanonicalJSON, nullable=False)
     digest: str = SQLField(max_length=64)

@@ -92,7 +92,9 @@ def replay(
     for record, answer in zip(records, answers, strict=True):
         entries = {e.seq: e for e in session.execute(select(Entry).where(col(Entry.seq).in_(record.seqs))).scalars()}
         for index, seq in enumerate(record.seqs):
-            entry = entries[seq]
+            entry = entries.get(seq)
+            if entry is None or entry.notification_id != record.notification_id:
+                raise ReplayError(f"the input kept at entry {record.first_seq} names entry {seq}, not its decision")
             report.decisions += 1
             report.logged_under.add(entry.policy_revision or "-")
             now, now_rules = _outcome(answer, index)

@@ -3,7 +3,8 @@
 Migrations run as the database's owner (`SGB_MIGRATION_DATABASE_URL`); the gateway and the worker
 connect as another role (the user of `SGB_DATABASE_URL`) that owns nothing and holds exactly:
 
-    audit_entry, audit_checkpoint, audit_checkpoint_cosignature   SELECT, INSERT
+    audit_entry, audit_checkpoint, audit_checkpoint_cosignature,  SELECT, INSERT
+      audit_policy_input
     audit_chain_head                                              SELECT, UPDATE   the head row moves forward
                                                                                    (a trigger refuses backwards)
     audit_alembic_version, broker_alembic_version                 SELECT           so start-up sees "at head"
@@ -28,6 +29,7 @@ from typing import Final
 
 from sqlalchemy import Connection, text
 
+import audit.models
 import audit.trust
 from audit.migration import VERSION_TABLE as AUDIT_VERSION_TABLE
 from broker.db.migration import VERSION_TABLE as BROKER_VERSION_TABLE
@@ -35,7 +37,11 @@ from broker.db.tables import BrokerTable
 
 log = logging.getLogger("broker.db.privileges")
 
-APPEND_ONLY: Final = tuple(t for t in audit.trust.LOG_TABLES if t != "audit_chain_head")
+# The log's tables, and the policy inputs kept beside it for replay: added to, never changed.
+APPEND_ONLY: Final = (
+    *(t for t in audit.trust.LOG_TABLES if t != "audit_chain_head"),
+    str(audit.models.PolicyInputRecord.__tablename__),
+)
 CHAIN_HEAD: Final = "audit_chain_head"
 VERSION_TABLES: Final = (AUDIT_VERSION_TABLE, BROKER_VERSION_TABLE)
 # Modules whose tables live beside the others in `BrokerTable.metadata` (as the first migration imports

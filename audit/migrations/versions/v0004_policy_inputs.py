@@ -22,9 +22,7 @@ def upgrade() -> None:
     """Create the table and refuse updates and deletes on it, as on the log itself."""
     op.create_table(
         TABLE,
-        sa.Column(
-            "first_seq", sa.BigInteger(), sa.ForeignKey("audit_entry.seq"), primary_key=True, autoincrement=False
-        ),
+        sa.Column("first_seq", sa.BigInteger(), primary_key=True, autoincrement=False),
         sa.Column("notification_id", sa.String(128), nullable=False),
         sa.Column("seqs", sa.Text(), nullable=False),
         sa.Column("digest", sa.String(64), nullable=False),

@@ -1,5 +1,6 @@
 """Notification models of the message types added from the seed catalogue (M29, M18, M35, M32,
-M26, M24, M23, M12, M21, M22, M31, M25): the envelope plus each type's payload. They join the
+M26, M24, M23, M12, M21, M22, M31, M25,
+M04, M05, M07, M08, M09, M10, M27, M28, M30, M33, M34): the envelope plus each type's payload. They join the
 union in `schemas.notifications`, which documents the wire shape and the versioning.
 """
 
@@ -12,7 +13,7 @@ from pydantic import model_validator
 from pydantic_core import PydanticCustomError
 
 from schemas.common import EnvelopeFields
-from schemas.payloads.advice import ADVISER_ROLES, AdviceRequestPayload
+from schemas.payloads.advice import ADVISER_ROLES, AdviceRequestPayload, AdviceStage
 from schemas.payloads.casework import (
     EarlyHelpAssessmentSharePayload,
     HospitalDischargeHoldPayload,
@@ -25,7 +26,24 @@ from schemas.payloads.concerns import (
     DomesticAbuseSchoolNotificationPayload,
 )
 from schemas.payloads.exploitation import NrmReferralPayload, RadicalisationConcernPayload
+from schemas.payloads.family_risks import (
+    CaseClosureNoticePayload,
+    DogInjuryReferralPayload,
+    PrebirthConcernPayload,
+    SuicideResponsePayload,
+)
+from schemas.payloads.followups import (
+    AdditionalInformationPayload,
+    CrimeNotificationPayload,
+    ProfessionalDisagreementPayload,
+)
 from schemas.payloads.notices import OffenderRiskInformationPayload, PoliceProtectionNoticePayload
+from schemas.payloads.proceedings import (
+    AssessmentOutcomePayload,
+    CpConferencePayload,
+    PlanReviewNoticePayload,
+    S47EnquiryPayload,
+)
 from schemas.vocab import MessageType
 
 SchemaVersion = Literal["1.0"]
@@ -56,7 +74,7 @@ class DomesticAbuseSchoolNotification(EnvelopeFields):
 
 
 class AdviceRequest(EnvelopeFields):
-    """M32 de-identified advice request; only advisers receive it."""
+    """M32 de-identified advice request; only advisers receive a question, the answer goes back."""
 
     schema_version: SchemaVersion
     message_type: Literal[MessageType.ADVICE_REQUEST]
@@ -64,6 +82,8 @@ class AdviceRequest(EnvelopeFields):
 
     @model_validator(mode="after")
     def _advisers_only(self) -> AdviceRequest:
+        if self.payload.stage is AdviceStage.ADVICE_GIVEN:
+            return self  # the adviser's answer goes back to whoever asked
         for i, recipient in enumerate(self.recipients):
             if recipient.role not in ADVISER_ROLES:
                 raise PydanticCustomError(
@@ -150,3 +170,91 @@ class PoliceProtectionNotice(EnvelopeFields):
     schema_version: SchemaVersion
     message_type: Literal[MessageType.POLICE_PROTECTION_NOTICE]
     payload: PoliceProtectionNoticePayload
+
+
+class AdditionalInformation(EnvelopeFields):
+    """M04 new or additional information for a child's allocated social worker."""
+
+    schema_version: SchemaVersion
+    message_type: Literal[MessageType.ADDITIONAL_INFORMATION]
+    payload: AdditionalInformationPayload
+
+
+class CrimeNotification(EnvelopeFields):
+    """M05 the police told that a crime may have been committed against a child."""
+
+    schema_version: SchemaVersion
+    message_type: Literal[MessageType.CRIME_NOTIFICATION]
+    payload: CrimeNotificationPayload
+
+
+class S47Enquiry(EnvelopeFields):
+    """M07 section 47 enquiry notice or outcome (`stage`)."""
+
+    schema_version: SchemaVersion
+    message_type: Literal[MessageType.S47_ENQUIRY]
+    payload: S47EnquiryPayload
+
+
+class CpConference(EnvelopeFields):
+    """M08 child protection conference invitation or agency report (`stage`)."""
+
+    schema_version: SchemaVersion
+    message_type: Literal[MessageType.CP_CONFERENCE]
+    payload: CpConferencePayload
+
+
+class AssessmentOutcome(EnvelopeFields):
+    """M09 outcome of a child and family assessment."""
+
+    schema_version: SchemaVersion
+    message_type: Literal[MessageType.ASSESSMENT_OUTCOME]
+    payload: AssessmentOutcomePayload
+
+
+class PlanReviewNotice(EnvelopeFields):
+    """M10 plan review notice to the core group or team around the family."""
+
+    schema_version: SchemaVersion
+    message_type: Literal[MessageType.PLAN_REVIEW_NOTICE]
+    payload: PlanReviewNoticePayload
+
+
+class PrebirthConcern(EnvelopeFields):
+    """M27 pre-birth concern or neonatal pre-discharge notice (`stage`)."""
+
+    schema_version: SchemaVersion
+    message_type: Literal[MessageType.PREBIRTH_CONCERN]
+    payload: PrebirthConcernPayload
+
+
+class CaseClosureNotice(EnvelopeFields):
+    """M28 an adult service tells the family's other services it is closing."""
+
+    schema_version: SchemaVersion
+    message_type: Literal[MessageType.CASE_CLOSURE_NOTICE]
+    payload: CaseClosureNoticePayload
+
+
+class DogInjuryReferral(EnvelopeFields):
+    """M30 dog injury referral or prohibited dog report (`stage`)."""
+
+    schema_version: SchemaVersion
+    message_type: Literal[MessageType.DOG_INJURY_REFERRAL]
+    payload: DogInjuryReferralPayload
+
+
+class ProfessionalDisagreement(EnvelopeFields):
+    """M33 professional disagreement escalation about a referral decision."""
+
+    schema_version: SchemaVersion
+    message_type: Literal[MessageType.PROFESSIONAL_DISAGREEMENT]
+    payload: ProfessionalDisagreementPayload
+
+
+class SuicideResponse(EnvelopeFields):
+    """M34 multi-agency response to a serious suicide attempt or a death (`stage`)."""
+
+    schema_version: SchemaVersion
+    message_type: Literal[MessageType.SUICIDE_RESPONSE]
+    payload: SuicideResponsePayload

@@ -16,7 +16,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
+
+from schemas.policy_decision import OUTCOME_EFFECT, RULE_ID_PATTERN, RecipientDecision
+from schemas.vocab import ReasonEffect
 
 ENVELOPE_FORMAT: Final = "sgb-envelope/1"
 # The HPKE suites' names as the envelope states them; `transport.kem.SUITES` holds each recipe.
@@ -40,8 +43,47 @@ _KEY_ID = r"^[A-Za-z0-9._:-]{1,64}$"
 _TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
 
 
+# A deciding finding's message is the policy's plain-English sentence (no payload values: the decision
+# log keeps the same words); the bound keeps a header small whatever a policy revision writes.
+MAX_FINDING_MESSAGE = 1000
+MAX_DECIDING_FINDINGS = 16
+_EFFECT = "^(" + "|".join(effect.value for effect in ReasonEffect) + ")$"
+
+
+class DecidingFinding(BaseModel):
+    """One finding that set this recipient's outcome: the rule, its plain-English message, its effect.
+
+    Plain strings, not the vocabulary's enum: the header is strict, and a strict enum would refuse the
+    JSON form the sealer re-validates.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    rule: str = Field(pattern=RULE_ID_PATTERN)
+    message: str = Field(min_length=1, max_length=MAX_FINDING_MESSAGE)
+    effect: str = Field(pattern=_EFFECT)
+
+
+def deciding_findings(decision: RecipientDecision) -> list[DecidingFinding]:
+    """The header's `decided_by` for one recipient's decision, in the policy's order.
+
+    A finding without an effect (an older policy revision's) takes its outcome's, as the policy's own
+    contract says every deciding finding has (`schemas.policy_decision.OUTCOME_EFFECT`).
+    """
+    effect = OUTCOME_EFFECT[decision.outcome]
+    return [
+        DecidingFinding(rule=r.rule, message=r.message, effect=(r.effect or effect).value)
+        for r in decision.decided_by[:MAX_DECIDING_FINDINGS]
+    ]
+
+
 class EnvelopeHeader(BaseModel):
-    """The routing facts bound into the HPKE key schedule; readable without decrypting."""
+    """The routing facts bound into the HPKE key schedule; readable without decrypting.
+
+    `decided_by` (the finding(s) that set this recipient's outcome) rides here, in the clear, so the
+    agency's system can say why it received something before it decrypts anything; being in the
+    header it is signed and bound into the key schedule, so it cannot be moved to another delivery.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
@@ -52,6 +94,16 @@ class EnvelopeHeader(BaseModel):
     message_type: str = Field(min_length=1, max_length=128)
     schema_version: str = Field(min_length=1, max_length=32)
     recipient_key_id: str = Field(pattern=_KEY_ID)
+    decided_by: list[DecidingFinding] = Field(default_factory=list, max_length=MAX_DECIDING_FINDINGS)
+
+    @model_serializer(mode="wrap")
+    def _without_empty_decided_by(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Envelopes sealed before headers carried `decided_by` signed and bound their header without
+        # it; leaving an empty one out keeps their signed bytes and HPKE info, so they still open.
+        fields: dict[str, Any] = handler(self)
+        if not self.decided_by:
+            fields.pop("decided_by", None)
+        return fields
 
 
 class SealedEnvelope(BaseModel):

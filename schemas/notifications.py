@@ -23,17 +23,28 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
 from schemas.catalogue_models import (
+    AdditionalInformation,
     AdultRiskInformation,
     AdviceRequest,
+    AssessmentOutcome,
+    CaseClosureNotice,
     ChildOnChildHarmReferral,
+    CpConference,
+    CrimeNotification,
+    DogInjuryReferral,
     DomesticAbuseSchoolNotification,
     EarlyHelpAssessmentShare,
     HospitalDischargeHold,
     NrmReferral,
     OffenderRiskInformation,
     OsmanWarningReferral,
+    PlanReviewNotice,
     PoliceProtectionNotice,
+    PrebirthConcern,
+    ProfessionalDisagreement,
     RadicalisationConcern,
+    S47Enquiry,
+    SuicideResponse,
     TransitionToAdultServices,
 )
 from schemas.common import EnvelopeFields
@@ -183,6 +194,17 @@ NOTIFICATION_MODELS: dict[tuple[MessageType, str], type[EnvelopeFields]] = {
     (MessageType.RADICALISATION_CONCERN, SCHEMA_VERSION): RadicalisationConcern,
     (MessageType.OFFENDER_RISK_INFORMATION, SCHEMA_VERSION): OffenderRiskInformation,
     (MessageType.POLICE_PROTECTION_NOTICE, SCHEMA_VERSION): PoliceProtectionNotice,
+    (MessageType.ADDITIONAL_INFORMATION, SCHEMA_VERSION): AdditionalInformation,
+    (MessageType.CRIME_NOTIFICATION, SCHEMA_VERSION): CrimeNotification,
+    (MessageType.S47_ENQUIRY, SCHEMA_VERSION): S47Enquiry,
+    (MessageType.CP_CONFERENCE, SCHEMA_VERSION): CpConference,
+    (MessageType.ASSESSMENT_OUTCOME, SCHEMA_VERSION): AssessmentOutcome,
+    (MessageType.PLAN_REVIEW_NOTICE, SCHEMA_VERSION): PlanReviewNotice,
+    (MessageType.PREBIRTH_CONCERN, SCHEMA_VERSION): PrebirthConcern,
+    (MessageType.CASE_CLOSURE_NOTICE, SCHEMA_VERSION): CaseClosureNotice,
+    (MessageType.DOG_INJURY_REFERRAL, SCHEMA_VERSION): DogInjuryReferral,
+    (MessageType.PROFESSIONAL_DISAGREEMENT, SCHEMA_VERSION): ProfessionalDisagreement,
+    (MessageType.SUICIDE_RESPONSE, SCHEMA_VERSION): SuicideResponse,
 }
 
 
@@ -254,7 +276,18 @@ Notification = Annotated[
     | Annotated[NrmReferral, Tag(MessageType.NRM_REFERRAL.value)]
     | Annotated[RadicalisationConcern, Tag(MessageType.RADICALISATION_CONCERN.value)]
     | Annotated[OffenderRiskInformation, Tag(MessageType.OFFENDER_RISK_INFORMATION.value)]
-    | Annotated[PoliceProtectionNotice, Tag(MessageType.POLICE_PROTECTION_NOTICE.value)],
+    | Annotated[PoliceProtectionNotice, Tag(MessageType.POLICE_PROTECTION_NOTICE.value)]
+    | Annotated[AdditionalInformation, Tag(MessageType.ADDITIONAL_INFORMATION.value)]
+    | Annotated[CrimeNotification, Tag(MessageType.CRIME_NOTIFICATION.value)]
+    | Annotated[S47Enquiry, Tag(MessageType.S47_ENQUIRY.value)]
+    | Annotated[CpConference, Tag(MessageType.CP_CONFERENCE.value)]
+    | Annotated[AssessmentOutcome, Tag(MessageType.ASSESSMENT_OUTCOME.value)]
+    | Annotated[PlanReviewNotice, Tag(MessageType.PLAN_REVIEW_NOTICE.value)]
+    | Annotated[PrebirthConcern, Tag(MessageType.PREBIRTH_CONCERN.value)]
+    | Annotated[CaseClosureNotice, Tag(MessageType.CASE_CLOSURE_NOTICE.value)]
+    | Annotated[DogInjuryReferral, Tag(MessageType.DOG_INJURY_REFERRAL.value)]
+    | Annotated[ProfessionalDisagreement, Tag(MessageType.PROFESSIONAL_DISAGREEMENT.value)]
+    | Annotated[SuicideResponse, Tag(MessageType.SUICIDE_RESPONSE.value)],
     Discriminator(_discriminate),
     _MessageTypeMapping(),
 ]

@@ -9,63 +9,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-
-class MessageType(StrEnum):
-    """Notification types; the catalogue id is in `CATALOGUE_IDS`."""
-
-    SAFEGUARDING_REFERRAL = "safeguarding_referral"
-    REFERRAL_ACKNOWLEDGEMENT = "referral_acknowledgement"
-    REFERRAL_OUTCOME = "referral_outcome"
-    STRATEGY_DISCUSSION_REQUEST = "strategy_discussion_request"
-    ADULT_SAFEGUARDING_REFERRAL = "adult_safeguarding_referral"
-    MARAC_REFERRAL = "marac_referral"
-    LADO_ALLEGATION = "lado_allegation"
-    DVDS_DISCLOSURE = "dvds_disclosure"
-    CSOD_DISCLOSURE = "csod_disclosure"
-    CHILD_MOVE_TRANSFER = "child_move_transfer"
-    CHILD_DEATH_NOTIFICATION = "child_death_notification"
-    MISSING_CHILD = "missing_child"
-    CHILD_ON_CHILD_HARM_REFERRAL = "child_on_child_harm_referral"
-    ADULT_RISK_INFORMATION = "adult_risk_information"
-    DOMESTIC_ABUSE_SCHOOL_NOTIFICATION = "domestic_abuse_school_notification"
-    ADVICE_REQUEST = "advice_request"
-    EARLY_HELP_ASSESSMENT_SHARE = "early_help_assessment_share"
-    HOSPITAL_DISCHARGE_HOLD = "hospital_discharge_hold"
-    OSMAN_WARNING_REFERRAL = "osman_warning_referral"
-    TRANSITION_TO_ADULT_SERVICES = "transition_to_adult_services"
-    NRM_REFERRAL = "nrm_referral"
-    RADICALISATION_CONCERN = "radicalisation_concern"
-    OFFENDER_RISK_INFORMATION = "offender_risk_information"
-    POLICE_PROTECTION_NOTICE = "police_protection_notice"
-
-
-CATALOGUE_IDS: dict[MessageType, str] = {
-    MessageType.SAFEGUARDING_REFERRAL: "M01",
-    MessageType.REFERRAL_ACKNOWLEDGEMENT: "M02",
-    MessageType.REFERRAL_OUTCOME: "M03",
-    MessageType.STRATEGY_DISCUSSION_REQUEST: "M06",
-    MessageType.ADULT_SAFEGUARDING_REFERRAL: "M11",
-    MessageType.MARAC_REFERRAL: "M13",
-    MessageType.LADO_ALLEGATION: "M14",
-    MessageType.DVDS_DISCLOSURE: "M15",
-    MessageType.CSOD_DISCLOSURE: "M16",
-    MessageType.CHILD_MOVE_TRANSFER: "M17",
-    MessageType.CHILD_DEATH_NOTIFICATION: "M19",
-    MessageType.MISSING_CHILD: "M20",
-    MessageType.CHILD_ON_CHILD_HARM_REFERRAL: "M29",
-    MessageType.ADULT_RISK_INFORMATION: "M18",
-    # Not in the seed catalogue M01-M34: a partnership addition (police tell a pupil's school).
-    MessageType.DOMESTIC_ABUSE_SCHOOL_NOTIFICATION: "M35",
-    MessageType.ADVICE_REQUEST: "M32",
-    MessageType.EARLY_HELP_ASSESSMENT_SHARE: "M26",
-    MessageType.HOSPITAL_DISCHARGE_HOLD: "M24",
-    MessageType.OSMAN_WARNING_REFERRAL: "M23",
-    MessageType.TRANSITION_TO_ADULT_SERVICES: "M12",
-    MessageType.NRM_REFERRAL: "M21",
-    MessageType.RADICALISATION_CONCERN: "M22",
-    MessageType.OFFENDER_RISK_INFORMATION: "M31",
-    MessageType.POLICE_PROTECTION_NOTICE: "M25",
-}
+# Re-exported: the message types live in their own module (the catalogue grows there).
+from schemas.message_types import CATALOGUE_IDS as CATALOGUE_IDS
+from schemas.message_types import MessageType as MessageType
 
 
 class Purpose(StrEnum):
@@ -90,6 +36,11 @@ class Purpose(StrEnum):
     SEEK_ADVICE = "seek_advice"
     TRANSITION_PLANNING = "transition_planning"
     NATIONAL_REFERRAL_MECHANISM = "national_referral_mechanism"
+    CRIME_INVESTIGATION = "crime_investigation"
+    CHILD_PROTECTION_ENQUIRY = "child_protection_enquiry"
+    CHILD_PROTECTION_CONFERENCE = "child_protection_conference"
+    CASE_PLANNING = "case_planning"
+    PROFESSIONAL_ESCALATION = "professional_escalation"
 
 
 class LawfulBasis(StrEnum):
@@ -376,6 +327,8 @@ class DueUnit(StrEnum):
     WORKING_DAYS = "working_days"
     HOURS = "hours"
     DAYS = "days"
+    # Before the start of the Nth next school day (working days less the partnership's school holidays).
+    SCHOOL_DAYS = "school_days"
 
 
 class ReasonEffect(StrEnum):

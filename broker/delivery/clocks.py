@@ -1,8 +1,12 @@
 """Statutory clocks: started by a decision's obligations, stopped only by the message that answers.
 
-A clock stops on the recipient's acknowledgement (its signed receipt of kind `acknowledged`); a
-scheduler marks clocks past their due time as overdue, logs an `overdue` entry linked to the
-decision, and exposes them for DSLs (API and metrics).
+A clock stops on the message that answers its obligation (`STOPS_ON`), and only if that answer was
+itself shared with the party waiting for it: a reply withheld or held for authorisation answers
+nobody. Most duties are the recipient's (it answers the sender); some run on with the sender (the
+next plan review, the written confirmation of a phone referral), whose next message answers them.
+An obligation not listed is answered by the recipient's acknowledgement (its signed receipt of
+kind `acknowledged`). A scheduler marks clocks past their due time as overdue, logs an `overdue`
+entry linked to the decision, and exposes them for DSLs (API and metrics).
 """
 
 from __future__ import annotations
@@ -18,13 +22,16 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 import audit
-from broker.db.tables import ObligationClock
+from broker.db.tables import ObligationClock, OutboxRow
 from broker.delivery.events import follow_up
 
 log = logging.getLogger("broker.delivery.clocks")
 
 ACKNOWLEDGED = "acknowledged"
 URGENT_REVIEW = "urgent_review"
+# `stops_on` syntax: message types joined by "|"; the prefix "sender:" says the original sender
+# answers (the duty runs on with it) rather than the recipient.
+BY_SENDER = "sender:"
 # What answers each obligation (timer ids T.. in policies/safeguarding/obligations): a clock stops
 # only on that message or event. An obligation not listed here is answered by the recipient's
 # acknowledgement.
@@ -33,7 +40,37 @@ STOPS_ON = {
     "decide_referral": "referral_outcome",
     "strategy_meeting": "strategy_discussion_request",
     "review_urgent_share": URGENT_REVIEW,
+    # M24: children's social care answers the hold with a strategy discussion or a referral outcome.
+    "strategy_before_discharge": "strategy_discussion_request|referral_outcome",
+    # M32: the adviser's answer is an advice request at stage advice_given, in reply.
+    "give_advice": "advice_request",
+    # M33: the escalation is answered by the decision it asks for.
+    "answer_escalation": "referral_outcome",
+    "send_conference_report": "cp_conference",
+    "transfer_in_conference": "cp_conference",
+    "written_confirmation": f"{BY_SENDER}safeguarding_referral|child_on_child_harm_referral",
+    "written_follow_up": f"{BY_SENDER}child_move_transfer",
+    "next_plan_review": f"{BY_SENDER}plan_review_notice",
+    "review_early_help_plan": f"{BY_SENDER}early_help_assessment_share|plan_review_notice",
+    "cdr_information_sharing_meeting": f"{BY_SENDER}suicide_response",
+    "review_suicide_response": f"{BY_SENDER}suicide_response",
 }
+# Where one obligation kind is answered differently by message type: on a strategy discussion
+# request the meeting is the convenor's (the sender's) to hold, and its record answers it.
+STOPS_ON_FOR_TYPE = {("strategy_discussion_request", "strategy_meeting"): f"{BY_SENDER}strategy_discussion_request"}
+
+
+def stops_on(message_type: str, kind: str) -> str:
+    """What answers an obligation of `kind` that a notification of `message_type` started."""
+    return STOPS_ON_FOR_TYPE.get((message_type, kind), STOPS_ON.get(kind, ACKNOWLEDGED))
+
+
+def answered_by(clock: ObligationClock) -> tuple[str, str, frozenset[str]]:
+    """(who answers, who waits for the answer, the message types that answer) for one clock."""
+    answers = frozenset(clock.stops_on.removeprefix(BY_SENDER).split("|"))
+    if clock.stops_on.startswith(BY_SENDER):
+        return clock.sender_agency, clock.recipient_agency, answers
+    return clock.recipient_agency, clock.sender_agency, answers
 
 
 def _utc(moment: datetime) -> datetime:
@@ -48,7 +85,19 @@ def start_clocks(
     context: dict[str, object],
     obligations: list[dict[str, Any]],
 ) -> None:
-    """One clock per obligation that has a due time (called inside the decision's transaction)."""
+    """One clock per obligation that has a due time (called inside the decision's transaction, and
+    when a held delivery is released). A delivery that answers another notification (`in_reply_to`
+    in its context) stops the clocks it answers: it is being shared with `recipient_agency` now."""
+    reply_to = context.get("in_reply_to")
+    if isinstance(reply_to, str):
+        _stop_answered(
+            session,
+            in_reply_to=reply_to,
+            replying_agency=str(context["sender_agency"]),
+            message_type=str(context["message_type"]),
+            shared_with=frozenset({str(context["recipient_agency"])}),
+            now=datetime.now(UTC),
+        )
     for obligation in obligations:
         if not obligation.get("due_at"):
             continue
@@ -62,7 +111,7 @@ def start_clocks(
                 rule=obligation["rule"],
                 description=obligation["description"],
                 due_at=_utc(datetime.fromisoformat(obligation["due_at"])),
-                stops_on=STOPS_ON.get(obligation["kind"], ACKNOWLEDGED),
+                stops_on=stops_on(str(context.get("message_type", "")), obligation["kind"]),
                 log_context=context,
             )
         )
@@ -83,18 +132,57 @@ def stop_clocks(session: Session, delivery_id: str, answer: str, now: datetime) 
 
 
 def stop_on_reply(session: Session, *, in_reply_to: str, replying_agency: str, message_type: str, now: datetime) -> int:
-    """A reply (e.g. the referral outcome) stops the clocks it answers on the original's deliveries."""
+    """A reply (e.g. the referral outcome) stops the clocks it answers on the original's deliveries,
+    but only those whose waiting party this reply was shared with in this transaction (its outbox
+    rows, sealed at `now`); a withheld or held reply stops nothing."""
+    shared_with = _shared_now(session, replying_agency=replying_agency, message_type=message_type, now=now)
+    return _stop_answered(
+        session,
+        in_reply_to=in_reply_to,
+        replying_agency=replying_agency,
+        message_type=message_type,
+        shared_with=shared_with,
+        now=now,
+    )
+
+
+def _stop_answered(
+    session: Session,
+    *,
+    in_reply_to: str,
+    replying_agency: str,
+    message_type: str,
+    shared_with: frozenset[str],
+    now: datetime,
+) -> int:
     query = select(ObligationClock).where(
         col(ObligationClock.notification_id) == in_reply_to,
-        col(ObligationClock.recipient_agency) == replying_agency,
-        col(ObligationClock.stops_on) == message_type,
         col(ObligationClock.stopped_at).is_(None),
     )
-    clocks = list(session.exec(query))
-    for clock in clocks:
-        clock.stopped_at = _utc(now)
-        session.add(clock)
-    return len(clocks)
+    stopped = 0
+    for clock in session.exec(query):
+        answerer, waiting, answers = answered_by(clock)
+        if message_type in answers and answerer == replying_agency and waiting in shared_with:
+            clock.stopped_at = _utc(now)
+            session.add(clock)
+            stopped += 1
+    return stopped
+
+
+def _shared_now(session: Session, *, replying_agency: str, message_type: str, now: datetime) -> frozenset[str]:
+    """Agencies this transaction's reply is being shared with: its outbox rows carry the reply's
+    sender and type and were sealed at exactly `now` (each request has its own `now`). Compared in
+    the database, as written: a database without zones keeps the wall time it was given."""
+    query = select(OutboxRow).where(
+        col(OutboxRow.published_at).is_(None),
+        col(OutboxRow.created_at) == now,
+    )
+    return frozenset(
+        row.recipient_agency
+        for row in session.exec(query)
+        if row.log_context.get("sender_agency") == replying_agency
+        and row.log_context.get("message_type") == message_type
+    )
 
 
 def mark_overdue(session: Session, now: datetime) -> list[ObligationClock]:

@@ -214,6 +214,8 @@ def _write_delivery(
         "purpose": notification.purpose.value if notification.purpose else None,
         "obligations": plan.due,
         "deciding": max(len(plan.decision.decided_by), 1),
+        # A held reply released later still stops the clock it answers (broker.delivery.clocks).
+        "in_reply_to": str(notification.in_reply_to) if notification.in_reply_to else None,
     }
     row = sealed.row(context)
     if plan.held:

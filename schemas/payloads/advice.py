@@ -90,6 +90,14 @@ class AdviceTopic(StrEnum):
     OTHER = "other"
 
 
+class AdviceStage(StrEnum):
+    """The practitioner's question, or the adviser's answer to it (sent `in_reply_to` the question:
+    it stops the question's clock)."""
+
+    QUESTION = "question"
+    ADVICE_GIVEN = "advice_given"
+
+
 def identifying_text(text: str) -> str | None:
     """What identifying detail `text` seems to hold (a date, postcode, number, address), or None."""
     for pattern, what in _IDENTIFYING_TEXT:
@@ -99,8 +107,11 @@ def identifying_text(text: str) -> str | None:
 
 
 class AdviceRequestPayload(PayloadModel):
-    """M32: a de-identified question to an adviser."""
+    """M32: a de-identified question to an adviser, or the adviser's de-identified answer."""
 
+    stage: AdviceStage = classed(
+        D.CASE_STATUS, "Question, or the adviser's answer", policy_fact=True, default=AdviceStage.QUESTION
+    )
     topic: AdviceTopic = classed(D.CASE_STATUS, "What the practitioner is unsure about", policy_fact=True)
     question: str = classed(D.CONCERN_NARRATIVE, "The question, with nobody identified", max_length=LONG_TEXT)
     situation: str | None = classed(
@@ -117,6 +128,9 @@ class AdviceRequestPayload(PayloadModel):
     )
     proposed_recipient_types: list[AgencyType] | None = classed(
         D.CASE_ADMIN, "Kinds of agency the practitioner might share with", default=None
+    )
+    advice: str | None = classed(
+        D.OPINION, "The adviser's answer (required at stage advice_given)", default=None, max_length=LONG_TEXT
     )
     case_ref: str | None = classed(
         D.CASE_ADMIN,
@@ -139,7 +153,13 @@ class AdviceRequestPayload(PayloadModel):
                     )
         return data
 
-    @field_validator("question", "situation")
+    @model_validator(mode="after")
+    def _answer_has_advice(self) -> AdviceRequestPayload:
+        if self.stage is AdviceStage.ADVICE_GIVEN and not self.advice:
+            raise PydanticCustomError("stage_field_missing", "payload.advice is required at stage 'advice_given'", {})
+        return self
+
+    @field_validator("question", "situation", "advice")
     @classmethod
     def _no_identifying_text(cls, value: str | None) -> str | None:
         what = identifying_text(value) if value else None

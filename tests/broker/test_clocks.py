@@ -62,7 +62,10 @@ async def test_referral_starts_clocks_and_the_outcome_stops_only_its_own(gateway
     started = _clocks(gateway)
     assert {"acknowledge_referral", "decide_referral"} <= set(started)
     assert all(clock.stopped_at is None for clock in started.values())
-    reply = await gateway.post(_outcome_reply(referral))
+    # The outcome must itself be shared (a manager's own authorisation) to answer the clock.
+    from tests.broker.test_clock_gateway import post_outcome  # here: that module imports this one
+
+    reply = await post_outcome(gateway, _outcome_reply(referral), authorised=True)
     assert reply.status_code == 202, reply.text
     after = _clocks(gateway)
     assert after["decide_referral"].stopped_at is not None, "the outcome answers the decision clock"

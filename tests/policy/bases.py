@@ -348,3 +348,6 @@ def patched(base: str, patch: dict[str, Any]) -> dict[str, Any]:
 from tests.policy.bases_casework import CASEWORK_BASES  # noqa: E402
 
 BASES.update(CASEWORK_BASES)
+from tests.policy.bases_catalogue import CATALOGUE_BASES  # noqa: E402
+
+BASES.update(CATALOGUE_BASES)

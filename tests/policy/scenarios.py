@@ -937,3 +937,6 @@ SCENARIOS += CATALOGUE_SCENARIOS
 from tests.policy.scenarios_casework import CASEWORK_SCENARIOS  # noqa: E402
 
 SCENARIOS += CASEWORK_SCENARIOS
+from tests.policy.scenarios_remaining import REMAINING_SCENARIOS  # noqa: E402
+
+SCENARIOS += REMAINING_SCENARIOS

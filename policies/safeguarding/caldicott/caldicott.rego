@@ -73,12 +73,16 @@ _identifying contains field if {
 #     > Confidentiality: information "should be restricted to those who have a need to know"
 c4(r) := {finding("C4", "no_share", sprintf("%s (%s) does not receive %s: it has no need to know.", [context.agency_name(r), replace(context.agency_type(r), "_", " "), context.a_mt]))} if {
 	not context.agency_type(r) in _recipient_types
-} else := {finding("C4", "no_share", sprintf("%s goes only to the role queues %s, not to '%s'.", [context.the_mt, concat(", ", context.mt.recipient_roles), r.role]))} if {
-	count(object.get(context.mt, "recipient_roles", [])) > 0
-	not r.role in context.mt.recipient_roles
+} else := {finding("C4", "no_share", sprintf("%s goes only to the role queues %s, not to '%s'.", [context.the_mt, concat(", ", _recipient_roles), r.role]))} if {
+	count(_recipient_roles) > 0
+	not r.role in _recipient_roles
 } else := {finding("C4", "no_share", "No need-to-know reason is given for this recipient.")} if {
 	r.need_to_know == null
 } else := {finding("C4", "share", sprintf("%s needs to know in order to %s.", [context.agency_name(r), replace(r.need_to_know, "_", " ")]))}
+
+# The role queues a stage goes to (policy pack `stage_recipient_roles`; [] for any role: an
+# adviser's answer goes back to whoever asked), else the type's.
+_recipient_roles := object.get(object.get(context.mt, "stage_recipient_roles", {}), object.get(input.payload_facts, "stage", ""), object.get(context.mt, "recipient_roles", []))
 
 _recipient_types := context.mt.stage_recipient_types[input.payload_facts.stage] if {
 	context.mt.stage_recipient_types[input.payload_facts.stage]

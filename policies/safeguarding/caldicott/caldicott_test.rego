@@ -129,3 +129,23 @@ test_c6_post_mortem_with_coroner_permission if {
 	some o in d.obligations
 	o.kind == "initial_case_management_discussion"
 }
+
+advice(stage, role) := object.union(statutory, {
+	"message_type": "advice_request", "purpose": "seek_advice", "lawful_basis": "unsure",
+	"sender": {"agency_id": "gp-a", "role": "named_professional", "is_professional": true},
+	"recipients": [{"agency_id": "gp-a", "role": role, "need_to_know": "assess_and_decide", "conveys_to_family": false, "conveys_to_alleged_perpetrator": false}],
+	"payload_fields": {"stage": "case_status", "topic": "case_status", "question": "concern_narrative"},
+	"payload_facts": {"stage": stage, "topic": "other"},
+})
+
+test_c4_a_question_goes_only_to_advisers if {
+	d := t.first(advice("question", "gp"))
+	d.outcome == "no_share"
+	t.deciders(d) == ["C4"]
+	some x in d.reasons
+	contains(x.message, "role queues")
+}
+
+test_c4_the_advisers_answer_goes_back_to_whoever_asked if {
+	t.first(advice("advice_given", "gp")).outcome == "share"
+}

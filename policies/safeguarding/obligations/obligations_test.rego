@@ -1,6 +1,6 @@
 package safeguarding.obligations_test
 
-import data.safeguarding.obligations
+import data.safeguarding.config
 import data.safeguarding.testing_test as t
 
 kinds(d) := {o.kind | some o in d.obligations}
@@ -86,17 +86,6 @@ test_adult_risk_information_to_csc_is_assessed if {
 	"assess_adult_risk" in kinds(d)
 }
 
-# Monday 19:00 -> Tuesday 08:30; Friday 17:00 -> Monday 08:30; Tuesday 07:00 -> 08:30 the same day.
-test_school_day_hours if {
-	obligations.school_day_hours == 13 with time.now_ns as 1772478000000000000
-	obligations.school_day_hours == 63 with time.now_ns as 1772816400000000000
-	obligations.school_day_hours == 1 with time.now_ns as 1772521200000000000
-}
-
-test_saturday_waits_for_monday if {
-	obligations.school_day_hours == 44 with time.now_ns as 1772886600000000000
-}
-
 test_school_told_before_the_school_day if {
 	p := object.union(statutory, {
 		"message_type": "domestic_abuse_school_notification", "purpose": "school_support",
@@ -106,12 +95,12 @@ test_school_told_before_the_school_day if {
 		"payload_fields": {"exposure": "case_status", "pupil": "identity", "incident_at": "case_admin", "police_reference": "case_admin", "incident_summary": "da_info"},
 		"payload_facts": {"exposure": "witnessed"},
 	})
-	d := t.first(p) with time.now_ns as 1772478000000000000
+	d := t.first(p)
 	d.outcome == "share_minimised"
 	d.withheld_fields == ["incident_summary"]
 	some o in d.obligations
 	o.kind == "acknowledge_before_school_day"
-	o.due_in == {"amount": 13, "unit": "hours"}
+	o.due_in == {"amount": 1, "unit": "school_days"}
 }
 
 test_school_notice_only_to_the_dsl if {
@@ -126,4 +115,131 @@ test_school_notice_only_to_the_dsl if {
 	d := t.first(p)
 	d.outcome == "no_share"
 	t.deciders(d) == ["C4"]
+}
+
+# --- M04, M05, M07-M10, M27, M28, M30, M33, M34 and the clocks that answer them ----------------
+
+la_b := {"agency_id": "la-b", "role": "team_manager", "need_to_know": "transfer_case", "conveys_to_family": false, "conveys_to_alleged_perpetrator": false}
+
+school := {"agency_id": "school-a", "role": "dsl", "need_to_know": "provide_support", "conveys_to_family": false, "conveys_to_alleged_perpetrator": false}
+
+notice(message_type, purpose, sender, recipients, facts) := object.union(statutory, {
+	"message_type": message_type, "purpose": purpose,
+	"lawful_basis": "safeguarding_children_individuals_at_risk",
+	"sender": sender, "recipients": recipients,
+	"payload_fields": _adequate(message_type),
+	"payload_facts": facts,
+})
+
+# Every field the type may require, as plain case administration (obligations follow any share).
+_adequate(message_type) := {field: "case_admin" |
+	some field in array.concat(
+		config.message_types[message_type].mandatory_fields,
+		[f | some rule in config.message_types[message_type].mandatory_when; some f in rule.fields],
+	)
+}
+
+csc_sender := {"agency_id": "csc-a", "role": "team_manager", "is_professional": true}
+
+health_sender := {"agency_id": "health-a", "role": "health_visitor", "is_professional": true}
+
+due_of(d, kind) := [o.due_in | some o in d.obligations; o.kind == kind][0]
+
+test_new_information_is_considered if {
+	d := t.first(notice("additional_information", "safeguarding_concern", health_sender, [object.union(t.csc, {"role": "social_worker"})], {}))
+	d.outcome == "share"
+	"consider_new_information" in kinds(d)
+}
+
+test_police_decide_whether_to_investigate if {
+	d := t.first(object.union(notice("crime_notification", "crime_investigation", csc_sender, [t.police], {}), {"lawful_basis": "crime_prevention_s115_cda1998"}))
+	d.outcome == "share"
+	"decide_investigation" in kinds(d)
+}
+
+test_receiving_authority_joins_s47_strategy if {
+	d := t.first(notice("s47_enquiry", "child_protection_enquiry", csc_sender, [la_b], {"stage": "enquiry_notice"}))
+	d.outcome == "share"
+	"join_s47_strategy" in kinds(d)
+}
+
+test_conference_invitation_asks_for_a_report if {
+	d := t.first(notice("cp_conference", "child_protection_conference", csc_sender, [school], {"stage": "invitation"}))
+	d.outcome == "share"
+	"send_conference_report" in kinds(d)
+}
+
+test_plan_review_intervals if {
+	due_of(t.first(notice("plan_review_notice", "case_planning", csc_sender, [school], {"plan_kind": "cin_first_review"})), "next_plan_review") == {"amount": 90, "unit": "days"}
+	due_of(t.first(notice("plan_review_notice", "case_planning", csc_sender, [school], {"plan_kind": "cin_review"})), "next_plan_review") == {"amount": 120, "unit": "days"}
+	due_of(t.first(notice("plan_review_notice", "case_planning", csc_sender, [school], {"plan_kind": "cpch_plan"})), "next_plan_review") == {"amount": 42, "unit": "days"}
+	due_of(t.first(notice("plan_review_notice", "case_planning", csc_sender, [school], {"plan_kind": "safety_plan"})), "next_plan_review") == {"amount": 42, "unit": "days"}
+	not "next_plan_review" in kinds(t.first(notice("plan_review_notice", "case_planning", csc_sender, [school], {"plan_kind": "cp_plan"})))
+}
+
+test_prebirth_concern_is_a_referral_with_its_assessment if {
+	p := object.union(notice("prebirth_concern", "safeguarding_concern", health_sender, [t.csc], {"stage": "prebirth_concern"}), {"parental_position": t.base.parental_position, "consent": t.base.consent, "lawful_basis": "consent"})
+	d := t.first(p)
+	d.outcome == "share"
+	{"acknowledge_referral", "decide_referral", "prebirth_assessment"} - kinds(d) == set()
+}
+
+test_closure_implications_for_csc if {
+	p := object.union(notice("case_closure_notice", "case_planning", health_sender, [t.csc], {"service": "substance_misuse"}), {"sender": {"agency_id": "gp-a", "role": "gp", "is_professional": true}})
+	d := t.first(p)
+	d.outcome == "share"
+	"consider_closure_implications" in kinds(d)
+}
+
+test_prohibited_dog_to_police if {
+	d := t.first(notice("dog_injury_referral", "crime_investigation", health_sender, [t.police], {"stage": "prohibited_dog"}))
+	d.outcome == "share"
+	"act_on_prohibited_dog" in kinds(d)
+}
+
+test_escalation_answered_in_a_working_day if {
+	d := t.first(notice("professional_disagreement", "professional_escalation", {"agency_id": "school-a", "role": "dsl", "is_professional": true}, [t.csc], {"ground": "no_decision_after_3_wd"}))
+	d.outcome == "share"
+	due_of(d, "answer_escalation") == {"amount": 1, "unit": "working_days"}
+}
+
+test_suicide_response_stages if {
+	"attend_multi_agency_discussion" in kinds(t.first(notice("suicide_response", "safeguarding_concern", csc_sender, [school], {"stage": "serious_attempt"})))
+	due_of(t.first(notice("suicide_response", "child_death_review", health_sender, [school], {"stage": "death"})), "cdr_information_sharing_meeting") == {"amount": 5, "unit": "working_days"}
+	due_of(t.first(notice("suicide_response", "child_death_review", health_sender, [school], {"stage": "meeting_record"})), "review_suicide_response") == {"amount": 28, "unit": "days"}
+}
+
+test_phone_child_on_child_referral_is_confirmed_in_writing if {
+	p := {
+		"message_type": "child_on_child_harm_referral", "lawful_basis": "safeguarding_children_individuals_at_risk",
+		"initial_contact": "phone",
+		"payload_fields": {"harm_kind": "case_status", "harmed_child": "identity", "child_who_harmed": "identity", "incident_account": "concern_narrative"},
+		"payload_facts": {"harm_kind": "harmful_sexual_behaviour"},
+	}
+	d := t.first(p)
+	due_of(d, "written_confirmation") == {"amount": 24, "unit": "hours"}
+}
+
+test_advice_answer_starts_no_clock if {
+	p := object.union(statutory, {
+		"message_type": "advice_request", "purpose": "seek_advice", "lawful_basis": "unsure",
+		"sender": {"agency_id": "gp-a", "role": "named_professional", "is_professional": true},
+		"recipients": [{"agency_id": "gp-a", "role": "gp", "need_to_know": "assess_and_decide", "conveys_to_family": false, "conveys_to_alleged_perpetrator": false}],
+		"payload_fields": {"topic": "case_status", "question": "concern_narrative", "advice": "opinion", "stage": "case_status"},
+		"payload_facts": {"topic": "health_information", "stage": "advice_given"},
+	})
+	d := t.first(p)
+	d.outcome == "share"
+	not "give_advice" in kinds(d)
+}
+
+test_advice_question_answered_in_a_working_day if {
+	p := object.union(statutory, {
+		"message_type": "advice_request", "purpose": "seek_advice", "lawful_basis": "unsure",
+		"sender": {"agency_id": "gp-a", "role": "gp", "is_professional": true},
+		"recipients": [{"agency_id": "gp-a", "role": "named_professional", "need_to_know": "assess_and_decide", "conveys_to_family": false, "conveys_to_alleged_perpetrator": false}],
+		"payload_fields": {"topic": "case_status", "question": "concern_narrative", "stage": "case_status"},
+		"payload_facts": {"topic": "health_information", "stage": "question"},
+	})
+	due_of(t.first(p), "give_advice") == {"amount": 1, "unit": "working_days"}
 }

@@ -70,6 +70,12 @@ class BrokerSettings(BaseSettings):
     hold_expiry_hours: int = 72
     retry_after_seconds: int = 30
     checkpoint_seconds: float = 10.0
+    # Retention (broker.delivery.retention): delivered envelopes kept for re-publishing, resolved held
+    # rows (keys already destroyed), Idempotency-Key answers; the purge runs every `purge_seconds`.
+    retention_delivered_days: float = Field(default=30.0, gt=0)
+    retention_resolved_days: float = Field(default=30.0, gt=0)
+    retention_idempotency_days: float = Field(default=7.0, gt=0)
+    purge_seconds: float = Field(default=3600.0, ge=0)
     # How often the registry file is checked for a change (broker.partnership.watch); 0 turns it off.
     registry_poll_seconds: float = Field(default=2.0, ge=0)
     clock_check_seconds: float = 30.0

@@ -74,6 +74,7 @@ class EnvelopeOpener:
         except Exception as exc:  # the hook is pluggable: any raise means "invalid"
             raise RejectedMessage(SCHEMA_INVALID, _safe_detail(exc, header.delivery_id)) from exc
         return Delivery(
+            decided_by=tuple(header.decided_by),
             delivery_id=header.delivery_id,
             notification_id=header.notification_id,
             message_type=header.message_type,

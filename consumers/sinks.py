@@ -2,11 +2,14 @@
 
 Three sinks, chosen by configuration: a local SQLite inbox, a webhook, or a directory of JSON files.
 Each is idempotent on the delivery id, so a redelivery after a crash never duplicates a case record.
+Each leads with `decided_by`, the finding(s) that decided this agency should receive it (rule id,
+plain-English message, effect), so whoever picks the delivery up reads why before what.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sqlite3
@@ -17,12 +20,16 @@ from typing import Any, Protocol
 import aiohttp
 
 from consumers.errors import SinkError
+from schemas.envelope import DecidingFinding
 
 
 @dataclass(frozen=True)
 class Delivery:
-    """One opened delivery: who sent what to whom, and the fields this agency may see."""
+    """One opened delivery: why it came, who sent what to whom, and the fields this agency may see."""
 
+    # The finding(s) that set the outcome, from the signed header; empty for an envelope sealed
+    # before headers carried them.
+    decided_by: tuple[DecidingFinding, ...]
     delivery_id: str
     notification_id: str
     message_type: str
@@ -34,8 +41,13 @@ class Delivery:
     envelope_digest: str
     sealed_at: str
 
+    def deciding(self) -> list[dict[str, str]]:
+        return [finding.model_dump(mode="json") for finding in self.decided_by]
+
     def as_json(self) -> dict[str, Any]:
+        # First key on purpose: JSON readers and people scanning a file meet the reason first.
         return {
+            "decided_by": self.deciding(),
             "delivery_id": self.delivery_id,
             "notification_id": self.notification_id,
             "message_type": self.message_type,
@@ -57,6 +69,7 @@ class Sink(Protocol):
 CREATE_INBOX = """
 CREATE TABLE IF NOT EXISTS inbox (
     delivery_id TEXT PRIMARY KEY,
+    decided_by TEXT NOT NULL DEFAULT '[]',
     notification_id TEXT NOT NULL,
     message_type TEXT NOT NULL,
     schema_version TEXT NOT NULL,
@@ -69,10 +82,12 @@ CREATE TABLE IF NOT EXISTS inbox (
 INSERT_INBOX = """
 INSERT OR IGNORE INTO inbox (
     delivery_id, notification_id, message_type, schema_version, sender_agency, envelope_digest,
-    sealed_at, body
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"""
+    sealed_at, body, decided_by
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+# An inbox made before deliveries carried their deciding findings gains the column in place.
+ADD_DECIDED_BY = "ALTER TABLE inbox ADD COLUMN decided_by TEXT NOT NULL DEFAULT '[]'"
 SELECT_INBOX = """
-SELECT delivery_id, notification_id, message_type, schema_version, sender_agency, sealed_at,
+SELECT decided_by, delivery_id, notification_id, message_type, schema_version, sender_agency, sealed_at,
        received_at, body
 FROM inbox ORDER BY rowid"""
 
@@ -84,6 +99,10 @@ class SqliteInboxSink:
         self._path = path
         with self._connect() as conn:
             conn.execute(CREATE_INBOX)
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(inbox)")}
+            if "decided_by" not in columns:
+                with contextlib.suppress(sqlite3.OperationalError):  # another process added it first
+                    conn.execute(ADD_DECIDED_BY)
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self._path, timeout=30)
@@ -107,6 +126,7 @@ class SqliteInboxSink:
                         delivery.envelope_digest,
                         delivery.sealed_at,
                         json.dumps(delivery.payload, sort_keys=True),
+                        json.dumps(delivery.deciding()),
                     ),
                 )
                 return cursor.rowcount == 1
@@ -123,6 +143,7 @@ class SqliteInboxSink:
             conn.row_factory = sqlite3.Row
             found = [dict(row) for row in conn.execute(SELECT_INBOX)]
         for row in found:
+            row["decided_by"] = json.loads(row["decided_by"])
             row["payload"] = json.loads(row.pop("body"))
         return found
 
@@ -145,7 +166,8 @@ class DirectorySink:
         try:
             fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as handle:
-                json.dump(delivery.as_json(), handle, sort_keys=True, indent=2)
+                # Unsorted: `as_json` already puts `decided_by` (rule, message, effect) first.
+                json.dump(delivery.as_json(), handle, indent=2)
                 handle.flush()
                 os.fsync(handle.fileno())
             partial.replace(target)

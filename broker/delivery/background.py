@@ -19,6 +19,7 @@ from broker.delivery.clocks import run_scheduler
 from broker.delivery.events import record_published
 from broker.delivery.receipts import ReceiptIngester
 from broker.delivery.relay import Relay
+from broker.delivery.retention import Retention, keep_purging
 from broker.metrics import Metrics
 from broker.partnership.registry import Registry
 from broker.settings import BrokerSettings
@@ -63,8 +64,9 @@ def delivery_tasks(
     metrics: Metrics,
     stop: asyncio.Event,
 ) -> list[asyncio.Task[None]]:
-    """Start the relay, the receipt recorder and the clock scheduler; they end when `stop` is set."""
-    return [
+    """Start the relay, the receipt recorder, the clock scheduler and the retention purge; they end
+    when `stop` is set."""
+    tasks = [
         asyncio.create_task(relay.run(stop), name="relay"),
         asyncio.create_task(ingester.run(stop), name="receipts"),
         asyncio.create_task(
@@ -72,6 +74,18 @@ def delivery_tasks(
             name="clocks",
         ),
     ]
+    if settings.purge_seconds > 0:
+        purging = keep_purging(engine, retention_of(settings), stop, every=settings.purge_seconds)
+        tasks.append(asyncio.create_task(purging, name="retention"))
+    return tasks
+
+
+def retention_of(settings: BrokerSettings) -> Retention:
+    return Retention(
+        delivered_days=settings.retention_delivered_days,
+        resolved_days=settings.retention_resolved_days,
+        idempotency_days=settings.retention_idempotency_days,
+    )
 
 
 def kafka_config(settings: BrokerSettings) -> dict[str, Any]:

@@ -31,11 +31,12 @@ from broker.delivery.outbox import Outbox
 from broker.errors import NotFound, ReleaseRefused, ReviewInvalid
 from broker.review.access import Action, Scope, Viewer, may_decide
 from broker.review.release import refusal_only
-from broker.review.views import Filters, page
-from schemas.notifications import NOTIFICATION_MODELS
+from broker.review.views import Filters, Page, field_classes, page
 
 URGENT = "share_urgent_review_after"
 MAX_REASON = 500
+# How many resolved held rows are read to find a viewer's latest answered ones.
+MAX_ANSWERED_SCAN = 500
 # The rule each kind of human decision answers: advice is GR3; an authorisation
 # to share without consent is GR4; a post-hoc review of an urgent share is C7.
 _RULE = {"needs_advice": "GR3", "hold_for_authorisation": "GR4", URGENT: "C7"}
@@ -43,12 +44,7 @@ _RULE = {"needs_advice": "GR3", "hold_for_authorisation": "GR4", URGENT: "C7"}
 
 def data_classes(message_type: str, fields: list[str]) -> list[str]:
     """The data classes of released fields, from the payload model's declared classes."""
-    for (kind, _version), model in NOTIFICATION_MODELS.items():
-        if kind.value == message_type:
-            payload = model.model_fields["payload"].annotation
-            classes = getattr(payload, "data_classes", {})
-            return sorted({classes[f].value for f in fields if f in classes})
-    return []
+    return sorted(set(field_classes(message_type, fields).values()))
 
 
 @dataclass(frozen=True)
@@ -262,5 +258,39 @@ def queues_for(decision_log: DecisionLog, viewer: Viewer) -> dict[str, list[Queu
 
 
 def overdue_for(decision_log: DecisionLog, viewer: Viewer, filters: Filters) -> list[audit.Entry]:
+    return overdue_page(decision_log, viewer, filters).items
+
+
+def overdue_page(decision_log: DecisionLog, viewer: Viewer, filters: Filters) -> Page:
+    """Overdue entries with where each held decision among them stands now (an overdue entry carries
+    its decision's outcome, so a held one is found by its delivery as the decision list finds it)."""
     with Session(decision_log.engine) as session:
-        return page(session, viewer, filters, kind=audit.EventKind.OVERDUE, action=Action.OVERDUE).items
+        return page(session, viewer, filters, kind=audit.EventKind.OVERDUE, action=Action.OVERDUE)
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A held decision this viewer could have answered, and how it ended: released, refused or expired."""
+
+    item: QueueItem
+    state: str
+    resolved_at: datetime
+
+
+def answered_for(decision_log: DecisionLog, viewer: Viewer, limit: int = 10) -> list[Answered]:
+    """The latest held decisions that are no longer waiting, within the viewer's queues, newest first:
+    a card leaves the queue when answered, and the reviewer still sees what became of it."""
+    with Session(decision_log.engine) as session:
+        resolved = select(HeldDelivery).where(col(HeldDelivery.resolved_at).is_not(None))
+        newest = resolved.order_by(col(HeldDelivery.resolved_at).desc()).limit(MAX_ANSWERED_SCAN)
+        found: list[Answered] = []
+        for row in session.execute(newest).scalars():
+            if len(found) >= limit:
+                break
+            context, seq = row.log_context, row.log_context.get("decided_seq")
+            if not may_decide(viewer, row.outcome, str(context.get("sender_agency"))):
+                continue
+            decided = session.get(audit.Entry, seq) if isinstance(seq, int) else None
+            if decided is not None and row.resolved_at is not None:
+                found.append(Answered(_item(decided, None), row.resolution or "refused", row.resolved_at))
+        return found

@@ -14,7 +14,7 @@ from broker.db.log import DecisionLog
 from broker.db.tables import OutboxRow
 from broker.partnership.keys import BrokerKeys
 from broker.partnership.registry import Registry
-from schemas.envelope import EnvelopeHeader
+from schemas.envelope import EnvelopeHeader, deciding_findings
 from schemas.notifications import Notification
 from schemas.policy_decision import RecipientDecision
 from schemas.policy_input import project
@@ -84,6 +84,8 @@ class Sealer:
             message_type=notification.message_type.value,
             schema_version=notification.schema_version,
             recipient_key_id=key.kid,
+            # What decided this share travels signed with it: the agency's delivery leads with it.
+            decided_by=deciding_findings(decision),
         )
         envelope = seal(
             project(notification, decision.allowed_fields),

@@ -1,140 +1,115 @@
-"""The guided referral form's steps, their per-step checks, and the notification they build (M01)."""
+"""The guided form's steps for one message type, their per-step checks, and the notification they build.
+
+What each step asks is derived: the types on offer (`broker.ui.form_types`), the purposes and
+lawful bases the policy pack allows the type, whether the parents' position must be recorded, and
+the payload's inputs (`broker.ui.form_payload`), required where the schema or the policy's adequacy
+check requires them. So a form this UI accepts is never held for a missing field. Whoever is unsure
+says so ("unsure, ask an adviser"): the policy then answers `needs_advice` and the share waits in
+the sender agency's advisers' queue (DSL, IG lead, Caldicott Guardian).
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from broker.partnership.registry import Registry
+from broker.ui.form_fields import PAYLOAD, YES_NO_UNKNOWN, Field, Step, choices
+from broker.ui.form_payload import build, facts, inputs, schema_required
+from broker.ui.form_types import DEFAULT_ROLE, FormType
 from broker.ui.sessions import UiSession
-from schemas.vocab import (
-    AgencyRole,
-    AuthoriserRole,
-    ConsentException,
-    ConsentStatus,
-    LawfulBasis,
-    NeedToKnow,
-    Purpose,
+from schemas.vocab import AuthoriserRole, ConsentException, ConsentStatus, LawfulBasis, NeedToKnow, SubjectRole
+
+__all__ = ["DEFAULT_ROLE", "NEED_TO_KNOW", "build_notification", "steps_for", "validate_step"]
+
+_REF = re.compile(r"[^A-Za-z0-9._:-]")
+NEED_TO_KNOW = choices(NeedToKnow)
+UNSURE = LawfulBasis.UNSURE.value
+ASK_ADVISER = "Unsure: ask an adviser first (your DSL, IG lead or Caldicott Guardian decides before anything is sent)"
+DOUBT = [("sure", "Yes: share it as the policy decides"), ("unsure", ASK_ADVISER)]
+_RISKS = (
+    "immediate_significant_harm",
+    "likely_significant_harm",
+    "serious_harm_to_adult",
+    "risk_to_others",
+    "crime_suspected",
 )
 
-YES_NO_UNKNOWN = [("yes", "Yes"), ("no", "No"), ("unknown", "Don't know")]
-_REF = re.compile(r"[^A-Za-z0-9._:-]")
 
-# The role queue a referral reaches at each type of agency (C4: never a general inbox).
-DEFAULT_ROLE = {
-    "csc_front_door": "mash_intake",
-    "csc_team": "social_worker",
-    "other_la_csc": "mash_intake",
-    "police": "police_public_protection",
-    "health_gp": "gp",
-    "health_community": "health_visitor",
-    "health_acute": "named_professional",
-    "health_mental_health": "named_professional",
-    "education_school": "dsl",
-    "education_early_years": "dsl",
-    "asc": "adult_safeguarding_officer",
-    "probation": "probation_officer",
-    "yos": "yos_officer",
-    "housing": "housing_officer",
-    "vcs": "safeguarding_lead",
-    "da_service": "da_caseworker",
-    "lado": "lado_officer",
-    "marac": "marac_coordinator",
-    "cdop": "cdop_manager",
-    "coroner": "coroners_officer",
-}
+def _picked(values: tuple[str, ...], enum: Any) -> list[tuple[str, str]]:
+    known = dict(choices(enum))
+    return [(v, known.get(v, v.replace("_", " ").capitalize())) for v in values]
 
 
-def _choices(values: Any) -> list[tuple[str, str]]:
-    return [(v.value, v.value.replace("_", " ").capitalize()) for v in values]
+def _type_step(types: list[FormType]) -> Step:
+    return Step(
+        "type",
+        "What you are sending",
+        "Choose the kind of notification. Only what your agency may send is offered.",
+        (Field("message_type", "What are you sending?", "radio", [(t.message_type, t.label) for t in types]),),
+        {"message_type": "message_type"},
+    )
 
 
-@dataclass(frozen=True)
-class Field:
-    name: str
-    label: str
-    kind: str = "text"  # text, textarea, select, radio, checkbox, date, number
-    choices: list[tuple[str, str]] = field(default_factory=list)
-    required: bool = True
-    hint: str = ""
-
-
-@dataclass(frozen=True)
-class Step:
-    key: str
-    title: str
-    intro: str
-    fields: tuple[Field, ...] = ()
-    # Schema paths (first element after the model) that this step answers, for error mapping.
-    paths: dict[str, str] = field(default_factory=dict)
-
-    def owns(self, name: str) -> bool:
-        if self.key == "recipients":
-            return name.startswith(("to:", "ntk:"))
-        return any(f.name == name for f in self.fields)
-
-    def field_for(self, loc: list[str]) -> str | None:
-        for prefix, name in self.paths.items():
-            if prefix in loc:
-                return name
-        return None
-
-
-STEPS: tuple[Step, ...] = (
-    Step(
+def _purpose_step(form: FormType | None) -> Step:
+    purposes = _picked(form.rules.purposes, []) if form else []
+    return Step(
         "purpose",
         "Purpose",
         "Why are you sharing? (Caldicott 1: justify the purpose.)",
         (
-            Field(
-                "purpose", "Purpose", "select", _choices([Purpose.SAFEGUARDING_CONCERN, Purpose.REQUEST_FOR_SERVICES])
-            ),
+            Field("purpose", "Purpose", "select", purposes),
             Field("purpose_statement", "In a sentence, what do you need the recipients to do?", "textarea"),
-            Field("sender_role", "Your role", "select", _choices(AgencyRole)),
+            Field("sender_role", "Your role", "select", []),
         ),
         {"purpose": "purpose", "purpose_statement": "purpose_statement", "sender": "sender_role"},
-    ),
-    Step(
-        "recipients",
-        "Who needs to know",
-        "Choose only the agencies that need this (golden rule 6, Caldicott 4), and say why each needs it.",
-        (),
-        {"recipients": "recipients"},
-    ),
-    Step(
+    )
+
+
+def _consent_step(form: FormType | None) -> Step:
+    rules = form.rules if form else None
+    bases = [b for b in _picked(rules.lawful_bases, LawfulBasis) if b[0] != UNSURE] if rules else []
+    return Step(
         "consent",
         "Consent and the exceptions",
         "Have you sought agreement? If not, which exception applies? (Golden rules 2 and 4.)",
         (
-            Field("consent_status", "Parent or carer's consent", "select", _choices(ConsentStatus)),
+            Field(
+                "consent_status",
+                "Parent or carer's consent",
+                "select",
+                choices(ConsentStatus),
+                required=bool(rules and rules.consent_applies),
+            ),
             Field(
                 "not_sought_reason",
                 "If consent was not sought or was refused: the exception that applies",
                 "select",
-                _choices(ConsentException),
+                choices(ConsentException),
                 required=False,
             ),
-            Field("parents_informed", "Do the parents know you are making this referral?", "radio", YES_NO_UNKNOWN),
+            Field(
+                "parents_informed",
+                "Do the parents know you are sending this?",
+                "radio",
+                YES_NO_UNKNOWN,
+                required=bool(rules and rules.parental_position_required),
+            ),
             Field(
                 "reason_not_informed",
                 "If they do not know: why telling them is unsafe or inappropriate",
                 "select",
-                _choices(ConsentException),
+                choices(ConsentException),
                 required=False,
             ),
-            Field(
-                "lawful_basis",
-                "Lawful basis for sharing",
-                "select",
-                _choices(LawfulBasis),
-                hint="Choose 'Unsure' to ask your IG lead for advice before anything is sent.",
-            ),
+            Field("lawful_basis", "Lawful basis for sharing", "select", [*bases, (UNSURE, ASK_ADVISER)]),
         ),
         {"consent": "consent_status", "parental_position": "parents_informed", "lawful_basis": "lawful_basis"},
-    ),
-    Step(
+    )
+
+
+def _risk_step() -> Step:
+    return Step(
         "risk",
         "Risk",
         "Your judgement of the risk now. If a child is in immediate danger, phone 999.",
@@ -150,69 +125,89 @@ STEPS: tuple[Step, ...] = (
             ),
             Field("crime_suspected", "Do you suspect a crime?", "radio", YES_NO_UNKNOWN),
             Field("risk_to_others", "Is anyone else at risk?", "radio", YES_NO_UNKNOWN),
-            Field(
-                "sender_in_doubt",
-                "I am not sure this should be shared: ask for advice first (golden rule 3)",
-                "checkbox",
-                required=False,
-            ),
+            Field("in_doubt", "Are you sure this should be shared? (Golden rule 3: if in doubt, ask.)", "radio", DOUBT),
         ),
-        {"risk": "immediate_significant_harm", "sender_in_doubt": "sender_in_doubt"},
-    ),
-    Step(
-        "child",
-        "The child and the concern",
-        "Facts first; say what is opinion and whose.",
-        (
-            Field("given_name", "Child's given name"),
-            Field("family_name", "Child's family name"),
-            Field("date_of_birth", "Date of birth", "date", required=False),
-            Field("age_years", "Age in years", "number"),
-            Field("concern_summary", "What happened, when and where, and who told you", "textarea"),
-            Field("current_location", "Where is the child now?", required=False),
-            Field("home_address", "Home address", required=False),
-        ),
-        {"payload": "concern_summary", "subjects": "age_years"},
-    ),
-    Step(
+        {"risk": "immediate_significant_harm", "sender_in_doubt": "in_doubt"},
+    )
+
+
+def _details_step(form: FormType | None, answers: dict[str, str], agency_type: str) -> Step:
+    subject = (
+        Field("subject_role", "Who is this mainly about?", "select", choices(SubjectRole)),
+        Field("age_years", "Their age in years", "number"),
+    )
+    if form is None:
+        return Step("details", "Details", "Facts first; say what is opinion and whose.", subject)
+    must = schema_required(form.payload) | form.rules.required_fields(
+        answers.get("purpose"), facts(form.payload, answers)
+    )
+    fields = tuple(_stages_for_sender(f, form, agency_type) for f in inputs(form.payload, must))
+    intro = f"{form.label}. Facts first; say what is opinion and whose. Fields marked optional may be left blank."
+    return Step("details", "Details", intro, subject + fields, {"subjects": "age_years"})
+
+
+def _stages_for_sender(field: Field, form: FormType, agency_type: str) -> Field:
+    # A type whose stages belong to different senders (a conference invitation, an agency's report)
+    # offers only the stages this agency may send.
+    senders = form.rules.stage_sender_types
+    if field.name != PAYLOAD + "stage" or not senders:
+        return field
+    allowed = [(c, t) for c, t in field.choices if c not in senders or agency_type in senders[c]]
+    return Field(field.name, field.label, field.kind, allowed, field.required, field.hint)
+
+
+def _authorisation_step() -> Step:
+    return Step(
         "authorisation",
         "Authorisation",
         "If a manager has authorised sharing without consent, record it; otherwise leave this blank.",
         (
-            Field("authoriser_role", "Authorised by (role)", "select", _choices(AuthoriserRole), required=False),
+            Field("authoriser_role", "Authorised by (role)", "select", choices(AuthoriserRole), required=False),
             Field("authoriser_ref", "Authoriser's staff reference", required=False),
             Field("authorisation_reason", "Their reason", "textarea", required=False),
         ),
         {"authorisation": "authoriser_role"},
-    ),
-    Step(
-        "check",
-        "Check before sending",
-        "What each recipient would receive, and why. Nothing has been sent or recorded yet.",
-    ),
-)
+    )
 
 
-def recipient_options(registry: Registry, own_agency: str) -> list[dict[str, str]]:
-    return [
-        {"id": agency_id, "name": agency.name, "role": DEFAULT_ROLE.get(agency.type, "safeguarding_lead")}
-        for agency_id, agency in sorted(registry.agencies.items())
-        if agency_id != own_agency
-    ]
-
-
-NEED_TO_KNOW = _choices(NeedToKnow)
+def steps_for(
+    types: list[FormType], form: FormType | None, answers: dict[str, str], agency_type: str
+) -> tuple[Step, ...]:
+    """Every step for this type (before a type is chosen, the later steps are empty outlines)."""
+    return (
+        _type_step(types),
+        _purpose_step(form),
+        Step(
+            "recipients",
+            "Who needs to know",
+            "Choose only the agencies that need this (golden rule 6, Caldicott 4), and say why each needs it.",
+            (),
+            {"recipients": "recipients"},
+        ),
+        _consent_step(form),
+        _risk_step(),
+        _details_step(form, answers, agency_type),
+        _authorisation_step(),
+        Step(
+            "check",
+            "Check before sending",
+            "What each recipient would receive, and why. Nothing has been sent or recorded yet.",
+        ),
+    )
 
 
 def validate_step(
-    step: Step, answers: dict[str, str], choices: dict[str, list[tuple[str, str]]] | None = None
+    step: Step, answers: dict[str, str], options: dict[str, list[tuple[str, str]]] | None = None
 ) -> dict[str, str]:
-    """Errors by field name for one step (empty when the step is complete); `choices` narrows a
-    field's options for this person (the roles they may send as)."""
+    """Errors by field name for one step (empty when the step is complete); `options` narrows a
+    field's choices for this person (the roles they may send as)."""
+    if step.key == "details":
+        return _check_details(step, answers)
+    offered = {f.name: (options or {}).get(f.name, f.choices) for f in step.fields}
     errors = {f.name: f"{f.label}: please answer." for f in step.fields if f.required and not answers.get(f.name)}
     for f in step.fields:
         value = answers.get(f.name)
-        if value and f.choices and value not in {c for c, _ in (choices or {}).get(f.name, f.choices)}:
+        if value and (f.choices or f.name in (options or {})) and value not in {c for c, _ in offered[f.name]}:
             errors[f.name] = f"{f.label}: choose one of the options."
     check = _CHECKS.get(step.key)
     if check is not None:
@@ -237,16 +232,15 @@ def _check_consent(answers: dict[str, str]) -> dict[str, str]:
     return errors
 
 
-def _check_child(answers: dict[str, str]) -> dict[str, str]:
-    errors = {}
-    if answers.get("date_of_birth"):
-        try:
-            date.fromisoformat(answers["date_of_birth"])
-        except ValueError:
-            errors["date_of_birth"] = "Use a date like 2017-03-14."
+def _check_details(step: Step, answers: dict[str, str]) -> dict[str, str]:
+    subject = [f for f in step.fields if not f.name.startswith(PAYLOAD)]
+    errors = {f.name: f"{f.label}: please answer." for f in subject if f.required and not answers.get(f.name)}
+    if answers.get("subject_role") and answers["subject_role"] not in {c for c, _ in choices(SubjectRole)}:
+        errors["subject_role"] = "Who is this mainly about?: choose one of the options."
     age = answers.get("age_years", "")
-    if age and (not age.isdigit() or int(age) > 25):
-        errors["age_years"] = "Give the age in whole years (0-25)."
+    if age and (not age.isdigit() or int(age) > 130):
+        errors["age_years"] = "Give the age in whole years."
+    errors.update(build(tuple(f for f in step.fields if f.name.startswith(PAYLOAD)), answers).errors)
     return errors
 
 
@@ -263,7 +257,6 @@ def _check_authorisation(answers: dict[str, str]) -> dict[str, str]:
 _CHECKS = {
     "recipients": _check_recipients,
     "consent": _check_consent,
-    "child": _check_child,
     "authorisation": _check_authorisation,
 }
 
@@ -272,44 +265,25 @@ def _flag(value: str | None) -> bool | None:
     return {"yes": True, "no": False}.get(value or "")
 
 
-_RISKS = (
-    "immediate_significant_harm",
-    "likely_significant_harm",
-    "serious_harm_to_adult",
-    "risk_to_others",
-    "crime_suspected",
-)
-
-
-def build_notification(answers: dict[str, str], session: UiSession, now: datetime) -> dict[str, Any]:
-    """The M01 notification these answers describe, as an agency system would POST it."""
+def build_notification(
+    answers: dict[str, str], session: UiSession, now: datetime, form: FormType, details: Step
+) -> dict[str, Any]:
+    """The notification these answers describe, as an agency system would POST it."""
     a = answers
-    status = a.get("consent_status") or "not_sought"
     return {
-        "message_type": "safeguarding_referral",
-        "schema_version": "1.0",
+        "message_type": form.message_type,
+        "schema_version": form.schema_version,
         "notification_id": a.get("notification_id", ""),
         "created_at": now.isoformat(),
         "purpose": a.get("purpose") or None,
         "purpose_statement": a.get("purpose_statement") or None,
         "lawful_basis": a.get("lawful_basis") or None,
-        "consent": [
-            {
-                "subject_ref": "child-1",
-                "giver": "parent_pr",
-                "status": status,
-                "not_sought_reason": a.get("not_sought_reason") or None,
-            }
-        ],
-        "parental_position": {
-            "parents_informed": _flag(a.get("parents_informed")),
-            "parent_withheld_permission": True if status == "refused" else None,
-            "reason_not_informed": a.get("reason_not_informed") or None,
-        },
+        "consent": _consent(a),
+        "parental_position": _parental_position(a),
         "authorisation": _authorisation(a, now),
         "risk": {k: _flag(a.get(k)) for k in _RISKS},
-        "sender_in_doubt": a.get("sender_in_doubt") == "on",
-        "subjects": [_child_subject(a)],
+        "sender_in_doubt": a.get("in_doubt") == "unsure",
+        "subjects": [_subject(a)],
         "sender": {
             "agency_id": session.agency_id,
             "role": a.get("sender_role") or None,
@@ -317,23 +291,34 @@ def build_notification(answers: dict[str, str], session: UiSession, now: datetim
             "is_professional": True,
         },
         "recipients": [
-            {"agency_id": k[3:], "role": a[k] or "mash_intake", "need_to_know": a.get(f"ntk:{k[3:]}")}
-            for k in a
-            if k.startswith("to:")
+            {"agency_id": k[3:], "role": a[k], "need_to_know": a.get(f"ntk:{k[3:]}")} for k in a if k.startswith("to:")
         ],
-        "payload": _payload(a),
+        "payload": build(tuple(f for f in details.fields if f.name.startswith(PAYLOAD)), a).payload,
     }
 
 
-def _payload(a: dict[str, str]) -> dict[str, Any]:
-    child: dict[str, Any] = {"given_name": a.get("given_name", ""), "family_name": a.get("family_name", "")}
-    if a.get("date_of_birth"):
-        child["date_of_birth"] = a["date_of_birth"]
-    payload: dict[str, Any] = {"child": child, "concern_summary": a.get("concern_summary", "")}
-    for name in ("current_location", "home_address"):
-        if a.get(name):
-            payload[name] = a[name]
-    return payload
+def _consent(a: dict[str, str]) -> list[dict[str, Any]]:
+    # Nothing said about consent (a type it does not apply to): no record rather than an invented one.
+    if not a.get("consent_status"):
+        return []
+    return [
+        {
+            "subject_ref": "subject-1",
+            "giver": "parent_pr",
+            "status": a["consent_status"],
+            "not_sought_reason": a.get("not_sought_reason") or None,
+        }
+    ]
+
+
+def _parental_position(a: dict[str, str]) -> dict[str, Any] | None:
+    if not a.get("parents_informed"):
+        return None
+    return {
+        "parents_informed": _flag(a.get("parents_informed")),
+        "parent_withheld_permission": True if a.get("consent_status") == "refused" else None,
+        "reason_not_informed": a.get("reason_not_informed") or None,
+    }
 
 
 def _authorisation(a: dict[str, str], now: datetime) -> dict[str, Any] | None:
@@ -347,6 +332,10 @@ def _authorisation(a: dict[str, str], now: datetime) -> dict[str, Any] | None:
     }
 
 
-def _child_subject(a: dict[str, str]) -> dict[str, Any]:
+def _subject(a: dict[str, str]) -> dict[str, Any]:
     age = a.get("age_years", "")
-    return {"subject_ref": "child-1", "role_in_case": "child", "age_years": int(age) if age.isdigit() else None}
+    return {
+        "subject_ref": "subject-1",
+        "role_in_case": a.get("subject_role") or "child",
+        "age_years": int(age) if age.isdigit() else None,
+    }

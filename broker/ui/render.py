@@ -11,6 +11,8 @@ from fastapi.templating import Jinja2Templates
 
 from broker.api.deps import registry_of
 from broker.review import access
+from broker.review.views import title_words
+from broker.ui import words as say
 from broker.ui.sessions import UiSession
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
@@ -52,7 +54,7 @@ NAV = (
     ("Overdue", "/ui/overdue"),
     ("Access log", "/ui/access"),
     ("Audit", "/ui/audit"),
-    ("Submit a referral", "/ui/submit"),
+    ("Send a notification", "/ui/submit"),
 )
 
 
@@ -65,6 +67,12 @@ def words(code: str | None, table: dict[str, str]) -> str:
 TEMPLATES.env.filters["outcome"] = lambda code: words(code, OUTCOMES)
 TEMPLATES.env.filters["role"] = lambda code: words(code, ROLES)
 TEMPLATES.env.filters["label"] = lambda code: words(code, {})
+TEMPLATES.env.filters["local"] = say.local_time
+TEMPLATES.env.filters["data_class"] = say.data_class
+TEMPLATES.env.filters["kind"] = say.message_type
+# A finding's rule title without the id it repeats ("C4 strict need to know" beside "C4").
+TEMPLATES.env.filters["finding_title"] = lambda finding: title_words(finding["rule"], finding["title"])
+TEMPLATES.env.filters["held_state"] = lambda code: words(code, say.HELD_STATES)
 
 
 def page(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -42,8 +42,10 @@ from broker.review.access import Viewer
 from broker.review.views import Filters
 from broker.settings import BrokerSettings
 from broker.ui import sessions
+from broker.ui import words as say
 from broker.ui.render import page
 from broker.ui.sessions import UiSession
+from schemas.message_types import MessageType
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 PAGE_SIZE = 25
@@ -169,13 +171,16 @@ async def home() -> Response:
 
 
 def _day(value: str | None, field: str, errors: dict[str, str]) -> datetime | None:
+    """A date filter as the person means it: that day in London (the times the pages show); a full
+    date-time without a zone is London time too."""
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        moment = datetime.fromisoformat(value)
     except ValueError:
         errors[field] = "Use a date like 2026-01-31."
         return None
+    return moment.replace(tzinfo=say.LOCAL_ZONE) if moment.tzinfo is None else moment
 
 
 def _filters(request: Request, errors: dict[str, str]) -> tuple[Filters, dict[str, str]]:
@@ -186,7 +191,7 @@ def _filters(request: Request, errors: dict[str, str]) -> tuple[Filters, dict[st
         offset = 0
     since, until = _day(q.get("since"), "since", errors), _day(q.get("until"), "until", errors)
     if until is not None and "T" not in q.get("until", ""):
-        until += timedelta(days=1)  # a date "until" includes that whole day
+        until = say.local_day_end(until.date())  # a date "until" includes that whole (London) day
     chosen = Filters(
         agency=q.get("agency"),
         outcome=q.get("outcome"),
@@ -226,6 +231,7 @@ async def decisions(
         errors=errors,
         prev_link=prev_link,
         next_link=next_link,
+        message_types=sorted(MessageType, key=say.message_type),
     )
 
 
@@ -234,7 +240,8 @@ async def decision(
     seq: SeqPath, request: Request, decision_log: LogDep, rules: RulesDep, session: SessionDep, viewer: ViewerDep
 ) -> HTMLResponse:
     detail = await decision_view.read_detail(decision_log, rules, viewer, seq)
-    return page(request, "decision.html", session, d=detail)
+    classes = decision_view.field_classes(detail["message_type"], detail["fields_released"])
+    return page(request, "decision.html", session, d=detail, field_classes=classes)
 
 
 # --- queues ---------------------------------------------------------------------------------------
@@ -245,7 +252,8 @@ async def queues(
     request: Request, decision_log: LogDep, session: SessionDep, viewer: ViewerDep, done: int | None = None
 ) -> HTMLResponse:
     found = await asyncio.to_thread(review.queues_for, decision_log, viewer)
-    return page(request, "queues.html", session, queues=found, done=done)
+    answered = await asyncio.to_thread(review.answered_for, decision_log, viewer)
+    return page(request, "queues.html", session, queues=found, answered=answered, done=done)
 
 
 @router.post("/queues/{delivery_id}")
@@ -277,11 +285,12 @@ async def review_urgent(seq: SeqPath, decision_log: LogDep, viewer: ViewerDep, f
 
 @router.get("/overdue")
 async def overdue(request: Request, decision_log: LogDep, session: SessionDep, viewer: ViewerDep) -> HTMLResponse:
-    entries = await asyncio.to_thread(review.overdue_for, decision_log, viewer, Filters(limit=200))
-    await decision_view.record_views(decision_log, viewer, entries)
-    return page(
-        request, "overdue.html", session, rows=[decision_view.event(e) | decision_view.summary(e) for e in entries]
-    )
+    found = await asyncio.to_thread(review.overdue_page, decision_log, viewer, Filters(limit=200))
+    await decision_view.record_views(decision_log, viewer, found.items)
+    rows = [
+        decision_view.event(e) | decision_view.summary(e, state=found.states.get(e.delivery_id)) for e in found.items
+    ]
+    return page(request, "overdue.html", session, rows=rows)
 
 
 @router.get("/access")

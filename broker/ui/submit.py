@@ -1,7 +1,8 @@
-"""The guided referral form, for practitioners whose agency has no integrated system.
+"""The guided form, for practitioners whose agency has no integrated system.
 
-It walks through purpose, who needs to know, consent and its exceptions, risk, the child and the
-concern, and authorisation, validating each step on the server. Before anything is sent it asks
+It walks through the kind of notification (those this agency may send, `broker.ui.form_types`),
+purpose, who needs to know, consent and its exceptions, risk, the details the type's schema and the
+policy require, and authorisation, validating each step on the server. Before anything is sent it asks
 the policy engine what each recipient would get and why (a dry run: nothing is recorded, sealed or
 queued), then sends through the same sharing flow as any agency system, so the form can never
 take a path the API does not. Answers travel in the form itself, never in server storage, so an
@@ -35,10 +36,14 @@ from broker.api.errors import URGENT_ROUTE
 from broker.errors import InvalidNotification, PolicyUnavailable
 from broker.partnership.registry import Registry
 from broker.review import access
+from broker.review.views import field_classes
 from broker.sharing import flow
 from broker.sharing.decide import Decider
 from broker.sharing.rules import RuleCatalogue
-from broker.ui.forms import NEED_TO_KNOW, STEPS, Step, build_notification, recipient_options, validate_step
+from broker.ui.form_fields import Step
+from broker.ui.form_types import FormType, find, recipient_options, sendable
+from broker.ui.forms import NEED_TO_KNOW, build_notification, steps_for, validate_step
+from broker.ui.policy_pack import PackDep, PolicyPack
 from broker.ui.render import page
 from broker.ui.routes import PostedDep, SessionDep
 from broker.ui.sessions import UiSession
@@ -59,15 +64,38 @@ def _answers(form: FormData) -> dict[str, str]:
     return {k: v.strip() for k, v in form.multi_items() if k not in _CONTROL and isinstance(v, str)}
 
 
+class Journey:
+    """This person's form: the types they may send, the one chosen, and its steps."""
+
+    def __init__(self, types: list[FormType], session: UiSession, answers: dict[str, str]) -> None:
+        self.types = types
+        self.form = find(types, answers.get("message_type"))
+        self.steps = steps_for(types, self.form, answers, session.agency_type)
+
+    @property
+    def details(self) -> Step:
+        return next(s for s in self.steps if s.key == "details")
+
+    @property
+    def check(self) -> int:
+        return len(self.steps) - 1
+
+
+async def _journey(request: Request, pack: PolicyPack, session: UiSession, answers: dict[str, str]) -> Journey:
+    types = sendable(await pack.types(), registry_of(request), session.agency_id)
+    return Journey(types, session, answers)
+
+
 def _render(
     request: Request,
     session: UiSession,
+    journey: Journey,
     index: int,
     answers: dict[str, str],
     errors: dict[str, str] | None = None,
     **context: Any,
 ) -> HTMLResponse:
-    step = STEPS[index]
+    step = journey.steps[index]
     hidden = {k: v for k, v in answers.items() if not step.owns(k)}
     registry = registry_of(request)
     return page(
@@ -75,13 +103,14 @@ def _render(
         "submit.html",
         session,
         status_code=422 if errors else 200,
-        steps=STEPS,
+        steps=journey.steps,
         index=index,
         step=step,
+        form_type=journey.form,
         answers=answers,
         hidden=hidden,
         errors=errors or {},
-        recipients=recipient_options(registry, session.agency_id),
+        recipients=recipient_options(registry, session.agency_id, journey.form),
         need_to_know=NEED_TO_KNOW,
         choices={"sender_role": sender_choices(session, registry)},
         **context,
@@ -89,76 +118,107 @@ def _render(
 
 
 @router.get("/submit")
-async def start(request: Request, session: SessionDep) -> HTMLResponse:
-    return _render(request, session, 0, {"notification_id": str(uuid.uuid4())})
+async def start(request: Request, session: SessionDep, pack: PackDep) -> HTMLResponse:
+    answers = {"notification_id": str(uuid.uuid4())}
+    return _render(request, session, await _journey(request, pack, session, answers), 0, answers)
+
+
+def _errors(
+    request: Request, session: UiSession, journey: Journey, index: int, answers: dict[str, str]
+) -> dict[str, str]:
+    registry = registry_of(request)
+    errors = validate_step(journey.steps[index], answers, {"sender_role": sender_choices(session, registry)})
+    if journey.steps[index].key == "recipients":
+        # Only agencies that may receive this type (another type may have been chosen since).
+        offered_ids = {r["id"] for r in recipient_options(registry, session.agency_id, journey.form)}
+        if any(k.startswith("to:") and k[3:] not in offered_ids for k in answers):
+            errors["recipients"] = "Choose from the agencies listed."
+    return errors
 
 
 @router.post("/submit")
 async def step(
-    request: Request, decider: DeciderDep, rules: RulesDep, session: SessionDep, form: PostedDep
+    request: Request, decider: DeciderDep, rules: RulesDep, session: SessionDep, form: PostedDep, pack: PackDep
 ) -> HTMLResponse:
     """Validate the posted step, then show the next one; the last step is the dry-run preview."""
     answers = _answers(form)
-    index = min(max(int(str(form.get("step") or 0)), 0), len(STEPS) - 1)
+    journey = await _journey(request, pack, session, answers)
+    index = min(max(int(str(form.get("step") or 0)), 0), journey.check)
     if form.get("go") == "back":
-        return _render(request, session, max(index - 1, 0), answers)
-    errors = validate_step(STEPS[index], answers, {"sender_role": sender_choices(session, registry_of(request))})
+        return _render(request, session, journey, max(index - 1, 0), answers)
+    errors = _errors(request, session, journey, index, answers)
     if errors:
-        return _render(request, session, index, answers, errors)
-    if index + 1 < len(STEPS) - 1:
-        return _render(request, session, index + 1, answers)
-    return await _preview(request, session, answers, decider=decider, rules=rules)
+        return _render(request, session, journey, index, answers, errors)
+    if index + 1 < journey.check:
+        return _render(request, session, journey, index + 1, answers)
+    return await _preview(request, session, journey, answers, decider=decider, rules=rules)
+
+
+def _notification(request: Request, session: UiSession, journey: Journey, answers: dict[str, str]) -> dict[str, Any]:
+    if journey.form is None:
+        raise InvalidNotification([{"loc": ["message_type"], "msg": "choose what you are sending first"}])
+    # Each chosen agency is addressed to the role queue that takes this type.
+    roles = {r["id"]: r["role"] for r in recipient_options(registry_of(request), session.agency_id, journey.form)}
+    chosen = {k: roles.get(k[3:], v) for k, v in answers.items() if k.startswith("to:")}
+    return build_notification({**answers, **chosen}, session, datetime.now(UTC), journey.form, journey.details)
 
 
 async def _preview(
-    request: Request, session: UiSession, answers: dict[str, str], *, decider: Decider, rules: RuleCatalogue
+    request: Request,
+    session: UiSession,
+    journey: Journey,
+    answers: dict[str, str],
+    *,
+    decider: Decider,
+    rules: RuleCatalogue,
 ) -> HTMLResponse:
-    check = len(STEPS) - 1
     try:
-        notification = parse_notification(build_notification(answers, session, datetime.now(UTC)))
+        notification = parse_notification(_notification(request, session, journey, answers))
     except ValidationError as exc:
-        first, errors = _schema_errors(exc)
-        return _render(request, session, first, answers, errors)
+        first, errors = _schema_errors(journey, exc)
+        return _render(request, session, journey, first, answers, errors)
     try:
         flow.check_sender(session.caller(), notification, registry_of(request))
     except InvalidNotification as exc:
-        return _render(request, session, 0, answers, {"sender_role": str(exc.errors[0]["msg"])})
+        return _render(request, session, journey, 1, answers, {"sender_role": str(exc.errors[0]["msg"])})
     try:
         decided = await decider.decide(notification)
     except PolicyUnavailable:
-        return _render(request, session, check, answers, preview=None, unavailable=URGENT_ROUTE)
-    preview = [
-        {
-            "agency_id": d.agency_id,
-            "role": d.role,
-            "outcome": d.outcome.value,
-            "lawful_basis": d.lawful_basis.value if d.lawful_basis else None,
-            "fields": list(d.allowed_fields) if d.outcome != Outcome.NO_SHARE else [],
-            # The practitioner reads why before the rest: the deciding findings lead, the others follow.
-            "decided_by": await rules.explain([{"rule": r.rule, "message": r.message} for r in d.decided_by]),
-            "reasons": await rules.explain(
-                [{"rule": r.rule, "message": r.message} for r in d.reasons if r not in d.decided_by]
-            ),
-        }
-        for d in decided.recipients
-    ]
-    return _render(request, session, check, answers, preview=preview)
+        return _render(request, session, journey, journey.check, answers, preview=None, unavailable=URGENT_ROUTE)
+    preview = [await _previewed(d, notification.message_type.value, rules) for d in decided.recipients]
+    return _render(request, session, journey, journey.check, answers, preview=preview)
 
 
-def _schema_errors(exc: ValidationError) -> tuple[int, dict[str, str]]:
+async def _previewed(d: Any, message_type: str, rules: RuleCatalogue) -> dict[str, Any]:
+    return {
+        "agency_id": d.agency_id,
+        "role": d.role,
+        "outcome": d.outcome.value,
+        "lawful_basis": d.lawful_basis.value if d.lawful_basis else None,
+        "fields": list(d.allowed_fields) if d.outcome != Outcome.NO_SHARE else [],
+        "classes": field_classes(message_type, list(d.allowed_fields)),
+        # The practitioner reads why before the rest: the deciding findings lead, the others follow.
+        "decided_by": await rules.explain([{"rule": r.rule, "message": r.message} for r in d.decided_by]),
+        "reasons": await rules.explain(
+            [{"rule": r.rule, "message": r.message} for r in d.reasons if r not in d.decided_by]
+        ),
+    }
+
+
+def _schema_errors(journey: Journey, exc: ValidationError) -> tuple[int, dict[str, str]]:
     """Map the schema's field paths back to the step that asks for them."""
     errors: dict[str, str] = {}
-    first = len(STEPS) - 1
+    first = journey.check
     for error in exc.errors():
         loc = [str(part) for part in error["loc"]]
-        index, name = _owner(loc)
+        index, name = _owner(journey.steps, loc)
         errors.setdefault(name, error["msg"])
         first = min(first, index)
     return first, errors
 
 
-def _owner(loc: list[str]) -> tuple[int, str]:
-    for index, item in enumerate(STEPS):
+def _owner(steps: tuple[Step, ...], loc: list[str]) -> tuple[int, str]:
+    for index, item in enumerate(steps):
         name = item.field_for(loc)
         if name is not None:
             return index, name
@@ -177,11 +237,13 @@ async def send(
     recorder: RecorderDep,
     outbox: OutboxDep,
     rules: RulesDep,
+    pack: PackDep,
 ) -> HTMLResponse:
     """Send through the gateway's own flow; the notification id doubles as the Idempotency-Key so a
     second press of the button returns the first receipt instead of sharing twice."""
     answers = _answers(form)
-    body = json.dumps(build_notification(answers, session, datetime.now(UTC))).encode()
+    journey = await _journey(request, pack, session, answers)
+    body = json.dumps(_notification(request, session, journey, answers)).encode()
     receipt = await flow.submit(
         caller=session.caller(),
         body=body,
@@ -195,7 +257,11 @@ async def send(
         checkpoint=decision_log.checkpoint_note,
         registry=registry_of(request),
     )
-    recipients = [{**r, "reasons": await rules.explain(r["reasons"])} for r in receipt.body["recipients"]]
+    kind = journey.form.message_type if journey.form else ""
+    recipients = [
+        {**await _explained(r, rules), "classes": field_classes(kind, r["allowed_fields"])}
+        for r in receipt.body["recipients"]
+    ]
     return page(
         request,
         "submitted.html",
@@ -206,4 +272,14 @@ async def send(
     )
 
 
-__all__ = ["STEPS", "Step", "router"]
+async def _explained(recipient: dict[str, Any], rules: RuleCatalogue) -> dict[str, Any]:
+    """A receipt's recipient with its findings titled; the deciding ones are marked so the page puts
+    them first and lists the rest apart."""
+    deciding = {(r["rule"], r["message"]) for r in recipient["decided_by"]}
+    reasons = [
+        {**r, "deciding": (r["rule"], r["message"]) in deciding} for r in await rules.explain(recipient["reasons"])
+    ]
+    return {**recipient, "decided_by": await rules.explain(recipient["decided_by"]), "reasons": reasons}
+
+
+__all__ = ["Journey", "router"]

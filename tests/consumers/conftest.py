@@ -24,7 +24,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from broker.partnership.keys import AgencyKeys, BrokerKeys, generate_agency_keys, generate_broker_keys
 from consumers.settings import ConsumerSettings
-from schemas.envelope import EnvelopeHeader, SealedEnvelope
+from schemas.envelope import DecidingFinding, EnvelopeHeader, SealedEnvelope
 from schemas.topics import dead_letter_topic, inbox_topic, receipts_topic
 from tests.conftest import provision_principals, run_agency_id
 from transport.kafka import TopicSettings, ensure_topics
@@ -33,7 +33,16 @@ from transport.sealing import seal
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 AUDIENCE = "safeguarding-broker-test"
 SENDER = "school-fictional"
-PRINCIPAL_POOL = 12
+PRINCIPAL_POOL = 14
+# The policy's own words for a share to children's social care without consent (GR4: a lawful exception).
+DECIDED_BY = (
+    DecidingFinding(
+        rule="GR4",
+        message="Consent was not sought because seeking it would put the child at risk of significant harm; "
+        "sharing without consent is justified.",
+        effect="share",
+    ),
+)
 
 
 @pytest.fixture
@@ -57,8 +66,10 @@ def seal_for(
     *,
     delivery_id: str | None = None,
     message_type: str = "safeguarding_referral",
+    decided_by: tuple[DecidingFinding, ...] = DECIDED_BY,
 ) -> SealedEnvelope:
-    """Seal `payload` to the agency's current key, as the gateway would."""
+    """Seal `payload` to the agency's current key, as the gateway would (`decided_by=()`: as it did
+    before headers carried the deciding findings)."""
     key = agency.current_encryption_key
     header = EnvelopeHeader(
         delivery_id=delivery_id or f"dlv-{uuid.uuid4().hex}",
@@ -68,6 +79,7 @@ def seal_for(
         message_type=message_type,
         schema_version="1",
         recipient_key_id=key.kid,
+        decided_by=list(decided_by),
     )
     return seal(
         payload,

@@ -15,7 +15,7 @@ from broker.partnership.registry import Registry, encryption_public_key, jwt_ver
 from consumers.keys import load_agency_keyring
 from consumers.receipt import ReceiptKind, ReceiptSigner
 from consumers.sinks import Delivery
-from tests.consumers.conftest import AUDIENCE, NOW
+from tests.consumers.conftest import AUDIENCE, DECIDED_BY, NOW
 
 AGENCY = "csc-fictional"
 
@@ -34,6 +34,7 @@ def _registry(keys: AgencyKeys) -> Registry:
 
 def _delivery() -> Delivery:
     return Delivery(
+        decided_by=DECIDED_BY,
         delivery_id="dlv-42",
         notification_id="ntf-42",
         message_type="safeguarding_referral",

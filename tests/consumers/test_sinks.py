@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,10 +12,12 @@ from aiohttp import web
 
 from consumers.errors import SinkError
 from consumers.sinks import Delivery, DirectorySink, SqliteInboxSink, WebhookSink
+from tests.consumers.conftest import DECIDED_BY
 
 
 def _delivery(n: int = 1) -> Delivery:
     return Delivery(
+        decided_by=DECIDED_BY,
         delivery_id=f"d-{n}",
         notification_id=f"n-{n}",
         message_type="M01",
@@ -80,3 +83,39 @@ async def test_webhook_gives_up_with_a_sink_error(unused_tcp_port: int) -> None:
     sink = WebhookSink(f"http://127.0.0.1:{unused_tcp_port}/nothing-listens", attempts=2, timeout=1)
     with pytest.raises(SinkError):
         await sink.deliver(_delivery(1))
+
+
+async def test_every_sink_leads_with_the_deciding_finding(tmp_path: Path) -> None:
+    inbox = SqliteInboxSink(tmp_path / "inbox.db")
+    await inbox.deliver(_delivery(1))
+    (row,) = inbox.rows()
+    assert next(iter(row)) == "decided_by"
+    assert row["decided_by"] == [{"rule": "GR4", "message": DECIDED_BY[0].message, "effect": "share"}]
+    await DirectorySink(tmp_path / "out").deliver(_delivery(1))
+    written = json.loads((tmp_path / "out" / "d-1.json").read_text())
+    assert next(iter(written)) == "decided_by"
+    assert list(written["decided_by"][0]) == ["rule", "message", "effect"]
+    assert next(iter(_delivery(1).as_json())) == "decided_by"  # the webhook's body
+
+
+async def test_an_inbox_made_before_decided_by_gains_the_column(tmp_path: Path) -> None:
+    path = tmp_path / "inbox.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute(OLD_INBOX)
+        conn.execute(
+            "INSERT INTO inbox VALUES ('d-0', 'n-0', 'M01', '1', 'school-example', 'sha256:00', "
+            "'2026-01-05T09:00:00Z', '{}', '2026-01-05T09:00:01Z')"
+        )
+    sink = SqliteInboxSink(path)
+    assert await sink.deliver(_delivery(1)) is True
+    assert [row["decided_by"] for row in sink.rows()] == [[], [DECIDED_BY[0].model_dump()]]
+
+
+# The inbox table as consumers created it before deliveries carried their deciding findings.
+OLD_INBOX = """
+CREATE TABLE inbox (
+    delivery_id TEXT PRIMARY KEY, notification_id TEXT NOT NULL, message_type TEXT NOT NULL,
+    schema_version TEXT NOT NULL, sender_agency TEXT NOT NULL, envelope_digest TEXT NOT NULL,
+    sealed_at TEXT NOT NULL, body TEXT NOT NULL,
+    received_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+)"""

@@ -101,7 +101,10 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True)
+    # A practitioner in England: dates and times as they read them.
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 768}, accept_downloads=True, locale="en-GB", timezone_id="Europe/London"
+    )
     yield context.new_page()
     context.close()
 

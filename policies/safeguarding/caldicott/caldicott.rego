@@ -28,12 +28,12 @@ c1 := {finding("C1", "hold_for_authorisation", "No purpose was given: the sender
 	input.purpose == null
 } else := {finding("C1", "hold_for_authorisation", "There is no purpose statement. Say in a sentence why this recipient needs the information.")} if {
 	input.has_purpose_statement != true
-} else := {finding("C1", "no_share", sprintf("The purpose '%s' is not a purpose %s can be used for.", [input.purpose, context.a_mt]))} if {
+} else := {finding("C1", "no_share", sprintf("The purpose \"%s\" is not a purpose %s can be used for.", [context.words(input.purpose), context.a_mt]))} if {
 	not input.purpose in context.mt.purposes
 } else := {finding("C1", "no_share", sprintf("%s can only be sent by: %s.", [context.the_mt, concat(", ", _senders)]))} if {
 	count(_senders) > 0
 	not context.sender_type in _senders
-} else := {finding("C1", "share", sprintf("The purpose '%s' is a justified use of %s.", [input.purpose, context.a_mt]))}
+} else := {finding("C1", "share", sprintf("The purpose \"%s\" is a justified use of %s.", [context.words(input.purpose), context.a_mt]))}
 
 _senders := context.mt.stage_sender_types[input.payload_facts.stage] if {
 	context.mt.stage_sender_types[input.payload_facts.stage]
@@ -73,7 +73,7 @@ _identifying contains field if {
 #     > Confidentiality: information "should be restricted to those who have a need to know"
 c4(r) := {finding("C4", "no_share", sprintf("%s (%s) does not receive %s: it has no need to know.", [context.agency_name(r), replace(context.agency_type(r), "_", " "), context.a_mt]))} if {
 	not context.agency_type(r) in _recipient_types
-} else := {finding("C4", "no_share", sprintf("%s goes only to the role queues %s, not to '%s'.", [context.the_mt, concat(", ", _recipient_roles), r.role]))} if {
+} else := {finding("C4", "no_share", sprintf("%s goes only to the role queues %s, not to \"%s\".", [context.the_mt, context.words_list(_recipient_roles), context.words(r.role)]))} if {
 	count(_recipient_roles) > 0
 	not r.role in _recipient_roles
 } else := {finding("C4", "no_share", "No need-to-know reason is given for this recipient.")} if {

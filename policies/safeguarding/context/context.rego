@@ -341,3 +341,12 @@ finding(rule, effect, message) := {"rule": rule, "effect": effect, "message": me
 # METADATA
 # title: A finding that a risk of significant harm outweighs
 soft_finding(rule, effect, message) := {"rule": rule, "effect": effect, "message": message, "soft": true}
+
+# METADATA
+# title: A code in words
+# description: A vocabulary code as a reader sees it in a message ("lawful_basis" reads "lawful basis").
+words(code) := replace(code, "_", " ")
+
+# METADATA
+# title: Codes in words, joined
+words_list(codes) := concat(", ", [words(c) | some c in codes])

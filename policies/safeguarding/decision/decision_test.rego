@@ -231,7 +231,7 @@ test_missing_mandatory_field_holds if {
 	d.recipients[0].outcome == "hold_for_authorisation"
 	some x in d.recipients[0].reasons
 	x.rule == "GR6"
-	contains(x.message, "current_location")
+	contains(x.message, "it lacks current location.")
 }
 
 # --- decided_by: the finding that decided, first, in the words of its outcome --------------------

@@ -31,9 +31,9 @@ gr1 := {finding("GR1", "share", "An advice request identifies nobody: it needs n
 	input.lawful_basis == null
 } else := {finding("GR1", "needs_advice", "The sender is unsure of the lawful basis: the information governance lead is asked which basis applies.")} if {
 	input.lawful_basis == "unsure"
-} else := {finding("GR1", "hold_for_authorisation", sprintf("The lawful basis '%s' is not accepted for %s. Choose one of: %s.", [input.lawful_basis, context.a_mt, concat(", ", context.mt.lawful_bases)]))} if {
+} else := {finding("GR1", "hold_for_authorisation", sprintf("The lawful basis \"%s\" is not accepted for %s. Choose one of: %s.", [context.words(input.lawful_basis), context.a_mt, context.words_list(context.mt.lawful_bases)]))} if {
 	not input.lawful_basis in context.mt.lawful_bases
-} else := {finding("GR1", "share", sprintf("Lawful basis '%s' is accepted for %s: data protection law is a framework for this sharing, not a barrier.", [input.lawful_basis, context.a_mt]))}
+} else := {finding("GR1", "share", sprintf("The lawful basis \"%s\" is accepted for %s: data protection law is a framework for this sharing, not a barrier.", [context.words(input.lawful_basis), context.a_mt]))}
 
 # METADATA
 # title: GR2 be open and honest
@@ -93,7 +93,7 @@ _doubts(r) := {finding("GR3", "needs_advice", message) |
 }
 
 _doubt_texts := {
-	"sender": "The sender is in doubt about this sharing. Ask the IG lead or DSL, without naming the child.",
+	"sender": "The sender is in doubt about this sharing: an adviser (the DSL, IG lead or Caldicott Guardian) answers, without the child being named.",
 	"health": "Confidential health information would go to a non-health agency without a recorded risk of harm or consent. Health information has a higher threshold: ask a named or designated professional.",
 	"hostile": "The family is hostile: agree a plan of what, how and when to share with them before this recipient passes anything on.",
 	"bichard": "This is about an adult who may pose a risk but has no conviction. Bichard compliance and legal advice are needed in each case.",
@@ -179,7 +179,7 @@ _gr4_safeguarding(r) := {_gr4_given} if {
 	context.authorised
 } else := {soft_finding("GR4", "needs_advice", "Consent was refused and no exception is recorded. Ask a manager or the nominated child protection adviser and record the outcome.")} if {
 	context.consent_refused
-} else := {finding("GR4", "hold_for_authorisation", "Consent was not sought and no reason is recorded. Seek consent, or record why it would be unsafe (exception codes E1-E10).")}
+} else := {finding("GR4", "hold_for_authorisation", "Consent was not sought and no reason is recorded. Seek consent, or record why seeking it would be unsafe or wrong (for example: it would put the child at risk, or lose evidence).")}
 
 # Where no consent rule applies to the notification, a declared basis of consent still needs
 # consent that covers the recipient and purpose; any other basis does not look at consent.
@@ -247,7 +247,7 @@ gr5(r) := {finding("GR5", "no_share", "Forced marriage or honour-based violence:
 #     CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing,
 #     rule 6: "ensure that the information you share is necessary for the purpose for which you are
 #     sharing it, is shared only with those individuals who need to have it"
-gr6 := {finding("GR6", "hold_for_authorisation", sprintf("The notification is not adequate: it lacks %s. Add them and send again.", [concat(", ", sort(_missing))]))} if {
+gr6 := {finding("GR6", "hold_for_authorisation", sprintf("The notification is not adequate: it lacks %s. Add what is missing and send again.", [context.words_list(sort(_missing))]))} if {
 	count(_missing) > 0
 } else := {finding("GR6", "needs_advice", "MARAC is for high-risk domestic abuse, and this case is not recorded as high risk. Check the DASH assessment with the DSL before referring.")} if {
 	context.mt.requires_marac_high_risk == true

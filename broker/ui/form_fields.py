@@ -1,0 +1,71 @@
+"""The guided form's building blocks: one input (`Field`) and one page of inputs (`Step`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+YES_NO_UNKNOWN = [*YES_NO, ("unknown", "Don't know")]
+# Payload inputs are named apart from the envelope's ("risk_to_others" is both a risk flag and an M12 field).
+PAYLOAD = "p:"
+
+
+def choices(values: Any) -> list[tuple[str, str]]:
+    """An enum's values as options, each in words ("not_sought" -> "Not sought")."""
+    return [(v.value, v.value.replace("_", " ").capitalize()) for v in values if isinstance(v, StrEnum)]
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    # text, textarea, lines (a list, one per line), select, radio, checkbox, checkboxes (several
+    # values, each posted as `name:value`), date, datetime-local, number
+    kind: str = "text"
+    choices: list[tuple[str, str]] = field(default_factory=list)
+    required: bool = True
+    hint: str = ""
+    # Inputs of one value object (a person, a professional contact) share a legend and a path
+    # (`within`); `sub_required`: the object needs this input whenever any of it is given.
+    group: str = ""
+    within: str = ""
+    sub_required: bool = False
+
+    @property
+    def title(self) -> str:
+        """The label as an error message names it: with its group where labels repeat ("Given name")."""
+        return f"{self.group}: {self.label}" if self.group else self.label
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    title: str
+    intro: str
+    fields: tuple[Field, ...] = ()
+    # Schema paths (an element of a validation error's location) that this step answers, for error mapping.
+    paths: dict[str, str] = field(default_factory=dict)
+
+    def owns(self, name: str) -> bool:
+        if self.key == "recipients":
+            return name.startswith(("to:", "ntk:"))
+        if self.key == "details" and name.startswith(PAYLOAD):
+            return True
+        return any(f.name == name or name.startswith(f.name + ":") for f in self.fields)
+
+    def field_for(self, loc: list[str]) -> str | None:
+        if self.key == "details" and "payload" in loc:
+            # ('m01', 'payload', 'child', 'given_name') -> the input for child.given_name, else child's first input.
+            rest = loc[loc.index("payload") + 1 :]
+            names = {f.name for f in self.fields}
+            for depth in range(len(rest), 0, -1):
+                name = PAYLOAD + ".".join(rest[:depth])
+                if name in names or any(n.startswith(name + ".") for n in names):
+                    return name if name in names else min(n for n in names if n.startswith(name + "."))
+            return "form"
+        for prefix, name in self.paths.items():
+            if prefix in loc:
+                return name
+        return None

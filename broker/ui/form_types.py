@@ -1,0 +1,137 @@
+"""Which notification types a practitioner may send by hand, and to whom, derived, never listed.
+
+A type is offered when the schema has a model for it (its newest version), the policy pack has an
+entry for it, the pack lets the signed-in agency's type send it, the form can ask for every field
+of its payload, and some other registered agency may receive it. A type added to both the schema
+and the pack is offered as soon as both are deployed. Its recipients are the registered agencies of
+the types the pack lets receive it, each addressed to the role queue that takes it (an adviser's
+for an advice request).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from broker.partnership.registry import Registry
+from broker.ui.form_payload import supported
+from broker.ui.policy_pack import TypeRules
+from schemas.agencies import AGENCY_ROLES
+from schemas.notifications import NOTIFICATION_MODELS
+from schemas.payloads.advice import ADVISER_ROLES
+from schemas.vocab import AgencyRole, AgencyType
+
+# The role queue a notification reaches at each type of agency (C4: never a general inbox).
+DEFAULT_ROLE = {
+    "csc_front_door": "mash_intake",
+    "csc_team": "social_worker",
+    "other_la_csc": "mash_intake",
+    "police": "police_public_protection",
+    "health_gp": "gp",
+    "health_community": "health_visitor",
+    "health_acute": "named_professional",
+    "health_mental_health": "named_professional",
+    "education_school": "dsl",
+    "education_early_years": "dsl",
+    "asc": "adult_safeguarding_officer",
+    "probation": "probation_officer",
+    "yos": "yos_officer",
+    "housing": "housing_officer",
+    "vcs": "safeguarding_lead",
+    "da_service": "da_caseworker",
+    "lado": "lado_officer",
+    "marac": "marac_coordinator",
+    "cdop": "cdop_manager",
+    "coroner": "coroners_officer",
+}
+# An advice request goes to whichever adviser an agency has, in this order.
+_ADVISER_ORDER = ("dsl", "safeguarding_lead", "named_professional", "designated_professional", "ig_lead")
+
+
+@dataclass(frozen=True)
+class FormType:
+    message_type: str
+    schema_version: str
+    label: str
+    payload: type[BaseModel]
+    rules: TypeRules
+
+
+def _label(model: type[BaseModel], rules: TypeRules) -> str:
+    # The model's docstring starts with its catalogue id and what it is ("M20 missing child notice.").
+    words = (model.__doc__ or rules.message_type).strip().splitlines()[0].rstrip(".")
+    words = words.removeprefix(rules.catalogue_id).strip() or rules.message_type.replace("_", " ")
+    return f"{rules.catalogue_id} {words[:1].upper()}{words[1:]}".strip()
+
+
+def _newest(message_type: str) -> tuple[str, type[BaseModel]] | None:
+    versions = sorted(
+        ((version, model) for (kind, version), model in NOTIFICATION_MODELS.items() if kind.value == message_type),
+        key=lambda pair: tuple(int(p) for p in pair[0].split(".") if p.isdigit()),
+    )
+    return versions[-1] if versions else None
+
+
+def offered(pack: dict[str, TypeRules], agency_type: str) -> list[FormType]:
+    """The types this agency may send by hand, by catalogue id."""
+    found = []
+    for message_type, rules in pack.items():
+        newest = _newest(message_type)
+        if newest is None or not rules.sent_by(agency_type):
+            continue
+        version, model = newest
+        payload: Any = model.model_fields["payload"].annotation
+        if isinstance(payload, type) and issubclass(payload, BaseModel) and supported(payload):
+            found.append(FormType(message_type, version, _label(model, rules), payload, rules))
+    return sorted(found, key=lambda t: (t.rules.catalogue_id or "M99", t.message_type))
+
+
+def find(types: list[FormType], message_type: str | None) -> FormType | None:
+    return next((t for t in types if t.message_type == message_type), None)
+
+
+def _roles(agency_type: str) -> set[str]:
+    try:
+        return {role.value for role in AGENCY_ROLES[AgencyType(agency_type)]}
+    except (KeyError, ValueError):
+        return set()
+
+
+def recipient_role(agency_type: str, form_type: FormType | None) -> str | None:
+    """The role queue at an agency of this type that takes this notification; None: none does."""
+    roles = _roles(agency_type)
+    if form_type is not None and form_type.rules.advice_request:
+        advisers = {r.value for r in ADVISER_ROLES if isinstance(r, AgencyRole)}
+        return next((r for r in _ADVISER_ORDER if r in roles & advisers), None)
+    role = DEFAULT_ROLE.get(agency_type)
+    if role in roles:
+        return role
+    return role or (sorted(roles)[0] if roles else "safeguarding_lead")
+
+
+def _receives(rules: TypeRules, agency_type: str) -> bool:
+    # Any stage counts: the stage is chosen later, and the policy checks it against the stage's list.
+    allowed = set(rules.recipient_types).union(*rules.stage_recipient_types.values())
+    return not allowed or agency_type in allowed
+
+
+def recipient_options(registry: Registry, own_agency: str, form_type: FormType | None) -> list[dict[str, str]]:
+    options = []
+    for agency_id, agency in sorted(registry.agencies.items()):
+        if agency_id == own_agency or (form_type is not None and not _receives(form_type.rules, agency.type)):
+            continue
+        role = recipient_role(agency.type, form_type)
+        if role is not None:
+            options.append({"id": agency_id, "name": agency.name, "role": role})
+    return options
+
+
+def sendable(pack: dict[str, TypeRules], registry: Registry, agency_id: str) -> list[FormType]:
+    """The types this agency may send by hand to at least one registered agency (a type only the
+    sender's own kind of agency receives, such as a crime report to the police by the police, is not)."""
+    agency = registry.agency(agency_id)
+    if agency is None:
+        return []
+    return [t for t in offered(pack, agency.type) if recipient_options(registry, agency_id, t)]

@@ -1,0 +1,153 @@
+"""The policy pack's per-type facts the guided form needs, read from the OPA that decides.
+
+The form asks for exactly what the policy will check (`policies/safeguarding/config/data.json`,
+served by OPA as `data.safeguarding.config.message_types`): the purposes and lawful bases a type
+allows, its mandatory fields (and those a purpose or a payload fact adds), whether the parents'
+position must be recorded, which agency types may send and receive it. Read from OPA, not from a
+copy, so a policy change and the form cannot drift; cached for a few minutes as the rule
+catalogue is. When OPA cannot be asked the form cannot preview or send either, so it says so.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import aiohttp
+from fastapi import Depends, Request
+
+from broker.api.deps import settings_of
+from broker.errors import PolicyUnavailable
+
+PACK_PATH = "/v1/data/safeguarding/config/message_types"
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
+@dataclass(frozen=True)
+class Condition:
+    """Fields the policy requires when the purpose, or a payload fact, has a given value."""
+
+    fields: tuple[str, ...]
+    purpose: str | None = None
+    fact: str | None = None
+    value: str | None = None
+
+    def holds(self, purpose: str | None, facts: dict[str, str]) -> bool:
+        if self.purpose is not None:
+            return purpose == self.purpose
+        return self.fact is not None and facts.get(self.fact) == self.value
+
+
+@dataclass(frozen=True)
+class TypeRules:
+    """One message type's entry in the policy pack, as far as the form is concerned."""
+
+    message_type: str
+    catalogue_id: str
+    purposes: tuple[str, ...]
+    lawful_bases: tuple[str, ...]
+    mandatory: tuple[str, ...]
+    conditions: tuple[Condition, ...]
+    parental_position_required: bool
+    consent_applies: bool
+    advice_request: bool
+    sender_types: tuple[str, ...]
+    recipient_types: tuple[str, ...]
+    stage_recipient_types: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    stage_sender_types: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def required_fields(self, purpose: str | None, facts: dict[str, str]) -> set[str]:
+        """The payload fields the policy's adequacy check (GR6) will look for in this notification."""
+        extra = {f for c in self.conditions if c.holds(purpose, facts) for f in c.fields}
+        return set(self.mandatory) | extra
+
+    def sent_by(self, agency_type: str) -> bool:
+        return not self.sender_types or agency_type in self.sender_types
+
+    def received_by(self, agency_type: str, stage: str | None = None) -> bool:
+        allowed = self.stage_recipient_types.get(stage or "") or self.recipient_types
+        return not allowed or agency_type in allowed
+
+
+def rules_of(message_type: str, entry: dict[str, Any]) -> TypeRules:
+    conditions = tuple(
+        Condition(
+            fields=_strings(c.get("fields")),
+            purpose=c.get("purpose") if isinstance(c.get("purpose"), str) else None,
+            fact=c.get("fact") if isinstance(c.get("fact"), str) else None,
+            value=c.get("value") if isinstance(c.get("value"), str) else None,
+        )
+        for c in entry.get("mandatory_when") or []
+        if isinstance(c, dict)
+    )
+    stages = entry.get("stage_recipient_types") or {}
+    senders = entry.get("stage_sender_types") or {}
+    return TypeRules(
+        message_type=message_type,
+        catalogue_id=str(entry.get("catalogue_id") or ""),
+        purposes=_strings(entry.get("purposes")),
+        lawful_bases=_strings(entry.get("lawful_bases")),
+        mandatory=_strings(entry.get("mandatory_fields")),
+        conditions=conditions,
+        parental_position_required=entry.get("parental_position_required") is True,
+        consent_applies=entry.get("consent_applies") is True or bool(entry.get("consent_applies_when")),
+        advice_request=entry.get("advice_request") is True,
+        sender_types=_strings(entry.get("sender_types")),
+        recipient_types=_strings(entry.get("recipient_types")),
+        stage_recipient_types={k: _strings(v) for k, v in stages.items()} if isinstance(stages, dict) else {},
+        stage_sender_types={k: _strings(v) for k, v in senders.items()} if isinstance(senders, dict) else {},
+    )
+
+
+class PolicyPack:
+    """The pack's message types from OPA, refreshed at most every `ttl_seconds`."""
+
+    def __init__(self, opa_url: str, *, timeout: float, ttl_seconds: float = 300.0) -> None:
+        self._url = opa_url.rstrip("/") + PACK_PATH
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._ttl = ttl_seconds
+        self._types: dict[str, TypeRules] = {}
+        self._loaded_at = float("-inf")
+
+    async def types(self) -> dict[str, TypeRules]:
+        """Message type -> its rules; raises `PolicyUnavailable` only when none were ever read."""
+        if time.monotonic() - self._loaded_at >= self._ttl:
+            try:
+                self._types = await self._fetch()
+                self._loaded_at = time.monotonic()
+            except PolicyUnavailable:
+                if not self._types:
+                    raise
+        return self._types
+
+    async def _fetch(self) -> dict[str, TypeRules]:
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=self._timeout) as session,
+                session.get(self._url) as response,
+            ):
+                response.raise_for_status()
+                body = await response.json()
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise PolicyUnavailable("could not read the policy pack's message types") from exc
+        found = body.get("result") if isinstance(body, dict) else None
+        if not isinstance(found, dict) or not found:
+            raise PolicyUnavailable("the policy engine serves no message types")
+        return {k: rules_of(k, v) for k, v in found.items() if isinstance(v, dict)}
+
+
+def policy_pack(request: Request) -> PolicyPack:
+    """The app's one pack reader, made on first use (the form is its only reader)."""
+    pack: PolicyPack | None = getattr(request.app.state, "ui_policy_pack", None)
+    if pack is None:
+        settings = settings_of(request)
+        pack = PolicyPack(settings.opa_url, timeout=settings.opa_timeout_seconds)
+        request.app.state.ui_policy_pack = pack
+    return pack
+
+
+PackDep = Annotated[PolicyPack, Depends(policy_pack)]

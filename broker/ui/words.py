@@ -1,0 +1,101 @@
+"""How the UI says codes and times to a person: local time with its zone, data classes in words.
+
+The log keeps UTC (canonical, comparable); a practitioner in England reads Europe/London time, and
+the zone is always shown because an hour either side of the clocks changing reads the same otherwise.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from schemas.message_types import CATALOGUE_IDS, MessageType
+
+LOCAL_ZONE = ZoneInfo("Europe/London")
+
+# Each data class as a practitioner would name it (UK GDPR's terms where it has them: "special
+# category", "criminal offence data"). A class added to the vocabulary later reads from its code.
+DATA_CLASSES = {
+    "identity": "identity",
+    "third_party_identity": "other people's identity",
+    "contact_address": "contact details and address",
+    "location_safety": "safety-sensitive whereabouts",
+    "sc_ethnicity": "special category (ethnicity)",
+    "sc_religion": "special category (religion)",
+    "sc_health": "special category (health)",
+    "sc_sex_life": "special category (sex life or sexual orientation)",
+    "criminal_allegation": "criminal offence data (allegation)",
+    "criminal_conviction": "criminal offence data (conviction)",
+    "criminal_intelligence": "criminal offence data (intelligence)",
+    "da_info": "domestic abuse information",
+    "immigration": "immigration status",
+    "referrer_identity_nonpro": "referrer's identity (member of the public)",
+    "referrer_identity_pro": "referrer's identity (professional)",
+    "consent_meta": "consent record",
+    "staff_safety": "staff safety",
+    "court_material": "court material",
+    "coronial_material": "coroner's material",
+    "opinion": "professional opinion",
+    "concern_narrative": "account of the concern",
+    "case_history": "case history",
+    "case_status": "case status",
+    "service_use": "services used",
+    "views_wishes": "views and wishes",
+    "risk_assessment": "risk assessment",
+    "access_need": "access needs",
+    "case_admin": "case administration",
+}
+_SPECIAL = ("sc_", "special_category_")
+
+# Where a held decision stands now (`broker.review.views.held_states`), as a reviewer would say it.
+HELD_STATES = {
+    "held": "held, waiting for an answer",
+    "released": "released",
+    "refused": "refused",
+    "expired": "expired unanswered",
+}
+
+
+def message_type(code: str | None) -> str:
+    """`safeguarding_referral` as `Safeguarding referral (M01)`: the words first, the catalogue id to look up."""
+    if not code:
+        return "—"
+    words = code.replace("_", " ").capitalize()
+    try:
+        return f"{words} ({CATALOGUE_IDS[MessageType(code)]})"
+    except (KeyError, ValueError):
+        return words
+
+
+def data_class(code: str | None) -> str:
+    if not code:
+        return "—"
+    if code in DATA_CLASSES:
+        return DATA_CLASSES[code]
+    for prefix in _SPECIAL:
+        if code.startswith(prefix):
+            return f"special category ({code.removeprefix(prefix).replace('_', ' ')})"
+    return code.replace("_", " ")
+
+
+def local_time(value: str | datetime | None) -> str:
+    """`2026-06-01T08:05:00Z` as `1 Jun 2026, 09:05 BST`; a naive time is the log's UTC."""
+    if value is None or value == "":
+        return "—"
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return str(value)  # shown as recorded rather than hidden
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    here = moment.astimezone(LOCAL_ZONE)
+    return f"{here.day} {here:%b %Y, %H:%M %Z}"
+
+
+def local_day_start(day: date) -> datetime:
+    """Midnight starting `day` in London, as an aware time (what a person means by a date filter)."""
+    return datetime.combine(day, time(), tzinfo=LOCAL_ZONE)
+
+
+def local_day_end(day: date) -> datetime:
+    return local_day_start(day + timedelta(days=1))

@@ -1,0 +1,119 @@
+"""Walking the guided form over HTTP, as a browser would post it, answering only what it requires.
+
+The answers come from the form's own derivation (`broker.ui.forms.steps_for`), so what is tested is
+what the derivation promises: that answering only what it marks required gets every step accepted
+and gives the policy everything its adequacy check looks for.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+
+from broker.ui.form_fields import Field, Step
+from broker.ui.form_types import FormType
+from broker.ui.forms import NEED_TO_KNOW, steps_for
+
+SAMPLE = {
+    "text": "Fictional",
+    "textarea": "Fictional account written for a test.",
+    "lines": "Fictional",
+    "number": "2",
+    "date": "2016-05-01",
+    "datetime-local": "2026-11-20T09:30",
+}
+# The envelope's answers a careful practitioner gives: no consent sought, for a recorded reason.
+ENVELOPE = {
+    "consent_status": "not_sought",
+    "not_sought_reason": "risk_significant_harm",
+    "parents_informed": "no",
+    "reason_not_informed": "risk_significant_harm",
+    "immediate_significant_harm": "no",
+    "likely_significant_harm": "yes",
+    "crime_suspected": "no",
+    "risk_to_others": "no",
+    "in_doubt": "sure",
+    "subject_role": "child",
+    "age_years": "9",
+    "purpose_statement": "Please take this into account in your safeguarding work.",
+}
+
+
+def csrf(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found is not None, "no anti-forgery token on the page"
+    return found.group(1)
+
+
+async def sign_in(client: httpx.AsyncClient, token: str) -> str:
+    """Open a session; returns the form's anti-forgery token."""
+    page = await client.get("/ui/signin", params={"token": token})
+    signed = await client.post("/ui/signin", data={"token": token, "csrf_token": csrf(page.text)})
+    assert signed.status_code == 303, signed.text
+    form = await client.get("/ui/submit")
+    assert form.status_code == 200, form.text
+    return csrf(form.text)
+
+
+def _needed(step: Step) -> list[Field]:
+    # Required inputs, and the inputs an object needs once it is required.
+    needed_groups = {f.within for f in step.fields if f.within and f.required}
+    return [f for f in step.fields if f.required or (f.sub_required and f.within in needed_groups)]
+
+
+def _answer(field: Field) -> tuple[str, str]:
+    if field.kind == "checkboxes":
+        return f"{field.name}:{field.choices[0][0]}", "on"
+    if field.kind in ("select", "radio") and field.choices:
+        return field.name, field.choices[0][0]
+    return field.name, SAMPLE.get(field.kind, "Fictional")
+
+
+def fill(step: Step, answers: dict[str, str], page: str) -> None:
+    """Answer what `step` requires that is not answered yet (choices the page offers for roles and agencies)."""
+    if step.key == "recipients":
+        found = re.search(r'name="to:([^"]+)" value="([^"]+)"', page)
+        assert found is not None, "no agency offered"
+        answers.setdefault(f"to:{found.group(1)}", found.group(2))
+        answers.setdefault(f"ntk:{found.group(1)}", NEED_TO_KNOW[0][0])
+        return
+    for field in _needed(step):
+        if field.name in ENVELOPE:
+            answers.setdefault(field.name, ENVELOPE[field.name])
+        elif field.name == "sender_role":
+            role = re.search(r'id="f-sender_role".*?<option value="([^"]+)"', page, re.S)
+            assert role is not None, "no role offered"
+            answers.setdefault("sender_role", role.group(1))
+        elif field.name == "lawful_basis":
+            answers.setdefault("lawful_basis", field.choices[0][0])
+        elif field.name not in answers:
+            key, value = _answer(field)
+            answers.setdefault(key, value)
+    # Without consent or the parents' knowledge, the form asks for the exception (GR4, GR2).
+    for given, reason in (("consent_status", "not_sought_reason"), ("parents_informed", "reason_not_informed")):
+        if given in answers:
+            answers.setdefault(reason, ENVELOPE[reason])
+
+
+async def walk(
+    client: httpx.AsyncClient, token: str, types: list[FormType], form: FormType, agency_type: str
+) -> tuple[str, dict[str, str]]:
+    """Post every step with only the required answers; returns the dry run's page and the answers."""
+    answers: dict[str, str] = {"notification_id": "", "message_type": form.message_type}
+    page = (await client.get("/ui/submit")).text
+    answers["notification_id"] = re.findall(r'name="notification_id" value="([^"]+)"', page)[0]
+    steps = steps_for(types, form, answers, agency_type)
+    for index in range(len(steps) - 1):
+        # Facts answered on a step may make more of it required (the policy's `mandatory_when`).
+        for _ in range(2):
+            fill(steps_for(types, form, answers, agency_type)[index], answers, page)
+        response = await client.post("/ui/submit", data={**answers, "csrf_token": token, "step": str(index)})
+        page = response.text
+        assert response.status_code == 200, f"{form.message_type}, step {steps[index].key}: {_errors(page)}"
+    return page, answers
+
+
+def _errors(page: str) -> Any:
+    return re.findall(r'<li><a href="#f-[^"]+">([^<]+)</a></li>', page) or page[-2000:]

@@ -1,0 +1,34 @@
+"""How the pages say times and data classes: London time with its zone, classes in words."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from broker.ui.words import data_class, local_day_end, local_day_start, local_time, message_type
+
+
+def test_times_are_london_time_with_the_zone_shown() -> None:
+    assert local_time("2026-01-15T09:05:00.000000Z") == "15 Jan 2026, 09:05 GMT"
+    assert local_time("2026-06-01T08:05:00Z") == "1 Jun 2026, 09:05 BST"
+    assert (
+        local_time(datetime(2026, 3, 29, 0, 59, tzinfo=UTC)) == "29 Mar 2026, 00:59 GMT"
+    )  # clocks go forward at 01:00
+    assert local_time(datetime(2026, 3, 29, 1, 0, tzinfo=UTC)) == "29 Mar 2026, 02:00 BST"
+    assert local_time(datetime(2026, 7, 1, 12, 0)) == "1 Jul 2026, 13:00 BST"  # naive: the log's UTC
+    assert local_time(None) == "—"
+    assert local_time("not a time") == "not a time"
+
+
+def test_a_date_filter_means_that_day_in_london() -> None:
+    start, end = local_day_start(date(2026, 6, 1)), local_day_end(date(2026, 6, 1))
+    assert start.astimezone(UTC) == datetime(2026, 5, 31, 23, 0, tzinfo=UTC)
+    assert end.astimezone(UTC) == datetime(2026, 6, 1, 23, 0, tzinfo=UTC)
+
+
+def test_data_classes_and_types_read_as_words() -> None:
+    assert data_class("sc_health") == "special category (health)"
+    assert data_class("criminal_allegation") == "criminal offence data (allegation)"
+    assert data_class("sc_genetic") == "special category (genetic)"  # a class added later still reads
+    assert data_class("brand_new_class") == "brand new class"
+    assert message_type("safeguarding_referral") == "Safeguarding referral (M01)"
+    assert message_type("not_a_type") == "Not a type"

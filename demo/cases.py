@@ -193,4 +193,26 @@ def cases() -> list[tuple[str, dict[str, Any]]]:
                 subjects=[{"subject_ref": "adult-beta", "role_in_case": "adult_at_risk", "age_years": 81}],
             ),
         ),
+        (
+            "Police tell a pupil's school before the next school day: domestic abuse at home (M35)",
+            _base(
+                "domestic_abuse_school_notification",
+                "school_support",
+                "safeguarding_children_individuals_at_risk",
+                ("police-fenmere", "police_public_protection"),
+                [_recipient("school-oakfield-primary", "dsl", "provide_support")],
+                {
+                    "exposure": "witnessed",
+                    "pupil": CHILD,
+                    "incident_at": "2026-11-29T21:40:00Z",
+                    "police_reference": "INC-DEMO-0042",
+                    "officer_contact": {"name": "Sam Example", "job_title": "Police Constable"},
+                    "incident_summary": "Fictional: shouting and a broken window; the pupil saw it.",
+                    "alleged_perpetrator": "Fictional: the mother's partner.",
+                    "victim_location": "Staying with a relative (fictional)",
+                },
+                # The school needs to know the pupil was exposed, not who or where: GR5 and C3.
+                withheld_from=[{"person_ref": "partner-01", "relation": "alleged_perpetrator"}],
+            ),
+        ),
     ]

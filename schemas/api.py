@@ -317,3 +317,24 @@ class Readiness(_Answer):
     database: Literal["ok", "unavailable"]
     policy: Literal["ok", "unavailable"]
     kafka: Literal["connected", "disconnected"]
+
+
+class CaseReviewQuery(_Answer):
+    """Whose decisions to review: an NHS number (links every agency's records about the child), or an
+    agency's own reference for the person (that agency's records only). Sent in a body, never a URL."""
+
+    nhs_number: str | None = Field(None, pattern=r"^[0-9]{10}$")
+    agency_id: AgencyId | None = Field(None, description="With subject_ref: whose reference it is")
+    subject_ref: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+
+
+class CaseReviewDecision(DecisionSummary):
+    fields_released: list[str] = Field(description="The payload fields this recipient received, by name")
+    then: list[LogEvent] = Field(description="What followed: answers, publication, delivery, receipts, overdue")
+
+
+class CaseReview(_Answer):
+    """Every decision about one person within the reviewer's scope, oldest first; the search is logged."""
+
+    person: str = Field(description="The partnership's keyed pseudonym of the person, as the log keeps it")
+    decisions: list[CaseReviewDecision]

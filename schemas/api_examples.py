@@ -12,6 +12,8 @@ from uuid import UUID
 
 from schemas.api import (
     AccessEvent,
+    CaseReview,
+    CaseReviewDecision,
     DecidedBy,
     DecisionDetail,
     DecisionPage,
@@ -314,3 +316,14 @@ ACCESS_EVENTS: Final = [
         ],
     ),
 ]
+
+CASE_REVIEW: Final = CaseReview(
+    person="3f1c" + "0" * 56 + "9a2e",
+    decisions=[
+        CaseReviewDecision(
+            **_SUMMARY.model_dump(),
+            fields_released=["child", "concern_summary"],
+            then=[_DELIVERED],
+        )
+    ],
+)

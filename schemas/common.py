@@ -96,6 +96,25 @@ class Subject(Part):
     gillick_competent: Assessed = Assessed.NOT_ASSESSED
     mental_capacity: Assessed = Assessed.NOT_ASSESSED
     adult_at_risk_care_act: bool | None = None
+    # The one identifier every agency holds for the same child, so their records link: it is never
+    # stored or sent, only turned into the partnership's keyed pseudonym (see `linking_key`).
+    nhs_number: str | None = Field(default=None, pattern=r"^[0-9]{10}$")
+
+    @field_validator("nhs_number")
+    @classmethod
+    def _nhs_check_digit(cls, value: str | None) -> str | None:
+        # NHS Digital's modulus 11 check: a mistyped number must not link two children.
+        if value is not None:
+            total = sum(int(d) * w for d, w in zip(value[:9], range(10, 1, -1), strict=True))
+            check = 11 - total % 11
+            if check == 10 or value[9] != str(0 if check == 11 else check):
+                raise ValueError("is not a valid NHS number (its check digit does not match)")
+        return value
+
+    def linking_key(self, sender_agency: str) -> str:
+        """What the partnership's pseudonym of this person is made from: the NHS number when given,
+        else the sender's own reference (which links that agency's records only)."""
+        return f"nhs:{self.nhs_number}" if self.nhs_number else f"ref:{sender_agency}:{self.subject_ref}"
 
 
 class ConsentRecord(Part):

@@ -20,6 +20,7 @@ from broker.delivery.calendar import WorkingCalendar
 from broker.delivery.outbox import Outbox
 from broker.errors import MalformedToken, PayloadTooLarge, RoleNotGranted
 from broker.metrics import Metrics
+from broker.partnership.keys import BrokerKeys
 from broker.partnership.registry import Registry
 from broker.review import access, access_log
 from broker.settings import BrokerSettings
@@ -59,6 +60,11 @@ def _sealer(request: Request) -> Sealer:
     return sealer
 
 
+def _keys(request: Request) -> BrokerKeys:
+    keys: BrokerKeys = request.app.state.keys
+    return keys
+
+
 def _recorder(request: Request) -> Recorder:
     recorder: Recorder = request.app.state.recorder
     return recorder
@@ -91,6 +97,7 @@ OutboxDep = Annotated[Outbox, Depends(_outbox)]
 DeciderDep = Annotated[Decider, Depends(_decider)]
 SealerDep = Annotated[Sealer, Depends(_sealer)]
 RecorderDep = Annotated[Recorder, Depends(_recorder)]
+KeysDep = Annotated[BrokerKeys, Depends(_keys)]
 CalendarDep = Annotated[WorkingCalendar, Depends(_calendar)]
 RulesDep = Annotated[RuleCatalogue, Depends(_rules)]
 MetricsDep = Annotated[Metrics, Depends(_metrics)]

@@ -112,7 +112,7 @@ class Recorder:
             projection_digest=hashlib.sha256(sealed.envelope).hexdigest() if sealed is not None else None,
             policy_revision=decision.revision,
             decision_id=decision.decision_id,
-            subjects=tuple(audit.pseudonymise(self._secret, s.subject_ref) for s in notification.subjects),
+            subjects=subject_pseudonyms(self._secret, notification),
             actor=sender.actor,
             actor_role=sender.role,
             actor_agency=sender.agency_id,
@@ -229,6 +229,12 @@ def _write_delivery(
         context=context,
         obligations=plan.due,
     )
+
+
+def subject_pseudonyms(secret: bytes, notification: Notification) -> tuple[str, ...]:
+    """The partnership's keyed pseudonyms of the notification's people, as the log keeps them."""
+    sender = notification.sender.agency_id
+    return tuple(audit.pseudonymise(secret, s.linking_key(sender)) for s in notification.subjects)
 
 
 def consent_state(notification: Notification) -> str:

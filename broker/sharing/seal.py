@@ -109,10 +109,13 @@ class Sealer:
 
 
 def routing_subject(notification: Notification) -> str:
+    """The child whose records keep their order on an inbox (Kafka key): the same child, the same key,
+    whichever agency sent it, when the NHS number links them."""
+    sender = notification.sender.agency_id
     for subject in notification.subjects:
         if subject.role_in_case in _ROUTING_ROLES:
-            return subject.subject_ref
-    return notification.subjects[0].subject_ref
+            return subject.linking_key(sender)
+    return notification.subjects[0].linking_key(sender)
 
 
 def cloudevents(header: EnvelopeHeader, partnership_id: str, now: datetime, checkpoint: str | None) -> dict[str, str]:

@@ -90,7 +90,9 @@ async def test_a_relayed_delivery_matches_the_document(
 
     key = record.key.decode("ascii")
     assert re.fullmatch(_message("sealedEnvelope")["bindings"]["kafka"]["key"]["pattern"], key)
-    assert key == audit.pseudonymise(gateway.keys.kafka_key_secret, notification["subjects"][0]["subject_ref"])
+    # The child's partnership pseudonym: from the sender's own reference when no NHS number links it.
+    linking = f"ref:{notification['sender']['agency_id']}:{notification['subjects'][0]['subject_ref']}"
+    assert key == audit.pseudonymise(gateway.keys.kafka_key_secret, linking)
 
     _check(SealedEnvelope, json.loads(record.value))
     envelope = SealedEnvelope.from_bytes(record.value)

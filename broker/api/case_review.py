@@ -1,0 +1,53 @@
+"""`POST /v1/case-review`: every decision about one person, for IG leads and Caldicott Guardians.
+
+The identifier travels in the body (never in a URL, where proxies and access logs would keep it) and
+is turned into the partnership's pseudonym at once; the log is searched by the pseudonym; the search
+and every decision shown are logged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from broker.api.deps import CallerDep, KeysDep, LogDep
+from broker.api.responses import AUTHENTICATED, BEARER, errors, ok, request_examples
+from broker.errors import ReviewInvalid
+from broker.review import case_review
+from broker.review.access import Viewer
+from schemas import api_examples
+from schemas.api import CaseReview, CaseReviewQuery
+
+router = APIRouter(prefix="/v1", tags=["access"])
+
+
+@router.post(
+    "/case-review",
+    response_model=CaseReview,
+    dependencies=BEARER,
+    openapi_extra=request_examples(
+        ("nhs", "Every agency's decisions about one child", {"nhs_number": "4000000012"}),
+        (
+            "reference",
+            "One agency's decisions about a person it refers to",
+            {"agency_id": "school-example-primary", "subject_ref": "pupil-0415"},
+        ),
+    ),
+    responses={
+        **ok(200, ("found", "One child's decisions across the partnership", api_examples.CASE_REVIEW)),
+        **errors(*AUTHENTICATED),
+    },
+)
+async def review_case(query: CaseReviewQuery, caller: CallerDep, decision_log: LogDep, keys: KeysDep) -> dict[str, Any]:
+    """Every decision about the person named, within the caller's scope, oldest first, each with what followed."""
+    viewer = Viewer.from_caller(caller)
+    if query.nhs_number is None and query.subject_ref is None:
+        raise ReviewInvalid("name the person", {"nhs_number": "Give an NHS number, or a subject_ref."})
+    person = case_review.pseudonym(
+        keys.log_pseudonym_secret,
+        nhs_number=query.nhs_number,
+        agency_id=query.agency_id or viewer.agency_id,
+        subject_ref=query.subject_ref,
+    )
+    return await case_review.review(decision_log, viewer, person)

@@ -1,0 +1,100 @@
+"""A case review: every decision the partnership made about one person, for IG leads and Caldicott
+Guardians (subject access, serious case reviews, complaints).
+
+The log never holds a name or an NHS number, only the partnership's keyed pseudonym of each person
+(`broker.sharing.record.subject_pseudonyms`): with the NHS number it links what every agency sent
+about the same child; without it, one agency's own reference links that agency's records. The
+reviewer gives the identifier, the gateway turns it into the pseudonym, and the log answers with
+decisions: who received which fields, when, on which rules, and what happened next. What is found
+is limited by the access table (`case_review`): an agency's IG lead and Caldicott Guardian see
+what their agency sent or received, the partnership's see everything. Every search is itself
+logged, found or not, and each decision shown is logged as viewed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import String, cast, select
+from sqlmodel import Session, col
+
+import audit
+from broker.db.log import DecisionLog
+from broker.errors import LogUnavailable, ReviewInvalid
+from broker.review import views
+from broker.review.access import Action, Viewer
+from broker.review.scope import scope_clause
+from schemas.common import Subject
+
+SEARCH_RULE = "SYS-CASE-REVIEW"
+
+
+def pseudonym(secret: bytes, *, nhs_number: str | None, agency_id: str, subject_ref: str | None) -> str:
+    """The pseudonym the log keeps for the person the reviewer names (the same key the gateway used)."""
+    try:
+        subject = Subject.model_validate(
+            {
+                "subject_ref": subject_ref or "unknown",
+                "role_in_case": "child",
+                "age_years": None,
+                "nhs_number": nhs_number,
+            }
+        )
+    except ValidationError as exc:
+        raise ReviewInvalid("not a valid NHS number", {"nhs_number": "Its check digit does not match."}) from exc
+    return audit.pseudonymise(secret, subject.linking_key(agency_id))
+
+
+async def review(decision_log: DecisionLog, viewer: Viewer, person: str) -> dict[str, Any]:
+    """Every decision about `person` (a pseudonym) within the viewer's scope, each with what followed."""
+    found = await asyncio.to_thread(_decisions, decision_log, viewer, person)
+    try:
+        await decision_log.append([_search_draft(viewer, person, len(found))])
+    except (audit.AuditError, OSError) as exc:
+        raise LogUnavailable("the search could not be recorded, so it was not made") from exc
+    await views.record_views(decision_log, viewer, [entry for entry, _ in found])
+    return {
+        "person": person,
+        "decisions": [
+            {**views.summary(entry), "fields_released": entry.fields_released, "then": [views.event(e) for e in later]}
+            for entry, later in found
+        ],
+    }
+
+
+def _decisions(decision_log: DecisionLog, viewer: Viewer, person: str) -> list[tuple[audit.Entry, list[audit.Entry]]]:
+    statement = select(audit.Entry).where(
+        col(audit.Entry.kind) == audit.EventKind.DECIDED,
+        # The pseudonyms are stored as canonical JSON text: a quoted 64-hex string matches only itself.
+        cast(col(audit.Entry.subjects), String).like(f'%"{person}"%'),
+    )
+    clause = scope_clause(viewer, Action.CASE_REVIEW)
+    if clause is not None:
+        statement = statement.where(clause)
+    with Session(decision_log.engine) as session:
+        entries = list(session.execute(statement.order_by(col(audit.Entry.seq))).scalars())
+        return [
+            (entry, [e for e in views.linked(session, entry) if e.kind != audit.EventKind.VIEWED]) for entry in entries
+        ]
+
+
+def _search_draft(viewer: Viewer, person: str, found: int) -> audit.EntryDraft:
+    ref = f"case-review-{uuid.uuid4().hex}"
+    return audit.EntryDraft(
+        notification_id=ref,
+        delivery_id=ref,
+        kind=audit.EventKind.VIEWED,
+        outcome="searched",
+        sender_agency=viewer.agency_id,
+        sender_role=viewer.role,
+        recipient_agency=viewer.agency_id,
+        message_type="case_review",
+        reasons=(audit.Reason(rule=SEARCH_RULE, message=f"Case review of one person: {found} decisions found."),),
+        subjects=(person,),
+        actor=viewer.user,
+        actor_role=viewer.role,
+        actor_agency=viewer.agency_id,
+    )

@@ -52,56 +52,51 @@ _CHANGE: Final = {
 
 def refusal_draft(refused: RoleNotGranted) -> audit.EntryDraft:
     ref = "access-" + hashlib.sha256(f"{refused.agency_id}:{refused.jti}".encode()).hexdigest()[:40]
-    return audit.EntryDraft(
-        notification_id=ref,
-        delivery_id=ref,
-        kind=audit.EventKind.ACCESS_REFUSED,
-        outcome=REFUSED,
-        sender_agency=refused.agency_id,
-        sender_role=refused.role,
-        recipient_agency=refused.agency_id,
-        message_type=ACCESS,
-        reasons=(audit.Reason(rule="SYS-ACCESS", message=refused.detail[:500]),),
-        actor=refused.subject or f"{refused.role}@{refused.agency_id}",
-        actor_role=refused.role,
-        actor_agency=refused.agency_id,
-    )
-
-
-async def record_refusal(decision_log: DecisionLog, refused: RoleNotGranted) -> None:
-    """Log a refused token; the refusal stands even if the log cannot take it (and that is reported)."""
-    try:
-        await decision_log.append([refusal_draft(refused)])
-    except Exception:  # the caller is refused either way; losing the record is the operator's to see
-        log.exception("a refused token could not be logged (agency %s, role %s)", refused.agency_id, refused.role)
+    actor = refused.subject or f"{refused.role}@{refused.agency_id}"
+    return _refused(ref, refused.agency_id, refused.role, actor, refused.detail)
 
 
 def denial_draft(viewer: Viewer, *, code: str, detail: str, where: str) -> audit.EntryDraft:
     """A refused action by an authenticated person (a route their role may not use, a body claiming
     another sender, an unproven authorisation, a release the rules forbid): evidence for IG leads."""
     ref = "access-" + uuid.uuid4().hex
+    return _refused(ref, viewer.agency_id, viewer.role, viewer.user, f"{where}: {code}: {detail}")
+
+
+def _refused(ref: str, agency_id: str, role: str, actor: str, message: str) -> audit.EntryDraft:
     return audit.EntryDraft(
         notification_id=ref,
         delivery_id=ref,
         kind=audit.EventKind.ACCESS_REFUSED,
         outcome=REFUSED,
-        sender_agency=viewer.agency_id,
-        sender_role=viewer.role,
-        recipient_agency=viewer.agency_id,
+        sender_agency=agency_id,
+        sender_role=role,
+        recipient_agency=agency_id,
         message_type=ACCESS,
-        reasons=(audit.Reason(rule="SYS-ACCESS", message=f"{where}: {code}: {detail}"[:500]),),
-        actor=viewer.user,
-        actor_role=viewer.role,
-        actor_agency=viewer.agency_id,
+        reasons=(audit.Reason(rule="SYS-ACCESS", message=message[:500]),),
+        actor=actor,
+        actor_role=role,
+        actor_agency=agency_id,
     )
+
+
+async def record_refusal(decision_log: DecisionLog, refused: RoleNotGranted) -> None:
+    """Log a refused token; the refusal stands even if the log cannot take it (and that is reported)."""
+    await _append(decision_log, refusal_draft(refused), refused.agency_id, refused.role)
 
 
 async def record_denial(decision_log: DecisionLog, viewer: Viewer, *, code: str, detail: str, where: str) -> None:
     """Log a refused action; the refusal stands even if the log cannot take it (and that is reported)."""
+    await _append(
+        decision_log, denial_draft(viewer, code=code, detail=detail, where=where), viewer.agency_id, viewer.role
+    )
+
+
+async def _append(decision_log: DecisionLog, draft: audit.EntryDraft, agency_id: str, role: str) -> None:
     try:
-        await decision_log.append([denial_draft(viewer, code=code, detail=detail, where=where)])
+        await decision_log.append([draft])
     except Exception:  # the caller is refused either way; losing the record is the operator's to see
-        log.exception("a refused action could not be logged (agency %s, role %s)", viewer.agency_id, viewer.role)
+        log.exception("a refusal could not be logged (agency %s, role %s)", agency_id, role)
 
 
 def change_draft(change: AccessChange) -> audit.EntryDraft:

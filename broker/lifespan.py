@@ -85,7 +85,8 @@ async def gateway_lifespan(app: FastAPI, settings: BrokerSettings) -> AsyncItera
 
 
 def _watch(app: FastAPI, settings: BrokerSettings, keys: BrokerKeys, registry: Registry) -> RegistryWatch:
-    """Who takes a new registry revision, in order: requests, OPA's data, sealing, then the log."""
+    """Who takes a new registry revision, in order: the log first (a change is on record before it
+    counts), then OPA's data, sealing, and last the requests' registry."""
     state = app.state
 
     async def serve(new: Registry) -> None:
@@ -98,7 +99,7 @@ def _watch(app: FastAPI, settings: BrokerSettings, keys: BrokerKeys, registry: R
         path=settings.registry_file,
         current=registry,
         verify_keys=keys.verify_keys,
-        listeners=(serve, state.decider.use, state.sealer.use, record),
+        listeners=(record, state.decider.use, state.sealer.use, serve),
     )
 
 

@@ -66,10 +66,14 @@ class RegistryWatch:
             return False
         if candidate.revision == self.current.revision:
             return False
+        try:
+            for listener in self._listeners:
+                await listener(candidate)
+        except Exception:
+            self._stamp = (0, 0, 0)  # not taken into use: the next round tries the same file again
+            raise
         self.current = candidate
         log.info("registry revision %s in use", candidate.revision[:16])
-        for listener in self._listeners:
-            await listener(candidate)
         return True
 
     async def keep_watching(self, stop: asyncio.Event, *, every: float) -> None:

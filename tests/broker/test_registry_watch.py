@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,15 +19,16 @@ import pytest
 from sqlmodel import Session, select
 
 import audit
+from broker.partnership.cli import issue_token
 from broker.partnership.grants import change_access
-from broker.partnership.keys import load_broker_keys
+from broker.partnership.keys import load_agency_keys, load_broker_keys
 from broker.partnership.registry import Registry, load_registry, save_registry
 from devstack.partnership import LocalPartnership
-from tests.broker.conftest import Gateway, GatewayFactory
+from tests.broker.conftest import AUDIENCE, Gateway, GatewayFactory
 
 pytestmark = pytest.mark.stack
 
-HOUSING = "housing-brookside"
+HOUSING, HV = "housing-brookside", "health-visiting-fenmere"
 POLL = 0.1
 
 
@@ -96,3 +101,40 @@ async def test_a_hand_edited_grant_is_refused_and_the_running_registry_stays(
     await asyncio.sleep(POLL * 10)  # several rounds of the watch
     assert gateway.registry.revision == before
     assert await _status_becomes(gateway, "dsl", 401, within=0) == 401
+
+
+def _cli(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "broker.partnership.cli", *args], check=True, capture_output=True, text=True)
+
+
+async def test_a_new_agency_and_a_rotated_key_apply_without_a_restart(
+    gateway_factory: GatewayFactory, partnership: LocalPartnership, tmp_path: Path
+) -> None:
+    gateway, path = await _own_copy(gateway_factory, partnership, tmp_path)
+    newcomer, keys = "yot-brookside", tmp_path / "yot-keys"
+    _cli("generate-keys", "--agency", newcomer, "--out", str(keys))
+
+    async def read_with(agency_keys: Path, agency: str) -> int:
+        token = issue_token(load_agency_keys(agency_keys), role="agency_system", audience=AUDIENCE)
+        answer = await gateway.client.get("/v1/decisions", headers={"Authorization": f"Bearer {token}"})
+        return answer.status_code
+
+    assert await read_with(keys, newcomer) == 401  # not registered
+    _cli(
+        *("register", "--registry", str(path), "--agency", newcomer, "--name", "Brookside YOT (fictional)"),
+        *("--type", "yos", "--keys", str(keys)),
+    )
+    assert await _until(lambda: read_with(keys, newcomer), 200) == 200
+    hv_keys = tmp_path / "hv-keys"
+    shutil.copytree(partnership.agency_keys_dir(HV), hv_keys)
+    _cli("rotate", "--registry", str(path), "--agency", HV, "--keys", str(hv_keys))
+    assert await _until(lambda: read_with(hv_keys, HV), 200) == 200  # the new token key is known at once
+
+
+async def _until(probe: Callable[[], Awaitable[int]], want: int, *, within: float = 10.0) -> int:
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        got = await probe()
+        if got == want or asyncio.get_running_loop().time() > deadline:
+            return got
+        await asyncio.sleep(POLL)

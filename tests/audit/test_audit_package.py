@@ -9,13 +9,14 @@ from sqlmodel import SQLModel
 
 import audit
 from audit import VERSION_TABLE, upgrade
-from audit.models import ChainHead, CheckpointRecord, CosignatureRecord, Entry
+from audit.models import ChainHead, CheckpointRecord, CosignatureRecord, Entry, PolicyInputRecord
 
 AUDIT_TABLES = [
     Entry.__table__,  # type: ignore[attr-defined]
     ChainHead.__table__,  # type: ignore[attr-defined]
     CheckpointRecord.__table__,  # type: ignore[attr-defined]
     CosignatureRecord.__table__,  # type: ignore[attr-defined]
+    PolicyInputRecord.__table__,  # type: ignore[attr-defined]
 ]
 
 

@@ -58,6 +58,7 @@ class EventKind(StrEnum):
     EXPIRED = "expired"
     SHREDDED = "shredded"
     PURGED = "purged"
+    REPUBLISH_REQUESTED = "republish_requested"
 
 
 class Reason(BaseModel):

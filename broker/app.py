@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from broker.api import access, case_review, decisions, health, log, notifications, review
+from broker.api import access, case_review, decisions, deliveries, health, log, notifications, review
 from broker.api import errors as http_errors
 from broker.api.deps import single_query_values
 from broker.api.request_metrics import RequestMetrics
@@ -51,6 +51,7 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
     app.include_router(review.router, dependencies=ONCE)
     app.include_router(access.router, dependencies=ONCE)
     app.include_router(case_review.router, dependencies=ONCE)
+    app.include_router(deliveries.router, dependencies=ONCE)
     app.include_router(health.router)
     app.include_router(
         log.router, dependencies=ONCE

@@ -338,3 +338,10 @@ class CaseReview(_Answer):
 
     person: str = Field(description="The partnership's keyed pseudonym of the person, as the log keeps it")
     decisions: list[CaseReviewDecision]
+
+
+class RepublishAnswer(_Answer):
+    """A delivery put back in the relay's queue (or already waiting there)."""
+
+    delivery_id: str
+    queued: bool = Field(description="True: queued again now; false: it was still waiting to be published")

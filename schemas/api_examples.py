@@ -29,6 +29,7 @@ from schemas.api import (
     OverdueEvent,
     Readiness,
     RecipientReceipt,
+    RepublishAnswer,
     ReviewAnswer,
     ReviewItem,
     ReviewQueues,
@@ -327,3 +328,5 @@ CASE_REVIEW: Final = CaseReview(
         )
     ],
 )
+
+REPUBLISHED: Final = RepublishAnswer(delivery_id=TO_CSC, queued=True)

@@ -1,0 +1,44 @@
+"""Redelivery: an agency whose consumer fell behind Kafka's retention asks for a delivery again.
+
+The outbox keeps each delivered envelope for the retention period (`broker.delivery.retention`);
+while it does, the recipient agency's system may ask for it to be published once more. The row is
+put back in the relay's queue and the request is logged in the same transaction; the relay then
+publishes it as any other (a consumer that already holds it keeps the copy it has: deliveries are
+idempotent by delivery id). Only the agency the delivery was sealed to may ask: the envelope opens
+with its key alone, and an agency asking for another's gets the same answer as for a missing one.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+import audit
+from broker.db.tables import OutboxRow
+from broker.delivery.events import follow_up
+from broker.errors import NotFound
+
+GONE = "no such delivery kept for your agency (a delivered envelope is kept for the retention period only)"
+
+
+def request_republish(engine: Engine, *, delivery_id: str, agency_id: str, actor: str, actor_role: str) -> bool:
+    """Queue the delivery for publishing again; False when it is already waiting to be published."""
+    with Session(engine) as session, session.begin():
+        row = session.exec(select(OutboxRow).where(col(OutboxRow.delivery_id) == delivery_id)).first()
+        if row is None or row.recipient_agency != agency_id:
+            raise NotFound(GONE)
+        if row.published_at is None:
+            return False
+        row.published_at = None
+        session.add(row)
+        draft = follow_up(
+            row.log_context,
+            delivery_id=row.delivery_id,
+            notification_id=row.notification_id,
+            kind=audit.EventKind.REPUBLISH_REQUESTED,
+            actor=actor,
+            actor_role=actor_role,
+            actor_agency=agency_id,
+        )
+        audit.append(session, [draft])
+    return True

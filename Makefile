@@ -72,9 +72,11 @@ bench: stack
 	@$(BIN)/python -c 'import matplotlib' 2>/dev/null || $(BIN)/pip install -q --disable-pip-version-check -e '.[bench]'
 	$(BIN)/python -m bench.run --write-summary $(BENCH_ARGS)
 
-# Fault suite. `make faults`: the quick run (also part of `make test`, ~40 s): kill -9 the gateway, the
-# relay worker, a consumer and OPA under load. `make faults-long` (~6 min): private Kafka, OPA and
-# PostgreSQL killed in turn with the rest, then a three-broker cluster losing a broker; FAULTS_ARGS=--leg six.
+# Fault suite. `make faults`: the quick runs (also part of `make test`, ~3 min in all): kill -9 the gateway,
+# the relay worker, a consumer and OPA under load; three gateways and two workers on PostgreSQL losing a
+# gateway and the lease-holding worker (tests/faults/test_fleet_quick.py); two workers made to race.
+# `make faults-long` (~10 min): private Kafka, OPA and PostgreSQL killed in turn with the rest, a
+# three-broker cluster losing a broker, and the fleet on that cluster; FAULTS_ARGS=--leg six|cluster|fleet.
 faults: stack
 	$(BIN)/pytest -q -s tests/faults
 

@@ -14,6 +14,7 @@ import os
 import secrets
 import shutil
 import uuid
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
@@ -112,14 +113,29 @@ def _secrets(settings: StackSettings) -> dict[str, str]:
     return values
 
 
-def _server_properties(settings: StackSettings, creds: dict[str, str]) -> str:
-    host, port, cport = settings.host, settings.kafka_port, settings.kafka_controller_port
+def server_properties(
+    *,
+    node_id: int,
+    host: str,
+    port: int,
+    controller_ports: Sequence[int],
+    data_dir: Path,
+    creds: Mapping[str, str],
+    min_insync: int = 1,
+) -> str:
+    """One combined broker+controller node of a KRaft cluster whose controllers listen on
+    `controller_ports` (node i+1 on the i-th); every topic is replicated to every node.
+
+    The stack runs one node; the fault suite (faults/cluster.py) runs three with min.insync 2.
+    """
+    size = len(controller_ports)
+    voters = ",".join(f"{i + 1}@{host}:{p}" for i, p in enumerate(controller_ports))
     ctl, admin = creds["controller_password"], creds["admin_password"]
     lines = [
         "process.roles=broker,controller",
-        "node.id=1",
-        f"controller.quorum.voters=1@{host}:{cport}",
-        f"listeners=CLIENT://{host}:{port},CONTROLLER://{host}:{cport}",
+        f"node.id={node_id}",
+        f"controller.quorum.voters={voters}",
+        f"listeners=CLIENT://{host}:{port},CONTROLLER://{host}:{controller_ports[node_id - 1]}",
         f"advertised.listeners=CLIENT://{host}:{port}",
         "controller.listener.names=CONTROLLER",
         "inter.broker.listener.name=CLIENT",
@@ -136,22 +152,53 @@ def _server_properties(settings: StackSettings, creds: dict[str, str]) -> str:
         "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
         f"super.users=User:{ADMIN_USER};User:controller",
         "allow.everyone.if.no.acl.found=false",
-        f"log.dirs={settings.kafka_state / 'data'}",
+        f"log.dirs={data_dir}",
         "num.partitions=3",
         "auto.create.topics.enable=false",
-        "offsets.topic.replication.factor=1",
-        "transaction.state.log.replication.factor=1",
-        "transaction.state.log.min.isr=1",
-        "share.coordinator.state.topic.replication.factor=1",
-        "share.coordinator.state.topic.min.isr=1",
+        f"default.replication.factor={size}",
+        f"min.insync.replicas={min_insync}",
+        f"offsets.topic.replication.factor={size}",
+        f"transaction.state.log.replication.factor={size}",
+        f"transaction.state.log.min.isr={min_insync}",
+        f"share.coordinator.state.topic.replication.factor={size}",
+        f"share.coordinator.state.topic.min.isr={min_insync}",
         "group.initial.rebalance.delay.ms=0",
+        "unclean.leader.election.enable=false",
     ]
     return "\n".join(lines) + "\n"
 
 
-def _java(settings: StackSettings, *args: str) -> list[str]:
-    log_config = settings.kafka_state / "log4j2.properties"
-    return ["java", f"-Dlog4j2.configurationFile={log_config}", "-cp", f"{settings.kafka_libs}/*", *args]
+def java(libs: Path, log_config: Path, *args: str) -> list[str]:
+    return ["java", f"-Dlog4j2.configurationFile={log_config}", "-cp", f"{libs}/*", *args]
+
+
+def format_command(libs: Path, log_config: Path, props: Path, *, cluster_id: str, admin_password: str) -> list[str]:
+    """`kafka-storage format` for one node, with the super-user's SCRAM credential."""
+    scram = f"SCRAM-SHA-512=[name={ADMIN_USER},password={admin_password}]"
+    return java(
+        libs, log_config, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props), "--add-scram", scram
+    )
+
+
+def broker_command(libs: Path, log_config: Path, props: Path, *, heap: str, logs_dir: Path) -> list[str]:
+    return java(
+        libs,
+        log_config,
+        f"-Xms{heap}",
+        f"-Xmx{heap}",
+        "-XX:+UseG1GC",
+        "-Djava.awt.headless=true",
+        f"-Dkafka.logs.dir={logs_dir}",
+        MARKER,
+        str(props),
+    )
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner may read (it holds passwords)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
 
 
 def configure(settings: StackSettings) -> Path:
@@ -160,19 +207,31 @@ def configure(settings: StackSettings) -> Path:
     state.mkdir(parents=True, exist_ok=True)
     creds = _secrets(settings)
     props = state / "server.properties"
-    fd = os.open(props, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(_server_properties(settings, creds))
+    write_private(
+        props,
+        server_properties(
+            node_id=1,
+            host=settings.host,
+            port=settings.kafka_port,
+            controller_ports=[settings.kafka_controller_port],
+            data_dir=state / "data",
+            creds=creds,
+        ),
+    )
     (state / "log4j2.properties").write_text(LOG4J2)
     marker = state / "formatted-version"
     if marker.exists() and marker.read_text() == KAFKA_VERSION and (state / "data").exists():
         return props
     shutil.rmtree(state / "data", ignore_errors=True)
     (state / "relay-provisioned").unlink(missing_ok=True)
-    cluster_id = new_cluster_id()
-    scram = f"SCRAM-SHA-512=[name={ADMIN_USER},password={creds['admin_password']}]"
     run_with_progress(
-        _java(settings, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props), "--add-scram", scram),
+        format_command(
+            settings.kafka_libs,
+            state / "log4j2.properties",
+            props,
+            cluster_id=new_cluster_id(),
+            admin_password=creds["admin_password"],
+        ),
         title="formatting Kafka KRaft storage",
     )
     marker.write_text(KAFKA_VERSION)
@@ -223,17 +282,8 @@ def start(settings: StackSettings) -> None:
     if port_open(settings.host, settings.kafka_port):
         raise StackError(f"port {settings.kafka_port} is taken by a process this stack did not start")
     props = configure(settings)
-    heap = settings.kafka_heap
-    args = _java(
-        settings,
-        f"-Xms{heap}",
-        f"-Xmx{heap}",
-        "-XX:+UseG1GC",
-        "-Djava.awt.headless=true",
-        f"-Dkafka.logs.dir={state / 'logs'}",
-        "kafka.Kafka",
-        str(props),
-    )
+    log_config = state / "log4j2.properties"
+    args = broker_command(settings.kafka_libs, log_config, props, heap=settings.kafka_heap, logs_dir=state / "logs")
     start_daemon(args, log_file=state / "broker.log", pid_file=pid_file)
     wait_until(lambda: healthy(settings), what="Kafka broker", timeout=90, log_file=state / "broker.log")
     provision_relay(settings)

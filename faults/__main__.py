@@ -1,11 +1,15 @@
-"""`python -m faults [--leg six|cluster|all]`: the long fault run (`make faults-long`, ~6-8 minutes).
+"""`python -m faults [--leg six|cluster|fleet|all]`: the long fault run (`make faults-long`, ~10 minutes).
 
 Leg "six": a private single Kafka broker, a private PostgreSQL cluster and a private OPA (so the
 shared stack, which others are using, is never killed); under a steady load, kill -9 and restart in
 turn the gateway, the relay worker, a consumer, the Kafka broker, OPA and PostgreSQL.
 Leg "cluster": a three-broker KRaft cluster (replication 3, min.insync.replicas 2); under load,
 kill -9 one broker and leave it dead while the load goes on, then restart it.
-Both legs end with the same checks; a summary is written to --out (JSON) and printed.
+Leg "fleet" (issue #16 part 2): three gateways and two workers on a private PostgreSQL cluster and the
+three-broker cluster; the load posts to all gateways at once, clocks are made due so both workers'
+schedulers race, and one gateway, the worker holding the relay lease and one Kafka broker are killed
+together mid-load; it also counts published entries, Kafka records, receipts and overdue marks.
+Every leg ends with the same checks; a summary is written to --out (JSON) and printed.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 import typer
 
 from faults.cluster import KafkaCluster
+from faults.fleet import Fleet, run_fleet
 from faults.harness import PrivateKafka, PrivateOpa, Site, running
 from faults.postgres import PrivatePostgres
 from faults.scenario import Fault, Timing, kill_in_turn, log
@@ -87,6 +92,27 @@ def leg_cluster(root: Path, rate: float, timing: Timing) -> dict[str, Any]:
     }
 
 
+def leg_fleet(root: Path, rate: float, timing: Timing) -> dict[str, Any]:
+    cluster, opa, pg = KafkaCluster(root / "cluster"), PrivateOpa(root), PrivatePostgres()
+    with running(cluster, opa, pg):
+        log("starting a three-broker Kafka cluster, OPA and a PostgreSQL cluster")
+        cluster.start()
+        opa.start()
+        pg.start()
+        fleet = Fleet(root / "site", cluster.target(), opa.url, pg.url)
+        fleet.setup()
+        with running(fleet):
+            fleet.start()
+            broker = Fault("Kafka broker 2 of 3", lambda: cluster.kill9(2), lambda: cluster.restart(2))
+            outcome = run_fleet(fleet, rate=rate, timing=timing, drain=180, also=[broker])
+    return {
+        "survived": outcome.survived,
+        "seconds": round(outcome.seconds),
+        **outcome.report.counts,
+        "problems": outcome.report.problems,
+    }
+
+
 @cli.command()
 def main(
     leg: str = "all",
@@ -105,6 +131,8 @@ def main(
             results["six"] = leg_six(Path(tmp) / "six", rate, timing)
         if leg in ("cluster", "all"):
             results["cluster"] = leg_cluster(Path(tmp) / "cluster", rate, timing)
+        if leg in ("fleet", "all"):
+            results["fleet"] = leg_fleet(Path(tmp) / "fleet", rate, timing)
     results["seconds"] = round(time.monotonic() - started)
     out.write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))

@@ -60,15 +60,35 @@ def wait_delivered(site: Site, load: Load, timeout: float) -> bool:
 
 def verify(site: Site, load: Load, *, receipts_recorded: bool) -> Report:
     report = Report(counts=load.counts())
-    sent_by_id = {s.notification_id: s for s in load.sent}
     for sent in load.sent:
         if sent.state == "pending":
             report.problem(f"{sent.notification_id} never got an answer after {len(sent.attempts)} attempts")
         for attempt in sent.attempts:
             if (why := unclear(attempt)) is not None:
                 report.problem(f"{sent.notification_id}: {why}")
+    entries, unpublished, outbox_ids, log = _read_log(site)
+    report.counts["log_entries_verified"] = log.size
+    report.counts["signed_checkpoints"] = log.checkpoints
+    if unpublished:
+        report.problem(f"{unpublished} outbox rows were never published")
+    decided: dict[str, list[audit.Entry]] = defaultdict(list)
+    delivered = Counter[str]()
+    for entry in entries:
+        if entry.kind == audit.EventKind.DECIDED:
+            decided[entry.notification_id].append(entry)
+        elif entry.kind == audit.EventKind.DELIVERED:
+            delivered[entry.delivery_id] += 1
+    _check_decisions(report, load, decided, outbox_ids)
+    _check_sinks(report, site, load, delivered if receipts_recorded else None)
+    report.counts["decisions_logged"] = sum(len(v) for v in decided.values())
+    return report
 
-    engine = audit.create_engine_for(site.database_url)
+
+def _read_log(site: Site) -> tuple[list[audit.Entry], int, set[str], audit.LogReport]:
+    """The entries, unpublished outbox rows and outbox notification ids; the chain verified."""
+    # One snapshot (REPEATABLE READ on PostgreSQL): the workers still append (checkpoints, receipts)
+    # while this reads, and the entries and the chain head must be read as of one moment.
+    engine = audit.create_engine_for(site.database_url, read_only=True)
     try:
         with Session(engine) as session:
             entries = list(session.exec(select(audit.Entry)))
@@ -79,18 +99,12 @@ def verify(site: Site, load: Load, *, receipts_recorded: bool) -> Report:
             log = audit.verify_log(session)
     finally:
         engine.dispose()
-    report.counts["log_entries_verified"] = log.size
-    report.counts["signed_checkpoints"] = log.checkpoints
-    if unpublished:
-        report.problem(f"{unpublished} outbox rows were never published")
+    return entries, int(unpublished), outbox_ids, log
 
-    decided: dict[str, list[audit.Entry]] = defaultdict(list)
-    delivered = Counter[str]()
-    for entry in entries:
-        if entry.kind == audit.EventKind.DECIDED:
-            decided[entry.notification_id].append(entry)
-        elif entry.kind == audit.EventKind.DELIVERED:
-            delivered[entry.delivery_id] += 1
+
+def _check_decisions(report: Report, load: Load, decided: dict[str, list[audit.Entry]], outbox_ids: set[str]) -> None:
+    """Every accepted notification's decisions are logged as answered; a failed one left nothing."""
+    sent_by_id = {s.notification_id: s for s in load.sent}
     for notification_id in set(decided) - set(sent_by_id):
         report.problem(f"log holds decisions for {notification_id}, which the load never sent")
     for sent in load.sent:
@@ -104,6 +118,10 @@ def verify(site: Site, load: Load, *, receipts_recorded: bool) -> Report:
                 f"{sent.notification_id} failed ({sent.attempts[-1].status}) but left {len(logged)} log entries behind"
             )
 
+
+def _check_sinks(report: Report, site: Site, load: Load, delivered: Counter[str] | None) -> None:
+    """Each allowed delivery is in its agency's sink once, nothing else is; with `delivered` (receipts
+    per delivery id), each was logged as delivered once."""
     want = expected_deliveries(load)
     no_share: dict[str, set[str]] = defaultdict(set)
     for sent in load.sent:
@@ -126,12 +144,9 @@ def verify(site: Site, load: Load, *, receipts_recorded: bool) -> Report:
             report.problem(f"{agency} received {stray}, which it was not allowed")
         for leaked in no_share.get(agency, set()) & set(per_notification):
             report.problem(f"no-share recipient {agency} received {leaked}")
-        if receipts_recorded:
-            for _, delivery_id in want.get(agency, set()):
-                if delivered[delivery_id] != 1:
-                    report.problem(f"{agency} delivery {delivery_id} has {delivered[delivery_id]} receipts logged")
+        for _, delivery_id in want.get(agency, set()):
+            if delivered is not None and delivered[delivery_id] != 1:
+                report.problem(f"{agency} delivery {delivery_id} has {delivered[delivery_id]} receipts logged")
     report.counts["deliveries_expected"] = sum(len(v) for v in want.values())
     report.counts["deliveries_in_sinks"] = handed_over
     report.counts["no_share_or_held_recipients"] = sum(len(v) for v in no_share.values())
-    report.counts["decisions_logged"] = sum(len(v) for v in decided.values())
-    return report

@@ -6,6 +6,7 @@ receipts and consumer groups are not a running demo's or a test run's), a gatewa
 (relay, receipts, clocks), one consumer per agency with a SQLite sink, and a private OPA. Kafka is
 the shared stack's broker, a private broker (`PrivateKafka`) or a three-broker cluster; the
 database is SQLite or a private PostgreSQL cluster (`faults.postgres.PrivatePostgres`) that can be killed.
+`faults.fleet` runs several gateways and workers of one site.
 """
 
 from __future__ import annotations
@@ -13,16 +14,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import secrets
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,168 +25,26 @@ from typing import Any
 from broker.partnership import kafka_access
 from broker.partnership.cli import issue_token
 from demo.cases import AGENCIES, PARTNERSHIP_ID
-from devstack import kafka as stack_kafka
 from devstack.partnership import AgencySpec, LocalPartnership, provision
 from devstack.settings import StackSettings
 from devstack.topics import delete_topics
-from schemas.topics import dead_letter_topic, inbox_topic, receipts_topic
-from transport.kafka import TopicSettings, ensure_topics
 
-REPO = Path(__file__).resolve().parents[1]
-HOST = "127.0.0.1"
+# Re-exported: the suite's tests and the attack suite import these from here.
+from faults.kafka import KafkaTarget as KafkaTarget
+from faults.kafka import PrivateKafka as PrivateKafka
+from faults.kafka import shared_kafka as shared_kafka
+from faults.kafka import topic_names
+from faults.process import HOST as HOST
+from faults.process import REPO as REPO
+from faults.process import Child as Child
+from faults.process import clean_env as clean_env
+from faults.process import free_port as free_port
+from faults.process import http_ok as http_ok
+from faults.process import wait_for as wait_for
+from transport.kafka import ensure_topics
+
 AUDIENCE = "safeguarding-broker"
 SHARE_OUTCOMES = frozenset({"share", "share_minimised", "share_urgent_review_after"})
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_for(check: Callable[[], bool], *, what: str, timeout: float, log: Path | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(Exception):
-            if check():
-                return
-        time.sleep(0.25)
-    tail = log.read_text(errors="replace")[-2000:] if log is not None and log.exists() else ""
-    raise TimeoutError(f"{what} not ready within {timeout:.0f}s\n{tail}")
-
-
-def http_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
-            return bool(response.status == 200)
-    except OSError:
-        return False
-
-
-def clean_env() -> dict[str, str]:
-    """This process's environment without any SGB_/CONSUMER_ setting that could leak into a child."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(("SGB_", "CONSUMER_"))}
-
-
-@dataclass
-class Child:
-    """A process this suite starts; killed with SIGKILL by its own pid, restarted with the same command."""
-
-    name: str
-    args: list[str]
-    env: dict[str, str]
-    log: Path
-    proc: subprocess.Popen[bytes] | None = None
-    starts: int = 0
-
-    def start(self) -> None:
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        with self.log.open("ab") as handle:
-            self.proc = subprocess.Popen(
-                self.args,
-                stdout=handle,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                cwd=REPO,
-                env=self.env,
-                start_new_session=True,
-            )
-        self.starts += 1
-
-    @property
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def kill9(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
-
-    def stop(self, grace: float = 10.0) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            self.kill9()
-
-
-# --- Kafka -------------------------------------------------------------------------------------------
-
-
-@dataclass
-class KafkaTarget:
-    """How the suite reaches a Kafka cluster: bootstrap, its super-user, the relay's password."""
-
-    bootstrap: str
-    admin: dict[str, Any]
-    admin_properties: str
-    relay_password: str
-    libs: Path
-    topics: TopicSettings = field(default_factory=TopicSettings)
-
-
-def shared_kafka() -> KafkaTarget:
-    """The shared stack's broker (never killed by this suite)."""
-    settings = StackSettings()
-    return KafkaTarget(
-        bootstrap=f"{settings.host}:{settings.kafka_port}",
-        admin=stack_kafka.admin_config(settings),
-        admin_properties=stack_kafka.admin_properties(settings),
-        relay_password=stack_kafka.relay_password(settings),
-        libs=settings.kafka_libs,
-    )
-
-
-class PrivateKafka:
-    """A single KRaft broker of the suite's own (the stack's recipe on other ports and a private state dir)."""
-
-    def __init__(self, root: Path) -> None:
-        self.settings = StackSettings(
-            state_dir=root,
-            kafka_port=free_port(),
-            kafka_controller_port=free_port(),
-            kafka_heap="384m",
-        )
-
-    def start(self) -> None:
-        stack_kafka.start(self.settings)
-
-    @property
-    def pid_file(self) -> Path:
-        return self.settings.kafka_state / "broker.pid"
-
-    def kill9(self) -> None:
-        pid = int(self.pid_file.read_text())
-        os.kill(pid, signal.SIGKILL)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, 0)  # started by this process: reap it, or it lingers as a zombie
-        wait_for(lambda: not Path(f"/proc/{pid}").exists(), what="Kafka to die", timeout=10)
-
-    def stop(self) -> None:
-        stack_kafka.stop(self.settings)
-
-    def target(self) -> KafkaTarget:
-        s = self.settings
-        return KafkaTarget(
-            bootstrap=f"{s.host}:{s.kafka_port}",
-            admin=stack_kafka.admin_config(s),
-            admin_properties=stack_kafka.admin_properties(s),
-            relay_password=stack_kafka.relay_password(s),
-            libs=s.kafka_libs,
-        )
-
-
-def topic_names(agencies: list[str], namespace: str) -> list[str]:
-    """What the operator creates: the receipts topic, and each agency's inbox and dead-letter topic."""
-    return [
-        receipts_topic(namespace=namespace),
-        *(inbox_topic(a, namespace=namespace) for a in agencies),
-        *(dead_letter_topic(a, namespace=namespace) for a in agencies),
-    ]
 
 
 # --- OPA ---------------------------------------------------------------------------------------------
@@ -216,6 +69,11 @@ class PrivateOpa:
     @property
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
+
+    @property
+    def urls(self) -> list[str]:
+        """Every gateway of the site (the load spreads over them); one here, several in a fleet."""
+        return [self.url]
 
     def start(self) -> None:
         self.child.start()
@@ -250,6 +108,11 @@ class Site:
     @property
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
+
+    @property
+    def urls(self) -> list[str]:
+        """Every gateway of the site (the load spreads over them); one here, several in a fleet."""
+        return [self.url]
 
     @property
     def partnership(self) -> LocalPartnership:

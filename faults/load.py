@@ -4,6 +4,11 @@ Each notification carries an `Idempotency-Key`. A transport failure (the gateway
 is always retried with the same key and a fresh token, because the first attempt may have been
 recorded. A clear refusal (503 with Retry-After) is retried too, except for "one-shot" senders
 (every third notification), which give up at once: those prove a failed request leaves nothing.
+
+With several gateways (`site.urls`), `threads` senders post at once; each notification goes first to
+its sender's gateway and every retry to the next one, as a load balancer fails over. A "twin" (every
+`twins_every`-th) is posted to two gateways at the same moment under one key: one decision must come
+of it, and both answers must name the same deliveries.
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ class Sent:
     receipt: dict[str, Any] | None = None
     state: str = "pending"  # accepted | failed | pending
     next_try: float = 0.0
+    owner: int = 0  # the sender thread that posts (and retries) it
+    twin: list[Attempt] = field(default_factory=list)  # the same request, sent to another gateway at once
 
     @property
     def notification_id(self) -> str:
@@ -50,21 +57,27 @@ class Sent:
 
 
 class Load:
-    """Posts `rate` new notifications a second from a thread until `stop()`; retries as above."""
+    """Posts `rate` new notifications a second from `threads` threads until `stop()`; retries as above."""
 
-    def __init__(self, site: Site, *, rate: float = 3.0) -> None:
+    def __init__(self, site: Site, *, rate: float = 3.0, threads: int = 1, twins_every: int = 0) -> None:
         self.site = site
         self.rate = rate
+        self.twins_every = twins_every
         self.sent: list[Sent] = []
         self._source: Iterator[dict[str, Any]] = site.notifications()
+        self._lock = threading.Lock()  # guards `_source` and `sent`'s numbering
         self._halt = threading.Event()
         self._new = threading.Event()
         self._new.set()
-        self._thread = threading.Thread(target=self._run, name="fault-load", daemon=True)
-        self._client = httpx.Client(timeout=15)
+        self._threads = [
+            threading.Thread(target=self._run, args=(i, threads), name=f"fault-load-{i}", daemon=True)
+            for i in range(threads)
+        ]
+        self._twins: list[threading.Thread] = []
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
     def stop_new(self) -> None:
         """Send no new notifications; keep retrying the pending ones."""
@@ -76,37 +89,58 @@ class Load:
         while time.monotonic() < deadline and any(s.state == "pending" for s in self.sent):
             time.sleep(0.2)
         self._halt.set()
-        self._thread.join(timeout=30)
-        self._client.close()
+        for thread in [*self._threads, *self._twins]:
+            thread.join(timeout=30)
 
-    def _run(self) -> None:
-        interval = 1.0 / self.rate
-        while not self._halt.is_set():
-            started = time.monotonic()
-            for sent in [s for s in self.sent if s.state == "pending" and s.next_try <= started][:3]:
-                self._post(sent)
-            if self._new.is_set():
-                sent = Sent(next(self._source), str(uuid.uuid4()), one_shot=len(self.sent) % 3 == 2)
-                self.sent.append(sent)
-                self._post(sent)
-            self._halt.wait(max(0.0, interval - (time.monotonic() - started)))
+    def _run(self, index: int, threads: int) -> None:
+        interval = threads / self.rate
+        with httpx.Client(timeout=15) as client:
+            while not self._halt.is_set():
+                started = time.monotonic()
+                mine = [s for s in self.sent if s.owner == index and s.state == "pending" and s.next_try <= started]
+                for sent in mine[:3]:
+                    self._post(client, sent)
+                if self._new.is_set():
+                    self._post(client, self._next(index))
+                self._halt.wait(max(0.0, interval - (time.monotonic() - started)))
 
-    def _post(self, sent: Sent) -> None:
+    def _next(self, owner: int) -> Sent:
+        with self._lock:
+            number = len(self.sent)
+            twin = len(self.site.urls) > 1 and self.twins_every > 0 and number % self.twins_every == 1
+            # A twin is never one-shot: its other half may be accepted while this one gives up.
+            sent = Sent(next(self._source), str(uuid.uuid4()), one_shot=number % 3 == 2 and not twin, owner=owner)
+            self.sent.append(sent)
+        if twin:
+            other = threading.Thread(target=self._send_twin, args=(sent,), daemon=True)
+            self._twins.append(other)
+            other.start()
+        return sent
+
+    def _send_twin(self, sent: Sent) -> None:
+        url = self.site.urls[(sent.owner + 1) % len(self.site.urls)]
+        with httpx.Client(timeout=15) as client:
+            sent.twin.append(self._attempt(client, url, sent))
+
+    def _attempt(self, client: httpx.Client, url: str, sent: Sent) -> Attempt:
         try:
             headers = {"Authorization": f"Bearer {self.site.token(sent.sender)}", "Idempotency-Key": sent.key}
-            response = self._client.post(f"{self.site.url}/v1/notifications", json=sent.notification, headers=headers)
+            response = client.post(f"{url}/v1/notifications", json=sent.notification, headers=headers)
         except httpx.TransportError as exc:
-            sent.attempts.append(Attempt(None, error=type(exc).__name__))
-            sent.next_try = time.monotonic() + 0.5
-            return
+            return Attempt(None, error=type(exc).__name__)
         try:
             body = response.json()
         except ValueError:
             body = response.text
-        sent.attempts.append(Attempt(response.status_code, body=body, retry_after=response.headers.get("Retry-After")))
-        if response.status_code in (200, 202):
-            sent.receipt, sent.state = body, "accepted"
-        elif response.status_code == 503 and not sent.one_shot:
+        return Attempt(response.status_code, body=body, retry_after=response.headers.get("Retry-After"))
+
+    def _post(self, client: httpx.Client, sent: Sent) -> None:
+        urls = self.site.urls
+        attempt = self._attempt(client, urls[(sent.owner + len(sent.attempts)) % len(urls)], sent)
+        sent.attempts.append(attempt)
+        if attempt.status in (200, 202):
+            sent.receipt, sent.state = attempt.body, "accepted"
+        elif attempt.status is None or (attempt.status == 503 and not sent.one_shot):
             sent.next_try = time.monotonic() + 0.5
         else:
             sent.state = "failed"
@@ -122,6 +156,7 @@ class Load:
             "http_503": sum(a.status == 503 for a in attempts),
             "transport_errors": sum(a.status is None for a in attempts),
             "idempotent_replays": sum(a.status == 200 for a in attempts),
+            "twins": sum(bool(s.twin) for s in self.sent),
         }
 
 

@@ -192,7 +192,9 @@ def mark_overdue(session: Session, now: datetime) -> list[ObligationClock]:
         col(ObligationClock.overdue_at).is_(None),
         col(ObligationClock.due_at) < _utc(now),
     )
-    late = list(session.exec(query))
+    # Several workers may tick at once: each late clock is locked by the first and skipped by the
+    # others, so it is marked, and logged overdue, exactly once (tests/faults/test_races.py).
+    late = list(session.exec(query.with_for_update(skip_locked=True)))
     drafts = []
     for clock in late:
         clock.overdue_at = _utc(now)

@@ -20,6 +20,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from sqlalchemy import Engine, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from broker.db.tables import OutboxRow, RelayLease
@@ -27,6 +28,7 @@ from transport.kafka import DEFAULT_TOPIC_SETTINGS, TopicSettings, ensure_topics
 
 log = logging.getLogger("broker.delivery.relay")
 
+LEASE = "relay"
 PublishedHook = Callable[[Session, Sequence[OutboxRow], datetime], None]
 
 
@@ -127,17 +129,28 @@ class Relay:
         # Renew only when half the lease has gone, so an idle relay does not write every poll.
         if now < self._lease_until - self._lease / 2:
             return True
+        until = now + self._lease
         with Session(self._engine) as session:
-            lease = session.get(RelayLease, "relay")
-            if lease is None:
-                session.add(RelayLease(name="relay", holder=self._holder, expires_at=now + self._lease))
-            elif lease.holder == self._holder or lease.expires_at < now:
-                lease.holder, lease.expires_at = self._holder, now + self._lease
-                session.add(lease)
-            else:
+            # One conditional UPDATE, not read-then-write: two relays that both saw an expired lease
+            # would both have taken it (PostgreSQL re-checks this WHERE once the first commits, so
+            # the second now updates nothing and stays standby).
+            taken = session.execute(
+                update(RelayLease)
+                .where(
+                    col(RelayLease.name) == LEASE,
+                    (col(RelayLease.holder) == self._holder) | (col(RelayLease.expires_at) < now),
+                )
+                .values(holder=self._holder, expires_at=until)
+            )
+            if taken.rowcount == 0:  # type: ignore[attr-defined]
+                if session.get(RelayLease, LEASE) is not None:
+                    return False
+                session.add(RelayLease(name=LEASE, holder=self._holder, expires_at=until))
+            try:
+                session.commit()
+            except IntegrityError:  # another relay created the lease first: it holds it
                 return False
-            session.commit()
-        self._lease_until = now + self._lease
+        self._lease_until = until
         return True
 
     def _pending(self) -> list[OutboxRow]:
@@ -154,12 +167,17 @@ class Relay:
         now = _now()
         ids = [row.id for row in rows]
         with Session(self._engine) as session:
-            session.execute(
-                update(OutboxRow)
-                .where(col(OutboxRow.id).in_(ids), col(OutboxRow.published_at).is_(None))
-                .values(published_at=now)
+            marked = set(
+                session.scalars(
+                    update(OutboxRow)
+                    .where(col(OutboxRow.id).in_(ids), col(OutboxRow.published_at).is_(None))
+                    .values(published_at=now)
+                    .returning(col(OutboxRow.id))
+                )
             )
-            self._on_published(session, rows, now)
+            # Only the rows this relay marked get a `published` entry: a row another relay marked
+            # first (a lease that ran out mid-batch) is already logged, and must not be logged twice.
+            self._on_published(session, [row for row in rows if row.id in marked], now)
             session.commit()
 
     async def _ensure_topics(self, topics: set[str]) -> None:

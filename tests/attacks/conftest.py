@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from broker.admission.tokens import ROLES
+
 from broker.partnership.cli import issue_token
-from broker.partnership.grants import AGENCY_SYSTEM
+from broker.partnership.grants import AGENCY_SYSTEM, ROLES
 from broker.partnership.registry import load_registry
 from broker.review.access import sender_roles
 from devstack.partnership import LocalPartnership

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-
 from broker.partnership.cli import issue_token
 from broker.partnership.grants import AGENCY_SYSTEM, ROLES
 from broker.partnership.registry import load_registry

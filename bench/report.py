@@ -165,6 +165,9 @@ def table(results: dict[str, Any]) -> str:
                 rows,
             )
         )
+    comparison = st.get("opa_policy_vs_baseline")
+    if comparison:
+        out.append("\n" + opa_policy_table(comparison))
     scaling = results["end_to_end"].get("sqlite", {}).get("scaling")
     if scaling:
         rows = []
@@ -180,6 +183,32 @@ def table(results: dict[str, Any]) -> str:
                 )
         out.append("\n" + _md(["SQLite, saturation", "accepted/s", "gateway CPU ms/notification", "p50 ms"], rows))
     return "\n".join(out)
+
+
+def opa_policy_table(comparison: dict[str, Any]) -> str:
+    """This checkout's policy against the frozen baseline (issue #17): `opa bench`, same input and run."""
+    base, new = comparison["baseline"], comparison["policy"]
+    rows = [
+        [
+            name,
+            _fmt(v["ms_per_op"], 3),
+            _fmt(v["ms_per_op_min"], 3),
+            _fmt(v["allocs_per_op"]),
+            _fmt(v["bytes_per_op"]),
+            _fmt(v["ops"]),
+        ]
+        for name, v in (("baseline (bench/baseline_policy)", base), ("policy (policies/)", new))
+    ]
+    rows.append(["policy / baseline", _fmt(comparison["ratio_ms"], 3), "", _fmt(comparison["ratio_allocs"], 3), "", ""])
+    header = [
+        f"OPA eval, {comparison['recipients']} recipients, same decision",
+        "ms/decision (median of runs)",
+        "fastest run ms",
+        "allocs/decision",
+        "bytes/decision",
+        "decisions",
+    ]
+    return _md(header, rows)
 
 
 def cpu_table(results: dict[str, Any]) -> str:

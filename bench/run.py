@@ -1,6 +1,7 @@
 """`make bench`: the gateway end to end on the real stack, each stage alone, and how cost grows.
 
-Run: ``.venv/bin/python -m bench.run [--quick] [--no-postgres] [--profile] [--label TEXT]``.
+Run: ``.venv/bin/python -m bench.run [--quick] [--no-postgres] [--profile] [--label TEXT]``; ``--opa-only``
+runs only the OPA policy vs baseline stage (`opa bench`, a few seconds).
 
 One run, on one machine, measures:
 
@@ -57,10 +58,11 @@ class Durations:
     scaling: float
     stage: float
     append_entries: int
+    opa_bench_runs: int  # `opa bench` runs (about a second each) of the policy and of its baseline
 
 
-FULL = Durations(warmup=3, saturation=20, fixed=15, scaling=8, stage=6, append_entries=15_000)
-QUICK = Durations(warmup=1.5, saturation=6, fixed=5, scaling=3, stage=2, append_entries=3_000)
+FULL = Durations(warmup=3, saturation=20, fixed=15, scaling=8, stage=6, append_entries=15_000, opa_bench_runs=5)
+QUICK = Durations(warmup=1.5, saturation=6, fixed=5, scaling=3, stage=2, append_entries=3_000, opa_bench_runs=3)
 
 
 # --- machine ------------------------------------------------------------------------------------
@@ -285,6 +287,7 @@ class Suite:
                 f"{metrics.get('timer_rego_query_eval_ns')} ms",
                 flush=True,
             )
+        out["opa_policy_vs_baseline"] = self.opa_policy()
         parsed, decision = asyncio.run(stages.allowed_projections(self.opa_url, self.root, 3, 4096))
         prepared = stages.sealed_envelopes(parsed, decision, self.root)
         out["seals"] = stages.seals(prepared, duration=d.stage)
@@ -321,6 +324,20 @@ class Suite:
         finally:
             process.stop()
         print(f"  FastAPI no-op          {out['fastapi_noop']['accepted_per_s']:>9,.0f}/s", flush=True)
+        return out
+
+    def opa_policy(self) -> dict[str, Any]:
+        """`opa bench` of this checkout's policy and the frozen baseline (issue #17), same input and run."""
+        out = stages.opa_policy_vs_baseline(
+            self.stack["SGB_OPA_BIN"], self.root, self.work, count=self.d.opa_bench_runs
+        )
+        base, new = out["baseline"], out["policy"]
+        print(
+            f"  OPA policy vs baseline ({out['recipients']} recipients, opa bench): "
+            f"{new['ms_per_op']:.3f} vs {base['ms_per_op']:.3f} ms/decision (x{out['ratio_ms']}), "
+            f"{new['allocs_per_op']:,} vs {base['allocs_per_op']:,} allocs (x{out['ratio_allocs']})",
+            flush=True,
+        )
         return out
 
     def spec(
@@ -580,6 +597,21 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
+def opa_only(d: Durations) -> None:
+    """The OPA policy vs baseline stage alone: the opa binary and a throw-away partnership, nothing else."""
+    from bench import report
+
+    work = Path(tempfile.mkdtemp(prefix="sgb-bench-opa-"))
+    try:
+        provision_partnership(work / "partnership")
+        out = stages.opa_policy_vs_baseline(
+            harness.load_stack_env()["SGB_OPA_BIN"], work / "partnership", work, count=d.opa_bench_runs
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(report.opa_policy_table(out))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short runs (about 2 minutes)")
@@ -594,7 +626,15 @@ def main() -> None:
     )
     parser.add_argument("--label", default="", help="a note stored with the results (e.g. 'before')")
     parser.add_argument("--write-summary", action="store_true", help="rewrite bench/RESULTS.md from this run")
+    parser.add_argument(
+        "--opa-only",
+        action="store_true",
+        help="only the OPA policy vs baseline stage (`opa bench`, no stack services); prints, stores nothing",
+    )
     args = parser.parse_args()
+    if args.opa_only:
+        opa_only(QUICK if args.quick else FULL)
+        return
     results = Suite(args).run()
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -2,6 +2,10 @@
 
 - OPA: `broker.sharing.policy.PolicyEngine.decide` (the gateway's aiohttp client) against the benchmark's
   OPA serving this checkout's `policies/`, with the registry loaded and the same policy input.
+- OPA policy vs baseline: `opa bench` (in-process evaluation, no HTTP) of this checkout's `policies/` and
+  of the frozen `bench/baseline_policy/` (the policy before issue #17), one after the other in the same
+  run on the same 3-recipient input: ms and allocations per decision and their ratio, after checking
+  with `opa eval` that both decide identically (apart from `policy_revision`).
 - Log appends: `audit.AppendBatcher` (group commit), 64 concurrent submitters of 3 drafts each.
 - Seals: `transport.sealing.seal` (HPKE to the recipient's X25519 key + Ed25519 signature) of the
   real projection OPA allows for each shared recipient.
@@ -16,7 +20,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import statistics
+import subprocess
 import time
 import uuid
 from datetime import UTC, datetime
@@ -42,6 +48,11 @@ from schemas.vocab import HELD_OUTCOMES, SHARED_OUTCOMES
 from transport.kafka import TopicSettings, ensure_topics
 from transport.kem import HybridPrivateKey, RecipientPrivateKey
 from transport.sealing import open_envelope, seal
+
+REPO = Path(__file__).resolve().parents[1]
+POLICY_DIR = REPO / "policies"
+BASELINE_POLICY_DIR = REPO / "bench" / "baseline_policy"
+DECISION_QUERY = "data.safeguarding.decision.decision"
 
 
 async def opa_decisions(
@@ -102,6 +113,86 @@ async def opa_eval_metrics(
                 if name.startswith("timer_") and isinstance(value, int):
                     timers.setdefault(name, []).append(value)
     return {name: round(sorted(v)[len(v) // 2] / 1e6, 3) for name, v in timers.items()} | {"unit": "ms"}
+
+
+def _policy_args(policy: Path, data_file: Path, input_file: Path) -> list[str]:
+    return ["-d", str(policy), "-d", str(data_file), "-i", str(input_file), DECISION_QUERY]
+
+
+def _opa_decision(opa_bin: str, policy: Path, data_file: Path, input_file: Path) -> dict[str, Any]:
+    done = subprocess.run(
+        [opa_bin, "eval", "--format", "json", *_policy_args(policy, data_file, input_file)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    decision: dict[str, Any] = json.loads(done.stdout)["result"][0]["expressions"][0]["value"]
+    decision.pop("policy_revision", None)
+    return decision
+
+
+def _opa_bench(opa_bin: str, policy: Path, data_file: Path, input_file: Path) -> dict[str, Any]:
+    """One `opa bench` run of the decision (Go's benchmark loop, about a second)."""
+    done = subprocess.run(
+        [opa_bin, "bench", "--format", "json", "--count", "1", *_policy_args(policy, data_file, input_file)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    run = json.loads(done.stdout)
+    return {
+        "ms_per_op": run["T"] / run["N"] / 1e6,
+        "allocs_per_op": run["MemAllocs"] / run["N"],
+        "bytes_per_op": run["MemBytes"] / run["N"],
+        "ops": run["N"],
+    }
+
+
+def opa_policy_vs_baseline(
+    opa_bin: str,
+    partnership_root: Path,
+    work: Path,
+    *,
+    recipients: int = 3,
+    payload_bytes: int = 4096,
+    count: int = 3,
+) -> dict[str, Any]:
+    """This checkout's policy against the frozen baseline: same input, same run, alternating runs."""
+    registry = load_registry(partnership_root / "registry.json")
+    parsed = parse_notification(notification(recipients, payload_bytes))
+    input_file = work / "opa-bench-input.json"
+    data_file = work / "opa-bench-data.json"
+    input_file.write_text(json.dumps(build_policy_input(parsed, PARTNERSHIP_ID).model_dump(mode="json")))
+    data_file.write_text(json.dumps({"registry": registry.to_opa_data()}))
+    decisions = {
+        name: _opa_decision(opa_bin, policy, data_file, input_file)
+        for name, policy in (("baseline", BASELINE_POLICY_DIR), ("policy", POLICY_DIR))
+    }
+    if decisions["baseline"] != decisions["policy"]:
+        raise AssertionError("the policy and its baseline decide this input differently")
+    # Alternate single runs so both see the same machine load.
+    per_run: dict[str, list[dict[str, Any]]] = {"baseline": [], "policy": []}
+    for _ in range(count):
+        for name, policy in (("baseline", BASELINE_POLICY_DIR), ("policy", POLICY_DIR)):
+            per_run[name].append(_opa_bench(opa_bin, policy, data_file, input_file))
+    out: dict[str, Any] = {"recipients": recipients, "same_decision": True}
+    for name, runs in per_run.items():
+        ms = sorted(r["ms_per_op"] for r in runs)
+        out[name] = {
+            "ms_per_op": round(statistics.median(ms), 3),
+            "ms_per_op_min": round(ms[0], 3),
+            "allocs_per_op": round(statistics.median(r["allocs_per_op"] for r in runs)),
+            "bytes_per_op": round(statistics.median(r["bytes_per_op"] for r in runs)),
+            "runs": len(runs),
+            "ops": sum(r["ops"] for r in runs),
+        }
+    base, new = out["baseline"], out["policy"]
+    out["ratio_ms"] = round(new["ms_per_op"] / base["ms_per_op"], 3)
+    out["ratio_allocs"] = round(new["allocs_per_op"] / base["allocs_per_op"], 3)
+    out["outcomes"] = [r["outcome"] for r in decisions["policy"]["recipients"]]
+    return out
 
 
 async def allowed_projections(

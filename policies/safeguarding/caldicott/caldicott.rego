@@ -131,8 +131,11 @@ _c5_undertaking(_) := {finding("C5", "share", "The person told has signed an und
 #     followed"; CPSCP-Procedures, Child death > 3.9 Role of Coroner and Pathologist: the
 #     post-mortem report "will always be forwarded to the Coroner in the first instance, and only
 #     at his/her discretion will it be shared with partners"
-c6(r) := {f | some gate in _whole_gates_blocked(r); f := finding("C6", "no_share", _whole_texts[gate])} if {
-	count(_whole_gates_blocked(r)) > 0
+c6(r) := _c6(r, _whole_gates_blocked(r))
+
+# `whole`: the gates that cover the whole notification for this recipient, computed once.
+_c6(r, whole) := {f | some gate in whole; f := finding("C6", "no_share", _whole_texts[gate])} if {
+	count(whole) > 0
 } else := {finding("C6", "share", "The Coroner decides who may see post-mortem material, so the Coroner's officer needs no separate permission for it.")} if {
 	"coroner" in _gates
 	context.grants_permission(r, "coronial_material")

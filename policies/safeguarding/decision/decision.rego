@@ -92,28 +92,48 @@ _decide(r) := _no_share(r, [{"rule": "SYS-AGENCY", "message": "The recipient age
 
 _findings(r) := (golden.findings(r) | caldicott.findings(r)) | invariants.findings(r)
 
+# Everything the outcome and its reasons read about one recipient is computed once here (the
+# fields it may see, its objections, urgency, the duty to share) and passed on as `s`.
 _decision_for(r, found) := {
 	"agency_id": r.agency_id,
 	"role": r.role,
 	"outcome": outcome,
 	"decided_by": deciding,
-	"reasons": array.concat(deciding, _others(primary | extra, deciding)),
+	"reasons": array.concat(deciding, _others((primary | extra) - {x | some x in deciding})),
 	"lawful_basis": _basis(r, outcome),
-	"allowed_fields": _allowed(r, outcome),
-	"withheld_fields": _withheld(r, outcome),
+	"allowed_fields": _allowed(s, outcome),
+	"withheld_fields": _withheld(s, outcome),
 	"obligations": _obligations(r, outcome),
 } if {
-	outcome := _outcome(r, found)
-	primary := {_plain(f) | some f in found}
-	extra := _extra(r, found, outcome)
+	withholds := _withholds(found)
+	s := {
+		"r": r,
+		"view": fields.view(r),
+		"withholds": withholds,
+		"soft": {f | some f in withholds; f.soft == true},
+		"urgent": _holds_urgent(r),
+		"duty": _holds_duty(r),
+		"cleared": _holds_cleared(found),
+	}
+	outcome := _outcome(s)
+	primary := {{"rule": f.rule, "message": f.message, "effect": f.effect} | some f in found}
+	extra := _extra(s, outcome)
 	deciding := array.concat(_deciding(primary, outcome), _deciding(extra, outcome))
 }
 
-_plain(f) := {"rule": f.rule, "message": f.message, "effect": f.effect}
+_holds_urgent(r) if context.urgent(r)
+
+else := false
+
+_holds_duty(r) if _duty_to_share(r)
+
+else := false
+
+_holds_cleared(found) if _cleared(found)
+
+else := false
 
 _withholds(found) := {f | some f in found; f.effect != "share"}
-
-_soft(found) := {f | some f in _withholds(found); f.soft == true}
 
 # METADATA
 # title: Outcome for one recipient
@@ -123,26 +143,26 @@ _soft(found) := {f | some f in _withholds(found); f.soft == true}
 #   rest on consent alone (C7, I44), then no_share > hold_for_authorisation > needs_advice,
 #   then withheld fields (share_minimised), then share. Sharing needs positive findings from
 #   GR1, C1 and C4, so a rule that fails to evaluate never shares.
-_outcome(r, found) := "no_share" if {
-	count(fields.allowed(r)) == 0
+_outcome(s) := "no_share" if {
+	count(s.view.allowed) == 0
 } else := "share_urgent_review_after" if {
-	context.urgent(r)
+	s.urgent
 } else := "share_urgent_review_after" if {
-	_duty_to_share(r)
-	count(_withholds(found)) > 0
-	_soft(found) == _withholds(found)
+	s.duty
+	count(s.withholds) > 0
+	s.soft == s.withholds
 } else := "no_share" if {
-	some f in _withholds(found)
+	some f in s.withholds
 	f.effect == "no_share"
 } else := "hold_for_authorisation" if {
-	some f in _withholds(found)
+	some f in s.withholds
 	f.effect == "hold_for_authorisation"
 } else := "needs_advice" if {
-	count(_withholds(found)) > 0
+	count(s.withholds) > 0
 } else := "no_share" if {
-	not _cleared(found)
+	not s.cleared
 } else := "share_minimised" if {
-	count(fields.withheld(r)) > 0
+	count(s.view.withheld) > 0
 } else := "share"
 
 _duty_to_share(r) if {
@@ -187,23 +207,35 @@ outcome_effect := {
 
 _share_deciders := {"GR1", "C1", "C4", "GR4"}
 
-_decides(x, outcome) if {
-	outcome != "share"
-	x.effect == outcome_effect[outcome]
-}
-
-_decides(x, "share") if {
-	x.effect == "share"
-	x.rule in _share_deciders
-}
-
-_deciding(reasons, outcome) := [x |
-	some t in sort([[_rule_rank(x.rule), x.rule, x.message, x.effect] | some x in reasons; _decides(x, outcome)])
+_deciding(reasons, "share") := [x |
+	some t in sort([[_rank(x.rule), x.rule, x.message, x.effect] |
+		some x in reasons
+		x.effect == "share"
+		x.rule in _share_deciders
+	])
 	x := {"rule": t[1], "message": t[2], "effect": t[3]}
 ]
 
+_deciding(reasons, outcome) := [x |
+	effect := outcome_effect[outcome]
+	some t in sort([[_rank(x.rule), x.rule, x.message, x.effect] | some x in reasons; x.effect == effect])
+	x := {"rule": t[1], "message": t[2], "effect": t[3]}
+] if outcome != "share"
+
 # Reasons read in the order of the framework: system checks, golden rules, Caldicott
-# principles, then this project's invariants.
+# principles, then this project's invariants. The rules this policy emits are looked up
+# (`_rule_ranks`, checked against `_rule_rank` by the tests); any other is ranked by its prefix.
+_rank(rule) := rank if {
+	rank := _rule_ranks[rule]
+} else := _rule_rank(rule)
+
+_rule_ranks := {
+	"SYS-INPUT": 0, "SYS-REGISTRY": 0, "SYS-AGENCY": 0, "SYS-UNCLEARED": 0,
+	"GR1": 1, "GR2": 1, "GR3": 1, "GR4": 1, "GR5": 1, "GR6": 1, "GR7": 1,
+	"C1": 2, "C2": 2, "C3": 2, "C4": 2, "C5": 2, "C6": 2, "C7": 2, "C8": 2,
+	"I11": 3, "I14": 3, "I15": 3, "I19": 3, "I26": 3, "I44": 3,
+}
+
 _rule_rank(rule) := 0 if startswith(rule, "SYS-")
 
 else := 1 if startswith(rule, "GR")
@@ -224,78 +256,78 @@ _note_rank := {
 	"record": 6,
 }
 
-_others(reasons, deciding) := [x |
-	some t in sort([[_note_rank[x.effect], _rule_rank(x.rule), x.rule, x.message, x.effect] | some x in reasons; not x in deciding])
+_others(reasons) := [x |
+	some t in sort([[_note_rank[x.effect], _rank(x.rule), x.rule, x.message, x.effect] | some x in reasons])
 	x := {"rule": t[2], "message": t[3], "effect": t[4]}
 ]
 
-_extra(r, found, outcome) := (((_c3(r, outcome) | _c7(r, found, outcome)) | _i14(r, outcome)) | {_gr7(outcome)}) | _uncleared(r, found, outcome)
+_extra(s, outcome) := (((_c3(s, outcome) | _c7(s, outcome)) | _i14(s, outcome)) | {_gr7(outcome)}) | _uncleared(s, outcome)
 
-_i14(r, "share_urgent_review_after") := {{"rule": "I14", "message": "Immediate risk of significant harm: sent now to this protective agency and reviewed afterwards. A referral must not wait for consultation or assessment.", "effect": "urgent_override"}} if {
-	context.urgent(r)
+_i14(s, "share_urgent_review_after") := {{"rule": "I14", "message": "Immediate risk of significant harm: sent now to this protective agency and reviewed afterwards. A referral must not wait for consultation or assessment.", "effect": "urgent_override"}} if {
+	s.urgent
 }
 
-_i14(r, outcome) := set() if {
-	not context.urgent(r)
+_i14(s, outcome) := set() if {
+	not s.urgent
 } else := set() if outcome != "share_urgent_review_after"
 
 # Held and advice decisions list their withheld fields too: the reviewer sees what release would send.
-_c3(r, outcome) := fields.withheld_reasons(r) if {
+_c3(s, outcome) := s.view.reasons if {
 	outcome != "no_share"
-	count(fields.withheld(r)) > 0
-} else := {{"rule": "C3", "message": _c3_nothing(r), "effect": "no_share"}} if {
+	count(s.view.withheld) > 0
+} else := {{"rule": "C3", "message": _c3_nothing(s), "effect": "no_share"}} if {
 	outcome == "no_share"
-	count(fields.allowed(r)) == 0
+	count(s.view.allowed) == 0
 } else := {{"rule": "C3", "message": "Every field sent is needed by this recipient: the minimum necessary.", "effect": "share"}} if {
 	_shared(outcome)
 } else := set()
 
-_c3_nothing(r) := "None of the notification's fields may go to this recipient (minimum necessary), so nothing is sent. If a child is at immediate risk, phone the police (999) or children's social care now." if {
-	context.urgent(r)
+_c3_nothing(s) := "None of the notification's fields may go to this recipient (minimum necessary), so nothing is sent. If a child is at immediate risk, phone the police (999) or children's social care now." if {
+	s.urgent
 } else := "None of the notification's fields may go to this recipient (minimum necessary), so nothing is sent."
 
 # The strictest effect among objections that rest on consent alone.
-_soft_effect(found) := "no_share" if {
-	some f in _soft(found)
+_soft_effect(soft) := "no_share" if {
+	some f in soft
 	f.effect == "no_share"
 } else := "hold_for_authorisation" if {
-	some f in _soft(found)
+	some f in soft
 	f.effect == "hold_for_authorisation"
 } else := "needs_advice"
 
-_c7(r, found, outcome) := {{"rule": "C7", "message": "The duty to share outweighs the objection, which rests on consent alone: there is a risk of significant harm. Sent now; a named or designated professional reviews it afterwards.", "effect": "urgent_override"}} if {
+_c7(s, outcome) := {{"rule": "C7", "message": "The duty to share outweighs the objection, which rests on consent alone: there is a risk of significant harm. Sent now; a named or designated professional reviews it afterwards.", "effect": "urgent_override"}} if {
 	outcome == "share_urgent_review_after"
-	not context.urgent(r)
+	not s.urgent
 } else := {_c7_duty} if {
-	context.urgent(r)
-} else := {{"rule": "C7", "message": "There is a risk of significant harm, but an objection that does not rest on consent alone also stands, so the duty to share does not override the objection to consent on its own.", "effect": _soft_effect(found)}} if {
-	count(_soft(found)) > 0
-	_duty_to_share(r)
-} else := {{"rule": "C7", "message": "There is a risk of significant harm, but the duty to share overrides an objection to consent only for a protective agency (children's social care, a receiving local authority or the police; adult social care for an adult at risk).", "effect": _soft_effect(found)}} if {
-	count(_soft(found)) > 0
+	s.urgent
+} else := {{"rule": "C7", "message": "There is a risk of significant harm, but an objection that does not rest on consent alone also stands, so the duty to share does not override the objection to consent on its own.", "effect": _soft_effect(s.soft)}} if {
+	count(s.soft) > 0
+	s.duty
+} else := {{"rule": "C7", "message": "There is a risk of significant harm, but the duty to share overrides an objection to consent only for a protective agency (children's social care, a receiving local authority or the police; adult social care for an adult at risk).", "effect": _soft_effect(s.soft)}} if {
+	count(s.soft) > 0
 	context.likely_harm
 } else := {_c7_duty} if {
 	context.likely_harm
-} else := {{"rule": "C7", "message": "No risk of significant harm is recorded, so the duty to share does not outweigh the objection to consent on its own.", "effect": _soft_effect(found)}} if {
-	count(_soft(found)) > 0
+} else := {{"rule": "C7", "message": "No risk of significant harm is recorded, so the duty to share does not outweigh the objection to consent on its own.", "effect": _soft_effect(s.soft)}} if {
+	count(s.soft) > 0
 } else := set()
 
 _c7_duty := {"rule": "C7", "message": "There is a risk of significant harm, so the duty to share is as important as the duty of confidentiality.", "effect": "share"}
 
 # Sharing needs positive findings from GR1, C1 and C4; if one gave none, nothing is shared.
-_uncleared(r, found, "no_share") := {{"rule": "SYS-UNCLEARED", "message": "A rule that must approve sharing (GR1 lawful basis, C1 purpose, C4 need to know) gave no answer, so nothing is shared.", "effect": "no_share"}} if {
-	count(_withholds(found)) == 0
-	count(fields.allowed(r)) > 0
-	not _cleared(found)
+_uncleared(s, "no_share") := {{"rule": "SYS-UNCLEARED", "message": "A rule that must approve sharing (GR1 lawful basis, C1 purpose, C4 need to know) gave no answer, so nothing is shared.", "effect": "no_share"}} if {
+	count(s.withholds) == 0
+	count(s.view.allowed) > 0
+	not s.cleared
 }
 
-_uncleared(r, found, outcome) := set() if {
+_uncleared(s, outcome) := set() if {
 	outcome != "no_share"
 } else := set() if {
-	count(_withholds(found)) > 0
+	count(s.withholds) > 0
 } else := set() if {
-	count(fields.allowed(r)) == 0
-} else := set() if _cleared(found)
+	count(s.view.allowed) == 0
+} else := set() if s.cleared
 
 _basis(r, outcome) := input.lawful_basis if {
 	outcome != "no_share"
@@ -310,11 +342,11 @@ _consent_basis_without_consent(r) if {
 	not context.consent_given_for(r)
 }
 
-_allowed(r, outcome) := fields.allowed(r) if outcome != "no_share"
+_allowed(s, outcome) := s.view.allowed if outcome != "no_share"
 
 else := []
 
-_withheld(r, outcome) := fields.withheld(r) if outcome != "no_share"
+_withheld(s, outcome) := s.view.withheld if outcome != "no_share"
 
 else := _all_fields
 

@@ -460,3 +460,17 @@ test_c7_under_an_urgent_share_speaks_of_the_duty if {
 	d.outcome == "share_urgent_review_after"
 	t.messages(d, "C7") == {"There is a risk of significant harm, so the duty to share is as important as the duty of confidentiality."}
 }
+
+test_rule_rank_table_agrees_with_prefixes if {
+	every rule, rank in decision._rule_ranks {
+		decision._rule_rank(rule) == rank
+	}
+	decision._rank("GR4") == 1
+	decision._rank("X9") == 3
+}
+
+test_every_configured_authorisation_rule_is_ranked if {
+	every _, type in data.safeguarding.config.message_types {
+		decision._rule_ranks[type.authorisation.rule]
+	}
+}

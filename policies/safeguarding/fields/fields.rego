@@ -19,7 +19,9 @@ _rank := {"X": 0, "N": 1, "P": 2, "C": 3, "R": 4}
 # METADATA
 # title: Matrix level of a data class for a recipient
 # description: The strictest level among the recipient's column and any family or perpetrator column.
-level(r, data_class) := min({_rank[config.matrix[data_class][col]] | some col in _columns(r)})
+level(r, data_class) := _level(_columns(r), data_class)
+
+_level(cols, data_class) := min({_rank[config.matrix[data_class][col]] | some col in cols})
 
 _columns(r) := {context.column(r)} | _family_columns(r)
 
@@ -29,68 +31,85 @@ _family_columns(r) := {col |
 }
 
 # METADATA
+# title: What one recipient may see, computed once
+# description: >-
+#   The allowed and withheld fields (sorted) and the reasons for the withheld ones. Everything
+#   that depends only on the recipient (its columns, each present data class's level, the
+#   conditions and the type's column cap) is computed once here, then each field is a lookup.
+view(r) := {"allowed": sort(allowed), "withheld": withheld, "reasons": _reasons(causes)} if {
+	col := context.column(r)
+	own := {data_class: _rank[config.matrix[data_class][col]] | some data_class in _classes}
+	levels := _levels(r, own)
+	conditional := _holds_conditional(r)
+	by_matrix := (_nonpro_classes(r) | _advice_classes) | {data_class |
+		some data_class, l in levels
+		data_class != "referrer_identity_nonpro"
+		_level_allows(l, conditional, r, data_class)
+	}
+	matrix_fields := {field | some field, data_class in input.payload_fields; data_class in by_matrix}
+	mandatory := {field |
+		some field, data_class in input.payload_fields
+		data_class != "referrer_identity_nonpro"
+		levels[data_class] == 3
+		field in context.mandatory_fields
+	}
+	allowed := _capped(matrix_fields | mandatory, object.get(object.get(context.mt, "column_fields", {}), col, false))
+	withheld := sort(_present - allowed)
+	causes := {field: _cause_in(levels, own, input.payload_fields[field]) | some field in withheld}
+}
+
+# A recipient with its own column only (most) has its column's levels; one that passes
+# information to the family or an alleged perpetrator takes the strictest of the columns.
+_levels(r, own) := own if {
+	not r.conveys_to_family == true
+	not r.conveys_to_alleged_perpetrator == true
+} else := {data_class: l | some data_class in _classes; l := level(r, data_class)}
+
+# The data classes and fields present in the notification.
+_classes contains data_class if some data_class in input.payload_fields
+
+_present contains field if some field, _ in input.payload_fields
+
+_holds_conditional(r) if _conditional_met(r)
+
+else := false
+
+# METADATA
 # title: Fields this recipient may see
-allowed(r) := sort([field |
-	some field, data_class in input.payload_fields
-	_allowed(r, field, data_class)
-])
+allowed(r) := view(r).allowed
 
 # METADATA
 # title: Fields withheld from this recipient
-withheld(r) := sort([field |
-	some field, data_class in input.payload_fields
-	not _allowed(r, field, data_class)
-])
-
-# The matrix allows the field and the message type does not cap this recipient's column below it.
-_allowed(r, field, data_class) if {
-	_allowed_by_matrix(r, field, data_class)
-	_type_permits(r, field)
-}
+withheld(r) := view(r).withheld
 
 # A message type may list, per matrix column, the only fields that column gets (policy pack
 # `column_fields`): the school's DSL gets the minimum of a police notice.
-_type_permits(r, _) if not object.get(context.mt, "column_fields", {})[context.column(r)]
+_capped(fields, false) := fields
 
-_type_permits(r, field) if field in context.mt.column_fields[context.column(r)]
+_capped(fields, cap) := {field | some field in fields; field in cap} if cap != false
 
-_allowed_by_matrix(r, _, data_class) if {
-	data_class == "referrer_identity_nonpro"
+_nonpro_classes(r) := {"referrer_identity_nonpro"} if {
+	"referrer_identity_nonpro" in _classes
 	_nonpro_referrer_allowed(r)
 }
 
-_allowed_by_matrix(r, _, data_class) if {
-	data_class != "referrer_identity_nonpro"
-	_allowed_by_level(r, data_class)
-}
+else := set()
 
 # A de-identified advice request reaches its adviser whole: the matrix minimises what identifies
 # people, and an advice request carries nothing that does (C2 refuses it otherwise).
-_allowed_by_matrix(_, _, data_class) if {
+_advice_classes := {data_class | some data_class in _classes; not data_class in config.identifying_classes} if {
 	context.advice_request
-	not data_class in config.identifying_classes
-}
+} else := set()
 
-# A conditional field the message type must carry is relevant to every recipient by definition.
-_allowed_by_matrix(r, field, data_class) if {
-	data_class != "referrer_identity_nonpro"
-	level(r, data_class) == 3
-	field in context.mandatory_fields
-}
+# A conditional field the message type must carry is relevant to every recipient by definition
+# (`mandatory` in view).
+_level_allows(4, _, _, _)
 
-_allowed_by_level(r, data_class) if level(r, data_class) == 4
-
-_allowed_by_level(r, data_class) if {
-	level(r, data_class) == 3
-	_conditional_met(r)
-}
+_level_allows(3, true, _, _)
 
 # Permission-gated material (court, coroner) goes where the matrix allows it once permission
 # exists; permission governs its field only, never the rest of the notification (C6).
-_allowed_by_level(r, data_class) if {
-	level(r, data_class) == 2
-	_permission(r, data_class)
-}
+_level_allows(2, _, r, data_class) if _permission(r, data_class)
 
 # Conditional fields go only where a risk of harm or the person's consent makes them relevant.
 _conditional_met(_) if context.any_risk
@@ -119,10 +138,12 @@ _nonpro_referrer_allowed(r) if {
 # METADATA
 # title: Reasons for withheld fields
 # description: One reason per cause, naming the withheld fields (GR5, I11, C6, C3); effect withhold_fields.
-withheld_reasons(r) := {reason |
-	some cause, fields in _by_cause(r)
-	count(fields) > 0
-	reason := {"rule": _cause_rule[cause], "message": sprintf(_cause_text[cause], [concat(", ", sort(fields))]), "effect": "withhold_fields"}
+withheld_reasons(r) := view(r).reasons
+
+_reasons(causes) := {reason |
+	some cause in {c | some c in causes}
+	names := [field | some field, c in causes; c == cause]
+	reason := {"rule": _cause_rule[cause], "message": sprintf(_cause_text[cause], [concat(", ", sort(names))]), "effect": "withhold_fields"}
 }
 
 _cause_rule := {"referrer": "I11", "safety": "GR5", "court_permission": "C6", "coroner_permission": "C6", "necessity": "C3"}
@@ -135,21 +156,17 @@ _cause_text := {
 	"necessity": "Withheld as not necessary for this recipient (minimum necessary): %s.",
 }
 
-_by_cause(r) := {cause: {field |
-	some field in withheld(r)
-	_cause(r, input.payload_fields[field]) == cause
-} |
-	some cause in object.keys(_cause_rule)
-}
+_cause_in(_, _, "referrer_identity_nonpro") := "referrer"
 
-_cause(r, data_class) := "referrer" if {
-	data_class == "referrer_identity_nonpro"
-} else := "safety" if {
-	_rank[config.matrix[data_class][context.column(r)]] > level(r, data_class)
+_cause_in(levels, own, data_class) := "safety" if {
+	data_class != "referrer_identity_nonpro"
+	own[data_class] > levels[data_class]
 } else := "court_permission" if {
 	data_class == "court_material"
-	level(r, data_class) == 2
+	levels[data_class] == 2
 } else := "coroner_permission" if {
 	data_class == "coronial_material"
-	level(r, data_class) == 2
-} else := "necessity"
+	levels[data_class] == 2
+} else := "necessity" if {
+	data_class != "referrer_identity_nonpro"
+}

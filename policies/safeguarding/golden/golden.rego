@@ -83,9 +83,12 @@ _gr2_agreement := {finding("GR2", "share", "The person's agreement was sought.")
 #     in any doubt about sharing the information concerned"
 gr3(r) := {finding("GR3", "share", "This is the advice golden rule 3 asks for: sought without identifying anyone.")} if {
 	context.advice_request
-} else := _doubts(r) if {
-	count(_doubts(r)) > 0
-} else := {finding("GR3", "share", "No reason for doubt is recorded: not the sender's, nor health information, a hostile family or an unconvicted adult.")}
+} else := _gr3_doubts(_doubts(r))
+
+# The doubts of one recipient, computed once; none recorded is a finding for sharing.
+_gr3_doubts(doubts) := doubts if count(doubts) > 0
+
+else := {finding("GR3", "share", "No reason for doubt is recorded: not the sender's, nor health information, a hostile family or an unconvicted adult.")}
 
 _doubts(r) := {finding("GR3", "needs_advice", message) |
 	some check, message in _doubt_texts

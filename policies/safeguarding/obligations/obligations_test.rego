@@ -1,6 +1,7 @@
 package safeguarding.obligations_test
 
 import data.safeguarding.config
+import data.safeguarding.obligations
 import data.safeguarding.testing_test as t
 
 kinds(d) := {o.kind | some o in d.obligations}
@@ -242,4 +243,37 @@ test_advice_question_answered_in_a_working_day if {
 		"payload_facts": {"topic": "health_information", "stage": "question"},
 	})
 	due_of(t.first(p), "give_advice") == {"amount": 1, "unit": "working_days"}
+}
+
+# Each message type's own obligations are tried for it (obligations._kinds_by_type): a share of
+# that type to the agency the rule names carries the obligation.
+_by_type := [
+	["early_help_assessment_share", "school-a", {}, "review_early_help_plan"],
+	["hospital_discharge_hold", "csc-a", {}, "strategy_before_discharge"],
+	["osman_warning_referral", "police-a", {}, "strategy_discussion_now"],
+	["transition_to_adult_services", "asc-a", {}, "join_transition_review"],
+	["nrm_referral", "police-a", {}, "act_on_trafficking_risk"],
+	["radicalisation_concern", "police-a", {}, "consider_multi_agency_assessment"],
+	["police_protection_notice", "csc-a", {}, "respond_to_police_protection"],
+	["adult_risk_information", "csc-a", {}, "assess_adult_risk"],
+	["crime_notification", "police-a", {}, "decide_investigation"],
+	["additional_information", "csc-a", {}, "consider_new_information"],
+]
+
+test_each_type_tries_its_own_obligations if {
+	every row in _by_type {
+		[message_type, agency_id, facts, kind] := row
+		recipient := {"agency_id": agency_id, "role": "x", "need_to_know": "assess_and_decide", "conveys_to_family": false, "conveys_to_alleged_perpetrator": false}
+		found := {o.kind | some o in obligations.for_recipient(recipient, "share")} with input as {"message_type": message_type, "payload_facts": facts, "consent": []}
+			with data.registry as t.registry
+		kind in found
+	}
+}
+
+test_candidates_name_catalogue_entries if {
+	every _, kinds in obligations._kinds_by_type {
+		every kind in kinds {
+			obligations._catalogue[kind]
+		}
+	}
 }

@@ -1,0 +1,206 @@
+# METADATA
+# title: The eight Caldicott principles
+# description: >-
+#   C1, C2, C4-C8 as machine-checkable conditions, from
+#   CPSCP-Procedures, Information sharing > The Eight Caldicott Principles
+#   (see policies/SOURCES.md).
+#   C3 (minimum necessary) is field minimisation, reported by the decision from the
+#   fields package. Each principle returns a set of findings for one recipient.
+package safeguarding.caldicott
+
+import data.safeguarding.config
+import data.safeguarding.context
+import data.safeguarding.context.finding
+
+# METADATA
+# title: Caldicott findings for one recipient
+findings(r) := ((((c1 | c2) | c4(r)) | c5(r)) | c6(r)) | c8
+
+# METADATA
+# title: C1 justify the purpose
+# description: A purpose allowed for the message type and a purpose statement; the right sender.
+# custom:
+#   rule_id: C1
+#   source: >-
+#     CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 1: "Justify
+#     the purpose(s) for using confidential information"
+c1 := {finding("C1", "hold_for_authorisation", "No purpose was given: the sender must say why the information is needed.")} if {
+	input.purpose == null
+} else := {finding("C1", "hold_for_authorisation", "There is no purpose statement. Say in a sentence why this recipient needs the information.")} if {
+	input.has_purpose_statement != true
+} else := {finding("C1", "no_share", sprintf("The purpose \"%s\" is not a purpose %s can be used for.", [context.words(input.purpose), context.a_mt]))} if {
+	not input.purpose in context.mt.purposes
+} else := {finding("C1", "no_share", sprintf("%s can only be sent by: %s.", [context.the_mt, concat(", ", _senders)]))} if {
+	count(_senders) > 0
+	not context.sender_type in _senders
+} else := {finding("C1", "share", sprintf("The purpose \"%s\" is a justified use of %s.", [context.words(input.purpose), context.a_mt]))}
+
+_senders := context.mt.stage_sender_types[input.payload_facts.stage] if {
+	context.mt.stage_sender_types[input.payload_facts.stage]
+} else := context.mt.sender_types
+
+# METADATA
+# title: C2 use personal data only when absolutely necessary
+# description: Monitoring purposes take de-identified data only; identifying fields stop the share.
+# custom:
+#   rule_id: C2
+#   source: >-
+#     CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 2: "Don't
+#     use personal confidential data unless it is absolutely necessary"
+c2 := {finding("C2", "no_share", sprintf("Partnership monitoring needs no personal data, but the notification identifies people (%s). Remove those fields first.", [concat(", ", sort(_identifying))]))} if {
+	input.purpose in config.deidentified_purposes
+	count(_identifying) > 0
+} else := {finding("C2", "share", "The data is de-identified, as monitoring requires.")} if {
+	input.purpose in config.deidentified_purposes
+} else := {finding("C2", "share", "Personal data is necessary here: the recipient must identify the people concerned to act.")}
+
+_identifying contains field if {
+	some field, data_class in input.payload_fields
+	data_class in config.identifying_classes
+}
+
+# METADATA
+# title: C4 strict need to know
+# description: >-
+#   The recipient's agency type receives this message type (at this stage) and the
+#   recipient states its need to know.
+# custom:
+#   rule_id: C4
+#   source: >-
+#     CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 4: "Access
+#     to personal confidential data should be on a strict need-to-know basis"; CPSCP-Procedures,
+#     LADO > 3. General Considerations Relating to Allegations Against People who Work with Children
+#     > Confidentiality: information "should be restricted to those who have a need to know"
+c4(r) := {finding("C4", "no_share", sprintf("%s (%s) does not receive %s: it has no need to know.", [context.agency_name(r), replace(context.agency_type(r), "_", " "), context.a_mt]))} if {
+	not context.agency_type(r) in _recipient_types
+} else := {finding("C4", "no_share", sprintf("%s goes only to the role queues %s, not to \"%s\".", [context.the_mt, context.words_list(_recipient_roles), context.words(r.role)]))} if {
+	count(_recipient_roles) > 0
+	not r.role in _recipient_roles
+} else := {finding("C4", "no_share", "No need-to-know reason is given for this recipient.")} if {
+	r.need_to_know == null
+} else := {finding("C4", "share", sprintf("%s needs to know in order to %s.", [context.agency_name(r), replace(r.need_to_know, "_", " ")]))}
+
+# The role queues a stage goes to (policy pack `stage_recipient_roles`; [] for any role: an
+# adviser's answer goes back to whoever asked), else the type's.
+_recipient_roles := object.get(object.get(context.mt, "stage_recipient_roles", {}), object.get(input.payload_facts, "stage", ""), object.get(context.mt, "recipient_roles", []))
+
+_recipient_types := context.mt.stage_recipient_types[input.payload_facts.stage] if {
+	context.mt.stage_recipient_types[input.payload_facts.stage]
+} else := context.mt.recipient_types
+
+# METADATA
+# title: C5 everyone with access is aware of their responsibilities
+# description: >-
+#   A CSOD decision passed to a member of the public needs their signed undertaking,
+#   or a senior police officer's decision to disclose anyway.
+# custom:
+#   rule_id: C5
+#   source: >-
+#     CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 5: "Everyone
+#     with access to personal confidential data should be aware of their responsibilities";
+#     CPSCP-Procedures, Information sharing > Child Sex Offender Disclosure Scheme: a disclosure is
+#     kept confidential and the person signs an undertaking
+c5(r) := _c5_undertaking(r) if {
+	context.mt.undertaking_applies == true
+	r.conveys_to_family == true
+} else := {finding("C5", "share", "Onward disclosure is prohibited: the recipient must not pass this information on.")} if {
+	input.restrictions.onward_disclosure_prohibited == true
+} else := set()
+
+_c5_undertaking(_) := {finding("C5", "share", "The person told has signed an undertaking to use it only to protect the child.")} if {
+	input.restrictions.undertaking_signed == true
+} else := {finding("C5", "share", "No undertaking was signed, and a senior police officer decided to disclose anyway.")} if {
+	input.authorisation.authoriser_role == "police_senior_officer"
+	input.authorisation.verified == true
+} else := {finding("C5", "hold_for_authorisation", "The person to be told has not signed the undertaking. Police must decide whether to disclose anyway.")}
+
+# METADATA
+# title: C6 comply with the law
+# description: >-
+#   Court material needs the court's permission; post-mortem material the Coroner's. Permission
+#   governs its field: without it, only the material it guards is withheld (see fields), and
+#   the Coroner's own officer needs none. Only when the sender says permission is needed but no
+#   field is marked as such material does the permission cover the whole notification.
+# custom:
+#   rule_id: C6
+#   source: >-
+#     CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 6: "Comply
+#     with the law"; CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One
+#     Local Authority's Area to Another > Child in Need, Or Subject of Child and Family Assessment:
+#     the information to be shared "is contained within statutory regulations, and these must be
+#     followed"; CPSCP-Procedures, Child death > 3.9 Role of Coroner and Pathologist: the
+#     post-mortem report "will always be forwarded to the Coroner in the first instance, and only
+#     at his/her discretion will it be shared with partners"
+c6(r) := {f | some gate in _whole_gates_blocked(r); f := finding("C6", "no_share", _whole_texts[gate])} if {
+	count(_whole_gates_blocked(r)) > 0
+} else := {finding("C6", "share", "The Coroner decides who may see post-mortem material, so the Coroner's officer needs no separate permission for it.")} if {
+	"coroner" in _gates
+	context.grants_permission(r, "coronial_material")
+} else := {finding("C6", "share", "Court or post-mortem material goes only where the permission it needs is recorded; without it, only that material is held back, not the rest of the notification.")} if {
+	count(_gates_blocked) > 0
+} else := {finding("C6", "share", "The permission the law requires for court or post-mortem material is recorded.")} if {
+	count(_gates) > 0
+} else := {finding("C6", "share", "No court or coroner restriction applies to this material.")}
+
+_whole_texts := {
+	"court": "The sender says this notification needs the court's permission, which is not recorded, and no field is marked as court material, so the permission covers the whole notification.",
+	"coroner": "The sender says this notification needs the Coroner's permission, which is not recorded, and no field is marked as post-mortem material, so the permission covers the whole notification.",
+}
+
+_class := {"court": "court_material", "coroner": "coronial_material"}
+
+_gates contains "court" if input.restrictions.court_permission_required == true
+
+_gates contains "coroner" if input.restrictions.coroner_permission_required == true
+
+_gates contains gate if {
+	some gate in object.keys(_class)
+	_marked(gate)
+}
+
+_marked(gate) if {
+	some data_class in input.payload_fields
+	data_class == _class[gate]
+}
+
+_obtained("court") if input.restrictions.court_permission_obtained == true
+
+_obtained("coroner") if input.restrictions.coroner_permission_obtained == true
+
+_gates_blocked contains gate if {
+	some gate in _gates
+	not _obtained(gate)
+}
+
+_whole_gates_blocked(r) := {gate |
+	some gate in _gates_blocked
+	not _marked(gate)
+	not context.grants_permission(r, _class[gate])
+}
+
+# METADATA
+# title: C8 inform people how their data is used
+# description: >-
+#   Consent relied on without the privacy notice is held. Otherwise the person is told
+#   after sharing, unless a recorded exception says that would increase risk.
+# custom:
+#   rule_id: C8
+#   source: >-
+#     CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 8: "Inform
+#     patients and service users about how their confidential information is used";
+#     CPSCP-Procedures, Flowchart of when and how to share information: inform the individual that
+#     the information has been shared "as long as this would not create or increase risk of harm"
+c8 := set() if {
+	not context.transparency_applies
+} else := {finding("C8", "hold_for_authorisation", "Consent is relied on, but the person was not given the privacy notice explaining how their information is used.")} if {
+	input.lawful_basis == "consent"
+	some c in context.subject_consents
+	c.privacy_notice_given == false
+} else := {finding("C8", "share", sprintf("The family will not be told about this sharing for now, because: %s.", [context.exception_label]))} if {
+	_risky_to_tell
+} else := {finding("C8", "share", "The person concerned is to be told about any sharing afterwards, and why.")}
+
+_risky_to_tell if {
+	some code in context.exceptions
+	code in config.risk_exceptions
+}

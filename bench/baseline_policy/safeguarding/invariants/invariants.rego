@@ -1,0 +1,66 @@
+# METADATA
+# title: Invariants from the source documents
+# description: >-
+#   Rules a correct broker must enforce whatever else applies, beyond the golden rules
+#   and Caldicott principles. Ids I01-I50 are this project's invariant labels; each rule
+#   cites its source document (policies/SOURCES.md).
+package safeguarding.invariants
+
+import data.safeguarding.context
+import data.safeguarding.context.finding
+
+# METADATA
+# title: Invariant findings for one recipient
+findings(r) := (i19(r) | i26) | i44(r)
+
+# METADATA
+# title: I19 forced marriage - never inform the family or community
+# custom:
+#   rule_id: I19
+#   source: >-
+#     CPSCP-Procedures, Forced marriage > 6. Issues: professionals should not "Approach or inform
+#     the child's family, friends or members of the community that the victim has sought help" nor
+#     "Share information outside child protection information-sharing protocols without the express
+#     consent of the child"
+i19(r) := {finding("I19", "no_share", "Forced marriage: this recipient would pass information to the family, which can put the young person at risk.")} if {
+	context.family_facing(r)
+	context.tagged("forced_marriage")
+} else := set()
+
+# METADATA
+# title: I26 unconvicted adults - Bichard compliance
+# custom:
+#   rule_id: I26
+#   source: >-
+#     CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local Authority's
+#     Area to Another > Information Sharing In Special Circumstances: "Bichard compliance is
+#     essential and legal advice should be sought in individual cases."
+i26 := {finding("I26", "needs_advice", "Information about an adult with no conviction goes to other agencies only after legal or IG advice on this case.")} if {
+	_unconvicted_adult
+} else := set()
+
+_unconvicted_adult if context.tagged("unconvicted_adult_risk")
+
+_unconvicted_adult if input.payload_facts.conviction_status == "not_convicted"
+
+# METADATA
+# title: I44 under-13 sexual activity - always a child protection referral
+# custom:
+#   rule_id: I44
+#   source: >-
+#     DDSCP-RiskToOthers, 5. Sexual Abuse > Consent: "a child under the age of 13 years cannot
+#     consent to any form of sexual activity. Therefore, a child protection referral is required in
+#     all such cases."
+i44(r) := {finding("I44", "share", "Sexual activity involving a child under 13 always needs a child protection referral: this cannot be withheld from a protective agency.")} if {
+	under_13_sexual_activity
+	context.protective(r)
+} else := set()
+
+# METADATA
+# title: Under-13 sexual activity is recorded
+under_13_sexual_activity if {
+	context.tagged("sexual_activity_under_13")
+	some s in input.subjects
+	s.role_in_case == "child"
+	s.age_years < 13
+}

@@ -1,0 +1,88 @@
+"""The restructured policy decides exactly as the frozen baseline does (issue #17).
+
+`bench/baseline_policy/` is the policy as it stood before the evaluation was made cheaper. Both are
+evaluated with the `opa` binary on the same few hundred inputs of the property test's generator (and
+the scenario bases); every decision must be identical apart from `policy_revision`: recipients, their
+outcomes, deciding findings, reasons, fields and obligations, and the whole-notification errors.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from schemas.notifications import parse_notification
+from schemas.policy_input import build_policy_input
+from tests.policy.bases import BASES
+from tests.policy.conftest import REGISTRY
+from tests.policy.test_decision_properties import policy_inputs
+
+pytestmark = pytest.mark.stack
+
+REPO = Path(__file__).resolve().parents[2]
+BASELINE = REPO / "bench" / "baseline_policy"
+CURRENT = REPO / "policies"
+INPUTS = 300
+QUERY = "[d | some x in data.equivalence.inputs; d := data.safeguarding.decision.decision with input as x]"
+
+
+def _generated() -> list[dict[str, Any]]:
+    drawn: list[dict[str, Any]] = []
+
+    @settings(
+        max_examples=INPUTS,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(policy_inputs())
+    def draw(policy_input: dict[str, Any]) -> None:
+        drawn.append(policy_input)
+
+    draw()
+    return drawn
+
+
+def _bases() -> list[dict[str, Any]]:
+    return [
+        build_policy_input(parse_notification(base), REGISTRY["partnership_id"]).model_dump(mode="json")
+        for base in BASES.values()
+    ]
+
+
+def _decide_all(opa_bin: str, policy: Path, data_file: Path) -> list[dict[str, Any]]:
+    done = subprocess.run(
+        [opa_bin, "eval", "--format", "json", "-d", str(policy), "-d", str(data_file), QUERY],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    decisions: list[dict[str, Any]] = json.loads(done.stdout)["result"][0]["expressions"][0]["value"]
+    return decisions
+
+
+def test_restructured_policy_decides_as_the_baseline(opa_bin: str, tmp_path: Path) -> None:
+    inputs = _generated() + _bases()
+    assert len(inputs) >= INPUTS
+    data_file = tmp_path / "data.json"
+    data_file.write_text(json.dumps({"registry": REGISTRY, "equivalence": {"inputs": inputs}}))
+
+    baseline = _decide_all(opa_bin, BASELINE, data_file)
+    current = _decide_all(opa_bin, CURRENT, data_file)
+
+    assert len(baseline) == len(current) == len(inputs)
+    outcomes: set[str] = set()
+    for policy_input, old, new in zip(inputs, baseline, current, strict=True):
+        old.pop("policy_revision")
+        new.pop("policy_revision")
+        assert new == old, json.dumps(policy_input)
+        outcomes.update(r["outcome"] for r in new["recipients"])
+    # The inputs reach every outcome, so equivalence is shown under each one.
+    assert len(outcomes) == 6, outcomes

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
 
@@ -167,14 +168,15 @@ def write_rows(
         if plan.sealed is not None:
             _write_delivery(session, plan, plan.sealed, entry, notification, now=now, expires_at=expires_at)
     # The person the body names as acting: theirs to see, whoever's system posted it (issue 11).
-    # `merge`: the same notification id may be decided again (a retry under another key).
-    session.merge(
-        NamedPerson(
-            notification_id=str(notification.notification_id),
-            agency_id=notification.sender.agency_id,
-            person=notification.sender.user_ref,
-        )
-    )
+    # The same notification id may be decided again (a retry under another key): nothing to add then,
+    # and one statement either way (a merge would read the row first, inside the group commit).
+    named = {
+        "notification_id": str(notification.notification_id),
+        "agency_id": notification.sender.agency_id,
+        "person": notification.sender.user_ref,
+    }
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(insert(NamedPerson).values(**named).on_conflict_do_nothing())
     if notification.in_reply_to is not None:
         clocks.stop_on_reply(
             session,

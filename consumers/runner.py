@@ -184,7 +184,6 @@ class AgencyConsumer:
     async def _dead_letter(
         self, producer: AIOKafkaProducer, record: ConsumerRecord[bytes, bytes], exc: RejectedMessage
     ) -> None:
-        self.dead_lettered += 1
         log.warning("dead-lettered %s offset %s: %s", record.topic, record.offset, exc)
         headers = [
             ("sgb_reason", exc.reason.encode()),
@@ -194,6 +193,7 @@ class AgencyConsumer:
             ("sgb_source_offset", str(record.offset).encode()),
         ]
         await producer.send_and_wait(self._dead_letters, record.value or b"", key=record.key, headers=headers)
+        self.dead_lettered += 1
 
 
 def _header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:

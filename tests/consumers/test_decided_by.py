@@ -110,13 +110,16 @@ class Both:
 
 
 async def _consume(settings: ConsumerSettings, **overrides: Any) -> None:
-    """Run the agency's consumer until the marker (the last envelope published) has reached the sink."""
+    """Run the agency's consumer until both genuine envelopes reached the sink and the forged one was dead-lettered.
+
+    The three records carry different keys, so they land on different partitions: waiting for the deliveries alone
+    could stop the consumer before it reached the forged record's partition."""
     ledger = Ledger(settings.ledger_path)
     consumer = build_consumer(settings, ledger=ledger, validate=check_shape, **overrides)
     stop = asyncio.Event()
     task = asyncio.create_task(consumer.run(stop))
     try:
-        await wait_until(lambda: consumer.delivered >= 2 or task.done(), timeout=60)
+        await wait_until(lambda: (consumer.delivered >= 2 and consumer.dead_lettered >= 1) or task.done(), timeout=60)
         if task.done():
             task.result()
     finally:

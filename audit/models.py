@@ -59,6 +59,9 @@ class EventKind(StrEnum):
     SHREDDED = "shredded"
     PURGED = "purged"
     REPUBLISH_REQUESTED = "republish_requested"
+    NOTICE_PUBLISHED = "notice_published"  # a withdrawal, correction or erasure notice reached the inbox
+    WITHDRAWAL_CONFIRMED = "withdrawal_confirmed"  # the recipient's consumer removed the delivery
+    ERASURE_CONFIRMED = "erasure_confirmed"  # the recipient's consumer erased the delivery of a shredded case
 
 
 class Reason(BaseModel):

@@ -9,16 +9,27 @@ from pathlib import Path
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from broker.api import access, case_review, decisions, deliveries, health, log, notifications, review
+from broker.api import (
+    access,
+    case_review,
+    case_shredding,
+    decisions,
+    deliveries,
+    health,
+    log,
+    notifications,
+    review,
+    withdrawal,
+)
 from broker.api import errors as http_errors
 from broker.api.deps import single_query_values
 from broker.api.request_metrics import RequestMetrics
 from broker.lifespan import gateway_lifespan
 from broker.settings import BrokerSettings
-from broker.ui import audit_page, render, routes, submit
+from broker.ui import audit_page, render, replay_page, routes, submit
 
 # The pages, left out of the OpenAPI; with it they are every route the access table must cover.
-UI_ROUTERS = (routes.router, audit_page.router, submit.router)
+UI_ROUTERS = (routes.router, audit_page.router, replay_page.router, submit.router)
 
 
 # Query parameters are single values on every /v1 route (see `single_query_values`).
@@ -47,10 +58,12 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
         on_denial=access.record_denial,
     )
     app.include_router(notifications.router, dependencies=ONCE)
+    app.include_router(withdrawal.router, dependencies=ONCE)
     app.include_router(decisions.router, dependencies=ONCE)
     app.include_router(review.router, dependencies=ONCE)
     app.include_router(access.router, dependencies=ONCE)
     app.include_router(case_review.router, dependencies=ONCE)
+    app.include_router(case_shredding.router, dependencies=ONCE)
     app.include_router(deliveries.router, dependencies=ONCE)
     app.include_router(health.router)
     app.include_router(

@@ -154,6 +154,10 @@ class IdempotencyConflict(BrokerError):
     """The Idempotency-Key was already used with a different body."""
 
 
+class AlreadyWithdrawn(BrokerError):
+    """The notification was already withdrawn or corrected: a second recall changes nothing."""
+
+
 class HeldDeliveryGone(BrokerError):
     """The held delivery was already released, refused or expired."""
 

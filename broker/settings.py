@@ -44,6 +44,11 @@ class BrokerSettings(BaseSettings):
     # A decision must come back fast or not at all: a slow OPA means no share, not a queue.
     opa_timeout_seconds: float = 2.0
     opa_entrypoint: str = "safeguarding/decision/decision"
+    # Policy replay (/ui/replay): a directory whose subdirectories are each a candidate policy directory
+    # an IG lead may replay the log under (unset: only the policy OPA serves now), and the OPA binary
+    # that re-decides locally (`opa eval`); devstack writes SGB_OPA_BIN for the one it installs.
+    replay_policies: Path | None = None
+    opa_bin: str = "opa"
 
     kafka_bootstrap: str = "127.0.0.1:19092"
     kafka_user: str = "relay"

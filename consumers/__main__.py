@@ -146,7 +146,8 @@ def list_inbox(
     settings = _settings(InboxSettings, agency_id=agency, sink=sink)
     if settings.sink_kind != "sqlite":
         raise typer.BadParameter("list reads a sqlite:<path> sink only")
-    for row in SqliteInboxSink(Path(settings.sink_target)).rows():
+    inbox = SqliteInboxSink(Path(settings.sink_target))
+    for row in inbox.rows():
         typer.echo(
             f"{row['received_at']}  {row['delivery_id']}  {row['notification_id']}  "
             f"{row['message_type']} v{row['schema_version']}  from {row['sender_agency']}"
@@ -156,6 +157,13 @@ def list_inbox(
             typer.echo(f"    decided by {finding['rule']} ({finding['effect']}): {finding['message']}")
         if payload:
             typer.echo("    " + json.dumps(row["payload"], sort_keys=True, ensure_ascii=False))
+    # What the broker recalled: gone from the inbox, and said so, so nobody wonders where it went.
+    for gone in inbox.withdrawn():
+        replaced = f", replaced by {gone['superseded_by']}" if gone["superseded_by"] else ""
+        typer.echo(
+            f"{gone['removed_at']}  {gone['delivery_id']}  {gone['notification_id']}  "
+            f"removed on the broker's {gone['kind']} notice ({gone['reason'].replace('_', ' ')}{replaced})"
+        )
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""The consumer's own state: what it has handed to its sink, so a redelivery never goes twice, and the
-last checkpoint of the broker's log it accepted as a witness (with its cosignature on it)."""
+"""The consumer's own state: what it has handed to its sink, so a redelivery never goes twice; what it
+removed on the broker's notice, so a delivery that arrives after its withdrawal is never handed over;
+and the last checkpoint of the broker's log it accepted as a witness (with its cosignature on it)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,14 @@ CREATE TABLE IF NOT EXISTS processed (
     delivery_id TEXT PRIMARY KEY,
     notification_id TEXT NOT NULL,
     processed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+)"""
+WITHDRAWN_SCHEMA = """
+CREATE TABLE IF NOT EXISTS withdrawn (
+    delivery_id TEXT PRIMARY KEY,
+    notice_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    withdrawn_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 )"""
 WITNESS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS kept_checkpoint (
@@ -50,6 +59,7 @@ class Ledger:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute(SCHEMA)
         self._conn.execute(WITNESS_SCHEMA)
+        self._conn.execute(WITHDRAWN_SCHEMA)
         self._conn.commit()
 
     def seen(self, delivery_id: str) -> bool:
@@ -60,6 +70,17 @@ class Ledger:
         self._conn.execute(
             "INSERT OR IGNORE INTO processed (delivery_id, notification_id) VALUES (?, ?)",
             (delivery_id, notification_id),
+        )
+        self._conn.commit()
+
+    def withdrawn(self, delivery_id: str) -> bool:
+        row = self._conn.execute("SELECT 1 FROM withdrawn WHERE delivery_id = ?", (delivery_id,)).fetchone()
+        return row is not None
+
+    def remember_withdrawal(self, *, delivery_id: str, notice_id: str, kind: str, reason: str) -> None:
+        self._conn.execute(
+            "INSERT OR IGNORE INTO withdrawn (delivery_id, notice_id, kind, reason) VALUES (?, ?, ?, ?)",
+            (delivery_id, notice_id, kind, reason),
         )
         self._conn.commit()
 

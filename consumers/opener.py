@@ -17,7 +17,9 @@ from consumers.errors import RejectedMessage
 from consumers.sinks import Delivery
 from consumers.validation import ProjectionInvalid, Validator
 from schemas.envelope import OpenedEnvelope
+from schemas.notice import Notice
 from transport.kem import RecipientPrivateKey
+from transport.notice import verify_notice
 from transport.sealing import (
     BadSignature,
     DecryptFailed,
@@ -94,6 +96,20 @@ class EnvelopeOpener:
                 broker_keys=self._broker_keys,
                 recipient_keys=self._decryption_keys,
             )
+        except EnvelopeError as exc:
+            raise RejectedMessage(REASONS.get(type(exc), MALFORMED)) from exc
+
+
+class NoticeReader:
+    """Verifies the broker's notices (withdrawal, correction, erasure) addressed to one agency."""
+
+    def __init__(self, *, agency_id: str, broker_keys: Mapping[str, Ed25519PublicKey]) -> None:
+        self._agency_id = agency_id
+        self._broker_keys = dict(broker_keys)
+
+    def __call__(self, value: bytes) -> Notice:
+        try:
+            return verify_notice(value, recipient_agency=self._agency_id, broker_keys=self._broker_keys)
         except EnvelopeError as exc:
             raise RejectedMessage(REASONS.get(type(exc), MALFORMED)) from exc
 

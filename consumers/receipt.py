@@ -12,7 +12,9 @@ Claims::
     iat, exp         issued now, valid for five minutes (the gateway caps lifetimes at ten)
     jti              a fresh UUID4: the gateway refuses a second use
     role             "agency_system"
-    kind             "delivered" (the sink has it) or "acknowledged" (a person has read it)
+    kind             "delivered" (the sink has it), "acknowledged" (a person has read it), "withdrawn"
+                     (the sink removed it on a withdrawal or correction notice) or "erased" (on an
+                     erasure notice)
     delivery_id      one notification to one recipient
     notification_id  the notification it belongs to
     envelope_digest  sha256 of the sealed envelope that arrived ("delivered" only)
@@ -32,6 +34,7 @@ import jwt
 from aiokafka import AIOKafkaProducer
 
 from consumers.sinks import Delivery
+from schemas.notice import Notice, NoticeKind
 from schemas.topics import DEFAULT_NAMESPACE, receipts_topic
 from transport.keyfiles import AgencyJwtKey
 
@@ -45,6 +48,8 @@ CONTENT_TYPE = ("content-type", b"application/jwt")
 class ReceiptKind(StrEnum):
     DELIVERED = "delivered"
     ACKNOWLEDGED = "acknowledged"
+    WITHDRAWN = "withdrawn"
+    ERASED = "erased"
 
 
 def _now() -> datetime:
@@ -113,6 +118,12 @@ class ReceiptSigner:
             notification_id=delivery.notification_id,
             envelope_digest=delivery.envelope_digest,
         )
+        return token.encode("ascii")
+
+    def for_notice(self, notice: Notice) -> bytes:
+        """Return the Kafka record value of a receipt saying the sink removed what `notice` named."""
+        kind = ReceiptKind.ERASED if notice.kind == NoticeKind.ERASURE.value else ReceiptKind.WITHDRAWN
+        token = self.sign(kind=kind, delivery_id=notice.delivery_id, notification_id=notice.notification_id)
         return token.encode("ascii")
 
 

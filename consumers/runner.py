@@ -5,6 +5,10 @@ loses; the ledger and the idempotent sinks make that redelivery harmless. A reco
 delivered (bad signature, sealed for someone else, invalid) goes to the agency's own dead-letter
 topic with the reason, and the loop carries on.
 
+A record with the notice content type is the broker's signed withdrawal, correction or erasure of a
+delivery: the sink removes that delivery, the ledger remembers it (so the delivery is never handed
+over if it arrives later) and a signed `withdrawn` or `erased` receipt goes back.
+
 Before a record is opened, the checkpoint of the decision log it carries is shown to the agency's
 witness (`consumers.witness`). A checkpoint that contradicts the one the agency kept is not a bad
 record but a broken log: the consumer stops there, commits nothing and dead-letters nothing (so the
@@ -27,12 +31,14 @@ from aiokafka.errors import KafkaError
 from consumers.errors import ConfigurationError, RejectedMessage, SinkError, WitnessAlarm
 from consumers.ledger import Ledger
 from consumers.sinks import Delivery, Sink
+from schemas.notice import NOTICE_CONTENT_TYPE, Notice
 from schemas.topics import DEFAULT_NAMESPACE, dead_letter_topic, inbox_topic, receipts_topic
 
 log = logging.getLogger("consumers.runner")
 
 Opener = Callable[[bytes], Delivery]
 ReceiptSigner = Callable[[Delivery, str], bytes]
+NoticeReader = Callable[[bytes], Notice]
 # The Kafka header carrying the decision log's latest signed checkpoint (broker/sharing/seal.py).
 CHECKPOINT_HEADER = "sgb_checkpoint"
 
@@ -57,6 +63,8 @@ class AgencyConsumer:
         on_delivered: Callable[[Delivery], Awaitable[None]] | None = None,
         namespace: str = DEFAULT_NAMESPACE,
         witness: Witness | None = None,
+        read_notice: NoticeReader | None = None,
+        sign_notice_receipt: Callable[[Notice], bytes] | None = None,
     ) -> None:
         self.agency_id = agency_id
         self._inbox = inbox_topic(agency_id, namespace=namespace)
@@ -70,8 +78,11 @@ class AgencyConsumer:
         self._sign = sign_receipt
         self._on_delivered = on_delivered
         self._witness = witness
+        self._read_notice = read_notice
+        self._sign_notice_receipt = sign_notice_receipt
         self.delivered = 0
         self.dead_lettered = 0
+        self.withdrawn = 0
         # Set when the log contradicted what this agency kept: the consumer is unhealthy and has stopped.
         self.alarm: WitnessAlarm | None = None
 
@@ -161,10 +172,16 @@ class AgencyConsumer:
         if self._witness is not None and note is not None:
             source = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
             await self._witness.observe(note, source=source)
+        if _header(record, "content-type") == NOTICE_CONTENT_TYPE:
+            await self._notice(producer, record)
+            return
         try:
             delivery = self._open(record.value or b"")
         except RejectedMessage as exc:
             await self._dead_letter(producer, record, exc)
+            return
+        if await asyncio.to_thread(self._ledger.withdrawn, delivery.delivery_id):
+            log.info("delivery %s was withdrawn before it arrived: not handed over", delivery.delivery_id)
             return
         if not await asyncio.to_thread(self._ledger.seen, delivery.delivery_id):
             # After a crash between the sink and the ledger the sink itself refuses the repeat.
@@ -180,6 +197,35 @@ class AgencyConsumer:
         )
         if self._on_delivered is not None:
             await self._on_delivered(delivery)
+
+    async def _notice(self, producer: AIOKafkaProducer, record: ConsumerRecord[bytes, bytes]) -> None:
+        """Remove the delivery a verified notice names, remember it, and send the signed receipt."""
+        if self._read_notice is None or self._sign_notice_receipt is None:
+            await self._dead_letter(producer, record, RejectedMessage("unsupported", "this consumer reads no notices"))
+            return
+        try:
+            notice = self._read_notice(record.value or b"")
+        except RejectedMessage as exc:
+            await self._dead_letter(producer, record, exc)
+            return
+        if not await asyncio.to_thread(self._ledger.withdrawn, notice.delivery_id):
+            # Sink first: after a crash between the two, the sink's removal is simply done again.
+            await self._sink.withdraw(notice)
+            await asyncio.to_thread(
+                self._ledger.remember_withdrawal,
+                delivery_id=notice.delivery_id,
+                notice_id=notice.notice_id,
+                kind=notice.kind,
+                reason=notice.reason,
+            )
+            self.withdrawn += 1
+            log.info("%s of delivery %s (%s) done", notice.kind, notice.delivery_id, notice.reason)
+        await producer.send_and_wait(
+            self._receipts,
+            self._sign_notice_receipt(notice),
+            key=notice.delivery_id.encode(),
+            headers=[("content-type", b"application/jwt")],
+        )
 
     async def _dead_letter(
         self, producer: AIOKafkaProducer, record: ConsumerRecord[bytes, bytes], exc: RejectedMessage

@@ -16,7 +16,7 @@ from consumers.errors import ConfigurationError
 from consumers.gateway import GatewayClient
 from consumers.keys import AgencyKeyring, load_agency_keyring, load_broker_public_keys
 from consumers.ledger import Ledger
-from consumers.opener import EnvelopeOpener
+from consumers.opener import EnvelopeOpener, NoticeReader
 from consumers.receipt import ReceiptSigner
 from consumers.runner import AgencyConsumer
 from consumers.settings import ConsumerSettings
@@ -83,6 +83,7 @@ def build_consumer(
         decryption_keys=keyring.decryption_keys,
         validate=validate or default_validator(),
     )
+    signer = receipt_signer(settings, keyring)
     return AgencyConsumer(
         agency_id=settings.agency_id,
         group_id=consumer_group(
@@ -93,7 +94,9 @@ def build_consumer(
         opener=opener,
         sink=sink or make_sink(settings),
         ledger=ledger,
-        sign_receipt=receipt_signer(settings, keyring).for_delivery,
+        sign_receipt=signer.for_delivery,
+        read_notice=NoticeReader(agency_id=settings.agency_id, broker_keys=broker_keys),
+        sign_notice_receipt=signer.for_notice,
         witness=build_witness(settings, keyring, ledger=ledger, broker_keys=broker_keys),
     )
 

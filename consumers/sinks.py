@@ -4,6 +4,11 @@ Three sinks, chosen by configuration: a local SQLite inbox, a webhook, or a dire
 Each is idempotent on the delivery id, so a redelivery after a crash never duplicates a case record.
 Each leads with `decided_by`, the finding(s) that decided this agency should receive it (rule id,
 plain-English message, effect), so whoever picks the delivery up reads why before what.
+
+On the broker's signed notice (withdrawal, correction, erasure) each sink removes the delivery and
+leaves a tombstone that says when, why, and (for a correction) what replaces it, so the agency's
+system can tell a withdrawn referral from one that never came. The SQLite inbox deletes with
+`secure_delete`, so the removed payload is overwritten in the file rather than left in free pages.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import aiohttp
 
 from consumers.errors import SinkError
 from schemas.envelope import DecidingFinding
+from schemas.notice import Notice
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,23 @@ class Sink(Protocol):
         """Hand over one delivery; False if it was already there (a redelivery)."""
         ...
 
+    async def withdraw(self, notice: Notice) -> bool:
+        """Remove the delivery `notice` names and keep a tombstone; False if it was not there."""
+        ...
+
+
+def tombstone(notice: Notice) -> dict[str, Any]:
+    """What a sink keeps of a removed delivery: ids, what happened and why, never its content."""
+    return {
+        "delivery_id": notice.delivery_id,
+        "notification_id": notice.notification_id,
+        "kind": notice.kind,
+        "reason": notice.reason,
+        "superseded_by": notice.superseded_by,
+        "notice_id": notice.notice_id,
+        "issued_at": notice.issued_at,
+    }
+
 
 CREATE_INBOX = """
 CREATE TABLE IF NOT EXISTS inbox (
@@ -86,6 +109,21 @@ INSERT OR IGNORE INTO inbox (
 ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 # An inbox made before deliveries carried their deciding findings gains the column in place.
 ADD_DECIDED_BY = "ALTER TABLE inbox ADD COLUMN decided_by TEXT NOT NULL DEFAULT '[]'"
+CREATE_WITHDRAWN = """
+CREATE TABLE IF NOT EXISTS inbox_withdrawn (
+    delivery_id TEXT PRIMARY KEY,
+    notification_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    superseded_by TEXT,
+    notice_id TEXT NOT NULL,
+    issued_at TEXT NOT NULL,
+    removed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+)"""
+INSERT_WITHDRAWN = """
+INSERT OR IGNORE INTO inbox_withdrawn (
+    delivery_id, notification_id, kind, reason, superseded_by, notice_id, issued_at
+) VALUES (:delivery_id, :notification_id, :kind, :reason, :superseded_by, :notice_id, :issued_at)"""
 SELECT_INBOX = """
 SELECT decided_by, delivery_id, notification_id, message_type, schema_version, sender_agency, sealed_at,
        received_at, body
@@ -99,6 +137,7 @@ class SqliteInboxSink:
         self._path = path
         with self._connect() as conn:
             conn.execute(CREATE_INBOX)
+            conn.execute(CREATE_WITHDRAWN)
             columns = {row[1] for row in conn.execute("PRAGMA table_info(inbox)")}
             if "decided_by" not in columns:
                 with contextlib.suppress(sqlite3.OperationalError):  # another process added it first
@@ -107,6 +146,8 @@ class SqliteInboxSink:
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self._path, timeout=30)
         conn.execute("PRAGMA journal_mode=WAL")
+        # A withdrawn or erased payload is overwritten on delete, not left readable in a free page.
+        conn.execute("PRAGMA secure_delete=ON")
         return conn
 
     async def deliver(self, delivery: Delivery) -> bool:
@@ -132,6 +173,28 @@ class SqliteInboxSink:
                 return cursor.rowcount == 1
         except sqlite3.Error as exc:
             raise SinkError(f"inbox write failed: {exc}") from exc
+
+    async def withdraw(self, notice: Notice) -> bool:
+        return await asyncio.to_thread(self._remove, notice)
+
+    def _remove(self, notice: Notice) -> bool:
+        kept = tombstone(notice)
+        try:
+            with self._connect() as conn:
+                removed = conn.execute("DELETE FROM inbox WHERE delivery_id = ?", (notice.delivery_id,)).rowcount
+                conn.execute(INSERT_WITHDRAWN, kept)
+            # The WAL still holds the deleted page until a checkpoint copies it back and truncates.
+            with self._connect() as conn:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:
+            raise SinkError(f"inbox withdrawal failed: {exc}") from exc
+        return bool(removed)
+
+    def withdrawn(self) -> list[dict[str, Any]]:
+        """Every tombstone, oldest first."""
+        with self._connect() as conn:
+            conn.row_factory = sqlite3.Row
+            return [dict(row) for row in conn.execute("SELECT * FROM inbox_withdrawn ORDER BY rowid")]
 
     def delivery_ids(self) -> list[str]:
         with self._connect() as conn:
@@ -175,6 +238,21 @@ class DirectorySink:
             raise SinkError(f"directory write failed: {exc}") from exc
         return True
 
+    async def withdraw(self, notice: Notice) -> bool:
+        return await asyncio.to_thread(self._unlink, notice)
+
+    def _unlink(self, notice: Notice) -> bool:
+        target = self._dir / f"{notice.delivery_id}.json"
+        marker = self._dir / f"{notice.delivery_id}.withdrawn.json"
+        try:
+            marker.write_text(json.dumps(tombstone(notice), indent=2))
+            marker.chmod(0o600)
+            present = target.exists()
+            target.unlink(missing_ok=True)
+        except OSError as exc:
+            raise SinkError(f"directory withdrawal failed: {exc}") from exc
+        return present
+
 
 class WebhookSink:
     """POSTs to the agency's case system, retrying; the delivery id is the idempotency key."""
@@ -203,3 +281,20 @@ class WebhookSink:
                     last = type(exc).__name__
                 await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
         raise SinkError(f"webhook did not accept delivery: {last}")
+
+    async def withdraw(self, notice: Notice) -> bool:
+        """DELETE `<url>/<delivery_id>` with the tombstone as the body; 404 means it was not there."""
+        url = f"{self._url.rstrip('/')}/{notice.delivery_id}"
+        headers = {**self._headers, "Idempotency-Key": notice.notice_id}
+        last = "no attempt made"
+        async with aiohttp.ClientSession(timeout=self._timeout) as session:
+            for attempt in range(self._attempts):
+                try:
+                    async with session.delete(url, json=tombstone(notice), headers=headers) as response:
+                        if response.status < 300 or response.status in (404, 410):
+                            return response.status < 300
+                        last = f"HTTP {response.status}"
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    last = type(exc).__name__
+                await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
+        raise SinkError(f"webhook did not accept withdrawal: {last}")

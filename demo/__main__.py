@@ -255,6 +255,44 @@ def _overdue(site: DemoSite, receipts: list[dict[str, Any]]) -> None:
     _show_status(site, lado)
 
 
+def _withdraw(site: DemoSite, receipts: list[dict[str, Any]]) -> None:
+    """Housing finds its referral was about the wrong tenant and withdraws it from every inbox."""
+    receipt = next(r for r in receipts if "(M11)" in r["title"])
+    token = issue_token(site.partnership.agency_keys(receipt["sender"]), role="agency_system", audience=AUDIENCE)
+    response = httpx.post(
+        f"{site.url}/v1/notifications/{receipt['notification_id']}/withdrawal",
+        json={"reason": "wrong_person"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    recalled = response.json()["deliveries"]
+    sent = [d["delivery_id"] for d in recalled if d["now"] == "notice sent"]
+
+    def confirmed() -> bool:
+        items = site.notification(receipt)["recipients"]
+        return all(
+            any(e["kind"] == "withdrawal_confirmed" for e in item["events"])
+            for item in items
+            if item["delivery_id"] in sent
+        )
+
+    site.wait_for(confirmed, what="withdrawal receipts", timeout=60)
+    table = Table(title=f"Withdrawn by the sender (about the wrong person): {receipt['title']}")
+    for column in ("recipient", "was", "now", "sender's view", "log, after the decision"):
+        table.add_column(column, overflow="fold")
+    status = {item["delivery_id"]: item for item in site.notification(receipt)["recipients"]}
+    for d in recalled:
+        item = status[d["delivery_id"]]
+        after = ", ".join(e["kind"] for e in item["events"][1:])
+        table.add_row(d["agency_id"], d["was"], d["now"], item["status"], after)
+    console.print(table)
+    console.print(
+        "[green]✓[/green] each recipient's consumer removed it from its inbox, kept a tombstone and sent a signed "
+        "receipt"
+    )
+
+
 def _finish(site: DemoSite, stack: StackSettings) -> None:
     report = _verify(site)
     console.print(f"\nDecision log: {report}")
@@ -303,6 +341,7 @@ def run() -> None:
     _acknowledge(site, stack, passwords, receipts)
     _show_status(site, receipts[0])
     _overdue(site, receipts)
+    _withdraw(site, receipts)
     _finish(site, stack)
 
 

@@ -39,7 +39,8 @@ EventKindText = Annotated[
     Field(
         description=(
             "decided, advice_given, authorisation_granted, authorisation_refused, published, delivered, "
-            "acknowledged, overdue or viewed"
+            "acknowledged, overdue, viewed, withdrawn, corrected, shredded, notice_published, "
+            "withdrawal_confirmed, erasure_confirmed, ..."
         )
     ),
 ]
@@ -108,7 +109,9 @@ class DeliveryStatus(_Answer):
     delivery_id: str
     agency_id: str
     outcome: str = Field(description="The decided outcome (an Outcome value when it was decided)")
-    status: Literal["decided", "published", "delivered", "acknowledged"]
+    status: Literal["decided", "published", "delivered", "acknowledged", "withdrawn", "corrected", "shredded"] = Field(
+        description="How far it got; withdrawn, corrected or shredded once recalled, whatever came before"
+    )
     overdue: bool
     events: list[StatusEvent]
 
@@ -146,7 +149,7 @@ class DecisionSummary(_Answer):
     deciding_rule: DecidingRule | None = Field(
         default=None, description="The rule that decided (the first of the deciding rules), shown first"
     )
-    state: Literal["held", "released", "refused", "expired"] | None = Field(
+    state: Literal["held", "released", "refused", "expired", "shredded"] | None = Field(
         default=None, description="Where a held decision stands now, from its linked answer; null if never held"
     )
 
@@ -345,3 +348,41 @@ class RepublishAnswer(_Answer):
 
     delivery_id: str
     queued: bool = Field(description="True: queued again now; false: it was still waiting to be published")
+
+
+# --- POST /v1/case-shredding --------------------------------------------------------------------
+
+ShredReasonCode = Literal["malicious", "sent_in_error", "court_order", "retention_ended"]
+
+
+class CaseShreddingRequest(CaseReviewQuery):
+    """Whose case to shred (named as for a case review), and why. The reason is written to the
+    decision log beside the actor: say why in words, never name the person or quote the record."""
+
+    reason_code: ShredReasonCode = Field(
+        description=(
+            "malicious: a notification made to harm the person; sent_in_error: about the wrong child, or "
+            "never meant to be sent; court_order: a court ordered the records destroyed; retention_ended: "
+            "the partnership's retention for the case ran out early (e.g. the case was closed)"
+        )
+    )
+    reason: str = Field(min_length=1, max_length=400, pattern=r"\S", description="Why, in words (not blank)")
+
+
+class ShreddedCopies(_Answer):
+    """The stored copies made unreadable, by kind."""
+
+    outbox_envelopes: int = Field(ge=0, description="Sealed envelopes in the outbox, published or waiting")
+    held_deliveries: int = Field(ge=0, description="Held deliveries still waiting for an answer (now resolved)")
+
+
+class CaseShredding(_Answer):
+    """A case shredded: its keys destroyed, every copy under them unreadable, each delivery logged."""
+
+    person: str = Field(description="The partnership's keyed pseudonym of the person, as the log keeps it")
+    keys_destroyed: int = Field(ge=1, description="Case keys destroyed (one per generation of the case)")
+    unreadable: ShreddedCopies
+    deliveries_logged: int = Field(ge=0, description="Deliveries with a `shredded` entry in the log")
+    published_deliveries: int = Field(
+        ge=0, description="Deliveries already published, whose recipients are sent an erasure notice"
+    )

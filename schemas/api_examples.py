@@ -14,6 +14,7 @@ from schemas.api import (
     AccessEvent,
     CaseReview,
     CaseReviewDecision,
+    CaseShredding,
     DecidedBy,
     DecisionDetail,
     DecisionPage,
@@ -34,6 +35,7 @@ from schemas.api import (
     ReviewItem,
     ReviewQueues,
     RuleReason,
+    ShreddedCopies,
     StatusEvent,
 )
 from schemas.vocab import AgencyRole, DueUnit, LawfulBasis, Outcome
@@ -330,3 +332,11 @@ CASE_REVIEW: Final = CaseReview(
 )
 
 REPUBLISHED: Final = RepublishAnswer(delivery_id=TO_CSC, queued=True)
+
+CASE_SHREDDED: Final = CaseShredding(
+    person="3f1c" + "0" * 56 + "9a2e",
+    keys_destroyed=1,
+    unreadable=ShreddedCopies(outbox_envelopes=2, held_deliveries=1),
+    deliveries_logged=3,
+    published_deliveries=2,
+)

@@ -4,8 +4,7 @@
 
 `document()` is pure: it builds the document from the same pydantic models the relay, the
 consumers and the gateway use (`SealedEnvelope` is the inbox record's value), plus the models
-below for record headers and for the receipt JWT, which until now were described only in prose
-(`broker/sharing/seal.py`, `consumers/receipt.py`, `consumers/runner.py`). Topic names and patterns
+of record headers and of the receipt JWT in `schemas.record_headers`. Topic names and patterns
 come from `schemas.topics`, so the document and the ACLs cannot disagree.
 """
 
@@ -13,128 +12,39 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import StrEnum
-from typing import Any, Final, Literal
+from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.json_schema import SkipJsonSchema, models_json_schema
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 
 from schemas.common import AGENCY_ID_PATTERN
 from schemas.envelope import SealedEnvelope
+from schemas.notice import NOTICE_CONTENT_TYPE, Notice
 from schemas.policy_input import PARTNERSHIP_ID_PATTERN
+from schemas.record_headers import (
+    JWT_PATTERN,
+    PSEUDONYM_PATTERN,
+    DeadLetterHeaders,
+    DeliveryHeaders,
+    NoticeHeaders,
+    ReceiptClaims,
+    ReceiptHeaders,
+    ReceiptJoseHeader,
+)
 from schemas.topics import DEFAULT_NAMESPACE, NAMESPACE_PATTERN
 
 VERSION: Final = "0.1.0"
 ENVELOPE_CONTENT_TYPE: Final = "application/vnd.sgb.envelope+json"
 RECEIPT_CONTENT_TYPE: Final = "application/jwt"
-UUID_PATTERN: Final = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-# The record key of a delivery: audit.pseudonymise (HMAC-SHA256, lowercase hex) of the child's subject_ref.
-PSEUDONYM_PATTERN: Final = r"^[0-9a-f]{64}$"
-JWT_PATTERN: Final = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
 KAFKA_BINDING: Final = "0.5.0"
 _REF = "#/components/schemas/{model}"
-_INBOX_TOPIC = NAMESPACE_PATTERN[1:-1] + r"\.inbox\." + AGENCY_ID_PATTERN[1:-1]
-
-
-def _absent_when_unset(schema: dict[str, Any]) -> None:
-    # A header or claim that is left out, never sent as null: no null type, no "default": null.
-    schema.pop("default", None)
-
-
-class _Closed(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class DeliveryHeaders(_Closed):
-    """Headers of an inbox record: CloudEvents 1.0 Kafka binding (binary mode), values UTF-8."""
-
-    ce_specversion: Literal["1.0"]
-    ce_id: str = Field(pattern=UUID_PATTERN, description="The delivery id (envelope header delivery_id)")
-    ce_source: str = Field(pattern="^/sgb/" + PARTNERSHIP_ID_PATTERN[1:], description="/sgb/<partnership id>")
-    ce_type: str = Field(
-        pattern=r"^uk\.safeguarding\.[a-z_]+\.v[0-9]+\.[0-9]+$",
-        description="uk.safeguarding.<message_type>.v<schema_version>, as in the envelope header",
-    )
-    ce_time: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$", description="Sealed at, UTC")
-    content_type: Literal["application/vnd.sgb.envelope+json"] = Field(alias="content-type")
-    sgb_notification_id: str = Field(pattern=UUID_PATTERN)
-    sgb_checkpoint: str | SkipJsonSchema[None] = Field(
-        default=None,
-        json_schema_extra=_absent_when_unset,
-        description=(
-            "The decision log's latest signed checkpoint (a signed note) when the delivery was sealed; absent "
-            "before the first. Each agency keeps these, so a rewritten log history would contradict them."
-        ),
-    )
-
-
-class ReceiptHeaders(_Closed):
-    content_type: Literal["application/jwt"] = Field(alias="content-type")
-
-
-class ReceiptJoseHeader(_Closed):
-    """The receipt JWT's protected header."""
-
-    alg: Literal["EdDSA", "ES256"]
-    kid: str = Field(description="The agency token key's id in the partnership registry")
-    typ: Literal["JWT"]
-
-
-class ReceiptClaims(_Closed):
-    """The receipt JWT's claims, signed with the recipient agency's registered token key.
-
-    The gateway verifies it as it verifies an API token (registry key by kid, audience, single-use
-    jti, role), but accepts one up to seven days after `exp`: a receipt may wait on the topic
-    while the gateway is down.
-    """
-
-    iss: str = Field(pattern=AGENCY_ID_PATTERN, description="The recipient agency's id")
-    aud: str = Field(description="The broker's audience")
-    iat: int
-    exp: int = Field(description="iat + 300")
-    jti: str = Field(pattern=UUID_PATTERN, description="Fresh per receipt; the gateway refuses a second use")
-    role: Literal["agency_system"]
-    kind: Literal["delivered", "acknowledged"] = Field(
-        description="delivered: the agency's system has it; acknowledged: a person has read it"
-    )
-    delivery_id: str
-    notification_id: str
-    envelope_digest: str | SkipJsonSchema[None] = Field(
-        default=None,
-        pattern=r"^sha256:[0-9a-f]{64}$",
-        json_schema_extra=_absent_when_unset,
-        description="Digest of the envelope that arrived (delivered only)",
-    )
-    sub: str | SkipJsonSchema[None] = Field(
-        default=None, json_schema_extra=_absent_when_unset, description="Who acknowledged, when a person did"
-    )
-
-
-class DeadLetterReason(StrEnum):
-    """Why an agency's consumer could never deliver a record (consumers/opener.py)."""
-
-    MALFORMED = "malformed"
-    UNKNOWN_SIGNING_KEY = "unknown_signing_key"
-    BAD_SIGNATURE = "bad_signature"
-    NOT_FOR_THIS_AGENCY = "not_for_this_agency"
-    UNKNOWN_RECIPIENT_KEY = "unknown_recipient_key"
-    CANNOT_DECRYPT = "cannot_decrypt"
-    SCHEMA_INVALID = "schema_invalid"
-
-
-class DeadLetterHeaders(_Closed):
-    """Headers of a dead letter; the original record's headers are not copied."""
-
-    sgb_reason: DeadLetterReason
-    sgb_detail: str = Field(description="Where it failed, never a payload value; may be empty")
-    sgb_source_topic: str = Field(pattern=f"^{_INBOX_TOPIC}$")
-    sgb_source_partition: str = Field(pattern=r"^[0-9]+$")
-    sgb_source_offset: str = Field(pattern=r"^[0-9]+$")
 
 
 MODELS: Final[tuple[type[BaseModel], ...]] = (
     SealedEnvelope,
     DeliveryHeaders,
+    Notice,
+    NoticeHeaders,
     ReceiptHeaders,
     ReceiptJoseHeader,
     ReceiptClaims,
@@ -154,7 +64,12 @@ def _ref(name: str) -> dict[str, str]:
 
 
 def _messages() -> dict[str, Any]:
-    return {"sealedEnvelope": _envelope_message(), "receipt": _receipt_message(), "deadLetter": _dead_letter_message()}
+    return {
+        "sealedEnvelope": _envelope_message(),
+        "notice": _notice_message(),
+        "receipt": _receipt_message(),
+        "deadLetter": _dead_letter_message(),
+    }
 
 
 def _envelope_message() -> dict[str, Any]:
@@ -178,6 +93,28 @@ def _envelope_message() -> dict[str, Any]:
                     "description": "HMAC-SHA256 (lowercase hex) of the child's subject_ref under the broker's "
                     "Kafka key secret: one child's deliveries share a partition, so stay in order, and "
                     "the key reveals nothing without the secret",
+                },
+            }
+        },
+    }
+
+
+def _notice_message() -> dict[str, Any]:
+    return {
+        "name": "Notice",
+        "title": "The broker's withdrawal, correction or erasure of a delivery",
+        "summary": "Signed by the broker (Ed25519, its own prefix), not encrypted: ids and a reason code only. The "
+        "consumer removes the delivery, keeps a tombstone, and sends a withdrawn or erased receipt.",
+        "contentType": NOTICE_CONTENT_TYPE,
+        "headers": _ref("NoticeHeaders"),
+        "payload": _ref("Notice"),
+        "bindings": {
+            "kafka": {
+                "bindingVersion": KAFKA_BINDING,
+                "key": {
+                    "type": "string",
+                    "pattern": PSEUDONYM_PATTERN,
+                    "description": "The key of the delivery it names, so it follows that delivery on its partition",
                 },
             }
         },
@@ -254,7 +191,10 @@ def _channels() -> dict[str, Any]:
             "parameters": both,
             "description": "Only the broker's relay writes and only that agency's consumer reads (ACLs). A "
             "record is published only after its decision is in the decision log.",
-            "messages": {"sealedEnvelope": {"$ref": "#/components/messages/sealedEnvelope"}},
+            "messages": {
+                "sealedEnvelope": {"$ref": "#/components/messages/sealedEnvelope"},
+                "notice": {"$ref": "#/components/messages/notice"},
+            },
         },
         "receipts": {
             "address": "{namespace}.receipts",

@@ -16,6 +16,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 import audit
 from broker.errors import (
+    AlreadyWithdrawn,
     AuthError,
     BrokerError,
     CsrfRejected,
@@ -48,6 +49,7 @@ _STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (NotFound, 404, "not_found"),
     (IdempotencyConflict, 409, "idempotency_conflict"),
     (HeldDeliveryGone, 409, "already_resolved"),
+    (AlreadyWithdrawn, 409, "already_withdrawn"),
     (ReleaseRefused, 409, "release_not_allowed"),
     (PayloadTooLarge, 413, "payload_too_large"),
     (InvalidNotification, 422, "invalid_notification"),

@@ -144,6 +144,19 @@ def notification_body() -> dict[str, Any]:
     }
 
 
+def same_notification_body(description: str) -> dict[str, Any]:
+    """`openapi_extra=` of a route whose body is a notification too: a $ref to the union above, not a copy."""
+    schema = {"$ref": _BODY_DEFS.removesuffix("/$defs/")}
+    example: Example = ("corrected", "The corrected referral (fictional)", api_examples.NOTIFICATION)
+    return {
+        "requestBody": {
+            "required": True,
+            "description": description,
+            "content": {"application/json": {"schema": schema, "examples": _examples((example,))}},
+        }
+    }
+
+
 def openapi_text() -> str:
     """The gateway's OpenAPI as committed in docs/openapi.json."""
     from broker.app import create_app  # here, not at the top: broker.app imports the routes, which import us

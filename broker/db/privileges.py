@@ -9,7 +9,8 @@ connect as another role (the user of `SGB_DATABASE_URL`) that owns nothing and h
                                                                                    (a trigger refuses backwards)
     audit_alembic_version, broker_alembic_version                 SELECT           so start-up sees "at head"
     the gateway's own tables (outbox, held deliveries and keys,   SELECT, INSERT, UPDATE, DELETE
-      idempotency, seen tokens, relay lease, clocks, UI sessions)
+      case keys, idempotency, seen tokens, relay lease, clocks,
+      UI sessions)
     the schema's sequences                                        USAGE, SELECT    ids for new rows
 
 So UPDATE, DELETE and TRUNCATE on the log are refused by privileges before a trigger is even asked,

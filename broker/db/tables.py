@@ -1,4 +1,4 @@
-"""The gateway's own tables: outbox, held deliveries and their keys, idempotency records, relay lease.
+"""The gateway's own tables: outbox, held deliveries and their keys, case keys, idempotency records, relay lease.
 
 They live in their own SQLModel registry so the decision log's tables (owned and migrated by `audit`)
 are never created or altered from here.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, LargeBinary
+from sqlalchemy import JSON, Column, Index, LargeBinary, text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -29,7 +29,11 @@ class OutboxRow(BrokerTable, table=True):
     topic: str
     key: str
     headers: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
+    # With `case_key_id`: AES-256-GCM under that case key (`broker.delivery.case_keys`), nonce beside it;
+    # without (rows from before case keys, system notices): the sealed envelope as it goes to Kafka.
     envelope: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    case_key_id: int | None = Field(default=None, index=True)
+    nonce: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     # What the relay needs to log the `published` event without re-reading the decision.
     log_context: dict[str, object] = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime
@@ -49,7 +53,10 @@ class HeldDelivery(BrokerTable, table=True):
     key: str
     headers: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
     nonce: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # The outbox row's case-key ciphertext, encrypted again under the held key: both keys are needed.
     ciphertext: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    case_key_id: int | None = Field(default=None, index=True)
+    case_nonce: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     log_context: dict[str, object] = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime
     expires_at: datetime
@@ -64,6 +71,32 @@ class HeldKey(BrokerTable, table=True):
 
     delivery_id: str = Field(primary_key=True)
     key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class CaseKey(BrokerTable, table=True):
+    """One case's AES-256-GCM key; setting `key` to NULL (shredding) makes every copy under it unreadable.
+
+    The row stays after shredding, as the record of when and by whom; a later notification about the
+    same child gets a new row (a new generation), so at most one row per case has a key.
+    """
+
+    __tablename__ = "case_key"
+    __table_args__ = (
+        Index(
+            "uq_case_key_live",
+            "case_ref",
+            unique=True,
+            sqlite_where=text("key IS NOT NULL"),
+            postgresql_where=text("key IS NOT NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_ref: str = Field(index=True)
+    key: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    created_at: datetime
+    shredded_at: datetime | None = None
+    shredded_by: str | None = None
 
 
 class IdempotencyRecord(BrokerTable, table=True):

@@ -45,9 +45,14 @@ def follow_up(
 
 
 def record_published(session: Session, rows: Sequence[OutboxRow]) -> None:
-    """Log one `published` entry per row, in the relay's transaction that marks them published."""
+    """Log one `published` entry per row, in the relay's transaction that marks them published.
+
+    A notice row (withdrawal, correction, erasure) is logged as `notice_published` on the delivery
+    it is about, so the log links the recall to what it recalls.
+    """
     drafts = [
-        follow_up(
+        published_draft(row)
+        or follow_up(
             row.log_context,
             delivery_id=row.delivery_id,
             notification_id=row.notification_id,
@@ -56,3 +61,22 @@ def record_published(session: Session, rows: Sequence[OutboxRow]) -> None:
         for row in rows
     ]
     audit.append(session, drafts)
+
+
+NOTICE_RULE = "SYS-NOTICE"
+
+
+def published_draft(row: OutboxRow) -> audit.EntryDraft | None:
+    """The `notice_published` entry for a notice row the relay published (None for a delivery row)."""
+    about = row.log_context.get("notice_for")
+    if not isinstance(about, str):
+        return None
+    kind = str(row.log_context.get("notice_kind", "withdrawal"))
+    said = f"The signed {kind} notice {row.delivery_id} was published to {row.recipient_agency}'s inbox."
+    return follow_up(
+        row.log_context,
+        delivery_id=about,
+        notification_id=row.notification_id,
+        kind=audit.EventKind.NOTICE_PUBLISHED,
+        reasons=(audit.Reason(rule=NOTICE_RULE, message=said),),
+    )

@@ -4,6 +4,10 @@ Each held delivery is encrypted again under its own AES-256-GCM key, kept in a s
 Refusal or expiry deletes that key, which destroys the share for good (crypto-shredding) while the
 decision log keeps its immutable record of what was decided and why (CPSCP-Procedures, LADO >
 7. Record keeping and monitoring progress).
+
+What the held key encrypts is the outbox row's envelope as stored: already encrypted under its case
+key (`broker.delivery.case_keys`), so shredding the case makes a held copy unreadable too, even
+with its held key; releasing it then fails as HeldDeliveryGone.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlmodel import Session, col, select
 
 from broker.db.tables import HeldDelivery, HeldKey, OutboxRow
-from broker.delivery import clocks
+from broker.delivery import case_keys, clocks
 from broker.errors import HeldDeliveryGone
 
 NONCE_BYTES = 12
@@ -45,6 +49,8 @@ def hold(session: Session, row: OutboxRow, *, outcome: str, now: datetime, expir
             headers=row.headers,
             nonce=nonce,
             ciphertext=ciphertext,
+            case_key_id=row.case_key_id,
+            case_nonce=row.nonce,
             log_context=row.log_context,
             created_at=now,
             expires_at=expires_at,
@@ -59,6 +65,8 @@ def _nonce() -> bytes:
 def release(session: Session, delivery_id: str, *, now: datetime) -> OutboxRow:
     """Decrypt a held delivery into the outbox (the relay publishes it) and destroy its key."""
     held, key = _open_pair(session, delivery_id)
+    if not case_keys.is_readable(session, held.case_key_id):
+        raise HeldDeliveryGone(f"held delivery {delivery_id} was shredded with its case")
     try:
         aad = _aad(held.delivery_id, held.notification_id)
         envelope = AESGCM(key.key).decrypt(held.nonce, held.ciphertext, aad)
@@ -72,6 +80,8 @@ def release(session: Session, delivery_id: str, *, now: datetime) -> OutboxRow:
         key=held.key,
         headers=held.headers,
         envelope=envelope,
+        case_key_id=held.case_key_id,
+        nonce=held.case_nonce,
         log_context=held.log_context,
         created_at=now,
     )
@@ -93,6 +103,15 @@ def refuse(session: Session, delivery_id: str, *, now: datetime, resolution: str
     """Destroy a held delivery's key so it can never be shared; the row stays as a tombstone."""
     held, key = _open_pair(session, delivery_id)
     _resolve(session, held, key, resolution, now)
+
+
+def shred(session: Session, held: HeldDelivery, *, now: datetime) -> bool:
+    """Resolve a pending held delivery whose case was shredded; False when it was already resolved."""
+    key = session.get(HeldKey, held.delivery_id)
+    if held.resolved_at is not None or key is None:
+        return False
+    _resolve(session, held, key, "shredded", now)
+    return True
 
 
 def expire(session: Session, *, now: datetime) -> list[str]:

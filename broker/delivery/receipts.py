@@ -1,4 +1,5 @@
-"""Receipts from agency consumers: `delivered` and `acknowledged`, recorded in the decision log.
+"""Receipts from agency consumers (`delivered`, `acknowledged`, and `withdrawn` or `erased` after a
+notice), recorded in the decision log.
 
 A receipt is a JWT signed with the recipient agency's registered key, so it is checked exactly as an
 agency's API token is. Only the agency a delivery was sealed for may sign its receipts; each kind
@@ -33,7 +34,13 @@ from transport.kafka import DEFAULT_TOPIC_SETTINGS, TopicSettings, ensure_topics
 log = logging.getLogger("broker.delivery.receipts")
 
 RECEIPT_LEEWAY = timedelta(days=7)
-KINDS = {"delivered": audit.EventKind.DELIVERED, "acknowledged": audit.EventKind.ACKNOWLEDGED}
+KINDS = {
+    "delivered": audit.EventKind.DELIVERED,
+    "acknowledged": audit.EventKind.ACKNOWLEDGED,
+    # The consumer removed the delivery on the broker's withdrawal/correction or erasure notice.
+    "withdrawn": audit.EventKind.WITHDRAWAL_CONFIRMED,
+    "erased": audit.EventKind.ERASURE_CONFIRMED,
+}
 
 
 class ReceiptRejected(BrokerError):
@@ -50,7 +57,7 @@ def record_receipt(engine: Engine, registry: Registry, audience: str, token: str
     kind = KINDS.get(str(claims.get("kind")))
     delivery_id = str(claims.get("delivery_id", ""))
     if kind is None:
-        raise ReceiptRejected("receipt kind must be delivered or acknowledged")
+        raise ReceiptRejected("receipt kind must be delivered, acknowledged, withdrawn or erased")
     with Session(engine) as session:
         # The delivery's outbox row is locked for the rest of the transaction, so two workers that
         # read the same receipt (a rebalance hands a partition over while the old owner is still on

@@ -6,6 +6,8 @@ put back in the relay's queue and the request is logged in the same transaction;
 publishes it as any other (a consumer that already holds it keeps the copy it has: deliveries are
 idempotent by delivery id). Only the agency the delivery was sealed to may ask: the envelope opens
 with its key alone, and an agency asking for another's gets the same answer as for a missing one.
+A delivery whose case was shredded is gone too: its stored copy can no longer be read; so is a
+withdrawn one, whose stored copy was emptied (`broker.review.withdrawal`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from sqlmodel import Session, col, select
 
 import audit
 from broker.db.tables import OutboxRow
+from broker.delivery.case_keys import is_readable
 from broker.delivery.events import follow_up
 from broker.errors import NotFound
 
@@ -25,7 +28,7 @@ def request_republish(engine: Engine, *, delivery_id: str, agency_id: str, actor
     """Queue the delivery for publishing again; False when it is already waiting to be published."""
     with Session(engine) as session, session.begin():
         row = session.exec(select(OutboxRow).where(col(OutboxRow.delivery_id) == delivery_id)).first()
-        if row is None or row.recipient_agency != agency_id:
+        if row is None or row.recipient_agency != agency_id or not _kept(session, row):
             raise NotFound(GONE)
         if row.published_at is None:
             return False
@@ -42,3 +45,8 @@ def request_republish(engine: Engine, *, delivery_id: str, agency_id: str, actor
         )
         audit.append(session, [draft])
     return True
+
+
+def _kept(session: Session, row: OutboxRow) -> bool:
+    """Whether the stored copy can still be sent: neither withdrawn (emptied) nor shredded (unreadable)."""
+    return not row.log_context.get("withdrawn") and is_readable(session, row.case_key_id)

@@ -4,6 +4,11 @@ Only rows whose decision is already durably logged exist in the outbox, so nothi
 without a record (golden rule 7, write-ahead). One relay publishes at a time, held by a lease row in
 the database. If Kafka is down the rows wait; after a crash between publishing and marking, a row is
 published again with the same bytes, and consumers drop the repeat by delivery id.
+
+An envelope stored under a case key is decrypted just before it is produced. A row whose case was
+shredded is never published: the relay marks it done without producing it and logs nothing (the
+shredding already logged it). Between the relay reading a batch and a shredding committing, a row
+can still go out; its `published` entry then follows the `shredded` one, so the log shows it.
 """
 
 from __future__ import annotations
@@ -19,16 +24,20 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from cryptography.exceptions import InvalidTag
 from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from broker.db.tables import OutboxRow, RelayLease
+from broker.db.tables import CaseKey, OutboxRow, RelayLease
+from broker.delivery.case_keys import CaseShredded, opened
 from transport.kafka import DEFAULT_TOPIC_SETTINGS, TopicSettings, ensure_topics
 
 log = logging.getLogger("broker.delivery.relay")
 
 LEASE = "relay"
+# What `_pending` gives instead of an envelope: a row to mark done unpublished, a row to leave waiting.
+_SHREDDED, _TAMPERED = object(), object()
 PublishedHook = Callable[[Session, Sequence[OutboxRow], datetime], None]
 
 
@@ -68,6 +77,9 @@ class Relay:
         self._topics: set[str] = set()
         self.kafka_connected = False
         self.wakeup = asyncio.Event()
+        # Rows whose ciphertext fails its tag under a live key (changed in the database): kept
+        # waiting, never published or dropped, and reported once each.
+        self._tampered: set[int | None] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until `stop` is set, reconnecting to Kafka whenever it goes away."""
@@ -107,22 +119,24 @@ class Relay:
         """Publish one batch if this instance holds the lease; return how many rows went out."""
         if not await asyncio.to_thread(self._hold_lease):
             return 0
-        rows = await asyncio.to_thread(self._pending)
-        if not rows:
+        pending = await asyncio.to_thread(self._pending)
+        ready = [(row, value) for row, value in pending if isinstance(value, bytes)]
+        shredded = [row for row, value in pending if value is _SHREDDED]
+        if not ready and not shredded:
             return 0
-        await self._ensure_topics({row.topic for row in rows})
+        await self._ensure_topics({row.topic for row, _ in ready})
         futures = [
             await producer.send(
                 row.topic,
-                value=row.envelope,
+                value=value,
                 key=row.key.encode(),
-                headers=[(name, value.encode()) for name, value in row.headers.items()],
+                headers=[(name, header.encode()) for name, header in row.headers.items()],
             )
-            for row in rows
+            for row, value in ready
         ]
         await asyncio.gather(*futures)
-        await asyncio.to_thread(self._mark_published, rows)
-        return len(rows)
+        await asyncio.to_thread(self._mark_published, [row for row, _ in ready], shredded)
+        return len(ready) + len(shredded)
 
     def _hold_lease(self) -> bool:
         now = _now()
@@ -153,19 +167,33 @@ class Relay:
         self._lease_until = until
         return True
 
-    def _pending(self) -> list[OutboxRow]:
+    def _pending(self) -> list[tuple[OutboxRow, bytes | object]]:
+        """The next rows with what to publish for each: the envelope, `_SHREDDED` or `_TAMPERED`."""
         with Session(self._read_engine) as session:
             query = (
-                select(OutboxRow)
+                select(OutboxRow, col(CaseKey.key))
+                .outerjoin(CaseKey, col(CaseKey.id) == col(OutboxRow.case_key_id))
                 .where(col(OutboxRow.published_at).is_(None))
                 .order_by(col(OutboxRow.id))
                 .limit(self._batch_size)
             )
-            return list(session.exec(query))
+            return [(row, self._envelope(row, key)) for row, key in session.exec(query)]
 
-    def _mark_published(self, rows: Sequence[OutboxRow]) -> None:
+    def _envelope(self, row: OutboxRow, key: bytes | None) -> bytes | object:
+        try:
+            return opened(row, key)
+        except CaseShredded:
+            return _SHREDDED
+        except InvalidTag:
+            if row.id not in self._tampered:
+                self._tampered.add(row.id)
+                log.error("outbox row %s does not decrypt under its case key; it is kept, not published", row.id)
+            return _TAMPERED
+
+    def _mark_published(self, rows: Sequence[OutboxRow], shredded: Sequence[OutboxRow] = ()) -> None:
+        """Mark published rows (logging them) and shredded rows (done, never produced: not logged)."""
         now = _now()
-        ids = [row.id for row in rows]
+        ids = [row.id for row in rows] + [row.id for row in shredded]
         with Session(self._engine) as session:
             marked = set(
                 session.scalars(

@@ -16,6 +16,10 @@ What the gateway keeps beyond the decision log, and for how long (settings, `SGB
 Each purge that removes anything appends one `purged` entry with the counts in the same
 transaction, so the log says when copies went and how many. The log itself is never purged: it
 holds no payload value.
+
+Crypto-shredding a case (`broker.review.shredding`) is not retention: it destroys the case's keys
+at once, whatever the periods above, so every copy under them is unreadable from that moment; the
+unreadable rows then go when their period here ends. Shredded key rows are kept (when, by whom).
 """
 
 from __future__ import annotations

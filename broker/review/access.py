@@ -51,6 +51,8 @@ class Action(StrEnum):
     AUDIT = "audit"  # partnership totals, integrity, signed evidence packs
     CASE_REVIEW = "case_review"  # every decision about one person (subject access, case reviews)
     REDELIVER = "redeliver"  # ask for a delivery again while the outbox keeps it (a consumer fell behind)
+    WITHDRAW = "withdraw"  # withdraw or correct a notification that was sent (recall it from every inbox)
+    SHRED = "shred"  # destroy a case's keys: every stored copy of what was shared about one child
 
 
 class Relation(StrEnum):
@@ -65,16 +67,17 @@ NO, OWN, AGY, PTN = Scope.NONE, Scope.OWN, Scope.AGENCY, Scope.PARTNERSHIP
 COLUMNS: Final = tuple(Action)
 # Why each row is what it is: domain brief §10 (roles) and §12 (DSL view; IG/Caldicott view).
 ROWS: Final[dict[str, tuple[Scope, ...]]] = {
-    #                                  send status decisions overdue advice authorise urgent access audit case redeliver
-    "agency_system": (AGY, AGY, AGY, AGY, NO, NO, NO, NO, NO, NO, AGY),
-    "practitioner": (OWN, OWN, OWN, OWN, NO, NO, NO, NO, NO, NO, NO),
-    "dsl": (AGY, AGY, AGY, AGY, AGY, NO, AGY, NO, NO, NO, NO),
-    "ig_lead": (NO, AGY, AGY, AGY, AGY, NO, AGY, AGY, NO, AGY, NO),
-    "caldicott_guardian": (NO, AGY, AGY, AGY, AGY, NO, AGY, AGY, NO, AGY, NO),
-    "line_manager": (AGY, OWN, OWN, OWN, NO, AGY, NO, NO, NO, NO, NO),
-    "named_professional": (AGY, AGY, AGY, AGY, NO, AGY, AGY, NO, NO, NO, NO),
-    "partnership_ig_lead": (NO, NO, PTN, PTN, PTN, NO, PTN, PTN, PTN, PTN, NO),
-    "partnership_caldicott_guardian": (NO, NO, PTN, PTN, PTN, NO, PTN, PTN, PTN, PTN, NO),
+    # Columns in COLUMNS' order: send status decisions overdue advice authorise urgent access audit
+    # case-review redeliver withdraw shred.
+    "agency_system": (AGY, AGY, AGY, AGY, NO, NO, NO, NO, NO, NO, AGY, AGY, NO),
+    "practitioner": (OWN, OWN, OWN, OWN, NO, NO, NO, NO, NO, NO, NO, OWN, NO),
+    "dsl": (AGY, AGY, AGY, AGY, AGY, NO, AGY, NO, NO, NO, NO, AGY, NO),
+    "ig_lead": (NO, AGY, AGY, AGY, AGY, NO, AGY, AGY, NO, AGY, NO, NO, NO),
+    "caldicott_guardian": (NO, AGY, AGY, AGY, AGY, NO, AGY, AGY, NO, AGY, NO, NO, NO),
+    "line_manager": (AGY, OWN, OWN, OWN, NO, AGY, NO, NO, NO, NO, NO, AGY, NO),
+    "named_professional": (AGY, AGY, AGY, AGY, NO, AGY, AGY, NO, NO, NO, NO, AGY, NO),
+    "partnership_ig_lead": (NO, NO, PTN, PTN, PTN, NO, PTN, PTN, PTN, PTN, NO, NO, PTN),
+    "partnership_caldicott_guardian": (NO, NO, PTN, PTN, PTN, NO, PTN, PTN, PTN, PTN, NO, NO, PTN),
 }
 TABLE: Final = {who: dict(zip(COLUMNS, row, strict=True)) for who, row in ROWS.items()}
 PRINCIPALS: Final = (AGENCY_SYSTEM, *PERSON_ROLES, *OFFICES)
@@ -123,7 +126,10 @@ ROUTES: Final[dict[tuple[str, str], tuple[Action, ...]]] = {
     ("GET", "/v1/overdue"): (Action.OVERDUE,),
     ("GET", "/v1/access-events"): (Action.ACCESS_LOG,),
     ("POST", "/v1/case-review"): (Action.CASE_REVIEW,),
+    ("POST", "/v1/case-shredding"): (Action.SHRED,),
     ("POST", "/v1/deliveries/{delivery_id}/republish"): (Action.REDELIVER,),
+    ("POST", "/v1/notifications/{notification_id}/withdrawal"): (Action.WITHDRAW,),
+    ("POST", "/v1/notifications/{notification_id}/correction"): (Action.WITHDRAW,),
     # Witnessing the log (broker/api/log.py): proofs are hashes anyone reading decisions may check;
     # a cosignature is posted by an agency system (the route also refuses people's tokens).
     ("GET", "/v1/log/proof"): (Action.DECISIONS,),
@@ -138,6 +144,8 @@ ROUTES: Final[dict[tuple[str, str], tuple[Action, ...]]] = {
     ("GET", "/ui/access"): (Action.ACCESS_LOG,),
     ("GET", "/ui/audit"): (Action.AUDIT,),
     ("POST", "/ui/audit/export"): (Action.AUDIT,),
+    ("GET", "/ui/replay"): (Action.AUDIT,),
+    ("POST", "/ui/replay"): (Action.AUDIT,),
     ("GET", "/ui/submit"): (Action.SEND,),
     ("POST", "/ui/submit"): (Action.SEND,),
     ("POST", "/ui/submit/send"): (Action.SEND,),

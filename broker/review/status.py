@@ -15,6 +15,8 @@ from broker.review.scope import sees
 
 # Later events supersede earlier ones in the status; `overdue` is a flag, not a stage.
 STAGES = ("decided", "published", "delivered", "acknowledged")
+# A recall ends the story whatever came before it; the notice and its receipt follow in `events`.
+RECALLS = ("withdrawn", "corrected", "shredded")
 
 
 async def for_sender(decision_log: DecisionLog, notification_id: str, viewer: Viewer) -> dict[str, Any]:
@@ -39,9 +41,16 @@ async def for_sender(decision_log: DecisionLog, notification_id: str, viewer: Vi
         item["events"].append({"kind": entry.kind, "at": entry.recorded_at, "seq": entry.seq})
         if entry.kind == "overdue":
             item["overdue"] = True
-        elif entry.kind in STAGES and STAGES.index(entry.kind) > STAGES.index(item["status"]):
+        elif _advances(entry.kind, item["status"]):
             item["status"] = entry.kind
     return {"notification_id": notification_id, "recipients": list(deliveries.values())}
+
+
+def _advances(kind: str, status: str) -> bool:
+    """A recall always does; a stage only moves a delivery that was not recalled further on."""
+    if kind in RECALLS:
+        return True
+    return status in STAGES and kind in STAGES and STAGES.index(kind) > STAGES.index(status)
 
 
 def _visible_entries(decision_log: DecisionLog, notification_id: str, viewer: Viewer) -> list[audit.Entry]:

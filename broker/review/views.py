@@ -54,6 +54,7 @@ _ANSWERS = (
     audit.EventKind.AUTHORISATION_GRANTED,
     audit.EventKind.AUTHORISATION_REFUSED,
     audit.EventKind.EXPIRED,
+    audit.EventKind.SHREDDED,
 )
 
 
@@ -66,9 +67,15 @@ def held_states(session: Session, entries: list[audit.Entry]) -> dict[str, str]:
         col(audit.Entry.delivery_id).in_(list(states)), col(audit.Entry.kind).in_(_ANSWERS)
     )
     for answer in session.execute(answers.order_by(col(audit.Entry.seq))).scalars():
-        expired = answer.kind == audit.EventKind.EXPIRED
-        states[answer.delivery_id] = "expired" if expired else "released" if answer.outcome == "released" else "refused"
+        states[answer.delivery_id] = _state(answer)
     return states
+
+
+def _state(answer: audit.Entry) -> str:
+    # A shredded case's held copy is gone whatever was answered before: the latest answer wins.
+    if answer.kind in (audit.EventKind.EXPIRED, audit.EventKind.SHREDDED):
+        return str(answer.kind)
+    return "released" if answer.outcome == "released" else "refused"
 
 
 def scoped(

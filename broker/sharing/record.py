@@ -22,13 +22,13 @@ from broker.admission import idempotency
 from broker.admission.authorisation import Authoriser
 from broker.admission.tokens import Caller
 from broker.db.log import DecisionLog
-from broker.db.tables import NamedPerson
-from broker.delivery import clocks, held
+from broker.db.tables import NamedPerson, OutboxRow
+from broker.delivery import case_keys, clocks, held
 from broker.errors import LogUnavailable
 from broker.metrics import Metrics
 from broker.sharing.decide import Decision
 from broker.sharing.plan import Planned
-from broker.sharing.seal import Sealed
+from broker.sharing.seal import Sealed, routing_subject
 from schemas.notifications import Notification
 from schemas.vocab import ConsentStatus
 
@@ -83,6 +83,7 @@ class Recorder:
             expires_at=now + self._hold_expiry,
             first_answer=first_answer,
             policy_input=decision.policy_input,
+            case_ref=case_ref(self._secret, notification),
         )
         try:
             await self._log.append(drafts, rows)
@@ -155,18 +156,24 @@ def write_rows(
     expires_at: datetime,
     first_answer: FirstAnswer | None,
     policy_input: dict[str, Any] | None = None,
+    case_ref: str | None = None,
 ) -> None:
     """The rows that commit with the decisions: outbox or held rows, clocks, the reply, the first answer.
 
-    May run twice (the batcher retries a failed batch per request): it only ever adds rows.
+    With `case_ref`, every sealed envelope is stored encrypted under that case's key (one key lookup
+    per notification, whatever the number of recipients). May run twice (the batcher retries a
+    failed batch per request): it only ever adds rows, and the case key it makes is the same one.
     """
     # The decided entries come first, one per plan; any authorisation entries follow them.
     decided = entries[: len(planned)]
     if policy_input is not None and decided:
         session.add(audit_replay.input_record(decided, policy_input))  # what a replay will ask again
-    for plan, entry in zip(planned, decided, strict=True):
-        if plan.sealed is not None:
-            _write_delivery(session, plan, plan.sealed, entry, notification, now=now, expires_at=expires_at)
+    sealed = [(p, p.sealed, entry) for p, entry in zip(planned, decided, strict=True) if p.sealed is not None]
+    case_key = case_keys.live_key(session, case_ref, now=now) if sealed and case_ref is not None else None
+    for plan, envelope, entry in sealed:
+        row = _write_delivery(session, plan, envelope, entry, notification, case_key=case_key)
+        if plan.held:
+            held.hold(session, row, outcome=plan.decision.outcome.value, now=now, expires_at=expires_at)
     # The person the body names as acting: theirs to see, whoever's system posted it (issue 11).
     # The same notification id may be decided again (a retry under another key): nothing to add then,
     # and one statement either way (a merge would read the row first, inside the group commit).
@@ -204,10 +211,10 @@ def _write_delivery(
     entry: audit.Entry,
     notification: Notification,
     *,
-    now: datetime,
-    expires_at: datetime,
-) -> None:
-    """A sealed delivery's row: held for a reviewer, or in the outbox with its clocks started."""
+    case_key: tuple[int, bytes] | None,
+) -> OutboxRow:
+    """A sealed delivery's row, under its case key: in the outbox with its clocks started, or (held)
+    returned for the held store alone."""
     # Purpose and obligations travel with the row: a held delivery's reviewers see the
     # purpose, and its clocks start when it is released.
     # `deciding`: how many of the decision's first reasons decided it, for what a reviewer may release.
@@ -220,9 +227,10 @@ def _write_delivery(
         "in_reply_to": str(notification.in_reply_to) if notification.in_reply_to else None,
     }
     row = sealed.row(context)
+    if case_key is not None:
+        case_keys.encrypt_row(row, *case_key)
     if plan.held:
-        held.hold(session, row, outcome=plan.decision.outcome.value, now=now, expires_at=expires_at)
-        return
+        return row
     session.add(row)
     clocks.start_clocks(
         session,
@@ -231,6 +239,13 @@ def _write_delivery(
         context=context,
         obligations=plan.due,
     )
+    return row
+
+
+def case_ref(secret: bytes, notification: Notification) -> str:
+    """The case a notification belongs to: the log pseudonym of the child it is routed by, the same
+    pseudonym the case review (`broker.review.case_review.pseudonym`) computes for that child."""
+    return audit.pseudonymise(secret, routing_subject(notification))
 
 
 def subject_pseudonyms(secret: bytes, notification: Notification) -> tuple[str, ...]:

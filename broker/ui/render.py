@@ -54,6 +54,7 @@ NAV = (
     ("Overdue", "/ui/overdue"),
     ("Access log", "/ui/access"),
     ("Audit", "/ui/audit"),
+    ("Policy replay", "/ui/replay"),
     ("Send a notification", "/ui/submit"),
 )
 

@@ -53,6 +53,7 @@ HELD_STATES = {
     "released": "released",
     "refused": "refused",
     "expired": "expired unanswered",
+    "shredded": "shredded with its case",
 }
 
 

@@ -22,7 +22,7 @@ from consumers.errors import RejectedMessage
 from consumers.receipt import RECEIPT_LIFETIME, ReceiptKind, ReceiptSigner
 from consumers.runner import AgencyConsumer
 from devstack.partnership import LocalPartnership
-from schemas import asyncapi
+from schemas import asyncapi, record_headers
 from schemas.envelope import SealedEnvelope
 from schemas.topics import NAMESPACE_PATTERN, inbox_topic
 from tests.broker.conftest import AUDIENCE, GatewayFactory
@@ -85,7 +85,7 @@ async def test_a_relayed_delivery_matches_the_document(
     assert topic and topic["agency"] == row.recipient_agency, record.topic
     headers = {name: value.decode("utf-8") for name, value in record.headers}
     assert len(headers) == len(record.headers), "a header appears twice"
-    _check(asyncapi.DeliveryHeaders, headers)
+    _check(record_headers.DeliveryHeaders, headers)
     assert headers["content-type"] == _message("sealedEnvelope")["contentType"]
 
     key = record.key.decode("ascii")
@@ -117,9 +117,9 @@ def test_a_receipt_jwt_matches_the_document(partnership: LocalPartnership) -> No
     payload = _message("receipt")["payload"]
     for token in (delivered, acknowledged):
         assert re.fullmatch(payload["pattern"], token)
-        _check(asyncapi.ReceiptJoseHeader, jwt.get_unverified_header(token))
+        _check(record_headers.ReceiptJoseHeader, jwt.get_unverified_header(token))
         claims = jwt.decode(token, options={"verify_signature": False})
-        _check(asyncapi.ReceiptClaims, claims)
+        _check(record_headers.ReceiptClaims, claims)
         assert claims["exp"] - claims["iat"] == RECEIPT_LIFETIME.total_seconds()
     assert _message("receipt")["contentType"] == "application/jwt"
 
@@ -145,7 +145,7 @@ def _refuse(reason: str) -> Any:
 
 async def test_dead_letters_the_consumer_writes_match_the_document() -> None:
     codes = {*opener.REASONS.values(), opener.MALFORMED, opener.SCHEMA_INVALID}
-    assert codes == {reason.value for reason in asyncapi.DeadLetterReason}
+    assert codes == {reason.value for reason in record_headers.DeadLetterReason}
     agency, namespace = "csc-fenmere-mash", "sgbdoc"
     for reason in sorted(codes):
         producer = _Sent()
@@ -177,5 +177,5 @@ async def test_dead_letters_the_consumer_writes_match_the_document() -> None:
         assert _address_pattern("deadLetters").fullmatch(sent["topic"])
         assert (sent["value"], sent["key"]) == (record.value, record.key), "a dead letter is the record, unchanged"
         headers = {name: value.decode("utf-8") for name, value in sent["headers"]}
-        _check(asyncapi.DeadLetterHeaders, headers)
+        _check(record_headers.DeadLetterHeaders, headers)
         assert headers["sgb_reason"] == reason

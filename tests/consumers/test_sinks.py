@@ -12,6 +12,7 @@ from aiohttp import web
 
 from consumers.errors import SinkError
 from consumers.sinks import Delivery, DirectorySink, SqliteInboxSink, WebhookSink
+from schemas.notice import Notice
 from tests.consumers.conftest import DECIDED_BY
 
 
@@ -119,3 +120,79 @@ CREATE TABLE inbox (
     sealed_at TEXT NOT NULL, body TEXT NOT NULL,
     received_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 )"""
+
+
+def _notice(n: int = 1, **overrides: str) -> Notice:
+    values = {
+        "kind": "withdrawal",
+        "notice_id": f"notice-{n}",
+        "delivery_id": f"d-{n}",
+        "notification_id": f"n-{n}",
+        "recipient_agency": "csc-example",
+        "reason": "malicious",
+        "issued_at": "2026-01-06T09:00:00Z",
+        "signing_key_id": "broker-test",
+        **overrides,
+    }
+    return Notice(**values)  # type: ignore[arg-type]
+
+
+async def test_sqlite_inbox_withdraws_with_a_tombstone_and_overwrites_the_payload(tmp_path: Path) -> None:
+    path = tmp_path / "inbox.db"
+    sink = SqliteInboxSink(path)
+    await sink.deliver(_delivery(1))
+    await sink.deliver(_delivery(2))
+    assert b"Test Child Alpha" in path.read_bytes() + _wal(path)
+    assert await sink.withdraw(_notice(1)) is True
+    assert await sink.withdraw(_notice(1)) is False, "a repeated notice removes nothing more"
+    assert await sink.withdraw(_notice(3)) is False, "a notice for a delivery that never came leaves a tombstone only"
+    assert sink.delivery_ids() == ["d-2"]
+    assert [(t["delivery_id"], t["kind"], t["reason"]) for t in sink.withdrawn()] == [
+        ("d-1", "withdrawal", "malicious"),
+        ("d-3", "withdrawal", "malicious"),
+    ]
+    await sink.withdraw(_notice(2, kind="correction", reason="superseded", superseded_by="n-9"))
+    assert sink.withdrawn()[-1]["superseded_by"] == "n-9"
+    # secure_delete plus a truncating checkpoint: the removed payloads are not left in free pages or the WAL.
+    assert b"Test Child Alpha" not in path.read_bytes() + _wal(path)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM inbox").fetchone() == (0,)
+
+
+def _wal(path: Path) -> bytes:
+    wal = path.with_name(path.name + "-wal")
+    return wal.read_bytes() if wal.exists() else b""
+
+
+async def test_directory_sink_removes_the_file_and_leaves_a_tombstone(tmp_path: Path) -> None:
+    sink = DirectorySink(tmp_path / "out")
+    await sink.deliver(_delivery(1))
+    assert await sink.withdraw(_notice(1, kind="erasure")) is True
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["d-1.withdrawn.json"]
+    tombstone = json.loads((tmp_path / "out" / "d-1.withdrawn.json").read_text())
+    assert (tombstone["kind"], tombstone["notification_id"]) == ("erasure", "n-1")
+    assert "payload" not in tombstone
+
+
+async def test_webhook_withdrawal_is_a_delete_of_the_delivery(unused_tcp_port: int) -> None:
+    deleted: list[tuple[str, str, dict[str, object]]] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        deleted.append((request.match_info["delivery"], request.headers["Idempotency-Key"], await request.json()))
+        return web.Response(status=204 if request.match_info["delivery"] == "d-1" else 404)
+
+    app = web.Application()
+    app.router.add_delete("/cases/{delivery}", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", unused_tcp_port).start()
+    try:
+        sink = WebhookSink(f"http://127.0.0.1:{unused_tcp_port}/cases", attempts=2)
+        assert await sink.withdraw(_notice(1)) is True
+        assert await sink.withdraw(_notice(2)) is False, "404: the case system never had it"
+    finally:
+        await runner.cleanup()
+    assert [(d, key, body["reason"]) for d, key, body in deleted] == [
+        ("d-1", "notice-1", "malicious"),
+        ("d-2", "notice-2", "malicious"),
+    ]

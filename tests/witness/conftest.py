@@ -30,7 +30,7 @@ from consumers.settings import ConsumerSettings
 from devstack.partnership import provision
 from schemas.envelope import HYBRID_SUITE_NAME
 from schemas.topics import dead_letter_topic, inbox_topic, receipts_topic
-from tests.broker.conftest import AUDIENCE, Gateway, demo_agencies, gateway_settings
+from tests.broker.conftest import AUDIENCE, Gateway, demo_agencies, demo_offices, gateway_settings
 from tests.conftest import _admin_properties, run_agency_id, run_namespace
 from tests.factories import school_referral
 from transport.kafka import TopicSettings, ensure_topics
@@ -124,7 +124,8 @@ async def site(tmp_path: Path, kafka_admin_config: dict[str, Any], topic_namespa
     namespace = run_namespace(f"w{uuid.uuid4().hex[:8]}")
     partnership_id, specs = demo_agencies()
     specs = [dataclasses.replace(s, suite=HYBRID_SUITE_NAME) if s.agency_id == POLICE else s for s in specs]
-    partnership = await asyncio.to_thread(provision, tmp_path / "partnership", partnership_id, specs)
+    # With the fixture's office holders: the partnership's IG lead shreds cases (tests/witness/test_withdrawal.py).
+    partnership = await asyncio.to_thread(provision, tmp_path / "partnership", partnership_id, specs, demo_offices())
     principals = {agency: (run_agency_id(), secrets.token_urlsafe(18)) for agency in CONSUMERS}
     await asyncio.to_thread(_grant, kafka_admin_config, namespace, principals)
     topics = [receipts_topic(namespace=namespace)]

@@ -27,6 +27,7 @@ from sqlmodel import Session, select
 import audit
 from audit.note import sign_note
 from broker.db.tables import OutboxRow
+from broker.delivery.case_keys import read_envelope
 from consumers.errors import FORK, INCONSISTENT, WitnessAlarm
 from consumers.ledger import KeptCheckpoint, Ledger
 from consumers.runner import AgencyConsumer
@@ -129,7 +130,7 @@ async def test_classic_and_hybrid_agencies_receive_the_same_notification_and_wit
     sizes = {kept.tree_size for kept in map(_kept, settings.values()) if kept is not None}
     with Session(site.gateway.engine) as session:
         suites = {
-            row.recipient_agency: SealedEnvelope.from_bytes(row.envelope).suite
+            row.recipient_agency: SealedEnvelope.from_bytes(read_envelope(session, row)).suite
             for row in session.exec(select(OutboxRow))
         }
         stored = {c.name for size in sizes for c in audit.cosignatures_for(session, size)}

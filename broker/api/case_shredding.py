@@ -1,0 +1,103 @@
+"""`POST /v1/case-shredding`: destroy one case's keys, for the partnership's IG lead and Caldicott Guardian.
+
+The person is named as for a case review (in the body, never in a URL) and turned into the
+partnership's pseudonym at once; the shredding and every delivery it made unreadable are logged
+with the reason (`broker.review.shredding`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+
+import audit
+from broker.api.deps import CallerDep, KeysDep, LogDep, OutboxDep, SettingsDep
+from broker.api.responses import AUTHENTICATED, BEARER, errors, ok, request_examples
+from broker.delivery import notices
+from broker.delivery.notices import NoticeWriter
+from broker.errors import LogUnavailable, ReviewInvalid
+from broker.partnership.keys import BrokerKeys
+from broker.review import case_review, shredding
+from broker.review.access import Viewer
+from broker.settings import BrokerSettings
+from schemas import api_examples
+from schemas.api import CaseShredding, CaseShreddingRequest
+
+router = APIRouter(prefix="/v1", tags=["access"])
+
+
+def _erasure_notices(keys: BrokerKeys, settings: BrokerSettings, reason: str) -> shredding.ShreddedHook:
+    """Every agency that already received a delivery of the case is told, in the same transaction, to erase it."""
+    writer = NoticeWriter(keys=keys, namespace=settings.topic_namespace, partnership_id=settings.partnership_id)
+
+    def send(session: Session, published: Sequence[shredding.ShreddedDelivery]) -> None:
+        ids = [delivery_id for group in published for delivery_id in group.delivery_ids]
+        notices.send_erasures(session, writer, ids, reason=reason, now=datetime.now(UTC))
+
+    return send
+
+
+@router.post(
+    "/case-shredding",
+    response_model=CaseShredding,
+    dependencies=BEARER,
+    openapi_extra=request_examples(
+        (
+            "nhs",
+            "Shred one child's case, sent about the wrong child",
+            {
+                "nhs_number": "4000000012",
+                "reason_code": "sent_in_error",
+                "reason": "Referral sent about the wrong pupil; confirmed with the school's DSL.",
+            },
+        ),
+    ),
+    responses={
+        **ok(200, ("shredded", "One child's case shredded", api_examples.CASE_SHREDDED)),
+        **errors(400, *AUTHENTICATED, 404),
+    },
+)
+async def shred_case(
+    query: CaseShreddingRequest,
+    caller: CallerDep,
+    decision_log: LogDep,
+    keys: KeysDep,
+    outbox: OutboxDep,
+    settings: SettingsDep,
+) -> dict[str, Any]:
+    """Destroy the keys of the named person's case: every stored copy of what was shared becomes unreadable."""
+    viewer = Viewer.from_caller(caller)
+    if query.nhs_number is None and query.subject_ref is None:
+        raise ReviewInvalid("name the person", {"nhs_number": "Give an NHS number, or a subject_ref."})
+    person = case_review.pseudonym(
+        keys.log_pseudonym_secret,
+        nhs_number=query.nhs_number,
+        agency_id=query.agency_id or viewer.agency_id,
+        subject_ref=query.subject_ref,
+    )
+    try:
+        done = await asyncio.to_thread(
+            shredding.shred_case,
+            decision_log.engine,
+            case_ref=person,
+            viewer=viewer,
+            reason_code=query.reason_code,
+            reason=query.reason.strip(),
+            on_shredded=_erasure_notices(keys, settings, query.reason_code),
+        )
+    except (audit.AuditError, SQLAlchemyError, OSError) as exc:
+        raise LogUnavailable("the shredding could not be recorded, so nothing was destroyed") from exc
+    outbox.wake()  # the relay marks the case's waiting rows done at once, and sends the erasure notices
+    return {
+        "person": done.person,
+        "keys_destroyed": done.keys_destroyed,
+        "unreadable": {"outbox_envelopes": done.outbox_envelopes, "held_deliveries": done.held_deliveries},
+        "deliveries_logged": done.deliveries_logged,
+        "published_deliveries": sum(len(p.delivery_ids) for p in done.published),
+    }

@@ -1,0 +1,141 @@
+"""`POST /v1/notifications/{id}/withdrawal` and `.../correction`: recall what was sent.
+
+Who may and what happens are in `broker.review.withdrawal`; this module is HTTP only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import JSONResponse
+
+from broker.admission import idempotency
+from broker.api.deps import (
+    CalendarDep,
+    CallerDep,
+    DeciderDep,
+    KeysDep,
+    LogDep,
+    OutboxDep,
+    RecorderDep,
+    RegistryDep,
+    SealerDep,
+    SettingsDep,
+    read_body,
+)
+from broker.api.responses import BEARER, errors, ok, request_examples, same_notification_body
+from broker.delivery.notices import NoticeWriter
+from broker.errors import Forbidden
+from broker.review import withdrawal
+from broker.review.access import Action, Viewer
+from broker.settings import BrokerSettings
+from broker.sharing import flow
+from schemas.recall import CORRECTION_EXAMPLE, WITHDRAWAL_EXAMPLE, CorrectionAnswer, WithdrawalAnswer, WithdrawalRequest
+
+router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
+
+
+def _notices(keys: Any, settings: BrokerSettings) -> NoticeWriter:
+    return NoticeWriter(keys=keys, namespace=settings.topic_namespace, partnership_id=settings.partnership_id)
+
+
+def _answer(done: withdrawal.Withdrawal) -> dict[str, Any]:
+    body = asdict(done)
+    body["deliveries"] = [
+        {"delivery_id": r.delivery_id, "agency_id": r.recipient_agency, "was": r.was, "now": r.now}
+        for r in done.deliveries
+    ]
+    return body
+
+
+@router.post(
+    "/{notification_id}/withdrawal",
+    response_model=WithdrawalAnswer,
+    dependencies=BEARER,
+    openapi_extra=request_examples(("error", "Sent to the wrong agency", {"reason": "sent_in_error"})),
+    responses={
+        **ok(200, ("withdrawn", "Recalled from one inbox; a held share destroyed", WITHDRAWAL_EXAMPLE)),
+        **errors(400, 401, 403, 404, 409, 422, 503),
+    },
+)
+async def withdraw(
+    notification_id: str,
+    request: WithdrawalRequest,
+    caller: CallerDep,
+    decision_log: LogDep,
+    keys: KeysDep,
+    settings: SettingsDep,
+    outbox: OutboxDep,
+) -> dict[str, Any]:
+    """Withdraw a notification from every recipient: signed notices to their inboxes, held shares destroyed."""
+    done = await withdrawal.withdraw(
+        decision_log,
+        Viewer.from_caller(caller),
+        notification_id,
+        reason=request.reason.value,
+        notices=_notices(keys, settings),
+        outbox=outbox,
+    )
+    return _answer(done)
+
+
+@router.post(
+    "/{notification_id}/correction",
+    status_code=202,
+    response_model=CorrectionAnswer,
+    dependencies=BEARER,
+    openapi_extra=same_notification_body("The corrected notification, a new notification_id; decided afresh."),
+    responses={
+        **ok(202, ("corrected", "The corrected referral decided; the first withdrawn", CORRECTION_EXAMPLE)),
+        **errors(401, 403, 404, 409, 413, 422, 503),
+    },
+)
+async def correct(
+    notification_id: str,
+    request: Request,
+    caller: CallerDep,
+    settings: SettingsDep,
+    decision_log: LogDep,
+    decider: DeciderDep,
+    sealer: SealerDep,
+    calendar: CalendarDep,
+    recorder: RecorderDep,
+    outbox: OutboxDep,
+    registry: RegistryDep,
+    keys: KeysDep,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> JSONResponse:
+    """Send the corrected notification (decided afresh) and withdraw this one, which it supersedes."""
+    viewer = Viewer.from_caller(caller)
+    if not viewer.may(Action.SEND):
+        raise Forbidden(f"a {viewer.role} may not send notifications")
+    # Refused before anything is decided: a correction of what one may not withdraw sends nothing.
+    await asyncio.to_thread(withdrawal.check_may_withdraw, decision_log, viewer, notification_id)
+    body = await read_body(request, settings.max_body_bytes)
+    receipt = await flow.submit(
+        caller=caller,
+        body=body,
+        idempotency_key=idempotency.check_key(idempotency_key),
+        reader=decision_log.reader,
+        decider=decider,
+        sealer=sealer,
+        calendar=calendar,
+        recorder=recorder,
+        outbox=outbox,
+        checkpoint=decision_log.checkpoint_note,
+        registry=registry,
+    )
+    replacement = str(receipt.body["notification_id"])
+    done = await withdrawal.withdraw(
+        decision_log,
+        viewer,
+        notification_id,
+        reason="superseded",
+        notices=_notices(keys, settings),
+        outbox=outbox,
+        superseded_by=replacement,
+    )
+    return JSONResponse({"replacement": receipt.body, "corrected": _answer(done)}, status_code=202)

@@ -1,0 +1,108 @@
+"""Case keys: every stored copy of what was shared about one child is encrypted under that case's key.
+
+A case is the child a notification is routed by (`broker.sharing.seal.routing_subject`), named by
+the partnership's log pseudonym of that child, so the IG lead's case review and a shredding find
+the same case. The outbox keeps each sealed envelope as AES-256-GCM(case key, envelope) and the held
+store encrypts that ciphertext again under its own per-delivery key. Setting the case key to NULL
+(`broker.review.shredding`) makes every stored copy unreadable at once, backups included, while the
+decision log keeps its record of what was decided.
+
+At most one live key per case: a partial unique index on `case_ref` where the key is not NULL.
+A notification about a child whose case was shredded earlier starts a new generation (a new key).
+Writers of case-keyed rows run inside the log's group commit, which holds the chain-head lock, and
+a shredding takes that lock first, so a notification is recorded wholly before or wholly after it.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col
+
+from broker.db.tables import CaseKey, OutboxRow
+from broker.errors import BrokerError
+
+NONCE_BYTES = 12
+# A notification races a shredding of its case at most once per attempt; more means something is wrong.
+_ATTEMPTS = 3
+
+
+class CaseShredded(BrokerError):
+    """The case key of a stored copy was destroyed: it can never be read again."""
+
+
+def live_key(session: Session, ref: str, *, now: datetime) -> tuple[int, bytes]:
+    """The case's live key (id, key), made now if it has none; safe under concurrent writers.
+
+    INSERT ... ON CONFLICT DO NOTHING against the partial unique index, then read: whichever writer
+    inserted first, every writer ends up with the same key.
+    """
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    for _ in range(_ATTEMPTS):
+        found = _live(session, ref)
+        if found is not None:
+            return found
+        values = {"case_ref": ref, "key": AESGCM.generate_key(bit_length=256), "created_at": now}
+        session.execute(insert(CaseKey).values(**values).on_conflict_do_nothing())
+    found = _live(session, ref)
+    if found is None:
+        raise CaseShredded(f"case {ref[:12]}… was shredded while its key was being made")
+    return found
+
+
+def _live(session: Session, ref: str) -> tuple[int, bytes] | None:
+    query = select(col(CaseKey.id), col(CaseKey.key)).where(col(CaseKey.case_ref) == ref, col(CaseKey.key).is_not(None))
+    row = session.execute(query).first()
+    if row is None:
+        return None
+    key_id, key = row
+    return int(key_id), bytes(key)
+
+
+def _aad(delivery_id: str) -> bytes:
+    # Binds the ciphertext to its delivery: one row's envelope pasted into another's never opens.
+    return f"sgb/case/v1\x00{delivery_id}".encode()
+
+
+def encrypt_row(row: OutboxRow, key_id: int, key: bytes) -> None:
+    """Replace the row's sealed envelope by its encryption under the case key (before it is stored)."""
+    nonce = os.urandom(NONCE_BYTES)
+    row.envelope = AESGCM(key).encrypt(nonce, row.envelope, _aad(row.delivery_id))
+    row.case_key_id, row.nonce = key_id, nonce
+
+
+def decrypt(key: bytes | None, *, nonce: bytes, delivery_id: str, ciphertext: bytes) -> bytes:
+    """The sealed envelope; CaseShredded when the case key is gone; InvalidTag when the bytes were changed."""
+    if key is None:
+        raise CaseShredded(f"the case key of delivery {delivery_id} was destroyed")
+    return AESGCM(key).decrypt(nonce, ciphertext, _aad(delivery_id))
+
+
+def opened(row: OutboxRow, key: bytes | None) -> bytes:
+    """The sealed envelope of an outbox row, given its case key (as read with it); plaintext rows as stored.
+
+    Rows written before case keys, and rows with no case (system notices), have `case_key_id` NULL.
+    """
+    if row.case_key_id is None:
+        return row.envelope
+    return decrypt(key, nonce=row.nonce or b"", delivery_id=row.delivery_id, ciphertext=row.envelope)
+
+
+def read_envelope(session: Session, row: OutboxRow) -> bytes:
+    """The sealed envelope of a stored outbox row, reading its case key (CaseShredded if destroyed)."""
+    if row.case_key_id is None:
+        return row.envelope
+    case_key = session.get(CaseKey, row.case_key_id)
+    return opened(row, case_key.key if case_key is not None else None)
+
+
+def is_readable(session: Session, case_key_id: int | None) -> bool:
+    """Whether a copy under this case key can still be read (True for copies with no case key)."""
+    if case_key_id is None:
+        return True
+    case_key = session.get(CaseKey, case_key_id)
+    return case_key is not None and case_key.key is not None

@@ -1,0 +1,157 @@
+"""Crypto-shredding of one case: destroy the case's keys, so every copy the gateway keeps of what was
+shared about one child becomes unreadable at once, immediately and outside retention.
+
+Only the partnership's IG lead and Caldicott Guardian may (the access table's `shred`), with a reason
+code and a reason. One transaction sets every key of the case to NULL (the row stays: when, by
+whom), resolves its pending held deliveries as `shredded`, and appends one `shredded` entry per
+affected delivery (following its decision) plus one for the case, naming the reason and the actor,
+never a payload value. The log itself keeps every entry: it holds no payload value to destroy.
+
+Deliveries already published sit in the agencies' inboxes and stores; `on_shredded` is where the
+signed erasure notice to each of them is enqueued, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, select, update
+from sqlmodel import Session, col
+
+import audit
+from audit.log import lock_head
+from broker.db.tables import CaseKey, HeldDelivery, OutboxRow
+from broker.delivery import held as held_store
+from broker.delivery.events import follow_up
+from broker.errors import Forbidden, NotFound
+from broker.review.access import Action, Scope, Viewer
+
+SHRED_RULE = "SYS-SHRED"
+NOTHING = "no case keys are kept for this person: nothing was shared about them, or it was shredded already"
+
+
+@dataclass(frozen=True)
+class ShreddedDelivery:
+    """Deliveries of one notification already published to one agency's inbox: where an erasure notice
+    goes (the inbox topic, and the Kafka key that keeps the child's records in order there)."""
+
+    recipient_agency: str
+    topic: str
+    key: str
+    notification_id: str
+    delivery_ids: tuple[str, ...]
+
+
+# Called inside the shredding's transaction with the deliveries already published (possibly none).
+ShreddedHook = Callable[[Session, Sequence[ShreddedDelivery]], None]
+
+
+@dataclass(frozen=True)
+class Shredding:
+    """What one shredding destroyed, and what it logged."""
+
+    person: str
+    keys_destroyed: int
+    outbox_envelopes: int
+    held_deliveries: int
+    deliveries_logged: int
+    published: tuple[ShreddedDelivery, ...]
+
+
+def shred_case(
+    engine: Engine,
+    *,
+    case_ref: str,
+    viewer: Viewer,
+    reason_code: str,
+    reason: str,
+    now: datetime | None = None,
+    on_shredded: ShreddedHook | None = None,
+) -> Shredding:
+    """Destroy every live key of the case `case_ref` (a log pseudonym) and log it; NotFound if none."""
+    if viewer.scope(Action.SHRED) is not Scope.PARTNERSHIP:
+        # The table grants shredding partnership-wide only; a narrower grant would need a scoped search.
+        raise Forbidden(f"a {viewer.role} may not shred a case")
+    now = now or datetime.now(UTC)
+    with Session(engine) as session, session.begin():
+        # The chain head first, as the group commit takes it: no notification about this case is
+        # half-written under a key while it is destroyed.
+        lock_head(session)
+        live = select(col(CaseKey.id)).where(col(CaseKey.case_ref) == case_ref, col(CaseKey.key).is_not(None))
+        key_ids = list(session.execute(live).scalars())
+        if not key_ids:
+            raise NotFound(NOTHING)
+        outbox = list(
+            session.scalars(
+                select(OutboxRow).where(col(OutboxRow.case_key_id).in_(key_ids)).order_by(col(OutboxRow.id))
+            )
+        )
+        waiting = list(
+            session.scalars(
+                select(HeldDelivery).where(
+                    col(HeldDelivery.case_key_id).in_(key_ids), col(HeldDelivery.resolved_at).is_(None)
+                )
+            )
+        )
+        pending = [row for row in waiting if held_store.shred(session, row, now=now)]
+        session.execute(
+            update(CaseKey)
+            .where(col(CaseKey.id).in_(key_ids))
+            .values(key=None, shredded_at=now, shredded_by=viewer.user)
+        )
+        message = f"Case shredded ({reason_code}): {reason}"
+        copies: list[OutboxRow | HeldDelivery] = [*outbox, *pending]
+        drafts = [_delivery_draft(row, viewer, message) for row in copies]
+        audit.append(session, [*drafts, _case_draft(case_ref, viewer, message, len(key_ids), len(drafts))])
+        published = _published(outbox)
+        if on_shredded is not None:
+            on_shredded(session, published)
+    return Shredding(case_ref, len(key_ids), len(outbox), len(pending), len(drafts), published)
+
+
+def _delivery_draft(row: OutboxRow | HeldDelivery, viewer: Viewer, message: str) -> audit.EntryDraft:
+    return follow_up(
+        row.log_context,
+        delivery_id=row.delivery_id,
+        notification_id=row.notification_id,
+        kind=audit.EventKind.SHREDDED,
+        actor=viewer.user,
+        actor_role=viewer.role,
+        actor_agency=viewer.agency_id,
+        reasons=(audit.Reason(rule=SHRED_RULE, message=message),),
+    )
+
+
+def _case_draft(case_ref: str, viewer: Viewer, message: str, keys: int, deliveries: int) -> audit.EntryDraft:
+    """The case-wide entry: found by the case's pseudonym, whatever deliveries were still kept."""
+    ref = f"case-shredding-{uuid.uuid4().hex}"
+    counts = f" {keys} case keys destroyed, {deliveries} deliveries' stored copies made unreadable."
+    return audit.EntryDraft(
+        notification_id=ref,
+        delivery_id=ref,
+        kind=audit.EventKind.SHREDDED,
+        outcome="shredded",
+        sender_agency=viewer.agency_id,
+        sender_role=viewer.role,
+        recipient_agency=viewer.agency_id,
+        message_type="case_shredding",
+        reasons=(audit.Reason(rule=SHRED_RULE, message=(message[: 500 - len(counts)] + counts)),),
+        subjects=(case_ref,),
+        actor=viewer.user,
+        actor_role=viewer.role,
+        actor_agency=viewer.agency_id,
+    )
+
+
+def _published(rows: Sequence[OutboxRow]) -> tuple[ShreddedDelivery, ...]:
+    """The deliveries already published, one per notification, inbox and Kafka key."""
+    grouped: dict[tuple[str, str, str, str], list[str]] = {}
+    for row in rows:
+        if row.published_at is not None:
+            grouped.setdefault((row.recipient_agency, row.topic, row.key, row.notification_id), []).append(
+                row.delivery_id
+            )
+    return tuple(ShreddedDelivery(*where, delivery_ids=tuple(ids)) for where, ids in grouped.items())

@@ -1,0 +1,191 @@
+"""Withdrawal and correction: recall a notification from every agency it reached, in one commit.
+
+Who may: the sender (the access table's `withdraw` column, over what they or their agency sent), and
+children's social care for a notification it received, since the front door that takes a referral
+in may find it malicious or misdirected (Working Together to Safeguard Children 2023, chapter 2,
+"Making a referral"; UK GDPR Article 16, rectification). The reason is a code, never free text: the
+log keeps it, and the log holds no payload value.
+
+What happens, per delivery, in the transaction that appends one `withdrawn` (or `corrected`) entry
+for it:
+
+- published, or queued for the relay: the stored envelope is emptied (nothing can be sent again),
+  its clocks stop, and a signed notice goes to the recipient's inbox through the outbox. A queued
+  row may already be mid-publication, so it too gets a notice; the consumer removes whatever it has,
+  remembers the id, and never hands over a delivery that arrives after its withdrawal;
+- held for advice or authorisation: its key is destroyed (`held.refuse`), so it can never be released;
+- not shared: nothing to recall; the entry still records the withdrawal.
+
+The consumer's `withdrawn` receipt is then logged as `withdrawal_confirmed` (`broker.delivery.receipts`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+import audit
+from broker.db.log import DecisionLog
+from broker.db.tables import HeldDelivery, ObligationClock, OutboxRow
+from broker.delivery import held
+from broker.delivery.events import follow_up
+from broker.delivery.notices import NoticeWriter, reason_words
+from broker.delivery.outbox import Outbox
+from broker.errors import AlreadyWithdrawn, HeldDeliveryGone, NotFound
+from broker.review import scope
+from broker.review.access import Action, Scope, Viewer
+from schemas.vocab import AgencyType
+
+RULE = "SYS-WITHDRAW"
+RECALLED = (audit.EventKind.WITHDRAWN, audit.EventKind.CORRECTED)
+# The agencies that take referrals in, and may withdraw one they received.
+FRONT_DOORS = frozenset({AgencyType.CSC_FRONT_DOOR.value, AgencyType.CSC_TEAM.value, AgencyType.OTHER_LA_CSC.value})
+
+
+@dataclass(frozen=True)
+class Recalled:
+    """What a withdrawal did to one recipient's delivery."""
+
+    delivery_id: str
+    recipient_agency: str
+    was: Literal["published", "queued", "held", "not shared"]
+    now: Literal["notice sent", "destroyed", "nothing to recall"]
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    notification_id: str
+    kind: Literal["withdrawal", "correction"]
+    reason: str
+    superseded_by: str | None
+    deliveries: list[Recalled]
+    seqs: list[int]
+
+
+def check_may_withdraw(decision_log: DecisionLog, viewer: Viewer, notification_id: str) -> list[audit.Entry]:
+    """The notification's decided entries, if the viewer may withdraw it and it still stands."""
+    with Session(decision_log.engine) as session:
+        decided = list(
+            session.exec(
+                select(audit.Entry)
+                .where(col(audit.Entry.notification_id) == notification_id, col(audit.Entry.kind) == "decided")
+                .order_by(col(audit.Entry.seq))
+            )
+        )
+        if not decided or not _may(session, viewer, decided):
+            raise NotFound("no such notification that you may withdraw")
+        recalled = session.exec(
+            select(audit.Entry.seq).where(
+                col(audit.Entry.notification_id) == notification_id, col(audit.Entry.kind).in_(RECALLED)
+            )
+        ).first()
+    if recalled is not None:
+        raise AlreadyWithdrawn(f"notification {notification_id} was already withdrawn (log entry {recalled})")
+    return decided
+
+
+def _may(session: Session, viewer: Viewer, decided: list[audit.Entry]) -> bool:
+    if not viewer.may(Action.WITHDRAW):
+        return False
+    if any(scope.sees(session, viewer, Action.WITHDRAW, e) and e.sender_agency == viewer.agency_id for e in decided):
+        return True
+    # The front door may withdraw what it received; its `agency` reach is needed, not just `own`.
+    received = any(e.recipient_agency == viewer.agency_id and e.outcome.startswith("share") for e in decided)
+    wide = viewer.scope(Action.WITHDRAW).rank >= Scope.AGENCY.rank
+    return received and wide and viewer.agency_type in FRONT_DOORS
+
+
+async def withdraw(
+    decision_log: DecisionLog,
+    viewer: Viewer,
+    notification_id: str,
+    *,
+    reason: str,
+    notices: NoticeWriter,
+    outbox: Outbox,
+    superseded_by: str | None = None,
+) -> Withdrawal:
+    """Recall `notification_id` from every recipient (see the module docstring); one commit."""
+    decided = await asyncio.to_thread(check_may_withdraw, decision_log, viewer, notification_id)
+    kind: Literal["withdrawal", "correction"] = "correction" if superseded_by else "withdrawal"
+    now = datetime.now(UTC)
+    drafts = [_draft(entry, viewer, kind, reason, superseded_by) for entry in decided]
+    recalled: list[Recalled] = []
+
+    def apply(session: Session, _: list[audit.Entry]) -> None:
+        recalled.clear()  # the batcher may run this twice (a failed batch is retried per request)
+        for entry in decided:
+            recalled.append(_recall(session, entry, kind, reason, superseded_by, notices, now))
+
+    entries = await decision_log.append(drafts, apply)
+    outbox.wake()
+    return Withdrawal(notification_id, kind, reason, superseded_by, list(recalled), [e.seq for e in entries])
+
+
+def _draft(entry: audit.Entry, viewer: Viewer, kind: str, reason: str, superseded_by: str | None) -> audit.EntryDraft:
+    said = f"Withdrawn by the {viewer.role.replace('_', ' ')}: {reason_words(reason)}."
+    if superseded_by:
+        said = f"Corrected by the {viewer.role.replace('_', ' ')}: replaced by notification {superseded_by}."
+    context = {
+        "decided_seq": entry.seq,
+        "outcome": entry.outcome,
+        "sender_agency": entry.sender_agency,
+        "sender_role": entry.sender_role,
+        "recipient_agency": entry.recipient_agency,
+        "message_type": entry.message_type,
+    }
+    return follow_up(
+        context,
+        delivery_id=entry.delivery_id,
+        notification_id=entry.notification_id,
+        kind=audit.EventKind.CORRECTED if kind == "correction" else audit.EventKind.WITHDRAWN,
+        actor=viewer.user,
+        actor_role=viewer.role,
+        actor_agency=viewer.agency_id,
+        reasons=(audit.Reason(rule=RULE, message=said),),
+    ).model_copy(update={"outcome": "corrected" if superseded_by else "withdrawn"})
+
+
+def _recall(
+    session: Session,
+    entry: audit.Entry,
+    kind: Literal["withdrawal", "correction"],
+    reason: str,
+    superseded_by: str | None,
+    notices: NoticeWriter,
+    now: datetime,
+) -> Recalled:
+    delivery_id, agency = entry.delivery_id, entry.recipient_agency
+    _stop_clocks(session, delivery_id, now)
+    pending = session.get(HeldDelivery, delivery_id)
+    if pending is not None and pending.resolved_at is None:
+        try:
+            held.refuse(session, delivery_id, now=now, resolution="withdrawn")
+        except HeldDeliveryGone:  # resolved a moment ago; if released, its outbox row is handled below
+            pass
+        else:
+            return Recalled(delivery_id, agency, "held", "destroyed")
+    row = session.exec(select(OutboxRow).where(col(OutboxRow.delivery_id) == delivery_id).with_for_update()).first()
+    if row is None:
+        return Recalled(delivery_id, agency, "not shared", "nothing to recall")
+    was: Literal["published", "queued"] = "published" if row.published_at is not None else "queued"
+    # Emptied, and marked done so the relay never (again) sends it: the notice does the rest.
+    row.envelope = b""
+    row.published_at = row.published_at or now
+    row.log_context = {**row.log_context, "withdrawn": True}
+    session.add(row)
+    session.add(notices.row(kind=kind, delivery=row, reason=reason, now=now, superseded_by=superseded_by))
+    return Recalled(delivery_id, agency, was, "notice sent")
+
+
+def _stop_clocks(session: Session, delivery_id: str, now: datetime) -> None:
+    session.execute(
+        update(ObligationClock)
+        .where(col(ObligationClock.delivery_id) == delivery_id, col(ObligationClock.stopped_at).is_(None))
+        .values(stopped_at=now)
+    )

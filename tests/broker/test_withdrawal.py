@@ -1,0 +1,118 @@
+"""Who may withdraw or correct a notification, and what a withdrawal does to what is not yet out.
+
+On the real gateway (SQLite, the stack's OPA), without consumers: the end-to-end path through Kafka
+and the agencies' inboxes is `tests/witness/test_withdrawal.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlmodel import Session, col, select
+
+import audit
+from broker.db.tables import HeldDelivery, HeldKey, ObligationClock, OutboxRow
+from tests.broker.conftest import Gateway, GatewayFactory
+from tests.broker.people import Person
+from tests.factories import school_referral
+
+pytestmark = pytest.mark.stack
+SCHOOL, CSC = "school-oakfield-primary", "csc-fenmere-mash"
+
+
+def _entries(gateway: Gateway, notification_id: str, kind: str) -> list[audit.Entry]:
+    with Session(gateway.engine) as session:
+        query = select(audit.Entry).where(
+            col(audit.Entry.notification_id) == notification_id, col(audit.Entry.kind) == kind
+        )
+        return list(session.exec(query))
+
+
+async def _withdraw(person: Person, notification_id: str, reason: str = "sent_in_error") -> Any:
+    return await person.api("POST", f"/v1/notifications/{notification_id}/withdrawal", json={"reason": reason})
+
+
+async def test_a_held_share_is_destroyed_and_can_no_longer_be_released(gateway: Gateway) -> None:
+    sender = Person(gateway, SCHOOL, "dsl", "dsl-oak-01")
+    sent = await sender.send("hold_for_authorisation")
+    answer = await _withdraw(sender, sent["notification_id"], "wrong_person")
+    assert answer.status_code == 200, answer.text
+    (recalled,) = answer.json()["deliveries"]
+    assert (recalled["was"], recalled["now"]) == ("held", "destroyed")
+    with Session(gateway.engine) as session:
+        held = session.get(HeldDelivery, sent["delivery_id"])
+        assert held is not None and held.resolution == "withdrawn" and held.ciphertext == b""
+        assert session.get(HeldKey, sent["delivery_id"]) is None
+    manager = Person(gateway, SCHOOL, "line_manager", "lm-oak-01")
+    release = await manager.api(
+        "POST", f"/v1/queues/{sent['delivery_id']}", json={"decision": "release", "reason": "ok"}
+    )
+    assert release.status_code in (404, 409), release.text
+    (entry,) = _entries(gateway, sent["notification_id"], "withdrawn")
+    assert (entry.actor, entry.actor_role, entry.outcome) == ("dsl-oak-01", "dsl", "withdrawn")
+    assert "about the wrong person" in entry.reasons[0]["message"]
+
+
+async def test_a_queued_share_is_never_published_and_its_clocks_stop(gateway_factory: GatewayFactory) -> None:
+    # No relay: the row waits in the outbox, as it would while Kafka is down.
+    gateway = await gateway_factory(run_relay_in_gateway=False)
+    sender = Person(gateway, SCHOOL, "dsl", "dsl-oak-02")
+    sent = await sender.send("share")
+    answer = await _withdraw(sender, sent["notification_id"])
+    assert [(d["was"], d["now"]) for d in answer.json()["deliveries"]] == [("queued", "notice sent")]
+    with Session(gateway.engine) as session:
+        rows = list(session.exec(select(OutboxRow).where(col(OutboxRow.notification_id) == sent["notification_id"])))
+        clocks = list(
+            session.exec(select(ObligationClock).where(col(ObligationClock.delivery_id) == sent["delivery_id"]))
+        )
+    delivery = next(r for r in rows if r.delivery_id == sent["delivery_id"])
+    notice = next(r for r in rows if r.delivery_id != sent["delivery_id"])
+    assert delivery.envelope == b"" and delivery.published_at is not None, "marked done: the relay never sends it"
+    assert notice.published_at is None and notice.log_context["notice_for"] == sent["delivery_id"]
+    assert all(c.stopped_at is not None for c in clocks)
+
+
+async def test_who_may_withdraw(gateway: Gateway) -> None:
+    sender = Person(gateway, SCHOOL, "practitioner", "teacher-oak-01")
+    sent = await sender.send("share")
+    notification = sent["notification_id"]
+    colleague = Person(gateway, SCHOOL, "practitioner", "teacher-oak-02")  # own scope: not theirs
+    police = Person(gateway, "police-fenmere", "dsl", "dsl-police-01")  # received it, not a front door
+    office = Person(gateway, CSC, "ig_lead", "ig-csc-01")  # reads everything, withdraws nothing
+    for person in (colleague, police):
+        assert (await _withdraw(person, notification)).status_code == 404
+    assert (await _withdraw(office, notification)).status_code == 403
+    assert (await _withdraw(sender, notification, "because")).status_code == 422
+    assert _entries(gateway, notification, "withdrawn") == []
+    assert (await _withdraw(sender, notification)).status_code == 200
+
+
+async def test_the_front_door_may_withdraw_a_referral_it_received(gateway: Gateway) -> None:
+    response = await gateway.post(school_referral())
+    assert response.status_code == 202, response.text
+    notification = response.json()["notification_id"]
+    outcomes = {r["agency_id"]: r["outcome"] for r in response.json()["recipients"]}
+    assert outcomes[CSC].startswith("share"), outcomes
+    front_door = Person(gateway, CSC, "dsl", "dsl-csc-01")
+    answer = await _withdraw(front_door, notification, "malicious")
+    assert answer.status_code == 200, answer.text
+    assert {e.actor_agency for e in _entries(gateway, notification, "withdrawn")} == {CSC}
+
+
+async def test_a_correction_nobody_may_make_decides_nothing(gateway: Gateway) -> None:
+    sender = Person(gateway, SCHOOL, "dsl", "dsl-oak-03")
+    sent = await sender.send("share")
+    stranger = Person(gateway, "police-fenmere", "dsl", "dsl-police-02")
+    replacement = stranger.notification("share")
+    refused = await stranger.api("POST", f"/v1/notifications/{sent['notification_id']}/correction", json=replacement)
+    assert refused.status_code == 404, refused.text
+    assert _entries(gateway, replacement["notification_id"], "decided") == []
+    corrected = sender.notification("share")
+    answer = await sender.api("POST", f"/v1/notifications/{sent['notification_id']}/correction", json=corrected)
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["corrected"]["superseded_by"] == corrected["notification_id"]
+    (entry,) = _entries(gateway, sent["notification_id"], "corrected")
+    assert corrected["notification_id"] in entry.reasons[0]["message"]
+    status = await sender.api("GET", f"/v1/notifications/{sent['notification_id']}")
+    assert [r["status"] for r in status.json()["recipients"]] == ["corrected"]

@@ -256,8 +256,8 @@ def _overdue(site: DemoSite, receipts: list[dict[str, Any]]) -> None:
 
 
 def _withdraw(site: DemoSite, receipts: list[dict[str, Any]]) -> None:
-    """Housing finds its referral was about the wrong tenant and withdraws it from every inbox."""
-    receipt = next(r for r in receipts if "(M11)" in r["title"])
+    """The police find their notice to the school was about the wrong pupil and withdraw it from every inbox."""
+    receipt = next(r for r in receipts if "(M35)" in r["title"])
     token = issue_token(site.partnership.agency_keys(receipt["sender"]), role="agency_system", audience=AUDIENCE)
     response = httpx.post(
         f"{site.url}/v1/notifications/{receipt['notification_id']}/withdrawal",
@@ -287,10 +287,11 @@ def _withdraw(site: DemoSite, receipts: list[dict[str, Any]]) -> None:
         after = ", ".join(e["kind"] for e in item["events"][1:])
         table.add_row(d["agency_id"], d["was"], d["now"], item["status"], after)
     console.print(table)
-    console.print(
-        "[green]✓[/green] each recipient's consumer removed it from its inbox, kept a tombstone and sent a signed "
-        "receipt"
-    )
+    if sent:
+        console.print(
+            f"[green]✓[/green] {len(sent)} recipient consumer(s) removed it from their inbox, kept a tombstone and "
+            "sent a signed receipt"
+        )
 
 
 def _finish(site: DemoSite, stack: StackSettings) -> None:

@@ -52,6 +52,14 @@ async def test_a_held_share_is_destroyed_and_can_no_longer_be_released(gateway: 
     (entry,) = _entries(gateway, sent["notification_id"], "withdrawn")
     assert (entry.actor, entry.actor_role, entry.outcome) == ("dsl-oak-01", "dsl", "withdrawn")
     assert "about the wrong person" in entry.reasons[0]["message"]
+    # The decision's page leads with the recall, before what was decided.
+    await sender.sign_in()
+    try:
+        page = (await sender.page("GET", f"/ui/decisions/{entry.follows[0]}")).text
+    finally:
+        await sender.close()
+    recall = page.index('class="recalled"')
+    assert recall < page.index("Decided by") and "Withdrawn</strong>" in page[recall : recall + 200]
 
 
 async def test_a_queued_share_is_never_published_and_its_clocks_stop(gateway_factory: GatewayFactory) -> None:

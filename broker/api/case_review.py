@@ -13,7 +13,6 @@ from fastapi import APIRouter
 
 from broker.api.deps import CallerDep, KeysDep, LogDep
 from broker.api.responses import AUTHENTICATED, BEARER, errors, ok, request_examples
-from broker.errors import ReviewInvalid
 from broker.review import case_review
 from broker.review.access import Viewer
 from schemas import api_examples
@@ -42,12 +41,11 @@ router = APIRouter(prefix="/v1", tags=["access"])
 async def review_case(query: CaseReviewQuery, caller: CallerDep, decision_log: LogDep, keys: KeysDep) -> dict[str, Any]:
     """Every decision about the person named, within the caller's scope, oldest first, each with what followed."""
     viewer = Viewer.from_caller(caller)
-    if query.nhs_number is None and query.subject_ref is None:
-        raise ReviewInvalid("name the person", {"nhs_number": "Give an NHS number, or a subject_ref."})
-    person = case_review.pseudonym(
+    person = case_review.person_named(
         keys.log_pseudonym_secret,
+        viewer,
         nhs_number=query.nhs_number,
-        agency_id=query.agency_id or viewer.agency_id,
+        agency_id=query.agency_id,
         subject_ref=query.subject_ref,
     )
     return await case_review.review(decision_log, viewer, person)

@@ -21,7 +21,7 @@ from broker.api.deps import CallerDep, KeysDep, LogDep, OutboxDep, SettingsDep
 from broker.api.responses import AUTHENTICATED, BEARER, errors, ok, request_examples
 from broker.delivery import notices
 from broker.delivery.notices import NoticeWriter
-from broker.errors import LogUnavailable, ReviewInvalid
+from broker.errors import LogUnavailable
 from broker.partnership.keys import BrokerKeys
 from broker.review import case_review, shredding
 from broker.review.access import Viewer
@@ -73,12 +73,11 @@ async def shred_case(
 ) -> dict[str, Any]:
     """Destroy the keys of the named person's case: every stored copy of what was shared becomes unreadable."""
     viewer = Viewer.from_caller(caller)
-    if query.nhs_number is None and query.subject_ref is None:
-        raise ReviewInvalid("name the person", {"nhs_number": "Give an NHS number, or a subject_ref."})
-    person = case_review.pseudonym(
+    person = case_review.person_named(
         keys.log_pseudonym_secret,
+        viewer,
         nhs_number=query.nhs_number,
-        agency_id=query.agency_id or viewer.agency_id,
+        agency_id=query.agency_id,
         subject_ref=query.subject_ref,
     )
     try:

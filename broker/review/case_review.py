@@ -32,6 +32,15 @@ from schemas.common import Subject
 SEARCH_RULE = "SYS-CASE-REVIEW"
 
 
+def person_named(
+    secret: bytes, viewer: Viewer, *, nhs_number: str | None, agency_id: str | None, subject_ref: str | None
+) -> str:
+    """The pseudonym of the person a reviewer names by NHS number, or by an agency's reference (theirs by default)."""
+    if nhs_number is None and subject_ref is None:
+        raise ReviewInvalid("name the person", {"nhs_number": "Give an NHS number, or a subject_ref."})
+    return pseudonym(secret, nhs_number=nhs_number, agency_id=agency_id or viewer.agency_id, subject_ref=subject_ref)
+
+
 def pseudonym(secret: bytes, *, nhs_number: str | None, agency_id: str, subject_ref: str | None) -> str:
     """The pseudonym the log keeps for the person the reviewer names (the same key the gateway used)."""
     try:

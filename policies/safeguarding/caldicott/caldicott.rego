@@ -10,11 +10,14 @@ package safeguarding.caldicott
 
 import data.safeguarding.config
 import data.safeguarding.context
-import data.safeguarding.context.finding
 
 # METADATA
-# title: Caldicott findings for one recipient
-findings(r) := ((((c1 | c2) | c4(r)) | c5(r)) | c6(r)) | c8
+# title: Caldicott findings that are the same for every recipient
+notification_findings := (c1 | c2) | c8
+
+# METADATA
+# title: Caldicott findings that depend on the recipient
+recipient_findings(r) := (c4(r) | c5(r)) | c6(r)
 
 # METADATA
 # title: C1 justify the purpose
@@ -24,16 +27,16 @@ findings(r) := ((((c1 | c2) | c4(r)) | c5(r)) | c6(r)) | c8
 #   source: >-
 #     CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 1: "Justify
 #     the purpose(s) for using confidential information"
-c1 := {finding("C1", "hold_for_authorisation", "No purpose was given: the sender must say why the information is needed.")} if {
+c1 := {{"rule": "C1", "effect": "hold_for_authorisation", "message": "No purpose was given: the sender must say why the information is needed."}} if {
 	input.purpose == null
-} else := {finding("C1", "hold_for_authorisation", "There is no purpose statement. Say in a sentence why this recipient needs the information.")} if {
+} else := {{"rule": "C1", "effect": "hold_for_authorisation", "message": "There is no purpose statement. Say in a sentence why this recipient needs the information."}} if {
 	input.has_purpose_statement != true
-} else := {finding("C1", "no_share", sprintf("The purpose \"%s\" is not a purpose %s can be used for.", [context.words(input.purpose), context.a_mt]))} if {
+} else := {{"rule": "C1", "effect": "no_share", "message": sprintf("The purpose \"%s\" is not a purpose %s can be used for.", [context.words(input.purpose), context.a_mt])}} if {
 	not input.purpose in context.mt.purposes
-} else := {finding("C1", "no_share", sprintf("%s can only be sent by: %s.", [context.the_mt, concat(", ", _senders)]))} if {
+} else := {{"rule": "C1", "effect": "no_share", "message": sprintf("%s can only be sent by: %s.", [context.the_mt, concat(", ", _senders)])}} if {
 	count(_senders) > 0
 	not context.sender_type in _senders
-} else := {finding("C1", "share", sprintf("The purpose \"%s\" is a justified use of %s.", [context.words(input.purpose), context.a_mt]))}
+} else := {{"rule": "C1", "effect": "share", "message": sprintf("The purpose \"%s\" is a justified use of %s.", [context.words(input.purpose), context.a_mt])}}
 
 _senders := context.mt.stage_sender_types[input.payload_facts.stage] if {
 	context.mt.stage_sender_types[input.payload_facts.stage]
@@ -47,12 +50,12 @@ _senders := context.mt.stage_sender_types[input.payload_facts.stage] if {
 #   source: >-
 #     CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 2: "Don't
 #     use personal confidential data unless it is absolutely necessary"
-c2 := {finding("C2", "no_share", sprintf("Partnership monitoring needs no personal data, but the notification identifies people (%s). Remove those fields first.", [concat(", ", sort(_identifying))]))} if {
+c2 := {{"rule": "C2", "effect": "no_share", "message": sprintf("Partnership monitoring needs no personal data, but the notification identifies people (%s). Remove those fields first.", [concat(", ", sort(_identifying))])}} if {
 	input.purpose in config.deidentified_purposes
 	count(_identifying) > 0
-} else := {finding("C2", "share", "The data is de-identified, as monitoring requires.")} if {
+} else := {{"rule": "C2", "effect": "share", "message": "The data is de-identified, as monitoring requires."}} if {
 	input.purpose in config.deidentified_purposes
-} else := {finding("C2", "share", "Personal data is necessary here: the recipient must identify the people concerned to act.")}
+} else := {{"rule": "C2", "effect": "share", "message": "Personal data is necessary here: the recipient must identify the people concerned to act."}}
 
 _identifying contains field if {
 	some field, data_class in input.payload_fields
@@ -71,14 +74,14 @@ _identifying contains field if {
 #     to personal confidential data should be on a strict need-to-know basis"; CPSCP-Procedures,
 #     LADO > 3. General Considerations Relating to Allegations Against People who Work with Children
 #     > Confidentiality: information "should be restricted to those who have a need to know"
-c4(r) := {finding("C4", "no_share", sprintf("%s (%s) does not receive %s: it has no need to know.", [context.agency_name(r), replace(context.agency_type(r), "_", " "), context.a_mt]))} if {
+c4(r) := {{"rule": "C4", "effect": "no_share", "message": sprintf("%s (%s) does not receive %s: it has no need to know.", [context.agency_name(r), replace(context.agency_type(r), "_", " "), context.a_mt])}} if {
 	not context.agency_type(r) in _recipient_types
-} else := {finding("C4", "no_share", sprintf("%s goes only to the role queues %s, not to \"%s\".", [context.the_mt, context.words_list(_recipient_roles), context.words(r.role)]))} if {
+} else := {{"rule": "C4", "effect": "no_share", "message": sprintf("%s goes only to the role queues %s, not to \"%s\".", [context.the_mt, context.words_list(_recipient_roles), context.words(r.role)])}} if {
 	count(_recipient_roles) > 0
 	not r.role in _recipient_roles
-} else := {finding("C4", "no_share", "No need-to-know reason is given for this recipient.")} if {
+} else := {{"rule": "C4", "effect": "no_share", "message": "No need-to-know reason is given for this recipient."}} if {
 	r.need_to_know == null
-} else := {finding("C4", "share", sprintf("%s needs to know in order to %s.", [context.agency_name(r), replace(r.need_to_know, "_", " ")]))}
+} else := {{"rule": "C4", "effect": "share", "message": sprintf("%s needs to know in order to %s.", [context.agency_name(r), replace(r.need_to_know, "_", " ")])}}
 
 # The role queues a stage goes to (policy pack `stage_recipient_roles`; [] for any role: an
 # adviser's answer goes back to whoever asked), else the type's.
@@ -103,16 +106,16 @@ _recipient_types := context.mt.stage_recipient_types[input.payload_facts.stage] 
 c5(r) := _c5_undertaking(r) if {
 	context.mt.undertaking_applies == true
 	r.conveys_to_family == true
-} else := {finding("C5", "share", "Onward disclosure is prohibited: the recipient must not pass this information on.")} if {
+} else := {{"rule": "C5", "effect": "share", "message": "Onward disclosure is prohibited: the recipient must not pass this information on."}} if {
 	input.restrictions.onward_disclosure_prohibited == true
 } else := set()
 
-_c5_undertaking(_) := {finding("C5", "share", "The person told has signed an undertaking to use it only to protect the child.")} if {
+_c5_undertaking(_) := {{"rule": "C5", "effect": "share", "message": "The person told has signed an undertaking to use it only to protect the child."}} if {
 	input.restrictions.undertaking_signed == true
-} else := {finding("C5", "share", "No undertaking was signed, and a senior police officer decided to disclose anyway.")} if {
+} else := {{"rule": "C5", "effect": "share", "message": "No undertaking was signed, and a senior police officer decided to disclose anyway."}} if {
 	input.authorisation.authoriser_role == "police_senior_officer"
 	input.authorisation.verified == true
-} else := {finding("C5", "hold_for_authorisation", "The person to be told has not signed the undertaking. Police must decide whether to disclose anyway.")}
+} else := {{"rule": "C5", "effect": "hold_for_authorisation", "message": "The person to be told has not signed the undertaking. Police must decide whether to disclose anyway."}}
 
 # METADATA
 # title: C6 comply with the law
@@ -131,19 +134,20 @@ _c5_undertaking(_) := {finding("C5", "share", "The person told has signed an und
 #     followed"; CPSCP-Procedures, Child death > 3.9 Role of Coroner and Pathologist: the
 #     post-mortem report "will always be forwarded to the Coroner in the first instance, and only
 #     at his/her discretion will it be shared with partners"
-c6(r) := _c6(r, _whole_gates_blocked(r))
+c6(r) := {{"rule": "C6", "effect": "share", "message": "No court or coroner restriction applies to this material."}} if {
+	count(_gates) == 0
+} else := _c6(r, _whole_gates_blocked(r))
 
-# `whole`: the gates that cover the whole notification for this recipient, computed once.
-_c6(r, whole) := {f | some gate in whole; f := finding("C6", "no_share", _whole_texts[gate])} if {
+# `whole`: the gates that cover the whole notification for this recipient, computed once. Only
+# called when some gate applies (c6).
+_c6(r, whole) := {f | some gate in whole; f := {"rule": "C6", "effect": "no_share", "message": _whole_texts[gate]}} if {
 	count(whole) > 0
-} else := {finding("C6", "share", "The Coroner decides who may see post-mortem material, so the Coroner's officer needs no separate permission for it.")} if {
+} else := {{"rule": "C6", "effect": "share", "message": "The Coroner decides who may see post-mortem material, so the Coroner's officer needs no separate permission for it."}} if {
 	"coroner" in _gates
 	context.grants_permission(r, "coronial_material")
-} else := {finding("C6", "share", "Court or post-mortem material goes only where the permission it needs is recorded; without it, only that material is held back, not the rest of the notification.")} if {
+} else := {{"rule": "C6", "effect": "share", "message": "Court or post-mortem material goes only where the permission it needs is recorded; without it, only that material is held back, not the rest of the notification."}} if {
 	count(_gates_blocked) > 0
-} else := {finding("C6", "share", "The permission the law requires for court or post-mortem material is recorded.")} if {
-	count(_gates) > 0
-} else := {finding("C6", "share", "No court or coroner restriction applies to this material.")}
+} else := {{"rule": "C6", "effect": "share", "message": "The permission the law requires for court or post-mortem material is recorded."}}
 
 _whole_texts := {
 	"court": "The sender says this notification needs the court's permission, which is not recorded, and no field is marked as court material, so the permission covers the whole notification.",
@@ -161,10 +165,7 @@ _gates contains gate if {
 	_marked(gate)
 }
 
-_marked(gate) if {
-	some data_class in input.payload_fields
-	data_class == _class[gate]
-}
+_marked(gate) if _class[gate] in context.payload_classes
 
 _obtained("court") if input.restrictions.court_permission_obtained == true
 
@@ -195,13 +196,13 @@ _whole_gates_blocked(r) := {gate |
 #     the information has been shared "as long as this would not create or increase risk of harm"
 c8 := set() if {
 	not context.transparency_applies
-} else := {finding("C8", "hold_for_authorisation", "Consent is relied on, but the person was not given the privacy notice explaining how their information is used.")} if {
+} else := {{"rule": "C8", "effect": "hold_for_authorisation", "message": "Consent is relied on, but the person was not given the privacy notice explaining how their information is used."}} if {
 	input.lawful_basis == "consent"
 	some c in context.subject_consents
 	c.privacy_notice_given == false
-} else := {finding("C8", "share", sprintf("The family will not be told about this sharing for now, because: %s.", [context.exception_label]))} if {
+} else := {{"rule": "C8", "effect": "share", "message": sprintf("The family will not be told about this sharing for now, because: %s.", [context.exception_label])}} if {
 	_risky_to_tell
-} else := {finding("C8", "share", "The person concerned is to be told about any sharing afterwards, and why.")}
+} else := {{"rule": "C8", "effect": "share", "message": "The person concerned is to be told about any sharing afterwards, and why."}}
 
 _risky_to_tell if {
 	some code in context.exceptions

@@ -35,8 +35,8 @@ _mt_name := replace(input.message_type, "_", " ")
 valid_input if {
 	is_string(input.partnership_id)
 	is_object(mt)
-	_nullable_string(input.purpose)
-	_nullable_string(input.lawful_basis)
+	type_name(input.purpose) in _string_or_null
+	type_name(input.lawful_basis) in _string_or_null
 	is_boolean(input.has_purpose_statement)
 	is_boolean(input.sender_in_doubt)
 	is_string(input.initial_contact)
@@ -49,17 +49,13 @@ valid_input if {
 	_valid_sender
 	_valid_recipients
 	_valid_payload_fields
-	_nullable_object(input.parental_position)
-	_nullable_object(input.authorisation)
+	type_name(input.parental_position) in _object_or_null
+	type_name(input.authorisation) in _object_or_null
 }
 
-_nullable_string(x) if is_string(x)
+_string_or_null := {"string", "null"}
 
-_nullable_string(x) if is_null(x)
-
-_nullable_object(x) if is_object(x)
-
-_nullable_object(x) if is_null(x)
+_object_or_null := {"object", "null"}
 
 _valid_sender if {
 	is_string(input.sender.agency_id)
@@ -73,18 +69,21 @@ _valid_recipients if {
 	every r in input.recipients {
 		is_string(r.agency_id)
 		is_string(r.role)
-		_nullable_string(r.need_to_know)
+		type_name(r.need_to_know) in _string_or_null
 		is_boolean(r.conveys_to_family)
 		is_boolean(r.conveys_to_alleged_perpetrator)
 	}
 }
 
+# Every data class is one the minimisation matrix decides.
 _valid_payload_fields if {
 	is_object(input.payload_fields)
-	every _, data_class in input.payload_fields {
-		is_object(config.matrix[data_class])
-	}
+	count(payload_classes - object.keys(config.matrix)) == 0
 }
+
+# METADATA
+# title: The data classes present in the notification
+payload_classes contains data_class if some data_class in input.payload_fields
 
 # METADATA
 # title: Whole-notification errors
@@ -329,18 +328,6 @@ exception_label := config.exception_labels[min(exceptions)] if count(exceptions)
 # METADATA
 # title: Tag present
 tagged(tag) if tag in input.concern_tags
-
-# METADATA
-# title: A rule finding
-# description: >-
-#   effect is share (the rule supports sharing), no_share, hold_for_authorisation or
-#   needs_advice. A soft finding rests on consent alone, which a risk of significant
-#   harm outweighs (C7); urgency (I14) outweighs every finding.
-finding(rule, effect, message) := {"rule": rule, "effect": effect, "message": message, "soft": false}
-
-# METADATA
-# title: A finding that a risk of significant harm outweighs
-soft_finding(rule, effect, message) := {"rule": rule, "effect": effect, "message": message, "soft": true}
 
 # METADATA
 # title: A code in words

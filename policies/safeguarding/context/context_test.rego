@@ -9,6 +9,18 @@ test_unknown_data_class_is_invalid if {
 	not context.valid_input with input as object.union(t.base, {"payload_fields": {"x": "no_such_class"}})
 }
 
+# A payload field's class must be a key of the matrix; every key is a row of column levels.
+test_every_matrix_class_has_column_levels if {
+	every _, row in data.safeguarding.config.matrix {
+		is_object(row)
+	}
+}
+
+test_non_string_data_class_is_invalid if {
+	not context.valid_input with input as object.union(t.base, {"payload_fields": {"x": null}})
+	not context.valid_input with input as json.patch(t.base, [{"op": "replace", "path": "/payload_fields", "value": ["identity"]}])
+}
+
 test_wrong_types_are_invalid if {
 	not context.valid_input with input as object.union(t.base, {"lawful_basis": 3})
 	not context.valid_input with input as object.union(t.base, {"recipients": []})

@@ -88,37 +88,52 @@ else := []
 
 _decide(r) := _no_share(r, [{"rule": "SYS-AGENCY", "message": "The recipient agency is not registered in this partnership, so it has no secure inbox. If a child is at immediate risk, phone the police (999) or children's social care now.", "effect": "no_share"}]) if {
 	not context.recipient_known(r)
-} else := _decision_for(r, _findings(r))
+} else := _decision_for(r, _common, _own_findings(r))
 
-_findings(r) := (golden.findings(r) | caldicott.findings(r)) | invariants.findings(r)
+# The findings that do not depend on the recipient are found, given their sort keys and
+# filtered for objections once per notification; only each recipient's own are added to them.
+_common := {"findings": found, "keyed": _keyed(found), "withholds": _withholds(found)} if {
+	found := (golden.notification_findings | caldicott.notification_findings) | invariants.notification_findings
+}
+
+_own_findings(r) := (golden.recipient_findings(r) | caldicott.recipient_findings(r)) | invariants.recipient_findings(r)
 
 # Everything the outcome and its reasons read about one recipient is computed once here (the
-# fields it may see, its objections, urgency, the duty to share) and passed on as `s`.
-_decision_for(r, found) := {
+# fields it may see, its objections, urgency, the duty to share) and passed on as `s`, as flags
+# and effects rather than the sets they come from.
+_decision_for(r, common, own) := {
 	"agency_id": r.agency_id,
 	"role": r.role,
 	"outcome": outcome,
 	"decided_by": deciding,
-	"reasons": array.concat(deciding, _others((primary | extra) - {x | some x in deciding})),
+	"reasons": array.concat(deciding, others),
 	"lawful_basis": _basis(r, outcome),
-	"allowed_fields": _allowed(s, outcome),
-	"withheld_fields": _withheld(s, outcome),
+	"allowed_fields": _allowed(view, outcome),
+	"withheld_fields": _withheld(view, outcome),
 	"obligations": _obligations(r, outcome),
 } if {
-	withholds := _withholds(found)
+	view := fields.view(r)
+	withholds := common.withholds | _withholds(own)
+	soft := _soft(withholds)
 	s := {
-		"r": r,
-		"view": fields.view(r),
-		"withholds": withholds,
-		"soft": {f | some f in withholds; f.soft == true},
+		"nothing": count(view.allowed) == 0,
+		"minimised": count(view.withheld) > 0,
+		"withheld_reasons": view.reasons,
+		"objecting": count(withholds) > 0,
+		"strictest": _strictest(withholds),
+		"soft": count(soft) > 0,
+		"all_soft": soft == withholds,
+		"soft_effect": _strictest(soft),
 		"urgent": _holds_urgent(r),
 		"duty": _holds_duty(r),
-		"cleared": _holds_cleared(found),
+		"cleared": _holds_cleared(r, common.findings | own),
 	}
 	outcome := _outcome(s)
-	primary := {{"rule": f.rule, "message": f.message, "effect": f.effect} | some f in found}
-	extra := _extra(s, outcome)
-	deciding := array.concat(_deciding(primary, outcome), _deciding(extra, outcome))
+	primary := common.keyed | _keyed(own)
+	extra := _keyed(_extra(s, outcome))
+	deciders := array.concat(_deciding(sort(primary), outcome), _deciding(sort(extra), outcome))
+	deciding := [t[3] | some t in deciders]
+	others := [t[3] | some t in sort((primary | extra) - {t | some t in deciders})]
 }
 
 _holds_urgent(r) if context.urgent(r)
@@ -129,11 +144,17 @@ _holds_duty(r) if _duty_to_share(r)
 
 else := false
 
-_holds_cleared(found) if _cleared(found)
+_holds_cleared(r, found) if _cleared(r, found)
 
 else := false
 
 _withholds(found) := {f | some f in found; f.effect != "share"}
+
+# A finding is {rule, message, effect}, a literal in each rule. The objections that rest on consent
+# alone (soft: a risk of significant harm outweighs them, C7) are GR4's refusals, doubts and
+# out-of-scope consent; GR4's holds (no consent sought, no authorisation) are not, and no other
+# rule's objection is.
+_soft(withholds) := {f | some f in withholds; f.rule == "GR4"; f.effect != "hold_for_authorisation"}
 
 # METADATA
 # title: Outcome for one recipient
@@ -144,25 +165,19 @@ _withholds(found) := {f | some f in found; f.effect != "share"}
 #   then withheld fields (share_minimised), then share. Sharing needs positive findings from
 #   GR1, C1 and C4, so a rule that fails to evaluate never shares.
 _outcome(s) := "no_share" if {
-	count(s.view.allowed) == 0
+	s.nothing
 } else := "share_urgent_review_after" if {
 	s.urgent
 } else := "share_urgent_review_after" if {
 	s.duty
-	count(s.withholds) > 0
-	s.soft == s.withholds
-} else := "no_share" if {
-	some f in s.withholds
-	f.effect == "no_share"
-} else := "hold_for_authorisation" if {
-	some f in s.withholds
-	f.effect == "hold_for_authorisation"
-} else := "needs_advice" if {
-	count(s.withholds) > 0
+	s.objecting
+	s.all_soft
+} else := s.strictest if {
+	s.objecting
 } else := "no_share" if {
 	not s.cleared
 } else := "share_minimised" if {
-	count(s.view.withheld) > 0
+	s.minimised
 } else := "share"
 
 _duty_to_share(r) if {
@@ -180,12 +195,18 @@ _duty_to_share(r) if {
 	context.protective(r)
 }
 
-_cleared(found) if {
-	every rule in {"GR1", "C1", "C4"} {
-		some f in found
-		f.rule == rule
-		f.effect == "share"
-	}
+# GR1, C1 and C4 each give one finding (no other rule, nor the pack's authorisation rule, uses
+# their ids; a test checks the pack); it must be among the recipient's findings and for sharing.
+_cleared(r, found) if {
+	_clears(golden.gr1, found)
+	_clears(caldicott.c1, found)
+	_clears(caldicott.c4(r), found)
+}
+
+_clears(rule_findings, found) if {
+	some f in rule_findings
+	f.effect == "share"
+	f in found
 }
 
 _shared(outcome) if outcome in {"share", "share_minimised", "share_urgent_review_after"}
@@ -207,42 +228,25 @@ outcome_effect := {
 
 _share_deciders := {"GR1", "C1", "C4", "GR4"}
 
-_deciding(reasons, "share") := [x |
-	some t in sort([[_rank(x.rule), x.rule, x.message, x.effect] |
-		some x in reasons
-		x.effect == "share"
-		x.rule in _share_deciders
-	])
-	x := {"rule": t[1], "message": t[2], "effect": t[3]}
-]
+# Each finding with its sort key: [note rank, framework rank, rule, finding]. A finding object
+# compares by effect, then message, so within one rule the order is the message's. Sorted, the
+# findings of one effect are in framework order, so the deciding findings are a filter of the
+# sorted list, and the rest are a set difference sorted once.
+_keyed(findings) := {[_note_rank[x.effect], object.get(_rule_ranks, x.rule, 4), x.rule, x] | some x in findings}
 
-_deciding(reasons, outcome) := [x |
-	effect := outcome_effect[outcome]
-	some t in sort([[_rank(x.rule), x.rule, x.message, x.effect] | some x in reasons; x.effect == effect])
-	x := {"rule": t[1], "message": t[2], "effect": t[3]}
-] if outcome != "share"
+_deciding(ranked, "share") := [t | some t in ranked; t[0] == 0; t[2] in _share_deciders]
+
+_deciding(ranked, outcome) := [t | some t in ranked; t[0] == _note_rank[outcome_effect[outcome]]] if outcome != "share"
 
 # Reasons read in the order of the framework: system checks, golden rules, Caldicott
-# principles, then this project's invariants. The rules this policy emits are looked up
-# (`_rule_ranks`, checked against `_rule_rank` by the tests); any other is ranked by its prefix.
-_rank(rule) := rank if {
-	rank := _rule_ranks[rule]
-} else := _rule_rank(rule)
-
+# principles, then this project's invariants. Every rule this policy emits is listed (the tests
+# check the prefixes and the policy pack's authorisation rules); any other would read last.
 _rule_ranks := {
 	"SYS-INPUT": 0, "SYS-REGISTRY": 0, "SYS-AGENCY": 0, "SYS-UNCLEARED": 0,
 	"GR1": 1, "GR2": 1, "GR3": 1, "GR4": 1, "GR5": 1, "GR6": 1, "GR7": 1,
 	"C1": 2, "C2": 2, "C3": 2, "C4": 2, "C5": 2, "C6": 2, "C7": 2, "C8": 2,
 	"I11": 3, "I14": 3, "I15": 3, "I19": 3, "I26": 3, "I44": 3,
 }
-
-_rule_rank(rule) := 0 if startswith(rule, "SYS-")
-
-else := 1 if startswith(rule, "GR")
-
-else := 2 if startswith(rule, "C")
-
-else := 3
 
 # After the deciding findings: the conditions met (effect share), then notes (other objections,
 # withheld fields, the urgent override, the record), each group in framework order.
@@ -256,11 +260,6 @@ _note_rank := {
 	"record": 6,
 }
 
-_others(reasons) := [x |
-	some t in sort([[_note_rank[x.effect], _rank(x.rule), x.rule, x.message, x.effect] | some x in reasons])
-	x := {"rule": t[2], "message": t[3], "effect": t[4]}
-]
-
 _extra(s, outcome) := (((_c3(s, outcome) | _c7(s, outcome)) | _i14(s, outcome)) | {_gr7(outcome)}) | _uncleared(s, outcome)
 
 _i14(s, "share_urgent_review_after") := {{"rule": "I14", "message": "Immediate risk of significant harm: sent now to this protective agency and reviewed afterwards. A referral must not wait for consultation or assessment.", "effect": "urgent_override"}} if {
@@ -272,12 +271,12 @@ _i14(s, outcome) := set() if {
 } else := set() if outcome != "share_urgent_review_after"
 
 # Held and advice decisions list their withheld fields too: the reviewer sees what release would send.
-_c3(s, outcome) := s.view.reasons if {
+_c3(s, outcome) := s.withheld_reasons if {
 	outcome != "no_share"
-	count(s.view.withheld) > 0
+	s.minimised
 } else := {{"rule": "C3", "message": _c3_nothing(s), "effect": "no_share"}} if {
 	outcome == "no_share"
-	count(s.view.allowed) == 0
+	s.nothing
 } else := {{"rule": "C3", "message": "Every field sent is needed by this recipient: the minimum necessary.", "effect": "share"}} if {
 	_shared(outcome)
 } else := set()
@@ -286,12 +285,13 @@ _c3_nothing(s) := "None of the notification's fields may go to this recipient (m
 	s.urgent
 } else := "None of the notification's fields may go to this recipient (minimum necessary), so nothing is sent."
 
-# The strictest effect among objections that rest on consent alone.
-_soft_effect(soft) := "no_share" if {
-	some f in soft
+# The strictest effect among objections (no_share > hold_for_authorisation > needs_advice); for
+# the objections that rest on consent alone, C7 says which one stands.
+_strictest(objections) := "no_share" if {
+	some f in objections
 	f.effect == "no_share"
 } else := "hold_for_authorisation" if {
-	some f in soft
+	some f in objections
 	f.effect == "hold_for_authorisation"
 } else := "needs_advice"
 
@@ -300,33 +300,33 @@ _c7(s, outcome) := {{"rule": "C7", "message": "The duty to share outweighs the o
 	not s.urgent
 } else := {_c7_duty} if {
 	s.urgent
-} else := {{"rule": "C7", "message": "There is a risk of significant harm, but an objection that does not rest on consent alone also stands, so the duty to share does not override the objection to consent on its own.", "effect": _soft_effect(s.soft)}} if {
-	count(s.soft) > 0
+} else := {{"rule": "C7", "message": "There is a risk of significant harm, but an objection that does not rest on consent alone also stands, so the duty to share does not override the objection to consent on its own.", "effect": s.soft_effect}} if {
+	s.soft
 	s.duty
-} else := {{"rule": "C7", "message": "There is a risk of significant harm, but the duty to share overrides an objection to consent only for a protective agency (children's social care, a receiving local authority or the police; adult social care for an adult at risk).", "effect": _soft_effect(s.soft)}} if {
-	count(s.soft) > 0
+} else := {{"rule": "C7", "message": "There is a risk of significant harm, but the duty to share overrides an objection to consent only for a protective agency (children's social care, a receiving local authority or the police; adult social care for an adult at risk).", "effect": s.soft_effect}} if {
+	s.soft
 	context.likely_harm
 } else := {_c7_duty} if {
 	context.likely_harm
-} else := {{"rule": "C7", "message": "No risk of significant harm is recorded, so the duty to share does not outweigh the objection to consent on its own.", "effect": _soft_effect(s.soft)}} if {
-	count(s.soft) > 0
+} else := {{"rule": "C7", "message": "No risk of significant harm is recorded, so the duty to share does not outweigh the objection to consent on its own.", "effect": s.soft_effect}} if {
+	s.soft
 } else := set()
 
 _c7_duty := {"rule": "C7", "message": "There is a risk of significant harm, so the duty to share is as important as the duty of confidentiality.", "effect": "share"}
 
 # Sharing needs positive findings from GR1, C1 and C4; if one gave none, nothing is shared.
 _uncleared(s, "no_share") := {{"rule": "SYS-UNCLEARED", "message": "A rule that must approve sharing (GR1 lawful basis, C1 purpose, C4 need to know) gave no answer, so nothing is shared.", "effect": "no_share"}} if {
-	count(s.withholds) == 0
-	count(s.view.allowed) > 0
+	not s.objecting
+	not s.nothing
 	not s.cleared
 }
 
 _uncleared(s, outcome) := set() if {
 	outcome != "no_share"
 } else := set() if {
-	count(s.withholds) > 0
+	s.objecting
 } else := set() if {
-	count(s.view.allowed) == 0
+	s.nothing
 } else := set() if s.cleared
 
 _basis(r, outcome) := input.lawful_basis if {
@@ -342,11 +342,11 @@ _consent_basis_without_consent(r) if {
 	not context.consent_given_for(r)
 }
 
-_allowed(s, outcome) := s.view.allowed if outcome != "no_share"
+_allowed(view, outcome) := view.allowed if outcome != "no_share"
 
 else := []
 
-_withheld(s, outcome) := s.view.withheld if outcome != "no_share"
+_withheld(view, outcome) := view.withheld if outcome != "no_share"
 
 else := _all_fields
 

@@ -343,7 +343,7 @@ test_nothing_to_send_is_no_share_even_when_urgent if {
 }
 
 test_uncleared_rules_never_share if {
-	d := decision._decision_for(t.csc, set()) with input as t.base with data.registry as t.registry
+	d := decision._decision_for(t.csc, {"findings": set(), "keyed": set(), "withholds": set()}, set()) with input as t.base with data.registry as t.registry
 	d.outcome == "no_share"
 	t.deciders(d) == ["SYS-UNCLEARED"]
 }
@@ -461,16 +461,29 @@ test_c7_under_an_urgent_share_speaks_of_the_duty if {
 	t.messages(d, "C7") == {"There is a risk of significant harm, so the duty to share is as important as the duty of confidentiality."}
 }
 
+_prefix_rank(rule) := 0 if startswith(rule, "SYS-")
+
+else := 1 if startswith(rule, "GR")
+
+else := 2 if startswith(rule, "C")
+
+else := 3
+
 test_rule_rank_table_agrees_with_prefixes if {
 	every rule, rank in decision._rule_ranks {
-		decision._rule_rank(rule) == rank
+		_prefix_rank(rule) == rank
 	}
-	decision._rank("GR4") == 1
-	decision._rank("X9") == 3
+	_prefix_rank("X9") == 3
 }
 
 test_every_configured_authorisation_rule_is_ranked if {
 	every _, type in data.safeguarding.config.message_types {
 		decision._rule_ranks[type.authorisation.rule]
+	}
+}
+
+test_no_configured_authorisation_rule_clears_sharing if {
+	every _, type in data.safeguarding.config.message_types {
+		not type.authorisation.rule in {"GR1", "C1", "C4"}
 	}
 }

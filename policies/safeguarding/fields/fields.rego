@@ -40,18 +40,18 @@ view(r) := {"allowed": sort(allowed), "withheld": withheld, "reasons": _reasons(
 	col := context.column(r)
 	own := {data_class: _rank[config.matrix[data_class][col]] | some data_class in _classes}
 	levels := _levels(r, own)
-	conditional := _holds_conditional(r)
-	by_matrix := (_nonpro_classes(r) | _advice_classes) | {data_class |
+	lowest := _lowest_level(_holds_conditional(r))
+	by_matrix := ((_nonpro_classes(r) | _advice_classes) | _permitted(r, levels)) | {data_class |
 		some data_class, l in levels
+		l >= lowest
 		data_class != "referrer_identity_nonpro"
-		_level_allows(l, conditional, r, data_class)
 	}
 	matrix_fields := {field | some field, data_class in input.payload_fields; data_class in by_matrix}
 	mandatory := {field |
-		some field, data_class in input.payload_fields
+		some field in context.mandatory_fields
+		data_class := input.payload_fields[field]
 		data_class != "referrer_identity_nonpro"
 		levels[data_class] == 3
-		field in context.mandatory_fields
 	}
 	allowed := _capped(matrix_fields | mandatory, object.get(object.get(context.mt, "column_fields", {}), col, false))
 	withheld := sort(_present - allowed)
@@ -66,7 +66,7 @@ _levels(r, own) := own if {
 } else := {data_class: l | some data_class in _classes; l := level(r, data_class)}
 
 # The data classes and fields present in the notification.
-_classes contains data_class if some data_class in input.payload_fields
+_classes := context.payload_classes
 
 _present contains field if some field, _ in input.payload_fields
 
@@ -101,15 +101,25 @@ _advice_classes := {data_class | some data_class in _classes; not data_class in 
 	context.advice_request
 } else := set()
 
+# R (4) always goes; C (3) only where a risk of harm or the person's consent makes it relevant.
 # A conditional field the message type must carry is relevant to every recipient by definition
 # (`mandatory` in view).
-_level_allows(4, _, _, _)
+_lowest_level(true) := 3
 
-_level_allows(3, true, _, _)
+_lowest_level(false) := 4
 
 # Permission-gated material (court, coroner) goes where the matrix allows it once permission
 # exists; permission governs its field only, never the rest of the notification (C6).
-_level_allows(2, _, r, data_class) if _permission(r, data_class)
+_permitted(r, levels) := {data_class |
+	some data_class in _gated
+	levels[data_class] == 2
+	_permission(r, data_class)
+}
+
+# The matrix's P level is for court and post-mortem material only (a test checks the pack).
+_gated_classes := {"court_material", "coronial_material"}
+
+_gated := _gated_classes & _classes
 
 # Conditional fields go only where a risk of harm or the person's consent makes them relevant.
 _conditional_met(_) if context.any_risk

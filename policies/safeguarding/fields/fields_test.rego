@@ -41,3 +41,8 @@ test_conditional_fields_need_risk_or_consent if {
 	x.rule == "C3"
 	contains(x.message, "religion")
 }
+
+test_only_gated_classes_need_permission if {
+	needing := {data_class | some data_class, row in data.safeguarding.config.matrix; "P" in {level | some level in row}}
+	needing - fields._gated_classes == set()
+}

@@ -8,12 +8,14 @@
 package safeguarding.golden
 
 import data.safeguarding.context
-import data.safeguarding.context.finding
-import data.safeguarding.context.soft_finding
 
 # METADATA
-# title: Golden-rule findings for one recipient
-findings(r) := ((((gr1 | gr2) | gr3(r)) | gr4(r)) | gr5(r)) | gr6
+# title: Golden-rule findings that are the same for every recipient
+notification_findings := (gr1 | gr2) | gr6
+
+# METADATA
+# title: Golden-rule findings that depend on the recipient
+recipient_findings(r) := (gr3(r) | gr4(r)) | gr5(r)
 
 # METADATA
 # title: GR1 law is a framework, not a barrier
@@ -24,16 +26,16 @@ findings(r) := ((((gr1 | gr2) | gr3(r)) | gr4(r)) | gr5(r)) | gr6
 #     CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing,
 #     rule 1: "the General Data Protection Regulation (GDPR), Data Protection Act 2018 and human
 #     rights law are not barriers to justified information sharing"
-gr1 := {finding("GR1", "share", "An advice request identifies nobody: it needs no settled lawful basis, since asking is how the basis is found.")} if {
+gr1 := {{"rule": "GR1", "effect": "share", "message": "An advice request identifies nobody: it needs no settled lawful basis, since asking is how the basis is found."}} if {
 	context.advice_request
 	input.lawful_basis in {null, "unsure"}
-} else := {finding("GR1", "hold_for_authorisation", "No lawful basis was given: the sender must say which lawful basis the sharing would rely on.")} if {
+} else := {{"rule": "GR1", "effect": "hold_for_authorisation", "message": "No lawful basis was given: the sender must say which lawful basis the sharing would rely on."}} if {
 	input.lawful_basis == null
-} else := {finding("GR1", "needs_advice", "The sender is unsure of the lawful basis: the information governance lead is asked which basis applies.")} if {
+} else := {{"rule": "GR1", "effect": "needs_advice", "message": "The sender is unsure of the lawful basis: the information governance lead is asked which basis applies."}} if {
 	input.lawful_basis == "unsure"
-} else := {finding("GR1", "hold_for_authorisation", sprintf("The lawful basis \"%s\" is not accepted for %s. Choose one of: %s.", [context.words(input.lawful_basis), context.a_mt, context.words_list(context.mt.lawful_bases)]))} if {
+} else := {{"rule": "GR1", "effect": "hold_for_authorisation", "message": sprintf("The lawful basis \"%s\" is not accepted for %s. Choose one of: %s.", [context.words(input.lawful_basis), context.a_mt, context.words_list(context.mt.lawful_bases)])}} if {
 	not input.lawful_basis in context.mt.lawful_bases
-} else := {finding("GR1", "share", sprintf("The lawful basis \"%s\" is accepted for %s: data protection law is a framework for this sharing, not a barrier.", [context.words(input.lawful_basis), context.a_mt]))}
+} else := {{"rule": "GR1", "effect": "share", "message": sprintf("The lawful basis \"%s\" is accepted for %s: data protection law is a framework for this sharing, not a barrier.", [context.words(input.lawful_basis), context.a_mt])}}
 
 # METADATA
 # title: GR2 be open and honest
@@ -52,22 +54,22 @@ else := _gr2_agreement if context.consent_applies
 
 else := set()
 
-_gr2_parents := {finding("GR2", "hold_for_authorisation", "The referral does not say whether the parents know about it or agree. Record the parents' position before sending.")} if {
+_gr2_parents := {{"rule": "GR2", "effect": "hold_for_authorisation", "message": "The referral does not say whether the parents know about it or agree. Record the parents' position before sending."}} if {
 	input.parental_position == null
-} else := {finding("GR2", "share", "The parents know about this referral: the sender has been open and honest with the family.")} if {
+} else := {{"rule": "GR2", "effect": "share", "message": "The parents know about this referral: the sender has been open and honest with the family."}} if {
 	input.parental_position.parents_informed == true
-} else := {finding("GR2", "share", sprintf("The parents have not been told, for a recorded reason: %s.", [context.exception_label]))} if {
+} else := {{"rule": "GR2", "effect": "share", "message": sprintf("The parents have not been told, for a recorded reason: %s.", [context.exception_label])}} if {
 	is_string(input.parental_position.reason_not_informed)
-} else := {finding("GR2", "needs_advice", "The parents have not been told and the reason is given only as free text. Ask a manager or the DSL whether that reason is enough.")} if {
+} else := {{"rule": "GR2", "effect": "needs_advice", "message": "The parents have not been told and the reason is given only as free text. Ask a manager or the DSL whether that reason is enough."}} if {
 	input.parental_position.has_reason_text == true
-} else := {finding("GR2", "hold_for_authorisation", "The parents have not been told and no reason is recorded. Record why telling them would be unsafe, or tell them first.")}
+} else := {{"rule": "GR2", "effect": "hold_for_authorisation", "message": "The parents have not been told and no reason is recorded. Record why telling them would be unsafe, or tell them first."}}
 
-_gr2_agreement := {finding("GR2", "share", "The person's agreement was sought.")} if {
+_gr2_agreement := {{"rule": "GR2", "effect": "share", "message": "The person's agreement was sought."}} if {
 	some c in context.subject_consents
 	c.status in {"given_explicit", "refused", "withdrawn"}
-} else := {finding("GR2", "share", sprintf("Agreement was not sought, for a recorded reason: %s.", [context.exception_label]))} if {
+} else := {{"rule": "GR2", "effect": "share", "message": sprintf("Agreement was not sought, for a recorded reason: %s.", [context.exception_label])}} if {
 	count(context.exceptions) > 0
-} else := {finding("GR2", "hold_for_authorisation", "Nobody has been asked for agreement and no reason is recorded. Seek agreement, or record why it would be unsafe.")}
+} else := {{"rule": "GR2", "effect": "hold_for_authorisation", "message": "Nobody has been asked for agreement and no reason is recorded. Seek agreement, or record why it would be unsafe."}}
 
 # METADATA
 # title: GR3 seek advice if in doubt
@@ -81,32 +83,25 @@ _gr2_agreement := {finding("GR2", "share", "The person's agreement was sought.")
 #     CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing,
 #     rule 3: "Seek advice from other practitioners, or your information governance lead, if you are
 #     in any doubt about sharing the information concerned"
-gr3(r) := {finding("GR3", "share", "This is the advice golden rule 3 asks for: sought without identifying anyone.")} if {
+gr3(r) := {{"rule": "GR3", "effect": "share", "message": "This is the advice golden rule 3 asks for: sought without identifying anyone."}} if {
 	context.advice_request
 } else := _gr3_doubts(_doubts(r))
 
 # The doubts of one recipient, computed once; none recorded is a finding for sharing.
 _gr3_doubts(doubts) := doubts if count(doubts) > 0
 
-else := {finding("GR3", "share", "No reason for doubt is recorded: not the sender's, nor health information, a hostile family or an unconvicted adult.")}
+else := {{"rule": "GR3", "effect": "share", "message": "No reason for doubt is recorded: not the sender's, nor health information, a hostile family or an unconvicted adult."}}
 
-_doubts(r) := {finding("GR3", "needs_advice", message) |
-	some check, message in _doubt_texts
-	_doubt(check, r)
-}
+# The sender's doubt and an unconvicted adult are the same for every recipient, found once.
+_doubts(r) := ((_doubt_sender | _doubt_health(r)) | _doubt_hostile(r)) | _doubt_bichard
 
-_doubt_texts := {
-	"sender": "The sender is in doubt about this sharing: an adviser (the DSL, IG lead or Caldicott Guardian) answers, without the child being named.",
-	"health": "Confidential health information would go to a non-health agency without a recorded risk of harm or consent. Health information has a higher threshold: ask a named or designated professional.",
-	"hostile": "The family is hostile: agree a plan of what, how and when to share with them before this recipient passes anything on.",
-	"bichard": "This is about an adult who may pose a risk but has no conviction. Bichard compliance and legal advice are needed in each case.",
-}
-
-_doubt("sender", _) if input.sender_in_doubt == true
+_doubt_sender := {{"rule": "GR3", "effect": "needs_advice", "message": "The sender is in doubt about this sharing: an adviser (the DSL, IG lead or Caldicott Guardian) answers, without the child being named."}} if {
+	input.sender_in_doubt == true
+} else := set()
 
 # Statutory notices with no consent regime (child death, missing child, most transfers) are
 # required whatever the family's wishes: the health threshold does not hold them back.
-_doubt("health", r) if {
+_doubt_health(r) := {{"rule": "GR3", "effect": "needs_advice", "message": "Confidential health information would go to a non-health agency without a recorded risk of harm or consent. Health information has a higher threshold: ask a named or designated professional."}} if {
 	not context.statutory_notice
 	context.sender_conf.health == true
 	not context.type_conf(r).health == true
@@ -114,16 +109,20 @@ _doubt("health", r) if {
 	data_class == "sc_health"
 	not context.any_risk
 	not context.consent_given_for(r)
-}
+} else := set()
 
-_doubt("hostile", r) if {
+_doubt_hostile(r) := {{"rule": "GR3", "effect": "needs_advice", "message": "The family is hostile: agree a plan of what, how and when to share with them before this recipient passes anything on."}} if {
 	context.tagged("hostile_family")
 	r.conveys_to_family == true
-}
+} else := set()
 
-_doubt("bichard", _) if context.tagged("unconvicted_adult_risk")
+_doubt_bichard := {{"rule": "GR3", "effect": "needs_advice", "message": "This is about an adult who may pose a risk but has no conviction. Bichard compliance and legal advice are needed in each case."}} if {
+	_unconvicted
+} else := set()
 
-_doubt("bichard", _) if input.payload_facts.conviction_status == "not_convicted"
+_unconvicted if context.tagged("unconvicted_adult_risk")
+
+_unconvicted if input.payload_facts.conviction_status == "not_convicted"
 
 # METADATA
 # title: GR4 consent where possible, otherwise a lawful basis
@@ -148,41 +147,46 @@ _gr4_consent(r) := _gr4_services(r) if input.purpose == "request_for_services"
 
 else := _gr4_safeguarding(r)
 
-_gr4_given := finding("GR4", "share", "The person concerned has given explicit consent, and it covers this recipient and purpose.")
+_gr4_given := {"rule": "GR4", "effect": "share", "message": "The person concerned has given explicit consent, and it covers this recipient and purpose."}
 
-_gr4_scope(r) := soft_finding("GR4", "no_share", sprintf("%s Sharing that relies on consent stays within what the person agreed to.", [context.scope_gap(r)]))
+_gr4_scope(r) := {"rule": "GR4", "effect": "no_share", "message": sprintf("%s Sharing that relies on consent stays within what the person agreed to.", [context.scope_gap(r)])}
 
-_gr4_consent_basis_missing := finding("GR4", "hold_for_authorisation", "Consent has not been given, but the lawful basis declared is consent. Declare the non-consent basis relied on.")
+# Findings whose words do not depend on the recipient are built once per notification.
+_gr4_exception := {{"rule": "GR4", "effect": "share", "message": sprintf("No consent is relied on, for a recorded reason: %s. The declared lawful basis does not depend on consent.", [context.exception_label])}}
 
-_gr4_services(r) := {finding("GR4", "share", "The family has consented to this request for services, and the consent covers this agency.")} if {
+_gr4_consulted := {{"rule": "GR4", "effect": "share", "message": sprintf("Consent was refused; the %s was consulted and agreed to sharing, with reasons recorded.", [replace(input.authorisation.authoriser_role, "_", " ")])}}
+
+_gr4_consent_basis_missing := {"rule": "GR4", "effect": "hold_for_authorisation", "message": "Consent has not been given, but the lawful basis declared is consent. Declare the non-consent basis relied on."}
+
+_gr4_services(r) := {{"rule": "GR4", "effect": "share", "message": "The family has consented to this request for services, and the consent covers this agency."}} if {
 	context.consent_given_for(r)
-} else := {soft_finding("GR4", "no_share", "Consent is always needed to request services for a family, and it was refused. If there is a risk of significant harm, send a safeguarding concern instead.")} if {
+} else := {{"rule": "GR4", "effect": "no_share", "message": "Consent is always needed to request services for a family, and it was refused. If there is a risk of significant harm, send a safeguarding concern instead."}} if {
 	context.consent_refused
 } else := {_gr4_scope(r)} if {
 	context.consent_out_of_scope(r)
-} else := {finding("GR4", "hold_for_authorisation", "A request for services needs the family's consent first, and none is recorded. Seek it and record it, then send again.")}
+} else := {{"rule": "GR4", "effect": "hold_for_authorisation", "message": "A request for services needs the family's consent first, and none is recorded. Seek it and record it, then send again."}}
 
 _gr4_safeguarding(r) := {_gr4_given} if {
 	context.consent_given_for(r)
-} else := {soft_finding("GR4", "needs_advice", "The sender is unsure whether consent was given. Check with the person or ask the DSL.")} if {
+} else := {{"rule": "GR4", "effect": "needs_advice", "message": "The sender is unsure whether consent was given. Check with the person or ask the DSL."}} if {
 	context.consent_unsure
 } else := {_gr4_scope(r)} if {
 	input.lawful_basis == "consent"
 	context.consent_out_of_scope(r)
 } else := {_gr4_consent_basis_missing} if {
 	input.lawful_basis == "consent"
-} else := {finding("GR4", "share", sprintf("No consent is relied on, for a recorded reason: %s. The declared lawful basis does not depend on consent.", [context.exception_label]))} if {
+} else := _gr4_exception if {
 	count(context.exceptions) > 0
-} else := {finding("GR4", "share", "The regime this notification follows does not need consent.")} if {
+} else := {{"rule": "GR4", "effect": "share", "message": "The regime this notification follows does not need consent."}} if {
 	context.consent_not_required
 } else := {_gr4_scope(r)} if {
 	context.consent_out_of_scope(r)
-} else := {finding("GR4", "share", sprintf("Consent was refused; the %s was consulted and agreed to sharing, with reasons recorded.", [replace(input.authorisation.authoriser_role, "_", " ")]))} if {
+} else := _gr4_consulted if {
 	context.consent_refused
 	context.authorised
-} else := {soft_finding("GR4", "needs_advice", "Consent was refused and no exception is recorded. Ask a manager or the nominated child protection adviser and record the outcome.")} if {
+} else := {{"rule": "GR4", "effect": "needs_advice", "message": "Consent was refused and no exception is recorded. Ask a manager or the nominated child protection adviser and record the outcome."}} if {
 	context.consent_refused
-} else := {finding("GR4", "hold_for_authorisation", "Consent was not sought and no reason is recorded. Seek consent, or record why seeking it would be unsafe or wrong (for example: it would put the child at risk, or lose evidence).")}
+} else := {{"rule": "GR4", "effect": "hold_for_authorisation", "message": "Consent was not sought and no reason is recorded. Seek consent, or record why seeking it would be unsafe or wrong (for example: it would put the child at risk, or lose evidence)."}}
 
 # Where no consent rule applies to the notification, a declared basis of consent still needs
 # consent that covers the recipient and purpose; any other basis does not look at consent.
@@ -196,15 +200,16 @@ _gr4_consent_basis(r) := {_gr4_given} if {
 	input.lawful_basis == "consent"
 } else := set()
 
-_gr4_authorisation(r) := {finding(context.mt.authorisation.rule, "share", sprintf("Authorised by the %s, as this partnership requires: %s.", [replace(input.authorisation.authoriser_role, "_", " "), context.mt.authorisation.source]))} if {
-	_authorisation_needed(r)
+# Whether this recipient needs the authorisation depends on it; what the authorisation says does not.
+_gr4_authorisation(r) := _gr4_authorised if _authorisation_needed(r)
+
+else := set()
+
+_gr4_authorised := {{"rule": context.mt.authorisation.rule, "effect": "share", "message": sprintf("Authorised by the %s, as this partnership requires: %s.", [replace(input.authorisation.authoriser_role, "_", " "), context.mt.authorisation.source])}} if {
 	context.authorised
-} else := {finding(context.mt.authorisation.rule, "hold_for_authorisation", sprintf("Waiting for authorisation by one of: %s. An authorisation typed into the notification is not evidence: the authoriser answers from the authorisation queue, or signs their own authorisation token for this notification. The rule: %s.", [concat(", ", context.mt.authorisation.roles), context.mt.authorisation.source]))} if {
-	_authorisation_needed(r)
+} else := {{"rule": context.mt.authorisation.rule, "effect": "hold_for_authorisation", "message": sprintf("Waiting for authorisation by one of: %s. An authorisation typed into the notification is not evidence: the authoriser answers from the authorisation queue, or signs their own authorisation token for this notification. The rule: %s.", [concat(", ", context.mt.authorisation.roles), context.mt.authorisation.source])}} if {
 	context.authorisation_unproven
-} else := {finding(context.mt.authorisation.rule, "hold_for_authorisation", sprintf("Waiting for authorisation by one of: %s. The rule: %s.", [concat(", ", context.mt.authorisation.roles), context.mt.authorisation.source]))} if {
-	_authorisation_needed(r)
-} else := set()
+} else := {{"rule": context.mt.authorisation.rule, "effect": "hold_for_authorisation", "message": sprintf("Waiting for authorisation by one of: %s. The rule: %s.", [concat(", ", context.mt.authorisation.roles), context.mt.authorisation.source])}}
 
 _authorisation_needed(_) if context.mt.authorisation.when == "always"
 
@@ -225,19 +230,19 @@ _authorisation_needed(r) if {
 #     CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing,
 #     rule 5: "base your information sharing decisions on considerations of the safety and
 #     well-being of the individual and others who may be affected by their actions"
-gr5(r) := {finding("GR5", "no_share", "Forced marriage or honour-based violence: nothing may reach the family or community, because informing them can put the young person in danger.")} if {
+gr5(r) := {{"rule": "GR5", "effect": "no_share", "message": "Forced marriage or honour-based violence: nothing may reach the family or community, because informing them can put the young person in danger."}} if {
 	context.family_facing(r)
 	some tag in {"forced_marriage", "honour_based_violence"}
 	context.tagged(tag)
-} else := {finding("GR5", "needs_advice", "This recipient would pass information to an alleged perpetrator of domestic abuse. Agree how engagement will avoid increasing the risk to the victim first.")} if {
+} else := {{"rule": "GR5", "effect": "needs_advice", "message": "This recipient would pass information to an alleged perpetrator of domestic abuse. Agree how engagement will avoid increasing the risk to the victim first."}} if {
 	r.conveys_to_alleged_perpetrator == true
 	context.tagged("domestic_abuse")
-} else := {finding("GR5", "share", "There is a risk of harm and this is a protective agency: safety and well-being favour sharing.")} if {
+} else := {{"rule": "GR5", "effect": "share", "message": "There is a risk of harm and this is a protective agency: safety and well-being favour sharing."}} if {
 	context.any_risk
 	context.protective(r)
-} else := {finding("GR5", "share", "The recipient does not pass information to the family or an alleged perpetrator, so sharing does not increase the risk to anyone.")} if {
+} else := {{"rule": "GR5", "effect": "share", "message": "The recipient does not pass information to the family or an alleged perpetrator, so sharing does not increase the risk to anyone."}} if {
 	not context.family_facing(r)
-} else := {finding("GR5", "share", "Fields that could endanger someone are removed before this recipient passes information to the family.")}
+} else := {{"rule": "GR5", "effect": "share", "message": "Fields that could endanger someone are removed before this recipient passes information to the family."}}
 
 # METADATA
 # title: GR6 necessary, proportionate, adequate, accurate, timely
@@ -250,12 +255,12 @@ gr5(r) := {finding("GR5", "no_share", "Forced marriage or honour-based violence:
 #     CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing,
 #     rule 6: "ensure that the information you share is necessary for the purpose for which you are
 #     sharing it, is shared only with those individuals who need to have it"
-gr6 := {finding("GR6", "hold_for_authorisation", sprintf("The notification is not adequate: it lacks %s. Add what is missing and send again.", [context.words_list(sort(_missing))]))} if {
+gr6 := {{"rule": "GR6", "effect": "hold_for_authorisation", "message": sprintf("The notification is not adequate: it lacks %s. Add what is missing and send again.", [context.words_list(sort(_missing))])}} if {
 	count(_missing) > 0
-} else := {finding("GR6", "needs_advice", "MARAC is for high-risk domestic abuse, and this case is not recorded as high risk. Check the DASH assessment with the DSL before referring.")} if {
+} else := {{"rule": "GR6", "effect": "needs_advice", "message": "MARAC is for high-risk domestic abuse, and this case is not recorded as high risk. Check the DASH assessment with the DSL before referring."}} if {
 	context.mt.requires_marac_high_risk == true
 	not input.risk.da_high_risk_marac == true
-} else := {finding("GR6", "share", "Every field the recipient needs to act is present (adequate and relevant).")}
+} else := {{"rule": "GR6", "effect": "share", "message": "Every field the recipient needs to act is present (adequate and relevant)."}}
 
 _missing contains field if {
 	some field in context.mandatory_fields

@@ -7,11 +7,14 @@
 package safeguarding.invariants
 
 import data.safeguarding.context
-import data.safeguarding.context.finding
 
 # METADATA
-# title: Invariant findings for one recipient
-findings(r) := (i19(r) | i26) | i44(r)
+# title: Invariant findings that are the same for every recipient
+notification_findings := i26
+
+# METADATA
+# title: Invariant findings that depend on the recipient
+recipient_findings(r) := i19(r) | i44(r)
 
 # METADATA
 # title: I19 forced marriage - never inform the family or community
@@ -22,7 +25,7 @@ findings(r) := (i19(r) | i26) | i44(r)
 #     the child's family, friends or members of the community that the victim has sought help" nor
 #     "Share information outside child protection information-sharing protocols without the express
 #     consent of the child"
-i19(r) := {finding("I19", "no_share", "Forced marriage: this recipient would pass information to the family, which can put the young person at risk.")} if {
+i19(r) := {{"rule": "I19", "effect": "no_share", "message": "Forced marriage: this recipient would pass information to the family, which can put the young person at risk."}} if {
 	context.family_facing(r)
 	context.tagged("forced_marriage")
 } else := set()
@@ -35,7 +38,7 @@ i19(r) := {finding("I19", "no_share", "Forced marriage: this recipient would pas
 #     CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local Authority's
 #     Area to Another > Information Sharing In Special Circumstances: "Bichard compliance is
 #     essential and legal advice should be sought in individual cases."
-i26 := {finding("I26", "needs_advice", "Information about an adult with no conviction goes to other agencies only after legal or IG advice on this case.")} if {
+i26 := {{"rule": "I26", "effect": "needs_advice", "message": "Information about an adult with no conviction goes to other agencies only after legal or IG advice on this case."}} if {
 	_unconvicted_adult
 } else := set()
 
@@ -51,7 +54,7 @@ _unconvicted_adult if input.payload_facts.conviction_status == "not_convicted"
 #     DDSCP-RiskToOthers, 5. Sexual Abuse > Consent: "a child under the age of 13 years cannot
 #     consent to any form of sexual activity. Therefore, a child protection referral is required in
 #     all such cases."
-i44(r) := {finding("I44", "share", "Sexual activity involving a child under 13 always needs a child protection referral: this cannot be withheld from a protective agency.")} if {
+i44(r) := {{"rule": "I44", "effect": "share", "message": "Sexual activity involving a child under 13 always needs a child protection referral: this cannot be withheld from a protective agency."}} if {
 	under_13_sexual_activity
 	context.protective(r)
 } else := set()

@@ -103,12 +103,13 @@ _catalogue := {
 
 _shared(outcome) if outcome in {"share", "share_minimised", "share_urgent_review_after"}
 
-_is(type) if input.message_type == type
+# OPA indexes a function's rules by `input.message_type == "..."` in their bodies, not by their
+# arguments: each rule below names its message type that way, so a call tries only that type's rules.
 
 _csc(r) if context.type_conf(r).column == "csc"
 
 _applies("written_confirmation", r, _) if {
-	_is("safeguarding_referral")
+	input.message_type == "safeguarding_referral"
 	input.initial_contact == "phone"
 	context.protective(r)
 }
@@ -137,25 +138,25 @@ _applies("inform_subject", _, outcome) if {
 }
 
 _applies("strategy_cpch", _, outcome) if {
-	_is("strategy_discussion_request")
+	input.message_type == "strategy_discussion_request"
 	input.payload_facts.strategy_kind == "cpch"
 	_shared(outcome)
 }
 
 _applies("strategy_child_on_child", _, outcome) if {
-	_is("strategy_discussion_request")
+	input.message_type == "strategy_discussion_request"
 	input.payload_facts.strategy_kind == "child_on_child"
 	_shared(outcome)
 }
 
 _applies("strategy_child_on_child", r, outcome) if {
-	_is("child_on_child_harm_referral")
+	input.message_type == "child_on_child_harm_referral"
 	_csc(r)
 	_shared(outcome)
 }
 
 _applies("separate_social_workers", r, outcome) if {
-	_is("child_on_child_harm_referral")
+	input.message_type == "child_on_child_harm_referral"
 	_csc(r)
 	_shared(outcome)
 }
@@ -167,92 +168,92 @@ _applies("assess_adult_risk", r, outcome) if {
 }
 
 _applies("before_school_day", r, outcome) if {
-	_is("domestic_abuse_school_notification")
+	input.message_type == "domestic_abuse_school_notification"
 	context.type_conf(r).column == "school"
 	_shared(outcome)
 }
 
 _applies("give_advice", _, outcome) if {
-	_is("advice_request")
+	input.message_type == "advice_request"
 	not input.payload_facts.stage == "advice_given"
 	_shared(outcome)
 }
 
 _applies("review_early_help_plan", _, outcome) if {
-	_is("early_help_assessment_share")
+	input.message_type == "early_help_assessment_share"
 	_shared(outcome)
 }
 
 _applies("discharge_strategy", r, outcome) if {
-	_is("hospital_discharge_hold")
+	input.message_type == "hospital_discharge_hold"
 	context.protective(r)
 	_shared(outcome)
 }
 
 _applies("osman_strategy", r, outcome) if {
-	_is("osman_warning_referral")
+	input.message_type == "osman_warning_referral"
 	context.protective(r)
 	_shared(outcome)
 }
 
 _applies("transition_review", r, outcome) if {
-	_is("transition_to_adult_services")
+	input.message_type == "transition_to_adult_services"
 	context.agency_type(r) == "asc"
 	_shared(outcome)
 }
 
 _applies("nrm_police_risk", r, outcome) if {
-	_is("nrm_referral")
+	input.message_type == "nrm_referral"
 	context.agency_type(r) == "police"
 	_shared(outcome)
 }
 
 _applies("prevent_assessment", r, outcome) if {
-	_is("radicalisation_concern")
+	input.message_type == "radicalisation_concern"
 	context.agency_type(r) in {"police", "channel_panel"}
 	_shared(outcome)
 }
 
 _applies("police_protection", r, outcome) if {
-	_is("police_protection_notice")
+	input.message_type == "police_protection_notice"
 	_csc(r)
 	_shared(outcome)
 }
 
 _applies("convene_amm", r, outcome) if {
-	_is("lado_allegation")
+	input.message_type == "lado_allegation"
 	context.agency_type(r) == "lado"
 	_shared(outcome)
 }
 
 _applies("transfer_in_conference", r, outcome) if {
-	_is("child_move_transfer")
+	input.message_type == "child_move_transfer"
 	input.payload_facts.transfer_type == "cp_plan_transfer"
 	context.agency_type(r) == "other_la_csc"
 	_shared(outcome)
 }
 
 _applies("transfer_written_follow_up", r, outcome) if {
-	_is("child_move_transfer")
+	input.message_type == "child_move_transfer"
 	context.agency_type(r) == "other_la_csc"
 	_shared(outcome)
 }
 
 _applies("icmd", r, outcome) if {
-	_is("child_death_notification")
+	input.message_type == "child_death_notification"
 	context.agency_type(r) in {"police", "csc_front_door", "csc_team", "cdop", "health_acute", "health_community", "health_gp"}
 	_shared(outcome)
 }
 
 _applies("safeguard_siblings", r, outcome) if {
-	_is("child_death_notification")
+	input.message_type == "child_death_notification"
 	context.likely_harm
 	_csc(r)
 	_shared(outcome)
 }
 
 _applies("trafficked_missing_to_police", r, outcome) if {
-	_is("missing_child")
+	input.message_type == "missing_child"
 	some tag in {"trafficking_modern_slavery", "unaccompanied_child"}
 	context.tagged(tag)
 	context.agency_type(r) == "police"
@@ -260,32 +261,32 @@ _applies("trafficked_missing_to_police", r, outcome) if {
 }
 
 _applies("written_confirmation_peer", r, _) if {
-	_is("child_on_child_harm_referral")
+	input.message_type == "child_on_child_harm_referral"
 	input.initial_contact == "phone"
 	context.protective(r)
 }
 
 _applies("consider_new_information", r, outcome) if {
-	_is("additional_information")
+	input.message_type == "additional_information"
 	_csc(r)
 	_shared(outcome)
 }
 
 _applies("decide_investigation", r, outcome) if {
-	_is("crime_notification")
+	input.message_type == "crime_notification"
 	context.agency_type(r) == "police"
 	_shared(outcome)
 }
 
 _applies("join_s47_strategy", r, outcome) if {
-	_is("s47_enquiry")
+	input.message_type == "s47_enquiry"
 	input.payload_facts.stage == "enquiry_notice"
 	context.agency_type(r) == "other_la_csc"
 	_shared(outcome)
 }
 
 _applies("conference_report", _, outcome) if {
-	_is("cp_conference")
+	input.message_type == "cp_conference"
 	input.payload_facts.stage == "invitation"
 	_shared(outcome)
 }
@@ -296,50 +297,50 @@ _plan_reviews := {
 }
 
 _applies(kind, _, outcome) if {
-	_is("plan_review_notice")
+	input.message_type == "plan_review_notice"
 	kind == _plan_reviews[input.payload_facts.plan_kind]
 	_shared(outcome)
 }
 
 _applies("prebirth_assessment", r, outcome) if {
-	_is("prebirth_concern")
+	input.message_type == "prebirth_concern"
 	_csc(r)
 	_shared(outcome)
 }
 
 _applies("closure_implications", r, outcome) if {
-	_is("case_closure_notice")
+	input.message_type == "case_closure_notice"
 	_csc(r)
 	_shared(outcome)
 }
 
 _applies("prohibited_dog", r, outcome) if {
-	_is("dog_injury_referral")
+	input.message_type == "dog_injury_referral"
 	input.payload_facts.stage == "prohibited_dog"
 	context.agency_type(r) == "police"
 	_shared(outcome)
 }
 
 _applies("answer_escalation", r, outcome) if {
-	_is("professional_disagreement")
+	input.message_type == "professional_disagreement"
 	_csc(r)
 	_shared(outcome)
 }
 
 _applies("suicide_discussion", _, outcome) if {
-	_is("suicide_response")
+	input.message_type == "suicide_response"
 	input.payload_facts.stage == "serious_attempt"
 	_shared(outcome)
 }
 
 _applies("cdr_meeting", _, outcome) if {
-	_is("suicide_response")
+	input.message_type == "suicide_response"
 	input.payload_facts.stage == "death"
 	_shared(outcome)
 }
 
 _applies("suicide_review", _, outcome) if {
-	_is("suicide_response")
+	input.message_type == "suicide_response"
 	input.payload_facts.stage == "meeting_record"
 	_shared(outcome)
 }

@@ -34,6 +34,8 @@ from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from schemas.envelope import (
+    ENVELOPE_FORMAT,
+    SIGNATURE_PREFIX,
     SUITE_NAME,
     EnvelopeHeader,
     OpenedEnvelope,
@@ -123,23 +125,50 @@ def seal(
     both from the registry's current encryption key for `header.recipient_agency`. Its type chooses
     the suite: an X25519 key or a `transport.kem.HybridPublicKey`.
     """
+    envelope, _ = seal_with_bytes(
+        payload,
+        header=header,
+        recipient_public_key=recipient_public_key,
+        signing_key=signing_key,
+        signing_key_id=signing_key_id,
+        sealed_at=sealed_at,
+    )
+    return envelope
+
+
+def seal_with_bytes(
+    payload: Mapping[str, Any],
+    *,
+    header: EnvelopeHeader,
+    recipient_public_key: RecipientPublicKey,
+    signing_key: Ed25519PrivateKey,
+    signing_key_id: str,
+    sealed_at: datetime,
+) -> tuple[SealedEnvelope, bytes]:
+    """`seal`, with the envelope's wire bytes (`SealedEnvelope.to_bytes`) made from the same fields.
+
+    The header is dumped once and the signed and wire documents are built from that one dict: the
+    same canonical JSON `signing_bytes` and `to_bytes` give, without dumping the model three times.
+    """
     suite = suite_for(recipient_public_key)
     key = recipient_public_key.hpke() if isinstance(recipient_public_key, HybridPublicKey) else recipient_public_key
-    plaintext = canonical_json(dict(payload))
-    sealed = SUITES[suite].encrypt(plaintext, key, info=hpke_info(header, suite))
+    header_fields = header.model_dump(mode="json")
+    info = dict(header_fields, suite=suite) if suite != SUITE_NAME else header_fields
+    sealed = SUITES[suite].encrypt(canonical_json(dict(payload)), key, info=INFO_PREFIX + canonical_json(info))
     enc_length = ENC_LENGTHS[suite]
-    unsigned = SealedEnvelope.model_construct(
-        suite=suite,
-        header=header,
-        sealed_at=format_timestamp(sealed_at),
-        enc=b64url_encode(sealed[:enc_length]),
-        ciphertext=b64url_encode(sealed[enc_length:]),
-        signing_key_id=signing_key_id,
-        signature="",
-    )
-    signature = signing_key.sign(unsigned.signing_bytes())
-    # Re-validate so a bad header or key id fails here, at the sealer, not at the recipient.
-    return SealedEnvelope.model_validate({**unsigned.model_dump(mode="json"), "signature": b64url_encode(signature)})
+    document: dict[str, Any] = {
+        "format": ENVELOPE_FORMAT,
+        "suite": suite,
+        "header": header_fields,
+        "sealed_at": format_timestamp(sealed_at),
+        "enc": b64url_encode(sealed[:enc_length]),
+        "ciphertext": b64url_encode(sealed[enc_length:]),
+        "signing_key_id": signing_key_id,
+    }
+    document["signature"] = b64url_encode(signing_key.sign(SIGNATURE_PREFIX + canonical_json(document)))
+    # Validate so a bad header or key id fails here, at the sealer, not at the recipient.
+    envelope = SealedEnvelope.model_validate(document)
+    return envelope, canonical_json(document)
 
 
 def open_envelope(

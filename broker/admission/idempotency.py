@@ -10,9 +10,10 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Table, bindparam, select
 from sqlmodel import Session
 
+from audit.log import transient
 from broker.db.tables import IdempotencyRecord
 from broker.errors import IdempotencyConflict
 
@@ -32,14 +33,23 @@ async def find(engine: Engine, agency_id: str, key: str, body_digest: str) -> di
     record = await asyncio.to_thread(_get, engine, agency_id, key)
     if record is None:
         return None
-    if record.body_digest != body_digest:
+    digest, response = record
+    if digest != body_digest:
         raise IdempotencyConflict("this Idempotency-Key was already used with a different body")
-    return dict(record.response)
+    return dict(response)
 
 
-def _get(engine: Engine, agency_id: str, key: str) -> IdempotencyRecord | None:
-    with Session(engine) as session:
-        return session.get(IdempotencyRecord, (agency_id, key))
+_TABLE: Table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+# A Core query, compiled once: the ORM's identity-map load cost more than the lookup itself.
+_FIND = select(_TABLE.c.body_digest, _TABLE.c.response).where(
+    _TABLE.c.agency_id == bindparam("agency_id"), _TABLE.c.key == bindparam("key")
+)
+
+
+def _get(engine: Engine, agency_id: str, key: str) -> tuple[str, dict[str, Any]] | None:
+    with engine.connect() as connection:
+        row = connection.execute(_FIND, {"agency_id": agency_id, "key": key}).first()
+    return None if row is None else (row[0], row[1])
 
 
 def remember(
@@ -51,13 +61,19 @@ def remember(
     response: dict[str, Any],
     now: datetime,
 ) -> None:
-    session.add(
-        IdempotencyRecord(
-            agency_id=agency_id,
-            key=key,
-            body_digest=body_digest,
-            notification_id=notification_id,
-            response=response,
-            created_at=now,
-        )
-    )
+    session.add(record(agency_id, key, body_digest, notification_id, response, now))
+
+
+def record(
+    agency_id: str, key: str, body_digest: str, notification_id: str, response: dict[str, Any], now: datetime
+) -> IdempotencyRecord:
+    """The first answer's row, not yet added to any session (the caller chooses how to write it)."""
+    values = {
+        "agency_id": agency_id,
+        "key": key,
+        "body_digest": body_digest,
+        "notification_id": notification_id,
+        "response": response,
+        "created_at": now,
+    }
+    return transient(IdempotencyRecord, values)

@@ -46,7 +46,7 @@ def _in_utc_range(value: datetime | None) -> datetime | None:
 When = Annotated[datetime | None, BeforeValidator(_iso_only), AfterValidator(_in_utc_range), Query()]
 
 
-def filters(
+async def filters(
     agency: Code = None,
     outcome: Code = None,
     message_type: Code = None,

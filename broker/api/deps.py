@@ -40,58 +40,68 @@ def registry_of(request: Request) -> Registry:
     return registry
 
 
-def _log(request: Request) -> DecisionLog:
+async def _log(request: Request) -> DecisionLog:
     decision_log: DecisionLog = request.app.state.decision_log
     return decision_log
 
 
-def _outbox(request: Request) -> Outbox:
+async def _outbox(request: Request) -> Outbox:
     outbox: Outbox = request.app.state.outbox
     return outbox
 
 
-def _decider(request: Request) -> Decider:
+async def _decider(request: Request) -> Decider:
     decider: Decider = request.app.state.decider
     return decider
 
 
-def _sealer(request: Request) -> Sealer:
+async def _sealer(request: Request) -> Sealer:
     sealer: Sealer = request.app.state.sealer
     return sealer
 
 
-def _keys(request: Request) -> BrokerKeys:
+async def _keys(request: Request) -> BrokerKeys:
     keys: BrokerKeys = request.app.state.keys
     return keys
 
 
-def _recorder(request: Request) -> Recorder:
+async def _recorder(request: Request) -> Recorder:
     recorder: Recorder = request.app.state.recorder
     return recorder
 
 
-def _calendar(request: Request) -> WorkingCalendar:
+async def _calendar(request: Request) -> WorkingCalendar:
     calendar: WorkingCalendar = request.app.state.calendar
     return calendar
 
 
-def _rules(request: Request) -> RuleCatalogue:
+async def _rules(request: Request) -> RuleCatalogue:
     rules: RuleCatalogue = request.app.state.rules
     return rules
 
 
-def _metrics(request: Request) -> Metrics:
+async def _metrics(request: Request) -> Metrics:
     metrics: Metrics = request.app.state.metrics
     return metrics
 
 
-def _burner(request: Request) -> TokenBurner:
+async def _burner(request: Request) -> TokenBurner:
     burner: TokenBurner = request.app.state.token_burner
     return burner
 
 
-SettingsDep = Annotated[BrokerSettings, Depends(settings_of)]
-RegistryDep = Annotated[Registry, Depends(registry_of)]
+async def _settings(request: Request) -> BrokerSettings:
+    return settings_of(request)
+
+
+async def _registry(request: Request) -> Registry:
+    return registry_of(request)
+
+
+# Every dependency is `async def`: FastAPI runs a plain `def` one in a worker thread, and a dozen
+# thread hops per request were a third of the gateway's CPU (issue #17 profile).
+SettingsDep = Annotated[BrokerSettings, Depends(_settings)]
+RegistryDep = Annotated[Registry, Depends(_registry)]
 LogDep = Annotated[DecisionLog, Depends(_log)]
 OutboxDep = Annotated[Outbox, Depends(_outbox)]
 DeciderDep = Annotated[Decider, Depends(_decider)]
@@ -159,7 +169,7 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def single_query_values(request: Request) -> None:
+async def single_query_values(request: Request) -> None:
     """Refuse a query parameter given twice: every one is declared as a single value, and taking
     the last one silently (Starlette's default) would answer a question the caller did not ask."""
     repeated = sorted(

@@ -19,9 +19,9 @@ import os
 from datetime import datetime
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from broker.db.tables import CaseKey, OutboxRow
 from broker.errors import BrokerError
@@ -47,16 +47,25 @@ def live_key(session: Session, ref: str, *, now: datetime) -> tuple[int, bytes]:
         if found is not None:
             return found
         values = {"case_ref": ref, "key": AESGCM.generate_key(bit_length=256), "created_at": now}
-        session.execute(insert(CaseKey).values(**values).on_conflict_do_nothing())
+        session.execute(insert(_CASE_KEY).values(**values).on_conflict_do_nothing())
     found = _live(session, ref)
     if found is None:
         raise CaseShredded(f"case {ref[:12]}… was shredded while its key was being made")
     return found
 
 
+# Core statements on the table: the ORM's versions of these run its autoflush and compile machinery,
+# which cost more per notification than the lookup itself (the group commit holds no ORM rows here).
+_CASE_KEY = CaseKey.__table__  # type: ignore[attr-defined]
+_LIVE = select(_CASE_KEY.c.id, _CASE_KEY.c.key).where(
+    _CASE_KEY.c.case_ref == bindparam("ref"), _CASE_KEY.c.key.is_not(None)
+)
+
+
 def _live(session: Session, ref: str) -> tuple[int, bytes] | None:
-    query = select(col(CaseKey.id), col(CaseKey.key)).where(col(CaseKey.case_ref) == ref, col(CaseKey.key).is_not(None))
-    row = session.execute(query).first()
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # what the ORM's autoflush did: the lookup sees this session's own changes
+    row = session.execute(_LIVE, {"ref": ref}).first()
     if row is None:
         return None
     key_id, key = row

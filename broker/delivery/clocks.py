@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 import audit
+from audit.log import transient
 from broker.db.tables import ObligationClock, OutboxRow
 from broker.delivery.events import follow_up
 
@@ -88,6 +89,14 @@ def start_clocks(
     """One clock per obligation that has a due time (called inside the decision's transaction, and
     when a held delivery is released). A delivery that answers another notification (`in_reply_to`
     in its context) stops the clocks it answers: it is being shared with `recipient_agency` now."""
+    stop_answered_by(session, context)
+    session.add_all(
+        new_clocks(delivery_id=delivery_id, notification_id=notification_id, context=context, obligations=obligations)
+    )
+
+
+def stop_answered_by(session: Session, context: dict[str, object]) -> None:
+    """Stop the clocks a delivery with this context answers, if it is a reply (`in_reply_to`)."""
     reply_to = context.get("in_reply_to")
     if isinstance(reply_to, str):
         _stop_answered(
@@ -98,23 +107,31 @@ def start_clocks(
             shared_with=frozenset({str(context["recipient_agency"])}),
             now=datetime.now(UTC),
         )
-    for obligation in obligations:
-        if not obligation.get("due_at"):
-            continue
-        session.add(
-            ObligationClock(
-                delivery_id=delivery_id,
-                notification_id=notification_id,
-                recipient_agency=str(context["recipient_agency"]),
-                sender_agency=str(context["sender_agency"]),
-                kind=obligation["kind"],
-                rule=obligation["rule"],
-                description=obligation["description"],
-                due_at=_utc(datetime.fromisoformat(obligation["due_at"])),
-                stops_on=stops_on(str(context.get("message_type", "")), obligation["kind"]),
-                log_context=context,
-            )
+
+
+def new_clocks(
+    *, delivery_id: str, notification_id: str, context: dict[str, object], obligations: list[dict[str, Any]]
+) -> list[ObligationClock]:
+    """The clocks a delivery starts, not yet added to any session (the caller chooses how to write them)."""
+    return [
+        transient(
+            ObligationClock,
+            {
+                "delivery_id": delivery_id,
+                "notification_id": notification_id,
+                "recipient_agency": str(context["recipient_agency"]),
+                "sender_agency": str(context["sender_agency"]),
+                "kind": obligation["kind"],
+                "rule": obligation["rule"],
+                "description": obligation["description"],
+                "due_at": _utc(datetime.fromisoformat(obligation["due_at"])),
+                "stops_on": stops_on(str(context.get("message_type", "")), obligation["kind"]),
+                "log_context": context,
+            },
         )
+        for obligation in obligations
+        if obligation.get("due_at")
+    ]
 
 
 def stop_clocks(session: Session, delivery_id: str, answer: str, now: datetime) -> int:

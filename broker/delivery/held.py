@@ -20,6 +20,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlmodel import Session, col, select
 
+from audit.log import transient
 from broker.db.tables import HeldDelivery, HeldKey, OutboxRow
 from broker.delivery import case_keys, clocks
 from broker.errors import HeldDeliveryGone
@@ -34,28 +35,31 @@ def _aad(delivery_id: str, notification_id: str) -> bytes:
 
 def hold(session: Session, row: OutboxRow, *, outcome: str, now: datetime, expires_at: datetime) -> None:
     """Keep a sealed delivery back until a person decides; it is not in the outbox until then."""
+    session.add_all(held_rows(row, outcome=outcome, now=now, expires_at=expires_at))
+
+
+def held_rows(row: OutboxRow, *, outcome: str, now: datetime, expires_at: datetime) -> tuple[HeldKey, HeldDelivery]:
+    """The held store's rows for a sealed delivery, not yet added to any session: its key, its ciphertext."""
     key = AESGCM.generate_key(bit_length=256)
     nonce = _nonce()
     ciphertext = AESGCM(key).encrypt(nonce, row.envelope, _aad(row.delivery_id, row.notification_id))
-    session.add(HeldKey(delivery_id=row.delivery_id, key=key))
-    session.add(
-        HeldDelivery(
-            delivery_id=row.delivery_id,
-            notification_id=row.notification_id,
-            recipient_agency=row.recipient_agency,
-            outcome=outcome,
-            topic=row.topic,
-            key=row.key,
-            headers=row.headers,
-            nonce=nonce,
-            ciphertext=ciphertext,
-            case_key_id=row.case_key_id,
-            case_nonce=row.nonce,
-            log_context=row.log_context,
-            created_at=now,
-            expires_at=expires_at,
-        )
-    )
+    held = {
+        "delivery_id": row.delivery_id,
+        "notification_id": row.notification_id,
+        "recipient_agency": row.recipient_agency,
+        "outcome": outcome,
+        "topic": row.topic,
+        "key": row.key,
+        "headers": row.headers,
+        "nonce": nonce,
+        "ciphertext": ciphertext,
+        "case_key_id": row.case_key_id,
+        "case_nonce": row.nonce,
+        "log_context": row.log_context,
+        "created_at": now,
+        "expires_at": expires_at,
+    }
+    return transient(HeldKey, {"delivery_id": row.delivery_id, "key": key}), transient(HeldDelivery, held)
 
 
 def _nonce() -> bytes:

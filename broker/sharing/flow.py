@@ -7,6 +7,7 @@ woken only after that commit, so nothing reaches an inbox that the log does not 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -130,10 +131,17 @@ def _recipient(p: Planned) -> RecipientReceipt:
         role=d.role,
         outcome=d.outcome,
         # What set the outcome first; `reasons` then lists every finding, deciding ones first.
-        decided_by=[RuleReason(rule=r.rule, message=r.message) for r in d.decided_by],
-        reasons=[RuleReason(rule=r.rule, message=r.message) for r in d.reasons],
+        decided_by=[_rule_reason(r.rule, r.message) for r in d.decided_by],
+        reasons=[_rule_reason(r.rule, r.message) for r in d.reasons],
         lawful_basis=d.lawful_basis,
         allowed_fields=list(d.allowed_fields) if p.sealed is not None else [],
         obligations=[ObligationDue.model_validate(o) for o in p.due],
         deadline=min((o["due_at"] for o in p.due if o["due_at"]), default=None),
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _rule_reason(rule: str, message: str) -> RuleReason:
+    """A receipt's (frozen, validated) reason: the same few hundred pairs recur in every answer, so each
+    is validated once and then shared; one that fails validation is not cached and fails every time."""
+    return RuleReason(rule=rule, message=message)

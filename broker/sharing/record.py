@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Insert, Table, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 import audit
 from audit import replay as audit_replay
@@ -46,6 +47,12 @@ class FirstAnswer:
     response: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class _Common:
+    subjects: tuple[str, ...]
+    consent_state: str
+
+
 class Recorder:
     def __init__(
         self, *, decision_log: DecisionLog, log_pseudonym_secret: bytes, hold_expiry: timedelta, metrics: Metrics
@@ -72,7 +79,9 @@ class Recorder:
         shows who really sent the notification whatever the body says. `authoriser`, proven by their
         own token, is the actor of an `authorisation_granted` entry beside each share it allowed.
         """
-        drafts = [self._draft(notification, decision, p, sender) for p in planned]
+        # What every recipient's entry shares is worked out once (the pseudonyms are keyed hashes).
+        common = _Common(subject_pseudonyms(self._secret, notification), consent_state(notification))
+        drafts = [self._draft(notification, decision, p, sender, common) for p in planned]
         if authoriser is not None:
             drafts += [_authorised(draft, authoriser) for draft in drafts if draft.outcome not in _HELD]
         rows = functools.partial(
@@ -94,7 +103,9 @@ class Recorder:
         for p in planned:
             self._metrics.decisions.labels(p.decision.outcome.value, notification.message_type.value).inc()
 
-    def _draft(self, notification: Notification, decision: Decision, plan: Planned, sender: Caller) -> audit.EntryDraft:
+    def _draft(
+        self, notification: Notification, decision: Decision, plan: Planned, sender: Caller, common: _Common
+    ) -> audit.EntryDraft:
         d = plan.decision
         sealed = plan.sealed
         return audit.EntryDraft(
@@ -109,12 +120,12 @@ class Recorder:
             reasons=tuple(log_reason(r.rule, r.message) for r in d.reasons),
             deciding_rules=tuple(dict.fromkeys(r.rule for r in d.decided_by)),
             lawful_basis=d.lawful_basis.value if d.lawful_basis else None,
-            consent_state=consent_state(notification),
+            consent_state=common.consent_state,
             fields_released=tuple(d.allowed_fields) if sealed is not None else (),
             projection_digest=hashlib.sha256(sealed.envelope).hexdigest() if sealed is not None else None,
             policy_revision=decision.revision,
             decision_id=decision.decision_id,
-            subjects=subject_pseudonyms(self._secret, notification),
+            subjects=common.subjects,
             actor=sender.actor,
             actor_role=sender.role,
             actor_agency=sender.agency_id,
@@ -166,24 +177,26 @@ def write_rows(
     """
     # The decided entries come first, one per plan; any authorisation entries follow them.
     decided = entries[: len(planned)]
+    rows: list[SQLModel] = []
     if policy_input is not None and decided:
-        session.add(audit_replay.input_record(decided, policy_input))  # what a replay will ask again
+        rows.append(audit_replay.input_record(decided, policy_input))  # what a replay will ask again
     sealed = [(p, p.sealed, entry) for p, entry in zip(planned, decided, strict=True) if p.sealed is not None]
     case_key = case_keys.live_key(session, case_ref, now=now) if sealed and case_ref is not None else None
     for plan, envelope, entry in sealed:
-        row = _write_delivery(session, plan, envelope, entry, notification, case_key=case_key)
+        row, context = _delivery_row(plan, envelope, entry, notification, case_key=case_key)
         if plan.held:
-            held.hold(session, row, outcome=plan.decision.outcome.value, now=now, expires_at=expires_at)
-    # The person the body names as acting: theirs to see, whoever's system posted it (issue 11).
-    # The same notification id may be decided again (a retry under another key): nothing to add then,
-    # and one statement either way (a merge would read the row first, inside the group commit).
-    named = {
-        "notification_id": str(notification.notification_id),
-        "agency_id": notification.sender.agency_id,
-        "person": notification.sender.user_ref,
-    }
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(insert(NamedPerson).values(**named).on_conflict_do_nothing())
+            rows += held.held_rows(row, outcome=plan.decision.outcome.value, now=now, expires_at=expires_at)
+            continue
+        clocks.stop_answered_by(session, context)
+        rows.append(row)
+        rows += clocks.new_clocks(
+            delivery_id=plan.delivery_id, notification_id=row.notification_id, context=context, obligations=plan.due
+        )
+    if first_answer is not None:
+        rows.append(_first_answer_row(first_answer, notification, now))
+    # Written before the reply's clocks are stopped: that reads this transaction's outbox rows.
+    insert_rows(session, rows)
+    _name_person(session, notification)
     if notification.in_reply_to is not None:
         clocks.stop_on_reply(
             session,
@@ -192,29 +205,69 @@ def write_rows(
             message_type=notification.message_type.value,
             now=now,
         )
-    if first_answer is not None:
-        idempotency.remember(
-            session,
-            first_answer.agency_id,
-            first_answer.key,
-            first_answer.body_digest,
-            str(notification.notification_id),
-            first_answer.response,
-            now,
-        )
 
 
-def _write_delivery(
-    session: Session,
+def insert_rows(session: Session, rows: list[SQLModel]) -> None:
+    """Insert new rows with one Core statement per table, in the session's transaction.
+
+    The same columns and bind types as the ORM's flush, so the same stored values, without its
+    unit-of-work bookkeeping per object (which cost more than the rows' own encryption). The rows
+    stay transient objects: an autoincrement key the database assigns is not read back into them.
+    """
+    tables: dict[Table, list[dict[str, Any]]] = {}
+    for row in rows:
+        table: Table = type(row).__table__  # type: ignore[attr-defined]
+        generated = table.autoincrement_column
+        values = {c.key: getattr(row, c.key) for c in table.columns}
+        if generated is not None and values.get(generated.key) is None:
+            del values[generated.key]
+        tables.setdefault(table, []).append(values)
+    for table, values_list in tables.items():
+        statement = _INSERTS.get(table)
+        if statement is None:
+            statement = _INSERTS[table] = insert(table)  # built once: its SQL is then cached by the engine
+        session.execute(statement, values_list)
+
+
+_INSERTS: dict[Table, Insert] = {}
+
+
+def _name_person(session: Session, notification: Notification) -> None:
+    """The person the body names as acting: theirs to see, whoever's system posted it (issue 11).
+
+    The same notification id may be decided again (a retry under another key): nothing to add then,
+    and one statement either way (a merge would read the row first, inside the group commit).
+    """
+    named = {
+        "notification_id": str(notification.notification_id),
+        "agency_id": notification.sender.agency_id,
+        "person": notification.sender.user_ref,
+    }
+    session.execute(_NAME_PERSON[session.get_bind().dialect.name == "postgresql"], named)
+
+
+_NAMED_PERSON: Table = NamedPerson.__table__  # type: ignore[attr-defined]
+# Built once per dialect (SQLite, PostgreSQL): the same statement each time, with the person as parameters.
+_NAME_PERSON = (
+    sqlite.insert(_NAMED_PERSON).on_conflict_do_nothing(),
+    postgresql.insert(_NAMED_PERSON).on_conflict_do_nothing(),
+)
+
+
+def _first_answer_row(first: FirstAnswer, notification: Notification, now: datetime) -> SQLModel:
+    notification_id = str(notification.notification_id)
+    return idempotency.record(first.agency_id, first.key, first.body_digest, notification_id, first.response, now)
+
+
+def _delivery_row(
     plan: Planned,
     sealed: Sealed,
     entry: audit.Entry,
     notification: Notification,
     *,
     case_key: tuple[int, bytes] | None,
-) -> OutboxRow:
-    """A sealed delivery's row, under its case key: in the outbox with its clocks started, or (held)
-    returned for the held store alone."""
+) -> tuple[OutboxRow, dict[str, object]]:
+    """A sealed delivery's row under its case key, and its log context (for its clocks)."""
     # Purpose and obligations travel with the row: a held delivery's reviewers see the
     # purpose, and its clocks start when it is released.
     # `deciding`: how many of the decision's first reasons decided it, for what a reviewer may release.
@@ -229,17 +282,7 @@ def _write_delivery(
     row = sealed.row(context)
     if case_key is not None:
         case_keys.encrypt_row(row, *case_key)
-    if plan.held:
-        return row
-    session.add(row)
-    clocks.start_clocks(
-        session,
-        delivery_id=plan.delivery_id,
-        notification_id=row.notification_id,
-        context=context,
-        obligations=plan.due,
-    )
-    return row
+    return row, context
 
 
 def case_ref(secret: bytes, notification: Notification) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import audit
+from audit.log import transient
 from broker.db.log import DecisionLog
 from broker.db.tables import OutboxRow
 from broker.partnership.keys import BrokerKeys
@@ -20,7 +21,7 @@ from schemas.policy_decision import RecipientDecision
 from schemas.policy_input import project
 from schemas.topics import inbox_topic
 from schemas.vocab import SubjectRole
-from transport.sealing import seal
+from transport.sealing import seal_with_bytes
 
 # The roles whose pseudonym keys the Kafka record, so one child's messages stay in order.
 _ROUTING_ROLES = (SubjectRole.CHILD, SubjectRole.UNBORN_CHILD, SubjectRole.DECEASED_CHILD)
@@ -41,17 +42,18 @@ class Sealed:
     created_at: datetime
 
     def row(self, log_context: dict[str, object]) -> OutboxRow:
-        return OutboxRow(
-            delivery_id=self.delivery_id,
-            notification_id=self.notification_id,
-            recipient_agency=self.recipient_agency,
-            topic=self.topic,
-            key=self.key,
-            envelope=self.envelope,
-            headers=self.headers,
-            log_context=log_context,
-            created_at=self.created_at,
-        )
+        values = {
+            "delivery_id": self.delivery_id,
+            "notification_id": self.notification_id,
+            "recipient_agency": self.recipient_agency,
+            "topic": self.topic,
+            "key": self.key,
+            "envelope": self.envelope,
+            "headers": self.headers,
+            "log_context": log_context,
+            "created_at": self.created_at,
+        }
+        return transient(OutboxRow, values)
 
 
 class Sealer:
@@ -87,7 +89,7 @@ class Sealer:
             # What decided this share travels signed with it: the agency's delivery leads with it.
             decided_by=deciding_findings(decision),
         )
-        envelope = seal(
+        _, envelope = seal_with_bytes(
             project(notification, decision.allowed_fields),
             header=header,
             recipient_public_key=key.recipient_key(),
@@ -102,7 +104,7 @@ class Sealer:
             recipient_agency=agency.id,
             topic=inbox_topic(agency.id, namespace=self._namespace),
             key=routing,
-            envelope=envelope.to_bytes(),
+            envelope=envelope,
             headers=cloudevents(header, self._partnership_id, now, self._log.checkpoint_note),
             created_at=now,
         )

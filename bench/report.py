@@ -95,8 +95,90 @@ HEADLINE = [
 ]
 
 
+def acceptance_table(results: dict[str, Any]) -> str:
+    """Issue #17's acceptance, as this run measured it (ratios from one run; never asserted by a test)."""
+    rows = []
+    opa = results["stages"].get("opa_policy_vs_baseline", {})
+    for backend in BACKENDS:
+        s = results["summary"]["backends"].get(backend)
+        if not s:
+            continue
+        rows.append(
+            [
+                backend,
+                f"{_fmt(opa.get('ratio_ms'), 3)} (≤ 0.10)",
+                f"{_fmt(s['ratio_to_slowest_stage'], 2)} (≥ 0.5)",
+                f"{_fmt(s.get('gateway_cpu_vs_noop'), 1)} (≤ 15)",
+                f"{_fmt(s.get('p99_at_half_saturation_ms'), 1)} (≤ 25)",
+            ]
+        )
+    header = [
+        "database",
+        "OPA ÷ baseline",
+        "end-to-end ÷ slowest stage",
+        "gateway CPU ÷ no-op",
+        "p99 ms at half saturation",
+    ]
+    return _md(header, rows)
+
+
+def engines_table(results: dict[str, Any]) -> str:
+    """Our stages beside the same work through the engines' own clients (bench/engines.py)."""
+    st, eng = results["stages"], results["stages"].get("engines")
+    if not eng:
+        return ""
+    pairs = [
+        ("log appends, sqlite", st.get("log_appends_sqlite"), eng.get("sqlite_inserts"), "rows, 192 per commit"),
+        (
+            "log appends, postgresql",
+            st.get("log_appends_postgresql"),
+            eng.get("postgresql_inserts"),
+            "rows, 192 per commit",
+        ),
+        ("Kafka produce", st.get("kafka_produce"), eng.get("kafka_plain_produce"), "plain producer, linger 5 ms"),
+    ]
+    rows = [
+        [name, _fmt(ours["per_s"]), _fmt(alone["per_s"]), how, _fmt(alone["per_s"] / ours["per_s"], 1)]
+        for name, ours, alone, how in pairs
+        if ours and alone and ours["per_s"]
+    ]
+    return _md(["stage", "ours /s", "engine alone /s", "engine alone: how", "factor"], rows)
+
+
+def scale_table(results: dict[str, Any]) -> str:
+    curve = results.get("scale_curve")
+    if not curve:
+        return ""
+    rows = [
+        [
+            workers,
+            _fmt(p["accepted_per_s"]),
+            f"{_fmt(p['p99_at_half_ms'], 1)} @ {p['half_rate']}/s",
+            _fmt(p["gateway_cores"], 2),
+            _fmt(p["opa_cores"], 2),
+            _fmt(p["postgresql_cores"], 2),
+            _fmt(p["machine_busy_cores"], 2),
+        ]
+        for workers, p in curve.items()
+    ]
+    header = [
+        "gateway processes (PostgreSQL)",
+        "accepted/s",
+        "p99 ms at half of it",
+        "gateway cores",
+        "OPA cores",
+        "PostgreSQL cores",
+        "machine cores busy",
+    ]
+    return _md(header, rows)
+
+
 def table(results: dict[str, Any]) -> str:
     out = [_md(HEADLINE, headline_rows(results))]
+    out.append("\nIssue #17's acceptance in this run (the target in brackets):\n\n" + acceptance_table(results))
+    for extra in (engines_table(results), scale_table(results)):
+        if extra:
+            out.append("\n" + extra)
     for backend in BACKENDS:
         if backend in results["end_to_end"]:
             out.append(f"\nOffered vs accepted ({backend}): {_achieved(results, backend)}")

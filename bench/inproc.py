@@ -1,0 +1,149 @@
+"""The gateway's CPU per notification, in process: a quick loop for profile-driven work.
+
+``python -m bench.inproc [--count N] [--concurrency C] [--relay]`` posts N notifications of the
+benchmark's workload (`bench.workload`) through `httpx.ASGITransport` to `create_app(...)` on a
+scratch SQLite database and a private OPA, then the same number of requests to the FastAPI no-op
+(`bench.noop_app`) the same way, and prints the process CPU (`time.process_time()`, every thread)
+per request for each and their ratio. Tokens are signed before the clock starts, as the load
+generator does. OPA runs in its own process, so its CPU is not counted: what is measured is the
+gateway's own work plus the in-process client, which the no-op pays too. No Kafka: the relay is
+off unless ``--relay`` (then it needs the local stack's Kafka).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from bench import harness
+from bench.workload import SENDER, bench_namespace, notification, provision_partnership
+
+AUDIENCE = "safeguarding-broker"
+
+
+def _requests(root: Path, count: int, recipients: int) -> list[tuple[dict[str, str], bytes]]:
+    from broker.partnership.cli import issue_token
+    from devstack.partnership import LocalPartnership
+
+    keys = LocalPartnership(root, "").agency_keys(SENDER)
+    template = notification(recipients, 4096)
+    out = []
+    for _ in range(count):
+        nid = str(uuid.uuid4())
+        headers = {
+            "Content-Type": "application/json",
+            "Authorization": "Bearer " + issue_token(keys, role="agency_system", audience=AUDIENCE),
+            "Idempotency-Key": f"bench-{nid}",
+        }
+        out.append((headers, json.dumps({**template, "notification_id": nid}).encode()))
+    return out
+
+
+async def _drive(
+    app: FastAPI, requests: list[tuple[dict[str, str], bytes]], concurrency: int
+) -> tuple[float, float, dict[int, int]]:
+    """Post every request, `concurrency` at a time; return (CPU seconds, wall seconds, statuses)."""
+    statuses: dict[int, int] = {}
+    pending = iter(requests)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+
+        async def worker() -> None:
+            for headers, body in pending:
+                answer = await client.post("/v1/notifications", content=body, headers=headers)
+                statuses[answer.status_code] = statuses.get(answer.status_code, 0) + 1
+
+        cpu, wall = time.process_time(), time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return time.process_time() - cpu, time.perf_counter() - wall, statuses
+
+
+async def _with_lifespan(app: FastAPI, run: Callable[[], Awaitable[Any]]) -> Any:
+    async with app.router.lifespan_context(app):
+        return await run()
+
+
+def _noop_cpu_ms(requests: list[tuple[dict[str, str], bytes]], warmup: int, concurrency: int) -> float:
+    from bench.noop_app import app as noop
+
+    asyncio.run(_drive(noop, requests[:warmup], concurrency))
+    cpu, _, _ = asyncio.run(_drive(noop, requests, concurrency))
+    return cpu / len(requests) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=600)
+    parser.add_argument("--warmup", type=int, default=60)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--recipients", type=int, default=3)
+    parser.add_argument("--relay", action="store_true", help="run the relay in the gateway (needs Kafka)")
+    parser.add_argument("--no-noop", action="store_true", help="skip the no-op (e.g. under a profiler)")
+    args = parser.parse_args()
+
+    from broker.app import create_app
+    from broker.settings import BrokerSettings
+
+    stack = harness.load_stack_env()
+    with (
+        tempfile.TemporaryDirectory(prefix="sgb-inproc-") as tmp,
+        harness.private_opa(stack["SGB_OPA_BIN"], Path(tmp)) as opa_url,
+    ):
+        root = Path(tmp) / "partnership"
+        provision_partnership(root)
+        namespace = bench_namespace()
+        if args.relay:
+            harness.grant_relay(stack, namespace)
+        env = harness.gateway_env(
+            partnership_root=root,
+            database_url=f"sqlite:///{tmp}/gateway.db",
+            opa_url=opa_url,
+            stack=stack,
+            partnership_id="bench_scp",
+            namespace=namespace,
+        )
+        fields: dict[str, object] = {k.removeprefix("SGB_").lower(): v for k, v in env.items()}
+        settings = BrokerSettings.model_validate(
+            {**fields, "run_relay_in_gateway": args.relay, "log_verify_seconds": 0}
+        )
+        app = create_app(settings)
+        warm = _requests(root, args.warmup, args.recipients)
+        measured = _requests(root, args.count, args.recipients)
+
+        async def run() -> tuple[float, float, dict[int, int]]:
+            await _drive(app, warm, args.concurrency)
+            return await _drive(app, measured, args.concurrency)
+
+        try:
+            cpu, wall, statuses = asyncio.run(_with_lifespan(app, run))
+        finally:
+            if args.relay:
+                asyncio.run(harness.delete_namespace_topics(stack, namespace))
+    accepted = statuses.get(202, 0)
+    per = cpu / max(accepted, 1) * 1000
+    noop_per = float("nan") if args.no_noop else _noop_cpu_ms(measured, args.warmup, args.concurrency)
+    print(
+        json.dumps(
+            {
+                "statuses": statuses,
+                "cpu_ms_per_notification": round(per, 3),
+                "per_s_wall": round(accepted / wall, 1),
+                "noop_cpu_ms_per_request": round(noop_per, 3),
+                "ratio_to_noop": round(per / noop_per, 1),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -345,6 +345,16 @@ class Suite:
             print(f"    engine alone: {name:<20} {run['per_s']:>9,.0f}/s", flush=True)
         return out
 
+    def gateway_env(self, database_url: str) -> dict[str, str]:
+        return harness.gateway_env(
+            partnership_root=self.root,
+            database_url=database_url,
+            opa_url=self.opa_url,
+            stack=self.stack,
+            partnership_id=PARTNERSHIP_ID,
+            namespace=self.namespace,
+        )
+
     def scale_curve(self) -> dict[str, Any]:
         """Throughput and p99 with 1, 2 and 4 gateway processes on one PostgreSQL (uvicorn workers)."""
         out: dict[str, Any] = {}
@@ -362,14 +372,7 @@ class Suite:
         return out
 
     def _scale_point(self, pg_url: str, workers: int) -> dict[str, Any]:
-        env = harness.gateway_env(
-            partnership_root=self.root,
-            database_url=pg_url,
-            opa_url=self.opa_url,
-            stack=self.stack,
-            partnership_id=PARTNERSHIP_ID,
-            namespace=self.namespace,
-        )
+        env = self.gateway_env(pg_url)
         gateway = harness.start_gateway(f"gateway-pg-{workers}w", env, pg_url, self.work, workers=workers)
         try:
             meter = CpuMeter({"gateway": _family(gateway.process.pid), "opa": [self.opa_pid], "postgresql": "postgres"})
@@ -439,14 +442,7 @@ class Suite:
 
     def backend(self, name: str, database_url: str, *, scaling: bool) -> None:
         d = self.d
-        env = harness.gateway_env(
-            partnership_root=self.root,
-            database_url=database_url,
-            opa_url=self.opa_url,
-            stack=self.stack,
-            partnership_id=PARTNERSHIP_ID,
-            namespace=self.namespace,
-        )
+        env = self.gateway_env(database_url)
         gateway = harness.start_gateway(f"gateway-{name}", env, database_url, self.work, workers=self.args.workers)
         result: dict[str, Any] = {"workers": self.args.workers}
         self.results["end_to_end"][name] = result

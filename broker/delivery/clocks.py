@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 import audit
@@ -269,3 +269,12 @@ def _tick(engine: Engine, now: datetime) -> int:
         late = mark_overdue(session, now)
         session.commit()
         return len(late)
+
+
+def stop_all_clocks(session: Session, delivery_id: str, now: datetime) -> None:
+    """Stop every running clock of a delivery, whatever would have answered it (it was withdrawn)."""
+    session.execute(
+        update(ObligationClock)
+        .where(col(ObligationClock.delivery_id) == delivery_id, col(ObligationClock.stopped_at).is_(None))
+        .values(stopped_at=_utc(now))
+    )

@@ -14,6 +14,18 @@ import audit
 from broker.db.tables import OutboxRow
 
 
+def log_context(entry: audit.Entry) -> dict[str, object]:
+    """What `follow_up` needs of a decided entry, kept with the delivery's rows."""
+    return {
+        "decided_seq": entry.seq,
+        "outcome": entry.outcome,
+        "sender_agency": entry.sender_agency,
+        "sender_role": entry.sender_role,
+        "recipient_agency": entry.recipient_agency,
+        "message_type": entry.message_type,
+    }
+
+
 def follow_up(
     context: dict[str, object],
     *,

@@ -26,14 +26,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 import audit
 from broker.db.log import DecisionLog
-from broker.db.tables import HeldDelivery, ObligationClock, OutboxRow
-from broker.delivery import held
-from broker.delivery.events import follow_up
+from broker.db.tables import HeldDelivery, OutboxRow
+from broker.delivery import clocks, held
+from broker.delivery.events import follow_up, log_context
 from broker.delivery.notices import NoticeWriter, reason_words
 from broker.delivery.outbox import Outbox
 from broker.errors import AlreadyWithdrawn, HeldDeliveryGone, NotFound
@@ -131,16 +130,8 @@ def _draft(entry: audit.Entry, viewer: Viewer, kind: str, reason: str, supersede
     said = f"Withdrawn by the {viewer.role.replace('_', ' ')}: {reason_words(reason)}."
     if superseded_by:
         said = f"Corrected by the {viewer.role.replace('_', ' ')}: replaced by notification {superseded_by}."
-    context = {
-        "decided_seq": entry.seq,
-        "outcome": entry.outcome,
-        "sender_agency": entry.sender_agency,
-        "sender_role": entry.sender_role,
-        "recipient_agency": entry.recipient_agency,
-        "message_type": entry.message_type,
-    }
     return follow_up(
-        context,
+        log_context(entry),
         delivery_id=entry.delivery_id,
         notification_id=entry.notification_id,
         kind=audit.EventKind.CORRECTED if kind == "correction" else audit.EventKind.WITHDRAWN,
@@ -161,7 +152,7 @@ def _recall(
     now: datetime,
 ) -> Recalled:
     delivery_id, agency = entry.delivery_id, entry.recipient_agency
-    _stop_clocks(session, delivery_id, now)
+    clocks.stop_all_clocks(session, delivery_id, now)
     pending = session.get(HeldDelivery, delivery_id)
     if pending is not None and pending.resolved_at is None:
         try:
@@ -181,11 +172,3 @@ def _recall(
     session.add(row)
     session.add(notices.row(kind=kind, delivery=row, reason=reason, now=now, superseded_by=superseded_by))
     return Recalled(delivery_id, agency, was, "notice sent")
-
-
-def _stop_clocks(session: Session, delivery_id: str, now: datetime) -> None:
-    session.execute(
-        update(ObligationClock)
-        .where(col(ObligationClock.delivery_id) == delivery_id, col(ObligationClock.stopped_at).is_(None))
-        .values(stopped_at=now)
-    )

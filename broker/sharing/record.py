@@ -25,6 +25,7 @@ from broker.admission.tokens import Caller
 from broker.db.log import DecisionLog
 from broker.db.tables import NamedPerson, OutboxRow
 from broker.delivery import case_keys, clocks, held
+from broker.delivery.events import log_context
 from broker.errors import LogUnavailable
 from broker.metrics import Metrics
 from broker.sharing.decide import Decision
@@ -313,14 +314,3 @@ def log_reason(rule: str, message: str) -> audit.Reason:
     """The log's (frozen, validated) Reason for a rule and message: the same few hundred pairs recur
     in every decision, so each is validated once and then shared."""
     return audit.Reason(rule=rule, message=message)
-
-
-def log_context(entry: audit.Entry) -> dict[str, object]:
-    return {
-        "decided_seq": entry.seq,
-        "outcome": entry.outcome,
-        "sender_agency": entry.sender_agency,
-        "sender_role": entry.sender_role,
-        "recipient_agency": entry.recipient_agency,
-        "message_type": entry.message_type,
-    }

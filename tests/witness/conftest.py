@@ -15,7 +15,7 @@ import dataclasses
 import os
 import secrets
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,12 +26,14 @@ import uvicorn
 
 from broker.app import create_app
 from broker.partnership import kafka_access
+from consumers.runner import AgencyConsumer
 from consumers.settings import ConsumerSettings
 from devstack.partnership import provision
 from schemas.envelope import HYBRID_SUITE_NAME
 from schemas.topics import dead_letter_topic, inbox_topic, receipts_topic
 from tests.broker.conftest import AUDIENCE, Gateway, demo_agencies, demo_offices, gateway_settings
 from tests.conftest import _admin_properties, run_agency_id, run_namespace
+from tests.consumers.conftest import wait_until
 from tests.factories import school_referral
 from transport.kafka import TopicSettings, ensure_topics
 
@@ -53,6 +55,21 @@ async def post_accepted(gateway: Gateway, attempts: int = 5) -> httpx.Response:
         await asyncio.sleep(0.5)
     assert response.status_code == 202, response.text
     return response
+
+
+async def run_consumers(
+    consumers: dict[str, AgencyConsumer], stop: asyncio.Event, done: Callable[[], bool], *, timeout: float = 90.0
+) -> None:
+    """Run the consumers until `done()`; a consumer that ends early fails the test with its own error."""
+    tasks = [asyncio.create_task(c.run(stop)) for c in consumers.values()]
+    try:
+        await wait_until(lambda: done() or any(t.done() for t in tasks), timeout=timeout)
+        for task in tasks:
+            if task.done():
+                task.result()
+    finally:
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=30)
 
 
 @dataclass

@@ -9,6 +9,7 @@ inbox (leaving a tombstone), and sends a signed receipt; the log links decided â
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from schemas.notice import NOTICE_CONTENT_TYPE, Notice
 from schemas.record_headers import NoticeHeaders
 from tests.consumers.conftest import wait_until
 from tests.factories import school_referral
-from tests.witness.conftest import CONSUMERS, CSC, Site, post_accepted
+from tests.witness.conftest import CONSUMERS, CSC, Site, post_accepted, run_consumers
 
 pytestmark = pytest.mark.stack
 SCHOOL = "school-oakfield-primary"
@@ -57,17 +58,8 @@ class Agencies:
         self.inboxes = {agency: SqliteInboxSink(Path(s.sink_target)) for agency, s in settings.items()}
         self.paths = {agency: Path(s.sink_target) for agency, s in settings.items()}
 
-    async def run_until(self, done: Any, *, timeout: float = 90.0) -> None:
-        stop = asyncio.Event()
-        tasks = [asyncio.create_task(c.run(stop)) for c in self.consumers.values()]
-        try:
-            await wait_until(lambda: done() or any(t.done() for t in tasks), timeout=timeout)
-            for task in tasks:
-                if task.done():
-                    task.result()
-        finally:
-            stop.set()
-            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=30)
+    async def run_until(self, done: Callable[[], bool]) -> None:
+        await run_consumers(self.consumers, asyncio.Event(), done)
 
     def close(self) -> None:
         for ledger in self.ledgers.values():

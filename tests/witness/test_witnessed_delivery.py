@@ -13,7 +13,6 @@ import asyncio
 import os
 import sys
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,14 +29,13 @@ from broker.db.tables import OutboxRow
 from broker.delivery.case_keys import read_envelope
 from consumers.errors import FORK, INCONSISTENT, WitnessAlarm
 from consumers.ledger import KeptCheckpoint, Ledger
-from consumers.runner import AgencyConsumer
 from consumers.service import build_consumer
 from consumers.settings import ConsumerSettings
 from consumers.sinks import SqliteInboxSink
 from schemas.envelope import HYBRID_SUITE_NAME, SUITE_NAME, EnvelopeHeader, SealedEnvelope
 from schemas.topics import consumer_group, dead_letter_topic, inbox_topic
-from tests.consumers.conftest import TopicTail, wait_until
-from tests.witness.conftest import CONSUMERS, CSC, POLICE, Site, post_accepted
+from tests.consumers.conftest import TopicTail
+from tests.witness.conftest import CONSUMERS, CSC, POLICE, Site, post_accepted, run_consumers
 from transport.sealing import seal
 
 pytestmark = pytest.mark.stack
@@ -58,21 +56,6 @@ def _kept(settings: ConsumerSettings) -> KeptCheckpoint | None:
         return ledger.kept_checkpoint(ORIGIN)
     finally:
         ledger.close()
-
-
-async def _running(
-    consumers: dict[str, AgencyConsumer], stop: asyncio.Event, done: Callable[[], bool], *, timeout: float = 90.0
-) -> None:
-    """Run the consumers until `done()`; a consumer that ends early fails the test with its own error."""
-    tasks = [asyncio.create_task(c.run(stop)) for c in consumers.values()]
-    try:
-        await wait_until(lambda: done() or any(t.done() for t in tasks), timeout=timeout)
-        for task in tasks:
-            if task.done():
-                task.result()
-    finally:
-        stop.set()
-        await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=30)
 
 
 def _audit_verify(site: Site, *witness_args: str) -> asyncio.subprocess.Process | Any:
@@ -123,7 +106,7 @@ async def test_classic_and_hybrid_agencies_receive_the_same_notification_and_wit
             k is not None and k.posted and k.tree_size > 0 for k in kept
         )
 
-    await _running(consumers, asyncio.Event(), witnessed)
+    await run_consumers(consumers, asyncio.Event(), witnessed)
     for agency in CONSUMERS:
         assert {row["notification_id"] for row in sinks[agency].rows()} == {first, second}
         assert consumers[agency].healthy and consumers[agency].dead_lettered == 0
@@ -253,7 +236,7 @@ async def test_a_checkpoint_for_another_tree_stops_the_consumer_where_it_is(
         kept = ledger.kept_checkpoint(ORIGIN)
         return len(sink.rows()) == 2 and kept is not None and kept.posted and kept.tree_size > 0
 
-    await _running({agency: build_consumer(settings, ledger=ledger)}, asyncio.Event(), witnessed)
+    await run_consumers({agency: build_consumer(settings, ledger=ledger)}, asyncio.Event(), witnessed)
     kept = ledger.kept_checkpoint(ORIGIN)
     assert kept is not None
     dead_letters = await TopicTail(kafka_admin_config, dead_letter_topic(agency, namespace=site.namespace)).mark()
@@ -262,7 +245,7 @@ async def test_a_checkpoint_for_another_tree_stops_the_consumer_where_it_is(
 
     consumer = build_consumer(settings, ledger=ledger)
     with pytest.raises(WitnessAlarm) as alarm:
-        await _running({agency: consumer}, asyncio.Event(), lambda: False, timeout=60)
+        await run_consumers({agency: consumer}, asyncio.Event(), lambda: False, timeout=60)
     assert alarm.value.reason == reason and consumer.alarm is alarm.value and not consumer.healthy
     assert alarm.value.evidence["kept_size"] == kept.tree_size
     assert alarm.value.evidence["offset"] == forged.offset

@@ -317,8 +317,9 @@ def _finish(site: DemoSite, stack: StackSettings) -> None:
         subject="demo-ig-lead",
     )
     console.print(f"\nReview UI: {site.url}/ui  (sign-in links valid 10 minutes)")
-    console.print(f"  DSL, Oakfield Primary:   {site.url}/ui/signin?token={dsl}")
-    console.print(f"  IG lead, Fenmere CSC:    {site.url}/ui/signin?token={ig}")
+    # One line each, never wrapped: a link broken over lines cannot be clicked or copied whole.
+    console.print(f"  DSL, Oakfield Primary:   {site.url}/ui/signin?token={dsl}", soft_wrap=True)
+    console.print(f"  IG lead, Fenmere CSC:    {site.url}/ui/signin?token={ig}", soft_wrap=True)
     console.print("The gateway and consumers keep running; stop them with: python -m demo stop")
 
 
@@ -327,7 +328,8 @@ def _verify(site: DemoSite) -> str:
     with Session(engine) as session:
         report = audit.verify_log(session)
     engine.dispose()
-    return f"{report.size} entries, hash chain and {report.checkpoints} signed checkpoints verified"
+    checkpoints = f"{report.checkpoints} signed checkpoint{'s' if report.checkpoints != 1 else ''}"
+    return f"{report.size} entries, hash chain and {checkpoints} verified"
 
 
 @cli.command()

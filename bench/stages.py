@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 import audit
 from bench.audit_bench import batched_appends
 from bench.workload import PARTNERSHIP_ID, notification
+from broker.delivery.relay import PRODUCER_OPTIONS
 from broker.partnership.keys import key_id, load_broker_keys
 from broker.partnership.registry import load_registry
 from broker.sharing.decide import Decision, read_decision
@@ -315,9 +316,7 @@ async def kafka_produce(
 ) -> dict[str, Any]:
     topic = inbox_topic("bench-stage", namespace=namespace)
     await ensure_topics(kafka_config, [topic], settings=TopicSettings())
-    producer = AIOKafkaProducer(
-        enable_idempotence=True, acks="all", request_timeout_ms=10_000, linger_ms=2, **kafka_config
-    )
+    producer = AIOKafkaProducer(**PRODUCER_OPTIONS, **kafka_config)
     await producer.start()
     headers = [
         ("ce_specversion", b"1.0"),

@@ -38,6 +38,17 @@ log = logging.getLogger("broker.delivery.relay")
 LEASE = "relay"
 # What `_pending` gives instead of an envelope: a row to mark done unpublished, a row to leave waiting.
 _SHREDDED, _TAMPERED = object(), object()
+# Write-ahead durability (idempotent, every in-sync replica) with the client's own batching. A batch
+# holds up to 1 MiB, under Kafka's default 1 MiB message limit: aiokafka's 16 KiB default fits two
+# ~6 KB envelopes, so each batch of the outbox went out as a hundred small requests (issue #17
+# measured 1,212 records/s against 11,334/s with 1 MiB batches on the same broker).
+PRODUCER_OPTIONS: dict[str, Any] = {
+    "enable_idempotence": True,
+    "acks": "all",
+    "request_timeout_ms": 10_000,
+    "linger_ms": 2,
+    "max_batch_size": 1 << 20,
+}
 PublishedHook = Callable[[Session, Sequence[OutboxRow], datetime], None]
 
 
@@ -100,9 +111,7 @@ class Relay:
                 backoff = min(backoff * 2, 5.0)
 
     async def _session(self, stop: asyncio.Event) -> None:
-        producer = AIOKafkaProducer(
-            enable_idempotence=True, acks="all", request_timeout_ms=10_000, linger_ms=2, **self._kafka_config
-        )
+        producer = AIOKafkaProducer(**PRODUCER_OPTIONS, **self._kafka_config)
         await producer.start()
         self.kafka_connected = True
         try:

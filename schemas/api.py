@@ -149,8 +149,12 @@ class DecisionSummary(_Answer):
     deciding_rule: DecidingRule | None = Field(
         default=None, description="The rule that decided (the first of the deciding rules), shown first"
     )
-    state: Literal["held", "released", "refused", "expired", "shredded"] | None = Field(
-        default=None, description="Where a held decision stands now, from its linked answer; null if never held"
+    state: Literal["held", "released", "refused", "expired", "withdrawn", "corrected", "shredded"] | None = Field(
+        default=None,
+        description=(
+            "Where the decision stands now: a held one's answer (held until answered), or withdrawn, corrected"
+            " or shredded once recalled; null for a share that still stands"
+        ),
     )
 
 

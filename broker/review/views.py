@@ -44,7 +44,8 @@ class Filters:
 class Page:
     total: int
     items: list[audit.Entry] = field(default_factory=list)
-    # Delivery id -> where a held decision stands now; absent for decisions that were never held.
+    # Delivery id -> where a decision stands now: a held one's answer, or a recall of one that went
+    # out; absent for a share that still stands.
     states: dict[str, str] = field(default_factory=dict)
 
 
@@ -54,28 +55,30 @@ _ANSWERS = (
     audit.EventKind.AUTHORISATION_GRANTED,
     audit.EventKind.AUTHORISATION_REFUSED,
     audit.EventKind.EXPIRED,
-    audit.EventKind.SHREDDED,
 )
+# What ends any decision, held or sent: the sender withdrew or corrected it, or its case was shredded.
+_RECALLS = (audit.EventKind.WITHDRAWN, audit.EventKind.CORRECTED, audit.EventKind.SHREDDED)
 
 
-def held_states(session: Session, entries: list[audit.Entry]) -> dict[str, str]:
-    """Where each held decision stands now, from the answer linked to its delivery (none yet: held)."""
+def states_now(session: Session, entries: list[audit.Entry]) -> dict[str, str]:
+    """Where each decision stands now, from the entries linked to its delivery: a held one's answer
+    (none yet: held), and for any decision a withdrawal, correction or shredding, which ends it."""
     states = {e.delivery_id: "held" for e in entries if e.outcome in _HELD}
-    if not states:
-        return states
-    answers = select(audit.Entry).where(
-        col(audit.Entry.delivery_id).in_(list(states)), col(audit.Entry.kind).in_(_ANSWERS)
+    linked = select(audit.Entry).where(
+        col(audit.Entry.delivery_id).in_([e.delivery_id for e in entries]),
+        col(audit.Entry.kind).in_(_ANSWERS + _RECALLS),
     )
-    for answer in session.execute(answers.order_by(col(audit.Entry.seq))).scalars():
-        states[answer.delivery_id] = _state(answer)
+    for later in session.execute(linked.order_by(col(audit.Entry.seq))).scalars():
+        if later.kind in _RECALLS or later.delivery_id in states:
+            states[later.delivery_id] = _state(later)
     return states
 
 
-def _state(answer: audit.Entry) -> str:
-    # A shredded case's held copy is gone whatever was answered before: the latest answer wins.
-    if answer.kind in (audit.EventKind.EXPIRED, audit.EventKind.SHREDDED):
-        return str(answer.kind)
-    return "released" if answer.outcome == "released" else "refused"
+def _state(later: audit.Entry) -> str:
+    # A recall ends the decision whatever was answered before: the latest entry wins.
+    if later.kind in _RECALLS or later.kind == audit.EventKind.EXPIRED:
+        return str(later.kind)
+    return "released" if later.outcome == "released" else "refused"
 
 
 def scoped(
@@ -111,7 +114,7 @@ def page(
     ordered = statement.order_by(None).order_by(col(audit.Entry.seq).desc())
     limit = max(1, min(filters.limit, MAX_PAGE))
     items = list(session.execute(ordered.offset(max(filters.offset, 0)).limit(limit)).scalars())
-    return Page(int(total), items, held_states(session, items))
+    return Page(int(total), items, states_now(session, items))
 
 
 def visible_decision(session: Session, viewer: Viewer, seq: int) -> audit.Entry:
@@ -293,4 +296,4 @@ async def read_detail(decision_log: DecisionLog, rules: Any, viewer: Viewer, seq
 def _one(decision_log: DecisionLog, viewer: Viewer, seq: int) -> tuple[audit.Entry, list[audit.Entry], str | None]:
     with Session(decision_log.engine) as session:
         entry = visible_decision(session, viewer, seq)
-        return entry, linked(session, entry), held_states(session, [entry]).get(entry.delivery_id)
+        return entry, linked(session, entry), states_now(session, [entry]).get(entry.delivery_id)

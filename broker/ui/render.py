@@ -73,7 +73,7 @@ TEMPLATES.env.filters["data_class"] = say.data_class
 TEMPLATES.env.filters["kind"] = say.message_type
 # A finding's rule title without the id it repeats ("C4 strict need to know" beside "C4").
 TEMPLATES.env.filters["finding_title"] = lambda finding: title_words(finding["rule"], finding["title"])
-TEMPLATES.env.filters["held_state"] = lambda code: words(code, say.HELD_STATES)
+TEMPLATES.env.filters["state_now"] = lambda code: words(code, say.STATES)
 
 
 def page(

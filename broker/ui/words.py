@@ -47,12 +47,14 @@ DATA_CLASSES = {
 }
 _SPECIAL = ("sc_", "special_category_")
 
-# Where a held decision stands now (`broker.review.views.held_states`), as a reviewer would say it.
-HELD_STATES = {
+# Where a decision stands now (`broker.review.views.states_now`), as a reviewer would say it.
+STATES = {
     "held": "held, waiting for an answer",
     "released": "released",
     "refused": "refused",
     "expired": "expired unanswered",
+    "withdrawn": "withdrawn by the sender",
+    "corrected": "replaced by a correction",
     "shredded": "shredded with its case",
 }
 

@@ -60,6 +60,7 @@ async def test_a_held_share_is_destroyed_and_can_no_longer_be_released(gateway: 
         await sender.close()
     recall = page.index('class="recalled"')
     assert recall < page.index("Decided by") and "Withdrawn</strong>" in page[recall : recall + 200]
+    assert "Now: <span class=\"state\">withdrawn by the sender</span>" in page
 
 
 async def test_a_queued_share_is_never_published_and_its_clocks_stop(gateway_factory: GatewayFactory) -> None:
@@ -79,6 +80,9 @@ async def test_a_queued_share_is_never_published_and_its_clocks_stop(gateway_fac
     assert delivery.envelope == b"" and delivery.published_at is not None, "marked done: the relay never sends it"
     assert notice.published_at is None and notice.log_context["notice_for"] == sent["delivery_id"]
     assert all(c.stopped_at is not None for c in clocks)
+    # The sender's decision list says the share no longer stands; the withdrawal is no decision row.
+    listed = (await sender.api("GET", "/v1/decisions", params={"limit": 50})).json()["items"]
+    assert {i["delivery_id"]: i["state"] for i in listed}[sent["delivery_id"]] == "withdrawn"
 
 
 async def test_who_may_withdraw(gateway: Gateway) -> None:

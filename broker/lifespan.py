@@ -80,7 +80,7 @@ async def gateway_lifespan(app: FastAPI, settings: BrokerSettings) -> AsyncItera
         await _load_registry(decider)
         state.registry_watch = _watch(app, settings, keys, registry)
         _settle_garbage_collector()
-        async with _background(state.outbox, decision_log, settings, metrics, state.registry_watch):
+        async with _background(state.outbox, decision_log, settings, metrics, state.registry_watch, keys):
             yield
 
 
@@ -112,7 +112,12 @@ async def _load_registry(decider: Decider) -> None:
 
 @contextlib.asynccontextmanager
 async def _background(
-    outbox: Outbox, decision_log: DecisionLog, settings: BrokerSettings, metrics: Metrics, watch: RegistryWatch
+    outbox: Outbox,
+    decision_log: DecisionLog,
+    settings: BrokerSettings,
+    metrics: Metrics,
+    watch: RegistryWatch,
+    keys: BrokerKeys,
 ) -> AsyncIterator[None]:
     stop = asyncio.Event()
     checkpoints = decision_log.keep_checkpoints(
@@ -124,7 +129,7 @@ async def _background(
         tasks.append(asyncio.create_task(verifying, name="log-verification"))
     if settings.run_relay_in_gateway:
         outbox.relay = build_relay(
-            settings=settings, engine=decision_log.engine, metrics=metrics, read_engine=decision_log.reader
+            settings=settings, engine=decision_log.engine, metrics=metrics, keys=keys, read_engine=decision_log.reader
         )
         ingester = build_ingester(settings=settings, engine=decision_log.engine, registry=watch.current)
         watch.listen(ingester.use)

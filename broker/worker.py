@@ -31,7 +31,8 @@ async def run(settings: BrokerSettings) -> None:
         migrate, settings.database_url, migration_url=settings.migration_database_url, engine=engine
     )
     metrics = Metrics()
-    relay = build_relay(settings=settings, engine=engine, metrics=metrics)
+    keys = load_broker_keys(settings.keys_dir)
+    relay = build_relay(settings=settings, engine=engine, metrics=metrics, keys=keys)
     registry = load_registry(settings.registry_file)
     ingester = build_ingester(settings=settings, engine=engine, registry=registry)
     stop = asyncio.Event()
@@ -41,9 +42,8 @@ async def run(settings: BrokerSettings) -> None:
     tasks = delivery_tasks(relay=relay, ingester=ingester, engine=engine, settings=settings, metrics=metrics, stop=stop)
     if settings.registry_poll_seconds > 0:
         # A rotated or revoked agency key must reach receipt checking without a restart.
-        verify_keys = load_broker_keys(settings.keys_dir).verify_keys
         watch = RegistryWatch(
-            path=settings.registry_file, current=registry, verify_keys=verify_keys, listeners=(ingester.use,)
+            path=settings.registry_file, current=registry, verify_keys=keys.verify_keys, listeners=(ingester.use,)
         )
         watching = watch.keep_watching(stop, every=settings.registry_poll_seconds)
         tasks.append(asyncio.create_task(watching, name="registry-watch"))

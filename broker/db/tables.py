@@ -97,6 +97,8 @@ class CaseKey(BrokerTable, table=True):
     created_at: datetime
     shredded_at: datetime | None = None
     shredded_by: str | None = None
+    # The shredding's reason code (b0004), for an erasure notice sent after the shredding committed.
+    shredded_reason: str | None = None
 
 
 class IdempotencyRecord(BrokerTable, table=True):

@@ -15,22 +15,32 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from broker.db.tables import OutboxRow
+from broker.delivery import notices
 from broker.delivery.clocks import run_scheduler
 from broker.delivery.events import record_published
 from broker.delivery.receipts import ReceiptIngester
 from broker.delivery.relay import Relay
 from broker.delivery.retention import Retention, keep_purging
 from broker.metrics import Metrics
+from broker.partnership.keys import BrokerKeys
 from broker.partnership.registry import Registry
 from broker.settings import BrokerSettings
 from transport.kafka import TopicSettings, client_config
 
 
 def build_relay(
-    *, settings: BrokerSettings, engine: Engine, metrics: Metrics, read_engine: Engine | None = None
+    *,
+    settings: BrokerSettings,
+    engine: Engine,
+    metrics: Metrics,
+    keys: BrokerKeys,
+    read_engine: Engine | None = None,
 ) -> Relay:
+    writer = notices.NoticeWriter(keys=keys, namespace=settings.topic_namespace, partnership_id=settings.partnership_id)
+
     def on_published(session: Session, rows: Sequence[OutboxRow], now: datetime) -> None:
-        record_published(session, rows)
+        record_published(session, rows)  # takes the chain head lock, which a shredding holds too
+        notices.send_late_erasures(session, writer, rows, now=now)
         metrics.published.inc(len(rows))
 
     return Relay(

@@ -17,7 +17,7 @@ from typing import Literal
 
 from sqlmodel import Session, col, select
 
-from broker.db.tables import OutboxRow
+from broker.db.tables import CaseKey, OutboxRow
 from broker.partnership.keys import BrokerKeys
 from schemas.notice import NOTICE_CONTENT_TYPE, REASON_WORDS, Notice
 from schemas.topics import inbox_topic
@@ -90,6 +90,27 @@ def send_erasures(
     for row in rows:
         session.add(writer.row(kind="erasure", delivery=row, reason=reason, now=now))
     return len(rows)
+
+
+def send_late_erasures(session: Session, writer: NoticeWriter, rows: Sequence[OutboxRow], *, now: datetime) -> int:
+    """Queue an erasure notice for each row just published whose case was shredded after the relay read it.
+
+    The shredding tells the agencies that already hold a delivery; a row the relay read (and then
+    produced) just before the shredding committed was not yet theirs, so nobody else would. Called in
+    the transaction that logs the rows as published, after the chain head is locked: the shredding
+    holds that lock too, so one of the two always sees the other's commit.
+    """
+    key_ids = {row.case_key_id for row in rows if row.case_key_id is not None}
+    if not key_ids:
+        return 0
+    gone = select(CaseKey).where(col(CaseKey.id).in_(key_ids), col(CaseKey.key).is_(None))
+    reasons = {key.id: key.shredded_reason for key in session.exec(gone)}
+    late = [row for row in rows if row.case_key_id in reasons]
+    for row in late:
+        # A key shredded before b0004 kept no reason code: the notice says the record was sent in error.
+        reason = reasons[row.case_key_id] or "sent_in_error"
+        session.add(writer.row(kind="erasure", delivery=row, reason=reason, now=now))
+    return len(late)
 
 
 def reason_words(reason: str) -> str:

@@ -8,7 +8,8 @@ published again with the same bytes, and consumers drop the repeat by delivery i
 An envelope stored under a case key is decrypted just before it is produced. A row whose case was
 shredded is never published: the relay marks it done without producing it and logs nothing (the
 shredding already logged it). Between the relay reading a batch and a shredding committing, a row
-can still go out; its `published` entry then follows the `shredded` one, so the log shows it.
+can still go out; its `published` entry then follows the `shredded` one, so the log shows it, and
+marking it queues the erasure notice the shredding could not send (`notices.send_late_erasures`).
 """
 
 from __future__ import annotations

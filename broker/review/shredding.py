@@ -100,7 +100,7 @@ def shred_case(
         session.execute(
             update(CaseKey)
             .where(col(CaseKey.id).in_(key_ids))
-            .values(key=None, shredded_at=now, shredded_by=viewer.user)
+            .values(key=None, shredded_at=now, shredded_by=viewer.user, shredded_reason=reason_code)
         )
         message = f"Case shredded ({reason_code}): {reason}"
         copies: list[OutboxRow | HeldDelivery] = [*outbox, *pending]

@@ -25,10 +25,13 @@ from broker.db import migration
 from broker.db.log import prepare_database
 from broker.db.tables import CaseKey, HeldDelivery, HeldKey, OutboxRow
 from broker.delivery import case_keys, held
+from broker.delivery.background import build_relay
 from broker.errors import HeldDeliveryGone
+from broker.metrics import Metrics
 from broker.review import shredding
 from broker.review.access import Viewer
 from broker.review.case_review import pseudonym
+from schemas.notice import Notice
 from tests.broker.conftest import Gateway, GatewayFactory
 from tests.broker.kafka_reader import records, wait_published
 from tests.broker.people import Person
@@ -249,6 +252,34 @@ def _assert_hook(gateway: Gateway, b_rows: list[OutboxRow], lead: Person) -> Non
     assert sorted((p.recipient_agency, p.topic, p.key, p.notification_id, p.delivery_ids) for p in published) == sorted(
         (r.recipient_agency, r.topic, r.key, r.notification_id, (r.delivery_id,)) for r in b_rows
     )
+
+
+async def test_a_delivery_published_as_its_case_is_shredded_still_gets_an_erasure_notice(
+    gateway_factory: GatewayFactory,
+) -> None:
+    """The relay reads a row, the case is shredded, the relay (having produced it) marks it published:
+    the shredding did not see it published, so marking it sends the erasure, with the shredding's reason."""
+    gateway = await gateway_factory(run_relay_in_gateway=False)  # this test is the relay
+    sent = await _refer(Person(gateway, SCHOOL, "dsl", "dsl-school-32"), "pupil-3201", CHILD_A, [TO_CSC])
+    relay = build_relay(settings=gateway.settings, engine=gateway.engine, metrics=Metrics(), keys=gateway.keys)
+    read = relay._pending()  # as `publish_once` reads its batch, before producing it
+    ((row, envelope),) = [(r, value) for r, value in read if r.notification_id == sent["notification_id"]]
+    assert isinstance(envelope, bytes)
+    lead = Person(gateway, CSC, "ig_lead", "csc-ig-lead-32")
+    shredding = {"nhs_number": CHILD_A, "reason_code": "court_order", "reason": "Order of the family court."}
+    answer = await lead.api("POST", "/v1/case-shredding", json=shredding)
+    assert answer.status_code == 200 and answer.json()["published_deliveries"] == 0, answer.text
+    relay._mark_published([row])  # as `publish_once` marks the batch it produced
+    with Session(gateway.engine) as session:
+        notices = [r for r in session.exec(select(OutboxRow)) if r.log_context.get("notice_for") == row.delivery_id]
+    ((notice,),) = [notices]
+    assert notice.log_context["notice_kind"] == "erasure" and notice.published_at is None
+    assert (notice.topic, notice.key, notice.recipient_agency) == (row.topic, row.key, row.recipient_agency)
+    parsed = Notice.from_bytes(notice.envelope)
+    assert (parsed.kind, parsed.reason, parsed.delivery_id) == ("erasure", "court_order", row.delivery_id)
+    (shredded,) = [e.seq for e in _entries(gateway, audit.EventKind.SHREDDED) if e.delivery_id == row.delivery_id]
+    (published,) = [e.seq for e in _entries(gateway, audit.EventKind.PUBLISHED) if e.delivery_id == row.delivery_id]
+    assert shredded < published  # the log shows it went out after the shredding
 
 
 def test_the_case_ciphertext_is_bound_to_its_delivery() -> None:

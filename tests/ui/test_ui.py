@@ -28,6 +28,9 @@ def test_dsl_filters_opens_a_decision_and_answers_an_advice_request(served: Serv
     sign_in(page, served.link(SCHOOL, "dsl", "dsl-demo-01"))
     expect(page.get_by_role("heading", name="Decisions")).to_be_visible()
     shot(page, "decisions")
+    # The filters stay within the page's column (a fieldset grows to its widest select unless told not to).
+    filters, main = page.locator("form.filters fieldset").bounding_box(), page.locator("main").bounding_box()
+    assert filters is not None and main is not None and filters["x"] + filters["width"] <= main["x"] + main["width"]
     page.get_by_label("Outcome").select_option("no_share")
     page.get_by_role("button", name="Apply filters").click()
     expect(page.get_by_role("status")).to_contain_text("2 decisions match")

@@ -48,5 +48,5 @@ def request_republish(engine: Engine, *, delivery_id: str, agency_id: str, actor
 
 
 def _kept(session: Session, row: OutboxRow) -> bool:
-    """Whether the stored copy can still be sent: neither withdrawn (emptied) nor shredded (unreadable)."""
-    return not row.log_context.get("withdrawn") and is_readable(session, row.case_key_id)
+    """Whether the stored copy can still be sent: not withdrawn or past retention (emptied), nor shredded."""
+    return bool(row.envelope) and not row.log_context.get("withdrawn") and is_readable(session, row.case_key_id)

@@ -4,7 +4,9 @@ What the gateway keeps beyond the decision log, and for how long (settings, `SGB
 
 - a delivered envelope (the sealed projection in the outbox) `delivered_days` after it was
   published, so an agency whose consumer fell behind Kafka's own retention can still be sent it
-  again; after that the agency's copy is the only one;
+  again; after that the agency's copy is the only one. The row itself stays, emptied: it holds only
+  where the delivery went (inbox, Kafka key, ids), so a later withdrawal or shredding of the case
+  still sends that agency its signed notice;
 - a held delivery that was released, refused or expired: its key is destroyed when it is resolved
   (`broker.delivery.held`), the unreadable row goes `resolved_days` later;
 - an unanswered held delivery expires at its own `expires_at` (`SGB_HOLD_EXPIRY_HOURS`) and its key
@@ -32,7 +34,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, Delete, Engine, delete
+from sqlalchemy import CursorResult, Engine, delete, update
+from sqlalchemy.sql.dml import UpdateBase
 from sqlmodel import Session, col
 
 import audit
@@ -51,12 +54,16 @@ class Retention:
 
 
 def purge(session: Session, retention: Retention, *, now: datetime) -> dict[str, int]:
-    """Delete what has outlived its retention; returns the count per kind (nothing logged here)."""
+    """Destroy what has outlived its retention; returns the count per kind (nothing logged here)."""
     day = timedelta(days=1)
     statements = {
-        "delivered envelopes": delete(OutboxRow).where(
-            col(OutboxRow.published_at).is_not(None), col(OutboxRow.published_at) < now - retention.delivered_days * day
-        ),
+        "delivered envelopes": update(OutboxRow)
+        .where(
+            col(OutboxRow.published_at).is_not(None),
+            col(OutboxRow.published_at) < now - retention.delivered_days * day,
+            col(OutboxRow.envelope) != b"",
+        )
+        .values(envelope=b"", nonce=None),
         "resolved held deliveries": delete(HeldDelivery).where(
             col(HeldDelivery.resolved_at).is_not(None),
             col(HeldDelivery.resolved_at) < now - retention.resolved_days * day,
@@ -65,12 +72,12 @@ def purge(session: Session, retention: Retention, *, now: datetime) -> dict[str,
             col(IdempotencyRecord.created_at) < now - retention.idempotency_days * day
         ),
     }
-    counts = {kind: _deleted(session, statement) for kind, statement in statements.items()}
+    counts = {kind: _destroyed(session, statement) for kind, statement in statements.items()}
     counts["seen token ids"] = purge_seen_tokens(session, now=now)
     return counts
 
 
-def _deleted(session: Session, statement: Delete) -> int:
+def _destroyed(session: Session, statement: UpdateBase) -> int:
     result: CursorResult[Any] = session.execute(statement)  # type: ignore[assignment]
     return int(result.rowcount or 0)
 

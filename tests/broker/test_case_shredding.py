@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from broker.db.log import prepare_database
 from broker.db.tables import CaseKey, HeldDelivery, HeldKey, OutboxRow
 from broker.delivery import case_keys, held
 from broker.delivery.background import build_relay
+from broker.delivery.retention import Retention, purge_and_log
 from broker.errors import HeldDeliveryGone
 from broker.metrics import Metrics
 from broker.review import shredding
@@ -280,6 +281,33 @@ async def test_a_delivery_published_as_its_case_is_shredded_still_gets_an_erasur
     (shredded,) = [e.seq for e in _entries(gateway, audit.EventKind.SHREDDED) if e.delivery_id == row.delivery_id]
     (published,) = [e.seq for e in _entries(gateway, audit.EventKind.PUBLISHED) if e.delivery_id == row.delivery_id]
     assert shredded < published  # the log shows it went out after the shredding
+
+
+async def test_a_delivery_past_retention_still_gets_its_erasure_notice(gateway_factory: GatewayFactory) -> None:
+    """Retention empties a delivered envelope but keeps where it went: shredding the case later still
+    tells that agency to erase its copy, and the emptied copy can no longer be sent again."""
+    gateway = await gateway_factory()
+    sent = await _refer(Person(gateway, SCHOOL, "dsl", "dsl-school-33"), "pupil-3301", CHILD_B, [TO_CSC])
+    await wait_published(gateway.outbox)
+    (row,) = _outbox(gateway, {sent["notification_id"]})
+    with Session(gateway.engine) as session, session.begin():
+        long_ago = datetime.now(UTC) - timedelta(days=31)
+        session.execute(update(OutboxRow).where(col(OutboxRow.id) == row.id).values(published_at=long_ago))
+    assert purge_and_log(gateway.engine, Retention(delivered_days=30))["delivered envelopes"] == 1
+    (emptied,) = _outbox(gateway, {sent["notification_id"]})
+    assert emptied.envelope == b"" and emptied.nonce is None and emptied.key == row.key
+    csc_system = Person(gateway, CSC, "agency_system", None)
+    republish = await csc_system.api("POST", f"/v1/deliveries/{row.delivery_id}/republish")
+    assert republish.status_code == 404, republish.text
+    lead = Person(gateway, CSC, "ig_lead", "csc-ig-lead-33")
+    shredding = {"nhs_number": CHILD_B, "reason_code": "retention_ended", "reason": "Past the agreed period."}
+    answer = await lead.api("POST", "/v1/case-shredding", json=shredding)
+    assert answer.status_code == 200 and answer.json()["published_deliveries"] == 1, answer.text
+    with Session(gateway.engine) as session:
+        notices = [r for r in session.exec(select(OutboxRow)) if r.log_context.get("notice_for") == row.delivery_id]
+    ((notice,),) = [notices]
+    parsed = Notice.from_bytes(notice.envelope)
+    assert (parsed.kind, parsed.reason, notice.key) == ("erasure", "retention_ended", row.key)
 
 
 def test_the_case_ciphertext_is_bound_to_its_delivery() -> None:

@@ -36,7 +36,7 @@ from audit.auditor import (
     verify_consistency_proof,
     verify_inclusion_proof,
 )
-from audit.batcher import AppendBatcher, ExtraRows
+from audit.batcher import AppendBatcher, ExtraRows, flush_later, insert_later
 from audit.canonical import canonical_bytes, format_time
 from audit.checkpoint import (
     Signer,
@@ -149,9 +149,11 @@ __all__ = [
     "create_engine_for",
     "entry_leaf_hash",
     "export_pack",
+    "flush_later",
     "format_time",
     "get_entry",
     "inclusion_proof",
+    "insert_later",
     "last_cosigned_size",
     "latest_checkpoint",
     "latest_witnessed",

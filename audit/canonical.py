@@ -44,6 +44,23 @@ def parse_time(text: str) -> datetime:
 
 def _plain(value: Any) -> Any:
     """Convert ``value`` to JSON-ready data, refusing anything without one spelling."""
+    # Exact built-in types first, without the abstract-class checks below: every entry and JSON
+    # column walks its whole document here, so this was most of the group commit's CPU. Anything
+    # else (subclasses, other mappings and sequences, datetimes, refusals) takes the general path.
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is dict:
+        for key in value:
+            if not isinstance(key, str):
+                raise CanonicalError("object keys must be strings")
+        return {key: _plain(item) for key, item in value.items()}
+    if kind is list or kind is tuple:
+        return [_plain(item) for item in value]
+    return _general(value)
+
+
+def _general(value: Any) -> Any:
     if value is None or isinstance(value, bool | str):
         return value
     if isinstance(value, int):
@@ -61,9 +78,14 @@ def _plain(value: Any) -> Any:
     raise CanonicalError(f"type {type(value).__name__} cannot be canonically encoded")
 
 
+# What `json.dumps` with these arguments builds on every call; one instance gives the same text
+# without constructing an encoder per entry and per JSON column.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def canonical_text(value: Any) -> str:
     """Return the canonical JSON text of ``value``."""
-    return json.dumps(_plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _ENCODER.encode(_plain(value))
 
 
 def canonical_bytes(value: Any) -> bytes:

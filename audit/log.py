@@ -87,7 +87,8 @@ class BatchAppender:
             # A Core insert on the table: the same columns, types and bytes as the ORM's flush, without
             # its unit-of-work bookkeeping, which cost more than the hashing. The entries returned are
             # plain (transient) objects; nothing reads them back through this session.
-            self._session.execute(insert(_TABLE), rows)
+            # On the session's connection: Session.execute adds ORM bookkeeping a Core insert never uses.
+            self._session.connection().execute(_INSERT_ENTRIES, rows)
         return [transient(Entry, row) for row in rows]
 
     def finish(self) -> None:
@@ -103,6 +104,7 @@ class BatchAppender:
 
 
 _TABLE = Entry.__table__  # type: ignore[attr-defined]
+_INSERT_ENTRIES = insert(_TABLE)  # built once: its compiled SQL is then cached by the engine
 _Model = TypeVar("_Model", bound=SQLModel)
 
 

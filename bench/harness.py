@@ -1,4 +1,4 @@
-"""Processes the benchmark starts and stops itself: a private OPA, the gateway, a no-op app.
+"""Processes the benchmark starts and stops itself: a private OPA, the gateway and its worker, a no-op app.
 
 Everything listens on 127.0.0.1 only. Each process is started in its own session and stopped by
 its own pid (SIGTERM, then SIGKILL after a grace period); nothing else on the machine is touched.
@@ -156,10 +156,19 @@ def private_opa(opa_binary: str, log_dir: Path) -> Iterator[str]:
 
 @dataclass
 class Gateway:
+    """The gateway (request path only) and the `broker.worker` that relays its outbox, as deployed."""
+
     url: str
     process: Process
     database_url: str
     env: dict[str, str] = field(repr=False)
+    worker: Process | None = None
+
+    def stop(self) -> None:
+        # The gateway first, so nothing reaches the outbox after the worker has gone.
+        self.process.stop()
+        if self.worker is not None:
+            self.worker.stop()
 
 
 def relay_config(stack: dict[str, str]) -> dict[str, Any]:
@@ -229,6 +238,8 @@ def gateway_env(
         "SGB_KAFKA_PASSWORD": stack["SGB_KAFKA_PASSWORD"],
         "SGB_CHECKPOINT_SECONDS": "10",
         "SGB_TOPIC_NAMESPACE": namespace,
+        # As docker-compose.yml runs it: the gateway answers, `python -m broker.worker` relays.
+        "SGB_RUN_RELAY_IN_GATEWAY": "false",
     }
 
 
@@ -255,10 +266,30 @@ def start_gateway(name: str, env: dict[str, str], database_url: str, log_dir: Pa
     url = f"http://{HOST}:{port}"
     try:
         wait_http(f"{url}/livez", timeout=60, proc=process.proc, log=process.log)
+        # Started after the gateway has migrated the database, so the two never race to create it.
+        worker = start_worker(f"{name}-worker", env, log_dir)
     except Exception:
         process.stop()
         raise
-    return Gateway(url, process, database_url, env)
+    return Gateway(url, process, database_url, env, worker)
+
+
+def start_worker(name: str, env: dict[str, str], log_dir: Path) -> Process:
+    """`python -m broker.worker` on the gateway's settings: relay, receipts and clocks in their own process."""
+    port = free_port()
+    process = start(
+        name,
+        [sys.executable, "-m", "broker.worker"],
+        log_dir=log_dir,
+        # Its metrics endpoint is only there to tell us it is up (it opens after the migration).
+        env={**env, "SGB_WORKER_METRICS_PORT": str(port), "SGB_WORKER_METRICS_HOST": HOST},
+    )
+    try:
+        wait_http(f"http://{HOST}:{port}/metrics", timeout=60, proc=process.proc, log=process.log)
+    except Exception:
+        process.stop()
+        raise
+    return process
 
 
 def start_noop(log_dir: Path) -> tuple[str, Process]:

@@ -51,6 +51,8 @@ def headline_rows(results: dict[str, Any]) -> list[list[str]]:
                 backend,
                 _fmt(s["accepted_per_s"]),
                 _fmt(sat.get("gateway_cpu_ms_per_notification"), 2),
+                _fmt(sat.get("worker_cpu_ms_per_notification"), 2),
+                _relayed(sat),
                 *[
                     f"{_fmt(lat.get(r, {}).get('p50'), 1)} / {_fmt(lat.get(r, {}).get('p95'), 1)} / "
                     f"{_fmt(lat.get(r, {}).get('p99'), 1)}"
@@ -62,6 +64,14 @@ def headline_rows(results: dict[str, Any]) -> list[list[str]]:
             ]
         )
     return rows
+
+
+def _relayed(run: dict[str, Any]) -> str:
+    """What the worker published to Kafka during the window, and what was still waiting at its end."""
+    published, relay = run.get("published_per_s"), run.get("relay", {})
+    if published is None:
+        return "-"
+    return f"{_fmt(published)} ({_fmt(relay.get('backlog_at_end'))} rows left)"
 
 
 def _achieved(results: dict[str, Any], backend: str) -> str:
@@ -85,7 +95,9 @@ def _md(header: list[str], rows: list[list[str]]) -> str:
 HEADLINE = [
     "database",
     "accepted/s at saturation",
-    "gateway CPU ms/notification",
+    "gateway CPU ms/notification (request path)",
+    "worker CPU ms/notification (relay)",
+    "published to Kafka/s (outbox left at the end)",
     "p50/p95/p99 ms @50/s",
     "@200/s",
     "@500/s",
@@ -155,6 +167,7 @@ def scale_table(results: dict[str, Any]) -> str:
             _fmt(p["accepted_per_s"]),
             f"{_fmt(p['p99_at_half_ms'], 1)} @ {p['half_rate']}/s",
             _fmt(p["gateway_cores"], 2),
+            _fmt(p.get("worker_cores"), 2),
             _fmt(p["opa_cores"], 2),
             _fmt(p["postgresql_cores"], 2),
             _fmt(p["machine_busy_cores"], 2),
@@ -166,6 +179,7 @@ def scale_table(results: dict[str, Any]) -> str:
         "accepted/s",
         "p99 ms at half of it",
         "gateway cores",
+        "worker cores",
         "OPA cores",
         "PostgreSQL cores",
         "machine cores busy",
@@ -260,10 +274,12 @@ def table(results: dict[str, Any]) -> str:
                         f"{label} = {value}",
                         _fmt(run["accepted_per_s"]),
                         _fmt(run.get("gateway_cpu_ms_per_notification"), 2),
+                        _fmt(run.get("worker_cpu_ms_per_notification"), 2),
                         _fmt(run["service_latency_ms"]["p50"], 1),
                     ]
                 )
-        out.append("\n" + _md(["SQLite, saturation", "accepted/s", "gateway CPU ms/notification", "p50 ms"], rows))
+        header = ["SQLite, saturation", "accepted/s", "gateway CPU ms/notification", "worker CPU ms/notification"]
+        out.append("\n" + _md([*header, "p50 ms"], rows))
     return "\n".join(out)
 
 
@@ -310,6 +326,7 @@ def cpu_table(results: dict[str, Any]) -> str:
                         _fmt(cpu.get(k), 2)
                         for k in (
                             "gateway",
+                            "worker",
                             "opa",
                             "kafka",
                             "postgresql",
@@ -320,7 +337,8 @@ def cpu_table(results: dict[str, Any]) -> str:
                     ],
                 ]
             )
-    return _md(["database", "run", "gateway", "OPA", "Kafka", "PostgreSQL", "load generator", "other", "machine"], rows)
+    header = ["database", "run", "gateway", "worker (relay)", "OPA", "Kafka", "PostgreSQL", "load generator"]
+    return _md([*header, "other", "machine"], rows)
 
 
 def comparison(before: dict[str, Any], after: dict[str, Any]) -> str:
@@ -336,6 +354,13 @@ def comparison(before: dict[str, Any], after: dict[str, Any]) -> str:
                 f"{backend}: gateway CPU ms/notification",
                 _fmt(bs.get("gateway_cpu_ms_per_notification"), 2),
                 _fmt(as_.get("gateway_cpu_ms_per_notification"), 2),
+            ]
+        )
+        rows.append(
+            [
+                f"{backend}: worker CPU ms/notification",
+                _fmt(bs.get("worker_cpu_ms_per_notification"), 2),
+                _fmt(as_.get("worker_cpu_ms_per_notification"), 2),
             ]
         )
         for rate in ("50", "200", "500"):
@@ -458,7 +483,10 @@ def write_summary(results: dict[str, Any], png: Path | None, before: dict[str, A
         "",
         "Workload: M01 school referral, 3 recipients (2 shared, 1 no share), 4 KiB payload, a fresh single-use",
         "EdDSA JWT and an Idempotency-Key per request; gateway = `python -m broker.gateway` (1 uvicorn worker,",
-        "relay in the gateway) on 127.0.0.1; load generator = `bench/loadgen.py` (aiohttp, separate process).",
+        "`SGB_RUN_RELAY_IN_GATEWAY=false`) and one `python -m broker.worker`, which relays the outbox to Kafka,",
+        "as docker-compose.yml runs them, on 127.0.0.1; load generator = `bench/loadgen.py` (aiohttp, separate",
+        "process). The relay runs in the worker, so the gateway's CPU per notification is the request path",
+        "alone; the worker's is its CPU from a run's start until the outbox is empty ÷ notifications published.",
         "Latency is measured from each request's scheduled send time (open loop), so stalls are not hidden.",
         "",
         table(results),

@@ -9,12 +9,20 @@ One run, on one machine, measures:
    produce, a FastAPI no-op), converted to notifications/s with the per-notification counts of
    the workload (3 appends, one seal and one Kafka record per shared recipient);
 2. per database (SQLite, then PostgreSQL): a fresh gateway (`python -m broker.gateway`, one
-   uvicorn worker, relay in the gateway) on a new database; accepted notifications/s at saturation
-   (closed loop, 64 connections), then p50/p95/p99 latency at fixed offered loads (50, 200, 500/s,
-   open loop), waiting for the relay to empty the outbox between runs; afterwards every accepted
-   notification is checked to have its decisions in the log (a 202 is only sent after that commit);
+   uvicorn worker, `SGB_RUN_RELAY_IN_GATEWAY=false`) and one `python -m broker.worker` relaying its
+   outbox to Kafka, as docker-compose.yml runs them, on a new database; accepted notifications/s at
+   saturation (closed loop, 64 connections), then p50/p95/p99 latency at fixed offered loads (50,
+   200, 500/s, open loop), waiting for the worker to empty the outbox after each run; afterwards
+   every accepted notification is checked to have its decisions in the log (a 202 is only sent
+   after that commit);
 3. on SQLite, saturation again with 1, 3 and 10 recipients (4 KiB) and 1, 4 and 32 KiB payloads
    (3 recipients), with the gateway's CPU per notification.
+
+"Gateway CPU per notification" is the request path alone (the gateway process during the measured
+window ÷ accepted); the relay's cost is the worker's own figure: its CPU from the start of a run
+until the outbox is empty again ÷ the notifications it published in that time. "Published/s" is
+what reached Kafka during the measured window, so a worker falling behind the 202s shows there
+(and in the backlog left at the end of the run), not hidden in the end-to-end rate.
 
 The load generator (`bench.loadgen`) is a separate process on the same 2 cores, as are Kafka, OPA
 and PostgreSQL. Results: `bench/results/<time>.json` and `.png` (and `latest.*`); `--write-summary`
@@ -184,7 +192,26 @@ def check_logged(database_url: str, accepted_ids: list[str], recipients: int) ->
 # --- running the load generator -----------------------------------------------------------------
 
 
-def run_load(spec: dict[str, Any], work: Path, meter: CpuMeter, gateway_pid: int | None = None) -> dict[str, Any]:
+def published_notifications(database_url: str) -> int:
+    """Notifications with at least one delivery the relay has handed to Kafka."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            query = "SELECT count(DISTINCT notification_id) FROM outbox WHERE published_at IS NOT NULL"
+            return int(connection.execute(text(query)).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def run_load(
+    spec: dict[str, Any],
+    work: Path,
+    meter: CpuMeter,
+    gateway: harness.Gateway | None = None,
+) -> dict[str, Any]:
+    """One load-generator run; with `gateway`, also what its worker relayed and at what CPU cost
+    (after waiting for the outbox to empty, so a backlog is paid for in the run that made it)."""
+    relay_before = _relay_reading(gateway)
     spec_file, out_file = work / "spec.json", work / "out.json"
     spec_file.write_text(json.dumps(spec))
     out_file.unlink(missing_ok=True)
@@ -200,9 +227,11 @@ def run_load(spec: dict[str, Any], work: Path, meter: CpuMeter, gateway_pid: int
     while not ready.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(spec["warmup"])
+    window_start = _relay_reading(gateway)
     meter.start()
     time.sleep(spec["duration"] * 0.95)
     cpu = meter.stop()
+    window_end = _relay_reading(gateway)
     proc.wait(timeout=spec["duration"] + 120)
     if proc.returncode != 0:
         raise RuntimeError(f"load generator failed ({proc.returncode})")
@@ -211,7 +240,22 @@ def run_load(spec: dict[str, Any], work: Path, meter: CpuMeter, gateway_pid: int
     accepted = result["accepted_per_s"]
     if accepted and "gateway" in cpu:
         result["gateway_cpu_ms_per_notification"] = round(cpu["gateway"] / accepted * 1000, 2)
+    if gateway is not None and relay_before and window_start and window_end:
+        result["published_per_s"] = round((window_end[1] - window_start[1]) / (spec["duration"] * 0.95), 1)
+        result["relay"] = wait_for_drain(gateway.database_url, timeout=180)
+        cpu_after, published_after = _relay_reading(gateway) or relay_before
+        published = published_after - relay_before[1]
+        result["relay"]["published_notifications"] = published
+        if published:
+            result["worker_cpu_ms_per_notification"] = round((cpu_after - relay_before[0]) / published * 1000, 2)
     return result
+
+
+def _relay_reading(gateway: harness.Gateway | None) -> tuple[float, int] | None:
+    """(worker CPU seconds so far, notifications published so far), or None without a worker."""
+    if gateway is None or gateway.worker is None:
+        return None
+    return gateway.worker.cpu_seconds(), published_notifications(gateway.database_url)
 
 
 # --- the suite ----------------------------------------------------------------------------------
@@ -237,10 +281,11 @@ class Suite:
         }
         self.kafka_pid = _kafka_pid()
 
-    def meter(self, gateway_pid: int | None, opa_pid: int, database: str) -> CpuMeter:
+    def meter(self, gateway: harness.Gateway, opa_pid: int, database: str) -> CpuMeter:
         parts: dict[str, list[int] | str] = {"opa": [opa_pid], "kafka": [self.kafka_pid] if self.kafka_pid else []}
-        if gateway_pid is not None:
-            parts["gateway"] = [gateway_pid]
+        parts["gateway"] = [gateway.process.pid]
+        if gateway.worker is not None:
+            parts["worker"] = [gateway.worker.pid]
         if database == "postgresql":
             parts["postgresql"] = "postgres"
         return CpuMeter(parts)
@@ -375,14 +420,20 @@ class Suite:
         env = self.gateway_env(pg_url)
         gateway = harness.start_gateway(f"gateway-pg-{workers}w", env, pg_url, self.work, workers=workers)
         try:
-            meter = CpuMeter({"gateway": _family(gateway.process.pid), "opa": [self.opa_pid], "postgresql": "postgres"})
-            sat = run_load(self.spec(gateway.url, mode="closed", duration=self.d.scaling), self.work, meter)
-            wait_for_drain(pg_url, timeout=180)
+            parts: dict[str, list[int] | str] = {
+                "gateway": _family(gateway.process.pid),
+                "worker": [gateway.worker.pid] if gateway.worker else [],
+                "opa": [self.opa_pid],
+                "postgresql": "postgres",
+            }
+            meter = CpuMeter(parts)
+            sat = run_load(self.spec(gateway.url, mode="closed", duration=self.d.scaling), self.work, meter, gateway)
             half = max(1, int(sat["accepted_per_s"] / 2))
-            fixed = run_load(self.spec(gateway.url, mode="open", rate=half, duration=self.d.scaling), self.work, meter)
-            wait_for_drain(pg_url, timeout=180)
+            fixed = run_load(
+                self.spec(gateway.url, mode="open", rate=half, duration=self.d.scaling), self.work, meter, gateway
+            )
         finally:
-            gateway.process.stop()
+            gateway.stop()
         cpu = sat.get("cpu_cores", {})
         return {
             "accepted_per_s": sat["accepted_per_s"],
@@ -390,6 +441,7 @@ class Suite:
             "half_rate": half,
             "p99_at_half_ms": fixed["latency_ms"]["p99"],
             "gateway_cores": cpu.get("gateway"),
+            "worker_cores": cpu.get("worker"),
             "opa_cores": cpu.get("opa"),
             "postgresql_cores": cpu.get("postgresql"),
             "machine_busy_cores": cpu.get("machine_busy_cores"),
@@ -448,39 +500,46 @@ class Suite:
         self.results["end_to_end"][name] = result
         accepted_ids: list[str] = []
         try:
-            meter = self.meter(gateway.process.pid, self.opa_pid, name)
+            meter = self.meter(gateway, self.opa_pid, name)
             print(f"end to end ({name}):", flush=True)
             profile = self._profiler(gateway.process.pid, name) if self.args.profile else contextlib.nullcontext()
             with profile:
                 sat = run_load(
-                    self.spec(gateway.url, mode="closed", duration=d.saturation, return_ids=True), self.work, meter
+                    self.spec(gateway.url, mode="closed", duration=d.saturation, return_ids=True),
+                    self.work,
+                    meter,
+                    gateway,
                 )
             accepted_ids += sat.pop("accepted_ids")
-            sat["relay"] = wait_for_drain(database_url, timeout=180)
             result["saturation"] = sat
             print(
                 f"  saturation: {sat['accepted_per_s']:,.0f} accepted/s, p99 {sat['latency_ms']['p99']} ms, "
-                f"gateway {sat.get('gateway_cpu_ms_per_notification')} ms CPU each, "
-                f"relay drained {sat['relay']['backlog_at_end']} rows in {sat['relay']['drain_seconds']} s",
+                f"gateway {sat.get('gateway_cpu_ms_per_notification')} ms CPU each; worker published "
+                f"{sat.get('published_per_s')}/s at {sat.get('worker_cpu_ms_per_notification')} ms CPU each, "
+                f"drained {sat['relay']['backlog_at_end']} rows left in {sat['relay']['drain_seconds']} s",
                 flush=True,
             )
             half = max(1, int(sat["accepted_per_s"] / 2))
             result["half_saturation"] = run_load(
-                self.spec(gateway.url, mode="open", rate=half, duration=d.fixed, return_ids=True), self.work, meter
+                self.spec(gateway.url, mode="open", rate=half, duration=d.fixed, return_ids=True),
+                self.work,
+                meter,
+                gateway,
             )
             accepted_ids += result["half_saturation"].pop("accepted_ids")
             result["half_saturation"]["rate"] = half
-            wait_for_drain(database_url, timeout=180)
             print(
                 f"  half of saturation ({half}/s): p99 {result['half_saturation']['latency_ms']['p99']} ms", flush=True
             )
             result["fixed"] = {}
             for rate in OFFERED_RATES:
                 fixed = run_load(
-                    self.spec(gateway.url, mode="open", rate=rate, duration=d.fixed, return_ids=True), self.work, meter
+                    self.spec(gateway.url, mode="open", rate=rate, duration=d.fixed, return_ids=True),
+                    self.work,
+                    meter,
+                    gateway,
                 )
                 accepted_ids += fixed.pop("accepted_ids")
-                fixed["relay"] = wait_for_drain(database_url, timeout=180)
                 result["fixed"][str(rate)] = fixed
                 lat = fixed["latency_ms"]
                 print(
@@ -495,11 +554,11 @@ class Suite:
                 flush=True,
             )
             if scaling:
-                result["scaling"] = self.scaling(gateway, database_url, meter)
+                result["scaling"] = self.scaling(gateway, meter)
         finally:
-            gateway.process.stop()
+            gateway.stop()
 
-    def scaling(self, gateway: harness.Gateway, database_url: str, meter: CpuMeter) -> dict[str, Any]:
+    def scaling(self, gateway: harness.Gateway, meter: CpuMeter) -> dict[str, Any]:
         out: dict[str, Any] = {"recipients": {}, "payload_kib": {}}
         print("  cost growth (saturation):", flush=True)
         for kind, values in (("recipients", (1, 3, 10)), ("payload_kib", (1, 4, 32))):
@@ -516,12 +575,13 @@ class Suite:
                     ),
                     self.work,
                     meter,
+                    gateway,
                 )
-                run["relay"] = wait_for_drain(database_url, timeout=180)
                 out[kind][str(value)] = run
                 print(
                     f"    {kind}={value}: {run['accepted_per_s']:,.0f}/s, "
                     f"{run.get('gateway_cpu_ms_per_notification')} ms gateway CPU each, "
+                    f"{run.get('worker_cpu_ms_per_notification')} ms worker CPU each, "
                     f"p50 {run['service_latency_ms']['p50']} ms",
                     flush=True,
                 )

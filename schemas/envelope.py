@@ -165,9 +165,14 @@ class OpenedEnvelope(BaseModel):
     payload: dict[str, Any]
 
 
+# What `json.dumps` with these arguments builds on every call; one instance gives the same text
+# without constructing an encoder each time (several calls per seal and per log entry).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def canonical_json(value: object) -> bytes:
     """Encode as canonical JSON: sorted keys, no whitespace, UTF-8, no NaN or infinities."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    return _CANONICAL.encode(value).encode("utf-8")
 
 
 def format_timestamp(moment: datetime) -> str:

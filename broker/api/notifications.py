@@ -11,18 +11,7 @@ from fastapi.responses import JSONResponse
 from broker.admission import idempotency
 from broker.admission.authorisation import HEADER as AUTHORISATION_HEADER
 from broker.admission.authorisation import AuthorisationCheck
-from broker.api.deps import (
-    CalendarDep,
-    CallerDep,
-    DeciderDep,
-    LogDep,
-    OutboxDep,
-    RecorderDep,
-    RegistryDep,
-    SealerDep,
-    SettingsDep,
-    read_body,
-)
+from broker.api.deps import CallerDep, LogDep, SharingDep, read_body
 from broker.api.responses import BEARER, errors, notification_body, ok
 from broker.review import status
 from broker.review.access import Viewer
@@ -54,14 +43,7 @@ router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 async def post_notification(
     request: Request,
     caller: CallerDep,
-    settings: SettingsDep,
-    decision_log: LogDep,
-    decider: DeciderDep,
-    sealer: SealerDep,
-    calendar: CalendarDep,
-    recorder: RecorderDep,
-    outbox: OutboxDep,
-    registry: RegistryDep,
+    sharing: SharingDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
     authorisation_token: Annotated[
         str | None,
@@ -76,6 +58,7 @@ async def post_notification(
     ] = None,
 ) -> JSONResponse:
     """Decide, record and route one notification; the answer has one decision per recipient."""
+    settings, registry = sharing.settings, sharing.registry
     body = await read_body(request, settings.max_body_bytes)
     authorisation = None
     if authorisation_token is not None:
@@ -89,13 +72,13 @@ async def post_notification(
         caller=caller,
         body=body,
         idempotency_key=idempotency.check_key(idempotency_key),
-        reader=decision_log.reader,
-        decider=decider,
-        sealer=sealer,
-        calendar=calendar,
-        recorder=recorder,
-        outbox=outbox,
-        checkpoint=decision_log.checkpoint_note,
+        reader=sharing.decision_log.reader,
+        decider=sharing.decider,
+        sealer=sharing.sealer,
+        calendar=sharing.calendar,
+        recorder=sharing.recorder,
+        outbox=sharing.outbox,
+        checkpoint=sharing.decision_log.checkpoint_note,
         registry=registry,
         authorisation=authorisation,
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 from datetime import datetime, timedelta
@@ -73,7 +74,7 @@ class JwtVerificationKey(_Frozen):
         return self
 
     def public_key(self) -> JwtPublicKey:
-        return public_key_from_jwk(self.jwk)
+        return _jwt_public_key(tuple(sorted(self.jwk.items())))
 
     def usable_at(self, moment: datetime) -> bool:
         return self.not_after is None or moment <= self.not_after
@@ -96,7 +97,7 @@ class EncryptionPublicKey(_Frozen):
 
     def recipient_key(self) -> RecipientPublicKey:
         """The key to seal to (its type chooses the suite); a `ValueError` if it is not one."""
-        return public_key_from_raw(self.suite, _unb64(self.public_key))
+        return _recipient_key(self.suite, self.public_key)
 
     def x25519(self) -> x25519.X25519PublicKey:
         key = self.recipient_key()
@@ -353,6 +354,18 @@ def public_jwk(key: JwtPublicKey) -> dict[str, str]:
         "x": _b64(numbers.x.to_bytes(32, "big")),
         "y": _b64(numbers.y.to_bytes(32, "big")),
     }
+
+
+# Every request verifies a token and every share seals to a key: each key is parsed once per process
+# (the key objects are immutable), not once per use. A key that fails to parse is not cached.
+@functools.lru_cache(maxsize=1024)
+def _jwt_public_key(jwk: tuple[tuple[str, str], ...]) -> JwtPublicKey:
+    return public_key_from_jwk(dict(jwk))
+
+
+@functools.lru_cache(maxsize=1024)
+def _recipient_key(suite: SuiteName, public_key: str) -> RecipientPublicKey:
+    return public_key_from_raw(suite, _unb64(public_key))
 
 
 def public_key_from_jwk(jwk: dict[str, str]) -> JwtPublicKey:

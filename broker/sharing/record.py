@@ -176,6 +176,10 @@ def write_rows(
     per notification, whatever the number of recipients). May run twice (the batcher retries a
     failed batch per request): it only ever adds rows, and the case key it makes is the same one.
     """
+    # A reply stops clocks, reading the outbox and clock rows of this transaction: the rows other
+    # requests of the group commit left for later must be there to be read, as they were before.
+    if notification.in_reply_to is not None:
+        audit.flush_later(session)
     # The decided entries come first, one per plan; any authorisation entries follow them.
     decided = entries[: len(planned)]
     rows: list[SQLModel] = []
@@ -196,7 +200,7 @@ def write_rows(
     if first_answer is not None:
         rows.append(_first_answer_row(first_answer, notification, now))
     # Written before the reply's clocks are stopped: that reads this transaction's outbox rows.
-    insert_rows(session, rows)
+    insert_rows(session, rows, later=notification.in_reply_to is None)
     _name_person(session, notification)
     if notification.in_reply_to is not None:
         clocks.stop_on_reply(
@@ -208,12 +212,14 @@ def write_rows(
         )
 
 
-def insert_rows(session: Session, rows: list[SQLModel]) -> None:
+def insert_rows(session: Session, rows: list[SQLModel], *, later: bool = False) -> None:
     """Insert new rows with one Core statement per table, in the session's transaction.
 
     The same columns and bind types as the ORM's flush, so the same stored values, without its
     unit-of-work bookkeeping per object (which cost more than the rows' own encryption). The rows
     stay transient objects: an autoincrement key the database assigns is not read back into them.
+    With `later`, in a group commit they join the other requests' rows of the same tables in one
+    statement before the commit (`audit.insert_later`): only for rows nothing in it reads back.
     """
     tables: dict[Table, list[dict[str, Any]]] = {}
     for row in rows:
@@ -223,11 +229,17 @@ def insert_rows(session: Session, rows: list[SQLModel]) -> None:
         if generated is not None and values.get(generated.key) is None:
             del values[generated.key]
         tables.setdefault(table, []).append(values)
+    if later:
+        for table, values_list in tables.items():
+            audit.insert_later(session, table, values_list)
+        return
+    # On the session's connection: Session.execute adds ORM bookkeeping a Core insert never uses.
+    connection = session.connection()
     for table, values_list in tables.items():
         statement = _INSERTS.get(table)
         if statement is None:
             statement = _INSERTS[table] = insert(table)  # built once: its SQL is then cached by the engine
-        session.execute(statement, values_list)
+        connection.execute(statement, values_list)
 
 
 _INSERTS: dict[Table, Insert] = {}
@@ -244,7 +256,8 @@ def _name_person(session: Session, notification: Notification) -> None:
         "agency_id": notification.sender.agency_id,
         "person": notification.sender.user_ref,
     }
-    session.execute(_NAME_PERSON[session.get_bind().dialect.name == "postgresql"], named)
+    connection = session.connection()
+    connection.execute(_NAME_PERSON[connection.dialect.name == "postgresql"], named)
 
 
 _NAMED_PERSON: Table = NamedPerson.__table__  # type: ignore[attr-defined]

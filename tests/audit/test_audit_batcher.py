@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from audit import AppendBatcher, BatcherClosed, Entry, append, create_engine_for, verify_log
+from audit import AppendBatcher, BatcherClosed, Entry, append, create_engine_for, insert_later, verify_log
 
 # A stand-in for the gateway's outbox, in its own metadata so no other test's create_all sees it.
 _METADATA = sa.MetaData()
@@ -63,6 +63,38 @@ async def test_a_failing_request_does_not_sink_its_batch(engine: Engine, make_dr
     assert sorted(e.seq for entries in good for e in entries) == [0, 1]
     with Session(engine) as session:
         assert verify_log(session).size == 2
+
+
+async def test_rows_inserted_later_commit_with_their_batch_and_fail_alone(engine: Engine, make_draft) -> None:
+    """`insert_later` rows of a whole batch go in together; a bad one fails only its own request."""
+    _METADATA.create_all(engine)
+
+    def later_rows(session: Session, entries: list[Entry]) -> None:
+        insert_later(session, OUTBOX, [{"seq": e.seq, "delivery_id": e.delivery_id} for e in entries])
+
+    def clashing(session: Session, entries: list[Entry]) -> None:
+        insert_later(session, OUTBOX, [{"seq": 0, "delivery_id": "clash"}])  # seq 0 is another request's
+
+    async with AppendBatcher(engine) as batcher:
+        outcomes = await asyncio.gather(
+            *[batcher.submit([make_draft(delivery_id=f"later.{i}")], later_rows) for i in range(5)],
+            batcher.submit([make_draft(delivery_id="clash")], clashing),
+            return_exceptions=True,
+        )
+    assert isinstance(outcomes[-1], sa.exc.IntegrityError)
+    good = [o for o in outcomes if isinstance(o, list)]
+    assert len(good) == 5
+    with Session(engine) as session:
+        assert verify_log(session).size == 5
+        outbox = session.execute(sa.select(OUTBOX.c.seq, OUTBOX.c.delivery_id)).all()
+    assert sorted(outbox) == sorted((e.seq, e.delivery_id) for entries in good for e in entries)
+
+
+def test_rows_inserted_later_outside_a_batch_go_in_at_once(engine: Engine) -> None:
+    _METADATA.create_all(engine)
+    with Session(engine) as session, session.begin():
+        insert_later(session, OUTBOX, [{"seq": 7, "delivery_id": "now"}])
+        assert session.execute(sa.select(OUTBOX.c.delivery_id)).scalars().all() == ["now"]
 
 
 async def test_submit_needs_a_running_batcher(engine: Engine, make_draft) -> None:

@@ -374,12 +374,37 @@ def comparison(before: dict[str, Any], after: dict[str, Any]) -> str:
             )
         rows.append(
             [
-                f"{backend}: end-to-end ÷ slowest stage",
+                f"{backend}: end-to-end ÷ slowest stage (≥ 0.5)",
                 _fmt(b["ratio_to_slowest_stage"], 2),
                 _fmt(a["ratio_to_slowest_stage"], 2),
             ]
         )
+        rows.append(
+            [
+                f"{backend}: gateway CPU ÷ no-op (≤ 15)",
+                _fmt(b.get("gateway_cpu_vs_noop"), 1),
+                _fmt(a.get("gateway_cpu_vs_noop"), 1),
+            ]
+        )
+        rows.append(
+            [
+                f"{backend}: p99 ms at half saturation (≤ 25)",
+                _fmt(b.get("p99_at_half_saturation_ms"), 1),
+                _fmt(a.get("p99_at_half_saturation_ms"), 1),
+            ]
+        )
+    rows.extend(_stage_rows(before, after))
     return _md(["", f"before ({before['git']})", f"after ({after['git']})"], rows)
+
+
+def _stage_rows(before: dict[str, Any], after: dict[str, Any]) -> list[list[str]]:
+    """The stages issue #17 names, before and after: the policy against its baseline, and produce."""
+    b_opa, a_opa = before["stages"].get("opa_policy_vs_baseline", {}), after["stages"].get("opa_policy_vs_baseline", {})
+    b_kafka, a_kafka = before["stages"].get("kafka_produce", {}), after["stages"].get("kafka_produce", {})
+    return [
+        ["OPA eval ÷ baseline, 3 recipients (≤ 0.10)", _fmt(b_opa.get("ratio_ms"), 3), _fmt(a_opa.get("ratio_ms"), 3)],
+        ["Kafka produce stage, records/s", _fmt(b_kafka.get("per_s")), _fmt(a_kafka.get("per_s"))],
+    ]
 
 
 def plot(results: dict[str, Any], path: Path) -> Path | None:

@@ -130,6 +130,12 @@ class LogUnavailable(BrokerError):
     retriable = True
 
 
+class Overloaded(BrokerError):
+    """The gateway is deciding as many notifications as it admits at once: nothing decided, try again."""
+
+    retriable = True
+
+
 class InvalidNotification(BrokerError):
     """The body is not a valid notification; `errors` name each bad field by its path."""
 

@@ -16,6 +16,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 import audit
+from broker.admission.capacity import Capacity
 from broker.admission.replay import TokenBurner
 from broker.db.log import DecisionLog
 from broker.db.verification import keep_verifying
@@ -75,6 +76,7 @@ async def gateway_lifespan(app: FastAPI, settings: BrokerSettings) -> AsyncItera
             metrics=metrics,
         )
         state.token_burner = TokenBurner(decision_log.engine)
+        state.capacity = Capacity(settings.max_in_flight)
         # Who granted what, and a registry revision the log has not seen, before any request is served.
         await access_log.record_registry(decision_log, registry)
         await _load_registry(decider)

@@ -24,7 +24,7 @@ import httpx
 
 from faults.harness import Site
 
-CLEAR_503 = frozenset({"policy_unavailable", "log_unavailable", "log_busy"})
+CLEAR_503 = frozenset({"policy_unavailable", "log_unavailable", "log_busy", "busy"})
 
 
 @dataclass

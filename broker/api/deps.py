@@ -7,6 +7,7 @@ the whole list of what it touches; only this module reads `app.state` (`settings
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
@@ -14,6 +15,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 from fastapi.exceptions import RequestValidationError
 
+from broker.admission.capacity import Capacity
 from broker.admission.replay import TokenBurner
 from broker.admission.tokens import Caller, verify_token
 from broker.db.log import DecisionLog
@@ -128,6 +130,7 @@ class Sharing:
     calendar: WorkingCalendar
     recorder: Recorder
     outbox: Outbox
+    capacity: Capacity
 
 
 async def _sharing(request: Request) -> Sharing:
@@ -141,10 +144,22 @@ async def _sharing(request: Request) -> Sharing:
         calendar=state.calendar,
         recorder=state.recorder,
         outbox=state.outbox,
+        capacity=state.capacity,
     )
 
 
 SharingDep = Annotated[Sharing, Depends(_sharing)]
+
+
+async def _admitted(request: Request) -> AsyncIterator[None]:
+    """Hold one of the gateway's places for deciding until the answer is made (`Overloaded` if none is
+    free). Declared before the caller, so a full gateway refuses before reading a token or a body."""
+    capacity: Capacity = request.app.state.capacity
+    with capacity.admit():
+        yield
+
+
+AdmittedDep = Annotated[None, Depends(_admitted)]
 
 
 async def _caller(request: Request) -> Caller:

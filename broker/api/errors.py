@@ -26,6 +26,7 @@ from broker.errors import (
     InvalidNotification,
     LogUnavailable,
     NotFound,
+    Overloaded,
     PayloadTooLarge,
     PolicyUnavailable,
     ReleaseRefused,
@@ -56,6 +57,7 @@ _STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (ReviewInvalid, 422, "invalid_review"),
     (PolicyUnavailable, 503, "policy_unavailable"),
     (LogUnavailable, 503, "log_unavailable"),
+    (Overloaded, 503, "busy"),
     (audit.Pushback, 503, "log_busy"),
     (audit.BatcherClosed, 503, "log_unavailable"),
     # The database itself is down or restarting (seen when checking a token's jti or a retry's key).

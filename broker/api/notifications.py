@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from broker.admission import idempotency
 from broker.admission.authorisation import HEADER as AUTHORISATION_HEADER
 from broker.admission.authorisation import AuthorisationCheck
-from broker.api.deps import CallerDep, LogDep, SharingDep, read_body
+from broker.api.deps import AdmittedDep, CallerDep, LogDep, SharingDep, read_body
 from broker.api.responses import BEARER, errors, notification_body, ok
 from broker.review import status
 from broker.review.access import Viewer
@@ -42,6 +42,7 @@ router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 )
 async def post_notification(
     request: Request,
+    _admitted: AdmittedDep,
     caller: CallerDep,
     sharing: SharingDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,

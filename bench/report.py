@@ -341,6 +341,18 @@ def cpu_table(results: dict[str, Any]) -> str:
     return _md([*header, "other", "machine"], rows)
 
 
+# The before/after rows read from each backend's saturation run, then from its summary: (label, key, digits).
+_SATURATION_ROWS = (
+    ("gateway CPU ms/notification", "gateway_cpu_ms_per_notification", 2),
+    ("worker CPU ms/notification", "worker_cpu_ms_per_notification", 2),
+)
+_SUMMARY_ROWS = (
+    ("end-to-end ÷ slowest stage (≥ 0.5)", "ratio_to_slowest_stage", 2),
+    ("gateway CPU ÷ no-op (≤ 15)", "gateway_cpu_vs_noop", 1),
+    ("p99 ms at half saturation (≤ 25)", "p99_at_half_saturation_ms", 1),
+)
+
+
 def comparison(before: dict[str, Any], after: dict[str, Any]) -> str:
     rows = []
     for backend in BACKENDS:
@@ -349,20 +361,7 @@ def comparison(before: dict[str, Any], after: dict[str, Any]) -> str:
             continue
         bs, as_ = before["end_to_end"][backend]["saturation"], after["end_to_end"][backend]["saturation"]
         rows.append([f"{backend}: accepted/s at saturation", _fmt(b["accepted_per_s"]), _fmt(a["accepted_per_s"])])
-        rows.append(
-            [
-                f"{backend}: gateway CPU ms/notification",
-                _fmt(bs.get("gateway_cpu_ms_per_notification"), 2),
-                _fmt(as_.get("gateway_cpu_ms_per_notification"), 2),
-            ]
-        )
-        rows.append(
-            [
-                f"{backend}: worker CPU ms/notification",
-                _fmt(bs.get("worker_cpu_ms_per_notification"), 2),
-                _fmt(as_.get("worker_cpu_ms_per_notification"), 2),
-            ]
-        )
+        rows += [[f"{backend}: {what}", _fmt(bs.get(k), n), _fmt(as_.get(k), n)] for what, k, n in _SATURATION_ROWS]
         for rate in ("50", "200", "500"):
             bl, al = b["latency_ms"].get(rate, {}), a["latency_ms"].get(rate, {})
             rows.append(
@@ -372,27 +371,7 @@ def comparison(before: dict[str, Any], after: dict[str, Any]) -> str:
                     f"{_fmt(al.get('p50'), 1)} / {_fmt(al.get('p99'), 1)}",
                 ]
             )
-        rows.append(
-            [
-                f"{backend}: end-to-end ÷ slowest stage (≥ 0.5)",
-                _fmt(b["ratio_to_slowest_stage"], 2),
-                _fmt(a["ratio_to_slowest_stage"], 2),
-            ]
-        )
-        rows.append(
-            [
-                f"{backend}: gateway CPU ÷ no-op (≤ 15)",
-                _fmt(b.get("gateway_cpu_vs_noop"), 1),
-                _fmt(a.get("gateway_cpu_vs_noop"), 1),
-            ]
-        )
-        rows.append(
-            [
-                f"{backend}: p99 ms at half saturation (≤ 25)",
-                _fmt(b.get("p99_at_half_saturation_ms"), 1),
-                _fmt(a.get("p99_at_half_saturation_ms"), 1),
-            ]
-        )
+        rows += [[f"{backend}: {what}", _fmt(b.get(k), n), _fmt(a.get(k), n)] for what, k, n in _SUMMARY_ROWS]
     rows.extend(_stage_rows(before, after))
     return _md(["", f"before ({before['git']})", f"after ({after['git']})"], rows)
 

@@ -36,7 +36,7 @@ from audit.auditor import (
     verify_consistency_proof,
     verify_inclusion_proof,
 )
-from audit.batcher import AppendBatcher, ExtraRows, flush_later, insert_later
+from audit.batcher import AppendBatcher, ExtraRows, flush_later, insert_later, insert_now
 from audit.canonical import canonical_bytes, format_time
 from audit.checkpoint import (
     Signer,
@@ -154,6 +154,7 @@ __all__ = [
     "get_entry",
     "inclusion_proof",
     "insert_later",
+    "insert_now",
     "last_cosigned_size",
     "latest_checkpoint",
     "latest_witnessed",

@@ -47,9 +47,15 @@ def insert_later(session: Session, table: Table, rows: list[dict[str, Any]]) -> 
     """
     waiting: dict[Table, list[dict[str, Any]]] | None = session.info.get(_LATER)
     if waiting is None:
-        session.connection().execute(_insert(table), rows)
+        insert_now(session, table, rows)
     else:
         waiting.setdefault(table, []).extend(rows)
+
+
+def insert_now(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """One Core insert of `rows` on the session's connection, now (Session.execute would add ORM
+    bookkeeping a Core insert never uses)."""
+    session.connection().execute(_insert(table), rows)
 
 
 def flush_later(session: Session) -> None:
@@ -57,9 +63,8 @@ def flush_later(session: Session) -> None:
     waiting: dict[Table, list[dict[str, Any]]] | None = session.info.get(_LATER)
     if not waiting:
         return
-    connection = session.connection()
     for table, rows in waiting.items():
-        connection.execute(_insert(table), rows)
+        insert_now(session, table, rows)
     waiting.clear()
 
 

@@ -104,9 +104,12 @@ def hpke_info(header: EnvelopeHeader, suite: str = SUITE_NAME) -> bytes:
     already sealed still opens; later suites add `"suite"` beside the header's fields (a name the
     header cannot hold: it forbids extra fields), binding the signed suite name into the key schedule too.
     """
-    fields = header.model_dump(mode="json")
-    if suite != SUITE_NAME:
-        fields["suite"] = suite
+    return _info(header.model_dump(mode="json"), suite)
+
+
+def _info(header_fields: dict[str, Any], suite: str) -> bytes:
+    """`hpke_info` from the header already dumped (the sealer dumps it once for every use)."""
+    fields = dict(header_fields, suite=suite) if suite != SUITE_NAME else header_fields
     return INFO_PREFIX + canonical_json(fields)
 
 
@@ -153,8 +156,7 @@ def seal_with_bytes(
     suite = suite_for(recipient_public_key)
     key = recipient_public_key.hpke() if isinstance(recipient_public_key, HybridPublicKey) else recipient_public_key
     header_fields = header.model_dump(mode="json")
-    info = dict(header_fields, suite=suite) if suite != SUITE_NAME else header_fields
-    sealed = SUITES[suite].encrypt(canonical_json(dict(payload)), key, info=INFO_PREFIX + canonical_json(info))
+    sealed = SUITES[suite].encrypt(canonical_json(dict(payload)), key, info=_info(header_fields, suite))
     enc_length = ENC_LENGTHS[suite]
     document: dict[str, Any] = {
         "format": ENVELOPE_FORMAT,

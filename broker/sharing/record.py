@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, Table, insert
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, SQLModel
@@ -229,20 +229,9 @@ def insert_rows(session: Session, rows: list[SQLModel], *, later: bool = False) 
         if generated is not None and values.get(generated.key) is None:
             del values[generated.key]
         tables.setdefault(table, []).append(values)
-    if later:
-        for table, values_list in tables.items():
-            audit.insert_later(session, table, values_list)
-        return
-    # On the session's connection: Session.execute adds ORM bookkeeping a Core insert never uses.
-    connection = session.connection()
+    write = audit.insert_later if later else audit.insert_now
     for table, values_list in tables.items():
-        statement = _INSERTS.get(table)
-        if statement is None:
-            statement = _INSERTS[table] = insert(table)  # built once: its SQL is then cached by the engine
-        connection.execute(statement, values_list)
-
-
-_INSERTS: dict[Table, Insert] = {}
+        write(session, table, values_list)
 
 
 def _name_person(session: Session, notification: Notification) -> None:

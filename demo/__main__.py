@@ -15,6 +15,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import textwrap
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -145,7 +146,8 @@ def _post_all(site: DemoSite) -> list[dict[str, Any]]:
             # What set the outcome, as a reviewer reads it first; every other finding is in the UI.
             deciding = recipient["decided_by"] or recipient["reasons"][:1]
             rules = " ".join(dict.fromkeys(r["rule"] for r in deciding))
-            reasons = f"{rules}\n{deciding[0]['message'][:110]}" if deciding else ""
+            message = textwrap.shorten(deciding[0]["message"], width=110, placeholder=" …") if deciding else ""
+            reasons = f"{rules}\n{message}" if deciding else ""
             table.add_row(
                 title,
                 f"{recipient['agency_id']}\n({recipient['role']})",

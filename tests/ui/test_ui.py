@@ -74,6 +74,10 @@ def test_ig_lead_sees_the_audit_charts(served: Served, page: Page) -> None:
     expect(page.get_by_role("img", name="Decisions by outcome")).to_be_visible()
     expect(page.get_by_role("img", name="Decisions by month")).to_be_visible()
     expect(page.locator(".integrity")).to_contain_text("Verified")
+    clipped = page.eval_on_selector_all(
+        "svg.chart", "charts => charts.flatMap(c => [...c.querySelectorAll('text')].filter(t => t.getBBox().x < 0))"
+    )
+    assert clipped == [], "a chart label starts outside its chart"
     shot(page, "audit")
     with page.expect_download() as download:
         page.get_by_role("button", name="Download evidence pack").click()

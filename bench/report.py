@@ -134,6 +134,36 @@ def acceptance_table(results: dict[str, Any]) -> str:
     return _md(header, rows)
 
 
+_PARTS = ("gateway", "worker", "opa", "kafka", "postgresql", "loadgen")
+
+
+def cost_table(results: dict[str, Any]) -> str:
+    """Where one accepted notification's CPU goes at saturation, by process, and what that allows.
+
+    Each part's cores during the saturation window ÷ accepted/s. Their sum divided into the
+    machine's cores is the most any gateway could accept on it while these parts cost what they do.
+    """
+    cores = results["machine"]["nproc"]
+    rows = []
+    for backend in BACKENDS:
+        sat = results["end_to_end"].get(backend, {}).get("saturation")
+        if not sat or not sat.get("accepted_per_s"):
+            continue
+        cpu, accepted = sat["cpu_cores"], sat["accepted_per_s"]
+        ms = {part: cpu[part] / accepted * 1000 for part in _PARTS if cpu.get(part) is not None}
+        total = sum(ms.values())
+        rows.append(
+            [
+                backend,
+                *[_fmt(ms.get(part), 2) for part in _PARTS],
+                _fmt(total, 2),
+                f"{_fmt(cores * 1000 / total)}/s" if total else "-",
+            ]
+        )
+    header = ["database", *[f"{p} ms" for p in _PARTS], "total ms", f"ceiling on {cores} cores"]
+    return _md(header, rows)
+
+
 def engines_table(results: dict[str, Any]) -> str:
     """Our stages beside the same work through the engines' own clients (bench/engines.py)."""
     st, eng = results["stages"], results["stages"].get("engines")
@@ -190,6 +220,10 @@ def scale_table(results: dict[str, Any]) -> str:
 def table(results: dict[str, Any]) -> str:
     out = [_md(HEADLINE, headline_rows(results))]
     out.append("\nIssue #17's acceptance in this run (the target in brackets):\n\n" + acceptance_table(results))
+    out.append(
+        "\nCPU per accepted notification at saturation, by process (its cores ÷ accepted/s), and the"
+        " throughput that total allows on this machine:\n\n" + cost_table(results)
+    )
     for extra in (engines_table(results), scale_table(results)):
         if extra:
             out.append("\n" + extra)

@@ -35,8 +35,10 @@ _mt_name := replace(input.message_type, "_", " ")
 valid_input if {
 	is_string(input.partnership_id)
 	is_object(mt)
-	type_name(input.purpose) in _string_or_null
-	type_name(input.lawful_basis) in _string_or_null
+
+	# The type sets are literals, not rules: a literal costs nothing to evaluate, a rule a lookup.
+	type_name(input.purpose) in {"string", "null"}
+	type_name(input.lawful_basis) in {"string", "null"}
 	is_boolean(input.has_purpose_statement)
 	is_boolean(input.sender_in_doubt)
 	is_string(input.initial_contact)
@@ -49,13 +51,9 @@ valid_input if {
 	_valid_sender
 	_valid_recipients
 	_valid_payload_fields
-	type_name(input.parental_position) in _object_or_null
-	type_name(input.authorisation) in _object_or_null
+	type_name(input.parental_position) in {"object", "null"}
+	type_name(input.authorisation) in {"object", "null"}
 }
-
-_string_or_null := {"string", "null"}
-
-_object_or_null := {"object", "null"}
 
 _valid_sender if {
 	is_string(input.sender.agency_id)
@@ -69,7 +67,7 @@ _valid_recipients if {
 	every r in input.recipients {
 		is_string(r.agency_id)
 		is_string(r.role)
-		type_name(r.need_to_know) in _string_or_null
+		type_name(r.need_to_know) in {"string", "null"}
 		is_boolean(r.conveys_to_family)
 		is_boolean(r.conveys_to_alleged_perpetrator)
 	}
@@ -146,7 +144,14 @@ else := r.agency_id
 # description: >-
 #   The Coroner decides who sees post-mortem material, so the Coroner's officer needs no
 #   separate permission (policy pack `grants_permission`).
-grants_permission(r, data_class) if data_class in object.get(type_conf(r), "grants_permission", [])
+grants_permission(r, data_class) if type_grants_permission(agency_type(r), data_class)
+
+# METADATA
+# title: An agency type gives the permission this material needs
+# description: The policy pack's `grants_permission` of an agency type (see grants_permission).
+type_grants_permission(type, data_class) if {
+	data_class in object.get(config.agency_types[type], "grants_permission", [])
+}
 
 # METADATA
 # title: Registered recipient

@@ -126,14 +126,15 @@ _decision_for(r, common, own) := {
 		"soft_effect": _strictest(soft),
 		"urgent": _holds_urgent(r),
 		"duty": _holds_duty(r),
-		"cleared": _holds_cleared(r, common.findings | own),
+		"cleared": _holds_cleared(r, common.findings, own),
 	}
 	outcome := _outcome(s)
-	primary := common.keyed | _keyed(own)
+	own_keyed := _keyed(own)
 	extra := _keyed(_extra(s, outcome))
-	deciders := array.concat(_deciding(sort(primary), outcome), _deciding(sort(extra), outcome))
-	deciding := [t[3] | some t in deciders]
-	others := [t[3] | some t in sort((primary | extra) - {t | some t in deciders})]
+	primary_deciders := _deciding(common.keyed, outcome) | _deciding(own_keyed, outcome)
+	extra_deciders := _deciding(extra, outcome)
+	deciding := [t[3] | some t in array.concat(sort(primary_deciders), sort(extra_deciders))]
+	others := [t[3] | some t in sort(((common.keyed | own_keyed) | extra) - (primary_deciders | extra_deciders))]
 }
 
 _holds_urgent(r) if context.urgent(r)
@@ -144,7 +145,7 @@ _holds_duty(r) if _duty_to_share(r)
 
 else := false
 
-_holds_cleared(r, found) if _cleared(r, found)
+_holds_cleared(r, found, own) if _cleared(r, found, own)
 
 else := false
 
@@ -197,10 +198,12 @@ _duty_to_share(r) if {
 
 # GR1, C1 and C4 each give one finding (no other rule, nor the pack's authorisation rule, uses
 # their ids; a test checks the pack); it must be among the recipient's findings and for sharing.
-_cleared(r, found) if {
+# GR1 and C1 are among the notification's findings, C4 among the recipient's own: each is looked
+# up where it is, so the two sets are never joined for this.
+_cleared(r, found, own) if {
 	_clears(golden.gr1, found)
 	_clears(caldicott.c1, found)
-	_clears(caldicott.c4(r), found)
+	_clears(caldicott.c4(r), own)
 }
 
 _clears(rule_findings, found) if {
@@ -230,13 +233,22 @@ _share_deciders := {"GR1", "C1", "C4", "GR4"}
 
 # Each finding with its sort key: [note rank, framework rank, rule, finding]. A finding object
 # compares by effect, then message, so within one rule the order is the message's. Sorted, the
-# findings of one effect are in framework order, so the deciding findings are a filter of the
-# sorted list, and the rest are a set difference sorted once.
-_keyed(findings) := {[_note_rank[x.effect], object.get(_rule_ranks, x.rule, 4), x.rule, x] | some x in findings}
+# findings of one effect are in framework order. The deciding findings are filtered from the
+# unsorted sets, the notification's once per outcome (OPA caches a call with the same
+# arguments) and each recipient's own, and sorted after; the rest are a set difference sorted once.
+# The rank tables are bound once per call, outside the comprehensions: a rule referenced inside
+# one is looked up again for every finding.
+_keyed(findings) := {[notes[x.effect], object.get(ranks, x.rule, 4), x.rule, x] | some x in findings} if {
+	notes := _note_rank
+	ranks := _rule_ranks
+}
 
-_deciding(ranked, "share") := [t | some t in ranked; t[0] == 0; t[2] in _share_deciders]
-
-_deciding(ranked, outcome) := [t | some t in ranked; t[0] == _note_rank[outcome_effect[outcome]]] if outcome != "share"
+_deciding(keyed, outcome) := {t | some t in keyed; t[0] == 0; t[2] in deciders} if {
+	outcome == "share"
+	deciders := _share_deciders
+} else := {t | some t in keyed; t[0] == note} if {
+	note := _note_rank[outcome_effect[outcome]]
+}
 
 # Reasons read in the order of the framework: system checks, golden rules, Caldicott
 # principles, then this project's invariants. Every rule this policy emits is listed (the tests
@@ -262,13 +274,11 @@ _note_rank := {
 
 _extra(s, outcome) := (((_c3(s, outcome) | _c7(s, outcome)) | _i14(s, outcome)) | {_gr7(outcome)}) | _uncleared(s, outcome)
 
-_i14(s, "share_urgent_review_after") := {{"rule": "I14", "message": "Immediate risk of significant harm: sent now to this protective agency and reviewed afterwards. A referral must not wait for consultation or assessment.", "effect": "urgent_override"}} if {
+# One rule with else, not two rules: OPA tries every rule of a function on each call.
+_i14(s, outcome) := {{"rule": "I14", "message": "Immediate risk of significant harm: sent now to this protective agency and reviewed afterwards. A referral must not wait for consultation or assessment.", "effect": "urgent_override"}} if {
+	outcome == "share_urgent_review_after"
 	s.urgent
-}
-
-_i14(s, outcome) := set() if {
-	not s.urgent
-} else := set() if outcome != "share_urgent_review_after"
+} else := set()
 
 # Held and advice decisions list their withheld fields too: the reviewer sees what release would send.
 _c3(s, outcome) := s.withheld_reasons if {
@@ -315,19 +325,12 @@ _c7(s, outcome) := {{"rule": "C7", "message": "The duty to share outweighs the o
 _c7_duty := {"rule": "C7", "message": "There is a risk of significant harm, so the duty to share is as important as the duty of confidentiality.", "effect": "share"}
 
 # Sharing needs positive findings from GR1, C1 and C4; if one gave none, nothing is shared.
-_uncleared(s, "no_share") := {{"rule": "SYS-UNCLEARED", "message": "A rule that must approve sharing (GR1 lawful basis, C1 purpose, C4 need to know) gave no answer, so nothing is shared.", "effect": "no_share"}} if {
+_uncleared(s, outcome) := {{"rule": "SYS-UNCLEARED", "message": "A rule that must approve sharing (GR1 lawful basis, C1 purpose, C4 need to know) gave no answer, so nothing is shared.", "effect": "no_share"}} if {
+	outcome == "no_share"
 	not s.objecting
 	not s.nothing
 	not s.cleared
-}
-
-_uncleared(s, outcome) := set() if {
-	outcome != "no_share"
-} else := set() if {
-	s.objecting
-} else := set() if {
-	s.nothing
-} else := set() if s.cleared
+} else := set()
 
 _basis(r, outcome) := input.lawful_basis if {
 	outcome != "no_share"

@@ -25,8 +25,10 @@ _level(cols, data_class) := min({_rank[config.matrix[data_class][col]] | some co
 
 _columns(r) := {context.column(r)} | _family_columns(r)
 
-_family_columns(r) := {col |
-	some col, flag in {"family": r.conveys_to_family, "alleged_perpetrator": r.conveys_to_alleged_perpetrator}
+_family_columns(r) := _family_columns_of(r.conveys_to_family, r.conveys_to_alleged_perpetrator)
+
+_family_columns_of(family, perpetrator) := {col |
+	some col, flag in {"family": family, "alleged_perpetrator": perpetrator}
 	flag == true
 }
 
@@ -36,34 +38,50 @@ _family_columns(r) := {col |
 #   The allowed and withheld fields (sorted) and the reasons for the withheld ones. Everything
 #   that depends only on the recipient (its columns, each present data class's level, the
 #   conditions and the type's column cap) is computed once here, then each field is a lookup.
-view(r) := {"allowed": sort(allowed), "withheld": withheld, "reasons": _reasons(causes)} if {
-	col := context.column(r)
-	own := {data_class: _rank[config.matrix[data_class][col]] | some data_class in _classes}
-	levels := _levels(r, own)
-	lowest := _lowest_level(_holds_conditional(r))
-	by_matrix := ((_nonpro_classes(r) | _advice_classes) | _permitted(r, levels)) | {data_class |
+view(r) := _view(
+	context.agency_type(r),
+	object.get(r, "conveys_to_family", false) == true,
+	object.get(r, "conveys_to_alleged_perpetrator", false) == true,
+	_holds_conditional(r),
+	_holds_nonpro(r),
+)
+
+# A view depends on the recipient only through these five scalars, so OPA's cache of function
+# calls with the same arguments computes it once for all recipients of one agency type alike.
+# Rules and documents read for every data class are bound once, before the comprehensions.
+_view(type, family, perpetrator, conditional, nonpro) := {"allowed": sort(allowed), "withheld": withheld, "reasons": _reasons(causes)} if {
+	col := config.agency_types[type].column
+	matrix := config.matrix
+	ranks := _rank
+	payload := input.payload_fields
+	own := {data_class: ranks[matrix[data_class][col]] | some data_class in _classes}
+	levels := _levels(col, family, perpetrator, own)
+	lowest := _lowest_level(conditional)
+	by_matrix := ((_nonpro_classes(nonpro) | _advice_classes) | _permitted(type, levels)) | {data_class |
 		some data_class, l in levels
 		l >= lowest
 		data_class != "referrer_identity_nonpro"
 	}
-	matrix_fields := {field | some field, data_class in input.payload_fields; data_class in by_matrix}
+	matrix_fields := {field | some field, data_class in payload; data_class in by_matrix}
 	mandatory := {field |
 		some field in context.mandatory_fields
-		data_class := input.payload_fields[field]
+		data_class := payload[field]
 		data_class != "referrer_identity_nonpro"
 		levels[data_class] == 3
 	}
 	allowed := _capped(matrix_fields | mandatory, object.get(object.get(context.mt, "column_fields", {}), col, false))
 	withheld := sort(_present - allowed)
-	causes := {field: _cause_in(levels, own, input.payload_fields[field]) | some field in withheld}
+	causes := {field: _cause_in(levels, own, payload[field]) | some field in withheld}
 }
 
 # A recipient with its own column only (most) has its column's levels; one that passes
 # information to the family or an alleged perpetrator takes the strictest of the columns.
-_levels(r, own) := own if {
-	not r.conveys_to_family == true
-	not r.conveys_to_alleged_perpetrator == true
-} else := {data_class: l | some data_class in _classes; l := level(r, data_class)}
+_levels(col, family, perpetrator, own) := own if {
+	family == false
+	perpetrator == false
+} else := {data_class: _level(cols, data_class) | some data_class in _classes} if {
+	cols := {col} | _family_columns_of(family, perpetrator)
+}
 
 # The data classes and fields present in the notification.
 _classes := context.payload_classes
@@ -88,12 +106,16 @@ _capped(fields, false) := fields
 
 _capped(fields, cap) := {field | some field in fields; field in cap} if cap != false
 
-_nonpro_classes(r) := {"referrer_identity_nonpro"} if {
+_nonpro_classes(true) := {"referrer_identity_nonpro"}
+
+_nonpro_classes(false) := set()
+
+_holds_nonpro(r) if {
 	"referrer_identity_nonpro" in _classes
 	_nonpro_referrer_allowed(r)
 }
 
-else := set()
+else := false
 
 # A de-identified advice request reaches its adviser whole: the matrix minimises what identifies
 # people, and an advice request carries nothing that does (C2 refuses it otherwise).
@@ -110,10 +132,10 @@ _lowest_level(false) := 4
 
 # Permission-gated material (court, coroner) goes where the matrix allows it once permission
 # exists; permission governs its field only, never the rest of the notification (C6).
-_permitted(r, levels) := {data_class |
+_permitted(type, levels) := {data_class |
 	some data_class in _gated
 	levels[data_class] == 2
-	_permission(r, data_class)
+	_permission(type, data_class)
 }
 
 # The matrix's P level is for court and post-mortem material only (a test checks the pack).
@@ -131,7 +153,7 @@ _permission(_, "court_material") if input.restrictions.court_permission_obtained
 _permission(_, "coronial_material") if input.restrictions.coroner_permission_obtained == true
 
 # The Coroner decides who sees post-mortem material: the Coroner's officer needs no permission.
-_permission(r, data_class) if context.grants_permission(r, data_class)
+_permission(type, data_class) if context.type_grants_permission(type, data_class)
 
 # The referrer agreed to be named to this (non-family-facing) recipient, or it is CSC intake.
 _nonpro_referrer_allowed(r) if {

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from devstack.postgres import scratch_database
+from devstack.settings import OPA_GOGC
 from devstack.topics import delete_topics
 from transport.kafka import client_config
 
@@ -145,6 +146,7 @@ def private_opa(opa_binary: str, log_dir: Path) -> Iterator[str]:
             str(REPO / "policies"),
         ],
         log_dir=log_dir,
+        env={"GOGC": OPA_GOGC},  # as the local stack and docker-compose.yml run it
     )
     url = f"http://{HOST}:{port}"
     try:

@@ -22,7 +22,7 @@ from devstack.process import (
     stop_pid,
     wait_until,
 )
-from devstack.settings import OPA_VERSION, StackSettings
+from devstack.settings import OPA_GOGC, OPA_VERSION, StackSettings
 
 MARKER = "opa run --server"
 
@@ -95,7 +95,7 @@ def start(settings: StackSettings, policies: Path) -> None:
         str(policies),
     ]
     # The command line must carry MARKER exactly for the pid check.
-    start_daemon(args, log_file=state / "opa.log", pid_file=pid_file)
+    start_daemon(args, log_file=state / "opa.log", pid_file=pid_file, env={"GOGC": OPA_GOGC})
     (state / "serving.json").write_text(json.dumps({"policies": str(policies)}))
     wait_until(lambda: healthy(settings), what="OPA server", timeout=30, log_file=state / "opa.log")
     console.print(f"[green]✓[/green] OPA {version(settings)} on {url(settings)} serving {policies}")

@@ -21,7 +21,7 @@ from broker.settings import BrokerSettings
 from consumers.settings import PLACEHOLDER_SECRETS
 from demo.cases import AGENCIES, PARTNERSHIP_ID
 from devstack.postgres import APP_ROLE
-from devstack.settings import KAFKA_VERSION, OPA_VERSION, StackSettings
+from devstack.settings import KAFKA_VERSION, OPA_GOGC, OPA_VERSION, StackSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 OVERRIDE = ROOT / "deploy" / "compose-test" / "compose.test.yml"
@@ -62,6 +62,7 @@ def test_versions_match_the_local_stack(compose: dict[str, Any]) -> None:
     assert services["kafka"]["image"] == f"apache/kafka:{KAFKA_VERSION}"
     assert services["kafka-access"]["image"] == services["kafka"]["image"]
     assert services["opa"]["image"].split(":")[1].removesuffix("-debug") == OPA_VERSION.removeprefix("v")
+    assert services["opa"]["environment"]["GOGC"] == OPA_GOGC  # the collector setting the benchmark measured
 
 
 def test_dependencies_wait_for_health_or_completion(compose: dict[str, Any]) -> None:

@@ -137,6 +137,12 @@ def acceptance_table(results: dict[str, Any]) -> str:
 _PARTS = ("gateway", "worker", "opa", "kafka", "postgresql", "loadgen")
 
 
+def _cpu_ms(saturation: dict[str, Any], part: str) -> float | None:
+    """One process's CPU per accepted notification in a saturation run: its cores ÷ accepted/s."""
+    cores, accepted = saturation.get("cpu_cores", {}).get(part), saturation.get("accepted_per_s")
+    return cores / accepted * 1000 if cores is not None and accepted else None
+
+
 def cost_table(results: dict[str, Any]) -> str:
     """Where one accepted notification's CPU goes at saturation, by process, and what that allows.
 
@@ -149,8 +155,7 @@ def cost_table(results: dict[str, Any]) -> str:
         sat = results["end_to_end"].get(backend, {}).get("saturation")
         if not sat or not sat.get("accepted_per_s"):
             continue
-        cpu, accepted = sat["cpu_cores"], sat["accepted_per_s"]
-        ms = {part: cpu[part] / accepted * 1000 for part in _PARTS if cpu.get(part) is not None}
+        ms = {part: v for part in _PARTS if (v := _cpu_ms(sat, part)) is not None}
         total = sum(ms.values())
         rows.append(
             [
@@ -396,6 +401,7 @@ def comparison(before: dict[str, Any], after: dict[str, Any]) -> str:
         bs, as_ = before["end_to_end"][backend]["saturation"], after["end_to_end"][backend]["saturation"]
         rows.append([f"{backend}: accepted/s at saturation", _fmt(b["accepted_per_s"]), _fmt(a["accepted_per_s"])])
         rows += [[f"{backend}: {what}", _fmt(bs.get(k), n), _fmt(as_.get(k), n)] for what, k, n in _SATURATION_ROWS]
+        rows.append([f"{backend}: OPA CPU ms/notification", _fmt(_cpu_ms(bs, "opa"), 2), _fmt(_cpu_ms(as_, "opa"), 2)])
         for rate in ("50", "200", "500"):
             bl, al = b["latency_ms"].get(rate, {}), a["latency_ms"].get(rate, {})
             rows.append(

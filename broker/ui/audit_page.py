@@ -22,6 +22,7 @@ from broker.api.deps import LogDep, MetricsDep
 from broker.db.log import DecisionLog
 from broker.errors import ReviewInvalid
 from broker.review import queues as review
+from broker.ui import words as say
 from broker.ui.charts import bar_chart
 from broker.ui.render import OUTCOMES, page, words
 from broker.ui.routes import PostedDep, SessionDep, ViewerDep, text
@@ -58,7 +59,7 @@ def totals(decision_log: DecisionLog) -> dict[str, Any]:
         return {
             "outcome": [(words(k, OUTCOMES), n) for k, n in _counts(db, col(audit.Entry.outcome))],
             "agency": _counts(db, col(audit.Entry.sender_agency)),
-            "message_type": [(words(k, {}), n) for k, n in _counts(db, col(audit.Entry.message_type))],
+            "message_type": [(say.type_name(k), n) for k, n in _counts(db, col(audit.Entry.message_type))],
             "month": months,
             "no_consent": [
                 {"lawful_basis": b or "none declared", "consent_state": c, "count": n} for b, c, n in no_consent

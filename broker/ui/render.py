@@ -68,6 +68,7 @@ def words(code: str | None, table: dict[str, str]) -> str:
 TEMPLATES.env.filters["outcome"] = lambda code: words(code, OUTCOMES)
 TEMPLATES.env.filters["role"] = lambda code: words(code, ROLES)
 TEMPLATES.env.filters["label"] = lambda code: words(code, {})
+TEMPLATES.env.filters["basis"] = lambda code: words(code, say.LAWFUL_BASES)
 TEMPLATES.env.filters["local"] = say.local_time
 TEMPLATES.env.filters["data_class"] = say.data_class
 TEMPLATES.env.filters["kind"] = say.message_type

@@ -59,11 +59,46 @@ STATES = {
 }
 
 
+# Each declared lawful basis as the law names it (the condition's title in DPA 2018, the Act's
+# section), so a reviewer reads the basis rather than its code.
+LAWFUL_BASES = {
+    "consent": "consent",
+    "safeguarding_children_individuals_at_risk": "safeguarding of children and individuals at risk (DPA 2018)",
+    "public_interest": "overriding public interest",
+    "legal_obligation_statutory": "legal obligation (statutory duty)",
+    "crime_prevention_s115_cda1998": "crime prevention (Crime and Disorder Act 1998, s115)",
+    "court_order": "court order",
+    "police_common_law_power": "police common law power",
+    "unsure": "unsure: advice asked",
+}
+
+# Message types whose code does not read as their name: acronyms and terms of art as practitioners
+# write them ("LADO allegation", not "Lado allegation"). Every other type reads from its code.
+TYPE_NAMES = {
+    "s47_enquiry": "Section 47 enquiry",
+    "cp_conference": "Child protection conference",
+    "marac_referral": "MARAC referral",
+    "lado_allegation": "LADO allegation",
+    "dvds_disclosure": "DVDS disclosure",
+    "csod_disclosure": "CSOD disclosure",
+    "nrm_referral": "NRM referral",
+    "osman_warning_referral": "Osman warning referral",
+    "prebirth_concern": "Pre-birth concern",
+}
+
+
+def type_name(code: str | None) -> str:
+    """`lado_allegation` as `LADO allegation`: the name alone, as a chart label or a sentence uses it."""
+    if not code:
+        return "—"
+    return TYPE_NAMES.get(code, code.replace("_", " ").capitalize())
+
+
 def message_type(code: str | None) -> str:
     """`safeguarding_referral` as `Safeguarding referral (M01)`: the words first, the catalogue id to look up."""
     if not code:
         return "—"
-    words = code.replace("_", " ").capitalize()
+    words = type_name(code)
     try:
         return f"{words} ({CATALOGUE_IDS[MessageType(code)]})"
     except (KeyError, ValueError):

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from broker.ui.words import data_class, local_day_end, local_day_start, local_time, message_type
+from broker.ui.words import (
+    LAWFUL_BASES,
+    TYPE_NAMES,
+    data_class,
+    local_day_end,
+    local_day_start,
+    local_time,
+    message_type,
+)
+from schemas.message_types import MessageType
+from schemas.vocab import LawfulBasis
 
 
 def test_times_are_london_time_with_the_zone_shown() -> None:
@@ -32,3 +42,14 @@ def test_data_classes_and_types_read_as_words() -> None:
     assert data_class("brand_new_class") == "brand new class"
     assert message_type("safeguarding_referral") == "Safeguarding referral (M01)"
     assert message_type("not_a_type") == "Not a type"
+    assert message_type("lado_allegation") == "LADO allegation (M14)"  # acronyms stay as written
+    assert message_type("s47_enquiry") == "Section 47 enquiry (M07)"
+
+
+def test_every_lawful_basis_reads_as_the_law_names_it() -> None:
+    assert set(LAWFUL_BASES) == {b.value for b in LawfulBasis}  # a new basis must be named here too
+
+
+def test_every_named_type_is_in_the_catalogue() -> None:
+    # A renamed or removed type would leave its name behind, and its code would read raw again.
+    assert set(TYPE_NAMES) <= {t.value for t in MessageType}

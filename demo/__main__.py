@@ -147,7 +147,7 @@ def _post_all(site: DemoSite) -> list[dict[str, Any]]:
             deciding = recipient["decided_by"] or recipient["reasons"][:1]
             rules = " ".join(dict.fromkeys(r["rule"] for r in deciding))
             message = textwrap.shorten(deciding[0]["message"], width=110, placeholder=" …") if deciding else ""
-            reasons = f"{rules}\n{message}" if deciding else ""
+            reasons = f"{rules}\n{message}".strip()
             table.add_row(
                 title,
                 f"{recipient['agency_id']}\n({recipient['role']})",

@@ -73,7 +73,10 @@ LAWFUL_BASES = {
 }
 
 # Message types whose code does not read as their name: acronyms and terms of art as practitioners
-# write them ("LADO allegation", not "Lado allegation"). Every other type reads from its code.
+# write them ("LADO allegation", not "Lado allegation"), and the notices whose code alone is not a
+# thing one sends ("Missing child notice"). Every other type reads from its code. The policy's own
+# messages use the same names (the pack's `names`, `policies/safeguarding/config/data.json`); a
+# test holds the two together.
 TYPE_NAMES = {
     "s47_enquiry": "Section 47 enquiry",
     "cp_conference": "Child protection conference",
@@ -84,6 +87,11 @@ TYPE_NAMES = {
     "nrm_referral": "NRM referral",
     "osman_warning_referral": "Osman warning referral",
     "prebirth_concern": "Pre-birth concern",
+    "additional_information": "Additional information notice",
+    "transition_to_adult_services": "Transition referral to adult services",
+    "adult_risk_information": "Adult risk information notice",
+    "missing_child": "Missing child notice",
+    "offender_risk_information": "Offender risk information notice",
 }
 
 

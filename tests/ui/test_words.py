@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from broker.ui.words import (
     LAWFUL_BASES,
@@ -12,6 +14,7 @@ from broker.ui.words import (
     local_day_start,
     local_time,
     message_type,
+    type_name,
 )
 from schemas.message_types import MessageType
 from schemas.vocab import LawfulBasis
@@ -53,3 +56,26 @@ def test_every_lawful_basis_reads_as_the_law_names_it() -> None:
 def test_every_named_type_is_in_the_catalogue() -> None:
     # A renamed or removed type would leave its name behind, and its code would read raw again.
     assert set(TYPE_NAMES) <= {t.value for t in MessageType}
+
+
+PACK = json.loads((Path(__file__).resolve().parents[2] / "policies/safeguarding/config/data.json").read_text())
+
+
+def _policy_words(code: str) -> str:
+    """How the policy's messages say a code (`context.words` in Rego)."""
+    name: str = PACK["names"].get(code, code.replace("_", " "))
+    return name
+
+
+def test_pages_and_policy_messages_name_every_type_alike() -> None:
+    # The decision list says "LADO allegation (M14)"; the finding under it must not say "a lado allegation".
+    for kind in MessageType:
+        said = _policy_words(kind.value)
+        assert type_name(kind.value) == said[:1].upper() + said[1:], kind
+
+
+def test_pages_and_policy_messages_name_every_lawful_basis_alike() -> None:
+    # "unsure" is the one the pages say more of (what happens next); the policy has its own sentence for it.
+    for basis in LawfulBasis:
+        if basis is not LawfulBasis.UNSURE:
+            assert LAWFUL_BASES[basis.value] == _policy_words(basis.value), basis

@@ -33,7 +33,7 @@ c1 := {{"rule": "C1", "effect": "hold_for_authorisation", "message": "No purpose
 	input.has_purpose_statement != true
 } else := {{"rule": "C1", "effect": "no_share", "message": sprintf("The purpose \"%s\" is not a purpose %s can be used for.", [context.words(input.purpose), context.a_mt])}} if {
 	not input.purpose in context.mt.purposes
-} else := {{"rule": "C1", "effect": "no_share", "message": sprintf("%s can only be sent by: %s.", [context.the_mt, concat(", ", _senders)])}} if {
+} else := {{"rule": "C1", "effect": "no_share", "message": sprintf("%s can only be sent by: %s.", [context.the_mt, context.words_list(_senders)])}} if {
 	count(_senders) > 0
 	not context.sender_type in _senders
 } else := {{"rule": "C1", "effect": "share", "message": sprintf("The purpose \"%s\" is a justified use of %s.", [context.words(input.purpose), context.a_mt])}}
@@ -74,14 +74,14 @@ _identifying contains field if {
 #     to personal confidential data should be on a strict need-to-know basis"; CPSCP-Procedures,
 #     LADO > 3. General Considerations Relating to Allegations Against People who Work with Children
 #     > Confidentiality: information "should be restricted to those who have a need to know"
-c4(r) := {{"rule": "C4", "effect": "no_share", "message": sprintf("%s (%s) does not receive %s: it has no need to know.", [context.agency_name(r), replace(context.agency_type(r), "_", " "), context.a_mt])}} if {
+c4(r) := {{"rule": "C4", "effect": "no_share", "message": sprintf("%s (%s) does not receive %s: it has no need to know.", [context.agency_name(r), context.words(context.agency_type(r)), context.a_mt])}} if {
 	not context.agency_type(r) in _recipient_types
 } else := {{"rule": "C4", "effect": "no_share", "message": sprintf("%s goes only to the role queues %s, not to \"%s\".", [context.the_mt, context.words_list(_recipient_roles), context.words(r.role)])}} if {
 	count(_recipient_roles) > 0
 	not r.role in _recipient_roles
 } else := {{"rule": "C4", "effect": "no_share", "message": "No need-to-know reason is given for this recipient."}} if {
 	r.need_to_know == null
-} else := {{"rule": "C4", "effect": "share", "message": sprintf("%s needs to know in order to %s.", [context.agency_name(r), replace(r.need_to_know, "_", " ")])}}
+} else := {{"rule": "C4", "effect": "share", "message": sprintf("%s needs to know in order to %s.", [context.agency_name(r), context.words(r.need_to_know)])}}
 
 # The role queues a stage goes to (policy pack `stage_recipient_roles`; [] for any role: an
 # adviser's answer goes back to whoever asked), else the type's.

@@ -19,15 +19,20 @@ mt := config.message_types[input.message_type]
 
 # METADATA
 # title: Message type name for messages, with its article ("an adult safeguarding referral")
-a_mt := sprintf("an %s", [_mt_name]) if {
-	substring(_mt_name, 0, 1) in {"a", "e", "i", "o", "u"}
+# description: >-
+#   The article is the pack's (`articles`) where the name's sound is not its first letter's
+#   ("an NRM referral"), otherwise "an" before a vowel.
+a_mt := sprintf("%s %s", [config.articles[input.message_type], _mt_name]) if {
+	is_string(config.articles[input.message_type])
+} else := sprintf("an %s", [_mt_name]) if {
+	lower(substring(_mt_name, 0, 1)) in {"a", "e", "i", "o", "u"}
 } else := sprintf("a %s", [_mt_name])
 
 # METADATA
 # title: Message type name for messages, capitalised, with its article
 the_mt := sprintf("%s%s", [upper(substring(a_mt, 0, 1)), substring(a_mt, 1, -1)])
 
-_mt_name := replace(input.message_type, "_", " ")
+_mt_name := words(input.message_type)
 
 # METADATA
 # title: Input is well formed
@@ -263,8 +268,8 @@ consent_out_of_scope(r) if {
 #   The purpose when no consent names it, otherwise the recipient; with what the consent
 #   does cover. Only meaningful when consent_out_of_scope(r).
 scope_gap(r) := sprintf("The consent recorded covers only %s; it does not cover %s.", [
-	concat(" or ", sort({replace(p, "_", " ") | some c in _given; some p in object.get(c, "scope_purposes", [])})),
-	replace(input.purpose, "_", " "),
+	concat(" or ", sort({words(p) | some c in _given; some p in object.get(c, "scope_purposes", [])})),
+	words(input.purpose),
 ]) if {
 	every c in _given {
 		not _purpose_in_scope(c)
@@ -281,7 +286,7 @@ _scope_agency_names contains name if {
 	name := agency_name({"agency_id": agency_id})
 }
 
-_scope_agency_names contains sprintf("%s agencies", [replace(agency_type, "_", " ")]) if {
+_scope_agency_names contains sprintf("%s agencies", [words(agency_type)]) if {
 	some c in _given
 	_purpose_in_scope(c)
 	some agency_type in object.get(c, "scope_agency_types", [])
@@ -336,8 +341,13 @@ tagged(tag) if tag in input.concern_tags
 
 # METADATA
 # title: A code in words
-# description: A vocabulary code as a reader sees it in a message ("lawful_basis" reads "lawful basis").
-words(code) := replace(code, "_", " ")
+# description: >-
+#   A vocabulary code as a reader sees it in a message: its name in the pack (`names`:
+#   "lado_allegation" reads "LADO allegation", "dsl" reads "designated safeguarding lead") or,
+#   for a code that reads as words already, the code with spaces ("referral_outcome").
+words(code) := config.names[code] if {
+	is_string(config.names[code])
+} else := replace(code, "_", " ")
 
 # METADATA
 # title: Codes in words, joined

@@ -51,3 +51,30 @@ test_second_version_of_a_type_is_accepted if {
 	inp := object.union(t.base, {"message_type": "referral_acknowledgement", "schema_version": "2.0"})
 	count(context.errors) == 0 with input as inp with data.registry as t.registry
 }
+
+# Messages name codes as practitioners write them; a code the pack does not name reads as words.
+test_words_use_the_pack_names if {
+	context.words("lado_allegation") == "LADO allegation"
+	context.words("dsl") == "designated safeguarding lead"
+	context.words("safeguarding_children_individuals_at_risk") == "safeguarding of children and individuals at risk (DPA 2018)"
+	context.words("referral_outcome") == "referral outcome"
+	context.words_list(["mash_intake", "social_worker"]) == "MASH intake, social worker"
+}
+
+test_message_type_article_follows_the_sound if {
+	context.a_mt == "a LADO allegation" with input as object.union(t.base, {"message_type": "lado_allegation"})
+	context.a_mt == "an NRM referral" with input as object.union(t.base, {"message_type": "nrm_referral"})
+	context.a_mt == "an early help assessment share" with input as object.union(t.base, {"message_type": "early_help_assessment_share"})
+	context.the_mt == "A Section 47 enquiry" with input as object.union(t.base, {"message_type": "s47_enquiry"})
+}
+
+# Every named code is a code of some vocabulary the messages use, and a name is never empty.
+test_every_name_is_a_non_empty_string if {
+	every _, name in data.safeguarding.config.names {
+		is_string(name)
+		name != ""
+	}
+	every _, article in data.safeguarding.config.articles {
+		article in {"a", "an"}
+	}
+}

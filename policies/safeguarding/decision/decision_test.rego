@@ -373,7 +373,7 @@ test_services_consent_for_another_agency_is_no_share if {
 	police := d.recipients[1]
 	police.outcome == "no_share"
 	t.deciders(police) == ["GR4", "C7"]
-	police.decided_by[0].message == "The consent recorded covers only csc front door agencies; it does not cover Test Police A. Sharing that relies on consent stays within what the person agreed to."
+	police.decided_by[0].message == "The consent recorded covers only children's social care front door agencies; it does not cover Test Police A. Sharing that relies on consent stays within what the person agreed to."
 	not contains(police.decided_by[0].message, "consent first")
 }
 

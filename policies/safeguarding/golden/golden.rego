@@ -154,7 +154,7 @@ _gr4_scope(r) := {"rule": "GR4", "effect": "no_share", "message": sprintf("%s Sh
 # Findings whose words do not depend on the recipient are built once per notification.
 _gr4_exception := {{"rule": "GR4", "effect": "share", "message": sprintf("No consent is relied on, for a recorded reason: %s. The declared lawful basis does not depend on consent.", [context.exception_label])}}
 
-_gr4_consulted := {{"rule": "GR4", "effect": "share", "message": sprintf("Consent was refused; the %s was consulted and agreed to sharing, with reasons recorded.", [replace(input.authorisation.authoriser_role, "_", " ")])}}
+_gr4_consulted := {{"rule": "GR4", "effect": "share", "message": sprintf("Consent was refused; the %s was consulted and agreed to sharing, with reasons recorded.", [context.words(input.authorisation.authoriser_role)])}}
 
 _gr4_consent_basis_missing := {"rule": "GR4", "effect": "hold_for_authorisation", "message": "Consent has not been given, but the lawful basis declared is consent. Declare the non-consent basis relied on."}
 
@@ -205,11 +205,11 @@ _gr4_authorisation(r) := _gr4_authorised if _authorisation_needed(r)
 
 else := set()
 
-_gr4_authorised := {{"rule": context.mt.authorisation.rule, "effect": "share", "message": sprintf("Authorised by the %s, as this partnership requires: %s.", [replace(input.authorisation.authoriser_role, "_", " "), context.mt.authorisation.source])}} if {
+_gr4_authorised := {{"rule": context.mt.authorisation.rule, "effect": "share", "message": sprintf("Authorised by the %s, as this partnership requires: %s.", [context.words(input.authorisation.authoriser_role), context.mt.authorisation.source])}} if {
 	context.authorised
-} else := {{"rule": context.mt.authorisation.rule, "effect": "hold_for_authorisation", "message": sprintf("Waiting for authorisation by one of: %s. An authorisation typed into the notification is not evidence: the authoriser answers from the authorisation queue, or signs their own authorisation token for this notification. The rule: %s.", [concat(", ", context.mt.authorisation.roles), context.mt.authorisation.source])}} if {
+} else := {{"rule": context.mt.authorisation.rule, "effect": "hold_for_authorisation", "message": sprintf("Waiting for authorisation by one of: %s. An authorisation typed into the notification is not evidence: the authoriser answers from the authorisation queue, or signs their own authorisation token for this notification. The rule: %s.", [context.words_list(context.mt.authorisation.roles), context.mt.authorisation.source])}} if {
 	context.authorisation_unproven
-} else := {{"rule": context.mt.authorisation.rule, "effect": "hold_for_authorisation", "message": sprintf("Waiting for authorisation by one of: %s. The rule: %s.", [concat(", ", context.mt.authorisation.roles), context.mt.authorisation.source])}}
+} else := {{"rule": context.mt.authorisation.rule, "effect": "hold_for_authorisation", "message": sprintf("Waiting for authorisation by one of: %s. The rule: %s.", [context.words_list(context.mt.authorisation.roles), context.mt.authorisation.source])}}
 
 _authorisation_needed(_) if context.mt.authorisation.when == "always"
 

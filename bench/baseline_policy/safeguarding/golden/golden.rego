@@ -174,7 +174,7 @@ _gr4_safeguarding(r) := {_gr4_given} if {
 	context.consent_not_required
 } else := {_gr4_scope(r)} if {
 	context.consent_out_of_scope(r)
-} else := {finding("GR4", "share", sprintf("Consent was refused; the %s was consulted and agreed to sharing, with reasons recorded.", [replace(input.authorisation.authoriser_role, "_", " ")]))} if {
+} else := {finding("GR4", "share", sprintf("Consent was refused; the %s was consulted and agreed to sharing, with reasons recorded.", [context.words(input.authorisation.authoriser_role)]))} if {
 	context.consent_refused
 	context.authorised
 } else := {soft_finding("GR4", "needs_advice", "Consent was refused and no exception is recorded. Ask a manager or the nominated child protection adviser and record the outcome.")} if {
@@ -193,13 +193,13 @@ _gr4_consent_basis(r) := {_gr4_given} if {
 	input.lawful_basis == "consent"
 } else := set()
 
-_gr4_authorisation(r) := {finding(context.mt.authorisation.rule, "share", sprintf("Authorised by the %s, as this partnership requires: %s.", [replace(input.authorisation.authoriser_role, "_", " "), context.mt.authorisation.source]))} if {
+_gr4_authorisation(r) := {finding(context.mt.authorisation.rule, "share", sprintf("Authorised by the %s, as this partnership requires: %s.", [context.words(input.authorisation.authoriser_role), context.mt.authorisation.source]))} if {
 	_authorisation_needed(r)
 	context.authorised
-} else := {finding(context.mt.authorisation.rule, "hold_for_authorisation", sprintf("Waiting for authorisation by one of: %s. An authorisation typed into the notification is not evidence: the authoriser answers from the authorisation queue, or signs their own authorisation token for this notification. The rule: %s.", [concat(", ", context.mt.authorisation.roles), context.mt.authorisation.source]))} if {
+} else := {finding(context.mt.authorisation.rule, "hold_for_authorisation", sprintf("Waiting for authorisation by one of: %s. An authorisation typed into the notification is not evidence: the authoriser answers from the authorisation queue, or signs their own authorisation token for this notification. The rule: %s.", [context.words_list(context.mt.authorisation.roles), context.mt.authorisation.source]))} if {
 	_authorisation_needed(r)
 	context.authorisation_unproven
-} else := {finding(context.mt.authorisation.rule, "hold_for_authorisation", sprintf("Waiting for authorisation by one of: %s. The rule: %s.", [concat(", ", context.mt.authorisation.roles), context.mt.authorisation.source]))} if {
+} else := {finding(context.mt.authorisation.rule, "hold_for_authorisation", sprintf("Waiting for authorisation by one of: %s. The rule: %s.", [context.words_list(context.mt.authorisation.roles), context.mt.authorisation.source]))} if {
 	_authorisation_needed(r)
 } else := set()
 

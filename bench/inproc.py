@@ -7,13 +7,17 @@ scratch SQLite database and a private OPA, then the same number of requests to t
 per request for each and their ratio. Tokens are signed before the clock starts, as the load
 generator does. OPA runs in its own process, so its CPU is not counted: what is measured is the
 gateway's own work plus the in-process client, which the no-op pays too. No Kafka: the relay is
-off unless ``--relay`` (then it needs the local stack's Kafka).
+off unless ``--relay`` (then it needs the local stack's Kafka). ``--postgres`` runs on a scratch database
+of the stack's PostgreSQL instead of SQLite; ``--statements`` also prints what the database was asked per
+notification (`bench.statements`: statements by kind and table, commits, rollbacks), e.g. with
+``--concurrency 1`` so no group commit shares its statements.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import tempfile
 import time
@@ -26,6 +30,7 @@ import httpx
 from fastapi import FastAPI
 
 from bench import harness
+from bench.statements import StatementCount
 from bench.workload import SENDER, bench_namespace, notification, provision_partnership
 
 AUDIENCE = "safeguarding-broker"
@@ -89,7 +94,12 @@ def main() -> None:
     parser.add_argument("--recipients", type=int, default=3)
     parser.add_argument("--relay", action="store_true", help="run the relay in the gateway (needs Kafka)")
     parser.add_argument("--no-noop", action="store_true", help="skip the no-op (e.g. under a profiler)")
+    parser.add_argument("--postgres", action="store_true", help="a scratch database on the stack's PostgreSQL")
+    parser.add_argument("--statements", action="store_true", help="count the database statements per notification")
     args = parser.parse_args()
+    count = StatementCount()
+    if args.statements:
+        count.install()
 
     from broker.app import create_app
     from broker.settings import BrokerSettings
@@ -98,6 +108,9 @@ def main() -> None:
     with (
         tempfile.TemporaryDirectory(prefix="sgb-inproc-") as tmp,
         harness.private_opa(stack["SGB_OPA_BIN"], Path(tmp)) as opa_url,
+        harness.scratch_postgres(stack["SGB_PG_URL"])
+        if args.postgres
+        else contextlib.nullcontext(f"sqlite:///{tmp}/gateway.db") as database_url,
     ):
         root = Path(tmp) / "partnership"
         provision_partnership(root)
@@ -106,7 +119,7 @@ def main() -> None:
             harness.grant_relay(stack, namespace)
         env = harness.gateway_env(
             partnership_root=root,
-            database_url=f"sqlite:///{tmp}/gateway.db",
+            database_url=database_url,
             opa_url=opa_url,
             stack=stack,
             partnership_id="bench_scp",
@@ -122,7 +135,11 @@ def main() -> None:
 
         async def run() -> tuple[float, float, dict[int, int]]:
             await _drive(app, warm, args.concurrency)
-            return await _drive(app, measured, args.concurrency)
+            count.counting = True
+            try:
+                return await _drive(app, measured, args.concurrency)
+            finally:
+                count.counting = False
 
         try:
             cpu, wall, statuses = asyncio.run(_with_lifespan(app, run))
@@ -140,6 +157,7 @@ def main() -> None:
                 "per_s_wall": round(accepted / wall, 1),
                 "noop_cpu_ms_per_request": round(noop_per, 3),
                 "ratio_to_noop": round(per / noop_per, 1),
+                **({"database": count.per_request(len(measured))} if args.statements else {}),
             }
         )
     )

@@ -50,7 +50,7 @@ _senders := context.mt.stage_sender_types[input.payload_facts.stage] if {
 #   source: >-
 #     CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 2: "Don't
 #     use personal confidential data unless it is absolutely necessary"
-c2 := {{"rule": "C2", "effect": "no_share", "message": sprintf("Partnership monitoring needs no personal data, but the notification identifies people (%s). Remove those fields first.", [concat(", ", sort(_identifying))])}} if {
+c2 := {{"rule": "C2", "effect": "no_share", "message": sprintf("Partnership monitoring needs no personal data, but the notification identifies people (%s). Remove those fields first.", [context.words_list(sort(_identifying))])}} if {
 	input.purpose in config.deidentified_purposes
 	count(_identifying) > 0
 } else := {{"rule": "C2", "effect": "share", "message": "The data is de-identified, as monitoring requires."}} if {

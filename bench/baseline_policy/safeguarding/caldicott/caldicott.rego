@@ -47,7 +47,7 @@ _senders := context.mt.stage_sender_types[input.payload_facts.stage] if {
 #   source: >-
 #     CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 2: "Don't
 #     use personal confidential data unless it is absolutely necessary"
-c2 := {finding("C2", "no_share", sprintf("Partnership monitoring needs no personal data, but the notification identifies people (%s). Remove those fields first.", [concat(", ", sort(_identifying))]))} if {
+c2 := {finding("C2", "no_share", sprintf("Partnership monitoring needs no personal data, but the notification identifies people (%s). Remove those fields first.", [context.words_list(sort(_identifying))]))} if {
 	input.purpose in config.deidentified_purposes
 	count(_identifying) > 0
 } else := {finding("C2", "share", "The data is de-identified, as monitoring requires.")} if {

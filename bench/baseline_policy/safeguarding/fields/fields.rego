@@ -122,7 +122,7 @@ _nonpro_referrer_allowed(r) if {
 withheld_reasons(r) := {reason |
 	some cause, fields in _by_cause(r)
 	count(fields) > 0
-	reason := {"rule": _cause_rule[cause], "message": sprintf(_cause_text[cause], [concat(", ", sort(fields))]), "effect": "withhold_fields"}
+	reason := {"rule": _cause_rule[cause], "message": sprintf(_cause_text[cause], [context.words_list(sort(fields))]), "effect": "withhold_fields"}
 }
 
 _cause_rule := {"referrer": "I11", "safety": "GR5", "court_permission": "C6", "coroner_permission": "C6", "necessity": "C3"}

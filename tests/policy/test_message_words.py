@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.policy.conftest import REGISTRY
-from tests.policy.test_baseline_equivalence import CURRENT, QUERY, _bases, _generated
+from tests.policy.test_baseline_equivalence import CURRENT, _bases, _decide_all, _generated
 
 pytestmark = pytest.mark.stack
 
@@ -35,13 +34,6 @@ def _messages(value: Any) -> set[str]:
 def test_no_message_prints_a_code(opa_bin: str, tmp_path: Path) -> None:
     data_file = tmp_path / "data.json"
     data_file.write_text(json.dumps({"registry": REGISTRY, "equivalence": {"inputs": _generated() + _bases()}}))
-    done = subprocess.run(
-        [opa_bin, "eval", "--format", "json", "-d", str(CURRENT), "-d", str(data_file), QUERY],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=True,
-    )
-    messages = _messages(json.loads(done.stdout)["result"][0]["expressions"][0]["value"])
+    messages = _messages(_decide_all(opa_bin, CURRENT, data_file))
     assert len(messages) > 500  # the inputs reach the rules' many wordings
     assert sorted(m for m in messages if CODE.search(m)) == []

@@ -16,6 +16,7 @@ from broker.ui.words import (
     message_type,
     type_name,
 )
+from schemas import vocab
 from schemas.message_types import MessageType
 from schemas.vocab import LawfulBasis
 
@@ -79,3 +80,22 @@ def test_pages_and_policy_messages_name_every_lawful_basis_alike() -> None:
     for basis in LawfulBasis:
         if basis is not LawfulBasis.UNSURE:
             assert LAWFUL_BASES[basis.value] == _policy_words(basis.value), basis
+
+
+def test_every_name_in_the_policy_pack_is_a_vocabulary_code() -> None:
+    # A name for a code nothing sends would never be read; a misspelt code would leave the real one raw.
+    codes = {
+        member.value
+        for enum in (
+            vocab.MessageType,
+            vocab.AgencyType,
+            vocab.AgencyRole,
+            vocab.AuthoriserRole,
+            vocab.Purpose,
+            vocab.LawfulBasis,
+            vocab.NeedToKnow,
+        )
+        for member in enum
+    }
+    assert set(PACK["names"]) - codes == set()
+    assert set(PACK["articles"]) <= set(PACK["names"]) | {t.value for t in MessageType}

@@ -68,7 +68,8 @@ test_message_type_article_follows_the_sound if {
 	context.the_mt == "A Section 47 enquiry" with input as object.union(t.base, {"message_type": "s47_enquiry"})
 }
 
-# Every named code is a code of some vocabulary the messages use, and a name is never empty.
+# A name is never empty and an article is "a" or "an" (tests/ui/test_words.py checks every named
+# code is a vocabulary code).
 test_every_name_is_a_non_empty_string if {
 	every _, name in data.safeguarding.config.names {
 		is_string(name)

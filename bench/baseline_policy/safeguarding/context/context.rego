@@ -22,8 +22,9 @@ mt := config.message_types[input.message_type]
 # description: >-
 #   The article is the pack's (`articles`) where the name's sound is not its first letter's
 #   ("an NRM referral"), otherwise "an" before a vowel.
-a_mt := sprintf("%s %s", [config.articles[input.message_type], _mt_name]) if {
-	is_string(config.articles[input.message_type])
+a_mt := sprintf("%s %s", [article, _mt_name]) if {
+	article := config.articles[input.message_type]
+	is_string(article)
 } else := sprintf("an %s", [_mt_name]) if {
 	lower(substring(_mt_name, 0, 1)) in {"a", "e", "i", "o", "u"}
 } else := sprintf("a %s", [_mt_name])
@@ -353,8 +354,9 @@ soft_finding(rule, effect, message) := {"rule": rule, "effect": effect, "message
 #   A vocabulary code as a reader sees it in a message: its name in the pack (`names`:
 #   "lado_allegation" reads "LADO allegation", "dsl" reads "designated safeguarding lead") or,
 #   for a code that reads as words already, the code with spaces ("referral_outcome").
-words(code) := config.names[code] if {
-	is_string(config.names[code])
+words(code) := name if {
+	name := config.names[code]
+	is_string(name)
 } else := replace(code, "_", " ")
 
 # METADATA

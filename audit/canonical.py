@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -91,3 +92,33 @@ def canonical_text(value: Any) -> str:
 def canonical_bytes(value: Any) -> bytes:
     """Return the canonical UTF-8 bytes of ``value``."""
     return canonical_text(value).encode("utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """A value's canonical text, made once: stored as it is (`audit.models.CanonicalJSON`) and joined
+    as it is into the document that is hashed (`canonical_object`), rather than encoded for each."""
+
+    text: str
+
+
+def encoded(value: Any) -> Encoded:
+    """Return ``value`` encoded once, with every check `canonical_text` makes."""
+    return Encoded(canonical_text(value))
+
+
+def canonical_object(members: Mapping[str, Any]) -> str:
+    """The canonical text of an object whose member values may already be `Encoded`.
+
+    The same text as `canonical_text` of the decoded object: members sorted by key, each written
+    ``"key":value`` without whitespace (the issue #17 profile: an entry's JSON columns were walked
+    and encoded once for its hash and again to store them).
+    """
+    parts = []
+    for key in sorted(members):
+        if not isinstance(key, str):
+            raise CanonicalError("object keys must be strings")
+        value = members[key]
+        text = value.text if isinstance(value, Encoded) else canonical_text(value)
+        parts.append(_ENCODER.encode(key) + ":" + text)
+    return "{" + ",".join(parts) + "}"

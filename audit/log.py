@@ -19,11 +19,11 @@ from sqlalchemy.orm import class_mapper
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, SQLModel
 
-from audit.canonical import canonical_bytes, format_time
+from audit.canonical import Encoded, canonical_object, encoded, format_time
 from audit.chain import leaf_hash, link_hash
 from audit.errors import AuditError, LogStateError
 from audit.merkle import CompactRange
-from audit.models import ChainHead, Entry, EntryDraft, entry_document
+from audit.models import JSON_COLUMNS, ChainHead, Entry, EntryDraft, entry_document
 
 Clock = Callable[[], datetime]
 
@@ -82,14 +82,16 @@ class BatchAppender:
 
     def add(self, drafts: Sequence[EntryDraft]) -> list[Entry]:
         """Seal ``drafts`` as the next entries and insert them in the session's transaction."""
-        rows = [_seal(self._state, draft, self._recorded_at) for draft in drafts]
-        if rows:
+        sealed = [_seal(self._state, draft, self._recorded_at) for draft in drafts]
+        if sealed:
             # A Core insert on the table: the same columns, types and bytes as the ORM's flush, without
             # its unit-of-work bookkeeping, which cost more than the hashing. The entries returned are
             # plain (transient) objects; nothing reads them back through this session.
             # On the session's connection: Session.execute adds ORM bookkeeping a Core insert never uses.
+            # The JSON columns go in as the texts the entries' hashes were made from.
+            rows = [values | texts for values, texts in sealed]
             self._session.connection().execute(_INSERT_ENTRIES, rows)
-        return [transient(Entry, row) for row in rows]
+        return [transient(Entry, values) for values, _ in sealed]
 
     def finish(self) -> None:
         """Move the chain head past everything added and flush."""
@@ -121,19 +123,22 @@ def transient(model: type[_Model], values: dict[str, Any]) -> _Model:
     return instance
 
 
-def _seal(state: HeadState, draft: EntryDraft, recorded_at: str) -> dict[str, Any]:
-    """Give ``draft`` the next sequence number and its hashes, advancing ``state``; the row's values."""
+def _seal(state: HeadState, draft: EntryDraft, recorded_at: str) -> tuple[dict[str, Any], dict[str, Encoded]]:
+    """Give ``draft`` the next sequence number and its hashes, advancing ``state``; the row's values
+    and its JSON columns encoded (once: the hash is made from the texts that are stored)."""
     seq = state.size
     if any(follow >= seq for follow in draft.follows):
         raise AuditError(f"entry {seq} may only follow earlier entries, not {list(draft.follows)}")
     values = _values(draft, seq, recorded_at)
-    leaf = leaf_hash(canonical_bytes(entry_document(values)))
+    texts = {name: encoded(values[name]) for name in JSON_COLUMNS}
+    document = {name: texts.get(name, value) for name, value in entry_document(values).items()}
+    leaf = leaf_hash(canonical_object(document).encode("utf-8"))
     state.head = link_hash(state.head, leaf)
     state.compact.append(leaf)
     state.size += 1
     values["leaf_hash"] = leaf.hex()
     values["chain_hash"] = state.head.hex()
-    return values
+    return values, texts
 
 
 def _values(draft: EntryDraft, seq: int, recorded_at: str) -> dict[str, Any]:

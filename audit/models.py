@@ -18,7 +18,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
-from audit.canonical import canonical_text
+from audit.canonical import Encoded, canonical_text
 
 ENTRY_FORMAT = 2
 """Version of the canonical entry document; bump it (and add golden vectors) to change the encoding.
@@ -110,7 +110,9 @@ class CanonicalJSON(TypeDecorator[Any]):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
-        return None if value is None else canonical_text(value)
+        if value is None:
+            return None
+        return value.text if isinstance(value, Encoded) else canonical_text(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
         return None if value is None else json.loads(value)

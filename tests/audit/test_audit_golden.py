@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Text, select, type_coerce
 from sqlmodel import Session
 
 from audit import CanonicalError, Checkpoint, EntryDraft, append, canonical_bytes
-from audit.canonical import canonical_text, parse_time
+from audit.canonical import Encoded, canonical_object, canonical_text, encoded, parse_time
 from audit.merkle import root_of
+from audit.models import JSON_COLUMNS, Entry
 from audit.note import sign_note
 
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "entries.json").read_text(encoding="utf-8"))
@@ -37,6 +38,18 @@ def test_canonical_encoding_refuses_ambiguous_values(value: object) -> None:
         canonical_bytes(value)
 
 
+def test_an_object_joined_from_encoded_members_is_the_canonical_text_of_the_whole() -> None:
+    case = GOLDEN["canonical"]
+    value = {**json.loads(case["input_json"]), "when": datetime.fromisoformat(case["time"])}
+    members = {key: encoded(item) if isinstance(item, dict | list) else item for key, item in value.items()}
+    assert any(isinstance(item, Encoded) for item in members.values())
+    assert canonical_object(members) == case["expected"]
+    with pytest.raises(CanonicalError):
+        encoded({"a": 0.5})  # encoding once still refuses what canonical_text refuses
+    with pytest.raises(CanonicalError):
+        canonical_object({1: "int key"})
+
+
 def test_parse_time_accepts_only_the_canonical_spelling() -> None:
     assert parse_time("2025-03-04T05:06:07.890123Z") == datetime(2025, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
     for text in ["2025-03-04T05:06:07Z", "2025-03-04 05:06:07.890123Z", "2025-03-04T05:06:07.890123+00:00"]:
@@ -54,6 +67,15 @@ def test_appended_entries_match_golden_bytes_and_hashes(sqlite_engine: Engine) -
         assert canonical_text(entry.document()) == case["canonical"]
         assert hashlib.sha256(b"\x00" + case["canonical"].encode()).hexdigest() == case["leaf_hash"]
         assert (entry.leaf_hash, entry.chain_hash) == (case["leaf_hash"], case["chain_hash"])
+    # Each JSON column is stored as the very text its entry's hash covered.
+    table = Entry.__table__  # type: ignore[attr-defined]
+    with sqlite_engine.connect() as connection:
+        stored = connection.execute(select(*(type_coerce(table.c[name], Text) for name in JSON_COLUMNS))).all()
+    documents = [json.loads(case["canonical"]) for case in GOLDEN["entries"]]
+    for row, document in zip(stored, documents, strict=True):
+        for name, text in zip(JSON_COLUMNS, row, strict=True):
+            if name in document:
+                assert text == canonical_text(document[name])
 
 
 def test_golden_root_and_checkpoint_note() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypedDict, Unpack
 
 from sqlalchemy import ColumnElement, Select, Text, or_, select, type_coerce
 from sqlmodel import Session, col
@@ -55,48 +56,41 @@ def select_entries(
     return statement.order_by(col(Entry.seq))
 
 
-def query(
-    session: Session,
-    *,
-    agency: str | None = None,
-    outcome: str | None = None,
-    message_type: str | None = None,
-    kind: EventKind | None = None,
-    notification_id: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    rule_id: str | None = None,
-    deciding_rule: str | None = None,
-    limit: int = 100,
-    offset: int = 0,
-) -> list[Entry]:
+class EntryFilters(TypedDict, total=False):
+    """The filters :func:`query` takes, as :func:`select_entries` names them."""
+
+    agency: str | None
+    outcome: str | None
+    message_type: str | None
+    kind: EventKind | None
+    notification_id: str | None
+    since: datetime | None
+    until: datetime | None
+    rule_id: str | None
+    deciding_rule: str | None
+
+
+def query(session: Session, *, limit: int = 100, offset: int = 0, **filters: Unpack[EntryFilters]) -> list[Entry]:
     """Return one page (at most ``MAX_LIMIT``) of matching entries; filters as :func:`select_entries`."""
-    statement = select_entries(
-        agency=agency,
-        outcome=outcome,
-        message_type=message_type,
-        kind=kind,
-        notification_id=notification_id,
-        since=since,
-        until=until,
-        rule_id=rule_id,
-        deciding_rule=deciding_rule,
-    )
+    statement = select_entries(**filters)
     statement = statement.offset(max(offset, 0)).limit(max(0, min(limit, MAX_LIMIT)))
     return list(session.execute(statement).scalars())
 
 
 def _names_rule(rule_id: str) -> ColumnElement[bool]:
     # Reasons are canonical JSON with sorted keys, so each reads {"message":...,"rule":"<id>"}.
-    escaped = rule_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace('"', '\\"')
     # Compare the stored text, not a JSON value: the column type would JSON-encode the pattern.
-    return type_coerce(col(Entry.reasons), Text).like(f'%"rule":"{escaped}"}}%', escape="\\")
+    return type_coerce(col(Entry.reasons), Text).like(f'%"rule":"{_escaped(rule_id)}"}}%', escape="\\")
 
 
 def _decided_by(rule_id: str) -> ColumnElement[bool]:
     # Canonical JSON list of rule ids: ["C4","GR4"]; each id is quoted, so "C4" never matches "C41".
-    escaped = rule_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace('"', '\\"')
-    return type_coerce(col(Entry.deciding_rules), Text).like(f'%"{escaped}"%', escape="\\")
+    return type_coerce(col(Entry.deciding_rules), Text).like(f'%"{_escaped(rule_id)}"%', escape="\\")
+
+
+def _escaped(rule_id: str) -> str:
+    """A rule id as it stands inside a quoted JSON string, made literal for LIKE (escape character \\)."""
+    return rule_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace('"', '\\"')
 
 
 def get_entry(session: Session, seq: int) -> Entry:

@@ -200,8 +200,9 @@ def write_rows(
     if first_answer is not None:
         rows.append(_first_answer_row(first_answer, notification, now))
     # Written before the reply's clocks are stopped: that reads this transaction's outbox rows.
-    insert_rows(session, rows, later=notification.in_reply_to is None)
-    _name_person(session, notification)
+    later = notification.in_reply_to is None
+    insert_rows(session, rows, later=later)
+    _name_person(session, notification, later=later)
     if notification.in_reply_to is not None:
         clocks.stop_on_reply(
             session,
@@ -234,19 +235,21 @@ def insert_rows(session: Session, rows: list[SQLModel], *, later: bool = False) 
         write(session, table, values_list)
 
 
-def _name_person(session: Session, notification: Notification) -> None:
+def _name_person(session: Session, notification: Notification, *, later: bool) -> None:
     """The person the body names as acting: theirs to see, whoever's system posted it (issue 11).
 
     The same notification id may be decided again (a retry under another key): nothing to add then,
-    and one statement either way (a merge would read the row first, inside the group commit).
+    and one statement either way (a merge would read the row first, inside the group commit). With
+    `later`, with the other requests' people of the group commit in one statement.
     """
     named = {
         "notification_id": str(notification.notification_id),
         "agency_id": notification.sender.agency_id,
         "person": notification.sender.user_ref,
     }
-    connection = session.connection()
-    connection.execute(_NAME_PERSON[connection.dialect.name == "postgresql"], named)
+    statement = _NAME_PERSON[session.connection().dialect.name == "postgresql"]
+    write = audit.insert_later if later else audit.insert_now
+    write(session, statement, [named])
 
 
 _NAMED_PERSON: Table = NamedPerson.__table__  # type: ignore[attr-defined]

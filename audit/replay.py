@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from audit.canonical import canonical_text
+from audit.canonical import encoded
 from audit.errors import AuditError
 from audit.models import Entry, PolicyInputRecord
 from schemas.policy_bundle import bundle_digest
@@ -34,16 +34,24 @@ class ReplayError(AuditError):
     """The replay could not run: no OPA binary, a policy that does not compile, an unreadable registry."""
 
 
-def input_record(entries: Sequence[Entry], document: dict[str, Any]) -> PolicyInputRecord:
-    """The record of what the policy was asked, for the decided `entries` it produced (in order)."""
-    text = canonical_text(document)
-    return PolicyInputRecord(
-        first_seq=entries[0].seq,
-        notification_id=entries[0].notification_id,
-        seqs=[e.seq for e in entries],
-        digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        document=document,
-    )
+def input_row(entries: Sequence[Entry], document: dict[str, Any]) -> dict[str, Any]:
+    """The row recording what the policy was asked, for the decided `entries` it produced (in order).
+
+    The document is encoded once, for its digest and for storage alike (`audit.canonical.Encoded`):
+    the row is for a Core insert of `PolicyInputRecord`'s table (`audit.insert_later`).
+    """
+    document_text = encoded(document)
+    return {
+        "first_seq": entries[0].seq,
+        "notification_id": entries[0].notification_id,
+        "seqs": [e.seq for e in entries],
+        "digest": hashlib.sha256(document_text.text.encode("utf-8")).hexdigest(),
+        "document": document_text,
+    }
+
+
+INPUT_TABLE = PolicyInputRecord.__table__  # type: ignore[attr-defined]
+"""The table `input_row`'s rows go in."""
 
 
 @dataclass(frozen=True)

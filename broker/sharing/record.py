@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, SQLModel
@@ -183,8 +184,10 @@ def write_rows(
     # The decided entries come first, one per plan; any authorisation entries follow them.
     decided = entries[: len(planned)]
     rows: list[SQLModel] = []
-    if policy_input is not None and decided:
-        rows.append(audit_replay.input_record(decided, policy_input))  # what a replay will ask again
+    later = notification.in_reply_to is None
+    write = audit.insert_later if later else audit.insert_now
+    if policy_input is not None and decided:  # what a replay will ask again
+        write(session, audit_replay.INPUT_TABLE, [audit_replay.input_row(decided, policy_input)])
     sealed = [(p, p.sealed, entry) for p, entry in zip(planned, decided, strict=True) if p.sealed is not None]
     case_key = case_keys.live_key(session, case_ref, now=now) if sealed and case_ref is not None else None
     for plan, envelope, entry in sealed:
@@ -200,9 +203,8 @@ def write_rows(
     if first_answer is not None:
         rows.append(_first_answer_row(first_answer, notification, now))
     # Written before the reply's clocks are stopped: that reads this transaction's outbox rows.
-    later = notification.in_reply_to is None
     insert_rows(session, rows, later=later)
-    _name_person(session, notification, later=later)
+    _name_person(session, notification, write=write)
     if notification.in_reply_to is not None:
         clocks.stop_on_reply(
             session,
@@ -235,21 +237,23 @@ def insert_rows(session: Session, rows: list[SQLModel], *, later: bool = False) 
         write(session, table, values_list)
 
 
-def _name_person(session: Session, notification: Notification, *, later: bool) -> None:
+RowWriter = Callable[[Session, Insert, list[dict[str, Any]]], None]
+"""`audit.insert_later` or `audit.insert_now`."""
+
+
+def _name_person(session: Session, notification: Notification, *, write: RowWriter) -> None:
     """The person the body names as acting: theirs to see, whoever's system posted it (issue 11).
 
     The same notification id may be decided again (a retry under another key): nothing to add then,
-    and one statement either way (a merge would read the row first, inside the group commit). With
-    `later`, with the other requests' people of the group commit in one statement.
+    and one statement either way (a merge would read the row first, inside the group commit).
+    `write`: `audit.insert_later` (with the group commit's other people in one statement) or `insert_now`.
     """
     named = {
         "notification_id": str(notification.notification_id),
         "agency_id": notification.sender.agency_id,
         "person": notification.sender.user_ref,
     }
-    statement = _NAME_PERSON[session.connection().dialect.name == "postgresql"]
-    write = audit.insert_later if later else audit.insert_now
-    write(session, statement, [named])
+    write(session, _NAME_PERSON[session.connection().dialect.name == "postgresql"], [named])
 
 
 _NAMED_PERSON: Table = NamedPerson.__table__  # type: ignore[attr-defined]

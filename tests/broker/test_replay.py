@@ -4,6 +4,7 @@ lists exactly the decisions the change flips, without writing to the log. Real g
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -12,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
 import audit
+from audit.canonical import canonical_text
 from audit.models import PolicyInputRecord
 from audit.replay import bundle_of, replay
 from tests.broker.conftest import Gateway
@@ -68,6 +71,13 @@ async def test_a_replay_lists_exactly_what_a_policy_change_flips(
     with Session(gateway.engine) as session:
         changed = replay(session, policies=_without_basis(tmp_path), registry=registry, opa=opa_bin)
     assert len(records) == 2 and all(len(r.seqs) == 1 for r in records)
+    # The stored document is the very text its digest was made from, encoded once (canonical JSON).
+    table = PolicyInputRecord.__table__  # type: ignore[attr-defined]
+    with gateway.engine.connect() as connection:
+        stored = connection.execute(sa.select(table.c.digest, sa.type_coerce(table.c.document, sa.Text))).all()
+    for digest, text in stored:
+        assert digest == hashlib.sha256(text.encode()).hexdigest()
+        assert text == canonical_text(json.loads(text))
     assert not any(value in kept for value in PERSONAL_VALUES)  # names, classes and codes only
     assert (unchanged.decisions, unchanged.flips) == (2, [])
     (flip,) = changed.flips

@@ -114,10 +114,10 @@ def canonical_object(members: Mapping[str, Any]) -> str:
     ``"key":value`` without whitespace (the issue #17 profile: an entry's JSON columns were walked
     and encoded once for its hash and again to store them).
     """
+    if not all(isinstance(key, str) for key in members):  # before sorting: mixed keys do not sort
+        raise CanonicalError("object keys must be strings")
     parts = []
     for key in sorted(members):
-        if not isinstance(key, str):
-            raise CanonicalError("object keys must be strings")
         value = members[key]
         text = value.text if isinstance(value, Encoded) else canonical_text(value)
         parts.append(_ENCODER.encode(key) + ":" + text)

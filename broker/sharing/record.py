@@ -184,8 +184,8 @@ def write_rows(
     # The decided entries come first, one per plan; any authorisation entries follow them.
     decided = entries[: len(planned)]
     rows: list[SQLModel] = []
-    later = notification.in_reply_to is None
-    write = audit.insert_later if later else audit.insert_now
+    # A reply reads this transaction's rows back (its clocks), so they go in at once.
+    write: RowWriter = audit.insert_later if notification.in_reply_to is None else audit.insert_now
     if policy_input is not None and decided:  # what a replay will ask again
         write(session, audit_replay.INPUT_TABLE, [audit_replay.input_row(decided, policy_input)])
     sealed = [(p, p.sealed, entry) for p, entry in zip(planned, decided, strict=True) if p.sealed is not None]
@@ -203,7 +203,7 @@ def write_rows(
     if first_answer is not None:
         rows.append(_first_answer_row(first_answer, notification, now))
     # Written before the reply's clocks are stopped: that reads this transaction's outbox rows.
-    insert_rows(session, rows, later=later)
+    insert_rows(session, rows, write=write)
     _name_person(session, notification, write=write)
     if notification.in_reply_to is not None:
         clocks.stop_on_reply(
@@ -215,14 +215,18 @@ def write_rows(
         )
 
 
-def insert_rows(session: Session, rows: list[SQLModel], *, later: bool = False) -> None:
+RowWriter = Callable[[Session, Table | Insert, list[dict[str, Any]]], None]
+"""`audit.insert_later` (with the group commit's other rows of the table, in one statement) or `audit.insert_now`."""
+
+
+def insert_rows(session: Session, rows: list[SQLModel], *, write: RowWriter) -> None:
     """Insert new rows with one Core statement per table, in the session's transaction.
 
     The same columns and bind types as the ORM's flush, so the same stored values, without its
     unit-of-work bookkeeping per object (which cost more than the rows' own encryption). The rows
     stay transient objects: an autoincrement key the database assigns is not read back into them.
-    With `later`, in a group commit they join the other requests' rows of the same tables in one
-    statement before the commit (`audit.insert_later`): only for rows nothing in it reads back.
+    With `audit.insert_later`, in a group commit they join the other requests' rows of the same
+    tables in one statement before the commit: only for rows nothing in it reads back.
     """
     tables: dict[Table, list[dict[str, Any]]] = {}
     for row in rows:
@@ -232,13 +236,8 @@ def insert_rows(session: Session, rows: list[SQLModel], *, later: bool = False) 
         if generated is not None and values.get(generated.key) is None:
             del values[generated.key]
         tables.setdefault(table, []).append(values)
-    write = audit.insert_later if later else audit.insert_now
     for table, values_list in tables.items():
         write(session, table, values_list)
-
-
-RowWriter = Callable[[Session, Insert, list[dict[str, Any]]], None]
-"""`audit.insert_later` or `audit.insert_now`."""
 
 
 def _name_person(session: Session, notification: Notification, *, write: RowWriter) -> None:
@@ -246,7 +245,6 @@ def _name_person(session: Session, notification: Notification, *, write: RowWrit
 
     The same notification id may be decided again (a retry under another key): nothing to add then,
     and one statement either way (a merge would read the row first, inside the group commit).
-    `write`: `audit.insert_later` (with the group commit's other people in one statement) or `insert_now`.
     """
     named = {
         "notification_id": str(notification.notification_id),

@@ -15,7 +15,7 @@ Our keys are ASCII, so code-point order equals RFC 8785's UTF-16 order.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -119,6 +119,29 @@ def canonical_object(members: Mapping[str, Any]) -> str:
     parts = []
     for key in sorted(members):
         value = members[key]
-        text = value.text if isinstance(value, Encoded) else canonical_text(value)
-        parts.append(_ENCODER.encode(key) + ":" + text)
+        if isinstance(value, Encoded):
+            text = value.text
+        else:
+            scalar = _scalar_text(value)
+            text = canonical_text(value) if scalar is None else scalar
+        parts.append(_encode_string(key) + ":" + text)
     return "{" + ",".join(parts) + "}"
+
+
+# The encoder's own string function (`ensure_ascii=False`): what `_ENCODER.encode` returns for a str.
+_encode_string: Callable[[str], str] = json.encoder.encode_basestring
+
+
+def _scalar_text(value: Any) -> str | None:
+    """A plain scalar's text, as `canonical_text` writes it, without a walk and an encoder pass each
+    (most of an entry's twenty members are scalars); None for anything else."""
+    kind = type(value)
+    if kind is str:
+        return _encode_string(value)
+    if kind is int:
+        return int.__repr__(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    return None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
+from enum import StrEnum
+from http import HTTPStatus
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,11 @@ from audit.canonical import Encoded, canonical_object, canonical_text, encoded, 
 from audit.merkle import root_of
 from audit.models import JSON_COLUMNS, Entry
 from audit.note import sign_note
+
+
+class Color(StrEnum):
+    RED = "red"
+
 
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "entries.json").read_text(encoding="utf-8"))
 
@@ -48,6 +55,17 @@ def test_an_object_joined_from_encoded_members_is_the_canonical_text_of_the_whol
         encoded({"a": 0.5})  # encoding once still refuses what canonical_text refuses
     with pytest.raises(CanonicalError):
         canonical_object({1: "int key"})
+
+
+@pytest.mark.parametrize(
+    "scalar",
+    ["", "é☃\u2028", 'q"b\\s\n\t\x00\x1f\x7f', 0, -7, 2**70, True, False, None, HTTPStatus.OK, Color.RED],
+    ids=["empty", "unicode", "escapes", "zero", "negative", "big-int", "true", "false", "null", "int-enum", "str-enum"],
+)
+def test_a_scalar_member_is_written_as_canonical_text_writes_it(scalar: object) -> None:
+    # canonical_object writes plain scalars itself (no walk, no encoder pass): the same bytes.
+    members = {"v": scalar, "a": encoded([scalar]), "z": 1}
+    assert canonical_object(members) == canonical_text({"v": scalar, "a": [scalar], "z": 1})
 
 
 def test_parse_time_accepts_only_the_canonical_spelling() -> None:

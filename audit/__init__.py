@@ -58,7 +58,7 @@ from audit.cosignature import (
     verify_cosignature,
     with_cosignatures,
 )
-from audit.engine import create_engine_for
+from audit.engine import WalCheckpoint, checkpoint_wal, create_engine_for
 from audit.errors import (
     AuditError,
     BatcherClosed,
@@ -135,6 +135,7 @@ __all__ = [
     "TamperDetected",
     "TrustPolicy",
     "VerificationError",
+    "WalCheckpoint",
     "WitnessKey",
     "WitnessQuorumMissing",
     "WitnessRequest",
@@ -142,6 +143,7 @@ __all__ = [
     "append",
     "canonical_bytes",
     "checkpoint_at",
+    "checkpoint_wal",
     "consistency_proof",
     "cosign",
     "cosignatures_for",

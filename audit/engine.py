@@ -6,10 +6,15 @@ and every transaction opened with ``BEGIN IMMEDIATE`` so that the write lock (an
 head) is taken up front rather than on the first write. The last part is SQLAlchemy's documented
 pysqlite recipe ("Serializable isolation / Savepoints / Transactional DDL"): switch off the
 driver's own transaction handling and emit ``BEGIN`` ourselves; it also makes SAVEPOINT work.
+
+SQLite copies the WAL back into the database file (a WAL checkpoint, nothing to do with the log's
+signed checkpoints) inside whichever commit takes the WAL past 1,000 pages. ``wal_autocheckpoint=False``
+leaves that to `checkpoint_wal`, called from elsewhere, so that no commit pays for it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import Engine, create_engine, event
@@ -23,6 +28,7 @@ def create_engine_for(
     *,
     sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
     read_only: bool = False,
+    wal_autocheckpoint: bool = True,
     echo: bool = False,
     **kwargs: Any,
 ) -> Engine:
@@ -31,6 +37,10 @@ def create_engine_for(
     ``read_only=True`` is for verifiers and exporters: each transaction then reads one consistent
     snapshot (REPEATABLE READ on PostgreSQL; a deferred transaction in SQLite's WAL) without
     taking the write lock, so appends carry on while the log is checked.
+
+    ``wal_autocheckpoint=False`` (SQLite): this engine's commits never checkpoint the WAL; the
+    caller runs `checkpoint_wal` instead (the group commit's thread is the log's one sequencing
+    point, and a checkpoint inside its COMMIT held every request waiting behind it).
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -40,24 +50,58 @@ def create_engine_for(
     connect_args = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
     engine = create_engine(url, echo=echo, connect_args=connect_args, **kwargs)
     in_memory = parsed.database in (None, "", ":memory:")
-    _install_sqlite_hooks(
-        engine, sqlite_synchronous, in_memory=in_memory, begin="DEFERRED" if read_only else "IMMEDIATE"
-    )
+    pragmas = [
+        f"PRAGMA synchronous={sqlite_synchronous}",
+        f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+        "PRAGMA foreign_keys=ON",
+    ]
+    if not in_memory:
+        pragmas.insert(0, "PRAGMA journal_mode=WAL")
+        if not wal_autocheckpoint:
+            pragmas.append("PRAGMA wal_autocheckpoint=0")
+    _install_sqlite_hooks(engine, pragmas, begin="DEFERRED" if read_only else "IMMEDIATE")
     return engine
 
 
-def _install_sqlite_hooks(engine: Engine, synchronous: str, *, in_memory: bool, begin: str) -> None:
+@dataclass(frozen=True)
+class WalCheckpoint:
+    """What one WAL checkpoint did: pages in the WAL, and how many of them are now in the database file."""
+
+    wal_pages: int
+    checkpointed_pages: int
+
+
+def checkpoint_wal(engine: Engine) -> WalCheckpoint | None:
+    """Copy what the WAL holds into the database file without waiting for anyone (SQLite's PASSIVE
+    checkpoint: readers and writers carry on meanwhile); None where there is no WAL (PostgreSQL, or
+    SQLite in memory). The driver releases the GIL while SQLite works, so a thread running this
+    does not hold up the event loop.
+    """
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return None
+    # The raw connection: in autocommit (the connect hook took transaction control away from the
+    # driver) and without the BEGIN IMMEDIATE that SQLAlchemy's begin event would add.
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        try:
+            _busy, wal_pages, checkpointed = cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        finally:
+            cursor.close()
+    finally:
+        connection.close()
+    return WalCheckpoint(wal_pages=max(wal_pages, 0), checkpointed_pages=max(checkpointed, 0))
+
+
+def _install_sqlite_hooks(engine: Engine, pragmas: list[str], *, begin: str) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control away from the driver; _on_begin issues BEGIN IMMEDIATE.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            if not in_memory:
-                cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute(f"PRAGMA synchronous={synchronous}")
-            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            cursor.execute("PRAGMA foreign_keys=ON")
+            for pragma in pragmas:
+                cursor.execute(pragma)
         finally:
             cursor.close()
 

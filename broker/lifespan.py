@@ -52,7 +52,10 @@ async def gateway_lifespan(app: FastAPI, settings: BrokerSettings) -> AsyncItera
     async with (
         policy,
         DecisionLog.opened(
-            settings.database_url, signer=signer, migration_url=settings.migration_database_url
+            settings.database_url,
+            signer=signer,
+            migration_url=settings.migration_database_url,
+            wal_checkpoints=settings.wal_checkpoint_seconds > 0,
         ) as decision_log,
     ):
         decider = Decider(policy=policy, registry=registry, partnership_id=settings.partnership_id, metrics=metrics)
@@ -126,6 +129,9 @@ async def _background(
         stop, every=settings.checkpoint_seconds, on_failure=metrics.checkpoint_failures.inc
     )
     tasks = [asyncio.create_task(checkpoints, name="checkpoints")]
+    if settings.wal_checkpoint_seconds > 0:
+        wal = decision_log.keep_wal_checkpointed(stop, every=settings.wal_checkpoint_seconds)
+        tasks.append(asyncio.create_task(wal, name="wal-checkpoints"))
     if settings.log_verify_seconds > 0:
         verifying = keep_verifying(decision_log, metrics, stop, every=settings.log_verify_seconds)
         tasks.append(asyncio.create_task(verifying, name="log-verification"))

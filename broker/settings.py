@@ -78,6 +78,10 @@ class BrokerSettings(BaseSettings):
     hold_expiry_hours: int = 72
     retry_after_seconds: int = 30
     checkpoint_seconds: float = 10.0
+    # SQLite: copy the WAL into the database file this often, beside the requests; 0 leaves it to
+    # SQLite, inside whichever commit takes the WAL past 1,000 pages (there, the group commit's, with
+    # every request of the next batches waiting behind it). Nothing to do on PostgreSQL.
+    wal_checkpoint_seconds: float = Field(default=0.5, ge=0)
     # Retention (broker.delivery.retention): delivered envelopes kept for re-publishing, resolved held
     # rows (keys already destroyed), Idempotency-Key answers; the purge runs every `purge_seconds`.
     retention_delivered_days: float = Field(default=30.0, gt=0)

@@ -40,10 +40,13 @@ class DecisionLog:
     @classmethod
     @contextlib.asynccontextmanager
     async def opened(
-        cls, url: str, *, signer: audit.Signer, migration_url: str | None = None
+        cls, url: str, *, signer: audit.Signer, migration_url: str | None = None, wal_checkpoints: bool = False
     ) -> AsyncIterator[DecisionLog]:
-        """Migrate (as `migration_url`'s owner, when given), then open the log as `url`'s role."""
-        engine = audit.create_engine_for(url)
+        """Migrate (as `migration_url`'s owner, when given), then open the log as `url`'s role.
+
+        `wal_checkpoints`: on SQLite, this log's commits leave the WAL to `keep_wal_checkpointed`.
+        """
+        engine = audit.create_engine_for(url, wal_autocheckpoint=not wal_checkpoints)
         reader = _read_engine(url)
         try:
             await asyncio.to_thread(migrate, url, migration_url=migration_url, engine=engine)
@@ -94,6 +97,20 @@ class DecisionLog:
                 log.exception("checkpoint failed")
                 if on_failure is not None:
                     on_failure()
+
+    async def keep_wal_checkpointed(self, stop: asyncio.Event, *, every: float) -> None:
+        """On SQLite, copy the WAL into the database file every `every` seconds until `stop`, beside
+        the requests instead of inside one of their commits (`audit.checkpoint_wal`); on PostgreSQL
+        there is nothing to do and this returns at once."""
+        if audit.checkpoint_wal(self.engine) is None:
+            return
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=every)
+            try:
+                await asyncio.to_thread(audit.checkpoint_wal, self.engine)
+            except Exception:  # the next round copies what this one did not; commits never wait on it
+                log.warning("WAL checkpoint failed", exc_info=True)
 
 
 def prepare_database(engine: Engine, *, grant_to: str | None = None) -> None:

@@ -36,7 +36,7 @@ from audit.auditor import (
     verify_consistency_proof,
     verify_inclusion_proof,
 )
-from audit.batcher import AppendBatcher, ExtraRows, flush_later, insert_later, insert_now
+from audit.batcher import AppendBatcher, ExtraRows, Prepare
 from audit.canonical import canonical_bytes, format_time
 from audit.checkpoint import (
     Signer,
@@ -85,6 +85,7 @@ from audit.errors import (
 )
 from audit.evidence import consistency_proof, inclusion_proof, load_tree, witness_request
 from audit.export import PackSummary, export_pack, verify_pack
+from audit.later import flush_later, insert_later, insert_now
 from audit.log import append
 from audit.migration import VERSION_TABLE, migrate, upgrade
 from audit.models import ChainHead, CheckpointRecord, CosignatureRecord, Entry, EntryDraft, EventKind, Reason
@@ -127,6 +128,7 @@ __all__ = [
     "NoTrustAnchor",
     "PackInvalid",
     "PackSummary",
+    "Prepare",
     "ProofInvalid",
     "Pushback",
     "Reason",

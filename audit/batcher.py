@@ -13,12 +13,12 @@ import asyncio
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import Engine, Insert, Table, insert
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from audit.errors import BatcherClosed, Pushback
+from audit.later import collecting, flush_later, stop_collecting
 from audit.log import BatchAppender, Clock, append, utc_now
 from audit.models import Entry, EntryDraft
 
@@ -29,51 +29,13 @@ Called after the entries are added to the session (autoflush writes them before 
 be called a second time if another request in its batch fails, so it must only add rows.
 """
 
+Prepare = Callable[[Session, list[object]], None]
+"""Reads, once for a whole group commit, what its requests' `ExtraRows` would each read for themselves
+(one query instead of one a request), given the `hint` every request of the batch submitted with.
 
-# Where a group commit collects the rows its requests leave for one insert per table (`insert_later`).
-_LATER = "audit.batcher.insert_later"
-_INSERTS: dict[Table, Insert] = {}
-
-
-def insert_later(session: Session, table: Table | Insert, rows: list[dict[str, Any]]) -> None:
-    """Insert `rows` into `table` in the session's transaction, with the same table's rows of every
-    other request of the group commit in one statement just before it commits (the issue #17
-    profile: each statement's own overhead cost more than its rows). Outside a group commit, or in
-    its one-request-at-a-time retry, the rows go in now. `table` may be an insert statement of its
-    own (e.g. one that skips rows already there), built once: its rows are collected under it.
-
-    Only for rows nothing reads back before the commit; `flush_later` writes what is waiting first.
-    A failure of the collected insert fails the batch, which is then retried one request at a time,
-    so only the request whose rows are at fault fails, as with an insert made at once.
-    """
-    waiting: dict[Table | Insert, list[dict[str, Any]]] | None = session.info.get(_LATER)
-    if waiting is None:
-        insert_now(session, table, rows)
-    else:
-        waiting.setdefault(table, []).extend(rows)
-
-
-def insert_now(session: Session, table: Table | Insert, rows: list[dict[str, Any]]) -> None:
-    """One Core insert of `rows` on the session's connection, now (Session.execute would add ORM
-    bookkeeping a Core insert never uses)."""
-    session.connection().execute(table if isinstance(table, Insert) else _insert(table), rows)
-
-
-def flush_later(session: Session) -> None:
-    """Write the rows `insert_later` is holding, one statement per table (before reading those tables)."""
-    waiting: dict[Table | Insert, list[dict[str, Any]]] | None = session.info.get(_LATER)
-    if not waiting:
-        return
-    for table, rows in waiting.items():
-        insert_now(session, table, rows)
-    waiting.clear()
-
-
-def _insert(table: Table) -> Insert:
-    statement = _INSERTS.get(table)
-    if statement is None:
-        statement = _INSERTS[table] = insert(table)  # built once: its SQL is then cached by the engine
-    return statement
+Called with the chain head locked, before any request's rows; what it reads it leaves in the
+session (`Session.info`) for them. It must not write: the one-request-at-a-time retry skips it.
+"""
 
 
 @dataclass
@@ -81,6 +43,7 @@ class _Request:
     drafts: tuple[EntryDraft, ...]
     extra_rows: ExtraRows | None
     future: asyncio.Future[list[Entry]] = field(repr=False)
+    hint: object = None
 
 
 class AppendBatcher:
@@ -98,8 +61,10 @@ class AppendBatcher:
         max_batch_entries: int = 1_000,
         max_pending: int = 10_000,
         clock: Clock = utc_now,
+        prepare: Prepare | None = None,
     ) -> None:
         self._engine = engine
+        self._prepare = prepare
         self._max_batch = max_batch_entries
         self._max_pending = max_pending
         self._clock = clock
@@ -129,13 +94,18 @@ class AppendBatcher:
             await task
         self._executor.shutdown(wait=True)
 
-    async def submit(self, drafts: Sequence[EntryDraft], extra_rows: ExtraRows | None = None) -> list[Entry]:
-        """Queue ``drafts`` and the caller's ``extra_rows`` for the next commit; return the entries."""
+    async def submit(
+        self, drafts: Sequence[EntryDraft], extra_rows: ExtraRows | None = None, *, hint: object = None
+    ) -> list[Entry]:
+        """Queue ``drafts`` and the caller's ``extra_rows`` for the next commit; return the entries.
+
+        ``hint``: what this request's rows will read, for the batcher's `Prepare` to read for all.
+        """
         if self._task is None:
             raise BatcherClosed("the append batcher is not running")
         if self._queue.qsize() >= self._max_pending:
             raise Pushback(f"{self._max_pending} requests already waiting for the decision log")
-        request = _Request(tuple(drafts), extra_rows, asyncio.get_running_loop().create_future())
+        request = _Request(tuple(drafts), extra_rows, asyncio.get_running_loop().create_future(), hint)
         await self._queue.put(request)
         return await request.future
 
@@ -188,15 +158,17 @@ class AppendBatcher:
     def _commit_together(self, batch: list[_Request]) -> list[list[Entry] | Exception]:
         outcomes: list[list[Entry] | Exception] = []
         with Session(self._engine, expire_on_commit=False) as session, session.begin():
-            session.info[_LATER] = {}
+            collecting(session)
             writer = BatchAppender(session, clock=self._clock)
+            if self._prepare is not None:
+                self._prepare(session, [request.hint for request in batch if request.hint is not None])
             for request in batch:
                 entries = writer.add(request.drafts)
                 if request.extra_rows is not None:
                     request.extra_rows(session, entries)
                 outcomes.append(entries)
             flush_later(session)
-            del session.info[_LATER]
+            stop_collecting(session)
             writer.finish()
         return outcomes
 

@@ -22,6 +22,7 @@ from sqlmodel import Session, SQLModel
 from audit.canonical import Encoded, canonical_object, encoded, format_time
 from audit.chain import leaf_hash, link_hash
 from audit.errors import AuditError, LogStateError
+from audit.later import insert_later
 from audit.merkle import CompactRange
 from audit.models import JSON_COLUMNS, ChainHead, Entry, EntryDraft, entry_document
 
@@ -86,11 +87,11 @@ class BatchAppender:
         if sealed:
             # A Core insert on the table: the same columns, types and bytes as the ORM's flush, without
             # its unit-of-work bookkeeping, which cost more than the hashing. The entries returned are
-            # plain (transient) objects; nothing reads them back through this session.
-            # On the session's connection: Session.execute adds ORM bookkeeping a Core insert never uses.
+            # plain (transient) objects; nothing reads them back through this session. In a group
+            # commit, one insert for every request's entries just before it commits (each statement is
+            # a round trip on PostgreSQL, made from the commit's thread); elsewhere, at once.
             # The JSON columns go in as the texts the entries' hashes were made from.
-            rows = [values | texts for values, texts in sealed]
-            self._session.connection().execute(_INSERT_ENTRIES, rows)
+            insert_later(self._session, _INSERT_ENTRIES, [values | texts for values, texts in sealed])
         return [transient(Entry, values) for values, _ in sealed]
 
     def finish(self) -> None:

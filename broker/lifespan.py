@@ -20,6 +20,7 @@ from broker.admission.capacity import Capacity
 from broker.admission.replay import TokenBurner
 from broker.db.log import DecisionLog
 from broker.db.verification import keep_verifying
+from broker.delivery import case_keys
 from broker.delivery.background import build_ingester, build_relay, delivery_tasks
 from broker.delivery.calendar import DueUnit, WorkingCalendar
 from broker.delivery.outbox import Outbox
@@ -56,6 +57,7 @@ async def gateway_lifespan(app: FastAPI, settings: BrokerSettings) -> AsyncItera
             signer=signer,
             migration_url=settings.migration_database_url,
             wal_checkpoints=settings.wal_checkpoint_seconds > 0,
+            prepare=case_keys.prefetch,
         ) as decision_log,
     ):
         decider = Decider(policy=policy, registry=registry, partnership_id=settings.partnership_id, metrics=metrics)

@@ -40,17 +40,24 @@ class DecisionLog:
     @classmethod
     @contextlib.asynccontextmanager
     async def opened(
-        cls, url: str, *, signer: audit.Signer, migration_url: str | None = None, wal_checkpoints: bool = False
+        cls,
+        url: str,
+        *,
+        signer: audit.Signer,
+        migration_url: str | None = None,
+        wal_checkpoints: bool = False,
+        prepare: audit.Prepare | None = None,
     ) -> AsyncIterator[DecisionLog]:
         """Migrate (as `migration_url`'s owner, when given), then open the log as `url`'s role.
 
         `wal_checkpoints`: on SQLite, this log's commits leave the WAL to `keep_wal_checkpointed`.
+        `prepare`: what a group commit reads once for all its requests (`audit.Prepare`).
         """
         engine = audit.create_engine_for(url, wal_autocheckpoint=not wal_checkpoints)
         reader = _read_engine(url)
         try:
             await asyncio.to_thread(migrate, url, migration_url=migration_url, engine=engine)
-            async with audit.AppendBatcher(engine) as batcher:
+            async with audit.AppendBatcher(engine, prepare=prepare) as batcher:
                 decision_log = cls(engine=engine, reader=reader, batcher=batcher, signer=signer)
                 await asyncio.to_thread(decision_log.refresh_checkpoint)
                 yield decision_log
@@ -73,10 +80,11 @@ class DecisionLog:
         return self._signer
 
     async def append(
-        self, drafts: Sequence[audit.EntryDraft], extra_rows: audit.ExtraRows | None = None
+        self, drafts: Sequence[audit.EntryDraft], extra_rows: audit.ExtraRows | None = None, *, hint: object = None
     ) -> list[audit.Entry]:
-        """Append entries (and the caller's rows) in one transaction shared with concurrent callers."""
-        return await self._batcher.submit(drafts, extra_rows)
+        """Append entries (and the caller's rows) in one transaction shared with concurrent callers;
+        `hint` is what those rows will read, for the log's `prepare` to read with the others'."""
+        return await self._batcher.submit(drafts, extra_rows, hint=hint)
 
     def refresh_checkpoint(self) -> None:
         """Sign a checkpoint of the log as it is now (cheap when nothing was appended)."""

@@ -16,6 +16,7 @@ a shredding takes that lock first, so a notification is recorded wholly before o
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -39,19 +40,50 @@ def live_key(session: Session, ref: str, *, now: datetime) -> tuple[int, bytes]:
     """The case's live key (id, key), made now if it has none; safe under concurrent writers.
 
     INSERT ... ON CONFLICT DO NOTHING against the partial unique index, then read: whichever writer
-    inserted first, every writer ends up with the same key.
+    inserted first, every writer ends up with the same key. In a group commit that `prefetch`
+    prepared, a key read or made earlier in the transaction is taken as it is; anywhere else (the
+    group commit's one-request-at-a-time retry included, where a request's SAVEPOINT may roll back
+    the key it made) the table is asked each time.
     """
+    known: dict[str, tuple[int, bytes]] = session.info.get(_PREFETCHED, {})
+    if ref in known:
+        return known[ref]
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     for _ in range(_ATTEMPTS):
         found = _live(session, ref)
         if found is not None:
+            known[ref] = found
             return found
         values = {"case_ref": ref, "key": AESGCM.generate_key(bit_length=256), "created_at": now}
         session.execute(insert(_CASE_KEY).values(**values).on_conflict_do_nothing())
     found = _live(session, ref)
     if found is None:
         raise CaseShredded(f"case {ref[:12]}… was shredded while its key was being made")
+    known[ref] = found
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """A group commit's request that will need this case's live key (`DecisionLog.append`'s hint)."""
+
+    case_ref: str
+
+
+def prefetch(session: Session, hints: list[object]) -> None:
+    """Read the live keys of every case the group commit's requests will look up, in one query
+    (`audit.Prepare`): one round trip from the commit's thread instead of one a request.
+
+    The group commit holds the chain-head lock, and a shredding takes it first, so a key read here
+    is live for the whole transaction. Cases with no key yet are made by `live_key` as before.
+    """
+    refs = sorted({hint.case_ref for hint in hints if isinstance(hint, Lookup)})
+    rows = session.execute(_LIVE_OF, {"refs": refs}).all() if refs else []
+    session.info[_PREFETCHED] = {ref: (int(key_id), bytes(key)) for ref, key_id, key in rows}
+
+
+# Where `prefetch` leaves the keys it read, for this session's `live_key` calls.
+_PREFETCHED = "broker.delivery.case_keys.live"
 
 
 # Core statements on the table: the ORM's versions of these run its autoflush and compile machinery,
@@ -59,6 +91,9 @@ def live_key(session: Session, ref: str, *, now: datetime) -> tuple[int, bytes]:
 _CASE_KEY = CaseKey.__table__  # type: ignore[attr-defined]
 _LIVE = select(_CASE_KEY.c.id, _CASE_KEY.c.key).where(
     _CASE_KEY.c.case_ref == bindparam("ref"), _CASE_KEY.c.key.is_not(None)
+)
+_LIVE_OF = select(_CASE_KEY.c.case_ref, _CASE_KEY.c.id, _CASE_KEY.c.key).where(
+    _CASE_KEY.c.case_ref.in_(bindparam("refs", expanding=True)), _CASE_KEY.c.key.is_not(None)
 )
 
 

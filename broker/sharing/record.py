@@ -86,6 +86,7 @@ class Recorder:
         drafts = [self._draft(notification, decision, p, sender, common) for p in planned]
         if authoriser is not None:
             drafts += [_authorised(draft, authoriser) for draft in drafts if draft.outcome not in _HELD]
+        case = case_ref(self._secret, notification)
         rows = functools.partial(
             write_rows,
             notification=notification,
@@ -94,10 +95,12 @@ class Recorder:
             expires_at=now + self._hold_expiry,
             first_answer=first_answer,
             policy_input=decision.policy_input,
-            case_ref=case_ref(self._secret, notification),
+            case_ref=case,
         )
+        # The case key is looked up with the rest of its group commit's (`case_keys.prefetch`).
+        sealing = any(p.sealed is not None for p in planned)
         try:
-            await self._log.append(drafts, rows)
+            await self._log.append(drafts, rows, hint=case_keys.Lookup(case) if sealing else None)
         except IntegrityError:
             raise
         except (audit.AuditError, SQLAlchemyError, OSError) as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
@@ -126,3 +127,41 @@ def test_appends_from_several_writers_serialise_on_the_chain_head(db_url: str, e
     assert errors == []
     with Session(engine) as session:
         assert verify_log(session).size == 60
+
+
+async def test_a_group_commit_inserts_its_requests_entries_in_one_statement(engine: Engine, make_draft) -> None:
+    inserts: list[int] = []
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _count(_conn: object, _cursor: object, statement: str, params: object, _ctx: object, many: bool) -> None:
+        if statement.startswith("INSERT INTO audit_entry"):
+            inserts.append(len(params) if many and isinstance(params, list | tuple) else 1)
+
+    async with AppendBatcher(engine) as batcher:
+        await asyncio.gather(*[batcher.submit([make_draft(), make_draft()]) for _ in range(20)])
+        batches = batcher.batches
+
+    assert sum(inserts) == 40
+    assert len(inserts) == batches < 20, "one statement per group commit, not one per request"
+    with Session(engine) as session:
+        assert verify_log(session).size == 40
+
+
+async def test_prepare_reads_once_for_the_batch_what_its_requests_hinted(engine: Engine, make_draft) -> None:
+    prepared: list[list[object]] = []
+    seen: list[tuple[object, object]] = []
+
+    def prepare(session: Session, hints: list[object]) -> None:
+        prepared.append(hints)
+        session.info["prepared"] = set(hints)
+
+    def rows(hint: object) -> Callable[[Session, list[Entry]], None]:
+        return lambda session, _: seen.append((hint, hint in session.info.get("prepared", set())))
+
+    async with AppendBatcher(engine, prepare=prepare) as batcher:
+        await asyncio.gather(*[batcher.submit([make_draft()], rows(i), hint=i if i % 2 else None) for i in range(9)])
+        batches = batcher.batches
+
+    assert len(prepared) == batches
+    assert sorted(h for hints in prepared for h in hints) == [1, 3, 5, 7]  # no hint, nothing to read
+    assert sorted(seen) == [(i, i % 2 == 1) for i in range(9)]

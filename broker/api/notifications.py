@@ -73,7 +73,7 @@ async def post_notification(
         caller=caller,
         body=body,
         idempotency_key=idempotency.check_key(idempotency_key),
-        reader=sharing.decision_log.reader,
+        reader=sharing.decision_log.lookups,
         decider=sharing.decider,
         sealer=sharing.sealer,
         calendar=sharing.calendar,

@@ -119,7 +119,7 @@ async def correct(
         caller=caller,
         body=body,
         idempotency_key=idempotency.check_key(idempotency_key),
-        reader=decision_log.reader,
+        reader=decision_log.lookups,
         decider=decider,
         sealer=sealer,
         calendar=calendar,

@@ -248,7 +248,7 @@ async def send(
         caller=session.caller(),
         body=body,
         idempotency_key=f"ui-form-{answers.get('notification_id', '')}",
-        reader=decision_log.reader,
+        reader=decision_log.lookups,
         decider=decider,
         sealer=sealer,
         calendar=calendar,

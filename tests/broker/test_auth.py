@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -20,7 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from sqlalchemy import Engine
 from sqlmodel import Session, create_engine, select
 
-from broker.admission.replay import SeenToken, purge_seen_tokens, remember_jti
+import audit
+from broker.admission.replay import SeenToken, TokenBurner, purge_seen_tokens, remember_jti
 from broker.admission.tokens import Caller, verify_token
 from broker.db.tables import BrokerTable
 from broker.errors import (
@@ -403,3 +405,24 @@ def test_purge_removes_only_expired_rows(engine: Engine, registry: Registry, sch
         assert purge_seen_tokens(session, now=caller.expires_at + timedelta(minutes=1)) == 1
         session.commit()
         assert session.exec(select(SeenToken)).all() == []
+
+
+async def test_a_burn_batch_with_a_replay_in_it_refuses_the_replay_alone(
+    engine: Engine, registry: Registry, school_keys: AgencyKeys
+) -> None:
+    # The batch's one insert fails on the replay and must leave nothing behind, or the tokens
+    # before the replay would be refused too when each is then tried alone.
+    gateway_engine = audit.create_engine_for(engine.url.render_as_string(hide_password=False))
+    burner = TokenBurner(gateway_engine)
+    used = _verify(_dsl(school_keys, jti="used-once"), registry)
+    await burner.burn(used)
+    fresh = [_verify(_dsl(school_keys), registry) for _ in range(3)]
+
+    outcomes = await asyncio.gather(
+        *(burner.burn(c) for c in [fresh[0], used, fresh[1], fresh[2]]), return_exceptions=True
+    )
+
+    assert [type(outcome).__name__ for outcome in outcomes] == ["NoneType", "ReplayError", "NoneType", "NoneType"]
+    again = await asyncio.gather(*(burner.burn(c) for c in fresh), return_exceptions=True)
+    assert all(isinstance(outcome, ReplayError) for outcome in again)
+    gateway_engine.dispose()

@@ -110,3 +110,15 @@ def make_draft() -> DraftFactory:
         return EntryDraft(**values)
 
     return factory
+
+
+def autocheckpoint_pages(engine: Engine) -> int:
+    """SQLite's WAL auto-checkpoint threshold on one of `engine`'s connections (0: never in a commit)."""
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        pages: int = cursor.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+        cursor.close()
+        return pages
+    finally:
+        connection.close()

@@ -9,17 +9,7 @@ from sqlalchemy import Engine, make_url
 from sqlmodel import Session
 
 from audit import EntryDraft, WalCheckpoint, append, checkpoint_wal, create_engine_for, upgrade, verify_log
-
-
-def _autocheckpoint(engine: Engine) -> int:
-    connection = engine.raw_connection()
-    try:
-        cursor = connection.cursor()
-        pages: int = cursor.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
-        cursor.close()
-        return pages
-    finally:
-        connection.close()
+from tests.audit.conftest import autocheckpoint_pages
 
 
 def _database_file(engine: Engine) -> Path:
@@ -29,8 +19,8 @@ def _database_file(engine: Engine) -> Path:
 def test_sqlite_checkpoints_inside_commits_unless_told_not_to(sqlite_url: str) -> None:
     default, deferred = create_engine_for(sqlite_url), create_engine_for(sqlite_url, wal_autocheckpoint=False)
     try:
-        assert _autocheckpoint(default) == 1000  # SQLite's own threshold, in pages
-        assert _autocheckpoint(deferred) == 0
+        assert autocheckpoint_pages(default) == 1000  # SQLite's own threshold, in pages
+        assert autocheckpoint_pages(deferred) == 0
     finally:
         default.dispose()
         deferred.dispose()

@@ -6,24 +6,14 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, make_url
+from sqlalchemy import make_url
 
+from tests.audit.conftest import autocheckpoint_pages
 from tests.broker.conftest import GatewayFactory
 from tests.factories import school_referral
 
 # Posting decides through the stack's OPA.
 pytestmark = pytest.mark.stack
-
-
-def _autocheckpoint(engine: Engine) -> int:
-    connection = engine.raw_connection()
-    try:
-        cursor = connection.cursor()
-        pages: int = cursor.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
-        cursor.close()
-        return pages
-    finally:
-        connection.close()
 
 
 async def _grows(path: Path, size: int, *, within: float) -> bool:
@@ -38,7 +28,7 @@ async def test_the_gateway_checkpoints_the_wal_in_the_background(gateway_factory
     gateway = await gateway_factory(wal_checkpoint_seconds=0.05)
     engine = gateway.engine
     database = Path(str(make_url(str(engine.url)).database))
-    assert _autocheckpoint(engine) == 0  # no commit of the gateway's checkpoints the WAL itself
+    assert autocheckpoint_pages(engine) == 0  # no commit of the gateway's checkpoints the WAL itself
     await asyncio.sleep(0.2)  # what start-up wrote is copied first
     before = database.stat().st_size
 
@@ -52,4 +42,4 @@ async def test_with_no_interval_sqlite_checkpoints_inside_commits_as_it_does_by_
     gateway_factory: GatewayFactory,
 ) -> None:
     gateway = await gateway_factory(wal_checkpoint_seconds=0)
-    assert _autocheckpoint(gateway.engine) == 1000
+    assert autocheckpoint_pages(gateway.engine) == 1000

@@ -58,7 +58,7 @@ from audit.cosignature import (
     verify_cosignature,
     with_cosignatures,
 )
-from audit.engine import WalCheckpoint, checkpoint_wal, create_engine_for
+from audit.engine import WalCheckpoint, checkpoint_wal, create_engine_for, has_wal
 from audit.errors import (
     AuditError,
     BatcherClosed,
@@ -156,6 +156,7 @@ __all__ = [
     "flush_later",
     "format_time",
     "get_entry",
+    "has_wal",
     "inclusion_proof",
     "insert_later",
     "insert_now",

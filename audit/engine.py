@@ -49,7 +49,7 @@ def create_engine_for(
         return create_engine(url, echo=echo, pool_pre_ping=True, **kwargs)
     connect_args = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
     engine = create_engine(url, echo=echo, connect_args=connect_args, **kwargs)
-    in_memory = parsed.database in (None, "", ":memory:")
+    in_memory = _in_memory(parsed.database)
     pragmas = [
         f"PRAGMA synchronous={sqlite_synchronous}",
         f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
@@ -71,13 +71,22 @@ class WalCheckpoint:
     checkpointed_pages: int
 
 
+def has_wal(engine: Engine) -> bool:
+    """Whether `engine` writes through a WAL it may checkpoint: SQLite in a file."""
+    return engine.dialect.name == "sqlite" and not _in_memory(engine.url.database)
+
+
+def _in_memory(database: str | None) -> bool:
+    return database in (None, "", ":memory:")
+
+
 def checkpoint_wal(engine: Engine) -> WalCheckpoint | None:
     """Copy what the WAL holds into the database file without waiting for anyone (SQLite's PASSIVE
     checkpoint: readers and writers carry on meanwhile); None where there is no WAL (PostgreSQL, or
     SQLite in memory). The driver releases the GIL while SQLite works, so a thread running this
     does not hold up the event loop.
     """
-    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+    if not has_wal(engine):
         return None
     # The raw connection: in autocommit (the connect hook took transaction control away from the
     # driver) and without the BEGIN IMMEDIATE that SQLAlchemy's begin event would add.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 
@@ -98,29 +99,39 @@ class DecisionLog:
         self, stop: asyncio.Event, *, every: float, on_failure: Callable[[], object] | None = None
     ) -> None:
         """Sign a fresh checkpoint every `every` seconds until `stop`; `on_failure` counts failed rounds."""
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=every)
-            try:
-                await asyncio.to_thread(self.refresh_checkpoint)
-            except Exception:  # the next round retries; a failure here never blocks decisions
-                log.exception("checkpoint failed")
-                if on_failure is not None:
-                    on_failure()
+        # Looked up each round, not bound once: what signs may be replaced while the loop runs.
+        await _every(every, stop, lambda: self.refresh_checkpoint(), failed="checkpoint failed", on_failure=on_failure)
 
     async def keep_wal_checkpointed(self, stop: asyncio.Event, *, every: float) -> None:
         """On SQLite, copy the WAL into the database file every `every` seconds until `stop`, beside
         the requests instead of inside one of their commits (`audit.checkpoint_wal`); on PostgreSQL
         there is nothing to do and this returns at once."""
-        if audit.checkpoint_wal(self.engine) is None:
-            return
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=every)
-            try:
-                await asyncio.to_thread(audit.checkpoint_wal, self.engine)
-            except Exception:  # the next round copies what this one did not; commits never wait on it
-                log.warning("WAL checkpoint failed", exc_info=True)
+        if audit.has_wal(self.engine):
+            job = functools.partial(audit.checkpoint_wal, self.engine)
+            # A missed round only leaves the next one more to copy: no commit waits on it.
+            await _every(every, stop, job, failed="WAL checkpoint failed", level=logging.WARNING)
+
+
+async def _every(
+    every: float,
+    stop: asyncio.Event,
+    job: Callable[[], object],
+    *,
+    failed: str,
+    level: int = logging.ERROR,
+    on_failure: Callable[[], object] | None = None,
+) -> None:
+    """Run the blocking `job` in a thread every `every` seconds until `stop`. A failed round is logged
+    (and counted by `on_failure`) and the next one tries again: this never blocks a decision."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every)
+        try:
+            await asyncio.to_thread(job)
+        except Exception:
+            log.log(level, failed, exc_info=True)
+            if on_failure is not None:
+                on_failure()
 
 
 def prepare_database(engine: Engine, *, grant_to: str | None = None) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import Engine, make_url
 from sqlmodel import Session
 
-from audit import EntryDraft, WalCheckpoint, append, checkpoint_wal, create_engine_for, upgrade, verify_log
+from audit import EntryDraft, WalCheckpoint, append, checkpoint_wal, create_engine_for, has_wal, upgrade, verify_log
 from tests.audit.conftest import autocheckpoint_pages
 
 
@@ -57,7 +57,9 @@ def test_checkpoint_wal_has_nothing_to_do_without_a_wal(engine: Engine) -> None:
     memory = create_engine_for("sqlite://")
     try:
         assert checkpoint_wal(memory) is None
+        assert not has_wal(memory)
     finally:
         memory.dispose()
     expected = WalCheckpoint if engine.dialect.name == "sqlite" else type(None)
     assert isinstance(checkpoint_wal(engine), expected)
+    assert has_wal(engine) == (engine.dialect.name == "sqlite")

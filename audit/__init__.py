@@ -58,7 +58,7 @@ from audit.cosignature import (
     verify_cosignature,
     with_cosignatures,
 )
-from audit.engine import WalCheckpoint, checkpoint_wal, create_engine_for, has_wal
+from audit.engine import WalCheckpoint, checkpoint_wal, create_engine_for, has_wal, pipelined
 from audit.errors import (
     AuditError,
     BatcherClosed,
@@ -165,6 +165,7 @@ __all__ = [
     "latest_witnessed",
     "load_tree",
     "migrate",
+    "pipelined",
     "pseudonymise",
     "query",
     "record_view",

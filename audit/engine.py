@@ -14,10 +14,13 @@ leaves that to `checkpoint_wal`, called from elsewhere, so that no commit pays f
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Engine, create_engine, event
+import psycopg
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 BUSY_TIMEOUT_MS = 30_000
@@ -74,6 +77,35 @@ class WalCheckpoint:
 def has_wal(engine: Engine) -> bool:
     """Whether `engine` writes through a WAL it may checkpoint: SQLite in a file."""
     return engine.dialect.name == "sqlite" and not _in_memory(engine.url.database)
+
+
+@contextlib.contextmanager
+def pipelined(connection: Connection) -> Iterator[None]:
+    """On PostgreSQL, send what `connection` executes inside without waiting for each answer
+    (psycopg's pipeline mode), so that they all go in one round trip with the COMMIT of a
+    transaction committed inside. A failed statement fails that COMMIT (or the end of the block) and
+    the transaction does not commit. Elsewhere (SQLite) statements run one by one as usual.
+
+    Only for statements whose results nobody reads: SQLAlchemy takes a result that has not arrived
+    yet for one without rows (an ORM flush reading back generated keys, a SELECT). The connection
+    must stay checked out until the block ends (a pooled connection left in pipeline mode would
+    change how its next user's statements behave): hold it with `Engine.connect` and bind the
+    session to it.
+    """
+    driver = connection.connection.driver_connection
+    if not isinstance(driver, psycopg.Connection) or not psycopg.Pipeline.is_supported():
+        yield
+        return
+    try:
+        with driver.pipeline():
+            yield
+    except BaseException:
+        # A statement that fails in the pipeline aborts the COMMIT queued behind it, so the
+        # transaction is still open, in error, while SQLAlchemy counts a failed commit as ended
+        # and would hand the connection to the pool like that. A lost connection has nothing to undo.
+        with contextlib.suppress(psycopg.Error):
+            driver.rollback()
+        raise
 
 
 def _in_memory(database: str | None) -> bool:

@@ -13,7 +13,6 @@ from sqlalchemy import Column, DateTime, Engine, Table, delete, insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Field, Session
 
-import audit
 from broker.admission.tokens import DEFAULT_LEEWAY, Caller
 from broker.db.tables import BrokerTable
 from broker.errors import ReplayError
@@ -99,12 +98,10 @@ class TokenBurner:
         # Fast path: one multi-row insert. Any conflict (a replay, or the same jti twice in this
         # batch) rolls it back and the batch is redone one SAVEPOINT per token, so only it fails.
         # A Core insert: the ORM's unit of work cost more than the insert itself.
-        # On PostgreSQL its BEGIN, insert and COMMIT go in one round trip (`audit.pipelined`).
         rows = [{"jti": replay_key(c), "expires_at": c.expires_at + DEFAULT_LEEWAY} for c in callers]
         try:
-            with self._engine.connect() as connection, audit.pipelined(connection):
+            with self._engine.begin() as connection:
                 connection.execute(insert(_SEEN_TOKEN), rows)
-                connection.commit()
             return [None] * len(callers)
         except SQLAlchemyError:
             pass

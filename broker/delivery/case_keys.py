@@ -45,21 +45,25 @@ def live_key(session: Session, ref: str, *, now: datetime) -> tuple[int, bytes]:
     group commit's one-request-at-a-time retry included, where a request's SAVEPOINT may roll back
     the key it made) the table is asked each time.
     """
-    known: dict[str, tuple[int, bytes]] = session.info.get(_PREFETCHED, {})
-    if ref in known:
-        return known[ref]
+    known: dict[str, tuple[int, bytes]] | None = session.info.get(_PREFETCHED)
+    if known is None:
+        return _find_or_make(session, ref, now=now)
+    if ref not in known:
+        known[ref] = _find_or_make(session, ref, now=now)
+    return known[ref]
+
+
+def _find_or_make(session: Session, ref: str, *, now: datetime) -> tuple[int, bytes]:
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     for _ in range(_ATTEMPTS):
         found = _live(session, ref)
         if found is not None:
-            known[ref] = found
             return found
         values = {"case_ref": ref, "key": AESGCM.generate_key(bit_length=256), "created_at": now}
         session.execute(insert(_CASE_KEY).values(**values).on_conflict_do_nothing())
     found = _live(session, ref)
     if found is None:
         raise CaseShredded(f"case {ref[:12]}… was shredded while its key was being made")
-    known[ref] = found
     return found
 
 

@@ -21,7 +21,7 @@ from broker.admission.tokens import Caller, verify_token
 from broker.db.log import DecisionLog
 from broker.delivery.calendar import WorkingCalendar
 from broker.delivery.outbox import Outbox
-from broker.errors import MalformedToken, PayloadTooLarge, RoleNotGranted
+from broker.errors import Forbidden, MalformedToken, PayloadTooLarge, RoleNotGranted
 from broker.metrics import Metrics
 from broker.partnership.keys import BrokerKeys
 from broker.partnership.registry import Registry
@@ -131,6 +131,7 @@ class Sharing:
     recorder: Recorder
     outbox: Outbox
     capacity: Capacity
+    burner: TokenBurner
 
 
 async def _sharing(request: Request) -> Sharing:
@@ -145,6 +146,7 @@ async def _sharing(request: Request) -> Sharing:
         recorder=state.recorder,
         outbox=state.outbox,
         capacity=state.capacity,
+        burner=state.token_burner,
     )
 
 
@@ -165,18 +167,42 @@ AdmittedDep = Annotated[None, Depends(_admitted)]
 async def _caller(request: Request) -> Caller:
     """Verify the bearer token and burn its jti before anything else happens (replay refusal), then
     refuse a route the access table does not open to the caller's role."""
+    caller = await _verified(request)
+    burner: TokenBurner = request.app.state.token_burner
+    # Committed before we go on (group commit with the other requests being admitted), so every
+    # worker sees the jti as used at once.
+    await burner.burn(caller)
+    _open_route(request, caller)
+    return caller
+
+
+async def _sender(request: Request) -> Caller:
+    """`POST /v1/notifications`: as `_caller`, but the jti is only claimed in this worker here; it is
+    committed with the notification's decisions, in their transaction (`flow.submit`), which saves
+    each notification a transaction of its own. A refused route commits it at once."""
+    caller = await _verified(request)
+    burner: TokenBurner = request.app.state.token_burner
+    burner.claim(caller)
+    try:
+        _open_route(request, caller)
+    except Forbidden:
+        await burner.burn_claimed(caller)
+        raise
+    return caller
+
+
+async def _verified(request: Request) -> Caller:
     # Read here rather than declared as four sub-dependencies: every request authenticates, and
     # FastAPI resolving each one cost more than the lookup it wraps.
     state = request.app.state
     registry: Registry = state.registry
     settings: BrokerSettings = state.settings
-    burner: TokenBurner = state.token_burner
     decision_log: DecisionLog = state.decision_log
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise MalformedToken("an Authorization: Bearer <agency JWT> header is required")
     try:
-        caller = verify_token(
+        return verify_token(
             token.strip(),
             registry=registry,
             audience=settings.audience,
@@ -185,13 +211,12 @@ async def _caller(request: Request) -> Caller:
     except RoleNotGranted as refused:
         await access_log.record_refusal(decision_log, refused)
         raise
-    # Committed before we go on (group commit with the other requests being admitted), so every
-    # worker sees the jti as used at once.
-    await burner.burn(caller)
+
+
+def _open_route(request: Request, caller: Caller) -> None:
     # Known from here on: a refusal of what this person tries next is logged (broker.api.errors).
     request.state.viewer = access.Viewer.from_caller(caller)
     access.require_route(request.state.viewer, request.method, route_path(request))
-    return caller
 
 
 def route_path(request: Request) -> str:
@@ -202,6 +227,7 @@ def route_path(request: Request) -> str:
 
 
 CallerDep = Annotated[Caller, Depends(_caller)]
+SenderDep = Annotated[Caller, Depends(_sender)]
 
 # Log sequence numbers and offsets are 64-bit in both databases; a larger number is a 422, not a crash.
 MAX_INT64 = 2**63 - 1

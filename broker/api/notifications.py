@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse
 from broker.admission import idempotency
 from broker.admission.authorisation import HEADER as AUTHORISATION_HEADER
 from broker.admission.authorisation import AuthorisationCheck
-from broker.api.deps import AdmittedDep, CallerDep, LogDep, SharingDep, read_body
+from broker.admission.replay import burned_by_the_end
+from broker.api.deps import AdmittedDep, CallerDep, LogDep, SenderDep, SharingDep, read_body
 from broker.api.responses import BEARER, errors, notification_body, ok
 from broker.review import status
 from broker.review.access import Viewer
@@ -43,7 +44,7 @@ router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 async def post_notification(
     request: Request,
     _admitted: AdmittedDep,
-    caller: CallerDep,
+    caller: SenderDep,
     sharing: SharingDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
     authorisation_token: Annotated[
@@ -60,29 +61,32 @@ async def post_notification(
 ) -> JSONResponse:
     """Decide, record and route one notification; the answer has one decision per recipient."""
     settings, registry = sharing.settings, sharing.registry
-    body = await read_body(request, settings.max_body_bytes)
-    authorisation = None
-    if authorisation_token is not None:
-        authorisation = AuthorisationCheck(
-            authorisation_token.strip(),
+    # The token's jti commits with the decisions, or on its own if the request ends before them.
+    async with burned_by_the_end(sharing.burner, caller) as burn:
+        body = await read_body(request, settings.max_body_bytes)
+        authorisation = None
+        if authorisation_token is not None:
+            authorisation = AuthorisationCheck(
+                authorisation_token.strip(),
+                registry=registry,
+                audience=settings.audience,
+                max_lifetime=timedelta(seconds=settings.max_token_lifetime_seconds),
+            )
+        receipt = await flow.submit(
+            caller=caller,
+            body=body,
+            idempotency_key=idempotency.check_key(idempotency_key),
+            reader=sharing.decision_log.lookups,
+            decider=sharing.decider,
+            sealer=sharing.sealer,
+            calendar=sharing.calendar,
+            recorder=sharing.recorder,
+            outbox=sharing.outbox,
+            checkpoint=sharing.decision_log.checkpoint_note,
             registry=registry,
-            audience=settings.audience,
-            max_lifetime=timedelta(seconds=settings.max_token_lifetime_seconds),
+            authorisation=authorisation,
+            burn=burn,
         )
-    receipt = await flow.submit(
-        caller=caller,
-        body=body,
-        idempotency_key=idempotency.check_key(idempotency_key),
-        reader=sharing.decision_log.lookups,
-        decider=sharing.decider,
-        sealer=sharing.sealer,
-        calendar=sharing.calendar,
-        recorder=sharing.recorder,
-        outbox=sharing.outbox,
-        checkpoint=sharing.decision_log.checkpoint_note,
-        registry=registry,
-        authorisation=authorisation,
-    )
     return JSONResponse(receipt.body, status_code=receipt.status_code)
 
 

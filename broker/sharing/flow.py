@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from broker.admission import idempotency
 from broker.admission.authorisation import AuthorisationCheck, Authoriser
+from broker.admission.replay import OwedBurn
 from broker.admission.tokens import Caller
 from broker.delivery.calendar import WorkingCalendar
 from broker.delivery.outbox import Outbox
@@ -55,8 +56,10 @@ async def submit(
     checkpoint: str | None,
     registry: Registry,
     authorisation: AuthorisationCheck | None = None,
+    burn: OwedBurn | None = None,
 ) -> Receipt:
-    """`authorisation`: the `Authorisation-Token` that came with the body, to be checked against it."""
+    """`authorisation`: the `Authorisation-Token` that came with the body, to be checked against it.
+    `burn`: the sender token's jti, committed with the decisions when they are recorded."""
     digest = hashlib.sha256(body).hexdigest()
     if idempotency_key is not None:
         earlier = await idempotency.find(reader, caller.agency_id, idempotency_key, digest)
@@ -74,7 +77,14 @@ async def submit(
     first = FirstAnswer(caller.agency_id, idempotency_key, digest, response) if idempotency_key else None
     try:
         await recorder.record(
-            notification, decision, planned, sender=caller, first_answer=first, now=now, authoriser=authoriser
+            notification,
+            decision,
+            planned,
+            sender=caller,
+            first_answer=first,
+            now=now,
+            authoriser=authoriser,
+            burn=burn,
         )
     except IntegrityError:
         # A concurrent request with the same Idempotency-Key committed first: answer as it did.

@@ -20,7 +20,7 @@ from sqlmodel import Session, SQLModel
 
 import audit
 from audit import replay as audit_replay
-from broker.admission import idempotency
+from broker.admission import idempotency, replay
 from broker.admission.authorisation import Authoriser
 from broker.admission.tokens import Caller
 from broker.db.log import DecisionLog
@@ -74,12 +74,14 @@ class Recorder:
         first_answer: FirstAnswer | None,
         now: datetime,
         authoriser: Authoriser | None = None,
+        burn: replay.OwedBurn | None = None,
     ) -> None:
         """Append the decisions with their rows; IntegrityError means a concurrent retry won.
 
         `sender` is the verified token: its subject and role are the decisions' actor, so the log
         shows who really sent the notification whatever the body says. `authoriser`, proven by their
         own token, is the actor of an `authorisation_granted` entry beside each share it allowed.
+        `burn`: the token's jti, committed with the decisions (`ReplayError` if any worker used it).
         """
         # What every recipient's entry shares is worked out once (the pseudonyms are keyed hashes).
         common = _Common(subject_pseudonyms(self._secret, notification), consent_state(notification))
@@ -96,6 +98,7 @@ class Recorder:
             first_answer=first_answer,
             policy_input=decision.policy_input,
             case_ref=case,
+            burn=burn.caller if burn is not None else None,
         )
         # The case key is looked up with the rest of its group commit's (`case_keys.prefetch`).
         sealing = any(p.sealed is not None for p in planned)
@@ -105,6 +108,8 @@ class Recorder:
             raise
         except (audit.AuditError, SQLAlchemyError, OSError) as exc:
             raise LogUnavailable("the decision log could not be written; nothing was shared") from exc
+        if burn is not None:
+            burn.committed = True
         for p in planned:
             self._metrics.decisions.labels(p.decision.outcome.value, notification.message_type.value).inc()
 
@@ -173,8 +178,10 @@ def write_rows(
     first_answer: FirstAnswer | None,
     policy_input: dict[str, Any] | None = None,
     case_ref: str | None = None,
+    burn: Caller | None = None,
 ) -> None:
-    """The rows that commit with the decisions: outbox or held rows, clocks, the reply, the first answer.
+    """The rows that commit with the decisions: outbox or held rows, clocks, the reply, the first answer,
+    and with `burn` the sender token's jti (`replay.insert_burn`: a replayed token fails first).
 
     With `case_ref`, every sealed envelope is stored encrypted under that case's key (one key lookup
     per notification, whatever the number of recipients). May run twice (the batcher retries a
@@ -189,6 +196,8 @@ def write_rows(
     rows: list[SQLModel] = []
     # A reply reads this transaction's rows back (its clocks), so they go in at once.
     write: RowWriter = audit.insert_later if notification.in_reply_to is None else audit.insert_now
+    if burn is not None:
+        replay.insert_burn(session, burn, write=write)
     if policy_input is not None and decided:  # what a replay will ask again
         write(session, audit_replay.INPUT_TABLE, [audit_replay.input_row(decided, policy_input)])
     sealed = [(p, p.sealed, entry) for p, entry in zip(planned, decided, strict=True) if p.sealed is not None]

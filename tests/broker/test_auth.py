@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -22,6 +23,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, create_engine, select
 
 import audit
+from broker.admission import replay
 from broker.admission.replay import SeenToken, TokenBurner, purge_seen_tokens, remember_jti
 from broker.admission.tokens import Caller, verify_token
 from broker.db.tables import BrokerTable
@@ -426,3 +428,43 @@ async def test_a_burn_batch_with_a_replay_in_it_refuses_the_replay_alone(
     again = await asyncio.gather(*(burner.burn(c) for c in fresh), return_exceptions=True)
     assert all(isinstance(outcome, ReplayError) for outcome in again)
     gateway_engine.dispose()
+
+
+async def test_a_claimed_token_is_refused_here_at_once_and_elsewhere_once_committed(
+    engine: Engine, registry: Registry, school_keys: AgencyKeys
+) -> None:
+    gateway_engine = audit.create_engine_for(engine.url.render_as_string(hide_password=False))
+    here, elsewhere = TokenBurner(gateway_engine), TokenBurner(gateway_engine)
+    caller = _verify(_dsl(school_keys), registry)
+    here.claim(caller)
+    with pytest.raises(ReplayError):
+        here.claim(caller)
+    with pytest.raises(ReplayError):
+        await here.burn(caller)  # another route in the same worker
+    await elsewhere.burn(_verify(_dsl(school_keys), registry))  # committing needs no claim of this token
+
+    await here.burn_claimed(caller)
+
+    with pytest.raises(ReplayError):
+        await elsewhere.burn(caller)
+    with pytest.raises(ReplayError):
+        await elsewhere.burn_claimed(caller)
+    gateway_engine.dispose()
+
+
+def test_claims_of_expired_tokens_are_forgotten(
+    engine: Engine, registry: Registry, school_keys: AgencyKeys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(replay, "_CLAIMS_BEFORE_PURGE", 2)
+    burner = TokenBurner(engine)
+    past = datetime.now(UTC) - timedelta(hours=1)
+    expired = [dataclasses.replace(_verify(_dsl(school_keys), registry), expires_at=past) for _ in range(2)]
+    live = _verify(_dsl(school_keys), registry)
+    for caller in expired:
+        burner.claim(caller)
+
+    burner.claim(live)  # over the limit: the expired claims go, the live one stays
+
+    burner.claim(expired[0])
+    with pytest.raises(ReplayError):
+        burner.claim(live)

@@ -51,12 +51,16 @@ def remember_jti(session: Session, caller: Caller, *, leeway: timedelta = DEFAUL
     commit promptly (ideally in its own short transaction at admission) so other workers see it.
     The row outlives the token by the leeway, after which the token is refused as expired anyway.
     """
-    row = SeenToken(jti=replay_key(caller), expires_at=caller.expires_at + leeway)
+    row = SeenToken(**burn_row(caller, leeway=leeway))
     try:
         with session.begin_nested():
             session.add(row)
     except IntegrityError as exc:
-        raise ReplayError(f"jti {caller.jti!r} was already used") from exc
+        raise _used(caller) from exc
+
+
+def _used(caller: Caller) -> ReplayError:
+    return ReplayError(f"jti {caller.jti!r} was already used")
 
 
 def burn_row(caller: Caller, *, leeway: timedelta = DEFAULT_LEEWAY) -> dict[str, Any]:
@@ -77,7 +81,7 @@ def insert_burn(
     try:
         write(session, _SEEN_TOKEN, [burn_row(caller)])
     except IntegrityError as exc:
-        raise ReplayError(f"jti {caller.jti!r} was already used") from exc
+        raise _used(caller) from exc
 
 
 def purge_seen_tokens(session: Session, *, now: datetime) -> int:
@@ -117,9 +121,12 @@ class TokenBurner:
         this worker is refused at once, before any work is done for it; a second use in another worker
         is refused when it commits. Remembered until the token can no longer verify.
         """
-        if replay_key(caller) in self._claimed:
-            raise ReplayError(f"jti {caller.jti!r} was already used")
+        self._refuse_seen(caller)
         self._remember(caller)
+
+    def _refuse_seen(self, caller: Caller) -> None:
+        if replay_key(caller) in self._claimed:
+            raise _used(caller)
 
     def _remember(self, caller: Caller) -> None:
         if len(self._claimed) >= self._purge_at:
@@ -130,8 +137,7 @@ class TokenBurner:
 
     async def burn(self, caller: Caller) -> None:
         """Record `caller`'s jti (committed on return), or raise ReplayError if it was used before."""
-        if replay_key(caller) in self._claimed:
-            raise ReplayError(f"jti {caller.jti!r} was already used")
+        self._refuse_seen(caller)
         await self._commit_later(caller)
         self._remember(caller)
 

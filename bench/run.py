@@ -12,7 +12,9 @@ One run, on one machine, measures:
    uvicorn worker, `SGB_RUN_RELAY_IN_GATEWAY=false`) and one `python -m broker.worker` relaying its
    outbox to Kafka, as docker-compose.yml runs them, on a new database; accepted notifications/s at
    saturation (closed loop, 64 connections), then p50/p95/p99 latency at fixed offered loads (50,
-   200, 500/s, open loop), waiting for the worker to empty the outbox after each run; afterwards
+   200, 500/s, open loop) and at the loads a partnership really sees (2 and 10/s: England's referrals
+   to children's social care are about 1,700 a day), waiting for the worker to empty the outbox
+   after each run; afterwards
    every accepted notification is checked to have its decisions in the log (a 202 is only sent
    after that commit);
 3. on SQLite, saturation again with 1, 3 and 10 recipients (4 KiB) and 1, 4 and 32 KiB payloads
@@ -56,6 +58,8 @@ from schemas.vocab import HELD_OUTCOMES, SHARED_OUTCOMES
 
 RESULTS = Path(__file__).resolve().parent / "results"
 OFFERED_RATES = (50, 200, 500)
+# Real load: well under 10/s nationally (issue #17), so one partnership's gateway is nearly idle.
+REALISTIC_RATES = (2, 10)
 SCALE_WORKERS = (1, 2, 4)
 
 
@@ -64,14 +68,19 @@ class Durations:
     warmup: float
     saturation: float
     fixed: float
+    realistic: float  # seconds at each of REALISTIC_RATES (2/s for 30 s: 60 requests)
     scaling: float
     stage: float
     append_entries: int
     opa_bench_runs: int  # `opa bench` runs (about a second each) of the policy and of its baseline
 
 
-FULL = Durations(warmup=3, saturation=20, fixed=15, scaling=8, stage=6, append_entries=15_000, opa_bench_runs=5)
-QUICK = Durations(warmup=1.5, saturation=6, fixed=5, scaling=3, stage=2, append_entries=3_000, opa_bench_runs=3)
+FULL = Durations(
+    warmup=3, saturation=20, fixed=15, realistic=30, scaling=8, stage=6, append_entries=15_000, opa_bench_runs=5
+)
+QUICK = Durations(
+    warmup=1.5, saturation=6, fixed=5, realistic=5, scaling=3, stage=2, append_entries=3_000, opa_bench_runs=3
+)
 
 
 # --- machine ------------------------------------------------------------------------------------
@@ -545,6 +554,22 @@ class Suite:
                 print(
                     f"  {rate}/s offered: {fixed['accepted_per_s']:,.0f}/s accepted, p50 {lat['p50']} "
                     f"p95 {lat['p95']} p99 {lat['p99']} ms, non-202 {_non_accepted(fixed)}",
+                    flush=True,
+                )
+            result["realistic"] = {}
+            for rate in REALISTIC_RATES:
+                run = run_load(
+                    self.spec(gateway.url, mode="open", rate=rate, duration=d.realistic, return_ids=True),
+                    self.work,
+                    meter,
+                    gateway,
+                )
+                accepted_ids += run.pop("accepted_ids")
+                result["realistic"][str(rate)] = run
+                lat = run["latency_ms"]
+                print(
+                    f"  {rate}/s (real load): p50 {lat['p50']} p95 {lat['p95']} p99 {lat['p99']} ms, gateway "
+                    f"{run.get('gateway_cpu_ms_per_notification')} ms CPU each, non-202 {_non_accepted(run)}",
                     flush=True,
                 )
             result["log_check"] = check_logged(database_url, accepted_ids, recipients=3)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.report import cost_table
+from bench.report import cost_table, realistic_table
 
 
 def test_cost_per_notification_is_each_process_cores_over_the_accepted_rate() -> None:
@@ -14,3 +14,26 @@ def test_cost_per_notification_is_each_process_cores_over_the_accepted_rate() ->
     row = cost_table(results).splitlines()[2]
     # 0.5 cores ÷ 50/s = 10 ms; the total, 20 ms, allows 2 cores ÷ 20 ms = 100 notifications/s.
     assert row == "| sqlite | 10.00 | 1.00 | 8.00 | 0.40 | - | 0.60 | 20.00 | 100/s |"
+
+
+def test_real_load_rows_give_latency_and_each_process_cpu_per_notification() -> None:
+    run = {
+        "accepted": 60,
+        "accepted_per_s": 2.0,
+        "latency_ms": {"p50": 31.25, "p95": 40.0, "p99": 52.5},
+        "cpu_cores": {"gateway": 0.04, "opa": 0.025, "machine_busy_cores": 0.11},
+        "worker_cpu_ms_per_notification": 12.5,
+    }
+    results = {"end_to_end": {"postgresql": {"realistic": {"2": run}}}}
+    table = realistic_table(results)
+    assert table is not None
+    # 0.04 cores ÷ 2/s = 20 ms of gateway CPU per notification; OPA 0.025 ÷ 2 = 12.5 ms.
+    assert (
+        table.splitlines()[-1]
+        == "| postgresql | 2/s (60 accepted) | 31.2 / 40.0 / 52.5 | 20.00 | 12.50 | 12.50 | 0.11 |"
+    )
+
+
+def test_runs_without_real_load_rows_have_no_such_table() -> None:
+    saturation = {"accepted_per_s": 50.0, "cpu_cores": {}}
+    assert realistic_table({"end_to_end": {"sqlite": {"saturation": saturation}}}) is None

@@ -103,6 +103,25 @@ async def test_same_idempotency_key_returns_the_first_receipt(gateway: Gateway) 
     assert len(_log(gateway)) == 3
 
 
+async def test_a_retry_gets_its_first_answer_even_while_opa_is_down(
+    gateway: Gateway, gateway_factory: GatewayFactory
+) -> None:
+    """The first answer is looked up while OPA decides; it still wins when deciding fails."""
+    notification = school_referral()
+    first = await gateway.post(notification, headers={"Idempotency-Key": "retry-2"})
+    # Another gateway worker on the same database, whose OPA cannot be reached.
+    cut_off = await gateway_factory(opa_url="http://127.0.0.1:9", opa_timeout_seconds=0.5)
+    again = await cut_off.post(notification, headers={"Idempotency-Key": "retry-2"})
+    changed = school_referral(purpose_statement="A different request under the same key.")
+    conflict = await cut_off.post(changed, headers={"Idempotency-Key": "retry-2"})
+    fresh = await cut_off.post(school_referral(), headers={"Idempotency-Key": "retry-3"})
+    assert first.status_code == 202
+    assert (again.status_code, again.json()) == (200, first.json())
+    assert conflict.status_code == 409
+    assert fresh.status_code == 503
+    assert len(_log(gateway)) == 3
+
+
 async def test_opa_down_means_503_no_share_nothing_written(gateway_factory: GatewayFactory) -> None:
     gateway: Gateway = await gateway_factory(opa_url="http://127.0.0.1:9", opa_timeout_seconds=0.5)
     response = await gateway.post(school_referral())

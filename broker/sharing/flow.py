@@ -7,7 +7,6 @@ woken only after that commit, so nothing reaches an inbox that the log does not 
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import hashlib
 from dataclasses import dataclass
@@ -62,26 +61,16 @@ async def submit(
     """`authorisation`: the `Authorisation-Token` that came with the body, to be checked against it.
     `burn`: the sender token's jti, committed with the decisions when they are recorded."""
     digest = hashlib.sha256(body).hexdigest()
-    # A retry's first answer is looked up while OPA decides, not before: the lookup's wait no longer
-    # adds to every request's. It still answers first: a retry gets its first receipt (or 409 for
-    # another body) whatever deciding again would have said, even with OPA unreachable.
-    lookup = _first_answer(reader, caller.agency_id, idempotency_key, digest)
-    try:
-        notification = parse(body)
-        check_sender(caller, notification, registry)
-        authoriser: Authoriser | None = None
-        if authorisation is not None:
-            authoriser = authorisation.verify(body=body, notification=notification, sender=caller)
-        decision = await decider.decide(notification, authorisation_verified=authoriser is not None)
-    except Exception:
-        if (earlier := await _settled(lookup)) is not None:
+    if idempotency_key is not None:
+        earlier = await idempotency.find(reader, caller.agency_id, idempotency_key, digest)
+        if earlier is not None:
             return Receipt(200, earlier)
-        raise
-    except BaseException:  # this request was cancelled: its lookup goes with it
-        _drop(lookup)
-        raise
-    if (earlier := await _settled(lookup)) is not None:
-        return Receipt(200, earlier)
+    notification = parse(body)
+    check_sender(caller, notification, registry)
+    authoriser: Authoriser | None = None
+    if authorisation is not None:
+        authoriser = authorisation.verify(body=body, notification=notification, sender=caller)
+    decision = await decider.decide(notification, authorisation_verified=authoriser is not None)
     now = datetime.now(UTC)
     planned = plan(notification, decision, sealer=sealer, calendar=calendar, now=now)
     response = receipt_body(notification, planned, checkpoint=checkpoint)
@@ -105,27 +94,6 @@ async def submit(
         return Receipt(200, earlier)
     outbox.wake()
     return Receipt(202, response)
-
-
-def _first_answer(
-    reader: Engine, agency_id: str, key: str | None, digest: str
-) -> asyncio.Task[dict[str, Any] | None] | None:
-    if key is None:
-        return None
-    return asyncio.ensure_future(idempotency.find(reader, agency_id, key, digest))
-
-
-async def _settled(lookup: asyncio.Task[dict[str, Any] | None] | None) -> dict[str, Any] | None:
-    """The first answer under this key, or None; its conflict (another body) or failure is raised."""
-    return None if lookup is None else await lookup
-
-
-def _drop(lookup: asyncio.Task[dict[str, Any] | None] | None) -> None:
-    if lookup is None:
-        return
-    if lookup.done() and not lookup.cancelled():
-        lookup.exception()  # read, so a failed lookup nobody waits for is not reported as lost
-    lookup.cancel()
 
 
 def check_sender(caller: Caller, notification: Notification, registry: Registry) -> None:

@@ -69,6 +69,10 @@ class BrokerSettings(BaseSettings):
     relay_batch_size: int = Field(default=200, ge=1)
     # In-process relays are woken at once by the gateway; polling catches rows from other workers.
     relay_poll_seconds: float = 0.25
+    # On PostgreSQL each waiting outbox row wakes every relay (LISTEN/NOTIFY, migration b0005); while
+    # that connection is up the relay polls only this often, as a fallback.
+    relay_listens: bool = True
+    relay_idle_poll_seconds: float = 5.0
 
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     # Notifications one gateway process decides at once (broker.admission.capacity); more get a 503 at

@@ -18,6 +18,7 @@ from broker.db.tables import OutboxRow
 from broker.delivery import notices
 from broker.delivery.clocks import run_scheduler
 from broker.delivery.events import record_published
+from broker.delivery.listener import OutboxListener
 from broker.delivery.receipts import ReceiptIngester
 from broker.delivery.relay import Relay
 from broker.delivery.retention import Retention, keep_purging
@@ -43,15 +44,19 @@ def build_relay(
         notices.send_late_erasures(session, writer, rows, now=now)
         metrics.published.inc(len(rows))
 
-    return Relay(
+    relay = Relay(
         engine=engine,
         read_engine=read_engine,
         kafka_config=kafka_config(settings),
         on_published=on_published,
         batch_size=settings.relay_batch_size,
         poll_seconds=settings.relay_poll_seconds,
+        idle_poll_seconds=settings.relay_idle_poll_seconds,
         topics=topic_settings(settings),
     )
+    if engine.dialect.name == "postgresql" and settings.relay_listens:
+        relay.listener = OutboxListener(url=engine.url, wake=relay.wakeup)
+    return relay
 
 
 def build_ingester(*, settings: BrokerSettings, engine: Engine, registry: Registry) -> ReceiptIngester:
@@ -78,6 +83,7 @@ def delivery_tasks(
     when `stop` is set."""
     tasks = [
         asyncio.create_task(relay.run(stop), name="relay"),
+        *([asyncio.create_task(relay.listener.run(stop), name="outbox-listener")] if relay.listener else []),
         asyncio.create_task(ingester.run(stop), name="receipts"),
         asyncio.create_task(
             run_scheduler(engine, stop, every=settings.clock_check_seconds, on_overdue=metrics.overdue.inc),

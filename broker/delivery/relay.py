@@ -32,6 +32,7 @@ from sqlmodel import Session, col, select
 
 from broker.db.tables import CaseKey, OutboxRow, RelayLease
 from broker.delivery.case_keys import CaseShredded, opened
+from broker.delivery.listener import OutboxListener
 from transport.kafka import DEFAULT_TOPIC_SETTINGS, TopicSettings, ensure_topics
 
 log = logging.getLogger("broker.delivery.relay")
@@ -69,6 +70,7 @@ class Relay:
         on_published: PublishedHook,
         batch_size: int = 200,
         poll_seconds: float = 0.05,
+        idle_poll_seconds: float | None = None,
         lease_seconds: float = 15.0,
         topics: TopicSettings = DEFAULT_TOPIC_SETTINGS,
     ) -> None:
@@ -80,6 +82,10 @@ class Relay:
         self._on_published = on_published
         self._batch_size = batch_size
         self._poll = poll_seconds
+        # While `listener` listens (PostgreSQL tells it of each waiting row and it sets `wakeup`), the
+        # poll is only a fallback and may be slow.
+        self._idle_poll = idle_poll_seconds if idle_poll_seconds is not None else poll_seconds
+        self.listener: OutboxListener | None = None
         self._lease = timedelta(seconds=lease_seconds)
         self._holder = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
         self._lease_until = datetime(2000, 1, 1, tzinfo=UTC)
@@ -117,13 +123,17 @@ class Relay:
         self.kafka_connected = True
         try:
             while not stop.is_set():
+                # Cleared before looking, not after: a row that commits while we look wakes us again.
+                self.wakeup.clear()
                 published = await self.publish_once(producer)
                 if published == 0:
-                    self.wakeup.clear()
-                    await _wait_any(stop, self.wakeup, self._poll)
+                    await _wait_any(stop, self.wakeup, self._idle_poll if self._heard() else self._poll)
         finally:
             self.kafka_connected = False
             await producer.stop()
+
+    def _heard(self) -> bool:
+        return self.listener is not None and self.listener.listening
 
     async def publish_once(self, producer: AIOKafkaProducer) -> int:
         """Publish one batch if this instance holds the lease; return how many rows went out."""

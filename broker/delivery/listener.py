@@ -1,0 +1,66 @@
+"""Listener: PostgreSQL tells the relay when an outbox row is waiting, so it need not keep asking.
+
+Migration b0005 makes every newly waiting outbox row `NOTIFY sgb_outbox` when its transaction
+commits. The listener holds one connection that `LISTEN`s on that channel and sets the relay's
+wake-up event for each notification, so a delivery leaves as soon as its decision commits, from
+whichever gateway process committed it. While it listens, the relay polls only as a fallback
+(`relay_idle_poll_seconds`); without it (SQLite, or the connection lost) the relay polls at
+`relay_poll_seconds` as before, so a lost notification only delays a delivery, never loses it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import psycopg
+from sqlalchemy import URL
+
+log = logging.getLogger("broker.delivery.listener")
+
+CHANNEL = "sgb_outbox"
+_WAIT_SECONDS = 1.0
+# How its connection shows in pg_stat_activity.
+APPLICATION_NAME = "sgb-outbox-listener"
+
+
+class OutboxListener:
+    def __init__(
+        self, *, url: URL, wake: asyncio.Event, retry_seconds: float = 5.0, check_seconds: float = 10.0
+    ) -> None:
+        # The SQLAlchemy URL of the gateway's database, as libpq reads it.
+        self._conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._wake = wake
+        self._retry = retry_seconds
+        # A connection that died without closing is noticed by asking it something this often.
+        self._checks_every = max(1, round(check_seconds / _WAIT_SECONDS))
+        self.listening = False
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Listen until `stop`, connecting again after any failure (the relay polls meanwhile)."""
+        while not stop.is_set():
+            try:
+                await self._listen(stop)
+            except (psycopg.Error, OSError) as exc:
+                log.warning("outbox listener lost PostgreSQL, the relay polls until it is back: %s", type(exc).__name__)
+            finally:
+                self.listening = False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self._retry)
+
+    async def _listen(self, stop: asyncio.Event) -> None:
+        connect = psycopg.AsyncConnection.connect(self._conninfo, autocommit=True, application_name=APPLICATION_NAME)
+        async with await connect as connection:
+            await connection.execute(f"LISTEN {CHANNEL}")
+            self.listening = True
+            # Rows may have committed while nobody listened: the relay looks once now.
+            self._wake.set()
+            waits = 0
+            while not stop.is_set():
+                # Short waits, so a stop is seen within one of them.
+                async for _ in connection.notifies(timeout=_WAIT_SECONDS):
+                    self._wake.set()
+                waits += 1
+                if waits % self._checks_every == 0:
+                    await connection.execute("SELECT 1")

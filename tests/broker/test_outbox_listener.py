@@ -1,0 +1,95 @@
+"""On PostgreSQL a waiting outbox row wakes the relay (LISTEN/NOTIFY): another process's relay
+publishes at once although it polls only every minute, and its listener survives losing its connection."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+from sqlalchemy import make_url, update
+
+from broker.db.log import migrate
+from broker.db.tables import OutboxRow
+from broker.delivery.listener import APPLICATION_NAME, CHANNEL, OutboxListener
+from tests.broker.conftest import Gateway, GatewayFactory
+from tests.factories import school_referral
+
+pytestmark = pytest.mark.stack
+
+
+def _conninfo(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _notified(connection: psycopg.Connection[tuple[object, ...]], seconds: float = 5.0) -> bool:
+    return any(True for _ in connection.notifies(timeout=seconds, stop_after=1))
+
+
+async def test_a_decision_in_one_process_is_published_by_another_without_waiting_for_its_poll(
+    gateway_factory: GatewayFactory, postgres_url: str
+) -> None:
+    deciding: Gateway = await gateway_factory(database_url=postgres_url, run_relay_in_gateway=False)
+    # The relay of another process, which polls only once a minute: only the notification wakes it.
+    relaying: Gateway = await gateway_factory(
+        database_url=postgres_url, relay_poll_seconds=60.0, relay_idle_poll_seconds=60.0
+    )
+    listener = relaying.outbox.relay.listener
+    assert listener is not None
+    deadline = time.monotonic() + 20
+    while not listener.listening and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)  # the relay has looked once, found nothing, and waits
+    started = time.monotonic()
+    assert (await deciding.post(school_referral())).status_code == 202
+    while await asyncio.to_thread(relaying.outbox.depth) > 0:
+        assert time.monotonic() - started < 20, "the relay was not woken"
+        await asyncio.sleep(0.05)
+
+
+async def test_only_a_waiting_row_notifies(gateway_factory: GatewayFactory, postgres_url: str) -> None:
+    gateway: Gateway = await gateway_factory(database_url=postgres_url, run_relay_in_gateway=False)
+    with psycopg.connect(_conninfo(postgres_url), autocommit=True) as listening:
+        listening.execute(f"LISTEN {CHANNEL}")
+        assert (await gateway.post(school_referral())).status_code == 202
+        assert _notified(listening), "a new delivery must notify"
+        with gateway.engine.begin() as connection:
+            connection.execute(update(OutboxRow).values(published_at=datetime.now(UTC)))
+        assert not _notified(listening, seconds=1.0), "a published row must not"
+        with gateway.engine.begin() as connection:
+            connection.execute(update(OutboxRow).values(published_at=None))
+        assert _notified(listening), "a row waiting again (a redelivery) must notify"
+
+
+async def test_the_listener_wakes_the_relay_and_listens_again_after_losing_its_connection(postgres_url: str) -> None:
+    await asyncio.to_thread(migrate, postgres_url)
+    wake, stop = asyncio.Event(), asyncio.Event()
+    listener = OutboxListener(url=make_url(postgres_url), wake=wake, retry_seconds=0.2)
+    task = asyncio.create_task(listener.run(stop))
+    try:
+        with psycopg.connect(_conninfo(postgres_url), autocommit=True) as other:
+            for _ in range(2):
+                await _until(lambda: listener.listening)
+                wake.clear()
+                other.execute(f"SELECT pg_notify('{CHANNEL}', '')")
+                await asyncio.wait_for(wake.wait(), timeout=10)
+                # Its connection is cut, as when PostgreSQL restarts: it must connect and listen again.
+                other.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE application_name = %s AND datname = current_database()",
+                    (APPLICATION_NAME,),
+                )
+                await _until(lambda: not listener.listening)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=10)
+
+
+async def _until(condition: object, seconds: float = 20.0) -> None:
+    assert callable(condition)
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.02)

@@ -52,6 +52,7 @@ def build_relay(
         batch_size=settings.relay_batch_size,
         poll_seconds=settings.relay_poll_seconds,
         idle_poll_seconds=settings.relay_idle_poll_seconds,
+        gather_seconds=settings.relay_gather_seconds,
         topics=topic_settings(settings),
     )
     if engine.dialect.name == "postgresql" and settings.relay_listens:

@@ -71,6 +71,7 @@ class Relay:
         batch_size: int = 200,
         poll_seconds: float = 0.05,
         idle_poll_seconds: float | None = None,
+        gather_seconds: float = 0.0,
         lease_seconds: float = 15.0,
         topics: TopicSettings = DEFAULT_TOPIC_SETTINGS,
     ) -> None:
@@ -86,6 +87,7 @@ class Relay:
         # poll is only a fallback and may be slow.
         self._idle_poll = idle_poll_seconds if idle_poll_seconds is not None else poll_seconds
         self.listener: OutboxListener | None = None
+        self._gather = gather_seconds
         self._lease = timedelta(seconds=lease_seconds)
         self._holder = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
         self._lease_until = datetime(2000, 1, 1, tzinfo=UTC)
@@ -122,12 +124,17 @@ class Relay:
         await producer.start()
         self.kafka_connected = True
         try:
+            loop = asyncio.get_running_loop()
             while not stop.is_set():
                 # Cleared before looking, not after: a row that commits while we look wakes us again.
                 self.wakeup.clear()
-                published = await self.publish_once(producer)
-                if published == 0:
-                    await _wait_any(stop, self.wakeup, self._idle_poll if self._heard() else self._poll)
+                looked = loop.time()
+                if await self.publish_once(producer) >= self._batch_size:
+                    continue  # a backlog: the next batch at once
+                await _wait_any(stop, self.wakeup, self._idle_poll if self._heard() else self._poll)
+                # Each look that publishes is a log transaction, so looks are at least `gather` apart:
+                # a row waking an idle relay leaves at once, rows that follow it go together.
+                await _sleep_or_stop(stop, self._gather - (loop.time() - looked))
         finally:
             self.kafka_connected = False
             await producer.stop()
@@ -237,6 +244,8 @@ class Relay:
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    if seconds <= 0:
+        return
     with contextlib.suppress(asyncio.TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
 

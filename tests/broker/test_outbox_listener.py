@@ -93,3 +93,31 @@ async def _until(condition: object, seconds: float = 20.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         await asyncio.sleep(0.02)
+
+
+async def test_deliveries_committed_close_together_go_out_in_one_batch(
+    gateway_factory: GatewayFactory, postgres_url: str
+) -> None:
+    """A row waking an idle relay leaves at once; the rows that follow it within the gather window
+    go together in the next look (each look that publishes is a log transaction)."""
+    gather = 1.5
+    gateway: Gateway = await gateway_factory(database_url=postgres_url, relay_gather_seconds=gather)
+    relay = gateway.outbox.relay
+    # Idle: the looks of its start and of its listener's first wake-up are over.
+    await _until(lambda: relay.listener is not None and relay.listener.listening)
+    await asyncio.sleep(2 * gather + 0.5)
+    published: list[int] = []
+    publish_once = relay.publish_once
+
+    async def counted(producer: object) -> int:
+        n = await publish_once(producer)  # type: ignore[arg-type]
+        if n:
+            published.append(n)
+        return n
+
+    relay.publish_once = counted  # type: ignore[method-assign]
+    for _ in range(3):
+        assert (await gateway.post(school_referral())).status_code == 202
+    await _until(lambda: sum(published) == 6)
+    # Two shared recipients each: the first notification alone, then the two that followed it together.
+    assert published == [2, 4]

@@ -73,8 +73,8 @@ class BrokerSettings(BaseSettings):
     # that connection is up the relay polls only this often, as a fallback.
     relay_listens: bool = True
     relay_idle_poll_seconds: float = 5.0
-    # Looks at the outbox are at least this far apart, so deliveries committed close together go out in
-    # one batch (each batch is a log transaction); a delivery to an idle relay leaves at once.
+    # After a look that published, the next is at least this much later, so deliveries committed close
+    # together go out in one batch (each batch is a log transaction); one reaching an idle relay leaves at once.
     relay_gather_seconds: float = 0.25
 
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)

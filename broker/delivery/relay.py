@@ -129,12 +129,14 @@ class Relay:
                 # Cleared before looking, not after: a row that commits while we look wakes us again.
                 self.wakeup.clear()
                 looked = loop.time()
-                if await self.publish_once(producer) >= self._batch_size:
+                published = await self.publish_once(producer)
+                if published >= self._batch_size:
                     continue  # a backlog: the next batch at once
                 await _wait_any(stop, self.wakeup, self._idle_poll if self._heard() else self._poll)
-                # Each look that publishes is a log transaction, so looks are at least `gather` apart:
-                # a row waking an idle relay leaves at once, rows that follow it go together.
-                await _sleep_or_stop(stop, self._gather - (loop.time() - looked))
+                if published:
+                    # Each look that publishes is a log transaction, so the next is at least `gather`
+                    # later: a row waking an idle relay leaves at once, rows that follow it go together.
+                    await _sleep_or_stop(stop, self._gather - (loop.time() - looked))
         finally:
             self.kafka_connected = False
             await producer.stop()

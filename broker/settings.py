@@ -70,7 +70,8 @@ class BrokerSettings(BaseSettings):
     # In-process relays are woken at once by the gateway; polling catches rows from other workers.
     relay_poll_seconds: float = 0.25
     # On PostgreSQL each waiting outbox row wakes every relay (LISTEN/NOTIFY, migration b0005); while
-    # that connection is up the relay polls only this often, as a fallback.
+    # that connection is up the relay polls only this often, as a fallback. Off where LISTEN cannot
+    # work (a transaction-pooling PgBouncer): the relay then polls every relay_poll_seconds.
     relay_listens: bool = True
     relay_idle_poll_seconds: float = 5.0
     # After a look that published, the next is at least this much later, so deliveries committed close

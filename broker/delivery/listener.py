@@ -25,12 +25,16 @@ _WAIT_SECONDS = 1.0
 APPLICATION_NAME = "sgb-outbox-listener"
 
 
+def conninfo(url: URL) -> str:
+    """The SQLAlchemy URL of the gateway's database, as libpq reads it."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 class OutboxListener:
     def __init__(
         self, *, url: URL, wake: asyncio.Event, retry_seconds: float = 5.0, check_seconds: float = 10.0
     ) -> None:
-        # The SQLAlchemy URL of the gateway's database, as libpq reads it.
-        self._conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._conninfo = conninfo(url)
         self._wake = wake
         self._retry = retry_seconds
         # A connection that died without closing is noticed by asking it something this often.

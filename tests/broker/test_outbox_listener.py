@@ -13,15 +13,11 @@ from sqlalchemy import make_url, update
 
 from broker.db.log import migrate
 from broker.db.tables import OutboxRow
-from broker.delivery.listener import APPLICATION_NAME, CHANNEL, OutboxListener
+from broker.delivery.listener import APPLICATION_NAME, CHANNEL, OutboxListener, conninfo
 from tests.broker.conftest import Gateway, GatewayFactory
 from tests.factories import school_referral
 
 pytestmark = pytest.mark.stack
-
-
-def _conninfo(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def _notified(connection: psycopg.Connection[tuple[object, ...]], seconds: float = 5.0) -> bool:
@@ -51,7 +47,7 @@ async def test_a_decision_in_one_process_is_published_by_another_without_waiting
 
 async def test_only_a_waiting_row_notifies(gateway_factory: GatewayFactory, postgres_url: str) -> None:
     gateway: Gateway = await gateway_factory(database_url=postgres_url, run_relay_in_gateway=False)
-    with psycopg.connect(_conninfo(postgres_url), autocommit=True) as listening:
+    with psycopg.connect(conninfo(make_url(postgres_url)), autocommit=True) as listening:
         listening.execute(f"LISTEN {CHANNEL}")
         assert (await gateway.post(school_referral())).status_code == 202
         assert _notified(listening), "a new delivery must notify"
@@ -69,7 +65,7 @@ async def test_the_listener_wakes_the_relay_and_listens_again_after_losing_its_c
     listener = OutboxListener(url=make_url(postgres_url), wake=wake, retry_seconds=0.2)
     task = asyncio.create_task(listener.run(stop))
     try:
-        with psycopg.connect(_conninfo(postgres_url), autocommit=True) as other:
+        with psycopg.connect(conninfo(make_url(postgres_url)), autocommit=True) as other:
             for _ in range(2):
                 await _until(lambda: listener.listening)
                 wake.clear()
@@ -100,12 +96,10 @@ async def test_deliveries_committed_close_together_go_out_in_one_batch(
 ) -> None:
     """A row waking an idle relay leaves at once; the rows that follow it within the gather window
     go together in the next look (each look that publishes is a log transaction)."""
-    gather = 1.5
+    gather = 3.0
     gateway: Gateway = await gateway_factory(database_url=postgres_url, relay_gather_seconds=gather)
     relay = gateway.outbox.relay
-    # Idle: the looks of its start and of its listener's first wake-up are over.
     await _until(lambda: relay.listener is not None and relay.listener.listening)
-    await asyncio.sleep(2 * gather + 0.5)
     published: list[int] = []
     publish_once = relay.publish_once
 
@@ -116,8 +110,16 @@ async def test_deliveries_committed_close_together_go_out_in_one_batch(
         return n
 
     relay.publish_once = counted  # type: ignore[method-assign]
-    for _ in range(3):
+    # Looks that found nothing (its start, its listener's first wake-up) hold nothing back.
+    started = time.monotonic()
+    assert (await gateway.post(school_referral())).status_code == 202
+    await _until(lambda: published == [2])
+    first = time.monotonic() - started
+    # Two shared recipients each: the two posted, one after the other (so each commits alone and
+    # wakes the relay), inside the window after that look go out together.
+    for _ in range(2):
         assert (await gateway.post(school_referral())).status_code == 202
+    inside = time.monotonic() - started - first
     await _until(lambda: sum(published) == 6)
-    # Two shared recipients each: the first notification alone, then the two that followed it together.
-    assert published == [2, 4]
+    assert published == [2, 4], f"the second pair took {inside:.2f} s of a {gather} s window"
+    assert first < gather, "the first delivery waited for a window it should not have"

@@ -1,8 +1,11 @@
-"""bench.report's cost table: each process's CPU per accepted notification, and the ceiling it sets."""
+"""bench.report's tables: each process's CPU per accepted notification and the ceiling it sets, the loads
+a partnership sees, and a comparison with an earlier run led by what changed between them."""
 
 from __future__ import annotations
 
-from bench.report import cost_table, realistic_table
+from typing import Any
+
+from bench.report import before_after, cost_table, realistic_table
 
 
 def test_cost_per_notification_is_each_process_cores_over_the_accepted_rate() -> None:
@@ -37,3 +40,21 @@ def test_real_load_rows_give_latency_and_each_process_cpu_per_notification() -> 
 def test_runs_without_real_load_rows_have_no_such_table() -> None:
     saturation = {"accepted_per_s": 50.0, "cpu_cores": {}}
     assert realistic_table({"end_to_end": {"sqlite": {"saturation": saturation}}}) is None
+
+
+def _run(git: str, accepted: float) -> dict[str, Any]:
+    return {
+        "git": git,
+        "summary": {"backends": {"sqlite": {"accepted_per_s": accepted, "latency_ms": {}}}},
+        "end_to_end": {"sqlite": {"saturation": {"cpu_cores": {}}}},
+        "stages": {},
+    }
+
+
+def test_a_comparison_says_first_what_changed_between_the_runs() -> None:
+    text = before_after(_run("aaaa111", 50), _run("bbbb222", 64), "Only the machine changed.")
+    lines = text.splitlines()
+    assert lines[:3] == ["## Before and after", "", "Only the machine changed."]
+    assert lines[4] == "|  | before (aaaa111) | after (bbbb222) |"
+    assert "| sqlite: accepted/s at saturation | 50 | 64 |" in lines
+    assert before_after(_run("a", 1), _run("b", 2)).splitlines()[2].startswith("|  | before (a)")

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import make_url, update
 
 from broker.db.log import migrate
@@ -32,6 +33,7 @@ async def test_a_decision_in_one_process_is_published_by_another_without_waiting
     relaying: Gateway = await gateway_factory(
         database_url=postgres_url, relay_poll_seconds=60.0, relay_idle_poll_seconds=60.0
     )
+    assert relaying.outbox.relay is not None
     listener = relaying.outbox.relay.listener
     assert listener is not None
     deadline = time.monotonic() + 20
@@ -99,12 +101,13 @@ async def test_deliveries_committed_close_together_go_out_in_one_batch(
     gather = 3.0
     gateway: Gateway = await gateway_factory(database_url=postgres_url, relay_gather_seconds=gather)
     relay = gateway.outbox.relay
+    assert relay is not None
     await _until(lambda: relay.listener is not None and relay.listener.listening)
     published: list[int] = []
     publish_once = relay.publish_once
 
-    async def counted(producer: object) -> int:
-        n = await publish_once(producer)  # type: ignore[arg-type]
+    async def counted(producer: AIOKafkaProducer) -> int:
+        n = await publish_once(producer)
         if n:
             published.append(n)
         return n

@@ -68,15 +68,15 @@ class BrokerSettings(BaseSettings):
     run_relay_in_gateway: bool = True
     relay_batch_size: int = Field(default=200, ge=1)
     # In-process relays are woken at once by the gateway; polling catches rows from other workers.
-    relay_poll_seconds: float = 0.25
+    relay_poll_seconds: float = Field(default=0.25, gt=0)
     # On PostgreSQL each waiting outbox row wakes every relay (LISTEN/NOTIFY, migration b0005); while
     # that connection is up the relay polls only this often, as a fallback. Off where LISTEN cannot
     # work (a transaction-pooling PgBouncer): the relay then polls every relay_poll_seconds.
     relay_listens: bool = True
-    relay_idle_poll_seconds: float = 5.0
+    relay_idle_poll_seconds: float = Field(default=5.0, gt=0)
     # After a look that published, the next is at least this much later, so deliveries committed close
     # together go out in one batch (each batch is a log transaction); one reaching an idle relay leaves at once.
-    relay_gather_seconds: float = 0.25
+    relay_gather_seconds: float = Field(default=0.25, ge=0)
 
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     # Notifications one gateway process decides at once (broker.admission.capacity); more get a 503 at

@@ -44,7 +44,10 @@ def build_relay(
         notices.send_late_erasures(session, writer, rows, now=now)
         metrics.published.inc(len(rows))
 
-    relay = Relay(
+    # PostgreSQL tells the listener of each waiting row and it wakes the relay through this event.
+    wakeup = asyncio.Event()
+    listens = engine.dialect.name == "postgresql" and settings.relay_listens
+    return Relay(
         engine=engine,
         read_engine=read_engine,
         kafka_config=kafka_config(settings),
@@ -54,10 +57,9 @@ def build_relay(
         idle_poll_seconds=settings.relay_idle_poll_seconds,
         gather_seconds=settings.relay_gather_seconds,
         topics=topic_settings(settings),
+        wakeup=wakeup,
+        listener=OutboxListener(url=engine.url, wake=wakeup) if listens else None,
     )
-    if engine.dialect.name == "postgresql" and settings.relay_listens:
-        relay.listener = OutboxListener(url=engine.url, wake=relay.wakeup)
-    return relay
 
 
 def build_ingester(*, settings: BrokerSettings, engine: Engine, registry: Registry) -> ReceiptIngester:

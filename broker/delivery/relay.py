@@ -21,7 +21,7 @@ import os
 import socket
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -32,7 +32,6 @@ from sqlmodel import Session, col, select
 
 from broker.db.tables import CaseKey, OutboxRow, RelayLease
 from broker.delivery.case_keys import CaseShredded, opened
-from broker.delivery.listener import OutboxListener
 from transport.kafka import DEFAULT_TOPIC_SETTINGS, TopicSettings, ensure_topics
 
 log = logging.getLogger("broker.delivery.relay")
@@ -52,6 +51,15 @@ PRODUCER_OPTIONS: dict[str, Any] = {
     "max_batch_size": 1 << 20,
 }
 PublishedHook = Callable[[Session, Sequence[OutboxRow], datetime], None]
+
+
+class WakeSource(Protocol):
+    """Something that sets the relay's `wakeup` event when a row waits (`broker.delivery.listener`)."""
+
+    @property
+    def listening(self) -> bool: ...
+
+    async def run(self, stop: asyncio.Event) -> None: ...
 
 
 def _now() -> datetime:
@@ -74,6 +82,8 @@ class Relay:
         gather_seconds: float = 0.0,
         lease_seconds: float = 15.0,
         topics: TopicSettings = DEFAULT_TOPIC_SETTINGS,
+        wakeup: asyncio.Event | None = None,
+        listener: WakeSource | None = None,
     ) -> None:
         self._engine = engine
         # The pending rows are read without taking SQLite's write lock (the gateway's log writer
@@ -84,9 +94,9 @@ class Relay:
         self._batch_size = batch_size
         self._poll = poll_seconds
         # While `listener` listens (PostgreSQL tells it of each waiting row and it sets `wakeup`), the
-        # poll is only a fallback and may be slow.
+        # poll is only a fallback and may be slow. The listener is built with the same event.
         self._idle_poll = idle_poll_seconds if idle_poll_seconds is not None else poll_seconds
-        self.listener: OutboxListener | None = None
+        self.listener = listener
         self._gather = gather_seconds
         self._lease = timedelta(seconds=lease_seconds)
         self._holder = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
@@ -96,7 +106,7 @@ class Relay:
         self._topic_settings = topics
         self._topics: set[str] = set()
         self.kafka_connected = False
-        self.wakeup = asyncio.Event()
+        self.wakeup = wakeup or asyncio.Event()
         # Rows whose ciphertext fails its tag under a live key (changed in the database): kept
         # waiting, never published or dropped, and reported once each.
         self._tampered: set[int | None] = set()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from sqlalchemy import Table, bindparam
 from sqlmodel import Session, col, select
 
 from broker.db.tables import CaseKey, OutboxRow
@@ -92,6 +93,13 @@ def send_erasures(
     return len(rows)
 
 
+# A Core query, once per relay look: the ORM's loading cost several times the lookup (issue #17).
+_CASE_KEY: Table = CaseKey.__table__  # type: ignore[attr-defined]
+_GONE = select(_CASE_KEY.c.id, _CASE_KEY.c.shredded_reason).where(
+    _CASE_KEY.c.id.in_(bindparam("ids", expanding=True)), _CASE_KEY.c.key.is_(None)
+)
+
+
 def send_late_erasures(session: Session, writer: NoticeWriter, rows: Sequence[OutboxRow], *, now: datetime) -> int:
     """Queue an erasure notice for each row just published whose case was shredded after the relay read it.
 
@@ -103,8 +111,9 @@ def send_late_erasures(session: Session, writer: NoticeWriter, rows: Sequence[Ou
     key_ids = {row.case_key_id for row in rows if row.case_key_id is not None}
     if not key_ids:
         return 0
-    gone = select(CaseKey).where(col(CaseKey.id).in_(key_ids), col(CaseKey.key).is_(None))
-    reasons = {key.id: key.shredded_reason for key in session.exec(gone)}
+    reasons: dict[int | None, str | None] = {
+        key_id: why for key_id, why in session.execute(_GONE, {"ids": sorted(key_ids)})
+    }
     late = [row for row in rows if row.case_key_id in reasons]
     for row in late:
         # A key shredded before b0004 kept no reason code: the notice says the record was sent in error.

@@ -38,7 +38,7 @@ stack-down: venv
 check: venv
 	$(BIN)/ruff check $(PKGS) devstack demo tests bench faults
 	$(BIN)/ruff format --check $(PKGS) devstack demo tests bench faults deploy
-	$(BIN)/mypy --strict $(PKGS) devstack demo bench faults
+	$(BIN)/mypy --strict $(PKGS) devstack demo bench faults tests
 	$(BIN)/lint-imports --no-logo
 
 policy-check: stack

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 
 from audit import PackInvalid, Signer, append, pseudonymise, verify_pack
 from audit.cli import app
+from tests.audit.conftest import DraftFactory
 
 # Clearly fictional subjects: the log must never hold any of these values.
 FICTIONAL_CHILD = {"ref": "FICT-CHILD-0001", "name": "Zebedee Quillfeather", "dob": "2013-02-29"}
@@ -31,7 +33,7 @@ def keys(tmp_path: Path, signer: Signer) -> tuple[Path, Path]:
 
 
 @pytest.fixture
-def populated(engine: Engine, make_draft, clock: Any) -> Engine:
+def populated(engine: Engine, make_draft: DraftFactory, clock: Callable[[], datetime]) -> Engine:
     subjects = [pseudonymise(SECRET, FICTIONAL_CHILD["ref"]), pseudonymise(SECRET, FICTIONAL_PARENT["ref"])]
     with Session(engine) as session, session.begin():
         append(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime
 
 import pytest
 from sqlalchemy import Engine
@@ -26,10 +27,11 @@ from audit import (
     verify_inclusion_proof,
     write_checkpoint,
 )
+from tests.audit.conftest import DraftFactory
 
 
 @pytest.fixture
-def logged(engine: Engine, make_draft, signer: Signer, clock: Any) -> Engine:
+def logged(engine: Engine, make_draft: DraftFactory, signer: Signer, clock: Callable[[], datetime]) -> Engine:
     with Session(engine) as session, session.begin():
         append(session, [make_draft(delivery_id=f"d.{i}") for i in range(3)], clock=clock)
         write_checkpoint(session, signer, clock=clock)

@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from audit import (
     AuditError,
@@ -24,11 +24,14 @@ from audit import (
 )
 from audit.canonical import canonical_bytes
 from audit.chain import GENESIS, leaf_hash, link_hash
+from tests.audit.conftest import DraftFactory
 
 Clock = Callable[[], datetime]
 
 
-def test_append_assigns_contiguous_seqs_and_chains_hashes(engine: Engine, make_draft, clock: Clock) -> None:
+def test_append_assigns_contiguous_seqs_and_chains_hashes(
+    engine: Engine, make_draft: DraftFactory, clock: Clock
+) -> None:
     with Session(engine, expire_on_commit=False) as session, session.begin():
         first = append(session, [make_draft(), make_draft(outcome="no_share")], clock=clock)
     with Session(engine, expire_on_commit=False) as session, session.begin():
@@ -41,14 +44,14 @@ def test_append_assigns_contiguous_seqs_and_chains_hashes(engine: Engine, make_d
         head = link_hash(head, leaf)
         assert (entry.leaf_hash, entry.chain_hash) == (leaf.hex(), head.hex())
     with Session(engine) as session:
-        stored = session.exec(select(Entry).order_by(Entry.seq)).all()
+        stored = session.exec(select(Entry).order_by(col(Entry.seq))).all()
         assert [e.model_dump() for e in stored] == [e.model_dump() for e in entries]
         chain_head = session.get(ChainHead, 1)
         assert chain_head is not None and (chain_head.size, chain_head.head) == (3, head.hex())
         assert verify_log(session).size == 3
 
 
-def test_append_joins_the_callers_transaction(engine: Engine, make_draft) -> None:
+def test_append_joins_the_callers_transaction(engine: Engine, make_draft: DraftFactory) -> None:
     with Session(engine) as session:
         session.begin()
         assert [e.seq for e in append(session, [make_draft()])] == [0]
@@ -58,7 +61,7 @@ def test_append_joins_the_callers_transaction(engine: Engine, make_draft) -> Non
         assert [e.seq for e in append(session, [make_draft()])] == [0]
 
 
-def test_entries_are_durable_once_the_commit_returns(db_url: str, make_draft) -> None:
+def test_entries_are_durable_once_the_commit_returns(db_url: str, make_draft: DraftFactory) -> None:
     writer = create_engine_for(db_url)
     from audit import upgrade
 
@@ -77,16 +80,16 @@ def test_append_of_nothing_is_a_no_op(engine: Engine) -> None:
         assert append(session, []) == []
 
 
-def test_follows_must_name_earlier_entries(engine: Engine, make_draft) -> None:
+def test_follows_must_name_earlier_entries(engine: Engine, make_draft: DraftFactory) -> None:
     with Session(engine) as session, session.begin(), pytest.raises(AuditError, match="earlier"):
         append(session, [make_draft(follows=[0])])
 
 
-def test_append_refuses_an_unmigrated_database(sqlite_url: str, make_draft) -> None:
+def test_append_refuses_an_unmigrated_database(sqlite_url: str, make_draft: DraftFactory) -> None:
     engine = create_engine_for(sqlite_url)
     from sqlmodel import SQLModel
 
-    SQLModel.metadata.create_all(engine, tables=[ChainHead.__table__])  # type: ignore[list-item]
+    SQLModel.metadata.create_all(engine, tables=[SQLModel.metadata.tables[ChainHead.__tablename__]])
     with Session(engine) as session, session.begin(), pytest.raises(LogStateError):
         append(session, [make_draft()])
     engine.dispose()
@@ -103,7 +106,9 @@ def test_append_refuses_an_unmigrated_database(sqlite_url: str, make_draft) -> N
         "UPDATE audit_chain_head SET size = 0",
     ],
 )
-def test_database_refuses_to_change_the_log(engine: Engine, make_draft, signer: Signer, statement: str) -> None:
+def test_database_refuses_to_change_the_log(
+    engine: Engine, make_draft: DraftFactory, signer: Signer, statement: str
+) -> None:
     with Session(engine) as session, session.begin():
         append(session, [make_draft(outcome="no_share")])
         write_checkpoint(session, signer)
@@ -113,14 +118,14 @@ def test_database_refuses_to_change_the_log(engine: Engine, make_draft, signer: 
         assert verify_log(session, signer.public_key).size == 1
 
 
-def test_postgres_refuses_truncate(engine: Engine, make_draft) -> None:
+def test_postgres_refuses_truncate(engine: Engine, make_draft: DraftFactory) -> None:
     if engine.dialect.name != "postgresql":
         pytest.skip("TRUNCATE exists only on PostgreSQL")
     with engine.connect() as connection, pytest.raises(DBAPIError, match="append-only"):
         connection.execute(text("TRUNCATE audit_entry"))
 
 
-def test_draft_refuses_free_text_where_identifiers_belong(make_draft) -> None:
+def test_draft_refuses_free_text_where_identifiers_belong(make_draft: DraftFactory) -> None:
     for field, value in [
         ("subjects", ["Jane Doe"]),
         ("fields_released", ["child name: Jane"]),

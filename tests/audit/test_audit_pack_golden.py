@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -21,11 +23,15 @@ SIGNER = Signer(LOG["origin"], Ed25519PrivateKey.from_private_bytes(bytes.fromhe
 WITNESS = WitnessKey.from_vkey(COSIGNED["witness_vkey"])
 
 
+def _stopped_at(moment: datetime) -> Callable[[], datetime]:
+    return lambda: moment
+
+
 def _export(engine: Engine) -> str:
     for case in LOG["entries"]:
         at = parse_time(case["recorded_at"])
         with Session(engine) as session, session.begin():
-            append(session, [EntryDraft(**case["draft"])], clock=lambda at=at: at)
+            append(session, [EntryDraft(**case["draft"])], clock=_stopped_at(at))
     checkpoint_time = parse_time("2025-03-04T05:06:09.000000Z")
     with Session(engine) as session, session.begin():
         assert write_checkpoint(session, SIGNER, clock=lambda: checkpoint_time).note == LOG["checkpoint_note"]

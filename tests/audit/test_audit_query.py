@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,11 +10,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from audit import EventKind, append, query, record_view, verify_log
+from tests.audit.conftest import DraftFactory
 
 EPOCH = datetime(2025, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)  # the clock fixture's first reading
 
 
-def _seed(engine: Engine, make_draft, clock: Any) -> None:
+def _seed(engine: Engine, make_draft: DraftFactory, clock: Callable[[], datetime]) -> None:
     with Session(engine) as session, session.begin():
         append(
             session,
@@ -40,7 +42,7 @@ def _seed(engine: Engine, make_draft, clock: Any) -> None:
         )
 
 
-def test_filters(engine: Engine, make_draft, clock: Any) -> None:
+def test_filters(engine: Engine, make_draft: DraftFactory, clock: Callable[[], datetime]) -> None:
     _seed(engine, make_draft, clock)
     with Session(engine) as session:
 
@@ -61,7 +63,9 @@ def test_filters(engine: Engine, make_draft, clock: Any) -> None:
         assert seqs(kind=EventKind.VIEWED) == []
 
 
-def test_record_view_appends_a_linked_entry(engine: Engine, make_draft, clock: Any) -> None:
+def test_record_view_appends_a_linked_entry(
+    engine: Engine, make_draft: DraftFactory, clock: Callable[[], datetime]
+) -> None:
     _seed(engine, make_draft, clock)
     with Session(engine, expire_on_commit=False) as session, session.begin():
         view = record_view(session, seq=1, viewer="user-0007", viewer_role="ig_lead", viewer_agency="lscp-fictional")

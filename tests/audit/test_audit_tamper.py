@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from audit import (
     write_checkpoint,
 )
 from audit.models import JSON_COLUMNS
+from tests.audit.conftest import DraftFactory
 
 TARGET = 2  # the entry with every optional column set
 ENTRY_COLUMNS = [c.name for c in Entry.__table__.columns]  # type: ignore[attr-defined]
@@ -40,7 +42,9 @@ POSTGRES_TRIGGERS = [
 
 
 @pytest.fixture
-def tampered_engine(engine: Engine, make_draft, signer: Signer, clock: Any) -> Iterator[Engine]:
+def tampered_engine(
+    engine: Engine, make_draft: DraftFactory, signer: Signer, clock: Callable[[], datetime]
+) -> Iterator[Engine]:
     """Seven entries with every optional field set, checkpoints at 2 and 7, triggers dropped."""
     with Session(engine) as session, session.begin():
         append(session, [make_draft(), make_draft(outcome="no_share")], clock=clock)

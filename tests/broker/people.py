@@ -23,7 +23,7 @@ URGENT_RISK = {
     "crime_suspected": True,
 }
 # What makes the policy hold a referral, ask for advice on it, or send it at once and review it after.
-HELD = {
+HELD: dict[str, dict[str, Any]] = {
     "needs_advice": {"sender_in_doubt": True},
     "hold_for_authorisation": {"lawful_basis": None},
     "share_urgent_review_after": {"risk": URGENT_RISK},

@@ -252,7 +252,11 @@ def routes(gateway: Gateway) -> list[tuple[str, str]]:
     operations and the UI routers' routes (left out of the OpenAPI)."""
     found = {(m.upper(), p) for p, ops in gateway.app.openapi()["paths"].items() for m in ops}
     found |= {
-        (m, r.path) for ui in UI_ROUTERS for r in ui.routes if isinstance(r, APIRoute) for m in r.methods - {"HEAD"}
+        (m, r.path)
+        for ui in UI_ROUTERS
+        for r in ui.routes
+        if isinstance(r, APIRoute)
+        for m in (r.methods or set()) - {"HEAD"}
     }
     open_paths = {p for m, p in found if p in access.OPEN_ROUTES}
     unruled = {(m, p) for m, p in found if p not in access.OPEN_ROUTES and (m, p) not in access.ROUTES}

@@ -99,6 +99,7 @@ def test_a_hybrid_key_set_is_stored_owner_only_and_loads(tmp_path: Path) -> None
     assert witness is not None and witness.name == POLICE
     assert _mode(tmp_path / "police" / keyfiles.witness_key_file(witness.kid)) == 0o600
     loaded = load_agency_keys(tmp_path / "police")
+    assert isinstance(loaded.current_encryption_key.private_key, HybridPrivateKey)
     assert loaded.current_encryption_key.private_key.public_key().raw() == current.private_key.public_key().raw()
 
 

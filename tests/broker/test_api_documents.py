@@ -56,7 +56,7 @@ def test_every_api_route_needs_the_bearer_token_and_operations_routes_do_not(ope
     scheme = openapi["components"]["securitySchemes"]["agencyToken"]
     assert (scheme["type"], scheme["scheme"], scheme["bearerFormat"]) == ("http", "bearer", "JWT")
     for label, operation in _operations(openapi):
-        expected = [{"agencyToken": []}] if " /v1/" in label else None
+        expected: list[dict[str, list[str]]] | None = [{"agencyToken": []}] if " /v1/" in label else None
         assert operation.get("security") == expected, label
         if expected:
             assert {"401", "403"} <= operation["responses"].keys(), label

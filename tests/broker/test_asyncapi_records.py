@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -19,11 +20,14 @@ import audit
 from broker.db.tables import OutboxRow
 from consumers import opener
 from consumers.errors import RejectedMessage
+from consumers.ledger import Ledger
 from consumers.receipt import RECEIPT_LIFETIME, ReceiptKind, ReceiptSigner
 from consumers.runner import AgencyConsumer
+from consumers.sinks import Delivery
 from devstack.partnership import LocalPartnership
 from schemas import asyncapi, record_headers
 from schemas.envelope import SealedEnvelope
+from schemas.notice import Notice
 from schemas.topics import NAMESPACE_PATTERN, inbox_topic
 from tests.broker.conftest import AUDIENCE, GatewayFactory
 from tests.broker.kafka_reader import records, wait_published
@@ -31,8 +35,10 @@ from tests.factories import school_referral
 
 try:
     import jsonschema_rs  # with the `attack` extra (schemathesis brings it)
+
+    HAVE_JSONSCHEMA_RS = True
 except ImportError:  # without it, the model and the schema's equality to the model still check
-    jsonschema_rs = None
+    HAVE_JSONSCHEMA_RS = False
 DOCUMENT = asyncapi.document()
 
 
@@ -44,7 +50,7 @@ def _check(model: type[Any], value: Any) -> None:
     own.pop("$defs", None)
     assert schema == own, f"docs/asyncapi.json's {model.__name__} is not the model's schema"
     model.model_validate(value)
-    if jsonschema_rs is not None:
+    if HAVE_JSONSCHEMA_RS:
         validator = jsonschema_rs.Draft7Validator(
             {"$ref": f"#/components/schemas/{model.__name__}", "components": components}
         )
@@ -136,6 +142,19 @@ class _Sent:
         self.records.append({"topic": topic, "value": value, "key": key, "headers": headers or []})
 
 
+class _Unreached:
+    """Stands in for the sink and the receipt signer: a refused record never reaches them."""
+
+    async def deliver(self, delivery: Delivery) -> bool:
+        raise AssertionError("a refused record reached the sink")
+
+    async def withdraw(self, notice: Notice) -> bool:
+        raise AssertionError("a refused record reached the sink")
+
+    def sign_receipt(self, delivery: Delivery, kind: str) -> bytes:
+        raise AssertionError("a refused record was receipted")
+
+
 def _refuse(reason: str) -> Any:
     def open_record(_: bytes) -> Any:
         raise RejectedMessage(reason, "delivery d-1: payload.child (missing)" if reason == "schema_invalid" else "")
@@ -143,10 +162,11 @@ def _refuse(reason: str) -> Any:
     return open_record
 
 
-async def test_dead_letters_the_consumer_writes_match_the_document() -> None:
+async def test_dead_letters_the_consumer_writes_match_the_document(tmp_path: Path) -> None:
     codes = {*opener.REASONS.values(), opener.MALFORMED, opener.SCHEMA_INVALID}
     assert codes == {reason.value for reason in record_headers.DeadLetterReason}
     agency, namespace = "csc-fenmere-mash", "sgbdoc"
+    ledger = Ledger(tmp_path / "ledger.db")  # like the sink, never reached: a refused record is dead-lettered first
     for reason in sorted(codes):
         producer = _Sent()
         consumer = AgencyConsumer(
@@ -154,9 +174,9 @@ async def test_dead_letters_the_consumer_writes_match_the_document() -> None:
             group_id="unused",
             kafka_config={},
             opener=_refuse(reason),
-            sink=None,
-            ledger=None,
-            sign_receipt=None,
+            sink=_Unreached(),
+            ledger=ledger,
+            sign_receipt=_Unreached().sign_receipt,
             namespace=namespace,
         )
         record = ConsumerRecord(
@@ -179,3 +199,4 @@ async def test_dead_letters_the_consumer_writes_match_the_document() -> None:
         headers = {name: value.decode("utf-8") for name, value in sent["headers"]}
         _check(record_headers.DeadLetterHeaders, headers)
         assert headers["sgb_reason"] == reason
+    ledger.close()

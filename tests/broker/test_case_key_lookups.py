@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine, event, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 import audit
 from broker.db.log import prepare_database
@@ -51,7 +51,7 @@ def _looks_up(ref: str, got: list[tuple[str, int]]) -> Callable[[Session, list[a
 
 def _live_ids(engine: Engine) -> dict[str, int]:
     with Session(engine) as session:
-        return {ref: key_id for ref, key_id in session.execute(select(CaseKey.case_ref, CaseKey.id))}
+        return {ref: key_id for ref, key_id in session.execute(select(col(CaseKey.case_ref), col(CaseKey.id)))}
 
 
 async def test_one_query_reads_the_keys_of_the_whole_batch(engine: Engine, make_draft: DraftFactory) -> None:

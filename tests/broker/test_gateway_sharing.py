@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 import audit
 from broker.db.tables import OutboxRow
@@ -26,7 +26,7 @@ def _log(gateway: Gateway) -> list[audit.Entry]:
     """What requests wrote, in order (the registry entries the gateway logs at start aside)."""
     with Session(gateway.engine) as session:
         written = select(audit.Entry).where(audit.Entry.kind != audit.EventKind.REGISTRY_CHANGED)
-        return list(session.exec(written.order_by(audit.Entry.seq)))
+        return list(session.exec(written.order_by(col(audit.Entry.seq))))
 
 
 def _outbox(gateway: Gateway) -> list[OutboxRow]:

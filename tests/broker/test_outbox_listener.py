@@ -33,13 +33,25 @@ async def test_a_decision_in_one_process_is_published_by_another_without_waiting
     relaying: Gateway = await gateway_factory(
         database_url=postgres_url, relay_poll_seconds=60.0, relay_idle_poll_seconds=60.0
     )
-    assert relaying.outbox.relay is not None
-    listener = relaying.outbox.relay.listener
+    relay = relaying.outbox.relay
+    assert relay is not None
+    listener = relay.listener
     assert listener is not None
-    deadline = time.monotonic() + 20
-    while not listener.listening and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(0.5)  # the relay has looked once, found nothing, and waits
+    # One look, counted, once the listener listens (its own first wake-up is set by then): after it the
+    # relay waits with no wake-up pending, and only a notification can make it look within the minute.
+    looks: list[int] = []
+    publish_once = relay.publish_once
+
+    async def counted(producer: AIOKafkaProducer) -> int:
+        n = await publish_once(producer)
+        looks.append(n)
+        return n
+
+    relay.publish_once = counted  # type: ignore[method-assign]
+    await _until(lambda: listener.listening)
+    looked = len(looks)
+    relay.wakeup.set()
+    await _until(lambda: len(looks) > looked and not relay.wakeup.is_set())
     started = time.monotonic()
     assert (await deciding.post(school_referral())).status_code == 202
     while await asyncio.to_thread(relaying.outbox.depth) > 0:

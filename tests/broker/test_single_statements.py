@@ -33,9 +33,11 @@ async def test_the_idempotency_lookup_needs_no_transaction_of_its_own(decision_l
     if decision_log.engine.dialect.name == "postgresql":
         # No BEGIN before the lookup and no ROLLBACK after it: two of its four round trips.
         with decision_log.lookups.connect() as connection:
-            assert connection.connection.dbapi_connection.autocommit
+            dbapi_connection = connection.connection.dbapi_connection
+            assert dbapi_connection is not None and dbapi_connection.autocommit
         with decision_log.reader.connect() as connection:  # the verifiers' snapshot reads keep theirs
-            assert not connection.connection.dbapi_connection.autocommit
+            dbapi_connection = connection.connection.dbapi_connection
+            assert dbapi_connection is not None and not dbapi_connection.autocommit
             assert connection.get_isolation_level() == "REPEATABLE READ"
     else:
         assert decision_log.lookups is decision_log.reader  # SQLite: its own BEGIN DEFERRED, as before

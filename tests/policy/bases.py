@@ -11,8 +11,12 @@ from typing import Any
 
 DELETE = object()  # patch value that removes a key
 
-CSC = {"agency_id": "csc-fenmere-mash", "role": "mash_intake", "need_to_know": "assess_and_decide"}
-POLICE = {"agency_id": "police-fenmere", "role": "police_public_protection", "need_to_know": "investigate_crime"}
+CSC: dict[str, str] = {"agency_id": "csc-fenmere-mash", "role": "mash_intake", "need_to_know": "assess_and_decide"}
+POLICE: dict[str, str] = {
+    "agency_id": "police-fenmere",
+    "role": "police_public_protection",
+    "need_to_know": "investigate_crime",
+}
 NO_RISK = {
     "immediate_significant_harm": False,
     "likely_significant_harm": False,
@@ -20,8 +24,17 @@ NO_RISK = {
     "risk_to_others": False,
     "crime_suspected": False,
 }
-CHILD = {"given_name": "Test", "family_name": "Child Alpha", "date_of_birth": "2018-04-01", "gender": "female"}
-PRO_REFERRER = {"name": "Pat Example", "job_title": "Designated Safeguarding Lead", "work_phone": "01632 960000"}
+CHILD: dict[str, str] = {
+    "given_name": "Test",
+    "family_name": "Child Alpha",
+    "date_of_birth": "2018-04-01",
+    "gender": "female",
+}
+PRO_REFERRER: dict[str, str] = {
+    "name": "Pat Example",
+    "job_title": "Designated Safeguarding Lead",
+    "work_phone": "01632 960000",
+}
 
 
 def _consent(status: str, giver: str = "parent_pr", **extra: Any) -> dict[str, Any]:

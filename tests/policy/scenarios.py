@@ -22,21 +22,26 @@ from tests.policy.bases import CSC, DELETE, POLICE, consent_given, consent_refus
 
 MASH = "csc-fenmere-mash/mash_intake"
 POL = "police-fenmere/police_public_protection"
-TOLD = {"parents_informed": True, "parent_withheld_permission": False}
-NOT_TOLD_E1 = {
+TOLD: dict[str, bool] = {"parents_informed": True, "parent_withheld_permission": False}
+NOT_TOLD_E1: dict[str, bool | str | None] = {
     "parents_informed": False,
     "parent_withheld_permission": None,
     "reason_not_informed": "risk_significant_harm",
 }
-LIKELY = {"likely_significant_harm": True}
-IMMEDIATE = {"immediate_significant_harm": True, "likely_significant_harm": True}
+LIKELY: dict[str, bool] = {"likely_significant_harm": True}
+IMMEDIATE: dict[str, bool] = {"immediate_significant_harm": True, "likely_significant_harm": True}
 LINE_MANAGER = {
     "authoriser_role": "line_manager",
     "authoriser_ref": "mgr-01",
     "authorised_at": "2026-03-02T10:05:00Z",
     "reason": "Fictional: reviewed, sharing justified.",
 }
-SOCIAL_WORKER_FAMILY = {**CSC, "role": "social_worker", "need_to_know": "protect_child", "conveys_to_family": True}
+SOCIAL_WORKER_FAMILY: dict[str, str | bool] = {
+    **CSC,
+    "role": "social_worker",
+    "need_to_know": "protect_child",
+    "conveys_to_family": True,
+}
 
 
 def s(sid: str, source: str, base: str, patch: dict[str, Any], expect: dict[str, Any]) -> dict[str, Any]:
@@ -62,7 +67,7 @@ def e(
     }
 
 
-CONSENTED = {"lawful_basis": "consent", "consent": consent_given(), "parental_position": TOLD}
+CONSENTED: dict[str, Any] = {"lawful_basis": "consent", "consent": consent_given(), "parental_position": TOLD}
 
 SCENARIOS: list[dict[str, Any]] = [
     # --- M01 safeguarding referrals -------------------------------------------------------

@@ -18,6 +18,7 @@ import json
 import random
 import re
 from collections import Counter
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from schemas.common import EnvelopeFields
+from schemas.fields import PayloadModel
 from schemas.notifications import NOTIFICATION_MODELS
 from schemas.policy_decision import OUTCOME_EFFECT, PolicyDecision
 from schemas.policy_input import POLICY_ENTRYPOINT, PolicyInput
@@ -115,13 +118,28 @@ AGENCIES = sorted(REGISTRY["agencies"])
 BY_TYPE: dict[str, list[str]] = {}
 for _agency_id, _agency in sorted(REGISTRY["agencies"].items()):
     BY_TYPE.setdefault(_agency["type"], []).append(_agency_id)
-PAYLOADS = {mt: model.model_fields["payload"].annotation for (mt, _), model in NOTIFICATION_MODELS.items()}
+
+
+def _payload_model(model: type[EnvelopeFields]) -> type[PayloadModel]:
+    annotation = model.model_fields["payload"].annotation
+    assert isinstance(annotation, type) and issubclass(annotation, PayloadModel), model
+    return annotation
+
+
+def _fact_values(payload: type[PayloadModel], name: str) -> list[str]:
+    """The values of a policy fact: always a closed enum (PayloadModel checks it)."""
+    annotation = payload.model_fields[name].annotation
+    assert isinstance(annotation, type) and issubclass(annotation, StrEnum), (payload, name)
+    return [m.value for m in annotation]
+
+
+PAYLOADS = {mt: _payload_model(model) for (mt, _), model in NOTIFICATION_MODELS.items()}
 EXTRA_FIELDS = {
     "court_reports": DataClass.COURT_MATERIAL,
     "post_mortem_findings": DataClass.CORONIAL_MATERIAL,
     "child_condition": DataClass.SC_HEALTH,
 }
-RISKS = {
+RISKS: dict[str, dict[str, bool | None]] = {
     "none": {},
     "likely": {"likely_significant_harm": True},
     "immediate": {"immediate_significant_harm": True, "likely_significant_harm": True},
@@ -183,6 +201,22 @@ def _consent(rnd: random.Random, mode: str, purposes: list[str]) -> list[dict[st
     return records
 
 
+def _parental_position(rnd: random.Random) -> dict[str, Any] | None:
+    if not rnd.random() < 0.85:
+        return None
+    positions: list[dict[str, Any]] = [
+        {"parents_informed": True, "parent_withheld_permission": False, "reason_not_informed": None},
+        {"parents_informed": True, "parent_withheld_permission": True, "reason_not_informed": None},
+        {
+            "parents_informed": False,
+            "parent_withheld_permission": None,
+            "reason_not_informed": rnd.choice([e.value for e in ConsentException]),
+        },
+        {"parents_informed": False, "parent_withheld_permission": None, "reason_not_informed": None},
+    ]
+    return rnd.choice(positions) | {"has_reason_text": rnd.random() < 0.2}
+
+
 @st.composite
 def policy_inputs(draw: st.DrawFn) -> dict[str, Any]:
     message_type = draw(st.sampled_from(list(MessageType)))
@@ -195,9 +229,7 @@ def policy_inputs(draw: st.DrawFn) -> dict[str, Any]:
 
     pack = PACK["message_types"][message_type.value]
     payload = PAYLOADS[message_type]
-    facts = {
-        name: rnd.choice([m.value for m in payload.model_fields[name].annotation]) for name in payload.policy_facts
-    }
+    facts = {name: rnd.choice(_fact_values(payload, name)) for name in payload.policy_facts}
     stage = facts.get("stage", "")
     senders = pack["stage_sender_types"].get(stage) or pack["sender_types"]
     receivers = pack["stage_recipient_types"].get(stage) or pack["recipient_types"]
@@ -224,7 +256,8 @@ def policy_inputs(draw: st.DrawFn) -> dict[str, Any]:
     def agency(types: list[str], chance: float) -> str:
         candidates = [a for t in types for a in BY_TYPE.get(t, [])]
         unregistered = "csc-elsewhere" if rnd.random() < 0.03 else rnd.choice(AGENCIES)
-        return _pick(rnd, candidates, chance, otherwise=unregistered)
+        picked: str = _pick(rnd, candidates, chance, otherwise=unregistered)
+        return picked
 
     recipients: dict[tuple[str, str], dict[str, Any]] = {}
     for _ in range(rnd.randint(1, 4)):
@@ -257,21 +290,7 @@ def policy_inputs(draw: st.DrawFn) -> dict[str, Any]:
             "has_purpose_statement": rnd.random() < 0.92,
             "lawful_basis": basis,
             "consent": _consent(rnd, consent_mode, purposes),
-            "parental_position": rnd.choice(
-                [
-                    {"parents_informed": True, "parent_withheld_permission": False, "reason_not_informed": None},
-                    {"parents_informed": True, "parent_withheld_permission": True, "reason_not_informed": None},
-                    {
-                        "parents_informed": False,
-                        "parent_withheld_permission": None,
-                        "reason_not_informed": rnd.choice([e.value for e in ConsentException]),
-                    },
-                    {"parents_informed": False, "parent_withheld_permission": None, "reason_not_informed": None},
-                ]
-            )
-            | {"has_reason_text": rnd.random() < 0.2}
-            if rnd.random() < 0.85
-            else None,
+            "parental_position": _parental_position(rnd),
             "authorisation": {
                 "authoriser_role": _pick(
                     rnd, pack["authorisation"]["roles"], 0.7, rnd.choice(list(AuthoriserRole)).value
@@ -343,7 +362,9 @@ def _check(policy_input: dict[str, Any], result: dict[str, Any]) -> Counter[str]
         # 2. Every deciding finding has the outcome's effect.
         assert all(r.effect == OUTCOME_EFFECT[outcome] for r in got.decided_by), where
         # 3. Never more permissive than the strictest deciding effect, nor than any standing objection.
-        assert STRICTNESS[outcome] >= max(STRICTNESS[EFFECT_OUTCOME[r.effect]] for r in got.decided_by), where
+        # (By 2. no deciding effect is None: the filter only tells the type checker so.)
+        deciding = [STRICTNESS[EFFECT_OUTCOME[r.effect]] for r in got.decided_by if r.effect is not None]
+        assert STRICTNESS[outcome] >= max(deciding), where
         if outcome == Outcome.SHARE_URGENT_REVIEW_AFTER:
             assert {r.rule for r in got.decided_by} <= {"I14", "C7"}, where
         else:

@@ -23,6 +23,7 @@ from transport.kem import (
     HybridPrivateKey,
     HybridPublicKey,
     KemKeyError,
+    RecipientPrivateKey,
     public_key_from_raw,
     suite_for,
 )
@@ -116,7 +117,7 @@ def test_golden_hybrid_envelope_still_decodes_verifies_and_opens() -> None:
 
 def test_a_recipient_holding_both_kinds_of_key_opens_both_golden_envelopes() -> None:
     classic_key = X25519PrivateKey.from_private_bytes(bytes.fromhex(CLASSIC["recipient_x25519_private_hex"]))
-    keys = {CLASSIC["header"]["recipient_key_id"]: classic_key, KID: RECIPIENT}
+    keys: dict[str, RecipientPrivateKey] = {CLASSIC["header"]["recipient_key_id"]: classic_key, KID: RECIPIENT}
     for golden in (CLASSIC, HYBRID):
         opened = open_bytes(
             golden["envelope"].encode(),

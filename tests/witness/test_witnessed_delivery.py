@@ -58,8 +58,8 @@ def _kept(settings: ConsumerSettings) -> KeptCheckpoint | None:
         ledger.close()
 
 
-def _audit_verify(site: Site, *witness_args: str) -> asyncio.subprocess.Process | Any:
-    return asyncio.create_subprocess_exec(
+async def _audit_verify(site: Site, *witness_args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "audit",

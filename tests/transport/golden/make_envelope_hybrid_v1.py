@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.mlkem import MLKEM768PrivateKey
@@ -27,7 +28,7 @@ X25519_SEED = bytes.fromhex("3c" * 16 + "d1" * 16)
 RECIPIENT = HybridPrivateKey(
     MLKEM768PrivateKey.from_seed_bytes(MLKEM_SEED), X25519PrivateKey.from_private_bytes(X25519_SEED)
 )
-HEADER = {
+HEADER: dict[str, Any] = {
     "delivery_id": "dlv-0002",
     "notification_id": "ntf-0001",
     "sender_agency": "brackenford-primary",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -21,7 +22,7 @@ from transport.sealing import hpke_info, seal
 BROKER_SEED = bytes.fromhex("a0" * 16 + "5e" * 16)
 RECIPIENT_SEED = bytes.fromhex("3c" * 16 + "d1" * 16)
 OTHER_RECIPIENT_SEED = bytes.fromhex("77" * 32)
-HEADER = {
+HEADER: dict[str, Any] = {
     "delivery_id": "dlv-0001",
     "notification_id": "ntf-0001",
     "sender_agency": "brackenford-primary",

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -60,7 +60,7 @@ def _find_or_make(session: Session, ref: str, *, now: datetime) -> tuple[int, by
         if found is not None:
             return found
         values = {"case_ref": ref, "key": AESGCM.generate_key(bit_length=256), "created_at": now}
-        session.execute(insert(_CASE_KEY).values(**values).on_conflict_do_nothing())
+        session.execute(insert(CASE_KEYS).values(**values).on_conflict_do_nothing())
     found = _live(session, ref)
     if found is None:
         raise CaseShredded(f"case {ref[:12]}… was shredded while its key was being made")
@@ -92,13 +92,24 @@ _PREFETCHED = "broker.delivery.case_keys.live"
 
 # Core statements on the table: the ORM's versions of these run its autoflush and compile machinery,
 # which cost more per notification than the lookup itself (the group commit holds no ORM rows here).
-_CASE_KEY = CaseKey.__table__  # type: ignore[attr-defined]
-_LIVE = select(_CASE_KEY.c.id, _CASE_KEY.c.key).where(
-    _CASE_KEY.c.case_ref == bindparam("ref"), _CASE_KEY.c.key.is_not(None)
+# The relay joins the outbox to it the same way (`broker.delivery.relay`).
+CASE_KEYS: Table = CaseKey.__table__  # type: ignore[attr-defined]
+_LIVE = select(CASE_KEYS.c.id, CASE_KEYS.c.key).where(
+    CASE_KEYS.c.case_ref == bindparam("ref"), CASE_KEYS.c.key.is_not(None)
 )
-_LIVE_OF = select(_CASE_KEY.c.case_ref, _CASE_KEY.c.id, _CASE_KEY.c.key).where(
-    _CASE_KEY.c.case_ref.in_(bindparam("refs", expanding=True)), _CASE_KEY.c.key.is_not(None)
+_LIVE_OF = select(CASE_KEYS.c.case_ref, CASE_KEYS.c.id, CASE_KEYS.c.key).where(
+    CASE_KEYS.c.case_ref.in_(bindparam("refs", expanding=True)), CASE_KEYS.c.key.is_not(None)
 )
+_SHREDDED_OF = select(CASE_KEYS.c.id, CASE_KEYS.c.shredded_reason).where(
+    CASE_KEYS.c.id.in_(bindparam("ids", expanding=True)), CASE_KEYS.c.key.is_(None)
+)
+
+
+def shredded_reasons(session: Session, key_ids: set[int]) -> dict[int, str | None]:
+    """Of these case keys, the shredded ones, with the reason each was shredded for (None before b0004)."""
+    if not key_ids:
+        return {}
+    return {int(key_id): why for key_id, why in session.execute(_SHREDDED_OF, {"ids": sorted(key_ids)})}
 
 
 def _live(session: Session, ref: str) -> tuple[int, bytes] | None:

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import Table, bindparam
 from sqlmodel import Session, col, select
 
-from broker.db.tables import CaseKey, OutboxRow
+from broker.db.tables import OutboxRow
+from broker.delivery import case_keys
 from broker.partnership.keys import BrokerKeys
 from schemas.notice import NOTICE_CONTENT_TYPE, REASON_WORDS, Notice
 from schemas.topics import inbox_topic
@@ -93,13 +93,6 @@ def send_erasures(
     return len(rows)
 
 
-# A Core query, once per relay look: the ORM's loading cost several times the lookup (issue #17).
-_CASE_KEY: Table = CaseKey.__table__  # type: ignore[attr-defined]
-_GONE = select(_CASE_KEY.c.id, _CASE_KEY.c.shredded_reason).where(
-    _CASE_KEY.c.id.in_(bindparam("ids", expanding=True)), _CASE_KEY.c.key.is_(None)
-)
-
-
 def send_late_erasures(session: Session, writer: NoticeWriter, rows: Sequence[OutboxRow], *, now: datetime) -> int:
     """Queue an erasure notice for each row just published whose case was shredded after the relay read it.
 
@@ -108,17 +101,12 @@ def send_late_erasures(session: Session, writer: NoticeWriter, rows: Sequence[Ou
     the transaction that logs the rows as published, after the chain head is locked: the shredding
     holds that lock too, so one of the two always sees the other's commit.
     """
-    key_ids = {row.case_key_id for row in rows if row.case_key_id is not None}
-    if not key_ids:
-        return 0
-    reasons: dict[int | None, str | None] = {
-        key_id: why for key_id, why in session.execute(_GONE, {"ids": sorted(key_ids)})
-    }
-    late = [row for row in rows if row.case_key_id in reasons]
-    for row in late:
+    keyed = [(row, row.case_key_id) for row in rows if row.case_key_id is not None]
+    reasons = case_keys.shredded_reasons(session, {key_id for _, key_id in keyed})
+    late = [(row, reasons[key_id]) for row, key_id in keyed if key_id in reasons]
+    for row, reason in late:
         # A key shredded before b0004 kept no reason code: the notice says the record was sent in error.
-        reason = reasons[row.case_key_id] or "sent_in_error"
-        session.add(writer.row(kind="erasure", delivery=row, reason=reason, now=now))
+        session.add(writer.row(kind="erasure", delivery=row, reason=reason or "sent_in_error", now=now))
     return len(late)
 
 

@@ -31,8 +31,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from audit.log import transient
-from broker.db.tables import CaseKey, OutboxRow, RelayLease
-from broker.delivery.case_keys import CaseShredded, opened
+from broker.db.tables import OutboxRow, RelayLease
+from broker.delivery.case_keys import CASE_KEYS, CaseShredded, opened
 from transport.kafka import DEFAULT_TOPIC_SETTINGS, TopicSettings, ensure_topics
 
 log = logging.getLogger("broker.delivery.relay")
@@ -56,10 +56,9 @@ PublishedHook = Callable[[Session, Sequence[OutboxRow], datetime], None]
 # Core statements on the tables, once per look: through the ORM (its loading, bulk-update and compile
 # machinery) reading two waiting rows took more than twice the CPU, and marking them a quarter more.
 _OUTBOX: Table = OutboxRow.__table__  # type: ignore[attr-defined]
-_CASE_KEY: Table = CaseKey.__table__  # type: ignore[attr-defined]
 _WAITING = (
-    select(_OUTBOX, _CASE_KEY.c.key.label("case_key"))
-    .outerjoin(_CASE_KEY, _CASE_KEY.c.id == _OUTBOX.c.case_key_id)
+    select(_OUTBOX, CASE_KEYS.c.key.label("case_key"))
+    .outerjoin(CASE_KEYS, CASE_KEYS.c.id == _OUTBOX.c.case_key_id)
     .where(_OUTBOX.c.published_at.is_(None))
     .order_by(_OUTBOX.c.id)
     .limit(bindparam("batch"))
@@ -125,7 +124,7 @@ class Relay:
         self._topic_settings = topics
         self._topics: set[str] = set()
         self.kafka_connected = False
-        self.wakeup = wakeup or asyncio.Event()
+        self.wakeup = wakeup if wakeup is not None else asyncio.Event()
         # Rows whose ciphertext fails its tag under a live key (changed in the database): kept
         # waiting, never published or dropped, and reported once each.
         self._tampered: set[int | None] = set()

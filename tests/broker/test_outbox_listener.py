@@ -15,6 +15,7 @@ from sqlalchemy import make_url, update
 from broker.db.log import migrate
 from broker.db.tables import OutboxRow
 from broker.delivery.listener import APPLICATION_NAME, CHANNEL, OutboxListener, conninfo
+from broker.delivery.relay import Relay
 from tests.broker.conftest import Gateway, GatewayFactory
 from tests.factories import school_referral
 
@@ -39,15 +40,7 @@ async def test_a_decision_in_one_process_is_published_by_another_without_waiting
     assert listener is not None
     # One look, counted, once the listener listens (its own first wake-up is set by then): after it the
     # relay waits with no wake-up pending, and only a notification can make it look within the minute.
-    looks: list[int] = []
-    publish_once = relay.publish_once
-
-    async def counted(producer: AIOKafkaProducer) -> int:
-        n = await publish_once(producer)
-        looks.append(n)
-        return n
-
-    relay.publish_once = counted  # type: ignore[method-assign]
+    looks = _counted_looks(relay)
     await _until(lambda: listener.listening)
     looked = len(looks)
     relay.wakeup.set()
@@ -97,6 +90,21 @@ async def test_the_listener_wakes_the_relay_and_listens_again_after_losing_its_c
         await asyncio.wait_for(task, timeout=10)
 
 
+def _counted_looks(relay: Relay, *, empty: bool = True) -> list[int]:
+    """How many rows each of the relay's looks from now on published (`empty`: looks that found none too)."""
+    looks: list[int] = []
+    publish_once = relay.publish_once
+
+    async def counted(producer: AIOKafkaProducer) -> int:
+        n = await publish_once(producer)
+        if n or empty:
+            looks.append(n)
+        return n
+
+    relay.publish_once = counted  # type: ignore[method-assign]
+    return looks
+
+
 async def _until(condition: object, seconds: float = 20.0) -> None:
     assert callable(condition)
     deadline = time.monotonic() + seconds
@@ -115,16 +123,7 @@ async def test_deliveries_committed_close_together_go_out_in_one_batch(
     relay = gateway.outbox.relay
     assert relay is not None
     await _until(lambda: relay.listener is not None and relay.listener.listening)
-    published: list[int] = []
-    publish_once = relay.publish_once
-
-    async def counted(producer: AIOKafkaProducer) -> int:
-        n = await publish_once(producer)
-        if n:
-            published.append(n)
-        return n
-
-    relay.publish_once = counted  # type: ignore[method-assign]
+    published = _counted_looks(relay, empty=False)
     # Looks that found nothing (its start, its listener's first wake-up) hold nothing back.
     started = time.monotonic()
     assert (await gateway.post(school_referral())).status_code == 202

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Engine, Table, bindparam, select
 from sqlmodel import Session
@@ -28,15 +27,15 @@ def check_key(key: str | None) -> str | None:
     return key
 
 
-async def find(engine: Engine, agency_id: str, key: str, body_digest: str) -> dict[str, Any] | None:
-    """The first answer for this key, or None; a different body under the same key is a conflict."""
+async def find(engine: Engine, agency_id: str, key: str, body_digest: str) -> bytes | None:
+    """The first answer's bytes for this key, or None; a different body under the same key is a conflict."""
     record = await asyncio.to_thread(_get, engine, agency_id, key)
     if record is None:
         return None
     digest, response = record
     if digest != body_digest:
         raise IdempotencyConflict("this Idempotency-Key was already used with a different body")
-    return dict(response)
+    return response.encode()
 
 
 _TABLE: Table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
@@ -46,7 +45,7 @@ _FIND = select(_TABLE.c.body_digest, _TABLE.c.response).where(
 )
 
 
-def _get(engine: Engine, agency_id: str, key: str) -> tuple[str, dict[str, Any]] | None:
+def _get(engine: Engine, agency_id: str, key: str) -> tuple[str, str] | None:
     with engine.connect() as connection:
         row = connection.execute(_FIND, {"agency_id": agency_id, "key": key}).first()
     return None if row is None else (row[0], row[1])
@@ -58,22 +57,26 @@ def remember(
     key: str,
     body_digest: str,
     notification_id: str,
-    response: dict[str, Any],
+    response: bytes,
     now: datetime,
 ) -> None:
     session.add(record(agency_id, key, body_digest, notification_id, response, now))
 
 
 def record(
-    agency_id: str, key: str, body_digest: str, notification_id: str, response: dict[str, Any], now: datetime
+    agency_id: str, key: str, body_digest: str, notification_id: str, response: bytes, now: datetime
 ) -> IdempotencyRecord:
-    """The first answer's row, not yet added to any session (the caller chooses how to write it)."""
+    """The first answer's row, not yet added to any session (the caller chooses how to write it).
+
+    `response` is the answer as it was sent (UTF-8 JSON), kept as its text: a retry is answered with
+    the same bytes, and the receipt is encoded once, not again for the database.
+    """
     values = {
         "agency_id": agency_id,
         "key": key,
         "body_digest": body_digest,
         "notification_id": notification_id,
-        "response": response,
+        "response": response.decode(),
         "created_at": now,
     }
     return transient(IdempotencyRecord, values)

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from broker.admission import idempotency
 from broker.admission.authorisation import HEADER as AUTHORISATION_HEADER
@@ -58,7 +58,7 @@ async def post_notification(
             ),
         ),
     ] = None,
-) -> JSONResponse:
+) -> Response:
     """Decide, record and route one notification; the answer has one decision per recipient."""
     settings, registry = sharing.settings, sharing.registry
     # The token's jti commits with the decisions, or on its own if the request ends before them.
@@ -87,7 +87,7 @@ async def post_notification(
             authorisation=authorisation,
             burn=burn,
         )
-    return JSONResponse(receipt.body, status_code=receipt.status_code)
+    return Response(receipt.content, status_code=receipt.status_code, media_type="application/json")
 
 
 @router.get(

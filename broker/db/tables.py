@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, text
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -110,7 +110,8 @@ class IdempotencyRecord(BrokerTable, table=True):
     key: str = Field(primary_key=True)
     body_digest: str
     notification_id: str
-    response: dict[str, object] = Field(sa_column=Column(JSON, nullable=False))
+    # The first answer's JSON text, exactly as it was sent (migration b0003).
+    response: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -36,10 +37,29 @@ from schemas.notifications import Notification
 
 @dataclass(frozen=True)
 class Receipt:
-    """What the gateway answers: 202 for a new notification, the first answer again for a retry."""
+    """What the gateway answers: 202 for a new notification, the first answer again for a retry.
+
+    `content` is the answer's bytes, encoded once: the HTTP answer and the Idempotency-Key's record
+    are the same bytes, so a retry gets exactly what the first request got.
+    """
 
     status_code: int
     body: dict[str, Any]
+    content: bytes
+
+    @classmethod
+    def new(cls, body: dict[str, Any]) -> Receipt:
+        return cls(202, body, _encoded(body))
+
+    @classmethod
+    def again(cls, content: bytes) -> Receipt:
+        """The first answer, for a retry with the same Idempotency-Key."""
+        return cls(200, json.loads(content), content)
+
+
+def _encoded(body: dict[str, Any]) -> bytes:
+    # As Starlette's JSONResponse encodes, so the receipt's bytes did not change when it moved here.
+    return json.dumps(body, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode()
 
 
 async def submit(
@@ -64,7 +84,7 @@ async def submit(
     if idempotency_key is not None:
         earlier = await idempotency.find(reader, caller.agency_id, idempotency_key, digest)
         if earlier is not None:
-            return Receipt(200, earlier)
+            return Receipt.again(earlier)
     notification = parse(body)
     check_sender(caller, notification, registry)
     authoriser: Authoriser | None = None
@@ -73,8 +93,8 @@ async def submit(
     decision = await decider.decide(notification, authorisation_verified=authoriser is not None)
     now = datetime.now(UTC)
     planned = plan(notification, decision, sealer=sealer, calendar=calendar, now=now)
-    response = receipt_body(notification, planned, checkpoint=checkpoint)
-    first = FirstAnswer(caller.agency_id, idempotency_key, digest, response) if idempotency_key else None
+    receipt = Receipt.new(receipt_body(notification, planned, checkpoint=checkpoint))
+    first = FirstAnswer(caller.agency_id, idempotency_key, digest, receipt.content) if idempotency_key else None
     try:
         await recorder.record(
             notification,
@@ -91,9 +111,9 @@ async def submit(
         earlier = await idempotency.find(reader, caller.agency_id, idempotency_key or "", digest)
         if earlier is None:
             raise LogUnavailable("the decision could not be recorded") from None
-        return Receipt(200, earlier)
+        return Receipt.again(earlier)
     outbox.wake()
-    return Receipt(202, response)
+    return receipt
 
 
 def check_sender(caller: Caller, notification: Notification, registry: Registry) -> None:

@@ -46,7 +46,7 @@ class FirstAnswer:
     agency_id: str
     key: str
     body_digest: str
-    response: dict[str, Any]
+    response: bytes
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
             200,
             ("retried", "The same Idempotency-Key and body again", api_examples.RECEIPT),
             model=NotificationReceipt,
-            description="The first receipt again: this Idempotency-Key was already answered",
+            description="The first receipt again, byte for byte: this Idempotency-Key was already answered",
         ),
         **errors(401, 403, 409, 413, 422, 503),
     },

@@ -49,6 +49,7 @@ from audit.checkpoint import (
     witnessed_note,
     write_checkpoint,
 )
+from audit.commit import one_commit
 from audit.cosignature import (
     Cosignature,
     WitnessKey,
@@ -165,6 +166,7 @@ __all__ = [
     "latest_witnessed",
     "load_tree",
     "migrate",
+    "one_commit",
     "pipelined",
     "pseudonymise",
     "query",

@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from audit.engine import pipelined
+from audit.commit import one_commit
 from audit.errors import BatcherClosed, Pushback
-from audit.later import collecting, flush_later, stop_collecting
-from audit.log import BatchAppender, Clock, append, utc_now
+from audit.log import Clock, append, shared_appender, utc_now
 from audit.models import Entry, EntryDraft
 
 ExtraRows = Callable[[Session, list[Entry]], None]
@@ -158,10 +157,10 @@ class AppendBatcher:
 
     def _commit_together(self, batch: list[_Request]) -> list[list[Entry] | Exception]:
         outcomes: list[list[Entry] | Exception] = []
-        # Held checked out until the pipeline below has ended (`pipelined`).
-        with self._engine.connect() as connection, Session(connection, expire_on_commit=False) as session:
-            collecting(session)
-            writer = BatchAppender(session, clock=self._clock)
+        with one_commit(self._engine, clock=self._clock) as session:
+            # The chain head is locked first, so what `prepare` reads no shredding can change before the
+            # COMMIT (a shredding takes the same lock).
+            writer = shared_appender(session)
             if self._prepare is not None:
                 self._prepare(session, [request.hint for request in batch if request.hint is not None])
             for request in batch:
@@ -169,16 +168,6 @@ class AppendBatcher:
                 if request.extra_rows is not None:
                     request.extra_rows(session, entries)
                 outcomes.append(entries)
-            # ORM objects read back their generated keys, so they are written before the pipeline.
-            session.flush()
-            # On PostgreSQL the collected inserts, the chain head's move and the COMMIT then go in one
-            # round trip: each round trip also waits for the GIL, which the event loop holds while
-            # requests run, so a batch's wait grew with its number of statements.
-            with pipelined(connection):
-                flush_later(session)
-                stop_collecting(session)
-                writer.finish()
-                session.commit()
         return outcomes
 
     def _commit_isolated(self, batch: list[_Request]) -> list[list[Entry] | Exception]:

@@ -62,10 +62,13 @@ def lock_head(session: Session) -> HeadState:
 def append(session: Session, drafts: Sequence[EntryDraft], *, clock: Clock = utc_now) -> list[Entry]:
     """Append ``drafts`` in order within the caller's transaction; return them as entries.
 
-    The entries are flushed, not committed: the caller commits them together with its own rows.
+    The entries are flushed, not committed: the caller commits them together with its own rows. In a
+    transaction of `audit.one_commit` they join its one appender instead, and go in with its COMMIT.
     """
     if not drafts:
         return []
+    if _SHARED in session.info:
+        return shared_appender(session).add(drafts)
     writer = BatchAppender(session, clock=clock)
     entries = writer.add(drafts)
     writer.finish()
@@ -104,6 +107,34 @@ class BatchAppender:
         if loaded is not None:
             self._session.expire(loaded)
         self._session.flush()
+
+
+# Where a transaction of `audit.one_commit` keeps its one appender (None until its first append).
+_SHARED = "audit.log.shared_appender"
+_SHARED_CLOCK = "audit.log.shared_clock"
+
+
+def share_appends(session: Session, *, clock: Clock = utc_now) -> None:
+    """From now on, every append in this session's transaction joins one `BatchAppender`: one lock of
+    the chain head (taken at the first append) and one move of it (`finish_shared`)."""
+    session.info[_SHARED] = None
+    session.info[_SHARED_CLOCK] = clock
+
+
+def shared_appender(session: Session) -> BatchAppender:
+    """The transaction's one appender, made (and the chain head locked) on first use."""
+    writer: BatchAppender | None = session.info[_SHARED]
+    if writer is None:
+        writer = session.info[_SHARED] = BatchAppender(session, clock=session.info[_SHARED_CLOCK])
+    return writer
+
+
+def finish_shared(session: Session) -> None:
+    """Move the chain head past what the transaction appended (nothing if it appended nothing)."""
+    writer: BatchAppender | None = session.info.pop(_SHARED, None)
+    session.info.pop(_SHARED_CLOCK, None)
+    if writer is not None:
+        writer.finish()
 
 
 _TABLE = Entry.__table__  # type: ignore[attr-defined]

@@ -30,6 +30,7 @@ from sqlalchemy import Engine, Table, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+import audit
 from audit.log import transient
 from broker.db.tables import OutboxRow, RelayLease
 from broker.delivery.case_keys import CASE_KEYS, CaseShredded, opened
@@ -251,12 +252,13 @@ class Relay:
         """Mark published rows (logging them) and shredded rows (done, never produced: not logged)."""
         now = _now()
         ids = [row.id for row in rows] + [row.id for row in shredded]
-        with Session(self._engine) as session:
+        # The entries' insert, the chain head's move and the COMMIT go in one round trip: the head stays
+        # locked, for the gateway's group commits too, from the first append until the COMMIT.
+        with audit.one_commit(self._engine) as session:
             marked = set(session.scalars(_MARK, {"ids": ids, "now": now}))
             # Only the rows this relay marked get a `published` entry: a row another relay marked
             # first (a lease that ran out mid-batch) is already logged, and must not be logged twice.
             self._on_published(session, [row for row in rows if row.id in marked], now)
-            session.commit()
 
     async def _ensure_topics(self, topics: set[str]) -> None:
         missing = topics - self._topics

@@ -27,7 +27,8 @@ def one_commit(engine: Engine, *, clock: Clock = utc_now) -> Iterator[Session]:
     Inside, `audit.append` joins the transaction's one appender (`audit.log.shared_appender`, which
     takes the chain head's lock at the first append) and `audit.insert_later` collects its rows.
     Statements whose results are read run as usual; ORM objects are flushed before the pipeline,
-    since they read back their generated keys.
+    since they read back their generated keys. The appended entries and collected rows are written
+    only at the end, so a query inside the block does not see them.
     """
     # The connection stays checked out until the pipeline has ended (`pipelined`).
     with engine.connect() as connection, Session(connection, expire_on_commit=False) as session:

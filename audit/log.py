@@ -63,7 +63,8 @@ def append(session: Session, drafts: Sequence[EntryDraft], *, clock: Clock = utc
     """Append ``drafts`` in order within the caller's transaction; return them as entries.
 
     The entries are flushed, not committed: the caller commits them together with its own rows. In a
-    transaction of `audit.one_commit` they join its one appender instead, and go in with its COMMIT.
+    transaction of `audit.one_commit` they join its one appender instead (with that transaction's
+    clock), and go in with its COMMIT.
     """
     if not drafts:
         return []
@@ -109,32 +110,35 @@ class BatchAppender:
         self._session.flush()
 
 
-# Where a transaction of `audit.one_commit` keeps its one appender (None until its first append).
+# Where a transaction of `audit.one_commit` keeps its one appender.
 _SHARED = "audit.log.shared_appender"
-_SHARED_CLOCK = "audit.log.shared_clock"
+
+
+@dataclass
+class _Shared:
+    clock: Clock
+    writer: BatchAppender | None = None  # made, and the chain head locked, at the first append
 
 
 def share_appends(session: Session, *, clock: Clock = utc_now) -> None:
     """From now on, every append in this session's transaction joins one `BatchAppender`: one lock of
     the chain head (taken at the first append) and one move of it (`finish_shared`)."""
-    session.info[_SHARED] = None
-    session.info[_SHARED_CLOCK] = clock
+    session.info[_SHARED] = _Shared(clock)
 
 
 def shared_appender(session: Session) -> BatchAppender:
     """The transaction's one appender, made (and the chain head locked) on first use."""
-    writer: BatchAppender | None = session.info[_SHARED]
-    if writer is None:
-        writer = session.info[_SHARED] = BatchAppender(session, clock=session.info[_SHARED_CLOCK])
-    return writer
+    shared: _Shared = session.info[_SHARED]
+    if shared.writer is None:
+        shared.writer = BatchAppender(session, clock=shared.clock)
+    return shared.writer
 
 
 def finish_shared(session: Session) -> None:
     """Move the chain head past what the transaction appended (nothing if it appended nothing)."""
-    writer: BatchAppender | None = session.info.pop(_SHARED, None)
-    session.info.pop(_SHARED_CLOCK, None)
-    if writer is not None:
-        writer.finish()
+    shared: _Shared | None = session.info.pop(_SHARED, None)
+    if shared is not None and shared.writer is not None:
+        shared.writer.finish()
 
 
 _TABLE = Entry.__table__  # type: ignore[attr-defined]

@@ -30,7 +30,7 @@ from sqlalchemy import Engine, Table, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-import audit
+from audit.commit import one_commit
 from audit.log import transient
 from broker.db.tables import OutboxRow, RelayLease
 from broker.delivery.case_keys import CASE_KEYS, CaseShredded, opened
@@ -252,9 +252,9 @@ class Relay:
         """Mark published rows (logging them) and shredded rows (done, never produced: not logged)."""
         now = _now()
         ids = [row.id for row in rows] + [row.id for row in shredded]
-        # The entries' insert, the chain head's move and the COMMIT go in one round trip: the head stays
-        # locked, for the gateway's group commits too, from the first append until the COMMIT.
-        with audit.one_commit(self._engine) as session:
+        # Committed as the group commit commits: the chain head is locked from the first append, and the
+        # entries' insert, the head's move and the COMMIT go in one round trip.
+        with one_commit(self._engine) as session:
             marked = set(session.scalars(_MARK, {"ids": ids, "now": now}))
             # Only the rows this relay marked get a `published` entry: a row another relay marked
             # first (a lease that ran out mid-batch) is already logged, and must not be logged twice.

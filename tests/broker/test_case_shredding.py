@@ -9,12 +9,9 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import inspect, text, update
@@ -35,6 +32,7 @@ from broker.review.case_review import pseudonym
 from schemas.notice import Notice
 from tests.broker.conftest import Gateway, GatewayFactory
 from tests.broker.kafka_reader import records, wait_published
+from tests.broker.migrations import downgrade
 from tests.broker.people import Person
 from tests.broker.test_case_review import nhs_number
 from tests.factories import school_referral
@@ -347,12 +345,7 @@ def test_b0003_adds_case_keys_to_a_database_that_had_none(backend: str, request:
     engine = audit.create_engine_for(url)
     try:
         prepare_database(engine)
-        config = Config()
-        config.set_main_option("script_location", str(Path(migration.__file__).with_name("migrations")))
-        config.set_main_option("path_separator", "os")
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, "b0002")
+        downgrade(engine, "b0002")
         assert "case_key" not in inspect(engine).get_table_names()
         assert "case_key_id" not in {c["name"] for c in inspect(engine).get_columns("outbox")}
         with engine.begin() as connection:

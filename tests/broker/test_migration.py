@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import inspect, text
 from sqlmodel import Session
 
 import audit
 from broker.admission import idempotency
 from broker.db import migration
 from broker.db.log import prepare_database
+from tests.broker.migrations import downgrade
 
 EXPECTED = {
     "outbox",
@@ -52,7 +50,7 @@ async def test_a_first_answer_stored_before_b0006_is_answered_again_unchanged(
     stored = '{"notification_id": "n-old", "recipients": [{"outcome": "share", "agency_id": "a \\u2014 b"}]}'
     try:
         prepare_database(engine)
-        _alembic(engine, "downgrade", "b0005")
+        downgrade(engine, "b0005")
         with engine.begin() as connection:
             connection.execute(
                 text(
@@ -68,12 +66,3 @@ async def test_a_first_answer_stored_before_b0006_is_answered_again_unchanged(
         assert await idempotency.find(engine, "a", "k-new", "d") == '{"é":1}'.encode()
     finally:
         engine.dispose()
-
-
-def _alembic(engine: Engine, verb: str, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(Path(migration.__file__).with_name("migrations")))
-    config.set_main_option("path_separator", "os")
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        getattr(command, verb)(config, revision)

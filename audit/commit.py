@@ -3,8 +3,8 @@
 Its log appends share one lock of the chain head and one move of it, and the rows it leaves for
 later (`audit.later`), the head's move and the COMMIT go to PostgreSQL in one round trip
 (`audit.pipelined`). Each round trip a thread waits on is also a wait for the GIL, and the chain
-head stays locked, for every other appender, until the COMMIT: the group commit (`audit.batcher`)
-and the relay's marking of what it published each commit this way.
+head stays locked, for every other appender, until the COMMIT: the group commit (`audit.batcher`),
+the relay's marking of what it published and the worker's recording of a receipt each commit this way.
 """
 
 from __future__ import annotations

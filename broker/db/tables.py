@@ -110,7 +110,7 @@ class IdempotencyRecord(BrokerTable, table=True):
     key: str = Field(primary_key=True)
     body_digest: str
     notification_id: str
-    # The first answer's JSON text, exactly as it was sent (migration b0003).
+    # The first answer's JSON text, exactly as it was sent (migration b0006).
     response: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime
 

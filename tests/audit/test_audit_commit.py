@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import datetime
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,9 +10,8 @@ from sqlalchemy import Engine, event
 from sqlmodel import Session, func, select
 
 from audit import ChainHead, Entry, append, one_commit, verify_log
+from audit.log import Clock
 from tests.audit.conftest import DraftFactory
-
-Clock = Callable[[], datetime]
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The load generator: a separate process that POSTs notifications to a gateway on 127.0.0.1.
 
-Run by `bench.run` as ``python -m bench.loadgen SPEC.json OUT.json``. Every request is prepared
+Run by `bench.trial.run_load` as ``python -m bench.loadgen SPEC.json OUT.json``. Every request is prepared
 before the clock starts (a fresh notification id, a fresh single-use agency JWT, an
 Idempotency-Key), so signing tokens costs the measurement nothing. Two modes:
 

@@ -1,11 +1,14 @@
-"""bench.report's tables: each process's CPU per accepted notification and the ceiling it sets, the loads
-a partnership sees, and a comparison with an earlier run led by what changed between them."""
+"""The benchmark's report: each process's CPU per accepted notification and the ceiling it sets, the loads
+a partnership sees, a comparison with an earlier run led by what changed between them, and what the plot
+draws against issue #17's targets."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bench.report import before_after, cost_table, realistic_table
+from bench import plot
+from bench.report import before_after
+from bench.tables import cost_table, realistic_table
 
 
 def test_cost_per_notification_is_each_process_cores_over_the_accepted_rate() -> None:
@@ -58,3 +61,47 @@ def test_a_comparison_says_first_what_changed_between_the_runs() -> None:
     assert lines[4] == "|  | before (aaaa111) | after (bbbb222) |"
     assert "| sqlite: accepted/s at saturation | 50 | 64 |" in lines
     assert before_after(_run("a", 1), _run("b", 2)).splitlines()[2].startswith("|  | before (a)")
+
+
+def _latency(p50: float, p99: float) -> dict[str, Any]:
+    return {"latency_ms": {"p50": p50, "p99": p99}}
+
+
+def test_the_latency_panel_shows_loads_below_saturation_and_half_of_it_last() -> None:
+    e2e = {
+        "saturation": {"accepted_per_s": 120.0},
+        "realistic": {"2": _latency(20, 30), "10": _latency(21, 35)},
+        "fixed": {"50": _latency(25, 50), "200": _latency(900, 1500), "500": _latency(950, 1600)},
+        "half_saturation": {"rate": 60, **_latency(40, 90)},
+    }
+    slow = {"saturation": {"accepted_per_s": 40.0}, "fixed": {"50": _latency(800, 1200)}}
+    results = {"end_to_end": {"sqlite": e2e, "postgresql": slow}}
+    # 200/s and 500/s are over saturation (the tables show them); 50/s is over PostgreSQL's 40/s here.
+    assert plot.latency_points(results, "sqlite") == {
+        "2/s": (2.0, 20, 30),
+        "10/s": (10.0, 21, 35),
+        "50/s": (50.0, 25, 50),
+        "half of saturation": (60.0, 40, 90),
+    }
+    assert plot.latency_points(results, "postgresql") == {}
+    assert plot.latency_categories(results) == ["2/s", "10/s", "50/s", "half of saturation"]
+
+
+def test_the_stage_panel_marks_half_of_each_databases_slowest_stage() -> None:
+    backends = {
+        "sqlite": {"slowest_stage_per_s": 392.0, "accepted_per_s": 150.0},
+        "postgresql": {"slowest_stage_per_s": 300.0, "accepted_per_s": 142.0},
+    }
+    assert plot.end_to_end_targets({"summary": {"backends": backends}}) == {"sqlite": 196.0, "postgresql": 150.0}
+
+
+def test_the_scale_curve_is_in_order_of_gateway_processes() -> None:
+    curve = {
+        str(n): {"accepted_per_s": rate, "p99_at_half_ms": p99, "half_rate": int(rate / 2)}
+        for n, rate, p99 in ((4, 104.6, 641.2), (1, 124.6, 160.0), (2, 114.2, 1274.8))
+    }
+    assert plot.scale_points({"scale_curve": curve}) == [
+        (1, 124.6, 160.0, 62),
+        (2, 114.2, 1274.8, 57),
+        (4, 104.6, 641.2, 52),
+    ]

@@ -202,6 +202,8 @@ def _scale_panel(ax: Any, results: dict[str, Any]) -> None:
     twin.axhline(P99_TARGET_MS, color="tab:green", linestyle="--", label=f"target: p99 ≤ {P99_TARGET_MS:g} ms")
     twin.legend(fontsize=8, loc="upper right")
     _plain_log_scale(twin)
+    p99s = [p[2] for p in points]
+    twin.set_ylim(min([*p99s, P99_TARGET_MS]) * 0.8, max(p99s) * 1.5)  # the target and every point in view
     twin.set_ylabel("p99 ms at half of that rate (log scale)", color="tab:orange")
     ax.set_title("Scale curve")
 

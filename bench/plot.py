@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.cells import BACKENDS
-from bench.tables import PARTS, cpu_ms
+from bench.tables import PARTS, cpu_by_part
 
 # Issue #17's acceptance, as the panels draw it.
 END_TO_END_SHARE = 0.5  # end to end >= half the slowest stage alone
@@ -72,16 +72,6 @@ def latency_categories(results: dict[str, Any]) -> list[str]:
                 fixed[label] = rate
     half = any(HALF_SATURATION in latency_points(results, b) for b in BACKENDS)
     return sorted(fixed, key=lambda label: fixed[label]) + ([HALF_SATURATION] if half else [])
-
-
-def cpu_by_part(results: dict[str, Any]) -> dict[str, dict[str, float]]:
-    """Each database's CPU ms per accepted notification at saturation, by process."""
-    out: dict[str, dict[str, float]] = {}
-    for backend in BACKENDS:
-        sat = results["end_to_end"].get(backend, {}).get("saturation")
-        if sat and sat.get("accepted_per_s"):
-            out[backend] = {part: ms for part in PARTS if (ms := cpu_ms(sat, part)) is not None}
-    return out
 
 
 def scale_points(results: dict[str, Any]) -> list[tuple[int, float, float, int]]:

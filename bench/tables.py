@@ -122,6 +122,16 @@ def cpu_ms(saturation: dict[str, Any], part: str) -> float | None:
     return cores / accepted * 1000 if cores is not None and accepted else None
 
 
+def cpu_by_part(results: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Each database's CPU ms per accepted notification at saturation, by process (its cores ÷ accepted/s)."""
+    out: dict[str, dict[str, float]] = {}
+    for backend in BACKENDS:
+        sat = results["end_to_end"].get(backend, {}).get("saturation")
+        if sat and sat.get("accepted_per_s"):
+            out[backend] = {part: ms for part in PARTS if (ms := cpu_ms(sat, part)) is not None}
+    return out
+
+
 def cost_table(results: dict[str, Any]) -> str:
     """Where one accepted notification's CPU goes at saturation, by process, and what that allows.
 
@@ -130,11 +140,7 @@ def cost_table(results: dict[str, Any]) -> str:
     """
     cores = results["machine"]["nproc"]
     rows = []
-    for backend in BACKENDS:
-        sat = results["end_to_end"].get(backend, {}).get("saturation")
-        if not sat or not sat.get("accepted_per_s"):
-            continue
-        ms = {part: v for part in PARTS if (v := cpu_ms(sat, part)) is not None}
+    for backend, ms in cpu_by_part(results).items():
         total = sum(ms.values())
         rows.append(
             [

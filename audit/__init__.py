@@ -59,7 +59,7 @@ from audit.cosignature import (
     verify_cosignature,
     with_cosignatures,
 )
-from audit.engine import WalCheckpoint, checkpoint_wal, create_engine_for, has_wal, pipelined
+from audit.engine import WalCheckpoint, checkpoint_wal, create_engine_for, has_wal, pipelined, single_statements
 from audit.errors import (
     AuditError,
     BatcherClosed,
@@ -173,6 +173,7 @@ __all__ = [
     "record_view",
     "require_cosignatures",
     "select_entries",
+    "single_statements",
     "store_cosignature",
     "upgrade",
     "verify_consistency_proof",

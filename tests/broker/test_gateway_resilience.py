@@ -159,3 +159,15 @@ async def test_opa_too_slow_means_503(gateway_factory: Any) -> None:
     response = await gateway.post(school_referral())
     assert response.status_code == 503
     assert response.json()["error"] == "policy_unavailable"
+
+
+async def test_an_undefined_decision_means_503_and_nothing_logged(gateway_factory: Any) -> None:
+    # The stack's OPA answers a rule it does not have with no `result` at all: never permission.
+    gateway: Gateway = await gateway_factory(opa_entrypoint="safeguarding/decision/no_such_rule")
+    response = await gateway.post(school_referral())
+    assert response.status_code == 503
+    assert response.json()["error"] == "policy_unavailable"
+    assert "Retry-After" in response.headers
+    with Session(gateway.engine) as session:
+        written = select(audit.Entry).where(audit.Entry.kind != audit.EventKind.REGISTRY_CHANGED)
+        assert list(session.exec(written)) == []

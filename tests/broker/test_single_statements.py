@@ -1,12 +1,14 @@
-"""One-statement reads run with no transaction around them on PostgreSQL, and as before on SQLite."""
+"""One-statement reads run with no transaction around them, on PostgreSQL and on SQLite."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Engine, event, text
 from sqlmodel import Session
 
 import audit
@@ -29,7 +31,11 @@ async def test_the_idempotency_lookup_needs_no_transaction_of_its_own(decision_l
         now = datetime.now(UTC)
         idempotency.remember(session, "agency-a", "key-1", "digest", "ntf-1", b'{"status":"accepted"}', now)
 
-    assert await idempotency.find(decision_log.lookups, "agency-a", "key-1", "digest") == b'{"status":"accepted"}'
+    with _statements(decision_log.lookups) as lookups:
+        assert await idempotency.find(decision_log.lookups, "agency-a", "key-1", "digest") == b'{"status":"accepted"}'
+    assert [s for s in lookups if s.startswith("BEGIN")] == []  # SQLite would show its BEGIN here (`_on_begin`)
+    with _statements(decision_log.reader) as snapshot_reads, decision_log.reader.connect() as connection:
+        connection.execute(text("SELECT 1")).one()
     if decision_log.engine.dialect.name == "postgresql":
         # No BEGIN before the lookup and no ROLLBACK after it: two of its four round trips.
         with decision_log.lookups.connect() as connection:
@@ -40,4 +46,21 @@ async def test_the_idempotency_lookup_needs_no_transaction_of_its_own(decision_l
             assert dbapi_connection is not None and not dbapi_connection.autocommit
             assert connection.get_isolation_level() == "REPEATABLE READ"
     else:
-        assert decision_log.lookups is decision_log.reader  # SQLite: its own BEGIN DEFERRED, as before
+        # SQLite: the lookup emits no BEGIN, so it is one statement in autocommit; the verifiers' snapshot
+        # reads on the same pool still begin their own transaction (deferred: no write lock).
+        assert snapshot_reads[0] == "BEGIN DEFERRED"
+
+
+@contextlib.contextmanager
+def _statements(engine: Engine) -> Iterator[list[str]]:
+    """The SQL `engine` sends while the block runs (SQLite's BEGIN goes through SQLAlchemy, so it shows)."""
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -39,7 +39,7 @@ from broker.delivery.relay import PRODUCER_OPTIONS
 from broker.partnership.keys import key_id, load_broker_keys
 from broker.partnership.registry import load_registry
 from broker.sharing.decide import Decision, read_answer, read_decision
-from broker.sharing.policy import PolicyEngine
+from broker.sharing.policy import PolicyEngine, RawDecision
 from schemas.envelope import SUITE_NAME, EnvelopeHeader
 from schemas.notifications import Notification, parse_notification
 from schemas.policy_input import build_policy_input, project
@@ -70,10 +70,7 @@ async def opa_decisions(
     async with PolicyEngine(opa_url, timeout=5.0, entrypoint="safeguarding/decision/decision") as engine:
         await engine.push_registry(registry.to_opa_data())
         first = await engine.decide(policy_input)
-        answer = read_answer(first)
-        if answer.result is None:
-            raise RuntimeError("OPA returned no decision for the benchmark's notification")
-        decision = read_decision(answer.result, answer.decision_id, parsed)
+        decision = _decided(first, parsed)
         count, latencies = 0, []
         deadline = time.perf_counter() + duration
         started = time.perf_counter()
@@ -206,10 +203,15 @@ async def allowed_projections(
     async with PolicyEngine(opa_url, timeout=5.0, entrypoint="safeguarding/decision/decision") as engine:
         await engine.push_registry(registry.to_opa_data())
         raw = await engine.decide(build_policy_input(parsed, PARTNERSHIP_ID).model_dump(mode="json"))
+    return parsed, _decided(raw, parsed)
+
+
+def _decided(raw: RawDecision, parsed: Notification) -> Decision:
+    """The gateway's reading of OPA's answer for the benchmark's notification (which OPA always decides)."""
     answer = read_answer(raw)
     if answer.result is None:
         raise RuntimeError("OPA returned no decision for the benchmark's notification")
-    return parsed, read_decision(answer.result, answer.decision_id, parsed)
+    return read_decision(answer.result, answer.decision_id, parsed)
 
 
 def sealed_envelopes(

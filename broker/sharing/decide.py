@@ -84,17 +84,15 @@ class Decider:
                 raise
         try:
             answer = read_answer(raw)
-            if answer.result is None:
-                # An undefined decision (no `result`) must never be read as permission.
-                raise PolicyUnavailable("policy engine returned no decision")
-            decision = read_decision(answer.result, answer.decision_id, notification, bundle=self._bundle)
-            return replace(decision, policy_input=policy_input)
+            if answer.result is not None:
+                decision = read_decision(answer.result, answer.decision_id, notification, bundle=self._bundle)
+                return replace(decision, policy_input=policy_input)
         except ValidationError as exc:
             self._metrics.opa_failures.inc()
             raise PolicyUnavailable("the policy engine's answer did not match the decision contract") from exc
-        except PolicyUnavailable:
-            self._metrics.opa_failures.inc()
-            raise
+        # An undefined decision (no `result`) must never be read as permission.
+        self._metrics.opa_failures.inc()
+        raise PolicyUnavailable("policy engine returned no decision")
 
 
 class PolicyAnswer(BaseModel):

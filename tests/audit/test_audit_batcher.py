@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from audit import AppendBatcher, BatcherClosed, Entry, append, create_engine_for, insert_later, verify_log
 from tests.audit.conftest import DraftFactory
+from tests.statements import sent
 
 # A stand-in for the gateway's outbox, in its own metadata so no other test's create_all sees it.
 _METADATA = sa.MetaData()
@@ -138,16 +139,11 @@ def test_appends_from_several_writers_serialise_on_the_chain_head(
 async def test_a_group_commit_inserts_its_requests_entries_in_one_statement(
     engine: Engine, make_draft: DraftFactory
 ) -> None:
-    inserts: list[int] = []
-
-    @sa.event.listens_for(engine, "before_cursor_execute")
-    def _count(_conn: object, _cursor: object, statement: str, params: object, _ctx: object, many: bool) -> None:
-        if statement.startswith("INSERT INTO audit_entry"):
-            inserts.append(len(params) if many and isinstance(params, list | tuple) else 1)
-
-    async with AppendBatcher(engine) as batcher:
-        await asyncio.gather(*[batcher.submit([make_draft(), make_draft()]) for _ in range(20)])
-        batches = batcher.batches
+    with sent(engine) as statements:
+        async with AppendBatcher(engine) as batcher:
+            await asyncio.gather(*[batcher.submit([make_draft(), make_draft()]) for _ in range(20)])
+            batches = batcher.batches
+    inserts = [s.rows for s in statements if s.sql.startswith("INSERT INTO audit_entry")]
 
     assert sum(inserts) == 40
     assert len(inserts) == batches < 20, "one statement per group commit, not one per request"

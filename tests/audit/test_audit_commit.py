@@ -3,29 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlmodel import Session, func, select
 
 from audit import ChainHead, Entry, append, one_commit, verify_log
 from audit.log import Clock
 from tests.audit.conftest import DraftFactory
+from tests.statements import Statement, sent
 
 
 @pytest.fixture
-def head_statements(engine: Engine) -> Iterator[list[str]]:
-    """The statements on the chain head's row, in the order the database was sent them."""
-    seen: list[str] = []
+def sql(engine: Engine) -> Iterator[list[Statement]]:
+    with sent(engine) as statements:
+        yield statements
 
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if "audit_chain_head" in statement:
-            seen.append(statement.split()[0].upper())
 
-    event.listen(engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(engine, "before_cursor_execute", record)
+def _on_the_head(statements: list[Statement]) -> list[str]:
+    """The verbs of the statements on the chain head's row, in the order the database was sent them."""
+    return [s.verb for s in statements if s.names("audit_chain_head")]
 
 
 def _head(engine: Engine) -> ChainHead:
@@ -34,14 +31,14 @@ def _head(engine: Engine) -> ChainHead:
 
 
 def test_appends_in_one_commit_share_one_lock_and_one_head_move(
-    engine: Engine, make_draft: DraftFactory, clock: Clock, head_statements: list[str]
+    engine: Engine, make_draft: DraftFactory, clock: Clock, sql: list[Statement]
 ) -> None:
     with one_commit(engine, clock=clock) as session:
         first = append(session, [make_draft()])
         second = append(session, [make_draft(outcome="no_share"), make_draft(kind="published", follows=[0])])
     entries = first + second
     assert [e.seq for e in entries] == [0, 1, 2]
-    assert head_statements == ["SELECT", "UPDATE"], "one lock at the first append, one move at the COMMIT"
+    assert _on_the_head(sql) == ["SELECT", "UPDATE"], "one lock at the first append, one move at the COMMIT"
     head = _head(engine)
     assert (head.size, head.head) == (3, entries[-1].chain_hash)
     with Session(engine) as session:
@@ -59,7 +56,7 @@ def test_what_fails_inside_writes_nothing(engine: Engine, make_draft: DraftFacto
         assert session.exec(select(func.count()).select_from(Entry)).one() == 1
 
 
-def test_a_commit_without_appends_leaves_the_head_alone(engine: Engine, head_statements: list[str]) -> None:
+def test_a_commit_without_appends_leaves_the_head_alone(engine: Engine, sql: list[Statement]) -> None:
     with one_commit(engine) as session:
         assert append(session, []) == []
-    assert head_statements == [] and _head(engine).size == 0
+    assert _on_the_head(sql) == [] and _head(engine).size == 0

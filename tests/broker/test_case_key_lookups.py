@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
 import audit
@@ -16,6 +16,7 @@ from broker.db.tables import CaseKey
 from broker.delivery import case_keys
 from tests.audit import conftest as log_fixtures
 from tests.audit.conftest import DraftFactory
+from tests.statements import Statement, sent
 
 # The decision log's fixtures: a fresh database on SQLite and on PostgreSQL, and its drafts.
 db_url = log_fixtures.db_url
@@ -31,15 +32,8 @@ def engine(db_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def _case_key_queries(engine: Engine) -> list[str]:
-    seen: list[str] = []
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def _count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        if statement.lstrip().upper().startswith("SELECT") and "case_key" in statement:
-            seen.append(statement)
-
-    return seen
+def _case_key_queries(statements: list[Statement]) -> list[Statement]:
+    return [s for s in statements if s.verb == "SELECT" and s.names("case_key")]
 
 
 def _looks_up(ref: str, got: list[tuple[str, int]]) -> Callable[[Session, list[audit.Entry]], None]:
@@ -57,19 +51,19 @@ def _live_ids(engine: Engine) -> dict[str, int]:
 async def test_one_query_reads_the_keys_of_the_whole_batch(engine: Engine, make_draft: DraftFactory) -> None:
     with Session(engine) as session, session.begin():
         known = case_keys.live_key(session, "case-known", now=NOW)[0]
-    queries = _case_key_queries(engine)
     got: list[tuple[str, int]] = []
     refs = ["case-known"] * 4 + ["case-new"] * 3
 
-    async with audit.AppendBatcher(engine, prepare=case_keys.prefetch) as batcher:
-        await asyncio.gather(
-            *[
-                batcher.submit([make_draft(delivery_id=f"d{i}")], _looks_up(ref, got), hint=case_keys.Lookup(ref))
-                for i, ref in enumerate(refs)
-            ]
-        )
-        batches = batcher.batches
-    asked = len(queries)
+    with sent(engine) as statements:
+        async with audit.AppendBatcher(engine, prepare=case_keys.prefetch) as batcher:
+            await asyncio.gather(
+                *[
+                    batcher.submit([make_draft(delivery_id=f"d{i}")], _looks_up(ref, got), hint=case_keys.Lookup(ref))
+                    for i, ref in enumerate(refs)
+                ]
+            )
+            batches = batcher.batches
+    asked = len(_case_key_queries(statements))
 
     assert batches == 1, "the seven requests were queued before the first commit"
     ids = _live_ids(engine)

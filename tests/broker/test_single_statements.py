@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine, event, text
+from sqlalchemy import text
 from sqlmodel import Session
 
 import audit
 from broker.admission import idempotency
 from broker.db.log import DecisionLog
 from tests.audit import conftest as log_fixtures
+from tests.statements import sent
 
 db_url = log_fixtures.db_url  # a fresh database on SQLite and on PostgreSQL
 
@@ -31,10 +31,10 @@ async def test_the_idempotency_lookup_needs_no_transaction_of_its_own(decision_l
         now = datetime.now(UTC)
         idempotency.remember(session, "agency-a", "key-1", "digest", "ntf-1", b'{"status":"accepted"}', now)
 
-    with _statements(decision_log.lookups) as lookups:
+    with sent(decision_log.lookups) as lookups:
         assert await idempotency.find(decision_log.lookups, "agency-a", "key-1", "digest") == b'{"status":"accepted"}'
-    assert [s for s in lookups if s.startswith("BEGIN")] == []  # SQLite would show its BEGIN here (`_on_begin`)
-    with _statements(decision_log.reader) as snapshot_reads, decision_log.reader.connect() as connection:
+    assert [s for s in lookups if s.verb == "BEGIN"] == []  # SQLite would show its BEGIN here (`_on_begin`)
+    with sent(decision_log.reader) as snapshot_reads, decision_log.reader.connect() as connection:
         connection.execute(text("SELECT 1")).one()
     if decision_log.engine.dialect.name == "postgresql":
         # No BEGIN before the lookup and no ROLLBACK after it: two of its four round trips.
@@ -48,19 +48,4 @@ async def test_the_idempotency_lookup_needs_no_transaction_of_its_own(decision_l
     else:
         # SQLite: the lookup emits no BEGIN, so it is one statement in autocommit; the verifiers' snapshot
         # reads on the same pool still begin their own transaction (deferred: no write lock).
-        assert snapshot_reads[0] == "BEGIN DEFERRED"
-
-
-@contextlib.contextmanager
-def _statements(engine: Engine) -> Iterator[list[str]]:
-    """The SQL `engine` sends while the block runs (SQLite's BEGIN goes through SQLAlchemy, so it shows)."""
-    seen: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+        assert snapshot_reads[0].sql == "BEGIN DEFERRED"

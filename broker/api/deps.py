@@ -15,8 +15,9 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 from fastapi.exceptions import RequestValidationError
 
+from broker.admission.authorisation import AuthorisationCheck
 from broker.admission.capacity import Capacity
-from broker.admission.replay import TokenBurner
+from broker.admission.replay import OwedBurn, TokenBurner
 from broker.admission.tokens import Caller, verify_token
 from broker.db.log import DecisionLog
 from broker.delivery.calendar import WorkingCalendar
@@ -27,7 +28,9 @@ from broker.partnership.keys import BrokerKeys
 from broker.partnership.registry import Registry
 from broker.review import access, access_log
 from broker.settings import BrokerSettings
+from broker.sharing import flow
 from broker.sharing.decide import Decider
+from broker.sharing.flow import Receipt
 from broker.sharing.record import Recorder
 from broker.sharing.rules import RuleCatalogue
 from broker.sharing.seal import Sealer
@@ -119,8 +122,9 @@ BurnerDep = Annotated[TokenBurner, Depends(_burner)]
 
 @dataclass(frozen=True)
 class Sharing:
-    """Everything `POST /v1/notifications` uses, as one dependency: the busiest route resolving eight
-    separate ones cost FastAPI more per request than the lookups themselves (issue #17 profile)."""
+    """Everything the sharing flow uses, as one dependency: the busiest route resolving eight separate
+    ones cost FastAPI more per request than the lookups themselves (issue #17 profile). The API, the
+    correction route and the guided form all send through `submit`, so they share one wiring."""
 
     settings: BrokerSettings
     registry: Registry
@@ -132,6 +136,32 @@ class Sharing:
     outbox: Outbox
     capacity: Capacity
     burner: TokenBurner
+
+    async def submit(
+        self,
+        *,
+        caller: Caller,
+        body: bytes,
+        idempotency_key: str | None,
+        authorisation: AuthorisationCheck | None = None,
+        burn: OwedBurn | None = None,
+    ) -> Receipt:
+        """Decide, record and route one notification (`flow.submit`) with this gateway's collaborators."""
+        return await flow.submit(
+            caller=caller,
+            body=body,
+            idempotency_key=idempotency_key,
+            reader=self.decision_log.lookups,
+            decider=self.decider,
+            sealer=self.sealer,
+            calendar=self.calendar,
+            recorder=self.recorder,
+            outbox=self.outbox,
+            checkpoint=self.decision_log.checkpoint_note,
+            registry=self.registry,
+            authorisation=authorisation,
+            burn=burn,
+        )
 
 
 async def _sharing(request: Request) -> Sharing:

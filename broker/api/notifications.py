@@ -16,7 +16,6 @@ from broker.api.deps import AdmittedDep, CallerDep, LogDep, SenderDep, SharingDe
 from broker.api.responses import BEARER, errors, notification_body, ok
 from broker.review import status
 from broker.review.access import Viewer
-from broker.sharing import flow
 from schemas import api_examples
 from schemas.api import NotificationReceipt, NotificationStatus
 
@@ -72,18 +71,10 @@ async def post_notification(
                 audience=settings.audience,
                 max_lifetime=timedelta(seconds=settings.max_token_lifetime_seconds),
             )
-        receipt = await flow.submit(
+        receipt = await sharing.submit(
             caller=caller,
             body=body,
             idempotency_key=idempotency.check_key(idempotency_key),
-            reader=sharing.decision_log.lookups,
-            decider=sharing.decider,
-            sealer=sharing.sealer,
-            calendar=sharing.calendar,
-            recorder=sharing.recorder,
-            outbox=sharing.outbox,
-            checkpoint=sharing.decision_log.checkpoint_note,
-            registry=registry,
             authorisation=authorisation,
             burn=burn,
         )

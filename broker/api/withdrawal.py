@@ -13,26 +13,13 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 
 from broker.admission import idempotency
-from broker.api.deps import (
-    CalendarDep,
-    CallerDep,
-    DeciderDep,
-    KeysDep,
-    LogDep,
-    OutboxDep,
-    RecorderDep,
-    RegistryDep,
-    SealerDep,
-    SettingsDep,
-    read_body,
-)
+from broker.api.deps import CallerDep, KeysDep, LogDep, OutboxDep, SettingsDep, SharingDep, read_body
 from broker.api.responses import BEARER, errors, ok, request_examples, same_notification_body
 from broker.delivery.notices import NoticeWriter
 from broker.errors import Forbidden
 from broker.review import withdrawal
 from broker.review.access import Action, Viewer
 from broker.settings import BrokerSettings
-from broker.sharing import flow
 from schemas.recall import CORRECTION_EXAMPLE, WITHDRAWAL_EXAMPLE, CorrectionAnswer, WithdrawalAnswer, WithdrawalRequest
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
@@ -97,37 +84,19 @@ async def correct(
     notification_id: str,
     request: Request,
     caller: CallerDep,
-    settings: SettingsDep,
-    decision_log: LogDep,
-    decider: DeciderDep,
-    sealer: SealerDep,
-    calendar: CalendarDep,
-    recorder: RecorderDep,
-    outbox: OutboxDep,
-    registry: RegistryDep,
+    sharing: SharingDep,
     keys: KeysDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
     """Send the corrected notification (decided afresh) and withdraw this one, which it supersedes."""
+    settings, decision_log = sharing.settings, sharing.decision_log
     viewer = Viewer.from_caller(caller)
     if not viewer.may(Action.SEND):
         raise Forbidden(f"a {viewer.role} may not send notifications")
     # Refused before anything is decided: a correction of what one may not withdraw sends nothing.
     await asyncio.to_thread(withdrawal.check_may_withdraw, decision_log, viewer, notification_id)
     body = await read_body(request, settings.max_body_bytes)
-    receipt = await flow.submit(
-        caller=caller,
-        body=body,
-        idempotency_key=idempotency.check_key(idempotency_key),
-        reader=decision_log.lookups,
-        decider=decider,
-        sealer=sealer,
-        calendar=calendar,
-        recorder=recorder,
-        outbox=outbox,
-        checkpoint=decision_log.checkpoint_note,
-        registry=registry,
-    )
+    receipt = await sharing.submit(caller=caller, body=body, idempotency_key=idempotency.check_key(idempotency_key))
     replacement = str(receipt.body["notification_id"])
     done = await withdrawal.withdraw(
         decision_log,
@@ -135,7 +104,7 @@ async def correct(
         notification_id,
         reason="superseded",
         notices=_notices(keys, settings),
-        outbox=outbox,
+        outbox=sharing.outbox,
         superseded_by=replacement,
     )
     return JSONResponse({"replacement": receipt.body, "corrected": _answer(done)}, status_code=202)

@@ -22,16 +22,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from broker.api.deps import (
-    CalendarDep,
-    DeciderDep,
-    LogDep,
-    OutboxDep,
-    RecorderDep,
-    RulesDep,
-    SealerDep,
-    registry_of,
-)
+from broker.api.deps import DeciderDep, RulesDep, SharingDep, registry_of
 from broker.api.errors import URGENT_ROUTE
 from broker.errors import InvalidNotification, PolicyUnavailable
 from broker.partnership.registry import Registry
@@ -230,12 +221,7 @@ async def send(
     request: Request,
     session: SessionDep,
     form: PostedDep,
-    decision_log: LogDep,
-    decider: DeciderDep,
-    sealer: SealerDep,
-    calendar: CalendarDep,
-    recorder: RecorderDep,
-    outbox: OutboxDep,
+    sharing: SharingDep,
     rules: RulesDep,
     pack: PackDep,
 ) -> HTMLResponse:
@@ -244,18 +230,8 @@ async def send(
     answers = _answers(form)
     journey = await _journey(request, pack, session, answers)
     body = json.dumps(_notification(request, session, journey, answers)).encode()
-    receipt = await flow.submit(
-        caller=session.caller(),
-        body=body,
-        idempotency_key=f"ui-form-{answers.get('notification_id', '')}",
-        reader=decision_log.lookups,
-        decider=decider,
-        sealer=sealer,
-        calendar=calendar,
-        recorder=recorder,
-        outbox=outbox,
-        checkpoint=decision_log.checkpoint_note,
-        registry=registry_of(request),
+    receipt = await sharing.submit(
+        caller=session.caller(), body=body, idempotency_key=f"ui-form-{answers.get('notification_id', '')}"
     )
     kind = journey.form.message_type if journey.form else ""
     recipients = [

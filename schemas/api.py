@@ -38,8 +38,8 @@ EventKindText = Annotated[
     str,
     Field(
         description=(
-            "decided, advice_given, authorisation_granted, authorisation_refused, published, delivered, "
-            "acknowledged, overdue, viewed, withdrawn, corrected, shredded, notice_published, "
+            "decided, advice_given, authorisation_granted, authorisation_refused, urgent_reviewed, published, "
+            "delivered, acknowledged, overdue, viewed, withdrawn, corrected, shredded, notice_published, "
             "withdrawal_confirmed, erasure_confirmed, ..."
         )
     ),

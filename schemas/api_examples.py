@@ -263,7 +263,7 @@ RELEASED: Final = ReviewAnswer(
 )
 URGENT_REVIEW: Final[dict[str, Any]] = {"reason": "Example: the urgent share was proportionate."}
 REVIEWED: Final = ReviewAnswer(
-    seq=1061, kind="advice_given", outcome="reviewed", follows=[1055], recorded_at="2026-01-12T11:15:40.000000Z"
+    seq=1061, kind="urgent_reviewed", outcome="reviewed", follows=[1055], recorded_at="2026-01-12T11:15:40.000000Z"
 )
 
 OVERDUE: Final = [

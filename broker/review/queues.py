@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlmodel import Session, col
 
 import audit
@@ -143,8 +143,15 @@ def urgent_awaiting(session: Session, viewer: Viewer, limit: int = 200) -> list[
 def _reviewed(delivery_ids: set[str], session: Session) -> set[str]:
     if not delivery_ids:
         return set()
+    kind, outcome = col(audit.Entry.kind), col(audit.Entry.outcome)
     statement = select(col(audit.Entry.delivery_id)).where(
-        col(audit.Entry.delivery_id).in_(delivery_ids), col(audit.Entry.kind) == audit.EventKind.ADVICE_GIVEN
+        col(audit.Entry.delivery_id).in_(delivery_ids),
+        or_(
+            kind == audit.EventKind.URGENT_REVIEWED,
+            # Before 2026-12-03 a review was logged as advice_given with outcome `reviewed`; the log
+            # keeps those entries as they were written, and they still end the review.
+            and_(kind == audit.EventKind.ADVICE_GIVEN, outcome == "reviewed"),
+        ),
     )
     return set(session.execute(statement).scalars())
 
@@ -217,11 +224,10 @@ async def review_urgent(decision_log: DecisionLog, viewer: Viewer, seq: int, *, 
     if not may_decide(viewer, URGENT, entry.sender_agency):
         raise NotFound("no such item in your queues")
     text = check_reason(reason)
-    # There is no `reviewed` event kind yet; advice_given with outcome `reviewed` is the nearest.
     draft = audit.EntryDraft(
         notification_id=entry.notification_id,
         delivery_id=entry.delivery_id,
-        kind=audit.EventKind.ADVICE_GIVEN,
+        kind=audit.EventKind.URGENT_REVIEWED,
         outcome="reviewed",
         sender_agency=entry.sender_agency,
         sender_role=entry.sender_role,

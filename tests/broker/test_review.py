@@ -140,6 +140,43 @@ async def test_urgent_shares_wait_for_the_sending_dsl_to_review(gateway: Gateway
         json={"reason": "Reviewed next morning: right call."},
     )
     assert response.status_code == 200, response.text
-    assert response.json()["follows"] == [seq]
+    answer = response.json()
+    assert (answer["kind"], answer["outcome"], answer["follows"]) == ("urgent_reviewed", "reviewed", [seq])
+    with Session(gateway.engine) as session:
+        logged = session.get(audit.Entry, answer["seq"])
+    assert logged is not None and logged.kind == audit.EventKind.URGENT_REVIEWED
+    left = (await _queues(gateway, SENDER, "dsl"))["urgent_review"]
+    assert seq not in {i["decided_seq"] for i in left}
+    again = await gateway.client.post(
+        f"/v1/urgent/{seq}", headers=_auth(gateway, SENDER, "dsl"), json={"reason": "Twice."}
+    )
+    assert again.status_code == 404
+
+
+async def test_a_review_logged_before_its_own_kind_still_ends_the_review(gateway: Gateway) -> None:
+    """Reviews were once logged as advice_given with outcome `reviewed`; the log keeps those entries
+    as written, so the queue must still count them."""
+    decided = await _held(gateway, risk=URGENT_RISK)
+    urgent = (await _queues(gateway, SENDER, "dsl"))["urgent_review"]
+    seq = next(i["decided_seq"] for i in urgent if i["delivery_id"] == decided[CSC]["delivery_id"])
+    with Session(gateway.engine) as session:
+        entry = session.get(audit.Entry, seq)
+    assert entry is not None
+    legacy = audit.EntryDraft(
+        notification_id=entry.notification_id,
+        delivery_id=entry.delivery_id,
+        kind=audit.EventKind.ADVICE_GIVEN,
+        outcome="reviewed",
+        sender_agency=entry.sender_agency,
+        sender_role=entry.sender_role,
+        recipient_agency=entry.recipient_agency,
+        message_type=entry.message_type,
+        reasons=(audit.Reason(rule="C7", message="Reviewed before the kind existed."),),
+        actor="dsl-reviewer",
+        actor_role="dsl",
+        actor_agency=SENDER,
+        follows=(seq,),
+    )
+    await gateway.decision_log.append([legacy])
     left = (await _queues(gateway, SENDER, "dsl"))["urgent_review"]
     assert seq not in {i["decided_seq"] for i in left}

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Header, Path, Request
 from fastapi.exceptions import RequestValidationError
 
+from broker.admission.authorisation import HEADER as AUTHORISATION_HEADER
 from broker.admission.authorisation import AuthorisationCheck
 from broker.admission.capacity import Capacity
 from broker.admission.replay import OwedBurn, TokenBurner
@@ -137,6 +138,17 @@ class Sharing:
     capacity: Capacity
     burner: TokenBurner
 
+    def authorisation(self, token: str | None) -> AuthorisationCheck | None:
+        """The check of an `Authorisation-Token` header against the body, once it is parsed."""
+        if token is None:
+            return None
+        return AuthorisationCheck(
+            token.strip(),
+            registry=self.registry,
+            audience=self.settings.audience,
+            max_lifetime=timedelta(seconds=self.settings.max_token_lifetime_seconds),
+        )
+
     async def submit(
         self,
         *,
@@ -181,6 +193,17 @@ async def _sharing(request: Request) -> Sharing:
 
 
 SharingDep = Annotated[Sharing, Depends(_sharing)]
+AuthorisationTokenHeader = Annotated[
+    str | None,
+    Header(
+        alias=AUTHORISATION_HEADER,
+        description=(
+            "The authoriser's own agency JWT (a line manager or named professional of the sending agency, "
+            "not the sender) with `notification_digest` = `sha256:<hex of this request body>`. Without it an "
+            "`authorisation` block in the body is not evidence and the share stays held for authorisation."
+        ),
+    ),
+]
 
 
 async def _admitted(request: Request) -> AsyncIterator[None]:

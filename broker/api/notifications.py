@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
 
 from broker.admission import idempotency
-from broker.admission.authorisation import HEADER as AUTHORISATION_HEADER
-from broker.admission.authorisation import AuthorisationCheck
 from broker.admission.replay import burned_by_the_end
-from broker.api.deps import AdmittedDep, CallerDep, LogDep, SenderDep, SharingDep, read_body
+from broker.api.deps import AdmittedDep, AuthorisationTokenHeader, CallerDep, LogDep, SenderDep, SharingDep, read_body
 from broker.api.responses import BEARER, errors, notification_body, ok
 from broker.review import status
 from broker.review.access import Viewer
@@ -46,36 +43,17 @@ async def post_notification(
     caller: SenderDep,
     sharing: SharingDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
-    authorisation_token: Annotated[
-        str | None,
-        Header(
-            alias=AUTHORISATION_HEADER,
-            description=(
-                "The authoriser's own agency JWT (a line manager or named professional of the sending agency, "
-                "not the sender) with `notification_digest` = `sha256:<hex of this request body>`. Without it an "
-                "`authorisation` block in the body is not evidence and the share stays held for authorisation."
-            ),
-        ),
-    ] = None,
+    authorisation_token: AuthorisationTokenHeader = None,
 ) -> Response:
     """Decide, record and route one notification; the answer has one decision per recipient."""
-    settings, registry = sharing.settings, sharing.registry
     # The token's jti commits with the decisions, or on its own if the request ends before them.
     async with burned_by_the_end(sharing.burner, caller) as burn:
-        body = await read_body(request, settings.max_body_bytes)
-        authorisation = None
-        if authorisation_token is not None:
-            authorisation = AuthorisationCheck(
-                authorisation_token.strip(),
-                registry=registry,
-                audience=settings.audience,
-                max_lifetime=timedelta(seconds=settings.max_token_lifetime_seconds),
-            )
+        body = await read_body(request, sharing.settings.max_body_bytes)
         receipt = await sharing.submit(
             caller=caller,
             body=body,
             idempotency_key=idempotency.check_key(idempotency_key),
-            authorisation=authorisation,
+            authorisation=sharing.authorisation(authorisation_token),
             burn=burn,
         )
     return Response(receipt.content, status_code=receipt.status_code, media_type="application/json")

@@ -13,7 +13,16 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 
 from broker.admission import idempotency
-from broker.api.deps import CallerDep, KeysDep, LogDep, OutboxDep, SettingsDep, SharingDep, read_body
+from broker.api.deps import (
+    AuthorisationTokenHeader,
+    CallerDep,
+    KeysDep,
+    LogDep,
+    OutboxDep,
+    SettingsDep,
+    SharingDep,
+    read_body,
+)
 from broker.api.responses import BEARER, errors, ok, request_examples, same_notification_body
 from broker.delivery.notices import NoticeWriter
 from broker.errors import Forbidden
@@ -87,6 +96,7 @@ async def correct(
     sharing: SharingDep,
     keys: KeysDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    authorisation_token: AuthorisationTokenHeader = None,
 ) -> JSONResponse:
     """Send the corrected notification (decided afresh) and withdraw this one, which it supersedes."""
     settings, decision_log = sharing.settings, sharing.decision_log
@@ -96,7 +106,12 @@ async def correct(
     # Refused before anything is decided: a correction of what one may not withdraw sends nothing.
     await asyncio.to_thread(withdrawal.check_may_withdraw, decision_log, viewer, notification_id)
     body = await read_body(request, settings.max_body_bytes)
-    receipt = await sharing.submit(caller=caller, body=body, idempotency_key=idempotency.check_key(idempotency_key))
+    receipt = await sharing.submit(
+        caller=caller,
+        body=body,
+        idempotency_key=idempotency.check_key(idempotency_key),
+        authorisation=sharing.authorisation(authorisation_token),
+    )
     replacement = str(receipt.body["notification_id"])
     done = await withdrawal.withdraw(
         decision_log,

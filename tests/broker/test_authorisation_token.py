@@ -141,3 +141,21 @@ async def test_the_readme_command_signs_a_token_the_gateway_accepts(gateway: Gat
     response = await _post(gateway, body, printed.stdout.strip())
     assert response.status_code == 202, response.text
     assert [r["outcome"] for r in response.json()["recipients"]] == ["share"]
+
+
+async def test_a_correction_carries_the_managers_token_as_the_first_notification_could(gateway: Gateway) -> None:
+    first = _referral()
+    held = await _post(gateway, first)
+    assert held.status_code == 202, held.text
+    assert [r["outcome"] for r in held.json()["recipients"]] == ["needs_advice"]
+    corrected = _referral()
+    sender = Person(gateway, HV, "practitioner", "hv-practitioner-11")
+    headers = {**sender.headers(), "Content-Type": "application/json", HEADER: _authoriser_token(gateway, corrected)}
+    response = await gateway.client.post(
+        f"/v1/notifications/{held.json()['notification_id']}/correction", content=corrected, headers=headers
+    )
+    assert response.status_code == 202, response.text
+    (mash,) = response.json()["replacement"]["recipients"]
+    assert mash["outcome"] == "share", mash
+    (granted,) = _entries(gateway, audit.EventKind.AUTHORISATION_GRANTED)
+    assert (granted.actor, granted.actor_role, granted.delivery_id) == (MANAGER, "line_manager", mash["delivery_id"])

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from broker.api.decisions import filters
-from broker.api.deps import CallerDep, LogDep, OutboxDep, SeqPath
+from broker.api.deps import CalendarDep, CallerDep, LogDep, OutboxDep, SeqPath
 from broker.api.responses import AUTHENTICATED, BEARER, errors, ok, request_examples
 from broker.review import queues as review
 from broker.review import views as decision_view
@@ -67,9 +67,15 @@ async def queues(decision_log: LogDep, caller: CallerDep) -> dict[str, Any]:
     openapi_extra=request_examples(("release", "Release the held share", api_examples.QUEUE_ANSWER)),
 )
 async def answer(
-    delivery_id: str, body: QueueAnswer, decision_log: LogDep, outbox: OutboxDep, caller: CallerDep
+    delivery_id: str,
+    body: QueueAnswer,
+    decision_log: LogDep,
+    outbox: OutboxDep,
+    calendar: CalendarDep,
+    caller: CallerDep,
 ) -> dict[str, Any]:
-    """Release or refuse a held delivery; the answer is a new log entry following the decision."""
+    """Release or refuse a held delivery; the answer is a new log entry following the decision. The
+    sender may not answer their own share, and one whose time ran out is gone (409)."""
     entry = await review.decide(
         decision_log,
         Viewer.from_caller(caller),
@@ -77,6 +83,7 @@ async def answer(
         release=body.decision == "release",
         reason=body.reason,
         outbox=outbox,
+        calendar=calendar,
     )
     return _answer(entry)
 
@@ -110,6 +117,9 @@ async def overdue(
 ) -> list[dict[str, Any]]:
     """Deadlines that ran out (kind `overdue`) on deliveries the caller may see."""
     viewer = Viewer.from_caller(caller)
-    entries = await asyncio.to_thread(review.overdue_for, decision_log, viewer, chosen)
-    await decision_view.record_views(decision_log, viewer, entries)
-    return [decision_view.event(e) | decision_view.summary(e) for e in entries]
+    found = await asyncio.to_thread(review.overdue_page, decision_log, viewer, chosen)
+    await decision_view.record_views(decision_log, viewer, found.items)
+    # An overdue entry carries its decision's outcome; the page's states say where it stands now.
+    return [
+        decision_view.event(e) | decision_view.summary(e, state=found.states.get(e.delivery_id)) for e in found.items
+    ]

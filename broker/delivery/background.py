@@ -16,12 +16,12 @@ from sqlmodel import Session
 
 from broker.db.tables import OutboxRow
 from broker.delivery import notices
-from broker.delivery.clocks import run_scheduler
 from broker.delivery.events import record_published
 from broker.delivery.listener import OutboxListener
 from broker.delivery.receipts import ReceiptIngester
 from broker.delivery.relay import Relay
 from broker.delivery.retention import Retention, keep_purging
+from broker.delivery.scheduler import run_scheduler
 from broker.metrics import Metrics
 from broker.partnership.keys import BrokerKeys
 from broker.partnership.registry import Registry

@@ -5,28 +5,22 @@ itself shared with the party waiting for it: a reply withheld or held for author
 nobody. Most duties are the recipient's (it answers the sender); some run on with the sender (the
 next plan review, the written confirmation of a phone referral), whose next message answers them.
 An obligation not listed is answered by the recipient's acknowledgement (its signed receipt of
-kind `acknowledged`). A scheduler marks clocks past their due time as overdue, logs an `overdue`
-entry linked to the decision, and exposes them for DSLs (API and metrics).
+kind `acknowledged`). The scheduler (`broker.delivery.scheduler`) marks clocks past their due time
+as overdue and logs an `overdue` entry linked to the decision; DSLs see them (API and metrics).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 import audit
 from audit.log import transient
 from broker.db.tables import ObligationClock, OutboxRow
 from broker.delivery.events import follow_up
-
-log = logging.getLogger("broker.delivery.clocks")
 
 ACKNOWLEDGED = "acknowledged"
 URGENT_REVIEW = "urgent_review"
@@ -242,33 +236,6 @@ def overdue(session: Session, *, agency_id: str | None = None) -> list[Obligatio
             (col(ObligationClock.recipient_agency) == agency_id) | (col(ObligationClock.sender_agency) == agency_id)
         )
     return list(session.exec(query.order_by(col(ObligationClock.due_at))))
-
-
-async def run_scheduler(
-    engine: Engine,
-    stop: asyncio.Event,
-    *,
-    every: float,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    on_overdue: Callable[[int], None] | None = None,
-) -> None:
-    """Check the clocks every `every` seconds until stopped."""
-    while not stop.is_set():
-        try:
-            late = await asyncio.to_thread(_tick, engine, clock())
-            if late and on_overdue is not None:
-                on_overdue(late)
-        except Exception:  # the next tick retries; a failed check never stops the gateway
-            log.exception("overdue check failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=every)
-
-
-def _tick(engine: Engine, now: datetime) -> int:
-    with Session(engine) as session:
-        late = mark_overdue(session, now)
-        session.commit()
-        return len(late)
 
 
 def stop_all_clocks(session: Session, delivery_id: str, now: datetime) -> None:

@@ -13,19 +13,24 @@ with its held key; releasing it then fails as HeldDeliveryGone.
 from __future__ import annotations
 
 import os
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Final
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlmodel import Session, col, select
 
+import audit
 from audit.log import transient
 from broker.db.tables import HeldDelivery, HeldKey, OutboxRow
 from broker.delivery import case_keys, clocks
+from broker.delivery.calendar import WorkingCalendar
+from broker.delivery.events import follow_up
 from broker.errors import HeldDeliveryGone
 
 NONCE_BYTES = 12
+# The golden rule that held each kind of share: an expiry is that rule still unanswered.
+HELD_BY: Final = {"needs_advice": "GR3", "hold_for_authorisation": "GR4"}
 
 
 def _aad(delivery_id: str, notification_id: str) -> bytes:
@@ -66,9 +71,12 @@ def _nonce() -> bytes:
     return os.urandom(NONCE_BYTES)
 
 
-def release(session: Session, delivery_id: str, *, now: datetime) -> OutboxRow:
-    """Decrypt a held delivery into the outbox (the relay publishes it) and destroy its key."""
+def release(session: Session, delivery_id: str, *, now: datetime, calendar: WorkingCalendar) -> OutboxRow:
+    """Decrypt a held delivery into the outbox (the relay publishes it) and destroy its key; its
+    clocks start now, due as far from now as the policy's obligations say (not from the decision)."""
     held, key = _open_pair(session, delivery_id)
+    if expired(held, now):
+        raise HeldDeliveryGone(f"held delivery {delivery_id} expired unanswered at {held.expires_at.isoformat()}")
     if not case_keys.is_readable(session, held.case_key_id):
         raise HeldDeliveryGone(f"held delivery {delivery_id} was shredded with its case")
     try:
@@ -98,9 +106,24 @@ def release(session: Session, delivery_id: str, *, now: datetime) -> OutboxRow:
             delivery_id=held.delivery_id,
             notification_id=held.notification_id,
             context=held.log_context,
-            obligations=obligations,
+            obligations=[_due_from(obligation, now, calendar) for obligation in obligations],
         )
     return row
+
+
+def _due_from(obligation: dict[str, Any], now: datetime, calendar: WorkingCalendar) -> dict[str, Any]:
+    # The decision worked out due times from its own moment; a share held for days would start its
+    # clocks already late. Obligations without an amount ("as soon as possible") keep no due time.
+    amount, unit = obligation.get("amount"), obligation.get("unit")
+    if not isinstance(amount, int) or not isinstance(unit, str):
+        return obligation
+    return {**obligation, "due_at": calendar.due(now, amount, unit).isoformat()}
+
+
+def expired(held: HeldDelivery, now: datetime) -> bool:
+    """Whether a held delivery's time to be answered has run out (SQLite gives the time back naive)."""
+    expires_at = held.expires_at if held.expires_at.tzinfo else held.expires_at.replace(tzinfo=UTC)
+    return expires_at <= now
 
 
 def refuse(session: Session, delivery_id: str, *, now: datetime, resolution: str = "refused") -> None:
@@ -119,14 +142,38 @@ def shred(session: Session, held: HeldDelivery, *, now: datetime) -> bool:
 
 
 def expire(session: Session, *, now: datetime) -> list[str]:
-    """Destroy every held delivery whose time ran out; return their delivery ids."""
+    """Destroy every held delivery whose time ran out, and log an `expired` entry for each in the same
+    transaction; return their delivery ids. Several workers may run this at once: each row is locked
+    by the first and skipped by the others, so it expires, and is logged, once."""
     query = select(HeldDelivery).where(col(HeldDelivery.resolved_at).is_(None), col(HeldDelivery.expires_at) < now)
-    expired = list(session.exec(query))
-    for held in expired:
+    done, drafts = [], []
+    for held in session.exec(query.with_for_update(skip_locked=True)):
         key = session.get(HeldKey, held.delivery_id)
-        if key is not None:
-            _resolve(session, held, key, "expired", now)
-    return [held.delivery_id for held in expired]
+        if key is None:
+            continue
+        waited = held.expires_at - held.created_at
+        _resolve(session, held, key, "expired", now)
+        done.append(held.delivery_id)
+        drafts.append(_expiry_entry(held, hours=round(waited.total_seconds() / 3600)))
+    audit.append(session, drafts)
+    return done
+
+
+def _expiry_entry(held: HeldDelivery, *, hours: int) -> audit.EntryDraft:
+    message = (
+        f"Nobody answered within {hours} hour{'' if hours == 1 else 's'}, so the held share was destroyed "
+        "and nothing was sent. "
+        "If it is still needed, send it again with the facts as they are now."
+    )
+    reason = audit.Reason(rule=HELD_BY.get(held.outcome, "GR7"), message=message)
+    draft = follow_up(
+        held.log_context,
+        delivery_id=held.delivery_id,
+        notification_id=held.notification_id,
+        kind=audit.EventKind.EXPIRED,
+        reasons=(reason,),
+    )
+    return draft.model_copy(update={"outcome": "expired"})
 
 
 def pending(session: Session) -> list[HeldDelivery]:

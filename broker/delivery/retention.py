@@ -10,7 +10,7 @@ What the gateway keeps beyond the decision log, and for how long (settings, `SGB
 - a held delivery that was released, refused or expired: its key is destroyed when it is resolved
   (`broker.delivery.held`), the unreadable row goes `resolved_days` later;
 - an unanswered held delivery expires at its own `expires_at` (`SGB_HOLD_EXPIRY_HOURS`) and its key
-  is destroyed then, by the clock scheduler;
+  is destroyed then, by the worker's scheduler (`broker.delivery.scheduler`), which logs `expired`;
 - an Idempotency-Key's first answer `idempotency_days` after it was given (a retry later than that
   is a new notification);
 - a seen token id until the token could no longer be used anyway (its expiry plus the leeway).

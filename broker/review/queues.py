@@ -27,8 +27,9 @@ import audit
 from broker.db.log import DecisionLog
 from broker.db.tables import HeldDelivery
 from broker.delivery import clocks, events, held
+from broker.delivery.calendar import WorkingCalendar
 from broker.delivery.outbox import Outbox
-from broker.errors import NotFound, ReleaseRefused, ReviewInvalid
+from broker.errors import Forbidden, HeldDeliveryGone, NotFound, ReleaseRefused, ReviewInvalid
 from broker.review.access import Action, Scope, Viewer, may_decide
 from broker.review.release import refusal_only
 from broker.review.views import Filters, Page, field_classes, page
@@ -113,17 +114,31 @@ def _resolves(outcome: str, refuse_only: str | None) -> str:
 
 
 def pending_queues(session: Session, viewer: Viewer) -> dict[str, list[QueueItem]]:
-    """Held deliveries this viewer may decide, by outcome; every other one stays invisible."""
+    """Held deliveries this viewer may decide, by outcome; every other one stays invisible, and so do
+    the viewer's own shares (someone else answers them) and those whose time ran out (the scheduler
+    destroys them at its next check)."""
     queues: dict[str, list[QueueItem]] = {"needs_advice": [], "hold_for_authorisation": []}
+    now = datetime.now(UTC)
     for row in held.pending(session):
         context = row.log_context
         seq = context.get("decided_seq")
         if not isinstance(seq, int) or not may_decide(viewer, row.outcome, str(context.get("sender_agency"))):
             continue
         decided = session.get(audit.Entry, seq)
-        if decided is not None and row.outcome in queues:
-            queues[row.outcome].append(_item(decided, row))
+        if decided is None or row.outcome not in queues or sent_it(viewer, decided) or held.expired(row, now):
+            continue
+        queues[row.outcome].append(_item(decided, row))
     return queues
+
+
+# Golden rule 3 asks for advice from someone else, and an authorisation is another person's
+# agreement (the Authorisation-Token route refuses the sender's own token the same way).
+_ANSWERED_BY_ANOTHER = {"needs_advice": "give the advice", "hold_for_authorisation": "authorise it"}
+
+
+def sent_it(viewer: Viewer, decided: audit.Entry) -> bool:
+    """Whether this viewer is the person who sent the held share (so may not answer it)."""
+    return decided.actor is not None and decided.actor == viewer.user and decided.sender_agency == viewer.agency_id
 
 
 def urgent_awaiting(session: Session, viewer: Viewer, limit: int = 200) -> list[QueueItem]:
@@ -166,7 +181,14 @@ def check_reason(reason: str) -> str:
 
 
 async def decide(
-    decision_log: DecisionLog, viewer: Viewer, delivery_id: str, *, release: bool, reason: str, outbox: Outbox
+    decision_log: DecisionLog,
+    viewer: Viewer,
+    delivery_id: str,
+    *,
+    release: bool,
+    reason: str,
+    outbox: Outbox,
+    calendar: WorkingCalendar,
 ) -> audit.Entry:
     """Answer a held delivery: log who decided and why, and release or destroy it, in one commit."""
     row, decided = await asyncio.to_thread(_held, decision_log, delivery_id)
@@ -174,6 +196,11 @@ async def decide(
     # Scope before anything else: an item that is not yours answers as if it did not exist.
     if not may_decide(viewer, row.outcome, str(context.get("sender_agency"))):
         raise NotFound("no such item in your queues")
+    if sent_it(viewer, decided):
+        raise Forbidden(f"you sent this share: someone else must {_ANSWERED_BY_ANOTHER[row.outcome]}")
+    now = datetime.now(UTC)
+    if held.expired(row, now):
+        raise HeldDeliveryGone(f"held delivery {delivery_id} expired unanswered at {row.expires_at.isoformat()}")
     text = check_reason(reason)
     blocked = refusal_only(decided, _deciding(context)) if release else None
     if blocked is not None:
@@ -194,12 +221,11 @@ async def decide(
         actor_agency=viewer.agency_id,
         reasons=(audit.Reason(rule=_RULE[row.outcome], message=text),),
     ).model_copy(update={"outcome": "released" if release else "withheld"})
-    now = datetime.now(UTC)
 
     def apply(session: Session, entries: list[audit.Entry]) -> None:
         # Runs inside the batcher's transaction: the entry and the release/refusal commit together.
         if release:
-            held.release(session, row.delivery_id, now=now)
+            held.release(session, row.delivery_id, now=now, calendar=calendar)
         else:
             held.refuse(session, row.delivery_id, now=now)
 
@@ -220,9 +246,12 @@ def _held(decision_log: DecisionLog, delivery_id: str) -> tuple[HeldDelivery, au
 
 async def review_urgent(decision_log: DecisionLog, viewer: Viewer, seq: int, *, reason: str) -> audit.Entry:
     """Record a reviewer's look at an urgent share after it went (I14)."""
-    entry = await asyncio.to_thread(_urgent, decision_log, seq)
+    entry, reviewed = await asyncio.to_thread(_urgent, decision_log, seq)
+    # Scope first: whether another agency's share was reviewed is not this viewer's to learn.
     if not may_decide(viewer, URGENT, entry.sender_agency):
         raise NotFound("no such item in your queues")
+    if reviewed:
+        raise NotFound("already reviewed")
     text = check_reason(reason)
     draft = audit.EntryDraft(
         notification_id=entry.notification_id,
@@ -246,14 +275,12 @@ async def review_urgent(decision_log: DecisionLog, viewer: Viewer, seq: int, *, 
     return (await decision_log.append([draft], stop_clock))[0]
 
 
-def _urgent(decision_log: DecisionLog, seq: int) -> audit.Entry:
+def _urgent(decision_log: DecisionLog, seq: int) -> tuple[audit.Entry, bool]:
     with Session(decision_log.engine) as session:
         entry = session.get(audit.Entry, seq)
         if entry is None or entry.kind != audit.EventKind.DECIDED or entry.outcome != URGENT:
             raise NotFound("no such item in your queues")
-        if entry.delivery_id in _reviewed({entry.delivery_id}, session):
-            raise NotFound("already reviewed")
-        return entry
+        return entry, entry.delivery_id in _reviewed({entry.delivery_id}, session)
 
 
 def queues_for(decision_log: DecisionLog, viewer: Viewer) -> dict[str, list[QueueItem]]:

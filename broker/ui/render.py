@@ -27,6 +27,8 @@ OUTCOMES = {
     "released": "Released",
     "withheld": "Withheld",
     "reviewed": "Reviewed",
+    "expired": "Expired unanswered",
+    "shredded": "Shredded",
 }
 ROLES = {
     "dsl": "Designated Safeguarding Lead",

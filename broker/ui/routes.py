@@ -24,6 +24,7 @@ from broker.admission.replay import remember_jti
 from broker.admission.tokens import Caller, verify_token
 from broker.api.deps import (
     MAX_INT64,
+    CalendarDep,
     LogDep,
     OutboxDep,
     RegistryDep,
@@ -258,13 +259,25 @@ async def queues(
 
 @router.post("/queues/{delivery_id}")
 async def answer(
-    delivery_id: str, request: Request, decision_log: LogDep, outbox: OutboxDep, viewer: ViewerDep, form: PostedDep
+    delivery_id: str,
+    request: Request,
+    decision_log: LogDep,
+    outbox: OutboxDep,
+    calendar: CalendarDep,
+    viewer: ViewerDep,
+    form: PostedDep,
 ) -> Response:
     choice = text(form, "decision")
     if choice not in ("release", "refuse"):
         raise ReviewInvalid("choose release or refuse", {"decision": "Choose one."})
     entry = await review.decide(
-        decision_log, viewer, delivery_id, release=choice == "release", reason=text(form, "reason"), outbox=outbox
+        decision_log,
+        viewer,
+        delivery_id,
+        release=choice == "release",
+        reason=text(form, "reason"),
+        outbox=outbox,
+        calendar=calendar,
     )
     return RedirectResponse(f"/ui/queues?done={entry.seq}", status_code=303)
 

@@ -23,6 +23,7 @@ from broker.db.log import prepare_database
 from broker.db.tables import CaseKey, HeldDelivery, HeldKey, OutboxRow
 from broker.delivery import case_keys, held
 from broker.delivery.background import build_relay
+from broker.delivery.calendar import WorkingCalendar
 from broker.delivery.retention import Retention, purge_and_log
 from broker.errors import HeldDeliveryGone
 from broker.metrics import Metrics
@@ -170,7 +171,7 @@ def _assert_unreadable(gateway: Gateway, a_rows: list[OutboxRow], held_id: str, 
         held_row = session.get(HeldDelivery, held_id)
         assert held_row is not None and held_row.resolution == "shredded" and session.get(HeldKey, held_id) is None
         with pytest.raises(HeldDeliveryGone):
-            held.release(session, held_id, now=datetime.now(UTC))
+            held.release(session, held_id, now=datetime.now(UTC), calendar=WorkingCalendar())
     # Even a backup of the held row with its own key yields only the case ciphertext, and that key is gone.
     nonce, ciphertext, case_nonce, held_key = backup
     inner = AESGCM(held_key).decrypt(

@@ -3,6 +3,7 @@ held share into the outbox or destroys its key, in one commit."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from sqlmodel import Session, select
 
 import audit
 from broker.db.tables import HeldDelivery, HeldKey, OutboxRow
+from broker.delivery import scheduler
 from tests.broker.conftest import Gateway
 from tests.factories import PERSONAL_VALUES, school_referral
 
@@ -26,8 +28,9 @@ URGENT_RISK = {
 }
 
 
-def _auth(gateway: Gateway, agency: str, role: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {gateway.token(agency, role=role, subject=f'{role}-reviewer')}"}
+def _auth(gateway: Gateway, agency: str, role: str, subject: str | None = None) -> dict[str, str]:
+    token = gateway.token(agency, role=role, subject=subject or f"{role}-reviewer")
+    return {"Authorization": f"Bearer {token}"}
 
 
 async def _held(gateway: Gateway, **overrides: Any) -> dict[str, Any]:
@@ -180,3 +183,62 @@ async def test_a_review_logged_before_its_own_kind_still_ends_the_review(gateway
     await gateway.decision_log.append([legacy])
     left = (await _queues(gateway, SENDER, "dsl"))["urgent_review"]
     assert seq not in {i["decided_seq"] for i in left}
+
+
+async def test_nobody_authorises_or_advises_on_a_share_they_sent(gateway: Gateway) -> None:
+    """Golden rule 4's agreement is another person's, as the Authorisation-Token route already insists."""
+    body = school_referral(lawful_basis=None)
+    body["sender"] = {**body["sender"], "role": "designated_senior_manager", "user_ref": "lm-sender-01"}
+    sent_by = _auth(gateway, SENDER, "line_manager", "lm-sender-01")
+    response = await gateway.client.post("/v1/notifications", json=body, headers=sent_by)
+    assert response.status_code == 202, response.text
+    delivery = {r["agency_id"]: r for r in response.json()["recipients"]}[CSC]
+    assert delivery["outcome"] == "hold_for_authorisation"
+    own_queue = await gateway.client.get("/v1/queues", headers=_auth(gateway, SENDER, "line_manager", "lm-sender-01"))
+    assert delivery["delivery_id"] not in {i["delivery_id"] for i in own_queue.json()["hold_for_authorisation"]}
+    refused = await gateway.client.post(
+        f"/v1/queues/{delivery['delivery_id']}",
+        headers=_auth(gateway, SENDER, "line_manager", "lm-sender-01"),
+        json={"decision": "release", "reason": "Mine."},
+    )
+    assert refused.status_code == 403, refused.text
+    assert "someone else must authorise it" in refused.text
+    held, key, outbox = _rows(gateway, delivery["delivery_id"])
+    assert held is not None and held.resolved_at is None and key is not None and outbox == []
+    colleague = await _answer(gateway, delivery["delivery_id"], SENDER, "line_manager", "refuse")
+    assert colleague.status_code == 200, colleague.text
+
+
+async def test_a_held_share_nobody_answered_in_time_is_destroyed_and_logged(gateway: Gateway) -> None:
+    decided = await _held(gateway, sender_in_doubt=True)
+    delivery_id = decided[CSC]["delivery_id"]
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    with Session(gateway.engine) as session:
+        row = session.get(HeldDelivery, delivery_id)
+        assert row is not None
+        row.expires_at = past
+        session.add(row)
+        session.commit()
+    queue = (await _queues(gateway, SENDER, "dsl"))["needs_advice"]
+    assert delivery_id not in {i["delivery_id"] for i in queue}, "out of time: off the queue before the check"
+    late = await _answer(gateway, delivery_id, SENDER, "dsl", "release")
+    assert late.status_code == 409 and "expired unanswered" in late.text, late.text
+    assert _rows(gateway, delivery_id)[2] == [], "nothing released"
+    scheduler.tick(gateway.engine, datetime.now(UTC))
+    held, key, outbox = _rows(gateway, delivery_id)
+    assert key is None and held is not None and held.resolution == "expired" and outbox == []
+    with Session(gateway.engine) as session:
+        (entry,) = session.exec(
+            select(audit.Entry).where(audit.Entry.delivery_id == delivery_id, audit.Entry.kind == "expired")
+        )
+    assert entry.outcome == "expired" and entry.reasons[0]["rule"] == "GR3"
+    assert entry.reasons[0]["message"].startswith("Nobody answered within")
+    scheduler.tick(gateway.engine, datetime.now(UTC))
+    with Session(gateway.engine) as session:
+        again = session.exec(
+            select(audit.Entry).where(audit.Entry.delivery_id == delivery_id, audit.Entry.kind == "expired")
+        )
+        assert len(list(again)) == 1, "expired and logged once"
+    listed = await gateway.client.get("/v1/decisions", headers=_auth(gateway, SENDER, "dsl"))
+    states = {i["delivery_id"]: i["state"] for i in listed.json()["items"]}
+    assert states[delivery_id] == "expired"

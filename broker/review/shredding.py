@@ -122,7 +122,7 @@ def _delivery_draft(row: OutboxRow | HeldDelivery, viewer: Viewer, message: str)
         actor_role=viewer.role,
         actor_agency=viewer.agency_id,
         reasons=(audit.Reason(rule=SHRED_RULE, message=message),),
-    )
+    ).model_copy(update={"outcome": "shredded"})  # as a withdrawal's: what happened, not what was decided
 
 
 def _case_draft(case_ref: str, viewer: Viewer, message: str, keys: int, deliveries: int) -> audit.EntryDraft:

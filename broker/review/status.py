@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 import audit
 from broker.db.log import DecisionLog
@@ -56,7 +56,12 @@ def _advances(kind: str, status: str) -> bool:
 def _visible_entries(decision_log: DecisionLog, notification_id: str, viewer: Viewer) -> list[audit.Entry]:
     """The notification's entries if the viewer is on its sending side within their scope, else none."""
     with Session(decision_log.engine) as session:
-        entries = list(audit.query(session, notification_id=notification_id, limit=1000))
+        # Who looked is an access event, not the sender's to read (the decision detail hides it too),
+        # and many looks must not push the real events past the page.
+        statement = audit.select_entries(notification_id=notification_id).where(
+            col(audit.Entry.kind) != audit.EventKind.VIEWED
+        )
+        entries = list(session.execute(statement.limit(1000)).scalars())
         first = entries[0] if entries else None
         if first is None:
             return []

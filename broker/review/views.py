@@ -56,6 +56,14 @@ _ANSWERS = (
     audit.EventKind.AUTHORISATION_REFUSED,
     audit.EventKind.EXPIRED,
 )
+# A person's answer to a decision: what `reviewed_by` lists. Named, not "everything but ...", so a
+# new kind of event (a deadline, a notice, a purge) is never shown as someone's review.
+REVIEWS = (
+    audit.EventKind.ADVICE_GIVEN,
+    audit.EventKind.AUTHORISATION_GRANTED,
+    audit.EventKind.AUTHORISATION_REFUSED,
+    audit.EventKind.URGENT_REVIEWED,
+)
 # What ends any decision, held or sent: the sender withdrew or corrected it, or its case was shredded.
 _RECALLS = (audit.EventKind.WITHDRAWN, audit.EventKind.CORRECTED, audit.EventKind.SHREDDED)
 
@@ -278,7 +286,6 @@ async def read_detail(decision_log: DecisionLog, rules: Any, viewer: Viewer, seq
         "decision_id": entry.decision_id,
         "engine": "OPA policy bundle",
     }
-    people = [e for e in events if e.kind not in ("viewed", "published", "delivered", "acknowledged")]
     return {
         **summary(entry, rules, state),
         "reasons": deciding_first(entry, await rules.explain(entry.reasons)),
@@ -286,7 +293,7 @@ async def read_detail(decision_log: DecisionLog, rules: Any, viewer: Viewer, seq
         "projection_digest": entry.projection_digest,
         "subjects_pseudonymised": len(entry.subjects),
         "decided_by": decided_by,
-        "reviewed_by": [event(e) for e in people],
+        "reviewed_by": [event(e) for e in events if e.kind in REVIEWS],
         # Who looked is an access event: shown to those who may read the access log.
         "events": [event(e) for e in events if e.kind != "viewed" or viewer.may(Action.ACCESS_LOG)],
         "integrity": badge,

@@ -1,16 +1,22 @@
 """Receipts: a compact JWT, signed with the agency's registered token key, saying a delivery arrived.
 
-The gateway verifies a receipt exactly as it verifies an agency's API token (registry key by kid,
-EdDSA or ES256 only, `aud` = the broker, short lifetime, single-use `jti`, role `agency_system`),
-then records it in the decision log. The Kafka record carries the token as its value and the
-delivery id as its key, so all receipts for one delivery share a partition.
+The gateway verifies a receipt's signature as it verifies an agency's API token (registry key by
+kid, EdDSA or ES256 only, `aud` = the broker, `exp - iat` at most ten minutes, a role the registry
+grants the agency), with two differences (`broker.delivery.receipts.record_receipt`). A receipt may
+wait on the topic while the gateway is down, so it is accepted up to a week past its `exp`, and an
+acknowledgement counts from its `iat`. Its `jti` is not burned: a receipt read twice (a consumer
+re-sending after a crash, a partition handed over) must be harmless, not refused, and it is, since
+each kind is logged once per delivery and a second copy changes nothing. The gateway records it in
+the decision log only if the delivery was sealed to the signing agency. The Kafka record carries the
+token as its value and the delivery id as its key, so all receipts for one delivery share a partition.
 
 Claims::
 
     iss              the agency id (the gateway looks up its keys by this)
     aud              the broker's audience
-    iat, exp         issued now, valid for five minutes (the gateway caps lifetimes at ten)
-    jti              a fresh UUID4: the gateway refuses a second use
+    iat, exp         issued now, valid for five minutes (the gateway caps lifetimes at ten, and
+                     accepts a receipt up to a week late); an acknowledgement stops its clocks at `iat`
+    jti              a fresh UUID4 (required, but not single-use: a repeat is simply not logged again)
     role             "agency_system"
     kind             "delivered" (the sink has it), "acknowledged" (a person has read it), "withdrawn"
                      (the sink removed it on a withdrawal or correction notice) or "erased" (on an

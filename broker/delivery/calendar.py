@@ -132,5 +132,9 @@ class WorkingCalendar:
         if unit is DueUnit.SCHOOL_DAYS:
             return self.school_day_start(start, amount)
         if unit is DueUnit.DAYS:
-            return start + timedelta(days=amount)
+            # Days on London's wall clock, as the source texts and the people reading them count: a
+            # clock started at 10:00 is due at 10:00, across a change to or from British Summer Time.
+            # (Arithmetic on an aware datetime is wall-clock arithmetic in its own zone.)
+            return (start.astimezone(LONDON) + timedelta(days=amount)).astimezone(start.tzinfo)
+        # Hours are elapsed time: a clock change neither gives nor takes one.
         return start + timedelta(hours=amount)

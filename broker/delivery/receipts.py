@@ -1,9 +1,11 @@
 """Receipts from agency consumers (`delivered`, `acknowledged`, and `withdrawn` or `erased` after a
 notice), recorded in the decision log.
 
-A receipt is a JWT signed with the recipient agency's registered key, so it is checked exactly as an
-agency's API token is. Only the agency a delivery was sealed for may sign its receipts; each kind
-is logged once per delivery, linked to the decision, and an acknowledgement stops its clocks.
+A receipt is a JWT signed with the recipient agency's registered key, and its signature and claims
+are checked as an agency's API token's are, except that it is accepted up to a week late and its
+`jti` is not burned (a repeat is harmless: each kind is logged once per delivery). Only the agency a
+delivery was sealed for may sign its receipts; each receipt is linked to the decision, and an
+acknowledgement stops its clocks as of when it was signed.
 """
 
 from __future__ import annotations
@@ -84,7 +86,11 @@ def record_receipt(engine: Engine, registry: Registry, audience: str, token: str
         )
         audit.append(session, [draft])
         if kind is audit.EventKind.ACKNOWLEDGED:
-            stop_clocks(session, delivery_id, "acknowledged", datetime.now(UTC))
+            # Answered when it was signed, not when the gateway got round to it: a receipt that waited
+            # on the topic must not make an answer in time look late. Never later than now, as `iat`
+            # is the agency's own clock and may run ahead (the week's leeway covers `iat` too).
+            answered = min(caller.issued_at, datetime.now(UTC))
+            stop_clocks(session, delivery_id, "acknowledged", answered)
     return True
 
 

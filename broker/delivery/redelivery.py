@@ -27,7 +27,12 @@ GONE = "no such delivery kept for your agency (a delivered envelope is kept for 
 def request_republish(engine: Engine, *, delivery_id: str, agency_id: str, actor: str, actor_role: str) -> bool:
     """Queue the delivery for publishing again; False when it is already waiting to be published."""
     with Session(engine) as session, session.begin():
-        row = session.exec(select(OutboxRow).where(col(OutboxRow.delivery_id) == delivery_id)).first()
+        # Locked before it is checked: a withdrawal or retention purge committing between an unlocked
+        # read and the write below would leave an emptied row queued for the relay. PostgreSQL hands
+        # back the row as that commit left it once the lock is ours; SQLite ignores FOR UPDATE, and
+        # needs nothing, as its write transactions begin with the write lock (`audit.engine`).
+        query = select(OutboxRow).where(col(OutboxRow.delivery_id) == delivery_id).with_for_update()
+        row = session.exec(query).first()
         if row is None or row.recipient_agency != agency_id or not _kept(session, row):
             raise NotFound(GONE)
         if row.published_at is None:

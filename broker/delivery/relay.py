@@ -7,7 +7,10 @@ published again with the same bytes, and consumers drop the repeat by delivery i
 
 An envelope stored under a case key is decrypted just before it is produced. A row whose case was
 shredded is never published: the relay marks it done without producing it and logs nothing (the
-shredding already logged it). Between the relay reading a batch and a shredding committing, a row
+shredding already logged it). So is a row whose stored copy was emptied (withdrawn, or past retention)
+yet queued again: there is nothing left to send, and the withdrawal or purge logged it. A row that
+cannot be opened for any other reason is kept waiting and reported, as a tampered one is, so one bad
+row never stops the rows behind it. Between the relay reading a batch and a shredding committing, a row
 can still go out; its `published` entry then follows the `shredded` one, so the log shows it, and
 marking it queues the erasure notice the shredding could not send (`notices.send_late_erasures`).
 """
@@ -39,8 +42,9 @@ from transport.kafka import DEFAULT_TOPIC_SETTINGS, TopicSettings, ensure_topics
 log = logging.getLogger("broker.delivery.relay")
 
 LEASE = "relay"
-# What `_pending` gives instead of an envelope: a row to mark done unpublished, a row to leave waiting.
-_SHREDDED, _TAMPERED = object(), object()
+# What `_pending` gives instead of an envelope: a row to mark done unpublished (its copy was shredded
+# or emptied), a row to leave waiting.
+_DESTROYED, _TAMPERED = object(), object()
 # Write-ahead durability (idempotent, every in-sync replica) with the client's own batching. A batch
 # holds up to 1 MiB, under Kafka's default 1 MiB message limit: aiokafka's 16 KiB default fits two
 # ~6 KB envelopes, so each batch of the outbox went out as a hundred small requests (issue #17
@@ -179,8 +183,8 @@ class Relay:
             return 0
         pending = await asyncio.to_thread(self._pending)
         ready = [(row, value) for row, value in pending if isinstance(value, bytes)]
-        shredded = [row for row, value in pending if value is _SHREDDED]
-        if not ready and not shredded:
+        destroyed = [row for row, value in pending if value is _DESTROYED]
+        if not ready and not destroyed:
             return 0
         await self._ensure_topics({row.topic for row, _ in ready})
         futures = [
@@ -193,8 +197,8 @@ class Relay:
             for row, value in ready
         ]
         await asyncio.gather(*futures)
-        await asyncio.to_thread(self._mark_published, [row for row, _ in ready], shredded)
-        return len(ready) + len(shredded)
+        await asyncio.to_thread(self._mark_published, [row for row, _ in ready], destroyed)
+        return len(ready) + len(destroyed)
 
     def _hold_lease(self) -> bool:
         now = _now()
@@ -226,7 +230,7 @@ class Relay:
         return True
 
     def _pending(self) -> list[tuple[OutboxRow, bytes | object]]:
-        """The next rows with what to publish for each: the envelope, `_SHREDDED` or `_TAMPERED`."""
+        """The next rows with what to publish for each: the envelope, `_DESTROYED` or `_TAMPERED`."""
         with self._read_engine.connect() as connection:
             found = connection.execute(_WAITING, {"batch": self._batch_size}).all()
         waiting = []
@@ -238,20 +242,25 @@ class Relay:
         return waiting
 
     def _envelope(self, row: OutboxRow, key: bytes | None) -> bytes | object:
+        # Withdrawal and retention empty a row in place; a republish racing them (or any other path)
+        # can queue it again, and it must neither go out empty nor fail the whole batch.
+        if not row.envelope:
+            return _DESTROYED
         try:
             return opened(row, key)
         except CaseShredded:
-            return _SHREDDED
-        except InvalidTag:
+            return _DESTROYED
+        # ValueError: AES-GCM refuses the nonce (missing or the wrong length), so not ours as stored.
+        except (InvalidTag, ValueError):
             if row.id not in self._tampered:
                 self._tampered.add(row.id)
                 log.error("outbox row %s does not decrypt under its case key; it is kept, not published", row.id)
             return _TAMPERED
 
-    def _mark_published(self, rows: Sequence[OutboxRow], shredded: Sequence[OutboxRow] = ()) -> None:
-        """Mark published rows (logging them) and shredded rows (done, never produced: not logged)."""
+    def _mark_published(self, rows: Sequence[OutboxRow], destroyed: Sequence[OutboxRow] = ()) -> None:
+        """Mark published rows (logging them) and shredded or emptied rows (done, never produced: not logged)."""
         now = _now()
-        ids = [row.id for row in rows] + [row.id for row in shredded]
+        ids = [row.id for row in rows] + [row.id for row in destroyed]
         # Committed as the group commit commits: the chain head is locked from the first append, and the
         # entries' insert, the head's move and the COMMIT go in one round trip.
         with one_commit(self._engine) as session:

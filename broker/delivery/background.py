@@ -42,7 +42,6 @@ def build_relay(
     def on_published(session: Session, rows: Sequence[OutboxRow], now: datetime) -> None:
         record_published(session, rows)  # takes the chain head lock, which a shredding holds too
         notices.send_late_erasures(session, writer, rows, now=now)
-        metrics.published.inc(len(rows))
 
     # PostgreSQL tells the listener of each waiting row and it wakes the relay through this event.
     wakeup = asyncio.Event()
@@ -52,6 +51,7 @@ def build_relay(
         read_engine=read_engine,
         kafka_config=kafka_config(settings),
         on_published=on_published,
+        on_committed=metrics.published.inc,
         batch_size=settings.relay_batch_size,
         poll_seconds=settings.relay_poll_seconds,
         idle_poll_seconds=settings.relay_idle_poll_seconds,

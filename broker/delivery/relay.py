@@ -57,6 +57,7 @@ PRODUCER_OPTIONS: dict[str, Any] = {
     "max_batch_size": 1 << 20,
 }
 PublishedHook = Callable[[Session, Sequence[OutboxRow], datetime], None]
+CommittedHook = Callable[[int], None]
 
 # Core statements on the tables, once per look: through the ORM (its loading, bulk-update and compile
 # machinery) reading two waiting rows took more than twice the CPU, and marking them a quarter more.
@@ -99,6 +100,7 @@ class Relay:
         kafka_config: dict[str, Any],
         read_engine: Engine | None = None,
         on_published: PublishedHook,
+        on_committed: CommittedHook | None = None,
         batch_size: int = 200,
         poll_seconds: float = 0.05,
         idle_poll_seconds: float | None = None,
@@ -114,6 +116,9 @@ class Relay:
         self._read_engine = read_engine or engine
         self._kafka_config = kafka_config
         self._on_published = on_published
+        # Told how many rows went out once their `published` entries have committed, so a count
+        # (a metric) never includes a batch whose transaction rolled back and goes out again.
+        self._on_committed = on_committed
         self._batch_size = batch_size
         self._poll = poll_seconds
         # While `listener` listens (PostgreSQL tells it of each waiting row and it sets `wakeup`), the
@@ -267,7 +272,10 @@ class Relay:
             marked = set(session.scalars(_MARK, {"ids": ids, "now": now}))
             # Only the rows this relay marked get a `published` entry: a row another relay marked
             # first (a lease that ran out mid-batch) is already logged, and must not be logged twice.
-            self._on_published(session, [row for row in rows if row.id in marked], now)
+            logged = [row for row in rows if row.id in marked]
+            self._on_published(session, logged, now)
+        if self._on_committed is not None and logged:
+            self._on_committed(len(logged))
 
     async def _ensure_topics(self, topics: set[str]) -> None:
         missing = topics - self._topics

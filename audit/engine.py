@@ -167,6 +167,15 @@ def _install_sqlite_hooks(engine: Engine, pragmas: list[str], *, begin: str) -> 
         finally:
             cursor.close()
 
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_connection: Any, _record: Any) -> None:
+        # A COMMIT that fails (a deferred constraint, a full disk, SQLITE_BUSY) can leave SQLite's
+        # transaction open, and SQLAlchemy, counting the failed commit as the transaction's end,
+        # skips the pool's ROLLBACK. Pooled like that, the connection would keep the write lock
+        # (every other writer waits out its busy timeout and fails) and refuse its own next BEGIN.
+        if dbapi_connection is not None and dbapi_connection.in_transaction:
+            dbapi_connection.rollback()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         if not connection.get_execution_options().get(_NO_BEGIN, False):

@@ -34,6 +34,7 @@ from typing import Protocol
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 import audit
+from audit.note import key_hash, split_note
 from consumers.errors import (
     CHECKPOINT_INVALID,
     FORK,
@@ -128,9 +129,16 @@ class CheckpointWitness:
     ) -> tuple[audit.Checkpoint, Ed25519PublicKey]:
         signed = self._signed(note)
         if signed is None:
-            raise WitnessAlarm(
-                CHECKPOINT_INVALID, "a checkpoint that no broker key signs", _evidence(kept, None, source)
+            # Both stop the consumer: a record always carries a checkpoint the broker signed, and an
+            # insider who could make it carry an uncheckable one must not thereby silence the witness.
+            # The message tells a forgery from a key this agency lacks (a rotation not yet installed).
+            what = (
+                "a checkpoint whose broker signature does not verify"
+                if self._forged(note)
+                else "a checkpoint signed by no broker key this agency holds (after a broker key "
+                "rotation, install the broker's signing history)"
             )
+            raise WitnessAlarm(CHECKPOINT_INVALID, what, _evidence(kept, None, source))
         if signed[0].origin != self._origin:
             raise ConfigurationError(
                 f"the broker's log is {signed[0].origin!r}, but this consumer witnesses "
@@ -167,7 +175,11 @@ class CheckpointWitness:
             raise WitnessAlarm(INCONSISTENT, message, evidence) from exc
         signed = self._signed(answer.checkpoint)
         if signed is None:
-            raise GatewayUnavailable(f"the gateway's checkpoint of size {larger.size} does not verify")
+            # Not "unavailable": the gateway answered, and what it holds is not what the broker signed.
+            # Treating it as an outage would let an insider who edits the stored row hide a rewritten
+            # log behind a warning for ever.
+            self._unverified(answer.checkpoint, larger, evidence | {"gateway_checkpoint": answer.checkpoint})
+            return answer
         stored = signed[0]
         if stored.size != larger.size or stored.root != larger.root:
             raise WitnessAlarm(
@@ -176,6 +188,36 @@ class CheckpointWitness:
                 evidence | {"gateway_checkpoint": stored.note},
             )
         return answer
+
+    def _unverified(self, note: str, larger: audit.Checkpoint, evidence: dict[str, object]) -> None:
+        """Judge the gateway's stored checkpoint of `larger`'s size that no broker key this agency holds verifies.
+
+        A signature line under one of those keys that fails is a forgery; a note of another tree (or
+        none) means the signed one is gone. Signed only by a key this agency no longer holds (a
+        retired broker key, after a rotation) and stating the tree it verified itself is no
+        contradiction: the proof is then checked against the agency's own copy, as always.
+        """
+        if self._forged(note):
+            message = f"the log's checkpoint of size {larger.size} carries a broker signature that does not verify"
+            raise WitnessAlarm(CHECKPOINT_INVALID, message, evidence)
+        try:
+            stored = audit.Checkpoint.parse(note, verify_with=None)
+        except audit.AuditError:
+            stored = None
+        if stored is None or _tree(stored) != _tree(larger):
+            message = f"the log no longer holds the checkpoint of size {larger.size} that the broker signed"
+            raise WitnessAlarm(INCONSISTENT, message, evidence)
+        log.info("the log's checkpoint of size %d is signed by a broker key this agency does not hold", larger.size)
+
+    def _forged(self, note: str) -> bool:
+        """Whether `note` carries a signature line under one of the broker's keys (that `_signed` found invalid)."""
+        origin = note.split("\n", 1)[0]
+        try:
+            _, lines = split_note(note)
+            wanted = {key_hash(origin, key) for key in self._broker_keys}
+        except audit.AuditError:
+            return False
+        return any(line.name == origin and line.key_id in wanted for line in lines)
 
     async def _keep(self, checkpoint: audit.Checkpoint) -> None:
         line = audit.cosign(checkpoint.note, self._key.name, self._key.private_key, self._clock())
@@ -211,6 +253,11 @@ class CheckpointWitness:
         self._proven[note] = None
         if len(self._proven) > _REMEMBERED:
             del self._proven[next(iter(self._proven))]
+
+
+def _tree(checkpoint: audit.Checkpoint) -> tuple[str, int, bytes, bytes]:
+    """What a checkpoint commits to, whoever signed it and whenever."""
+    return checkpoint.origin, checkpoint.size, checkpoint.root, checkpoint.chain_head
 
 
 def _evidence(

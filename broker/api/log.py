@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -30,6 +31,8 @@ from broker.errors import Forbidden, NotFound
 from broker.partnership.grants import AGENCY_SYSTEM
 from schemas import witness as examples
 from schemas.witness import ConsistencyAnswer, CosignatureStored, CosignatureSubmission
+
+log = logging.getLogger("broker.api.log")
 
 router = APIRouter(prefix="/v1/log", tags=["decision log"])
 
@@ -56,6 +59,12 @@ async def consistency_proof(
         return await asyncio.to_thread(_prove, decision_log.reader, from_size, to_size)
     except audit.EntryNotFound as exc:
         raise NotFound(f"no checkpoint of size {to_size}: use the size of a checkpoint you were sent") from exc
+    except audit.ProofInvalid as exc:
+        # The stored entries no longer give the root the broker signed at that size: the log was
+        # changed underneath. Answered as "no such checkpoint" (the witness then raises its alarm),
+        # never as a 500 that a witness must read as an outage and shrug off.
+        log.error("decision log: the stored entries no longer match the checkpoint of size %d", to_size)
+        raise NotFound(f"the log no longer holds the checkpoint of size {to_size} as it was signed") from exc
 
 
 def _prove(engine: Engine, from_size: int, to_size: int) -> ConsistencyAnswer:

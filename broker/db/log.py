@@ -39,6 +39,7 @@ class DecisionLog:
         self._batcher = batcher
         self._signer = signer
         self.checkpoint_note: str | None = None
+        self._anchor: audit.Checkpoint | None = None
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -82,6 +83,16 @@ class DecisionLog:
     def signer(self) -> audit.Signer:
         return self._signer
 
+    @property
+    def anchor(self) -> audit.Checkpoint | None:
+        """The largest checkpoint this process has seen verify under its key, held outside the database.
+
+        Stored checkpoints are rows an insider can delete along with the entries they cover; this
+        copy is not, so the periodic verification holds the log to it (`broker.db.verification`).
+        It lasts as long as the process.
+        """
+        return self._anchor
+
     async def append(
         self, drafts: Sequence[audit.EntryDraft], extra_rows: audit.ExtraRows | None = None, *, hint: object = None
     ) -> list[audit.Entry]:
@@ -94,6 +105,13 @@ class DecisionLog:
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
             checkpoint = audit.write_checkpoint(session, self._signer)
         self.checkpoint_note = checkpoint.note
+        try:
+            # `write_checkpoint` may hand back a stored row unchecked; only this key's signature counts.
+            signed = audit.Checkpoint.open(checkpoint.note, self._signer.public_key)
+        except audit.CheckpointInvalid:
+            return  # another key's (a retired one) or a forged row: verification reports the latter
+        if self._anchor is None or signed.size >= self._anchor.size:
+            self._anchor = signed  # never smaller: a log cut short must not lower the bar
 
     async def keep_checkpoints(
         self, stop: asyncio.Event, *, every: float, on_failure: Callable[[], object] | None = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 
 from sqlmodel import Session
@@ -17,11 +18,17 @@ from broker.metrics import Metrics
 log = logging.getLogger("broker.db.verification")
 
 
-def verify(decision_log: DecisionLog, metrics: Metrics) -> bool:
-    """Verify every entry, checkpoint signature and the chain head; record and return the verdict."""
+def verify(decision_log: DecisionLog, metrics: Metrics, *, anchor: audit.Checkpoint | None = None) -> bool:
+    """Verify every entry, checkpoint signature and the chain head; record and return the verdict.
+
+    `anchor`: a checkpoint held outside the database (`DecisionLog.anchor`) that the log must still
+    extend. Without one, an insider who cut or rewrote entries and deleted the later checkpoints
+    leaves a log that agrees with itself and passes.
+    """
+    anchors = () if anchor is None else (audit.Anchor(anchor, "checkpoint this gateway signed"),)
     try:
         with Session(decision_log.reader) as session:
-            report = audit.verify_log(session, decision_log.public_key)
+            report = audit.verify_log(session, decision_log.public_key, anchors=anchors)
     except audit.AuditError as exc:
         # The kind of failure only: its message may quote a stored value.
         log.error("decision log verification failed: %s", type(exc).__name__)
@@ -36,7 +43,7 @@ async def keep_verifying(decision_log: DecisionLog, metrics: Metrics, stop: asyn
     """Verify at once, then every `every` seconds until `stop` (O(n) each time: keep `every` long)."""
     while not stop.is_set():
         try:
-            await asyncio.to_thread(verify, decision_log, metrics)
+            await asyncio.to_thread(functools.partial(verify, decision_log, metrics, anchor=decision_log.anchor))
         except Exception:  # the database is down, say: try again next round; decisions never wait on this
             log.exception("decision log verification could not run")
         with contextlib.suppress(TimeoutError):

@@ -18,14 +18,14 @@ from typing import Final
 
 import jwt
 
-from broker.admission.tokens import Caller, verify_token
+from broker.admission.tokens import BODY_BOUND_CLAIM, Caller, verify_token
 from broker.errors import AuthError, InvalidNotification
 from broker.partnership.registry import Registry
 from broker.review import access
 from schemas.notifications import Notification
 
 HEADER: Final = "Authorisation-Token"
-DIGEST_CLAIM: Final = "notification_digest"
+DIGEST_CLAIM: Final = BODY_BOUND_CLAIM
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def verify_authorisation(
 ) -> Authoriser:
     """The authoriser proven by `token` for this body, or a 422 naming what is wrong."""
     try:
-        person = verify_token(token, registry=registry, audience=audience, max_lifetime=max_lifetime)
+        person = verify_token(token, registry=registry, audience=audience, max_lifetime=max_lifetime, body_bound=True)
     except AuthError as exc:
         raise _refused(f"the authoriser's token was refused: {exc.detail}") from exc
     if person.agency_id != sender.agency_id:

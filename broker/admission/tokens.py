@@ -8,8 +8,10 @@ broker; `exp`, `iat` (and `nbf` if present) hold, within a small leeway; it live
 the maximum; `role` is one of the closed set and one the registry granted the issuing agency
 (`RoleNotGranted` otherwise: an agency can sign any claim, so a role is granted, never claimed);
 and a person's token (any role but `agency_system`) names the person in `sub`, so every log entry
-can say who acted. The replay check (`broker.admission.replay`) runs after verification, so
-unauthenticated garbage never reaches the database.
+can say who acted. A token bound to one notification body (`notification_digest`: an authoriser's
+`Authorisation-Token`, `broker.admission.authorisation`) is evidence for that body only, never a
+bearer credential, so it is refused everywhere else. The replay check (`broker.admission.replay`)
+runs after verification, so unauthenticated garbage never reaches the database.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "jti")
 DEFAULT_LEEWAY = timedelta(seconds=30)
 DEFAULT_MAX_LIFETIME = timedelta(minutes=10)
 MAX_TOKEN_CHARS = 8192
+# The claim that binds an authoriser's token to one request body (broker.admission.authorisation).
+BODY_BOUND_CLAIM = "notification_digest"
 _JTI = re.compile(r"^[\x21-\x7e]{1,128}$")  # printable ASCII, so the replay key stays a plain string
 # A subject becomes the actor of log entries, so it has the log's identifier shape.
 _SUBJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$")
@@ -95,8 +99,13 @@ def verify_token(
     audience: str,
     max_lifetime: timedelta = DEFAULT_MAX_LIFETIME,
     leeway: timedelta = DEFAULT_LEEWAY,
+    body_bound: bool = False,
 ) -> Caller:
-    """Verify an agency JWT and return its caller; raise an `AuthError` subclass otherwise."""
+    """Verify an agency JWT and return its caller; raise an `AuthError` subclass otherwise.
+
+    `body_bound`: the token is an `Authorisation-Token`, checked against one body by its caller; any
+    other use refuses a token that carries the body-binding claim.
+    """
     if len(token) > MAX_TOKEN_CHARS:
         raise MalformedToken("token too large")
     header, payload = _unverified(token)
@@ -104,6 +113,10 @@ def verify_token(
     agency = _issuer(payload, registry)
     key = _key(agency, kid, alg)
     claims = _decode(token, key, audience=audience, issuer=agency.id, leeway=leeway)
+    if BODY_BOUND_CLAIM in claims and not body_bound:
+        # A manager's token handed to a sender to attach to one notification would otherwise let
+        # whoever holds it act as that manager (answer the authorisation queue, sign in) until it expires.
+        raise InvalidClaim(f"a token with {BODY_BOUND_CLAIM} authorises one notification and is not a bearer token")
     caller = _caller(claims, agency, key, max_lifetime)
     if caller.role not in registry.granted_roles(agency.id):
         raise RoleNotGranted(
@@ -204,6 +217,10 @@ def _caller(claims: dict[str, Any], agency: Agency, key: JwtVerificationKey, max
         raise InvalidClaim("sub must be an identifier: 1-128 of A-Z a-z 0-9 . _ : @ / + = -")
     if subject is None and role != AGENCY_SYSTEM:
         raise MissingClaim(f"sub: a {role}'s token must name the person acting")
+    if role != AGENCY_SYSTEM and subject is not None and subject.startswith(f"{AGENCY_SYSTEM}@"):
+        # The log names an agency's system `agency_system@<agency>` (Caller.actor): a person holding
+        # that name would read, as their "own", everything their agency's systems sent.
+        raise InvalidClaim(f"sub {subject!r} is the name the log gives an agency system, not a person")
     issued_at, expires_at = _instant(claims["iat"], "iat"), _instant(claims["exp"], "exp")
     # A long-lived token is a long-lived stolen token; the cap keeps theft windows short.
     if not timedelta(0) < expires_at - issued_at <= max_lifetime:
@@ -223,4 +240,9 @@ def _caller(claims: dict[str, Any], agency: Agency, key: JwtVerificationKey, max
 def _instant(value: object, claim: str) -> datetime:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidClaim(f"{claim} must be a NumericDate")
-    return datetime.fromtimestamp(value, UTC)
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        # pyjwt accepts any integer `exp` in the future; one past year 9999 (or time_t) is still a
+        # refusal of the token (401), never a crash of the request (500).
+        raise InvalidClaim(f"{claim} is out of range") from exc

@@ -4,13 +4,17 @@ Own: the deliveries of notifications this person sent, answered (advice, authori
 review) or is named on (`sender.user_ref`, kept in `named_person` when an agency system posts for
 them). Agency: what their agency sent or received. Partnership: everything. A single read asks the
 same clause, so a list and a detail can never disagree about what someone may see.
+
+"Received" means shared with them: a share, or a held share once it was released. A no-share, or a
+share still held (or refused, or expired) is not theirs to see: that a notification about a child
+exists is itself what the policy withheld from that agency.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlmodel import Session, col
 
 import audit
@@ -27,6 +31,9 @@ ACTING: Final = (
     audit.EventKind.AUTHORISATION_REFUSED,
     audit.EventKind.URGENT_REVIEWED,
 )
+SHARED: Final = ("share", "share_minimised", "share_urgent_review_after")
+# The answers that release a held share to its recipient (broker.review.queues.decide).
+RELEASES: Final = (audit.EventKind.ADVICE_GIVEN, audit.EventKind.AUTHORISATION_GRANTED)
 
 
 def scope_clause(viewer: Viewer, action: Action) -> ColumnElement[bool] | None:
@@ -38,7 +45,11 @@ def scope_clause(viewer: Viewer, action: Action) -> ColumnElement[bool] | None:
         return None
     if scope is Scope.AGENCY:
         return or_(
-            col(audit.Entry.sender_agency) == viewer.agency_id, col(audit.Entry.recipient_agency) == viewer.agency_id
+            col(audit.Entry.sender_agency) == viewer.agency_id,
+            and_(
+                col(audit.Entry.recipient_agency) == viewer.agency_id,
+                col(audit.Entry.delivery_id).in_(received(viewer.agency_id)),
+            ),
         )
     acted = select(col(audit.Entry.delivery_id)).where(
         and_(
@@ -53,6 +64,18 @@ def scope_clause(viewer: Viewer, action: Action) -> ColumnElement[bool] | None:
     return and_(
         col(audit.Entry.sender_agency) == viewer.agency_id,
         or_(col(audit.Entry.delivery_id).in_(acted), col(audit.Entry.notification_id).in_(named)),
+    )
+
+
+def received(agency_id: str) -> Select[str]:
+    """The deliveries shared with `agency_id`: decided as a share, or held and then released."""
+    entry = audit.Entry
+    return select(col(entry.delivery_id)).where(
+        col(entry.recipient_agency) == agency_id,
+        or_(
+            and_(col(entry.kind) == audit.EventKind.DECIDED, col(entry.outcome).in_(SHARED)),
+            and_(col(entry.kind).in_(RELEASES), col(entry.outcome) == "released"),
+        ),
     )
 
 

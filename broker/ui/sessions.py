@@ -46,8 +46,18 @@ class UiSession(BrokerTable, table=True):
     hard_expiry: datetime
 
     def viewer(self, registry: Registry) -> Viewer:
-        """Who is signed in, with the office the registry gives them now (it is read at start-up, so a
-        change made while the session lasted applies from the gateway's next start)."""
+        """Who is signed in, with the office the registry in use gives them now.
+
+        `SignInRequired` once the registry no longer admits what opened the session: the agency is
+        gone, the role was revoked, or the token key was rotated out (an agency rotating with no grace
+        says the old key may be in other hands; a session it opened must not outlive it by hours).
+        """
+        agency = registry.agency(self.agency_id)
+        key = agency.jwt_key(self.key_id) if agency is not None else None
+        if key is None or not key.usable_at(_now()):
+            raise SignInRequired("the key that signed you in was rotated out; sign in again")
+        if self.role not in registry.granted_roles(self.agency_id):
+            raise SignInRequired("your role is no longer granted to your agency")
         return Viewer(
             self.agency_id, self.agency_type, self.role, self.user, registry.office_of(self.agency_id, self.role)
         )

@@ -133,8 +133,10 @@ FROM inbox ORDER BY rowid"""
 class SqliteInboxSink:
     """A local inbox table; the insert is the de-duplication, so delivery is exactly once."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, busy_seconds: float = 30.0) -> None:
         self._path = path
+        # How long a statement, or the checkpoint that clears a withdrawal from the WAL, waits for others.
+        self._busy_seconds = busy_seconds
         with self._connect() as conn:
             conn.execute(CREATE_INBOX)
             conn.execute(CREATE_WITHDRAWN)
@@ -144,7 +146,7 @@ class SqliteInboxSink:
                     conn.execute(ADD_DECIDED_BY)
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self._path, timeout=30)
+        conn = sqlite3.connect(self._path, timeout=self._busy_seconds)
         conn.execute("PRAGMA journal_mode=WAL")
         # A withdrawn or erased payload is overwritten on delete, not left readable in a free page.
         conn.execute("PRAGMA secure_delete=ON")
@@ -184,10 +186,14 @@ class SqliteInboxSink:
                 removed = conn.execute("DELETE FROM inbox WHERE delivery_id = ?", (notice.delivery_id,)).rowcount
                 conn.execute(INSERT_WITHDRAWN, kept)
             # The WAL still holds the deleted page until a checkpoint copies it back and truncates.
-            with self._connect() as conn:
-                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            with contextlib.closing(self._connect()) as conn:
+                busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
         except sqlite3.Error as exc:
             raise SinkError(f"inbox withdrawal failed: {exc}") from exc
+        if busy:
+            # A reader of an older snapshot keeps the WAL, payload frames and all: the removal is not
+            # done until they are gone, so no receipt may say so yet. The consumer tries again.
+            raise SinkError("inbox withdrawal not complete: a reader still holds the removed payload in the WAL")
         return bool(removed)
 
     def withdrawn(self) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ Who may and what happens are in `broker.review.withdrawal`; this module is HTTP 
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -25,17 +26,27 @@ from broker.api.deps import (
 )
 from broker.api.responses import BEARER, errors, ok, request_examples, same_notification_body
 from broker.delivery.notices import NoticeWriter
-from broker.errors import Forbidden
+from broker.errors import AlreadyWithdrawn, Forbidden, InvalidNotification
 from broker.review import withdrawal
 from broker.review.access import Action, Viewer
 from broker.settings import BrokerSettings
 from schemas.recall import CORRECTION_EXAMPLE, WITHDRAWAL_EXAMPLE, CorrectionAnswer, WithdrawalAnswer, WithdrawalRequest
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
+SAME_ID = "a correction is a new notification: give it a new notification_id, not the one it corrects"
 
 
 def _notices(keys: Any, settings: BrokerSettings) -> NoticeWriter:
     return NoticeWriter(keys=keys, namespace=settings.topic_namespace, partnership_id=settings.partnership_id)
+
+
+def _names(body: bytes, notification_id: str) -> bool:
+    """Whether the body is a notification under `notification_id` (anything else `submit` judges)."""
+    try:
+        parsed = json.loads(body)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(parsed, dict) and parsed.get("notification_id") == notification_id
 
 
 def _answer(done: withdrawal.Withdrawal) -> dict[str, Any]:
@@ -106,6 +117,10 @@ async def correct(
     # Refused before anything is decided: a correction of what one may not withdraw sends nothing.
     await asyncio.to_thread(withdrawal.check_may_withdraw, decision_log, viewer, notification_id)
     body = await read_body(request, settings.max_body_bytes)
+    if _names(body, notification_id):
+        # Under the same id the corrected notification's decisions would be recalled with the first
+        # one's, in the same breath, while the answer said it replaced it.
+        raise InvalidNotification([{"loc": ["notification_id"], "msg": SAME_ID, "type": "value_error"}])
     receipt = await sharing.submit(
         caller=caller,
         body=body,
@@ -113,13 +128,18 @@ async def correct(
         authorisation=sharing.authorisation(authorisation_token),
     )
     replacement = str(receipt.body["notification_id"])
-    done = await withdrawal.withdraw(
-        decision_log,
-        viewer,
-        notification_id,
-        reason="superseded",
-        notices=_notices(keys, settings),
-        outbox=sharing.outbox,
-        superseded_by=replacement,
-    )
+    try:
+        done = await withdrawal.withdraw(
+            decision_log,
+            viewer,
+            notification_id,
+            reason="superseded",
+            notices=_notices(keys, settings),
+            outbox=sharing.outbox,
+            superseded_by=replacement,
+        )
+    except AlreadyWithdrawn as exc:
+        # Someone withdrew the first one while this was being decided: the corrected notification
+        # stands and went out, so the refusal must say so rather than read as if nothing happened.
+        raise AlreadyWithdrawn(f"{exc}; the corrected notification {replacement} was decided and sent") from exc
     return JSONResponse({"replacement": receipt.body, "corrected": _answer(done)}, status_code=202)

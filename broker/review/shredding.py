@@ -106,7 +106,7 @@ def shred_case(
         copies: list[OutboxRow | HeldDelivery] = [*outbox, *pending]
         drafts = [_delivery_draft(row, viewer, message) for row in copies]
         audit.append(session, [*drafts, _case_draft(case_ref, viewer, message, len(key_ids), len(drafts))])
-        published = _published(outbox)
+        published = _published(outbox, _sent_before(session, outbox))
         if on_shredded is not None:
             on_shredded(session, published)
     return Shredding(case_ref, len(key_ids), len(outbox), len(pending), len(drafts), published)
@@ -146,11 +146,23 @@ def _case_draft(case_ref: str, viewer: Viewer, message: str, keys: int, deliveri
     )
 
 
-def _published(rows: Sequence[OutboxRow]) -> tuple[ShreddedDelivery, ...]:
+def _sent_before(session: Session, rows: Sequence[OutboxRow]) -> set[str]:
+    """Of the rows waiting for the relay, those it published before: put back by a republish request,
+    they are in the agency's hands already, and the relay will now mark them done without a word."""
+    waiting = [row.delivery_id for row in rows if row.published_at is None]
+    if not waiting:
+        return set()
+    logged = select(col(audit.Entry.delivery_id)).where(
+        col(audit.Entry.kind) == audit.EventKind.PUBLISHED, col(audit.Entry.delivery_id).in_(waiting)
+    )
+    return set(session.scalars(logged))
+
+
+def _published(rows: Sequence[OutboxRow], sent_before: set[str]) -> tuple[ShreddedDelivery, ...]:
     """The deliveries already published, one per notification, inbox and Kafka key."""
     grouped: dict[tuple[str, str, str, str], list[str]] = {}
     for row in rows:
-        if row.published_at is not None:
+        if row.published_at is not None or row.delivery_id in sent_before:
             grouped.setdefault((row.recipient_agency, row.topic, row.key, row.notification_id), []).append(
                 row.delivery_id
             )

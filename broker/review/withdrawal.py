@@ -68,6 +68,11 @@ class Withdrawal:
 
 def check_may_withdraw(decision_log: DecisionLog, viewer: Viewer, notification_id: str) -> list[audit.Entry]:
     """The notification's decided entries, if the viewer may withdraw it and it still stands."""
+    return _check(decision_log, viewer, notification_id)[0]
+
+
+def _check(decision_log: DecisionLog, viewer: Viewer, notification_id: str) -> tuple[list[audit.Entry], set[str]]:
+    """`check_may_withdraw`, with the delivery ids of the decisions the viewer may also read."""
     with Session(decision_log.engine) as session:
         decided = list(
             session.exec(
@@ -83,9 +88,16 @@ def check_may_withdraw(decision_log: DecisionLog, viewer: Viewer, notification_i
                 col(audit.Entry.notification_id) == notification_id, col(audit.Entry.kind).in_(RECALLED)
             )
         ).first()
+        # A front door withdraws every recipient's delivery, but is told only of those it may read:
+        # whom else the sender asked, and what was decided for them, is the sending agency's to know.
+        shown = {
+            e.delivery_id
+            for e in decided
+            if e.sender_agency == viewer.agency_id or scope.sees(session, viewer, Action.DECISIONS, e)
+        }
     if recalled is not None:
         raise AlreadyWithdrawn(f"notification {notification_id} was already withdrawn (log entry {recalled})")
-    return decided
+    return decided, shown
 
 
 def _may(session: Session, viewer: Viewer, decided: list[audit.Entry]) -> bool:
@@ -110,20 +122,48 @@ async def withdraw(
     superseded_by: str | None = None,
 ) -> Withdrawal:
     """Recall `notification_id` from every recipient (see the module docstring); one commit."""
-    decided = await asyncio.to_thread(check_may_withdraw, decision_log, viewer, notification_id)
+    decided, shown = await asyncio.to_thread(_check, decision_log, viewer, notification_id)
     kind: Literal["withdrawal", "correction"] = "correction" if superseded_by else "withdrawal"
     now = datetime.now(UTC)
     drafts = [_draft(entry, viewer, kind, reason, superseded_by) for entry in decided]
     recalled: list[Recalled] = []
 
-    def apply(session: Session, _: list[audit.Entry]) -> None:
+    def apply(session: Session, entries: list[audit.Entry]) -> None:
         recalled.clear()  # the batcher may run this twice (a failed batch is retried per request)
+        _still_stands(session, notification_id, decided, own=[e.seq for e in entries])
         for entry in decided:
             recalled.append(_recall(session, entry, kind, reason, superseded_by, notices, now))
 
     entries = await decision_log.append(drafts, apply)
     outbox.wake()
-    return Withdrawal(notification_id, kind, reason, superseded_by, list(recalled), [e.seq for e in entries])
+    told = [(done, entry.seq) for done, entry in zip(recalled, entries, strict=True) if done.delivery_id in shown]
+    return Withdrawal(
+        notification_id, kind, reason, superseded_by, [done for done, _ in told], [seq for _, seq in told]
+    )
+
+
+def _still_stands(session: Session, notification_id: str, decided: list[audit.Entry], *, own: list[int]) -> None:
+    """Refuse a recall another one overtook between the check and this commit (two people at once).
+
+    Asked under the chain-head lock, inside the commit: a recall committed since, or flushed earlier in
+    this transaction, is in the log; one earlier in the same group commit (whose entries are written
+    only at its COMMIT) has already marked the deliveries' rows. Without this both would be logged,
+    and the second told "nothing to recall" as if nothing had been shared.
+    """
+    logged = session.exec(
+        select(audit.Entry.seq).where(
+            col(audit.Entry.notification_id) == notification_id,
+            col(audit.Entry.kind).in_(RECALLED),
+            col(audit.Entry.seq).not_in(own),
+        )
+    ).first()
+    # Columns, not rows: `_recall` then reads each row afresh under its lock, not as loaded here.
+    ids = [entry.delivery_id for entry in decided]
+    held_as = session.exec(select(HeldDelivery.resolution).where(col(HeldDelivery.delivery_id).in_(ids)))
+    contexts = session.exec(select(OutboxRow.log_context).where(col(OutboxRow.delivery_id).in_(ids)))
+    marked = any(resolution == "withdrawn" for resolution in held_as) or any(c.get("withdrawn") for c in contexts)
+    if logged is not None or marked:
+        raise AlreadyWithdrawn(f"notification {notification_id} was withdrawn a moment ago, by someone else")
 
 
 def _draft(entry: audit.Entry, viewer: Viewer, kind: str, reason: str, superseded_by: str | None) -> audit.EntryDraft:

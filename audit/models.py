@@ -233,7 +233,8 @@ class PolicyInputRecord(SQLModel, table=True):
     # No foreign key: it would let a TRUNCATE of the log fail on the key before the log's own
     # append-only trigger speaks; `audit replay` checks every seq it reads.
     first_seq: int = SQLField(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
-    notification_id: str = SQLField(index=True, max_length=128)
+    # Unique: a second notification under an id already decided is refused (`broker.sharing.flow`).
+    notification_id: str = SQLField(index=True, unique=True, max_length=128)
     seqs: list[int] = SQLField(sa_type=CanonicalJSON, nullable=False)
     digest: str = SQLField(max_length=64)
     document: dict[str, Any] = SQLField(sa_type=CanonicalJSON, nullable=False)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
 from audit.canonical import encoded
@@ -52,6 +52,15 @@ def input_row(entries: Sequence[Entry], document: dict[str, Any]) -> dict[str, A
 
 INPUT_TABLE = PolicyInputRecord.__table__  # type: ignore[attr-defined]
 """The table `input_row`'s rows go in."""
+
+
+def notification_decided(engine: Engine, notification_id: str) -> bool:
+    """Whether a decision under `notification_id` is kept (the table's unique index allows one)."""
+    with engine.connect() as connection:
+        found = connection.execute(
+            select(INPUT_TABLE.c.first_seq).where(INPUT_TABLE.c.notification_id == notification_id).limit(1)
+        ).first()
+    return found is not None
 
 
 @dataclass(frozen=True)

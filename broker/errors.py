@@ -19,6 +19,7 @@ BrokerError
 ├── RegistryError              the agency registry is missing, invalid, or asked for the impossible
 ├── ReviewInvalid              a review decision or filter is malformed (422)
 ├── ReleaseRefused             a held share only the sender can put right: refuse it, or send again (409)
+├── NotificationExists         a notification under this id was already decided (409)
 ├── SignInRequired             a web page without a live session (redirect to sign-in)
 └── CsrfRejected               a form post without the session's anti-forgery token (403)
 """
@@ -158,6 +159,10 @@ class NotFound(BrokerError):
 
 class IdempotencyConflict(BrokerError):
     """The Idempotency-Key was already used with a different body."""
+
+
+class NotificationExists(BrokerError):
+    """A notification under this id was already decided; a new notification needs a new id."""
 
 
 class AlreadyWithdrawn(BrokerError):

@@ -26,7 +26,8 @@ DESCRIPTIONS = {
     401: "Missing, invalid, expired or replayed agency token",
     403: "The caller's agency or role may not do this",
     404: "Not found, or not visible to this caller",
-    409: "Conflict: the Idempotency-Key was used for another body, or the item is already resolved",
+    409: "Conflict: the Idempotency-Key was used for another body, the notification_id was already decided, "
+    "or the item is already resolved",
     413: "The body is over the size limit",
     422: "The request does not match its schema; the errors name each bad field's path",
     503: "The policy engine or the decision log is unavailable: nothing was decided or shared",

@@ -7,6 +7,7 @@ woken only after that commit, so nothing reaches an inbox that the log does not 
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import json
@@ -18,13 +19,14 @@ import pydantic_core
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
+from audit.replay import notification_decided
 from broker.admission import idempotency
 from broker.admission.authorisation import AuthorisationCheck, Authoriser
 from broker.admission.replay import OwedBurn
 from broker.admission.tokens import Caller
 from broker.delivery.calendar import WorkingCalendar
 from broker.delivery.outbox import Outbox
-from broker.errors import InvalidNotification, LogUnavailable
+from broker.errors import InvalidNotification, LogUnavailable, NotificationExists
 from broker.partnership.registry import Registry
 from broker.review import access
 from broker.sharing.decide import Decider
@@ -109,12 +111,20 @@ async def submit(
             authoriser=authoriser,
             burn=burn,
         )
-    except IntegrityError:
+    except IntegrityError as exc:
         # A concurrent request with the same Idempotency-Key committed first: answer as it did.
         earlier = await idempotency.find(reader, caller.agency_id, idempotency_key or "", digest)
-        if earlier is None:
-            raise LogUnavailable("the decision could not be recorded") from None
-        return Receipt.again(earlier)
+        if earlier is not None:
+            return Receipt.again(earlier)
+        if await asyncio.to_thread(notification_decided, reader, str(notification.notification_id)):
+            # The log's unique index refused it (this check alone would race a concurrent twin): a
+            # withdrawal, a correction and every review find a notification by its id.
+            raise NotificationExists(
+                f"notification_id {notification.notification_id} was already sent and decided: a retry "
+                "carries the first request's Idempotency-Key and gets its answer; a new notification "
+                "needs a new notification_id"
+            ) from exc
+        raise LogUnavailable("the decision could not be recorded") from None
     outbox.wake()
     return receipt
 

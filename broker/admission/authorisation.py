@@ -82,7 +82,9 @@ def verify_authorisation(
         raise _refused(f"the authoriser must be of the sending agency, {sender.agency_id}")
     if not access.Viewer.from_caller(person).may(access.Action.AUTHORISE):
         raise _refused(f"a {person.role} may not authorise sharing (see the access table)")
-    if person.subject is None or person.subject == sender.subject:
+    # The sender is the token's person, or the person the body names (`sender.user_ref`: an agency
+    # system posting for a practitioner), and golden rule 4 asks someone else's agreement.
+    if person.subject is None or person.subject in (sender.subject, notification.sender.user_ref):
         raise _refused("the authoriser must be a named person other than the sender")
     if _claim(token, DIGEST_CLAIM) != body_digest(body):
         raise _refused(f"its {DIGEST_CLAIM} must be {body_digest(body)[:15]}…, the digest of this request body")

@@ -159,3 +159,19 @@ async def test_a_correction_carries_the_managers_token_as_the_first_notification
     assert mash["outcome"] == "share", mash
     (granted,) = _entries(gateway, audit.EventKind.AUTHORISATION_GRANTED)
     assert (granted.actor, granted.actor_role, granted.delivery_id) == (MANAGER, "line_manager", mash["delivery_id"])
+
+
+async def test_the_person_an_agency_system_sends_for_may_not_authorise_it(gateway: Gateway) -> None:
+    """An agency system posts for the practitioner its body names (`sender.user_ref`): that person is the
+    sender, so their own token is no one else's agreement (golden rule 4), however the body came."""
+    payload = json.loads(_referral())
+    payload["sender"]["user_ref"] = MANAGER
+    body = json.dumps(payload).encode()
+    system = gateway.token(HV)  # an agency system's token names no person
+    headers = {"Authorization": f"Bearer {system}", "Content-Type": "application/json"}
+    headers[HEADER] = _authoriser_token(gateway, body)
+    response = await gateway.client.post("/v1/notifications", content=body, headers=headers)
+    assert response.status_code == 422, response.text
+    assert [e["loc"] for e in response.json()["errors"]] == [["header", HEADER]], response.text
+    assert _entries(gateway, audit.EventKind.DECIDED) == []
+    assert _entries(gateway, audit.EventKind.AUTHORISATION_GRANTED) == []

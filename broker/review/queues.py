@@ -16,6 +16,7 @@ and named professionals. What no answer can release is `broker.review.release`'s
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -25,7 +26,7 @@ from sqlmodel import Session, col
 
 import audit
 from broker.db.log import DecisionLog
-from broker.db.tables import HeldDelivery
+from broker.db.tables import HeldDelivery, NamedPerson
 from broker.delivery import clocks, events, held
 from broker.delivery.calendar import WorkingCalendar
 from broker.delivery.outbox import Outbox
@@ -125,7 +126,9 @@ def pending_queues(session: Session, viewer: Viewer) -> dict[str, list[QueueItem
         if not isinstance(seq, int) or not may_decide(viewer, row.outcome, str(context.get("sender_agency"))):
             continue
         decided = session.get(audit.Entry, seq)
-        if decided is None or row.outcome not in queues or sent_it(viewer, decided) or held.expired(row, now):
+        if decided is None or row.outcome not in queues or held.expired(row, now):
+            continue
+        if sent_it(viewer, decided, senders_named(session, decided)):
             continue
         queues[row.outcome].append(_item(decided, row))
     return queues
@@ -136,9 +139,21 @@ def pending_queues(session: Session, viewer: Viewer) -> dict[str, list[QueueItem
 _ANSWERED_BY_ANOTHER = {"needs_advice": "give the advice", "hold_for_authorisation": "authorise it"}
 
 
-def sent_it(viewer: Viewer, decided: audit.Entry) -> bool:
-    """Whether this viewer is the person who sent the held share (so may not answer it)."""
-    return decided.actor is not None and decided.actor == viewer.user and decided.sender_agency == viewer.agency_id
+def sent_it(viewer: Viewer, decided: audit.Entry, named: Collection[str] = ()) -> bool:
+    """Whether this viewer is the person who sent the held share (so may not answer it): its actor, or
+    one of `named`, the people an agency system sent it for (`senders_named`)."""
+    if decided.sender_agency != viewer.agency_id:
+        return False
+    return (decided.actor is not None and decided.actor == viewer.user) or viewer.user in named
+
+
+def senders_named(session: Session, decided: audit.Entry) -> set[str]:
+    """The people of the sending agency the notification names as acting (`sender.user_ref`)."""
+    named = select(col(NamedPerson.person)).where(
+        col(NamedPerson.notification_id) == decided.notification_id,
+        col(NamedPerson.agency_id) == decided.sender_agency,
+    )
+    return set(session.scalars(named))
 
 
 def urgent_awaiting(session: Session, viewer: Viewer, limit: int = 200) -> list[QueueItem]:
@@ -191,12 +206,12 @@ async def decide(
     calendar: WorkingCalendar,
 ) -> audit.Entry:
     """Answer a held delivery: log who decided and why, and release or destroy it, in one commit."""
-    row, decided = await asyncio.to_thread(_held, decision_log, delivery_id)
+    row, decided, named = await asyncio.to_thread(_held, decision_log, delivery_id)
     context = row.log_context
     # Scope before anything else: an item that is not yours answers as if it did not exist.
     if not may_decide(viewer, row.outcome, str(context.get("sender_agency"))):
         raise NotFound("no such item in your queues")
-    if sent_it(viewer, decided):
+    if sent_it(viewer, decided, named):
         raise Forbidden(f"you sent this share: someone else must {_ANSWERED_BY_ANOTHER[row.outcome]}")
     now = datetime.now(UTC)
     if held.expired(row, now):
@@ -234,14 +249,15 @@ async def decide(
     return entry
 
 
-def _held(decision_log: DecisionLog, delivery_id: str) -> tuple[HeldDelivery, audit.Entry]:
+def _held(decision_log: DecisionLog, delivery_id: str) -> tuple[HeldDelivery, audit.Entry, set[str]]:
     with Session(decision_log.engine) as session:
         row = session.get(HeldDelivery, delivery_id)
         seq = row.log_context.get("decided_seq") if row is not None else None
         decided = session.get(audit.Entry, seq) if isinstance(seq, int) else None
+        named = senders_named(session, decided) if decided is not None else set()
     if row is None or row.resolved_at is not None or decided is None:
         raise NotFound("no such item in your queues")
-    return row, decided
+    return row, decided, named
 
 
 async def review_urgent(decision_log: DecisionLog, viewer: Viewer, seq: int, *, reason: str) -> audit.Entry:

@@ -105,10 +105,14 @@ def _may(session: Session, viewer: Viewer, decided: list[audit.Entry]) -> bool:
         return False
     if any(scope.sees(session, viewer, Action.WITHDRAW, e) and e.sender_agency == viewer.agency_id for e in decided):
         return True
-    # The front door may withdraw what it received; its `agency` reach is needed, not just `own`.
-    received = any(e.recipient_agency == viewer.agency_id and e.outcome.startswith("share") for e in decided)
+    # The front door may withdraw what it received (shared at once, or held and then released); its
+    # `agency` reach is needed, not just `own`.
     wide = viewer.scope(Action.WITHDRAW).rank >= Scope.AGENCY.rank
-    return received and wide and viewer.agency_type in FRONT_DOORS
+    if not wide or viewer.agency_type not in FRONT_DOORS:
+        return False
+    ids = [e.delivery_id for e in decided if e.recipient_agency == viewer.agency_id]
+    shared = scope.received(viewer.agency_id).where(col(audit.Entry.delivery_id).in_(ids)).limit(1)
+    return bool(ids) and session.scalars(shared).first() is not None
 
 
 async def withdraw(

@@ -133,3 +133,22 @@ async def test_a_correction_reusing_the_corrected_id_is_refused_before_anything_
     assert done.status_code == 202, done.text
     status = await sender.api("GET", f"/v1/notifications/{fresh['notification_id']}")
     assert [r["status"] for r in status.json()["recipients"]] != ["corrected"], status.text
+
+
+async def test_a_front_door_may_withdraw_a_share_released_to_it(gateway: Gateway) -> None:
+    """A held share, once a school adviser released it, reached CSC as any share does: CSC's front door
+    may withdraw it as it may any referral it received (before, only a share at once counted)."""
+    response = await gateway.post(school_referral(recipients=[TO_CSC], sender_in_doubt=True))
+    assert response.status_code == 202, response.text
+    (held,) = response.json()["recipients"]
+    assert held["outcome"] == "needs_advice", held
+    front_door = Person(gateway, CSC, "dsl", "dsl-csc-44")
+    refused = await _withdraw(front_door, response.json()["notification_id"], "malicious")
+    assert refused.status_code == 404, refused.text  # not shared with CSC yet: not CSC's to know of
+    adviser = Person(gateway, SCHOOL, "dsl", "dsl-oak-44")
+    answer = {"decision": "release", "reason": "Fictional: the adviser agrees the referral is needed."}
+    released = await adviser.api("POST", f"/v1/queues/{held['delivery_id']}", json=answer)
+    assert released.status_code == 200, released.text
+    answer = await _withdraw(front_door, response.json()["notification_id"], "malicious")
+    assert answer.status_code == 200, answer.text
+    assert [d["now"] for d in answer.json()["deliveries"]] == ["notice sent"], answer.text

@@ -1,9 +1,10 @@
 """Command line for operators and auditors: ``python -m audit verify|export|verify-pack|checkpoint|keygen|replay``.
 
 ``verify`` and ``verify-pack`` give no verdict without a trust anchor held outside the database: the
-broker's public key (``--public-key``, or the pinned file named by ``$SGB_AUDIT_PUBLIC_KEY``), a
-checkpoint an agency kept (``--checkpoint``), or witnesses (``--witness-key NAME=PEM``,
-``--min-witnesses K``). See :mod:`audit.trust` for what each anchor rules out.
+broker's public key (``--public-key``, repeated for each key it signed with after a rotation, or the
+pinned files named by ``$SGB_AUDIT_PUBLIC_KEY``), a checkpoint an agency kept (``--checkpoint``), or
+witnesses (``--witness-key NAME=PEM``, ``--min-witnesses K``). See :mod:`audit.trust` for what each
+anchor rules out.
 
 Exit status:
 
@@ -17,6 +18,8 @@ Exit status:
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -68,12 +71,17 @@ err = Console(stderr=True, soft_wrap=True)
 DbOption = Annotated[str, typer.Option("--db", help="SQLAlchemy URL of the log database.")]
 OriginOption = Annotated[str, typer.Option("--origin", help="Log origin line (also the note key name).")]
 KeyOption = Annotated[Path, typer.Option("--signing-key", help="PEM PKCS#8 Ed25519 private key (broker key).")]
+# Repeatable: a log (or packs) spanning a rotation of the broker's key carries signatures by each key.
 PublicKeyOption = Annotated[
-    Path | None,
+    list[Path] | None,
     typer.Option(
         "--public-key",
         envvar=PINNED_KEY_ENV,
-        help=f"PEM broker public key (default: the pinned file named by ${PINNED_KEY_ENV}).",
+        metavar="PEM",
+        help=(
+            "PEM broker public key; repeatable: the broker's current key and each retired one "
+            f"(default: the pinned files named by ${PINNED_KEY_ENV}, separated by {os.pathsep!r})."
+        ),
     ),
 ]
 KeptOption = Annotated[
@@ -131,7 +139,10 @@ def parse_bound(text: str, *, end: bool) -> datetime:
 
 
 def trust_policy(
-    public_key: Path | None, kept: list[Path] | None, witness_keys: list[str] | None, min_witnesses: int | None
+    public_keys: Sequence[Path] | None,
+    kept: list[Path] | None,
+    witness_keys: list[str] | None,
+    min_witnesses: int | None,
 ) -> TrustPolicy:
     """Build the trust policy from command-line options (raises :class:`AuditError` on bad input)."""
     witnesses = tuple(_witness(spec) for spec in witness_keys or ())
@@ -140,7 +151,7 @@ def trust_policy(
     except (OSError, UnicodeDecodeError) as exc:
         raise AuditError(f"cannot read a kept checkpoint: {exc}") from exc
     return TrustPolicy(
-        public_key=None if public_key is None else load_public_key(public_key),
+        public_key=tuple(load_public_key(path) for path in public_keys or ()),
         kept=notes,
         witnesses=witnesses,
         min_witnesses=(1 if witnesses else 0) if min_witnesses is None else min_witnesses,
@@ -276,7 +287,7 @@ def verify_pack_command(
     try:
         policy = trust_policy(public_key, None, witness_key, min_witnesses)
         text = pack.read_text(encoding="utf-8")
-        summary = verify_pack(text, policy.public_key, witnesses=policy.witnesses, min_witnesses=policy.min_witnesses)
+        summary = verify_pack(text, policy.public_keys, witnesses=policy.witnesses, min_witnesses=policy.min_witnesses)
     except OSError as exc:
         raise _fail(AuditError(f"cannot read {pack}: {exc}")) from exc
     except AuditError as exc:

@@ -39,6 +39,7 @@ from audit.log import Clock, utc_now
 from audit.note import parse_verifier_key, public_bytes, verifier_key
 from audit.proof import verify_inclusion
 from audit.query import select_entries
+from audit.verify import BrokerKey, broker_keys
 
 PACK_FORMAT = "sgb-audit-pack/2"
 _READABLE = ("sgb-audit-pack/1", PACK_FORMAT)
@@ -116,24 +117,26 @@ def export_pack(
 
 def verify_pack(
     text: str,
-    public_key: Ed25519PublicKey | None = None,
+    public_key: BrokerKey = None,
     *,
     witnesses: Sequence[WitnessKey] = (),
     min_witnesses: int = 0,
 ) -> PackSummary:
     """Check a pack's signature, checkpoint, cosignatures, every entry's hash and proof, and its filters.
 
-    Needs a trust anchor: the pinned broker ``public_key`` (the pack's own key must equal it), or
-    ``min_witnesses`` of ``witnesses`` cosigning its checkpoint; otherwise :class:`NoTrustAnchor`.
+    Needs a trust anchor: the pinned broker ``public_key`` (the pack's own key must equal it, or one
+    of them when the signing history is pinned), or ``min_witnesses`` of ``witnesses`` cosigning its
+    checkpoint; otherwise :class:`NoTrustAnchor`.
     """
-    if public_key is None and not min_witnesses:
+    pinned = broker_keys(public_key)
+    if not pinned and not min_witnesses:
         raise NoTrustAnchor("a pack needs the broker's public key or a witness quorum to check it against")
     lines = text.split("\n")
     if len(lines) < 4 or lines[-1] != "":
         raise PackInvalid("pack is truncated")
     body = "".join(line + "\n" for line in lines[:-2])
     signature = _line(lines[-2], "signature")
-    shipped = _shipped_key(signature, public_key)
+    shipped = _shipped_key(signature, pinned)
     _check_signature(body, signature, shipped)
     header = _line(lines[0], "header")
     if header.get("format") not in _READABLE:
@@ -153,8 +156,12 @@ def verify_pack(
     return PackSummary(len(entries), checkpoint, header.get("since"), header.get("until"), header.get("agency"), names)
 
 
-def _shipped_key(line: dict[str, Any], pinned: Ed25519PublicKey | None) -> Ed25519PublicKey:
-    """Return the broker key the pack ships, refusing one that differs from the pinned key."""
+def _shipped_key(line: dict[str, Any], pinned: tuple[Ed25519PublicKey, ...]) -> Ed25519PublicKey:
+    """Return the broker key the pack ships, refusing one that is none of the pinned keys.
+
+    A pack is signed with the one key the broker held at export time; pinning the whole signing
+    history lets an auditor check packs from before and after a rotation with the same keys.
+    """
     try:
         _, kind, raw = parse_verifier_key(str(line.get("key")))
         shipped = Ed25519PublicKey.from_public_bytes(raw)
@@ -162,7 +169,7 @@ def _shipped_key(line: dict[str, Any], pinned: Ed25519PublicKey | None) -> Ed255
         raise PackInvalid(f"pack's verifier key is malformed: {exc}") from exc
     if kind != 1:
         raise PackInvalid(f"pack's verifier key has type {kind}, not Ed25519 (1)")
-    if pinned is not None and public_bytes(pinned) != raw:
+    if pinned and raw not in {public_bytes(key) for key in pinned}:
         raise PackInvalid("pack signature does not verify with this public key: it ships another key")
     return shipped
 

@@ -5,7 +5,8 @@ the triggers dropped they can be recomputed after any rewrite, so on their own t
 the log agrees with itself. :func:`verify_trusted` refuses to give a verdict without something the
 insider cannot recompute (:class:`TrustPolicy`):
 
-* the broker's public key: every stored checkpoint must carry its signature;
+* the broker's public key: every stored checkpoint must carry its signature (after a rotation of
+  the broker's key, give each key it signed with: a checkpoint passes with any one of them);
 * kept checkpoints (signed notes an agency kept, perhaps with cosignature lines): the log's first
   ``size`` entries must still give each one's root and chain head;
 * witnesses: with ``min_witnesses = K`` a kept checkpoint counts only with K valid cosignatures
@@ -31,12 +32,11 @@ from sqlalchemy import Engine, inspect, make_url, select
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Session, col
 
-from audit.auditor import Checkpoint
 from audit.cosignature import WitnessKey, cosigners, require_cosignatures
 from audit.engine import create_engine_for
 from audit.errors import AuditError, CheckpointInvalid, LogStateError, NoTrustAnchor, WitnessQuorumMissing
 from audit.models import ChainHead, CheckpointRecord, CosignatureRecord, Entry
-from audit.verify import Anchor, LogReport, verify_log
+from audit.verify import Anchor, BrokerKey, LogReport, broker_keys, open_checkpoint, verify_log
 
 LOG_TABLES = tuple(str(model.__tablename__) for model in (Entry, ChainHead, CheckpointRecord, CosignatureRecord))
 """Every table a verdict reads; a missing one is a :class:`LogStateError`, not a traceback."""
@@ -44,23 +44,34 @@ LOG_TABLES = tuple(str(model.__tablename__) for model in (Entry, ChainHead, Chec
 
 @dataclass(frozen=True)
 class TrustPolicy:
-    """What an auditor trusts, all of it held outside the log's database."""
+    """What an auditor trusts, all of it held outside the log's database.
 
-    public_key: Ed25519PublicKey | None = field(default=None, repr=False)
+    ``public_key``: the broker's key, or every key in its signing history (current and retired).
+    """
+
+    public_key: BrokerKey = field(default=None, repr=False)
     kept: tuple[str, ...] = ()
     witnesses: tuple[WitnessKey, ...] = ()
     min_witnesses: int = 0
 
     def __post_init__(self) -> None:
+        if self.public_key is not None and not isinstance(self.public_key, Ed25519PublicKey):
+            # Frozen means frozen: keep our own copy, not the caller's list of keys.
+            object.__setattr__(self, "public_key", tuple(self.public_key))
         if not 0 <= self.min_witnesses <= len(self.witnesses):
             raise AuditError(f"cannot require {self.min_witnesses} of {len(self.witnesses)} witness keys")
         if len({w.name for w in self.witnesses}) != len(self.witnesses):
             raise AuditError("each witness key needs its own name")
 
     @property
+    def public_keys(self) -> tuple[Ed25519PublicKey, ...]:
+        """Return each broker key given (none, one, or the signing history)."""
+        return broker_keys(self.public_key)
+
+    @property
     def anchored(self) -> bool:
         """Return whether anything here is outside an insider's reach."""
-        return self.public_key is not None or bool(self.kept) or self.min_witnesses > 0
+        return bool(self.public_keys) or bool(self.kept) or self.min_witnesses > 0
 
 
 def verify_trusted(session: Session, policy: TrustPolicy, *, batch: int = 5_000) -> LogReport:
@@ -80,7 +91,7 @@ def verify_trusted(session: Session, policy: TrustPolicy, *, batch: int = 5_000)
         anchors = kept_anchors(session, policy) + stored_anchors(session, policy)
         if policy.min_witnesses and not anchors:
             raise WitnessQuorumMissing(tree_size=None, found=(), required=policy.min_witnesses)
-        return verify_log(session, policy.public_key, anchors=anchors, batch=batch)
+        return verify_log(session, policy.public_keys, anchors=anchors, batch=batch)
     except SQLAlchemyError as exc:
         raise LogStateError(f"the log cannot be read: {_reason(exc)}") from exc
 
@@ -99,7 +110,8 @@ def kept_anchors(session: Session, policy: TrustPolicy) -> list[Anchor]:
     anchors = []
     for note in policy.kept:
         try:
-            checkpoint = Checkpoint.parse(note, verify_with=policy.public_key)
+            # A note kept before a rotation carries the retired key's signature: any key given counts.
+            checkpoint = open_checkpoint(note, policy.public_keys)
         except CheckpointInvalid as exc:
             raise CheckpointInvalid(f"kept checkpoint: {exc}") from exc
         # Cosignatures stored in the log count too: they are checked against the kept body, not the log's.
@@ -118,13 +130,13 @@ def stored_anchors(session: Session, policy: TrustPolicy) -> list[Anchor]:
     A stored checkpoint that fails here is skipped, not reported: :func:`verify_log` checks every
     stored checkpoint against the entries and reports it there.
     """
-    if not policy.min_witnesses and policy.public_key is None:
+    if not policy.min_witnesses and not policy.public_keys:
         return []
     lines = _stored_lines(session) if policy.min_witnesses else {}
     anchors = []
     for note in session.execute(select(col(CheckpointRecord.note)).order_by(col(CheckpointRecord.tree_size))).scalars():
         try:
-            checkpoint = Checkpoint.parse(note, verify_with=policy.public_key)
+            checkpoint = open_checkpoint(note, policy.public_keys)
             names = cosigners(note, policy.witnesses, lines.get(checkpoint.size, ()))
         except CheckpointInvalid:
             continue

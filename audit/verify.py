@@ -48,6 +48,39 @@ from audit.models import (
 _FORMAT_1_ORDER = sorted([*BASE_COLUMNS, "v"])
 _EMPTY_JSON = ("[]", None)
 
+BrokerKey = Ed25519PublicKey | Sequence[Ed25519PublicKey] | None
+"""The broker key(s) checkpoints are checked against: one key, or each key in the broker's signing
+history (the current one and every retired one), since a log that spans a rotation carries both."""
+
+
+def broker_keys(keys: BrokerKey) -> tuple[Ed25519PublicKey, ...]:
+    """Return ``keys`` as a tuple: empty for None, one element for a single key."""
+    if keys is None:
+        return ()
+    if isinstance(keys, Ed25519PublicKey):
+        return (keys,)
+    return tuple(keys)
+
+
+def open_checkpoint(note: str, keys: BrokerKey) -> Checkpoint:
+    """Return the checkpoint ``note`` states if one of ``keys`` signed it (parse only, without keys).
+
+    Each key goes through :meth:`Checkpoint.parse`, so the note format and signature rules are the
+    usual ones; a key that did not sign the note fails on its key hash before any signature check.
+    """
+    candidates = broker_keys(keys)
+    if not candidates:
+        return Checkpoint.parse(note, verify_with=None)
+    failures: list[CheckpointInvalid] = []
+    for key in candidates:
+        try:
+            return Checkpoint.parse(note, verify_with=key)
+        except CheckpointInvalid as exc:
+            failures.append(exc)
+    if len(failures) == 1:
+        raise failures[0]  # one key: the same report as before several could be given
+    raise CheckpointInvalid(f"signed by none of the {len(failures)} broker keys: " + "; ".join(map(str, failures)))
+
 
 @dataclass(frozen=True)
 class Anchor:
@@ -89,18 +122,20 @@ class _Progress:
 
 def verify_log(
     session: Session,
-    public_key: Ed25519PublicKey | None = None,
+    public_key: BrokerKey = None,
     *,
     anchors: Sequence[Anchor] = (),
     batch: int = 5_000,
 ) -> LogReport:
     """Verify every entry, checkpoint, anchor and the chain head; raise the first problem found.
 
-    Without ``public_key`` or ``anchors`` this shows only that the log agrees with itself; for a
+    ``public_key``: the broker's key, or each key it has signed with (a checkpoint passes if one of
+    them signed it). Without it or ``anchors`` this shows only that the log agrees with itself; for a
     verdict an insider cannot fake, use :func:`audit.verify_trusted`.
     """
+    keys = broker_keys(public_key)
     records = session.execute(select(CheckpointRecord).order_by(col(CheckpointRecord.tree_size))).scalars().all()
-    progress = verify_rows(_raw_rows(session, batch), records, public_key, anchors)
+    progress = verify_rows(_raw_rows(session, batch), records, keys, anchors)
     head = session.get(ChainHead, 1)
     _check_head(head, progress)
     return LogReport(
@@ -108,7 +143,7 @@ def verify_log(
         progress.head.hex(),
         progress.compact.root().hex(),
         len(records),
-        public_key is not None,
+        bool(keys),
         progress.matched,
     )
 
@@ -116,21 +151,22 @@ def verify_log(
 def verify_rows(
     rows: Iterable[Mapping[str, Any]],
     records: Sequence[CheckpointRecord],
-    public_key: Ed25519PublicKey | None,
+    public_key: BrokerKey,
     anchors: Sequence[Anchor] = (),
 ) -> _Progress:
     """Verify raw entry rows in seq order against the chain, the anchors and the checkpoint records."""
+    keys = broker_keys(public_key)
     # Deques: a busy log has a checkpoint every few seconds, and list.pop(0) would make this quadratic.
     pending = deque(records)
     trusted = deque(sorted(anchors, key=lambda anchor: anchor.size))
     progress = _Progress()
     for row in rows:
-        _check_at_size(progress, trusted, pending, public_key)
+        _check_at_size(progress, trusted, pending, keys)
         leaf = _check_entry(row, progress.size, progress.head)
         progress.head = link_hash(progress.head, leaf)
         progress.compact.append(leaf)
         progress.size += 1
-    _check_at_size(progress, trusted, pending, public_key)
+    _check_at_size(progress, trusted, pending, keys)
     if trusted:
         # Anchors are checked before stored checkpoints: an outside anchor names who vouched for the lost entries.
         lost = trusted[0]
@@ -144,13 +180,13 @@ def _check_at_size(
     progress: _Progress,
     trusted: deque[Anchor],
     pending: deque[CheckpointRecord],
-    public_key: Ed25519PublicKey | None,
+    keys: tuple[Ed25519PublicKey, ...],
 ) -> None:
     """Check every anchor and stored checkpoint of the current size (anchors first: they carry more)."""
     while trusted and trusted[0].size == progress.size:
         _check_anchor(trusted.popleft(), progress)
     while pending and pending[0].tree_size == progress.size:
-        _check_checkpoint(pending.popleft(), progress.compact, progress.head, public_key)
+        _check_checkpoint(pending.popleft(), progress.compact, progress.head, keys)
 
 
 def _check_anchor(anchor: Anchor, progress: _Progress) -> None:
@@ -229,11 +265,11 @@ def _document_text(row: Mapping[str, Any], seq: int) -> str:
 
 
 def _check_checkpoint(
-    record: CheckpointRecord, compact: CompactRange, head: bytes, public_key: Ed25519PublicKey | None
+    record: CheckpointRecord, compact: CompactRange, head: bytes, keys: tuple[Ed25519PublicKey, ...]
 ) -> None:
     size = record.tree_size
     try:
-        checkpoint = Checkpoint.parse(record.note, verify_with=public_key)
+        checkpoint = open_checkpoint(record.note, keys)
     except CheckpointInvalid as exc:
         raise CheckpointInvalid(str(exc), tree_size=size) from exc
     stated = (

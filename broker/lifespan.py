@@ -58,6 +58,8 @@ async def gateway_lifespan(app: FastAPI, settings: BrokerSettings) -> AsyncItera
             migration_url=settings.migration_database_url,
             wal_checkpoints=settings.wal_checkpoint_seconds > 0,
             prepare=case_keys.prefetch,
+            # Checkpoints signed before a key rotation verify with the retired keys the history keeps.
+            verify_keys=[key for _, key in keys.verify_keys],
         ) as decision_log,
     ):
         decider = Decider(policy=policy, registry=registry, partnership_id=settings.partnership_id, metrics=metrics)

@@ -30,7 +30,13 @@ class DecisionLog:
     """One database's log: open it with `DecisionLog.opened(...)`, which migrates first."""
 
     def __init__(
-        self, *, engine: Engine, reader: Engine | None, batcher: audit.AppendBatcher, signer: audit.Signer
+        self,
+        *,
+        engine: Engine,
+        reader: Engine | None,
+        batcher: audit.AppendBatcher,
+        signer: audit.Signer,
+        verify_keys: Sequence[Ed25519PublicKey] = (),
     ) -> None:
         self.engine = engine
         self._reader = reader
@@ -38,6 +44,7 @@ class DecisionLog:
         """Reads of one statement that must not wait for the log's write lock (`audit.single_statements`)."""
         self._batcher = batcher
         self._signer = signer
+        self._verify_keys = tuple(verify_keys)
         self.checkpoint_note: str | None = None
         self._anchor: audit.Checkpoint | None = None
 
@@ -51,9 +58,12 @@ class DecisionLog:
         migration_url: str | None = None,
         wal_checkpoints: bool = False,
         prepare: audit.Prepare | None = None,
+        verify_keys: Sequence[Ed25519PublicKey] = (),
     ) -> AsyncIterator[DecisionLog]:
         """Migrate (as `migration_url`'s owner, when given), then open the log as `url`'s role.
 
+        `verify_keys`: every public key the broker has signed with (`BrokerKeys.verify_keys`), so
+        checkpoints signed before a key rotation still verify.
         `wal_checkpoints`: on SQLite, this log's commits leave the WAL to `keep_wal_checkpointed`.
         `prepare`: what a group commit reads once for all its requests (`audit.Prepare`).
         """
@@ -62,7 +72,9 @@ class DecisionLog:
         try:
             await asyncio.to_thread(migrate, url, migration_url=migration_url, engine=engine)
             async with audit.AppendBatcher(engine, prepare=prepare) as batcher:
-                decision_log = cls(engine=engine, reader=reader, batcher=batcher, signer=signer)
+                decision_log = cls(
+                    engine=engine, reader=reader, batcher=batcher, signer=signer, verify_keys=verify_keys
+                )
                 await asyncio.to_thread(decision_log.refresh_checkpoint)
                 yield decision_log
         finally:
@@ -78,6 +90,18 @@ class DecisionLog:
     @property
     def public_key(self) -> Ed25519PublicKey:
         return self._signer.public_key
+
+    @property
+    def verify_keys(self) -> tuple[Ed25519PublicKey, ...]:
+        """Every key a stored checkpoint may be signed with: the current signer's, then the older ones.
+
+        After a rotation the log holds checkpoints signed with retired keys; checking them against
+        the current key alone would fail verification for ever (a false alarm). The signer's key is
+        always first, even if the history given was stale, since that key signs from now on.
+        """
+        current = self._signer.public_key
+        raw = current.public_bytes_raw()
+        return (current, *(key for key in self._verify_keys if key.public_bytes_raw() != raw))
 
     @property
     def signer(self) -> audit.Signer:

@@ -28,7 +28,9 @@ def verify(decision_log: DecisionLog, metrics: Metrics, *, anchor: audit.Checkpo
     anchors = () if anchor is None else (audit.Anchor(anchor, "checkpoint this gateway signed"),)
     try:
         with Session(decision_log.reader) as session:
-            report = audit.verify_log(session, decision_log.public_key, anchors=anchors)
+            # Every key of the broker's signing history: a checkpoint signed before a rotation is
+            # still the broker's, and only a key it never held is a failure.
+            report = audit.verify_log(session, decision_log.verify_keys, anchors=anchors)
     except audit.AuditError as exc:
         # The kind of failure only: its message may quote a stored value.
         log.error("decision log verification failed: %s", type(exc).__name__)

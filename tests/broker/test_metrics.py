@@ -178,6 +178,7 @@ async def test_a_log_that_does_not_verify_sets_the_gauge_to_zero(gateway_factory
     class SignedByStranger:  # the same rows, checked against a key that never signed them
         reader = gateway.decision_log.reader
         public_key = Ed25519PrivateKey.generate().public_key()
+        verify_keys = (public_key,)  # what the verification checks signatures with
 
     metrics: Metrics = gateway.app.state.metrics
     assert await asyncio.to_thread(verification.verify, SignedByStranger(), metrics) is False  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,11 +137,48 @@ def entry_leaf_hash(document: Mapping[str, Any]) -> bytes:
     return leaf_hash(canonical_bytes(document))
 
 
+BrokerKey = Ed25519PublicKey | Sequence[Ed25519PublicKey] | None
+"""The broker key(s) checkpoints are checked against: one key, or each key in the broker's signing
+history (the current one and every retired one), since a log that spans a rotation carries both."""
+
+
+def broker_keys(keys: BrokerKey) -> tuple[Ed25519PublicKey, ...]:
+    """Return ``keys`` as a tuple: empty for None, one element for a single key."""
+    if keys is None:
+        return ()
+    if isinstance(keys, Ed25519PublicKey):
+        return (keys,)
+    return tuple(keys)
+
+
+def open_checkpoint(note: str, keys: BrokerKey) -> Checkpoint:
+    """Return the checkpoint ``note`` states if one of ``keys`` signed it (parse only, without keys).
+
+    Each key goes through :meth:`Checkpoint.parse`, so the note format and signature rules are the
+    usual ones; a key that did not sign the note fails on its key hash before any signature check.
+    """
+    candidates = broker_keys(keys)
+    if not candidates:
+        return Checkpoint.parse(note, verify_with=None)
+    failures: list[CheckpointInvalid] = []
+    for key in candidates:
+        try:
+            return Checkpoint.parse(note, verify_with=key)
+        except CheckpointInvalid as exc:
+            failures.append(exc)
+    if len(failures) == 1:
+        raise failures[0]  # one key: the same report as before several could be given
+    raise CheckpointInvalid(f"signed by none of the {len(failures)} broker keys: " + "; ".join(map(str, failures)))
+
+
 def verify_inclusion_proof(
-    proof: InclusionProof, entry: Mapping[str, Any] | bytes, public_key: Ed25519PublicKey
+    proof: InclusionProof, entry: Mapping[str, Any] | bytes, public_key: BrokerKey
 ) -> Checkpoint:
-    """Check the checkpoint's signature, then that ``entry`` (document or leaf hash) is included."""
-    checkpoint = Checkpoint.open(proof.checkpoint, public_key)
+    """Check the checkpoint's signature (by the key, or one of the keys, given), then that ``entry``
+    (document or leaf hash) is included."""
+    if not broker_keys(public_key):
+        raise CheckpointInvalid("no broker key to check the checkpoint with")
+    checkpoint = open_checkpoint(proof.checkpoint, public_key)
     if proof.tree_size != checkpoint.size:
         raise ProofInvalid(f"proof is for size {proof.tree_size}, checkpoint for {checkpoint.size}")
     if isinstance(entry, bytes):

@@ -29,7 +29,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlmodel import Session
 
-from audit.auditor import Checkpoint, entry_leaf_hash
+from audit.auditor import BrokerKey, Checkpoint, broker_keys, entry_leaf_hash
 from audit.canonical import canonical_text, format_time
 from audit.checkpoint import Signer, latest_witnessed, witnessed_note, write_checkpoint
 from audit.cosignature import WitnessKey, require_cosignatures
@@ -39,7 +39,6 @@ from audit.log import Clock, utc_now
 from audit.note import parse_verifier_key, public_bytes, verifier_key
 from audit.proof import verify_inclusion
 from audit.query import select_entries
-from audit.verify import BrokerKey, broker_keys
 
 PACK_FORMAT = "sgb-audit-pack/2"
 _READABLE = ("sgb-audit-pack/1", PACK_FORMAT)

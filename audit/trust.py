@@ -32,11 +32,12 @@ from sqlalchemy import Engine, inspect, make_url, select
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Session, col
 
+from audit.auditor import BrokerKey, broker_keys, open_checkpoint
 from audit.cosignature import WitnessKey, cosigners, require_cosignatures
 from audit.engine import create_engine_for
 from audit.errors import AuditError, CheckpointInvalid, LogStateError, NoTrustAnchor, WitnessQuorumMissing
 from audit.models import ChainHead, CheckpointRecord, CosignatureRecord, Entry
-from audit.verify import Anchor, BrokerKey, LogReport, broker_keys, open_checkpoint, verify_log
+from audit.verify import Anchor, LogReport, verify_log
 
 LOG_TABLES = tuple(str(model.__tablename__) for model in (Entry, ChainHead, CheckpointRecord, CosignatureRecord))
 """Every table a verdict reads; a missing one is a :class:`LogStateError`, not a traceback."""

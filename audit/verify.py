@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Text, select, type_coerce
 from sqlmodel import Session, col
 
-from audit.auditor import Checkpoint
+from audit.auditor import BrokerKey, Checkpoint, broker_keys, open_checkpoint
 from audit.chain import GENESIS, leaf_hash, link_hash
 from audit.errors import (
     ChainBroken,
@@ -47,39 +47,6 @@ from audit.models import (
 # Canonical JSON sorts keys by code point; the names are ASCII identifiers needing no escapes.
 _FORMAT_1_ORDER = sorted([*BASE_COLUMNS, "v"])
 _EMPTY_JSON = ("[]", None)
-
-BrokerKey = Ed25519PublicKey | Sequence[Ed25519PublicKey] | None
-"""The broker key(s) checkpoints are checked against: one key, or each key in the broker's signing
-history (the current one and every retired one), since a log that spans a rotation carries both."""
-
-
-def broker_keys(keys: BrokerKey) -> tuple[Ed25519PublicKey, ...]:
-    """Return ``keys`` as a tuple: empty for None, one element for a single key."""
-    if keys is None:
-        return ()
-    if isinstance(keys, Ed25519PublicKey):
-        return (keys,)
-    return tuple(keys)
-
-
-def open_checkpoint(note: str, keys: BrokerKey) -> Checkpoint:
-    """Return the checkpoint ``note`` states if one of ``keys`` signed it (parse only, without keys).
-
-    Each key goes through :meth:`Checkpoint.parse`, so the note format and signature rules are the
-    usual ones; a key that did not sign the note fails on its key hash before any signature check.
-    """
-    candidates = broker_keys(keys)
-    if not candidates:
-        return Checkpoint.parse(note, verify_with=None)
-    failures: list[CheckpointInvalid] = []
-    for key in candidates:
-        try:
-            return Checkpoint.parse(note, verify_with=key)
-        except CheckpointInvalid as exc:
-            failures.append(exc)
-    if len(failures) == 1:
-        raise failures[0]  # one key: the same report as before several could be given
-    raise CheckpointInvalid(f"signed by none of the {len(failures)} broker keys: " + "; ".join(map(str, failures)))
 
 
 @dataclass(frozen=True)

@@ -178,7 +178,7 @@ def integrity(decision_log: DecisionLog, entry: audit.Entry) -> dict[str, Any]:
     try:
         with Session(decision_log.engine) as session:
             proof = audit.inclusion_proof(session, entry.seq)
-        checkpoint = audit.verify_inclusion_proof(proof, entry.document(), decision_log.public_key)
+        checkpoint = audit.verify_inclusion_proof(proof, entry.document(), decision_log.verify_keys)
     except audit.EntryNotFound:
         return {"status": "pending", "detail": "not yet covered by a signed checkpoint"}
     except audit.AuditError as exc:

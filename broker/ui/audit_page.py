@@ -71,7 +71,7 @@ def integrity(decision_log: DecisionLog) -> dict[str, Any]:
     """Re-verify every entry, checkpoint signature and the chain head (O(n); fine at audit scale)."""
     try:
         with Session(decision_log.engine) as db:
-            report = audit.verify_log(db, decision_log.public_key)
+            report = audit.verify_log(db, decision_log.verify_keys)
     except audit.AuditError as exc:
         return {"ok": False, "detail": f"{type(exc).__name__}: {exc}"}
     return {

@@ -192,3 +192,18 @@ async def test_the_gateway_verifies_its_log_across_a_rotation(
         _set_outcome(after.engine, 1, "no_share")  # an entry signed for under the retired key
         assert not verification.verify(after, metrics, anchor=after.anchor), "a changed entry verified"
         assert metrics.registry.get_sample_value("sgb_log_verification_ok") == 0
+
+
+def test_a_pack_exported_before_anything_new_is_logged_checks_against_the_key_history(
+    engine: Engine, signer: Signer, other_signer: Signer, make_draft: DraftFactory, tmp_path: Path
+) -> None:
+    """Rotated, nothing logged since: the newest checkpoint is the retired key's, the pack the new one's."""
+    with Session(engine) as session, session.begin():
+        append(session, [make_draft(delivery_id=f"ntf-0002.d{i}") for i in range(3)])
+        write_checkpoint(session, signer)
+    with Session(engine) as session, session.begin(), (tmp_path / "pack.jsonl").open("w") as handle:
+        export_pack(session, handle, other_signer)
+    text = (tmp_path / "pack.jsonl").read_text()
+    assert verify_pack(text, [other_signer.public_key, signer.public_key]).entries == 3
+    with pytest.raises(PackInvalid, match="checkpoint"):  # the retired key is not pinned: not trusted
+        verify_pack(text, other_signer.public_key)

@@ -8,12 +8,10 @@ On the real gateway (SQLite, the stack's OPA); the relay is this test where it m
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
-import audit
 from broker.db.tables import OutboxRow
 from broker.delivery.background import build_relay
 from broker.metrics import Metrics
@@ -21,24 +19,13 @@ from schemas.notice import Notice
 from tests.broker.conftest import Gateway, GatewayFactory
 from tests.broker.people import Person
 from tests.broker.test_case_review import nhs_number
+from tests.broker.test_withdrawal import _entries, _withdraw
 from tests.factories import school_referral
 
 pytestmark = pytest.mark.stack
 SCHOOL, CSC, POLICE = "school-oakfield-primary", "csc-fenmere-mash", "police-fenmere"
 TO_CSC = {"agency_id": CSC, "role": "mash_intake", "need_to_know": "assess_and_decide"}
 CHILD = nhs_number("400000047")
-
-
-def _entries(gateway: Gateway, notification_id: str, kind: str) -> list[audit.Entry]:
-    with Session(gateway.engine) as session:
-        query = select(audit.Entry).where(
-            col(audit.Entry.notification_id) == notification_id, col(audit.Entry.kind) == kind
-        )
-        return list(session.exec(query))
-
-
-async def _withdraw(person: Person, notification_id: str, reason: str = "sent_in_error") -> Any:
-    return await person.api("POST", f"/v1/notifications/{notification_id}/withdrawal", json={"reason": reason})
 
 
 async def test_a_front_door_withdrawing_is_told_only_of_its_own_delivery(gateway: Gateway) -> None:

@@ -26,6 +26,7 @@ import uvicorn
 
 from broker.app import create_app
 from broker.partnership import kafka_access
+from consumers.ledger import Ledger
 from consumers.runner import AgencyConsumer
 from consumers.settings import ConsumerSettings
 from devstack.partnership import provision
@@ -187,3 +188,9 @@ async def lone_gateway(tmp_path: Path, opa_url: str) -> AsyncIterator[LoneGatewa
     app = create_app(settings)
     async with served(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
         yield LoneGateway(Gateway(app, client, settings, partnership), url, tmp_path)
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Ledger:
+    """A witness's ledger of kept checkpoints, the test's own."""
+    return Ledger(tmp_path / "csc-ledger.db")

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import socket
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlmodel import Session
 
 import audit
@@ -38,15 +37,21 @@ def _closed_port() -> str:
         return f"http://127.0.0.1:{probe.getsockname()[1]}"
 
 
-def _witness(lone: LoneGateway, ledger: Ledger, url: str | None = None) -> CheckpointWitness:
-    """CSC's witness as `consumers.service.build_witness` assembles it, against `url` (default: the gateway)."""
+def _witness(
+    lone: LoneGateway,
+    ledger: Ledger,
+    url: str | None = None,
+    broker_keys: dict[str, Ed25519PublicKey] | None = None,
+) -> CheckpointWitness:
+    """CSC's witness as `consumers.service.build_witness` assembles it, against `url` (default: the
+    gateway), trusting `broker_keys` (default: the broker's signing history)."""
     partnership = lone.gateway.partnership
     keyring = load_agency_keyring(partnership.agency_keys_dir(CSC), agency_id=CSC)
     assert keyring.witness_key is not None
     signer = ReceiptSigner(agency_id=CSC, audience=AUDIENCE, key=keyring.jwt_key)
     return CheckpointWitness(
         key=keyring.witness_key,
-        broker_keys=load_broker_public_keys(partnership.broker_keys_dir),
+        broker_keys=broker_keys if broker_keys is not None else load_broker_public_keys(partnership.broker_keys_dir),
         origin=ORIGIN,
         ledger=ledger,
         post_retry_seconds=0,
@@ -61,11 +66,6 @@ def _stored(lone: LoneGateway, size: int) -> list[str]:
 
 def _size(note: str) -> int:
     return audit.Checkpoint.parse(note, verify_with=None).size
-
-
-@pytest.fixture
-def ledger(tmp_path: Path) -> Ledger:
-    return Ledger(tmp_path / "csc-ledger.db")
 
 
 async def test_the_witness_follows_a_growing_log_and_ignores_older_checkpoints(

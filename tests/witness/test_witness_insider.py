@@ -10,49 +10,29 @@ and the witness goes on to check the proof against its own copy.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import update
 from sqlmodel import Session, col
 
 import audit
 from audit.note import NoteSignature, sign_note, split_note
 from consumers.errors import CHECKPOINT_INVALID, INCONSISTENT, WitnessAlarm
-from consumers.gateway import GatewayClient
-from consumers.keys import load_agency_keyring, load_broker_public_keys
 from consumers.ledger import Ledger
-from consumers.receipt import ReceiptSigner
 from consumers.witness import CheckpointWitness
 from tests.audit.tampering import drop_triggers, recompute_hashes, rewrite_entries
-from tests.broker.conftest import AUDIENCE
-from tests.witness.conftest import CSC, LoneGateway
+from tests.witness.conftest import LoneGateway
+from tests.witness.test_witness_checks import ORIGIN, SOURCE, _size, _witness
 
 pytestmark = pytest.mark.stack
-ORIGIN = "sgb.decision-log"
-SOURCE = {"topic": "test", "partition": 0, "offset": 0}
 
 
-def _witness(
-    lone: LoneGateway, ledger: Ledger, broker_keys: dict[str, Ed25519PublicKey] | None = None
-) -> CheckpointWitness:
-    partnership = lone.gateway.partnership
-    keyring = load_agency_keyring(partnership.agency_keys_dir(CSC), agency_id=CSC)
-    assert keyring.witness_key is not None
-    signer = ReceiptSigner(agency_id=CSC, audience=AUDIENCE, key=keyring.jwt_key)
-    return CheckpointWitness(
-        key=keyring.witness_key,
-        broker_keys=broker_keys if broker_keys is not None else load_broker_public_keys(partnership.broker_keys_dir),
-        origin=ORIGIN,
-        ledger=ledger,
-        post_retry_seconds=0,
-        gateway=GatewayClient(base_url=lone.url, token=signer.api_token),
-    )
-
-
-def _size(note: str) -> int:
-    return audit.Checkpoint.parse(note, verify_with=None).size
+async def _watching(lone: LoneGateway, ledger: Ledger) -> tuple[CheckpointWitness, str]:
+    """A witness that has kept the checkpoint after one referral (the agency's view before the insider acts)."""
+    kept = await lone.checkpoint_after_a_referral()
+    witness = _witness(lone, ledger)
+    await witness.observe(kept, source=SOURCE)
+    return witness, kept
 
 
 def _replace_stored_note(lone: LoneGateway, size: int, note: str) -> None:
@@ -68,17 +48,10 @@ def _resigned(note: str, key: Ed25519PrivateKey) -> str:
     return sign_note(body, ORIGIN, key)
 
 
-@pytest.fixture
-def ledger(tmp_path: Path) -> Ledger:
-    return Ledger(tmp_path / "csc-ledger.db")
-
-
 async def test_a_rewritten_log_behind_an_unverifiable_stored_checkpoint_is_an_alarm(
     lone_gateway: LoneGateway, ledger: Ledger
 ) -> None:
-    kept = await lone_gateway.checkpoint_after_a_referral()
-    witness = _witness(lone_gateway, ledger)
-    await witness.observe(kept, source=SOURCE)
+    witness, kept = await _watching(lone_gateway, ledger)
     engine = lone_gateway.gateway.engine
     drop_triggers(engine)
     rewrite_entries(engine, {1: {"outcome": "no_share"}}, keep_checkpoints_upto=0)
@@ -95,9 +68,7 @@ async def test_a_rewritten_log_behind_an_unverifiable_stored_checkpoint_is_an_al
 async def test_a_stored_checkpoint_whose_broker_signature_was_forged_is_an_alarm(
     lone_gateway: LoneGateway, ledger: Ledger
 ) -> None:
-    kept = await lone_gateway.checkpoint_after_a_referral()
-    witness = _witness(lone_gateway, ledger)
-    await witness.observe(kept, source=SOURCE)
+    witness, _ = await _watching(lone_gateway, ledger)
     newer = await lone_gateway.checkpoint_after_a_referral()
     drop_triggers(lone_gateway.gateway.engine)
     # The broker key's own signature line (same name, same key id), its signature bytes changed.
@@ -112,9 +83,7 @@ async def test_a_stored_checkpoint_whose_broker_signature_was_forged_is_an_alarm
 async def test_entries_rewritten_under_a_stored_checkpoint_are_an_alarm(
     lone_gateway: LoneGateway, ledger: Ledger
 ) -> None:
-    kept = await lone_gateway.checkpoint_after_a_referral()
-    witness = _witness(lone_gateway, ledger)
-    await witness.observe(kept, source=SOURCE)
+    witness, kept = await _watching(lone_gateway, ledger)
     newer = await lone_gateway.checkpoint_after_a_referral()
     drop_triggers(lone_gateway.gateway.engine)
     # The entries are rewritten but the stored checkpoint is left as the broker signed it: the

@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from audit.commit import one_commit
-from audit.log import transient
+from audit.log import shared_appender, transient
 from broker.db.tables import OutboxRow, RelayLease
 from broker.delivery.case_keys import CASE_KEYS, CaseShredded, opened
 from transport.kafka import DEFAULT_TOPIC_SETTINGS, TopicSettings, ensure_topics
@@ -269,6 +269,10 @@ class Relay:
         # Committed as the group commit commits: the chain head is locked from the first append, and the
         # entries' insert, the head's move and the COMMIT go in one round trip.
         with one_commit(self._engine) as session:
+            # The chain head before the rows, the order the group commit takes them in: a withdrawal or
+            # shredding there holds the head and then changes these rows, so the other order could
+            # deadlock on PostgreSQL.
+            shared_appender(session)
             marked = set(session.scalars(_MARK, {"ids": ids, "now": now}))
             # Only the rows this relay marked get a `published` entry: a row another relay marked
             # first (a lease that ran out mid-batch) is already logged, and must not be logged twice.

@@ -39,6 +39,7 @@ from sqlalchemy.sql.dml import UpdateBase
 from sqlmodel import Session, col
 
 import audit
+from audit.log import lock_head
 from broker.admission.replay import purge_seen_tokens
 from broker.db.tables import HeldDelivery, IdempotencyRecord, OutboxRow
 
@@ -86,6 +87,8 @@ def purge_and_log(engine: Engine, retention: Retention, *, now: datetime | None 
     """One purge in one transaction with its `purged` log entry (none when nothing was due)."""
     now = now or datetime.now(UTC)
     with Session(engine) as session, session.begin():
+        # The chain head before the rows, as the group commit takes them (see `Relay._mark_published`).
+        lock_head(session)
         counts = purge(session, retention, now=now)
         if any(counts.values()):
             audit.append(session, [_purged(counts, retention)])

@@ -18,7 +18,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 import audit
-from audit.log import transient
+from audit.log import lock_head, transient
 from broker.db.tables import ObligationClock, OutboxRow
 from broker.delivery.events import follow_up
 
@@ -204,7 +204,9 @@ def mark_overdue(session: Session, now: datetime) -> list[ObligationClock]:
         col(ObligationClock.due_at) < _utc(now),
     )
     # Several workers may tick at once: each late clock is locked by the first and skipped by the
-    # others, so it is marked, and logged overdue, exactly once (tests/faults/test_races.py).
+    # others, so it is marked, and logged overdue, exactly once (tests/faults/test_races.py). The chain
+    # head first, the order every log transaction takes them in: a withdrawal holds it, then stops clocks.
+    lock_head(session)
     late = list(session.exec(query.with_for_update(skip_locked=True)))
     drafts = []
     for clock in late:

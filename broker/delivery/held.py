@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlmodel import Session, col, select
 
 import audit
-from audit.log import transient
+from audit.log import lock_head, transient
 from broker.db.tables import HeldDelivery, HeldKey, OutboxRow
 from broker.delivery import case_keys, clocks
 from broker.delivery.calendar import WorkingCalendar
@@ -146,6 +146,7 @@ def expire(session: Session, *, now: datetime) -> list[str]:
     transaction; return their delivery ids. Several workers may run this at once: each row is locked
     by the first and skipped by the others, so it expires, and is logged, once."""
     query = select(HeldDelivery).where(col(HeldDelivery.resolved_at).is_(None), col(HeldDelivery.expires_at) < now)
+    lock_head(session)  # before the rows, the order every log transaction takes them in
     done, drafts = [], []
     for held in session.exec(query.with_for_update(skip_locked=True)):
         key = session.get(HeldKey, held.delivery_id)

@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 import audit
+from audit.log import shared_appender
 from broker.admission.tokens import verify_token
 from broker.db.tables import OutboxRow
 from broker.delivery.clocks import stop_clocks
@@ -62,6 +63,7 @@ def record_receipt(engine: Engine, registry: Registry, audience: str, token: str
         raise ReceiptRejected("receipt kind must be delivered, acknowledged, withdrawn or erased")
     # Its entry's insert, the chain head's move and the COMMIT go in one round trip (`audit.one_commit`).
     with audit.one_commit(engine) as session:
+        shared_appender(session)  # the chain head before the row, the order every log transaction takes
         # The delivery's outbox row is locked for the rest of the transaction, so two workers that
         # read the same receipt (a rebalance hands a partition over while the old owner is still on
         # it; a consumer re-sends after a crash) take turns: the second then sees the first's entry.

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 import audit
+from audit.log import lock_head
 from broker.db.tables import OutboxRow
 from broker.delivery.case_keys import is_readable
 from broker.delivery.events import follow_up
@@ -27,6 +28,7 @@ GONE = "no such delivery kept for your agency (a delivered envelope is kept for 
 def request_republish(engine: Engine, *, delivery_id: str, agency_id: str, actor: str, actor_role: str) -> bool:
     """Queue the delivery for publishing again; False when it is already waiting to be published."""
     with Session(engine) as session, session.begin():
+        lock_head(session)  # before the row, the order every log transaction takes them in (`audit.log`)
         # Locked before it is checked: a withdrawal or retention purge committing between an unlocked
         # read and the write below would leave an emptied row queued for the relay. PostgreSQL hands
         # back the row as that commit left it once the lock is ours; SQLite ignores FOR UPDATE, and

@@ -1,21 +1,26 @@
-"""One lock order for every transaction that both changes outbox rows and appends to the log: the
-chain head first, as the group commit takes it. The relay marking what it published and the retention
-purge took the rows first, so on PostgreSQL either could deadlock with a withdrawal or a shredding
-(which lock the head, then the same rows) and be aborted. Real gateway on PostgreSQL."""
+"""One lock order for every transaction that both locks rows and appends to the log: the chain head
+first, as the group commit takes it. The relay marking what it published, the retention purge, a
+republish request, a receipt, and the scheduler's overdue clocks and held-share expiry took their rows
+first, so on PostgreSQL each could deadlock with a withdrawal, a shredding or a queue answer (which lock
+the head, then the same rows) and be aborted. Real gateway on PostgreSQL."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event
 
+from broker.delivery import redelivery, scheduler
 from broker.delivery.background import build_relay
+from broker.delivery.receipts import record_receipt
 from broker.delivery.retention import Retention, purge_and_log
 from broker.metrics import Metrics
-from tests.broker.conftest import GatewayFactory
+from broker.partnership.cli import issue_token
+from tests.broker.conftest import AUDIENCE, GatewayFactory
 from tests.broker.people import Person
 from tests.factories import school_referral
 
@@ -46,6 +51,16 @@ def _head_lock(statement: str) -> bool:
     return "FROM audit_chain_head" in statement and statement.endswith("FOR UPDATE")
 
 
+def _row_lock(statement: str) -> bool:
+    return statement.startswith("UPDATE outbox") or (
+        "FOR UPDATE" in statement and "FROM audit_chain_head" not in statement
+    )
+
+
+def _head_first(seen: list[str]) -> bool:
+    return _first(seen, _head_lock) < _first(seen, _row_lock)
+
+
 async def test_the_relay_and_the_purge_lock_the_chain_head_before_outbox_rows(
     gateway_factory: GatewayFactory, postgres_url: str
 ) -> None:
@@ -61,8 +76,29 @@ async def test_the_relay_and_the_purge_lock_the_chain_head_before_outbox_rows(
 
     with _statements(gateway.engine) as seen:
         relay._mark_published(rows)  # as `publish_once` marks the batch it produced
-    assert _first(seen, _head_lock) < _first(seen, lambda s: s.startswith("UPDATE outbox")), seen
-
+    assert _head_first(seen), seen
     with _statements(gateway.engine) as seen:
         purge_and_log(gateway.engine, Retention(delivered_days=30))
-    assert _first(seen, _head_lock) < _first(seen, lambda s: s.startswith("UPDATE outbox")), seen
+    assert _head_first(seen), seen
+    (row,) = rows
+    with _statements(gateway.engine) as seen:
+        again = redelivery.request_republish(
+            gateway.engine, delivery_id=row.delivery_id, agency_id=row.recipient_agency, actor="csc", actor_role="x"
+        )
+    assert again and _head_first(seen), seen
+    claims = {"kind": "delivered", "delivery_id": row.delivery_id}
+    keys = gateway.partnership.agency_keys(row.recipient_agency)
+    receipt = issue_token(keys, role="agency_system", audience=AUDIENCE, extra_claims=claims)
+    with _statements(gateway.engine) as seen:
+        assert record_receipt(gateway.engine, gateway.registry, AUDIENCE, receipt)
+    assert _head_first(seen), seen
+    with _statements(gateway.engine) as seen:
+        scheduler.tick(gateway.engine, datetime.now(UTC))
+    clocks, expiry = _split(seen)
+    assert _head_first(clocks) and _head_first(expiry), seen
+
+
+def _split(seen: list[str]) -> tuple[list[str], list[str]]:
+    """A tick's two transactions: the overdue clocks', then the held shares' expiry's."""
+    second = _first(seen[1:], _head_lock) + 1
+    return seen[:second], seen[second:]

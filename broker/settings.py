@@ -53,7 +53,9 @@ class BrokerSettings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:19092"
     kafka_user: str = "relay"
     kafka_password: SecretStr = SecretStr("")
-    kafka_security_protocol: str = "SASL_PLAINTEXT"
+    # SASL always (the cluster admits no anonymous client); SASL_SSL in production, where anything less
+    # is warned about. A free string let PLAINTEXT or a typo through to the first connection.
+    kafka_security_protocol: Literal["SASL_PLAINTEXT", "SASL_SSL"] = "SASL_PLAINTEXT"
     # The CA that signed the brokers' certificates, for SASL_SSL (production); None: the system CAs.
     kafka_ca_file: Path | None = None
     # Topics the relay and receipt reader create: one broker in development; in production three
@@ -133,4 +135,21 @@ class BrokerSettings(BaseSettings):
                 if self.environment != "development":
                     raise ValueError(message)
                 warnings.warn(message, stacklevel=1)
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_clear_text_in_production(self) -> Self:
+        if self.kafka_ca_file is not None and self.kafka_security_protocol != "SASL_SSL":
+            # Someone believes the connection is TLS-protected: say so now (as consumers/settings.py does).
+            raise ValueError("SGB_KAFKA_CA_FILE needs SGB_KAFKA_SECURITY_PROTOCOL=SASL_SSL")
+        if self.environment == "development":
+            return self
+        if not self.ui_cookie_secure:
+            # A review session cookie sent over plain HTTP hands a DSL's or IG lead's session to the network.
+            raise ValueError("SGB_UI_COOKIE_SECURE=false is for plain-HTTP development only")
+        if self.kafka_security_protocol != "SASL_SSL":
+            # Records are sealed, but their headers, pseudonymous keys and the SCRAM exchange are not.
+            warnings.warn(
+                "production Kafka traffic is not TLS-protected: set SGB_KAFKA_SECURITY_PROTOCOL=SASL_SSL", stacklevel=1
+            )
         return self

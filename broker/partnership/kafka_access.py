@@ -27,6 +27,11 @@ from schemas.topics import (
 
 JAVA_SOURCE = Path(__file__).with_name("java") / "AccessAdmin.java"
 RELAY_PRINCIPAL = "relay"
+# The cluster's super-users (devstack/kafka.py, deploy/kafka/start.sh `super.users`). An agency's
+# principal is its id, so an agency registered under one of these names would get a super-user's
+# SCRAM password (or the relay's grants) instead of its own least privilege.
+SUPER_USERS = frozenset({"sgb-admin", "controller"})
+RESERVED_PRINCIPALS = SUPER_USERS | {RELAY_PRINCIPAL}
 
 
 class KafkaAccessError(Exception):
@@ -51,6 +56,8 @@ def agency_grants(
     agency_id: str, *, namespace: str = DEFAULT_NAMESPACE, partnership_id: str = DEFAULT_PARTNERSHIP
 ) -> list[Grant]:
     """Least privilege for one agency's consumer principal (named after the agency) in a namespace."""
+    if agency_id in RESERVED_PRINCIPALS:
+        raise KafkaAccessError(f"agency id {agency_id!r} is a reserved Kafka principal; register it under another id")
     inbox, dlq = inbox_topic(agency_id, namespace=namespace), dead_letter_topic(agency_id, namespace=namespace)
     group = consumer_group(agency_id, namespace=namespace, partnership_id=partnership_id)
     receipts = receipts_topic(namespace=namespace)
@@ -84,6 +91,8 @@ def apply(*, kafka_libs: Path, admin_properties: str, users: dict[str, str], gra
     for name, password in users.items():
         if any(ch.isspace() for ch in name + password):
             raise KafkaAccessError("user names and passwords must not contain white space")
+        if name in SUPER_USERS:  # setting its password here would hand a super-user to whoever asked
+            raise KafkaAccessError(f"user {name!r} is a reserved super-user; it is not set here")
     script = "".join(f"user {n} {p}\n" for n, p in users.items()) + "".join(g.line() + "\n" for g in grants)
     with tempfile.TemporaryDirectory() as tmp:
         props = Path(tmp) / "admin.properties"

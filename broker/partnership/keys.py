@@ -121,12 +121,23 @@ def _atomic_write(path: Path, data: bytes, *, mode: int) -> None:
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
-        os.fchmod(fd, mode)  # the umask may have narrowed or (for public files) mattered
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+        try:
+            os.fchmod(fd, mode)  # the umask may have narrowed or (for public files) mattered
+            # os.write may write less than asked (a full disk, a file-size limit): loop until all is
+            # written or it raises, so a truncated file never replaces a good one.
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                if written == 0:
+                    raise OSError(f"no progress writing {path}")
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # no half-written temporary left beside the file
+        raise
 
 
 def _make_private_dir(directory: Path) -> None:
@@ -249,8 +260,11 @@ def _history_entry(key: ed25519.Ed25519PublicKey, now: datetime) -> dict[str, st
 @_broker_error
 def generate_broker_keys(directory: Path, *, now: datetime) -> BrokerKeys:
     """Create a fresh broker key set in `directory`; refuses to overwrite an existing one."""
-    if (directory / SIGNING_FILE).exists():
-        raise KeyFileError(f"{directory / SIGNING_FILE} exists; use rotation instead of overwriting")
+    # Any file of a key set, not just the signing key: new HMAC secrets would give every child a new
+    # pseudonym in the log and every record a new Kafka key, severing them from everything before.
+    for name in (SIGNING_FILE, LOG_SECRET_FILE, KAFKA_SECRET_FILE, HISTORY_FILE):
+        if (directory / name).exists():
+            raise KeyFileError(f"{directory / name} exists; use rotation instead of overwriting")
     _make_private_dir(directory)
     signing_key = ed25519.Ed25519PrivateKey.generate()
     write_private_file(directory / LOG_SECRET_FILE, base64.b64encode(secrets.token_bytes(32)) + b"\n")

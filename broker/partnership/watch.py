@@ -59,7 +59,7 @@ class RegistryWatch:
         self._stamp = stamp
         try:
             candidate = await asyncio.to_thread(self._load)
-        except RegistryError as exc:
+        except (RegistryError, OSError) as exc:  # unreadable is refused like invalid: counted, not skipped
             log.error("registry change refused; the running registry stays: %s", exc)
             if self._on_refused is not None:
                 self._on_refused()
@@ -94,6 +94,7 @@ class RegistryWatch:
                 f"{self.current.partnership_id!r}"
             )
         verify_access_changes(candidate, self._verify_keys)
+        _refuse_going_back(self.current, candidate)
         return candidate
 
     def _stat(self) -> _Stamp:
@@ -102,3 +103,29 @@ class RegistryWatch:
         except FileNotFoundError:
             return (0, 0, 0)
         return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def _refuse_going_back(current: Registry, candidate: Registry) -> None:
+    """Refuse a file that undoes what the running registry already holds.
+
+    Every change in an older copy of the registry is genuinely signed and chained, so signatures
+    alone accept a file restored from before a revocation; the watch must also see that the new
+    chain continues the running one, and that no token key retired here is usable again there.
+    """
+    held = current.access_changes
+    if candidate.access_changes[: len(held)] != held:
+        raise RegistryError(
+            f"the file's {len(candidate.access_changes)} signed access changes do not continue the "
+            f"{len(held)} in force (an older or another copy?); restart the gateway to go back on purpose"
+        )
+    for agency_id, agency in current.agencies.items():
+        replacement = candidate.agency(agency_id)
+        for key in agency.jwt_keys:
+            if key.not_after is None or replacement is None:
+                continue  # a key still in force, or an agency removed altogether: nothing is widened
+            again = replacement.jwt_key(key.kid)
+            if again is not None and (again.not_after is None or again.not_after > key.not_after):
+                raise RegistryError(
+                    f"token key {key.kid} of {agency_id!r} was retired at {key.not_after.isoformat()}; "
+                    "the file makes it usable again"
+                )

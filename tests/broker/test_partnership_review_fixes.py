@@ -1,0 +1,238 @@
+"""Defects found reviewing the partnership's registry, grants, keys and CLI, each pinned by a test.
+
+No stack needed: the registry watch is driven directly on files in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from broker.errors import KeyFileError
+from broker.partnership import kafka_access
+from broker.partnership.cli import public_parts
+from broker.partnership.grants import ChangeAction, change_access
+from broker.partnership.keys import (
+    KAFKA_SECRET_FILE,
+    LOG_SECRET_FILE,
+    SIGNING_FILE,
+    BrokerKeys,
+    generate_agency_keys,
+    generate_broker_keys,
+    write_public_file,
+)
+from broker.partnership.registry import Registry, register_agency, rotate_agency_keys, save_registry
+from broker.partnership.watch import RegistryWatch
+from broker.settings import BrokerSettings
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+CSC, SCHOOL = "brackenford-csc", "brackenford-primary"
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> BrokerKeys:
+    return generate_broker_keys(tmp_path / "broker-keys", now=NOW)
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Registry:
+    reg = Registry(partnership_id="brackenford-lscp")
+    for agency_id, agency_type in ((CSC, "csc_front_door"), (SCHOOL, "education_school")):
+        keys = generate_agency_keys(tmp_path / agency_id, agency_id=agency_id, now=NOW)
+        jwt_key, enc_key = public_parts(keys, NOW)
+        reg = register_agency(
+            reg,
+            agency_id=agency_id,
+            name=agency_id,
+            agency_type=agency_type,
+            jwt_key=jwt_key,
+            encryption_key=enc_key,
+            now=NOW,
+        )
+    return reg
+
+
+def _change(registry: Registry, broker: BrokerKeys, action: ChangeAction, role: str) -> Registry:
+    return change_access(
+        registry,
+        action=action,
+        agency_id=SCHOOL,
+        role=role,
+        by="ops-admin-01",
+        signing_key=broker.signing_key,
+        key_id=broker.signing_key_id,
+        now=NOW,
+    )
+
+
+class _Refusals:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self) -> None:
+        self.count += 1
+
+
+# --- the registry watch never goes back ----------------------------------------------------------
+
+
+async def test_a_registry_rolled_back_to_before_a_revocation_is_refused_by_the_watch(
+    tmp_path: Path, registry: Registry, broker: BrokerKeys
+) -> None:
+    granted = _change(registry, broker, "grant", "dsl")
+    revoked = _change(granted, broker, "revoke", "dsl")
+    path = tmp_path / "registry.json"
+    save_registry(revoked, path)
+    refused = _Refusals()
+    watch = RegistryWatch(path=path, current=revoked, verify_keys=broker.verify_keys, on_refused=refused)
+    # An insider restores yesterday's file: every change in it is genuinely signed and chained, but
+    # the chain stops before the revocation, so the DSL grant would be honoured again.
+    save_registry(granted, path)
+    assert await watch.check() is False
+    assert watch.current.revision == revoked.revision
+    assert "dsl" not in watch.current.granted_roles(SCHOOL)
+    assert refused.count == 1
+
+
+async def test_a_registry_extending_the_chain_is_taken_into_use(
+    tmp_path: Path, registry: Registry, broker: BrokerKeys
+) -> None:
+    granted = _change(registry, broker, "grant", "dsl")
+    path = tmp_path / "registry.json"
+    save_registry(granted, path)
+    watch = RegistryWatch(path=path, current=granted, verify_keys=broker.verify_keys)
+    revoked = _change(granted, broker, "revoke", "dsl")
+    save_registry(revoked, path)
+    assert await watch.check() is True
+    assert watch.current.revision == revoked.revision
+
+
+async def test_a_token_key_retired_in_the_running_registry_is_not_revived_by_a_reload(
+    tmp_path: Path, registry: Registry, broker: BrokerKeys
+) -> None:
+    new = generate_agency_keys(tmp_path / CSC, agency_id=CSC, now=NOW)
+    jwt_key, enc_key = public_parts(new, NOW)
+    # Rotated with no grace: the old key may be compromised.
+    rotated = rotate_agency_keys(
+        registry, agency_id=CSC, jwt_key=jwt_key, encryption_key=enc_key, now=NOW, grace=timedelta(0)
+    )
+    path = tmp_path / "registry.json"
+    save_registry(rotated, path)
+    refused = _Refusals()
+    watch = RegistryWatch(path=path, current=rotated, verify_keys=broker.verify_keys, on_refused=refused)
+    save_registry(registry, path)  # the file from before the rotation, copied back by mistake
+    assert await watch.check() is False
+    old_kid = registry.agencies[CSC].jwt_keys[0].kid
+    old_key = watch.current.agencies[CSC].jwt_key(old_kid)
+    assert old_key is not None
+    assert not old_key.usable_at(NOW + timedelta(minutes=1))
+    assert refused.count == 1
+
+
+async def test_an_unreadable_registry_is_a_counted_refusal_and_the_running_one_stays(
+    tmp_path: Path, registry: Registry, broker: BrokerKeys
+) -> None:
+    path = tmp_path / "registry.json"
+    save_registry(registry, path)
+    refused = _Refusals()
+    watch = RegistryWatch(path=path, current=registry, verify_keys=broker.verify_keys, on_refused=refused)
+    path.unlink()
+    path.mkdir()  # replaced by something that is not a file: reading it fails with an OSError
+    assert await watch.check() is False
+    assert watch.current.revision == registry.revision
+    assert refused.count == 1
+
+
+# --- key files -------------------------------------------------------------------------------------
+
+
+def test_init_broker_keys_never_overwrites_the_secrets_of_an_existing_key_set(tmp_path: Path) -> None:
+    directory = tmp_path / "broker-keys"
+    generate_broker_keys(directory, now=NOW)
+    secrets = {name: (directory / name).read_bytes() for name in (LOG_SECRET_FILE, KAFKA_SECRET_FILE)}
+    # signing.pem moved away (or the key kept in SGB_SIGNING_KEY): a new key set would give every
+    # child a new pseudonym in the log and every record a new Kafka key.
+    (directory / SIGNING_FILE).unlink()
+    with pytest.raises(KeyFileError, match="exists"):
+        generate_broker_keys(directory, now=NOW)
+    assert {name: (directory / name).read_bytes() for name in secrets} == secrets
+
+
+_SHORT_WRITE = """
+import resource, signal, sys
+from pathlib import Path
+from broker.partnership.keys import write_public_file
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+try:
+    write_public_file(Path(sys.argv[1]), b"x" * 10000)
+except OSError as exc:
+    print("refused", exc)
+    sys.exit(3)
+"""
+
+
+def test_a_write_that_stops_short_never_replaces_the_file_or_leaves_a_temporary(tmp_path: Path) -> None:
+    target = tmp_path / "registry.json"
+    write_public_file(target, b'{"good": true}\n')
+    # The file-size limit makes the write stop after 4096 bytes, as a full disk would.
+    run = subprocess.run([sys.executable, "-c", _SHORT_WRITE, str(target)], capture_output=True, text=True, check=False)
+    assert run.returncode == 3, run.stdout + run.stderr
+    assert target.read_bytes() == b'{"good": true}\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["registry.json"]
+
+
+# --- Kafka principals ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("agency_id", [kafka_access.RELAY_PRINCIPAL, "sgb-admin", "controller"])
+def test_an_agency_cannot_take_a_principal_that_is_not_an_agencys(agency_id: str) -> None:
+    with pytest.raises(kafka_access.KafkaAccessError, match="reserved"):
+        kafka_access.agency_grants(agency_id)
+
+
+@pytest.mark.parametrize("name", sorted(kafka_access.SUPER_USERS))
+def test_apply_never_sets_a_super_users_password(tmp_path: Path, name: str) -> None:
+    with pytest.raises(kafka_access.KafkaAccessError, match="reserved"):
+        kafka_access.apply(kafka_libs=tmp_path, admin_properties="", users={name: "pw-7Qx"}, grants=[])
+
+
+# --- settings --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in list(os.environ):
+        if name.startswith("SGB_"):
+            monkeypatch.delenv(name)
+    return monkeypatch
+
+
+_PRODUCTION = {"environment": "production", "kafka_password": "a-real-one-7Qx"}
+
+
+def test_a_kafka_protocol_without_sasl_is_refused(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("SGB_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT")
+    with pytest.raises(ValidationError, match="kafka_security_protocol"):
+        BrokerSettings()
+
+
+def test_a_kafka_ca_file_without_tls_is_refused(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="SASL_SSL"):
+        BrokerSettings(kafka_ca_file=tmp_path / "ca.pem", kafka_password="a-real-one-7Qx")
+
+
+def test_production_warns_when_kafka_is_not_tls(clean_env: pytest.MonkeyPatch) -> None:
+    with pytest.warns(UserWarning, match="SASL_SSL"):
+        BrokerSettings(**_PRODUCTION, kafka_security_protocol="SASL_PLAINTEXT")  # type: ignore[arg-type]
+
+
+def test_production_refuses_a_session_cookie_sent_over_plain_http(clean_env: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValidationError, match="SGB_UI_COOKIE_SECURE"):
+        BrokerSettings(**_PRODUCTION, kafka_security_protocol="SASL_SSL", ui_cookie_secure=False)  # type: ignore[arg-type]

@@ -44,7 +44,7 @@ log = logging.getLogger("broker.lifespan")
 async def gateway_lifespan(app: FastAPI, settings: BrokerSettings) -> AsyncIterator[None]:
     """Open the log, the OPA client and (optionally) the delivery tasks; close them after."""
     keys = load_broker_keys(settings.keys_dir)
-    registry = load_registry(settings.registry_file)
+    registry = load_registry(settings.registry_file, partnership_id=settings.partnership_id)
     # Role grants count only if they came from changes signed with the broker's key (closed by default).
     verify_access_changes(registry, keys.verify_keys)
     metrics = Metrics()

@@ -33,7 +33,7 @@ async def run(settings: BrokerSettings) -> None:
     metrics = Metrics()
     keys = load_broker_keys(settings.keys_dir)
     relay = build_relay(settings=settings, engine=engine, metrics=metrics, keys=keys)
-    registry = load_registry(settings.registry_file)
+    registry = load_registry(settings.registry_file, partnership_id=settings.partnership_id)
     ingester = build_ingester(settings=settings, engine=engine, registry=registry)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -222,14 +222,22 @@ class Registry(_Frozen):
 # --- load and save -------------------------------------------------------------------------------
 
 
-def load_registry(path: Path) -> Registry:
-    """Read and fully validate a registry file."""
+def load_registry(path: Path, *, partnership_id: str | None = None) -> Registry:
+    """Read and fully validate a registry file; with `partnership_id`, refuse another partnership's."""
     try:
-        return Registry.model_validate_json(path.read_bytes())
+        registry = Registry.model_validate_json(path.read_bytes())
     except FileNotFoundError as exc:
         raise RegistryError(f"registry file {path} does not exist") from exc
     except ValidationError as exc:
         raise RegistryError(f"registry file {path} is invalid: {exc}") from exc
+    if partnership_id is not None and registry.partnership_id != partnership_id:
+        # Started on the wrong file, the service would seal, route and log for one partnership
+        # under the other's name.
+        raise RegistryError(
+            f"registry file {path} is partnership {registry.partnership_id!r}, "
+            f"but this service is configured for {partnership_id!r} (SGB_PARTNERSHIP_ID)"
+        )
+    return registry
 
 
 def save_registry(registry: Registry, path: Path) -> None:

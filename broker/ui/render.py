@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from broker.api.deps import registry_of
+from broker.api.errors import URGENT_ROUTE
 from broker.review import access
 from broker.review.views import title_words
 from broker.ui import words as say
@@ -48,6 +49,13 @@ _STATUS_TITLES = {
     503: "Service unavailable",
 }
 _CODE_TITLES = {"release_not_allowed": "This share cannot be released"}
+# What a person is told when the log's database fails. The mapping hands the page `str(exc)`, which for
+# a driver's error (OperationalError) is its SQL, parameters, host and user: never for a browser. The
+# sentence is true of every log_unavailable error: nothing was recorded, so nothing was done or shown.
+_CODE_DETAILS = {
+    "log_unavailable": "The decision log cannot be reached just now, so nothing was recorded, shared or shown. "
+    "Try again in a few minutes.",
+}
 # The menu; each link shows only to those the access table lets open its page.
 NAV = (
     ("Decisions", "/ui/decisions"),
@@ -105,4 +113,7 @@ def page(
 def error_page(request: Request, status: int, code: str, detail: str) -> Response:
     """The HTML face of http_errors' mapping for /ui/ paths (same status, same code)."""
     title = _CODE_TITLES.get(code) or _STATUS_TITLES.get(status, "Error")
-    return page(request, "error.html", None, status_code=status, title=title, code=code, detail=detail)
+    detail = _CODE_DETAILS.get(code, detail)
+    # As the API's 503 answers do: a referral that cannot wait goes by phone (the procedures' route).
+    urgent = URGENT_ROUTE if status == 503 else None
+    return page(request, "error.html", None, status_code=status, title=title, code=code, detail=detail, urgent=urgent)

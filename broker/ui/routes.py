@@ -157,7 +157,16 @@ def _burn(engine: Engine, caller: Caller) -> None:
 
 
 @router.post("/signout")
-async def signout(request: Request, decision_log: LogDep, settings: SettingsDep, form: PostedDep) -> Response:
+async def signout(request: Request, decision_log: LogDep, settings: SettingsDep) -> Response:
+    # Not `PostedDep`: its session check refuses a person whose role was revoked or whose key was rotated
+    # out, and Sign out must still end their session, or a later re-grant would sign this browser back in.
+    form = await request.form()
+    try:
+        row = await asyncio.to_thread(sessions.current, decision_log.engine, settings, request)
+    except SignInRequired:
+        row = None  # already over on the server: there is nothing to forge, only a cookie to clear
+    if row is not None:
+        sessions.check_csrf(row, form.get("csrf_token"))
     response = RedirectResponse("/ui/signin", status_code=303)
     await asyncio.to_thread(sessions.close_session, decision_log.engine, settings, request, response)
     return response

@@ -116,7 +116,8 @@ def open_session(engine: Engine, settings: BrokerSettings, caller: Caller, respo
         secure=settings.ui_cookie_secure,
         samesite="strict",
         path="/",
-        max_age=settings.ui_session_max_hours * 3600,
+        # No Max-Age: the cookie ends with the browser, so closing a shared browser without signing
+        # out does not hand the next person this session; the server enforces idle and hard limits.
     )
     return row
 

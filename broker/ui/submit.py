@@ -43,6 +43,10 @@ from schemas.vocab import Outcome
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 _CONTROL = ("csrf_token", "step", "go")
+# When the check page was drawn: the notification's `created_at` (and an authorisation's time). Send
+# builds the body with it, so a second press of Send posts the very same bytes and the Idempotency-Key
+# answers with the first receipt; a body stamped afresh each press would be a 409 conflict instead.
+STAMP = "created_at"
 
 
 def sender_choices(session: UiSession, registry: Registry) -> list[tuple[str, str]]:
@@ -145,13 +149,28 @@ async def step(
     return await _preview(request, session, journey, answers, decider=decider, rules=rules)
 
 
-def _notification(request: Request, session: UiSession, journey: Journey, answers: dict[str, str]) -> dict[str, Any]:
+def _stamp(session: UiSession, answers: dict[str, str]) -> datetime:
+    """The check page's time from the form, if it could be one (not before this session opened, not
+    in the future); otherwise now."""
+    now = datetime.now(UTC)
+    try:
+        stamped = datetime.fromisoformat(answers.get(STAMP, ""))
+    except ValueError:
+        return now
+    if stamped.tzinfo is None or not session.created_at <= stamped <= now:
+        return now
+    return stamped
+
+
+def _notification(
+    request: Request, session: UiSession, journey: Journey, answers: dict[str, str], now: datetime
+) -> dict[str, Any]:
     if journey.form is None:
         raise InvalidNotification([{"loc": ["message_type"], "msg": "choose what you are sending first"}])
     # Each chosen agency is addressed to the role queue that takes this type.
     roles = {r["id"]: r["role"] for r in recipient_options(registry_of(request), session.agency_id, journey.form)}
     chosen = {k: roles.get(k[3:], v) for k, v in answers.items() if k.startswith("to:")}
-    return build_notification({**answers, **chosen}, session, datetime.now(UTC), journey.form, journey.details)
+    return build_notification({**answers, **chosen}, session, now, journey.form, journey.details)
 
 
 async def _preview(
@@ -163,8 +182,10 @@ async def _preview(
     decider: Decider,
     rules: RuleCatalogue,
 ) -> HTMLResponse:
+    now = datetime.now(UTC)
+    answers[STAMP] = now.isoformat()  # carried by the check page to Send (see STAMP)
     try:
-        notification = parse_notification(_notification(request, session, journey, answers))
+        notification = parse_notification(_notification(request, session, journey, answers, now))
     except ValidationError as exc:
         first, errors = _schema_errors(journey, exc)
         return _render(request, session, journey, first, answers, errors)
@@ -229,7 +250,7 @@ async def send(
     second press of the button returns the first receipt instead of sharing twice."""
     answers = _answers(form)
     journey = await _journey(request, pack, session, answers)
-    body = json.dumps(_notification(request, session, journey, answers)).encode()
+    body = json.dumps(_notification(request, session, journey, answers, _stamp(session, answers))).encode()
     receipt = await sharing.submit(
         caller=session.caller(), body=body, idempotency_key=f"ui-form-{answers.get('notification_id', '')}"
     )

@@ -120,10 +120,10 @@ def install(
                 detail = denial(exc)
                 if on_denial is not None and isinstance(viewer, Viewer) and detail is not None:
                     await on_denial(request, viewer, code, detail)
-                if html is not None and request.url.path.startswith("/ui/"):
-                    # Same status and code as the API; the page words it for a person.
-                    return html(request, status, code, str(exc))
                 body = _body(exc, code)
+                if html is not None and request.url.path.startswith("/ui/"):
+                    # The API's status, code and detail (never a driver's message); the page words it for a person.
+                    return html(request, status, code, str(body["detail"]))
                 headers: dict[str, str] = {}
                 if status == 401:
                     headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'

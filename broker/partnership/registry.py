@@ -230,13 +230,9 @@ def load_registry(path: Path, *, partnership_id: str | None = None) -> Registry:
         raise RegistryError(f"registry file {path} does not exist") from exc
     except ValidationError as exc:
         raise RegistryError(f"registry file {path} is invalid: {exc}") from exc
-    if partnership_id is not None and registry.partnership_id != partnership_id:
-        # Started on the wrong file, the service would seal, route and log for one partnership
-        # under the other's name.
-        raise RegistryError(
-            f"registry file {path} is partnership {registry.partnership_id!r}, "
-            f"but this service is configured for {partnership_id!r} (SGB_PARTNERSHIP_ID)"
-        )
+    if partnership_id is not None and registry.partnership_id != partnership_id:  # or it works under another's name
+        found = f"registry file {path} is partnership {registry.partnership_id!r}"
+        raise RegistryError(f"{found}, but this service is configured for {partnership_id!r} (SGB_PARTNERSHIP_ID)")
     return registry
 
 

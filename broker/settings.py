@@ -149,7 +149,5 @@ class BrokerSettings(BaseSettings):
             raise ValueError("SGB_UI_COOKIE_SECURE=false is for plain-HTTP development only")
         if self.kafka_security_protocol != "SASL_SSL":
             # Records are sealed, but their headers, pseudonymous keys and the SCRAM exchange are not.
-            warnings.warn(
-                "production Kafka traffic is not TLS-protected: set SGB_KAFKA_SECURITY_PROTOCOL=SASL_SSL", stacklevel=1
-            )
+            raise ValueError("production Kafka traffic must be TLS-protected: SGB_KAFKA_SECURITY_PROTOCOL=SASL_SSL")
         return self

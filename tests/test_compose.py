@@ -210,15 +210,17 @@ def test_env_example_names_every_required_variable() -> None:
 
 def test_the_gateway_refuses_placeholder_secrets_in_production() -> None:
     with pytest.raises(ValidationError, match="SGB_KAFKA_PASSWORD"):
-        BrokerSettings(environment="production", kafka_password="changeme")
+        BrokerSettings(environment="production", kafka_security_protocol="SASL_SSL", kafka_password="changeme")
     with pytest.raises(ValidationError, match="SGB_DATABASE_URL"):
         BrokerSettings(
             environment="production",
+            kafka_security_protocol="SASL_SSL",
             kafka_password="a-real-one-7Qx",
             database_url="postgresql+psycopg://sgb:changeme@postgres:5432/sgb",
         )
     settings = BrokerSettings(
         environment="production",
+        kafka_security_protocol="SASL_SSL",
         kafka_password="a-real-one-7Qx",
         database_url="postgresql+psycopg://sgb:n0t-a-placeholder@postgres:5432/sgb",
     )

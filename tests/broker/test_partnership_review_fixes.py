@@ -228,9 +228,10 @@ def test_a_kafka_ca_file_without_tls_is_refused(clean_env: pytest.MonkeyPatch, t
         BrokerSettings(kafka_ca_file=tmp_path / "ca.pem", kafka_password="a-real-one-7Qx")
 
 
-def test_production_warns_when_kafka_is_not_tls(clean_env: pytest.MonkeyPatch) -> None:
-    with pytest.warns(UserWarning, match="SASL_SSL"):
+def test_production_refuses_kafka_without_tls(clean_env: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValidationError, match="SASL_SSL"):
         BrokerSettings(**_PRODUCTION, kafka_security_protocol="SASL_PLAINTEXT")  # type: ignore[arg-type]
+    assert BrokerSettings(**_PRODUCTION, kafka_security_protocol="SASL_SSL").environment == "production"  # type: ignore[arg-type]
 
 
 def test_production_refuses_a_session_cookie_sent_over_plain_http(clean_env: pytest.MonkeyPatch) -> None:

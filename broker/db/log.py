@@ -44,7 +44,9 @@ class DecisionLog:
         """Reads of one statement that must not wait for the log's write lock (`audit.single_statements`)."""
         self._batcher = batcher
         self._signer = signer
-        self._verify_keys = tuple(verify_keys)
+        # The signer's key first, even if the history given was stale, since that key signs from now on.
+        current = signer.public_key.public_bytes_raw()
+        self._verify_keys = (signer.public_key, *(k for k in verify_keys if k.public_bytes_raw() != current))
         self.checkpoint_note: str | None = None
         self._anchor: audit.Checkpoint | None = None
 
@@ -96,12 +98,9 @@ class DecisionLog:
         """Every key a stored checkpoint may be signed with: the current signer's, then the older ones.
 
         After a rotation the log holds checkpoints signed with retired keys; checking them against
-        the current key alone would fail verification for ever (a false alarm). The signer's key is
-        always first, even if the history given was stale, since that key signs from now on.
+        the current key alone would fail verification for ever (a false alarm).
         """
-        current = self._signer.public_key
-        raw = current.public_bytes_raw()
-        return (current, *(key for key in self._verify_keys if key.public_bytes_raw() != raw))
+        return self._verify_keys
 
     @property
     def signer(self) -> audit.Signer:

@@ -214,7 +214,7 @@ async def decide(
     if sent_it(viewer, decided, named):
         raise Forbidden(f"you sent this share: someone else must {_ANSWERED_BY_ANOTHER[row.outcome]}")
     now = datetime.now(UTC)
-    if held.expired(row, now):
+    if row.resolution == "expired" or (row.resolved_at is None and held.expired(row, now)):
         raise HeldDeliveryGone(f"held delivery {delivery_id} expired unanswered at {row.expires_at.isoformat()}")
     text = check_reason(reason)
     blocked = refusal_only(decided, _deciding(context)) if release else None
@@ -255,7 +255,9 @@ def _held(decision_log: DecisionLog, delivery_id: str) -> tuple[HeldDelivery, au
         seq = row.log_context.get("decided_seq") if row is not None else None
         decided = session.get(audit.Entry, seq) if isinstance(seq, int) else None
         named = senders_named(session, decided) if decided is not None else set()
-    if row is None or row.resolved_at is not None or decided is None:
+    # Expired rows come back too: whether the sweep or the answer got there first, the late answer
+    # hears "expired unanswered"; released, refused and shredded rows are off every queue.
+    if row is None or (row.resolved_at is not None and row.resolution != "expired") or decided is None:
         raise NotFound("no such item in your queues")
     return row, decided, named
 

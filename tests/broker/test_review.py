@@ -262,3 +262,22 @@ async def test_a_held_share_nobody_answered_in_time_is_destroyed_and_logged(gate
     listed = await gateway.client.get("/v1/decisions", headers=_auth(gateway, SENDER, "dsl"))
     states = {i["delivery_id"]: i["state"] for i in listed.json()["items"]}
     assert states[delivery_id] == "expired"
+
+
+async def test_an_answer_after_the_sweep_expired_it_hears_expired_not_gone(gateway: Gateway) -> None:
+    """The gateway's own scheduler may sweep first (CI saw it): the late answer still says why."""
+    decided = await _held(gateway, sender_in_doubt=True)
+    delivery_id = decided[CSC]["delivery_id"]
+    with Session(gateway.engine) as session:
+        row = session.get(HeldDelivery, delivery_id)
+        assert row is not None
+        row.expires_at = datetime.now(UTC) - timedelta(minutes=1)
+        session.add(row)
+        session.commit()
+    scheduler.tick(gateway.engine, datetime.now(UTC))
+    assert _rows(gateway, delivery_id)[0].resolution == "expired"  # type: ignore[union-attr]
+    late = await _answer(gateway, delivery_id, SENDER, "dsl", "release")
+    assert late.status_code == 409 and "expired unanswered" in late.text, late.text
+    elsewhere = await _answer(gateway, delivery_id, "police-fenmere", "dsl", "release")
+    assert elsewhere.status_code == 404, "out of scope: still as if it did not exist"
+    assert _rows(gateway, delivery_id)[2] == [], "nothing released"

@@ -7,6 +7,7 @@ race between two workers ends in one decision and one IntegrityError (answered f
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import Engine, Table, bindparam, select
@@ -25,6 +26,11 @@ def check_key(key: str | None) -> str | None:
     if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
         raise IdempotencyConflict(f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters")
     return key
+
+
+def digest(body: bytes) -> str:
+    """What a retry's body must match: the first request's bytes, hashed."""
+    return hashlib.sha256(body).hexdigest()
 
 
 async def find(engine: Engine, agency_id: str, key: str, body_digest: str) -> bytes | None:
@@ -61,6 +67,15 @@ def remember(
     now: datetime,
 ) -> None:
     session.add(record(agency_id, key, body_digest, notification_id, response, now))
+
+
+def replace_answer(session: Session, agency_id: str, key: str, response: bytes) -> None:
+    """Keep a fuller first answer under a key already answered in this transaction (a correction: its
+    new notification's receipt is kept when decided, the whole answer when the first is withdrawn)."""
+    kept = session.get(IdempotencyRecord, (agency_id, key))
+    if kept is not None:
+        kept.response = response.decode()
+        session.add(kept)
 
 
 def record(

@@ -10,8 +10,9 @@ import json
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import JSONResponse
+from sqlmodel import Session
 
 from broker.admission import idempotency
 from broker.api.deps import (
@@ -21,6 +22,7 @@ from broker.api.deps import (
     LogDep,
     OutboxDep,
     SettingsDep,
+    Sharing,
     SharingDep,
     read_body,
 )
@@ -97,6 +99,12 @@ async def withdraw(
     openapi_extra=same_notification_body("The corrected notification, a new notification_id; decided afresh."),
     responses={
         **ok(202, ("corrected", "The corrected referral decided; the first withdrawn", CORRECTION_EXAMPLE)),
+        **ok(
+            200,
+            ("retried", "The same Idempotency-Key and body again", CORRECTION_EXAMPLE),
+            model=CorrectionAnswer,
+            description="The first answer again, byte for byte: this Idempotency-Key was already answered",
+        ),
         **errors(401, 403, 404, 409, 413, 422, 503),
     },
 )
@@ -108,28 +116,38 @@ async def correct(
     keys: KeysDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
     authorisation_token: AuthorisationTokenHeader = None,
-) -> JSONResponse:
+) -> Response:
     """Send the corrected notification (decided afresh) and withdraw this one, which it supersedes."""
     settings, decision_log = sharing.settings, sharing.decision_log
     viewer = Viewer.from_caller(caller)
     if not viewer.may(Action.SEND):
         raise Forbidden(f"a {viewer.role} may not send notifications")
+    key = idempotency.check_key(idempotency_key)
+    body = await read_body(request, settings.max_body_bytes)
+    earlier = await _corrected_before(sharing, caller.agency_id, key, body)
+    if earlier is not None:
+        return Response(earlier, status_code=200, media_type="application/json")
     # Refused before anything is decided: a correction of what one may not withdraw sends nothing.
     await asyncio.to_thread(withdrawal.check_may_withdraw, decision_log, viewer, notification_id)
-    body = await read_body(request, settings.max_body_bytes)
     if _names(body, notification_id):
         # Under the same id the corrected notification's decisions would be recalled with the first
         # one's, in the same breath, while the answer said it replaced it.
         raise InvalidNotification([{"loc": ["notification_id"], "msg": SAME_ID, "type": "value_error"}])
     receipt = await sharing.submit(
-        caller=caller,
-        body=body,
-        idempotency_key=idempotency.check_key(idempotency_key),
-        authorisation=sharing.authorisation(authorisation_token),
+        caller=caller, body=body, idempotency_key=key, authorisation=sharing.authorisation(authorisation_token)
     )
     replacement = str(receipt.body["notification_id"])
+    answered: list[bytes] = []
+
+    def keep(session: Session, done: withdrawal.Withdrawal) -> None:
+        # In the recall's commit: a retry after it gets this answer; one before it (the gateway
+        # stopped between the two commits) finds the receipt alone and finishes the correction.
+        answered[:] = [bytes(JSONResponse({"replacement": receipt.body, "corrected": _answer(done)}).body)]
+        if key is not None:
+            idempotency.replace_answer(session, caller.agency_id, key, answered[0])
+
     try:
-        done = await withdrawal.withdraw(
+        await withdrawal.withdraw(
             decision_log,
             viewer,
             notification_id,
@@ -137,9 +155,20 @@ async def correct(
             notices=_notices(keys, settings),
             outbox=sharing.outbox,
             superseded_by=replacement,
+            then=keep,
         )
     except AlreadyWithdrawn as exc:
         # Someone withdrew the first one while this was being decided: the corrected notification
         # stands and went out, so the refusal must say so rather than read as if nothing happened.
         raise AlreadyWithdrawn(f"{exc}; the corrected notification {replacement} was decided and sent") from exc
-    return JSONResponse({"replacement": receipt.body, "corrected": _answer(done)}, status_code=202)
+    return Response(answered[0], status_code=202, media_type="application/json")
+
+
+async def _corrected_before(sharing: Sharing, agency_id: str, key: str | None, body: bytes) -> bytes | None:
+    """The whole first answer, if this key already finished a correction (its receipt alone is not)."""
+    if key is None:
+        return None
+    earlier = await idempotency.find(sharing.decision_log.lookups, agency_id, key, idempotency.digest(body))
+    if earlier is None or "replacement" not in json.loads(earlier):
+        return None
+    return earlier

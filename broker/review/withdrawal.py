@@ -22,6 +22,7 @@ The consumer's `withdrawn` receipt is then logged as `withdrawal_confirmed` (`br
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -124,26 +125,30 @@ async def withdraw(
     notices: NoticeWriter,
     outbox: Outbox,
     superseded_by: str | None = None,
+    then: Callable[[Session, Withdrawal], None] | None = None,
 ) -> Withdrawal:
-    """Recall `notification_id` from every recipient (see the module docstring); one commit."""
+    """Recall `notification_id` from every recipient (see the module docstring); one commit.
+
+    `then` runs in that commit with the answer, to keep it with the recall (a correction's retry)."""
     decided, shown = await asyncio.to_thread(_check, decision_log, viewer, notification_id)
     kind: Literal["withdrawal", "correction"] = "correction" if superseded_by else "withdrawal"
     now = datetime.now(UTC)
     drafts = [_draft(entry, viewer, kind, reason, superseded_by) for entry in decided]
-    recalled: list[Recalled] = []
+    answer: list[Withdrawal] = []
 
     def apply(session: Session, entries: list[audit.Entry]) -> None:
-        recalled.clear()  # the batcher may run this twice (a failed batch is retried per request)
+        answer.clear()  # the batcher may run this twice (a failed batch is retried per request)
         _still_stands(session, notification_id, decided, own=[e.seq for e in entries])
-        for entry in decided:
-            recalled.append(_recall(session, entry, kind, reason, superseded_by, notices, now))
+        recalled = [_recall(session, entry, kind, reason, superseded_by, notices, now) for entry in decided]
+        told = [(done, entry.seq) for done, entry in zip(recalled, entries, strict=True) if done.delivery_id in shown]
+        done = Withdrawal(notification_id, kind, reason, superseded_by, [d for d, _ in told], [s for _, s in told])
+        answer.append(done)
+        if then is not None:
+            then(session, done)
 
-    entries = await decision_log.append(drafts, apply)
+    await decision_log.append(drafts, apply)
     outbox.wake()
-    told = [(done, entry.seq) for done, entry in zip(recalled, entries, strict=True) if done.delivery_id in shown]
-    return Withdrawal(
-        notification_id, kind, reason, superseded_by, [done for done, _ in told], [seq for _, seq in told]
-    )
+    return answer[0]
 
 
 def _still_stands(session: Session, notification_id: str, decided: list[audit.Entry], *, own: list[int]) -> None:

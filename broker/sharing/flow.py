@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -56,8 +55,11 @@ class Receipt:
 
     @classmethod
     def again(cls, content: bytes) -> Receipt:
-        """The first answer, for a retry with the same Idempotency-Key."""
-        return cls(200, json.loads(content), content)
+        """The first answer, for a retry with the same Idempotency-Key; of a correction, its receipt."""
+        body = json.loads(content)
+        if "replacement" in body:
+            return cls(200, body["replacement"], _encoded(body["replacement"]))
+        return cls(200, body, content)
 
 
 def _encoded(body: dict[str, Any]) -> bytes:
@@ -85,7 +87,7 @@ async def submit(
 ) -> Receipt:
     """`authorisation`: the `Authorisation-Token` that came with the body, to be checked against it.
     `burn`: the sender token's jti, committed with the decisions when they are recorded."""
-    digest = hashlib.sha256(body).hexdigest()
+    digest = idempotency.digest(body)
     if idempotency_key is not None:
         earlier = await idempotency.find(reader, caller.agency_id, idempotency_key, digest)
         if earlier is not None:

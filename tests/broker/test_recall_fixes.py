@@ -139,3 +139,46 @@ async def test_a_front_door_may_withdraw_a_share_released_to_it(gateway: Gateway
     answer = await _withdraw(front_door, response.json()["notification_id"], "malicious")
     assert answer.status_code == 200, answer.text
     assert [d["now"] for d in answer.json()["deliveries"]] == ["notice sent"], answer.text
+
+
+async def test_a_correction_retried_with_its_idempotency_key_gets_its_first_answer(gateway: Gateway) -> None:
+    """A retry after a lost answer: before, the first one read as already withdrawn (409)."""
+    sender = Person(gateway, SCHOOL, "dsl", "dsl-oak-46")
+    sent = await sender.send("share")
+    fresh, url = sender.notification("share"), f"/v1/notifications/{sent['notification_id']}/correction"
+
+    def headers() -> dict[str, str]:  # a fresh token each time: a jti is used once
+        return {**sender.headers(), "Idempotency-Key": "correction-46"}
+
+    first = await gateway.client.post(url, json=fresh, headers=headers())
+    assert first.status_code == 202, first.text
+    again = await gateway.client.post(url, json=fresh, headers=headers())
+    assert again.status_code == 200, again.text
+    assert again.content == first.content, "byte for byte"
+    assert len(_entries(gateway, fresh["notification_id"], "decided")) == 1, "decided once"
+    assert len(_entries(gateway, sent["notification_id"], "corrected")) == 1, "withdrawn once"
+    as_notification = await gateway.client.post("/v1/notifications", json=fresh, headers=headers())
+    assert as_notification.status_code == 200, as_notification.text
+    assert as_notification.json() == first.json()["replacement"], "the notification route gives its receipt"
+    other = await gateway.client.post(url, json=sender.notification("share"), headers=headers())
+    assert other.status_code == 409 and "different body" in other.text, other.text
+
+
+async def test_a_correction_cut_short_after_its_decision_is_finished_by_its_retry(gateway: Gateway) -> None:
+    """The gateway stopped between the two commits: the key holds the new receipt alone, so the retry
+    withdraws the first notification rather than answering as if it had."""
+    sender = Person(gateway, SCHOOL, "dsl", "dsl-oak-47")
+    sent = await sender.send("share")
+    fresh, url = sender.notification("share"), f"/v1/notifications/{sent['notification_id']}/correction"
+
+    def headers() -> dict[str, str]:  # a fresh token each time: a jti is used once
+        return {**sender.headers(), "Idempotency-Key": "correction-47"}
+
+    decided = await gateway.client.post("/v1/notifications", json=fresh, headers=headers())  # the first commit
+    assert decided.status_code == 202, decided.text
+    finished = await gateway.client.post(url, json=fresh, headers=headers())
+    assert finished.status_code == 202, finished.text
+    assert finished.json()["replacement"] == decided.json()
+    assert len(_entries(gateway, sent["notification_id"], "corrected")) == 1
+    again = await gateway.client.post(url, json=fresh, headers=headers())
+    assert (again.status_code, again.content) == (200, finished.content)

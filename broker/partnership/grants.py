@@ -99,6 +99,19 @@ class AccessChange(_Frozen):
         return f"change #{self.number}: {self.by} {what} at {self.at.isoformat()}"
 
 
+def taken_since(registry: Registry, agency_id: str, role: str, moment: datetime) -> AccessChange | None:
+    """The last change after `moment` that took something from `role` at `agency_id`: the role
+    revoked, or an office its holder held vacated. Granted back since or not, a session opened
+    before it must start again: otherwise a revoke and a re-grant revive it unseen."""
+    taken = (
+        change
+        for change in reversed(registry.access_changes)
+        if change.action in ("revoke", "vacate") and (change.agency_id, change.role) == (agency_id, role)
+    )
+    last = next(taken, None)
+    return last if last is not None and last.at > moment else None
+
+
 def change_access(
     registry: Registry,
     *,

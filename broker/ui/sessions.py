@@ -19,6 +19,7 @@ from sqlmodel import Field, Session, col
 from broker.admission.tokens import Caller
 from broker.db.tables import BrokerTable
 from broker.errors import CsrfRejected, SignInRequired
+from broker.partnership import grants
 from broker.partnership.registry import Registry
 from broker.review.access import Viewer
 from broker.settings import BrokerSettings
@@ -49,8 +50,9 @@ class UiSession(BrokerTable, table=True):
         """Who is signed in, with the office the registry in use gives them now.
 
         `SignInRequired` once the registry no longer admits what opened the session: the agency is
-        gone, the role was revoked, or the token key was rotated out (an agency rotating with no grace
-        says the old key may be in other hands; a session it opened must not outlive it by hours).
+        gone, the role was revoked (even if granted back since), or the token key was rotated out
+        (an agency rotating with no grace says the old key may be in other hands; a session it
+        opened must not outlive it by hours).
         """
         agency = registry.agency(self.agency_id)
         key = agency.jwt_key(self.key_id) if agency is not None else None
@@ -58,6 +60,11 @@ class UiSession(BrokerTable, table=True):
             raise SignInRequired("the key that signed you in was rotated out; sign in again")
         if self.role not in registry.granted_roles(self.agency_id):
             raise SignInRequired("your role is no longer granted to your agency")
+        opened = self.created_at if self.created_at.tzinfo else self.created_at.replace(tzinfo=UTC)
+        taken = grants.taken_since(registry, self.agency_id, self.role, opened)
+        if taken is not None:
+            said = f"your access changed since you signed in (change #{taken.number}: {taken.action}); sign in again"
+            raise SignInRequired(said)
         return Viewer(
             self.agency_id, self.agency_type, self.role, self.user, registry.office_of(self.agency_id, self.role)
         )

@@ -195,3 +195,33 @@ async def test_sign_out_needs_the_forms_token_and_ends_the_session_on_the_server
         assert replayed.status_code == 303 and replayed.headers["location"] == "/ui/signin"
     finally:
         await dsl.close()
+
+
+async def test_a_role_revoked_and_granted_back_does_not_revive_a_session_left_open(
+    gateway_factory: GatewayFactory,  # noqa: F811
+    partnership: LocalPartnership,
+    tmp_path: Path,
+) -> None:
+    """Nobody used the browser while the role was revoked, so no request saw it; the re-grant must not
+    hand the old session back its office (a colleague may be using that browser now)."""
+    path = tmp_path / "registry.json"
+    path.write_bytes(partnership.registry_file.read_bytes())
+    gateway = await gateway_factory(registry_file=path, registry_poll_seconds=POLL)
+    granted = _signed(gateway, load_registry(path), "grant")
+    save_registry(granted, path)
+    assert await _housing_dsl_read(gateway, 200) == 200
+    dsl = Person(gateway, HOUSING, "dsl", "housing-lead-01")
+    try:
+        await dsl.sign_in()
+        assert (await dsl.page("GET", "/ui/decisions")).status_code == 200
+        revoked = _signed(gateway, granted, "revoke")
+        save_registry(revoked, path)
+        assert await _housing_dsl_read(gateway, 401) == 401
+        save_registry(_signed(gateway, revoked, "grant"), path)
+        assert await _housing_dsl_read(gateway, 200) == 200
+        revived = await dsl.page("GET", "/ui/decisions")
+        assert revived.status_code == 303 and revived.headers["location"] == "/ui/signin", "the old session lived"
+        await dsl.sign_in()  # a new sign-in, after the change, is let in
+        assert (await dsl.page("GET", "/ui/decisions")).status_code == 200
+    finally:
+        await dsl.close()

@@ -85,7 +85,7 @@ async def gateway_lifespan(app: FastAPI, settings: BrokerSettings) -> AsyncItera
         state.token_burner = TokenBurner(decision_log.engine)
         state.capacity = Capacity(settings.max_in_flight)
         # Who granted what, and a registry revision the log has not seen, before any request is served.
-        await access_log.record_registry(decision_log, registry)
+        await access_log.record_registry(decision_log, registry, accept_revision=settings.registry_accept_revision)
         await _load_registry(decider)
         state.registry_watch = _watch(app, settings, keys, registry)
         _settle_garbage_collector()
@@ -102,7 +102,7 @@ def _watch(app: FastAPI, settings: BrokerSettings, keys: BrokerKeys, registry: R
         state.registry = new
 
     async def record(new: Registry) -> None:
-        await access_log.record_registry(state.decision_log, new)
+        await access_log.record_registry(state.decision_log, new, accept_revision=settings.registry_accept_revision)
 
     return RegistryWatch(
         path=settings.registry_file,

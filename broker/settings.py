@@ -100,6 +100,9 @@ class BrokerSettings(BaseSettings):
     purge_seconds: float = Field(default=3600.0, ge=0)
     # How often the registry file is checked for a change (broker.partnership.watch); 0 turns it off.
     registry_poll_seconds: float = Field(default=2.0, ge=0)
+    # A registry file lacking access changes the log recorded (an older copy would undo revocations)
+    # is refused at start, unless this names its revision: going back on purpose, and logged as such.
+    registry_accept_revision: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     clock_check_seconds: float = 30.0
     # How often the gateway re-verifies the whole decision log for `sgb_log_verification_ok` (O(n)
     # reads each time, so hourly by default); 0: never (another process or the auditor does it).

@@ -116,7 +116,8 @@ def _refuse_going_back(current: Registry, candidate: Registry) -> None:
     if candidate.access_changes[: len(held)] != held:
         raise RegistryError(
             f"the file's {len(candidate.access_changes)} signed access changes do not continue the "
-            f"{len(held)} in force (an older or another copy?); restart the gateway to go back on purpose"
+            f"{len(held)} in force (an older or another copy?); to go back on purpose, name its revision in "
+            "SGB_REGISTRY_ACCEPT_REVISION and restart"
         )
     for agency_id, agency in current.agencies.items():
         replacement = candidate.agency(agency_id)

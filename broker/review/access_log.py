@@ -23,13 +23,13 @@ import logging
 import uuid
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 import audit
 from broker.db import migration
 from broker.db.log import DecisionLog
-from broker.errors import RoleNotGranted
+from broker.errors import RegistryError, RoleNotGranted
 from broker.partnership.grants import AccessChange
 from broker.partnership.registry import Registry
 from broker.review.access import Action, Viewer
@@ -40,6 +40,8 @@ log = logging.getLogger("broker.access")
 ACCESS, REGISTRY = "access", "registry"
 REFUSED: Final = "access_refused"
 REVISION: Final = "registry_revision"
+# An operator took into use, on purpose, a registry lacking access changes the log had recorded.
+WENT_BACK: Final = "registry_went_back"
 # The registry as a whole is not one agency's: its revisions are seen across the partnership only.
 PARTNERSHIP: Final = "partnership"
 _CHANGE: Final = {
@@ -148,16 +150,69 @@ def unlogged(session: Session, registry: Registry) -> list[audit.EntryDraft]:
     return [d for d in drafts if d.decision_id not in logged]
 
 
-async def record_registry(decision_log: DecisionLog, registry: Registry) -> int:
+def behind(session: Session, registry: Registry) -> list[audit.Entry]:
+    """The signed access changes the log recorded that `registry` lacks, oldest first.
+
+    An older copy of the file is signed throughout, so signatures alone would take it back into use,
+    undoing every revocation since. Counted from the last going-back an operator accepted.
+    """
+    accepted = session.execute(
+        select(func.max(audit.Entry.seq)).where(
+            col(audit.Entry.message_type) == REGISTRY, col(audit.Entry.outcome) == WENT_BACK
+        )
+    ).scalar_one_or_none()
+    statement = (
+        select(audit.Entry)
+        .where(
+            col(audit.Entry.message_type) == REGISTRY,
+            col(audit.Entry.outcome).in_(tuple(_CHANGE.values())),
+            col(audit.Entry.seq) > (accepted or 0),
+        )
+        .order_by(col(audit.Entry.seq))
+    )
+    held = {change.digest() for change in registry.access_changes}
+    return [entry for entry in session.execute(statement).scalars() if entry.decision_id not in held]
+
+
+def going_back(registry: Registry, missing: list[audit.Entry], accept_revision: str | None) -> audit.EntryDraft:
+    """The entry that records an operator's going back; RegistryError unless they named this revision."""
+    last = missing[-1].reasons[0]["message"] if missing[-1].reasons else missing[-1].outcome
+    lacks = f"lacks {len(missing)} signed access change(s) the decision log recorded (the last: {last})"
+    if accept_revision != registry.revision:
+        raise RegistryError(
+            f"the registry file {lacks}: it is an older or another copy, and would undo them. Put the "
+            "current file back; to go back on purpose, set SGB_REGISTRY_ACCEPT_REVISION="
+            f"{registry.revision} and start again"
+        )
+    said = f"registry revision {registry.revision[:16]} taken into use on purpose (an operator named it); it {lacks}"
+    return audit.EntryDraft(
+        notification_id=f"registry-back-{registry.revision[:35]}",
+        delivery_id=f"registry-back-{registry.revision[:35]}",
+        kind=audit.EventKind.REGISTRY_CHANGED,
+        outcome=WENT_BACK,
+        sender_agency=PARTNERSHIP,
+        sender_role="operator",
+        recipient_agency=PARTNERSHIP,
+        message_type=REGISTRY,
+        reasons=(audit.Reason(rule="SYS-REGISTRY", message=said[:500]),),
+        decision_id=hashlib.sha256(f"{WENT_BACK}:{registry.revision}:{missing[-1].seq}".encode()).hexdigest(),
+    )
+
+
+async def record_registry(decision_log: DecisionLog, registry: Registry, *, accept_revision: str | None = None) -> int:
     """Append what changed in the registry since the log last saw it; how many entries that took.
 
     Runs once as the gateway starts, before any request: gateways and workers starting together
-    take the migration lock (PostgreSQL), so only the first of them logs a change.
+    take the migration lock (PostgreSQL), so only the first of them logs a change. A registry behind
+    the log (`behind`) is refused (RegistryError) unless `accept_revision` names it.
     """
 
     def append() -> int:
         with migration.exclusive(decision_log.engine), Session(decision_log.engine) as session:
             drafts = unlogged(session, registry)
+            missing = behind(session, registry)
+            if missing:
+                drafts.append(going_back(registry, missing, accept_revision))
             audit.append(session, drafts)
             session.commit()
             return len(drafts)

@@ -1,0 +1,71 @@
+"""A gateway starting on a registry file behind the decision log refuses it, unless an operator names it.
+
+The running watch already refuses a file that goes back (`test_partnership_review_fixes.py`); a
+restart used to take any signed file, so restoring yesterday's copy undid every revocation since.
+Each test has its own copy of the partnership's registry and its own database.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+from sqlmodel import Session, col, select
+
+import audit
+from broker.errors import RegistryError
+from broker.partnership.registry import load_registry, save_registry
+from broker.review.access_log import WENT_BACK
+from broker.settings import BrokerSettings
+from devstack.partnership import LocalPartnership
+from tests.broker.conftest import Gateway, GatewayFactory
+from tests.broker.test_registry_watch import HOUSING, _signed
+
+pytestmark = pytest.mark.stack
+
+
+def _registry_entries(gateway: Gateway) -> list[audit.Entry]:
+    with Session(gateway.engine) as session:
+        query = select(audit.Entry).where(col(audit.Entry.kind) == audit.EventKind.REGISTRY_CHANGED)
+        return list(session.exec(query.order_by(col(audit.Entry.seq))))
+
+
+async def test_a_restart_on_a_copy_from_before_a_revocation_is_refused_until_named(
+    gateway_factory: GatewayFactory, partnership: LocalPartnership, tmp_path: Path
+) -> None:
+    path = tmp_path / "registry.json"
+    path.write_bytes(partnership.registry_file.read_bytes())
+    first = await gateway_factory(registry_file=path, registry_poll_seconds=0)
+    granted = _signed(first, load_registry(path), "grant", "dsl")
+    revoked = _signed(first, granted, "revoke", "dsl")
+    save_registry(revoked, path)
+    current = await gateway_factory(registry_file=path, registry_poll_seconds=0)  # logs grant and revoke
+    logged = len(_registry_entries(current))
+
+    save_registry(granted, path)  # yesterday's copy: signed throughout, the DSL grant in force
+    with pytest.raises(RegistryError) as refused:
+        await gateway_factory(registry_file=path, registry_poll_seconds=0)
+    said = str(refused.value)
+    assert "lacks 1 signed access change" in said and f"revoked dsl from {HOUSING}" in said, said
+    assert f"SGB_REGISTRY_ACCEPT_REVISION={granted.revision}" in said, "names how to go back on purpose"
+    assert len(_registry_entries(current)) == logged, "nothing logged for a refused start"
+
+    back = await gateway_factory(registry_file=path, registry_poll_seconds=0, registry_accept_revision=granted.revision)
+    (went_back,) = [e for e in _registry_entries(back) if e.outcome == WENT_BACK]
+    assert went_back.reasons[0]["message"].startswith(f"registry revision {granted.revision[:16]} taken into use")
+    token = back.token(HOUSING, role="dsl", subject="housing-lead-01")
+    read = await back.client.get("/v1/decisions", headers={"Authorization": f"Bearer {token}"})
+    assert read.status_code == 200, "the operator's going back is in force"
+    again = await gateway_factory(registry_file=path, registry_poll_seconds=0)  # accepted once, on record
+    assert len([e for e in _registry_entries(again) if e.outcome == WENT_BACK]) == 1
+
+    ahead = _signed(first, granted, "revoke", "dsl")  # going forward from there needs nothing named
+    save_registry(ahead, path)
+    await gateway_factory(registry_file=path, registry_poll_seconds=0)
+
+
+def test_the_revision_to_accept_must_be_a_revision(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError) as refused:
+        BrokerSettings(registry_accept_revision="yesterday")
+    assert "registry_accept_revision" in str(refused.value)

@@ -85,7 +85,12 @@ async def gateway_lifespan(app: FastAPI, settings: BrokerSettings) -> AsyncItera
         state.token_burner = TokenBurner(decision_log.engine)
         state.capacity = Capacity(settings.max_in_flight)
         # Who granted what, and a registry revision the log has not seen, before any request is served.
-        await access_log.record_registry(decision_log, registry, accept_revision=settings.registry_accept_revision)
+        await access_log.record_registry(
+            decision_log,
+            registry,
+            accept_revision=settings.registry_accept_revision,
+            signing_key_id=keys.signing_key_id,
+        )
         await _load_registry(decider)
         state.registry_watch = _watch(app, settings, keys, registry)
         _settle_garbage_collector()

@@ -205,7 +205,8 @@ def verify_access_changes(registry: Registry, keys: Iterable[tuple[str, ed25519.
                 "`python -m broker.partnership.cli grant`"
             )
         return
-    by_id = dict(keys)
+    ordered = list(keys)  # newest first
+    by_id, rank = dict(ordered), {kid: index for index, (kid, _) in enumerate(ordered)}
     previous: str | None = None
     for number, change in enumerate(changes, start=1):
         key = by_id.get(change.key_id)
@@ -213,6 +214,13 @@ def verify_access_changes(registry: Registry, keys: Iterable[tuple[str, ed25519.
             raise RegistryError(f"access change #{number} is out of order: the chain of changes is broken")
         if key is None:
             raise RegistryError(f"access change #{number} is signed with {change.key_id!r}, not a broker key")
+        if number > 1 and rank[change.key_id] > rank[changes[number - 2].key_id]:
+            # Keys are retired in order: a change after one signed with a newer key was signed by a key
+            # already retired when it was made (whoever still holds it).
+            raise RegistryError(
+                f"access change #{number} is signed with {change.key_id!r}, a broker key retired before "
+                f"change #{number - 1} was signed with {changes[number - 2].key_id!r}"
+            )
         try:
             key.verify(_unb64(change.signature), change.signed_bytes())
         except InvalidSignature as exc:
@@ -223,6 +231,17 @@ def verify_access_changes(registry: Registry, keys: Iterable[tuple[str, ed25519.
             f"the grants differ from what signed change #{changes[-1].number} left: edited by "
             "hand? Make changes with `python -m broker.partnership.cli grant`"
         )
+
+
+def signed_with_current(changes: Iterable[AccessChange], current_key_id: str) -> None:
+    """Refuse a change new to this process (not in force, not logged) unless the broker's current key
+    signed it: every key of the history verifies old changes, but a retired one may be in other hands."""
+    for change in changes:
+        if change.key_id != current_key_id:
+            raise RegistryError(
+                f"access change #{change.number} is new but signed with {change.key_id!r}, a retired broker "
+                f"key; changes are signed with the current key, {current_key_id!r}"
+            )
 
 
 def _b64(data: bytes) -> str:

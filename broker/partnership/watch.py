@@ -20,7 +20,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from broker.errors import RegistryError
-from broker.partnership.grants import verify_access_changes
+from broker.partnership.grants import signed_with_current, verify_access_changes
 from broker.partnership.registry import Registry, load_registry
 
 log = logging.getLogger("broker.registry")
@@ -95,6 +95,7 @@ class RegistryWatch:
             )
         verify_access_changes(candidate, self._verify_keys)
         _refuse_going_back(self.current, candidate)
+        signed_with_current(candidate.access_changes[len(self.current.access_changes) :], self._verify_keys[0][0])
         return candidate
 
     def _stat(self) -> _Stamp:

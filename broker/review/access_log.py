@@ -30,7 +30,7 @@ import audit
 from broker.db import migration
 from broker.db.log import DecisionLog
 from broker.errors import RegistryError, RoleNotGranted
-from broker.partnership.grants import AccessChange
+from broker.partnership.grants import AccessChange, signed_with_current
 from broker.partnership.registry import Registry
 from broker.review.access import Action, Viewer
 from broker.review.scope import scope_clause
@@ -199,17 +199,27 @@ def going_back(registry: Registry, missing: list[audit.Entry], accept_revision: 
     )
 
 
-async def record_registry(decision_log: DecisionLog, registry: Registry, *, accept_revision: str | None = None) -> int:
+async def record_registry(
+    decision_log: DecisionLog,
+    registry: Registry,
+    *,
+    accept_revision: str | None = None,
+    signing_key_id: str | None = None,
+) -> int:
     """Append what changed in the registry since the log last saw it; how many entries that took.
 
     Runs once as the gateway starts, before any request: gateways and workers starting together
     take the migration lock (PostgreSQL), so only the first of them logs a change. A registry behind
-    the log (`behind`) is refused (RegistryError) unless `accept_revision` names it.
+    the log (`behind`) is refused (RegistryError) unless `accept_revision` names it; so is a change the
+    log has not seen that a retired broker key signed, when `signing_key_id` names the current one.
     """
 
     def append() -> int:
         with migration.exclusive(decision_log.engine), Session(decision_log.engine) as session:
             drafts = unlogged(session, registry)
+            if signing_key_id is not None and accept_revision != registry.revision:
+                new = {d.decision_id for d in drafts}
+                signed_with_current((c for c in registry.access_changes if c.digest() in new), signing_key_id)
             missing = behind(session, registry)
             if missing:
                 drafts.append(going_back(registry, missing, accept_revision))

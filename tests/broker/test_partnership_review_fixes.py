@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from broker.errors import KeyFileError
+from broker.errors import KeyFileError, RegistryError
 from broker.partnership import kafka_access
 from broker.partnership.cli import public_parts
-from broker.partnership.grants import ChangeAction, change_access
+from broker.partnership.grants import ChangeAction, change_access, verify_access_changes
 from broker.partnership.keys import (
     KAFKA_SECRET_FILE,
     LOG_SECRET_FILE,
@@ -25,6 +25,7 @@ from broker.partnership.keys import (
     BrokerKeys,
     generate_agency_keys,
     generate_broker_keys,
+    rotate_broker_signing_key,
     write_public_file,
 )
 from broker.partnership.registry import Registry, register_agency, rotate_agency_keys, save_registry
@@ -111,6 +112,46 @@ async def test_a_registry_extending_the_chain_is_taken_into_use(
     save_registry(revoked, path)
     assert await watch.check() is True
     assert watch.current.revision == revoked.revision
+
+
+def _signed_by(registry: Registry, keys: BrokerKeys, action: ChangeAction) -> Registry:
+    return change_access(
+        registry,
+        action=action,
+        agency_id=SCHOOL,
+        role="dsl",
+        by="ops-admin-01",
+        signing_key=keys.signing_key,
+        key_id=keys.signing_key_id,
+        now=NOW,
+    )
+
+
+def test_a_change_signed_with_a_key_retired_before_an_earlier_change_breaks_the_chain(
+    tmp_path: Path, registry: Registry, broker: BrokerKeys
+) -> None:
+    rotated = rotate_broker_signing_key(tmp_path / "broker-keys", now=NOW)
+    granted = _signed_by(registry, rotated, "grant")
+    late = _signed_by(granted, broker, "revoke")  # whoever kept the old key signs after the new one did
+    verify_access_changes(granted, rotated.verify_keys)
+    with pytest.raises(RegistryError, match=r"change #2 is signed with .* retired before change #1"):
+        verify_access_changes(late, rotated.verify_keys)
+
+
+async def test_the_watch_takes_no_new_change_signed_with_a_retired_broker_key(
+    tmp_path: Path, registry: Registry, broker: BrokerKeys
+) -> None:
+    granted = _change(registry, broker, "grant", "dsl")  # signed before the rotation: still in force
+    rotated = rotate_broker_signing_key(tmp_path / "broker-keys", now=NOW)
+    path = tmp_path / "registry.json"
+    save_registry(granted, path)
+    refused = _Refusals()
+    watch = RegistryWatch(path=path, current=granted, verify_keys=rotated.verify_keys, on_refused=refused)
+    save_registry(_signed_by(granted, broker, "revoke"), path)  # a new change, with the retired key
+    assert await watch.check() is False and refused.count == 1
+    assert watch.current.revision == granted.revision
+    save_registry(_signed_by(granted, rotated, "revoke"), path)
+    assert await watch.check() is True
 
 
 async def test_a_token_key_retired_in_the_running_registry_is_not_revived_by_a_reload(

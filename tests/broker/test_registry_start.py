@@ -7,6 +7,8 @@ Each test has its own copy of the partnership's registry and its own database.
 
 from __future__ import annotations
 
+import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,9 @@ from sqlmodel import Session, col, select
 
 import audit
 from broker.errors import RegistryError
-from broker.partnership.registry import load_registry, save_registry
+from broker.partnership.grants import change_access
+from broker.partnership.keys import BrokerKeys, load_broker_keys, rotate_broker_signing_key
+from broker.partnership.registry import Registry, load_registry, save_registry
 from broker.review.access_log import WENT_BACK
 from broker.settings import BrokerSettings
 from devstack.partnership import LocalPartnership
@@ -69,3 +73,36 @@ def test_the_revision_to_accept_must_be_a_revision(tmp_path: Path) -> None:
     with pytest.raises(ValidationError) as refused:
         BrokerSettings(registry_accept_revision="yesterday")
     assert "registry_accept_revision" in str(refused.value)
+
+
+def _grant_by(registry: Registry, keys: BrokerKeys) -> Registry:
+    now = datetime.now(UTC)
+    return change_access(
+        registry,
+        action="grant",
+        agency_id=HOUSING,
+        role="dsl",
+        by="ops-admin-07",
+        signing_key=keys.signing_key,
+        key_id=keys.signing_key_id,
+        now=now,
+    )
+
+
+async def test_a_start_refuses_a_change_it_never_logged_signed_with_a_retired_broker_key(
+    gateway_factory: GatewayFactory, partnership: LocalPartnership, tmp_path: Path
+) -> None:
+    keys_dir = tmp_path / "broker-keys"
+    shutil.copytree(partnership.broker_keys_dir, keys_dir)
+    retired = load_broker_keys(keys_dir)
+    path = tmp_path / "registry.json"
+    path.write_bytes(partnership.registry_file.read_bytes())
+    await gateway_factory(registry_file=path, registry_poll_seconds=0, keys_dir=keys_dir)  # logs what is there
+    current = rotate_broker_signing_key(keys_dir, now=datetime.now(UTC))
+    before = load_registry(path)
+    save_registry(_grant_by(before, retired), path)  # whoever kept the old key grants themselves a DSL
+    with pytest.raises(RegistryError, match="a retired broker key"):
+        await gateway_factory(registry_file=path, registry_poll_seconds=0, keys_dir=keys_dir)
+    save_registry(_grant_by(before, current), path)
+    started = await gateway_factory(registry_file=path, registry_poll_seconds=0, keys_dir=keys_dir)
+    assert any(e.outcome == "role_granted" and e.sender_agency == HOUSING for e in _registry_entries(started))

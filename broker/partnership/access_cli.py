@@ -1,7 +1,7 @@
 """Who may assert which role: the signed grant and office commands of `python -m broker.partnership.cli`.
 
 Each change is signed with the broker's key and chained to the one before, so grants edited by
-hand are refused; the gateway logs every change it has not seen when it next starts.
+hand are refused; a running gateway takes a change into use, and logs it, within seconds.
 """
 
 from __future__ import annotations
@@ -20,25 +20,29 @@ from broker.partnership.registry import load_registry, save_registry
 console = Console(stderr=True)
 
 
-def grant_cmd(registry: RegistryOpt, agency: AgencyOpt, role: RoleOpt, by: ByOpt, broker_keys: BrokerKeysOpt) -> None:
-    """Let an agency's tokens assert a person role (signed; logged when the gateway next starts)."""
+def grant_cmd(
+    registry: RegistryOpt, agency: AgencyOpt, role: RoleOpt, by: ByOpt, broker_keys: BrokerKeysOpt = None
+) -> None:
+    """Let an agency's tokens assert a person role (signed; in use and logged within seconds)."""
     _change(registry, broker_keys, by, "grant", agency, role=role)
 
 
-def revoke_cmd(registry: RegistryOpt, agency: AgencyOpt, role: RoleOpt, by: ByOpt, broker_keys: BrokerKeysOpt) -> None:
-    """Take a person role back from an agency (signed; logged when the gateway next starts)."""
+def revoke_cmd(
+    registry: RegistryOpt, agency: AgencyOpt, role: RoleOpt, by: ByOpt, broker_keys: BrokerKeysOpt = None
+) -> None:
+    """Take a person role back from an agency (signed; in use and logged within seconds)."""
     _change(registry, broker_keys, by, "revoke", agency, role=role)
 
 
 def appoint_cmd(
-    registry: RegistryOpt, office: OfficeOpt, agency: AgencyOpt, by: ByOpt, broker_keys: BrokerKeysOpt
+    registry: RegistryOpt, office: OfficeOpt, agency: AgencyOpt, by: ByOpt, broker_keys: BrokerKeysOpt = None
 ) -> None:
     """Make the holder of the office's role at an agency a partnership office holder (sees across agencies)."""
     _change(registry, broker_keys, by, "appoint", agency, office=_office(office))
 
 
 def vacate_cmd(
-    registry: RegistryOpt, office: OfficeOpt, agency: AgencyOpt, by: ByOpt, broker_keys: BrokerKeysOpt
+    registry: RegistryOpt, office: OfficeOpt, agency: AgencyOpt, by: ByOpt, broker_keys: BrokerKeysOpt = None
 ) -> None:
     """End an agency's holding of a partnership office."""
     _change(registry, broker_keys, by, "vacate", agency, office=_office(office))
@@ -65,7 +69,7 @@ def _office(value: str) -> Office:
 
 def _change(
     path: Path,
-    broker_keys: Path,
+    broker_keys: Path | None,
     by: str,
     action: ChangeAction,
     agency: str,
@@ -73,7 +77,8 @@ def _change(
     role: str | None = None,
     office: Office | None = None,
 ) -> None:
-    keys = load_broker_keys(broker_keys)
+    # A directory named on the command line is the one meant, even where SGB_SIGNING_KEY is set.
+    keys = load_broker_keys(broker_keys, environ={}) if broker_keys is not None else load_broker_keys(None)
     current = load_registry(path)
     verify_access_changes(current, keys.verify_keys)  # never sign on top of grants edited by hand
     updated = change_access(
@@ -90,7 +95,7 @@ def _change(
     save_registry(updated, path)
     console.print(
         f"[green]{updated.access_changes[-1].describe()}[/]; registry revision {updated.revision[:16]}. "
-        "Restart the gateway: it logs the change when it starts."
+        "Running gateways and workers take it into use within SGB_REGISTRY_POLL_SECONDS, and log it."
     )
 
 

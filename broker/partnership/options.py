@@ -15,6 +15,9 @@ KeysOpt = Annotated[Path, typer.Option("--keys", help="The agency's private key 
 AlgOpt = Annotated[str, typer.Option("--alg", help="Token key algorithm: EdDSA or ES256")]
 SuiteOpt = Annotated[str, typer.Option("--suite", help="Sealing: x25519, or hybrid (ML-KEM-768 + X25519)")]
 ByOpt = Annotated[str, typer.Option("--by", help="Your operator id, kept with the change (e.g. ops-admin-01)")]
-BrokerKeysOpt = Annotated[Path, typer.Option("--broker-keys", help="The broker's key directory (signs the change)")]
+BrokerKeysOpt = Annotated[
+    Path | None,
+    typer.Option("--broker-keys", help="The broker's key directory (signs the change); omitted, SGB_SIGNING_KEY & co."),
+]
 RoleOpt = Annotated[str, typer.Option("--role", help=f"One of: {', '.join(PERSON_ROLES)}")]
 OfficeOpt = Annotated[str, typer.Option("--office", help=f"One of: {', '.join(OFFICES)}")]

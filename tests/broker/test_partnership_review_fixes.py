@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from typer.testing import CliRunner
 
 from broker.errors import KeyFileError, RegistryError
 from broker.partnership import kafka_access
-from broker.partnership.cli import public_parts
+from broker.partnership.cli import app, broker_keys_environment, public_parts
 from broker.partnership.grants import ChangeAction, change_access, verify_access_changes
 from broker.partnership.keys import (
     KAFKA_SECRET_FILE,
@@ -28,7 +29,7 @@ from broker.partnership.keys import (
     rotate_broker_signing_key,
     write_public_file,
 )
-from broker.partnership.registry import Registry, register_agency, rotate_agency_keys, save_registry
+from broker.partnership.registry import Registry, load_registry, register_agency, rotate_agency_keys, save_registry
 from broker.partnership.watch import RegistryWatch
 from broker.settings import BrokerSettings
 
@@ -278,3 +279,21 @@ def test_production_refuses_kafka_without_tls(clean_env: pytest.MonkeyPatch) -> 
 def test_production_refuses_a_session_cookie_sent_over_plain_http(clean_env: pytest.MonkeyPatch) -> None:
     with pytest.raises(ValidationError, match="SGB_UI_COOKIE_SECURE"):
         BrokerSettings(**_PRODUCTION, kafka_security_protocol="SASL_SSL", ui_cookie_secure=False)  # type: ignore[arg-type]
+
+
+def test_the_broker_keys_named_on_the_command_line_sign_even_where_the_environment_has_others(
+    tmp_path: Path, registry: Registry, broker: BrokerKeys
+) -> None:
+    """Before, SGB_SIGNING_KEY silently won over `--broker-keys`; omitted, the environment's key signs."""
+    path = tmp_path / "registry.json"
+    save_registry(registry, path)
+    other = generate_broker_keys(tmp_path / "other-broker-keys", now=NOW)
+    runner = CliRunner(env=broker_keys_environment(other))
+    grant = ["grant", "--registry", str(path), "--agency", SCHOOL, "--role", "dsl", "--by", "ops-admin-01"]
+    named = runner.invoke(app, [*grant, "--broker-keys", str(tmp_path / "broker-keys")])
+    assert named.exit_code == 0, named.output
+    assert load_registry(path).access_changes[-1].key_id == broker.signing_key_id
+    save_registry(registry, path)
+    from_env = runner.invoke(app, grant)
+    assert from_env.exit_code == 0, from_env.output
+    assert load_registry(path).access_changes[-1].key_id == other.signing_key_id

@@ -17,8 +17,9 @@ gateway logs it when it next starts (`broker.partnership.grants`).
 from __future__ import annotations
 
 import base64
+import contextlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -38,6 +39,7 @@ from broker.partnership.grants import (
     ROLES,
 )
 from broker.partnership.keys import (
+    AGENCY_MANIFEST,
     AgencyKeys,
     BrokerKeys,
     JwtAlg,
@@ -202,7 +204,9 @@ def rotate_cmd(
     agency: AgencyOpt,
     keys: KeysOpt,
     alg: AlgOpt = "EdDSA",
-    grace_minutes: Annotated[int, typer.Option(help="How long the old token key still works")] = 15,
+    grace_minutes: Annotated[
+        int, typer.Option(min=0, max=7 * 24 * 60, help="How long the old token key still works (0 if compromised)")
+    ] = 15,
     suite: SuiteOpt = "x25519",
 ) -> None:
     """Generate new agency keys and make them current; old public keys are kept (`--suite hybrid`: go post-quantum)."""
@@ -210,19 +214,34 @@ def rotate_cmd(
     if current.agency(agency) is None:  # before making keys nobody will ever use
         raise RegistryError(f"agency {agency!r} is not registered; use register")
     now = datetime.now(UTC)
-    agency_keys = generate_agency_keys(keys, agency_id=agency, now=now, alg=_alg(alg), suite=_suite(suite))
-    jwt_key, enc_key = public_parts(agency_keys, now)
-    updated = rotate_agency_keys(
-        current,
-        agency_id=agency,
-        jwt_key=jwt_key,
-        encryption_key=enc_key,
-        now=now,
-        grace=timedelta(minutes=grace_minutes),
-        witness_key=witness_part(agency_keys, now),
-    )
-    save_registry(updated, registry)
+    with _manifest_kept_on_failure(keys):
+        agency_keys = generate_agency_keys(keys, agency_id=agency, now=now, alg=_alg(alg), suite=_suite(suite))
+        jwt_key, enc_key = public_parts(agency_keys, now)
+        updated = rotate_agency_keys(
+            current,
+            agency_id=agency,
+            jwt_key=jwt_key,
+            encryption_key=enc_key,
+            now=now,
+            grace=timedelta(minutes=grace_minutes),
+            witness_key=witness_part(agency_keys, now),
+        )
+        save_registry(updated, registry)
     console.print(f"[green]rotated {agency}[/]: token kid {jwt_key.kid}, encryption kid {enc_key.kid}")
+
+
+@contextlib.contextmanager
+def _manifest_kept_on_failure(directory: Path) -> Iterator[None]:
+    """Put the agency's key manifest back if the registry is not updated: otherwise its systems sign
+    with a new key the gateway does not know, and are locked out. New key files stay, unlisted."""
+    manifest = directory / AGENCY_MANIFEST
+    before = manifest.read_bytes() if manifest.exists() else None
+    try:
+        yield
+    except BaseException:
+        if before is not None:
+            write_public_file(manifest, before)
+        raise
 
 
 @app.command("list")

@@ -20,12 +20,14 @@ from broker.partnership import kafka_access
 from broker.partnership.cli import app, broker_keys_environment, public_parts
 from broker.partnership.grants import ChangeAction, change_access, verify_access_changes
 from broker.partnership.keys import (
+    AGENCY_MANIFEST,
     KAFKA_SECRET_FILE,
     LOG_SECRET_FILE,
     SIGNING_FILE,
     BrokerKeys,
     generate_agency_keys,
     generate_broker_keys,
+    load_agency_keys,
     rotate_broker_signing_key,
     write_public_file,
 )
@@ -297,3 +299,34 @@ def test_the_broker_keys_named_on_the_command_line_sign_even_where_the_environme
     from_env = runner.invoke(app, grant)
     assert from_env.exit_code == 0, from_env.output
     assert load_registry(path).access_changes[-1].key_id == other.signing_key_id
+
+
+_ROTATE_SHORT = """
+import resource, signal, sys
+from broker.partnership.cli import app
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+limit = int(sys.argv[1])
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+app(sys.argv[2:])
+"""
+
+
+def test_a_rotation_whose_registry_update_fails_leaves_the_agency_on_its_old_keys(
+    tmp_path: Path, registry: Registry
+) -> None:
+    """The disk fills as the registry is written: before, the agency's new key was already current in
+    its own directory, so its tokens named a key the gateway did not know and it was locked out."""
+    path = tmp_path / "registry.json"
+    save_registry(registry, path)
+    keys_dir = tmp_path / SCHOOL
+    manifest = (keys_dir / AGENCY_MANIFEST).read_bytes()
+    # Key files and the manifest are smaller than the registry, which only grows: they are written.
+    limit = len(path.read_bytes())
+    args = ["rotate", "--registry", str(path), "--agency", SCHOOL, "--keys", str(keys_dir)]
+    run = subprocess.run(
+        [sys.executable, "-c", _ROTATE_SHORT, str(limit), *args], capture_output=True, text=True, check=False
+    )
+    assert run.returncode != 0, run.stdout + run.stderr
+    assert load_registry(path).revision == registry.revision, "the registry is as it was"
+    assert (keys_dir / AGENCY_MANIFEST).read_bytes() == manifest, "the agency still signs with its old key"
+    assert load_agency_keys(keys_dir).current_jwt_key.kid == registry.agencies[SCHOOL].jwt_keys[0].kid

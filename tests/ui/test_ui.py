@@ -114,6 +114,10 @@ def test_practitioner_submits_through_the_guided_form(served: Served, page: Page
     page.get_by_role("button", name="Send", exact=True).click()
     expect(page.get_by_role("heading", name="Sent")).to_be_visible()
     expect(page.get_by_role("row", name=re.compile("MASH.*Shared"))).to_be_visible()
+    # What the MASH must do, not only by when: a deadline alone does not say whose it is or what.
+    due = page.get_by_role("row", name=re.compile("MASH")).locator("td").last
+    expect(due).to_contain_text(re.compile(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} (GMT|BST)"))
+    expect(due).to_contain_text("working day")
     shot(page, "submit-sent")
 
 

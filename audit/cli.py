@@ -296,6 +296,14 @@ def verify_pack_command(
     out.print(
         f"[green]OK[/green] {summary.entries} entries proven under checkpoint {summary.checkpoint.size}{witnessed}"
     )
+    if not policy.public_keys:
+        # The witnesses cosigned the checkpoint, not the pack: whoever made it chose which entries to
+        # ship, and only the broker's signature over the header says none of its period was left out.
+        out.print(
+            "   [yellow]note[/yellow]: the pack's own signature was checked with the key it ships, which you "
+            "did not pin; each entry is proven, but that none in its period was left out is shown only with "
+            "--public-key"
+        )
 
 
 @app.command()

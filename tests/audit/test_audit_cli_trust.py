@@ -185,8 +185,10 @@ def test_evidence_pack_ships_key_and_cosignatures(
     offline = runner.invoke(app, ["verify-pack", str(pack), *_witness_args(files)], env={PINNED_KEY_ENV: None})
     assert offline.exit_code == EXIT_OK, offline.output
     assert f"cosigned by {W1}, {W2}" in offline.output
+    assert "none in its period was left out is shown only with --public-key" in " ".join(offline.output.split())
     pinned = runner.invoke(app, ["verify-pack", str(pack), "--public-key", str(files["broker"])])
     assert pinned.exit_code == EXIT_OK, pinned.output
+    assert "left out" not in pinned.output, "the pinned key shows the selection is the broker's"
     stranger = _pem(tmp_path / "stranger.pem", other_signer.public_key)
     wrong = runner.invoke(app, ["verify-pack", str(pack), "--public-key", str(stranger)])
     assert wrong.exit_code == EXIT_FAILED and "ships another key" in wrong.output

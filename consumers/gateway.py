@@ -58,10 +58,16 @@ class GatewayClient:
             async with (
                 aiohttp.ClientSession(timeout=self._timeout) as session,
                 session.request(
-                    method, self._base + path, headers=headers, ssl=self._ssl or True, **kwargs
+                    method, self._base + path, headers=headers, ssl=self._ssl or True, allow_redirects=False, **kwargs
                 ) as response,
             ):
                 text = await response.text()
+                if 300 <= response.status < 400:
+                    # Never a valid answer, and never followed: the token would go to wherever it points.
+                    # No `code`: a redirect's body is not the gateway's refusal, so it cannot raise an alarm.
+                    raise GatewayUnavailable(
+                        f"{method} {path}: HTTP {response.status} redirect, not followed", status=response.status
+                    )
                 if response.status >= 300:
                     # The gateway's refusals name a code and a reason, never case data: safe to log.
                     raise GatewayUnavailable(

@@ -68,7 +68,7 @@ class Delivery:
 
 class Sink(Protocol):
     async def deliver(self, delivery: Delivery) -> bool:
-        """Hand over one delivery; False if it was already there (a redelivery)."""
+        """Hand over one delivery; False if it was already there (a redelivery) or has been withdrawn."""
         ...
 
     async def withdraw(self, notice: Notice) -> bool:
@@ -102,11 +102,15 @@ CREATE TABLE IF NOT EXISTS inbox (
     body TEXT NOT NULL,
     received_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 )"""
+# A tombstone outlives the row: a withdrawn delivery read again (a lost ledger, a topic re-read from
+# the start) must not go back in, least of all after an erasure.
 INSERT_INBOX = """
 INSERT OR IGNORE INTO inbox (
     delivery_id, notification_id, message_type, schema_version, sender_agency, envelope_digest,
     sealed_at, body, decided_by
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+) SELECT :delivery_id, :notification_id, :message_type, :schema_version, :sender_agency, :envelope_digest,
+         :sealed_at, :body, :decided_by
+WHERE NOT EXISTS (SELECT 1 FROM inbox_withdrawn WHERE delivery_id = :delivery_id)"""
 # An inbox made before deliveries carried their deciding findings gains the column in place.
 ADD_DECIDED_BY = "ALTER TABLE inbox ADD COLUMN decided_by TEXT NOT NULL DEFAULT '[]'"
 CREATE_WITHDRAWN = """
@@ -120,10 +124,14 @@ CREATE TABLE IF NOT EXISTS inbox_withdrawn (
     issued_at TEXT NOT NULL,
     removed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 )"""
+# The tombstone says the strongest recall: an erasure after a withdrawal is what the agency must act on.
 INSERT_WITHDRAWN = """
-INSERT OR IGNORE INTO inbox_withdrawn (
+INSERT INTO inbox_withdrawn (
     delivery_id, notification_id, kind, reason, superseded_by, notice_id, issued_at
-) VALUES (:delivery_id, :notification_id, :kind, :reason, :superseded_by, :notice_id, :issued_at)"""
+) VALUES (:delivery_id, :notification_id, :kind, :reason, :superseded_by, :notice_id, :issued_at)
+ON CONFLICT (delivery_id) DO UPDATE SET
+    kind = excluded.kind, reason = excluded.reason, notice_id = excluded.notice_id, issued_at = excluded.issued_at
+WHERE excluded.kind = 'erasure' AND inbox_withdrawn.kind != 'erasure'"""
 SELECT_INBOX = """
 SELECT decided_by, delivery_id, notification_id, message_type, schema_version, sender_agency, sealed_at,
        received_at, body
@@ -160,17 +168,17 @@ class SqliteInboxSink:
             with self._connect() as conn:
                 cursor = conn.execute(
                     INSERT_INBOX,
-                    (
-                        delivery.delivery_id,
-                        delivery.notification_id,
-                        delivery.message_type,
-                        delivery.schema_version,
-                        delivery.sender_agency,
-                        delivery.envelope_digest,
-                        delivery.sealed_at,
-                        json.dumps(delivery.payload, sort_keys=True),
-                        json.dumps(delivery.deciding()),
-                    ),
+                    {
+                        "delivery_id": delivery.delivery_id,
+                        "notification_id": delivery.notification_id,
+                        "message_type": delivery.message_type,
+                        "schema_version": delivery.schema_version,
+                        "sender_agency": delivery.sender_agency,
+                        "envelope_digest": delivery.envelope_digest,
+                        "sealed_at": delivery.sealed_at,
+                        "body": json.dumps(delivery.payload, sort_keys=True),
+                        "decided_by": json.dumps(delivery.deciding()),
+                    },
                 )
                 return cursor.rowcount == 1
         except sqlite3.Error as exc:
@@ -218,21 +226,36 @@ class SqliteInboxSink:
 
 
 class DirectorySink:
-    """One JSON file per delivery, written atomically; an existing file means already delivered."""
+    """One JSON file per delivery, written atomically; an existing file or tombstone means already delivered."""
 
     def __init__(self, directory: Path) -> None:
         self._dir = directory
         self._dir.mkdir(parents=True, exist_ok=True)
 
+    def _paths(self, delivery_id: str) -> tuple[Path, Path]:
+        """The delivery's file and its tombstone."""
+        return self._dir / f"{delivery_id}.json", self._dir / f"{delivery_id}.withdrawn.json"
+
+    def _sync_dir(self) -> None:
+        # A rename or unlink is only on disk once its directory is: without this a crash could undo a
+        # delivery or an erasure that the ledger, the receipt and the committed offset already report.
+        fd = os.open(self._dir, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
     async def deliver(self, delivery: Delivery) -> bool:
         return await asyncio.to_thread(self._write, delivery)
 
     def _write(self, delivery: Delivery) -> bool:
-        target = self._dir / f"{delivery.delivery_id}.json"
-        if target.exists():
-            return False
+        target, marker = self._paths(delivery.delivery_id)
         partial = target.with_suffix(".partial")
         try:
+            if target.exists() or marker.exists():
+                # Also a retry after a failed directory sync: the entry must be durable before a receipt.
+                self._sync_dir()
+                return False
             fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as handle:
                 # Unsorted: `as_json` already puts `decided_by` (rule, message, effect) first.
@@ -240,6 +263,7 @@ class DirectorySink:
                 handle.flush()
                 os.fsync(handle.fileno())
             partial.replace(target)
+            self._sync_dir()
         except OSError as exc:
             raise SinkError(f"directory write failed: {exc}") from exc
         return True
@@ -248,13 +272,18 @@ class DirectorySink:
         return await asyncio.to_thread(self._unlink, notice)
 
     def _unlink(self, notice: Notice) -> bool:
-        target = self._dir / f"{notice.delivery_id}.json"
-        marker = self._dir / f"{notice.delivery_id}.withdrawn.json"
+        target, marker = self._paths(notice.delivery_id)
         try:
-            marker.write_text(json.dumps(tombstone(notice), indent=2))
-            marker.chmod(0o600)
+            fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                json.dump(tombstone(notice), handle, indent=2)
+                handle.flush()
+                # On disk before the delivery goes: a crash never loses both the file and its tombstone.
+                os.fsync(handle.fileno())
+            marker.chmod(0o600)  # O_CREAT's mode does not narrow a marker that already exists
             present = target.exists()
             target.unlink(missing_ok=True)
+            self._sync_dir()
         except OSError as exc:
             raise SinkError(f"directory withdrawal failed: {exc}") from exc
         return present
@@ -275,12 +304,14 @@ class WebhookSink:
         async with aiohttp.ClientSession(timeout=self._timeout) as session:
             for attempt in range(self._attempts):
                 try:
-                    async with session.post(self._url, json=delivery.as_json(), headers=headers) as response:
+                    async with session.post(
+                        self._url, json=delivery.as_json(), headers=headers, allow_redirects=False
+                    ) as response:
                         if response.status < 300:
                             return True
                         if response.status == 409:
                             return False  # the receiving system already has it
-                        last = f"HTTP {response.status}"
+                        last = _failure(response.status)
                         if response.status < 500 and response.status != 429:
                             break
                 except (aiohttp.ClientError, TimeoutError) as exc:
@@ -296,11 +327,19 @@ class WebhookSink:
         async with aiohttp.ClientSession(timeout=self._timeout) as session:
             for attempt in range(self._attempts):
                 try:
-                    async with session.delete(url, json=tombstone(notice), headers=headers) as response:
+                    async with session.delete(
+                        url, json=tombstone(notice), headers=headers, allow_redirects=False
+                    ) as response:
                         if response.status < 300 or response.status in (404, 410):
                             return response.status < 300
-                        last = f"HTTP {response.status}"
+                        last = _failure(response.status)
                 except (aiohttp.ClientError, TimeoutError) as exc:
                     last = type(exc).__name__
                 await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
         raise SinkError(f"webhook did not accept withdrawal: {last}")
+
+
+def _failure(status: int) -> str:
+    # Redirects are never followed: a 302 to a login page is not the case system taking the delivery,
+    # and a 307/308 would re-send the decrypted payload to wherever `Location` points, http or not.
+    return f"HTTP {status} redirect, not followed" if 300 <= status < 400 else f"HTTP {status}"

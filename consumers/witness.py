@@ -17,8 +17,10 @@ the gateway for the consistency proof between the two and checks it itself (`aud
   `consumers.runner`).
 
 The gateway being unreachable proves nothing: the kept checkpoint stays, deliveries go on (each
-envelope is signed by the broker on its own) and the next record asks again. A log that cannot
-produce a proof can never make this agency accept a tree that contradicts what it kept.
+envelope is signed by the broker on its own) and the first record after the retry interval asks
+again; until then checkpoints that need a proof are left unjudged, while those that need none (a
+tree of the kept size) are still checked. A log that cannot produce a proof can never make this
+agency accept a tree that contradicts what it kept.
 """
 
 from __future__ import annotations
@@ -83,11 +85,12 @@ class CheckpointWitness:
         self._ledger = ledger
         self._gateway = gateway
         self._clock = clock
-        self._retry = post_retry_seconds
+        self._retry = post_retry_seconds  # also spaces proof requests after the gateway failed one
         self._kept: KeptCheckpoint | None = None
         self._loaded = False
         self._proven: dict[str, None] = {}
         self._next_post = 0.0
+        self._next_ask = 0.0
 
     @property
     def kept(self) -> KeptCheckpoint | None:
@@ -104,10 +107,20 @@ class CheckpointWitness:
             await self._post_pending()
             return
         new, key = self._open(note, kept, source)
+        if kept is not None and new.size != kept.tree_size and time.monotonic() < self._next_ask:
+            # A hung gateway costs the client's whole timeout per call: asking for every record would
+            # hold each delivery that long (and the consumer past Kafka's poll interval).
+            return
         try:
             accepted = await self._judge(kept, new, key, source)
         except GatewayUnavailable as exc:
-            log.warning("checkpoint of size %d not yet checked against the kept one: %s", new.size, exc)
+            self._next_ask = time.monotonic() + self._retry
+            log.warning(
+                "checkpoint of size %d not yet checked against the kept one (asking again in %.0f s): %s",
+                new.size,
+                self._retry,
+                exc,
+            )
             return
         if kept is None or accepted.note != kept.note:
             await self._keep(accepted)
@@ -181,7 +194,7 @@ class CheckpointWitness:
             self._unverified(answer.checkpoint, larger, evidence | {"gateway_checkpoint": answer.checkpoint})
             return answer
         stored = signed[0]
-        if stored.size != larger.size or stored.root != larger.root:
+        if _tree(stored) != _tree(larger):
             raise WitnessAlarm(
                 FORK,
                 f"the broker signed two different trees of size {larger.size}",

@@ -22,6 +22,20 @@ CREATE TABLE IF NOT EXISTS withdrawn (
     reason TEXT NOT NULL,
     withdrawn_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 )"""
+# One row per notice done: a second notice about one delivery (an erasure after its withdrawal) is
+# still applied; `withdrawn` alone, one row per delivery, would skip it and yet confirm it.
+NOTICES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS notices_done (
+    notice_id TEXT PRIMARY KEY,
+    delivery_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    done_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+)"""
+# The strongest recall wins the delivery's row: an erasure after a withdrawal is what it now is.
+WITHDRAW = """
+INSERT INTO withdrawn (delivery_id, notice_id, kind, reason) VALUES (?, ?, ?, ?)
+ON CONFLICT (delivery_id) DO UPDATE SET notice_id = excluded.notice_id, kind = excluded.kind, reason = excluded.reason
+WHERE excluded.kind = 'erasure'"""
 WITNESS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS kept_checkpoint (
     origin TEXT PRIMARY KEY,
@@ -60,6 +74,7 @@ class Ledger:
         self._conn.execute(SCHEMA)
         self._conn.execute(WITNESS_SCHEMA)
         self._conn.execute(WITHDRAWN_SCHEMA)
+        self._conn.execute(NOTICES_SCHEMA)
         self._conn.commit()
 
     def seen(self, delivery_id: str) -> bool:
@@ -77,12 +92,18 @@ class Ledger:
         row = self._conn.execute("SELECT 1 FROM withdrawn WHERE delivery_id = ?", (delivery_id,)).fetchone()
         return row is not None
 
+    def notice_done(self, notice_id: str) -> bool:
+        row = self._conn.execute("SELECT 1 FROM notices_done WHERE notice_id = ?", (notice_id,)).fetchone()
+        return row is not None
+
     def remember_withdrawal(self, *, delivery_id: str, notice_id: str, kind: str, reason: str) -> None:
-        self._conn.execute(
-            "INSERT OR IGNORE INTO withdrawn (delivery_id, notice_id, kind, reason) VALUES (?, ?, ?, ?)",
-            (delivery_id, notice_id, kind, reason),
-        )
-        self._conn.commit()
+        """The delivery is recalled (never handed over again) and this notice done, in one commit."""
+        with self._conn:
+            self._conn.execute(WITHDRAW, (delivery_id, notice_id, kind, reason))
+            self._conn.execute(
+                "INSERT OR IGNORE INTO notices_done (notice_id, delivery_id, kind) VALUES (?, ?, ?)",
+                (notice_id, delivery_id, kind),
+            )
 
     def kept_checkpoint(self, origin: str) -> KeptCheckpoint | None:
         row = self._conn.execute(

@@ -30,6 +30,7 @@ from aiokafka.errors import KafkaError
 
 from consumers.errors import ConfigurationError, RejectedMessage, SinkError, WitnessAlarm
 from consumers.ledger import Ledger
+from consumers.opener import UNKNOWN_SIGNING_KEY
 from consumers.sinks import Delivery, Sink
 from schemas.notice import NOTICE_CONTENT_TYPE, Notice
 from schemas.topics import DEFAULT_NAMESPACE, dead_letter_topic, inbox_topic, receipts_topic
@@ -178,7 +179,7 @@ class AgencyConsumer:
         try:
             delivery = self._open(record.value or b"")
         except RejectedMessage as exc:
-            await self._dead_letter(producer, record, exc)
+            await self._dead_letter(producer, record, _refuse_unknown_key(exc))
             return
         if await asyncio.to_thread(self._ledger.withdrawn, delivery.delivery_id):
             log.info("delivery %s was withdrawn before it arrived: not handed over", delivery.delivery_id)
@@ -206,10 +207,12 @@ class AgencyConsumer:
         try:
             notice = self._read_notice(record.value or b"")
         except RejectedMessage as exc:
-            await self._dead_letter(producer, record, exc)
+            await self._dead_letter(producer, record, _refuse_unknown_key(exc))
             return
-        if not await asyncio.to_thread(self._ledger.withdrawn, notice.delivery_id):
-            # Sink first: after a crash between the two, the sink's removal is simply done again.
+        if not await asyncio.to_thread(self._ledger.notice_done, notice.notice_id):
+            # Per notice, not per delivery: an erasure after a withdrawal must still reach the sink
+            # before this agency confirms it. Sink first: after a crash between the two, the sink's
+            # removal is simply done again.
             await self._sink.withdraw(notice)
             await asyncio.to_thread(
                 self._ledger.remember_withdrawal,
@@ -240,6 +243,18 @@ class AgencyConsumer:
         ]
         await producer.send_and_wait(self._dead_letters, record.value or b"", key=record.key, headers=headers)
         self.dead_lettered += 1
+
+
+def _refuse_unknown_key(exc: RejectedMessage) -> RejectedMessage:
+    """Stop, uncommitted, on a broker key this consumer does not hold: only the broker's relay may
+    write to an agency's inbox, so it is a rotation not yet installed here, not a bad record. Parked
+    and committed, a withdrawal or an erasure would be lost for good and the delivery left in place."""
+    if exc.reason == UNKNOWN_SIGNING_KEY:
+        raise ConfigurationError(
+            "a record is signed with a broker key this consumer does not hold (a rotation?): install the "
+            "broker's signing history (CONSUMER_BROKER_PUBLIC_KEYS) and start again; the record is read again"
+        ) from exc
+    return exc
 
 
 def _header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:

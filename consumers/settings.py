@@ -97,6 +97,12 @@ class ConsumerSettings(InboxSettings):
             # Decrypted safeguarding data must not cross a network in clear text.
             raise ValueError("a webhook sink must use https outside development")
         self._check_gateway()
+        if self.kafka_security_protocol != "SASL_SSL" and self.environment != "development":
+            # As the gateway refuses: records are sealed, but their headers (the deciding rules' words),
+            # the receipts and the SCRAM exchange are not.
+            raise ValueError(
+                "production Kafka traffic must be TLS-protected: CONSUMER_KAFKA_SECURITY_PROTOCOL=SASL_SSL"
+            )
         return self
 
     def _check_gateway(self) -> None:

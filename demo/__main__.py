@@ -66,6 +66,7 @@ def _consumer_env(site: DemoSite, agency: str, password: str, stack: StackSettin
     return {
         **os.environ,
         "CONSUMER_AGENCY_ID": agency,
+        "CONSUMER_ENVIRONMENT": "development",  # loopback Kafka without TLS
         "CONSUMER_KAFKA_PASSWORD": password,
         "CONSUMER_KAFKA_BOOTSTRAP": f"{stack.host}:{stack.kafka_port}",
         "CONSUMER_KEY_DIR": str(site.partnership.agency_keys_dir(agency)),

@@ -191,6 +191,7 @@ class Site:
         return {
             **clean_env(),
             "CONSUMER_AGENCY_ID": agency,
+            "CONSUMER_ENVIRONMENT": "development",  # loopback Kafka without TLS
             "CONSUMER_KAFKA_PASSWORD": self.passwords[agency],
             "CONSUMER_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
             "CONSUMER_TOPIC_NAMESPACE": self.namespace,

@@ -151,6 +151,7 @@ def consumer_settings(
         sink=f"sqlite:{tmp_path / 'inbox.db'}",
         ledger_path=tmp_path / "ledger.db",
         broker_audience=AUDIENCE,
+        environment="development",  # the stack's loopback Kafka has no TLS
     )
 
 

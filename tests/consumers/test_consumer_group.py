@@ -31,7 +31,10 @@ def test_a_partnership_id_that_could_widen_a_name_is_refused(bad: str) -> None:
 def test_the_acl_is_granted_on_the_group_the_consumer_joins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONSUMER_PARTNERSHIP_ID", "fenmere_scp")
     settings = ConsumerSettings(
-        agency_id="csc-example", topic_namespace=TEST_NAMESPACE, kafka_password="not-a-placeholder"
+        agency_id="csc-example",
+        topic_namespace=TEST_NAMESPACE,
+        kafka_password="not-a-placeholder",
+        kafka_security_protocol="SASL_SSL",
     )
     joined = topics.consumer_group(
         settings.agency_id, namespace=settings.topic_namespace, partnership_id=settings.partnership_id

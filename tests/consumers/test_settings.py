@@ -14,6 +14,7 @@ def test_reads_prefixed_environment_and_defaults_principal(monkeypatch: pytest.M
     monkeypatch.setenv("CONSUMER_AGENCY_ID", "csc-fictional")
     monkeypatch.setenv("CONSUMER_KAFKA_PASSWORD", "a-long-fictional-password")
     monkeypatch.setenv("CONSUMER_SINK", "dir:/tmp/inbox")
+    monkeypatch.setenv("CONSUMER_KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
     settings = ConsumerSettings()
     assert settings.kafka_user == "csc-fictional"
     assert (settings.sink_kind, settings.sink_target) == ("dir", "/tmp/inbox")
@@ -51,6 +52,7 @@ def test_topic_namespace_defaults_to_the_products_and_is_read_from_the_environme
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert InboxSettings(agency_id="csc-fictional").model_dump().get("topic_namespace") is None
+    monkeypatch.setenv("CONSUMER_KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
     assert ConsumerSettings(agency_id="csc-fictional", kafka_password="fictional-secret-1").topic_namespace == "sgb"
     monkeypatch.setenv("CONSUMER_TOPIC_NAMESPACE", "sgbtest-fictional")
     assert ConsumerSettings(agency_id="csc-fictional", kafka_password="fictional-secret-1").topic_namespace == (
@@ -69,3 +71,16 @@ def test_a_ca_file_without_tls_is_refused(tmp_path: Path) -> None:
         ConsumerSettings(
             agency_id="csc-fictional", kafka_password="fictional-secret-1", kafka_ca_file=tmp_path / "ca.pem"
         )
+
+
+def test_clear_text_kafka_is_refused_in_production_as_the_gateway_refuses_it() -> None:
+    with pytest.raises(ValidationError, match="CONSUMER_KAFKA_SECURITY_PROTOCOL=SASL_SSL"):
+        ConsumerSettings(agency_id="csc-fictional", kafka_password="fictional-secret-1")
+    tls = ConsumerSettings(
+        agency_id="csc-fictional", kafka_password="fictional-secret-1", kafka_security_protocol="SASL_SSL"
+    )
+    assert tls.kafka_config()["security_protocol"] == "SASL_SSL"
+    loopback = ConsumerSettings(
+        agency_id="csc-fictional", kafka_password="fictional-secret-1", environment="development"
+    )
+    assert loopback.kafka_config()["security_protocol"] == "SASL_PLAINTEXT"

@@ -80,8 +80,16 @@ def test_gateway_settings_that_would_not_protect_the_answers_are_refused(
 
 
 def test_gateway_settings_default_to_not_witnessing_and_accept_https() -> None:
-    assert ConsumerSettings(agency_id=AGENCY, kafka_password=PASSWORD).gateway_url is None
-    settings = ConsumerSettings(agency_id=AGENCY, kafka_password=PASSWORD, gateway_url="https://gw.example:8443")
+    assert (
+        ConsumerSettings(agency_id=AGENCY, kafka_password=PASSWORD, kafka_security_protocol="SASL_SSL").gateway_url
+        is None
+    )
+    settings = ConsumerSettings(
+        agency_id=AGENCY,
+        kafka_password=PASSWORD,
+        gateway_url="https://gw.example:8443",
+        kafka_security_protocol="SASL_SSL",
+    )
     assert settings.log_origin == "sgb.decision-log"
     with pytest.raises(ValidationError):
         ConsumerSettings(agency_id=AGENCY, kafka_password=PASSWORD, log_origin="two words")

@@ -100,7 +100,8 @@ async def gateway_lifespan(app: FastAPI, settings: BrokerSettings) -> AsyncItera
 
 def _watch(app: FastAPI, settings: BrokerSettings, keys: BrokerKeys, registry: Registry) -> RegistryWatch:
     """Who takes a new registry revision, in order: the log first (a change is on record before it
-    counts), then OPA's data, sealing, and last the requests' registry."""
+    counts), then sealing (before OPA, so the policy never shares with an agency the sealer does not
+    know yet), then OPA's data, and last the requests' registry."""
     state = app.state
 
     async def serve(new: Registry) -> None:
@@ -113,7 +114,7 @@ def _watch(app: FastAPI, settings: BrokerSettings, keys: BrokerKeys, registry: R
         path=settings.registry_file,
         current=registry,
         verify_keys=keys.verify_keys,
-        listeners=(record, state.decider.use, state.sealer.use, serve),
+        listeners=(record, state.sealer.use, state.decider.use, serve),
     )
 
 

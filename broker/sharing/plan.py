@@ -11,8 +11,8 @@ from broker.delivery.calendar import WorkingCalendar
 from broker.sharing.decide import Decision
 from broker.sharing.seal import Sealed, Sealer
 from schemas.notifications import Notification
-from schemas.policy_decision import Obligation, RecipientDecision
-from schemas.vocab import HELD_OUTCOMES, SHARED_OUTCOMES
+from schemas.policy_decision import Obligation, Reason, RecipientDecision
+from schemas.vocab import HELD_OUTCOMES, SHARED_OUTCOMES, Outcome, ReasonEffect
 
 
 @dataclass
@@ -43,7 +43,26 @@ def _one(
     sealed = None
     if decision.outcome in SHARED_OUTCOMES | HELD_OUTCOMES:
         sealed = sealer.seal(notification, decision, delivery_id=delivery_id, now=now)
+        if sealed is None:
+            # The policy knew an agency the sealer does not yet (a registry change reaching them a
+            # moment apart): logged as a share with nothing queued, it would be lost while the
+            # receipt said "share". Closed instead, and said so.
+            return Planned(_unsealable(decision), delivery_id, None, [])
     return Planned(decision, delivery_id, sealed, due)
+
+
+def _unsealable(decision: RecipientDecision) -> RecipientDecision:
+    reason = Reason(
+        rule="SYS-AGENCY",
+        message=(
+            f"{decision.agency_id} is not yet in this gateway's registry of agencies, so nothing could be "
+            "sealed to it and nothing is shared with it. Send again in a minute; if a child may be at "
+            "immediate risk, telephone children's social care or the police (999) now."
+        ),
+        effect=ReasonEffect.NO_SHARE,
+    )
+    update = {"outcome": Outcome.NO_SHARE, "decided_by": [reason], "reasons": [reason], "allowed_fields": []}
+    return decision.model_copy(update={**update, "withheld_fields": [], "obligations": []})
 
 
 def _due(obligation: Obligation, calendar: WorkingCalendar, now: datetime) -> dict[str, Any]:

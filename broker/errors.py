@@ -20,6 +20,7 @@ BrokerError
 ├── ReviewInvalid              a review decision or filter is malformed (422)
 ├── ReleaseRefused             a held share only the sender can put right: refuse it, or send again (409)
 ├── NotificationExists         a notification under this id was already decided (409)
+├── CorrectionIncomplete       a correction's new notification went out, its recall of the first did not (503)
 ├── SignInRequired             a web page without a live session (redirect to sign-in)
 └── CsrfRejected               a form post without the session's anti-forgery token (403)
 """
@@ -167,6 +168,13 @@ class NotificationExists(BrokerError):
 
 class AlreadyWithdrawn(BrokerError):
     """The notification was already withdrawn or corrected: a second recall changes nothing."""
+
+
+class CorrectionIncomplete(BrokerError):
+    """A correction's new notification was decided and sent, but the first one's withdrawal was not
+    recorded: unlike every other 503, something was shared, and the first still stands."""
+
+    retriable = True
 
 
 class HeldDeliveryGone(BrokerError):

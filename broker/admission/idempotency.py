@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from audit.log import transient
 from broker.db.tables import IdempotencyRecord
-from broker.errors import IdempotencyConflict
+from broker.errors import IdempotencyConflict, InvalidNotification
 
 MAX_KEY_LENGTH = 200
 
@@ -24,7 +24,9 @@ def check_key(key: str | None) -> str | None:
     if key is None:
         return None
     if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
-        raise IdempotencyConflict(f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters")
+        # A bad header, named as any bad field is: a 409 conflict would tell the client not to retry.
+        message = f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters"
+        raise InvalidNotification([{"loc": ["header", "Idempotency-Key"], "msg": message, "type": "value_error"}])
     return key
 
 

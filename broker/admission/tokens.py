@@ -143,10 +143,16 @@ def _unverified(token: str) -> tuple[dict[str, Any], bytes]:
     return parts["header"], parts["payload"]
 
 
+def _shown(value: object) -> str:
+    """A token's value, quoted in a refusal only if it has an identifier's shape: refusals of an
+    Authorisation-Token are logged, and the log never holds free text a sender chose (a name, say)."""
+    return repr(value) if isinstance(value, str) and _SUBJECT.fullmatch(value) else "(not an identifier)"
+
+
 def _checked_header(header: dict[str, Any]) -> tuple[str, str]:
     alg, kid = header.get("alg"), header.get("kid")
     if alg not in ALLOWED_ALGORITHMS:
-        raise DisallowedAlgorithm(f"alg {alg!r} is not allowed; use EdDSA or ES256")
+        raise DisallowedAlgorithm(f"alg {_shown(alg)} is not allowed; use EdDSA or ES256")
     # We understand no JWS extensions, so a critical one must be refused (RFC 7515 §4.1.11).
     if "crit" in header:
         raise MalformedToken("critical header extensions are not supported")
@@ -168,18 +174,18 @@ def _issuer(payload: bytes, registry: Registry) -> Agency:
         raise MissingClaim("iss")
     agency = registry.agency(issuer)
     if agency is None:
-        raise UnknownIssuer(f"{issuer!r} is not a registered agency")
+        raise UnknownIssuer(f"{_shown(issuer)} is not a registered agency")
     return agency
 
 
 def _key(agency: Agency, kid: str, alg: str) -> JwtVerificationKey:
     key = agency.jwt_key(kid)
     if key is None:
-        raise UnknownKey(f"agency {agency.id!r} has no key {kid!r}")
+        raise UnknownKey(f"agency {agency.id!r} has no key {_shown(kid)}")
     if key.alg != alg:
-        raise AlgorithmMismatch(f"key {kid!r} is an {key.alg} key, the token says {alg}")
+        raise AlgorithmMismatch(f"key {_shown(kid)} is an {key.alg} key, the token says {alg}")
     if not key.usable_at(datetime.now(UTC)):
-        raise UnknownKey(f"key {kid!r} was rotated out")
+        raise UnknownKey(f"key {_shown(kid)} was rotated out")
     return key
 
 
@@ -210,7 +216,7 @@ def _caller(claims: dict[str, Any], agency: Agency, key: JwtVerificationKey, max
     if role is None:
         raise MissingClaim("role")
     if not isinstance(role, str) or role not in ROLES:
-        raise InvalidClaim(f"role {role!r} is not one of {sorted(ROLES)}")
+        raise InvalidClaim(f"role {_shown(role)} is not one of {sorted(ROLES)}")
     if not isinstance(jti, str) or not _JTI.fullmatch(jti):
         raise InvalidClaim("jti must be 1-128 printable ASCII characters")
     if subject is not None and (not isinstance(subject, str) or not _SUBJECT.fullmatch(subject)):

@@ -12,13 +12,14 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 
 import audit
 from broker.errors import (
     AlreadyWithdrawn,
     AuthError,
     BrokerError,
+    CorrectionIncomplete,
     CsrfRejected,
     Forbidden,
     HeldDeliveryGone,
@@ -57,6 +58,7 @@ _STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (PayloadTooLarge, 413, "payload_too_large"),
     (InvalidNotification, 422, "invalid_notification"),
     (ReviewInvalid, 422, "invalid_review"),
+    (CorrectionIncomplete, 503, "correction_incomplete"),
     (PolicyUnavailable, 503, "policy_unavailable"),
     (LogUnavailable, 503, "log_unavailable"),
     (Overloaded, 503, "busy"),
@@ -65,13 +67,19 @@ _STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     # The database itself is down or restarting (seen when checking a token's jti or a retry's key).
     (OperationalError, 503, "log_unavailable"),
     (InterfaceError, 503, "log_unavailable"),
+    # PostgreSQL refuses what SQLite takes (a NUL byte in an id in the path, say): the request's fault.
+    (DataError, 422, "invalid_value"),
 )
 DATABASE_DOWN = "the database is unavailable; nothing was decided, recorded or shared"
+UNSTORABLE = "a value in the request cannot be stored or looked up (a control character in an id?)"
 
 
 def _body(exc: Exception, code: str) -> dict[str, object]:
     # A driver's message names hosts and databases: say what it means instead.
-    detail = DATABASE_DOWN if isinstance(exc, OperationalError | InterfaceError) else str(exc)
+    if isinstance(exc, DataError):
+        detail = UNSTORABLE
+    else:
+        detail = DATABASE_DOWN if isinstance(exc, OperationalError | InterfaceError) else str(exc)
     body: dict[str, object] = {"error": code, "detail": detail}
     if isinstance(exc, AuthError):
         body["reason"] = exc.reason
@@ -129,10 +137,11 @@ def install(
                     headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
                 if status == 503:
                     headers["Retry-After"] = str(retry_after_seconds)
-                    body["urgent"] = URGENT_ROUTE
+                    if not isinstance(exc, CorrectionIncomplete):  # its replacement was shared
+                        body["urgent"] = URGENT_ROUTE
                 return JSONResponse(body, status_code=status, headers=headers)
         log.error("unmapped broker error %s", type(exc).__name__)
         return JSONResponse({"error": "internal"}, status_code=500)
 
-    for kind in (BrokerError, audit.AuditError, OperationalError, InterfaceError):
+    for kind in (BrokerError, audit.AuditError, OperationalError, InterfaceError, DataError):
         app.add_exception_handler(kind, handle)

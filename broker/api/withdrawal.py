@@ -12,8 +12,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 
+import audit
 from broker.admission import idempotency
 from broker.api.deps import (
     AuthorisationTokenHeader,
@@ -28,7 +30,7 @@ from broker.api.deps import (
 )
 from broker.api.responses import BEARER, errors, ok, request_examples, same_notification_body
 from broker.delivery.notices import NoticeWriter
-from broker.errors import AlreadyWithdrawn, Forbidden, InvalidNotification
+from broker.errors import AlreadyWithdrawn, CorrectionIncomplete, Forbidden, InvalidNotification, LogUnavailable
 from broker.review import withdrawal
 from broker.review.access import Action, Viewer
 from broker.settings import BrokerSettings
@@ -161,6 +163,14 @@ async def correct(
         # Someone withdrew the first one while this was being decided: the corrected notification
         # stands and went out, so the refusal must say so rather than read as if nothing happened.
         raise AlreadyWithdrawn(f"{exc}; the corrected notification {replacement} was decided and sent") from exc
+    except (LogUnavailable, audit.AuditError, OperationalError, InterfaceError) as exc:
+        # The 503 every other route gives says "nothing was shared": here the replacement was.
+        again = "send this correction again with the same Idempotency-Key, or " if key else ""
+        raise CorrectionIncomplete(
+            f"the corrected notification {replacement} was decided and sent, but the withdrawal of "
+            f"{notification_id} could not be recorded, so it still stands: {again}withdraw it "
+            f"(POST /v1/notifications/{notification_id}/withdrawal)"
+        ) from exc
     return Response(answered[0], status_code=202, media_type="application/json")
 
 

@@ -19,6 +19,8 @@ def parse(body: bytes) -> Notification:
         raise InvalidNotification([{"loc": [], "msg": "the body is not valid JSON", "type": "json"}]) from exc
     except RecursionError as exc:  # a small body can still nest thousands of levels deep
         raise InvalidNotification([{"loc": [], "msg": "the body is nested too deeply", "type": "json"}]) from exc
+    except ValueError as exc:  # Python refuses integers of over 4,300 digits with a plain ValueError
+        raise InvalidNotification([{"loc": [], "msg": "a number in the body is too long", "type": "json"}]) from exc
     try:
         return parse_notification(data)
     except ValidationError as exc:

@@ -7,6 +7,8 @@ second rule hard to get wrong).
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.vocab import DueUnit, LawfulBasis, Outcome, ReasonEffect
@@ -14,6 +16,18 @@ from schemas.vocab import DueUnit, LawfulBasis, Outcome, ReasonEffect
 # GR1..GR7 golden rules, C1..C8 Caldicott principles, I01..I50 invariants (project ids),
 # SYS-* for input, registry and contract failures the policy detects itself.
 RULE_ID_PATTERN = r"^(GR[1-7]|C[1-8]|I[0-9]{2}|SYS-[A-Z-]+)$"
+
+# The receipt (schemas.api.RuleReason) and the decision log (audit.models.Reason) hold a finding to
+# these. The contract is as strict as they are, so an answer that breaks them is refused as "policy
+# unavailable" when it arrives, not halfway through writing its receipt.
+MAX_MESSAGE = 500
+MAX_RULE_ID = 32
+# The longest timescale in the source documents is 120 days (a child in need plan's later reviews).
+# A due time over a year off is a broken answer, and a huge one would stall or overflow the
+# working-day calendar on the request's event loop.
+MAX_DUE_AMOUNT = 400
+
+RuleId = Annotated[str, Field(pattern=RULE_ID_PATTERN, max_length=MAX_RULE_ID)]
 
 # The effect a deciding finding has under each outcome (policies/README.md, "How a recipient is
 # decided"): every entry of `RecipientDecision.decided_by` carries the effect of its outcome.
@@ -32,14 +46,14 @@ class _Closed(BaseModel):
 
 
 class Reason(_Closed):
-    rule: str = Field(pattern=RULE_ID_PATTERN)
-    message: str = Field(min_length=1)
+    rule: RuleId
+    message: str = Field(min_length=1, max_length=MAX_MESSAGE)
     # Optional so a reason built by hand (e.g. a reviewer's) needs none; the policy always sets it.
     effect: ReasonEffect | None = None
 
 
 class DueIn(_Closed):
-    amount: int = Field(ge=0)
+    amount: int = Field(ge=0, le=MAX_DUE_AMOUNT)
     unit: DueUnit
 
 
@@ -47,7 +61,7 @@ class Obligation(_Closed):
     kind: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     due_in: DueIn | None  # None: as soon as possible / no fixed limit in the seeds
     description: str = Field(min_length=1)
-    rule: str = Field(pattern=RULE_ID_PATTERN)
+    rule: RuleId
 
 
 class RecipientDecision(_Closed):

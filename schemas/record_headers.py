@@ -119,8 +119,9 @@ class ReceiptClaims(_Closed):
 class DeadLetterReason(StrEnum):
     """Why an agency's consumer could never deliver a record (consumers/opener.py)."""
 
+    # Not `unknown_signing_key`: a broker key the consumer lacks stops it, uncommitted, until the
+    # operator installs the signing history (parked, a withdrawal would be lost).
     MALFORMED = "malformed"
-    UNKNOWN_SIGNING_KEY = "unknown_signing_key"
     BAD_SIGNATURE = "bad_signature"
     NOT_FOR_THIS_AGENCY = "not_for_this_agency"
     UNKNOWN_RECIPIENT_KEY = "unknown_recipient_key"

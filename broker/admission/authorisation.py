@@ -77,7 +77,9 @@ def verify_authorisation(
     try:
         person = verify_token(token, registry=registry, audience=audience, max_lifetime=max_lifetime, body_bound=True)
     except AuthError as exc:
-        raise _refused(f"the authoriser's token was refused: {exc.detail}") from exc
+        # Its code, not its detail: the refusal is logged, and a detail can quote what the token says
+        # (an `alg` or `iss` holding a child's name), unverified.
+        raise _refused(f"the authoriser's token was refused: {exc.reason}") from exc
     if person.agency_id != sender.agency_id:
         raise _refused(f"the authoriser must be of the sending agency, {sender.agency_id}")
     if not access.Viewer.from_caller(person).may(access.Action.AUTHORISE):

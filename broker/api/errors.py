@@ -11,6 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 
@@ -145,3 +146,12 @@ def install(
 
     for kind in (BrokerError, audit.AuditError, OperationalError, InterfaceError, DataError):
         app.add_exception_handler(kind, handle)
+    app.add_exception_handler(RequestValidationError, _request_invalid)
+
+
+async def _request_invalid(_: Request, exc: Exception) -> Response:
+    """FastAPI's 422 for a bad path, query or typed body, without the `input` and `ctx` it echoes: a
+    near-valid NHS number, or a reference that is a name, is not repeated back (as `parse.safe_error`)."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    kept = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in errors]
+    return JSONResponse({"detail": kept}, status_code=422)

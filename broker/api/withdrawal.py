@@ -138,40 +138,47 @@ async def correct(
     receipt = await sharing.submit(
         caller=caller, body=body, idempotency_key=key, authorisation=sharing.authorisation(authorisation_token)
     )
-    replacement = str(receipt.body["notification_id"])
-    answered: list[bytes] = []
+    answer = await _recall_superseded(sharing, keys, viewer, notification_id, receipt.body, key=key)
+    return Response(answer, status_code=202, media_type="application/json")
+
+
+async def _recall_superseded(
+    sharing: Sharing, keys: Any, viewer: Viewer, notification_id: str, replacement: dict[str, Any], *, key: str | None
+) -> bytes:
+    """Withdraw the corrected notification; the whole answer, kept under `key` in the same commit."""
+    replaced_by, answered = str(replacement["notification_id"]), list[bytes]()
 
     def keep(session: Session, done: withdrawal.Withdrawal) -> None:
         # In the recall's commit: a retry after it gets this answer; one before it (the gateway
         # stopped between the two commits) finds the receipt alone and finishes the correction.
-        answered[:] = [bytes(JSONResponse({"replacement": receipt.body, "corrected": _answer(done)}).body)]
+        answered[:] = [bytes(JSONResponse({"replacement": replacement, "corrected": _answer(done)}).body)]
         if key is not None:
-            idempotency.replace_answer(session, caller.agency_id, key, answered[0])
+            idempotency.replace_answer(session, viewer.agency_id, key, answered[0])
 
     try:
         await withdrawal.withdraw(
-            decision_log,
+            sharing.decision_log,
             viewer,
             notification_id,
             reason="superseded",
-            notices=_notices(keys, settings),
+            notices=_notices(keys, sharing.settings),
             outbox=sharing.outbox,
-            superseded_by=replacement,
+            superseded_by=replaced_by,
             then=keep,
         )
     except AlreadyWithdrawn as exc:
         # Someone withdrew the first one while this was being decided: the corrected notification
         # stands and went out, so the refusal must say so rather than read as if nothing happened.
-        raise AlreadyWithdrawn(f"{exc}; the corrected notification {replacement} was decided and sent") from exc
+        raise AlreadyWithdrawn(f"{exc}; the corrected notification {replaced_by} was decided and sent") from exc
     except (LogUnavailable, audit.AuditError, OperationalError, InterfaceError) as exc:
         # The 503 every other route gives says "nothing was shared": here the replacement was.
         again = "send this correction again with the same Idempotency-Key, or " if key else ""
         raise CorrectionIncomplete(
-            f"the corrected notification {replacement} was decided and sent, but the withdrawal of "
+            f"the corrected notification {replaced_by} was decided and sent, but the withdrawal of "
             f"{notification_id} could not be recorded, so it still stands: {again}withdraw it "
             f"(POST /v1/notifications/{notification_id}/withdrawal)"
         ) from exc
-    return Response(answered[0], status_code=202, media_type="application/json")
+    return answered[0]
 
 
 async def _corrected_before(sharing: Sharing, agency_id: str, key: str | None, body: bytes) -> bytes | None:

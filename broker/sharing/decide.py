@@ -1,11 +1,15 @@
 """Decide: ask OPA about every recipient at once and read its answer against the decision contract.
 
 Fail closed: an answer that breaks the contract, a recipient the policy did not mention, or a
-decision made with another agency registry is never read as permission.
+decision made with another agency registry is never read as permission. Nor is an answer that
+releases a field the notification's type does not define: it is "policy unavailable" (503, with
+the urgent route) when it arrives, never an error halfway through sealing. (A deadline the
+working-day calendar cannot compute is refused alike, where it is computed: `broker.sharing.plan`.)
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -15,11 +19,15 @@ from broker.errors import PolicyUnavailable
 from broker.metrics import Metrics
 from broker.partnership.registry import Registry
 from broker.sharing.policy import PolicyEngine, RawDecision
-from schemas.notifications import Notification
+from schemas.notifications import Notification, payload_of
 from schemas.policy_bundle import recorded_revision
 from schemas.policy_decision import PolicyDecision, Reason, RecipientDecision
 from schemas.policy_input import build_policy_input
 from schemas.vocab import Outcome
+
+
+class ContractBreach(ValueError):
+    """An answer that validates but that the gateway cannot act on."""
 
 
 @dataclass(frozen=True)
@@ -35,7 +43,14 @@ class Decision:
 
 
 class Decider:
-    def __init__(self, *, policy: PolicyEngine, registry: Registry, partnership_id: str, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        *,
+        policy: PolicyEngine,
+        registry: Registry,
+        partnership_id: str,
+        metrics: Metrics,
+    ) -> None:
         self._policy = policy
         self._registry = registry
         # Hashing the registry hashes every agency and key: once per gateway, not per notification.
@@ -87,7 +102,7 @@ class Decider:
             if answer.result is not None:
                 decision = read_decision(answer.result, answer.decision_id, notification, bundle=self._bundle)
                 return replace(decision, policy_input=policy_input)
-        except ValidationError as exc:
+        except (ValidationError, ContractBreach) as exc:
             self._metrics.opa_failures.inc()
             raise PolicyUnavailable("the policy engine's answer did not match the decision contract") from exc
         # An undefined decision (no `result`) must never be read as permission.
@@ -109,12 +124,30 @@ def read_answer(raw: RawDecision) -> PolicyAnswer:
 
 
 def read_decision(
-    parsed: PolicyDecision, decision_id: str | None, notification: Notification, *, bundle: str | None = None
+    parsed: PolicyDecision,
+    decision_id: str | None,
+    notification: Notification,
+    *,
+    bundle: str | None = None,
 ) -> Decision:
-    """Each requested recipient's decision; problems with the whole notification override them all."""
-    recipients = [_overridden(parsed.decision_for(r.agency_id, r.role), parsed.errors) for r in notification.recipients]
+    """Each requested recipient's decision; problems with the whole notification override them all.
+
+    `ContractBreach` if a decision could not be carried out (see the module's docstring).
+    """
+    decided = [parsed.decision_for(r.agency_id, r.role) for r in notification.recipients]
+    defined = payload_of(notification).data_classes
+    for one in decided:
+        _check_usable(one, defined)
+    recipients = [_overridden(one, parsed.errors) for one in decided]
     revision = recorded_revision(parsed.policy_revision, bundle, parsed.registry_revision)
     return Decision(recipients, revision, decision_id, parsed.registry_revision)
+
+
+def _check_usable(decided: RecipientDecision, defined: Collection[str]) -> None:
+    # Sealing projects the payload onto `allowed_fields` and refuses a name it does not define.
+    if any(name not in defined for name in decided.allowed_fields):
+        unknown = sorted(set(decided.allowed_fields) - set(defined))
+        raise ContractBreach(f"allowed_fields names fields the payload does not define: {unknown}")
 
 
 def _overridden(decided: RecipientDecision, errors: list[Reason]) -> RecipientDecision:

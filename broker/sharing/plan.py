@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from broker.delivery.calendar import WorkingCalendar
+from broker.errors import PolicyUnavailable
 from broker.sharing.decide import Decision
 from broker.sharing.seal import Sealed, Sealer
 from schemas.notifications import Notification
@@ -39,7 +40,7 @@ def _one(
     notification: Notification, decision: RecipientDecision, *, sealer: Sealer, calendar: WorkingCalendar, now: datetime
 ) -> Planned:
     delivery_id = str(uuid.uuid4())
-    due = [_due(obligation, calendar, now) for obligation in decision.obligations]
+    due = [due_of(obligation, calendar, now) for obligation in decision.obligations]
     sealed = None
     if decision.outcome in SHARED_OUTCOMES | HELD_OUTCOMES:
         sealed = sealer.seal(notification, decision, delivery_id=delivery_id, now=now)
@@ -65,11 +66,19 @@ def _unsealable(decision: RecipientDecision) -> RecipientDecision:
     return decision.model_copy(update={**update, "withheld_fields": [], "obligations": []})
 
 
-def _due(obligation: Obligation, calendar: WorkingCalendar, now: datetime) -> dict[str, Any]:
+def due_of(obligation: Obligation, calendar: WorkingCalendar, now: datetime) -> dict[str, Any]:
+    """The obligation with its due time; `PolicyUnavailable` if the calendar has none for it."""
     amount = obligation.due_in.amount if obligation.due_in else None
     unit = obligation.due_in.unit.value if obligation.due_in else None
     # No amount: "as soon as possible", no fixed limit in the source documents.
-    due_at = calendar.due(now, amount, unit).isoformat() if amount is not None and unit is not None else None
+    try:
+        due_at = calendar.due(now, amount, unit).isoformat() if amount is not None and unit is not None else None
+    except (ValueError, OverflowError) as exc:
+        # A deadline no calendar day meets (0 school days, say) is the policy's mistake, refused before
+        # anything is written: fail closed, as any other answer outside the contract.
+        raise PolicyUnavailable(
+            f"the policy set {obligation.kind} due in {amount} {unit}, which has no due time"
+        ) from exc
     return {
         "kind": obligation.kind,
         "description": obligation.description,

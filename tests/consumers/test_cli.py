@@ -26,6 +26,7 @@ MESSAGES = 300
 def _env(settings: ConsumerSettings) -> dict[str, str]:
     return {
         **os.environ,
+        "CONSUMER_ENVIRONMENT": "development",  # the stack's loopback Kafka has no TLS
         "CONSUMER_KAFKA_PASSWORD": settings.kafka_password.get_secret_value(),
         "CONSUMER_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
         "CONSUMER_BROKER_AUDIENCE": AUDIENCE,

@@ -87,6 +87,7 @@ async def test_the_running_consumer_logs_json_and_counts_a_dead_letter(
     settings, port = consumer_settings, _free_port()
     env = {
         **os.environ,
+        "CONSUMER_ENVIRONMENT": "development",  # the stack's loopback Kafka has no TLS
         "CONSUMER_KAFKA_PASSWORD": settings.kafka_password.get_secret_value(),
         "CONSUMER_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
         "CONSUMER_BROKER_PUBLIC_KEYS": str(settings.broker_public_keys),

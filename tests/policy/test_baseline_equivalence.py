@@ -4,6 +4,7 @@
 evaluated with the `opa` binary on the same few hundred inputs of the property test's generator (and
 the scenario bases); every decision must be identical apart from `policy_revision`: recipients, their
 outcomes, deciding findings, reasons, fields and obligations, and the whole-notification errors.
+The only exception is the wording sg-policy-0.6.1 changed on purpose (`REWORDED`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,13 @@ BASELINE = REPO / "bench" / "baseline_policy"
 CURRENT = REPO / "policies"
 INPUTS = 300
 QUERY = "[d | some x in data.equivalence.inputs; d := data.safeguarding.decision.decision with input as x]"
+# sg-policy-0.6.1 rewrote the findings that could outgrow the receipt's 500 characters: the
+# authorisation findings (they quoted their source) and consent out of scope (it listed the whole
+# scope), and named the CSC manager in words. Until bench/baseline_policy/ is refreshed with the
+# same wording, a finding whose baseline words open with one of these is compared by rule, effect
+# and place, not words; test_message_lengths.py checks the new words.
+REWORDED = ("Waiting for authorisation by one of: ", "Authorised by the ", "The consent recorded covers only ")
+RENAMED = {"csc manager": "children's social care manager"}
 
 
 def _generated() -> list[dict[str, Any]]:
@@ -68,6 +76,22 @@ def _decide_all(opa_bin: str, policy: Path, data_file: Path) -> list[dict[str, A
     return decisions
 
 
+def _findings(decision: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = decision["errors"]
+    for recipient in decision["recipients"]:
+        found = found + recipient["decided_by"] + recipient["reasons"]
+    return found
+
+
+def _reworded_alike(old: dict[str, Any], new: dict[str, Any]) -> None:
+    """Blank, in both decisions, the words of the findings the baseline words differently."""
+    for before, after in zip(_findings(old), _findings(new), strict=True):
+        for name, words in RENAMED.items():
+            before["message"] = before["message"].replace(name, words)
+        if before["message"].startswith(REWORDED) and before["message"] != after["message"]:
+            before["message"] = after["message"] = "(reworded)"
+
+
 def test_restructured_policy_decides_as_the_baseline(opa_bin: str, tmp_path: Path) -> None:
     inputs = _generated() + _bases()
     assert len(inputs) >= INPUTS
@@ -82,6 +106,8 @@ def test_restructured_policy_decides_as_the_baseline(opa_bin: str, tmp_path: Pat
     for policy_input, old, new in zip(inputs, baseline, current, strict=True):
         old.pop("policy_revision")
         new.pop("policy_revision")
+        if new != old and len(_findings(new)) == len(_findings(old)):
+            _reworded_alike(old, new)
         assert new == old, json.dumps(policy_input)
         outcomes.update(r["outcome"] for r in new["recipients"])
     # The inputs reach every outcome, so equivalence is shown under each one.

@@ -31,12 +31,12 @@ c1 := {{"rule": "C1", "effect": "hold_for_authorisation", "message": "No purpose
 	input.purpose == null
 } else := {{"rule": "C1", "effect": "hold_for_authorisation", "message": "There is no purpose statement. Say in a sentence why this recipient needs the information."}} if {
 	input.has_purpose_statement != true
-} else := {{"rule": "C1", "effect": "no_share", "message": sprintf("The purpose \"%s\" is not a purpose %s can be used for.", [context.words(input.purpose), context.a_mt])}} if {
+} else := {{"rule": "C1", "effect": "no_share", "message": context.fit(sprintf("The purpose \"%s\" is not a purpose %s can be used for.", [context.words(input.purpose), context.a_mt]))}} if {
 	not input.purpose in context.mt.purposes
-} else := {{"rule": "C1", "effect": "no_share", "message": sprintf("%s can only be sent by: %s.", [context.the_mt, context.words_list(_senders)])}} if {
+} else := {{"rule": "C1", "effect": "no_share", "message": context.fit(sprintf("%s can only be sent by: %s.", [context.the_mt, context.words_list(_senders)]))}} if {
 	count(_senders) > 0
 	not context.sender_type in _senders
-} else := {{"rule": "C1", "effect": "share", "message": sprintf("The purpose \"%s\" is a justified use of %s.", [context.words(input.purpose), context.a_mt])}}
+} else := {{"rule": "C1", "effect": "share", "message": context.fit(sprintf("The purpose \"%s\" is a justified use of %s.", [context.words(input.purpose), context.a_mt]))}}
 
 _senders := context.mt.stage_sender_types[input.payload_facts.stage] if {
 	context.mt.stage_sender_types[input.payload_facts.stage]
@@ -50,7 +50,7 @@ _senders := context.mt.stage_sender_types[input.payload_facts.stage] if {
 #   source: >-
 #     CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 2: "Don't
 #     use personal confidential data unless it is absolutely necessary"
-c2 := {{"rule": "C2", "effect": "no_share", "message": sprintf("Partnership monitoring needs no personal data, but the notification identifies people (%s). Remove those fields first.", [context.words_list(sort(_identifying))])}} if {
+c2 := {{"rule": "C2", "effect": "no_share", "message": context.fit(sprintf("Partnership monitoring needs no personal data, but the notification identifies people (%s). Remove those fields first.", [context.words_list(sort(_identifying))]))}} if {
 	input.purpose in config.deidentified_purposes
 	count(_identifying) > 0
 } else := {{"rule": "C2", "effect": "share", "message": "The data is de-identified, as monitoring requires."}} if {
@@ -74,14 +74,14 @@ _identifying contains field if {
 #     to personal confidential data should be on a strict need-to-know basis"; CPSCP-Procedures,
 #     LADO > 3. General Considerations Relating to Allegations Against People who Work with Children
 #     > Confidentiality: information "should be restricted to those who have a need to know"
-c4(r) := {{"rule": "C4", "effect": "no_share", "message": sprintf("%s (%s) does not receive %s: it has no need to know.", [context.agency_name(r), context.words(context.agency_type(r)), context.a_mt])}} if {
+c4(r) := {{"rule": "C4", "effect": "no_share", "message": context.fit(sprintf("%s (%s) does not receive %s: it has no need to know.", [context.agency_name(r), context.words(context.agency_type(r)), context.a_mt]))}} if {
 	not context.agency_type(r) in _recipient_types
-} else := {{"rule": "C4", "effect": "no_share", "message": sprintf("%s goes only to the role queues %s, not to \"%s\".", [context.the_mt, context.words_list(_recipient_roles), context.words(r.role)])}} if {
+} else := {{"rule": "C4", "effect": "no_share", "message": context.fit(sprintf("%s goes only to the role queues %s, not to \"%s\".", [context.the_mt, context.words_list(_recipient_roles), context.words(r.role)]))}} if {
 	count(_recipient_roles) > 0
 	not r.role in _recipient_roles
 } else := {{"rule": "C4", "effect": "no_share", "message": "No need-to-know reason is given for this recipient."}} if {
 	r.need_to_know == null
-} else := {{"rule": "C4", "effect": "share", "message": sprintf("%s needs to know in order to %s.", [context.agency_name(r), context.words(r.need_to_know)])}}
+} else := {{"rule": "C4", "effect": "share", "message": context.fit(sprintf("%s needs to know in order to %s.", [context.agency_name(r), context.words(r.need_to_know)]))}}
 
 # The role queues a stage goes to (policy pack `stage_recipient_roles`; [] for any role: an
 # adviser's answer goes back to whoever asked), else the type's.
@@ -200,7 +200,7 @@ c8 := set() if {
 	input.lawful_basis == "consent"
 	some c in context.subject_consents
 	c.privacy_notice_given == false
-} else := {{"rule": "C8", "effect": "share", "message": sprintf("The family will not be told about this sharing for now, because: %s.", [context.exception_label])}} if {
+} else := {{"rule": "C8", "effect": "share", "message": context.fit(sprintf("The family will not be told about this sharing for now, because: %s.", [context.exception_label]))}} if {
 	_risky_to_tell
 } else := {{"rule": "C8", "effect": "share", "message": "The person concerned is to be told about any sharing afterwards, and why."}}
 

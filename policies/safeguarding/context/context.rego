@@ -266,19 +266,25 @@ consent_out_of_scope(r) if {
 # METADATA
 # title: What the recorded consent does not cover, in plain English
 # description: >-
-#   The purpose when no consent names it, otherwise the recipient; with what the consent
-#   does cover. Only meaningful when consent_out_of_scope(r).
-scope_gap(r) := sprintf("The consent recorded covers only %s; it does not cover %s.", [
-	concat(" or ", sort({words(p) | some c in _given; some p in object.get(c, "scope_purposes", [])})),
+#   The purpose when no consent names it, otherwise the recipient; with what the consent does
+#   cover: its first three items and how many more, since a consent's scope is as long as the
+#   sender makes it. Only meaningful when consent_out_of_scope(r).
+scope_gap(r) := sprintf("The consent recorded covers %s; it does not cover %s.", [
+	_scope_covers(sort({words(p) | some c in _given; some p in object.get(c, "scope_purposes", [])}), "purpose", "or", "more purposes"),
 	words(input.purpose),
 ]) if {
 	every c in _given {
 		not _purpose_in_scope(c)
 	}
-} else := sprintf("The consent recorded covers only %s; it does not cover %s.", [
-	concat(", ", sort(_scope_agency_names)),
+} else := sprintf("The consent recorded covers %s; it does not cover %s.", [
+	_scope_covers(sort(_scope_agency_names), "agency", "and", "more"),
 	agency_name(r),
 ])
+
+# An empty scope list covers nothing: the message says so rather than listing nothing.
+_scope_covers(names, what, conj, more) := sprintf("only %s", [few(names, 3, conj, more)]) if count(names) > 0
+
+else := sprintf("no %s", [what])
 
 _scope_agency_names contains name if {
 	some c in _given

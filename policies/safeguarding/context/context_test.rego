@@ -79,3 +79,34 @@ test_every_name_is_a_non_empty_string if {
 		article in {"a", "an"}
 	}
 }
+
+# A consent's scope is as long as the sender makes it: the message lists three items and a count.
+_scoped(scope) := object.union(t.base, {
+	"purpose": "safeguarding_concern",
+	"recipients": [t.police],
+	"consent": [object.union({"giver": "parent_pr", "status": "given_explicit", "scope_agencies": null, "privacy_notice_given": true, "not_sought_reason": null}, scope)],
+})
+
+test_scope_gap_lists_the_first_purposes_then_a_count if {
+	purposes := ["child_death_review", "professional_escalation", "request_for_services", "strategy_discussion", "transition_planning"]
+	gap := context.scope_gap(t.police) with input as _scoped({"scope_purposes": purposes}) with data.registry as t.registry
+	gap == "The consent recorded covers only child death review, professional escalation, request for services or 2 more purposes; it does not cover safeguarding concern."
+}
+
+test_scope_gap_lists_the_first_agencies_then_a_count if {
+	ids := [sprintf("unlisted-%d", [i]) | some i in numbers.range(1, 40)]
+	gap := context.scope_gap(t.police) with input as _scoped({"scope_agencies": ids, "scope_agency_types": ["csc_front_door", "education_school"]}) with data.registry as t.registry
+	startswith(gap, "The consent recorded covers only children's social care front door agencies, school agencies, unlisted-1 and 39 more; it does not cover Test Police A.")
+	count(gap) < 200
+}
+
+test_scope_gap_says_when_the_scope_names_nothing if {
+	gap := context.scope_gap(t.police) with input as _scoped({"scope_agencies": []}) with data.registry as t.registry
+	gap == "The consent recorded covers no agency; it does not cover Test Police A."
+	context.scope_gap(t.police) == "The consent recorded covers no purpose; it does not cover safeguarding concern." with input as _scoped({"scope_purposes": []}) with data.registry as t.registry
+}
+
+test_scope_gap_of_two_agencies_reads_as_a_sentence if {
+	gap := context.scope_gap(t.police) with input as _scoped({"scope_agencies": ["school-a", "health-a"]}) with data.registry as t.registry
+	gap == "The consent recorded covers only Test Health Visiting A and Test School A; it does not cover Test Police A."
+}

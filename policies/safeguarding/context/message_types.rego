@@ -88,3 +88,19 @@ authorisation_unproven if {
 	input.authorisation.authoriser_role
 	not input.authorisation.verified == true
 }
+
+# METADATA
+# title: Who may authorise this message type, in words
+# description: The pack's authoriser roles as a reader says them ("line manager, children's social care manager or senior manager").
+authorisers := few([words(role) | some role in mt.authorisation.roles], 6, "or", "more roles")
+
+# METADATA
+# title: The authorisation requirement's source, cited briefly
+# description: >-
+#   The document and section of the pack's `source`, without its quotation: a message names where
+#   the requirement is written, and the pack and the rule's METADATA keep the words.
+authorisation_cite := substring(source, 0, end) if {
+	source := mt.authorisation.source
+	end := indexof(source, ": ")
+	end > 0
+} else := mt.authorisation.source

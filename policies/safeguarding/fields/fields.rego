@@ -175,7 +175,7 @@ withheld_reasons(r) := view(r).reasons
 _reasons(causes) := {reason |
 	some cause in {c | some c in causes}
 	names := [field | some field, c in causes; c == cause]
-	reason := {"rule": _cause_rule[cause], "message": sprintf(_cause_text[cause], [context.words_list(sort(names))]), "effect": "withhold_fields"}
+	reason := {"rule": _cause_rule[cause], "message": context.fit(sprintf(_cause_text[cause], [context.words_list(sort(names))])), "effect": "withhold_fields"}
 }
 
 _cause_rule := {"referrer": "I11", "safety": "GR5", "court_permission": "C6", "coroner_permission": "C6", "necessity": "C3"}

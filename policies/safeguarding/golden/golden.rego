@@ -33,9 +33,9 @@ gr1 := {{"rule": "GR1", "effect": "share", "message": "An advice request identif
 	input.lawful_basis == null
 } else := {{"rule": "GR1", "effect": "needs_advice", "message": "The sender is unsure of the lawful basis: the information governance lead is asked which basis applies."}} if {
 	input.lawful_basis == "unsure"
-} else := {{"rule": "GR1", "effect": "hold_for_authorisation", "message": sprintf("The lawful basis \"%s\" is not accepted for %s. Choose one of: %s.", [context.words(input.lawful_basis), context.a_mt, context.words_list(context.mt.lawful_bases)])}} if {
+} else := {{"rule": "GR1", "effect": "hold_for_authorisation", "message": context.fit(sprintf("The lawful basis \"%s\" is not accepted for %s. Choose one of: %s.", [context.words(input.lawful_basis), context.a_mt, context.words_list(context.mt.lawful_bases)]))}} if {
 	not input.lawful_basis in context.mt.lawful_bases
-} else := {{"rule": "GR1", "effect": "share", "message": sprintf("The lawful basis \"%s\" is accepted for %s: data protection law is a framework for this sharing, not a barrier.", [context.words(input.lawful_basis), context.a_mt])}}
+} else := {{"rule": "GR1", "effect": "share", "message": context.fit(sprintf("The lawful basis \"%s\" is accepted for %s: data protection law is a framework for this sharing, not a barrier.", [context.words(input.lawful_basis), context.a_mt]))}}
 
 # METADATA
 # title: GR2 be open and honest
@@ -58,7 +58,7 @@ _gr2_parents := {{"rule": "GR2", "effect": "hold_for_authorisation", "message": 
 	input.parental_position == null
 } else := {{"rule": "GR2", "effect": "share", "message": "The parents know about this referral: the sender has been open and honest with the family."}} if {
 	input.parental_position.parents_informed == true
-} else := {{"rule": "GR2", "effect": "share", "message": sprintf("The parents have not been told, for a recorded reason: %s.", [context.exception_label])}} if {
+} else := {{"rule": "GR2", "effect": "share", "message": context.fit(sprintf("The parents have not been told, for a recorded reason: %s.", [context.exception_label]))}} if {
 	is_string(input.parental_position.reason_not_informed)
 } else := {{"rule": "GR2", "effect": "needs_advice", "message": "The parents have not been told and the reason is given only as free text. Ask a manager or the DSL whether that reason is enough."}} if {
 	input.parental_position.has_reason_text == true
@@ -67,7 +67,7 @@ _gr2_parents := {{"rule": "GR2", "effect": "hold_for_authorisation", "message": 
 _gr2_agreement := {{"rule": "GR2", "effect": "share", "message": "The person's agreement was sought."}} if {
 	some c in context.subject_consents
 	c.status in {"given_explicit", "refused", "withdrawn"}
-} else := {{"rule": "GR2", "effect": "share", "message": sprintf("Agreement was not sought, for a recorded reason: %s.", [context.exception_label])}} if {
+} else := {{"rule": "GR2", "effect": "share", "message": context.fit(sprintf("Agreement was not sought, for a recorded reason: %s.", [context.exception_label]))}} if {
 	count(context.exceptions) > 0
 } else := {{"rule": "GR2", "effect": "hold_for_authorisation", "message": "Nobody has been asked for agreement and no reason is recorded. Seek agreement, or record why it would be unsafe."}}
 
@@ -149,12 +149,12 @@ else := _gr4_safeguarding(r)
 
 _gr4_given := {"rule": "GR4", "effect": "share", "message": "The person concerned has given explicit consent, and it covers this recipient and purpose."}
 
-_gr4_scope(r) := {"rule": "GR4", "effect": "no_share", "message": sprintf("%s Sharing that relies on consent stays within what the person agreed to.", [context.scope_gap(r)])}
+_gr4_scope(r) := {"rule": "GR4", "effect": "no_share", "message": context.fit(sprintf("%s Sharing that relies on consent stays within what the person agreed to.", [context.scope_gap(r)]))}
 
 # Findings whose words do not depend on the recipient are built once per notification.
-_gr4_exception := {{"rule": "GR4", "effect": "share", "message": sprintf("No consent is relied on, for a recorded reason: %s. The declared lawful basis does not depend on consent.", [context.exception_label])}}
+_gr4_exception := {{"rule": "GR4", "effect": "share", "message": context.fit(sprintf("No consent is relied on, for a recorded reason: %s. The declared lawful basis does not depend on consent.", [context.exception_label]))}}
 
-_gr4_consulted := {{"rule": "GR4", "effect": "share", "message": sprintf("Consent was refused; the %s was consulted and agreed to sharing, with reasons recorded.", [context.words(input.authorisation.authoriser_role)])}}
+_gr4_consulted := {{"rule": "GR4", "effect": "share", "message": context.fit(sprintf("Consent was refused; the %s was consulted and agreed to sharing, with reasons recorded.", [context.words(input.authorisation.authoriser_role)]))}}
 
 _gr4_consent_basis_missing := {"rule": "GR4", "effect": "hold_for_authorisation", "message": "Consent has not been given, but the lawful basis declared is consent. Declare the non-consent basis relied on."}
 
@@ -205,11 +205,11 @@ _gr4_authorisation(r) := _gr4_authorised if _authorisation_needed(r)
 
 else := set()
 
-_gr4_authorised := {{"rule": context.mt.authorisation.rule, "effect": "share", "message": sprintf("Authorised by the %s, as this partnership requires: %s.", [context.words(input.authorisation.authoriser_role), context.mt.authorisation.source])}} if {
+_gr4_authorised := {{"rule": context.mt.authorisation.rule, "effect": "share", "message": context.fit(sprintf("Authorised by the %s, as this partnership requires (%s).", [context.words(input.authorisation.authoriser_role), context.authorisation_cite]))}} if {
 	context.authorised
-} else := {{"rule": context.mt.authorisation.rule, "effect": "hold_for_authorisation", "message": sprintf("Waiting for authorisation by one of: %s. An authorisation typed into the notification is not evidence: the authoriser answers from the authorisation queue, or signs their own authorisation token for this notification. The rule: %s.", [context.words_list(context.mt.authorisation.roles), context.mt.authorisation.source])}} if {
+} else := {{"rule": context.mt.authorisation.rule, "effect": "hold_for_authorisation", "message": context.fit(sprintf("Waiting for authorisation by one of: %s. An authorisation typed into the notification is not evidence: the authoriser answers from the authorisation queue, or signs their own authorisation token for this notification. Source: %s.", [context.authorisers, context.authorisation_cite]))}} if {
 	context.authorisation_unproven
-} else := {{"rule": context.mt.authorisation.rule, "effect": "hold_for_authorisation", "message": sprintf("Waiting for authorisation by one of: %s. The rule: %s.", [context.words_list(context.mt.authorisation.roles), context.mt.authorisation.source])}}
+} else := {{"rule": context.mt.authorisation.rule, "effect": "hold_for_authorisation", "message": context.fit(sprintf("Waiting for authorisation by one of: %s. Source: %s.", [context.authorisers, context.authorisation_cite]))}}
 
 _authorisation_needed(_) if context.mt.authorisation.when == "always"
 
@@ -255,7 +255,7 @@ gr5(r) := {{"rule": "GR5", "effect": "no_share", "message": "Forced marriage or 
 #     CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing,
 #     rule 6: "ensure that the information you share is necessary for the purpose for which you are
 #     sharing it, is shared only with those individuals who need to have it"
-gr6 := {{"rule": "GR6", "effect": "hold_for_authorisation", "message": sprintf("The notification is not adequate: it lacks %s. Add what is missing and send again.", [context.words_list(sort(_missing))])}} if {
+gr6 := {{"rule": "GR6", "effect": "hold_for_authorisation", "message": context.fit(sprintf("The notification is not adequate: it lacks %s. Add what is missing and send again.", [context.words_list(sort(_missing))]))}} if {
 	count(_missing) > 0
 } else := {{"rule": "GR6", "effect": "needs_advice", "message": "MARAC is for high-risk domestic abuse, and this case is not recorded as high risk. Check the DASH assessment with the DSL before referring."}} if {
 	context.mt.requires_marac_high_risk == true

@@ -61,6 +61,21 @@ test_gr4_typed_in_authorisation_stays_held if {
 	contains(f.message, "typed into the notification is not evidence")
 }
 
+# The hold names the roles in words and cites its source briefly: the pack's quotation made the
+# message longer than the receipt allows (500 characters), and the request failed.
+test_gr4_typed_in_authorisation_says_who_and_where_briefly if {
+	d := t.first(object.union(strategy, {"authorisation": {"authoriser_role": "line_manager", "has_reason": true, "verified": false}}))
+	[f.message | some f in d.decided_by] == ["Waiting for authorisation by one of: line manager, children's social care manager or senior manager. An authorisation typed into the notification is not evidence: the authoriser answers from the authorisation queue, or signs their own authorisation token for this notification. Source: CPSCP-Procedures, Initial Action by Children's Social Care on Receipt of a Referral > Screening of Referrals by Children's Social Care."]
+}
+
+test_gr4_authorisation_messages_cite_without_the_quotation if {
+	authorised := t.messages(t.first(strategy), "GR4")
+	some m in authorised
+	m == "Authorised by the line manager, as this partnership requires (CPSCP-Procedures, Initial Action by Children's Social Care on Receipt of a Referral > Screening of Referrals by Children's Social Care)."
+	held := t.first(object.union(strategy, {"authorisation": null}))
+	[f.message | some f in held.decided_by] == ["Waiting for authorisation by one of: line manager, children's social care manager or senior manager. Source: CPSCP-Procedures, Initial Action by Children's Social Care on Receipt of a Referral > Screening of Referrals by Children's Social Care."]
+}
+
 test_gr3_health_to_non_health_needs_advice if {
 	p := object.union(strategy, {
 		"sender": {"agency_id": "health-a", "role": "health_visitor"},

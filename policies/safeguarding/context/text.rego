@@ -1,0 +1,33 @@
+# Message text within its bounds: the receipt (schemas/api.py RuleReason) and the decision log
+# (audit/models.py Reason) hold a finding's message to 500 characters, and the gateway refuses a
+# decision that breaks the limit (no share, 503), so every message built from input, registry or
+# pack values goes through `fit`, and lists that grow with the input through `few`. Same package
+# as context.rego.
+package safeguarding.context
+
+# METADATA
+# title: The most characters a finding's message may have
+# description: The receipt's and the decision log's limit (schemas/policy_decision.py MAX_MESSAGE).
+max_message := 500
+
+# METADATA
+# title: A message within the receipt's limit
+# description: >-
+#   The message itself when it fits, as every message of the shipped pack does (the tests check
+#   each pack-driven wording); otherwise its first characters and an ellipsis, so an oversized
+#   registry name or pack entry shortens one finding instead of leaving the notification undecided.
+fit(text) := text if count(text) <= max_message
+
+else := sprintf("%s…", [substring(text, 0, max_message - 1)])
+
+# METADATA
+# title: The first few items of a list, then how many more
+# description: >-
+#   "A", "A or B", "A, B or C", then past `n` items "A, B, C or 4 more purposes": `conj` joins the
+#   last item, `more` names what the count counts. A list the sender sets the length of (a
+#   consent's scope) stays readable and bounded.
+few(items, n, conj, more) := sprintf("%s %s %d %s", [concat(", ", array.slice(items, 0, n)), conj, count(items) - n, more]) if {
+	count(items) > n
+} else := sprintf("%s %s %s", [concat(", ", array.slice(items, 0, count(items) - 1)), conj, items[count(items) - 1]]) if {
+	count(items) > 1
+} else := concat("", items)

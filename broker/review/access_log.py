@@ -126,17 +126,22 @@ def revision_draft(registry: Registry) -> audit.EntryDraft:
         f"{len(registry.agencies)} agencies, {grants} role grants, {len(registry.office_holders)} office "
         f"holders, {len(registry.access_changes)} signed access changes"
     )
+    return _partnership_draft(f"registry-{registry.revision[:40]}", REVISION, summary, registry.revision)
+
+
+def _partnership_draft(ref: str, outcome: str, message: str, decision_id: str) -> audit.EntryDraft:
+    """A registry entry about the partnership as a whole, not one agency's."""
     return audit.EntryDraft(
-        notification_id=f"registry-{registry.revision[:40]}",
-        delivery_id=f"registry-{registry.revision[:40]}",
+        notification_id=ref,
+        delivery_id=ref,
         kind=audit.EventKind.REGISTRY_CHANGED,
-        outcome=REVISION,
+        outcome=outcome,
         sender_agency=PARTNERSHIP,
         sender_role="operator",
         recipient_agency=PARTNERSHIP,
         message_type=REGISTRY,
-        reasons=(audit.Reason(rule="SYS-REGISTRY", message=summary[:500]),),
-        decision_id=registry.revision,
+        reasons=(audit.Reason(rule="SYS-REGISTRY", message=message[:500]),),
+        decision_id=decision_id,
     )
 
 
@@ -185,18 +190,8 @@ def going_back(registry: Registry, missing: list[audit.Entry], accept_revision: 
             f"{registry.revision} and start again"
         )
     said = f"registry revision {registry.revision[:16]} taken into use on purpose (an operator named it); it {lacks}"
-    return audit.EntryDraft(
-        notification_id=f"registry-back-{registry.revision[:35]}",
-        delivery_id=f"registry-back-{registry.revision[:35]}",
-        kind=audit.EventKind.REGISTRY_CHANGED,
-        outcome=WENT_BACK,
-        sender_agency=PARTNERSHIP,
-        sender_role="operator",
-        recipient_agency=PARTNERSHIP,
-        message_type=REGISTRY,
-        reasons=(audit.Reason(rule="SYS-REGISTRY", message=said[:500]),),
-        decision_id=hashlib.sha256(f"{WENT_BACK}:{registry.revision}:{missing[-1].seq}".encode()).hexdigest(),
-    )
+    decision_id = hashlib.sha256(f"{WENT_BACK}:{registry.revision}:{missing[-1].seq}".encode()).hexdigest()
+    return _partnership_draft(f"registry-back-{registry.revision[:35]}", WENT_BACK, said, decision_id)
 
 
 async def record_registry(

@@ -128,6 +128,21 @@ def _signed(gateway: Gateway, registry: Registry, action: str) -> Registry:
     )
 
 
+async def _housing_dsl_granted(
+    gateway_factory: GatewayFactory,  # noqa: F811
+    partnership: LocalPartnership,
+    tmp_path: Path,
+) -> tuple[Gateway, Path, Registry]:
+    """A gateway watching its own copy of the registry, in which housing was just granted a DSL."""
+    path = tmp_path / "registry.json"
+    path.write_bytes(partnership.registry_file.read_bytes())
+    gateway = await gateway_factory(registry_file=path, registry_poll_seconds=POLL)
+    granted = _signed(gateway, load_registry(path), "grant")
+    save_registry(granted, path)
+    assert await _housing_dsl_read(gateway, 200) == 200
+    return gateway, path, granted
+
+
 async def _housing_dsl_read(gateway: Gateway, want: int) -> int:
     """A housing DSL's API read, polled (up to 10 s) until the registry in use answers `want`."""
     for _ in range(100):
@@ -149,12 +164,7 @@ async def test_sign_out_ends_the_session_even_after_the_role_was_revoked(
     partnership: LocalPartnership,
     tmp_path: Path,
 ) -> None:
-    path = tmp_path / "registry.json"
-    path.write_bytes(partnership.registry_file.read_bytes())
-    gateway = await gateway_factory(registry_file=path, registry_poll_seconds=POLL)
-    granted = _signed(gateway, load_registry(path), "grant")
-    save_registry(granted, path)
-    assert await _housing_dsl_read(gateway, 200) == 200
+    gateway, path, granted = await _housing_dsl_granted(gateway_factory, partnership, tmp_path)
     dsl = Person(gateway, HOUSING, "dsl", "housing-lead-01")
     try:
         await dsl.sign_in()
@@ -204,12 +214,7 @@ async def test_a_role_revoked_and_granted_back_does_not_revive_a_session_left_op
 ) -> None:
     """Nobody used the browser while the role was revoked, so no request saw it; the re-grant must not
     hand the old session back its office (a colleague may be using that browser now)."""
-    path = tmp_path / "registry.json"
-    path.write_bytes(partnership.registry_file.read_bytes())
-    gateway = await gateway_factory(registry_file=path, registry_poll_seconds=POLL)
-    granted = _signed(gateway, load_registry(path), "grant")
-    save_registry(granted, path)
-    assert await _housing_dsl_read(gateway, 200) == 200
+    gateway, path, granted = await _housing_dsl_granted(gateway_factory, partnership, tmp_path)
     dsl = Person(gateway, HOUSING, "dsl", "housing-lead-01")
     try:
         await dsl.sign_in()

@@ -128,9 +128,10 @@ class ConsentRecord(Part):
     # Custodial Sentence > Appendix 3 > Who can help?]. Agencies by id or by type: once either list is
     # given, a recipient must be named by one of them. Purposes likewise. None means no limit stated. A
     # share that relies on consent goes only within this scope (GR4).
-    scope_agencies: list[AgencyId] | None = None
-    scope_agency_types: list[AgencyType] | None = None
-    scope_purposes: list[Purpose] | None = None
+    # Bounded as every list a sender sets: each decided entry keeps what the input holds.
+    scope_agencies: list[AgencyId] | None = Field(None, max_length=50)
+    scope_agency_types: list[AgencyType] | None = Field(None, max_length=50)
+    scope_purposes: list[Purpose] | None = Field(None, max_length=50)
     privacy_notice_given: bool | None = None
     not_sought_reason: ConsentException | None = None
     obtained_at: Timestamp | None = None
@@ -195,12 +196,13 @@ class EnvelopeFields(Part):
     purpose: Purpose | None
     purpose_statement: Text | None
     lawful_basis: LawfulBasis | None
-    consent: list[ConsentRecord]
+    consent: list[ConsentRecord] = Field(max_length=50)
     parental_position: ParentalPosition | None
     authorisation: Authorisation | None
     risk: RiskFlags
-    concern_tags: list[ConcernTag] = Field(default_factory=list)
-    subjects: list[Subject] = Field(min_length=1)
+    concern_tags: list[ConcernTag] = Field(default_factory=list, max_length=50)
+    # Every decided entry keeps each subject's pseudonym: 3,000 subjects made 10 MB of log per request.
+    subjects: list[Subject] = Field(min_length=1, max_length=50)
     sender: Sender
     withheld_from: list[WithheldPerson] = Field(default_factory=list, max_length=50)
     recipients: list[Recipient] = Field(min_length=1, max_length=50)

@@ -20,7 +20,9 @@ from sqlmodel import Session, col, select
 
 import audit
 from broker.db.tables import HeldDelivery, OutboxRow
+from broker.errors import InvalidNotification
 from broker.review import withdrawal
+from broker.sharing.parse import parse
 from tests.broker.conftest import Gateway, GatewayFactory
 from tests.broker.people import Person
 from tests.broker.test_authorisation_token import _post, _referral
@@ -136,3 +138,14 @@ async def test_a_typed_bodys_refusal_names_the_field_without_repeating_the_value
     assert answer.status_code == 422, answer.text
     assert near not in answer.text
     assert [e["loc"] for e in answer.json()["detail"]] == [["body", "nhs_number"]]
+
+
+def test_a_list_the_sender_sets_the_length_of_is_bounded() -> None:
+    """3,000 subjects parsed, and each decided entry stored every subject's pseudonym: about 10 MB of
+    append-only log per request. A sender's lists are bounded as the recipients always were."""
+    body = school_referral()
+    one = body["subjects"][0]
+    body["subjects"] = [{**one, "subject_ref": f"child-{n}"} for n in range(51)]
+    with pytest.raises(InvalidNotification) as refused:
+        parse(json.dumps(body).encode())
+    assert [e["loc"][-1] for e in refused.value.errors] == ["subjects"]

@@ -148,4 +148,4 @@ def test_a_list_the_sender_sets_the_length_of_is_bounded() -> None:
     body["subjects"] = [{**one, "subject_ref": f"child-{n}"} for n in range(51)]
     with pytest.raises(InvalidNotification) as refused:
         parse(json.dumps(body).encode())
-    assert [e["loc"][-1] for e in refused.value.errors] == ["subjects"]
+    assert [e["loc"] for e in refused.value.errors] == [["safeguarding_referral", "subjects"]]

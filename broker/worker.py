@@ -22,6 +22,7 @@ from broker.metrics import Metrics
 from broker.partnership.keys import load_broker_keys
 from broker.partnership.registry import load_registry
 from broker.partnership.watch import RegistryWatch
+from broker.review import access_log
 from broker.settings import BrokerSettings
 
 
@@ -34,6 +35,10 @@ async def run(settings: BrokerSettings) -> None:
     keys = load_broker_keys(settings.keys_dir)
     relay = build_relay(settings=settings, engine=engine, metrics=metrics, keys=keys)
     registry = load_registry(settings.registry_file, partnership_id=settings.partnership_id)
+    # Receipts are checked against the agencies' keys: not those of a copy from before a revocation.
+    await asyncio.to_thread(
+        access_log.refuse_if_behind, engine, registry, accept_revision=settings.registry_accept_revision
+    )
     ingester = build_ingester(settings=settings, engine=engine, registry=registry)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -23,7 +23,7 @@ import logging
 import uuid
 from typing import Any, Final
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
 import audit
@@ -192,6 +192,15 @@ def going_back(registry: Registry, missing: list[audit.Entry], accept_revision: 
     said = f"registry revision {registry.revision[:16]} taken into use on purpose (an operator named it); it {lacks}"
     decision_id = hashlib.sha256(f"{WENT_BACK}:{registry.revision}:{missing[-1].seq}".encode()).hexdigest()
     return _partnership_draft(f"registry-back-{registry.revision[:35]}", WENT_BACK, said, decision_id)
+
+
+def refuse_if_behind(engine: Engine, registry: Registry, *, accept_revision: str | None) -> None:
+    """For a process that reads the registry but does not log it (the worker): the gateway's start
+    check, without the entry. RegistryError for a registry behind the log, unless named."""
+    with Session(engine) as session:
+        missing = behind(session, registry)
+    if missing:
+        going_back(registry, missing, accept_revision)
 
 
 async def record_registry(

@@ -20,7 +20,7 @@ from broker.errors import RegistryError
 from broker.partnership.grants import change_access
 from broker.partnership.keys import BrokerKeys, load_broker_keys, rotate_broker_signing_key
 from broker.partnership.registry import Registry, load_registry, save_registry
-from broker.review.access_log import WENT_BACK
+from broker.review.access_log import WENT_BACK, refuse_if_behind
 from broker.settings import BrokerSettings
 from devstack.partnership import LocalPartnership
 from tests.broker.conftest import Gateway, GatewayFactory
@@ -106,3 +106,20 @@ async def test_a_start_refuses_a_change_it_never_logged_signed_with_a_retired_br
     save_registry(_grant_by(before, current), path)
     started = await gateway_factory(registry_file=path, registry_poll_seconds=0, keys_dir=keys_dir)
     assert any(e.outcome == "role_granted" and e.sender_agency == HOUSING for e in _registry_entries(started))
+
+
+async def test_the_worker_refuses_a_registry_behind_the_log_too(
+    gateway_factory: GatewayFactory, partnership: LocalPartnership, tmp_path: Path
+) -> None:
+    """The worker checks receipts against the agencies' keys; it logs nothing, but must not run on a
+    copy the gateway would refuse."""
+    path = tmp_path / "registry.json"
+    path.write_bytes(partnership.registry_file.read_bytes())
+    first = await gateway_factory(registry_file=path, registry_poll_seconds=0)
+    granted = _signed(first, load_registry(path), "grant", "dsl")
+    save_registry(_signed(first, granted, "revoke", "dsl"), path)
+    current = await gateway_factory(registry_file=path, registry_poll_seconds=0)  # logs both
+    refuse_if_behind(current.engine, load_registry(path), accept_revision=None)  # in step: nothing said
+    with pytest.raises(RegistryError, match="lacks 1 signed access change"):
+        refuse_if_behind(current.engine, granted, accept_revision=None)
+    refuse_if_behind(current.engine, granted, accept_revision=granted.revision)  # named: let through

@@ -301,13 +301,20 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+SINGLE_HEADERS = ("Authorization", "Authorisation-Token", "Idempotency-Key")
+
+
 async def single_query_values(request: Request) -> None:
     """Refuse a query parameter given twice: every one is declared as a single value, and taking
     the last one silently (Starlette's default) would answer a question the caller did not ask."""
     repeated = sorted(
         {key for key, _ in request.query_params.multi_items() if len(request.query_params.getlist(key)) > 1}
     )
-    if repeated:
+    # The same for the headers that choose who is asking, whom they bring and which answer is
+    # theirs: a proxy honouring another copy than the gateway would act on another request.
+    doubled = [name for name in SINGLE_HEADERS if len(request.headers.getlist(name)) > 1]
+    if repeated or doubled:
         raise RequestValidationError(
             [{"loc": ["query", key], "msg": "give this parameter once", "type": "repeated"} for key in repeated]
+            + [{"loc": ["header", name], "msg": "give this header once", "type": "repeated"} for name in doubled]
         )

@@ -149,3 +149,18 @@ def test_a_list_the_sender_sets_the_length_of_is_bounded() -> None:
     with pytest.raises(InvalidNotification) as refused:
         parse(json.dumps(body).encode())
     assert [e["loc"] for e in refused.value.errors] == [["safeguarding_referral", "subjects"]]
+
+
+def _twice(gateway: Gateway, name: str) -> list[tuple[str, str]]:
+    if name == "Authorization":  # two of the sender's own tokens
+        return [(name, f"Bearer {gateway.token(SCHOOL)}"), (name, f"Bearer {gateway.token(SCHOOL)}")]
+    return [("Authorization", f"Bearer {gateway.token(SCHOOL)}"), (name, "key-1"), (name, "key-2")]
+
+
+@pytest.mark.parametrize("name", ["Idempotency-Key", "Authorization"])
+async def test_a_header_given_twice_is_refused_naming_it(gateway: Gateway, name: str) -> None:
+    """Starlette takes the first; a proxy honouring the last would act on another request."""
+    response = await gateway.client.post("/v1/notifications", json=school_referral(), headers=_twice(gateway, name))
+    assert response.status_code == 422, response.text
+    assert [e["loc"] for e in response.json()["detail"]] == [["header", name]]
+    assert _entries(gateway, kind=audit.EventKind.DECIDED) == [], "nothing decided"

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from broker.errors import InvalidNotification
-from schemas.notifications import Notification, parse_notification
+from schemas.notifications import NOTIFICATION_MODELS, Notification, parse_notification
 
 
 def parse(body: bytes) -> Notification:
@@ -21,10 +21,39 @@ def parse(body: bytes) -> Notification:
         raise InvalidNotification([{"loc": [], "msg": "the body is nested too deeply", "type": "json"}]) from exc
     except ValueError as exc:  # Python refuses integers of over 4,300 digits with a plain ValueError
         raise InvalidNotification([{"loc": [], "msg": "a number in the body is too long", "type": "json"}]) from exc
+    _check_type_and_version(data)
     try:
         return parse_notification(data)
     except ValidationError as exc:
         raise InvalidNotification([safe_error(e) for e in exc.errors()]) from exc
+
+
+# Each message type's schema versions, as the union's models declare them.
+_VERSIONS: dict[str, list[str]] = {
+    kind.value: [v for k, v in NOTIFICATION_MODELS if k == kind] for kind, _ in NOTIFICATION_MODELS
+}
+
+
+def _check_type_and_version(data: Any) -> None:
+    """Name the field that chooses the model: pydantic's own answer has no path and names a function."""
+    if not isinstance(data, dict):
+        raise InvalidNotification(
+            [{"loc": [], "msg": "the body must be one notification, a JSON object", "type": "model_type"}]
+        )
+    kind, version = data.get("message_type"), data.get("schema_version")
+    if not isinstance(kind, str) or kind not in _VERSIONS:
+        said = f"message_type is required, one of: {', '.join(_VERSIONS)}"
+        if kind is not None:
+            said = f"message_type must be one of: {', '.join(_VERSIONS)}"  # never what was sent
+        raise InvalidNotification([{"loc": ["message_type"], "msg": said, "type": "message_type"}])
+    if not isinstance(version, str) or version not in _VERSIONS[kind]:
+        supported = ", ".join(_VERSIONS[kind])
+        said = (
+            f"schema_version is required (a string): {supported}"
+            if version is None or not isinstance(version, str)
+            else f"schema_version must be one of {supported} for {kind}"
+        )
+        raise InvalidNotification([{"loc": ["schema_version"], "msg": said, "type": "schema_version"}])
 
 
 def safe_error(error: ErrorDetails) -> dict[str, Any]:

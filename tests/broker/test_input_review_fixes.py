@@ -164,3 +164,31 @@ async def test_a_header_given_twice_is_refused_naming_it(gateway: Gateway, name:
     assert response.status_code == 422, response.text
     assert [e["loc"] for e in response.json()["detail"]] == [["header", name]]
     assert _entries(gateway, kind=audit.EventKind.DECIDED) == [], "nothing decided"
+
+
+@pytest.mark.parametrize(
+    ("change", "loc"),
+    [
+        ({"message_type": None}, ["message_type"]),
+        ({"schema_version": None}, ["schema_version"]),
+        ({"schema_version": 1.0}, ["schema_version"]),
+        ({"schema_version": "2.0"}, ["schema_version"]),
+    ],
+    ids=["no-type", "no-version", "version-not-a-string", "unknown-version"],
+)
+def test_the_field_that_chooses_the_model_is_named(change: dict[str, Any], loc: list[str]) -> None:
+    """pydantic's own answer had no path and named an internal function (`_discriminate()`)."""
+    body = {k: v for k, v in {**school_referral(), **change}.items() if v is not None}
+    with pytest.raises(InvalidNotification) as refused:
+        parse(json.dumps(body).encode())
+    (error,) = refused.value.errors
+    assert error["loc"] == loc and "_discriminate" not in str(error["msg"]), error
+    assert "1.0" in str(error["msg"]) or loc == ["message_type"], "says what would be accepted"
+
+
+def test_a_body_that_is_not_one_notification_is_said_so() -> None:
+    with pytest.raises(InvalidNotification) as refused:
+        parse(json.dumps([school_referral()]).encode())
+    assert refused.value.errors == [
+        {"loc": [], "msg": "the body must be one notification, a JSON object", "type": "model_type"}
+    ]

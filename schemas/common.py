@@ -220,15 +220,15 @@ class EnvelopeFields(Part):
         people = withheld.keys() | {s.subject_ref for s in info.data.get("subjects") or []}
         for i, r in enumerate(recipients):
             if r.agency_id in people:
+                # The reference is not repeated: a refusal never quotes what was sent (it may be a name).
                 raise ValueError(
-                    f"recipients[{i}].agency_id names a person of this notification ({r.agency_id}); "
+                    f"recipients[{i}].agency_id names a person of this notification; "
                     "people are never recipients: name the agency that works with them"
                 )
-            unknown = [ref for ref in r.conveys_to if ref not in withheld]
+            unknown = [n for n, ref in enumerate(r.conveys_to) if ref not in withheld]
             if unknown:
-                raise ValueError(
-                    f"recipients[{i}].conveys_to names {', '.join(unknown)}, not a person of withheld_from"
-                )
+                places = ", ".join(f"conveys_to[{n}]" for n in unknown)
+                raise ValueError(f"recipients[{i}].{places} names no person of withheld_from")
         return recipients
 
     def conveys_to_relations(self, recipient: Recipient) -> set[str]:

@@ -192,3 +192,13 @@ def test_a_body_that_is_not_one_notification_is_said_so() -> None:
     assert refused.value.errors == [
         {"loc": [], "msg": "the body must be one notification, a JSON object", "type": "model_type"}
     ]
+
+
+def test_a_refusal_about_the_people_of_a_notification_does_not_quote_their_references() -> None:
+    body = school_referral()
+    body["subjects"][0]["subject_ref"] = "alpha-testchild"
+    body["recipients"][0]["agency_id"] = "alpha-testchild"
+    with pytest.raises(InvalidNotification) as refused:
+        parse(json.dumps(body).encode())
+    assert "alpha-testchild" not in json.dumps(refused.value.errors)
+    assert "people are never recipients" in json.dumps(refused.value.errors)

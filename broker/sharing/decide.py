@@ -40,6 +40,7 @@ class Decision:
     registry_revision: str | None
     # What OPA was asked (names, classes, codes; never a value), kept with the decision for replay.
     policy_input: dict[str, Any] | None = None
+    policy_revision: str = ""  # the policy's own name for itself, as the answer gave it
 
 
 class Decider:
@@ -57,8 +58,10 @@ class Decider:
         self._registry_revision = registry.revision
         self._partnership_id = partnership_id
         self._metrics = metrics
-        # The content hash of the policy bundle OPA serves, learnt whenever the registry is loaded.
+        # The content hash of the policy bundle OPA serves, learnt whenever the registry is loaded,
+        # and the policy revision it was learnt for (the first answer after it).
         self._bundle: str | None = None
+        self._bundle_for: str | None = None
 
     async def decide(self, notification: Notification, *, authorisation_verified: bool = False) -> Decision:
         """`authorisation_verified`: the authoriser's own token for this notification was checked."""
@@ -69,7 +72,19 @@ class Decider:
             decision = await self._ask(notification, authorisation_verified)
             if decision.registry_revision != self._registry_revision:
                 raise PolicyUnavailable("the policy engine is not using this gateway's agency registry")
-        return decision
+        return await self._with_current_bundle(decision)
+
+    async def _with_current_bundle(self, decision: Decision) -> Decision:
+        """The decision logged with the digest of the bundle that made it: after an OPA redeploy another
+        gateway may have pushed the registry first, so this one never reloaded and kept the old digest
+        (`audit replay` would then name the wrong rules)."""
+        if decision.policy_revision == self._bundle_for:
+            return decision
+        if self._bundle_for is not None:
+            self._bundle = await self._policy.bundle_digest()
+        self._bundle_for = decision.policy_revision
+        revision = recorded_revision(decision.policy_revision, self._bundle, decision.registry_revision)
+        return replace(decision, revision=revision)
 
     async def use(self, registry: Registry) -> None:
         """Decide with `registry` from now on (broker.partnership.watch), and give OPA its data."""
@@ -81,7 +96,7 @@ class Decider:
         """Give OPA this gateway's registry, and learn which policy bundle it decides with."""
         # The bundle first: the push, then the question, should follow each other closely, since
         # another gateway of another partnership may push its own registry to a shared OPA.
-        self._bundle = await self._policy.bundle_digest()
+        self._bundle, self._bundle_for = await self._policy.bundle_digest(), None
         await self._policy.push_registry(self._registry.to_opa_data())
 
     async def registry_loaded(self) -> bool:
@@ -140,7 +155,7 @@ def read_decision(
         _check_usable(one, defined)
     recipients = [_overridden(one, parsed.errors) for one in decided]
     revision = recorded_revision(parsed.policy_revision, bundle, parsed.registry_revision)
-    return Decision(recipients, revision, decision_id, parsed.registry_revision)
+    return Decision(recipients, revision, decision_id, parsed.registry_revision, policy_revision=parsed.policy_revision)
 
 
 def _check_usable(decided: RecipientDecision, defined: Collection[str]) -> None:

@@ -244,7 +244,9 @@ class CheckpointWitness:
         if kept:
             self._kept = KeptCheckpoint(checkpoint.size, checkpoint.note, line, posted=False)
             self._proven.clear()
-            self._next_post = 0.0
+            # Posted at once, unless the gateway was just found not answering: then not before asking
+            # it again is due, or a hung gateway costs this record a whole timeout after all.
+            self._next_post = self._next_ask
             log.info("witnessed the log at size %d", checkpoint.size)
 
     async def _post_pending(self) -> None:
@@ -256,7 +258,7 @@ class CheckpointWitness:
             try:
                 await self._gateway.cosign(kept.tree_size, kept.cosignature)
             except GatewayUnavailable as exc:
-                self._next_post = time.monotonic() + self._retry
+                self._next_post = self._next_ask = time.monotonic() + self._retry
                 log.warning("cosignature on size %d not stored yet: %s", kept.tree_size, exc)
                 return
         await asyncio.to_thread(self._ledger.mark_posted, self._origin, kept.tree_size)

@@ -125,6 +125,17 @@ async def test_a_fork_of_the_kept_size_is_still_caught_while_the_gateway_is_left
     assert [call for call in gateway.calls if call.startswith("proof")] == ["proof 5->9"]
 
 
+async def test_a_re_signed_checkpoint_is_not_posted_to_a_gateway_just_found_not_answering(ledger: Ledger) -> None:
+    """Keeping a re-signed checkpoint of the kept tree made the witness post its cosignature at once,
+    each post another full timeout against the gateway that had just failed."""
+    witness, gateway = await _kept_at_five_then_gateway_down(ledger, retry=LONG_RETRY)
+    await witness.observe(_checkpoint(9, second=1), source=SOURCE)
+    for second in (3, 4, 5):
+        await witness.observe(_checkpoint(5, second=second), source=SOURCE)  # kept; its post waits
+    assert gateway.calls == ["proof 5->9"]
+    assert witness.kept is not None and not witness.kept.posted
+
+
 async def test_once_the_retry_interval_has_passed_the_witness_asks_again_and_advances(ledger: Ledger) -> None:
     """Finding 6's back-off is a pause, not a verdict: with the interval over, the next record asks."""
     witness, gateway = await _kept_at_five_then_gateway_down(ledger, retry=0.0)

@@ -58,7 +58,7 @@ def _long_wordings() -> list[dict[str, Any]]:
                 {
                     **consented,
                     "consent": consent_given(
-                        scope_agency_types=other_types, scope_agencies=[f"agency-{i:03d}" for i in range(60)]
+                        scope_agency_types=other_types, scope_agencies=[f"agency-{i:03d}" for i in range(50)]
                     ),
                 },
             )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from broker.partnership.keys import BrokerKeys
 from broker.partnership.registry import Registry
 from broker.settings import BrokerSettings
 from devstack.partnership import AgencySpec, LocalPartnership, provision
+from faults.harness import PrivateOpa
 from tests.conftest import TEST_NAMESPACE
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -138,3 +139,15 @@ async def gateway_factory(partnership: LocalPartnership, sqlite_url: str) -> Asy
 async def gateway(gateway_factory: GatewayFactory) -> Gateway:
     started: Gateway = await gateway_factory()
     return started
+
+
+@pytest.fixture
+def private_opa(tmp_path: Path) -> Iterator[str]:
+    """The URL of an OPA of the test's own, serving this checkout's policies: the stack's may serve
+    another copy, and a test that changes OPA's data must not change it under others."""
+    opa = PrivateOpa(tmp_path / "private-opa")
+    opa.start()
+    try:
+        yield opa.url
+    finally:
+        opa.stop()

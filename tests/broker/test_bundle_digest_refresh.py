@@ -6,29 +6,16 @@ On a real gateway deciding with an OPA of its own, whose policy data is changed 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 import audit
-from faults.harness import PrivateOpa
 from tests.broker.conftest import GatewayFactory
 from tests.factories import school_referral
 
 pytestmark = pytest.mark.stack
-
-
-@pytest.fixture
-def own_opa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    opa = PrivateOpa(tmp_path_factory.mktemp("digest-opa"))
-    opa.start()
-    try:
-        yield opa.url
-    finally:
-        opa.stop()
 
 
 def _logged_revisions(engine: Engine) -> list[str]:
@@ -37,12 +24,14 @@ def _logged_revisions(engine: Engine) -> list[str]:
         return sorted({r for r in session.exec(query) if r})
 
 
-async def test_a_redeployed_policy_is_logged_with_its_own_digest(gateway_factory: GatewayFactory, own_opa: str) -> None:
-    gateway = await gateway_factory(opa_url=own_opa)
+async def test_a_redeployed_policy_is_logged_with_its_own_digest(
+    gateway_factory: GatewayFactory, private_opa: str
+) -> None:
+    gateway = await gateway_factory(opa_url=private_opa)
     assert (await gateway.post(school_referral())).status_code == 202
     (before,) = _logged_revisions(gateway.engine)
     # The redeploy: a new revision of the policy data, as another gateway's operator would ship it.
-    async with httpx.AsyncClient(base_url=own_opa) as opa:
+    async with httpx.AsyncClient(base_url=private_opa) as opa:
         changed = await opa.put("/v1/data/safeguarding/config/revision", json="sg-policy-redeployed")
         assert changed.status_code == 204, changed.text
     assert (await gateway.post(school_referral())).status_code == 202

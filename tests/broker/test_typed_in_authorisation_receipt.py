@@ -10,13 +10,11 @@ serve another copy), the stack's Kafka and a SQLite log.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from sqlmodel import Session, select
 
 import audit
-from faults.harness import PrivateOpa
 from tests.broker.conftest import Gateway, GatewayFactory
 from tests.policy.bases import patched
 
@@ -30,20 +28,10 @@ TYPED_IN = {
 }
 
 
-@pytest.fixture(scope="module")
-def this_checkouts_opa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    opa = PrivateOpa(tmp_path_factory.mktemp("typed-in-opa"))
-    opa.start()
-    try:
-        yield opa.url
-    finally:
-        opa.stop()
-
-
 async def test_a_typed_in_authorisation_of_a_strategy_discussion_is_held(
-    gateway_factory: GatewayFactory, this_checkouts_opa: str
+    gateway_factory: GatewayFactory, private_opa: str
 ) -> None:
-    gateway: Gateway = await gateway_factory(opa_url=this_checkouts_opa)
+    gateway: Gateway = await gateway_factory(opa_url=private_opa)
     body = patched("strategy", {"notification_id": str(uuid.uuid4()), "consent": [], "authorisation": TYPED_IN})
 
     response = await gateway.post(body)

@@ -1,5 +1,6 @@
 """Architecture rules: the import-linter contracts in pyproject.toml ([tool.importlinter]) hold, and no
-product module or function grows past what a reader can hold at once.
+product module or function grows past what a reader can hold at once; the Rego files under policies/ are
+held to the modules' size, and each policy file has its tests beside it.
 
 No stack needed: import-linter reads the source, it imports nothing of ours.
 """
@@ -80,3 +81,40 @@ def test_the_size_check_finds_a_long_function(tmp_path: Path) -> None:
     for package in PRODUCT[1:]:
         (tmp_path / package).mkdir()
     assert oversized(tmp_path) == [f"broker/long.py:1 long: {MAX_FUNCTION_LINES + 1} lines"]
+
+
+def oversized_policies(root: Path) -> list[str]:
+    """Rego files, policies and their tests alike, held to the Python modules' limit of 400 lines."""
+    found = []
+    for path in sorted((root / "policies").rglob("*.rego")):
+        length = len(path.read_text().splitlines())
+        if length > MAX_MODULE_LINES:
+            found.append(f"{path.relative_to(root)}: {length} lines")
+    return found
+
+
+def untested_policies(root: Path) -> list[str]:
+    """Policy files with no `<name>_test.rego` beside them: a reader finds a rule's tests next to its file."""
+    return [
+        f"{path.relative_to(root)}: no {path.stem}_test.rego beside it"
+        for path in sorted((root / "policies").rglob("*.rego"))
+        if not path.stem.endswith("_test") and not path.with_name(f"{path.stem}_test.rego").is_file()
+    ]
+
+
+def test_no_policy_file_is_oversized() -> None:
+    assert oversized_policies(ROOT) == []
+
+
+def test_every_policy_file_has_its_tests_beside_it() -> None:
+    assert untested_policies(ROOT) == []
+
+
+def test_the_policy_checks_find_a_long_file_and_a_missing_test(tmp_path: Path) -> None:
+    rules = tmp_path / "policies" / "pack"
+    rules.mkdir(parents=True)
+    (rules / "long.rego").write_text("package pack\n" + "x := 1\n" * MAX_MODULE_LINES)
+    (rules / "long_test.rego").write_text("package pack_test\n")
+    (rules / "alone.rego").write_text("package pack\n")
+    assert oversized_policies(tmp_path) == [f"policies/pack/long.rego: {MAX_MODULE_LINES + 1} lines"]
+    assert untested_policies(tmp_path) == ["policies/pack/alone.rego: no alone_test.rego beside it"]

@@ -1,0 +1,130 @@
+# The reasons of one recipient's decision: which findings decide it (`decided_by`, by the
+# outcome's effect), the order every reason reads in (the deciding findings, then the conditions
+# met, then notes, each group in framework order), and the findings the decision itself adds in
+# the words of its outcome (GR7's record, C3, C7, I14, SYS-UNCLEARED). Same package as
+# decision.rego, whose `_decision_for` computes the state `s` and the outcome these read.
+package safeguarding.decision
+
+import data.safeguarding.context
+
+# METADATA
+# title: The effect of the findings that decide each outcome
+# description: >-
+#   decided_by holds the findings with this effect (schemas.policy_decision.OUTCOME_EFFECT).
+#   For share only the findings that clear sharing decide it: the lawful basis (GR1), the
+#   purpose (C1), need to know (C4) and consent or its exception (GR4).
+outcome_effect := {
+	"share": "share",
+	"share_minimised": "withhold_fields",
+	"share_urgent_review_after": "urgent_override",
+	"hold_for_authorisation": "hold_for_authorisation",
+	"needs_advice": "needs_advice",
+	"no_share": "no_share",
+}
+
+_share_deciders := {"GR1", "C1", "C4", "GR4"}
+
+# Each finding with its sort key: [note rank, framework rank, rule, finding]. A finding object
+# compares by effect, then message, so within one rule the order is the message's. Sorted, the
+# findings of one effect are in framework order. The deciding findings are filtered from the
+# unsorted sets, the notification's once per outcome (OPA caches a call with the same
+# arguments) and each recipient's own, and sorted after; the rest are a set difference sorted once.
+# The rank tables are bound once per call, outside the comprehensions: a rule referenced inside
+# one is looked up again for every finding.
+_keyed(findings) := {[notes[x.effect], object.get(ranks, x.rule, 4), x.rule, x] | some x in findings} if {
+	notes := _note_rank
+	ranks := _rule_ranks
+}
+
+_deciding(keyed, outcome) := {t | some t in keyed; t[0] == 0; t[2] in deciders} if {
+	outcome == "share"
+	deciders := _share_deciders
+} else := {t | some t in keyed; t[0] == note} if {
+	note := _note_rank[outcome_effect[outcome]]
+}
+
+# Reasons read in the order of the framework: system checks, golden rules, Caldicott
+# principles, then this project's invariants. Every rule this policy emits is listed (the tests
+# check the prefixes and the policy pack's authorisation rules); any other would read last.
+_rule_ranks := {
+	"SYS-INPUT": 0, "SYS-REGISTRY": 0, "SYS-AGENCY": 0, "SYS-UNCLEARED": 0,
+	"GR1": 1, "GR2": 1, "GR3": 1, "GR4": 1, "GR5": 1, "GR6": 1, "GR7": 1,
+	"C1": 2, "C2": 2, "C3": 2, "C4": 2, "C5": 2, "C6": 2, "C7": 2, "C8": 2,
+	"I11": 3, "I14": 3, "I15": 3, "I19": 3, "I26": 3, "I44": 3,
+}
+
+# After the deciding findings: the conditions met (effect share), then notes (other objections,
+# withheld fields, the urgent override, the record), each group in framework order.
+_note_rank := {
+	"share": 0,
+	"no_share": 1,
+	"hold_for_authorisation": 2,
+	"needs_advice": 3,
+	"urgent_override": 4,
+	"withhold_fields": 5,
+	"record": 6,
+}
+
+_extra(s, outcome) := (((_c3(s, outcome) | _c7(s, outcome)) | _i14(s, outcome)) | {_gr7(outcome)}) | _uncleared(s, outcome)
+
+# One rule with else, not two rules: OPA tries every rule of a function on each call.
+_i14(s, outcome) := {{"rule": "I14", "message": "Immediate risk of significant harm: sent now to this protective agency and reviewed afterwards. A referral must not wait for consultation or assessment.", "effect": "urgent_override"}} if {
+	outcome == "share_urgent_review_after"
+	s.urgent
+} else := set()
+
+# Held and advice decisions list their withheld fields too: the reviewer sees what release would send.
+_c3(s, outcome) := s.withheld_reasons if {
+	outcome != "no_share"
+	s.minimised
+} else := {{"rule": "C3", "message": _c3_nothing(s), "effect": "no_share"}} if {
+	outcome == "no_share"
+	s.nothing
+} else := {{"rule": "C3", "message": "Every field sent is needed by this recipient: the minimum necessary.", "effect": "share"}} if {
+	_shared(outcome)
+} else := set()
+
+_c3_nothing(s) := "None of the notification's fields may go to this recipient (minimum necessary), so nothing is sent. If a child is at immediate risk, phone the police (999) or children's social care now." if {
+	s.urgent
+} else := "None of the notification's fields may go to this recipient (minimum necessary), so nothing is sent."
+
+_shared(outcome) if outcome in {"share", "share_minimised", "share_urgent_review_after"}
+
+_c7(s, outcome) := {{"rule": "C7", "message": "The duty to share outweighs the objection, which rests on consent alone: there is a risk of significant harm. Sent now; a named or designated professional reviews it afterwards.", "effect": "urgent_override"}} if {
+	outcome == "share_urgent_review_after"
+	not s.urgent
+} else := {_c7_duty} if {
+	s.urgent
+} else := {{"rule": "C7", "message": "There is a risk of significant harm, but an objection that does not rest on consent alone also stands, so the duty to share does not override the objection to consent on its own.", "effect": s.soft_effect}} if {
+	s.soft
+	s.duty
+} else := {{"rule": "C7", "message": "There is a risk of significant harm, but the duty to share overrides an objection to consent only for a protective agency (children's social care, a receiving local authority or the police; adult social care for an adult at risk).", "effect": s.soft_effect}} if {
+	s.soft
+	context.likely_harm
+} else := {_c7_duty} if {
+	context.likely_harm
+} else := {{"rule": "C7", "message": "No risk of significant harm is recorded, so the duty to share does not outweigh the objection to consent on its own.", "effect": s.soft_effect}} if {
+	s.soft
+} else := set()
+
+_c7_duty := {"rule": "C7", "message": "There is a risk of significant harm, so the duty to share is as important as the duty of confidentiality.", "effect": "share"}
+
+# Sharing needs positive findings from GR1, C1 and C4; if one gave none, nothing is shared.
+_uncleared(s, outcome) := {{"rule": "SYS-UNCLEARED", "message": "A rule that must approve sharing (GR1 lawful basis, C1 purpose, C4 need to know) gave no answer, so nothing is shared.", "effect": "no_share"}} if {
+	outcome == "no_share"
+	not s.objecting
+	not s.nothing
+	not s.cleared
+} else := set()
+
+# GR7 in the words of the outcome it records.
+_gr7_texts := {
+	"share": "This decision, what is shared, with whom and why, is recorded before anything is sent.",
+	"share_minimised": "This decision, what is shared and what is withheld, with whom and why, is recorded before anything is sent.",
+	"share_urgent_review_after": "This decision, what is sent now, to whom and why, is recorded before it is sent, for the review afterwards.",
+	"hold_for_authorisation": "This decision to hold the information until it is authorised, and its reasons, are recorded.",
+	"needs_advice": "This decision to ask for advice first, and its reasons, are recorded.",
+	"no_share": "This decision not to share, and its reasons, are recorded.",
+}
+
+_gr7(outcome) := {"rule": "GR7", "message": _gr7_texts[outcome], "effect": "record"}

@@ -1,0 +1,132 @@
+package safeguarding.decision_test
+
+import data.safeguarding.decision
+import data.safeguarding.testing_test as t
+
+# `school`, `refused` and `not_sought_e1` come from decision_test.rego (the same test package).
+
+# --- decided_by: the finding that decided, first, in the words of its outcome --------------------
+
+test_no_share_names_its_deciding_finding_first if {
+	d := t.first(object.union(not_sought_e1, {"recipients": [school]}))
+	d.outcome == "no_share"
+	t.deciders(d) == ["C4"]
+	d.reasons[0].rule == "C4"
+	t.explained(d)
+	every x in d.reasons {
+		not contains(x.message, "Shared")
+		not contains(x.message, "relies on")
+	}
+	d.reasons[count(d.reasons) - 1] == {"rule": "GR7", "message": "This decision not to share, and its reasons, are recorded.", "effect": "record"}
+}
+
+test_share_is_decided_by_the_findings_that_clear_it if {
+	d := t.first({})
+	t.deciders(d) == ["GR1", "GR4", "C1", "C4"]
+	t.explained(d)
+}
+
+test_reasons_deciding_then_conditions_then_notes if {
+	d := t.first({"parental_position": null, "sender_in_doubt": true})
+	d.outcome == "hold_for_authorisation"
+	t.deciders(d) == ["GR2"]
+	effects := [x.effect | some x in d.reasons]
+	effects[1] == "share"
+	notes := [e | some e in array.slice(effects, 1, count(effects)); e != "share"]
+	notes == ["needs_advice", "record"]
+}
+
+test_gr7_words_follow_the_outcome if {
+	held := t.first({"lawful_basis": null})
+	held.outcome == "hold_for_authorisation"
+	t.messages(held, "GR7") == {"This decision to hold the information until it is authorised, and its reasons, are recorded."}
+	advice := t.first({"lawful_basis": "unsure"})
+	t.messages(advice, "GR7") == {"This decision to ask for advice first, and its reasons, are recorded."}
+	every x in array.concat(held.reasons, advice.reasons) {
+		not contains(x.message, "not to share")
+	}
+}
+
+test_share_minimised_is_decided_by_the_withheld_fields if {
+	fam := object.union(t.csc, {"conveys_to_family": true})
+	d := t.first({"recipients": [fam]})
+	d.outcome == "share_minimised"
+	t.deciders(d) == ["GR5"]
+	d.decided_by[0].effect == "withhold_fields"
+}
+
+test_urgent_share_is_decided_by_i14 if {
+	d := t.first(object.union(refused, {"risk": {"immediate_significant_harm": true}}))
+	t.deciders(d) == ["I14"]
+	t.explained(d)
+}
+
+test_duty_to_share_is_decided_by_c7 if {
+	d := t.first(object.union(refused, {"lawful_basis": "safeguarding_children_individuals_at_risk", "risk": {"likely_significant_harm": true}}))
+	t.deciders(d) == ["C7"]
+	some x in d.reasons
+	x.rule == "GR4"
+	x.effect == "needs_advice"
+}
+
+test_refusal_without_risk_decided_by_gr4_then_c7 if {
+	d := t.first(object.union(refused, {"lawful_basis": "safeguarding_children_individuals_at_risk"}))
+	t.deciders(d) == ["GR4", "C7"]
+	t.explained(d)
+}
+
+test_c7_does_not_override_a_hard_objection if {
+	p := object.union(refused, {"lawful_basis": "safeguarding_children_individuals_at_risk", "has_purpose_statement": false, "risk": {"likely_significant_harm": true}})
+	d := t.first(p)
+	d.outcome == "hold_for_authorisation"
+	t.deciders(d) == ["C1"]
+	some x in d.reasons
+	x.rule == "C7"
+	x.effect == "needs_advice"
+	contains(x.message, "does not rest on consent alone")
+}
+
+test_c7_overrides_consent_only_for_protective_agencies if {
+	strategy := {
+		"message_type": "strategy_discussion_request", "purpose": "strategy_discussion",
+		"lawful_basis": "safeguarding_children_individuals_at_risk", "parental_position": null,
+		"sender": {"agency_id": "csc-a", "role": "team_manager"},
+		"consent": refused.consent, "risk": {"likely_significant_harm": true},
+		"recipients": [object.union(school, {"need_to_know": "attend_meeting"})],
+		"payload_fields": {"child": "identity", "meeting_at": "case_admin", "concern_summary": "concern_narrative"},
+	}
+	d := t.first(strategy)
+	d.outcome == "hold_for_authorisation"
+	t.deciders(d) == ["GR4"]
+	some x in d.reasons
+	x.rule == "C7"
+	x.effect == "needs_advice"
+	contains(x.message, "only for a protective agency")
+}
+
+test_c7_under_an_urgent_share_speaks_of_the_duty if {
+	d := t.first(object.union(refused, {"lawful_basis": "safeguarding_children_individuals_at_risk", "has_purpose_statement": false, "risk": {"immediate_significant_harm": true}}))
+	d.outcome == "share_urgent_review_after"
+	t.messages(d, "C7") == {"There is a risk of significant harm, so the duty to share is as important as the duty of confidentiality."}
+}
+
+_prefix_rank(rule) := 0 if startswith(rule, "SYS-")
+
+else := 1 if startswith(rule, "GR")
+
+else := 2 if startswith(rule, "C")
+
+else := 3
+
+test_rule_rank_table_agrees_with_prefixes if {
+	every rule, rank in decision._rule_ranks {
+		_prefix_rank(rule) == rank
+	}
+	_prefix_rank("X9") == 3
+}
+
+test_every_configured_authorisation_rule_is_ranked if {
+	every _, type in data.safeguarding.config.message_types {
+		decision._rule_ranks[type.authorisation.rule]
+	}
+}

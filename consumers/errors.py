@@ -3,6 +3,8 @@
 ConsumerError
 ├── ConfigurationError   keys, settings or topics are wrong; the consumer refuses to start
 ├── SinkError            the agency's system did not take the message (retry; offset not committed)
+├── DeliveryWithdrawn    the agency's system keeps a tombstone for the delivery, so did not take it back
+                         (committed, no `delivered` receipt)
 ├── RejectedMessage      the message itself is bad (parked on the dead-letter topic with `reason`)
 ├── GatewayUnavailable   the gateway gave no proof or took no cosignature (logged; tried again later)
 └── WitnessAlarm         the broker showed a checkpoint that contradicts the one this agency kept:
@@ -25,6 +27,21 @@ class ConfigurationError(ConsumerError):
 
 class SinkError(ConsumerError):
     """Delivery to the agency's system failed; the offset stays uncommitted so it is retried."""
+
+
+class DeliveryWithdrawn(ConsumerError):
+    """The sink refused a delivery it keeps a tombstone for: withdrawn, corrected or erased earlier.
+
+    Not a failure to retry (so not a `SinkError`): the delivery was read again, after a lost ledger or
+    a topic re-read from the start, and the agency's system rightly does not hold it. No receipt may
+    then say `delivered`. `kind` is the tombstone's notice kind (`withdrawal`, `correction`,
+    `erasure`), or None when the sink cannot say which.
+    """
+
+    def __init__(self, delivery_id: str, kind: str | None = None) -> None:
+        super().__init__(f"delivery {delivery_id} was recalled ({kind or 'withdrawn'}): its tombstone is kept, not it")
+        self.delivery_id = delivery_id
+        self.kind = kind
 
 
 class RejectedMessage(ConsumerError):

@@ -15,8 +15,20 @@ from typing import Any
 from pythonjsonlogger.json import JsonFormatter
 
 SAFE_EXTRA = frozenset(
-    # witness_alarm: the runner's alarm evidence (hashes, sizes, seqs), made for alerting to match.
-    {"agency_id", "delivery_id", "notification_id", "topic", "offset", "reason", "count", "status", "witness_alarm"}
+    # witness_alarm: the runner's alarm evidence (hashes, sizes, seqs), made for alerting to match;
+    # outcome: a fixed word (`not_delivered`) for a record handled without a receipt.
+    {
+        "agency_id",
+        "delivery_id",
+        "notification_id",
+        "topic",
+        "offset",
+        "reason",
+        "count",
+        "status",
+        "outcome",
+        "witness_alarm",
+    }
 )
 FIELDS = ("levelname", "name", "message")
 RENAMED = {"levelname": "level", "name": "logger", "message": "event"}

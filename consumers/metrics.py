@@ -1,4 +1,5 @@
-"""Prometheus metrics of one agency's consumer: deliveries, dead letters and the witness alarm.
+"""Prometheus metrics of one agency's consumer: deliveries, recalled deliveries read again (not
+handed over, no receipt), dead letters and the witness alarm.
 
 The consumer already counts what it delivers and parks; these are read from it when Prometheus
 scrapes, so the delivery code needs no metrics calls. Served only when CONSUMER_METRICS_PORT is set,
@@ -23,6 +24,7 @@ class Counted(Protocol):
 
     agency_id: str
     delivered: int
+    recalled_not_delivered: int
     dead_lettered: int
 
     @property
@@ -45,6 +47,11 @@ class ConsumerCollector(Collector):
         delivered = CounterMetricFamily(
             "sgb_consumer_delivered", "Deliveries handed to this agency's sink", labels=labels
         )
+        recalled = CounterMetricFamily(
+            "sgb_consumer_recalled_not_delivered",
+            "Withdrawn, corrected or erased deliveries read again: not handed over, no receipt sent",
+            labels=labels,
+        )
         dead = CounterMetricFamily(
             "sgb_consumer_dead_letters", "Records parked on this agency's dead-letter topic", labels=labels
         )
@@ -54,9 +61,10 @@ class ConsumerCollector(Collector):
         if consumer is not None:
             agency = [consumer.agency_id]
             delivered.add_metric(agency, consumer.delivered)
+            recalled.add_metric(agency, consumer.recalled_not_delivered)
             dead.add_metric(agency, consumer.dead_lettered)
             alarm.add_metric(agency, 0 if consumer.healthy else 1)
-        return [delivered, dead, alarm]
+        return [delivered, recalled, dead, alarm]
 
 
 def declarations() -> list[Metric]:

@@ -18,9 +18,9 @@ Claims::
                      accepts a receipt up to a week late); an acknowledgement stops its clocks at `iat`
     jti              a fresh UUID4 (required, but not single-use: a repeat is simply not logged again)
     role             "agency_system"
-    kind             "delivered" (the sink has it), "acknowledged" (a person has read it), "withdrawn"
-                     (the sink removed it on a withdrawal or correction notice) or "erased" (on an
-                     erasure notice)
+    kind             "delivered" (the sink has it; never for one the sink refused for its tombstone),
+                     "acknowledged" (a person has read it), "withdrawn" (the sink removed it on a
+                     withdrawal or correction notice) or "erased" (on an erasure notice)
     delivery_id      one notification to one recipient
     notification_id  the notification it belongs to
     envelope_digest  sha256 of the sealed envelope that arrived ("delivered" only)

@@ -9,6 +9,12 @@ A record with the notice content type is the broker's signed withdrawal, correct
 delivery: the sink removes that delivery, the ledger remembers it (so the delivery is never handed
 over if it arrives later) and a signed `withdrawn` or `erased` receipt goes back.
 
+A recalled delivery read again (the ledger remembers the recall, or, with the ledger lost, the sink
+refuses it for its tombstone) is not handed over and gets no receipt at all: `delivered` would tell
+the broker's record that the agency holds what it removed, and the `withdrawn` or `erased` receipt
+belongs to the notice, which follows the delivery on its partition and is read again too. The record
+is committed, counted (`recalled_not_delivered`) and logged with outcome `not_delivered`.
+
 Before a record is opened, the checkpoint of the decision log it carries is shown to the agency's
 witness (`consumers.witness`). A checkpoint that contradicts the one the agency kept is not a bad
 record but a broken log: the consumer stops there, commits nothing and dead-letters nothing (so the
@@ -28,7 +34,7 @@ from typing import Any, Protocol
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
-from consumers.errors import ConfigurationError, RejectedMessage, SinkError, WitnessAlarm
+from consumers.errors import ConfigurationError, DeliveryWithdrawn, RejectedMessage, SinkError, WitnessAlarm
 from consumers.ledger import Ledger
 from consumers.opener import UNKNOWN_SIGNING_KEY
 from consumers.sinks import Delivery, Sink
@@ -84,6 +90,8 @@ class AgencyConsumer:
         self.delivered = 0
         self.dead_lettered = 0
         self.withdrawn = 0
+        # Recalled deliveries read again and, rightly, neither handed over nor receipted.
+        self.recalled_not_delivered = 0
         # Set when the log contradicted what this agency kept: the consumer is unhealthy and has stopped.
         self.alarm: WitnessAlarm | None = None
 
@@ -182,11 +190,17 @@ class AgencyConsumer:
             await self._dead_letter(producer, record, _refuse_unknown_key(exc))
             return
         if await asyncio.to_thread(self._ledger.withdrawn, delivery.delivery_id):
-            log.info("delivery %s was withdrawn before it arrived: not handed over", delivery.delivery_id)
+            self._not_delivered(delivery, kind=None)
             return
         if not await asyncio.to_thread(self._ledger.seen, delivery.delivery_id):
             # After a crash between the sink and the ledger the sink itself refuses the repeat.
-            if await self._sink.deliver(delivery):
+            try:
+                handed = await self._sink.deliver(delivery)
+            except DeliveryWithdrawn as exc:
+                # The ledger is left alone: it records what was handed over, and this was not.
+                self._not_delivered(delivery, kind=exc.kind)
+                return
+            if handed:
                 self.delivered += 1
             await asyncio.to_thread(self._ledger.remember, delivery.delivery_id, delivery.notification_id)
         # Sent again after a redelivery too: the gateway records a receipt once per delivery.
@@ -198,6 +212,23 @@ class AgencyConsumer:
         )
         if self._on_delivered is not None:
             await self._on_delivered(delivery)
+
+    def _not_delivered(self, delivery: Delivery, *, kind: str | None) -> None:
+        """Count and log a recalled delivery read again; ids and the recall's kind only, never content."""
+        self.recalled_not_delivered += 1
+        reason = kind or "withdrawn"
+        log.info(
+            "delivery %s not delivered: recalled (%s) before this read; no receipt sent",
+            delivery.delivery_id,
+            reason,
+            extra={
+                "outcome": "not_delivered",
+                "reason": reason,
+                "agency_id": self.agency_id,
+                "delivery_id": delivery.delivery_id,
+                "notification_id": delivery.notification_id,
+            },
+        )
 
     async def _notice(self, producer: AIOKafkaProducer, record: ConsumerRecord[bytes, bytes]) -> None:
         """Remove the delivery a verified notice names, remember it, and send the signed receipt."""

@@ -9,6 +9,12 @@ On the broker's signed notice (withdrawal, correction, erasure) each sink remove
 leaves a tombstone that says when, why, and (for a correction) what replaces it, so the agency's
 system can tell a withdrawn referral from one that never came. The SQLite inbox deletes with
 `secure_delete`, so the removed payload is overwritten in the file rather than left in free pages.
+
+The tombstone outlives the delivery: read again (a lost ledger, a topic re-read from the start), a
+recalled delivery is refused with `DeliveryWithdrawn`, never answered as a harmless redelivery, so the
+consumer does not receipt it as delivered. The SQLite inbox and the directory keep their tombstones
+themselves; for the webhook the case system keeps the one its DELETE carried, and answers a later POST
+of that delivery with 410 Gone and that tombstone as the body.
 """
 
 from __future__ import annotations
@@ -24,9 +30,9 @@ from typing import Any, Protocol
 
 import aiohttp
 
-from consumers.errors import SinkError
+from consumers.errors import DeliveryWithdrawn, SinkError
 from schemas.envelope import DecidingFinding
-from schemas.notice import Notice
+from schemas.notice import Notice, NoticeKind
 
 
 @dataclass(frozen=True)
@@ -68,7 +74,10 @@ class Delivery:
 
 class Sink(Protocol):
     async def deliver(self, delivery: Delivery) -> bool:
-        """Hand over one delivery; False if it was already there (a redelivery) or has been withdrawn."""
+        """Hand over one delivery; False if it was already there (a redelivery).
+
+        Raises `DeliveryWithdrawn` if the sink keeps a tombstone for it: it is not taken back.
+        """
         ...
 
     async def withdraw(self, notice: Notice) -> bool:
@@ -161,9 +170,13 @@ class SqliteInboxSink:
         return conn
 
     async def deliver(self, delivery: Delivery) -> bool:
-        return await asyncio.to_thread(self._insert, delivery)
+        inserted, recalled = await asyncio.to_thread(self._insert, delivery)
+        if recalled is not None:
+            raise DeliveryWithdrawn(delivery.delivery_id, recalled)
+        return inserted
 
-    def _insert(self, delivery: Delivery) -> bool:
+    def _insert(self, delivery: Delivery) -> tuple[bool, str | None]:
+        """Whether the row went in, and else the kind of the tombstone that kept it out, if one did."""
         try:
             with self._connect() as conn:
                 cursor = conn.execute(
@@ -180,7 +193,13 @@ class SqliteInboxSink:
                         "decided_by": json.dumps(delivery.deciding()),
                     },
                 )
-                return cursor.rowcount == 1
+                if cursor.rowcount == 1:
+                    return True, None
+                # Same transaction as the insert: the tombstone that kept the row out, not a later one.
+                kept = conn.execute(
+                    "SELECT kind FROM inbox_withdrawn WHERE delivery_id = ?", (delivery.delivery_id,)
+                ).fetchone()
+                return False, None if kept is None else str(kept[0])
         except sqlite3.Error as exc:
             raise SinkError(f"inbox write failed: {exc}") from exc
 
@@ -226,7 +245,8 @@ class SqliteInboxSink:
 
 
 class DirectorySink:
-    """One JSON file per delivery, written atomically; an existing file or tombstone means already delivered."""
+    """One JSON file per delivery, written atomically; an existing file means already delivered, a
+    tombstone beside it (`<delivery_id>.withdrawn.json`) that it was recalled."""
 
     def __init__(self, directory: Path) -> None:
         self._dir = directory
@@ -252,7 +272,9 @@ class DirectorySink:
         target, marker = self._paths(delivery.delivery_id)
         partial = target.with_suffix(".partial")
         try:
-            if target.exists() or marker.exists():
+            if marker.exists():
+                raise DeliveryWithdrawn(delivery.delivery_id, _marker_kind(marker))
+            if target.exists():
                 # Also a retry after a failed directory sync: the entry must be durable before a receipt.
                 self._sync_dir()
                 return False
@@ -311,6 +333,8 @@ class WebhookSink:
                             return True
                         if response.status == 409:
                             return False  # the receiving system already has it
+                        if response.status == 410:
+                            await _refuse_if_recalled(response, delivery.delivery_id)
                         last = _failure(response.status)
                         if response.status < 500 and response.status != 429:
                             break
@@ -337,6 +361,32 @@ class WebhookSink:
                     last = type(exc).__name__
                 await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
         raise SinkError(f"webhook did not accept withdrawal: {last}")
+
+
+def _known_kind(value: object) -> str | None:
+    # The kind reaches the consumer's log: only the notice kinds, never whatever text a body held.
+    return value if isinstance(value, str) and value in {kind.value for kind in NoticeKind} else None
+
+
+def _marker_kind(marker: Path) -> str | None:
+    try:
+        return _known_kind(json.loads(marker.read_text()).get("kind"))
+    except (ValueError, AttributeError):  # unreadable or not an object: recalled all the same
+        return None
+
+
+async def _refuse_if_recalled(response: aiohttp.ClientResponse, delivery_id: str) -> None:
+    """Raise `DeliveryWithdrawn` if a 410 is the case system's tombstone of this very delivery.
+
+    A bare 410 (a retired endpoint, a proxy's page) stays a failure: read as a recall, it would have
+    every delivery committed and skipped.
+    """
+    try:
+        body = await response.json(content_type=None)
+    except (ValueError, aiohttp.ClientError):
+        return
+    if isinstance(body, dict) and body.get("delivery_id") == delivery_id:
+        raise DeliveryWithdrawn(delivery_id, _known_kind(body.get("kind")))
 
 
 def _failure(status: int) -> str:

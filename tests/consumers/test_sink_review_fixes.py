@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from consumers.errors import GatewayUnavailable, SinkError
+from consumers.errors import DeliveryWithdrawn, GatewayUnavailable, SinkError
 from consumers.gateway import GatewayClient
 from consumers.sinks import DirectorySink, SqliteInboxSink, WebhookSink
 from tests.consumers.test_sinks import _delivery, _notice, _wal
@@ -182,9 +182,10 @@ async def test_the_sqlite_inbox_does_not_take_back_a_delivery_it_holds_a_tombsto
     await sink.deliver(_delivery(1))
     await sink.withdraw(_notice(1, kind="erasure"))
     await sink.withdraw(_notice(2))  # a withdrawal that arrived before its delivery
-    # The ledger lost, the topic re-read from the start: both deliveries arrive again.
-    assert await sink.deliver(_delivery(1)) is False
-    assert await sink.deliver(_delivery(2)) is False
+    # The ledger lost, the topic re-read from the start: both deliveries arrive again, and are refused.
+    for n in (1, 2):
+        with pytest.raises(DeliveryWithdrawn):
+            await sink.deliver(_delivery(n))
     assert sink.delivery_ids() == []
     assert b"Test Child Alpha" not in path.read_bytes() + _wal(path)
     assert await sink.deliver(_delivery(3)) is True, "a delivery never withdrawn still goes in"
@@ -196,8 +197,9 @@ async def test_the_directory_sink_does_not_take_back_a_delivery_it_holds_a_tombs
     await sink.deliver(_delivery(1))
     await sink.withdraw(_notice(1, kind="erasure"))
     await sink.withdraw(_notice(2))
-    assert await sink.deliver(_delivery(1)) is False
-    assert await sink.deliver(_delivery(2)) is False
+    for n in (1, 2):
+        with pytest.raises(DeliveryWithdrawn):
+            await sink.deliver(_delivery(n))
     assert sorted(p.name for p in out.iterdir()) == ["d-1.withdrawn.json", "d-2.withdrawn.json"]
 
 

@@ -19,6 +19,7 @@ BrokerError
 ├── RegistryError              the agency registry is missing, invalid, or asked for the impossible
 ├── ReviewInvalid              a review decision or filter is malformed (422)
 ├── ReleaseRefused             a held share only the sender can put right: refuse it, or send again (409)
+├── UnsupportedMediaType       a body not declared `Content-Type: application/json` (415)
 ├── NotificationExists         a notification under this id was already decided (409)
 ├── CorrectionIncomplete       a correction's new notification went out, its recall of the first did not (503)
 ├── SignInRequired             a web page without a live session (redirect to sign-in)
@@ -148,6 +149,10 @@ class InvalidNotification(BrokerError):
 
 class PayloadTooLarge(BrokerError):
     """The body is over the configured size limit."""
+
+
+class UnsupportedMediaType(BrokerError):
+    """The body is declared as something other than JSON (or not declared at all)."""
 
 
 class Forbidden(BrokerError):

@@ -10,9 +10,9 @@ from datetime import date
 from typing import Literal
 
 from pydantic import model_validator
-from pydantic_core import PydanticCustomError
 
 from schemas.common import EnvelopeFields
+from schemas.locations import misplaced
 from schemas.payloads.advice import ADVISER_ROLES, AdviceRequestPayload, AdviceStage
 from schemas.payloads.casework import (
     EarlyHelpAssessmentSharePayload,
@@ -86,10 +86,13 @@ class AdviceRequest(EnvelopeFields):
             return self  # the adviser's answer goes back to whoever asked
         for i, recipient in enumerate(self.recipients):
             if recipient.role not in ADVISER_ROLES:
-                raise PydanticCustomError(
+                raise misplaced(
                     "not_an_adviser",
                     "recipients[{i}].role '{role}' is not an adviser: an advice request goes to {roles}",
-                    {"i": i, "role": recipient.role.value, "roles": ", ".join(sorted(ADVISER_ROLES))},
+                    ("recipients", i, "role"),
+                    i=i,
+                    role=recipient.role.value,
+                    roles=", ".join(sorted(ADVISER_ROLES)),
                 )
         return self
 
@@ -132,10 +135,10 @@ class TransitionToAdultServices(EnvelopeFields):
         months = birthday.year * 12 + birthday.month - 1 - 6
         deadline = date(months // 12, months % 12 + 1, min(birthday.day, 28))
         if self.created_at.date() > deadline and not self.payload.late_reason:
-            raise PydanticCustomError(
+            raise misplaced(
                 "late_reason_missing",
                 "payload.late_reason is required: the referral is less than 6 months before the 18th birthday",
-                {},
+                ("payload", "late_reason"),
             )
         return self
 

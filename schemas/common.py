@@ -20,6 +20,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, Field, ValidationInfo, field_validator, model_validator
 
 from schemas.fields import LONG_TEXT, Part
+from schemas.locations import misplaced
 from schemas.vocab import (
     AgencyRole,
     AgencyType,
@@ -221,14 +222,22 @@ class EnvelopeFields(Part):
         for i, r in enumerate(recipients):
             if r.agency_id in people:
                 # The reference is not repeated: a refusal never quotes what was sent (it may be a name).
-                raise ValueError(
-                    f"recipients[{i}].agency_id names a person of this notification; "
-                    "people are never recipients: name the agency that works with them"
+                raise misplaced(
+                    "person_as_recipient",
+                    "recipients[{i}].agency_id names a person of this notification; "
+                    "people are never recipients: name the agency that works with them",
+                    (i, "agency_id"),
+                    i=i,
                 )
             unknown = [n for n, ref in enumerate(r.conveys_to) if ref not in withheld]
             if unknown:
-                places = ", ".join(f"conveys_to[{n}]" for n in unknown)
-                raise ValueError(f"recipients[{i}].{places} names no person of withheld_from")
+                raise misplaced(
+                    "unknown_person",
+                    "recipients[{i}].conveys_to[{n}] names no person of withheld_from",
+                    (i, "conveys_to", unknown[0]),
+                    i=i,
+                    n=unknown[0],
+                )
         return recipients
 
     def conveys_to_relations(self, recipient: Recipient) -> set[str]:
@@ -239,7 +248,14 @@ class EnvelopeFields(Part):
     @model_validator(mode="after")
     def _recipients_unique(self) -> EnvelopeFields:
         # One decision per (agency, role): a duplicate would make the decision ambiguous.
-        keys = [(r.agency_id, r.role) for r in self.recipients]
-        if len(keys) != len(set(keys)):
-            raise ValueError("recipients must not repeat the same agency_id and role")
+        seen: set[tuple[str, AgencyRole]] = set()
+        for i, r in enumerate(self.recipients):
+            if (r.agency_id, r.role) in seen:
+                raise misplaced(
+                    "repeated_recipient",
+                    "recipients[{i}] repeats an earlier recipient's agency_id and role: name each once",
+                    ("recipients", i),
+                    i=i,
+                )
+            seen.add((r.agency_id, r.role))
         return self

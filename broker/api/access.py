@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request
 
 from broker.api.decisions import Code
 from broker.api.deps import MAX_INT64, CallerDep, LogDep, route_path
+from broker.api.json_body import JsonRoute
 from broker.api.responses import AUTHENTICATED, BEARER, errors, ok
 from broker.review import access_log
 from broker.review.access import Viewer
@@ -20,7 +21,7 @@ from broker.review.views import MAX_PAGE
 from schemas import api_examples
 from schemas.api import AccessEvent
 
-router = APIRouter(prefix="/v1", tags=["access"])
+router = APIRouter(prefix="/v1", tags=["access"], route_class=JsonRoute)
 
 
 @router.get(

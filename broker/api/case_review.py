@@ -12,13 +12,14 @@ from typing import Any
 from fastapi import APIRouter
 
 from broker.api.deps import CallerDep, KeysDep, LogDep
+from broker.api.json_body import JsonRoute
 from broker.api.responses import AUTHENTICATED, BEARER, errors, ok, request_examples
 from broker.review import case_review
 from broker.review.access import Viewer
 from schemas import api_examples
 from schemas.api import CaseReview, CaseReviewQuery
 
-router = APIRouter(prefix="/v1", tags=["access"])
+router = APIRouter(prefix="/v1", tags=["access"], route_class=JsonRoute)
 
 
 @router.post(
@@ -35,7 +36,7 @@ router = APIRouter(prefix="/v1", tags=["access"])
     ),
     responses={
         **ok(200, ("found", "One child's decisions across the partnership", api_examples.CASE_REVIEW)),
-        **errors(400, *AUTHENTICATED),
+        **errors(400, *AUTHENTICATED, 415),
     },
 )
 async def review_case(query: CaseReviewQuery, caller: CallerDep, decision_log: LogDep, keys: KeysDep) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 import audit
 from broker.api.deps import CallerDep, KeysDep, LogDep, OutboxDep, SettingsDep
+from broker.api.json_body import JsonRoute
 from broker.api.responses import AUTHENTICATED, BEARER, errors, ok, request_examples
 from broker.delivery import notices
 from broker.delivery.notices import NoticeWriter
@@ -29,7 +30,7 @@ from broker.settings import BrokerSettings
 from schemas import api_examples
 from schemas.api import CaseShredding, CaseShreddingRequest
 
-router = APIRouter(prefix="/v1", tags=["access"])
+router = APIRouter(prefix="/v1", tags=["access"], route_class=JsonRoute)
 
 
 def _erasure_notices(keys: BrokerKeys, settings: BrokerSettings, reason: str) -> shredding.ShreddedHook:
@@ -60,7 +61,7 @@ def _erasure_notices(keys: BrokerKeys, settings: BrokerSettings, reason: str) ->
     ),
     responses={
         **ok(200, ("shredded", "One child's case shredded", api_examples.CASE_SHREDDED)),
-        **errors(400, *AUTHENTICATED, 404),
+        **errors(400, *AUTHENTICATED, 404, 415),
     },
 )
 async def shred_case(

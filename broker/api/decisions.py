@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import AfterValidator, BeforeValidator
 
 from broker.api.deps import MAX_INT64, CallerDep, LogDep, RulesDep, SeqPath
+from broker.api.json_body import JsonRoute
 from broker.api.responses import AUTHENTICATED, BEARER, errors, ok
 from broker.review import views as decision_view
 from broker.review.access import Viewer
@@ -21,7 +22,7 @@ from broker.review.views import Filters
 from schemas import api_examples
 from schemas.api import DecisionDetail, DecisionPage
 
-router = APIRouter(prefix="/v1/decisions", tags=["decision log"])
+router = APIRouter(prefix="/v1/decisions", tags=["decision log"], route_class=JsonRoute)
 
 Code = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")]
 

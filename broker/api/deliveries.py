@@ -8,12 +8,13 @@ from typing import Any
 from fastapi import APIRouter
 
 from broker.api.deps import CallerDep, LogDep, OutboxDep
+from broker.api.json_body import JsonRoute
 from broker.api.responses import AUTHENTICATED, BEARER, errors, ok
 from broker.delivery import redelivery
 from schemas import api_examples
 from schemas.api import RepublishAnswer
 
-router = APIRouter(prefix="/v1/deliveries", tags=["notifications"])
+router = APIRouter(prefix="/v1/deliveries", tags=["notifications"], route_class=JsonRoute)
 
 
 @router.post(

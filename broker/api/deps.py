@@ -23,7 +23,7 @@ from broker.admission.tokens import Caller, verify_token
 from broker.db.log import DecisionLog
 from broker.delivery.calendar import WorkingCalendar
 from broker.delivery.outbox import Outbox
-from broker.errors import Forbidden, MalformedToken, PayloadTooLarge, RoleNotGranted
+from broker.errors import Forbidden, MalformedToken, RoleNotGranted
 from broker.metrics import Metrics
 from broker.partnership.keys import BrokerKeys
 from broker.partnership.registry import Registry
@@ -285,20 +285,6 @@ SenderDep = Annotated[Caller, Depends(_sender)]
 # Log sequence numbers and offsets are 64-bit in both databases; a larger number is a 422, not a crash.
 MAX_INT64 = 2**63 - 1
 SeqPath = Annotated[int, Path(ge=0, le=MAX_INT64)]
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """Read at most `limit` bytes; refuse larger bodies without buffering them."""
-    declared = request.headers.get("Content-Length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"the body is over {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"the body is over {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 SINGLE_HEADERS = ("Authorization", "Authorisation-Token", "Idempotency-Key")

@@ -35,6 +35,7 @@ from broker.errors import (
     ReleaseRefused,
     ReviewInvalid,
     SignInRequired,
+    UnsupportedMediaType,
 )
 from broker.review.access import Viewer
 
@@ -57,6 +58,7 @@ _STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (AlreadyWithdrawn, 409, "already_withdrawn"),
     (ReleaseRefused, 409, "release_not_allowed"),
     (PayloadTooLarge, 413, "payload_too_large"),
+    (UnsupportedMediaType, 415, "unsupported_media_type"),
     (InvalidNotification, 422, "invalid_notification"),
     (ReviewInvalid, 422, "invalid_review"),
     (CorrectionIncomplete, 503, "correction_incomplete"),

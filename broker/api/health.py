@@ -15,12 +15,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from broker import metrics_state
 from broker.api.deps import DeciderDep, LogDep, MetricsDep, OutboxDep
+from broker.api.json_body import JsonRoute
 from broker.api.responses import ok
 from broker.db.log import DecisionLog
 from broker.errors import PolicyUnavailable
 from schemas import api, api_examples
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], route_class=JsonRoute)
 log = logging.getLogger("broker.api.health")
 
 

@@ -26,6 +26,7 @@ from sqlmodel import Session
 
 import audit
 from broker.api.deps import MAX_INT64, CallerDep, LogDep, RegistryDep
+from broker.api.json_body import JsonRoute
 from broker.api.responses import BEARER, errors, ok, request_examples
 from broker.errors import Forbidden, NotFound
 from broker.partnership.grants import AGENCY_SYSTEM
@@ -34,7 +35,7 @@ from schemas.witness import ConsistencyAnswer, CosignatureStored, CosignatureSub
 
 log = logging.getLogger("broker.api.log")
 
-router = APIRouter(prefix="/v1/log", tags=["decision log"])
+router = APIRouter(prefix="/v1/log", tags=["decision log"], route_class=JsonRoute)
 
 FromSize = Annotated[int, Query(alias="from", ge=0, le=MAX_INT64, description="The tree size the caller kept")]
 ToSize = Annotated[int, Query(alias="to", ge=1, le=MAX_INT64, description="A stored checkpoint's tree size")]
@@ -85,7 +86,7 @@ def _prove(engine: Engine, from_size: int, to_size: int) -> ConsistencyAnswer:
     dependencies=BEARER,
     responses={
         **ok(201, ("stored", "The agency's cosignature, kept", examples.EXAMPLE_STORED)),
-        **errors(400, 401, 403, 404, 422, 503),
+        **errors(400, 401, 403, 404, 415, 422, 503),
     },
     openapi_extra=request_examples(
         ("cosign", "A consumer cosigns the checkpoint it checked", examples.EXAMPLE_SUBMISSION)

@@ -9,14 +9,15 @@ from fastapi.responses import Response
 
 from broker.admission import idempotency
 from broker.admission.replay import burned_by_the_end
-from broker.api.deps import AdmittedDep, AuthorisationTokenHeader, CallerDep, LogDep, SenderDep, SharingDep, read_body
+from broker.api.deps import AdmittedDep, AuthorisationTokenHeader, CallerDep, LogDep, SenderDep, SharingDep
+from broker.api.json_body import JsonRoute, read_body
 from broker.api.responses import BEARER, errors, notification_body, ok
 from broker.review import status
 from broker.review.access import Viewer
 from schemas import api_examples
 from schemas.api import NotificationReceipt, NotificationStatus
 
-router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
+router = APIRouter(prefix="/v1/notifications", tags=["notifications"], route_class=JsonRoute)
 
 
 @router.post(
@@ -33,7 +34,7 @@ router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
             model=NotificationReceipt,
             description="The first receipt again, byte for byte: this Idempotency-Key was already answered",
         ),
-        **errors(401, 403, 409, 413, 422, 503),
+        **errors(401, 403, 409, 413, 415, 422, 503),
     },
     openapi_extra=notification_body(),
 )

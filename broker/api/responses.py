@@ -29,6 +29,7 @@ DESCRIPTIONS = {
     409: "Conflict: the Idempotency-Key was used for another body, the notification_id was already decided, "
     "or the item is already resolved",
     413: "The body is over the size limit",
+    415: "The body is not declared as JSON (Content-Type: application/json, UTF-8)",
     422: "The request does not match its schema; the errors name each bad field's path",
     503: "The policy engine or the decision log is unavailable: nothing was decided or shared",
 }

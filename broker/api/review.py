@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from broker.api.decisions import filters
 from broker.api.deps import CalendarDep, CallerDep, LogDep, OutboxDep, SeqPath
+from broker.api.json_body import JsonRoute
 from broker.api.responses import AUTHENTICATED, BEARER, errors, ok, request_examples
 from broker.review import queues as review
 from broker.review import views as decision_view
@@ -18,7 +19,7 @@ from broker.review.views import Filters
 from schemas import api_examples
 from schemas.api import OverdueEvent, ReviewAnswer, ReviewQueues
 
-router = APIRouter(prefix="/v1", tags=["review"])
+router = APIRouter(prefix="/v1", tags=["review"], route_class=JsonRoute)
 
 
 class QueueAnswer(BaseModel):
@@ -62,7 +63,7 @@ async def queues(decision_log: LogDep, caller: CallerDep) -> dict[str, Any]:
     dependencies=BEARER,
     responses={
         **ok(200, ("released", "Advice given: the share goes out", api_examples.RELEASED)),
-        **errors(400, 401, 403, 404, 409, 422, 503),
+        **errors(400, 401, 403, 404, 409, 415, 422, 503),
     },
     openapi_extra=request_examples(("release", "Release the held share", api_examples.QUEUE_ANSWER)),
 )
@@ -94,7 +95,7 @@ async def answer(
     dependencies=BEARER,
     responses={
         **ok(200, ("reviewed", "The urgent share reviewed after it went", api_examples.REVIEWED)),
-        **errors(400, 401, 403, 404, 409, 422, 503),
+        **errors(400, 401, 403, 404, 409, 415, 422, 503),
     },
     openapi_extra=request_examples(("review", "A reviewer's reason", api_examples.URGENT_REVIEW)),
 )

@@ -26,8 +26,8 @@ from broker.api.deps import (
     SettingsDep,
     Sharing,
     SharingDep,
-    read_body,
 )
+from broker.api.json_body import JsonRoute, read_body
 from broker.api.responses import BEARER, errors, ok, request_examples, same_notification_body
 from broker.delivery.notices import NoticeWriter
 from broker.errors import AlreadyWithdrawn, CorrectionIncomplete, Forbidden, InvalidNotification, LogUnavailable
@@ -36,7 +36,7 @@ from broker.review.access import Action, Viewer
 from broker.settings import BrokerSettings
 from schemas.recall import CORRECTION_EXAMPLE, WITHDRAWAL_EXAMPLE, CorrectionAnswer, WithdrawalAnswer, WithdrawalRequest
 
-router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
+router = APIRouter(prefix="/v1/notifications", tags=["notifications"], route_class=JsonRoute)
 SAME_ID = "a correction is a new notification: give it a new notification_id, not the one it corrects"
 
 
@@ -69,7 +69,7 @@ def _answer(done: withdrawal.Withdrawal) -> dict[str, Any]:
     openapi_extra=request_examples(("error", "Sent to the wrong agency", {"reason": "sent_in_error"})),
     responses={
         **ok(200, ("withdrawn", "Recalled from one inbox; a held share destroyed", WITHDRAWAL_EXAMPLE)),
-        **errors(400, 401, 403, 404, 409, 422, 503),
+        **errors(400, 401, 403, 404, 409, 415, 422, 503),
     },
 )
 async def withdraw(
@@ -107,7 +107,7 @@ async def withdraw(
             model=CorrectionAnswer,
             description="The first answer again, byte for byte: this Idempotency-Key was already answered",
         ),
-        **errors(401, 403, 404, 409, 413, 422, 503),
+        **errors(401, 403, 404, 409, 413, 415, 422, 503),
     },
 )
 async def correct(

@@ -9,12 +9,18 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from broker.errors import InvalidNotification
-from schemas.notifications import NOTIFICATION_MODELS, Notification, parse_notification
+from broker.sharing import strict_json
+from schemas.locations import location
+from schemas.notifications import NOTIFICATION_MODELS, Notification, parse_notification, union_tag
+
+REPEATED_KEY = "a key is given twice in one object: give each key once"
 
 
 def parse(body: bytes) -> Notification:
     try:
-        data = json.loads(body)
+        data = strict_json.loads(body)
+    except strict_json.DuplicateKey as exc:
+        raise InvalidNotification([{"loc": exc.loc, "msg": REPEATED_KEY, "type": "duplicate_key"}]) from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidNotification([{"loc": [], "msg": "the body is not valid JSON", "type": "json"}]) from exc
     except RecursionError as exc:  # a small body can still nest thousands of levels deep
@@ -25,7 +31,8 @@ def parse(body: bytes) -> Notification:
     try:
         return parse_notification(data)
     except ValidationError as exc:
-        raise InvalidNotification([safe_error(e) for e in exc.errors()]) from exc
+        tag = union_tag(data["message_type"], data["schema_version"])
+        raise InvalidNotification([safe_error(e, tag=tag) for e in exc.errors()]) from exc
 
 
 # Each message type's schema versions, as the union's models declare them.
@@ -56,15 +63,18 @@ def _check_type_and_version(data: Any) -> None:
         raise InvalidNotification([{"loc": ["schema_version"], "msg": said, "type": "schema_version"}])
 
 
-def safe_error(error: ErrorDetails) -> dict[str, Any]:
-    """The error's path, message and type, with any submitted value cut out of the message.
+def safe_error(error: ErrorDetails, *, tag: str) -> dict[str, Any]:
+    """The error's path in the body, message and type, with any submitted value cut out of the message.
 
-    pydantic quotes some inputs in its messages (an unknown `message_type` tag, for one); a refusal
-    never repeats what was sent.
+    pydantic starts each path with the union's `tag` (the model chosen), which is no field of the
+    body: it goes, so a field has one path whichever check refused it (the sender and authorisation
+    checks name the body's own). pydantic quotes some inputs in its messages (an unknown
+    `message_type` tag, for one); a refusal never repeats what was sent.
     """
     msg = error["msg"]
     ctx = error.get("ctx") or {}
     for value in (error.get("input"), ctx.get("tag")):
         if isinstance(value, str) and value:
             msg = msg.replace(f"'{value}'", "'<submitted value>'")
-    return {"loc": list(error["loc"]), "msg": msg, "type": error["type"]}
+    path = list(location(error))
+    return {"loc": path[1:] if path[:1] == [tag] else path, "msg": msg, "type": error["type"]}

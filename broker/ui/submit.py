@@ -38,6 +38,7 @@ from broker.ui.policy_pack import PackDep, PolicyPack
 from broker.ui.render import page
 from broker.ui.routes import PostedDep, SessionDep
 from broker.ui.sessions import UiSession
+from schemas.locations import location
 from schemas.notifications import parse_notification
 from schemas.vocab import Outcome
 
@@ -222,7 +223,7 @@ def _schema_errors(journey: Journey, exc: ValidationError) -> tuple[int, dict[st
     errors: dict[str, str] = {}
     first = journey.check
     for error in exc.errors():
-        loc = [str(part) for part in error["loc"]]
+        loc = [str(part) for part in location(error)]
         index, name = _owner(journey.steps, loc)
         errors.setdefault(name, error["msg"])
         first = min(first, index)

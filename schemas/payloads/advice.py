@@ -19,6 +19,7 @@ from pydantic import field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from schemas.fields import LONG_TEXT, PayloadModel, classed
+from schemas.locations import misplaced
 from schemas.vocab import AgencyRole, AgencyType
 from schemas.vocab import DataClass as D
 
@@ -145,11 +146,12 @@ class AdviceRequestPayload(PayloadModel):
         if isinstance(data, dict):
             for key in data:
                 if key in IDENTIFYING_KEYS:
-                    raise PydanticCustomError(
+                    raise misplaced(
                         "identifying_field",
                         "'{field}' would identify a person: an advice request carries no names, dates of birth or"
                         " addresses",
-                        {"field": key},
+                        (key,),
+                        field=key,
                     )
         return data
 

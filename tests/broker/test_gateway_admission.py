@@ -113,14 +113,14 @@ async def test_unknown_field_is_422_naming_the_path(gateway: Gateway) -> None:
     response = await gateway.post(notification)
     assert response.status_code == 422
     locations = [error["loc"] for error in response.json()["errors"]]
-    assert ["safeguarding_referral", "payload", "favourite_colour"] in locations
+    assert ["payload", "favourite_colour"] in locations
     assert _entries(gateway) == []
 
 
 async def test_unknown_enum_value_is_422_naming_the_path(gateway: Gateway) -> None:
     response = await gateway.post(school_referral(purpose="curiosity"))
     assert response.status_code == 422
-    assert ["safeguarding_referral", "purpose"] in [e["loc"] for e in response.json()["errors"]]
+    assert ["purpose"] in [e["loc"] for e in response.json()["errors"]]
 
 
 async def test_body_that_is_not_json_is_422(gateway: Gateway) -> None:

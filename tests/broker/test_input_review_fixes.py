@@ -64,7 +64,9 @@ async def test_a_number_too_long_for_python_is_a_422(gateway: Gateway) -> None:
     body = json.dumps(school_referral()).replace('"notification_id"', '"zz": ' + "9" * 5000 + ', "notification_id"')
     token = gateway.token(SCHOOL)
     response = await gateway.client.post(
-        "/v1/notifications", content=body, headers={"Authorization": f"Bearer {token}"}
+        "/v1/notifications",
+        content=body,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["msg"] == "a number in the body is too long"
@@ -148,7 +150,7 @@ def test_a_list_the_sender_sets_the_length_of_is_bounded() -> None:
     body["subjects"] = [{**one, "subject_ref": f"child-{n}"} for n in range(51)]
     with pytest.raises(InvalidNotification) as refused:
         parse(json.dumps(body).encode())
-    assert [e["loc"] for e in refused.value.errors] == [["safeguarding_referral", "subjects"]]
+    assert [e["loc"] for e in refused.value.errors] == [["subjects"]]
 
 
 def _twice(gateway: Gateway, name: str) -> list[tuple[str, str]]:

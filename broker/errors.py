@@ -17,6 +17,9 @@ BrokerError
 │   └── ReplayError            this jti was already used
 ├── KeyFileError               key material missing, unreadable, or readable by others
 ├── RegistryError              the agency registry is missing, invalid, or asked for the impossible
+├── AnchorRefused              the decision log's anchor file (SGB_ANCHOR_FILE) refuses this start
+│   ├── LogBehindAnchor        the log no longer extends the checkpoint the file holds
+│   └── AnchorFileInvalid      the file cannot be read, or no broker key signed it
 ├── ReviewInvalid              a review decision or filter is malformed (422)
 ├── ReleaseRefused             a held share only the sender can put right: refuse it, or send again (409)
 ├── UnsupportedMediaType       a body not declared `Content-Type: application/json` (415)
@@ -116,6 +119,26 @@ class KeyFileError(BrokerError):
 
 class RegistryError(BrokerError):
     """The agency registry could not be read, written or changed as asked."""
+
+
+class AnchorRefused(BrokerError):
+    """The anchor file kept beside the gateway (`broker.db.anchor`) stops it from starting; `path` names it."""
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class LogBehindAnchor(AnchorRefused):
+    """The decision log is shorter than the anchor file's checkpoint, or differs from it at its size."""
+
+    def __init__(self, message: str, *, path: str, anchor_size: int, log_size: int) -> None:
+        super().__init__(message, path=path)
+        self.anchor_size, self.log_size = anchor_size, log_size
+
+
+class AnchorFileInvalid(AnchorRefused):
+    """The anchor file cannot be read, or is not a checkpoint any of the broker's keys signed."""
 
 
 # --- the sharing flow (HTTP mapping in broker/api/errors.py) ------------------------------------

@@ -60,6 +60,8 @@ async def gateway_lifespan(app: FastAPI, settings: BrokerSettings) -> AsyncItera
             prepare=case_keys.prefetch,
             # Checkpoints signed before a key rotation verify with the retired keys the history keeps.
             verify_keys=[key for _, key in keys.verify_keys],
+            # A log that no longer extends the checkpoint filed there refuses the start (AnchorRefused).
+            anchor_file=settings.anchor_file,
         ) as decision_log,
     ):
         decider = Decider(policy=policy, registry=registry, partnership_id=settings.partnership_id, metrics=metrics)

@@ -107,6 +107,10 @@ class BrokerSettings(BaseSettings):
     # How often the gateway re-verifies the whole decision log for `sgb_log_verification_ok` (O(n)
     # reads each time, so hourly by default); 0: never (another process or the auditor does it).
     log_verify_seconds: float = Field(default=3600.0, ge=0)
+    # A file keeping the largest checkpoint a gateway signed across restarts (broker/db/anchor.py), on
+    # storage the database's administrators cannot reach: a start on a log that no longer extends it
+    # (cut or rewritten while no gateway ran) is refused. Unset: the anchor is forgotten at each restart.
+    anchor_file: Path | None = None
     # `python -m broker.worker` only (the gateway serves /metrics itself): where the worker's relay
     # and clock counters are served for Prometheus; unset, they are not served.
     worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)

@@ -57,6 +57,8 @@ def _gateway_env(site: DemoSite, stack: StackSettings) -> dict[str, str]:
             "SGB_AUDIENCE": AUDIENCE,
             "SGB_CLOCK_CHECK_SECONDS": "5",
             "SGB_TOPIC_NAMESPACE": NAMESPACE,
+            # Beside broker.db, which each demo starts afresh with it: the log's anchor outlives a restart.
+            "SGB_ANCHOR_FILE": str(site.root / "log-anchor"),
         }
     )
     return env

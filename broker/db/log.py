@@ -14,7 +14,9 @@ import asyncio
 import contextlib
 import functools
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Engine, make_url
@@ -22,6 +24,7 @@ from sqlmodel import Session
 
 import audit
 from broker.db import migration, privileges
+from broker.db.anchor import BEHIND, AnchorFile, departure
 
 log = logging.getLogger("broker.db.log")
 
@@ -37,6 +40,7 @@ class DecisionLog:
         batcher: audit.AppendBatcher,
         signer: audit.Signer,
         verify_keys: Sequence[Ed25519PublicKey] = (),
+        anchor_file: Path | None = None,
     ) -> None:
         self.engine = engine
         self._reader = reader
@@ -49,6 +53,10 @@ class DecisionLog:
         self._verify_keys = (signer.public_key, *(k for k in verify_keys if k.public_bytes_raw() != current))
         self.checkpoint_note: str | None = None
         self._anchor: audit.Checkpoint | None = None
+        self._anchor_file = None if anchor_file is None else AnchorFile(anchor_file, verify_keys=self._verify_keys)
+        self._filed = 0  # the size the anchor file is known to hold
+        # The periodic round and a reviewer's page may both refresh: the anchor must move one way only.
+        self._anchor_lock = threading.Lock()
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -61,6 +69,7 @@ class DecisionLog:
         wal_checkpoints: bool = False,
         prepare: audit.Prepare | None = None,
         verify_keys: Sequence[Ed25519PublicKey] = (),
+        anchor_file: Path | None = None,
     ) -> AsyncIterator[DecisionLog]:
         """Migrate (as `migration_url`'s owner, when given), then open the log as `url`'s role.
 
@@ -68,6 +77,8 @@ class DecisionLog:
         checkpoints signed before a key rotation still verify.
         `wal_checkpoints`: on SQLite, this log's commits leave the WAL to `keep_wal_checkpointed`.
         `prepare`: what a group commit reads once for all its requests (`audit.Prepare`).
+        `anchor_file`: where the anchor outlives the process (`broker.db.anchor`); the log must
+        extend the checkpoint found there, or this raises `AnchorRefused` before anything is signed.
         """
         engine = audit.create_engine_for(url, wal_autocheckpoint=not wal_checkpoints)
         reader = _read_engine(url)
@@ -75,8 +86,14 @@ class DecisionLog:
             await asyncio.to_thread(migrate, url, migration_url=migration_url, engine=engine)
             async with audit.AppendBatcher(engine, prepare=prepare) as batcher:
                 decision_log = cls(
-                    engine=engine, reader=reader, batcher=batcher, signer=signer, verify_keys=verify_keys
+                    engine=engine,
+                    reader=reader,
+                    batcher=batcher,
+                    signer=signer,
+                    verify_keys=verify_keys,
+                    anchor_file=anchor_file,
                 )
+                await asyncio.to_thread(decision_log.restore_anchor)  # before anything is signed
                 await asyncio.to_thread(decision_log.refresh_checkpoint)
                 yield decision_log
         finally:
@@ -112,9 +129,23 @@ class DecisionLog:
 
         Stored checkpoints are rows an insider can delete along with the entries they cover; this
         copy is not, so the periodic verification holds the log to it (`broker.db.verification`).
-        It lasts as long as the process.
+        It lasts as long as the process, unless an anchor file keeps it (`restore_anchor`); then it
+        may be a checkpoint another gateway process of the same log filed, under any broker key.
         """
         return self._anchor
+
+    def restore_anchor(self) -> None:
+        """Start from the anchor file's checkpoint, if there is one, once the log is shown to extend it.
+
+        `AnchorRefused` otherwise: a log cut or rewritten while no gateway ran must not become the
+        new bar, and a file that cannot be trusted is no anchor at all.
+        """
+        if self._anchor_file is None:
+            return
+        kept = self._anchor_file.restore(self.reader)
+        with self._anchor_lock:
+            if kept is not None and (self._anchor is None or kept.size > self._anchor.size):
+                self._anchor, self._filed = kept, kept.size
 
     async def append(
         self, drafts: Sequence[audit.EntryDraft], extra_rows: audit.ExtraRows | None = None, *, hint: object = None
@@ -133,8 +164,30 @@ class DecisionLog:
             signed = audit.Checkpoint.open(checkpoint.note, self._signer.public_key)
         except audit.CheckpointInvalid:
             return  # another key's (a retired one) or a forged row: verification reports the latter
-        if self._anchor is None or signed.size >= self._anchor.size:
-            self._anchor = signed  # never smaller: a log cut short must not lower the bar
+        with self._anchor_lock:
+            self._raise_anchor(signed)
+            if self._anchor_file is not None and self._anchor is not None and self._anchor.size > self._filed:
+                # A failed write (full disk, a damaged file) is tried again next round, and counted.
+                self._filed = self._anchor_file.keep(self._anchor).size
+
+    def _raise_anchor(self, signed: audit.Checkpoint) -> None:
+        """Take `signed` as the anchor only if it is larger and the log still extends the current one."""
+        current = self._anchor
+        if current is not None and signed.size <= current.size:
+            return  # never smaller (a log cut short), never another history of the same size
+        if current is not None:
+            with Session(self.reader) as session:
+                departed = departure(session, current)
+            if departed is not None:
+                # A fork signed past the anchor would move the bar onto it; keep it, and the verification fails.
+                log.error(
+                    "the decision log no longer extends its anchor of %d entries (it %s): the anchor stays",
+                    current.size,
+                    departed.what,
+                    extra={"status": BEHIND, "count": departed.log_size},
+                )
+                return
+        self._anchor = signed
 
     async def keep_checkpoints(
         self, stop: asyncio.Event, *, every: float, on_failure: Callable[[], object] | None = None

@@ -21,9 +21,10 @@ log = logging.getLogger("broker.db.verification")
 def verify(decision_log: DecisionLog, metrics: Metrics, *, anchor: audit.Checkpoint | None = None) -> bool:
     """Verify every entry, checkpoint signature and the chain head; record and return the verdict.
 
-    `anchor`: a checkpoint held outside the database (`DecisionLog.anchor`) that the log must still
-    extend. Without one, an insider who cut or rewrote entries and deleted the later checkpoints
-    leaves a log that agrees with itself and passes.
+    `anchor`: a checkpoint held outside the database (`DecisionLog.anchor`: in memory, and with
+    SGB_ANCHOR_FILE across restarts, `broker.db.anchor`) that the log must still extend. Without
+    one, an insider who cut or rewrote entries and deleted the later checkpoints leaves a log that
+    agrees with itself and passes.
     """
     anchors = () if anchor is None else (audit.Anchor(anchor, "checkpoint this gateway signed"),)
     try:

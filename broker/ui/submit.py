@@ -142,6 +142,9 @@ async def step(
     index = min(max(int(str(form.get("step") or 0)), 0), journey.check)
     if form.get("go") == "back":
         return _render(request, session, journey, max(index - 1, 0), answers)
+    if form.get("go") == "stay":
+        # Unchecked: a half-written step is kept as it is, and the press renews the idle limit.
+        return _render(request, session, journey, index, answers)
     errors = _errors(request, session, journey, index, answers)
     if errors:
         return _render(request, session, journey, index, answers, errors)

@@ -12,24 +12,12 @@ import json
 from typing import Any
 
 import pytest
-from fastapi import APIRouter
 from fastapi.routing import APIRoute
 from sqlmodel import Session, select
 
 import audit
-from broker.api import (
-    access,
-    case_review,
-    case_shredding,
-    decisions,
-    deliveries,
-    health,
-    log,
-    notifications,
-    review,
-    withdrawal,
-)
 from broker.api.json_body import JsonRoute
+from broker.app import API_ROUTERS
 from broker.errors import InvalidNotification
 from broker.sharing.parse import parse
 from tests.broker.conftest import Gateway
@@ -133,12 +121,7 @@ async def test_a_typed_body_elsewhere_gets_the_same_checks(gateway: Gateway) -> 
 
 
 def test_every_api_route_with_a_body_reads_it_strictly() -> None:
-    routers: list[APIRouter] = [
-        m.router
-        for m in (access, case_review, case_shredding, decisions, deliveries, health, log, notifications, review)
-    ]
-    routers.append(withdrawal.router)
-    routes = [r for router in routers for r in router.routes if isinstance(r, APIRoute)]
+    routes = [r for router in API_ROUTERS for r in router.routes if isinstance(r, APIRoute)]
     assert any(r.body_field is not None for r in routes), "some route takes a typed body"
     assert [r.path for r in routes if not isinstance(r, JsonRoute)] == []
 

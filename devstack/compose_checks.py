@@ -3,7 +3,8 @@
 The school posts a notification to the gateway; both recipients' consumers deliver it and are made
 to acknowledge; each consumer cosigns a checkpoint of size > 0; the gateway's own database
 credentials are refused every change to the log; and `python -m audit verify` accepts the log
-trusting the broker's public key, then trusting the two agencies' witness keys instead.
+trusting the broker's public key, then trusting the two agencies' witness keys instead; and the
+gateway filed its log's anchor, signed by the broker's key, on a volume of its own.
 """
 
 from __future__ import annotations
@@ -213,6 +214,27 @@ def verify_log(env: dict[str, str], run_dir: Path) -> None:
     _verify(["--db", database, *witnesses, "--min-witnesses", str(len(CONSUMERS))], "the two agencies as witnesses")
 
 
+def check_anchor_file() -> None:
+    """The gateway, running as `nobody`, filed a checkpoint of the log on its anchor volume.
+
+    A volume it cannot write leaves the gateway running with the anchor in memory only (each round's
+    failure counted, not fatal), so only this check shows that the compose file keeps it.
+    """
+    signing = serialization.load_pem_private_key(
+        (volume("partnership") / "broker-keys" / SIGNING_FILE).read_bytes(), None
+    )
+    path = volume("gateway-anchor") / "log-anchor"
+    filed: list[audit.Checkpoint] = []
+
+    def grown() -> bool:
+        if path.exists():
+            filed[:] = [audit.Checkpoint.open(path.read_text(), signing.public_key())]  # type: ignore[arg-type]
+        return bool(filed) and filed[0].size > 0
+
+    _wait(grown, f"the gateway to file a checkpoint of its log in {path.name}", timeout=3 * CHECKPOINT_SECONDS)
+    console.print(f"  anchor file: a checkpoint of {filed[0].size} entries, signed by the broker's key")
+
+
 def _verify(args: list[str], anchor: str) -> None:
     verify = run([sys.executable, "-m", "audit", "verify", *args], capture=True, check=False)
     console.print(f"  audit verify, trusting {anchor}:\n    " + verify.stdout.strip().replace("\n", "\n    "))
@@ -221,9 +243,11 @@ def _verify(args: list[str], anchor: str) -> None:
 
 
 def exercise(compose: Compose, secrets_dir: Path, env: dict[str, str], run_dir: Path) -> None:
-    """Deliver and acknowledge, see both consumers witness the log, probe the gateway's role, verify."""
+    """Deliver and acknowledge, see both consumers witness the log, probe the gateway's role, verify, and
+    find the log's anchor filed."""
     sender = Sender(volume("partnership"), secrets_dir / "kafka-ca.pem")
     carried = deliver_and_acknowledge(compose, sender)
     witness_checkpoints(sender, env, carried)
     check_app_role_refused(compose)
     verify_log(env, run_dir)
+    check_anchor_file()

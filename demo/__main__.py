@@ -256,8 +256,12 @@ def _overdue(site: DemoSite, receipts: list[dict[str, Any]]) -> None:
     console.print(f"\n[bold]Simulated clock[/bold] {simulated:%a %d %b %Y}: {len(late)} obligation(s) overdue")
     for clock in late:
         console.print(f"  {clock.recipient_agency}: {clock.description} (due {clock.due_at:%a %d %b %H:%M} UTC)")
-    lado = next(r for r in receipts if any(x["agency_id"] == LATE_AGENCY for x in r["recipients"]))
-    _show_status(site, lado)
+    # Each late notification's view again, now that its clocks have run out (the referral's too: its
+    # front door acknowledged it but has not yet said what it decided).
+    late_ids = {clock.notification_id for clock in late}
+    for receipt in receipts:
+        if receipt["notification_id"] in late_ids:
+            _show_status(site, receipt)
 
 
 def _withdraw(site: DemoSite, receipts: list[dict[str, Any]]) -> None:

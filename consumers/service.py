@@ -20,8 +20,9 @@ from consumers.opener import EnvelopeOpener, NoticeReader
 from consumers.receipt import ReceiptSigner
 from consumers.runner import AgencyConsumer
 from consumers.settings import ConsumerSettings
-from consumers.sinks import DirectorySink, Sink, SqliteInboxSink, WebhookSink
+from consumers.sinks import DirectorySink, Sink, SqliteInboxSink
 from consumers.validation import Validator, default_validator
+from consumers.webhook import WebhookSink
 from consumers.witness import CheckpointWitness
 from schemas.topics import consumer_group
 

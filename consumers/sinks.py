@@ -1,7 +1,8 @@
 """Where a verified, decrypted notification goes: the agency's own system.
 
-Three sinks, chosen by configuration: a local SQLite inbox, a webhook, or a directory of JSON files.
-Each is idempotent on the delivery id, so a redelivery after a crash never duplicates a case record.
+Three sinks, chosen by configuration: a local SQLite inbox and a directory of JSON files (both here),
+and a webhook (`consumers/webhook.py`). Each is idempotent on the delivery id, so a redelivery after a
+crash never duplicates a case record.
 Each leads with `decided_by`, the finding(s) that decided this agency should receive it (rule id,
 plain-English message, effect), so whoever picks the delivery up reads why before what.
 
@@ -13,8 +14,7 @@ system can tell a withdrawn referral from one that never came. The SQLite inbox 
 The tombstone outlives the delivery: read again (a lost ledger, a topic re-read from the start), a
 recalled delivery is refused with `DeliveryWithdrawn`, never answered as a harmless redelivery, so the
 consumer does not receipt it as delivered. The SQLite inbox and the directory keep their tombstones
-themselves; for the webhook the case system keeps the one its DELETE carried, and answers a later POST
-of that delivery with 410 Gone and that tombstone as the body.
+themselves; the webhook's case system keeps the one its DELETE carried (`consumers/webhook.py`).
 """
 
 from __future__ import annotations
@@ -27,8 +27,6 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
-
-import aiohttp
 
 from consumers.errors import DeliveryWithdrawn, SinkError
 from schemas.envelope import DecidingFinding
@@ -311,85 +309,13 @@ class DirectorySink:
         return present
 
 
-class WebhookSink:
-    """POSTs to the agency's case system, retrying; the delivery id is the idempotency key."""
-
-    def __init__(self, url: str, *, attempts: int = 5, timeout: float = 10.0, token: str | None = None) -> None:
-        self._url = url
-        self._attempts = attempts
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
-
-    async def deliver(self, delivery: Delivery) -> bool:
-        headers = {**self._headers, "Idempotency-Key": delivery.delivery_id}
-        last = "no attempt made"
-        async with aiohttp.ClientSession(timeout=self._timeout) as session:
-            for attempt in range(self._attempts):
-                try:
-                    async with session.post(
-                        self._url, json=delivery.as_json(), headers=headers, allow_redirects=False
-                    ) as response:
-                        if response.status < 300:
-                            return True
-                        if response.status == 409:
-                            return False  # the receiving system already has it
-                        if response.status == 410:
-                            await _refuse_if_recalled(response, delivery.delivery_id)
-                        last = _failure(response.status)
-                        if response.status < 500 and response.status != 429:
-                            break
-                except (aiohttp.ClientError, TimeoutError) as exc:
-                    last = type(exc).__name__
-                await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
-        raise SinkError(f"webhook did not accept delivery: {last}")
-
-    async def withdraw(self, notice: Notice) -> bool:
-        """DELETE `<url>/<delivery_id>` with the tombstone as the body; 404 means it was not there."""
-        url = f"{self._url.rstrip('/')}/{notice.delivery_id}"
-        headers = {**self._headers, "Idempotency-Key": notice.notice_id}
-        last = "no attempt made"
-        async with aiohttp.ClientSession(timeout=self._timeout) as session:
-            for attempt in range(self._attempts):
-                try:
-                    async with session.delete(
-                        url, json=tombstone(notice), headers=headers, allow_redirects=False
-                    ) as response:
-                        if response.status < 300 or response.status in (404, 410):
-                            return response.status < 300
-                        last = _failure(response.status)
-                except (aiohttp.ClientError, TimeoutError) as exc:
-                    last = type(exc).__name__
-                await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
-        raise SinkError(f"webhook did not accept withdrawal: {last}")
-
-
-def _known_kind(value: object) -> str | None:
+def known_kind(value: object) -> str | None:
     # The kind reaches the consumer's log: only the notice kinds, never whatever text a body held.
     return value if isinstance(value, str) and value in {kind.value for kind in NoticeKind} else None
 
 
 def _marker_kind(marker: Path) -> str | None:
     try:
-        return _known_kind(json.loads(marker.read_text()).get("kind"))
+        return known_kind(json.loads(marker.read_text()).get("kind"))
     except (ValueError, AttributeError):  # unreadable or not an object: recalled all the same
         return None
-
-
-async def _refuse_if_recalled(response: aiohttp.ClientResponse, delivery_id: str) -> None:
-    """Raise `DeliveryWithdrawn` if a 410 is the case system's tombstone of this very delivery.
-
-    A bare 410 (a retired endpoint, a proxy's page) stays a failure: read as a recall, it would have
-    every delivery committed and skipped.
-    """
-    try:
-        body = await response.json(content_type=None)
-    except (ValueError, aiohttp.ClientError):
-        return
-    if isinstance(body, dict) and body.get("delivery_id") == delivery_id:
-        raise DeliveryWithdrawn(delivery_id, _known_kind(body.get("kind")))
-
-
-def _failure(status: int) -> str:
-    # Redirects are never followed: a 302 to a login page is not the case system taking the delivery,
-    # and a 307/308 would re-send the decrypted payload to wherever `Location` points, http or not.
-    return f"HTTP {status} redirect, not followed" if 300 <= status < 400 else f"HTTP {status}"

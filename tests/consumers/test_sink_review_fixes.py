@@ -26,7 +26,8 @@ from aiohttp import web
 
 from consumers.errors import DeliveryWithdrawn, GatewayUnavailable, SinkError
 from consumers.gateway import GatewayClient
-from consumers.sinks import DirectorySink, SqliteInboxSink, WebhookSink
+from consumers.sinks import DirectorySink, SqliteInboxSink
+from consumers.webhook import WebhookSink
 from tests.consumers.test_sinks import _delivery, _notice, _wal
 
 Seen = list[tuple[str, str, bytes]]

@@ -11,7 +11,8 @@ import pytest
 from aiohttp import web
 
 from consumers.errors import SinkError
-from consumers.sinks import Delivery, DirectorySink, SqliteInboxSink, WebhookSink
+from consumers.sinks import Delivery, DirectorySink, SqliteInboxSink
+from consumers.webhook import WebhookSink
 from schemas.notice import Notice
 from tests.consumers.conftest import DECIDED_BY
 

@@ -25,7 +25,8 @@ from consumers.errors import DeliveryWithdrawn, SinkError
 from consumers.ledger import Ledger
 from consumers.logs import ConsumerJsonFormatter
 from consumers.settings import ConsumerSettings
-from consumers.sinks import DirectorySink, SqliteInboxSink, WebhookSink
+from consumers.sinks import DirectorySink, SqliteInboxSink
+from consumers.webhook import WebhookSink
 from schemas.topics import consumer_group
 from tests.consumers.conftest import TopicTail, fictional_payload, seal_for
 from tests.consumers.test_runner import _consumer, _inbox, _receipts, _run_until, _sink
@@ -172,6 +173,46 @@ async def test_a_webhook_case_system_keeping_the_tombstone_answers_410_and_the_s
     assert refused.value.kind == "erasure"
     assert await sink.deliver(_delivery(2)) is True
     assert await sink.deliver(_delivery(2)) is False
+
+
+@pytest.fixture
+async def conflict_case_system() -> AsyncIterator[str]:
+    """A case system that answers every repeated key 409, with the tombstone as the body once recalled."""
+    held: set[str] = set()
+    tombstones: dict[str, dict[str, Any]] = {}
+
+    async def take(request: web.Request) -> web.Response:
+        delivery_id = request.headers["Idempotency-Key"]
+        if delivery_id in tombstones:
+            return web.json_response(tombstones[delivery_id], status=409)
+        if delivery_id in held:
+            return web.json_response({"error": "already held"}, status=409)
+        held.add(delivery_id)
+        return web.Response(status=201)
+
+    async def remove(request: web.Request) -> web.Response:
+        delivery_id = request.match_info["delivery"]
+        tombstones[delivery_id] = await request.json()
+        held.discard(delivery_id)
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/cases", take)
+    app.router.add_delete("/cases/{delivery}", remove)
+    async with _serve(app) as url:
+        yield url
+
+
+async def test_a_409_carrying_the_tombstone_of_this_delivery_is_a_recall_not_a_repeat(
+    conflict_case_system: str,
+) -> None:
+    sink = WebhookSink(f"{conflict_case_system}/cases", attempts=1)
+    assert await sink.deliver(_delivery(4)) is True
+    assert await sink.deliver(_delivery(4)) is False  # a plain repeat: the system holds it
+    assert await sink.withdraw(_sink_notice(4)) is True
+    with pytest.raises(DeliveryWithdrawn) as refused:
+        await sink.deliver(_delivery(4))
+    assert (refused.value.delivery_id, refused.value.kind) == ("d-4", "withdrawal")
 
 
 async def test_a_410_that_names_no_tombstone_of_this_delivery_is_still_a_failure(case_system: str) -> None:

@@ -1,0 +1,94 @@
+"""The webhook sink: the agency's case system, over HTTP.
+
+The case system takes a POST of each delivery, with the delivery id as the idempotency key, and a
+DELETE `<url>/<delivery_id>` carrying the tombstone of a recall. The agreement it keeps:
+
+- 2xx: taken; 409: it already holds this delivery, so a redelivery after a crash is not a duplicate;
+- after a DELETE it keeps the tombstone, and answers a later POST of that delivery with the tombstone as
+  the body, under 410 Gone (or 409, as some systems answer any repeat of a key). Either way the sink
+  raises `DeliveryWithdrawn`, and the consumer does not receipt the delivery as delivered;
+- redirects are never followed, and a 4xx other than 409/429 is not retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+
+from consumers.errors import DeliveryWithdrawn, SinkError
+from consumers.sinks import Delivery, known_kind, tombstone
+from schemas.notice import Notice
+
+
+class WebhookSink:
+    """POSTs to the agency's case system, retrying; the delivery id is the idempotency key."""
+
+    def __init__(self, url: str, *, attempts: int = 5, timeout: float = 10.0, token: str | None = None) -> None:
+        self._url = url
+        self._attempts = attempts
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    async def deliver(self, delivery: Delivery) -> bool:
+        headers = {**self._headers, "Idempotency-Key": delivery.delivery_id}
+        last = "no attempt made"
+        async with aiohttp.ClientSession(timeout=self._timeout) as session:
+            for attempt in range(self._attempts):
+                try:
+                    async with session.post(
+                        self._url, json=delivery.as_json(), headers=headers, allow_redirects=False
+                    ) as response:
+                        if response.status < 300:
+                            return True
+                        if response.status in (409, 410):
+                            # Either answer may carry the tombstone of this very delivery: a recall.
+                            await _refuse_if_recalled(response, delivery.delivery_id)
+                        if response.status == 409:
+                            return False  # the receiving system already has it
+                        last = _failure(response.status)
+                        if response.status < 500 and response.status != 429:
+                            break
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    last = type(exc).__name__
+                await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
+        raise SinkError(f"webhook did not accept delivery: {last}")
+
+    async def withdraw(self, notice: Notice) -> bool:
+        """DELETE `<url>/<delivery_id>` with the tombstone as the body; 404 means it was not there."""
+        url = f"{self._url.rstrip('/')}/{notice.delivery_id}"
+        headers = {**self._headers, "Idempotency-Key": notice.notice_id}
+        last = "no attempt made"
+        async with aiohttp.ClientSession(timeout=self._timeout) as session:
+            for attempt in range(self._attempts):
+                try:
+                    async with session.delete(
+                        url, json=tombstone(notice), headers=headers, allow_redirects=False
+                    ) as response:
+                        if response.status < 300 or response.status in (404, 410):
+                            return response.status < 300
+                        last = _failure(response.status)
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    last = type(exc).__name__
+                await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
+        raise SinkError(f"webhook did not accept withdrawal: {last}")
+
+
+async def _refuse_if_recalled(response: aiohttp.ClientResponse, delivery_id: str) -> None:
+    """Raise `DeliveryWithdrawn` if a 409 or 410 carries the case system's tombstone of this delivery.
+
+    A bare 410 (a retired endpoint, a proxy's page) stays a failure: read as a recall, it would have
+    every delivery committed and skipped. A bare 409 stays a repeat of a delivery the system holds.
+    """
+    try:
+        body = await response.json(content_type=None)
+    except (ValueError, aiohttp.ClientError):
+        return
+    if isinstance(body, dict) and body.get("delivery_id") == delivery_id:
+        raise DeliveryWithdrawn(delivery_id, known_kind(body.get("kind")))
+
+
+def _failure(status: int) -> str:
+    # Redirects are never followed: a 302 to a login page is not the case system taking the delivery,
+    # and a 307/308 would re-send the decrypted payload to wherever `Location` points, http or not.
+    return f"HTTP {status} redirect, not followed" if 300 <= status < 400 else f"HTTP {status}"

@@ -8,7 +8,7 @@ to use the phone route, as the procedures require when a referral cannot wait.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -155,5 +155,12 @@ async def _request_invalid(_: Request, exc: Exception) -> Response:
     """FastAPI's 422 for a bad path, query or typed body, without the `input` and `ctx` it echoes: a
     near-valid NHS number, or a reference that is a name, is not repeated back (as `parse.safe_error`)."""
     errors = exc.errors() if isinstance(exc, RequestValidationError) else []
-    kept = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in errors]
+    kept = [{"loc": _field_path(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in errors]
     return JSONResponse({"detail": kept}, status_code=422)
+
+
+def _field_path(loc: Iterable[str | int]) -> list[str | int]:
+    """A body field's path from the body's first field, as a notification's refusals give it (FastAPI
+    starts it with `body`); a parameter keeps its place first (`query`, `path`, `header`)."""
+    path = list(loc)
+    return path[1:] if path[:1] == ["body"] else path

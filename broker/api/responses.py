@@ -53,7 +53,9 @@ class BadRequest(BaseModel):
 
 
 class RequestInvalid(BaseModel):
-    """FastAPI's answer for a bad path, query or typed body."""
+    """The answer for a bad path, query or typed body: each error's `loc` is a body field's path from
+    the body's first field (as in a notification's `errors`), or a parameter's place and name
+    (`["query", "limit"]`)."""
 
     detail: list[dict[str, Any]]
 

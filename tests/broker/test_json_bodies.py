@@ -108,7 +108,7 @@ async def test_a_typed_body_elsewhere_gets_the_same_checks(gateway: Gateway) -> 
     doubled = b'{"reason": "malicious", "reason": "sent_in_error"}'
     answer = await gateway.client.post(url, content=doubled, headers={**sender.headers(), **JSON})
     assert answer.status_code == 422, answer.text
-    assert [e["loc"] for e in answer.json()["detail"]] == [["body", "reason"]]
+    assert [e["loc"] for e in answer.json()["detail"]] == [["reason"]]
     plain = await gateway.client.post(
         url, content=b'{"reason": "sent_in_error"}', headers={**sender.headers(), "Content-Type": "text/plain"}
     )

@@ -4,8 +4,10 @@ A reviewer's release stands in for the human judgement the policy asked for: adv
 authorisation (GR4, I26, ...). It cannot stand in for what only the sender can supply. If no lawful
 basis is recorded for the share, or a finding that decided the hold says consent (or the exception
 relied on instead) or the lawful basis is missing, a release would send information with no
-recorded basis for it. Such an item can only be refused; the sender sends again with what was
-missing, and the policy decides afresh.
+recorded basis for it. If the finding says the notification lacks a field the recipient needs to act
+(GR6, adequate) or says no purpose was given (C1, justify the purpose), a release would send what
+the recipient cannot act on, or with no purpose recorded. Such an item can only be refused; the
+sender sends again with what was missing, and the policy decides afresh.
 
 The deciding findings are the first reasons of the decided entry (the policy lists them first);
 the held row remembers how many there were (`deciding` in its log context), and the entry names
@@ -22,7 +24,15 @@ import audit
 # golden/golden.rego, `_gr4_authorisation`). It can share GR4's rule id with findings about missing
 # consent, so until the policy marks such findings itself, the wording tells them apart.
 _AWAITS_SIGN_OFF: Final = "Waiting for authorisation by one of:"
-_NEEDS: Final = {"GR1": "a lawful basis", "GR4": "consent, or the exception relied on instead"}
+_NEEDS: Final = {
+    "GR1": "a lawful basis",
+    "GR4": "consent, or the exception relied on instead",
+    "GR6": "the fields the recipient needs to act",
+    "C1": "the purpose the information is needed for",
+}
+# Holds that only wait for what the sender left out: a GR6 hold is the notification lacking a field
+# (its needs_advice finding, on MARAC, is a judgement); every C1 hold is a missing purpose.
+_SENDER_HOLDS: Final = frozenset({"GR4", "GR6", "C1"})
 _NO_BASIS: Final = (
     "No lawful basis is recorded for this share, so it cannot be released. Refuse it; the sender "
     "can send it again naming the lawful basis relied on (golden rules 1 and 4)."
@@ -37,8 +47,8 @@ def refusal_only(decided: audit.Entry, deciding: int | None = None) -> str | Non
     for reason in decided.reasons[:count]:
         rule, message = reason.get("rule", ""), reason.get("message", "")
         # GR4 advice (consent refused or unsure, a basis recorded) is the judgement GR4 leaves to people.
-        consent_hold = rule == "GR4" and decided.outcome == "hold_for_authorisation"
-        if (rule == "GR1" or consent_hold) and not message.startswith(_AWAITS_SIGN_OFF):
+        sender_hold = rule in _SENDER_HOLDS and decided.outcome == "hold_for_authorisation"
+        if (rule == "GR1" or sender_hold) and not message.startswith(_AWAITS_SIGN_OFF):
             return (
                 f"The finding that held this share ({rule}) needs {_NEEDS[rule]}, which only the sender can "
                 "supply, so it cannot be released. Refuse it; the sender can send it again with that."

@@ -51,6 +51,10 @@ DEFAULT_MAX_LIFETIME = timedelta(minutes=10)
 MAX_TOKEN_CHARS = 8192
 # The claim that binds an authoriser's token to one request body (broker.admission.authorisation).
 BODY_BOUND_CLAIM = "notification_digest"
+# The claims of an agency's signed delivery receipt (consumers/receipt.py): a receipt is signed like an
+# API token (same issuer, audience, role), so without this check one read off the receipts topic
+# would sign its holder in as the agency's system until it expired.
+RECEIPT_CLAIMS = ("kind", "delivery_id")
 _JTI = re.compile(r"^[\x21-\x7e]{1,128}$")  # printable ASCII, so the replay key stays a plain string
 # A subject becomes the actor of log entries, so it has the log's identifier shape.
 _SUBJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$")
@@ -100,11 +104,13 @@ def verify_token(
     max_lifetime: timedelta = DEFAULT_MAX_LIFETIME,
     leeway: timedelta = DEFAULT_LEEWAY,
     body_bound: bool = False,
+    receipt: bool = False,
 ) -> Caller:
     """Verify an agency JWT and return its caller; raise an `AuthError` subclass otherwise.
 
     `body_bound`: the token is an `Authorisation-Token`, checked against one body by its caller; any
-    other use refuses a token that carries the body-binding claim.
+    other use refuses a token that carries the body-binding claim. `receipt`: the token is a delivery
+    receipt, read by the receipt recorder; any other use refuses a token with a receipt's claims.
     """
     if len(token) > MAX_TOKEN_CHARS:
         raise MalformedToken("token too large")
@@ -117,6 +123,8 @@ def verify_token(
         # A manager's token handed to a sender to attach to one notification would otherwise let
         # whoever holds it act as that manager (answer the authorisation queue, sign in) until it expires.
         raise InvalidClaim(f"a token with {BODY_BOUND_CLAIM} authorises one notification and is not a bearer token")
+    if not receipt and (named := [claim for claim in RECEIPT_CLAIMS if claim in claims]):
+        raise InvalidClaim(f"a token with {named[0]} is a delivery receipt and is not a bearer token")
     caller = _caller(claims, agency, key, max_lifetime)
     if caller.role not in registry.granted_roles(agency.id):
         raise RoleNotGranted(

@@ -54,7 +54,7 @@ def record_receipt(engine: Engine, registry: Registry, audience: str, token: str
     """Verify one receipt and log it; False if this delivery already has a receipt of that kind."""
     # A receipt is evidence of when it was signed, and may wait on the topic while the gateway is
     # down, so an expired receipt is still accepted for a week; its signature must verify as usual.
-    caller = verify_token(token, registry=registry, audience=audience, leeway=RECEIPT_LEEWAY)
+    caller = verify_token(token, registry=registry, audience=audience, leeway=RECEIPT_LEEWAY, receipt=True)
     # The signature and standard claims were verified just above; this only reads the extra claims.
     claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
     kind = KINDS.get(str(claims.get("kind")))

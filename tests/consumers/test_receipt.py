@@ -9,7 +9,7 @@ import jwt
 import pytest
 
 from broker.admission.tokens import verify_token
-from broker.errors import TokenExpired
+from broker.errors import InvalidClaim, TokenExpired
 from broker.partnership.keys import AgencyKeys, generate_agency_keys
 from broker.partnership.registry import Registry, encryption_public_key, jwt_verification_key, register_agency
 from consumers.keys import load_agency_keyring
@@ -54,7 +54,7 @@ def test_receipt_verifies_as_an_agency_token(tmp_path: Path, alg: str) -> None:
         agency_id=AGENCY, audience=AUDIENCE, key=load_agency_keyring(tmp_path, agency_id=AGENCY).jwt_key
     )
     token = signer.for_delivery(_delivery(), "delivered").decode()
-    caller = verify_token(token, registry=_registry(keys), audience=AUDIENCE)
+    caller = verify_token(token, registry=_registry(keys), audience=AUDIENCE, receipt=True)
     assert (caller.agency_id, caller.role, caller.key_id) == (AGENCY, "agency_system", keys.current_jwt_key.kid)
     claims = jwt.decode(token, options={"verify_signature": False})
     assert claims["kind"] == "delivered"
@@ -84,4 +84,16 @@ def test_an_old_receipt_is_refused_by_the_gateway(tmp_path: Path) -> None:
     )
     token = signer.sign(kind=ReceiptKind.DELIVERED, delivery_id="d", notification_id="n")
     with pytest.raises(TokenExpired):
-        verify_token(token, registry=_registry(keys), audience=AUDIENCE)
+        verify_token(token, registry=_registry(keys), audience=AUDIENCE, receipt=True)
+
+
+def test_a_receipt_verifies_only_as_a_receipt(tmp_path: Path) -> None:
+    keys = generate_agency_keys(tmp_path, agency_id=AGENCY, now=NOW)
+    signer = ReceiptSigner(
+        agency_id=AGENCY, audience=AUDIENCE, key=load_agency_keyring(tmp_path, agency_id=AGENCY).jwt_key
+    )
+    receipt = signer.sign(kind=ReceiptKind.DELIVERED, delivery_id="d", notification_id="n")
+    with pytest.raises(InvalidClaim, match="delivery receipt"):
+        verify_token(receipt, registry=_registry(keys), audience=AUDIENCE)
+    caller = verify_token(signer.api_token(), registry=_registry(keys), audience=AUDIENCE)
+    assert caller.role == "agency_system"

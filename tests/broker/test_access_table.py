@@ -115,7 +115,11 @@ BASIS = "safeguarding_children_individuals_at_risk"
             1,
             None,
         ),
-        (_decided("hold_for_authorisation", BASIS, ("GR6", "The notification is not adequate: it lacks child.")), 1, "fields"),
+        (
+            _decided("hold_for_authorisation", BASIS, ("GR6", "The notification is not adequate: it lacks child.")),
+            1,
+            "needs",
+        ),
         (_decided("hold_for_authorisation", BASIS, ("C1", "No purpose was given.")), 1, "purpose"),
         (_decided("hold_for_authorisation", BASIS, ("GR6", "Waiting for authorisation by one of: dsl.")), 1, None),
         (_decided("needs_advice", BASIS, ("GR6", "MARAC is for high-risk domestic abuse.")), 1, None),

@@ -135,8 +135,13 @@ def pending_queues(session: Session, viewer: Viewer) -> dict[str, list[QueueItem
 
 
 # Golden rule 3 asks for advice from someone else, and an authorisation is another person's
-# agreement (the Authorisation-Token route refuses the sender's own token the same way).
-_ANSWERED_BY_ANOTHER = {"needs_advice": "give the advice", "hold_for_authorisation": "authorise it"}
+# agreement (the Authorisation-Token route refuses the sender's own token the same way). An urgent
+# share went without its authorisation; the review afterwards is that authorisation, given late.
+_ANSWERED_BY_ANOTHER = {
+    "needs_advice": "give the advice",
+    "hold_for_authorisation": "authorise it",
+    "share_urgent_review_after": "review it",
+}
 
 
 def sent_it(viewer: Viewer, decided: audit.Entry, named: Collection[str] = ()) -> bool:
@@ -157,7 +162,8 @@ def senders_named(session: Session, decided: audit.Entry) -> set[str]:
 
 
 def urgent_awaiting(session: Session, viewer: Viewer, limit: int = 200) -> list[QueueItem]:
-    """Urgent shares (sent at once) that no reviewer has looked at yet, oldest first."""
+    """Urgent shares (sent at once) that no reviewer has looked at yet, oldest first; not the viewer's
+    own: the review afterwards stands in for the authorisation another person would have given."""
     scope = viewer.scope(Action.URGENT_REVIEW)
     if scope is Scope.NONE:
         return []
@@ -165,7 +171,11 @@ def urgent_awaiting(session: Session, viewer: Viewer, limit: int = 200) -> list[
     if scope is not Scope.PARTNERSHIP:
         statement = statement.where(col(audit.Entry.sender_agency) == viewer.agency_id)
     newest = statement.order_by(None).order_by(col(audit.Entry.seq).desc()).limit(limit)
-    decided = [e for e in session.execute(newest).scalars() if may_decide(viewer, URGENT, e.sender_agency)]
+    decided = [
+        e
+        for e in session.execute(newest).scalars()
+        if may_decide(viewer, URGENT, e.sender_agency) and not sent_it(viewer, e, senders_named(session, e))
+    ]
     reviewed = _reviewed({e.delivery_id for e in decided}, session)
     return [_item(e, None) for e in sorted(decided, key=lambda e: e.seq) if e.delivery_id not in reviewed]
 
@@ -264,10 +274,12 @@ def _held(decision_log: DecisionLog, delivery_id: str) -> tuple[HeldDelivery, au
 
 async def review_urgent(decision_log: DecisionLog, viewer: Viewer, seq: int, *, reason: str) -> audit.Entry:
     """Record a reviewer's look at an urgent share after it went (I14)."""
-    entry, reviewed = await asyncio.to_thread(_urgent, decision_log, seq)
+    entry, reviewed, named = await asyncio.to_thread(_urgent, decision_log, seq)
     # Scope first: whether another agency's share was reviewed is not this viewer's to learn.
     if not may_decide(viewer, URGENT, entry.sender_agency):
         raise NotFound("no such item in your queues")
+    if sent_it(viewer, entry, named):
+        raise Forbidden(f"you sent this share: someone else must {_ANSWERED_BY_ANOTHER[URGENT]}")
     if reviewed:
         raise NotFound("already reviewed")
     text = check_reason(reason)
@@ -293,12 +305,13 @@ async def review_urgent(decision_log: DecisionLog, viewer: Viewer, seq: int, *, 
     return (await decision_log.append([draft], stop_clock))[0]
 
 
-def _urgent(decision_log: DecisionLog, seq: int) -> tuple[audit.Entry, bool]:
+def _urgent(decision_log: DecisionLog, seq: int) -> tuple[audit.Entry, bool, set[str]]:
     with Session(decision_log.engine) as session:
         entry = session.get(audit.Entry, seq)
         if entry is None or entry.kind != audit.EventKind.DECIDED or entry.outcome != URGENT:
             raise NotFound("no such item in your queues")
-        return entry, entry.delivery_id in _reviewed({entry.delivery_id}, session)
+        reviewed = entry.delivery_id in _reviewed({entry.delivery_id}, session)
+        return entry, reviewed, senders_named(session, entry)
 
 
 def queues_for(decision_log: DecisionLog, viewer: Viewer) -> dict[str, list[QueueItem]]:

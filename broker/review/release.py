@@ -27,7 +27,7 @@ _AWAITS_SIGN_OFF: Final = "Waiting for authorisation by one of:"
 _NEEDS: Final = {
     "GR1": "a lawful basis",
     "GR4": "consent, or the exception relied on instead",
-    "GR6": "the fields the recipient needs to act",
+    "GR6": "the fields the recipient must have to act",
     "C1": "the purpose the information is needed for",
 }
 # Holds that only wait for what the sender left out: a GR6 hold is the notification lacking a field

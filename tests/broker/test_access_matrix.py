@@ -10,7 +10,8 @@ probe here, fails.
 What each case expects is worked out from the table's cells (`access.TABLE`), not from the code
 that enforces them: 403 when none of the route's actions is open to the role; for an item, 404
 when the item is outside the scope, as if it did not exist; for a list, the item listed or not. One
-rule sits beside the table: nobody answers a held share they sent (403, and not in their queue).
+rule sits beside the table: nobody answers a held or urgent share they sent (403, and not in their
+queue).
 Probes change nothing that a later probe reads (an answer with an empty reason is refused after the
 scope check, 422), except sending, which runs last.
 """
@@ -56,20 +57,22 @@ def reaches(person: Person, action: Action, target: str) -> bool:
     return reach > 0 and reach >= NEEDS[target]
 
 
-HELD = ("needs_advice", "hold_for_authorisation")
+# Shares someone other than their sender answers: advice, an authorisation, and the review of an
+# urgent share afterwards (it stands in for the authorisation it went without).
+ANSWERED_BY_ANOTHER = ("needs_advice", "hold_for_authorisation", "share_urgent_review_after")
 
 
 def answers(person: Person, outcome: str, target: str) -> bool:
     # Deciding belongs to the sender's agency: a person's own item counts as their agency's, except a
-    # held share they sent themselves, which someone else advises on or authorises.
+    # held or urgent share they sent themselves, which someone else advises on, authorises or reviews.
     if own_held(person, outcome, target):
         return False
     return reaches(person, _DECIDES[outcome], "agency" if target == "self" else target)
 
 
 def own_held(person: Person, outcome: str, target: str) -> bool:
-    """A held share this person sent and would otherwise answer: refused (403), never listed."""
-    return target == "self" and outcome in HELD and reaches(person, _DECIDES[outcome], "agency")
+    """A held or urgent share this person sent and would otherwise answer: refused (403), never listed."""
+    return target == "self" and outcome in ANSWERED_BY_ANOTHER and reaches(person, _DECIDES[outcome], "agency")
 
 
 def answer_status(person: Person, outcome: str, target: str) -> int:
@@ -313,7 +316,7 @@ def expected(case: Case, method: str, path: str, *, probed: bool = True) -> tupl
     if path in ("/v1/queues/{delivery_id}", "/ui/queues/{delivery_id}"):
         return answer_status(person, "needs_advice", target), None
     if path in ("/v1/urgent/{seq}", "/ui/urgent/{seq}"):
-        return (422 if answers(person, "share_urgent_review_after", target) else 404), None
+        return answer_status(person, "share_urgent_review_after", target), None
     if path == "/ui/urgent":
         return 200, int(answers(person, "share_urgent_review_after", target))
     if path in ("/ui/submit", "/v1/overdue", "/ui/overdue", "/ui/audit", "/ui/audit/export"):

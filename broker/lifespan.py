@@ -149,7 +149,7 @@ async def _background(
         tasks.append(asyncio.create_task(verifying, name="log-verification"))
     if settings.run_relay_in_gateway:
         outbox.relay = build_relay(
-            settings=settings, engine=decision_log.engine, metrics=metrics, keys=keys, read_engine=decision_log.reader
+            settings=settings, engine=decision_log.engine, metrics=metrics, read_engine=decision_log.reader
         )
         ingester = build_ingester(settings=settings, engine=decision_log.engine, registry=watch.current)
         watch.listen(ingester.use)

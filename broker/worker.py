@@ -33,7 +33,7 @@ async def run(settings: BrokerSettings) -> None:
     )
     metrics = Metrics()
     keys = load_broker_keys(settings.keys_dir)
-    relay = build_relay(settings=settings, engine=engine, metrics=metrics, keys=keys)
+    relay = build_relay(settings=settings, engine=engine, metrics=metrics)
     registry = load_registry(settings.registry_file, partnership_id=settings.partnership_id)
     # Receipts are checked against the agencies' keys: not those of a copy from before a revocation.
     await asyncio.to_thread(

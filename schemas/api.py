@@ -390,3 +390,10 @@ class CaseShredding(_Answer):
     published_deliveries: int = Field(
         ge=0, description="Deliveries already published, whose recipients are sent an erasure notice"
     )
+    erasure_notices: int = Field(
+        ge=0,
+        description=(
+            "Erasure notices sent: one per delivery published or still queued (the relay may be producing"
+            " a queued one at this instant; an agency told of one it never received keeps the tombstone)"
+        ),
+    )

@@ -339,4 +339,5 @@ CASE_SHREDDED: Final = CaseShredding(
     unreadable=ShreddedCopies(outbox_envelopes=2, held_deliveries=1),
     deliveries_logged=3,
     published_deliveries=2,
+    erasure_notices=2,
 )

@@ -34,11 +34,12 @@ router = APIRouter(prefix="/v1", tags=["access"], route_class=JsonRoute)
 
 
 def _erasure_notices(keys: BrokerKeys, settings: BrokerSettings, reason: str) -> shredding.ShreddedHook:
-    """Every agency that already received a delivery of the case is told, in the same transaction, to erase it."""
+    """Every agency that may hold a delivery of the case (published, or queued and perhaps being produced
+    now) is told, in the same transaction, to erase it."""
     writer = NoticeWriter(keys=keys, namespace=settings.topic_namespace, partnership_id=settings.partnership_id)
 
-    def send(session: Session, published: Sequence[shredding.ShreddedDelivery]) -> None:
-        ids = [delivery_id for group in published for delivery_id in group.delivery_ids]
+    def send(session: Session, told: Sequence[shredding.ShreddedDelivery]) -> None:
+        ids = [delivery_id for group in told for delivery_id in group.delivery_ids]
         notices.send_erasures(session, writer, ids, reason=reason, now=datetime.now(UTC))
 
     return send
@@ -100,4 +101,5 @@ async def shred_case(
         "unreadable": {"outbox_envelopes": done.outbox_envelopes, "held_deliveries": done.held_deliveries},
         "deliveries_logged": done.deliveries_logged,
         "published_deliveries": sum(len(p.delivery_ids) for p in done.published),
+        "erasure_notices": sum(len(p.delivery_ids) for p in done.told),
     }

@@ -15,7 +15,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from broker.db.tables import OutboxRow
-from broker.delivery import notices
 from broker.delivery.events import record_published
 from broker.delivery.listener import OutboxListener
 from broker.delivery.receipts import ReceiptIngester
@@ -23,7 +22,6 @@ from broker.delivery.relay import Relay
 from broker.delivery.retention import Retention, keep_purging
 from broker.delivery.scheduler import run_scheduler
 from broker.metrics import Metrics
-from broker.partnership.keys import BrokerKeys
 from broker.partnership.registry import Registry
 from broker.settings import BrokerSettings
 from transport.kafka import TopicSettings, client_config
@@ -34,14 +32,12 @@ def build_relay(
     settings: BrokerSettings,
     engine: Engine,
     metrics: Metrics,
-    keys: BrokerKeys,
     read_engine: Engine | None = None,
 ) -> Relay:
-    writer = notices.NoticeWriter(keys=keys, namespace=settings.topic_namespace, partnership_id=settings.partnership_id)
-
-    def on_published(session: Session, rows: Sequence[OutboxRow], now: datetime) -> None:
-        record_published(session, rows)  # takes the chain head lock, which a shredding holds too
-        notices.send_late_erasures(session, writer, rows, now=now)
+    def on_published(session: Session, rows: Sequence[OutboxRow], _: datetime) -> None:
+        # Takes the chain head lock, which a shredding holds too. A shredding has already queued the
+        # erasure notice of every row it found waiting, so a row produced in that instant needs none here.
+        record_published(session, rows)
 
     # PostgreSQL tells the listener of each waiting row and it wakes the relay through this event.
     wakeup = asyncio.Event()

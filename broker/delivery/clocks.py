@@ -11,6 +11,7 @@ as overdue and logs an `overdue` entry linked to the decision; DSLs see them (AP
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -242,8 +243,15 @@ def overdue(session: Session, *, agency_id: str | None = None) -> list[Obligatio
 
 def stop_all_clocks(session: Session, delivery_id: str, now: datetime) -> None:
     """Stop every running clock of a delivery, whatever would have answered it (it was withdrawn)."""
+    stop_clocks_of(session, [delivery_id], now)
+
+
+def stop_clocks_of(session: Session, delivery_ids: Sequence[str], now: datetime) -> None:
+    """Stop every running clock of these deliveries (withdrawn, or their case shredded)."""
+    if not delivery_ids:
+        return
     session.execute(
         update(ObligationClock)
-        .where(col(ObligationClock.delivery_id) == delivery_id, col(ObligationClock.stopped_at).is_(None))
+        .where(col(ObligationClock.delivery_id).in_(delivery_ids), col(ObligationClock.stopped_at).is_(None))
         .values(stopped_at=_utc(now))
     )

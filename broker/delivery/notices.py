@@ -18,7 +18,6 @@ from typing import Literal
 from sqlmodel import Session, col, select
 
 from broker.db.tables import OutboxRow
-from broker.delivery import case_keys
 from broker.partnership.keys import BrokerKeys
 from schemas.notice import NOTICE_CONTENT_TYPE, REASON_WORDS, Notice
 from schemas.topics import inbox_topic
@@ -84,30 +83,14 @@ class NoticeWriter:
 def send_erasures(
     session: Session, writer: NoticeWriter, delivery_ids: Sequence[str], *, reason: str, now: datetime
 ) -> int:
-    """Queue an erasure notice for each published delivery of a shredded case (in the shredding's transaction)."""
+    """Queue an erasure notice for each delivery of a shredded case, published or queued (in the shredding's
+    transaction)."""
     if not delivery_ids:
         return 0
     rows = session.exec(select(OutboxRow).where(col(OutboxRow.delivery_id).in_(delivery_ids))).all()
     for row in rows:
         session.add(writer.row(kind="erasure", delivery=row, reason=reason, now=now))
     return len(rows)
-
-
-def send_late_erasures(session: Session, writer: NoticeWriter, rows: Sequence[OutboxRow], *, now: datetime) -> int:
-    """Queue an erasure notice for each row just published whose case was shredded after the relay read it.
-
-    The shredding tells the agencies that already hold a delivery; a row the relay read (and then
-    produced) just before the shredding committed was not yet theirs, so nobody else would. Called in
-    the transaction that logs the rows as published, after the chain head is locked: the shredding
-    holds that lock too, so one of the two always sees the other's commit.
-    """
-    keyed = [(row, row.case_key_id) for row in rows if row.case_key_id is not None]
-    reasons = case_keys.shredded_reasons(session, {key_id for _, key_id in keyed})
-    late = [(row, reasons[key_id]) for row, key_id in keyed if key_id in reasons]
-    for row, reason in late:
-        # A key shredded before b0004 kept no reason code: the notice says the record was sent in error.
-        session.add(writer.row(kind="erasure", delivery=row, reason=reason or "sent_in_error", now=now))
-    return len(late)
 
 
 def reason_words(reason: str) -> str:

@@ -11,8 +11,9 @@ shredding already logged it). So is a row whose stored copy was emptied (withdra
 yet queued again: there is nothing left to send, and the withdrawal or purge logged it. A row that
 cannot be opened for any other reason is kept waiting and reported, as a tampered one is, so one bad
 row never stops the rows behind it. Between the relay reading a batch and a shredding committing, a row
-can still go out; its `published` entry then follows the `shredded` one, so the log shows it, and
-marking it queues the erasure notice the shredding could not send (`notices.send_late_erasures`).
+can still go out; its `published` entry then follows the `shredded` one, so the log shows it. Its
+erasure notice was queued by the shredding, which notices every row it finds waiting: this relay may
+have produced it already, or produced it in a batch that then failed and will never be marked.
 """
 
 from __future__ import annotations

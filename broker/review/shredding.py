@@ -8,7 +8,11 @@ affected delivery (following its decision) plus one for the case, naming the rea
 never a payload value. The log itself keeps every entry: it holds no payload value to destroy.
 
 Deliveries already published sit in the agencies' inboxes and stores; `on_shredded` is where the
-signed erasure notice to each of them is enqueued, in the same transaction.
+signed erasure notice to each of them is enqueued, in the same transaction. So is one for each
+delivery still queued: the relay may have produced it already, in a batch it has not yet marked (or
+never will, if the batch then failed), and once the key is gone nothing else could tell the agency.
+An agency told to erase a delivery it never received keeps the tombstone, so it never takes it in.
+The case's statutory clocks stop with it: an erased delivery cannot be acknowledged or answered.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from sqlmodel import Session, col
 import audit
 from audit.log import lock_head
 from broker.db.tables import CaseKey, HeldDelivery, OutboxRow
+from broker.delivery import clocks
 from broker.delivery import held as held_store
 from broker.delivery.events import follow_up
 from broker.errors import Forbidden, NotFound
@@ -45,7 +50,8 @@ class ShreddedDelivery:
     delivery_ids: tuple[str, ...]
 
 
-# Called inside the shredding's transaction with the deliveries already published (possibly none).
+# Called inside the shredding's transaction with every delivery an agency may hold: published, or
+# queued and perhaps being produced at this instant (possibly none).
 ShreddedHook = Callable[[Session, Sequence[ShreddedDelivery]], None]
 
 
@@ -59,6 +65,8 @@ class Shredding:
     held_deliveries: int
     deliveries_logged: int
     published: tuple[ShreddedDelivery, ...]
+    # Every delivery in the outbox, published or queued: each is sent an erasure notice.
+    told: tuple[ShreddedDelivery, ...] = ()
 
 
 def shred_case(
@@ -106,10 +114,12 @@ def shred_case(
         copies: list[OutboxRow | HeldDelivery] = [*outbox, *pending]
         drafts = [_delivery_draft(row, viewer, message) for row in copies]
         audit.append(session, [*drafts, _case_draft(case_ref, viewer, message, len(key_ids), len(drafts))])
-        published = _published(outbox, _sent_before(session, outbox))
+        clocks.stop_clocks_of(session, [row.delivery_id for row in copies], now)
+        published = _grouped(outbox, _sent_before(session, outbox))
+        told = _grouped(outbox)
         if on_shredded is not None:
-            on_shredded(session, published)
-    return Shredding(case_ref, len(key_ids), len(outbox), len(pending), len(drafts), published)
+            on_shredded(session, told)
+    return Shredding(case_ref, len(key_ids), len(outbox), len(pending), len(drafts), published, told)
 
 
 def _delivery_draft(row: OutboxRow | HeldDelivery, viewer: Viewer, message: str) -> audit.EntryDraft:
@@ -158,11 +168,12 @@ def _sent_before(session: Session, rows: Sequence[OutboxRow]) -> set[str]:
     return set(session.scalars(logged))
 
 
-def _published(rows: Sequence[OutboxRow], sent_before: set[str]) -> tuple[ShreddedDelivery, ...]:
-    """The deliveries already published, one per notification, inbox and Kafka key."""
+def _grouped(rows: Sequence[OutboxRow], sent_before: set[str] | None = None) -> tuple[ShreddedDelivery, ...]:
+    """The deliveries, one group per notification, inbox and Kafka key: those already published, given
+    the queued ones `sent_before` (put back by a republish); every one without it."""
     grouped: dict[tuple[str, str, str, str], list[str]] = {}
     for row in rows:
-        if row.published_at is not None or row.delivery_id in sent_before:
+        if sent_before is None or row.published_at is not None or row.delivery_id in sent_before:
             grouped.setdefault((row.recipient_agency, row.topic, row.key, row.notification_id), []).append(
                 row.delivery_id
             )

@@ -70,7 +70,7 @@ async def test_the_relay_and_the_purge_lock_the_chain_head_before_outbox_rows(
     body["sender"] = {"agency_id": SCHOOL, "role": sender.sends_as, "user_ref": "ref-51", "is_professional": True}
     answer = await sender.api("POST", "/v1/notifications", json=body)
     assert answer.status_code == 202, answer.text
-    relay = build_relay(settings=gateway.settings, engine=gateway.engine, metrics=Metrics(), keys=gateway.keys)
+    relay = build_relay(settings=gateway.settings, engine=gateway.engine, metrics=Metrics())
     rows = [row for row, value in relay._pending() if isinstance(value, bytes)]
     assert rows
 

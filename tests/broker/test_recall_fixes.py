@@ -83,7 +83,7 @@ async def test_a_delivery_queued_again_when_its_case_is_shredded_gets_an_erasure
     response = await gateway.post(body)
     assert response.status_code == 202, response.text
     (recipient,) = response.json()["recipients"]
-    relay = build_relay(settings=gateway.settings, engine=gateway.engine, metrics=Metrics(), keys=gateway.keys)
+    relay = build_relay(settings=gateway.settings, engine=gateway.engine, metrics=Metrics())
     (row,) = [r for r, _ in relay._pending() if r.delivery_id == recipient["delivery_id"]]
     relay._mark_published([row])  # as `publish_once` marks the batch it produced
     csc_system = Person(gateway, CSC, "agency_system", None)

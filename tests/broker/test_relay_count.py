@@ -39,7 +39,7 @@ async def test_a_batch_whose_commit_fails_is_not_counted_as_published(gateway_fa
     answer = await sender.api("POST", "/v1/notifications", json=body)
     assert answer.status_code == 202, answer.text
     metrics = Metrics()
-    relay = build_relay(settings=gateway.settings, engine=gateway.engine, metrics=metrics, keys=gateway.keys)
+    relay = build_relay(settings=gateway.settings, engine=gateway.engine, metrics=metrics)
     rows = [row for row, value in relay._pending() if isinstance(value, bytes)]
     assert len(rows) == 1
 

@@ -53,7 +53,7 @@ STATES = {
     "released": "released",
     "refused": "refused",
     "expired": "expired unanswered",
-    "withdrawn": "withdrawn by the sender",
+    "withdrawn": "withdrawn, recalled from every inbox",
     "corrected": "replaced by a correction",
     "shredded": "shredded with its case",
 }

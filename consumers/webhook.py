@@ -7,12 +7,16 @@ DELETE `<url>/<delivery_id>` carrying the tombstone of a recall. The agreement i
 - after a DELETE it keeps the tombstone, and answers a later POST of that delivery with the tombstone as
   the body, under 410 Gone (or 409, as some systems answer any repeat of a key). Either way the sink
   raises `DeliveryWithdrawn`, and the consumer does not receipt the delivery as delivered;
+- a DELETE answered 404 finds nothing to remove; 410 is a delivery recalled before, and counts only
+  with that delivery's tombstone as the body (a retired endpoint's bare 410 would have every recall
+  confirmed while the case system still held the payload);
 - redirects are never followed, and a 4xx other than 409/429 is not retried.
 """
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import aiohttp
 
@@ -65,8 +69,10 @@ class WebhookSink:
                     async with session.delete(
                         url, json=tombstone(notice), headers=headers, allow_redirects=False
                     ) as response:
-                        if response.status < 300 or response.status in (404, 410):
+                        if response.status < 300 or response.status == 404:
                             return response.status < 300
+                        if response.status == 410 and await _tombstone_of(response, notice.delivery_id) is not None:
+                            return False  # recalled before: the case system keeps its tombstone
                         last = _failure(response.status)
                 except (aiohttp.ClientError, TimeoutError) as exc:
                     last = type(exc).__name__
@@ -80,12 +86,18 @@ async def _refuse_if_recalled(response: aiohttp.ClientResponse, delivery_id: str
     A bare 410 (a retired endpoint, a proxy's page) stays a failure: read as a recall, it would have
     every delivery committed and skipped. A bare 409 stays a repeat of a delivery the system holds.
     """
+    body = await _tombstone_of(response, delivery_id)
+    if body is not None:
+        raise DeliveryWithdrawn(delivery_id, known_kind(body.get("kind")))
+
+
+async def _tombstone_of(response: aiohttp.ClientResponse, delivery_id: str) -> dict[str, Any] | None:
+    """The answer's body if it is the case system's tombstone of this very delivery, else None."""
     try:
         body = await response.json(content_type=None)
     except (ValueError, aiohttp.ClientError):
-        return
-    if isinstance(body, dict) and body.get("delivery_id") == delivery_id:
-        raise DeliveryWithdrawn(delivery_id, known_kind(body.get("kind")))
+        return None
+    return body if isinstance(body, dict) and body.get("delivery_id") == delivery_id else None
 
 
 def _failure(status: int) -> str:

@@ -192,13 +192,19 @@ async def conflict_case_system() -> AsyncIterator[str]:
 
     async def remove(request: web.Request) -> web.Response:
         delivery_id = request.match_info["delivery"]
+        if delivery_id in tombstones:  # recalled before: gone, and here is what said so
+            return web.json_response(tombstones[delivery_id], status=410)
         tombstones[delivery_id] = await request.json()
         held.discard(delivery_id)
         return web.Response(status=204)
 
+    async def retired(_: web.Request) -> web.Response:
+        return web.json_response({"error": "this endpoint is retired"}, status=410)
+
     app = web.Application()
     app.router.add_post("/cases", take)
     app.router.add_delete("/cases/{delivery}", remove)
+    app.router.add_delete("/retired/{delivery}", retired)
     async with _serve(app) as url:
         yield url
 
@@ -219,3 +225,14 @@ async def test_a_410_that_names_no_tombstone_of_this_delivery_is_still_a_failure
     """A retired endpoint's 410 must not be read as a recall: every delivery would be skipped, committed."""
     with pytest.raises(SinkError, match="HTTP 410"):
         await WebhookSink(f"{case_system}/retired", attempts=1).deliver(_delivery(3))
+
+
+async def test_a_delete_answered_410_counts_only_with_this_deliverys_tombstone(conflict_case_system: str) -> None:
+    """A retired endpoint's bare 410 would have every recall confirmed (an `erased` receipt, logged as
+    confirmed) while the case system still held the payload."""
+    sink = WebhookSink(f"{conflict_case_system}/cases", attempts=1)
+    assert await sink.deliver(_delivery(5)) is True
+    assert await sink.withdraw(_sink_notice(5)) is True
+    assert await sink.withdraw(_sink_notice(5)) is False  # recalled before: its tombstone comes back
+    with pytest.raises(SinkError, match="HTTP 410"):
+        await WebhookSink(f"{conflict_case_system}/retired", attempts=1).withdraw(_sink_notice(6))

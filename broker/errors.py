@@ -205,6 +205,12 @@ class CorrectionIncomplete(BrokerError):
     retriable = True
 
 
+class SharedInAnotherCase(BrokerError):
+    """A case shredding named a person who has no case of their own: what was shared about them went
+    inside notifications routed by another child (a sibling, an adult named in a child's referral), so
+    only that child's case, or a withdrawal of those notifications, can make it unreadable."""
+
+
 class HeldDeliveryGone(BrokerError):
     """The held delivery was already released, refused or expired."""
 

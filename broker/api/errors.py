@@ -34,6 +34,7 @@ from broker.errors import (
     PolicyUnavailable,
     ReleaseRefused,
     ReviewInvalid,
+    SharedInAnotherCase,
     SignInRequired,
     UnsupportedMediaType,
 )
@@ -57,6 +58,7 @@ _STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (HeldDeliveryGone, 409, "already_resolved"),
     (AlreadyWithdrawn, 409, "already_withdrawn"),
     (ReleaseRefused, 409, "release_not_allowed"),
+    (SharedInAnotherCase, 409, "shared_in_another_case"),
     (PayloadTooLarge, 413, "payload_too_large"),
     (UnsupportedMediaType, 415, "unsupported_media_type"),
     (InvalidNotification, 422, "invalid_notification"),

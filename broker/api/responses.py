@@ -27,7 +27,7 @@ DESCRIPTIONS = {
     403: "The caller's agency or role may not do this",
     404: "Not found, or not visible to this caller",
     409: "Conflict: the Idempotency-Key was used for another body, the notification_id was already decided, "
-    "or the item is already resolved",
+    "the item is already resolved, or (a case shredding) the person's information is kept in another child's case",
     413: "The body is over the size limit",
     415: "The body is not declared as JSON (Content-Type: application/json, UTF-8)",
     422: "The request does not match its schema; the errors name each bad field's path",

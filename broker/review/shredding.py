@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, String, cast, select, update
 from sqlmodel import Session, col
 
 import audit
@@ -31,7 +31,7 @@ from broker.db.tables import CaseKey, HeldDelivery, OutboxRow
 from broker.delivery import clocks
 from broker.delivery import held as held_store
 from broker.delivery.events import follow_up
-from broker.errors import Forbidden, NotFound
+from broker.errors import Forbidden, NotFound, SharedInAnotherCase
 from broker.review.access import Action, Scope, Viewer
 
 SHRED_RULE = "SYS-SHRED"
@@ -91,6 +91,7 @@ def shred_case(
         live = select(col(CaseKey.id)).where(col(CaseKey.case_ref) == case_ref, col(CaseKey.key).is_not(None))
         key_ids = list(session.execute(live).scalars())
         if not key_ids:
+            _refuse_if_named_elsewhere(session, case_ref)
             raise NotFound(NOTHING)
         outbox = list(
             session.scalars(
@@ -120,6 +121,33 @@ def shred_case(
         if on_shredded is not None:
             on_shredded(session, told)
     return Shredding(case_ref, len(key_ids), len(outbox), len(pending), len(drafts), published, told)
+
+
+def _refuse_if_named_elsewhere(session: Session, case_ref: str) -> None:
+    """Raise `SharedInAnotherCase` if copies naming this person are still readable under another case's
+    key: each notification's copies are kept under the case of the child it is routed by, not of
+    everyone it names (a sibling, an adult in a child's referral)."""
+    named = select(col(audit.Entry.notification_id)).where(
+        col(audit.Entry.kind) == audit.EventKind.DECIDED,
+        # The pseudonyms are stored as canonical JSON text: a quoted 64-hex string matches only itself.
+        cast(col(audit.Entry.subjects), String).like(f'%"{case_ref}"%'),
+    )
+    readable = set()
+    for table in (OutboxRow, HeldDelivery):
+        kept = (
+            select(col(table.notification_id))
+            .join(CaseKey, col(CaseKey.id) == col(table.case_key_id))
+            .where(col(CaseKey.key).is_not(None), col(table.notification_id).in_(named))
+        )
+        readable |= set(session.scalars(kept))
+    if readable:
+        found = sorted(readable)
+        listed = ", ".join(found[:10]) + (f" and {len(found) - 10} more" if len(found) > 10 else "")
+        raise SharedInAnotherCase(
+            f"this person has no case of their own: what was shared about them went in {len(found)} "
+            f"notification(s) kept under the case of the child each was about ({listed}). Shred that child's "
+            "case, or have the sender withdraw those notifications; nothing was destroyed."
+        )
 
 
 def _delivery_draft(row: OutboxRow | HeldDelivery, viewer: Viewer, message: str) -> audit.EntryDraft:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -45,12 +46,16 @@ CHILD_A, CHILD_B = nhs_number("400000013"), nhs_number("400000021")
 REASON = "Referral was about the wrong pupil; confirmed with the school's DSL."
 
 
-async def _refer(sender: Person, ref: str, nhs: str, recipients: list[dict[str, str]], **extra: Any) -> dict[str, Any]:
-    body = school_referral(
-        recipients=recipients,
-        subjects=[{"subject_ref": ref, "role_in_case": "child", "age_years": 6, "nhs_number": nhs}],
-        **extra,
-    )
+async def _refer(
+    sender: Person,
+    ref: str,
+    nhs: str,
+    recipients: list[dict[str, str]],
+    extra_subjects: Sequence[dict[str, Any]] = (),
+    **extra: Any,
+) -> dict[str, Any]:
+    child = {"subject_ref": ref, "role_in_case": "child", "age_years": 6, "nhs_number": nhs}
+    body = school_referral(recipients=recipients, subjects=[child, *extra_subjects], **extra)
     body["sender"] = {
         "agency_id": sender.agency,
         "role": sender.sends_as,

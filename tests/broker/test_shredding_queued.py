@@ -15,13 +15,14 @@ import pytest
 from sqlmodel import Session, col, select
 
 import audit
-from broker.db.tables import ObligationClock, OutboxRow
+from broker.db.tables import CaseKey, ObligationClock, OutboxRow
 from broker.delivery.background import build_relay
 from broker.delivery.clocks import mark_overdue
 from broker.metrics import Metrics
 from schemas.notice import Notice
 from tests.broker.conftest import Gateway, GatewayFactory
 from tests.broker.people import Person
+from tests.broker.test_case_review import nhs_number
 from tests.broker.test_case_shredding import CHILD_A, CSC, SCHOOL, TO_CSC, _entries, _refer
 
 pytestmark = pytest.mark.stack
@@ -69,3 +70,26 @@ async def test_a_shredded_cases_clocks_stop_and_never_fall_overdue(gateway_facto
         assert session.exec(running).all() == []
         late = mark_overdue(session, datetime.now(UTC) + timedelta(days=30))
     assert [c for c in late if c.notification_id == sent["notification_id"]] == []
+
+
+async def test_shredding_a_person_named_in_another_childs_case_says_so_and_destroys_nothing(
+    gateway_factory: GatewayFactory,
+) -> None:
+    """A sibling named in a child's referral has no case of their own: "nothing was shared about them"
+    would be false while the child's case still holds the referral."""
+    gateway = await gateway_factory(run_relay_in_gateway=False)
+    sibling_nhs = nhs_number("400000047")
+    sibling = {"subject_ref": "pupil-4302", "role_in_case": "sibling", "age_years": 9, "nhs_number": sibling_nhs}
+    sender = Person(gateway, SCHOOL, "dsl", "dsl-school-43")
+    sent = await _refer(sender, "pupil-4301", CHILD_A, [TO_CSC], extra_subjects=[sibling])
+    lead = Person(gateway, CSC, "ig_lead", "csc-ig-lead-43")
+    of_sibling = {**SHRED, "nhs_number": sibling_nhs}
+    refused = await lead.api("POST", "/v1/case-shredding", json=of_sibling)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"] == "shared_in_another_case"
+    assert sent["notification_id"] in refused.json()["detail"] and sibling_nhs not in refused.text
+    with Session(gateway.engine) as session:
+        assert [k.key is not None for k in session.exec(select(CaseKey))] == [True], "nothing was destroyed"
+    assert (await lead.api("POST", "/v1/case-shredding", json=SHRED)).status_code == 200
+    gone = await lead.api("POST", "/v1/case-shredding", json=of_sibling)
+    assert gone.status_code == 404, gone.text  # the child's case is shredded: no readable copy names them

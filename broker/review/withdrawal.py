@@ -213,7 +213,12 @@ def _recall(
     row = session.exec(select(OutboxRow).where(col(OutboxRow.delivery_id) == delivery_id).with_for_update()).first()
     if row is None:
         return Recalled(delivery_id, agency, "not shared", "nothing to recall")
-    was: Literal["published", "queued"] = "published" if row.published_at is not None else "queued"
+    # The log says whether it went out: a row put back by a republish went out before, and a row marked
+    # done unpublished (its case shredded as the relay read it) never did.
+    went_out = select(col(audit.Entry.seq)).where(
+        col(audit.Entry.delivery_id) == delivery_id, col(audit.Entry.kind) == audit.EventKind.PUBLISHED
+    )
+    was: Literal["published", "queued"] = "published" if session.exec(went_out.limit(1)).first() else "queued"
     # Emptied, and marked done so the relay never (again) sends it: the notice does the rest.
     row.envelope = b""
     row.published_at = row.published_at or now

@@ -13,6 +13,8 @@ from sqlmodel import Session, col, select
 
 import audit
 from broker.db.tables import HeldDelivery, HeldKey, ObligationClock, OutboxRow
+from broker.delivery.background import build_relay
+from broker.metrics import Metrics
 from tests.broker.conftest import Gateway, GatewayFactory
 from tests.broker.people import Person
 from tests.factories import school_referral
@@ -128,3 +130,19 @@ async def test_a_correction_nobody_may_make_decides_nothing(gateway: Gateway) ->
     assert corrected["notification_id"] in entry.reasons[0]["message"]
     status = await sender.api("GET", f"/v1/notifications/{sent['notification_id']}")
     assert [r["status"] for r in status.json()["recipients"]] == ["corrected"]
+
+
+async def test_a_share_put_back_by_a_republish_was_published_as_the_log_says(gateway_factory: GatewayFactory) -> None:
+    """A republish queues a published delivery again; withdrawn before the relay runs, it was still
+    published (the agency holds it), as the log's `published` entry says, not merely queued."""
+    gateway = await gateway_factory(run_relay_in_gateway=False)  # this test marks what the relay would
+    sender = Person(gateway, SCHOOL, "dsl", "dsl-oak-07")
+    sent = await sender.send("share")
+    relay = build_relay(settings=gateway.settings, engine=gateway.engine, metrics=Metrics())
+    (row,) = [r for r, _ in relay._pending() if r.delivery_id == sent["delivery_id"]]
+    relay._mark_published([row])
+    recipient = Person(gateway, row.recipient_agency, "agency_system", None)
+    again = await recipient.api("POST", f"/v1/deliveries/{sent['delivery_id']}/republish")
+    assert again.status_code == 202 and again.json()["queued"], again.text
+    answer = await _withdraw(sender, sent["notification_id"])
+    assert [(d["was"], d["now"]) for d in answer.json()["deliveries"]] == [("published", "notice sent")]

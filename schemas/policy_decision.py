@@ -77,7 +77,11 @@ class RecipientDecision(_Closed):
     # Fields the recipient may see: sealed now when shared, or on release when held/advice.
     allowed_fields: list[str]
     withheld_fields: list[str]
+    # The outcome's own obligations, as the receipt shows them (a held share's clocks wait for release).
     obligations: list[Obligation]
+    # Held/advice outcomes only: the obligations of the share a release makes, started on release,
+    # as `allowed_fields` is what it sends. The default lets older policy revisions' answers validate.
+    obligations_on_release: list[Obligation] = Field(default_factory=list)
 
 
 class PolicyDecision(_Closed):

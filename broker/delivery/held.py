@@ -73,7 +73,9 @@ def _nonce() -> bytes:
 
 def release(session: Session, delivery_id: str, *, now: datetime, calendar: WorkingCalendar) -> OutboxRow:
     """Decrypt a held delivery into the outbox (the relay publishes it) and destroy its key; its
-    clocks start now, due as far from now as the policy's obligations say (not from the decision)."""
+    clocks start now, due as far from now as the policy's obligations say (not from the decision).
+    They are those of the share it becomes (the decision's `obligations_on_release`, stored by
+    `broker.sharing.record` as the row's `obligations`), not the held outcome's own."""
     held, key = _open_pair(session, delivery_id)
     if expired(held, now):
         raise HeldDeliveryGone(f"held delivery {delivery_id} expired unanswered at {held.expires_at.isoformat()}")

@@ -174,8 +174,10 @@ def _overridden(decided: RecipientDecision, errors: list[Reason]) -> RecipientDe
                 "reasons": [*errors, *decided.reasons],
                 "decided_by": list(errors),
                 "allowed_fields": [],
+                "obligations_on_release": [],
             }
         )
-    if decided.outcome == Outcome.NO_SHARE and decided.allowed_fields:
-        return decided.model_copy(update={"allowed_fields": []})
+    if decided.outcome == Outcome.NO_SHARE and (decided.allowed_fields or decided.obligations_on_release):
+        # A no-share is never released: nothing to send, and no clock to start later.
+        return decided.model_copy(update={"allowed_fields": [], "obligations_on_release": []})
     return decided

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +24,8 @@ class Planned:
     delivery_id: str
     sealed: Sealed | None
     due: list[dict[str, Any]]
+    # Held or advice only: the obligations its release starts (held.release recomputes their due times).
+    on_release: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def held(self) -> bool:
@@ -41,6 +43,7 @@ def _one(
 ) -> Planned:
     delivery_id = str(uuid.uuid4())
     due = [due_of(obligation, calendar, now) for obligation in decision.obligations]
+    on_release = [due_of(obligation, calendar, now) for obligation in _released(decision)]
     sealed = None
     if decision.outcome in SHARED_OUTCOMES | HELD_OUTCOMES:
         sealed = sealer.seal(notification, decision, delivery_id=delivery_id, now=now)
@@ -49,7 +52,17 @@ def _one(
             # moment apart): logged as a share with nothing queued, it would be lost while the
             # receipt said "share". Closed instead, and said so.
             return Planned(_unsealable(decision), delivery_id, None, [])
-    return Planned(decision, delivery_id, sealed, due)
+    return Planned(decision, delivery_id, sealed, due, on_release)
+
+
+def _released(decision: RecipientDecision) -> list[Obligation]:
+    """What a held decision's release owes: the share it becomes, as the policy says (due times are
+    worked out now too, so a deadline no calendar meets is refused before anything is written).
+    An answer of an older policy revision names none; its own obligations are kept, as they were."""
+    if decision.outcome not in HELD_OUTCOMES:
+        return []
+    release = list(decision.obligations_on_release)
+    return release + [obligation for obligation in decision.obligations if obligation not in release]
 
 
 def _unsealable(decision: RecipientDecision) -> RecipientDecision:
@@ -63,7 +76,8 @@ def _unsealable(decision: RecipientDecision) -> RecipientDecision:
         effect=ReasonEffect.NO_SHARE,
     )
     update = {"outcome": Outcome.NO_SHARE, "decided_by": [reason], "reasons": [reason], "allowed_fields": []}
-    return decision.model_copy(update={**update, "withheld_fields": [], "obligations": []})
+    nothing_owed: dict[str, list[Any]] = {"withheld_fields": [], "obligations": [], "obligations_on_release": []}
+    return decision.model_copy(update={**update, **nothing_owed})
 
 
 def due_of(obligation: Obligation, calendar: WorkingCalendar, now: datetime) -> dict[str, Any]:

@@ -289,12 +289,13 @@ def _delivery_row(
 ) -> tuple[OutboxRow, dict[str, object]]:
     """A sealed delivery's row under its case key, and its log context (for its clocks)."""
     # Purpose and obligations travel with the row: a held delivery's reviewers see the
-    # purpose, and its clocks start when it is released.
+    # purpose, and its clocks start when it is released: those of the share it becomes, not the
+    # held outcome's own, which lack the recipient's duties (`held.release` starts them from here).
     # `deciding`: how many of the decision's first reasons decided it, for what a reviewer may release.
     context = {
         **log_context(entry),
         "purpose": notification.purpose.value if notification.purpose else None,
-        "obligations": plan.due,
+        "obligations": plan.on_release if plan.held else plan.due,
         "deciding": max(len(plan.decision.decided_by), 1),
         # A held reply released later still stops the clock it answers (broker.delivery.clocks).
         "in_reply_to": str(notification.in_reply_to) if notification.in_reply_to else None,

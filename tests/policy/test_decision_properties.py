@@ -7,7 +7,8 @@ entry point with one reused HTTP client. For every recipient the answer must:
 1. name what decided it: `decided_by` is non-empty and opens `reasons`;
 2. agree with itself: every deciding finding has the outcome's effect (`OUTCOME_EFFECT`);
 3. never be more permissive than what decided it or than any standing objection (only an urgent
-   share, decided by I14 or C7, may override stricter findings; they stay as notes for review);
+   share, decided by I14 or C7, may override stricter findings; they stay as notes for review;
+   and where C7 finds the duty to share, an objection that rests on consent alone no longer stands);
 4. say nothing that contradicts the outcome (`CONTRADICTIONS` below);
 5. keep its fields consistent with the outcome.
 """
@@ -30,7 +31,7 @@ from hypothesis import strategies as st
 from schemas.common import EnvelopeFields
 from schemas.fields import PayloadModel
 from schemas.notifications import NOTIFICATION_MODELS
-from schemas.policy_decision import OUTCOME_EFFECT, PolicyDecision
+from schemas.policy_decision import OUTCOME_EFFECT, PolicyDecision, Reason
 from schemas.policy_input import POLICY_ENTRYPOINT, PolicyInput
 from schemas.vocab import (
     AgencyRole,
@@ -89,6 +90,20 @@ STRICTNESS = {
     Outcome.NO_SHARE: 5,
 }
 EFFECT_OUTCOME = {effect: outcome for outcome, effect in OUTCOME_EFFECT.items()}
+# The objections that rest on consent alone (policies/README.md, "How a recipient is decided"):
+# GR4's refusals, doubts and out-of-scope consent. C7 as a condition met (effect share) means the
+# duty to share applies, which outweighs them; they stay among the reasons as notes.
+CONSENT_ONLY = {ReasonEffect.NO_SHARE, ReasonEffect.NEEDS_ADVICE}
+
+
+def _standing(reasons: list[Reason]) -> list[Reason]:
+    """The objections and other effects that still bear on the outcome (not GR7's record)."""
+    duty = any(r.rule == "C7" and r.effect == ReasonEffect.SHARE for r in reasons)
+    return [
+        r
+        for r in reasons
+        if r.effect not in (ReasonEffect.RECORD, None) and not (duty and r.rule == "GR4" and r.effect in CONSENT_ONLY)
+    ]
 
 
 def contradiction(outcome: Outcome, message: str) -> str | None:
@@ -368,9 +383,7 @@ def _check(policy_input: dict[str, Any], result: dict[str, Any]) -> Counter[str]
         if outcome == Outcome.SHARE_URGENT_REVIEW_AFTER:
             assert {r.rule for r in got.decided_by} <= {"I14", "C7"}, where
         else:
-            standing = [
-                STRICTNESS[EFFECT_OUTCOME[r.effect]] for r in got.reasons if r.effect not in (ReasonEffect.RECORD, None)
-            ]
+            standing = [STRICTNESS[EFFECT_OUTCOME[r.effect]] for r in _standing(got.reasons) if r.effect is not None]
             assert STRICTNESS[outcome] >= max(standing), where
         # 4. No message contradicts the outcome.
         for reason in got.reasons:

@@ -331,8 +331,11 @@ referrer_consents_for(r) if {
 
 # METADATA
 # title: Recorded exception codes (E1-E10 reasons consent was not sought)
+# description: >-
+#   From the subjects' consent records and the parental position: a referrer's record is about
+#   their own identity only, so its reason is no exception for the people concerned.
 exceptions contains c.not_sought_reason if {
-	some c in input.consent
+	some c in subject_consents
 	is_string(c.not_sought_reason)
 }
 

@@ -110,3 +110,14 @@ test_scope_gap_of_two_agencies_reads_as_a_sentence if {
 	gap := context.scope_gap(t.police) with input as _scoped({"scope_agencies": ["school-a", "health-a"]}) with data.registry as t.registry
 	gap == "The consent recorded covers only Test Health Visiting A and Test School A; it does not cover Test Police A."
 }
+
+# A referrer's consent record is about their own identity only (subject_consents): its reason for
+# not seeking consent is no exception for the people the information is about.
+test_referrer_records_give_no_exception if {
+	inp := object.union(t.base, {"consent": [
+		{"giver": "parent_pr", "status": "refused", "scope_agencies": null, "privacy_notice_given": true, "not_sought_reason": null},
+		{"giver": "referrer", "status": "not_sought", "scope_agencies": null, "privacy_notice_given": null, "not_sought_reason": "not_reasonable_to_obtain"},
+	]})
+	context.exceptions == set() with input as inp
+	not context.exception_label with input as inp
+}

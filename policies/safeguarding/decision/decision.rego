@@ -68,6 +68,7 @@ _no_share(r, deciding) := {
 	"allowed_fields": [],
 	"withheld_fields": _all_fields,
 	"obligations": [],
+	"obligations_on_release": [],
 }
 
 _all_fields := sort(object.keys(input.payload_fields)) if is_object(input.payload_fields)
@@ -99,27 +100,30 @@ _decision_for(r, common, own) := {
 	"allowed_fields": _allowed(view, outcome),
 	"withheld_fields": _withheld(view, outcome),
 	"obligations": _obligations(r, outcome),
+	"obligations_on_release": _on_release(r, s, outcome),
 } if {
 	view := fields.view(r)
 	withholds := common.withholds | _withholds(own)
 	soft := _soft(withholds)
+	duty := _holds_duty(r)
+	overridden := _overridden(soft, duty)
 	s := {
 		"nothing": count(view.allowed) == 0,
 		"minimised": count(view.withheld) > 0,
 		"withheld_reasons": view.reasons,
 		"objecting": count(withholds) > 0,
-		"strictest": _strictest(withholds),
+		"strictest": _strictest(withholds - overridden),
 		"soft": count(soft) > 0,
 		"all_soft": soft == withholds,
 		"soft_effect": _strictest(soft),
 		"urgent": _holds_urgent(r),
-		"duty": _holds_duty(r),
+		"duty": duty,
 		"cleared": _holds_cleared(r, common.findings, own),
 	}
 	outcome := _outcome(s)
 	own_keyed := _keyed(own)
 	extra := _keyed(_extra(s, outcome))
-	primary_deciders := _deciding(common.keyed, outcome) | _deciding(own_keyed, outcome)
+	primary_deciders := (_deciding(common.keyed, outcome) | _deciding(own_keyed, outcome)) - _keyed(overridden)
 	extra_deciders := _deciding(extra, outcome)
 	deciding := [t[3] | some t in array.concat(sort(primary_deciders), sort(extra_deciders))]
 	others := [t[3] | some t in sort(((common.keyed | own_keyed) | extra) - (primary_deciders | extra_deciders))]
@@ -145,12 +149,20 @@ _withholds(found) := {f | some f in found; f.effect != "share"}
 # rule's objection is.
 _soft(withholds) := {f | some f in withholds; f.rule == "GR4"; f.effect != "hold_for_authorisation"}
 
+# Once the duty to share applies (C7, I44) the objections that rest on consent alone no longer
+# decide: with another objection standing, that one decides, and they stay as notes. Otherwise a
+# consent-only no_share would outrank a milder objection that a named professional can resolve.
+_overridden(soft, true) := soft
+
+_overridden(_, false) := set()
+
 # METADATA
 # title: Outcome for one recipient
 # description: >-
 #   Effects in precedence order (policies/README.md, "How a recipient is decided"): nothing
 #   the recipient may see (no_share), urgency (I14), the duty to share over objections that
-#   rest on consent alone (C7, I44), then no_share > hold_for_authorisation > needs_advice,
+#   rest on consent alone (C7, I44), then the strictest other objection (no_share >
+#   hold_for_authorisation > needs_advice; under the duty to share, not the consent-only ones),
 #   then withheld fields (share_minimised), then share. Sharing needs positive findings from
 #   GR1, C1 and C4, so a rule that fails to evaluate never shares.
 _outcome(s) := "no_share" if {
@@ -201,7 +213,8 @@ _clears(rule_findings, found) if {
 }
 
 # The strictest effect among objections (no_share > hold_for_authorisation > needs_advice); for
-# the objections that rest on consent alone, C7 says which one stands.
+# the objections that rest on consent alone, C7 says which one stands. The outcome's is taken
+# over the objections the duty to share has not overridden.
 _strictest(objections) := "no_share" if {
 	some f in objections
 	f.effect == "no_share"
@@ -234,3 +247,13 @@ else := _all_fields
 _obligations(r, outcome) := obligations.for_recipient(r, outcome) if outcome != "no_share"
 
 else := []
+
+# A held share runs no clocks; released, it is the share that `allowed_fields` describes and
+# carries that share's obligations, whose clocks start on release (broker/delivery/held.py).
+_on_release(r, s, outcome) := obligations.for_recipient(r, _released(s)) if outcome in {"hold_for_authorisation", "needs_advice"}
+
+else := []
+
+_released(s) := "share_minimised" if s.minimised
+
+else := "share"

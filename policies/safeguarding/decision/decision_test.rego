@@ -363,3 +363,16 @@ test_no_configured_authorisation_rule_clears_sharing if {
 		not type.authorisation.rule in {"GR1", "C1", "C4"}
 	}
 }
+
+# --- a referrer's consent record does not stand in for the subject's -----------------------------
+
+referrer_not_sought := {"giver": "referrer", "status": "not_sought", "scope_agencies": null, "privacy_notice_given": null, "not_sought_reason": "not_reasonable_to_obtain"}
+
+test_referrer_exception_does_not_cancel_a_refusal if {
+	p := object.union(refused, {"lawful_basis": "public_interest"})
+	d := t.first(object.union(p, {"consent": array.concat(refused.consent, [referrer_not_sought])}))
+	d.outcome == "needs_advice"
+	t.deciders(d) == ["GR4", "C7"]
+	d.decided_by[0].message == "Consent was refused and no exception is recorded. Ask a manager or the nominated child protection adviser and record the outcome."
+	d == t.first(p)
+}

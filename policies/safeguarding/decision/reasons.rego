@@ -90,12 +90,14 @@ _c3_nothing(s) := "None of the notification's fields may go to this recipient (m
 
 _shared(outcome) if outcome in {"share", "share_minimised", "share_urgent_review_after"}
 
+# Under the duty to share with another objection standing, C7 is a condition met (effect share):
+# the consent-only objections no longer decide, the other objection does.
 _c7(s, outcome) := {{"rule": "C7", "message": "The duty to share outweighs the objection, which rests on consent alone: there is a risk of significant harm. Sent now; a named or designated professional reviews it afterwards.", "effect": "urgent_override"}} if {
 	outcome == "share_urgent_review_after"
 	not s.urgent
 } else := {_c7_duty} if {
 	s.urgent
-} else := {{"rule": "C7", "message": "There is a risk of significant harm, but an objection that does not rest on consent alone also stands, so the duty to share does not override the objection to consent on its own.", "effect": s.soft_effect}} if {
+} else := {{"rule": "C7", "message": "There is a risk of significant harm, so the duty to share outweighs the objection that rests on consent alone, though not an objection on other grounds, which decides instead.", "effect": "share"}} if {
 	s.soft
 	s.duty
 } else := {{"rule": "C7", "message": "There is a risk of significant harm, but the duty to share overrides an objection to consent only for a protective agency (children's social care, a receiving local authority or the police; adult social care for an adult at risk).", "effect": s.soft_effect}} if {

@@ -82,8 +82,62 @@ test_c7_does_not_override_a_hard_objection if {
 	t.deciders(d) == ["C1"]
 	some x in d.reasons
 	x.rule == "C7"
+	x.effect == "share"
+	contains(x.message, "outweighs the objection that rests on consent alone")
+}
+
+# Under the duty to share, an objection that rests on consent alone (here consent that does not
+# cover this recipient: no_share) no longer decides, however strict; the other objection does.
+out_of_scope_with_harm := {
+	"lawful_basis": "safeguarding_children_individuals_at_risk",
+	"consent": [{"giver": "parent_pr", "status": "given_explicit", "scope_agencies": ["police-a"], "privacy_notice_given": true, "not_sought_reason": null}],
+	"risk": {"likely_significant_harm": true},
+}
+
+test_duty_to_share_leaves_a_doubt_to_decide if {
+	t.first(out_of_scope_with_harm).outcome == "share_urgent_review_after"
+	d := t.first(object.union(out_of_scope_with_harm, {"sender_in_doubt": true}))
+	d.outcome == "needs_advice"
+	t.deciders(d) == ["GR3"]
+	t.explained(d)
+	some x in d.reasons
+	x.rule == "GR4"
+	x.effect == "no_share"
+	t.messages(d, "C7") == {"There is a risk of significant harm, so the duty to share outweighs the objection that rests on consent alone, though not an objection on other grounds, which decides instead."}
+	d.lawful_basis == "safeguarding_children_individuals_at_risk"
+	d.allowed_fields != []
+}
+
+test_duty_to_share_leaves_a_hold_to_decide if {
+	d := t.first(object.union(out_of_scope_with_harm, {"has_purpose_statement": false}))
+	d.outcome == "hold_for_authorisation"
+	t.deciders(d) == ["C1"]
+	t.explained(d)
+}
+
+test_duty_to_share_drops_a_refusal_from_the_deciders_of_the_same_effect if {
+	p := object.union(refused, {"lawful_basis": "safeguarding_children_individuals_at_risk", "risk": {"likely_significant_harm": true}, "sender_in_doubt": true})
+	d := t.first(p)
+	d.outcome == "needs_advice"
+	t.deciders(d) == ["GR3"]
+	some x in d.reasons
+	x.rule == "GR4"
 	x.effect == "needs_advice"
-	contains(x.message, "does not rest on consent alone")
+}
+
+test_duty_to_share_keeps_a_hard_no_share if {
+	fam := object.union(t.csc, {"conveys_to_family": true})
+	d := t.first(object.union(out_of_scope_with_harm, {"concern_tags": ["forced_marriage"], "recipients": [fam]}))
+	d.outcome == "no_share"
+	t.deciders(d) == ["GR5", "I19"]
+}
+
+# Without the duty (no risk recorded) the consent-only objection still decides, with C7 saying why.
+test_without_the_duty_a_consent_only_objection_still_decides if {
+	p := object.union(out_of_scope_with_harm, {"risk": {"likely_significant_harm": false}, "sender_in_doubt": true})
+	d := t.first(p)
+	d.outcome == "no_share"
+	t.deciders(d) == ["GR4", "C7"]
 }
 
 test_c7_overrides_consent_only_for_protective_agencies if {

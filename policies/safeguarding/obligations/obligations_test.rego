@@ -1,6 +1,7 @@
 package safeguarding.obligations_test
 
 import data.safeguarding.config
+import data.safeguarding.golden_test
 import data.safeguarding.obligations
 import data.safeguarding.testing_test as t
 
@@ -276,4 +277,40 @@ test_candidates_name_catalogue_entries if {
 			obligations._catalogue[kind]
 		}
 	}
+}
+
+# --- a held share runs no clocks; released, it carries the obligations of the share it becomes ----
+
+test_held_strategy_carries_its_meeting_clock_to_release if {
+	authorised := t.first(golden_test.strategy)
+	authorised.outcome == "share"
+	held := t.first(object.union(golden_test.strategy, {"authorisation": null}))
+	held.outcome == "hold_for_authorisation"
+	held.obligations == []
+	held.obligations_on_release == authorised.obligations
+	some o in held.obligations_on_release
+	o.kind == "strategy_meeting"
+	o.due_in == {"amount": 2, "unit": "working_days"}
+}
+
+test_referral_held_for_advice_carries_the_csc_clocks_to_release if {
+	d := t.first({"sender_in_doubt": true, "initial_contact": "phone"})
+	d.outcome == "needs_advice"
+	kinds(d) == {"written_confirmation"}
+	{o.kind | some o in d.obligations_on_release} == {"written_confirmation", "acknowledge_referral", "decide_referral"}
+}
+
+test_a_minimised_release_carries_the_same_clocks if {
+	fam := object.union(t.csc, {"conveys_to_family": true})
+	d := t.first({"sender_in_doubt": true, "recipients": [fam]})
+	d.outcome == "needs_advice"
+	d.withheld_fields != []
+	{"acknowledge_referral", "decide_referral"} - {o.kind | some o in d.obligations_on_release} == set()
+}
+
+test_only_held_decisions_carry_release_obligations if {
+	t.first({}).obligations_on_release == []
+	t.first({"recipients": [object.union(t.csc, {"need_to_know": null})]}).obligations_on_release == []
+	t.first({"risk": {"immediate_significant_harm": true}}).obligations_on_release == []
+	t.decide({"partnership_id": "other_one"}).recipients[0].obligations_on_release == []
 }

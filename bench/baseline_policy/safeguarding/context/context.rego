@@ -322,7 +322,7 @@ referrer_consents_for(r) if {
 # METADATA
 # title: Recorded exception codes (E1-E10 reasons consent was not sought)
 exceptions contains c.not_sought_reason if {
-	some c in input.consent
+	some c in subject_consents
 	is_string(c.not_sought_reason)
 }
 

@@ -80,6 +80,7 @@ _no_share(r, deciding) := {
 	"allowed_fields": [],
 	"withheld_fields": _all_fields,
 	"obligations": [],
+	"obligations_on_release": [],
 }
 
 _all_fields := sort(object.keys(input.payload_fields)) if is_object(input.payload_fields)
@@ -102,11 +103,12 @@ _decision_for(r, found) := {
 	"allowed_fields": _allowed(r, outcome),
 	"withheld_fields": _withheld(r, outcome),
 	"obligations": _obligations(r, outcome),
+	"obligations_on_release": _on_release(r, outcome),
 } if {
 	outcome := _outcome(r, found)
 	primary := {_plain(f) | some f in found}
 	extra := _extra(r, found, outcome)
-	deciding := array.concat(_deciding(primary, outcome), _deciding(extra, outcome))
+	deciding := array.concat(_deciding(primary - _overridden(r, found), outcome), _deciding(extra, outcome))
 }
 
 _plain(f) := {"rule": f.rule, "message": f.message, "effect": f.effect}
@@ -114,6 +116,15 @@ _plain(f) := {"rule": f.rule, "message": f.message, "effect": f.effect}
 _withholds(found) := {f | some f in found; f.effect != "share"}
 
 _soft(found) := {f | some f in _withholds(found); f.soft == true}
+
+# Under the duty to share the objections that rest on consent alone no longer decide.
+_overridden(r, found) := {_plain(f) | some f in _soft(found)} if _duty_to_share(r)
+
+else := set()
+
+_standing(r, found) := {f | some f in _withholds(found); not f.soft} if _duty_to_share(r)
+
+else := _withholds(found)
 
 # METADATA
 # title: Outcome for one recipient
@@ -132,10 +143,10 @@ _outcome(r, found) := "no_share" if {
 	count(_withholds(found)) > 0
 	_soft(found) == _withholds(found)
 } else := "no_share" if {
-	some f in _withholds(found)
+	some f in _standing(r, found)
 	f.effect == "no_share"
 } else := "hold_for_authorisation" if {
-	some f in _withholds(found)
+	some f in _standing(r, found)
 	f.effect == "hold_for_authorisation"
 } else := "needs_advice" if {
 	count(_withholds(found)) > 0
@@ -268,7 +279,7 @@ _c7(r, found, outcome) := {{"rule": "C7", "message": "The duty to share outweigh
 	not context.urgent(r)
 } else := {_c7_duty} if {
 	context.urgent(r)
-} else := {{"rule": "C7", "message": "There is a risk of significant harm, but an objection that does not rest on consent alone also stands, so the duty to share does not override the objection to consent on its own.", "effect": _soft_effect(found)}} if {
+} else := {{"rule": "C7", "message": "There is a risk of significant harm, so the duty to share outweighs the objection that rests on consent alone, though not an objection on other grounds, which decides instead.", "effect": "share"}} if {
 	count(_soft(found)) > 0
 	_duty_to_share(r)
 } else := {{"rule": "C7", "message": "There is a risk of significant harm, but the duty to share overrides an objection to consent only for a protective agency (children's social care, a receiving local authority or the police; adult social care for an adult at risk).", "effect": _soft_effect(found)}} if {
@@ -321,3 +332,11 @@ else := _all_fields
 _obligations(r, outcome) := obligations.for_recipient(r, outcome) if outcome != "no_share"
 
 else := []
+
+_on_release(r, outcome) := obligations.for_recipient(r, _released(r)) if outcome in {"hold_for_authorisation", "needs_advice"}
+
+else := []
+
+_released(r) := "share_minimised" if count(fields.withheld(r)) > 0
+
+else := "share"

@@ -133,6 +133,9 @@ class ConsentRecord(Part):
     scope_agencies: list[AgencyId] | None = Field(None, max_length=50)
     scope_agency_types: list[AgencyType] | None = Field(None, max_length=50)
     scope_purposes: list[Purpose] | None = Field(None, max_length=50)
+    # Whether the person was given the privacy notice (EHA privacy notice, CPSCPB-CSA-Strategy, Section
+    # Two > Early help assessment > Parental Consent). None is "not recorded", not "given": consent
+    # relied on (lawful basis consent) without `true` here is held by Caldicott 8 (sg-policy-0.7.0).
     privacy_notice_given: bool | None = None
     not_sought_reason: ConsentException | None = None
     obtained_at: Timestamp | None = None

@@ -14,7 +14,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from broker.ui.form_fields import PAYLOAD, YES_NO_UNKNOWN, Field, Step, choices
+from broker.ui.form_fields import PAYLOAD, YES_NO, YES_NO_UNKNOWN, Field, Step, choices
 from broker.ui.form_payload import build, facts, inputs, schema_required
 from broker.ui.form_types import DEFAULT_ROLE, FormType
 from broker.ui.sessions import UiSession
@@ -80,6 +80,13 @@ def _consent_step(form: FormType | None) -> Step:
                 "select",
                 choices(ConsentStatus),
                 required=bool(rules and rules.consent_applies),
+            ),
+            Field(
+                "privacy_notice_given",
+                "If consent was given: were they given the privacy notice saying how their information is used?",
+                "radio",
+                YES_NO,
+                required=False,
             ),
             Field(
                 "not_sought_reason",
@@ -227,6 +234,9 @@ def _check_consent(answers: dict[str, str]) -> dict[str, str]:
     errors = {}
     if answers.get("consent_status") in ("not_sought", "refused") and not answers.get("not_sought_reason"):
         errors["not_sought_reason"] = "Without consent, say which exception applies (golden rule 4)."
+    # Consent relied on with the notice unstated is held (Caldicott 8), so the form asks here.
+    if answers.get("consent_status") == ConsentStatus.GIVEN_EXPLICIT and not answers.get("privacy_notice_given"):
+        errors["privacy_notice_given"] = "Say whether they were given the privacy notice (Caldicott 8)."
     if answers.get("parents_informed") == "no" and not answers.get("reason_not_informed"):
         errors["reason_not_informed"] = "Say why the parents are not being told (golden rule 2)."
     return errors
@@ -306,6 +316,7 @@ def _consent(a: dict[str, str]) -> list[dict[str, Any]]:
             "subject_ref": "subject-1",
             "giver": "parent_pr",
             "status": a["consent_status"],
+            "privacy_notice_given": _flag(a.get("privacy_notice_given")),
             "not_sought_reason": a.get("not_sought_reason") or None,
         }
     ]

@@ -34,6 +34,8 @@ EHA_DUTIES = ("review_early_help_plan", "inform_subject")
 NO_PRIVACY_NOTICE = [
     {"subject_ref": "subj-1", "giver": "parent_pr", "status": "given_explicit", "privacy_notice_given": False}
 ]
+# Consent whose record does not say whether the privacy notice was given (the field left out).
+PRIVACY_NOTICE_UNSTATED = [{"subject_ref": "subj-1", "giver": "parent_pr", "status": "given_explicit"}]
 
 SCA = {"agency_id": "sca-home-office", "role": "nrm_decision_maker", "need_to_know": "statutory_notification"}
 SCA_KEY = "sca-home-office/nrm_decision_maker"
@@ -90,6 +92,14 @@ CASEWORK_SCENARIOS: list[dict[str, Any]] = [
         "CPSCPB-CSA-Strategy, Section Two > Early help assessment > Parental Consent: the EHA privacy notice",
         "eha",
         {"consent": NO_PRIVACY_NOTICE},
+        {HV: e("hold_for_authorisation", "C8")},
+    ),
+    s(
+        "m26-eha-privacy-notice-not-recorded",
+        "CPSCPB-CSA-Strategy, Section Two > Early help assessment > Parental Consent: the EHA privacy notice; "
+        "unstated is not given (missing input denies)",
+        "eha",
+        {"consent": PRIVACY_NOTICE_UNSTATED},
         {HV: e("hold_for_authorisation", "C8")},
     ),
     # --- M24 hospital discharge hold ------------------------------------------------------------

@@ -62,6 +62,10 @@ INPUTS = 2_000  # at least this many generated inputs reach OPA
 NEGATIONS = re.compile(r"\b(nothing|not) (is |are |was )?(shared|sent)\b", re.IGNORECASE)
 CLAIMS_SENT = (
     r"\bshared (with|without|on|now)\b|\b(is|are|was|were|has been|have been) (shared|sent)\b|\bshares\b|\bsent now\b"
+    # ...or that it must go, will go, or goes on: that nothing can stop it, that the rest of it goes,
+    # that the recipient passes it on, that the person has been told (tests/policy/test_message_claims.py).
+    r"|\bcannot be withheld\b|\bwill be (shared|sent)\b|\bnot the rest of\b|\bthe person told\b"
+    r"|\bremoved before this recipient passes\b"
 )
 CLAIMS_WITHHELD = (
     r"\bnot to share\b|\bnot shared\b|\bnothing is (sent|shared)\b|\bno share\b|\bdoes not (override|outweigh)\b"
@@ -185,6 +189,10 @@ def _some(rnd: random.Random, values: list[str], most: int) -> list[str]:
     return rnd.sample(values, rnd.randint(1, min(most, len(values))))
 
 
+def _notice(draw: float) -> bool | None:
+    return True if draw < 0.85 else (None if draw < 0.92 else False)
+
+
 def _consent(rnd: random.Random, mode: str, purposes: list[str]) -> list[dict[str, Any]]:
     if mode == "none":
         return []
@@ -197,7 +205,9 @@ def _consent(rnd: random.Random, mode: str, purposes: list[str]) -> list[dict[st
         "scope_agencies": None,
         "scope_agency_types": None,
         "scope_purposes": None,
-        "privacy_notice_given": rnd.random() < 0.9,
+        # Mostly given; sometimes not, or not stated (C8 holds consent relied on either way). One
+        # draw, as before, so the rest of every drawn input stays as it was.
+        "privacy_notice_given": _notice(rnd.random()),
         "not_sought_reason": _pick(rnd, [e.value for e in ConsentException]) if mode == "not_sought_reason" else None,
     }
     if mode == "given_scoped":

@@ -110,7 +110,7 @@ c5(r) := _c5_undertaking(r) if {
 	input.restrictions.onward_disclosure_prohibited == true
 } else := set()
 
-_c5_undertaking(_) := {{"rule": "C5", "effect": "share", "message": "The person told has signed an undertaking to use it only to protect the child."}} if {
+_c5_undertaking(_) := {{"rule": "C5", "effect": "share", "message": "The person to be told has signed an undertaking to use the information only to protect the child."}} if {
 	input.restrictions.undertaking_signed == true
 } else := {{"rule": "C5", "effect": "share", "message": "No undertaking was signed, and a senior police officer decided to disclose anyway."}} if {
 	input.authorisation.authoriser_role == "police_senior_officer"
@@ -145,7 +145,7 @@ _c6(r, whole) := {f | some gate in whole; f := {"rule": "C6", "effect": "no_shar
 } else := {{"rule": "C6", "effect": "share", "message": "The Coroner decides who may see post-mortem material, so the Coroner's officer needs no separate permission for it."}} if {
 	"coroner" in _gates
 	context.grants_permission(r, "coronial_material")
-} else := {{"rule": "C6", "effect": "share", "message": "Court or post-mortem material goes only where the permission it needs is recorded; without it, only that material is held back, not the rest of the notification."}} if {
+} else := {{"rule": "C6", "effect": "share", "message": "Court or post-mortem material goes only where the permission it needs is recorded. Without it, this principle holds back that material alone; it does not stop the rest of the notification."}} if {
 	count(_gates_blocked) > 0
 } else := {{"rule": "C6", "effect": "share", "message": "The permission the law requires for court or post-mortem material is recorded."}}
 
@@ -185,8 +185,9 @@ _whole_gates_blocked(r) := {gate |
 # METADATA
 # title: C8 inform people how their data is used
 # description: >-
-#   Consent relied on without the privacy notice is held. Otherwise the person is told
-#   after sharing, unless a recorded exception says that would increase risk.
+#   Consent relied on without the privacy notice is held, and so is consent whose record does not
+#   say the notice was given (missing input denies). Otherwise the person is told after sharing,
+#   unless a recorded exception says that would increase risk; the message names those risks.
 # custom:
 #   rule_id: C8
 #   source: >-
@@ -200,11 +201,17 @@ c8 := set() if {
 	input.lawful_basis == "consent"
 	some c in context.subject_consents
 	c.privacy_notice_given == false
-} else := {{"rule": "C8", "effect": "share", "message": context.fit(sprintf("The family will not be told about this sharing for now, because: %s.", [context.exception_label]))}} if {
-	_risky_to_tell
+} else := {{"rule": "C8", "effect": "hold_for_authorisation", "message": "Consent is relied on, but the consent record does not say whether the person was given the privacy notice explaining how their information is used. Record whether they were before sending."}} if {
+	input.lawful_basis == "consent"
+	some c in context.subject_consents
+	c.status == "given_explicit"
+	not c.privacy_notice_given == true
+} else := {{"rule": "C8", "effect": "share", "message": context.fit(sprintf("The family will not be told about any sharing for now, because: %s.", [context.exception_words(_risks)]))}} if {
+	count(_risks) > 0
 } else := {{"rule": "C8", "effect": "share", "message": "The person concerned is to be told about any sharing afterwards, and why."}}
 
-_risky_to_tell if {
+# The recorded reasons that make telling the family risky: the only ones that ground not telling.
+_risks contains code if {
 	some code in context.exceptions
 	code in config.risk_exceptions
 }

@@ -149,3 +149,50 @@ test_c4_a_question_goes_only_to_advisers if {
 test_c4_the_advisers_answer_goes_back_to_whoever_asked if {
 	t.first(advice("advice_given", "gp")).outcome == "share"
 }
+
+# C8 names the risk that makes telling the family risky, not another recorded reason (sg-policy-0.7.0).
+test_c8_names_the_risk_not_the_childs_consent_reason if {
+	d := t.first(data.safeguarding.golden_test.told_for_risk)
+	t.messages(d, "C8") == {"The family will not be told about any sharing for now, because: seeking agreement would put the child at risk of significant harm."}
+}
+
+test_c8_lists_every_risk_and_only_risks if {
+	p := object.union(data.safeguarding.golden_test.told_for_risk, {
+		"parental_position": {"reason_not_informed": "prejudice_crime"},
+		"consent": [
+			data.safeguarding.golden_test.not_sought("child", "cannot_consent"),
+			data.safeguarding.golden_test.not_sought("parent_pr", "loss_of_evidence"),
+		],
+	})
+	t.messages(t.first(p), "C8") == {"The family will not be told about any sharing for now, because: seeking consent could lose evidence and telling parents could prejudice the detection of crime."}
+}
+
+# Consent relied on with the privacy notice unstated holds as surely as one not given: missing
+# input denies (sg-policy-0.7.0). The message says it is not recorded, not that it was not given.
+given(notice) := {"consent": [{"giver": "parent_pr", "status": "given_explicit", "scope_agencies": null, "privacy_notice_given": notice, "not_sought_reason": null}]}
+
+test_c8_privacy_notice_not_recorded_holds if {
+	d := t.first(given(null))
+	d.outcome == "hold_for_authorisation"
+	t.deciders(d) == ["C8"]
+	[f.message | some f in d.decided_by] == ["Consent is relied on, but the consent record does not say whether the person was given the privacy notice explaining how their information is used. Record whether they were before sending."]
+	unstated := json.patch(t.base, [{"op": "remove", "path": "/consent/0/privacy_notice_given"}])
+	missing := data.safeguarding.decision.decision with input as unstated with data.registry as t.registry
+	t.deciders(missing.recipients[0]) == ["C8"]
+}
+
+test_c8_privacy_notice_not_given_says_so if {
+	d := t.first(given(false))
+	t.deciders(d) == ["C8"]
+	[f.message | some f in d.decided_by] == ["Consent is relied on, but the person was not given the privacy notice explaining how their information is used."]
+	t.first(given(true)).outcome == "share"
+}
+
+# Only a record that consent relies on needs the notice: a basis other than consent, or a referrer
+# agreeing to be named, does not.
+test_c8_privacy_notice_only_where_consent_is_relied_on if {
+	t.first(object.union(given(null), {"lawful_basis": "safeguarding_children_individuals_at_risk"})).outcome == "share"
+	referrer := {"giver": "referrer", "status": "given_explicit", "scope_agencies": null, "privacy_notice_given": null, "not_sought_reason": null}
+	with_referrer := {"consent": [t.base.consent[0], referrer]}
+	t.first(with_referrer).outcome == "share"
+}

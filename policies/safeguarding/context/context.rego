@@ -334,16 +334,42 @@ referrer_consents_for(r) if {
 # description: >-
 #   From the subjects' consent records and the parental position: a referrer's record is about
 #   their own identity only, so its reason is no exception for the people concerned.
-exceptions contains c.not_sought_reason if {
-	some c in subject_consents
-	is_string(c.not_sought_reason)
-}
+exceptions contains code if some code in consent_exceptions
 
 exceptions contains input.parental_position.reason_not_informed if is_string(input.parental_position.reason_not_informed)
 
 # METADATA
-# title: Plain-English label of the first recorded exception
-exception_label := config.exception_labels[min(exceptions)] if count(exceptions) > 0
+# title: Exception codes the subjects' consent records give
+consent_exceptions contains c.not_sought_reason if {
+	some c in subject_consents
+	is_string(c.not_sought_reason)
+}
+
+# METADATA
+# title: Why consent or agreement was not sought, in words
+# description: >-
+#   The subjects' own reasons where their records give any, else the parental position's: GR2's
+#   agreement and GR4's consent are the subjects', so their recorded reasons are what ground those
+#   findings. Undefined when nothing is recorded.
+consent_reasons := recorded_reasons(consent_exceptions) if count(consent_exceptions) > 0
+
+else := recorded_reasons(exceptions) if count(exceptions) > 0
+
+# METADATA
+# title: Recorded reasons, in words
+# description: >-
+#   "for a recorded reason: <label>", or "for recorded reasons: <label> and <label>": every code
+#   a finding rests on, so a message never names another reason than the one that grounds it.
+recorded_reasons(codes) := sprintf("for a recorded reason: %s", [exception_words(codes)]) if count(codes) == 1
+
+else := sprintf("for recorded reasons: %s", [exception_words(codes)])
+
+# METADATA
+# title: Exception codes in words
+# description: >-
+#   The pack's label of each code (`exception_labels`), in code order, the first three and how
+#   many more: one label per record, and the records are as many as the sender gives.
+exception_words(codes) := few([object.get(config.exception_labels, code, words(code)) | some code in sort(codes)], 3, "and", "more")
 
 # METADATA
 # title: Tag present

@@ -33,7 +33,17 @@ test_agency_name_falls_back_to_id if context.agency_name({"agency_id": "probatio
 test_exceptions_collected if {
 	inp := object.union(t.base, {"parental_position": {"reason_not_informed": "loss_of_evidence"}})
 	context.exceptions == {"loss_of_evidence"} with input as inp
-	context.exception_label == "seeking consent could lose evidence" with input as inp
+	context.consent_exceptions == set() with input as inp
+	context.consent_reasons == "for a recorded reason: seeking consent could lose evidence" with input as inp
+}
+
+# Every recorded reason is named, in code order, the first three and a count.
+test_exception_words_lists_each_label if {
+	context.exception_words({"unreasonable_delay", "cannot_consent"}) == "the person cannot give consent and seeking consent would cause undue delay"
+	many := {"cannot_consent", "loss_of_evidence", "prejudice_crime", "unreasonable_delay"}
+	context.exception_words(many) == "the person cannot give consent, seeking consent could lose evidence, telling parents could prejudice the detection of crime and 1 more"
+	context.recorded_reasons({"cannot_consent", "loss_of_evidence"}) == "for recorded reasons: the person cannot give consent and seeking consent could lose evidence"
+	context.exception_words({"no_such_code"}) == "no such code"
 }
 
 test_consent_applies_by_fact if {
@@ -119,5 +129,5 @@ test_referrer_records_give_no_exception if {
 		{"giver": "referrer", "status": "not_sought", "scope_agencies": null, "privacy_notice_given": null, "not_sought_reason": "not_reasonable_to_obtain"},
 	]})
 	context.exceptions == set() with input as inp
-	not context.exception_label with input as inp
+	not context.consent_reasons with input as inp
 }

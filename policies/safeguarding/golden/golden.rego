@@ -41,7 +41,8 @@ gr1 := {{"rule": "GR1", "effect": "share", "message": "An advice request identif
 # title: GR2 be open and honest
 # description: >-
 #   Parents (or the person) know, or a recorded exception says telling them is unsafe.
-#   Free text alone means advice; nothing recorded means hold.
+#   Free text alone means advice; nothing recorded means hold. The message names the reason
+#   recorded for the parents, or for agreement the subjects' own reasons (else the parents').
 # custom:
 #   rule_id: GR2
 #   source: >-
@@ -58,7 +59,7 @@ _gr2_parents := {{"rule": "GR2", "effect": "hold_for_authorisation", "message": 
 	input.parental_position == null
 } else := {{"rule": "GR2", "effect": "share", "message": "The parents know about this referral: the sender has been open and honest with the family."}} if {
 	input.parental_position.parents_informed == true
-} else := {{"rule": "GR2", "effect": "share", "message": context.fit(sprintf("The parents have not been told, for a recorded reason: %s.", [context.exception_label]))}} if {
+} else := {{"rule": "GR2", "effect": "share", "message": context.fit(sprintf("The parents have not been told, %s.", [context.recorded_reasons({input.parental_position.reason_not_informed})]))}} if {
 	is_string(input.parental_position.reason_not_informed)
 } else := {{"rule": "GR2", "effect": "needs_advice", "message": "The parents have not been told and the reason is given only as free text. Ask a manager or the DSL whether that reason is enough."}} if {
 	input.parental_position.has_reason_text == true
@@ -67,7 +68,7 @@ _gr2_parents := {{"rule": "GR2", "effect": "hold_for_authorisation", "message": 
 _gr2_agreement := {{"rule": "GR2", "effect": "share", "message": "The person's agreement was sought."}} if {
 	some c in context.subject_consents
 	c.status in {"given_explicit", "refused", "withdrawn"}
-} else := {{"rule": "GR2", "effect": "share", "message": context.fit(sprintf("Agreement was not sought, for a recorded reason: %s.", [context.exception_label]))}} if {
+} else := {{"rule": "GR2", "effect": "share", "message": context.fit(sprintf("Agreement was not sought, %s.", [context.consent_reasons]))}} if {
 	count(context.exceptions) > 0
 } else := {{"rule": "GR2", "effect": "hold_for_authorisation", "message": "Nobody has been asked for agreement and no reason is recorded. Seek agreement, or record why it would be unsafe."}}
 
@@ -130,7 +131,8 @@ _unconvicted if input.payload_facts.conviction_status == "not_convicted"
 #   Consent covering the recipient and purpose, or a recorded exception with a non-consent
 #   basis. Refusal with no exception: no share when requesting services, advice otherwise.
 #   A share that relies on consent goes only within the consent's scope (agencies, agency
-#   types, purposes): outside it, no share.
+#   types, purposes): outside it, no share. An exception names the subjects' recorded reasons
+#   for not seeking consent (else the parents').
 # custom:
 #   rule_id: GR4
 #   source: >-
@@ -152,7 +154,7 @@ _gr4_given := {"rule": "GR4", "effect": "share", "message": "The person concerne
 _gr4_scope(r) := {"rule": "GR4", "effect": "no_share", "message": context.fit(sprintf("%s Sharing that relies on consent stays within what the person agreed to.", [context.scope_gap(r)]))}
 
 # Findings whose words do not depend on the recipient are built once per notification.
-_gr4_exception := {{"rule": "GR4", "effect": "share", "message": context.fit(sprintf("No consent is relied on, for a recorded reason: %s. The declared lawful basis does not depend on consent.", [context.exception_label]))}}
+_gr4_exception := {{"rule": "GR4", "effect": "share", "message": context.fit(sprintf("No consent is relied on, %s. The declared lawful basis does not depend on consent.", [context.consent_reasons]))}}
 
 _gr4_consulted := {{"rule": "GR4", "effect": "share", "message": context.fit(sprintf("Consent was refused; the %s was consulted and agreed to sharing, with reasons recorded.", [context.words(input.authorisation.authoriser_role)]))}}
 
@@ -242,7 +244,7 @@ gr5(r) := {{"rule": "GR5", "effect": "no_share", "message": "Forced marriage or 
 	context.protective(r)
 } else := {{"rule": "GR5", "effect": "share", "message": "The recipient does not pass information to the family or an alleged perpetrator, so sharing does not increase the risk to anyone."}} if {
 	not context.family_facing(r)
-} else := {{"rule": "GR5", "effect": "share", "message": "Fields that could endanger someone are removed before this recipient passes information to the family."}}
+} else := {{"rule": "GR5", "effect": "share", "message": "This recipient would pass information to the family, so fields that could endanger someone are withheld from it."}}
 
 # METADATA
 # title: GR6 necessary, proportionate, adequate, accurate, timely

@@ -170,3 +170,42 @@ test_advice_reaches_any_adviser_whole if {
 	d.outcome == "share"
 	d.withheld_fields == []
 }
+
+# Each message names the reason that grounds it, not the code first in the alphabet: the parents
+# are not told because telling them is a risk, while the child's own record says the child cannot
+# consent (sg-policy-0.7.0).
+told_for_risk := {
+	"lawful_basis": "safeguarding_children_individuals_at_risk",
+	"parental_position": {"parents_informed": false, "parent_withheld_permission": null, "reason_not_informed": "risk_significant_harm", "has_reason_text": false},
+	"consent": [{"giver": "child", "status": "not_sought", "scope_agencies": null, "privacy_notice_given": null, "not_sought_reason": "cannot_consent"}],
+}
+
+test_gr2_names_the_parents_reason if {
+	t.messages(t.first(told_for_risk), "GR2") == {"The parents have not been told, for a recorded reason: seeking agreement would put the child at risk of significant harm."}
+}
+
+test_gr4_names_the_consent_exception if {
+	"No consent is relied on, for a recorded reason: the person cannot give consent. The declared lawful basis does not depend on consent." in t.messages(t.first(told_for_risk), "GR4")
+	p := object.union(told_for_risk, {
+		"parental_position": {"reason_not_informed": "loss_of_evidence"},
+		"consent": [object.union(told_for_risk.consent[0], {"not_sought_reason": "risk_significant_harm"})],
+	})
+	"No consent is relied on, for a recorded reason: seeking agreement would put the child at risk of significant harm. The declared lawful basis does not depend on consent." in t.messages(t.first(p), "GR4")
+}
+
+not_sought(giver, reason) := {"giver": giver, "status": "not_sought", "scope_agencies": null, "privacy_notice_given": null, "not_sought_reason": reason}
+
+test_gr2_agreement_lists_every_subjects_reason if {
+	p := object.union(adult, {"consent": [not_sought("adult_subject", "unreasonable_delay"), not_sought("parent_pr", "cannot_consent")]})
+	t.messages(t.first(p), "GR2") == {"Agreement was not sought, for recorded reasons: the person cannot give consent and seeking consent would cause undue delay."}
+	t.messages(t.first(p), "GR4") == {"No consent is relied on, for recorded reasons: the person cannot give consent and seeking consent would cause undue delay. The declared lawful basis does not depend on consent."}
+}
+
+# Where no subject's record gives a reason, the parental position's is the one recorded.
+test_gr2_agreement_falls_back_to_the_parents_reason if {
+	p := object.union(adult, {
+		"consent": [not_sought("adult_subject", null)],
+		"parental_position": {"parents_informed": false, "parent_withheld_permission": null, "reason_not_informed": "loss_of_evidence", "has_reason_text": false},
+	})
+	t.messages(t.first(p), "GR2") == {"Agreement was not sought, for a recorded reason: seeking consent could lose evidence."}
+}

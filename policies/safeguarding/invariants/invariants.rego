@@ -54,7 +54,7 @@ _unconvicted_adult if input.payload_facts.conviction_status == "not_convicted"
 #     DDSCP-RiskToOthers, 5. Sexual Abuse > Consent: "a child under the age of 13 years cannot
 #     consent to any form of sexual activity. Therefore, a child protection referral is required in
 #     all such cases."
-i44(r) := {{"rule": "I44", "effect": "share", "message": "Sexual activity involving a child under 13 always needs a child protection referral: this cannot be withheld from a protective agency."}} if {
+i44(r) := {{"rule": "I44", "effect": "share", "message": "Sexual activity involving a child under 13 always needs a child protection referral, so an objection that rests on consent alone does not decide whether this protective agency receives it."}} if {
 	under_13_sexual_activity
 	context.protective(r)
 } else := set()

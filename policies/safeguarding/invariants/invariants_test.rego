@@ -22,3 +22,14 @@ test_i26_advice_for_an_unconvicted_adult if {
 	count(invariants.i26) == 1 with input as object.union(t.base, {"payload_facts": {"conviction_status": "not_convicted"}})
 	invariants.i26 == set() with input as object.union(t.base, {"payload_facts": {"conviction_status": "convicted"}})
 }
+
+# I44 sits under every outcome the referral can have, a hold included (here GR2: the parents'
+# position is not recorded), so it claims only what it does: consent-only objections do not decide.
+test_i44_message_holds_under_a_hold if {
+	d := t.first({"concern_tags": ["sexual_activity_under_13"], "subjects": [{"role_in_case": "child", "age_years": 12}], "parental_position": null})
+	d.outcome == "hold_for_authorisation"
+	t.deciders(d) == ["GR2"]
+	[m] := [x.message | some x in d.reasons; x.rule == "I44"]
+	not contains(m, "cannot be withheld")
+	contains(m, "consent alone")
+}

@@ -107,7 +107,7 @@ c5(r) := _c5_undertaking(r) if {
 	input.restrictions.onward_disclosure_prohibited == true
 } else := set()
 
-_c5_undertaking(_) := {finding("C5", "share", "The person told has signed an undertaking to use it only to protect the child.")} if {
+_c5_undertaking(_) := {finding("C5", "share", "The person to be told has signed an undertaking to use the information only to protect the child.")} if {
 	input.restrictions.undertaking_signed == true
 } else := {finding("C5", "share", "No undertaking was signed, and a senior police officer decided to disclose anyway.")} if {
 	input.authorisation.authoriser_role == "police_senior_officer"
@@ -136,7 +136,7 @@ c6(r) := {f | some gate in _whole_gates_blocked(r); f := finding("C6", "no_share
 } else := {finding("C6", "share", "The Coroner decides who may see post-mortem material, so the Coroner's officer needs no separate permission for it.")} if {
 	"coroner" in _gates
 	context.grants_permission(r, "coronial_material")
-} else := {finding("C6", "share", "Court or post-mortem material goes only where the permission it needs is recorded; without it, only that material is held back, not the rest of the notification.")} if {
+} else := {finding("C6", "share", "Court or post-mortem material goes only where the permission it needs is recorded. Without it, this principle holds back that material alone; it does not stop the rest of the notification.")} if {
 	count(_gates_blocked) > 0
 } else := {finding("C6", "share", "The permission the law requires for court or post-mortem material is recorded.")} if {
 	count(_gates) > 0
@@ -181,8 +181,9 @@ _whole_gates_blocked(r) := {gate |
 # METADATA
 # title: C8 inform people how their data is used
 # description: >-
-#   Consent relied on without the privacy notice is held. Otherwise the person is told
-#   after sharing, unless a recorded exception says that would increase risk.
+#   Consent relied on without the privacy notice is held, and so is consent whose record does not
+#   say the notice was given. Otherwise the person is told after sharing, unless a recorded
+#   exception says that would increase risk; the message names those risks.
 # custom:
 #   rule_id: C8
 #   source: >-
@@ -196,11 +197,16 @@ c8 := set() if {
 	input.lawful_basis == "consent"
 	some c in context.subject_consents
 	c.privacy_notice_given == false
-} else := {finding("C8", "share", sprintf("The family will not be told about this sharing for now, because: %s.", [context.exception_label]))} if {
-	_risky_to_tell
+} else := {finding("C8", "hold_for_authorisation", "Consent is relied on, but the consent record does not say whether the person was given the privacy notice explaining how their information is used. Record whether they were before sending.")} if {
+	input.lawful_basis == "consent"
+	some c in context.subject_consents
+	c.status == "given_explicit"
+	not c.privacy_notice_given == true
+} else := {finding("C8", "share", sprintf("The family will not be told about any sharing for now, because: %s.", [context.exception_words(_risks)]))} if {
+	count(_risks) > 0
 } else := {finding("C8", "share", "The person concerned is to be told about any sharing afterwards, and why.")}
 
-_risky_to_tell if {
+_risks contains code if {
 	some code in context.exceptions
 	code in config.risk_exceptions
 }

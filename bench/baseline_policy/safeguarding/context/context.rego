@@ -321,16 +321,40 @@ referrer_consents_for(r) if {
 
 # METADATA
 # title: Recorded exception codes (E1-E10 reasons consent was not sought)
-exceptions contains c.not_sought_reason if {
-	some c in subject_consents
-	is_string(c.not_sought_reason)
-}
+exceptions contains code if some code in consent_exceptions
 
 exceptions contains input.parental_position.reason_not_informed if is_string(input.parental_position.reason_not_informed)
 
 # METADATA
-# title: Plain-English label of the first recorded exception
-exception_label := config.exception_labels[min(exceptions)] if count(exceptions) > 0
+# title: Exception codes the subjects' consent records give
+consent_exceptions contains c.not_sought_reason if {
+	some c in subject_consents
+	is_string(c.not_sought_reason)
+}
+
+# METADATA
+# title: Why consent or agreement was not sought, in words (the subjects' reasons, else the parents')
+consent_reasons := recorded_reasons(consent_exceptions) if count(consent_exceptions) > 0
+
+else := recorded_reasons(exceptions) if count(exceptions) > 0
+
+# METADATA
+# title: Recorded reasons, in words
+recorded_reasons(codes) := sprintf("for a recorded reason: %s", [exception_words(codes)]) if count(codes) == 1
+
+else := sprintf("for recorded reasons: %s", [exception_words(codes)])
+
+# METADATA
+# title: Exception codes in words, in code order, the first three and how many more
+exception_words(codes) := few([object.get(config.exception_labels, code, words(code)) | some code in sort(codes)], 3, "and", "more")
+
+# METADATA
+# title: The first few items of a list, then how many more (as policies/ context.few)
+few(items, n, conj, more) := sprintf("%s %s %d %s", [concat(", ", array.slice(items, 0, n)), conj, count(items) - n, more]) if {
+	count(items) > n
+} else := sprintf("%s %s %s", [concat(", ", array.slice(items, 0, count(items) - 1)), conj, items[count(items) - 1]]) if {
+	count(items) > 1
+} else := concat("", items)
 
 # METADATA
 # title: Tag present

@@ -56,7 +56,7 @@ _gr2_parents := {finding("GR2", "hold_for_authorisation", "The referral does not
 	input.parental_position == null
 } else := {finding("GR2", "share", "The parents know about this referral: the sender has been open and honest with the family.")} if {
 	input.parental_position.parents_informed == true
-} else := {finding("GR2", "share", sprintf("The parents have not been told, for a recorded reason: %s.", [context.exception_label]))} if {
+} else := {finding("GR2", "share", sprintf("The parents have not been told, %s.", [context.recorded_reasons({input.parental_position.reason_not_informed})]))} if {
 	is_string(input.parental_position.reason_not_informed)
 } else := {finding("GR2", "needs_advice", "The parents have not been told and the reason is given only as free text. Ask a manager or the DSL whether that reason is enough.")} if {
 	input.parental_position.has_reason_text == true
@@ -65,7 +65,7 @@ _gr2_parents := {finding("GR2", "hold_for_authorisation", "The referral does not
 _gr2_agreement := {finding("GR2", "share", "The person's agreement was sought.")} if {
 	some c in context.subject_consents
 	c.status in {"given_explicit", "refused", "withdrawn"}
-} else := {finding("GR2", "share", sprintf("Agreement was not sought, for a recorded reason: %s.", [context.exception_label]))} if {
+} else := {finding("GR2", "share", sprintf("Agreement was not sought, %s.", [context.consent_reasons]))} if {
 	count(context.exceptions) > 0
 } else := {finding("GR2", "hold_for_authorisation", "Nobody has been asked for agreement and no reason is recorded. Seek agreement, or record why it would be unsafe.")}
 
@@ -168,7 +168,7 @@ _gr4_safeguarding(r) := {_gr4_given} if {
 	context.consent_out_of_scope(r)
 } else := {_gr4_consent_basis_missing} if {
 	input.lawful_basis == "consent"
-} else := {finding("GR4", "share", sprintf("No consent is relied on, for a recorded reason: %s. The declared lawful basis does not depend on consent.", [context.exception_label]))} if {
+} else := {finding("GR4", "share", sprintf("No consent is relied on, %s. The declared lawful basis does not depend on consent.", [context.consent_reasons]))} if {
 	count(context.exceptions) > 0
 } else := {finding("GR4", "share", "The regime this notification follows does not need consent.")} if {
 	context.consent_not_required
@@ -234,7 +234,7 @@ gr5(r) := {finding("GR5", "no_share", "Forced marriage or honour-based violence:
 	context.protective(r)
 } else := {finding("GR5", "share", "The recipient does not pass information to the family or an alleged perpetrator, so sharing does not increase the risk to anyone.")} if {
 	not context.family_facing(r)
-} else := {finding("GR5", "share", "Fields that could endanger someone are removed before this recipient passes information to the family.")}
+} else := {finding("GR5", "share", "This recipient would pass information to the family, so fields that could endanger someone are withheld from it.")}
 
 # METADATA
 # title: GR6 necessary, proportionate, adequate, accurate, timely

@@ -1,0 +1,94 @@
+"""The guided form records whether the person was given the privacy notice, where it records consent.
+
+Since sg-policy-0.7.0, Caldicott 8 holds a share that relies on consent unless the consent record
+says the privacy notice was given (missing input denies). A form that never asked would send every
+consent-based notification to the authorisation queue; so the consent step asks, requires an answer
+when consent was given, and the notification it builds carries it. The types come from the
+policy pack file itself, so no stack is needed.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from broker.ui.form_fields import Step
+from broker.ui.form_types import FormType, find, offered
+from broker.ui.forms import build_notification, steps_for, validate_step
+from broker.ui.policy_pack import rules_of
+from broker.ui.sessions import UiSession
+
+PACK = json.loads((Path(__file__).resolve().parents[2] / "policies/safeguarding/config/data.json").read_text())
+HEALTH = "health_community"
+NOW = datetime(2026, 3, 2, 10, 15, tzinfo=UTC)
+
+
+def _types() -> list[FormType]:
+    return offered({mt: rules_of(mt, entry) for mt, entry in PACK["message_types"].items()}, HEALTH)
+
+
+def _form(message_type: str) -> FormType:
+    form = find(_types(), message_type)
+    assert form is not None, message_type
+    return form
+
+
+def _step(form: FormType, key: str, answers: dict[str, str]) -> Step:
+    (step,) = [s for s in steps_for(_types(), form, answers, HEALTH) if s.key == key]
+    return step
+
+
+def test_the_consent_step_asks_whether_the_privacy_notice_was_given() -> None:
+    consent = _step(_form("early_help_assessment_share"), "consent", {})
+    (field,) = [f for f in consent.fields if f.name == "privacy_notice_given"]
+    assert field.kind == "radio" and [code for code, _ in field.choices] == ["yes", "no"]
+    assert "privacy notice" in field.label
+
+
+def test_consent_given_needs_an_answer_about_the_privacy_notice() -> None:
+    consent = _step(_form("early_help_assessment_share"), "consent", {})
+    given = {"consent_status": "given_explicit", "lawful_basis": "consent"}
+    assert "privacy_notice_given" in validate_step(consent, given)
+    assert validate_step(consent, {**given, "privacy_notice_given": "yes"}) == {}
+    # "No" is an answer: the policy then holds the share until the notice is given.
+    assert validate_step(consent, {**given, "privacy_notice_given": "no"}) == {}
+    assert "privacy_notice_given" in validate_step(consent, {**given, "privacy_notice_given": "maybe"})
+    # Without consent there is nothing the notice would be about: the exception is asked instead.
+    not_sought = {
+        "consent_status": "not_sought",
+        "not_sought_reason": "risk_significant_harm",
+        "lawful_basis": "public_interest",
+    }
+    assert "privacy_notice_given" not in validate_step(consent, not_sought)
+
+
+def _built(answers: dict[str, str]) -> dict[str, object]:
+    form = _form("safeguarding_referral")
+    session = UiSession(
+        id_digest="digest",
+        agency_id="health-visiting-fenmere",
+        agency_type=HEALTH,
+        role="practitioner",
+        user="hv-01",
+        jti="jti-01",
+        key_id="key-01",
+        csrf_token="csrf",
+        created_at=NOW,
+        expires_at=NOW,
+        hard_expiry=NOW,
+    )
+    return build_notification(answers, session, NOW, form, _step(form, "details", answers))
+
+
+def test_the_notification_says_whether_the_notice_was_given() -> None:
+    given = {"message_type": "safeguarding_referral", "consent_status": "given_explicit", "lawful_basis": "consent"}
+    for answer, recorded in (("yes", True), ("no", False)):
+        consent = _built({**given, "privacy_notice_given": answer})["consent"]
+        assert isinstance(consent, list)
+        assert consent[0]["privacy_notice_given"] is recorded
+    # Unanswered stays unstated: the form never invents an answer.
+    not_sought = {**given, "consent_status": "not_sought", "not_sought_reason": "cannot_consent"}
+    consent = _built(not_sought)["consent"]
+    assert isinstance(consent, list)
+    assert consent[0]["privacy_notice_given"] is None

@@ -9,6 +9,7 @@ server that keeps the tombstones it is sent.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -131,36 +132,52 @@ async def test_the_directory_sink_says_which_recall_it_refused(tmp_path: Any) ->
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["d-1.withdrawn.json"]
 
 
-@pytest.fixture
-async def case_system() -> AsyncIterator[str]:
-    """An agency case system that keeps the tombstone of each DELETE and answers a later POST of it 410."""
+@contextlib.asynccontextmanager
+async def _case_system(recalled: int) -> AsyncIterator[str]:
+    """An agency case system that keeps the tombstone of each DELETE and answers a later POST of that
+    delivery `recalled` (410, or 409 as some systems answer any repeated key) with the tombstone."""
     held: set[str] = set()
     tombstones: dict[str, dict[str, Any]] = {}
 
     async def take(request: web.Request) -> web.Response:
         delivery_id = request.headers["Idempotency-Key"]
         if delivery_id in tombstones:
-            return web.json_response(tombstones[delivery_id], status=410)
+            return web.json_response(tombstones[delivery_id], status=recalled)
         if delivery_id in held:
-            return web.Response(status=409)
+            return web.json_response({"error": "already held"}, status=409)
         held.add(delivery_id)
         return web.Response(status=201)
 
     async def remove(request: web.Request) -> web.Response:
         delivery_id = request.match_info["delivery"]
+        if delivery_id in tombstones:  # recalled before: gone, and here is what said so
+            return web.json_response(tombstones[delivery_id], status=410)
         tombstones[delivery_id] = await request.json()
         present = delivery_id in held
         held.discard(delivery_id)
         return web.Response(status=204 if present else 404)
 
-    async def retired(request: web.Request) -> web.Response:
+    async def retired(_: web.Request) -> web.Response:
         return web.json_response({"error": "this endpoint is retired"}, status=410)
 
     app = web.Application()
     app.router.add_post("/cases", take)
     app.router.add_delete("/cases/{delivery}", remove)
     app.router.add_post("/retired", retired)
+    app.router.add_delete("/retired/{delivery}", retired)
     async with _serve(app) as url:
+        yield url
+
+
+@pytest.fixture
+async def case_system() -> AsyncIterator[str]:
+    async with _case_system(410) as url:
+        yield url
+
+
+@pytest.fixture
+async def conflict_case_system() -> AsyncIterator[str]:
+    async with _case_system(409) as url:
         yield url
 
 
@@ -173,40 +190,6 @@ async def test_a_webhook_case_system_keeping_the_tombstone_answers_410_and_the_s
     assert refused.value.kind == "erasure"
     assert await sink.deliver(_delivery(2)) is True
     assert await sink.deliver(_delivery(2)) is False
-
-
-@pytest.fixture
-async def conflict_case_system() -> AsyncIterator[str]:
-    """A case system that answers every repeated key 409, with the tombstone as the body once recalled."""
-    held: set[str] = set()
-    tombstones: dict[str, dict[str, Any]] = {}
-
-    async def take(request: web.Request) -> web.Response:
-        delivery_id = request.headers["Idempotency-Key"]
-        if delivery_id in tombstones:
-            return web.json_response(tombstones[delivery_id], status=409)
-        if delivery_id in held:
-            return web.json_response({"error": "already held"}, status=409)
-        held.add(delivery_id)
-        return web.Response(status=201)
-
-    async def remove(request: web.Request) -> web.Response:
-        delivery_id = request.match_info["delivery"]
-        if delivery_id in tombstones:  # recalled before: gone, and here is what said so
-            return web.json_response(tombstones[delivery_id], status=410)
-        tombstones[delivery_id] = await request.json()
-        held.discard(delivery_id)
-        return web.Response(status=204)
-
-    async def retired(_: web.Request) -> web.Response:
-        return web.json_response({"error": "this endpoint is retired"}, status=410)
-
-    app = web.Application()
-    app.router.add_post("/cases", take)
-    app.router.add_delete("/cases/{delivery}", remove)
-    app.router.add_delete("/retired/{delivery}", retired)
-    async with _serve(app) as url:
-        yield url
 
 
 async def test_a_409_carrying_the_tombstone_of_this_delivery_is_a_recall_not_a_repeat(

@@ -174,10 +174,16 @@ def urgent_awaiting(session: Session, viewer: Viewer, limit: int = 200) -> list[
     decided = [
         e
         for e in session.execute(newest).scalars()
-        if may_decide(viewer, URGENT, e.sender_agency) and not sent_it(viewer, e, senders_named(session, e))
+        if may_decide(viewer, URGENT, e.sender_agency) and not _own(session, viewer, e)
     ]
     reviewed = _reviewed({e.delivery_id for e in decided}, session)
     return [_item(e, None) for e in sorted(decided, key=lambda e: e.seq) if e.delivery_id not in reviewed]
+
+
+def _own(session: Session, viewer: Viewer, entry: audit.Entry) -> bool:
+    # Only a share of the viewer's own agency can be theirs: the people named as sending it are
+    # looked up for those alone, not for every share a partnership office holder may review.
+    return entry.sender_agency == viewer.agency_id and sent_it(viewer, entry, senders_named(session, entry))
 
 
 def _reviewed(delivery_ids: set[str], session: Session) -> set[str]:

@@ -32,7 +32,7 @@ from broker.delivery.calendar import WorkingCalendar
 from broker.delivery.outbox import Outbox
 from broker.errors import Forbidden, HeldDeliveryGone, NotFound, ReleaseRefused, ReviewInvalid
 from broker.review.access import Action, Scope, Viewer, may_decide
-from broker.review.release import refusal_only
+from broker.review.release import refusal_only, sender_needs
 from broker.review.views import Filters, Page, field_classes, page
 
 URGENT = "share_urgent_review_after"
@@ -99,14 +99,18 @@ def _item(decided: audit.Entry, held_row: HeldDelivery | None) -> QueueItem:
         expires_at=held_row.expires_at.isoformat() if held_row is not None else None,
         refuse_only=refuse_only,
         deciding_rules=list(decided.deciding_rules) or [r["rule"] for r in decided.reasons[:1]],
-        resolves=_resolves(decided.outcome, refuse_only),
+        resolves=_resolves(decided, context, refuse_only),
     )
 
 
-def _resolves(outcome: str, refuse_only: str | None) -> str:
+def _resolves(decided: audit.Entry, context: dict[str, Any], refuse_only: str | None) -> str:
     # What the reader can do about it, in the words of the answer that ends the wait.
+    outcome = decided.outcome
     if refuse_only is not None:
-        return "The sender sends it again with the consent, or the exception or lawful basis relied on instead."
+        needs = sorted({need for _, need in sender_needs(decided, _deciding(context))})
+        # Each need may hold a comma of its own ("consent, or the exception relied on instead").
+        listed = "; and ".join(["; ".join(needs[:-1]), needs[-1]] if len(needs) > 1 else needs)
+        return f"The sender sends it again with {listed}."
     if outcome == "needs_advice":
         return "An adviser's answer (DSL, IG lead or Caldicott Guardian): share it or do not."
     if outcome == "hold_for_authorisation":

@@ -43,14 +43,30 @@ def refusal_only(decided: audit.Entry, deciding: int | None = None) -> str | Non
     """Why `decided` may not be released, for the reviewer and the API; None when it may be."""
     if decided.lawful_basis is None:
         return _NO_BASIS
+    needs = sender_needs(decided, deciding)
+    if not needs:
+        return None
+    if len(needs) == 1:
+        (rule, need), what = needs[0], "The finding that held this share ({}) needs"
+    else:
+        rule, need = ", ".join(r for r, _ in needs), "; and ".join(n for _, n in needs)
+        what = "The findings that held this share ({}) need"
+    return (
+        f"{what.format(rule)} {need}, which only the sender can supply, so it cannot be released. "
+        "Refuse it; the sender can send it again with that."
+    )
+
+
+def sender_needs(decided: audit.Entry, deciding: int | None = None) -> list[tuple[str, str]]:
+    """What only the sender can supply, per deciding finding that waits for it: (rule, what it needs)."""
+    if decided.lawful_basis is None:
+        return [("GR1", _NEEDS["GR1"])]
     count = deciding or len(decided.deciding_rules) or 1
+    needs = []
     for reason in decided.reasons[:count]:
         rule, message = reason.get("rule", ""), reason.get("message", "")
         # GR4 advice (consent refused or unsure, a basis recorded) is the judgement GR4 leaves to people.
         sender_hold = rule in _SENDER_HOLDS and decided.outcome == "hold_for_authorisation"
         if (rule == "GR1" or sender_hold) and not message.startswith(_AWAITS_SIGN_OFF):
-            return (
-                f"The finding that held this share ({rule}) needs {_NEEDS[rule]}, which only the sender can "
-                "supply, so it cannot be released. Refuse it; the sender can send it again with that."
-            )
-    return None
+            needs.append((rule, _NEEDS[rule]))
+    return needs

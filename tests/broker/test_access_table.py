@@ -13,7 +13,8 @@ import audit
 from broker.partnership.grants import OFFICES, PERSON_ROLES
 from broker.review import access
 from broker.review.access import Action, Scope
-from broker.review.release import refusal_only
+from broker.review.queues import _resolves
+from broker.review.release import refusal_only, sender_needs
 from schemas.vocab import AgencyRole
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
@@ -156,3 +157,28 @@ def test_without_a_count_the_logged_deciding_rules_say_how_many_decided() -> Non
         deciding=("GR2", "GR4"),
     )
     assert refusal_only(entry) is not None
+
+
+def test_what_would_resolve_a_refuse_only_hold_names_every_thing_the_sender_left_out() -> None:
+    """The queue said "with the consent, or the exception or lawful basis" for every refuse-only hold,
+    also for one held because the notification lacked a field the recipient must have to act."""
+    lacking = _decided(
+        "hold_for_authorisation",
+        BASIS,
+        ("GR4", "A request for services needs the family's consent first."),
+        ("GR6", "The notification is not adequate: it lacks current location."),
+        deciding=("GR4", "GR6"),
+    )
+    assert [rule for rule, _ in sender_needs(lacking)] == ["GR4", "GR6"]
+    assert (refusal_only(lacking, 2) or "").startswith("The findings that held this share (GR4, GR6) need consent")
+    resolves = _resolves(lacking, {"deciding": 2}, refusal_only(lacking, 2))
+    assert resolves == (
+        "The sender sends it again with consent, or the exception relied on instead; "
+        "and the fields the recipient must have to act."
+    )
+    only_fields = _decided("hold_for_authorisation", BASIS, ("GR6", "It lacks child."), deciding=("GR6",))
+    assert _resolves(only_fields, {}, refusal_only(only_fields)) == (
+        "The sender sends it again with the fields the recipient must have to act."
+    )
+    no_basis = _decided("hold_for_authorisation", None, ("GR1", "No lawful basis was given."))
+    assert _resolves(no_basis, {}, refusal_only(no_basis)) == "The sender sends it again with a lawful basis."

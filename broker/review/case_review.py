@@ -18,7 +18,7 @@ import uuid
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import String, cast, select
+from sqlalchemy import ColumnElement, String, cast, select
 from sqlmodel import Session, col
 
 import audit
@@ -74,12 +74,14 @@ async def review(decision_log: DecisionLog, viewer: Viewer, person: str) -> dict
     }
 
 
+def names(person: str) -> ColumnElement[bool]:
+    """The log entries whose subjects include `person` (a pseudonym)."""
+    # The pseudonyms are stored as canonical JSON text: a quoted 64-hex string matches only itself.
+    return cast(col(audit.Entry.subjects), String).like(f'%"{person}"%')
+
+
 def _decisions(decision_log: DecisionLog, viewer: Viewer, person: str) -> list[tuple[audit.Entry, list[audit.Entry]]]:
-    statement = select(audit.Entry).where(
-        col(audit.Entry.kind) == audit.EventKind.DECIDED,
-        # The pseudonyms are stored as canonical JSON text: a quoted 64-hex string matches only itself.
-        cast(col(audit.Entry.subjects), String).like(f'%"{person}"%'),
-    )
+    statement = select(audit.Entry).where(col(audit.Entry.kind) == audit.EventKind.DECIDED, names(person))
     clause = scope_clause(viewer, Action.CASE_REVIEW)
     if clause is not None:
         statement = statement.where(clause)

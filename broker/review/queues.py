@@ -32,7 +32,7 @@ from broker.delivery.calendar import WorkingCalendar
 from broker.delivery.outbox import Outbox
 from broker.errors import Forbidden, HeldDeliveryGone, NotFound, ReleaseRefused, ReviewInvalid
 from broker.review.access import Action, Scope, Viewer, may_decide
-from broker.review.release import refusal_only, sender_needs
+from broker.review.release import listed, refusal_only, sender_needs
 from broker.review.views import Filters, Page, field_classes, page
 
 URGENT = "share_urgent_review_after"
@@ -108,9 +108,7 @@ def _resolves(decided: audit.Entry, context: dict[str, Any], refuse_only: str | 
     outcome = decided.outcome
     if refuse_only is not None:
         needs = sorted({need for _, need in sender_needs(decided, _deciding(context))})
-        # Each need may hold a comma of its own ("consent, or the exception relied on instead").
-        listed = "; and ".join(["; ".join(needs[:-1]), needs[-1]] if len(needs) > 1 else needs)
-        return f"The sender sends it again with {listed}."
+        return f"The sender sends it again with {listed(needs)}."
     if outcome == "needs_advice":
         return "An adviser's answer (DSL, IG lead or Caldicott Guardian): share it or do not."
     if outcome == "hold_for_authorisation":

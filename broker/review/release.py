@@ -49,7 +49,7 @@ def refusal_only(decided: audit.Entry, deciding: int | None = None) -> str | Non
     if len(needs) == 1:
         (rule, need), what = needs[0], "The finding that held this share ({}) needs"
     else:
-        rule, need = ", ".join(r for r, _ in needs), "; and ".join(n for _, n in needs)
+        rule, need = ", ".join(r for r, _ in needs), listed([n for _, n in needs])
         what = "The findings that held this share ({}) need"
     return (
         f"{what.format(rule)} {need}, which only the sender can supply, so it cannot be released. "
@@ -70,3 +70,8 @@ def sender_needs(decided: audit.Entry, deciding: int | None = None) -> list[tupl
         if (rule == "GR1" or sender_hold) and not message.startswith(_AWAITS_SIGN_OFF):
             needs.append((rule, _NEEDS[rule]))
     return needs
+
+
+def listed(needs: list[str]) -> str:
+    """Needs in words, "a; b; and c": each may hold a comma of its own ("consent, or the exception")."""
+    return "; and ".join(["; ".join(needs[:-1]), needs[-1]] if len(needs) > 1 else needs)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, String, cast, select, update
+from sqlalchemy import Engine, select, update
 from sqlmodel import Session, col
 
 import audit
@@ -32,6 +32,7 @@ from broker.delivery import clocks
 from broker.delivery import held as held_store
 from broker.delivery.events import follow_up
 from broker.errors import Forbidden, NotFound, SharedInAnotherCase
+from broker.review import case_review
 from broker.review.access import Action, Scope, Viewer
 
 SHRED_RULE = "SYS-SHRED"
@@ -128,9 +129,7 @@ def _refuse_if_named_elsewhere(session: Session, case_ref: str) -> None:
     key: each notification's copies are kept under the case of the child it is routed by, not of
     everyone it names (a sibling, an adult in a child's referral)."""
     named = select(col(audit.Entry.notification_id)).where(
-        col(audit.Entry.kind) == audit.EventKind.DECIDED,
-        # The pseudonyms are stored as canonical JSON text: a quoted 64-hex string matches only itself.
-        cast(col(audit.Entry.subjects), String).like(f'%"{case_ref}"%'),
+        col(audit.Entry.kind) == audit.EventKind.DECIDED, case_review.names(case_ref)
     )
     readable = set()
     for table in (OutboxRow, HeldDelivery):

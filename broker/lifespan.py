@@ -25,7 +25,7 @@ from broker.delivery.background import build_ingester, build_relay, delivery_tas
 from broker.delivery.calendar import DueUnit, WorkingCalendar
 from broker.delivery.outbox import Outbox
 from broker.metrics import Metrics
-from broker.partnership.grants import verify_access_changes
+from broker.partnership.changes import verify_access_changes
 from broker.partnership.keys import BrokerKeys, load_broker_keys
 from broker.partnership.registry import Registry, load_registry
 from broker.partnership.watch import RegistryWatch
@@ -45,7 +45,7 @@ async def gateway_lifespan(app: FastAPI, settings: BrokerSettings) -> AsyncItera
     """Open the log, the OPA client and (optionally) the delivery tasks; close them after."""
     keys = load_broker_keys(settings.keys_dir)
     registry = load_registry(settings.registry_file, partnership_id=settings.partnership_id)
-    # Role grants count only if they came from changes signed with the broker's key (closed by default).
+    # Agencies, keys and grants count only if they came from changes signed with the broker's key.
     verify_access_changes(registry, keys.verify_keys)
     metrics = Metrics()
     policy = PolicyEngine(settings.opa_url, timeout=settings.opa_timeout_seconds, entrypoint=settings.opa_entrypoint)

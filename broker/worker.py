@@ -19,6 +19,7 @@ from broker import logs, metrics_state
 from broker.db.log import migrate
 from broker.delivery.background import build_ingester, build_relay, delivery_tasks
 from broker.metrics import Metrics
+from broker.partnership.changes import verify_access_changes
 from broker.partnership.keys import load_broker_keys
 from broker.partnership.registry import load_registry
 from broker.partnership.watch import RegistryWatch
@@ -35,7 +36,9 @@ async def run(settings: BrokerSettings) -> None:
     keys = load_broker_keys(settings.keys_dir)
     relay = build_relay(settings=settings, engine=engine, metrics=metrics)
     registry = load_registry(settings.registry_file, partnership_id=settings.partnership_id)
-    # Receipts are checked against the agencies' keys: not those of a copy from before a revocation.
+    # Receipts are checked against the agencies' keys: not a key added by hand, nor those of a copy
+    # from before a revocation.
+    verify_access_changes(registry, keys.verify_keys)
     await asyncio.to_thread(
         access_log.refuse_if_behind, engine, registry, accept_revision=settings.registry_accept_revision
     )

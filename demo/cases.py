@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from broker.partnership.grants import Office
+from broker.partnership.roles import Office
 from devstack.partnership import DEV_ROLES, AgencySpec
 
 PARTNERSHIP_ID = "fenmere_scp"

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from broker.partnership.changes import sign_registration
 from broker.partnership.cli import public_parts, witness_part
-from broker.partnership.grants import Office, change_access
+from broker.partnership.grants import change_access
 from broker.partnership.keys import (
     AgencyKeys,
     BrokerKeys,
@@ -22,6 +23,7 @@ from broker.partnership.keys import (
     load_agency_keys,
 )
 from broker.partnership.registry import Registry, register_agency, save_registry
+from broker.partnership.roles import Office
 from schemas.envelope import SUITE_NAME, SuiteName
 
 # What a local partnership's agencies are granted unless a spec says otherwise: the agency-level
@@ -86,6 +88,15 @@ def provision(
             encryption_key=enc_key,
             now=now,
             witness_key=witness_part(keys, now),
+        )
+        registry = sign_registration(
+            registry,
+            action="register",
+            agency_id=spec.agency_id,
+            by=OPERATOR,
+            signing_key=broker_keys.signing_key,
+            key_id=broker_keys.signing_key_id,
+            now=now,
         )
     registry = _grant(registry, agencies, offices or {}, broker_keys, now)
     save_registry(registry, local.registry_file)

@@ -290,19 +290,23 @@ class ReviewAnswer(_Answer):
 
 
 class AccessEvent(_Answer):
-    """A refused token (a role its agency was not granted) or a signed change to who may assert which role."""
+    """A refused token (a role its agency was not granted) or a signed change to the registry."""
 
     seq: Seq
     recorded_at: LogTime
     kind: EventKindText
     outcome: str = Field(
         description=(
-            "access_refused, role_granted, role_revoked, office_appointed, office_vacated or registry_revision"
+            "access_refused, role_granted, role_revoked, office_appointed, office_vacated, agency_registered, "
+            "keys_rotated, registry_adopted, registry_revision or registry_went_back"
         )
     )
     subject: Literal["access", "registry"]
     agency: str = Field(
-        description="The agency whose token was refused or whose grants changed (partnership: a new registry revision)"
+        description=(
+            "The agency whose token was refused, or whose grants or keys changed (partnership: a new registry "
+            "revision, or the registry adopted as a whole)"
+        )
     )
     role: str = Field(description="The role the token asserted, or the role granted or revoked")
     actor: str | None = Field(None, description="The token's subject, or the operator who signed the change")

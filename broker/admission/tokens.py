@@ -41,8 +41,8 @@ from broker.errors import (
     UnknownKey,
     WrongAudience,
 )
-from broker.partnership.grants import AGENCY_SYSTEM, ROLES
 from broker.partnership.registry import Agency, JwtVerificationKey, Registry
+from broker.partnership.roles import AGENCY_SYSTEM, ROLES
 
 ALLOWED_ALGORITHMS = frozenset({"EdDSA", "ES256"})
 REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "jti")
@@ -87,7 +87,7 @@ class Caller:
     key_id: str
     issued_at: datetime
     expires_at: datetime
-    # The partnership office (broker.partnership.grants.OFFICES) the registry gives this role at this agency.
+    # The partnership office (broker.partnership.roles.OFFICES) the registry gives this role at this agency.
     office: str | None = None
 
     @property

@@ -29,7 +29,7 @@ from broker.api.deps import MAX_INT64, CallerDep, LogDep, RegistryDep
 from broker.api.json_body import JsonRoute
 from broker.api.responses import BEARER, errors, ok, request_examples
 from broker.errors import Forbidden, NotFound
-from broker.partnership.grants import AGENCY_SYSTEM
+from broker.partnership.roles import AGENCY_SYSTEM
 from schemas import witness as examples
 from schemas.witness import ConsistencyAnswer, CosignatureStored, CosignatureSubmission
 

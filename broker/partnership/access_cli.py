@@ -1,7 +1,8 @@
 """Who may assert which role: the signed grant and office commands of `python -m broker.partnership.cli`.
 
-Each change is signed with the broker's key and chained to the one before, so grants edited by
-hand are refused; a running gateway takes a change into use, and logs it, within seconds.
+Each change is signed with the broker's key and chained to the one before, so a registry edited by
+hand is refused; a running gateway takes a change into use, and logs it, within seconds. `adopt`
+signs, once, the agencies and keys of a registry written before they came under the chain.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from broker.partnership.grants import OFFICES, ChangeAction, Office, change_access, verify_access_changes
-from broker.partnership.keys import load_broker_keys
+from broker.partnership.changes import ChangeAction, adopt_registry, verify_access_changes
+from broker.partnership.grants import change_access
+from broker.partnership.keys import BrokerKeys, load_broker_keys
 from broker.partnership.options import AgencyOpt, BrokerKeysOpt, ByOpt, OfficeOpt, RegistryOpt, RoleOpt
-from broker.partnership.registry import load_registry, save_registry
+from broker.partnership.registry import Registry, load_registry, save_registry
+from broker.partnership.roles import OFFICES, Office
 
 console = Console(stderr=True)
 
@@ -48,6 +51,21 @@ def vacate_cmd(
     _change(registry, broker_keys, by, "vacate", agency, office=_office(office))
 
 
+def adopt_cmd(registry: RegistryOpt, by: ByOpt, broker_keys: BrokerKeysOpt = None) -> None:
+    """Sign, as they stand, the agencies and keys of a registry from before they were signed (check `list` first)."""
+    keys = broker_keys_for(broker_keys)
+    updated = adopt_registry(
+        load_registry(registry),
+        keys=keys.verify_keys,
+        by=by,
+        signing_key=keys.signing_key,
+        key_id=keys.signing_key_id,
+        now=datetime.now(UTC),
+    )
+    save_registry(updated, registry)
+    _said(updated)
+
+
 def access_cmd(registry: RegistryOpt) -> None:
     """Show each agency's granted roles, the office holders, and the signed changes."""
     loaded = load_registry(registry)
@@ -67,6 +85,18 @@ def _office(value: str) -> Office:
     raise typer.BadParameter(f"use one of {', '.join(OFFICES)}", param_hint="--office")
 
 
+def broker_keys_for(directory: Path | None) -> BrokerKeys:
+    # A directory named on the command line is the one meant, even where SGB_SIGNING_KEY is set.
+    return load_broker_keys(directory, environ={}) if directory is not None else load_broker_keys(None)
+
+
+def checked(current: Registry, broker_keys: Path | None) -> BrokerKeys:
+    """The broker's keys, once the registry's chain checks out: never sign on top of a hand edit."""
+    keys = broker_keys_for(broker_keys)
+    verify_access_changes(current, keys.verify_keys)
+    return keys
+
+
 def _change(
     path: Path,
     broker_keys: Path | None,
@@ -77,10 +107,8 @@ def _change(
     role: str | None = None,
     office: Office | None = None,
 ) -> None:
-    # A directory named on the command line is the one meant, even where SGB_SIGNING_KEY is set.
-    keys = load_broker_keys(broker_keys, environ={}) if broker_keys is not None else load_broker_keys(None)
     current = load_registry(path)
-    verify_access_changes(current, keys.verify_keys)  # never sign on top of grants edited by hand
+    keys = checked(current, broker_keys)
     updated = change_access(
         current,
         action=action,
@@ -93,6 +121,10 @@ def _change(
         now=datetime.now(UTC),
     )
     save_registry(updated, path)
+    _said(updated)
+
+
+def _said(updated: Registry) -> None:
     console.print(
         f"[green]{updated.access_changes[-1].describe()}[/]; registry revision {updated.revision[:16]}. "
         "Running gateways and workers take it into use within SGB_REGISTRY_POLL_SECONDS, and log it."
@@ -106,6 +138,7 @@ def register(app: typer.Typer) -> None:
         ("revoke", revoke_cmd),
         ("appoint", appoint_cmd),
         ("vacate", vacate_cmd),
+        ("adopt", adopt_cmd),
         ("access", access_cmd),
     ):
         app.command(name)(command)

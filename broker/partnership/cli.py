@@ -1,8 +1,10 @@
 """Operator and agency commands: make keys, register and rotate agencies, mint demo tokens.
 
+    python -m broker.partnership.cli init-broker-keys --out ./broker-keys
     python -m broker.partnership.cli generate-keys --agency brackenford-csc --out ./keys/brackenford-csc
     python -m broker.partnership.cli register --registry registry.json --agency brackenford-csc \
-        --name "Brackenford Children's Social Care" --type csc_front_door --keys ./keys/brackenford-csc
+        --name "Brackenford Children's Social Care" --type csc_front_door --keys ./keys/brackenford-csc \
+        --by ops-admin-01 --broker-keys ./broker-keys
     python -m broker.partnership.cli grant --registry registry.json --agency brackenford-csc \
         --role dsl --by ops-admin-01 --broker-keys ./broker-keys
     python -m broker.partnership.cli issue-token --keys ./keys/brackenford-csc --agency brackenford-csc \
@@ -10,8 +12,8 @@
 
 Private keys are written only into the agency's own key directory (0600); the registry receives
 public keys alone. A registered agency's tokens act only as `agency_system` until roles are
-granted; each grant, revocation and office appointment is signed with the broker's key and the
-gateway logs it when it next starts (`broker.partnership.grants`).
+granted. Each registration, rotation, grant, revocation and office appointment is signed with the
+broker's key, and running gateways log it within seconds (`broker.partnership.changes`).
 """
 
 from __future__ import annotations
@@ -34,10 +36,7 @@ from broker.admission.authorisation import DIGEST_CLAIM, body_digest
 from broker.admission.tokens import DEFAULT_MAX_LIFETIME
 from broker.errors import BrokerError, RegistryError
 from broker.partnership import access_cli
-from broker.partnership.grants import (
-    AGENCY_SYSTEM,
-    ROLES,
-)
+from broker.partnership.changes import RegistrationAction, sign_registration
 from broker.partnership.keys import (
     AGENCY_MANIFEST,
     AgencyKeys,
@@ -52,6 +51,8 @@ from broker.partnership.keys import (
 from broker.partnership.options import (
     AgencyOpt,
     AlgOpt,
+    BrokerKeysOpt,
+    ByOpt,
     KeysOpt,
     RegistryOpt,
     SuiteOpt,
@@ -67,6 +68,7 @@ from broker.partnership.registry import (
     rotate_agency_keys,
     save_registry,
 )
+from broker.partnership.roles import AGENCY_SYSTEM, ROLES
 from broker.partnership.witnesses import WitnessPublicKey, witness_public_key
 from schemas.envelope import HYBRID_SUITE_NAME, SUITE_NAME, SuiteName
 
@@ -178,14 +180,18 @@ def register_cmd(
     name: Annotated[str, typer.Option("--name")],
     agency_type: Annotated[str, typer.Option("--type", help="Agency type, e.g. education_school, police")],
     keys: KeysOpt,
+    by: ByOpt,
+    broker_keys: BrokerKeysOpt = None,
     partnership: Annotated[str | None, typer.Option(help="Partnership id, to create the file")] = None,
 ) -> None:
-    """Add an agency to the registry with the public halves of its keys."""
+    """Add an agency to the registry with the public halves of its keys (signed with the broker's key)."""
+    current = _load_or_new(registry, partnership)
+    signer = access_cli.checked(current, broker_keys)
     agency_keys = _agency_keys(keys, agency)
     now = datetime.now(UTC)
     jwt_key, enc_key = public_parts(agency_keys, now)
     updated = register_agency(
-        _load_or_new(registry, partnership),
+        current,
         agency_id=agency,
         name=name,
         agency_type=agency_type,
@@ -194,8 +200,9 @@ def register_cmd(
         now=now,
         witness_key=witness_part(agency_keys, now),
     )
-    save_registry(updated, registry)
-    console.print(f"[green]registered {agency}[/]; registry revision {updated.revision[:16]}")
+    signed = _signed(updated, "register", agency, by, signer, now)
+    save_registry(signed, registry)
+    console.print(f"[green]{signed.access_changes[-1].describe()}[/]; registry revision {signed.revision[:16]}")
 
 
 @app.command("rotate")
@@ -203,6 +210,8 @@ def rotate_cmd(
     registry: RegistryOpt,
     agency: AgencyOpt,
     keys: KeysOpt,
+    by: ByOpt,
+    broker_keys: BrokerKeysOpt = None,
     alg: AlgOpt = "EdDSA",
     grace_minutes: Annotated[
         int, typer.Option(min=0, max=7 * 24 * 60, help="How long the old token key still works (0 if compromised)")
@@ -213,6 +222,7 @@ def rotate_cmd(
     current = load_registry(registry)
     if current.agency(agency) is None:  # before making keys nobody will ever use
         raise RegistryError(f"agency {agency!r} is not registered; use register")
+    signer = access_cli.checked(current, broker_keys)
     now = datetime.now(UTC)
     with _manifest_kept_on_failure(keys):
         agency_keys = generate_agency_keys(keys, agency_id=agency, now=now, alg=_alg(alg), suite=_suite(suite))
@@ -226,8 +236,23 @@ def rotate_cmd(
             grace=timedelta(minutes=grace_minutes),
             witness_key=witness_part(agency_keys, now),
         )
-        save_registry(updated, registry)
-    console.print(f"[green]rotated {agency}[/]: token kid {jwt_key.kid}, encryption kid {enc_key.kid}")
+        signed = _signed(updated, "rotate", agency, by, signer, now)
+        save_registry(signed, registry)
+    console.print(f"[green]{signed.access_changes[-1].describe()}[/]; registry revision {signed.revision[:16]}")
+
+
+def _signed(
+    registry: Registry, action: RegistrationAction, agency: str, by: str, signer: BrokerKeys, now: datetime
+) -> Registry:
+    return sign_registration(
+        registry,
+        action=action,
+        agency_id=agency,
+        by=by,
+        signing_key=signer.signing_key,
+        key_id=signer.signing_key_id,
+        now=now,
+    )
 
 
 @contextlib.contextmanager

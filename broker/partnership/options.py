@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from broker.partnership.grants import OFFICES, PERSON_ROLES
+from broker.partnership.roles import OFFICES, PERSON_ROLES
 
 RegistryOpt = Annotated[Path, typer.Option("--registry", help="Agency registry JSON file")]
 AgencyOpt = Annotated[str, typer.Option("--agency", help="Agency id, e.g. brackenford-csc")]

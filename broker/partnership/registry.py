@@ -5,8 +5,10 @@ X25519 encryption keys. Lists are newest first. The broker seals to an agency's 
 key; older ones stay listed so the record shows which key each old envelope was sealed to. A
 rotated-out token key gets `not_after`, a short grace for tokens already issued with it.
 
-The registry is the trust root for agency authentication: whoever can write the file can admit an
-agency. Keep it writable only by the operator (it needs no secrecy, it needs integrity).
+The registry is the trust root for agency authentication. It needs no secrecy, it needs integrity:
+every agency, key, grant and office in it comes from a change signed with the broker's key
+(`broker.partnership.changes`), and the gateway and worker refuse a file edited by hand. Keep it
+writable only by the operator all the same: a hand edit is refused, so it stops the service.
 """
 
 from __future__ import annotations
@@ -33,8 +35,10 @@ from pydantic import (
 )
 
 from broker.errors import RegistryError
-from broker.partnership.grants import AGENCY_SYSTEM, PERSON_ROLES, AccessChange, OfficeHolder
+from broker.partnership.changes import AccessChange
+from broker.partnership.grants import OfficeHolder
 from broker.partnership.keys import JwtAlg, key_id, write_public_file
+from broker.partnership.roles import AGENCY_SYSTEM, PERSON_ROLES
 from broker.partnership.witnesses import WitnessPublicKey, check_witness_names
 from schemas.envelope import SUITE_NAME, SuiteName, canonical_json
 from schemas.vocab import AgencyType
@@ -153,7 +157,7 @@ class Registry(_Frozen):
     # Person roles each agency's tokens may assert; agency_system is every agency's without a grant.
     grants: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     office_holders: tuple[OfficeHolder, ...] = ()
-    # The signed changes that made `grants` and `office_holders` what they are, oldest first.
+    # The signed changes that made the registry what it is, oldest first (broker.partnership.changes).
     access_changes: tuple[AccessChange, ...] = ()
 
     @model_validator(mode="after")
@@ -199,13 +203,18 @@ class Registry(_Frozen):
 
     @property
     def access_digest(self) -> str:
-        """SHA-256 (hex) of who may assert which role: what a signed access change vouches for."""
+        """SHA-256 (hex) of who may assert which role: what changes signed before `content_digest` vouched for."""
         access = {
             "partnership_id": self.partnership_id,
             "grants": {a: sorted(r) for a, r in self.grants.items()},
             "office_holders": [h.model_dump(mode="json") for h in self.office_holders],
         }
         return hashlib.sha256(canonical_json(access)).hexdigest()
+
+    @property
+    def content_digest(self) -> str:
+        """SHA-256 (hex) of the whole registry but its chain of changes: what a signed change vouches for."""
+        return hashlib.sha256(canonical_json(self.model_dump(mode="json", exclude={"access_changes"}))).hexdigest()
 
     def to_opa_data(self) -> dict[str, Any]:
         """Return what the gateway pushes to OPA at `data.registry` (no keys: policy needs none)."""

@@ -2,11 +2,12 @@
 
 Operators change the registry with the partnership CLI (a new agency, a rotated or revoked key, a
 role granted or revoked); the file is replaced atomically. Each gateway and worker polls it every
-few seconds. A new file is used only if it loads, belongs to the same partnership, and its grants
-come from changes signed with the broker's key (`verify_access_changes`), exactly what start-up
-demands; otherwise the running registry stays and the refusal is logged, so a hand-edited or
-half-copied file never widens access. A new revision is given to every listener in order (the
-gateway's: its own state, the policy engine's data, the sealer, the receipt ingester, the log).
+few seconds. A new file is used only if it loads, belongs to the same partnership, and a
+change signed with the broker's key vouches for all of it, agencies, keys and grants
+(`verify_access_changes`), exactly what start-up demands; otherwise the running registry stays and
+the refusal is logged, so a hand-edited or half-copied file never widens access. A new revision is
+given to every listener in order (the gateway's: its own state, the policy engine's data, the
+sealer, the receipt ingester, the log).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from broker.errors import RegistryError
-from broker.partnership.grants import signed_with_current, verify_access_changes
+from broker.partnership.changes import signed_with_current, verify_access_changes
 from broker.partnership.registry import Registry, load_registry
 
 log = logging.getLogger("broker.registry")

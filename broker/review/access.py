@@ -25,7 +25,7 @@ from typing import Final
 
 from broker.admission.tokens import Caller
 from broker.errors import Forbidden
-from broker.partnership.grants import AGENCY_SYSTEM, OFFICES, PERSON_ROLES
+from broker.partnership.roles import AGENCY_SYSTEM, OFFICES, PERSON_ROLES
 
 
 class Scope(StrEnum):

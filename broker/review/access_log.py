@@ -3,8 +3,9 @@
 A validly signed token asserting a role its agency was not granted is refused (401) and the
 refusal is appended here, with what the token claimed: the agency's own signature makes it
 evidence of an agency trying to reach further than it may. When the gateway starts, each signed
-access change (`broker.partnership.grants`) it has not logged yet is appended (who granted what,
-when, and the digest of the signed change), and so is a registry revision it has not seen.
+change to the registry (`broker.partnership.changes`) it has not logged yet is appended (who
+registered, rotated or granted what, when, and the digest of the signed change), and so is a
+registry revision it has not seen.
 IG leads and Caldicott Guardians read them within the table's `access_log` scope.
 
 So is every other refusal of an authenticated person's action: a route their role may not use (403), a
@@ -30,7 +31,7 @@ import audit
 from broker.db import migration
 from broker.db.log import DecisionLog
 from broker.errors import RegistryError, RoleNotGranted
-from broker.partnership.grants import AccessChange, signed_with_current
+from broker.partnership.changes import AccessChange, signed_with_current
 from broker.partnership.registry import Registry
 from broker.review.access import Action, Viewer
 from broker.review.scope import scope_clause
@@ -49,6 +50,9 @@ _CHANGE: Final = {
     "revoke": "role_revoked",
     "appoint": "office_appointed",
     "vacate": "office_vacated",
+    "register": "agency_registered",
+    "rotate": "keys_rotated",
+    "adopt": "registry_adopted",
 }
 
 

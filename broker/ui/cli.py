@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import typer
 
 from broker.partnership.cli import _agency_keys, issue_token
-from broker.partnership.grants import ROLES
+from broker.partnership.roles import ROLES
 
 app = typer.Typer(help=__doc__.splitlines()[0], no_args_is_help=True, add_completion=False)
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from broker.partnership import kafka_access
+from broker.partnership.changes import sign_registration
 from broker.partnership.cli import public_parts, witness_part
 from broker.partnership.grants import change_access
 from broker.partnership.keys import HISTORY_FILE, generate_agency_keys, generate_broker_keys
@@ -63,6 +64,15 @@ def provision_partnership(root: Path, spec: dict[str, Any]) -> None:
             encryption_key=enc_key,
             now=now,
             witness_key=witness_part(keys, now),
+        )
+        registry = sign_registration(
+            registry,
+            action="register",
+            agency_id=agency_id,
+            by=OPERATOR,
+            signing_key=broker_keys.signing_key,
+            key_id=broker_keys.signing_key_id,
+            now=now,
         )
         for role in roles:
             registry = change_access(

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from broker.partnership.cli import issue_token
-from broker.partnership.grants import AGENCY_SYSTEM, ROLES
 from broker.partnership.registry import load_registry
+from broker.partnership.roles import AGENCY_SYSTEM, ROLES
 from broker.review.access import sender_roles
 from devstack.partnership import LocalPartnership
 from faults.harness import AUDIENCE, Child, PrivateOpa, clean_env, free_port, http_ok, running, wait_for

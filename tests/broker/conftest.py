@@ -17,9 +17,9 @@ from broker.app import create_app
 from broker.db.log import DecisionLog
 from broker.delivery.outbox import Outbox
 from broker.partnership.cli import issue_token
-from broker.partnership.grants import Office
 from broker.partnership.keys import BrokerKeys
 from broker.partnership.registry import Registry
+from broker.partnership.roles import Office
 from broker.settings import BrokerSettings
 from devstack.partnership import AgencySpec, LocalPartnership, provision
 from faults.harness import PrivateOpa

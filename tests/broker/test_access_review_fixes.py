@@ -101,7 +101,8 @@ async def test_a_ui_session_ends_when_the_key_that_opened_it_is_rotated_out(
         before = gateway.registry.revision
         hv_keys = tmp_path / "hv-keys"
         shutil.copytree(partnership.agency_keys_dir(HV), hv_keys)
-        _cli("rotate", "--registry", str(path), "--agency", HV, "--keys", str(hv_keys), "--grace-minutes", "0")
+        signer = ("--by", "ops-admin-01", "--broker-keys", str(partnership.broker_keys_dir))
+        _cli("rotate", "--registry", str(path), "--agency", HV, "--keys", str(hv_keys), "--grace-minutes", "0", *signer)
         deadline = asyncio.get_running_loop().time() + 10
         while gateway.registry.revision == before and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(POLL)

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 import audit
 from broker.errors import RegistryError
-from broker.partnership.grants import verify_access_changes
+from broker.partnership.changes import verify_access_changes
 from broker.partnership.keys import load_broker_keys
 from broker.partnership.registry import load_registry, save_registry
 from demo.cases import cases

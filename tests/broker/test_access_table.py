@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import audit
-from broker.partnership.grants import OFFICES, PERSON_ROLES
+from broker.partnership.roles import OFFICES, PERSON_ROLES
 from broker.review import access
 from broker.review.access import Action, Scope
 from broker.review.queues import _resolves

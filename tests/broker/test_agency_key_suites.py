@@ -225,12 +225,14 @@ def test_a_hybrid_registry_key_of_the_wrong_length_is_refused(length: int) -> No
 def test_cli_generates_and_rotates_to_hybrid_and_exports_witness_keys(tmp_path: Path) -> None:
     runner = CliRunner()
     reg, keys = str(tmp_path / "registry.json"), str(tmp_path / "keys")
+    broker = ("--by", "ops-admin-01", "--broker-keys", str(tmp_path / "broker-keys"))
 
     def run(*args: str) -> str:
         result = runner.invoke(app, list(args))
         assert result.exit_code == 0, result.output
         return result.stdout
 
+    run("init-broker-keys", "--out", broker[3])
     run("generate-keys", "--agency", POLICE, "--out", keys)
     run(
         "register",
@@ -246,8 +248,9 @@ def test_cli_generates_and_rotates_to_hybrid_and_exports_witness_keys(tmp_path: 
         keys,
         "--partnership",
         "brackenford-lscp",
+        *broker,
     )
-    run("rotate", "--registry", reg, "--agency", POLICE, "--keys", keys, "--suite", "hybrid")
+    run("rotate", "--registry", reg, "--agency", POLICE, "--keys", keys, "--suite", "hybrid", *broker)
     agency = load_registry(Path(reg)).agencies[POLICE]
     assert [k.suite for k in agency.encryption_keys] == [HYBRID_SUITE_NAME, SUITE_NAME]
     assert len(agency.witness_keys) == 2

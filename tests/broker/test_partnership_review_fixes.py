@@ -17,8 +17,9 @@ from typer.testing import CliRunner
 
 from broker.errors import KeyFileError, RegistryError
 from broker.partnership import kafka_access
+from broker.partnership.changes import ChangeAction, sign_registration, verify_access_changes
 from broker.partnership.cli import app, broker_keys_environment, public_parts
-from broker.partnership.grants import ChangeAction, change_access, verify_access_changes
+from broker.partnership.grants import change_access
 from broker.partnership.keys import (
     AGENCY_MANIFEST,
     KAFKA_SECRET_FILE,
@@ -45,7 +46,7 @@ def broker(tmp_path: Path) -> BrokerKeys:
 
 
 @pytest.fixture
-def registry(tmp_path: Path) -> Registry:
+def registry(tmp_path: Path, broker: BrokerKeys) -> Registry:
     reg = Registry(partnership_id="brackenford-lscp")
     for agency_id, agency_type in ((CSC, "csc_front_door"), (SCHOOL, "education_school")):
         keys = generate_agency_keys(tmp_path / agency_id, agency_id=agency_id, now=NOW)
@@ -59,7 +60,20 @@ def registry(tmp_path: Path) -> Registry:
             encryption_key=enc_key,
             now=NOW,
         )
+        reg = _registered(reg, agency_id, broker)
     return reg
+
+
+def _registered(registry: Registry, agency_id: str, broker: BrokerKeys) -> Registry:
+    return sign_registration(
+        registry,
+        action="register",
+        agency_id=agency_id,
+        by="ops-admin-01",
+        signing_key=broker.signing_key,
+        key_id=broker.signing_key_id,
+        now=NOW,
+    )
 
 
 def _change(registry: Registry, broker: BrokerKeys, action: ChangeAction, role: str) -> Registry:
@@ -137,7 +151,8 @@ def test_a_change_signed_with_a_key_retired_before_an_earlier_change_breaks_the_
     granted = _signed_by(registry, rotated, "grant")
     late = _signed_by(granted, broker, "revoke")  # whoever kept the old key signs after the new one did
     verify_access_changes(granted, rotated.verify_keys)
-    with pytest.raises(RegistryError, match=r"change #2 is signed with .* retired before change #1"):
+    n = len(registry.access_changes)  # the registrations
+    with pytest.raises(RegistryError, match=rf"change #{n + 2} is signed with .* retired before change #{n + 1}"):
         verify_access_changes(late, rotated.verify_keys)
 
 
@@ -295,7 +310,8 @@ def test_the_broker_keys_named_on_the_command_line_sign_even_where_the_environme
     named = runner.invoke(app, [*grant, "--broker-keys", str(tmp_path / "broker-keys")])
     assert named.exit_code == 0, named.output
     assert load_registry(path).access_changes[-1].key_id == broker.signing_key_id
-    save_registry(registry, path)
+    # The same registry, signed by the environment's key: the grant is signed only on top of a chain it verifies.
+    save_registry(_registered(registry.model_copy(update={"access_changes": ()}), SCHOOL, other), path)
     from_env = runner.invoke(app, grant)
     assert from_env.exit_code == 0, from_env.output
     assert load_registry(path).access_changes[-1].key_id == other.signing_key_id
@@ -322,11 +338,13 @@ def test_a_rotation_whose_registry_update_fails_leaves_the_agency_on_its_old_key
     manifest = (keys_dir / AGENCY_MANIFEST).read_bytes()
     # Key files and the manifest are smaller than the registry, which only grows: they are written.
     limit = len(path.read_bytes())
-    args = ["rotate", "--registry", str(path), "--agency", SCHOOL, "--keys", str(keys_dir)]
+    args = ["rotate", "--registry", str(path), "--agency", SCHOOL, "--keys", str(keys_dir), "--by", "ops-admin-01"]
+    args += ["--broker-keys", str(tmp_path / "broker-keys")]
     run = subprocess.run(
         [sys.executable, "-c", _ROTATE_SHORT, str(limit), *args], capture_output=True, text=True, check=False
     )
-    assert run.returncode != 0, run.stdout + run.stderr
+    assert run.returncode == 1, run.stdout + run.stderr  # the write failed (2 would be a usage error)
+    assert "File too large" in run.stderr, run.stderr
     assert load_registry(path).revision == registry.revision, "the registry is as it was"
     assert (keys_dir / AGENCY_MANIFEST).read_bytes() == manifest, "the agency still signs with its old key"
     assert load_agency_keys(keys_dir).current_jwt_key.kid == registry.agencies[SCHOOL].jwt_keys[0].kid

@@ -243,12 +243,14 @@ def test_p384_pem_is_refused() -> None:
 def test_cli_register_rotate_list_and_issue_token(tmp_path: Path) -> None:
     runner = CliRunner()
     reg, keys = str(tmp_path / "registry.json"), str(tmp_path / "keys")
+    broker = ("--by", "ops-admin-01", "--broker-keys", str(tmp_path / "broker-keys"))
 
     def run(*args: str) -> str:
         result = runner.invoke(app, list(args))
         assert result.exit_code == 0, result.output
         return result.stdout
 
+    run("init-broker-keys", "--out", broker[3])
     run("generate-keys", "--agency", CSC, "--out", keys)
     run(
         "register",
@@ -264,9 +266,10 @@ def test_cli_register_rotate_list_and_issue_token(tmp_path: Path) -> None:
         keys,
         "--partnership",
         "brackenford-lscp",
+        *broker,
     )
     before = load_registry(Path(reg)).agencies[CSC]
-    run("rotate", "--registry", reg, "--agency", CSC, "--keys", keys, "--grace-minutes", "0")
+    run("rotate", "--registry", reg, "--agency", CSC, "--keys", keys, "--grace-minutes", "0", *broker)
     after = load_registry(Path(reg)).agencies[CSC]
     assert after.encryption_keys[1:] == before.encryption_keys
     assert "brackenford-lscp" in run("list", "--registry", reg)
@@ -285,20 +288,7 @@ def test_cli_register_rotate_list_and_issue_token(tmp_path: Path) -> None:
     ).strip()
     with pytest.raises(RoleNotGranted):  # registered is not granted: the agency's tokens act only as its system
         verify_token(token, registry=load_registry(Path(reg)), audience="safeguarding-broker")
-    run("init-broker-keys", "--out", str(tmp_path / "broker"))
-    run(
-        "grant",
-        "--registry",
-        reg,
-        "--agency",
-        CSC,
-        "--role",
-        "dsl",
-        "--by",
-        "ops-admin-01",
-        "--broker-keys",
-        str(tmp_path / "broker"),
-    )
+    run("grant", "--registry", reg, "--agency", CSC, "--role", "dsl", *broker)
     assert "granted dsl" in run("access", "--registry", reg)
     token = run(
         "issue-token",
@@ -315,4 +305,4 @@ def test_cli_register_rotate_list_and_issue_token(tmp_path: Path) -> None:
     ).strip()
     caller = verify_token(token, registry=load_registry(Path(reg)), audience="safeguarding-broker")
     assert (caller.key_id, caller.subject) == (after.jwt_keys[0].kid, "dsl-0001")
-    assert "SGB_SIGNING_KEY=" in run("rotate-broker-keys", "--dir", str(tmp_path / "broker"), "--print-env")
+    assert "SGB_SIGNING_KEY=" in run("rotate-broker-keys", "--dir", broker[3], "--print-env")

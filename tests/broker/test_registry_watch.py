@@ -22,7 +22,7 @@ import audit
 from broker.partnership.cli import issue_token
 from broker.partnership.grants import change_access
 from broker.partnership.keys import load_agency_keys, load_broker_keys
-from broker.partnership.registry import Registry, load_registry, save_registry
+from broker.partnership.registry import Registry, jwt_verification_key, load_registry, save_registry
 from devstack.partnership import LocalPartnership
 from tests.broker.conftest import AUDIENCE, Gateway, GatewayFactory
 
@@ -120,15 +120,39 @@ async def test_a_new_agency_and_a_rotated_key_apply_without_a_restart(
         return answer.status_code
 
     assert await read_with(keys, newcomer) == 401  # not registered
+    signer = ("--by", "ops-admin-07", "--broker-keys", str(partnership.broker_keys_dir))
     _cli(
         *("register", "--registry", str(path), "--agency", newcomer, "--name", "Brookside YOT (fictional)"),
-        *("--type", "yos", "--keys", str(keys)),
+        *("--type", "yos", "--keys", str(keys), *signer),
     )
     assert await _until(lambda: read_with(keys, newcomer), 200) == 200
     hv_keys = tmp_path / "hv-keys"
     shutil.copytree(partnership.agency_keys_dir(HV), hv_keys)
-    _cli("rotate", "--registry", str(path), "--agency", HV, "--keys", str(hv_keys))
+    _cli("rotate", "--registry", str(path), "--agency", HV, "--keys", str(hv_keys), *signer)
     assert await _until(lambda: read_with(hv_keys, HV), 200) == 200  # the new token key is known at once
+    logged = _changes(gateway)
+    assert ("agency_registered", "agency_system", "ops-admin-07") in logged
+    assert ("keys_rotated", "agency_system", "ops-admin-07") in logged
+
+
+async def test_a_token_key_added_by_hand_is_refused_and_the_running_registry_stays(
+    gateway_factory: GatewayFactory, partnership: LocalPartnership, tmp_path: Path
+) -> None:
+    """Whoever can write the file but not sign could otherwise log in as the agency, with its grants."""
+    gateway, path = await _own_copy(gateway_factory, partnership, tmp_path)
+    before = gateway.registry.revision
+    forger = tmp_path / "forged-keys"
+    _cli("generate-keys", "--agency", HV, "--out", str(forger))
+    forged = load_agency_keys(forger)
+    edited = json.loads(path.read_bytes())
+    public = jwt_verification_key(forged.current_jwt_key.private_key.public_key(), created_at=datetime.now(UTC))
+    edited["agencies"][HV]["jwt_keys"].insert(0, public.model_dump(mode="json"))
+    save_registry(Registry.model_validate(edited), path)
+    await asyncio.sleep(POLL * 10)  # several rounds of the watch
+    assert gateway.registry.revision == before
+    token = issue_token(forged, role="agency_system", audience=AUDIENCE)
+    answer = await gateway.client.get("/v1/decisions", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 401
 
 
 async def _until(probe: Callable[[], Awaitable[int]], want: int, *, within: float = 10.0) -> int:

@@ -1,0 +1,245 @@
+"""Every agency, key, type and name in the registry comes from a signed change, not the grants alone.
+
+Before, the signed chain vouched for grants and offices only: whoever could write the registry
+file, without the broker's key, could add a token key to an agency that holds a Caldicott
+Guardian grant and log in as it, or make a housing provider a police force in the policy's eyes.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from typer.testing import CliRunner
+
+from broker.errors import RegistryError
+from broker.partnership.changes import AccessChange, adopt_registry, verify_access_changes
+from broker.partnership.cli import app, public_parts
+from broker.partnership.keys import generate_agency_keys, load_broker_keys
+from broker.partnership.registry import Registry, encryption_public_key, load_registry, save_registry
+from broker.review.access_log import change_draft
+from broker.settings import BrokerSettings
+from broker.worker import run as run_worker
+from devstack.partnership import AgencySpec, LocalPartnership, provision
+from schemas.envelope import canonical_json
+from tests.broker.conftest import GatewayFactory, gateway_settings
+
+CSC, HOUSING = "csc-brackenford", "housing-brackenford"
+SPECS = [
+    AgencySpec(CSC, "csc_front_door", "Brackenford Children's Services (fictional)"),
+    AgencySpec(HOUSING, "housing", "Brackenford Homes (fictional)", roles=("practitioner",)),
+]
+Edit = Callable[[dict[str, Any], Path], None]
+
+
+@pytest.fixture
+def local(tmp_path: Path) -> LocalPartnership:
+    return provision(tmp_path / "partnership", "brackenford-lscp", SPECS)
+
+
+def _new_jwt_key(data: dict[str, Any], root: Path) -> None:
+    forged = generate_agency_keys(root / "forged", agency_id=CSC, now=datetime.now(UTC))
+    jwt_key, _ = public_parts(forged, datetime.now(UTC))
+    data["agencies"][CSC]["jwt_keys"].insert(0, jwt_key.model_dump(mode="json"))
+
+
+def _new_encryption_key(data: dict[str, Any], root: Path) -> None:
+    forged = generate_agency_keys(root / "forged", agency_id=CSC, now=datetime.now(UTC))
+    key = encryption_public_key(forged.current_encryption_key.private_key.public_key(), created_at=datetime.now(UTC))
+    data["agencies"][CSC]["encryption_keys"].insert(0, key.model_dump(mode="json"))
+
+
+def _retype(data: dict[str, Any], _: Path) -> None:
+    data["agencies"][HOUSING]["type"] = "police"
+
+
+def _rename(data: dict[str, Any], _: Path) -> None:
+    data["agencies"][HOUSING]["name"] = "Brackenford Police (fictional)"
+
+
+def _unretire(data: dict[str, Any], _: Path) -> None:
+    data["agencies"][CSC]["jwt_keys"][0]["created_at"] = "2026-01-01T00:00:00Z"
+
+
+def _extra_agency(data: dict[str, Any], _: Path) -> None:
+    twin = json.loads(json.dumps(data["agencies"][HOUSING]))
+    twin["id"] = "police-brackenford"
+    twin["type"] = "police"
+    twin.pop("witness_keys", None)  # named after the agency it was made for
+    data["agencies"]["police-brackenford"] = twin
+
+
+EDITS: dict[str, Edit] = {
+    "a token key added": _new_jwt_key,
+    "an encryption key swapped in": _new_encryption_key,
+    "an agency's type changed": _retype,
+    "an agency renamed": _rename,
+    "a key's date changed": _unretire,
+    "an agency added": _extra_agency,
+}
+
+
+def _hand_edit(local: LocalPartnership, edit: Edit, root: Path) -> Registry:
+    data = json.loads(local.registry_file.read_bytes())
+    edit(data, root)
+    edited = Registry.model_validate(data)
+    save_registry(edited, local.registry_file)
+    return edited
+
+
+@pytest.mark.parametrize("edit", EDITS.values(), ids=EDITS.keys())
+def test_a_hand_edit_to_any_agency_is_refused(local: LocalPartnership, edit: Edit, tmp_path: Path) -> None:
+    keys = load_broker_keys(local.broker_keys_dir)
+    verify_access_changes(load_registry(local.registry_file), keys.verify_keys)  # as provisioned: signed
+    edited = _hand_edit(local, edit, tmp_path)
+    with pytest.raises(RegistryError, match=r"differs from what signed change #\d+ left") as refused:
+        verify_access_changes(edited, keys.verify_keys)
+    assert "edited by hand" in str(refused.value)
+
+
+def test_agencies_with_no_signed_change_are_refused(local: LocalPartnership) -> None:
+    keys = load_broker_keys(local.broker_keys_dir)
+    bare = load_registry(local.registry_file).model_copy(update={"grants": {}, "access_changes": ()})
+    with pytest.raises(RegistryError, match="lists agencies but records no signed change"):
+        verify_access_changes(bare, keys.verify_keys)
+
+
+def test_registration_is_signed_and_names_the_keys_it_added(local: LocalPartnership) -> None:
+    registry = load_registry(local.registry_file)
+    registered = [c for c in registry.access_changes if c.action == "register"]
+    assert [c.agency_id for c in registered] == [CSC, HOUSING]
+    agency = registry.agencies[CSC]
+    said = registered[0].describe()
+    assert f"registered {CSC}" in said
+    assert agency.jwt_keys[0].kid in said and agency.current_encryption_key.kid in said
+    draft = change_draft(registered[0])
+    assert (draft.outcome, draft.sender_agency, draft.actor_role) == ("agency_registered", CSC, "operator")
+
+
+def _grants_only_change(
+    number: int, previous: str | None, access: str, key: ed25519.Ed25519PrivateKey, key_id: str
+) -> AccessChange:
+    """A change as signed before the agencies came under the chain: `covers` and `detail` absent."""
+    unsigned = AccessChange.model_validate(
+        {
+            "number": number,
+            "action": "grant",
+            "agency_id": HOUSING,
+            "role": "practitioner",
+            "by": "ops-admin-07",
+            "at": "2026-11-02T09:30:00Z",
+            "access": access,
+            "previous": previous,
+            "key_id": key_id,
+            "signature": "",
+        }
+    )
+    signature = base64.urlsafe_b64encode(key.sign(unsigned.signed_bytes())).rstrip(b"=").decode()
+    return unsigned.model_copy(update={"signature": signature})
+
+
+def test_a_change_signed_before_keeps_its_bytes() -> None:
+    """Old signatures verify only if the new fields leave an old change's signed bytes as they were."""
+    key = ed25519.Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    change = _grants_only_change(1, None, "ab" * 32, key, "broker-2026")
+    assert change.signed_bytes() == (
+        b'{"access":"' + b"ab" * 32 + b'","action":"grant","agency_id":"housing-brackenford","at":'
+        b'"2026-11-02T09:30:00Z","by":"ops-admin-07","key_id":"broker-2026","number":1,"office":null,'
+        b'"previous":null,"role":"practitioner"}'
+    )
+    reread = AccessChange.model_validate_json(canonical_json(change.model_dump(mode="json")))
+    assert reread.covers == "access" and reread.detail is None
+    key.public_key().verify(base64.urlsafe_b64decode(change.signature + "=="), reread.signed_bytes())
+
+
+def _as_written_before(local: LocalPartnership) -> Registry:
+    """The provisioned registry as an older version wrote it: its grant signed over the grants alone."""
+    keys = load_broker_keys(local.broker_keys_dir)
+    old = load_registry(local.registry_file).model_copy(update={"access_changes": ()})
+    change = _grants_only_change(1, None, old.access_digest, keys.signing_key, keys.signing_key_id)
+    save_registry(old.model_copy(update={"access_changes": (change,)}), local.registry_file)
+    return load_registry(local.registry_file)
+
+
+def test_a_registry_from_before_is_refused_until_adopted(local: LocalPartnership) -> None:
+    keys = load_broker_keys(local.broker_keys_dir)
+    before = _as_written_before(local)
+    with pytest.raises(RegistryError, match="no signed change vouches for the registry's agencies") as refused:
+        verify_access_changes(before, keys.verify_keys)
+    assert "partnership.cli adopt" in str(refused.value), "names the way out"
+
+    runner = CliRunner()
+    args = ["adopt", "--registry", str(local.registry_file), "--by", "ops-admin-07"]
+    result = runner.invoke(app, [*args, "--broker-keys", str(local.broker_keys_dir)])
+    assert result.exit_code == 0, result.output
+    adopted = load_registry(local.registry_file)
+    verify_access_changes(adopted, keys.verify_keys)
+    last = adopted.access_changes[-1]
+    assert (last.action, last.agency_id, last.covers) == ("adopt", "partnership", "registry")
+    assert change_draft(last).outcome == "registry_adopted"
+    assert adopted.access_changes[0] == before.access_changes[0], "the old change is kept as it was"
+
+    again = runner.invoke(app, [*args, "--broker-keys", str(local.broker_keys_dir)])
+    assert again.exit_code != 0
+    assert "nothing to adopt" in str(again.exception)
+
+
+@pytest.mark.parametrize("edit", [_new_jwt_key, _retype], ids=["a token key", "a type"])
+def test_adopt_does_not_sign_a_hand_edit_made_since_the_chain_covered_agencies(
+    local: LocalPartnership, edit: Edit, tmp_path: Path
+) -> None:
+    keys = load_broker_keys(local.broker_keys_dir)
+    edited = _hand_edit(local, edit, tmp_path)
+    with pytest.raises(RegistryError, match="edited by hand"):
+        adopt_registry(
+            edited,
+            keys=keys.verify_keys,
+            by="ops-admin-07",
+            signing_key=keys.signing_key,
+            key_id=keys.signing_key_id,
+            now=datetime.now(UTC),
+        )
+
+
+def test_register_and_rotate_will_not_sign_on_top_of_a_hand_edit(local: LocalPartnership, tmp_path: Path) -> None:
+    _hand_edit(local, _retype, tmp_path)
+    keys_dir = tmp_path / "csc-keys"
+    runner = CliRunner()
+    base = ["--registry", str(local.registry_file), "--by", "ops-admin-07", "--broker-keys", str(local.broker_keys_dir)]
+    rotated = runner.invoke(app, ["rotate", *base, "--agency", CSC, "--keys", str(keys_dir)])
+    assert rotated.exit_code != 0 and "edited by hand" in str(rotated.exception)
+    assert not keys_dir.exists(), "no keys are made for a rotation that is refused"
+    runner.invoke(app, ["generate-keys", "--agency", "yot-brackenford", "--out", str(tmp_path / "yot")])
+    registered = runner.invoke(
+        app,
+        [
+            *("register", *base, "--agency", "yot-brackenford", "--name", "Brackenford YOT (fictional)"),
+            *("--type", "yos", "--keys", str(tmp_path / "yot")),
+        ],
+    )
+    assert registered.exit_code != 0 and "edited by hand" in str(registered.exception)
+    assert "yot-brackenford" not in load_registry(local.registry_file).agencies
+
+
+@pytest.mark.stack
+async def test_a_gateway_and_a_worker_refuse_to_start_on_a_hand_edited_key(
+    gateway_factory: GatewayFactory, partnership: LocalPartnership, tmp_path: Path, sqlite_url: str
+) -> None:
+    path = tmp_path / "registry.json"
+    path.write_bytes(partnership.registry_file.read_bytes())
+    data = json.loads(path.read_bytes())
+    forged = generate_agency_keys(tmp_path / "forged", agency_id="police-fenmere", now=datetime.now(UTC))
+    jwt_key, _ = public_parts(forged, datetime.now(UTC))
+    data["agencies"]["police-fenmere"]["jwt_keys"].insert(0, jwt_key.model_dump(mode="json"))
+    save_registry(Registry.model_validate(data), path)
+    with pytest.raises(RegistryError, match="edited by hand"):
+        await gateway_factory(registry_file=path, registry_poll_seconds=0)
+    settings: BrokerSettings = gateway_settings(partnership, sqlite_url, registry_file=path)
+    with pytest.raises(RegistryError, match="edited by hand"):
+        await run_worker(settings)

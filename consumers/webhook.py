@@ -15,14 +15,18 @@ DELETE `<url>/<delivery_id>` carrying the tombstone of a recall. The agreement i
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import aiohttp
+import stamina
 
 from consumers.errors import DeliveryWithdrawn, SinkError
 from consumers.sinks import Delivery, known_kind, tombstone
 from schemas.notice import Notice
+
+
+class _Transient(Exception):
+    """A failure another attempt may mend: the case system busy or down, a dropped connection, a timeout."""
 
 
 class WebhookSink:
@@ -30,54 +34,70 @@ class WebhookSink:
 
     def __init__(self, url: str, *, attempts: int = 5, timeout: float = 10.0, token: str | None = None) -> None:
         self._url = url
-        self._attempts = attempts
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        # Bounded by attempts, not by time: 0.2 s doubling to 5 s, so five attempts take about 3 s.
+        # What is retried is a closure taking no arguments: stamina logs each retry with the repr of
+        # the arguments, and those would be the decrypted delivery and the bearer token.
+        self._retrying = stamina.AsyncRetryingCaller(
+            attempts=attempts, timeout=None, wait_initial=0.2, wait_max=5.0, wait_jitter=0.1
+        ).on(_Transient)
 
     async def deliver(self, delivery: Delivery) -> bool:
         headers = {**self._headers, "Idempotency-Key": delivery.delivery_id}
-        last = "no attempt made"
         async with aiohttp.ClientSession(timeout=self._timeout) as session:
-            for attempt in range(self._attempts):
-                try:
-                    async with session.post(
-                        self._url, json=delivery.as_json(), headers=headers, allow_redirects=False
-                    ) as response:
-                        if response.status < 300:
-                            return True
-                        if response.status in (409, 410):
-                            # Either answer may carry the tombstone of this very delivery: a recall.
-                            await _refuse_if_recalled(response, delivery.delivery_id)
-                        if response.status == 409:
-                            return False  # the receiving system already has it
-                        last = _failure(response.status)
-                        if response.status < 500 and response.status != 429:
-                            break
-                except (aiohttp.ClientError, TimeoutError) as exc:
-                    last = type(exc).__name__
-                await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
-        raise SinkError(f"webhook did not accept delivery: {last}")
+
+            async def post() -> bool:
+                return await self._post(session, delivery, headers)
+
+            try:
+                return await self._retrying(post)
+            except _Transient as exc:
+                raise SinkError(f"webhook did not accept delivery: {exc}") from exc
 
     async def withdraw(self, notice: Notice) -> bool:
         """DELETE `<url>/<delivery_id>` with the tombstone as the body; 404 means it was not there."""
         url = f"{self._url.rstrip('/')}/{notice.delivery_id}"
         headers = {**self._headers, "Idempotency-Key": notice.notice_id}
-        last = "no attempt made"
         async with aiohttp.ClientSession(timeout=self._timeout) as session:
-            for attempt in range(self._attempts):
-                try:
-                    async with session.delete(
-                        url, json=tombstone(notice), headers=headers, allow_redirects=False
-                    ) as response:
-                        if response.status < 300 or response.status == 404:
-                            return response.status < 300
-                        if response.status == 410 and await _tombstone_of(response, notice.delivery_id) is not None:
-                            return False  # recalled before: the case system keeps its tombstone
-                        last = _failure(response.status)
-                except (aiohttp.ClientError, TimeoutError) as exc:
-                    last = type(exc).__name__
-                await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
-        raise SinkError(f"webhook did not accept withdrawal: {last}")
+
+            async def delete() -> bool:
+                return await self._delete(session, url, notice, headers)
+
+            try:
+                return await self._retrying(delete)
+            except _Transient as exc:
+                raise SinkError(f"webhook did not accept withdrawal: {exc}") from exc
+
+    async def _post(self, session: aiohttp.ClientSession, delivery: Delivery, headers: dict[str, str]) -> bool:
+        try:
+            async with session.post(
+                self._url, json=delivery.as_json(), headers=headers, allow_redirects=False
+            ) as response:
+                if response.status < 300:
+                    return True
+                if response.status in (409, 410):
+                    # Either answer may carry the tombstone of this very delivery: a recall.
+                    await _refuse_if_recalled(response, delivery.delivery_id)
+                if response.status == 409:
+                    return False  # the receiving system already has it
+                if response.status < 500 and response.status != 429:
+                    raise SinkError(f"webhook did not accept delivery: {_failure(response.status)}")
+                raise _Transient(_failure(response.status))
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise _Transient(type(exc).__name__) from exc
+
+    async def _delete(self, session: aiohttp.ClientSession, url: str, notice: Notice, headers: dict[str, str]) -> bool:
+        # Every other answer is tried again: a recall the case system has not confirmed is not done.
+        try:
+            async with session.delete(url, json=tombstone(notice), headers=headers, allow_redirects=False) as response:
+                if response.status < 300 or response.status == 404:
+                    return response.status < 300
+                if response.status == 410 and await _tombstone_of(response, notice.delivery_id) is not None:
+                    return False  # recalled before: the case system keeps its tombstone
+                raise _Transient(_failure(response.status))
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise _Transient(type(exc).__name__) from exc
 
 
 async def _refuse_if_recalled(response: aiohttp.ClientResponse, delivery_id: str) -> None:

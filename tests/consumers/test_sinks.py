@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -79,6 +80,22 @@ async def test_webhook_retries_and_sends_the_delivery_id_as_idempotency_key(
     url, received = case_system
     assert await WebhookSink(url, attempts=3).deliver(_delivery(7)) is True
     assert received == [("d-7", _delivery(7).as_json())]
+
+
+async def test_a_retry_is_logged_without_the_payload_or_the_token(
+    case_system: tuple[str, list[tuple[str, dict[str, object]]]], caplog: pytest.LogCaptureFixture
+) -> None:
+    url, received = case_system
+    token = "case-system-token-Zq81"
+    with caplog.at_level(logging.DEBUG):
+        assert await WebhookSink(url, attempts=3, token=token).deliver(_delivery(8)) is True
+    retries = [r for r in caplog.records if r.getMessage() == "stamina.retry_scheduled"]
+    assert len(retries) == 1, "the 503 was retried once, and the retry logged"
+    logged = repr([vars(r) for r in caplog.records])
+    assert "HTTP 503" in logged, "the log says why it retried"
+    for secret in ("Test Child Alpha", token):
+        assert secret not in logged
+    assert len(received) == 1
 
 
 async def test_webhook_gives_up_with_a_sink_error(unused_tcp_port: int) -> None:

@@ -36,11 +36,15 @@ async def run(settings: BrokerSettings) -> None:
     keys = load_broker_keys(settings.keys_dir)
     relay = build_relay(settings=settings, engine=engine, metrics=metrics)
     registry = load_registry(settings.registry_file, partnership_id=settings.partnership_id)
-    # Receipts are checked against the agencies' keys: not a key added by hand, nor those of a copy
-    # from before a revocation.
+    # Receipts are checked against the agencies' keys: not a key added by hand or by a change signed
+    # with a retired broker key, nor those of a copy from before a revocation.
     verify_access_changes(registry, keys.verify_keys)
     await asyncio.to_thread(
-        access_log.refuse_if_behind, engine, registry, accept_revision=settings.registry_accept_revision
+        access_log.refuse_if_behind,
+        engine,
+        registry,
+        accept_revision=settings.registry_accept_revision,
+        signing_key_id=keys.signing_key_id,
     )
     ingester = build_ingester(settings=settings, engine=engine, registry=registry)
     stop = asyncio.Event()

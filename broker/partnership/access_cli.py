@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from broker.partnership.changes import ChangeAction, adopt_registry, verify_access_changes
+from broker.partnership.changes import ChangeAction, adopt_registry, check_adoptable, verify_access_changes
 from broker.partnership.grants import change_access
 from broker.partnership.keys import BrokerKeys, load_broker_keys
 from broker.partnership.options import AgencyOpt, BrokerKeysOpt, ByOpt, OfficeOpt, RegistryOpt, RoleOpt
@@ -51,11 +52,33 @@ def vacate_cmd(
     _change(registry, broker_keys, by, "vacate", agency, office=_office(office))
 
 
-def adopt_cmd(registry: RegistryOpt, by: ByOpt, broker_keys: BrokerKeysOpt = None) -> None:
-    """Sign, as they stand, the agencies and keys of a registry from before they were signed (check `list` first)."""
+def adopt_cmd(
+    registry: RegistryOpt,
+    by: ByOpt,
+    broker_keys: BrokerKeysOpt = None,
+    revision: Annotated[
+        str | None, typer.Option(help="The revision shown by a run without it, once you have checked it")
+    ] = None,
+) -> None:
+    """Sign, as they stand, the agencies and keys of a registry from before they were signed.
+
+    Without `--revision` it signs nothing: it shows every agency and every key, and the revision to name.
+    """
     keys = broker_keys_for(broker_keys)
+    current = load_registry(registry)
+    check_adoptable(current, keys.verify_keys)
+    for line in key_lines(current):
+        typer.echo(line)
+    if revision is None:
+        typer.echo(
+            "Nothing signed yet. Check every agency and key above; to sign exactly this registry, run again "
+            f"with --revision {current.revision}",
+            err=True,
+        )
+        return
     updated = adopt_registry(
-        load_registry(registry),
+        current,
+        revision=revision,
         keys=keys.verify_keys,
         by=by,
         signing_key=keys.signing_key,
@@ -64,6 +87,25 @@ def adopt_cmd(registry: RegistryOpt, by: ByOpt, broker_keys: BrokerKeysOpt = Non
     )
     save_registry(updated, registry)
     _said(updated)
+
+
+def key_lines(registry: Registry) -> list[str]:
+    """Every agency and every key it lists, retired ones too: what an operator vouches for, one per
+    line and never cut short (a table would elide a key id in a narrow terminal)."""
+    lines = [f"{registry.partnership_id}, revision {registry.revision}"]
+    for agency in sorted(registry.agencies.values(), key=lambda a: a.id):
+        lines.append(f"{agency.id}: {agency.type}, {agency.name!r}, registered {agency.created_at.isoformat()}")
+        lines += [
+            f"  token key {k.kid} ({k.alg}), made {k.created_at.isoformat()}, not after {_when(k.not_after)}"
+            for k in agency.jwt_keys
+        ]
+        lines += [f"  sealing key {k.kid} ({k.suite}), made {k.created_at.isoformat()}" for k in agency.encryption_keys]
+        lines += [f"  witness key {k.kid}, made {k.created_at.isoformat()}" for k in agency.witness_keys]
+    return lines
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.isoformat() if moment is not None else "-"
 
 
 def access_cmd(registry: RegistryOpt) -> None:

@@ -54,7 +54,7 @@ class _Frozen(BaseModel):
 
 
 class AccessChange(_Frozen):
-    """One signed change to the grants or offices: who changed what, when, and what it led to."""
+    """One signed change to the registry: who changed what, when, and the digest of what it led to."""
 
     number: int = Field(ge=1)
     action: ChangeAction
@@ -148,10 +148,11 @@ def sign_registration(
     if agency is None:
         raise RegistryError(f"agency {agency_id!r} is not registered")
     witness = agency.current_witness_key
+    # Key ids first: a long name is what gets cut at the field's limit, never the keys.
     detail = (
-        f"{agency.type} {agency.name!r}: token key {agency.jwt_keys[0].kid}, "
-        f"encryption key {agency.current_encryption_key.kid}"
+        f"token key {agency.jwt_keys[0].kid}, encryption key {agency.current_encryption_key.kid}"
         + (f", witness key {witness.kid}" if witness is not None else "")
+        + f"; {agency.type} {agency.name!r}"
     )
     return sign_change(
         registry,
@@ -169,6 +170,7 @@ def sign_registration(
 def adopt_registry(
     registry: Registry,
     *,
+    revision: str,
     keys: Iterable[tuple[str, ed25519.Ed25519PublicKey]],
     by: str,
     signing_key: ed25519.Ed25519PrivateKey,
@@ -177,22 +179,15 @@ def adopt_registry(
 ) -> Registry:
     """Sign, as they stand, the agencies and keys of a registry written before they came under the chain.
 
-    Refuses any other: one already vouched for, one whose grants were edited by hand, one edited by
-    hand since its last change vouched for the whole of it. The operator looks first (`list`, `access`).
+    `revision` is the revision the operator was shown, every agency and key of it, and checked.
     """
-    changes = registry.access_changes
-    if changes:
-        _verify_chain(changes, keys)
-        last = changes[-1]
-        if last.covers == "registry":
-            if last.access == registry.content_digest:
-                raise RegistryError(f"nothing to adopt: signed change #{last.number} vouches for the whole registry")
-            raise RegistryError(_edited(last))
-        if last.access != registry.access_digest:
-            raise RegistryError(_grants_edited(last))
-    elif registry.grants or registry.office_holders:
-        raise RegistryError(_NO_CHANGE)
-    detail = f"{len(registry.agencies)} agencies, revision {registry.revision[:16]}"
+    if revision != registry.revision:
+        raise RegistryError(
+            f"the registry is at revision {registry.revision[:16]}, not the {revision[:16]} you checked: look again"
+        )
+    check_adoptable(registry, keys)
+    counted = sum(len(a.jwt_keys) + len(a.encryption_keys) + len(a.witness_keys) for a in registry.agencies.values())
+    detail = f"{len(registry.agencies)} agencies and {counted} keys, revision {registry.revision}"
     return sign_change(
         registry,
         action="adopt",
@@ -206,9 +201,40 @@ def adopt_registry(
     )
 
 
+def check_adoptable(registry: Registry, keys: Iterable[tuple[str, ed25519.Ed25519PublicKey]]) -> None:
+    """Refuse any registry but one from before the agencies came under the chain, its grants as signed.
+
+    Refused: one a change already vouched for as a whole (a later change signed over the grants alone
+    is an old tool's, on top of what may be a hand edit), one whose grants were edited by hand. A chain
+    cut back to before it covered the agencies is the gateway's to catch at start: the decision log
+    holds the changes it lacks (`broker.review.access_log.behind`).
+    """
+    changes = registry.access_changes
+    if not changes:
+        if registry.grants or registry.office_holders:
+            raise RegistryError(
+                "the registry grants roles but records no signed change: edited by hand? Put back the file "
+                "its last signed change left"
+            )
+        return
+    _verify_chain(changes, keys)
+    covered = [c for c in changes if c.covers == "registry"]
+    last = changes[-1]
+    if covered and last.access == registry.content_digest:
+        raise RegistryError(f"nothing to adopt: signed change #{last.number} vouches for the whole registry")
+    if covered:
+        raise RegistryError(
+            f"signed change #{covered[-1].number} already vouched for the whole registry; it cannot be adopted "
+            f"again. {_edited(covered[-1])}"
+        )
+    if last.access != registry.access_digest:
+        raise RegistryError(_grants_edited(last))
+
+
 _NO_CHANGE = (
-    "the registry lists agencies but records no signed change; register them with "
-    "`python -m broker.partnership.cli register --by ... --broker-keys ...`"
+    "the registry lists agencies but records no signed change. If it was written before registrations were "
+    "signed, look at every agency and key with `python -m broker.partnership.cli adopt --by ... --broker-keys "
+    "...` and sign them as they stand by running it again with `--revision`; otherwise it was written by hand"
 )
 
 
@@ -225,13 +251,21 @@ def verify_access_changes(registry: Registry, keys: Iterable[tuple[str, ed25519.
         return
     _verify_chain(changes, keys)
     last = changes[-1]
+    covered = [c for c in changes if c.covers == "registry"]
+    if last.covers == "access" and covered:
+        raise RegistryError(
+            f"change #{last.number} vouches for the grants alone, signed by a tool from before registrations "
+            f"were signed, over a registry change #{covered[-1].number} had vouched for as a whole. "
+            + _edited(covered[-1])
+        )
     if last.covers == "access":
         if last.access != registry.access_digest:
             raise RegistryError(_grants_edited(last))
         raise RegistryError(
             f"no signed change vouches for the registry's agencies and keys (change #{last.number} was signed "
-            "before they came under the chain). Check them with `python -m broker.partnership.cli list`, then "
-            "sign them as they stand with `python -m broker.partnership.cli adopt --by ... --broker-keys ...`"
+            "before they came under the chain). Look at every agency and key with `python -m "
+            "broker.partnership.cli adopt --by ... --broker-keys ...`, which shows them and the revision to "
+            "sign; then sign them as they stand by running it again with `--revision`"
         )
     if last.access != registry.content_digest:
         raise RegistryError(_edited(last))

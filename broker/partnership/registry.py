@@ -8,7 +8,8 @@ rotated-out token key gets `not_after`, a short grace for tokens already issued 
 The registry is the trust root for agency authentication. It needs no secrecy, it needs integrity:
 every agency, key, grant and office in it comes from a change signed with the broker's key
 (`broker.partnership.changes`), and the gateway and worker refuse a file edited by hand. Keep it
-writable only by the operator all the same: a hand edit is refused, so it stops the service.
+writable only by the operator all the same: running processes keep the registry they hold, but a
+restart on a hand-edited file fails.
 """
 
 from __future__ import annotations

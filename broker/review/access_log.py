@@ -198,11 +198,17 @@ def going_back(registry: Registry, missing: list[audit.Entry], accept_revision: 
     return _partnership_draft(f"registry-back-{registry.revision[:35]}", WENT_BACK, said, decision_id)
 
 
-def refuse_if_behind(engine: Engine, registry: Registry, *, accept_revision: str | None) -> None:
+def refuse_if_behind(
+    engine: Engine, registry: Registry, *, accept_revision: str | None, signing_key_id: str | None = None
+) -> None:
     """For a process that reads the registry but does not log it (the worker): the gateway's start
-    check, without the entry. RegistryError for a registry behind the log, unless named."""
+    checks, without the entries. RegistryError for a registry behind the log, unless named, and for a
+    change the log has not seen that a retired broker key signed, when `signing_key_id` names the current one."""
     with Session(engine) as session:
         missing = behind(session, registry)
+        new = {d.decision_id for d in unlogged(session, registry)}
+    if signing_key_id is not None and accept_revision != registry.revision:
+        signed_with_current((c for c in registry.access_changes if c.digest() in new), signing_key_id)
     if missing:
         going_back(registry, missing, accept_revision)
 

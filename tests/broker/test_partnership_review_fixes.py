@@ -5,6 +5,7 @@ No stack needed: the registry watch is driven directly on files in a temporary d
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -173,20 +174,32 @@ async def test_the_watch_takes_no_new_change_signed_with_a_retired_broker_key(
 
 
 async def test_a_token_key_retired_in_the_running_registry_is_not_revived_by_a_reload(
-    tmp_path: Path, registry: Registry, broker: BrokerKeys
+    tmp_path: Path, registry: Registry, broker: BrokerKeys, caplog: pytest.LogCaptureFixture
 ) -> None:
     new = generate_agency_keys(tmp_path / CSC, agency_id=CSC, now=NOW)
     jwt_key, enc_key = public_parts(new, NOW)
     # Rotated with no grace: the old key may be compromised.
-    rotated = rotate_agency_keys(
+    unsigned = rotate_agency_keys(
         registry, agency_id=CSC, jwt_key=jwt_key, encryption_key=enc_key, now=NOW, grace=timedelta(0)
     )
+    rotated = sign_registration(
+        unsigned,
+        action="rotate",
+        agency_id=CSC,
+        by="ops-admin-01",
+        signing_key=broker.signing_key,
+        key_id=broker.signing_key_id,
+        now=NOW,
+    )
+    verify_access_changes(rotated, broker.verify_keys)
     path = tmp_path / "registry.json"
     save_registry(rotated, path)
     refused = _Refusals()
     watch = RegistryWatch(path=path, current=rotated, verify_keys=broker.verify_keys, on_refused=refused)
     save_registry(registry, path)  # the file from before the rotation, copied back by mistake
-    assert await watch.check() is False
+    with caplog.at_level(logging.ERROR, logger="broker.registry"):
+        assert await watch.check() is False
+    assert "do not continue the" in caplog.text, "refused as going back"
     old_kid = registry.agencies[CSC].jwt_keys[0].kid
     old_key = watch.current.agencies[CSC].jwt_key(old_kid)
     assert old_key is not None

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,16 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from typer.testing import CliRunner
 
 from broker.errors import RegistryError
-from broker.partnership.changes import AccessChange, adopt_registry, verify_access_changes
+from broker.partnership.changes import AccessChange, adopt_registry, sign_registration, verify_access_changes
 from broker.partnership.cli import app, public_parts
-from broker.partnership.keys import generate_agency_keys, load_broker_keys
-from broker.partnership.registry import Registry, encryption_public_key, load_registry, save_registry
+from broker.partnership.keys import BrokerKeys, generate_agency_keys, load_broker_keys, rotate_broker_signing_key
+from broker.partnership.registry import (
+    Registry,
+    encryption_public_key,
+    load_registry,
+    rotate_agency_keys,
+    save_registry,
+)
 from broker.review.access_log import change_draft
 from broker.settings import BrokerSettings
 from broker.worker import run as run_worker
@@ -40,7 +47,26 @@ Edit = Callable[[dict[str, Any], Path], None]
 
 @pytest.fixture
 def local(tmp_path: Path) -> LocalPartnership:
-    return provision(tmp_path / "partnership", "brackenford-lscp", SPECS)
+    """A partnership whose children's services has rotated its keys once, with no grace."""
+    made = provision(tmp_path / "partnership", "brackenford-lscp", SPECS)
+    keys, now = load_broker_keys(made.broker_keys_dir), datetime.now(UTC)
+    new = generate_agency_keys(tmp_path / "csc-new", agency_id=CSC, now=now)
+    jwt_key, enc_key = public_parts(new, now)
+    registry = load_registry(made.registry_file)
+    rotated = rotate_agency_keys(
+        registry, agency_id=CSC, jwt_key=jwt_key, encryption_key=enc_key, now=now, grace=timedelta(0)
+    )
+    signed = sign_registration(
+        rotated,
+        action="rotate",
+        agency_id=CSC,
+        by="ops-admin-07",
+        signing_key=keys.signing_key,
+        key_id=keys.signing_key_id,
+        now=now,
+    )
+    save_registry(signed, made.registry_file)
+    return made
 
 
 def _new_jwt_key(data: dict[str, Any], root: Path) -> None:
@@ -63,8 +89,14 @@ def _rename(data: dict[str, Any], _: Path) -> None:
     data["agencies"][HOUSING]["name"] = "Brackenford Police (fictional)"
 
 
-def _unretire(data: dict[str, Any], _: Path) -> None:
+def _redate(data: dict[str, Any], _: Path) -> None:
     data["agencies"][CSC]["jwt_keys"][0]["created_at"] = "2026-01-01T00:00:00Z"
+
+
+def _unretire(data: dict[str, Any], _: Path) -> None:
+    """Bring back the token key a rotation retired: it may be in other hands."""
+    (retired,) = [k for k in data["agencies"][CSC]["jwt_keys"] if k.get("not_after")]
+    del retired["not_after"]
 
 
 def _extra_agency(data: dict[str, Any], _: Path) -> None:
@@ -80,7 +112,8 @@ EDITS: dict[str, Edit] = {
     "an encryption key swapped in": _new_encryption_key,
     "an agency's type changed": _retype,
     "an agency renamed": _rename,
-    "a key's date changed": _unretire,
+    "a key's date changed": _redate,
+    "a retired token key brought back": _unretire,
     "an agency added": _extra_agency,
 }
 
@@ -106,20 +139,28 @@ def test_a_hand_edit_to_any_agency_is_refused(local: LocalPartnership, edit: Edi
 def test_agencies_with_no_signed_change_are_refused(local: LocalPartnership) -> None:
     keys = load_broker_keys(local.broker_keys_dir)
     bare = load_registry(local.registry_file).model_copy(update={"grants": {}, "access_changes": ()})
-    with pytest.raises(RegistryError, match="lists agencies but records no signed change"):
+    with pytest.raises(RegistryError, match="lists agencies but records no signed change") as refused:
         verify_access_changes(bare, keys.verify_keys)
+    assert "cli adopt" in str(refused.value), "a registry from before that granted nothing is adopted"
+    verify_access_changes(_adopt(bare, keys), keys.verify_keys)
 
 
-def test_registration_is_signed_and_names_the_keys_it_added(local: LocalPartnership) -> None:
+def test_registration_and_rotation_are_signed_and_name_the_keys_they_added(local: LocalPartnership) -> None:
     registry = load_registry(local.registry_file)
-    registered = [c for c in registry.access_changes if c.action == "register"]
-    assert [c.agency_id for c in registered] == [CSC, HOUSING]
-    agency = registry.agencies[CSC]
-    said = registered[0].describe()
-    assert f"registered {CSC}" in said
-    assert agency.jwt_keys[0].kid in said and agency.current_encryption_key.kid in said
-    draft = change_draft(registered[0])
-    assert (draft.outcome, draft.sender_agency, draft.actor_role) == ("agency_registered", CSC, "operator")
+    by_action = [(c.action, c.agency_id) for c in registry.access_changes if c.action in ("register", "rotate")]
+    assert by_action == [("register", CSC), ("register", HOUSING), ("rotate", CSC)]
+    housing, csc = registry.agencies[HOUSING], registry.agencies[CSC]
+    registered = next(c for c in registry.access_changes if (c.action, c.agency_id) == ("register", HOUSING))
+    rotated = registry.access_changes[-1]
+    for change, agency in ((registered, housing), (rotated, csc)):
+        said = change.describe()
+        assert agency.jwt_keys[0].kid in said and agency.current_encryption_key.kid in said, said
+        assert agency.name in said
+    assert f"registered {HOUSING}" in registered.describe()
+    assert f"rotated the keys of {CSC}" in rotated.describe()
+    draft = change_draft(registered)
+    assert (draft.outcome, draft.sender_agency, draft.actor_role) == ("agency_registered", HOUSING, "operator")
+    assert change_draft(rotated).outcome == "keys_rotated"
 
 
 def _grants_only_change(
@@ -176,18 +217,60 @@ def test_a_registry_from_before_is_refused_until_adopted(local: LocalPartnership
 
     runner = CliRunner()
     args = ["adopt", "--registry", str(local.registry_file), "--by", "ops-admin-07"]
-    result = runner.invoke(app, [*args, "--broker-keys", str(local.broker_keys_dir)])
-    assert result.exit_code == 0, result.output
+    args += ["--broker-keys", str(local.broker_keys_dir)]
+    shown = runner.invoke(app, args)
+    assert shown.exit_code == 0, shown.output
+    assert load_registry(local.registry_file) == before, "without --revision nothing is signed"
+    for agency in before.agencies.values():  # every key is shown, not only the current ones
+        for kid in [k.kid for k in agency.jwt_keys] + [k.kid for k in agency.encryption_keys]:
+            assert kid in shown.stdout
+    assert f"--revision {before.revision}" in shown.stderr
+    stale = runner.invoke(app, [*args, "--revision", "0" * 64])
+    assert stale.exit_code != 0 and "look again" in str(stale.exception)
+
+    signed = runner.invoke(app, [*args, "--revision", before.revision])
+    assert signed.exit_code == 0, signed.output
     adopted = load_registry(local.registry_file)
     verify_access_changes(adopted, keys.verify_keys)
     last = adopted.access_changes[-1]
     assert (last.action, last.agency_id, last.covers) == ("adopt", "partnership", "registry")
+    assert last.detail is not None and before.revision in last.detail
     assert change_draft(last).outcome == "registry_adopted"
     assert adopted.access_changes[0] == before.access_changes[0], "the old change is kept as it was"
 
-    again = runner.invoke(app, [*args, "--broker-keys", str(local.broker_keys_dir)])
+    again = runner.invoke(app, [*args, "--revision", adopted.revision])
     assert again.exit_code != 0
     assert "nothing to adopt" in str(again.exception)
+
+
+def test_an_old_tools_change_over_a_covered_registry_is_refused_and_not_adoptable(
+    local: LocalPartnership, tmp_path: Path
+) -> None:
+    """An operator on the previous CLI grants on top of a hand-added key: that CLI checked grants only."""
+    keys = load_broker_keys(local.broker_keys_dir)
+    edited = _hand_edit(local, _new_jwt_key, tmp_path)
+    last = edited.access_changes[-1]
+    old_tool = _grants_only_change(
+        last.number + 1, last.digest(), edited.access_digest, keys.signing_key, keys.signing_key_id
+    )
+    mixed = edited.model_copy(update={"access_changes": (*edited.access_changes, old_tool)})
+    with pytest.raises(RegistryError, match="signed by a tool from before") as refused:
+        verify_access_changes(mixed, keys.verify_keys)
+    assert "adopt" not in str(refused.value), "not a way out here"
+    with pytest.raises(RegistryError, match="cannot be adopted again"):
+        _adopt(mixed, keys)
+
+
+def _adopt(registry: Registry, keys: BrokerKeys) -> Registry:
+    return adopt_registry(
+        registry,
+        revision=registry.revision,
+        keys=keys.verify_keys,
+        by="ops-admin-07",
+        signing_key=keys.signing_key,
+        key_id=keys.signing_key_id,
+        now=datetime.now(UTC),
+    )
 
 
 @pytest.mark.parametrize("edit", [_new_jwt_key, _retype], ids=["a token key", "a type"])
@@ -197,14 +280,7 @@ def test_adopt_does_not_sign_a_hand_edit_made_since_the_chain_covered_agencies(
     keys = load_broker_keys(local.broker_keys_dir)
     edited = _hand_edit(local, edit, tmp_path)
     with pytest.raises(RegistryError, match="edited by hand"):
-        adopt_registry(
-            edited,
-            keys=keys.verify_keys,
-            by="ops-admin-07",
-            signing_key=keys.signing_key,
-            key_id=keys.signing_key_id,
-            now=datetime.now(UTC),
-        )
+        _adopt(edited, keys)
 
 
 def test_register_and_rotate_will_not_sign_on_top_of_a_hand_edit(local: LocalPartnership, tmp_path: Path) -> None:
@@ -242,4 +318,58 @@ async def test_a_gateway_and_a_worker_refuse_to_start_on_a_hand_edited_key(
         await gateway_factory(registry_file=path, registry_poll_seconds=0)
     settings: BrokerSettings = gateway_settings(partnership, sqlite_url, registry_file=path)
     with pytest.raises(RegistryError, match="edited by hand"):
+        await run_worker(settings)
+
+
+def _with_forged_key(registry: Registry, agency_id: str, root: Path) -> Registry:
+    forged = generate_agency_keys(root / "forged", agency_id=agency_id, now=datetime.now(UTC))
+    jwt_key, _ = public_parts(forged, datetime.now(UTC))
+    data = registry.model_dump(mode="json")
+    data["agencies"][agency_id]["jwt_keys"].insert(0, jwt_key.model_dump(mode="json"))
+    return Registry.model_validate(data)
+
+
+@pytest.mark.stack
+async def test_a_chain_cut_back_and_adopted_is_refused_by_the_log_that_saw_it(
+    gateway_factory: GatewayFactory, partnership: LocalPartnership, tmp_path: Path
+) -> None:
+    """Adopt signs what it is shown; a file stripped of its chain and grants, a key added, is shown
+    as a registry from before. The decision log remembers the changes it lacks."""
+    path = tmp_path / "registry.json"
+    path.write_bytes(partnership.registry_file.read_bytes())
+    await gateway_factory(registry_file=path, registry_poll_seconds=0)  # logs every change
+    stripped = load_registry(path).model_copy(update={"grants": {}, "office_holders": (), "access_changes": ()})
+    keys = load_broker_keys(partnership.broker_keys_dir)
+    save_registry(_adopt(_with_forged_key(stripped, "police-fenmere", tmp_path), keys), path)
+    with pytest.raises(RegistryError, match=r"lacks \d+ signed access change"):
+        await gateway_factory(registry_file=path, registry_poll_seconds=0)
+
+
+@pytest.mark.stack
+async def test_the_worker_refuses_a_change_signed_with_a_retired_broker_key(
+    gateway_factory: GatewayFactory, partnership: LocalPartnership, tmp_path: Path, sqlite_url: str
+) -> None:
+    """As the gateway does: whoever kept the old key must not slip a rotation past the worker."""
+    keys_dir = tmp_path / "broker-keys"
+    shutil.copytree(partnership.broker_keys_dir, keys_dir)
+    retired = load_broker_keys(keys_dir)
+    path = tmp_path / "registry.json"
+    path.write_bytes(partnership.registry_file.read_bytes())
+    await gateway_factory(registry_file=path, registry_poll_seconds=0, keys_dir=keys_dir)  # logs what is there
+    rotate_broker_signing_key(keys_dir, now=datetime.now(UTC))
+    forged = _with_forged_key(load_registry(path), "police-fenmere", tmp_path)
+    save_registry(
+        sign_registration(
+            forged,
+            action="rotate",
+            agency_id="police-fenmere",
+            by="ops-admin-07",
+            signing_key=retired.signing_key,
+            key_id=retired.signing_key_id,
+            now=datetime.now(UTC),
+        ),
+        path,
+    )
+    settings = gateway_settings(partnership, sqlite_url, registry_file=path, keys_dir=keys_dir)
+    with pytest.raises(RegistryError, match="a retired broker key"):
         await run_worker(settings)

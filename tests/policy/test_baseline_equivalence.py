@@ -21,7 +21,7 @@ from schemas.notifications import parse_notification
 from schemas.policy_input import build_policy_input
 from tests.policy.bases import BASES, CSC, POLICE, consent_given, consent_refused, not_sought, patched
 from tests.policy.conftest import REGISTRY
-from tests.policy.test_decision_properties import policy_inputs
+from tests.policy.generated_inputs import policy_inputs
 
 pytestmark = pytest.mark.stack
 

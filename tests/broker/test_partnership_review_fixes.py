@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from broker.errors import KeyFileError, RegistryError
 from broker.partnership import kafka_access
-from broker.partnership.changes import ChangeAction, sign_registration, verify_access_changes
+from broker.partnership.changes import ChangeAction, RegistrationAction, sign_registration, verify_access_changes
 from broker.partnership.cli import app, broker_keys_environment, public_parts
 from broker.partnership.grants import change_access
 from broker.partnership.keys import (
@@ -65,10 +65,12 @@ def registry(tmp_path: Path, broker: BrokerKeys) -> Registry:
     return reg
 
 
-def _registered(registry: Registry, agency_id: str, broker: BrokerKeys) -> Registry:
+def _registered(
+    registry: Registry, agency_id: str, broker: BrokerKeys, action: RegistrationAction = "register"
+) -> Registry:
     return sign_registration(
         registry,
-        action="register",
+        action=action,
         agency_id=agency_id,
         by="ops-admin-01",
         signing_key=broker.signing_key,
@@ -182,15 +184,7 @@ async def test_a_token_key_retired_in_the_running_registry_is_not_revived_by_a_r
     unsigned = rotate_agency_keys(
         registry, agency_id=CSC, jwt_key=jwt_key, encryption_key=enc_key, now=NOW, grace=timedelta(0)
     )
-    rotated = sign_registration(
-        unsigned,
-        action="rotate",
-        agency_id=CSC,
-        by="ops-admin-01",
-        signing_key=broker.signing_key,
-        key_id=broker.signing_key_id,
-        now=NOW,
-    )
+    rotated = _registered(unsigned, CSC, broker, "rotate")
     verify_access_changes(rotated, broker.verify_keys)
     path = tmp_path / "registry.json"
     save_registry(rotated, path)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +21,7 @@ from typer.testing import CliRunner
 from broker.errors import RegistryError
 from broker.partnership.changes import AccessChange, adopt_registry, sign_registration, verify_access_changes
 from broker.partnership.cli import app, public_parts
-from broker.partnership.keys import BrokerKeys, generate_agency_keys, load_broker_keys, rotate_broker_signing_key
+from broker.partnership.keys import BrokerKeys, generate_agency_keys, load_broker_keys
 from broker.partnership.registry import (
     Registry,
     encryption_public_key,
@@ -343,33 +342,3 @@ async def test_a_chain_cut_back_and_adopted_is_refused_by_the_log_that_saw_it(
     save_registry(_adopt(_with_forged_key(stripped, "police-fenmere", tmp_path), keys), path)
     with pytest.raises(RegistryError, match=r"lacks \d+ signed access change"):
         await gateway_factory(registry_file=path, registry_poll_seconds=0)
-
-
-@pytest.mark.stack
-async def test_the_worker_refuses_a_change_signed_with_a_retired_broker_key(
-    gateway_factory: GatewayFactory, partnership: LocalPartnership, tmp_path: Path, sqlite_url: str
-) -> None:
-    """As the gateway does: whoever kept the old key must not slip a rotation past the worker."""
-    keys_dir = tmp_path / "broker-keys"
-    shutil.copytree(partnership.broker_keys_dir, keys_dir)
-    retired = load_broker_keys(keys_dir)
-    path = tmp_path / "registry.json"
-    path.write_bytes(partnership.registry_file.read_bytes())
-    await gateway_factory(registry_file=path, registry_poll_seconds=0, keys_dir=keys_dir)  # logs what is there
-    rotate_broker_signing_key(keys_dir, now=datetime.now(UTC))
-    forged = _with_forged_key(load_registry(path), "police-fenmere", tmp_path)
-    save_registry(
-        sign_registration(
-            forged,
-            action="rotate",
-            agency_id="police-fenmere",
-            by="ops-admin-07",
-            signing_key=retired.signing_key,
-            key_id=retired.signing_key_id,
-            now=datetime.now(UTC),
-        ),
-        path,
-    )
-    settings = gateway_settings(partnership, sqlite_url, registry_file=path, keys_dir=keys_dir)
-    with pytest.raises(RegistryError, match="a retired broker key"):
-        await run_worker(settings)

@@ -22,8 +22,9 @@ from broker.partnership.keys import BrokerKeys, load_broker_keys, rotate_broker_
 from broker.partnership.registry import Registry, load_registry, save_registry
 from broker.review.access_log import WENT_BACK, refuse_if_behind
 from broker.settings import BrokerSettings
+from broker.worker import run as run_worker
 from devstack.partnership import LocalPartnership
-from tests.broker.conftest import Gateway, GatewayFactory
+from tests.broker.conftest import Gateway, GatewayFactory, gateway_settings
 from tests.broker.test_registry_watch import HOUSING, _signed
 
 pytestmark = pytest.mark.stack
@@ -90,7 +91,7 @@ def _grant_by(registry: Registry, keys: BrokerKeys) -> Registry:
 
 
 async def test_a_start_refuses_a_change_it_never_logged_signed_with_a_retired_broker_key(
-    gateway_factory: GatewayFactory, partnership: LocalPartnership, tmp_path: Path
+    gateway_factory: GatewayFactory, partnership: LocalPartnership, tmp_path: Path, sqlite_url: str
 ) -> None:
     keys_dir = tmp_path / "broker-keys"
     shutil.copytree(partnership.broker_keys_dir, keys_dir)
@@ -103,6 +104,9 @@ async def test_a_start_refuses_a_change_it_never_logged_signed_with_a_retired_br
     save_registry(_grant_by(before, retired), path)  # whoever kept the old key grants themselves a DSL
     with pytest.raises(RegistryError, match="a retired broker key"):
         await gateway_factory(registry_file=path, registry_poll_seconds=0, keys_dir=keys_dir)
+    # The worker checks receipts against the agencies' keys: it refuses the same file.
+    with pytest.raises(RegistryError, match="a retired broker key"):
+        await run_worker(gateway_settings(partnership, sqlite_url, registry_file=path, keys_dir=keys_dir))
     save_registry(_grant_by(before, current), path)
     started = await gateway_factory(registry_file=path, registry_poll_seconds=0, keys_dir=keys_dir)
     assert any(e.outcome == "role_granted" and e.sender_agency == HOUSING for e in _registry_entries(started))

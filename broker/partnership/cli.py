@@ -270,9 +270,16 @@ def _manifest_kept_on_failure(directory: Path) -> Iterator[None]:
 
 
 @app.command("list")
-def list_cmd(registry: RegistryOpt) -> None:
-    """Show the registered agencies and their current key ids."""
+def list_cmd(
+    registry: RegistryOpt,
+    keys: Annotated[bool, typer.Option("--all-keys", help="Every key of every agency, retired ones too")] = False,
+) -> None:
+    """Show the registered agencies and their current key ids (`--all-keys`: every key, one per line)."""
     loaded = load_registry(registry)
+    if keys:
+        for line in access_cli.key_lines(loaded):
+            typer.echo(line)
+        return
     table = Table(title=f"{loaded.partnership_id} (revision {loaded.revision[:16]})")
     for column in ("id", "name", "type", "token kid", "encryption kid", "keys", "rotated"):
         table.add_column(column)

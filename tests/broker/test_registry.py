@@ -273,6 +273,8 @@ def test_cli_register_rotate_list_and_issue_token(tmp_path: Path) -> None:
     after = load_registry(Path(reg)).agencies[CSC]
     assert after.encryption_keys[1:] == before.encryption_keys
     assert "brackenford-lscp" in run("list", "--registry", reg)
+    every = run("list", "--registry", reg, "--all-keys")
+    assert all(k.kid in every for k in after.jwt_keys) and len(after.jwt_keys) == 2, "the retired key too"
     token = run(
         "issue-token",
         "--keys",

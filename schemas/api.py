@@ -289,25 +289,21 @@ class ReviewAnswer(_Answer):
 # --- /v1/access-events ---------------------------------------------------------------------------
 
 
+ACCESS_OUTCOMES = (
+    *("access_refused", "role_granted", "role_revoked", "office_appointed", "office_vacated", "agency_registered"),
+    *("keys_rotated", "registry_adopted", "registry_revision", "registry_went_back"),
+)
+
+
 class AccessEvent(_Answer):
     """A refused token (a role its agency was not granted) or a signed change to the registry."""
 
     seq: Seq
     recorded_at: LogTime
     kind: EventKindText
-    outcome: str = Field(
-        description=(
-            "access_refused, role_granted, role_revoked, office_appointed, office_vacated, agency_registered, "
-            "keys_rotated, registry_adopted, registry_revision or registry_went_back"
-        )
-    )
+    outcome: str = Field(description=f"One of: {', '.join(ACCESS_OUTCOMES)}")
     subject: Literal["access", "registry"]
-    agency: str = Field(
-        description=(
-            "The agency whose token was refused, or whose grants or keys changed (partnership: a new registry "
-            "revision, or the registry adopted as a whole)"
-        )
-    )
+    agency: str = Field(description="The agency refused, or whose grants or keys changed (or partnership: all of it)")
     role: str = Field(description="The role the token asserted, or the role granted or revoked")
     actor: str | None = Field(None, description="The token's subject, or the operator who signed the change")
     actor_role: str | None = None

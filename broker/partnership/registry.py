@@ -14,8 +14,6 @@ restart on a hand-edited file fails.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import hashlib
 import json
@@ -38,7 +36,8 @@ from pydantic import (
 from broker.errors import RegistryError
 from broker.partnership.changes import AccessChange
 from broker.partnership.grants import OfficeHolder
-from broker.partnership.keys import JwtAlg, key_id, write_public_file
+from broker.partnership.jwk import JwtPublicKey, alg_for, b64, cached_public_key, public_jwk, public_key_from_jwk, unb64
+from broker.partnership.keys import key_id, write_public_file
 from broker.partnership.roles import AGENCY_SYSTEM, PERSON_ROLES
 from broker.partnership.witnesses import WitnessPublicKey, check_witness_names
 from schemas.envelope import SUITE_NAME, SuiteName, canonical_json
@@ -51,8 +50,6 @@ DEFAULT_ROTATION_GRACE = timedelta(minutes=15)
 _AGENCY_ID = r"^[a-z0-9][a-z0-9-]{1,62}$"
 AGENCY_TYPES = frozenset(t.value for t in AgencyType)
 _KID = r"^[A-Za-z0-9._:-]{1,64}$"
-
-JwtPublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
 
 
 class _Frozen(BaseModel):
@@ -79,7 +76,7 @@ class JwtVerificationKey(_Frozen):
         return self
 
     def public_key(self) -> JwtPublicKey:
-        return _jwt_public_key(tuple(sorted(self.jwk.items())))
+        return cached_public_key(tuple(sorted(self.jwk.items())))
 
     def usable_at(self, moment: datetime) -> bool:
         return self.not_after is None or moment <= self.not_after
@@ -329,15 +326,6 @@ def _retire(key: JwtVerificationKey, not_after: datetime) -> JwtVerificationKey:
 # --- key conversion ------------------------------------------------------------------------------
 
 
-def alg_for(key: JwtPublicKey) -> JwtAlg:
-    """Return the only JWS algorithm a key may be used with."""
-    if isinstance(key, ed25519.Ed25519PublicKey):
-        return "EdDSA"
-    if isinstance(key.curve, ec.SECP256R1):
-        return "ES256"
-    raise RegistryError(f"curve {key.curve.name} is not allowed; use Ed25519 or P-256")
-
-
 def jwt_verification_key(key: JwtPublicKey, *, created_at: datetime) -> JwtVerificationKey:
     return JwtVerificationKey(kid=key_id(key), alg=alg_for(key), jwk=public_jwk(key), created_at=created_at)
 
@@ -351,59 +339,10 @@ def jwt_verification_key_from_pem(pem: bytes, *, created_at: datetime) -> JwtVer
 
 def encryption_public_key(key: RecipientPublicKey, *, created_at: datetime) -> EncryptionPublicKey:
     return EncryptionPublicKey(
-        kid=key_id(key), public_key=_b64(raw_public_key(key)), created_at=created_at, suite=suite_for(key)
+        kid=key_id(key), public_key=b64(raw_public_key(key)), created_at=created_at, suite=suite_for(key)
     )
-
-
-def public_jwk(key: JwtPublicKey) -> dict[str, str]:
-    """Return the RFC 7517/8037 public JWK of an Ed25519 or P-256 key."""
-    if isinstance(key, ed25519.Ed25519PublicKey):
-        raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        return {"kty": "OKP", "crv": "Ed25519", "x": _b64(raw)}
-    alg_for(key)
-    numbers = key.public_numbers()
-    return {
-        "kty": "EC",
-        "crv": "P-256",
-        "x": _b64(numbers.x.to_bytes(32, "big")),
-        "y": _b64(numbers.y.to_bytes(32, "big")),
-    }
-
-
-# Every request verifies a token and every share seals to a key: each key is parsed once per process
-# (the key objects are immutable), not once per use. A key that fails to parse is not cached.
-@functools.lru_cache(maxsize=1024)
-def _jwt_public_key(jwk: tuple[tuple[str, str], ...]) -> JwtPublicKey:
-    return public_key_from_jwk(dict(jwk))
 
 
 @functools.lru_cache(maxsize=1024)
 def _recipient_key(suite: SuiteName, public_key: str) -> RecipientPublicKey:
-    return public_key_from_raw(suite, _unb64(public_key))
-
-
-def public_key_from_jwk(jwk: dict[str, str]) -> JwtPublicKey:
-    """Parse a public JWK; only OKP/Ed25519 and EC/P-256 are accepted, and never a private part."""
-    if "d" in jwk:
-        raise ValueError("a registry JWK must not contain the private key")
-    kty, crv = jwk.get("kty"), jwk.get("crv")
-    try:
-        if (kty, crv) == ("OKP", "Ed25519"):
-            return ed25519.Ed25519PublicKey.from_public_bytes(_unb64(jwk["x"]))
-        if (kty, crv) == ("EC", "P-256"):
-            x, y = (int.from_bytes(_unb64(jwk[c]), "big") for c in ("x", "y"))
-            return ec.EllipticCurvePublicNumbers(x, y, ec.SECP256R1()).public_key()
-    except KeyError as exc:
-        raise ValueError(f"JWK lacks {exc}") from exc
-    raise ValueError(f"JWK kty={kty} crv={crv} is not allowed; use OKP/Ed25519 or EC/P-256")
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    try:
-        return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise ValueError("not base64url") from exc
+    return public_key_from_raw(suite, unb64(public_key))

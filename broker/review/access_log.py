@@ -45,7 +45,7 @@ REVISION: Final = "registry_revision"
 WENT_BACK: Final = "registry_went_back"
 # The registry as a whole is not one agency's: its revisions are seen across the partnership only.
 PARTNERSHIP: Final = "partnership"
-_CHANGE: Final = {
+CHANGE_OUTCOMES: Final = {
     "grant": "role_granted",
     "revoke": "role_revoked",
     "appoint": "office_appointed",
@@ -111,7 +111,7 @@ def change_draft(change: AccessChange) -> audit.EntryDraft:
         notification_id=f"registry-{digest[:40]}",
         delivery_id=f"registry-{digest[:40]}",
         kind=audit.EventKind.REGISTRY_CHANGED,
-        outcome=_CHANGE[change.action],
+        outcome=CHANGE_OUTCOMES[change.action],
         sender_agency=change.agency_id,
         sender_role=change.role,
         recipient_agency=change.agency_id,
@@ -174,7 +174,7 @@ def behind(session: Session, registry: Registry) -> list[audit.Entry]:
         select(audit.Entry)
         .where(
             col(audit.Entry.message_type) == REGISTRY,
-            col(audit.Entry.outcome).in_(tuple(_CHANGE.values())),
+            col(audit.Entry.outcome).in_(tuple(CHANGE_OUTCOMES.values())),
             col(audit.Entry.seq) > (accepted or 0),
         )
         .order_by(col(audit.Entry.seq))

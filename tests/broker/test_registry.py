@@ -15,13 +15,12 @@ from typer.testing import CliRunner
 from broker.admission.tokens import verify_token
 from broker.errors import RegistryError, RoleNotGranted
 from broker.partnership.cli import app, public_parts
+from broker.partnership.jwk import public_jwk, public_key_from_jwk
 from broker.partnership.keys import AgencyKeys, BrokerKeys, generate_agency_keys, generate_broker_keys, key_id
 from broker.partnership.registry import (
     Registry,
     jwt_verification_key_from_pem,
     load_registry,
-    public_jwk,
-    public_key_from_jwk,
     register_agency,
     rotate_agency_keys,
     save_registry,

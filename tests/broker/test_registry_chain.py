@@ -29,10 +29,12 @@ from broker.partnership.registry import (
     rotate_agency_keys,
     save_registry,
 )
+from broker.review import access_log
 from broker.review.access_log import change_draft
 from broker.settings import BrokerSettings
 from broker.worker import run as run_worker
 from devstack.partnership import AgencySpec, LocalPartnership, provision
+from schemas.api import ACCESS_OUTCOMES
 from schemas.envelope import canonical_json
 from tests.broker.conftest import GatewayFactory, gateway_settings
 
@@ -160,6 +162,11 @@ def test_registration_and_rotation_are_signed_and_name_the_keys_they_added(local
     draft = change_draft(registered)
     assert (draft.outcome, draft.sender_agency, draft.actor_role) == ("agency_registered", HOUSING, "operator")
     assert change_draft(rotated).outcome == "keys_rotated"
+
+
+def test_the_api_names_every_outcome_the_access_log_writes() -> None:
+    written = {access_log.REFUSED, access_log.REVISION, access_log.WENT_BACK, *access_log.CHANGE_OUTCOMES.values()}
+    assert written == set(ACCESS_OUTCOMES)
 
 
 def _grants_only_change(

@@ -152,7 +152,7 @@ def sign_registration(
     detail = (
         f"token key {agency.jwt_keys[0].kid}, encryption key {agency.current_encryption_key.kid}"
         + (f", witness key {witness.kid}" if witness is not None else "")
-        + f"; {agency.type} {agency.name!r}"
+        + f'; {agency.type} "{agency.name}"'
     )
     return sign_change(
         registry,

@@ -45,8 +45,6 @@ async def gateway_lifespan(app: FastAPI, settings: BrokerSettings) -> AsyncItera
     """Open the log, the OPA client and (optionally) the delivery tasks; close them after."""
     keys = load_broker_keys(settings.keys_dir)
     registry = load_registry(settings.registry_file, partnership_id=settings.partnership_id)
-    # Agencies, keys and grants count only if they came from changes signed with the broker's key.
-    verify_access_changes(registry, keys.verify_keys)
     metrics = Metrics()
     policy = PolicyEngine(settings.opa_url, timeout=settings.opa_timeout_seconds, entrypoint=settings.opa_entrypoint)
     signer = audit.Signer(settings.log_origin, keys.signing_key)
@@ -64,6 +62,7 @@ async def gateway_lifespan(app: FastAPI, settings: BrokerSettings) -> AsyncItera
             anchor_file=settings.anchor_file,
         ) as decision_log,
     ):
+        await _check_registry(decision_log, registry, keys, settings)
         decider = Decider(policy=policy, registry=registry, partnership_id=settings.partnership_id, metrics=metrics)
         state = app.state
         state.settings, state.registry, state.keys, state.metrics = settings, registry, keys, metrics
@@ -98,6 +97,24 @@ async def gateway_lifespan(app: FastAPI, settings: BrokerSettings) -> AsyncItera
         _settle_garbage_collector()
         async with _background(state.outbox, decision_log, settings, metrics, state.registry_watch, keys):
             yield
+
+
+async def _check_registry(
+    decision_log: DecisionLog, registry: Registry, keys: BrokerKeys, settings: BrokerSettings
+) -> None:
+    """Agencies, keys and grants count only if they came from changes signed with the broker's key.
+
+    The log is asked first: a copy cut back to look older than the changes it recorded is named as
+    that, not sent to `adopt` as a registry from before the agencies were signed.
+    """
+    await asyncio.to_thread(
+        access_log.refuse_if_behind,
+        decision_log.engine,
+        registry,
+        accept_revision=settings.registry_accept_revision,
+        signing_key_id=keys.signing_key_id,
+    )
+    verify_access_changes(registry, keys.verify_keys)
 
 
 def _watch(app: FastAPI, settings: BrokerSettings, keys: BrokerKeys, registry: Registry) -> RegistryWatch:

@@ -36,9 +36,8 @@ async def run(settings: BrokerSettings) -> None:
     keys = load_broker_keys(settings.keys_dir)
     relay = build_relay(settings=settings, engine=engine, metrics=metrics)
     registry = load_registry(settings.registry_file, partnership_id=settings.partnership_id)
-    # Receipts are checked against the agencies' keys: not a key added by hand or by a change signed
-    # with a retired broker key, nor those of a copy from before a revocation.
-    verify_access_changes(registry, keys.verify_keys)
+    # Receipts are checked against the agencies' keys: not those of a copy from before a revocation
+    # (the log is asked first), nor a key added by hand or by a change signed with a retired broker key.
     await asyncio.to_thread(
         access_log.refuse_if_behind,
         engine,
@@ -46,6 +45,7 @@ async def run(settings: BrokerSettings) -> None:
         accept_revision=settings.registry_accept_revision,
         signing_key_id=keys.signing_key_id,
     )
+    verify_access_changes(registry, keys.verify_keys)
     ingester = build_ingester(settings=settings, engine=engine, registry=registry)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

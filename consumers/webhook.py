@@ -36,9 +36,11 @@ class WebhookSink:
         self._url = url
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
-        # Bounded by attempts, not by time: 0.2 s doubling to 5 s, so five attempts take about 3 s.
-        # What is retried is a closure taking no arguments: stamina logs each retry with the repr of
-        # the arguments, and those would be the decrypted delivery and the bearer token.
+        if attempts < 1:
+            raise ValueError("attempts must be at least 1")
+        # Bounded by attempts, not by time: 0.2 s doubling to 5 s, so five attempts take about 3 s. A
+        # caller, not the `@stamina.retry` decorator: the decorator's retry log line carries the repr of
+        # the call's arguments, here the decrypted delivery and the bearer token; a caller's carries none.
         self._retrying = stamina.AsyncRetryingCaller(
             attempts=attempts, timeout=None, wait_initial=0.2, wait_max=5.0, wait_jitter=0.1
         ).on(_Transient)
@@ -46,12 +48,8 @@ class WebhookSink:
     async def deliver(self, delivery: Delivery) -> bool:
         headers = {**self._headers, "Idempotency-Key": delivery.delivery_id}
         async with aiohttp.ClientSession(timeout=self._timeout) as session:
-
-            async def post() -> bool:
-                return await self._post(session, delivery, headers)
-
             try:
-                return await self._retrying(post)
+                return await self._retrying(self._post, session, delivery, headers)
             except _Transient as exc:
                 raise SinkError(f"webhook did not accept delivery: {exc}") from exc
 
@@ -60,12 +58,8 @@ class WebhookSink:
         url = f"{self._url.rstrip('/')}/{notice.delivery_id}"
         headers = {**self._headers, "Idempotency-Key": notice.notice_id}
         async with aiohttp.ClientSession(timeout=self._timeout) as session:
-
-            async def delete() -> bool:
-                return await self._delete(session, url, notice, headers)
-
             try:
-                return await self._retrying(delete)
+                return await self._retrying(self._delete, session, url, notice, headers)
             except _Transient as exc:
                 raise SinkError(f"webhook did not accept withdrawal: {exc}") from exc
 

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from broker.partnership.changes import ChangeAction, adopt_registry, check_adoptable, verify_access_changes
 from broker.partnership.grants import change_access
@@ -90,8 +91,12 @@ def adopt_cmd(
 
 
 def key_lines(registry: Registry) -> list[str]:
-    """Every agency and every key it lists, retired ones too: what an operator vouches for, one per
-    line and never cut short (a table would elide a key id in a narrow terminal)."""
+    """Every agency, every key it lists (retired ones too) and every grant and office: what an operator
+    vouches for, one per line and never cut short (a table would elide a key id in a narrow terminal).
+
+    A key id is the first 64 bits of the key's SHA-256 (`broker.partnership.keys.key_id`): compare it
+    with the id the agency gave you, since finding another key with the same id is not feasible.
+    """
     lines = [f"{registry.partnership_id}, revision {registry.revision}"]
     for agency in sorted(registry.agencies.values(), key=lambda a: a.id):
         lines.append(f"{agency.id}: {agency.type}, {agency.name!r}, registered {agency.created_at.isoformat()}")
@@ -101,6 +106,8 @@ def key_lines(registry: Registry) -> list[str]:
         ]
         lines += [f"  sealing key {k.kid} ({k.suite}), made {k.created_at.isoformat()}" for k in agency.encryption_keys]
         lines += [f"  witness key {k.kid}, made {k.created_at.isoformat()}" for k in agency.witness_keys]
+        lines.append(f"  may assert: {', '.join(sorted(registry.granted_roles(agency.id)))}")
+    lines += [f"{h.office}: the {h.role} of {h.agency_id}" for h in registry.office_holders]
     return lines
 
 
@@ -117,7 +124,7 @@ def access_cmd(registry: RegistryOpt) -> None:
     for holder in loaded.office_holders:
         out.print(f"{holder.office}: the {holder.role} of {holder.agency_id}")
     for change in loaded.access_changes:
-        out.print(change.describe())
+        out.print(escape(change.describe()))
 
 
 def _office(value: str) -> Office:
@@ -168,7 +175,7 @@ def _change(
 
 def _said(updated: Registry) -> None:
     console.print(
-        f"[green]{updated.access_changes[-1].describe()}[/]; registry revision {updated.revision[:16]}. "
+        f"[green]{escape(updated.access_changes[-1].describe())}[/]; registry revision {updated.revision[:16]}. "
         "Running gateways and workers take it into use within SGB_REGISTRY_POLL_SECONDS, and log it."
     )
 

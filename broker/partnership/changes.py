@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Final, Literal
@@ -152,7 +153,7 @@ def sign_registration(
     detail = (
         f"token key {agency.jwt_keys[0].kid}, encryption key {agency.current_encryption_key.kid}"
         + (f", witness key {witness.kid}" if witness is not None else "")
-        + f'; {agency.type} "{agency.name}"'
+        + f"; {agency.type} {json.dumps(agency.name, ensure_ascii=False)}"
     )
     return sign_change(
         registry,
@@ -212,10 +213,7 @@ def check_adoptable(registry: Registry, keys: Iterable[tuple[str, ed25519.Ed2551
     changes = registry.access_changes
     if not changes:
         if registry.grants or registry.office_holders:
-            raise RegistryError(
-                "the registry grants roles but records no signed change: edited by hand? Put back the file "
-                "its last signed change left"
-            )
+            raise RegistryError(_GRANTS_UNSIGNED)
         return
     _verify_chain(changes, keys)
     covered = [c for c in changes if c.covers == "registry"]
@@ -231,10 +229,15 @@ def check_adoptable(registry: Registry, keys: Iterable[tuple[str, ed25519.Ed2551
         raise RegistryError(_grants_edited(last))
 
 
+_GRANTS_UNSIGNED = (
+    "the registry grants roles but records no signed change: edited by hand? Put back the file its last "
+    "signed change left"
+)
 _NO_CHANGE = (
     "the registry lists agencies but records no signed change. If it was written before registrations were "
-    "signed, look at every agency and key with `python -m broker.partnership.cli adopt --by ... --broker-keys "
-    "...` and sign them as they stand by running it again with `--revision`; otherwise it was written by hand"
+    "signed, look at every agency and key with `python -m broker.partnership.cli adopt --registry ... --by ... "
+    "--broker-keys ...` and sign them as they stand by running it again with `--revision`; otherwise it was "
+    "written by hand"
 )
 
 
@@ -246,7 +249,9 @@ def verify_access_changes(registry: Registry, keys: Iterable[tuple[str, ed25519.
     """
     changes = registry.access_changes
     if not changes:
-        if registry.agencies or registry.grants or registry.office_holders:
+        if registry.grants or registry.office_holders:
+            raise RegistryError(_GRANTS_UNSIGNED)
+        if registry.agencies:
             raise RegistryError(_NO_CHANGE)
         return
     _verify_chain(changes, keys)
@@ -264,8 +269,8 @@ def verify_access_changes(registry: Registry, keys: Iterable[tuple[str, ed25519.
         raise RegistryError(
             f"no signed change vouches for the registry's agencies and keys (change #{last.number} was signed "
             "before they came under the chain). Look at every agency and key with `python -m "
-            "broker.partnership.cli adopt --by ... --broker-keys ...`, which shows them and the revision to "
-            "sign; then sign them as they stand by running it again with `--revision`"
+            "broker.partnership.cli adopt --registry ... --by ... --broker-keys ...`, which shows them and the "
+            "revision to sign; then sign them as they stand by running it again with `--revision`"
         )
     if last.access != registry.content_digest:
         raise RegistryError(_edited(last))

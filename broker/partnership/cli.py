@@ -30,6 +30,7 @@ import jwt
 import typer
 from cryptography.hazmat.primitives import serialization
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from broker.admission.authorisation import DIGEST_CLAIM, body_digest
@@ -202,7 +203,7 @@ def register_cmd(
     )
     signed = _signed(updated, "register", agency, by, signer, now)
     save_registry(signed, registry)
-    console.print(f"[green]{signed.access_changes[-1].describe()}[/]; registry revision {signed.revision[:16]}")
+    console.print(f"[green]{escape(signed.access_changes[-1].describe())}[/]; registry revision {signed.revision[:16]}")
 
 
 @app.command("rotate")
@@ -238,7 +239,7 @@ def rotate_cmd(
         )
         signed = _signed(updated, "rotate", agency, by, signer, now)
         save_registry(signed, registry)
-    console.print(f"[green]{signed.access_changes[-1].describe()}[/]; registry revision {signed.revision[:16]}")
+    console.print(f"[green]{escape(signed.access_changes[-1].describe())}[/]; registry revision {signed.revision[:16]}")
 
 
 def _signed(
@@ -286,7 +287,7 @@ def list_cmd(
     for a in sorted(loaded.agencies.values(), key=lambda a: a.id):
         table.add_row(
             a.id,
-            a.name,
+            escape(a.name),
             a.type,
             a.jwt_keys[0].kid,
             a.current_encryption_key.kid,

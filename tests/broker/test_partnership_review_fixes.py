@@ -201,6 +201,31 @@ async def test_a_token_key_retired_in_the_running_registry_is_not_revived_by_a_r
     assert refused.count == 1
 
 
+async def test_a_signed_change_that_brings_back_a_retired_token_key_is_refused_by_the_watch(
+    tmp_path: Path, registry: Registry, broker: BrokerKeys, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Signatures and a chain that continues are not enough: a retired key must stay retired."""
+    new = generate_agency_keys(tmp_path / "csc-new", agency_id=CSC, now=NOW)
+    jwt_key, enc_key = public_parts(new, NOW)
+    unsigned = rotate_agency_keys(
+        registry, agency_id=CSC, jwt_key=jwt_key, encryption_key=enc_key, now=NOW, grace=timedelta(0)
+    )
+    rotated = _registered(unsigned, CSC, broker, "rotate")
+    revived = rotated.model_dump(mode="json")
+    (retired,) = [k for k in revived["agencies"][CSC]["jwt_keys"] if k.get("not_after")]
+    del retired["not_after"]
+    candidate = _change(Registry.model_validate(revived), broker, "grant", "dsl")  # signed over the revival
+    verify_access_changes(candidate, broker.verify_keys)
+    path = tmp_path / "registry.json"
+    save_registry(rotated, path)
+    watch = RegistryWatch(path=path, current=rotated, verify_keys=broker.verify_keys, on_refused=_Refusals())
+    save_registry(candidate, path)
+    with caplog.at_level(logging.ERROR, logger="broker.registry"):
+        assert await watch.check() is False
+    assert "the file makes it usable again" in caplog.text
+    assert watch.current.revision == rotated.revision
+
+
 async def test_an_unreadable_registry_is_a_counted_refusal_and_the_running_one_stays(
     tmp_path: Path, registry: Registry, broker: BrokerKeys
 ) -> None:

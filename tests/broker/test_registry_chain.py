@@ -144,6 +144,33 @@ def test_agencies_with_no_signed_change_are_refused(local: LocalPartnership) -> 
         verify_access_changes(bare, keys.verify_keys)
     assert "cli adopt" in str(refused.value), "a registry from before that granted nothing is adopted"
     verify_access_changes(_adopt(bare, keys), keys.verify_keys)
+    granting = bare.model_copy(update={"grants": {HOUSING: ("practitioner",)}})
+    with pytest.raises(RegistryError, match="grants roles but records no signed change") as refused:
+        verify_access_changes(granting, keys.verify_keys)
+    assert "adopt" not in str(refused.value), "adopt would refuse it: not a way out"
+
+
+def test_a_name_with_quotes_and_markup_is_quoted_and_printed(tmp_path: Path) -> None:
+    """A name is the operator's text: quoted one way in the log, and never read as the console's markup."""
+    runner = CliRunner()
+    reg, keys_dir, broker = str(tmp_path / "registry.json"), str(tmp_path / "keys"), str(tmp_path / "broker")
+    name = 'Brackenford "Families [/] First" (fictional)'
+    for args in (
+        ["init-broker-keys", "--out", broker],
+        ["generate-keys", "--agency", CSC, "--out", keys_dir],
+        [
+            *("register", "--registry", reg, "--agency", CSC, "--name", name, "--type", "csc_front_door"),
+            *("--keys", keys_dir, "--partnership", "brackenford-lscp", "--by", "ops-admin-07", "--broker-keys", broker),
+        ],
+        ["access", "--registry", reg],
+        ["list", "--registry", reg],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, (args[0], result.output, result.exception)
+    (change,) = load_registry(Path(reg)).access_changes
+    assert change.detail is not None and change.detail.endswith(
+        'csc_front_door "Brackenford \\"Families [/] First\\" (fictional)"'
+    )
 
 
 def test_registration_and_rotation_are_signed_and_name_the_keys_they_added(local: LocalPartnership) -> None:
@@ -231,6 +258,7 @@ def test_a_registry_from_before_is_refused_until_adopted(local: LocalPartnership
         for kid in [k.kid for k in agency.jwt_keys] + [k.kid for k in agency.encryption_keys]:
             assert kid in shown.stdout
     assert f"--revision {before.revision}" in shown.stderr
+    assert f"{HOUSING}: " in shown.stdout and "  may assert: agency_system, practitioner" in shown.stdout
     stale = runner.invoke(app, [*args, "--revision", "0" * 64])
     assert stale.exit_code != 0 and "look again" in str(stale.exception)
 
@@ -345,7 +373,12 @@ async def test_a_chain_cut_back_and_adopted_is_refused_by_the_log_that_saw_it(
     path.write_bytes(partnership.registry_file.read_bytes())
     await gateway_factory(registry_file=path, registry_poll_seconds=0)  # logs every change
     stripped = load_registry(path).model_copy(update={"grants": {}, "office_holders": (), "access_changes": ()})
+    forged = _with_forged_key(stripped, "police-fenmere", tmp_path)
+    save_registry(forged, path)
+    with pytest.raises(RegistryError, match=r"lacks \d+ signed access change") as refused:
+        await gateway_factory(registry_file=path, registry_poll_seconds=0)
+    assert "adopt" not in str(refused.value), "the log names it a cut copy: no way out through adopt"
     keys = load_broker_keys(partnership.broker_keys_dir)
-    save_registry(_adopt(_with_forged_key(stripped, "police-fenmere", tmp_path), keys), path)
+    save_registry(_adopt(forged, keys), path)  # an operator adopts it all the same
     with pytest.raises(RegistryError, match=r"lacks \d+ signed access change"):
         await gateway_factory(registry_file=path, registry_poll_seconds=0)

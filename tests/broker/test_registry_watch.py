@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import shutil
 import subprocess
 import sys
@@ -136,7 +137,7 @@ async def test_a_new_agency_and_a_rotated_key_apply_without_a_restart(
 
 
 async def test_a_token_key_added_by_hand_is_refused_and_the_running_registry_stays(
-    gateway_factory: GatewayFactory, partnership: LocalPartnership, tmp_path: Path
+    gateway_factory: GatewayFactory, partnership: LocalPartnership, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Whoever can write the file but not sign could otherwise log in as the agency, with its grants."""
     gateway, path = await _own_copy(gateway_factory, partnership, tmp_path)
@@ -147,8 +148,10 @@ async def test_a_token_key_added_by_hand_is_refused_and_the_running_registry_sta
     edited = json.loads(path.read_bytes())
     public = jwt_verification_key(forged.current_jwt_key.private_key.public_key(), created_at=datetime.now(UTC))
     edited["agencies"][HV]["jwt_keys"].insert(0, public.model_dump(mode="json"))
-    save_registry(Registry.model_validate(edited), path)
-    await asyncio.sleep(POLL * 10)  # several rounds of the watch
+    with caplog.at_level(logging.ERROR, logger="broker.registry"):
+        save_registry(Registry.model_validate(edited), path)
+        await asyncio.sleep(POLL * 10)  # several rounds of the watch
+    assert "edited by hand" in caplog.text, "the watch read the file and refused it"
     assert gateway.registry.revision == before
     token = issue_token(forged, role="agency_system", audience=AUDIENCE)
     answer = await gateway.client.get("/v1/decisions", headers={"Authorization": f"Bearer {token}"})

@@ -34,7 +34,7 @@ from pydantic import (
 )
 
 from broker.errors import RegistryError
-from broker.partnership.changes import AccessChange
+from broker.partnership.changes import PARTNERSHIP, AccessChange
 from broker.partnership.grants import OfficeHolder
 from broker.partnership.jwk import JwtPublicKey, alg_for, b64, cached_public_key, public_jwk, public_key_from_jwk, unb64
 from broker.partnership.keys import key_id, write_public_file
@@ -114,6 +114,15 @@ class Agency(_Frozen):
     id: str = Field(pattern=_AGENCY_ID)
     name: str = Field(min_length=1, max_length=200)
     type: str  # one of schemas.vocab.AgencyType, kept as its string value
+
+    @field_validator("id")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        # The log files changes to the registry as a whole under this name, seen partnership-wide only:
+        # an agency of that name would see them as its own.
+        if value == PARTNERSHIP:
+            raise ValueError(f"agency id {PARTNERSHIP!r} is reserved for the partnership as a whole")
+        return value
 
     @field_validator("type")
     @classmethod

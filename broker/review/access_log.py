@@ -31,7 +31,10 @@ import audit
 from broker.db import migration
 from broker.db.log import DecisionLog
 from broker.errors import RegistryError, RoleNotGranted
-from broker.partnership.changes import AccessChange, signed_with_current
+
+# PARTNERSHIP: the registry as a whole is not one agency's, so its entries are seen across the
+# partnership only (no agency may take the name: broker.partnership.registry.Agency).
+from broker.partnership.changes import PARTNERSHIP, AccessChange, signed_with_current
 from broker.partnership.registry import Registry
 from broker.review.access import Action, Viewer
 from broker.review.scope import scope_clause
@@ -43,8 +46,6 @@ REFUSED: Final = "access_refused"
 REVISION: Final = "registry_revision"
 # An operator took into use, on purpose, a registry lacking access changes the log had recorded.
 WENT_BACK: Final = "registry_went_back"
-# The registry as a whole is not one agency's: its revisions are seen across the partnership only.
-PARTNERSHIP: Final = "partnership"
 CHANGE_OUTCOMES: Final = {
     "grant": "role_granted",
     "revoke": "role_revoked",

@@ -26,6 +26,7 @@ from broker.partnership.registry import (
     Registry,
     encryption_public_key,
     load_registry,
+    register_agency,
     rotate_agency_keys,
     save_registry,
 )
@@ -148,6 +149,22 @@ def test_agencies_with_no_signed_change_are_refused(local: LocalPartnership) -> 
     with pytest.raises(RegistryError, match="grants roles but records no signed change") as refused:
         verify_access_changes(granting, keys.verify_keys)
     assert "adopt" not in str(refused.value), "adopt would refuse it: not a way out"
+
+
+def test_no_agency_may_take_the_partnerships_name(local: LocalPartnership) -> None:
+    """The log files the registry's revisions under it, for partnership-wide eyes only."""
+    registry = load_registry(local.registry_file)
+    csc = registry.agencies[CSC]
+    with pytest.raises(RegistryError, match="reserved for the partnership as a whole"):
+        register_agency(
+            registry,
+            agency_id="partnership",
+            name="Not an agency (fictional)",
+            agency_type="csc_front_door",
+            jwt_key=csc.jwt_keys[0],
+            encryption_key=csc.current_encryption_key,
+            now=datetime.now(UTC),
+        )
 
 
 def test_a_name_with_quotes_and_markup_is_quoted_and_printed(tmp_path: Path) -> None:

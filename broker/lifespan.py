@@ -105,14 +105,11 @@ async def _check_registry(
     """Agencies, keys and grants count only if they came from changes signed with the broker's key.
 
     The log is asked first: a copy cut back to look older than the changes it recorded is named as
-    that, not sent to `adopt` as a registry from before the agencies were signed.
+    that, not sent to `adopt` as a registry from before the agencies were signed. A change signed with
+    a retired broker key is `access_log.record_registry`'s to refuse, under the lock it logs in.
     """
     await asyncio.to_thread(
-        access_log.refuse_if_behind,
-        decision_log.engine,
-        registry,
-        accept_revision=settings.registry_accept_revision,
-        signing_key_id=keys.signing_key_id,
+        access_log.refuse_if_behind, decision_log.engine, registry, accept_revision=settings.registry_accept_revision
     )
     verify_access_changes(registry, keys.verify_keys)
 

@@ -46,13 +46,12 @@ def refusal_only(decided: audit.Entry, deciding: int | None = None) -> str | Non
     needs = sender_needs(decided, deciding)
     if not needs:
         return None
-    if len(needs) == 1:
-        (rule, need), what = needs[0], "The finding that held this share ({}) needs"
-    else:
-        rule, need = ", ".join(r for r, _ in needs), listed([n for _, n in needs])
-        what = "The findings that held this share ({}) need"
+    rules, need = ", ".join(r for r, _ in needs), listed([n for _, n in needs])
+    held = f"The finding that held this share ({rules}) needs"
+    if len(needs) > 1:
+        held = f"The findings that held this share ({rules}) need"
     return (
-        f"{what.format(rule)} {need}, which only the sender can supply, so it cannot be released. "
+        f"{held} {need}, which only the sender can supply, so it cannot be released. "
         "Refuse it; the sender can send it again with that."
     )
 

@@ -56,6 +56,13 @@ def scope_clause(viewer: Viewer, action: Action) -> ColumnElement[bool] | None:
             col(audit.Entry.kind).in_(ACTING),
             col(audit.Entry.sender_agency) == viewer.agency_id,
             col(audit.Entry.actor) == viewer.user,
+            # A `sub` is unique within its agency only: a partnership adviser at another agency with the
+            # same staff number answering this agency's item does not make it this person's. A decision
+            # is always its sender agency's person's (entries from before `actor_agency` leave it empty).
+            or_(
+                col(audit.Entry.actor_agency) == viewer.agency_id,
+                and_(col(audit.Entry.kind) == audit.EventKind.DECIDED, col(audit.Entry.actor_agency).is_(None)),
+            ),
         )
     )
     named = select(col(NamedPerson.notification_id)).where(

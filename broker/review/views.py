@@ -20,7 +20,7 @@ from sqlmodel import Session, col
 import audit
 from broker.db.log import DecisionLog
 from broker.errors import LogUnavailable, NotFound
-from broker.review.access import Action, Viewer
+from broker.review.access import Action, Relation, Viewer
 from broker.review.scope import scope_clause, sees
 from schemas.notifications import NOTIFICATION_MODELS
 
@@ -294,10 +294,17 @@ async def read_detail(decision_log: DecisionLog, rules: Any, viewer: Viewer, seq
         "subjects_pseudonymised": len(entry.subjects),
         "decided_by": decided_by,
         "reviewed_by": [event(e) for e in events if e.kind in REVIEWS],
-        # Who looked is an access event: shown to those who may read the access log.
-        "events": [event(e) for e in events if e.kind != "viewed" or viewer.may(Action.ACCESS_LOG)],
+        "events": [event(e) for e in events if e.kind != "viewed" or sees_reader(viewer, e)],
         "integrity": badge,
     }
+
+
+def sees_reader(viewer: Viewer, viewed: audit.Entry) -> bool:
+    """Whether the viewer may know who read a decision: as far as their access log reaches, over the
+    reader's agency. An agency's IG lead sees their own staff's reads, not another agency's, nor that a
+    partnership office holder's case review is looking at this child."""
+    relation = Relation.AGENCY if viewed.actor_agency == viewer.agency_id else Relation.OTHER
+    return viewer.covers(Action.ACCESS_LOG, relation)
 
 
 def _one(decision_log: DecisionLog, viewer: Viewer, seq: int) -> tuple[audit.Entry, list[audit.Entry], str | None]:

@@ -109,6 +109,12 @@ class RoleNotGranted(AuthError):
         self.agency_id, self.role, self.subject, self.jti = agency_id, role, subject, jti
 
 
+class ScrapeRefused(AuthError):
+    """A /metrics scrape without the configured bearer token."""
+
+    reason = "metrics_token"
+
+
 class ReplayError(AuthError):
     reason = "replayed"
 

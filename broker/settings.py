@@ -111,6 +111,10 @@ class BrokerSettings(BaseSettings):
     # storage the database's administrators cannot reach: a start on a log that no longer extends it
     # (cut or rewritten while no gateway ran) is refused. Unset: the anchor is forgotten at each restart.
     anchor_file: Path | None = None
+    # The bearer token a Prometheus scrape of the gateway's /metrics must carry. Decisions by outcome and
+    # message type, and the review routes' counts, are partnership activity, served on the port agencies
+    # reach: unset (or empty), /metrics answers 404.
+    metrics_token: SecretStr | None = None
     # `python -m broker.worker` only (the gateway serves /metrics itself): where the worker's relay
     # and clock counters are served for Prometheus; unset, they are not served.
     worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)

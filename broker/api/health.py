@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Header, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from broker import metrics_state
-from broker.api.deps import DeciderDep, LogDep, MetricsDep, OutboxDep
+from broker.api.deps import DeciderDep, LogDep, MetricsDep, OutboxDep, SettingsDep
 from broker.api.json_body import JsonRoute
-from broker.api.responses import ok
+from broker.api.responses import json_errors, ok
 from broker.db.log import DecisionLog
-from broker.errors import PolicyUnavailable
+from broker.errors import NotFound, PolicyUnavailable, ScrapeRefused
 from schemas import api, api_examples
 
 router = APIRouter(tags=["operations"], route_class=JsonRoute)
@@ -71,9 +73,18 @@ async def readyz(decision_log: LogDep, decider: DeciderDep, outbox: OutboxDep) -
 @router.get(
     "/metrics",
     response_class=PlainTextResponse,
-    responses=ok(200, ("metrics", "Prometheus text format", api_examples.METRICS), media_type="text/plain"),
+    responses={
+        **ok(200, ("metrics", "Prometheus text format", api_examples.METRICS), media_type="text/plain"),
+        **json_errors(401, 404),
+    },
 )
-async def metrics(metrics: MetricsDep, decision_log: LogDep) -> Response:
+async def metrics(
+    metrics: MetricsDep,
+    decision_log: LogDep,
+    settings: SettingsDep,
+    authorization: Annotated[str | None, Header()] = None,
+) -> Response:
+    check_scrape(settings.metrics_token, authorization)
     # The reader: a scrape must never wait behind the log's write lock.
     try:
         await asyncio.to_thread(metrics_state.refresh, metrics, decision_log.reader)
@@ -82,6 +93,16 @@ async def metrics(metrics: MetricsDep, decision_log: LogDep) -> Response:
         # and /readyz already says the database is. The state gauges keep their last values.
         log.warning("metrics: database unavailable (%s)", type(exc).__name__)
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def check_scrape(token: SecretStr | None, authorization: str | None) -> None:
+    """Refuse a scrape without the configured bearer token; with none configured, there is no /metrics."""
+    expected = token.get_secret_value() if token is not None else ""
+    if not expected:
+        raise NotFound("metrics are served only with SGB_METRICS_TOKEN set, to scrapes that carry it")
+    scheme, _, given = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise ScrapeRefused("a scrape of /metrics carries SGB_METRICS_TOKEN as its bearer token")
 
 
 def _database_ok(decision_log: DecisionLog) -> bool:

@@ -69,6 +69,15 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return declared
 
 
+def json_errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """`errors` for a route whose success is not JSON (FastAPI files a model's schema under the route's
+    own media type): its refusals are JSON all the same."""
+    schema = {"$ref": "#/components/schemas/ApiError"}
+    return {
+        code: {"description": DESCRIPTIONS[code], "content": {"application/json": {"schema": schema}}} for code in codes
+    }
+
+
 AUTHENTICATED = (401, 403, 422, 503)
 
 

@@ -95,6 +95,10 @@ class Gateway:
         return await self.client.post("/v1/notifications", json=notification, headers={**auth, **(headers or {})})
 
 
+# What the tests' Prometheus carries: without it (or with none set) the gateway serves no /metrics.
+METRICS_TOKEN = "scrape-token-for-tests"
+
+
 def gateway_settings(partnership: LocalPartnership, database_url: str, **overrides: Any) -> BrokerSettings:
     values: dict[str, Any] = {
         "database_url": database_url,
@@ -104,6 +108,7 @@ def gateway_settings(partnership: LocalPartnership, database_url: str, **overrid
         "audience": AUDIENCE,
         "checkpoint_seconds": 0.5,
         "topic_namespace": TEST_NAMESPACE,
+        "metrics_token": METRICS_TOKEN,
         **overrides,
     }
     return BrokerSettings(**values)

@@ -22,7 +22,7 @@ from broker import metrics_state
 from broker.db import verification
 from broker.db.tables import ObligationClock
 from broker.metrics import Metrics
-from tests.broker.conftest import Gateway, GatewayFactory
+from tests.broker.conftest import METRICS_TOKEN, Gateway, GatewayFactory
 from tests.broker.kafka_reader import wait_published
 from tests.broker.people import HELD, POLICE
 from tests.factories import school_referral
@@ -53,7 +53,7 @@ BASELINE = parse(generate_latest(Metrics().registry).decode())
 
 
 async def scrape(gateway: Gateway) -> Samples:
-    response = await gateway.client.get("/metrics")
+    response = await gateway.client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
     assert response.status_code == 200
     return parse(response.text)
 
@@ -196,3 +196,21 @@ async def test_metrics_still_answer_when_the_database_is_gone(
     admin.dispose()
     samples = await scrape(gateway)  # a failed scrape would read as "gateway down", not "database down"
     assert value(samples, "sgb_http_requests_total", route="/v1/notifications", status="202") == 1
+
+
+async def test_metrics_are_served_only_to_a_scrape_carrying_the_configured_token(
+    gateway_factory: GatewayFactory,
+) -> None:
+    """Decisions by outcome and message type are partnership activity, on the port agencies reach."""
+    gateway: Gateway = await gateway_factory()
+    assert (await gateway.post(school_referral())).status_code == 202
+    for headers in ({}, {"Authorization": "Bearer not-the-token"}, {"Authorization": METRICS_TOKEN}):
+        refused = await gateway.client.get("/metrics", headers=headers)
+        assert refused.status_code == 401, refused.text
+        assert refused.json()["reason"] == "metrics_token"
+        assert "sgb_decisions_total" not in refused.text
+    unset: Gateway = await gateway_factory(metrics_token=None)
+    absent = await unset.client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    assert absent.status_code == 404, absent.text
+    assert "SGB_METRICS_TOKEN" in absent.json()["detail"]
+    assert value(await scrape(gateway), "sgb_decisions_total") >= 1

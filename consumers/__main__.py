@@ -13,9 +13,16 @@ CONSUMER_GATEWAY_URL set, the consumer witnesses the decision log (consumers/wit
 logs one JSON object per line on stderr (consumers/logs.py) and, with CONSUMER_METRICS_PORT set,
 serves Prometheus metrics there (consumers/metrics.py).
 
-Exit status of `run`: 0 stopped by a signal, 2 refused to start (settings, keys, topics), 3 stopped
-by a witness alarm: the log contradicts the checkpoint this agency kept (the alarm is printed and
-logged with its evidence; nothing after the record that showed it was delivered or committed).
+Exit status of `run`: 0 stopped by a signal, 2 refused to start (settings, keys, topics) or stopped
+on a record signed or sealed with a key it does not hold (install it and start again; the record is
+read again), 3 stopped by a witness alarm: the log contradicts the checkpoint this agency kept (the
+alarm is printed and logged with its evidence; nothing after the record that showed it was
+delivered or committed).
+
+`ack` acknowledges only what the ledger (CONSUMER_LEDGER_PATH or `--ledger`, the one `run` keeps)
+records as handed to the agency's system, under that notification, and not since withdrawn,
+corrected or erased: anything else is refused with exit status 2 and nothing is sent. An
+acknowledgement stops the statutory clocks, so it must never be sent for something nobody here holds.
 """
 
 from __future__ import annotations
@@ -117,10 +124,17 @@ def ack(
     notification_id: Annotated[str, typer.Option("--notification-id", help="Its notification.")],
     by: Annotated[str | None, typer.Option("--by", help="Who read it (a staff id, not a name).")] = None,
     key_dir: KeyDir = None,
+    ledger: LedgerPath = None,
     bootstrap: Bootstrap = None,
 ) -> None:
     """Send an "acknowledged" receipt: a person at this agency has read the delivery."""
-    settings = _settings(ConsumerSettings, agency_id=agency, key_dir=key_dir, kafka_bootstrap=bootstrap)
+    settings = _settings(
+        ConsumerSettings, agency_id=agency, key_dir=key_dir, ledger_path=ledger, kafka_bootstrap=bootstrap
+    )
+    refusal = _not_acknowledgeable(settings.ledger_path, delivery_id, notification_id)
+    if refusal is not None:
+        typer.echo(f"error: not acknowledged: {refusal}", err=True)
+        raise typer.Exit(code=2)
     try:
         signer = receipt_signer(settings, load_keyring(settings))
     except ConsumerError as exc:
@@ -134,6 +148,26 @@ def ack(
         send_receipt(settings.kafka_config(), token, delivery_id=delivery_id, namespace=settings.topic_namespace)
     )
     typer.echo(f"acknowledged {delivery_id}")
+
+
+def _not_acknowledgeable(path: Path, delivery_id: str, notification_id: str) -> str | None:
+    """Why the ledger at `path` does not let `delivery_id` be acknowledged, or None if it does."""
+    if not path.is_file():
+        # Not opened: a Ledger would create an empty file here and hide the wrong path.
+        return f"no ledger at {path} (give the one the consumer keeps: --ledger or CONSUMER_LEDGER_PATH)"
+    store = Ledger(path)
+    try:
+        recalled = store.recall_of(delivery_id)
+        delivered_under = store.notification_of(delivery_id)
+    finally:
+        store.close()
+    if recalled is not None:
+        return f"delivery {delivery_id} was removed on the broker's {recalled} notice"
+    if delivered_under is None:
+        return f"the ledger at {path} has no delivery {delivery_id} handed to this agency's system"
+    if delivered_under != notification_id:
+        return f"delivery {delivery_id} belongs to notification {delivered_under}, not {notification_id}"
+    return None
 
 
 @app.command("list")

@@ -1,8 +1,11 @@
 """Errors of the agency consumer.
 
 ConsumerError
-├── ConfigurationError   keys, settings or topics are wrong; the consumer refuses to start
+├── ConfigurationError   keys, settings or topics are wrong; the consumer refuses to start, or stops
+│                        uncommitted (a record signed or sealed with a key it does not hold)
 ├── SinkError            the agency's system did not take the message (retry; offset not committed)
+│   └── SinkRejected     it refused this one delivery for good (dead-lettered as `sink_refused`,
+│                        committed, no `delivered` receipt), so the records behind it go on
 ├── DeliveryWithdrawn    the agency's system keeps a tombstone for the delivery, so did not take it back
                          (committed, no `delivered` receipt)
 ├── RejectedMessage      the message itself is bad (parked on the dead-letter topic with `reason`)
@@ -27,6 +30,22 @@ class ConfigurationError(ConsumerError):
 
 class SinkError(ConsumerError):
     """Delivery to the agency's system failed; the offset stays uncommitted so it is retried."""
+
+
+class SinkRejected(SinkError):
+    """The agency's system refused this one delivery for good: another attempt would get the same answer.
+
+    Retried, it would hold up every later record on its partition (other children's referrals) for
+    ever. Only an answer about this record qualifies (which ones: `consumers.webhook`); a wrong URL or
+    credential refuses every record alike and stays a `SinkError`, retried until the operator fixes it.
+    `detail` says what the system answered (an HTTP status), never what the delivery holds: it goes
+    on the dead-letter topic.
+    """
+
+    def __init__(self, delivery_id: str, detail: str) -> None:
+        super().__init__(f"the agency's system refused delivery {delivery_id} for good ({detail})")
+        self.delivery_id = delivery_id
+        self.detail = detail
 
 
 class DeliveryWithdrawn(ConsumerError):

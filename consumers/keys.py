@@ -4,6 +4,10 @@ The key directory and signing history formats, key ids and the 0600 check are
 `transport.keyfiles`'; this picks what a consumer needs and reports any problem as a
 `ConfigurationError` (the consumer refuses to start).
 
+A running consumer holds its keys in a `KeyringHolder`, which takes a rotation up without a restart
+(`python -m broker.partnership.cli rotate` writes the new keys, then replaces the manifest): new
+decryption keys at once, a new token and witness key once the gateway has had time to register them.
+
 Broker public keys (given to every agency by the operator), either:
 
     signing-history.json   the broker's signing history, or the broker key directory that holds it
@@ -13,8 +17,10 @@ Broker public keys (given to every agency by the operator), either:
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +31,8 @@ from consumers.errors import ConfigurationError
 from transport import keyfiles
 from transport.kem import RecipientPrivateKey
 from transport.keyfiles import AgencyJwtKey, AgencyWitnessKey
+
+log = logging.getLogger("consumers.keys")
 
 _PEM_BLOCK = re.compile(rb"-----BEGIN PUBLIC KEY-----.+?-----END PUBLIC KEY-----", re.DOTALL)
 
@@ -61,6 +69,108 @@ def load_agency_keyring(directory: Path, *, agency_id: str) -> AgencyKeyring:
         witness_entries = keyfiles.witness_entries(directory, manifest)
         witness = keyfiles.load_witness_key(directory, witness_entries[0]) if witness_entries else None
     return AgencyKeyring(agency_id=agency_id, jwt_key=jwt_key, decryption_keys=decryption, witness_key=witness)
+
+
+class KeyringHolder:
+    """The agency's keyring as its key directory holds it now, so that a rotation needs no restart.
+
+    The rotation tool writes the new key files first and replaces the manifest last, atomically: a
+    manifest whose inode, size or mtime changed means a whole new keyring. It is looked at no more
+    than once every `check_seconds`, when a key is asked for, and at once on `reload()` (a record
+    sealed to a key the consumer does not hold). New decryption keys are used at once. A new token
+    key (receipts, the gateway API's tokens) and witness key only `settle_seconds` after the change
+    was seen: the gateway and its worker take the registry's new keys up every few seconds
+    (SGB_REGISTRY_POLL_SECONDS), a receipt signed with a key they do not know yet is dropped for
+    good, and the old key stays valid for the rotation's grace period (restart the consumer after a
+    rotation with `--grace-minutes 0`). A manifest that does not load leaves the keys in use.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        agency_id: str,
+        check_seconds: float = 1.0,
+        settle_seconds: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._directory, self._agency_id = directory, agency_id
+        self._check_seconds, self._settle_seconds, self._clock = check_seconds, settle_seconds, clock
+        self._stamp = self._stat()
+        self._newest = load_agency_keyring(directory, agency_id=agency_id)
+        self._signing = self._newest
+        self._changed_at = self._next_check = clock()
+
+    @property
+    def newest(self) -> AgencyKeyring:
+        """The keyring the directory held when last looked at (decryption keys come from this one)."""
+        self._check()
+        return self._newest
+
+    def decryption_keys(self) -> dict[str, RecipientPrivateKey]:
+        return self.newest.decryption_keys
+
+    def reload(self) -> dict[str, RecipientPrivateKey]:
+        """Load the directory now, changed or not, and return its decryption keys; raises `ConfigurationError`."""
+        stamp = self._stat()
+        self._take(load_agency_keyring(self._directory, agency_id=self._agency_id), stamp)
+        return self._newest.decryption_keys
+
+    def jwt_key(self) -> AgencyJwtKey:
+        """The token key to sign with now (the receipt signer's and the witness's API token source)."""
+        return self._settled().jwt_key
+
+    def witness_key(self) -> AgencyWitnessKey:
+        """The witness key to cosign with now."""
+        key = self._settled().witness_key
+        if key is None:
+            raise ConfigurationError(f"{self._directory} no longer holds a witness key: restore it and start again")
+        return key
+
+    def _settled(self) -> AgencyKeyring:
+        self._check()
+        if self._signing is not self._newest and self._clock() - self._changed_at >= self._settle_seconds:
+            self._signing = self._newest
+            log.info("signing with the agency's rotated token key %s", self._signing.jwt_key.kid)
+        return self._signing
+
+    def _check(self) -> None:
+        now = self._clock()
+        if now < self._next_check:
+            return
+        self._next_check = now + self._check_seconds
+        stamp = self._stat()
+        if stamp == self._stamp:
+            return
+        try:
+            keyring = load_agency_keyring(self._directory, agency_id=self._agency_id)
+        except ConfigurationError as exc:
+            # Not tried again until the manifest changes (or a record needs a key): one warning, not one a second.
+            self._stamp = stamp
+            log.warning("the agency's key directory changed but does not load; the keys in use stay: %s", exc)
+            return
+        self._take(keyring, stamp)
+
+    def _take(self, keyring: AgencyKeyring, stamp: tuple[int, int, int]) -> None:
+        self._stamp = stamp
+        if _kids(keyring) == _kids(self._newest):
+            return
+        self._newest, self._changed_at = keyring, self._clock()
+        if _kids(keyring) == _kids(self._signing):
+            self._signing = keyring  # a rotation undone (the registry was not saved): back at once
+        log.info("the agency's key directory changed: %d decryption keys", len(keyring.decryption_keys))
+
+    def _stat(self) -> tuple[int, int, int]:
+        try:
+            st = (self._directory / keyfiles.AGENCY_MANIFEST).stat()
+        except OSError:
+            return (0, 0, 0)
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def _kids(keyring: AgencyKeyring) -> tuple[str, tuple[str, ...], str | None]:
+    witness = keyring.witness_key.kid if keyring.witness_key is not None else None
+    return keyring.jwt_key.kid, tuple(sorted(keyring.decryption_keys)), witness
 
 
 def load_broker_public_keys(path: Path) -> dict[str, ed25519.Ed25519PublicKey]:

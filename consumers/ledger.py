@@ -89,8 +89,19 @@ class Ledger:
         self._conn.commit()
 
     def withdrawn(self, delivery_id: str) -> bool:
-        row = self._conn.execute("SELECT 1 FROM withdrawn WHERE delivery_id = ?", (delivery_id,)).fetchone()
-        return row is not None
+        return self.recall_of(delivery_id) is not None
+
+    def notification_of(self, delivery_id: str) -> str | None:
+        """The notification of a delivery handed to the sink, or None if none was."""
+        row = self._conn.execute(
+            "SELECT notification_id FROM processed WHERE delivery_id = ?", (delivery_id,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def recall_of(self, delivery_id: str) -> str | None:
+        """The kind of the strongest notice that recalled the delivery (withdrawal, correction, erasure), if any."""
+        row = self._conn.execute("SELECT kind FROM withdrawn WHERE delivery_id = ?", (delivery_id,)).fetchone()
+        return None if row is None else str(row[0])
 
     def notice_done(self, notice_id: str) -> bool:
         row = self._conn.execute("SELECT 1 FROM notices_done WHERE notice_id = ?", (notice_id,)).fetchone()

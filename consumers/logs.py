@@ -16,7 +16,7 @@ from pythonjsonlogger.json import JsonFormatter
 
 SAFE_EXTRA = frozenset(
     # witness_alarm: the runner's alarm evidence (hashes, sizes, seqs), made for alerting to match;
-    # outcome: a fixed word (`not_delivered`) for a record handled without a receipt.
+    # outcome: a fixed word (`not_delivered`, `sink_refused`) for a record handled without a receipt.
     {
         "agency_id",
         "delivery_id",

@@ -1,5 +1,6 @@
 """Prometheus metrics of one agency's consumer: deliveries, recalled deliveries read again (not
-handed over, no receipt), dead letters and the witness alarm.
+handed over, no receipt), dead letters (those the agency's system refused for good also counted on
+their own) and the witness alarm.
 
 The consumer already counts what it delivers and parks; these are read from it when Prometheus
 scrapes, so the delivery code needs no metrics calls. Served only when CONSUMER_METRICS_PORT is set,
@@ -26,6 +27,7 @@ class Counted(Protocol):
     delivered: int
     recalled_not_delivered: int
     dead_lettered: int
+    sink_refused: int
 
     @property
     def healthy(self) -> bool: ...
@@ -55,6 +57,11 @@ class ConsumerCollector(Collector):
         dead = CounterMetricFamily(
             "sgb_consumer_dead_letters", "Records parked on this agency's dead-letter topic", labels=labels
         )
+        refused = CounterMetricFamily(
+            "sgb_consumer_sink_refused",
+            "Deliveries this agency's system refused for good: dead-lettered, no receipt sent",
+            labels=labels,
+        )
         alarm = GaugeMetricFamily(
             "sgb_consumer_witness_alarm", "1 once the decision log contradicted this agency's checkpoint", labels=labels
         )
@@ -63,8 +70,9 @@ class ConsumerCollector(Collector):
             delivered.add_metric(agency, consumer.delivered)
             recalled.add_metric(agency, consumer.recalled_not_delivered)
             dead.add_metric(agency, consumer.dead_lettered)
+            refused.add_metric(agency, consumer.sink_refused)
             alarm.add_metric(agency, 0 if consumer.healthy else 1)
-        return [delivered, recalled, dead, alarm]
+        return [delivered, recalled, dead, refused, alarm]
 
 
 def declarations() -> list[Metric]:

@@ -3,20 +3,27 @@
 Every failure becomes `RejectedMessage(reason)` with one of the codes below, which the runner puts
 on the dead-letter topic. The detail never carries payload values or crypto internals: it ends up
 in logs and on a topic that operators read.
+
+But for one: a record the broker signed (verified) for this agency, sealed to a key id its
+decryption keys lack, is a rotation the consumer has not taken up, not a bad record. The opener
+reloads the agency's key directory and opens it again; if the directory still lacks the key, it
+raises `ConfigurationError` naming the key id, and the consumer stops uncommitted until the
+agency's private key is installed (parked and committed, the delivery would never arrive).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Callable, Mapping
 from typing import Final
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
-from consumers.errors import RejectedMessage
+from consumers.errors import ConfigurationError, RejectedMessage
 from consumers.sinks import Delivery
 from consumers.validation import ProjectionInvalid, Validator
-from schemas.envelope import OpenedEnvelope
+from schemas.envelope import OpenedEnvelope, SealedEnvelope
 from schemas.notice import Notice
 from transport.kem import RecipientPrivateKey
 from transport.notice import verify_notice
@@ -28,7 +35,7 @@ from transport.sealing import (
     RecipientMismatch,
     UnknownRecipientKey,
     UnknownSigningKey,
-    open_bytes,
+    open_envelope,
 )
 
 MALFORMED: Final = "malformed"
@@ -45,14 +52,18 @@ REASONS: Final[dict[type[EnvelopeError], str]] = {
     UnknownSigningKey: UNKNOWN_SIGNING_KEY,
     BadSignature: BAD_SIGNATURE,
     RecipientMismatch: NOT_FOR_THIS_AGENCY,
-    # Usually an agency key deleted too early after a rotation.
+    # Never a dead letter from the opener, which stops the consumer instead (see above).
     UnknownRecipientKey: UNKNOWN_RECIPIENT_KEY,
     DecryptFailed: CANNOT_DECRYPT,
 }
 
 
 class EnvelopeOpener:
-    """Opens records for one agency with its decryption keys and the broker's public keys."""
+    """Opens records for one agency with its decryption keys and the broker's public keys.
+
+    `reload_keys` returns the decryption keys the agency's key directory holds now
+    (`consumers.keys.KeyringHolder.reload`); without it a missing key stops the consumer at once.
+    """
 
     def __init__(
         self,
@@ -61,14 +72,20 @@ class EnvelopeOpener:
         broker_keys: Mapping[str, Ed25519PublicKey],
         decryption_keys: Mapping[str, RecipientPrivateKey],
         validate: Validator,
+        reload_keys: Callable[[], Mapping[str, RecipientPrivateKey]] | None = None,
     ) -> None:
         self._agency_id = agency_id
         self._broker_keys = dict(broker_keys)
         self._decryption_keys = dict(decryption_keys)
         self._validate = validate
+        self._reload_keys = reload_keys
 
     def __call__(self, value: bytes) -> Delivery:
-        """Return the verified delivery in `value`; raise `RejectedMessage` if it can never be one."""
+        """Return the verified delivery in `value`; raise `RejectedMessage` if it can never be one.
+
+        Raises `ConfigurationError` if the broker sealed it to a key of this agency's that the key
+        directory does not hold, even reloaded.
+        """
         opened = self._open(value)
         header = opened.header
         try:
@@ -90,12 +107,35 @@ class EnvelopeOpener:
 
     def _open(self, value: bytes) -> OpenedEnvelope:
         try:
-            return open_bytes(
-                value,
+            envelope = SealedEnvelope.from_bytes(value)
+        except ValueError as exc:
+            raise RejectedMessage(MALFORMED) from exc
+        try:
+            return self._open_with_keys(envelope)
+        except UnknownRecipientKey as exc:
+            # Raised only once the broker's signature verified and the envelope named this agency,
+            # so the broker sealed it to a key registered for us: a rotation, not a forgery.
+            if self._reload_keys is not None:
+                self._decryption_keys = dict(self._reload_keys())
+                with contextlib.suppress(UnknownRecipientKey):
+                    return self._open_with_keys(envelope)
+            raise ConfigurationError(
+                f"a record is sealed to this agency's key {envelope.header.recipient_key_id}, which its key "
+                "directory does not hold: install the agency's private key for it (CONSUMER_KEY_DIR) and start "
+                "again; the record is read again"
+            ) from exc
+
+    def _open_with_keys(self, envelope: SealedEnvelope) -> OpenedEnvelope:
+        """Open with the keys held now; `UnknownRecipientKey` is left to the caller, every other failure parked."""
+        try:
+            return open_envelope(
+                envelope,
                 recipient_agency=self._agency_id,
                 broker_keys=self._broker_keys,
                 recipient_keys=self._decryption_keys,
             )
+        except UnknownRecipientKey:
+            raise
         except EnvelopeError as exc:
             raise RejectedMessage(REASONS.get(type(exc), MALFORMED)) from exc
 

@@ -64,12 +64,19 @@ def _now() -> datetime:
 
 @dataclass(frozen=True)
 class ReceiptSigner:
-    """Signs receipts as one agency for one broker audience; the clock is injectable for tests."""
+    """Signs receipts as one agency for one broker audience; the clock is injectable for tests.
+
+    `key` is the token key, or what returns the one to sign with now (`KeyringHolder.jwt_key`), so a
+    running consumer signs with its agency's rotated key without a restart.
+    """
 
     agency_id: str
     audience: str
-    key: AgencyJwtKey = field(repr=False)
+    key: AgencyJwtKey | Callable[[], AgencyJwtKey] = field(repr=False)
     clock: Callable[[], datetime] = _now
+
+    def _key(self) -> AgencyJwtKey:
+        return self.key if isinstance(self.key, AgencyJwtKey) else self.key()
 
     def sign(
         self,
@@ -97,9 +104,7 @@ class ReceiptSigner:
             claims["envelope_digest"] = envelope_digest
         if subject:
             claims["sub"] = subject
-        return jwt.encode(
-            claims, self.key.private_key, algorithm=self.key.alg, headers={"kid": self.key.kid, "typ": "JWT"}
-        )
+        return _encode(claims, self._key())
 
     def api_token(self) -> str:
         """Return a single-use agency token for one gateway API call (the claims of a receipt, less its facts)."""
@@ -112,9 +117,7 @@ class ReceiptSigner:
             "jti": str(uuid.uuid4()),
             "role": ROLE,
         }
-        return jwt.encode(
-            claims, self.key.private_key, algorithm=self.key.alg, headers={"kid": self.key.kid, "typ": "JWT"}
-        )
+        return _encode(claims, self._key())
 
     def for_delivery(self, delivery: Delivery, kind: str) -> bytes:
         """Return the Kafka record value of a receipt for `delivery` (the runner's signer hook)."""
@@ -131,6 +134,10 @@ class ReceiptSigner:
         kind = ReceiptKind.ERASED if notice.kind == NoticeKind.ERASURE.value else ReceiptKind.WITHDRAWN
         token = self.sign(kind=kind, delivery_id=notice.delivery_id, notification_id=notice.notification_id)
         return token.encode("ascii")
+
+
+def _encode(claims: dict[str, Any], key: AgencyJwtKey) -> str:
+    return jwt.encode(claims, key.private_key, algorithm=key.alg, headers={"kid": key.kid, "typ": "JWT"})
 
 
 async def send_receipt(

@@ -3,7 +3,15 @@
 The offset is committed only after the sink has the message, so a crash redelivers rather than
 loses; the ledger and the idempotent sinks make that redelivery harmless. A record that can never be
 delivered (bad signature, sealed for someone else, invalid) goes to the agency's own dead-letter
-topic with the reason, and the loop carries on.
+topic with the reason, and the loop carries on. So does a delivery the agency's system refuses for
+good (`SinkRejected`: reason `sink_refused`, the status only, no `delivered` receipt; counted and
+logged as `SINK REFUSED` for alerting), so that it does not hold up the records behind it; a sink
+that fails otherwise (down, busy, misconfigured) is retried, in order, until it takes the record.
+
+A record the consumer lacks the key for is not a bad record, since only the broker's relay may write
+to an agency's inbox: signed with a broker key it does not hold, or sealed (under a valid broker
+signature) to an agency key its key directory does not hold even after reloading it, it stops the
+consumer with a `ConfigurationError`, uncommitted, until the operator installs the key.
 
 A record with the notice content type is the broker's signed withdrawal, correction or erasure of a
 delivery: the sink removes that delivery, the ledger remembers it (so the delivery is never handed
@@ -29,12 +37,19 @@ import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
-from consumers.errors import ConfigurationError, DeliveryWithdrawn, RejectedMessage, SinkError, WitnessAlarm
+from consumers.errors import (
+    ConfigurationError,
+    DeliveryWithdrawn,
+    RejectedMessage,
+    SinkError,
+    SinkRejected,
+    WitnessAlarm,
+)
 from consumers.ledger import Ledger
 from consumers.opener import UNKNOWN_SIGNING_KEY
 from consumers.sinks import Delivery, Sink
@@ -48,6 +63,8 @@ ReceiptSigner = Callable[[Delivery, str], bytes]
 NoticeReader = Callable[[bytes], Notice]
 # The Kafka header carrying the decision log's latest signed checkpoint (broker/sharing/seal.py).
 CHECKPOINT_HEADER = "sgb_checkpoint"
+# The dead-letter reason of a delivery the agency's own system refused for good.
+SINK_REFUSED: Final = "sink_refused"
 
 
 class Witness(Protocol):
@@ -92,6 +109,8 @@ class AgencyConsumer:
         self.withdrawn = 0
         # Recalled deliveries read again and, rightly, neither handed over nor receipted.
         self.recalled_not_delivered = 0
+        # Deliveries the agency's system refused for good: parked (also counted in `dead_lettered`).
+        self.sink_refused = 0
         # Set when the log contradicted what this agency kept: the consumer is unhealthy and has stopped.
         self.alarm: WitnessAlarm | None = None
 
@@ -200,6 +219,9 @@ class AgencyConsumer:
                 # The ledger is left alone: it records what was handed over, and this was not.
                 self._not_delivered(delivery, kind=exc.kind)
                 return
+            except SinkRejected as exc:
+                await self._refused(producer, record, delivery, exc)
+                return
             if handed:
                 self.delivered += 1
             await asyncio.to_thread(self._ledger.remember, delivery.delivery_id, delivery.notification_id)
@@ -224,6 +246,35 @@ class AgencyConsumer:
             extra={
                 "outcome": "not_delivered",
                 "reason": reason,
+                "agency_id": self.agency_id,
+                "delivery_id": delivery.delivery_id,
+                "notification_id": delivery.notification_id,
+            },
+        )
+
+    async def _refused(
+        self,
+        producer: AIOKafkaProducer,
+        record: ConsumerRecord[bytes, bytes],
+        delivery: Delivery,
+        exc: SinkRejected,
+    ) -> None:
+        """Park a delivery the agency's system refused for good, and say so in a line alerting can match.
+
+        Not remembered in the ledger (it was not handed over), so re-publishing the dead letter once
+        the case system is fixed delivers it. The detail is the system's status, never the payload.
+        """
+        await self._dead_letter(producer, record, RejectedMessage(SINK_REFUSED, exc.detail))
+        self.sink_refused += 1
+        log.warning(
+            "SINK REFUSED agency=%s delivery=%s (%s): parked on the dead-letter topic, no receipt sent; "
+            "find out why the agency's system refused it, then re-publish the dead letter to deliver it",
+            self.agency_id,
+            delivery.delivery_id,
+            exc.detail,
+            extra={
+                "outcome": SINK_REFUSED,
+                "reason": exc.detail,
                 "agency_id": self.agency_id,
                 "delivery_id": delivery.delivery_id,
                 "notification_id": delivery.notification_id,

@@ -1,4 +1,8 @@
-"""Wiring: build one agency's consumer (keys, opener, sink, ledger, receipts) from its settings."""
+"""Wiring: build one agency's consumer (keys, opener, sink, ledger, receipts) from its settings.
+
+The opener, the receipt signer and the witness share one `KeyringHolder`, so a rotation of the
+agency's keys reaches all three without a restart (`consumers.keys`).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from consumers.errors import ConfigurationError
 from consumers.gateway import GatewayClient
-from consumers.keys import AgencyKeyring, load_agency_keyring, load_broker_public_keys
+from consumers.keys import AgencyKeyring, KeyringHolder, load_agency_keyring, load_broker_public_keys
 from consumers.ledger import Ledger
 from consumers.opener import EnvelopeOpener, NoticeReader
 from consumers.receipt import ReceiptSigner
@@ -44,47 +48,56 @@ def load_keyring(settings: ConsumerSettings) -> AgencyKeyring:
     return load_agency_keyring(settings.key_dir, agency_id=settings.agency_id)
 
 
-def receipt_signer(settings: ConsumerSettings, keyring: AgencyKeyring) -> ReceiptSigner:
-    return ReceiptSigner(agency_id=settings.agency_id, audience=settings.broker_audience, key=keyring.jwt_key)
+def receipt_signer(settings: ConsumerSettings, keys: AgencyKeyring | KeyringHolder) -> ReceiptSigner:
+    """A signer with the keyring's token key, or with the holder's current one at each signature."""
+    key = keys.jwt_key
+    return ReceiptSigner(agency_id=settings.agency_id, audience=settings.broker_audience, key=key)
 
 
 def build_witness(
-    settings: ConsumerSettings, keyring: AgencyKeyring, *, ledger: Ledger, broker_keys: Mapping[str, Ed25519PublicKey]
+    settings: ConsumerSettings, keys: KeyringHolder, *, ledger: Ledger, broker_keys: Mapping[str, Ed25519PublicKey]
 ) -> CheckpointWitness | None:
     """The agency's witness of the decision log, or None (with a warning) when no gateway is configured."""
     if settings.gateway_url is None:
         log.warning("CONSUMER_GATEWAY_URL is not set: %s does not witness the decision log", settings.agency_id)
         return None
-    if keyring.witness_key is None:
+    if keys.newest.witness_key is None:
         raise ConfigurationError(
             f"{settings.key_dir} holds no witness key: rotate the agency's keys "
             "(python -m broker.partnership.cli rotate) to make and register one"
         )
     context = ssl.create_default_context(cafile=settings.gateway_ca_file) if settings.gateway_ca_file else None
     gateway = GatewayClient(
-        base_url=settings.gateway_url, token=receipt_signer(settings, keyring).api_token, ssl_context=context
+        base_url=settings.gateway_url, token=receipt_signer(settings, keys).api_token, ssl_context=context
     )
     return CheckpointWitness(
-        key=keyring.witness_key, broker_keys=broker_keys, origin=settings.log_origin, ledger=ledger, gateway=gateway
+        key=keys.witness_key, broker_keys=broker_keys, origin=settings.log_origin, ledger=ledger, gateway=gateway
     )
 
 
 def build_consumer(
-    settings: ConsumerSettings, *, ledger: Ledger, validate: Validator | None = None, sink: Sink | None = None
+    settings: ConsumerSettings,
+    *,
+    ledger: Ledger,
+    validate: Validator | None = None,
+    sink: Sink | None = None,
+    keys: KeyringHolder | None = None,
 ) -> AgencyConsumer:
     """Load keys and assemble the consumer; raises `ConfigurationError` on unsafe or missing keys.
 
-    `validate` and `sink` replace the configured ones (a stricter schema check, a wrapped sink).
+    `validate`, `sink` and `keys` replace the configured ones (a stricter schema check, a wrapped sink,
+    a keyring holder on another clock).
     """
-    keyring = load_keyring(settings)
+    keys = keys or KeyringHolder(settings.key_dir, agency_id=settings.agency_id)
     broker_keys = load_broker_public_keys(settings.broker_public_keys)
     opener = EnvelopeOpener(
         agency_id=settings.agency_id,
         broker_keys=broker_keys,
-        decryption_keys=keyring.decryption_keys,
+        decryption_keys=keys.decryption_keys(),
         validate=validate or default_validator(),
+        reload_keys=keys.reload,
     )
-    signer = receipt_signer(settings, keyring)
+    signer = receipt_signer(settings, keys)
     return AgencyConsumer(
         agency_id=settings.agency_id,
         group_id=consumer_group(
@@ -98,7 +111,7 @@ def build_consumer(
         sign_receipt=signer.for_delivery,
         read_notice=NoticeReader(agency_id=settings.agency_id, broker_keys=broker_keys),
         sign_notice_receipt=signer.for_notice,
-        witness=build_witness(settings, keyring, ledger=ledger, broker_keys=broker_keys),
+        witness=build_witness(settings, keys, ledger=ledger, broker_keys=broker_keys),
     )
 
 

@@ -10,19 +10,37 @@ DELETE `<url>/<delivery_id>` carrying the tombstone of a recall. The agreement i
 - a DELETE answered 404 finds nothing to remove; 410 is a delivery recalled before, and counts only
   with that delivery's tombstone as the body (a retired endpoint's bare 410 would have every recall
   confirmed while the case system still held the payload);
-- redirects are never followed, and a 4xx other than 409/429 is not retried.
+- redirects are never followed.
+
+What a failed POST does to the partition behind it (the consumer delivers each partition in order):
+
+- 5xx, 429, a dropped connection or a timeout: tried again here a few times, then `SinkError`; the
+  consumer rewinds and tries the record again a second later, until the case system takes it;
+- 400, 413, 415, 422: `SinkRejected`, a refusal of this record's content (malformed for this system,
+  too large, a media type or a field it does not take) that no retry can change. The consumer parks it
+  on its dead-letter topic (`sink_refused`, the status only), sends no `delivered` receipt, commits and
+  goes on with the records behind it;
+- every other answer, 3xx, 401, 403, 404, 405, a bare 410 and any 4xx not listed above: `SinkError`,
+  retried like an outage. These say the URL or credential is wrong (a moved or retired endpoint, an
+  expired token, a login redirect), which refuses every record alike: parked, they would empty the
+  inbox onto the dead-letter topic within seconds; held, nothing is lost while the operator fixes the
+  configuration. A bare 410 is one of these: on a POST it says the endpoint is gone (a record the
+  case system removed comes back with its tombstone, above).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import aiohttp
 import stamina
 
-from consumers.errors import DeliveryWithdrawn, SinkError
+from consumers.errors import DeliveryWithdrawn, SinkError, SinkRejected
 from consumers.sinks import Delivery, known_kind, tombstone
 from schemas.notice import Notice
+
+# The case system's refusals of one record's content (see the module's docstring for the others).
+REFUSED_FOR_GOOD: Final = frozenset({400, 413, 415, 422})
 
 
 class _Transient(Exception):
@@ -75,6 +93,8 @@ class WebhookSink:
                     await _refuse_if_recalled(response, delivery.delivery_id)
                 if response.status == 409:
                     return False  # the receiving system already has it
+                if response.status in REFUSED_FOR_GOOD:
+                    raise SinkRejected(delivery.delivery_id, _failure(response.status))
                 if response.status < 500 and response.status != 429:
                     raise SinkError(f"webhook did not accept delivery: {_failure(response.status)}")
                 raise _Transient(_failure(response.status))

@@ -66,12 +66,16 @@ def _now() -> datetime:
 
 
 class CheckpointWitness:
-    """One agency's witness of one log (`origin`); the runner calls `observe` for every record's checkpoint."""
+    """One agency's witness of one log (`origin`); the runner calls `observe` for every record's checkpoint.
+
+    `key` is the witness key, or what returns the one to cosign with now (`KeyringHolder.witness_key`),
+    so a rotated witness key is taken up without a restart.
+    """
 
     def __init__(
         self,
         *,
-        key: AgencyWitnessKey,
+        key: AgencyWitnessKey | Callable[[], AgencyWitnessKey],
         broker_keys: Mapping[str, Ed25519PublicKey],
         origin: str,
         ledger: Ledger,
@@ -233,7 +237,8 @@ class CheckpointWitness:
         return any(line.name == origin and line.key_id in wanted for line in lines)
 
     async def _keep(self, checkpoint: audit.Checkpoint) -> None:
-        line = audit.cosign(checkpoint.note, self._key.name, self._key.private_key, self._clock())
+        key = self._key if isinstance(self._key, AgencyWitnessKey) else self._key()
+        line = audit.cosign(checkpoint.note, key.name, key.private_key, self._clock())
         kept = await asyncio.to_thread(
             self._ledger.keep_checkpoint,
             self._origin,

@@ -119,14 +119,17 @@ class ReceiptClaims(_Closed):
 class DeadLetterReason(StrEnum):
     """Why an agency's consumer could never deliver a record (consumers/opener.py)."""
 
-    # Not `unknown_signing_key`: a broker key the consumer lacks stops it, uncommitted, until the
-    # operator installs the signing history (parked, a withdrawal would be lost).
+    # Not `unknown_signing_key` nor `unknown_recipient_key`: a broker key the consumer lacks, or an
+    # agency key its key directory lacks even reloaded, stops it, uncommitted, until the operator
+    # installs the key (parked, a withdrawal would be lost, a delivery never arrive).
     MALFORMED = "malformed"
     BAD_SIGNATURE = "bad_signature"
     NOT_FOR_THIS_AGENCY = "not_for_this_agency"
-    UNKNOWN_RECIPIENT_KEY = "unknown_recipient_key"
     CANNOT_DECRYPT = "cannot_decrypt"
     SCHEMA_INVALID = "schema_invalid"
+    # Opened and verified, but the agency's own system refused it for good (400, 413, 415, 422):
+    # parked so the records behind it go on (consumers.webhook).
+    SINK_REFUSED = "sink_refused"
 
 
 class DeadLetterHeaders(_Closed):

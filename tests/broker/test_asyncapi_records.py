@@ -19,10 +19,10 @@ from sqlmodel import Session, col, select
 import audit
 from broker.db.tables import OutboxRow
 from consumers import opener
-from consumers.errors import RejectedMessage
+from consumers.errors import RejectedMessage, SinkRejected
 from consumers.ledger import Ledger
 from consumers.receipt import RECEIPT_LIFETIME, ReceiptKind, ReceiptSigner
-from consumers.runner import AgencyConsumer
+from consumers.runner import SINK_REFUSED, AgencyConsumer
 from consumers.sinks import Delivery
 from devstack.partnership import LocalPartnership
 from schemas import asyncapi, record_headers
@@ -162,10 +162,72 @@ def _refuse(reason: str) -> Any:
     return open_record
 
 
+class _Refusing(_Unreached):
+    """Stands in for an agency's system that refuses this delivery for good."""
+
+    async def deliver(self, delivery: Delivery) -> bool:
+        raise SinkRejected(delivery.delivery_id, "HTTP 422")
+
+
+def _record(agency: str, namespace: str) -> ConsumerRecord[bytes, bytes]:
+    return ConsumerRecord(
+        topic=inbox_topic(agency, namespace=namespace),
+        partition=2,
+        offset=41,
+        timestamp=0,
+        timestamp_type=0,
+        key=b"ab" * 32,
+        value=b"not an envelope",
+        checksum=None,
+        serialized_key_size=64,
+        serialized_value_size=15,
+        headers=[],
+    )
+
+
+async def test_a_delivery_the_agencys_system_refuses_is_dead_lettered_as_the_document_says(tmp_path: Path) -> None:
+    agency, namespace = "csc-fenmere-mash", "sgbdoc"
+    delivery = Delivery(
+        decided_by=(),
+        delivery_id="d-1",
+        notification_id="n-1",
+        message_type="safeguarding_referral",
+        sender_agency="school-oakfield-primary",
+        recipient_agency=agency,
+        payload={},
+        schema_version="1.0",
+        envelope_digest="sha256:" + "0" * 64,
+        sealed_at="2026-12-03T20:00:00Z",
+    )
+    ledger = Ledger(tmp_path / "ledger.db")
+    producer = _Sent()
+    consumer = AgencyConsumer(
+        agency_id=agency,
+        group_id="unused",
+        kafka_config={},
+        opener=lambda _: delivery,
+        sink=_Refusing(),
+        ledger=ledger,
+        sign_receipt=_Unreached().sign_receipt,
+        namespace=namespace,
+    )
+    await consumer.handle(producer, _record(agency, namespace))
+    (sent,) = producer.records
+    assert _address_pattern("deadLetters").fullmatch(sent["topic"])
+    headers = {name: value.decode("utf-8") for name, value in sent["headers"]}
+    _check(record_headers.DeadLetterHeaders, headers)
+    assert (headers["sgb_reason"], headers["sgb_detail"]) == (SINK_REFUSED, "HTTP 422")
+    ledger.close()
+
+
 async def test_dead_letters_the_consumer_writes_match_the_document(tmp_path: Path) -> None:
-    # A broker key the consumer lacks is no dead letter: it stops the consumer (test_runner_review_fixes.py).
-    codes = {*opener.REASONS.values(), opener.MALFORMED, opener.SCHEMA_INVALID} - {opener.UNKNOWN_SIGNING_KEY}
-    assert codes == {reason.value for reason in record_headers.DeadLetterReason}
+    # A key the consumer lacks is no dead letter: it stops the consumer (test_runner_review_fixes.py,
+    # test_consumer_review_fixes_2.py). A refusal by the agency's system is the sink's (below).
+    codes = {*opener.REASONS.values(), opener.MALFORMED, opener.SCHEMA_INVALID} - {
+        opener.UNKNOWN_SIGNING_KEY,
+        opener.UNKNOWN_RECIPIENT_KEY,
+    }
+    assert codes | {SINK_REFUSED} == {reason.value for reason in record_headers.DeadLetterReason}
     agency, namespace = "csc-fenmere-mash", "sgbdoc"
     ledger = Ledger(tmp_path / "ledger.db")  # like the sink, never reached: a refused record is dead-lettered first
     for reason in sorted(codes):
@@ -180,19 +242,7 @@ async def test_dead_letters_the_consumer_writes_match_the_document(tmp_path: Pat
             sign_receipt=_Unreached().sign_receipt,
             namespace=namespace,
         )
-        record = ConsumerRecord(
-            topic=inbox_topic(agency, namespace=namespace),
-            partition=2,
-            offset=41,
-            timestamp=0,
-            timestamp_type=0,
-            key=b"ab" * 32,
-            value=b"not an envelope",
-            checksum=None,
-            serialized_key_size=64,
-            serialized_value_size=15,
-            headers=[],
-        )
+        record = _record(agency, namespace)
         await consumer.handle(producer, record)
         (sent,) = producer.records
         assert _address_pattern("deadLetters").fullmatch(sent["topic"])

@@ -33,7 +33,7 @@ from transport.sealing import seal
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 AUDIENCE = "safeguarding-broker-test"
 SENDER = "school-fictional"
-PRINCIPAL_POOL = 14
+PRINCIPAL_POOL = 20
 # The policy's own words for a share to children's social care without consent (GR4: a lawful exception).
 DECIDED_BY = (
     DecidingFinding(

@@ -127,6 +127,8 @@ async def test_ack_sends_an_acknowledged_receipt_and_list_shows_the_inbox(
             "ack",
             "--key-dir",
             str(consumer_settings.key_dir),
+            "--ledger",
+            str(consumer_settings.ledger_path),
             "--delivery-id",
             envelope.header.delivery_id,
             "--notification-id",

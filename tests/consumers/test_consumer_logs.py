@@ -54,6 +54,7 @@ def test_payload_fields_and_tracebacks_never_reach_the_line() -> None:
 
 class _Counts:
     agency_id, delivered, recalled_not_delivered, dead_lettered, healthy = "csc-example", 3, 2, 1, True
+    sink_refused = 1
 
 
 def test_the_collector_reports_the_consumers_own_counts() -> None:
@@ -61,6 +62,7 @@ def test_the_collector_reports_the_consumers_own_counts() -> None:
     assert 'sgb_consumer_delivered_total{agency="csc-example"} 3.0' in text
     assert 'sgb_consumer_recalled_not_delivered_total{agency="csc-example"} 2.0' in text
     assert 'sgb_consumer_dead_letters_total{agency="csc-example"} 1.0' in text
+    assert 'sgb_consumer_sink_refused_total{agency="csc-example"} 1.0' in text
     assert 'sgb_consumer_witness_alarm{agency="csc-example"} 0.0' in text
 
 

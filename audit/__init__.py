@@ -11,6 +11,8 @@ Concepts:
   the first entry whose stored bytes no longer match.
 * **Checkpoint** - a signed note (transparency-dev format) of tree size, RFC 6962 Merkle root, time
   and chain head; :func:`write_checkpoint` makes one, :func:`latest_checkpoint` reads the newest.
+  A long-running signer holds the chain-head row to the entries before it signs
+  (:func:`sign_trusted`), so a row an insider rewrote never gets the broker's signature.
 * **Proofs** - :func:`inclusion_proof` and :func:`consistency_proof` build them;
   :func:`verify_inclusion_proof` and :func:`verify_consistency_proof` check them with only the
   broker's public key.
@@ -42,9 +44,11 @@ from audit.checkpoint import (
     Signer,
     checkpoint_at,
     cosignatures_for,
+    foreign_checkpoints,
     last_cosigned_size,
     latest_checkpoint,
     latest_witnessed,
+    sign_head,
     store_cosignature,
     witnessed_note,
     write_checkpoint,
@@ -66,6 +70,7 @@ from audit.errors import (
     CanonicalError,
     ChainBroken,
     CheckpointInvalid,
+    CosignatureForged,
     CosignatureInvalid,
     EntryMalformed,
     EntryNotFound,
@@ -87,13 +92,14 @@ from audit.errors import (
 from audit.evidence import consistency_proof, inclusion_proof, load_tree, witness_request
 from audit.export import PackSummary, export_pack, verify_pack
 from audit.later import flush_later, insert_later, insert_now
-from audit.log import append
+from audit.log import HeadState, append
 from audit.migration import VERSION_TABLE, migrate, upgrade
 from audit.models import ChainHead, CheckpointRecord, CosignatureRecord, Entry, EntryDraft, EventKind, Reason
 from audit.pseudonym import pseudonymise
 from audit.query import get_entry, query, record_view, select_entries
 from audit.trust import TrustPolicy, verify_trusted
-from audit.verify import Anchor, LogReport, verify_log
+from audit.trusted import sign_trusted, trusted_state
+from audit.verify import Anchor, LogReport, replay_entries, verify_log
 from audit.witness import WitnessRequest, advance_witness
 
 __all__ = [
@@ -110,6 +116,7 @@ __all__ = [
     "CheckpointRecord",
     "ConsistencyProof",
     "Cosignature",
+    "CosignatureForged",
     "CosignatureInvalid",
     "CosignatureRecord",
     "Entry",
@@ -120,6 +127,7 @@ __all__ = [
     "ExtraRows",
     "ForkDetected",
     "HeadMismatch",
+    "HeadState",
     "HistoryRewritten",
     "InclusionProof",
     "InconsistentCheckpoint",
@@ -155,6 +163,7 @@ __all__ = [
     "entry_leaf_hash",
     "export_pack",
     "flush_later",
+    "foreign_checkpoints",
     "format_time",
     "get_entry",
     "has_wal",
@@ -171,10 +180,14 @@ __all__ = [
     "pseudonymise",
     "query",
     "record_view",
+    "replay_entries",
     "require_cosignatures",
     "select_entries",
+    "sign_head",
+    "sign_trusted",
     "single_statements",
     "store_cosignature",
+    "trusted_state",
     "upgrade",
     "verify_consistency_proof",
     "verify_cosignature",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -9,12 +10,12 @@ from sqlalchemy import desc, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from audit.auditor import Checkpoint
+from audit.auditor import BrokerKey, Checkpoint, open_checkpoint
 from audit.canonical import format_time
 from audit.cosignature import Cosignature, WitnessKey, verify_cosignature, with_cosignatures
-from audit.errors import EntryNotFound
-from audit.log import Clock, lock_head, utc_now
-from audit.models import CheckpointRecord, CosignatureRecord
+from audit.errors import CheckpointInvalid, CosignatureForged, CosignatureInvalid, EntryNotFound
+from audit.log import Clock, HeadState, lock_head, utc_now
+from audit.models import ChainHead, CheckpointRecord, CosignatureRecord
 from audit.note import sign_note
 
 
@@ -35,16 +36,32 @@ class Signer:
         return self.key.public_key()
 
 
-def write_checkpoint(session: Session, signer: Signer, *, clock: Clock = utc_now) -> Checkpoint:
-    """Sign and store a checkpoint of the log as it stands (or return the latest if nothing changed).
+def write_checkpoint(session: Session, signer: Signer, *, clock: Clock = utc_now, keys: BrokerKey = None) -> Checkpoint:
+    """Sign and store a checkpoint of the log as it stands (or return the one stored at its size).
 
     Joins the caller's transaction and takes the chain-head lock, so the size, root and chain head
-    it signs belong together. Costs O(log n): the root comes from the stored compact range.
+    it signs belong together. Costs O(log n): the root comes from the stored compact range, taken as
+    found; a signer that must not vouch for a chain-head row an insider rewrote holds it to the
+    entries first (:func:`audit.sign_trusted`). ``keys``: see :func:`sign_head`.
     """
-    state = lock_head(session)
-    latest = latest_checkpoint(session)
-    if latest is not None and latest.size == state.size and latest.origin == signer.origin:
-        return latest
+    return sign_head(session, signer, lock_head(session), keys=keys, clock=clock)
+
+
+def sign_head(
+    session: Session, signer: Signer, state: HeadState, *, keys: BrokerKey = None, clock: Clock = utc_now
+) -> Checkpoint:
+    """Sign and store a checkpoint of ``state``, or return the one already stored at its size.
+
+    A stored one is returned only if it is a checkpoint of this very tree and log, signed by one of
+    ``keys`` (any well-formed note without them). Anything else at that size was not written by the
+    broker, and holds the size against it (one row per size): :class:`CheckpointInvalid`, nothing
+    is signed, and the caller has a row to report.
+    """
+    stored = session.execute(
+        select(col(CheckpointRecord.note)).where(col(CheckpointRecord.tree_size) == state.size)
+    ).scalar_one_or_none()
+    if stored is not None:
+        return _stored_as(stored, state, signer.origin, keys)
     time = format_time(clock())
     body = Checkpoint.body(signer.origin, state.size, state.compact.root(), time, state.head)
     checkpoint = Checkpoint.parse(sign_note(body, signer.origin, signer.key), verify_with=signer.public_key)
@@ -62,22 +79,84 @@ def write_checkpoint(session: Session, signer: Signer, *, clock: Clock = utc_now
     return checkpoint
 
 
-def latest_checkpoint(session: Session) -> Checkpoint | None:
-    """Return the newest stored checkpoint (the one the gateway puts in receipts), if any."""
-    note = session.execute(
-        select(col(CheckpointRecord.note)).order_by(desc(col(CheckpointRecord.tree_size))).limit(1)
-    ).scalar_one_or_none()
-    return None if note is None else Checkpoint.parse(note, verify_with=None)
+def _stored_as(note: str, state: HeadState, origin: str, keys: BrokerKey) -> Checkpoint:
+    try:
+        stored = open_checkpoint(note, keys)
+    except CheckpointInvalid as exc:
+        raise CheckpointInvalid(
+            f"the row stored at this size is no broker checkpoint: {exc}", tree_size=state.size
+        ) from exc
+    if (stored.origin, stored.root, stored.chain_head) != (origin, state.compact.root(), state.head):
+        raise CheckpointInvalid("the row stored at this size states another log or tree", tree_size=state.size)
+    return stored
 
 
-def checkpoint_at(session: Session, size: int) -> Checkpoint:
-    """Return the stored checkpoint for tree size ``size``."""
+_PAGE = 16  # rows read at a time while looking for the newest real checkpoint
+
+
+def latest_checkpoint(session: Session, keys: BrokerKey = None) -> Checkpoint | None:
+    """Return the newest stored checkpoint (the one the gateway puts in receipts), if any.
+
+    Only rows that are checkpoints count: well-formed notes, signed by one of ``keys`` when given, of
+    a size the log has reached (the broker signs no other). A row an insider inserted is passed over,
+    so it is neither handed out nor able, at some vast size, to hide the real ones; verification
+    (:func:`audit.verify_log`) reports it.
+    """
+    head = session.execute(select(col(ChainHead.size)).where(col(ChainHead.id) == 1)).scalar_one_or_none()
+    below = head or 0
+    while True:
+        # A page at a time, newest first: the newest row is nearly always the one.
+        notes = session.execute(
+            select(col(CheckpointRecord.tree_size), col(CheckpointRecord.note))
+            .where(col(CheckpointRecord.tree_size) <= below)
+            .order_by(desc(col(CheckpointRecord.tree_size)))
+            .limit(_PAGE)
+        ).all()
+        for size, note in notes:
+            with contextlib.suppress(CheckpointInvalid):
+                return open_checkpoint(note, keys)
+            below = size - 1
+        if len(notes) < _PAGE:
+            return None
+
+
+def foreign_checkpoints(session: Session, after: int | None, keys: BrokerKey) -> tuple[int, list[int]]:
+    """Check the checkpoint rows stored after row id ``after``: return the last row id, and the sizes of
+    the rows none of ``keys`` signed.
+
+    Cheap when called each time a checkpoint is signed (a row or two since the last call); with
+    ``after`` None it only finds where to start. Rows are not always committed in id order, so one
+    may be missed: this is an early alarm, and the full verification the backstop.
+    """
+    if after is None:
+        newest = session.execute(select(func.max(col(CheckpointRecord.id)))).scalar_one_or_none()
+        return int(newest or 0), []
+    rows = session.execute(
+        select(col(CheckpointRecord.id), col(CheckpointRecord.tree_size), col(CheckpointRecord.note))
+        .where(col(CheckpointRecord.id) > after)
+        .order_by(col(CheckpointRecord.id))
+    ).all()
+    foreign = []
+    for _, size, note in rows:
+        try:
+            open_checkpoint(note, keys)
+        except CheckpointInvalid:
+            foreign.append(size)
+    return (rows[-1][0] if rows else after), foreign
+
+
+def checkpoint_at(session: Session, size: int, keys: BrokerKey = None) -> Checkpoint:
+    """Return the stored checkpoint for tree size ``size``; :class:`CheckpointInvalid` unless one of ``keys``
+    signed it (when given)."""
     note = session.execute(
         select(col(CheckpointRecord.note)).where(col(CheckpointRecord.tree_size) == size)
     ).scalar_one_or_none()
     if note is None:
         raise EntryNotFound(f"no checkpoint at tree size {size}")
-    return Checkpoint.parse(note, verify_with=None)
+    try:
+        return open_checkpoint(note, keys)
+    except CheckpointInvalid as exc:
+        raise CheckpointInvalid(str(exc), tree_size=size) from exc
 
 
 def store_cosignature(session: Session, tree_size: int, line: str, witness: WitnessKey) -> Cosignature:
@@ -86,12 +165,15 @@ def store_cosignature(session: Session, tree_size: int, line: str, witness: Witn
     Joins the caller's transaction. Raises :class:`EntryNotFound` if no checkpoint has that size and
     :class:`CosignatureInvalid` if the line is not ``witness``'s valid cosignature on it, so only
     evidence that verifies is stored. Idempotent per checkpoint and witness key: a repeat (or a
-    concurrent first) cosignature leaves the stored one in place and returns it.
+    concurrent first) cosignature leaves the stored one in place and returns it, once it is shown
+    to be that witness's valid cosignature too. A stored line that is not holds the witness's place
+    (one row per checkpoint and key, append-only): :class:`CosignatureForged`, never a success.
     """
-    cosignature = verify_cosignature(checkpoint_at(session, tree_size).note, line, witness)
+    note = checkpoint_at(session, tree_size).note
+    cosignature = verify_cosignature(note, line, witness)
     stored = _stored_line(session, tree_size, witness)
     if stored is not None:
-        return Cosignature.parse(stored)
+        return _kept(note, stored, witness, tree_size)
     record = CosignatureRecord(
         tree_size=tree_size,
         witness_name=witness.name,
@@ -107,8 +189,16 @@ def store_cosignature(session: Session, tree_size: int, line: str, witness: Witn
         stored = _stored_line(session, tree_size, witness)
         if stored is None:
             raise
-        return Cosignature.parse(stored)
+        return _kept(note, stored, witness, tree_size)
     return cosignature
+
+
+def _kept(note: str, stored: str, witness: WitnessKey, tree_size: int) -> Cosignature:
+    """The stored line, if it is ``witness``'s valid cosignature on ``note`` (an earlier one of its own)."""
+    try:
+        return verify_cosignature(note, stored, witness)
+    except CosignatureInvalid as exc:
+        raise CosignatureForged(witness=witness.name, tree_size=tree_size) from exc
 
 
 def _stored_line(session: Session, tree_size: int, witness: WitnessKey) -> str | None:

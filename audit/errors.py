@@ -22,6 +22,7 @@ One hierarchy for the package; verification failures carry their evidence::
         ├── CheckpointInvalid   a checkpoint's signature, text or root is wrong
         │   ├── CosignatureInvalid    a witness cosignature line is malformed or does not verify
         │   └── WitnessQuorumMissing  fewer than K trusted witnesses cosigned (size, found, required)
+        ├── CosignatureForged   a stored line under a witness's key does not verify, and holds its place
         ├── InconsistentCheckpoint    a new checkpoint is not proven to extend the kept one (sizes, roots)
         │   └── ForkDetected          two signed checkpoints of one size with different trees
         ├── ProofInvalid        an inclusion or consistency proof does not verify
@@ -190,6 +191,23 @@ class WitnessQuorumMissing(CheckpointInvalid):
         super().__init__(f"{len(found)} of {required} required witness cosignatures ({named})", tree_size=tree_size)
         self.found = found
         self.required = required
+
+
+class CosignatureForged(VerificationError):
+    """The cosignature row kept for (``tree_size``, ``witness``, its key) does not verify.
+
+    The broker stores only lines that verify, so the row was written past it; being first, it holds the
+    place of the witness's real cosignature, which cannot be stored. Not the caller's fault (not a
+    :class:`CosignatureInvalid`): an integrity alarm, and the witness's cosignature was not kept.
+    """
+
+    def __init__(self, *, witness: str, tree_size: int) -> None:
+        super().__init__(
+            f"the cosignature stored for {witness} on the checkpoint at size {tree_size} does not verify: "
+            "it was written past the broker, and the witness's own cannot be kept"
+        )
+        self.witness = witness
+        self.tree_size = tree_size
 
 
 class InconsistentCheckpoint(VerificationError):

@@ -33,6 +33,7 @@ from audit.errors import (
     LogTruncated,
     SequenceGap,
 )
+from audit.log import HeadState
 from audit.merkle import CompactRange
 from audit.models import (
     BASE_COLUMNS,
@@ -183,11 +184,34 @@ def _check_anchor(anchor: Anchor, progress: _Progress) -> None:
     )
 
 
-def _raw_rows(session: Session, batch: int) -> Iterator[Mapping[str, Any]]:
+def replay_entries(session: Session, state: HeadState, size: int, *, batch: int = 5_000) -> HeadState:
+    """Return ``state`` carried over the stored entries ``state.size .. size - 1``; ``state`` is left as it was.
+
+    Each leaf is recomputed from the entry's stored columns and checked as :func:`verify_log` checks
+    it, so a signer can hold the chain-head row to the entries appended since the state it trusts,
+    in O(entries since) instead of O(log). Raises :class:`SequenceGap`, :class:`ChainBroken` or
+    :class:`EntryMalformed` for an entry that is missing or does not match its hashes.
+    """
+    progress = _Progress(state.size, state.head, CompactRange(state.compact.size, state.compact.hashes))
+    for row in _raw_rows(session, batch, start=state.size, end=size):
+        leaf = _check_entry(row, progress.size, progress.head)
+        progress.head = link_hash(progress.head, leaf)
+        progress.compact.append(leaf)
+        progress.size += 1
+    if progress.size != size:
+        raise SequenceGap(progress.size, None)
+    return HeadState(progress.size, progress.head, progress.compact)
+
+
+def _raw_rows(session: Session, batch: int, *, start: int = 0, end: int | None = None) -> Iterator[Mapping[str, Any]]:
     table = Entry.__table__  # type: ignore[attr-defined]
     columns = [type_coerce(c, Text).label(c.name) if c.name in JSON_COLUMNS else c for c in table.c]
-    result = session.execute(select(*columns).order_by(table.c.seq).execution_options(yield_per=batch))
-    for row in result:
+    statement = select(*columns).order_by(table.c.seq)
+    if start:
+        statement = statement.where(table.c.seq >= start)
+    if end is not None:
+        statement = statement.where(table.c.seq < end)
+    for row in session.execute(statement.execution_options(yield_per=batch)):
         yield dict(row._mapping)
 
 

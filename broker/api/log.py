@@ -28,7 +28,8 @@ import audit
 from broker.api.deps import MAX_INT64, CallerDep, LogDep, RegistryDep
 from broker.api.json_body import JsonRoute
 from broker.api.responses import BEARER, errors, ok, request_examples
-from broker.errors import Forbidden, NotFound
+from broker.db.log import TAMPERED
+from broker.errors import Forbidden, LogUnavailable, NotFound
 from broker.partnership.roles import AGENCY_SYSTEM
 from schemas import witness as examples
 from schemas.witness import ConsistencyAnswer, CosignatureStored, CosignatureSubmission
@@ -112,6 +113,15 @@ async def post_cosignature(
         stored = await asyncio.to_thread(_store, decision_log.engine, body.tree_size, body.cosignature, key)
     except audit.EntryNotFound as exc:
         raise NotFound(f"no checkpoint of size {body.tree_size}") from exc
+    except audit.CosignatureForged as exc:
+        # Not the witness's fault, and nothing it can mend: its place was taken past the broker.
+        log.critical(
+            "the decision log was tampered with: the cosignature stored for %s at tree size %d does not verify",
+            caller.agency_id,
+            body.tree_size,
+            extra={"status": TAMPERED},
+        )
+        raise LogUnavailable("the cosignature could not be kept: the log's store was written past the broker") from exc
     except audit.CosignatureInvalid as exc:
         raise _invalid(("body", "cosignature"), f"does not verify over the checkpoint of that size: {exc}") from exc
     return CosignatureStored(

@@ -19,14 +19,17 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import Engine, make_url
-from sqlmodel import Session
+from sqlalchemy import Engine, func, make_url, select
+from sqlmodel import Session, col
 
 import audit
 from broker.db import migration, privileges
 from broker.db.anchor import BEHIND, AnchorFile, departure
 
 log = logging.getLogger("broker.db.log")
+
+# A stable code for the JSON log's `status` field: the signer found the log tampered with.
+TAMPERED: str = "log_tampered"
 
 
 class DecisionLog:
@@ -55,6 +58,10 @@ class DecisionLog:
         self._anchor: audit.Checkpoint | None = None
         self._anchor_file = None if anchor_file is None else AnchorFile(anchor_file, verify_keys=self._verify_keys)
         self._filed = 0  # the size the anchor file is known to hold
+        # What this process vouches for (`audit.sign_trusted`): set at the first checkpoint, then each one.
+        self._trusted: audit.HeadState | None = None
+        self._rows_seen: int | None = None  # the last checkpoint row id checked for a foreign signature
+        self._alarm: str | None = None
         # The periodic round and a reviewer's page may both refresh: the anchor must move one way only.
         self._anchor_lock = threading.Lock()
 
@@ -134,6 +141,17 @@ class DecisionLog:
         """
         return self._anchor
 
+    @property
+    def integrity_alarm(self) -> str | None:
+        """What the signer found wrong with the log, if anything: the kind of the first problem.
+
+        Set when a checkpoint was refused (the chain-head row or an entry since the last checkpoint
+        does not match, or a row the broker did not sign holds its size) or a stored checkpoint is
+        signed by no broker key. It lasts as long as the process, so every verification fails
+        (`broker.db.verification`) even if the evidence is taken away again.
+        """
+        return self._alarm
+
     def restore_anchor(self) -> None:
         """Start from the anchor file's checkpoint, if there is one, once the log is shown to extend it.
 
@@ -154,16 +172,67 @@ class DecisionLog:
         `hint` is what those rows will read, for the log's `prepare` to read with the others'."""
         return await self._batcher.submit(drafts, extra_rows, hint=hint)
 
-    def refresh_checkpoint(self) -> None:
-        """Sign a checkpoint of the log as it is now (cheap when nothing was appended)."""
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            checkpoint = audit.write_checkpoint(session, self._signer)
-        self.checkpoint_note = checkpoint.note
+    def refresh_checkpoint(self) -> bool:
+        """Sign a checkpoint of the log as it is now (cheap when nothing was appended); False if the log
+        was found tampered with (logged critically, kept as `integrity_alarm`).
+
+        Only what this process can vouch for is signed: the chain-head row must say what the entries
+        appended since its last checkpoint (or the anchor it started from) give, each recomputed from
+        its stored columns (`audit.sign_trusted`). Signing a row an insider rewrote would launder a
+        forged history into the broker's signature and the anchor; refused, the checkpoint handed out
+        stays the last one signed.
+        """
         try:
-            # `write_checkpoint` may hand back a stored row unchecked; only this key's signature counts.
+            trusted = self._carried_ahead()
+            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                checkpoint, carried = audit.sign_trusted(session, self._signer, trusted, keys=self._verify_keys)
+                self._rows_seen, foreign = audit.foreign_checkpoints(session, self._rows_seen, self._verify_keys)
+        except audit.VerificationError as exc:
+            self._tampered(f"checkpoint refused: {type(exc).__name__}", getattr(exc, "tree_size", None))
+            return False
+        with self._anchor_lock:
+            if self._trusted is None or carried.size >= self._trusted.size:
+                self._trusted = carried
+        self.checkpoint_note = checkpoint.note
+        for size in foreign:
+            self._tampered("a stored checkpoint is signed by no broker key", size)
+        self._keep_anchor(checkpoint)
+        return not foreign
+
+    def _carried_ahead(self) -> audit.HeadState:
+        """What this process vouches for, carried over the entries committed so far without the chain-head
+        lock: appends then wait only while the few committed since are checked, under it (`sign_trusted`)."""
+        with Session(self.reader) as session:
+            trusted = self._trusted
+            if trusted is None:
+                # Where trust starts: the anchor, else the newest checkpoint a broker key signed (O(size), once).
+                base = self._anchor or audit.latest_checkpoint(session, self._verify_keys)
+                trusted = audit.trusted_state(session, base)
+                with self._anchor_lock:
+                    self._trusted = self._trusted or trusted
+            last = session.execute(select(func.max(col(audit.Entry.seq)))).scalar_one_or_none()
+            with contextlib.suppress(audit.VerificationError):  # decided again under the lock, where it counts
+                return audit.replay_entries(session, trusted, max(trusted.size, -1 if last is None else last + 1))
+        return trusted
+
+    def _tampered(self, what: str, size: int | None) -> None:
+        # The kind only, and sizes: an error's message may quote a value an insider stored.
+        with self._anchor_lock:
+            self._alarm = self._alarm or what
+        at = "" if size is None else f" at tree size {size}"
+        log.critical(
+            "the decision log was tampered with: %s%s; this gateway signs nothing it cannot vouch for",
+            what,
+            at,
+            extra={"status": TAMPERED},
+        )
+
+    def _keep_anchor(self, checkpoint: audit.Checkpoint) -> None:
+        try:
+            # A stored row may be another broker key's (a retired one): only this key's signature moves the anchor.
             signed = audit.Checkpoint.open(checkpoint.note, self._signer.public_key)
         except audit.CheckpointInvalid:
-            return  # another key's (a retired one) or a forged row: verification reports the latter
+            return
         with self._anchor_lock:
             self._raise_anchor(signed)
             if self._anchor_file is not None and self._anchor is not None and self._anchor.size > self._filed:
@@ -192,9 +261,15 @@ class DecisionLog:
     async def keep_checkpoints(
         self, stop: asyncio.Event, *, every: float, on_failure: Callable[[], object] | None = None
     ) -> None:
-        """Sign a fresh checkpoint every `every` seconds until `stop`; `on_failure` counts failed rounds."""
-        # Looked up each round, not bound once: what signs may be replaced while the loop runs.
-        await _every(every, stop, lambda: self.refresh_checkpoint(), failed="checkpoint failed", on_failure=on_failure)
+        """Sign a fresh checkpoint every `every` seconds until `stop`; `on_failure` counts failed rounds,
+        and rounds that found the log tampered with."""
+
+        def checkpoint_round() -> None:
+            # Looked up each round, not bound once: what signs may be replaced while the loop runs.
+            if not self.refresh_checkpoint() and on_failure is not None:
+                on_failure()  # already logged, critically
+
+        await _every(every, stop, checkpoint_round, failed="checkpoint failed", on_failure=on_failure)
 
     async def keep_wal_checkpointed(self, stop: asyncio.Event, *, every: float) -> None:
         """On SQLite, copy the WAL into the database file every `every` seconds until `stop`, beside

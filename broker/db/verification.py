@@ -25,6 +25,11 @@ def verify(decision_log: DecisionLog, metrics: Metrics, *, anchor: audit.Checkpo
     SGB_ANCHOR_FILE across restarts, `broker.db.anchor`) that the log must still extend. Without
     one, an insider who cut or rewrote entries and deleted the later checkpoints leaves a log that
     agrees with itself and passes.
+
+    Anything that stops the verification is a failure too (recorded, and logged as what it was): a
+    stored value the driver cannot even read (a column made invalid UTF-8) fails in SQLAlchemy, not
+    here, and must not leave the last pass standing. So is the signer's alarm
+    (`DecisionLog.integrity_alarm`): it saw what the database may no longer show.
     """
     anchors = () if anchor is None else (audit.Anchor(anchor, "checkpoint this gateway signed"),)
     try:
@@ -37,17 +42,29 @@ def verify(decision_log: DecisionLog, metrics: Metrics, *, anchor: audit.Checkpo
         log.error("decision log verification failed: %s", type(exc).__name__)
         metrics.record_verification(False)
         return False
+    except Exception as exc:  # the database is down, say, or a stored value cannot be read
+        log.error(
+            "decision log verification could not finish (%s): counted as failed", type(exc).__name__, exc_info=True
+        )
+        metrics.record_verification(False)
+        return False
+    alarm = decision_log.integrity_alarm
+    if alarm is not None:
+        log.critical("decision log verification failed: the gateway found the log tampered with (%s)", alarm)
+        metrics.record_verification(False)
+        return False
     log.info("decision log verified", extra={"count": report.size})
     metrics.record_verification(True)
     return True
 
 
 async def keep_verifying(decision_log: DecisionLog, metrics: Metrics, stop: asyncio.Event, *, every: float) -> None:
-    """Verify at once, then every `every` seconds until `stop` (O(n) each time: keep `every` long)."""
+    """Verify at once, then every `every` seconds until `stop` (O(n) each time: keep `every` long).
+
+    A round that cannot run records a failure (`verify`): decisions never wait on it, and the next
+    round tries again.
+    """
     while not stop.is_set():
-        try:
-            await asyncio.to_thread(functools.partial(verify, decision_log, metrics, anchor=decision_log.anchor))
-        except Exception:  # the database is down, say: try again next round; decisions never wait on this
-            log.exception("decision log verification could not run")
+        await asyncio.to_thread(functools.partial(verify, decision_log, metrics, anchor=decision_log.anchor))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=every)

@@ -340,7 +340,7 @@ def test_every_refusal_is_an_auth_error_with_a_reason() -> None:
 
     classes = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, AuthError)]
     reasons = [c.reason for c in classes if c is not AuthError]
-    assert len(reasons) == len(set(reasons)) == 13
+    assert len(reasons) == len(set(reasons)) == 14
 
 
 # --- replay --------------------------------------------------------------------------------------

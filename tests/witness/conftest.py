@@ -23,7 +23,9 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from sqlmodel import Session
 
+import audit
 from broker.app import create_app
 from broker.partnership import kafka_access
 from consumers.ledger import Ledger
@@ -171,6 +173,13 @@ class LoneGateway:
         note = self.gateway.decision_log.checkpoint_note
         assert note is not None
         return note
+
+    async def insider_checkpoint_after_a_referral(self) -> str:
+        """Post a notification, then sign the log as it now stands with the broker's key, as an insider
+        holding that key would: the running gateway signs only what it can vouch for."""
+        await post_accepted(self.gateway)
+        with Session(self.gateway.engine) as session, session.begin():
+            return audit.write_checkpoint(session, self.gateway.decision_log.signer).note
 
 
 @pytest.fixture

@@ -114,7 +114,7 @@ async def test_history_rewritten_after_the_agency_kept_a_checkpoint_is_caught(
     engine = lone_gateway.gateway.engine
     drop_triggers(engine)
     rewrite_entries(engine, {1: {"outcome": "no_share"}}, keep_checkpoints_upto=0)
-    rewritten = await lone_gateway.checkpoint_after_a_referral()  # signed by the broker's real key
+    rewritten = await lone_gateway.insider_checkpoint_after_a_referral()  # signed with the broker's real key
     assert _size(rewritten) > _size(kept)
     with pytest.raises(WitnessAlarm) as alarm:
         await witness.observe(rewritten, source=SOURCE)
@@ -134,8 +134,8 @@ async def test_a_truncated_log_is_caught_because_the_kept_checkpoint_is_gone(
     await witness.observe(kept, source=SOURCE)
     drop_triggers(lone_gateway.gateway.engine)
     truncate(lone_gateway.gateway.engine, keep=2)
-    lone_gateway.gateway.decision_log.refresh_checkpoint()
-    shorter = lone_gateway.gateway.decision_log.checkpoint_note
+    with Session(lone_gateway.gateway.engine) as session, session.begin():  # the insider holds the broker key
+        shorter = audit.write_checkpoint(session, lone_gateway.gateway.decision_log.signer).note
     assert shorter is not None and _size(shorter) == 2
     with pytest.raises(WitnessAlarm, match="no longer holds the checkpoint") as alarm:
         await witness.observe(shorter, source=SOURCE)

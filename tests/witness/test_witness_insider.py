@@ -55,7 +55,7 @@ async def test_a_rewritten_log_behind_an_unverifiable_stored_checkpoint_is_an_al
     engine = lone_gateway.gateway.engine
     drop_triggers(engine)
     rewrite_entries(engine, {1: {"outcome": "no_share"}}, keep_checkpoints_upto=0)
-    rewritten = await lone_gateway.checkpoint_after_a_referral()  # signed by the broker's real key
+    rewritten = await lone_gateway.insider_checkpoint_after_a_referral()  # signed with the broker's real key
     # The stored copy of that checkpoint now carries a signature the agency cannot check.
     _replace_stored_note(lone_gateway, _size(rewritten), _resigned(rewritten, Ed25519PrivateKey.generate()))
     with pytest.raises(WitnessAlarm) as alarm:

@@ -68,20 +68,23 @@ def export_pack(
     agency: str | None = None,
     clock: Clock = utc_now,
     min_witnesses: int = 0,
+    signed: Checkpoint | None = None,
 ) -> PackSummary:
     """Write a signed pack of the entries in [since, until) touching ``agency`` to ``out``.
 
-    With ``min_witnesses = 0`` it signs a fresh checkpoint first if the latest does not cover the
-    whole log (a new, ordinary checkpoint row: the log is only ever appended to). Otherwise it proves
-    the entries under the newest checkpoint that many witnesses cosigned, and entries after it are
-    left out (counted in ``uncovered``): a fresh checkpoint has no cosignatures yet.
+    With ``min_witnesses = 0`` it proves the entries under ``signed``, a checkpoint the caller
+    already signed and vouches for (a running gateway's, `audit.sign_trusted`), or else signs a fresh
+    one first if the latest does not cover the whole log (a new, ordinary checkpoint row: the log is
+    only ever appended to), as the chain-head row states it: only the holder of the signing key runs
+    that, offline. Otherwise it proves the entries under the newest checkpoint that many witnesses
+    cosigned. Entries after the checkpoint are left out (counted in ``uncovered``).
     """
     if min_witnesses:
         checkpoint = latest_witnessed(session, min_witnesses)
         if checkpoint is None:
             raise EntryNotFound(f"no checkpoint carries {min_witnesses} witness cosignatures yet")
     else:
-        signed = write_checkpoint(session, signer, clock=clock)
+        signed = signed or write_checkpoint(session, signer, clock=clock)
         checkpoint = Checkpoint.parse(witnessed_note(session, signed.size), verify_with=None)
     statement = select_entries(agency=agency, since=since, until=until)
     selected = list(session.execute(statement).scalars())

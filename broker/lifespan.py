@@ -60,6 +60,8 @@ async def gateway_lifespan(app: FastAPI, settings: BrokerSettings) -> AsyncItera
             verify_keys=[key for _, key in keys.verify_keys],
             # A log that no longer extends the checkpoint filed there refuses the start (AnchorRefused).
             anchor_file=settings.anchor_file,
+            # The gauge drops the moment the signer finds the log tampered with, not at the next full pass.
+            on_alarm=lambda: metrics.record_verification(False),
         ) as decision_log,
     ):
         await _check_registry(decision_log, registry, keys, settings)

@@ -77,12 +77,15 @@ class KeyringHolder:
     The rotation tool writes the new key files first and replaces the manifest last, atomically: a
     manifest whose inode, size or mtime changed means a whole new keyring. It is looked at no more
     than once every `check_seconds`, when a key is asked for, and at once on `reload()` (a record
-    sealed to a key the consumer does not hold). New decryption keys are used at once. A new token
-    key (receipts, the gateway API's tokens) and witness key only `settle_seconds` after the change
-    was seen: the gateway and its worker take the registry's new keys up every few seconds
-    (SGB_REGISTRY_POLL_SECONDS), a receipt signed with a key they do not know yet is dropped for
-    good, and the old key stays valid for the rotation's grace period (restart the consumer after a
-    rotation with `--grace-minutes 0`). A manifest that does not load leaves the keys in use.
+    sealed to a key the consumer does not hold). New decryption and witness keys are used at once (the
+    gateway takes a cosignature by the agency's current witness key only, so a cosignature refused in
+    the seconds before it reloads the registry is posted again on a later checkpoint). A new token key
+    (receipts, the gateway API's tokens) only `settle_seconds` after the manifest was written, by the
+    wall clock and its mtime, however long the consumer was idle: the gateway and its worker take the
+    registry's new keys up every few seconds (SGB_REGISTRY_POLL_SECONDS), a receipt signed with a key
+    they do not know yet is dropped for good, and the old key stays valid for the rotation's grace
+    period (restart the consumer after a rotation with `--grace-minutes 0`). A manifest that does not
+    load leaves the keys in use.
     """
 
     def __init__(
@@ -93,13 +96,16 @@ class KeyringHolder:
         check_seconds: float = 1.0,
         settle_seconds: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self._directory, self._agency_id = directory, agency_id
         self._check_seconds, self._settle_seconds, self._clock = check_seconds, settle_seconds, clock
+        self._wall = wall
         self._stamp = self._stat()
         self._newest = load_agency_keyring(directory, agency_id=agency_id)
         self._signing = self._newest
-        self._changed_at = self._next_check = clock()
+        self._next_check = clock()
+        self._changed_at = self._stamp[0] / 1e9  # when the manifest was written (wall clock)
 
     @property
     def newest(self) -> AgencyKeyring:
@@ -121,15 +127,15 @@ class KeyringHolder:
         return self._settled().jwt_key
 
     def witness_key(self) -> AgencyWitnessKey:
-        """The witness key to cosign with now."""
-        key = self._settled().witness_key
+        """The witness key to cosign with now: the directory's newest."""
+        key = self.newest.witness_key
         if key is None:
             raise ConfigurationError(f"{self._directory} no longer holds a witness key: restore it and start again")
         return key
 
     def _settled(self) -> AgencyKeyring:
         self._check()
-        if self._signing is not self._newest and self._clock() - self._changed_at >= self._settle_seconds:
+        if self._signing is not self._newest and self._wall() - self._changed_at >= self._settle_seconds:
             self._signing = self._newest
             log.info("signing with the agency's rotated token key %s", self._signing.jwt_key.kid)
         return self._signing
@@ -155,7 +161,7 @@ class KeyringHolder:
         self._stamp = stamp
         if _kids(keyring) == _kids(self._newest):
             return
-        self._newest, self._changed_at = keyring, self._clock()
+        self._newest, self._changed_at = keyring, stamp[0] / 1e9
         if _kids(keyring) == _kids(self._signing):
             self._signing = keyring  # a rotation undone (the registry was not saved): back at once
         log.info("the agency's key directory changed: %d decryption keys", len(keyring.decryption_keys))

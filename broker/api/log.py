@@ -17,8 +17,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+from collections.abc import Sequence
 from typing import Annotated
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import Engine
@@ -28,7 +30,6 @@ import audit
 from broker.api.deps import MAX_INT64, CallerDep, LogDep, RegistryDep
 from broker.api.json_body import JsonRoute
 from broker.api.responses import BEARER, errors, ok, request_examples
-from broker.db.log import TAMPERED
 from broker.errors import Forbidden, LogUnavailable, NotFound
 from broker.partnership.roles import AGENCY_SYSTEM
 from schemas import witness as examples
@@ -58,9 +59,12 @@ async def consistency_proof(
     if from_size > to_size:
         raise _invalid(("query", "from"), "from must not exceed to: ask from the smaller tree to the larger")
     try:
-        return await asyncio.to_thread(_prove, decision_log.reader, from_size, to_size)
+        return await asyncio.to_thread(_prove, decision_log.reader, from_size, to_size, decision_log.verify_keys)
     except audit.EntryNotFound as exc:
         raise NotFound(f"no checkpoint of size {to_size}: use the size of a checkpoint you were sent") from exc
+    except audit.CheckpointInvalid as exc:
+        # A row the broker never signed holds that size: no checkpoint of the broker's is there to prove.
+        raise NotFound(f"no checkpoint of size {to_size} signed by the broker") from exc
     except audit.ProofInvalid as exc:
         # The stored entries no longer give the root the broker signed at that size: the log was
         # changed underneath. Answered as "no such checkpoint" (the witness then raises its alarm),
@@ -69,9 +73,9 @@ async def consistency_proof(
         raise NotFound(f"the log no longer holds the checkpoint of size {to_size} as it was signed") from exc
 
 
-def _prove(engine: Engine, from_size: int, to_size: int) -> ConsistencyAnswer:
+def _prove(engine: Engine, from_size: int, to_size: int, keys: Sequence[Ed25519PublicKey]) -> ConsistencyAnswer:
     with Session(engine) as session:
-        request = audit.witness_request(session, from_size, audit.checkpoint_at(session, to_size))
+        request = audit.witness_request(session, from_size, audit.checkpoint_at(session, to_size, keys))
     return ConsistencyAnswer(
         from_size=from_size,
         to_size=to_size,
@@ -115,12 +119,7 @@ async def post_cosignature(
         raise NotFound(f"no checkpoint of size {body.tree_size}") from exc
     except audit.CosignatureForged as exc:
         # Not the witness's fault, and nothing it can mend: its place was taken past the broker.
-        log.critical(
-            "the decision log was tampered with: the cosignature stored for %s at tree size %d does not verify",
-            caller.agency_id,
-            body.tree_size,
-            extra={"status": TAMPERED},
-        )
+        decision_log.report_tampering(f"the cosignature stored for {caller.agency_id} does not verify", body.tree_size)
         raise LogUnavailable("the cosignature could not be kept: the log's store was written past the broker") from exc
     except audit.CosignatureInvalid as exc:
         raise _invalid(("body", "cosignature"), f"does not verify over the checkpoint of that size: {exc}") from exc

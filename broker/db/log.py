@@ -44,8 +44,10 @@ class DecisionLog:
         signer: audit.Signer,
         verify_keys: Sequence[Ed25519PublicKey] = (),
         anchor_file: Path | None = None,
+        on_alarm: Callable[[], object] | None = None,
     ) -> None:
         self.engine = engine
+        self._on_alarm = on_alarm
         self._reader = reader
         self.lookups = audit.single_statements(reader or engine)
         """Reads of one statement that must not wait for the log's write lock (`audit.single_statements`)."""
@@ -77,6 +79,7 @@ class DecisionLog:
         prepare: audit.Prepare | None = None,
         verify_keys: Sequence[Ed25519PublicKey] = (),
         anchor_file: Path | None = None,
+        on_alarm: Callable[[], object] | None = None,
     ) -> AsyncIterator[DecisionLog]:
         """Migrate (as `migration_url`'s owner, when given), then open the log as `url`'s role.
 
@@ -86,6 +89,8 @@ class DecisionLog:
         `prepare`: what a group commit reads once for all its requests (`audit.Prepare`).
         `anchor_file`: where the anchor outlives the process (`broker.db.anchor`); the log must
         extend the checkpoint found there, or this raises `AnchorRefused` before anything is signed.
+        `on_alarm`: called each time the log is found tampered with (`report_tampering`), so the
+        verification gauge drops at once, not at the next full verification.
         """
         engine = audit.create_engine_for(url, wal_autocheckpoint=not wal_checkpoints)
         reader = _read_engine(url)
@@ -99,6 +104,7 @@ class DecisionLog:
                     signer=signer,
                     verify_keys=verify_keys,
                     anchor_file=anchor_file,
+                    on_alarm=on_alarm,
                 )
                 await asyncio.to_thread(decision_log.restore_anchor)  # before anything is signed
                 await asyncio.to_thread(decision_log.refresh_checkpoint)
@@ -188,14 +194,14 @@ class DecisionLog:
                 checkpoint, carried = audit.sign_trusted(session, self._signer, trusted, keys=self._verify_keys)
                 self._rows_seen, foreign = audit.foreign_checkpoints(session, self._rows_seen, self._verify_keys)
         except audit.VerificationError as exc:
-            self._tampered(f"checkpoint refused: {type(exc).__name__}", getattr(exc, "tree_size", None))
+            self.report_tampering(f"checkpoint refused: {type(exc).__name__}", getattr(exc, "tree_size", None))
             return False
         with self._anchor_lock:
             if self._trusted is None or carried.size >= self._trusted.size:
                 self._trusted = carried
         self.checkpoint_note = checkpoint.note
         for size in foreign:
-            self._tampered("a stored checkpoint is signed by no broker key", size)
+            self.report_tampering("a stored checkpoint is signed by no broker key", size)
         self._keep_anchor(checkpoint)
         return not foreign
 
@@ -215,8 +221,11 @@ class DecisionLog:
                 return audit.replay_entries(session, trusted, max(trusted.size, -1 if last is None else last + 1))
         return trusted
 
-    def _tampered(self, what: str, size: int | None) -> None:
-        # The kind only, and sizes: an error's message may quote a value an insider stored.
+    def report_tampering(self, what: str, size: int | None) -> None:
+        """Say critically that the log's store was written past the broker, and keep it as `integrity_alarm`.
+
+        `what` is the kind only, with sizes: an error's message may quote a value an insider stored.
+        """
         with self._anchor_lock:
             self._alarm = self._alarm or what
         at = "" if size is None else f" at tree size {size}"
@@ -226,6 +235,8 @@ class DecisionLog:
             at,
             extra={"status": TAMPERED},
         )
+        if self._on_alarm is not None:
+            self._on_alarm()
 
     def _keep_anchor(self, checkpoint: audit.Checkpoint) -> None:
         try:

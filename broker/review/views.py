@@ -171,13 +171,15 @@ async def record_views(decision_log: DecisionLog, viewer: Viewer, entries: list[
 
 def integrity(decision_log: DecisionLog, entry: audit.Entry) -> dict[str, Any]:
     """Prove the entry is in the latest signed checkpoint and check that proof with the broker key."""
+    # Only checkpoints a broker key signed: a row an insider inserted would fail every decision's badge.
+    keys = decision_log.verify_keys
     with Session(decision_log.engine) as session:
-        latest = audit.latest_checkpoint(session)
+        latest = audit.latest_checkpoint(session, keys)
     if latest is None or latest.size <= entry.seq:
         decision_log.refresh_checkpoint()  # cheap, and saves the reviewer waiting for the next round
     try:
         with Session(decision_log.engine) as session:
-            proof = audit.inclusion_proof(session, entry.seq)
+            proof = audit.inclusion_proof(session, entry.seq, audit.latest_checkpoint(session, keys))
         checkpoint = audit.verify_inclusion_proof(proof, entry.document(), decision_log.verify_keys)
     except audit.EntryNotFound:
         return {"status": "pending", "detail": "not yet covered by a signed checkpoint"}

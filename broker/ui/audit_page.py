@@ -20,7 +20,7 @@ from sqlmodel import Session, col
 import audit
 from broker.api.deps import LogDep, MetricsDep
 from broker.db.log import DecisionLog
-from broker.errors import ReviewInvalid
+from broker.errors import LogUnavailable, ReviewInvalid
 from broker.review import queues as review
 from broker.ui import words as say
 from broker.ui.charts import bar_chart
@@ -127,7 +127,16 @@ async def export(decision_log: LogDep, session: SessionDep, form: PostedDep) -> 
 
 
 def _pack(decision_log: DecisionLog, since: datetime | None, until: datetime | None) -> str:
+    # Under the checkpoint this gateway vouches for, never one signed over the chain-head row as found:
+    # that would put the broker's signature on a history an insider rewrote (`refresh_checkpoint`).
+    vouched = decision_log.refresh_checkpoint() and decision_log.integrity_alarm is None
+    if not vouched or decision_log.checkpoint_note is None:
+        raise LogUnavailable(
+            "no evidence pack while the decision log is found tampered with: check it with `python -m audit "
+            "verify` against a checkpoint an agency kept"
+        )
+    signed = audit.Checkpoint.parse(decision_log.checkpoint_note, verify_with=None)
     out = io.StringIO()
     with Session(decision_log.engine) as db, db.begin():
-        audit.export_pack(db, out, decision_log.signer, since=since, until=until)
+        audit.export_pack(db, out, decision_log.signer, since=since, until=until, signed=signed)
     return out.getvalue()

@@ -45,3 +45,6 @@ async def test_a_squatted_cosignature_is_not_stored_as_the_witnesses(lone_gatewa
     with pytest.raises(GatewayUnavailable) as refused:
         await client.cosign(size, line)
     assert refused.value.status is not None and refused.value.status >= 500, str(refused.value)
+    assert refused.value.status == 503, "the log's store was written past the broker: not the witness's fault"
+    alarm = lone_gateway.gateway.decision_log.integrity_alarm
+    assert alarm is not None and CSC in alarm, "the gateway keeps the alarm, so its verification fails from now"

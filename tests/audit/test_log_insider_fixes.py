@@ -296,3 +296,20 @@ async def test_a_verification_that_cannot_read_a_tampered_column_records_a_failu
             assert not verification.verify(decision_log, metrics, anchor=decision_log.anchor)
         assert metrics.registry.get_sample_value("sgb_log_verification_ok") == 0
         assert any("OperationalError" in r.getMessage() for r in caplog.records), "what stopped it was not logged"
+
+
+async def test_the_gauge_drops_the_moment_the_signer_finds_the_log_tampered_with(
+    db_url: str, signer: audit.Signer, make_draft: DraftFactory
+) -> None:
+    """Not at the next full verification (hourly by default, or never with SGB_LOG_VERIFY_SECONDS=0)."""
+    metrics = Metrics()
+    metrics.record_verification(True)
+    async with DecisionLog.opened(
+        db_url, signer=signer, on_alarm=lambda: metrics.record_verification(False)
+    ) as decision_log:
+        await _log_of(decision_log, make_draft, 3)
+        assert metrics.registry.get_sample_value("sgb_log_verification_ok") == 1
+        _forge_head(decision_log.engine, {1: {"outcome": "no_share"}})
+        await decision_log.append([make_draft(delivery_id="ntf-0001.d3")])
+        assert not decision_log.refresh_checkpoint()
+        assert metrics.registry.get_sample_value("sgb_log_verification_ok") == 0

@@ -19,8 +19,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import shutil
 import subprocess
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +33,7 @@ import pytest
 from aiohttp import web
 
 from audit.cosignature import WitnessKey, verify_cosignature
+from audit.errors import CosignatureInvalid
 from broker.partnership.keys import BrokerKeys, generate_agency_keys, load_agency_keys
 from consumers.errors import ConfigurationError, SinkError, SinkRejected
 from consumers.keys import KeyringHolder
@@ -133,13 +136,16 @@ async def test_receipts_take_up_the_rotated_token_key_once_the_gateway_has_had_t
     consumer_settings: ConsumerSettings, broker_keys: BrokerKeys, kafka_admin_config: dict[str, Any]
 ) -> None:
     before = load_agency_keys(consumer_settings.key_dir)
-    clock = Clock()
-    holder = KeyringHolder(consumer_settings.key_dir, agency_id=before.agency_id, settle_seconds=10.0, clock=clock)
+    clock, wall = Clock(), Clock()
+    holder = KeyringHolder(
+        consumer_settings.key_dir, agency_id=before.agency_id, settle_seconds=10.0, clock=clock, wall=wall
+    )
     topic = _inbox(consumer_settings, before.agency_id)
     receipts = await TopicTail(kafka_admin_config, _receipts(consumer_settings)).mark()
     after = generate_agency_keys(consumer_settings.key_dir, agency_id=before.agency_id, now=datetime.now(UTC))
+    written = (consumer_settings.key_dir / "agency.json").stat().st_mtime
     early, late = (seal_for(after, broker_keys, fictional_payload(n)) for n in (1, 2))
-    clock.now = 2.0  # the change is seen; the gateway may not have the new registry yet
+    clock.now, wall.now = 2.0, written + 2.0  # the change is seen; the gateway may not have the new registry yet
 
     ledger = Ledger(consumer_settings.ledger_path)
     consumer = build_consumer(consumer_settings, ledger=ledger, validate=check_shape, keys=holder)
@@ -147,7 +153,7 @@ async def test_receipts_take_up_the_rotated_token_key_once_the_gateway_has_had_t
     async with _running(consumer) as task:
         await publish_in_order(kafka_admin_config, topic, [early.to_bytes()])
         await _until(task, lambda: early.header.delivery_id in inbox.delivery_ids())
-        clock.now = 12.5  # settled: the gateway and its worker have long taken the registry up
+        clock.now, wall.now = 12.5, written + 12.5  # settled: the gateway has long taken the registry up
         await publish_in_order(kafka_admin_config, topic, [late.to_bytes()])
         await _until(task, lambda: late.header.delivery_id in inbox.delivery_ids())
     ledger.close()
@@ -201,7 +207,8 @@ async def test_a_record_sealed_to_a_key_the_agency_does_not_hold_stops_the_consu
     assert inbox.delivery_ids() == ids and consumer.dead_lettered == 0
 
 
-async def test_the_witness_cosigns_with_the_rotated_witness_key_once_it_has_settled(tmp_path: Path) -> None:
+async def test_the_witness_cosigns_with_the_rotated_witness_key_at_once(tmp_path: Path) -> None:
+    """The gateway takes cosignatures by the agency's current witness key only: no settling helps."""
     directory = tmp_path / "agency-keys"
     before = make_agency_keys(directory, AGENCY)
     clock = Clock()
@@ -219,15 +226,27 @@ async def test_the_witness_cosigns_with_the_rotated_witness_key_once_it_has_sett
     old = WitnessKey(AGENCY, before.current_witness_key.private_key.public_key())
     new = WitnessKey(AGENCY, after.current_witness_key.private_key.public_key())
 
-    clock.now = 2.0
-    await witness.observe(_checkpoint(5), source=SOURCE)
+    await witness.observe(_checkpoint(5), source=SOURCE)  # the first look after the rotation
     assert witness.kept is not None
-    verify_cosignature(witness.kept.note, witness.kept.cosignature, old)  # not settled: the old key still
-    clock.now = 12.5
-    await witness.observe(_checkpoint(9, second=1), source=SOURCE)
-    assert witness.kept is not None and witness.kept.tree_size == 9
     verify_cosignature(witness.kept.note, witness.kept.cosignature, new)
+    with pytest.raises(CosignatureInvalid):
+        verify_cosignature(witness.kept.note, witness.kept.cosignature, old)
     ledger.close()
+
+
+def test_an_idle_consumer_signs_with_a_token_key_rotated_long_ago_at_once(tmp_path: Path) -> None:
+    """Settling counts from when the manifest was written, not from when a quiet consumer first looks:
+    the old key's grace may be over by then, and a receipt signed with it would be dropped for good."""
+    directory = tmp_path / "agency-keys"
+    before = make_agency_keys(directory, AGENCY)
+    holder = KeyringHolder(directory, agency_id=AGENCY, settle_seconds=10.0, check_seconds=0.0)
+    signer = ReceiptSigner(agency_id=AGENCY, audience=AUDIENCE, key=holder.jwt_key)
+    after = generate_agency_keys(directory, agency_id=AGENCY, now=NOW)
+    assert after.current_jwt_key.kid != before.current_jwt_key.kid
+    long_ago = time.time() - 20 * 60
+    os.utime(directory / "agency.json", (long_ago, long_ago))  # rotated 20 minutes before the first record
+    token = signer.sign(kind=ReceiptKind.DELIVERED, delivery_id="d-1", notification_id="n-1")
+    assert jwt.get_unverified_header(token)["kid"] == after.current_jwt_key.kid
 
 
 def test_a_key_directory_that_changes_but_does_not_load_leaves_the_keys_in_use(

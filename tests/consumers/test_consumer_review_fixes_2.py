@@ -153,6 +153,8 @@ async def test_receipts_take_up_the_rotated_token_key_once_the_gateway_has_had_t
     async with _running(consumer) as task:
         await publish_in_order(kafka_admin_config, topic, [early.to_bytes()])
         await _until(task, lambda: early.header.delivery_id in inbox.delivery_ids())
+        # Its receipt is signed after the sink has it: the clocks move only once it is out.
+        await receipts.wait_for(lambda rs: early.header.delivery_id in _receipt_kids(rs, consumer_settings))
         clock.now, wall.now = 12.5, written + 12.5  # settled: the gateway has long taken the registry up
         await publish_in_order(kafka_admin_config, topic, [late.to_bytes()])
         await _until(task, lambda: late.header.delivery_id in inbox.delivery_ids())

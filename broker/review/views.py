@@ -177,10 +177,14 @@ def integrity(decision_log: DecisionLog, entry: audit.Entry) -> dict[str, Any]:
         latest = audit.latest_checkpoint(session, keys)
     if latest is None or latest.size <= entry.seq:
         decision_log.refresh_checkpoint()  # cheap, and saves the reviewer waiting for the next round
+        with Session(decision_log.engine) as session:
+            latest = audit.latest_checkpoint(session, keys)
+    if latest is None:  # not to `inclusion_proof`, which would take the newest stored row unchecked
+        return {"status": "pending", "detail": "not yet covered by a signed checkpoint"}
     try:
         with Session(decision_log.engine) as session:
-            proof = audit.inclusion_proof(session, entry.seq, audit.latest_checkpoint(session, keys))
-        checkpoint = audit.verify_inclusion_proof(proof, entry.document(), decision_log.verify_keys)
+            proof = audit.inclusion_proof(session, entry.seq, latest)
+        checkpoint = audit.verify_inclusion_proof(proof, entry.document(), keys)
     except audit.EntryNotFound:
         return {"status": "pending", "detail": "not yet covered by a signed checkpoint"}
     except audit.AuditError as exc:

@@ -3,7 +3,9 @@
 Every body the API takes is JSON. One not declared so is refused (415) rather than guessed at, and
 one whose objects repeat a key is refused (422, `broker.sharing.strict_json`) rather than read as
 its last copy. The notification routes read their body themselves (`read_body`); every other route
-with a typed body gets the same checks from `JsonRoute`, before FastAPI validates the body.
+with a typed body gets the same checks from `JsonRoute`, before FastAPI validates the body. Either
+way the body is read in chunks up to the size limit (413 past it), never buffered whole: FastAPI's
+own reading would take any size, before the token is even looked at.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 
+from broker.api.deps import settings_of
 from broker.errors import PayloadTooLarge, UnsupportedMediaType
 from broker.sharing import strict_json
 from broker.sharing.parse import REPEATED_KEY
@@ -39,10 +42,19 @@ def check_declared_json(request: Request) -> None:
 
 async def read_body(request: Request, limit: int) -> bytes:
     """Read at most `limit` bytes of a body declared as JSON; refuse larger ones without buffering them."""
+    _check_length(request, limit)
+    check_declared_json(request)
+    return await _read_capped(request, limit)
+
+
+def _check_length(request: Request, limit: int) -> None:
+    # A declared length over the limit is refused before a byte is read.
     declared = request.headers.get("Content-Length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"the body is over {limit} bytes")
-    check_declared_json(request)
+
+
+async def _read_capped(request: Request, limit: int) -> bytes:
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
@@ -53,9 +65,13 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 class _ReadJson(Request):
-    """A request whose JSON body was read (strictly) before FastAPI asks for it."""
+    """A request whose JSON body was read (capped, strictly) before FastAPI asks for it."""
 
+    raw = b""
     parsed: Any = None
+
+    async def body(self) -> bytes:
+        return self.raw
 
     async def json(self) -> Any:
         return self.parsed
@@ -76,7 +92,9 @@ class JsonRoute(APIRoute):
 
         async def checked(request: Request) -> Response:
             request = _ReadJson(request.scope, request.receive)
-            body = await request.body()
+            limit = settings_of(request).max_body_bytes
+            _check_length(request, limit)
+            request.raw = body = await _read_capped(request, limit)
             if body:
                 check_declared_json(request)
                 try:

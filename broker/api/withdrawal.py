@@ -69,7 +69,7 @@ def _answer(done: withdrawal.Withdrawal) -> dict[str, Any]:
     openapi_extra=request_examples(("error", "Sent to the wrong agency", {"reason": "sent_in_error"})),
     responses={
         **ok(200, ("withdrawn", "Recalled from one inbox; a held share destroyed", WITHDRAWAL_EXAMPLE)),
-        **errors(400, 401, 403, 404, 409, 415, 422, 503),
+        **errors(400, 401, 403, 404, 409, 413, 415, 422, 503),
     },
 )
 async def withdraw(

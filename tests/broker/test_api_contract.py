@@ -1,0 +1,68 @@
+"""The agency-facing contract as an integrating system sees it (review "apicontract", D1-D5).
+
+Pinned defects: the routes with a typed body read the whole body, with no limit, before the token
+was looked at (one unauthenticated 400 MB request held 1.4 GB); a correction's Idempotency-Key was
+not tied to the notification it corrects, and the receiving front door could correct what another
+agency sent; wrong JSON types were coerced (`true` became a child aged 1); and the OpenAPI declared
+answers never given and left out ones given. On the real gateway (SQLite, the stack's OPA and Kafka).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+from fastapi.routing import APIRoute
+
+from broker.app import API_ROUTERS
+from tests.broker.conftest import Gateway
+
+pytestmark = pytest.mark.stack
+CHUNK = 64 * 1024
+
+
+def _typed_body_routes() -> list[str]:
+    routes = [r for router in API_ROUTERS for r in router.routes if isinstance(r, APIRoute)]
+    return [
+        re.sub(r"\{[^}]+\}", "x", r.path) for r in routes if r.body_field is not None and "POST" in (r.methods or ())
+    ]
+
+
+class _Endless:
+    """A JSON body streamed without a Content-Length, counting what the gateway took of it."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.sent = size, 0
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield b'{"reason": "'
+        while self.sent < self.size:
+            self.sent += CHUNK
+            yield b"a" * CHUNK
+        yield b'"}'
+
+
+@pytest.mark.parametrize("path", _typed_body_routes())
+async def test_an_oversized_typed_body_is_413_having_read_no_more_than_the_limit(gateway: Gateway, path: str) -> None:
+    limit = gateway.settings.max_body_bytes
+    body = _Endless(100 * limit)
+    # No token: the size is refused before anything else, and the body is never buffered whole.
+    response = await gateway.client.post(path, content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413, response.text
+    assert response.json()["error"] == "payload_too_large"
+    assert body.sent <= limit + CHUNK
+
+
+@pytest.mark.parametrize("path", _typed_body_routes())
+async def test_a_declared_length_over_the_limit_is_413_before_reading(gateway: Gateway, path: str) -> None:
+    body = b'{"reason": "' + b"a" * gateway.settings.max_body_bytes + b'"}'
+    response = await gateway.client.post(path, content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413, response.text
+
+
+def test_every_typed_body_route_declares_413(gateway: Gateway) -> None:
+    paths = gateway.app.openapi()["paths"]
+    for route in (r for router in API_ROUTERS for r in router.routes if isinstance(r, APIRoute)):
+        if route.body_field is not None:
+            assert "413" in paths[route.path]["post"]["responses"], route.path

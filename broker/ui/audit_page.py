@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -102,11 +102,11 @@ async def audit_page(
     )
 
 
-def _day(value: str, name: str) -> datetime | None:
+def _day(value: str, name: str) -> date | None:
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        return date.fromisoformat(value)
     except ValueError:
         raise ReviewInvalid("a date is not valid", {name: "Use a date like 2026-01-31."}) from None
 
@@ -114,9 +114,10 @@ def _day(value: str, name: str) -> datetime | None:
 @router.post("/audit/export")
 async def export(decision_log: LogDep, session: SessionDep, form: PostedDep) -> Response:
     """A signed evidence pack (JSONL) of every entry in the period, provable offline."""
-    since, until = _day(text(form, "since"), "since"), _day(text(form, "until"), "until")
-    if until is not None:
-        until += timedelta(days=1)  # "until" a date includes that day
+    first, last = _day(text(form, "since"), "since"), _day(text(form, "until"), "until")
+    # The days a person counts on the other pages: London days, so a summer pack starts at 23:00 UTC.
+    since = say.local_day_start(first) if first is not None else None
+    until = say.local_day_end(last) if last is not None else None  # "until" a date includes that day
     body = await asyncio.to_thread(_pack, decision_log, since, until)
     name = f"evidence-pack-{text(form, 'since') or 'start'}-to-{text(form, 'until') or 'now'}.jsonl"
     return Response(

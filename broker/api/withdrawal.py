@@ -30,7 +30,14 @@ from broker.api.deps import (
 from broker.api.json_body import JsonRoute, read_body
 from broker.api.responses import BEARER, errors, ok, request_examples, same_notification_body
 from broker.delivery.notices import NoticeWriter
-from broker.errors import AlreadyWithdrawn, CorrectionIncomplete, Forbidden, InvalidNotification, LogUnavailable
+from broker.errors import (
+    AlreadyWithdrawn,
+    CorrectionIncomplete,
+    Forbidden,
+    IdempotencyConflict,
+    InvalidNotification,
+    LogUnavailable,
+)
 from broker.review import withdrawal
 from broker.review.access import Action, Viewer
 from broker.settings import BrokerSettings
@@ -126,7 +133,7 @@ async def correct(
         raise Forbidden(f"a {viewer.role} may not send notifications")
     key = idempotency.check_key(idempotency_key)
     body = await read_body(request, settings.max_body_bytes)
-    earlier = await _corrected_before(sharing, caller.agency_id, key, body)
+    earlier = await _corrected_before(sharing, caller.agency_id, key, body, notification_id)
     if earlier is not None:
         return Response(earlier, status_code=200, media_type="application/json")
     # Refused before anything is decided: a correction of what one may not withdraw sends nothing.
@@ -181,11 +188,24 @@ async def _recall_superseded(
     return answered[0]
 
 
-async def _corrected_before(sharing: Sharing, agency_id: str, key: str | None, body: bytes) -> bytes | None:
-    """The whole first answer, if this key already finished a correction (its receipt alone is not)."""
+async def _corrected_before(
+    sharing: Sharing, agency_id: str, key: str | None, body: bytes, notification_id: str
+) -> bytes | None:
+    """The whole first answer, if this key already finished a correction of this notification (its
+    receipt alone is not); the key used with this body for another notification is a conflict."""
     if key is None:
         return None
     earlier = await idempotency.find(sharing.decision_log.lookups, agency_id, key, idempotency.digest(body))
-    if earlier is None or "replacement" not in json.loads(earlier):
+    if earlier is None:
         return None
+    first = json.loads(earlier)
+    if "replacement" not in first:
+        return None
+    if first["corrected"]["notification_id"] != notification_id:
+        # Answering the first correction again would read as this notification corrected, while its
+        # shares stand and its recipients hear nothing.
+        raise IdempotencyConflict(
+            "this Idempotency-Key was already used to correct another notification: a correction of this "
+            "one needs a new key"
+        )
     return earlier

@@ -10,16 +10,22 @@ answers never given and left out ones given. On the real gateway (SQLite, the st
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from fastapi.routing import APIRoute
+from sqlmodel import Session, col, select
 
+import audit
 from broker.app import API_ROUTERS
 from tests.broker.conftest import Gateway
+from tests.broker.people import Person
 
 pytestmark = pytest.mark.stack
 CHUNK = 64 * 1024
+SCHOOL, CSC = "school-oakfield-primary", "csc-fenmere-mash"
 
 
 def _typed_body_routes() -> list[str]:
@@ -66,3 +72,29 @@ def test_every_typed_body_route_declares_413(gateway: Gateway) -> None:
     for route in (r for router in API_ROUTERS for r in router.routes if isinstance(r, APIRoute)):
         if route.body_field is not None:
             assert "413" in paths[route.path]["post"]["responses"], route.path
+
+
+def _entries(gateway: Gateway, notification_id: str) -> list[tuple[str, str | None]]:
+    with Session(gateway.engine) as session:
+        query = select(audit.Entry).where(col(audit.Entry.notification_id) == notification_id)
+        return sorted((e.kind, e.actor_agency) for e in session.exec(query))
+
+
+async def test_a_correction_key_reused_for_another_notification_is_a_conflict(gateway: Gateway) -> None:
+    sender = Person(gateway, SCHOOL, "dsl", "dsl-oak-21")
+    first, other = await sender.send("share"), await sender.send("share")
+    corrected, key = sender.notification("share"), f"corr-{uuid.uuid4()}"
+
+    async def correct(notification_id: str) -> httpx.Response:
+        url = f"/v1/notifications/{notification_id}/correction"
+        return await gateway.client.post(url, json=corrected, headers={**sender.headers(), "Idempotency-Key": key})
+
+    done = await correct(first["notification_id"])
+    assert done.status_code == 202, done.text
+    # The same key and body on another notification's path: another request, not a retry of the first.
+    reused = await correct(other["notification_id"])
+    assert reused.status_code == 409, reused.text
+    assert reused.json()["error"] == "idempotency_conflict"
+    assert {kind for kind, _ in _entries(gateway, other["notification_id"])} == {"decided"}
+    again = await correct(first["notification_id"])
+    assert (again.status_code, again.content) == (200, done.content)

@@ -62,6 +62,10 @@ class Obligation(_Closed):
     due_in: DueIn | None  # None: as soon as possible / no fixed limit in the seeds
     description: str = Field(min_length=1)
     rule: RuleId
+    # Where the clock starts when the source document counts from an event rather than from the
+    # notice of it (the ICMD runs from the death being confirmed, not from the broker hearing of
+    # it): a payload date-time field, `payload.<name>`. None: from the decision (or the release).
+    starts_at: str | None = Field(default=None, pattern=r"^payload\.[a-z][a-z0-9_]*$")
 
 
 class RecipientDecision(_Closed):

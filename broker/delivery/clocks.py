@@ -22,12 +22,16 @@ import audit
 from audit.log import lock_head, transient
 from broker.db.tables import ObligationClock, OutboxRow
 from broker.delivery.events import follow_up
+from schemas.notifications import Notification, payload_of
 
 ACKNOWLEDGED = "acknowledged"
 URGENT_REVIEW = "urgent_review"
-# `stops_on` syntax: message types joined by "|"; the prefix "sender:" says the original sender
-# answers (the duty runs on with it) rather than the recipient.
+# `stops_on` syntax: answers joined by "|", each a message type or `type@stage` (only that stage of
+# it answers: a meeting's record, not its invitation). The prefix "sender:" says the original sender
+# answers (the duty runs on with it) rather than the recipient; "either:" that either of them does,
+# shared with the other (a meeting both attend, minuted by whichever of them holds the record).
 BY_SENDER = "sender:"
+BY_EITHER = "either:"
 # What answers each obligation (timer ids T.. in policies/safeguarding/obligations): a clock stops
 # only on that message or event. An obligation not listed here is answered by the recipient's
 # acknowledgement.
@@ -50,6 +54,11 @@ STOPS_ON = {
     "review_early_help_plan": f"{BY_SENDER}early_help_assessment_share|plan_review_notice",
     "cdr_information_sharing_meeting": f"{BY_SENDER}suicide_response",
     "review_suicide_response": f"{BY_SENDER}suicide_response",
+    # M19: the ICMD is health's, police's and social care's meeting; its minuted record answers it,
+    # never a read receipt of the death notice.
+    "initial_case_management_discussion": f"{BY_EITHER}child_death_notification@icmd_record",
+    # M14: the LADO answers with the AMM's record, or with the outcome when no meeting is needed.
+    "convene_amm": "lado_allegation@amm_record|lado_allegation@outcome",
 }
 # Where one obligation kind is answered differently by message type: on a strategy discussion
 # request the meeting is the convenor's (the sender's) to hold, and its record answers it.
@@ -61,12 +70,27 @@ def stops_on(message_type: str, kind: str) -> str:
     return STOPS_ON_FOR_TYPE.get((message_type, kind), STOPS_ON.get(kind, ACKNOWLEDGED))
 
 
-def answered_by(clock: ObligationClock) -> tuple[str, str, frozenset[str]]:
-    """(who answers, who waits for the answer, the message types that answer) for one clock."""
-    answers = frozenset(clock.stops_on.removeprefix(BY_SENDER).split("|"))
-    if clock.stops_on.startswith(BY_SENDER):
-        return clock.sender_agency, clock.recipient_agency, answers
-    return clock.recipient_agency, clock.sender_agency, answers
+def answered_by(clock: ObligationClock) -> tuple[frozenset[tuple[str, str]], frozenset[str]]:
+    """((who answers, who waits for the answer) pairs, the answers) for one clock."""
+    pairs = {
+        BY_SENDER: {(clock.sender_agency, clock.recipient_agency)},
+        BY_EITHER: {(clock.sender_agency, clock.recipient_agency), (clock.recipient_agency, clock.sender_agency)},
+    }
+    for prefix, who in pairs.items():
+        if clock.stops_on.startswith(prefix):
+            return frozenset(who), frozenset(clock.stops_on.removeprefix(prefix).split("|"))
+    return frozenset({(clock.recipient_agency, clock.sender_agency)}), frozenset(clock.stops_on.split("|"))
+
+
+def answer_names(message_type: str, stage: str | None) -> frozenset[str]:
+    """What a reply of this type (at this payload stage) may answer: its type, and `type@stage`."""
+    return frozenset({message_type, f"{message_type}@{stage}"} if stage else {message_type})
+
+
+def stage_of(notification: Notification) -> str | None:
+    """The payload's stage, for the clocks only a stage of a type answers (a meeting's record)."""
+    stage = getattr(payload_of(notification), "stage", None)
+    return str(stage) if stage is not None else None
 
 
 def _utc(moment: datetime) -> datetime:
@@ -98,7 +122,7 @@ def stop_answered_by(session: Session, context: dict[str, object]) -> None:
             session,
             in_reply_to=reply_to,
             replying_agency=str(context["sender_agency"]),
-            message_type=str(context["message_type"]),
+            answers=answer_names(str(context["message_type"]), _stage(context)),
             shared_with=frozenset({str(context["recipient_agency"])}),
             now=datetime.now(UTC),
         )
@@ -143,19 +167,32 @@ def stop_clocks(session: Session, delivery_id: str, answer: str, now: datetime) 
     return len(clocks)
 
 
-def stop_on_reply(session: Session, *, in_reply_to: str, replying_agency: str, message_type: str, now: datetime) -> int:
+def stop_on_reply(
+    session: Session,
+    *,
+    in_reply_to: str,
+    replying_agency: str,
+    message_type: str,
+    now: datetime,
+    stage: str | None = None,
+) -> int:
     """A reply (e.g. the referral outcome) stops the clocks it answers on the original's deliveries,
     but only those whose waiting party this reply was shared with in this transaction (its outbox
-    rows, sealed at `now`); a withheld or held reply stops nothing."""
+    rows, sealed at `now`); a withheld or held reply stops nothing. `stage`: the reply's payload stage."""
     shared_with = _shared_now(session, replying_agency=replying_agency, message_type=message_type, now=now)
     return _stop_answered(
         session,
         in_reply_to=in_reply_to,
         replying_agency=replying_agency,
-        message_type=message_type,
+        answers=answer_names(message_type, stage),
         shared_with=shared_with,
         now=now,
     )
+
+
+def _stage(context: dict[str, object]) -> str | None:
+    stage = context.get("stage")
+    return stage if isinstance(stage, str) else None
 
 
 def _stop_answered(
@@ -163,7 +200,7 @@ def _stop_answered(
     *,
     in_reply_to: str,
     replying_agency: str,
-    message_type: str,
+    answers: frozenset[str],
     shared_with: frozenset[str],
     now: datetime,
 ) -> int:
@@ -173,8 +210,9 @@ def _stop_answered(
     )
     stopped = 0
     for clock in session.exec(query):
-        answerer, waiting, answers = answered_by(clock)
-        if message_type in answers and answerer == replying_agency and waiting in shared_with:
+        parties, answering = answered_by(clock)
+        by_party = any(answerer == replying_agency and waiting in shared_with for answerer, waiting in parties)
+        if answers & answering and by_party:
             clock.stopped_at = _utc(now)
             session.add(clock)
             stopped += 1

@@ -116,10 +116,14 @@ def release(session: Session, delivery_id: str, *, now: datetime, calendar: Work
 def _due_from(obligation: dict[str, Any], now: datetime, calendar: WorkingCalendar) -> dict[str, Any]:
     # The decision worked out due times from its own moment; a share held for days would start its
     # clocks already late. Obligations without an amount ("as soon as possible") keep no due time.
+    # One that runs from an event the payload names (`started_at`: a death's confirmation) does not
+    # wait for anyone's release: it keeps that start, and may open overdue.
     amount, unit = obligation.get("amount"), obligation.get("unit")
     if not isinstance(amount, int) or not isinstance(unit, str):
         return obligation
-    return {**obligation, "due_at": calendar.due(now, amount, unit).isoformat()}
+    started = obligation.get("started_at")
+    start = datetime.fromisoformat(started) if isinstance(started, str) else now
+    return {**obligation, "due_at": calendar.due(start, amount, unit).isoformat()}
 
 
 def expired(held: HeldDelivery, now: datetime) -> bool:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from broker.delivery.calendar import WorkingCalendar
 from broker.errors import PolicyUnavailable
 from broker.sharing.decide import Decision
 from broker.sharing.seal import Sealed, Sealer
-from schemas.notifications import Notification
+from schemas.notifications import Notification, payload_of
 from schemas.policy_decision import Obligation, Reason, RecipientDecision
 from schemas.vocab import HELD_OUTCOMES, SHARED_OUTCOMES, Outcome, ReasonEffect
 
@@ -42,8 +42,10 @@ def _one(
     notification: Notification, decision: RecipientDecision, *, sealer: Sealer, calendar: WorkingCalendar, now: datetime
 ) -> Planned:
     delivery_id = str(uuid.uuid4())
-    due = [due_of(obligation, calendar, now) for obligation in decision.obligations]
-    on_release = [due_of(obligation, calendar, now) for obligation in _released(decision)]
+    due = [
+        due_of(obligation, calendar, clock_start(obligation, notification, now)) for obligation in decision.obligations
+    ]
+    on_release = [_on_release(obligation, notification, calendar, now) for obligation in _released(decision)]
     sealed = None
     if decision.outcome in SHARED_OUTCOMES | HELD_OUTCOMES:
         sealed = sealer.seal(notification, decision, delivery_id=delivery_id, now=now)
@@ -65,6 +67,32 @@ def _released(decision: RecipientDecision) -> list[Obligation]:
     return release + [obligation for obligation in decision.obligations if obligation not in release]
 
 
+def clock_start(obligation: Obligation, notification: Notification, now: datetime) -> datetime:
+    """When the obligation's clock starts: the payload moment it names (`starts_at`), else `now`.
+
+    A clock the source documents count from an event (the ICMD from the death being confirmed) is
+    already part spent when the broker hears of it; started at `now`, a late notice would buy a fresh
+    12 hours and a meeting already late would never show as overdue. A named moment in the future is
+    a slip of the sender's: a clock never starts after its decision."""
+    if obligation.starts_at is None:
+        return now
+    moment = getattr(payload_of(notification), obligation.starts_at.removeprefix("payload."), None)
+    if not isinstance(moment, datetime):
+        # The policy named a field this payload has no time in: its mistake, refused before anything is written.
+        raise PolicyUnavailable(f"the policy started {obligation.kind} at {obligation.starts_at}, which is not a time")
+    return min(moment if moment.tzinfo else moment.replace(tzinfo=UTC), now)
+
+
+def _on_release(
+    obligation: Obligation, notification: Notification, calendar: WorkingCalendar, now: datetime
+) -> dict[str, Any]:
+    """A held share's obligation; one that runs from a payload moment keeps that start
+    (`started_at`), so its release does not restart it (broker/delivery/held.py)."""
+    start = clock_start(obligation, notification, now)
+    due = due_of(obligation, calendar, start)
+    return due if obligation.starts_at is None else {**due, "started_at": start.isoformat()}
+
+
 def _unsealable(decision: RecipientDecision) -> RecipientDecision:
     reason = Reason(
         rule="SYS-AGENCY",
@@ -81,7 +109,9 @@ def _unsealable(decision: RecipientDecision) -> RecipientDecision:
 
 
 def due_of(obligation: Obligation, calendar: WorkingCalendar, now: datetime) -> dict[str, Any]:
-    """The obligation with its due time; `PolicyUnavailable` if the calendar has none for it."""
+    """The obligation with its due time counted from `now` (its clock's start); `PolicyUnavailable`
+    if the calendar has none for it. A due time already past opens the clock overdue: the scheduler's
+    next check marks and logs it (broker/delivery/clocks.py, `mark_overdue`)."""
     amount = obligation.due_in.amount if obligation.due_in else None
     unit = obligation.due_in.unit.value if obligation.due_in else None
     # No amount: "as soon as possible", no fixed limit in the source documents.

@@ -224,6 +224,7 @@ def write_rows(
             replying_agency=notification.sender.agency_id,
             message_type=notification.message_type.value,
             now=now,
+            stage=clocks.stage_of(notification),
         )
 
 
@@ -299,6 +300,8 @@ def _delivery_row(
         "deciding": max(len(plan.decision.decided_by), 1),
         # A held reply released later still stops the clock it answers (broker.delivery.clocks).
         "in_reply_to": str(notification.in_reply_to) if notification.in_reply_to else None,
+        # Some clocks stop only on one stage of a reply's type (a meeting's record, not its invitation).
+        "stage": clocks.stage_of(notification),
     }
     row = sealed.row(context)
     if case_key is not None:

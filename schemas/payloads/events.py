@@ -7,6 +7,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
+from pydantic import model_validator
+from pydantic_core import PydanticCustomError
+
 from schemas.fields import LONG_TEXT, SHORT_TEXT, PayloadModel, PersonIdentity, classed
 from schemas.vocab import DataClass as D
 
@@ -40,6 +43,21 @@ class ChildDeathType(StrEnum):
     ANTICIPATED_WITH_CONCERN = "anticipated_with_concern"
     CRIMINAL_SUSPECTED = "criminal_suspected"
     SUICIDE = "suicide"
+
+
+class ChildDeathStage(StrEnum):
+    """What an M19 message is: the notice of the death, or the minuted record of the initial case
+    management discussion, sent in reply to the notice (the record is what answers the 12-hour clock;
+    a read receipt is not a meeting).
+
+    Source: CPSCP-Procedures, Child death > 4.5 Initial Case Management Discussion.
+    """
+
+    NOTIFICATION = "notification"
+    ICMD_RECORD = "icmd_record"
+
+
+_ICMD = "CPSCP-Procedures, Child death > 4.5 Initial Case Management Discussion"
 
 
 class ChildMoveTransferPayload(PayloadModel):
@@ -93,6 +111,13 @@ class ChildDeathNotificationPayload(PayloadModel):
     Source: CPSCP-Procedures, Child death.
     """
 
+    # Defaulted: a notice is what every sender sent before the meeting record could be expressed.
+    stage: ChildDeathStage = classed(
+        D.CASE_STATUS,
+        f"Notice of the death or record of the ICMD [{_ICMD}]",
+        default=ChildDeathStage.NOTIFICATION,
+        policy_fact=True,
+    )
     child: PersonIdentity = classed(D.IDENTITY, "The child who died")
     death_type: ChildDeathType = classed(D.CASE_STATUS, "Category of death", policy_fact=True)
     died_at: datetime = classed(D.CASE_ADMIN, "When death was confirmed")
@@ -117,6 +142,25 @@ class ChildDeathNotificationPayload(PayloadModel):
         D.RISK_ASSESSMENT,
         "Whether deliberate harm is suspected [CPSCP-Procedures, Child death > 3.10.1 Social Care]",
     )
+    meeting_at: datetime | None = classed(
+        D.CASE_ADMIN, f"When the initial case management discussion was held (icmd_record) [{_ICMD}]", default=None
+    )
+    actions_agreed: str | None = classed(
+        D.CASE_STATUS,
+        f"Decisions, actions and who is responsible, minuted even when no safeguarding risk is found [{_ICMD}]",
+        default=None,
+        max_length=LONG_TEXT,
+    )
+
+    @model_validator(mode="after")
+    def _record_needs_minutes(self) -> ChildDeathNotificationPayload:
+        if self.stage is ChildDeathStage.ICMD_RECORD and (self.meeting_at is None or not self.actions_agreed):
+            raise PydanticCustomError(
+                "stage_field_missing",
+                "payload.meeting_at and payload.actions_agreed are required at stage 'icmd_record'",
+                {},
+            )
+        return self
 
 
 class MissingChildPayload(PayloadModel):

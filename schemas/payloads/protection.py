@@ -9,7 +9,11 @@ disclosure is delivered in person").
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
+
+from pydantic import model_validator
+from pydantic_core import PydanticCustomError
 
 from schemas.fields import LONG_TEXT, SHORT_TEXT, PayloadModel, PersonIdentity, ProfessionalContact, classed
 from schemas.vocab import DataClass as D
@@ -25,6 +29,36 @@ class DisclosureStage(StrEnum):
 class DvdsRoute(StrEnum):
     RIGHT_TO_ASK = "right_to_ask"
     RIGHT_TO_KNOW = "right_to_know"
+
+
+_AMM = "CPSCP-Procedures, LADO > 6. LADO Allegation Management Meetings (AMM)"
+
+
+class LadoStage(StrEnum):
+    """Where an M14 allegation is: the employer's referral, then the LADO's invitation to the
+    allegations management meeting, its record, and the outcome, each sent in reply (the record or
+    the outcome answers the 3-working-day AMM clock; a read receipt is not a meeting).
+
+    Source: CPSCP-Procedures, LADO > 6. LADO Allegation Management Meetings (AMM).
+    """
+
+    REFERRAL = "referral"
+    AMM_INVITATION = "amm_invitation"
+    AMM_RECORD = "amm_record"
+    OUTCOME = "outcome"
+
+
+class AllegationOutcome(StrEnum):
+    """The outcome definitions the LADO determines at the concluding AMM.
+
+    Source: CPSCP-Procedures, LADO > 6. LADO Allegation Management Meetings (AMM).
+    """
+
+    SUBSTANTIATED = "substantiated"
+    UNSUBSTANTIATED = "unsubstantiated"
+    MALICIOUS = "malicious"
+    FALSE = "false"
+    UNFOUNDED = "unfounded"
 
 
 class AdultSafeguardingReferralPayload(PayloadModel):
@@ -85,6 +119,13 @@ class LadoAllegationPayload(PayloadModel):
     an Allegation or Concern.
     """
 
+    # Defaulted: a referral is what every employer sent before the LADO's stages could be expressed.
+    stage: LadoStage = classed(
+        D.CASE_STATUS,
+        f"Referral, AMM invitation, AMM record or outcome [{_AMM}]",
+        default=LadoStage.REFERRAL,
+        policy_fact=True,
+    )
     person_subject_of_allegation: PersonIdentity = classed(D.IDENTITY, "The adult the allegation is about")
     job_and_setting: str = classed(D.SERVICE_USE, "Their role and where they work with children", max_length=SHORT_TEXT)
     allegation_account: str = classed(
@@ -111,6 +152,37 @@ class LadoAllegationPayload(PayloadModel):
         "Record signed and dated by the DSM [CPSCP-Procedures, LADO > 4. Employers Response to an Allegation"
         " or Concern > Initial action by the designated senior manager]",
     )
+    meeting_at: datetime | None = classed(
+        D.CASE_ADMIN, f"When the AMM is or was held (amm_invitation, amm_record) [{_AMM}]", default=None
+    )
+    actions_agreed: str | None = classed(
+        D.CASE_STATUS,
+        f"Safeguards, tasks and timescales, referrals to professional bodies or DBS, review date (amm_record) [{_AMM}]",
+        default=None,
+        max_length=LONG_TEXT,
+    )
+    allegation_outcome: AllegationOutcome | None = classed(
+        D.CASE_STATUS, f"The outcome determined (stage outcome) [{_AMM}]", default=None
+    )
+
+    @model_validator(mode="after")
+    def _stage_fields(self) -> LadoAllegationPayload:
+        missing = [name for name in _LADO_STAGE_FIELDS.get(self.stage, ()) if getattr(self, name) in (None, "")]
+        if missing:
+            fields = " and ".join(f"payload.{name}" for name in missing)
+            raise PydanticCustomError(
+                "stage_field_missing",
+                f"{fields} {'are' if len(missing) > 1 else 'is'} required at stage '{self.stage.value}'",
+                {},
+            )
+        return self
+
+
+_LADO_STAGE_FIELDS = {
+    LadoStage.AMM_INVITATION: ("meeting_at",),
+    LadoStage.AMM_RECORD: ("meeting_at", "actions_agreed"),
+    LadoStage.OUTCOME: ("allegation_outcome",),
+}
 
 
 class DvdsDisclosurePayload(PayloadModel):

@@ -4,8 +4,9 @@
 #   Deadlines and follow-up tasks attached to one recipient's decision (timer ids T..
 #   in the descriptions). Durations use the units of the source documents: working days,
 #   hours or days, and school days (before the start of the nth next school day); due_in
-#   null means "immediately / as soon as possible". The broker's clocks say which message
-#   answers each obligation (broker/delivery/clocks.py).
+#   null means "immediately / as soon as possible"; starts_at names the payload time a clock runs
+#   from when the source counts from an event (the death), not from the notice of it. The broker's
+#   clocks say which message answers each obligation (broker/delivery/clocks.py).
 package safeguarding.obligations
 
 import data.safeguarding.config
@@ -65,10 +66,10 @@ _catalogue := {
 	"inform_subject": {"kind": "inform_subject", "due_in": null, "description": "Tell the person (or the parents) that their information was shared and why, unless that would create or increase a risk of harm [CPSCP-Procedures, Responding to concerns about a child > Consulting parents; CPSCP-Procedures, Flowchart of when and how to share information].", "rule": "C8"},
 	"strategy_cpch": {"kind": "strategy_meeting", "due_in": {"amount": 2, "unit": "working_days"}, "description": "Hold the CPCH strategy meeting or discussion, with adult care present, within 2 working days [CPCH-Policy, 6. Strategy Meeting/Safeguarding Enquiries] (T10).", "rule": "GR6"},
 	"strategy_child_on_child": {"kind": "strategy_meeting", "due_in": {"amount": 5, "unit": "days"}, "description": "Hold the multi-agency strategy meeting about abuse by a child within 5 days [DDSCP-RiskToOthers, 4. Children's Social Care Response] (T11).", "rule": "GR6"},
-	"convene_amm": {"kind": "convene_amm", "due_in": {"amount": 3, "unit": "working_days"}, "description": "If the threshold is met, refer to police and convene the allegations management meeting within 3 working days [CPSCP-Procedures, LADO > 6. LADO Allegation Management Meetings (AMM)] (T22).", "rule": "GR6"},
+	"convene_amm": {"kind": "convene_amm", "due_in": {"amount": 3, "unit": "working_days"}, "description": "If the threshold is met, refer to police and hold the allegations management meeting within 3 working days; its record (a LADO allegation at stage amm_record, in reply), or the outcome if no meeting is needed, answers this [CPSCP-Procedures, LADO > 6. LADO Allegation Management Meetings (AMM)] (T22).", "rule": "GR6"},
 	"transfer_in_conference": {"kind": "transfer_in_conference", "due_in": {"amount": 15, "unit": "working_days"}, "description": "Acknowledge the transfer, confirm in writing, and hold the transfer-in conference within 15 working days [CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local Authority's Area to Another > Child Subject of a Child Protection Plan] (T29).", "rule": "GR6"},
 	"transfer_written_follow_up": {"kind": "written_follow_up", "due_in": {"amount": 7, "unit": "working_days"}, "description": "Follow the move notice up in writing within 7 working days [CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local Authority's Area to Another > Child Subject of a Child Protection Plan] (T30).", "rule": "GR6"},
-	"icmd": {"kind": "initial_case_management_discussion", "due_in": {"amount": 12, "unit": "hours"}, "description": "Hold the initial case management discussion (health, police, social care) within 12 hours of death [CPSCP-Procedures, Child death > 4.5 Initial Case Management Discussion] (T33).", "rule": "GR6"},
+	"icmd": {"kind": "initial_case_management_discussion", "due_in": {"amount": 12, "unit": "hours"}, "starts_at": "payload.died_at", "description": "Hold the initial case management discussion (health, police, social care) within 12 hours of the death being confirmed, and send its minuted record (a child death notification at stage icmd_record, in reply) [CPSCP-Procedures, Child death > 4.5 Initial Case Management Discussion] (T33).", "rule": "GR6"},
 	"safeguard_siblings": {"kind": "safeguard_siblings", "due_in": null, "description": "Deliberate harm is suspected: consider the safety of siblings and other children at once [CPSCP-Procedures, Child death > 3.10.1 Social Care].", "rule": "GR5"},
 	"separate_social_workers": {"kind": "separate_social_workers", "due_in": null, "description": "Allocate separate social workers to the harmed child and the child who harmed wherever possible, or record why not [DDSCP-RiskToOthers, 4. Children's Social Care Response].", "rule": "GR5"},
 	"assess_adult_risk": {"kind": "assess_adult_risk", "due_in": null, "description": "Assess the information about the adult and act to protect the children in contact with them [CPSCP-Procedures, Identification of Individuals who Pose a Risk to Children > 2. Management of Individuals who Pose a Risk of Harm to Children].", "rule": "GR5"},
@@ -222,6 +223,7 @@ _applies("police_protection", r, outcome) if {
 
 _applies("convene_amm", r, outcome) if {
 	input.message_type == "lado_allegation"
+	object.get(input.payload_facts, "stage", "referral") == "referral"
 	context.agency_type(r) == "lado"
 	_shared(outcome)
 }
@@ -241,6 +243,7 @@ _applies("transfer_written_follow_up", r, outcome) if {
 
 _applies("icmd", r, outcome) if {
 	input.message_type == "child_death_notification"
+	object.get(input.payload_facts, "stage", "notification") == "notification"
 	context.agency_type(r) in {"police", "csc_front_door", "csc_team", "cdop", "health_acute", "health_community", "health_gp"}
 	_shared(outcome)
 }

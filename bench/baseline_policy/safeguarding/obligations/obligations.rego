@@ -38,10 +38,10 @@ _catalogue := {
 	"inform_subject": _o("inform_subject", null, "Tell the person (or the parents) that their information was shared and why, unless that would create or increase a risk of harm [CPSCP-Procedures, Responding to concerns about a child > Consulting parents; CPSCP-Procedures, Flowchart of when and how to share information].", "C8"),
 	"strategy_cpch": _o("strategy_meeting", _wd(2), "Hold the CPCH strategy meeting or discussion, with adult care present, within 2 working days [CPCH-Policy, 6. Strategy Meeting/Safeguarding Enquiries] (T10).", "GR6"),
 	"strategy_child_on_child": _o("strategy_meeting", _d(5), "Hold the multi-agency strategy meeting about abuse by a child within 5 days [DDSCP-RiskToOthers, 4. Children's Social Care Response] (T11).", "GR6"),
-	"convene_amm": _o("convene_amm", _wd(3), "If the threshold is met, refer to police and convene the allegations management meeting within 3 working days [CPSCP-Procedures, LADO > 6. LADO Allegation Management Meetings (AMM)] (T22).", "GR6"),
+	"convene_amm": _o("convene_amm", _wd(3), "If the threshold is met, refer to police and hold the allegations management meeting within 3 working days; its record (a LADO allegation at stage amm_record, in reply), or the outcome if no meeting is needed, answers this [CPSCP-Procedures, LADO > 6. LADO Allegation Management Meetings (AMM)] (T22).", "GR6"),
 	"transfer_in_conference": _o("transfer_in_conference", _wd(15), "Acknowledge the transfer, confirm in writing, and hold the transfer-in conference within 15 working days [CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local Authority's Area to Another > Child Subject of a Child Protection Plan] (T29).", "GR6"),
 	"transfer_written_follow_up": _o("written_follow_up", _wd(7), "Follow the move notice up in writing within 7 working days [CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local Authority's Area to Another > Child Subject of a Child Protection Plan] (T30).", "GR6"),
-	"icmd": _o("initial_case_management_discussion", _h(12), "Hold the initial case management discussion (health, police, social care) within 12 hours of death [CPSCP-Procedures, Child death > 4.5 Initial Case Management Discussion] (T33).", "GR6"),
+	"icmd": object.union(_o("initial_case_management_discussion", _h(12), "Hold the initial case management discussion (health, police, social care) within 12 hours of the death being confirmed, and send its minuted record (a child death notification at stage icmd_record, in reply) [CPSCP-Procedures, Child death > 4.5 Initial Case Management Discussion] (T33).", "GR6"), {"starts_at": "payload.died_at"}),
 	"safeguard_siblings": _o("safeguard_siblings", null, "Deliberate harm is suspected: consider the safety of siblings and other children at once [CPSCP-Procedures, Child death > 3.10.1 Social Care].", "GR5"),
 	"separate_social_workers": _o("separate_social_workers", null, "Allocate separate social workers to the harmed child and the child who harmed wherever possible, or record why not [DDSCP-RiskToOthers, 4. Children's Social Care Response].", "GR5"),
 	"assess_adult_risk": _o("assess_adult_risk", null, "Assess the information about the adult and act to protect the children in contact with them [CPSCP-Procedures, Identification of Individuals who Pose a Risk to Children > 2. Management of Individuals who Pose a Risk of Harm to Children].", "GR5"),
@@ -194,6 +194,7 @@ _applies("police_protection", r, outcome) if {
 
 _applies("convene_amm", r, outcome) if {
 	_is("lado_allegation")
+	object.get(input.payload_facts, "stage", "referral") == "referral"
 	context.agency_type(r) == "lado"
 	_shared(outcome)
 }
@@ -213,6 +214,7 @@ _applies("transfer_written_follow_up", r, outcome) if {
 
 _applies("icmd", r, outcome) if {
 	_is("child_death_notification")
+	object.get(input.payload_facts, "stage", "notification") == "notification"
 	context.agency_type(r) in {"police", "csc_front_door", "csc_team", "cdop", "health_acute", "health_community", "health_gp"}
 	_shared(outcome)
 }

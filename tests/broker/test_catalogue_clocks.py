@@ -1,0 +1,161 @@
+"""Clocks as the source documents count them, on the real gateway: the child-death ICMD runs from the
+death being confirmed and stops only on the meeting's record; the LADO's AMM stops only on its record
+or the outcome, never on a read receipt or an invitation.
+
+Sources: CPSCP-Procedures, Child death > 4.5 Initial Case Management Discussion; CPSCP-Procedures,
+LADO > 6. LADO Allegation Management Meetings (AMM).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from broker.db.tables import ObligationClock
+from broker.delivery.clocks import mark_overdue, stop_clocks
+from tests.broker.conftest import Gateway, GatewayFactory
+from tests.policy.bases import patched
+
+pytestmark = pytest.mark.stack
+
+CDOP = {"agency_id": "cdop-fenmere", "role": "cdop_manager", "need_to_know": "statutory_notification"}
+POLICE = {"agency_id": "police-fenmere", "role": "police_public_protection", "need_to_know": "statutory_notification"}
+EMPLOYER = {
+    "agency_id": "school-hollins-academy",
+    "role": "designated_senior_manager",
+    "need_to_know": "attend_meeting",
+}
+LADO_SENDER = {"agency_id": "lado-fenmere", "role": "lado_officer", "user_ref": "lado-1", "is_professional": True}
+
+
+@pytest.fixture
+async def gateway(gateway_factory: GatewayFactory, private_opa: str) -> Gateway:
+    """A gateway on an OPA serving this checkout's policies (the stack's may serve another copy)."""
+    started: Gateway = await gateway_factory(opa_url=private_opa)
+    return started
+
+
+def _clock(gateway: Gateway, notification_id: str, kind: str) -> ObligationClock:
+    with Session(gateway.engine) as session:
+        query = select(ObligationClock).where(
+            ObligationClock.notification_id == notification_id, ObligationClock.kind == kind
+        )
+        [clock] = session.exec(query)
+        return clock
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _death(died_at: datetime, **payload: Any) -> dict[str, Any]:
+    created = datetime.now(UTC).isoformat()
+    body = {"died_at": died_at.isoformat(), **payload}
+    return patched("death", {"notification_id": str(uuid.uuid4()), "created_at": created, "payload": body})
+
+
+def _icmd_record(notice: dict[str, Any], *, stage: str = "icmd_record") -> dict[str, Any]:
+    minutes = {"meeting_at": datetime.now(UTC).isoformat(), "actions_agreed": "Fictional: actions and owners."}
+    return patched(
+        "death",
+        {
+            "notification_id": str(uuid.uuid4()),
+            "created_at": datetime.now(UTC).isoformat(),
+            "in_reply_to": notice["notification_id"],
+            "payload": {**notice["payload"], "stage": stage, **(minutes if stage == "icmd_record" else {})},
+        },
+    )
+
+
+async def test_the_icmd_clock_runs_from_the_death_not_from_the_notice(gateway: Gateway) -> None:
+    died = datetime.now(UTC) - timedelta(hours=11)
+    notice = _death(died)
+    assert (await gateway.post(notice)).status_code == 202
+    clock = _clock(gateway, notice["notification_id"], "initial_case_management_discussion")
+    assert abs((_utc(clock.due_at) - (died + timedelta(hours=12))).total_seconds()) < 1
+    assert clock.stops_on == "either:child_death_notification@icmd_record"
+
+
+async def test_an_icmd_already_late_opens_overdue(gateway: Gateway) -> None:
+    notice = _death(datetime.now(UTC) - timedelta(hours=13))
+    response = await gateway.post(notice)
+    assert response.status_code == 202
+    [recipient] = response.json()["recipients"]
+    assert datetime.fromisoformat(recipient["deadline"]) < datetime.now(UTC), "the receipt shows it late"
+    with Session(gateway.engine, expire_on_commit=False) as session:
+        late = mark_overdue(session, datetime.now(UTC))
+        session.commit()
+    assert notice["notification_id"] in {clock.notification_id for clock in late}
+
+
+async def test_a_read_receipt_or_another_notice_is_no_icmd(gateway: Gateway) -> None:
+    notice = _death(datetime.now(UTC) - timedelta(hours=1))
+    assert (await gateway.post(notice)).status_code == 202
+    clock = _clock(gateway, notice["notification_id"], "initial_case_management_discussion")
+    with Session(gateway.engine) as session:
+        assert stop_clocks(session, clock.delivery_id, "acknowledged", datetime.now(UTC)) == 0
+    # A further notice in reply (not the meeting's record) leaves it running.
+    assert (await gateway.post(_icmd_record(notice, stage="notification"))).status_code == 202
+    assert _clock(gateway, notice["notification_id"], "initial_case_management_discussion").stopped_at is None
+    record = _icmd_record(notice)
+    response = await gateway.post(record)
+    assert response.status_code == 202, response.text
+    assert response.json()["recipients"][0]["outcome"] == "share"
+    assert _clock(gateway, notice["notification_id"], "initial_case_management_discussion").stopped_at is not None
+
+
+async def test_the_record_needs_its_minutes() -> None:
+    from pydantic import ValidationError
+
+    from schemas.notifications import parse_notification
+
+    record = _icmd_record(_death(datetime.now(UTC)))
+    del record["payload"]["actions_agreed"]
+    with pytest.raises(ValidationError, match="actions_agreed"):
+        parse_notification(record)
+
+
+def _lado_reply(referral: dict[str, Any], stage: str, **payload: Any) -> dict[str, Any]:
+    return patched(
+        "lado",
+        {
+            "notification_id": str(uuid.uuid4()),
+            "created_at": datetime.now(UTC).isoformat(),
+            "in_reply_to": referral["notification_id"],
+            "sender": LADO_SENDER,
+            "recipients": [EMPLOYER],
+            "payload": {**referral["payload"], "stage": stage, **payload},
+        },
+    )
+
+
+async def test_the_amm_clock_stops_on_the_meetings_record_only(gateway: Gateway) -> None:
+    referral = patched("lado", {"notification_id": str(uuid.uuid4()), "created_at": datetime.now(UTC).isoformat()})
+    assert (await gateway.post(referral)).status_code == 202
+    clock = _clock(gateway, referral["notification_id"], "convene_amm")
+    with Session(gateway.engine) as session:
+        assert stop_clocks(session, clock.delivery_id, "acknowledged", datetime.now(UTC)) == 0
+    meeting = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    invitation = await gateway.post(_lado_reply(referral, "amm_invitation", meeting_at=meeting))
+    assert invitation.status_code == 202, invitation.text
+    assert invitation.json()["recipients"][0]["outcome"] in {"share", "share_minimised"}
+    assert _clock(gateway, referral["notification_id"], "convene_amm").stopped_at is None, "an invitation is no meeting"
+    record = _lado_reply(referral, "amm_record", meeting_at=meeting, actions_agreed="Fictional: safeguards agreed.")
+    assert (await gateway.post(record)).status_code == 202
+    assert _clock(gateway, referral["notification_id"], "convene_amm").stopped_at is not None
+
+
+def test_a_held_icmd_released_later_keeps_the_deaths_start() -> None:
+    from broker.delivery.calendar import WorkingCalendar
+    from broker.delivery.held import _due_from
+
+    died = datetime(2026, 3, 1, 6, tzinfo=UTC)
+    obligation = {"kind": "initial_case_management_discussion", "amount": 12, "unit": "hours"}
+    released = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    anchored = _due_from({**obligation, "started_at": died.isoformat()}, released, WorkingCalendar())
+    assert anchored["due_at"] == (died + timedelta(hours=12)).isoformat(), "the death, not the release, starts it"
+    assert _due_from(obligation, released, WorkingCalendar())["due_at"] == (released + timedelta(hours=12)).isoformat()

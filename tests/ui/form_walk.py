@@ -98,10 +98,16 @@ def fill(step: Step, answers: dict[str, str], page: str) -> None:
 
 
 async def walk(
-    client: httpx.AsyncClient, token: str, types: list[FormType], form: FormType, agency_type: str
+    client: httpx.AsyncClient,
+    token: str,
+    types: list[FormType],
+    form: FormType,
+    agency_type: str,
+    given: dict[str, str] | None = None,
 ) -> tuple[str, dict[str, str]]:
-    """Post every step with only the required answers; returns the dry run's page and the answers."""
-    answers: dict[str, str] = {"notification_id": "", "message_type": form.message_type}
+    """Post every step with only the required answers (`given` ones as given); returns the dry run's
+    page and the answers."""
+    answers: dict[str, str] = {"notification_id": "", "message_type": form.message_type, **(given or {})}
     page = (await client.get("/ui/submit")).text
     answers["notification_id"] = re.findall(r'name="notification_id" value="([^"]+)"', page)[0]
     steps = steps_for(types, form, answers, agency_type)

@@ -137,7 +137,7 @@ async def correct(
     if earlier is not None:
         return Response(earlier, status_code=200, media_type="application/json")
     # Refused before anything is decided: a correction of what one may not withdraw sends nothing.
-    await asyncio.to_thread(withdrawal.check_may_withdraw, decision_log, viewer, notification_id)
+    await asyncio.to_thread(withdrawal.check_may_withdraw, decision_log, viewer, notification_id, correction=True)
     if _names(body, notification_id):
         # Under the same id the corrected notification's decisions would be recalled with the first
         # one's, in the same breath, while the answer said it replaced it.

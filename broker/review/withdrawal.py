@@ -3,8 +3,9 @@
 Who may: the sender (the access table's `withdraw` column, over what they or their agency sent), and
 children's social care for a notification it received, since the front door that takes a referral
 in may find it malicious or misdirected (Working Together to Safeguard Children 2023, chapter 2,
-"Making a referral"; UK GDPR Article 16, rectification). The reason is a code, never free text: the
-log keeps it, and the log holds no payload value.
+"Making a referral"; UK GDPR Article 16, rectification). A correction is the sender's alone: it puts
+new content in the sender's name, which a recipient may not do. The reason is a code, never free
+text: the log keeps it, and the log holds no payload value.
 
 What happens, per delivery, in the transaction that appends one `withdrawn` (or `corrected`) entry
 for it:
@@ -36,7 +37,7 @@ from broker.delivery import clocks, held
 from broker.delivery.events import follow_up, log_context
 from broker.delivery.notices import NoticeWriter, reason_words
 from broker.delivery.outbox import Outbox
-from broker.errors import AlreadyWithdrawn, HeldDeliveryGone, NotFound
+from broker.errors import AlreadyWithdrawn, Forbidden, HeldDeliveryGone, NotFound
 from broker.review import scope
 from broker.review.access import Action, Scope, Viewer
 from schemas.vocab import AgencyType
@@ -67,12 +68,16 @@ class Withdrawal:
     seqs: list[int]
 
 
-def check_may_withdraw(decision_log: DecisionLog, viewer: Viewer, notification_id: str) -> list[audit.Entry]:
-    """The notification's decided entries, if the viewer may withdraw it and it still stands."""
-    return _check(decision_log, viewer, notification_id)[0]
+def check_may_withdraw(
+    decision_log: DecisionLog, viewer: Viewer, notification_id: str, *, correction: bool = False
+) -> list[audit.Entry]:
+    """The notification's decided entries, if the viewer may withdraw (or correct) it and it still stands."""
+    return _check(decision_log, viewer, notification_id, correction=correction)[0]
 
 
-def _check(decision_log: DecisionLog, viewer: Viewer, notification_id: str) -> tuple[list[audit.Entry], set[str]]:
+def _check(
+    decision_log: DecisionLog, viewer: Viewer, notification_id: str, *, correction: bool = False
+) -> tuple[list[audit.Entry], set[str]]:
     """`check_may_withdraw`, with the delivery ids of the decisions the viewer may also read."""
     with Session(decision_log.engine) as session:
         decided = list(
@@ -82,8 +87,12 @@ def _check(decision_log: DecisionLog, viewer: Viewer, notification_id: str) -> t
                 .order_by(col(audit.Entry.seq))
             )
         )
-        if not decided or not _may(session, viewer, decided):
+        may = _may(session, viewer, decided) if decided else None
+        if may is None:
             raise NotFound("no such notification that you may withdraw")
+        if correction and may != "sender":
+            # The front door knows of it (it received it), so a 403 tells it nothing new.
+            raise Forbidden("only the agency that sent a notification may correct it; a recipient may withdraw it")
         recalled = session.exec(
             select(audit.Entry.seq).where(
                 col(audit.Entry.notification_id) == notification_id, col(audit.Entry.kind).in_(RECALLED)
@@ -101,19 +110,20 @@ def _check(decision_log: DecisionLog, viewer: Viewer, notification_id: str) -> t
     return decided, shown
 
 
-def _may(session: Session, viewer: Viewer, decided: list[audit.Entry]) -> bool:
+def _may(session: Session, viewer: Viewer, decided: list[audit.Entry]) -> Literal["sender", "front door"] | None:
+    """As whom the viewer may withdraw the notification, if at all."""
     if not viewer.may(Action.WITHDRAW):
-        return False
+        return None
     if any(scope.sees(session, viewer, Action.WITHDRAW, e) and e.sender_agency == viewer.agency_id for e in decided):
-        return True
+        return "sender"
     # The front door may withdraw what it received (shared at once, or held and then released); its
     # `agency` reach is needed, not just `own`.
     wide = viewer.scope(Action.WITHDRAW).rank >= Scope.AGENCY.rank
     if not wide or viewer.agency_type not in FRONT_DOORS:
-        return False
+        return None
     ids = [e.delivery_id for e in decided if e.recipient_agency == viewer.agency_id]
     shared = scope.received(viewer.agency_id).where(col(audit.Entry.delivery_id).in_(ids)).limit(1)
-    return bool(ids) and session.scalars(shared).first() is not None
+    return "front door" if ids and session.scalars(shared).first() is not None else None
 
 
 async def withdraw(
@@ -130,7 +140,8 @@ async def withdraw(
     """Recall `notification_id` from every recipient (see the module docstring); one commit.
 
     `then` runs in that commit with the answer, to keep it with the recall (a correction's retry)."""
-    decided, shown = await asyncio.to_thread(_check, decision_log, viewer, notification_id)
+    correction = superseded_by is not None
+    decided, shown = await asyncio.to_thread(_check, decision_log, viewer, notification_id, correction=correction)
     kind: Literal["withdrawal", "correction"] = "correction" if superseded_by else "withdrawal"
     now = datetime.now(UTC)
     drafts = [_draft(entry, viewer, kind, reason, superseded_by) for entry in decided]

@@ -22,6 +22,7 @@ import audit
 from broker.app import API_ROUTERS
 from tests.broker.conftest import Gateway
 from tests.broker.people import Person
+from tests.factories import school_referral
 
 pytestmark = pytest.mark.stack
 CHUNK = 64 * 1024
@@ -98,3 +99,31 @@ async def test_a_correction_key_reused_for_another_notification_is_a_conflict(ga
     assert {kind for kind, _ in _entries(gateway, other["notification_id"])} == {"decided"}
     again = await correct(first["notification_id"])
     assert (again.status_code, again.content) == (200, done.content)
+
+
+async def test_the_front_door_may_withdraw_what_it_received_but_not_correct_it(gateway: Gateway) -> None:
+    sent = await gateway.post(school_referral())
+    assert sent.status_code == 202, sent.text
+    notification = sent.json()["notification_id"]
+    front_door = Person(gateway, CSC, "dsl", "dsl-csc-21")
+    own = front_door.notification("share")
+    correction = await front_door.api("POST", f"/v1/notifications/{notification}/correction", json=own)
+    assert correction.status_code == 403, correction.text
+    # Nothing of the front door's was decided, and the school's referral stands, the school's to correct.
+    assert _entries(gateway, own["notification_id"]) == []
+    assert {kind for kind, _ in _entries(gateway, notification)} == {"decided"}
+    school = Person(gateway, SCHOOL, "dsl", "dsl-oak-23")
+    corrected = school.notification("share")
+    done = await school.api("POST", f"/v1/notifications/{notification}/correction", json=corrected)
+    assert done.status_code == 202, done.text
+    assert {actor for kind, actor in _entries(gateway, notification) if kind == "corrected"} == {SCHOOL}
+
+
+async def test_the_front_door_still_withdraws_what_it_received(gateway: Gateway) -> None:
+    sent = await gateway.post(school_referral())
+    assert sent.status_code == 202, sent.text
+    notification = sent.json()["notification_id"]
+    front_door = Person(gateway, CSC, "dsl", "dsl-csc-22")
+    answer = await front_door.api("POST", f"/v1/notifications/{notification}/withdrawal", json={"reason": "malicious"})
+    assert answer.status_code == 200, answer.text
+    assert {actor for kind, actor in _entries(gateway, notification) if kind == "withdrawn"} == {CSC}

@@ -30,8 +30,8 @@ LONG_TEXT = 4000
 def classed(data_class: DataClass, description: str, *, policy_fact: bool = False, **kwargs: Any) -> Any:
     """A pydantic Field that carries its data class; `description` says what the field holds.
 
-    `policy_fact=True` lets the field's value into the policy input: only for closed enums, whose
-    values say nothing personal, never for free text.
+    `policy_fact=True` lets the field's value into the policy input: only for closed enums and
+    required flags, whose values say nothing personal, never for free text.
     """
     extra: dict[str, Any] = {DATA_CLASS_KEY: data_class.value}
     if policy_fact:
@@ -92,8 +92,11 @@ class PayloadModel(BaseModel):
                 raise TypeError(f"{cls.__name__}.{name} has no data class: declare it with classed()")
             classes[name] = DataClass(value)
             if isinstance(extra, dict) and extra.get(POLICY_FACT_KEY) is True:
-                if not (isinstance(info.annotation, type) and issubclass(info.annotation, StrEnum)):
-                    raise TypeError(f"{cls.__name__}.{name}: only a required closed enum can be a policy fact")
+                closed = info.annotation is bool or (
+                    isinstance(info.annotation, type) and issubclass(info.annotation, StrEnum)
+                )
+                if not closed:
+                    raise TypeError(f"{cls.__name__}.{name}: only a required closed enum or flag can be a policy fact")
                 facts.append(name)
         cls.data_classes = classes
         cls.policy_facts = tuple(facts)
@@ -108,4 +111,9 @@ class PayloadModel(BaseModel):
 
     def policy_fact_values(self) -> dict[str, str]:
         """Closed-enum facts the rules branch on (values are vocabulary, never personal data)."""
-        return {name: str(getattr(self, name)) for name in self.policy_facts}
+        # A flag reads "true"/"false", as JSON writes it, in the policy's string-valued facts.
+        return {name: _fact(getattr(self, name)) for name in self.policy_facts}
+
+
+def _fact(value: object) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)

@@ -141,6 +141,8 @@ class ChildDeathNotificationPayload(PayloadModel):
     suspected_deliberate_harm: bool = classed(
         D.RISK_ASSESSMENT,
         "Whether deliberate harm is suspected [CPSCP-Procedures, Child death > 3.10.1 Social Care]",
+        # The policy reads it: suspected deliberate harm puts the siblings at risk (their duty, GR5).
+        policy_fact=True,
     )
     meeting_at: datetime | None = classed(
         D.CASE_ADMIN, f"When the initial case management discussion was held (icmd_record) [{_ICMD}]", default=None

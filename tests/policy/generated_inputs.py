@@ -49,8 +49,10 @@ def _payload_model(model: type[EnvelopeFields]) -> type[PayloadModel]:
 
 
 def _fact_values(payload: type[PayloadModel], name: str) -> list[str]:
-    """The values of a policy fact: always a closed enum (PayloadModel checks it)."""
+    """The values of a policy fact: always a closed enum or a flag (PayloadModel checks it)."""
     annotation = payload.model_fields[name].annotation
+    if annotation is bool:
+        return ["true", "false"]
     assert isinstance(annotation, type) and issubclass(annotation, StrEnum), (payload, name)
     return [m.value for m in annotation]
 

@@ -704,6 +704,18 @@ SCENARIOS += [
             )
         },
     ),
+    s(
+        "m19-suspected-harm-without-risk-flags",
+        "CPSCP-Procedures, Child death > 3.10.1 Social Care: suspected deliberate harm: CSC for siblings, read from "
+        "the payload's own flag when the envelope's risk flags are unset",
+        "death",
+        {"payload": {"death_type": "criminal_suspected", "suspected_deliberate_harm": True}, "recipients": [CSC]},
+        {
+            MASH: e(
+                "share", "GR1", also=("GR5",), obligations=("initial_case_management_discussion", "safeguard_siblings")
+            )
+        },
+    ),
     # --- M20 missing children -----------------------------------------------------------------------
     s(
         "m20-looked-after-missing",

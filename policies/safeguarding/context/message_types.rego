@@ -1,7 +1,8 @@
 # Message type rules of the policy pack:
 #   per-type facts read from the partnership policy pack (data.safeguarding.config): whether
 #   consent applies, statutory notices, advice requests, transparency, mandatory fields and
-#   authorisation. Same package as context.rego.
+#   authorisation, and a death from suspected deliberate harm as likely harm. Same package as
+#   context.rego.
 package safeguarding.context
 
 # METADATA
@@ -104,3 +105,20 @@ authorisation_cite := substring(source, 0, end) if {
 	end := indexof(source, ": ")
 	end > 0
 } else := mt.authorisation.source
+
+# A child's death from suspected deliberate harm puts the surviving siblings at likely
+# significant harm, whatever the envelope's risk flags say (CPSCP-Procedures, Child death >
+# 3.10.1 Social Care).
+likely_harm if suspected_deliberate_death
+
+# METADATA
+# title: A child death where deliberate harm or a crime is suspected
+suspected_deliberate_death if {
+	input.message_type == "child_death_notification"
+	input.payload_facts.suspected_deliberate_harm == "true"
+}
+
+suspected_deliberate_death if {
+	input.message_type == "child_death_notification"
+	input.payload_facts.death_type == "criminal_suspected"
+}

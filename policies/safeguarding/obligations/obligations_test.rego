@@ -83,6 +83,24 @@ test_the_icmd_record_must_carry_its_minutes if {
 	t.deciders(d) == ["GR6"]
 }
 
+test_suspected_deliberate_harm_raises_the_siblings_duty_without_risk_flags if {
+	suspected := json.patch(death_notice, [{"op": "add", "path": "/payload_facts/suspected_deliberate_harm", "value": "true"}])
+	"safeguard_siblings" in kinds(t.first(suspected))
+}
+
+test_a_suspected_crime_raises_the_siblings_duty if {
+	criminal := json.patch(death_notice, [
+		{"op": "add", "path": "/payload_facts/suspected_deliberate_harm", "value": "false"},
+		{"op": "replace", "path": "/payload_facts/death_type", "value": "criminal_suspected"},
+	])
+	"safeguard_siblings" in kinds(t.first(criminal))
+}
+
+test_no_siblings_duty_when_no_harm_is_suspected if {
+	natural := json.patch(death_notice, [{"op": "add", "path": "/payload_facts/suspected_deliberate_harm", "value": "false"}])
+	not "safeguard_siblings" in kinds(t.first(natural))
+}
+
 lado_referral := object.union(statutory, {
 	"message_type": "lado_allegation", "purpose": "allegation_management",
 	"sender": {"agency_id": "school-a", "role": "designated_senior_manager"},

@@ -88,3 +88,20 @@ authorisation_unproven if {
 	input.authorisation.authoriser_role
 	not input.authorisation.verified == true
 }
+
+# A child's death from suspected deliberate harm puts the surviving siblings at likely
+# significant harm, whatever the envelope's risk flags say (CPSCP-Procedures, Child death >
+# 3.10.1 Social Care).
+likely_harm if suspected_deliberate_death
+
+# METADATA
+# title: A child death where deliberate harm or a crime is suspected
+suspected_deliberate_death if {
+	input.message_type == "child_death_notification"
+	input.payload_facts.suspected_deliberate_harm == "true"
+}
+
+suspected_deliberate_death if {
+	input.message_type == "child_death_notification"
+	input.payload_facts.death_type == "criminal_suspected"
+}

@@ -6,15 +6,18 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from broker.ui.words import option
+
 YES_NO = [("yes", "Yes"), ("no", "No")]
 YES_NO_UNKNOWN = [*YES_NO, ("unknown", "Don't know")]
 # Payload inputs are named apart from the envelope's ("risk_to_others" is both a risk flag and an M12 field).
 PAYLOAD = "p:"
 
 
-def choices(values: Any) -> list[tuple[str, str]]:
-    """An enum's values as options, each in words ("not_sought" -> "Not sought")."""
-    return [(v.value, v.value.replace("_", " ").capitalize()) for v in values if isinstance(v, StrEnum)]
+def choices(values: Any, table: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    """An enum's values as options, each in words: from `table`, the words the decision pages show for
+    the same code, else from the code ("not_sought" -> "Not sought")."""
+    return [(v.value, option(v.value, table or {})) for v in values if isinstance(v, StrEnum)]
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ for an advice request).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,9 @@ DEFAULT_ROLE = {
 _ADVISER_ORDER = ("dsl", "safeguarding_lead", "named_professional", "designated_professional", "ig_lead")
 
 
+_CODE_NOTE = re.compile(r"\s*\(`[^`]*`\)")
+
+
 @dataclass(frozen=True)
 class FormType:
     message_type: str
@@ -62,6 +66,8 @@ class FormType:
 def _label(model: type[BaseModel], rules: TypeRules) -> str:
     # The model's docstring starts with its catalogue id and what it is ("M20 missing child notice.").
     words = (model.__doc__ or rules.message_type).strip().splitlines()[0].rstrip(".")
+    # "(`stage`)" tells a developer the type has stages; the "or" in the words already says so.
+    words = _CODE_NOTE.sub("", words).replace("`", "").strip()
     words = words.removeprefix(rules.catalogue_id).strip() or rules.message_type.replace("_", " ")
     return f"{rules.catalogue_id} {words[:1].upper()}{words[1:]}".strip()
 

@@ -14,6 +14,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from broker.ui import words as say
 from broker.ui.form_fields import PAYLOAD, YES_NO, YES_NO_UNKNOWN, Field, Step, choices
 from broker.ui.form_payload import build, facts, inputs, schema_required
 from broker.ui.form_types import DEFAULT_ROLE, FormType
@@ -36,9 +37,8 @@ _RISKS = (
 )
 
 
-def _picked(values: tuple[str, ...], enum: Any) -> list[tuple[str, str]]:
-    known = dict(choices(enum))
-    return [(v, known.get(v, v.replace("_", " ").capitalize())) for v in values]
+def _picked(values: tuple[str, ...], table: dict[str, str]) -> list[tuple[str, str]]:
+    return [(v, say.option(v, table)) for v in values]
 
 
 def _type_step(types: list[FormType]) -> Step:
@@ -52,7 +52,7 @@ def _type_step(types: list[FormType]) -> Step:
 
 
 def _purpose_step(form: FormType | None) -> Step:
-    purposes = _picked(form.rules.purposes, []) if form else []
+    purposes = _picked(form.rules.purposes, {}) if form else []
     return Step(
         "purpose",
         "Purpose",
@@ -68,7 +68,7 @@ def _purpose_step(form: FormType | None) -> Step:
 
 def _consent_step(form: FormType | None) -> Step:
     rules = form.rules if form else None
-    bases = [b for b in _picked(rules.lawful_bases, LawfulBasis) if b[0] != UNSURE] if rules else []
+    bases = [b for b in _picked(rules.lawful_bases, say.LAWFUL_BASES) if b[0] != UNSURE] if rules else []
     return Step(
         "consent",
         "Consent and the exceptions",
@@ -78,7 +78,7 @@ def _consent_step(form: FormType | None) -> Step:
                 "consent_status",
                 "Parent or carer's consent",
                 "select",
-                choices(ConsentStatus),
+                choices(ConsentStatus, say.CONSENT_STATES),
                 required=bool(rules and rules.consent_applies),
             ),
             Field(
@@ -92,7 +92,7 @@ def _consent_step(form: FormType | None) -> Step:
                 "not_sought_reason",
                 "If consent was not sought or was refused: the exception that applies",
                 "select",
-                choices(ConsentException),
+                choices(ConsentException, say.CONSENT_EXCEPTIONS),
                 required=False,
             ),
             Field(
@@ -106,7 +106,7 @@ def _consent_step(form: FormType | None) -> Step:
                 "reason_not_informed",
                 "If they do not know: why telling them is unsafe or inappropriate",
                 "select",
-                choices(ConsentException),
+                choices(ConsentException, say.CONSENT_EXCEPTIONS),
                 required=False,
             ),
             Field("lawful_basis", "Lawful basis for sharing", "select", [*bases, (UNSURE, ASK_ADVISER)]),
@@ -140,7 +140,7 @@ def _risk_step() -> Step:
 
 def _details_step(form: FormType | None, answers: dict[str, str], agency_type: str) -> Step:
     subject = (
-        Field("subject_role", "Who is this mainly about?", "select", choices(SubjectRole)),
+        Field("subject_role", "Who is this mainly about?", "select", choices(SubjectRole, say.SUBJECT_ROLES)),
         Field("age_years", "Their age in years", "number"),
     )
     if form is None:
@@ -169,7 +169,9 @@ def _authorisation_step() -> Step:
         "Authorisation",
         "If a manager has authorised sharing without consent, record it; otherwise leave this blank.",
         (
-            Field("authoriser_role", "Authorised by (role)", "select", choices(AuthoriserRole), required=False),
+            Field(
+                "authoriser_role", "Authorised by (role)", "select", choices(AuthoriserRole, say.ROLES), required=False
+            ),
             Field("authoriser_ref", "Authoriser's staff reference", required=False),
             Field("authorisation_reason", "Their reason", "textarea", required=False),
         ),
@@ -245,7 +247,7 @@ def _check_consent(answers: dict[str, str]) -> dict[str, str]:
 def _check_details(step: Step, answers: dict[str, str]) -> dict[str, str]:
     subject = [f for f in step.fields if not f.name.startswith(PAYLOAD)]
     errors = {f.name: f"{f.label}: please answer." for f in subject if f.required and not answers.get(f.name)}
-    if answers.get("subject_role") and answers["subject_role"] not in {c for c, _ in choices(SubjectRole)}:
+    if answers.get("subject_role") and answers["subject_role"] not in {r.value for r in SubjectRole}:
         errors["subject_role"] = "Who is this mainly about?: choose one of the options."
     age = answers.get("age_years", "")
     if age and (not age.isdigit() or int(age) > 130):

@@ -31,15 +31,8 @@ OUTCOMES = {
     "expired": "Expired unanswered",
     "shredded": "Shredded",
 }
-ROLES = {
-    "dsl": "Designated Safeguarding Lead",
-    "ig_lead": "Information Governance lead",
-    "caldicott_guardian": "Caldicott Guardian",
-    "line_manager": "Line manager",
-    "named_professional": "Named professional",
-    "practitioner": "Practitioner",
-    "agency_system": "Agency system",
-}
+# As the header names a person's role (say.ROLES, also the form's words for the same codes).
+ROLES = {code: say.option(code, say.ROLES) for code in say.ROLES}
 _STATUS_TITLES = {
     401: "Not signed in",
     403: "Not allowed",
@@ -79,6 +72,7 @@ TEMPLATES.env.filters["outcome"] = lambda code: words(code, OUTCOMES)
 TEMPLATES.env.filters["role"] = lambda code: words(code, ROLES)
 TEMPLATES.env.filters["label"] = lambda code: words(code, {})
 TEMPLATES.env.filters["basis"] = lambda code: words(code, say.LAWFUL_BASES)
+TEMPLATES.env.filters["consent"] = lambda code: words(code, say.CONSENT_STATES)
 TEMPLATES.env.filters["local"] = say.local_time
 TEMPLATES.env.filters["data_class"] = say.data_class
 TEMPLATES.env.filters["kind"] = say.message_type

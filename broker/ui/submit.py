@@ -31,6 +31,7 @@ from broker.review.views import field_classes
 from broker.sharing import flow
 from broker.sharing.decide import Decider
 from broker.sharing.rules import RuleCatalogue
+from broker.ui import words as say
 from broker.ui.form_fields import Step
 from broker.ui.form_types import FormType, find, recipient_options, sendable
 from broker.ui.forms import NEED_TO_KNOW, build_notification, steps_for, validate_step
@@ -53,7 +54,7 @@ STAMP = "created_at"
 def sender_choices(session: UiSession, registry: Registry) -> list[tuple[str, str]]:
     """The body roles this person may send as: the only ones the form offers."""
     allowed = access.sender_roles(session.role, registry.granted_roles(session.agency_id))
-    return [(code, code.replace("_", " ").capitalize()) for code in sorted(allowed)]
+    return [(code, say.option(code, say.ROLES)) for code in sorted(allowed)]
 
 
 def _answers(form: FormData) -> dict[str, str]:

@@ -72,6 +72,82 @@ LAWFUL_BASES = {
     "unsure": "unsure: advice asked",
 }
 
+# Consent states as the person recording them said them; the decisions filter offers these same words.
+CONSENT_STATES = {
+    "given_explicit": "given (explicit)",
+    "refused": "refused",
+    "not_sought": "not sought",
+    "withdrawn": "withdrawn",
+    "not_required": "not required",
+    "not_applicable": "not applicable",
+    "unsure": "unsure",
+    "not_recorded": "not recorded",
+}
+
+# The exceptions to seeking consent or telling the parents (E1-E10 of the procedures), as sentences.
+CONSENT_EXCEPTIONS = {
+    "risk_significant_harm": "it would put the child at risk of significant harm",
+    "unreasonable_delay": "it would cause an unreasonable delay",
+    "loss_of_evidence": "evidence could be lost",
+    "risk_to_others_or_immediate_harm": "someone else is at risk, or harm is immediate",
+    "prejudice_crime": "it would prejudice the prevention or detection of a crime",
+    "cannot_consent": "the person cannot consent",
+    "not_reasonable_to_obtain": "it is not reasonable to ask",
+    "serious_harm_young_person_urgent": "a young person faces serious harm and it is urgent",
+    "not_required_by_regime": "the statutory scheme does not require it",
+    "disclosure_increases_risk_radicalisation": "telling them would increase the risk of radicalisation",
+}
+
+SUBJECT_ROLES = {
+    "child": "child",
+    "unborn_child": "unborn child",
+    "deceased_child": "child who has died",
+    "sibling": "brother or sister",
+    "parent_pr": "parent, or someone with parental responsibility",
+    "carer": "carer",
+    "household_member": "member of the household",
+    "alleged_perpetrator": "person alleged to have caused harm",
+    "adult_victim": "adult victim",
+    "adult_at_risk": "adult at risk",
+    "person_in_position_of_trust": "person in a position of trust",
+}
+
+# Roles as people and the header name them: a person's office, an authoriser, a sender's role. A
+# role missing here reads from its code.
+ROLES = {
+    "dsl": "Designated Safeguarding Lead",
+    "ig_lead": "Information Governance lead",
+    "caldicott_guardian": "Caldicott Guardian",
+    "line_manager": "line manager",
+    "csc_manager": "children's social care manager",
+    "senior_manager": "senior manager",
+    "designated_senior_manager": "designated senior manager",
+    "named_professional": "named professional",
+    "designated_professional": "designated professional",
+    "police_senior_officer": "senior police officer",
+    "police_public_protection": "police public protection unit",
+    "police_disclosure_unit": "police disclosure unit",
+    "mash_intake": "MASH intake",
+    "edt": "emergency duty team",
+    "gp": "GP",
+    "yos_officer": "youth offending service officer",
+    "da_caseworker": "domestic abuse caseworker",
+    "lado_officer": "LADO officer",
+    "marac_coordinator": "MARAC coordinator",
+    "cdop_manager": "child death overview panel manager",
+    "coroners_officer": "coroner's officer",
+    "camhs_clinician": "CAMHS clinician",
+    "practitioner": "practitioner",
+    "agency_system": "agency system",
+}
+
+
+def option(code: str, table: dict[str, str]) -> str:
+    """A code as a form offers it: its words from `table`, first letter up ("Not sought")."""
+    words = table.get(code) or code.replace("_", " ")
+    return words[:1].upper() + words[1:]
+
+
 # Message types whose code does not read as their name: acronyms and terms of art as practitioners
 # write them ("LADO allegation", not "Lado allegation"), and the notices whose code alone is not a
 # thing one sends ("Missing child notice"). Every other type reads from its code. The policy's own

@@ -104,11 +104,14 @@ async def walk(
     form: FormType,
     agency_type: str,
     given: dict[str, str] | None = None,
+    seen: list[str] | None = None,
 ) -> tuple[str, dict[str, str]]:
     """Post every step with only the required answers (`given` ones as given); returns the dry run's
-    page and the answers."""
+    page and the answers, and adds each page on the way to `seen`."""
     answers: dict[str, str] = {"notification_id": "", "message_type": form.message_type, **(given or {})}
     page = (await client.get("/ui/submit")).text
+    if seen is not None:
+        seen.append(page)
     answers["notification_id"] = re.findall(r'name="notification_id" value="([^"]+)"', page)[0]
     steps = steps_for(types, form, answers, agency_type)
     for index in range(len(steps) - 1):
@@ -117,6 +120,8 @@ async def walk(
             fill(steps_for(types, form, answers, agency_type)[index], answers, page)
         response = await client.post("/ui/submit", data={**answers, "csrf_token": token, "step": str(index)})
         page = response.text
+        if seen is not None:
+            seen.append(page)
         assert response.status_code == 200, f"{form.message_type}, step {steps[index].key}: {_errors(page)}"
     return page, answers
 

@@ -94,7 +94,7 @@ def test_practitioner_submits_through_the_guided_form(served: Served, page: Page
     page.get_by_label("Purpose", exact=True).select_option("safeguarding_concern")
     page.get_by_label("In a sentence").fill("Please assess: child disclosed being hit at home.")
     roles = page.get_by_label("Your role").locator("option").all_inner_texts()
-    assert "Dsl" not in roles, "a practitioner is not offered a DSL's role"
+    assert "Designated Safeguarding Lead" not in roles, "a practitioner is not offered a DSL's role"
     page.get_by_label("Your role").select_option("health_visitor")
     page.get_by_role("button", name="Continue").click()
 

@@ -3,12 +3,14 @@ what a person reading them means, in their words and their time.
 
 - an evidence pack for some days holds the London days the other pages count, not UTC days;
 - the Sent page says a share held for advice released nothing yet, and sets its deadlines on release;
+- the guided form offers each choice in the words the decision pages use for it, never a code;
 """
 
 from __future__ import annotations
 
 import html
 import json
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -16,6 +18,7 @@ import pytest
 
 from broker.ui.form_types import sendable
 from broker.ui.policy_pack import PolicyPack
+from broker.ui.words import CONSENT_EXCEPTIONS, CONSENT_STATES, LAWFUL_BASES, ROLES, SUBJECT_ROLES
 from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
 from tests.broker.people import Person
 from tests.ui.form_walk import sign_in, walk
@@ -25,6 +28,17 @@ pytestmark = pytest.mark.stack
 
 SCHOOL, CSC, HV = "school-oakfield-primary", "csc-fenmere-mash", "health-visiting-fenmere"
 LONDON = ZoneInfo("Europe/London")
+_OPTION = re.compile(r'<option value="([^"]*)"[^>]*>([^<]*)</option>')
+# The inputs whose options name codes the decision pages show in words, and those words.
+WORDED = {
+    "sender_role": ROLES,
+    "authoriser_role": ROLES,
+    "lawful_basis": LAWFUL_BASES,
+    "consent_status": CONSENT_STATES,
+    "not_sought_reason": CONSENT_EXCEPTIONS,
+    "reason_not_informed": CONSENT_EXCEPTIONS,
+    "subject_role": SUBJECT_ROLES,
+}
 
 
 def _instant(value: str) -> datetime:
@@ -74,3 +88,42 @@ async def test_the_sent_page_says_a_held_share_released_nothing_yet(
     assert "Held back (released only if the share is):" in sent
     assert "Released:" not in sent and "Fields released" not in sent
     assert "Set when the share is released" in sent and "None set" not in sent
+
+
+def _options(page: str, name: str) -> dict[str, str]:
+    select = re.search(rf'<select id="f-{name}".*?</select>', page, re.S)
+    return {} if select is None else {v: html.unescape(t).strip() for v, t in _OPTION.findall(select.group(0)) if v}
+
+
+async def test_the_guided_form_offers_its_choices_in_words(
+    gateway_factory: GatewayFactory,  # noqa: F811
+    opa_url: str,
+) -> None:
+    gateway = await gateway_factory(ui_cookie_secure=False)
+    csrf = await sign_in(gateway.client, gateway.token(SCHOOL, role="dsl", subject="dsl-test-01"))
+    agency = gateway.registry.agency(SCHOOL)
+    assert agency is not None
+    types = sendable(await PolicyPack(opa_url, timeout=5).types(), gateway.registry, SCHOOL)
+    form = next(t for t in types if t.rules.catalogue_id == "M01")
+    pages: list[str] = []
+    await walk(
+        gateway.client,
+        csrf,
+        types,
+        form,
+        agency.type,
+        {"consent_status": "given_explicit", "privacy_notice_given": "yes"},
+        pages,
+    )
+    offered = {name: found for name in WORDED for page in pages if (found := _options(page, name))}
+    assert offered.keys() == WORDED.keys(), f"never offered: {WORDED.keys() - offered.keys()}"
+    for name, found in offered.items():
+        for code, shown in found.items():
+            # "Unsure" says on the form what follows (an adviser asked first), and on the pages that it was.
+            if code in WORDED[name] and code != "unsure":
+                words = WORDED[name][code]
+                assert shown.lower() == words.lower(), f"{name}: {code} is offered as {shown!r}, shown as {words!r}"
+            assert "_" not in shown, f"{name}: {shown!r} is a code"
+    assert "Designated Safeguarding Lead" in offered["sender_role"].values()
+    first = html.unescape(pages[0].split('<main id="main">', 1)[1])
+    assert "`" not in first, "markdown in the types on offer"

@@ -7,7 +7,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from broker.ui.words import (
+    CONSENT_EXCEPTIONS,
+    CONSENT_STATES,
     LAWFUL_BASES,
+    ROLES,
+    SUBJECT_ROLES,
     TYPE_NAMES,
     data_class,
     local_day_end,
@@ -99,3 +103,18 @@ def test_every_name_in_the_policy_pack_is_a_vocabulary_code() -> None:
     }
     assert set(PACK["names"]) - codes == set()
     assert set(PACK["articles"]) <= set(PACK["names"]) | {t.value for t in MessageType}
+
+
+def test_the_forms_choices_have_words_and_roles_read_as_the_policy_names_them() -> None:
+    # A code left out of its table would be offered raw ("Parent pr"); a role worded apart from the
+    # policy's messages would read two ways on one page.
+    for table, enum in (
+        (CONSENT_STATES, vocab.ConsentStatus),
+        (CONSENT_EXCEPTIONS, vocab.ConsentException),
+        (SUBJECT_ROLES, vocab.SubjectRole),
+        (ROLES, vocab.AuthoriserRole),
+    ):
+        assert {m.value for m in enum} <= set(table), enum
+    for code, said in ROLES.items():
+        if code in PACK["names"]:
+            assert said.lower() == _policy_words(code).lower() or code == "ig_lead", code

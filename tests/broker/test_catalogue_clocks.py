@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from broker.db.tables import ObligationClock
 from broker.delivery.clocks import mark_overdue, stop_clocks
 from tests.broker.conftest import Gateway, GatewayFactory
-from tests.policy.bases import patched
+from tests.policy.bases import consent_given, patched
 
 pytestmark = pytest.mark.stack
 
@@ -159,3 +159,37 @@ def test_a_held_icmd_released_later_keeps_the_deaths_start() -> None:
     anchored = _due_from({**obligation, "started_at": died.isoformat()}, released, WorkingCalendar())
     assert anchored["due_at"] == (died + timedelta(hours=12)).isoformat(), "the death, not the release, starts it"
     assert _due_from(obligation, released, WorkingCalendar())["due_at"] == (released + timedelta(hours=12)).isoformat()
+
+
+async def test_a_cpch_referral_starts_the_strategy_clock_its_strategy_request_answers(gateway: Gateway) -> None:
+    now = datetime.now(UTC)
+    referral = patched(
+        "referral",
+        {
+            "notification_id": str(uuid.uuid4()),
+            "created_at": now.isoformat(),
+            "concern_tags": ["cpch"],
+            "consent": consent_given(),
+            "parental_position": {"parents_informed": True, "parent_withheld_permission": False},
+        },
+    )
+    assert (await gateway.post(referral)).status_code == 202
+    clock = _clock(gateway, referral["notification_id"], "strategy_meeting")
+    assert abs((_utc(clock.due_at) - gateway.app.state.calendar.due(now, 2, "working_days")).total_seconds()) < 60
+    school = {"agency_id": "school-oakfield-primary", "role": "dsl", "need_to_know": "attend_meeting"}
+    request = patched(
+        "strategy",
+        {
+            "notification_id": str(uuid.uuid4()),
+            "created_at": datetime.now(UTC).isoformat(),
+            "in_reply_to": referral["notification_id"],
+            "recipients": [school],
+            "consent": consent_given(),
+            "parental_position": {"parents_informed": True, "parent_withheld_permission": False},
+            "payload": {"strategy_kind": "cpch"},
+        },
+    )
+    response = await gateway.post(request)
+    assert response.status_code == 202, response.text
+    assert response.json()["recipients"][0]["outcome"] in {"share", "share_minimised"}, response.text
+    assert _clock(gateway, referral["notification_id"], "strategy_meeting").stopped_at is not None

@@ -50,6 +50,20 @@ test_child_death_siblings_and_icmd if {
 	{"initial_case_management_discussion", "safeguard_siblings"} - kinds(t.first(p)) == set()
 }
 
+cpch_referral := object.union(t.base, {"concern_tags": ["cpch"]})
+
+test_a_cpch_referral_starts_the_two_working_day_strategy_clock if {
+	d := t.first(cpch_referral)
+	d.outcome in {"share", "share_minimised", "share_urgent_review_after"}
+	some o in d.obligations
+	o.kind == "strategy_meeting"
+	o.due_in == {"amount": 2, "unit": "working_days"}
+}
+
+test_a_referral_not_about_cpch_starts_no_strategy_clock if {
+	not "strategy_meeting" in kinds(t.first(t.base))
+}
+
 death_notice := object.union(statutory, {
 	"message_type": "child_death_notification", "purpose": "child_death_review",
 	"sender": {"agency_id": "police-a", "role": "police_public_protection"},

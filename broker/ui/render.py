@@ -73,6 +73,7 @@ TEMPLATES.env.filters["role"] = lambda code: words(code, ROLES)
 TEMPLATES.env.filters["label"] = lambda code: words(code, {})
 TEMPLATES.env.filters["basis"] = lambda code: words(code, say.LAWFUL_BASES)
 TEMPLATES.env.filters["consent"] = lambda code: words(code, say.CONSENT_STATES)
+TEMPLATES.env.filters["effect"] = lambda code: words(code, say.EFFECTS)
 TEMPLATES.env.filters["local"] = say.local_time
 TEMPLATES.env.filters["data_class"] = say.data_class
 TEMPLATES.env.filters["kind"] = say.message_type

@@ -216,10 +216,15 @@ async def _previewed(d: Any, message_type: str, rules: RuleCatalogue) -> dict[st
         "classes": field_classes(message_type, list(d.allowed_fields)),
         # The practitioner reads why before the rest: the deciding findings lead, the others follow.
         "decided_by": await rules.explain([{"rule": r.rule, "message": r.message} for r in d.decided_by]),
-        "reasons": await rules.explain(
-            [{"rule": r.rule, "message": r.message} for r in d.reasons if r not in d.decided_by]
-        ),
+        "reasons": await _with_effect([r for r in d.reasons if r not in d.decided_by], rules),
     }
+
+
+async def _with_effect(reasons: list[Any], rules: RuleCatalogue) -> list[dict[str, Any]]:
+    # Before sending, the policy's own answer says which way each finding points; the log keeps no
+    # such mark, so only this page can show it.
+    explained = await rules.explain([{"rule": r.rule, "message": r.message} for r in reasons])
+    return [{**x, "effect": r.effect.value if r.effect else None} for x, r in zip(explained, reasons, strict=True)]
 
 
 def _schema_errors(journey: Journey, exc: ValidationError) -> tuple[int, dict[str, str]]:

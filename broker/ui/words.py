@@ -72,6 +72,17 @@ LAWFUL_BASES = {
     "unsure": "unsure: advice asked",
 }
 
+# Which way a finding points (the policy's `effect`), where the page has it: the check page before sending.
+EFFECTS = {
+    "share": "in favour of sharing",
+    "no_share": "against sharing",
+    "hold_for_authorisation": "for holding it until authorised",
+    "needs_advice": "for asking an adviser first",
+    "withhold_fields": "for leaving some fields out",
+    "urgent_override": "for sending at once and reviewing after",
+    "record": "a record of the decision",
+}
+
 # Consent states as the person recording them said them; the decisions filter offers these same words.
 CONSENT_STATES = {
     "given_explicit": "given (explicit)",

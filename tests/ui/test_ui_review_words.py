@@ -4,6 +4,7 @@ what a person reading them means, in their words and their time.
 - an evidence pack for some days holds the London days the other pages count, not UTC days;
 - the Sent page says a share held for advice released nothing yet, and sets its deadlines on release;
 - the guided form offers each choice in the words the decision pages use for it, never a code;
+- under "Not shared", the findings that did not decide it are headed so, never as reasons to share;
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from broker.ui.policy_pack import PolicyPack
 from broker.ui.words import CONSENT_EXCEPTIONS, CONSENT_STATES, LAWFUL_BASES, ROLES, SUBJECT_ROLES
 from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
 from tests.broker.people import Person
+from tests.factories import school_referral
 from tests.ui.form_walk import sign_in, walk
 from tests.ui.test_ui_review_fixes import _hidden
 
@@ -72,9 +74,15 @@ async def _sent(gateway: Gateway, opa_url: str, given: dict[str, str]) -> str:
     types = sendable(await PolicyPack(opa_url, timeout=5).types(), gateway.registry, HV)
     form = next(t for t in types if t.rules.catalogue_id == "M01")
     preview, _ = await walk(gateway.client, csrf, types, form, "health_community", given)
+    # Before sending, the policy's answer says which way each finding points, and the page says it too.
+    assert "(in favour of sharing)" in html.unescape(preview)
     sent = await gateway.client.post("/ui/submit/send", data={**_hidden(preview), "go": "send"})
     assert sent.status_code == 200, sent.text[-1500:]
-    return html.unescape(sent.text.split('<main id="main">', 1)[1])
+    return _main(sent.text)
+
+
+def _main(page: str) -> str:
+    return html.unescape(page.split('<main id="main">', 1)[1])
 
 
 async def test_the_sent_page_says_a_held_share_released_nothing_yet(
@@ -127,3 +135,25 @@ async def test_the_guided_form_offers_its_choices_in_words(
     assert "Designated Safeguarding Lead" in offered["sender_role"].values()
     first = html.unescape(pages[0].split('<main id="main">', 1)[1])
     assert "`" not in first, "markdown in the types on offer"
+
+
+async def test_the_findings_under_not_shared_are_not_shown_as_reasons_to_share(
+    gateway_factory: GatewayFactory,  # noqa: F811
+) -> None:
+    gateway = await gateway_factory()
+    assert (await gateway.post(school_referral())).status_code == 202
+    dsl = Person(gateway, SCHOOL, "dsl", "dsl-test-01")
+    try:
+        await dsl.sign_in()
+        listed = (await dsl.page("GET", "/ui/decisions?outcome=no_share")).text
+        seq = re.findall(r'href="/ui/decisions/(\d+)"', listed)[0]
+        detail = _main((await dsl.page("GET", f"/ui/decisions/{seq}")).text)
+    finally:
+        await dsl.close()
+    assert "Not shared" in detail
+    decided, rest = detail.split('<h2 id="h-other-findings">', 1)
+    assert "Findings that did not decide the outcome" in rest and "Other findings" not in detail
+    assert "Any that favour sharing were outweighed" in rest and "nothing was shared" in rest
+    (deciding,) = re.findall(r'<div class="finding">\s*<p><strong>(\w+)</strong>', decided)
+    assert f'<th scope="row">{deciding}<br>' not in rest, "the deciding finding is listed with the others"
+    assert re.search(r"<dt>Lawful basis relied on</dt><dd>None: nothing was shared</dd>", decided), decided[-1500:]

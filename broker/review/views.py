@@ -10,6 +10,7 @@ the read, the read does not happen.
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -218,9 +219,17 @@ def deciding_rule(entry: audit.Entry) -> str | None:
 
 
 def title_words(rule: str, title: str) -> str:
+    """The title's words beside its id: "" for a rule whose title is only its id ("I14 I14" stutters)."""
     # Policy titles often repeat the id ("C4 strict need to know"); beside the id that reads as a stutter.
     words = title.removeprefix(rule).strip(" :-")
-    return words[:1].upper() + words[1:] if words else title
+    return words[:1].upper() + words[1:]
+
+
+def _headline(entry: audit.Entry, rule: str) -> str:
+    # A rule with no title of its own is named by its finding's first clause ("Immediate risk of
+    # significant harm"), which the list has and the rule catalogue does not.
+    message = next((r["message"] for r in entry.reasons if r["rule"] == rule), "")
+    return re.split(r"[:.;]", message, maxsplit=1)[0].strip()
 
 
 def summary(entry: audit.Entry, rules: Any = None, state: str | None = None) -> dict[str, Any]:
@@ -229,7 +238,8 @@ def summary(entry: audit.Entry, rules: Any = None, state: str | None = None) -> 
     `rules` (the rule catalogue) puts the deciding rule's title beside its id; without it the id stands alone.
     """
     rule = deciding_rule(entry)
-    title = title_words(rule, rules.describe(rule).title) if rules is not None and rule is not None else rule
+    title = title_words(rule, rules.describe(rule).title) if rules is not None and rule is not None else ""
+    title = title or (_headline(entry, rule) if rule is not None else "")
     return {
         "seq": entry.seq,
         "recorded_at": entry.recorded_at,

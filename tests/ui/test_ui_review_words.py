@@ -5,6 +5,7 @@ what a person reading them means, in their words and their time.
 - the Sent page says a share held for advice released nothing yet, and sets its deadlines on release;
 - the guided form offers each choice in the words the decision pages use for it, never a code;
 - under "Not shared", the findings that did not decide it are headed so, never as reasons to share;
+- a rule with no title of its own is named once ("I14: Immediate risk ..."), not "I14 I14";
 """
 
 from __future__ import annotations
@@ -157,3 +158,21 @@ async def test_the_findings_under_not_shared_are_not_shown_as_reasons_to_share(
     (deciding,) = re.findall(r'<div class="finding">\s*<p><strong>(\w+)</strong>', decided)
     assert f'<th scope="row">{deciding}<br>' not in rest, "the deciding finding is listed with the others"
     assert re.search(r"<dt>Lawful basis relied on</dt><dd>None: nothing was shared</dd>", decided), decided[-1500:]
+
+
+async def test_a_rule_without_a_title_is_named_once(
+    gateway_factory: GatewayFactory,  # noqa: F811
+    opa_url: str,
+) -> None:
+    gateway = await gateway_factory(ui_cookie_secure=False)
+    urgent = {"immediate_significant_harm": "yes", "lawful_basis": "safeguarding_children_individuals_at_risk"}
+    sent = await _sent(gateway, opa_url, urgent)
+    assert "Shared urgently, review after" in sent, sent[:3000]
+    assert "<strong>I14</strong>: Immediate risk of significant harm" in sent
+    listed = _main((await gateway.client.get("/ui/decisions")).text)
+    (cell,) = re.findall(r'<td class="deciding-rule">(.*?)</td>', listed)
+    assert re.sub(r"<[^>]+>", "", cell) == "I14 Immediate risk of significant harm"
+    seq = re.findall(r'href="/ui/decisions/(\d+)"', listed)[0]
+    detail = _main((await gateway.client.get(f"/ui/decisions/{seq}")).text)
+    for page in (sent, listed, detail):
+        assert not re.search(r"I14\W+I14", re.sub(r"<[^>]+>", " ", page)), "the id twice"

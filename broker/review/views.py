@@ -20,6 +20,7 @@ from sqlmodel import Session, col
 
 import audit
 from broker.db.log import DecisionLog
+from broker.db.tables import ObligationClock
 from broker.errors import LogUnavailable, NotFound
 from broker.review.access import Action, Relation, Viewer
 from broker.review.scope import scope_clause, sees
@@ -313,6 +314,25 @@ async def read_detail(decision_log: DecisionLog, rules: Any, viewer: Viewer, seq
         "events": [event(e) for e in events if e.kind != "viewed" or sees_reader(viewer, e)],
         "integrity": badge,
     }
+
+
+def deadlines(decision_log: DecisionLog, overdue: list[audit.Entry]) -> dict[int, datetime]:
+    """Each `overdue` entry's deadline (by seq): the due time of the clock that ran out. The entry's own
+    time is when the sweep noticed, which may be long after, so a page must not give it as the deadline."""
+    found: dict[int, datetime] = {}
+    with Session(decision_log.engine) as session:
+        for entry in overdue:
+            clocks = session.execute(
+                select(ObligationClock).where(
+                    col(ObligationClock.delivery_id) == entry.delivery_id, col(ObligationClock.overdue_at).is_not(None)
+                )
+            ).scalars()
+            said = {r["message"] for r in entry.reasons}
+            # The sweep writes "Overdue: <the clock's description>" (broker.delivery.clocks.mark_overdue).
+            match = [c for c in clocks if f"Overdue: {c.description}"[:500] in said]
+            if match:
+                found[entry.seq] = min(c.due_at for c in match)
+    return found
 
 
 def sees_reader(viewer: Viewer, viewed: audit.Entry) -> bool:

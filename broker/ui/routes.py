@@ -309,8 +309,12 @@ async def review_urgent(seq: SeqPath, decision_log: LogDep, viewer: ViewerDep, f
 async def overdue(request: Request, decision_log: LogDep, session: SessionDep, viewer: ViewerDep) -> HTMLResponse:
     found = await asyncio.to_thread(review.overdue_page, decision_log, viewer, Filters(limit=200))
     await decision_view.record_views(decision_log, viewer, found.items)
+    due = await asyncio.to_thread(decision_view.deadlines, decision_log, found.items)
     rows = [
-        decision_view.event(e) | decision_view.summary(e, state=found.states.get(e.delivery_id)) for e in found.items
+        decision_view.event(e)
+        | decision_view.summary(e, state=found.states.get(e.delivery_id))
+        | {"due_at": due.get(e.seq)}
+        for e in found.items
     ]
     return page(request, "overdue.html", session, rows=rows)
 

@@ -6,6 +6,7 @@ what a person reading them means, in their words and their time.
 - the guided form offers each choice in the words the decision pages use for it, never a code;
 - under "Not shared", the findings that did not decide it are headed so, never as reasons to share;
 - a rule with no title of its own is named once ("I14: Immediate risk ..."), not "I14 I14";
+- the Overdue page gives each deadline that ran out, apart from when the sweep found it;
 """
 
 from __future__ import annotations
@@ -13,14 +14,17 @@ from __future__ import annotations
 import html
 import json
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlmodel import Session, col, select
 
+from broker.db.tables import ObligationClock
+from broker.delivery.clocks import mark_overdue
 from broker.ui.form_types import sendable
 from broker.ui.policy_pack import PolicyPack
-from broker.ui.words import CONSENT_EXCEPTIONS, CONSENT_STATES, LAWFUL_BASES, ROLES, SUBJECT_ROLES
+from broker.ui.words import CONSENT_EXCEPTIONS, CONSENT_STATES, LAWFUL_BASES, ROLES, SUBJECT_ROLES, local_time
 from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
 from tests.broker.people import Person
 from tests.factories import school_referral
@@ -176,3 +180,32 @@ async def test_a_rule_without_a_title_is_named_once(
     detail = _main((await gateway.client.get(f"/ui/decisions/{seq}")).text)
     for page in (sent, listed, detail):
         assert not re.search(r"I14\W+I14", re.sub(r"<[^>]+>", " ", page)), "the id twice"
+
+
+async def test_the_overdue_page_gives_the_deadline_that_ran_out(
+    gateway_factory: GatewayFactory,  # noqa: F811
+) -> None:
+    gateway = await gateway_factory()
+    assert (await gateway.post(school_referral())).status_code == 202
+    with Session(gateway.engine) as session:
+        clocks = list(session.exec(select(ObligationClock).order_by(col(ObligationClock.due_at))))
+        assert clocks, "the referral set no deadline"
+        # Found three days late: the page must still say when it was due.
+        assert mark_overdue(session, clocks[0].due_at + timedelta(days=3))
+        session.commit()
+        due = {c.description: local_time(c.due_at) for c in clocks if c.overdue_at is not None}
+    dsl = Person(gateway, SCHOOL, "dsl", "dsl-test-01")
+    try:
+        await dsl.sign_in()
+        overdue = _main((await dsl.page("GET", "/ui/overdue")).text)
+    finally:
+        await dsl.close()
+    headers = re.findall(r'<th scope="col">([^<]+)</th>', overdue)
+    assert headers[-3:] == ["What was due", "Was due", "Found overdue"], headers
+    rows = re.findall(r"<tr><td>#\d+</td>.*?</tr>", overdue, re.S)
+    assert len(rows) == len(due), overdue
+    for row in rows:
+        what, was_due, found = re.findall(r"<td>([^<]*)</td>", row)[-3:]
+        (description,) = [d for d in due if d in what]
+        assert was_due == due[description], row
+        assert found != was_due, "the time it was found given as the deadline"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.policy.bases import CSC, POLICE, consent_refused, not_sought
+from tests.policy.bases import CSC, POLICE, consent_given, consent_refused, not_sought
 from tests.policy.bases_casework import ASC_TRANSITIONS, HEALTH_VISITING
 from tests.policy.scenarios import ALL, IMMEDIATE, MASH, POL, SOCIAL_WORKER_FAMILY, e, s
 
@@ -31,6 +31,12 @@ TRANSITION = (
     "Services: refer at least 6 months before 18"
 )
 EHA_DUTIES = ("review_early_help_plan", "inform_subject")
+FM_CHILD = {"subject_ref": "subj-1", "role_in_case": "child", "age_years": 15, "gillick_competent": "yes"}
+# The family's consent (as the base has it) and the young person's own.
+FM_CONSENTS = [
+    *consent_given(scope_agencies=["health-visiting-fenmere", "vcs-riverside-juniors-fc"]),
+    *consent_given(giver="child", scope_agencies=["health-visiting-fenmere"]),
+]
 NO_PRIVACY_NOTICE = [
     {"subject_ref": "subj-1", "giver": "parent_pr", "status": "given_explicit", "privacy_notice_given": False}
 ]
@@ -101,6 +107,22 @@ CASEWORK_SCENARIOS: list[dict[str, Any]] = [
         "eha",
         {"consent": PRIVACY_NOTICE_UNSTATED},
         {HV: e("hold_for_authorisation", "C8")},
+    ),
+    s(
+        "m26-eha-forced-marriage-parents-consent-only",
+        "CPSCP-Procedures, Forced marriage > 6. Issues: do not share outside child protection information-sharing "
+        "protocols without the express consent of the child",
+        "eha",
+        {"concern_tags": ["forced_marriage"], "subjects": [FM_CHILD]},
+        {HV: e("hold_for_authorisation", "I19")},
+    ),
+    s(
+        "m26-eha-forced-marriage-young-persons-consent",
+        "CPSCP-Procedures, Forced marriage > 6. Issues: with the young person's express consent; they, not the "
+        "family, are told",
+        "eha",
+        {"concern_tags": ["forced_marriage"], "subjects": [FM_CHILD], "consent": FM_CONSENTS},
+        {HV: e("share", "GR1", also=("GR4",), obligations=EHA_DUTIES)},
     ),
     # --- M24 hospital discharge hold ------------------------------------------------------------
     s(

@@ -6,6 +6,7 @@
 #   cites its source document (policies/SOURCES.md).
 package safeguarding.invariants
 
+import data.safeguarding.config
 import data.safeguarding.context
 
 # METADATA
@@ -18,6 +19,9 @@ recipient_findings(r) := i19(r) | i44(r)
 
 # METADATA
 # title: I19 forced marriage - never inform the family or community
+# description: >-
+#   A family-facing recipient gets nothing; outside child protection procedures a share waits
+#   for the young person's own express consent (a parent's does not do).
 # custom:
 #   rule_id: I19
 #   source: >-
@@ -28,7 +32,31 @@ recipient_findings(r) := i19(r) | i44(r)
 i19(r) := {{"rule": "I19", "effect": "no_share", "message": "Forced marriage: this recipient would pass information to the family, which can put the young person at risk."}} if {
 	context.family_facing(r)
 	context.tagged("forced_marriage")
+} else := {{"rule": "I19", "effect": "hold_for_authorisation", "message": "Forced marriage: outside child protection procedures only the young person's own express consent allows this, and none recorded covers this recipient, so it is held. Record the young person's consent, asked alone and safely; if the young person is at risk, refer to children's social care or the police instead."}} if {
+	context.tagged("forced_marriage")
+	_outside_cp_protocols
+	not _young_persons_consent(r)
 } else := set()
+
+# Outside child protection procedures: a purpose the partnership's pack lists as such (a request
+# for services, transition planning) or an early help plan's review, whatever lawful basis the
+# sender chose. An immediate risk is a child protection matter, whose urgent path is never blocked.
+_outside_cp_protocols if {
+	_outside_cp_purpose
+	not context.immediate
+}
+
+_outside_cp_purpose if input.purpose in config.outside_cp_purposes
+
+_outside_cp_purpose if input.payload_facts.plan_kind == "early_help_plan"
+
+# The child's own consent, explicit and covering this recipient: a parent's does not do.
+_young_persons_consent(r) if {
+	some c in input.consent
+	c.giver == "child"
+	c.status == "given_explicit"
+	context.covers(c, r)
+}
 
 # METADATA
 # title: I26 unconvicted adults - Bichard compliance

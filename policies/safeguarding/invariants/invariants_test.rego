@@ -33,3 +33,46 @@ test_i44_message_holds_under_a_hold if {
 	not contains(m, "cannot be withheld")
 	contains(m, "consent alone")
 }
+
+# An early help share about forced marriage: outside child protection procedures, only on the
+# young person's own express consent.
+fm_services := object.union(t.base, {
+	"concern_tags": ["forced_marriage"], "purpose": "request_for_services",
+	"subjects": [{"role_in_case": "child", "age_years": 15, "gillick_competent": "yes"}],
+})
+
+child_consent := {"giver": "child", "status": "given_explicit", "scope_agencies": null, "privacy_notice_given": true, "not_sought_reason": null}
+
+test_i19_holds_a_share_outside_cp_on_the_parents_consent_alone if {
+	d := t.first(fm_services)
+	d.outcome == "hold_for_authorisation"
+	t.deciders(d) == ["I19"]
+	some m in t.messages(d, "I19")
+	contains(m, "young person's own express consent")
+}
+
+test_i19_lets_the_young_persons_own_consent_through if {
+	inp := object.union(fm_services, {"consent": [child_consent]})
+	invariants.i19(t.csc) == set() with input as inp
+	d := t.first(inp)
+	not "I19" in t.rules(d)
+	some o in d.obligations
+	o.kind == "inform_subject"
+	o.rule == "I19"
+	contains(o.description, "never the family")
+}
+
+test_i19_leaves_a_safeguarding_referral_alone if {
+	inp := object.union(t.base, {"concern_tags": ["forced_marriage"]})
+	invariants.i19(t.csc) == set() with input as inp
+}
+
+test_i19_never_blocks_an_immediate_risk if {
+	inp := object.union(fm_services, {"risk": object.union(t.no_risk, {"immediate_significant_harm": true})})
+	invariants.i19(t.csc) == set() with input as inp
+}
+
+test_i19_holds_an_early_help_plan_review if {
+	inp := object.union(t.base, {"concern_tags": ["forced_marriage"], "purpose": "case_planning", "payload_facts": {"plan_kind": "early_help_plan"}})
+	count(invariants.i19(t.csc)) == 1 with input as inp
+}

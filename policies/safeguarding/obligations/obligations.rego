@@ -21,7 +21,7 @@ for_recipient(r, outcome) := [_catalogue[kind] |
 
 # Only the obligations a notification of this type can carry are tried, in the catalogue's (key)
 # order: each `_applies` rule below names its message type(s), except the two that follow any share.
-_candidates := sort(array.concat(["inform_subject", "review_urgent_share"], object.get(_kinds_by_type, input.message_type, [])))
+_candidates := sort(array.concat(["inform_subject", "inform_young_person", "review_urgent_share"], object.get(_kinds_by_type, input.message_type, [])))
 
 _kinds_by_type := {
 	"safeguarding_referral": ["acknowledge_referral", "decide_referral", "strategy_cpch", "written_confirmation"],
@@ -64,6 +64,7 @@ _catalogue := {
 	"decide_referral": {"kind": "decide_referral", "due_in": {"amount": 1, "unit": "working_days"}, "description": "Children's social care decides the response within 1 working day and tells the referrer [CPSCP-Procedures, Initial Action by Children's Social Care on Receipt of a Referral; CPSCP-Procedures, Threshold policy > Childrens Social Care] (T01, T05).", "rule": "GR6"},
 	"review_urgent_share": {"kind": "review_urgent_share", "due_in": {"amount": 1, "unit": "working_days"}, "description": "Sent without waiting: a DSL, IG lead or named professional reviews this share and any missing authorisation afterwards [CPSCP-Procedures, Responding to concerns about a child > Responsibilities of agencies and organisations].", "rule": "I14"},
 	"inform_subject": {"kind": "inform_subject", "due_in": null, "description": "Tell the person (or the parents) that their information was shared and why, unless that would create or increase a risk of harm [CPSCP-Procedures, Responding to concerns about a child > Consulting parents; CPSCP-Procedures, Flowchart of when and how to share information].", "rule": "C8"},
+	"inform_young_person": {"kind": "inform_subject", "due_in": null, "description": "Tell the young person, never the family or community, that their information was shared and why, unless that would create or increase a risk of harm [CPSCP-Procedures, Forced marriage > 6. Issues; CPSCP-Procedures, Flowchart of when and how to share information].", "rule": "I19"},
 	"strategy_cpch": {"kind": "strategy_meeting", "due_in": {"amount": 2, "unit": "working_days"}, "description": "Hold the CPCH strategy meeting or discussion, with adult care present, within 2 working days of the CPCH referral; a strategy discussion request answers this [CPCH-Policy, 6. Strategy Meeting/Safeguarding Enquiries] (T10).", "rule": "GR6"},
 	"strategy_child_on_child": {"kind": "strategy_meeting", "due_in": {"amount": 5, "unit": "days"}, "description": "Hold the multi-agency strategy meeting about abuse by a child within 5 days [DDSCP-RiskToOthers, 4. Children's Social Care Response] (T11).", "rule": "GR6"},
 	"convene_amm": {"kind": "convene_amm", "due_in": {"amount": 3, "unit": "working_days"}, "description": "If the threshold is met, refer to police and hold the allegations management meeting within 3 working days; its record (a LADO allegation at stage amm_record, in reply), or the outcome if no meeting is needed, answers this [CPSCP-Procedures, LADO > 6. LADO Allegation Management Meetings (AMM)] (T22).", "rule": "GR6"},
@@ -136,6 +137,15 @@ _applies("inform_subject", _, outcome) if {
 	context.transparency_applies
 	not _telling_is_risky
 	not input.parental_position.parents_informed == true
+	not context.tagged("forced_marriage")
+}
+
+# Forced marriage: the young person is told, never the parents (I19).
+_applies("inform_young_person", _, outcome) if {
+	_shared(outcome)
+	context.transparency_applies
+	not _telling_is_risky
+	context.tagged("forced_marriage")
 }
 
 _applies("strategy_cpch", _, outcome) if {

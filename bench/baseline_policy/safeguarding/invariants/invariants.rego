@@ -6,6 +6,7 @@
 #   cites its source document (policies/SOURCES.md).
 package safeguarding.invariants
 
+import data.safeguarding.config
 import data.safeguarding.context
 import data.safeguarding.context.finding
 
@@ -25,7 +26,31 @@ findings(r) := (i19(r) | i26) | i44(r)
 i19(r) := {finding("I19", "no_share", "Forced marriage: this recipient would pass information to the family, which can put the young person at risk.")} if {
 	context.family_facing(r)
 	context.tagged("forced_marriage")
+} else := {finding("I19", "hold_for_authorisation", "Forced marriage: outside child protection procedures only the young person's own express consent allows this, and none recorded covers this recipient, so it is held. Record the young person's consent, asked alone and safely; if the young person is at risk, refer to children's social care or the police instead.")} if {
+	context.tagged("forced_marriage")
+	_outside_cp_protocols
+	not _young_persons_consent(r)
 } else := set()
+
+# Outside child protection procedures: a purpose the partnership's pack lists as such (a request
+# for services, transition planning) or an early help plan's review, whatever lawful basis the
+# sender chose. An immediate risk is a child protection matter, whose urgent path is never blocked.
+_outside_cp_protocols if {
+	_outside_cp_purpose
+	not context.immediate
+}
+
+_outside_cp_purpose if input.purpose in config.outside_cp_purposes
+
+_outside_cp_purpose if input.payload_facts.plan_kind == "early_help_plan"
+
+# The child's own consent, explicit and covering this recipient: a parent's does not do.
+_young_persons_consent(r) if {
+	some c in input.consent
+	c.giver == "child"
+	c.status == "given_explicit"
+	context.covers(c, r)
+}
 
 # METADATA
 # title: I26 unconvicted adults - Bichard compliance

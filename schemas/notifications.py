@@ -8,7 +8,8 @@ breaking change to one type adds a new model with its own version beside the old
 tagged `union_tag(type, version)`, and the version in the type's `schema_versions` in the policy
 pack. `notification_union(models)` builds the same union over any set of models.
 
-`parse_notification` raises `pydantic.ValidationError`; the first element of each error's `loc`
+`parse_notification_json` (a request body, strict) and `parse_notification` (Python data) raise
+`pydantic.ValidationError`; the first element of each error's `loc`
 is the union tag: the message type for version 1.0 (e.g.
 `('safeguarding_referral', 'payload', 'child', 'given_name')`), `type@version` for later versions.
 """
@@ -296,8 +297,20 @@ _ADAPTER: TypeAdapter[Notification] = TypeAdapter(Notification)
 
 
 def parse_notification(data: Any) -> Notification:
-    """Validate a decoded JSON body into its notification model; raises pydantic.ValidationError."""
+    """Validate Python data (built in code: the UI's form, tests) into its notification model; raises
+    pydantic.ValidationError. Lax: a form's "9" is an age of 9; a body is judged by `parse_notification_json`."""
     return _ADAPTER.validate_python(data)
+
+
+def parse_notification_json(body: bytes | str) -> Notification:
+    """Validate a JSON body into its notification model, each field of the JSON type its schema
+    publishes; raises pydantic.ValidationError.
+
+    Strict: lax coercion read `true` as a child's age of 1 and `"no"` as a risk flag, decided and
+    logged as if the sender had said so. In JSON mode strict still reads a date-time, date, UUID or
+    enum from its JSON string, as the schema publishes them.
+    """
+    return _ADAPTER.validate_json(body, strict=True)
 
 
 def notification_json_schema() -> dict[str, Any]:

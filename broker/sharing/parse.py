@@ -11,7 +11,7 @@ from pydantic_core import ErrorDetails
 from broker.errors import InvalidNotification
 from broker.sharing import strict_json
 from schemas.locations import location
-from schemas.notifications import NOTIFICATION_MODELS, Notification, parse_notification, union_tag
+from schemas.notifications import NOTIFICATION_MODELS, Notification, parse_notification_json, union_tag
 
 REPEATED_KEY = "a key is given twice in one object: give each key once"
 
@@ -29,7 +29,8 @@ def parse(body: bytes) -> Notification:
         raise InvalidNotification([{"loc": [], "msg": "a number in the body is too long", "type": "json"}]) from exc
     _check_type_and_version(data)
     try:
-        return parse_notification(data)
+        # The bytes, not `data`: strict JSON mode refuses a wrong JSON type yet reads ISO strings.
+        return parse_notification_json(body)
     except ValidationError as exc:
         tag = union_tag(data["message_type"], data["schema_version"])
         raise InvalidNotification([safe_error(e, tag=tag) for e in exc.errors()]) from exc

@@ -9,9 +9,12 @@ answers never given and left out ones given. On the real gateway (SQLite, the st
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -20,6 +23,9 @@ from sqlmodel import Session, col, select
 
 import audit
 from broker.app import API_ROUTERS
+from broker.errors import InvalidNotification
+from broker.sharing.parse import parse
+from schemas.notifications import parse_notification
 from tests.broker.conftest import Gateway
 from tests.broker.people import Person
 from tests.factories import school_referral
@@ -127,3 +133,63 @@ async def test_the_front_door_still_withdraws_what_it_received(gateway: Gateway)
     answer = await front_door.api("POST", f"/v1/notifications/{notification}/withdrawal", json={"reason": "malicious"})
     assert answer.status_code == 200, answer.text
     assert {actor for kind, actor in _entries(gateway, notification) if kind == "withdrawn"} == {CSC}
+
+
+def _set(path: str, value: Any) -> dict[str, Any]:
+    body = school_referral(restrictions={"onward_disclosure_prohibited": False})
+    *parents, last = path.split(".")
+    place: Any = body
+    for step in parents:
+        place = place[int(step)] if step.isdigit() else place[step]
+    place[last] = value
+    return body
+
+
+WRONG_TYPES = [
+    ("risk.immediate_significant_harm", "no"),
+    ("risk.immediate_significant_harm", 0),
+    ("risk.likely_significant_harm", "off"),
+    ("sender.is_professional", "yes"),
+    ("subjects.0.age_years", "9"),
+    ("subjects.0.age_years", 9.0),
+    ("subjects.0.age_years", True),
+    ("created_at", 1700000000),
+    ("payload.child.date_of_birth", 1489449600),
+    ("parental_position.parents_informed", "t"),
+    ("recipients.0.conveys_to_family", "false"),
+    ("restrictions.onward_disclosure_prohibited", "1"),
+    ("sender_in_doubt", "n"),
+]
+
+
+@pytest.mark.parametrize(("path", "value"), WRONG_TYPES, ids=[f"{p}={v!r}" for p, v in WRONG_TYPES])
+def test_a_wrong_json_type_is_refused_naming_the_field(path: str, value: Any) -> None:
+    """Before, each was coerced: `true` a child aged 1, `"no"` a risk flag, a number a timestamp."""
+    with pytest.raises(InvalidNotification) as refused:
+        parse(json.dumps(_set(path, value)).encode())
+    loc = [int(step) if step.isdigit() else step for step in path.split(".")]
+    assert [e["loc"] for e in refused.value.errors] == [loc]
+
+
+def test_json_strings_still_read_as_the_dates_ids_and_codes_the_schema_publishes() -> None:
+    body = school_referral()
+    notification = parse(json.dumps(body).encode())
+    assert str(notification.notification_id) == body["notification_id"]
+    assert notification.created_at == datetime.fromisoformat(body["created_at"])
+    assert notification.purpose is not None and notification.purpose.value == body["purpose"]
+    # Code that builds a notification as Python data (the UI's form, tests) is read as before.
+    assert parse_notification(body) == notification
+
+
+async def test_a_wrongly_typed_body_is_422_and_nothing_is_decided(gateway: Gateway) -> None:
+    body = _set("subjects.0.age_years", True)
+    body["risk"]["immediate_significant_harm"] = "no"
+    body["created_at"] = 1700000000
+    response = await gateway.post(body)
+    assert response.status_code == 422, response.text
+    assert sorted(e["loc"] for e in response.json()["errors"]) == [
+        ["created_at"],
+        ["risk", "immediate_significant_harm"],
+        ["subjects", 0, "age_years"],
+    ]
+    assert _entries(gateway, body["notification_id"]) == []

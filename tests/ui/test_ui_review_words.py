@@ -7,6 +7,7 @@ what a person reading them means, in their words and their time.
 - under "Not shared", the findings that did not decide it are headed so, never as reasons to share;
 - a rule with no title of its own is named once ("I14: Immediate risk ..."), not "I14 I14";
 - the Overdue page gives each deadline that ran out, apart from when the sweep found it;
+- the access log and a recall say times in London time, and agencies, roles and offices in words;
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,7 +23,10 @@ from sqlmodel import Session, col, select
 
 from broker.db.tables import ObligationClock
 from broker.delivery.clocks import mark_overdue
+from broker.partnership.grants import change_access
+from broker.partnership.keys import load_broker_keys
 from broker.ui.form_types import sendable
+from broker.ui.plain import plain
 from broker.ui.policy_pack import PolicyPack
 from broker.ui.words import CONSENT_EXCEPTIONS, CONSENT_STATES, LAWFUL_BASES, ROLES, SUBJECT_ROLES, local_time
 from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
@@ -209,3 +213,69 @@ async def test_the_overdue_page_gives_the_deadline_that_ran_out(
         (description,) = [d for d in due if d in what]
         assert was_due == due[description], row
         assert found != was_due, "the time it was found given as the deadline"
+
+
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def _cells(page: str, column: int) -> list[str]:
+    return [
+        re.findall(r"<td>(.*?)</td>", row, re.S)[column] for row in re.findall(r"<tr><td>#\d+</td>.*?</tr>", page, re.S)
+    ]
+
+
+async def test_the_access_log_and_a_recall_say_who_and_when_in_words(
+    gateway_factory: GatewayFactory,  # noqa: F811
+) -> None:
+    gateway = await gateway_factory()
+    sent = await gateway.post(school_referral())
+    assert sent.status_code == 202
+    system = Person(gateway, SCHOOL, "agency_system", None)  # the school's case system recalls it
+    notification = sent.json()["notification_id"]
+    withdrawn = await system.api(
+        "POST", f"/v1/notifications/{notification}/withdrawal", json={"reason": "sent_in_error"}
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    dsl, ig = Person(gateway, SCHOOL, "dsl", "dsl-test-01"), Person(gateway, CSC, "ig_lead", "ig-test-01")
+    try:
+        await dsl.sign_in()
+        assert (await dsl.page("GET", "/ui/audit")).status_code == 403  # refused, and logged
+        listed = (await dsl.page("GET", "/ui/decisions?outcome=share")).text
+        seq = re.findall(r'href="/ui/decisions/(\d+)"', listed)[0]
+        detail = _main((await dsl.page("GET", f"/ui/decisions/{seq}")).text)
+        await ig.sign_in()
+        access = _main((await ig.page("GET", "/ui/access")).text)
+    finally:
+        await dsl.close()
+        await ig.close()
+    school = gateway.registry.agencies[SCHOOL].name
+    (recall,) = re.findall(r'<p class="recalled".*?</p>', detail, re.S)
+    assert f"by the system of {school}" in recall and "agency_system" not in recall, recall
+    events = detail.split("What happened next", 1)[1]
+    assert "SYS-" not in events and SCHOOL not in events and not _ISO.search(events), events
+    said = " ".join(_cells(access, 6))  # the Detail column
+    assert "A Designated Safeguarding Lead may not do this" in said, said
+    assert not _ISO.search(said) and "_" not in said and SCHOOL not in said, said
+
+
+async def test_a_registry_change_reads_in_words_and_london_time(gateway_factory: GatewayFactory) -> None:  # noqa: F811
+    gateway = await gateway_factory()
+    keys = load_broker_keys(gateway.partnership.broker_keys_dir)
+    summer = datetime(2026, 6, 1, 8, 5, tzinfo=UTC)
+    changed = change_access(
+        gateway.registry,
+        action="grant",
+        agency_id="housing-brookside",
+        role="dsl",
+        by="ops-admin-07",
+        signing_key=keys.signing_key,
+        key_id=keys.signing_key_id,
+        now=summer,
+    )
+    logged = changed.access_changes[-1].describe()  # what the access log keeps
+    names = {a: agency.name for a, agency in changed.agencies.items()}
+    shown = plain(logged, names)
+    assert logged.startswith("change #") and _ISO.search(logged)
+    number = changed.access_changes[-1].number
+    assert shown.startswith(f"registry change no. {number}: ops-admin-07 granted Designated Safeguarding Lead to")
+    assert names["housing-brookside"] in shown and shown.endswith("at 1 Jun 2026, 09:05 BST"), shown

@@ -1,0 +1,68 @@
+"""Log text as a person reads it: the broker's own sentences (registry changes, refusals, recall
+notices) name agencies by id, roles and offices by code and times in UTC ISO form, because the log
+is evidence and keeps them canonical. The pages say the same thing with names, words and London time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from broker.ui import words as say
+
+# The partnership's offices (broker.partnership.roles.Office) as people name them.
+OFFICES = {
+    "partnership_ig_lead": "the partnership's Information Governance lead",
+    "partnership_caldicott_guardian": "the partnership's Caldicott Guardian",
+}
+_ISO_TIME = re.compile(r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?")
+_CHANGE = re.compile(r"\bchange #(\d+)")
+_CODE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)*\b")
+# A recall notice's id: the recipient's copy carries it; the page says which notice without it.
+_NOTICE_ID = re.compile(r"\s*\bnotice-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+_REFUSED = re.compile(r"^(GET|POST|PUT|PATCH|DELETE) (\S+): ([a-z_]+): (.+)$", re.S)
+
+
+def _code(match: re.Match[str]) -> str:
+    code = match.group(0)
+    if code in OFFICES:
+        return OFFICES[code]
+    if code in say.ROLES:
+        return say.ROLES[code]
+    return code.replace("_", " ") if "_" in code else code
+
+
+def plain(text: str | None, agencies: Mapping[str, str]) -> str:
+    """`change #44: ops appointed the caldicott_guardian of csc-x as partnership_caldicott_guardian at
+    2026-12-03T23:35:58+00:00` as `registry change no. 44: ops appointed the Caldicott Guardian of
+    <name> as the partnership's Caldicott Guardian at 3 Dec 2026, 23:35 GMT`."""
+    if not text:
+        return ""
+    refused = _REFUSED.match(text)
+    if refused:  # "GET /ui/audit: forbidden: a dsl may not do this" leads with what was refused
+        method, path, _code_name, rest = refused.groups()
+        text = f"{rest[:1].upper()}{rest[1:]}; asked for {method} {path}"
+    text = _ISO_TIME.sub(lambda m: say.local_time(m.group(0)), text)
+    text = _CHANGE.sub(r"registry change no. \1", text)
+    text = _NOTICE_ID.sub("", text)
+    # Longest first, so an id that starts another ("school-x" and "school-x-annex") is never cut short.
+    for agency_id in sorted(agencies, key=len, reverse=True):
+        text = re.sub(rf"(?<![\w-]){re.escape(agency_id)}(?![\w-])", agencies[agency_id], text)
+    return _CODE.sub(_code, text)
+
+
+def who(event: Mapping[str, Any], agencies: Mapping[str, str]) -> str:
+    """Who did something on a decision: a person by their reference, role and agency; an agency's
+    system by its agency's name (its actor is a code: `agency_system@police-x`, or the agency id)."""
+    actor, role, agency = event.get("actor"), event.get("actor_role"), event.get("actor_agency")
+    if not actor:
+        return "the broker"
+    name = agencies.get(agency, agency) if agency else None
+    role_words = say.option(role, say.ROLES) if role else None
+    if role == "agency_system" and agency:
+        # The system may name who at the agency pressed the button ("<agency id>-duty-worker").
+        rest = str(actor).removeprefix(f"agency_system@{agency}").removeprefix(agency).strip("-@ ")
+        return f"the system of {name}" + (f" ({rest.replace('-', ' ')})" if rest else "")
+    parts = [p for p in (role_words, name) if p]
+    return f"{actor} ({', '.join(parts)})" if parts else str(actor)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 from datetime import datetime
 
 from sqlalchemy import Engine, Table, bindparam, select
@@ -18,12 +19,16 @@ from broker.db.tables import IdempotencyRecord
 from broker.errors import IdempotencyConflict, InvalidNotification
 
 MAX_KEY_LENGTH = 200
+# Printable characters, as a header carries them (Latin-1): what `str.isprintable` takes of that range.
+# Published as the header's pattern in the OpenAPI, so a client learns the rule before sending.
+KEY_PATTERN = rf"^[\x20-\x7E\xA1-\xAC\xAE-\xFF]{{1,{MAX_KEY_LENGTH}}}$"
+_KEY = re.compile(KEY_PATTERN)
 
 
 def check_key(key: str | None) -> str | None:
     if key is None:
         return None
-    if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
+    if _KEY.fullmatch(key) is None:
         # A bad header, named as any bad field is: a 409 conflict would tell the client not to retry.
         message = f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters"
         raise InvalidNotification([{"loc": ["header", "Idempotency-Key"], "msg": message, "type": "value_error"}])

@@ -36,7 +36,7 @@ router = APIRouter(prefix="/v1", tags=["access"], route_class=JsonRoute)
     ),
     responses={
         **ok(200, ("found", "One child's decisions across the partnership", api_examples.CASE_REVIEW)),
-        **errors(400, *AUTHENTICATED, 413, 415),
+        **errors(*AUTHENTICATED, 413, 415),
     },
 )
 async def review_case(query: CaseReviewQuery, caller: CallerDep, decision_log: LogDep, keys: KeysDep) -> dict[str, Any]:

@@ -62,7 +62,7 @@ def _erasure_notices(keys: BrokerKeys, settings: BrokerSettings, reason: str) ->
     ),
     responses={
         **ok(200, ("shredded", "One child's case shredded", api_examples.CASE_SHREDDED)),
-        **errors(400, *AUTHENTICATED, 404, 409, 413, 415),
+        **errors(*AUTHENTICATED, 404, 409, 413, 415),
     },
 )
 async def shred_case(

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Request
 from fastapi.exceptions import RequestValidationError
 
+from broker.admission import idempotency
 from broker.admission.authorisation import HEADER as AUTHORISATION_HEADER
 from broker.admission.authorisation import AuthorisationCheck
 from broker.admission.capacity import Capacity
@@ -202,6 +203,27 @@ AuthorisationTokenHeader = Annotated[
             "not the sender) with `notification_digest` = `sha256:<hex of this request body>`. Without it an "
             "`authorisation` block in the body is not evidence and the share stays held for authorisation."
         ),
+    ),
+]
+
+
+def _key_schema(schema: dict[str, Any]) -> None:
+    # A header is a string or absent, never null: the key's rule in place of `str | None`'s anyOf.
+    schema.pop("anyOf", None)
+    schema.update(type="string", minLength=1, maxLength=idempotency.MAX_KEY_LENGTH, pattern=idempotency.KEY_PATTERN)
+
+
+# The key's rule is published (`json_schema_extra`), not enforced by FastAPI: `idempotency.check_key`
+# refuses a bad key inside the route, after the sender's token is burned, in the API's own 422 shape.
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description=(
+            "Makes a retry safe: the same key and body again get the first answer (200), byte for byte; the key "
+            f"with another body is a 409. 1-{idempotency.MAX_KEY_LENGTH} printable characters."
+        ),
+        json_schema_extra=_key_schema,
     ),
 ]
 

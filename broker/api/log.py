@@ -88,7 +88,7 @@ def _prove(engine: Engine, from_size: int, to_size: int) -> ConsistencyAnswer:
     dependencies=BEARER,
     responses={
         **ok(201, ("stored", "The agency's cosignature, kept", examples.EXAMPLE_STORED)),
-        **errors(400, 401, 403, 404, 413, 415, 422, 503),
+        **errors(401, 403, 404, 413, 415, 422, 503),
     },
     openapi_extra=request_examples(
         ("cosign", "A consumer cosigns the checkpoint it checked", examples.EXAMPLE_SUBMISSION)

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from broker.admission import idempotency
 from broker.admission.replay import burned_by_the_end
-from broker.api.deps import AdmittedDep, AuthorisationTokenHeader, CallerDep, LogDep, SenderDep, SharingDep
+from broker.api.deps import (
+    AdmittedDep,
+    AuthorisationTokenHeader,
+    CallerDep,
+    IdempotencyKeyHeader,
+    LogDep,
+    SenderDep,
+    SharingDep,
+)
 from broker.api.json_body import JsonRoute, read_body
 from broker.api.responses import BEARER, errors, notification_body, ok
 from broker.review import status
@@ -43,7 +51,7 @@ async def post_notification(
     _admitted: AdmittedDep,
     caller: SenderDep,
     sharing: SharingDep,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: IdempotencyKeyHeader = None,
     authorisation_token: AuthorisationTokenHeader = None,
 ) -> Response:
     """Decide, record and route one notification; the answer has one decision per recipient."""

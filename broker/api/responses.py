@@ -22,7 +22,6 @@ from schemas import api_examples
 from schemas.notifications import Notification
 
 DESCRIPTIONS = {
-    400: "The body could not be parsed at all",
     401: "Missing, invalid, expired or replayed agency token",
     403: "The caller's agency or role may not do this",
     404: "Not found, or not visible to this caller",
@@ -46,12 +45,6 @@ class ApiError(BaseModel):
     urgent: str | None = None
 
 
-class BadRequest(BaseModel):
-    """FastAPI's answer for a body it cannot parse at all (not UTF-8, not JSON)."""
-
-    detail: str
-
-
 class RequestInvalid(BaseModel):
     """The answer for a bad path, query or typed body: each error's `loc` is a body field's path from
     the body's first field (as in a notification's `errors`), or a parameter's place and name
@@ -64,7 +57,8 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     """`responses=` for a route that can refuse with these status codes."""
     declared: dict[int | str, dict[str, Any]] = {}
     for code in codes:
-        model: Any = {422: ApiError | RequestInvalid, 400: BadRequest}.get(code, ApiError)
+        # A body that cannot be parsed at all is a 422 too (`broker.api.json_body`), never FastAPI's 400.
+        model: Any = ApiError | RequestInvalid if code == 422 else ApiError
         declared[code] = {"model": model, "description": DESCRIPTIONS[code]}
     return declared
 

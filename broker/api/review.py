@@ -63,7 +63,7 @@ async def queues(decision_log: LogDep, caller: CallerDep) -> dict[str, Any]:
     dependencies=BEARER,
     responses={
         **ok(200, ("released", "Advice given: the share goes out", api_examples.RELEASED)),
-        **errors(400, 401, 403, 404, 409, 413, 415, 422, 503),
+        **errors(401, 403, 404, 409, 413, 415, 422, 503),
     },
     openapi_extra=request_examples(("release", "Release the held share", api_examples.QUEUE_ANSWER)),
 )
@@ -95,7 +95,7 @@ async def answer(
     dependencies=BEARER,
     responses={
         **ok(200, ("reviewed", "The urgent share reviewed after it went", api_examples.REVIEWED)),
-        **errors(400, 401, 403, 404, 409, 413, 415, 422, 503),
+        **errors(401, 403, 404, 409, 413, 415, 422, 503),
     },
     openapi_extra=request_examples(("review", "A reviewer's reason", api_examples.URGENT_REVIEW)),
 )

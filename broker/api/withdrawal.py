@@ -8,9 +8,9 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
@@ -20,6 +20,7 @@ from broker.admission import idempotency
 from broker.api.deps import (
     AuthorisationTokenHeader,
     CallerDep,
+    IdempotencyKeyHeader,
     KeysDep,
     LogDep,
     OutboxDep,
@@ -76,7 +77,7 @@ def _answer(done: withdrawal.Withdrawal) -> dict[str, Any]:
     openapi_extra=request_examples(("error", "Sent to the wrong agency", {"reason": "sent_in_error"})),
     responses={
         **ok(200, ("withdrawn", "Recalled from one inbox; a held share destroyed", WITHDRAWAL_EXAMPLE)),
-        **errors(400, 401, 403, 404, 409, 413, 415, 422, 503),
+        **errors(401, 403, 404, 409, 413, 415, 422, 503),
     },
 )
 async def withdraw(
@@ -123,7 +124,7 @@ async def correct(
     caller: CallerDep,
     sharing: SharingDep,
     keys: KeysDep,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: IdempotencyKeyHeader = None,
     authorisation_token: AuthorisationTokenHeader = None,
 ) -> Response:
     """Send the corrected notification (decided afresh) and withdraw this one, which it supersedes."""

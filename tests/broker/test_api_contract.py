@@ -193,3 +193,29 @@ async def test_a_wrongly_typed_body_is_422_and_nothing_is_decided(gateway: Gatew
         ["subjects", 0, "age_years"],
     ]
     assert _entries(gateway, body["notification_id"]) == []
+
+
+@pytest.mark.parametrize("path", _typed_body_routes())
+async def test_a_body_that_is_no_json_is_the_declared_422_never_400(gateway: Gateway, path: str) -> None:
+    response = await gateway.client.post(path, content=b'{"reason": ', headers={"Content-Type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["type"] == "json_invalid"
+    assert not any("400" in op["responses"] for ops in gateway.app.openapi()["paths"].values() for op in ops.values())
+
+
+KEYS = ["k", "k" * 200, "retry 1/é", "", "k" * 201, "tab\there", "nbsp\xa0", "soft\xadhyphen", "del\x7f"]
+
+
+@pytest.mark.parametrize("key", KEYS, ids=[repr(k)[:24] for k in KEYS])
+async def test_the_published_idempotency_key_rule_is_the_one_the_gateway_applies(gateway: Gateway, key: str) -> None:
+    operation = gateway.app.openapi()["paths"]["/v1/notifications"]["post"]
+    (schema,) = [p["schema"] for p in operation["parameters"] if p["name"] == "Idempotency-Key"]
+    published = (
+        schema["minLength"] <= len(key) <= schema["maxLength"] and re.fullmatch(schema["pattern"], key) is not None
+    )
+    # A header is Latin-1 on the wire (httpx would encode a str as ASCII).
+    headers = {b"Authorization": f"Bearer {gateway.token(SCHOOL)}".encode(), b"Idempotency-Key": key.encode("latin-1")}
+    response = await gateway.client.post("/v1/notifications", json=school_referral(), headers=headers)
+    assert response.status_code == (202 if published else 422), response.text
+    if not published:
+        assert [e["loc"] for e in response.json()["errors"]] == [["header", "Idempotency-Key"]]

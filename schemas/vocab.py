@@ -329,6 +329,9 @@ class DueUnit(StrEnum):
     DAYS = "days"
     # Before the start of the Nth next school day (working days less the partnership's school holidays).
     SCHOOL_DAYS = "school_days"
+    # "Within N days" where the source does not say whether working days are meant (T11, T12): the
+    # partnership's setting (SGB_UNCLEAR_DAYS_UNIT) decides, so it must reach the clock as this.
+    UNCLEAR_DAYS = "unclear_days"
 
 
 class ReasonEffect(StrEnum):

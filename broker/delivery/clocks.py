@@ -59,6 +59,9 @@ STOPS_ON = {
     "initial_case_management_discussion": f"{BY_EITHER}child_death_notification@icmd_record",
     # M14: the LADO answers with the AMM's record, or with the outcome when no meeting is needed.
     "convene_amm": "lado_allegation@amm_record|lado_allegation@outcome",
+    # M07 -> M08 (T12): the conference's invitation answers it, sent by the authority that convenes
+    # it: the one that sent the outcome, or a receiving authority it was sent to.
+    "initial_child_protection_conference": f"{BY_EITHER}cp_conference@invitation",
 }
 # Where one obligation kind is answered differently by message type: on a strategy discussion
 # request the meeting is the convenor's (the sender's) to hold, and its record answers it.

@@ -104,6 +104,14 @@ class S47EnquiryPayload(PayloadModel):
         max_length=LONG_TEXT,
     )
     lead_professional: ProfessionalContact = classed(D.REFERRER_IDENTITY_PRO, "The family's named lead professional")
+    # A flag, not the free-text outcome, so the policy can start the conference's 15-day clock (T12).
+    icpc_required: bool = classed(
+        D.CASE_STATUS,
+        "The outcome is an initial child protection conference (at stage outcome) [DDSCP-RiskToOthers,"
+        " 4. Children's Social Care Response]",
+        default=False,
+        policy_fact=True,
+    )
 
     @model_validator(mode="after")
     def _outcome_at_outcome(self) -> S47EnquiryPayload:

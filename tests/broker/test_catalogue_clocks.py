@@ -193,3 +193,58 @@ async def test_a_cpch_referral_starts_the_strategy_clock_its_strategy_request_an
     assert response.status_code == 202, response.text
     assert response.json()["recipients"][0]["outcome"] in {"share", "share_minimised"}, response.text
     assert _clock(gateway, referral["notification_id"], "strategy_meeting").stopped_at is not None
+
+
+async def test_the_unclear_days_setting_reaches_the_child_on_child_strategy_clock(
+    gateway_factory: GatewayFactory, private_opa: str
+) -> None:
+    gateway: Gateway = await gateway_factory(opa_url=private_opa, unclear_days_unit="working_days")
+    now = datetime.now(UTC)
+    referral = patched(
+        "peer",
+        {
+            "notification_id": str(uuid.uuid4()),
+            "created_at": now.isoformat(),
+            "consent": consent_given(),
+            "parental_position": {"parents_informed": True, "parent_withheld_permission": False},
+        },
+    )
+    assert (await gateway.post(referral)).status_code == 202
+    clock = _clock(gateway, referral["notification_id"], "strategy_meeting")
+    # T11's "5 days" is the partnership's setting: here working days (Derby and Derbyshire's reading).
+    expected = gateway.app.state.calendar.due(now, 5, "working_days")
+    assert abs((_utc(clock.due_at) - expected).total_seconds()) < 60
+
+
+async def test_an_s47_outcome_deciding_a_conference_starts_the_icpc_clock_its_invitation_answers(
+    gateway: Gateway,
+) -> None:
+    now = datetime.now(UTC)
+    police = {"agency_id": "police-fenmere", "role": "police_public_protection", "need_to_know": "attend_meeting"}
+    outcome = patched(
+        "s47",
+        {
+            "notification_id": str(uuid.uuid4()),
+            "created_at": now.isoformat(),
+            "recipients": [police],
+            "payload": {"stage": "outcome", "outcome": "Fictional: threshold met, conference.", "icpc_required": True},
+        },
+    )
+    response = await gateway.post(outcome)
+    assert response.status_code == 202, response.text
+    clock = _clock(gateway, outcome["notification_id"], "initial_child_protection_conference")
+    # The default setting reads the source's "15 days" as calendar days.
+    assert abs((_utc(clock.due_at) - gateway.app.state.calendar.due(now, 15, "days")).total_seconds()) < 60
+    invitation = patched(
+        "conference",
+        {
+            "notification_id": str(uuid.uuid4()),
+            "created_at": datetime.now(UTC).isoformat(),
+            "in_reply_to": outcome["notification_id"],
+            "recipients": [police],
+        },
+    )
+    answer = await gateway.post(invitation)
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["recipients"][0]["outcome"] in {"share", "share_minimised"}, answer.text
+    assert _clock(gateway, outcome["notification_id"], "initial_child_protection_conference").stopped_at is not None

@@ -46,7 +46,7 @@ _kinds_by_type := {
 	"missing_child": ["trafficked_missing_to_police"],
 	"additional_information": ["consider_new_information"],
 	"crime_notification": ["decide_investigation"],
-	"s47_enquiry": ["join_s47_strategy"],
+	"s47_enquiry": ["icpc", "join_s47_strategy"],
 	"cp_conference": ["conference_report"],
 	"plan_review_notice": ["review_cin", "review_cin_first", "review_cpch", "review_early_help", "review_safety_plan"],
 	"case_closure_notice": ["closure_implications"],
@@ -55,7 +55,8 @@ _kinds_by_type := {
 }
 
 # A literal object: a constant, nothing is built per query. due_in is {"amount", "unit"} in
-# working_days, hours, days or school_days (before the start of the nth next school day: the
+# working_days, hours, days, unclear_days (the source says "days" without saying which: the
+# partnership's setting decides) or school_days (before the start of the nth next school day: the
 # broker's calendar knows the working days, the school day's start and the partnership's school
 # holidays, broker/delivery/calendar.py); null means "immediately / as soon as possible".
 _catalogue := {
@@ -66,7 +67,8 @@ _catalogue := {
 	"inform_subject": {"kind": "inform_subject", "due_in": null, "description": "Tell the person (or the parents) that their information was shared and why, unless that would create or increase a risk of harm [CPSCP-Procedures, Responding to concerns about a child > Consulting parents; CPSCP-Procedures, Flowchart of when and how to share information].", "rule": "C8"},
 	"inform_young_person": {"kind": "inform_subject", "due_in": null, "description": "Tell the young person, never the family or community, that their information was shared and why, unless that would create or increase a risk of harm [CPSCP-Procedures, Forced marriage > 6. Issues; CPSCP-Procedures, Flowchart of when and how to share information].", "rule": "I19"},
 	"strategy_cpch": {"kind": "strategy_meeting", "due_in": {"amount": 2, "unit": "working_days"}, "description": "Hold the CPCH strategy meeting or discussion, with adult care present, within 2 working days of the CPCH referral; a strategy discussion request answers this [CPCH-Policy, 6. Strategy Meeting/Safeguarding Enquiries] (T10).", "rule": "GR6"},
-	"strategy_child_on_child": {"kind": "strategy_meeting", "due_in": {"amount": 5, "unit": "days"}, "description": "Hold the multi-agency strategy meeting about abuse by a child within 5 days [DDSCP-RiskToOthers, 4. Children's Social Care Response] (T11).", "rule": "GR6"},
+	"strategy_child_on_child": {"kind": "strategy_meeting", "due_in": {"amount": 5, "unit": "unclear_days"}, "description": "Hold the multi-agency strategy meeting about abuse by a child within 5 days (days or working days, as the partnership has set: the source does not say) [DDSCP-RiskToOthers, 4. Children's Social Care Response] (T11).", "rule": "GR6"},
+	"icpc": {"kind": "initial_child_protection_conference", "due_in": {"amount": 15, "unit": "unclear_days"}, "description": "Hold the initial child protection conference within 15 days of the section 47 outcome that decided it (days or working days, as the partnership has set: the source does not say); the conference invitation, in reply, answers this [DDSCP-RiskToOthers, 4. Children's Social Care Response] (T12).", "rule": "GR6"},
 	"convene_amm": {"kind": "convene_amm", "due_in": {"amount": 3, "unit": "working_days"}, "description": "If the threshold is met, refer to police and hold the allegations management meeting within 3 working days; its record (a LADO allegation at stage amm_record, in reply), or the outcome if no meeting is needed, answers this [CPSCP-Procedures, LADO > 6. LADO Allegation Management Meetings (AMM)] (T22).", "rule": "GR6"},
 	"transfer_in_conference": {"kind": "transfer_in_conference", "due_in": {"amount": 15, "unit": "working_days"}, "description": "Acknowledge the transfer, confirm in writing, and hold the transfer-in conference within 15 working days [CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local Authority's Area to Another > Child Subject of a Child Protection Plan] (T29).", "rule": "GR6"},
 	"transfer_written_follow_up": {"kind": "written_follow_up", "due_in": {"amount": 7, "unit": "working_days"}, "description": "Follow the move notice up in writing within 7 working days [CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local Authority's Area to Another > Child Subject of a Child Protection Plan] (T30).", "rule": "GR6"},
@@ -310,6 +312,13 @@ _applies("join_s47_strategy", r, outcome) if {
 _applies("conference_report", _, outcome) if {
 	input.message_type == "cp_conference"
 	input.payload_facts.stage == "invitation"
+	_shared(outcome)
+}
+
+_applies("icpc", _, outcome) if {
+	input.message_type == "s47_enquiry"
+	input.payload_facts.stage == "outcome"
+	input.payload_facts.icpc_required == "true"
 	_shared(outcome)
 }
 

@@ -38,7 +38,8 @@ _catalogue := {
 	"inform_subject": _o("inform_subject", null, "Tell the person (or the parents) that their information was shared and why, unless that would create or increase a risk of harm [CPSCP-Procedures, Responding to concerns about a child > Consulting parents; CPSCP-Procedures, Flowchart of when and how to share information].", "C8"),
 	"inform_young_person": _o("inform_subject", null, "Tell the young person, never the family or community, that their information was shared and why, unless that would create or increase a risk of harm [CPSCP-Procedures, Forced marriage > 6. Issues; CPSCP-Procedures, Flowchart of when and how to share information].", "I19"),
 	"strategy_cpch": _o("strategy_meeting", _wd(2), "Hold the CPCH strategy meeting or discussion, with adult care present, within 2 working days of the CPCH referral; a strategy discussion request answers this [CPCH-Policy, 6. Strategy Meeting/Safeguarding Enquiries] (T10).", "GR6"),
-	"strategy_child_on_child": _o("strategy_meeting", _d(5), "Hold the multi-agency strategy meeting about abuse by a child within 5 days [DDSCP-RiskToOthers, 4. Children's Social Care Response] (T11).", "GR6"),
+	"strategy_child_on_child": _o("strategy_meeting", {"amount": 5, "unit": "unclear_days"}, "Hold the multi-agency strategy meeting about abuse by a child within 5 days (days or working days, as the partnership has set: the source does not say) [DDSCP-RiskToOthers, 4. Children's Social Care Response] (T11).", "GR6"),
+	"icpc": _o("initial_child_protection_conference", {"amount": 15, "unit": "unclear_days"}, "Hold the initial child protection conference within 15 days of the section 47 outcome that decided it (days or working days, as the partnership has set: the source does not say); the conference invitation, in reply, answers this [DDSCP-RiskToOthers, 4. Children's Social Care Response] (T12).", "GR6"),
 	"convene_amm": _o("convene_amm", _wd(3), "If the threshold is met, refer to police and hold the allegations management meeting within 3 working days; its record (a LADO allegation at stage amm_record, in reply), or the outcome if no meeting is needed, answers this [CPSCP-Procedures, LADO > 6. LADO Allegation Management Meetings (AMM)] (T22).", "GR6"),
 	"transfer_in_conference": _o("transfer_in_conference", _wd(15), "Acknowledge the transfer, confirm in writing, and hold the transfer-in conference within 15 working days [CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local Authority's Area to Another > Child Subject of a Child Protection Plan] (T29).", "GR6"),
 	"transfer_written_follow_up": _o("written_follow_up", _wd(7), "Follow the move notice up in writing within 7 working days [CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local Authority's Area to Another > Child Subject of a Child Protection Plan] (T30).", "GR6"),
@@ -266,6 +267,13 @@ _applies("consider_new_information", r, outcome) if {
 _applies("decide_investigation", r, outcome) if {
 	_is("crime_notification")
 	context.agency_type(r) == "police"
+	_shared(outcome)
+}
+
+_applies("icpc", _, outcome) if {
+	_is("s47_enquiry")
+	input.payload_facts.stage == "outcome"
+	input.payload_facts.icpc_required == "true"
 	_shared(outcome)
 }
 

@@ -29,6 +29,10 @@ class TransferType(StrEnum):
     LAC_PLACEMENT_NOTIFICATION = "lac_placement_notification"
     HEALTH_RECORD_TRANSFER = "health_record_transfer"
     EDUCATION_RECORD_TRANSFER = "education_record_transfer"
+    # > Reporting Under Section 7 and Section 37: the authority the court directed completes it.
+    S7_S37_REPORT = "s7_s37_report"
+    # > Child on the Sex Offenders Register: covered by public protection arrangements.
+    CHILD_ON_SEX_OFFENDERS_REGISTER = "child_on_sex_offenders_register"
 
 
 class ChildDeathType(StrEnum):
@@ -58,6 +62,9 @@ class ChildDeathStage(StrEnum):
 
 
 _ICMD = "CPSCP-Procedures, Child death > 4.5 Initial Case Management Discussion"
+_TRANSFER = (
+    "CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local Authority's Area to Another"
+)
 
 
 class ChildMoveTransferPayload(PayloadModel):
@@ -93,6 +100,20 @@ class ChildMoveTransferPayload(PayloadModel):
     court_reports: str | None = classed(
         D.COURT_MATERIAL,
         "s7/s37 and expert reports (court permission needed)",
+        default=None,
+        max_length=LONG_TEXT,
+    )
+    pre_sentence_report: str | None = classed(
+        D.CRIMINAL_CONVICTION,
+        f"The youth offending pre-sentence report (child_on_sex_offenders_register) [{_TRANSFER} > Child on the"
+        " Sex Offenders Register]",
+        default=None,
+        max_length=LONG_TEXT,
+    )
+    previous_cp_reports: str | None = classed(
+        D.CASE_HISTORY,
+        f"Previous child protection reports or minutes relating to the perpetrator [{_TRANSFER} > Child on the"
+        " Sex Offenders Register]",
         default=None,
         max_length=LONG_TEXT,
     )

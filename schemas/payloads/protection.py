@@ -32,20 +32,26 @@ class DvdsRoute(StrEnum):
 
 
 _AMM = "CPSCP-Procedures, LADO > 6. LADO Allegation Management Meetings (AMM)"
+_DBS = "CPSCP-Procedures, LADO > 8. Substantiated allegations and referral to the DBS"
 
 
 class LadoStage(StrEnum):
-    """Where an M14 allegation is: the employer's referral, then the LADO's invitation to the
-    allegations management meeting, its record, and the outcome, each sent in reply (the record or
-    the outcome answers the 3-working-day AMM clock; a read receipt is not a meeting).
+    """Where an M14 allegation is: the employer's referral (to the LADO, and to Ofsted from a
+    registered setting), then the LADO's invitation to the allegations management meeting, its
+    record, and the outcome, each sent in reply (the record or the outcome answers the
+    3-working-day AMM clock; a read receipt is not a meeting); last, the employer's DBS referral.
 
-    Source: CPSCP-Procedures, LADO > 6. LADO Allegation Management Meetings (AMM).
+    Source: CPSCP-Procedures, LADO > 3. General Considerations Relating to Allegations Against People
+    who Work with Children; 6. LADO Allegation Management Meetings (AMM); 8. Substantiated
+    allegations and referral to the DBS.
     """
 
     REFERRAL = "referral"
     AMM_INVITATION = "amm_invitation"
     AMM_RECORD = "amm_record"
     OUTCOME = "outcome"
+    # The employer's referral to the DBS once both legal conditions are met.
+    DBS_REFERRAL = "dbs_referral"
 
 
 class AllegationOutcome(StrEnum):
@@ -161,6 +167,13 @@ class LadoAllegationPayload(PayloadModel):
         default=None,
         max_length=LONG_TEXT,
     )
+    dbs_conditions: str | None = classed(
+        D.CASE_STATUS,
+        "How both conditions are met: removal from regulated activity (or would have been), and relevant"
+        f" conduct, the harm test or a relevant offence (stage dbs_referral) [{_DBS}]",
+        default=None,
+        max_length=LONG_TEXT,
+    )
     allegation_outcome: AllegationOutcome | None = classed(
         D.CASE_STATUS, f"The outcome determined (stage outcome) [{_AMM}]", default=None
     )
@@ -182,6 +195,7 @@ _LADO_STAGE_FIELDS = {
     LadoStage.AMM_INVITATION: ("meeting_at",),
     LadoStage.AMM_RECORD: ("meeting_at", "actions_agreed"),
     LadoStage.OUTCOME: ("allegation_outcome",),
+    LadoStage.DBS_REFERRAL: ("allegation_outcome", "dbs_conditions"),
 }
 
 

@@ -89,7 +89,14 @@ _recipient_roles := object.get(object.get(context.mt, "stage_recipient_roles", {
 
 _recipient_types := context.mt.stage_recipient_types[input.payload_facts.stage] if {
 	context.mt.stage_recipient_types[input.payload_facts.stage]
-} else := context.mt.recipient_types
+} else := array.concat(context.mt.recipient_types, _fact_recipient_types)
+
+# Recipient types a payload fact's value adds (the pack's `fact_recipient_types`): the Virtual
+# School receives a looked-after child's placement notice, not every transfer.
+_fact_recipient_types := [type |
+	some fact, by_value in object.get(context.mt, "fact_recipient_types", {})
+	some type in object.get(by_value, input.payload_facts[fact], [])
+]
 
 # METADATA
 # title: C5 everyone with access is aware of their responsibilities

@@ -209,7 +209,7 @@ def _filters(request: Request, errors: dict[str, str]) -> tuple[Filters, dict[st
         since=since,
         until=until,
         rule_id=q.get("rule_id"),
-        consent_state=q.get("consent_state"),
+        consent_state=say.consent_code(q.get("consent_state")),
         limit=PAGE_SIZE,
         offset=offset,
     )
@@ -242,6 +242,8 @@ async def decisions(
         prev_link=prev_link,
         next_link=next_link,
         message_types=sorted(MessageType, key=say.message_type),
+        consent_states=list(say.CONSENT_STATES),
+        chosen_consent=chosen.consent_state,
     )
 
 

@@ -153,6 +153,17 @@ ROLES = {
 }
 
 
+def consent_code(value: str | None) -> str | None:
+    """A consent filter as typed or linked: the code, or the words the pages show for it ("not sought")."""
+    if not value:
+        return None
+    said = value.strip().lower()
+    for code, words in CONSENT_STATES.items():
+        if said in (code, words, code.replace("_", " ")):
+            return code
+    return said
+
+
 def option(code: str, table: dict[str, str]) -> str:
     """A code as a form offers it: its words from `table`, first letter up ("Not sought")."""
     words = table.get(code) or code.replace("_", " ")

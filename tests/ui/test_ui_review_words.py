@@ -8,6 +8,7 @@ what a person reading them means, in their words and their time.
 - a rule with no title of its own is named once ("I14: Immediate risk ..."), not "I14 I14";
 - the Overdue page gives each deadline that ran out, apart from when the sweep found it;
 - the access log and a recall say times in London time, and agencies, roles and offices in words;
+- the decisions' Consent filter offers, and matches, the words the Consent column shows;
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import html
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote_plus
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -279,3 +281,32 @@ async def test_a_registry_change_reads_in_words_and_london_time(gateway_factory:
     number = changed.access_changes[-1].number
     assert shown.startswith(f"registry change no. {number}: ops-admin-07 granted Designated Safeguarding Lead to")
     assert names["housing-brookside"] in shown and shown.endswith("at 1 Jun 2026, 09:05 BST"), shown
+
+
+def _consent_column(page: str) -> list[str]:
+    # The Consent cell is the small one after the Lawful basis cell.
+    return re.findall(r'<td class="small">[^<]*</td>\s*<td class="small">([^<]*)</td>', page)
+
+
+async def test_the_consent_filter_matches_the_words_the_column_shows(
+    gateway_factory: GatewayFactory,  # noqa: F811
+) -> None:
+    gateway = await gateway_factory()
+    given = [{"subject_ref": "child-1", "giver": "parent_pr", "status": "given_explicit", "privacy_notice_given": True}]
+    for overrides in ({}, {"consent": given}):
+        answer = await gateway.post(school_referral(**overrides))
+        assert answer.status_code == 202, answer.text
+    ig = Person(gateway, CSC, "ig_lead", "ig-test-01")
+    try:
+        await ig.sign_in()
+        everything = _main((await ig.page("GET", "/ui/decisions")).text)
+        shown = _consent_column(everything)
+        offered = {words: code for code, words in _options(everything, "consent").items()}
+        assert len(set(shown)) == 2 and set(shown) <= offered.keys(), (shown, offered)
+        for words in set(shown):
+            for asked in (offered[words], words):  # the option the form posts, and the words typed or linked
+                found = _main((await ig.page("GET", f"/ui/decisions?consent_state={quote_plus(asked)}")).text)
+                rows = _consent_column(found)
+                assert rows and len(rows) == shown.count(words) and set(rows) == {words}, (asked, rows)
+    finally:
+        await ig.close()

@@ -50,15 +50,24 @@ class ChildDeathType(StrEnum):
 
 
 class ChildDeathStage(StrEnum):
-    """What an M19 message is: the notice of the death, or the minuted record of the initial case
-    management discussion, sent in reply to the notice (the record is what answers the 12-hour clock;
-    a read receipt is not a meeting).
+    """What an M19 message is: the notice of the death, or a record that follows it in reply: the
+    initial case management discussion's minutes (what answers the 12-hour clock; a read receipt is
+    not a meeting), the scene-of-death visit's documentation, the second discussion's minutes, Form C.
 
-    Source: CPSCP-Procedures, Child death > 4.5 Initial Case Management Discussion.
+    Source: CPSCP-Procedures, Child death > 3.6.1 On call Health Professional; 4.4 Plan of Scene of
+    death visit; 4.5 Initial Case Management Discussion; 4.6 Second Case Management Discussion; 4.7
+    Third Case Management Discussion.
     """
 
     NOTIFICATION = "notification"
     ICMD_RECORD = "icmd_record"
+    # The scene-of-death visit's record (or why none was made), for the pathologist within 24 hours
+    # of the visit in the working week, and Form B for the CDOP manager.
+    SCENE_DOCUMENTATION = "scene_documentation"
+    # The second case management discussion's minutes, to every professional and the Coroner.
+    CMD_RECORD = "cmd_record"
+    # The third discussion's minutes, recorded as Form C and sent to the Coroner.
+    FORM_C = "form_c"
 
 
 _ICMD = "CPSCP-Procedures, Child death > 4.5 Initial Case Management Discussion"
@@ -166,24 +175,45 @@ class ChildDeathNotificationPayload(PayloadModel):
         policy_fact=True,
     )
     meeting_at: datetime | None = classed(
-        D.CASE_ADMIN, f"When the initial case management discussion was held (icmd_record) [{_ICMD}]", default=None
+        D.CASE_ADMIN,
+        f"When the case management discussion was held (icmd_record, cmd_record, form_c) [{_ICMD}]",
+        default=None,
     )
     actions_agreed: str | None = classed(
         D.CASE_STATUS,
-        f"Decisions, actions and who is responsible, minuted even when no safeguarding risk is found [{_ICMD}]",
+        f"The minutes: decisions, actions and who is responsible, recorded even when no safeguarding risk or"
+        f" maltreatment is found (icmd_record, cmd_record, form_c) [{_ICMD}]",
+        default=None,
+        max_length=LONG_TEXT,
+    )
+
+    scene_visit_record: str | None = classed(
+        D.CONCERN_NARRATIVE,
+        "The scene-of-death visit's findings, or why no visit was made (scene_documentation) [CPSCP-Procedures,"
+        " Child death > 4.4 Plan of Scene of death visit]",
         default=None,
         max_length=LONG_TEXT,
     )
 
     @model_validator(mode="after")
     def _record_needs_minutes(self) -> ChildDeathNotificationPayload:
-        if self.stage is ChildDeathStage.ICMD_RECORD and (self.meeting_at is None or not self.actions_agreed):
+        missing = [name for name in _DEATH_STAGE_FIELDS.get(self.stage, ()) if getattr(self, name) in (None, "")]
+        if missing:
+            fields = " and ".join(f"payload.{name}" for name in missing)
+            verb = "are" if len(missing) > 1 else "is"
             raise PydanticCustomError(
-                "stage_field_missing",
-                "payload.meeting_at and payload.actions_agreed are required at stage 'icmd_record'",
-                {},
+                "stage_field_missing", f"{fields} {verb} required at stage '{self.stage.value}'", {}
             )
         return self
+
+
+_MINUTES = ("meeting_at", "actions_agreed")
+_DEATH_STAGE_FIELDS = {
+    ChildDeathStage.ICMD_RECORD: _MINUTES,
+    ChildDeathStage.SCENE_DOCUMENTATION: ("scene_visit_record",),
+    ChildDeathStage.CMD_RECORD: _MINUTES,
+    ChildDeathStage.FORM_C: _MINUTES,
+}
 
 
 class MissingChildPayload(PayloadModel):

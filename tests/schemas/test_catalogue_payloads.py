@@ -44,3 +44,15 @@ def test_the_transfer_protocols_sub_types_parse(transfer_type: str) -> None:
     extra = {"pre_sentence_report": "Fictional: report.", "previous_cp_reports": "Fictional: minutes."}
     data = patched("transfer", {"payload": {"transfer_type": transfer_type, **extra}})
     assert _facts(data)["transfer_type"] == transfer_type
+
+
+@pytest.mark.parametrize(
+    ("stage", "needs"),
+    [
+        ("scene_documentation", "payload.scene_visit_record"),
+        ("cmd_record", "payload.meeting_at"),
+        ("form_c", "payload.meeting_at"),
+    ],
+)
+def test_the_child_deaths_records_each_need_their_content(stage: str, needs: str) -> None:
+    assert needs in _errors(patched("death", {"payload": {"stage": stage}}))[0]

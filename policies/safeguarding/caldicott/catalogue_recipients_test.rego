@@ -95,3 +95,34 @@ test_a_child_on_the_sex_offenders_register_carries_the_protection_package if {
 	full := object.union(transfer("child_on_sex_offenders_register", protection), {"recipients": [la]})
 	decide(full).recipients[0].outcome in {"share", "share_minimised"}
 }
+
+pathologist := recipient("path-a", "pathologist")
+
+death(stage, fields) := {
+	"message_type": "child_death_notification", "purpose": "child_death_review", "lawful_basis": "legal_obligation_statutory",
+	"consent": [], "parental_position": null,
+	"sender": {"agency_id": "police-a", "role": "police_public_protection", "is_professional": true},
+	"recipients": [pathologist],
+	"payload_fields": object.union({"child": "identity", "death_type": "case_status", "died_at": "case_admin", "circumstances": "concern_narrative"}, fields),
+	"payload_facts": {"stage": stage, "death_type": "sudi", "suspected_deliberate_harm": "false"},
+}
+
+test_the_scene_of_death_documentation_reaches_the_pathologist if {
+	decide(death("scene_documentation", {"scene_visit_record": "concern_narrative"})).recipients[0].outcome in {"share", "share_minimised"}
+	held := decide(death("scene_documentation", {})).recipients[0]
+	held.outcome == "hold_for_authorisation"
+	t.deciders(held) == ["GR6"]
+}
+
+test_only_the_visits_police_or_health_send_its_documentation if {
+	p := object.union(death("scene_documentation", {"scene_visit_record": "concern_narrative"}), {"sender": {"agency_id": "school-a", "role": "dsl", "is_professional": true}})
+	d := decide(p).recipients[0]
+	d.outcome == "no_share"
+	t.deciders(d) == ["C1"]
+}
+
+test_form_c_goes_to_the_coroner if {
+	coroner := recipient("coroner-a", "coroners_officer")
+	p := object.union(death("form_c", {"meeting_at": "case_admin", "actions_agreed": "case_status"}), {"recipients": [coroner]})
+	decide(p).recipients[0].outcome in {"share", "share_minimised"}
+}

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 import audit
-from broker.api.deps import LogDep, MetricsDep
+from broker.api.deps import LogDep, MetricsDep, registry_of
 from broker.db.log import DecisionLog
 from broker.errors import LogUnavailable, ReviewInvalid
 from broker.review import queues as review
@@ -91,9 +91,10 @@ async def audit_page(
     check = await asyncio.to_thread(integrity, decision_log)
     metrics.record_verification(bool(check["ok"]))  # a check someone asked for counts as the latest
     urgent = await asyncio.to_thread(review.queues_for, decision_log, viewer)
+    names = {agency_id: a.name for agency_id, a in registry_of(request).agencies.items()}  # as the tables say them
     charts = {
         "outcome": bar_chart("Decisions by outcome", stats["outcome"]),
-        "agency": bar_chart("Decisions by sending agency", stats["agency"]),
+        "agency": bar_chart("Decisions by sending agency", [(names.get(k, k), n) for k, n in stats["agency"]]),
         "message_type": bar_chart("Decisions by message type", stats["message_type"]),
         "month": bar_chart("Decisions by month", stats["month"]),
     }

@@ -21,6 +21,14 @@ _CHANGE = re.compile(r"\bchange #(\d+)")
 _CODE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)*\b")
 # A recall notice's id: the recipient's copy carries it; the page says which notice without it.
 _NOTICE_ID = re.compile(r"\s*\bnotice-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+# Why a sign-in link or token was refused, for the person holding it; every other reason means the
+# text is not a token this partnership issued (cut short when copied, from elsewhere, altered).
+SIGNIN_REFUSALS = {
+    "replayed": "it has already been used. Each link signs in once: ask your agency for a new one.",
+    "expired": "it has expired. Links last a few minutes: ask your agency for a new one.",
+    "not_yet_valid": "it is not valid yet. Check your computer's clock, or ask your agency for a new one.",
+}
+NOT_ISSUED = "it is not a sign-in link or token your agency issued, or it was cut short when copied. Ask for a new one."
 _REFUSED = re.compile(r"^(GET|POST|PUT|PATCH|DELETE) (\S+): ([a-z_]+): (.+)$", re.S)
 
 
@@ -66,3 +74,11 @@ def who(event: Mapping[str, Any], agencies: Mapping[str, str]) -> str:
         return f"the system of {name}" + (f" ({rest.replace('-', ' ')})" if rest else "")
     parts = [p for p in (role_words, name) if p]
     return f"{actor} ({', '.join(parts)})" if parts else str(actor)
+
+
+def signin_refusal(reason: str, agencies: Mapping[str, str], role: str | None = None, agency: str | None = None) -> str:
+    """Why a sign-in was refused, in words (the refusal's code is for the logs)."""
+    if reason == "role_not_granted" and role and agency:
+        role_words = say.option(role, say.ROLES)
+        return f"the partnership has not granted the role {role_words} to {agencies.get(agency, agency)}."
+    return SIGNIN_REFUSALS.get(reason, NOT_ISSUED)

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
-from broker.admission.replay import remember_jti
+from broker.admission.replay import SeenToken, remember_jti, replay_key
 from broker.admission.tokens import Caller, verify_token
 from broker.api.deps import (
     MAX_INT64,
@@ -34,7 +34,8 @@ from broker.api.deps import (
     route_path,
     settings_of,
 )
-from broker.errors import AuthError, ReviewInvalid, RoleNotGranted, SignInRequired
+from broker.db.log import DecisionLog
+from broker.errors import AuthError, ReplayError, ReviewInvalid, RoleNotGranted, SignInRequired
 from broker.partnership.registry import Registry
 from broker.review import access, access_log
 from broker.review import queues as review
@@ -44,6 +45,7 @@ from broker.review.views import Filters
 from broker.settings import BrokerSettings
 from broker.ui import sessions
 from broker.ui import words as say
+from broker.ui.plain import signin_refusal
 from broker.ui.render import page
 from broker.ui.sessions import UiSession
 from schemas.message_types import MessageType
@@ -122,12 +124,28 @@ async def signin_form(
         return _signin_page(request)
     try:
         caller = _verify(registry, settings, token)
-    except RoleNotGranted as exc:
-        await access_log.record_refusal(decision_log, exc)
-        return _signin_page(request, 401, error=f"This sign-in link cannot be used ({exc.reason}: {exc.detail}).")
+        if await asyncio.to_thread(_used, decision_log.engine, caller):
+            raise ReplayError("already used")  # say so now, not after the click
     except AuthError as exc:
-        return _signin_page(request, 401, error=f"This sign-in link cannot be used ({exc.reason}).")
+        return await _refused(request, decision_log, registry, exc, "This sign-in link cannot be used")
     return _signin_page(request, confirm=caller, token=token)
+
+
+def _used(engine: Engine, caller: Caller) -> bool:
+    with Session(engine) as db:
+        return db.get(SeenToken, replay_key(caller)) is not None
+
+
+async def _refused(
+    request: Request, decision_log: DecisionLog, registry: Registry, exc: AuthError, lead: str
+) -> HTMLResponse:
+    names = {agency_id: a.name for agency_id, a in registry.agencies.items()}
+    if isinstance(exc, RoleNotGranted):
+        await access_log.record_refusal(decision_log, exc)
+        why = signin_refusal(exc.reason, names, exc.role, exc.agency_id)
+    else:
+        why = signin_refusal(exc.reason, names)
+    return _signin_page(request, 401, error=f"{lead}: {why}", error_code=exc.reason)
 
 
 @router.post("/signin")
@@ -137,11 +155,8 @@ async def signin(request: Request, registry: RegistryDep, settings: SettingsDep,
     try:
         caller = _verify(registry, settings, text(form, "token"))
         await asyncio.to_thread(_burn, decision_log.engine, caller)
-    except RoleNotGranted as exc:
-        await access_log.record_refusal(decision_log, exc)
-        return _signin_page(request, 401, error=f"That token was not accepted ({exc.reason}: {exc.detail}).")
     except AuthError as exc:
-        return _signin_page(request, 401, error=f"That token was not accepted ({exc.reason}).")
+        return await _refused(request, decision_log, registry, exc, "That sign-in was not accepted")
     target = "/ui/submit" if caller.role == "practitioner" else "/ui/decisions"
     response = RedirectResponse(target, status_code=303)
     await asyncio.to_thread(sessions.open_session, decision_log.engine, settings, caller, response)

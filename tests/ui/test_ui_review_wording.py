@@ -1,0 +1,86 @@
+"""Second UI review's small wording items, over HTTP on the real gateway: a sign-in refused says why in
+words (and an already-used link says so before the click), the header names an office in words, the
+audit charts name agencies as the tables under them do, and the replay page does not hand a Caldicott
+Guardian an operator's setting."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import httpx
+import pytest
+
+from broker.ui.words import ROLES
+from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
+from tests.broker.people import Person
+from tests.factories import school_referral
+
+pytestmark = pytest.mark.stack
+
+SCHOOL, CSC = "school-oakfield-primary", "csc-fenmere-mash"
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def _main(page: str) -> str:
+    return html.unescape(page.split('<main id="main">', 1)[1])
+
+
+def _header(page: str) -> str:
+    return html.unescape(page.split("<header", 1)[1].split("</header>", 1)[0])
+
+
+async def _client(gateway: Gateway) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway.app), base_url="https://gateway")
+
+
+async def _sign_in(client: httpx.AsyncClient, token: str) -> httpx.Response:
+    link = await client.get("/ui/signin", params={"token": token})
+    found = _CSRF.search(link.text)
+    assert found, link.text[:600]
+    return await client.post("/ui/signin", data={"csrf_token": found.group(1), "token": token})
+
+
+async def test_a_refused_sign_in_says_why_in_words(gateway_factory: GatewayFactory) -> None:  # noqa: F811
+    gateway = await gateway_factory()
+    token = gateway.token(SCHOOL, role="dsl", subject="dsl-test-01")
+    async with await _client(gateway) as first, await _client(gateway) as later:
+        assert (await _sign_in(first, token)).status_code == 303
+        again = await later.get("/ui/signin", params={"token": token})  # the same link, opened again
+        garbled = await _sign_in(later, token[:40])
+        not_granted = await later.get(
+            "/ui/signin", params={"token": gateway.token(SCHOOL, role="ig_lead", subject="x-01")}
+        )
+    used = _main(again.text)
+    assert again.status_code == 401 and "already been used" in used, used[:800]
+    assert "This link signs you in" not in used, "offered a Sign in button that can only fail"
+    assert "not a sign-in link or token your agency issued" in _main(garbled.text)
+    refused = _main(not_granted.text)
+    school = gateway.registry.agencies[SCHOOL].name
+    assert f"has not granted the role {ROLES['ig_lead']} to {school}" in refused, refused[:800]
+    for page in (used, _main(garbled.text), refused):
+        sentence = re.search(r'<div class="error" role="alert"><p>(.*?)</p>', page, re.S)
+        assert sentence and "_" not in sentence.group(1) and "(replayed)" not in sentence.group(1), page[:800]
+
+
+async def test_the_header_audit_and_replay_pages_speak_to_an_office_holder(
+    gateway_factory: GatewayFactory,  # noqa: F811
+) -> None:
+    gateway = await gateway_factory()
+    assert (await gateway.post(school_referral())).status_code == 202
+    cg, ig = Person(gateway, CSC, "caldicott_guardian", "cg-test-01"), Person(gateway, CSC, "ig_lead", "ig-test-01")
+    try:
+        await ig.sign_in()
+        audit = (await ig.page("GET", "/ui/audit")).text
+        await cg.sign_in()
+        replay = (await cg.page("GET", "/ui/replay")).text
+    finally:
+        await ig.close()
+        await cg.close()
+    header = _header(audit)
+    assert f"{ROLES['ig_lead']} for the partnership" in header and "partnership ig lead" not in header, header
+    (chart,) = re.findall(r'<svg[^>]*aria-label="Decisions by sending agency".*?</svg>', audit, re.S)
+    labels = " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", chart))
+    short = gateway.registry.agencies[SCHOOL].name.split(" (")[0]  # a long name is cut at a word, with "…"
+    assert short in html.unescape(labels) and SCHOOL not in labels, labels
+    assert "SGB_REPLAY_POLICIES" not in _main(replay) and "ask the broker's operator" in _main(replay)

@@ -236,6 +236,12 @@ def local_time(value: str | datetime | None) -> str:
     return f"{here.day} {here:%b %Y, %H:%M %Z}"
 
 
+def local_month(value: str) -> str:
+    """`2026-05-31T23:30:00.000000Z` as `2026-06`: the London month a logged UTC time falls in."""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(LOCAL_ZONE).strftime("%Y-%m")
+
+
 def local_day_start(day: date) -> datetime:
     """Midnight starting `day` in London, as an aware time (what a person means by a date filter)."""
     return datetime.combine(day, time(), tzinfo=LOCAL_ZONE)

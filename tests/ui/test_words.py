@@ -16,6 +16,7 @@ from broker.ui.words import (
     data_class,
     local_day_end,
     local_day_start,
+    local_month,
     local_time,
     message_type,
     type_name,
@@ -118,3 +119,9 @@ def test_the_forms_choices_have_words_and_roles_read_as_the_policy_names_them() 
     for code, said in ROLES.items():
         if code in PACK["names"]:
             assert said.lower() == _policy_words(code).lower() or code == "ig_lead", code
+
+
+def test_the_audit_months_are_london_months() -> None:
+    assert local_month("2026-05-31T23:30:00.000000Z") == "2026-06"  # 00:30 BST on 1 June
+    assert local_month("2026-12-31T23:30:00.000000Z") == "2026-12"  # GMT: the same as UTC
+    assert local_month("2026-03-01T00:30:00") == "2026-03"  # naive: the log's UTC

@@ -84,3 +84,19 @@ async def test_the_header_audit_and_replay_pages_speak_to_an_office_holder(
     short = gateway.registry.agencies[SCHOOL].name.split(" (")[0]  # a long name is cut at a word, with "…"
     assert short in html.unescape(labels) and SCHOOL not in labels, labels
     assert "SGB_REPLAY_POLICIES" not in _main(replay) and "ask the broker's operator" in _main(replay)
+
+
+async def test_a_list_filtered_by_a_date_that_is_not_valid_says_it_ignored_it(
+    gateway_factory: GatewayFactory,  # noqa: F811
+) -> None:
+    gateway = await gateway_factory()
+    assert (await gateway.post(school_referral())).status_code == 202
+    dsl = Person(gateway, SCHOOL, "dsl", "dsl-test-01")
+    try:
+        await dsl.sign_in()
+        listed = _main((await dsl.page("GET", "/ui/decisions?since=2026-13-01")).text)
+    finally:
+        await dsl.close()
+    assert "Use a date like 2026-01-31" in listed
+    (status,) = re.findall(r'<p role="status">(.*?)</p>', listed)
+    assert re.match(r"\d+ decisions? match, without the date that is not valid", status), status

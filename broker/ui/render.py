@@ -35,6 +35,7 @@ OUTCOMES = {
 # As the header names a person's role (say.ROLES, also the form's words for the same codes).
 ROLES = {code: say.option(code, say.ROLES) for code in say.ROLES}
 _STATUS_TITLES = {
+    400: "That page address is not valid",
     401: "Not signed in",
     403: "Not allowed",
     404: "Not found",
@@ -47,6 +48,8 @@ _CODE_TITLES = {"release_not_allowed": "This share cannot be released"}
 # a driver's error (OperationalError) is its SQL, parameters, host and user: never for a browser. The
 # sentence is true of every log_unavailable error: nothing was recorded, so nothing was done or shown.
 _CODE_DETAILS = {
+    # A mistyped or edited address (`/ui/decisions/abc`): FastAPI's field errors are for a program.
+    "request_invalid": "Check the address, or go back and use the page's links and filters.",
     "log_unavailable": "The decision log cannot be reached just now, so nothing was recorded, shared or shown. "
     "Try again in a few minutes.",
 }

@@ -46,7 +46,12 @@ async def gateway_lifespan(app: FastAPI, settings: BrokerSettings) -> AsyncItera
     keys = load_broker_keys(settings.keys_dir)
     registry = load_registry(settings.registry_file, partnership_id=settings.partnership_id)
     metrics = Metrics()
-    policy = PolicyEngine(settings.opa_url, timeout=settings.opa_timeout_seconds, entrypoint=settings.opa_entrypoint)
+    policy = PolicyEngine(
+        settings.opa_url,
+        timeout=settings.opa_timeout_seconds,
+        entrypoint=settings.opa_entrypoint,
+        token=settings.opa_token,
+    )
     signer = audit.Signer(settings.log_origin, keys.signing_key)
     async with (
         policy,
@@ -97,7 +102,7 @@ async def gateway_lifespan(app: FastAPI, settings: BrokerSettings) -> AsyncItera
         await _load_registry(decider)
         state.registry_watch = _watch(app, settings, keys, registry)
         _settle_garbage_collector()
-        async with _background(state.outbox, decision_log, settings, metrics, state.registry_watch, keys):
+        async with _background(state.outbox, decision_log, settings, metrics, state.registry_watch, decider):
             yield
 
 
@@ -150,7 +155,7 @@ async def _background(
     settings: BrokerSettings,
     metrics: Metrics,
     watch: RegistryWatch,
-    keys: BrokerKeys,
+    decider: Decider,
 ) -> AsyncIterator[None]:
     stop = asyncio.Event()
     checkpoints = decision_log.keep_checkpoints(
@@ -163,6 +168,9 @@ async def _background(
     if settings.log_verify_seconds > 0:
         verifying = keep_verifying(decision_log, metrics, stop, every=settings.log_verify_seconds)
         tasks.append(asyncio.create_task(verifying, name="log-verification"))
+    if settings.policy_digest_seconds > 0:
+        digests = decider.keep_bundle_current(stop, every=settings.policy_digest_seconds)
+        tasks.append(asyncio.create_task(digests, name="policy-digest"))
     if settings.run_relay_in_gateway:
         outbox.relay = build_relay(
             settings=settings, engine=decision_log.engine, metrics=metrics, read_engine=decision_log.reader

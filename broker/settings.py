@@ -44,6 +44,13 @@ class BrokerSettings(BaseSettings):
     # A decision must come back fast or not at all: a slow OPA means no share, not a queue.
     opa_timeout_seconds: float = 2.0
     opa_entrypoint: str = "safeguarding/decision/decision"
+    # The bearer token OPA's own API authorisation admits (deploy/opa/authz.rego): whoever reaches an
+    # OPA without one can rewrite the policy. Unset: no header (the local stack's loopback-only OPA).
+    opa_token: SecretStr | None = None
+    # How often the content hash of the policy OPA serves is read again, though its revision is
+    # unchanged: a module replaced in place is logged under its own hash within this long. One read
+    # fetches every module (~1.5 MB, ~140 ms), so not per decision; 0: only when the revision changes.
+    policy_digest_seconds: float = Field(default=30.0, ge=0)
     # Policy replay (/ui/replay): a directory whose subdirectories are each a candidate policy directory
     # an IG lead may replay the log under (unset: only the policy OPA serves now), and the OPA binary
     # that re-decides locally (`opa eval`); devstack writes SGB_OPA_BIN for the one it installs.
@@ -132,6 +139,8 @@ class BrokerSettings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Self:
         checked = {"SGB_KAFKA_PASSWORD": self.kafka_password.get_secret_value()}
+        if self.opa_token is not None:
+            checked["SGB_OPA_TOKEN"] = self.opa_token.get_secret_value()
         for name, url in (
             ("SGB_DATABASE_URL", self.database_url),
             ("SGB_MIGRATION_DATABASE_URL", self.migration_database_url),

@@ -127,6 +127,7 @@ def write_env(path: Path, secrets_dir: Path) -> dict[str, str]:
             "KAFKA_POLICE_PASSWORD",
             "POSTGRES_PASSWORD",
             "POSTGRES_APP_PASSWORD",
+            "SGB_OPA_TOKEN",
         )
     }
     values["KAFKA_CLUSTER_ID"] = new_cluster_id()

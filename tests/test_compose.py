@@ -203,7 +203,7 @@ def test_env_example_names_every_required_variable() -> None:
     }
     assert required <= set(example), f"missing from .env.example: {required - set(example)}"
     for name, value in example.items():
-        if "PASSWORD" in name:
+        if "PASSWORD" in name or "TOKEN" in name:
             # Copying the example unchanged must fail loudly, not run with a known password.
             assert value in PLACEHOLDER_SECRETS, name
 
@@ -227,6 +227,29 @@ def test_the_gateway_refuses_placeholder_secrets_in_production() -> None:
     assert settings.environment == "production"
     with pytest.warns(UserWarning, match="placeholder"):
         BrokerSettings(environment="development", kafka_password="")
+
+
+def test_the_gateway_refuses_a_placeholder_opa_token_in_production() -> None:
+    production: dict[str, Any] = {
+        "environment": "production",
+        "kafka_security_protocol": "SASL_SSL",
+        "kafka_password": "a-real-one-7Qx",
+    }
+    for placeholder in ("", "changeme"):
+        with pytest.raises(ValidationError, match="SGB_OPA_TOKEN"):
+            BrokerSettings(**production, opa_token=placeholder)
+    assert BrokerSettings(**production, opa_token="a-real-token-of-some-length").opa_token is not None
+
+
+def test_only_the_broker_reaches_opa_and_postgresql(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert "ports" not in services["opa"], "OPA's API is on no host port"
+    assert services["opa"]["environment"]["OPA_GATEWAY_TOKEN"] == "${SGB_OPA_TOKEN:?set SGB_OPA_TOKEN}"
+    assert "/deploy/opa/authz.rego" in services["opa"]["command"]
+    on_backend = {name for name, service in services.items() if "backend" in service["networks"]}
+    assert on_backend == {"opa", "postgres", "gateway", "worker", "migrate"}
+    for name in ("gateway", "worker"):
+        assert services[name]["environment"]["SGB_OPA_TOKEN"] == "${SGB_OPA_TOKEN:?set SGB_OPA_TOKEN}", name
 
 
 def test_compose_runs_the_gateway_in_production(compose: dict[str, Any]) -> None:
@@ -293,6 +316,7 @@ def test_the_test_override_stays_on_loopback_and_off_the_local_stack(
     text = OVERRIDE.read_text()
     for name, service in override["services"].items():
         assert service["network_mode"] == "host", name
+        assert service["networks"] == [], f"{name}: compose networks cannot go with the host's"
         assert service["image"].startswith("localhost/sgb-compose-test/"), name
         if compose["services"][name].get("ports"):
             assert service["ports"] == [], f"{name} would publish ports on the host network"

@@ -9,6 +9,9 @@ working-day calendar cannot compute is refused alike, where it is computed: `bro
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 from typing import Any
@@ -24,6 +27,8 @@ from schemas.policy_bundle import recorded_revision
 from schemas.policy_decision import PolicyDecision, Reason, RecipientDecision
 from schemas.policy_input import build_policy_input
 from schemas.vocab import Outcome
+
+log = logging.getLogger("broker.sharing.decide")
 
 
 class ContractBreach(ValueError):
@@ -85,6 +90,26 @@ class Decider:
         self._bundle_for = decision.policy_revision
         revision = recorded_revision(decision.policy_revision, self._bundle, decision.registry_revision)
         return replace(decision, revision=revision)
+
+    async def refresh_bundle(self) -> None:
+        """Read the served bundle's digest again, whatever its revision says: a module replaced in
+        place (through OPA's API) keeps the revision string, and must not be logged under the old hash."""
+        digest = await self._policy.bundle_digest()
+        if self._bundle is not None and digest != self._bundle:
+            log.warning("the policy OPA serves changed (bundle %s, was %s)", digest[:16], self._bundle[:16])
+        self._bundle = digest
+
+    async def keep_bundle_current(self, stop: asyncio.Event, *, every: float) -> None:
+        """`refresh_bundle` every `every` seconds until `stop`; OPA being away is /readyz's to report."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=every)
+            if stop.is_set():
+                return
+            try:
+                await self.refresh_bundle()
+            except PolicyUnavailable as exc:
+                log.warning("policy bundle digest not read: %s", exc)
 
     async def use(self, registry: Registry) -> None:
         """Decide with `registry` from now on (broker.partnership.watch), and give OPA its data."""

@@ -16,9 +16,11 @@ from typing import Annotated, Any
 
 import aiohttp
 from fastapi import Depends, Request
+from pydantic import SecretStr
 
 from broker.api.deps import settings_of
 from broker.errors import PolicyUnavailable
+from broker.sharing.policy import opa_headers
 
 PACK_PATH = "/v1/data/safeguarding/config/message_types"
 
@@ -106,8 +108,11 @@ def rules_of(message_type: str, entry: dict[str, Any]) -> TypeRules:
 class PolicyPack:
     """The pack's message types from OPA, refreshed at most every `ttl_seconds`."""
 
-    def __init__(self, opa_url: str, *, timeout: float, ttl_seconds: float = 300.0) -> None:
+    def __init__(
+        self, opa_url: str, *, timeout: float, ttl_seconds: float = 300.0, token: SecretStr | None = None
+    ) -> None:
         self._url = opa_url.rstrip("/") + PACK_PATH
+        self._headers = opa_headers(token)
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._ttl = ttl_seconds
         self._types: dict[str, TypeRules] = {}
@@ -127,7 +132,7 @@ class PolicyPack:
     async def _fetch(self) -> dict[str, TypeRules]:
         try:
             async with (
-                aiohttp.ClientSession(timeout=self._timeout) as session,
+                aiohttp.ClientSession(timeout=self._timeout, headers=self._headers) as session,
                 session.get(self._url) as response,
             ):
                 response.raise_for_status()
@@ -145,7 +150,7 @@ def policy_pack(request: Request) -> PolicyPack:
     pack: PolicyPack | None = getattr(request.app.state, "ui_policy_pack", None)
     if pack is None:
         settings = settings_of(request)
-        pack = PolicyPack(settings.opa_url, timeout=settings.opa_timeout_seconds)
+        pack = PolicyPack(settings.opa_url, timeout=settings.opa_timeout_seconds, token=settings.opa_token)
         request.app.state.ui_policy_pack = pack
     return pack
 

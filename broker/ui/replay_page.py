@@ -31,6 +31,7 @@ from broker.api.deps import LogDep, RegistryDep, RulesDep, SettingsDep
 from broker.db.log import DecisionLog
 from broker.review.views import title_words
 from broker.settings import BrokerSettings
+from broker.sharing.policy import opa_headers, partnership_modules
 from broker.sharing.rules import RuleCatalogue
 from broker.ui import words as say
 from broker.ui.render import page
@@ -63,7 +64,8 @@ async def _served(settings: BrokerSettings) -> tuple[list[str], dict[str, Any]]:
     """The Rego modules and policy data OPA serves now, as the gateway decides with them."""
     base = settings.opa_url.rstrip("/")
     try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SNAPSHOT_TIMEOUT)) as http:
+        timeout = aiohttp.ClientTimeout(total=SNAPSHOT_TIMEOUT)
+        async with aiohttp.ClientSession(timeout=timeout, headers=opa_headers(settings.opa_token)) as http:
             async with http.get(f"{base}/v1/policies") as response:
                 response.raise_for_status()
                 listed = (await response.json()).get("result") or []
@@ -72,7 +74,7 @@ async def _served(settings: BrokerSettings) -> tuple[list[str], dict[str, Any]]:
                 config = (await response.json()).get("result")
     except (aiohttp.ClientError, TimeoutError, ValueError, AttributeError) as exc:
         raise AuditError(f"could not read the policy OPA serves: {type(exc).__name__}") from exc
-    modules = [m["raw"] for m in listed if isinstance(m, dict) and isinstance(m.get("raw"), str)]
+    modules = [m["raw"] for m in partnership_modules(listed) if isinstance(m.get("raw"), str)]
     if not modules or not isinstance(config, dict):
         raise AuditError("OPA serves no policy bundle")
     return modules, config

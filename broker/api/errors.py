@@ -148,9 +148,17 @@ def install(
         log.error("unmapped broker error %s", type(exc).__name__)
         return JSONResponse({"error": "internal"}, status_code=500)
 
+    async def invalid(request: Request, exc: Exception) -> Response:
+        if html is not None and request.url.path.startswith("/ui/"):
+            # A person who mistyped an address gets a page, not the API's JSON; a bad path is no such page.
+            errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+            in_path = any(e.get("loc", ())[:1] == ("path",) for e in errors)
+            return html(request, 404 if in_path else 400, "request_invalid", "the address is not valid")
+        return await _request_invalid(request, exc)
+
     for kind in (BrokerError, audit.AuditError, OperationalError, InterfaceError, DataError):
         app.add_exception_handler(kind, handle)
-    app.add_exception_handler(RequestValidationError, _request_invalid)
+    app.add_exception_handler(RequestValidationError, invalid)
 
 
 async def _request_invalid(_: Request, exc: Exception) -> Response:

@@ -14,30 +14,37 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 class Metrics:
-    """One set of collectors per app, on its own registry so tests can build many apps."""
+    """One set of collectors per app, on its own registry so tests can build many apps.
 
-    def __init__(self) -> None:
+    `gateway=False` (`python -m broker.worker`): the series only a gateway moves (requests, decisions,
+    OPA, the decision log's integrity) exist but are not served. A worker serving the verification
+    gauge at its "never checked" -1 beside a tampered gateway's 0 hid the alarm from `min()`, and its
+    series kept "no gateway scraped" silent.
+    """
+
+    def __init__(self, *, gateway: bool = True) -> None:
         self.registry = CollectorRegistry()
+        served = self.registry if gateway else None
         self.requests = Counter(
             "sgb_http_requests_total",
             "HTTP requests by method, route template and status",
             ["method", "route", "status"],
-            registry=self.registry,
+            registry=served,
         )
         self.decisions = Counter(
             "sgb_decisions_total",
             "Per-recipient decisions by outcome and message type",
             ["outcome", "message_type"],
-            registry=self.registry,
+            registry=served,
         )
         self.opa_latency = Histogram(
             "sgb_opa_decision_seconds",
             "Time for one OPA decision call (all recipients)",
             buckets=(0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
-            registry=self.registry,
+            registry=served,
         )
         self.opa_failures = Counter(
-            "sgb_opa_failures_total", "OPA calls that failed closed (no share)", registry=self.registry
+            "sgb_opa_failures_total", "OPA calls that failed closed (no share)", registry=served
         )
         self.outbox_depth = Gauge(
             "sgb_outbox_depth", "Outbox rows committed but not yet published", registry=self.registry
@@ -54,23 +61,23 @@ class Metrics:
         self.held = Gauge(
             "sgb_held_deliveries", "Deliveries waiting for authorisation or advice", registry=self.registry
         )
-        self._log_integrity()
+        self._log_integrity(served)
 
-    def _log_integrity(self) -> None:
+    def _log_integrity(self, served: CollectorRegistry | None) -> None:
         # -1 until the first check: "not verified yet" must not read as "verified" or "broken".
         self.log_verified = Gauge(
             "sgb_log_verification_ok",
             "1 if the last full decision-log verification passed, 0 if it failed, -1 before the first",
-            registry=self.registry,
+            registry=served,
         )
         self.log_verified.set(-1)
         self.log_verified_at = Gauge(
             "sgb_log_verification_timestamp_seconds",
             "Unix time the decision log was last verified (passed or failed)",
-            registry=self.registry,
+            registry=served,
         )
         self.checkpoint_failures = Counter(
-            "sgb_checkpoint_failures_total", "Rounds in which signing a log checkpoint failed", registry=self.registry
+            "sgb_checkpoint_failures_total", "Rounds in which signing a log checkpoint failed", registry=served
         )
 
     def record_verification(self, ok: bool) -> None:

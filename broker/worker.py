@@ -32,7 +32,8 @@ async def run(settings: BrokerSettings) -> None:
     await asyncio.to_thread(
         migrate, settings.database_url, migration_url=settings.migration_database_url, engine=engine
     )
-    metrics = Metrics()
+    # Only what this process counts: the gateway-only series would read as a gateway's (broker.metrics).
+    metrics = Metrics(gateway=False)
     keys = load_broker_keys(settings.keys_dir)
     relay = build_relay(settings=settings, engine=engine, metrics=metrics)
     registry = load_registry(settings.registry_file, partnership_id=settings.partnership_id)

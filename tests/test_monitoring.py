@@ -103,3 +103,23 @@ def test_dashboard_panels_have_unique_ids_and_use_the_datasource_variable() -> N
     ids = [panel["id"] for panel in dashboard["panels"]]
     assert len(set(ids)) == len(ids)
     assert all(panel["datasource"]["uid"] == "${datasource}" for panel in dashboard["panels"])
+
+
+def _rule(name: str) -> str:
+    expr: str = next(rule["expr"] for rule in alert_rules() if rule["alert"] == name)
+    return expr
+
+
+def test_no_gateway_scraped_reads_a_series_only_gateways_serve() -> None:
+    worker = {family.name for family in Metrics(gateway=False).registry.collect()}
+    used = metric_names(_rule("SgbNoGatewayScraped"))
+    assert used and used <= declared()
+    assert not {name.removesuffix("_total") for name in used} & worker, "a worker's series would keep it silent"
+
+
+def test_a_failed_log_verification_cannot_be_outvoted() -> None:
+    # -1 (not checked yet) and 1 beside a 0 must not hide it: no min/max/avg over the gauge.
+    expr = _rule("SgbLogVerificationFailed")
+    assert metric_names(expr) == {"sgb_log_verification_ok"}
+    assert "== 0" in expr
+    assert not re.search(r"\b(min|max|avg|sum)\s*\(", expr), expr

@@ -8,7 +8,10 @@ in .env.example, and the override the real run uses keeps off the local stack's 
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -326,3 +329,35 @@ def test_the_test_override_stays_on_loopback_and_off_the_local_stack(
     for line in text.splitlines():
         for host in re.findall(r"(?:addr=|host\", \"|HOST: |@|//)([\d.]+)", line):
             assert host == "127.0.0.1", line
+
+
+def _run_refused(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SGB_", "KAFKA_"))}
+    return subprocess.run(command, env={**clean, **env}, capture_output=True, text=True, timeout=60, check=False)
+
+
+@pytest.mark.parametrize("placeholder", ["KAFKA_ADMIN_PASSWORD", "KAFKA_CONTROLLER_PASSWORD"])
+def test_kafka_refuses_a_placeholder_admin_or_controller_password(placeholder: str) -> None:
+    env = {"KAFKA_ADMIN_PASSWORD": "a-real-one-7Qx", "KAFKA_CONTROLLER_PASSWORD": "another-real-one-9Zk"}
+    env |= {placeholder: "ChangeMe", "KAFKA_CLUSTER_ID": "x"}
+    started = _run_refused(["bash", str(ROOT / "deploy" / "kafka" / "start.sh")], env)
+    assert started.returncode == 1
+    assert f"{placeholder} is empty or a placeholder" in started.stderr
+
+
+def test_kafka_access_refuses_placeholder_passwords() -> None:
+    script = ["bash", str(ROOT / "deploy" / "kafka" / "access.sh")]
+    admin = _run_refused(script, {"KAFKA_ADMIN_PASSWORD": "changeme", "KAFKA_USERS": "relay:RELAY"})
+    assert admin.returncode == 1 and "KAFKA_ADMIN_PASSWORD is empty or a placeholder" in admin.stderr
+    user = _run_refused(
+        script, {"KAFKA_ADMIN_PASSWORD": "a-real-one-7Qx", "KAFKA_USERS": "relay:RELAY", "RELAY": "password"}
+    )
+    assert user.returncode == 1 and "RELAY is empty or a placeholder" in user.stderr
+
+
+def test_provision_refuses_a_placeholder_admin_password(tmp_path: Path) -> None:
+    provision = [sys.executable, str(ROOT / "deploy" / "init" / "provision.py"), "--partnership", str(tmp_path / "p")]
+    refused = _run_refused(provision, {"KAFKA_ADMIN_PASSWORD": "changeme"})
+    assert refused.returncode == 1
+    assert "KAFKA_ADMIN_PASSWORD is empty or a placeholder" in refused.stderr
+    assert not (tmp_path / "p").exists(), "nothing is made before the refusal"

@@ -30,7 +30,7 @@ from broker.partnership.cli import public_parts, witness_part
 from broker.partnership.grants import change_access
 from broker.partnership.keys import HISTORY_FILE, generate_agency_keys, generate_broker_keys
 from broker.partnership.registry import Registry, register_agency, save_registry
-from broker.settings import BrokerSettings
+from broker.settings import PLACEHOLDER_SECRETS, BrokerSettings
 from schemas.topics import dead_letter_topic, inbox_topic, receipts_topic
 from transport.kafka import TopicSettings, client_config, ensure_topics
 
@@ -135,6 +135,14 @@ async def create_topics(settings: BrokerSettings, admin_password: str, agencies:
     return await ensure_topics(admin, names, settings=topics)
 
 
+def admin_password() -> str:
+    """Kafka's super-user password; a placeholder is refused, as deploy/kafka/start.sh refuses it."""
+    password = os.environ.get("KAFKA_ADMIN_PASSWORD", "")
+    if password.lower() in PLACEHOLDER_SECRETS:
+        raise SystemExit("KAFKA_ADMIN_PASSWORD is empty or a placeholder: set a real one")
+    return password
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--spec", type=Path, default=Path(__file__).with_name("agencies.json"))
@@ -148,6 +156,7 @@ def main() -> None:
         help="an agency whose consumer runs here, and its volume",
     )
     args = parser.parse_args()
+    admin = admin_password()  # before anything is made
     spec = json.loads(args.spec.read_text())
     partnership: Path = args.partnership
     provision_partnership(partnership, spec)
@@ -172,7 +181,7 @@ def main() -> None:
     (partnership / "kafka-grants.txt").write_text("".join(grant.line() + "\n" for grant in grants))
 
     agencies = [agency["agency_id"] for agency in spec["agencies"]]
-    created = asyncio.run(create_topics(settings, os.environ["KAFKA_ADMIN_PASSWORD"], agencies))
+    created = asyncio.run(create_topics(settings, admin, agencies))
     print(
         f"Kafka topics in namespace {namespace}: {len(created)} created, replication "
         f"{settings.kafka_replication_factor}, min.insync.replicas {settings.kafka_min_insync_replicas}"

@@ -6,6 +6,19 @@
 set -euo pipefail
 : "${KAFKA_ADMIN_PASSWORD:?set KAFKA_ADMIN_PASSWORD}" "${KAFKA_CONTROLLER_PASSWORD:?set KAFKA_CONTROLLER_PASSWORD}"
 : "${KAFKA_CLUSTER_ID:?set KAFKA_CLUSTER_ID (22-char base64url UUID)}"
+# The same refusal as the gateway's and consumers' (broker/settings.py): a value copied from .env.example.
+refuse_placeholder() {
+  case "${2,,}" in
+    "" | changeme | changethis | password)
+      echo "$1 is empty or a placeholder: set a real one" >&2
+      exit 1
+      ;;
+  esac
+}
+# The super-user's password, and the controller listener's: Kafka's own, never the product's, but a
+# placeholder here hands the whole cluster to anyone who can reach port 9092.
+refuse_placeholder KAFKA_ADMIN_PASSWORD "$KAFKA_ADMIN_PASSWORD"
+refuse_placeholder KAFKA_CONTROLLER_PASSWORD "$KAFKA_CONTROLLER_PASSWORD"
 # The name clients and the controller quorum use, and the ports: the defaults suit the compose network;
 # the compose test runs on the host's loopback (network_mode: host) with ports of its own.
 host="${KAFKA_ADVERTISED_HOST:-kafka}" bind="${KAFKA_LISTEN_HOST:-0.0.0.0}"

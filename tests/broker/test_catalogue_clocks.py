@@ -248,3 +248,20 @@ async def test_an_s47_outcome_deciding_a_conference_starts_the_icpc_clock_its_in
     assert answer.status_code == 202, answer.text
     assert answer.json()["recipients"][0]["outcome"] in {"share", "share_minimised"}, answer.text
     assert _clock(gateway, outcome["notification_id"], "initial_child_protection_conference").stopped_at is not None
+
+
+def test_a_clock_never_starts_after_its_decision_nor_at_a_field_that_is_no_time() -> None:
+    from broker.errors import PolicyUnavailable
+    from broker.sharing.plan import clock_start
+    from schemas.notifications import parse_notification
+    from schemas.policy_decision import Obligation
+
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    icmd = Obligation(kind="icmd", due_in=None, description="Fictional.", rule="GR6", starts_at="payload.died_at")
+    later = parse_notification(_death(now + timedelta(hours=3)))
+    assert clock_start(icmd, later, now) == now, "a death typed in the future starts the clock now"
+    earlier = parse_notification(_death(now - timedelta(hours=3)))
+    assert clock_start(icmd, earlier, now) == now - timedelta(hours=3)
+    wrong = icmd.model_copy(update={"starts_at": "payload.circumstances"})
+    with pytest.raises(PolicyUnavailable, match="not a time"):
+        clock_start(wrong, earlier, now)

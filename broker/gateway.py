@@ -1,4 +1,12 @@
-"""`python -m broker.gateway`: run the gateway under uvicorn."""
+"""`python -m broker.gateway`: run the gateway under uvicorn.
+
+One process per scrape target: with `--workers N` every process keeps its own metrics, and each
+scrape of the one port reads whichever process answers, so counters jump up and down (each drop a
+"reset" to Prometheus, keeping `increase()` alerts firing) and the log-integrity gauge flaps. Scale
+by running more gateways, each scraped on its own; `--workers` > 1 is refused with SGB_METRICS_TOKEN
+set. (prometheus_client's multiprocess mode was the other way: its files outlive a killed or
+restarted process, which uvicorn gives no hook to mark dead, so a gone process's -1 or 0 would be
+read forever; and measured, 2 processes gained 15% over 1: bench/history/README.md.)"""
 
 from __future__ import annotations
 
@@ -6,6 +14,7 @@ import typer
 import uvicorn
 
 from broker import logs
+from broker.settings import BrokerSettings
 
 cli = typer.Typer(add_completion=False)
 
@@ -20,6 +29,13 @@ def main(
     log_level: str = "info",
 ) -> None:
     """Serve the gateway; settings come from SGB_* environment variables."""
+    token = BrokerSettings().metrics_token
+    if workers > 1 and token is not None and token.get_secret_value():
+        raise typer.BadParameter(
+            "each process would serve its own /metrics behind one port: run one process per gateway "
+            "(and more gateways), or unset SGB_METRICS_TOKEN",
+            param_hint="--workers",
+        )
     log_config = logs.configure(log_level.upper())
     uvicorn.run(
         "broker.app:create_app",

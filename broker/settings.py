@@ -141,6 +141,9 @@ class BrokerSettings(BaseSettings):
         checked = {"SGB_KAFKA_PASSWORD": self.kafka_password.get_secret_value()}
         if self.opa_token is not None:
             checked["SGB_OPA_TOKEN"] = self.opa_token.get_secret_value()
+        if self.metrics_token is not None and self.metrics_token.get_secret_value():
+            # Empty turns /metrics off; an example value copied unchanged would serve it to anyone.
+            checked["SGB_METRICS_TOKEN"] = self.metrics_token.get_secret_value()
         for name, url in (
             ("SGB_DATABASE_URL", self.database_url),
             ("SGB_MIGRATION_DATABASE_URL", self.migration_database_url),

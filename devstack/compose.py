@@ -128,6 +128,7 @@ def write_env(path: Path, secrets_dir: Path) -> dict[str, str]:
             "POSTGRES_PASSWORD",
             "POSTGRES_APP_PASSWORD",
             "SGB_OPA_TOKEN",
+            "SGB_METRICS_TOKEN",
         )
     }
     values["KAFKA_CLUSTER_ID"] = new_cluster_id()

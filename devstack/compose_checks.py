@@ -4,7 +4,8 @@ The school posts a notification to the gateway; both recipients' consumers deliv
 to acknowledge; each consumer cosigns a checkpoint of size > 0; the gateway's own database
 credentials are refused every change to the log; and `python -m audit verify` accepts the log
 trusting the broker's public key, then trusting the two agencies' witness keys instead; and the
-gateway filed its log's anchor, signed by the broker's key, on a volume of its own.
+gateway filed its log's anchor, signed by the broker's key, on a volume of its own; and the gateway,
+worker and consumers serve the metrics deploy/monitoring/alerts.yml reads.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ GATEWAY = "https://127.0.0.1:28443"
 DATABASE = "postgresql+psycopg://sgb:{password}@127.0.0.1:25432/sgb"
 AUDIENCE = "safeguarding-broker"
 CONSUMERS = {"csc-fenmere-mash": "consumer-csc", "police-fenmere": "consumer-police"}
+# Where compose.test.yml serves the worker's and each consumer's metrics (docker-compose.yml: 9464 each).
+METRICS_PORTS = {"worker": 29464, "consumer-csc": 29465, "consumer-police": 29466}
 # How often the gateway signs a checkpoint: docker-compose.yml keeps the product's default.
 CHECKPOINT_SECONDS = float(BrokerSettings.model_fields["checkpoint_seconds"].default)
 
@@ -242,6 +245,29 @@ def _verify(args: list[str], anchor: str) -> None:
         raise StackError(f"audit verify exited {verify.returncode}: {verify.stderr[-2000:]}")
 
 
+def _families(text: str) -> set[str]:
+    return {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ")}
+
+
+def check_metrics(env: dict[str, str], ca: Path) -> None:
+    """What alerts.yml reads is served: the gateway's /metrics to the scrape token, the worker's own
+    series (never the gateway's), and each consumer's."""
+    headers = {"Authorization": f"Bearer {env['SGB_METRICS_TOKEN']}"}
+    gateway = httpx.get(f"{GATEWAY}/metrics", headers=headers, verify=str(ca), timeout=10)
+    if gateway.status_code != 200 or "sgb_log_verification_ok" not in _families(gateway.text):
+        raise StackError(f"the gateway's /metrics answered {gateway.status_code}: {gateway.text[:300]}")
+    served = {
+        service: _families(httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text)
+        for service, port in METRICS_PORTS.items()
+    }
+    if "sgb_published_total" not in served["worker"] or "sgb_log_verification_ok" in served["worker"]:
+        raise StackError(f"the worker's metrics are not its own: {sorted(served['worker'])}")
+    for service in CONSUMERS.values():
+        if not any(name.startswith("sgb_consumer_") for name in served[service]):
+            raise StackError(f"{service} serves no consumer metrics")
+    console.print("  metrics served: gateway (with its token), worker, " + ", ".join(CONSUMERS.values()))
+
+
 def exercise(compose: Compose, secrets_dir: Path, env: dict[str, str], run_dir: Path) -> None:
     """Deliver and acknowledge, see both consumers witness the log, probe the gateway's role, verify, and
     find the log's anchor filed."""
@@ -251,3 +277,4 @@ def exercise(compose: Compose, secrets_dir: Path, env: dict[str, str], run_dir: 
     check_app_role_refused(compose)
     verify_log(env, run_dir)
     check_anchor_file()
+    check_metrics(env, secrets_dir / "kafka-ca.pem")

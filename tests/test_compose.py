@@ -324,7 +324,7 @@ def test_the_test_override_stays_on_loopback_and_off_the_local_stack(
         if compose["services"][name].get("ports"):
             assert service["ports"] == [], f"{name} would publish ports on the host network"
     ports = set(re.findall(r"(?<![\d.])(2\d{4})(?!\d)", text))
-    assert ports == {"29092", "29093", "28181", "25432", "28443"}
+    assert ports == {"29092", "29093", "28181", "25432", "28443", "29464", "29465", "29466"}
     assert not ports & taken
     for line in text.splitlines():
         for host in re.findall(r"(?:addr=|host\", \"|HOST: |@|//)([\d.]+)", line):
@@ -361,3 +361,31 @@ def test_provision_refuses_a_placeholder_admin_password(tmp_path: Path) -> None:
     assert refused.returncode == 1
     assert "KAFKA_ADMIN_PASSWORD is empty or a placeholder" in refused.stderr
     assert not (tmp_path / "p").exists(), "nothing is made before the refusal"
+
+
+# Inside a container, loopback is the container's own: Prometheus reaches only all interfaces.
+ALL_INTERFACES = "0.0.0.0"  # noqa: S104
+
+
+def test_compose_serves_the_metrics_the_alerts_read(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert services["gateway"]["environment"]["SGB_METRICS_TOKEN"] == "${SGB_METRICS_TOKEN:?set SGB_METRICS_TOKEN}"
+    worker = services["worker"]["environment"]
+    assert worker["SGB_WORKER_METRICS_PORT"] and worker["SGB_WORKER_METRICS_HOST"] == ALL_INTERFACES
+    for name in ("consumer-csc", "consumer-police"):
+        env = services[name]["environment"]
+        assert env["CONSUMER_METRICS_PORT"] and env["CONSUMER_METRICS_HOST"] == ALL_INTERFACES, name
+    # Reachable in the compose network only.
+    assert not any("9464" in port for service in services.values() for port in service.get("ports", []))
+
+
+def test_the_gateway_refuses_a_placeholder_metrics_token_in_production() -> None:
+    production: dict[str, Any] = {
+        "environment": "production",
+        "kafka_security_protocol": "SASL_SSL",
+        "kafka_password": "a-real-one-7Qx",
+    }
+    with pytest.raises(ValidationError, match="SGB_METRICS_TOKEN"):
+        BrokerSettings(**production, metrics_token="changeme")
+    # Empty still means "serve no /metrics".
+    assert BrokerSettings(**production, metrics_token="").environment == "production"

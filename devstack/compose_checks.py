@@ -251,7 +251,7 @@ def _families(text: str) -> set[str]:
 
 def check_metrics(env: dict[str, str], ca: Path) -> None:
     """What alerts.yml reads is served: the gateway's /metrics to the scrape token, the worker's own
-    series (never the gateway's), and each consumer's."""
+    series (never the gateway's), and each consumer's; and /readyz leaves Kafka to the worker."""
     headers = {"Authorization": f"Bearer {env['SGB_METRICS_TOKEN']}"}
     gateway = httpx.get(f"{GATEWAY}/metrics", headers=headers, verify=str(ca), timeout=10)
     if gateway.status_code != 200 or "sgb_log_verification_ok" not in _families(gateway.text):
@@ -266,6 +266,10 @@ def check_metrics(env: dict[str, str], ca: Path) -> None:
         if not any(name.startswith("sgb_consumer_") for name in served[service]):
             raise StackError(f"{service} serves no consumer metrics")
     console.print("  metrics served: gateway (with its token), worker, " + ", ".join(CONSUMERS.values()))
+    # The relay runs in the worker: the gateway says Kafka is not its to report, not "disconnected".
+    ready = httpx.get(f"{GATEWAY}/readyz", verify=str(ca), timeout=10).json()
+    if ready.get("kafka") != "not_used":
+        raise StackError(f"/readyz says {ready}")
 
 
 def exercise(compose: Compose, secrets_dir: Path, env: dict[str, str], run_dir: Path) -> None:

@@ -319,11 +319,12 @@ class Liveness(_Answer):
 
 
 class Readiness(_Answer):
-    """Ready when the database and OPA (with this gateway's registry) answer; Kafka is reported only."""
+    """Ready when the database and OPA (with this gateway's registry) answer; Kafka is reported only:
+    `not_used` when this gateway runs no relay (a `python -m broker.worker` publishes instead)."""
 
     database: Literal["ok", "unavailable"]
     policy: Literal["ok", "unavailable"]
-    kafka: Literal["connected", "disconnected"]
+    kafka: Literal["connected", "disconnected", "not_used"]
 
 
 class CaseReviewQuery(_Answer):

@@ -65,7 +65,7 @@ async def readyz(decision_log: LogDep, decider: DeciderDep, outbox: OutboxDep) -
         "database": "ok" if database else "unavailable",
         "policy": "ok" if policy else "unavailable",
         # The outbox absorbs Kafka outages, so Kafka being down does not make the gateway unready.
-        "kafka": "connected" if outbox.kafka_connected() else "disconnected",
+        "kafka": outbox.kafka_state(),
     }
     return JSONResponse(body, status_code=200 if database and policy else 503)
 

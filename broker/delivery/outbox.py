@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
@@ -26,5 +28,10 @@ class Outbox:
         if self.relay is not None:
             self.relay.wakeup.set()
 
-    def kafka_connected(self) -> bool:
-        return self.relay is not None and self.relay.kafka_connected
+    def kafka_state(self) -> Literal["connected", "disconnected", "not_used"]:
+        """What /readyz says of Kafka: this process's relay's connection, or "not_used" when the relay
+        runs in a worker (SGB_RUN_RELAY_IN_GATEWAY=false), since then this gateway never connects
+        and "disconnected" was read as Kafka being down."""
+        if self.relay is None:
+            return "not_used"
+        return "connected" if self.relay.kafka_connected else "disconnected"

@@ -46,12 +46,7 @@ async def gateway_lifespan(app: FastAPI, settings: BrokerSettings) -> AsyncItera
     keys = load_broker_keys(settings.keys_dir)
     registry = load_registry(settings.registry_file, partnership_id=settings.partnership_id)
     metrics = Metrics()
-    policy = PolicyEngine(
-        settings.opa_url,
-        timeout=settings.opa_timeout_seconds,
-        entrypoint=settings.opa_entrypoint,
-        token=settings.opa_token,
-    )
+    policy = _policy_engine(settings)
     signer = audit.Signer(settings.log_origin, keys.signing_key)
     async with (
         policy,
@@ -104,6 +99,16 @@ async def gateway_lifespan(app: FastAPI, settings: BrokerSettings) -> AsyncItera
         _settle_garbage_collector()
         async with _background(state.outbox, decision_log, settings, metrics, state.registry_watch, decider):
             yield
+
+
+def _policy_engine(settings: BrokerSettings) -> PolicyEngine:
+    # The token OPA's API authorisation admits the gateway by (deploy/opa/authz.rego), when set.
+    return PolicyEngine(
+        settings.opa_url,
+        timeout=settings.opa_timeout_seconds,
+        entrypoint=settings.opa_entrypoint,
+        token=settings.opa_token,
+    )
 
 
 async def _check_registry(

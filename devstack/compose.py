@@ -46,6 +46,7 @@ from devstack.process import console
 from devstack.settings import StackSettings
 
 NAMESPACE = "sgbct"
+PARTNERSHIP = "sgbct_scp"
 
 cli = typer.Typer(add_completion=False, help=__doc__.splitlines()[0] if __doc__ else None)
 
@@ -134,6 +135,8 @@ def write_env(path: Path, secrets_dir: Path) -> dict[str, str]:
     values["KAFKA_CLUSTER_ID"] = new_cluster_id()
     values["SECRETS_DIR"] = str(secrets_dir)
     values["SGB_TOPIC_NAMESPACE"] = NAMESPACE
+    # Not the demo spec's own id: provision makes the registry and grants for the configured one.
+    values["SGB_PARTNERSHIP_ID"] = PARTNERSHIP
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write("".join(f"{key}={value}\n" for key, value in values.items()))

@@ -135,6 +135,14 @@ async def create_topics(settings: BrokerSettings, admin_password: str, agencies:
     return await ensure_topics(admin, names, settings=topics)
 
 
+def partnership_spec(path: Path, partnership_id: str) -> dict[str, Any]:
+    """The agencies to provision, for the partnership the gateway and consumers are configured for
+    (SGB_PARTNERSHIP_ID): the spec's own id is only the demo's, and a registry made for it would be
+    refused by a gateway configured for another."""
+    spec: dict[str, Any] = json.loads(path.read_text())
+    return {**spec, "partnership_id": partnership_id}
+
+
 def admin_password() -> str:
     """Kafka's super-user password; a placeholder is refused, as deploy/kafka/start.sh refuses it."""
     password = os.environ.get("KAFKA_ADMIN_PASSWORD", "")
@@ -157,7 +165,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     admin = admin_password()  # before anything is made
-    spec = json.loads(args.spec.read_text())
+    settings = BrokerSettings()
+    spec = partnership_spec(args.spec, settings.partnership_id)
     partnership: Path = args.partnership
     provision_partnership(partnership, spec)
 
@@ -173,7 +182,6 @@ def main() -> None:
         copy_if_absent(partnership / "broker-keys" / HISTORY_FILE, target / "broker-public-keys.json")
         hand_over(target)
 
-    settings = BrokerSettings()
     namespace = settings.topic_namespace
     grants = kafka_access.relay_grants(namespace=namespace)
     for agency_id in consumers:

@@ -5,15 +5,8 @@
 # AccessAdmin.java. Both are idempotent: a user's password is reset, an existing ACL is kept.
 set -euo pipefail
 : "${KAFKA_ADMIN_PASSWORD:?set KAFKA_ADMIN_PASSWORD}" "${KAFKA_USERS:?set KAFKA_USERS (principal:VARIABLE ...)}"
-# The same refusal as the gateway's and consumers' (broker/settings.py): a value copied from .env.example.
-refuse_placeholder() {
-  case "${2,,}" in
-    "" | changeme | changethis | password)
-      echo "$1 is empty or a placeholder: set a real one" >&2
-      exit 1
-      ;;
-  esac
-}
+# shellcheck source=deploy/kafka/placeholder.sh
+source "$(dirname "${BASH_SOURCE[0]}")/placeholder.sh"
 refuse_placeholder KAFKA_ADMIN_PASSWORD "$KAFKA_ADMIN_PASSWORD"
 grants="${KAFKA_GRANTS_FILE:-/var/lib/sgb/partnership/kafka-grants.txt}"
 bootstrap="${KAFKA_BOOTSTRAP:-kafka:9092}"

@@ -6,15 +6,8 @@
 set -euo pipefail
 : "${KAFKA_ADMIN_PASSWORD:?set KAFKA_ADMIN_PASSWORD}" "${KAFKA_CONTROLLER_PASSWORD:?set KAFKA_CONTROLLER_PASSWORD}"
 : "${KAFKA_CLUSTER_ID:?set KAFKA_CLUSTER_ID (22-char base64url UUID)}"
-# The same refusal as the gateway's and consumers' (broker/settings.py): a value copied from .env.example.
-refuse_placeholder() {
-  case "${2,,}" in
-    "" | changeme | changethis | password)
-      echo "$1 is empty or a placeholder: set a real one" >&2
-      exit 1
-      ;;
-  esac
-}
+# shellcheck source=deploy/kafka/placeholder.sh
+source "$(dirname "${BASH_SOURCE[0]}")/placeholder.sh"
 # The super-user's password, and the controller listener's: Kafka's own, never the product's, but a
 # placeholder here hands the whole cluster to anyone who can reach port 9092.
 refuse_placeholder KAFKA_ADMIN_PASSWORD "$KAFKA_ADMIN_PASSWORD"

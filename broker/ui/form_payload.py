@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from broker.ui.form_fields import PAYLOAD, YES_NO, Field, choices
-from broker.ui.words import LOCAL_ZONE
+from broker.ui.words import LOCAL_ZONE, PAYLOAD_CHOICES
 
 # Free text longer than this is a paragraph (schemas.fields.SHORT_TEXT is 200).
 _LINE = 200
@@ -91,7 +91,7 @@ def _input(name: str, label: str, info: FieldInfo, *, required: bool, group: str
     if kind is bool:
         return Field(name, label, "radio", YES_NO, required=required, group=group)
     if _is_enum(kind):
-        return Field(name, label, "select", choices(kind), required=required, group=group)
+        return Field(name, label, "select", choices(kind, PAYLOAD_CHOICES), required=required, group=group)
     if kind is date:
         return Field(name, label, "date", required=required, group=group)
     if kind is datetime:

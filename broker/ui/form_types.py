@@ -4,8 +4,8 @@ A type is offered when the schema has a model for it (its newest version), the p
 entry for it, the pack lets the signed-in agency's type send it, the form can ask for every field
 of its payload, and some other registered agency may receive it. A type added to both the schema
 and the pack is offered as soon as both are deployed. Its recipients are the registered agencies of
-the types the pack lets receive it, each addressed to the role queue that takes it (an adviser's
-for an advice request).
+the types the pack lets receive it (and of those the answers' payload facts add), each addressed to
+the role queue that takes it (an adviser's for an advice request).
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ DEFAULT_ROLE = {
     "marac": "marac_coordinator",
     "cdop": "cdop_manager",
     "coroner": "coroners_officer",
+    "virtual_school": "virtual_school_head",
 }
 # An advice request goes to whichever adviser an agency has, in this order.
 _ADVISER_ORDER = ("dsl", "safeguarding_lead", "named_professional", "designated_professional", "ig_lead")
@@ -117,16 +118,22 @@ def recipient_role(agency_type: str, form_type: FormType | None) -> str | None:
     return role or (sorted(roles)[0] if roles else "safeguarding_lead")
 
 
-def _receives(rules: TypeRules, agency_type: str) -> bool:
+def _receives(rules: TypeRules, agency_type: str, facts: dict[str, str]) -> bool:
     # Any stage counts: the stage is chosen later, and the policy checks it against the stage's list.
-    allowed = set(rules.recipient_types).union(*rules.stage_recipient_types.values())
+    # A fact's value counts only once given: the form never offers whom the policy would refuse.
+    allowed = set(rules.recipient_types).union(*rules.stage_recipient_types.values(), rules.added_by(facts))
     return not allowed or agency_type in allowed
 
 
-def recipient_options(registry: Registry, own_agency: str, form_type: FormType | None) -> list[dict[str, str]]:
+def recipient_options(
+    registry: Registry, own_agency: str, form_type: FormType | None, facts: dict[str, str] | None = None
+) -> list[dict[str, str]]:
+    """The agencies this notification may go to, given the payload facts answered so far."""
     options = []
     for agency_id, agency in sorted(registry.agencies.items()):
-        if agency_id == own_agency or (form_type is not None and not _receives(form_type.rules, agency.type)):
+        if agency_id == own_agency or (
+            form_type is not None and not _receives(form_type.rules, agency.type, facts or {})
+        ):
             continue
         role = recipient_role(agency.type, form_type)
         if role is not None:

@@ -3,7 +3,8 @@
 The form asks for exactly what the policy will check (`policies/safeguarding/config/data.json`,
 served by OPA as `data.safeguarding.config.message_types`): the purposes and lawful bases a type
 allows, its mandatory fields (and those a purpose or a payload fact adds), whether the parents'
-position must be recorded, which agency types may send and receive it. Read from OPA, not from a
+position must be recorded, which agency types may send and receive it (and those a payload fact's
+value adds: the Virtual School for a looked-after child's placement notice). Read from OPA, not from a
 copy, so a policy change and the form cannot drift; cached for a few minutes as the rule
 catalogue is. When OPA cannot be asked the form cannot preview or send either, so it says so.
 """
@@ -61,6 +62,8 @@ class TypeRules:
     recipient_types: tuple[str, ...]
     stage_recipient_types: dict[str, tuple[str, ...]] = field(default_factory=dict)
     stage_sender_types: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # fact -> its value -> the recipient types that value adds (the pack's `fact_recipient_types`).
+    fact_recipient_types: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
 
     def required_fields(self, purpose: str | None, facts: dict[str, str]) -> set[str]:
         """The payload fields the policy's adequacy check (GR6) will look for in this notification."""
@@ -73,6 +76,20 @@ class TypeRules:
     def received_by(self, agency_type: str, stage: str | None = None) -> bool:
         allowed = self.stage_recipient_types.get(stage or "") or self.recipient_types
         return not allowed or agency_type in allowed
+
+    def added_by(self, facts: dict[str, str]) -> tuple[str, ...]:
+        """The recipient types these payload facts' values add, as caldicott.rego's C4 reads them."""
+        return tuple(
+            t for fact, by_value in self.fact_recipient_types.items() for t in by_value.get(facts.get(fact, ""), ())
+        )
+
+    def conditional_recipients(self) -> dict[str, dict[str, tuple[str, ...]]]:
+        """fact -> value -> the types only that value lets receive (not already receivers without it)."""
+        always = set(self.recipient_types).union(*self.stage_recipient_types.values())
+        return {
+            fact: {value: tuple(t for t in types if t not in always) for value, types in by_value.items()}
+            for fact, by_value in self.fact_recipient_types.items()
+        }
 
 
 def rules_of(message_type: str, entry: dict[str, Any]) -> TypeRules:
@@ -88,6 +105,7 @@ def rules_of(message_type: str, entry: dict[str, Any]) -> TypeRules:
     )
     stages = entry.get("stage_recipient_types") or {}
     senders = entry.get("stage_sender_types") or {}
+    by_fact = entry.get("fact_recipient_types") or {}
     return TypeRules(
         message_type=message_type,
         catalogue_id=str(entry.get("catalogue_id") or ""),
@@ -102,7 +120,18 @@ def rules_of(message_type: str, entry: dict[str, Any]) -> TypeRules:
         recipient_types=_strings(entry.get("recipient_types")),
         stage_recipient_types={k: _strings(v) for k, v in stages.items()} if isinstance(stages, dict) else {},
         stage_sender_types={k: _strings(v) for k, v in senders.items()} if isinstance(senders, dict) else {},
+        fact_recipient_types=_by_fact(by_fact),
     )
+
+
+def _by_fact(value: Any) -> dict[str, dict[str, tuple[str, ...]]]:
+    if not isinstance(value, dict):
+        return {}
+    return {
+        fact: {v: _strings(types) for v, types in by_value.items()}
+        for fact, by_value in value.items()
+        if isinstance(by_value, dict)
+    }
 
 
 class PolicyPack:

@@ -5,9 +5,12 @@ purpose, who needs to know, consent and its exceptions, risk, the details the ty
 policy require, and authorisation, validating each step on the server. Before anything is sent it asks
 the policy engine what each recipient would get and why (a dry run: nothing is recorded, sealed or
 queued), then sends through the same sharing flow as any agency system, so the form can never
-take a path the API does not. Answers travel in the form itself, never in server storage, so an
-abandoned draft leaves no personal data behind. "Your role" offers only the roles the access table
-lets the signed-in person send as (`broker.review.access.sender_roles`), and the flow checks it again.
+take a path the API does not. Agencies a payload fact's value lets receive it (the Virtual School
+for a looked-after child's placement notice) are offered once that value is given, the recipients
+step coming round again if it is given after (`broker.ui.form_recipients`). Answers travel in the
+form itself, never in server storage, so an abandoned draft leaves no personal data behind. "Your
+role" offers only the roles the access table lets the signed-in person send as
+(`broker.review.access.sender_roles`), and the flow checks it again.
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ from broker.sharing.decide import Decider
 from broker.sharing.rules import RuleCatalogue
 from broker.ui import words as say
 from broker.ui.form_fields import Step
-from broker.ui.form_types import FormType, find, recipient_options, sendable
+from broker.ui.form_recipients import RESUME, SHOWN, Recheck, later, offered, recheck
+from broker.ui.form_types import FormType, find, sendable
 from broker.ui.forms import NEED_TO_KNOW, build_notification, steps_for, validate_step
 from broker.ui.policy_pack import PackDep, PolicyPack
 from broker.ui.render import page
@@ -77,6 +81,10 @@ class Journey:
     def check(self) -> int:
         return len(self.steps) - 1
 
+    @property
+    def recipients(self) -> int:
+        return next(i for i, s in enumerate(self.steps) if s.key == "recipients")
+
 
 async def _journey(request: Request, pack: PolicyPack, session: UiSession, answers: dict[str, str]) -> Journey:
     types = sendable(await pack.types(), registry_of(request), session.agency_id)
@@ -93,8 +101,10 @@ def _render(
     **context: Any,
 ) -> HTMLResponse:
     step = journey.steps[index]
-    hidden = {k: v for k, v in answers.items() if not step.owns(k)}
+    # The recipients step records what it shows itself (SHOWN), so an older record is not carried.
+    hidden = {k: v for k, v in answers.items() if not step.owns(k) and not (k == SHOWN and step.key == "recipients")}
     registry = registry_of(request)
+    recipients = offered(registry, session.agency_id, journey.form, answers)
     return page(
         request,
         "submit.html",
@@ -107,7 +117,9 @@ def _render(
         answers=answers,
         hidden=hidden,
         errors=errors or {},
-        recipients=recipient_options(registry, session.agency_id, journey.form),
+        recipients=recipients,
+        shown=" ".join(r["id"] for r in recipients),
+        later=later(registry, session.agency_id, journey.form, journey.details, answers),
         need_to_know=NEED_TO_KNOW,
         choices={"sender_role": sender_choices(session, registry)},
         **context,
@@ -127,7 +139,7 @@ def _errors(
     errors = validate_step(journey.steps[index], answers, {"sender_role": sender_choices(session, registry)})
     if journey.steps[index].key == "recipients":
         # Only agencies that may receive this type (another type may have been chosen since).
-        offered_ids = {r["id"] for r in recipient_options(registry, session.agency_id, journey.form)}
+        offered_ids = {r["id"] for r in offered(registry, session.agency_id, journey.form, answers)}
         if any(k.startswith("to:") and k[3:] not in offered_ids for k in answers):
             errors["recipients"] = "Choose from the agencies listed."
     return errors
@@ -142,6 +154,7 @@ async def step(
     journey = await _journey(request, pack, session, answers)
     index = min(max(int(str(form.get("step") or 0)), 0), journey.check)
     if form.get("go") == "back":
+        answers.pop(RESUME, None)
         return _render(request, session, journey, max(index - 1, 0), answers)
     if form.get("go") == "stay":
         # Unchecked: a half-written step is kept as it is, and the press renews the idle limit.
@@ -149,9 +162,32 @@ async def step(
     errors = _errors(request, session, journey, index, answers)
     if errors:
         return _render(request, session, journey, index, answers, errors)
-    if index + 1 < journey.check:
-        return _render(request, session, journey, index + 1, answers)
+    again = _recheck(request, session, journey, answers) if index > journey.recipients else None
+    if again is not None:
+        answers[RESUME] = str(index + 1)
+        return _recipients_again(request, session, journey, answers, again)
+    following = _following(journey, index, answers)
+    if following < journey.check:
+        return _render(request, session, journey, following, answers)
     return await _preview(request, session, journey, answers, decider=decider, rules=rules)
+
+
+def _recheck(request: Request, session: UiSession, journey: Journey, answers: dict[str, str]) -> Recheck | None:
+    return recheck(registry_of(request), session.agency_id, journey.form, journey.details, answers)
+
+
+def _recipients_again(
+    request: Request, session: UiSession, journey: Journey, answers: dict[str, str], again: Recheck
+) -> HTMLResponse:
+    return _render(request, session, journey, journey.recipients, answers, again.errors, note=again.note)
+
+
+def _following(journey: Journey, index: int, answers: dict[str, str]) -> int:
+    """The next step; after the recipients step shown again, the one the person was going on to."""
+    resume = answers.pop(RESUME, "")
+    if index == journey.recipients and resume.isdigit():
+        return min(max(int(resume), index + 1), journey.check)
+    return index + 1
 
 
 def _stamp(session: UiSession, answers: dict[str, str]) -> datetime:
@@ -173,8 +209,10 @@ def _notification(
     if journey.form is None:
         raise InvalidNotification([{"loc": ["message_type"], "msg": "choose what you are sending first"}])
     # Each chosen agency is addressed to the role queue that takes this type.
-    roles = {r["id"]: r["role"] for r in recipient_options(registry_of(request), session.agency_id, journey.form)}
-    chosen = {k: roles.get(k[3:], v) for k, v in answers.items() if k.startswith("to:")}
+    roles = {r["id"]: r["role"] for r in offered(registry_of(request), session.agency_id, journey.form, answers)}
+    # An agency not offered for these answers is never addressed (the policy's C4 would refuse it).
+    chosen = {k: roles[k[3:]] for k in answers if k.startswith("to:") and k[3:] in roles}
+    answers = {k: v for k, v in answers.items() if not k.startswith("to:")}
     return build_notification({**answers, **chosen}, session, now, journey.form, journey.details)
 
 
@@ -260,6 +298,10 @@ async def send(
     second press of the button returns the first receipt instead of sharing twice."""
     answers = _answers(form)
     journey = await _journey(request, pack, session, answers)
+    again = _recheck(request, session, journey, answers)
+    if again is not None and again.errors:
+        # Sent from a page whose recipients these answers no longer allow: ask again, send nothing.
+        return _recipients_again(request, session, journey, answers, again)
     body = json.dumps(_notification(request, session, journey, answers, _stamp(session, answers))).encode()
     receipt = await sharing.submit(
         caller=session.caller(), body=body, idempotency_key=f"ui-form-{answers.get('notification_id', '')}"

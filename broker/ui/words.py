@@ -148,8 +148,28 @@ ROLES = {
     "cdop_manager": "child death overview panel manager",
     "coroners_officer": "coroner's officer",
     "camhs_clinician": "CAMHS clinician",
+    "virtual_school_head": "Virtual School Head",
     "practitioner": "practitioner",
     "agency_system": "agency system",
+}
+
+# Agency types as a sentence names them, where the code does not read as the name ("the Virtual
+# School", not "virtual school"); every other type reads from its code.
+AGENCY_TYPES = {"virtual_school": "Virtual School"}
+
+# Payload choices whose code does not read as words: the kinds of M17 transfer (the policy branches
+# on them, and one of them, a looked-after child's placement, adds the Virtual School as a recipient).
+PAYLOAD_CHOICES = {
+    "cp_plan_transfer": "child protection plan transfer",
+    "temporary_move": "temporary move",
+    "s47_in_progress": "section 47 enquiry in progress",
+    "cin_or_assessment": "child in need, or an assessment",
+    "care_proceedings_or_order_at_home": "care proceedings, or a care order at home",
+    "lac_placement_notification": "placement notice for a looked-after child",
+    "health_record_transfer": "health record transfer",
+    "education_record_transfer": "education record transfer",
+    "s7_s37_report": "section 7 or section 37 report for the court",
+    "child_on_sex_offenders_register": "child on the sex offenders register",
 }
 
 
@@ -191,6 +211,11 @@ TYPE_NAMES = {
     "missing_child": "Missing child notice",
     "offender_risk_information": "Offender risk information notice",
 }
+
+
+def agency_type(code: str) -> str:
+    """`virtual_school` as `Virtual School`: an agency type as a sentence names it."""
+    return AGENCY_TYPES.get(code, code.replace("_", " "))
 
 
 def type_name(code: str | None) -> str:

@@ -105,9 +105,11 @@ async def walk(
     agency_type: str,
     given: dict[str, str] | None = None,
     seen: list[str] | None = None,
+    on_details: dict[str, str] | None = None,
 ) -> tuple[str, dict[str, str]]:
-    """Post every step with only the required answers (`given` ones as given); returns the dry run's
-    page and the answers, and adds each page on the way to `seen`."""
+    """Post every step with only the required answers (`given` ones as given, `on_details` ones only
+    from the details step on, as a person answers them); returns the last page (the dry run's,
+    unless a step came round again) and the answers, and adds each page on the way to `seen`."""
     answers: dict[str, str] = {"notification_id": "", "message_type": form.message_type, **(given or {})}
     page = (await client.get("/ui/submit")).text
     if seen is not None:
@@ -115,6 +117,8 @@ async def walk(
     answers["notification_id"] = re.findall(r'name="notification_id" value="([^"]+)"', page)[0]
     steps = steps_for(types, form, answers, agency_type)
     for index in range(len(steps) - 1):
+        if steps[index].key == "details":
+            answers.update(on_details or {})
         # Facts answered on a step may make more of it required (the policy's `mandatory_when`).
         for _ in range(2):
             fill(steps_for(types, form, answers, agency_type)[index], answers, page)

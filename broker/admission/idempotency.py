@@ -1,7 +1,8 @@
 """Idempotency-Key handling: a retried request gets the first answer, never a second decision.
 
 Records live in the database under a unique (agency, key), so every gateway worker sees them and a
-race between two workers ends in one decision and one IntegrityError (answered from the winner).
+race between two workers ends in one decision and one IntegrityError (answered from the winner). A
+correction's record also binds the key to the notification it corrects (`digest(correcting=...)`).
 """
 
 from __future__ import annotations
@@ -35,20 +36,43 @@ def check_key(key: str | None) -> str | None:
     return key
 
 
-def digest(body: bytes) -> str:
-    """What a retry's body must match: the first request's bytes, hashed."""
-    return hashlib.sha256(body).hexdigest()
+# A correction's digest: its body's, then this and its target's. Stored from the replacement's decision
+# on, so a key cut short before the recall is already bound to the notification it corrects.
+_CORRECTING = " corrects "
 
 
-async def find(engine: Engine, agency_id: str, key: str, body_digest: str) -> bytes | None:
-    """The first answer's bytes for this key, or None; a different body under the same key is a conflict."""
+def digest(body: bytes, *, correcting: str | None = None) -> str:
+    """What a retry must match: the first request's bytes, hashed, and of a correction the notification
+    it corrects (hashed too: the key's row keeps digests, not a second notification's id)."""
+    hashed = hashlib.sha256(body).hexdigest()
+    if correcting is None:
+        return hashed
+    return f"{hashed}{_CORRECTING}{hashlib.sha256(correcting.encode()).hexdigest()}"
+
+
+async def find(engine: Engine, agency_id: str, key: str, request_digest: str) -> bytes | None:
+    """The first answer's bytes for this key, or None; another request under the same key is a conflict."""
     record = await asyncio.to_thread(_get, engine, agency_id, key)
     if record is None:
         return None
-    digest, response = record
-    if digest != body_digest:
-        raise IdempotencyConflict("this Idempotency-Key was already used with a different body")
+    stored, response = record
+    if stored != request_digest:
+        _check_same_request(stored, request_digest)
     return response.encode()
+
+
+def _check_same_request(stored: str, asked: str) -> None:
+    """Refuse a request the key's first one was not: another body, or a correction of another target.
+
+    A plain notification sent under a correction's key and body gets the replacement's receipt: that
+    route recalls nothing, and the replacement is what it would send."""
+    body, _, target = stored.partition(_CORRECTING)
+    asked_body, _, asked_target = asked.partition(_CORRECTING)
+    if asked_target and asked_target != target:
+        first = "correct another notification" if target else "send a notification, not to correct one"
+        raise IdempotencyConflict(f"this Idempotency-Key was already used to {first}: a correction needs a new key")
+    if body != asked_body:
+        raise IdempotencyConflict("this Idempotency-Key was already used with a different body")
 
 
 _TABLE: Table = IdempotencyRecord.__table__  # type: ignore[attr-defined]

@@ -158,6 +158,7 @@ class Sharing:
         idempotency_key: str | None,
         authorisation: AuthorisationCheck | None = None,
         burn: OwedBurn | None = None,
+        correcting: str | None = None,
     ) -> Receipt:
         """Decide, record and route one notification (`flow.submit`) with this gateway's collaborators."""
         return await flow.submit(
@@ -174,6 +175,7 @@ class Sharing:
             registry=self.registry,
             authorisation=authorisation,
             burn=burn,
+            correcting=correcting,
         )
 
 

@@ -35,7 +35,6 @@ from broker.errors import (
     AlreadyWithdrawn,
     CorrectionIncomplete,
     Forbidden,
-    IdempotencyConflict,
     InvalidNotification,
     LogUnavailable,
 )
@@ -144,7 +143,11 @@ async def correct(
         # one's, in the same breath, while the answer said it replaced it.
         raise InvalidNotification([{"loc": ["notification_id"], "msg": SAME_ID, "type": "value_error"}])
     receipt = await sharing.submit(
-        caller=caller, body=body, idempotency_key=key, authorisation=sharing.authorisation(authorisation_token)
+        caller=caller,
+        body=body,
+        idempotency_key=key,
+        authorisation=sharing.authorisation(authorisation_token),
+        correcting=notification_id,
     )
     answer = await _recall_superseded(sharing, keys, viewer, notification_id, receipt.body, key=key)
     return Response(answer, status_code=202, media_type="application/json")
@@ -193,20 +196,12 @@ async def _corrected_before(
     sharing: Sharing, agency_id: str, key: str | None, body: bytes, notification_id: str
 ) -> bytes | None:
     """The whole first answer, if this key already finished a correction of this notification (its
-    receipt alone is not); the key used with this body for another notification is a conflict."""
+    receipt alone is not). The key used for anything else is a conflict (`idempotency.find`): even cut
+    short, a correction's key is bound to the notification it corrects, so it recalls no other."""
     if key is None:
         return None
-    earlier = await idempotency.find(sharing.decision_log.lookups, agency_id, key, idempotency.digest(body))
-    if earlier is None:
+    digest = idempotency.digest(body, correcting=notification_id)
+    earlier = await idempotency.find(sharing.decision_log.lookups, agency_id, key, digest)
+    if earlier is None or "replacement" not in json.loads(earlier):
         return None
-    first = json.loads(earlier)
-    if "replacement" not in first:
-        return None
-    if first["corrected"]["notification_id"] != notification_id:
-        # Answering the first correction again would read as this notification corrected, while its
-        # shares stand and its recipients hear nothing.
-        raise IdempotencyConflict(
-            "this Idempotency-Key was already used to correct another notification: a correction of this "
-            "one needs a new key"
-        )
     return earlier

@@ -84,10 +84,13 @@ async def submit(
     registry: Registry,
     authorisation: AuthorisationCheck | None = None,
     burn: OwedBurn | None = None,
+    correcting: str | None = None,
 ) -> Receipt:
     """`authorisation`: the `Authorisation-Token` that came with the body, to be checked against it.
-    `burn`: the sender token's jti, committed with the decisions when they are recorded."""
-    digest = idempotency.digest(body)
+    `burn`: the sender token's jti, committed with the decisions when they are recorded.
+    `correcting`: the notification this one corrects; its Idempotency-Key is bound to it with the
+    decision, so a correction cut short before its recall is retried on that notification alone."""
+    digest = idempotency.digest(body, correcting=correcting)
     if idempotency_key is not None:
         earlier = await idempotency.find(reader, caller.agency_id, idempotency_key, digest)
         if earlier is not None:

@@ -164,9 +164,11 @@ async def test_a_correction_retried_with_its_idempotency_key_gets_its_first_answ
     assert other.status_code == 409 and "different body" in other.text, other.text
 
 
-async def test_a_correction_cut_short_after_its_decision_is_finished_by_its_retry(gateway: Gateway) -> None:
-    """The gateway stopped between the two commits: the key holds the new receipt alone, so the retry
-    withdraws the first notification rather than answering as if it had."""
+async def test_a_key_that_sent_a_notification_corrects_nothing(gateway: Gateway) -> None:
+    """Before, this stood in for a correction cut short between its two commits, and the correction
+    route finished it; but a key that sent a notification is bound to no notification to correct, so
+    it went on to withdraw whichever one the path named. A correction cut short by a real fault is in
+    `tests/broker/test_correction_key.py`."""
     sender = Person(gateway, SCHOOL, "dsl", "dsl-oak-47")
     sent = await sender.send("share")
     fresh, url = sender.notification("share"), f"/v1/notifications/{sent['notification_id']}/correction"
@@ -174,11 +176,11 @@ async def test_a_correction_cut_short_after_its_decision_is_finished_by_its_retr
     def headers() -> dict[str, str]:  # a fresh token each time: a jti is used once
         return {**sender.headers(), "Idempotency-Key": "correction-47"}
 
-    decided = await gateway.client.post("/v1/notifications", json=fresh, headers=headers())  # the first commit
+    decided = await gateway.client.post("/v1/notifications", json=fresh, headers=headers())
     assert decided.status_code == 202, decided.text
-    finished = await gateway.client.post(url, json=fresh, headers=headers())
-    assert finished.status_code == 202, finished.text
-    assert finished.json()["replacement"] == decided.json()
-    assert len(_entries(gateway, sent["notification_id"], "corrected")) == 1
-    again = await gateway.client.post(url, json=fresh, headers=headers())
-    assert (again.status_code, again.content) == (200, finished.content)
+    refused = await gateway.client.post(url, json=fresh, headers=headers())
+    assert refused.status_code == 409, refused.text
+    assert "to send a notification, not to correct one" in refused.json()["detail"], refused.text
+    assert _entries(gateway, sent["notification_id"], "corrected") == [], "the first one stands"
+    again = await gateway.client.post("/v1/notifications", json=fresh, headers=headers())
+    assert (again.status_code, again.content) == (200, decided.content), "its own retry is answered"

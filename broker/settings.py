@@ -123,7 +123,8 @@ class BrokerSettings(BaseSettings):
     # reach: unset (or empty), /metrics answers 404.
     metrics_token: SecretStr | None = None
     # `python -m broker.worker` only (the gateway serves /metrics itself): where the worker's relay
-    # and clock counters are served for Prometheus; unset, they are not served.
+    # and clock counters are served for Prometheus, to scrapes carrying SGB_METRICS_TOKEN as the
+    # gateway's are (the same Prometheus scrapes both); unset, they are not served.
     worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
     worker_metrics_host: str = "127.0.0.1"
     log_origin: str = "sgb.decision-log"
@@ -158,6 +159,16 @@ class BrokerSettings(BaseSettings):
                 if self.environment != "development":
                     raise ValueError(message)
                 warnings.warn(message, stacklevel=1)
+        return self
+
+    @model_validator(mode="after")
+    def _worker_metrics_need_a_token(self) -> Self:
+        if self.worker_metrics_port is not None and not (self.metrics_token and self.metrics_token.get_secret_value()):
+            # Closed by default: the port is on the network the agencies' consumers share.
+            raise ValueError(
+                "SGB_WORKER_METRICS_PORT is set without SGB_METRICS_TOKEN: the worker serves its metrics only "
+                "to scrapes carrying it"
+            )
         return self
 
     @model_validator(mode="after")

@@ -3,16 +3,19 @@
 Run this when gateways run with `SGB_RUN_RELAY_IN_GATEWAY=false` (several workers or hosts). Any
 number may run; the database lease lets one relay publish at a time, the others wait as standby.
 With SGB_WORKER_METRICS_PORT set, its Prometheus metrics (published, overdue, the state gauges) are
-served there, since the gateways' /metrics cannot see this process's counters.
+served there, since the gateways' /metrics cannot see this process's counters: only to scrapes carrying
+SGB_METRICS_TOKEN as their bearer token, and without that token set it refuses to start.
 """
 
 from __future__ import annotations
 
 import asyncio
 import signal
+from wsgiref.simple_server import WSGIServer
 
 import typer
-from prometheus_client import start_http_server
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 import audit
 from broker import logs, metrics_state
@@ -25,6 +28,7 @@ from broker.partnership.registry import load_registry
 from broker.partnership.watch import RegistryWatch
 from broker.review import access_log
 from broker.settings import BrokerSettings
+from transport.metrics_http import serve_metrics
 
 
 async def run(settings: BrokerSettings) -> None:
@@ -62,9 +66,7 @@ async def run(settings: BrokerSettings) -> None:
         tasks.append(asyncio.create_task(watching, name="registry-watch"))
     server = None
     if settings.worker_metrics_port is not None:
-        server, _ = start_http_server(
-            settings.worker_metrics_port, addr=settings.worker_metrics_host, registry=metrics.registry
-        )
+        server = _serve_metrics(settings, metrics, port=settings.worker_metrics_port)
         tasks.append(asyncio.create_task(metrics_state.keep_refreshing(metrics, engine, stop), name="metrics"))
     try:
         await asyncio.gather(*tasks)
@@ -74,6 +76,23 @@ async def run(settings: BrokerSettings) -> None:
         engine.dispose()
 
 
+def _serve_metrics(settings: BrokerSettings, metrics: Metrics, *, port: int) -> WSGIServer:
+    # The settings refuse a port without the token; "" here would be refused again, not served open.
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token is not None else ""
+    return serve_metrics(
+        metrics.registry,
+        host=settings.worker_metrics_host,
+        port=port,
+        token=token,
+        setting="SGB_METRICS_TOKEN",
+    )
+
+
+def _problem(error: ErrorDetails) -> str:
+    where = f"SGB_{str(error['loc'][0]).upper()}: " if error["loc"] else ""
+    return where + error["msg"].removeprefix("Value error, ")
+
+
 cli = typer.Typer(add_completion=False)
 
 
@@ -81,7 +100,13 @@ cli = typer.Typer(add_completion=False)
 def main() -> None:
     """Relay the outbox, record receipts and run the clocks until SIGTERM; settings from SGB_*."""
     logs.configure()
-    asyncio.run(run(BrokerSettings()))
+    try:
+        settings = BrokerSettings()
+    except ValidationError as exc:
+        # Name the setting at fault in one line an operator reads, not at the foot of a traceback.
+        typer.echo(f"error: {'; '.join(map(_problem, exc.errors()))}", err=True)
+        raise typer.Exit(code=2) from exc
+    asyncio.run(run(settings))
 
 
 if __name__ == "__main__":

@@ -95,7 +95,9 @@ def run(
     try:
         consumer = build_consumer(settings, ledger=store)
         if settings.metrics_port is not None:
-            server = metrics.serve(consumer, host=settings.metrics_host, port=settings.metrics_port)
+            server = metrics.serve(
+                consumer, host=settings.metrics_host, port=settings.metrics_port, token=settings.metrics_token
+            )
         log.info("consumer %s started (sink %s)", agency, settings.sink_kind, extra={"agency_id": agency})
         asyncio.run(run_until_signalled(consumer))
         log.info(

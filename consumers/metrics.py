@@ -4,7 +4,8 @@ their own) and the witness alarm.
 
 The consumer already counts what it delivers and parks; these are read from it when Prometheus
 scrapes, so the delivery code needs no metrics calls. Served only when CONSUMER_METRICS_PORT is set,
-on loopback unless CONSUMER_METRICS_HOST says otherwise. Labels carry the agency id, never case data.
+on loopback unless CONSUMER_METRICS_HOST says otherwise, and only to scrapes carrying
+CONSUMER_METRICS_TOKEN as their bearer token. Labels carry the agency id, never case data.
 """
 
 from __future__ import annotations
@@ -13,11 +14,15 @@ from collections.abc import Iterable
 from typing import Protocol
 from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from pydantic import SecretStr
 
 from consumers.errors import ConfigurationError
+from transport.metrics_http import serve_metrics
+
+TOKEN_SETTING = "CONSUMER_METRICS_TOKEN"  # noqa: S105 - the setting's name, not a token
 
 
 class Counted(Protocol):
@@ -86,10 +91,14 @@ def registry_for(consumer: Counted) -> CollectorRegistry:
     return registry
 
 
-def serve(consumer: Counted, *, host: str, port: int) -> WSGIServer:
-    """Serve /metrics for `consumer` on a daemon thread; `shutdown()` the server returned to stop it."""
+def serve(consumer: Counted, *, host: str, port: int, token: SecretStr | None) -> WSGIServer:
+    """Serve /metrics for `consumer` on a daemon thread to scrapes carrying `token`; `shutdown()` the
+    server returned to stop it."""
+    secret = token.get_secret_value() if token is not None else ""
+    if not secret:
+        # The settings refuse this too; a caller that bypassed them gets no open port either.
+        raise ConfigurationError(f"metrics are served only with {TOKEN_SETTING} set")
     try:
-        server, _thread = start_http_server(port, addr=host, registry=registry_for(consumer))
+        return serve_metrics(registry_for(consumer), host=host, port=port, token=secret, setting=TOKEN_SETTING)
     except OSError as exc:  # port taken or host not local: refuse to start, as for any bad setting
         raise ConfigurationError(f"cannot serve metrics on {host}:{port}: {exc.strerror or exc}") from exc
-    return server

@@ -80,6 +80,9 @@ class ConsumerSettings(InboxSettings):
     # operator's scraper runs elsewhere: the counts say how much one agency receives.
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     metrics_host: str = "127.0.0.1"
+    # The bearer token a scrape of metrics_port must carry; a port without one is refused. Each
+    # agency's own: its consumer shares a network with the others', whose code must not read its counts.
+    metrics_token: SecretStr | None = None
 
     @model_validator(mode="after")
     def _principal_and_secrets(self) -> Self:
@@ -103,6 +106,22 @@ class ConsumerSettings(InboxSettings):
             raise ValueError(
                 "production Kafka traffic must be TLS-protected: CONSUMER_KAFKA_SECURITY_PROTOCOL=SASL_SSL"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _metrics_need_a_token(self) -> Self:
+        token = self.metrics_token.get_secret_value() if self.metrics_token is not None else ""
+        if self.metrics_port is not None and not token:
+            # Closed by default, as the gateway's /metrics is without SGB_METRICS_TOKEN.
+            raise ValueError(
+                "CONSUMER_METRICS_PORT is set without CONSUMER_METRICS_TOKEN: metrics are served only to "
+                "scrapes carrying it"
+            )
+        if token and token.lower() in PLACEHOLDER_SECRETS:
+            message = "CONSUMER_METRICS_TOKEN is a placeholder"
+            if self.environment != "development":
+                raise ValueError(message)
+            warnings.warn(message, stacklevel=1)
         return self
 
     def _check_gateway(self) -> None:

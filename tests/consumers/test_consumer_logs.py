@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from prometheus_client import generate_latest
+from pydantic import SecretStr
 
 from consumers.errors import ConfigurationError
 from consumers.logs import ConsumerJsonFormatter
@@ -73,9 +74,15 @@ def _free_port() -> int:
         return port
 
 
+METRICS_TOKEN = "a-scrape-token-for-the-test"
+
+
 def _scrape(port: int) -> str:
+    scrape = urllib.request.Request(
+        f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+    )
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
+        with urllib.request.urlopen(scrape, timeout=2) as response:  # noqa: S310 - a fixed http URL
             text: str = response.read().decode()
             return text
     except OSError:
@@ -96,6 +103,7 @@ async def test_the_running_consumer_logs_json_and_counts_a_dead_letter(
         "CONSUMER_BROKER_PUBLIC_KEYS": str(settings.broker_public_keys),
         "CONSUMER_TOPIC_NAMESPACE": settings.topic_namespace,
         "CONSUMER_METRICS_PORT": str(port),
+        "CONSUMER_METRICS_TOKEN": METRICS_TOKEN,
     }
     command = [sys.executable, "-m", "consumers", "run", "--agency", settings.agency_id]
     command += ["--key-dir", str(settings.key_dir), "--sink", settings.sink, "--ledger", str(settings.ledger_path)]
@@ -120,4 +128,4 @@ def test_a_taken_metrics_port_is_a_configuration_error() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         with pytest.raises(ConfigurationError, match="cannot serve metrics"):
-            serve(_Counts(), host="127.0.0.1", port=taken.getsockname()[1])
+            serve(_Counts(), host="127.0.0.1", port=taken.getsockname()[1], token=SecretStr(METRICS_TOKEN))

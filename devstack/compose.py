@@ -130,6 +130,8 @@ def write_env(path: Path, secrets_dir: Path) -> dict[str, str]:
             "POSTGRES_APP_PASSWORD",
             "SGB_OPA_TOKEN",
             "SGB_METRICS_TOKEN",
+            "METRICS_CSC_TOKEN",
+            "METRICS_POLICE_TOKEN",
         )
     }
     values["KAFKA_CLUSTER_ID"] = new_cluster_id()

@@ -34,8 +34,13 @@ GATEWAY = "https://127.0.0.1:28443"
 DATABASE = "postgresql+psycopg://sgb:{password}@127.0.0.1:25432/sgb"
 AUDIENCE = "safeguarding-broker"
 CONSUMERS = {"csc-fenmere-mash": "consumer-csc", "police-fenmere": "consumer-police"}
-# Where compose.test.yml serves the worker's and each consumer's metrics (docker-compose.yml: 9464 each).
-METRICS_PORTS = {"worker": 29464, "consumer-csc": 29465, "consumer-police": 29466}
+# Where compose.test.yml serves the worker's and each consumer's metrics (docker-compose.yml: 9464 each),
+# and the variable holding the token each serves them to.
+METRICS_PORTS = {
+    "worker": (29464, "SGB_METRICS_TOKEN"),
+    "consumer-csc": (29465, "METRICS_CSC_TOKEN"),
+    "consumer-police": (29466, "METRICS_POLICE_TOKEN"),
+}
 # How often the gateway signs a checkpoint: docker-compose.yml keeps the product's default.
 CHECKPOINT_SECONDS = float(BrokerSettings.model_fields["checkpoint_seconds"].default)
 
@@ -256,20 +261,31 @@ def check_metrics(env: dict[str, str], ca: Path) -> None:
     gateway = httpx.get(f"{GATEWAY}/metrics", headers=headers, verify=str(ca), timeout=10)
     if gateway.status_code != 200 or "sgb_log_verification_ok" not in _families(gateway.text):
         raise StackError(f"the gateway's /metrics answered {gateway.status_code}: {gateway.text[:300]}")
-    served = {
-        service: _families(httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text)
-        for service, port in METRICS_PORTS.items()
-    }
+    served = {service: _scrape_with_its_token(env, port, token) for service, (port, token) in METRICS_PORTS.items()}
     if "sgb_published_total" not in served["worker"] or "sgb_log_verification_ok" in served["worker"]:
         raise StackError(f"the worker's metrics are not its own: {sorted(served['worker'])}")
     for service in CONSUMERS.values():
         if not any(name.startswith("sgb_consumer_") for name in served[service]):
             raise StackError(f"{service} serves no consumer metrics")
-    console.print("  metrics served: gateway (with its token), worker, " + ", ".join(CONSUMERS.values()))
+    console.print("  metrics served, each only to its token: gateway, worker, " + ", ".join(CONSUMERS.values()))
     # The relay runs in the worker: the gateway says Kafka is not its to report, not "disconnected".
     ready = httpx.get(f"{GATEWAY}/readyz", verify=str(ca), timeout=10).json()
     if ready.get("kafka") != "not_used":
         raise StackError(f"/readyz says {ready}")
+
+
+def _scrape_with_its_token(env: dict[str, str], port: int, token: str) -> set[str]:
+    """The families served to `token`'s bearer; every other token (another agency's) and none are refused."""
+    url = f"http://127.0.0.1:{port}/metrics"
+    others = [env[name] for _, name in METRICS_PORTS.values() if name != token]
+    for given in [None, *others]:
+        headers = {} if given is None else {"Authorization": f"Bearer {given}"}
+        if (status := httpx.get(url, headers=headers, timeout=10).status_code) != 401:
+            raise StackError(f"{url} answered {status} to a scrape without its token ({token})")
+    served = httpx.get(url, headers={"Authorization": f"Bearer {env[token]}"}, timeout=10)
+    if served.status_code != 200:
+        raise StackError(f"{url} answered {served.status_code} to {token}: {served.text[:300]}")
+    return _families(served.text)
 
 
 def exercise(compose: Compose, secrets_dir: Path, env: dict[str, str], run_dir: Path) -> None:

@@ -123,3 +123,53 @@ def test_a_failed_log_verification_cannot_be_outvoted() -> None:
     assert metric_names(expr) == {"sgb_log_verification_ok"}
     assert "== 0" in expr
     assert not re.search(r"\b(min|max|avg|sum)\s*\(", expr), expr
+
+
+COMPOSE = MONITORING.parents[1] / "docker-compose.yml"
+TOKEN_VARIABLE = re.compile(r"\$\{(\w+):\?[^}]*\}")
+
+
+def scrape_jobs() -> dict[str, str]:
+    """Each target in prometheus.yml -> the name of the token file its job scrapes with."""
+    config = yaml.safe_load((MONITORING / "prometheus.yml").read_text())
+    assert "alerts.yml" in config["rule_files"]
+    jobs: dict[str, str] = {}
+    for job in config["scrape_configs"]:
+        for target in (target for static in job["static_configs"] for target in static["targets"]):
+            assert target not in jobs, f"{target} is scraped twice"
+            jobs[target] = Path(job["authorization"]["credentials_file"]).name
+    return jobs
+
+
+# The setting that opens a service's metrics port, and the one holding the token it serves them to.
+PORT_AND_TOKEN = [("SGB_WORKER_METRICS_PORT", "SGB_METRICS_TOKEN"), ("CONSUMER_METRICS_PORT", "CONSUMER_METRICS_TOKEN")]
+
+
+def compose_metrics_ports() -> dict[str, str]:
+    """Each target docker-compose.yml serves metrics on -> the .env variable its token comes from."""
+    served: dict[str, str] = {}
+    for name, service in yaml.safe_load(COMPOSE.read_text())["services"].items():
+        env = service.get("environment", {})
+        ports = [(env[port], env.get(token, "")) for port, token in PORT_AND_TOKEN if port in env]
+        if name == "gateway":  # /metrics on its own HTTPS port
+            ports.append((service["command"][service["command"].index("--port") + 1], env["SGB_METRICS_TOKEN"]))
+        for port, token in ports:
+            found = TOKEN_VARIABLE.fullmatch(token)
+            assert found, f"{name} serves metrics on {port} without a required token: {token!r}"
+            served[f"{name}:{port}"] = found.group(1)
+    return served
+
+
+def test_prometheus_scrapes_every_metrics_port_with_its_token() -> None:
+    served = compose_metrics_ports()
+    assert set(served) == {"gateway:8443", "worker:9464", "consumer-csc:9464", "consumer-police:9464"}
+    assert scrape_jobs() == served
+
+
+def test_each_agencys_consumer_has_a_token_of_its_own() -> None:
+    # The consumers share the delivery network: a shared token would let one agency read another's counts.
+    served = compose_metrics_ports()
+    consumers = [variable for target, variable in served.items() if target.startswith("consumer-")]
+    assert len(set(consumers)) == len(consumers) == 2
+    assert served["worker:9464"] == served["gateway:8443"] == "SGB_METRICS_TOKEN"
+    assert "SGB_METRICS_TOKEN" not in consumers

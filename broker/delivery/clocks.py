@@ -57,6 +57,16 @@ STOPS_ON = {
     # M19: the ICMD is health's, police's and social care's meeting; its minuted record answers it,
     # never a read receipt of the death notice.
     "initial_case_management_discussion": f"{BY_EITHER}child_death_notification@icmd_record",
+    # M19 (T34): the police or health sender of the notice that says when the scene was visited owes
+    # the pathologist the visit's documentation, in reply to that notice.
+    "scene_documentation_to_pathologist": f"{BY_SENDER}child_death_notification@scene_documentation",
+    # M19 (T35): the pathologist answers the Coroner's notice that the examination was held with the
+    # provisional report (or straight away the complete one), and its own provisional report with the
+    # complete one; both go to the Coroner first.
+    "post_mortem_provisional_report": (
+        "child_death_notification@pm_provisional_report|child_death_notification@pm_complete_report"
+    ),
+    "post_mortem_complete_report": f"{BY_SENDER}child_death_notification@pm_complete_report",
     # M14: the LADO answers with the AMM's record, or with the outcome when no meeting is needed.
     "convene_amm": "lado_allegation@amm_record|lado_allegation@outcome",
     # M07 -> M08 (T12): the conference's invitation answers it, sent by the authority that convenes

@@ -52,11 +52,13 @@ class ChildDeathType(StrEnum):
 class ChildDeathStage(StrEnum):
     """What an M19 message is: the notice of the death, or a record that follows it in reply: the
     initial case management discussion's minutes (what answers the 12-hour clock; a read receipt is
-    not a meeting), the scene-of-death visit's documentation, the second discussion's minutes, Form C.
+    not a meeting), the scene-of-death visit's documentation, the second discussion's minutes, Form C;
+    the Coroner's notice that the post-mortem examination was held, and the pathologist's provisional
+    and complete reports to the Coroner.
 
-    Source: CPSCP-Procedures, Child death > 3.6.1 On call Health Professional; 4.4 Plan of Scene of
-    death visit; 4.5 Initial Case Management Discussion; 4.6 Second Case Management Discussion; 4.7
-    Third Case Management Discussion.
+    Source: CPSCP-Procedures, Child death > 3.6.1 On call Health Professional; 3.9 Role of Coroner and
+    Pathologist; 4.4 Plan of Scene of death visit; 4.5 Initial Case Management Discussion; 4.6 Second
+    Case Management Discussion; 4.7 Third Case Management Discussion.
     """
 
     NOTIFICATION = "notification"
@@ -68,9 +70,18 @@ class ChildDeathStage(StrEnum):
     CMD_RECORD = "cmd_record"
     # The third discussion's minutes, recorded as Form C and sent to the Coroner.
     FORM_C = "form_c"
+    # The Coroner (who has control of the body and chooses the pathologist) tells the pathologist, and
+    # the police and CDOP, that the post-mortem examination was held: the report clocks run from it.
+    POST_MORTEM_HELD = "post_mortem_held"
+    # The pathologist's provisional report (a preliminary cause of death where possible, retained
+    # samples) and complete report: to the Coroner first, shared further only at the Coroner's discretion.
+    PM_PROVISIONAL_REPORT = "pm_provisional_report"
+    PM_COMPLETE_REPORT = "pm_complete_report"
 
 
 _ICMD = "CPSCP-Procedures, Child death > 4.5 Initial Case Management Discussion"
+_SCENE = "CPSCP-Procedures, Child death > 3.6.1 On call Health Professional"
+_PM = "CPSCP-Procedures, Child death > 3.9 Role of Coroner and Pathologist"
 _TRANSFER = (
     "CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local Authority's Area to Another"
 )
@@ -195,6 +206,26 @@ class ChildDeathNotificationPayload(PayloadModel):
         max_length=LONG_TEXT,
     )
 
+    scene_visit_at: datetime | None = classed(
+        D.CASE_ADMIN,
+        "When the scene-of-death visit was made: its documentation is due to the pathologist within 24"
+        f" hours of it in the working week (any stage before scene_documentation) [{_SCENE}]",
+        default=None,
+    )
+    post_mortem_at: datetime | None = classed(
+        D.CASE_ADMIN,
+        "When the post-mortem examination was held: the pathologist's reports are due from it"
+        f" (post_mortem_held, pm_provisional_report, pm_complete_report) [{_PM}]",
+        default=None,
+    )
+    complex_investigations: str | None = classed(
+        D.CORONIAL_MATERIAL,
+        "The complex investigations the complete report waits for (pm_provisional_report); given, the"
+        f" complete report follows their results instead of one week after the examination [{_PM}]",
+        default=None,
+        max_length=LONG_TEXT,
+    )
+
     @model_validator(mode="after")
     def _record_needs_minutes(self) -> ChildDeathNotificationPayload:
         missing = [name for name in _DEATH_STAGE_FIELDS.get(self.stage, ()) if getattr(self, name) in (None, "")]
@@ -213,6 +244,9 @@ _DEATH_STAGE_FIELDS = {
     ChildDeathStage.SCENE_DOCUMENTATION: ("scene_visit_record",),
     ChildDeathStage.CMD_RECORD: _MINUTES,
     ChildDeathStage.FORM_C: _MINUTES,
+    ChildDeathStage.POST_MORTEM_HELD: ("post_mortem_at",),
+    ChildDeathStage.PM_PROVISIONAL_REPORT: ("post_mortem_at", "post_mortem_findings"),
+    ChildDeathStage.PM_COMPLETE_REPORT: ("post_mortem_at", "post_mortem_findings"),
 }
 
 

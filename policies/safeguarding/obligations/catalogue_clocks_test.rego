@@ -117,3 +117,148 @@ test_no_icpc_clock_without_a_conference_or_before_the_outcome if {
 	early := t.first(notice("s47_enquiry", "child_protection_enquiry", csc_sender, [t.police], {"stage": "enquiry_notice", "icpc_required": "true"}))
 	not "initial_child_protection_conference" in kinds(early)
 }
+
+# T34: the scene-of-death visit's documentation is due to the pathologist within 24 hours counted
+# over the working week, from the visit the notice records, owed by its police or health sender.
+pathologist := {"agency_id": "pathologist-a", "role": "pathologist", "need_to_know": "statutory_notification", "conveys_to_family": false, "conveys_to_alleged_perpetrator": false}
+
+visited := json.patch(death_notice, [
+	{"op": "replace", "path": "/recipients", "value": [pathologist]},
+	{"op": "add", "path": "/payload_fields/scene_visit_at", "value": "case_admin"},
+])
+
+test_a_notice_recording_the_scene_visit_starts_the_documentation_clock if {
+	d := t.first(visited)
+	d.outcome == "share"
+	some o in d.obligations
+	o.kind == "scene_documentation_to_pathologist"
+	o.starts_at == "payload.scene_visit_at"
+	o.due_in == {"amount": 1, "unit": "working_days"}
+}
+
+test_the_icmd_record_may_record_the_visit if {
+	record := json.patch(visited, [
+		{"op": "replace", "path": "/payload_facts/stage", "value": "icmd_record"},
+		{"op": "add", "path": "/payload_fields/meeting_at", "value": "case_admin"},
+		{"op": "add", "path": "/payload_fields/actions_agreed", "value": "case_status"},
+	])
+	"scene_documentation_to_pathologist" in kinds(t.first(record))
+}
+
+test_no_documentation_clock_without_a_visit_for_another_recipient_or_sender if {
+	not "scene_documentation_to_pathologist" in kinds(t.first(json.patch(visited, [{"op": "remove", "path": "/payload_fields/scene_visit_at"}])))
+	not "scene_documentation_to_pathologist" in kinds(t.first(json.patch(visited, [{"op": "replace", "path": "/recipients", "value": [t.police]}])))
+	not "scene_documentation_to_pathologist" in kinds(t.first(json.patch(visited, [{"op": "replace", "path": "/sender", "value": {"agency_id": "cdop-a", "role": "cdop_manager"}}])))
+}
+
+test_the_documentation_itself_starts_no_second_clock if {
+	documentation := json.patch(visited, [
+		{"op": "replace", "path": "/payload_facts/stage", "value": "scene_documentation"},
+		{"op": "add", "path": "/payload_fields/scene_visit_record", "value": "concern_narrative"},
+	])
+	d := t.first(documentation)
+	d.outcome == "share"
+	not "scene_documentation_to_pathologist" in kinds(d)
+}
+
+# T35: the Coroner's notice that the examination was held starts the pathologist's provisional
+# report (5 working days); the provisional report to the Coroner starts the complete one (1 week)
+# unless it names complex investigations.
+coroner := {"agency_id": "coroner-a", "role": "coroners_officer", "need_to_know": "statutory_notification", "conveys_to_family": false, "conveys_to_alleged_perpetrator": false}
+
+pm_held := json.patch(death_notice, [
+	{"op": "replace", "path": "/sender", "value": {"agency_id": "coroner-a", "role": "coroners_officer"}},
+	{"op": "replace", "path": "/recipients", "value": [pathologist]},
+	{"op": "replace", "path": "/payload_facts/stage", "value": "post_mortem_held"},
+	{"op": "add", "path": "/payload_fields/post_mortem_at", "value": "case_admin"},
+])
+
+provisional := json.patch(pm_held, [
+	{"op": "replace", "path": "/sender", "value": {"agency_id": "pathologist-a", "role": "pathologist"}},
+	{"op": "replace", "path": "/recipients", "value": [coroner]},
+	{"op": "replace", "path": "/payload_facts/stage", "value": "pm_provisional_report"},
+	{"op": "add", "path": "/payload_fields/post_mortem_findings", "value": "coronial_material"},
+])
+
+test_the_examination_starts_the_provisional_report_clock if {
+	d := t.first(pm_held)
+	d.outcome == "share"
+	some o in d.obligations
+	o.kind == "post_mortem_provisional_report"
+	o.starts_at == "payload.post_mortem_at"
+	o.due_in == {"amount": 5, "unit": "working_days"}
+	not "post_mortem_complete_report" in kinds(d)
+}
+
+test_only_the_coroner_says_the_examination_was_held if {
+	d := t.first(json.patch(pm_held, [{"op": "replace", "path": "/sender", "value": {"agency_id": "police-a", "role": "police_public_protection"}}]))
+	d.outcome == "no_share"
+	t.deciders(d) == ["C1"]
+}
+
+test_the_examination_notice_needs_its_time if {
+	d := t.first(json.patch(pm_held, [{"op": "remove", "path": "/payload_fields/post_mortem_at"}]))
+	d.outcome == "hold_for_authorisation"
+	t.deciders(d) == ["GR6"]
+}
+
+test_the_provisional_report_starts_the_complete_report_clock if {
+	d := t.first(provisional)
+	d.outcome == "share"
+	some o in d.obligations
+	o.kind == "post_mortem_complete_report"
+	o.starts_at == "payload.post_mortem_at"
+	o.due_in == {"amount": 7, "unit": "days"}
+	not "post_mortem_provisional_report" in kinds(d)
+	not "post_mortem_further_results" in kinds(d)
+}
+
+test_complex_investigations_leave_the_complete_report_untimed if {
+	complex := json.patch(provisional, [{"op": "add", "path": "/payload_fields/complex_investigations", "value": "coronial_material"}])
+	d := t.first(complex)
+	d.outcome == "share"
+	not "post_mortem_complete_report" in kinds(d)
+	some o in d.obligations
+	o.kind == "post_mortem_further_results"
+	o.due_in == null
+}
+
+test_the_reports_go_to_the_coroner_first if {
+	d := t.first(json.patch(provisional, [{"op": "replace", "path": "/recipients", "value": [t.police]}]))
+	d.outcome == "no_share"
+	t.deciders(d) == ["C4"]
+}
+
+# CPCH: a parent or carer at high risk and a child causing harm aged 16+ means a MARAC referral;
+# under 16, MARAC considers it case by case (a note); not at high risk, neither.
+cpch_high_risk(age) := json.patch(cpch_referral, [
+	{"op": "add", "path": "/risk/da_high_risk_marac", "value": true},
+	{"op": "replace", "path": "/subjects/0/age_years", "value": age},
+])
+
+test_a_cpch_referral_with_a_child_of_16_at_high_risk_means_a_marac_referral if {
+	d := t.first(cpch_high_risk(16))
+	d.outcome == "share"
+	"refer_to_marac" in kinds(d)
+	not "consider_marac" in kinds(d)
+}
+
+test_under_16_marac_considers_it_case_by_case if {
+	d := t.first(cpch_high_risk(15))
+	d.outcome == "share"
+	"consider_marac" in kinds(d)
+	not "refer_to_marac" in kinds(d)
+}
+
+test_no_marac_without_high_risk_or_cpch if {
+	not_high := t.first(json.patch(cpch_high_risk(17), [{"op": "replace", "path": "/risk/da_high_risk_marac", "value": false}]))
+	not "refer_to_marac" in kinds(not_high)
+	not "consider_marac" in kinds(not_high)
+	not_cpch := t.first(json.patch(cpch_high_risk(17), [{"op": "replace", "path": "/concern_tags", "value": []}]))
+	not "refer_to_marac" in kinds(not_cpch)
+}
+
+test_an_adult_causing_harm_is_not_a_child_of_16_plus if {
+	adult := json.patch(cpch_high_risk(15), [{"op": "add", "path": "/subjects/-", "value": {"role_in_case": "alleged_perpetrator", "age_years": 40, "gillick_competent": "not_assessed", "mental_capacity": "not_assessed", "adult_at_risk_care_act": null}}])
+	"consider_marac" in kinds(t.first(adult))
+}

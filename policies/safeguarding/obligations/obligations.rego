@@ -24,7 +24,7 @@ for_recipient(r, outcome) := [_catalogue[kind] |
 _candidates := sort(array.concat(["inform_subject", "inform_young_person", "review_urgent_share"], object.get(_kinds_by_type, input.message_type, [])))
 
 _kinds_by_type := {
-	"safeguarding_referral": ["acknowledge_referral", "decide_referral", "strategy_cpch", "written_confirmation"],
+	"safeguarding_referral": ["acknowledge_referral", "decide_referral", "marac_cpch", "marac_cpch_under_16", "strategy_cpch", "written_confirmation"],
 	"child_on_child_harm_referral": ["acknowledge_referral", "decide_referral", "separate_social_workers", "strategy_child_on_child", "written_confirmation_peer"],
 	"prebirth_concern": ["acknowledge_referral", "decide_referral", "prebirth_assessment"],
 	"dog_injury_referral": ["acknowledge_referral", "decide_referral", "prohibited_dog"],
@@ -42,7 +42,7 @@ _kinds_by_type := {
 	"police_protection_notice": ["police_protection"],
 	"lado_allegation": ["convene_amm"],
 	"child_move_transfer": ["transfer_in_conference", "transfer_written_follow_up"],
-	"child_death_notification": ["icmd", "safeguard_siblings"],
+	"child_death_notification": ["icmd", "pm_complete_report", "pm_further_results", "pm_provisional_report", "safeguard_siblings", "scene_documentation"],
 	"missing_child": ["trafficked_missing_to_police"],
 	"additional_information": ["consider_new_information"],
 	"crime_notification": ["decide_investigation"],
@@ -103,6 +103,12 @@ _catalogue := {
 	"suicide_discussion": {"kind": "attend_multi_agency_discussion", "due_in": null, "description": "Join the multi-agency discussion about the young person and their siblings; the school is invited [CPSCP-Procedures, Suicide > 2. Triggering a multi-agency response in the serious suicide attempt or death of a young person from suicide].", "rule": "GR5"},
 	"cdr_meeting": {"kind": "cdr_information_sharing_meeting", "due_in": {"amount": 5, "unit": "working_days"}, "description": "The child death review information-sharing meeting is held within 5 working days of the death; the meeting record (a suicide_response in reply) answers this [CPSCP-Procedures, Suicide > 2. Triggering a multi-agency response in the serious suicide attempt or death of a young person from suicide] (T38).", "rule": "GR6"},
 	"suicide_review": {"kind": "review_suicide_response", "due_in": {"amount": 28, "unit": "days"}, "description": "Review the support put in place 4 weeks after the event; the next suicide_response in reply answers this [CPSCP-Procedures, Suicide > 2. Triggering a multi-agency response in the serious suicide attempt or death of a young person from suicide] (T39).", "rule": "GR6"},
+	"scene_documentation": {"kind": "scene_documentation_to_pathologist", "due_in": {"amount": 1, "unit": "working_days"}, "starts_at": "payload.scene_visit_at", "description": "Share the documentation of the scene-of-death visit and of the discussion with the parents with the pathologist within 24 hours of the visit, counted over the working week (1 working day: a visit on Friday evening is due on Monday evening, one at the weekend by the end of Monday); the documentation (a child death notification at stage scene_documentation, in reply) answers this, and Form B goes to the CDOP Manager [CPSCP-Procedures, Child death > 3.6.1 On call Health Professional] (T34).", "rule": "GR6"},
+	"pm_provisional_report": {"kind": "post_mortem_provisional_report", "due_in": {"amount": 5, "unit": "working_days"}, "starts_at": "payload.post_mortem_at", "description": "Send the Coroner the provisional post-mortem report, with a preliminary cause of death where possible and the retained samples, within 5 working days of the examination; the report (a child death notification at stage pm_provisional_report, or pm_complete_report, in reply) answers this [CPSCP-Procedures, Child death > 3.9 Role of Coroner and Pathologist] (T35).", "rule": "GR6"},
+	"pm_complete_report": {"kind": "post_mortem_complete_report", "due_in": {"amount": 7, "unit": "days"}, "starts_at": "payload.post_mortem_at", "description": "No complex investigations are awaited: send the Coroner the complete post-mortem report within one week of the examination; the report (a child death notification at stage pm_complete_report, in reply) answers this [CPSCP-Procedures, Child death > 3.9 Role of Coroner and Pathologist] (T35).", "rule": "GR6"},
+	"pm_further_results": {"kind": "post_mortem_further_results", "due_in": null, "description": "Complex investigations are awaited: send the Coroner their results, with a commentary or conclusions and the stated cause of death, within one week of the findings being available (not timed here: the broker does not hear when they are) [CPSCP-Procedures, Child death > 3.9 Role of Coroner and Pathologist] (T35).", "rule": "GR6"},
+	"marac_cpch": {"kind": "refer_to_marac", "due_in": null, "description": "The parent or carer is at high risk and the child causing harm is 16 or over: make a MARAC referral (a marac_referral), where a DASH risk assessment is undertaken [CPCH-Policy, 5. Response to the Parent/Carer].", "rule": "GR5"},
+	"marac_cpch_under_16": {"kind": "consider_marac", "due_in": null, "description": "The parent or carer is at high risk and the child causing harm is under 16 (or their age is not given): no MARAC referral is required, but MARAC may consider one case by case; at 16 or over a referral should be made [CPCH-Policy, 5. Response to the Parent/Carer].", "rule": "GR5"},
 }
 
 _shared(outcome) if outcome in {"share", "share_minimised", "share_urgent_review_after"}
@@ -163,6 +169,32 @@ _applies("strategy_cpch", r, outcome) if {
 	context.tagged("cpch")
 	_csc(r)
 	_shared(outcome)
+}
+
+# CPCH: a parent or carer at high risk (the referral's domestic abuse high-risk flag, from the CPCH
+# Risk Assessment Tool) and a child causing harm aged 16 or 17: the sender refers to MARAC. Under 16
+# (or no age given) MARAC decides case by case: a note, not a duty.
+_applies("marac_cpch", _, outcome) if {
+	input.message_type == "safeguarding_referral"
+	context.tagged("cpch")
+	input.risk.da_high_risk_marac == true
+	_child_causing_harm_16_plus
+	_shared(outcome)
+}
+
+_applies("marac_cpch_under_16", _, outcome) if {
+	input.message_type == "safeguarding_referral"
+	context.tagged("cpch")
+	input.risk.da_high_risk_marac == true
+	not _child_causing_harm_16_plus
+	_shared(outcome)
+}
+
+_child_causing_harm_16_plus if {
+	some subject in input.subjects
+	subject.role_in_case in {"child", "alleged_perpetrator"}
+	subject.age_years >= 16
+	subject.age_years < 18
 }
 
 _applies("strategy_child_on_child", _, outcome) if {
@@ -266,6 +298,42 @@ _applies("icmd", r, outcome) if {
 	input.message_type == "child_death_notification"
 	object.get(input.payload_facts, "stage", "notification") == "notification"
 	context.agency_type(r) in {"police", "csc_front_door", "csc_team", "cdop", "health_acute", "health_community", "health_gp"}
+	_shared(outcome)
+}
+
+# T34: the scene-of-death visit's documentation is owed by the police or health sender of a notice
+# (or ICMD record) that says when the visit was made, to the pathologist it reaches.
+_applies("scene_documentation", r, outcome) if {
+	input.message_type == "child_death_notification"
+	object.get(input.payload_facts, "stage", "notification") in {"notification", "icmd_record"}
+	input.payload_fields.scene_visit_at
+	context.sender_type in context.mt.stage_sender_types.scene_documentation
+	context.agency_type(r) == "pathologist"
+	_shared(outcome)
+}
+
+# T35: the Coroner's notice that the examination was held starts the pathologist's provisional report.
+_applies("pm_provisional_report", r, outcome) if {
+	input.message_type == "child_death_notification"
+	input.payload_facts.stage == "post_mortem_held"
+	context.agency_type(r) == "pathologist"
+	_shared(outcome)
+}
+
+# The provisional report to the Coroner starts the complete one, unless it names complex investigations.
+_applies("pm_complete_report", r, outcome) if {
+	input.message_type == "child_death_notification"
+	input.payload_facts.stage == "pm_provisional_report"
+	not input.payload_fields.complex_investigations
+	context.agency_type(r) == "coroner"
+	_shared(outcome)
+}
+
+_applies("pm_further_results", r, outcome) if {
+	input.message_type == "child_death_notification"
+	input.payload_facts.stage == "pm_provisional_report"
+	input.payload_fields.complex_investigations
+	context.agency_type(r) == "coroner"
 	_shared(outcome)
 }
 

@@ -25,6 +25,7 @@ registry := {
 		"cdop-a": {"type": "cdop", "name": "Test CDOP A"},
 		"vcs-a": {"type": "vcs", "name": "Test Club A"},
 		"coroner-a": {"type": "coroner", "name": "Test Coroner A"},
+		"pathologist-a": {"type": "pathologist", "name": "Test Pathology Service A"},
 	},
 }
 

@@ -74,6 +74,12 @@ _catalogue := {
 	"suicide_discussion": _o("attend_multi_agency_discussion", null, "Join the multi-agency discussion about the young person and their siblings; the school is invited [CPSCP-Procedures, Suicide > 2. Triggering a multi-agency response in the serious suicide attempt or death of a young person from suicide].", "GR5"),
 	"cdr_meeting": _o("cdr_information_sharing_meeting", _wd(5), "The child death review information-sharing meeting is held within 5 working days of the death; the meeting record (a suicide_response in reply) answers this [CPSCP-Procedures, Suicide > 2. Triggering a multi-agency response in the serious suicide attempt or death of a young person from suicide] (T38).", "GR6"),
 	"suicide_review": _o("review_suicide_response", _d(28), "Review the support put in place 4 weeks after the event; the next suicide_response in reply answers this [CPSCP-Procedures, Suicide > 2. Triggering a multi-agency response in the serious suicide attempt or death of a young person from suicide] (T39).", "GR6"),
+	"scene_documentation": object.union(_o("scene_documentation_to_pathologist", _wd(1), "Share the documentation of the scene-of-death visit and of the discussion with the parents with the pathologist within 24 hours of the visit, counted over the working week (1 working day: a visit on Friday evening is due on Monday evening, one at the weekend by the end of Monday); the documentation (a child death notification at stage scene_documentation, in reply) answers this, and Form B goes to the CDOP Manager [CPSCP-Procedures, Child death > 3.6.1 On call Health Professional] (T34).", "GR6"), {"starts_at": "payload.scene_visit_at"}),
+	"pm_provisional_report": object.union(_o("post_mortem_provisional_report", _wd(5), "Send the Coroner the provisional post-mortem report, with a preliminary cause of death where possible and the retained samples, within 5 working days of the examination; the report (a child death notification at stage pm_provisional_report, or pm_complete_report, in reply) answers this [CPSCP-Procedures, Child death > 3.9 Role of Coroner and Pathologist] (T35).", "GR6"), {"starts_at": "payload.post_mortem_at"}),
+	"pm_complete_report": object.union(_o("post_mortem_complete_report", _d(7), "No complex investigations are awaited: send the Coroner the complete post-mortem report within one week of the examination; the report (a child death notification at stage pm_complete_report, in reply) answers this [CPSCP-Procedures, Child death > 3.9 Role of Coroner and Pathologist] (T35).", "GR6"), {"starts_at": "payload.post_mortem_at"}),
+	"pm_further_results": _o("post_mortem_further_results", null, "Complex investigations are awaited: send the Coroner their results, with a commentary or conclusions and the stated cause of death, within one week of the findings being available (not timed here: the broker does not hear when they are) [CPSCP-Procedures, Child death > 3.9 Role of Coroner and Pathologist] (T35).", "GR6"),
+	"marac_cpch": _o("refer_to_marac", null, "The parent or carer is at high risk and the child causing harm is 16 or over: make a MARAC referral (a marac_referral), where a DASH risk assessment is undertaken [CPCH-Policy, 5. Response to the Parent/Carer].", "GR5"),
+	"marac_cpch_under_16": _o("consider_marac", null, "The parent or carer is at high risk and the child causing harm is under 16 (or their age is not given): no MARAC referral is required, but MARAC may consider one case by case; at 16 or over a referral should be made [CPCH-Policy, 5. Response to the Parent/Carer].", "GR5"),
 }
 
 _shared(outcome) if outcome in {"share", "share_minimised", "share_urgent_review_after"}
@@ -131,6 +137,29 @@ _applies("strategy_cpch", _, outcome) if {
 	_is("strategy_discussion_request")
 	input.payload_facts.strategy_kind == "cpch"
 	_shared(outcome)
+}
+
+_applies("marac_cpch", _, outcome) if {
+	_is("safeguarding_referral")
+	context.tagged("cpch")
+	input.risk.da_high_risk_marac == true
+	_cpch_child_aged_16_or_17
+	_shared(outcome)
+}
+
+_applies("marac_cpch_under_16", _, outcome) if {
+	_is("safeguarding_referral")
+	context.tagged("cpch")
+	input.risk.da_high_risk_marac == true
+	not _cpch_child_aged_16_or_17
+	_shared(outcome)
+}
+
+_cpch_child_aged_16_or_17 if {
+	some i
+	input.subjects[i].role_in_case in {"child", "alleged_perpetrator"}
+	input.subjects[i].age_years >= 16
+	input.subjects[i].age_years <= 17
 }
 
 _applies("strategy_child_on_child", _, outcome) if {
@@ -234,6 +263,45 @@ _applies("icmd", r, outcome) if {
 	_is("child_death_notification")
 	object.get(input.payload_facts, "stage", "notification") == "notification"
 	context.agency_type(r) in {"police", "csc_front_door", "csc_team", "cdop", "health_acute", "health_community", "health_gp"}
+	_shared(outcome)
+}
+
+_applies("scene_documentation", r, outcome) if {
+	_is("child_death_notification")
+	_stage_or_notice in {"notification", "icmd_record"}
+	input.payload_fields.scene_visit_at
+	_sender_owes_scene_documentation
+	context.agency_type(r) == "pathologist"
+	_shared(outcome)
+}
+
+_stage_or_notice := object.get(input.payload_facts, "stage", "notification")
+
+_sender_owes_scene_documentation if {
+	some type in context.mt.stage_sender_types.scene_documentation
+	type == context.sender_type
+}
+
+_applies("pm_provisional_report", r, outcome) if {
+	_is("child_death_notification")
+	input.payload_facts.stage == "post_mortem_held"
+	context.agency_type(r) == "pathologist"
+	_shared(outcome)
+}
+
+_applies("pm_complete_report", r, outcome) if {
+	_is("child_death_notification")
+	input.payload_facts.stage == "pm_provisional_report"
+	not input.payload_fields.complex_investigations
+	context.agency_type(r) == "coroner"
+	_shared(outcome)
+}
+
+_applies("pm_further_results", r, outcome) if {
+	_is("child_death_notification")
+	input.payload_facts.stage == "pm_provisional_report"
+	input.payload_fields.complex_investigations
+	context.agency_type(r) == "coroner"
 	_shared(outcome)
 }
 

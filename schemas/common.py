@@ -14,10 +14,20 @@ so (`conveys_to`, or the older flags), so the policy strips what would endanger 
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Final, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from schemas.fields import LONG_TEXT, Part
 from schemas.locations import misplaced
@@ -44,6 +54,29 @@ AGENCY_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
 REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 DEADLINE_RULE_PATTERN = r"^T[0-9]{2}$"
 
+# A UUID's one spelling (RFC 9562's output form): lower case, hyphenated 8-4-4-4-12.
+UUID_PATTERN: Final = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+_UUID = re.compile(UUID_PATTERN)
+
+
+def _one_spelling(value: object) -> object:
+    # pydantic's UUID, strict or not, also reads urn:uuid:, braces, upper case and bare hex as the same
+    # id. RFC 9562 would have input read case-insensitively, but the log, the outbox and every review
+    # find a notification by its id's text: an id the agency keeps in another spelling than the log's
+    # finds nothing, so it is refused at once rather than silently respelled.
+    if isinstance(value, str) and _UUID.fullmatch(value) is None:
+        raise PydanticCustomError(
+            "uuid_not_canonical", "must be a UUID in lower case, 8-4-4-4-12 hex digits with hyphens"
+        )
+    return value
+
+
+# A UUID an agency sends: read only in its canonical spelling (the pattern is published with it).
+CanonicalUuid = Annotated[
+    UUID,
+    BeforeValidator(_one_spelling),
+    WithJsonSchema({"type": "string", "format": "uuid", "pattern": UUID_PATTERN}),
+]
 AgencyId = Annotated[str, Field(pattern=AGENCY_ID_PATTERN)]
 LocalRef = Annotated[str, Field(pattern=REF_PATTERN)]
 Text = Annotated[str, Field(min_length=1, max_length=LONG_TEXT)]
@@ -195,7 +228,7 @@ class EnvelopeFields(Part):
     """Fields common to every notification type; each type adds `message_type` and `payload`."""
 
     schema_version: str
-    notification_id: UUID
+    notification_id: CanonicalUuid
     created_at: Timestamp
     purpose: Purpose | None
     purpose_statement: Text | None
@@ -215,7 +248,7 @@ class EnvelopeFields(Part):
     sender_in_doubt: bool = False
     deadline: Deadline | None = None
     # The notification this one answers (an outcome to a referral, say): its clocks stop on it.
-    in_reply_to: UUID | None = None
+    in_reply_to: CanonicalUuid | None = None
 
     @field_validator("recipients")
     @classmethod

@@ -14,11 +14,10 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
-from schemas.common import AGENCY_ID_PATTERN
+from schemas.common import AGENCY_ID_PATTERN, UUID_PATTERN
 from schemas.policy_input import PARTNERSHIP_ID_PATTERN
 from schemas.topics import NAMESPACE_PATTERN
 
-UUID_PATTERN: Final = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 # The record key of a delivery: audit.pseudonymise (HMAC-SHA256, lowercase hex) of the child's subject_ref.
 PSEUDONYM_PATTERN: Final = r"^[0-9a-f]{64}$"
 JWT_PATTERN: Final = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"

@@ -47,7 +47,8 @@ class ConsistencyAnswer(_Closed):
 class CosignatureSubmission(_Closed):
     """`POST /v1/log/cosignatures`: this agency's cosignature on the stored checkpoint of `tree_size`."""
 
-    tree_size: Annotated[int, Field(ge=1, le=MAX_INT64)]
+    # Strict: FastAPI validates a parsed body in lax mode, which read the string "5" as 5.
+    tree_size: Annotated[int, Field(ge=1, le=MAX_INT64, strict=True)]
     cosignature: str = Field(
         pattern=COSIGNATURE_PATTERN,
         max_length=256,

@@ -78,6 +78,7 @@ async def test_a_correction_cut_short_corrects_no_other_notification_and_its_ret
     cut = await post(_correction(first["notification_id"]), fresh)
     assert cut.status_code == 503, cut.text
     assert cut.json()["error"] == "correction_incomplete", cut.text
+    assert fresh["notification_id"] in cut.json()["detail"] and "same Idempotency-Key" in cut.json()["detail"]
     assert _entries(gateway, fresh["notification_id"], "decided"), "the replacement went"
     _mend_recalls(gateway.engine)
     as_notification = await post("/v1/notifications", fresh)

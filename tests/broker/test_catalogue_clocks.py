@@ -1,23 +1,29 @@
 """Clocks as the source documents count them, on the real gateway: the child-death ICMD runs from the
 death being confirmed and stops only on the meeting's record; the LADO's AMM stops only on its record
-or the outcome, never on a read receipt or an invitation.
+or the outcome, never on a read receipt or an invitation; the scene-of-death documentation runs from
+the visit and the post-mortem reports from the examination, each stopped only by its own stage.
 
-Sources: CPSCP-Procedures, Child death > 4.5 Initial Case Management Discussion; CPSCP-Procedures,
-LADO > 6. LADO Allegation Management Meetings (AMM).
+Sources: CPSCP-Procedures, Child death > 3.6.1 On call Health Professional; 3.9 Role of Coroner and
+Pathologist; 4.5 Initial Case Management Discussion; CPSCP-Procedures, LADO > 6. LADO Allegation
+Management Meetings (AMM).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from sqlmodel import Session, select
 
+from broker.app import create_app
 from broker.db.tables import ObligationClock
 from broker.delivery.clocks import mark_overdue, stop_clocks
-from tests.broker.conftest import Gateway, GatewayFactory
+from devstack.partnership import AgencySpec, LocalPartnership, provision
+from tests.broker.conftest import Gateway, GatewayFactory, demo_agencies, demo_offices, gateway_settings
 from tests.policy.bases import consent_given, patched
 
 pytestmark = pytest.mark.stack
@@ -265,3 +271,130 @@ def test_a_clock_never_starts_after_its_decision_nor_at_a_field_that_is_no_time(
     wrong = icmd.model_copy(update={"starts_at": "payload.circumstances"})
     with pytest.raises(PolicyUnavailable, match="not a time"):
         clock_start(wrong, earlier, now)
+
+
+# --- M19 scene documentation (T34) and post-mortem reports (T35): a partnership with a pathology
+# service and a Coroner's office, which the demo partnership lacks.
+PATHOLOGIST = {"agency_id": "pathologist-fenmere", "role": "pathologist", "need_to_know": "statutory_notification"}
+CORONER = {"agency_id": "coroner-fenmere", "role": "coroners_officer", "need_to_know": "statutory_notification"}
+
+
+@pytest.fixture(scope="module")
+def death_partnership(tmp_path_factory: pytest.TempPathFactory, relay_namespace: str) -> LocalPartnership:
+    partnership_id, specs = demo_agencies()
+    extra = [
+        AgencySpec("pathologist-fenmere", "pathologist", "Fenmere Paediatric Pathology (fictional)"),
+        AgencySpec("coroner-fenmere", "coroner", "Fenmere Coroner's Office (fictional)"),
+    ]
+    return provision(tmp_path_factory.mktemp("death-partnership"), partnership_id, specs + extra, demo_offices())
+
+
+@pytest.fixture
+async def death_gateway(
+    death_partnership: LocalPartnership, sqlite_url: str, private_opa: str
+) -> AsyncIterator[Gateway]:
+    settings = gateway_settings(death_partnership, sqlite_url, opa_url=private_opa)
+    app = create_app(settings)
+    lifespan = app.router.lifespan_context(app)
+    await lifespan.__aenter__()
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
+            yield Gateway(app, client, settings, death_partnership)
+    finally:
+        await lifespan.__aexit__(None, None, None)
+
+
+def _m19(
+    sender: tuple[str, str], recipient: dict[str, str], payload: dict[str, Any], reply_to: str | None = None
+) -> dict[str, Any]:
+    """An M19 message: the death an hour ago, `payload` over it, in reply to `reply_to` if given."""
+    body: dict[str, Any] = {
+        "notification_id": str(uuid.uuid4()),
+        "created_at": datetime.now(UTC).isoformat(),
+        "sender": {"agency_id": sender[0], "role": sender[1]},
+        "recipients": [recipient],
+        "payload": {"died_at": (datetime.now(UTC) - timedelta(days=12)).isoformat(), **payload},
+    }
+    return patched("death", {**body, **({"in_reply_to": reply_to} if reply_to else {})})
+
+
+POLICE_SENDER = ("police-fenmere", "police_public_protection")
+CORONER_SENDER = ("coroner-fenmere", "coroners_officer")
+# The pathology service sends as its named professional: the body role `pathologist` is not yet one a
+# token may send as (broker/review/access.py, SENDS_AS); the policy keys the reports on the agency's type.
+PATHOLOGY_SENDER = ("pathologist-fenmere", "named_professional")
+
+
+def _overdue_now(gateway: Gateway) -> set[str]:
+    with Session(gateway.engine, expire_on_commit=False) as session:
+        late = mark_overdue(session, datetime.now(UTC))
+        session.commit()
+    return {clock.notification_id for clock in late}
+
+
+async def _shared(gateway: Gateway, body: dict[str, Any]) -> None:
+    response = await gateway.post(body)
+    assert response.status_code == 202, response.text
+    assert response.json()["recipients"][0]["outcome"] in {"share", "share_minimised"}, response.text
+
+
+async def test_scene_documentation_runs_from_the_visit_and_stops_on_the_documentation(death_gateway: Gateway) -> None:
+    gateway = death_gateway
+    visit = datetime.now(UTC) - timedelta(days=10)
+    notice = _m19(POLICE_SENDER, PATHOLOGIST, {"scene_visit_at": visit.isoformat()})
+    await _shared(gateway, notice)
+    clock = _clock(gateway, notice["notification_id"], "scene_documentation_to_pathologist")
+    # 24 hours over the working week: one working day from the visit, not from the notice.
+    assert _utc(clock.due_at) == gateway.app.state.calendar.due(visit, 1, "working_days")
+    assert clock.stops_on == "sender:child_death_notification@scene_documentation"
+    assert notice["notification_id"] in _overdue_now(gateway), "a visit ten days ago is long overdue"
+    with Session(gateway.engine) as session:
+        assert stop_clocks(session, clock.delivery_id, "acknowledged", datetime.now(UTC)) == 0
+    # Another notice in reply is not the documentation.
+    await _shared(gateway, _m19(POLICE_SENDER, PATHOLOGIST, {}, notice["notification_id"]))
+    assert _clock(gateway, notice["notification_id"], "scene_documentation_to_pathologist").stopped_at is None
+    record = {"stage": "scene_documentation", "scene_visit_record": "Fictional: scene visited with the family."}
+    await _shared(gateway, _m19(POLICE_SENDER, PATHOLOGIST, record, notice["notification_id"]))
+    assert _clock(gateway, notice["notification_id"], "scene_documentation_to_pathologist").stopped_at is not None
+
+
+async def test_post_mortem_reports_run_from_the_examination_and_stop_on_their_stage(death_gateway: Gateway) -> None:
+    gateway = death_gateway
+    examined = datetime.now(UTC) - timedelta(days=10)
+    held = _m19(CORONER_SENDER, PATHOLOGIST, {"stage": "post_mortem_held", "post_mortem_at": examined.isoformat()})
+    await _shared(gateway, held)
+    provisional_clock = _clock(gateway, held["notification_id"], "post_mortem_provisional_report")
+    assert _utc(provisional_clock.due_at) == gateway.app.state.calendar.due(examined, 5, "working_days")
+    assert held["notification_id"] in _overdue_now(gateway)
+    report = {
+        "stage": "pm_provisional_report",
+        "post_mortem_at": examined.isoformat(),
+        "post_mortem_findings": "Fictional: preliminary cause of death; samples retained.",
+    }
+    provisional = _m19(PATHOLOGY_SENDER, CORONER, report, held["notification_id"])
+    await _shared(gateway, provisional)
+    assert _clock(gateway, held["notification_id"], "post_mortem_provisional_report").stopped_at is not None
+    # The provisional report starts the complete one: a week from the examination, already late here.
+    complete_clock = _clock(gateway, provisional["notification_id"], "post_mortem_complete_report")
+    assert _utc(complete_clock.due_at) == gateway.app.state.calendar.due(examined, 7, "days")
+    assert provisional["notification_id"] in _overdue_now(gateway)
+    # A further provisional report is not the complete one; the complete report is.
+    await _shared(gateway, _m19(PATHOLOGY_SENDER, CORONER, report, provisional["notification_id"]))
+    assert _clock(gateway, provisional["notification_id"], "post_mortem_complete_report").stopped_at is None
+    complete = {**report, "stage": "pm_complete_report"}
+    await _shared(gateway, _m19(PATHOLOGY_SENDER, CORONER, complete, provisional["notification_id"]))
+    assert _clock(gateway, provisional["notification_id"], "post_mortem_complete_report").stopped_at is not None
+
+
+async def test_complex_investigations_start_no_complete_report_clock(death_gateway: Gateway) -> None:
+    report = {
+        "stage": "pm_provisional_report",
+        "post_mortem_at": (datetime.now(UTC) - timedelta(days=2)).isoformat(),
+        "post_mortem_findings": "Fictional: preliminary cause of death.",
+        "complex_investigations": "Fictional: metabolic and neuropathology studies.",
+    }
+    provisional = _m19(PATHOLOGY_SENDER, CORONER, report)
+    await _shared(death_gateway, provisional)
+    with Session(death_gateway.engine) as session:
+        query = select(ObligationClock).where(ObligationClock.notification_id == provisional["notification_id"])
+        assert list(session.exec(query)) == []

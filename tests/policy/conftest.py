@@ -14,15 +14,17 @@ from faults.harness import PrivateOpa
 from schemas.policy_input import POLICY_ENTRYPOINT
 
 _FIXTURE = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "registry.json").read_text())
-# The demo partnership plus a Coroner's office (the Coroner's officer receives post-mortem material)
+# The demo partnership plus a Coroner's office (the Coroner's officer receives post-mortem material),
+# a pathology service (it receives the scene documentation and reports to the Coroner, M19),
 # a hospital (its named professional holds a child's discharge, M24), the NRM's decision maker (M21)
 # and an adult mental health trust (it closes a parent's case, M28).
 REGISTRY: dict[str, Any] = {
     **_FIXTURE,
-    "revision": f"{_FIXTURE['revision']}+coroner+hospital+sca+mh",
+    "revision": f"{_FIXTURE['revision']}+coroner+pathologist+hospital+sca+mh",
     "agencies": {
         **_FIXTURE["agencies"],
         "coroner-fenmere": {"type": "coroner", "name": "Fenmere Coroner's Office (fictional)"},
+        "pathologist-fenmere": {"type": "pathologist", "name": "Fenmere Paediatric Pathology (fictional)"},
         "hospital-fenmere-general": {"type": "health_acute", "name": "Fenmere General Hospital (fictional)"},
         "sca-home-office": {"type": "home_office_sca_nrm", "name": "Single Competent Authority (test double)"},
         "mh-fenmere-trust": {"type": "health_mental_health", "name": "Fenmere Mental Health Trust (fictional)"},

@@ -67,7 +67,98 @@ NAMED_PROFESSIONAL = "gp-willow-lane/named_professional"
 IG_LEAD = {"agency_id": "csc-fenmere-mash", "role": "ig_lead", "need_to_know": "assess_and_decide"}
 CALDICOTT = {"agency_id": "csc-fenmere-mash", "role": "caldicott_guardian", "need_to_know": "assess_and_decide"}
 
+PATHOLOGIST = {"agency_id": "pathologist-fenmere", "role": "pathologist", "need_to_know": "statutory_notification"}
+PATHOLOGY = "pathologist-fenmere/pathologist"
+CORONER = {"agency_id": "coroner-fenmere", "role": "coroners_officer", "need_to_know": "statutory_notification"}
+CORONERS_OFFICE = "coroner-fenmere/coroners_officer"
+SCENE_SOURCE = (
+    "CPSCP-Procedures, Child death > 3.6.1 On call Health Professional: the scene-of-death visit's documentation is "
+    "shared with the pathologist within 24 hours of the visit if during the working week"
+)
+PM_SOURCE = (
+    "CPSCP-Procedures, Child death > 3.9 Role of Coroner and Pathologist: provisional report within 5 working days "
+    "of the examination, complete report within one week if there are no complex investigations, to the Coroner"
+)
+PM_HELD: dict[str, Any] = {
+    "sender": {"agency_id": "coroner-fenmere", "role": "coroners_officer"},
+    "recipients": [PATHOLOGIST],
+    "payload": {"stage": "post_mortem_held", "post_mortem_at": "2026-03-02T09:00:00Z"},
+}
+PM_PROVISIONAL: dict[str, Any] = {
+    "sender": {"agency_id": "pathologist-fenmere", "role": "pathologist"},
+    "recipients": [CORONER],
+    "payload": {
+        "stage": "pm_provisional_report",
+        "post_mortem_at": "2026-03-02T09:00:00Z",
+        "post_mortem_findings": "Fictional: preliminary cause of death; samples retained.",
+    },
+}
+MARAC_SOURCE = (
+    "CPCH-Policy, 5. Response to the Parent/Carer: a parent or carer at high risk and a child of 16+ means a MARAC "
+    "referral; under 16 MARAC may consider it case by case"
+)
+
+
+def _cpch(age: int) -> dict[str, Any]:
+    return {
+        "concern_tags": ["cpch"],
+        "risk": {"da_high_risk_marac": True},
+        "subjects": [{"subject_ref": "subj-1", "role_in_case": "child", "age_years": age}],
+    }
+
+
 CATALOGUE_SCENARIOS: list[dict[str, Any]] = [
+    # --- M19 scene documentation and post-mortem reports (T34, T35) ----------------------------
+    s(
+        "m19-notice-recording-the-scene-visit-owes-the-pathologist-its-documentation",
+        SCENE_SOURCE,
+        "death",
+        {"recipients": [PATHOLOGIST], "payload": {"scene_visit_at": "2026-03-01T09:00:00Z"}},
+        {PATHOLOGY: e("share", "GR1", obligations=("scene_documentation_to_pathologist",))},
+    ),
+    s(
+        "m19-coroner-tells-the-pathologist-the-examination-was-held",
+        PM_SOURCE,
+        "death",
+        PM_HELD,
+        {PATHOLOGY: e("share", "GR1", also=("C1",), obligations=("post_mortem_provisional_report",))},
+    ),
+    s(
+        "m19-provisional-report-to-the-coroner-starts-the-complete-report",
+        PM_SOURCE,
+        "death",
+        PM_PROVISIONAL,
+        {CORONERS_OFFICE: e("share", "GR1", also=("C6",), obligations=("post_mortem_complete_report",))},
+    ),
+    s(
+        "m19-complex-investigations-defer-the-complete-report",
+        PM_SOURCE,
+        "death",
+        {**PM_PROVISIONAL, "payload": {**PM_PROVISIONAL["payload"], "complex_investigations": "Fictional: metabolic."}},
+        {CORONERS_OFFICE: e("share", "GR1", obligations=("post_mortem_further_results",))},
+    ),
+    s(
+        "m19-post-mortem-report-not-straight-to-police",
+        PM_SOURCE,
+        "death",
+        {**PM_PROVISIONAL, "recipients": [{**POLICE, "need_to_know": "statutory_notification"}]},
+        {POL: e("no_share", "C4", withheld=ALL)},
+    ),
+    # --- M01 CPCH referral: MARAC for a child causing harm aged 16+ ----------------------------
+    s(
+        "m01-cpch-high-risk-child-of-16-refer-to-marac",
+        MARAC_SOURCE,
+        "referral",
+        {**CONSENTED, **_cpch(16)},
+        {MASH: e("share", "GR1", obligations=("refer_to_marac", "strategy_meeting"))},
+    ),
+    s(
+        "m01-cpch-high-risk-child-of-15-marac-case-by-case",
+        MARAC_SOURCE,
+        "referral",
+        {**CONSENTED, **_cpch(15)},
+        {MASH: e("share", "GR1", obligations=("consider_marac",))},
+    ),
     # --- M29 child-on-child harm referral ------------------------------------------------------
     s(
         "m29-school-hsb-to-csc-and-police-consented",

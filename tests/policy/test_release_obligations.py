@@ -158,3 +158,93 @@ def test_a_referral_released_after_advice_starts_the_csc_clocks(decide: Decide, 
     clocks = _clocks(engine, to_csc.delivery_id)
     assert {"acknowledge_referral", "decide_referral", "written_confirmation"} <= set(clocks)
     assert clocks["decide_referral"] == CALENDAR.due(RELEASED, 1, "working_days")
+
+
+# --- Catalogue clocks that run from a payload moment, as the plan counts them (T34, T35, CPCH) -----
+PATHOLOGIST = {"agency_id": "pathologist-fenmere", "role": "pathologist", "need_to_know": "statutory_notification"}
+CORONER = {"agency_id": "coroner-fenmere", "role": "coroners_officer", "need_to_know": "statutory_notification"}
+FRIDAY_EVENING = datetime(2026, 2, 27, 19, tzinfo=UTC)  # the Friday before DECIDED (London is on GMT)
+
+
+def _due(planned: list[Planned], kind: str) -> datetime | None:
+    (one,) = planned
+    due = {d["kind"]: d["due_at"] for d in one.due}
+    return datetime.fromisoformat(due[kind]) if due.get(kind) else None
+
+
+def _kinds(planned: list[Planned]) -> set[str]:
+    return {o.kind for p in planned for o in p.decision.obligations}
+
+
+def test_scene_documentation_after_a_friday_evening_visit_is_due_on_monday_evening(decide: Decide) -> None:
+    visit = {"recipients": [PATHOLOGIST], "payload": {"scene_visit_at": FRIDAY_EVENING.isoformat()}}
+    _, planned = _planned(decide, patched("death", visit))
+    # 24 hours counted over the working week: the weekend does not count (T34).
+    due = _due(planned, "scene_documentation_to_pathologist")
+    assert due == datetime(2026, 3, 2, 19, tzinfo=UTC)
+    # Overdue once Monday evening has passed: the due time is before the next morning.
+    assert due < DECIDED + timedelta(days=1)
+
+
+def test_no_scene_documentation_clock_without_a_visit_or_from_a_sender_who_does_not_owe_it(decide: Decide) -> None:
+    _, no_visit = _planned(decide, patched("death", {"recipients": [PATHOLOGIST]}))
+    assert "scene_documentation_to_pathologist" not in _kinds(no_visit)
+    cdop = {"agency_id": "cdop-fenmere", "role": "cdop_manager"}
+    visit = {"sender": cdop, "recipients": [PATHOLOGIST], "payload": {"scene_visit_at": FRIDAY_EVENING.isoformat()}}
+    _, from_cdop = _planned(decide, patched("death", visit))
+    assert "scene_documentation_to_pathologist" not in _kinds(from_cdop)
+
+
+def _post_mortem(stage: str, **payload: str) -> dict[str, Any]:
+    sender, recipient = ("coroner-fenmere", "coroners_officer"), PATHOLOGIST
+    if stage != "post_mortem_held":
+        sender, recipient = ("pathologist-fenmere", "pathologist"), CORONER
+        payload.setdefault("post_mortem_findings", "Fictional: preliminary cause of death.")
+    return patched(
+        "death",
+        {
+            "sender": {"agency_id": sender[0], "role": sender[1]},
+            "recipients": [recipient],
+            "payload": {"stage": stage, "post_mortem_at": FRIDAY_EVENING.isoformat(), **payload},
+        },
+    )
+
+
+def test_the_provisional_post_mortem_report_is_due_five_working_days_after_the_examination(decide: Decide) -> None:
+    _, planned = _planned(decide, _post_mortem("post_mortem_held"))
+    assert _due(planned, "post_mortem_provisional_report") == datetime(2026, 3, 6, 19, tzinfo=UTC)
+    assert "post_mortem_complete_report" not in _kinds(planned)
+
+
+def test_the_complete_report_is_due_a_week_after_the_examination_unless_complex(decide: Decide) -> None:
+    _, planned = _planned(decide, _post_mortem("pm_provisional_report"))
+    assert _due(planned, "post_mortem_complete_report") == FRIDAY_EVENING + timedelta(days=7)
+    _, complex_case = _planned(decide, _post_mortem("pm_provisional_report", complex_investigations="Fictional."))
+    assert "post_mortem_complete_report" not in _kinds(complex_case)
+    assert "post_mortem_further_results" in _kinds(complex_case)
+    assert _due(complex_case, "post_mortem_further_results") is None
+
+
+@pytest.mark.parametrize(
+    ("age", "high_risk", "expected"),
+    [
+        (16, True, {"refer_to_marac"}),
+        (17, True, {"refer_to_marac"}),
+        (15, True, {"consider_marac"}),
+        (16, False, set()),
+    ],
+)
+def test_a_cpch_referral_tells_the_sender_to_refer_to_marac_only_for_a_child_of_16_plus_at_high_risk(
+    decide: Decide, age: int, high_risk: bool, expected: set[str]
+) -> None:
+    cpch = {
+        "concern_tags": ["cpch"],
+        "risk": {"da_high_risk_marac": high_risk},
+        "subjects": [{"subject_ref": "subj-1", "role_in_case": "child", "age_years": age}],
+        "consent": PREJUDICE,
+        "parental_position": TOLD,
+        "recipients": [CSC],
+    }
+    _, planned = _planned(decide, patched("referral", cpch))
+    assert planned[0].decision.outcome in (Outcome.SHARE, Outcome.SHARE_MINIMISED)
+    assert _kinds(planned) & {"refer_to_marac", "consider_marac"} == expected

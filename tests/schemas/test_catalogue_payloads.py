@@ -52,6 +52,9 @@ def test_the_transfer_protocols_sub_types_parse(transfer_type: str) -> None:
         ("scene_documentation", "payload.scene_visit_record"),
         ("cmd_record", "payload.meeting_at"),
         ("form_c", "payload.meeting_at"),
+        ("post_mortem_held", "payload.post_mortem_at"),
+        ("pm_provisional_report", "payload.post_mortem_at and payload.post_mortem_findings"),
+        ("pm_complete_report", "payload.post_mortem_at and payload.post_mortem_findings"),
     ],
 )
 def test_the_child_deaths_records_each_need_their_content(stage: str, needs: str) -> None:

@@ -117,21 +117,33 @@ async def submit(
             burn=burn,
         )
     except IntegrityError as exc:
-        # A concurrent request with the same Idempotency-Key committed first: answer as it did.
-        earlier = await idempotency.find(reader, caller.agency_id, idempotency_key or "", digest)
-        if earlier is not None:
-            return Receipt.again(earlier)
-        if await asyncio.to_thread(notification_decided, reader, str(notification.notification_id)):
-            # The log's unique index refused it (this check alone would race a concurrent twin): a
-            # withdrawal, a correction and every review find a notification by its id.
-            raise NotificationExists(
-                f"notification_id {notification.notification_id} was already sent and decided: a retry "
-                "carries the first request's Idempotency-Key and gets its answer; a new notification "
-                "needs a new notification_id"
-            ) from exc
-        raise LogUnavailable("the decision could not be recorded") from None
+        return await _answer_refused_record(reader, caller, idempotency_key, digest, notification, exc)
     outbox.wake()
     return receipt
+
+
+async def _answer_refused_record(
+    reader: Engine,
+    caller: Caller,
+    idempotency_key: str | None,
+    digest: str,
+    notification: Notification,
+    exc: IntegrityError,
+) -> Receipt:
+    """The log refused to record the decisions (`exc`): the first answer if a concurrent request with
+    the same Idempotency-Key committed first, else 409 if the notification_id was already decided."""
+    earlier = await idempotency.find(reader, caller.agency_id, idempotency_key or "", digest)
+    if earlier is not None:
+        return Receipt.again(earlier)
+    if await asyncio.to_thread(notification_decided, reader, str(notification.notification_id)):
+        # The log's unique index refused it (this check alone would race a concurrent twin): a
+        # withdrawal, a correction and every review find a notification by its id.
+        raise NotificationExists(
+            f"notification_id {notification.notification_id} was already sent and decided: a retry "
+            "carries the first request's Idempotency-Key and gets its answer; a new notification "
+            "needs a new notification_id"
+        ) from exc
+    raise LogUnavailable("the decision could not be recorded") from None
 
 
 def check_sender(caller: Caller, notification: Notification, registry: Registry) -> None:

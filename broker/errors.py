@@ -193,7 +193,8 @@ class NotFound(BrokerError):
 
 
 class IdempotencyConflict(BrokerError):
-    """The Idempotency-Key was already used with a different body."""
+    """The Idempotency-Key was already used with a different body, or a correction reuses one that
+    corrected another notification or that sent a notification (such a key corrects nothing)."""
 
 
 class NotificationExists(BrokerError):

@@ -105,6 +105,7 @@ SENDS_AS: Final[dict[str, frozenset[str]]] = {
             "marac_coordinator",
             "cdop_manager",
             "coroners_officer",
+            "pathologist",
         }
     ),
     "dsl": frozenset({"dsl", "safeguarding_lead", "designated_senior_manager"}),

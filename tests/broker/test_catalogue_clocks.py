@@ -320,9 +320,7 @@ def _m19(
 
 POLICE_SENDER = ("police-fenmere", "police_public_protection")
 CORONER_SENDER = ("coroner-fenmere", "coroners_officer")
-# The pathology service sends as its named professional: the body role `pathologist` is not yet one a
-# token may send as (broker/review/access.py, SENDS_AS); the policy keys the reports on the agency's type.
-PATHOLOGY_SENDER = ("pathologist-fenmere", "named_professional")
+PATHOLOGY_SENDER = ("pathologist-fenmere", "pathologist")
 
 
 def _overdue_now(gateway: Gateway) -> set[str]:

@@ -8,6 +8,7 @@ by its SHA-256 digest. The draft's patterns refuse free text wherever an identif
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -20,14 +21,25 @@ from sqlmodel import SQLModel
 
 from audit.canonical import Encoded, canonical_text
 
-ENTRY_FORMAT = 2
+ENTRY_FORMAT = 3
 """Version of the canonical entry document; bump it (and add golden vectors) to change the encoding.
 
-Format 2 adds `deciding_rules`. Columns added by a later format are in the document only when they
-hold something, and the document then says `"v": 2`; an entry that leaves them empty is encoded
-exactly as format 1 was, so every entry written before the column existed still verifies.
+Format 2 adds `deciding_rules`; format 3 adds `deciding_reasons` (the positions in `reasons` of the
+deciding findings, since one rule may have a deciding finding and one that did not decide). Columns
+added by a later format are in the document only when they hold something, and the document then
+says the format of the latest such column (`"v": 2` with `deciding_rules` alone); an entry that
+leaves them empty is encoded exactly as format 1 was, so every entry written before a column existed
+still verifies.
 """
-OPTIONAL_COLUMNS = ("deciding_rules",)
+OPTIONAL_COLUMNS = ("deciding_rules", "deciding_reasons")
+COLUMN_FORMAT = {"deciding_rules": 2, "deciding_reasons": 3}
+"""The entry format that added each optional column."""
+
+
+def document_format(later: Iterable[str]) -> int:
+    """The `v` of a document holding the optional columns ``later`` (1 when it holds none)."""
+    return max((COLUMN_FORMAT[name] for name in later), default=1)
+
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$")]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")]
@@ -36,6 +48,7 @@ RuleId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9.-]{0,31}
 Digest = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 Pseudonym = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 SeqRef = Annotated[int, Field(ge=0)]
+ReasonIndex = Annotated[int, Field(ge=0, le=9999)]
 
 
 class EventKind(StrEnum):
@@ -90,6 +103,8 @@ class EntryDraft(BaseModel):
     # The rule ids of the findings that set the outcome (the policy's `decided_by`), so a reviewer
     # can filter and count decisions by what decided them, not by every rule that was consulted.
     deciding_rules: tuple[RuleId, ...] = ()
+    # Positions in `reasons` of the deciding findings, in their order (empty: not recorded).
+    deciding_reasons: tuple[ReasonIndex, ...] = ()
     lawful_basis: Code | None = None
     consent_state: Code | None = None
     fields_released: tuple[FieldName, ...] = ()
@@ -118,7 +133,7 @@ class CanonicalJSON(TypeDecorator[Any]):
         return None if value is None else json.loads(value)
 
 
-JSON_COLUMNS = ("reasons", "fields_released", "follows", "subjects", "deciding_rules")
+JSON_COLUMNS = ("reasons", "fields_released", "follows", "subjects", "deciding_rules", "deciding_reasons")
 """Entry columns stored as canonical JSON text."""
 
 
@@ -139,6 +154,7 @@ class Entry(SQLModel, table=True):
     message_type: str = SQLField(max_length=64)
     reasons: list[dict[str, str]] = SQLField(sa_type=CanonicalJSON, nullable=False)
     deciding_rules: list[str] = SQLField(default_factory=list, sa_type=CanonicalJSON, nullable=False)
+    deciding_reasons: list[int] = SQLField(default_factory=list, sa_type=CanonicalJSON, nullable=False)
     lawful_basis: str | None = SQLField(default=None, max_length=64)
     consent_state: str | None = SQLField(default=None, max_length=64)
     fields_released: list[str] = SQLField(sa_type=CanonicalJSON, nullable=False)
@@ -163,7 +179,7 @@ def entry_document(values: dict[str, Any]) -> dict[str, Any]:
     document = {name: values[name] for name in BASE_COLUMNS}
     later = {name: values[name] for name in OPTIONAL_COLUMNS if values.get(name)}
     document.update(later)
-    document["v"] = ENTRY_FORMAT if later else 1
+    document["v"] = document_format(later)
     return document
 
 

@@ -37,12 +37,12 @@ from audit.log import HeadState
 from audit.merkle import CompactRange
 from audit.models import (
     BASE_COLUMNS,
-    ENTRY_FORMAT,
     JSON_COLUMNS,
     OPTIONAL_COLUMNS,
     ChainHead,
     CheckpointRecord,
     Entry,
+    document_format,
 )
 
 # Canonical JSON sorts keys by code point; the names are ASCII identifiers needing no escapes.
@@ -239,8 +239,9 @@ def _document_text(row: Mapping[str, Any], seq: int) -> str:
     parts = []
     later = [name for name in OPTIONAL_COLUMNS if row.get(name) not in _EMPTY_JSON]
     order = sorted([*_FORMAT_1_ORDER, *later]) if later else _FORMAT_1_ORDER
+    version = document_format(later)
     for name in order:
-        value = (ENTRY_FORMAT if later else 1) if name == "v" else row[name]
+        value = version if name == "v" else row[name]
         if name in JSON_COLUMNS and isinstance(value, str):
             encoded = value
         elif value is None:

@@ -32,7 +32,7 @@ from broker.delivery.calendar import WorkingCalendar
 from broker.delivery.outbox import Outbox
 from broker.errors import Forbidden, HeldDeliveryGone, NotFound, ReleaseRefused, ReviewInvalid
 from broker.review.access import Action, Scope, Viewer, may_decide
-from broker.review.release import listed, refusal_only, sender_needs
+from broker.review.release import deciding_positions, listed, refusal_only, sender_needs
 from broker.review.views import Filters, Page, field_classes, page
 
 URGENT = "share_urgent_review_after"
@@ -69,9 +69,22 @@ class QueueItem:
     # The finding(s) that caused the hold, read first on the card, and the answer that would end it.
     deciding_rules: list[str] = field(default_factory=list)
     resolves: str = ""
+    # Positions in `reasons` of the finding(s) that caused the hold: one rule may also have findings
+    # that did not (pages only; the API names the rules).
+    deciding: list[int] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {name: value for name, value in self.__dict__.items() if name != "deciding"}
+
+    @property
+    def why(self) -> list[dict[str, str]]:
+        """The findings that caused the hold, in their order."""
+        return [self.reasons[i] for i in self.deciding]
+
+    @property
+    def others(self) -> list[dict[str, str]]:
+        """The findings that did not decide it."""
+        return [r for i, r in enumerate(self.reasons) if i not in self.deciding]
 
 
 def _deciding(context: dict[str, Any]) -> int | None:
@@ -100,6 +113,7 @@ def _item(decided: audit.Entry, held_row: HeldDelivery | None) -> QueueItem:
         refuse_only=refuse_only,
         deciding_rules=list(decided.deciding_rules) or [r["rule"] for r in decided.reasons[:1]],
         resolves=_resolves(decided, context, refuse_only),
+        deciding=deciding_positions(decided, _deciding(context)),
     )
 
 

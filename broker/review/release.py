@@ -9,8 +9,9 @@ recorded basis for it. If the finding says the notification lacks a field the re
 the recipient cannot act on, or with no purpose recorded. Such an item can only be refused; the
 sender sends again with what was missing, and the policy decides afresh.
 
-The deciding findings are the first reasons of the decided entry (the policy lists them first);
-the held row remembers how many there were (`deciding` in its log context), and the entry names
+The deciding findings are the first reasons of the decided entry (the policy lists them first).
+An entry written since the log kept them names their positions (`deciding_reasons`); for an earlier
+one, the held row remembers how many there were (`deciding` in its log context), and the entry names
 their rules (`deciding_rules`).
 """
 
@@ -61,14 +62,35 @@ def sender_needs(decided: audit.Entry, deciding: int | None = None) -> list[tupl
     if decided.lawful_basis is None:
         return [("GR1", _NEEDS["GR1"])]
     count = deciding or len(decided.deciding_rules) or 1
+    logged = [i for i in decided.deciding_reasons if i < len(decided.reasons)]
     needs = []
-    for reason in decided.reasons[:count]:
+    for reason in [decided.reasons[i] for i in logged] or decided.reasons[:count]:
         rule, message = reason.get("rule", ""), reason.get("message", "")
         # GR4 advice (consent refused or unsure, a basis recorded) is the judgement GR4 leaves to people.
         sender_hold = rule in _SENDER_HOLDS and decided.outcome == "hold_for_authorisation"
         if (rule == "GR1" or sender_hold) and not message.startswith(_AWAITS_SIGN_OFF):
             needs.append((rule, _NEEDS[rule]))
     return needs
+
+
+def deciding_positions(decided: audit.Entry, deciding: int | None = None) -> list[int]:
+    """Where the findings that decided `decided` are among its reasons, in their order.
+
+    One rule can have a finding that decided and one that did not (GR4's "waiting for authorisation"
+    hold beside its consent-scope no_share), so a finding is marked by its position, not its rule. An
+    entry written before the log kept positions: the held row's count of deciding findings (the policy
+    lists them first), or else every finding of a deciding rule, or else the first finding.
+    """
+    total = len(decided.reasons)
+    logged = [i for i in decided.deciding_reasons if i < total]
+    if logged:
+        return logged
+    if deciding:
+        return list(range(min(deciding, total)))
+    if decided.deciding_rules:
+        rules = set(decided.deciding_rules)
+        return [i for i, r in enumerate(decided.reasons) if r.get("rule") in rules]
+    return [0] if total else []
 
 
 def listed(needs: list[str]) -> str:

@@ -23,6 +23,7 @@ from broker.db.log import DecisionLog
 from broker.db.tables import ObligationClock
 from broker.errors import LogUnavailable, NotFound
 from broker.review.access import Action, Relation, Viewer
+from broker.review.release import deciding_positions
 from broker.review.scope import scope_clause, sees
 from schemas.notifications import NOTIFICATION_MODELS
 
@@ -274,11 +275,15 @@ def event(entry: audit.Entry) -> dict[str, Any]:
 
 
 def deciding_first(entry: audit.Entry, explained: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Reasons marked `deciding` and put first, so a reviewer reads why before everything else noted."""
-    first = deciding_rule(entry)
-    # Entries from before the log kept deciding rules: the policy's first reason was the decisive one.
-    deciding = set(entry.deciding_rules) or ({first} if first else set())
-    marked = [{**r, "title": title_words(r["rule"], r["title"]), "deciding": r["rule"] in deciding} for r in explained]
+    """Reasons marked `deciding` and put first, so a reviewer reads why before everything else noted.
+
+    `explained` is the entry's reasons, in order; the deciding ones are those the entry names by position
+    (for older entries, see `deciding_positions`), so a rule's other findings are not marked with them.
+    """
+    deciding = set(deciding_positions(entry))
+    marked = [
+        {**r, "title": title_words(r["rule"], r["title"]), "deciding": i in deciding} for i, r in enumerate(explained)
+    ]
     return [r for r in marked if r["deciding"]] + [r for r in marked if not r["deciding"]]
 
 

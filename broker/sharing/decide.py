@@ -192,11 +192,13 @@ def _check_usable(decided: RecipientDecision, defined: Collection[str]) -> None:
 
 def _overridden(decided: RecipientDecision, errors: list[Reason]) -> RecipientDecision:
     if errors:
-        # A problem with the notification as a whole decides every recipient: it leads the reasons.
+        # A problem with the notification as a whole decides every recipient: it leads the reasons,
+        # once (the policy's own blocked decision may already list it).
+        found = {(e.rule, e.message) for e in errors}
         return decided.model_copy(
             update={
                 "outcome": Outcome.NO_SHARE,
-                "reasons": [*errors, *decided.reasons],
+                "reasons": [*errors, *(r for r in decided.reasons if (r.rule, r.message) not in found)],
                 "decided_by": list(errors),
                 "allowed_fields": [],
                 "obligations_on_release": [],

@@ -70,3 +70,27 @@ def _drop_triggers(conn: object, dialect: str) -> None:
     names = conn.execute(text("SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='audit_entry'"))
     for (name,) in list(names):
         conn.execute(text(f"DROP TRIGGER {name}"))
+
+
+def test_deciding_reasons_are_hashed_as_format_3_beside_earlier_formats(
+    engine: Engine, make_draft: DraftFactory, signer: Signer, clock: Callable[[], datetime]
+) -> None:
+    decided = entry_document(_values(make_draft(deciding_rules=["GR4"], deciding_reasons=[0])))
+    assert decided["v"] == 3 and decided["deciding_reasons"] == [0]
+    assert entry_document(_values(make_draft(deciding_rules=["GR4"])))["v"] == 2, "format 2 entries unchanged"
+    with Session(engine) as session, session.begin():
+        drafts = [
+            make_draft(),
+            make_draft(deciding_rules=["C4"]),
+            make_draft(deciding_rules=["GR4"], deciding_reasons=[0]),
+        ]
+        append(session, drafts, clock=clock)
+        write_checkpoint(session, signer, clock=clock)
+    with Session(engine) as session:
+        assert verify_log(session, signer.public_key).size == 3
+    with engine.begin() as conn:
+        _drop_triggers(conn, engine.dialect.name)
+        conn.execute(text("UPDATE audit_entry SET deciding_reasons = '[1]' WHERE seq = 2"))
+    with Session(engine) as session, pytest.raises(ChainBroken) as found:
+        verify_log(session, signer.public_key)
+    assert found.value.seq == 2

@@ -54,12 +54,15 @@ _kinds_by_type := {
 	"suicide_response": ["cdr_meeting", "suicide_discussion", "suicide_review"],
 }
 
-# A literal object: a constant, nothing is built per query. due_in is {"amount", "unit"} in
+# Two literal objects, constants joined once per query (a complete rule): this file's and the
+# child-death clocks' (child_death.rego). due_in is {"amount", "unit"} in
 # working_days, hours, days, unclear_days (the source says "days" without saying which: the
 # partnership's setting decides) or school_days (before the start of the nth next school day: the
 # broker's calendar knows the working days, the school day's start and the partnership's school
 # holidays, broker/delivery/calendar.py); null means "immediately / as soon as possible".
-_catalogue := {
+_catalogue := object.union(_general_catalogue, _child_death_catalogue)
+
+_general_catalogue := {
 	"written_confirmation": {"kind": "written_confirmation", "due_in": {"amount": 24, "unit": "hours"}, "description": "Confirm this telephone referral in writing within 24 hours [CPSCP-Procedures, Responding to concerns about a child > Duty to co-operate and refer] (T06).", "rule": "I15"},
 	"acknowledge_referral": {"kind": "acknowledge_referral", "due_in": {"amount": 1, "unit": "working_days"}, "description": "Children's social care acknowledges the referral within 1 working day [CPSCP-Procedures, Initial Action by Children's Social Care on Receipt of a Referral] (T03).", "rule": "GR6"},
 	"decide_referral": {"kind": "decide_referral", "due_in": {"amount": 1, "unit": "working_days"}, "description": "Children's social care decides the response within 1 working day and tells the referrer [CPSCP-Procedures, Initial Action by Children's Social Care on Receipt of a Referral; CPSCP-Procedures, Threshold policy > Childrens Social Care] (T01, T05).", "rule": "GR6"},
@@ -72,8 +75,6 @@ _catalogue := {
 	"convene_amm": {"kind": "convene_amm", "due_in": {"amount": 3, "unit": "working_days"}, "description": "If the threshold is met, refer to police and hold the allegations management meeting within 3 working days; its record (a LADO allegation at stage amm_record, in reply), or the outcome if no meeting is needed, answers this [CPSCP-Procedures, LADO > 6. LADO Allegation Management Meetings (AMM)] (T22).", "rule": "GR6"},
 	"transfer_in_conference": {"kind": "transfer_in_conference", "due_in": {"amount": 15, "unit": "working_days"}, "description": "Acknowledge the transfer, confirm in writing, and hold the transfer-in conference within 15 working days [CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local Authority's Area to Another > Child Subject of a Child Protection Plan] (T29).", "rule": "GR6"},
 	"transfer_written_follow_up": {"kind": "written_follow_up", "due_in": {"amount": 7, "unit": "working_days"}, "description": "Follow the move notice up in writing within 7 working days [CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local Authority's Area to Another > Child Subject of a Child Protection Plan] (T30).", "rule": "GR6"},
-	"icmd": {"kind": "initial_case_management_discussion", "due_in": {"amount": 12, "unit": "hours"}, "starts_at": "payload.died_at", "description": "Hold the initial case management discussion (health, police, social care) within 12 hours of the death being confirmed, and send its minuted record (a child death notification at stage icmd_record, in reply) [CPSCP-Procedures, Child death > 4.5 Initial Case Management Discussion] (T33).", "rule": "GR6"},
-	"safeguard_siblings": {"kind": "safeguard_siblings", "due_in": null, "description": "Deliberate harm is suspected: consider the safety of siblings and other children at once [CPSCP-Procedures, Child death > 3.10.1 Social Care].", "rule": "GR5"},
 	"separate_social_workers": {"kind": "separate_social_workers", "due_in": null, "description": "Allocate separate social workers to the harmed child and the child who harmed wherever possible, or record why not [DDSCP-RiskToOthers, 4. Children's Social Care Response].", "rule": "GR5"},
 	"assess_adult_risk": {"kind": "assess_adult_risk", "due_in": null, "description": "Assess the information about the adult and act to protect the children in contact with them [CPSCP-Procedures, Identification of Individuals who Pose a Risk to Children > 2. Management of Individuals who Pose a Risk of Harm to Children].", "rule": "GR5"},
 	"before_school_day": {"kind": "acknowledge_before_school_day", "due_in": {"amount": 1, "unit": "school_days"}, "description": "The school's DSL reads this before the start of the next school day (working days less the partnership's school holidays), so staff can support the pupil [CPSCP-Procedures, Significant harm > Categories of Abuse and Neglect]; the timing is partnership configuration.", "rule": "GR6"},
@@ -103,10 +104,6 @@ _catalogue := {
 	"suicide_discussion": {"kind": "attend_multi_agency_discussion", "due_in": null, "description": "Join the multi-agency discussion about the young person and their siblings; the school is invited [CPSCP-Procedures, Suicide > 2. Triggering a multi-agency response in the serious suicide attempt or death of a young person from suicide].", "rule": "GR5"},
 	"cdr_meeting": {"kind": "cdr_information_sharing_meeting", "due_in": {"amount": 5, "unit": "working_days"}, "description": "The child death review information-sharing meeting is held within 5 working days of the death; the meeting record (a suicide_response in reply) answers this [CPSCP-Procedures, Suicide > 2. Triggering a multi-agency response in the serious suicide attempt or death of a young person from suicide] (T38).", "rule": "GR6"},
 	"suicide_review": {"kind": "review_suicide_response", "due_in": {"amount": 28, "unit": "days"}, "description": "Review the support put in place 4 weeks after the event; the next suicide_response in reply answers this [CPSCP-Procedures, Suicide > 2. Triggering a multi-agency response in the serious suicide attempt or death of a young person from suicide] (T39).", "rule": "GR6"},
-	"scene_documentation": {"kind": "scene_documentation_to_pathologist", "due_in": {"amount": 1, "unit": "working_days"}, "starts_at": "payload.scene_visit_at", "description": "Share the documentation of the scene-of-death visit and of the discussion with the parents with the pathologist within 24 hours of the visit, counted over the working week (1 working day: a visit on Friday evening is due on Monday evening, one at the weekend by the end of Monday); the documentation (a child death notification at stage scene_documentation, in reply) answers this, and Form B goes to the CDOP Manager [CPSCP-Procedures, Child death > 3.6.1 On call Health Professional] (T34).", "rule": "GR6"},
-	"pm_provisional_report": {"kind": "post_mortem_provisional_report", "due_in": {"amount": 5, "unit": "working_days"}, "starts_at": "payload.post_mortem_at", "description": "Send the Coroner the provisional post-mortem report, with a preliminary cause of death where possible and the retained samples, within 5 working days of the examination; the report (a child death notification at stage pm_provisional_report, or pm_complete_report, in reply) answers this [CPSCP-Procedures, Child death > 3.9 Role of Coroner and Pathologist] (T35).", "rule": "GR6"},
-	"pm_complete_report": {"kind": "post_mortem_complete_report", "due_in": {"amount": 7, "unit": "days"}, "starts_at": "payload.post_mortem_at", "description": "No complex investigations are awaited: send the Coroner the complete post-mortem report within one week of the examination; the report (a child death notification at stage pm_complete_report, in reply) answers this [CPSCP-Procedures, Child death > 3.9 Role of Coroner and Pathologist] (T35).", "rule": "GR6"},
-	"pm_further_results": {"kind": "post_mortem_further_results", "due_in": null, "description": "Complex investigations are awaited: send the Coroner their results, with a commentary or conclusions and the stated cause of death, within one week of the findings being available (not timed here: the broker does not hear when they are) [CPSCP-Procedures, Child death > 3.9 Role of Coroner and Pathologist] (T35).", "rule": "GR6"},
 	"marac_cpch": {"kind": "refer_to_marac", "due_in": null, "description": "The parent or carer is at high risk and the child causing harm is 16 or over: make a MARAC referral (a marac_referral), where a DASH risk assessment is undertaken [CPCH-Policy, 5. Response to the Parent/Carer].", "rule": "GR5"},
 	"marac_cpch_under_16": {"kind": "consider_marac", "due_in": null, "description": "The parent or carer is at high risk and the child causing harm is under 16 (or their age is not given): no MARAC referral is required, but MARAC may consider one case by case; at 16 or over a referral should be made [CPCH-Policy, 5. Response to the Parent/Carer].", "rule": "GR5"},
 }
@@ -291,56 +288,6 @@ _applies("transfer_in_conference", r, outcome) if {
 _applies("transfer_written_follow_up", r, outcome) if {
 	input.message_type == "child_move_transfer"
 	context.agency_type(r) == "other_la_csc"
-	_shared(outcome)
-}
-
-_applies("icmd", r, outcome) if {
-	input.message_type == "child_death_notification"
-	object.get(input.payload_facts, "stage", "notification") == "notification"
-	context.agency_type(r) in {"police", "csc_front_door", "csc_team", "cdop", "health_acute", "health_community", "health_gp"}
-	_shared(outcome)
-}
-
-# T34: the scene-of-death visit's documentation is owed by the police or health sender of a notice
-# (or ICMD record) that says when the visit was made, to the pathologist it reaches.
-_applies("scene_documentation", r, outcome) if {
-	input.message_type == "child_death_notification"
-	object.get(input.payload_facts, "stage", "notification") in {"notification", "icmd_record"}
-	input.payload_fields.scene_visit_at
-	context.sender_type in context.mt.stage_sender_types.scene_documentation
-	context.agency_type(r) == "pathologist"
-	_shared(outcome)
-}
-
-# T35: the Coroner's notice that the examination was held starts the pathologist's provisional report.
-_applies("pm_provisional_report", r, outcome) if {
-	input.message_type == "child_death_notification"
-	input.payload_facts.stage == "post_mortem_held"
-	context.agency_type(r) == "pathologist"
-	_shared(outcome)
-}
-
-# The provisional report to the Coroner starts the complete one, unless it names complex investigations.
-_applies("pm_complete_report", r, outcome) if {
-	input.message_type == "child_death_notification"
-	input.payload_facts.stage == "pm_provisional_report"
-	not input.payload_fields.complex_investigations
-	context.agency_type(r) == "coroner"
-	_shared(outcome)
-}
-
-_applies("pm_further_results", r, outcome) if {
-	input.message_type == "child_death_notification"
-	input.payload_facts.stage == "pm_provisional_report"
-	input.payload_fields.complex_investigations
-	context.agency_type(r) == "coroner"
-	_shared(outcome)
-}
-
-_applies("safeguard_siblings", r, outcome) if {
-	input.message_type == "child_death_notification"
-	context.likely_harm
-	_csc(r)
 	_shared(outcome)
 }
 

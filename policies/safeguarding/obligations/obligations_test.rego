@@ -38,18 +38,6 @@ test_child_on_child_strategy_five_days if {
 	"inform_subject" in kinds(d)
 }
 
-test_child_death_siblings_and_icmd if {
-	p := object.union(statutory, {
-		"message_type": "child_death_notification", "purpose": "child_death_review",
-		"sender": {"agency_id": "police-a", "role": "police_public_protection"},
-		"risk": {"likely_significant_harm": true},
-		"recipients": [t.csc],
-		"payload_fields": {"child": "identity", "death_type": "case_status", "died_at": "case_admin", "circumstances": "concern_narrative"},
-		"payload_facts": {"death_type": "criminal_suspected"},
-	})
-	{"initial_case_management_discussion", "safeguard_siblings"} - kinds(t.first(p)) == set()
-}
-
 test_trafficked_missing_child_to_police_now if {
 	p := object.union(statutory, {
 		"message_type": "missing_child", "purpose": "missing_child_response", "lawful_basis": "public_interest",

@@ -130,7 +130,7 @@ SCENARIOS: list[dict[str, Any]] = [
         "CPSCP-Procedures, Threshold policy > Parental Consent: consent always needed to request services",
         "referral",
         {"purpose": "request_for_services", "consent": consent_refused(), "parental_position": TOLD},
-        {MASH: e("no_share", "GR4", withheld=ALL, also=("C7", "GR7"))},
+        {MASH: e("no_share", "GR4", withheld=ALL, also=("GR7",))},
     ),
     s(
         "m01-early-help-request-consented",
@@ -247,11 +247,7 @@ SCENARIOS: list[dict[str, Any]] = [
             "parental_position": NOT_TOLD_E1,
             "recipients": [SOCIAL_WORKER_FAMILY],
         },
-        {
-            "csc-fenmere-mash/social_worker": e(
-                "share_urgent_review_after", "I14", withheld=["current_location"], also=("GR5",)
-            )
-        },
+        {"csc-fenmere-mash/social_worker": e("no_share", "GR5", withheld=ALL, also=("I19", "I14"))},
     ),
     s(
         "m01-da-police-will-speak-to-perpetrator",
@@ -789,7 +785,7 @@ SCENARIOS += [
             "consent": consent_given(scope_agency_types=["csc_front_door"]),
             "recipients": [CSC, POLICE],
         },
-        {MASH: e("share", "GR1", also=("GR4",)), POL: e("no_share", "GR4", withheld=ALL, also=("C7",))},
+        {MASH: e("share", "GR1", also=("GR4",)), POL: e("no_share", "GR4", withheld=ALL)},
     ),
     s(
         "m01-consent-given-for-early-help-purpose-only",

@@ -9,7 +9,18 @@ from typing import Any
 
 from tests.policy.bases import CSC, POLICE, consent_given, consent_refused, not_sought
 from tests.policy.bases_casework import ASC_TRANSITIONS, HEALTH_VISITING
-from tests.policy.scenarios import ALL, IMMEDIATE, MASH, POL, SOCIAL_WORKER_FAMILY, e, s
+from tests.policy.scenarios import (
+    ALL,
+    IMMEDIATE,
+    LIKELY,
+    MASH,
+    NOT_TOLD_E1,
+    POL,
+    SOCIAL_WORKER_FAMILY,
+    TOLD,
+    e,
+    s,
+)
 
 HV = "health-visiting-fenmere/health_visitor"
 HOUSING = {"agency_id": "housing-brookside", "role": "housing_officer", "need_to_know": "provide_support"}
@@ -91,7 +102,7 @@ CASEWORK_SCENARIOS: list[dict[str, Any]] = [
         "CPSCP-Procedures, Threshold policy > Parental Consent: consent always needed to request services",
         "eha",
         {"consent": consent_refused()},
-        {HV: e("no_share", "GR4", withheld=ALL, also=("C7",))},
+        {HV: e("no_share", "GR4", withheld=ALL)},
     ),
     s(
         "m26-eha-without-privacy-notice",
@@ -326,5 +337,53 @@ CASEWORK_SCENARIOS: list[dict[str, Any]] = [
         "protection",
         {"recipients": [HOUSING]},
         {"housing-brookside/housing_officer": e("no_share", "C4", withheld=ALL)},
+    ),
+    # --- sg-policy-0.7.9: what neither urgency nor the duty to share overrides ------------------
+    s(
+        "m01-request-for-services-refused-likely-harm",
+        "CPSCP-Procedures, Threshold policy > Parental Consent: consent always needed to request services",
+        "referral",
+        {"purpose": "request_for_services", "consent": consent_refused(), "parental_position": TOLD, "risk": LIKELY},
+        {MASH: e("no_share", "GR4", withheld=ALL, also=("C7",))},
+    ),
+    s(
+        "m01-request-for-services-refused-immediate",
+        "CPSCP-Procedures, Threshold policy > Parental Consent: consent always needed to request services",
+        "referral",
+        {"purpose": "request_for_services", "consent": consent_refused(), "parental_position": TOLD, "risk": IMMEDIATE},
+        {MASH: e("no_share", "GR4", withheld=ALL, also=("I14",))},
+    ),
+    s(
+        "m26-eha-refused-adult-at-risk-to-asc",
+        EHA,
+        "eha",
+        {
+            "consent": consent_refused(),
+            "risk": {"serious_harm_to_adult": True},
+            "recipients": [
+                {"agency_id": "asc-fenmere", "role": "adult_safeguarding_officer", "need_to_know": "provide_support"}
+            ],
+        },
+        {"asc-fenmere/adult_safeguarding_officer": e("no_share", "GR4", withheld=ALL, also=("C7",))},
+    ),
+    s(
+        "m01-honour-based-violence-immediate-family-facing",
+        "CPSCP-Procedures, Forced marriage > 6. Issues: never inform the family",
+        "referral",
+        {
+            "risk": IMMEDIATE,
+            "concern_tags": ["honour_based_violence"],
+            "consent": not_sought("risk_significant_harm"),
+            "parental_position": NOT_TOLD_E1,
+            "recipients": [SOCIAL_WORKER_FAMILY],
+        },
+        {"csc-fenmere-mash/social_worker": e("no_share", "GR5", withheld=ALL, also=("I14",))},
+    ),
+    s(
+        "m01-coroner-permission-whole-notification-immediate",
+        "CPSCP-Procedures, Child death > 3.9 Role of Coroner and Pathologist: only at the Coroner's discretion",
+        "referral",
+        {"risk": IMMEDIATE, "restrictions": {"coroner_permission_required": True}},
+        {MASH: e("no_share", "C6", withheld=ALL, also=("I14",))},
     ),
 ]

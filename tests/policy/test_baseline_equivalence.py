@@ -75,6 +75,8 @@ _OUT_OF_SCOPE = {
     "recipients": [CSC, POLICE],
 }
 _REFERRER = {**not_sought("not_reasonable_to_obtain")[0], "giver": "referrer"}
+_NOW = {"immediate_significant_harm": True, "likely_significant_harm": True}
+_FAMILY_FACING = {**CSC, "conveys_to_family": True}
 FIXED = [
     patched("strategy", {"payload": {"strategy_kind": "cpch"}, "consent": not_sought("prejudice_crime")}),
     patched("referral", {**_OUT_OF_SCOPE, "sender_in_doubt": True}),
@@ -83,6 +85,17 @@ FIXED = [
         "referral",
         {"lawful_basis": "public_interest", "consent": [*consent_refused(), _REFERRER], "parental_position": _TOLD},
     ),
+    # sg-policy-0.7.9: what neither urgency nor the duty to share overrides, and GR3 on what goes.
+    patched(
+        "referral",
+        {"purpose": "request_for_services", "consent": consent_refused(), "parental_position": _TOLD, "risk": _NOW},
+    ),
+    patched(
+        "referral",
+        {"purpose": "request_for_services", "consent": consent_refused(), "risk": {"likely_significant_harm": True}},
+    ),
+    patched("referral", {"risk": _NOW, "concern_tags": ["forced_marriage"], "recipients": [_FAMILY_FACING]}),
+    patched("referral", {"risk": _NOW, "restrictions": {"coroner_permission_required": True}}),
 ]
 
 

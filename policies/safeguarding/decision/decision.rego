@@ -117,6 +117,8 @@ _decision_for(r, common, own) := {
 		"all_soft": soft == withholds,
 		"soft_effect": _strictest(soft),
 		"urgent": _holds_urgent(r),
+		"barred": _barred(withholds),
+		"services_refused": _services_refused(withholds),
 		"duty": duty,
 		"cleared": _holds_cleared(r, common.findings, own),
 	}
@@ -147,7 +149,40 @@ _withholds(found) := {f | some f in found; f.effect != "share"}
 # alone (soft: a risk of significant harm outweighs them, C7) are GR4's refusals, doubts and
 # out-of-scope consent; GR4's holds (no consent sought, no authorisation) are not, and no other
 # rule's objection is.
-_soft(withholds) := {f | some f in withholds; f.rule == "GR4"; f.effect != "hold_for_authorisation"}
+# A request for services is the exception: consent is always needed for it (GR4), so a refusal
+# there is not outweighed; the route under a risk of harm is a separate safeguarding concern.
+_soft(withholds) := {f | some f in withholds; f.rule == "GR4"; f.effect != "hold_for_authorisation"} if {
+	not input.purpose == "request_for_services"
+} else := set()
+
+# The objections that not even urgency overrides (policies/README.md, "How a recipient is
+# decided", step 3): the legal gates before urgency (domain 4.5: C6's permission over the whole
+# notification), nothing reaching the family in forced marriage or honour-based violence (GR5,
+# I19), and a refused request for services (GR4), whose urgent route is a referral, not the request.
+_barred(withholds) if {
+	some f in withholds
+	f.effect == "no_share"
+	_gate(f)
+}
+
+else := false
+
+_gate(f) if f.rule in {"C6", "GR5", "I19"}
+
+_gate(f) if _services_gate(f)
+
+_services_gate(f) if {
+	f.rule == "GR4"
+	input.purpose == "request_for_services"
+}
+
+_services_refused(withholds) if {
+	some f in withholds
+	f.effect == "no_share"
+	_services_gate(f)
+}
+
+else := false
 
 # Once the duty to share applies (C7, I44) the objections that rest on consent alone no longer
 # decide: with another objection standing, that one decides, and they stay as notes. Otherwise a
@@ -160,7 +195,9 @@ _overridden(_, false) := set()
 # title: Outcome for one recipient
 # description: >-
 #   Effects in precedence order (policies/README.md, "How a recipient is decided"): nothing
-#   the recipient may see (no_share), urgency (I14), the duty to share over objections that
+#   the recipient may see (no_share), urgency (I14) unless a gate that urgency does not
+#   override stands (C6 over the whole notification, GR5/I19 family in forced marriage or
+#   honour-based violence, GR4 refused request for services), the duty to share over objections that
 #   rest on consent alone (C7, I44), then the strictest other objection (no_share >
 #   hold_for_authorisation > needs_advice; under the duty to share, not the consent-only ones),
 #   then withheld fields (share_minimised), then share. Sharing needs positive findings from
@@ -169,6 +206,7 @@ _outcome(s) := "no_share" if {
 	s.nothing
 } else := "share_urgent_review_after" if {
 	s.urgent
+	not s.barred
 } else := "share_urgent_review_after" if {
 	s.duty
 	s.objecting
@@ -229,6 +267,7 @@ _basis(r, outcome) := input.lawful_basis if {
 	not _consent_basis_without_consent(r)
 } else := config.default_urgent_basis if {
 	outcome == "share_urgent_review_after"
+	config.default_urgent_basis in context.mt.lawful_bases
 } else := null
 
 _consent_basis_without_consent(r) if {

@@ -71,6 +71,10 @@ _extra(s, outcome) := (((_c3(s, outcome) | _c7(s, outcome)) | _i14(s, outcome)) 
 _i14(s, outcome) := {{"rule": "I14", "message": "Immediate risk of significant harm: sent now to this protective agency and reviewed afterwards. A referral must not wait for consultation or assessment.", "effect": "urgent_override"}} if {
 	outcome == "share_urgent_review_after"
 	s.urgent
+} else := {{"rule": "I14", "message": "Immediate risk of significant harm, but urgency does not override the objection that decides this, so nothing is sent to this recipient. Phone the police (999) or children's social care now.", "effect": "urgent_override"}} if {
+	outcome == "no_share"
+	s.urgent
+	s.barred
 } else := set()
 
 # Held and advice decisions list their withheld fields too: the reviewer sees what release would send.
@@ -95,6 +99,9 @@ _shared(outcome) if outcome in {"share", "share_minimised", "share_urgent_review
 _c7(s, outcome) := {{"rule": "C7", "message": "The duty to share outweighs the objection, which rests on consent alone: there is a risk of significant harm. Sent now; a named or designated professional reviews it afterwards.", "effect": "urgent_override"}} if {
 	outcome == "share_urgent_review_after"
 	not s.urgent
+} else := {{"rule": "C7", "message": "The duty to share does not override a refusal of consent to a request for services: consent is always needed for it. Where there is a risk of harm, send a safeguarding concern instead.", "effect": "share"}} if {
+	s.services_refused
+	s.duty
 } else := {_c7_duty} if {
 	s.urgent
 } else := {{"rule": "C7", "message": "There is a risk of significant harm, so the duty to share outweighs the objection that rests on consent alone, though not an objection on other grounds, which decides instead.", "effect": "share"}} if {

@@ -115,14 +115,35 @@ _plain(f) := {"rule": f.rule, "message": f.message, "effect": f.effect}
 
 _withholds(found) := {f | some f in found; f.effect != "share"}
 
-_soft(found) := {f | some f in _withholds(found); f.soft == true}
+_soft(found) := {f | some f in _withholds(found); f.soft == true; not _services_gate(f)}
+
+# Urgency does not override these: C6 over the whole notification, GR5/I19 family in forced
+# marriage or honour-based violence, GR4 refused request for services.
+_barred(found) if {
+	some f in _withholds(found)
+	f.effect == "no_share"
+	f.rule in {"C6", "GR5", "I19"}
+}
+
+_barred(found) if _services_refused(found)
+
+_services_refused(found) if {
+	some f in _withholds(found)
+	f.effect == "no_share"
+	_services_gate(f)
+}
+
+_services_gate(f) if {
+	f.rule == "GR4"
+	input.purpose == "request_for_services"
+}
 
 # Under the duty to share the objections that rest on consent alone no longer decide.
 _overridden(r, found) := {_plain(f) | some f in _soft(found)} if _duty_to_share(r)
 
 else := set()
 
-_standing(r, found) := {f | some f in _withholds(found); not f.soft} if _duty_to_share(r)
+_standing(r, found) := _withholds(found) - _soft(found) if _duty_to_share(r)
 
 else := _withholds(found)
 
@@ -138,6 +159,7 @@ _outcome(r, found) := "no_share" if {
 	count(fields.allowed(r)) == 0
 } else := "share_urgent_review_after" if {
 	context.urgent(r)
+	not _barred(found)
 } else := "share_urgent_review_after" if {
 	_duty_to_share(r)
 	count(_withholds(found)) > 0
@@ -240,14 +262,17 @@ _others(reasons, deciding) := [x |
 	x := {"rule": t[2], "message": t[3], "effect": t[4]}
 ]
 
-_extra(r, found, outcome) := (((_c3(r, outcome) | _c7(r, found, outcome)) | _i14(r, outcome)) | {_gr7(outcome)}) | _uncleared(r, found, outcome)
+_extra(r, found, outcome) := (((_c3(r, outcome) | _c7(r, found, outcome)) | _i14(r, found, outcome)) | {_gr7(outcome)}) | _uncleared(r, found, outcome)
 
-_i14(r, "share_urgent_review_after") := {{"rule": "I14", "message": "Immediate risk of significant harm: sent now to this protective agency and reviewed afterwards. A referral must not wait for consultation or assessment.", "effect": "urgent_override"}} if {
+_i14(r, _, "share_urgent_review_after") := {{"rule": "I14", "message": "Immediate risk of significant harm: sent now to this protective agency and reviewed afterwards. A referral must not wait for consultation or assessment.", "effect": "urgent_override"}} if {
 	context.urgent(r)
 }
 
-_i14(r, outcome) := set() if {
+_i14(r, found, outcome) := set() if {
 	not context.urgent(r)
+} else := {{"rule": "I14", "message": "Immediate risk of significant harm, but urgency does not override the objection that decides this, so nothing is sent to this recipient. Phone the police (999) or children's social care now.", "effect": "urgent_override"}} if {
+	outcome == "no_share"
+	_barred(found)
 } else := set() if outcome != "share_urgent_review_after"
 
 # Held and advice decisions list their withheld fields too: the reviewer sees what release would send.
@@ -277,6 +302,9 @@ _soft_effect(found) := "no_share" if {
 _c7(r, found, outcome) := {{"rule": "C7", "message": "The duty to share outweighs the objection, which rests on consent alone: there is a risk of significant harm. Sent now; a named or designated professional reviews it afterwards.", "effect": "urgent_override"}} if {
 	outcome == "share_urgent_review_after"
 	not context.urgent(r)
+} else := {{"rule": "C7", "message": "The duty to share does not override a refusal of consent to a request for services: consent is always needed for it. Where there is a risk of harm, send a safeguarding concern instead.", "effect": "share"}} if {
+	_services_refused(found)
+	_duty_to_share(r)
 } else := {_c7_duty} if {
 	context.urgent(r)
 } else := {{"rule": "C7", "message": "There is a risk of significant harm, so the duty to share outweighs the objection that rests on consent alone, though not an objection on other grounds, which decides instead.", "effect": "share"}} if {
@@ -314,6 +342,7 @@ _basis(r, outcome) := input.lawful_basis if {
 	not _consent_basis_without_consent(r)
 } else := config.default_urgent_basis if {
 	outcome == "share_urgent_review_after"
+	config.default_urgent_basis in context.mt.lawful_bases
 } else := null
 
 _consent_basis_without_consent(r) if {

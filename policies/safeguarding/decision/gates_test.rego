@@ -1,0 +1,76 @@
+# Tests of the objections that urgency and the duty to share do not override (decision.rego,
+# `_barred`, `_soft`), and of GR3 on what would actually go. Beside decision_test.rego, whose
+# fixtures (not_sought_e1) they share; a separate file keeps each under 400 lines.
+package safeguarding.decision_test
+
+import data.safeguarding.decision
+import data.safeguarding.testing_test as t
+
+# Urgency does not send anything to the family in forced marriage (I19, GR5): nothing goes, and
+# the sender is told to phone now.
+test_forced_marriage_urgent_still_nothing_to_family if {
+	fam := object.union(t.csc, {"conveys_to_family": true})
+	d := t.first(object.union(not_sought_e1, {"concern_tags": ["forced_marriage"], "recipients": [fam], "risk": {"immediate_significant_harm": true}}))
+	d.outcome == "no_share"
+	t.deciders(d) == ["GR5", "I19"]
+	d.allowed_fields == []
+	some x in d.reasons
+	x.rule == "I14"
+	contains(x.message, "Phone the police (999)")
+}
+
+test_honour_based_violence_urgent_nothing_to_family if {
+	fam := object.union(t.csc, {"conveys_to_family": true})
+	d := t.first(object.union(not_sought_e1, {"concern_tags": ["honour_based_violence"], "recipients": [fam], "risk": {"immediate_significant_harm": true}}))
+	d.outcome == "no_share"
+	t.deciders(d) == ["GR5"]
+}
+
+test_forced_marriage_urgent_still_to_protective_agency if {
+	d := t.first(object.union(not_sought_e1, {"concern_tags": ["forced_marriage"], "risk": {"immediate_significant_harm": true}}))
+	d.outcome == "share_urgent_review_after"
+}
+
+# A refused request for services is not sent, whatever the risk: a safeguarding concern is the route.
+services_refused := {"purpose": "request_for_services", "consent": [{"giver": "parent_pr", "status": "refused", "scope_agencies": null, "privacy_notice_given": true, "not_sought_reason": null}]}
+
+test_services_refused_not_overridden_by_duty if {
+	d := t.first(object.union(services_refused, {"risk": {"likely_significant_harm": true}}))
+	d.outcome == "no_share"
+	t.deciders(d) == ["GR4"]
+	d.lawful_basis == null
+	some x in d.reasons
+	x.rule == "C7"
+	startswith(x.message, "The duty to share does not override a refusal of consent to a request for services")
+}
+
+test_services_refused_not_overridden_by_urgency if {
+	d := t.first(object.union(services_refused, {"risk": {"immediate_significant_harm": true, "likely_significant_harm": true}}))
+	d.outcome == "no_share"
+	t.deciders(d) == ["GR4"]
+	some x in d.reasons
+	x.rule == "I14"
+	contains(x.message, "Phone the police (999)")
+}
+
+test_services_refusal_is_not_soft if {
+	count(decision._soft({{"rule": "GR4", "effect": "no_share", "message": "x"}})) == 1
+	soft := decision._soft({{"rule": "GR4", "effect": "no_share", "message": "x"}}) with input.purpose as "request_for_services"
+	count(soft) == 0
+}
+
+# The Coroner's permission over the whole notification is a legal gate before urgency.
+test_coroner_gate_not_overridden_by_urgency if {
+	p := object.union(not_sought_e1, {"risk": {"immediate_significant_harm": true}, "restrictions": {"coroner_permission_required": true, "coroner_permission_obtained": false}})
+	d := t.first(p)
+	d.outcome == "no_share"
+	t.deciders(d) == ["C6"]
+}
+
+# An urgent share records the default basis only where the message type accepts it.
+test_urgent_basis_only_if_accepted if {
+	decision._basis({}, "share_urgent_review_after") == "safeguarding_children_individuals_at_risk" with input.lawful_basis as "consent"
+		with data.safeguarding.context.mt as {"lawful_bases": ["safeguarding_children_individuals_at_risk"]}
+	decision._basis({}, "share_urgent_review_after") == null with input.lawful_basis as "consent"
+		with data.safeguarding.context.mt as {"lawful_bases": ["public_task"]}
+}

@@ -383,7 +383,7 @@ SCENARIOS: list[dict[str, Any]] = [
             "recipients": [POLICE],
             "payload": {"child_condition": "Fictional: healed fractures on x-ray."},
         },
-        {POL: e("needs_advice", "GR3", withheld=["child_condition"])},
+        {POL: e("share_minimised", "C3", withheld=["child_condition"], also=("GR3",))},
     ),
     s(
         "m01-hostile-family",

@@ -386,4 +386,15 @@ CASEWORK_SCENARIOS: list[dict[str, Any]] = [
         {"risk": IMMEDIATE, "restrictions": {"coroner_permission_required": True}},
         {MASH: e("no_share", "C6", withheld=ALL, also=("I14",))},
     ),
+    s(
+        "m27-closure-health-withheld-from-housing-no-doubt",
+        "CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing, rule 3: advice",
+        "closure",
+        {"recipients": [HOUSING]},
+        {
+            "housing-brookside/housing_officer": e(
+                "share_minimised", "C3", withheld=["treatment_summary"], also=("GR3",)
+            )
+        },
+    ),
 ]

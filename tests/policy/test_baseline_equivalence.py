@@ -96,6 +96,14 @@ FIXED = [
     ),
     patched("referral", {"risk": _NOW, "concern_tags": ["forced_marriage"], "recipients": [_FAMILY_FACING]}),
     patched("referral", {"risk": _NOW, "restrictions": {"coroner_permission_required": True}}),
+    patched(
+        "closure",
+        {
+            "recipients": [
+                {"agency_id": "housing-brookside", "role": "housing_officer", "need_to_know": "provide_support"}
+            ]
+        },
+    ),
 ]
 
 

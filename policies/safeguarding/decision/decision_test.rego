@@ -329,7 +329,7 @@ test_statutory_notice_not_held_by_consent_or_health_threshold if {
 }
 
 test_health_threshold_still_applies_to_referrals if {
-	p := object.union(not_sought_e1, {"sender": {"agency_id": "gp-a", "role": "gp"}, "recipients": [t.police], "payload_fields": object.union(t.base.payload_fields, {"child_condition": "sc_health"})})
+	p := object.union(not_sought_e1, {"sender": {"agency_id": "gp-a", "role": "gp"}, "recipients": [t.csc], "payload_fields": object.union(t.base.payload_fields, {"child_condition": "sc_health"})})
 	d := t.first(p)
 	d.outcome == "needs_advice"
 	t.deciders(d) == ["GR3"]

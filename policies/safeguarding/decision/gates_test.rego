@@ -74,3 +74,12 @@ test_urgent_basis_only_if_accepted if {
 	decision._basis({}, "share_urgent_review_after") == null with input.lawful_basis as "consent"
 		with data.safeguarding.context.mt as {"lawful_bases": ["public_task"]}
 }
+
+# GR3 looks only at what would go: a health field withheld from the recipient raises no doubt.
+test_health_threshold_ignores_withheld_health_field if {
+	p := object.union(not_sought_e1, {"sender": {"agency_id": "gp-a", "role": "gp"}, "recipients": [t.police], "payload_fields": object.union(t.base.payload_fields, {"child_condition": "sc_health"})})
+	d := t.first(p)
+	d.outcome == "share_minimised"
+	t.deciders(d) == ["C3"]
+	d.withheld_fields == ["child_condition"]
+}

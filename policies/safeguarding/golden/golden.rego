@@ -8,6 +8,7 @@
 package safeguarding.golden
 
 import data.safeguarding.context
+import data.safeguarding.fields
 
 # METADATA
 # title: Golden-rule findings that are the same for every recipient
@@ -106,11 +107,17 @@ _doubt_health(r) := {{"rule": "GR3", "effect": "needs_advice", "message": "Confi
 	not context.statutory_notice
 	context.sender_conf.health == true
 	not context.type_conf(r).health == true
-	some data_class in input.payload_fields
-	data_class == "sc_health"
 	not context.any_risk
 	not context.consent_given_for(r)
+	_health_goes(r)
 } else := set()
+
+# Only what would actually go to the recipient counts: a health field withheld from it (C3, C6,
+# GR5) raises no doubt.
+_health_goes(r) if {
+	some field in fields.allowed(r)
+	input.payload_fields[field] == "sc_health"
+}
 
 _doubt_hostile(r) := {{"rule": "GR3", "effect": "needs_advice", "message": "The family is hostile: agree a plan of what, how and when to share with them before this recipient passes anything on."}} if {
 	context.tagged("hostile_family")

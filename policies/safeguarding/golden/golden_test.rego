@@ -209,3 +209,21 @@ test_gr2_agreement_falls_back_to_the_parents_reason if {
 	})
 	t.messages(t.first(p), "GR2") == {"Agreement was not sought, for a recorded reason: seeking consent could lose evidence."}
 }
+
+# GR3's health threshold looks only at the fields that would go to the recipient.
+test_gr3_health_withheld_from_recipient_no_doubt if {
+	p := object.union(strategy, {
+		"sender": {"agency_id": "health-a", "role": "health_visitor"},
+		"recipients": [{"agency_id": "school-a", "role": "dsl", "need_to_know": "protect_child", "conveys_to_family": false, "conveys_to_alleged_perpetrator": false}],
+		"payload_fields": {"health_information": "sc_health"},
+	})
+	r := p.recipients[0]
+	golden._doubt_health(r) == set() with input as t.merged(p) with data.registry as t.registry
+		with data.safeguarding.fields.allowed as _sees_nothing
+	count(golden._doubt_health(r)) == 1 with input as t.merged(p) with data.registry as t.registry
+		with data.safeguarding.fields.allowed as _sees_health
+}
+
+_sees_nothing(_) := []
+
+_sees_health(_) := ["health_information"]

@@ -8,6 +8,7 @@
 package safeguarding.golden
 
 import data.safeguarding.context
+import data.safeguarding.fields
 import data.safeguarding.context.finding
 import data.safeguarding.context.soft_finding
 
@@ -107,9 +108,9 @@ _doubt("health", r) if {
 	not context.statutory_notice
 	context.sender_conf.health == true
 	not context.type_conf(r).health == true
-	some data_class in input.payload_fields
-	data_class == "sc_health"
 	not context.any_risk
+	some field in fields.allowed(r)
+	input.payload_fields[field] == "sc_health"
 	not context.consent_given_for(r)
 }
 

@@ -129,3 +129,36 @@ def test_answers_of_older_policy_revisions_still_validate() -> None:
         }
     )
     assert decision.recipients[0].decided_by == []
+
+
+def _scenario(sid: str) -> dict[str, Any]:
+    return next(s for s in SCENARIOS if s["id"] == sid)
+
+
+@pytest.mark.stack
+def test_c7_names_an_adults_harm_when_no_child_harm_is_recorded(decide: Decide) -> None:
+    got = _decision(_scenario("m11-adult-refuses-serious-harm"), decide).decision_for(
+        "asc-fenmere", "adult_safeguarding_officer"
+    )
+    c7 = [r.message for r in got.reasons if r.rule == "C7"]
+    assert c7 and "risk of serious harm to an adult" in c7[0] and "significant harm" not in c7[0]
+
+
+@pytest.mark.stack
+@pytest.mark.parametrize(
+    "sid",
+    [
+        "m01-forced-marriage-immediate",
+        "m01-honour-based-violence-immediate-family-facing",
+        "m01-request-for-services-refused-immediate",
+        "m01-coroner-permission-whole-notification-immediate",
+    ],
+)
+def test_an_urgent_no_share_tells_the_sender_to_phone_now(sid: str, decide: Decide) -> None:
+    scenario = _scenario(sid)
+    ((key, _),) = scenario["expect"].items()
+    got = _decision(scenario, decide).decision_for(*key.split("/"))
+    assert got.outcome == "no_share"
+    i14 = [r.message for r in got.reasons if r.rule == "I14"]
+    assert i14 and "Phone the police (999) or children's social care now" in i14[0]
+    assert all("override" not in r.message or "not override" in r.message for r in got.reasons if r.rule == "C7")

@@ -96,7 +96,7 @@ _shared(outcome) if outcome in {"share", "share_minimised", "share_urgent_review
 
 # Under the duty to share with another objection standing, C7 is a condition met (effect share):
 # the consent-only objections no longer decide, the other objection does.
-_c7(s, outcome) := {{"rule": "C7", "message": "The duty to share outweighs the objection, which rests on consent alone: there is a risk of significant harm. Sent now; a named or designated professional reviews it afterwards.", "effect": "urgent_override"}} if {
+_c7(s, outcome) := {{"rule": "C7", "message": sprintf("The duty to share outweighs the objection, which rests on consent alone: there is %s. Sent now; a named or designated professional reviews it afterwards.", [_harm]), "effect": "urgent_override"}} if {
 	outcome == "share_urgent_review_after"
 	not s.urgent
 } else := {{"rule": "C7", "message": "The duty to share does not override a refusal of consent to a request for services: consent is always needed for it. Where there is a risk of harm, send a safeguarding concern instead.", "effect": "share"}} if {
@@ -104,10 +104,10 @@ _c7(s, outcome) := {{"rule": "C7", "message": "The duty to share outweighs the o
 	s.duty
 } else := {_c7_duty} if {
 	s.urgent
-} else := {{"rule": "C7", "message": "There is a risk of significant harm, so the duty to share outweighs the objection that rests on consent alone, though not an objection on other grounds, which decides instead.", "effect": "share"}} if {
+} else := {{"rule": "C7", "message": sprintf("There is %s, so the duty to share outweighs the objection that rests on consent alone, though not an objection on other grounds, which decides instead.", [_harm]), "effect": "share"}} if {
 	s.soft
 	s.duty
-} else := {{"rule": "C7", "message": "There is a risk of significant harm, but the duty to share overrides an objection to consent only for a protective agency (children's social care, a receiving local authority or the police; adult social care for an adult at risk).", "effect": s.soft_effect}} if {
+} else := {{"rule": "C7", "message": sprintf("There is %s, but the duty to share overrides an objection to consent only for a protective agency (children's social care, a receiving local authority or the police; adult social care for an adult at risk).", [_harm]), "effect": s.soft_effect}} if {
 	s.soft
 	context.likely_harm
 } else := {_c7_duty} if {
@@ -116,7 +116,14 @@ _c7(s, outcome) := {{"rule": "C7", "message": "The duty to share outweighs the o
 	s.soft
 } else := set()
 
-_c7_duty := {"rule": "C7", "message": "There is a risk of significant harm, so the duty to share is as important as the duty of confidentiality.", "effect": "share"}
+_c7_duty := {"rule": "C7", "message": sprintf("There is %s, so the duty to share is as important as the duty of confidentiality.", [_harm]), "effect": "share"}
+
+# The harm C7 weighs, in words: an adult at risk's where no harm to a child is recorded.
+_harm := "a risk of serious harm to an adult" if {
+	input.risk.serious_harm_to_adult == true
+	not input.risk.likely_significant_harm == true
+	not input.risk.immediate_significant_harm == true
+} else := "a risk of significant harm"
 
 # Sharing needs positive findings from GR1, C1 and C4; if one gave none, nothing is shared.
 _uncleared(s, outcome) := {{"rule": "SYS-UNCLEARED", "message": "A rule that must approve sharing (GR1 lawful basis, C1 purpose, C4 need to know) gave no answer, so nothing is shared.", "effect": "no_share"}} if {

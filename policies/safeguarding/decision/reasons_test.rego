@@ -184,3 +184,11 @@ test_every_configured_authorisation_rule_is_ranked if {
 		decision._rule_ranks[type.authorisation.rule]
 	}
 }
+
+# C7 names the harm recorded: an adult at risk's, where no harm to a child is recorded.
+test_c7_words_adult_harm if {
+	decision._harm == "a risk of serious harm to an adult" with input.risk as {"serious_harm_to_adult": true}
+	decision._harm == "a risk of significant harm" with input.risk as {"serious_harm_to_adult": true, "likely_significant_harm": true}
+	decision._harm == "a risk of significant harm" with input.risk as {"serious_harm_to_adult": true, "immediate_significant_harm": true}
+	decision._harm == "a risk of significant harm" with input.risk as {"likely_significant_harm": true}
+}

@@ -299,7 +299,7 @@ _soft_effect(found) := "no_share" if {
 	f.effect == "hold_for_authorisation"
 } else := "needs_advice"
 
-_c7(r, found, outcome) := {{"rule": "C7", "message": "The duty to share outweighs the objection, which rests on consent alone: there is a risk of significant harm. Sent now; a named or designated professional reviews it afterwards.", "effect": "urgent_override"}} if {
+_c7(r, found, outcome) := {{"rule": "C7", "message": sprintf("The duty to share outweighs the objection, which rests on consent alone: there is %s. Sent now; a named or designated professional reviews it afterwards.", [_harm]), "effect": "urgent_override"}} if {
 	outcome == "share_urgent_review_after"
 	not context.urgent(r)
 } else := {{"rule": "C7", "message": "The duty to share does not override a refusal of consent to a request for services: consent is always needed for it. Where there is a risk of harm, send a safeguarding concern instead.", "effect": "share"}} if {
@@ -307,10 +307,10 @@ _c7(r, found, outcome) := {{"rule": "C7", "message": "The duty to share outweigh
 	_duty_to_share(r)
 } else := {_c7_duty} if {
 	context.urgent(r)
-} else := {{"rule": "C7", "message": "There is a risk of significant harm, so the duty to share outweighs the objection that rests on consent alone, though not an objection on other grounds, which decides instead.", "effect": "share"}} if {
+} else := {{"rule": "C7", "message": sprintf("There is %s, so the duty to share outweighs the objection that rests on consent alone, though not an objection on other grounds, which decides instead.", [_harm]), "effect": "share"}} if {
 	count(_soft(found)) > 0
 	_duty_to_share(r)
-} else := {{"rule": "C7", "message": "There is a risk of significant harm, but the duty to share overrides an objection to consent only for a protective agency (children's social care, a receiving local authority or the police; adult social care for an adult at risk).", "effect": _soft_effect(found)}} if {
+} else := {{"rule": "C7", "message": sprintf("There is %s, but the duty to share overrides an objection to consent only for a protective agency (children's social care, a receiving local authority or the police; adult social care for an adult at risk).", [_harm]), "effect": _soft_effect(found)}} if {
 	count(_soft(found)) > 0
 	context.likely_harm
 } else := {_c7_duty} if {
@@ -319,7 +319,14 @@ _c7(r, found, outcome) := {{"rule": "C7", "message": "The duty to share outweigh
 	count(_soft(found)) > 0
 } else := set()
 
-_c7_duty := {"rule": "C7", "message": "There is a risk of significant harm, so the duty to share is as important as the duty of confidentiality.", "effect": "share"}
+_c7_duty := {"rule": "C7", "message": sprintf("There is %s, so the duty to share is as important as the duty of confidentiality.", [_harm]), "effect": "share"}
+
+# The harm C7 weighs, in words: an adult at risk's where no harm to a child is recorded.
+_harm := "a risk of serious harm to an adult" if {
+	input.risk.serious_harm_to_adult == true
+	not input.risk.likely_significant_harm == true
+	not input.risk.immediate_significant_harm == true
+} else := "a risk of significant harm"
 
 # Sharing needs positive findings from GR1, C1 and C4; if one gave none, nothing is shared.
 _uncleared(r, found, "no_share") := {{"rule": "SYS-UNCLEARED", "message": "A rule that must approve sharing (GR1 lawful basis, C1 purpose, C4 need to know) gave no answer, so nothing is shared.", "effect": "no_share"}} if {

@@ -8,9 +8,9 @@
 package safeguarding.golden
 
 import data.safeguarding.context
-import data.safeguarding.fields
 import data.safeguarding.context.finding
 import data.safeguarding.context.soft_finding
+import data.safeguarding.fields
 
 # METADATA
 # title: Golden-rule findings for one recipient

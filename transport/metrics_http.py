@@ -21,6 +21,13 @@ from prometheus_client.exposition import ThreadingWSGIServer
 from prometheus_client.registry import Collector
 
 
+def bearer_matches(authorization: str, expected: bytes) -> bool:
+    """Whether an Authorization header carries `expected` as its bearer token (constant-time)."""
+    scheme, _, given = authorization.partition(" ")
+    # Headers arrive decoded as latin-1 (WSGI and ASGI alike): encoding back gives the bytes sent.
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.encode("latin-1", "replace"), expected)
+
+
 def require_bearer(app: WSGIApplication, *, token: str, setting: str) -> WSGIApplication:
     """`app` for requests carrying `token` as their bearer token; 401 for any other."""
     if not token:
@@ -30,9 +37,7 @@ def require_bearer(app: WSGIApplication, *, token: str, setting: str) -> WSGIApp
     refusal = f"a scrape of these metrics carries {setting} as its bearer token\n".encode()
 
     def guarded(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        scheme, _, given = str(environ.get("HTTP_AUTHORIZATION", "")).partition(" ")
-        # WSGI hands headers over decoded as latin-1: encoding back gives the bytes that were sent.
-        if scheme.lower() == "bearer" and hmac.compare_digest(given.encode("latin-1"), expected):
+        if bearer_matches(str(environ.get("HTTP_AUTHORIZATION", "")), expected):
             return app(environ, start_response)
         headers = [("Content-Type", "text/plain; charset=utf-8"), ("WWW-Authenticate", 'Bearer realm="metrics"')]
         start_response("401 Unauthorized", headers)

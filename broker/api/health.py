@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
 from typing import Annotated
 
@@ -22,6 +21,7 @@ from broker.api.responses import json_errors, ok
 from broker.db.log import DecisionLog
 from broker.errors import NotFound, PolicyUnavailable, ScrapeRefused
 from schemas import api, api_examples
+from transport.metrics_http import bearer_matches
 
 router = APIRouter(tags=["operations"], route_class=JsonRoute)
 log = logging.getLogger("broker.api.health")
@@ -100,8 +100,7 @@ def check_scrape(token: SecretStr | None, authorization: str | None) -> None:
     expected = token.get_secret_value() if token is not None else ""
     if not expected:
         raise NotFound("metrics are served only with SGB_METRICS_TOKEN set, to scrapes that carry it")
-    scheme, _, given = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected.encode()):
+    if not bearer_matches(authorization or "", expected.encode()):
         raise ScrapeRefused("a scrape of /metrics carries SGB_METRICS_TOKEN as its bearer token")
 
 

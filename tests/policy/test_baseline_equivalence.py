@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 
 from schemas.notifications import parse_notification
 from schemas.policy_input import build_policy_input
-from tests.policy.bases import BASES, CSC, POLICE, consent_given, consent_refused, not_sought, patched
+from tests.policy.bases import BASES, CSC, DELETE, POLICE, consent_given, consent_refused, not_sought, patched
 from tests.policy.conftest import REGISTRY
 from tests.policy.generated_inputs import policy_inputs
 
@@ -77,6 +77,12 @@ _OUT_OF_SCOPE = {
 _REFERRER = {**not_sought("not_reasonable_to_obtain")[0], "giver": "referrer"}
 _NOW = {"immediate_significant_harm": True, "likely_significant_harm": True}
 _FAMILY_FACING = {**CSC, "conveys_to_family": True}
+_TELLS_FAMILY = {
+    "agency_id": "school-oakfield-primary",
+    "role": "dsl",
+    "need_to_know": "feedback_to_referrer",
+    "conveys_to_family": True,
+}
 FIXED = [
     patched("strategy", {"payload": {"strategy_kind": "cpch"}, "consent": not_sought("prejudice_crime")}),
     patched("referral", {**_OUT_OF_SCOPE, "sender_in_doubt": True}),
@@ -102,6 +108,29 @@ FIXED = [
             "recipients": [
                 {"agency_id": "housing-brookside", "role": "housing_officer", "need_to_know": "provide_support"}
             ]
+        },
+    ),
+    # sg-policy-0.7.10: GR5 names whom the recipient tells and whether anything is withheld for it;
+    # GR4 words consent recorded as not required, and consent out of scope on each ground.
+    patched("referral", {"parental_position": _TOLD, "recipients": [{**CSC, "conveys_to_alleged_perpetrator": True}]}),
+    patched("acknowledgement", {"recipients": [_TELLS_FAMILY], "payload": {"next_steps": DELETE}}),
+    patched(
+        "referral",
+        {
+            "consent": [{"subject_ref": "subj-1", "giver": "parent_pr", "status": "not_required"}],
+            "parental_position": _TOLD,
+        },
+    ),
+    patched(
+        "referral", {"consent": consent_given(scope_purposes=["request_for_services"]), "parental_position": _TOLD}
+    ),
+    patched(
+        "referral",
+        {
+            "purpose": "request_for_services",
+            "consent": consent_given(scope_agencies=[CSC["agency_id"]]),
+            "parental_position": _TOLD,
+            "recipients": [CSC, POLICE],
         },
     ),
 ]

@@ -10,7 +10,9 @@ entry point with one reused HTTP client. For every recipient the answer must:
    share, decided by I14 or C7, may override stricter findings; they stay as notes for review;
    and where C7 finds the duty to share, an objection that rests on consent alone no longer stands);
 4. say nothing that contradicts the outcome (`CONTRADICTIONS` below);
-5. keep its fields consistent with the outcome.
+5. keep its fields consistent with the outcome;
+6. say that fields are withheld for passing information to the family or an alleged perpetrator
+   (GR5) only where the fields module withholds some for that reason (sg-policy-0.7.10).
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ CONTRADICTIONS: dict[Outcome, re.Pattern[str]] = {
     ),
     Outcome.NO_SHARE: re.compile(f"{CLAIMS_SENT}|{HOLD_WORDS}|{ADVICE_WORDS}", re.IGNORECASE),
 }
+# GR5's words when the fields module withholds fields from a family-facing recipient.
+GR5_CLAIMS_WITHHELD = "fields that could endanger someone are withheld from it"
 WITHHELD_OUTCOMES = {Outcome.NO_SHARE, Outcome.HOLD_FOR_AUTHORISATION, Outcome.NEEDS_ADVICE}
 
 # How strict an outcome is, and the outcome an effect would force on its own (record: none).
@@ -155,6 +159,11 @@ def _check(policy_input: dict[str, Any], result: dict[str, Any]) -> Counter[str]
             assert got.withheld_fields == [], where
         if outcome == Outcome.SHARE_MINIMISED:
             assert got.withheld_fields and got.allowed_fields, where
+        # 6. GR5 claims a withholding only where there is one (held and advice decisions list it too).
+        if outcome != Outcome.NO_SHARE:
+            claims = any(r.rule == "GR5" and GR5_CLAIMS_WITHHELD in r.message for r in got.reasons)
+            withholds = any(r.rule == "GR5" and r.effect == ReasonEffect.WITHHOLD_FIELDS for r in got.reasons)
+            assert withholds or not claims, where
     return seen
 
 

@@ -227,3 +227,93 @@ test_gr3_health_withheld_from_recipient_no_doubt if {
 _sees_nothing(_) := []
 
 _sees_health(_) := ["health_information"]
+
+# GR5 names who the recipient passes information to, and says fields are withheld from it only
+# when the fields module withholds some for that reason (sg-policy-0.7.10).
+fam_csc := object.union(t.csc, {"conveys_to_family": true})
+
+perp_csc := object.union(t.csc, {"conveys_to_alleged_perpetrator": true})
+
+both_csc := object.union(t.csc, {"conveys_to_family": true, "conveys_to_alleged_perpetrator": true})
+
+test_gr5_family_facing_names_the_withholding if {
+	d := t.first({"recipients": [fam_csc]})
+	d.withheld_fields == ["current_location"]
+	t.messages(d, "GR5") == {
+		"This recipient would pass information to the family, so fields that could endanger someone are withheld from it.",
+		"Withheld because this recipient passes information to the family or an alleged perpetrator: current location.",
+	}
+}
+
+test_gr5_family_facing_nothing_to_withhold if {
+	d := t.first({"recipients": [fam_csc], "payload_fields": {"child": "identity", "concern_summary": "concern_narrative", "current_location": "contact_address"}})
+	d.outcome == "share"
+	d.withheld_fields == []
+	t.messages(d, "GR5") == {"This recipient would pass information to the family, but no field in this notification needs to be withheld from it for that reason."}
+}
+
+test_gr5_perpetrator_only_is_not_called_the_family if {
+	d := t.first({"recipients": [perp_csc]})
+	t.messages(d, "GR5") == {
+		"This recipient would pass information to an alleged perpetrator, so fields that could endanger someone are withheld from it.",
+		"Withheld because this recipient passes information to the family or an alleged perpetrator: concern summary, current location.",
+	}
+}
+
+test_gr5_family_and_perpetrator_named_both if {
+	some m in t.messages(t.first({"recipients": [both_csc]}), "GR5")
+	m == "This recipient would pass information to the family and an alleged perpetrator, so fields that could endanger someone are withheld from it."
+}
+
+# Fields withheld for another reason only (necessity) are not GR5's withholding.
+test_gr5_other_withholding_is_not_for_safety if {
+	r := fam_csc
+	p := t.merged({"recipients": [r]})
+	golden.gr5(r) == {{"rule": "GR5", "effect": "share", "message": "This recipient would pass information to the family, but no field in this notification needs to be withheld from it for that reason."}} with input as p
+		with data.registry as t.registry
+		with data.safeguarding.fields.withheld_reasons as _necessity_only
+}
+
+_necessity_only(_) := {{"rule": "C3", "message": "Withheld as not necessary for this recipient (minimum necessary): current location.", "effect": "withhold_fields"}}
+
+# "not required" is the sender's record, not a regime the pack knows: a message type with no consent
+# regime never reaches this branch (gr4 takes _gr4_consent_basis there).
+not_required := {
+	"lawful_basis": "safeguarding_children_individuals_at_risk",
+	"consent": [{"giver": "parent_pr", "status": "not_required", "scope_agencies": null, "privacy_notice_given": null, "not_sought_reason": null}],
+}
+
+test_gr4_not_required_is_the_senders_record if {
+	t.messages(t.first(not_required), "GR4") == {"The sender recorded consent as not required for this notification, and recorded no exception code saying why."}
+}
+
+test_gr4_not_required_with_a_code_names_the_code if {
+	p := object.union(not_required, {"consent": [object.union(not_required.consent[0], {"not_sought_reason": "not_required_by_regime"})]})
+	t.messages(t.first(p), "GR4") == {"No consent is relied on, for a recorded reason: the regime does not need consent. The declared lawful basis does not depend on consent."}
+}
+
+# Consent out of scope says why the share keeps within it: the basis declared is consent, or a
+# request for services needs it, or another basis has no exception to seeking consent recorded.
+out_of_scope(patch) := object.union({"consent": [{"giver": "parent_pr", "status": "given_explicit", "scope_agencies": null, "scope_purposes": ["request_for_services"], "privacy_notice_given": true, "not_sought_reason": null}]}, patch)
+
+test_gr4_scope_on_a_consent_basis if {
+	d := t.first(out_of_scope({}))
+	d.outcome == "no_share"
+	d.decided_by[0].message == "The consent recorded covers only request for services; it does not cover safeguarding concern. The declared lawful basis is consent, so sharing stays within what the person agreed to."
+}
+
+test_gr4_scope_on_another_basis if {
+	d := t.first(out_of_scope({"lawful_basis": "safeguarding_children_individuals_at_risk"}))
+	d.outcome == "no_share"
+	d.decided_by[0].message == "The consent recorded covers only request for services; it does not cover safeguarding concern. Consent is not the declared lawful basis, but no exception to seeking it is recorded, so sharing stays within what the person agreed to."
+}
+
+test_gr4_scope_of_a_request_for_services_on_another_basis if {
+	p := {
+		"purpose": "request_for_services", "lawful_basis": "safeguarding_children_individuals_at_risk", "recipients": [t.csc, t.police],
+		"consent": [{"giver": "parent_pr", "status": "given_explicit", "scope_agencies": null, "scope_agency_types": ["csc_front_door"], "privacy_notice_given": true, "not_sought_reason": null}],
+	}
+	police := t.decide(p).recipients[1]
+	police.outcome == "no_share"
+	[f.message | some f in police.decided_by] == ["The consent recorded covers only children's social care front door agencies; it does not cover Test Police A. A request for services always needs consent, so it stays within what the person agreed to."]
+}

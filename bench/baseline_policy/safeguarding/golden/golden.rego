@@ -148,7 +148,16 @@ else := _gr4_safeguarding(r)
 
 _gr4_given := finding("GR4", "share", "The person concerned has given explicit consent, and it covers this recipient and purpose.")
 
-_gr4_scope(r) := soft_finding("GR4", "no_share", sprintf("%s Sharing that relies on consent stays within what the person agreed to.", [context.scope_gap(r)]))
+_gr4_scope(r) := soft_finding("GR4", "no_share", sprintf("%s %s", [context.scope_gap(r), _gr4_scope_why]))
+
+# Why the share stays within the consent, from what the notification declares: a basis of consent,
+# a request for services (it always needs consent), or another basis with no exception to seeking
+# consent recorded (the last scope branch of _gr4_safeguarding). The same for every recipient.
+_gr4_scope_why := "The declared lawful basis is consent, so sharing stays within what the person agreed to." if {
+	input.lawful_basis == "consent"
+} else := "A request for services always needs consent, so it stays within what the person agreed to." if {
+	input.purpose == "request_for_services"
+} else := "Consent is not the declared lawful basis, but no exception to seeking it is recorded, so sharing stays within what the person agreed to."
 
 _gr4_consent_basis_missing := finding("GR4", "hold_for_authorisation", "Consent has not been given, but the lawful basis declared is consent. Declare the non-consent basis relied on.")
 
@@ -171,7 +180,7 @@ _gr4_safeguarding(r) := {_gr4_given} if {
 	input.lawful_basis == "consent"
 } else := {finding("GR4", "share", sprintf("No consent is relied on, %s. The declared lawful basis does not depend on consent.", [context.consent_reasons]))} if {
 	count(context.exceptions) > 0
-} else := {finding("GR4", "share", "The regime this notification follows does not need consent.")} if {
+} else := {finding("GR4", "share", "The sender recorded consent as not required for this notification, and recorded no exception code saying why.")} if {
 	context.consent_not_required
 } else := {_gr4_scope(r)} if {
 	context.consent_out_of_scope(r)
@@ -235,7 +244,24 @@ gr5(r) := {finding("GR5", "no_share", "Forced marriage or honour-based violence:
 	context.protective(r)
 } else := {finding("GR5", "share", "The recipient does not pass information to the family or an alleged perpetrator, so sharing does not increase the risk to anyone.")} if {
 	not context.family_facing(r)
-} else := {finding("GR5", "share", "This recipient would pass information to the family, so fields that could endanger someone are withheld from it.")}
+} else := {finding("GR5", "share", sprintf("This recipient would pass information to %s, so fields that could endanger someone are withheld from it.", [_passes_to(r)]))} if {
+	_withheld_for_safety(r)
+} else := {finding("GR5", "share", sprintf("This recipient would pass information to %s, but no field in this notification needs to be withheld from it for that reason.", [_passes_to(r)]))}
+
+# Who a family-facing recipient passes information to, in words.
+_passes_to(r) := "the family and an alleged perpetrator" if {
+	r.conveys_to_family == true
+	r.conveys_to_alleged_perpetrator == true
+} else := "an alleged perpetrator" if {
+	r.conveys_to_alleged_perpetrator == true
+} else := "the family"
+
+# The fields module withholds a field from this recipient because it passes information to the
+# family or an alleged perpetrator (its GR5 reason): read from the recipient's view, computed once.
+_withheld_for_safety(r) if {
+	some reason in fields.withheld_reasons(r)
+	reason.rule == "GR5"
+}
 
 # METADATA
 # title: GR6 necessary, proportionate, adequate, accurate, timely

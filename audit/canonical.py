@@ -1,6 +1,6 @@
 """Canonical encoding: the exact bytes that the log hashes.
 
-Rules (version 1, pinned by ``tests/audit/golden/canonical.json``):
+Rules (version 1, pinned by the ``canonical`` case of ``tests/audit/golden/entries.json``):
 
 * JSON with object keys sorted by code point and no insignificant whitespace (``","`` and ``":"``);
 * UTF-8, non-ASCII characters written as themselves (not ``\\u`` escapes);

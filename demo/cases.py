@@ -29,6 +29,9 @@ AGENCIES = [
     AgencySpec("asc-fenmere", "asc", "Fenmere Adult Social Care (fictional)"),
     AgencySpec("housing-brookside", "housing", "Brookside Homes (fictional housing provider)"),
     AgencySpec("lado-fenmere", "lado", "Fenmere LADO Service (fictional)"),
+    # So the guided form can offer a looked-after child's placement notice (M17) to a Virtual School,
+    # the one recipient the policy adds for it (its Virtual School Head).
+    AgencySpec("virtual-school-fenmere", "virtual_school", "Fenmere Virtual School (fictional)"),
 ]
 # The children's social care IG lead and Caldicott Guardian see across the partnership (the demo's audit view).
 OFFICES: dict[Office, str] = {

@@ -2,8 +2,9 @@
 exactly when the policy would let them receive: a looked-after child's placement notice (M17) goes to
 the Virtual School, any other transfer does not.
 
-Against the real gateway and its OPA, in a partnership with a (fictional) Virtual School; the demo
-registry has none. Over HTTP as a browser posts, and in Chromium (screenshots in screenshots/).
+Against the real gateway and its OPA, in a partnership with a (fictional) Virtual School; the tests'
+registry (tests/fixtures/registry.json) has none, `make demo`'s has the same one (demo/cases.py).
+Over HTTP as a browser posts, and in Chromium (screenshots in screenshots/).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ the role queue that takes it (an adviser's for an advice request).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,6 +117,14 @@ def recipient_role(agency_type: str, form_type: FormType | None) -> str | None:
     if role in roles:
         return role
     return role or (sorted(roles)[0] if roles else "safeguarding_lead")
+
+
+def own_role(agency_type: str, allowed: Iterable[str]) -> str | None:
+    """The role the form picks first for a sender: the one role queue of their agency's type they may
+    send as (a pathology service's practitioner: pathologist). None where several are (a MASH worker
+    may be intake, duty or a social worker) or none: guessing there would send under the wrong role."""
+    mine = _roles(agency_type) & set(allowed)
+    return next(iter(mine)) if len(mine) == 1 else None
 
 
 def _receives(rules: TypeRules, agency_type: str, facts: dict[str, str]) -> bool:

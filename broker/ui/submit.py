@@ -10,7 +10,8 @@ for a looked-after child's placement notice) are offered once that value is give
 step coming round again if it is given after (`broker.ui.form_recipients`). Answers travel in the
 form itself, never in server storage, so an abandoned draft leaves no personal data behind. "Your
 role" offers only the roles the access table lets the signed-in person send as
-(`broker.review.access.sender_roles`), and the flow checks it again.
+(`broker.review.access.sender_roles`), and the flow checks it again; it starts at the one role of
+their own agency's type among them, if only one is (a pathology service's practitioner: pathologist).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from broker.sharing.rules import RuleCatalogue
 from broker.ui import words as say
 from broker.ui.form_fields import Step
 from broker.ui.form_recipients import RESUME, SHOWN, Recheck, later, offered, recheck
-from broker.ui.form_types import FormType, find, sendable
+from broker.ui.form_types import FormType, find, own_role, sendable
 from broker.ui.forms import NEED_TO_KNOW, build_notification, steps_for, validate_step
 from broker.ui.policy_pack import PackDep, PolicyPack
 from broker.ui.render import page
@@ -105,6 +106,7 @@ def _render(
     hidden = {k: v for k, v in answers.items() if not step.owns(k) and not (k == SHOWN and step.key == "recipients")}
     registry = registry_of(request)
     recipients = offered(registry, session.agency_id, journey.form, answers)
+    roles = sender_choices(session, registry)
     return page(
         request,
         "submit.html",
@@ -121,7 +123,9 @@ def _render(
         shown=" ".join(r["id"] for r in recipients),
         later=later(registry, session.agency_id, journey.form, journey.details, answers),
         need_to_know=NEED_TO_KNOW,
-        choices={"sender_role": sender_choices(session, registry)},
+        choices={"sender_role": roles},
+        # Selected until the person answers otherwise (a blank they chose stays blank).
+        preselected={"sender_role": own_role(session.agency_type, (code for code, _ in roles))},
         **context,
     )
 

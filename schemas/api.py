@@ -9,9 +9,9 @@ Two families:
 
 * the receipt of `POST /v1/notifications` (`NotificationReceipt`), built from a fresh policy
   decision, so it uses the vocabulary enums (`Outcome`, `LawfulBasis`, `AgencyRole`, `DueUnit`);
-* views of the decision log (status, decisions, queues, overdue), whose values are plain strings:
-  the log is append-only and outlives vocabularies, so an entry written under an older vocabulary
-  must still be readable.
+* views of the decision log (status, decisions, overdue; the review queues in `schemas.review_queues`),
+  whose values are plain strings: the log is append-only and outlives vocabularies, so an entry written
+  under an older vocabulary must still be readable.
 
 Errors have their own models in `broker.api.responses`.
 """
@@ -237,53 +237,6 @@ class DecisionDetail(DecisionSummary):
 
 class OverdueEvent(LogEvent, DecisionSummary):
     """An `overdue` entry: a deadline ran out on a delivery, with the delivery's summary."""
-
-
-# --- /v1/queues, /v1/urgent ---------------------------------------------------------------------
-
-
-class ReviewItem(_Answer):
-    """A held delivery or an urgent share awaiting a person, pseudonymised: no payload value, no subject."""
-
-    delivery_id: str
-    outcome: str
-    decided_seq: Seq
-    message_type: str
-    sender_agency: str
-    recipient_agency: str
-    purpose: str | None
-    data_classes: list[str]
-    reasons: list[RuleReason]
-    lawful_basis: str | None
-    consent_state: str | None
-    waiting_since: LogTime
-    expires_at: str | None = Field(description="When a held delivery is destroyed unanswered; None for urgent shares")
-    # Always sent; a default only so an example with null validates (FastAPI strips nulls from examples).
-    refuse_only: str | None = Field(
-        default=None,
-        description=(
-            "Null when the item may be released; otherwise why the only answers are to refuse it or for the "
-            "sender to send again (a release is then refused, 409 release_not_allowed)"
-        ),
-    )
-    deciding_rules: list[str] = Field(default_factory=list, description="The rules that caused the hold, first")
-    resolves: str = Field(default="", description="What would resolve it: whose answer ends the wait")
-
-
-class ReviewQueues(_Answer):
-    needs_advice: list[ReviewItem]
-    hold_for_authorisation: list[ReviewItem]
-    urgent_review: list[ReviewItem]
-
-
-class ReviewAnswer(_Answer):
-    """The log entry a person's answer became; it follows the decision it answers."""
-
-    seq: Seq
-    kind: EventKindText
-    outcome: str = Field(description="released, withheld, or reviewed for an urgent share")
-    follows: list[int]
-    recorded_at: LogTime
 
 
 # --- /v1/access-events ---------------------------------------------------------------------------

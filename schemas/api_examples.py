@@ -31,13 +31,11 @@ from schemas.api import (
     Readiness,
     RecipientReceipt,
     RepublishAnswer,
-    ReviewAnswer,
-    ReviewItem,
-    ReviewQueues,
     RuleReason,
     ShreddedCopies,
     StatusEvent,
 )
+from schemas.review_queues import ReviewAnswer, ReviewItem, ReviewQueues
 from schemas.vocab import AgencyRole, DueUnit, LawfulBasis, Outcome
 
 NOTIFICATION_ID: Final = "00000000-0000-4000-8000-00000000e001"
@@ -253,6 +251,9 @@ QUEUES: Final = ReviewQueues(
             consent_state="not_sought",
             waiting_since="2026-01-12T09:30:00.000000Z",
             expires_at="2026-01-19T09:30:00+00:00",
+            deciding_rules=["GR3"],
+            deciding_reasons=[0],
+            resolves="An adviser's answer (DSL, IG lead or Caldicott Guardian): share it or do not.",
         )
     ],
 )

@@ -17,7 +17,8 @@ from broker.review import views as decision_view
 from broker.review.access import Viewer
 from broker.review.views import Filters
 from schemas import api_examples
-from schemas.api import OverdueEvent, ReviewAnswer, ReviewQueues
+from schemas.api import OverdueEvent
+from schemas.review_queues import ReviewAnswer, ReviewQueues
 
 router = APIRouter(prefix="/v1", tags=["review"], route_class=JsonRoute)
 

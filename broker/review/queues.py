@@ -69,22 +69,22 @@ class QueueItem:
     # The finding(s) that caused the hold, read first on the card, and the answer that would end it.
     deciding_rules: list[str] = field(default_factory=list)
     resolves: str = ""
-    # Positions in `reasons` of the finding(s) that caused the hold: one rule may also have findings
-    # that did not (pages only; the API names the rules).
-    deciding: list[int] = field(default_factory=list)
+    # Positions in `reasons` of the finding(s) that caused the hold, as the log's `deciding_reasons`:
+    # one rule may also have findings that did not, so the card and the API name findings, not rules.
+    deciding_reasons: list[int] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {name: value for name, value in self.__dict__.items() if name != "deciding"}
+        return dict(self.__dict__)
 
     @property
     def why(self) -> list[dict[str, str]]:
         """The findings that caused the hold, in their order."""
-        return [self.reasons[i] for i in self.deciding]
+        return [self.reasons[i] for i in self.deciding_reasons]
 
     @property
     def others(self) -> list[dict[str, str]]:
         """The findings that did not decide it."""
-        return [r for i, r in enumerate(self.reasons) if i not in self.deciding]
+        return [r for i, r in enumerate(self.reasons) if i not in self.deciding_reasons]
 
 
 def _deciding(context: dict[str, Any]) -> int | None:
@@ -113,7 +113,7 @@ def _item(decided: audit.Entry, held_row: HeldDelivery | None) -> QueueItem:
         refuse_only=refuse_only,
         deciding_rules=list(decided.deciding_rules) or [r["rule"] for r in decided.reasons[:1]],
         resolves=_resolves(decided, context, refuse_only),
-        deciding=deciding_positions(decided, _deciding(context)),
+        deciding_reasons=deciding_positions(decided, _deciding(context)),
     )
 
 

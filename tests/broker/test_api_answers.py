@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from broker.delivery.clocks import mark_overdue
 from schemas import api
+from schemas.review_queues import ReviewAnswer, ReviewQueues
 from tests.broker.conftest import Gateway
 from tests.broker.kafka_reader import wait_published
 from tests.factories import school_referral
@@ -93,7 +94,7 @@ async def test_review_routes_answer_what_their_models_say(gateway: Gateway) -> N
     def dsl() -> dict[str, str]:  # tokens are single-use: a fresh one per request
         return _auth(gateway, SENDER, "dsl")
 
-    queues = _documented(gateway, await client.get("/v1/queues", headers=dsl()), "get", "/v1/queues", api.ReviewQueues)
+    queues = _documented(gateway, await client.get("/v1/queues", headers=dsl()), "get", "/v1/queues", ReviewQueues)
     advice, urgent = queues["needs_advice"], queues["urgent_review"]
     assert advice and urgent, "both referrals wait for the sending DSL"
     answer = await client.post(
@@ -101,11 +102,11 @@ async def test_review_routes_answer_what_their_models_say(gateway: Gateway) -> N
         headers=dsl(),
         json={"decision": "release", "reason": "Advice: share with the front door."},
     )
-    _documented(gateway, answer, "post", "/v1/queues/{delivery_id}", api.ReviewAnswer)
+    _documented(gateway, answer, "post", "/v1/queues/{delivery_id}", ReviewAnswer)
     review = await client.post(
         f"/v1/urgent/{urgent[0]['decided_seq']}", headers=dsl(), json={"reason": "The urgent share was proportionate."}
     )
-    _documented(gateway, review, "post", "/v1/urgent/{seq}", api.ReviewAnswer)
+    _documented(gateway, review, "post", "/v1/urgent/{seq}", ReviewAnswer)
 
 
 async def test_operations_routes_answer_what_their_models_say(gateway: Gateway) -> None:

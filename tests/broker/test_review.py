@@ -3,6 +3,7 @@ held share into the outbox or destroys its key, in one commit."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,8 +13,12 @@ from sqlmodel import Session, select
 import audit
 from broker.db.tables import HeldDelivery, HeldKey, OutboxRow
 from broker.delivery import scheduler
+from schemas.notifications import parse_notification
+from schemas.policy_decision import OUTCOME_EFFECT
+from schemas.vocab import Outcome
 from tests.broker.conftest import Gateway
 from tests.factories import PERSONAL_VALUES, school_referral
+from tests.policy.bases import patched
 
 # Needs the running stack: the gateway fixture runs against the stack's Kafka and OPA.
 pytestmark = pytest.mark.stack
@@ -102,6 +107,38 @@ async def test_refused_authorisation_destroys_the_key(gateway: Gateway) -> None:
     assert key is None, "refusal destroys the held share's key"
     assert held is not None and held.resolution == "refused" and held.ciphertext == b""
     assert outbox == []
+
+
+async def test_a_queue_item_names_its_deciding_findings_by_position(gateway: Gateway) -> None:
+    # A strategy discussion whose consent covers only CSC, sent to the police: GR4 holds it for an
+    # authoriser (deciding) and also finds the consent does not reach the police (a no_share finding
+    # that did not decide), so only positions tell the two GR4 findings apart.
+    consent = {"subject_ref": "subj-1", "giver": "parent_pr", "status": "given_explicit"}
+    scoped = {**consent, "privacy_notice_given": True, "scope_agencies": [CSC]}
+    risk = {"likely_significant_harm": True}
+    body = patched("strategy", {"consent": [scoped], "risk": risk, "authorisation": None})
+    body["notification_id"] = str(uuid.uuid4())
+    sent = await gateway.post(body)
+    assert sent.status_code == 202, sent.text
+    (receipt,) = sent.json()["recipients"]
+    assert receipt["outcome"] == "hold_for_authorisation", receipt
+    queue = (await _queues(gateway, CSC, "line_manager"))["hold_for_authorisation"]
+    item = next(i for i in queue if i["delivery_id"] == receipt["delivery_id"])
+    reasons = [(r["rule"], r["message"]) for r in item["reasons"]]
+    gr4 = [i for i, (rule, _) in enumerate(reasons) if rule == "GR4"]
+    assert item["deciding_rules"] == ["GR4"] and len(gr4) >= 2, item
+    assert item["deciding_reasons"] == [reasons.index((r["rule"], r["message"])) for r in receipt["decided_by"]]
+    assert set(item["deciding_reasons"]) < set(gr4), "not every finding of the deciding rule"
+    # The policy's own effects (the log keeps none): each listed finding has the outcome's effect, and the
+    # GR4 finding left out has another (asked again of the same OPA: the same reasons, in the same order).
+    (decided,) = (await gateway.app.state.decider.decide(parse_notification(body))).recipients
+    assert [(r.rule, r.message) for r in decided.reasons] == reasons
+    effect = OUTCOME_EFFECT[Outcome(item["outcome"])]
+    assert all(decided.reasons[i].effect == effect for i in item["deciding_reasons"])
+    assert all(decided.reasons[i].effect != effect for i in gr4 if i not in item["deciding_reasons"])
+    with Session(gateway.engine) as session:
+        logged = session.get(audit.Entry, item["decided_seq"])
+        assert logged is not None and logged.deciding_reasons == item["deciding_reasons"], "as the log names them"
 
 
 async def test_other_agencies_cannot_see_or_answer_a_queue_item(gateway: Gateway) -> None:

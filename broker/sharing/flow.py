@@ -195,7 +195,8 @@ def _recipient(p: Planned) -> RecipientReceipt:
         reasons=[_rule_reason(r.rule, r.message) for r in d.reasons],
         lawful_basis=d.lawful_basis,
         allowed_fields=list(d.allowed_fields) if p.sealed is not None else [],
-        obligations=[ObligationDue.model_validate(o) for o in p.due],
+        # `started_at` is the clocks' (what a payload moment started), not part of the receipt.
+        obligations=[ObligationDue.model_validate({k: v for k, v in o.items() if k != "started_at"}) for o in p.due],
         deadline=min((o["due_at"] for o in p.due if o["due_at"]), default=None),
     )
 

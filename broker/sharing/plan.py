@@ -42,10 +42,8 @@ def _one(
     notification: Notification, decision: RecipientDecision, *, sealer: Sealer, calendar: WorkingCalendar, now: datetime
 ) -> Planned:
     delivery_id = str(uuid.uuid4())
-    due = [
-        due_of(obligation, calendar, clock_start(obligation, notification, now)) for obligation in decision.obligations
-    ]
-    on_release = [_on_release(obligation, notification, calendar, now) for obligation in _released(decision)]
+    due = [_timed(obligation, notification, calendar, now) for obligation in decision.obligations]
+    on_release = [_timed(obligation, notification, calendar, now) for obligation in _released(decision)]
     sealed = None
     if decision.outcome in SHARED_OUTCOMES | HELD_OUTCOMES:
         sealed = sealer.seal(notification, decision, delivery_id=delivery_id, now=now)
@@ -83,11 +81,12 @@ def clock_start(obligation: Obligation, notification: Notification, now: datetim
     return min(moment if moment.tzinfo else moment.replace(tzinfo=UTC), now)
 
 
-def _on_release(
+def _timed(
     obligation: Obligation, notification: Notification, calendar: WorkingCalendar, now: datetime
 ) -> dict[str, Any]:
-    """A held share's obligation; one that runs from a payload moment keeps that start
-    (`started_at`), so its release does not restart it (broker/delivery/held.py)."""
+    """An obligation with its due time; one that runs from a payload moment says so (`started_at`):
+    a held share's release does not restart it (broker/delivery/held.py), and a reply naming the
+    same moment starts no second clock (broker/delivery/clocks.py, `not_started`)."""
     start = clock_start(obligation, notification, now)
     due = due_of(obligation, calendar, start)
     return due if obligation.starts_at is None else {**due, "started_at": start.isoformat()}

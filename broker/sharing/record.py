@@ -212,9 +212,10 @@ def write_rows(
             continue
         clocks.stop_answered_by(session, context)
         rows.append(row)
-        rows += clocks.new_clocks(
+        fresh = clocks.new_clocks(
             delivery_id=plan.delivery_id, notification_id=row.notification_id, context=context, obligations=plan.due
         )
+        rows += clocks.not_started(session, fresh, context)
     if first_answer is not None:
         rows.append(_first_answer_row(first_answer, notification, now))
     # Written before the reply's clocks are stopped: that reads this transaction's outbox rows.

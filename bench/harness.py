@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -56,14 +57,21 @@ def free_port() -> int:
 
 
 def wait_http(
-    url: str, *, timeout: float, proc: subprocess.Popen[bytes] | None = None, log: Path | None = None
+    url: str,
+    *,
+    timeout: float,
+    proc: subprocess.Popen[bytes] | None = None,
+    log: Path | None = None,
+    token: str | None = None,
 ) -> None:
     deadline = time.monotonic() + timeout
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             break
         try:
-            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback only
+            request = urllib.request.Request(url, headers=headers)  # noqa: S310 - loopback only
+            with urllib.request.urlopen(request, timeout=1) as response:  # noqa: S310 - loopback only
                 if response.status == 200:
                     return
         except OSError:
@@ -278,20 +286,20 @@ def start_gateway(name: str, env: dict[str, str], database_url: str, log_dir: Pa
 
 def start_worker(name: str, env: dict[str, str], log_dir: Path) -> Process:
     """`python -m broker.worker` on the gateway's settings: relay, receipts and clocks in their own process."""
-    port = free_port()
-    process = start(
-        name,
-        [sys.executable, "-m", "broker.worker"],
-        log_dir=log_dir,
-        # Its metrics endpoint is only there to tell us it is up (it opens after the migration).
-        env={**env, "SGB_WORKER_METRICS_PORT": str(port), "SGB_WORKER_METRICS_HOST": HOST},
-    )
+    port, token = free_port(), secrets.token_urlsafe(24)
+    process = start(name, [sys.executable, "-m", "broker.worker"], log_dir=log_dir, env=worker_env(env, port, token))
     try:
-        wait_http(f"http://{HOST}:{port}/metrics", timeout=60, proc=process.proc, log=process.log)
+        wait_http(f"http://{HOST}:{port}/metrics", timeout=60, proc=process.proc, log=process.log, token=token)
     except Exception:
         process.stop()
         raise
     return process
+
+
+def worker_env(env: dict[str, str], port: int, token: str) -> dict[str, str]:
+    """The worker's settings: the gateway's, with a metrics port that is only there to tell us it is up
+    (it opens after the migration). The port serves only scrapes with the run's own token, as in production."""
+    return {**env, "SGB_WORKER_METRICS_PORT": str(port), "SGB_WORKER_METRICS_HOST": HOST, "SGB_METRICS_TOKEN": token}
 
 
 def start_noop(log_dir: Path) -> tuple[str, Process]:

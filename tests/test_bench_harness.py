@@ -1,0 +1,52 @@
+"""The benchmark starts its worker with settings the broker accepts.
+
+`make bench` is not part of `make test`, so a settings rule added to the broker (such as a metrics
+port needing its token) would otherwise break the benchmark unseen until its next run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.harness import gateway_env, worker_env
+from broker.settings import BrokerSettings
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    stack = {
+        "SGB_KAFKA_BOOTSTRAP": "127.0.0.1:1",
+        "SGB_KAFKA_USER": "bench",
+        "SGB_KAFKA_PASSWORD": "not-a-real-one-5Tq",
+    }
+    return gateway_env(
+        partnership_root=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'gateway.db'}",
+        opa_url="http://127.0.0.1:1",
+        stack=stack,
+        partnership_id="bench-partnership",
+        namespace="bench-x",
+    )
+
+
+def test_the_workers_settings_are_accepted_and_its_metrics_carry_the_runs_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in worker_env(_env(tmp_path), 45_678, "run-token-1").items():
+        monkeypatch.setenv(name, value)
+    settings = BrokerSettings()
+    assert settings.worker_metrics_port == 45_678
+    assert settings.metrics_token is not None and settings.metrics_token.get_secret_value() == "run-token-1"
+
+
+def test_without_the_token_the_broker_refuses_the_workers_metrics_port(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = worker_env(_env(tmp_path), 45_678, "run-token-1")
+    del env["SGB_METRICS_TOKEN"]
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("SGB_METRICS_TOKEN", raising=False)
+    with pytest.raises(ValueError, match="SGB_METRICS_TOKEN"):
+        BrokerSettings()

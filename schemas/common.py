@@ -77,6 +77,13 @@ CanonicalUuid = Annotated[
     BeforeValidator(_one_spelling),
     WithJsonSchema({"type": "string", "format": "uuid", "pattern": UUID_PATTERN}),
 ]
+# The same id as text, where the broker looks it up rather than reads it (a URL's path): a lookup by
+# another spelling would find nothing and answer 404, so the spelling is refused by name (422) instead.
+CanonicalUuidText = Annotated[
+    str,
+    BeforeValidator(_one_spelling),
+    WithJsonSchema({"type": "string", "format": "uuid", "pattern": UUID_PATTERN}),
+]
 AgencyId = Annotated[str, Field(pattern=AGENCY_ID_PATTERN)]
 LocalRef = Annotated[str, Field(pattern=REF_PATTERN)]
 Text = Annotated[str, Field(min_length=1, max_length=LONG_TEXT)]

@@ -13,6 +13,7 @@ from broker.api.responses import AUTHENTICATED, BEARER, errors, ok
 from broker.delivery import redelivery
 from schemas import api_examples
 from schemas.api import RepublishAnswer
+from schemas.common import CanonicalUuidText
 
 router = APIRouter(prefix="/v1/deliveries", tags=["notifications"], route_class=JsonRoute)
 
@@ -27,7 +28,9 @@ router = APIRouter(prefix="/v1/deliveries", tags=["notifications"], route_class=
         **errors(*AUTHENTICATED, 404),
     },
 )
-async def republish(delivery_id: str, caller: CallerDep, decision_log: LogDep, outbox: OutboxDep) -> dict[str, Any]:
+async def republish(
+    delivery_id: CanonicalUuidText, caller: CallerDep, decision_log: LogDep, outbox: OutboxDep
+) -> dict[str, Any]:
     """Publish a delivery sealed to the caller's agency again, while the outbox still keeps it."""
     queued = await asyncio.to_thread(
         redelivery.request_republish,

@@ -24,6 +24,7 @@ from broker.review import status
 from broker.review.access import Viewer
 from schemas import api_examples
 from schemas.api import NotificationReceipt, NotificationStatus
+from schemas.common import CanonicalUuidText
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"], route_class=JsonRoute)
 
@@ -77,6 +78,8 @@ async def post_notification(
         **errors(401, 403, 404, 422, 503),
     },
 )
-async def get_notification(notification_id: str, decision_log: LogDep, caller: CallerDep) -> dict[str, Any]:
+async def get_notification(
+    notification_id: CanonicalUuidText, decision_log: LogDep, caller: CallerDep
+) -> dict[str, Any]:
     """Per-recipient status (decided, published, delivered, acknowledged, overdue) for the sender."""
     return await status.for_sender(decision_log, notification_id, Viewer.from_caller(caller))

@@ -18,6 +18,7 @@ from broker.review.access import Viewer
 from broker.review.views import Filters
 from schemas import api_examples
 from schemas.api import OverdueEvent
+from schemas.common import CanonicalUuidText
 from schemas.review_queues import ReviewAnswer, ReviewQueues
 
 router = APIRouter(prefix="/v1", tags=["review"], route_class=JsonRoute)
@@ -69,7 +70,7 @@ async def queues(decision_log: LogDep, caller: CallerDep) -> dict[str, Any]:
     openapi_extra=request_examples(("release", "Release the held share", api_examples.QUEUE_ANSWER)),
 )
 async def answer(
-    delivery_id: str,
+    delivery_id: CanonicalUuidText,
     body: QueueAnswer,
     decision_log: LogDep,
     outbox: OutboxDep,

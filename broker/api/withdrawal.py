@@ -41,6 +41,7 @@ from broker.errors import (
 from broker.review import withdrawal
 from broker.review.access import Action, Viewer
 from broker.settings import BrokerSettings
+from schemas.common import CanonicalUuidText
 from schemas.recall import CORRECTION_EXAMPLE, WITHDRAWAL_EXAMPLE, CorrectionAnswer, WithdrawalAnswer, WithdrawalRequest
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"], route_class=JsonRoute)
@@ -80,7 +81,7 @@ def _answer(done: withdrawal.Withdrawal) -> dict[str, Any]:
     },
 )
 async def withdraw(
-    notification_id: str,
+    notification_id: CanonicalUuidText,
     request: WithdrawalRequest,
     caller: CallerDep,
     decision_log: LogDep,
@@ -118,7 +119,7 @@ async def withdraw(
     },
 )
 async def correct(
-    notification_id: str,
+    notification_id: CanonicalUuidText,
     request: Request,
     caller: CallerDep,
     sharing: SharingDep,

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 import audit
 from broker.app import API_ROUTERS
 from broker.errors import InvalidNotification
+from broker.review import access
 from broker.sharing.parse import parse
 from schemas.notifications import parse_notification
 from tests.broker.conftest import Gateway
@@ -224,3 +225,44 @@ async def test_the_published_idempotency_key_rule_is_the_one_the_gateway_applies
     assert response.status_code == (202 if published else 422), response.text
     if not published:
         assert [e["loc"] for e in response.json()["errors"]] == [["header", "Idempotency-Key"]]
+
+
+def _id_routes() -> list[tuple[str, str, str]]:
+    """(method, path, parameter) of every route that looks a notification or delivery up by its id."""
+    routes = [r for router in API_ROUTERS for r in router.routes if isinstance(r, APIRoute)]
+    return [
+        (method, r.path, name)
+        for r in routes
+        for name in re.findall(r"\{(notification_id|delivery_id)\}", r.path)
+        for method in sorted(r.methods or ())
+    ]
+
+
+@pytest.mark.parametrize(("method", "path", "name"), _id_routes())
+async def test_an_id_in_another_spelling_is_422_naming_it_not_404(
+    gateway: Gateway, method: str, path: str, name: str
+) -> None:
+    """Before, an upper-case id found nothing and was answered 404, as if no such notification existed."""
+    sender = Person(gateway, SCHOOL, "dsl", "dsl-oak-24")
+    sent = await sender.send("share")
+    spelled = str(sent["notification_id"]).upper()
+    # Someone the route admits (republishing is the agency system's), so the spelling is what is judged.
+    allowed = next(
+        r
+        for r in ("dsl", "agency_system")
+        if any(access.TABLE[r][a] != access.Scope.NONE for a in access.ROUTES[method, path])
+    )
+    caller = Person(gateway, SCHOOL, allowed, None if allowed == "agency_system" else "dsl-oak-24")
+    response = await caller.api(method, path.replace("{" + name + "}", spelled), json={"reason": "spelling"})
+    assert response.status_code == 422, response.text
+    refused = [e for e in response.json()["detail"] if e["loc"] == ["path", name]]
+    assert [e["type"] for e in refused] == ["uuid_not_canonical"], response.text
+    parameters = gateway.app.openapi()["paths"][path][method.lower()]["parameters"]
+    (published,) = [p["schema"]["pattern"] for p in parameters if p["name"] == name]
+    assert re.fullmatch(published, spelled) is None and re.fullmatch(published, sent["notification_id"])
+
+
+async def test_an_unknown_id_in_its_one_spelling_is_still_404(gateway: Gateway) -> None:
+    sender = Person(gateway, SCHOOL, "dsl", "dsl-oak-25")
+    response = await sender.api("GET", f"/v1/notifications/{uuid.uuid4()}")
+    assert response.status_code == 404, response.text

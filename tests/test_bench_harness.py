@@ -1,7 +1,8 @@
 """The benchmark starts its worker with settings the broker accepts.
 
 `make bench` is not part of `make test`, so a settings rule added to the broker (such as a metrics
-port needing its token) would otherwise break the benchmark unseen until its next run.
+port needing its token) would otherwise break the benchmark unseen until its next run. That the
+broker refuses a metrics port without a token is tests/broker/test_worker_metrics.py's to check.
 """
 
 from __future__ import annotations
@@ -38,15 +39,3 @@ def test_the_workers_settings_are_accepted_and_its_metrics_carry_the_runs_token(
     settings = BrokerSettings()
     assert settings.worker_metrics_port == 45_678
     assert settings.metrics_token is not None and settings.metrics_token.get_secret_value() == "run-token-1"
-
-
-def test_without_the_token_the_broker_refuses_the_workers_metrics_port(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    env = worker_env(_env(tmp_path), 45_678, "run-token-1")
-    del env["SGB_METRICS_TOKEN"]
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("SGB_METRICS_TOKEN", raising=False)
-    with pytest.raises(ValueError, match="SGB_METRICS_TOKEN"):
-        BrokerSettings()

@@ -100,8 +100,9 @@ class WitnessAlarm(ConsumerError):
 
     `reason` is `fork` (two signed trees of one size), `inconsistent` (no valid proof that the kept
     tree is a prefix of the new one: history was rewritten or truncated) or `checkpoint_invalid`
-    (a checkpoint the broker's keys do not verify). `evidence` holds sizes, roots and where the
-    record came from: what the agency sends to the partnership's operators and auditors.
+    (a checkpoint the broker's keys do not verify, or that a retired one signed too late:
+    `consumers.broker_keys`). `evidence` holds sizes, roots and where the record came from: what the
+    agency sends to the partnership's operators and auditors.
     """
 
     def __init__(self, reason: str, message: str, evidence: dict[str, object]) -> None:

@@ -12,6 +12,9 @@ Broker public keys (given to every agency by the operator), either:
 
     signing-history.json   the broker's signing history, or the broker key directory that holds it
     or a PEM file          one or more `-----BEGIN PUBLIC KEY-----` Ed25519 blocks
+
+Only the history says when each key was retired, so only with it are a retired key's late signatures
+refused (`consumers.broker_keys`); a PEM file's keys verify for ever, and the consumer says so at start.
 """
 
 from __future__ import annotations
@@ -22,11 +25,13 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from consumers.broker_keys import DEFAULT_ALLOWANCE, DEFAULT_WINDOW, BrokerKey, BrokerKeyring
 from consumers.errors import ConfigurationError
 from transport import keyfiles
 from transport.kem import RecipientPrivateKey
@@ -179,18 +184,37 @@ def _kids(keyring: AgencyKeyring) -> tuple[str, tuple[str, ...], str | None]:
     return keyring.jwt_key.kid, tuple(sorted(keyring.decryption_keys)), witness
 
 
-def load_broker_public_keys(path: Path) -> dict[str, ed25519.Ed25519PublicKey]:
-    """Return kid -> broker Ed25519 public key from a signing history, PEM file or key directory."""
+def load_broker_public_keys(
+    path: Path, *, allowance: timedelta = DEFAULT_ALLOWANCE, window: timedelta = DEFAULT_WINDOW
+) -> BrokerKeyring:
+    """Return the broker's keys (kid -> Ed25519 public key) from a signing history, PEM file or key directory.
+
+    From a history each key but the newest is retired when the next newer one was created, and its
+    late signatures are refused by `allowance` and `window` (`consumers.broker_keys`).
+    """
     if path.is_dir():
         path = path / keyfiles.SIGNING_HISTORY
     if path.suffix == ".json":
-        with _configuration_errors():
-            keys = keyfiles.read_signing_history(path)
+        keys = _from_history(path)
     else:
-        keys = _from_pem(path)
+        keys = [BrokerKey(keyfiles.key_id(k), k) for k in _from_pem(path)]
+        if keys:
+            log.warning(
+                "%s is a PEM key file, which says nothing of when a broker key was retired: a retired key's "
+                "signatures cannot be refused; give the consumer the broker's signing-history.json instead",
+                path,
+            )
     if not keys:
         raise ConfigurationError(f"{path} holds no broker public key")
-    return {keyfiles.key_id(k): k for k in keys}
+    return BrokerKeyring(keys, allowance=allowance, window=window)
+
+
+def _from_history(path: Path) -> list[BrokerKey]:
+    with _configuration_errors():
+        history = keyfiles.read_dated_signing_history(path)
+    # Newest first: each key was retired when the one listed before it was created.
+    retired = [None, *(entry.created_at for entry in history)]
+    return [BrokerKey(e.kid, e.public_key, retired_at) for e, retired_at in zip(history, retired, strict=False)]
 
 
 def _from_pem(path: Path) -> list[ed25519.Ed25519PublicKey]:

@@ -4,6 +4,11 @@ Every failure becomes `RejectedMessage(reason)` with one of the codes below, whi
 on the dead-letter topic. The detail never carries payload values or crypto internals: it ends up
 in logs and on a topic that operators read.
 
+A signature by a broker key the signing history says was retired is refused, after it verified, as
+`bad_signature` with a detail naming the key, when it was retired and why (`consumers.broker_keys`):
+signed too long after the retirement by its own signed time (`sealed_at`, `issued_at`), or by a key
+retired longer ago than a record can still be unread.
+
 But for one: a record the broker signed (verified) for this agency, sealed to a key id its
 decryption keys lack, is a rotation the consumer has not taken up, not a bad record. The opener
 reloads the agency's key directory and opens it again; if the directory still lacks the key, it
@@ -20,6 +25,7 @@ from typing import Final
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
+from consumers.broker_keys import BrokerKeyring
 from consumers.errors import ConfigurationError, RejectedMessage
 from consumers.sinks import Delivery
 from consumers.validation import ProjectionInvalid, Validator
@@ -69,13 +75,13 @@ class EnvelopeOpener:
         self,
         *,
         agency_id: str,
-        broker_keys: Mapping[str, Ed25519PublicKey],
+        broker_keys: BrokerKeyring | Mapping[str, Ed25519PublicKey],
         decryption_keys: Mapping[str, RecipientPrivateKey],
         validate: Validator,
         reload_keys: Callable[[], Mapping[str, RecipientPrivateKey]] | None = None,
     ) -> None:
         self._agency_id = agency_id
-        self._broker_keys = dict(broker_keys)
+        self._broker_keys = BrokerKeyring.of(broker_keys)
         self._decryption_keys = dict(decryption_keys)
         self._validate = validate
         self._reload_keys = reload_keys
@@ -128,30 +134,44 @@ class EnvelopeOpener:
     def _open_with_keys(self, envelope: SealedEnvelope) -> OpenedEnvelope:
         """Open with the keys held now; `UnknownRecipientKey` is left to the caller, every other failure parked."""
         try:
-            return open_envelope(
+            opened = open_envelope(
                 envelope,
                 recipient_agency=self._agency_id,
                 broker_keys=self._broker_keys,
                 recipient_keys=self._decryption_keys,
             )
         except UnknownRecipientKey:
+            # The signature verified: a retired key's is refused here, or whoever holds one could stop
+            # the consumer by sealing to a key id this agency lacks.
+            _refuse_retired(self._broker_keys, envelope.signing_key_id, envelope.sealed_at)
             raise
         except EnvelopeError as exc:
             raise RejectedMessage(REASONS.get(type(exc), MALFORMED)) from exc
+        _refuse_retired(self._broker_keys, envelope.signing_key_id, envelope.sealed_at)
+        return opened
 
 
 class NoticeReader:
     """Verifies the broker's notices (withdrawal, correction, erasure) addressed to one agency."""
 
-    def __init__(self, *, agency_id: str, broker_keys: Mapping[str, Ed25519PublicKey]) -> None:
+    def __init__(self, *, agency_id: str, broker_keys: BrokerKeyring | Mapping[str, Ed25519PublicKey]) -> None:
         self._agency_id = agency_id
-        self._broker_keys = dict(broker_keys)
+        self._broker_keys = BrokerKeyring.of(broker_keys)
 
     def __call__(self, value: bytes) -> Notice:
         try:
-            return verify_notice(value, recipient_agency=self._agency_id, broker_keys=self._broker_keys)
+            notice = verify_notice(value, recipient_agency=self._agency_id, broker_keys=self._broker_keys)
         except EnvelopeError as exc:
             raise RejectedMessage(REASONS.get(type(exc), MALFORMED)) from exc
+        _refuse_retired(self._broker_keys, notice.signing_key_id, notice.issued_at)
+        return notice
+
+
+def _refuse_retired(broker_keys: BrokerKeyring, kid: str, signed_at: str) -> None:
+    """Refuse a verified signature by a retired broker key as a bad one: parked, never delivered or applied."""
+    why = broker_keys.refusal(kid, signed_at)
+    if why is not None:
+        raise RejectedMessage(BAD_SIGNATURE, why)
 
 
 def _safe_detail(exc: Exception, delivery_id: str) -> str:

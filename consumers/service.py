@@ -11,11 +11,10 @@ import contextlib
 import logging
 import signal
 import ssl
-from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
+from consumers.broker_keys import BrokerKeyring
 from consumers.errors import ConfigurationError
 from consumers.gateway import GatewayClient
 from consumers.keys import AgencyKeyring, KeyringHolder, load_agency_keyring, load_broker_public_keys
@@ -48,6 +47,15 @@ def load_keyring(settings: ConsumerSettings) -> AgencyKeyring:
     return load_agency_keyring(settings.key_dir, agency_id=settings.agency_id)
 
 
+def load_broker_keys(settings: ConsumerSettings) -> BrokerKeyring:
+    """The broker's public keys, refusing a retired key's late signatures as the settings say."""
+    return load_broker_public_keys(
+        settings.broker_public_keys,
+        allowance=timedelta(minutes=settings.retired_key_allowance_minutes),
+        window=timedelta(days=settings.retired_key_window_days),
+    )
+
+
 def receipt_signer(settings: ConsumerSettings, keys: AgencyKeyring | KeyringHolder) -> ReceiptSigner:
     """A signer with the keyring's token key, or with the holder's current one at each signature."""
     key = keys.jwt_key
@@ -55,7 +63,7 @@ def receipt_signer(settings: ConsumerSettings, keys: AgencyKeyring | KeyringHold
 
 
 def build_witness(
-    settings: ConsumerSettings, keys: KeyringHolder, *, ledger: Ledger, broker_keys: Mapping[str, Ed25519PublicKey]
+    settings: ConsumerSettings, keys: KeyringHolder, *, ledger: Ledger, broker_keys: BrokerKeyring
 ) -> CheckpointWitness | None:
     """The agency's witness of the decision log, or None (with a warning) when no gateway is configured."""
     if settings.gateway_url is None:
@@ -89,7 +97,7 @@ def build_consumer(
     a keyring holder on another clock).
     """
     keys = keys or KeyringHolder(settings.key_dir, agency_id=settings.agency_id)
-    broker_keys = load_broker_public_keys(settings.broker_public_keys)
+    broker_keys = load_broker_keys(settings)
     opener = EnvelopeOpener(
         agency_id=settings.agency_id,
         broker_keys=broker_keys,

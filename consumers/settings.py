@@ -65,6 +65,17 @@ class ConsumerSettings(InboxSettings):
     key_dir: Path = Path("agency-keys")
     # signing-history.json, a PEM file of broker public keys, or the broker key directory.
     broker_public_keys: Path = Path("broker-public-keys.pem")
+    # A retired broker key (the history lists a newer one; retired when that one was made) may be in
+    # other hands: its signature is refused (dead-lettered as bad_signature; a checkpoint's is a witness
+    # alarm) on a record signed, by its own signed time, more than this after the retirement. It covers
+    # clock skew and the gateway and worker signing with the old key until they restart on the new one
+    # (restart them straight after `rotate-broker-keys`). Not enforced with a PEM file: no dates.
+    retired_key_allowance_minutes: float = Field(default=10.0, ge=0)
+    # ... and on any record once the key was retired longer ago than this: a record cannot legitimately
+    # still be unread after the inbox's retention. The gateway re-publishes a delivered envelope, with
+    # its original signature, for SGB_RETENTION_DELIVERED_DAYS (30) after publication (Kafka keeps an
+    # inbox for less), so never set this below that.
+    retired_key_window_days: float = Field(default=30.0, gt=0)
     webhook_token: SecretStr | None = None
     ledger_path: Path = Path("consumer-ledger.db")
     broker_audience: str = "safeguarding-broker"

@@ -14,7 +14,9 @@ the gateway for the consistency proof between the two and checks it itself (`aud
   signed, or a checkpoint the broker's keys do not sign: `WitnessAlarm`. The log was rewritten,
   truncated or forked after this agency saw it, or someone is forging checkpoints; either way the
   agency must not go on as if its record of the log were sound, so the consumer stops (see
-  `consumers.runner`).
+  `consumers.runner`). So does a record's checkpoint signed by a retired broker key too late by its
+  own signed `time`, or by a key retired too long ago (`consumers.broker_keys`): `checkpoint_invalid`,
+  as for a signature that does not verify.
 
 The gateway being unreachable proves nothing: the kept checkpoint stays, deliveries go on (each
 envelope is signed by the broker on its own) and the first record after the retry interval asks
@@ -37,6 +39,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 import audit
 from audit.note import key_hash, split_note
+from consumers.broker_keys import BrokerKey, BrokerKeyring
 from consumers.errors import (
     CHECKPOINT_INVALID,
     FORK,
@@ -76,7 +79,7 @@ class CheckpointWitness:
         self,
         *,
         key: AgencyWitnessKey | Callable[[], AgencyWitnessKey],
-        broker_keys: Mapping[str, Ed25519PublicKey],
+        broker_keys: BrokerKeyring | Mapping[str, Ed25519PublicKey],
         origin: str,
         ledger: Ledger,
         gateway: Gateway,
@@ -84,7 +87,8 @@ class CheckpointWitness:
         post_retry_seconds: float = 30.0,
     ) -> None:
         self._key = key
-        self._broker_keys = tuple(broker_keys.values())
+        self._keyring = BrokerKeyring.of(broker_keys)
+        self._broker_keys = self._keyring.entries()
         self._origin = origin
         self._ledger = ledger
         self._gateway = gateway
@@ -132,11 +136,11 @@ class CheckpointWitness:
             self._remember(note)
         await self._post_pending()
 
-    def _signed(self, note: str) -> tuple[audit.Checkpoint, Ed25519PublicKey] | None:
+    def _signed(self, note: str) -> tuple[audit.Checkpoint, BrokerKey] | None:
         """The checkpoint and the broker key (current or retired) that signed it; None if none did."""
         for key in self._broker_keys:
             try:
-                return audit.Checkpoint.open(note, key), key
+                return audit.Checkpoint.open(note, key.key), key
             except audit.AuditError:  # not this key's signature (or not a checkpoint at all)
                 continue
         return None
@@ -156,12 +160,18 @@ class CheckpointWitness:
                 "rotation, install the broker's signing history)"
             )
             raise WitnessAlarm(CHECKPOINT_INVALID, what, _evidence(kept, None, source))
-        if signed[0].origin != self._origin:
+        checkpoint, key = signed
+        if checkpoint.origin != self._origin:
             raise ConfigurationError(
-                f"the broker's log is {signed[0].origin!r}, but this consumer witnesses "
+                f"the broker's log is {checkpoint.origin!r}, but this consumer witnesses "
                 f"{self._origin!r}: set CONSUMER_LOG_ORIGIN to the gateway's SGB_LOG_ORIGIN"
             )
-        return signed
+        # Only here, on what a record carries. The gateway's stored checkpoints (`_ask`) may rightly be
+        # signed by a key retired long since, and must state the very tree of one judged here anyway.
+        why = self._keyring.refusal(key.kid, checkpoint.time)
+        if why is not None:
+            raise WitnessAlarm(CHECKPOINT_INVALID, f"a checkpoint {why}", _evidence(kept, checkpoint, source))
+        return checkpoint, key.key
 
     async def _judge(
         self, kept: KeptCheckpoint | None, new: audit.Checkpoint, key: Ed25519PublicKey, source: Mapping[str, object]
@@ -231,7 +241,7 @@ class CheckpointWitness:
         origin = note.split("\n", 1)[0]
         try:
             _, lines = split_note(note)
-            wanted = {key_hash(origin, key) for key in self._broker_keys}
+            wanted = {key_hash(origin, key.key) for key in self._broker_keys}
         except audit.AuditError:
             return False
         return any(line.name == origin and line.key_id in wanted for line in lines)

@@ -21,6 +21,10 @@ Broker signing history (in the broker key directory, and given to every agency):
 
     signing-history.json   [{"kid", "public_key" (raw Ed25519, base64url), "created_at"}], newest first
 
+`created_at` is ISO 8601 with a UTC offset: when the broker began signing with that key, and so when
+the key before it was retired (`read_dated_signing_history`, which the consumers use to refuse a
+retired key's late signatures).
+
 A key id is the first 16 hex digits of SHA-256 over the public key's SubjectPublicKeyInfo DER (a
 hybrid key's id: over both parts' SPKIs, `transport.kem`);
 every id is recomputed on reading, so a swapped or edited file cannot put a key under another's
@@ -36,6 +40,7 @@ import json
 import os
 import stat
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -279,8 +284,39 @@ def _check_kid(public_key: PublicKey, kid: str) -> None:
 # --- the broker's signing history ----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SigningHistoryEntry:
+    """One key of the broker's signing history and when the broker began to sign with it."""
+
+    kid: str
+    public_key: ed25519.Ed25519PublicKey = field(repr=False)
+    created_at: datetime
+
+
 def read_signing_history(path: Path) -> list[ed25519.Ed25519PublicKey]:
     """Return the broker's signing public keys, newest first; every listed kid must be its key's id."""
+    return [key for key, _ in _signing_history(path)]
+
+
+def read_dated_signing_history(path: Path) -> list[SigningHistoryEntry]:
+    """Return the history with each key's `created_at`, newest first; refuse one undated or out of order.
+
+    Stricter than `read_signing_history` (which the broker reads): a consumer works out from these
+    dates when each key was retired, so a date it cannot read, or a key listed after one created
+    before it, must not be guessed at.
+    """
+    entries: list[SigningHistoryEntry] = []
+    for key, entry in _signing_history(path):
+        kid, created = entry["kid"], _aware_time(entry.get("created_at"))
+        if created is None:
+            raise KeyFileError(f"{path}: key {kid} has no created_at in ISO 8601 with a UTC offset")
+        if entries and created > entries[-1].created_at:
+            raise KeyFileError(f"{path}: key {kid} is listed after a key made before it; the history is newest first")
+        entries.append(SigningHistoryEntry(kid=kid, public_key=key, created_at=created))
+    return entries
+
+
+def _signing_history(path: Path) -> list[tuple[ed25519.Ed25519PublicKey, dict[str, Any]]]:
     try:
         entries = json.loads(path.read_bytes())
         keys = [ed25519.Ed25519PublicKey.from_public_bytes(decode_b64(e["public_key"], str(path))) for e in entries]
@@ -291,4 +327,14 @@ def read_signing_history(path: Path) -> list[ed25519.Ed25519PublicKey]:
         raise KeyFileError(f"{path} is not a broker signing key history") from exc
     if listed != [key_id(k) for k in keys]:
         raise KeyFileError(f"{path} lists a kid that is not its key's id")
-    return keys
+    return list(zip(keys, entries, strict=True))
+
+
+def _aware_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.utcoffset() is not None else None

@@ -33,7 +33,7 @@ from transport.sealing import seal
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 AUDIENCE = "safeguarding-broker-test"
 SENDER = "school-fictional"
-PRINCIPAL_POOL = 20
+PRINCIPAL_POOL = 24
 # The policy's own words for a share to children's social care without consent (GR4: a lawful exception).
 DECIDED_BY = (
     DecidingFinding(
@@ -67,9 +67,10 @@ def seal_for(
     delivery_id: str | None = None,
     message_type: str = "safeguarding_referral",
     decided_by: tuple[DecidingFinding, ...] = DECIDED_BY,
+    sealed_at: datetime = NOW,
 ) -> SealedEnvelope:
     """Seal `payload` to the agency's current key, as the gateway would (`decided_by=()`: as it did
-    before headers carried the deciding findings)."""
+    before headers carried the deciding findings), signed by `broker`'s current key at `sealed_at`."""
     key = agency.current_encryption_key
     header = EnvelopeHeader(
         delivery_id=delivery_id or f"dlv-{uuid.uuid4().hex}",
@@ -87,7 +88,7 @@ def seal_for(
         recipient_public_key=key.private_key.public_key(),
         signing_key=broker.signing_key,
         signing_key_id=broker.signing_key_id,
-        sealed_at=NOW,
+        sealed_at=sealed_at,
     )
 
 

@@ -7,6 +7,8 @@ next plan review, the written confirmation of a phone referral), whose next mess
 An obligation not listed is answered by the recipient's acknowledgement (its signed receipt of
 kind `acknowledged`). The scheduler (`broker.delivery.scheduler`) marks clocks past their due time
 as overdue and logs an `overdue` entry linked to the decision; DSLs see them (API and metrics).
+A clock run from an event the payload names is one per event in a thread, whichever message names
+it, and a corrected time supersedes it (`broker.delivery.event_clocks`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlmodel import Session, col, select
 import audit
 from audit.log import lock_head, transient
 from broker.db.tables import ObligationClock, OutboxRow
+from broker.delivery import event_clocks
 from broker.delivery.events import follow_up
 from schemas.notifications import Notification, payload_of
 
@@ -125,7 +128,7 @@ def start_clocks(
     fresh = new_clocks(
         delivery_id=delivery_id, notification_id=notification_id, context=context, obligations=obligations
     )
-    session.add_all(not_started(session, fresh, context))
+    session.add_all(event_clocks.not_started(session, fresh, context))
 
 
 def stop_answered_by(session: Session, context: dict[str, object]) -> None:
@@ -165,66 +168,6 @@ def new_clocks(
         for obligation in obligations
         if obligation.get("due_at")
     ]
-
-
-def not_started(session: Session, fresh: list[ObligationClock], context: dict[str, object]) -> list[ObligationClock]:
-    """`fresh` less the clocks the message this delivery replies to already started.
-
-    A clock that runs from an event the payload names (a scene visit, an examination) is that event's:
-    a reply naming the event again (the ICMD record giving the scene visit's time the death notice
-    gave) starts the same clock a second time, owed by the same agency to the same one, due at the
-    same time, and is answered once; starting it again would leave one of the two to fall overdue.
-    Only the message replied to is looked at, not the thread above it (the ICMD record replies to the notice).
-    """
-    reply_to = context.get("in_reply_to")
-    evented = {c.kind for c in fresh if _from_event(c)}
-    if not isinstance(reply_to, str) or not evented:
-        return fresh
-    query = select(ObligationClock).where(
-        col(ObligationClock.notification_id) == reply_to, col(ObligationClock.kind).in_(evented)
-    )
-    started = {_event_key(clock) for clock in session.exec(query)}
-    return [c for c in fresh if not (_from_event(c) and _event_key(c) in started)]
-
-
-def _from_event(clock: ObligationClock) -> bool:
-    # A clock's context carries its delivery's obligations; `started_at` marks one run from the payload.
-    obligations = clock.log_context.get("obligations")
-    return isinstance(obligations, list) and any(
-        isinstance(o, dict) and o.get("kind") == clock.kind and o.get("started_at") for o in obligations
-    )
-
-
-def _event_key(clock: ObligationClock) -> tuple[str, str, str, datetime]:
-    return clock.kind, clock.sender_agency, clock.recipient_agency, _naive_utc(clock.due_at)
-
-
-def _naive_utc(moment: datetime) -> datetime:
-    # Stored without a zone (UTC), new ones with it: compared as UTC wall times.
-    return moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
-
-
-def _restarted_by(session: Session, notification_id: str) -> list[ObligationClock]:
-    """The clocks of the message `notification_id` replied to that its deliveries started again
-    (`not_started`): they are its clocks too, so a reply to it answers them."""
-    contexts = session.exec(select(OutboxRow.log_context).where(col(OutboxRow.notification_id) == notification_id))
-    keys: set[tuple[str, str, str, datetime]] = set()
-    parents: set[str] = set()
-    for context in contexts:
-        parent, obligations = context.get("in_reply_to"), context.get("obligations")
-        if not isinstance(parent, str) or not isinstance(obligations, list):
-            continue
-        for o in obligations:
-            if isinstance(o, dict) and o.get("started_at") and o.get("due_at"):
-                due = _naive_utc(datetime.fromisoformat(str(o["due_at"])))
-                keys.add((str(o["kind"]), str(context["sender_agency"]), str(context["recipient_agency"]), due))
-                parents.add(parent)
-    if not keys:
-        return []
-    query = select(ObligationClock).where(
-        col(ObligationClock.notification_id).in_(parents), col(ObligationClock.stopped_at).is_(None)
-    )
-    return [clock for clock in session.exec(query) if _event_key(clock) in keys]
 
 
 def stop_clocks(session: Session, delivery_id: str, answer: str, now: datetime) -> int:
@@ -283,7 +226,7 @@ def _stop_answered(
         col(ObligationClock.stopped_at).is_(None),
     )
     stopped = 0
-    for clock in [*session.exec(query), *_restarted_by(session, in_reply_to)]:
+    for clock in [*session.exec(query), *event_clocks.restarted_by(session, in_reply_to)]:
         parties, answering = answered_by(clock)
         by_party = any(answerer == replying_agency and waiting in shared_with for answerer, waiting in parties)
         if answers & answering and by_party:
@@ -354,12 +297,21 @@ def overdue(session: Session, *, agency_id: str | None = None) -> list[Obligatio
 
 
 def stop_all_clocks(session: Session, delivery_id: str, now: datetime) -> None:
-    """Stop every running clock of a delivery, whatever would have answered it (it was withdrawn)."""
-    stop_clocks_of(session, [delivery_id], now)
+    """Stop every running clock of a delivery, whatever would have answered it (it was withdrawn).
+
+    Each says it was withdrawn, not answered: a later message naming the event a withdrawn clock ran
+    from starts it again (`event_clocks`), where one naming an answered event starts nothing.
+    """
+    # Locked as the update it replaces locked them: the withdrawal already holds the chain head.
+    query = select(ObligationClock).where(
+        col(ObligationClock.delivery_id) == delivery_id, col(ObligationClock.stopped_at).is_(None)
+    )
+    for clock in session.exec(query.with_for_update()):
+        event_clocks.stop(session, clock, now, {event_clocks.STOP_REASON: event_clocks.WITHDRAWN})
 
 
 def stop_clocks_of(session: Session, delivery_ids: Sequence[str], now: datetime) -> None:
-    """Stop every running clock of these deliveries (withdrawn, or their case shredded)."""
+    """Stop every running clock of these deliveries (their case shredded)."""
     if not delivery_ids:
         return
     session.execute(

@@ -86,7 +86,7 @@ def _timed(
 ) -> dict[str, Any]:
     """An obligation with its due time; one that runs from a payload moment says so (`started_at`):
     a held share's release does not restart it (broker/delivery/held.py), and a reply naming the
-    same moment starts no second clock (broker/delivery/clocks.py, `not_started`)."""
+    same moment starts no second clock (broker/delivery/event_clocks.py, `not_started`)."""
     start = clock_start(obligation, notification, now)
     due = due_of(obligation, calendar, start)
     return due if obligation.starts_at is None else {**due, "started_at": start.isoformat()}

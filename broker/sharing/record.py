@@ -25,7 +25,7 @@ from broker.admission.authorisation import Authoriser
 from broker.admission.tokens import Caller
 from broker.db.log import DecisionLog
 from broker.db.tables import NamedPerson, OutboxRow
-from broker.delivery import case_keys, clocks, held
+from broker.delivery import case_keys, clocks, event_clocks, held
 from broker.delivery.events import log_context
 from broker.errors import LogUnavailable
 from broker.metrics import Metrics
@@ -215,7 +215,7 @@ def write_rows(
         fresh = clocks.new_clocks(
             delivery_id=plan.delivery_id, notification_id=row.notification_id, context=context, obligations=plan.due
         )
-        rows += clocks.not_started(session, fresh, context)
+        rows += event_clocks.not_started(session, fresh, context)
     if first_answer is not None:
         rows.append(_first_answer_row(first_answer, notification, now))
     # Written before the reply's clocks are stopped: that reads this transaction's outbox rows.

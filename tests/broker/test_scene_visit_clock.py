@@ -1,7 +1,10 @@
 """One scene-documentation clock (T34) per scene visit: the death notice and the ICMD record that
 replies to it may both give the visit's time; the record starts the same clock again, not a second
 one, and the documentation answers it in reply to either message. The same for any clock run from
-an event the payload names (T35: a further provisional report gives the same examination).
+an event the payload names (T35: a further provisional report gives the same examination), and for
+a message further down the thread. Another time given for the visit corrects it: the earlier clock
+stops as superseded and the new one runs, unless the documentation was already sent. A notice's
+withdrawal leaves its visit to the next message that names it.
 
 On the real gateway and OPA, on SQLite and on the stack's PostgreSQL (their stored times differ in
 zone), in a partnership with a (fictional) pathology service and Coroner's office.
@@ -63,10 +66,18 @@ async def _notice_and_record(gateway: Gateway, visit: datetime, **record: Any) -
     in reply giving it again (or `record`'s payload over it); their ids."""
     notice = _m19(POLICE_SENDER, PATHOLOGIST, {"scene_visit_at": visit.isoformat()})
     await _shared(gateway, notice)
-    payload = {**notice["payload"], "stage": "icmd_record", **MINUTES, **record}
-    icmd = _m19(POLICE_SENDER, PATHOLOGIST, payload, notice["notification_id"])
-    await _shared(gateway, icmd)
+    icmd = await _reply(gateway, notice, **record)
     return notice["notification_id"], icmd["notification_id"]
+
+
+async def _reply(
+    gateway: Gateway, to: dict[str, Any], *, sender: tuple[str, str] = POLICE_SENDER, **record: Any
+) -> dict[str, Any]:
+    """An ICMD record to the pathologist in reply to `to`, giving its facts again (`record` over them), shared."""
+    payload = {**to["payload"], "stage": "icmd_record", **MINUTES, **record}
+    icmd = _m19(sender, PATHOLOGIST, payload, to["notification_id"])
+    await _shared(gateway, icmd)
+    return icmd
 
 
 @pytest.mark.parametrize("answered", ["notice", "icmd_record"])
@@ -85,26 +96,18 @@ async def test_the_visit_given_twice_starts_one_clock_that_either_reply_answers(
     assert answered_clock.stopped_at is not None
 
 
-async def test_another_visit_time_or_another_sender_is_another_clock(gateway: Gateway) -> None:
+async def test_another_sender_is_another_clock(gateway: Gateway) -> None:
     visit = datetime.now(UTC) - timedelta(days=3)
-    # The ICMD record gives another time: another visit, another clock (each answered on its own).
-    notice, icmd = await _notice_and_record(gateway, visit, scene_visit_at=(visit + timedelta(hours=5)).isoformat())
-    assert {c.notification_id for c in _clocks(gateway, SCENE, notice, icmd)} == {notice, icmd}
     # Health's record of the same visit: its own documentation is owed, so its own clock.
-    first = _m19(POLICE_SENDER, PATHOLOGIST, {"scene_visit_at": visit.isoformat()})
-    await _shared(gateway, first)
-    payload = {**first["payload"], "stage": "icmd_record", **MINUTES}
-    health = _m19(HEALTH_SENDER, PATHOLOGIST, payload, first["notification_id"])
-    await _shared(gateway, health)
-    owed = {
-        (c.notification_id, c.sender_agency)
-        for c in _clocks(gateway, SCENE, first["notification_id"], health["notification_id"])
-    }
-    assert owed == {(first["notification_id"], POLICE_SENDER[0]), (health["notification_id"], HEALTH_SENDER[0])}
-    # A documentation in reply to the ICMD record that started its own clock stops only that one.
-    await _shared(gateway, _m19(POLICE_SENDER, PATHOLOGIST, DOCUMENTATION, icmd))
-    running = {c.notification_id for c in _clocks(gateway, SCENE, notice, icmd) if c.stopped_at is None}
-    assert running == {notice}
+    notice = _m19(POLICE_SENDER, PATHOLOGIST, {"scene_visit_at": visit.isoformat()})
+    await _shared(gateway, notice)
+    health = await _reply(gateway, notice, sender=HEALTH_SENDER)
+    ids = notice["notification_id"], health["notification_id"]
+    owed = {(c.notification_id, c.sender_agency) for c in _clocks(gateway, SCENE, *ids)}
+    assert owed == {(ids[0], POLICE_SENDER[0]), (ids[1], HEALTH_SENDER[0])}
+    # Each is answered on its own: the police's documentation leaves health's clock running.
+    await _shared(gateway, _m19(POLICE_SENDER, PATHOLOGIST, DOCUMENTATION, ids[0]))
+    assert {c.notification_id for c in _clocks(gateway, SCENE, *ids) if c.stopped_at is None} == {ids[1]}
 
 
 async def test_a_further_provisional_report_restarts_no_complete_report_clock(gateway: Gateway) -> None:
@@ -124,3 +127,87 @@ async def test_a_further_provisional_report_restarts_no_complete_report_clock(ga
     # The complete report in reply to the further one answers it.
     await _shared(gateway, _m19(PATHOLOGY_SENDER, CORONER, {**report, "stage": "pm_complete_report"}, ids[1]))
     assert all(c.stopped_at is not None for c in _clocks(gateway, "post_mortem_complete_report", *ids))
+
+
+async def test_a_record_further_down_the_thread_restarts_the_notices_clock(gateway: Gateway) -> None:
+    visit = datetime.now(UTC) - timedelta(days=10)
+    notice = _m19(POLICE_SENDER, PATHOLOGIST, {"scene_visit_at": visit.isoformat()})
+    await _shared(gateway, notice)
+    # A message in reply that names no visit, then the ICMD record in reply to that one.
+    between = _m19(POLICE_SENDER, PATHOLOGIST, {"died_at": notice["payload"]["died_at"]}, notice["notification_id"])
+    await _shared(gateway, between)
+    record = await _reply(gateway, {**between, "payload": notice["payload"]})
+    ids = notice["notification_id"], between["notification_id"], record["notification_id"]
+    [clock] = _clocks(gateway, SCENE, *ids)
+    assert clock.notification_id == ids[0], "the record two replies down started a second clock"
+    # The documentation in reply to the record answers the notice's clock, which it restarted.
+    await _shared(gateway, _m19(POLICE_SENDER, PATHOLOGIST, DOCUMENTATION, ids[2]))
+    [answered] = _clocks(gateway, SCENE, *ids)
+    assert answered.stopped_at is not None
+
+
+async def test_a_loop_in_the_thread_ends_the_walk(gateway: Gateway) -> None:
+    """A reply may name an id before that message is sent: two messages replying to each other."""
+    visit = {"scene_visit_at": (datetime.now(UTC) - timedelta(days=2)).isoformat()}
+    second = _m19(POLICE_SENDER, PATHOLOGIST, visit)
+    first = _m19(POLICE_SENDER, PATHOLOGIST, {**second["payload"]}, second["notification_id"])
+    await _shared(gateway, first)
+    await _shared(gateway, {**second, "in_reply_to": first["notification_id"]})
+    third = await _reply(gateway, second)
+    ids = first["notification_id"], second["notification_id"], third["notification_id"]
+    # The third's walk up the thread (second, first, second again) stops at the loop and finds the first's.
+    assert [c.notification_id for c in _clocks(gateway, SCENE, *ids)] == [ids[0]]
+
+
+@pytest.mark.parametrize("answered", ["notice", "correction"])
+async def test_a_corrected_visit_time_stops_the_earlier_clock(gateway: Gateway, answered: str) -> None:
+    visit = datetime.now(UTC) - timedelta(days=10)
+    notice, correction = await _notice_and_record(
+        gateway, visit, scene_visit_at=(visit + timedelta(hours=5)).isoformat()
+    )
+    clocks = {c.notification_id: c for c in _clocks(gateway, SCENE, notice, correction)}
+    assert clocks[notice].stopped_at is not None, "the clock of the time corrected still runs"
+    assert clocks[notice].log_context["stop_reason"] == "superseded"
+    assert clocks[notice].log_context["superseded_by"] == correction
+    assert clocks[correction].stopped_at is None and clocks[correction].due_at > clocks[notice].due_at
+    assert _overdue_now(gateway) >= {correction} and notice not in _overdue_now(gateway)
+    # The documentation answers the corrected clock, in reply to the notice as to the correction.
+    reply_to = notice if answered == "notice" else correction
+    await _shared(gateway, _m19(POLICE_SENDER, PATHOLOGIST, DOCUMENTATION, reply_to))
+    after = {c.notification_id: c for c in _clocks(gateway, SCENE, notice, correction)}
+    assert after[correction].stopped_at is not None and "stop_reason" not in after[correction].log_context
+    assert after[notice].log_context["superseded_by"] == correction
+
+
+async def test_after_the_documentation_neither_a_repeat_nor_a_correction_starts_a_clock(gateway: Gateway) -> None:
+    visit = datetime.now(UTC) - timedelta(days=3)
+    notice = _m19(POLICE_SENDER, PATHOLOGIST, {"scene_visit_at": visit.isoformat()})
+    await _shared(gateway, notice)
+    await _shared(gateway, _m19(POLICE_SENDER, PATHOLOGIST, DOCUMENTATION, notice["notification_id"]))
+    # The obligation was met: the visit's time given again, or corrected later, owes nothing more.
+    repeat = await _reply(gateway, notice)
+    correction = await _reply(gateway, repeat, scene_visit_at=(visit + timedelta(hours=5)).isoformat())
+    [clock] = _clocks(
+        gateway, SCENE, notice["notification_id"], repeat["notification_id"], correction["notification_id"]
+    )
+    assert clock.notification_id == notice["notification_id"]
+    assert clock.stopped_at is not None and "stop_reason" not in clock.log_context
+
+
+async def test_a_repeat_after_the_notice_was_withdrawn_starts_the_clock_again(gateway: Gateway) -> None:
+    visit = datetime.now(UTC) - timedelta(days=3)
+    notice = _m19(POLICE_SENDER, PATHOLOGIST, {"scene_visit_at": visit.isoformat()})
+    await _shared(gateway, notice)
+    headers = {"Authorization": f"Bearer {gateway.token(POLICE_SENDER[0])}"}
+    url = f"/v1/notifications/{notice['notification_id']}/withdrawal"
+    withdrawn = await gateway.client.post(url, json={"reason": "sent_in_error"}, headers=headers)
+    assert withdrawn.status_code == 200, withdrawn.text
+    # The notice no longer stands: the record giving the same visit owes its documentation itself.
+    record = await _reply(gateway, notice)
+    ids = notice["notification_id"], record["notification_id"]
+    clocks = {c.notification_id: c for c in _clocks(gateway, SCENE, *ids)}
+    assert ids[1] in clocks, "the withdrawn notice's clock kept the record's from starting"
+    assert clocks[ids[1]].stopped_at is None
+    assert clocks[ids[0]].stopped_at is not None and clocks[ids[0]].log_context["stop_reason"] == "withdrawn"
+    await _shared(gateway, _m19(POLICE_SENDER, PATHOLOGIST, DOCUMENTATION, ids[1]))
+    assert all(c.stopped_at is not None for c in _clocks(gateway, SCENE, *ids))

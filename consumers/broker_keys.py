@@ -27,7 +27,7 @@ from typing import Final
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 # The settings' defaults (consumers.settings): tests and tools that build a keyring directly enforce too.
-DEFAULT_ALLOWANCE: Final = timedelta(minutes=10)
+DEFAULT_ALLOWANCE: Final = timedelta(hours=72)
 DEFAULT_WINDOW: Final = timedelta(days=30)
 
 
@@ -96,8 +96,8 @@ class BrokerKeyring(Mapping[str, Ed25519PublicKey]):
         if moment is None or moment > entry.retired_at + self.allowance:
             return (
                 f"signed by a retired key: {retired}, but the record says it was signed at {signed_at}, "
-                f"more than {_minutes(self.allowance)} later; whoever still holds a retired key must not sign "
-                "new records (CONSUMER_RETIRED_KEY_ALLOWANCE_MINUTES)"
+                f"more than {_hours(self.allowance)} later; whoever still holds a retired key must not sign "
+                "new records (CONSUMER_RETIRED_KEY_ALLOWANCE_HOURS)"
             )
         return None
 
@@ -119,5 +119,5 @@ def _days(span: timedelta) -> str:
     return f"{span / timedelta(days=1):g} days"
 
 
-def _minutes(span: timedelta) -> str:
-    return f"{span / timedelta(minutes=1):g} minutes"
+def _hours(span: timedelta) -> str:
+    return f"{span / timedelta(hours=1):g} hours"

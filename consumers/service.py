@@ -51,7 +51,7 @@ def load_broker_keys(settings: ConsumerSettings) -> BrokerKeyring:
     """The broker's public keys, refusing a retired key's late signatures as the settings say."""
     return load_broker_public_keys(
         settings.broker_public_keys,
-        allowance=timedelta(minutes=settings.retired_key_allowance_minutes),
+        allowance=timedelta(hours=settings.retired_key_allowance_hours),
         window=timedelta(days=settings.retired_key_window_days),
     )
 

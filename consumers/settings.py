@@ -67,10 +67,12 @@ class ConsumerSettings(InboxSettings):
     broker_public_keys: Path = Path("broker-public-keys.pem")
     # A retired broker key (the history lists a newer one; retired when that one was made) may be in
     # other hands: its signature is refused (dead-lettered as bad_signature; a checkpoint's is a witness
-    # alarm) on a record signed, by its own signed time, more than this after the retirement. It covers
-    # clock skew and the gateway and worker signing with the old key until they restart on the new one
-    # (restart them straight after `rotate-broker-keys`). Not enforced with a PEM file: no dates.
-    retired_key_allowance_minutes: float = Field(default=10.0, ge=0)
+    # alarm) on a record signed, by its own signed time, more than this after the retirement. A consumer
+    # must hold a new key before the gateway signs with it, so a rotation runs: `rotate-broker-keys`,
+    # give every agency the new history, then restart the gateway and worker; until that restart the
+    # old key rightly signs, so this covers the roll-out (three days), not only clock skew. The window
+    # below, not this, is what bounds a thief who backdates. Not enforced with a PEM file: no dates.
+    retired_key_allowance_hours: float = Field(default=72.0, ge=0)
     # ... and on any record once the key was retired longer ago than this: a record cannot legitimately
     # still be unread after the inbox's retention. The gateway re-publishes a delivered envelope, with
     # its original signature, for SGB_RETENTION_DELIVERED_DAYS (30) after publication (Kafka keeps an

@@ -91,13 +91,14 @@ def _refused(opener: Any, value: bytes) -> RejectedMessage:
 def test_the_old_key_opens_what_it_sealed_before_its_retirement_and_not_what_it_sealed_after(
     tmp_path: Path, agency_keys: AgencyKeys
 ) -> None:
-    rotation = _rotate(tmp_path / "broker-keys", retired=TODAY - timedelta(days=1))
+    rotation = _rotate(tmp_path / "broker-keys", retired=TODAY - timedelta(days=10))
     opener = _opener(tmp_path, load_broker_public_keys(rotation.history))
     old, retired = rotation.old, rotation.retired
     before = seal_for(agency_keys, old, fictional_payload(1), sealed_at=retired - timedelta(hours=1))
-    # Inside the allowance: the gateway still signed with the old key until it restarted on the new one.
-    landing = seal_for(agency_keys, old, fictional_payload(2), sealed_at=retired + timedelta(minutes=9))
-    after = seal_for(agency_keys, old, fictional_payload(3), sealed_at=retired + timedelta(minutes=11))
+    # Inside the allowance: the gateway still signed with the old key while every agency took up the new
+    # history, until it restarted on the new one.
+    landing = seal_for(agency_keys, old, fictional_payload(2), sealed_at=retired + timedelta(hours=71))
+    after = seal_for(agency_keys, old, fictional_payload(3), sealed_at=retired + timedelta(hours=73))
     current = seal_for(agency_keys, rotation.current, fictional_payload(4), sealed_at=TODAY)
 
     assert opener(before.to_bytes()).payload == fictional_payload(1)
@@ -106,8 +107,8 @@ def test_the_old_key_opens_what_it_sealed_before_its_retirement_and_not_what_it_
     refused = _refused(opener, after.to_bytes())
     assert refused.reason == "bad_signature"
     assert f"broker key {old.signing_key_id} was retired at {format_timestamp(retired)}" in refused.detail
-    assert f"signed at {format_timestamp(retired + timedelta(minutes=11))}" in refused.detail
-    assert "more than 10 minutes later" in refused.detail
+    assert f"signed at {format_timestamp(retired + timedelta(hours=73))}" in refused.detail
+    assert "more than 72 hours later" in refused.detail
     assert "Testchild" not in str(refused)
 
 
@@ -132,7 +133,7 @@ def test_a_key_retired_longer_ago_than_the_window_is_refused_whatever_time_it_st
 
 
 def test_the_retirement_is_judged_once_the_signature_verified(tmp_path: Path, agency_keys: AgencyKeys) -> None:
-    rotation = _rotate(tmp_path / "broker-keys", retired=TODAY - timedelta(days=1))
+    rotation = _rotate(tmp_path / "broker-keys", retired=TODAY - timedelta(days=10))
     opener = _opener(tmp_path, load_broker_public_keys(rotation.history))
     # Sealed to a key id this agency lacks: refused for the retired key's late signature, not taken for
     # a rotation of the agency's own keys, which stops the consumer until the key is installed.
@@ -157,12 +158,12 @@ def test_the_retirement_is_judged_once_the_signature_verified(tmp_path: Path, ag
 
 def test_the_settings_set_the_allowance_and_the_window(tmp_path: Path, agency_keys: AgencyKeys) -> None:
     rotation = _rotate(tmp_path / "broker-keys", retired=TODAY - timedelta(days=40))
-    late = seal_for(agency_keys, rotation.old, fictional_payload(1), sealed_at=rotation.retired + timedelta(minutes=30))
+    late = seal_for(agency_keys, rotation.old, fictional_payload(1), sealed_at=rotation.retired + timedelta(hours=80))
 
     with pytest.warns(UserWarning):  # development's placeholder Kafka password
         strict = ConsumerSettings(agency_id=AGENCY, environment="development", broker_public_keys=rotation.history)
-    lenient = strict.model_copy(update={"retired_key_allowance_minutes": 60, "retired_key_window_days": 45})
-    assert (strict.retired_key_allowance_minutes, strict.retired_key_window_days) == (10, 30)
+    lenient = strict.model_copy(update={"retired_key_allowance_hours": 96, "retired_key_window_days": 45})
+    assert (strict.retired_key_allowance_hours, strict.retired_key_window_days) == (72, 30)
     assert "30 days" in _refused(_opener(tmp_path, load_broker_keys(strict)), late.to_bytes()).detail
     assert _opener(tmp_path, load_broker_keys(lenient))(late.to_bytes()).payload == fictional_payload(1)
 
@@ -203,13 +204,13 @@ def _notice(broker: BrokerKeys, issued_at: datetime) -> bytes:
 
 def test_a_notice_the_old_key_issued_after_its_retirement_is_refused(tmp_path: Path) -> None:
     """A forged withdrawal or erasure would remove a delivery from the agency's system."""
-    rotation = _rotate(tmp_path / "broker-keys", retired=TODAY - timedelta(days=1))
+    rotation = _rotate(tmp_path / "broker-keys", retired=TODAY - timedelta(days=10))
     read = NoticeReader(agency_id=AGENCY, broker_keys=load_broker_public_keys(rotation.history))
     assert isinstance(read(_notice(rotation.old, rotation.retired - timedelta(hours=1))), Notice)
     assert isinstance(read(_notice(rotation.current, TODAY)), Notice)
-    refused = _refused(read, _notice(rotation.old, rotation.retired + timedelta(hours=1)))
+    refused = _refused(read, _notice(rotation.old, rotation.retired + timedelta(hours=73)))
     assert refused.reason == "bad_signature"
-    assert rotation.old.signing_key_id in refused.detail and "more than 10 minutes later" in refused.detail
+    assert rotation.old.signing_key_id in refused.detail and "more than 72 hours later" in refused.detail
 
 
 def _checkpoint(broker: BrokerKeys, size: int, at: datetime) -> str:
@@ -225,18 +226,18 @@ def _witness(ledger: Ledger, history: Path) -> CheckpointWitness:
 
 
 async def test_a_checkpoint_the_old_key_signed_after_its_retirement_is_a_witness_alarm(tmp_path: Path) -> None:
-    rotation = _rotate(tmp_path / "broker-keys", retired=TODAY - timedelta(days=1))
+    rotation = _rotate(tmp_path / "broker-keys", retired=TODAY - timedelta(days=10))
     ledger = Ledger(tmp_path / "ledger.db")
     try:
         witness = _witness(ledger, rotation.history)
         await witness.observe(_checkpoint(rotation.old, 5, rotation.retired - timedelta(hours=1)), source=SOURCE)
         assert witness.kept is not None and witness.kept.tree_size == 5
-        late = _checkpoint(rotation.old, 9, rotation.retired + timedelta(hours=1))
+        late = _checkpoint(rotation.old, 9, rotation.retired + timedelta(hours=73))
         with pytest.raises(WitnessAlarm) as caught:
             await witness.observe(late, source=SOURCE)
         assert caught.value.reason == CHECKPOINT_INVALID
         assert f"broker key {rotation.old.signing_key_id} was retired" in str(caught.value)
-        assert "more than 10 minutes later" in str(caught.value)
+        assert "more than 72 hours later" in str(caught.value)
         assert (caught.value.evidence["kept_size"], caught.value.evidence["new_checkpoint"]) == (5, late)
         assert witness.kept.tree_size == 5
     finally:
@@ -265,12 +266,12 @@ async def test_on_kafka_a_record_the_old_key_sealed_after_its_retirement_is_dead
     kafka_admin_config: dict[str, Any],
     principal: Principal,
 ) -> None:
-    retired = TODAY - timedelta(days=1)
-    # The run's own broker key directory (the one consumer_settings names), rotated a day ago.
+    retired = TODAY - timedelta(days=10)
+    # The run's own broker key directory (the one consumer_settings names), rotated ten days ago.
     current = rotate_broker_signing_key(tmp_path / "broker-keys", now=retired)
     agency = load_agency_keys(consumer_settings.key_dir)
     before = seal_for(agency, broker_keys, fictional_payload(1), sealed_at=retired - timedelta(hours=1))
-    late = seal_for(agency, broker_keys, fictional_payload(2), sealed_at=retired + timedelta(hours=1))
+    late = seal_for(agency, broker_keys, fictional_payload(2), sealed_at=retired + timedelta(hours=73))
     after = seal_for(agency, current, fictional_payload(3), sealed_at=TODAY)
     parked_topic = dead_letter_topic(principal.agency_id, namespace=consumer_settings.topic_namespace)
     dead_letters = await TopicTail(kafka_admin_config, parked_topic).mark()

@@ -8,7 +8,8 @@ An obligation not listed is answered by the recipient's acknowledgement (its sig
 kind `acknowledged`). The scheduler (`broker.delivery.scheduler`) marks clocks past their due time
 as overdue and logs an `overdue` entry linked to the decision; DSLs see them (API and metrics).
 A clock run from an event the payload names is one per event in a thread, whichever message names
-it, and a corrected time supersedes it (`broker.delivery.event_clocks`).
+it; a corrected time supersedes it, and the correction's withdrawal gives it back
+(`broker.delivery.event_clocks`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 import audit
@@ -296,26 +296,37 @@ def overdue(session: Session, *, agency_id: str | None = None) -> list[Obligatio
     return list(session.exec(query.order_by(col(ObligationClock.due_at))))
 
 
-def stop_all_clocks(session: Session, delivery_id: str, now: datetime) -> None:
+def stop_all_clocks(session: Session, delivery_id: str, now: datetime, *, replaced_by: str | None = None) -> None:
     """Stop every running clock of a delivery, whatever would have answered it (it was withdrawn).
 
     Each says it was withdrawn, not answered: a later message naming the event a withdrawn clock ran
-    from starts it again (`event_clocks`), where one naming an answered event starts nothing.
+    from starts it again (`event_clocks`), where one naming an answered event starts nothing. A clock
+    the withdrawn message had superseded (it corrected the event's time) runs again, unless the
+    correction's replacement (`replaced_by`, a correction sent through the API) took it over.
     """
     # Locked as the update it replaces locked them: the withdrawal already holds the chain head.
     query = select(ObligationClock).where(
         col(ObligationClock.delivery_id) == delivery_id, col(ObligationClock.stopped_at).is_(None)
     )
-    for clock in session.exec(query.with_for_update()):
+    withdrawn = list(session.exec(query.with_for_update()))
+    for clock in withdrawn:
         event_clocks.stop(session, clock, now, {event_clocks.STOP_REASON: event_clocks.WITHDRAWN})
+    # In the same commit: no moment at which neither the correction's time nor the earlier one runs.
+    event_clocks.restore_superseded(session, withdrawn, replaced_by=replaced_by)
 
 
 def stop_clocks_of(session: Session, delivery_ids: Sequence[str], now: datetime) -> None:
-    """Stop every running clock of these deliveries (their case shredded)."""
+    """Stop every running clock of these deliveries, their case shredded.
+
+    Each says so rather than reading as answered: the case was erased, so its messages no longer
+    stand, and a later message naming an event one ran from starts its clock again (`event_clocks`).
+    """
     if not delivery_ids:
         return
-    session.execute(
-        update(ObligationClock)
-        .where(col(ObligationClock.delivery_id).in_(delivery_ids), col(ObligationClock.stopped_at).is_(None))
-        .values(stopped_at=_utc(now))
+    query = select(ObligationClock).where(
+        col(ObligationClock.delivery_id).in_(delivery_ids), col(ObligationClock.stopped_at).is_(None)
     )
+    # Locked as the update it replaces locked them: the shredding holds the chain head first, the
+    # order `mark_overdue` takes them in, so no tick marks one overdue as it stops.
+    for clock in list(session.exec(query.with_for_update())):
+        event_clocks.stop(session, clock, now, {event_clocks.STOP_REASON: event_clocks.SHREDDED})

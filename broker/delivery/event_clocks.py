@@ -18,7 +18,22 @@ chain above it started of the same kind, between the same two agencies:
 Another agency naming the same event (police and health each giving the visit's time) owes its own
 documentation, so its own clock. A clock records why it stopped only when no answer stopped it: a
 clock stopped without a reason was answered (or withdrawn before reasons were kept, which starts
-nothing, as then).
+nothing, as then). A shredded case's clocks say "shredded": the case was erased, so its messages no
+longer stand, and a later message naming the event starts its clock again, as after a withdrawal.
+
+A correction withdrawn gives the event back its earlier time (`restore_superseded`, in the
+withdrawal's commit): the clocks its withdrawal stops had superseded others, and those run again,
+due when they were (overdue if that has passed: at once if they were marked so before, else at the
+scheduler's next tick). Only a clock whose own message still stands runs again: the walk goes on
+back past one whose message was withdrawn, or whose case was shredded, to the one before it (none
+left: nothing runs, even if a message that repeated the withdrawn one's time without a clock of its
+own stands). Nothing comes back when the correction's clock no longer ran: answered (the obligation
+was met), or superseded itself by a later correction (that one's clock runs, and its withdrawal is
+what gives the time back). A correction sent through the API replaces the message: if its
+replacement started a clock for the event, that clock runs, and the earlier one stays superseded,
+by the replacement now. The walk only looks up the thread: a message elsewhere in it (a reply to
+the notice beside the withdrawn correction) that started a clock for the event keeps it running
+beside the one restored.
 """
 
 from __future__ import annotations
@@ -28,13 +43,16 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
-from broker.db.tables import HeldDelivery, ObligationClock, OutboxRow
+from broker.db.tables import CaseKey, HeldDelivery, ObligationClock, OutboxRow
 
 # The stopped clock's context says why, where no answer stopped it: "superseded" (with `superseded_by`,
-# the notification that corrected the event's time) or "withdrawn" (its notification was recalled).
+# the notification that corrected the event's time), "withdrawn" (its notification was recalled) or
+# "shredded" (its case was).
 STOP_REASON = "stop_reason"
+SUPERSEDED_BY = "superseded_by"
 SUPERSEDED = "superseded"
 WITHDRAWN = "withdrawn"
+SHREDDED = "shredded"
 # A thread deeper than this is followed no further: a loop or a runaway chain must not hold the commit.
 MAX_HOPS = 32
 
@@ -133,18 +151,20 @@ def _naive_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def _event_clocks(session: Session, notification_ids: list[str], kinds: set[str]) -> list[ObligationClock]:
-    """The event clocks, running or stopped, these notifications started of these kinds."""
+def _event_clocks(
+    session: Session, notification_ids: list[str], kinds: set[str], *, lock: bool = False
+) -> list[ObligationClock]:
+    """The event clocks, running or stopped, these notifications started of these kinds (`lock`: for update)."""
     if not notification_ids:
         return []
     query = select(ObligationClock).where(
         col(ObligationClock.notification_id).in_(notification_ids), col(ObligationClock.kind).in_(kinds)
     )
-    return [clock for clock in session.exec(query) if _from_event(clock)]
+    return [clock for clock in session.exec(query.with_for_update() if lock else query) if _from_event(clock)]
 
 
 def _stands(clock: ObligationClock) -> bool:
-    """Running or answered: its message still stands for the event (not withdrawn, not superseded)."""
+    """Running or answered: its message still stands for the event (not withdrawn, superseded or shredded)."""
     return clock.log_context.get(STOP_REASON) is None
 
 
@@ -160,7 +180,7 @@ def _starts(clock: ObligationClock, earlier: list[ObligationClock]) -> bool:
 def _supersede(session: Session, earlier: list[ObligationClock], *, by: ObligationClock) -> None:
     for clock in earlier:
         if clock.stopped_at is None and _owed(clock) == _owed(by) and _event_key(clock) != _event_key(by):
-            stop(session, clock, datetime.now(UTC), {STOP_REASON: SUPERSEDED, "superseded_by": by.notification_id})
+            stop(session, clock, datetime.now(UTC), {STOP_REASON: SUPERSEDED, SUPERSEDED_BY: by.notification_id})
 
 
 def stop(session: Session, clock: ObligationClock, now: datetime, reason: dict[str, str]) -> None:
@@ -185,7 +205,79 @@ def _current(session: Session, clocks: list[ObligationClock]) -> list[Obligation
 
 
 def _successors(session: Session, clock: ObligationClock) -> list[ObligationClock]:
-    by = clock.log_context.get("superseded_by")
+    by = clock.log_context.get(SUPERSEDED_BY)
     if clock.log_context.get(STOP_REASON) != SUPERSEDED or not isinstance(by, str):
         return []
     return [c for c in _event_clocks(session, [by], {clock.kind}) if _owed(c) == _owed(clock)]
+
+
+def restore_superseded(session: Session, withdrawn: list[ObligationClock], *, replaced_by: str | None) -> None:
+    """Run again the clocks that these, just stopped as their message was withdrawn, had superseded
+    (or, when `replaced_by` started a clock for the event, leave them superseded by it); see the
+    module docstring. In the withdrawal's commit, under the chain-head lock it holds."""
+    evented = [clock for clock in withdrawn if _from_event(clock)]
+    if not evented:
+        return
+    start, kinds = evented[0].notification_id, {clock.kind for clock in evented}
+    above = _chain_above(session, _parent(session, start), start=start)
+    earlier = _event_clocks(session, above, kinds, lock=True)
+    gone = _not_standing(session, [e for e in earlier if e.log_context.get(STOP_REASON) == SUPERSEDED])
+    replacing = _event_clocks(session, [replaced_by], kinds) if replaced_by is not None else []
+    for clock in evented:
+        taken = replaced_by is not None and any(_owed(r) == _owed(clock) for r in replacing)
+        for predecessor in _predecessors(clock, earlier, gone):
+            _hand_back(session, predecessor, to=replaced_by if taken else None)
+
+
+def _hand_back(session: Session, clock: ObligationClock, *, to: str | None) -> None:
+    """Run a superseded clock again as it was: due when it was, and overdue if it was marked so (else
+    the scheduler marks it, past due, at its next tick). With `to`, the replacement that names the
+    event in the withdrawn message's place: its clock runs, and this one is superseded by it now."""
+    if to is not None:
+        clock.log_context = {**clock.log_context, SUPERSEDED_BY: to}
+    else:
+        clock.stopped_at = None
+        clock.log_context = {k: v for k, v in clock.log_context.items() if k not in (STOP_REASON, SUPERSEDED_BY)}
+    session.add(clock)
+
+
+def _predecessors(clock: ObligationClock, earlier: list[ObligationClock], gone: set[str]) -> list[ObligationClock]:
+    """The nearest clocks above that `clock` superseded whose message still stands, going on back
+    past those whose delivery is `gone` (withdrawn, or its case shredded) to what they superseded."""
+    found: list[ObligationClock] = []
+    pending = _superseded(clock, earlier)
+    for _ in range(MAX_HOPS):
+        found += [e for e in pending if e.delivery_id not in gone]
+        pending = [s for e in pending if e.delivery_id in gone for s in _superseded(e, earlier)]
+        if not pending:
+            break
+    return found
+
+
+def _superseded(clock: ObligationClock, earlier: list[ObligationClock]) -> list[ObligationClock]:
+    """The clocks of `earlier` that `clock`'s message superseded for the same obligation."""
+    return [
+        e
+        for e in earlier
+        if e.log_context.get(STOP_REASON) == SUPERSEDED
+        and e.log_context.get(SUPERSEDED_BY) == clock.notification_id
+        and _owed(e) == _owed(clock)
+    ]
+
+
+def _not_standing(session: Session, clocks: list[ObligationClock]) -> set[str]:
+    """The deliveries of these clocks that no longer stand: withdrawn (their outbox row says so, even
+    for a withdrawal earlier in this group commit, whose log entries are not yet written), their case
+    shredded, or with no outbox row to say they were shared."""
+    ids = {clock.delivery_id for clock in clocks}
+    if not ids:
+        return set()
+    query = (
+        select(OutboxRow.delivery_id, OutboxRow.log_context, CaseKey.shredded_at)
+        .join(CaseKey, col(CaseKey.id) == col(OutboxRow.case_key_id), isouter=True)
+        .where(col(OutboxRow.delivery_id).in_(ids))
+    )
+    standing = {
+        delivery for delivery, context, shredded in session.exec(query) if not context.get("withdrawn") and not shredded
+    }
+    return ids - standing

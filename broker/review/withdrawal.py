@@ -212,7 +212,7 @@ def _recall(
     now: datetime,
 ) -> Recalled:
     delivery_id, agency = entry.delivery_id, entry.recipient_agency
-    clocks.stop_all_clocks(session, delivery_id, now)
+    clocks.stop_all_clocks(session, delivery_id, now, replaced_by=superseded_by)
     pending = session.get(HeldDelivery, delivery_id)
     if pending is not None and pending.resolved_at is None:
         try:

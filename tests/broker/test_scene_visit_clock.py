@@ -4,7 +4,9 @@ one, and the documentation answers it in reply to either message. The same for a
 an event the payload names (T35: a further provisional report gives the same examination), and for
 a message further down the thread. Another time given for the visit corrects it: the earlier clock
 stops as superseded and the new one runs, unless the documentation was already sent. A notice's
-withdrawal leaves its visit to the next message that names it.
+withdrawal, or its case's shredding, leaves its visit to the next message that names it; a
+correction's withdrawal gives the visit back the time it corrected, if the message that gave that
+time still stands.
 
 On the real gateway and OPA, on SQLite and on the stack's PostgreSQL (their stored times differ in
 zone), in a partnership with a (fictional) pathology service and Coroner's office.
@@ -23,7 +25,9 @@ import pytest
 from sqlmodel import Session, col, select
 
 from broker.db.tables import ObligationClock
+from broker.delivery.clocks import overdue
 from tests.broker.conftest import Gateway, GatewayFactory, demo_agencies, demo_offices, gateway_factory  # noqa: F401
+from tests.broker.people import Person
 from tests.broker.test_catalogue_clocks import (
     CORONER,
     PATHOLOGIST,
@@ -194,14 +198,28 @@ async def test_after_the_documentation_neither_a_repeat_nor_a_correction_starts_
     assert clock.stopped_at is not None and "stop_reason" not in clock.log_context
 
 
+async def _withdraw(gateway: Gateway, notification_id: str) -> None:
+    """The police withdraw their notification, through the API."""
+    headers = {"Authorization": f"Bearer {gateway.token(POLICE_SENDER[0])}"}
+    url = f"/v1/notifications/{notification_id}/withdrawal"
+    withdrawn = await gateway.client.post(url, json={"reason": "sent_in_error"}, headers=headers)
+    assert withdrawn.status_code == 200, withdrawn.text
+
+
+def _later(visit: datetime, hours: int) -> str:
+    return (visit + timedelta(hours=hours)).isoformat()
+
+
+def _running(gateway: Gateway, *notification_ids: str) -> set[str]:
+    """Of these notifications, those whose scene-documentation clock runs."""
+    return {c.notification_id for c in _clocks(gateway, SCENE, *notification_ids) if c.stopped_at is None}
+
+
 async def test_a_repeat_after_the_notice_was_withdrawn_starts_the_clock_again(gateway: Gateway) -> None:
     visit = datetime.now(UTC) - timedelta(days=3)
     notice = _m19(POLICE_SENDER, PATHOLOGIST, {"scene_visit_at": visit.isoformat()})
     await _shared(gateway, notice)
-    headers = {"Authorization": f"Bearer {gateway.token(POLICE_SENDER[0])}"}
-    url = f"/v1/notifications/{notice['notification_id']}/withdrawal"
-    withdrawn = await gateway.client.post(url, json={"reason": "sent_in_error"}, headers=headers)
-    assert withdrawn.status_code == 200, withdrawn.text
+    await _withdraw(gateway, notice["notification_id"])
     # The notice no longer stands: the record giving the same visit owes its documentation itself.
     record = await _reply(gateway, notice)
     ids = notice["notification_id"], record["notification_id"]
@@ -211,3 +229,99 @@ async def test_a_repeat_after_the_notice_was_withdrawn_starts_the_clock_again(ga
     assert clocks[ids[0]].stopped_at is not None and clocks[ids[0]].log_context["stop_reason"] == "withdrawn"
     await _shared(gateway, _m19(POLICE_SENDER, PATHOLOGIST, DOCUMENTATION, ids[1]))
     assert all(c.stopped_at is not None for c in _clocks(gateway, SCENE, *ids))
+
+
+@pytest.mark.parametrize("marked", ["before", "after"])
+async def test_withdrawing_the_correction_runs_the_earlier_clock_again(gateway: Gateway, marked: str) -> None:
+    visit = datetime.now(UTC) - timedelta(days=10)
+    notice = _m19(POLICE_SENDER, PATHOLOGIST, {"scene_visit_at": visit.isoformat()})
+    await _shared(gateway, notice)
+    if marked == "before":  # the notice's clock was overdue before the correction stopped it
+        assert notice["notification_id"] in _overdue_now(gateway)
+    correction = await _reply(gateway, notice, scene_visit_at=_later(visit, 5))
+    ids = notice["notification_id"], correction["notification_id"]
+    [first] = [c for c in _clocks(gateway, SCENE, *ids) if c.notification_id == ids[0]]
+    await _withdraw(gateway, ids[1])
+    clocks = {c.notification_id: c for c in _clocks(gateway, SCENE, *ids)}
+    assert clocks[ids[0]].stopped_at is None, "the withdrawn correction left the visit with no clock"
+    assert not {"stop_reason", "superseded_by"} & clocks[ids[0]].log_context.keys()
+    assert clocks[ids[0]].due_at == first.due_at and clocks[ids[0]].overdue_at == first.overdue_at
+    assert clocks[ids[1]].log_context["stop_reason"] == "withdrawn"
+    # Past due, it is overdue: at once if it was marked so, else at the scheduler's next tick.
+    if marked == "after":
+        assert ids[0] in _overdue_now(gateway)
+    with Session(gateway.engine) as session:
+        assert ids[0] in {c.notification_id for c in overdue(session, agency_id=POLICE_SENDER[0])}
+    await _shared(gateway, _m19(POLICE_SENDER, PATHOLOGIST, DOCUMENTATION, ids[0]))
+    assert _running(gateway, *ids) == set()
+
+
+async def test_withdrawing_a_correction_corrected_again_restores_nothing_until_the_last_goes(gateway: Gateway) -> None:
+    visit = datetime.now(UTC) - timedelta(days=3)
+    notice = _m19(POLICE_SENDER, PATHOLOGIST, {"scene_visit_at": visit.isoformat()})
+    await _shared(gateway, notice)
+    first = await _reply(gateway, notice, scene_visit_at=_later(visit, 5))
+    second = await _reply(gateway, first, scene_visit_at=_later(visit, 7))
+    ids = notice["notification_id"], first["notification_id"], second["notification_id"]
+    # The first correction was corrected again: its withdrawal leaves the second's time running.
+    await _withdraw(gateway, ids[1])
+    assert _running(gateway, *ids) == {ids[2]}
+    # The second's withdrawal gives the visit back the notice's time, past the withdrawn first.
+    await _withdraw(gateway, ids[2])
+    assert _running(gateway, *ids) == {ids[0]}
+
+
+async def test_a_correction_withdrawn_gives_back_only_a_time_whose_message_stands(gateway: Gateway) -> None:
+    visit = datetime.now(UTC) - timedelta(days=3)
+    notice = _m19(POLICE_SENDER, PATHOLOGIST, {"scene_visit_at": visit.isoformat()})
+    await _shared(gateway, notice)
+    first = await _reply(gateway, notice, scene_visit_at=_later(visit, 5))
+    second = await _reply(gateway, first, scene_visit_at=_later(visit, 7))
+    ids = notice["notification_id"], first["notification_id"], second["notification_id"]
+    await _withdraw(gateway, ids[0])
+    # The first correction stands: the second's withdrawal gives the visit back its time.
+    await _withdraw(gateway, ids[2])
+    assert _running(gateway, *ids) == {ids[1]}
+    # The notice was withdrawn: no time of it comes back with the first's withdrawal.
+    await _withdraw(gateway, ids[1])
+    assert _running(gateway, *ids) == set()
+    [notice_clock] = [c for c in _clocks(gateway, SCENE, *ids) if c.notification_id == ids[0]]
+    assert notice_clock.log_context["superseded_by"] == ids[1]
+
+
+async def test_a_correction_sent_through_the_api_takes_over_what_the_corrected_message_superseded(
+    gateway: Gateway,
+) -> None:
+    visit = datetime.now(UTC) - timedelta(days=3)
+    notice = _m19(POLICE_SENDER, PATHOLOGIST, {"scene_visit_at": visit.isoformat()})
+    await _shared(gateway, notice)
+    wrong = await _reply(gateway, notice, scene_visit_at=_later(visit, 5))
+    # The police correct their record: its replacement, in reply to the notice, gives another time.
+    replacement = _m19(POLICE_SENDER, PATHOLOGIST, {**wrong["payload"], "scene_visit_at": _later(visit, 6)})
+    replacement["in_reply_to"] = notice["notification_id"]
+    headers = {"Authorization": f"Bearer {gateway.token(POLICE_SENDER[0])}"}
+    url = f"/v1/notifications/{wrong['notification_id']}/correction"
+    corrected = await gateway.client.post(url, json=replacement, headers=headers)
+    assert corrected.status_code == 202, corrected.text
+    ids = notice["notification_id"], wrong["notification_id"], replacement["notification_id"]
+    assert _running(gateway, *ids) == {ids[2]}, "the notice's time came back beside the replacement's"
+    # The replacement stands in the record's place: its own withdrawal gives the notice's time back.
+    [notice_clock] = [c for c in _clocks(gateway, SCENE, *ids) if c.notification_id == ids[0]]
+    assert notice_clock.log_context["superseded_by"] == ids[2]
+    await _withdraw(gateway, ids[2])
+    assert _running(gateway, *ids) == {ids[0]}
+
+
+async def test_a_repeat_after_the_case_was_shredded_starts_the_clock_again(gateway: Gateway) -> None:
+    visit = datetime.now(UTC) - timedelta(days=3)
+    notice = _m19(POLICE_SENDER, PATHOLOGIST, {"scene_visit_at": visit.isoformat()})
+    await _shared(gateway, notice)
+    shredding = {"agency_id": POLICE_SENDER[0], "subject_ref": "subj-1", "reason_code": "court_order"}
+    lead = Person(gateway, "csc-fenmere-mash", "ig_lead", "csc-ig-lead-71")
+    shredded = await lead.api("POST", "/v1/case-shredding", json={**shredding, "reason": "Order of the court."})
+    assert shredded.status_code == 200, shredded.text
+    [clock] = _clocks(gateway, SCENE, notice["notification_id"])
+    assert clock.stopped_at is not None and clock.log_context["stop_reason"] == "shredded"
+    # The erased notice no longer stands: the record giving the same visit owes its documentation itself.
+    record = await _reply(gateway, notice)
+    assert _running(gateway, notice["notification_id"], record["notification_id"]) == {record["notification_id"]}

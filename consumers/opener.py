@@ -5,7 +5,7 @@ on the dead-letter topic. The detail never carries payload values or crypto inte
 in logs and on a topic that operators read.
 
 A signature by a broker key the signing history says was retired is refused, after it verified, as
-`bad_signature` with a detail naming the key, when it was retired and why (`consumers.broker_keys`):
+`retired_signing_key` with a detail naming the key, when it was retired and why (`consumers.broker_keys`):
 signed too long after the retirement by its own signed time (`sealed_at`, `issued_at`), or by a key
 retired longer ago than a record can still be unread.
 
@@ -47,6 +47,7 @@ from transport.sealing import (
 MALFORMED: Final = "malformed"
 UNKNOWN_SIGNING_KEY: Final = "unknown_signing_key"
 BAD_SIGNATURE: Final = "bad_signature"
+RETIRED_SIGNING_KEY: Final = "retired_signing_key"
 NOT_FOR_THIS_AGENCY: Final = "not_for_this_agency"
 UNKNOWN_RECIPIENT_KEY: Final = "unknown_recipient_key"
 CANNOT_DECRYPT: Final = "cannot_decrypt"
@@ -168,10 +169,10 @@ class NoticeReader:
 
 
 def _refuse_retired(broker_keys: BrokerKeyring, kid: str, signed_at: str) -> None:
-    """Refuse a verified signature by a retired broker key as a bad one: parked, never delivered or applied."""
+    """Refuse a verified signature by a retired broker key: parked, never delivered or applied."""
     why = broker_keys.refusal(kid, signed_at)
     if why is not None:
-        raise RejectedMessage(BAD_SIGNATURE, why)
+        raise RejectedMessage(RETIRED_SIGNING_KEY, why)
 
 
 def _safe_detail(exc: Exception, delivery_id: str) -> str:

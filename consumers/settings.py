@@ -66,7 +66,7 @@ class ConsumerSettings(InboxSettings):
     # signing-history.json, a PEM file of broker public keys, or the broker key directory.
     broker_public_keys: Path = Path("broker-public-keys.pem")
     # A retired broker key (the history lists a newer one; retired when that one was made) may be in
-    # other hands: its signature is refused (dead-lettered as bad_signature; a checkpoint's is a witness
+    # other hands: its signature is refused (dead-lettered as retired_signing_key; a checkpoint's is a witness
     # alarm) on a record signed, by its own signed time, more than this after the retirement. A consumer
     # must hold a new key before the gateway signs with it, so a rotation runs: `rotate-broker-keys`,
     # give every agency the new history, then restart the gateway and worker; until that restart the

@@ -123,6 +123,10 @@ class DeadLetterReason(StrEnum):
     # installs the key (parked, a withdrawal would be lost, a delivery never arrive).
     MALFORMED = "malformed"
     BAD_SIGNATURE = "bad_signature"
+    # The broker's signature verified, but by a key the signing history retired: signed too long after
+    # the retirement, or the key retired too long ago (consumers/broker_keys.py). Not bad_signature, so
+    # that an operator tells a stolen or stale key from a damaged record.
+    RETIRED_SIGNING_KEY = "retired_signing_key"
     NOT_FOR_THIS_AGENCY = "not_for_this_agency"
     CANNOT_DECRYPT = "cannot_decrypt"
     SCHEMA_INVALID = "schema_invalid"

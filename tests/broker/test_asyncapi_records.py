@@ -223,7 +223,7 @@ async def test_a_delivery_the_agencys_system_refuses_is_dead_lettered_as_the_doc
 async def test_dead_letters_the_consumer_writes_match_the_document(tmp_path: Path) -> None:
     # A key the consumer lacks is no dead letter: it stops the consumer (test_runner_review_fixes.py,
     # test_consumer_review_fixes_2.py). A refusal by the agency's system is the sink's (below).
-    codes = {*opener.REASONS.values(), opener.MALFORMED, opener.SCHEMA_INVALID} - {
+    codes = {*opener.REASONS.values(), opener.MALFORMED, opener.SCHEMA_INVALID, opener.RETIRED_SIGNING_KEY} - {
         opener.UNKNOWN_SIGNING_KEY,
         opener.UNKNOWN_RECIPIENT_KEY,
     }

@@ -25,6 +25,8 @@ class OutboxRow(BrokerTable, table=True):
     id: int | None = Field(default=None, primary_key=True)
     delivery_id: str = Field(unique=True, index=True)
     notification_id: str = Field(index=True)
+    # The reply chain's root notification (b0007, `broker.db.threads`): every delivery of a thread, found at once.
+    thread_id: str | None = Field(default=None, index=True)
     recipient_agency: str
     topic: str
     key: str
@@ -47,6 +49,7 @@ class HeldDelivery(BrokerTable, table=True):
 
     delivery_id: str = Field(primary_key=True)
     notification_id: str = Field(index=True)
+    thread_id: str | None = Field(default=None, index=True)
     recipient_agency: str
     outcome: str
     topic: str

@@ -7,8 +7,9 @@ next plan review, the written confirmation of a phone referral), whose next mess
 An obligation not listed is answered by the recipient's acknowledgement (its signed receipt of
 kind `acknowledged`). The scheduler (`broker.delivery.scheduler`) marks clocks past their due time
 as overdue and logs an `overdue` entry linked to the decision; DSLs see them (API and metrics).
-A clock run from an event the payload names is one per event in a thread, whichever message names
-it; a corrected time supersedes it, and the correction's withdrawal gives it back
+A clock run from an event the payload names is one per event in a thread (siblings included),
+whichever message names it; a corrected time supersedes it, the correction's withdrawal gives it
+back, and a withdrawal leaves it running for a standing message that named the same time
 (`broker.delivery.event_clocks`).
 """
 
@@ -22,6 +23,7 @@ from sqlmodel import Session, col, select
 
 import audit
 from audit.log import lock_head, transient
+from broker.db import threads
 from broker.db.tables import ObligationClock, OutboxRow
 from broker.delivery import event_clocks
 from broker.delivery.events import follow_up
@@ -128,7 +130,8 @@ def start_clocks(
     fresh = new_clocks(
         delivery_id=delivery_id, notification_id=notification_id, context=context, obligations=obligations
     )
-    session.add_all(event_clocks.not_started(session, fresh, context))
+    thread = threads.thread_of(session, context.get("in_reply_to"), own=notification_id)
+    session.add_all(event_clocks.not_started(session, fresh, thread=thread))
 
 
 def stop_answered_by(session: Session, context: dict[str, object]) -> None:
@@ -312,7 +315,7 @@ def stop_all_clocks(session: Session, delivery_id: str, now: datetime, *, replac
     for clock in withdrawn:
         event_clocks.stop(session, clock, now, {event_clocks.STOP_REASON: event_clocks.WITHDRAWN})
     # In the same commit: no moment at which neither the correction's time nor the earlier one runs.
-    event_clocks.restore_superseded(session, withdrawn, replaced_by=replaced_by)
+    event_clocks.restore_superseded(session, delivery_id, withdrawn, replaced_by=replaced_by)
 
 
 def stop_clocks_of(session: Session, delivery_ids: Sequence[str], now: datetime) -> None:

@@ -51,6 +51,7 @@ def held_rows(row: OutboxRow, *, outcome: str, now: datetime, expires_at: dateti
     held = {
         "delivery_id": row.delivery_id,
         "notification_id": row.notification_id,
+        "thread_id": row.thread_id,
         "recipient_agency": row.recipient_agency,
         "outcome": outcome,
         "topic": row.topic,
@@ -89,6 +90,7 @@ def release(session: Session, delivery_id: str, *, now: datetime, calendar: Work
     row = OutboxRow(
         delivery_id=held.delivery_id,
         notification_id=held.notification_id,
+        thread_id=held.thread_id,
         recipient_agency=held.recipient_agency,
         topic=held.topic,
         key=held.key,

@@ -59,6 +59,7 @@ class NoticeWriter:
         return OutboxRow(
             delivery_id=notice.notice_id,
             notification_id=notice.notification_id,
+            thread_id=delivery.thread_id,
             recipient_agency=notice.recipient_agency,
             topic=inbox_topic(notice.recipient_agency, namespace=self.namespace),
             key=delivery.key,

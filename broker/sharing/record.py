@@ -23,6 +23,7 @@ from audit import replay as audit_replay
 from broker.admission import idempotency, replay
 from broker.admission.authorisation import Authoriser
 from broker.admission.tokens import Caller
+from broker.db import threads
 from broker.db.log import DecisionLog
 from broker.db.tables import NamedPerson, OutboxRow
 from broker.delivery import case_keys, clocks, event_clocks, held
@@ -205,8 +206,13 @@ def write_rows(
         write(session, audit_replay.INPUT_TABLE, [audit_replay.input_row(decided, policy_input)])
     sealed = [(p, p.sealed, entry) for p, entry in zip(planned, decided, strict=True) if p.sealed is not None]
     case_key = case_keys.live_key(session, case_ref, now=now) if sealed and case_ref is not None else None
+    notification_id = str(notification.notification_id)
+    # A reply's parent rows were flushed above; a message replying to nothing starts its own thread.
+    parent = str(notification.in_reply_to) if notification.in_reply_to is not None else None
+    thread = threads.thread_of(session, parent, own=notification_id) if sealed else notification_id
     for plan, envelope, entry in sealed:
         row, context = _delivery_row(plan, envelope, entry, notification, case_key=case_key)
+        row.thread_id = thread
         if plan.held:
             rows += held.held_rows(row, outcome=plan.decision.outcome.value, now=now, expires_at=expires_at)
             continue
@@ -215,7 +221,7 @@ def write_rows(
         fresh = clocks.new_clocks(
             delivery_id=plan.delivery_id, notification_id=row.notification_id, context=context, obligations=plan.due
         )
-        rows += event_clocks.not_started(session, fresh, context)
+        rows += event_clocks.not_started(session, fresh, thread=thread)
     if first_answer is not None:
         rows.append(_first_answer_row(first_answer, notification, now))
     # Written before the reply's clocks are stopped: that reads this transaction's outbox rows.

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import Connection, inspect, text
 from sqlmodel import Session
 
 import audit
@@ -64,5 +65,65 @@ async def test_a_first_answer_stored_before_b0006_is_answered_again_unchanged(
         with Session(engine) as session, session.begin():
             idempotency.remember(session, "a", "k-new", "d", "n-new", '{"é":1}'.encode(), datetime.now(UTC))
         assert await idempotency.find(engine, "a", "k-new", "d") == '{"é":1}'.encode()
+    finally:
+        engine.dispose()
+
+
+def _delivery(connection: Connection, table: str, notification_id: str, in_reply_to: str | None, at: datetime) -> None:
+    """A row of `table` as a gateway before b0007 wrote it: no thread, its parent in its log context."""
+    context = json.dumps({"in_reply_to": in_reply_to})
+    common = {"d": f"d-{notification_id}", "n": notification_id, "c": context, "at": at}
+    if table == "outbox":
+        statement = (
+            "INSERT INTO outbox (delivery_id, notification_id, recipient_agency, topic, key, headers, envelope, "
+            "log_context, created_at) VALUES (:d, :n, 'a', 't', 'k', '{}', :e, :c, :at)"
+        )
+    else:
+        statement = (
+            "INSERT INTO held_delivery (delivery_id, notification_id, recipient_agency, outcome, topic, key, "
+            "headers, nonce, ciphertext, log_context, created_at, expires_at) "
+            "VALUES (:d, :n, 'a', 'hold', 't', 'k', '{}', :e, :e, :c, :at, :at)"
+        )
+    connection.execute(text(statement), {**common, "e": b"x"})
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.stack)])
+def test_b0007_gives_every_existing_delivery_its_thread(backend: str, request: pytest.FixtureRequest) -> None:
+    """From b0006 to head: each row gets the root of its reply chain, as the gateway would have recorded it."""
+    url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "postgres_url")
+    engine = audit.create_engine_for(url)
+    start = datetime(2026, 1, 5, 9, 0)
+    rows = [  # (table, notification, in_reply_to): in the order they were recorded
+        ("outbox", "notice", None),
+        ("outbox", "icmd", "notice"),
+        ("held_delivery", "held-reply", "icmd"),
+        ("outbox", "sibling", "notice"),
+        ("outbox", "orphan", "never-recorded"),
+        ("outbox", "early", "late"),  # a reply naming an id before that message was sent
+        ("outbox", "late", "early"),
+    ]
+    try:
+        prepare_database(engine)
+        downgrade(engine, "b0006")
+        assert "thread_id" not in {c["name"] for c in inspect(engine).get_columns("outbox")}
+        with engine.begin() as connection:
+            for minute, (table, notification_id, parent) in enumerate(rows):
+                _delivery(connection, table, notification_id, parent, start + timedelta(minutes=minute))
+        migration.upgrade(engine)
+        with engine.connect() as connection:
+            threads: dict[str, str] = dict(
+                connection.execute(text("SELECT notification_id, thread_id FROM outbox")).all()
+            )
+            threads |= dict(connection.execute(text("SELECT notification_id, thread_id FROM held_delivery")).all())
+        assert threads == {
+            "notice": "notice",
+            "icmd": "notice",
+            "held-reply": "notice",
+            "sibling": "notice",
+            "orphan": "never-recorded",
+            "early": "late",
+            "late": "late",
+        }
+        assert {"ix_outbox_thread_id"} <= {i["name"] for i in inspect(engine).get_indexes("outbox")}
     finally:
         engine.dispose()

@@ -6,7 +6,9 @@ a message further down the thread. Another time given for the visit corrects it:
 stops as superseded and the new one runs, unless the documentation was already sent. A notice's
 withdrawal, or its case's shredding, leaves its visit to the next message that names it; a
 correction's withdrawal gives the visit back the time it corrected, if the message that gave that
-time still stands.
+time still stands and no other clock runs for the visit. The thread is the whole reply chain, so a
+correction in one reply to the notice supersedes the clock a sibling reply started, and a notice
+withdrawn leaves its clock running for the ICMD record that gave the same time.
 
 On the real gateway and OPA, on SQLite and on the stack's PostgreSQL (their stored times differ in
 zone), in a partnership with a (fictional) pathology service and Coroner's office.
@@ -24,7 +26,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
-from broker.db.tables import ObligationClock
+from broker.db.tables import ObligationClock, OutboxRow
 from broker.delivery.clocks import overdue
 from tests.broker.conftest import Gateway, GatewayFactory, demo_agencies, demo_offices, gateway_factory  # noqa: F401
 from tests.broker.people import Person
@@ -325,3 +327,62 @@ async def test_a_repeat_after_the_case_was_shredded_starts_the_clock_again(gatew
     # The erased notice no longer stands: the record giving the same visit owes its documentation itself.
     record = await _reply(gateway, notice)
     assert _running(gateway, notice["notification_id"], record["notification_id"]) == {record["notification_id"]}
+
+
+async def test_a_correction_in_one_sibling_reply_stops_the_clock_of_the_other(gateway: Gateway) -> None:
+    """Two replies to the notice, each giving the visit: the later correction supersedes the running
+    clock, though that one was started by a sibling no walk up the thread from it reaches."""
+    visit = datetime.now(UTC) - timedelta(days=3)
+    notice = _m19(POLICE_SENDER, PATHOLOGIST, {"scene_visit_at": visit.isoformat()})
+    await _shared(gateway, notice)
+    first = await _reply(gateway, notice, scene_visit_at=_later(visit, 5))
+    second = await _reply(gateway, notice, scene_visit_at=_later(visit, 7))
+    ids = notice["notification_id"], first["notification_id"], second["notification_id"]
+    with Session(gateway.engine) as session:
+        rows = session.exec(select(OutboxRow.thread_id).where(col(OutboxRow.notification_id).in_(ids)))
+        assert set(rows) == {ids[0]}, "each delivery keeps the notice as its thread"
+    assert _running(gateway, *ids) == {ids[2]}, "the sibling's corrected time still runs beside the correction"
+    clocks = {c.notification_id: c for c in _clocks(gateway, SCENE, *ids)}
+    assert clocks[ids[1]].log_context["stop_reason"] == "superseded"
+    assert clocks[ids[1]].log_context["superseded_by"] == ids[2]
+    # The documentation in reply to the first sibling answers the one clock that runs.
+    await _shared(gateway, _m19(POLICE_SENDER, PATHOLOGIST, DOCUMENTATION, ids[1]))
+    assert _running(gateway, *ids) == set()
+
+
+async def test_withdrawing_a_correction_beside_a_running_sibling_clock_restores_nothing_extra(
+    gateway: Gateway,
+) -> None:
+    visit = datetime.now(UTC) - timedelta(days=3)
+    notice = _m19(POLICE_SENDER, PATHOLOGIST, {"scene_visit_at": visit.isoformat()})
+    await _shared(gateway, notice)
+    first = await _reply(gateway, notice, scene_visit_at=_later(visit, 5))
+    second = await _reply(gateway, notice, scene_visit_at=_later(visit, 7))
+    ids = notice["notification_id"], first["notification_id"], second["notification_id"]
+    # The second sibling's time runs: the first's withdrawal gives the notice's time back beside it no more.
+    await _withdraw(gateway, ids[1])
+    assert _running(gateway, *ids) == {ids[2]}, "the notice's time came back beside the sibling's correction"
+    # The second's withdrawal gives the visit back the notice's time, past the withdrawn first.
+    await _withdraw(gateway, ids[2])
+    assert _running(gateway, *ids) == {ids[0]}
+
+
+async def test_the_notice_withdrawn_leaves_its_clock_running_for_the_record_that_repeated_its_time(
+    gateway: Gateway,
+) -> None:
+    """The ICMD record gave the visit's time again and started no clock of its own: the notice's
+    withdrawal leaves the record naming the visit, so the clock runs on as the record's, due as it was."""
+    visit = datetime.now(UTC) - timedelta(days=10)
+    notice, icmd = await _notice_and_record(gateway, visit)
+    assert notice in _overdue_now(gateway)
+    [before] = _clocks(gateway, SCENE, notice, icmd)
+    await _withdraw(gateway, notice)
+    [clock] = _clocks(gateway, SCENE, notice, icmd)
+    assert clock.stopped_at is None, "the record's visit was left with no clock"
+    assert clock.notification_id == icmd and clock.log_context["carried_from"] == notice
+    assert (clock.due_at, clock.overdue_at) == (before.due_at, before.overdue_at)
+    with Session(gateway.engine) as session:
+        assert icmd in {c.notification_id for c in overdue(session, agency_id=POLICE_SENDER[0])}
+    # The documentation in reply to the record answers it.
+    await _shared(gateway, _m19(POLICE_SENDER, PATHOLOGIST, DOCUMENTATION, icmd))
+    assert _running(gateway, notice, icmd) == set()

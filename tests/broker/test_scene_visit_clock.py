@@ -258,13 +258,18 @@ async def test_withdrawing_the_correction_runs_the_earlier_clock_again(gateway: 
     assert _running(gateway, *ids) == set()
 
 
-async def test_withdrawing_a_correction_corrected_again_restores_nothing_until_the_last_goes(gateway: Gateway) -> None:
+async def _corrected_twice(gateway: Gateway) -> tuple[str, str, str]:
+    """The notice, a correction of its visit time, and a correction of that: their ids."""
     visit = datetime.now(UTC) - timedelta(days=3)
     notice = _m19(POLICE_SENDER, PATHOLOGIST, {"scene_visit_at": visit.isoformat()})
     await _shared(gateway, notice)
     first = await _reply(gateway, notice, scene_visit_at=_later(visit, 5))
     second = await _reply(gateway, first, scene_visit_at=_later(visit, 7))
-    ids = notice["notification_id"], first["notification_id"], second["notification_id"]
+    return notice["notification_id"], first["notification_id"], second["notification_id"]
+
+
+async def test_withdrawing_a_correction_corrected_again_restores_nothing_until_the_last_goes(gateway: Gateway) -> None:
+    ids = await _corrected_twice(gateway)
     # The first correction was corrected again: its withdrawal leaves the second's time running.
     await _withdraw(gateway, ids[1])
     assert _running(gateway, *ids) == {ids[2]}
@@ -274,12 +279,7 @@ async def test_withdrawing_a_correction_corrected_again_restores_nothing_until_t
 
 
 async def test_a_correction_withdrawn_gives_back_only_a_time_whose_message_stands(gateway: Gateway) -> None:
-    visit = datetime.now(UTC) - timedelta(days=3)
-    notice = _m19(POLICE_SENDER, PATHOLOGIST, {"scene_visit_at": visit.isoformat()})
-    await _shared(gateway, notice)
-    first = await _reply(gateway, notice, scene_visit_at=_later(visit, 5))
-    second = await _reply(gateway, first, scene_visit_at=_later(visit, 7))
-    ids = notice["notification_id"], first["notification_id"], second["notification_id"]
+    ids = await _corrected_twice(gateway)
     await _withdraw(gateway, ids[0])
     # The first correction stands: the second's withdrawal gives the visit back its time.
     await _withdraw(gateway, ids[2])

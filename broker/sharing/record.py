@@ -206,22 +206,7 @@ def write_rows(
         write(session, audit_replay.INPUT_TABLE, [audit_replay.input_row(decided, policy_input)])
     sealed = [(p, p.sealed, entry) for p, entry in zip(planned, decided, strict=True) if p.sealed is not None]
     case_key = case_keys.live_key(session, case_ref, now=now) if sealed and case_ref is not None else None
-    notification_id = str(notification.notification_id)
-    # A reply's parent rows were flushed above; a message replying to nothing starts its own thread.
-    parent = str(notification.in_reply_to) if notification.in_reply_to is not None else None
-    thread = threads.thread_of(session, parent, own=notification_id) if sealed else notification_id
-    for plan, envelope, entry in sealed:
-        row, context = _delivery_row(plan, envelope, entry, notification, case_key=case_key)
-        row.thread_id = thread
-        if plan.held:
-            rows += held.held_rows(row, outcome=plan.decision.outcome.value, now=now, expires_at=expires_at)
-            continue
-        clocks.stop_answered_by(session, context)
-        rows.append(row)
-        fresh = clocks.new_clocks(
-            delivery_id=plan.delivery_id, notification_id=row.notification_id, context=context, obligations=plan.due
-        )
-        rows += event_clocks.not_started(session, fresh, thread=thread)
+    rows += _delivery_rows(session, sealed, notification, case_key=case_key, now=now, expires_at=expires_at)
     if first_answer is not None:
         rows.append(_first_answer_row(first_answer, notification, now))
     # Written before the reply's clocks are stopped: that reads this transaction's outbox rows.
@@ -236,6 +221,36 @@ def write_rows(
             now=now,
             stage=clocks.stage_of(notification),
         )
+
+
+def _delivery_rows(
+    session: Session,
+    sealed: list[tuple[Planned, Sealed, audit.Entry]],
+    notification: Notification,
+    *,
+    case_key: tuple[int, bytes] | None,
+    now: datetime,
+    expires_at: datetime,
+) -> list[SQLModel]:
+    """Each sealed delivery's outbox row and clocks, or its held rows, all on the notification's thread."""
+    # A reply's parent rows were flushed above; a message replying to nothing starts its own thread.
+    notification_id = str(notification.notification_id)
+    parent = str(notification.in_reply_to) if notification.in_reply_to is not None else None
+    thread = threads.thread_of(session, parent, own=notification_id) if sealed else notification_id
+    rows: list[SQLModel] = []
+    for plan, envelope, entry in sealed:
+        row, context = _delivery_row(plan, envelope, entry, notification, case_key=case_key)
+        row.thread_id = thread
+        if plan.held:
+            rows += held.held_rows(row, outcome=plan.decision.outcome.value, now=now, expires_at=expires_at)
+            continue
+        clocks.stop_answered_by(session, context)
+        rows.append(row)
+        fresh = clocks.new_clocks(
+            delivery_id=plan.delivery_id, notification_id=row.notification_id, context=context, obligations=plan.due
+        )
+        rows += event_clocks.not_started(session, fresh, thread=thread)
+    return rows
 
 
 RowWriter = Callable[[Session, Table | Insert, list[dict[str, Any]]], None]

@@ -26,6 +26,8 @@ from typing import Final
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from transport.keyfiles import aware_time
+
 # The settings' defaults (consumers.settings): tests and tools that build a keyring directly enforce too.
 DEFAULT_ALLOWANCE: Final = timedelta(hours=72)
 DEFAULT_WINDOW: Final = timedelta(days=30)
@@ -92,7 +94,7 @@ class BrokerKeyring(Mapping[str, Ed25519PublicKey]):
                 f"signed by a retired key: {retired}, more than {_days(self.window)} ago; a record cannot "
                 "legitimately still be unread after the inbox's retention (CONSUMER_RETIRED_KEY_WINDOW_DAYS)"
             )
-        moment = _instant(signed_at)
+        moment = aware_time(signed_at)  # None: refused, fail closed
         if moment is None or moment > entry.retired_at + self.allowance:
             return (
                 f"signed by a retired key: {retired}, but the record says it was signed at {signed_at}, "
@@ -100,15 +102,6 @@ class BrokerKeyring(Mapping[str, Ed25519PublicKey]):
                 "new records (CONSUMER_RETIRED_KEY_ALLOWANCE_HOURS)"
             )
         return None
-
-
-def _instant(text: str) -> datetime | None:
-    """The signed time as an aware datetime; None (refused: fail closed) for one that is not."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.utcoffset() is not None else None
 
 
 def _text(moment: datetime) -> str:

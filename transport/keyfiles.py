@@ -307,7 +307,7 @@ def read_dated_signing_history(path: Path) -> list[SigningHistoryEntry]:
     """
     entries: list[SigningHistoryEntry] = []
     for key, entry in _signing_history(path):
-        kid, created = entry["kid"], _aware_time(entry.get("created_at"))
+        kid, created = entry["kid"], aware_time(entry.get("created_at"))
         if created is None:
             raise KeyFileError(f"{path}: key {kid} has no created_at in ISO 8601 with a UTC offset")
         if entries and created > entries[-1].created_at:
@@ -330,7 +330,8 @@ def _signing_history(path: Path) -> list[tuple[ed25519.Ed25519PublicKey, dict[st
     return list(zip(keys, entries, strict=True))
 
 
-def _aware_time(value: object) -> datetime | None:
+def aware_time(value: object) -> datetime | None:
+    """An ISO 8601 time with a UTC offset; None for anything else (a local time of an unknown place)."""
     if not isinstance(value, str):
         return None
     try:

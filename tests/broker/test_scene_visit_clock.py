@@ -186,9 +186,7 @@ async def test_a_corrected_visit_time_stops_the_earlier_clock(gateway: Gateway, 
 
 
 async def test_after_the_documentation_neither_a_repeat_nor_a_correction_starts_a_clock(gateway: Gateway) -> None:
-    visit = datetime.now(UTC) - timedelta(days=3)
-    notice = _m19(POLICE_SENDER, PATHOLOGIST, {"scene_visit_at": visit.isoformat()})
-    await _shared(gateway, notice)
+    visit, notice = await _police_notice(gateway)
     await _shared(gateway, _m19(POLICE_SENDER, PATHOLOGIST, DOCUMENTATION, notice["notification_id"]))
     # The obligation was met: the visit's time given again, or corrected later, owes nothing more.
     repeat = await _reply(gateway, notice)
@@ -218,9 +216,7 @@ def _running(gateway: Gateway, *notification_ids: str) -> set[str]:
 
 
 async def test_a_repeat_after_the_notice_was_withdrawn_starts_the_clock_again(gateway: Gateway) -> None:
-    visit = datetime.now(UTC) - timedelta(days=3)
-    notice = _m19(POLICE_SENDER, PATHOLOGIST, {"scene_visit_at": visit.isoformat()})
-    await _shared(gateway, notice)
+    _, notice = await _police_notice(gateway)
     await _withdraw(gateway, notice["notification_id"])
     # The notice no longer stands: the record giving the same visit owes its documentation itself.
     record = await _reply(gateway, notice)
@@ -258,11 +254,17 @@ async def test_withdrawing_the_correction_runs_the_earlier_clock_again(gateway: 
     assert _running(gateway, *ids) == set()
 
 
-async def _corrected_twice(gateway: Gateway) -> tuple[str, str, str]:
-    """The notice, a correction of its visit time, and a correction of that: their ids."""
+async def _police_notice(gateway: Gateway) -> tuple[datetime, dict[str, Any]]:
+    """The police's death notice with a scene visit three days ago, shared: the visit's time and the notice."""
     visit = datetime.now(UTC) - timedelta(days=3)
     notice = _m19(POLICE_SENDER, PATHOLOGIST, {"scene_visit_at": visit.isoformat()})
     await _shared(gateway, notice)
+    return visit, notice
+
+
+async def _corrected_twice(gateway: Gateway) -> tuple[str, str, str]:
+    """The notice, a correction of its visit time, and a correction of that: their ids."""
+    visit, notice = await _police_notice(gateway)
     first = await _reply(gateway, notice, scene_visit_at=_later(visit, 5))
     second = await _reply(gateway, first, scene_visit_at=_later(visit, 7))
     return notice["notification_id"], first["notification_id"], second["notification_id"]
@@ -294,9 +296,7 @@ async def test_a_correction_withdrawn_gives_back_only_a_time_whose_message_stand
 async def test_a_correction_sent_through_the_api_takes_over_what_the_corrected_message_superseded(
     gateway: Gateway,
 ) -> None:
-    visit = datetime.now(UTC) - timedelta(days=3)
-    notice = _m19(POLICE_SENDER, PATHOLOGIST, {"scene_visit_at": visit.isoformat()})
-    await _shared(gateway, notice)
+    visit, notice = await _police_notice(gateway)
     wrong = await _reply(gateway, notice, scene_visit_at=_later(visit, 5))
     # The police correct their record: its replacement, in reply to the notice, gives another time.
     replacement = _m19(POLICE_SENDER, PATHOLOGIST, {**wrong["payload"], "scene_visit_at": _later(visit, 6)})
@@ -315,9 +315,7 @@ async def test_a_correction_sent_through_the_api_takes_over_what_the_corrected_m
 
 
 async def test_a_repeat_after_the_case_was_shredded_starts_the_clock_again(gateway: Gateway) -> None:
-    visit = datetime.now(UTC) - timedelta(days=3)
-    notice = _m19(POLICE_SENDER, PATHOLOGIST, {"scene_visit_at": visit.isoformat()})
-    await _shared(gateway, notice)
+    _, notice = await _police_notice(gateway)
     shredding = {"agency_id": POLICE_SENDER[0], "subject_ref": "subj-1", "reason_code": "court_order"}
     lead = Person(gateway, "csc-fenmere-mash", "ig_lead", "csc-ig-lead-71")
     shredded = await lead.api("POST", "/v1/case-shredding", json={**shredding, "reason": "Order of the court."})
@@ -332,9 +330,7 @@ async def test_a_repeat_after_the_case_was_shredded_starts_the_clock_again(gatew
 async def test_a_correction_in_one_sibling_reply_stops_the_clock_of_the_other(gateway: Gateway) -> None:
     """Two replies to the notice, each giving the visit: the later correction supersedes the running
     clock, though that one was started by a sibling no walk up the thread from it reaches."""
-    visit = datetime.now(UTC) - timedelta(days=3)
-    notice = _m19(POLICE_SENDER, PATHOLOGIST, {"scene_visit_at": visit.isoformat()})
-    await _shared(gateway, notice)
+    visit, notice = await _police_notice(gateway)
     first = await _reply(gateway, notice, scene_visit_at=_later(visit, 5))
     second = await _reply(gateway, notice, scene_visit_at=_later(visit, 7))
     ids = notice["notification_id"], first["notification_id"], second["notification_id"]
@@ -353,9 +349,7 @@ async def test_a_correction_in_one_sibling_reply_stops_the_clock_of_the_other(ga
 async def test_withdrawing_a_correction_beside_a_running_sibling_clock_restores_nothing_extra(
     gateway: Gateway,
 ) -> None:
-    visit = datetime.now(UTC) - timedelta(days=3)
-    notice = _m19(POLICE_SENDER, PATHOLOGIST, {"scene_visit_at": visit.isoformat()})
-    await _shared(gateway, notice)
+    visit, notice = await _police_notice(gateway)
     first = await _reply(gateway, notice, scene_visit_at=_later(visit, 5))
     second = await _reply(gateway, notice, scene_visit_at=_later(visit, 7))
     ids = notice["notification_id"], first["notification_id"], second["notification_id"]

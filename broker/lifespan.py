@@ -164,7 +164,10 @@ async def _background(
 ) -> AsyncIterator[None]:
     stop = asyncio.Event()
     checkpoints = decision_log.keep_checkpoints(
-        stop, every=settings.checkpoint_seconds, on_failure=metrics.checkpoint_failures.inc
+        stop,
+        every=settings.checkpoint_seconds,
+        carry_every=settings.checkpoint_carry_seconds,
+        on_failure=metrics.checkpoint_failures.inc,
     )
     tasks = [asyncio.create_task(checkpoints, name="checkpoints")]
     if settings.wal_checkpoint_seconds > 0:

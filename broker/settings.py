@@ -95,6 +95,9 @@ class BrokerSettings(BaseSettings):
     hold_expiry_hours: int = 72
     retry_after_seconds: int = 30
     checkpoint_seconds: float = 10.0
+    # Between checkpoints, the entries committed are checked this often, outside the chain-head lock,
+    # so a signature replays only the last few (broker.db.log.carry_ahead); 0: all at the signature.
+    checkpoint_carry_seconds: float = Field(default=1.0, ge=0)
     # SQLite: copy the WAL into the database file this often, beside the requests; 0 leaves it to
     # SQLite, inside whichever commit takes the WAL past 1,000 pages (there, the group commit's, with
     # every request of the next batches waiting behind it). Nothing to do on PostgreSQL.

@@ -19,7 +19,7 @@ from pydantic_core import ErrorDetails
 
 import audit
 from broker import logs, metrics_state
-from broker.db.log import migrate
+from broker.db.provisioning import migrate
 from broker.delivery.background import build_ingester, build_relay, delivery_tasks
 from broker.metrics import Metrics
 from broker.partnership.changes import verify_access_changes

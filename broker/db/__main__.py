@@ -22,7 +22,7 @@ import audit
 from audit import migration as audit_migration
 from broker import logs
 from broker.db import migration as broker_migration
-from broker.db.log import migrate
+from broker.db.provisioning import migrate
 from broker.settings import BrokerSettings
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True)

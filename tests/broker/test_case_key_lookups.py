@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
 import audit
-from broker.db.log import prepare_database
+from broker.db.provisioning import prepare_database
 from broker.db.tables import CaseKey
 from broker.delivery import case_keys
 from tests.audit import conftest as log_fixtures

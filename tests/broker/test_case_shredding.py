@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 import audit
 from broker.db import migration
-from broker.db.log import prepare_database
+from broker.db.provisioning import prepare_database
 from broker.db.tables import CaseKey, HeldDelivery, HeldKey, OutboxRow
 from broker.delivery import case_keys, held
 from broker.delivery.background import build_relay

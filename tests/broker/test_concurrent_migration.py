@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import audit
-from broker.db.log import prepare_database
+from broker.db.provisioning import prepare_database
 
 # Needs the running stack: the stack's PostgreSQL.
 pytestmark = pytest.mark.stack

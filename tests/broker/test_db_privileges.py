@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, func, select
 
 import audit
-from broker.db.log import migrate
+from broker.db.provisioning import migrate
 from devstack.postgres import APP_ROLE, application_url
 from tests.broker.conftest import GatewayFactory
 from tests.witness.conftest import post_accepted

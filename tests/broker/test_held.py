@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 import audit
-from broker.db.log import prepare_database
+from broker.db.provisioning import prepare_database
 from broker.db.tables import HeldDelivery, HeldKey, ObligationClock, OutboxRow
 from broker.delivery import held, scheduler
 from broker.delivery.calendar import WorkingCalendar

@@ -12,7 +12,7 @@ from sqlmodel import Session
 import audit
 from broker.admission import idempotency
 from broker.db import migration
-from broker.db.log import prepare_database
+from broker.db.provisioning import prepare_database
 from tests.broker.migrations import downgrade
 
 EXPECTED = {

@@ -12,7 +12,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import make_url, update
 
-from broker.db.log import migrate
+from broker.db.provisioning import migrate
 from broker.db.tables import OutboxRow
 from broker.delivery.listener import APPLICATION_NAME, CHANNEL, OutboxListener, conninfo
 from broker.delivery.relay import Relay

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 import audit
-from broker.db.log import migrate
+from broker.db.provisioning import migrate
 from broker.db.tables import ObligationClock, OutboxRow, RelayLease
 from broker.delivery.clocks import mark_overdue
 from broker.delivery.events import record_published

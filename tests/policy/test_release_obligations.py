@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 import audit
-from broker.db.log import prepare_database
+from broker.db.provisioning import prepare_database
 from broker.db.tables import ObligationClock
 from broker.delivery import held
 from broker.delivery.calendar import WorkingCalendar

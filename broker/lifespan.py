@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -16,6 +15,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 import audit
+from broker import heap
 from broker.admission.capacity import Capacity
 from broker.admission.replay import TokenBurner
 from broker.db.log import DecisionLog
@@ -96,7 +96,7 @@ async def gateway_lifespan(app: FastAPI, settings: BrokerSettings) -> AsyncItera
         )
         await _load_registry(decider)
         state.registry_watch = _watch(app, settings, keys, registry)
-        _settle_garbage_collector()
+        heap.settle()
         async with _background(state.outbox, decision_log, settings, metrics, state.registry_watch, decider):
             yield
 
@@ -201,25 +201,3 @@ async def _background(
     finally:
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
-
-
-_gc_settled = False
-
-
-def _settle_garbage_collector() -> None:
-    """Keep the cyclic GC off the start-up heap and out of the request path (once per process).
-
-    Measured at saturation: full (generation 2) collections re-walked every module, pydantic schema
-    and SQLAlchemy structure about once a second for ~110 ms each, with the event loop stopped, and
-    GC took ~15% of the gateway's CPU. `gc.freeze()` moves what start-up built (alive now, after a
-    collection) out of the collector's view; a larger generation-0 threshold means fewer, cheaper
-    passes over each request's short-lived objects. Nothing is leaked: garbage made later is
-    collected as before.
-    """
-    global _gc_settled
-    if _gc_settled:
-        return
-    _gc_settled = True
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(20_000, 20, 20)

@@ -9,6 +9,7 @@ proposed policy change needs. OPA runs as a local process (`opa eval`), never ov
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import subprocess
@@ -25,7 +26,7 @@ from sqlmodel import Session, col
 from audit.canonical import encoded
 from audit.errors import AuditError
 from audit.models import Entry, PolicyInputRecord
-from schemas.policy_bundle import bundle_digest
+from schemas.policy_bundle import SERVE_FLAGS, TEST_MODULES, bundle_digest
 
 DEFAULT_ENTRYPOINT = "safeguarding/decision/decision"
 
@@ -163,7 +164,18 @@ def decide_all(
     with tempfile.TemporaryDirectory(prefix="sgb-replay-") as tmp:
         data_file = Path(tmp) / "replay.json"
         data_file.write_text(json.dumps({"sgb_replay": {"inputs": documents}, "registry": registry}))
-        command = [opa, "eval", "--format", "json", "--data", str(policies), "--data", str(data_file), query]
+        command = [
+            opa,
+            "eval",
+            "--format",
+            "json",
+            *SERVE_FLAGS,
+            "--data",
+            str(policies),
+            "--data",
+            str(data_file),
+            query,
+        ]
         try:
             done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600)  # noqa: S603 - the operator names the OPA binary; no shell
         except (OSError, subprocess.TimeoutExpired) as exc:
@@ -179,9 +191,14 @@ def decide_all(
     return answers
 
 
+def policy_files(policies: Path) -> list[Path]:
+    """The Rego modules of a policy directory as OPA serves it: its tests left out (`TEST_MODULES`)."""
+    return [p for p in sorted(policies.rglob("*.rego")) if not fnmatch.fnmatch(p.name, TEST_MODULES)]
+
+
 def bundle_of(policies: Path) -> tuple[str, str]:
     """The policy's own revision name and the content digest of a policy directory."""
-    modules = [p.read_text(encoding="utf-8") for p in sorted(policies.rglob("*.rego"))]
+    modules = [p.read_text(encoding="utf-8") for p in policy_files(policies)]
     config_file = policies / "safeguarding" / "config" / "data.json"
     try:
         config = json.loads(config_file.read_text(encoding="utf-8"))

@@ -28,6 +28,7 @@ from typing import Any
 from devstack.postgres import scratch_database
 from devstack.settings import OPA_GOGC
 from devstack.topics import delete_topics
+from schemas.policy_bundle import SERVE_FLAGS
 from transport.kafka import client_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -151,6 +152,7 @@ def private_opa(opa_binary: str, log_dir: Path) -> Iterator[str]:
             f"--addr={HOST}:{port}",
             "--log-level=error",
             "--log-format=json",
+            *SERVE_FLAGS,
             str(REPO / "policies"),
         ],
         log_dir=log_dir,

@@ -23,6 +23,7 @@ from devstack.process import (
     wait_until,
 )
 from devstack.settings import OPA_GOGC, OPA_VERSION, StackSettings
+from schemas.policy_bundle import SERVE_FLAGS
 
 MARKER = "opa run --server"
 
@@ -60,11 +61,11 @@ def version(settings: StackSettings) -> str:
     return out.splitlines()[0].removeprefix("Version: ").strip()
 
 
-def _serving(settings: StackSettings) -> str | None:
+def _serving(settings: StackSettings) -> dict[str, object] | None:
     path = settings.opa_state / "serving.json"
     if not path.exists():
         return None
-    served: str = json.loads(path.read_text())["policies"]
+    served: dict[str, object] = json.loads(path.read_text())
     return served
 
 
@@ -76,14 +77,6 @@ def start(settings: StackSettings, policies: Path) -> None:
     policies = policies.resolve()
     if not policies.is_dir():
         raise StackError(f"no policies directory at {policies}")
-    if running_pid(pid_file, MARKER) is not None:
-        if _serving(settings) == str(policies) and healthy(settings):
-            console.print("[green]✓[/green] OPA already running")
-            return
-        # Another checkout's policies are loaded: tests here must see this checkout's rules.
-        stop(settings)
-    if port_open(settings.host, settings.opa_port):
-        raise StackError(f"port {settings.opa_port} is taken by a process this stack did not start")
     args = [
         str(settings.opa_binary),
         "run",
@@ -92,11 +85,21 @@ def start(settings: StackSettings, policies: Path) -> None:
         "--watch",
         "--log-level=error",
         "--log-format=json",
+        *SERVE_FLAGS,
         str(policies),
     ]
+    serving = {"policies": str(policies), "args": args}
+    if running_pid(pid_file, MARKER) is not None:
+        if _serving(settings) == serving and healthy(settings):
+            console.print("[green]✓[/green] OPA already running")
+            return
+        # Another checkout's policies, or other flags: tests here must see this checkout's rules as it serves them.
+        stop(settings)
+    if port_open(settings.host, settings.opa_port):
+        raise StackError(f"port {settings.opa_port} is taken by a process this stack did not start")
     # The command line must carry MARKER exactly for the pid check.
     start_daemon(args, log_file=state / "opa.log", pid_file=pid_file, env={"GOGC": OPA_GOGC})
-    (state / "serving.json").write_text(json.dumps({"policies": str(policies)}))
+    (state / "serving.json").write_text(json.dumps(serving))
     wait_until(lambda: healthy(settings), what="OPA server", timeout=30, log_file=state / "opa.log")
     console.print(f"[green]✓[/green] OPA {version(settings)} on {url(settings)} serving {policies}")
 

@@ -41,6 +41,7 @@ from faults.process import clean_env as clean_env
 from faults.process import free_port as free_port
 from faults.process import http_ok as http_ok
 from faults.process import wait_for as wait_for
+from schemas.policy_bundle import SERVE_FLAGS
 from transport.kafka import ensure_topics
 
 AUDIENCE = "safeguarding-broker"
@@ -61,7 +62,15 @@ class PrivateOpa:
         binary = str(StackSettings().opa_binary)
         self.child = Child(
             "opa",
-            [binary, "run", "--server", f"--addr={HOST}:{self.port}", "--log-level=error", str(REPO / "policies")],
+            [
+                binary,
+                "run",
+                "--server",
+                f"--addr={HOST}:{self.port}",
+                "--log-level=error",
+                *SERVE_FLAGS,
+                str(REPO / "policies"),
+            ],
             clean_env(),
             root / "opa.log",
         )

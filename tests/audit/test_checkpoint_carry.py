@@ -20,6 +20,7 @@ import audit.trusted
 import audit.verify
 from broker.db.log import DecisionLog
 from tests.audit.conftest import DraftFactory
+from tests.audit.rounds import failed_rounds
 from tests.audit.tampering import drop_triggers, recompute_hashes
 
 Replay = Callable[[Session, audit.HeadState, int], audit.HeadState]
@@ -89,18 +90,8 @@ async def test_an_entry_that_fails_the_carry_is_reported_at_once_not_at_the_next
         drop_triggers(decision_log.engine)
         with decision_log.engine.begin() as connection:  # changed, its hashes left as they were
             connection.execute(text("UPDATE audit_entry SET outcome = 'no_share' WHERE seq = 4"))
-        failures: list[int] = []
-        stop = asyncio.Event()
-        rounds = asyncio.create_task(
-            decision_log.keep_checkpoints(stop, every=3600, carry_every=0.02, on_failure=lambda: failures.append(1))
-        )
-        for _ in range(250):
-            if failures:
-                break
-            await asyncio.sleep(0.02)
-        stop.set()
-        await rounds
-        assert failures, "a carried entry that did not check out waited for the hourly signature"
+        failed = await failed_rounds(decision_log, every=3600, carry_every=0.02)
+        assert failed, "a carried entry that did not check out waited for the hourly signature"
         assert decision_log.integrity_alarm is not None
 
 

@@ -13,7 +13,6 @@ triggers dropped (the owner's credentials, or a database file). The broker's key
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sqlite3
 from collections.abc import Callable
@@ -32,6 +31,7 @@ from broker.db.anchor import AnchorFile
 from broker.db.log import TAMPERED, DecisionLog
 from broker.metrics import Metrics
 from tests.audit.conftest import DraftFactory
+from tests.audit.rounds import failed_rounds
 from tests.audit.tampering import drop_triggers, recompute_hashes, witness_keys, witness_private_keys
 
 _INSERT_CHECKPOINT = text(
@@ -116,19 +116,10 @@ async def test_a_refused_checkpoint_is_a_counted_round_and_fails_verification_fo
         await _log_of(decision_log, make_draft, 3)
         with Session(decision_log.engine) as session:
             kept = session.execute(text("SELECT head, compact_range FROM audit_chain_head")).one()
-        failures: list[int] = []
-        stop = asyncio.Event()
-        rounds = asyncio.create_task(
-            decision_log.keep_checkpoints(stop, every=0.02, on_failure=lambda: failures.append(1))
+        failed = await failed_rounds(
+            decision_log, every=0.02, meanwhile=lambda: _forge_head(decision_log.engine, {0: {"outcome": "no_share"}})
         )
-        _forge_head(decision_log.engine, {0: {"outcome": "no_share"}})
-        for _ in range(250):
-            if failures:
-                break
-            await asyncio.sleep(0.02)
-        stop.set()
-        await rounds
-        assert failures, "a refused checkpoint was not counted as a failed round"
+        assert failed, "a refused checkpoint was not counted as a failed round"
         with decision_log.engine.begin() as connection:
             connection.execute(
                 text("UPDATE audit_chain_head SET head = :h, compact_range = :c WHERE id = 1"),

@@ -233,11 +233,9 @@ class DecisionLog:
     def _carried_ahead(self) -> audit.HeadState:
         """What this process vouches for, carried over the entries committed so far without the chain-head
         lock: appends then wait only while the few committed since are checked, under it (`sign_trusted`)."""
+        self.carry_ahead()  # an entry that fails is decided again under the lock, where it counts
         with Session(self.reader) as session:
-            start = self._start(session)
-            with contextlib.suppress(audit.VerificationError):  # decided again under the lock, where it counts
-                return audit.replay_entries(session, start, _next_seq(session, start))
-        return start
+            return self._start(session)
 
     def _start(self, session: Session) -> audit.HeadState:
         """Where carrying starts: the last state signed, or the entries carried past it since."""

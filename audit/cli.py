@@ -358,6 +358,11 @@ def replay_command(
         f"replayed {report.decisions} decisions ({report.notifications} notifications) logged under "
         f"{escape(', '.join(sorted(report.logged_under)) or '-')}, under {escape(name)}@{digest[:16]}"
     )
+    for same in sorted(report.hashed_with_tests):
+        out.print(
+            f"{escape(same)} is this same policy: its hash then took in the policy's tests, as gateways did "
+            "before OPA served the policy without them"
+        )
     out.print(f"{len(report.flips)} would flip; {report.rule_changes} keep their outcome with another deciding rule")
     for (was, now), count in sorted(report.by_rule().items()):
         out.print(f"   {count:>5}  decided by {escape(was)} → by {escape(now)}")

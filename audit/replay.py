@@ -83,6 +83,9 @@ class ReplayReport:
     decisions: int = 0
     notifications: int = 0
     logged_under: set[str] = field(default_factory=set)
+    # Of `logged_under`, the revisions that name the replayed policy itself, hashed with its tests
+    # (`digest_with_tests`): the same rules, not another revision.
+    hashed_with_tests: set[str] = field(default_factory=set)
     flips: list[Flip] = field(default_factory=list)
     rule_changes: int = 0  # same outcome, another deciding rule
 
@@ -125,7 +128,15 @@ def replay(
                 report.flips.append(flip)
             elif now_rules != was_rules:
                 report.rule_changes += 1
+    with_tests = digest_with_tests(policies)[:16]
+    report.hashed_with_tests = {r for r in report.logged_under if _logged_digest(r) == with_tests}
     return report
+
+
+def _logged_digest(revision: str) -> str | None:
+    """The bundle digest part of a logged revision (`schemas.policy_bundle.recorded_revision`)."""
+    _, at, rest = revision.partition("@")
+    return rest.partition("+")[0] if at else None
 
 
 def _records(session: Session, since: str | None, until: str | None) -> list[PolicyInputRecord]:
@@ -196,12 +207,26 @@ def policy_files(policies: Path) -> list[Path]:
     return [p for p in sorted(policies.rglob("*.rego")) if not fnmatch.fnmatch(p.name, TEST_MODULES)]
 
 
+def digest_with_tests(policies: Path) -> str:
+    """The digest of a policy directory with its tests: what gateways logged before OPA was started
+    without them (`SERVE_FLAGS`), so that a decision logged then is known as this same policy."""
+    modules = [p.read_text(encoding="utf-8") for p in sorted(policies.rglob("*.rego"))]
+    return bundle_digest(modules, _config(policies))
+
+
 def bundle_of(policies: Path) -> tuple[str, str]:
     """The policy's own revision name and the content digest of a policy directory."""
     modules = [p.read_text(encoding="utf-8") for p in policy_files(policies)]
+    config = _config(policies)
+    return str(config.get("revision", "-")), bundle_digest(modules, config)
+
+
+def _config(policies: Path) -> dict[str, Any]:
     config_file = policies / "safeguarding" / "config" / "data.json"
     try:
         config = json.loads(config_file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ReplayError(f"no policy data at {config_file}") from exc
-    return str(config.get("revision", "-")), bundle_digest(modules, config)
+    if not isinstance(config, dict):
+        raise ReplayError(f"the policy data at {config_file} is not a JSON object")
+    return config

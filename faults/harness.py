@@ -57,7 +57,9 @@ class PrivateOpa:
     The registry lives in OPA's global data, so sharing the stack's OPA would flip it under others.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, serve_flags: tuple[str, ...] = SERVE_FLAGS) -> None:
+        """`serve_flags`: how `opa run` is told what to serve; `()` serves the tests too, as OPA was
+        run before SERVE_FLAGS (a test of decisions logged then)."""
         self.port = free_port()
         binary = str(StackSettings().opa_binary)
         self.child = Child(
@@ -68,7 +70,7 @@ class PrivateOpa:
                 "--server",
                 f"--addr={HOST}:{self.port}",
                 "--log-level=error",
-                *SERVE_FLAGS,
+                *serve_flags,
                 str(REPO / "policies"),
             ],
             clean_env(),

@@ -185,6 +185,7 @@ def _result(report: ReplayReport, recorded: dict[int, str], rules: RuleCatalogue
         "decisions": report.decisions,
         "notifications": report.notifications,
         "logged_under": sorted(report.logged_under),
+        "hashed_with_tests": sorted(report.hashed_with_tests),
         "rule_changes": report.rule_changes,
         "flipped": len(report.flips),
         "groups": [{"was": _rules(rules, was), "now": _rules(rules, now), "count": n} for (was, now), n in groups],

@@ -20,7 +20,8 @@ import audit
 from audit.canonical import canonical_text
 from audit.models import PolicyInputRecord
 from audit.replay import bundle_of, replay
-from tests.broker.conftest import Gateway
+from faults.harness import PrivateOpa
+from tests.broker.conftest import Gateway, GatewayFactory
 from tests.factories import PERSONAL_VALUES, school_referral
 
 pytestmark = pytest.mark.stack
@@ -61,7 +62,7 @@ async def test_a_replay_lists_exactly_what_a_policy_change_flips(
     relying = await _post(gateway, recipients=[POLICE])
     other = await _post(gateway, recipients=[POLICE], lawful_basis="public_interest")
     assert relying == ["share"] and other != ["hold_for_authorisation"], (relying, other)
-    registry = json.loads(gateway.partnership.registry_file.read_text())
+    registry = _registry(gateway)
     with Session(gateway.engine) as session:
         records = list(session.exec(select(PolicyInputRecord)))
     kept = json.dumps([r.document for r in records])
@@ -86,19 +87,53 @@ async def test_a_replay_lists_exactly_what_a_policy_change_flips(
     assert _counts(gateway) == before  # a replay writes nothing
     name, digest = bundle_of(REPO / "policies")
     assert changed.logged_under == {e for e in changed.logged_under if e.startswith(f"{name}@{digest[:16]}+")}
+    assert unchanged.hashed_with_tests == set()  # logged under this policy's own hash: nothing to explain
 
 
-async def test_the_replay_command_prints_the_flip(gateway: Gateway, opa_bin: str, tmp_path: Path) -> None:
-    await _post(gateway, recipients=[POLICE])
+async def test_decisions_hashed_with_the_tests_are_known_as_the_same_policy(
+    gateway_factory: GatewayFactory, opa_bin: str, tmp_path: Path
+) -> None:
+    """Before OPA served the policy without its tests, a gateway logged a digest that took them in. A
+    replay under the same directory says so, rather than leave two hashes of one policy to compare."""
+    earlier = PrivateOpa(tmp_path / "opa-with-tests", serve_flags=())
+    earlier.start()
+    try:
+        gateway = await gateway_factory(opa_url=earlier.url)
+        await _post(gateway, recipients=[POLICE])
+        with Session(gateway.engine) as session:
+            report = replay(session, policies=REPO / "policies", registry=_registry(gateway), opa=opa_bin)
+        printed = _replay_command(gateway, REPO / "policies", opa_bin)
+    finally:
+        earlier.stop()
+    name, digest = bundle_of(REPO / "policies")
+    (logged,) = report.logged_under
+    assert logged.startswith(f"{name}@") and digest[:16] not in logged  # the tests changed the hash
+    assert (report.decisions, report.flips, report.hashed_with_tests) == (1, [], {logged})
+    assert f"{logged} is this same policy" in printed, printed
+
+
+def _registry(gateway: Gateway) -> dict[str, Any]:
+    registry: dict[str, Any] = json.loads(gateway.partnership.registry_file.read_text())
+    return registry
+
+
+def _replay_command(gateway: Gateway, policies: Path, opa_bin: str) -> str:
     printed = subprocess.run(
         [
             *(sys.executable, "-m", "audit", "replay", "--db", gateway.settings.database_url),
-            *("--policies", str(_without_basis(tmp_path)), "--registry", str(gateway.partnership.registry_file)),
+            *("--policies", str(policies), "--registry", str(gateway.partnership.registry_file)),
             *("--opa", opa_bin),
         ],
         capture_output=True,
         text=True,
         check=True,
     )
-    assert "1 would flip" in printed.stdout, printed.stdout
-    assert "share (GR1" in printed.stdout and "→ hold_for_authorisation (GR1)" in printed.stdout, printed.stdout
+    return printed.stdout
+
+
+async def test_the_replay_command_prints_the_flip(gateway: Gateway, opa_bin: str, tmp_path: Path) -> None:
+    await _post(gateway, recipients=[POLICE])
+    printed = _replay_command(gateway, _without_basis(tmp_path), opa_bin)
+    assert "1 would flip" in printed, printed
+    assert "share (GR1" in printed and "→ hold_for_authorisation (GR1)" in printed, printed
+    assert "same policy" not in printed, printed

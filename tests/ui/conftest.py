@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -70,8 +71,15 @@ class Served:
 @pytest.fixture
 def served(partnership: LocalPartnership, sqlite_url: str) -> Iterator[Served]:  # noqa: F811
     """The whole app (lifespan, relay, OPA) under uvicorn in a thread, on a free loopback port."""
+    with serving(partnership, sqlite_url) as started:
+        yield started
+
+
+@contextlib.contextmanager
+def serving(partnership: LocalPartnership, sqlite_url: str, **overrides: Any) -> Iterator[Served]:  # noqa: F811
+    """`served` with settings overrides (`gateway_settings`), for a test that needs another gateway."""
     port = _free_port()
-    app = create_app(gateway_settings(partnership, sqlite_url))
+    app = create_app(gateway_settings(partnership, sqlite_url, **overrides))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()

@@ -19,9 +19,12 @@ from sqlalchemy import create_engine
 from sqlmodel import Session, col, select
 
 import audit
+from audit.replay import bundle_of
+from devstack.partnership import LocalPartnership
+from faults.harness import PrivateOpa
 from schemas.vocab import SHARED_OUTCOMES
 from tests.factories import school_referral
-from tests.ui.conftest import Served, shot, sign_in
+from tests.ui.conftest import Served, serving, shot, sign_in
 
 pytestmark = pytest.mark.stack
 
@@ -134,3 +137,30 @@ def test_the_form_names_a_bad_field_and_a_dsl_is_refused(replaying: Served, page
         expect(other.get_by_role("link", name="Audit")).to_have_count(0)
     finally:
         dsl.close()
+
+
+def test_decisions_hashed_with_the_tests_are_named_as_the_same_policy(
+    partnership: LocalPartnership, sqlite_url: str, page: Page, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A gateway whose OPA served the policy's tests too (as before SERVE_FLAGS) logged another hash of
+    the same policy: the page names it as that policy, so the IG lead does not take it for a change."""
+    unchanged = tmp_path / "candidates" / "as-served"
+    shutil.copytree(REPO / "policies", unchanged)
+    monkeypatch.setenv("SGB_REPLAY_POLICIES", str(unchanged.parent))
+    earlier = PrivateOpa(tmp_path / "opa-with-tests", serve_flags=())
+    earlier.start()
+    try:
+        with serving(partnership, sqlite_url, opa_url=earlier.url) as gateway:
+            gateway.post(school_referral(recipients=[TO_POLICE]))
+            sign_in(page, gateway.link(CSC, "ig_lead", "ig-demo-01"))
+            page.goto(f"{gateway.base_url}/ui/replay")
+            today = date.today()
+            _replay(page, "dir/as-served", today - timedelta(days=1), today)
+            expect(page.get_by_role("status")).to_contain_text("0 would flip")
+            logged = page.locator("dt:text-is('Logged under') + dd").inner_text()
+            same = page.locator("dt:text-is('Same policy') + dd")
+            expect(same).to_contain_text(f"{logged}: the candidate itself, its hash taken with its tests")
+    finally:
+        earlier.stop()
+    name, digest = bundle_of(unchanged)
+    assert logged.startswith(f"{name}@") and digest[:16] not in logged

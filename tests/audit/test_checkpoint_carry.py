@@ -87,9 +87,7 @@ async def test_an_entry_that_fails_the_carry_is_reported_at_once_not_at_the_next
         await _append(decision_log, make_draft, 0, 3)
         assert decision_log.refresh_checkpoint()
         await _append(decision_log, make_draft, 3, 3)
-        drop_triggers(decision_log.engine)
-        with decision_log.engine.begin() as connection:  # changed, its hashes left as they were
-            connection.execute(text("UPDATE audit_entry SET outcome = 'no_share' WHERE seq = 4"))
+        _rewrite(decision_log, 4, hashes_made_to_match=False)
         failed = await failed_rounds(decision_log, every=3600, carry_every=0.02)
         assert failed, "a carried entry that did not check out waited for the hourly signature"
         assert decision_log.integrity_alarm is not None
@@ -102,10 +100,7 @@ async def test_an_entry_rewritten_after_it_was_carried_is_not_signed(
     async with DecisionLog.opened(sqlite_url, signer=signer) as decision_log:
         await _append(decision_log, make_draft, 0, 4)
         assert decision_log.carry_ahead()
-        drop_triggers(decision_log.engine)
-        with Session(decision_log.engine) as session, session.begin():
-            session.execute(text("UPDATE audit_entry SET outcome = 'no_share' WHERE seq = 2"))
-            recompute_hashes(session)
+        _rewrite(decision_log, 2, hashes_made_to_match=True)
         assert not decision_log.refresh_checkpoint()
         assert decision_log.integrity_alarm is not None
 
@@ -130,3 +125,12 @@ async def test_rounds_carry_between_signatures_and_still_sign(
         signatures = [span for span in replayed if span[0] == "locked"]
         assert len(carries) > len(signatures), f"no carry between the signatures: {replayed}"
         assert all(start == 5 for _, start, end in signatures if end == 5), f"signatures replayed {signatures}"
+
+
+def _rewrite(decision_log: DecisionLog, seq: int, *, hashes_made_to_match: bool) -> None:
+    """An insider changes entry `seq`'s outcome past the append-only triggers, and perhaps its hashes."""
+    drop_triggers(decision_log.engine)
+    with Session(decision_log.engine) as session, session.begin():
+        session.execute(text("UPDATE audit_entry SET outcome = 'no_share' WHERE seq = :seq"), {"seq": seq})
+        if hashes_made_to_match:
+            recompute_hashes(session)

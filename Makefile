@@ -28,9 +28,10 @@ $(STAMP): pyproject.toml
 stack: venv
 	$(BIN)/python -m devstack up
 
-# The UI tests drive Debian's Chromium (a browser download is impossible here).
+# The UI tests drive Debian's Chromium (a browser download is impossible here), in British English
+# (chromium-l10n): a date field then reads day first, as practitioners in England see it.
 browser:
-	@test -x /usr/bin/chromium || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+	@test -x /usr/bin/chromium -a -f /usr/lib/chromium/locales/en-GB.pak || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-l10n; }
 
 stack-down: venv
 	$(BIN)/python -m devstack down

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import threading
 import time
@@ -32,6 +33,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+BRITISH = {"LANG": "en_GB.UTF-8", "LANGUAGE": "en_GB"}
+BRITISH_PAK = Path("/usr/lib/chromium/locales/en-GB.pak")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 
 
@@ -99,10 +102,12 @@ def serving(partnership: LocalPartnership, sqlite_url: str, **overrides: Any) ->
 def browser() -> Iterator[Browser]:
     # Per test: Playwright's sync API keeps an event loop current while it is open, which would
     # break the async gateway tests if it stayed open for the whole session.
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    if not Path(CHROMIUM).exists() or not BRITISH_PAK.exists():
+        pytest.fail(f"{CHROMIUM} or {BRITISH_PAK} is missing: make browser")
     with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        # Chromium shows a date field in its own language (LANG, with Debian's chromium-l10n), not the
+        # page's: day first, as a practitioner in England reads it (`make browser` installs both).
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env={**os.environ, **BRITISH})
         yield launched
         launched.close()
 

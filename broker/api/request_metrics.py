@@ -1,10 +1,13 @@
-"""Counts every HTTP request in `sgb_http_requests_total` by method, route template and status.
+"""Counts every HTTP request in `sgb_http_requests_total` by method, route template and status, and
+times it in `sgb_http_request_seconds` by method and route template.
 
 A pure ASGI middleware rather than `@app.middleware("http")`: that wrapper buffers streamed bodies
 and changes how exceptions surface, and this only needs to watch the response start go by.
 """
 
 from __future__ import annotations
+
+import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,6 +29,7 @@ class RequestMetrics:
             await self.app(scope, receive, send)
             return
         status = 500  # what the client gets if the app raises before answering
+        started = time.perf_counter()
 
         async def watch(message: Message) -> None:
             nonlocal status
@@ -36,15 +40,17 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, watch)
         finally:
-            _count(scope, status)
+            _count(scope, status, time.perf_counter() - started)
 
 
-def _count(scope: Scope, status: int) -> None:
+def _count(scope: Scope, status: int, seconds: float) -> None:
     metrics: Metrics | None = getattr(scope["app"].state, "metrics", None)
     if metrics is None:  # before the lifespan opened the collaborators
         return
     method = scope["method"] if scope["method"] in METHODS else "OTHER"
-    metrics.requests.labels(method, route_template(scope), str(status)).inc()
+    route = route_template(scope)
+    metrics.requests.labels(method, route, str(status)).inc()
+    metrics.request_latency.labels(method, route).observe(seconds)
 
 
 def route_template(scope: Scope) -> str:

@@ -105,7 +105,8 @@ class Recorder:
         # The case key is looked up with the rest of its group commit's (`case_keys.prefetch`).
         sealing = any(p.sealed is not None for p in planned)
         try:
-            await self._log.append(drafts, rows, hint=case_keys.Lookup(case) if sealing else None)
+            with self._metrics.log_commit_latency.time():
+                await self._log.append(drafts, rows, hint=case_keys.Lookup(case) if sealing else None)
         except IntegrityError:
             raise
         except (audit.AuditError, SQLAlchemyError, OSError) as exc:

@@ -65,7 +65,7 @@ def moved(samples: Samples) -> set[str]:
 
 def value(samples: Samples, sample: str, **labels: str) -> float:
     """Sum of the samples named `sample` whose labels include `labels`."""
-    family = samples.get(sample.removesuffix("_total").removesuffix("_count"), {})
+    family = samples.get(sample.removesuffix("_total").removesuffix("_count").removesuffix("_sum"), {})
     return sum(
         v
         for key, v in family.items()
@@ -104,6 +104,11 @@ async def _quiet_gateway(factory: GatewayFactory, seen: Seen) -> None:
     assert value(samples, "sgb_outbox_depth") >= 1
     assert value(samples, "sgb_held_deliveries") == 1
     assert value(samples, "sgb_http_requests_total", method="POST", route="/v1/notifications", status="202") == 2
+    # Each notification timed once, whole and its log commit: the commit is part of the answer's time.
+    assert value(samples, "sgb_http_request_seconds_count", method="POST", route="/v1/notifications") == 2
+    assert value(samples, "sgb_log_commit_seconds_count") == 2
+    answered = value(samples, "sgb_http_request_seconds_sum", method="POST", route="/v1/notifications")
+    assert 0 < value(samples, "sgb_log_commit_seconds_sum") < answered
     assert value(samples, "sgb_log_verification_ok") == -1, "not verified yet is neither pass nor fail"
 
 

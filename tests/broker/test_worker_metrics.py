@@ -31,6 +31,8 @@ GATEWAY_ONLY = {
     "sgb_http_requests",
     "sgb_decisions",
     "sgb_opa_decision_seconds",
+    "sgb_http_request_seconds",
+    "sgb_log_commit_seconds",
     "sgb_opa_failures",
     "sgb_log_verification_ok",
     "sgb_log_verification_timestamp_seconds",

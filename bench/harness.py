@@ -252,6 +252,8 @@ def gateway_env(
         "SGB_TOPIC_NAMESPACE": namespace,
         # As docker-compose.yml runs it: the gateway answers, `python -m broker.worker` relays.
         "SGB_RUN_RELAY_IN_GATEWAY": "false",
+        # Its /metrics, for where the time goes (`bench.breakdown`); the worker gets a token of its own.
+        "SGB_METRICS_TOKEN": secrets.token_urlsafe(24),
     }
 
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import harness
+from bench import breakdown, harness
 from bench.durations import FULL, QUICK
 from bench.meter import CpuMeter, family, kafka_pid, pid_listening, profiler
 from bench.provenance import git_revision, load_average, machine, workload
@@ -214,12 +214,15 @@ class Suite:
                 flush=True,
             )
             half = max(1, int(sat["accepted_per_s"] / 2))
+            token = gateway.env["SGB_METRICS_TOKEN"]
+            before = breakdown.scrape(gateway.url, token)
             result["half_saturation"] = run_load(
                 self.spec(gateway.url, mode="open", rate=half, duration=d.fixed, return_ids=True),
                 self.work,
                 meter,
                 gateway,
             )
+            result["half_saturation"]["breakdown"] = breakdown.between(before, breakdown.scrape(gateway.url, token))
             accepted_ids += result["half_saturation"].pop("accepted_ids")
             result["half_saturation"]["rate"] = half
             print(

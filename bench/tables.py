@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench import stage_tables
+from bench import breakdown, stage_tables
 from bench.cells import BACKENDS, fmt, markdown
 
 
@@ -192,7 +192,12 @@ def table(results: dict[str, Any]) -> str:
         "\nCPU per accepted notification at saturation, by process (its cores ÷ accepted/s), and the"
         " throughput that total allows on this machine:\n\n" + cost_table(results)
     )
-    for extra in (realistic_table(results), stage_tables.engines_table(results), scale_table(results)):
+    for extra in (
+        breakdown.table(results),
+        realistic_table(results),
+        stage_tables.engines_table(results),
+        scale_table(results),
+    ):
         if extra:
             out.append("\n" + extra)
     for backend in BACKENDS:

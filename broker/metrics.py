@@ -12,7 +12,12 @@ import time
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
+# Steps of 5 ms or less up to 30 ms, where a notification's answer lives (issue #17's target for the p99
+# is 25 ms), so an interpolated quantile there is that fine; coarser above, up to the OPA timeout and beyond.
+LATENCY_BUCKETS = (
+    *(0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1),
+    *(0.25, 0.5, 1.0, 2.0, 5.0, 10.0),
+)
 
 
 class Metrics:
@@ -46,8 +51,7 @@ class Metrics:
             registry=served,
         )
         # Where a notification's answer time goes, for the operator: the whole request, and of it
-        # the decision log's commit (OPA's share is `opa_latency`). Edges at the answer times that
-        # matter: 25 ms is issue #17's target for the p99, 2 s the OPA timeout's default.
+        # the decision log's commit (OPA's share is `opa_latency`).
         self.request_latency = Histogram(
             "sgb_http_request_seconds",
             "Time to answer an HTTP request, by method and route template",

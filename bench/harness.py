@@ -258,6 +258,10 @@ def gateway_env(
 
 
 def start_gateway(name: str, env: dict[str, str], database_url: str, log_dir: Path, workers: int = 1) -> Gateway:
+    if workers > 1:
+        # Each process would serve its own /metrics behind one port, which the gateway refuses: the
+        # scale curve's gateways serve none (`bench.breakdown` reads the one-process gateway's).
+        env = {key: value for key, value in env.items() if key != "SGB_METRICS_TOKEN"}
     port = free_port()
     process = start(
         name,

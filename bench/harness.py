@@ -257,11 +257,15 @@ def gateway_env(
     }
 
 
+def process_env(env: dict[str, str], workers: int) -> dict[str, str]:
+    """The gateway's settings for `workers` processes. With more than one, each would serve its own
+    /metrics behind one port, which `python -m broker.gateway` refuses: the scale curve's gateways
+    serve none (`bench.breakdown` reads the one-process gateway's)."""
+    return env if workers == 1 else {key: value for key, value in env.items() if key != "SGB_METRICS_TOKEN"}
+
+
 def start_gateway(name: str, env: dict[str, str], database_url: str, log_dir: Path, workers: int = 1) -> Gateway:
-    if workers > 1:
-        # Each process would serve its own /metrics behind one port, which the gateway refuses: the
-        # scale curve's gateways serve none (`bench.breakdown` reads the one-process gateway's).
-        env = {key: value for key, value in env.items() if key != "SGB_METRICS_TOKEN"}
+    env = process_env(env, workers)
     port = free_port()
     process = start(
         name,

@@ -1,4 +1,4 @@
-"""The benchmark starts its worker with settings the broker accepts.
+"""The benchmark starts its worker and gateways with settings the broker accepts.
 
 `make bench` is not part of `make test`, so a settings rule added to the broker (such as a metrics
 port needing its token) would otherwise break the benchmark unseen until its next run. That the
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.harness import gateway_env, worker_env
+from bench.harness import gateway_env, process_env, worker_env
 from broker.settings import BrokerSettings
 
 
@@ -39,3 +39,16 @@ def test_the_workers_settings_are_accepted_and_its_metrics_carry_the_runs_token(
     settings = BrokerSettings()
     assert settings.worker_metrics_port == 45_678
     assert settings.metrics_token is not None and settings.metrics_token.get_secret_value() == "run-token-1"
+
+
+@pytest.mark.parametrize("workers", [1, 2, 4])
+def test_the_gateway_serves_metrics_only_as_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """`python -m broker.gateway --workers N` refuses N > 1 with a metrics token (broker/gateway.py): the scale
+    curve's gateways must start without one, and the one-process gateway keeps it for `bench.breakdown`."""
+    monkeypatch.delenv("SGB_METRICS_TOKEN", raising=False)  # only what the benchmark gives counts
+    for name, value in process_env(_env(tmp_path), workers).items():
+        monkeypatch.setenv(name, value)
+    token = BrokerSettings().metrics_token
+    assert (token is not None and bool(token.get_secret_value())) == (workers == 1)

@@ -15,7 +15,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 import audit
-from broker import interpreter
+from broker import heap
 from broker.admission.capacity import Capacity
 from broker.admission.replay import TokenBurner
 from broker.db.log import DecisionLog
@@ -96,7 +96,7 @@ async def gateway_lifespan(app: FastAPI, settings: BrokerSettings) -> AsyncItera
         )
         await _load_registry(decider)
         state.registry_watch = _watch(app, settings, keys, registry)
-        interpreter.settle()
+        heap.settle()
         async with _background(state.outbox, decision_log, settings, metrics, state.registry_watch, decider):
             yield
 

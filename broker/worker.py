@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 import audit
-from broker import interpreter, logs, metrics_state
+from broker import heap, logs, metrics_state
 from broker.db.provisioning import migrate
 from broker.delivery.background import build_ingester, build_relay, delivery_tasks
 from broker.metrics import Metrics
@@ -57,7 +57,7 @@ async def run(settings: BrokerSettings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     tasks = delivery_tasks(relay=relay, ingester=ingester, engine=engine, settings=settings, metrics=metrics, stop=stop)
-    interpreter.settle()  # started: what is built now lives as long as the process
+    heap.settle()  # started: what is built now lives as long as the process
     if settings.registry_poll_seconds > 0:
         # A rotated or revoked agency key must reach receipt checking without a restart.
         watch = RegistryWatch(

@@ -128,8 +128,10 @@ def replay(
                 report.flips.append(flip)
             elif now_rules != was_rules:
                 report.rule_changes += 1
-    with_tests = digest_with_tests(policies)[:16]
-    report.hashed_with_tests = {r for r in report.logged_under if _logged_digest(r) == with_tests}
+    with_tests = digest_with_tests(policies)
+    # A directory without tests (the served policy written out, a candidate copied bare) has one digest.
+    if with_tests != bundle_of(policies)[1]:
+        report.hashed_with_tests = {r for r in report.logged_under if _logged_digest(r) == with_tests[:16]}
     return report
 
 

@@ -88,6 +88,16 @@ async def test_a_replay_lists_exactly_what_a_policy_change_flips(
     name, digest = bundle_of(REPO / "policies")
     assert changed.logged_under == {e for e in changed.logged_under if e.startswith(f"{name}@{digest[:16]}+")}
     assert unchanged.hashed_with_tests == set()  # logged under this policy's own hash: nothing to explain
+    with Session(gateway.engine) as session:
+        bare = replay(session, policies=_without_tests(tmp_path), registry=registry, opa=opa_bin)
+    assert (bare.decisions, bare.flips, bare.hashed_with_tests) == (2, [], set())  # one digest, the logged one
+
+
+def _without_tests(tmp_path: Path) -> Path:
+    """The policies as OPA serves them: no `_test.rego` files, so the digest with tests is the digest."""
+    policies = tmp_path / "served"
+    shutil.copytree(REPO / "policies", policies, ignore=shutil.ignore_patterns("*_test.rego"))
+    return policies
 
 
 async def test_decisions_hashed_with_the_tests_are_known_as_the_same_policy(

@@ -106,6 +106,8 @@ def test_the_ig_lead_sees_exactly_what_a_candidate_policy_flips(replaying: Serve
 
     _replay(page, "current", today - timedelta(days=1), today)
     expect(page.get_by_role("status")).to_contain_text("0 would flip")
+    # The served policy carries no tests: its one digest is the logged one, nothing to explain.
+    expect(page.locator("dt:text-is('Same policy')")).to_have_count(0)
 
 
 def test_the_form_names_a_bad_field_and_a_dsl_is_refused(replaying: Served, page: Page, browser: Browser) -> None:

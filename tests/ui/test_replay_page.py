@@ -73,6 +73,15 @@ def _would_flip(database_url: str) -> set[int]:
         engine.dispose()
 
 
+# The widest choice's text, as the select's own font draws it, against the room the select gives it.
+_CHOICE_AND_ROOM = """select => {
+    const context = document.createElement("canvas").getContext("2d");
+    context.font = getComputedStyle(select).font;
+    const widest = Math.max(...Array.from(select.options, o => context.measureText(o.text).width));
+    return [widest, select.clientWidth];
+}"""
+
+
 def _replay(page: Page, policy: str, since: date, until: date) -> None:
     page.get_by_label("Candidate policy").select_option(policy)  # by value: the name a candidate posts
     page.get_by_label("From").fill(since.isoformat())
@@ -102,6 +111,8 @@ def test_the_ig_lead_sees_exactly_what_a_candidate_policy_flips(replaying: Serve
     expect(first).to_contain_text("Held for authorisation")
     expect(first).to_contain_text("GR1")
     expect(page.locator("main")).to_contain_text(re.compile(r"sg-policy-candidate@[0-9a-f]{16}"))
+    widest, room = page.get_by_label("Candidate policy").evaluate(_CHOICE_AND_ROOM)
+    assert widest < room, "a candidate's name and revision must show whole, not cut off by the select"
     shot(page, "replay")
 
     _replay(page, "current", today - timedelta(days=1), today)

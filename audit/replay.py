@@ -128,9 +128,9 @@ def replay(
                 report.flips.append(flip)
             elif now_rules != was_rules:
                 report.rule_changes += 1
-    with_tests = digest_with_tests(policies)
+    _, served, with_tests = _digests(policies)
     # A directory without tests (the served policy written out, a candidate copied bare) has one digest.
-    if with_tests != bundle_of(policies)[1]:
+    if with_tests != served:
         report.hashed_with_tests = {r for r in report.logged_under if _logged_digest(r) == with_tests[:16]}
     return report
 
@@ -206,21 +206,33 @@ def decide_all(
 
 def policy_files(policies: Path) -> list[Path]:
     """The Rego modules of a policy directory as OPA serves it: its tests left out (`TEST_MODULES`)."""
-    return [p for p in sorted(policies.rglob("*.rego")) if not fnmatch.fnmatch(p.name, TEST_MODULES)]
+    return [p for p in sorted(policies.rglob("*.rego")) if _served(p)]
+
+
+def _served(module: Path) -> bool:
+    return not fnmatch.fnmatch(module.name, TEST_MODULES)
 
 
 def digest_with_tests(policies: Path) -> str:
     """The digest of a policy directory with its tests: what gateways logged before OPA was started
     without them (`SERVE_FLAGS`), so that a decision logged then is known as this same policy."""
-    modules = [p.read_text(encoding="utf-8") for p in sorted(policies.rglob("*.rego"))]
-    return bundle_digest(modules, _config(policies))
+    return _digests(policies)[2]
 
 
 def bundle_of(policies: Path) -> tuple[str, str]:
     """The policy's own revision name and the content digest of a policy directory."""
-    modules = [p.read_text(encoding="utf-8") for p in policy_files(policies)]
+    revision, served, _ = _digests(policies)
+    return revision, served
+
+
+def _digests(policies: Path) -> tuple[str, str, str]:
+    """The revision name, the served digest and the digest with tests, from one read of the directory:
+    read twice, a policy changed in between would be named by two different versions of itself."""
+    modules = {p: p.read_text(encoding="utf-8") for p in sorted(policies.rglob("*.rego"))}
     config = _config(policies)
-    return str(config.get("revision", "-")), bundle_digest(modules, config)
+    served = [text for path, text in modules.items() if _served(path)]
+    revision = str(config.get("revision", "-"))
+    return revision, bundle_digest(served, config), bundle_digest(list(modules.values()), config)
 
 
 def _config(policies: Path) -> dict[str, Any]:

@@ -254,6 +254,8 @@ def _overdue(site: DemoSite, receipts: list[dict[str, Any]]) -> None:
         session.commit()
     engine.dispose()
     console.print(f"\n[bold]Simulated clock[/bold] {simulated:%a %d %b %Y}: {len(late)} obligation(s) overdue")
+    # The log keeps real time only, so the review UI's Overdue page shows them found today, before they fell due.
+    console.print("  (logged at the real time, so the review UI shows each found overdue before it was due)")
     for clock in late:
         console.print(f"  {clock.recipient_agency}: {clock.description} (due {clock.due_at:%a %d %b %H:%M} UTC)")
     # Each late notification's view again, now that its clocks have run out (the referral's too: its

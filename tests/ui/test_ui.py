@@ -38,6 +38,11 @@ def test_dsl_filters_opens_a_decision_and_answers_an_advice_request(served: Serv
     page.locator("tbody tr a").first.click()
     expect(page.get_by_role("heading", name=re.compile(r"Decision #\d+"))).to_be_visible()
     expect(page.get_by_text("Integrity: verified")).to_be_visible()
+    # The policy line names the revision; OPA gives no decision id without its own decision log, and
+    # an empty "decision id —" on every decision told a reader nothing.
+    policy = page.locator("dt:text-is('Policy') + dd")
+    expect(policy).to_contain_text(re.compile(r"revision sg-policy-[\w.]+@[0-9a-f]{16}"))
+    expect(policy).not_to_contain_text("decision id")
     expect(
         page.get_by_role("row", name=re.compile("GR4")).or_(page.locator("section.deciding", has_text="GR4")).first
     ).to_be_visible()

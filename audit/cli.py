@@ -322,7 +322,7 @@ def checkpoint(db: DbOption, signing_key: KeyOption, origin: OriginOption = DEFA
 
 @app.command()
 def keygen(private_key: Annotated[Path, typer.Argument(help="Where to write the PEM private key.")]) -> None:
-    """Create an Ed25519 key pair (``FILE`` and ``FILE.pub``) for development and tests."""
+    """Create an Ed25519 key pair for development and tests: PRIVATE_KEY (PEM) and PRIVATE_KEY.pub beside it."""
     key = Ed25519PrivateKey.generate()
     private_key.write_bytes(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
     private_key.chmod(0o600)

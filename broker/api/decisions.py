@@ -21,6 +21,7 @@ from broker.review.access import Viewer
 from broker.review.views import Filters
 from schemas import api_examples
 from schemas.api import DecisionDetail, DecisionPage
+from schemas.vocab import Outcome
 
 router = APIRouter(prefix="/v1/decisions", tags=["decision log"], route_class=JsonRoute)
 
@@ -49,7 +50,10 @@ When = Annotated[datetime | None, BeforeValidator(_iso_only), AfterValidator(_in
 
 async def filters(
     agency: Code = None,
-    outcome: Code = None,
+    # The six outcomes are the policy's whole answer, so a misspelt one ("shared") is refused by name
+    # rather than matching nothing. The other codes stay open: the log keeps codes a later vocabulary
+    # may drop, and an auditor must still be able to ask for them.
+    outcome: Annotated[Outcome | None, Query()] = None,
     message_type: Code = None,
     since: When = None,
     until: When = None,

@@ -108,6 +108,12 @@ async def test_filters_and_paging(gateway: Gateway) -> None:
             assert "GR4" in session.get(audit.Entry, item["seq"]).deciding_rules  # type: ignore[union-attr]
     none = (await _get(gateway, "/v1/decisions", PARTNERSHIP_OFFICE, "ig_lead", consent_state="given_explicit")).json()
     assert none["total"] == 0
+    # A misspelt outcome is refused by name, on both lists that take the filters, not answered "none".
+    for url in ("/v1/decisions", "/v1/overdue"):
+        misspelt = await _get(gateway, url, PARTNERSHIP_OFFICE, "ig_lead", outcome="shared")
+        assert misspelt.status_code == 422
+        (problem,) = misspelt.json()["detail"]
+        assert problem["loc"] == ["query", "outcome"] and "share_minimised" in problem["msg"]
 
 
 async def test_every_read_is_logged_and_nothing_can_be_written(gateway: Gateway) -> None:

@@ -83,8 +83,9 @@ class ReplayReport:
     decisions: int = 0
     notifications: int = 0
     logged_under: set[str] = field(default_factory=set)
-    # Of `logged_under`, the revisions that name the replayed policy itself, hashed with its tests
-    # (`digest_with_tests`): the same rules, not another revision.
+    # Of `logged_under`, the revisions that name the replayed policy itself, hashed with its tests, as
+    # gateways logged it before OPA was started without them (`SERVE_FLAGS`): the same rules, not
+    # another revision.
     hashed_with_tests: set[str] = field(default_factory=set)
     flips: list[Flip] = field(default_factory=list)
     rule_changes: int = 0  # same outcome, another deciding rule
@@ -211,12 +212,6 @@ def policy_files(policies: Path) -> list[Path]:
 
 def _served(module: Path) -> bool:
     return not fnmatch.fnmatch(module.name, TEST_MODULES)
-
-
-def digest_with_tests(policies: Path) -> str:
-    """The digest of a policy directory with its tests: what gateways logged before OPA was started
-    without them (`SERVE_FLAGS`), so that a decision logged then is known as this same policy."""
-    return _digests(policies)[2]
 
 
 def bundle_of(policies: Path) -> tuple[str, str]:

@@ -122,7 +122,7 @@ def _authorization_mutated(case: schemathesis.Case[Operation]) -> bool:
     header = meta.components.get(ParameterLocation.HEADER)
     if header is None or not header.mode.is_negative:
         return False
-    mutations = getattr(meta.phase.data, "mutations", ())
+    mutations = meta.phase.data.mutations
     named = {m.parameter.lower() for m in mutations if m.parameter_location is ParameterLocation.HEADER and m.parameter}
     return not named or "authorization" in named
 

@@ -18,7 +18,11 @@ OFFICES = {
 }
 _ISO_TIME = re.compile(r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?")
 _CHANGE = re.compile(r"\bchange #(\d+)")
-_CODE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)*\b")
+# A code, never part of an agency id the registry no longer names ("gp" in "gp-willow-lane").
+_CODE = re.compile(r"(?<![\w-])[a-z][a-z0-9]*(?:_[a-z0-9]+)*(?![\w-])")
+# "a ig_lead may not do this": the article the log's sentence put before a role's code, which its
+# words may need as "an" ("an Information Governance lead") or not at all (an office: "the ...").
+_ARTICLE_CODE = re.compile(r"\b([Aa]n?) ([a-z][a-z0-9]*(?:_[a-z0-9]+)*)(?![\w-])")
 # A recall notice's id: the recipient's copy carries it; the page says which notice without it.
 _NOTICE_ID = re.compile(r"\s*\bnotice-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
 # Why a sign-in link or token was refused, for the person holding it; every other reason means the
@@ -41,6 +45,17 @@ def _code(match: re.Match[str]) -> str:
     return code.replace("_", " ") if "_" in code else code
 
 
+def _article(match: re.Match[str]) -> str:
+    article, code = match.groups()
+    if code in OFFICES:
+        return OFFICES[code] if article.islower() else OFFICES[code][:1].upper() + OFFICES[code][1:]
+    if code not in say.ROLES:
+        return match.group(0)
+    role = say.ROLES[code]
+    fitting = "an" if role[:1].lower() in "aeio" else "a"
+    return f"{fitting.capitalize() if article[:1].isupper() else fitting} {role}"
+
+
 def plain(text: str | None, agencies: Mapping[str, str]) -> str:
     """`change #44: ops appointed the caldicott_guardian of csc-x as partnership_caldicott_guardian at
     2026-12-03T23:35:58+00:00` as `registry change no. 44: ops appointed the Caldicott Guardian of
@@ -57,7 +72,7 @@ def plain(text: str | None, agencies: Mapping[str, str]) -> str:
     # Longest first, so an id that starts another ("school-x" and "school-x-annex") is never cut short.
     for agency_id in sorted(agencies, key=len, reverse=True):
         text = re.sub(rf"(?<![\w-]){re.escape(agency_id)}(?![\w-])", agencies[agency_id], text)
-    return _CODE.sub(_code, text)
+    return _CODE.sub(_code, _ARTICLE_CODE.sub(_article, text))
 
 
 def who(event: Mapping[str, Any], agencies: Mapping[str, str]) -> str:

@@ -114,7 +114,11 @@ def page(
 def error_page(request: Request, status: int, code: str, detail: str) -> Response:
     """The HTML face of http_errors' mapping for /ui/ paths (same status, same code)."""
     title = _CODE_TITLES.get(code) or _STATUS_TITLES.get(status, "Error")
-    detail = _CODE_DETAILS.get(code, detail)
+    if code in _CODE_DETAILS:
+        detail = _CODE_DETAILS[code]
+    else:  # the API's sentence names roles and agencies by code ("a ig_lead may not do this")
+        worded = plain(detail, {agency_id: a.name for agency_id, a in registry_of(request).agencies.items()})
+        detail = worded[:1].upper() + worded[1:]
     # As the API's 503 answers do: a referral that cannot wait goes by phone (the procedures' route).
     urgent = URGENT_ROUTE if status == 503 else None
     return page(request, "error.html", None, status_code=status, title=title, code=code, detail=detail, urgent=urgent)

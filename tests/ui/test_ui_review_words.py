@@ -9,6 +9,7 @@ what a person reading them means, in their words and their time.
 - the Overdue page gives each deadline that ran out, apart from when the sweep found it;
 - the access log and a recall say times in London time, and agencies, roles and offices in words;
 - the decisions' Consent filter offers, and matches, the words the Consent column shows;
+- a refused page names the role that may not open it in words, with the article they take;
 """
 
 from __future__ import annotations
@@ -310,3 +311,17 @@ async def test_the_consent_filter_matches_the_words_the_column_shows(
                 assert rows and len(rows) == shown.count(words) and set(rows) == {words}, (asked, rows)
     finally:
         await ig.close()
+
+
+async def test_a_refused_page_names_the_role_in_words(gateway_factory: GatewayFactory) -> None:  # noqa: F811
+    gateway = await gateway_factory()
+    ig = Person(gateway, CSC, "ig_lead", "ig-test-01")
+    try:
+        await ig.sign_in()
+        refused = await ig.page("GET", "/ui/submit")  # an IG lead audits; sending is an agency's
+    finally:
+        await ig.close()
+    assert refused.status_code == 403, refused.text[:600]
+    said = _main(refused.text)
+    assert "An Information Governance lead may not do this" in said, said
+    assert "ig_lead" not in said.split("Code:", 1)[0], said

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from broker.ui.plain import plain
 from broker.ui.words import (
     CONSENT_EXCEPTIONS,
     CONSENT_STATES,
@@ -125,3 +126,13 @@ def test_the_audit_months_are_london_months() -> None:
     assert local_month("2026-05-31T23:30:00.000000Z") == "2026-06"  # 00:30 BST on 1 June
     assert local_month("2026-12-31T23:30:00.000000Z") == "2026-12"  # GMT: the same as UTC
     assert local_month("2026-03-01T00:30:00") == "2026-03"  # naive: the log's UTC
+
+
+def test_a_role_named_after_an_article_reads_with_the_article_its_words_take() -> None:
+    # The log's refusals say "a <role code> may not do this"; the pages name the role in words.
+    assert plain("a ig_lead may not do this (send)", {}) == "an Information Governance lead may not do this (send)"
+    assert plain("A edt may not", {}) == "An emergency duty team may not"
+    assert plain("an dsl may not", {}) == "a Designated Safeguarding Lead may not"
+    assert plain("a partnership_ig_lead may", {}) == "the partnership's Information Governance lead may"
+    # Only a role's code: other words after an article, and an agency id, are left as they were.
+    assert plain("a thing_here and a gp-willow-lane", {}) == "a thing here and a gp-willow-lane"

@@ -50,7 +50,7 @@ def _months(db: Session) -> list[tuple[str, int]]:
     # as the integrity check beside it reads every entry.
     times = db.execute(select(col(audit.Entry.recorded_at)).where(col(audit.Entry.kind) == audit.EventKind.DECIDED))
     counted = Counter(say.local_month(t) for (t,) in times)
-    return sorted(counted.items())
+    return [(say.month_words(month), n) for month, n in sorted(counted.items())]
 
 
 def totals(decision_log: DecisionLog) -> dict[str, Any]:

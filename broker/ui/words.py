@@ -267,6 +267,12 @@ def local_month(value: str) -> str:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(LOCAL_ZONE).strftime("%Y-%m")
 
 
+def month_words(month: str) -> str:
+    """`2026-06` (local_month's key, which sorts) as a person writes it: `June 2026`."""
+    year, number = month.split("-")
+    return date(int(year), int(number), 1).strftime("%B %Y")
+
+
 def local_day_start(day: date) -> datetime:
     """Midnight starting `day` in London, as an aware time (what a person means by a date filter)."""
     return datetime.combine(day, time(), tzinfo=LOCAL_ZONE)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -78,6 +80,8 @@ def test_ig_lead_sees_the_audit_charts(served: Served, page: Page) -> None:
     expect(page.get_by_role("heading", name="Audit", exact=True)).to_be_visible()
     expect(page.get_by_role("img", name="Decisions by outcome")).to_be_visible()
     expect(page.get_by_role("img", name="Decisions by month")).to_be_visible()
+    this_month = datetime.now(ZoneInfo("Europe/London")).strftime("%B %Y")  # as people write it, not "2026-12"
+    expect(page.get_by_role("cell", name=this_month, exact=True)).to_be_visible()
     expect(page.locator(".integrity")).to_contain_text("Verified")
     clipped = page.eval_on_selector_all(
         "svg.chart", "charts => charts.flatMap(c => [...c.querySelectorAll('text')].filter(t => t.getBBox().x < 0))"

@@ -20,6 +20,7 @@ from broker.ui.words import (
     local_month,
     local_time,
     message_type,
+    month_words,
     type_name,
 )
 from schemas import vocab
@@ -126,6 +127,7 @@ def test_the_audit_months_are_london_months() -> None:
     assert local_month("2026-05-31T23:30:00.000000Z") == "2026-06"  # 00:30 BST on 1 June
     assert local_month("2026-12-31T23:30:00.000000Z") == "2026-12"  # GMT: the same as UTC
     assert local_month("2026-03-01T00:30:00") == "2026-03"  # naive: the log's UTC
+    assert month_words("2026-06") == "June 2026"  # as the page says it; the key above is what sorts
 
 
 def test_a_role_named_after_an_article_reads_with_the_article_its_words_take() -> None:

@@ -10,6 +10,8 @@ read forever; and measured, 2 processes gained 15% over 1: bench/history/README.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 import uvicorn
 
@@ -17,16 +19,18 @@ from broker import logs
 from broker.settings import BrokerSettings
 
 cli = typer.Typer(add_completion=False)
+# Where a gateway listens unless told otherwise; sign-in links (broker.ui.cli) point here by default.
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8080
 
 
 @cli.command()
 def main(
-    host: str = "127.0.0.1",
-    port: int = 8080,
-    workers: int = 1,
-    ssl_certfile: str | None = None,
-    ssl_keyfile: str | None = None,
-    log_level: str = "info",
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 in a container)")] = DEFAULT_HOST,
+    port: Annotated[int, typer.Option(help="Port to listen on")] = DEFAULT_PORT,
+    workers: Annotated[int, typer.Option(help="Processes; more than 1 is refused with SGB_METRICS_TOKEN set")] = 1,
+    ssl_certfile: Annotated[str | None, typer.Option(help="PEM certificate chain, to serve HTTPS")] = None,
+    ssl_keyfile: Annotated[str | None, typer.Option(help="PEM private key of the certificate")] = None,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info",
 ) -> None:
     """Serve the gateway; settings come from SGB_* environment variables."""
     token = BrokerSettings().metrics_token

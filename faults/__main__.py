@@ -17,8 +17,9 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -29,6 +30,13 @@ from faults.postgres import PrivatePostgres
 from faults.scenario import Fault, Timing, kill_in_turn, log
 
 cli = typer.Typer(add_completion=False)
+
+
+class Leg(StrEnum):
+    SIX = "six"
+    CLUSTER = "cluster"
+    FLEET = "fleet"
+    ALL = "all"
 
 
 def leg_six(root: Path, rate: float, timing: Timing) -> dict[str, Any]:
@@ -115,23 +123,26 @@ def leg_fleet(root: Path, rate: float, timing: Timing) -> dict[str, Any]:
 
 @cli.command()
 def main(
-    leg: str = "all",
-    rate: float = 3.0,
-    before: float = 8.0,
-    down: float = 5.0,
-    after: float = 6.0,
-    out: Path = Path("faults-long.json"),
+    # A choice, so a misspelt leg is refused rather than running nothing and passing.
+    leg: Annotated[
+        Leg, typer.Option(help="six (each part killed in turn), cluster (a Kafka broker left down), fleet or all")
+    ] = Leg.ALL,
+    rate: Annotated[float, typer.Option(help="Notifications a second, the steady load")] = 3.0,
+    before: Annotated[float, typer.Option(help="Seconds of load before each kill")] = 8.0,
+    down: Annotated[float, typer.Option(help="Seconds each killed part stays dead")] = 5.0,
+    after: Annotated[float, typer.Option(help="Seconds of load after each restart")] = 6.0,
+    out: Annotated[Path, typer.Option(help="Where to write the summary (JSON)")] = Path("faults-long.json"),
 ) -> None:
     """Run the long fault legs and print the figures; exit 1 if any check failed."""
     timing = Timing(before, down, after)
     results: dict[str, Any] = {}
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="sgb-faults-") as tmp:
-        if leg in ("six", "all"):
+        if leg in (Leg.SIX, Leg.ALL):
             results["six"] = leg_six(Path(tmp) / "six", rate, timing)
-        if leg in ("cluster", "all"):
+        if leg in (Leg.CLUSTER, Leg.ALL):
             results["cluster"] = leg_cluster(Path(tmp) / "cluster", rate, timing)
-        if leg in ("fleet", "all"):
+        if leg in (Leg.FLEET, Leg.ALL):
             results["fleet"] = leg_fleet(Path(tmp) / "fleet", rate, timing)
     results["seconds"] = round(time.monotonic() - started)
     out.write_text(json.dumps(results, indent=2))

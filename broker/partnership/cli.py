@@ -49,15 +49,7 @@ from broker.partnership.keys import (
     rotate_broker_signing_key,
     write_public_file,
 )
-from broker.partnership.options import (
-    AgencyOpt,
-    AlgOpt,
-    BrokerKeysOpt,
-    ByOpt,
-    KeysOpt,
-    RegistryOpt,
-    SuiteOpt,
-)
+from broker.partnership.options import AgencyOpt, AlgOpt, BrokerKeysOpt, ByOpt, KeysOpt, RegistryOpt, SuiteOpt
 from broker.partnership.registry import (
     EncryptionPublicKey,
     JwtVerificationKey,
@@ -164,7 +156,10 @@ def _suite(value: str) -> SuiteName:
 
 @app.command("generate-keys")
 def generate_keys_cmd(
-    agency: AgencyOpt, out: Annotated[Path, typer.Option("--out")], alg: AlgOpt = "EdDSA", suite: SuiteOpt = "x25519"
+    agency: AgencyOpt,
+    out: Annotated[Path, typer.Option("--out", help="The agency's private key directory (created if missing)")],
+    alg: AlgOpt = "EdDSA",
+    suite: SuiteOpt = "x25519",
 ) -> None:
     """Make a token key, an encryption key and a witness key for an agency (private parts 0600)."""
     keys = generate_agency_keys(out, agency_id=agency, now=datetime.now(UTC), alg=_alg(alg), suite=_suite(suite))
@@ -178,7 +173,7 @@ def generate_keys_cmd(
 def register_cmd(
     registry: RegistryOpt,
     agency: AgencyOpt,
-    name: Annotated[str, typer.Option("--name")],
+    name: Annotated[str, typer.Option("--name", help="The agency's name as people read it")],
     agency_type: Annotated[str, typer.Option("--type", help="Agency type, e.g. education_school, police")],
     keys: KeysOpt,
     by: ByOpt,
@@ -298,7 +293,10 @@ def list_cmd(
 
 
 @app.command("witness-keys")
-def witness_keys_cmd(registry: RegistryOpt, out: Annotated[Path, typer.Option("--out")]) -> None:
+def witness_keys_cmd(
+    registry: RegistryOpt,
+    out: Annotated[Path, typer.Option("--out", help="Directory for one PEM file per agency")],
+) -> None:
     """Write each agency's current witness public key as PEM and print the `audit verify` options for them."""
     out.mkdir(parents=True, exist_ok=True)
     for agency in sorted(load_registry(registry).agencies.values(), key=lambda a: a.id):
@@ -346,7 +344,7 @@ def issue_token_cmd(
 
 @app.command("init-broker-keys")
 def init_broker_keys_cmd(
-    out: Annotated[Path, typer.Option("--out")],
+    out: Annotated[Path, typer.Option("--out", help="Directory for the broker's keys (refuses to overwrite)")],
     print_env: Annotated[bool, typer.Option(help="Also print them as SGB_* variables")] = False,
 ) -> None:
     """Create the broker's signing key and HMAC secrets (0600)."""
@@ -357,7 +355,7 @@ def init_broker_keys_cmd(
 
 @app.command("rotate-broker-keys")
 def rotate_broker_keys_cmd(
-    keys_dir: Annotated[Path, typer.Option("--dir")],
+    keys_dir: Annotated[Path, typer.Option("--dir", help="The broker key directory to rotate in")],
     print_env: Annotated[bool, typer.Option(help="Also print them as SGB_* variables")] = False,
 ) -> None:
     """Make a new broker signing key; older public keys stay for verification."""

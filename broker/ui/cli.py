@@ -1,7 +1,7 @@
 """Sign-in links for demo users of the review UI: a one-use agency token in a URL.
 
     python -m broker.ui.cli link --keys ./keys/school-oakfield-primary --agency school-oakfield-primary \
-        --role dsl --user dsl-demo-01 --base-url http://127.0.0.1:8000
+        --role dsl --user dsl-demo-01 --base-url http://127.0.0.1:8080
 
 The link only opens a confirmation page; the token is burned when the person presses "Sign in",
 so a mail scanner that follows the link cannot use it up. Demo people are invented: use role-style
@@ -11,16 +11,21 @@ ids such as `dsl-demo-01`, never a real person's name.
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
 
 import typer
 
+from broker.gateway import DEFAULT_HOST, DEFAULT_PORT
 from broker.partnership.cli import _agency_keys, issue_token
+from broker.partnership.options import AgencyOpt, KeysOpt
 from broker.partnership.roles import ROLES
 
 app = typer.Typer(help=__doc__.splitlines()[0], no_args_is_help=True, add_completion=False)
+AUDIENCE = "safeguarding-broker"
+RoleOpt = Annotated[str, typer.Option(help=f"One of: {', '.join(sorted(ROLES))}")]
+UserOpt = Annotated[str, typer.Option(help="sub: the person's staff id (fictional in demos)")]
+AudienceOpt = Annotated[str, typer.Option(help="The broker's audience")]
 
 
 def signin_link(base_url: str, token: str) -> str:
@@ -29,12 +34,12 @@ def signin_link(base_url: str, token: str) -> str:
 
 @app.command("link")
 def link_cmd(
-    keys: Annotated[Path, typer.Option("--keys", help="The agency's private key directory")],
-    agency: Annotated[str, typer.Option("--agency")],
-    role: Annotated[str, typer.Option(help=f"One of: {', '.join(sorted(ROLES))}")],
-    user: Annotated[str, typer.Option(help="sub: the person's staff id (fictional in demos)")],
-    audience: Annotated[str, typer.Option(help="The broker's audience")] = "safeguarding-broker",
-    base_url: Annotated[str, typer.Option(help="Where the broker is served")] = "http://127.0.0.1:8000",
+    keys: KeysOpt,
+    agency: AgencyOpt,
+    role: RoleOpt,
+    user: UserOpt,
+    audience: AudienceOpt = AUDIENCE,
+    base_url: Annotated[str, typer.Option(help="Where the broker is served")] = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}",
     ttl: Annotated[int, typer.Option(help="Seconds the link stays usable")] = 300,
 ) -> None:
     """Print a sign-in link for one person."""
@@ -48,11 +53,11 @@ def link_cmd(
 
 @app.command("token")
 def token_cmd(
-    keys: Annotated[Path, typer.Option("--keys")],
-    agency: Annotated[str, typer.Option("--agency")],
-    role: Annotated[str, typer.Option()],
-    user: Annotated[str, typer.Option()],
-    audience: Annotated[str, typer.Option()] = "safeguarding-broker",
+    keys: KeysOpt,
+    agency: AgencyOpt,
+    role: RoleOpt,
+    user: UserOpt,
+    audience: AudienceOpt = AUDIENCE,
 ) -> None:
     """Print a token to paste into the sign-in page."""
     if role not in ROLES:

@@ -193,9 +193,9 @@ def proof_sizes(n: int, results: dict[str, Any]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--pg", default=os.environ.get("SGB_PG_URL"))
-    parser.add_argument("--entries", type=int, default=20_000)
-    parser.add_argument("--verify-entries", type=int, default=1_000_000)
+    parser.add_argument("--pg", default=os.environ.get("SGB_PG_URL"), help="PostgreSQL URL (default $SGB_PG_URL)")
+    parser.add_argument("--entries", type=int, default=20_000, help="entries to append")
+    parser.add_argument("--verify-entries", type=int, default=1_000_000, help="entries in the log to verify")
     args = parser.parse_args()
     results: dict[str, Any] = {}
     measure_backend("sqlite", "", args.entries, results)

@@ -88,10 +88,10 @@ def _noop_cpu_ms(requests: list[tuple[dict[str, str], bytes]], warmup: int, conc
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=600)
-    parser.add_argument("--warmup", type=int, default=60)
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--recipients", type=int, default=3)
+    parser.add_argument("--count", type=int, default=600, help="notifications to time")
+    parser.add_argument("--warmup", type=int, default=60, help="notifications before the clock starts")
+    parser.add_argument("--concurrency", type=int, default=16, help="requests in flight")
+    parser.add_argument("--recipients", type=int, default=3, help="recipients per notification")
     parser.add_argument("--relay", action="store_true", help="run the relay in the gateway (needs Kafka)")
     parser.add_argument("--no-noop", action="store_true", help="skip the no-op (e.g. under a profiler)")
     parser.add_argument("--postgres", action="store_true", help="a scratch database on the stack's PostgreSQL")

@@ -116,8 +116,8 @@ def write_summary(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("result", type=Path)
-    parser.add_argument("--before", type=Path)
+    parser.add_argument("result", type=Path, help="a run's JSON (bench/results/ or bench/history/)")
+    parser.add_argument("--before", type=Path, help="an earlier run's JSON, for the before/after table")
     parser.add_argument("--write", action="store_true", help="rewrite bench/RESULTS.md")
     parser.add_argument("--png", type=Path, help="also draw the plot to this file")
     parser.add_argument("--note", help="what changed between --before and this run, above their table")

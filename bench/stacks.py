@@ -52,9 +52,9 @@ def summarise(text: str, match: str | None) -> tuple[int, Counter[str], Counter[
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("file", type=Path)
-    parser.add_argument("--top", type=int, default=30)
-    parser.add_argument("--match")
+    parser.add_argument("file", type=Path, help="py-spy's raw (collapsed) stacks")
+    parser.add_argument("--top", type=int, default=30, help="how many functions to list")
+    parser.add_argument("--match", help="count only stacks containing this text")
     args = parser.parse_args()
     total, ours, leaves = summarise(args.file.read_text(), args.match)
     print(f"{total} samples")

@@ -152,10 +152,22 @@ def admin_password() -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--spec", type=Path, default=Path(__file__).with_name("agencies.json"))
-    parser.add_argument("--partnership", type=Path, default=Path("/var/lib/sgb/partnership"))
-    parser.add_argument("--broker", type=Path, default=Path("/var/lib/sgb/broker"))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument(
+        "--spec", type=Path, default=Path(__file__).with_name("agencies.json"), help="the agencies to register (JSON)"
+    )
+    parser.add_argument(
+        "--partnership",
+        type=Path,
+        default=Path("/var/lib/sgb/partnership"),
+        help="where everything provisioned goes (the operator's copy)",
+    )
+    parser.add_argument(
+        "--broker",
+        type=Path,
+        default=Path("/var/lib/sgb/broker"),
+        help="registry.json and broker-keys/ for the gateway and worker",
+    )
     parser.add_argument(
         "--consumer",
         action="append",

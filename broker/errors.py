@@ -95,6 +95,13 @@ class InvalidClaim(AuthError):
     reason = "invalid_claim"
 
 
+class LifetimeTooLong(InvalidClaim):
+    """A token made to live longer than the broker accepts: its own reason, so the person holding a
+    sign-in link is told to ask for a new one, not that their agency did not issue it."""
+
+    reason = "lifetime_too_long"
+
+
 class RoleNotGranted(AuthError):
     """A validly signed token asserting a role the registry did not grant its agency.
 

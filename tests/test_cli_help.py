@@ -69,3 +69,13 @@ def test_a_sign_in_link_points_where_the_gateway_listens(tmp_path: Path) -> None
     )
     assert printed.exit_code == 0, printed.output
     assert printed.output.startswith(f"http://{DEFAULT_HOST}:{DEFAULT_PORT}/ui/signin?token="), printed.output
+
+
+def test_a_sign_in_link_made_to_outlive_the_broker_s_limit_is_warned_of(tmp_path: Path) -> None:
+    keys = tmp_path / "keys"
+    generate_agency_keys(keys, agency_id="school-test", now=datetime.now(UTC))
+    args = ["link", "--keys", str(keys), "--agency", "school-test", "--role", "dsl", "--user", "dsl-test-01"]
+    within, beyond = (CliRunner().invoke(cli.app, [*args, "--ttl", ttl]) for ttl in ("600", "1200"))
+    assert within.exit_code == beyond.exit_code == 0, (within.output, beyond.output)
+    assert "warning" not in within.stderr, within.stderr
+    assert "refuses tokens living over 600 s" in beyond.stderr, beyond.stderr

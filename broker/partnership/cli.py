@@ -308,6 +308,14 @@ def witness_keys_cmd(
             typer.echo(f"--witness-key {agency.id}={out / f'{agency.id}.pem'}")
 
 
+def warn_if_too_long(ttl: int) -> None:
+    # A warning, not a refusal: a gateway may be set to accept longer (SGB_MAX_TOKEN_LIFETIME_SECONDS).
+    if ttl > (limit := int(DEFAULT_MAX_LIFETIME.total_seconds())):
+        console.print(
+            f"[yellow]warning:[/] a gateway refuses tokens living over {limit} s (SGB_MAX_TOKEN_LIFETIME_SECONDS)"
+        )
+
+
 @app.command("issue-token")
 def issue_token_cmd(
     keys: KeysOpt,
@@ -328,8 +336,7 @@ def issue_token_cmd(
         raise typer.BadParameter(
             "a person's token names the person (the broker refuses it otherwise)", param_hint="--subject"
         )
-    if ttl > DEFAULT_MAX_LIFETIME.total_seconds():
-        console.print(f"[yellow]warning:[/] the broker refuses tokens living over {DEFAULT_MAX_LIFETIME}")
+    warn_if_too_long(ttl)
     bound = None if authorises is None else {DIGEST_CLAIM: body_digest(authorises.read_bytes())}
     token = issue_token(
         _agency_keys(keys, agency),

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 import typer
 
 from broker.gateway import DEFAULT_HOST, DEFAULT_PORT
-from broker.partnership.cli import _agency_keys, issue_token
+from broker.partnership.cli import _agency_keys, issue_token, warn_if_too_long
 from broker.partnership.options import AgencyOpt, KeysOpt
 from broker.partnership.roles import ROLES
 
@@ -45,6 +45,7 @@ def link_cmd(
     """Print a sign-in link for one person."""
     if role not in ROLES:
         raise typer.BadParameter(f"use one of {sorted(ROLES)}", param_hint="--role")
+    warn_if_too_long(ttl)
     token = issue_token(
         _agency_keys(keys, agency), role=role, audience=audience, ttl=timedelta(seconds=ttl), subject=user
     )

@@ -31,6 +31,7 @@ SIGNIN_REFUSALS = {
     "replayed": "it has already been used. Each link signs in once: ask your agency for a new one.",
     "expired": "it has expired. Links last a few minutes: ask your agency for a new one.",
     "not_yet_valid": "it is not valid yet. Check your computer's clock, or ask your agency for a new one.",
+    "lifetime_too_long": "it was made to last longer than this broker accepts. Ask your agency for a new one.",
 }
 NOT_ISSUED = "it is not a sign-in link or token your agency issued, or it was cut short when copied. Ask for a new one."
 _REFUSED = re.compile(r"^(GET|POST|PUT|PATCH|DELETE) (\S+): ([a-z_]+): (.+)$", re.S)

@@ -41,7 +41,7 @@ FORGERIES = {
     "unknown_kid": "unknown_key",
     "bad_signature": "bad_signature",
     "unknown_issuer": "unknown_issuer",
-    "lifetime_too_long": None,
+    "lifetime_too_long": "lifetime_too_long",
 }
 
 
@@ -60,6 +60,7 @@ def forge(gateway: LiveGateway, case: str) -> str:
         "exp": int((now + timedelta(minutes=5)).timestamp()),
         "jti": str(uuid.uuid4()),
         "role": "dsl",
+        "sub": "dsl-attack-01",  # complete, so each forgery is refused for what was forged
     }
     headers: dict[str, str] = {"kid": key.kid}
     if case == "alg_none":

@@ -33,6 +33,7 @@ from broker.errors import (
     BadTokenSignature,
     DisallowedAlgorithm,
     InvalidClaim,
+    LifetimeTooLong,
     MalformedToken,
     MissingClaim,
     ReplayError,
@@ -300,8 +301,9 @@ def test_invalid_claims(registry: Registry, school_keys: AgencyKeys, changes: di
 def test_lifetime_over_the_maximum(registry: Registry, school_keys: AgencyKeys) -> None:
     now = int(time.time())
     token = _sign(school_keys, _claims(iat=now, exp=now + 601))
-    with pytest.raises(InvalidClaim, match="at most 600"):
+    with pytest.raises(LifetimeTooLong, match="at most 600") as refused:
         _verify(token, registry)
+    assert refused.value.reason == "lifetime_too_long"
     _verify(token, registry, max_lifetime=timedelta(minutes=11))
 
 
@@ -340,7 +342,7 @@ def test_every_refusal_is_an_auth_error_with_a_reason() -> None:
 
     classes = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, AuthError)]
     reasons = [c.reason for c in classes if c is not AuthError]
-    assert len(reasons) == len(set(reasons)) == 14
+    assert len(reasons) == len(set(reasons)) == 15
 
 
 # --- replay --------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -51,6 +52,8 @@ async def test_a_refused_sign_in_says_why_in_words(gateway_factory: GatewayFacto
         not_granted = await later.get(
             "/ui/signin", params={"token": gateway.token(SCHOOL, role="ig_lead", subject="x-01")}
         )
+        lasting = gateway.token(SCHOOL, role="dsl", subject="dsl-test-02", ttl=timedelta(minutes=20))
+        too_long = await later.get("/ui/signin", params={"token": lasting})
     used = _main(again.text)
     assert again.status_code == 401 and "already been used" in used, used[:800]
     assert "This link signs you in" not in used, "offered a Sign in button that can only fail"
@@ -58,7 +61,9 @@ async def test_a_refused_sign_in_says_why_in_words(gateway_factory: GatewayFacto
     refused = _main(not_granted.text)
     school = gateway.registry.agencies[SCHOOL].name
     assert f"has not granted the role {ROLES['ig_lead']} to {school}" in refused, refused[:800]
-    for page in (used, _main(garbled.text), refused):
+    # Made to last longer than the broker accepts: issued by the agency all the same, so not "not issued".
+    assert "made to last longer than this broker accepts" in _main(too_long.text), _main(too_long.text)[:800]
+    for page in (used, _main(garbled.text), refused, _main(too_long.text)):
         sentence = re.search(r'<div class="error" role="alert"><p>(.*?)</p>', page, re.S)
         assert sentence and "_" not in sentence.group(1) and "(replayed)" not in sentence.group(1), page[:800]
 

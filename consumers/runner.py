@@ -33,7 +33,6 @@ raising `WitnessAlarm` (the command exits with status 3).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -55,6 +54,7 @@ from consumers.opener import UNKNOWN_SIGNING_KEY
 from consumers.sinks import Delivery, Sink
 from schemas.notice import NOTICE_CONTENT_TYPE, Notice
 from schemas.topics import DEFAULT_NAMESPACE, dead_letter_topic, inbox_topic, receipts_topic
+from transport.supervisor import supervise
 
 log = logging.getLogger("consumers.runner")
 
@@ -120,25 +120,28 @@ class AgencyConsumer:
 
     async def run(self, stop: asyncio.Event, *, retry_seconds: float = 1.0) -> None:
         """Consume until `stop` is set; reconnect after Kafka errors; raise `WitnessAlarm` and stop on a broken log."""
-        while not stop.is_set():
-            try:
-                await self._consume(stop)
-            except WitnessAlarm as exc:
-                self.alarm = exc
-                # One line an operator's alerting can match, with the evidence as JSON (no case data in it).
-                log.critical(
-                    "WITNESS ALARM agency=%s reason=%s %s evidence=%s",
-                    self.agency_id,
-                    exc.reason,
-                    exc,
-                    json.dumps(exc.evidence, sort_keys=True, default=str),
-                    extra={"witness_alarm": {"agency_id": self.agency_id, "reason": exc.reason, **exc.evidence}},
-                )
-                raise
-            except (KafkaError, OSError) as exc:
-                log.warning("consumer %s waiting for Kafka: %s", self.agency_id, type(exc).__name__)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=retry_seconds)
+        try:
+            await supervise(
+                lambda: self._consume(stop),
+                stop=stop,
+                name=f"consumer {self.agency_id}",
+                log=log,
+                retry_on=(KafkaError, OSError),  # anything else stops the consumer: its offsets stay put
+                wait_initial=retry_seconds,
+                wait_max=retry_seconds,
+            )
+        except WitnessAlarm as exc:
+            self.alarm = exc
+            # One line an operator's alerting can match, with the evidence as JSON (no case data in it).
+            log.critical(
+                "WITNESS ALARM agency=%s reason=%s %s evidence=%s",
+                self.agency_id,
+                exc.reason,
+                exc,
+                json.dumps(exc.evidence, sort_keys=True, default=str),
+                extra={"witness_alarm": {"agency_id": self.agency_id, "reason": exc.reason, **exc.evidence}},
+            )
+            raise
 
     async def _consume(self, stop: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(

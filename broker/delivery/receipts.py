@@ -11,7 +11,6 @@ acknowledgement stops its clocks as of when it was signed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -19,7 +18,6 @@ from typing import Any
 
 import jwt
 from aiokafka import AIOKafkaConsumer
-from aiokafka.errors import KafkaError
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
@@ -33,6 +31,7 @@ from broker.errors import AuthError, BrokerError
 from broker.partnership.registry import Registry
 from schemas.topics import DEFAULT_NAMESPACE, receipts_topic, relay_group
 from transport.kafka import DEFAULT_TOPIC_SETTINGS, TopicSettings, ensure_topics
+from transport.supervisor import supervise
 
 log = logging.getLogger("broker.delivery.receipts")
 
@@ -123,17 +122,17 @@ class ReceiptIngester:
         self._registry = registry
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self._consume(stop)
-            except (KafkaError, OSError) as exc:
-                log.warning("receipts waiting for Kafka: %s", type(exc).__name__)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=2.0)
-            except Exception:  # e.g. the database restarting: the uncommitted receipts are read again
-                log.exception("receipts failed; retrying")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=2.0)
+        """Record receipts until `stop` is set, reconnecting whenever Kafka goes away. Any other
+        failure (the database restarting) is tried again too: uncommitted receipts are read again."""
+        await supervise(
+            lambda: self._consume(stop),
+            stop=stop,
+            name="receipts",
+            log=log,
+            retry_on=(Exception,),
+            wait_initial=2.0,
+            wait_max=2.0,
+        )
 
     async def _consume(self, stop: asyncio.Event) -> None:
         await ensure_topics(self._kafka, [self._topic], settings=self._topic_settings)

@@ -28,7 +28,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
 from cryptography.exceptions import InvalidTag
 from sqlalchemy import Engine, Table, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
@@ -39,6 +38,7 @@ from audit.log import shared_appender, transient
 from broker.db.tables import OutboxRow, RelayLease
 from broker.delivery.case_keys import CASE_KEYS, CaseShredded, opened
 from transport.kafka import DEFAULT_TOPIC_SETTINGS, TopicSettings, ensure_topics
+from transport.supervisor import supervise
 
 log = logging.getLogger("broker.delivery.relay")
 
@@ -141,22 +141,9 @@ class Relay:
         self._tampered: set[int | None] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Publish until `stop` is set, reconnecting to Kafka whenever it goes away."""
-        backoff = 0.5
-        while not stop.is_set():
-            try:
-                await self._session(stop)
-                backoff = 0.5
-            except (TimeoutError, KafkaError, OSError) as exc:
-                self.kafka_connected = False
-                log.warning("relay waiting for Kafka: %s", type(exc).__name__)
-                await _sleep_or_stop(stop, backoff)
-                backoff = min(backoff * 2, 5.0)
-            except Exception:  # e.g. the database is briefly unavailable: rows stay, retry later
-                self.kafka_connected = False
-                log.exception("relay failed; retrying")
-                await _sleep_or_stop(stop, backoff)
-                backoff = min(backoff * 2, 5.0)
+        """Publish until `stop` is set, reconnecting to Kafka whenever it goes away. Any other failure
+        (the database briefly away) is tried again too: unpublished rows stay in the outbox."""
+        await supervise(lambda: self._session(stop), stop=stop, name="relay", log=log, retry_on=(Exception,))
 
     async def _session(self, stop: asyncio.Event) -> None:
         producer = AIOKafkaProducer(**PRODUCER_OPTIONS, **self._kafka_config)

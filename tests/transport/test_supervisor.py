@@ -1,0 +1,81 @@
+"""The Kafka sessions' supervisor: a failed session is started again after a wait, a stop ends the
+wait at once, and an error it was not told to retry is raised. The sessions here are plain coroutines
+that fail as a Kafka client does (`OSError`, `KafkaConnectionError`); the relay, receipt recorder and
+consumer run it against the real Kafka in the fault suite."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+from aiokafka.errors import KafkaConnectionError
+
+from transport.supervisor import supervise
+
+log = logging.getLogger("tests.supervisor")
+
+
+class Session:
+    """Fails `failures` times in turn, then runs until stopped; counts its starts."""
+
+    def __init__(self, stop: asyncio.Event, failures: list[BaseException]) -> None:
+        self.stop, self.failures, self.starts = stop, failures, 0
+
+    async def __call__(self) -> None:
+        self.starts += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        self.stop.set()  # the session's own loop would run until this
+
+
+async def test_a_failed_session_is_started_again_until_it_runs(caplog: pytest.LogCaptureFixture) -> None:
+    stop = asyncio.Event()
+    session = Session(stop, [OSError("refused"), KafkaConnectionError("gone"), RuntimeError("database")])
+    with caplog.at_level(logging.WARNING, logger=log.name):
+        await supervise(session, stop=stop, name="relay", log=log, retry_on=(Exception,), wait_initial=0.001)
+    assert session.starts == 4
+    said = [(r.levelname, r.getMessage()) for r in caplog.records]
+    assert said == [
+        ("WARNING", "relay waiting for Kafka: OSError"),
+        ("WARNING", "relay waiting for Kafka: KafkaConnectionError"),
+        ("ERROR", "relay failed; retrying"),  # not Kafka: logged with its traceback
+    ], said
+    assert caplog.records[-1].exc_info is not None
+
+
+async def test_a_stop_during_the_wait_ends_it_without_another_start() -> None:
+    stop = asyncio.Event()
+    session = Session(stop, [OSError("refused")] * 5)
+    running = asyncio.create_task(supervise(session, stop=stop, name="relay", log=log, wait_initial=600, wait_max=600))
+    while session.starts == 0:
+        await asyncio.sleep(0)
+    stop.set()  # ten minutes into its back-off, the worker is told to stop
+    await asyncio.wait_for(running, timeout=30)
+    assert session.starts == 1
+
+
+async def test_an_error_not_to_retry_is_raised_at_once() -> None:
+    stop = asyncio.Event()
+    session = Session(stop, [ValueError("a witness alarm, say")])
+    with pytest.raises(ValueError, match="witness alarm"):
+        await supervise(session, stop=stop, name="consumer", log=log, retry_on=(OSError,), wait_initial=0.001)
+    assert session.starts == 1
+
+
+async def test_a_session_that_ends_unasked_is_started_again(caplog: pytest.LogCaptureFixture) -> None:
+    stop = asyncio.Event()
+    starts = 0
+
+    async def returns_early() -> None:
+        nonlocal starts
+        starts += 1
+        if starts == 3:
+            stop.set()
+
+    with caplog.at_level(logging.WARNING, logger=log.name):
+        await supervise(returns_early, stop=stop, name="receipts", log=log, wait_initial=0.001)
+    assert starts == 3
+    assert [r.getMessage() for r in caplog.records] == [
+        "receipts session ended before it was stopped; starting it again"
+    ] * 2

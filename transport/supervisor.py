@@ -1,7 +1,8 @@
-"""Keep a long-running Kafka session going until told to stop, for both sides.
+"""Keep a long-running session going until told to stop, for both sides.
 
-The gateway's relay and receipt recorder and an agency's consumer each run one session (a producer
-or consumer loop) until `stop` is set, and start it again when Kafka or the database fails under it.
+The gateway's relay and receipt recorder and an agency's consumer each run one Kafka session (a
+producer or consumer loop) until `stop` is set, and start it again when Kafka or the database fails
+under it; the relay's outbox listener does the same with its PostgreSQL connection.
 The tries, the waits between them and their log lines are tenacity's; what is ours is that a wait
 ends the moment `stop` is set, so a worker asked to stop while Kafka is down stops at once rather
 than after its back-off.
@@ -32,9 +33,12 @@ async def supervise(
     retry_on: tuple[type[BaseException], ...] = KAFKA_AWAY,
     wait_initial: float = 0.5,
     wait_max: float = 5.0,
+    away: tuple[type[BaseException], ...] = KAFKA_AWAY,
+    waiting_for: str = "Kafka",
 ) -> None:
     """Run `session` until `stop` is set; after an error in `retry_on`, wait (doubling from
-    `wait_initial` to `wait_max`) and run it again. Any other error is raised at once."""
+    `wait_initial` to `wait_max`) and run it again. Any other error is raised at once. An error in
+    `away` is logged as waiting for `waiting_for`, any other with its traceback."""
 
     async def pause(seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -48,8 +52,8 @@ async def supervise(
         error = state.outcome.exception() if state.outcome is not None else None
         if error is None:
             log.warning("%s session ended before it was stopped; starting it again", name)
-        elif isinstance(error, KAFKA_AWAY):
-            log.warning("%s waiting for Kafka: %s", name, type(error).__name__)
+        elif isinstance(error, away):
+            log.warning("%s waiting for %s: %s", name, waiting_for, type(error).__name__)
         else:  # e.g. the database restarting: what was not committed is done again
             log.error("%s failed; retrying", name, exc_info=error)
 

@@ -11,11 +11,12 @@ whichever gateway process committed it. While it listens, the relay polls only a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 import psycopg
 from sqlalchemy import URL
+
+from transport.supervisor import supervise
 
 log = logging.getLogger("broker.delivery.listener")
 
@@ -43,28 +44,34 @@ class OutboxListener:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Listen until `stop`, connecting again after any failure (the relay polls meanwhile)."""
-        while not stop.is_set():
-            try:
-                await self._listen(stop)
-            except (psycopg.Error, OSError) as exc:
-                log.warning("outbox listener lost PostgreSQL, the relay polls until it is back: %s", type(exc).__name__)
-            finally:
-                self.listening = False
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self._retry)
+        lost = (psycopg.Error, OSError)
+        await supervise(
+            lambda: self._listen(stop),
+            stop=stop,
+            name="outbox listener (the relay polls meanwhile)",
+            log=log,
+            retry_on=lost,
+            wait_initial=self._retry,
+            wait_max=self._retry,
+            away=lost,
+            waiting_for="PostgreSQL",
+        )
 
     async def _listen(self, stop: asyncio.Event) -> None:
         connect = psycopg.AsyncConnection.connect(self._conninfo, autocommit=True, application_name=APPLICATION_NAME)
-        async with await connect as connection:
-            await connection.execute(f"LISTEN {CHANNEL}")
-            self.listening = True
-            # Rows may have committed while nobody listened: the relay looks once now.
-            self._wake.set()
-            waits = 0
-            while not stop.is_set():
-                # Short waits, so a stop is seen within one of them.
-                async for _ in connection.notifies(timeout=_WAIT_SECONDS):
-                    self._wake.set()
-                waits += 1
-                if waits % self._checks_every == 0:
-                    await connection.execute("SELECT 1")
+        try:
+            async with await connect as connection:
+                await connection.execute(f"LISTEN {CHANNEL}")
+                self.listening = True
+                # Rows may have committed while nobody listened: the relay looks once now.
+                self._wake.set()
+                waits = 0
+                while not stop.is_set():
+                    # Short waits, so a stop is seen within one of them.
+                    async for _ in connection.notifies(timeout=_WAIT_SECONDS):
+                        self._wake.set()
+                    waits += 1
+                    if waits % self._checks_every == 0:
+                        await connection.execute("SELECT 1")
+        finally:
+            self.listening = False

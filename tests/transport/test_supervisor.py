@@ -1,7 +1,8 @@
-"""The Kafka sessions' supervisor: a failed session is started again after a wait, a stop ends the
+"""The sessions' supervisor: a failed session is started again after a wait, a stop ends the
 wait at once, and an error it was not told to retry is raised. The sessions here are plain coroutines
 that fail as a Kafka client does (`OSError`, `KafkaConnectionError`); the relay, receipt recorder and
-consumer run it against the real Kafka in the fault suite."""
+consumer run it against the real Kafka in the fault suite, and the outbox listener against PostgreSQL
+(tests/broker/test_outbox_listener.py)."""
 
 from __future__ import annotations
 
@@ -79,3 +80,24 @@ async def test_a_session_that_ends_unasked_is_started_again(caplog: pytest.LogCa
     assert [r.getMessage() for r in caplog.records] == [
         "receipts session ended before it was stopped; starting it again"
     ] * 2
+
+
+async def test_another_resource_is_waited_for_by_its_own_name(caplog: pytest.LogCaptureFixture) -> None:
+    class ConnectionLost(Exception):  # as psycopg's errors are, to the outbox listener
+        pass
+
+    stop = asyncio.Event()
+    session = Session(stop, [ConnectionLost("server closed the connection")])
+    with caplog.at_level(logging.WARNING, logger=log.name):
+        await supervise(
+            session,
+            stop=stop,
+            name="outbox listener",
+            log=log,
+            retry_on=(ConnectionLost,),
+            away=(ConnectionLost,),
+            waiting_for="PostgreSQL",
+            wait_initial=0.001,
+        )
+    assert [r.getMessage() for r in caplog.records] == ["outbox listener waiting for PostgreSQL: ConnectionLost"]
+    assert session.starts == 2

@@ -37,10 +37,10 @@ async def test_a_failed_session_is_started_again_until_it_runs(caplog: pytest.Lo
         await supervise(session, stop=stop, name="relay", log=log, retry_on=(Exception,), wait_initial=0.001)
     assert session.starts == 4
     said = [(r.levelname, r.getMessage()) for r in caplog.records]
-    assert said == [
-        ("WARNING", "relay waiting for Kafka: OSError"),
-        ("WARNING", "relay waiting for Kafka: KafkaConnectionError"),
-        ("ERROR", "relay failed; retrying"),  # not Kafka: logged with its traceback
+    assert said == [  # each wait twice the one before, as failures come in a row
+        ("WARNING", "relay waiting for Kafka: OSError; trying again in 0.001 s"),
+        ("WARNING", "relay waiting for Kafka: KafkaConnectionError; trying again in 0.002 s"),
+        ("ERROR", "relay failed; retrying again in 0.004 s"),  # not Kafka: logged with its traceback
     ], said
     assert caplog.records[-1].exc_info is not None
 
@@ -78,8 +78,9 @@ async def test_a_session_that_ends_unasked_is_started_again(caplog: pytest.LogCa
         await supervise(returns_early, stop=stop, name="receipts", log=log, wait_initial=0.001)
     assert starts == 3
     assert [r.getMessage() for r in caplog.records] == [
-        "receipts session ended before it was stopped; starting it again"
-    ] * 2
+        "receipts session ended before it was stopped; starting it again in 0.001 s",
+        "receipts session ended before it was stopped; starting it again in 0.002 s",
+    ]
 
 
 async def test_another_resource_is_waited_for_by_its_own_name(caplog: pytest.LogCaptureFixture) -> None:
@@ -99,5 +100,30 @@ async def test_another_resource_is_waited_for_by_its_own_name(caplog: pytest.Log
             waiting_for="PostgreSQL",
             wait_initial=0.001,
         )
-    assert [r.getMessage() for r in caplog.records] == ["outbox listener waiting for PostgreSQL: ConnectionLost"]
+    assert [r.getMessage() for r in caplog.records] == [
+        "outbox listener waiting for PostgreSQL: ConnectionLost; trying again in 0.001 s"
+    ]
     assert session.starts == 2
+
+
+async def test_a_session_that_ran_a_while_starts_its_waits_again(caplog: pytest.LogCaptureFixture) -> None:
+    now = 0.0
+    stop = asyncio.Event()
+    runs = iter([0.0, 0.0, 0.0, 3600.0, 0.0])  # how long each start runs before it fails: the fourth, an hour
+
+    async def session() -> None:
+        nonlocal now
+        ran = next(runs, None)
+        if ran is None:
+            stop.set()  # the sixth start runs until stopped
+            return
+        now += ran
+        raise OSError("refused")
+
+    with caplog.at_level(logging.WARNING, logger=log.name):
+        await supervise(
+            session, stop=stop, name="relay", log=log, wait_initial=0.001, wait_max=0.004, clock=lambda: now
+        )
+    waits = [r.getMessage().rsplit(" in ", 1)[1] for r in caplog.records]
+    # Up to the most, then a first failure again after the hour's run, then doubling again.
+    assert waits == ["0.001 s", "0.002 s", "0.004 s", "0.001 s", "0.002 s"], waits

@@ -238,10 +238,10 @@ def _caller(claims: dict[str, Any], agency: Agency, key: JwtVerificationKey, max
         raise InvalidClaim(f"sub {subject!r} is the name the log gives an agency system, not a person")
     issued_at, expires_at = _instant(claims["iat"], "iat"), _instant(claims["exp"], "exp")
     # A long-lived token is a long-lived stolen token; the cap keeps theft windows short.
-    if expires_at - issued_at > max_lifetime:
-        raise LifetimeTooLong(f"exp - iat must be positive and at most {int(max_lifetime.total_seconds())} s")
     if expires_at <= issued_at:
-        raise InvalidClaim(f"exp - iat must be positive and at most {int(max_lifetime.total_seconds())} s")
+        raise InvalidClaim("exp must be after iat")
+    if expires_at - issued_at > max_lifetime:
+        raise LifetimeTooLong(f"exp - iat must be at most {int(max_lifetime.total_seconds())} s")
     return Caller(
         agency_id=agency.id,
         agency_type=agency.type,

@@ -34,7 +34,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from broker.admission.authorisation import DIGEST_CLAIM, body_digest
-from broker.admission.tokens import DEFAULT_MAX_LIFETIME
 from broker.errors import BrokerError, RegistryError
 from broker.partnership import access_cli
 from broker.partnership.changes import RegistrationAction, sign_registration
@@ -49,7 +48,19 @@ from broker.partnership.keys import (
     rotate_broker_signing_key,
     write_public_file,
 )
-from broker.partnership.options import AgencyOpt, AlgOpt, BrokerKeysOpt, ByOpt, KeysOpt, RegistryOpt, SuiteOpt
+from broker.partnership.options import (
+    AgencyOpt,
+    AlgOpt,
+    AudienceOpt,
+    BrokerKeysOpt,
+    ByOpt,
+    KeysOpt,
+    PemDirOpt,
+    RegistryOpt,
+    SuiteOpt,
+    TokenRoleOpt,
+    TtlOpt,
+)
 from broker.partnership.registry import (
     EncryptionPublicKey,
     JwtVerificationKey,
@@ -293,10 +304,7 @@ def list_cmd(
 
 
 @app.command("witness-keys")
-def witness_keys_cmd(
-    registry: RegistryOpt,
-    out: Annotated[Path, typer.Option("--out", help="Directory for one PEM file per agency")],
-) -> None:
+def witness_keys_cmd(registry: RegistryOpt, out: PemDirOpt) -> None:
     """Write each agency's current witness public key as PEM and print the `audit verify` options for them."""
     out.mkdir(parents=True, exist_ok=True)
     for agency in sorted(load_registry(registry).agencies.values(), key=lambda a: a.id):
@@ -308,21 +316,13 @@ def witness_keys_cmd(
             typer.echo(f"--witness-key {agency.id}={out / f'{agency.id}.pem'}")
 
 
-def warn_if_too_long(ttl: int) -> None:
-    # A warning, not a refusal: a gateway may be set to accept longer (SGB_MAX_TOKEN_LIFETIME_SECONDS).
-    if ttl > (limit := int(DEFAULT_MAX_LIFETIME.total_seconds())):
-        console.print(
-            f"[yellow]warning:[/] a gateway refuses tokens living over {limit} s (SGB_MAX_TOKEN_LIFETIME_SECONDS)"
-        )
-
-
 @app.command("issue-token")
 def issue_token_cmd(
     keys: KeysOpt,
     agency: AgencyOpt,
-    role: Annotated[str, typer.Option(help=f"One of: {', '.join(sorted(ROLES))}")],
-    audience: Annotated[str, typer.Option(help="The broker's audience")],
-    ttl: Annotated[int, typer.Option(help="Lifetime in seconds")] = 300,
+    role: TokenRoleOpt,
+    audience: AudienceOpt,
+    ttl: TtlOpt = 300,
     subject: Annotated[str | None, typer.Option(help="sub: the person acting")] = None,
     authorises: Annotated[
         Path | None,
@@ -336,7 +336,6 @@ def issue_token_cmd(
         raise typer.BadParameter(
             "a person's token names the person (the broker refuses it otherwise)", param_hint="--subject"
         )
-    warn_if_too_long(ttl)
     bound = None if authorises is None else {DIGEST_CLAIM: body_digest(authorises.read_bytes())}
     token = issue_token(
         _agency_keys(keys, agency),

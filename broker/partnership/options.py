@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from broker.partnership.roles import OFFICES, PERSON_ROLES
+from broker.admission.tokens import DEFAULT_MAX_LIFETIME
+from broker.partnership.roles import OFFICES, PERSON_ROLES, ROLES
 
 RegistryOpt = Annotated[Path, typer.Option("--registry", help="Agency registry JSON file")]
 AgencyOpt = Annotated[str, typer.Option("--agency", help="Agency id, e.g. brackenford-csc")]
@@ -19,5 +20,21 @@ BrokerKeysOpt = Annotated[
     Path | None,
     typer.Option("--broker-keys", help="The broker's key directory (signs the change); omitted, SGB_SIGNING_KEY & co."),
 ]
+PemDirOpt = Annotated[Path, typer.Option("--out", help="Directory for one PEM file per agency")]
 RoleOpt = Annotated[str, typer.Option("--role", help=f"One of: {', '.join(PERSON_ROLES)}")]
+# A token's role (agency_system too) and audience, as issue-token and the sign-in link take them.
+TokenRoleOpt = Annotated[str, typer.Option("--role", help=f"One of: {', '.join(sorted(ROLES))}")]
+AudienceOpt = Annotated[str, typer.Option("--audience", help="The broker's audience")]
+
+
+def _warn_if_too_long(ttl: int) -> int:
+    # A warning, not a refusal: a gateway may be set to accept longer (SGB_MAX_TOKEN_LIFETIME_SECONDS).
+    if ttl > (limit := int(DEFAULT_MAX_LIFETIME.total_seconds())):
+        typer.echo(
+            f"warning: a gateway refuses tokens living over {limit} s (SGB_MAX_TOKEN_LIFETIME_SECONDS)", err=True
+        )
+    return ttl
+
+
+TtlOpt = Annotated[int, typer.Option("--ttl", help="Seconds the token stays usable", callback=_warn_if_too_long)]
 OfficeOpt = Annotated[str, typer.Option("--office", help=f"One of: {', '.join(OFFICES)}")]

@@ -19,13 +19,13 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 import audit
-from broker.api.deps import LogDep, MetricsDep, registry_of
+from broker.api.deps import LogDep, MetricsDep
 from broker.db.log import DecisionLog
 from broker.errors import LogUnavailable, ReviewInvalid
 from broker.review import queues as review
 from broker.ui import words as say
 from broker.ui.charts import bar_chart
-from broker.ui.render import OUTCOMES, page, words
+from broker.ui.render import OUTCOMES, agency_names, page, words
 from broker.ui.routes import PostedDep, SessionDep, ViewerDep, text
 from schemas.vocab import SHARED_OUTCOMES
 
@@ -100,7 +100,7 @@ async def audit_page(
     check = await asyncio.to_thread(integrity, decision_log)
     metrics.record_verification(bool(check["ok"]))  # a check someone asked for counts as the latest
     urgent = await asyncio.to_thread(review.queues_for, decision_log, viewer)
-    names = {agency_id: a.name for agency_id, a in registry_of(request).agencies.items()}  # as the tables say them
+    names = agency_names(request)  # as the tables say them
     charts = {
         "outcome": bar_chart("Decisions by outcome", stats["outcome"]),
         "agency": bar_chart("Decisions by sending agency", [(names.get(k, k), n) for k, n in stats["agency"]]),

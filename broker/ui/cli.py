@@ -17,15 +17,13 @@ from urllib.parse import urlencode
 import typer
 
 from broker.gateway import DEFAULT_HOST, DEFAULT_PORT
-from broker.partnership.cli import _agency_keys, issue_token, warn_if_too_long
-from broker.partnership.options import AgencyOpt, KeysOpt
+from broker.partnership.cli import _agency_keys, issue_token
+from broker.partnership.options import AgencyOpt, AudienceOpt, KeysOpt, TokenRoleOpt, TtlOpt
 from broker.partnership.roles import ROLES
 
 app = typer.Typer(help=__doc__.splitlines()[0], no_args_is_help=True, add_completion=False)
 AUDIENCE = "safeguarding-broker"
-RoleOpt = Annotated[str, typer.Option(help=f"One of: {', '.join(sorted(ROLES))}")]
 UserOpt = Annotated[str, typer.Option(help="sub: the person's staff id (fictional in demos)")]
-AudienceOpt = Annotated[str, typer.Option(help="The broker's audience")]
 
 
 def signin_link(base_url: str, token: str) -> str:
@@ -36,16 +34,15 @@ def signin_link(base_url: str, token: str) -> str:
 def link_cmd(
     keys: KeysOpt,
     agency: AgencyOpt,
-    role: RoleOpt,
+    role: TokenRoleOpt,
     user: UserOpt,
     audience: AudienceOpt = AUDIENCE,
     base_url: Annotated[str, typer.Option(help="Where the broker is served")] = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}",
-    ttl: Annotated[int, typer.Option(help="Seconds the link stays usable")] = 300,
+    ttl: TtlOpt = 300,
 ) -> None:
     """Print a sign-in link for one person."""
     if role not in ROLES:
         raise typer.BadParameter(f"use one of {sorted(ROLES)}", param_hint="--role")
-    warn_if_too_long(ttl)
     token = issue_token(
         _agency_keys(keys, agency), role=role, audience=audience, ttl=timedelta(seconds=ttl), subject=user
     )
@@ -56,7 +53,7 @@ def link_cmd(
 def token_cmd(
     keys: KeysOpt,
     agency: AgencyOpt,
-    role: RoleOpt,
+    role: TokenRoleOpt,
     user: UserOpt,
     audience: AudienceOpt = AUDIENCE,
 ) -> None:

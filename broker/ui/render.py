@@ -88,11 +88,16 @@ TEMPLATES.env.filters["finding_title"] = lambda finding: title_words(finding["ru
 TEMPLATES.env.filters["state_now"] = lambda code: words(code, say.STATES)
 
 
+def agency_names(request: Request) -> dict[str, str]:
+    """Each registered agency's name by its id, as every page says them."""
+    return {agency_id: a.name for agency_id, a in registry_of(request).agencies.items()}
+
+
 def page(
     request: Request, name: str, session: UiSession | None, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
     registry = registry_of(request)
-    agencies = {agency_id: a.name for agency_id, a in registry.agencies.items()}
+    agencies = agency_names(request)
     viewer = session.viewer(registry) if session is not None else None
     nav = [(label, path) for label, path in NAV if viewer is not None and access.may_route(viewer, "GET", path)]
     response = TEMPLATES.TemplateResponse(
@@ -117,7 +122,7 @@ def error_page(request: Request, status: int, code: str, detail: str) -> Respons
     if code in _CODE_DETAILS:
         detail = _CODE_DETAILS[code]
     else:  # the API's sentence names roles and agencies by code ("a ig_lead may not do this")
-        worded = plain(detail, {agency_id: a.name for agency_id, a in registry_of(request).agencies.items()})
+        worded = plain(detail, agency_names(request))
         detail = worded[:1].upper() + worded[1:]
     # As the API's 503 answers do: a referral that cannot wait goes by phone (the procedures' route).
     urgent = URGENT_ROUTE if status == 503 else None

@@ -42,6 +42,7 @@ from audit.batcher import AppendBatcher, ExtraRows, Prepare
 from audit.canonical import canonical_bytes, format_time
 from audit.checkpoint import (
     Signer,
+    WitnessMark,
     checkpoint_at,
     cosignatures_for,
     foreign_checkpoints,
@@ -50,6 +51,7 @@ from audit.checkpoint import (
     latest_witnessed,
     sign_head,
     store_cosignature,
+    witness_marks,
     witnessed_note,
     write_checkpoint,
 )
@@ -148,6 +150,7 @@ __all__ = [
     "VerificationError",
     "WalCheckpoint",
     "WitnessKey",
+    "WitnessMark",
     "WitnessQuorumMissing",
     "WitnessRequest",
     "advance_witness",
@@ -196,6 +199,7 @@ __all__ = [
     "verify_pack",
     "verify_trusted",
     "with_cosignatures",
+    "witness_marks",
     "witness_request",
     "witnessed_note",
     "write_checkpoint",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -13,7 +14,7 @@ from sqlmodel import Session, col
 from audit.auditor import BrokerKey, Checkpoint, open_checkpoint
 from audit.canonical import format_time
 from audit.cosignature import Cosignature, WitnessKey, verify_cosignature, with_cosignatures
-from audit.errors import CheckpointInvalid, CosignatureForged, CosignatureInvalid, EntryNotFound
+from audit.errors import AuditError, CheckpointInvalid, CosignatureForged, CosignatureInvalid, EntryNotFound
 from audit.log import Clock, HeadState, lock_head, utc_now
 from audit.models import ChainHead, CheckpointRecord, CosignatureRecord
 from audit.note import sign_note
@@ -251,3 +252,53 @@ def latest_witnessed(session: Session, min_witnesses: int = 1) -> Checkpoint | N
         .limit(1)
     ).scalar_one_or_none()
     return None if size is None else Checkpoint.parse(witnessed_note(session, size), verify_with=None)
+
+
+@dataclass(frozen=True)
+class WitnessMark:
+    """The newest checkpoint a witness key cosigned, as stored, and whether that line still stands.
+
+    ``verified`` is False when the stored line is not the key's valid cosignature on a checkpoint the
+    broker signed: rows an insider wrote into the table, which the gateway itself never stores.
+    """
+
+    name: str
+    key_id: str
+    size: int
+    timestamp: int  # the witness's own time on the line, POSIX seconds
+    verified: bool
+
+
+def witness_marks(session: Session, witnesses: Sequence[WitnessKey], keys: BrokerKey = None) -> list[WitnessMark]:
+    """Return, for each of ``witnesses`` that cosigned anything, its stored cosignature on the largest tree.
+
+    Each line is checked again against the key and the checkpoint note, signed by one of ``keys``
+    when given, so a page built on these marks never counts a cosignature that does not verify.
+    """
+    marks = []
+    for witness in witnesses:
+        row = session.execute(
+            select(col(CosignatureRecord.tree_size), col(CosignatureRecord.timestamp), col(CosignatureRecord.line))
+            .where(
+                col(CosignatureRecord.witness_name) == witness.name,
+                col(CosignatureRecord.key_id) == witness.key_id.hex(),
+            )
+            .order_by(desc(col(CosignatureRecord.tree_size)))
+            .limit(1)
+        ).one_or_none()
+        if row is not None:
+            size, timestamp, line = row
+            marks.append(
+                WitnessMark(
+                    witness.name, witness.key_id.hex(), size, timestamp, _stands(session, size, line, witness, keys)
+                )
+            )
+    return marks
+
+
+def _stands(session: Session, size: int, line: str, witness: WitnessKey, keys: BrokerKey) -> bool:
+    try:
+        verify_cosignature(checkpoint_at(session, size, keys).note, line, witness)
+    except AuditError:
+        return False
+    return True

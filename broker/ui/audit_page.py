@@ -1,5 +1,6 @@
 """The audit page for the partnership's IG lead and Caldicott Guardian: totals, shares without consent,
-urgent shares awaiting review, the integrity of the whole log, and signed evidence packs for a period.
+urgent shares awaiting review, the integrity of the whole log and how far each agency has witnessed it,
+and signed evidence packs for a period.
 
 All of it spans the partnership, so the access table opens it (`audit`) to the partnership's office
 holders only; the route check in `broker.ui.routes._session` refuses everyone else.
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections import Counter
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -19,9 +20,10 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 import audit
-from broker.api.deps import LogDep, MetricsDep
+from broker.api.deps import LogDep, MetricsDep, RegistryDep
 from broker.db.log import DecisionLog
 from broker.errors import LogUnavailable, ReviewInvalid
+from broker.partnership.registry import Registry
 from broker.review import queues as review
 from broker.ui import words as say
 from broker.ui.charts import bar_chart
@@ -92,12 +94,44 @@ def integrity(decision_log: DecisionLog) -> dict[str, Any]:
     }
 
 
+def witnesses(decision_log: DecisionLog, registry: Registry) -> dict[str, Any]:
+    """The newest checkpoint the broker signed, and the newest each registered agency cosigned.
+
+    Only a cosignature that verifies now, under the agency's key in the registry and over a checkpoint
+    the broker signed, counts; a stored one that does not (written into the table by someone other
+    than the gateway, which verifies before it keeps one) is named on the agency's row.
+    """
+    keys = {agency_id: [k.witness() for k in a.witness_keys] for agency_id, a in registry.agencies.items()}
+    with Session(decision_log.engine) as db:
+        newest = audit.latest_checkpoint(db, decision_log.verify_keys)
+        marks = audit.witness_marks(db, [k for own in keys.values() for k in own], decision_log.verify_keys)
+    rows = []
+    for agency_id in sorted(a for a, own in keys.items() if own):
+        own = [m for m in marks if m.name == agency_id]
+        best = max((m for m in own if m.verified), key=lambda m: m.size, default=None)
+        rows.append(
+            {
+                "agency": agency_id,
+                "size": None if best is None else best.size,
+                "at": None if best is None else datetime.fromtimestamp(best.timestamp, UTC),
+                "forged": any(not m.verified for m in own),
+            }
+        )
+    return {"newest": newest, "rows": rows}
+
+
 @router.get("/audit")
 async def audit_page(
-    request: Request, decision_log: LogDep, session: SessionDep, viewer: ViewerDep, metrics: MetricsDep
+    request: Request,
+    decision_log: LogDep,
+    session: SessionDep,
+    viewer: ViewerDep,
+    metrics: MetricsDep,
+    registry: RegistryDep,
 ) -> HTMLResponse:
     stats = await asyncio.to_thread(totals, decision_log)
     check = await asyncio.to_thread(integrity, decision_log)
+    witnessed = await asyncio.to_thread(witnesses, decision_log, registry)
     metrics.record_verification(bool(check["ok"]))  # a check someone asked for counts as the latest
     urgent = await asyncio.to_thread(review.queues_for, decision_log, viewer)
     names = agency_names(request)  # as the tables say them
@@ -108,7 +142,14 @@ async def audit_page(
         "month": bar_chart("Decisions by month", stats["month"]),
     }
     return page(
-        request, "audit.html", session, stats=stats, charts=charts, integrity=check, urgent=urgent["urgent_review"]
+        request,
+        "audit.html",
+        session,
+        stats=stats,
+        charts=charts,
+        integrity=check,
+        witnesses=witnessed,
+        urgent=urgent["urgent_review"],
     )
 
 

@@ -33,6 +33,7 @@ from audit import (
     last_cosigned_size,
     latest_witnessed,
     store_cosignature,
+    witness_marks,
     witness_request,
     witnessed_note,
     write_checkpoint,
@@ -192,3 +193,31 @@ def test_stored_cosignatures_are_append_only(checkpointed: Engine, clock: Any) -
     ):
         with checkpointed.connect() as connection, pytest.raises(DBAPIError, match="audit"):
             connection.execute(text(statement))
+
+
+def test_witness_marks_count_only_cosignatures_that_verify(
+    checkpointed: Engine, signer: Signer, other_signer: Signer, clock: Any
+) -> None:
+    at = clock()
+    with Session(checkpointed) as session, session.begin():
+        store_cosignature(
+            session, 3, cosign(checkpoint_at(session, 3).note, WITNESS.name, WITNESS_PRIVATE, at), WITNESS
+        )
+    silent = WitnessKey("w2.invalid", Ed25519PrivateKey.from_private_bytes(bytes(range(32))).public_key())
+    with Session(checkpointed) as session:
+        (mark,) = witness_marks(session, [WITNESS, silent], signer.public_key)
+        # The same row, read as if another broker key signed the log: not a checkpoint the broker made.
+        (foreign,) = witness_marks(session, [WITNESS], other_signer.public_key)
+    assert (mark.name, mark.key_id, mark.size, mark.verified) == (WITNESS.name, WITNESS.key_id.hex(), 3, True)
+    assert mark.timestamp == int(at.timestamp()) and not foreign.verified
+    # An insider copies the witness's line on to the larger checkpoint, where it does not verify.
+    with checkpointed.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO audit_checkpoint_cosignature (tree_size, witness_name, key_id, timestamp, line) "
+                "SELECT 6, witness_name, key_id, timestamp, line FROM audit_checkpoint_cosignature"
+            )
+        )
+    with Session(checkpointed) as session:
+        (moved,) = witness_marks(session, [WITNESS], signer.public_key)
+    assert (moved.size, moved.verified) == (6, False)

@@ -30,6 +30,7 @@ import audit
 from broker.delivery.clocks import mark_overdue
 from broker.partnership import kafka_access
 from broker.partnership.cli import issue_token
+from broker.partnership.registry import load_registry
 from demo.cases import AGENCIES, OFFICES, PARTNERSHIP_ID, SENSITIVE, cases
 from demo.site import NAMESPACE, DemoSite, create_topics, read_deliveries
 from devstack import kafka, opa
@@ -56,6 +57,9 @@ def _gateway_env(site: DemoSite, stack: StackSettings) -> dict[str, str]:
             "SGB_KEYS_DIR": str(site.partnership.broker_keys_dir),
             "SGB_AUDIENCE": AUDIENCE,
             "SGB_CLOCK_CHECK_SECONDS": "5",
+            # Checkpoints every 2 s, not 10: the demo is over in under a minute, and only a record that
+            # carries a checkpoint covering entries gives its agency's witness something to cosign.
+            "SGB_CHECKPOINT_SECONDS": "2",
             "SGB_TOPIC_NAMESPACE": NAMESPACE,
             # Beside broker.db, which each demo starts afresh with it: the log's anchor outlives a restart.
             "SGB_ANCHOR_FILE": str(site.root / "log-anchor"),
@@ -77,6 +81,8 @@ def _consumer_env(site: DemoSite, agency: str, password: str, stack: StackSettin
         "CONSUMER_LEDGER_PATH": str(site.root / f"ledger-{agency}.db"),
         "CONSUMER_BROKER_AUDIENCE": AUDIENCE,
         "CONSUMER_TOPIC_NAMESPACE": NAMESPACE,
+        # Each consumer witnesses the decision log through the gateway, as in docker-compose.yml.
+        "CONSUMER_GATEWAY_URL": site.url,
     }
 
 
@@ -307,7 +313,8 @@ def _withdraw(site: DemoSite, receipts: list[dict[str, Any]]) -> None:
 
 def _finish(site: DemoSite, stack: StackSettings) -> None:
     report = _verify(site)
-    console.print(f"\nDecision log: {report}")
+    console.print(f"\nDecision log: {_said(report)}")
+    console.print(f"Witnesses: {_witnessed(site, report.size)}")
     cluster = asyncio.run(kafka.describe(stack))
     console.print(
         f"Apache Kafka {KAFKA_VERSION} (KRaft) cluster {cluster} on {stack.host}:{stack.kafka_port}; "
@@ -334,13 +341,34 @@ def _finish(site: DemoSite, stack: StackSettings) -> None:
     console.print("The gateway and consumers keep running; stop them with: python -m demo stop")
 
 
-def _verify(site: DemoSite) -> str:
+def _verify(site: DemoSite) -> audit.LogReport:
     engine = audit.create_engine_for(f"sqlite:///{site.root / 'broker.db'}", read_only=True)
     with Session(engine) as session:
         report = audit.verify_log(session)
     engine.dispose()
+    return report
+
+
+def _said(report: audit.LogReport) -> str:
     checkpoints = f"{report.checkpoints} signed checkpoint{'s' if report.checkpoints != 1 else ''}"
     return f"{report.size} entries, hash chain and {checkpoints} verified"
+
+
+def _witnessed(site: DemoSite, size: int) -> str:
+    registry = load_registry(site.partnership.registry_file)
+    keys = [k.witness() for agency in registry.agencies.values() for k in agency.witness_keys]
+    engine = audit.create_engine_for(f"sqlite:///{site.root / 'broker.db'}", read_only=True)
+    with Session(engine) as session:
+        marks = [m for m in audit.witness_marks(session, keys) if m.verified and m.size > 0]
+    engine.dispose()
+    said = "; ".join(f"{registry.agencies[m.name].name} cosigned it up to {m.size} of {size} entries" for m in marks)
+    others = len({k.name for k in keys} - {m.name for m in marks})
+    # A witness cosigns the checkpoint its records carry: records sealed before the first checkpoint
+    # that covers an entry give it nothing to cosign.
+    return (
+        f"{said or 'no agency has cosigned it yet'}; the other {others} have nothing to cosign yet: the records they "
+        "received, if any, were all sealed before a checkpoint covered an entry (the audit page shows each)"
+    )
 
 
 @cli.command()

@@ -70,6 +70,14 @@ class NoticeHeaders(_Closed):
     ce_time: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$", description="Issued at, UTC")
     content_type: Literal["application/vnd.sgb.notice+json"] = Field(alias="content-type")
     sgb_notification_id: str = Field(pattern=UUID_PATTERN)
+    sgb_checkpoint: str | SkipJsonSchema[None] = Field(
+        default=None,
+        json_schema_extra=_absent_when_unset,
+        description=(
+            "The decision log's latest signed checkpoint when the notice was issued, as a delivery carries "
+            "one; absent before the first."
+        ),
+    )
 
 
 class ReceiptHeaders(_Closed):

@@ -33,10 +33,14 @@ from schemas.api import CaseShredding, CaseShreddingRequest
 router = APIRouter(prefix="/v1", tags=["access"], route_class=JsonRoute)
 
 
-def _erasure_notices(keys: BrokerKeys, settings: BrokerSettings, reason: str) -> shredding.ShreddedHook:
+def _erasure_notices(
+    keys: BrokerKeys, settings: BrokerSettings, reason: str, checkpoint: str | None
+) -> shredding.ShreddedHook:
     """Every agency that may hold a delivery of the case (published, or queued and perhaps being produced
     now) is told, in the same transaction, to erase it."""
-    writer = NoticeWriter(keys=keys, namespace=settings.topic_namespace, partnership_id=settings.partnership_id)
+    writer = NoticeWriter(
+        keys=keys, namespace=settings.topic_namespace, partnership_id=settings.partnership_id, checkpoint=checkpoint
+    )
 
     def send(session: Session, told: Sequence[shredding.ShreddedDelivery]) -> None:
         ids = [delivery_id for group in told for delivery_id in group.delivery_ids]
@@ -90,7 +94,7 @@ async def shred_case(
             viewer=viewer,
             reason_code=query.reason_code,
             reason=query.reason.strip(),
-            on_shredded=_erasure_notices(keys, settings, query.reason_code),
+            on_shredded=_erasure_notices(keys, settings, query.reason_code, decision_log.checkpoint_note),
         )
     except (audit.AuditError, SQLAlchemyError, OSError) as exc:
         raise LogUnavailable("the shredding could not be recorded, so nothing was destroyed") from exc

@@ -30,6 +30,7 @@ from broker.api.deps import (
 )
 from broker.api.json_body import JsonRoute, read_body
 from broker.api.responses import BEARER, errors, ok, request_examples, same_notification_body
+from broker.db.log import DecisionLog
 from broker.delivery.notices import NoticeWriter
 from broker.errors import (
     AlreadyWithdrawn,
@@ -48,8 +49,13 @@ router = APIRouter(prefix="/v1/notifications", tags=["notifications"], route_cla
 SAME_ID = "a correction is a new notification: give it a new notification_id, not the one it corrects"
 
 
-def _notices(keys: Any, settings: BrokerSettings) -> NoticeWriter:
-    return NoticeWriter(keys=keys, namespace=settings.topic_namespace, partnership_id=settings.partnership_id)
+def _notices(keys: Any, settings: BrokerSettings, decision_log: DecisionLog) -> NoticeWriter:
+    return NoticeWriter(
+        keys=keys,
+        namespace=settings.topic_namespace,
+        partnership_id=settings.partnership_id,
+        checkpoint=decision_log.checkpoint_note,
+    )
 
 
 def _names(body: bytes, notification_id: str) -> bool:
@@ -95,7 +101,7 @@ async def withdraw(
         Viewer.from_caller(caller),
         notification_id,
         reason=request.reason.value,
-        notices=_notices(keys, settings),
+        notices=_notices(keys, settings, decision_log),
         outbox=outbox,
     )
     return _answer(done)
@@ -173,7 +179,7 @@ async def _recall_superseded(
             viewer,
             notification_id,
             reason="superseded",
-            notices=_notices(keys, sharing.settings),
+            notices=_notices(keys, sharing.settings, sharing.decision_log),
             outbox=sharing.outbox,
             superseded_by=replaced_by,
             then=keep,

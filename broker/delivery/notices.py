@@ -33,6 +33,10 @@ class NoticeWriter:
     keys: BrokerKeys
     namespace: str
     partnership_id: str
+    # The log's latest signed checkpoint, carried as a delivery carries it. A notice comes later than
+    # the delivery it recalls, so its checkpoint usually covers that delivery's decision: something
+    # for the agency's witness to check and cosign.
+    checkpoint: str | None = None
 
     def row(
         self,
@@ -78,6 +82,7 @@ class NoticeWriter:
             "ce_time": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "content-type": NOTICE_CONTENT_TYPE,
             "sgb_notification_id": notice.notification_id,
+            **({"sgb_checkpoint": self.checkpoint} if self.checkpoint else {}),
         }
 
 

@@ -106,7 +106,7 @@ def witnesses(decision_log: DecisionLog, registry: Registry) -> dict[str, Any]:
         newest = audit.latest_checkpoint(db, decision_log.verify_keys)
         marks = audit.witness_marks(db, [k for own in keys.values() for k in own], decision_log.verify_keys)
     rows = []
-    for agency_id in sorted(a for a, own in keys.items() if own):
+    for agency_id in sorted((a for a, own in keys.items() if own), key=lambda a: registry.agencies[a].name):
         own = [m for m in marks if m.name == agency_id]
         best = max((m for m in own if m.verified), key=lambda m: m.size, default=None)
         rows.append(

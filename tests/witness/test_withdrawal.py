@@ -99,6 +99,9 @@ async def test_a_delivered_referral_is_withdrawn_from_every_inbox_and_the_log_li
         bad = await _withdraw(site, notification, "because")
         assert bad.status_code == 422 and "reason" in bad.text
 
+        # A checkpoint now covers the deliveries' decisions, and the notices will carry it.
+        await asyncio.to_thread(site.gateway.decision_log.refresh_checkpoint)
+        covering = audit.Checkpoint.parse(site.gateway.decision_log.checkpoint_note or "", verify_with=None)
         answer = await _withdraw(site, notification, "malicious")
         assert answer.status_code == 200, answer.text
         recalled = {d["agency_id"]: (d["was"], d["now"]) for d in answer.json()["deliveries"]}
@@ -108,6 +111,9 @@ async def test_a_delivered_referral_is_withdrawn_from_every_inbox_and_the_log_li
 
         await agencies.run_until(lambda: all(agencies.consumers[a].withdrawn == 1 for a in CONSUMERS))
         await wait_until(lambda: _logged(site, notification, "withdrawal_confirmed", len(CONSUMERS)), timeout=60)
+        # Each agency's witness checked the notice's checkpoint, kept it and cosigned it.
+        kept = {a: agencies.ledgers[a].kept_checkpoint(covering.origin) for a in CONSUMERS}
+        assert {a: k.tree_size if k else None for a, k in kept.items()} == dict.fromkeys(CONSUMERS, covering.size)
     finally:
         agencies.close()
 
@@ -134,7 +140,7 @@ async def test_a_delivered_referral_is_withdrawn_from_every_inbox_and_the_log_li
         notice_rows = [r for r in stored if r.headers["content-type"] == NOTICE_CONTENT_TYPE]
         notices = [Notice.from_bytes(r.envelope) for r in notice_rows]
         for row in notice_rows:  # the headers the relay sent, as the AsyncAPI document has them
-            NoticeHeaders.model_validate(row.headers)
+            assert NoticeHeaders.model_validate(row.headers).sgb_checkpoint == covering.note
         assert {n.recipient_agency for n in notices} >= set(CONSUMERS)
         report = audit.verify_log(session, site.gateway.keys.signing_key.public_key())
     assert report.signatures_checked and report.size >= sum(len(kinds) for kinds in chains.values())

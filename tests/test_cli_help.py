@@ -2,11 +2,13 @@
 a sign-in link points where a gateway listens unless told otherwise.
 
 Every module that builds a `typer.Typer` is found by reading the source, so a new command line is
-held to this without being listed here. No stack needed.
+held to this without being listed here. So is every `add_argument` of the argparse tools (the
+benchmarks and the compose init job), read from their syntax trees. No stack needed.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -59,6 +61,36 @@ def test_every_option_says_what_it_is(module: str) -> None:
         if param.name != "help" and not (getattr(param, "help", None) or "").strip()
     ]
     assert silent == [], f"options with no help text: {silent}"
+
+
+def _argparse_modules() -> list[Path]:
+    return [
+        path
+        for package in PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if "argparse.ArgumentParser(" in path.read_text(encoding="utf-8")
+    ]
+
+
+def test_the_argparse_tools_are_found() -> None:
+    assert {"bench/run.py", "deploy/init/provision.py"} <= {str(p.relative_to(ROOT)) for p in _argparse_modules()}
+
+
+@pytest.mark.parametrize("path", _argparse_modules(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_argparse_option_says_what_it_is(path: Path) -> None:
+    calls = [
+        node
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "add_argument"
+    ]
+    silent = [
+        f"line {call.lineno}: {', '.join(ast.unparse(a) for a in call.args)}"
+        for call in calls
+        if not any(
+            k.arg == "help" and not (isinstance(k.value, ast.Constant) and not k.value.value) for k in call.keywords
+        )
+    ]
+    assert calls and silent == [], f"options with no help text: {silent}"
 
 
 def test_a_sign_in_link_points_where_the_gateway_listens(tmp_path: Path) -> None:

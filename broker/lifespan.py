@@ -174,7 +174,9 @@ async def _background(
         wal = decision_log.keep_wal_checkpointed(stop, every=settings.wal_checkpoint_seconds)
         tasks.append(asyncio.create_task(wal, name="wal-checkpoints"))
     if settings.log_verify_seconds > 0:
-        verifying = keep_verifying(decision_log, metrics, stop, every=settings.log_verify_seconds)
+        verifying = keep_verifying(
+            decision_log, metrics, stop, every=settings.log_verify_seconds, registry=lambda: watch.current
+        )
         tasks.append(asyncio.create_task(verifying, name="log-verification"))
     if settings.policy_digest_seconds > 0:
         digests = decider.keep_bundle_current(stop, every=settings.policy_digest_seconds)

@@ -101,6 +101,26 @@ class Metrics:
         self.checkpoint_failures = Counter(
             "sgb_checkpoint_failures_total", "Rounds in which signing a log checkpoint failed", registry=served
         )
+        # Set by each verification round (broker.db.witnessing): how far each agency's witness has
+        # cosigned the log, against the newest checkpoint, and any stored cosignature that does not verify.
+        self.checkpoint_size = Gauge(
+            "sgb_log_checkpoint_tree_size",
+            "Entries covered by the newest checkpoint the broker signed (-1 before the first)",
+            registry=served,
+        )
+        self.checkpoint_size.set(-1)
+        self.witnessed_size = Gauge(
+            "sgb_witness_cosigned_tree_size",
+            "Entries covered by the newest checkpoint the agency's witness cosigned that verifies (-1: none)",
+            ["agency"],
+            registry=served,
+        )
+        self.witness_forged = Gauge(
+            "sgb_witness_cosignature_invalid",
+            "1 if a stored cosignature under the agency's witness keys does not verify (written past the gateway)",
+            ["agency"],
+            registry=served,
+        )
 
     def record_verification(self, ok: bool) -> None:
         """Note the outcome of one full verification of the decision log."""

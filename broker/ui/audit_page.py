@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import io
 from collections import Counter
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -22,6 +23,7 @@ from sqlmodel import Session, col
 import audit
 from broker.api.deps import LogDep, MetricsDep, RegistryDep
 from broker.db.log import DecisionLog
+from broker.db.witnessing import Witnessing, witnessing
 from broker.errors import LogUnavailable, ReviewInvalid
 from broker.partnership.registry import Registry
 from broker.review import queues as review
@@ -94,30 +96,10 @@ def integrity(decision_log: DecisionLog) -> dict[str, Any]:
     }
 
 
-def witnesses(decision_log: DecisionLog, registry: Registry) -> dict[str, Any]:
-    """The newest checkpoint the broker signed, and the newest each registered agency cosigned.
-
-    Only a cosignature that verifies now, under the agency's key in the registry and over a checkpoint
-    the broker signed, counts; a stored one that does not (written into the table by someone other
-    than the gateway, which verifies before it keeps one) is named on the agency's row.
-    """
-    keys = {agency_id: [k.witness() for k in a.witness_keys] for agency_id, a in registry.agencies.items()}
-    with Session(decision_log.engine) as db:
-        newest = audit.latest_checkpoint(db, decision_log.verify_keys)
-        marks = audit.witness_marks(db, [k for own in keys.values() for k in own], decision_log.verify_keys)
-    rows = []
-    for agency_id in sorted((a for a, own in keys.items() if own), key=lambda a: registry.agencies[a].name):
-        own = [m for m in marks if m.name == agency_id]
-        best = max((m for m in own if m.verified), key=lambda m: m.size, default=None)
-        rows.append(
-            {
-                "agency": agency_id,
-                "size": None if best is None else best.size,
-                "at": None if best is None else datetime.fromtimestamp(best.timestamp, UTC),
-                "forged": any(not m.verified for m in own),
-            }
-        )
-    return {"newest": newest, "rows": rows}
+def witnesses(decision_log: DecisionLog, registry: Registry) -> Witnessing:
+    """Who has witnessed the log and up to where, the agencies in the order their names sort."""
+    found = witnessing(decision_log, registry)
+    return replace(found, rows=sorted(found.rows, key=lambda row: registry.agencies[row.agency_id].name))
 
 
 @router.get("/audit")

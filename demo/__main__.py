@@ -365,10 +365,10 @@ def _witnessed(site: DemoSite, size: int) -> str:
     others = len({k.name for k in keys} - {m.name for m in marks})
     # A witness cosigns the checkpoint its records carry: records sealed before the first checkpoint
     # that covers an entry give it nothing to cosign.
-    return (
-        f"{said or 'no agency has cosigned it yet'}; the other {others} have nothing to cosign yet: the records they "
-        "received, if any, were all sealed before a checkpoint covered an entry (the audit page shows each)"
-    )
+    why = "the records they received, if any, were all sealed before a checkpoint covered an entry"
+    if not marks:
+        return f"none of the {others} agencies has anything to cosign yet: {why} (the audit page shows each)"
+    return f"{said}; the other {others} have nothing to cosign yet: {why} (the audit page shows each)"
 
 
 @cli.command()

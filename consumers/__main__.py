@@ -1,4 +1,4 @@
-"""Command line of an agency's consumer: `python -m consumers run|ack|list --agency ID`.
+"""Command line of an agency's consumer: `python -m consumers run|ack|list|checkpoint --agency ID`.
 
 Settings come from `CONSUMER_*` variables (see consumers/settings.py); options given here win.
 The Kafka password is read from CONSUMER_KAFKA_PASSWORD only, never from the command line, where
@@ -23,6 +23,10 @@ delivered or committed).
 records as handed to the agency's system, under that notification, and not since withdrawn,
 corrected or erased: anything else is refused with exit status 2 and nothing is sent. An
 acknowledgement stops the statutory clocks, so it must never be sent for something nobody here holds.
+
+`checkpoint` prints the decision log's checkpoint this agency's witness kept, with its own cosignature:
+the file an auditor checks the broker's log against (`python -m audit verify --checkpoint FILE`). It
+is the agency's own evidence, kept where the broker's administrators cannot reach it.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import ValidationError
 
+import audit
 from consumers import logs, metrics
 from consumers.errors import ConsumerError, WitnessAlarm
 from consumers.ledger import Ledger
@@ -200,6 +205,39 @@ def list_inbox(
             f"{gone['removed_at']}  {gone['delivery_id']}  {gone['notification_id']}  "
             f"removed on the broker's {gone['kind']} notice ({gone['reason'].replace('_', ' ')}{replaced})"
         )
+
+
+@app.command()
+def checkpoint(
+    agency: Agency,
+    ledger: LedgerPath = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", metavar="FILE", help="Write the note to FILE, not standard output.")
+    ] = None,
+) -> None:
+    """Print the log checkpoint this agency kept, with its cosignature, for `audit verify --checkpoint`."""
+    settings = _settings(InboxSettings, agency_id=agency, ledger_path=ledger)
+    if not settings.ledger_path.is_file():
+        typer.echo(f"error: no ledger at {settings.ledger_path} (--ledger or CONSUMER_LEDGER_PATH)", err=True)
+        raise typer.Exit(code=2)
+    store = Ledger(settings.ledger_path)
+    try:
+        kept = store.kept_checkpoint(settings.log_origin)
+    finally:
+        store.close()
+    if kept is None:
+        typer.echo(
+            f"error: this agency has kept no checkpoint of {settings.log_origin} yet: it witnesses the log only "
+            "with CONSUMER_GATEWAY_URL set, and keeps the first checkpoint a record brings",
+            err=True,
+        )
+        raise typer.Exit(code=2)
+    note = audit.with_cosignatures(kept.note, [kept.cosignature])
+    if out is None:
+        typer.echo(note, nl=False)
+        return
+    out.write_text(note, encoding="utf-8")
+    typer.echo(f"the checkpoint of {kept.tree_size} entries this agency kept, cosigned, is in {out}", err=True)
 
 
 if __name__ == "__main__":

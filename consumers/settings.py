@@ -26,6 +26,11 @@ class InboxSettings(BaseSettings):
     environment: Literal["development", "production"] = "production"
     agency_id: str = Field(pattern=AGENCY_ID)
     sink: str = "sqlite:inbox.db"
+    # Local state, read by `list`-like commands without any Kafka secret: what was delivered and
+    # recalled, and the log checkpoint this agency's witness kept.
+    ledger_path: Path = Path("consumer-ledger.db")
+    # The log's name in its checkpoints: the gateway's SGB_LOG_ORIGIN.
+    log_origin: str = Field(default="sgb.decision-log", min_length=1, max_length=200, pattern=r"^[^\s+]+$")
 
     @field_validator("sink")
     @classmethod
@@ -79,15 +84,12 @@ class ConsumerSettings(InboxSettings):
     # inbox for less), so never set this below that.
     retired_key_window_days: float = Field(default=30.0, gt=0)
     webhook_token: SecretStr | None = None
-    ledger_path: Path = Path("consumer-ledger.db")
     broker_audience: str = "safeguarding-broker"
     # The gateway this agency witnesses the decision log through (proofs in, cosignatures out):
     # unset, the consumer delivers without checking the checkpoints records carry, and says so.
     gateway_url: str | None = None
     # The CA that signed the gateway's certificate; None: the system's CAs.
     gateway_ca_file: Path | None = None
-    # The log's name in its checkpoints: the gateway's SGB_LOG_ORIGIN.
-    log_origin: str = Field(default="sgb.decision-log", min_length=1, max_length=200, pattern=r"^[^\s+]+$")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Prometheus /metrics (consumers/metrics.py); unset, none is served. Loopback unless the
     # operator's scraper runs elsewhere: the counts say how much one agency receives.

@@ -36,13 +36,14 @@ class Witnessing:
 
 
 def witnessing(decision_log: DecisionLog, registry: Registry) -> Witnessing:
-    """The newest checkpoint the broker signed, and each registered witness's newest that verifies (blocking)."""
+    """The newest checkpoint the broker signed, and each registered witness's newest that verifies, the
+    agencies in the order their names sort (blocking)."""
     keys = {agency_id: [k.witness() for k in a.witness_keys] for agency_id, a in registry.agencies.items()}
     with Session(decision_log.reader) as db:
         newest = audit.latest_checkpoint(db, decision_log.verify_keys)
         marks = audit.witness_marks(db, [k for own in keys.values() for k in own], decision_log.verify_keys)
     rows = []
-    for agency_id in sorted(a for a, own in keys.items() if own):
+    for agency_id in sorted((a for a, own in keys.items() if own), key=lambda a: registry.agencies[a].name):
         own = [m for m in marks if m.name == agency_id]
         best = max((m for m in own if m.verified), key=lambda m: m.size, default=None)
         at = None if best is None else datetime.fromtimestamp(best.timestamp, UTC)

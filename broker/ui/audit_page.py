@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import io
 from collections import Counter
-from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -23,9 +22,8 @@ from sqlmodel import Session, col
 import audit
 from broker.api.deps import LogDep, MetricsDep, RegistryDep
 from broker.db.log import DecisionLog
-from broker.db.witnessing import Witnessing, witnessing
+from broker.db.witnessing import witnessing
 from broker.errors import LogUnavailable, ReviewInvalid
-from broker.partnership.registry import Registry
 from broker.review import queues as review
 from broker.ui import words as say
 from broker.ui.charts import bar_chart
@@ -96,12 +94,6 @@ def integrity(decision_log: DecisionLog) -> dict[str, Any]:
     }
 
 
-def witnesses(decision_log: DecisionLog, registry: Registry) -> Witnessing:
-    """Who has witnessed the log and up to where, the agencies in the order their names sort."""
-    found = witnessing(decision_log, registry)
-    return replace(found, rows=sorted(found.rows, key=lambda row: registry.agencies[row.agency_id].name))
-
-
 @router.get("/audit")
 async def audit_page(
     request: Request,
@@ -113,7 +105,7 @@ async def audit_page(
 ) -> HTMLResponse:
     stats = await asyncio.to_thread(totals, decision_log)
     check = await asyncio.to_thread(integrity, decision_log)
-    witnessed = await asyncio.to_thread(witnesses, decision_log, registry)
+    witnessed = await asyncio.to_thread(witnessing, decision_log, registry)
     metrics.record_verification(bool(check["ok"]))  # a check someone asked for counts as the latest
     urgent = await asyncio.to_thread(review.queues_for, decision_log, viewer)
     names = agency_names(request)  # as the tables say them

@@ -57,7 +57,10 @@ Agency = Annotated[str, typer.Option("--agency", help="This agency's id (also it
 KeyDir = Annotated[Path | None, typer.Option("--key-dir", help="Agency key directory.")]
 BrokerKeys = Annotated[Path | None, typer.Option("--broker-keys", help="Broker public key file (PEM or JSON).")]
 SinkSpec = Annotated[str | None, typer.Option("--sink", help="sqlite:<path> | webhook:<url> | dir:<path>")]
-LedgerPath = Annotated[Path | None, typer.Option("--ledger", help="De-duplication ledger (SQLite file).")]
+LedgerPath = Annotated[
+    Path | None,
+    typer.Option("--ledger", help="The consumer's ledger (SQLite): deliveries, recalls, the kept checkpoint."),
+]
 Bootstrap = Annotated[str | None, typer.Option("--bootstrap", help="Kafka bootstrap servers.")]
 
 

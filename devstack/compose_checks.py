@@ -3,7 +3,8 @@
 The school posts a notification to the gateway; both recipients' consumers deliver it and are made
 to acknowledge; each consumer cosigns a checkpoint of size > 0; the gateway's own database
 credentials are refused every change to the log; and `python -m audit verify` accepts the log
-trusting the broker's public key, then trusting the two agencies' witness keys instead; and the
+trusting the broker's public key, then trusting the two agencies' witness keys instead, then holding
+the checkpoint each agency's consumer kept (`python -m consumers checkpoint` in its container); and the
 gateway filed its log's anchor, signed by the broker's key, on a volume of its own; and the gateway,
 worker and consumers serve the metrics deploy/monitoring/alerts.yml reads.
 """
@@ -198,8 +199,9 @@ def check_app_role_refused(compose: Compose) -> None:
         raise StackError(f"the gateway's role was not refused every change to the log (exit {probe.returncode})")
 
 
-def verify_log(env: dict[str, str], run_dir: Path) -> None:
-    """`audit verify` as an auditor trusting the broker's key, then one trusting the two agencies instead."""
+def verify_log(compose: Compose, env: dict[str, str], run_dir: Path) -> None:
+    """`audit verify` as an auditor trusting the broker's key, then one trusting the two agencies instead,
+    then one holding the checkpoint each agency's consumer kept (`python -m consumers checkpoint`)."""
     partnership = volume("partnership")
     signing = serialization.load_pem_private_key((partnership / "broker-keys" / SIGNING_FILE).read_bytes(), None)
     public_pem = run_dir / "broker-public-key.pem"
@@ -220,6 +222,25 @@ def verify_log(env: dict[str, str], run_dir: Path) -> None:
         )
         witnesses += ["--witness-key", f"{agency}={pem}"]
     _verify(["--db", database, *witnesses, "--min-witnesses", str(len(CONSUMERS))], "the two agencies as witnesses")
+    kept = []
+    for agency, container in CONSUMERS.items():
+        note = run(
+            [
+                "podman",
+                "exec",
+                compose.container(container),
+                "python",
+                "-m",
+                "consumers",
+                "checkpoint",
+                "--agency",
+                agency,
+            ],
+            capture=True,
+        ).stdout
+        (run_dir / f"kept-{agency}.txt").write_text(note, encoding="utf-8")
+        kept += ["--checkpoint", str(run_dir / f"kept-{agency}.txt")]
+    _verify(["--db", database, "--public-key", str(public_pem), *kept], "the checkpoints the two agencies kept")
 
 
 def check_anchor_file() -> None:
@@ -295,6 +316,6 @@ def exercise(compose: Compose, secrets_dir: Path, env: dict[str, str], run_dir: 
     carried = deliver_and_acknowledge(compose, sender)
     witness_checkpoints(sender, env, carried)
     check_app_role_refused(compose)
-    verify_log(env, run_dir)
+    verify_log(compose, env, run_dir)
     check_anchor_file()
     check_metrics(env, secrets_dir / "kafka-ca.pem")

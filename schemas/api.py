@@ -217,6 +217,13 @@ class IntegrityVerified(_Answer):
     origin: str
     leaf_hash: str
     detail: str
+    witnessed_by: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Agencies whose witness cosigned a checkpoint that covers the entry, by a cosignature that "
+            "verifies now under the agency's registered witness key"
+        ),
+    )
 
 
 Integrity = Annotated[IntegrityPending | IntegrityFailed | IntegrityVerified, Field(discriminator="status")]

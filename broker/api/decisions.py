@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import AfterValidator, BeforeValidator
 
-from broker.api.deps import MAX_INT64, CallerDep, LogDep, RulesDep, SeqPath
+from broker.api.deps import MAX_INT64, CallerDep, LogDep, RegistryDep, RulesDep, SeqPath
 from broker.api.json_body import JsonRoute
 from broker.api.responses import AUTHENTICATED, BEARER, errors, ok
 from broker.review import views as decision_view
@@ -94,6 +94,8 @@ async def list_decisions(
         **errors(401, 403, 404, 422, 503),
     },
 )
-async def get_decision(seq: SeqPath, decision_log: LogDep, caller: CallerDep, catalogue: RulesDep) -> dict[str, Any]:
+async def get_decision(
+    seq: SeqPath, decision_log: LogDep, caller: CallerDep, catalogue: RulesDep, registry: RegistryDep
+) -> dict[str, Any]:
     """One decision: reasons with rule and source, fields, basis, consent, linked events, integrity."""
-    return await decision_view.read_detail(decision_log, catalogue, Viewer.from_caller(caller), seq)
+    return await decision_view.read_detail(decision_log, catalogue, Viewer.from_caller(caller), seq, registry=registry)

@@ -21,7 +21,9 @@ from sqlmodel import Session, col
 import audit
 from broker.db.log import DecisionLog
 from broker.db.tables import ObligationClock
+from broker.db.witnessing import witnessing
 from broker.errors import LogUnavailable, NotFound
+from broker.partnership.registry import Registry
 from broker.review.access import Action, Relation, Viewer
 from broker.review.release import deciding_positions
 from broker.review.scope import scope_clause, sees
@@ -172,8 +174,9 @@ async def record_views(decision_log: DecisionLog, viewer: Viewer, entries: list[
         raise LogUnavailable("the read could not be recorded, so it was not shown") from exc
 
 
-def integrity(decision_log: DecisionLog, entry: audit.Entry) -> dict[str, Any]:
-    """Prove the entry is in the latest signed checkpoint and check that proof with the broker key."""
+def integrity(decision_log: DecisionLog, entry: audit.Entry, registry: Registry) -> dict[str, Any]:
+    """Prove the entry is in the latest signed checkpoint and check that proof with the broker key; name
+    the agencies whose witness has cosigned a checkpoint that covers it."""
     # Only checkpoints a broker key signed: a row an insider inserted would fail every decision's badge.
     keys = decision_log.verify_keys
     with Session(decision_log.engine) as session:
@@ -199,6 +202,9 @@ def integrity(decision_log: DecisionLog, entry: audit.Entry) -> dict[str, Any]:
         "origin": checkpoint.origin,
         "leaf_hash": entry.leaf_hash,
         "detail": f"included in the checkpoint of {checkpoint.size} entries signed by the broker key",
+        # A witness's newest cosigned tree extends every earlier one it kept, so it covers the entry
+        # if it is larger than the entry's position.
+        "witnessed_by": [r.agency_id for r in witnessing(decision_log, registry).rows if (r.size or 0) > entry.seq],
     }
 
 
@@ -298,11 +304,13 @@ def _page(decision_log: DecisionLog, viewer: Viewer, filters: Filters) -> Page:
         return page(session, viewer, filters)
 
 
-async def read_detail(decision_log: DecisionLog, rules: Any, viewer: Viewer, seq: int) -> dict[str, Any]:
+async def read_detail(
+    decision_log: DecisionLog, rules: Any, viewer: Viewer, seq: int, *, registry: Registry
+) -> dict[str, Any]:
     """One decision with its reasons (rule and source), linked events and integrity badge."""
     entry, events, state = await asyncio.to_thread(_one, decision_log, viewer, seq)
     await record_views(decision_log, viewer, [entry])
-    badge = await asyncio.to_thread(integrity, decision_log, entry)
+    badge = await asyncio.to_thread(integrity, decision_log, entry, registry)
     decided_by = {
         "policy_revision": entry.policy_revision,
         "decision_id": entry.decision_id,

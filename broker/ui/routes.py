@@ -264,9 +264,15 @@ async def decisions(
 
 @router.get("/decisions/{seq}")
 async def decision(
-    seq: SeqPath, request: Request, decision_log: LogDep, rules: RulesDep, session: SessionDep, viewer: ViewerDep
+    seq: SeqPath,
+    request: Request,
+    decision_log: LogDep,
+    rules: RulesDep,
+    session: SessionDep,
+    viewer: ViewerDep,
+    registry: RegistryDep,
 ) -> HTMLResponse:
-    detail = await decision_view.read_detail(decision_log, rules, viewer, seq)
+    detail = await decision_view.read_detail(decision_log, rules, viewer, seq, registry=registry)
     classes = decision_view.field_classes(detail["message_type"], detail["fields_released"])
     return page(request, "decision.html", session, d=detail, field_classes=classes)
 

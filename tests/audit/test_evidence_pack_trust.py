@@ -18,6 +18,7 @@ from sqlmodel import Session, col
 import audit
 from broker.db.log import DecisionLog
 from broker.errors import LogUnavailable
+from broker.partnership.registry import Registry
 from broker.review.views import integrity
 from broker.ui.audit_page import _pack
 from tests.audit.conftest import DraftFactory
@@ -61,6 +62,6 @@ async def test_a_decisions_badge_is_proven_under_the_brokers_checkpoint_not_an_i
             connection.execute(_INSERT_CHECKPOINT, {"size": 4, "origin": signer.origin, "note": body + "\n"})
         with Session(decision_log.engine) as session:
             first = session.execute(select(audit.Entry).where(col(audit.Entry.seq) == 1)).scalar_one()
-        badge = integrity(decision_log, first)
+        badge = integrity(decision_log, first, Registry(partnership_id="test-partnership"))  # no witnesses
         assert badge["status"] == "verified", badge
         assert badge["checkpoint_size"] == 3

@@ -39,7 +39,7 @@ async def test_reviewers_checks_hold_across_a_rotation(
     assert latest is not None and entry.seq < latest.size
     audit.Checkpoint.open(latest.note, before.decision_log.public_key)  # the retired key's, or no test
 
-    proven = views.integrity(after.decision_log, entry)
+    proven = views.integrity(after.decision_log, entry, after.registry)
     assert proven["status"] == "verified", proven
     whole = audit_page.integrity(after.decision_log)
     assert whole["ok"], whole

@@ -1,4 +1,5 @@
-"""The audit page shows how far each agency has witnessed the log, on the real gateway (OPA decides, SQLite logs).
+"""The audit page shows how far each agency has witnessed the log, and a decision which agencies witnessed
+it, on the real gateway (OPA decides, SQLite logs).
 
 An IG lead reads there which agencies' consumers have cosigned the broker's checkpoints, and up to which.
 A cosignature counts only if it verifies now: one written into the table behind the gateway's back (an
@@ -11,10 +12,13 @@ import html
 import re
 
 import pytest
+from sqlmodel import Session, select
 
-from tests.broker.conftest import GatewayFactory, gateway_factory  # noqa: F401 - fixture
+import audit
+from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
 from tests.broker.cosigning import forge_cosignature, post_cosignature, signed_checkpoint
 from tests.broker.people import Person
+from tests.factories import school_referral
 
 pytestmark = pytest.mark.stack
 
@@ -50,3 +54,41 @@ async def test_the_audit_page_says_who_witnessed_the_log_and_up_to_where(
     assert rows[names[SCHOOL]] == ["None yet", "—"], rows[names[SCHOOL]]
     said = html.unescape(page.split('id="h-witnesses"', 1)[1].split("<table", 1)[0])
     assert f"The newest checkpoint the broker signed covers {checkpoint.size} entries" in said, said
+
+
+def _witnessed_line(page: str) -> str:
+    found = re.search(r'<p class="small witnessed">(.*?)</p>', page)
+    assert found, page[:800]
+    return html.unescape(found.group(1))
+
+
+def _decided(gateway: Gateway) -> list[int]:
+    with Session(gateway.engine) as session:
+        found = select(audit.Entry).where(audit.Entry.kind == "decided")
+        return sorted(entry.seq for entry in session.exec(found))
+
+
+async def test_a_decision_names_the_agencies_that_witnessed_it(gateway_factory: GatewayFactory) -> None:  # noqa: F811
+    gateway = await gateway_factory()
+    checkpoint = await signed_checkpoint(gateway)
+    await post_cosignature(gateway, checkpoint, CSC)
+    forge_cosignature(gateway, checkpoint, POLICE)  # never counted
+    covered = _decided(gateway)
+    assert covered and max(covered) < checkpoint.size
+    assert (await gateway.post(school_referral())).status_code == 202  # decided after the cosigned checkpoint
+    later = max(_decided(gateway))
+
+    ig = Person(gateway, CSC, "ig_lead", "ig-test-02")
+    try:
+        await ig.sign_in()
+        pages = {seq: (await ig.page("GET", f"/ui/decisions/{seq}")).text for seq in (covered[0], later)}
+        answers = {seq: await gateway.client.get(f"/v1/decisions/{seq}", headers=ig.headers()) for seq in pages}
+    finally:
+        await ig.close()
+
+    assert answers[covered[0]].json()["integrity"]["witnessed_by"] == [CSC]
+    assert answers[later].json()["integrity"]["witnessed_by"] == []
+    said = {seq: _witnessed_line(page) for seq, page in pages.items()}
+    csc = gateway.registry.agencies[CSC].name
+    assert said[covered[0]] == f"Witnessed by {csc}: its consumer cosigned a checkpoint that covers it.", said
+    assert said[later] == "No agency's consumer has cosigned a checkpoint that covers it yet.", said

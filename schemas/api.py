@@ -217,11 +217,19 @@ class IntegrityVerified(_Answer):
     origin: str
     leaf_hash: str
     detail: str
+    witnesses: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "How many agencies' witnesses cosigned a checkpoint that covers the entry, by a cosignature that "
+            "verifies now under the agency's registered witness key"
+        ),
+    )
     witnessed_by: list[str] = Field(
         default_factory=list,
         description=(
-            "Agencies whose witness cosigned a checkpoint that covers the entry, by a cosignature that "
-            "verifies now under the agency's registered witness key"
+            "Those agencies, as far as the caller may know of them: all for the partnership's IG lead and "
+            "Caldicott Guardian, otherwise the caller's own agency if it is one"
         ),
     )
 

@@ -230,6 +230,7 @@ DECISION_DETAIL: Final = DecisionDetail(
         origin="example.invalid/decision-log",
         leaf_hash="fedcba9876543210" * 4,
         detail="included in the checkpoint of 1042 entries signed by the broker key",
+        witnesses=2,
         witnessed_by=[CSC, POLICE],
     ),
 )

@@ -174,9 +174,12 @@ async def record_views(decision_log: DecisionLog, viewer: Viewer, entries: list[
         raise LogUnavailable("the read could not be recorded, so it was not shown") from exc
 
 
-def integrity(decision_log: DecisionLog, entry: audit.Entry, registry: Registry) -> dict[str, Any]:
-    """Prove the entry is in the latest signed checkpoint and check that proof with the broker key; name
-    the agencies whose witness has cosigned a checkpoint that covers it."""
+def integrity(
+    decision_log: DecisionLog, entry: audit.Entry, registry: Registry, viewer: Viewer | None = None
+) -> dict[str, Any]:
+    """Prove the entry is in the latest signed checkpoint and check that proof with the broker key; count
+    the agencies whose witness has cosigned a checkpoint that covers it, naming as many as `viewer` may
+    know of (`witnessed`)."""
     # Only checkpoints a broker key signed: a row an insider inserted would fail every decision's badge.
     keys = decision_log.verify_keys
     with Session(decision_log.engine) as session:
@@ -202,10 +205,23 @@ def integrity(decision_log: DecisionLog, entry: audit.Entry, registry: Registry)
         "origin": checkpoint.origin,
         "leaf_hash": entry.leaf_hash,
         "detail": f"included in the checkpoint of {checkpoint.size} entries signed by the broker key",
-        # A witness's newest cosigned tree extends every earlier one it kept, so it covers the entry
-        # if it is larger than the entry's position.
-        "witnessed_by": [r.agency_id for r in witnessing(decision_log, registry).rows if (r.size or 0) > entry.seq],
+        **witnessed(decision_log, registry, entry, viewer),
     }
+
+
+def witnessed(
+    decision_log: DecisionLog, registry: Registry, entry: audit.Entry, viewer: Viewer | None
+) -> dict[str, Any]:
+    """How many agencies' witnesses cosigned a checkpoint covering `entry`, and which of them `viewer` may
+    know of: all for those who audit the partnership (None: the caller is one), else their own agency
+    only. Whose witness cosigned when says when that agency received a record, which is another
+    agency's business."""
+    # A witness's newest cosigned tree extends every earlier one it kept, so it covers the entry if it
+    # is larger than the entry's position.
+    ids = [r.agency_id for r in witnessing(decision_log, registry).rows if (r.size or 0) > entry.seq]
+    if viewer is not None and not viewer.covers(Action.AUDIT, Relation.OTHER):
+        return {"witnessed_by": [a for a in ids if a == viewer.agency_id], "witnesses": len(ids)}
+    return {"witnessed_by": ids, "witnesses": len(ids)}
 
 
 def field_classes(message_type: str, fields: list[str]) -> dict[str, str]:
@@ -310,7 +326,7 @@ async def read_detail(
     """One decision with its reasons (rule and source), linked events and integrity badge."""
     entry, events, state = await asyncio.to_thread(_one, decision_log, viewer, seq)
     await record_views(decision_log, viewer, [entry])
-    badge = await asyncio.to_thread(integrity, decision_log, entry, registry)
+    badge = await asyncio.to_thread(integrity, decision_log, entry, registry, viewer)
     decided_by = {
         "policy_revision": entry.policy_revision,
         "decision_id": entry.decision_id,

@@ -78,16 +78,33 @@ async def test_a_decision_names_the_agencies_that_witnessed_it(gateway_factory: 
     assert (await gateway.post(school_referral())).status_code == 202  # decided after the cosigned checkpoint
     later = max(_decided(gateway))
 
-    ig = Person(gateway, CSC, "ig_lead", "ig-test-02")
+    ig, dsl = Person(gateway, CSC, "ig_lead", "ig-test-02"), Person(gateway, SCHOOL, "dsl", "dsl-test-02")
     try:
         await ig.sign_in()
         pages = {seq: (await ig.page("GET", f"/ui/decisions/{seq}")).text for seq in (covered[0], later)}
         answers = {seq: await gateway.client.get(f"/v1/decisions/{seq}", headers=ig.headers()) for seq in pages}
+        await dsl.sign_in()  # the sender's DSL: the school is not among the witnesses
+        senders_page = (await dsl.page("GET", f"/ui/decisions/{covered[0]}")).text
+        senders = await gateway.client.get(f"/v1/decisions/{covered[0]}", headers=dsl.headers())
     finally:
         await ig.close()
+        await dsl.close()
 
-    assert answers[covered[0]].json()["integrity"]["witnessed_by"] == [CSC]
-    assert answers[later].json()["integrity"]["witnessed_by"] == []
+    assert {k: answers[covered[0]].json()["integrity"][k] for k in ("witnesses", "witnessed_by")} == {
+        "witnesses": 1,
+        "witnessed_by": [CSC],
+    }
+    assert {k: answers[later].json()["integrity"][k] for k in ("witnesses", "witnessed_by")} == {
+        "witnesses": 0,
+        "witnessed_by": [],
+    }
+    # Whose witness cosigned when tells when that agency received a record: only those who audit the
+    # partnership are told which agencies; others learn how many, and their own agency's part.
+    assert {k: senders.json()["integrity"][k] for k in ("witnesses", "witnessed_by")} == {
+        "witnesses": 1,
+        "witnessed_by": [],
+    }
+    assert _witnessed_line(senders_page) == "Witnessed by 1 agency: its consumer cosigned a checkpoint that covers it."
     said = {seq: _witnessed_line(page) for seq, page in pages.items()}
     csc = gateway.registry.agencies[CSC].name
     assert said[covered[0]] == f"Witnessed by {csc}: its consumer cosigned a checkpoint that covers it.", said

@@ -213,15 +213,19 @@ def witnessed(
     decision_log: DecisionLog, registry: Registry, entry: audit.Entry, viewer: Viewer | None
 ) -> dict[str, Any]:
     """How many agencies' witnesses cosigned a checkpoint covering `entry`, and which of them `viewer` may
-    know of: all for those who audit the partnership (None: the caller is one), else their own agency
-    only. Whose witness cosigned when says when that agency received a record, which is another
-    agency's business."""
+    know of: all for those who audit the partnership, else their own agency only (None: none named).
+    Whose witness cosigned when says when that agency received a record, which is another agency's
+    business."""
     # A witness's newest cosigned tree extends every earlier one it kept, so it covers the entry if it
     # is larger than the entry's position.
     ids = [r.agency_id for r in witnessing(decision_log, registry).rows if (r.size or 0) > entry.seq]
-    if viewer is not None and not viewer.covers(Action.AUDIT, Relation.OTHER):
-        return {"witnessed_by": [a for a in ids if a == viewer.agency_id], "witnesses": len(ids)}
-    return {"witnessed_by": ids, "witnesses": len(ids)}
+    if viewer is None:
+        named = []
+    elif viewer.covers(Action.AUDIT, Relation.OTHER):
+        named = ids
+    else:
+        named = [a for a in ids if a == viewer.agency_id]
+    return {"witnessed_by": named, "witnesses": len(ids)}
 
 
 def field_classes(message_type: str, fields: list[str]) -> dict[str, str]:

@@ -259,7 +259,10 @@ def _overdue(site: DemoSite, receipts: list[dict[str, Any]]) -> None:
         late = mark_overdue(session, simulated)
         session.commit()
     engine.dispose()
-    console.print(f"\n[bold]Simulated clock[/bold] {simulated:%a %d %b %Y}: {len(late)} obligation(s) overdue")
+    console.print(
+        f"\n[bold]Simulated clock[/bold] {simulated:%a %d %b %Y}: "
+        + ("1 obligation overdue" if len(late) == 1 else f"{len(late)} obligations overdue")
+    )
     # The log keeps real time only, so the review UI's Overdue page shows them found today, before they fell due.
     console.print("  (logged at the real time, so the review UI shows each found overdue before it was due)")
     for clock in late:
@@ -306,8 +309,13 @@ def _withdraw(site: DemoSite, receipts: list[dict[str, Any]]) -> None:
     console.print(table)
     if sent:
         console.print(
-            f"[green]✓[/green] {len(sent)} recipient consumer(s) removed it from their inbox, kept a tombstone and "
-            "sent a signed receipt"
+            "[green]✓[/green] "
+            + (
+                "1 recipient consumer removed it from its"
+                if len(sent) == 1
+                else f"{len(sent)} recipient consumers removed it from their"
+            )
+            + " inbox, kept a tombstone and sent a signed receipt"
         )
 
 

@@ -187,7 +187,8 @@ def behind(session: Session, registry: Registry) -> list[audit.Entry]:
 def going_back(registry: Registry, missing: list[audit.Entry], accept_revision: str | None) -> audit.EntryDraft:
     """The entry that records an operator's going back; RegistryError unless they named this revision."""
     last = missing[-1].reasons[0]["message"] if missing[-1].reasons else missing[-1].outcome
-    lacks = f"lacks {len(missing)} signed access change(s) the decision log recorded (the last: {last})"
+    changes = "1 signed access change" if len(missing) == 1 else f"{len(missing)} signed access changes"
+    lacks = f"lacks {changes} the decision log recorded (the last: {last})"
     if accept_revision != registry.revision:
         raise RegistryError(
             f"the registry file {lacks}: it is an older or another copy, and would undo them. Put the "

@@ -142,10 +142,14 @@ def _refuse_if_named_elsewhere(session: Session, case_ref: str) -> None:
     if readable:
         found = sorted(readable)
         listed = ", ".join(found[:10]) + (f" and {len(found) - 10} more" if len(found) > 10 else "")
+        where = (
+            "1 notification kept under the case of the child it was about"
+            if len(found) == 1
+            else f"{len(found)} notifications kept under the case of the child each was about"
+        )
         raise SharedInAnotherCase(
-            f"this person has no case of their own: what was shared about them went in {len(found)} "
-            f"notification(s) kept under the case of the child each was about ({listed}). Shred that child's "
-            "case, or have the sender withdraw those notifications; nothing was destroyed."
+            f"this person has no case of their own: what was shared about them went in {where} ({listed}). "
+            "Shred that child's case, or have the sender withdraw what they sent; nothing was destroyed."
         )
 
 

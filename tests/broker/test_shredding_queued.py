@@ -88,6 +88,7 @@ async def test_shredding_a_person_named_in_another_childs_case_says_so_and_destr
     assert refused.status_code == 409, refused.text
     assert refused.json()["error"] == "shared_in_another_case"
     assert sent["notification_id"] in refused.json()["detail"] and sibling_nhs not in refused.text
+    assert "went in 1 notification kept under the case of the child it was about" in refused.json()["detail"]
     with Session(gateway.engine) as session:
         assert [k.key is not None for k in session.exec(select(CaseKey))] == [True], "nothing was destroyed"
     assert (await lead.api("POST", "/v1/case-shredding", json=SHRED)).status_code == 200

@@ -255,7 +255,10 @@ QUEUES: Final = ReviewQueues(
             expires_at="2026-01-19T09:30:00+00:00",
             deciding_rules=["GR3"],
             deciding_reasons=[0],
-            resolves="An adviser's answer (DSL, IG lead or Caldicott Guardian): share it or do not.",
+            resolves=(
+                "An adviser's answer (a DSL, IG lead or Caldicott Guardian of the sender's agency, or the "
+                "partnership's IG lead or Caldicott Guardian): share it or do not."
+            ),
         )
     ],
 )

@@ -32,7 +32,7 @@ from broker.delivery.calendar import WorkingCalendar
 from broker.delivery.outbox import Outbox
 from broker.errors import Forbidden, HeldDeliveryGone, NotFound, ReleaseRefused, ReviewInvalid
 from broker.review.access import Action, Scope, Viewer, may_decide
-from broker.review.release import deciding_positions, listed, refusal_only, sender_needs
+from broker.review.release import deciding_count, deciding_positions, resolves, waiting
 from broker.review.views import Filters, Page, field_classes, page
 
 URGENT = "share_urgent_review_after"
@@ -87,15 +87,10 @@ class QueueItem:
         return [r for i, r in enumerate(self.reasons) if i not in self.deciding_reasons]
 
 
-def _deciding(context: dict[str, Any]) -> int | None:
-    count = context.get("deciding")
-    return count if isinstance(count, int) else None
-
-
 def _item(decided: audit.Entry, held_row: HeldDelivery | None) -> QueueItem:
     context = held_row.log_context if held_row is not None else {}
     purpose = context.get("purpose")
-    refuse_only = refusal_only(decided, _deciding(context)) if held_row is not None else None
+    wait = waiting(decided, held_row) if held_row is not None else {}
     return QueueItem(
         delivery_id=decided.delivery_id,
         outcome=decided.outcome,
@@ -109,25 +104,12 @@ def _item(decided: audit.Entry, held_row: HeldDelivery | None) -> QueueItem:
         lawful_basis=decided.lawful_basis,
         consent_state=decided.consent_state,
         waiting_since=decided.recorded_at,
-        expires_at=held_row.expires_at.isoformat() if held_row is not None else None,
-        refuse_only=refuse_only,
+        expires_at=wait.get("expires_at"),
+        refuse_only=wait.get("refuse_only"),
         deciding_rules=list(decided.deciding_rules) or [r["rule"] for r in decided.reasons[:1]],
-        resolves=_resolves(decided, context, refuse_only),
-        deciding_reasons=deciding_positions(decided, _deciding(context)),
+        resolves=wait.get("resolves") or resolves(decided, None),
+        deciding_reasons=deciding_positions(decided, deciding_count(context)),
     )
-
-
-def _resolves(decided: audit.Entry, context: dict[str, Any], refuse_only: str | None) -> str:
-    # What the reader can do about it, in the words of the answer that ends the wait.
-    outcome = decided.outcome
-    if refuse_only is not None:
-        needs = sorted({need for _, need in sender_needs(decided, _deciding(context))})
-        return f"The sender sends it again with {listed(needs)}."
-    if outcome == "needs_advice":
-        return "An adviser's answer (DSL, IG lead or Caldicott Guardian): share it or do not."
-    if outcome == "hold_for_authorisation":
-        return "A line manager's or named professional's release."
-    return "A post-hoc review of the urgent share."
 
 
 def pending_queues(session: Session, viewer: Viewer) -> dict[str, list[QueueItem]]:
@@ -249,7 +231,7 @@ async def decide(
     if row.resolution == "expired" or (row.resolved_at is None and held.expired(row, now)):
         raise HeldDeliveryGone(f"held delivery {delivery_id} expired unanswered at {row.expires_at.isoformat()}")
     text = check_reason(reason)
-    blocked = refusal_only(decided, _deciding(context)) if release else None
+    blocked = waiting(decided, row)["refuse_only"] if release else None
     if blocked is not None:
         raise ReleaseRefused(blocked)
     if row.outcome == "needs_advice":

@@ -17,9 +17,10 @@ their rules (`deciding_rules`).
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 import audit
+from broker.db.tables import HeldDelivery
 
 # The policy words a finding that waits for a person's sign-off this way (policies/safeguarding/
 # golden/golden.rego, `_gr4_authorisation`). It can share GR4's rule id with findings about missing
@@ -91,6 +92,39 @@ def deciding_positions(decided: audit.Entry, deciding: int | None = None) -> lis
         rules = set(decided.deciding_rules)
         return [i for i, r in enumerate(decided.reasons) if r.get("rule") in rules]
     return [0] if total else []
+
+
+def deciding_count(context: dict[str, Any]) -> int | None:
+    """How many findings decided the hold, as its held row remembers them (entries before `deciding_reasons`)."""
+    count = context.get("deciding")
+    return count if isinstance(count, int) else None
+
+
+def waiting(decided: audit.Entry, held_row: HeldDelivery) -> dict[str, str | None]:
+    """A held share's wait, as the queue card, the decision page and the API give it: what would end it,
+    why a release cannot (None when it can), and when the share is destroyed if nobody answers."""
+    deciding = deciding_count(held_row.log_context)
+    refuse_only = refusal_only(decided, deciding)
+    return {
+        "resolves": resolves(decided, refuse_only, deciding),
+        "refuse_only": refuse_only,
+        "expires_at": held_row.expires_at.isoformat(),
+    }
+
+
+def resolves(decided: audit.Entry, refuse_only: str | None, deciding: int | None = None) -> str:
+    """What would end the wait, in the words of the answer that ends it, and whose it is."""
+    if refuse_only is not None:
+        needs = sorted({need for _, need in sender_needs(decided, deciding)})
+        return f"The sender sends it again with {listed(needs)}."
+    if decided.outcome == "needs_advice":
+        return (
+            "An adviser's answer (a DSL, IG lead or Caldicott Guardian of the sender's agency, or the "
+            "partnership's IG lead or Caldicott Guardian): share it or do not."
+        )
+    if decided.outcome == "hold_for_authorisation":
+        return "A release by a line manager or named professional of the sender's agency."
+    return "A post-hoc review of the urgent share."
 
 
 def listed(needs: list[str]) -> str:

@@ -20,12 +20,12 @@ from sqlmodel import Session, col
 
 import audit
 from broker.db.log import DecisionLog
-from broker.db.tables import ObligationClock
+from broker.db.tables import HeldDelivery, ObligationClock
 from broker.db.witnessing import witnessing
 from broker.errors import LogUnavailable, NotFound
 from broker.partnership.registry import Registry
 from broker.review.access import Action, Relation, Viewer
-from broker.review.release import deciding_positions
+from broker.review.release import deciding_positions, waiting
 from broker.review.scope import scope_clause, sees
 from schemas.notifications import NOTIFICATION_MODELS
 
@@ -328,7 +328,7 @@ async def read_detail(
     decision_log: DecisionLog, rules: Any, viewer: Viewer, seq: int, *, registry: Registry
 ) -> dict[str, Any]:
     """One decision with its reasons (rule and source), linked events and integrity badge."""
-    entry, events, state = await asyncio.to_thread(_one, decision_log, viewer, seq)
+    entry, events, state, wait = await asyncio.to_thread(_one, decision_log, viewer, seq)
     await record_views(decision_log, viewer, [entry])
     badge = await asyncio.to_thread(integrity, decision_log, entry, registry, viewer)
     decided_by = {
@@ -346,6 +346,7 @@ async def read_detail(
         "reviewed_by": [event(e) for e in events if e.kind in REVIEWS],
         "events": [event(e) for e in events if e.kind != "viewed" or sees_reader(viewer, e)],
         "integrity": badge,
+        "waiting": wait,
     }
 
 
@@ -376,7 +377,12 @@ def sees_reader(viewer: Viewer, viewed: audit.Entry) -> bool:
     return viewer.covers(Action.ACCESS_LOG, relation)
 
 
-def _one(decision_log: DecisionLog, viewer: Viewer, seq: int) -> tuple[audit.Entry, list[audit.Entry], str | None]:
+def _one(
+    decision_log: DecisionLog, viewer: Viewer, seq: int
+) -> tuple[audit.Entry, list[audit.Entry], str | None, dict[str, str | None] | None]:
     with Session(decision_log.engine) as session:
         entry = visible_decision(session, viewer, seq)
-        return entry, linked(session, entry), states_now(session, [entry]).get(entry.delivery_id)
+        state = states_now(session, [entry]).get(entry.delivery_id)
+        # A share held now says whose answer ends the wait and when it is destroyed unanswered.
+        row = session.get(HeldDelivery, entry.delivery_id) if state == "held" else None
+        return entry, linked(session, entry), state, None if row is None else waiting(entry, row)

@@ -24,6 +24,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.common import AGENCY_ID_PATTERN
+from schemas.deadlines import Deadline, HeldWait
 from schemas.policy_decision import RULE_ID_PATTERN
 from schemas.vocab import AgencyRole, DueUnit, LawfulBasis, Outcome
 
@@ -237,19 +238,6 @@ class IntegrityVerified(_Answer):
 Integrity = Annotated[IntegrityPending | IntegrityFailed | IntegrityVerified, Field(discriminator="status")]
 
 
-class HeldWait(_Answer):
-    """Where a share held now waits: what would end the wait, and when it is destroyed unanswered."""
-
-    resolves: str = Field(description="What would end the wait, and whose answer it is")
-    refuse_only: str | None = Field(
-        description=(
-            "Null when a release is possible; otherwise why the only answers are to refuse it or for the sender "
-            "to send again (as the review queue's item says)"
-        )
-    )
-    expires_at: str = Field(description="When the held share is destroyed if nobody answers (ISO 8601, UTC)")
-
-
 class DecisionDetail(DecisionSummary):
     """One decision: reasons with rule and source, fields released, basis, linked events, integrity."""
 
@@ -261,6 +249,9 @@ class DecisionDetail(DecisionSummary):
     reviewed_by: list[LogEvent]
     events: list[LogEvent]
     integrity: Integrity
+    deadlines: list[Deadline] = Field(
+        default_factory=list, description="The clocks this decision started, soonest due first (none for most)"
+    )
     # Always sent; a default only so the example's null validates (FastAPI strips nulls from examples).
     waiting: HeldWait | None = Field(
         default=None, description="For a share held now (state held): its wait; null for every other decision"

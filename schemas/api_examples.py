@@ -35,6 +35,7 @@ from schemas.api import (
     ShreddedCopies,
     StatusEvent,
 )
+from schemas.deadlines import Deadline
 from schemas.review_queues import ReviewAnswer, ReviewItem, ReviewQueues
 from schemas.vocab import AgencyRole, DueUnit, LawfulBasis, Outcome
 
@@ -223,6 +224,15 @@ DECISION_DETAIL: Final = DecisionDetail(
     ),
     reviewed_by=[],
     events=[_DELIVERED],
+    deadlines=[
+        Deadline(
+            rule="GR6",
+            description="Example: children's social care acknowledges the referral within 1 working day (T01).",
+            due_at="2026-01-13T00:00:00+00:00",
+            state="met",
+            since="2026-01-12T09:31:00+00:00",
+        )
+    ],
     integrity=IntegrityVerified(
         status="verified",
         checkpoint_size=1042,

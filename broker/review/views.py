@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -20,13 +20,14 @@ from sqlmodel import Session, col
 
 import audit
 from broker.db.log import DecisionLog
-from broker.db.tables import HeldDelivery, ObligationClock
+from broker.db.tables import HeldDelivery
 from broker.db.witnessing import witnessing
 from broker.errors import LogUnavailable, NotFound
 from broker.partnership.registry import Registry
 from broker.review.access import Action, Relation, Viewer
 from broker.review.release import deciding_positions, waiting
 from broker.review.scope import scope_clause, sees
+from broker.review.timescales import deadlines_of
 from schemas.notifications import NOTIFICATION_MODELS
 
 MAX_PAGE = 200
@@ -328,7 +329,8 @@ async def read_detail(
     decision_log: DecisionLog, rules: Any, viewer: Viewer, seq: int, *, registry: Registry
 ) -> dict[str, Any]:
     """One decision with its reasons (rule and source), linked events and integrity badge."""
-    entry, events, state, wait = await asyncio.to_thread(_one, decision_log, viewer, seq)
+    read = await asyncio.to_thread(_one, decision_log, viewer, seq)
+    entry, events = read.entry, read.events
     await record_views(decision_log, viewer, [entry])
     badge = await asyncio.to_thread(integrity, decision_log, entry, registry, viewer)
     decided_by = {
@@ -337,7 +339,7 @@ async def read_detail(
         "engine": "OPA policy bundle",
     }
     return {
-        **summary(entry, rules, state),
+        **summary(entry, rules, read.state),
         "reasons": deciding_first(entry, await rules.explain(entry.reasons)),
         "fields_released": entry.fields_released,
         "projection_digest": entry.projection_digest,
@@ -346,27 +348,9 @@ async def read_detail(
         "reviewed_by": [event(e) for e in events if e.kind in REVIEWS],
         "events": [event(e) for e in events if e.kind != "viewed" or sees_reader(viewer, e)],
         "integrity": badge,
-        "waiting": wait,
+        "deadlines": read.deadlines,
+        "waiting": read.waiting,
     }
-
-
-def deadlines(decision_log: DecisionLog, overdue: list[audit.Entry]) -> dict[int, datetime]:
-    """Each `overdue` entry's deadline (by seq): the due time of the clock that ran out. The entry's own
-    time is when the sweep noticed, which may be long after, so a page must not give it as the deadline."""
-    found: dict[int, datetime] = {}
-    with Session(decision_log.engine) as session:
-        for entry in overdue:
-            clocks = session.execute(
-                select(ObligationClock).where(
-                    col(ObligationClock.delivery_id) == entry.delivery_id, col(ObligationClock.overdue_at).is_not(None)
-                )
-            ).scalars()
-            said = {r["message"] for r in entry.reasons}
-            # The sweep writes "Overdue: <the clock's description>" (broker.delivery.clocks.mark_overdue).
-            match = [c for c in clocks if f"Overdue: {c.description}"[:500] in said]
-            if match:
-                found[entry.seq] = min(c.due_at for c in match)
-    return found
 
 
 def sees_reader(viewer: Viewer, viewed: audit.Entry) -> bool:
@@ -377,12 +361,22 @@ def sees_reader(viewer: Viewer, viewed: audit.Entry) -> bool:
     return viewer.covers(Action.ACCESS_LOG, relation)
 
 
-def _one(
-    decision_log: DecisionLog, viewer: Viewer, seq: int
-) -> tuple[audit.Entry, list[audit.Entry], str | None, dict[str, str | None] | None]:
+@dataclass(frozen=True)
+class _Read:
+    """What one decision's detail reads in one session, besides its integrity."""
+
+    entry: audit.Entry
+    events: list[audit.Entry]
+    state: str | None
+    waiting: dict[str, str | None] | None
+    deadlines: list[dict[str, str | None]]
+
+
+def _one(decision_log: DecisionLog, viewer: Viewer, seq: int) -> _Read:
     with Session(decision_log.engine) as session:
         entry = visible_decision(session, viewer, seq)
         state = states_now(session, [entry]).get(entry.delivery_id)
         # A share held now says whose answer ends the wait and when it is destroyed unanswered.
         row = session.get(HeldDelivery, entry.delivery_id) if state == "held" else None
-        return entry, linked(session, entry), state, None if row is None else waiting(entry, row)
+        due = deadlines_of(session, entry.delivery_id, datetime.now(UTC))
+        return _Read(entry, linked(session, entry), state, None if row is None else waiting(entry, row), due)

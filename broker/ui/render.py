@@ -86,6 +86,7 @@ TEMPLATES.env.filters["kind"] = say.message_type
 # A finding's rule title without the id it repeats ("C4 strict need to know" beside "C4").
 TEMPLATES.env.filters["finding_title"] = lambda finding: title_words(finding["rule"], finding["title"])
 TEMPLATES.env.filters["state_now"] = lambda code: words(code, say.STATES)
+TEMPLATES.env.filters["clock_state"] = lambda code: words(code, say.CLOCK_STATES)
 
 
 def agency_names(request: Request) -> dict[str, str]:

@@ -37,7 +37,7 @@ from broker.api.deps import (
 from broker.db.log import DecisionLog
 from broker.errors import AuthError, ReplayError, ReviewInvalid, RoleNotGranted, SignInRequired
 from broker.partnership.registry import Registry
-from broker.review import access, access_log
+from broker.review import access, access_log, timescales
 from broker.review import queues as review
 from broker.review import views as decision_view
 from broker.review.access import Viewer
@@ -332,7 +332,7 @@ async def review_urgent(seq: SeqPath, decision_log: LogDep, viewer: ViewerDep, f
 async def overdue(request: Request, decision_log: LogDep, session: SessionDep, viewer: ViewerDep) -> HTMLResponse:
     found = await asyncio.to_thread(review.overdue_page, decision_log, viewer, Filters(limit=200))
     await decision_view.record_views(decision_log, viewer, found.items)
-    due = await asyncio.to_thread(decision_view.deadlines, decision_log, found.items)
+    due = await asyncio.to_thread(timescales.deadlines, decision_log, found.items)
     rows = [
         decision_view.event(e)
         | decision_view.summary(e, state=found.states.get(e.delivery_id))

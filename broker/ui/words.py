@@ -59,6 +59,18 @@ STATES = {
 }
 
 
+# Where a clock a decision started stands (`broker.review.timescales`), each read before its time.
+CLOCK_STATES = {
+    "running": "Running",
+    "overdue": "Overdue since",
+    "met": "Met on",
+    "met_late": "Met late, on",
+    "withdrawn": "Stopped unanswered, the message withdrawn, on",
+    "shredded": "Stopped unanswered, the case shredded, on",
+    "superseded": "Stopped unanswered, the event's time corrected, on",
+}
+
+
 # Each declared lawful basis as the law names it (the condition's title in DPA 2018, the Act's
 # section), so a reviewer reads the basis rather than its code.
 LAWFUL_BASES = {

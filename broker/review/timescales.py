@@ -1,0 +1,86 @@
+"""The clocks a decision started, as its page and `GET /v1/decisions/{seq}` show them.
+
+A share starts the statutory and procedural clocks of its message type (`broker.delivery.clocks`): the
+referral's decision within one working day, the allegations meeting within three. The Overdue page lists
+those that ran out; a reader of one decision also needs those still running, and those already met, so
+they can see at a glance what is owed on this share and whether it came in time. The Overdue page's
+own deadline per entry (`deadlines`) is read here too.
+
+A clock stopped by a withdrawal, a case's shredding or a corrected event time was not answered, and says
+so: it stopped because the message it ran on no longer stands. A clock carried on to another message
+when this one was withdrawn is that message's now, and is shown there.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Final
+
+from sqlmodel import Session, col, select
+
+import audit
+from broker.db.log import DecisionLog
+from broker.db.tables import ObligationClock
+from broker.delivery import event_clocks
+
+# Why a clock stopped unanswered (`event_clocks.STOP_REASON`), as its state.
+_STOPPED: Final = {
+    event_clocks.WITHDRAWN: "withdrawn",
+    event_clocks.SHREDDED: "shredded",
+    event_clocks.SUPERSEDED: "superseded",
+}
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite gives back the wall time it was given, in UTC, without a zone.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def clock_state(clock: ObligationClock, now: datetime) -> tuple[str, datetime | None]:
+    """Where a clock stands, and since when (None while it runs)."""
+    due = _utc(clock.due_at)
+    if clock.stopped_at is not None:
+        stopped = _utc(clock.stopped_at)
+        reason = clock.log_context.get(event_clocks.STOP_REASON)
+        if isinstance(reason, str) and reason in _STOPPED:
+            return _STOPPED[reason], stopped
+        return ("met" if stopped <= due else "met_late"), stopped
+    # Overdue from its due time, whether or not the worker's sweep has logged it yet.
+    return ("overdue", due) if due <= now else ("running", None)
+
+
+def deadlines_of(session: Session, delivery_id: str, now: datetime) -> list[dict[str, str | None]]:
+    """The clocks this delivery's decision started, soonest due first."""
+    query = select(ObligationClock).where(col(ObligationClock.delivery_id) == delivery_id)
+    out: list[dict[str, str | None]] = []
+    for clock in session.exec(query.order_by(col(ObligationClock.due_at), col(ObligationClock.id))):
+        state, since = clock_state(clock, now)
+        out.append(
+            {
+                "rule": clock.rule,
+                "description": clock.description,
+                "due_at": _utc(clock.due_at).isoformat(),
+                "state": state,
+                "since": since.isoformat() if since is not None else None,
+            }
+        )
+    return out
+
+
+def deadlines(decision_log: DecisionLog, overdue: list[audit.Entry]) -> dict[int, datetime]:
+    """Each `overdue` entry's deadline (by seq): the due time of the clock that ran out. The entry's own
+    time is when the sweep noticed, which may be long after, so a page must not give it as the deadline."""
+    found: dict[int, datetime] = {}
+    with Session(decision_log.engine) as session:
+        for entry in overdue:
+            clocks = session.execute(
+                select(ObligationClock).where(
+                    col(ObligationClock.delivery_id) == entry.delivery_id, col(ObligationClock.overdue_at).is_not(None)
+                )
+            ).scalars()
+            said = {r["message"] for r in entry.reasons}
+            # The sweep writes "Overdue: <the clock's description>" (broker.delivery.clocks.mark_overdue).
+            match = [c for c in clocks if f"Overdue: {c.description}"[:500] in said]
+            if match:
+                found[entry.seq] = min(c.due_at for c in match)
+    return found

@@ -1,0 +1,131 @@
+"""A decision's page and its API detail show the clocks it started: what is owed, by when, and where each
+stands (running, overdue, met, met late, or stopped because its message no longer stands).
+
+On the real gateway and OPA: a school's referral starts children's social care's two clocks, its shared
+outcome answers one; time is moved on by setting the other's due time in the past, as the demo moves its
+clock. `clock_state` is also read on its own for each way a clock can end."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, datetime, timedelta
+from typing import get_args
+
+import pytest
+from sqlmodel import Session, select
+
+import audit
+from broker.db.tables import ObligationClock
+from broker.delivery import event_clocks
+from broker.review.timescales import clock_state
+from broker.ui.words import local_time
+from schemas.deadlines import Deadline
+from tests.broker.conftest import GatewayFactory, gateway_factory  # noqa: F401 - fixture
+from tests.broker.people import Person
+from tests.broker.test_clock_gateway import post_outcome
+from tests.broker.test_clocks import _outcome_reply
+from tests.factories import school_referral
+
+SCHOOL = "school-oakfield-primary"
+NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+
+
+def _clock(**fields: object) -> ObligationClock:
+    base: dict[str, object] = {
+        "delivery_id": "d-1",
+        "notification_id": "n-1",
+        "recipient_agency": "csc",
+        "sender_agency": "school",
+        "kind": "decide_referral",
+        "rule": "GR6",
+        "description": "Decide within 1 working day (T05).",
+        "due_at": NOW,
+        "stops_on": "referral_outcome",
+        "log_context": {},
+    }
+    return ObligationClock.model_validate(base | fields)
+
+
+_CASES: list[tuple[dict[str, object], str, datetime | None]] = [
+    ({"due_at": NOW + timedelta(hours=1)}, "running", None),
+    ({"due_at": NOW - timedelta(hours=1)}, "overdue", NOW - timedelta(hours=1)),
+    ({"stopped_at": NOW - timedelta(hours=2)}, "met", NOW - timedelta(hours=2)),
+    ({"stopped_at": NOW + timedelta(hours=2)}, "met_late", NOW + timedelta(hours=2)),
+    (
+        {"stopped_at": NOW, "log_context": {event_clocks.STOP_REASON: event_clocks.WITHDRAWN}},
+        "withdrawn",
+        NOW,
+    ),
+    (
+        {"stopped_at": NOW, "log_context": {event_clocks.STOP_REASON: event_clocks.SHREDDED}},
+        "shredded",
+        NOW,
+    ),
+    (
+        {"stopped_at": NOW, "log_context": {event_clocks.STOP_REASON: event_clocks.SUPERSEDED}},
+        "superseded",
+        NOW,
+    ),
+    # SQLite gives times back without their zone: they are UTC.
+    ({"due_at": (NOW - timedelta(hours=1)).replace(tzinfo=None)}, "overdue", NOW - timedelta(hours=1)),
+]
+
+
+@pytest.mark.parametrize(("fields", "state", "since"), _CASES)
+def test_each_way_a_clock_stands(fields: dict[str, object], state: str, since: datetime | None) -> None:
+    assert clock_state(_clock(**fields), NOW) == (state, since)
+
+
+def test_the_api_declares_every_state_a_clock_can_be_in() -> None:
+    declared = get_args(Deadline.model_fields["state"].annotation)
+    assert sorted(declared) == sorted({state for _, state, _ in _CASES})
+
+
+@pytest.mark.stack
+async def test_a_referrals_page_shows_the_clock_its_outcome_met_and_the_one_overdue(
+    gateway_factory: GatewayFactory,  # noqa: F811
+) -> None:
+    gateway = await gateway_factory()
+    referral = school_referral()
+    sent = await gateway.post(referral)
+    assert sent.status_code == 202, sent.text
+    (recipient,) = [r for r in sent.json()["recipients"] if r["agency_id"] == "csc-fenmere-mash"]
+    answered = await post_outcome(gateway, _outcome_reply(referral), authorised=True)
+    assert [r["outcome"] for r in answered.json()["recipients"]] == ["share"], answered.text
+    with Session(gateway.engine) as session:
+        clocks = {
+            c.kind: c
+            for c in session.exec(
+                select(ObligationClock).where(ObligationClock.delivery_id == recipient["delivery_id"])
+            )
+        }
+        late = clocks["acknowledge_referral"]
+        late.due_at = datetime.now(UTC) - timedelta(minutes=5)  # time moves on: nobody acknowledged it
+        session.add(late)
+        session.commit()
+        due = {kind: c.due_at.replace(tzinfo=UTC).isoformat() for kind, c in clocks.items()}
+        met_at = clocks["decide_referral"].stopped_at
+        assert met_at is not None
+        decided = session.exec(
+            select(audit.Entry).where(
+                audit.Entry.delivery_id == recipient["delivery_id"], audit.Entry.kind == "decided"
+            )
+        ).one()
+    reader = Person(gateway, SCHOOL, "dsl", "dsl-deadline-01")
+    detail = (await reader.api("GET", f"/v1/decisions/{decided.seq}")).json()
+    by_due = {d["due_at"]: d for d in detail["deadlines"]}
+    assert by_due[due["acknowledge_referral"]]["state"] == "overdue", detail["deadlines"]
+    met = by_due[due["decide_referral"]]
+    assert (met["state"], met["since"]) == ("met", met_at.replace(tzinfo=UTC).isoformat()), met
+    assert [d["due_at"] for d in detail["deadlines"]] == sorted(due.values()), "soonest due first"
+    await reader.sign_in()
+    try:
+        page = (await reader.page("GET", f"/ui/decisions/{decided.seq}")).text
+    finally:
+        await reader.close()
+    words = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
+    section = words.split(" Deadlines ", 1)[1]
+    assert f"Met on {local_time(met['since'])}" in section, section[:800]
+    assert f"Overdue since {local_time(due['acknowledge_referral'])}" in section, section[:800]
+    assert met["description"] in section

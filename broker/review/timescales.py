@@ -45,8 +45,9 @@ def clock_state(clock: ObligationClock, now: datetime) -> tuple[str, datetime | 
         if isinstance(reason, str) and reason in _STOPPED:
             return _STOPPED[reason], stopped
         return ("met" if stopped <= due else "met_late"), stopped
-    # Overdue from its due time, whether or not the worker's sweep has logged it yet.
-    return ("overdue", due) if due <= now else ("running", None)
+    # Overdue from its due time, whether or not the worker's sweep has logged it yet; and once logged
+    # overdue, overdue here too, so the page agrees with the log (the demo's sweep runs a week ahead).
+    return ("overdue", due) if due <= now or clock.overdue_at is not None else ("running", None)
 
 
 def deadlines_of(session: Session, delivery_id: str, now: datetime) -> list[dict[str, str | None]]:

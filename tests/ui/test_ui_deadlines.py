@@ -50,6 +50,8 @@ def _clock(**fields: object) -> ObligationClock:
 _CASES: list[tuple[dict[str, object], str, datetime | None]] = [
     ({"due_at": NOW + timedelta(hours=1)}, "running", None),
     ({"due_at": NOW - timedelta(hours=1)}, "overdue", NOW - timedelta(hours=1)),
+    # Logged overdue by a sweep whose clock ran ahead (the demo's): the page agrees with the log.
+    ({"due_at": NOW + timedelta(hours=1), "overdue_at": NOW + timedelta(days=7)}, "overdue", NOW + timedelta(hours=1)),
     ({"stopped_at": NOW - timedelta(hours=2)}, "met", NOW - timedelta(hours=2)),
     ({"stopped_at": NOW + timedelta(hours=2)}, "met_late", NOW + timedelta(hours=2)),
     (

@@ -13,8 +13,7 @@ import audit
 from broker.partnership.roles import OFFICES, PERSON_ROLES
 from broker.review import access
 from broker.review.access import Action, Scope
-from broker.review.queues import _resolves
-from broker.review.release import refusal_only, sender_needs
+from broker.review.release import refusal_only, resolves, sender_needs
 from schemas.vocab import AgencyRole
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
@@ -171,14 +170,13 @@ def test_what_would_resolve_a_refuse_only_hold_names_every_thing_the_sender_left
     )
     assert [rule for rule, _ in sender_needs(lacking)] == ["GR4", "GR6"]
     assert (refusal_only(lacking, 2) or "").startswith("The findings that held this share (GR4, GR6) need consent")
-    resolves = _resolves(lacking, {"deciding": 2}, refusal_only(lacking, 2))
-    assert resolves == (
+    assert resolves(lacking, refusal_only(lacking, 2), 2) == (
         "The sender sends it again with consent, or the exception relied on instead; "
         "and the fields the recipient must have to act."
     )
     only_fields = _decided("hold_for_authorisation", BASIS, ("GR6", "It lacks child."), deciding=("GR6",))
-    assert _resolves(only_fields, {}, refusal_only(only_fields)) == (
+    assert resolves(only_fields, refusal_only(only_fields)) == (
         "The sender sends it again with the fields the recipient must have to act."
     )
     no_basis = _decided("hold_for_authorisation", None, ("GR1", "No lawful basis was given."))
-    assert _resolves(no_basis, {}, refusal_only(no_basis)) == "The sender sends it again with a lawful basis."
+    assert resolves(no_basis, refusal_only(no_basis)) == "The sender sends it again with a lawful basis."

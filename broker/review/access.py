@@ -147,6 +147,8 @@ ROUTES: Final[dict[tuple[str, str], tuple[Action, ...]]] = {
     ("POST", "/ui/audit/export"): (Action.AUDIT,),
     ("GET", "/ui/replay"): (Action.AUDIT,),
     ("POST", "/ui/replay"): (Action.AUDIT,),
+    ("GET", "/ui/case-review"): (Action.CASE_REVIEW,),
+    ("POST", "/ui/case-review"): (Action.CASE_REVIEW,),
     ("GET", "/ui/submit"): (Action.SEND,),
     ("POST", "/ui/submit"): (Action.SEND,),
     ("POST", "/ui/submit/send"): (Action.SEND,),

@@ -62,6 +62,7 @@ NAV = (
     ("Access log", "/ui/access"),
     ("Audit", "/ui/audit"),
     ("Policy replay", "/ui/replay"),
+    ("Case review", "/ui/case-review"),
     ("Send a notification", "/ui/submit"),
 )
 

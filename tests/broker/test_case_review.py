@@ -32,7 +32,7 @@ def nhs_number(first_nine: str) -> str:
 CHILD, OTHER_CHILD = nhs_number("400000001"), nhs_number("400000002")
 
 
-async def _refer(gateway: Gateway, sender: Person, ref: str, nhs: str) -> str:
+async def _refer(gateway: Gateway, sender: Person, ref: str, nhs: str | None) -> str:
     body = school_referral(
         recipients=TO_CSC, subjects=[{"subject_ref": ref, "role_in_case": "child", "age_years": 6, "nhs_number": nhs}]
     )

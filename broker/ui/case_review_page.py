@@ -1,0 +1,102 @@
+"""A case review in the browser: every decision about one person, for IG leads and Caldicott Guardians
+(a subject access request, a serious case review, a complaint), as `POST /v1/case-review` answers it.
+
+The person is named by NHS number, or by an agency's own reference, in a posted form: never in a URL,
+where the browser's history and proxies' logs would keep it, and never written back into the page
+after the search. The same service as the API turns it into the partnership's pseudonym, searches
+within the reviewer's scope (`case_review` in the access table) and logs the search and every decision
+shown.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+
+from broker.api.deps import KeysDep, LogDep, RegistryDep
+from broker.errors import ReviewInvalid
+from broker.partnership.registry import Registry
+from broker.review import case_review
+from broker.ui.render import page
+from broker.ui.routes import PostedDep, SessionDep, ViewerDep, text
+from broker.ui.sessions import UiSession
+from schemas.api import CaseReviewQuery
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+FIELDS = ("nhs_number", "agency_id", "subject_ref")
+
+
+@router.get("/case-review")
+async def case_review_form(request: Request, session: SessionDep, registry: RegistryDep) -> HTMLResponse:
+    return _show(request, session, registry)
+
+
+@router.post("/case-review")
+async def case_review_run(
+    request: Request,
+    session: SessionDep,
+    viewer: ViewerDep,
+    posted: PostedDep,
+    decision_log: LogDep,
+    keys: KeysDep,
+    registry: RegistryDep,
+) -> HTMLResponse:
+    form = {name: text(posted, name).strip() or None for name in FIELDS}
+    if form["nhs_number"] is not None:  # as it is often written: 400 000 0012
+        form["nhs_number"] = form["nhs_number"].replace(" ", "")
+    try:
+        query = _query(form)
+        person = case_review.person_named(
+            keys.log_pseudonym_secret,
+            viewer,
+            nhs_number=query.nhs_number,
+            agency_id=query.agency_id,
+            subject_ref=query.subject_ref,
+        )
+    except ReviewInvalid as exc:
+        return _show(request, session, registry, errors=exc.errors)
+    found = await case_review.review(decision_log, viewer, person)
+    return _show(request, session, registry, found=found, by_nhs=query.nhs_number is not None)
+
+
+def _query(form: dict[str, str | None]) -> CaseReviewQuery:
+    """The form read as the API's body, each mistake named by its field before the identifier is used."""
+    if form["nhs_number"] is not None and form["subject_ref"] is not None:
+        raise ReviewInvalid("name the person once", {"nhs_number": "Give an NHS number or a reference, not both."})
+    if form["nhs_number"] is None:
+        form = {**form, "agency_id": form["agency_id"] if form["subject_ref"] else None}
+    try:
+        return CaseReviewQuery.model_validate(form)
+    except ValidationError as exc:
+        said = {str(e["loc"][0]): _SAID.get(str(e["loc"][0]), e["msg"]) for e in exc.errors() if e["loc"]}
+        raise ReviewInvalid("the person is not named as a case review needs", said) from exc
+
+
+_SAID = {
+    "nhs_number": "An NHS number is 10 digits.",
+    "subject_ref": "A reference is letters, digits and . _ : - (up to 64), as the agency's system sent it.",
+    "agency_id": "Choose one of the listed agencies.",
+}
+
+
+def _show(
+    request: Request,
+    session: UiSession,
+    registry: Registry,
+    *,
+    errors: dict[str, str] | None = None,
+    found: dict[str, object] | None = None,
+    by_nhs: bool = False,
+) -> HTMLResponse:
+    listed = sorted(((a.id, a.name) for a in registry.agencies.values()), key=lambda pair: pair[1])
+    return page(
+        request,
+        "case_review.html",
+        session,
+        status_code=422 if errors else 200,
+        agencies_listed=listed,
+        errors=errors or {},
+        found=found,
+        by_nhs=by_nhs,
+    )

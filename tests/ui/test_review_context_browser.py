@@ -1,0 +1,59 @@
+"""In Chromium against the real gateway: what a reader of one decision needs beside its rules (a held
+share's wait, the clocks a share started) and the IG lead's case review, as each person sees it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.broker.test_case_review import nhs_number
+from tests.factories import school_referral
+from tests.ui.conftest import Served, shot, sign_in
+
+pytestmark = pytest.mark.stack
+
+SCHOOL, CSC = "school-oakfield-primary", "csc-fenmere-mash"
+CHILD = nhs_number("400000061")
+TO_CSC = [{"agency_id": CSC, "role": "mash_intake", "need_to_know": "assess_and_decide"}]
+
+
+def _open_decision(page: Page, served: Served, outcome: str) -> None:
+    page.goto(f"{served.base_url}/ui/decisions?outcome={outcome}&agency={CSC}")
+    page.locator("tbody tr a").first.click()
+    expect(page.get_by_role("heading", name=re.compile(r"Decision #\d+"))).to_be_visible()
+
+
+def test_the_sender_sees_what_a_held_share_waits_for_and_what_a_shared_one_owes(served: Served, page: Page) -> None:
+    served.post(school_referral(recipients=TO_CSC))
+    served.post(school_referral(recipients=TO_CSC, sender_in_doubt=True))
+    sign_in(page, served.link(SCHOOL, "dsl", "dsl-context-01"))
+    _open_decision(page, served, "needs_advice")
+    waiting = page.locator(".notice.waiting")
+    expect(waiting).to_contain_text("What would resolve it: An adviser's answer")
+    expect(waiting).to_contain_text(re.compile(r"If nobody answers by \d{1,2} \w{3} \d{4}, \d\d:\d\d"))
+    shot(page, "decision-held-waiting")
+    _open_decision(page, served, "share")
+    deadlines = page.get_by_role("table", name="Deadlines")
+    expect(deadlines.get_by_role("row", name=re.compile("acknowledges the referral"))).to_contain_text(
+        re.compile("Running|Met on")
+    )
+    expect(deadlines.get_by_role("row", name=re.compile("decides the response"))).to_contain_text("Running")
+    shot(page, "decision-deadlines")
+
+
+def test_an_ig_lead_reviews_one_childs_case(served: Served, page: Page) -> None:
+    child = {"subject_ref": "pupil-6101", "role_in_case": "child", "age_years": 7, "nhs_number": CHILD}
+    served.post(school_referral(recipients=TO_CSC, subjects=[child]))
+    sign_in(page, served.link(CSC, "ig_lead", "ig-context-01"))  # the partnership's IG lead
+    page.get_by_role("link", name="Case review").click()
+    expect(page.get_by_role("heading", name="Case review")).to_be_visible()
+    page.get_by_label("NHS number").fill(f"{CHILD[:3]} {CHILD[3:6]} {CHILD[6:]}")
+    page.get_by_role("button", name="Find decisions").click()
+    expect(page.get_by_role("heading", name="1 decision found")).to_be_visible()
+    expect(page.get_by_label("NHS number")).to_have_value("")  # not written back into the page
+    expect(page.locator("main")).not_to_contain_text(CHILD)
+    shot(page, "case-review")
+    page.locator("section a[href^='/ui/decisions/']").first.click()
+    expect(page.get_by_role("heading", name=re.compile(r"Decision #\d+"))).to_be_visible()

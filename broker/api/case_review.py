@@ -42,11 +42,5 @@ router = APIRouter(prefix="/v1", tags=["access"], route_class=JsonRoute)
 async def review_case(query: CaseReviewQuery, caller: CallerDep, decision_log: LogDep, keys: KeysDep) -> dict[str, Any]:
     """Every decision about the person named, within the caller's scope, oldest first, each with what followed."""
     viewer = Viewer.from_caller(caller)
-    person = case_review.person_named(
-        keys.log_pseudonym_secret,
-        viewer,
-        nhs_number=query.nhs_number,
-        agency_id=query.agency_id,
-        subject_ref=query.subject_ref,
-    )
+    person = case_review.person_of(keys.log_pseudonym_secret, viewer, query)
     return await case_review.review(decision_log, viewer, person)

@@ -79,13 +79,7 @@ async def shred_case(
 ) -> dict[str, Any]:
     """Destroy the keys of the named person's case: every stored copy of what was shared becomes unreadable."""
     viewer = Viewer.from_caller(caller)
-    person = case_review.person_named(
-        keys.log_pseudonym_secret,
-        viewer,
-        nhs_number=query.nhs_number,
-        agency_id=query.agency_id,
-        subject_ref=query.subject_ref,
-    )
+    person = case_review.person_of(keys.log_pseudonym_secret, viewer, query)
     try:
         done = await asyncio.to_thread(
             shredding.shred_case,

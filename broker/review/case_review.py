@@ -27,6 +27,7 @@ from broker.errors import LogUnavailable, ReviewInvalid
 from broker.review import views
 from broker.review.access import Action, Viewer
 from broker.review.scope import scope_clause
+from schemas.api import CaseReviewQuery
 from schemas.common import Subject
 
 SEARCH_RULE = "SYS-CASE-REVIEW"
@@ -39,6 +40,13 @@ def person_named(
     if nhs_number is None and subject_ref is None:
         raise ReviewInvalid("name the person", {"nhs_number": "Give an NHS number, or a subject_ref."})
     return pseudonym(secret, nhs_number=nhs_number, agency_id=agency_id or viewer.agency_id, subject_ref=subject_ref)
+
+
+def person_of(secret: bytes, viewer: Viewer, query: CaseReviewQuery) -> str:
+    """The pseudonym of the person a case review or a case shredding names (`person_named`)."""
+    return person_named(
+        secret, viewer, nhs_number=query.nhs_number, agency_id=query.agency_id, subject_ref=query.subject_ref
+    )
 
 
 def pseudonym(secret: bytes, *, nhs_number: str | None, agency_id: str, subject_ref: str | None) -> str:

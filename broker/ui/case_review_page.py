@@ -47,13 +47,7 @@ async def case_review_run(
         form["nhs_number"] = form["nhs_number"].replace(" ", "")
     try:
         query = _query(form)
-        person = case_review.person_named(
-            keys.log_pseudonym_secret,
-            viewer,
-            nhs_number=query.nhs_number,
-            agency_id=query.agency_id,
-            subject_ref=query.subject_ref,
-        )
+        person = case_review.person_of(keys.log_pseudonym_secret, viewer, query)
     except ReviewInvalid as exc:
         return _show(request, session, registry, errors=exc.errors)
     found = await case_review.review(decision_log, viewer, person)

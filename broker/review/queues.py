@@ -32,7 +32,7 @@ from broker.delivery.calendar import WorkingCalendar
 from broker.delivery.outbox import Outbox
 from broker.errors import Forbidden, HeldDeliveryGone, NotFound, ReleaseRefused, ReviewInvalid
 from broker.review.access import Action, Scope, Viewer, may_decide
-from broker.review.release import deciding_count, deciding_positions, resolves, waiting
+from broker.review.release import deciding_count, deciding_positions, refusal_only, resolves, waiting
 from broker.review.views import Filters, Page, field_classes, page
 
 URGENT = "share_urgent_review_after"
@@ -231,7 +231,7 @@ async def decide(
     if row.resolution == "expired" or (row.resolved_at is None and held.expired(row, now)):
         raise HeldDeliveryGone(f"held delivery {delivery_id} expired unanswered at {row.expires_at.isoformat()}")
     text = check_reason(reason)
-    blocked = waiting(decided, row)["refuse_only"] if release else None
+    blocked = refusal_only(decided, deciding_count(context)) if release else None
     if blocked is not None:
         raise ReleaseRefused(blocked)
     if row.outcome == "needs_advice":

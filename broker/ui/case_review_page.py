@@ -56,12 +56,14 @@ async def case_review_run(
 
 def _query(form: dict[str, str | None]) -> CaseReviewQuery:
     """The form read as the API's body, each mistake named by its field before the identifier is used."""
-    if form["nhs_number"] is not None and form["subject_ref"] is not None:
+    nhs, ref = form["nhs_number"], form["subject_ref"]
+    if nhs is None and ref is None:
+        raise ReviewInvalid("name the person", {"nhs_number": "Give an NHS number, or an agency's reference."})
+    if nhs is not None and ref is not None:
         raise ReviewInvalid("name the person once", {"nhs_number": "Give an NHS number or a reference, not both."})
-    if form["nhs_number"] is None:
-        form = {**form, "agency_id": form["agency_id"] if form["subject_ref"] else None}
     try:
-        return CaseReviewQuery.model_validate(form)
+        # The agency list always posts a choice; it names whose reference it is, so it counts only beside one.
+        return CaseReviewQuery.model_validate({**form, "agency_id": form["agency_id"] if ref is not None else None})
     except ValidationError as exc:
         said = {str(e["loc"][0]): _SAID.get(str(e["loc"][0]), e["msg"]) for e in exc.errors() if e["loc"]}
         raise ReviewInvalid("the person is not named as a case review needs", said) from exc

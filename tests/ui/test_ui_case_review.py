@@ -59,6 +59,8 @@ async def test_a_case_review_page_finds_one_childs_decisions_within_the_readers_
         assert wrong.status_code == 422 and "NHS number: Its check digit does not match." in html.unescape(
             re.sub(r"<[^>]+>", "", wrong.text)
         )
+        empty = await lead.page("POST", "/ui/case-review", data={"agency_id": CSC})
+        assert empty.status_code == 422 and "Give an NHS number, or an agency&#39;s reference." in empty.text
         both = await lead.page("POST", "/ui/case-review", data={"nhs_number": CHILD, "subject_ref": "pupil-3101"})
         assert both.status_code == 422 and "not both" in both.text
         by_ref = await lead.page("POST", "/ui/case-review", data={"agency_id": SCHOOL, "subject_ref": "pupil-3103"})

@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OPA = $$($(BIN)/python -c 'from devstack.settings import StackSettings; print(StackSettings().opa_binary)')
 PKGS := broker audit schemas consumers transport
+# An editable install of a flat layout makes setuptools print a banner warning about folders named
+# like the packages (they are the packages); it says nothing about this project, so it is not shown.
+EDITABLE := PYTHONWARNINGS=ignore::UserWarning:setuptools.command.editable_wheel $(BIN)/pip install -q --disable-pip-version-check -e
 
 .PHONY: demo demo-stop test stack stack-down venv browser check policy-check policy-test pytest test-fast install-check clean bench faults faults-long attacks compose-test
 
@@ -22,7 +25,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev,attack]'
+	$(EDITABLE) '.[dev,attack]'
 	@touch $@
 
 stack: venv
@@ -72,7 +75,7 @@ install-check: venv
 
 # Benchmarks (not part of `make test`): the real stack, ~10 minutes; BENCH_ARGS=--quick for ~2.
 bench: stack
-	@$(BIN)/python -c 'import matplotlib' 2>/dev/null || $(BIN)/pip install -q --disable-pip-version-check -e '.[bench]'
+	@$(BIN)/python -c 'import matplotlib' 2>/dev/null || $(EDITABLE) '.[bench]'
 	$(BIN)/python -m bench.run --write-summary $(BENCH_ARGS)
 
 # Fault suite. `make faults`: the quick runs (also part of `make test`, ~3 min in all): kill -9 the gateway,
@@ -90,7 +93,7 @@ faults-long: stack
 # with ATTACK_EXAMPLES per operation and mode (1000: 33,002 cases, ~15 min on 2 cores).
 ATTACK_EXAMPLES ?= 1000
 attacks: stack
-	@$(BIN)/python -c 'import schemathesis' 2>/dev/null || $(BIN)/pip install -q --disable-pip-version-check -e '.[attack]'
+	@$(BIN)/python -c 'import schemathesis' 2>/dev/null || $(EDITABLE) '.[attack]'
 	SGB_ATTACK_EXAMPLES=$(ATTACK_EXAMPLES) $(BIN)/pytest -q -s -p no:cacheprovider tests/attacks
 
 # docker-compose.yml for real (not in `make test`): podman brings the whole file up on this machine

@@ -115,6 +115,10 @@ class DeliveryStatus(_Answer):
     )
     overdue: bool
     events: list[StatusEvent]
+    deadlines: list[Deadline] = Field(
+        default_factory=list,
+        description="The clocks this delivery started, soonest due first, as the decision's detail gives them",
+    )
 
 
 class NotificationStatus(_Answer):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session, col
@@ -12,6 +13,7 @@ from broker.db.log import DecisionLog
 from broker.errors import NotFound
 from broker.review.access import Action, Scope, Viewer
 from broker.review.scope import sees
+from broker.review.timescales import deadlines_of
 
 # Later events supersede earlier ones in the status; `overdue` is a flag, not a stage.
 STAGES = ("decided", "published", "delivered", "acknowledged")
@@ -21,7 +23,7 @@ RECALLS = ("withdrawn", "corrected", "shredded")
 
 async def for_sender(decision_log: DecisionLog, notification_id: str, viewer: Viewer) -> dict[str, Any]:
     """The sender's side only (the table's `status` scope): the recipients see their deliveries as decisions."""
-    entries = await asyncio.to_thread(_visible_entries, decision_log, notification_id, viewer)
+    entries, deadlines = await asyncio.to_thread(_read, decision_log, notification_id, viewer)
     if not entries:
         # The same answer whether it does not exist or belongs to someone else.
         raise NotFound("no such notification for this agency")
@@ -36,6 +38,7 @@ async def for_sender(decision_log: DecisionLog, notification_id: str, viewer: Vi
                 "status": "decided",
                 "overdue": False,
                 "events": [],
+                "deadlines": deadlines.get(entry.delivery_id, []),
             },
         )
         item["events"].append({"kind": entry.kind, "at": entry.recorded_at, "seq": entry.seq})
@@ -53,20 +56,30 @@ def _advances(kind: str, status: str) -> bool:
     return status in STAGES and kind in STAGES and STAGES.index(kind) > STAGES.index(status)
 
 
-def _visible_entries(decision_log: DecisionLog, notification_id: str, viewer: Viewer) -> list[audit.Entry]:
-    """The notification's entries if the viewer is on its sending side within their scope, else none."""
+def _read(
+    decision_log: DecisionLog, notification_id: str, viewer: Viewer
+) -> tuple[list[audit.Entry], dict[str, list[dict[str, str | None]]]]:
+    """The notification's entries the viewer may see and, for each delivery, the clocks it started."""
     with Session(decision_log.engine) as session:
-        # Who looked is an access event, not the sender's to read (the decision detail hides it too),
-        # and many looks must not push the real events past the page.
-        statement = audit.select_entries(notification_id=notification_id).where(
-            col(audit.Entry.kind) != audit.EventKind.VIEWED
-        )
-        entries = list(session.execute(statement.limit(1000)).scalars())
-        first = entries[0] if entries else None
-        if first is None:
-            return []
-        if viewer.covers(Action.STATUS, viewer.relation(sender_agency=first.sender_agency, actor=first.actor)):
-            return entries
-        # Own scope also covers what they answered or are named on: the clause the lists use.
-        own = viewer.scope(Action.STATUS) is Scope.OWN and first.sender_agency == viewer.agency_id
-        return entries if own and sees(session, viewer, Action.STATUS, first) else []
+        entries = _visible_entries(session, notification_id, viewer)
+        now = datetime.now(UTC)
+        delivered = {e.delivery_id for e in entries}
+        return entries, {delivery: deadlines_of(session, delivery, now) for delivery in sorted(delivered)}
+
+
+def _visible_entries(session: Session, notification_id: str, viewer: Viewer) -> list[audit.Entry]:
+    """The notification's entries if the viewer is on its sending side within their scope, else none."""
+    # Who looked is an access event, not the sender's to read (the decision detail hides it too),
+    # and many looks must not push the real events past the page.
+    statement = audit.select_entries(notification_id=notification_id).where(
+        col(audit.Entry.kind) != audit.EventKind.VIEWED
+    )
+    entries = list(session.execute(statement.limit(1000)).scalars())
+    first = entries[0] if entries else None
+    if first is None:
+        return []
+    if viewer.covers(Action.STATUS, viewer.relation(sender_agency=first.sender_agency, actor=first.actor)):
+        return entries
+    # Own scope also covers what they answered or are named on: the clause the lists use.
+    own = viewer.scope(Action.STATUS) is Scope.OWN and first.sender_agency == viewer.agency_id
+    return entries if own and sees(session, viewer, Action.STATUS, first) else []

@@ -116,6 +116,9 @@ async def test_a_referrals_page_shows_the_clock_its_outcome_met_and_the_one_over
         ).one()
     reader = Person(gateway, SCHOOL, "dsl", "dsl-deadline-01")
     detail = (await reader.api("GET", f"/v1/decisions/{decided.seq}")).json()
+    status = (await reader.api("GET", f"/v1/notifications/{sent.json()['notification_id']}")).json()
+    (to_csc,) = [d for d in status["recipients"] if d["delivery_id"] == recipient["delivery_id"]]
+    assert to_csc["deadlines"] == detail["deadlines"], "the sender's status gives the same clocks"
     by_due = {d["due_at"]: d for d in detail["deadlines"]}
     assert by_due[due["acknowledge_referral"]]["state"] == "overdue", detail["deadlines"]
     met = by_due[due["decide_referral"]]

@@ -57,6 +57,10 @@ class ReviewItem(_Answer):
         ),
     )
     resolves: str = Field(default="", description="What would resolve it: whose answer ends the wait")
+    review_due: str | None = Field(
+        default=None,
+        description="For an urgent share: when its review afterwards is due (ISO 8601); None for held shares",
+    )
 
 
 class ReviewQueues(_Answer):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +33,7 @@ from broker.delivery.outbox import Outbox
 from broker.errors import Forbidden, HeldDeliveryGone, NotFound, ReleaseRefused, ReviewInvalid
 from broker.review.access import Action, Scope, Viewer, may_decide
 from broker.review.release import deciding_count, deciding_positions, refusal_only, resolves, waiting
+from broker.review.timescales import reviews_due
 from broker.review.views import Filters, Page, field_classes, page
 
 URGENT = "share_urgent_review_after"
@@ -72,6 +73,8 @@ class QueueItem:
     # Positions in `reasons` of the finding(s) that caused the hold, as the log's `deciding_reasons`:
     # one rule may also have findings that did not, so the card and the API name findings, not rules.
     deciding_reasons: list[int] = field(default_factory=list)
+    # An urgent share's review afterwards is due a working day after it went (None for held shares).
+    review_due: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -175,7 +178,9 @@ def urgent_awaiting(session: Session, viewer: Viewer, limit: int = 200) -> list[
         if may_decide(viewer, URGENT, e.sender_agency) and not _own(session, viewer, e)
     ]
     reviewed = _reviewed({e.delivery_id for e in decided}, session)
-    return [_item(e, None) for e in sorted(decided, key=lambda e: e.seq) if e.delivery_id not in reviewed]
+    waiting = [e for e in sorted(decided, key=lambda e: e.seq) if e.delivery_id not in reviewed]
+    due = reviews_due(session, [e.delivery_id for e in waiting])
+    return [replace(_item(e, None), review_due=due.get(e.delivery_id)) for e in waiting]
 
 
 def _own(session: Session, viewer: Viewer, entry: audit.Entry) -> bool:

@@ -13,6 +13,7 @@ when this one was withdrawn is that message's now, and is shown there.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Final
 
@@ -23,6 +24,8 @@ from broker.db.log import DecisionLog
 from broker.db.tables import ObligationClock
 from broker.delivery import event_clocks
 
+# The clock of an urgent share's review afterwards (policies/safeguarding/obligations, I14).
+URGENT_REVIEW_CLOCK: Final = "review_urgent_share"
 # Why a clock stopped unanswered (`event_clocks.STOP_REASON`), as its state.
 _STOPPED: Final = {
     event_clocks.WITHDRAWN: "withdrawn",
@@ -85,3 +88,13 @@ def deadlines(decision_log: DecisionLog, overdue: list[audit.Entry]) -> dict[int
             if match:
                 found[entry.seq] = min(c.due_at for c in match)
     return found
+
+
+def reviews_due(session: Session, delivery_ids: Collection[str]) -> dict[str, str]:
+    """When each of these urgent shares' review afterwards is due (ISO 8601), by delivery."""
+    if not delivery_ids:
+        return {}
+    query = select(ObligationClock).where(
+        col(ObligationClock.delivery_id).in_(list(delivery_ids)), col(ObligationClock.kind) == URGENT_REVIEW_CLOCK
+    )
+    return {clock.delivery_id: _utc(clock.due_at).isoformat() for clock in session.exec(query)}

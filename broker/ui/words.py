@@ -273,6 +273,14 @@ def local_time(value: str | datetime | None) -> str:
     return f"{here.day} {here:%b %Y, %H:%M %Z}"
 
 
+def is_past(value: str | None) -> bool:
+    """Whether a time the log or a clock gave (ISO 8601; naive is UTC) has gone by."""
+    if not value:
+        return False
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)) <= datetime.now(UTC)
+
+
 def local_month(value: str) -> str:
     """`2026-05-31T23:30:00.000000Z` as `2026-06`: the London month a logged UTC time falls in."""
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))

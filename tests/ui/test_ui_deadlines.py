@@ -134,3 +134,32 @@ async def test_a_referrals_page_shows_the_clock_its_outcome_met_and_the_one_over
     assert f"Met on {local_time(met['since'])}" in section, section[:800]
     assert f"Overdue since {local_time(due['acknowledge_referral'])}" in section, section[:800]
     assert met["description"] in section
+
+
+@pytest.mark.stack
+async def test_an_urgent_shares_review_due_is_its_clocks_due_time_and_reads_overdue_once_past(
+    gateway_factory: GatewayFactory,  # noqa: F811
+) -> None:
+    gateway = await gateway_factory()
+    urgent = await Person(gateway, SCHOOL, "dsl", "dsl-deadline-02").send("share_urgent_review_after")
+    with Session(gateway.engine) as session:
+        found = select(ObligationClock).where(
+            ObligationClock.delivery_id == urgent["delivery_id"], ObligationClock.kind == "review_urgent_share"
+        )
+        clock = session.exec(found).one()
+        due = clock.due_at.replace(tzinfo=UTC).isoformat()
+    reviewer = Person(gateway, SCHOOL, "dsl", "dsl-deadline-03")
+    (item,) = (await reviewer.api("GET", "/v1/queues")).json()["urgent_review"]
+    assert (item["delivery_id"], item["review_due"]) == (urgent["delivery_id"], due), item
+    await reviewer.sign_in()
+    try:
+        page = (await reviewer.page("GET", "/ui/urgent")).text
+        assert local_time(due) in html.unescape(page) and "(overdue)" not in page, page
+        with Session(gateway.engine) as session:
+            late = session.exec(found).one()
+            late.due_at = datetime.now(UTC) - timedelta(minutes=5)  # time moves on: nobody reviewed it
+            session.add(late)
+            session.commit()
+        assert "(overdue)" in (await reviewer.page("GET", "/ui/urgent")).text
+    finally:
+        await reviewer.close()

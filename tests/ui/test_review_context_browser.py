@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.broker.people import URGENT_RISK
 from tests.broker.test_case_review import nhs_number
 from tests.factories import school_referral
 from tests.ui.conftest import Served, shot, sign_in
@@ -57,3 +58,14 @@ def test_an_ig_lead_reviews_one_childs_case(served: Served, page: Page) -> None:
     shot(page, "case-review")
     page.locator("section a[href^='/ui/decisions/']").first.click()
     expect(page.get_by_role("heading", name=re.compile(r"Decision #\d+"))).to_be_visible()
+
+
+def test_a_dsl_sees_when_each_urgent_shares_review_is_due(served: Served, page: Page) -> None:
+    urgent = school_referral(recipients=TO_CSC, risk=URGENT_RISK)
+    (sent,) = served.post(urgent)["recipients"]
+    assert sent["outcome"] == "share_urgent_review_after", sent
+    sign_in(page, served.link(SCHOOL, "dsl", "dsl-context-02"))  # not the sender (an agency system)
+    page.get_by_role("link", name="Urgent review").click()
+    row = page.get_by_role("row", name=re.compile("Safeguarding referral"))
+    expect(row.locator("td").nth(5)).to_have_text(re.compile(r"^\d{1,2} \w{3} \d{4}, \d\d:\d\d GMT$"))
+    shot(page, "urgent-review-due")

@@ -98,3 +98,14 @@ def reviews_due(session: Session, delivery_ids: Collection[str]) -> dict[str, st
         col(ObligationClock.delivery_id).in_(list(delivery_ids)), col(ObligationClock.kind) == URGENT_REVIEW_CLOCK
     )
     return {clock.delivery_id: _utc(clock.due_at).isoformat() for clock in session.exec(query)}
+
+
+def overdue_among(decision_log: DecisionLog, delivery_ids: Collection[str], now: datetime) -> set[str]:
+    """Those of these deliveries with a clock overdue now (as `clock_state` reads it): a list's marker."""
+    if not delivery_ids:
+        return set()
+    query = select(ObligationClock).where(
+        col(ObligationClock.delivery_id).in_(list(delivery_ids)), col(ObligationClock.stopped_at).is_(None)
+    )
+    with Session(decision_log.engine) as session:
+        return {c.delivery_id for c in session.exec(query) if clock_state(c, now)[0] == "overdue"}

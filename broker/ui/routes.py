@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -239,6 +239,8 @@ async def decisions(
     chosen, query = _filters(request, errors)
     found = await decision_view.read_page(decision_log, viewer, chosen)
     await rules.refresh()
+    shown = [e.delivery_id for e in found.items]
+    late = await asyncio.to_thread(timescales.overdue_among, decision_log, shown, datetime.now(UTC))
 
     def link(offset: int) -> str:
         return "/ui/decisions?" + urlencode({**query, "offset": offset})
@@ -250,6 +252,7 @@ async def decisions(
         "decisions.html",
         session,
         rows=[decision_view.summary(e, rules, found.states.get(e.delivery_id)) for e in found.items],
+        late=late,
         total=found.total,
         offset=chosen.offset,
         query=query,

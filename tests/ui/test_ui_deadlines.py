@@ -127,6 +127,7 @@ async def test_a_referrals_page_shows_the_clock_its_outcome_met_and_the_one_over
     await reader.sign_in()
     try:
         page = (await reader.page("GET", f"/ui/decisions/{decided.seq}")).text
+        listed = (await reader.page("GET", f"/ui/decisions?agency={recipient['agency_id']}")).text
     finally:
         await reader.close()
     words = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
@@ -134,6 +135,9 @@ async def test_a_referrals_page_shows_the_clock_its_outcome_met_and_the_one_over
     assert f"Met on {local_time(met['since'])}" in section, section[:800]
     assert f"Overdue since {local_time(due['acknowledge_referral'])}" in section, section[:800]
     assert met["description"] in section
+    row = listed.split(f'href="/ui/decisions/{decided.seq}"', 1)[1].split("</tr>", 1)[0]
+    assert "a deadline is overdue" in row, row
+    assert listed.count("a deadline is overdue") == 1, "only the decision whose clock ran out is marked"
 
 
 @pytest.mark.stack

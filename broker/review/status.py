@@ -62,9 +62,7 @@ def _read(
     """The notification's entries the viewer may see and, for each delivery, the clocks it started."""
     with Session(decision_log.engine) as session:
         entries = _visible_entries(session, notification_id, viewer)
-        now = datetime.now(UTC)
-        delivered = {e.delivery_id for e in entries}
-        return entries, {delivery: deadlines_of(session, delivery, now) for delivery in sorted(delivered)}
+        return entries, deadlines_of(session, {e.delivery_id for e in entries}, datetime.now(UTC))
 
 
 def _visible_entries(session: Session, notification_id: str, viewer: Viewer) -> list[audit.Entry]:

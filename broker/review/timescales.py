@@ -53,13 +53,18 @@ def clock_state(clock: ObligationClock, now: datetime) -> tuple[str, datetime | 
     return ("overdue", due) if due <= now or clock.overdue_at is not None else ("running", None)
 
 
-def deadlines_of(session: Session, delivery_id: str, now: datetime) -> list[dict[str, str | None]]:
-    """The clocks this delivery's decision started, soonest due first."""
-    query = select(ObligationClock).where(col(ObligationClock.delivery_id) == delivery_id)
-    out: list[dict[str, str | None]] = []
+Deadlines = list[dict[str, str | None]]
+
+
+def deadlines_of(session: Session, delivery_ids: Collection[str], now: datetime) -> dict[str, Deadlines]:
+    """The clocks each of these deliveries' decisions started, soonest due first, in one read."""
+    found: dict[str, Deadlines] = {delivery: [] for delivery in delivery_ids}
+    if not found:
+        return found
+    query = select(ObligationClock).where(col(ObligationClock.delivery_id).in_(list(found)))
     for clock in session.exec(query.order_by(col(ObligationClock.due_at), col(ObligationClock.id))):
         state, since = clock_state(clock, now)
-        out.append(
+        found[clock.delivery_id].append(
             {
                 "rule": clock.rule,
                 "description": clock.description,
@@ -68,7 +73,7 @@ def deadlines_of(session: Session, delivery_id: str, now: datetime) -> list[dict
                 "since": since.isoformat() if since is not None else None,
             }
         )
-    return out
+    return found
 
 
 def deadlines(decision_log: DecisionLog, overdue: list[audit.Entry]) -> dict[int, datetime]:

@@ -378,5 +378,5 @@ def _one(decision_log: DecisionLog, viewer: Viewer, seq: int) -> _Read:
         state = states_now(session, [entry]).get(entry.delivery_id)
         # A share held now says whose answer ends the wait and when it is destroyed unanswered.
         row = session.get(HeldDelivery, entry.delivery_id) if state == "held" else None
-        due = deadlines_of(session, entry.delivery_id, datetime.now(UTC))
+        due = deadlines_of(session, [entry.delivery_id], datetime.now(UTC))[entry.delivery_id]
         return _Read(entry, linked(session, entry), state, None if row is None else waiting(entry, row), due)

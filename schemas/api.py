@@ -161,6 +161,9 @@ class DecisionSummary(_Answer):
             " or shredded once recalled; null for a share that still stands"
         ),
     )
+    overdue: bool = Field(
+        description="Whether a deadline this decision started is overdue now: its due time passed and it is not met"
+    )
 
 
 class DecisionPage(_Answer):

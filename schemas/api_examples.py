@@ -191,6 +191,7 @@ _SUMMARY: Final = DecisionSummary(
     lawful_basis="safeguarding_children_individuals_at_risk",
     consent_state="not_sought",
     rules=["GR1", "GR7"],
+    overdue=False,
 )
 DECISION_PAGE: Final = DecisionPage(total=1, limit=50, offset=0, items=[_SUMMARY])
 
@@ -284,7 +285,8 @@ REVIEWED: Final = ReviewAnswer(
 
 OVERDUE: Final = [
     OverdueEvent(
-        **_SUMMARY.model_dump(exclude={"seq", "recorded_at"}),
+        **_SUMMARY.model_dump(exclude={"seq", "recorded_at", "overdue"}),
+        overdue=True,
         seq=1090,
         kind="overdue",
         recorded_at="2026-01-13T09:30:05.000000Z",

@@ -81,7 +81,10 @@ async def list_decisions(
         "total": found.total,
         "limit": chosen.limit,
         "offset": chosen.offset,
-        "items": [decision_view.summary(e, catalogue, found.states.get(e.delivery_id)) for e in found.items],
+        "items": [
+            decision_view.summary(e, catalogue, found.states.get(e.delivery_id), overdue=e.delivery_id in found.overdue)
+            for e in found.items
+        ],
     }
 
 

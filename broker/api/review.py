@@ -124,5 +124,7 @@ async def overdue(
     await decision_view.record_views(decision_log, viewer, found.items)
     # An overdue entry carries its decision's outcome; the page's states say where it stands now.
     return [
-        decision_view.event(e) | decision_view.summary(e, state=found.states.get(e.delivery_id)) for e in found.items
+        decision_view.event(e)
+        | decision_view.summary(e, state=found.states.get(e.delivery_id), overdue=e.delivery_id in found.overdue)
+        for e in found.items
     ]

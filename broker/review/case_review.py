@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -27,6 +29,7 @@ from broker.errors import LogUnavailable, ReviewInvalid
 from broker.review import views
 from broker.review.access import Action, Viewer
 from broker.review.scope import scope_clause
+from broker.review.timescales import overdue_among
 from schemas.api import CaseReviewQuery
 from schemas.common import Subject
 
@@ -69,15 +72,21 @@ async def review(decision_log: DecisionLog, viewer: Viewer, person: str) -> dict
     """Every decision about `person` (a pseudonym) within the viewer's scope, each with what followed."""
     found = await asyncio.to_thread(_decisions, decision_log, viewer, person)
     try:
-        await decision_log.append([_search_draft(viewer, person, len(found))])
+        await decision_log.append([_search_draft(viewer, person, len(found.decisions))])
     except (audit.AuditError, OSError) as exc:
         raise LogUnavailable("the search could not be recorded, so it was not made") from exc
-    await views.record_views(decision_log, viewer, [entry for entry, _ in found])
+    await views.record_views(decision_log, viewer, [entry for entry, _ in found.decisions])
     return {
         "person": person,
         "decisions": [
-            {**views.summary(entry), "fields_released": entry.fields_released, "then": [views.event(e) for e in later]}
-            for entry, later in found
+            {
+                **views.summary(
+                    entry, state=found.states.get(entry.delivery_id), overdue=entry.delivery_id in found.overdue
+                ),
+                "fields_released": entry.fields_released,
+                "then": [views.event(e) for e in later],
+            }
+            for entry, later in found.decisions
         ],
     }
 
@@ -88,16 +97,28 @@ def names(person: str) -> ColumnElement[bool]:
     return cast(col(audit.Entry.subjects), String).like(f'%"{person}"%')
 
 
-def _decisions(decision_log: DecisionLog, viewer: Viewer, person: str) -> list[tuple[audit.Entry, list[audit.Entry]]]:
+@dataclass(frozen=True)
+class _Found:
+    decisions: list[tuple[audit.Entry, list[audit.Entry]]]  # each decision with what followed it
+    states: dict[str, str]  # by delivery, as `views.states_now` reads them
+    overdue: set[str]  # the deliveries with a deadline overdue now
+
+
+def _decisions(decision_log: DecisionLog, viewer: Viewer, person: str) -> _Found:
     statement = select(audit.Entry).where(col(audit.Entry.kind) == audit.EventKind.DECIDED, names(person))
     clause = scope_clause(viewer, Action.CASE_REVIEW)
     if clause is not None:
         statement = statement.where(clause)
     with Session(decision_log.engine) as session:
         entries = list(session.execute(statement.order_by(col(audit.Entry.seq))).scalars())
-        return [
-            (entry, [e for e in views.linked(session, entry) if e.kind != audit.EventKind.VIEWED]) for entry in entries
-        ]
+        return _Found(
+            [
+                (entry, [e for e in views.linked(session, entry) if e.kind != audit.EventKind.VIEWED])
+                for entry in entries
+            ],
+            views.states_now(session, entries),
+            overdue_among(session, [e.delivery_id for e in entries], datetime.now(UTC)),
+        )
 
 
 def _search_draft(viewer: Viewer, person: str, found: int) -> audit.EntryDraft:

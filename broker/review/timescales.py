@@ -105,12 +105,11 @@ def reviews_due(session: Session, delivery_ids: Collection[str]) -> dict[str, st
     return {clock.delivery_id: _utc(clock.due_at).isoformat() for clock in session.exec(query)}
 
 
-def overdue_among(decision_log: DecisionLog, delivery_ids: Collection[str], now: datetime) -> set[str]:
-    """Those of these deliveries with a clock overdue now (as `clock_state` reads it): a list's marker."""
+def overdue_among(session: Session, delivery_ids: Collection[str], now: datetime) -> set[str]:
+    """Those of these deliveries with a clock overdue now (as `clock_state` reads it), in one read."""
     if not delivery_ids:
         return set()
     query = select(ObligationClock).where(
         col(ObligationClock.delivery_id).in_(list(delivery_ids)), col(ObligationClock.stopped_at).is_(None)
     )
-    with Session(decision_log.engine) as session:
-        return {c.delivery_id for c in session.exec(query) if clock_state(c, now)[0] == "overdue"}
+    return {c.delivery_id for c in session.exec(query) if clock_state(c, now)[0] == "overdue"}

@@ -27,7 +27,7 @@ from broker.partnership.registry import Registry
 from broker.review.access import Action, Relation, Viewer
 from broker.review.release import deciding_positions, waiting
 from broker.review.scope import scope_clause, sees
-from broker.review.timescales import deadlines_of
+from broker.review.timescales import deadlines_of, overdue_among
 from schemas.notifications import NOTIFICATION_MODELS
 
 MAX_PAGE = 200
@@ -53,6 +53,8 @@ class Page:
     # Delivery id -> where a decision stands now: a held one's answer, or a recall of one that went
     # out; absent for a share that still stands.
     states: dict[str, str] = field(default_factory=dict)
+    # The deliveries with a deadline overdue now (`timescales.overdue_among`).
+    overdue: set[str] = field(default_factory=set)
 
 
 _HELD = ("needs_advice", "hold_for_authorisation")
@@ -128,7 +130,8 @@ def page(
     ordered = statement.order_by(None).order_by(col(audit.Entry.seq).desc())
     limit = max(1, min(filters.limit, MAX_PAGE))
     items = list(session.execute(ordered.offset(max(filters.offset, 0)).limit(limit)).scalars())
-    return Page(int(total), items, states_now(session, items))
+    late = overdue_among(session, [e.delivery_id for e in items], datetime.now(UTC))
+    return Page(int(total), items, states_now(session, items), late)
 
 
 def visible_decision(session: Session, viewer: Viewer, seq: int) -> audit.Entry:
@@ -261,10 +264,12 @@ def _headline(entry: audit.Entry, rule: str) -> str:
     return re.split(r"[:.;]", message, maxsplit=1)[0].strip()
 
 
-def summary(entry: audit.Entry, rules: Any = None, state: str | None = None) -> dict[str, Any]:
+def summary(entry: audit.Entry, rules: Any = None, state: str | None = None, *, overdue: bool) -> dict[str, Any]:
     """A list row: what was decided, between whom, on which rules; never a payload value.
 
     `rules` (the rule catalogue) puts the deciding rule's title beside its id; without it the id stands alone.
+    `state` is where it stands now (`states_now`) and `overdue` whether a deadline it started is overdue now,
+    both required of every caller in effect, so no list says "still stands" or "on time" without reading.
     """
     rule = deciding_rule(entry)
     title = title_words(rule, rules.describe(rule).title) if rules is not None and rule is not None else ""
@@ -284,6 +289,7 @@ def summary(entry: audit.Entry, rules: Any = None, state: str | None = None) -> 
         "rules": sorted({r["rule"] for r in entry.reasons}),
         "deciding_rule": None if rule is None else {"rule": rule, "title": title},
         "state": state,
+        "overdue": overdue,
     }
 
 
@@ -339,7 +345,7 @@ async def read_detail(
         "engine": "OPA policy bundle",
     }
     return {
-        **summary(entry, rules, read.state),
+        **summary(entry, rules, read.state, overdue=any(d["state"] == "overdue" for d in read.deadlines)),
         "reasons": deciding_first(entry, await rules.explain(entry.reasons)),
         "fields_released": entry.fields_released,
         "projection_digest": entry.projection_digest,

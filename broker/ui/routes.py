@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -239,8 +239,6 @@ async def decisions(
     chosen, query = _filters(request, errors)
     found = await decision_view.read_page(decision_log, viewer, chosen)
     await rules.refresh()
-    shown = [e.delivery_id for e in found.items]
-    late = await asyncio.to_thread(timescales.overdue_among, decision_log, shown, datetime.now(UTC))
 
     def link(offset: int) -> str:
         return "/ui/decisions?" + urlencode({**query, "offset": offset})
@@ -251,8 +249,10 @@ async def decisions(
         request,
         "decisions.html",
         session,
-        rows=[decision_view.summary(e, rules, found.states.get(e.delivery_id)) for e in found.items],
-        late=late,
+        rows=[
+            decision_view.summary(e, rules, found.states.get(e.delivery_id), overdue=e.delivery_id in found.overdue)
+            for e in found.items
+        ],
         total=found.total,
         offset=chosen.offset,
         query=query,
@@ -338,7 +338,7 @@ async def overdue(request: Request, decision_log: LogDep, session: SessionDep, v
     due = await asyncio.to_thread(timescales.deadlines, decision_log, found.items)
     rows = [
         decision_view.event(e)
-        | decision_view.summary(e, state=found.states.get(e.delivery_id))
+        | decision_view.summary(e, state=found.states.get(e.delivery_id), overdue=e.delivery_id in found.overdue)
         | {"due_at": due.get(e.seq)}
         for e in found.items
     ]

@@ -59,11 +59,20 @@ async def test_one_child_across_agencies_is_found_together_in_order_and_the_sear
         keys = {r.notification_id: r.key for r in session.exec(select(OutboxRow))}
     assert keys[from_hv] == keys[from_school] != keys[elsewhere]  # one child, one Kafka key: kept in order
 
+    school_dsl = Person(gateway, SCHOOL, "dsl", "dsl-school-07")
+    withdrawn = await school_dsl.api(
+        "POST", f"/v1/notifications/{from_school}/withdrawal", json={"reason": "sent_in_error"}
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+
     partnership = Person(gateway, CSC, "ig_lead", "csc-ig-lead-04")  # the partnership's IG lead
     found = await _review(partnership, nhs_number=CHILD)
     assert found.status_code == 200, found.text
     review = found.json()
     assert {d["notification_id"] for d in review["decisions"]} == {from_hv, from_school}
+    # Where each stands now, as the Decisions list says: the withdrawn one is not "a share that still stands".
+    states = {d["notification_id"]: (d["state"], d["overdue"]) for d in review["decisions"]}
+    assert states == {from_hv: (None, False), from_school: ("withdrawn", False)}, states
     assert all(d["fields_released"] is not None and d["then"] is not None for d in review["decisions"])
     assert CHILD not in found.text  # the answer names the person by pseudonym only
 

@@ -33,7 +33,11 @@ async def test_a_case_review_page_finds_one_childs_decisions_within_the_readers_
 ) -> None:
     gateway = await gateway_factory()
     await _refer(gateway, Person(gateway, HV, "dsl", "hv-dsl-31"), "hv-case-31", CHILD)
-    await _refer(gateway, Person(gateway, SCHOOL, "dsl", "dsl-school-31"), "pupil-3101", CHILD)
+    from_school = await _refer(gateway, Person(gateway, SCHOOL, "dsl", "dsl-school-31"), "pupil-3101", CHILD)
+    withdrawn = await Person(gateway, SCHOOL, "dsl", "dsl-school-31").api(
+        "POST", f"/v1/notifications/{from_school}/withdrawal", json={"reason": "sent_in_error"}
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
     await _refer(gateway, Person(gateway, SCHOOL, "dsl", "dsl-school-31"), "pupil-3102", nhs_number("400000003"))
     await _refer(gateway, Person(gateway, SCHOOL, "dsl", "dsl-school-31"), "pupil-3103", None)  # no NHS number
     api = await Person(gateway, CSC, "ig_lead", "csc-ig-lead-31").api(
@@ -41,6 +45,7 @@ async def test_a_case_review_page_finds_one_childs_decisions_within_the_readers_
     )
     expected = [d["seq"] for d in api.json()["decisions"]]
     assert len(expected) == 2, api.text
+    (recalled,) = [d["seq"] for d in api.json()["decisions"] if d["notification_id"] == from_school]
 
     lead = Person(gateway, CSC, "ig_lead", "csc-ig-lead-32")  # the partnership's IG lead
     await lead.sign_in()
@@ -52,6 +57,8 @@ async def test_a_case_review_page_finds_one_childs_decisions_within_the_readers_
         assert found.status_code == 200, found.text
         assert [int(s) for s in _LINK.findall(found.text)] == expected, "the API's decisions, oldest first"
         assert "2 decisions found" in html.unescape(found.text)
+        rows = {int(seq): row for seq, row in re.findall(r'href="/ui/decisions/(\d+)"(.*?)</tr>', found.text, re.S)}
+        assert [seq for seq, row in rows.items() if "now: withdrawn" in row] == [recalled], "where each stands now"
         assert CHILD not in found.text and spaced not in found.text, "the identifier is not written back"
         wrong = await lead.page(
             "POST", "/ui/case-review", data={"nhs_number": CHILD[:9] + str((int(CHILD[9]) + 1) % 10)}

@@ -124,6 +124,9 @@ async def test_a_referrals_page_shows_the_clock_its_outcome_met_and_the_one_over
     met = by_due[due["decide_referral"]]
     assert (met["state"], met["since"]) == ("met", met_at.replace(tzinfo=UTC).isoformat()), met
     assert [d["due_at"] for d in detail["deadlines"]] == sorted(due.values()), "soonest due first"
+    assert detail["overdue"] is True, "the detail's flag agrees with its clocks"
+    items = (await reader.api("GET", f"/v1/decisions?agency={recipient['agency_id']}")).json()["items"]
+    assert {i["seq"]: i["overdue"] for i in items} == {i["seq"]: i["seq"] == decided.seq for i in items}, items
     await reader.sign_in()
     try:
         page = (await reader.page("GET", f"/ui/decisions/{decided.seq}")).text

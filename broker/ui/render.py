@@ -83,6 +83,7 @@ TEMPLATES.env.filters["plain"] = plain
 TEMPLATES.env.filters["who"] = who
 TEMPLATES.env.filters["local"] = say.local_time
 TEMPLATES.env.filters["past"] = say.is_past
+TEMPLATES.env.filters["time_left"] = say.time_left
 TEMPLATES.env.filters["data_class"] = say.data_class
 TEMPLATES.env.filters["kind"] = say.message_type
 # A finding's rule title without the id it repeats ("C4 strict need to know" beside "C4").

@@ -281,6 +281,34 @@ def is_past(value: str | None) -> bool:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)) <= datetime.now(UTC)
 
 
+def _plural(n: int, unit: str) -> str:
+    return f"{n} {unit}{'' if n == 1 else 's'}"
+
+
+def time_left(value: str | None, now: datetime | None = None) -> str:
+    """How long until a due time, as a reader counts it: `2 days 4 hours left`, `35 minutes left`.
+
+    Wall-clock time (a working-day clock's due time already skips the weekend), rounded down, so it
+    never promises more time than there is; past the due time, `no time left`.
+    """
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    seconds = (moment - (now or datetime.now(UTC))).total_seconds()
+    if seconds <= 0:
+        return "no time left"
+    minutes = int(seconds // 60)
+    if minutes == 0:
+        return "less than a minute left"
+    days, hours = divmod(minutes // 60, 24)
+    if days:
+        return f"{_plural(days, 'day')}{' ' + _plural(hours, 'hour') if hours else ''} left"
+    if hours:
+        return f"{_plural(hours, 'hour')}{' ' + _plural(minutes % 60, 'minute') if minutes % 60 else ''} left"
+    return f"{_plural(minutes, 'minute')} left"
+
+
 def local_month(value: str) -> str:
     """`2026-05-31T23:30:00.000000Z` as `2026-06`: the London month a logged UTC time falls in."""
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -61,7 +62,8 @@ async def test_an_advice_request_says_whose_answer_it_waits_for_until_answered(
         (item,) = (await adviser.api("GET", "/v1/queues")).json()["needs_advice"]
         assert (item["resolves"], item["expires_at"]) == (wait["resolves"], expires_at), "the queue's card agrees"
         assert f"{_RESOLVES} {wait['resolves']}" in page, page
-        assert f"If nobody answers by {local_time(expires_at)}, the held share is destroyed" in page, page
+        told = re.escape(f"If nobody answers by {local_time(expires_at)} (")
+        assert re.search(told + r"\d+ (day|hour)s? [^)]*left\), the held share is destroyed", page), page
         assert "It cannot be released." not in page
         answered = await adviser.api(
             "POST", f"/v1/queues/{held['delivery_id']}", json={"decision": "release", "reason": "Share it."}
@@ -93,3 +95,29 @@ async def test_a_hold_only_the_sender_can_mend_says_it_cannot_be_released(
     assert wait["refuse_only"] and "No lawful basis is recorded" in wait["refuse_only"], wait
     assert wait["resolves"] == "The sender sends it again with a lawful basis.", wait
     assert f"It cannot be released. {wait['refuse_only']}" in page, page
+
+
+async def test_a_hold_past_its_time_says_it_can_no_longer_be_released_before_the_sweep_destroys_it(
+    gateway_factory: GatewayFactory,  # noqa: F811
+) -> None:
+    gateway = await gateway_factory(run_relay_in_gateway=False)  # and so no sweep: it runs with the relay
+    sender = Person(gateway, SCHOOL, "dsl", "dsl-wait-04")
+    held = await sender.send("needs_advice")
+    seq, _ = _held(gateway, held["delivery_id"])
+    with Session(gateway.engine) as session:  # time moves on; no sweep has run yet
+        row = session.get(HeldDelivery, held["delivery_id"])
+        assert row is not None
+        row.expires_at = datetime.now(UTC) - timedelta(minutes=1)
+        session.add(row)
+        session.commit()
+        expires_at = row.expires_at.isoformat()
+    await sender.sign_in()
+    try:
+        _, page = await _read(sender, seq)
+    finally:
+        await sender.close()
+    assert f"Nobody answered by {local_time(expires_at)}, so it can no longer be released" in page, page
+    assert "If nobody answers" not in page
+    adviser = Person(gateway, SCHOOL, "dsl", "dsl-wait-05")
+    late = await adviser.api("POST", f"/v1/queues/{held['delivery_id']}", json={"decision": "release", "reason": "Go."})
+    assert late.status_code == 409, late.text  # what the page says: no release any more

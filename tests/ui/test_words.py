@@ -21,6 +21,7 @@ from broker.ui.words import (
     local_time,
     message_type,
     month_words,
+    time_left,
     type_name,
 )
 from schemas import vocab
@@ -38,6 +39,18 @@ def test_times_are_london_time_with_the_zone_shown() -> None:
     assert local_time(datetime(2026, 7, 1, 12, 0)) == "1 Jul 2026, 13:00 BST"  # naive: the log's UTC
     assert local_time(None) == "—"
     assert local_time("not a time") == "not a time"
+
+
+def test_time_left_is_counted_down_and_never_more_than_there_is() -> None:
+    now = datetime(2026, 12, 7, 12, 0, 30, tzinfo=UTC)
+    assert time_left("2026-12-09T16:59:00Z", now) == "2 days 4 hours left"
+    assert time_left("2026-12-08T12:00:00Z", now) == "23 hours 59 minutes left"
+    assert time_left("2026-12-07T13:00:30Z", now) == "1 hour left"
+    assert time_left("2026-12-08T12:00:30+00:00", now) == "1 day left"
+    assert time_left("2026-12-07T12:01:00Z", now) == "less than a minute left"
+    assert time_left("2026-12-07T12:36:30", now) == "36 minutes left"  # naive: the log's UTC
+    assert time_left("2026-12-07T12:00:00Z", now) == "no time left"
+    assert time_left(None, now) == ""
 
 
 def test_a_date_filter_means_that_day_in_london() -> None:

@@ -26,10 +26,17 @@ from broker.api.deps import single_query_values
 from broker.api.request_metrics import RequestMetrics
 from broker.lifespan import gateway_lifespan
 from broker.settings import BrokerSettings
-from broker.ui import audit_page, case_review_page, render, replay_page, routes, submit
+from broker.ui import audit_page, case_review_page, case_shredding_page, render, replay_page, routes, submit
 
 # The pages, left out of the OpenAPI; with it they are every route the access table must cover.
-UI_ROUTERS = (routes.router, audit_page.router, replay_page.router, case_review_page.router, submit.router)
+UI_ROUTERS = (
+    routes.router,
+    audit_page.router,
+    replay_page.router,
+    case_review_page.router,
+    case_shredding_page.router,
+    submit.router,
+)
 
 
 # Query parameters are single values on every /v1 route (see `single_query_values`).

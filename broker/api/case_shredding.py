@@ -20,8 +20,10 @@ import audit
 from broker.api.deps import CallerDep, KeysDep, LogDep, OutboxDep, SettingsDep
 from broker.api.json_body import JsonRoute
 from broker.api.responses import AUTHENTICATED, BEARER, errors, ok, request_examples
+from broker.db.log import DecisionLog
 from broker.delivery import notices
 from broker.delivery.notices import NoticeWriter
+from broker.delivery.outbox import Outbox
 from broker.errors import LogUnavailable
 from broker.partnership.keys import BrokerKeys
 from broker.review import case_review, shredding
@@ -33,7 +35,7 @@ from schemas.api import CaseShredding, CaseShreddingRequest
 router = APIRouter(prefix="/v1", tags=["access"], route_class=JsonRoute)
 
 
-def _erasure_notices(
+def erasure_notices(
     keys: BrokerKeys, settings: BrokerSettings, reason: str, checkpoint: str | None
 ) -> shredding.ShreddedHook:
     """Every agency that may hold a delivery of the case (published, or queued and perhaps being produced
@@ -80,19 +82,49 @@ async def shred_case(
     """Destroy the keys of the named person's case: every stored copy of what was shared becomes unreadable."""
     viewer = Viewer.from_caller(caller)
     person = case_review.person_of(keys.log_pseudonym_secret, viewer, query)
+    return await shred(
+        person,
+        viewer=viewer,
+        reason_code=query.reason_code,
+        reason=query.reason,
+        decision_log=decision_log,
+        keys=keys,
+        settings=settings,
+        outbox=outbox,
+    )
+
+
+async def shred(
+    person: str,
+    *,
+    viewer: Viewer,
+    reason_code: str,
+    reason: str,
+    decision_log: DecisionLog,
+    keys: BrokerKeys,
+    settings: BrokerSettings,
+    outbox: Outbox,
+) -> dict[str, Any]:
+    """Shred the case of `person` (a log pseudonym), tell every agency that may hold a copy, and say
+    what was destroyed: the API's and the Case review page's one way to do it."""
     try:
         done = await asyncio.to_thread(
             shredding.shred_case,
             decision_log.engine,
             case_ref=person,
             viewer=viewer,
-            reason_code=query.reason_code,
-            reason=query.reason.strip(),
-            on_shredded=_erasure_notices(keys, settings, query.reason_code, decision_log.checkpoint_note),
+            reason_code=reason_code,
+            reason=reason.strip(),
+            on_shredded=erasure_notices(keys, settings, reason_code, decision_log.checkpoint_note),
         )
     except (audit.AuditError, SQLAlchemyError, OSError) as exc:
         raise LogUnavailable("the shredding could not be recorded, so nothing was destroyed") from exc
     outbox.wake()  # the relay marks the case's waiting rows done at once, and sends the erasure notices
+    return answer(done)
+
+
+def answer(done: shredding.Shredding) -> dict[str, Any]:
+    """What one shredding destroyed and logged, as the API and the Case review page say it."""
     return {
         "person": done.person,
         "keys_destroyed": done.keys_destroyed,

@@ -149,6 +149,7 @@ ROUTES: Final[dict[tuple[str, str], tuple[Action, ...]]] = {
     ("POST", "/ui/replay"): (Action.AUDIT,),
     ("GET", "/ui/case-review"): (Action.CASE_REVIEW,),
     ("POST", "/ui/case-review"): (Action.CASE_REVIEW,),
+    ("POST", "/ui/case-shredding"): (Action.SHRED,),
     ("GET", "/ui/submit"): (Action.SEND,),
     ("POST", "/ui/submit"): (Action.SEND,),
     ("POST", "/ui/submit/send"): (Action.SEND,),

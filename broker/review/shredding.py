@@ -169,7 +169,10 @@ def _delivery_draft(row: OutboxRow | HeldDelivery, viewer: Viewer, message: str)
 def _case_draft(case_ref: str, viewer: Viewer, message: str, keys: int, deliveries: int) -> audit.EntryDraft:
     """The case-wide entry: found by the case's pseudonym, whatever deliveries were still kept."""
     ref = f"case-shredding-{uuid.uuid4().hex}"
-    counts = f" {keys} case keys destroyed, {deliveries} deliveries' stored copies made unreadable."
+    counts = (
+        f" {keys} case key{'' if keys == 1 else 's'} destroyed; the stored copies of {deliveries}"
+        f" deliver{'y' if deliveries == 1 else 'ies'} made unreadable."
+    )
     return audit.EntryDraft(
         notification_id=ref,
         delivery_id=ref,

@@ -17,10 +17,11 @@ from pydantic import ValidationError
 from broker.api.deps import KeysDep, LogDep, RegistryDep
 from broker.errors import ReviewInvalid
 from broker.partnership.registry import Registry
-from broker.review import case_review
+from broker.review import access, case_review
 from broker.ui.render import page
 from broker.ui.routes import PostedDep, SessionDep, ViewerDep, text
 from broker.ui.sessions import UiSession
+from broker.ui.words import SHRED_REASONS
 from schemas.api import CaseReviewQuery
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -51,7 +52,8 @@ async def case_review_run(
     except ReviewInvalid as exc:
         return _show(request, session, registry, errors=exc.errors)
     found = await case_review.review(decision_log, viewer, person)
-    return _show(request, session, registry, found=found, by_nhs=query.nhs_number is not None)
+    may_shred = access.may_route(viewer, "POST", "/ui/case-shredding")
+    return _show(request, session, registry, found=found, by_nhs=query.nhs_number is not None, may_shred=may_shred)
 
 
 def _query(form: dict[str, str | None]) -> CaseReviewQuery:
@@ -84,6 +86,7 @@ def _show(
     errors: dict[str, str] | None = None,
     found: dict[str, object] | None = None,
     by_nhs: bool = False,
+    may_shred: bool = False,
 ) -> HTMLResponse:
     listed = sorted(((a.id, a.name) for a in registry.agencies.values()), key=lambda pair: pair[1])
     return page(
@@ -95,4 +98,6 @@ def _show(
         errors=errors or {},
         found=found,
         by_nhs=by_nhs,
+        may_shred=may_shred,
+        reasons=SHRED_REASONS,
     )

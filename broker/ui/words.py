@@ -71,6 +71,15 @@ CLOCK_STATES = {
 }
 
 
+# Each reason a case may be shredded for, as the reviewer chooses it (schemas.api.CaseShreddingRequest).
+SHRED_REASONS = {
+    "sent_in_error": "Sent in error: about the wrong child, or never meant to be sent",
+    "malicious": "Malicious: a notification made to harm the person",
+    "court_order": "Court order: a court ordered the records destroyed",
+    "retention_ended": "Retention ended early: the partnership's retention for the case ran out (e.g. it closed)",
+}
+
+
 # Each declared lawful basis as the law names it (the condition's title in DPA 2018, the Act's
 # section), so a reviewer reads the basis rather than its code.
 LAWFUL_BASES = {

@@ -1,5 +1,6 @@
 """In Chromium against the real gateway: what a reader of one decision needs beside its rules (a held
-share's wait, the clocks a share started) and the IG lead's case review, as each person sees it."""
+share's wait, the clocks a share started) and the IG lead's case review and shredding, as each person
+sees it."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ pytestmark = pytest.mark.stack
 
 SCHOOL, CSC = "school-oakfield-primary", "csc-fenmere-mash"
 CHILD = nhs_number("400000061")
+SHREDDED_CHILD = nhs_number("400000062")
 TO_CSC = [{"agency_id": CSC, "role": "mash_intake", "need_to_know": "assess_and_decide"}]
 
 
@@ -69,3 +71,26 @@ def test_a_dsl_sees_when_each_urgent_shares_review_is_due(served: Served, page: 
     row = page.get_by_role("row", name=re.compile("Safeguarding referral"))
     expect(row.locator("td").nth(5)).to_have_text(re.compile(r"^\d{1,2} \w{3} \d{4}, \d\d:\d\d GMT$"))
     shot(page, "urgent-review-due")
+
+
+def test_the_partnerships_ig_lead_shreds_a_case_after_confirming(served: Served, page: Page) -> None:
+    child = {"subject_ref": "pupil-6102", "role_in_case": "child", "age_years": 8, "nhs_number": SHREDDED_CHILD}
+    served.post(school_referral(recipients=TO_CSC, subjects=[child]))
+    sign_in(page, served.link(CSC, "ig_lead", "ig-context-02"))
+    page.goto(f"{served.base_url}/ui/case-review")
+    page.get_by_label("NHS number").fill(SHREDDED_CHILD)
+    page.get_by_role("button", name="Find decisions").click()
+    expect(page.get_by_role("heading", name="Shred this case")).to_be_visible()
+    page.get_by_label("Why the case is shredded").select_option("sent_in_error")
+    page.get_by_label("Why, in words").fill("Sent about the wrong pupil; the school's DSL confirmed it.")
+    page.get_by_role("button", name="Shred this case").click()
+    expect(page.get_by_role("alert")).to_contain_text("Nothing was destroyed.")
+    expect(page.get_by_label("Why, in words")).to_have_value(
+        "Sent about the wrong pupil; the school's DSL confirmed it."
+    )
+    shot(page, "case-shredding-unconfirmed")
+    page.get_by_label("I understand that nothing of this case can be read or sent again").check()
+    page.get_by_role("button", name="Shred this case").click()
+    expect(page.get_by_role("heading", name="Case shredded")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("1 case key destroyed.")
+    shot(page, "case-shredded")

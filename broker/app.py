@@ -26,7 +26,16 @@ from broker.api.deps import single_query_values
 from broker.api.request_metrics import RequestMetrics
 from broker.lifespan import gateway_lifespan
 from broker.settings import BrokerSettings
-from broker.ui import audit_page, case_review_page, case_shredding_page, render, replay_page, routes, submit
+from broker.ui import (
+    audit_page,
+    case_review_page,
+    case_shredding_page,
+    render,
+    replay_page,
+    routes,
+    submit,
+    withdrawal_page,
+)
 
 # The pages, left out of the OpenAPI; with it they are every route the access table must cover.
 UI_ROUTERS = (
@@ -35,6 +44,7 @@ UI_ROUTERS = (
     replay_page.router,
     case_review_page.router,
     case_shredding_page.router,
+    withdrawal_page.router,
     submit.router,
 )
 

@@ -49,7 +49,8 @@ router = APIRouter(prefix="/v1/notifications", tags=["notifications"], route_cla
 SAME_ID = "a correction is a new notification: give it a new notification_id, not the one it corrects"
 
 
-def _notices(keys: Any, settings: BrokerSettings, decision_log: DecisionLog) -> NoticeWriter:
+def notice_writer(keys: Any, settings: BrokerSettings, decision_log: DecisionLog) -> NoticeWriter:
+    """The signer of the withdrawal notices sent to each recipient's inbox (the API's and the page's)."""
     return NoticeWriter(
         keys=keys,
         namespace=settings.topic_namespace,
@@ -101,7 +102,7 @@ async def withdraw(
         Viewer.from_caller(caller),
         notification_id,
         reason=request.reason.value,
-        notices=_notices(keys, settings, decision_log),
+        notices=notice_writer(keys, settings, decision_log),
         outbox=outbox,
     )
     return _answer(done)
@@ -179,7 +180,7 @@ async def _recall_superseded(
             viewer,
             notification_id,
             reason="superseded",
-            notices=_notices(keys, sharing.settings, sharing.decision_log),
+            notices=notice_writer(keys, sharing.settings, sharing.decision_log),
             outbox=sharing.outbox,
             superseded_by=replaced_by,
             then=keep,

@@ -150,6 +150,7 @@ ROUTES: Final[dict[tuple[str, str], tuple[Action, ...]]] = {
     ("GET", "/ui/case-review"): (Action.CASE_REVIEW,),
     ("POST", "/ui/case-review"): (Action.CASE_REVIEW,),
     ("POST", "/ui/case-shredding"): (Action.SHRED,),
+    ("POST", "/ui/notifications/{notification_id}/withdrawal"): (Action.WITHDRAW,),
     ("GET", "/ui/submit"): (Action.SEND,),
     ("POST", "/ui/submit"): (Action.SEND,),
     ("POST", "/ui/submit/send"): (Action.SEND,),

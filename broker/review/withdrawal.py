@@ -68,6 +68,15 @@ class Withdrawal:
     seqs: list[int]
 
 
+def may_withdraw(decision_log: DecisionLog, viewer: Viewer, notification_id: str) -> bool:
+    """Whether the viewer may withdraw the notification now: a page offers only what would be done."""
+    try:
+        _check(decision_log, viewer, notification_id)
+    except (NotFound, Forbidden, AlreadyWithdrawn):
+        return False
+    return True
+
+
 def check_may_withdraw(
     decision_log: DecisionLog, viewer: Viewer, notification_id: str, *, correction: bool = False
 ) -> list[audit.Entry]:

@@ -37,7 +37,7 @@ from broker.api.deps import (
 from broker.db.log import DecisionLog
 from broker.errors import AuthError, ReplayError, ReviewInvalid, RoleNotGranted, SignInRequired
 from broker.partnership.registry import Registry
-from broker.review import access, access_log, timescales
+from broker.review import access, access_log, timescales, withdrawal
 from broker.review import queues as review
 from broker.review import views as decision_view
 from broker.review.access import Viewer
@@ -52,6 +52,8 @@ from schemas.message_types import MessageType
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 PAGE_SIZE = 25
+# Where a decision's notification no longer stands, so there is nothing left to withdraw.
+_ENDED = frozenset({"withdrawn", "corrected", "shredded"})
 
 
 async def _session(request: Request, decision_log: LogDep, settings: SettingsDep, registry: RegistryDep) -> UiSession:
@@ -277,7 +279,23 @@ async def decision(
 ) -> HTMLResponse:
     detail = await decision_view.read_detail(decision_log, rules, viewer, seq, registry=registry)
     classes = decision_view.field_classes(detail["message_type"], detail["fields_released"])
-    return page(request, "decision.html", session, d=detail, field_classes=classes)
+    recall = detail["state"] not in _ENDED and access.may_route(
+        viewer, "POST", "/ui/notifications/{notification_id}/withdrawal"
+    )
+    may_withdraw = recall and await asyncio.to_thread(
+        withdrawal.may_withdraw, decision_log, viewer, detail["notification_id"]
+    )
+    return page(
+        request,
+        "decision.html",
+        session,
+        d=detail,
+        field_classes=classes,
+        may_withdraw=may_withdraw,
+        reasons=say.WITHDRAWAL_REASONS,
+        form={},
+        errors={},
+    )
 
 
 # --- queues ---------------------------------------------------------------------------------------

@@ -80,6 +80,15 @@ SHRED_REASONS = {
 }
 
 
+# Each reason a sender may withdraw a notification for, as the reader chooses it on its decision page
+# (schemas.notice.WithdrawalReason; `superseded` is a correction's, which a page does not send).
+WITHDRAWAL_REASONS = {
+    "sent_in_error": "Sent in error: to the wrong agency, or never meant to be sent",
+    "wrong_person": "About the wrong person",
+    "malicious": "Malicious: made to harm the person it is about",
+    "factually_wrong": "Factually wrong (send it again with the facts as they are)",
+}
+
 # Each declared lawful basis as the law names it (the condition's title in DPA 2018, the Act's
 # section), so a reviewer reads the basis rather than its code.
 LAWFUL_BASES = {

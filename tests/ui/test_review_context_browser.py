@@ -1,6 +1,6 @@
 """In Chromium against the real gateway: what a reader of one decision needs beside its rules (a held
-share's wait, the clocks a share started) and the IG lead's case review and shredding, as each person
-sees it."""
+share's wait, the clocks a share started), the sender's withdrawal, and the IG lead's case review and
+shredding, as each person sees it."""
 
 from __future__ import annotations
 
@@ -94,3 +94,18 @@ def test_the_partnerships_ig_lead_shreds_a_case_after_confirming(served: Served,
     expect(page.get_by_role("heading", name="Case shredded")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("1 case key destroyed.")
     shot(page, "case-shredded")
+
+
+def test_the_sender_withdraws_a_notification_from_its_decisions_page(served: Served, page: Page) -> None:
+    served.post(school_referral(recipients=TO_CSC))
+    sign_in(page, served.link(SCHOOL, "dsl", "dsl-context-03"))
+    _open_decision(page, served, "share")
+    expect(page.get_by_role("heading", name="Withdraw this notification")).to_be_visible()
+    page.get_by_label("Why it is withdrawn").select_option("wrong_person")
+    page.get_by_label("I understand that every agency it reached is told to delete it").check()
+    shot(page, "decision-withdraw")
+    page.get_by_role("button", name="Withdraw this notification").click()
+    expect(page.locator(".recalled")).to_contain_text(re.compile(r"Withdrawn on \d{1,2} \w{3} \d{4}"))
+    expect(page.locator(".state-line")).to_contain_text("withdrawn, recalled from every inbox")
+    expect(page.get_by_role("heading", name="Withdraw this notification")).to_have_count(0)
+    shot(page, "decision-withdrawn")

@@ -1,0 +1,95 @@
+"""Withdrawing a notification in the browser, from one of its decisions' pages, as
+`POST /v1/notifications/{notification_id}/withdrawal` does: the sender (or the front door that received
+it) recalls it from every agency it reached.
+
+The reason is a code, as in the API, because the log keeps it; nothing is recalled until the reader
+has chosen one and confirmed that every recipient is told to delete what it holds. The page it came
+from then shows the withdrawal at its top.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from broker.api.deps import KeysDep, LogDep, OutboxDep, SettingsDep
+from broker.api.withdrawal import notice_writer
+from broker.errors import AlreadyWithdrawn, NotFound
+from broker.review import withdrawal
+from broker.ui.render import page
+from broker.ui.routes import PostedDep, SessionDep, ViewerDep, text
+from broker.ui.sessions import UiSession
+from broker.ui.words import WITHDRAWAL_REASONS
+from schemas.common import CanonicalUuidText
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+
+
+@router.post("/notifications/{notification_id}/withdrawal")
+async def withdraw(
+    notification_id: CanonicalUuidText,
+    request: Request,
+    session: SessionDep,
+    viewer: ViewerDep,
+    posted: PostedDep,
+    decision_log: LogDep,
+    keys: KeysDep,
+    settings: SettingsDep,
+    outbox: OutboxDep,
+) -> Response:
+    form = {name: text(posted, name) for name in ("reason", "confirm", "seq")}
+    back = f"/ui/decisions/{form['seq']}" if form["seq"].isdigit() else "/ui/decisions"
+    errors = _mistakes(form)
+    if errors:
+        return _show(request, session, notification_id, form, back, errors=errors, status_code=422)
+    try:
+        await withdrawal.withdraw(
+            decision_log,
+            viewer,
+            notification_id,
+            reason=form["reason"],
+            notices=notice_writer(keys, settings, decision_log),
+            outbox=outbox,
+        )
+    except AlreadyWithdrawn:
+        said = "It was already withdrawn or corrected: its decision page says when and by whom."
+        return _show(request, session, notification_id, form, back, refused=said, status_code=409)
+    except NotFound:
+        said = "There is no such notification that you may withdraw."
+        return _show(request, session, notification_id, form, back, refused=said, status_code=404)
+    return RedirectResponse(back, status_code=303)
+
+
+def _mistakes(form: dict[str, str]) -> dict[str, str]:
+    """Each field that stops the withdrawal, named, before anything is recalled."""
+    errors = {}
+    if form["reason"] not in WITHDRAWAL_REASONS:
+        errors["reason"] = "Choose why it is withdrawn."
+    if form["confirm"] != "yes":
+        errors["confirm"] = "Confirm that every agency it reached is told to delete it."
+    return errors
+
+
+def _show(
+    request: Request,
+    session: UiSession,
+    notification_id: str,
+    form: dict[str, str],
+    back: str,
+    *,
+    errors: dict[str, str] | None = None,
+    refused: str | None = None,
+    status_code: int,
+) -> HTMLResponse:
+    return page(
+        request,
+        "withdrawal.html",
+        session,
+        status_code=status_code,
+        notification_id=notification_id,
+        form=form,
+        back=back,
+        errors=errors or {},
+        refused=refused,
+        reasons=WITHDRAWAL_REASONS,
+    )

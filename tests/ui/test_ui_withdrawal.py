@@ -1,0 +1,119 @@
+"""Withdrawing a notification from its decision's page: the sender's DSL chooses a reason and confirms,
+and the notification is recalled from every agency as `POST /v1/notifications/{id}/withdrawal` recalls
+it. A mistake is named by its field and recalls nothing; a second withdrawal is told it was already
+withdrawn; a reader without the `withdraw` grant is not offered the form and is refused it. On the real
+gateway and OPA."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from httpx import Response
+from sqlmodel import Session, col, select
+
+import audit
+from broker.ui.words import WITHDRAWAL_REASONS
+from schemas.notice import WithdrawalReason
+from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
+from tests.broker.people import Person
+from tests.broker.test_case_review import CSC, _refer
+
+pytestmark = pytest.mark.stack
+
+SCHOOL = "school-oakfield-primary"
+
+
+def _words(response: Response) -> str:
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.text)))
+
+
+def _entries(gateway: Gateway, notification_id: str, kind: audit.EventKind) -> list[audit.Entry]:
+    with Session(gateway.engine) as session:
+        query = select(audit.Entry).where(
+            col(audit.Entry.notification_id) == notification_id, col(audit.Entry.kind) == kind
+        )
+        return list(session.exec(query))
+
+
+def test_every_reason_but_a_corrections_is_offered_in_words() -> None:
+    assert set(WITHDRAWAL_REASONS) == {r.value for r in WithdrawalReason} - {WithdrawalReason.SUPERSEDED.value}
+
+
+async def test_the_sender_withdraws_a_notification_from_its_decision_page(
+    gateway_factory: GatewayFactory,  # noqa: F811
+) -> None:
+    gateway = await gateway_factory()
+    sender = Person(gateway, SCHOOL, "dsl", "dsl-withdraw-01")
+    sent = await sender.send("share")
+    (decided,) = _entries(gateway, sent["notification_id"], audit.EventKind.DECIDED)
+    url = f"/ui/notifications/{sent['notification_id']}/withdrawal"
+    asked = {"reason": "wrong_person", "seq": str(decided.seq)}
+    await sender.sign_in()
+    try:
+        shown = await sender.page("GET", f"/ui/decisions/{decided.seq}")
+        assert "Withdraw this notification" in shown.text and f'action="{url}"' in shown.text, shown.text
+
+        unconfirmed = await sender.page("POST", url, data=asked)
+        assert unconfirmed.status_code == 422, unconfirmed.text
+        said = _words(unconfirmed)
+        assert "Nothing was withdrawn." in said and "Confirmation: Confirm that every agency it reached" in said
+        assert 'value="wrong_person" selected' in unconfirmed.text, "the choice is kept"
+        unexplained = await sender.page("POST", url, data={**asked, "reason": "", "confirm": "yes"})
+        assert unexplained.status_code == 422 and "Why it is withdrawn: Choose why" in _words(unexplained)
+        assert not _entries(gateway, sent["notification_id"], audit.EventKind.WITHDRAWN), "a mistake recalls nothing"
+
+        done = await sender.page("POST", url, data={**asked, "confirm": "yes"})
+        assert (done.status_code, done.headers["location"]) == (303, f"/ui/decisions/{decided.seq}"), done.text
+        after = await sender.page("GET", f"/ui/decisions/{decided.seq}")
+        said = _words(after)
+        assert "Now: withdrawn, recalled from every inbox" in said and "Withdrawn on" in said, said
+        assert "Withdraw this notification" not in after.text
+
+        again = await sender.page("POST", url, data={**asked, "confirm": "yes"})
+        assert again.status_code == 409 and "It was already withdrawn" in _words(again)
+    finally:
+        await sender.close()
+    (withdrawn,) = _entries(gateway, sent["notification_id"], audit.EventKind.WITHDRAWN)
+    assert (withdrawn.actor, withdrawn.follows) == ("dsl-withdraw-01", [decided.seq])
+
+    lead = Person(gateway, "police-fenmere", "ig_lead", "ig-withdraw-01")  # reads what it received; no withdrawal
+    await lead.sign_in()
+    try:
+        second = await sender.send("share")
+        (other,) = _entries(gateway, second["notification_id"], audit.EventKind.DECIDED)
+        read = await lead.page("GET", f"/ui/decisions/{other.seq}")
+        assert read.status_code == 200 and "Withdraw this notification" not in read.text
+        refused = await lead.page(
+            "POST",
+            f"/ui/notifications/{second['notification_id']}/withdrawal",
+            data={"reason": "sent_in_error", "confirm": "yes", "seq": str(other.seq)},
+        )
+        assert refused.status_code == 403, refused.text
+    finally:
+        await lead.close()
+    assert not _entries(gateway, second["notification_id"], audit.EventKind.WITHDRAWN)
+
+
+async def test_the_front_door_is_offered_the_withdrawal_of_a_referral_it_received(
+    gateway_factory: GatewayFactory,  # noqa: F811
+) -> None:
+    gateway = await gateway_factory()
+    notification_id = await _refer(gateway, Person(gateway, SCHOOL, "dsl", "dsl-withdraw-02"), "pupil-5101", None)
+    (decided,) = _entries(gateway, notification_id, audit.EventKind.DECIDED)
+    front_door = Person(gateway, CSC, "dsl", "csc-dsl-withdraw-01")
+    await front_door.sign_in()
+    try:
+        shown = await front_door.page("GET", f"/ui/decisions/{decided.seq}")
+        assert "Withdraw this notification" in shown.text, "the front door may withdraw what it received"
+        done = await front_door.page(
+            "POST",
+            f"/ui/notifications/{notification_id}/withdrawal",
+            data={"reason": "malicious", "confirm": "yes", "seq": str(decided.seq)},
+        )
+        assert done.status_code == 303, done.text
+    finally:
+        await front_door.close()
+    (withdrawn,) = _entries(gateway, notification_id, audit.EventKind.WITHDRAWN)
+    assert withdrawn.actor == "csc-dsl-withdraw-01"

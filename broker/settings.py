@@ -92,7 +92,7 @@ class BrokerSettings(BaseSettings):
     # once. 64 keeps a saturated 2-core gateway busy while its p99 stays under a second.
     max_in_flight: int = Field(default=64, ge=1)
     max_token_lifetime_seconds: int = 600
-    hold_expiry_hours: int = 72
+    hold_expiry_hours: int = Field(default=72, ge=1)  # 0 would destroy every held share at once
     retry_after_seconds: int = 30
     checkpoint_seconds: float = 10.0
     # Between checkpoints, the entries committed are checked this often, outside the chain-head lock,
@@ -113,7 +113,7 @@ class BrokerSettings(BaseSettings):
     # A registry file lacking access changes the log recorded (an older copy would undo revocations)
     # is refused at start, unless this names its revision: going back on purpose, and logged as such.
     registry_accept_revision: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
-    clock_check_seconds: float = 30.0
+    clock_check_seconds: float = Field(default=30.0, gt=0)
     # How often the gateway re-verifies the whole decision log for `sgb_log_verification_ok` (O(n)
     # reads each time, so hourly by default); 0: never (another process or the auditor does it).
     log_verify_seconds: float = Field(default=3600.0, ge=0)

@@ -1,4 +1,5 @@
-"""The relay's timings are refused by name when they would make it spin or wait backwards."""
+"""Timings are refused by name when they would make the relay or the clock sweep spin, wait backwards, or
+destroy every held share at once."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ from broker.settings import BrokerSettings
         ("SGB_RELAY_POLL_SECONDS", "0"),
         ("SGB_RELAY_IDLE_POLL_SECONDS", "0"),
         ("SGB_RELAY_GATHER_SECONDS", "-0.1"),
+        # The held shares' expiry and the clock sweep: 0 would destroy every held share at once, or spin.
+        ("SGB_HOLD_EXPIRY_HOURS", "0"),
+        ("SGB_CLOCK_CHECK_SECONDS", "0"),
     ],
 )
-def test_a_relay_timing_that_would_spin_the_relay_is_refused_by_name(
+def test_a_timing_that_would_spin_a_loop_or_expire_every_hold_is_refused_by_name(
     monkeypatch: pytest.MonkeyPatch, variable: str, value: str
 ) -> None:
     monkeypatch.setenv(variable, value)

@@ -61,8 +61,11 @@ async def filters(
     consent_state: Code = None,
     limit: Annotated[int, Query(ge=1, le=decision_view.MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_INT64)] = 0,
+    overdue: Annotated[
+        bool, Query(description="Only decisions with a deadline overdue now (past its due time and not met)")
+    ] = False,
 ) -> Filters:
-    return Filters(agency, outcome, message_type, since, until, rule_id, consent_state, limit, offset)
+    return Filters(agency, outcome, message_type, since, until, rule_id, consent_state, limit, offset, overdue)
 
 
 @router.get(

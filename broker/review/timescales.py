@@ -17,6 +17,7 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Final
 
+from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
 
 import audit
@@ -103,6 +104,15 @@ def reviews_due(session: Session, delivery_ids: Collection[str]) -> dict[str, st
         col(ObligationClock.delivery_id).in_(list(delivery_ids)), col(ObligationClock.kind) == URGENT_REVIEW_CLOCK
     )
     return {clock.delivery_id: _utc(clock.due_at).isoformat() for clock in session.exec(query)}
+
+
+def overdue_now(now: datetime) -> ColumnElement[bool]:
+    """The log entries whose delivery has a clock overdue now, as a filter: `clock_state`'s rule in SQL."""
+    late = select(col(ObligationClock.delivery_id)).where(
+        col(ObligationClock.stopped_at).is_(None),
+        or_(col(ObligationClock.due_at) <= now, col(ObligationClock.overdue_at).is_not(None)),
+    )
+    return col(audit.Entry.delivery_id).in_(late)
 
 
 def overdue_among(session: Session, delivery_ids: Collection[str], now: datetime) -> set[str]:

@@ -27,7 +27,7 @@ from broker.partnership.registry import Registry
 from broker.review.access import Action, Relation, Viewer
 from broker.review.release import deciding_positions, waiting
 from broker.review.scope import scope_clause, sees
-from broker.review.timescales import deadlines_of, overdue_among
+from broker.review.timescales import deadlines_of, overdue_among, overdue_now
 from schemas.notifications import NOTIFICATION_MODELS
 
 MAX_PAGE = 200
@@ -44,6 +44,7 @@ class Filters:
     consent_state: str | None = None
     limit: int = 50
     offset: int = 0
+    overdue: bool = False  # only those with a deadline overdue now
 
 
 @dataclass
@@ -113,6 +114,8 @@ def scoped(
     )
     if filters.consent_state is not None:
         statement = statement.where(col(audit.Entry.consent_state) == filters.consent_state)
+    if filters.overdue:
+        statement = statement.where(overdue_now(datetime.now(UTC)))
     clause = scope_clause(viewer, action)
     return statement if clause is None else statement.where(clause)
 

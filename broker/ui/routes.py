@@ -229,6 +229,7 @@ def _filters(request: Request, errors: dict[str, str]) -> tuple[Filters, dict[st
         consent_state=say.consent_code(q.get("consent_state")),
         limit=PAGE_SIZE,
         offset=offset,
+        overdue=q.get("overdue") == "yes",
     )
     return chosen, {k: v for k, v in q.items() if k != "offset"}
 

@@ -81,6 +81,8 @@ async def test_a_case_review_page_finds_one_childs_decisions_within_the_readers_
     try:
         mine = await hv_lead.page("POST", "/ui/case-review", data={"nhs_number": CHILD})
         assert len(_LINK.findall(mine.text)) == 1, mine.text
+        assert "Shred this case" not in mine.text, "shredding is the partnership's office holders'"
+        assert "the partnership's IG lead or Caldicott Guardian can shred it" in html.unescape(mine.text)
     finally:
         await hv_lead.close()
     dsl = Person(gateway, SCHOOL, "dsl", "dsl-school-32")

@@ -127,10 +127,13 @@ async def test_a_referrals_page_shows_the_clock_its_outcome_met_and_the_one_over
     assert detail["overdue"] is True, "the detail's flag agrees with its clocks"
     items = (await reader.api("GET", f"/v1/decisions?agency={recipient['agency_id']}")).json()["items"]
     assert {i["seq"]: i["overdue"] for i in items} == {i["seq"]: i["seq"] == decided.seq for i in items}, items
+    late = (await reader.api("GET", f"/v1/decisions?agency={recipient['agency_id']}&overdue=true")).json()
+    assert [i["seq"] for i in late["items"]] == [decided.seq] and len(items) > 1, "the filter keeps only that one"
     await reader.sign_in()
     try:
         page = (await reader.page("GET", f"/ui/decisions/{decided.seq}")).text
         listed = (await reader.page("GET", f"/ui/decisions?agency={recipient['agency_id']}")).text
+        filtered = (await reader.page("GET", f"/ui/decisions?agency={recipient['agency_id']}&overdue=yes")).text
     finally:
         await reader.close()
     words = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
@@ -141,6 +144,8 @@ async def test_a_referrals_page_shows_the_clock_its_outcome_met_and_the_one_over
     row = listed.split(f'href="/ui/decisions/{decided.seq}"', 1)[1].split("</tr>", 1)[0]
     assert "a deadline is overdue" in row, row
     assert listed.count("a deadline is overdue") == 1, "only the decision whose clock ran out is marked"
+    assert re.findall(r'href="/ui/decisions/(\d+)"', filtered) == [str(decided.seq)], "the page's filter agrees"
+    assert 'name="overdue" value="yes" checked' in filtered
 
 
 @pytest.mark.stack

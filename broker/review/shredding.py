@@ -70,6 +70,13 @@ class Shredding:
     told: tuple[ShreddedDelivery, ...] = ()
 
 
+def has_live_case(engine: Engine, case_ref: str) -> bool:
+    """Whether the case `case_ref` (a log pseudonym) still has a key, so a shredding would destroy something."""
+    live = select(col(CaseKey.id)).where(col(CaseKey.case_ref) == case_ref, col(CaseKey.key).is_not(None))
+    with Session(engine) as session:
+        return session.execute(live.limit(1)).first() is not None
+
+
 def shred_case(
     engine: Engine,
     *,

@@ -10,6 +10,8 @@ shown.
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
@@ -17,7 +19,7 @@ from pydantic import ValidationError
 from broker.api.deps import KeysDep, LogDep, RegistryDep
 from broker.errors import ReviewInvalid
 from broker.partnership.registry import Registry
-from broker.review import access, case_review
+from broker.review import access, case_review, shredding
 from broker.ui.render import page
 from broker.ui.routes import PostedDep, SessionDep, ViewerDep, text
 from broker.ui.sessions import UiSession
@@ -53,7 +55,10 @@ async def case_review_run(
         return _show(request, session, registry, errors=exc.errors)
     found = await case_review.review(decision_log, viewer, person)
     may_shred = access.may_route(viewer, "POST", "/ui/case-shredding")
-    return _show(request, session, registry, found=found, by_nhs=query.nhs_number is not None, may_shred=may_shred)
+    kept = may_shred and await asyncio.to_thread(shredding.has_live_case, decision_log.engine, person)
+    return _show(
+        request, session, registry, found=found, by_nhs=query.nhs_number is not None, may_shred=may_shred, kept=kept
+    )
 
 
 def _query(form: dict[str, str | None]) -> CaseReviewQuery:
@@ -87,6 +92,7 @@ def _show(
     found: dict[str, object] | None = None,
     by_nhs: bool = False,
     may_shred: bool = False,
+    kept: bool = False,
 ) -> HTMLResponse:
     listed = sorted(((a.id, a.name) for a in registry.agencies.values()), key=lambda pair: pair[1])
     return page(
@@ -99,5 +105,6 @@ def _show(
         found=found,
         by_nhs=by_nhs,
         may_shred=may_shred,
+        kept=kept,
         reasons=SHRED_REASONS,
     )

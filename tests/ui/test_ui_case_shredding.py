@@ -20,7 +20,8 @@ from broker.ui.words import SHRED_REASONS
 from schemas.api import ShredReasonCode
 from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
 from tests.broker.people import Person
-from tests.broker.test_case_review import CSC, HV, SCHOOL, _refer, nhs_number
+from tests.broker.test_case_review import CSC, HV, SCHOOL, nhs_number
+from tests.factories import school_referral
 
 pytestmark = pytest.mark.stack
 
@@ -46,7 +47,12 @@ async def test_the_partnerships_ig_lead_shreds_a_case_from_its_review_and_a_mist
     gateway_factory: GatewayFactory,  # noqa: F811
 ) -> None:
     gateway = await gateway_factory()
-    await _refer(gateway, Person(gateway, SCHOOL, "dsl", "dsl-school-41"), "pupil-4101", CHILD)
+    # To children's social care, the police and housing: housing's is not shared, so nothing of it is kept.
+    child = {"subject_ref": "pupil-4101", "role_in_case": "child", "age_years": 6, "nhs_number": CHILD}
+    sent = await Person(gateway, SCHOOL, "dsl", "dsl-school-41").api(
+        "POST", "/v1/notifications", json=school_referral(subjects=[child])
+    )
+    assert sorted(r["outcome"] for r in sent.json()["recipients"]) == ["no_share", "share", "share"], sent.text
     lead = Person(gateway, CSC, "ig_lead", "csc-ig-lead-41")  # the partnership's IG lead
     await lead.sign_in()
     try:
@@ -71,6 +77,7 @@ async def test_the_partnerships_ig_lead_shreds_a_case_from_its_review_and_a_mist
         assert done.status_code == 200, done.text
         said = _words(done)
         assert "Case shredded" in said and "1 case key destroyed." in said, said
+        assert "2 stored copies of what was shared (2 sealed envelopes, 0 held shares)" in said, said
         assert "a “shredded” entry in the decision log" in said
         assert _live_keys(gateway, person) == 0
 
@@ -78,6 +85,7 @@ async def test_the_partnerships_ig_lead_shreds_a_case_from_its_review_and_a_mist
         assert again.status_code == 404 and "Nothing of this case is left to shred." in _words(again)
         after = await lead.page("POST", "/ui/case-review", data={"nhs_number": CHILD})
         assert "now: shredded with its case" in _words(after) and "Shred this case" not in after.text
+        assert "Nothing is kept under this person's own case to shred" in _words(after)
     finally:
         await lead.close()
     with Session(gateway.engine) as session:
@@ -89,7 +97,7 @@ async def test_the_partnerships_ig_lead_shreds_a_case_from_its_review_and_a_mist
             "csc-ig-lead-41",
             "case_shredding",
             "Case shredded (sent_in_error): Sent about the wrong pupil. 1 case key destroyed; the stored copies"
-            " of 1 delivery made unreadable.",
+            " of 2 deliveries made unreadable.",
         ),
     }
 

@@ -106,20 +106,20 @@ def reviews_due(session: Session, delivery_ids: Collection[str]) -> dict[str, st
     return {clock.delivery_id: _utc(clock.due_at).isoformat() for clock in session.exec(query)}
 
 
+def _late(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """`clock_state`'s "overdue", in SQL: not stopped, and past its due time or already logged overdue."""
+    due = or_(col(ObligationClock.due_at) <= _utc(now), col(ObligationClock.overdue_at).is_not(None))
+    return col(ObligationClock.stopped_at).is_(None), due
+
+
 def overdue_now(now: datetime) -> ColumnElement[bool]:
-    """The log entries whose delivery has a clock overdue now, as a filter: `clock_state`'s rule in SQL."""
-    late = select(col(ObligationClock.delivery_id)).where(
-        col(ObligationClock.stopped_at).is_(None),
-        or_(col(ObligationClock.due_at) <= now, col(ObligationClock.overdue_at).is_not(None)),
-    )
-    return col(audit.Entry.delivery_id).in_(late)
+    """The log entries whose delivery has a clock overdue now, as a filter on a list's query."""
+    return col(audit.Entry.delivery_id).in_(select(col(ObligationClock.delivery_id)).where(*_late(now)))
 
 
 def overdue_among(session: Session, delivery_ids: Collection[str], now: datetime) -> set[str]:
-    """Those of these deliveries with a clock overdue now (as `clock_state` reads it), in one read."""
+    """Those of these deliveries with a clock overdue now, in one read: a list's marker."""
     if not delivery_ids:
         return set()
-    query = select(ObligationClock).where(
-        col(ObligationClock.delivery_id).in_(list(delivery_ids)), col(ObligationClock.stopped_at).is_(None)
-    )
-    return {c.delivery_id for c in session.exec(query) if clock_state(c, now)[0] == "overdue"}
+    ids = col(ObligationClock.delivery_id)
+    return set(session.exec(select(ids).where(ids.in_(list(delivery_ids)), *_late(now))))

@@ -271,8 +271,8 @@ def summary(entry: audit.Entry, rules: Any = None, state: str | None = None, *, 
     """A list row: what was decided, between whom, on which rules; never a payload value.
 
     `rules` (the rule catalogue) puts the deciding rule's title beside its id; without it the id stands alone.
-    `state` is where it stands now (`states_now`) and `overdue` whether a deadline it started is overdue now,
-    both required of every caller in effect, so no list says "still stands" or "on time" without reading.
+    `state` is where it stands now (`states_now`). `overdue`, whether a deadline it started is overdue now, has
+    no default, so no list can leave it out and have its reader take the absence for "on time".
     """
     rule = deciding_rule(entry)
     title = title_words(rule, rules.describe(rule).title) if rules is not None and rule is not None else ""

@@ -13,12 +13,13 @@ from datetime import UTC, datetime, timedelta
 from typing import get_args
 
 import pytest
+from sqlalchemy import create_engine
 from sqlmodel import Session, select
 
 import audit
-from broker.db.tables import ObligationClock
+from broker.db.tables import BrokerTable, ObligationClock
 from broker.delivery import event_clocks
-from broker.review.timescales import clock_state
+from broker.review.timescales import clock_state, overdue_among
 from broker.ui.words import local_time
 from schemas.deadlines import Deadline
 from tests.broker.conftest import GatewayFactory, gateway_factory  # noqa: F401 - fixture
@@ -77,6 +78,20 @@ _CASES: list[tuple[dict[str, object], str, datetime | None]] = [
 @pytest.mark.parametrize(("fields", "state", "since"), _CASES)
 def test_each_way_a_clock_stands(fields: dict[str, object], state: str, since: datetime | None) -> None:
     assert clock_state(_clock(**fields), NOW) == (state, since)
+
+
+def test_a_lists_marker_reads_overdue_as_the_page_does() -> None:
+    """`overdue_among`, in SQL (as the `overdue_now` filter is), against `clock_state`, case by case, on SQLite."""
+    stored = [(fields, state) for fields, state, _ in _CASES if getattr(fields.get("due_at"), "tzinfo", UTC)]
+    engine = create_engine("sqlite://")  # it keeps times without their zone, as the gateway's does
+    BrokerTable.metadata.create_all(engine)
+    with Session(engine) as session:
+        for n, (fields, _) in enumerate(stored):
+            session.add(_clock(**{**fields, "delivery_id": f"d-{n}"}))
+        session.commit()
+        expected = {f"d-{n}" for n, (_, state) in enumerate(stored) if state == "overdue"}
+        assert len(expected) == 2 and overdue_among(session, [f"d-{n}" for n in range(len(stored))], NOW) == expected
+    engine.dispose()
 
 
 def test_the_api_declares_every_state_a_clock_can_be_in() -> None:

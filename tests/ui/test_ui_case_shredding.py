@@ -71,7 +71,12 @@ async def test_the_partnerships_ig_lead_shreds_a_case_from_its_review_and_a_mist
         assert "Sent about the wrong pupil." in said, "what was typed is kept"
         blank = await lead.page("POST", "/ui/case-shredding", data={**asked, "reason": " ", "confirm": "yes"})
         assert blank.status_code == 422 and "Why, in words: Say why in words" in _words(blank)
-        assert _live_keys(gateway, person) == 1, "a mistake destroys nothing"
+        assert lead.ui is not None
+        forged = await lead.ui.post(
+            "/ui/case-shredding", data={**asked, "confirm": "yes", "csrf_token": "from-another-site"}
+        )
+        assert forged.status_code == 403, forged.text  # a form posted from elsewhere
+        assert _live_keys(gateway, person) == 1, "a mistake, or a forgery, destroys nothing"
 
         done = await lead.page("POST", "/ui/case-shredding", data={**asked, "confirm": "yes"})
         assert done.status_code == 200, done.text

@@ -62,7 +62,10 @@ async def test_the_sender_withdraws_a_notification_from_its_decision_page(
         assert 'value="wrong_person" selected' in unconfirmed.text, "the choice is kept"
         unexplained = await sender.page("POST", url, data={**asked, "reason": "", "confirm": "yes"})
         assert unexplained.status_code == 422 and "Why it is withdrawn: Choose why" in _words(unexplained)
-        assert not _entries(gateway, sent["notification_id"], audit.EventKind.WITHDRAWN), "a mistake recalls nothing"
+        assert sender.ui is not None
+        forged = await sender.ui.post(url, data={**asked, "confirm": "yes", "csrf_token": "from-another-site"})
+        assert forged.status_code == 403, forged.text  # a form posted from elsewhere
+        assert not _entries(gateway, sent["notification_id"], audit.EventKind.WITHDRAWN), "nor does either recall"
 
         done = await sender.page("POST", url, data={**asked, "confirm": "yes"})
         assert (done.status_code, done.headers["location"]) == (303, f"/ui/decisions/{decided.seq}"), done.text

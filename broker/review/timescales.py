@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import UTC, datetime
-from typing import Final
+from typing import Final, NamedTuple
 
 from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
@@ -57,6 +57,14 @@ def clock_state(clock: ObligationClock, now: datetime) -> tuple[str, datetime | 
 Deadlines = list[dict[str, str | None]]
 
 
+class RanOut(NamedTuple):
+    """A clock an `overdue` entry reported: when it was due, and where it stands now (`clock_state`)."""
+
+    due_at: datetime
+    state: str
+    since: datetime | None
+
+
 def deadlines_of(session: Session, delivery_ids: Collection[str], now: datetime) -> dict[str, Deadlines]:
     """The clocks each of these deliveries' decisions started, soonest due first, in one read."""
     found: dict[str, Deadlines] = {delivery: [] for delivery in delivery_ids}
@@ -77,10 +85,11 @@ def deadlines_of(session: Session, delivery_ids: Collection[str], now: datetime)
     return found
 
 
-def deadlines(decision_log: DecisionLog, overdue: list[audit.Entry]) -> dict[int, datetime]:
-    """Each `overdue` entry's deadline (by seq): the due time of the clock that ran out. The entry's own
-    time is when the sweep noticed, which may be long after, so a page must not give it as the deadline."""
-    found: dict[int, datetime] = {}
+def deadlines(decision_log: DecisionLog, overdue: list[audit.Entry], now: datetime) -> dict[int, RanOut]:
+    """Each `overdue` entry's clock (by seq): when it was due, and where it stands now. The entry's own time
+    is when the sweep noticed, which may be long after, so a page must not give it as the deadline; and
+    the entry stays when the clock is answered late, so a worklist must say whether it still is overdue."""
+    found: dict[int, RanOut] = {}
     with Session(decision_log.engine) as session:
         for entry in overdue:
             clocks = session.execute(
@@ -92,7 +101,9 @@ def deadlines(decision_log: DecisionLog, overdue: list[audit.Entry]) -> dict[int
             # The sweep writes "Overdue: <the clock's description>" (broker.delivery.clocks.mark_overdue).
             match = [c for c in clocks if f"Overdue: {c.description}"[:500] in said]
             if match:
-                found[entry.seq] = min(c.due_at for c in match)
+                first = min(match, key=lambda c: c.due_at)
+                state, since = clock_state(first, now)
+                found[entry.seq] = RanOut(_utc(first.due_at), state, since)
     return found
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -354,11 +354,11 @@ async def review_urgent(seq: SeqPath, decision_log: LogDep, viewer: ViewerDep, f
 async def overdue(request: Request, decision_log: LogDep, session: SessionDep, viewer: ViewerDep) -> HTMLResponse:
     found = await asyncio.to_thread(review.overdue_page, decision_log, viewer, Filters(limit=200))
     await decision_view.record_views(decision_log, viewer, found.items)
-    due = await asyncio.to_thread(timescales.deadlines, decision_log, found.items)
+    clocks = await asyncio.to_thread(timescales.deadlines, decision_log, found.items, datetime.now(UTC))
     rows = [
         decision_view.event(e)
         | decision_view.summary(e, state=found.states.get(e.delivery_id), overdue=e.delivery_id in found.overdue)
-        | {"due_at": due.get(e.seq)}
+        | {"clock": clocks.get(e.seq)}
         for e in found.items
     ]
     return page(request, "overdue.html", session, rows=rows)

@@ -6,7 +6,8 @@ what a person reading them means, in their words and their time.
 - the guided form offers each choice in the words the decision pages use for it, never a code;
 - under "Not shared", the findings that did not decide it are headed so, never as reasons to share;
 - a rule with no title of its own is named once ("I14: Immediate risk ..."), not "I14 I14";
-- the Overdue page gives each deadline that ran out, apart from when the sweep found it;
+- the Overdue page gives each deadline that ran out, apart from when the sweep found it, and whether it is
+  still overdue or was met late;
 - the access log and a recall say times in London time, and agencies, roles and offices in words;
 - the decisions' Consent filter offers, and matches, the words the Consent column shows;
 - a refused page names the role that may not open it in words, with the article they take;
@@ -199,8 +200,15 @@ async def test_the_overdue_page_gives_the_deadline_that_ran_out(
         assert clocks, "the referral set no deadline"
         # Found three days late: the page must still say when it was due.
         assert mark_overdue(session, clocks[0].due_at + timedelta(days=3))
+        late = [c for c in clocks if c.overdue_at is not None]
+        assert len(late) > 1, "two clocks ran out"
+        late[0].stopped_at = late[0].due_at + timedelta(days=4)  # one answered late, after the sweep
+        session.add(late[0])
         session.commit()
-        due = {c.description: local_time(c.due_at) for c in clocks if c.overdue_at is not None}
+        due = {c.description: local_time(c.due_at) for c in late}
+        now = {c.description: "Still overdue" for c in late[1:]} | {
+            late[0].description: f"Met late, on {local_time(late[0].stopped_at)}"
+        }
     dsl = Person(gateway, SCHOOL, "dsl", "dsl-test-01")
     try:
         await dsl.sign_in()
@@ -208,7 +216,7 @@ async def test_the_overdue_page_gives_the_deadline_that_ran_out(
     finally:
         await dsl.close()
     headers = re.findall(r'<th scope="col">([^<]+)</th>', overdue)
-    assert headers[-3:] == ["What was due", "Was due", "Found overdue"], headers
+    assert headers[-4:] == ["What was due", "Was due", "Found overdue", "Now"], headers
     rows = re.findall(r"<tr><td>#\d+</td>.*?</tr>", overdue, re.S)
     assert len(rows) == len(due), overdue
     for row in rows:
@@ -216,6 +224,8 @@ async def test_the_overdue_page_gives_the_deadline_that_ran_out(
         (description,) = [d for d in due if d in what]
         assert was_due == due[description], row
         assert found != was_due, "the time it was found given as the deadline"
+        (still,) = re.findall(r'<td class="[a-z]*">(.*?)</td>', row, re.S)
+        assert still.strip() == now[description], "a worklist says whether it is still owed"
 
 
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")

@@ -22,16 +22,12 @@ from broker.api.deps import (
     CallerDep,
     IdempotencyKeyHeader,
     KeysDep,
-    LogDep,
-    OutboxDep,
-    SettingsDep,
     Sharing,
     SharingDep,
 )
 from broker.api.json_body import JsonRoute, read_body
+from broker.api.recall import RecallDep, notice_writer
 from broker.api.responses import BEARER, errors, ok, request_examples, same_notification_body
-from broker.db.log import DecisionLog
-from broker.delivery.notices import NoticeWriter
 from broker.errors import (
     AlreadyWithdrawn,
     CorrectionIncomplete,
@@ -41,22 +37,11 @@ from broker.errors import (
 )
 from broker.review import withdrawal
 from broker.review.access import Action, Viewer
-from broker.settings import BrokerSettings
 from schemas.common import CanonicalUuidText
 from schemas.recall import CORRECTION_EXAMPLE, WITHDRAWAL_EXAMPLE, CorrectionAnswer, WithdrawalAnswer, WithdrawalRequest
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"], route_class=JsonRoute)
 SAME_ID = "a correction is a new notification: give it a new notification_id, not the one it corrects"
-
-
-def notice_writer(keys: Any, settings: BrokerSettings, decision_log: DecisionLog) -> NoticeWriter:
-    """The signer of the withdrawal notices sent to each recipient's inbox (the API's and the page's)."""
-    return NoticeWriter(
-        keys=keys,
-        namespace=settings.topic_namespace,
-        partnership_id=settings.partnership_id,
-        checkpoint=decision_log.checkpoint_note,
-    )
 
 
 def _names(body: bytes, notification_id: str) -> bool:
@@ -91,20 +76,10 @@ async def withdraw(
     notification_id: CanonicalUuidText,
     request: WithdrawalRequest,
     caller: CallerDep,
-    decision_log: LogDep,
-    keys: KeysDep,
-    settings: SettingsDep,
-    outbox: OutboxDep,
+    recall: RecallDep,
 ) -> dict[str, Any]:
     """Withdraw a notification from every recipient: signed notices to their inboxes, held shares destroyed."""
-    done = await withdrawal.withdraw(
-        decision_log,
-        Viewer.from_caller(caller),
-        notification_id,
-        reason=request.reason.value,
-        notices=notice_writer(keys, settings, decision_log),
-        outbox=outbox,
-    )
+    done = await recall.withdraw(Viewer.from_caller(caller), notification_id, reason=request.reason.value)
     return _answer(done)
 
 

@@ -15,8 +15,7 @@ from typing import Any, get_args
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from broker.api import case_shredding
-from broker.api.deps import KeysDep, LogDep, OutboxDep, SettingsDep
+from broker.api.recall import RecallDep
 from broker.errors import NotFound, SharedInAnotherCase
 from broker.ui.render import page
 from broker.ui.routes import PostedDep, SessionDep, ViewerDep, text
@@ -35,26 +34,14 @@ async def shred_case(
     session: SessionDep,
     viewer: ViewerDep,
     posted: PostedDep,
-    decision_log: LogDep,
-    keys: KeysDep,
-    settings: SettingsDep,
-    outbox: OutboxDep,
+    recall: RecallDep,
 ) -> HTMLResponse:
     form = {name: text(posted, name) for name in ("person", "reason_code", "reason", "confirm")}
     errors = _mistakes(form)
     if errors:
         return _show(request, session, form, errors=errors, status_code=422)
     try:
-        done = await case_shredding.shred(
-            form["person"],
-            viewer=viewer,
-            reason_code=form["reason_code"],
-            reason=form["reason"],
-            decision_log=decision_log,
-            keys=keys,
-            settings=settings,
-            outbox=outbox,
-        )
+        done = await recall.shred(form["person"], viewer=viewer, reason_code=form["reason_code"], reason=form["reason"])
     except NotFound:
         return _show(request, session, form, refused="Nothing of this case is left to shred.", status_code=404)
     except SharedInAnotherCase as exc:

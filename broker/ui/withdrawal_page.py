@@ -12,10 +12,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from broker.api.deps import KeysDep, LogDep, OutboxDep, SettingsDep
-from broker.api.withdrawal import notice_writer
+from broker.api.recall import RecallDep
 from broker.errors import AlreadyWithdrawn, NotFound
-from broker.review import withdrawal
 from broker.ui.render import page
 from broker.ui.routes import PostedDep, SessionDep, ViewerDep, text
 from broker.ui.sessions import UiSession
@@ -32,10 +30,7 @@ async def withdraw(
     session: SessionDep,
     viewer: ViewerDep,
     posted: PostedDep,
-    decision_log: LogDep,
-    keys: KeysDep,
-    settings: SettingsDep,
-    outbox: OutboxDep,
+    recall: RecallDep,
 ) -> Response:
     form = {name: text(posted, name) for name in ("reason", "confirm", "seq")}
     back = f"/ui/decisions/{form['seq']}" if form["seq"].isdigit() else "/ui/decisions"
@@ -43,14 +38,7 @@ async def withdraw(
     if errors:
         return _show(request, session, notification_id, form, back, errors=errors, status_code=422)
     try:
-        await withdrawal.withdraw(
-            decision_log,
-            viewer,
-            notification_id,
-            reason=form["reason"],
-            notices=notice_writer(keys, settings, decision_log),
-            outbox=outbox,
-        )
+        await recall.withdraw(viewer, notification_id, reason=form["reason"])
     except AlreadyWithdrawn:
         said = "It was already withdrawn or corrected: its decision page says when and by whom."
         return _show(request, session, notification_id, form, back, refused=said, status_code=409)

@@ -1,0 +1,111 @@
+"""Recalling what was shared, as one dependency: a notification's withdrawal and a case's shredding.
+
+Both append to the decision log, sign notices to the agencies that may hold a copy with the broker's
+key, and wake the relay to send them, so both need the same four collaborators. The API's routes and
+the review pages recall through this one object, so a page never withdraws or shreds differently
+from the API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+
+import audit
+from broker.api.deps import settings_of
+from broker.db.log import DecisionLog
+from broker.delivery import notices
+from broker.delivery.notices import NoticeWriter
+from broker.delivery.outbox import Outbox
+from broker.errors import LogUnavailable
+from broker.partnership.keys import BrokerKeys
+from broker.review import shredding, withdrawal
+from broker.review.access import Viewer
+from broker.settings import BrokerSettings
+
+
+def notice_writer(keys: BrokerKeys, settings: BrokerSettings, decision_log: DecisionLog) -> NoticeWriter:
+    """The signer of the notices sent to each recipient's inbox, carrying the log's newest checkpoint."""
+    return NoticeWriter(
+        keys=keys,
+        namespace=settings.topic_namespace,
+        partnership_id=settings.partnership_id,
+        checkpoint=decision_log.checkpoint_note,
+    )
+
+
+@dataclass(frozen=True)
+class Recall:
+    """The log, the broker's keys, the settings and the outbox: what a withdrawal or a shredding uses."""
+
+    decision_log: DecisionLog
+    keys: BrokerKeys
+    settings: BrokerSettings
+    outbox: Outbox
+
+    async def withdraw(self, viewer: Viewer, notification_id: str, *, reason: str) -> withdrawal.Withdrawal:
+        """Withdraw a notification from every recipient: signed notices to their inboxes, held shares destroyed."""
+        return await withdrawal.withdraw(
+            self.decision_log,
+            viewer,
+            notification_id,
+            reason=reason,
+            notices=notice_writer(self.keys, self.settings, self.decision_log),
+            outbox=self.outbox,
+        )
+
+    async def shred(self, person: str, *, viewer: Viewer, reason_code: str, reason: str) -> dict[str, Any]:
+        """Shred the case of `person` (a log pseudonym), tell every agency that may hold a copy, and say
+        what was destroyed."""
+        try:
+            done = await asyncio.to_thread(
+                shredding.shred_case,
+                self.decision_log.engine,
+                case_ref=person,
+                viewer=viewer,
+                reason_code=reason_code,
+                reason=reason.strip(),
+                on_shredded=self._erasure_notices(reason_code),
+            )
+        except (audit.AuditError, SQLAlchemyError, OSError) as exc:
+            raise LogUnavailable("the shredding could not be recorded, so nothing was destroyed") from exc
+        self.outbox.wake()  # the relay marks the case's waiting rows done at once, and sends the erasure notices
+        return _shredded(done)
+
+    def _erasure_notices(self, reason: str) -> shredding.ShreddedHook:
+        """Every agency that may hold a delivery of the case (published, or queued and perhaps being
+        produced now) is told, in the same transaction, to erase it."""
+        writer = notice_writer(self.keys, self.settings, self.decision_log)
+
+        def send(session: Session, told: Sequence[shredding.ShreddedDelivery]) -> None:
+            ids = [delivery_id for group in told for delivery_id in group.delivery_ids]
+            notices.send_erasures(session, writer, ids, reason=reason, now=datetime.now(UTC))
+
+        return send
+
+
+def _shredded(done: shredding.Shredding) -> dict[str, Any]:
+    """What one shredding destroyed and logged (`schemas.api.CaseShredding`)."""
+    return {
+        "person": done.person,
+        "keys_destroyed": done.keys_destroyed,
+        "unreadable": {"outbox_envelopes": done.outbox_envelopes, "held_deliveries": done.held_deliveries},
+        "deliveries_logged": done.deliveries_logged,
+        "published_deliveries": sum(len(p.delivery_ids) for p in done.published),
+        "erasure_notices": sum(len(p.delivery_ids) for p in done.told),
+    }
+
+
+async def _recall(request: Request) -> Recall:
+    state = request.app.state
+    return Recall(decision_log=state.decision_log, keys=state.keys, settings=settings_of(request), outbox=state.outbox)
+
+
+RecallDep = Annotated[Recall, Depends(_recall)]

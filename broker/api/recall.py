@@ -1,7 +1,8 @@
-"""Recalling what was shared, as one dependency: a notification's withdrawal and a case's shredding.
+"""Recalling what was shared, as one dependency: a notification's withdrawal or correction, and a
+case's shredding.
 
-Both append to the decision log, sign notices to the agencies that may hold a copy with the broker's
-key, and wake the relay to send them, so both need the same four collaborators. The API's routes and
+Each appends to the decision log, signs notices to the agencies that may hold a copy with the broker's
+key, and wakes the relay to send them, so each needs the same four collaborators. The API's routes and
 the review pages recall through this one object, so a page never withdraws or shreds differently
 from the API.
 """
@@ -9,13 +10,13 @@ from the API.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
 import audit
@@ -24,7 +25,7 @@ from broker.db.log import DecisionLog
 from broker.delivery import notices
 from broker.delivery.notices import NoticeWriter
 from broker.delivery.outbox import Outbox
-from broker.errors import LogUnavailable
+from broker.errors import AlreadyWithdrawn, CorrectionIncomplete, LogUnavailable
 from broker.partnership.keys import BrokerKeys
 from broker.review import shredding, withdrawal
 from broker.review.access import Viewer
@@ -60,6 +61,40 @@ class Recall:
             notices=notice_writer(self.keys, self.settings, self.decision_log),
             outbox=self.outbox,
         )
+
+    async def supersede(
+        self,
+        viewer: Viewer,
+        notification_id: str,
+        *,
+        replaced_by: str,
+        retry: str,
+        then: Callable[[Session, withdrawal.Withdrawal], None] | None = None,
+    ) -> withdrawal.Withdrawal:
+        """Withdraw a corrected notification now that `replaced_by`, its correction, was decided and sent.
+
+        `retry` says how to finish a correction cut short here; `then` runs in the recall's commit."""
+        try:
+            return await withdrawal.withdraw(
+                self.decision_log,
+                viewer,
+                notification_id,
+                reason="superseded",
+                notices=notice_writer(self.keys, self.settings, self.decision_log),
+                outbox=self.outbox,
+                superseded_by=replaced_by,
+                then=then,
+            )
+        except AlreadyWithdrawn as exc:
+            # Someone withdrew the first one while this was being decided: the corrected notification
+            # stands and went out, so the refusal must say so rather than read as if nothing happened.
+            raise AlreadyWithdrawn(f"{exc}; the corrected notification {replaced_by} was decided and sent") from exc
+        except (LogUnavailable, audit.AuditError, OperationalError, InterfaceError) as exc:
+            # The 503 every other route gives says "nothing was shared": here the replacement was.
+            raise CorrectionIncomplete(
+                f"the corrected notification {replaced_by} was decided and sent, but the withdrawal of "
+                f"{notification_id} could not be recorded, so it still stands: {retry}"
+            ) from exc
 
     async def shred(self, person: str, *, viewer: Viewer, reason_code: str, reason: str) -> dict[str, Any]:
         """Shred the case of `person` (a log pseudonym), tell every agency that may hold a copy, and say

@@ -12,29 +12,20 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 
-import audit
 from broker.admission import idempotency
 from broker.api.deps import (
     AuthorisationTokenHeader,
     CallerDep,
     IdempotencyKeyHeader,
-    KeysDep,
     Sharing,
     SharingDep,
 )
 from broker.api.json_body import JsonRoute, read_body
-from broker.api.recall import RecallDep, notice_writer
+from broker.api.recall import Recall, RecallDep
 from broker.api.responses import BEARER, errors, ok, request_examples, same_notification_body
-from broker.errors import (
-    AlreadyWithdrawn,
-    CorrectionIncomplete,
-    Forbidden,
-    InvalidNotification,
-    LogUnavailable,
-)
+from broker.errors import Forbidden, InvalidNotification
 from broker.review import withdrawal
 from broker.review.access import Action, Viewer
 from schemas.common import CanonicalUuidText
@@ -105,7 +96,7 @@ async def correct(
     request: Request,
     caller: CallerDep,
     sharing: SharingDep,
-    keys: KeysDep,
+    recall: RecallDep,
     idempotency_key: IdempotencyKeyHeader = None,
     authorisation_token: AuthorisationTokenHeader = None,
 ) -> Response:
@@ -132,15 +123,15 @@ async def correct(
         authorisation=sharing.authorisation(authorisation_token),
         correcting=notification_id,
     )
-    answer = await _recall_superseded(sharing, keys, viewer, notification_id, receipt.body, key=key)
+    answer = await _recall_superseded(recall, viewer, notification_id, receipt.body, key=key)
     return Response(answer, status_code=202, media_type="application/json")
 
 
 async def _recall_superseded(
-    sharing: Sharing, keys: Any, viewer: Viewer, notification_id: str, replacement: dict[str, Any], *, key: str | None
+    recall: Recall, viewer: Viewer, notification_id: str, replacement: dict[str, Any], *, key: str | None
 ) -> bytes:
     """Withdraw the corrected notification; the whole answer, kept under `key` in the same commit."""
-    replaced_by, answered = str(replacement["notification_id"]), list[bytes]()
+    answered = list[bytes]()
 
     def keep(session: Session, done: withdrawal.Withdrawal) -> None:
         # In the recall's commit: a retry after it gets this answer; one before it (the gateway
@@ -149,29 +140,11 @@ async def _recall_superseded(
         if key is not None:
             idempotency.replace_answer(session, viewer.agency_id, key, answered[0])
 
-    try:
-        await withdrawal.withdraw(
-            sharing.decision_log,
-            viewer,
-            notification_id,
-            reason="superseded",
-            notices=notice_writer(keys, sharing.settings, sharing.decision_log),
-            outbox=sharing.outbox,
-            superseded_by=replaced_by,
-            then=keep,
-        )
-    except AlreadyWithdrawn as exc:
-        # Someone withdrew the first one while this was being decided: the corrected notification
-        # stands and went out, so the refusal must say so rather than read as if nothing happened.
-        raise AlreadyWithdrawn(f"{exc}; the corrected notification {replaced_by} was decided and sent") from exc
-    except (LogUnavailable, audit.AuditError, OperationalError, InterfaceError) as exc:
-        # The 503 every other route gives says "nothing was shared": here the replacement was.
-        again = "send this correction again with the same Idempotency-Key, or " if key else ""
-        raise CorrectionIncomplete(
-            f"the corrected notification {replaced_by} was decided and sent, but the withdrawal of "
-            f"{notification_id} could not be recorded, so it still stands: {again}withdraw it "
-            f"(POST /v1/notifications/{notification_id}/withdrawal)"
-        ) from exc
+    again = "send this correction again with the same Idempotency-Key, or " if key else ""
+    retry = f"{again}withdraw it (POST /v1/notifications/{notification_id}/withdrawal)"
+    await recall.supersede(
+        viewer, notification_id, replaced_by=str(replacement["notification_id"]), retry=retry, then=keep
+    )
     return answered[0]
 
 

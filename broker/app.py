@@ -30,6 +30,7 @@ from broker.ui import (
     audit_page,
     case_review_page,
     case_shredding_page,
+    correction_page,
     render,
     replay_page,
     routes,
@@ -45,6 +46,7 @@ UI_ROUTERS = (
     case_review_page.router,
     case_shredding_page.router,
     withdrawal_page.router,
+    correction_page.router,
     submit.router,
 )
 

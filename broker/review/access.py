@@ -151,6 +151,8 @@ ROUTES: Final[dict[tuple[str, str], tuple[Action, ...]]] = {
     ("POST", "/ui/case-review"): (Action.CASE_REVIEW,),
     ("POST", "/ui/case-shredding"): (Action.SHRED,),
     ("POST", "/ui/notifications/{notification_id}/withdrawal"): (Action.WITHDRAW,),
+    ("GET", "/ui/notifications/{notification_id}/correction"): (Action.WITHDRAW,),
+    ("POST", "/ui/notifications/{notification_id}/correction"): (Action.WITHDRAW,),
     ("GET", "/ui/submit"): (Action.SEND,),
     ("POST", "/ui/submit"): (Action.SEND,),
     ("POST", "/ui/submit/send"): (Action.SEND,),

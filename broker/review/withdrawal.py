@@ -77,6 +77,17 @@ def may_withdraw(decision_log: DecisionLog, viewer: Viewer, notification_id: str
     return True
 
 
+def may_correct(decision_log: DecisionLog, viewer: Viewer, notification_id: str) -> bool:
+    """Whether the viewer may send a correction of the notification now: its sender, who may send."""
+    if not viewer.may(Action.SEND):
+        return False
+    try:
+        _check(decision_log, viewer, notification_id, correction=True)
+    except (NotFound, Forbidden, AlreadyWithdrawn):
+        return False
+    return True
+
+
 def check_may_withdraw(
     decision_log: DecisionLog, viewer: Viewer, notification_id: str, *, correction: bool = False
 ) -> list[audit.Entry]:

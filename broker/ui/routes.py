@@ -286,6 +286,10 @@ async def decision(
     may_withdraw = recall and await asyncio.to_thread(
         withdrawal.may_withdraw, decision_log, viewer, detail["notification_id"]
     )
+    # Only the sender corrects; whoever may withdraw it may be the front door that received it.
+    may_correct = may_withdraw and await asyncio.to_thread(
+        withdrawal.may_correct, decision_log, viewer, detail["notification_id"]
+    )
     return page(
         request,
         "decision.html",
@@ -293,6 +297,7 @@ async def decision(
         d=detail,
         field_classes=classes,
         may_withdraw=may_withdraw,
+        may_correct=may_correct,
         reasons=say.WITHDRAWAL_REASONS,
         form={},
         errors={},

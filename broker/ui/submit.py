@@ -54,6 +54,8 @@ _CONTROL = ("csrf_token", "step", "go")
 # builds the body with it, so a second press of Send posts the very same bytes and the Idempotency-Key
 # answers with the first receipt; a body stamped afresh each press would be a 409 conflict instead.
 STAMP = "created_at"
+# The answer a correction's form carries from step to step: the notification it corrects.
+CORRECTS = "corrects"
 
 
 def sender_choices(session: UiSession, registry: Registry) -> list[tuple[str, str]]:
@@ -62,7 +64,7 @@ def sender_choices(session: UiSession, registry: Registry) -> list[tuple[str, st
     return [(code, say.option(code, say.ROLES)) for code in sorted(allowed)]
 
 
-def _answers(form: FormData) -> dict[str, str]:
+def answers_of(form: FormData) -> dict[str, str]:
     return {k: v.strip() for k, v in form.multi_items() if k not in _CONTROL and isinstance(v, str)}
 
 
@@ -87,12 +89,12 @@ class Journey:
         return next(i for i, s in enumerate(self.steps) if s.key == "recipients")
 
 
-async def _journey(request: Request, pack: PolicyPack, session: UiSession, answers: dict[str, str]) -> Journey:
+async def journey_for(request: Request, pack: PolicyPack, session: UiSession, answers: dict[str, str]) -> Journey:
     types = sendable(await pack.types(), registry_of(request), session.agency_id)
     return Journey(types, session, answers)
 
 
-def _render(
+def render_step(
     request: Request,
     session: UiSession,
     journey: Journey,
@@ -126,14 +128,24 @@ def _render(
         choices={"sender_role": roles},
         # Selected until the person answers otherwise (a blank they chose stays blank).
         preselected={"sender_role": own_role(session.agency_type, (code for code, _ in roles))},
+        corrects=_corrected(answers),
         **context,
     )
+
+
+def _corrected(answers: dict[str, str]) -> str | None:
+    """The notification a correction's form replaces (`broker.ui.correction_page`), if it names one;
+    it is put in the form's address, so only an id is taken."""
+    try:
+        return str(uuid.UUID(answers.get(CORRECTS, "")))
+    except ValueError:
+        return None
 
 
 @router.get("/submit")
 async def start(request: Request, session: SessionDep, pack: PackDep) -> HTMLResponse:
     answers = {"notification_id": str(uuid.uuid4())}
-    return _render(request, session, await _journey(request, pack, session, answers), 0, answers)
+    return render_step(request, session, await journey_for(request, pack, session, answers), 0, answers)
 
 
 def _errors(
@@ -154,25 +166,25 @@ async def step(
     request: Request, decider: DeciderDep, rules: RulesDep, session: SessionDep, form: PostedDep, pack: PackDep
 ) -> HTMLResponse:
     """Validate the posted step, then show the next one; the last step is the dry-run preview."""
-    answers = _answers(form)
-    journey = await _journey(request, pack, session, answers)
+    answers = answers_of(form)
+    journey = await journey_for(request, pack, session, answers)
     index = min(max(int(str(form.get("step") or 0)), 0), journey.check)
     if form.get("go") == "back":
         answers.pop(RESUME, None)
-        return _render(request, session, journey, max(index - 1, 0), answers)
+        return render_step(request, session, journey, max(index - 1, 0), answers)
     if form.get("go") == "stay":
         # Unchecked: a half-written step is kept as it is, and the press renews the idle limit.
-        return _render(request, session, journey, index, answers)
+        return render_step(request, session, journey, index, answers)
     errors = _errors(request, session, journey, index, answers)
     if errors:
-        return _render(request, session, journey, index, answers, errors)
+        return render_step(request, session, journey, index, answers, errors)
     again = _recheck(request, session, journey, answers) if index > journey.recipients else None
     if again is not None:
         answers[RESUME] = str(index + 1)
         return _recipients_again(request, session, journey, answers, again)
     following = _following(journey, index, answers)
     if following < journey.check:
-        return _render(request, session, journey, following, answers)
+        return render_step(request, session, journey, following, answers)
     return await _preview(request, session, journey, answers, decider=decider, rules=rules)
 
 
@@ -183,7 +195,7 @@ def _recheck(request: Request, session: UiSession, journey: Journey, answers: di
 def _recipients_again(
     request: Request, session: UiSession, journey: Journey, answers: dict[str, str], again: Recheck
 ) -> HTMLResponse:
-    return _render(request, session, journey, journey.recipients, answers, again.errors, note=again.note)
+    return render_step(request, session, journey, journey.recipients, answers, again.errors, note=again.note)
 
 
 def _following(journey: Journey, index: int, answers: dict[str, str]) -> int:
@@ -235,17 +247,17 @@ async def _preview(
         notification = parse_notification(_notification(request, session, journey, answers, now))
     except ValidationError as exc:
         first, errors = _schema_errors(journey, exc)
-        return _render(request, session, journey, first, answers, errors)
+        return render_step(request, session, journey, first, answers, errors)
     try:
         flow.check_sender(session.caller(), notification, registry_of(request))
     except InvalidNotification as exc:
-        return _render(request, session, journey, 1, answers, {"sender_role": str(exc.errors[0]["msg"])})
+        return render_step(request, session, journey, 1, answers, {"sender_role": str(exc.errors[0]["msg"])})
     try:
         decided = await decider.decide(notification)
     except PolicyUnavailable:
-        return _render(request, session, journey, journey.check, answers, preview=None, unavailable=URGENT_ROUTE)
+        return render_step(request, session, journey, journey.check, answers, preview=None, unavailable=URGENT_ROUTE)
     preview = [await _previewed(d, notification.message_type.value, rules) for d in decided.recipients]
-    return _render(request, session, journey, journey.check, answers, preview=preview)
+    return render_step(request, session, journey, journey.check, answers, preview=preview)
 
 
 async def _previewed(d: Any, message_type: str, rules: RuleCatalogue) -> dict[str, Any]:
@@ -300,29 +312,48 @@ async def send(
 ) -> HTMLResponse:
     """Send through the gateway's own flow; the notification id doubles as the Idempotency-Key so a
     second press of the button returns the first receipt instead of sharing twice."""
-    answers = _answers(form)
-    journey = await _journey(request, pack, session, answers)
+    answers = answers_of(form)
+    body = await prepared(request, session, pack, answers)
+    if isinstance(body, HTMLResponse):
+        return body
+    receipt = await sharing.submit(caller=session.caller(), body=body, idempotency_key=form_key(answers))
+    return await sent(request, session, receipt.body, rules, answers=answers, repeat=receipt.status_code == 200)
+
+
+def form_key(answers: dict[str, str]) -> str:
+    """The Idempotency-Key of a form's notification: pressing Send twice sends it once."""
+    return f"ui-form-{answers.get('notification_id', '')}"
+
+
+async def prepared(
+    request: Request, session: UiSession, pack: PolicyPack, answers: dict[str, str]
+) -> bytes | HTMLResponse:
+    """The notification's body as an agency system would POST it, or the recipients step again if
+    the page it came from offered agencies these answers no longer allow (then nothing is sent)."""
+    journey = await journey_for(request, pack, session, answers)
     again = _recheck(request, session, journey, answers)
     if again is not None and again.errors:
-        # Sent from a page whose recipients these answers no longer allow: ask again, send nothing.
         return _recipients_again(request, session, journey, answers, again)
-    body = json.dumps(_notification(request, session, journey, answers, _stamp(session, answers))).encode()
-    receipt = await sharing.submit(
-        caller=session.caller(), body=body, idempotency_key=f"ui-form-{answers.get('notification_id', '')}"
-    )
-    kind = journey.form.message_type if journey.form else ""
+    return json.dumps(_notification(request, session, journey, answers, _stamp(session, answers))).encode()
+
+
+async def sent(
+    request: Request,
+    session: UiSession,
+    receipt: dict[str, Any],
+    rules: RuleCatalogue,
+    *,
+    answers: dict[str, str],
+    repeat: bool,
+    **context: Any,
+) -> HTMLResponse:
+    """The receipt as a page: each recipient's decision, why, and what is due by when."""
+    kind = answers.get("message_type", "")  # the form's own type (`prepared` refused any other)
     recipients = [
         {**await _explained(r, rules), "classes": field_classes(kind, r["allowed_fields"])}
-        for r in receipt.body["recipients"]
+        for r in receipt["recipients"]
     ]
-    return page(
-        request,
-        "submitted.html",
-        session,
-        receipt=receipt.body,
-        recipients=recipients,
-        repeat=receipt.status_code == 200,
-    )
+    return page(request, "submitted.html", session, receipt=receipt, recipients=recipients, repeat=repeat, **context)
 
 
 async def _explained(recipient: dict[str, Any], rules: RuleCatalogue) -> dict[str, Any]:
@@ -335,4 +366,4 @@ async def _explained(recipient: dict[str, Any], rules: RuleCatalogue) -> dict[st
     return {**recipient, "decided_by": await rules.explain(recipient["decided_by"]), "reasons": reasons}
 
 
-__all__ = ["Journey", "router"]
+__all__ = ["CORRECTS", "Journey", "answers_of", "form_key", "journey_for", "prepared", "render_step", "router", "sent"]

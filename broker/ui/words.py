@@ -81,12 +81,19 @@ SHRED_REASONS = {
 
 
 # Each reason a sender may withdraw a notification for, as the reader chooses it on its decision page
-# (schemas.notice.WithdrawalReason; `superseded` is a correction's, which a page does not send).
+# (schemas.notice.WithdrawalReason; `superseded` is a correction's, sent by the correction's form).
 WITHDRAWAL_REASONS = {
     "sent_in_error": "Sent in error: to the wrong agency, or never meant to be sent",
     "wrong_person": "About the wrong person",
     "malicious": "Malicious: made to harm the person it is about",
     "factually_wrong": "Factually wrong (send it again with the facts as they are)",
+}
+
+# What a withdrawal did to each recipient's delivery (`broker.review.withdrawal.Recalled.now`).
+RECALLED = {
+    "notice sent": "sent a signed notice to delete what it received",
+    "destroyed": "its held share destroyed, never sent",
+    "nothing to recall": "nothing had been shared with it",
 }
 
 # Each declared lawful basis as the law names it (the condition's title in DPA 2018, the Act's

@@ -1,0 +1,128 @@
+"""Correcting a notification in the browser, as `POST /v1/notifications/{id}/correction` does: its
+sender fills in the guided form again, and sending it withdraws the first from every agency it
+reached (reason `superseded`), the correction being decided afresh.
+
+The form starts from what the decision log knows of the first: its kind, the sender's role and the
+agencies it was addressed to. Its details are asked again, because the broker keeps no readable copy
+of what was sent: each recipient's copy was sealed to that agency's own key. Only the sender may
+correct (a recipient that may withdraw may not put words in the sender's mouth), and nothing is
+decided unless the first still stands, as the API refuses it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+import audit
+from broker.admission import idempotency
+from broker.api.deps import LogDep, RulesDep, Sharing, SharingDep, registry_of
+from broker.api.recall import Recall, RecallDep
+from broker.db.log import DecisionLog
+from broker.errors import AlreadyWithdrawn, Forbidden, InvalidNotification
+from broker.review import withdrawal
+from broker.review.access import Action, Viewer
+from broker.review.withdrawal import Withdrawal
+from broker.ui import words as say
+from broker.ui.form_recipients import offered
+from broker.ui.policy_pack import PackDep
+from broker.ui.routes import PostedDep, SessionDep, ViewerDep
+from broker.ui.sessions import UiSession
+from broker.ui.submit import CORRECTS, answers_of, form_key, journey_for, prepared, render_step, sent
+from schemas.common import CanonicalUuidText
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+SAME_ID = "a correction is a new notification, with its own id"
+RETRY = "press Send again on the check page, or withdraw the first from its decision page"
+
+
+@router.get("/notifications/{notification_id}/correction")
+async def start(
+    notification_id: CanonicalUuidText,
+    request: Request,
+    session: SessionDep,
+    viewer: ViewerDep,
+    decision_log: LogDep,
+    pack: PackDep,
+) -> HTMLResponse:
+    """The guided form, started from the first notification's kind, role and recipients."""
+    decided = await _correctable(decision_log, viewer, notification_id)
+    first = decided[0]
+    answers = {
+        "notification_id": str(uuid.uuid4()),
+        CORRECTS: notification_id,
+        "message_type": first.message_type,
+        "sender_role": first.sender_role,
+    }
+    journey = await journey_for(request, pack, session, answers)
+    # Each first recipient the form still offers for this kind, addressed to the queue it offers.
+    roles = {r["id"]: r["role"] for r in offered(registry_of(request), session.agency_id, journey.form, answers)}
+    answers |= {f"to:{e.recipient_agency}": roles[e.recipient_agency] for e in decided if e.recipient_agency in roles}
+    return render_step(request, session, journey, 0, answers)
+
+
+@router.post("/notifications/{notification_id}/correction")
+async def send(
+    notification_id: CanonicalUuidText,
+    request: Request,
+    session: SessionDep,
+    viewer: ViewerDep,
+    form: PostedDep,
+    sharing: SharingDep,
+    recall: RecallDep,
+    rules: RulesDep,
+    pack: PackDep,
+) -> HTMLResponse:
+    """Send the correction through the gateway's own flow, then withdraw the first; a second press
+    answers with the first receipt, and finishes the withdrawal if the first press was cut short."""
+    answers = answers_of(form) | {CORRECTS: notification_id}
+    if answers.get("notification_id") == notification_id:
+        raise InvalidNotification([{"loc": ["notification_id"], "msg": SAME_ID, "type": "value_error"}])
+    body = await prepared(request, session, pack, answers)
+    if isinstance(body, HTMLResponse):
+        return body
+    first_answer, repeat = await _decided(sharing, session, viewer, notification_id, body, key=form_key(answers))
+    done = await _supersede(recall, viewer, notification_id, str(first_answer["notification_id"]), repeat=repeat)
+    said = {"corrects": notification_id, "recalled": done, "recall_words": say.RECALLED}
+    return await sent(request, session, first_answer, rules, answers=answers, repeat=repeat, **said)
+
+
+async def _supersede(
+    recall: Recall, viewer: Viewer, notification_id: str, replaced_by: str, *, repeat: bool
+) -> Withdrawal | None:
+    """The first notification's withdrawal; None if this correction's first press already made it."""
+    try:
+        return await recall.supersede(viewer, notification_id, replaced_by=replaced_by, retry=RETRY)
+    except AlreadyWithdrawn:
+        if not repeat:
+            raise
+        return None
+
+
+async def _decided(
+    sharing: Sharing, session: UiSession, viewer: Viewer, notification_id: str, body: bytes, *, key: str
+) -> tuple[dict[str, Any], bool]:
+    """The correction's receipt and whether it is the first press's (then it is not decided again)."""
+    earlier = await idempotency.find(
+        sharing.decision_log.lookups, viewer.agency_id, key, idempotency.digest(body, correcting=notification_id)
+    )
+    if earlier is not None:
+        return json.loads(earlier), True
+    # Refused before anything is decided: a correction of what one may not withdraw sends nothing.
+    await _correctable(sharing.decision_log, viewer, notification_id)
+    receipt = await sharing.submit(caller=session.caller(), body=body, idempotency_key=key, correcting=notification_id)
+    return receipt.body, receipt.status_code == 200
+
+
+async def _correctable(decision_log: DecisionLog, viewer: Viewer, notification_id: str) -> list[audit.Entry]:
+    """The first notification's decided entries, if the viewer sent it, may send, and it still stands."""
+    if not viewer.may(Action.SEND):
+        raise Forbidden(f"a {viewer.role} may not send notifications")
+    return await asyncio.to_thread(
+        withdrawal.check_may_withdraw, decision_log, viewer, notification_id, correction=True
+    )

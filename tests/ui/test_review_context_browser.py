@@ -1,6 +1,6 @@
 """In Chromium against the real gateway: what a reader of one decision needs beside its rules (a held
-share's wait, the clocks a share started), the sender's withdrawal, and the IG lead's case review and
-shredding, as each person sees it."""
+share's wait, the clocks a share started), the sender's withdrawal and correction, and the IG lead's
+case review and shredding, as each person sees it."""
 
 from __future__ import annotations
 
@@ -109,3 +109,17 @@ def test_the_sender_withdraws_a_notification_from_its_decisions_page(served: Ser
     expect(page.locator(".state-line")).to_contain_text("withdrawn, recalled from every inbox")
     expect(page.get_by_role("heading", name="Withdraw this notification")).to_have_count(0)
     shot(page, "decision-withdrawn")
+
+
+def test_the_sender_starts_a_correction_from_the_decisions_page(served: Served, page: Page) -> None:
+    served.post(school_referral(recipients=TO_CSC))
+    sign_in(page, served.link(SCHOOL, "dsl", "dsl-context-04"))
+    _open_decision(page, served, "share")
+    page.get_by_role("link", name="Correct this notification").click()
+    expect(page.get_by_role("heading", name="Correct a safeguarding notification")).to_be_visible()
+    expect(page.get_by_role("note")).to_contain_text(re.compile(r"This corrects notification [0-9a-f-]{36}\."))
+    expect(page.get_by_label("M01 Safeguarding referral to children's social care")).to_be_checked()
+    shot(page, "correction-start")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="Step 2 of 8: Purpose")).to_be_visible()
+    expect(page.get_by_role("note")).to_contain_text("the broker keeps no readable copy of what was sent")

@@ -21,6 +21,7 @@ import jwt
 from broker.admission.tokens import BODY_BOUND_CLAIM, Caller, verify_token
 from broker.errors import AuthError, InvalidNotification
 from broker.partnership.registry import Registry
+from broker.partnership.roles import a_role
 from broker.review import access
 from schemas.notifications import Notification
 
@@ -83,7 +84,7 @@ def verify_authorisation(
     if person.agency_id != sender.agency_id:
         raise _refused(f"the authoriser must be of the sending agency, {sender.agency_id}")
     if not access.Viewer.from_caller(person).may(access.Action.AUTHORISE):
-        raise _refused(f"a {person.role} may not authorise sharing (see the access table)")
+        raise _refused(f"{a_role(person.role)} may not authorise sharing (see the access table)")
     # The sender is the token's person, or the person the body names (`sender.user_ref`: an agency
     # system posting for a practitioner), and golden rule 4 asks someone else's agreement.
     if person.subject is None or person.subject in (sender.subject, notification.sender.user_ref):

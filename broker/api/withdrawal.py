@@ -26,6 +26,7 @@ from broker.api.json_body import JsonRoute, read_body
 from broker.api.recall import Recall, RecallDep
 from broker.api.responses import BEARER, errors, ok, request_examples, same_notification_body
 from broker.errors import Forbidden, InvalidNotification
+from broker.partnership.roles import a_role
 from broker.review import withdrawal
 from broker.review.access import Action, Viewer
 from schemas.common import CanonicalUuidText
@@ -104,7 +105,7 @@ async def correct(
     settings, decision_log = sharing.settings, sharing.decision_log
     viewer = Viewer.from_caller(caller)
     if not viewer.may(Action.SEND):
-        raise Forbidden(f"a {viewer.role} may not send notifications")
+        raise Forbidden(f"{a_role(viewer.role)} may not send notifications")
     key = idempotency.check_key(idempotency_key)
     body = await read_body(request, settings.max_body_bytes)
     earlier = await _corrected_before(sharing, caller.agency_id, key, body, notification_id)

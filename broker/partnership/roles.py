@@ -15,3 +15,8 @@ ROLES: Final = frozenset({AGENCY_SYSTEM, *PERSON_ROLES})
 # Partnership-level offices and the role their holder must have been granted at their agency.
 OFFICES: Final = {"partnership_ig_lead": "ig_lead", "partnership_caldicott_guardian": "caldicott_guardian"}
 Office = Literal["partnership_ig_lead", "partnership_caldicott_guardian"]
+
+
+def a_role(role: str) -> str:
+    """A role's code with its article, as a refusal names it: "an ig_lead", "a dsl"."""
+    return f"{'an' if role[:1] in 'aeiou' else 'a'} {role}"

@@ -25,7 +25,7 @@ from typing import Final
 
 from broker.admission.tokens import Caller
 from broker.errors import Forbidden
-from broker.partnership.roles import AGENCY_SYSTEM, OFFICES, PERSON_ROLES
+from broker.partnership.roles import AGENCY_SYSTEM, OFFICES, PERSON_ROLES, a_role
 
 
 class Scope(StrEnum):
@@ -220,7 +220,7 @@ def covers(scope: Scope, relation: Relation) -> bool:
 
 def require(viewer: Viewer, *actions: Action) -> None:
     if not viewer.may(*actions):
-        raise Forbidden(f"a {viewer.role} may not do this ({', '.join(actions)})")
+        raise Forbidden(f"{a_role(viewer.role)} may not do this ({', '.join(actions)})")
 
 
 def require_route(viewer: Viewer, method: str, path: str) -> None:

@@ -20,6 +20,7 @@ from sqlmodel import Session, col
 import audit
 from broker.db.tables import NamedPerson
 from broker.errors import Forbidden
+from broker.partnership.roles import a_role
 from broker.review.access import Action, Scope, Viewer
 
 # The entries in which a person acts on a delivery of their agency's: it is then theirs. A `viewed`
@@ -40,7 +41,7 @@ def scope_clause(viewer: Viewer, action: Action) -> ColumnElement[bool] | None:
     """The viewer's scope for `action` as a WHERE clause over entries (None: the whole partnership)."""
     scope = viewer.scope(action)
     if scope is Scope.NONE:
-        raise Forbidden(f"a {viewer.role} may not read this")
+        raise Forbidden(f"{a_role(viewer.role)} may not read this")
     if scope is Scope.PARTNERSHIP:
         return None
     if scope is Scope.AGENCY:

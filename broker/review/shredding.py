@@ -32,6 +32,7 @@ from broker.delivery import clocks
 from broker.delivery import held as held_store
 from broker.delivery.events import follow_up
 from broker.errors import Forbidden, NotFound, SharedInAnotherCase
+from broker.partnership.roles import a_role
 from broker.review import case_review
 from broker.review.access import Action, Scope, Viewer
 
@@ -90,7 +91,7 @@ def shred_case(
     """Destroy every live key of the case `case_ref` (a log pseudonym) and log it; NotFound if none."""
     if viewer.scope(Action.SHRED) is not Scope.PARTNERSHIP:
         # The table grants shredding partnership-wide only; a narrower grant would need a scoped search.
-        raise Forbidden(f"a {viewer.role} may not shred a case")
+        raise Forbidden(f"{a_role(viewer.role)} may not shred a case")
     now = now or datetime.now(UTC)
     with Session(engine) as session, session.begin():
         # The chain head first, as the group commit takes it: no notification about this case is

@@ -27,6 +27,7 @@ from broker.delivery.calendar import WorkingCalendar
 from broker.delivery.outbox import Outbox
 from broker.errors import InvalidNotification, LogUnavailable, NotificationExists
 from broker.partnership.registry import Registry
+from broker.partnership.roles import a_role
 from broker.review import access
 from broker.sharing.decide import Decider
 from broker.sharing.parse import parse
@@ -165,9 +166,8 @@ def check_sender(caller: Caller, notification: Notification, registry: Registry)
     allowed = access.sender_roles(caller.role, registry.granted_roles(caller.agency_id))
     if sender.role.value not in allowed:
         may = ", ".join(sorted(allowed)) or "no role: it may not send"
-        raise InvalidNotification(
-            [{"loc": ["sender", "role"], "type": "sender_mismatch", "msg": f"a {caller.role} token may send as: {may}"}]
-        )
+        said = f"{a_role(caller.role)} token may send as: {may}"
+        raise InvalidNotification([{"loc": ["sender", "role"], "type": "sender_mismatch", "msg": said}])
 
 
 def receipt_body(notification: Notification, planned: list[Planned], *, checkpoint: str | None) -> dict[str, Any]:

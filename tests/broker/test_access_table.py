@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 import audit
-from broker.partnership.roles import OFFICES, PERSON_ROLES
+from broker.errors import Forbidden
+from broker.partnership.roles import OFFICES, PERSON_ROLES, a_role
 from broker.review import access
 from broker.review.access import Action, Scope
 from broker.review.release import refusal_only, resolves, sender_needs
@@ -180,3 +181,16 @@ def test_what_would_resolve_a_refuse_only_hold_names_every_thing_the_sender_left
     )
     no_basis = _decided("hold_for_authorisation", None, ("GR1", "No lawful basis was given."))
     assert resolves(no_basis, refusal_only(no_basis)) == "The sender sends it again with a lawful basis."
+
+
+def test_a_refusal_names_a_role_with_its_article() -> None:
+    # "a ig_lead may not do this" reads wrong to an agency system's developer, who sees the code.
+    assert [a_role(r) for r in ("ig_lead", "agency_system", "dsl", "caldicott_guardian")] == [
+        "an ig_lead",
+        "an agency_system",
+        "a dsl",
+        "a caldicott_guardian",
+    ]
+    lead = access.Viewer(agency_id="csc-x", agency_type="childrens_social_care", role="ig_lead", user="ig-01")
+    with pytest.raises(Forbidden, match=r"^an ig_lead may not do this \(send\)$"):
+        access.require(lead, Action.SEND)

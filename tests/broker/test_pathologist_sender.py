@@ -102,4 +102,4 @@ async def test_a_pathologist_not_granted_the_role_is_refused(pathology_gateway: 
     assert response.status_code == 422, response.text
     [error] = response.json()["errors"]
     assert (error["loc"], error["type"]) == (["sender", "role"], "sender_mismatch")
-    assert error["msg"] == "a agency_system token may send as: " + ", ".join(sorted(access.SENDS_AS["dsl"]))
+    assert error["msg"] == "an agency_system token may send as: " + ", ".join(sorted(access.SENDS_AS["dsl"]))

@@ -96,7 +96,8 @@ async def send(
 async def _supersede(
     recall: Recall, viewer: Viewer, notification_id: str, replaced_by: str, *, repeat: bool
 ) -> Withdrawal | None:
-    """The first notification's withdrawal; None if this correction's first press already made it."""
+    """The first notification's withdrawal; None if it was already withdrawn when this correction was
+    pressed again (by its first press, or by someone else after a first press cut short)."""
     try:
         return await recall.supersede(viewer, notification_id, replaced_by=replaced_by, retry=RETRY)
     except AlreadyWithdrawn:

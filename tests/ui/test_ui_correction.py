@@ -88,7 +88,7 @@ async def test_the_sender_corrects_a_referral_from_its_decision_page(
         assert decided_once and all(e.recipient_agency for e in decided_once)
         again = await sender.ui.post(start, data=send)
         assert again.status_code == 200 and "Already sent" in again.text, again.text
-        assert "was withdrawn when this correction was first sent" in _words(again)
+        assert "which was already withdrawn; its decision page says when and by whom" in _words(again)
     finally:
         await sender.close()
     assert _entries(gateway, replacement, audit.EventKind.DECIDED) == decided_once, "nothing more decided"

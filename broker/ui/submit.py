@@ -12,6 +12,8 @@ form itself, never in server storage, so an abandoned draft leaves no personal d
 role" offers only the roles the access table lets the signed-in person send as
 (`broker.review.access.sender_roles`), and the flow checks it again; it starts at the one role of
 their own agency's type among them, if only one is (a pathology service's practitioner: pathologist).
+A correction (`broker.ui.correction_page`) walks the same steps carrying the notification it corrects
+(`CORRECTS`), and its check page sends to the correction's own route.
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ from broker.ui import (
     case_review_page,
     case_shredding_page,
     correction_page,
+    notification_page,
     render,
     replay_page,
     routes,
@@ -47,6 +48,7 @@ UI_ROUTERS = (
     case_shredding_page.router,
     withdrawal_page.router,
     correction_page.router,
+    notification_page.router,
     submit.router,
 )
 

@@ -137,6 +137,7 @@ ROUTES: Final[dict[tuple[str, str], tuple[Action, ...]]] = {
     ("POST", "/v1/log/cosignatures"): (Action.SEND,),
     ("GET", "/ui/decisions"): (Action.DECISIONS,),
     ("GET", "/ui/decisions/{seq}"): (Action.DECISIONS,),
+    ("GET", "/ui/notifications/{notification_id}"): (Action.DECISIONS,),
     ("GET", "/ui/queues"): (Action.ADVICE, Action.AUTHORISE),
     ("POST", "/ui/queues/{delivery_id}"): (Action.ADVICE, Action.AUTHORISE),
     ("GET", "/ui/urgent"): (Action.URGENT_REVIEW,),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Engine, Select, and_, func, or_, select
 from sqlmodel import Session, col
 
 import audit
@@ -96,3 +96,19 @@ def sees(session: Session, viewer: Viewer, action: Action, entry: audit.Entry) -
         return True
     hit = session.execute(select(col(audit.Entry.seq)).where(col(audit.Entry.seq) == entry.seq, clause).limit(1))
     return hit.first() is not None
+
+
+def first_decision(engine: Engine, viewer: Viewer, notification_id: str) -> int | None:
+    """The log seq of the notification's first decision the viewer may read, if there is one: where a
+    link to a notification (a correction's replacement, named in the log) takes its reader."""
+    if not viewer.may(Action.DECISIONS):
+        return None
+    query = select(func.min(col(audit.Entry.seq))).where(
+        col(audit.Entry.notification_id) == notification_id, col(audit.Entry.kind) == audit.EventKind.DECIDED
+    )
+    clause = scope_clause(viewer, Action.DECISIONS)
+    if clause is not None:
+        query = query.where(clause)
+    with Session(engine) as session:
+        seq: int | None = session.execute(query).scalar_one_or_none()
+    return seq

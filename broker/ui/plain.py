@@ -98,3 +98,13 @@ def signin_refusal(reason: str, agencies: Mapping[str, str], role: str | None = 
         role_words = say.option(role, say.ROLES)
         return f"the partnership has not granted the role {role_words} to {agencies.get(agency, agency)}."
     return SIGNIN_REFUSALS.get(reason, NOT_ISSUED)
+
+
+# How a corrected entry names its replacement (`broker.review.withdrawal`): "replaced by notification <id>".
+_REPLACED_BY = re.compile(r"\breplaced by notification ([0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})\b")
+
+
+def replacement(message: str | None) -> str | None:
+    """The notification a corrected entry's message says replaced it, so a page can link to it."""
+    found = _REPLACED_BY.search(message or "")
+    return found.group(1) if found else None

@@ -89,6 +89,14 @@ async def test_the_sender_corrects_a_referral_from_its_decision_page(
         again = await sender.ui.post(start, data=send)
         assert again.status_code == 200 and "Already sent" in again.text, again.text
         assert "which was already withdrawn; its decision page says when and by whom" in _words(again)
+
+        # The first decision's page says it was corrected, and leads to the correction's decision.
+        corrected_page = await sender.page("GET", f"/ui/decisions/{decided.seq}")
+        link = f'href="/ui/notifications/{replacement}"'
+        assert link in corrected_page.text and "Read the correction's decision" in corrected_page.text
+        followed = await sender.page("GET", f"/ui/notifications/{replacement}")
+        first_of_replacement = min(e.seq for e in decided_once)
+        assert (followed.status_code, followed.headers["location"]) == (303, f"/ui/decisions/{first_of_replacement}")
     finally:
         await sender.close()
     assert _entries(gateway, replacement, audit.EventKind.DECIDED) == decided_once, "nothing more decided"
@@ -111,6 +119,15 @@ async def test_the_front_door_may_withdraw_what_it_received_but_not_correct_it(
         assert refused.status_code == 403, refused.text
         posted = await front_door.page("POST", f"/ui/notifications/{first}/correction", data={"go": "send"})
         assert posted.status_code in (403, 422), posted.text
+        received = await front_door.page("GET", f"/ui/notifications/{first}")
+        assert (received.status_code, received.headers.get("location")) == (303, f"/ui/decisions/{decided.seq}")
     finally:
         await front_door.close()
     assert not _entries(gateway, first, audit.EventKind.CORRECTED)
+    outsider = Person(gateway, "police-fenmere", "dsl", "police-dsl-correct-01")  # neither sent nor received it
+    await outsider.sign_in()
+    try:
+        unseen = await outsider.page("GET", f"/ui/notifications/{first}")
+        assert unseen.status_code == 404, unseen.text
+    finally:
+        await outsider.close()

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from broker.ui.plain import plain
+from broker.ui.plain import plain, replacement
 from broker.ui.words import (
     CONSENT_EXCEPTIONS,
     CONSENT_STATES,
@@ -151,3 +151,10 @@ def test_a_role_named_after_an_article_reads_with_the_article_its_words_take() -
     assert plain("a partnership_ig_lead may", {}) == "the partnership's Information Governance lead may"
     # Only a role's code: other words after an article, and an agency id, are left as they were.
     assert plain("a thing_here and a gp-willow-lane", {}) == "a thing here and a gp-willow-lane"
+
+
+def test_a_corrected_entry_names_the_notification_that_replaced_it() -> None:
+    new = "5b0e9d0c-3f0a-4c1e-9a56-2d7c8e1f4b3a"
+    assert replacement(f"Corrected by the dsl: replaced by notification {new}.") == new
+    assert replacement("Withdrawn by the dsl: about the wrong person.") is None
+    assert replacement(None) is None

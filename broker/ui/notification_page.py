@@ -1,0 +1,31 @@
+"""A notification named by its id, for a reader who follows a link to it: the decision log names a
+correction's replacement by notification id ("replaced by notification …"), and the decision pages
+are by log entry, so this finds the first of its decisions the reader may read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter
+from fastapi.responses import RedirectResponse
+
+from broker.api.deps import LogDep
+from broker.errors import NotFound
+from broker.review import scope
+from broker.ui.routes import ViewerDep
+from schemas.common import CanonicalUuidText
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+
+
+@router.get("/notifications/{notification_id}")
+async def first_decision(
+    notification_id: CanonicalUuidText, viewer: ViewerDep, decision_log: LogDep
+) -> RedirectResponse:
+    """To the notification's first decision this reader may read; 404 if none (none exists, or none
+    is theirs to read: the answer does not say which)."""
+    seq = await asyncio.to_thread(scope.first_decision, decision_log.engine, viewer, notification_id)
+    if seq is None:
+        raise NotFound("no decision of this notification that you may read")
+    return RedirectResponse(f"/ui/decisions/{seq}", status_code=303)

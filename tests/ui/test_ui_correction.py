@@ -61,7 +61,8 @@ async def test_the_sender_corrects_a_referral_from_its_decision_page(
 
         opened = await sender.page("GET", start)
         assert opened.status_code == 200, opened.text
-        assert f"This corrects notification {first}." in _words(opened), _words(opened)
+        assert f"This corrects notification {first}" in _words(opened), _words(opened)
+        assert f'href="/ui/notifications/{first}" target="_blank"' in opened.text, "read it, keeping the draft"
         carried = _hidden(opened.text)
         assert carried["corrects"] == first and carried["notification_id"] != first
         assert carried[f"to:{CSC}"] == "mash_intake", "the first one's recipient, addressed as the form offers it"

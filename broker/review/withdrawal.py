@@ -26,7 +26,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from sqlmodel import Session, col, select
 
@@ -68,37 +68,31 @@ class Withdrawal:
     seqs: list[int]
 
 
-def may_withdraw(decision_log: DecisionLog, viewer: Viewer, notification_id: str) -> bool:
-    """Whether the viewer may withdraw the notification now: a page offers only what would be done."""
+def offers(decision_log: DecisionLog, viewer: Viewer, notification_id: str) -> tuple[bool, bool]:
+    """Whether the viewer may withdraw the notification now, and whether they may also correct it (its
+    sender, in a role that may send), in one read: a page offers only what would be done."""
     try:
-        _check(decision_log, viewer, notification_id)
+        checked = _check(decision_log, viewer, notification_id)
     except (NotFound, Forbidden, AlreadyWithdrawn):
-        return False
-    return True
-
-
-def may_correct(decision_log: DecisionLog, viewer: Viewer, notification_id: str) -> bool:
-    """Whether the viewer may send a correction of the notification now: its sender, who may send."""
-    if not viewer.may(Action.SEND):
-        return False
-    try:
-        _check(decision_log, viewer, notification_id, correction=True)
-    except (NotFound, Forbidden, AlreadyWithdrawn):
-        return False
-    return True
+        return False, False
+    return True, checked.may == "sender" and viewer.may(Action.SEND)
 
 
 def check_may_withdraw(
     decision_log: DecisionLog, viewer: Viewer, notification_id: str, *, correction: bool = False
 ) -> list[audit.Entry]:
     """The notification's decided entries, if the viewer may withdraw (or correct) it and it still stands."""
-    return _check(decision_log, viewer, notification_id, correction=correction)[0]
+    return _check(decision_log, viewer, notification_id, correction=correction).decided
 
 
-def _check(
-    decision_log: DecisionLog, viewer: Viewer, notification_id: str, *, correction: bool = False
-) -> tuple[list[audit.Entry], set[str]]:
-    """`check_may_withdraw`, with the delivery ids of the decisions the viewer may also read."""
+class _Checked(NamedTuple):
+    decided: list[audit.Entry]
+    shown: set[str]  # the deliveries whose recall the viewer is told of
+    may: Literal["sender", "front door"]
+
+
+def _check(decision_log: DecisionLog, viewer: Viewer, notification_id: str, *, correction: bool = False) -> _Checked:
+    """`check_may_withdraw`, with the delivery ids of the decisions the viewer may also read, and as whom."""
     with Session(decision_log.engine) as session:
         decided = list(
             session.exec(
@@ -127,7 +121,7 @@ def _check(
         }
     if recalled is not None:
         raise AlreadyWithdrawn(f"notification {notification_id} was already withdrawn (log entry {recalled})")
-    return decided, shown
+    return _Checked(decided, shown, may)
 
 
 def _may(session: Session, viewer: Viewer, decided: list[audit.Entry]) -> Literal["sender", "front door"] | None:
@@ -161,7 +155,7 @@ async def withdraw(
 
     `then` runs in that commit with the answer, to keep it with the recall (a correction's retry)."""
     correction = superseded_by is not None
-    decided, shown = await asyncio.to_thread(_check, decision_log, viewer, notification_id, correction=correction)
+    decided, shown, _ = await asyncio.to_thread(_check, decision_log, viewer, notification_id, correction=correction)
     kind: Literal["withdrawal", "correction"] = "correction" if superseded_by else "withdrawal"
     now = datetime.now(UTC)
     drafts = [_draft(entry, viewer, kind, reason, superseded_by) for entry in decided]

@@ -283,12 +283,11 @@ async def decision(
     recall = detail["state"] not in _ENDED and access.may_route(
         viewer, "POST", "/ui/notifications/{notification_id}/withdrawal"
     )
-    may_withdraw = recall and await asyncio.to_thread(
-        withdrawal.may_withdraw, decision_log, viewer, detail["notification_id"]
-    )
     # Only the sender corrects; whoever may withdraw it may be the front door that received it.
-    may_correct = may_withdraw and await asyncio.to_thread(
-        withdrawal.may_correct, decision_log, viewer, detail["notification_id"]
+    may_withdraw, may_correct = (
+        await asyncio.to_thread(withdrawal.offers, decision_log, viewer, detail["notification_id"])
+        if recall
+        else (False, False)
     )
     return page(
         request,

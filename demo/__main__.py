@@ -3,7 +3,8 @@
 Registers the demo agencies, gives each a Kafka principal, starts the gateway and one consumer per
 agency, posts seed-derived notifications, prints each recipient's decision and why, proves the
 Kafka records are ciphertext, lets the consumers deliver and acknowledge (one deliberately late,
-shown overdue on a simulated clock), and leaves the gateway running for the review UI.
+shown overdue on a simulated clock), has one sender withdraw a notification and another correct one,
+and leaves the gateway running for the review UI.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ from broker.delivery.clocks import mark_overdue
 from broker.partnership import kafka_access
 from broker.partnership.cli import issue_token
 from broker.partnership.registry import load_registry
+from demo import recall
 from demo.cases import AGENCIES, OFFICES, PARTNERSHIP_ID, SENSITIVE, cases
-from demo.site import NAMESPACE, DemoSite, create_topics, read_deliveries
+from demo.site import AUDIENCE, NAMESPACE, DemoSite, create_topics, read_deliveries
 from devstack import kafka, opa
 from devstack.partnership import provision
 from devstack.process import running_pid, start_daemon, stop_pid
@@ -41,7 +43,6 @@ from schemas.topics import inbox_topic
 
 console = Console(width=140)
 cli = typer.Typer(add_completion=False, help=__doc__.splitlines()[0])
-AUDIENCE = "safeguarding-broker"
 PORT = 8080
 LATE_AGENCY = "lado-fenmere"
 
@@ -150,7 +151,7 @@ def _post_all(site: DemoSite) -> list[dict[str, Any]]:
         response = httpx.post(f"{site.url}/v1/notifications", json=notification, timeout=10, headers=headers)
         response.raise_for_status()
         body = response.json()
-        receipts.append({"title": title, "sender": sender, **body})
+        receipts.append({"title": title, "sender": sender, "notification": notification, **body})
         for recipient in body["recipients"]:
             # What set the outcome, as a reviewer reads it first; every other finding is in the UI.
             deciding = recipient["decided_by"] or recipient["reasons"][:1]
@@ -275,50 +276,6 @@ def _overdue(site: DemoSite, receipts: list[dict[str, Any]]) -> None:
             _show_status(site, receipt)
 
 
-def _withdraw(site: DemoSite, receipts: list[dict[str, Any]]) -> None:
-    """The police find their notice to the school was about the wrong pupil and withdraw it from every inbox."""
-    receipt = next(r for r in receipts if "(M35)" in r["title"])
-    token = issue_token(site.partnership.agency_keys(receipt["sender"]), role="agency_system", audience=AUDIENCE)
-    response = httpx.post(
-        f"{site.url}/v1/notifications/{receipt['notification_id']}/withdrawal",
-        json={"reason": "wrong_person"},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    )
-    response.raise_for_status()
-    recalled = response.json()["deliveries"]
-    sent = [d["delivery_id"] for d in recalled if d["now"] == "notice sent"]
-
-    def confirmed() -> bool:
-        items = site.notification(receipt)["recipients"]
-        return all(
-            any(e["kind"] == "withdrawal_confirmed" for e in item["events"])
-            for item in items
-            if item["delivery_id"] in sent
-        )
-
-    site.wait_for(confirmed, what="withdrawal receipts", timeout=60)
-    table = Table(title=f"Withdrawn by the sender (about the wrong person): {receipt['title']}")
-    for column in ("recipient", "was", "now", "sender's view", "log, after the decision"):
-        table.add_column(column, overflow="fold")
-    status = {item["delivery_id"]: item for item in site.notification(receipt)["recipients"]}
-    for d in recalled:
-        item = status[d["delivery_id"]]
-        after = ", ".join(e["kind"] for e in item["events"][1:])
-        table.add_row(d["agency_id"], d["was"], d["now"], item["status"], after)
-    console.print(table)
-    if sent:
-        console.print(
-            "[green]✓[/green] "
-            + (
-                "1 recipient consumer removed it from its"
-                if len(sent) == 1
-                else f"{len(sent)} recipient consumers removed it from their"
-            )
-            + " inbox, kept a tombstone and sent a signed receipt"
-        )
-
-
 def _finish(site: DemoSite, stack: StackSettings) -> None:
     report = _verify(site)
     console.print(f"\nDecision log: {_said(report)}")
@@ -391,7 +348,8 @@ def run() -> None:
     _acknowledge(site, stack, passwords, receipts)
     _show_status(site, receipts[0])
     _overdue(site, receipts)
-    _withdraw(site, receipts)
+    recall.withdraw(site, receipts, console)
+    recall.correct(site, receipts, console)
     _finish(site, stack)
 
 

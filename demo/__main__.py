@@ -32,6 +32,7 @@ from broker.delivery.clocks import mark_overdue
 from broker.partnership import kafka_access
 from broker.partnership.cli import issue_token
 from broker.partnership.registry import load_registry
+from broker.ui.plain import duty
 from demo import recall
 from demo.cases import AGENCIES, OFFICES, PARTNERSHIP_ID, SENSITIVE, cases
 from demo.site import AUDIENCE, NAMESPACE, DemoSite, create_topics, read_deliveries
@@ -267,7 +268,10 @@ def _overdue(site: DemoSite, receipts: list[dict[str, Any]]) -> None:
     # The log keeps real time only, so the review UI's Overdue page shows them found today, before they fell due.
     console.print("  (logged at the real time, so the review UI shows each found overdue before it was due)")
     for clock in late:
-        console.print(f"  {clock.recipient_agency}: {clock.description} (due {clock.due_at:%a %d %b %H:%M} UTC)")
+        due = duty(clock.description)
+        console.print(f"  {clock.recipient_agency}, due {clock.due_at:%a %d %b %H:%M} UTC: {due.text}")
+        if due.source:
+            console.print(f"    [dim]{due.source}[/dim]")
     # Each late notification's view again, now that its clocks have run out (the referral's too: its
     # front door acknowledged it but has not yet said what it decided).
     late_ids = {clock.notification_id for clock in late}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from broker.ui import words as say
@@ -108,3 +109,31 @@ def replacement(message: str | None) -> str | None:
     """The notification a corrected entry's message says replaced it, so a page can link to it."""
     found = _REPLACED_BY.search(message or "")
     return found.group(1) if found else None
+
+
+# A deadline's description, as the policy's obligations write it: the duty, then its sources in
+# brackets and the timescales' ids in the catalogue ("Decide within 1 working day [Doc, 3.1] (T01).").
+# A clause may follow the sources ("...; the timing is partnership configuration."): it is the duty's.
+_DUTY = re.compile(
+    r"^(?P<duty>.+?)\s*\[(?P<sources>[^\[\]]+)\](?:\s*\((?P<ids>T\d+(?:, T\d+)*)\))?(?P<rest>;[^\[\]]+?)?\.?$", re.S
+)
+
+
+@dataclass(frozen=True)
+class Duty:
+    """What is due, and (apart, as a finding's source text is) where the source documents say so."""
+
+    text: str
+    source: str
+
+
+def duty(description: str | None) -> Duty:
+    """A deadline's description split into the duty a person acts on and its source, which would
+    otherwise sit mid-sentence in brackets; a description of another shape is kept whole."""
+    found = _DUTY.match(description or "")
+    if found is None:
+        return Duty(description or "", "")
+    source, ids = found["sources"].strip(), found["ids"]
+    if ids:
+        source += f" (timescale{'s' if ',' in ids else ''} {ids})"
+    return Duty(found["duty"].rstrip(" .;,") + (found["rest"] or "").rstrip(" .") + ".", source)

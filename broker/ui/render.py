@@ -14,7 +14,7 @@ from broker.api.errors import URGENT_ROUTE
 from broker.review import access
 from broker.review.views import title_words
 from broker.ui import words as say
-from broker.ui.plain import plain, replacement, who
+from broker.ui.plain import duty, plain, replacement, who
 from broker.ui.sessions import UiSession
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
@@ -82,6 +82,7 @@ TEMPLATES.env.filters["effect"] = lambda code: words(code, say.EFFECTS)
 TEMPLATES.env.filters["plain"] = plain
 TEMPLATES.env.filters["who"] = who
 TEMPLATES.env.filters["replacement"] = replacement
+TEMPLATES.env.filters["duty"] = duty
 TEMPLATES.env.filters["local"] = say.local_time
 TEMPLATES.env.filters["past"] = say.is_past
 TEMPLATES.env.filters["time_left"] = say.time_left

@@ -155,7 +155,9 @@ async def test_a_referrals_page_shows_the_clock_its_outcome_met_and_the_one_over
     section = words.split(" Deadlines ", 1)[1]
     assert f"Met on {local_time(met['since'])}" in section, section[:800]
     assert f"Overdue since {local_time(due['acknowledge_referral'])}" in section, section[:800]
-    assert met["description"] in section
+    # The duty, then its sources beneath it (not mid-sentence in brackets), then its due time.
+    duty, sources = met["description"].split(" [")
+    assert f"{duty}. {sources.split(']')[0]} (timescales T01, T05) {local_time(met['due_at'])}" in section, section
     row = listed.split(f'href="/ui/decisions/{decided.seq}"', 1)[1].split("</tr>", 1)[0]
     assert "a deadline is overdue" in row, row
     assert listed.count("a deadline is overdue") == 1, "only the decision whose clock ran out is marked"

@@ -220,8 +220,11 @@ async def test_the_overdue_page_gives_the_deadline_that_ran_out(
     rows = re.findall(r"<tr><td>#\d+</td>.*?</tr>", overdue, re.S)
     assert len(rows) == len(due), overdue
     for row in rows:
-        what, was_due, found = re.findall(r"<td>([^<]*)</td>", row)[-3:]
-        (description,) = [d for d in due if d in what]
+        what, was_due, found = re.findall(r"<td>(.*?)</td>", row, re.S)[-3:]
+        # The duty first, its sources apart beneath it (as a finding's), not mid-sentence in brackets.
+        (description,) = [d for d in due if f"<p>GR6: {d.split(' [')[0]}.</p>" in what]
+        sources = re.findall(r"\[([^\]]+)\]", description)
+        assert f'<p class="small">{sources[0]} (timescale' in what, row
         assert was_due == due[description], row
         assert found != was_due, "the time it was found given as the deadline"
         (still,) = re.findall(r'<td class="[a-z]*">(.*?)</td>', row, re.S)

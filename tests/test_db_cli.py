@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from broker.db.__main__ import cli
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """`upgrade` configures logging as the command does for an operator: a handler on the stderr
+    that CliRunner lends it and closes after the call. Left on the root logger, it turned a later
+    test's log records into "--- Logging error ---" on a closed stream in CI's output."""
+    root = logging.getLogger()
+    before = set(root.handlers)
+    yield
+    for handler in [h for h in root.handlers if type(h) is logging.StreamHandler and h not in before]:
+        root.removeHandler(handler)
 
 
 def test_history_lists_both_migration_histories() -> None:

@@ -69,6 +69,16 @@ test_c5_onward_disclosure_prohibited_reason if {
 	x.rule == "C5"
 }
 
+# The agency by its name, then its type in words: a name with its own brackets ("Brookside Homes
+# (fictional housing provider)") read twice-bracketed with the type after it (sg-policy-0.7.11).
+test_c4_names_the_agency_then_its_type_in_words if {
+	housing := {"agency_id": "housing-a", "role": "housing_officer", "need_to_know": "provide_support", "conveys_to_family": false, "conveys_to_alleged_perpetrator": false}
+	d := t.first({"recipients": [housing]})
+	d.outcome == "no_share"
+	t.deciders(d) == ["C4"]
+	t.messages(d, "C4") == {"Test Housing A does not receive a safeguarding referral: its type of agency, housing, is not among those that do, so it has no need to know."}
+}
+
 test_c4_stage_restricts_recipients if {
 	request := object.union(csod, {"payload_facts": {"stage": "agency_request"}, "sender": {"agency_id": "school-a", "role": "dsl"}})
 	t.first(request).outcome == "no_share"

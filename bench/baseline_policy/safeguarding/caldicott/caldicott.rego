@@ -71,7 +71,7 @@ _identifying contains field if {
 #     to personal confidential data should be on a strict need-to-know basis"; CPSCP-Procedures,
 #     LADO > 3. General Considerations Relating to Allegations Against People who Work with Children
 #     > Confidentiality: information "should be restricted to those who have a need to know"
-c4(r) := {finding("C4", "no_share", sprintf("%s (%s) does not receive %s: it has no need to know.", [context.agency_name(r), context.words(context.agency_type(r)), context.a_mt]))} if {
+c4(r) := {finding("C4", "no_share", sprintf("%s does not receive %s: its type of agency, %s, is not among those that do, so it has no need to know.", [context.agency_name(r), context.a_mt, context.words(context.agency_type(r))]))} if {
 	not context.agency_type(r) in _recipient_types
 } else := {finding("C4", "no_share", sprintf("%s goes only to the role queues %s, not to \"%s\".", [context.the_mt, context.words_list(_recipient_roles), context.words(r.role)]))} if {
 	count(_recipient_roles) > 0

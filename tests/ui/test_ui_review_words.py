@@ -170,6 +170,8 @@ async def test_the_findings_under_not_shared_are_not_shown_as_reasons_to_share(
     (deciding,) = re.findall(r'<div class="finding">\s*<p><strong>(\w+)</strong>', decided)
     assert f'<th scope="row">{deciding}<br>' not in rest, "the deciding finding is listed with the others"
     assert re.search(r"<dt>Lawful basis relied on</dt><dd>None: nothing was shared</dd>", decided), decided[-1500:]
+    # The sender's role after its agency's name, not bracketed after it: this name has brackets of its own.
+    assert re.search(r"<dt>From</dt><dd>[^<]+\) · Designated Safeguarding Lead</dd>", decided), decided[-1500:]
 
 
 async def test_a_rule_without_a_title_is_named_once(

@@ -88,9 +88,10 @@ def who(event: Mapping[str, Any], agencies: Mapping[str, str]) -> str:
     if role == "agency_system" and agency:
         # The system may name who at the agency pressed the button ("<agency id>-duty-worker").
         rest = str(actor).removeprefix(f"agency_system@{agency}").removeprefix(agency).strip("-@ ")
-        return f"the system of {name}" + (f" ({rest.replace('-', ' ')})" if rest else "")
-    parts = [p for p in (role_words, name) if p]
-    return f"{actor} ({', '.join(parts)})" if parts else str(actor)
+        return f"{rest.replace('-', ' ')}, through the system of {name}" if rest else f"the system of {name}"
+    # Words, not brackets, around the role and agency: an agency's name may have brackets of its own.
+    said = f"{actor}, {role_words}" if role_words else str(actor)
+    return f"{said} at {name}" if name else said
 
 
 def signin_refusal(reason: str, agencies: Mapping[str, str], role: str | None = None, agency: str | None = None) -> str:

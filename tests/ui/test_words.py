@@ -6,7 +6,7 @@ import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from broker.ui.plain import plain, replacement
+from broker.ui.plain import plain, replacement, who
 from broker.ui.words import (
     CONSENT_EXCEPTIONS,
     CONSENT_STATES,
@@ -158,3 +158,17 @@ def test_a_corrected_entry_names_the_notification_that_replaced_it() -> None:
     assert replacement(f"Corrected by the dsl: replaced by notification {new}.") == new
     assert replacement("Withdrawn by the dsl: about the wrong person.") is None
     assert replacement(None) is None
+
+
+def test_who_did_it_reads_without_brackets_in_brackets() -> None:
+    # An agency's name may have brackets of its own, so the role and agency are joined by words.
+    names = {"school-x": "Oakfield Primary School (fictional)"}
+    person = {"actor": "dsl-01", "actor_role": "dsl", "actor_agency": "school-x"}
+    assert who(person, names) == "dsl-01, Designated Safeguarding Lead at Oakfield Primary School (fictional)"
+    assert who({**person, "actor_agency": None}, names) == "dsl-01, Designated Safeguarding Lead"
+    assert who({**person, "actor_role": None}, names) == "dsl-01 at Oakfield Primary School (fictional)"
+    system = {"actor": "agency_system@school-x", "actor_role": "agency_system", "actor_agency": "school-x"}
+    assert who(system, names) == "the system of Oakfield Primary School (fictional)"
+    pressed = {**system, "actor": "school-x-duty-worker"}
+    assert who(pressed, names) == "duty worker, through the system of Oakfield Primary School (fictional)"
+    assert who({"actor": None}, names) == "the broker"

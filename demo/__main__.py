@@ -154,10 +154,11 @@ def _post_all(site: DemoSite) -> list[dict[str, Any]]:
         body = response.json()
         receipts.append({"title": title, "sender": sender, "notification": notification, **body})
         for recipient in body["recipients"]:
-            # What set the outcome, as a reviewer reads it first; every other finding is in the UI.
+            # What set the outcome, as a reviewer reads it first (long enough to say why, shortened only
+            # past that); every other finding is in the UI.
             deciding = recipient["decided_by"] or recipient["reasons"][:1]
             rules = " ".join(dict.fromkeys(r["rule"] for r in deciding))
-            message = textwrap.shorten(deciding[0]["message"], width=110, placeholder=" …") if deciding else ""
+            message = textwrap.shorten(deciding[0]["message"], width=170, placeholder=" …") if deciding else ""
             reasons = f"{rules}\n{message}".strip()
             table.add_row(
                 title,

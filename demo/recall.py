@@ -88,7 +88,7 @@ def _show_decisions(receipt: dict[str, Any], console: Console) -> None:
     for recipient in receipt["recipients"]:
         deciding = recipient["decided_by"] or recipient["reasons"][:1]
         rules = " ".join(dict.fromkeys(r["rule"] for r in deciding))
-        message = textwrap.shorten(deciding[0]["message"], width=90, placeholder=" …") if deciding else ""
+        message = textwrap.shorten(deciding[0]["message"], width=170, placeholder=" …") if deciding else ""
         table.add_row(recipient["agency_id"], recipient["outcome"], f"{rules}\n{message}".strip())
     console.print(table)
 

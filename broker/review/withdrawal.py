@@ -38,6 +38,7 @@ from broker.delivery.events import follow_up, log_context
 from broker.delivery.notices import NoticeWriter, reason_words
 from broker.delivery.outbox import Outbox
 from broker.errors import AlreadyWithdrawn, Forbidden, HeldDeliveryGone, NotFound
+from broker.partnership.roles import a_role
 from broker.review import scope
 from broker.review.access import Action, Scope, Viewer
 from schemas.vocab import AgencyType
@@ -93,6 +94,9 @@ class _Checked(NamedTuple):
 
 def _check(decision_log: DecisionLog, viewer: Viewer, notification_id: str, *, correction: bool = False) -> _Checked:
     """`check_may_withdraw`, with the delivery ids of the decisions the viewer may also read, and as whom."""
+    if correction and not viewer.may(Action.SEND):
+        # A correction is a new notification: whoever may not send may not correct, whatever they sent.
+        raise Forbidden(f"{a_role(viewer.role)} may not send notifications")
     with Session(decision_log.engine) as session:
         decided = list(
             session.exec(

@@ -24,10 +24,9 @@ from broker.admission import idempotency
 from broker.api.deps import LogDep, RulesDep, Sharing, SharingDep, registry_of
 from broker.api.recall import Recall, RecallDep
 from broker.db.log import DecisionLog
-from broker.errors import AlreadyWithdrawn, Forbidden, InvalidNotification
-from broker.partnership.roles import a_role
+from broker.errors import AlreadyWithdrawn, InvalidNotification
 from broker.review import withdrawal
-from broker.review.access import Action, Viewer
+from broker.review.access import Viewer
 from broker.review.withdrawal import Withdrawal
 from broker.ui import words as say
 from broker.ui.form_recipients import offered
@@ -123,8 +122,6 @@ async def _decided(
 
 async def _correctable(decision_log: DecisionLog, viewer: Viewer, notification_id: str) -> list[audit.Entry]:
     """The first notification's decided entries, if the viewer sent it, may send, and it still stands."""
-    if not viewer.may(Action.SEND):
-        raise Forbidden(f"{a_role(viewer.role)} may not send notifications")
     return await asyncio.to_thread(
         withdrawal.check_may_withdraw, decision_log, viewer, notification_id, correction=True
     )

@@ -14,7 +14,10 @@ from sqlmodel import Session, col, select
 import audit
 from broker.db.tables import HeldDelivery, HeldKey, ObligationClock, OutboxRow
 from broker.delivery.background import build_relay
+from broker.errors import Forbidden, NotFound
 from broker.metrics import Metrics
+from broker.review import withdrawal
+from broker.review.access import Viewer
 from tests.broker.conftest import Gateway, GatewayFactory
 from tests.broker.people import Person
 from tests.factories import school_referral
@@ -130,6 +133,18 @@ async def test_a_correction_nobody_may_make_decides_nothing(gateway: Gateway) ->
     assert corrected["notification_id"] in entry.reasons[0]["message"]
     status = await sender.api("GET", f"/v1/notifications/{sent['notification_id']}")
     assert [r["status"] for r in status.json()["recipients"]] == ["corrected"]
+
+
+async def test_only_a_role_that_may_send_may_correct_what_its_agency_sent(gateway: Gateway) -> None:
+    # A correction is a new notification. The access table gives every role that may withdraw the
+    # right to send too, so this is asked of the rule itself, with a role that may do neither.
+    sent = await Person(gateway, SCHOOL, "dsl", "dsl-oak-04").send("share")
+    reader = Viewer(SCHOOL, "education_school", "ig_lead", "ig-oak-01")
+    with pytest.raises(Forbidden, match=r"^an ig_lead may not send notifications$"):
+        withdrawal.check_may_withdraw(gateway.decision_log, reader, sent["notification_id"], correction=True)
+    with pytest.raises(NotFound):  # nor withdraw it: the page offers neither
+        withdrawal.check_may_withdraw(gateway.decision_log, reader, sent["notification_id"])
+    assert withdrawal.offers(gateway.decision_log, reader, sent["notification_id"]) == (False, False)
 
 
 async def test_a_share_put_back_by_a_republish_was_published_as_the_log_says(gateway_factory: GatewayFactory) -> None:

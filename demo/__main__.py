@@ -16,7 +16,6 @@ import secrets
 import shutil
 import subprocess
 import sys
-import textwrap
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,7 +34,7 @@ from broker.partnership.registry import load_registry
 from broker.ui.plain import duty
 from demo import recall
 from demo.cases import AGENCIES, OFFICES, PARTNERSHIP_ID, SENSITIVE, cases
-from demo.site import AUDIENCE, NAMESPACE, DemoSite, create_topics, read_deliveries
+from demo.site import AUDIENCE, NAMESPACE, DemoSite, create_topics, decided_by, read_deliveries
 from devstack import kafka, opa
 from devstack.partnership import provision
 from devstack.process import running_pid, start_daemon, stop_pid
@@ -154,17 +153,11 @@ def _post_all(site: DemoSite) -> list[dict[str, Any]]:
         body = response.json()
         receipts.append({"title": title, "sender": sender, "notification": notification, **body})
         for recipient in body["recipients"]:
-            # What set the outcome, as a reviewer reads it first (long enough to say why, shortened only
-            # past that); every other finding is in the UI.
-            deciding = recipient["decided_by"] or recipient["reasons"][:1]
-            rules = " ".join(dict.fromkeys(r["rule"] for r in deciding))
-            message = textwrap.shorten(deciding[0]["message"], width=170, placeholder=" …") if deciding else ""
-            reasons = f"{rules}\n{message}".strip()
             table.add_row(
                 title,
                 f"{recipient['agency_id']}\n({recipient['role']})",
                 recipient["outcome"],
-                reasons,
+                decided_by(recipient),
                 ", ".join(recipient["allowed_fields"]) or "—",
             )
     console.print(table)

@@ -6,7 +6,6 @@ consumer to confirm, with a signed receipt, that it removed what it had.
 
 from __future__ import annotations
 
-import textwrap
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from broker.partnership.cli import issue_token
-from demo.site import AUDIENCE, DemoSite
+from demo.site import AUDIENCE, DemoSite, decided_by
 
 # The missing child was seen later at the railway station: her social worker corrects the report
 # rather than withdraw it and send another, so the log links the two (`superseded_by`).
@@ -86,10 +85,7 @@ def _show_decisions(receipt: dict[str, Any], console: Console) -> None:
     for column in ("recipient", "outcome", "decided by"):
         table.add_column(column, overflow="fold")
     for recipient in receipt["recipients"]:
-        deciding = recipient["decided_by"] or recipient["reasons"][:1]
-        rules = " ".join(dict.fromkeys(r["rule"] for r in deciding))
-        message = textwrap.shorten(deciding[0]["message"], width=170, placeholder=" …") if deciding else ""
-        table.add_row(recipient["agency_id"], recipient["outcome"], f"{rules}\n{message}".strip())
+        table.add_row(recipient["agency_id"], recipient["outcome"], decided_by(recipient))
     console.print(table)
 
 

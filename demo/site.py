@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,6 +63,15 @@ class DemoSite:
                 return
             time.sleep(0.5)
         raise TimeoutError(f"the demo waited {timeout:.0f}s for {what}; see the logs in {self.root}")
+
+
+def decided_by(recipient: dict[str, Any]) -> str:
+    """What set a recipient's outcome, as a reviewer reads it first: its rules, then the first deciding
+    message, long enough to say why and shortened only past that (every other finding is in the UI)."""
+    deciding = recipient["decided_by"] or recipient["reasons"][:1]
+    rules = " ".join(dict.fromkeys(r["rule"] for r in deciding))
+    message = textwrap.shorten(deciding[0]["message"], width=170, placeholder=" …") if deciding else ""
+    return f"{rules}\n{message}".strip()
 
 
 async def create_topics(admin_config: dict[str, Any], agencies: list[str]) -> None:

@@ -349,7 +349,7 @@ async def read_detail(
     }
     return {
         **summary(entry, rules, read.state, overdue=any(d["state"] == "overdue" for d in read.deadlines)),
-        "reasons": deciding_first(entry, await rules.explain(entry.reasons)),
+        "reasons": deciding_first(entry, await rules.explain(entry.reasons, message_type=entry.message_type)),
         "fields_released": entry.fields_released,
         "projection_digest": entry.projection_digest,
         "subjects_pseudonymised": len(entry.subjects),

@@ -2,18 +2,21 @@
 
 The Rego rules carry `# METADATA` with `custom.rule_id` and `custom.source` (a citation `KEY,
 Chapter > Section` of the public source document, listed in policies/SOURCES.md, with a short
-quotation). OPA returns those annotations with each module from `GET /v1/policies`, so the
-catalogue reads them from the policies OPA is actually serving, not from a copy that could drift.
-When OPA cannot be asked, a built-in one-line description of GR1-GR7 and C1-C8 (CPSCP-Procedures,
-Information sharing > The Seven Golden Rules; > The Eight Caldicott Principles) stands in, so a
-reviewer is never left with a bare rule id.
+quotation), and `custom.source_for` where the procedure for one message type adds a clause of its
+own (the LADO procedure's need to know, to C4): a finding cites that clause only on decisions of
+that type, so a missing-child notice's C4 does not quote the LADO procedure. OPA returns those
+annotations with each module from `GET /v1/policies`, so the catalogue reads them from the policies
+OPA is actually serving, not from a copy that could drift. When OPA cannot be asked, a built-in
+one-line description of GR1-GR7 and C1-C8 (CPSCP-Procedures, Information sharing > The Seven Golden
+Rules; > The Eight Caldicott Principles) stands in, so a reviewer is never left with a bare rule id.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from broker.errors import PolicyUnavailable
@@ -72,9 +75,17 @@ class RuleText:
     title: str
     source: str | None
     origin: str  # "policy" (OPA METADATA) or "builtin"
+    source_for: Mapping[str, str] = field(default_factory=dict)  # message type -> its procedure's clause
 
     def to_json(self) -> dict[str, Any]:
         return {"rule": self.rule, "title": self.title, "source": self.source, "origin": self.origin}
+
+    def on(self, message_type: str | None) -> RuleText:
+        """The text as one decision cites it: the rule's sources, then its message type's own clause."""
+        extra = self.source_for.get(message_type or "")
+        if extra is None:
+            return self
+        return replace(self, source=f"{self.source}; {extra}" if self.source else extra)
 
 
 def from_policies(modules: list[dict[str, Any]]) -> dict[str, RuleText]:
@@ -87,9 +98,20 @@ def from_policies(modules: list[dict[str, Any]]) -> dict[str, RuleText]:
             if isinstance(rule, str) and rule not in found:
                 source = custom.get("source")
                 found[rule] = RuleText(
-                    rule, str(note.get("title") or rule), source if isinstance(source, str) else None, "policy"
+                    rule,
+                    str(note.get("title") or rule),
+                    source if isinstance(source, str) else None,
+                    "policy",
+                    _clauses(custom.get("source_for")),
                 )
     return found
+
+
+def _clauses(source_for: Any) -> dict[str, str]:
+    """`custom.source_for` as message type -> clause; anything not of that shape cites nothing extra."""
+    if not isinstance(source_for, dict):
+        return {}
+    return {str(kind): text for kind, text in source_for.items() if isinstance(text, str)}
 
 
 class RuleCatalogue:
@@ -113,20 +135,20 @@ class RuleCatalogue:
         self._rules = from_policies(modules)
         self._loaded_at = time.monotonic()
 
-    def describe(self, rule: str) -> RuleText:
+    def describe(self, rule: str, *, message_type: str | None = None) -> RuleText:
         if rule in self._rules:
-            return self._rules[rule]
+            return self._rules[rule].on(message_type)
         if rule in BUILTIN:
             title, text = BUILTIN[rule]
             return RuleText(rule, title, text, "builtin")
         return RuleText(rule, rule, None, "builtin")
 
-    async def explain(self, reasons: list[dict[str, str]]) -> list[dict[str, Any]]:
-        """Each reason with its rule's title and source excerpt."""
+    async def explain(self, reasons: list[dict[str, str]], *, message_type: str | None) -> list[dict[str, Any]]:
+        """Each reason with its rule's title and source excerpt, as a decision on `message_type` cites it."""
         await self.refresh()
         out = []
         for reason in reasons:
-            text = self.describe(reason.get("rule", ""))
+            text = self.describe(reason.get("rule", ""), message_type=message_type)
             out.append(
                 {
                     "rule": text.rule,

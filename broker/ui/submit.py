@@ -271,15 +271,19 @@ async def _previewed(d: Any, message_type: str, rules: RuleCatalogue) -> dict[st
         "fields": list(d.allowed_fields) if d.outcome != Outcome.NO_SHARE else [],
         "classes": field_classes(message_type, list(d.allowed_fields)),
         # The practitioner reads why before the rest: the deciding findings lead, the others follow.
-        "decided_by": await rules.explain([{"rule": r.rule, "message": r.message} for r in d.decided_by]),
-        "reasons": await _with_effect([r for r in d.reasons if r not in d.decided_by], rules),
+        "decided_by": await rules.explain(
+            [{"rule": r.rule, "message": r.message} for r in d.decided_by], message_type=message_type
+        ),
+        "reasons": await _with_effect([r for r in d.reasons if r not in d.decided_by], rules, message_type),
     }
 
 
-async def _with_effect(reasons: list[Any], rules: RuleCatalogue) -> list[dict[str, Any]]:
+async def _with_effect(reasons: list[Any], rules: RuleCatalogue, message_type: str) -> list[dict[str, Any]]:
     # Before sending, the policy's own answer says which way each finding points; the log keeps no
     # such mark, so only this page can show it.
-    explained = await rules.explain([{"rule": r.rule, "message": r.message} for r in reasons])
+    explained = await rules.explain(
+        [{"rule": r.rule, "message": r.message} for r in reasons], message_type=message_type
+    )
     return [{**x, "effect": r.effect.value if r.effect else None} for x, r in zip(explained, reasons, strict=True)]
 
 
@@ -352,20 +356,22 @@ async def sent(
     """The receipt as a page: each recipient's decision, why, and what is due by when."""
     kind = answers.get("message_type", "")  # the form's own type (`prepared` refused any other)
     recipients = [
-        {**await _explained(r, rules), "classes": field_classes(kind, r["allowed_fields"])}
+        {**await _explained(r, rules, kind), "classes": field_classes(kind, r["allowed_fields"])}
         for r in receipt["recipients"]
     ]
     return page(request, "submitted.html", session, receipt=receipt, recipients=recipients, repeat=repeat, **context)
 
 
-async def _explained(recipient: dict[str, Any], rules: RuleCatalogue) -> dict[str, Any]:
+async def _explained(recipient: dict[str, Any], rules: RuleCatalogue, message_type: str) -> dict[str, Any]:
     """A receipt's recipient with its findings titled; the deciding ones are marked so the page puts
     them first and lists the rest apart."""
     deciding = {(r["rule"], r["message"]) for r in recipient["decided_by"]}
     reasons = [
-        {**r, "deciding": (r["rule"], r["message"]) in deciding} for r in await rules.explain(recipient["reasons"])
+        {**r, "deciding": (r["rule"], r["message"]) in deciding}
+        for r in await rules.explain(recipient["reasons"], message_type=message_type)
     ]
-    return {**recipient, "decided_by": await rules.explain(recipient["decided_by"]), "reasons": reasons}
+    decided_by = await rules.explain(recipient["decided_by"], message_type=message_type)
+    return {**recipient, "decided_by": decided_by, "reasons": reasons}
 
 
 __all__ = ["CORRECTS", "Journey", "answers_of", "form_key", "journey_for", "prepared", "render_step", "router", "sent"]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
 from sqlmodel import Session, select
 
 import audit
+from demo.cases import cases
 from tests.broker.conftest import Gateway
 from tests.factories import PERSONAL_VALUES, school_referral
 
@@ -81,6 +83,27 @@ async def test_partnership_ig_lead_sees_everything_with_reasons_sources_and_inte
     assert rules["GR4"]["source"], "each reason carries the source text of its rule"
     for value in PERSONAL_VALUES:
         assert value not in detail.text
+
+
+async def test_a_reason_quotes_a_procedure_only_on_decisions_of_its_own_message_type(gateway: Gateway) -> None:
+    """C4 rests on Caldicott's need to know everywhere, and on the LADO procedure's only for an allegation."""
+    referral = (await _decided(gateway))[RECIPIENT]
+    allegation = copy.deepcopy(cases()[2][1])  # the school's allegation against a teacher, to the LADO
+    sent = await gateway.post(allegation)
+    assert sent.status_code == 202, sent.text
+    with Session(gateway.engine) as session:
+        to_lado = session.exec(
+            select(audit.Entry.seq).where(
+                audit.Entry.kind == "decided", audit.Entry.notification_id == sent.json()["notification_id"]
+            )
+        ).first()
+    sources = {}
+    for name, seq in (("referral", referral), ("allegation", to_lado)):
+        detail = (await _get(gateway, f"/v1/decisions/{seq}", PARTNERSHIP_OFFICE, "ig_lead")).json()
+        (sources[name],) = {r["source"] for r in detail["reasons"] if r["rule"] == "C4"}
+    assert sources["referral"].startswith("CPSCP-Procedures, Information sharing > The Eight Caldicott Principles")
+    assert "LADO" not in sources["referral"], sources["referral"]
+    assert sources["allegation"].startswith(sources["referral"] + "; CPSCP-Procedures, LADO > 3."), sources
 
 
 async def test_filters_and_paging(gateway: Gateway) -> None:

@@ -51,9 +51,9 @@ def internal_references(text: str) -> list[str]:
     return found
 
 
-def metadata_sources(rego: str) -> list[str]:
-    """`custom.source` of every `# METADATA` block in one Rego module."""
-    sources = []
+def _metadata_notes(rego: str) -> list[dict[str, Any]]:
+    """Every `# METADATA` block of one Rego module, parsed."""
+    notes = []
     lines = rego.splitlines()
     for i, line in enumerate(lines):
         if line.strip() != "# METADATA":
@@ -63,11 +63,24 @@ def metadata_sources(rego: str) -> list[str]:
             if not following.startswith("#"):
                 break
             block.append(following[2:] if following.startswith("# ") else following[1:])
-        note = yaml.safe_load("\n".join(block)) or {}
-        source = (note.get("custom") or {}).get("source")
-        if source is not None:
-            sources.append(str(source))
+        notes.append(yaml.safe_load("\n".join(block)) or {})
+    return notes
+
+
+def metadata_sources(rego: str) -> list[str]:
+    """`custom.source`, and each clause of `custom.source_for`, of every `# METADATA` block in one module."""
+    sources = []
+    for note in _metadata_notes(rego):
+        custom = note.get("custom") or {}
+        if custom.get("source") is not None:
+            sources.append(str(custom["source"]))
+        sources += [str(clause) for clause in (custom.get("source_for") or {}).values()]
     return sources
+
+
+def metadata_clause_types(rego: str) -> list[str]:
+    """The message types `custom.source_for` gives a clause of their own, block by block."""
+    return [kind for note in _metadata_notes(rego) for kind in (note.get("custom") or {}).get("source_for") or {}]
 
 
 def unknown_keys(source: str, keys: set[str]) -> list[str]:
@@ -132,6 +145,22 @@ def test_rule_sources_cite_catalogued_documents(keys: set[str]) -> None:
     assert bad == {}, "each rule source starts with a key listed in policies/SOURCES.md"
 
 
+def test_a_clause_for_one_message_type_names_a_message_type_of_the_pack() -> None:
+    """`custom.source_for` is keyed by message type: a misspelt key would never be cited."""
+    config = json.loads((ROOT / "policies/safeguarding/config/data.json").read_text(encoding="utf-8"))
+    keyed = {
+        f"{path.relative_to(ROOT)}: {kind}"
+        for path in sorted((ROOT / "policies").rglob("*.rego"))
+        for kind in metadata_clause_types(path.read_text(encoding="utf-8"))
+        if kind not in config["message_types"]
+    }
+    assert keyed == set()
+    assert sorted(metadata_clause_types((ROOT / "policies/safeguarding/caldicott/caldicott.rego").read_text())) == [
+        "csod_disclosure",
+        "lado_allegation",
+    ], "C4 cites the LADO procedure and C5 the disclosure scheme only on their own message types"
+
+
 def test_inline_citations_use_catalogued_keys(keys: set[str]) -> None:
     bad = {
         str(path.relative_to(ROOT)): sorted(set(used) - keys)
@@ -178,8 +207,9 @@ def test_unknown_or_missing_key_is_caught() -> None:
         "# METADATA\n# title: GR9\n# custom:\n#   rule_id: GR9\n#   source: >-\n"
         '#     Made-Up-Manual, Chapter > Section: "quote"\ngr9 := true\n'
         "# METADATA\n# custom:\n#   source: '\"a quote with no document\"'\nx := 1\n"
-        "# METADATA\n# custom:\n#   source: 'CPSCP-Procedures, LADO > 6. AMM'\ny := 1\n"
+        "# METADATA\n# custom:\n#   source: 'CPSCP-Procedures, LADO > 6. AMM'\n"
+        "#   source_for:\n#     lado_allegation: 'Made-Up-Rules, LADO > 3'\ny := 1\n"
     )
     found = [unknown_keys(source, keys) for source in metadata_sources(rego)]
-    assert found == [["Made-Up-Manual"], ["<no key>"], []]
+    assert found == [["Made-Up-Manual"], ["<no key>"], [], ["Made-Up-Rules"]]
     assert catalogue_keys("| `A-B` | t |\n| Key | x |\n| `CPSCP-Procedures` | t |\n") == ["A-B", "CPSCP-Procedures"]

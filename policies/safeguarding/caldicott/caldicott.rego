@@ -71,9 +71,12 @@ _identifying contains field if {
 #   rule_id: C4
 #   source: >-
 #     CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 4: "Access
-#     to personal confidential data should be on a strict need-to-know basis"; CPSCP-Procedures,
-#     LADO > 3. General Considerations Relating to Allegations Against People who Work with Children
-#     > Confidentiality: information "should be restricted to those who have a need to know"
+#     to personal confidential data should be on a strict need-to-know basis"
+#   source_for:
+#     lado_allegation: >-
+#       CPSCP-Procedures, LADO > 3. General Considerations Relating to Allegations Against People
+#       who Work with Children > Confidentiality: information "should be restricted to those who
+#       have a need to know"
 c4(r) := {{"rule": "C4", "effect": "no_share", "message": context.fit(sprintf("%s does not receive %s: its type of agency, %s, is not among those that do, so it has no need to know.", [context.agency_name(r), context.a_mt, context.words(context.agency_type(r))]))}} if {
 	not context.agency_type(r) in _recipient_types
 } else := {{"rule": "C4", "effect": "no_share", "message": context.fit(sprintf("%s goes only to the role queues %s, not to \"%s\".", [context.the_mt, context.words_list(_recipient_roles), context.words(r.role)]))}} if {
@@ -107,9 +110,11 @@ _fact_recipient_types := [type |
 #   rule_id: C5
 #   source: >-
 #     CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 5: "Everyone
-#     with access to personal confidential data should be aware of their responsibilities";
-#     CPSCP-Procedures, Information sharing > Child Sex Offender Disclosure Scheme: a disclosure is
-#     kept confidential and the person signs an undertaking
+#     with access to personal confidential data should be aware of their responsibilities"
+#   source_for:
+#     csod_disclosure: >-
+#       CPSCP-Procedures, Information sharing > Child Sex Offender Disclosure Scheme: a disclosure
+#       is kept confidential and the person signs an undertaking
 c5(r) := _c5_undertaking(r) if {
 	context.mt.undertaking_applies == true
 	r.conveys_to_family == true

@@ -156,9 +156,10 @@ def test_a_clause_for_one_message_type_names_a_message_type_of_the_pack() -> Non
     }
     assert keyed == set()
     assert sorted(metadata_clause_types((ROOT / "policies/safeguarding/caldicott/caldicott.rego").read_text())) == [
+        "child_move_transfer",
         "csod_disclosure",
         "lado_allegation",
-    ], "C4 cites the LADO procedure and C5 the disclosure scheme only on their own message types"
+    ], "C4 cites the LADO procedure, C5 the disclosure scheme and C6 the transfer rules only on their own types"
 
 
 def test_inline_citations_use_catalogued_keys(keys: set[str]) -> None:

@@ -140,12 +140,15 @@ _c5_undertaking(_) := {{"rule": "C5", "effect": "share", "message": "The person 
 #   rule_id: C6
 #   source: >-
 #     CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 6: "Comply
-#     with the law"; CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One
-#     Local Authority's Area to Another > Child in Need, Or Subject of Child and Family Assessment:
-#     the information to be shared "is contained within statutory regulations, and these must be
-#     followed"; CPSCP-Procedures, Child death > 3.9 Role of Coroner and Pathologist: the
+#     with the law"; CPSCP-Procedures, Child death > 3.9 Role of Coroner and Pathologist: the
 #     post-mortem report "will always be forwarded to the Coroner in the first instance, and only
 #     at his/her discretion will it be shared with partners"
+#   source_for:
+#     child_move_transfer: >-
+#       CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local
+#       Authority's Area to Another > Child in Need, Or Subject of Child and Family Assessment: the
+#       information to be shared "is contained within statutory regulations, and these must be
+#       followed"
 c6(r) := {{"rule": "C6", "effect": "share", "message": "No court or coroner restriction applies to this material."}} if {
 	count(_gates) == 0
 } else := _c6(r, _whole_gates_blocked(r))

@@ -1,0 +1,49 @@
+"""A finding's source text as a decision cites it: the rule's own sources, and a procedure's clause only on
+decisions of that procedure's message type (`custom.source_for`).
+
+Read from the modules the stack's OPA serves, so the shipped METADATA is what is checked; the shapes a
+module could carry by mistake are read from hand-made annotations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from broker.sharing.policy import PolicyEngine
+from broker.sharing.rules import from_policies
+from devstack import opa
+from devstack.settings import StackSettings
+
+
+def _module(custom: dict[str, Any]) -> dict[str, Any]:
+    return {"ast": {"annotations": [{"title": "C9 a rule", "custom": {"rule_id": "C9", **custom}}]}}
+
+
+@pytest.mark.stack
+async def test_the_served_policy_cites_each_procedure_on_its_own_message_type_only() -> None:
+    async with PolicyEngine(opa.url(StackSettings()), timeout=10, entrypoint="safeguarding/decision/decision") as e:
+        rules = from_policies(await e.policy_modules())
+    general = {rule: rules[rule].on(None).source or "" for rule in ("C4", "C5", "C6")}
+    assert general["C4"].endswith('"Access to personal confidential data should be on a strict need-to-know basis"')
+    assert "LADO" not in general["C4"] and "Disclosure Scheme" not in general["C5"]
+    assert "Transfer of Responsibility" not in general["C6"] and "Coroner" in general["C6"], general["C6"]
+    for rule, kind, clause in (
+        ("C4", "lado_allegation", "; CPSCP-Procedures, LADO > 3. General Considerations"),
+        ("C5", "csod_disclosure", "; CPSCP-Procedures, Information sharing > Child Sex Offender Disclosure Scheme"),
+        ("C6", "child_move_transfer", "; CPSCP-Procedures, Transfer of Responsibility for Children Who Move"),
+    ):
+        cited = rules[rule].on(kind).source or ""
+        assert cited.startswith(general[rule] + clause), cited
+        assert rules[rule].on("missing_child").source == general[rule], "another type cites the rule alone"
+
+
+def test_a_clause_of_the_wrong_shape_cites_nothing_extra() -> None:
+    for source_for in ("LADO > 3", ["lado_allegation"], {"lado_allegation": 3}, None):
+        (text,) = from_policies([_module({"source": "KEY-A, Part > 1", "source_for": source_for})]).values()
+        assert text.on("lado_allegation").source == "KEY-A, Part > 1"
+
+
+def test_a_rule_with_only_a_clause_cites_it_alone_on_its_type() -> None:
+    (text,) = from_policies([_module({"source_for": {"lado_allegation": "KEY-B, LADO > 3"}})]).values()
+    assert (text.on("lado_allegation").source, text.on("missing_child").source) == ("KEY-B, LADO > 3", None)

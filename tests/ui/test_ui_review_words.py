@@ -215,8 +215,13 @@ async def test_the_overdue_page_gives_the_deadline_that_ran_out(
     try:
         await dsl.sign_in()
         overdue = _main((await dsl.page("GET", "/ui/overdue")).text)
+        decision = re.findall(r'href="/ui/decisions/(\d+)"', overdue)[0]
+        history = _main((await dsl.page("GET", f"/ui/decisions/{decision}")).text).split("What happened next", 1)[1]
     finally:
         await dsl.close()
+    # The decision's own history gives a missed deadline as the worklist does: the duty, then its sources.
+    missed = [row for row in re.findall(r"<tr>.*?</tr>", history, re.S) if "<td>overdue</td>" in row]
+    assert missed and all(re.search(r'<p>GR6: [^\[]+\.</p><p class="small">[^<]+\(timescales? T', r) for r in missed)
     headers = re.findall(r'<th scope="col">([^<]+)</th>', overdue)
     assert headers[-4:] == ["What was due", "Was due", "Found overdue", "Now"], headers
     rows = re.findall(r"<tr><td>#\d+</td>.*?</tr>", overdue, re.S)

@@ -243,7 +243,7 @@ _ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 def _cells(page: str, column: int) -> list[str]:
     return [
-        re.findall(r"<td>(.*?)</td>", row, re.S)[column] for row in re.findall(r"<tr><td>#\d+</td>.*?</tr>", page, re.S)
+        re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[column] for row in re.findall(r"<tr><td>#\d+</td>.*?</tr>", page, re.S)
     ]
 
 

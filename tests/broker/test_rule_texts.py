@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 from broker.sharing.policy import PolicyEngine
@@ -36,6 +37,20 @@ async def test_the_served_policy_cites_each_procedure_on_its_own_message_type_on
         cited = rules[rule].on(kind).source or ""
         assert cited.startswith(general[rule] + clause), cited
         assert rules[rule].on("missing_child").source == general[rule], "another type cites the rule alone"
+
+
+@pytest.mark.stack
+async def test_every_rule_the_policy_emits_cites_its_source_document() -> None:
+    """A reader never meets a bare paraphrase where the policy could cite the procedure it applies."""
+    url = opa.url(StackSettings())
+    async with httpx.AsyncClient() as client:
+        ranked = (await client.get(f"{url}/v1/data/safeguarding/decision/_rule_ranks")).json()["result"]
+    async with PolicyEngine(url, timeout=10, entrypoint="safeguarding/decision/decision") as e:
+        rules = from_policies(await e.policy_modules())
+    emitted = {rule for rule in ranked if not rule.startswith("SYS-")}
+    assert {"GR1", "C3", "C7", "I11", "I14", "I15"} <= emitted, emitted
+    uncited = {rule for rule in emitted if rule not in rules or not rules[rule].source}
+    assert uncited == set(), "give each a `# METADATA` with custom.rule_id and custom.source"
 
 
 def test_a_clause_of_the_wrong_shape_cites_nothing_extra() -> None:

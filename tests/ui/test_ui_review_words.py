@@ -242,9 +242,8 @@ _ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
 def _cells(page: str, column: int) -> list[str]:
-    return [
-        re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[column] for row in re.findall(r"<tr><td>#\d+</td>.*?</tr>", page, re.S)
-    ]
+    rows = re.findall(r"<tr><td>#\d+</td>.*?</tr>", page, re.S)
+    return [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[column] for row in rows]
 
 
 async def test_the_access_log_and_a_recall_say_who_and_when_in_words(

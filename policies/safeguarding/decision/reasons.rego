@@ -67,6 +67,17 @@ _note_rank := {
 
 _extra(s, outcome) := (((_c3(s, outcome) | _c7(s, outcome)) | _i14(s, outcome)) | {_gr7(outcome)}) | _uncleared(s, outcome)
 
+# METADATA
+# title: I14 a referral does not wait when significant harm is apparent
+# description: >-
+#   Immediate risk sends now to a protective agency, reviewed afterwards; where an objection other
+#   than consent decides, the finding says nothing was sent and whom to phone.
+# custom:
+#   rule_id: I14
+#   source: >-
+#     CPSCP-Procedures, Responding to concerns about a child > Responsibilities of agencies and
+#     organisations: a referral "must not be delayed by the need for consultation with management or
+#     the designated safeguarding practitioner lead, or the completion of an assessment"
 # One rule with else, not two rules: OPA tries every rule of a function on each call.
 _i14(s, outcome) := {{"rule": "I14", "message": "Immediate risk of significant harm: sent now to this protective agency and reviewed afterwards. A referral must not wait for consultation or assessment.", "effect": "urgent_override"}} if {
 	outcome == "share_urgent_review_after"
@@ -77,7 +88,17 @@ _i14(s, outcome) := {{"rule": "I14", "message": "Immediate risk of significant h
 	s.barred
 } else := set()
 
-# Held and advice decisions list their withheld fields too: the reviewer sees what release would send.
+# METADATA
+# title: C3 minimum necessary
+# description: >-
+#   The fields withheld from this recipient as not needed, that every field sent is needed, or that
+#   nothing may go. Held and advice decisions list their withheld fields too: the reviewer sees
+#   what release would send.
+# custom:
+#   rule_id: C3
+#   source: >-
+#     CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 3: "Use the
+#     minimum necessary personal confidential data"
 _c3(s, outcome) := s.withheld_reasons if {
 	outcome != "no_share"
 	s.minimised
@@ -94,8 +115,20 @@ _c3_nothing(s) := "None of the notification's fields may go to this recipient (m
 
 _shared(outcome) if outcome in {"share", "share_minimised", "share_urgent_review_after"}
 
-# Under the duty to share with another objection standing, C7 is a condition met (effect share):
-# the consent-only objections no longer decide, the other objection does.
+# METADATA
+# title: C7 the duty to share
+# description: >-
+#   Whether a risk of harm outweighs an objection that rests on consent alone, and why a refusal
+#   stands where it does not. Under the duty to share with another objection standing, C7 is a
+#   condition met (effect share): the consent-only objections no longer decide, the other does.
+# custom:
+#   rule_id: C7
+#   source: >-
+#     CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 7: "The duty
+#     to share information can be as important as the duty to protect patient confidentiality";
+#     CPSCP-Procedures, Information sharing > National Guidance on Sharing Information: "Where there
+#     is a clear risk of significant harm to a child, or serious harm to adults, the public interest
+#     test will almost certainly be satisfied"
 _c7(s, outcome) := {{"rule": "C7", "message": sprintf("The duty to share outweighs the objection, which rests on consent alone: there is %s. Sent now; a named or designated professional reviews it afterwards.", [_harm]), "effect": "urgent_override"}} if {
 	outcome == "share_urgent_review_after"
 	not s.urgent

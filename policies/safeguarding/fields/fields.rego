@@ -155,7 +155,19 @@ _permission(_, "coronial_material") if input.restrictions.coroner_permission_obt
 # The Coroner decides who sees post-mortem material: the Coroner's officer needs no permission.
 _permission(type, data_class) if context.type_grants_permission(type, data_class)
 
-# The referrer agreed to be named to this (non-family-facing) recipient, or it is CSC intake.
+# METADATA
+# title: I11 a member of the public who referred is not named without their consent
+# description: >-
+#   The referrer agreed to be named to this (non-family-facing) recipient, or it is CSC intake.
+# custom:
+#   rule_id: I11
+#   source: >-
+#     CPSCP-Procedures, Initial Action by Children's Social Care on Receipt of a Referral > Screening
+#     of Referrals by Children's Social Care: "Personal information about non-professional
+#     referrers should not be disclosed to third parties (including subject families and other
+#     agencies) without consent"; CPSCP-Procedures, Responding to concerns about a child >
+#     Responding to concerns raised by members of the public: "professionals should not give
+#     referrers any guarantees of confidentiality"
 _nonpro_referrer_allowed(r) if {
 	not context.family_facing(r)
 	context.referrer_consents_for(r)

@@ -115,6 +115,13 @@ _shared(outcome) if outcome in {"share", "share_minimised", "share_urgent_review
 
 _csc(r) if context.type_conf(r).column == "csc"
 
+# METADATA
+# title: I15 a telephone referral is confirmed in writing
+# custom:
+#   rule_id: I15
+#   source: >-
+#     CPSCP-Procedures, Responding to concerns about a child > Duty to co-operate and refer: "All
+#     telephone referrals should be confirmed in writing within 24 hours."
 _applies("written_confirmation", r, _) if {
 	input.message_type == "safeguarding_referral"
 	input.initial_contact == "phone"

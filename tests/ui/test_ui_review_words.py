@@ -174,18 +174,20 @@ async def test_the_findings_under_not_shared_are_not_shown_as_reasons_to_share(
     assert re.search(r"<dt>From</dt><dd>[^<]+\) · Designated Safeguarding Lead</dd>", decided), decided[-1500:]
 
 
-async def test_a_rule_without_a_title_is_named_once(
+async def test_a_rule_is_named_once_beside_its_title(
     gateway_factory: GatewayFactory,  # noqa: F811
     opa_url: str,
 ) -> None:
+    """The policy's title "I14 a referral does not wait ..." reads beside the id without the id again."""
     gateway = await gateway_factory(ui_cookie_secure=False)
     urgent = {"immediate_significant_harm": "yes", "lawful_basis": "safeguarding_children_individuals_at_risk"}
     sent = await _sent(gateway, opa_url, urgent)
     assert "Shared urgently, review after" in sent, sent[:3000]
-    assert "<strong>I14</strong>: Immediate risk of significant harm" in sent
+    title = "A referral does not wait when significant harm is apparent"
+    assert f"<strong>I14</strong> {title}: Immediate risk of significant harm" in sent
     listed = _main((await gateway.client.get("/ui/decisions")).text)
     (cell,) = re.findall(r'<td class="deciding-rule">(.*?)</td>', listed)
-    assert re.sub(r"<[^>]+>", "", cell) == "I14 Immediate risk of significant harm"
+    assert re.sub(r"<[^>]+>", "", cell) == f"I14 {title}"
     seq = re.findall(r'href="/ui/decisions/(\d+)"', listed)[0]
     detail = _main((await gateway.client.get(f"/ui/decisions/{seq}")).text)
     for page in (sent, listed, detail):

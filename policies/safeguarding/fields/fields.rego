@@ -156,7 +156,7 @@ _permission(_, "coronial_material") if input.restrictions.coroner_permission_obt
 _permission(type, data_class) if context.type_grants_permission(type, data_class)
 
 # METADATA
-# title: I11 a member of the public who referred is not named without their consent
+# title: I11 a member of the public who referred is named only with their consent
 # description: >-
 #   The referrer agreed to be named to this (non-family-facing) recipient, or it is CSC intake.
 # custom:

@@ -1,12 +1,11 @@
 # METADATA
 # title: Obligations that follow a share
 # description: >-
-#   Deadlines and follow-up tasks attached to one recipient's decision (timer ids T..
-#   in the descriptions). Durations use the units of the source documents: working days,
-#   hours or days, and school days (before the start of the nth next school day); due_in
-#   null means "immediately / as soon as possible"; starts_at names the payload time a clock runs
-#   from when the source counts from an event (the death), not from the notice of it. The broker's
-#   clocks say which message answers each obligation (broker/delivery/clocks.py).
+#   Deadlines and follow-up tasks attached to one recipient's decision (timer ids T.. in the
+#   descriptions), in the source documents' units (school days: before the start of the nth next
+#   school day); due_in null means "immediately / as soon as possible"; starts_at names the payload
+#   time a clock runs from when the source counts from an event (the death), not from the notice of
+#   it. The broker's clocks say which message answers each obligation (broker/delivery/clocks.py).
 package safeguarding.obligations
 
 import data.safeguarding.config
@@ -55,11 +54,8 @@ _kinds_by_type := {
 }
 
 # Two literal objects, constants joined once per query (a complete rule): this file's and the
-# child-death clocks' (child_death.rego). due_in is {"amount", "unit"} in
-# working_days, hours, days, unclear_days (the source says "days" without saying which: the
-# partnership's setting decides) or school_days (before the start of the nth next school day: the
-# broker's calendar knows the working days, the school day's start and the partnership's school
-# holidays, broker/delivery/calendar.py); null means "immediately / as soon as possible".
+# child-death clocks' (child_death.rego). A unit may also be unclear_days (the source says "days"
+# without saying which: the partnership decides); broker/delivery/calendar.py counts school days.
 _catalogue := object.union(_general_catalogue, _child_death_catalogue)
 
 _general_catalogue := {

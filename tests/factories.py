@@ -1,4 +1,4 @@
-"""Realistic, clearly fictional notifications for gateway and consumer tests."""
+"""Realistic, clearly fictional notifications for gateway and consumer tests, and decision-log entries."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import copy
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+
+import audit
 
 # Invented people: no name, address or number here belongs to anyone real.
 CHILD_NAME = {"given_name": "Alpha", "family_name": "Testchild", "date_of_birth": "2017-03-14", "gender": "female"}
@@ -74,3 +76,34 @@ def school_referral(**overrides: Any) -> dict[str, Any]:
     merged = copy.deepcopy(notification)
     merged.update(overrides)
     return merged
+
+
+def decided_entry(
+    outcome: str,
+    *reasons: tuple[str, str],
+    basis: str | None = None,
+    deciding: tuple[str, ...] = (),
+    message_type: str = "strategy_discussion_request",
+) -> audit.Entry:
+    """A `decided` entry as the log holds it, with (rule, message) reasons, for tests that read entries
+    without a gateway; its hashes are placeholders."""
+    return audit.Entry(
+        seq=7,
+        recorded_at="2026-01-12T09:30:00.000000Z",
+        notification_id="n-1",
+        delivery_id="d-1",
+        kind="decided",
+        outcome=outcome,
+        sender_agency="school-example",
+        sender_role="dsl",
+        recipient_agency="csc-example",
+        message_type=message_type,
+        reasons=[{"rule": r, "message": m} for r, m in reasons],
+        lawful_basis=basis,
+        fields_released=[],
+        follows=[],
+        subjects=[],
+        deciding_rules=list(deciding),
+        leaf_hash="0" * 64,
+        chain_hash="0" * 64,
+    )

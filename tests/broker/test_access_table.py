@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-import audit
 from broker.errors import Forbidden
 from broker.partnership.roles import OFFICES, PERSON_ROLES, a_role
 from broker.review import access
 from broker.review.access import Action, Scope
 from broker.review.release import refusal_only, resolves, sender_needs
 from schemas.vocab import AgencyRole
+from tests.factories import decided_entry
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
@@ -55,26 +55,7 @@ def test_routes_are_named_once_and_open_routes_carry_no_rule() -> None:
 
 
 def _decided(outcome: str, basis: str | None, *reasons: tuple[str, str], deciding: tuple[str, ...] = ()) -> Any:
-    return audit.Entry(
-        seq=7,
-        recorded_at="2026-01-12T09:30:00.000000Z",
-        notification_id="n-1",
-        delivery_id="d-1",
-        kind="decided",
-        outcome=outcome,
-        sender_agency="school-example",
-        sender_role="dsl",
-        recipient_agency="csc-example",
-        message_type="strategy_discussion_request",
-        reasons=[{"rule": r, "message": m} for r, m in reasons],
-        lawful_basis=basis,
-        fields_released=[],
-        follows=[],
-        subjects=[],
-        deciding_rules=list(deciding),
-        leaf_hash="0" * 64,
-        chain_hash="0" * 64,
-    )
+    return decided_entry(outcome, *reasons, basis=basis, deciding=deciding)
 
 
 BASIS = "safeguarding_children_individuals_at_risk"

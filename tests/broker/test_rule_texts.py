@@ -11,12 +11,12 @@ from typing import Any
 import httpx
 import pytest
 
-import audit
 from broker.review.views import summary
 from broker.sharing.policy import PolicyEngine
 from broker.sharing.rules import RuleCatalogue, from_policies
 from devstack import opa
 from devstack.settings import StackSettings
+from tests.factories import decided_entry
 
 
 def _module(custom: dict[str, Any]) -> dict[str, Any]:
@@ -69,25 +69,7 @@ def test_a_rule_with_only_a_clause_cites_it_alone_on_its_type() -> None:
 def test_a_rule_with_no_title_is_named_by_its_findings_first_clause() -> None:
     """The broker's own checks (SYS-*) carry no METADATA: a list names them by what they found, not "SYS-X"."""
     said = "A rule that must approve sharing gave no answer, so nothing is shared."
-    entry = audit.Entry(
-        seq=7,
-        recorded_at="2026-01-12T09:30:00.000000Z",
-        notification_id="n-1",
-        delivery_id="d-1",
-        kind="decided",
-        outcome="no_share",
-        sender_agency="school-example",
-        sender_role="dsl",
-        recipient_agency="csc-example",
-        message_type="safeguarding_referral",
-        reasons=[{"rule": "SYS-UNCLEARED", "message": said}],
-        fields_released=[],
-        follows=[],
-        subjects=[],
-        deciding_rules=["SYS-UNCLEARED"],
-        leaf_hash="0" * 64,
-        chain_hash="0" * 64,
-    )
+    entry = decided_entry("no_share", ("SYS-UNCLEARED", said), deciding=("SYS-UNCLEARED",))
     # Nothing loaded from OPA: the catalogue knows the rule only by its id.
     rules = RuleCatalogue(policy=PolicyEngine("http://127.0.0.1:9", timeout=1, entrypoint="x/y"))
     assert summary(entry, rules, overdue=False)["deciding_rule"] == {"rule": "SYS-UNCLEARED", "title": said[:-1]}

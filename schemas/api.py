@@ -195,8 +195,19 @@ class ExplainedReason(_Answer):
     rule: str
     message: str
     title: str
-    source: str | None
-    source_origin: Literal["policy", "builtin"]
+    source: str | None = Field(
+        description=(
+            "The public documents the rule rests on, as `KEY, Chapter > Section` with a quotation: the rule's own,"
+            " then the clause of a procedure for this decision's message type where the rule has one (C4's in the"
+            " LADO procedure, on a LADO allegation); null where there is none"
+        )
+    )
+    source_origin: Literal["policy", "builtin"] = Field(
+        description=(
+            "policy: from the METADATA of the policy OPA serves; builtin: a one-line summary of a golden rule or"
+            " Caldicott principle, given while OPA cannot be asked"
+        )
+    )
     deciding: bool = Field(default=False, description="This finding decided the outcome; deciding findings come first")
 
 

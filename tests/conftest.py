@@ -56,6 +56,28 @@ def _required(name: str) -> str:
     return value
 
 
+async def tasks_outliving(before: set[asyncio.Task[Any]], *, grace: float) -> list[asyncio.Task[Any]]:
+    """Tasks started since `before` that are still pending after `grace` seconds: what a test left running."""
+    started = [t for t in asyncio.all_tasks() - before if t is not asyncio.current_task() and not t.done()]
+    if started:
+        await asyncio.wait(started, timeout=grace)  # a client still closing is given its moment
+    return [t for t in started if not t.done()]
+
+
+@pytest.fixture(autouse=True)
+async def _no_task_outlives_its_test() -> AsyncIterator[None]:
+    """Every test stops what it started. The tests share one event loop (pyproject: loop scope "session"),
+    so a Kafka client left running polls on into later tests and logs into their captures, as a refused
+    consumer in `test_kafka_access` once did into the supervisor's."""
+    before = asyncio.all_tasks()
+    yield
+    left = await tasks_outliving(before, grace=2.0)
+    for task in left:
+        task.cancel()
+    if left:
+        pytest.fail(f"tasks left running by this test: {[repr(t.get_coro()) for t in left]}")
+
+
 @pytest.fixture(scope="session")
 def opa_url() -> str:
     return _required("SGB_OPA_URL")

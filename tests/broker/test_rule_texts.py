@@ -13,10 +13,16 @@ import pytest
 
 from broker.review.views import summary
 from broker.sharing.policy import PolicyEngine
-from broker.sharing.rules import RuleCatalogue, from_policies
+from broker.sharing.rules import RuleCatalogue, RuleText, from_policies
 from devstack import opa
 from devstack.settings import StackSettings
 from tests.factories import decided_entry
+
+
+async def _served(url: str) -> dict[str, RuleText]:
+    """The rule texts of the policy the stack's OPA serves, as the gateway's catalogue reads them."""
+    async with PolicyEngine(url, timeout=10, entrypoint="safeguarding/decision/decision") as engine:
+        return from_policies(await engine.policy_modules())
 
 
 def _module(custom: dict[str, Any]) -> dict[str, Any]:
@@ -25,8 +31,7 @@ def _module(custom: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.stack
 async def test_the_served_policy_cites_each_procedure_on_its_own_message_type_only() -> None:
-    async with PolicyEngine(opa.url(StackSettings()), timeout=10, entrypoint="safeguarding/decision/decision") as e:
-        rules = from_policies(await e.policy_modules())
+    rules = await _served(opa.url(StackSettings()))
     general = {rule: rules[rule].on(None).source or "" for rule in ("C4", "C5", "C6")}
     assert general["C4"].endswith('"Access to personal confidential data should be on a strict need-to-know basis"')
     assert "LADO" not in general["C4"] and "Disclosure Scheme" not in general["C5"]
@@ -47,8 +52,7 @@ async def test_every_rule_the_policy_emits_cites_its_source_document() -> None:
     url = opa.url(StackSettings())
     async with httpx.AsyncClient() as client:
         ranked = (await client.get(f"{url}/v1/data/safeguarding/decision/_rule_ranks")).json()["result"]
-    async with PolicyEngine(url, timeout=10, entrypoint="safeguarding/decision/decision") as e:
-        rules = from_policies(await e.policy_modules())
+    rules = await _served(url)
     emitted = {rule for rule in ranked if not rule.startswith("SYS-")}
     assert {"GR1", "C3", "C7", "I11", "I14", "I15"} <= emitted, emitted
     uncited = {rule for rule in emitted if rule not in rules or not rules[rule].source}

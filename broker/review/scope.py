@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from sqlalchemy import ColumnElement, Engine, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Engine, Select, and_, or_, select
 from sqlmodel import Session, col
 
 import audit
@@ -101,14 +101,19 @@ def sees(session: Session, viewer: Viewer, action: Action, entry: audit.Entry) -
 def first_decision(engine: Engine, viewer: Viewer, notification_id: str) -> int | None:
     """The log seq of the notification's first decision the viewer may read, if there is one: where a
     link to a notification (a correction's replacement, named in the log) takes its reader."""
+    return min(decisions_of(engine, viewer, notification_id).values(), default=None)
+
+
+def decisions_of(engine: Engine, viewer: Viewer, notification_id: str) -> dict[str, int]:
+    """Each delivery of the notification whose decision the viewer may read, with that decision's log
+    seq: so the page that answers a sender links each recipient's decision, and no other."""
     if not viewer.may(Action.DECISIONS):
-        return None
-    query = select(func.min(col(audit.Entry.seq))).where(
+        return {}
+    query = select(col(audit.Entry.delivery_id), col(audit.Entry.seq)).where(
         col(audit.Entry.notification_id) == notification_id, col(audit.Entry.kind) == audit.EventKind.DECIDED
     )
     clause = scope_clause(viewer, Action.DECISIONS)
     if clause is not None:
         query = query.where(clause)
     with Session(engine) as session:
-        seq: int | None = session.execute(query).scalar_one_or_none()
-    return seq
+        return {delivery: seq for delivery, seq in session.execute(query)}

@@ -77,6 +77,7 @@ async def send(
     recall: RecallDep,
     rules: RulesDep,
     pack: PackDep,
+    decision_log: LogDep,
 ) -> HTMLResponse:
     """Send the correction through the gateway's own flow, then withdraw the first; a second press
     answers with the first receipt, and finishes the withdrawal if the first press was cut short."""
@@ -89,7 +90,8 @@ async def send(
     first_answer, repeat = await _decided(sharing, session, viewer, notification_id, body, key=form_key(answers))
     done = await _supersede(recall, viewer, notification_id, str(first_answer["notification_id"]), repeat=repeat)
     said = {"corrects": notification_id, "recalled": done, "recall_words": say.RECALLED}
-    return await sent(request, session, first_answer, rules, answers=answers, repeat=repeat, **said)
+    seen_by = (decision_log, viewer)
+    return await sent(request, session, first_answer, rules, answers=answers, repeat=repeat, seen_by=seen_by, **said)
 
 
 async def _supersede(

@@ -18,6 +18,7 @@ A correction (`broker.ui.correction_page`) walks the same steps carrying the not
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import UTC, datetime
@@ -28,11 +29,13 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from broker.api.deps import DeciderDep, RulesDep, SharingDep, registry_of
+from broker.api.deps import DeciderDep, LogDep, RulesDep, SharingDep, registry_of
 from broker.api.errors import URGENT_ROUTE
+from broker.db.log import DecisionLog
 from broker.errors import InvalidNotification, PolicyUnavailable
 from broker.partnership.registry import Registry
-from broker.review import access
+from broker.review import access, scope
+from broker.review.access import Viewer
 from broker.review.views import field_classes
 from broker.sharing import flow
 from broker.sharing.decide import Decider
@@ -44,7 +47,7 @@ from broker.ui.form_types import FormType, find, own_role, sendable
 from broker.ui.forms import NEED_TO_KNOW, build_notification, steps_for, validate_step
 from broker.ui.policy_pack import PackDep, PolicyPack
 from broker.ui.render import page
-from broker.ui.routes import PostedDep, SessionDep
+from broker.ui.routes import PostedDep, SessionDep, ViewerDep
 from broker.ui.sessions import UiSession
 from schemas.locations import location
 from schemas.notifications import parse_notification
@@ -315,6 +318,8 @@ async def send(
     sharing: SharingDep,
     rules: RulesDep,
     pack: PackDep,
+    decision_log: LogDep,
+    viewer: ViewerDep,
 ) -> HTMLResponse:
     """Send through the gateway's own flow; the notification id doubles as the Idempotency-Key so a
     second press of the button returns the first receipt instead of sharing twice."""
@@ -323,7 +328,8 @@ async def send(
     if isinstance(body, HTMLResponse):
         return body
     receipt = await sharing.submit(caller=session.caller(), body=body, idempotency_key=form_key(answers))
-    return await sent(request, session, receipt.body, rules, answers=answers, repeat=receipt.status_code == 200)
+    repeat, seen_by = receipt.status_code == 200, (decision_log, viewer)
+    return await sent(request, session, receipt.body, rules, answers=answers, repeat=repeat, seen_by=seen_by)
 
 
 def form_key(answers: dict[str, str]) -> str:
@@ -351,12 +357,20 @@ async def sent(
     *,
     answers: dict[str, str],
     repeat: bool,
+    seen_by: tuple[DecisionLog, Viewer],
     **context: Any,
 ) -> HTMLResponse:
-    """The receipt as a page: each recipient's decision, why, and what is due by when."""
+    """The receipt as a page: each recipient's decision, why, and what is due by when, linked to its
+    decision's page (its sources and what happens next) where the sender may read that."""
     kind = answers.get("message_type", "")  # the form's own type (`prepared` refused any other)
+    decision_log, viewer = seen_by
+    seqs = await asyncio.to_thread(scope.decisions_of, decision_log.engine, viewer, str(receipt["notification_id"]))
     recipients = [
-        {**await _explained(r, rules, kind), "classes": field_classes(kind, r["allowed_fields"])}
+        {
+            **await _explained(r, rules, kind),
+            "classes": field_classes(kind, r["allowed_fields"]),
+            "seq": seqs.get(r["delivery_id"]),
+        }
         for r in receipt["recipients"]
     ]
     return page(request, "submitted.html", session, receipt=receipt, recipients=recipients, repeat=repeat, **context)

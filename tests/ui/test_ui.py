@@ -128,6 +128,14 @@ def test_practitioner_submits_through_the_guided_form(served: Served, page: Page
     expect(due).to_contain_text(re.compile(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} (GMT|BST)"))
     expect(due).to_contain_text("working day")
     shot(page, "submit-sent")
+    # Each recipient's row leads to its own decision, where the findings' sources are given.
+    police = page.get_by_role("row", name=re.compile("Constabulary"))
+    link = police.get_by_role("link", name=re.compile(r"^Decision #\d+$"))
+    seq = link.inner_text().removeprefix("Decision #")
+    link.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"Decision #{seq}")
+    expect(page.get_by_role("definition").filter(has_text="Fenmere Constabulary")).to_be_visible()
+    expect(page.locator(".deciding")).to_contain_text("The Seven Golden Rules for Information Sharing")
 
 
 def test_dsl_cannot_open_another_agencys_decision_by_url(served: Served, page: Page) -> None:

@@ -87,6 +87,8 @@ async def test_the_sender_corrects_a_referral_from_its_decision_page(
         replacement = answers["notification_id"]
         decided_once = _entries(gateway, replacement, audit.EventKind.DECIDED)
         assert decided_once and all(e.recipient_agency for e in decided_once)
+        for e in decided_once:  # each recipient's row leads to that recipient's decision
+            assert f'href="/ui/decisions/{e.seq}">Decision #{e.seq}</a>' in done.text, done.text
         again = await sender.ui.post(start, data=send)
         assert again.status_code == 200 and "Already sent" in again.text, again.text
         assert "which was already withdrawn; its decision page says when and by whom" in _words(again)

@@ -77,9 +77,6 @@ class RuleText:
     origin: str  # "policy" (OPA METADATA) or "builtin"
     source_for: Mapping[str, str] = field(default_factory=dict)  # message type -> its procedure's clause
 
-    def to_json(self) -> dict[str, Any]:
-        return {"rule": self.rule, "title": self.title, "source": self.source, "origin": self.origin}
-
     def on(self, message_type: str | None) -> RuleText:
         """The text as one decision cites it: the rule's sources, then its message type's own clause."""
         extra = self.source_for.get(message_type or "")

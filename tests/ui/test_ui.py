@@ -119,6 +119,12 @@ def test_practitioner_submits_through_the_guided_form(served: Served, page: Page
     mash = preview.get_by_role("row", name=re.compile("MASH"))
     expect(mash.locator(".decided-by li").first).to_have_text(re.compile(r"^(GR\d|C\d|I\d+)"))
     expect(preview).not_to_contain_text("not adequate")  # the form asked for every field the policy needs
+    # The deciding findings' sources are folded beneath them, C4's procedure clause only where its type is.
+    sources = mash.locator("details.sources")
+    sources.get_by_text("Where the source documents say so").click()
+    expect(sources.locator("li").first).to_contain_text("The Seven Golden Rules for Information Sharing")
+    expect(sources).to_contain_text("Caldicott")
+    expect(sources).not_to_contain_text("LADO")
     shot(page, "submit-preview")
     page.get_by_role("button", name="Send", exact=True).click()
     expect(page.get_by_role("heading", name="Sent")).to_be_visible()
@@ -130,6 +136,7 @@ def test_practitioner_submits_through_the_guided_form(served: Served, page: Page
     shot(page, "submit-sent")
     # Each recipient's row leads to its own decision, where the findings' sources are given.
     police = page.get_by_role("row", name=re.compile("Constabulary"))
+    expect(police.locator("details.sources li")).to_have_count(police.locator(".decided-by > ul > li").count())
     link = police.get_by_role("link", name=re.compile(r"^Decision #\d+$"))
     seq = link.inner_text().removeprefix("Decision #")
     link.click()

@@ -274,6 +274,10 @@ class DecisionDetail(DecisionSummary):
     waiting: HeldWait | None = Field(
         default=None, description="For a share held now (state held): its wait; null for every other decision"
     )
+    same_notification: list[DecisionSummary] = Field(
+        default_factory=list,
+        description="The same notification's other decisions this caller may read, as listed, oldest first",
+    )
 
 
 class OverdueEvent(LogEvent, DecisionSummary):

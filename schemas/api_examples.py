@@ -16,6 +16,7 @@ from schemas.api import (
     CaseReviewDecision,
     CaseShredding,
     DecidedBy,
+    DecidingRule,
     DecisionDetail,
     DecisionPage,
     DecisionSummary,
@@ -244,6 +245,19 @@ DECISION_DETAIL: Final = DecisionDetail(
         witnesses=2,
         witnessed_by=[CSC, POLICE],
     ),
+    same_notification=[
+        _SUMMARY.model_copy(
+            update={
+                "seq": 1041,
+                "delivery_id": TO_POLICE,
+                "outcome": "needs_advice",
+                "recipient_agency": POLICE,
+                "rules": ["GR3"],
+                "deciding_rule": DecidingRule(rule="GR3", title="Seek advice if you are in any doubt"),
+                "state": "held",
+            }
+        )
+    ],
 )
 
 QUEUES: Final = ReviewQueues(

@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BeforeValidator
 from broker.api.deps import MAX_INT64, CallerDep, LogDep, RegistryDep, RulesDep, SeqPath
 from broker.api.json_body import JsonRoute
 from broker.api.responses import AUTHENTICATED, BEARER, errors, ok
+from broker.review import detail
 from broker.review import views as decision_view
 from broker.review.access import Viewer
 from broker.review.views import Filters
@@ -104,4 +105,4 @@ async def get_decision(
     seq: SeqPath, decision_log: LogDep, caller: CallerDep, catalogue: RulesDep, registry: RegistryDep
 ) -> dict[str, Any]:
     """One decision: reasons with rule and source, fields, basis, consent, linked events, integrity."""
-    return await decision_view.read_detail(decision_log, catalogue, Viewer.from_caller(caller), seq, registry=registry)
+    return await detail.read_detail(decision_log, catalogue, Viewer.from_caller(caller), seq, registry=registry)

@@ -20,14 +20,13 @@ from sqlmodel import Session, col
 
 import audit
 from broker.db.log import DecisionLog
-from broker.db.tables import HeldDelivery
 from broker.db.witnessing import witnessing
 from broker.errors import LogUnavailable, NotFound
 from broker.partnership.registry import Registry
 from broker.review.access import Action, Relation, Viewer
-from broker.review.release import deciding_positions, waiting
+from broker.review.release import deciding_positions
 from broker.review.scope import scope_clause, sees
-from broker.review.timescales import deadlines_of, overdue_among, overdue_now
+from broker.review.timescales import overdue_among, overdue_now
 from schemas.notifications import NOTIFICATION_MODELS
 
 MAX_PAGE = 200
@@ -332,60 +331,3 @@ async def read_page(decision_log: DecisionLog, viewer: Viewer, filters: Filters)
 def _page(decision_log: DecisionLog, viewer: Viewer, filters: Filters) -> Page:
     with Session(decision_log.engine) as session:
         return page(session, viewer, filters)
-
-
-async def read_detail(
-    decision_log: DecisionLog, rules: Any, viewer: Viewer, seq: int, *, registry: Registry
-) -> dict[str, Any]:
-    """One decision with its reasons (rule and source), linked events and integrity badge."""
-    read = await asyncio.to_thread(_one, decision_log, viewer, seq)
-    entry, events = read.entry, read.events
-    await record_views(decision_log, viewer, [entry])
-    badge = await asyncio.to_thread(integrity, decision_log, entry, registry, viewer)
-    decided_by = {
-        "policy_revision": entry.policy_revision,
-        "decision_id": entry.decision_id,
-        "engine": "OPA policy bundle",
-    }
-    return {
-        **summary(entry, rules, read.state, overdue=any(d["state"] == "overdue" for d in read.deadlines)),
-        "reasons": deciding_first(entry, await rules.explain(entry.reasons, message_type=entry.message_type)),
-        "fields_released": entry.fields_released,
-        "projection_digest": entry.projection_digest,
-        "subjects_pseudonymised": len(entry.subjects),
-        "decided_by": decided_by,
-        "reviewed_by": [event(e) for e in events if e.kind in REVIEWS],
-        "events": [event(e) for e in events if e.kind != "viewed" or sees_reader(viewer, e)],
-        "integrity": badge,
-        "deadlines": read.deadlines,
-        "waiting": read.waiting,
-    }
-
-
-def sees_reader(viewer: Viewer, viewed: audit.Entry) -> bool:
-    """Whether the viewer may know who read a decision: as far as their access log reaches, over the
-    reader's agency. An agency's IG lead sees their own staff's reads, not another agency's, nor that a
-    partnership office holder's case review is looking at this child."""
-    relation = Relation.AGENCY if viewed.actor_agency == viewer.agency_id else Relation.OTHER
-    return viewer.covers(Action.ACCESS_LOG, relation)
-
-
-@dataclass(frozen=True)
-class _Read:
-    """What one decision's detail reads in one session, besides its integrity."""
-
-    entry: audit.Entry
-    events: list[audit.Entry]
-    state: str | None
-    waiting: dict[str, str | None] | None
-    deadlines: list[dict[str, str | None]]
-
-
-def _one(decision_log: DecisionLog, viewer: Viewer, seq: int) -> _Read:
-    with Session(decision_log.engine) as session:
-        entry = visible_decision(session, viewer, seq)
-        state = states_now(session, [entry]).get(entry.delivery_id)
-        # A share held now says whose answer ends the wait and when it is destroyed unanswered.
-        row = session.get(HeldDelivery, entry.delivery_id) if state == "held" else None
-        due = deadlines_of(session, [entry.delivery_id], datetime.now(UTC))[entry.delivery_id]
-        return _Read(entry, linked(session, entry), state, None if row is None else waiting(entry, row), due)

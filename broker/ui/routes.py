@@ -38,6 +38,7 @@ from broker.db.log import DecisionLog
 from broker.errors import AuthError, ReplayError, ReviewInvalid, RoleNotGranted, SignInRequired
 from broker.partnership.registry import Registry
 from broker.review import access, access_log, timescales, withdrawal
+from broker.review import detail as decision_detail
 from broker.review import queues as review
 from broker.review import views as decision_view
 from broker.review.access import Viewer
@@ -278,7 +279,7 @@ async def decision(
     viewer: ViewerDep,
     registry: RegistryDep,
 ) -> HTMLResponse:
-    detail = await decision_view.read_detail(decision_log, rules, viewer, seq, registry=registry)
+    detail = await decision_detail.read_detail(decision_log, rules, viewer, seq, registry=registry)
     classes = decision_view.field_classes(detail["message_type"], detail["fields_released"])
     recall = detail["state"] not in _ENDED and access.may_route(
         viewer, "POST", "/ui/notifications/{notification_id}/withdrawal"

@@ -65,6 +65,25 @@ async def test_recipient_dsl_sees_only_its_own_deliveries(gateway: Gateway) -> N
     assert sender["total"] == 3, "an agency system reads its own agency's decisions"
 
 
+async def test_a_decision_lists_the_same_notifications_other_decisions_its_reader_may_read(gateway: Gateway) -> None:
+    """The sender reads whom else the referral went to and what each got; a recipient reads no other
+    recipient's decision there, not even that there was one; each decision listed is recorded as read."""
+    seqs = await _decided(gateway)
+    with Session(gateway.engine) as session:
+        decided = session.exec(select(audit.Entry).where(audit.Entry.kind == "decided"))
+        outcomes = {e.seq: e.outcome for e in decided}
+    assert len(set(outcomes.values())) > 1, "the referral is shared with some and refused to another"
+    body = (await _get(gateway, f"/v1/decisions/{seqs[RECIPIENT]}", SENDER, "dsl")).json()
+    others = [(item["seq"], item["recipient_agency"], item["outcome"]) for item in body["same_notification"]]
+    assert others == sorted((seq, agency, outcomes[seq]) for agency, seq in seqs.items() if agency != RECIPIENT)
+    read = {v.follows[0] for v in _views(gateway) if v.actor_agency == SENDER}
+    assert read == set(seqs.values()), "the decision read and each listed beside it"
+
+    as_recipient = (await _get(gateway, f"/v1/decisions/{seqs[RECIPIENT]}", RECIPIENT, "dsl")).json()
+    assert as_recipient["same_notification"] == []
+    assert {v.follows[0] for v in _views(gateway) if v.actor_agency == RECIPIENT} == {seqs[RECIPIENT]}
+
+
 async def test_partnership_ig_lead_sees_everything_with_reasons_sources_and_integrity(gateway: Gateway) -> None:
     seqs = await _decided(gateway)
     listed = (await _get(gateway, "/v1/decisions", PARTNERSHIP_OFFICE, "ig_lead")).json()

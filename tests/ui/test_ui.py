@@ -143,6 +143,11 @@ def test_practitioner_submits_through_the_guided_form(served: Served, page: Page
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"Decision #{seq}")
     expect(page.get_by_role("definition").filter(has_text="Fenmere Constabulary")).to_be_visible()
     expect(page.locator(".deciding")).to_contain_text("The Seven Golden Rules for Information Sharing")
+    # Beside it, whom else the notification went to: the MASH's decision, one link away.
+    others = page.get_by_role("table", name="The same notification's other decisions")
+    expect(others.locator("tbody tr")).to_have_count(1)
+    expect(others.get_by_role("row", name=re.compile("MASH.*Shared"))).to_be_visible()
+    shot(page, "decision-same-notification")
 
 
 def test_dsl_cannot_open_another_agencys_decision_by_url(served: Served, page: Page) -> None:

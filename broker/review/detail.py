@@ -1,0 +1,111 @@
+"""One decision as a person reads it: its findings with their sources, what followed on its delivery, its
+clocks, its integrity, and the same notification's other decisions they may read.
+
+The other decisions are list rows, read through the same scope as the Decisions list, so a reader learns
+of another recipient only where the list would have shown them that decision; each shown is recorded as
+viewed, as a list's rows are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session, col
+
+import audit
+from broker.db.log import DecisionLog
+from broker.db.tables import HeldDelivery
+from broker.partnership.registry import Registry
+from broker.review.access import Action, Relation, Viewer
+from broker.review.release import waiting
+from broker.review.timescales import deadlines_of, overdue_among
+from broker.review.views import (
+    REVIEWS,
+    Filters,
+    Page,
+    deciding_first,
+    event,
+    integrity,
+    linked,
+    record_views,
+    scoped,
+    states_now,
+    summary,
+    visible_decision,
+)
+
+
+async def read_detail(
+    decision_log: DecisionLog, rules: Any, viewer: Viewer, seq: int, *, registry: Registry
+) -> dict[str, Any]:
+    """One decision with its reasons (rule and source), linked events and integrity badge."""
+    read = await asyncio.to_thread(_one, decision_log, viewer, seq)
+    entry, events, others = read.entry, read.events, read.others
+    await record_views(decision_log, viewer, [entry, *others.items])
+    badge = await asyncio.to_thread(integrity, decision_log, entry, registry, viewer)
+    decided_by = {
+        "policy_revision": entry.policy_revision,
+        "decision_id": entry.decision_id,
+        "engine": "OPA policy bundle",
+    }
+    return {
+        **summary(entry, rules, read.state, overdue=any(d["state"] == "overdue" for d in read.deadlines)),
+        "reasons": deciding_first(entry, await rules.explain(entry.reasons, message_type=entry.message_type)),
+        "fields_released": entry.fields_released,
+        "projection_digest": entry.projection_digest,
+        "subjects_pseudonymised": len(entry.subjects),
+        "decided_by": decided_by,
+        "reviewed_by": [event(e) for e in events if e.kind in REVIEWS],
+        "events": [event(e) for e in events if e.kind != "viewed" or sees_reader(viewer, e)],
+        "integrity": badge,
+        "deadlines": read.deadlines,
+        "waiting": read.waiting,
+        "same_notification": [
+            summary(e, rules, others.states.get(e.delivery_id), overdue=e.delivery_id in others.overdue)
+            for e in others.items
+        ],
+    }
+
+
+def sees_reader(viewer: Viewer, viewed: audit.Entry) -> bool:
+    """Whether the viewer may know who read a decision: as far as their access log reaches, over the
+    reader's agency. An agency's IG lead sees their own staff's reads, not another agency's, nor that a
+    partnership office holder's case review is looking at this child."""
+    relation = Relation.AGENCY if viewed.actor_agency == viewer.agency_id else Relation.OTHER
+    return viewer.covers(Action.ACCESS_LOG, relation)
+
+
+def same_notification(session: Session, viewer: Viewer, entry: audit.Entry) -> Page:
+    """The notification's other decisions the viewer may read, in the order they were decided."""
+    statement = scoped(viewer, Filters()).where(
+        col(audit.Entry.notification_id) == entry.notification_id, col(audit.Entry.seq) != entry.seq
+    )
+    items = list(session.execute(statement.order_by(None).order_by(col(audit.Entry.seq))).scalars())
+    late = overdue_among(session, [e.delivery_id for e in items], datetime.now(UTC))
+    return Page(len(items), items, states_now(session, items), late)
+
+
+@dataclass(frozen=True)
+class _Read:
+    """What one decision's detail reads in one session, besides its integrity."""
+
+    entry: audit.Entry
+    events: list[audit.Entry]
+    state: str | None
+    waiting: dict[str, str | None] | None
+    deadlines: list[dict[str, str | None]]
+    others: Page
+
+
+def _one(decision_log: DecisionLog, viewer: Viewer, seq: int) -> _Read:
+    with Session(decision_log.engine) as session:
+        entry = visible_decision(session, viewer, seq)
+        state = states_now(session, [entry]).get(entry.delivery_id)
+        # A share held now says whose answer ends the wait and when it is destroyed unanswered.
+        row = session.get(HeldDelivery, entry.delivery_id) if state == "held" else None
+        due = deadlines_of(session, [entry.delivery_id], datetime.now(UTC))[entry.delivery_id]
+        held = None if row is None else waiting(entry, row)
+        return _Read(entry, linked(session, entry), state, held, due, same_notification(session, viewer, entry))

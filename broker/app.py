@@ -27,6 +27,7 @@ from broker.api.request_metrics import RequestMetrics
 from broker.lifespan import gateway_lifespan
 from broker.settings import BrokerSettings
 from broker.ui import (
+    access_page,
     audit_page,
     case_review_page,
     case_shredding_page,
@@ -42,6 +43,7 @@ from broker.ui import (
 # The pages, left out of the OpenAPI; with it they are every route the access table must cover.
 UI_ROUTERS = (
     routes.router,
+    access_page.router,
     audit_page.router,
     replay_page.router,
     case_review_page.router,

@@ -7,7 +7,7 @@ agency's IG lead and Caldicott Guardian see their own agency's, the partnership'
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 
@@ -40,12 +40,17 @@ async def access_events(
     decision_log: LogDep,
     caller: CallerDep,
     agency: Code = None,
+    subject: Annotated[
+        Literal["access", "registry"] | None,
+        Query(description="access: refusals only; registry: signed registry changes only; omitted: both"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_INT64)] = 0,
 ) -> list[dict[str, Any]]:
     """Refused tokens and signed registry changes within the caller's scope (one agency's, if asked), newest first."""
+    viewer = Viewer.from_caller(caller)
     found = await asyncio.to_thread(
-        access_log.read, decision_log, Viewer.from_caller(caller), limit=limit, offset=offset, agency=agency
+        access_log.read, decision_log, viewer, limit=limit, offset=offset, agency=agency, subject=subject
     )
     return [access_log.event(e) for e in found]
 

@@ -247,10 +247,18 @@ async def record_registry(
 
 
 def read(
-    decision_log: DecisionLog, viewer: Viewer, *, limit: int, offset: int, agency: str | None = None
+    decision_log: DecisionLog,
+    viewer: Viewer,
+    *,
+    limit: int,
+    offset: int,
+    agency: str | None = None,
+    subject: str | None = None,
 ) -> list[audit.Entry]:
-    """Refusals and registry changes within the viewer's `access_log` scope (of one agency if asked), newest first."""
-    statement = select(audit.Entry).where(col(audit.Entry.message_type).in_([ACCESS, REGISTRY]))
+    """Refusals and registry changes within the viewer's `access_log` scope, newest first: of one agency,
+    and only refusals (`access`) or only registry changes (`registry`), if asked."""
+    subjects = [subject] if subject in (ACCESS, REGISTRY) else [ACCESS, REGISTRY]
+    statement = select(audit.Entry).where(col(audit.Entry.message_type).in_(subjects))
     if agency is not None:  # narrows, never widens: the scope below still applies
         statement = statement.where(col(audit.Entry.sender_agency) == agency)
     clause = scope_clause(viewer, Action.ACCESS_LOG)  # an agency's own refusals and grants; or all

@@ -367,30 +367,3 @@ async def overdue(request: Request, decision_log: LogDep, session: SessionDep, v
         for e in found.items
     ]
     return page(request, "overdue.html", session, rows=rows)
-
-
-@router.get("/access")
-async def access_events(
-    request: Request,
-    decision_log: LogDep,
-    session: SessionDep,
-    viewer: ViewerDep,
-    offset: int = 0,
-    agency: str | None = None,
-) -> HTMLResponse:
-    """Refused tokens and registry changes, for IG leads and Caldicott Guardians (the access log)."""
-    offset = min(max(offset, 0), MAX_INT64)
-    chosen = agency.strip() or None if agency else None
-    found = await asyncio.to_thread(
-        access_log.read, decision_log, viewer, limit=PAGE_SIZE, offset=offset, agency=chosen
-    )
-    more = urlencode({"offset": offset + PAGE_SIZE, **({"agency": chosen} if chosen else {})})
-    return page(
-        request,
-        "access.html",
-        session,
-        rows=[access_log.event(e) for e in found],
-        offset=offset,
-        agency=chosen,
-        next_link=f"/ui/access?{more}" if len(found) == PAGE_SIZE else None,
-    )

@@ -283,30 +283,10 @@ class DecisionDetail(DecisionSummary):
 class OverdueEvent(LogEvent, DecisionSummary):
     """An `overdue` entry: a deadline ran out on a delivery, with the delivery's summary."""
 
-
-# --- /v1/access-events ---------------------------------------------------------------------------
-
-
-ACCESS_OUTCOMES = (
-    *("access_refused", "role_granted", "role_revoked", "office_appointed", "office_vacated", "agency_registered"),
-    *("keys_rotated", "registry_adopted", "registry_revision", "registry_went_back"),
-)
-
-
-class AccessEvent(_Answer):
-    """A refused token (a role its agency was not granted) or a signed change to the registry."""
-
-    seq: Seq
-    recorded_at: LogTime
-    kind: EventKindText
-    outcome: str = Field(description=f"One of: {', '.join(ACCESS_OUTCOMES)}")
-    subject: Literal["access", "registry"]
-    agency: str = Field(description="The agency refused, or whose grants or keys changed (or partnership: all of it)")
-    role: str = Field(description="The role the token asserted, or the role granted or revoked")
-    actor: str | None = Field(None, description="The token's subject, or the operator who signed the change")
-    actor_role: str | None = None
-    actor_agency: str | None = None
-    reasons: list[RuleReason]
+    # The entry's own time is when the sweep noticed, and it stays when the clock is answered late.
+    deadline: Deadline | None = Field(
+        default=None, description="The clock that ran out: when it was due, and whether it is still owed now"
+    )
 
 
 # --- operations ---------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any, Final
 from uuid import UUID
 
+from schemas.access_events import AccessEvent
 from schemas.api import (
-    AccessEvent,
     CaseReview,
     CaseReviewDecision,
     CaseShredding,
@@ -306,6 +306,13 @@ OVERDUE: Final = [
         recorded_at="2026-01-13T09:30:05.000000Z",
         reasons=[RuleReason(rule="I20", message="Overdue: Decide what action to take on the referral")],
         follows=[1040],
+        deadline=Deadline(
+            rule="I20",
+            description="Decide what action to take on the referral",
+            due_at="2026-01-13T09:30:00+00:00",
+            state="overdue",
+            since="2026-01-13T09:30:00+00:00",
+        ),
     )
 ]
 

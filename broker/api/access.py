@@ -19,7 +19,7 @@ from broker.review import access_log
 from broker.review.access import Viewer
 from broker.review.views import MAX_PAGE
 from schemas import api_examples
-from schemas.api import AccessEvent
+from schemas.access_events import AccessEvent
 
 router = APIRouter(prefix="/v1", tags=["access"], route_class=JsonRoute)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
@@ -13,6 +14,7 @@ from broker.api.deps import CalendarDep, CallerDep, LogDep, OutboxDep, SeqPath
 from broker.api.json_body import JsonRoute
 from broker.api.responses import AUTHENTICATED, BEARER, errors, ok, request_examples
 from broker.review import queues as review
+from broker.review import timescales
 from broker.review import views as decision_view
 from broker.review.access import Viewer
 from broker.review.views import Filters
@@ -122,9 +124,12 @@ async def overdue(
     viewer = Viewer.from_caller(caller)
     found = await asyncio.to_thread(review.overdue_page, decision_log, viewer, chosen)
     await decision_view.record_views(decision_log, viewer, found.items)
-    # An overdue entry carries its decision's outcome; the page's states say where it stands now.
+    clocks = await asyncio.to_thread(timescales.deadlines, decision_log, found.items, datetime.now(UTC))
+    # An overdue entry carries its decision's outcome; the page's states say where it stands now, and
+    # its clock when it was due and whether it is still owed (the entry stays when it is met late).
     return [
         decision_view.event(e)
         | decision_view.summary(e, state=found.states.get(e.delivery_id), overdue=e.delivery_id in found.overdue)
+        | {"deadline": clocks[e.seq].as_deadline() if e.seq in clocks else None}
         for e in found.items
     ]

@@ -63,6 +63,18 @@ class RanOut(NamedTuple):
     due_at: datetime
     state: str
     since: datetime | None
+    rule: str
+    description: str
+
+    def as_deadline(self) -> dict[str, str | None]:
+        """As the API gives a clock (`schemas.deadlines.Deadline`), the shape a decision's `deadlines` take."""
+        return {
+            "rule": self.rule,
+            "description": self.description,
+            "due_at": self.due_at.isoformat(),
+            "state": self.state,
+            "since": self.since.isoformat() if self.since is not None else None,
+        }
 
 
 def deadlines_of(session: Session, delivery_ids: Collection[str], now: datetime) -> dict[str, Deadlines]:
@@ -103,7 +115,7 @@ def deadlines(decision_log: DecisionLog, overdue: list[audit.Entry], now: dateti
             if match:
                 first = min(match, key=lambda c: c.due_at)
                 state, since = clock_state(first, now)
-                found[entry.seq] = RanOut(_utc(first.due_at), state, since)
+                found[entry.seq] = RanOut(_utc(first.due_at), state, since, first.rule, first.description)
     return found
 
 

@@ -35,7 +35,7 @@ from broker.review.access_log import change_draft
 from broker.settings import BrokerSettings
 from broker.worker import run as run_worker
 from devstack.partnership import AgencySpec, LocalPartnership, provision
-from schemas.api import ACCESS_OUTCOMES
+from schemas.access_events import ACCESS_OUTCOMES
 from schemas.envelope import canonical_json
 from tests.broker.conftest import GatewayFactory, gateway_settings
 

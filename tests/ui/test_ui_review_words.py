@@ -213,12 +213,15 @@ async def test_the_overdue_page_gives_the_deadline_that_ran_out(
         now = {c.description: "Still overdue" for c in late[1:]} | {
             late[0].description: f"Met late, on {local_time(late[0].stopped_at)}"
         }
+        owed = {c.description: (c.due_at.replace(tzinfo=UTC).isoformat(), "overdue") for c in late[1:]}
+        owed[late[0].description] = (late[0].due_at.replace(tzinfo=UTC).isoformat(), "met_late")
     dsl = Person(gateway, SCHOOL, "dsl", "dsl-test-01")
     try:
         await dsl.sign_in()
         overdue = _main((await dsl.page("GET", "/ui/overdue")).text)
         decision = re.findall(r'href="/ui/decisions/(\d+)"', overdue)[0]
         history = _main((await dsl.page("GET", f"/ui/decisions/{decision}")).text).split("What happened next", 1)[1]
+        listed = (await dsl.api("GET", "/v1/overdue")).json()
     finally:
         await dsl.close()
     # The decision's own history gives a missed deadline as the worklist does: the duty, then its sources.
@@ -238,6 +241,9 @@ async def test_the_overdue_page_gives_the_deadline_that_ran_out(
         assert found != was_due, "the time it was found given as the deadline"
         (still,) = re.findall(r'<td class="[a-z]*">(.*?)</td>', row, re.S)
         assert still.strip() == now[description], "a worklist says whether it is still owed"
+    # The API says the same of each: when it was due, and whether it is still owed.
+    given = {e["deadline"]["description"]: (e["deadline"]["due_at"], e["deadline"]["state"]) for e in listed}
+    assert given == owed, given
 
 
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")

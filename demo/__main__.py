@@ -4,7 +4,8 @@ Registers the demo agencies, gives each a Kafka principal, starts the gateway an
 agency, posts seed-derived notifications, prints each recipient's decision and why, proves the
 Kafka records are ciphertext, lets the consumers deliver and acknowledge (one deliberately late,
 shown overdue on a simulated clock), has one sender withdraw a notification and another correct one,
-and leaves the gateway running for the review UI.
+has an agency claim a role it was never granted (refused and logged), and leaves the gateway running
+for the review UI.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from broker.partnership import kafka_access
 from broker.partnership.cli import issue_token
 from broker.partnership.registry import load_registry
 from broker.ui.plain import duty
-from demo import recall
+from demo import recall, refusal
 from demo.cases import AGENCIES, OFFICES, PARTNERSHIP_ID, SENSITIVE, cases
 from demo.site import AUDIENCE, NAMESPACE, DemoSite, create_topics, decided_by, read_deliveries
 from devstack import kafka, opa
@@ -348,6 +349,7 @@ def run() -> None:
     _overdue(site, receipts)
     recall.withdraw(site, receipts, console)
     recall.correct(site, receipts, console)
+    refusal.claim_an_ungranted_role(site, console)
     _finish(site, stack)
 
 

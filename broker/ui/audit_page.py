@@ -9,10 +9,12 @@ holders only; the route check in `broker.ui.routes._session` refuses everyone el
 from __future__ import annotations
 
 import asyncio
+import calendar
 import io
 from collections import Counter
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -51,8 +53,18 @@ def _months(db: Session) -> list[tuple[str, int]]:
     # log's text times are UTC, so SQL's substr would count UTC months; this reads every time once,
     # as the integrity check beside it reads every entry.
     times = db.execute(select(col(audit.Entry.recorded_at)).where(col(audit.Entry.kind) == audit.EventKind.DECIDED))
-    counted = Counter(say.local_month(t) for (t,) in times)
-    return [(say.month_words(month), n) for month, n in sorted(counted.items())]
+    return sorted(Counter(say.local_month(t) for (t,) in times).items())
+
+
+def _month_filter(month: str) -> dict[str, str]:
+    """The Decisions list's From and To for a London month (`2026-06`): its first and last day."""
+    year, number = (int(part) for part in month.split("-"))
+    return {"since": f"{month}-01", "until": f"{month}-{calendar.monthrange(year, number)[1]:02d}"}
+
+
+def _listed(**query: str) -> str:
+    """Where the Decisions list shows the decisions a total counts (the audit's readers see them all)."""
+    return "/ui/decisions?" + urlencode(query)
 
 
 def totals(decision_log: DecisionLog) -> dict[str, Any]:
@@ -67,11 +79,19 @@ def totals(decision_log: DecisionLog) -> dict[str, Any]:
             )
             .group_by(col(audit.Entry.lawful_basis), col(audit.Entry.consent_state))
         ).all()
+        outcomes, kinds = _counts(db, col(audit.Entry.outcome)), _counts(db, col(audit.Entry.message_type))
         return {
-            "outcome": [(words(k, OUTCOMES), n) for k, n in _counts(db, col(audit.Entry.outcome))],
+            "outcome": [(words(k, OUTCOMES), n) for k, n in outcomes],
             "agency": _counts(db, col(audit.Entry.sender_agency)),
-            "message_type": [(say.type_name(k), n) for k, n in _counts(db, col(audit.Entry.message_type))],
-            "month": months,
+            "message_type": [(say.type_name(k), n) for k, n in kinds],
+            "month": [(say.month_words(m), n) for m, n in months],
+            # Each total of one outcome, type or month, as the Decisions list filters it (a sending
+            # agency's has no link: that list's Agency filter takes what an agency sent or received).
+            "listed": {
+                "outcome": {words(k, OUTCOMES): _listed(outcome=k) for k, _ in outcomes},
+                "message_type": {say.type_name(k): _listed(message_type=k) for k, _ in kinds},
+                "month": {say.month_words(m): _listed(**_month_filter(m)) for m, _ in months},
+            },
             "no_consent": [
                 {"lawful_basis": b or "none declared", "consent_state": c, "count": n} for b, c, n in no_consent
             ],

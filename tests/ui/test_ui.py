@@ -88,6 +88,16 @@ def test_ig_lead_sees_the_audit_charts(served: Served, page: Page) -> None:
     )
     assert clipped == [], "a chart label starts outside its chart"
     shot(page, "audit")
+    # A total leads to the decisions it counts: one outcome's, and this month's.
+    for figure, label, field, value in (("By outcome", "Shared", "Outcome", "share"), ("By month", this_month, "", "")):
+        row = page.get_by_role("figure").filter(has_text=figure).get_by_role("row")
+        link = row.filter(has=page.get_by_role("cell", name=label, exact=True)).get_by_role("link")
+        count = link.inner_text()
+        link.click()
+        expect(page.get_by_role("status")).to_have_text(re.compile(rf"^{count} decisions? match"))
+        if field:
+            expect(page.get_by_label(field, exact=True)).to_have_value(value)
+        page.go_back()
     with page.expect_download() as download:
         page.get_by_role("button", name="Download evidence pack").click()
     assert download.value.suggested_filename.endswith(".jsonl")

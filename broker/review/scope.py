@@ -12,6 +12,7 @@ exists is itself what the policy withheld from that agency.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Final
 
 from sqlalchemy import ColumnElement, Engine, Select, and_, or_, select
@@ -117,3 +118,17 @@ def decisions_of(engine: Engine, viewer: Viewer, notification_id: str) -> dict[s
         query = query.where(clause)
     with Session(engine) as session:
         return {delivery: seq for delivery, seq in session.execute(query)}
+
+
+def readable(engine: Engine, viewer: Viewer, seqs: Collection[int]) -> set[int]:
+    """Those of these decisions the viewer may read: where a page about them (a queue's cards) may link."""
+    if not seqs or not viewer.may(Action.DECISIONS):
+        return set()
+    query = select(col(audit.Entry.seq)).where(
+        col(audit.Entry.seq).in_(list(seqs)), col(audit.Entry.kind) == audit.EventKind.DECIDED
+    )
+    clause = scope_clause(viewer, Action.DECISIONS)
+    if clause is not None:
+        query = query.where(clause)
+    with Session(engine) as session:
+        return set(session.execute(query).scalars())

@@ -37,7 +37,7 @@ from broker.api.deps import (
 from broker.db.log import DecisionLog
 from broker.errors import AuthError, ReplayError, ReviewInvalid, RoleNotGranted, SignInRequired
 from broker.partnership.registry import Registry
-from broker.review import access, access_log, timescales, withdrawal
+from broker.review import access, access_log, scope, timescales, withdrawal
 from broker.review import detail as decision_detail
 from broker.review import queues as review
 from broker.review import views as decision_view
@@ -313,7 +313,9 @@ async def queues(
 ) -> HTMLResponse:
     found = await asyncio.to_thread(review.queues_for, decision_log, viewer)
     answered = await asyncio.to_thread(review.answered_for, decision_log, viewer)
-    return page(request, "queues.html", session, queues=found, answered=answered, done=done)
+    held = [item.decided_seq for name in ("needs_advice", "hold_for_authorisation") for item in found[name]]
+    readable = await asyncio.to_thread(scope.readable, decision_log.engine, viewer, held)
+    return page(request, "queues.html", session, queues=found, answered=answered, done=done, readable=readable)
 
 
 @router.post("/queues/{delivery_id}")

@@ -58,6 +58,8 @@ def test_dsl_filters_opens_a_decision_and_answers_an_advice_request(served: Serv
         expect(page.locator("main")).not_to_contain_text(value)
     expect(card.locator(".deciding ul.why li").first).to_contain_text("GR3")
     expect(card.locator(".deciding .resolves")).to_contain_text("adviser")
+    # The sender's DSL may read the held decision, so the card leads to it.
+    expect(card.locator("dt:text-is('Decision') + dd a")).to_have_attribute("href", re.compile(r"^/ui/decisions/\d+$"))
     shot(page, "queues")
     card.get_by_label("Share it: release the message").check()
     card.get_by_label("Reason").fill("Significant harm likely; share with the MASH now.")
@@ -187,6 +189,8 @@ def test_a_share_held_for_missing_consent_offers_only_refusal(served: Served, pa
     expect(card.get_by_label("Authorise: release the message")).to_have_count(0)
     expect(card.locator(".deciding ul.why li").first).to_be_visible()
     expect(card.locator(".deciding .resolves")).to_contain_text("sends it again")
+    # A line manager reads only what they sent or answered: no link to a decision they may not open.
+    expect(card.locator("a[href^='/ui/decisions/']")).to_have_count(0)
     shot(page, "queues-refuse-only")
     card.get_by_label("Refuse: withhold and destroy it").check()
     card.get_by_label("Reason").fill("Consent first: the family must agree to a request for services.")

@@ -13,7 +13,7 @@ exists is itself what the policy withheld from that agency.
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Final
+from typing import Final, TypeVarTuple
 
 from sqlalchemy import ColumnElement, Engine, Select, and_, or_, select
 from sqlmodel import Session, col
@@ -24,6 +24,7 @@ from broker.errors import Forbidden
 from broker.partnership.roles import a_role
 from broker.review.access import Action, Scope, Viewer
 
+_Row = TypeVarTuple("_Row")
 # The entries in which a person acts on a delivery of their agency's: it is then theirs. A `viewed`
 # entry is not among them: reading something never widens what one may read.
 ACTING: Final = (
@@ -113,11 +114,8 @@ def decisions_of(engine: Engine, viewer: Viewer, notification_id: str) -> dict[s
     query = select(col(audit.Entry.delivery_id), col(audit.Entry.seq)).where(
         col(audit.Entry.notification_id) == notification_id, col(audit.Entry.kind) == audit.EventKind.DECIDED
     )
-    clause = scope_clause(viewer, Action.DECISIONS)
-    if clause is not None:
-        query = query.where(clause)
     with Session(engine) as session:
-        return {delivery: seq for delivery, seq in session.execute(query)}
+        return {delivery: seq for delivery, seq in session.execute(_readable_only(query, viewer))}
 
 
 def readable(engine: Engine, viewer: Viewer, seqs: Collection[int]) -> set[int]:
@@ -127,8 +125,10 @@ def readable(engine: Engine, viewer: Viewer, seqs: Collection[int]) -> set[int]:
     query = select(col(audit.Entry.seq)).where(
         col(audit.Entry.seq).in_(list(seqs)), col(audit.Entry.kind) == audit.EventKind.DECIDED
     )
-    clause = scope_clause(viewer, Action.DECISIONS)
-    if clause is not None:
-        query = query.where(clause)
     with Session(engine) as session:
-        return set(session.execute(query).scalars())
+        return set(session.execute(_readable_only(query, viewer)).scalars())
+
+
+def _readable_only(query: Select[*_Row], viewer: Viewer) -> Select[*_Row]:
+    clause = scope_clause(viewer, Action.DECISIONS)
+    return query if clause is None else query.where(clause)

@@ -90,8 +90,17 @@ async def send(
     first_answer, repeat = await _decided(sharing, session, viewer, notification_id, body, key=form_key(answers))
     done = await _supersede(recall, viewer, notification_id, str(first_answer["notification_id"]), repeat=repeat)
     said = {"corrects": notification_id, "recalled": done, "recall_words": say.RECALLED}
-    seen_by = (decision_log, viewer)
-    return await sent(request, session, first_answer, rules, answers=answers, repeat=repeat, seen_by=seen_by, **said)
+    return await sent(
+        request,
+        session,
+        first_answer,
+        rules,
+        answers=answers,
+        repeat=repeat,
+        decision_log=decision_log,
+        viewer=viewer,
+        **said,
+    )
 
 
 async def _supersede(

@@ -328,8 +328,10 @@ async def send(
     if isinstance(body, HTMLResponse):
         return body
     receipt = await sharing.submit(caller=session.caller(), body=body, idempotency_key=form_key(answers))
-    repeat, seen_by = receipt.status_code == 200, (decision_log, viewer)
-    return await sent(request, session, receipt.body, rules, answers=answers, repeat=repeat, seen_by=seen_by)
+    repeat = receipt.status_code == 200
+    return await sent(
+        request, session, receipt.body, rules, answers=answers, repeat=repeat, decision_log=decision_log, viewer=viewer
+    )
 
 
 def form_key(answers: dict[str, str]) -> str:
@@ -357,13 +359,13 @@ async def sent(
     *,
     answers: dict[str, str],
     repeat: bool,
-    seen_by: tuple[DecisionLog, Viewer],
+    decision_log: DecisionLog,
+    viewer: Viewer,
     **context: Any,
 ) -> HTMLResponse:
     """The receipt as a page: each recipient's decision, why, and what is due by when, linked to its
     decision's page (its sources and what happens next) where the sender may read that."""
     kind = answers.get("message_type", "")  # the form's own type (`prepared` refused any other)
-    decision_log, viewer = seen_by
     seqs = await asyncio.to_thread(scope.decisions_of, decision_log.engine, viewer, str(receipt["notification_id"]))
     recipients = [
         {

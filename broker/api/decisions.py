@@ -26,7 +26,8 @@ from schemas.vocab import Outcome
 
 router = APIRouter(prefix="/v1/decisions", tags=["decision log"], route_class=JsonRoute)
 
-Code = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")]
+CODE = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+Code = Annotated[str | None, Query(pattern=CODE)]
 
 
 def _iso_only(value: object) -> object:
@@ -65,8 +66,12 @@ async def filters(
     overdue: Annotated[
         bool, Query(description="Only decisions with a deadline overdue now (past its due time and not met)")
     ] = False,
+    sender: Annotated[str | None, Query(pattern=CODE, description="Only what this agency sent")] = None,
+    recipient: Annotated[str | None, Query(pattern=CODE, description="Only what was decided for this agency")] = None,
 ) -> Filters:
-    return Filters(agency, outcome, message_type, since, until, rule_id, consent_state, limit, offset, overdue)
+    return Filters(
+        agency, outcome, message_type, since, until, rule_id, consent_state, limit, offset, overdue, sender, recipient
+    )
 
 
 @router.get(

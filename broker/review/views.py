@@ -44,6 +44,8 @@ class Filters:
     limit: int = 50
     offset: int = 0
     overdue: bool = False  # only those with a deadline overdue now
+    sender: str | None = None  # only what this agency sent (`agency` takes sent or received)
+    recipient: str | None = None  # only what was decided for this agency
 
 
 @dataclass
@@ -113,6 +115,10 @@ def scoped(
     )
     if filters.consent_state is not None:
         statement = statement.where(col(audit.Entry.consent_state) == filters.consent_state)
+    if filters.sender is not None:
+        statement = statement.where(col(audit.Entry.sender_agency) == filters.sender)
+    if filters.recipient is not None:
+        statement = statement.where(col(audit.Entry.recipient_agency) == filters.recipient)
     if filters.overdue:
         statement = statement.where(overdue_now(datetime.now(UTC)))
     clause = scope_clause(viewer, action)

@@ -80,15 +80,16 @@ def totals(decision_log: DecisionLog) -> dict[str, Any]:
             .group_by(col(audit.Entry.lawful_basis), col(audit.Entry.consent_state))
         ).all()
         outcomes, kinds = _counts(db, col(audit.Entry.outcome)), _counts(db, col(audit.Entry.message_type))
+        senders = _counts(db, col(audit.Entry.sender_agency))
         return {
             "outcome": [(words(k, OUTCOMES), n) for k, n in outcomes],
-            "agency": _counts(db, col(audit.Entry.sender_agency)),
+            "agency": senders,
             "message_type": [(say.type_name(k), n) for k, n in kinds],
             "month": [(say.month_words(m), n) for m, n in months],
-            # Each total of one outcome, type or month, as the Decisions list filters it (a sending
-            # agency's has no link: that list's Agency filter takes what an agency sent or received).
+            # Each total as the Decisions list filters it, so a reader goes from a count to its decisions.
             "listed": {
                 "outcome": {words(k, OUTCOMES): _listed(outcome=k) for k, _ in outcomes},
+                "agency": {k: _listed(sender=k) for k, _ in senders},
                 "message_type": {say.type_name(k): _listed(message_type=k) for k, _ in kinds},
                 "month": {say.month_words(m): _listed(**_month_filter(m)) for m, _ in months},
             },

@@ -231,6 +231,8 @@ def _filters(request: Request, errors: dict[str, str]) -> tuple[Filters, dict[st
         limit=PAGE_SIZE,
         offset=offset,
         overdue=q.get("overdue") == "yes",
+        sender=q.get("sender"),
+        recipient=q.get("recipient"),
     )
     return chosen, {k: v for k, v in q.items() if k != "offset"}
 

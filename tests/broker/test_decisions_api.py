@@ -150,6 +150,13 @@ async def test_filters_and_paging(gateway: Gateway) -> None:
             assert "GR4" in session.get(audit.Entry, item["seq"]).deciding_rules  # type: ignore[union-attr]
     none = (await _get(gateway, "/v1/decisions", PARTNERSHIP_OFFICE, "ig_lead", consent_state="given_explicit")).json()
     assert none["total"] == 0
+    # `agency` takes what an agency sent or received; `sender` and `recipient` take one side only.
+    for params, total in (({"agency": RECIPIENT}, 2), ({"sender": SENDER}, 6), ({"recipient": RECIPIENT}, 2)):
+        found = (await _get(gateway, "/v1/decisions", PARTNERSHIP_OFFICE, "ig_lead", **params)).json()
+        assert found["total"] == total, (params, found["total"])
+    for params in ({"sender": RECIPIENT}, {"recipient": SENDER}, {"sender": SENDER, "recipient": OUTSIDER}):
+        found = (await _get(gateway, "/v1/decisions", PARTNERSHIP_OFFICE, "ig_lead", **params)).json()
+        assert found["total"] == 0, (params, found["total"])
     # A misspelt outcome is refused by name, on both lists that take the filters, not answered "none".
     for url in ("/v1/decisions", "/v1/overdue"):
         misspelt = await _get(gateway, url, PARTNERSHIP_OFFICE, "ig_lead", outcome="shared")

@@ -90,8 +90,13 @@ def test_ig_lead_sees_the_audit_charts(served: Served, page: Page) -> None:
     )
     assert clipped == [], "a chart label starts outside its chart"
     shot(page, "audit")
-    # A total leads to the decisions it counts: one outcome's, and this month's.
-    for figure, label, field, value in (("By outcome", "Shared", "Outcome", "share"), ("By month", this_month, "", "")):
+    # A total leads to the decisions it counts: one outcome's, one sender's, and this month's.
+    totals = (
+        ("By outcome", "Shared", "Outcome", "share"),
+        ("By sending agency", "Oakfield Primary School (fictional)", "Sent by", SCHOOL),
+        ("By month", this_month, "", ""),
+    )
+    for figure, label, field, value in totals:
         row = page.get_by_role("figure").filter(has_text=figure).get_by_role("row")
         link = row.filter(has=page.get_by_role("cell", name=label, exact=True)).get_by_role("link")
         count = link.inner_text()

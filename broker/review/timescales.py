@@ -58,7 +58,7 @@ Deadlines = list[dict[str, str | None]]
 
 
 class RanOut(NamedTuple):
-    """A clock an `overdue` entry reported: when it was due, and where it stands now (`clock_state`)."""
+    """A clock as read at a moment: when it is (or was) due, and where it stands (`clock_state`)."""
 
     due_at: datetime
     state: str
@@ -84,17 +84,14 @@ def deadlines_of(session: Session, delivery_ids: Collection[str], now: datetime)
         return found
     query = select(ObligationClock).where(col(ObligationClock.delivery_id).in_(list(found)))
     for clock in session.exec(query.order_by(col(ObligationClock.due_at), col(ObligationClock.id))):
-        state, since = clock_state(clock, now)
-        found[clock.delivery_id].append(
-            {
-                "rule": clock.rule,
-                "description": clock.description,
-                "due_at": _utc(clock.due_at).isoformat(),
-                "state": state,
-                "since": since.isoformat() if since is not None else None,
-            }
-        )
+        found[clock.delivery_id].append(ran_out(clock, now).as_deadline())
     return found
+
+
+def ran_out(clock: ObligationClock, now: datetime) -> RanOut:
+    """A clock as a page and the API give it: when it is due, and where it stands at `now`."""
+    state, since = clock_state(clock, now)
+    return RanOut(_utc(clock.due_at), state, since, clock.rule, clock.description)
 
 
 def deadlines(decision_log: DecisionLog, overdue: list[audit.Entry], now: datetime) -> dict[int, RanOut]:
@@ -113,9 +110,7 @@ def deadlines(decision_log: DecisionLog, overdue: list[audit.Entry], now: dateti
             # The sweep writes "Overdue: <the clock's description>" (broker.delivery.clocks.mark_overdue).
             match = [c for c in clocks if f"Overdue: {c.description}"[:500] in said]
             if match:
-                first = min(match, key=lambda c: c.due_at)
-                state, since = clock_state(first, now)
-                found[entry.seq] = RanOut(_utc(first.due_at), state, since, first.rule, first.description)
+                found[entry.seq] = ran_out(min(match, key=lambda c: c.due_at), now)
     return found
 
 

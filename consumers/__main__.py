@@ -24,6 +24,9 @@ records as handed to the agency's system, under that notification, and not since
 corrected or erased: anything else is refused with exit status 2 and nothing is sent. An
 acknowledgement stops the statutory clocks, so it must never be sent for something nobody here holds.
 
+`list` reads the agency's SQLite inbox and never creates one: a path with no inbox is refused with
+exit status 2, and an empty inbox says it is empty.
+
 `checkpoint` prints the decision log's checkpoint this agency's witness kept, with its own cosignature:
 the file an auditor checks the broker's log against (`python -m audit verify --checkpoint FILE`). It
 is the agency's own evidence, kept where the broker's administrators cannot reach it.
@@ -190,8 +193,17 @@ def list_inbox(
     settings = _settings(InboxSettings, agency_id=agency, sink=sink)
     if settings.sink_kind != "sqlite":
         raise typer.BadParameter("list reads a sqlite:<path> sink only")
-    inbox = SqliteInboxSink(Path(settings.sink_target))
-    for row in inbox.rows():
+    path = Path(settings.sink_target)
+    # Listing reads: opening a missing inbox would create an empty one and print nothing, which reads
+    # as "nothing arrived" when the path is simply wrong.
+    if not path.is_file():
+        typer.echo(f"error: no inbox at {path} (--sink or CONSUMER_SINK)", err=True)
+        raise typer.Exit(code=2)
+    inbox = SqliteInboxSink(path)
+    rows, gone = inbox.rows(), inbox.withdrawn()
+    if not rows and not gone:
+        typer.echo(f"the inbox at {path} holds no deliveries, and none has been withdrawn from it")
+    for row in rows:
         typer.echo(
             f"{row['received_at']}  {row['delivery_id']}  {row['notification_id']}  "
             f"{row['message_type']} v{row['schema_version']}  from {row['sender_agency']}"
@@ -202,11 +214,11 @@ def list_inbox(
         if payload:
             typer.echo("    " + json.dumps(row["payload"], sort_keys=True, ensure_ascii=False))
     # What the broker recalled: gone from the inbox, and said so, so nobody wonders where it went.
-    for gone in inbox.withdrawn():
-        replaced = f", replaced by {gone['superseded_by']}" if gone["superseded_by"] else ""
+    for recalled in gone:
+        replaced = f", replaced by {recalled['superseded_by']}" if recalled["superseded_by"] else ""
         typer.echo(
-            f"{gone['removed_at']}  {gone['delivery_id']}  {gone['notification_id']}  "
-            f"removed on the broker's {gone['kind']} notice ({gone['reason'].replace('_', ' ')}{replaced})"
+            f"{recalled['removed_at']}  {recalled['delivery_id']}  {recalled['notification_id']}  "
+            f"removed on the broker's {recalled['kind']} notice ({recalled['reason'].replace('_', ' ')}{replaced})"
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,6 +25,7 @@ from broker.api import (
 from broker.api import errors as http_errors
 from broker.api.deps import single_query_values
 from broker.api.request_metrics import RequestMetrics
+from broker.errors import BrokerError
 from broker.lifespan import gateway_lifespan
 from broker.settings import BrokerSettings
 from broker.ui import (
@@ -39,6 +41,8 @@ from broker.ui import (
     submit,
     withdrawal_page,
 )
+
+logger = logging.getLogger("broker.app")
 
 # The pages, left out of the OpenAPI; with it they are every route the access table must cover.
 UI_ROUTERS = (
@@ -78,8 +82,16 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with gateway_lifespan(app, settings):
-            yield
+        started = False
+        try:
+            async with gateway_lifespan(app, settings):
+                started = True
+                yield
+        except BrokerError as exc:
+            # Uvicorn logs the start's traceback as one long record; this line says what to put right.
+            if not started:
+                logger.error("the gateway refuses to start: %s", exc, extra={"error": type(exc).__name__})
+            raise
 
     app = FastAPI(
         title="Safeguarding information-sharing broker",

@@ -15,6 +15,7 @@ BrokerError
 │   ├── InvalidClaim           role outside the closed set, lifetime too long, ...
 │   ├── RoleNotGranted         a role the registry did not grant the token's agency (logged)
 │   └── ReplayError            this jti was already used
+├── SettingsInvalid            an SGB_ setting is missing or not valid (the message names each)
 ├── KeyFileError               key material missing, unreadable, or readable by others
 ├── RegistryError              the agency registry is missing, invalid, or asked for the impossible
 ├── AnchorRefused              the decision log's anchor file (SGB_ANCHOR_FILE) refuses this start
@@ -124,6 +125,10 @@ class ScrapeRefused(AuthError):
 
 class ReplayError(AuthError):
     reason = "replayed"
+
+
+class SettingsInvalid(BrokerError):
+    """An `SGB_` setting is missing or not valid; the message names each one, in one line."""
 
 
 class KeyFileError(BrokerError):

@@ -10,17 +10,24 @@ read forever; and measured, 2 processes gained 15% over 1: bench/history/README.
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Literal
 
 import typer
 import uvicorn
 
 from broker import logs
-from broker.settings import BrokerSettings
+from broker.errors import BrokerError
+from broker.partnership.keys import load_broker_keys
+from broker.partnership.registry import load_registry
+from broker.settings import read_settings
 
 cli = typer.Typer(add_completion=False)
 # Where a gateway listens unless told otherwise; sign-in links (broker.ui.cli) point here by default.
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8080
+
+
+LogLevel = Literal["debug", "info", "warning", "error"]
 
 
 @cli.command()
@@ -28,18 +35,36 @@ def main(
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 in a container)")] = DEFAULT_HOST,
     port: Annotated[int, typer.Option(help="Port to listen on")] = DEFAULT_PORT,
     workers: Annotated[int, typer.Option(help="Processes; more than 1 is refused with SGB_METRICS_TOKEN set")] = 1,
-    ssl_certfile: Annotated[str | None, typer.Option(help="PEM certificate chain, to serve HTTPS")] = None,
-    ssl_keyfile: Annotated[str | None, typer.Option(help="PEM private key of the certificate")] = None,
-    log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info",
+    # A missing or unreadable file is refused naming its option, before uvicorn opens it.
+    ssl_certfile: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, readable=True, help="PEM certificate chain, to serve HTTPS"),
+    ] = None,
+    ssl_keyfile: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, readable=True, help="PEM private key of the certificate"),
+    ] = None,
+    log_level: Annotated[LogLevel, typer.Option(help="How much the gateway logs")] = "info",
 ) -> None:
     """Serve the gateway; settings come from SGB_* environment variables."""
-    token = BrokerSettings().metrics_token
+    try:
+        settings = read_settings()
+    except BrokerError as exc:
+        raise _refused(exc) from exc
+    token = settings.metrics_token
     if workers > 1 and token is not None and token.get_secret_value():
         raise typer.BadParameter(
             "each process would serve its own /metrics behind one port: run one process per gateway "
             "(and more gateways), or unset SGB_METRICS_TOKEN",
             param_hint="--workers",
         )
+    # The app's start reads the keys and the registry again; read here first, an operator's mistake
+    # in either is one line naming the file, before a database is migrated or a port bound.
+    try:
+        load_broker_keys(settings.keys_dir)
+        load_registry(settings.registry_file, partnership_id=settings.partnership_id)
+    except BrokerError as exc:
+        raise _refused(exc) from exc
     log_config = logs.configure(log_level.upper())
     uvicorn.run(
         "broker.app:create_app",
@@ -47,11 +72,16 @@ def main(
         host=host,
         port=port,
         workers=workers,
-        ssl_certfile=ssl_certfile,
-        ssl_keyfile=ssl_keyfile,
+        ssl_certfile=None if ssl_certfile is None else str(ssl_certfile),
+        ssl_keyfile=None if ssl_keyfile is None else str(ssl_keyfile),
         log_config=log_config,
         access_log=False,
     )
+
+
+def _refused(exc: BrokerError) -> typer.Exit:
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(code=2)
 
 
 if __name__ == "__main__":

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from broker.errors import SettingsInvalid
 from schemas.topics import DEFAULT_NAMESPACE, NAMESPACE_PATTERN
 
 # The same list the consumers refuse (consumers/settings.py): values copied from an example file.
@@ -188,3 +190,17 @@ class BrokerSettings(BaseSettings):
             # Records are sealed, but their headers, pseudonymous keys and the SCRAM exchange are not.
             raise ValueError("production Kafka traffic must be TLS-protected: SGB_KAFKA_SECURITY_PROTOCOL=SASL_SSL")
         return self
+
+
+def read_settings() -> BrokerSettings:
+    """The settings a command line starts with; `SettingsInvalid` names each `SGB_` variable at fault,
+    in one line an operator reads, not at the foot of a traceback."""
+    try:
+        return BrokerSettings()
+    except ValidationError as exc:
+        raise SettingsInvalid("; ".join(map(_problem, exc.errors()))) from exc
+
+
+def _problem(error: ErrorDetails) -> str:
+    where = f"SGB_{str(error['loc'][0]).upper()}: " if error["loc"] else ""
+    return where + error["msg"].removeprefix("Value error, ")

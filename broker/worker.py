@@ -14,33 +14,33 @@ import signal
 from wsgiref.simple_server import WSGIServer
 
 import typer
-from pydantic import ValidationError
-from pydantic_core import ErrorDetails
 
 import audit
 from broker import heap, logs, metrics_state
 from broker.db.provisioning import migrate
 from broker.delivery.background import build_ingester, build_relay, delivery_tasks
+from broker.errors import BrokerError
 from broker.metrics import Metrics
 from broker.partnership.changes import verify_access_changes
 from broker.partnership.keys import load_broker_keys
 from broker.partnership.registry import load_registry
 from broker.partnership.watch import RegistryWatch
 from broker.review import access_log
-from broker.settings import BrokerSettings
+from broker.settings import BrokerSettings, read_settings
 from transport.metrics_http import serve_metrics
 
 
 async def run(settings: BrokerSettings) -> None:
+    # The keys and the registry first: a mistake in either refuses the start before a database is touched.
+    keys = load_broker_keys(settings.keys_dir)
+    registry = load_registry(settings.registry_file, partnership_id=settings.partnership_id)
     engine = audit.create_engine_for(settings.database_url)
     await asyncio.to_thread(
         migrate, settings.database_url, migration_url=settings.migration_database_url, engine=engine
     )
     # Only what this process counts: the gateway-only series would read as a gateway's (broker.metrics).
     metrics = Metrics(gateway=False)
-    keys = load_broker_keys(settings.keys_dir)
     relay = build_relay(settings=settings, engine=engine, metrics=metrics)
-    registry = load_registry(settings.registry_file, partnership_id=settings.partnership_id)
     # Receipts are checked against the agencies' keys: not those of a copy from before a revocation
     # (the log is asked first), nor a key added by hand or by a change signed with a retired broker key.
     await asyncio.to_thread(
@@ -89,11 +89,6 @@ def _serve_metrics(settings: BrokerSettings, metrics: Metrics, *, port: int) -> 
     )
 
 
-def _problem(error: ErrorDetails) -> str:
-    where = f"SGB_{str(error['loc'][0]).upper()}: " if error["loc"] else ""
-    return where + error["msg"].removeprefix("Value error, ")
-
-
 cli = typer.Typer(add_completion=False)
 
 
@@ -102,12 +97,11 @@ def main() -> None:
     """Relay the outbox, record receipts and run the clocks until SIGTERM; settings from SGB_*."""
     logs.configure()
     try:
-        settings = BrokerSettings()
-    except ValidationError as exc:
-        # Name the setting at fault in one line an operator reads, not at the foot of a traceback.
-        typer.echo(f"error: {'; '.join(map(_problem, exc.errors()))}", err=True)
+        asyncio.run(run(read_settings()))
+    except BrokerError as exc:
+        # Settings, keys, a registry or a log that refuse the start: one line naming what to put right.
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from exc
-    asyncio.run(run(settings))
 
 
 if __name__ == "__main__":

@@ -23,16 +23,25 @@ from audit import migration as audit_migration
 from broker import logs
 from broker.db import migration as broker_migration
 from broker.db.provisioning import migrate
-from broker.settings import BrokerSettings
+from broker.errors import SettingsInvalid
+from broker.settings import BrokerSettings, read_settings
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True)
+
+
+def _settings() -> BrokerSettings:
+    try:
+        return read_settings()
+    except SettingsInvalid as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
 
 
 @cli.command("migrate")
 def migrate_cmd() -> None:
     """Bring the log and the gateway's tables to the current schema; grant SGB_DATABASE_URL's role."""
     logs.configure()
-    settings = BrokerSettings()
+    settings = _settings()
     migrate(settings.database_url, migration_url=settings.migration_database_url)
     typer.echo("database migrated")
 
@@ -59,7 +68,7 @@ def _histories() -> dict[str, tuple[Config, str]]:
 @cli.command("current")
 def current_cmd() -> None:
     """Each history's revision in the database against its newest; exit 1 if either is behind."""
-    settings = BrokerSettings()
+    settings = _settings()
     engine = audit.create_engine_for(settings.migration_database_url or settings.database_url)
     behind = False
     try:

@@ -231,6 +231,12 @@ def _broker_keys_from_env(env: Mapping[str, str]) -> BrokerKeys:
 
 
 def _broker_keys_from_dir(directory: Path) -> BrokerKeys:
+    if not directory.is_dir():
+        # The likeliest cause is a first start, or a mistyped path: say how the directory is made.
+        raise KeyFileError(
+            f"no broker key directory at {directory} (SGB_KEYS_DIR): make one with "
+            f"`python -m broker.partnership.cli init-broker-keys --out {directory}`, or set {ENV_SIGNING_KEY} & co."
+        )
     signing_key = keyfiles.load_private_pem(directory / SIGNING_FILE)
     if not isinstance(signing_key, ed25519.Ed25519PrivateKey):
         raise KeyFileError(f"{directory / SIGNING_FILE} is not an Ed25519 key")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ast
 import importlib
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -111,3 +113,25 @@ def test_a_sign_in_link_made_to_outlive_the_broker_s_limit_is_warned_of(tmp_path
     assert within.exit_code == beyond.exit_code == 0, (within.output, beyond.output)
     assert "warning" not in within.stderr, within.stderr
     assert "refuses tokens living over 600 s" in beyond.stderr, beyond.stderr
+
+
+def test_a_sign_in_link_from_keys_that_cannot_sign_is_one_line(tmp_path: Path) -> None:
+    # Run as the operator runs it: the module's own entry point turns a broker error into one line.
+    keys = tmp_path / "keys"
+    generate_agency_keys(keys, agency_id="school-test", now=datetime.now(UTC))
+
+    def link(directory: Path, agency: str) -> subprocess.CompletedProcess[str]:
+        args = ["link", "--keys", str(directory), "--agency", agency, "--role", "dsl", "--user", "dsl-test-01"]
+        command = [sys.executable, "-m", "broker.ui.cli", *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False, cwd=ROOT)
+
+    for result, says in (
+        (link(tmp_path / "absent", "school-test"), "agency.json is missing or not JSON; run generate-keys first"),
+        (link(keys, "police-test"), "holds keys of 'school-test', not 'police-test'"),
+    ):
+        assert result.returncode == 1, result.stderr
+        assert result.stdout == ""
+        assert "Traceback" not in result.stderr
+        # One line, the path whole: the console does not wrap it at its width.
+        assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
+        assert says in result.stderr

@@ -386,14 +386,15 @@ def _agency_keys(directory: Path, agency: str) -> AgencyKeys:
 access_cli.register(app)
 
 
-def main() -> None:
-    """Run the CLI, turning broker errors into one red line and exit code 1."""
+def run(command_line: typer.Typer) -> None:
+    """Run a command line of the broker's, a broker error one red line and exit code 1, not a traceback."""
     try:
-        app()
+        command_line()
     except BrokerError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        # soft_wrap: a path in the message stays whole, to copy, however narrow the terminal.
+        console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise SystemExit(1) from exc
 
 
 if __name__ == "__main__":
-    main()
+    run(app)

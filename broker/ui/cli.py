@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 import typer
 
 from broker.gateway import DEFAULT_HOST, DEFAULT_PORT
-from broker.partnership.cli import _agency_keys, issue_token
+from broker.partnership.cli import _agency_keys, issue_token, run
 from broker.partnership.options import AgencyOpt, AudienceOpt, KeysOpt, TokenRoleOpt, TtlOpt
 from broker.partnership.roles import ROLES
 
@@ -64,4 +64,4 @@ def token_cmd(
 
 
 if __name__ == "__main__":
-    app()
+    run(app)

@@ -17,32 +17,34 @@ import typer
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.exc import OperationalError
 
 import audit
 from audit import migration as audit_migration
 from broker import logs
 from broker.db import migration as broker_migration
-from broker.db.provisioning import migrate
-from broker.errors import SettingsInvalid
-from broker.settings import BrokerSettings, read_settings
+from broker.db.provisioning import migrate, unreachable
+from broker.errors import BrokerError
+from broker.settings import read_settings
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True)
 
 
-def _settings() -> BrokerSettings:
-    try:
-        return read_settings()
-    except SettingsInvalid as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=2) from exc
+def _refused(exc: BrokerError) -> typer.Exit:
+    # A setting or a database that refuses the step: one line naming it, exit status 2.
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(code=2)
 
 
 @cli.command("migrate")
 def migrate_cmd() -> None:
     """Bring the log and the gateway's tables to the current schema; grant SGB_DATABASE_URL's role."""
     logs.configure()
-    settings = _settings()
-    migrate(settings.database_url, migration_url=settings.migration_database_url)
+    try:
+        settings = read_settings()
+        migrate(settings.database_url, migration_url=settings.migration_database_url)
+    except BrokerError as exc:
+        raise _refused(exc) from exc
     typer.echo("database migrated")
 
 
@@ -68,8 +70,18 @@ def _histories() -> dict[str, tuple[Config, str]]:
 @cli.command("current")
 def current_cmd() -> None:
     """Each history's revision in the database against its newest; exit 1 if either is behind."""
-    settings = _settings()
-    engine = audit.create_engine_for(settings.migration_database_url or settings.database_url)
+    try:
+        settings = read_settings()
+        behind = _show_current(settings.migration_database_url or settings.database_url)
+    except BrokerError as exc:
+        raise _refused(exc) from exc
+    if behind:
+        raise typer.Exit(1)
+
+
+def _show_current(url: str) -> bool:
+    """Print where each history stands; whether either is behind its newest revision."""
+    engine = audit.create_engine_for(url)
     behind = False
     try:
         with engine.connect() as connection:
@@ -80,10 +92,11 @@ def current_cmd() -> None:
                 behind = behind or current != heads
                 state = "up to date" if current == heads else f"behind (head {', '.join(sorted(heads))})"
                 typer.echo(f"{name}: {', '.join(sorted(current)) or 'empty'} — {state}")
+    except OperationalError as exc:
+        raise unreachable(url, exc) from exc
     finally:
         engine.dispose()
-    if behind:
-        raise typer.Exit(1)
+    return behind
 
 
 @cli.command("history")

@@ -8,9 +8,11 @@ opens. Gateways and workers starting together take turns (`broker.db.migration.e
 from __future__ import annotations
 
 from sqlalchemy import Engine, make_url
+from sqlalchemy.exc import OperationalError
 
 import audit
 from broker.db import migration, privileges
+from broker.errors import LogUnavailable
 
 
 def prepare_database(engine: Engine, *, grant_to: str | None = None) -> None:
@@ -34,6 +36,14 @@ def migrate(url: str, *, migration_url: str | None = None, engine: Engine | None
     As the application role alone, this succeeds only on a database already migrated (it then finds
     nothing to do), which is how a gateway runs once migrations are a deployment step of their own.
     """
+    target = url if migration_url is None else migration_url
+    try:
+        _migrate(url, migration_url=migration_url, engine=engine)
+    except OperationalError as exc:
+        raise unreachable(target, exc) from exc
+
+
+def _migrate(url: str, *, migration_url: str | None, engine: Engine | None) -> None:
     if migration_url is None or migration_url == url:
         own = engine or audit.create_engine_for(url)
         try:
@@ -47,3 +57,9 @@ def migrate(url: str, *, migration_url: str | None = None, engine: Engine | None
         prepare_database(owner, grant_to=make_url(url).username)
     finally:
         owner.dispose()
+
+
+def unreachable(url: str, exc: OperationalError) -> LogUnavailable:
+    """The driver's refusal in one line an operator acts on, naming the database without its password."""
+    reason = (str(exc.orig).strip() or type(exc.orig).__name__).splitlines()[0]
+    return LogUnavailable(f"cannot open the database {make_url(url).render_as_string(hide_password=True)}: {reason}")

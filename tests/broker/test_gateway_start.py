@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from broker.errors import RegistryError
+from devstack.partnership import LocalPartnership
 from tests.broker.conftest import GatewayFactory
 
 
@@ -76,3 +77,29 @@ async def test_a_start_refused_after_the_checks_is_named_in_one_log_line(
     assert refusals[0].getMessage().startswith("the gateway refuses to start: ")
     assert "another-partnership" in refusals[0].getMessage()
     assert refusals[0].__dict__["error"] == "RegistryError"
+
+
+@pytest.mark.parametrize("command", [["broker.db", "migrate"], ["broker.db", "current"]])
+def test_a_database_that_cannot_be_opened_is_named_without_its_password(command: list[str], tmp_path: Path) -> None:
+    # Port 1 on the loopback: nothing listens there, so the driver's own refusal is what is shown.
+    url = "postgresql+psycopg://sgb:a-password-never-printed@127.0.0.1:1/sgb"
+    line = _refused(_run(command[0], tmp_path, *command[1:], SGB_DATABASE_URL=url))
+    assert line.startswith("error: cannot open the database postgresql+psycopg://sgb:***@127.0.0.1:1/sgb: ")
+    assert "a-password-never-printed" not in line
+
+
+@pytest.mark.stack
+def test_the_worker_names_a_database_it_cannot_open(partnership: LocalPartnership, tmp_path: Path) -> None:
+    # Keys and a registry that work, so the database is what refuses the start.
+    url = f"sqlite:///{tmp_path / 'no-such-directory' / 'sgbroker.db'}"
+    line = _refused(
+        _run(
+            "broker.worker",
+            tmp_path,
+            SGB_DATABASE_URL=url,
+            SGB_KEYS_DIR=str(partnership.broker_keys_dir),
+            SGB_REGISTRY_FILE=str(partnership.registry_file),
+            SGB_PARTNERSHIP_ID=partnership.partnership_id,
+        )
+    )
+    assert line == f"error: cannot open the database {url}: unable to open database file"

@@ -35,7 +35,7 @@ from rich.table import Table
 
 from broker.admission.authorisation import DIGEST_CLAIM, body_digest
 from broker.errors import BrokerError, RegistryError
-from broker.partnership import access_cli
+from broker.partnership import access_cli, audit_keys
 from broker.partnership.changes import RegistrationAction, sign_registration
 from broker.partnership.keys import (
     AGENCY_MANIFEST,
@@ -383,15 +383,15 @@ def _agency_keys(directory: Path, agency: str) -> AgencyKeys:
     return keys
 
 
-access_cli.register(app)
+for commands in (access_cli, audit_keys):
+    commands.register(app)
 
 
 def run(command_line: typer.Typer) -> None:
-    """Run a command line of the broker's, a broker error one red line and exit code 1, not a traceback."""
+    """Run a command line of the broker's: a broker error is one red line, its paths whole, and exit code 1."""
     try:
         command_line()
     except BrokerError as exc:
-        # soft_wrap: a path in the message stays whole, to copy, however narrow the terminal.
         console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise SystemExit(1) from exc
 

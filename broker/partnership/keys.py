@@ -234,7 +234,7 @@ def _broker_keys_from_dir(directory: Path) -> BrokerKeys:
     if not directory.is_dir():
         # The likeliest cause is a first start, or a mistyped path: say how the directory is made.
         raise KeyFileError(
-            f"no broker key directory at {directory} (SGB_KEYS_DIR): make one with "
+            f"no broker key directory at {directory}: make one with "
             f"`python -m broker.partnership.cli init-broker-keys --out {directory}`, or set {ENV_SIGNING_KEY} & co."
         )
     signing_key = keyfiles.load_private_pem(directory / SIGNING_FILE)

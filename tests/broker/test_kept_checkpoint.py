@@ -10,12 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from typer.testing import CliRunner
 
 import audit
 from audit.cli import EXIT_FAILED, EXIT_OK, PINNED_KEY_ENV
 from audit.cli import app as audit_cli
+from broker.partnership.cli import app as partnership_cli
 from consumers.__main__ import app as consumers_cli
 from consumers.ledger import Ledger
 from tests.audit.tampering import drop_triggers, rewrite_entries
@@ -50,12 +50,18 @@ async def test_an_agency_hands_its_kept_checkpoint_to_an_auditor(gateway: Gatewa
     code, _, said = _kept(ledger, checkpoint.origin, "--out", str(note))
     assert code == 0 and note.read_text() == printed and f"{checkpoint.size} entries" in said, said
 
-    broker_pem = tmp_path / "broker.pem"
-    broker_pem.write_bytes(
-        gateway.keys.signing_key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    # The broker's public key as its operator hands it over (`broker-public-keys`), options and all.
+    pinned = runner.invoke(
+        partnership_cli,
+        ["broker-public-keys", "--dir", str(gateway.partnership.broker_keys_dir), "--out", str(tmp_path / "pinned")],
     )
+    assert pinned.exit_code == 0, pinned.output
+    public_keys = [
+        arg for line in pinned.stdout.splitlines() if line.startswith("--public-key ") for arg in line.split()
+    ]
+    assert public_keys == ["--public-key", str(tmp_path / "pinned" / f"broker-{gateway.keys.signing_key_id}.pem")]
     url = gateway.engine.url.render_as_string(hide_password=False)
-    arguments = ["verify", "--db", url, "--public-key", str(broker_pem), "--checkpoint", str(note)]
+    arguments = ["verify", "--db", url, *public_keys, "--checkpoint", str(note)]
     passed = runner.invoke(audit_cli, arguments, env={PINNED_KEY_ENV: None})
     assert passed.exit_code == EXIT_OK, passed.output
     # An insider rewrites an entry the agency's checkpoint covers, recomputes every hash and forgets the

@@ -31,9 +31,9 @@ import audit
 from broker.delivery.clocks import mark_overdue
 from broker.partnership import kafka_access
 from broker.partnership.cli import issue_token
-from broker.partnership.registry import load_registry
+from broker.partnership.registry import Registry, load_registry
 from broker.ui.plain import duty
-from demo import recall, refusal
+from demo import auditor, recall, refusal
 from demo.cases import AGENCIES, OFFICES, PARTNERSHIP_ID, SENSITIVE, cases
 from demo.site import AUDIENCE, NAMESPACE, DemoSite, create_topics, decided_by, read_deliveries
 from devstack import kafka, opa
@@ -279,6 +279,10 @@ def _finish(site: DemoSite, stack: StackSettings) -> None:
     report = _verify(site)
     console.print(f"\nDecision log: {_said(report)}")
     console.print(f"Witnesses: {_witnessed(site, report.size)}")
+    registry, _, marks = _marks(site)
+    if marks:  # an agency that cosigned keeps that checkpoint in its own ledger
+        witness = max(marks, key=lambda m: m.size).name
+        auditor.check_against_kept_checkpoint(site, console, agency=witness, name=registry.agencies[witness].name)
     cluster = asyncio.run(kafka.describe(stack))
     console.print(
         f"Apache Kafka {KAFKA_VERSION} (KRaft) cluster {cluster} on {stack.host}:{stack.kafka_port}; "
@@ -318,15 +322,21 @@ def _said(report: audit.LogReport) -> str:
     return f"{report.size} entries, hash chain and {checkpoints} verified"
 
 
-def _witnessed(site: DemoSite, size: int) -> str:
+def _marks(site: DemoSite) -> tuple[Registry, list[str], list[audit.WitnessMark]]:
+    """The registry, every witness's name, and the verified cosignatures the log holds, newest witness first."""
     registry = load_registry(site.partnership.registry_file)
     keys = [k.witness() for agency in registry.agencies.values() for k in agency.witness_keys]
     engine = audit.create_engine_for(f"sqlite:///{site.root / 'broker.db'}", read_only=True)
     with Session(engine) as session:
         marks = [m for m in audit.witness_marks(session, keys) if m.verified and m.size > 0]
     engine.dispose()
+    return registry, [k.name for k in keys], marks
+
+
+def _witnessed(site: DemoSite, size: int) -> str:
+    registry, names, marks = _marks(site)
     said = "; ".join(f"{registry.agencies[m.name].name} cosigned it up to {m.size} of {size} entries" for m in marks)
-    others = len({k.name for k in keys} - {m.name for m in marks})
+    others = len(set(names) - {m.name for m in marks})
     # A witness cosigns the checkpoint its records carry: records sealed before the first checkpoint
     # that covers an entry give it nothing to cosign.
     why = "the records they received, if any, were all sealed before a checkpoint covered an entry"

@@ -36,7 +36,7 @@ _NEEDS: Final = {
 # (its needs_advice finding, on MARAC, is a judgement); every C1 hold is a missing purpose.
 _SENDER_HOLDS: Final = frozenset({"GR4", "GR6", "C1"})
 _NO_BASIS: Final = (
-    "No lawful basis is recorded for this share, so it cannot be released. Refuse it; the sender "
+    "No lawful basis is recorded for this share, and only the sender can record one. Refuse it; the sender "
     "can send it again naming the lawful basis relied on (golden rules 1 and 4)."
 )
 
@@ -52,10 +52,7 @@ def refusal_only(decided: audit.Entry, deciding: int | None = None) -> str | Non
     held = f"The finding that held this share ({rules}) needs"
     if len(needs) > 1:
         held = f"The findings that held this share ({rules}) need"
-    return (
-        f"{held} {need}, which only the sender can supply, so it cannot be released. "
-        "Refuse it; the sender can send it again with that."
-    )
+    return f"{held} {need}, and only the sender can supply that. Refuse it; the sender can send it again with it."
 
 
 def sender_needs(decided: audit.Entry, deciding: int | None = None) -> list[tuple[str, str]]:

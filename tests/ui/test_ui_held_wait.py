@@ -95,6 +95,7 @@ async def test_a_hold_only_the_sender_can_mend_says_it_cannot_be_released(
     assert wait["refuse_only"] and "No lawful basis is recorded" in wait["refuse_only"], wait
     assert wait["resolves"] == "The sender sends it again with a lawful basis.", wait
     assert f"It cannot be released. {wait['refuse_only']}" in page, page
+    assert page.count("cannot be released") == 1, "the notice says it once, then why"
 
 
 async def test_a_hold_past_its_time_says_it_can_no_longer_be_released_before_the_sweep_destroys_it(

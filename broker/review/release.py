@@ -52,7 +52,7 @@ def refusal_only(decided: audit.Entry, deciding: int | None = None) -> str | Non
     held = f"The finding that held this share ({rules}) needs"
     if len(needs) > 1:
         held = f"The findings that held this share ({rules}) need"
-    return f"{held} {need}, and only the sender can supply that. Refuse it; the sender can send it again with it."
+    return f"{held} {need}, which only the sender can supply. Refuse it; the sender can send it again with that."
 
 
 def sender_needs(decided: audit.Entry, deciding: int | None = None) -> list[tuple[str, str]]:

@@ -25,8 +25,6 @@ from broker.settings import read_settings
 cli = typer.Typer(add_completion=False)
 # Where a gateway listens unless told otherwise; sign-in links (broker.ui.cli) point here by default.
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8080
-
-
 LogLevel = Literal["debug", "info", "warning", "error"]
 
 

@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import audit
 from broker.errors import (
@@ -114,6 +115,13 @@ HtmlRenderer = Callable[[Request, int, str, str], Response]
 SIGN_IN_PATH = "/ui/signin"
 
 
+# What the router itself refuses, as every other refusal is worded: a code and a sentence.
+_ROUTER_REFUSALS = {
+    404: ("not_found", "there is no such page or route; check the address"),
+    405: ("method_not_allowed", "this address does not take that kind of request"),
+}
+
+
 def install(
     app: FastAPI,
     *,
@@ -156,9 +164,24 @@ def install(
             return html(request, 404 if in_path else 400, "request_invalid", "the address is not valid")
         return await _request_invalid(request, exc)
 
+    async def no_route(request: Request, exc: Exception) -> Response:
+        # The router's own refusals: no route at this path (404), or none taking this method (405, whose
+        # Allow header stays). In the broker's shape, and a page for a person, not `{"detail": "Not Found"}`.
+        status = exc.status_code if isinstance(exc, StarletteHTTPException) else 404
+        headers = dict(exc.headers or {}) if isinstance(exc, StarletteHTTPException) else {}
+        code, detail = _ROUTER_REFUSALS.get(status, ("request_invalid", "this request is not valid"))
+        response = (
+            html(request, status, code, detail)
+            if html is not None and request.url.path.startswith("/ui/")
+            else JSONResponse({"error": code, "detail": detail}, status_code=status)
+        )
+        response.headers.update(headers)
+        return response
+
     for kind in (BrokerError, audit.AuditError, OperationalError, InterfaceError, DataError):
         app.add_exception_handler(kind, handle)
     app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(StarletteHTTPException, no_route)
 
 
 async def _request_invalid(_: Request, exc: Exception) -> Response:

@@ -39,6 +39,7 @@ _STATUS_TITLES = {
     401: "Not signed in",
     403: "Not allowed",
     404: "Not found",
+    405: "Not allowed at this address",
     409: "Already decided",
     422: "Please check the form",
     503: "Service unavailable",

@@ -1,0 +1,57 @@
+"""Every page of the UI, as each kind of reader reaches it, checked in Chromium by Deque's axe-core
+against WCAG 2.2 A and AA (the standard public sector bodies in England meet): no violation on any.
+
+The pages hold real decisions first (shared, refused, held for advice, for authorisation, sent at
+once for review after), so the tables, cards and forms the checks read are the ones people use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page
+
+from tests.broker.people import HELD, POLICE
+from tests.factories import school_referral
+from tests.ui.conftest import Served, sign_in
+
+pytestmark = pytest.mark.stack
+
+SCHOOL, CSC = "school-oakfield-primary", "csc-fenmere-mash"
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# Who reads which pages: each nav page of theirs, and the pages a link leads to.
+READERS: list[tuple[str, str, str, list[str]]] = [
+    (CSC, "ig_lead", "ig-a11y-01", ["/ui/decisions", "/ui/overdue", "/ui/access", "/ui/audit", "/ui/replay"]),
+    (CSC, "ig_lead", "ig-a11y-01", ["/ui/case-review", "/ui/queues", "/ui/urgent", "/ui/decisions?outcome=x"]),
+    (SCHOOL, "dsl", "dsl-a11y-01", ["/ui/decisions", "/ui/queues", "/ui/urgent", "/ui/submit"]),
+    (SCHOOL, "line_manager", "lm-a11y-01", ["/ui/queues"]),
+    (SCHOOL, "practitioner", "prac-a11y-01", ["/ui/decisions", "/ui/submit", "/ui/no-such-page"]),
+]
+
+
+def _violations(axe: Axe, page: Page) -> list[str]:
+    found: dict[str, Any] = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG}}).response
+    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}" for v in found["violations"]]
+
+
+def test_every_page_meets_wcag_a_and_aa(served: Served, page: Page) -> None:
+    served.post(school_referral())  # shared with CSC and the police, refused to the GP
+    for outcome in HELD:  # held for advice and for authorisation, and shared at once for review after
+        served.post(school_referral(recipients=[POLICE], **HELD[outcome]))
+    axe, found = Axe(), {}
+    page.goto(f"{served.base_url}/ui/signin")
+    found["/ui/signin"] = _violations(axe, page)
+    for agency, role, user, paths in READERS:
+        sign_in(page, served.link(agency, role, user))
+        for path in paths:
+            page.goto(f"{served.base_url}{path}")
+            found[f"{role} {path}"] = _violations(axe, page)
+        if role == "ig_lead" and "/ui/decisions" in paths:
+            page.goto(f"{served.base_url}/ui/decisions")
+            page.locator("tbody tr a").first.click()  # a decision: findings, sources, deadlines, history
+            found[f"{role} {page.url}"] = _violations(axe, page)
+        page.context.clear_cookies()
+    assert len(found) == 1 + sum(len(paths) for *_, paths in READERS) + 1, found.keys()
+    assert {where: said for where, said in found.items() if said} == {}

@@ -7,15 +7,17 @@ once for review after), so the tables, cards and forms the checks read are the o
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.broker.people import HELD, POLICE
 from tests.factories import school_referral
 from tests.ui.conftest import Served, sign_in
+from tests.ui.form_steps import child_details, choose_recipients, consent_without_asking, risk
 
 pytestmark = pytest.mark.stack
 
@@ -33,6 +35,8 @@ READERS: list[tuple[str, str, str, list[str]]] = [
 
 def _violations(axe: Axe, page: Page) -> list[str]:
     found: dict[str, Any] = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG}}).response
+    # A check that ran no rule would pass anything: colour contrast and the page's language always apply.
+    assert {"color-contrast", "html-has-lang"} <= {rule["id"] for rule in found["passes"] + found["violations"]}
     return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}" for v in found["violations"]]
 
 
@@ -55,3 +59,33 @@ def test_every_page_meets_wcag_a_and_aa(served: Served, page: Page) -> None:
         page.context.clear_cookies()
     assert len(found) == 1 + sum(len(paths) for *_, paths in READERS) + 1, found.keys()
     assert {where: said for where, said in found.items() if said} == {}
+
+
+def test_every_step_of_the_guided_form_meets_wcag_a_and_aa(served: Served, page: Page) -> None:
+    axe, found = Axe(), {}
+    sign_in(page, served.link("health-visiting-fenmere", "practitioner", "hv-a11y-01"))
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("alert")).to_contain_text("please answer")
+    found["what, with an error"] = _violations(axe, page)
+    page.get_by_label(re.compile("^M01 Safeguarding referral")).check()
+    page.get_by_role("button", name="Continue").click()
+    found["purpose"] = _violations(axe, page)
+    page.get_by_label("Purpose", exact=True).select_option("safeguarding_concern")
+    page.get_by_label("In a sentence").fill("Please assess: child disclosed being hit at home.")
+    page.get_by_label("Your role").select_option("health_visitor")
+    page.get_by_role("button", name="Continue").click()
+    found["who needs to know"] = _violations(axe, page)
+    for step, answer in (("consent", choose_recipients), ("risk", consent_without_asking)):
+        answer(page)
+        found[step] = _violations(axe, page)
+    risk(page, sure=True)
+    found["details"] = _violations(axe, page)
+    child_details(page)
+    found["authorisation"] = _violations(axe, page)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="What each recipient would get")).to_be_visible()
+    found["check"] = _violations(axe, page)
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.get_by_role("heading", name="Sent")).to_be_visible()
+    found["sent"] = _violations(axe, page)
+    assert {step: said for step, said in found.items() if said} == {}

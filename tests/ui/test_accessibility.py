@@ -41,7 +41,7 @@ def _violations(axe: Axe, page: Page) -> list[str]:
 
 
 def test_every_page_meets_wcag_a_and_aa(served: Served, page: Page) -> None:
-    served.post(school_referral())  # shared with CSC and the police, refused to the GP
+    referral = served.post(school_referral())  # shared with CSC and the police, refused to housing
     for outcome in HELD:  # held for advice and for authorisation, and shared at once for review after
         served.post(school_referral(recipients=[POLICE], **HELD[outcome]))
     axe, found = Axe(), {}
@@ -56,8 +56,21 @@ def test_every_page_meets_wcag_a_and_aa(served: Served, page: Page) -> None:
             page.goto(f"{served.base_url}/ui/decisions")
             page.locator("tbody tr a").first.click()  # a decision: findings, sources, deadlines, history
             found[f"{role} {page.url}"] = _violations(axe, page)
+        if role == "ig_lead" and "/ui/case-review" in paths:
+            page.goto(f"{served.base_url}/ui/case-review")  # one child's decisions, and the shredding form
+            page.get_by_label("Agency", exact=True).select_option(SCHOOL)
+            page.get_by_label("Agency's reference").fill("child-1")
+            page.get_by_role("button", name="Find decisions").click()
+            expect(page.get_by_role("heading", name=re.compile("Shred"))).to_be_visible()
+            found[f"{role} case review found"] = _violations(axe, page)
+        if role == "dsl":  # the sender's DSL may withdraw or correct what the school sent
+            page.goto(f"{served.base_url}/ui/notifications/{referral['notification_id']}")
+            expect(page.get_by_role("button", name=re.compile("Withdraw"))).to_be_visible()
+            found[f"{role} decision with its withdrawal form"] = _violations(axe, page)
+            page.goto(f"{served.base_url}/ui/notifications/{referral['notification_id']}/correction")
+            found[f"{role} correction"] = _violations(axe, page)
         page.context.clear_cookies()
-    assert len(found) == 1 + sum(len(paths) for *_, paths in READERS) + 1, found.keys()
+    assert len(found) == 1 + sum(len(paths) for *_, paths in READERS) + 4, found.keys()
     assert {where: said for where, said in found.items() if said} == {}
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.broker.people import HELD, POLICE
 from tests.factories import school_referral
@@ -102,3 +102,28 @@ def test_every_step_of_the_guided_form_meets_wcag_a_and_aa(served: Served, page:
     expect(page.get_by_role("heading", name="Sent")).to_be_visible()
     found["sent"] = _violations(axe, page)
     assert {step: said for step, said in found.items() if said} == {}
+
+
+# Elements, outside a data table (WCAG 1.4.10 exempts those), that reach past the viewport's right edge.
+_OVERFLOWING = """() => [...document.body.querySelectorAll('*')]
+    .filter(e => !e.closest('table, .visually-hidden, .skip'))
+    .filter(e => e.getBoundingClientRect().width > 0 && e.getBoundingClientRect().right > window.innerWidth + 1)
+    .map(e => `${e.tagName.toLowerCase()}.${e.className} ${(e.textContent || '').trim().slice(0, 40)}`)"""
+
+
+def test_every_page_reflows_at_320_css_pixels(served: Served, browser: Browser) -> None:
+    # WCAG 1.4.10 Reflow: a phone's width, or a desktop zoomed to 400 %, needs no sideways scrolling.
+    referral = served.post(school_referral())
+    served.post(school_referral(recipients=[POLICE], **HELD["needs_advice"]))
+    context = browser.new_context(viewport={"width": 320, "height": 640}, locale="en-GB")
+    page, found = context.new_page(), {}
+    for agency, role, user, paths in READERS:
+        sign_in(page, served.link(agency, role, user))
+        extra = [f"/ui/notifications/{referral['notification_id']}"] if role == "dsl" else []
+        for path in [*paths, *extra]:
+            page.goto(f"{served.base_url}{path}")
+            found[f"{role} {path}"] = page.evaluate(_OVERFLOWING)
+        context.clear_cookies()
+    context.close()
+    assert len(found) == sum(len(paths) for *_, paths in READERS) + 1
+    assert {where: wide for where, wide in found.items() if wide} == {}

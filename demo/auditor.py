@@ -38,7 +38,13 @@ def check_against_kept_checkpoint(site: DemoSite, console: Console, *, agency: s
         raise RuntimeError(f"the log does not pass the auditor's check against {agency}'s checkpoint: {said}")
     console.print(
         f"✓ an auditor's check: `python -m audit verify` passes the log's {entries[1]} entries, which extend the "
-        f"checkpoint of {kept[1]} entries that {name} kept in its own ledger and cosigned (the files are in {out})"
+        f"checkpoint of {kept[1]} entries that {name} kept in its own ledger and cosigned; to run it yourself:"
+    )
+    # Printed whole, not wrapped at the console's width: an IG lead copies it.
+    console.print(
+        f"  python -m audit verify {shlex.join([*verify, '--witness-key', f'{agency}={witness}'])}",
+        soft_wrap=True,
+        highlight=False,
     )
 
 

@@ -1,0 +1,42 @@
+"""A decision printed, or saved as PDF, for a case file: the record golden rule 7 asks for (the decision,
+its reasons and what followed, and who printed it), without the menu or the forms that act on it.
+Chromium with print media emulated, on the real gateway."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.factories import school_referral
+from tests.ui.conftest import SCREENSHOTS, Served, sign_in
+
+pytestmark = pytest.mark.stack
+
+SCHOOL = "school-oakfield-primary"
+
+
+def test_a_printed_decision_is_the_record_without_the_controls(served: Served, page: Page) -> None:
+    referral = served.post(school_referral())
+    sign_in(page, served.link(SCHOOL, "dsl", "dsl-print-01"))
+    page.goto(f"{served.base_url}/ui/notifications/{referral['notification_id']}")
+    controls = [
+        page.get_by_role("navigation", name="Main"),
+        page.get_by_role("button", name="Sign out"),
+        page.get_by_role("heading", name="Correct this notification"),
+        page.get_by_role("heading", name="Withdraw this notification"),
+    ]
+    record = [
+        page.get_by_role("heading", name="Decided by"),
+        page.get_by_role("heading", name="What happened next"),
+        page.get_by_text("dsl-print-01 · Designated Safeguarding Lead"),
+    ]
+    for shown in [*controls, *record]:
+        expect(shown).to_be_visible()  # on screen, everything
+    page.emulate_media(media="print")
+    for hidden in controls:
+        expect(hidden).to_be_hidden()
+    for kept in record:
+        expect(kept).to_be_visible()
+    SCREENSHOTS.mkdir(exist_ok=True)
+    pdf = page.pdf(path=str(SCREENSHOTS / "decision-printed.pdf"))
+    assert pdf.startswith(b"%PDF-") and b"/Type /Page" in pdf

@@ -15,10 +15,8 @@ from typing import Annotated
 import typer
 from cryptography.hazmat.primitives import serialization
 
+from audit.cli import PINNED_KEY_ENV
 from broker.partnership.keys import load_broker_keys, write_public_file
-
-# The variable `audit verify` reads its pinned keys from when no --public-key is given (audit.cli).
-PINNED_KEY_ENV = "SGB_AUDIT_PUBLIC_KEY"
 
 
 def write_broker_public_keys(keys_dir: Path, out: Path) -> list[Path]:

@@ -22,6 +22,7 @@ from tests.ui.form_steps import child_details, choose_recipients, consent_withou
 pytestmark = pytest.mark.stack
 
 SCHOOL, CSC = "school-oakfield-primary", "csc-fenmere-mash"
+PRODUCT = "Safeguarding information-sharing broker"
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 # Who reads which pages: each nav page of theirs, and the pages a link leads to.
 READERS: list[tuple[str, str, str, list[str]]] = [
@@ -31,6 +32,11 @@ READERS: list[tuple[str, str, str, list[str]]] = [
     (SCHOOL, "line_manager", "lm-a11y-01", ["/ui/queues"]),
     (SCHOOL, "practitioner", "prac-a11y-01", ["/ui/decisions", "/ui/submit", "/ui/no-such-page"]),
 ]
+
+
+def _title(*parts: str) -> str:
+    """A page's title as the browser shows it: its own parts, then the product, joined by en dashes."""
+    return " \N{EN DASH} ".join([*parts, PRODUCT])
 
 
 def _violations(axe: Axe, page: Page) -> list[str]:
@@ -79,10 +85,13 @@ def test_every_step_of_the_guided_form_meets_wcag_a_and_aa(served: Served, page:
     sign_in(page, served.link("health-visiting-fenmere", "practitioner", "hv-a11y-01"))
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("alert")).to_contain_text("please answer")
+    # WCAG 3.3.1 and 2.4.2: a page that refused an answer says so first in its title, and each step has its own.
+    assert page.title() == "Error: " + _title("Step 1 of 8: What you are sending", "Send a notification")
     found["what, with an error"] = _violations(axe, page)
     page.get_by_label(re.compile("^M01 Safeguarding referral")).check()
     page.get_by_role("button", name="Continue").click()
     found["purpose"] = _violations(axe, page)
+    assert page.title() == _title("Step 2 of 8: Purpose", "Send a notification")
     page.get_by_label("Purpose", exact=True).select_option("safeguarding_concern")
     page.get_by_label("In a sentence").fill("Please assess: child disclosed being hit at home.")
     page.get_by_label("Your role").select_option("health_visitor")
@@ -98,9 +107,11 @@ def test_every_step_of_the_guided_form_meets_wcag_a_and_aa(served: Served, page:
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", name="What each recipient would get")).to_be_visible()
     found["check"] = _violations(axe, page)
+    assert page.title() == _title("Step 8 of 8: Check before sending", "Send a notification")
     page.get_by_role("button", name="Send", exact=True).click()
     expect(page.get_by_role("heading", name="Sent")).to_be_visible()
     found["sent"] = _violations(axe, page)
+    assert page.title() == _title("Sent"), "no error, no step"
     assert {step: said for step, said in found.items() if said} == {}
 
 

@@ -64,7 +64,7 @@ async def test_a_refused_sign_in_says_why_in_words(gateway_factory: GatewayFacto
     # Made to last longer than the broker accepts: issued by the agency all the same, so not "not issued".
     assert "made to last longer than this broker accepts" in _main(too_long.text), _main(too_long.text)[:800]
     for page in (used, _main(garbled.text), refused, _main(too_long.text)):
-        sentence = re.search(r'<div class="error" role="alert"><p>(.*?)</p>', page, re.S)
+        sentence = re.search(r'<div class="error" role="alert"[^>]*><p>(.*?)</p>', page, re.S)
         assert sentence and "_" not in sentence.group(1) and "(replayed)" not in sentence.group(1), page[:800]
 
 

@@ -72,3 +72,9 @@ class Step:
             if prefix in loc:
                 return name
         return None
+
+
+def unanswered(label: str) -> str:
+    """A required field left blank, named by its label: "Given name: please answer."; a label that is a
+    question keeps its own punctuation: "What are you sending? Please answer."."""
+    return f"{label} Please answer." if label.endswith("?") else f"{label}: please answer."

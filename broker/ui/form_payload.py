@@ -20,7 +20,7 @@ from annotated_types import MaxLen
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from broker.ui.form_fields import PAYLOAD, YES_NO, Field, choices
+from broker.ui.form_fields import PAYLOAD, YES_NO, Field, choices, unanswered
 from broker.ui.words import LOCAL_ZONE, PAYLOAD_CHOICES
 
 # Free text longer than this is a paragraph (schemas.fields.SHORT_TEXT is 200).
@@ -209,7 +209,7 @@ def _missing(fields: tuple[Field, ...], values: dict[str, Any], errors: dict[str
         if f.name in values or f.name in errors:
             continue
         if f.required or (f.sub_required and f.within in given | needed):
-            missing[f.name] = f"{f.title}: please answer."
+            missing[f.name] = unanswered(f.title)
     return missing
 
 

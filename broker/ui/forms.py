@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from broker.ui import words as say
-from broker.ui.form_fields import PAYLOAD, YES_NO, YES_NO_UNKNOWN, Field, Step, choices
+from broker.ui.form_fields import PAYLOAD, YES_NO, YES_NO_UNKNOWN, Field, Step, choices, unanswered
 from broker.ui.form_payload import build, facts, inputs, schema_required
 from broker.ui.form_types import DEFAULT_ROLE, FormType
 from broker.ui.sessions import UiSession
@@ -213,7 +213,7 @@ def validate_step(
     if step.key == "details":
         return _check_details(step, answers)
     offered = {f.name: (options or {}).get(f.name, f.choices) for f in step.fields}
-    errors = {f.name: f"{f.label}: please answer." for f in step.fields if f.required and not answers.get(f.name)}
+    errors = {f.name: unanswered(f.label) for f in step.fields if f.required and not answers.get(f.name)}
     for f in step.fields:
         value = answers.get(f.name)
         if value and (f.choices or f.name in (options or {})) and value not in {c for c, _ in offered[f.name]}:
@@ -246,7 +246,7 @@ def _check_consent(answers: dict[str, str]) -> dict[str, str]:
 
 def _check_details(step: Step, answers: dict[str, str]) -> dict[str, str]:
     subject = [f for f in step.fields if not f.name.startswith(PAYLOAD)]
-    errors = {f.name: f"{f.label}: please answer." for f in subject if f.required and not answers.get(f.name)}
+    errors = {f.name: unanswered(f.label) for f in subject if f.required and not answers.get(f.name)}
     if answers.get("subject_role") and answers["subject_role"] not in {r.value for r in SubjectRole}:
         errors["subject_role"] = "Who is this mainly about?: choose one of the options."
     age = answers.get("age_years", "")

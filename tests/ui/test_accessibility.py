@@ -84,7 +84,7 @@ def test_every_step_of_the_guided_form_meets_wcag_a_and_aa(served: Served, page:
     axe, found = Axe(), {}
     sign_in(page, served.link("health-visiting-fenmere", "practitioner", "hv-a11y-01"))
     page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_role("alert")).to_contain_text("please answer")
+    expect(page.get_by_role("alert")).to_contain_text("What are you sending? Please answer.")
     # WCAG 3.3.1 and 2.4.2: a page that refused an answer says so first in its title, and each step has its own.
     assert page.title() == "Error: " + _title("Step 1 of 8: What you are sending", "Send a notification")
     # And the keyboard starts at the summary of what to put right, whose links lead to each field.

@@ -114,7 +114,7 @@ def test_practitioner_submits_through_the_guided_form(served: Served, page: Page
     sign_in(page, served.link(HEALTH_VISITING, "practitioner", "hv-demo-07"))
     expect(page.get_by_role("heading", name="Send a safeguarding notification")).to_be_visible()
     page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_role("alert")).to_contain_text("please answer")  # validated per step
+    expect(page.get_by_role("alert")).to_contain_text("What are you sending? Please answer.")  # validated per step
     page.get_by_label(re.compile("^M01 Safeguarding referral")).check()
     page.get_by_role("button", name="Continue").click()
     page.get_by_label("Purpose", exact=True).select_option("safeguarding_concern")

@@ -323,7 +323,7 @@ def _said(report: audit.LogReport) -> str:
 
 
 def _marks(site: DemoSite) -> tuple[Registry, list[str], list[audit.WitnessMark]]:
-    """The registry, every witness's name, and the verified cosignatures the log holds, newest witness first."""
+    """The registry, every witness's name, and the verified cosignatures the log holds."""
     registry = load_registry(site.partnership.registry_file)
     keys = [k.witness() for agency in registry.agencies.values() for k in agency.witness_keys]
     engine = audit.create_engine_for(f"sqlite:///{site.root / 'broker.db'}", read_only=True)

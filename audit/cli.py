@@ -107,7 +107,7 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
     try:
         key = load_pem_private_key(path.read_bytes(), password=None)
     except (OSError, ValueError, TypeError) as exc:
-        raise AuditError(f"cannot read a private key from {path}: {exc}") from exc
+        raise AuditError(f"cannot read a private key from {path}: {_why(exc)}") from exc
     if not isinstance(key, Ed25519PrivateKey):
         raise AuditError(f"{path} does not hold an Ed25519 private key")
     return key
@@ -118,10 +118,24 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
     try:
         key = load_pem_public_key(path.read_bytes())
     except (OSError, ValueError) as exc:
-        raise AuditError(f"cannot read a public key from {path}: {exc}") from exc
+        raise AuditError(f"cannot read a public key from {path}: {_why(exc)}") from exc
     if not isinstance(key, Ed25519PublicKey):
         raise AuditError(f"{path} does not hold an Ed25519 public key")
     return key
+
+
+def _kept_note(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AuditError(f"cannot read the kept checkpoint {path}: {_why(exc)}") from exc
+
+
+def _why(exc: Exception) -> str:
+    """What went wrong, without the path the sentence already names: an OS error's own words."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror[:1].lower() + exc.strerror[1:]
+    return str(exc)
 
 
 def parse_bound(text: str, *, end: bool) -> datetime:
@@ -146,10 +160,7 @@ def trust_policy(
 ) -> TrustPolicy:
     """Build the trust policy from command-line options (raises :class:`AuditError` on bad input)."""
     witnesses = tuple(_witness(spec) for spec in witness_keys or ())
-    try:
-        notes = tuple(path.read_text(encoding="utf-8") for path in kept or ())
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AuditError(f"cannot read a kept checkpoint: {exc}") from exc
+    notes = tuple(_kept_note(path) for path in kept or ())
     return TrustPolicy(
         public_key=tuple(load_public_key(path) for path in public_keys or ()),
         kept=notes,
@@ -289,7 +300,7 @@ def verify_pack_command(
         text = pack.read_text(encoding="utf-8")
         summary = verify_pack(text, policy.public_keys, witnesses=policy.witnesses, min_witnesses=policy.min_witnesses)
     except OSError as exc:
-        raise _fail(AuditError(f"cannot read {pack}: {exc}")) from exc
+        raise _fail(AuditError(f"cannot read {pack}: {_why(exc)}")) from exc
     except AuditError as exc:
         raise _fail(exc) from exc
     witnessed = f", cosigned by {escape(', '.join(summary.witnesses))}" if summary.witnesses else ""

@@ -228,3 +228,17 @@ def test_export_with_min_witnesses_leaves_out_unwitnessed_entries(
     result = runner.invoke(app, ["export", "--db", _url(witnessed.engine), *args])
     assert result.exit_code == EXIT_OK, result.output
     assert "7 entries under checkpoint 7" in result.output and "1 later entries" in result.output
+
+
+def test_a_file_that_cannot_be_read_is_named_once(
+    witnessed: WitnessedLog, files: dict[str, Path], tmp_path: Path
+) -> None:
+    # The sentence names the file; the OS error's own words follow, not its repr naming the file again.
+    for option, label in (("--public-key", "a public key from"), ("--checkpoint", "the kept checkpoint")):
+        missing = tmp_path / f"absent{option}"
+        anchor = [] if option == "--public-key" else ["--public-key", str(files["broker"])]
+        result = _verify(witnessed.engine, *anchor, option, str(missing))
+        said = " ".join(result.output.split())
+        assert result.exit_code == EXIT_BAD_INPUT, result.output
+        assert f"cannot read {label} {missing}: no such file or directory" in said, said
+        assert said.count(str(missing)) == 1, said

@@ -70,7 +70,18 @@ async def filters(
     recipient: Annotated[str | None, Query(pattern=CODE, description="Only what was decided for this agency")] = None,
 ) -> Filters:
     return Filters(
-        agency, outcome, message_type, since, until, rule_id, consent_state, limit, offset, overdue, sender, recipient
+        agency=agency,
+        outcome=outcome,
+        message_type=message_type,
+        since=since,
+        until=until,
+        rule_id=rule_id,
+        consent_state=consent_state,
+        limit=limit,
+        offset=offset,
+        overdue=overdue,
+        sender=sender,
+        recipient=recipient,
     )
 
 

@@ -167,8 +167,7 @@ def install(
     async def no_route(request: Request, exc: Exception) -> Response:
         # The router's own refusals: no route at this path (404), or none taking this method (405, whose
         # Allow header stays). In the broker's shape, and a page for a person, not `{"detail": "Not Found"}`.
-        status = exc.status_code if isinstance(exc, StarletteHTTPException) else 404
-        headers = dict(exc.headers or {}) if isinstance(exc, StarletteHTTPException) else {}
+        status, headers = (exc.status_code, exc.headers or {}) if isinstance(exc, StarletteHTTPException) else (404, {})
         code, detail = _ROUTER_REFUSALS.get(status, ("request_invalid", "this request is not valid"))
         response = (
             html(request, status, code, detail)

@@ -57,7 +57,7 @@ def clock_state(clock: ObligationClock, now: datetime) -> tuple[str, datetime | 
 Deadlines = list[dict[str, str | None]]
 
 
-class RanOut(NamedTuple):
+class ClockReading(NamedTuple):
     """A clock as read at a moment: when it is (or was) due, and where it stands (`clock_state`)."""
 
     due_at: datetime
@@ -84,21 +84,21 @@ def deadlines_of(session: Session, delivery_ids: Collection[str], now: datetime)
         return found
     query = select(ObligationClock).where(col(ObligationClock.delivery_id).in_(list(found)))
     for clock in session.exec(query.order_by(col(ObligationClock.due_at), col(ObligationClock.id))):
-        found[clock.delivery_id].append(ran_out(clock, now).as_deadline())
+        found[clock.delivery_id].append(reading(clock, now).as_deadline())
     return found
 
 
-def ran_out(clock: ObligationClock, now: datetime) -> RanOut:
+def reading(clock: ObligationClock, now: datetime) -> ClockReading:
     """A clock as a page and the API give it: when it is due, and where it stands at `now`."""
     state, since = clock_state(clock, now)
-    return RanOut(_utc(clock.due_at), state, since, clock.rule, clock.description)
+    return ClockReading(_utc(clock.due_at), state, since, clock.rule, clock.description)
 
 
-def deadlines(decision_log: DecisionLog, overdue: list[audit.Entry], now: datetime) -> dict[int, RanOut]:
+def deadlines(decision_log: DecisionLog, overdue: list[audit.Entry], now: datetime) -> dict[int, ClockReading]:
     """Each `overdue` entry's clock (by seq): when it was due, and where it stands now. The entry's own time
     is when the sweep noticed, which may be long after, so a page must not give it as the deadline; and
     the entry stays when the clock is answered late, so a worklist must say whether it still is overdue."""
-    found: dict[int, RanOut] = {}
+    found: dict[int, ClockReading] = {}
     with Session(decision_log.engine) as session:
         for entry in overdue:
             clocks = session.execute(
@@ -110,7 +110,7 @@ def deadlines(decision_log: DecisionLog, overdue: list[audit.Entry], now: dateti
             # The sweep writes "Overdue: <the clock's description>" (broker.delivery.clocks.mark_overdue).
             match = [c for c in clocks if f"Overdue: {c.description}"[:500] in said]
             if match:
-                found[entry.seq] = ran_out(min(match, key=lambda c: c.due_at), now)
+                found[entry.seq] = reading(min(match, key=lambda c: c.due_at), now)
     return found
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +111,14 @@ def page(
     response = TEMPLATES.TemplateResponse(
         request,
         name,
-        {"session": session, "agencies": agencies, "nav": nav, "viewer": viewer, **context},
+        {
+            "session": session,
+            "agencies": agencies,
+            "nav": nav,
+            "viewer": viewer,
+            "read_at": datetime.now(UTC),
+            **context,
+        },
         status_code=status_code,
     )
     # Decision pages must not linger in shared browser caches or history snapshots.

@@ -4,9 +4,12 @@ Chromium with print media emulated, on the real gateway."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from playwright.sync_api import Page, expect
 
+from broker.ui.words import LOCAL_ZONE
 from tests.factories import school_referral
 from tests.ui.conftest import SCREENSHOTS, Served, sign_in
 
@@ -30,13 +33,18 @@ def test_a_printed_decision_is_the_record_without_the_controls(served: Served, p
         page.get_by_role("heading", name="What happened next"),
         page.get_by_text("dsl-print-01 · Designated Safeguarding Lead"),
     ]
+    printed = page.get_by_text("Printed from the decision log as it stood at")
     for shown in [*controls, *record]:
         expect(shown).to_be_visible()  # on screen, everything
+    expect(printed).to_be_hidden()  # the screen has its own clock
     page.emulate_media(media="print")
     for hidden in controls:
         expect(hidden).to_be_hidden()
     for kept in record:
         expect(kept).to_be_visible()
+    expect(printed).to_be_visible()
+    read_at = datetime.now(UTC).astimezone(LOCAL_ZONE)
+    expect(printed).to_contain_text(f"{read_at.day} {read_at:%b %Y}, ")  # the day it was read, in words
     SCREENSHOTS.mkdir(exist_ok=True)
     pdf = page.pdf(path=str(SCREENSHOTS / "decision-printed.pdf"))
     assert pdf.startswith(b"%PDF-") and b"/Type /Page" in pdf

@@ -71,7 +71,9 @@ async def gateway_lifespan(app: FastAPI, settings: BrokerSettings) -> AsyncItera
         state.decision_log, state.policy, state.decider = decision_log, policy, decider
         state.outbox = Outbox(engine=decision_log.engine)
         state.rules = RuleCatalogue(policy=policy)
-        state.calendar = WorkingCalendar(unclear_days_as=DueUnit(settings.unclear_days_unit))
+        state.calendar = WorkingCalendar(
+            unclear_days_as=DueUnit(settings.unclear_days_unit), school_holidays=settings.school_holidays()
+        )
         state.sealer = Sealer(
             registry=registry,
             keys=keys,

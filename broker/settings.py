@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, FilePath, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from broker.delivery.calendar import DateRange, load_school_holidays
 from broker.errors import SettingsInvalid
 from schemas.topics import DEFAULT_NAMESPACE, NAMESPACE_PATTERN
 
@@ -134,13 +135,27 @@ class BrokerSettings(BaseSettings):
     worker_metrics_host: str = "127.0.0.1"
     log_origin: str = "sgb.decision-log"
     # "within N days" where the source does not say working days (timers T11-T12: DDSCP-RiskToOthers,
-    # 4. Children's Social Care Response).
-    unclear_days_unit: str = "days"
+    # 4. Children's Social Care Response): calendar days as the source is written, or working days.
+    unclear_days_unit: Literal["days", "working_days"] = "days"
+    # The partnership's school holidays, which school-day clocks skip (M35): a JSON list of
+    # {"first", "last"} dates (broker/delivery/calendar.py), read here so a bad file refuses the start.
+    school_holidays_file: FilePath | None = None
     # Review web UI: a session lasts while used, but never beyond the working-day limit.
     ui_session_idle_minutes: int = Field(default=30, ge=1)
     ui_session_max_hours: int = Field(default=8, ge=1)
     # Off only for plain-HTTP development; browsers then drop the __Host- prefix too.
     ui_cookie_secure: bool = True
+
+    @field_validator("school_holidays_file")
+    @classmethod
+    def _school_holidays_read(cls, path: Path | None) -> Path | None:
+        if path is not None:
+            load_school_holidays(path)
+        return path
+
+    def school_holidays(self) -> tuple[DateRange, ...]:
+        """The holidays the file names (none unset), for the working calendar."""
+        return load_school_holidays(self.school_holidays_file) if self.school_holidays_file else ()
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Self:

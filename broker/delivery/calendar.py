@@ -6,15 +6,15 @@ Working days skip weekends and the bank holidays of England and Wales from the m
 T11-T12) the unit is configuration, defaulting to calendar days as the source text is written.
 
 School days are working days less the partnership's school holidays (term dates differ between
-local authorities and academies, so they are configuration: a JSON file of date ranges named by
-`SGB_SCHOOL_HOLIDAYS_FILE`, or passed in). "Before the start of the next school day" is the
-police-to-school domestic abuse notice's timescale (partnership configuration; policies/README.md).
+local authorities and academies, so they are configuration: a JSON file of date ranges, named by
+`SGB_SCHOOL_HOLIDAYS_FILE` and checked with the other settings before anything starts). "Before the
+start of the next school day" is the police-to-school domestic abuse notice's timescale (partnership
+configuration; policies/README.md).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -26,7 +26,6 @@ import holidays
 LONDON = ZoneInfo("Europe/London")
 # When the school day starts, for "before the start of the next school day".
 SCHOOL_DAY_START = time(8, 30)
-SCHOOL_HOLIDAYS_ENV = "SGB_SCHOOL_HOLIDAYS_FILE"
 # A misconfigured holiday list must fail loudly, not spin: two years holds every real school year.
 _SCHOOL_DAY_SEARCH = 731
 
@@ -45,19 +44,19 @@ class DueUnit(StrEnum):
 
 def load_school_holidays(path: Path) -> tuple[DateRange, ...]:
     """School holidays from JSON: `[{"first": "2026-04-03", "last": "2026-04-17"}, ...]`, both days
-    included (INSET days are one-day ranges)."""
-    ranges = []
-    for item in json.loads(path.read_text(encoding="utf-8")):
-        first, last = date.fromisoformat(item["first"]), date.fromisoformat(item["last"])
+    included (INSET days are one-day ranges). A file that is not that is a `ValueError` saying what it
+    must be, so a deployment's mistake is one line at start, never a clock due at the wrong time."""
+    try:
+        items = json.loads(path.read_text(encoding="utf-8"))
+        ranges = [(date.fromisoformat(item["first"]), date.fromisoformat(item["last"])) for item in items]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(
+            f'{path} is not a JSON list of {{"first": "YYYY-MM-DD", "last": "YYYY-MM-DD"}}: {exc}'
+        ) from exc
+    for first, last in ranges:
         if last < first:
-            raise ValueError(f"school holiday ends before it starts: {item}")
-        ranges.append((first, last))
+            raise ValueError(f"{path}: a school holiday ends ({last}) before it starts ({first})")
     return tuple(ranges)
-
-
-def _configured_school_holidays() -> tuple[DateRange, ...]:
-    named = os.environ.get(SCHOOL_HOLIDAYS_ENV)
-    return load_school_holidays(Path(named)) if named else ()
 
 
 class WorkingCalendar:
@@ -69,16 +68,14 @@ class WorkingCalendar:
         *,
         subdivision: str = "ENG",
         unclear_days_as: DueUnit = DueUnit.DAYS,
-        school_holidays: Iterable[DateRange] | None = None,
+        school_holidays: Iterable[DateRange] = (),
         school_day_start: time = SCHOOL_DAY_START,
     ) -> None:
         if unclear_days_as is DueUnit.UNCLEAR_DAYS:
             raise ValueError("unclear_days_as must name a definite unit")
         self._holidays = holidays.country_holidays("GB", subdiv=subdivision)
         self._unclear_as = unclear_days_as
-        # None: the deployment's file (SGB_SCHOOL_HOLIDAYS_FILE), if any.
-        chosen = _configured_school_holidays() if school_holidays is None else tuple(school_holidays)
-        self._school_holidays = chosen
+        self._school_holidays = tuple(school_holidays)
         self._school_start = school_day_start
 
     def is_working_day(self, day: date) -> bool:

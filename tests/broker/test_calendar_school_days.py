@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from broker.delivery.calendar import SCHOOL_HOLIDAYS_ENV, DueUnit, WorkingCalendar, load_school_holidays
+from broker.delivery.calendar import DueUnit, WorkingCalendar, load_school_holidays
+from broker.settings import BrokerSettings
 
 # Spring half-term 2026 (fictional partnership dates): Mon 16 - Fri 20 Feb.
 HALF_TERM = ((date(2026, 2, 16), date(2026, 2, 20)),)
@@ -69,18 +70,23 @@ def test_holidays_load_from_the_configured_file(tmp_path: Path, monkeypatch: pyt
         json.dumps([{"first": "2026-02-16", "last": "2026-02-20"}, {"first": "2026-03-04", "last": "2026-03-04"}])
     )
     assert load_school_holidays(path) == (*HALF_TERM, (date(2026, 3, 4), date(2026, 3, 4)))
-    monkeypatch.setenv(SCHOOL_HOLIDAYS_ENV, str(path))
+    monkeypatch.setenv("SGB_SCHOOL_HOLIDAYS_FILE", str(path))
+    configured = BrokerSettings().school_holidays()  # as the gateway's start builds its calendar
     # An INSET day on Wed 4 Mar: Tuesday evening's notice is due on Thursday.
-    assert WorkingCalendar().due(datetime(2026, 3, 3, 19, tzinfo=UTC), 1, "school_days") == datetime(
-        2026, 3, 5, 8, 30, tzinfo=UTC
-    )
+    assert WorkingCalendar(school_holidays=configured).due(
+        datetime(2026, 3, 3, 19, tzinfo=UTC), 1, "school_days"
+    ) == datetime(2026, 3, 5, 8, 30, tzinfo=UTC)
 
 
 def test_bad_configuration_fails_loudly(tmp_path: Path) -> None:
     path = tmp_path / "backwards.json"
     path.write_text(json.dumps([{"first": "2026-02-20", "last": "2026-02-16"}]))
-    with pytest.raises(ValueError, match="ends before it starts"):
+    with pytest.raises(ValueError, match=r"ends \(2026-02-16\) before it starts \(2026-02-20\)"):
         load_school_holidays(path)
+    for text in ('{"first": "2026-02-16"}', '[{"first": "2026-02-16"}]', '[{"first": "16/02/2026", "last": "x"}]', "["):
+        path.write_text(text)
+        with pytest.raises(ValueError, match=r'is not a JSON list of \{"first": "YYYY-MM-DD", "last": "YYYY-MM-DD"\}'):
+            load_school_holidays(path)
     forever = ((date(2026, 1, 1), date(2030, 1, 1)),)
     with pytest.raises(ValueError, match="no school day"):
         WorkingCalendar(school_holidays=forever).due(datetime(2026, 3, 3, tzinfo=UTC), 1, "school_days")

@@ -47,6 +47,19 @@ def test_a_setting_that_cannot_work_is_named(command: list[str], tmp_path: Path)
     assert not (tmp_path / "sgbroker.db").exists()
 
 
+@pytest.mark.parametrize("command", [["broker.gateway"], ["broker.worker"], ["broker.db", "migrate"]])
+def test_the_calendars_settings_are_checked_before_anything_starts(command: list[str], tmp_path: Path) -> None:
+    backwards = tmp_path / "holidays.json"
+    backwards.write_text('[{"first": "2026-02-20", "last": "2026-02-16"}]')
+    for env, said in (
+        ({"SGB_UNCLEAR_DAYS_UNIT": "weeks"}, "SGB_UNCLEAR_DAYS_UNIT: Input should be 'days' or 'working_days'"),
+        ({"SGB_SCHOOL_HOLIDAYS_FILE": str(tmp_path / "absent.json")}, "SGB_SCHOOL_HOLIDAYS_FILE: Path does not point"),
+        ({"SGB_SCHOOL_HOLIDAYS_FILE": str(backwards)}, "SGB_SCHOOL_HOLIDAYS_FILE: " + f"{backwards}: a school holiday"),
+    ):
+        assert said in _refused(_run(command[0], tmp_path, *command[1:], **env))
+    assert not (tmp_path / "sgbroker.db").exists()
+
+
 @pytest.mark.parametrize("module", ["broker.gateway", "broker.worker"])
 def test_a_missing_key_directory_says_how_to_make_one(module: str, tmp_path: Path) -> None:
     line = _refused(_run(module, tmp_path))

@@ -26,6 +26,8 @@ from typing import Final
 from broker.admission.tokens import Caller
 from broker.errors import Forbidden
 from broker.partnership.roles import AGENCY_SYSTEM, OFFICES, PERSON_ROLES, a_role
+from schemas.agencies import AGENCY_ROLES
+from schemas.vocab import AgencyType
 
 
 class Scope(StrEnum):
@@ -83,33 +85,46 @@ TABLE: Final = {who: dict(zip(COLUMNS, row, strict=True)) for who, row in ROWS.i
 PRINCIPALS: Final = (AGENCY_SYSTEM, *PERSON_ROLES, *OFFICES)
 
 # The body roles (schemas.vocab.AgencyRole) each token role may send as: the body's `sender.role`
-# must be one of them. An agency system sends for its people, so it may use those of the roles
-# its agency was granted, and never a role nobody there holds.
+# must be one of them, and one its agency's type has (schemas.agencies.AGENCY_ROLES), so a police
+# practitioner never records a share as a GP's. An agency system sends for its people, so it may use
+# those of the roles its agency was granted, and never a role nobody there holds.
+_FRONTLINE: Final = frozenset(
+    {
+        "mash_intake",
+        "edt",
+        "social_worker",
+        "police_public_protection",
+        "police_disclosure_unit",
+        "gp",
+        "health_visitor",
+        "school_nurse",
+        # The frontline roles of the health, early help, prison and virtual school types, whose
+        # practitioners otherwise had none of their own to send as.
+        "midwife",
+        "camhs_clinician",
+        "ambulance_clinician",
+        "early_help_practitioner",
+        "lead_professional",
+        "transitions_worker",
+        "prison_offender_manager",
+        "virtual_school_head",
+        "adult_safeguarding_officer",
+        "probation_officer",
+        "yos_officer",
+        "housing_officer",
+        "da_caseworker",
+        "lado_officer",
+        "marac_coordinator",
+        "cdop_manager",
+        "coroners_officer",
+        "pathologist",
+    }
+)
 SENDS_AS: Final[dict[str, frozenset[str]]] = {
-    "practitioner": frozenset(
-        {
-            "mash_intake",
-            "edt",
-            "social_worker",
-            "police_public_protection",
-            "police_disclosure_unit",
-            "gp",
-            "health_visitor",
-            "school_nurse",
-            "adult_safeguarding_officer",
-            "probation_officer",
-            "yos_officer",
-            "housing_officer",
-            "da_caseworker",
-            "lado_officer",
-            "marac_coordinator",
-            "cdop_manager",
-            "coroners_officer",
-            "pathologist",
-        }
-    ),
+    "practitioner": _FRONTLINE,
     "dsl": frozenset({"dsl", "safeguarding_lead", "designated_senior_manager"}),
-    "line_manager": frozenset({"team_manager", "designated_senior_manager"}),
+    # A line manager manages practitioners and is one: a health visiting team leader sends as a health visitor.
+    "line_manager": _FRONTLINE | {"team_manager", "designated_senior_manager"},
     "named_professional": frozenset({"named_professional", "designated_professional"}),
     "ig_lead": frozenset(),
     "caldicott_guardian": frozenset(),
@@ -247,11 +262,21 @@ def may_decide(viewer: Viewer, outcome: str, sender_agency: str) -> bool:
     return viewer.covers(action, viewer.relation(sender_agency=sender_agency, actor=None))
 
 
-def sender_roles(role: str, granted: Iterable[str]) -> frozenset[str]:
-    """The `sender.role` values a token with `role` may put in a notification (granted: the agency's roles)."""
+def sender_roles(role: str, granted: Iterable[str], *, agency_type: str) -> frozenset[str]:
+    """The `sender.role` values a token with `role` may put in a notification (granted: the agency's
+    roles), of those its agency's type has."""
     if role == AGENCY_SYSTEM:
-        return frozenset().union(*(SENDS_AS.get(r, frozenset()) for r in granted))
-    return SENDS_AS.get(role, frozenset())
+        by_role = frozenset().union(*(SENDS_AS.get(r, frozenset()) for r in granted))
+    else:
+        by_role = SENDS_AS.get(role, frozenset())
+    return by_role & _roles_of(agency_type)
+
+
+def _roles_of(agency_type: str) -> frozenset[str]:
+    try:
+        return frozenset(r.value for r in AGENCY_ROLES[AgencyType(agency_type)])
+    except (KeyError, ValueError):  # a type the contract does not know has no roles to send as
+        return frozenset()
 
 
 def markdown() -> str:
@@ -272,4 +297,9 @@ def markdown() -> str:
         f"| `{AGENCY_SYSTEM}` | those of the roles its agency was granted |",
     ]
     lines += [f"| `{r}` | " + (", ".join(f"`{v}`" for v in sorted(SENDS_AS[r])) or "—") + " |" for r in PERSON_ROLES]
+    lines += [
+        "",
+        "Of those, only the roles the sending agency's type has (`schemas/agencies.py`): a police practitioner "
+        "sends as `police_public_protection` or `police_disclosure_unit`, never as `gp`.",
+    ]
     return "\n".join(lines)

@@ -163,10 +163,14 @@ def check_sender(caller: Caller, notification: Notification, registry: Registry)
                 }
             ]
         )
-    allowed = access.sender_roles(caller.role, registry.granted_roles(caller.agency_id))
+    allowed = access.sender_roles(caller.role, registry.granted_roles(caller.agency_id), agency_type=caller.agency_type)
     if sender.role.value not in allowed:
-        may = ", ".join(sorted(allowed)) or "no role: it may not send"
-        said = f"{a_role(caller.role)} token may send as: {may}"
+        # The agency's type is named: the roles it has are half of what decides (a police token, never `gp`).
+        who = f"{a_role(caller.role)} token of {caller.agency_id}, a {caller.agency_type} agency,"
+        may = ", ".join(sorted(allowed))
+        said = (
+            f"{who} may send as: {may}" if may else f"{who} may not send: it has none of the roles this token sends as"
+        )
         raise InvalidNotification([{"loc": ["sender", "role"], "type": "sender_mismatch", "msg": said}])
 
 

@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from broker.api.deps import registry_of
 from broker.api.errors import URGENT_ROUTE
+from broker.partnership.registry import Registry
 from broker.review import access
 from broker.review.views import title_words
 from broker.ui import words as say
@@ -67,6 +68,7 @@ NAV = (
     ("Case review", "/ui/case-review"),
     ("Send a notification", "/ui/submit"),
 )
+SUBMIT = "/ui/submit"
 
 
 def words(code: str | None, table: dict[str, str]) -> str:
@@ -96,6 +98,12 @@ TEMPLATES.env.filters["state_now"] = lambda code: words(code, say.STATES)
 TEMPLATES.env.filters["clock_state"] = lambda code: words(code, say.CLOCK_STATES)
 
 
+def sends_as(viewer: access.Viewer, registry: Registry) -> frozenset[str]:
+    """The body roles this person may send as: their role's, of those their agency's type has."""
+    granted = registry.granted_roles(viewer.agency_id)
+    return access.sender_roles(viewer.role, granted, agency_type=viewer.agency_type)
+
+
 def agency_names(request: Request) -> dict[str, str]:
     """Each registered agency's name by its id, as every page says them."""
     return {agency_id: a.name for agency_id, a in registry_of(request).agencies.items()}
@@ -107,7 +115,12 @@ def page(
     registry = registry_of(request)
     agencies = agency_names(request)
     viewer = session.viewer(registry) if session is not None else None
-    nav = [(label, path) for label, path in NAV if viewer is not None and access.may_route(viewer, "GET", path)]
+    may_send = viewer is not None and bool(sends_as(viewer, registry))
+    nav = [
+        (label, path)
+        for label, path in NAV
+        if viewer is not None and access.may_route(viewer, "GET", path) and (path != SUBMIT or may_send)
+    ]
     response = TEMPLATES.TemplateResponse(
         request,
         name,
@@ -116,6 +129,7 @@ def page(
             "agencies": agencies,
             "nav": nav,
             "viewer": viewer,
+            "may_send": may_send,
             "read_at": datetime.now(UTC),
             **context,
         },

@@ -32,9 +32,9 @@ from starlette.datastructures import FormData
 from broker.api.deps import DeciderDep, LogDep, RulesDep, SharingDep, registry_of
 from broker.api.errors import URGENT_ROUTE
 from broker.db.log import DecisionLog
-from broker.errors import InvalidNotification, PolicyUnavailable
+from broker.errors import Forbidden, InvalidNotification, PolicyUnavailable
 from broker.partnership.registry import Registry
-from broker.review import access, scope
+from broker.review import scope
 from broker.review.access import Viewer
 from broker.review.views import field_classes
 from broker.sharing import flow
@@ -46,7 +46,7 @@ from broker.ui.form_recipients import RESUME, SHOWN, Recheck, later, offered, re
 from broker.ui.form_types import FormType, find, own_role, sendable
 from broker.ui.forms import NEED_TO_KNOW, build_notification, steps_for, validate_step
 from broker.ui.policy_pack import PackDep, PolicyPack
-from broker.ui.render import page
+from broker.ui.render import page, sends_as
 from broker.ui.routes import PostedDep, SessionDep, ViewerDep
 from broker.ui.sessions import UiSession
 from schemas.locations import location
@@ -59,14 +59,18 @@ _CONTROL = ("csrf_token", "step", "go")
 # builds the body with it, so a second press of Send posts the very same bytes and the Idempotency-Key
 # answers with the first receipt; a body stamped afresh each press would be a 409 conflict instead.
 STAMP = "created_at"
+# Why a person with a right to send has nothing to send as (a teacher: a school's roles are its DSL's and leads').
+NO_ROLE = (
+    "do not send notifications through the broker themselves: none of the roles their agency sends as is theirs. "
+    "Raise the concern with your Designated Safeguarding Lead or safeguarding lead, who sends it."
+)
 # The answer a correction's form carries from step to step: the notification it corrects.
 CORRECTS = "corrects"
 
 
 def sender_choices(session: UiSession, registry: Registry) -> list[tuple[str, str]]:
     """The body roles this person may send as: the only ones the form offers."""
-    allowed = access.sender_roles(session.role, registry.granted_roles(session.agency_id))
-    return [(code, say.option(code, say.ROLES)) for code in sorted(allowed)]
+    return [(code, say.option(code, say.ROLES)) for code in sorted(sends_as(session.viewer(registry), registry))]
 
 
 def answers_of(form: FormData) -> dict[str, str]:
@@ -149,6 +153,8 @@ def _corrected(answers: dict[str, str]) -> str | None:
 
 @router.get("/submit")
 async def start(request: Request, session: SessionDep, pack: PackDep) -> HTMLResponse:
+    if not sender_choices(session, registry_of(request)):  # a teacher: the school's DSL sends for them
+        raise Forbidden(f"{say.option(session.role, say.ROLES)}s at {session.agency_id} {NO_ROLE}")
     answers = {"notification_id": str(uuid.uuid4())}
     return render_step(request, session, await journey_for(request, pack, session, answers), 0, answers)
 

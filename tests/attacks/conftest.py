@@ -76,7 +76,8 @@ def live_gateway(partnership: LocalPartnership, tmp_path_factory: pytest.TempPat
         agencies = sorted(p.name for p in (Path(partnership.root) / "agencies").iterdir())
         registry = load_registry(partnership.registry_file)
         granted = {a: sorted(registry.granted_roles(a)) for a in agencies}
-        senders = {a: sorted(sender_roles(AGENCY_SYSTEM, granted[a])) for a in agencies}
+        types = {a: registry.agencies[a].type for a in agencies}
+        senders = {a: sorted(sender_roles(AGENCY_SYSTEM, granted[a], agency_type=types[a])) for a in agencies}
         yield LiveGateway(url, partnership, agencies, granted, {a: roles for a, roles in senders.items() if roles})
 
 

@@ -51,8 +51,9 @@ class Person:
     def sends_as(self) -> str | None:
         """A body role this person may send as (None: they may not send)."""
         registry = self.gateway.registry
-        allowed = access.sender_roles(self.role, registry.granted_roles(self.agency))
         agency = registry.agency(self.agency)
+        kind = agency.type if agency is not None else ""
+        allowed = access.sender_roles(self.role, registry.granted_roles(self.agency), agency_type=kind)
         usual = DEFAULT_ROLE.get(agency.type) if agency is not None else None  # the agency's everyday role
         return usual if usual in allowed else (sorted(allowed)[0] if allowed else None)
 

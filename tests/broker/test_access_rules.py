@@ -108,6 +108,13 @@ async def test_the_body_cannot_claim_a_role_the_token_does_not_hold(gateway: Gat
     assert decided.delivery_id == sent["delivery_id"]
     assert (decided.actor, decided.actor_role, decided.actor_agency) == ("hv-practitioner-07", "practitioner", HV)
     assert decided.sender_role == "health_visitor"
+    # Nor a role of another kind of agency: a health visiting service's practitioner is no GP.
+    as_gp = await practitioner.api("POST", "/v1/notifications", json=practitioner.notification("share", role="gp"))
+    assert as_gp.status_code == 422, as_gp.text
+    assert as_gp.json()["errors"][0]["msg"] == (
+        f"a practitioner token of {HV}, a health_community agency, may send as: health_visitor, midwife, school_nurse"
+    )
+    assert len(_entries(gateway, audit.EventKind.DECIDED)) == 1
 
 
 async def test_a_share_held_for_missing_consent_can_only_be_refused(gateway: Gateway) -> None:
@@ -162,17 +169,16 @@ async def test_a_practitioner_sees_only_what_they_sent(gateway: Gateway) -> None
     lado = copy.deepcopy(cases()[2][1])  # the school's allegation against a teacher, to the LADO
     dsm = Person(gateway, SCHOOL, "line_manager", "school-dsm-01")
     assert (await dsm.api("POST", "/v1/notifications", json=lado)).status_code == 202
-    first = Person(gateway, SCHOOL, "practitioner", "school-nurse-01")
+    first = Person(gateway, HV, "practitioner", "hv-nurse-01")
     mine = await first.send("share", role="school_nurse")
-    second = Person(gateway, SCHOOL, "practitioner", "school-nurse-02")
+    second = Person(gateway, HV, "practitioner", "hv-nurse-02")
     listed: dict[str, Any] = {}
-    for person in (first, second, Person(gateway, SCHOOL, "dsl", "dsl-school-03")):
-        listed[person.user] = {i["message_type"] for i in (await person.api("GET", "/v1/decisions")).json()["items"]}
-    assert listed == {
-        "school-nurse-01": {"safeguarding_referral"},
-        "school-nurse-02": set(),
-        "dsl-school-03": {"safeguarding_referral", "lado_allegation"},
-    }
+    for person in (first, second, Person(gateway, HV, "dsl", "dsl-hv-03")):
+        listed[person.user] = {i["notification_id"] for i in (await person.api("GET", "/v1/decisions")).json()["items"]}
+    assert listed["hv-nurse-01"] == {mine["notification_id"]}
+    assert listed["hv-nurse-02"] == set()
+    assert mine["notification_id"] in listed["dsl-hv-03"], "their agency's DSL reads it"
+    assert lado["notification_id"] not in listed["dsl-hv-03"], "another agency's, sent to neither"
     status = f"/v1/notifications/{mine['notification_id']}"
     assert (await first.api("GET", status)).status_code == 200
     assert (await second.api("GET", status)).status_code == 404
@@ -211,15 +217,15 @@ async def test_start_logs_who_granted_what_and_refuses_hand_edited_grants(
 async def test_a_practitioner_also_sees_what_they_are_named_on_and_a_manager_what_they_answered(
     gateway: Gateway,
 ) -> None:
-    system = Person(gateway, SCHOOL, "agency_system", None)
+    system = Person(gateway, HV, "agency_system", None)
     body = system.notification("share", role="school_nurse")
-    body["sender"]["user_ref"] = "school-nurse-05"  # the school's system posts for its nurse
+    body["sender"]["user_ref"] = "school-nurse-05"  # the community health service's system posts for its nurse
     posted = await system.api("POST", "/v1/notifications", json=body)
     assert posted.status_code == 202, posted.text
-    held = await Person(gateway, SCHOOL, "dsl", "dsl-school-04").send("hold_for_authorisation")
+    held = await Person(gateway, HV, "dsl", "dsl-hv-04").send("hold_for_authorisation")
     named, other = (
-        Person(gateway, SCHOOL, "practitioner", "school-nurse-05"),
-        Person(gateway, SCHOOL, "practitioner", "school-nurse-06"),
+        Person(gateway, HV, "practitioner", "school-nurse-05"),
+        Person(gateway, HV, "practitioner", "school-nurse-06"),
     )
     status = f"/v1/notifications/{posted.json()['notification_id']}"
     assert (await named.api("GET", status)).status_code == 200
@@ -230,7 +236,7 @@ async def test_a_practitioner_also_sees_what_they_are_named_on_and_a_manager_wha
     }
     assert seen == {"school-nurse-05": [posted.json()["notification_id"]], "school-nurse-06": []}
     # A line manager's own scope: what they sent, and what they answered from the queue.
-    manager = Person(gateway, SCHOOL, "line_manager", "school-manager-02")
+    manager = Person(gateway, HV, "line_manager", "hv-manager-02")
     assert (await manager.api("GET", "/v1/decisions")).json()["items"] == []
     refused = await manager.api(
         "POST", f"/v1/queues/{held['delivery_id']}", json={"decision": "refuse", "reason": "No lawful basis named."}

@@ -46,8 +46,31 @@ def test_the_table_keeps_the_issues_rules() -> None:
 def test_body_roles_are_the_contracts_and_leads_send_as_nobody() -> None:
     assert set().union(*access.SENDS_AS.values()) <= {r.value for r in AgencyRole}
     assert set(access.SENDS_AS) == set(PERSON_ROLES)
-    assert access.sender_roles("agency_system", ["agency_system", "dsl"]) == access.SENDS_AS["dsl"]
-    assert access.sender_roles("agency_system", ["agency_system"]) == frozenset()
+    school = "education_school"
+    assert access.sender_roles("agency_system", ["agency_system", "dsl"], agency_type=school) == access.SENDS_AS["dsl"]
+    assert access.sender_roles("agency_system", ["agency_system"], agency_type=school) == frozenset()
+
+
+def test_a_sender_role_is_one_its_agencys_type_has() -> None:
+    police = access.sender_roles("practitioner", [], agency_type="police")
+    assert police == {"police_public_protection", "police_disclosure_unit"}  # never "gp"
+    assert access.sender_roles("agency_system", ["practitioner", "dsl"], agency_type="police") == {
+        *police,
+        "safeguarding_lead",
+    }
+    assert access.sender_roles("dsl", [], agency_type="police") == {"safeguarding_lead"}
+    assert access.sender_roles("practitioner", [], agency_type="no_such_type") == frozenset()
+    # The frontline roles of types whose practitioners had none of their own before (they had to claim another's).
+    frontline = {
+        "health_acute": {"midwife"},
+        "camhs": {"camhs_clinician"},
+        "ambulance": {"ambulance_clinician"},
+        "virtual_school": {"virtual_school_head"},
+        "prison": {"prison_offender_manager"},
+        "early_help": {"early_help_practitioner", "lead_professional"},
+    }
+    for kind, roles in frontline.items():
+        assert access.sender_roles("practitioner", [], agency_type=kind) == roles, kind
 
 
 def test_routes_are_named_once_and_open_routes_carry_no_rule() -> None:

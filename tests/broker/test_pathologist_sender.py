@@ -27,9 +27,9 @@ CORONER = {"agency_id": "coroner-fenmere", "role": "coroners_officer", "need_to_
 
 def test_a_practitioner_sends_as_pathologist_and_an_agency_system_only_where_practitioner_is_granted() -> None:
     assert "pathologist" in access.SENDS_AS["practitioner"]
-    assert "pathologist" in access.sender_roles("agency_system", ["practitioner"])
-    assert "pathologist" not in access.sender_roles("agency_system", ["dsl", "named_professional"])
-    assert "pathologist" not in access.sender_roles("named_professional", ["practitioner", "named_professional"])
+    assert access.sender_roles("agency_system", ["practitioner"], agency_type="pathologist") == {"pathologist"}
+    assert not access.sender_roles("agency_system", ["dsl", "named_professional"], agency_type="pathologist")
+    assert not access.sender_roles("named_professional", ["practitioner"], agency_type="pathologist")
 
 
 @pytest.fixture(scope="module")
@@ -97,9 +97,13 @@ async def test_a_pathologist_not_granted_the_role_is_refused(pathology_gateway: 
     response = await _post(pathology_gateway, NOT_GRANTED, "practitioner", _provisional_report(NOT_GRANTED))
     assert response.status_code == 401, response.text
     assert response.json()["reason"] == "role_not_granted"
-    # Its system's token sends only as the roles its agency was granted, and no granted role is a pathologist.
+    # Its system's token sends only as the roles its agency was granted, and no granted role is a
+    # pathologist, the one role a pathology service has.
     response = await _post(pathology_gateway, NOT_GRANTED, "agency_system", _provisional_report(NOT_GRANTED))
     assert response.status_code == 422, response.text
     [error] = response.json()["errors"]
     assert (error["loc"], error["type"]) == (["sender", "role"], "sender_mismatch")
-    assert error["msg"] == "an agency_system token may send as: " + ", ".join(sorted(access.SENDS_AS["dsl"]))
+    assert error["msg"] == (
+        f"an agency_system token of {NOT_GRANTED}, a pathologist agency, may not send: "
+        "it has none of the roles this token sends as"
+    )

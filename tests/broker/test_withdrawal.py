@@ -23,7 +23,7 @@ from tests.broker.people import Person
 from tests.factories import school_referral
 
 pytestmark = pytest.mark.stack
-SCHOOL, CSC = "school-oakfield-primary", "csc-fenmere-mash"
+SCHOOL, CSC, HV = "school-oakfield-primary", "csc-fenmere-mash", "health-visiting-fenmere"
 
 
 def _entries(gateway: Gateway, notification_id: str, kind: str) -> list[audit.Entry]:
@@ -91,10 +91,10 @@ async def test_a_queued_share_is_never_published_and_its_clocks_stop(gateway_fac
 
 
 async def test_who_may_withdraw(gateway: Gateway) -> None:
-    sender = Person(gateway, SCHOOL, "practitioner", "teacher-oak-01")
+    sender = Person(gateway, HV, "practitioner", "hv-nurse-oak-01")
     sent = await sender.send("share")
     notification = sent["notification_id"]
-    colleague = Person(gateway, SCHOOL, "practitioner", "teacher-oak-02")  # own scope: not theirs
+    colleague = Person(gateway, HV, "practitioner", "hv-nurse-oak-02")  # own scope: not theirs
     police = Person(gateway, "police-fenmere", "dsl", "dsl-police-01")  # received it, not a front door
     office = Person(gateway, CSC, "ig_lead", "ig-csc-01")  # reads everything, withdraws nothing
     for person in (colleague, police):

@@ -22,9 +22,9 @@ from broker.ui.form_types import own_role, sendable
 from broker.ui.policy_pack import PolicyPack
 from devstack.partnership import AgencySpec, LocalPartnership, provision
 from tests.broker.conftest import AUDIENCE, Gateway, GatewayFactory, demo_agencies, demo_offices, gateway_factory  # noqa: F401
-from tests.ui.form_walk import sign_in, walk
+from tests.ui.form_walk import csrf, sign_in, walk
 
-PATHOLOGY, CSC = "pathologist-fenmere", "csc-fenmere-mash"
+PATHOLOGY, CSC, SCHOOL = "pathologist-fenmere", "csc-fenmere-mash", "school-oakfield-primary"
 DEATH = "child_death_notification"
 
 
@@ -40,13 +40,13 @@ def partnership(tmp_path_factory: pytest.TempPathFactory, relay_namespace: str) 
 
 
 def test_the_role_picked_is_the_one_of_the_agencys_type_the_person_may_send_as() -> None:
-    practitioner = access.sender_roles("practitioner", [])
+    practitioner = access.SENDS_AS["practitioner"]
     assert own_role("pathologist", practitioner) == "pathologist"
     assert own_role("coroner", practitioner) == "coroners_officer"
     # Several of the type's roles (intake, duty, social worker): none picked for them.
     assert own_role("csc_front_door", practitioner) is None
     # None of them: a Caldicott Guardian sends as nobody.
-    assert own_role("pathologist", access.sender_roles("caldicott_guardian", [])) is None
+    assert own_role("pathologist", access.sender_roles("caldicott_guardian", [], agency_type="pathologist")) is None
     assert own_role("no_such_type", practitioner) is None
 
 
@@ -109,3 +109,31 @@ async def test_a_mash_worker_chooses_and_a_blank_chosen_stays_blank(
     response = await gateway.client.post("/ui/submit", data={**answers, "csrf_token": csrf, "step": "1"})
     assert response.status_code == 422, response.text[-2000:]
     assert _selected(response.text) == [], "a role the person took off was put back"
+
+
+async def test_the_form_offers_only_roles_the_persons_agency_has_and_a_teacher_none(
+    gateway_factory: GatewayFactory,  # noqa: F811
+) -> None:
+    gateway = await gateway_factory(ui_cookie_secure=False)
+    page, _, _ = await _purpose_step(gateway, CSC, "sw-09")
+    select = re.search(r'<select id="f-sender_role".*?</select>', page, re.S)
+    assert select is not None
+    assert set(re.findall(r'<option value="([a-z_]+)"', select.group(0))) == {"mash_intake", "edt", "social_worker"}
+    # A school's roles are its DSL's and leads': its teachers raise a concern with the DSL, who sends it.
+    teacher = issue_token(
+        gateway.partnership.agency_keys(SCHOOL), role="practitioner", audience=AUDIENCE, subject="t-01"
+    )
+    signin = await gateway.client.get("/ui/signin", params={"token": teacher})
+    signed = await gateway.client.post("/ui/signin", data={"token": teacher, "csrf_token": csrf(signin.text)})
+    assert signed.status_code == 303, signed.text
+    decisions = (await gateway.client.get("/ui/decisions")).text
+    assert "You have not sent or answered a notification yet." in decisions
+    assert 'href="/ui/submit"' not in decisions, "no menu item or link to a form they cannot send"
+    refused = await gateway.client.get("/ui/submit")
+    assert refused.status_code == 403
+    said = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", refused.text)).split())
+    assert (
+        "Practitioners at Oakfield Primary School (fictional) do not send notifications through the broker "
+        "themselves" in said
+    ), said
+    assert "Raise the concern with your Designated Safeguarding Lead or safeguarding lead, who sends it." in said

@@ -15,7 +15,7 @@ from tests.broker.people import Person
 
 pytestmark = pytest.mark.stack
 
-SCHOOL = "school-oakfield-primary"
+SCHOOL, HV = "school-oakfield-primary", "health-visiting-fenmere"
 
 
 def _empty_row(page: str) -> str:
@@ -29,7 +29,7 @@ def _filters(page: str) -> list[str]:
 
 
 async def test_an_empty_list_says_what_is_empty_for_its_reader(gateway: Gateway) -> None:  # noqa: F811
-    practitioner = Person(gateway, SCHOOL, "practitioner", "prac-empty-01")
+    practitioner = Person(gateway, HV, "practitioner", "prac-empty-01")
     dsl = Person(gateway, SCHOOL, "dsl", "dsl-empty-01")
     try:
         await practitioner.sign_in()

@@ -73,7 +73,7 @@ test-fast: venv
 install-check: venv
 	$(BIN)/pytest -q -p no:cacheprovider -m install tests/test_install.py
 
-# Benchmarks (not part of `make test`): the real stack, ~10 minutes; BENCH_ARGS=--quick for ~2.
+# Benchmarks (not part of `make test`): the real stack, about 10 minutes; BENCH_ARGS=--quick for a few.
 bench: stack
 	@$(BIN)/python -c 'import matplotlib' 2>/dev/null || $(EDITABLE) '.[bench]'
 	$(BIN)/python -m bench.run --write-summary $(BENCH_ARGS)

@@ -67,13 +67,35 @@ LedgerPath = Annotated[
 Bootstrap = Annotated[str | None, typer.Option("--bootstrap", help="Kafka bootstrap servers.")]
 
 
+# The option each setting a command line may give is read from; the rest come from CONSUMER_ variables.
+OPTIONS = {
+    "agency_id": "--agency",
+    "key_dir": "--key-dir",
+    "broker_public_keys": "--broker-keys",
+    "sink": "--sink",
+    "ledger_path": "--ledger",
+    "kafka_bootstrap": "--bootstrap",
+}
+
+
 def _settings(kind: type[S], **given: Any) -> S:
+    """The settings, or one line naming each option or `CONSUMER_` variable at fault (exit status 2),
+    as the gateway's `read_settings` names its `SGB_` ones."""
     overrides = {name: value for name, value in given.items() if value is not None}
     try:
         return kind(**overrides)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors())
-        raise typer.BadParameter(problems) from exc
+        problems = "; ".join(_problem(e["loc"], e["msg"], overrides) for e in exc.errors())
+        typer.echo(f"error: {problems}", err=True)
+        raise typer.Exit(code=2) from exc
+
+
+def _problem(loc: tuple[int | str, ...], message: str, given: dict[str, Any]) -> str:
+    said = message.removeprefix("Value error, ")
+    if not loc:  # a check across settings names its variables itself
+        return said
+    field = str(loc[0])
+    return f"{OPTIONS[field] if field in given else 'CONSUMER_' + field.upper()}: {said}"
 
 
 def _fail(exc: ConsumerError) -> typer.Exit:

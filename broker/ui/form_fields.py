@@ -35,6 +35,15 @@ class Field:
     group: str = ""
     within: str = ""
     sub_required: bool = False
+    # Asked in the case its label names ("If consent was given: ..."), and then needed: never "(optional)".
+    conditional: bool = False
+
+    @property
+    def suffix(self) -> str:
+        """What the label adds about whether an answer is needed."""
+        if self.required or self.conditional:
+            return ""
+        return " (needed if you fill in any of this)" if self.sub_required else " (optional)"
 
     @property
     def title(self) -> str:

@@ -87,6 +87,7 @@ def _consent_step(form: FormType | None) -> Step:
                 "radio",
                 YES_NO,
                 required=False,
+                conditional=True,
             ),
             Field(
                 "not_sought_reason",
@@ -94,6 +95,7 @@ def _consent_step(form: FormType | None) -> Step:
                 "select",
                 choices(ConsentException, say.CONSENT_EXCEPTIONS),
                 required=False,
+                conditional=True,
             ),
             Field(
                 "parents_informed",
@@ -108,6 +110,7 @@ def _consent_step(form: FormType | None) -> Step:
                 "select",
                 choices(ConsentException, say.CONSENT_EXCEPTIONS),
                 required=False,
+                conditional=True,
             ),
             Field("lawful_basis", "Lawful basis for sharing", "select", [*bases, (UNSURE, ASK_ADVISER)]),
         ),
@@ -170,10 +173,16 @@ def _authorisation_step() -> Step:
         "If a manager has authorised sharing without consent, record it; otherwise leave this blank.",
         (
             Field(
-                "authoriser_role", "Authorised by (role)", "select", choices(AuthoriserRole, say.ROLES), required=False
+                "authoriser_role",
+                "Authorised by (role)",
+                "select",
+                choices(AuthoriserRole, say.ROLES),
+                required=False,
+                sub_required=True,
             ),
-            Field("authoriser_ref", "Authoriser's staff reference", required=False),
-            Field("authorisation_reason", "Their reason", "textarea", required=False),
+            # All three or none (_check_authorisation), as a value object's parts are.
+            Field("authoriser_ref", "Authoriser's staff reference", required=False, sub_required=True),
+            Field("authorisation_reason", "Their reason", "textarea", required=False, sub_required=True),
         ),
         {"authorisation": "authoriser_role"},
     )
@@ -251,7 +260,7 @@ def _check_details(step: Step, answers: dict[str, str]) -> dict[str, str]:
         errors["subject_role"] = "Who is this mainly about?: choose one of the options."
     age = answers.get("age_years", "")
     if age and (not age.isdigit() or int(age) > 130):
-        errors["age_years"] = "Give the age in whole years."
+        errors["age_years"] = "Give the age in whole years, from 0 to 130."
     errors.update(build(tuple(f for f in step.fields if f.name.startswith(PAYLOAD)), answers).errors)
     return errors
 

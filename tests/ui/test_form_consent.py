@@ -1,4 +1,5 @@
-"""The guided form records whether the person was given the privacy notice, where it records consent.
+"""The guided form records whether the person was given the privacy notice, where it records consent,
+and never labels optional what it then asks for.
 
 Since sg-policy-0.7.0, Caldicott 8 holds a share that relies on consent unless the consent record
 says the privacy notice was given (missing input denies). A form that never asked would send every
@@ -92,3 +93,28 @@ def test_the_notification_says_whether_the_notice_was_given() -> None:
     consent = _built(not_sought)["consent"]
     assert isinstance(consent, list)
     assert consent[0]["privacy_notice_given"] is None
+
+
+def test_a_question_needed_in_the_case_its_label_names_is_never_labelled_optional() -> None:
+    form = _form("safeguarding_referral")
+    # Each answer that makes another needed, and the one it makes needed.
+    cases = [
+        ({"consent_status": "given_explicit"}, "privacy_notice_given"),
+        ({"consent_status": "refused"}, "not_sought_reason"),
+        ({"parents_informed": "no"}, "reason_not_informed"),
+        ({"authoriser_role": "line_manager"}, "authoriser_ref"),
+        ({"authoriser_ref": "mgr-01"}, "authorisation_reason"),
+        ({"authorisation_reason": "Risk to the child."}, "authoriser_role"),
+    ]
+    for given, needed in cases:
+        step = _step(form, "consent" if "authoris" not in needed else "authorisation", given)
+        assert needed in validate_step(step, given), (given, needed)
+        (field,) = [f for f in step.fields if f.name == needed]
+        assert "optional" not in field.suffix, f"{needed} is asked for when {given}, but labelled{field.suffix}"
+
+
+def test_an_age_out_of_range_says_the_range() -> None:
+    form = _form("safeguarding_referral")
+    for age in ("-3", "131", "seven"):
+        step = _step(form, "details", {"age_years": age})
+        assert validate_step(step, {"age_years": age})["age_years"] == "Give the age in whole years, from 0 to 130."

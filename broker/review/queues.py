@@ -205,10 +205,12 @@ def _reviewed(delivery_ids: set[str], session: Session) -> set[str]:
     return set(session.execute(statement).scalars())
 
 
-def check_reason(reason: str) -> str:
+def check_reason(reason: str, *, missing: str = "a decision needs a reason: say why") -> str:
+    """The reason as the log keeps it (whitespace folded); `missing` is what a blank one is told."""
     text = " ".join(reason.split())
     if not text:
-        raise ReviewInvalid("a decision needs a reason", {"reason": "Say why (GR7: record the reasons)."})
+        said = f"{missing} (golden rule 7: record the reasons)"
+        raise ReviewInvalid(said, {"reason": said[:1].upper() + said[1:] + "."})
     if len(text) > MAX_REASON:
         raise ReviewInvalid("the reason is too long", {"reason": f"Keep it under {MAX_REASON} characters."})
     return text
@@ -291,7 +293,7 @@ async def review_urgent(decision_log: DecisionLog, viewer: Viewer, seq: int, *, 
         raise Forbidden(f"you sent this share: someone else must {_ANSWERED_BY_ANOTHER[URGENT]}")
     if reviewed:
         raise NotFound("already reviewed")
-    text = check_reason(reason)
+    text = check_reason(reason, missing="a review needs a note: say what you checked")
     draft = audit.EntryDraft(
         notification_id=entry.notification_id,
         delivery_id=entry.delivery_id,

@@ -161,6 +161,10 @@ def _day(value: str, name: str) -> date | None:
 async def export(decision_log: LogDep, session: SessionDep, form: PostedDep) -> Response:
     """A signed evidence pack (JSONL) of every entry in the period, provable offline."""
     first, last = _day(text(form, "since"), "since"), _day(text(form, "until"), "until")
+    if first is not None and last is not None and last < first:
+        # A signed pack of nothing would read as a period with nothing in it.
+        said = "the last day is before the first day (From): nothing was exported"
+        raise ReviewInvalid(said, {"until": said[:1].upper() + said[1:] + "."})
     # The days a person counts on the other pages: London days, so a summer pack starts at 23:00 UTC.
     since = say.local_day_start(first) if first is not None else None
     until = say.local_day_end(last) if last is not None else None  # "until" a date includes that day

@@ -153,6 +153,10 @@ def error_page(request: Request, status: int, code: str, detail: str) -> Respons
     else:  # the API's sentence names roles and agencies by code ("a ig_lead may not do this")
         worded = plain(detail, agency_names(request))
         detail = worded[:1].upper() + worded[1:]
+    detail = detail if detail[-1:] in (".", "?", "!", "") else detail + "."  # the API's lacks the full stop
     # As the API's 503 answers do: a referral that cannot wait goes by phone (the procedures' route).
     urgent = URGENT_ROUTE if status == 503 else None
-    return page(request, "error.html", None, status_code=status, title=title, code=code, detail=detail, urgent=urgent)
+    back = next(((p, label) for label, p in NAV if request.url.path.startswith(p)), ("/ui/decisions", "Decisions"))
+    return page(
+        request, "error.html", None, status_code=status, title=title, code=code, detail=detail, urgent=urgent, back=back
+    )

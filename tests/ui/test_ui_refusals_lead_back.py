@@ -1,0 +1,53 @@
+"""A form the broker refuses answers with what to put right and a way back to the page it was posted
+from, not a dead end: a blank reason for a held share or an urgent review (golden rule 7), and an
+evidence pack whose last day is before its first, which would otherwise be a signed pack of nothing.
+Through the UI as a browser posts, on the real gateway and its OPA."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from tests.broker.conftest import Gateway, gateway, gateway_factory  # noqa: F401 - fixtures
+from tests.broker.people import Person
+
+pytestmark = pytest.mark.stack
+
+HV, CSC = "health-visiting-fenmere", "csc-fenmere-mash"
+
+
+def _said(page: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
+async def test_a_refused_answer_says_why_and_leads_back(gateway: Gateway) -> None:  # noqa: F811
+    held = await Person(gateway, HV, "practitioner", "hv-back-01").send("hold_for_authorisation")
+    await Person(gateway, HV, "practitioner", "hv-back-02").send("share_urgent_review_after")
+    manager, dsl, ig = (
+        Person(gateway, HV, "line_manager", "hv-back-lm"),
+        Person(gateway, HV, "dsl", "hv-back-dsl"),
+        Person(gateway, CSC, "ig_lead", "ig-back-01"),  # the partnership's IG lead
+    )
+    try:
+        for person in (manager, dsl, ig):
+            await person.sign_in()
+        blank = {"decision": "refuse", "reason": "   "}
+        answered = await manager.page("POST", f"/ui/queues/{held['delivery_id']}", blank)
+        (urgent,) = (await dsl.api("GET", "/v1/queues")).json()["urgent_review"]
+        reviewed = await dsl.page("POST", f"/ui/urgent/{urgent['decided_seq']}", {"reason": " "})
+        backwards = await ig.page("POST", "/ui/audit/export", {"since": "2026-12-31", "until": "2026-12-01"})
+    finally:
+        for person in (manager, dsl, ig):
+            await person.close()
+    assert answered.status_code == 422
+    assert "A decision needs a reason: say why (golden rule 7: record the reasons)." in _said(answered.text)
+    assert '<a href="/ui/queues">Back to Queues</a>' in answered.text
+    assert reviewed.status_code == 422
+    assert "A review needs a note: say what you checked (golden rule 7: record the reasons)." in _said(reviewed.text)
+    assert '<a href="/ui/urgent">Back to Urgent review</a>' in reviewed.text
+    assert backwards.status_code == 422, backwards.text[:300]
+    assert backwards.headers["content-type"].startswith("text/html"), "no pack of nothing is downloaded"
+    assert "The last day is before the first day (From): nothing was exported." in _said(backwards.text)
+    assert '<a href="/ui/audit">Back to Audit</a>' in backwards.text

@@ -100,10 +100,19 @@ def sees(session: Session, viewer: Viewer, action: Action, entry: audit.Entry) -
     return hit.first() is not None
 
 
-def first_decision(engine: Engine, viewer: Viewer, notification_id: str) -> int | None:
+def first_decision(engine: Engine, viewer: Viewer, notification_id: str, recipient: str | None = None) -> int | None:
     """The log seq of the notification's first decision the viewer may read, if there is one: where a
-    link to a notification (a correction's replacement, named in the log) takes its reader."""
-    return min(decisions_of(engine, viewer, notification_id).values(), default=None)
+    link to a notification (a correction's replacement, named in the log) takes its reader. With a
+    `recipient`, that agency's decision first: a correction read from one recipient's decision leads
+    to the same recipient's decision of the correction, where there is one."""
+    if not viewer.may(Action.DECISIONS):
+        return None
+    query = select(col(audit.Entry.seq), col(audit.Entry.recipient_agency)).where(
+        col(audit.Entry.notification_id) == notification_id, col(audit.Entry.kind) == audit.EventKind.DECIDED
+    )
+    with Session(engine) as session:
+        found = sorted((int(seq), str(agency)) for seq, agency in session.execute(_readable_only(query, viewer)))
+    return next((seq for seq, agency in found if agency == recipient), found[0][0] if found else None)
 
 
 def decisions_of(engine: Engine, viewer: Viewer, notification_id: str) -> dict[str, int]:

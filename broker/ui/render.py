@@ -80,6 +80,7 @@ def words(code: str | None, table: dict[str, str]) -> str:
 TEMPLATES.env.filters["outcome"] = lambda code: words(code, OUTCOMES)
 TEMPLATES.env.filters["role"] = lambda code: words(code, ROLES)
 TEMPLATES.env.filters["label"] = lambda code: words(code, {})
+TEMPLATES.env.filters["event"] = lambda code: words(code, say.EVENTS)
 TEMPLATES.env.filters["basis"] = lambda code: words(code, say.LAWFUL_BASES)
 TEMPLATES.env.filters["consent"] = lambda code: words(code, say.CONSENT_STATES)
 TEMPLATES.env.filters["effect"] = lambda code: words(code, say.EFFECTS)

@@ -59,6 +59,15 @@ STATES = {
 }
 
 
+# What happened to a delivery, as its history lists it, where the log's code reads wrongly as words: a
+# recipient's consumer confirms it removed a delivery whether it was withdrawn or replaced by a correction.
+EVENTS = {
+    "withdrawal_confirmed": "removal confirmed by the recipient",
+    "erasure_confirmed": "erasure confirmed by the recipient",
+    "notice_published": "notice sent to the recipient",
+}
+
+
 # Where a clock a decision started stands (`broker.review.timescales`), each read before its time.
 CLOCK_STATES = {
     "running": "Running",

@@ -21,6 +21,7 @@ from broker.ui.policy_pack import PolicyPack
 from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
 from tests.broker.people import Person
 from tests.broker.test_case_review import CSC, _refer
+from tests.factories import school_referral
 from tests.ui.form_walk import walk
 
 pytestmark = pytest.mark.stack
@@ -95,7 +96,7 @@ async def test_the_sender_corrects_a_referral_from_its_decision_page(
 
         # The first decision's page says it was corrected, and leads to the correction's decision.
         corrected_page = await sender.page("GET", f"/ui/decisions/{decided.seq}")
-        link = f'href="/ui/notifications/{replacement}"'
+        link = f'href="/ui/notifications/{replacement}?recipient={decided.recipient_agency}"'
         assert link in corrected_page.text and "Read the correction's decision" in corrected_page.text
         followed = await sender.page("GET", f"/ui/notifications/{replacement}")
         first_of_replacement = min(e.seq for e in decided_once)
@@ -134,3 +135,30 @@ async def test_the_front_door_may_withdraw_what_it_received_but_not_correct_it(
         assert unseen.status_code == 404, unseen.text
     finally:
         await outsider.close()
+
+
+async def test_a_notifications_link_leads_to_the_named_recipients_decision(
+    gateway_factory: GatewayFactory,  # noqa: F811
+) -> None:
+    gateway = await gateway_factory()
+    response = await gateway.post(school_referral())
+    assert response.status_code == 202, response.text
+    notification = response.json()["notification_id"]
+    seqs = {e.recipient_agency: e.seq for e in _entries(gateway, notification, audit.EventKind.DECIDED)}
+    assert len(seqs) > 1, "a notification with several recipients"
+    outsider = next(a for a in sorted(gateway.registry.agencies) if a not in seqs)
+    office = Person(gateway, CSC, "ig_lead", "ig-follow-01")  # the partnership's IG lead reads each
+    await office.sign_in()
+    try:
+        led = {
+            agency: (await office.page("GET", f"/ui/notifications/{notification}?recipient={agency}")).headers[
+                "location"
+            ]
+            for agency in [*seqs, outsider]
+        }
+        plain = await office.page("GET", f"/ui/notifications/{notification}")
+    finally:
+        await office.close()
+    assert {a: led[a] for a in seqs} == {a: f"/ui/decisions/{seq}" for a, seq in seqs.items()}
+    first = f"/ui/decisions/{min(seqs.values())}"
+    assert led[outsider] == first == plain.headers["location"], "no decision of theirs: the first"

@@ -24,6 +24,7 @@ from consumers.service import build_consumer
 from consumers.sinks import SqliteInboxSink
 from schemas.notice import NOTICE_CONTENT_TYPE, Notice
 from schemas.record_headers import NoticeHeaders
+from tests.broker.people import Person
 from tests.consumers.conftest import wait_until
 from tests.factories import school_referral
 from tests.witness.conftest import CONSUMERS, CSC, Site, post_accepted, run_consumers
@@ -175,11 +176,26 @@ async def test_a_correction_replaces_the_referral_in_each_inbox(site: Site) -> N
             return all([r["notification_id"] for r in agencies.inboxes[a].rows()] == [second] for a in CONSUMERS)
 
         await agencies.run_until(replaced)
+        await wait_until(lambda: _logged(site, first, "withdrawal_confirmed", len(CONSUMERS)), timeout=60)
     finally:
         agencies.close()
     tombstone = agencies.inboxes[CSC].withdrawn()[0]
     assert (tombstone["kind"], tombstone["superseded_by"]) == ("correction", second)
     assert any("corrected" in kinds for kinds in _kinds(site, first).values())
+    # The sender's page of the first says each recipient removed it, not that it was "withdrawn": it was replaced.
+    with Session(site.gateway.engine) as session:
+        decided = min(
+            e.seq
+            for e in session.exec(select(audit.Entry).where(col(audit.Entry.notification_id) == first))
+            if e.kind == audit.EventKind.DECIDED
+        )
+    sender = Person(site.gateway, SCHOOL, "dsl", "dsl-history-01")
+    await sender.sign_in()
+    try:
+        history = (await sender.page("GET", f"/ui/decisions/{decided}")).text
+    finally:
+        await sender.close()
+    assert "<td>removal confirmed by the recipient</td>" in history and "withdrawal confirmed" not in history
 
 
 async def test_a_shredded_case_is_erased_from_each_inbox(site: Site) -> None:

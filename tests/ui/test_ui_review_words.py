@@ -109,6 +109,14 @@ async def test_the_sent_page_says_a_held_share_released_nothing_yet(
     assert "Held back (released only if the share is):" in sent
     assert "Released:" not in sent and "Fields released" not in sent
     assert "Set when the share is released" in sent and "None set" not in sent
+    # "Sent" is to the broker: the page says at once that nothing has reached anyone yet.
+    held = sent.count('class="badge o-needs_advice"') + sent.count('class="badge o-hold_for_authorisation"')
+    shared = len(re.findall(r'class="badge o-share', sent))
+    assert held >= 1 and (
+        f"shared with {shared} {'agency' if shared == 1 else 'agencies'}; held for an answer for {held}, "
+        "which nothing reaches until someone says yes" in " ".join(sent.split())
+    ), sent[:1500]
+    assert "See your decisions" in sent, "a practitioner's list is their own, not their agency's"
 
 
 def _options(page: str, name: str) -> dict[str, str]:

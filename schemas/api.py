@@ -154,11 +154,17 @@ class DecisionSummary(_Answer):
     deciding_rule: DecidingRule | None = Field(
         default=None, description="The rule that decided (the first of the deciding rules), shown first"
     )
-    state: Literal["held", "released", "refused", "expired", "withdrawn", "corrected", "shredded"] | None = Field(
+    state: (
+        Literal[
+            "held", "released", "refused", "expired", "review_due", "reviewed", "withdrawn", "corrected", "shredded"
+        ]
+        | None
+    ) = Field(
         default=None,
         description=(
-            "Where the decision stands now: a held one's answer (held until answered), or withdrawn, corrected"
-            " or shredded once recalled; null for a share that still stands"
+            "Where the decision stands now: a held one's answer (held until answered), an urgent share's review"
+            " after (review_due until reviewed), or withdrawn, corrected or shredded once recalled; null for a"
+            " share that still stands"
         ),
     )
     overdue: bool = Field(

@@ -60,6 +60,7 @@ class Page:
 
 
 _HELD = ("needs_advice", "hold_for_authorisation")
+_URGENT = "share_urgent_review_after"
 _ANSWERS = (
     audit.EventKind.ADVICE_GIVEN,
     audit.EventKind.AUTHORISATION_GRANTED,
@@ -80,11 +81,13 @@ _RECALLS = (audit.EventKind.WITHDRAWN, audit.EventKind.CORRECTED, audit.EventKin
 
 def states_now(session: Session, entries: list[audit.Entry]) -> dict[str, str]:
     """Where each decision stands now, from the entries linked to its delivery: a held one's answer
-    (none yet: held), and for any decision a withdrawal, correction or shredding, which ends it."""
+    (none yet: held), an urgent share's review after (none yet: review due), and for any decision a
+    withdrawal, correction or shredding, which ends it."""
     states = {e.delivery_id: "held" for e in entries if e.outcome in _HELD}
+    states |= {e.delivery_id: "review_due" for e in entries if e.outcome == _URGENT}
     linked = select(audit.Entry).where(
         col(audit.Entry.delivery_id).in_([e.delivery_id for e in entries]),
-        col(audit.Entry.kind).in_(_ANSWERS + _RECALLS),
+        col(audit.Entry.kind).in_(_ANSWERS + _RECALLS + (audit.EventKind.URGENT_REVIEWED,)),
     )
     for later in session.execute(linked.order_by(col(audit.Entry.seq))).scalars():
         if later.kind in _RECALLS or later.delivery_id in states:
@@ -96,6 +99,8 @@ def _state(later: audit.Entry) -> str:
     # A recall ends the decision whatever was answered before: the latest entry wins.
     if later.kind in _RECALLS or later.kind == audit.EventKind.EXPIRED:
         return str(later.kind)
+    if later.outcome == "reviewed":  # an urgent share's review (before 2026-12-03, an advice_given entry)
+        return "reviewed"
     return "released" if later.outcome == "released" else "refused"
 
 

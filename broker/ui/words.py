@@ -53,6 +53,8 @@ STATES = {
     "released": "released",
     "refused": "refused",
     "expired": "expired unanswered",
+    "review_due": "shared; its review after is due",
+    "reviewed": "reviewed after sharing",
     "withdrawn": "withdrawn, recalled from every inbox",
     "corrected": "replaced by a correction",
     "shredded": "shredded with its case",

@@ -174,6 +174,7 @@ async def test_urgent_shares_wait_for_the_sending_dsl_to_review(gateway: Gateway
     assert {i["recipient_agency"] for i in urgent} >= {CSC}
     seq = next(i["decided_seq"] for i in urgent if i["recipient_agency"] == CSC)
     assert (await _queues(gateway, CSC, "dsl"))["urgent_review"] == []
+    assert (await _state(gateway, seq)) == "review_due", "shared at once, and its review after still owed"
     response = await gateway.client.post(
         f"/v1/urgent/{seq}",
         headers=_auth(gateway, SENDER, "dsl"),
@@ -187,6 +188,7 @@ async def test_urgent_shares_wait_for_the_sending_dsl_to_review(gateway: Gateway
     assert logged is not None and logged.kind == audit.EventKind.URGENT_REVIEWED
     left = (await _queues(gateway, SENDER, "dsl"))["urgent_review"]
     assert seq not in {i["decided_seq"] for i in left}
+    assert (await _state(gateway, seq)) == "reviewed"
     again = await gateway.client.post(
         f"/v1/urgent/{seq}", headers=_auth(gateway, SENDER, "dsl"), json={"reason": "Twice."}
     )
@@ -220,6 +222,15 @@ async def test_a_review_logged_before_its_own_kind_still_ends_the_review(gateway
     await gateway.decision_log.append([legacy])
     left = (await _queues(gateway, SENDER, "dsl"))["urgent_review"]
     assert seq not in {i["decided_seq"] for i in left}
+    assert (await _state(gateway, seq)) == "reviewed", "not 'refused': a review is no answer to a held share"
+
+
+async def _state(gateway: Gateway, seq: int) -> str | None:
+    """Where the decision stands now, as its sender's DSL reads it."""
+    response = await gateway.client.get(f"/v1/decisions/{seq}", headers=_auth(gateway, SENDER, "dsl"))
+    assert response.status_code == 200, response.text
+    state: str | None = response.json()["state"]
+    return state
 
 
 async def test_nobody_authorises_or_advises_on_a_share_they_sent(gateway: Gateway) -> None:

@@ -45,6 +45,7 @@ def main(
     log_level: Annotated[LogLevel, typer.Option(help="How much the gateway logs")] = "info",
 ) -> None:
     """Serve the gateway; settings come from SGB_* environment variables."""
+    log_config = logs.configure(log_level.upper())  # first: a setting's warning is a log line too
     try:
         settings = read_settings()
     except BrokerError as exc:
@@ -63,7 +64,6 @@ def main(
         load_registry(settings.registry_file, partnership_id=settings.partnership_id)
     except BrokerError as exc:
         raise _refused(exc) from exc
-    log_config = logs.configure(log_level.upper())
     uvicorn.run(
         "broker.app:create_app",
         factory=True,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import warnings
+import logging
 from pathlib import Path
 from typing import Literal, Self
 from urllib.parse import urlsplit
@@ -14,6 +14,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from broker.delivery.calendar import DateRange, load_school_holidays
 from broker.errors import SettingsInvalid
 from schemas.topics import DEFAULT_NAMESPACE, NAMESPACE_PATTERN
+
+log = logging.getLogger("broker.settings")
 
 # The same list the consumers refuse (consumers/settings.py): values copied from an example file.
 PLACEHOLDER_SECRETS = frozenset({"", "changethis", "changeme", "password"})
@@ -178,7 +180,8 @@ class BrokerSettings(BaseSettings):
                 message = f"{name} is empty or a placeholder"
                 if self.environment != "development":
                     raise ValueError(message)
-                warnings.warn(message, stacklevel=1)
+                # A log line, not a Python warning: an operator reads one line, JSON where logs are.
+                log.warning("%s: allowed while SGB_ENVIRONMENT is development, refused in production", message)
         return self
 
     @model_validator(mode="after")

@@ -8,6 +8,7 @@ in .env.example, and the override the real run uses keeps off the local stack's 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import subprocess
@@ -211,7 +212,7 @@ def test_env_example_names_every_required_variable() -> None:
             assert value in PLACEHOLDER_SECRETS, name
 
 
-def test_the_gateway_refuses_placeholder_secrets_in_production() -> None:
+def test_the_gateway_refuses_placeholder_secrets_in_production(caplog: pytest.LogCaptureFixture) -> None:
     with pytest.raises(ValidationError, match="SGB_KAFKA_PASSWORD"):
         BrokerSettings(environment="production", kafka_security_protocol="SASL_SSL", kafka_password="changeme")
     with pytest.raises(ValidationError, match="SGB_DATABASE_URL"):
@@ -228,8 +229,12 @@ def test_the_gateway_refuses_placeholder_secrets_in_production() -> None:
         database_url="postgresql+psycopg://sgb:n0t-a-placeholder@postgres:5432/sgb",
     )
     assert settings.environment == "production"
-    with pytest.warns(UserWarning, match="placeholder"):
+    with caplog.at_level(logging.WARNING, logger="broker.settings"):
         BrokerSettings(environment="development", kafka_password="")
+    assert [r.getMessage() for r in caplog.records] == [
+        "SGB_KAFKA_PASSWORD is empty or a placeholder: allowed while SGB_ENVIRONMENT is development, "
+        "refused in production"
+    ]
 
 
 def test_the_gateway_refuses_a_placeholder_opa_token_in_production() -> None:

@@ -10,17 +10,28 @@ unclassified into a share.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from schemas.vocab import DataClass
 
 DATA_CLASS_KEY = "x-data-class"
 # A payload field whose closed-enum value the policy may read (e.g. the M17 transfer type).
 POLICY_FACT_KEY = "x-policy-fact"
+
+# A valid e-mail address as the WHATWG HTML standard defines it for <input type="email">, which
+# is what every browser form an agency's staff type into already accepts.
+EMAIL_PATTERN = (
+    r"^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
+    r"(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$"
+)
+# Dates of birth are days in England, where the partnership is: a child born this morning (BST) is
+# not born "tomorrow" by the UTC date.
+_ENGLAND = ZoneInfo("Europe/London")
 
 # Free text is bounded so one field cannot carry a whole case file.
 SHORT_TEXT = 200
@@ -59,6 +70,14 @@ class PersonIdentity(PersonName):
     date_of_birth: date | None = None
     gender: str | None = Field(default=None, max_length=40)
 
+    @field_validator("date_of_birth")
+    @classmethod
+    def _born(cls, value: date | None) -> date | None:
+        # An unborn child's date is the pre-birth notice's expected delivery date, never a birth date.
+        if value is not None and value > datetime.now(_ENGLAND).date():
+            raise ValueError("is in the future: give the date the person was born")
+        return value
+
 
 class ProfessionalContact(Part):
     """A professional's name and work contact: a professional referral is never anonymous.
@@ -69,7 +88,7 @@ class ProfessionalContact(Part):
     name: str = Field(min_length=1, max_length=SHORT_TEXT)
     job_title: str = Field(min_length=1, max_length=SHORT_TEXT)
     work_phone: str | None = Field(default=None, max_length=40)
-    work_email: str | None = Field(default=None, max_length=SHORT_TEXT)
+    work_email: str | None = Field(default=None, max_length=SHORT_TEXT, pattern=EMAIL_PATTERN)
 
 
 class PayloadModel(BaseModel):

@@ -14,11 +14,14 @@ import re
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 from broker.ui import words as say
 from broker.ui.form_fields import PAYLOAD, YES_NO, YES_NO_UNKNOWN, Field, Step, choices, unanswered
 from broker.ui.form_payload import build, facts, inputs, schema_required
 from broker.ui.form_types import DEFAULT_ROLE, FormType
 from broker.ui.sessions import UiSession
+from schemas.locations import location
 from schemas.vocab import AuthoriserRole, ConsentException, ConsentStatus, LawfulBasis, NeedToKnow, SubjectRole
 
 __all__ = ["DEFAULT_ROLE", "NEED_TO_KNOW", "build_notification", "steps_for", "validate_step"]
@@ -361,3 +364,25 @@ def _subject(a: dict[str, str]) -> dict[str, Any]:
         "role_in_case": a.get("subject_role") or "child",
         "age_years": int(age) if age.isdigit() else None,
     }
+
+
+def schema_errors(steps: tuple[Step, ...], check: int, exc: ValidationError) -> tuple[int, dict[str, str]]:
+    """The schema's refusals by the field and step that ask for them ("Date of birth: is in the
+    future: …"), and the first such step; a path no step asks for is named as the schema has it."""
+    errors: dict[str, str] = {}
+    first = check
+    for error in exc.errors():
+        index, name = _owner(steps, [str(part) for part in location(error)])
+        asked = next((f for f in steps[index].fields if f.name == name), None)
+        said = error["msg"].removeprefix("Value error, ")  # pydantic's prefix, for a person
+        errors.setdefault(name, f"{asked.title}: {said}." if asked else said)
+        first = min(first, index)
+    return first, errors
+
+
+def _owner(steps: tuple[Step, ...], loc: list[str]) -> tuple[int, str]:
+    for index, item in enumerate(steps):
+        name = item.field_for(loc)
+        if name is not None:
+            return index, name
+    return 0, ".".join(loc[1:]) or "form"

@@ -44,12 +44,11 @@ from broker.ui import words as say
 from broker.ui.form_fields import Step
 from broker.ui.form_recipients import RESUME, SHOWN, Recheck, later, offered, recheck
 from broker.ui.form_types import FormType, find, own_role, sendable
-from broker.ui.forms import NEED_TO_KNOW, build_notification, steps_for, validate_step
+from broker.ui.forms import NEED_TO_KNOW, build_notification, schema_errors, steps_for, validate_step
 from broker.ui.policy_pack import PackDep, PolicyPack
 from broker.ui.render import page, sends_as
 from broker.ui.routes import PostedDep, SessionDep, ViewerDep
 from broker.ui.sessions import UiSession
-from schemas.locations import location
 from schemas.notifications import parse_notification
 from schemas.vocab import Outcome
 
@@ -257,7 +256,7 @@ async def _preview(
     try:
         notification = parse_notification(_notification(request, session, journey, answers, now))
     except ValidationError as exc:
-        first, errors = _schema_errors(journey, exc)
+        first, errors = schema_errors(journey.steps, journey.check, exc)
         return render_step(request, session, journey, first, answers, errors)
     try:
         flow.check_sender(session.caller(), notification, registry_of(request))
@@ -294,26 +293,6 @@ async def _with_effect(reasons: list[Any], rules: RuleCatalogue, message_type: s
         [{"rule": r.rule, "message": r.message} for r in reasons], message_type=message_type
     )
     return [{**x, "effect": r.effect.value if r.effect else None} for x, r in zip(explained, reasons, strict=True)]
-
-
-def _schema_errors(journey: Journey, exc: ValidationError) -> tuple[int, dict[str, str]]:
-    """Map the schema's field paths back to the step that asks for them."""
-    errors: dict[str, str] = {}
-    first = journey.check
-    for error in exc.errors():
-        loc = [str(part) for part in location(error)]
-        index, name = _owner(journey.steps, loc)
-        errors.setdefault(name, error["msg"])
-        first = min(first, index)
-    return first, errors
-
-
-def _owner(steps: tuple[Step, ...], loc: list[str]) -> tuple[int, str]:
-    for index, item in enumerate(steps):
-        name = item.field_for(loc)
-        if name is not None:
-            return index, name
-    return 0, ".".join(loc[1:]) or "form"
 
 
 @router.post("/submit/send")

@@ -5,7 +5,9 @@ input carrying no payload values, projection, and committed JSON Schema files th
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
@@ -52,6 +54,24 @@ def test_unknown_message_type_is_rejected() -> None:
     with pytest.raises(ValidationError) as caught:
         parse_notification(patched("referral", {"message_type": "gossip"}))
     assert [e["type"] for e in caught.value.errors()] == ["union_tag_invalid"]
+
+
+def test_a_date_of_birth_in_the_future_or_an_address_that_is_no_email_is_refused_by_its_path() -> None:
+    tomorrow = (datetime.now(ZoneInfo("Europe/London")).date() + timedelta(days=1)).isoformat()
+    born = {"child": {"given_name": "Test", "family_name": "Child Alpha", "date_of_birth": tomorrow}}
+    with pytest.raises(ValidationError) as caught:
+        parse_notification(patched("referral", {"payload": born}))
+    [error] = caught.value.errors()
+    assert error["loc"] == ("safeguarding_referral", "payload", "child", "date_of_birth")
+    assert error["msg"] == "Value error, is in the future: give the date the person was born"
+    today = {**born["child"], "date_of_birth": datetime.now(ZoneInfo("Europe/London")).date().isoformat()}
+    parse_notification(patched("referral", {"payload": {"child": today}}))  # born today: a newborn
+    referrer = {"name": "Pat Example", "job_title": "DSL", "work_email": "not-an-email"}
+    assert _error_locs(patched("referral", {"payload": {"referrer": referrer}})) == [
+        ("safeguarding_referral", "payload", "referrer", "work_email")
+    ]
+    fine = {**referrer, "work_email": "pat.example@oakfield.example.sch.uk"}
+    parse_notification(patched("referral", {"payload": {"referrer": fine}}))
 
 
 def test_unknown_envelope_field_is_rejected() -> None:

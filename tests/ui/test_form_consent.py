@@ -11,18 +11,25 @@ policy pack file itself, so no stack is needed.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from pydantic import ValidationError
 
 from broker.ui.form_fields import Step
 from broker.ui.form_types import FormType, find, offered
-from broker.ui.forms import build_notification, steps_for, validate_step
+from broker.ui.forms import build_notification, schema_errors, steps_for, validate_step
 from broker.ui.policy_pack import rules_of
 from broker.ui.sessions import UiSession
+from schemas.notifications import parse_notification
+from tests.policy.bases import patched
 
 PACK = json.loads((Path(__file__).resolve().parents[2] / "policies/safeguarding/config/data.json").read_text())
 HEALTH = "health_community"
 NOW = datetime(2026, 3, 2, 10, 15, tzinfo=UTC)
+LONDON = ZoneInfo("Europe/London")
 
 
 def _types() -> list[FormType]:
@@ -118,3 +125,19 @@ def test_an_age_out_of_range_says_the_range() -> None:
     for age in ("-3", "131", "seven"):
         step = _step(form, "details", {"age_years": age})
         assert validate_step(step, {"age_years": age})["age_years"] == "Give the age in whole years, from 0 to 130."
+
+
+def test_the_schemas_refusal_is_named_by_the_question_that_asked() -> None:
+    form = _form("safeguarding_referral")
+    steps = steps_for(_types(), form, {}, HEALTH)
+    tomorrow = (datetime.now(LONDON).date() + timedelta(days=1)).isoformat()
+    born = {"child": {"given_name": "Test", "family_name": "Child Alpha", "date_of_birth": tomorrow}}
+    referrer = {"name": "Pat Example", "job_title": "DSL", "work_email": "not-an-email"}
+    with pytest.raises(ValidationError) as caught:
+        parse_notification(patched("referral", {"payload": {**born, "referrer": referrer}}))
+    first, errors = schema_errors(steps, len(steps) - 1, caught.value)
+    assert steps[first].key == "details"
+    assert errors["p:child.date_of_birth"] == (
+        "Child's names, date of birth, gender: Date of birth: is in the future: give the date the person was born."
+    )
+    assert errors["p:referrer.work_email"].startswith("The professional making the referral: Work email: String should")

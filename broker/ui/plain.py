@@ -128,6 +128,10 @@ class Duty:
     source: str
 
 
+# "(a LADO allegation at stage amm_record, in reply)": the stage a reply must carry, by its code.
+_STAGE = re.compile(r"\bat stage ([a-z][a-z0-9]*(?:_[a-z0-9]+)*)")
+
+
 def duty(description: str | None) -> Duty:
     """A deadline's description split into the duty a person acts on and its source, which would
     otherwise sit mid-sentence in brackets; a description of another shape is kept whole."""
@@ -137,4 +141,5 @@ def duty(description: str | None) -> Duty:
     source, ids = found["sources"].strip(), found["ids"]
     if ids:
         source += f" (timescale{'s' if ',' in ids else ''} {ids})"
-    return Duty(found["duty"].rstrip(" .;,") + (found["rest"] or "").rstrip(" .") + ".", source)
+    said = _STAGE.sub(lambda m: f"at stage “{say.PAYLOAD_CHOICES.get(m[1], m[1].replace('_', ' '))}”", found["duty"])
+    return Duty(said.rstrip(" .;,") + (found["rest"] or "").rstrip(" .") + ".", source)

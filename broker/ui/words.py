@@ -218,6 +218,17 @@ PAYLOAD_CHOICES = {
     "education_record_transfer": "education record transfer",
     "s7_s37_report": "section 7 or section 37 report for the court",
     "child_on_sex_offenders_register": "child on the sex offenders register",
+    # The stages whose code is an acronym or a form's name (a LADO case, a child's death).
+    "amm_invitation": "invitation to the allegations management meeting (AMM)",
+    "amm_record": "record of the allegations management meeting (AMM)",
+    "dbs_referral": "referral to the DBS",
+    "icmd_record": "record of the initial case management discussion",
+    "cmd_record": "record of the case management discussion",
+    "form_c": "Form C (the child death review's analysis form)",
+    "post_mortem_held": "post-mortem held",
+    "pm_provisional_report": "provisional post-mortem report",
+    "pm_complete_report": "complete post-mortem report",
+    "neonatal_predischarge": "before the baby leaves hospital (neonatal pre-discharge)",
 }
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from broker.ui.plain import duty
+from broker.ui.words import PAYLOAD_CHOICES
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 
@@ -42,9 +43,16 @@ def test_every_deadline_the_policy_sets_splits_into_duty_and_source(descriptions
         assert "[" not in said.text and "]" not in said.text, said
         assert not re.search(r"\(T\d+", said.text), f"the timescale's id left in the duty: {said}"
         assert said.text.endswith("."), said
+        # A stage the reply must carry is said in words ("at stage amm_record": its words, quoted).
+        assert not re.search(r"at stage [a-z]+_", said.text), said
+        staged = re.sub(
+            r"at stage ([a-z_]+)",
+            lambda m: f"at stage {PAYLOAD_CHOICES.get(m[1], m[1].replace('_', ' '))}",
+            description,
+        )
         # Nothing lost and nothing added but the word naming the timescale ids.
         extra = [w for w in _words(said.source) if w not in ("timescale", "timescales")]
-        assert sorted(_words(said.text) + extra) == sorted(_words(description)), description
+        assert sorted(_words(said.text) + extra) == sorted(_words(staged)), description
 
 
 def test_a_referral_deadline_reads_as_its_duty_then_its_sources() -> None:

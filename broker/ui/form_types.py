@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from broker.partnership.registry import Registry
+from broker.ui import words as say
 from broker.ui.form_payload import supported
 from broker.ui.policy_pack import TypeRules
 from schemas.agencies import AGENCY_ROLES
@@ -66,12 +67,21 @@ class FormType:
 
 
 def _label(model: type[BaseModel], rules: TypeRules) -> str:
+    """The type as every other page names it ("LADO allegation (M14)"), then what it is where its
+    name does not say it (": allegation against a person working with children")."""
     # The model's docstring starts with its catalogue id and what it is ("M20 missing child notice.").
     words = (model.__doc__ or rules.message_type).strip().splitlines()[0].rstrip(".")
     # "(`stage`)" tells a developer the type has stages; the "or" in the words already says so.
-    words = _CODE_NOTE.sub("", words).replace("`", "").strip()
-    words = words.removeprefix(rules.catalogue_id).strip() or rules.message_type.replace("_", " ")
-    return f"{rules.catalogue_id} {words[:1].upper()}{words[1:]}".strip()
+    words = _CODE_NOTE.sub("", words).replace("`", "").strip().removeprefix(rules.catalogue_id).strip()
+    name = say.message_type(rules.message_type)
+    short = say.type_name(rules.message_type)
+    if re.match(rf"{re.escape(short)}\b", words, re.IGNORECASE):  # "Safeguarding referral to children's ..."
+        words = words[len(short) :].strip()
+    if not words:
+        return name
+    # What the name leaves out may go on from it ("or neonatal pre-discharge notice", "(Prevent / Channel)").
+    joint = ", " if words.startswith("or ") else " " if words.startswith("(") else ": "
+    return f"{name}{joint}{words}"
 
 
 def _newest(message_type: str) -> tuple[str, type[BaseModel]] | None:

@@ -27,7 +27,7 @@ CSC = "csc-fenmere-mash"
 
 def _start(page: Page, kind: str) -> None:
     expect(page.get_by_role("heading", name="Send a safeguarding notification")).to_be_visible()
-    page.get_by_label(re.compile(f"^{kind} ")).check()
+    page.get_by_label(re.compile(rf"\({kind}\)")).check()
     page.get_by_role("button", name="Continue").click()
 
 

@@ -35,6 +35,8 @@ SIGNIN_REFUSALS = {
     "lifetime_too_long": "it was made to last longer than this broker accepts. Ask your agency for a new one.",
 }
 NOT_ISSUED = "it is not a sign-in link or token your agency issued, or it was cut short when copied. Ask for a new one."
+# "a dsl may not do this (audit, case_review)": the access table's actions, by their codes.
+_MAY_NOT = re.compile(r"may not do this \(([a-z_]+(?:, [a-z_]+)*)\)")
 _REFUSED = re.compile(r"^(GET|POST|PUT|PATCH|DELETE) (\S+): ([a-z_]+): (.+)$", re.S)
 
 
@@ -68,6 +70,7 @@ def plain(text: str | None, agencies: Mapping[str, str]) -> str:
     if refused:  # "GET /ui/audit: forbidden: a dsl may not do this" leads with what was refused
         method, path, _code_name, rest = refused.groups()
         text = f"{rest[:1].upper()}{rest[1:]}; asked for {method} {path}"
+    text = _MAY_NOT.sub(lambda m: "may not " + " or ".join(say.ACTIONS.get(a, a) for a in m[1].split(", ")), text)
     text = _ISO_TIME.sub(lambda m: say.local_time(m.group(0)), text)
     text = _CHANGE.sub(r"registry change no. \1", text)
     text = _NOTICE_ID.sub("", text)

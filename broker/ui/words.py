@@ -61,6 +61,24 @@ STATES = {
 }
 
 
+# Each action of the access table (broker.review.access.Action), as a refusal names what was refused.
+ACTIONS = {
+    "send": "send notifications",
+    "status": "read a notification's status",
+    "decisions": "read decisions",
+    "overdue": "read overdue deadlines",
+    "answer_advice": "answer requests for advice",
+    "authorise": "authorise held shares",
+    "review_urgent": "review urgent shares",
+    "access_log": "read the access log",
+    "audit": "audit the partnership's decision log",
+    "case_review": "review a case",
+    "redeliver": "ask for a delivery again",
+    "withdraw": "withdraw or correct notifications",
+    "shred": "shred a case",
+}
+
+
 # What happened to a delivery, as its history lists it, where the log's code reads wrongly as words: a
 # recipient's consumer confirms it removed a delivery whether it was withdrawn or replaced by a correction.
 EVENTS = {

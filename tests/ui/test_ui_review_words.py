@@ -29,10 +29,11 @@ from broker.db.tables import ObligationClock
 from broker.delivery.clocks import mark_overdue
 from broker.partnership.grants import change_access
 from broker.partnership.keys import load_broker_keys
+from broker.review.access import Action
 from broker.ui.form_types import sendable
 from broker.ui.plain import plain
 from broker.ui.policy_pack import PolicyPack
-from broker.ui.words import CONSENT_EXCEPTIONS, CONSENT_STATES, LAWFUL_BASES, ROLES, SUBJECT_ROLES, local_time
+from broker.ui.words import ACTIONS, CONSENT_EXCEPTIONS, CONSENT_STATES, LAWFUL_BASES, ROLES, SUBJECT_ROLES, local_time
 from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
 from tests.broker.people import Person
 from tests.factories import school_referral
@@ -292,7 +293,7 @@ async def test_the_access_log_and_a_recall_say_who_and_when_in_words(
     events = detail.split("What happened next", 1)[1]
     assert "SYS-" not in events and SCHOOL not in events and not _ISO.search(events), events
     said = " ".join(_cells(access, 6))  # the Detail column
-    assert "A Designated Safeguarding Lead may not do this" in said, said
+    assert "A Designated Safeguarding Lead may not audit the partnership's decision log" in said, said
     assert not _ISO.search(said) and "_" not in said and SCHOOL not in said, said
 
 
@@ -358,5 +359,7 @@ async def test_a_refused_page_names_the_role_in_words(gateway_factory: GatewayFa
         await ig.close()
     assert refused.status_code == 403, refused.text[:600]
     said = _main(refused.text)
-    assert "An Information Governance lead may not do this" in said, said
+    assert "An Information Governance lead may not send notifications." in said, said
     assert "ig_lead" not in said.split("Code:", 1)[0], said
+    # Every action of the access table is said in words where a refusal names it.
+    assert set(ACTIONS) == {a.value for a in Action}

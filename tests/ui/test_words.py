@@ -145,7 +145,7 @@ def test_the_audit_months_are_london_months() -> None:
 
 def test_a_role_named_after_an_article_reads_with_the_article_its_words_take() -> None:
     # The log's refusals say "a <role code> may not do this"; the pages name the role in words.
-    assert plain("a ig_lead may not do this (send)", {}) == "an Information Governance lead may not do this (send)"
+    assert plain("a ig_lead may not do this (send)", {}) == "an Information Governance lead may not send notifications"
     assert plain("A edt may not", {}) == "An emergency duty team may not"
     assert plain("an dsl may not", {}) == "a Designated Safeguarding Lead may not"
     assert plain("a partnership_ig_lead may", {}) == "the partnership's Information Governance lead may"

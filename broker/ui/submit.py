@@ -41,12 +41,13 @@ from broker.sharing import flow
 from broker.sharing.decide import Decider
 from broker.sharing.rules import RuleCatalogue
 from broker.ui import words as say
+from broker.ui.form_answers import answered
 from broker.ui.form_fields import Step
 from broker.ui.form_recipients import RESUME, SHOWN, Recheck, later, offered, recheck
 from broker.ui.form_types import FormType, find, own_role, sendable
 from broker.ui.forms import NEED_TO_KNOW, build_notification, schema_errors, steps_for, validate_step
 from broker.ui.policy_pack import PackDep, PolicyPack
-from broker.ui.render import page, sends_as
+from broker.ui.render import agency_names, page, sends_as
 from broker.ui.routes import PostedDep, SessionDep, ViewerDep
 from broker.ui.sessions import UiSession
 from schemas.notifications import parse_notification
@@ -137,6 +138,16 @@ def render_step(
         # Selected until the person answers otherwise (a blank they chose stays blank).
         preselected={"sender_role": own_role(session.agency_type, (code for code, _ in roles))},
         corrects=_corrected(answers),
+        # The check step repeats every answer back, as the form offered it, before anything is sent.
+        summary=answered(
+            journey.steps[:index],
+            answers,
+            choices={"sender_role": roles},
+            agencies=agency_names(request),
+            need_to_know=NEED_TO_KNOW,
+        )
+        if step.key == "check"
+        else [],
         **context,
     )
 

@@ -33,7 +33,16 @@ from broker.review.access import Action
 from broker.ui.form_types import sendable
 from broker.ui.plain import plain
 from broker.ui.policy_pack import PolicyPack
-from broker.ui.words import ACTIONS, CONSENT_EXCEPTIONS, CONSENT_STATES, LAWFUL_BASES, ROLES, SUBJECT_ROLES, local_time
+from broker.ui.words import (
+    ACTIONS,
+    CONSENT_EXCEPTIONS,
+    CONSENT_STATES,
+    LAWFUL_BASES,
+    ROLES,
+    SUBJECT_ROLES,
+    local_time,
+    option,
+)
 from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
 from tests.broker.people import Person
 from tests.factories import school_referral
@@ -87,9 +96,15 @@ async def _sent(gateway: Gateway, opa_url: str, given: dict[str, str]) -> str:
     csrf = await sign_in(gateway.client, token)
     types = sendable(await PolicyPack(opa_url, timeout=5).types(), gateway.registry, HV)
     form = next(t for t in types if t.rules.catalogue_id == "M01")
-    preview, _ = await walk(gateway.client, csrf, types, form, "health_community", given)
+    preview, answers = await walk(gateway.client, csrf, types, form, "health_community", given)
     # Before sending, the policy's answer says which way each finding points, and the page says it too.
     assert "(in favour of sharing)" in html.unescape(preview)
+    # And every answer is repeated back as it will go, in the form's words: a typo can be seen.
+    repeated = html.unescape(preview.split('id="h-answers"', 1)[1].split("</section>", 1)[0])
+    typed = [v for k, v in answers.items() if k.startswith("p:") and "date" not in k and len(v) > 3]
+    assert typed and all(f"<dd>{v}</dd>" in repeated for v in typed), repeated[:3000]
+    assert f"<dd>{answers['purpose_statement']}</dd>" in repeated
+    assert f"<dt>Your role</dt><dd>{option(answers['sender_role'], ROLES)}</dd>" in repeated, "in words, not a code"
     sent = await gateway.client.post("/ui/submit/send", data={**_hidden(preview), "go": "send"})
     assert sent.status_code == 200, sent.text[-1500:]
     return _main(sent.text)

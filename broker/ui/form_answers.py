@@ -1,0 +1,45 @@
+"""The guided form's answers as its check step repeats them back, step by step, before anything is
+sent: a sender who mistyped a date of birth or an e-mail address sees what they typed, in the words
+the form offered, not only which fields will go (GOV.UK's "check your answers")."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from broker.ui.form_fields import Field, Step
+
+# A step's answers as label and value, under the step's title.
+Answered = list[tuple[str, list[tuple[str, str]]]]
+
+
+def answered(
+    steps: Sequence[Step],
+    answers: Mapping[str, str],
+    *,
+    choices: Mapping[str, list[tuple[str, str]]],
+    agencies: Mapping[str, str],
+    need_to_know: list[tuple[str, str]],
+) -> Answered:
+    """Each step's answered questions, in the form's order; a step with none is left out."""
+    said: Answered = []
+    for step in steps:
+        rows = _recipients(answers, agencies, dict(need_to_know)) if step.key == "recipients" else []
+        rows += [(f.title, value) for f in step.fields if (value := _value(f, answers, choices))]
+        if rows:
+            said.append((step.title, rows))
+    return said
+
+
+def _recipients(answers: Mapping[str, str], agencies: Mapping[str, str], why: dict[str, str]) -> list[tuple[str, str]]:
+    chosen = [key[3:] for key in answers if key.startswith("to:")]
+    return [(agencies.get(a, a), why.get(answers.get(f"ntk:{a}", ""), "no reason given yet")) for a in chosen]
+
+
+def _value(f: Field, answers: Mapping[str, str], choices: Mapping[str, list[tuple[str, str]]]) -> str:
+    words = dict(choices.get(f.name) or f.choices)
+    if f.kind == "checkboxes":
+        return "; ".join(text for code, text in f.choices if answers.get(f"{f.name}:{code}"))
+    if f.kind == "checkbox":
+        return "Yes" if answers.get(f.name) else ""
+    given = answers.get(f.name, "")
+    return words.get(given, given)

@@ -140,3 +140,16 @@ def test_every_page_reflows_at_320_css_pixels(served: Served, browser: Browser) 
     context.close()
     assert len(found) == sum(len(paths) for *_, paths in READERS) + 1
     assert {where: wide for where, wide in found.items() if wide} == {}
+
+
+def test_the_decisions_list_fits_a_laptops_width(served: Served, browser: Browser) -> None:
+    # At 1024 px (a laptop, or a desktop at 125 %) the list's ten columns fit without sideways scrolling.
+    served.post(school_referral())
+    context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="en-GB")
+    page = context.new_page()
+    sign_in(page, served.link(CSC, "ig_lead", "ig-a11y-02"))
+    page.goto(f"{served.base_url}/ui/decisions")
+    rows = page.locator("table tbody tr").count()
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    context.close()
+    assert rows >= 3 and wide <= 1024, (rows, wide)

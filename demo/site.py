@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from broker.partnership.cli import issue_token
 from devstack.partnership import LocalPartnership
+from devstack.topics import delete_topics
 from schemas.topics import DEFAULT_NAMESPACE, dead_letter_topic, inbox_topic, receipts_topic
 from transport.kafka import TopicSettings, ensure_topics
 
@@ -74,12 +75,18 @@ def decided_by(recipient: dict[str, Any]) -> str:
     return f"{rules}\n{message}".strip()
 
 
-async def create_topics(admin_config: dict[str, Any], agencies: list[str]) -> None:
-    """Inboxes, dead-letter topics and the receipts topic: agencies may not create topics themselves."""
+async def create_topics(admin_config: dict[str, Any], agencies: list[str], *, namespace: str = NAMESPACE) -> None:
+    """Inboxes, dead-letter topics and the receipts topic: agencies may not create topics themselves.
+
+    Made afresh each run. A run stopped before its consumers read everything leaves records sealed and
+    signed with that run's keys, which this run's partnership does not hold: a consumer reading one
+    would rightly stop with a witness alarm, and every demo after it would wait for deliveries in vain.
+    """
+    await delete_topics(admin_config, namespaces=lambda found: found == namespace, wait_seconds=60)
     names = [
-        receipts_topic(namespace=NAMESPACE),
-        *(inbox_topic(a, namespace=NAMESPACE) for a in agencies),
-        *(dead_letter_topic(a, namespace=NAMESPACE) for a in agencies),
+        receipts_topic(namespace=namespace),
+        *(inbox_topic(a, namespace=namespace) for a in agencies),
+        *(dead_letter_topic(a, namespace=namespace) for a in agencies),
     ]
     await ensure_topics(admin_config, names, settings=TopicSettings())
 

@@ -19,6 +19,7 @@ from broker.partnership import kafka_access
 from broker.settings import BrokerSettings
 from consumers.settings import ConsumerSettings
 from demo.site import NAMESPACE as DEMO_NAMESPACE
+from demo.site import create_topics
 from devstack.topics import namespace_of
 from faults.harness import Site, shared_kafka
 from schemas import topics
@@ -105,3 +106,19 @@ async def test_records_of_one_namespace_never_reach_a_consumer_of_another(kafka_
     for ns, topic in inboxes.items():
         group = topics.consumer_group(agency, namespace=ns)
         assert await _read_all(kafka_admin_config, topic, group) == [f"for {ns}".encode()]
+
+
+@pytest.mark.stack
+async def test_the_demo_makes_its_topics_afresh_each_run(kafka_admin_config: dict[str, Any]) -> None:
+    # A run stopped midway leaves records sealed to keys the next run's partnership does not hold.
+    agency, namespace = run_agency_id(), run_namespace("demo")
+    inbox = topics.inbox_topic(agency, namespace=namespace)
+    await create_topics(kafka_admin_config, [agency], namespace=namespace)
+    producer = AIOKafkaProducer(enable_idempotence=True, acks="all", **kafka_admin_config)
+    await producer.start()
+    try:
+        await producer.send_and_wait(inbox, b"sealed to the last run's keys")
+    finally:
+        await producer.stop()
+    await create_topics(kafka_admin_config, [agency], namespace=namespace)
+    assert await _read_all(kafka_admin_config, inbox, topics.consumer_group(agency, namespace=namespace)) == []

@@ -83,6 +83,8 @@ def _consumer_env(site: DemoSite, agency: str, password: str, stack: StackSettin
         "CONSUMER_LEDGER_PATH": str(site.root / f"ledger-{agency}.db"),
         "CONSUMER_BROKER_AUDIENCE": AUDIENCE,
         "CONSUMER_TOPIC_NAMESPACE": NAMESPACE,
+        # The gateway's SGB_PARTNERSHIP_ID: each consumer group is named, and granted, under the partnership.
+        "CONSUMER_PARTNERSHIP_ID": PARTNERSHIP_ID,
         # Each consumer witnesses the decision log through the gateway, as in docker-compose.yml.
         "CONSUMER_GATEWAY_URL": site.url,
     }
@@ -103,7 +105,11 @@ def _setup(site: DemoSite, stack: StackSettings) -> dict[str, str]:
         kafka_libs=stack.kafka_libs,
         admin_properties=kafka.admin_properties(stack),
         users=passwords,
-        grants=[g for spec in AGENCIES for g in kafka_access.agency_grants(spec.agency_id, namespace=NAMESPACE)],
+        grants=[
+            g
+            for spec in AGENCIES
+            for g in kafka_access.agency_grants(spec.agency_id, namespace=NAMESPACE, partnership_id=PARTNERSHIP_ID)
+        ],
     )
     asyncio.run(create_topics(kafka.admin_config(stack), [spec.agency_id for spec in AGENCIES]))
     console.print(

@@ -52,6 +52,8 @@ def refusal_only(decided: audit.Entry, deciding: int | None = None) -> str | Non
     held = f"The finding that held this share ({rules}) needs"
     if len(needs) > 1:
         held = f"The findings that held this share ({rules}) need"
+    if len(deciding_positions(decided, deciding)) > len(needs):  # the card lists others beside it (GR2, GR4)
+        held = f"Of the findings that held this share, {rules} {'need' if len(needs) > 1 else 'needs'}"
     return f"{held} {need}, which only the sender can supply. Refuse it; the sender can send it again with that."
 
 

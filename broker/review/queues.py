@@ -369,3 +369,17 @@ def answered_for(decision_log: DecisionLog, viewer: Viewer, limit: int = 10) -> 
             if decided is not None and row.resolved_at is not None:
                 found.append(Answered(_item(decided, None), row.resolution or "refused", row.resolved_at))
         return found
+
+
+def reviewed_for(decision_log: DecisionLog, viewer: Viewer, limit: int = 10) -> list[audit.Entry]:
+    """The latest reviews of urgent shares within the viewer's review queue, newest first: a share
+    leaves the queue once reviewed, and the reviewer still sees that it was, by whom and why."""
+    with Session(decision_log.engine) as session:
+        newest = (
+            select(audit.Entry)
+            .where(col(audit.Entry.kind) == audit.EventKind.URGENT_REVIEWED)
+            .order_by(col(audit.Entry.seq).desc())
+            .limit(MAX_ANSWERED_SCAN)
+        )
+        found = [e for e in session.execute(newest).scalars() if may_decide(viewer, URGENT, e.sender_agency)]
+        return found[:limit]

@@ -350,7 +350,12 @@ async def urgent(
     request: Request, decision_log: LogDep, session: SessionDep, viewer: ViewerDep, done: int | None = None
 ) -> HTMLResponse:
     found = await asyncio.to_thread(review.queues_for, decision_log, viewer)
-    return page(request, "urgent.html", session, items=found["urgent_review"], done=done)
+    reviewed = await asyncio.to_thread(review.reviewed_for, decision_log, viewer)
+    shown = [
+        decision_view.event(e) | {"message_type": e.message_type, "recipient_agency": e.recipient_agency}
+        for e in reviewed
+    ]
+    return page(request, "urgent.html", session, items=found["urgent_review"], done=done, reviewed=shown)
 
 
 @router.post("/urgent/{seq}")

@@ -1,7 +1,8 @@
 """A form the broker refuses answers with what to put right and a way back to the page it was posted
 from, not a dead end: a blank reason for a held share or an urgent review (golden rule 7), and an
 evidence pack whose last day is before its first, which would otherwise be a signed pack of nothing.
-Through the UI as a browser posts, on the real gateway and its OPA."""
+And an answer that is taken leaves its page with a record of it: a reviewed urgent share is listed as
+reviewed, by whom and why. Through the UI as a browser posts, on the real gateway and its OPA."""
 
 from __future__ import annotations
 
@@ -51,3 +52,28 @@ async def test_a_refused_answer_says_why_and_leads_back(gateway: Gateway) -> Non
     assert backwards.headers["content-type"].startswith("text/html"), "no pack of nothing is downloaded"
     assert "The last day is before the first day (From): nothing was exported." in _said(backwards.text)
     assert '<a href="/ui/audit">Back to Audit</a>' in backwards.text
+
+
+async def test_a_review_leaves_the_queue_and_is_listed_as_reviewed(gateway: Gateway) -> None:  # noqa: F811
+    await Person(gateway, HV, "practitioner", "hv-rev-01").send("share_urgent_review_after")
+    dsl, elsewhere = Person(gateway, HV, "dsl", "hv-rev-dsl"), Person(gateway, "police-fenmere", "dsl", "pol-rev-dsl")
+    try:
+        await dsl.sign_in()
+        await elsewhere.sign_in()
+        (urgent,) = (await dsl.api("GET", "/v1/queues")).json()["urgent_review"]
+        seq = urgent["decided_seq"]
+        note = "Checked next morning: the right call."
+        done = await dsl.page("POST", f"/ui/urgent/{seq}", {"reason": note})
+        assert done.status_code == 303, done.text[:300]
+        listed = _said((await dsl.page("GET", "/ui/urgent")).text)
+        theirs = _said((await elsewhere.page("GET", "/ui/urgent")).text)
+    finally:
+        await dsl.close()
+        await elsewhere.close()
+    queue, reviewed = listed.split("Recently reviewed", 1)
+    assert f"#{seq}" not in queue and "No urgent shares awaiting review." in queue
+    hv = gateway.registry.agencies[HV].name
+    assert (
+        f"#{seq}" in reviewed and note in reviewed and f"hv-rev-dsl, Designated Safeguarding Lead at {hv}" in reviewed
+    )
+    assert "Recently reviewed" not in theirs, "another agency's review is not theirs to see"

@@ -41,6 +41,7 @@ from audit.auditor import (
 from audit.batcher import AppendBatcher, ExtraRows, Prepare
 from audit.canonical import canonical_bytes, format_time
 from audit.checkpoint import (
+    DEFAULT_ORIGIN,
     Signer,
     WitnessMark,
     checkpoint_at,
@@ -105,6 +106,7 @@ from audit.verify import Anchor, LogReport, replay_entries, verify_log
 from audit.witness import WitnessRequest, advance_witness
 
 __all__ = [
+    "DEFAULT_ORIGIN",
     "VERSION_TABLE",
     "Anchor",
     "AppendBatcher",

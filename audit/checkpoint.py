@@ -19,6 +19,11 @@ from audit.log import Clock, HeadState, lock_head, utc_now
 from audit.models import ChainHead, CheckpointRecord, CosignatureRecord
 from audit.note import sign_note
 
+# The log's name in its checkpoints unless a deployment names it (the gateway's SGB_LOG_ORIGIN, the
+# consumers' CONSUMER_LOG_ORIGIN): one default, so a checkpoint `python -m audit checkpoint` signs is
+# one the witnesses recognise as this log's.
+DEFAULT_ORIGIN = "sgb.decision-log"
+
 
 @dataclass(frozen=True)
 class Signer:

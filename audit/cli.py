@@ -40,7 +40,7 @@ from sqlmodel import Session
 
 from audit.auditor import Checkpoint
 from audit.canonical import format_time
-from audit.checkpoint import Signer, write_checkpoint
+from audit.checkpoint import DEFAULT_ORIGIN, Signer, write_checkpoint
 from audit.cosignature import WitnessKey
 from audit.engine import create_engine_for
 from audit.errors import (
@@ -59,7 +59,6 @@ from audit.replay import bundle_of, replay
 from audit.trust import TrustPolicy, open_for_verify, verify_trusted
 from audit.verify import LogReport
 
-DEFAULT_ORIGIN = "safeguarding-broker/decision-log"
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_NO_LOG = 0, 1, 2, 3
 PINNED_KEY_ENV = "SGB_AUDIT_PUBLIC_KEY"
 

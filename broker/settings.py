@@ -11,6 +11,7 @@ from pydantic import Field, FilePath, SecretStr, ValidationError, field_validato
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from audit import DEFAULT_ORIGIN
 from broker.delivery.calendar import DateRange, load_school_holidays
 from broker.errors import SettingsInvalid
 from schemas.topics import DEFAULT_NAMESPACE, NAMESPACE_PATTERN
@@ -135,7 +136,7 @@ class BrokerSettings(BaseSettings):
     # gateway's are (the same Prometheus scrapes both); unset, they are not served.
     worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
     worker_metrics_host: str = "127.0.0.1"
-    log_origin: str = "sgb.decision-log"
+    log_origin: str = DEFAULT_ORIGIN
     # "within N days" where the source does not say working days (timers T11-T12: DDSCP-RiskToOthers,
     # 4. Children's Social Care Response): calendar days as the source is written, or working days.
     unclear_days_unit: Literal["days", "working_days"] = "days"

@@ -105,26 +105,26 @@ def first_decision(engine: Engine, viewer: Viewer, notification_id: str, recipie
     link to a notification (a correction's replacement, named in the log) takes its reader. With a
     `recipient`, that agency's decision first: a correction read from one recipient's decision leads
     to the same recipient's decision of the correction, where there is one."""
-    if not viewer.may(Action.DECISIONS):
-        return None
-    query = select(col(audit.Entry.seq), col(audit.Entry.recipient_agency)).where(
-        col(audit.Entry.notification_id) == notification_id, col(audit.Entry.kind) == audit.EventKind.DECIDED
-    )
-    with Session(engine) as session:
-        found = sorted((int(seq), str(agency)) for seq, agency in session.execute(_readable_only(query, viewer)))
+    found = sorted((seq, agency) for _, seq, agency in _decided(engine, viewer, notification_id))
     return next((seq for seq, agency in found if agency == recipient), found[0][0] if found else None)
 
 
 def decisions_of(engine: Engine, viewer: Viewer, notification_id: str) -> dict[str, int]:
     """Each delivery of the notification whose decision the viewer may read, with that decision's log
     seq: so the page that answers a sender links each recipient's decision, and no other."""
+    return {delivery: seq for delivery, seq, _ in _decided(engine, viewer, notification_id)}
+
+
+def _decided(engine: Engine, viewer: Viewer, notification_id: str) -> list[tuple[str, int, str]]:
+    """The notification's decisions the viewer may read: (delivery, log seq, recipient agency)."""
     if not viewer.may(Action.DECISIONS):
-        return {}
-    query = select(col(audit.Entry.delivery_id), col(audit.Entry.seq)).where(
-        col(audit.Entry.notification_id) == notification_id, col(audit.Entry.kind) == audit.EventKind.DECIDED
+        return []
+    entry = audit.Entry
+    query = select(col(entry.delivery_id), col(entry.seq), col(entry.recipient_agency)).where(
+        col(entry.notification_id) == notification_id, col(entry.kind) == audit.EventKind.DECIDED
     )
     with Session(engine) as session:
-        return {delivery: seq for delivery, seq in session.execute(_readable_only(query, viewer))}
+        return [(str(d), int(seq), str(a)) for d, seq, a in session.execute(_readable_only(query, viewer))]
 
 
 def readable(engine: Engine, viewer: Viewer, seqs: Collection[int]) -> set[int]:

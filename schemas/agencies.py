@@ -12,6 +12,7 @@ Authority's Area to Another > Looked After Children Placed Out of Area.
 
 from __future__ import annotations
 
+import functools
 from types import MappingProxyType
 
 from schemas.vocab import AgencyRole as R
@@ -66,3 +67,13 @@ AGENCY_ROLES = MappingProxyType(
 def roles_of(agency_type: T) -> frozenset[R]:
     """The role queues of one agency type."""
     return AGENCY_ROLES[agency_type]
+
+
+@functools.cache  # asked for every notification and every form; the table never changes
+def role_names(agency_type: str) -> frozenset[str]:
+    """The role queues of an agency type given by its value, as values; none for a type the contract
+    does not know (an agency registered under it has no role to send as or be addressed to)."""
+    try:
+        return frozenset(r.value for r in AGENCY_ROLES[T(agency_type)])
+    except ValueError:
+        return frozenset()

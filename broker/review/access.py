@@ -18,7 +18,6 @@ neither, so a new route without a rule is closed until someone writes its rule h
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -27,8 +26,7 @@ from typing import Final
 from broker.admission.tokens import Caller
 from broker.errors import Forbidden
 from broker.partnership.roles import AGENCY_SYSTEM, OFFICES, PERSON_ROLES, a_role
-from schemas.agencies import roles_of
-from schemas.vocab import AgencyType
+from schemas.agencies import role_names
 
 
 class Scope(StrEnum):
@@ -270,15 +268,7 @@ def sender_roles(role: str, granted: Iterable[str], *, agency_type: str) -> froz
         by_role = frozenset().union(*(SENDS_AS.get(r, frozenset()) for r in granted))
     else:
         by_role = SENDS_AS.get(role, frozenset())
-    return by_role & _roles_of(agency_type)
-
-
-@functools.cache  # asked for every notification; the contract's table never changes
-def _roles_of(agency_type: str) -> frozenset[str]:
-    try:
-        return frozenset(r.value for r in roles_of(AgencyType(agency_type)))
-    except (KeyError, ValueError):  # a type the contract does not know has no roles to send as
-        return frozenset()
+    return by_role & role_names(agency_type)
 
 
 def markdown() -> str:

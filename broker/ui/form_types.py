@@ -21,10 +21,10 @@ from broker.partnership.registry import Registry
 from broker.ui import words as say
 from broker.ui.form_payload import supported
 from broker.ui.policy_pack import TypeRules
-from schemas.agencies import AGENCY_ROLES
+from schemas.agencies import role_names
 from schemas.notifications import NOTIFICATION_MODELS
 from schemas.payloads.advice import ADVISER_ROLES
-from schemas.vocab import AgencyRole, AgencyType
+from schemas.vocab import AgencyRole
 
 # The role queue a notification reaches at each type of agency (C4: never a general inbox).
 DEFAULT_ROLE = {
@@ -110,16 +110,9 @@ def find(types: list[FormType], message_type: str | None) -> FormType | None:
     return next((t for t in types if t.message_type == message_type), None)
 
 
-def _roles(agency_type: str) -> set[str]:
-    try:
-        return {role.value for role in AGENCY_ROLES[AgencyType(agency_type)]}
-    except (KeyError, ValueError):
-        return set()
-
-
 def recipient_role(agency_type: str, form_type: FormType | None) -> str | None:
     """The role queue at an agency of this type that takes this notification; None: none does."""
-    roles = _roles(agency_type)
+    roles = role_names(agency_type)
     if form_type is not None and form_type.rules.advice_request:
         advisers = {r.value for r in ADVISER_ROLES if isinstance(r, AgencyRole)}
         return next((r for r in _ADVISER_ORDER if r in roles & advisers), None)
@@ -133,7 +126,7 @@ def own_role(agency_type: str, allowed: Iterable[str]) -> str | None:
     """The role the form picks first for a sender: the one role queue of their agency's type they may
     send as (a pathology service's practitioner: pathologist). None where several are (a MASH worker
     may be intake, duty or a social worker) or none: guessing there would send under the wrong role."""
-    mine = _roles(agency_type) & set(allowed)
+    mine = role_names(agency_type) & set(allowed)
     return next(iter(mine)) if len(mine) == 1 else None
 
 

@@ -13,7 +13,7 @@ import pytest
 from pydantic import ValidationError
 
 from schemas import export
-from schemas.agencies import AGENCY_ROLES, roles_of
+from schemas.agencies import AGENCY_ROLES, role_names, roles_of
 from schemas.fields import PayloadModel
 from schemas.notifications import (
     NOTIFICATION_MODELS,
@@ -158,6 +158,18 @@ def test_every_agency_type_has_roles_and_a_policy_pack_entry() -> None:
     assert all(AGENCY_ROLES[t] for t in AgencyType)
     assert set(pack["agency_types"]) == {t.value for t in AgencyType}
     assert roles_of(AgencyType.CSC_FRONT_DOOR) >= {AgencyRole.MASH_INTAKE, AgencyRole.EDT}
+
+
+def test_role_names_are_an_agency_types_roles_by_value_and_none_for_an_unknown_type() -> None:
+    assert role_names("police") == {
+        "police_public_protection",
+        "police_disclosure_unit",
+        "safeguarding_lead",
+        "ig_lead",
+        "caldicott_guardian",
+    }
+    assert role_names("lado") == {"lado_officer"}
+    assert role_names("not_a_type") == frozenset()
 
 
 @pytest.mark.parametrize("field", ["given_name", "date_of_birth", "home_address", "child"])

@@ -8,8 +8,9 @@ from collections.abc import Mapping, Sequence
 
 from broker.ui.form_fields import Field, Step
 
-# A step's answers as label and value, under the step's title.
-Answered = list[tuple[str, list[tuple[str, str]]]]
+# A step's answers as label and value, under the step's title, with the step's place in the form
+# (its Change button opens it: broker.ui.form_path).
+Answered = list[tuple[int, str, list[tuple[str, str]]]]
 
 
 def answered(
@@ -22,11 +23,11 @@ def answered(
 ) -> Answered:
     """Each step's answered questions, in the form's order; a step with none is left out."""
     said: Answered = []
-    for step in steps:
+    for index, step in enumerate(steps):
         rows = _recipients(answers, agencies, dict(need_to_know)) if step.key == "recipients" else []
         rows += [(f.title, value) for f in step.fields if (value := _value(f, answers, choices))]
         if rows:
-            said.append((step.title, rows))
+            said.append((index, step.title, rows))
     return said
 
 

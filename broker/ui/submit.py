@@ -43,6 +43,7 @@ from broker.sharing.rules import RuleCatalogue
 from broker.ui import words as say
 from broker.ui.form_answers import answered
 from broker.ui.form_fields import Step
+from broker.ui.form_path import changed_step, following
 from broker.ui.form_recipients import RESUME, SHOWN, Recheck, later, offered, recheck
 from broker.ui.form_types import FormType, find, own_role, sendable
 from broker.ui.forms import NEED_TO_KNOW, build_notification, schema_errors, steps_for, validate_step
@@ -190,6 +191,9 @@ async def step(
     answers = answers_of(form)
     journey = await journey_for(request, pack, session, answers)
     index = min(max(int(str(form.get("step") or 0)), 0), journey.check)
+    changed = changed_step(str(form.get("go") or ""), check=journey.check, answers=answers)
+    if changed is not None:
+        return render_step(request, session, journey, changed, answers)
     if form.get("go") == "back":
         answers.pop(RESUME, None)
         return render_step(request, session, journey, max(index - 1, 0), answers)
@@ -201,11 +205,11 @@ async def step(
         return render_step(request, session, journey, index, answers, errors)
     again = _recheck(request, session, journey, answers) if index > journey.recipients else None
     if again is not None:
-        answers[RESUME] = str(index + 1)
+        answers.setdefault(RESUME, str(index + 1))  # a Change's way back to the check step is kept
         return _recipients_again(request, session, journey, answers, again)
-    following = _following(journey, index, answers)
-    if following < journey.check:
-        return render_step(request, session, journey, following, answers)
+    going = following(index, check=journey.check, answers=answers)
+    if going < journey.check:
+        return render_step(request, session, journey, going, answers)
     return await _preview(request, session, journey, answers, decider=decider, rules=rules)
 
 
@@ -217,14 +221,6 @@ def _recipients_again(
     request: Request, session: UiSession, journey: Journey, answers: dict[str, str], again: Recheck
 ) -> HTMLResponse:
     return render_step(request, session, journey, journey.recipients, answers, again.errors, note=again.note)
-
-
-def _following(journey: Journey, index: int, answers: dict[str, str]) -> int:
-    """The next step; after the recipients step shown again, the one the person was going on to."""
-    resume = answers.pop(RESUME, "")
-    if index == journey.recipients and resume.isdigit():
-        return min(max(int(resume), index + 1), journey.check)
-    return index + 1
 
 
 def _stamp(session: UiSession, answers: dict[str, str]) -> datetime:

@@ -38,12 +38,17 @@ def _iso_only(value: object) -> object:
 
 
 def _in_utc_range(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    # A time without an offset is a different instant in London in summer than in UTC: asked for
+    # rather than guessed, as the log's times are instants.
+    if value.tzinfo is None:
+        raise ValueError("give the time's offset from UTC, e.g. 2026-01-31T09:00:00Z or 2026-07-31T09:00:00+01:00")
     # 0001-01-01T00:00:00+00:09 parses, but is before year 1 in UTC, where the log's times live.
-    if value is not None and value.tzinfo is not None:
-        try:
-            value.astimezone(UTC)
-        except OverflowError as exc:
-            raise ValueError("the date-time is out of range in UTC") from exc
+    try:
+        value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("the date-time is out of range in UTC") from exc
     return value
 
 

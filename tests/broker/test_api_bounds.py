@@ -23,6 +23,10 @@ HUGE = str(2**64)
         ("POST", f"/v1/urgent/{HUGE}"),
         ("GET", "/v1/decisions?until=0001-01-01T00:00:00%2B00:09"),
         ("GET", "/v1/overdue?since=9999-12-31T23:59:59-01:00"),
+        # A time with no offset from UTC (an integrator's review: these were 500s).
+        ("GET", "/v1/decisions?since=2026-12-06"),
+        ("GET", "/v1/decisions?until=2026-12-06T00:00:00"),
+        ("GET", "/v1/overdue?since=2026-12-06T00:00:00.5"),
         # A parameter given twice (found by schemathesis: the last value was silently taken).
         ("GET", "/v1/decisions?agency=k&agency=school-oakfield-primary"),
         ("GET", "/v1/overdue?limit=5&limit=6"),
@@ -38,3 +42,12 @@ async def test_iso_dates_still_filter(gateway: Gateway) -> None:
     headers = {"Authorization": f"Bearer {gateway.token('csc-fenmere-mash', role='ig_lead')}"}
     response = await gateway.client.get("/v1/decisions?since=2026-01-01T00:00:00Z", headers=headers)
     assert response.status_code == 200, response.text
+
+
+async def test_a_time_without_an_offset_is_refused_saying_what_to_give(gateway: Gateway) -> None:
+    headers = {"Authorization": f"Bearer {gateway.token('csc-fenmere-mash', role='ig_lead')}"}
+    response = await gateway.client.get("/v1/decisions?since=2026-12-06", headers=headers)
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["query", "since"]
+    assert "offset from UTC, e.g. 2026-01-31T09:00:00Z" in error["msg"]

@@ -59,6 +59,8 @@ RECEIPT_CLAIMS = ("kind", "delivery_id")
 _JTI = re.compile(r"^[\x21-\x7e]{1,128}$")  # printable ASCII, so the replay key stays a plain string
 # A subject becomes the actor of log entries, so it has the log's identifier shape.
 _SUBJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$")
+# What of a subject a notification's `sender.user_ref` can hold (schemas.common.REF_PATTERN: no @ / + =).
+_NOT_IN_REF = re.compile(r"[^A-Za-z0-9._:-]")
 
 # pyjwt's errors, most specific first (InvalidSignatureError is a DecodeError, so it comes earlier).
 _PYJWT_ERRORS: tuple[tuple[type[jwt.PyJWTError], type[AuthError]], ...] = (
@@ -95,6 +97,14 @@ class Caller:
     def actor(self) -> str:
         """Who acted, as the log records it: the person's `sub`, or `agency_system@<agency>` for a system."""
         return self.subject or f"{self.role}@{self.agency_id}"
+
+    @property
+    def user_ref(self) -> str | None:
+        """The `sender.user_ref` this person sends as: their `sub` in a reference's characters (64 at
+        most); None for an agency system, which names the person it posts for."""
+        if self.role == AGENCY_SYSTEM or self.subject is None:
+            return None
+        return _NOT_IN_REF.sub("-", self.subject)[:64]
 
 
 def verify_token(

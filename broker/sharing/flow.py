@@ -148,7 +148,8 @@ async def _answer_refused_record(
 
 
 def check_sender(caller: Caller, notification: Notification, registry: Registry) -> None:
-    """The sender is the token: a body naming another agency, or a role the token does not hold, is refused.
+    """The sender is the token: a body naming another agency, another person than the token's, or a
+    role the token does not hold, is refused.
 
     The answer names the field, as any other invalid field is named (422).
     """
@@ -163,6 +164,11 @@ def check_sender(caller: Caller, notification: Notification, registry: Registry)
                 }
             ]
         )
+    # The person a notification names as acting may read and withdraw it (broker.review.scope): a
+    # person's token names themselves, never a colleague. An agency system names whom it posts for.
+    if caller.user_ref is not None and sender.user_ref != caller.user_ref:
+        said = f"must be the person of the token, {caller.user_ref}: a person's token sends only as themselves"
+        raise InvalidNotification([{"loc": ["sender", "user_ref"], "type": "sender_mismatch", "msg": said}])
     allowed = access.sender_roles(caller.role, registry.granted_roles(caller.agency_id), agency_type=caller.agency_type)
     if sender.role.value not in allowed:
         # The agency's type is named: the roles it has are half of what decides (a police token, never `gp`).

@@ -311,7 +311,7 @@ def build_notification(
         "sender": {
             "agency_id": session.agency_id,
             "role": a.get("sender_role") or None,
-            "user_ref": _REF.sub("-", session.user)[:64] or "user",
+            "user_ref": session.caller().user_ref,  # the check the API makes of a person (flow.check_sender)
             "is_professional": True,
         },
         "recipients": [

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from broker.partnership.roles import AGENCY_SYSTEM
 from broker.review import access
 from broker.ui.forms import DEFAULT_ROLE
 from tests.broker.conftest import Gateway
@@ -44,6 +45,12 @@ class Person:
         return self.subject or f"{self.role}@{self.agency}"
 
     @property
+    def user_ref(self) -> str:
+        """The `sender.user_ref` a body of theirs carries: a person's token sends only as themselves
+        (flow.check_sender); an agency system names whom it posts for."""
+        return "ref-01" if self.role == AGENCY_SYSTEM or self.subject is None else self.subject
+
+    @property
     def office(self) -> str | None:
         return self.gateway.registry.office_of(self.agency, self.role)
 
@@ -70,7 +77,7 @@ class Person:
         body["sender"] = {
             "agency_id": agency or self.agency,
             "role": role or self.sends_as or "dsl",
-            "user_ref": "ref-01",
+            "user_ref": self.user_ref,
             "is_professional": True,
         }
         return body

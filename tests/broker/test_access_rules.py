@@ -117,6 +117,34 @@ async def test_the_body_cannot_claim_a_role_the_token_does_not_hold(gateway: Gat
     assert len(_entries(gateway, audit.EventKind.DECIDED)) == 1
 
 
+async def test_a_persons_token_sends_only_as_themselves_never_naming_a_colleague(gateway: Gateway) -> None:
+    # The person a body names as acting may read and withdraw it (scope "own"), and its recipients
+    # read them as its sender: a practitioner naming a colleague would hand them both.
+    practitioner = Person(gateway, HV, "practitioner", "hv-practitioner-08")
+    colleague = Person(gateway, HV, "practitioner", "hv-practitioner-09")
+    body = practitioner.notification("share")
+    body["sender"]["user_ref"] = colleague.subject
+    refused = await practitioner.api("POST", "/v1/notifications", json=body)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"] == [
+        {
+            "loc": ["sender", "user_ref"],
+            "type": "sender_mismatch",
+            "msg": "must be the person of the token, hv-practitioner-08: a person's token sends only as themselves",
+        }
+    ]
+    assert _entries(gateway, audit.EventKind.DECIDED) == []
+    assert (await colleague.api("GET", f"/v1/notifications/{body['notification_id']}")).status_code == 404
+    # Their own name goes; a subject with characters a reference cannot hold is sent as the form sends it.
+    assert (
+        await practitioner.api("POST", "/v1/notifications", json=practitioner.notification("share"))
+    ).status_code == 202
+    mailed = Person(gateway, HV, "practitioner", "a.nurse@hv.example")
+    body = mailed.notification("share")
+    body["sender"]["user_ref"] = "a.nurse-hv.example"
+    assert (await mailed.api("POST", "/v1/notifications", json=body)).status_code == 202
+
+
 async def test_a_share_held_for_missing_consent_can_only_be_refused(gateway: Gateway) -> None:
     needs_consent = copy.deepcopy(cases()[1][1])  # a health visitor asks for family support
     needs_consent.update(

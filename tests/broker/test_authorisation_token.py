@@ -24,6 +24,7 @@ pytestmark = pytest.mark.stack
 
 HV = "health-visiting-fenmere"
 MANAGER = "hv-manager-02"
+PRACTITIONER = "hv-practitioner-11"  # the sender: a person's token sends only as themselves
 MASH = "csc-fenmere-mash"
 
 
@@ -33,7 +34,7 @@ def _referral(authoriser_ref: str = MANAGER) -> bytes:
         "referral",
         {
             "notification_id": str(uuid.uuid4()),
-            "sender": {"agency_id": HV, "role": "health_visitor", "user_ref": "hv-07", "is_professional": True},
+            "sender": {"agency_id": HV, "role": "health_visitor", "user_ref": PRACTITIONER, "is_professional": True},
             "consent": consent_refused(),
             "parental_position": {"parents_informed": True, "parent_withheld_permission": True},
             "authorisation": {
@@ -54,7 +55,7 @@ def _authoriser_token(gateway: Gateway, body: bytes, *, role: str = "line_manage
 
 
 async def _post(gateway: Gateway, body: bytes, authorisation: str | None = None) -> Any:
-    sender = Person(gateway, HV, "practitioner", "hv-practitioner-11")
+    sender = Person(gateway, HV, "practitioner", PRACTITIONER)
     headers = {**sender.headers(), "Content-Type": "application/json"}
     if authorisation is not None:
         headers[HEADER] = authorisation
@@ -104,7 +105,7 @@ async def test_a_token_that_does_not_prove_this_authorisation_is_a_422_and_nothi
     body = _referral("someone-else" if case == "names someone else" else MANAGER)
     token = {
         "another body": lambda: _authoriser_token(gateway, _referral()),
-        "the sender signs": lambda: _authoriser_token(gateway, body, subject="hv-practitioner-11"),
+        "the sender signs": lambda: _authoriser_token(gateway, body, subject=PRACTITIONER),
         "a practitioner": lambda: _authoriser_token(gateway, body, role="practitioner", subject="hv-colleague"),
         "a role not granted": lambda: issue_token(
             gateway.partnership.agency_keys("housing-brookside"),
@@ -149,7 +150,7 @@ async def test_a_correction_carries_the_managers_token_as_the_first_notification
     assert held.status_code == 202, held.text
     assert [r["outcome"] for r in held.json()["recipients"]] == ["needs_advice"]
     corrected = _referral()
-    sender = Person(gateway, HV, "practitioner", "hv-practitioner-11")
+    sender = Person(gateway, HV, "practitioner", PRACTITIONER)
     headers = {**sender.headers(), "Content-Type": "application/json", HEADER: _authoriser_token(gateway, corrected)}
     response = await gateway.client.post(
         f"/v1/notifications/{held.json()['notification_id']}/correction", content=corrected, headers=headers

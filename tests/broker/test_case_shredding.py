@@ -59,7 +59,7 @@ async def _refer(
     body["sender"] = {
         "agency_id": sender.agency,
         "role": sender.sends_as,
-        "user_ref": "ref-01",
+        "user_ref": sender.user_ref,
         "is_professional": True,
     }
     response = await sender.api("POST", "/v1/notifications", json=body)

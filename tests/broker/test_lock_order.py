@@ -67,7 +67,12 @@ async def test_the_relay_and_the_purge_lock_the_chain_head_before_outbox_rows(
     gateway = await gateway_factory(run_relay_in_gateway=False, database_url=postgres_url)  # this test is the relay
     sender = Person(gateway, SCHOOL, "dsl", "dsl-school-51")
     body = school_referral(recipients=[TO_CSC])
-    body["sender"] = {"agency_id": SCHOOL, "role": sender.sends_as, "user_ref": "ref-51", "is_professional": True}
+    body["sender"] = {
+        "agency_id": SCHOOL,
+        "role": sender.sends_as,
+        "user_ref": sender.user_ref,
+        "is_professional": True,
+    }
     answer = await sender.api("POST", "/v1/notifications", json=body)
     assert answer.status_code == 202, answer.text
     relay = build_relay(settings=gateway.settings, engine=gateway.engine, metrics=Metrics())

@@ -77,7 +77,10 @@ def _provisional_report(agency_id: str) -> dict[str, Any]:
 
 
 async def _post(gateway: Gateway, agency_id: str, role: str, body: dict[str, Any]) -> httpx.Response:
-    token = gateway.token(agency_id, role=role)
+    if role == "agency_system":
+        token = gateway.token(agency_id, role=role)
+    else:  # a person's token sends only as themselves
+        token = gateway.token(agency_id, role=role, subject=body["sender"]["user_ref"])
     return await gateway.client.post("/v1/notifications", json=body, headers={"Authorization": f"Bearer {token}"})
 
 

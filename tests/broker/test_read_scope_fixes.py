@@ -26,7 +26,7 @@ async def quiet(gateway_factory: GatewayFactory) -> Gateway:
 async def _decided_seq(sender: Person) -> int:
     """A school referral shared with the police alone; the seq of its decision."""
     body = school_referral(recipients=[POLICE])
-    body["sender"] = {"agency_id": sender.agency, "role": "dsl", "user_ref": "ref-01", "is_professional": True}
+    body["sender"] = {"agency_id": sender.agency, "role": "dsl", "user_ref": sender.user_ref, "is_professional": True}
     response = await sender.api("POST", "/v1/notifications", json=body)
     assert response.status_code == 202, response.text
     (recipient,) = response.json()["recipients"]

@@ -35,7 +35,12 @@ async def test_a_batch_whose_commit_fails_is_not_counted_as_published(gateway_fa
     gateway = await gateway_factory(run_relay_in_gateway=False)  # this test is the relay
     sender = Person(gateway, SCHOOL, "dsl", "dsl-school-41")
     body = school_referral(recipients=[TO_CSC])
-    body["sender"] = {"agency_id": SCHOOL, "role": sender.sends_as, "user_ref": "ref-41", "is_professional": True}
+    body["sender"] = {
+        "agency_id": SCHOOL,
+        "role": sender.sends_as,
+        "user_ref": sender.user_ref,
+        "is_professional": True,
+    }
     answer = await sender.api("POST", "/v1/notifications", json=body)
     assert answer.status_code == 202, answer.text
     metrics = Metrics()

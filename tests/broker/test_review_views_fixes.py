@@ -34,7 +34,7 @@ async def quiet(gateway_factory: GatewayFactory) -> Gateway:
 async def _refer(sender: Person, **overrides: Any) -> dict[str, Any]:
     """A referral to CSC alone from `sender`; its one recipient's receipt with the notification id."""
     body = school_referral(recipients=[TO_CSC], **overrides)
-    body["sender"] = {"agency_id": sender.agency, "role": "dsl", "user_ref": "ref-01", "is_professional": True}
+    body["sender"] = {"agency_id": sender.agency, "role": "dsl", "user_ref": sender.user_ref, "is_professional": True}
     response = await sender.api("POST", "/v1/notifications", json=body)
     assert response.status_code == 202, response.text
     (recipient,) = response.json()["recipients"]

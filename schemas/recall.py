@@ -13,7 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.api import NotificationReceipt, Seq
 from schemas.api_examples import RECEIPT
-from schemas.notice import WithdrawalReason
+
+# The reasons a sender gives. `superseded` (WithdrawalReason's fifth) is the broker's own, for a
+# correction's withdrawal of the first: given to a plain withdrawal, recipients would be told of a
+# replacement that does not exist.
+SenderReason = Literal["sent_in_error", "wrong_person", "malicious", "factually_wrong"]
 
 
 class WithdrawalRequest(BaseModel):
@@ -21,7 +25,7 @@ class WithdrawalRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    reason: WithdrawalReason = Field(description="sent_in_error, wrong_person, malicious, factually_wrong")
+    reason: SenderReason = Field(description="sent_in_error, wrong_person, malicious, factually_wrong")
 
 
 class RecalledDelivery(BaseModel):

@@ -71,7 +71,7 @@ async def withdraw(
     recall: RecallDep,
 ) -> dict[str, Any]:
     """Withdraw a notification from every recipient: signed notices to their inboxes, held shares destroyed."""
-    done = await recall.withdraw(Viewer.from_caller(caller), notification_id, reason=request.reason.value)
+    done = await recall.withdraw(Viewer.from_caller(caller), notification_id, reason=request.reason)
     return _answer(done)
 
 

@@ -101,6 +101,16 @@ async def test_who_may_withdraw(gateway: Gateway) -> None:
         assert (await _withdraw(person, notification)).status_code == 404
     assert (await _withdraw(office, notification)).status_code == 403
     assert (await _withdraw(sender, notification, "because")).status_code == 422
+    # `superseded` is a correction's own: a plain withdrawal claiming it names no replacement.
+    claimed = await _withdraw(sender, notification, "superseded")
+    assert claimed.status_code == 422, claimed.text
+    assert claimed.json()["detail"] == [
+        {
+            "loc": ["reason"],
+            "msg": "Input should be 'sent_in_error', 'wrong_person', 'malicious' or 'factually_wrong'",
+            "type": "literal_error",
+        }
+    ]
     assert _entries(gateway, notification, "withdrawn") == []
     assert (await _withdraw(sender, notification)).status_code == 200
 

@@ -204,6 +204,12 @@ class NotFound(BrokerError):
     """Nothing the caller may see exists under that id (never says whether it exists for others)."""
 
 
+class OutOfReach(NotFound):
+    """A 404 for an item beyond the caller's reach, or none at all: the same answer either way, but
+    an attempt an IG lead must be able to see (an insider trying decision numbers or another agency's
+    held share), so the access log keeps it (broker.api.errors.denial)."""
+
+
 class IdempotencyConflict(BrokerError):
     """The Idempotency-Key was already used with a different body, or a correction reuses one that
     corrected another notification or that sent a notification (such a key corrects nothing)."""

@@ -30,6 +30,7 @@ from broker.errors import (
     LogUnavailable,
     NotFound,
     NotificationExists,
+    OutOfReach,
     Overloaded,
     PayloadTooLarge,
     PolicyUnavailable,
@@ -102,7 +103,7 @@ _DENIAL_TYPES = frozenset({"sender_mismatch", "authorisation_token", "authoriser
 
 def denial(exc: Exception) -> str | None:
     """What to log of a refusal that is an access matter, or None for any other error."""
-    if isinstance(exc, Forbidden | ReleaseRefused):
+    if isinstance(exc, Forbidden | ReleaseRefused | OutOfReach):
         return str(exc)
     if isinstance(exc, InvalidNotification):
         named = [e for e in exc.errors if e.get("type") in _DENIAL_TYPES]

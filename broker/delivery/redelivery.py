@@ -20,7 +20,7 @@ from audit.log import lock_head
 from broker.db.tables import OutboxRow
 from broker.delivery.case_keys import is_readable
 from broker.delivery.events import follow_up
-from broker.errors import NotFound
+from broker.errors import OutOfReach
 
 GONE = "no such delivery kept for your agency (a delivered envelope is kept for the retention period only)"
 
@@ -36,7 +36,7 @@ def request_republish(engine: Engine, *, delivery_id: str, agency_id: str, actor
         query = select(OutboxRow).where(col(OutboxRow.delivery_id) == delivery_id).with_for_update()
         row = session.exec(query).first()
         if row is None or row.recipient_agency != agency_id or not _kept(session, row):
-            raise NotFound(GONE)
+            raise OutOfReach(GONE)
         if row.published_at is None:
             return False
         row.published_at = None

@@ -8,9 +8,10 @@ registered, rotated or granted what, when, and the digest of the signed change),
 registry revision it has not seen.
 IG leads and Caldicott Guardians read them within the table's `access_log` scope.
 
-So is every other refusal of an authenticated person's action: a route their role may not use (403), a
-body claiming another sender or carrying an authoriser's token that proves nothing (422), a release
-the rules forbid (409); the person, role and reason are kept, never the body.
+So is every other refusal of an authenticated person's action: a route their role may not use (403), an
+item beyond their reach, read or acted on (404, with the address tried), a body claiming another
+sender or carrying an authoriser's token that proves nothing (422), a release the rules forbid (409);
+the person, role and reason are kept, never the body.
 
 A refusal is an `access_refused` entry (message type `access`); a registry change is a
 `registry_changed` entry (message type `registry`) whose outcome says what changed.

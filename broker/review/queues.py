@@ -30,7 +30,7 @@ from broker.db.tables import HeldDelivery, NamedPerson
 from broker.delivery import clocks, events, held
 from broker.delivery.calendar import WorkingCalendar
 from broker.delivery.outbox import Outbox
-from broker.errors import Forbidden, HeldDeliveryGone, NotFound, ReleaseRefused, ReviewInvalid
+from broker.errors import Forbidden, HeldDeliveryGone, NotFound, OutOfReach, ReleaseRefused, ReviewInvalid
 from broker.review.access import Action, Scope, Viewer, may_decide
 from broker.review.release import deciding_count, deciding_positions, refusal_only, resolves, waiting
 from broker.review.timescales import reviews_due
@@ -231,7 +231,7 @@ async def decide(
     context = row.log_context
     # Scope before anything else: an item that is not yours answers as if it did not exist.
     if not may_decide(viewer, row.outcome, str(context.get("sender_agency"))):
-        raise NotFound("no such item in your queues")
+        raise OutOfReach("no such item in your queues")
     if sent_it(viewer, decided, named):
         raise Forbidden(f"you sent this share: someone else must {_ANSWERED_BY_ANOTHER[row.outcome]}")
     now = datetime.now(UTC)
@@ -279,7 +279,7 @@ def _held(decision_log: DecisionLog, delivery_id: str) -> tuple[HeldDelivery, au
     # Expired rows come back too: whether the sweep or the answer got there first, the late answer
     # hears "expired unanswered"; released, refused and shredded rows are off every queue.
     if row is None or (row.resolved_at is not None and row.resolution != "expired") or decided is None:
-        raise NotFound("no such item in your queues")
+        raise OutOfReach("no such item in your queues")
     return row, decided, named
 
 
@@ -288,7 +288,7 @@ async def review_urgent(decision_log: DecisionLog, viewer: Viewer, seq: int, *, 
     entry, reviewed, named = await asyncio.to_thread(_urgent, decision_log, seq)
     # Scope first: whether another agency's share was reviewed is not this viewer's to learn.
     if not may_decide(viewer, URGENT, entry.sender_agency):
-        raise NotFound("no such item in your queues")
+        raise OutOfReach("no such item in your queues")
     if sent_it(viewer, entry, named):
         raise Forbidden(f"you sent this share: someone else must {_ANSWERED_BY_ANOTHER[URGENT]}")
     if reviewed:
@@ -320,7 +320,7 @@ def _urgent(decision_log: DecisionLog, seq: int) -> tuple[audit.Entry, bool, set
     with Session(decision_log.engine) as session:
         entry = session.get(audit.Entry, seq)
         if entry is None or entry.kind != audit.EventKind.DECIDED or entry.outcome != URGENT:
-            raise NotFound("no such item in your queues")
+            raise OutOfReach("no such item in your queues")
         reviewed = entry.delivery_id in _reviewed({entry.delivery_id}, session)
         return entry, reviewed, senders_named(session, entry)
 

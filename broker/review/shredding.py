@@ -31,7 +31,7 @@ from broker.db.tables import CaseKey, HeldDelivery, OutboxRow
 from broker.delivery import clocks
 from broker.delivery import held as held_store
 from broker.delivery.events import follow_up
-from broker.errors import Forbidden, NotFound, SharedInAnotherCase
+from broker.errors import Forbidden, OutOfReach, SharedInAnotherCase
 from broker.partnership.roles import a_role
 from broker.review import case_review
 from broker.review.access import Action, Scope, Viewer
@@ -88,7 +88,7 @@ def shred_case(
     now: datetime | None = None,
     on_shredded: ShreddedHook | None = None,
 ) -> Shredding:
-    """Destroy every live key of the case `case_ref` (a log pseudonym) and log it; NotFound if none."""
+    """Destroy every live key of the case `case_ref` (a log pseudonym) and log it; OutOfReach if none."""
     if viewer.scope(Action.SHRED) is not Scope.PARTNERSHIP:
         # The table grants shredding partnership-wide only; a narrower grant would need a scoped search.
         raise Forbidden(f"{a_role(viewer.role)} may not shred a case")
@@ -101,7 +101,7 @@ def shred_case(
         key_ids = list(session.execute(live).scalars())
         if not key_ids:
             _refuse_if_named_elsewhere(session, case_ref)
-            raise NotFound(NOTHING)
+            raise OutOfReach(NOTHING)
         outbox = list(
             session.scalars(
                 select(OutboxRow).where(col(OutboxRow.case_key_id).in_(key_ids)).order_by(col(OutboxRow.id))

@@ -10,7 +10,7 @@ from sqlmodel import Session, col
 
 import audit
 from broker.db.log import DecisionLog
-from broker.errors import NotFound
+from broker.errors import OutOfReach
 from broker.review.access import Action, Scope, Viewer
 from broker.review.scope import sees
 from broker.review.timescales import deadlines_of
@@ -26,7 +26,7 @@ async def for_sender(decision_log: DecisionLog, notification_id: str, viewer: Vi
     entries, deadlines = await asyncio.to_thread(_read, decision_log, notification_id, viewer)
     if not entries:
         # The same answer whether it does not exist or belongs to someone else.
-        raise NotFound("no such notification for this agency")
+        raise OutOfReach("no such notification for this agency")
     deliveries: dict[str, dict[str, Any]] = {}
     for entry in entries:
         item = deliveries.setdefault(

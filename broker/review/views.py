@@ -21,7 +21,7 @@ from sqlmodel import Session, col
 import audit
 from broker.db.log import DecisionLog
 from broker.db.witnessing import witnessing
-from broker.errors import LogUnavailable, NotFound
+from broker.errors import LogUnavailable, OutOfReach
 from broker.partnership.registry import Registry
 from broker.review.access import Action, Relation, Viewer
 from broker.review.release import deciding_positions
@@ -150,7 +150,7 @@ def page(
 def visible_decision(session: Session, viewer: Viewer, seq: int) -> audit.Entry:
     entry = session.get(audit.Entry, seq)
     if entry is None or entry.kind != audit.EventKind.DECIDED or not sees(session, viewer, Action.DECISIONS, entry):
-        raise NotFound("no such decision")  # the same words whether it is absent or not yours
+        raise OutOfReach("no such decision")  # the same words whether it is absent or not yours
     return entry
 
 

@@ -37,7 +37,7 @@ from broker.delivery import clocks, held
 from broker.delivery.events import follow_up, log_context
 from broker.delivery.notices import NoticeWriter, reason_words
 from broker.delivery.outbox import Outbox
-from broker.errors import AlreadyWithdrawn, Forbidden, HeldDeliveryGone, NotFound
+from broker.errors import AlreadyWithdrawn, Forbidden, HeldDeliveryGone, NotFound, OutOfReach
 from broker.partnership.roles import a_role
 from broker.review import scope
 from broker.review.access import Action, Scope, Viewer
@@ -107,7 +107,7 @@ def _check(decision_log: DecisionLog, viewer: Viewer, notification_id: str, *, c
         )
         may = _may(session, viewer, decided) if decided else None
         if may is None:
-            raise NotFound("no such notification that you may withdraw")
+            raise OutOfReach("no such notification that you may withdraw")
         if correction and may != "sender":
             # The front door knows of it (it received it), so a 403 tells it nothing new.
             raise Forbidden("only the agency that sent a notification may correct it; a recipient may withdraw it")

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import RedirectResponse
 
 from broker.api.deps import LogDep
-from broker.errors import NotFound
+from broker.errors import OutOfReach
 from broker.review import scope
 from broker.ui.routes import ViewerDep
 from schemas.common import AGENCY_ID_PATTERN, CanonicalUuidText
@@ -30,5 +30,5 @@ async def first_decision(
     may read); 404 if none (none exists, or none is theirs to read: the answer does not say which)."""
     seq = await asyncio.to_thread(scope.first_decision, decision_log.engine, viewer, notification_id, recipient)
     if seq is None:
-        raise NotFound("no decision of this notification that you may read")
+        raise OutOfReach("no decision of this notification that you may read")
     return RedirectResponse(f"/ui/decisions/{seq}", status_code=303)

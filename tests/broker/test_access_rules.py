@@ -145,6 +145,27 @@ async def test_a_persons_token_sends_only_as_themselves_never_naming_a_colleague
     assert (await mailed.api("POST", "/v1/notifications", json=body)).status_code == 202
 
 
+async def test_an_item_beyond_reach_answers_404_and_the_attempt_is_in_the_access_log(gateway: Gateway) -> None:
+    # The same 404 as for nothing at all, but an insider trying another's items leaves a trace.
+    sender = Person(gateway, HV, "practitioner", "hv-practitioner-21")
+    sent = await sender.send("share")
+    colleague = Person(gateway, HV, "practitioner", "hv-practitioner-22")
+    withdrawal = f"/v1/notifications/{sent['notification_id']}/withdrawal"
+    tried = await colleague.api("POST", withdrawal, json={"reason": "sent_in_error"})
+    assert tried.status_code == 404, tried.text
+    assert (await colleague.api("GET", "/v1/decisions/999999")).status_code == 404
+    assert (await colleague.api("GET", "/v1/log/proof", params={"from_size": 1, "to_size": 999999})).status_code in (
+        404,
+        422,
+    )
+    ig_lead = Person(gateway, HV, "ig_lead", "hv-ig-lead-02")
+    events = await _refusals(ig_lead)
+    assert [(e["actor"], e["reasons"][0]["message"]) for e in events] == [
+        ("hv-practitioner-22", "GET /v1/decisions/999999: not_found: no such decision"),
+        ("hv-practitioner-22", f"POST {withdrawal}: not_found: no such notification that you may withdraw"),
+    ]
+
+
 async def test_a_share_held_for_missing_consent_can_only_be_refused(gateway: Gateway) -> None:
     needs_consent = copy.deepcopy(cases()[1][1])  # a health visitor asks for family support
     needs_consent.update(
@@ -152,6 +173,7 @@ async def test_a_share_held_for_missing_consent_can_only_be_refused(gateway: Gat
         consent=[{"subject_ref": "child-alpha", "giver": "parent_pr", "status": "not_sought"}],
     )
     sender = Person(gateway, HV, "practitioner", "hv-practitioner-08")
+    needs_consent["sender"]["user_ref"] = sender.user_ref
     response = await sender.api("POST", "/v1/notifications", json=needs_consent)
     (held,) = response.json()["recipients"]
     assert held["outcome"] == "hold_for_authorisation" and held["reasons"][0]["rule"] == "GR4", held
@@ -196,6 +218,7 @@ async def test_a_share_with_no_lawful_basis_cannot_be_released_even_on_advice(ga
 async def test_a_practitioner_sees_only_what_they_sent(gateway: Gateway) -> None:
     lado = copy.deepcopy(cases()[2][1])  # the school's allegation against a teacher, to the LADO
     dsm = Person(gateway, SCHOOL, "line_manager", "school-dsm-01")
+    lado["sender"]["user_ref"] = dsm.user_ref
     assert (await dsm.api("POST", "/v1/notifications", json=lado)).status_code == 202
     first = Person(gateway, HV, "practitioner", "hv-nurse-01")
     mine = await first.send("share", role="school_nurse")

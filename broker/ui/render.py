@@ -69,6 +69,8 @@ NAV = (
     ("Send a notification", "/ui/submit"),
 )
 SUBMIT = "/ui/submit"
+# The answers that refuse the reader (not allowed; beyond their reach): never a link back into them.
+REFUSALS = frozenset({403, 404})
 
 
 def words(code: str | None, table: dict[str, str]) -> str:
@@ -110,6 +112,44 @@ def agency_names(request: Request) -> dict[str, str]:
     return {agency_id: a.name for agency_id, a in registry_of(request).agencies.items()}
 
 
+def menu(viewer: access.Viewer | None, registry: Registry) -> list[tuple[str, str]]:
+    """The menu's pages this reader may open: the table lets them, and Send only to one who may send."""
+    if viewer is None:
+        return []
+    may_send = bool(sends_as(viewer, registry))
+    return [
+        (label, path) for label, path in NAV if access.may_route(viewer, "GET", path) and (path != SUBMIT or may_send)
+    ]
+
+
+def _section(path: str) -> tuple[str, str] | None:
+    """The menu page an address belongs to: /ui/queues/{id} to Queues, /ui/audit/export to Audit."""
+    return next(((p, label) for label, p in NAV if path == p or path.startswith(p + "/")), None)
+
+
+def way_on(request: Request, status: int, wanted: str, nav: list[tuple[str, str]] | None) -> tuple[str, str]:
+    """Where a page answered with an error leads (its path and words), `wanted` being where it would
+    go back to and `nav` the reader's menu (None: the reader is not known).
+
+    A mistake (422), a clash (409) or an outage goes back to the menu page the address belongs to, so
+    the form can be put right or tried again. A refusal (403, 404) never leads to the address that
+    refused, nor to an item's page (it is one more 404 for a reader beyond its reach), nor to a page
+    the reader's menu does not offer (a school DSL refused the access log is not sent back to it): only
+    to a menu page they may open, else their home, Decisions, which every role reads."""
+    home = ("/ui/decisions", "Decisions")
+    section = _section(wanted)
+    if status not in REFUSALS:
+        if section is None or (nav is not None and (section[1], section[0]) not in nav):
+            return home
+        return section
+    here = request.url.path.rstrip("/")
+    openable = nav if nav is not None else [(home[1], home[0])]  # a reader unknown: their home only
+    ways = [(p, label) for label, p in openable if p != here]
+    if section is not None and section in ways:
+        return section
+    return ways[0] if ways else home
+
+
 def page(
     request: Request, name: str, session: UiSession | None, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
@@ -117,11 +157,10 @@ def page(
     agencies = agency_names(request)
     viewer = session.viewer(registry) if session is not None else None
     may_send = viewer is not None and bool(sends_as(viewer, registry))
-    nav = [
-        (label, path)
-        for label, path in NAV
-        if viewer is not None and access.may_route(viewer, "GET", path) and (path != SUBMIT or may_send)
-    ]
+    nav = menu(viewer, registry)
+    if status_code in REFUSALS and isinstance(context.get("back"), str):
+        # A page's own "Back to …" link (a withdrawal's to its decision) is no way on from a refusal.
+        context["back"] = way_on(request, status_code, context["back"], nav if viewer is not None else None)[0]
     response = TEMPLATES.TemplateResponse(
         request,
         name,
@@ -157,7 +196,10 @@ def error_page(request: Request, status: int, code: str, detail: str) -> Respons
     detail = detail if detail[-1:] in (".", "?", "!", "") else detail + "."  # the API's lacks the full stop
     # As the API's 503 answers do: a referral that cannot wait goes by phone (the procedures' route).
     urgent = URGENT_ROUTE if status == 503 else None
-    back = next(((p, label) for label, p in NAV if request.url.path.startswith(p)), ("/ui/decisions", "Decisions"))
+    # Set before the route check of every page behind sign-in (broker.ui.routes._session).
+    viewer: access.Viewer | None = getattr(request.state, "viewer", None)
+    nav = menu(viewer, registry_of(request)) if viewer is not None else None
+    back = way_on(request, status, request.url.path, nav)
     return page(
         request, "error.html", None, status_code=status, title=title, code=code, detail=detail, urgent=urgent, back=back
     )

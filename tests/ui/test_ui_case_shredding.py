@@ -49,9 +49,10 @@ async def test_the_partnerships_ig_lead_shreds_a_case_from_its_review_and_a_mist
     gateway = await gateway_factory()
     # To children's social care, the police and housing: housing's is not shared, so nothing of it is kept.
     child = {"subject_ref": "pupil-4101", "role_in_case": "child", "age_years": 6, "nhs_number": CHILD}
-    sent = await Person(gateway, SCHOOL, "dsl", "dsl-school-41").api(
-        "POST", "/v1/notifications", json=school_referral(subjects=[child])
-    )
+    dsl = Person(gateway, SCHOOL, "dsl", "dsl-school-41")
+    body = school_referral(subjects=[child])
+    body["sender"]["user_ref"] = dsl.user_ref  # a person's token sends only as themselves
+    sent = await dsl.api("POST", "/v1/notifications", json=body)
     assert sorted(r["outcome"] for r in sent.json()["recipients"]) == ["no_share", "share", "share"], sent.text
     lead = Person(gateway, CSC, "ig_lead", "csc-ig-lead-41")  # the partnership's IG lead
     await lead.sign_in()

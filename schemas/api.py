@@ -325,11 +325,25 @@ class CaseReviewDecision(DecisionSummary):
     then: list[LogEvent] = Field(description="What followed: answers, publication, delivery, receipts, overdue")
 
 
+class CaseReviewSearch(_Answer):
+    """An earlier case review of the same person: who looked them up, when, and what it found."""
+
+    recorded_at: LogTime
+    actor: str
+    actor_role: str
+    actor_agency: str
+    message: str = Field(description="What the search found, as the log recorded it")
+
+
 class CaseReview(_Answer):
     """Every decision about one person within the reviewer's scope, oldest first; the search is logged."""
 
     person: str = Field(description="The partnership's keyed pseudonym of the person, as the log keeps it")
     decisions: list[CaseReviewDecision]
+    searches: list[CaseReviewSearch] = Field(
+        description="Earlier case reviews of this person, newest first (50 at most): an agency's reviewer "
+        "sees their own agency's, the partnership's office holders everyone's"
+    )
 
 
 class RepublishAnswer(_Answer):

@@ -14,6 +14,7 @@ from schemas.access_events import AccessEvent
 from schemas.api import (
     CaseReview,
     CaseReviewDecision,
+    CaseReviewSearch,
     CaseShredding,
     DecidedBy,
     DecidingRule,
@@ -366,6 +367,15 @@ CASE_REVIEW: Final = CaseReview(
             **_SUMMARY.model_dump(),
             fields_released=["child", "concern_summary"],
             then=[_DELIVERED],
+        )
+    ],
+    searches=[
+        CaseReviewSearch(
+            recorded_at="2026-01-12T14:05:00.000000Z",
+            actor="ig-lead-example",
+            actor_role="ig_lead",
+            actor_agency="csc-example",
+            message="Case review of one person: 1 decision found.",
         )
     ],
 )

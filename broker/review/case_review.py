@@ -27,13 +27,14 @@ import audit
 from broker.db.log import DecisionLog
 from broker.errors import LogUnavailable, ReviewInvalid
 from broker.review import views
-from broker.review.access import Action, Viewer
+from broker.review.access import Action, Scope, Viewer
 from broker.review.scope import scope_clause
 from broker.review.timescales import overdue_among
 from schemas.api import CaseReviewQuery
 from schemas.common import Subject
 
 SEARCH_RULE = "SYS-CASE-REVIEW"
+SEARCHED = "searched"  # a case review's own entry (kind `viewed`), naming the person's pseudonym
 
 
 def person_named(
@@ -69,8 +70,10 @@ def pseudonym(secret: bytes, *, nhs_number: str | None, agency_id: str, subject_
 
 
 async def review(decision_log: DecisionLog, viewer: Viewer, person: str) -> dict[str, Any]:
-    """Every decision about `person` (a pseudonym) within the viewer's scope, each with what followed."""
+    """Every decision about `person` (a pseudonym) within the viewer's scope, each with what followed,
+    and the earlier case reviews of the person the viewer may see."""
     found = await asyncio.to_thread(_decisions, decision_log, viewer, person)
+    earlier = await asyncio.to_thread(_searches, decision_log, viewer, person)
     try:
         await decision_log.append([_search_draft(viewer, person, len(found.decisions))])
     except (audit.AuditError, OSError) as exc:
@@ -87,6 +90,16 @@ async def review(decision_log: DecisionLog, viewer: Viewer, person: str) -> dict
                 "then": [views.event(e) for e in later],
             }
             for entry, later in found.decisions
+        ],
+        "searches": [
+            {
+                "recorded_at": e.recorded_at,
+                "actor": e.actor,
+                "actor_role": e.actor_role,
+                "actor_agency": e.actor_agency,
+                "message": e.reasons[0]["message"] if e.reasons else "",
+            }
+            for e in earlier
         ],
     }
 
@@ -121,18 +134,37 @@ def _decisions(decision_log: DecisionLog, viewer: Viewer, person: str) -> _Found
         )
 
 
+def _searches(decision_log: DecisionLog, viewer: Viewer, person: str, limit: int = 50) -> list[audit.Entry]:
+    """The earlier case reviews of `person`, newest first: who looked them up is what a Caldicott
+    Guardian is asked about. An agency's reviewer sees their own agency's searches; that another
+    agency looked a child up is itself something about the child, so the partnership's alone see all."""
+    statement = select(audit.Entry).where(
+        col(audit.Entry.kind) == audit.EventKind.VIEWED, col(audit.Entry.outcome) == SEARCHED, names(person)
+    )
+    if viewer.scope(Action.CASE_REVIEW) is not Scope.PARTNERSHIP:
+        statement = statement.where(col(audit.Entry.actor_agency) == viewer.agency_id)
+    with Session(decision_log.engine) as session:
+        return list(session.execute(statement.order_by(col(audit.Entry.seq).desc()).limit(limit)).scalars())
+
+
 def _search_draft(viewer: Viewer, person: str, found: int) -> audit.EntryDraft:
     ref = f"case-review-{uuid.uuid4().hex}"
+    said = f"Case review of one person: {found} decision{'' if found == 1 else 's'} found."
     return audit.EntryDraft(
         notification_id=ref,
         delivery_id=ref,
         kind=audit.EventKind.VIEWED,
-        outcome="searched",
+        outcome=SEARCHED,
         sender_agency=viewer.agency_id,
         sender_role=viewer.role,
         recipient_agency=viewer.agency_id,
         message_type="case_review",
-        reasons=(audit.Reason(rule=SEARCH_RULE, message=f"Case review of one person: {found} decisions found."),),
+        reasons=(
+            audit.Reason(
+                rule=SEARCH_RULE,
+                message=said,
+            ),
+        ),
         subjects=(person,),
         actor=viewer.user,
         actor_role=viewer.role,

@@ -93,3 +93,23 @@ async def test_one_child_across_agencies_is_found_together_in_order_and_the_sear
         ("hv-ig-lead-04", "searched", [review["person"]]),
     ]
     assert CHILD not in str([s.model_dump() for s in searches])
+
+
+async def test_a_case_review_says_who_looked_the_person_up_before_within_the_readers_scope(gateway: Gateway) -> None:
+    # "Who looked this child up?" is a Caldicott Guardian's question; the log's searches answer it.
+    await _refer(gateway, Person(gateway, HV, "dsl", "hv-dsl-05"), "hv-case-78", CHILD)
+    partnership = Person(gateway, CSC, "ig_lead", "csc-ig-lead-05")
+    hv_lead = Person(gateway, HV, "ig_lead", "hv-ig-lead-05")
+    first = (await _review(partnership, nhs_number=CHILD)).json()
+    assert first["searches"] == []
+    await _review(hv_lead, nhs_number=CHILD)
+    await _review(hv_lead, nhs_number=OTHER_CHILD)  # another child: not among this one's
+    again = (await _review(partnership, nhs_number=CHILD)).json()
+    said = [(s["actor"], s["actor_agency"], s["message"]) for s in again["searches"]]
+    assert said == [
+        ("hv-ig-lead-05", HV, "Case review of one person: 1 decision found."),
+        ("csc-ig-lead-05", CSC, "Case review of one person: 1 decision found."),
+    ]
+    # An agency's IG lead sees their own agency's searches only: that another looked is about the child.
+    own = (await _review(hv_lead, nhs_number=CHILD)).json()
+    assert [s["actor"] for s in own["searches"]] == ["hv-ig-lead-05"]

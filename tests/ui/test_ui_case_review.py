@@ -57,6 +57,9 @@ async def test_a_case_review_page_finds_one_childs_decisions_within_the_readers_
         assert found.status_code == 200, found.text
         assert [int(s) for s in _LINK.findall(found.text)] == expected, "the API's decisions, oldest first"
         assert "2 decisions found" in html.unescape(found.text)
+        # Who looked this child up before: the API's search by csc-ig-lead-31, with what it found.
+        before = html.unescape(found.text.split('id="h-searches"', 1)[1].split("</section>", 1)[0])
+        assert "csc-ig-lead-31" in before and "Case review of one person: 2 decisions found." in before, before
         rows = {int(seq): row for seq, row in re.findall(r'href="/ui/decisions/(\d+)"(.*?)</tr>', found.text, re.S)}
         assert [seq for seq, row in rows.items() if "now: withdrawn" in row] == [recalled], "where each stands now"
         assert CHILD not in found.text and spaced not in found.text, "the identifier is not written back"
@@ -81,6 +84,8 @@ async def test_a_case_review_page_finds_one_childs_decisions_within_the_readers_
     try:
         mine = await hv_lead.page("POST", "/ui/case-review", data={"nhs_number": CHILD})
         assert len(_LINK.findall(mine.text)) == 1, mine.text
+        # Their own agency's searches only: the partnership's IG leads' are not theirs to see.
+        assert "Nobody at your agency had looked this person up before." in html.unescape(mine.text)
         assert "Shred this case" not in mine.text, "shredding is the partnership's office holders'"
         assert "the partnership's IG lead or Caldicott Guardian can shred it" in html.unescape(mine.text)
     finally:

@@ -316,15 +316,28 @@ SINGLE_HEADERS = ("Authorization", "Authorisation-Token", "Idempotency-Key")
 
 async def single_query_values(request: Request) -> None:
     """Refuse a query parameter given twice: every one is declared as a single value, and taking
-    the last one silently (Starlette's default) would answer a question the caller did not ask."""
+    the last one silently (Starlette's default) would answer a question the caller did not ask.
+    So is one the route does not take: a misspelt filter (`?notification=`) would otherwise answer
+    with everything, which an auditor could take for the filtered answer."""
     repeated = sorted(
         {key for key, _ in request.query_params.multi_items() if len(request.query_params.getlist(key)) > 1}
     )
+    unknown = sorted(set(request.query_params) - _declared_query(request)) if request.query_params else []
     # The same for the headers that choose who is asking, whom they bring and which answer is
     # theirs: a proxy honouring another copy than the gateway would act on another request.
     doubled = [name for name in SINGLE_HEADERS if len(request.headers.getlist(name)) > 1]
-    if repeated or doubled:
+    if repeated or doubled or unknown:
+        takes = sorted(_declared_query(request))
+        said = f"this route takes no such parameter; it takes: {', '.join(takes)}" if takes else "this route takes none"
         raise RequestValidationError(
             [{"loc": ["query", key], "msg": "give this parameter once", "type": "repeated"} for key in repeated]
             + [{"loc": ["header", name], "msg": "give this header once", "type": "repeated"} for name in doubled]
+            + [{"loc": ["query", key], "msg": said, "type": "unknown_parameter"} for key in unknown]
         )
+
+
+def _declared_query(request: Request) -> frozenset[str]:
+    """The query parameters the matched route declares, as the published contract lists them (the
+    app's OpenAPI document, built once and kept by FastAPI), so the check and the docs cannot differ."""
+    operation = request.app.openapi().get("paths", {}).get(route_path(request), {}).get(request.method.lower(), {})
+    return frozenset(p["name"] for p in operation.get("parameters", ()) if p.get("in") == "query")

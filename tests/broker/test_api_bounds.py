@@ -51,3 +51,18 @@ async def test_a_time_without_an_offset_is_refused_saying_what_to_give(gateway: 
     (error,) = response.json()["detail"]
     assert error["loc"] == ["query", "since"]
     assert "offset from UTC, e.g. 2026-01-31T09:00:00Z" in error["msg"]
+
+
+async def test_a_query_parameter_the_route_does_not_take_is_refused_by_name(gateway: Gateway) -> None:
+    # A misspelt filter would otherwise answer with every decision, as if it had filtered.
+    headers = {"Authorization": f"Bearer {gateway.token('csc-fenmere-mash', role='ig_lead')}"}
+    response = await gateway.client.get("/v1/decisions?notification_id=x&agency=police-fenmere", headers=headers)
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["detail"]
+    assert (error["loc"], error["type"]) == (["query", "notification_id"], "unknown_parameter")
+    assert error["msg"].startswith("this route takes no such parameter; it takes: agency, consent_state, limit,")
+    headers = {"Authorization": f"Bearer {gateway.token('csc-fenmere-mash', role='ig_lead')}"}
+    bare = await gateway.client.get("/v1/queues?x=1", headers=headers)
+    assert bare.status_code == 422 and bare.json()["detail"][0]["msg"] == "this route takes none", bare.text
+    headers = {"Authorization": f"Bearer {gateway.token('csc-fenmere-mash', role='ig_lead')}"}
+    assert (await gateway.client.get("/v1/decisions?agency=police-fenmere", headers=headers)).status_code == 200

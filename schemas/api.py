@@ -280,6 +280,9 @@ class DecisionDetail(DecisionSummary):
     waiting: HeldWait | None = Field(
         default=None, description="For a share held now (state held): its wait; null for every other decision"
     )
+    corrects: str | None = Field(
+        default=None, description="A correction's decision: the notification it replaced (withdrawn as it was sent)"
+    )
     same_notification: list[DecisionSummary] = Field(
         default_factory=list,
         description="The same notification's other decisions this caller may read, as listed, oldest first",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import String, cast, select
 from sqlmodel import Session, col
 
 import audit
@@ -67,6 +68,7 @@ async def read_detail(
             summary(e, rules, others.states.get(e.delivery_id), overdue=e.delivery_id in others.overdue)
             for e in others.items
         ],
+        "corrects": read.corrects,
     }
 
 
@@ -88,6 +90,16 @@ def same_notification(session: Session, viewer: Viewer, entry: audit.Entry) -> P
     return Page(len(items), items, states_now(session, items), late)
 
 
+def corrected_by(session: Session, notification_id: str) -> str | None:
+    """The notification this one replaced, if it is a correction: the first's `corrected` entries
+    name their replacement (`withdrawal._draft`), so an auditor reading the correction is led back."""
+    named = cast(col(audit.Entry.reasons), String).like(f"%replaced by notification {notification_id}.%")
+    statement = select(col(audit.Entry.notification_id)).where(
+        col(audit.Entry.kind) == audit.EventKind.CORRECTED, named
+    )
+    return session.execute(statement.limit(1)).scalar_one_or_none()
+
+
 @dataclass(frozen=True)
 class _Read:
     """What one decision's detail reads in one session, besides its integrity."""
@@ -98,6 +110,7 @@ class _Read:
     waiting: dict[str, str | None] | None
     deadlines: list[dict[str, str | None]]
     others: Page
+    corrects: str | None
 
 
 def _one(decision_log: DecisionLog, viewer: Viewer, seq: int) -> _Read:
@@ -108,4 +121,7 @@ def _one(decision_log: DecisionLog, viewer: Viewer, seq: int) -> _Read:
         row = session.get(HeldDelivery, entry.delivery_id) if state == "held" else None
         due = deadlines_of(session, [entry.delivery_id], datetime.now(UTC))[entry.delivery_id]
         held = None if row is None else waiting(entry, row)
-        return _Read(entry, linked(session, entry), state, held, due, same_notification(session, viewer, entry))
+        others = same_notification(session, viewer, entry)
+        return _Read(
+            entry, linked(session, entry), state, held, due, others, corrected_by(session, entry.notification_id)
+        )

@@ -129,6 +129,13 @@ async def test_the_front_door_may_withdraw_what_it_received_but_not_correct_it(g
     done = await school.api("POST", f"/v1/notifications/{notification}/correction", json=corrected)
     assert done.status_code == 202, done.text
     assert {actor for kind, actor in _entries(gateway, notification) if kind == "corrected"} == {SCHOOL}
+    # The correction's decision leads back to what it replaced, as the first's leads on to it.
+    decisions = (await school.api("GET", "/v1/decisions")).json()["items"]
+    (seq,) = [d["seq"] for d in decisions if d["notification_id"] == corrected["notification_id"]]
+    detail = (await school.api("GET", f"/v1/decisions/{seq}")).json()
+    assert detail["corrects"] == notification, detail
+    (first,) = [d["seq"] for d in decisions if d["notification_id"] == notification][:1]
+    assert (await school.api("GET", f"/v1/decisions/{first}")).json()["corrects"] is None
 
 
 async def test_the_front_door_still_withdraws_what_it_received(gateway: Gateway) -> None:

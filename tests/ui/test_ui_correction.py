@@ -101,6 +101,10 @@ async def test_the_sender_corrects_a_referral_from_its_decision_page(
         followed = await sender.page("GET", f"/ui/notifications/{replacement}")
         first_of_replacement = min(e.seq for e in decided_once)
         assert (followed.status_code, followed.headers["location"]) == (303, f"/ui/decisions/{first_of_replacement}")
+        # And the correction's decision leads back to the notification it replaced.
+        replacing = await sender.page("GET", f"/ui/decisions/{first_of_replacement}")
+        back = f'This notification corrects <a href="/ui/notifications/{first}?recipient='
+        assert back in replacing.text, replacing.text[:3000]
     finally:
         await sender.close()
     assert _entries(gateway, replacement, audit.EventKind.DECIDED) == decided_once, "nothing more decided"

@@ -62,13 +62,16 @@ async def find(engine: Engine, agency_id: str, key: str, request_digest: str) ->
 
 
 def _check_same_request(stored: str, asked: str) -> None:
-    """Refuse a request the key's first one was not: another body, or a correction of another target.
-
-    A plain notification sent under a correction's key and body gets the replacement's receipt: that
-    route recalls nothing, and the replacement is what it would send."""
+    """Refuse a request the key's first one was not: another body, another route, or a correction of
+    another target. A key belongs to one request: a correction's key sent as a plain notification
+    would answer with half of the correction's answer (the replacement's receipt, not its recall)."""
     body, _, target = stored.partition(_CORRECTING)
     asked_body, _, asked_target = asked.partition(_CORRECTING)
-    if asked_target and asked_target != target:
+    if asked_target != target:
+        if not asked_target:
+            raise IdempotencyConflict(
+                "this Idempotency-Key was already used to correct a notification: send under a new key"
+            )
         first = "correct another notification" if target else "send a notification, not to correct one"
         raise IdempotencyConflict(f"this Idempotency-Key was already used to {first}: a correction needs a new key")
     if body != asked_body:

@@ -82,7 +82,9 @@ async def test_a_correction_cut_short_corrects_no_other_notification_and_its_ret
     assert _entries(gateway, fresh["notification_id"], "decided"), "the replacement went"
     _mend_recalls(gateway.engine)
     as_notification = await post("/v1/notifications", fresh)
-    assert as_notification.status_code == 200, "that route recalls nothing: its answer is the receipt"
+    assert as_notification.status_code == 409, "a key belongs to one route: never half of its first answer"
+    assert "to correct another notification" not in as_notification.json()["detail"]
+    assert "was already used to correct a notification" in as_notification.json()["detail"], as_notification.text
 
     elsewhere = await post(_correction(other["notification_id"]), fresh)
     assert elsewhere.status_code == 409, elsewhere.text
@@ -97,7 +99,7 @@ async def test_a_correction_cut_short_corrects_no_other_notification_and_its_ret
     assert finished.json()["corrected"]["superseded_by"] == fresh["notification_id"]
     assert len(_entries(gateway, first["notification_id"], "corrected")) == 1
     assert len(_entries(gateway, fresh["notification_id"], "decided")) == 1, "decided once"
-    assert finished.json()["replacement"] == as_notification.json()
+    assert finished.json()["replacement"]["notification_id"] == fresh["notification_id"]
 
     again = await post(_correction(first["notification_id"]), fresh)
     assert (again.status_code, again.content) == (200, finished.content), "the whole first answer"

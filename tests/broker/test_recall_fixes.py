@@ -157,9 +157,10 @@ async def test_a_correction_retried_with_its_idempotency_key_gets_its_first_answ
     assert again.content == first.content, "byte for byte"
     assert len(_entries(gateway, fresh["notification_id"], "decided")) == 1, "decided once"
     assert len(_entries(gateway, sent["notification_id"], "corrected")) == 1, "withdrawn once"
+    # A key belongs to one route: sent as a notification, never half of the correction's first answer.
     as_notification = await gateway.client.post("/v1/notifications", json=fresh, headers=headers())
-    assert as_notification.status_code == 200, as_notification.text
-    assert as_notification.json() == first.json()["replacement"], "the notification route gives its receipt"
+    assert as_notification.status_code == 409, as_notification.text
+    assert "already used to correct a notification" in as_notification.json()["detail"], as_notification.text
     other = await gateway.client.post(url, json=sender.notification("share"), headers=headers())
     assert other.status_code == 409 and "different body" in other.text, other.text
 

@@ -302,3 +302,23 @@ class EnvelopeFields(Part):
                 )
             seen.add((r.agency_id, r.role))
         return self
+
+    @model_validator(mode="after")
+    def _consent_is_a_subjects(self) -> EnvelopeFields:
+        # why: a consent record is one consent-giver's position about one of the notification's people,
+        # and the policy input keeps no subject_ref: a record about anyone else would be read as this
+        # case's consent [CPSCP-Procedures, Information sharing (golden rule 4)]. Subjects are named by
+        # position, not by reference: a refusal never quotes what was sent (it may be a name).
+        refs = {s.subject_ref for s in self.subjects}
+        last = len(self.subjects) - 1
+        for i, c in enumerate(self.consent):
+            if c.subject_ref not in refs:
+                raise misplaced(
+                    "unknown_subject",
+                    "consent[{i}].subject_ref names none of the notification's subjects: "
+                    "it must be the subject_ref of one of them ({subjects})",
+                    ("consent", i, "subject_ref"),
+                    i=i,
+                    subjects="subjects[0]" if last == 0 else f"subjects[0] to subjects[{last}]",
+                )
+        return self

@@ -75,6 +75,10 @@ def school_referral(**overrides: Any) -> dict[str, Any]:
     }
     merged = copy.deepcopy(notification)
     merged.update(overrides)
+    if "subjects" in overrides and "consent" not in overrides and merged["subjects"]:
+        # The parent's position is about the child referred: the first of the subjects given.
+        for consent in merged["consent"]:
+            consent["subject_ref"] = merged["subjects"][0]["subject_ref"]
     return merged
 
 

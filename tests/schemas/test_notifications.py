@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from schemas import export
 from schemas.agencies import AGENCY_ROLES, role_names, roles_of
 from schemas.fields import PayloadModel
+from schemas.locations import location
 from schemas.notifications import (
     NOTIFICATION_MODELS,
     notification_json_schema,
@@ -89,6 +90,28 @@ def test_duplicate_recipient_is_rejected() -> None:
     data = BASES["referral"]
     with pytest.raises(ValidationError):
         parse_notification({**data, "recipients": data["recipients"] * 2})
+
+
+def test_a_consent_record_for_no_subject_of_the_notification_is_refused_at_its_subject_ref() -> None:
+    child = {"subject_ref": "subj-1", "giver": "parent_pr", "status": "refused"}
+    data = patched("referral", {"consent": [child, {**child, "subject_ref": "child-9"}]})
+    with pytest.raises(ValidationError) as caught:
+        parse_notification(data)
+    [error] = caught.value.errors()
+    assert location(error) == ("safeguarding_referral", "consent", 1, "subject_ref")
+    said = "consent[1].subject_ref names none of the notification's subjects: it must be the subject_ref of one of them"
+    assert error["msg"] == f"{said} (subjects[0])"
+    assert "child-9" not in error["msg"]  # a refusal never quotes what was sent
+    sibling = {"subject_ref": "subj-2", "role_in_case": "sibling", "age_years": 4}
+    data["subjects"] = [*data["subjects"], sibling]
+    with pytest.raises(ValidationError) as caught:
+        parse_notification(data)
+    assert [e["msg"] for e in caught.value.errors()] == [
+        "consent[1].subject_ref names none of the notification's subjects: it must be the subject_ref of one of "
+        "them (subjects[0] to subjects[1])"
+    ]
+    data["consent"][1]["subject_ref"] = "subj-2"  # consent for the sibling: one of the subjects
+    assert [c.subject_ref for c in parse_notification(data).consent] == ["subj-1", "subj-2"]
 
 
 def test_every_message_type_has_a_model_and_catalogue_id() -> None:

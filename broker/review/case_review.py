@@ -78,7 +78,7 @@ async def review(decision_log: DecisionLog, viewer: Viewer, person: str) -> dict
         await decision_log.append([_search_draft(viewer, person, len(found.decisions))])
     except (audit.AuditError, OSError) as exc:
         raise LogUnavailable("the search could not be recorded, so it was not made") from exc
-    await views.record_views(decision_log, viewer, [entry for entry, _ in found.decisions])
+    await views.record_views(decision_log, viewer, [entry for entry, _ in found.decisions], how=views.IN_CASE_REVIEW)
     return {
         "person": person,
         "decisions": [

@@ -45,7 +45,7 @@ async def read_detail(
     """One decision with its reasons (rule and source), linked events and integrity badge."""
     read = await asyncio.to_thread(_one, decision_log, viewer, seq)
     entry, events, others = read.entry, read.events, read.others
-    await record_views(decision_log, viewer, [entry, *others.items])
+    await record_views(decision_log, viewer, others.items, opened=entry)
     badge = await asyncio.to_thread(integrity, decision_log, entry, registry, viewer)
     decided_by = {
         "policy_revision": entry.policy_revision,

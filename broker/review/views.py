@@ -164,8 +164,17 @@ def linked(session: Session, entry: audit.Entry) -> list[audit.Entry]:
     return list(session.execute(statement).scalars())
 
 
-def view_draft(entry: audit.Entry, viewer: Viewer) -> audit.EntryDraft:
-    """The `viewed` entry for one read: the same fields `audit.record_view` writes, for the batcher."""
+# How a decision was read, in its `viewed` entry: "who saw the fields released?" is answered by the
+# opened ones; a list row shows a decision's summary only.
+VIEW_RULE = "SYS-VIEW"
+OPENED = "Opened: the decision's page or detail, its reasons, fields and history, was shown."
+LISTED = "Listed: its summary was shown in a list."
+IN_CASE_REVIEW = "Listed in a case review: its summary, fields released and what followed were shown."
+
+
+def view_draft(entry: audit.Entry, viewer: Viewer, how: str = LISTED) -> audit.EntryDraft:
+    """The `viewed` entry for one read: the fields `audit.record_view` writes, for the batcher, and
+    how it was read (`how`: OPENED, LISTED or IN_CASE_REVIEW)."""
     return audit.EntryDraft(
         notification_id=entry.notification_id,
         delivery_id=entry.delivery_id,
@@ -179,14 +188,24 @@ def view_draft(entry: audit.Entry, viewer: Viewer) -> audit.EntryDraft:
         actor_role=viewer.role,
         actor_agency=viewer.agency_id,
         follows=(entry.seq,),
+        reasons=(audit.Reason(rule=VIEW_RULE, message=how),),
     )
 
 
-async def record_views(decision_log: DecisionLog, viewer: Viewer, entries: list[audit.Entry]) -> None:
-    if not entries:
+async def record_views(
+    decision_log: DecisionLog,
+    viewer: Viewer,
+    entries: list[audit.Entry],
+    *,
+    how: str = LISTED,
+    opened: audit.Entry | None = None,
+) -> None:
+    """Log each read: `opened` the one decision shown whole, `entries` those shown `how` (in a list)."""
+    shown = [view_draft(opened, viewer, OPENED)] if opened is not None else []
+    if not shown and not entries:
         return
     try:
-        await decision_log.append([view_draft(e, viewer) for e in entries])
+        await decision_log.append(shown + [view_draft(e, viewer, how) for e in entries])
     except (audit.AuditError, OSError) as exc:
         raise LogUnavailable("the read could not be recorded, so it was not shown") from exc
 

@@ -128,3 +128,19 @@ async def test_a_shredded_deliverys_entry_says_shredded_not_what_was_decided(qui
     status = await sender.api("GET", f"/v1/notifications/{shared['notification_id']}")
     (recipient,) = status.json()["recipients"]
     assert (recipient["outcome"], recipient["status"]) == ("share", "shredded"), recipient
+
+
+async def test_a_viewed_entry_says_whether_the_decision_was_opened_or_only_listed(quiet: Gateway) -> None:
+    # "Who saw the fields released?" is answered by those who opened it, not by every list it was a row of.
+    sender = Person(quiet, SCHOOL, "dsl", "dsl-school-61")
+    sent = await _refer(sender)
+    decided = _decided(quiet, sent["delivery_id"])
+    reader = Person(quiet, CSC, "ig_lead", "csc-ig-lead-61")
+    assert (await reader.api("GET", "/v1/decisions", params={"sender": SCHOOL})).status_code == 200
+    assert (await reader.api("GET", f"/v1/decisions/{decided.seq}")).status_code == 200
+    with Session(quiet.engine) as session:
+        query = select(audit.Entry).where(
+            col(audit.Entry.delivery_id) == sent["delivery_id"], col(audit.Entry.kind) == audit.EventKind.VIEWED
+        )
+        seen = [(e.actor, e.reasons[0]["message"]) for e in session.exec(query.order_by(col(audit.Entry.seq)))]
+    assert seen == [("csc-ig-lead-61", views.LISTED), ("csc-ig-lead-61", views.OPENED)]

@@ -13,11 +13,18 @@ from sqlmodel import Session, col
 
 from audit.auditor import BrokerKey, Checkpoint, open_checkpoint
 from audit.canonical import format_time
-from audit.cosignature import Cosignature, WitnessKey, verify_cosignature, with_cosignatures
-from audit.errors import AuditError, CheckpointInvalid, CosignatureForged, CosignatureInvalid, EntryNotFound
+from audit.cosignature import Cosignature, WitnessKey, cosigners, verify_cosignature, with_cosignatures
+from audit.errors import (
+    AuditError,
+    CheckpointInvalid,
+    CosignatureForged,
+    CosignatureInvalid,
+    EntryNotFound,
+    ForeignSigner,
+)
 from audit.log import Clock, HeadState, lock_head, utc_now
 from audit.models import ChainHead, CheckpointRecord, CosignatureRecord
-from audit.note import sign_note
+from audit.note import key_hash, open_note, sign_note, split_note
 
 # The log's name in its checkpoints unless a deployment names it (the gateway's SGB_LOG_ORIGIN, the
 # consumers' CONSUMER_LOG_ORIGIN): one default, so a checkpoint `python -m audit checkpoint` signs is
@@ -247,16 +254,75 @@ def witnessed_note(session: Session, size: int) -> str:
     return with_cosignatures(checkpoint_at(session, size).note, [c.line for c in cosignatures_for(session, size)])
 
 
-def latest_witnessed(session: Session, min_witnesses: int = 1) -> Checkpoint | None:
-    """Return the newest checkpoint that ``min_witnesses`` distinct witnesses cosigned (note with lines)."""
-    size = session.execute(
+def latest_witnessed(
+    session: Session,
+    min_witnesses: int = 1,
+    *,
+    witnesses: Sequence[WitnessKey] | None = None,
+    keys: BrokerKey = None,
+) -> Checkpoint | None:
+    """Return the newest checkpoint that ``min_witnesses`` distinct witnesses cosigned (note with lines).
+
+    Without ``witnesses`` it counts the stored rows by witness name, as found. With them (the keys a
+    reader trusts, as the gateway's registry holds them) only cosignatures that verify now under one
+    of them count, on a checkpoint signed by one of ``keys`` (when given), and the note carries those
+    lines alone: a row an insider wrote is never counted nor shipped.
+    """
+    sizes = session.execute(
         select(col(CosignatureRecord.tree_size))
         .group_by(col(CosignatureRecord.tree_size))
         .having(func.count(func.distinct(col(CosignatureRecord.witness_name))) >= min_witnesses)
         .order_by(desc(col(CosignatureRecord.tree_size)))
-        .limit(1)
-    ).scalar_one_or_none()
-    return None if size is None else Checkpoint.parse(witnessed_note(session, size), verify_with=None)
+    ).scalars()
+    for size in sizes:
+        if witnesses is None:
+            return Checkpoint.parse(witnessed_note(session, size), verify_with=None)
+        try:
+            note = checkpoint_at(session, size, keys).note
+        except CheckpointInvalid:
+            continue
+        lines = [c.line for c in cosignatures_for(session, size)]
+        valid = [line for line in lines if cosigners(note, witnesses, [line])]
+        if len({Cosignature.parse(line).name for line in valid}) >= min_witnesses:
+            return Checkpoint.parse(with_cosignatures(note, valid), verify_with=None)
+    return None
+
+
+def check_signer(session: Session, signer: Signer) -> Checkpoint | None:
+    """Refuse ``signer`` unless its key, under its origin, signed the log's newest checkpoint.
+
+    Returns that checkpoint (None: the log has none yet, and nothing to hold the key to). Run it
+    before signing anything offline with a key someone handed over (`python -m audit export`): a key
+    that is not the one the log's checkpoints carry would sign a pack no auditor can check against
+    the broker's key, and a checkpoint row no broker key signed. :class:`ForeignSigner` names the
+    key the newest checkpoint carries (``name+keyhash``), and the one given.
+    """
+    newest = latest_checkpoint(session)
+    if newest is None:
+        return None
+    carried = [f"{sig.name}+{sig.key_id.hex()}" for sig in split_note(newest.note)[1] if len(sig.blob) == 64]
+    expected = ", ".join(carried) or "no key"
+    given = f"{signer.origin}+{key_hash(signer.origin, signer.public_key).hex()}"
+    if newest.origin != signer.origin:
+        raise ForeignSigner(
+            f"the log's checkpoints name the log {newest.origin}, not {signer.origin}",
+            given=signer.origin,
+            expected=newest.origin,
+            tree_size=newest.size,
+            origin=True,
+        )
+    try:
+        open_note(newest.note, signer.origin, signer.public_key)
+    except CheckpointInvalid:
+        raise ForeignSigner(
+            f"key {given} did not sign the log's newest checkpoint (size {newest.size}), which carries {expected}: "
+            "give the broker's signing key (just after a rotation, wait until the gateway has signed a checkpoint "
+            "with the new one)",
+            given=given,
+            expected=expected,
+            tree_size=newest.size,
+        ) from None
+    return newest
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ Exit status:
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections.abc import Sequence
@@ -40,13 +41,14 @@ from sqlmodel import Session
 
 from audit.auditor import Checkpoint
 from audit.canonical import format_time
-from audit.checkpoint import DEFAULT_ORIGIN, Signer, write_checkpoint
+from audit.checkpoint import DEFAULT_ORIGIN, Signer, check_signer, write_checkpoint
 from audit.cosignature import WitnessKey
 from audit.engine import create_engine_for
 from audit.errors import (
     AuditError,
     ChainBroken,
     CheckpointInvalid,
+    ForeignSigner,
     HistoryRewritten,
     LogStateError,
     LogTruncated,
@@ -260,7 +262,13 @@ def export(
     from_: Annotated[str, typer.Option("--from", help="First day (or RFC 3339 time), inclusive.")],
     to: Annotated[str, typer.Option("--to", help="Last day (inclusive) or RFC 3339 time (exclusive).")],
     out_file: Annotated[Path, typer.Option("--out", help="Where to write the JSONL pack.")],
-    signing_key: KeyOption,
+    signing_key: Annotated[
+        Path,
+        typer.Option(
+            "--signing-key",
+            help="PEM PKCS#8 Ed25519 private key: the broker's, which signed the log's newest checkpoint.",
+        ),
+    ],
     agency: Annotated[str | None, typer.Option("--agency", help="Only entries sent or received by it.")] = None,
     origin: OriginOption = DEFAULT_ORIGIN,
     min_witnesses: Annotated[
@@ -268,15 +276,26 @@ def export(
         typer.Option("--min-witnesses", min=0, help="Prove under the newest checkpoint this many witnesses cosigned."),
     ] = 0,
 ) -> None:
-    """Write a signed evidence pack (entries, inclusion proofs, checkpoint, cosignatures) for a period."""
+    """Write a signed evidence pack (entries, inclusion proofs, checkpoint, cosignatures) for a period.
+
+    Refuses (exit 2, nothing written) a --signing-key that did not sign the log's newest checkpoint:
+    the pack would ship a key nobody holds as the broker's, over a checkpoint it never signed.
+    """
     since, until = parse_bound(from_, end=False), parse_bound(to, end=True)
     engine = create_engine_for(db)
     try:
         signer = Signer(origin, load_private_key(signing_key))
-        with Session(engine) as session, session.begin(), out_file.open("w", encoding="utf-8") as handle:
+        pack = io.StringIO()
+        with Session(engine) as session, session.begin():
+            check_signer(session, signer)
             summary = export_pack(
-                session, handle, signer, since=since, until=until, agency=agency, min_witnesses=min_witnesses
+                session, pack, signer, since=since, until=until, agency=agency, min_witnesses=min_witnesses
             )
+            _write(out_file, pack.getvalue())  # only once it is whole; a failure rolls the export back
+    except ForeignSigner as exc:
+        option = f"--origin: {exc}" if exc.origin else f"--signing-key: {signing_key}: {exc}"
+        err.print(f"error: {option}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
     except AuditError as exc:
         raise _fail(exc) from exc
     finally:
@@ -284,6 +303,13 @@ def export(
     out.print(f"[green]OK[/green] {summary.entries} entries under checkpoint {summary.checkpoint.size} → {out_file}")
     if summary.uncovered:
         out.print(f"   [yellow]note[/yellow]: {summary.uncovered} later entries await a witnessed checkpoint")
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise AuditError(f"cannot write {path}: {_why(exc)}") from exc
 
 
 @app.command("verify-pack")

@@ -7,9 +7,11 @@ One hierarchy for the package; verification failures carry their evidence::
     ├── LogStateError           the log cannot be read: database unreachable, a table missing or dropped,
     │                           not migrated, head row missing (``audit verify`` exit 3, not a verdict)
     ├── NoTrustAnchor           a verdict was asked for with nothing trusted to check against
+    ├── ForeignSigner           a key (or origin) to sign with that did not sign the log's newest checkpoint
     ├── BatcherClosed           a draft was submitted to a stopped group-commit writer
     ├── Pushback                the group-commit writer is overloaded (retriable: 503)
     ├── EntryNotFound           a sequence number or checkpoint that the log does not hold
+    │   └── NotWitnessed        no checkpoint carries the cosignatures of K witnesses yet
     └── VerificationError       evidence does not check out
         ├── TamperDetected      stored entries disagree with their hashes or anchors (carries ``seq``)
         │   ├── ChainBroken     a recomputed hash differs from the stored one (expected, actual)
@@ -56,6 +58,23 @@ class NoTrustAnchor(AuditError):
     """
 
 
+class ForeignSigner(AuditError):
+    """The key (or the origin) given to sign with did not sign the log's newest checkpoint.
+
+    What it signed (a pack, a checkpoint) would be no evidence of this log: a pack would ship a key
+    no auditor holds as the broker's, over a checkpoint that key never signed, and a checkpoint it
+    wrote would be a row no broker key signed. ``origin`` is True when the log's name differs (the
+    key was not checked); ``expected`` names what the newest checkpoint carries (``name+keyhash``).
+    """
+
+    def __init__(self, message: str, *, given: str, expected: str, tree_size: int, origin: bool = False) -> None:
+        super().__init__(message)
+        self.given = given
+        self.expected = expected
+        self.tree_size = tree_size
+        self.origin = origin
+
+
 class BatcherClosed(AuditError):
     """The group-commit writer is not running; the caller should answer 503 and retry later."""
 
@@ -64,6 +83,15 @@ class BatcherClosed(AuditError):
 
 class EntryNotFound(AuditError):
     """The log holds no entry or checkpoint with that number."""
+
+
+class NotWitnessed(EntryNotFound):
+    """No checkpoint carries the cosignatures of ``required`` distinct witnesses (that verify, when the
+    witnesses' keys are known) yet: nothing can be proven under one."""
+
+    def __init__(self, message: str, *, required: int) -> None:
+        super().__init__(message)
+        self.required = required
 
 
 class VerificationError(AuditError):

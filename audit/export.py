@@ -33,7 +33,7 @@ from audit.auditor import BrokerKey, Checkpoint, broker_keys, entry_leaf_hash, o
 from audit.canonical import canonical_text, format_time
 from audit.checkpoint import Signer, latest_witnessed, witnessed_note, write_checkpoint
 from audit.cosignature import WitnessKey, require_cosignatures
-from audit.errors import AuditError, EntryNotFound, NoTrustAnchor, PackInvalid, VerificationError
+from audit.errors import AuditError, NoTrustAnchor, NotWitnessed, PackInvalid, ProofInvalid, VerificationError
 from audit.evidence import load_tree
 from audit.log import Clock, utc_now
 from audit.note import parse_verifier_key, public_bytes, verifier_key
@@ -69,6 +69,8 @@ def export_pack(
     clock: Clock = utc_now,
     min_witnesses: int = 0,
     signed: Checkpoint | None = None,
+    witnesses: Sequence[WitnessKey] | None = None,
+    keys: BrokerKey = None,
 ) -> PackSummary:
     """Write a signed pack of the entries in [since, until) touching ``agency`` to ``out``.
 
@@ -76,13 +78,17 @@ def export_pack(
     already signed and vouches for (a running gateway's, `audit.sign_trusted`), or else signs a fresh
     one first if the latest does not cover the whole log (a new, ordinary checkpoint row: the log is
     only ever appended to), as the chain-head row states it: only the holder of the signing key runs
-    that, offline. Otherwise it proves the entries under the newest checkpoint that many witnesses
-    cosigned. Entries after the checkpoint are left out (counted in ``uncovered``).
+    that, offline (after :func:`audit.check_signer`). Otherwise it proves the entries under the newest
+    checkpoint that many witnesses cosigned (:func:`audit.latest_witnessed`: with ``witnesses`` and
+    ``keys``, only cosignatures that verify now, on a checkpoint a broker key signed, count), or
+    raises :class:`NotWitnessed`. Entries after the checkpoint are left out (counted in ``uncovered``).
     """
     if min_witnesses:
-        checkpoint = latest_witnessed(session, min_witnesses)
+        checkpoint = latest_witnessed(session, min_witnesses, witnesses=witnesses, keys=keys)
         if checkpoint is None:
-            raise EntryNotFound(f"no checkpoint carries {min_witnesses} witness cosignatures yet")
+            raise NotWitnessed(
+                f"no checkpoint carries {min_witnesses} witness cosignatures yet", required=min_witnesses
+            )
     else:
         signed = signed or write_checkpoint(session, signer, clock=clock)
         checkpoint = Checkpoint.parse(witnessed_note(session, signed.size), verify_with=None)
@@ -90,6 +96,9 @@ def export_pack(
     selected = list(session.execute(statement).scalars())
     entries = [e for e in selected if e.seq < checkpoint.size]
     tree = load_tree(session, checkpoint.size)
+    if tree.root(checkpoint.size) != checkpoint.root:
+        # Proofs from leaves that no longer give the checkpoint's root would only fail offline.
+        raise ProofInvalid(f"stored leaves do not match the checkpoint at size {checkpoint.size}")
     bounds = (None if since is None else format_time(since), None if until is None else format_time(until))
     header = {
         "type": "header",

@@ -1,6 +1,8 @@
 """The audit page for the partnership's IG lead and Caldicott Guardian: totals, shares without consent,
 urgent shares awaiting review, the integrity of the whole log and how far each agency has witnessed it,
-and signed evidence packs for a period.
+and signed evidence packs for a period, proven under the newest checkpoint the broker signed or under the
+newest one at least N agencies' witnesses cosigned (`audit.export_pack`, as `python -m audit export
+--min-witnesses N` proves it).
 
 All of it spans the partnership, so the access table opens it (`audit`) to the partnership's office
 holders only; the route check in `broker.ui.routes._session` refuses everyone else.
@@ -24,7 +26,7 @@ from sqlmodel import Session, col
 import audit
 from broker.api.deps import LogDep, MetricsDep, RegistryDep
 from broker.db.log import DecisionLog
-from broker.db.witnessing import witnessing
+from broker.db.witnessing import Witnessing, witnessing
 from broker.errors import LogUnavailable, ReviewInvalid
 from broker.review import queues as review
 from broker.ui import words as say
@@ -34,6 +36,10 @@ from broker.ui.routes import PostedDep, SessionDep, ViewerDep, text
 from schemas.vocab import SHARED_OUTCOMES
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
+TAMPERED = (
+    "no evidence pack while the decision log is found tampered with: check it with `python -m audit verify` "
+    "against a checkpoint an agency kept"
+)
 # Consent states under which a share went ahead without the person's agreement (GR4, §5.2).
 WITHOUT_CONSENT = ("not_sought", "refused", "withdrawn", "unsure", "not_recorded")
 
@@ -145,7 +151,16 @@ async def audit_page(
         integrity=check,
         witnesses=witnessed,
         urgent=urgent["urgent_review"],
+        proven_under=proven_under(witnessed),
     )
+
+
+def proven_under(witnessed: Witnessing) -> dict[str, Any]:
+    """The evidence pack's choice of checkpoint: at least how many agencies' witnesses cosigned it (0: the
+    newest the broker signed), offered up to the agencies with a witness key; 1 by default once any has
+    cosigned a checkpoint with entries in it, as `verify-pack --witness-key` then wants one cosignature."""
+    cosigned = any(row.size for row in witnessed.rows)
+    return {"choices": list(range(len(witnessed.rows) + 1)), "default": 1 if cosigned else 0}
 
 
 def _day(value: str, name: str) -> date | None:
@@ -157,18 +172,36 @@ def _day(value: str, name: str) -> date | None:
         raise ReviewInvalid("a date is not valid", {name: "Use a date like 2026-01-31."}) from None
 
 
+def _witnesses_wanted(value: str, registered: int) -> int:
+    """The form's "Proven under": at least how many agencies' witnesses cosigned the checkpoint (none
+    given: 0, the newest checkpoint the broker signed, as before the choice was offered)."""
+    if not value:
+        return 0
+    if not value.isdigit():
+        raise ReviewInvalid("choose a number of witnesses", {"min_witnesses": "Choose one of the choices offered."})
+    wanted = int(value)
+    if wanted > registered:
+        said = f"only {registered} {'agency has' if registered == 1 else 'agencies have'} a witness key"
+        raise ReviewInvalid(f"{said}: nothing was exported", {"min_witnesses": said[:1].upper() + said[1:] + "."})
+    return wanted
+
+
 @router.post("/audit/export")
-async def export(decision_log: LogDep, session: SessionDep, form: PostedDep) -> Response:
+async def export(decision_log: LogDep, session: SessionDep, form: PostedDep, registry: RegistryDep) -> Response:
     """A signed evidence pack (JSONL) of every entry in the period, provable offline."""
     first, last = _day(text(form, "since"), "since"), _day(text(form, "until"), "until")
     if first is not None and last is not None and last < first:
         # A signed pack of nothing would read as a period with nothing in it.
         said = "the last day is before the first day (From): nothing was exported"
         raise ReviewInvalid(said, {"until": said[:1].upper() + said[1:] + "."})
+    # Each agency's registered witness keys: only a cosignature that verifies under one counts, as on the page.
+    witnesses = [k.witness() for a in registry.agencies.values() for k in a.witness_keys]
+    registered = sum(1 for a in registry.agencies.values() if a.witness_keys)
+    wanted = _witnesses_wanted(text(form, "min_witnesses"), registered)
     # The days a person counts on the other pages: London days, so a summer pack starts at 23:00 UTC.
     since = say.local_day_start(first) if first is not None else None
     until = say.local_day_end(last) if last is not None else None  # "until" a date includes that day
-    body = await asyncio.to_thread(_pack, decision_log, since, until)
+    body = await asyncio.to_thread(_pack, decision_log, since, until, wanted, witnesses)
     name = f"evidence-pack-{text(form, 'since') or 'start'}-to-{text(form, 'until') or 'now'}.jsonl"
     return Response(
         body,
@@ -177,17 +210,45 @@ async def export(decision_log: LogDep, session: SessionDep, form: PostedDep) -> 
     )
 
 
-def _pack(decision_log: DecisionLog, since: datetime | None, until: datetime | None) -> str:
+def _pack(
+    decision_log: DecisionLog,
+    since: datetime | None,
+    until: datetime | None,
+    min_witnesses: int = 0,
+    witnesses: list[audit.WitnessKey] | None = None,
+) -> str:
     # Under the checkpoint this gateway vouches for, never one signed over the chain-head row as found:
     # that would put the broker's signature on a history an insider rewrote (`refresh_checkpoint`).
     vouched = decision_log.refresh_checkpoint() and decision_log.integrity_alarm is None
     if not vouched or decision_log.checkpoint_note is None:
-        raise LogUnavailable(
-            "no evidence pack while the decision log is found tampered with: check it with `python -m audit "
-            "verify` against a checkpoint an agency kept"
-        )
+        raise LogUnavailable(TAMPERED)
     signed = audit.Checkpoint.parse(decision_log.checkpoint_note, verify_with=None)
     out = io.StringIO()
-    with Session(decision_log.engine) as db, db.begin():
-        audit.export_pack(db, out, decision_log.signer, since=since, until=until, signed=signed)
+    try:
+        with Session(decision_log.engine) as db, db.begin():
+            # With a quorum, the newest checkpoint that many agencies cosigned, by cosignatures that verify
+            # under their registered keys, over a checkpoint a broker key signed (what the page counts).
+            audit.export_pack(
+                db,
+                out,
+                decision_log.signer,
+                since=since,
+                until=until,
+                signed=signed,
+                min_witnesses=min_witnesses,
+                witnesses=witnesses or [],
+                keys=decision_log.verify_keys,
+            )
+    except audit.NotWitnessed as exc:
+        agencies = "agency's witness" if exc.required == 1 else f"{exc.required} agencies' witnesses"
+        said = (
+            f"no checkpoint has been cosigned by {'an' if exc.required == 1 else 'at least'} {agencies} yet, so "
+            "no evidence pack was made. Choose fewer witnesses (none: the newest checkpoint the broker signed), "
+            "or try again once more agencies' consumers have cosigned a checkpoint"
+        )
+        raise ReviewInvalid(said, {"min_witnesses": said[:1].upper() + said[1:] + "."}) from exc
+    except audit.VerificationError as exc:
+        # A witnessed checkpoint the broker signed whose root the stored leaves no longer give: as when signing.
+        decision_log.report_tampering(f"evidence pack refused: {type(exc).__name__}", getattr(exc, "tree_size", None))
+        raise LogUnavailable(TAMPERED) from exc
     return out.getvalue()

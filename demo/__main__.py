@@ -34,7 +34,7 @@ from broker.partnership.cli import issue_token
 from broker.partnership.registry import Registry, load_registry
 from broker.ui.plain import duty
 from demo import auditor, recall, refusal
-from demo.cases import AGENCIES, OFFICES, PARTNERSHIP_ID, SENSITIVE, cases
+from demo.cases import AGENCIES, NHS_NUMBER, OFFICES, PARTNERSHIP_ID, SENSITIVE, cases
 from demo.site import AUDIENCE, NAMESPACE, DemoSite, create_topics, decided_by, read_deliveries
 from devstack import kafka, opa
 from devstack.partnership import provision
@@ -185,7 +185,7 @@ def _prove_ciphertext(stack: StackSettings, receipts: list[dict[str, Any]]) -> N
     console.print(f"  header: {envelope['header']}")
     console.print(f"  ciphertext: {envelope['ciphertext'][:72]}…  suite: {envelope['suite']}")
     verdict = "[red]LEAKED " + ", ".join(leaked) + "[/red]" if leaked else "[green]none in plaintext[/green]"
-    console.print(f"  child's name, date of birth, address: {verdict}")
+    console.print(f"  child's name, date of birth, address, NHS number: {verdict}")
 
 
 def _acknowledge(
@@ -312,6 +312,10 @@ def _finish(site: DemoSite, stack: StackSettings) -> None:
     # One line each, never wrapped: a link broken over lines cannot be clicked or copied whole.
     console.print(f"  DSL, Oakfield Primary:   {site.url}/ui/signin?token={dsl}", soft_wrap=True)
     console.print(f"  IG lead, Fenmere CSC:    {site.url}/ui/signin?token={ig}", soft_wrap=True)
+    spaced = f"{NHS_NUMBER[:3]} {NHS_NUMBER[3:6]} {NHS_NUMBER[6:]}"
+    console.print(
+        f"  Case review (as the IG lead): NHS number {spaced} finds the child of every agency's notification above"
+    )
     console.print("The gateway and consumers keep running; stop them with: python -m demo stop")
 
 

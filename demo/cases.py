@@ -40,8 +40,11 @@ OFFICES: dict[Office, str] = {
 }
 
 CHILD = {"given_name": "Test", "family_name": "Child Alpha", "date_of_birth": "2017-03-14", "gender": "female"}
+# The child's NHS number links every agency's notifications about them (a Case review finds them all);
+# fictional: numbers beginning 999 are never issued, and this one's check digit is valid.
+NHS_NUMBER = "9990000018"
 # Values the demo checks never appear in plaintext on Kafka, in the log or in a receipt.
-SENSITIVE = ("Child Alpha", "2017-03-14", "12 Imaginary Row")
+SENSITIVE = ("Child Alpha", "2017-03-14", "12 Imaginary Row", NHS_NUMBER)
 NO_RISK = {
     "immediate_significant_harm": False,
     "likely_significant_harm": False,
@@ -76,7 +79,7 @@ def _base(
         "parental_position": None,
         "authorisation": None,
         "risk": dict(NO_RISK),
-        "subjects": [{"subject_ref": "child-alpha", "role_in_case": "child", "age_years": 9}],
+        "subjects": [{"subject_ref": "child-alpha", "role_in_case": "child", "age_years": 9, "nhs_number": NHS_NUMBER}],
         "sender": {"agency_id": sender[0], "role": sender[1], "user_ref": "demo-user-1", "is_professional": True},
         "recipients": recipients,
         "payload": payload,

@@ -19,7 +19,7 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from audit import CheckpointRecord, Signer, append, write_checkpoint
 from audit.cli import EXIT_BAD_INPUT, EXIT_OK, PINNED_KEY_ENV, app
@@ -44,7 +44,7 @@ def _private_pem(path: Path, signer: Signer) -> Path:
     return path
 
 
-def _export(engine: Engine, key: Path, out: Path, *extra: str) -> object:
+def _export(engine: Engine, key: Path, out: Path, *extra: str) -> Result:
     url = engine.url.render_as_string(hide_password=False)
     args = ["export", "--db", url, "--from", "2025-03-04", "--to", "2025-03-04", "--out", str(out)]
     return runner.invoke(app, [*args, "--signing-key", str(key), *extra])

@@ -42,7 +42,7 @@ def _chosen(page: str) -> str:
     select = page.split('<select id="x-witnesses"', 1)[1].split("</select>", 1)[0]
     found = re.findall(r'<option value="(\d+)" selected>', select)
     assert len(found) == 1, select
-    return found[0]
+    return str(found[0])
 
 
 def _checkpoint_size(pack: str) -> int:

@@ -20,20 +20,16 @@ from __future__ import annotations
 import io
 import json
 import os
-from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
     NoEncryption,
     PrivateFormat,
     PublicFormat,
-    load_pem_private_key,
-    load_pem_public_key,
 )
 from rich.console import Console
 from rich.markup import escape
@@ -42,12 +38,10 @@ from sqlmodel import Session
 from audit.auditor import Checkpoint
 from audit.canonical import format_time
 from audit.checkpoint import DEFAULT_ORIGIN, Signer, check_signer, write_checkpoint
-from audit.cosignature import WitnessKey
 from audit.engine import create_engine_for
 from audit.errors import (
     AuditError,
     ChainBroken,
-    CheckpointInvalid,
     ForeignSigner,
     HistoryRewritten,
     LogStateError,
@@ -57,6 +51,7 @@ from audit.errors import (
     VerificationError,
 )
 from audit.export import export_pack, verify_pack
+from audit.inputs import load_private_key, parse_bound, trust_policy, why
 from audit.replay import bundle_of, replay
 from audit.trust import TrustPolicy, open_for_verify, verify_trusted
 from audit.verify import LogReport
@@ -101,83 +96,6 @@ MinWitnessOption = Annotated[
     int | None,
     typer.Option("--min-witnesses", min=0, help="Witness cosignatures required (default: 1 if any --witness-key)."),
 ]
-
-
-def load_private_key(path: Path) -> Ed25519PrivateKey:
-    """Read an unencrypted PEM Ed25519 private key."""
-    try:
-        key = load_pem_private_key(path.read_bytes(), password=None)
-    except (OSError, ValueError, TypeError) as exc:
-        raise AuditError(f"cannot read a private key from {path}: {_why(exc)}") from exc
-    if not isinstance(key, Ed25519PrivateKey):
-        raise AuditError(f"{path} does not hold an Ed25519 private key")
-    return key
-
-
-def load_public_key(path: Path) -> Ed25519PublicKey:
-    """Read a PEM Ed25519 public key (SubjectPublicKeyInfo)."""
-    try:
-        key = load_pem_public_key(path.read_bytes())
-    except (OSError, ValueError) as exc:
-        raise AuditError(f"cannot read a public key from {path}: {_why(exc)}") from exc
-    if not isinstance(key, Ed25519PublicKey):
-        raise AuditError(f"{path} does not hold an Ed25519 public key")
-    return key
-
-
-def _kept_note(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AuditError(f"cannot read the kept checkpoint {path}: {_why(exc)}") from exc
-
-
-def _why(exc: Exception) -> str:
-    """What went wrong, without the path the sentence already names: an OS error's own words."""
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror[:1].lower() + exc.strerror[1:]
-    return str(exc)
-
-
-def parse_bound(text: str, *, end: bool) -> datetime:
-    """Parse ``--from``/``--to``: a date means that whole day (UTC); a datetime needs an offset."""
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text) + timedelta(days=1 if end else 0)
-            return datetime.combine(day, time(), tzinfo=UTC)
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise typer.BadParameter(f"not a date or RFC 3339 time: {text!r}") from exc
-    if value.tzinfo is None:
-        raise typer.BadParameter(f"time {text!r} needs a UTC offset or Z")
-    return value
-
-
-def trust_policy(
-    public_keys: Sequence[Path] | None,
-    kept: list[Path] | None,
-    witness_keys: list[str] | None,
-    min_witnesses: int | None,
-) -> TrustPolicy:
-    """Build the trust policy from command-line options (raises :class:`AuditError` on bad input)."""
-    witnesses = tuple(_witness(spec) for spec in witness_keys or ())
-    notes = tuple(_kept_note(path) for path in kept or ())
-    return TrustPolicy(
-        public_key=tuple(load_public_key(path) for path in public_keys or ()),
-        kept=notes,
-        witnesses=witnesses,
-        min_witnesses=(1 if witnesses else 0) if min_witnesses is None else min_witnesses,
-    )
-
-
-def _witness(spec: str) -> WitnessKey:
-    name, sep, path = spec.partition("=")
-    if not sep or not name or not path:
-        raise AuditError(f"--witness-key wants NAME=PEMFILE, not {spec!r}")
-    try:
-        return WitnessKey(name, load_public_key(Path(path)))
-    except CheckpointInvalid as exc:  # a bad key name is bad input, not bad evidence
-        raise AuditError(f"--witness-key {name!r}: {exc}") from exc
 
 
 def _fail(exc: AuditError) -> typer.Exit:
@@ -309,7 +227,7 @@ def _write(path: Path, text: str) -> None:
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise AuditError(f"cannot write {path}: {_why(exc)}") from exc
+        raise AuditError(f"cannot write {path}: {why(exc)}") from exc
 
 
 @app.command("verify-pack")
@@ -325,7 +243,7 @@ def verify_pack_command(
         text = pack.read_text(encoding="utf-8")
         summary = verify_pack(text, policy.public_keys, witnesses=policy.witnesses, min_witnesses=policy.min_witnesses)
     except OSError as exc:
-        raise _fail(AuditError(f"cannot read {pack}: {_why(exc)}")) from exc
+        raise _fail(AuditError(f"cannot read {pack}: {why(exc)}")) from exc
     except AuditError as exc:
         raise _fail(exc) from exc
     witnessed = f", cosigned by {escape(', '.join(summary.witnesses))}" if summary.witnesses else ""

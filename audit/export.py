@@ -84,11 +84,7 @@ def export_pack(
     raises :class:`NotWitnessed`. Entries after the checkpoint are left out (counted in ``uncovered``).
     """
     if min_witnesses:
-        checkpoint = latest_witnessed(session, min_witnesses, witnesses=witnesses, keys=keys)
-        if checkpoint is None:
-            raise NotWitnessed(
-                f"no checkpoint carries {min_witnesses} witness cosignatures yet", required=min_witnesses
-            )
+        checkpoint = _witnessed(session, min_witnesses, witnesses, keys)
     else:
         signed = signed or write_checkpoint(session, signer, clock=clock)
         checkpoint = Checkpoint.parse(witnessed_note(session, signed.size), verify_with=None)
@@ -119,11 +115,25 @@ def export_pack(
         }
         for e in entries
     ]
+    out.write(_signed(lines, signer))
+    return PackSummary(len(entries), checkpoint, bounds[0], bounds[1], agency, uncovered=len(selected) - len(entries))
+
+
+def _signed(lines: Sequence[object], signer: Signer) -> str:
+    """The pack's lines, then the broker's signature over their exact bytes."""
     body = "".join(canonical_text(line) + "\n" for line in lines)
     signature = base64.b64encode(signer.key.sign(body.encode())).decode()
     key = verifier_key(signer.origin, signer.public_key)
-    out.write(body + canonical_text({"type": "signature", "key": key, "signature": signature}) + "\n")
-    return PackSummary(len(entries), checkpoint, bounds[0], bounds[1], agency, uncovered=len(selected) - len(entries))
+    return body + canonical_text({"type": "signature", "key": key, "signature": signature}) + "\n"
+
+
+def _witnessed(
+    session: Session, min_witnesses: int, witnesses: Sequence[WitnessKey] | None, keys: BrokerKey
+) -> Checkpoint:
+    checkpoint = latest_witnessed(session, min_witnesses, witnesses=witnesses, keys=keys)
+    if checkpoint is None:
+        raise NotWitnessed(f"no checkpoint carries {min_witnesses} witness cosignatures yet", required=min_witnesses)
+    return checkpoint
 
 
 def verify_pack(

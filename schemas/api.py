@@ -280,9 +280,7 @@ class DecisionDetail(DecisionSummary):
     waiting: HeldWait | None = Field(
         default=None, description="For a share held now (state held): its wait; null for every other decision"
     )
-    corrects: str | None = Field(
-        default=None, description="A correction's decision: the notification it replaced (withdrawn as it was sent)"
-    )
+    corrects: str | None = Field(None, description="A correction's decision: the notification it replaced")
     same_notification: list[DecisionSummary] = Field(
         default_factory=list,
         description="The same notification's other decisions this caller may read, as listed, oldest first",

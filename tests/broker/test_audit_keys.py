@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from typer.testing import CliRunner
 
-from audit.cli import load_public_key
+from audit.inputs import load_public_key
 from broker.partnership.cli import app
 from broker.partnership.keys import load_broker_keys
 

@@ -5,6 +5,7 @@ the form offered, not only which fields will go (GOV.UK's "check your answers").
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from broker.ui.form_fields import Field, Step
 
@@ -37,10 +38,25 @@ def _recipients(answers: Mapping[str, str], agencies: Mapping[str, str], why: di
 
 
 def _value(f: Field, answers: Mapping[str, str], choices: Mapping[str, list[tuple[str, str]]]) -> str:
+    if not f.applies(answers):  # not asked in this case, so not sent either (forms.build_notification)
+        return ""
     words = dict(choices.get(f.name) or f.choices)
     if f.kind == "checkboxes":
         return "; ".join(text for code, text in f.choices if answers.get(f"{f.name}:{code}"))
     if f.kind == "checkbox":
         return "Yes" if answers.get(f.name) else ""
     given = answers.get(f.name, "")
+    if f.kind in _DAYS and given:
+        return _as_written(given, _DAYS[f.kind])
     return words.get(given, given)
+
+
+# A day or a time as the other pages write one ("4 Mar 2015", "5 Dec 2026, 20:00"), not as the input holds it.
+_DAYS = {"date": "%-d %b %Y", "datetime-local": "%-d %b %Y, %H:%M"}
+
+
+def _as_written(value: str, pattern: str) -> str:
+    try:
+        return datetime.fromisoformat(value).strftime(pattern)
+    except ValueError:  # as typed, which the step's own check names
+        return value

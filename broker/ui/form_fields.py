@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -37,6 +38,13 @@ class Field:
     sub_required: bool = False
     # Asked in the case its label names ("If consent was given: ..."), and then needed: never "(optional)".
     conditional: bool = False
+    # That case, as another answer and the values that make it (`applies`): an answer given outside it
+    # is neither sent nor repeated back (a radio once chosen cannot be cleared without a script).
+    when: tuple[str, frozenset[str]] | None = None
+
+    def applies(self, answers: Mapping[str, str]) -> bool:
+        """Whether this question is asked, given the other answers (its `when`)."""
+        return self.when is None or answers.get(self.when[0]) in self.when[1]
 
     @property
     def suffix(self) -> str:

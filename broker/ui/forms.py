@@ -91,14 +91,16 @@ def _consent_step(form: FormType | None) -> Step:
                 YES_NO,
                 required=False,
                 conditional=True,
+                when=("consent_status", frozenset({"given_explicit"})),
             ),
             Field(
                 "not_sought_reason",
-                "If consent was not sought or was refused: the exception that applies",
+                "If consent was not sought, was refused or was withdrawn: the exception that applies",
                 "select",
                 choices(ConsentException, say.CONSENT_EXCEPTIONS),
                 required=False,
                 conditional=True,
+                when=("consent_status", frozenset({"not_sought", "refused", "withdrawn"})),
             ),
             Field(
                 "parents_informed",
@@ -114,6 +116,7 @@ def _consent_step(form: FormType | None) -> Step:
                 choices(ConsentException, say.CONSENT_EXCEPTIONS),
                 required=False,
                 conditional=True,
+                when=("parents_informed", frozenset({"no"})),
             ),
             Field("lawful_basis", "Lawful basis for sharing", "select", [*bases, (UNSURE, ASK_ADVISER)]),
         ),
@@ -292,8 +295,10 @@ def _flag(value: str | None) -> bool | None:
 def build_notification(
     answers: dict[str, str], session: UiSession, now: datetime, form: FormType, details: Step
 ) -> dict[str, Any]:
-    """The notification these answers describe, as an agency system would POST it."""
-    a = answers
+    """The notification these answers describe, as an agency system would POST it; an answer to a
+    question its case does not ask (an exception beside consent given) is not sent."""
+    unasked = {f.name for f in _consent_step(form).fields if not f.applies(answers)}
+    a = {k: v for k, v in answers.items() if k not in unasked}
     return {
         "message_type": form.message_type,
         "schema_version": form.schema_version,

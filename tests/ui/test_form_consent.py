@@ -13,12 +13,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
 
-from broker.ui.form_fields import Step
+from broker.ui.form_answers import answered
+from broker.ui.form_fields import Field, Step
 from broker.ui.form_types import FormType, find, offered
 from broker.ui.forms import build_notification, schema_errors, steps_for, validate_step
 from broker.ui.policy_pack import rules_of
@@ -100,6 +102,44 @@ def test_the_notification_says_whether_the_notice_was_given() -> None:
     consent = _built(not_sought)["consent"]
     assert isinstance(consent, list)
     assert consent[0]["privacy_notice_given"] is None
+
+
+def test_an_answer_to_a_question_its_case_does_not_ask_is_neither_sent_nor_repeated_back() -> None:
+    # A radio once chosen cannot be cleared, and an exception beside consent given would reach the
+    # policy as one the sender relies on: the form asks each in the case its label names, and only then.
+    given = {
+        "message_type": "safeguarding_referral",
+        "consent_status": "given_explicit",
+        "privacy_notice_given": "yes",
+        "not_sought_reason": "risk_significant_harm",
+        "lawful_basis": "consent",
+        "parents_informed": "yes",
+        "reason_not_informed": "risk_significant_harm",
+    }
+    built: Any = _built(given)
+    assert built["consent"][0]["not_sought_reason"] is None and built["consent"][0]["privacy_notice_given"] is True
+    assert built["parental_position"]["reason_not_informed"] is None
+    refused: Any = _built({**given, "consent_status": "refused", "parents_informed": "no"})
+    assert refused["consent"][0]["not_sought_reason"] == "risk_significant_harm"
+    assert refused["consent"][0]["privacy_notice_given"] is None
+    assert refused["parental_position"]["reason_not_informed"] == "risk_significant_harm"
+    form = _form("safeguarding_referral")
+    said = answered([_step(form, "consent", given)], given, choices={}, agencies={}, need_to_know=[])
+    assert [label for _, _, rows in said for label, _ in rows] == [
+        "Parent or carer's consent",
+        "If consent was given: were they given the privacy notice saying how their information is used?",
+        "Do the parents know you are sending this?",
+        "Lawful basis for sharing",
+    ]
+
+
+def test_the_check_step_writes_a_day_and_a_time_as_the_other_pages_do() -> None:
+    day = Field("p:dob", "Date of birth", "date")
+    moment = Field("p:seen", "Last seen", "datetime-local")
+    step = Step("details", "Details", "", (day, moment))
+    answers = {"p:dob": "2015-03-04", "p:seen": "2026-12-05T20:00"}
+    said = answered([step], answers, choices={}, agencies={}, need_to_know=[])
+    assert said == [(0, "Details", [("Date of birth", "4 Mar 2015"), ("Last seen", "5 Dec 2026, 20:00")])]
 
 
 def test_a_question_needed_in_the_case_its_label_names_is_never_labelled_optional() -> None:

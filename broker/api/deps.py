@@ -322,12 +322,13 @@ async def single_query_values(request: Request) -> None:
     repeated = sorted(
         {key for key, _ in request.query_params.multi_items() if len(request.query_params.getlist(key)) > 1}
     )
-    unknown = sorted(set(request.query_params) - _declared_query(request)) if request.query_params else []
+    declared = _declared_query(request) if request.query_params else frozenset()
+    unknown = sorted(set(request.query_params) - declared)
     # The same for the headers that choose who is asking, whom they bring and which answer is
     # theirs: a proxy honouring another copy than the gateway would act on another request.
     doubled = [name for name in SINGLE_HEADERS if len(request.headers.getlist(name)) > 1]
     if repeated or doubled or unknown:
-        takes = sorted(_declared_query(request))
+        takes = sorted(declared)
         said = f"this route takes no such parameter; it takes: {', '.join(takes)}" if takes else "this route takes none"
         raise RequestValidationError(
             [{"loc": ["query", key], "msg": "give this parameter once", "type": "repeated"} for key in repeated]

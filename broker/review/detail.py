@@ -37,6 +37,7 @@ from broker.review.views import (
     summary,
     visible_decision,
 )
+from broker.review.withdrawal import replaced_by
 
 
 async def read_detail(
@@ -93,7 +94,7 @@ def same_notification(session: Session, viewer: Viewer, entry: audit.Entry) -> P
 def corrected_by(session: Session, notification_id: str) -> str | None:
     """The notification this one replaced, if it is a correction: the first's `corrected` entries
     name their replacement (`withdrawal._draft`), so an auditor reading the correction is led back."""
-    named = cast(col(audit.Entry.reasons), String).like(f"%replaced by notification {notification_id}.%")
+    named = cast(col(audit.Entry.reasons), String).like(f"%{replaced_by(notification_id)}%")
     statement = select(col(audit.Entry.notification_id)).where(
         col(audit.Entry.kind) == audit.EventKind.CORRECTED, named
     )

@@ -204,10 +204,21 @@ def _still_stands(session: Session, notification_id: str, decided: list[audit.En
         raise AlreadyWithdrawn(f"notification {notification_id} was withdrawn a moment ago, by someone else")
 
 
+# How a `corrected` entry names the notification that replaced it. The decision page links the id
+# (`broker.ui.plain.replacement`) and the correction's decision finds its way back by it
+# (`detail.corrected_by`), so all three read these words from here.
+REPLACED_BY = "replaced by notification "
+
+
+def replaced_by(notification_id: str) -> str:
+    """The words of a `corrected` entry that name its replacement."""
+    return f"{REPLACED_BY}{notification_id}."
+
+
 def _draft(entry: audit.Entry, viewer: Viewer, kind: str, reason: str, superseded_by: str | None) -> audit.EntryDraft:
     said = f"Withdrawn by the {viewer.role.replace('_', ' ')}: {reason_words(reason)}."
     if superseded_by:
-        said = f"Corrected by the {viewer.role.replace('_', ' ')}: replaced by notification {superseded_by}."
+        said = f"Corrected by the {viewer.role.replace('_', ' ')}: {replaced_by(superseded_by)}"
     return follow_up(
         log_context(entry),
         delivery_id=entry.delivery_id,

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from broker.review.withdrawal import REPLACED_BY
 from broker.ui import words as say
 
 # The partnership's offices (broker.partnership.roles.Office) as people name them.
@@ -105,8 +106,7 @@ def signin_refusal(reason: str, agencies: Mapping[str, str], role: str | None = 
     return SIGNIN_REFUSALS.get(reason, NOT_ISSUED)
 
 
-# How a corrected entry names its replacement (`broker.review.withdrawal`): "replaced by notification <id>".
-_REPLACED_BY = re.compile(r"\breplaced by notification ([0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})\b")
+_REPLACED_BY = re.compile(r"\b" + re.escape(REPLACED_BY) + r"([0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})\b")
 
 
 def replacement(message: str | None) -> str | None:

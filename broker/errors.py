@@ -14,7 +14,7 @@ BrokerError
 │   ├── MissingClaim           a required claim is absent
 │   ├── InvalidClaim           role outside the closed set, lifetime too long, ...
 │   ├── RoleNotGranted         a role the registry did not grant the token's agency (logged)
-│   └── ReplayError            this jti was already used
+│   └── ReplayError            this token id (jti) was already used
 ├── SettingsInvalid            an SGB_ setting is missing or not valid (the message names each)
 ├── KeyFileError               key material missing, unreadable, or readable by others
 ├── RegistryError              the agency registry is missing, invalid, or asked for the impossible

@@ -60,7 +60,7 @@ def remember_jti(session: Session, caller: Caller, *, leeway: timedelta = DEFAUL
 
 
 def _used(caller: Caller) -> ReplayError:
-    return ReplayError(f"jti {caller.jti!r} was already used")
+    return ReplayError(f"token id (jti) {caller.jti!r} was already used: a token is good for one request")
 
 
 def burn_row(caller: Caller, *, leeway: timedelta = DEFAULT_LEEWAY) -> dict[str, Any]:

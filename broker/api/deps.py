@@ -245,11 +245,12 @@ async def _caller(request: Request) -> Caller:
     """Verify the bearer token and burn its jti before anything else happens (replay refusal), then
     refuse a route the access table does not open to the caller's role."""
     caller = await _verified(request)
+    _known(request, caller)
     burner: TokenBurner = request.app.state.token_burner
     # Committed before we go on (group commit with the other requests being admitted), so every
     # worker sees the jti as used at once.
     await burner.burn(caller)
-    _open_route(request, caller)
+    _open_route(request)
     return caller
 
 
@@ -258,10 +259,11 @@ async def _sender(request: Request) -> Caller:
     committed with the notification's decisions, in their transaction (`flow.submit`), which saves
     each notification a transaction of its own. A refused route commits it at once."""
     caller = await _verified(request)
+    _known(request, caller)
     burner: TokenBurner = request.app.state.token_burner
     burner.claim(caller)
     try:
-        _open_route(request, caller)
+        _open_route(request)
     except Forbidden:
         await burner.burn_claimed(caller)
         raise
@@ -290,9 +292,13 @@ async def _verified(request: Request) -> Caller:
         raise
 
 
-def _open_route(request: Request, caller: Caller) -> None:
-    # Known from here on: a refusal of what this person tries next is logged (broker.api.errors).
+def _known(request: Request, caller: Caller) -> None:
+    # Known from here on: a refusal of what this person tries next is logged (broker.api.errors), a
+    # second use of their token first of all, since whoever sent it again held a copy of it.
     request.state.viewer = access.Viewer.from_caller(caller)
+
+
+def _open_route(request: Request) -> None:
     access.require_route(request.state.viewer, request.method, route_path(request))
 
 

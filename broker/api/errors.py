@@ -35,6 +35,7 @@ from broker.errors import (
     PayloadTooLarge,
     PolicyUnavailable,
     ReleaseRefused,
+    ReplayError,
     ReviewInvalid,
     SharedInAnotherCase,
     SignInRequired,
@@ -103,7 +104,7 @@ _DENIAL_TYPES = frozenset({"sender_mismatch", "authorisation_token", "authoriser
 
 def denial(exc: Exception) -> str | None:
     """What to log of a refusal that is an access matter, or None for any other error."""
-    if isinstance(exc, Forbidden | ReleaseRefused | OutOfReach):
+    if isinstance(exc, Forbidden | ReleaseRefused | OutOfReach | ReplayError):
         return str(exc)
     if isinstance(exc, InvalidNotification):
         named = [e for e in exc.errors if e.get("type") in _DENIAL_TYPES]

@@ -8,7 +8,8 @@ registered, rotated or granted what, when, and the digest of the signed change),
 registry revision it has not seen.
 IG leads and Caldicott Guardians read them within the table's `access_log` scope.
 
-So is every other refusal of an authenticated person's action: a route their role may not use (403), an
+So is every other refusal of an authenticated person's action: a second use of their token (401
+`replayed`: whoever sent it again held a copy), a route their role may not use (403), an
 item beyond their reach, read or acted on (404, with the address tried), a body claiming another
 sender or carrying an authoriser's token that proves nothing (422), a release the rules forbid (409);
 the person, role and reason are kept, never the body.

@@ -11,6 +11,7 @@ import asyncio
 import uuid
 
 import httpx
+import jwt
 import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -54,6 +55,18 @@ def _refused_as_replay(response: httpx.Response) -> bool:
     return response.status_code == 401 and response.json()["reason"] == "replayed"
 
 
+def _jti(token: str) -> str:
+    return str(jwt.decode(token, options={"verify_signature": False})["jti"])
+
+
+def _replays_logged(gateway: Gateway) -> list[str]:
+    """The access log's refusals of a replayed token: whoever sent it again held a copy of it."""
+    statement = select(audit.Entry).where(audit.Entry.kind == audit.EventKind.ACCESS_REFUSED)
+    with Session(gateway.engine) as session:
+        said = [f"{e.actor_agency} {e.actor}: {e.reasons[0]['message']}" for e in session.exec(statement)]
+    return [line for line in said if ": replayed: " in line]
+
+
 async def test_a_token_that_shared_in_one_worker_is_refused_in_another(workers: tuple[Gateway, Gateway]) -> None:
     first, second = workers
     token = first.token(SENDER)
@@ -64,6 +77,10 @@ async def test_a_token_that_shared_in_one_worker_is_refused_in_another(workers: 
 
     assert _refused_as_replay(again), again.text
     assert (_decided(first), _burned(first)) == (decided, burned)
+    assert _replays_logged(first) == [
+        f"{SENDER} agency_system@{SENDER}: POST /v1/notifications: unauthenticated: replayed: "
+        f"token id (jti) {_jti(token)!r} was already used: a token is good for one request"
+    ]
 
 
 async def test_a_token_whose_body_was_refused_is_used_up(workers: tuple[Gateway, Gateway]) -> None:
@@ -108,6 +125,19 @@ async def test_a_replay_in_a_group_commit_is_refused_alone(workers: tuple[Gatewa
     assert _refused_as_replay(answers[4])
     assert _decided(second, str(replayed["notification_id"])) == 0
     assert all(_decided(second, str(body["notification_id"])) > 0 for body in bodies)
+    assert len(_replays_logged(second)) == 1
+
+
+async def test_a_token_read_with_twice_is_refused_and_the_second_use_logged(gateway: Gateway) -> None:
+    token = gateway.token(SENDER, role="dsl", subject="dsl-replay-01")
+    assert (await gateway.client.get("/v1/decisions", headers={"Authorization": f"Bearer {token}"})).status_code == 200
+
+    again = await gateway.client.get("/v1/decisions", headers={"Authorization": f"Bearer {token}"})
+
+    assert _refused_as_replay(again), again.text
+    [logged] = _replays_logged(gateway)
+    first_words = f"{SENDER} dsl-replay-01: GET /v1/decisions: unauthenticated: replayed: token id (jti) "
+    assert logged.startswith(first_words), logged
 
 
 async def test_the_same_token_twice_at_once_in_one_worker_shares_once(gateway: Gateway) -> None:
@@ -118,3 +148,4 @@ async def test_the_same_token_twice_at_once_in_one_worker_shares_once(gateway: G
 
     assert sorted(a.status_code for a in answers) == [202, 401]
     assert sum(_decided(gateway, str(body["notification_id"])) > 0 for body in bodies) == 1
+    assert len(_replays_logged(gateway)) == 1

@@ -16,13 +16,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from broker.ui import form_subject
 from broker.ui import words as say
 from broker.ui.form_fields import PAYLOAD, YES_NO, YES_NO_UNKNOWN, Field, Step, choices, unanswered
 from broker.ui.form_payload import build, facts, inputs, schema_required
 from broker.ui.form_types import DEFAULT_ROLE, FormType
 from broker.ui.sessions import UiSession
 from schemas.locations import location
-from schemas.vocab import AuthoriserRole, ConsentException, ConsentStatus, LawfulBasis, NeedToKnow, SubjectRole
+from schemas.vocab import AuthoriserRole, ConsentException, ConsentStatus, LawfulBasis, NeedToKnow
 
 __all__ = ["DEFAULT_ROLE", "NEED_TO_KNOW", "build_notification", "steps_for", "validate_step"]
 
@@ -148,10 +149,7 @@ def _risk_step() -> Step:
 
 
 def _details_step(form: FormType | None, answers: dict[str, str], agency_type: str) -> Step:
-    subject = (
-        Field("subject_role", "Who is this mainly about?", "select", choices(SubjectRole, say.SUBJECT_ROLES)),
-        Field("age_years", "Their age in years", "number"),
-    )
+    subject = form_subject.FIELDS
     if form is None:
         return Step("details", "Details", "Facts first; say what is opinion and whose.", subject)
     must = schema_required(form.payload) | form.rules.required_fields(
@@ -159,7 +157,7 @@ def _details_step(form: FormType | None, answers: dict[str, str], agency_type: s
     )
     fields = tuple(_stages_for_sender(f, form, agency_type) for f in inputs(form.payload, must))
     intro = f"{form.label}. Facts first; say what is opinion and whose. Fields marked optional may be left blank."
-    return Step("details", "Details", intro, subject + fields, {"subjects": "age_years"})
+    return Step("details", "Details", intro, subject + fields, form_subject.PATHS)
 
 
 def _stages_for_sender(field: Field, form: FormType, agency_type: str) -> Field:
@@ -262,11 +260,7 @@ def _check_consent(answers: dict[str, str]) -> dict[str, str]:
 def _check_details(step: Step, answers: dict[str, str]) -> dict[str, str]:
     subject = [f for f in step.fields if not f.name.startswith(PAYLOAD)]
     errors = {f.name: unanswered(f.label) for f in subject if f.required and not answers.get(f.name)}
-    if answers.get("subject_role") and answers["subject_role"] not in {r.value for r in SubjectRole}:
-        errors["subject_role"] = "Who is this mainly about?: choose one of the options."
-    age = answers.get("age_years", "")
-    if age and (not age.isdigit() or int(age) > 130):
-        errors["age_years"] = "Give the age in whole years, from 0 to 130."
+    errors.update(form_subject.check(answers))
     errors.update(build(tuple(f for f in step.fields if f.name.startswith(PAYLOAD)), answers).errors)
     return errors
 
@@ -312,7 +306,7 @@ def build_notification(
         "authorisation": _authorisation(a, now),
         "risk": {k: _flag(a.get(k)) for k in _RISKS},
         "sender_in_doubt": a.get("in_doubt") == "unsure",
-        "subjects": [_subject(a)],
+        "subjects": [form_subject.subject(a)],
         "sender": {
             "agency_id": session.agency_id,
             "role": a.get("sender_role") or None,
@@ -332,7 +326,7 @@ def _consent(a: dict[str, str]) -> list[dict[str, Any]]:
         return []
     return [
         {
-            "subject_ref": "subject-1",
+            "subject_ref": form_subject.ref(a),
             "giver": "parent_pr",
             "status": a["consent_status"],
             "privacy_notice_given": _flag(a.get("privacy_notice_given")),
@@ -359,15 +353,6 @@ def _authorisation(a: dict[str, str], now: datetime) -> dict[str, Any] | None:
         "authoriser_ref": a.get("authoriser_ref", ""),
         "authorised_at": now.isoformat(),
         "reason": a.get("authorisation_reason", ""),
-    }
-
-
-def _subject(a: dict[str, str]) -> dict[str, Any]:
-    age = a.get("age_years", "")
-    return {
-        "subject_ref": "subject-1",
-        "role_in_case": a.get("subject_role") or "child",
-        "age_years": int(age) if age.isdigit() else None,
     }
 
 

@@ -45,6 +45,7 @@ from broker.ui.form_answers import answered
 from broker.ui.form_fields import Step
 from broker.ui.form_path import changed_step, following
 from broker.ui.form_recipients import RESUME, SHOWN, Recheck, later, offered, recheck
+from broker.ui.form_subject import CORRECTS
 from broker.ui.form_types import FormType, find, own_role, sendable
 from broker.ui.forms import NEED_TO_KNOW, build_notification, schema_errors, steps_for, validate_step
 from broker.ui.policy_pack import PackDep, PolicyPack
@@ -65,8 +66,6 @@ NO_ROLE = (
     "do not send notifications through the broker themselves: none of the roles their agency sends as is theirs. "
     "Raise the concern with your Designated Safeguarding Lead or safeguarding lead, who sends it."
 )
-# The answer a correction's form carries from step to step: the notification it corrects.
-CORRECTS = "corrects"
 
 
 def sender_choices(session: UiSession, registry: Registry) -> list[tuple[str, str]]:

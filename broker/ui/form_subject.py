@@ -1,0 +1,96 @@
+"""The person a form's notification is about, and how the partnership links their records.
+
+A notification's case is its child's pseudonym (`Subject.linking_key`): the NHS number when given,
+which every agency holds for the same child, else the sender's own reference. The form asks for
+both, and neither is required; with neither, it names the person by the notification itself
+(`form-<id>`, or the id of the notification a correction replaces), so no two children sent
+through the form ever share a case, a case review or a shredding.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from broker.ui import words as say
+from broker.ui.form_fields import Field, choices
+from schemas.common import Subject
+from schemas.vocab import SubjectRole
+
+# The answer a correction's form carries from step to step: the notification it corrects.
+CORRECTS = "corrects"
+
+FIELDS = (
+    Field("subject_role", "Who is this mainly about?", "select", choices(SubjectRole, say.SUBJECT_ROLES)),
+    Field("age_years", "Their age in years", "number"),
+    Field(
+        "nhs_number",
+        "Their NHS number",
+        required=False,
+        hint=(
+            "10 digits; spaces are fine. Every agency holds it for the same child, so their records link across "
+            "agencies. It is never stored or sent, only turned into the partnership's pseudonym."
+        ),
+    ),
+    Field(
+        "subject_ref",
+        "Your agency's reference for them",
+        required=False,
+        hint=(
+            "As your case system has it: letters, digits and . _ : - (up to 64), never a name. "
+            "Correcting a notification? Give the same NHS number or reference it had, so both stay one case."
+        ),
+    ),
+)
+# Where the schema's refusals of a subject land on the form.
+PATHS = {"nhs_number": "nhs_number", "subject_ref": "subject_ref", "subjects": "age_years"}
+
+
+def check(answers: dict[str, str]) -> dict[str, str]:
+    """The person's answers' refusals, by field, worded as the form words them."""
+    errors: dict[str, str] = {}
+    if answers.get("subject_role") and answers["subject_role"] not in {r.value for r in SubjectRole}:
+        errors["subject_role"] = "Who is this mainly about?: choose one of the options."
+    age = answers.get("age_years", "")
+    if age and (not age.isdigit() or int(age) > 130):
+        errors["age_years"] = "Give the age in whole years, from 0 to 130."
+    try:
+        Subject.model_validate(
+            {"subject_ref": ref(answers), "role_in_case": "child", "age_years": None, "nhs_number": _nhs(answers)}
+        )
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = str(error["loc"][0])
+            said = error["msg"].removeprefix("Value error, ")
+            errors[name] = _refusal(name, error["type"], said)
+    return errors
+
+
+def _refusal(name: str, kind: str, said: str) -> str:
+    if name == "subject_ref":
+        return "Your agency's reference for them: use letters, digits and . _ : - only, up to 64, starting with one."
+    if kind == "string_pattern_mismatch":
+        return "Their NHS number: give its 10 digits."
+    return f"Their NHS number: {said}."
+
+
+def subject(answers: dict[str, str]) -> dict[str, Any]:
+    """The notification's one subject, as an agency system would name them."""
+    age = answers.get("age_years", "")
+    return {
+        "subject_ref": ref(answers),
+        "nhs_number": _nhs(answers),
+        "role_in_case": answers.get("subject_role") or "child",
+        "age_years": int(age) if age.isdigit() else None,
+    }
+
+
+def ref(answers: dict[str, str]) -> str:
+    """The subject's reference, which a consent record about them names too."""
+    given = answers.get("subject_ref")
+    return given if given else f"form-{answers.get(CORRECTS) or answers.get('notification_id', '')}"
+
+
+def _nhs(answers: dict[str, str]) -> str | None:
+    return answers.get("nhs_number", "").replace(" ", "") or None

@@ -1,0 +1,90 @@
+"""The person a guided form's notification is about: two children sent through the form are two
+cases (they once shared one pseudonym per agency, so shredding one erased the other), and a child's
+NHS number given on the form links their record to every agency's, for a case review to find.
+Over HTTP on the real gateway; its OPA answers each dry run."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, col, select
+
+import audit
+from broker.db.tables import OutboxRow
+from broker.ui import form_subject
+from broker.ui.form_types import sendable
+from broker.ui.policy_pack import PolicyPack
+from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
+from tests.broker.people import Person
+from tests.broker.test_case_review import CSC, nhs_number
+from tests.ui.form_walk import sign_in, walk
+from tests.ui.test_ui_review_fixes import _hidden
+
+HV = "health-visiting-fenmere"
+CHILD = nhs_number("400000061")
+NOTE = "0d7c6a0e-5b1c-4d8e-9a51-4f3e2b1a0c9d"
+
+
+def test_with_neither_number_nor_reference_the_notification_names_its_own_case() -> None:
+    assert form_subject.subject({"notification_id": NOTE})["subject_ref"] == f"form-{NOTE}"
+    corrected = {"notification_id": "another", form_subject.CORRECTS: NOTE}
+    assert form_subject.subject(corrected)["subject_ref"] == f"form-{NOTE}", "a correction stays in its case"
+    given = form_subject.subject({"notification_id": NOTE, "subject_ref": "pupil-77", "nhs_number": "400 000 0061"})
+    assert (given["subject_ref"], given["nhs_number"]) == ("pupil-77", "4000000061")
+
+
+@pytest.mark.parametrize(
+    ("answers", "field", "said"),
+    [
+        ({"nhs_number": "12345"}, "nhs_number", "Their NHS number: give its 10 digits."),
+        ({"nhs_number": CHILD[:9] + str((int(CHILD[9]) + 1) % 10)}, "nhs_number", "check digit does not match"),
+        ({"subject_ref": "Jo Bloggs"}, "subject_ref", "use letters, digits and . _ : - only"),
+    ],
+)
+def test_a_number_or_reference_that_cannot_be_one_is_refused_by_name(
+    answers: dict[str, str], field: str, said: str
+) -> None:
+    errors = form_subject.check({"notification_id": NOTE, **answers})
+    assert said in errors[field], errors
+
+
+async def _send(gateway: Gateway, opa_url: str, csrf: str, on_details: dict[str, str]) -> str:
+    types = sendable(await PolicyPack(opa_url, timeout=5).types(), gateway.registry, HV)
+    form = next(t for t in types if t.rules.catalogue_id == "M01")
+    check, answers = await walk(gateway.client, csrf, types, form, "health_community", on_details=on_details)
+    sent = await gateway.client.post("/ui/submit/send", data={**_hidden(check), **answers, "go": "send"})
+    assert sent.status_code == 200, sent.text[-2000:]
+    return answers["notification_id"]
+
+
+def _keys(gateway: Gateway, notification_id: str) -> set[tuple[str, ...]]:
+    with Session(gateway.engine) as session:
+        decided = session.exec(
+            select(audit.Entry).where(
+                col(audit.Entry.notification_id) == notification_id, col(audit.Entry.kind) == audit.EventKind.DECIDED
+            )
+        )
+        subjects = {tuple(e.subjects or ()) for e in decided}
+        rows = session.exec(select(OutboxRow.key).where(col(OutboxRow.notification_id) == notification_id))
+        return subjects | {(str(key),) for key in rows}
+
+
+@pytest.mark.stack
+async def test_two_children_sent_through_the_form_are_two_cases_and_a_number_finds_its_child(
+    gateway_factory: GatewayFactory,  # noqa: F811
+    opa_url: str,
+) -> None:
+    gateway = await gateway_factory(ui_cookie_secure=False)
+    csrf = await sign_in(gateway.client, gateway.token(HV, role="practitioner", subject="subject-tester-01"))
+    first = await _send(gateway, opa_url, csrf, {})
+    second = await _send(gateway, opa_url, csrf, {})
+    numbered = await _send(gateway, opa_url, csrf, {"nhs_number": f"{CHILD[:3]} {CHILD[3:6]} {CHILD[6:]}"})
+
+    assert _keys(gateway, first) and _keys(gateway, second)
+    assert not _keys(gateway, first) & _keys(gateway, second), "each child sent through the form is a case of its own"
+
+    partnership = Person(gateway, CSC, "ig_lead", "csc-ig-lead-61")
+    found = await partnership.api("POST", "/v1/case-review", json={"nhs_number": CHILD})
+    assert found.status_code == 200, found.text
+    assert {d["notification_id"] for d in found.json()["decisions"]} == {numbered}
+    by_ref = await partnership.api("POST", "/v1/case-review", json={"agency_id": HV, "subject_ref": f"form-{first}"})
+    assert {d["notification_id"] for d in by_ref.json()["decisions"]} == {first}

@@ -223,6 +223,11 @@ class AlreadyWithdrawn(BrokerError):
     """The notification was already withdrawn or corrected: a second recall changes nothing."""
 
 
+class AlreadyShredded(AlreadyWithdrawn):
+    """The notification's case was shredded: its recipients were told to erase it, and a withdrawal or
+    correction would overwrite that with a lesser state (or, a correction, send its content again)."""
+
+
 class CorrectionIncomplete(BrokerError):
     """A correction's new notification was decided and sent, but the first one's withdrawal was not
     recorded: unlike every other 503, something was shared, and the first still stands."""

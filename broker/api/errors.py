@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import audit
 from broker.errors import (
+    AlreadyShredded,
     AlreadyWithdrawn,
     AuthError,
     BrokerError,
@@ -59,6 +60,7 @@ _STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (IdempotencyConflict, 409, "idempotency_conflict"),
     (NotificationExists, 409, "notification_exists"),
     (HeldDeliveryGone, 409, "already_resolved"),
+    (AlreadyShredded, 409, "already_shredded"),
     (AlreadyWithdrawn, 409, "already_withdrawn"),
     (ReleaseRefused, 409, "release_not_allowed"),
     (SharedInAnotherCase, 409, "shared_in_another_case"),

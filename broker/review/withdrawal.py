@@ -37,7 +37,7 @@ from broker.delivery import clocks, held
 from broker.delivery.events import follow_up, log_context
 from broker.delivery.notices import NoticeWriter, reason_words
 from broker.delivery.outbox import Outbox
-from broker.errors import AlreadyWithdrawn, Forbidden, HeldDeliveryGone, NotFound, OutOfReach
+from broker.errors import AlreadyShredded, AlreadyWithdrawn, Forbidden, HeldDeliveryGone, NotFound, OutOfReach
 from broker.partnership.roles import a_role
 from broker.review import scope
 from broker.review.access import Action, Scope, Viewer
@@ -123,9 +123,23 @@ def _check(decision_log: DecisionLog, viewer: Viewer, notification_id: str, *, c
             for e in decided
             if e.sender_agency == viewer.agency_id or scope.sees(session, viewer, Action.DECISIONS, e)
         }
+        _not_shredded(session, notification_id)
     if recalled is not None:
         raise AlreadyWithdrawn(f"notification {notification_id} was already withdrawn (log entry {recalled})")
     return _Checked(decided, shown, may)
+
+
+def _not_shredded(session: Session, notification_id: str) -> None:
+    shredded = session.exec(
+        select(audit.Entry.seq).where(
+            col(audit.Entry.notification_id) == notification_id, col(audit.Entry.kind) == audit.EventKind.SHREDDED
+        )
+    ).first()
+    if shredded is not None:
+        raise AlreadyShredded(
+            f"notification {notification_id} was shredded with its case (log entry {shredded}): every agency it "
+            "reached was told to erase it, and nothing of it is left to withdraw or correct"
+        )
 
 
 def _may(session: Session, viewer: Viewer, decided: list[audit.Entry]) -> Literal["sender", "front door"] | None:
@@ -199,6 +213,7 @@ def _still_stands(session: Session, notification_id: str, decided: list[audit.En
     ids = [entry.delivery_id for entry in decided]
     held_as = session.exec(select(HeldDelivery.resolution).where(col(HeldDelivery.delivery_id).in_(ids)))
     contexts = session.exec(select(OutboxRow.log_context).where(col(OutboxRow.delivery_id).in_(ids)))
+    _not_shredded(session, notification_id)  # a shredding commits under the same lock
     marked = any(resolution == "withdrawn" for resolution in held_as) or any(c.get("withdrawn") for c in contexts)
     if logged is not None or marked:
         raise AlreadyWithdrawn(f"notification {notification_id} was withdrawn a moment ago, by someone else")

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from broker.api.recall import RecallDep
-from broker.errors import AlreadyWithdrawn, NotFound
+from broker.errors import AlreadyShredded, AlreadyWithdrawn, NotFound
 from broker.ui.render import page
 from broker.ui.routes import PostedDep, SessionDep, ViewerDep, text
 from broker.ui.sessions import UiSession
@@ -39,6 +39,9 @@ async def withdraw(
         return _show(request, session, notification_id, form, back, errors=errors, status_code=422)
     try:
         await recall.withdraw(viewer, notification_id, reason=form["reason"])
+    except AlreadyShredded:
+        said = "Its case was shredded: every agency it reached was told to erase it, so there is nothing to withdraw."
+        return _show(request, session, notification_id, form, back, refused=said, status_code=409)
     except AlreadyWithdrawn:
         said = "It was already withdrawn or corrected: its decision page says when and by whom."
         return _show(request, session, notification_id, form, back, refused=said, status_code=409)

@@ -356,21 +356,29 @@ class RepublishAnswer(_Answer):
 
 # --- POST /v1/case-shredding --------------------------------------------------------------------
 
-ShredReasonCode = Literal["malicious", "sent_in_error", "court_order", "retention_ended"]
+ShredReasonCode = Literal["malicious", "sent_in_error", "court_order", "erasure_upheld", "retention_ended"]
 
 
 class CaseShreddingRequest(CaseReviewQuery):
-    """Whose case to shred (named as for a case review), and why. The reason is written to the
-    decision log beside the actor: say why in words, never name the person or quote the record."""
+    """Whose case to shred (named as for a case review), why (a code), and under which decision of the
+    partnership's own records. The log keeps both beside the actor for as long as it lasts, and an
+    erasure must not leave words about the person there, so neither is free text."""
 
     reason_code: ShredReasonCode = Field(
         description=(
             "malicious: a notification made to harm the person; sent_in_error: about the wrong child, or "
-            "never meant to be sent; court_order: a court ordered the records destroyed; retention_ended: "
+            "never meant to be sent; court_order: a court ordered the records destroyed; erasure_upheld: "
+            "the person's request to erase them (UK GDPR Article 17) was upheld; retention_ended: "
             "the partnership's retention for the case ran out early (e.g. the case was closed)"
         )
     )
-    reason: str = Field(min_length=1, max_length=400, pattern=r"\S", description="Why, in words (not blank)")
+    decision_ref: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$",
+        description=(
+            "The reference of the decision to shred in the IG lead's or Caldicott Guardian's own records "
+            "(e.g. IG-2026-0143), where the reasons in words are kept: letters, digits and . _ : / -, up to 64"
+        ),
+    )
 
 
 class ShreddedCopies(_Answer):

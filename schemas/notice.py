@@ -56,6 +56,7 @@ class ErasureReason(StrEnum):
     MALICIOUS = "malicious"
     SENT_IN_ERROR = "sent_in_error"
     COURT_ORDER = "court_order"
+    ERASURE_UPHELD = "erasure_upheld"
     RETENTION_ENDED = "retention_ended"
 
 
@@ -66,6 +67,7 @@ REASON_WORDS: Final[dict[str, str]] = {
     "factually_wrong": "factually wrong",
     "superseded": "replaced by a corrected notification",
     "court_order": "a court ordered its erasure",
+    "erasure_upheld": "the person's request to erase it was upheld",
     "retention_ended": "its retention period ended",
 }
 

@@ -2,7 +2,7 @@
 
 The person is named as for a case review (in the body, never in a URL) and turned into the
 partnership's pseudonym at once; the shredding and every delivery it made unreadable are logged
-with the reason (`broker.review.shredding`).
+with the reason code and the decision's reference (`broker.review.shredding`).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ router = APIRouter(prefix="/v1", tags=["access"], route_class=JsonRoute)
             {
                 "nhs_number": "4000000012",
                 "reason_code": "sent_in_error",
-                "reason": "Referral sent about the wrong pupil; confirmed with the school's DSL.",
+                "decision_ref": "IG-2026-0143",
             },
         ),
     ),
@@ -47,4 +47,4 @@ async def shred_case(query: CaseShreddingRequest, caller: CallerDep, recall: Rec
     """Destroy the keys of the named person's case: every stored copy of what was shared becomes unreadable."""
     viewer = Viewer.from_caller(caller)
     person = case_review.person_of(recall.keys.log_pseudonym_secret, viewer, query)
-    return await recall.shred(person, viewer=viewer, reason_code=query.reason_code, reason=query.reason)
+    return await recall.shred(person, viewer=viewer, reason_code=query.reason_code, decision_ref=query.decision_ref)

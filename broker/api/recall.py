@@ -96,7 +96,7 @@ class Recall:
                 f"{notification_id} could not be recorded, so it still stands: {retry}"
             ) from exc
 
-    async def shred(self, person: str, *, viewer: Viewer, reason_code: str, reason: str) -> dict[str, Any]:
+    async def shred(self, person: str, *, viewer: Viewer, reason_code: str, decision_ref: str) -> dict[str, Any]:
         """Shred the case of `person` (a log pseudonym), tell every agency that may hold a copy, and say
         what was destroyed."""
         try:
@@ -106,7 +106,7 @@ class Recall:
                 case_ref=person,
                 viewer=viewer,
                 reason_code=reason_code,
-                reason=reason.strip(),
+                decision_ref=decision_ref,
                 on_shredded=self._erasure_notices(reason_code),
             )
         except (audit.AuditError, SQLAlchemyError, OSError) as exc:

@@ -2,10 +2,12 @@
 shared about one child becomes unreadable at once, immediately and outside retention.
 
 Only the partnership's IG lead and Caldicott Guardian may (the access table's `shred`), with a reason
-code and a reason. One transaction sets every key of the case to NULL (the row stays: when, by
-whom), resolves its pending held deliveries as `shredded`, and appends one `shredded` entry per
-affected delivery (following its decision) plus one for the case, naming the reason and the actor,
-never a payload value. The log itself keeps every entry: it holds no payload value to destroy.
+code and the reference of their decision in their own records (never words: the log keeps them for as
+long as it lasts, and must keep nothing about the person). One transaction sets every key of the case
+to NULL (the row stays: when, by whom), resolves its pending held deliveries as `shredded`, and
+appends one `shredded` entry per affected delivery (following its decision) plus one for the case,
+naming the reason and the actor, never a payload value. The log itself keeps every entry: it holds
+no payload value to destroy.
 
 Deliveries already published sit in the agencies' inboxes and stores; `on_shredded` is where the
 signed erasure notice to each of them is enqueued, in the same transaction. So is one for each
@@ -84,7 +86,7 @@ def shred_case(
     case_ref: str,
     viewer: Viewer,
     reason_code: str,
-    reason: str,
+    decision_ref: str,
     now: datetime | None = None,
     on_shredded: ShreddedHook | None = None,
 ) -> Shredding:
@@ -120,7 +122,7 @@ def shred_case(
             .where(col(CaseKey.id).in_(key_ids))
             .values(key=None, shredded_at=now, shredded_by=viewer.user, shredded_reason=reason_code)
         )
-        message = f"Case shredded ({reason_code}): {reason}"
+        message = f"Case shredded ({reason_code}) under the decision {decision_ref}."
         copies: list[OutboxRow | HeldDelivery] = [*outbox, *pending]
         drafts = [_delivery_draft(row, viewer, message) for row in copies]
         audit.append(session, [*drafts, _case_draft(case_ref, viewer, message, len(key_ids), len(drafts))])

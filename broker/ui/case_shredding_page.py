@@ -25,7 +25,7 @@ from schemas.api import ShredReasonCode
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 _PSEUDONYM = re.compile(r"[0-9a-f]{64}")
-_MAX_REASON = 400  # schemas.api.CaseShreddingRequest.reason
+_DECISION_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")  # schemas.api.CaseShreddingRequest.decision_ref
 
 
 @router.post("/case-shredding")
@@ -36,12 +36,14 @@ async def shred_case(
     posted: PostedDep,
     recall: RecallDep,
 ) -> HTMLResponse:
-    form = {name: text(posted, name) for name in ("person", "reason_code", "reason", "confirm")}
+    form = {name: text(posted, name) for name in ("person", "reason_code", "decision_ref", "confirm")}
     errors = _mistakes(form)
     if errors:
         return _show(request, session, form, errors=errors, status_code=422)
     try:
-        done = await recall.shred(form["person"], viewer=viewer, reason_code=form["reason_code"], reason=form["reason"])
+        done = await recall.shred(
+            form["person"], viewer=viewer, reason_code=form["reason_code"], decision_ref=form["decision_ref"]
+        )
     except NotFound:
         return _show(request, session, form, refused="Nothing of this case is left to shred.", status_code=404)
     except SharedInAnotherCase as exc:
@@ -56,8 +58,10 @@ def _mistakes(form: dict[str, str]) -> dict[str, str]:
         errors["person"] = "The case is not named as a case review finds it: search for the person again."
     if form["reason_code"] not in get_args(ShredReasonCode):
         errors["reason_code"] = "Choose why the case is shredded."
-    if not form["reason"] or len(form["reason"]) > _MAX_REASON:
-        errors["reason"] = f"Say why in words, up to {_MAX_REASON} characters."
+    if not _DECISION_REF.fullmatch(form["decision_ref"]):
+        errors["decision_ref"] = (
+            "Give the decision's reference in your records: letters, digits and . _ : / - only, up to 64."
+        )
     if form["confirm"] != "yes":
         errors["confirm"] = "Confirm that nothing of this case can be read again once it is shredded."
     return errors

@@ -105,6 +105,7 @@ SHRED_REASONS = {
     "sent_in_error": "Sent in error: about the wrong child, or never meant to be sent",
     "malicious": "Malicious: a notification made to harm the person",
     "court_order": "Court order: a court ordered the records destroyed",
+    "erasure_upheld": "Erasure upheld: the person's request to erase them (UK GDPR Article 17) was upheld",
     "retention_ended": "Retention ended early: the partnership's retention for the case ran out (e.g. it closed)",
 }
 

@@ -43,7 +43,7 @@ HV, SCHOOL, CSC = "health-visiting-fenmere", "school-oakfield-primary", "csc-fen
 TO_CSC = {"agency_id": CSC, "role": "mash_intake", "need_to_know": "assess_and_decide"}
 TO_POLICE = {"agency_id": "police-fenmere", "role": "police_public_protection", "need_to_know": "investigate_crime"}
 CHILD_A, CHILD_B = nhs_number("400000013"), nhs_number("400000021")
-REASON = "Referral was about the wrong pupil; confirmed with the school's DSL."
+DECISION = "IG-2026-0143"
 
 
 async def _refer(
@@ -130,13 +130,16 @@ async def test_shredding_a_case_makes_every_copy_unreadable_and_the_rest_carries
         assert held_row is not None and held_key is not None and held_row.case_key_id == a_rows[0].case_key_id
         backup = (held_row.nonce, held_row.ciphertext, held_row.case_nonce, held_key.key)  # as a backup keeps them
 
-    refused = {"nhs_number": CHILD_A, "reason_code": "sent_in_error", "reason": REASON}
+    refused = {"nhs_number": CHILD_A, "reason_code": "sent_in_error", "decision_ref": DECISION}
     assert (await school_dsl.api("POST", "/v1/case-shredding", json=refused)).status_code == 403
     hv_lead = Person(gateway, HV, "ig_lead", "hv-ig-lead-31")  # an agency's IG lead: not theirs to do
     assert (await hv_lead.api("POST", "/v1/case-shredding", json=refused)).status_code == 403
     lead = Person(gateway, CSC, "ig_lead", "csc-ig-lead-31")  # the partnership's IG lead
-    blank = await lead.api("POST", "/v1/case-shredding", json={**refused, "reason": "   "})
-    assert blank.status_code == 422, blank.text
+    # Words about the person would stay in the log for as long as it lasts: a reference, never words.
+    worded = await lead.api("POST", "/v1/case-shredding", json={**refused, "decision_ref": "Wrong pupil, per the DSL"})
+    assert worded.status_code == 422 and "decision_ref" in worded.text, worded.text
+    legacy = await lead.api("POST", "/v1/case-shredding", json={**refused, "reason": "Sent about the wrong pupil."})
+    assert legacy.status_code == 422 and "reason" in legacy.text, legacy.text
     shredded = await lead.api("POST", "/v1/case-shredding", json=refused)
     assert shredded.status_code == 200, shredded.text
     answer = shredded.json()
@@ -195,7 +198,9 @@ async def _assert_logged(gateway: Gateway, lead: Person, a_rows: list[OutboxRow]
         entry = per_delivery[row.delivery_id]
         assert entry.follows == [row.log_context["decided_seq"]]
         assert (entry.actor, entry.actor_role, entry.actor_agency) == ("csc-ig-lead-31", "ig_lead", CSC)
-        assert entry.reasons == [{"rule": "SYS-SHRED", "message": f"Case shredded (sent_in_error): {REASON}"}]
+        assert entry.reasons == [
+            {"rule": "SYS-SHRED", "message": f"Case shredded (sent_in_error) under the decision {DECISION}."}
+        ]
     (case_entry,) = [e for e in entries if e.message_type == "case_shredding"]
     assert case_entry.subjects == [person] and case_entry.reasons[0]["message"].endswith(
         f" 1 case key destroyed; the stored copies of {len(per_delivery)} deliveries made unreadable."
@@ -209,7 +214,7 @@ async def _assert_logged(gateway: Gateway, lead: Person, a_rows: list[OutboxRow]
     assert all("shredded" in then[row.delivery_id] for row in a_rows), then
     await lead.sign_in()
     page = await lead.page("GET", f"/ui/decisions/{a_rows[0].log_context['decided_seq']}")
-    assert page.status_code == 200 and "shredded" in page.text and REASON.replace("'", "&#39;") in page.text
+    assert page.status_code == 200 and "shredded" in page.text and DECISION in page.text
     await lead.close()
 
 
@@ -252,7 +257,7 @@ def _assert_hook(gateway: Gateway, b_rows: list[OutboxRow], lead: Person) -> Non
         case_ref=case_ref,
         viewer=viewer,
         reason_code="court_order",
-        reason="Order of the family court.",
+        decision_ref="IG-2026-0105",
         on_shredded=lambda session, published: seen.append((session.in_transaction(), list(published))),
     )
     ((in_transaction, published),) = seen
@@ -274,7 +279,7 @@ async def test_a_delivery_published_as_its_case_is_shredded_still_gets_an_erasur
     ((row, envelope),) = [(r, value) for r, value in read if r.notification_id == sent["notification_id"]]
     assert isinstance(envelope, bytes)
     lead = Person(gateway, CSC, "ig_lead", "csc-ig-lead-32")
-    shredding = {"nhs_number": CHILD_A, "reason_code": "court_order", "reason": "Order of the family court."}
+    shredding = {"nhs_number": CHILD_A, "reason_code": "court_order", "decision_ref": "IG-2026-0101"}
     answer = await lead.api("POST", "/v1/case-shredding", json=shredding)
     assert answer.status_code == 200, answer.text
     assert (answer.json()["published_deliveries"], answer.json()["erasure_notices"]) == (0, 1)
@@ -308,7 +313,7 @@ async def test_a_delivery_past_retention_still_gets_its_erasure_notice(gateway_f
     republish = await csc_system.api("POST", f"/v1/deliveries/{row.delivery_id}/republish")
     assert republish.status_code == 404, republish.text
     lead = Person(gateway, CSC, "ig_lead", "csc-ig-lead-33")
-    shredding = {"nhs_number": CHILD_B, "reason_code": "retention_ended", "reason": "Past the agreed period."}
+    shredding = {"nhs_number": CHILD_B, "reason_code": "retention_ended", "decision_ref": "IG-2026-0102"}
     answer = await lead.api("POST", "/v1/case-shredding", json=shredding)
     assert answer.status_code == 200 and answer.json()["published_deliveries"] == 1, answer.text
     with Session(gateway.engine) as session:

@@ -90,7 +90,7 @@ async def test_a_delivery_queued_again_when_its_case_is_shredded_gets_an_erasure
     republish = await csc_system.api("POST", f"/v1/deliveries/{row.delivery_id}/republish")
     assert republish.status_code in (200, 202), republish.text
     lead = Person(gateway, CSC, "ig_lead", "csc-ig-lead-44")
-    shredding = {"nhs_number": CHILD, "reason_code": "court_order", "reason": "Order of the family court."}
+    shredding = {"nhs_number": CHILD, "reason_code": "court_order", "decision_ref": "IG-2026-0101"}
     answer = await lead.api("POST", "/v1/case-shredding", json=shredding)
     assert answer.status_code == 200, answer.text
     assert answer.json()["published_deliveries"] == 1, answer.json()

@@ -115,7 +115,7 @@ async def test_a_shredded_deliverys_entry_says_shredded_not_what_was_decided(qui
     held = await _refer(sender, subjects=child, sender_in_doubt=True)
     assert (shared["outcome"], held["outcome"]) == ("share", "needs_advice")
     lead = Person(quiet, CSC, "ig_lead", "csc-ig-lead-fix-05")
-    shredding = {"nhs_number": child[0]["nhs_number"], "reason_code": "sent_in_error", "reason": "Wrong pupil."}
+    shredding = {"nhs_number": child[0]["nhs_number"], "reason_code": "sent_in_error", "decision_ref": "IG-2026-0103"}
     answer = await lead.api("POST", "/v1/case-shredding", json=shredding)
     assert answer.status_code == 200 and answer.json()["deliveries_logged"] == 2, answer.text
     with Session(quiet.engine) as session:

@@ -318,7 +318,7 @@ async def test_a_repeat_after_the_case_was_shredded_starts_the_clock_again(gatew
     _, notice = await _police_notice(gateway)
     shredding = {"agency_id": POLICE_SENDER[0], "subject_ref": "subj-1", "reason_code": "court_order"}
     lead = Person(gateway, "csc-fenmere-mash", "ig_lead", "csc-ig-lead-71")
-    shredded = await lead.api("POST", "/v1/case-shredding", json={**shredding, "reason": "Order of the court."})
+    shredded = await lead.api("POST", "/v1/case-shredding", json={**shredding, "decision_ref": "IG-2026-0104"})
     assert shredded.status_code == 200, shredded.text
     [clock] = _clocks(gateway, SCENE, notice["notification_id"])
     assert clock.stopped_at is not None and clock.log_context["stop_reason"] == "shredded"

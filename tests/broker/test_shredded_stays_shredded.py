@@ -28,7 +28,7 @@ async def test_a_shredded_notification_can_be_neither_withdrawn_nor_corrected(ga
     sender = Person(gateway, SCHOOL, "dsl", "dsl-school-71")
     sent = str((await _refer(sender, "pupil-7101", CHILD, [TO_CSC]))["notification_id"])
     lead = Person(gateway, CSC, "ig_lead", "csc-ig-lead-71")
-    erased = {"nhs_number": CHILD, "reason_code": "court_order", "reason": "Order of the family court."}
+    erased = {"nhs_number": CHILD, "reason_code": "court_order", "decision_ref": "IG-2026-0101"}
     assert (await lead.api("POST", "/v1/case-shredding", json=erased)).status_code == 200
     before = _kinds(gateway, sent)
     assert "shredded" in before, before

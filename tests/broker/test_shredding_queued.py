@@ -26,7 +26,7 @@ from tests.broker.test_case_review import nhs_number
 from tests.broker.test_case_shredding import CHILD_A, CSC, SCHOOL, TO_CSC, _entries, _refer
 
 pytestmark = pytest.mark.stack
-SHRED = {"nhs_number": CHILD_A, "reason_code": "court_order", "reason": "Order of the family court."}
+SHRED = {"nhs_number": CHILD_A, "reason_code": "court_order", "decision_ref": "IG-2026-0101"}
 
 
 def _notices(gateway: Gateway, delivery_id: str) -> list[OutboxRow]:

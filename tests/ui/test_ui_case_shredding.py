@@ -63,15 +63,17 @@ async def test_the_partnerships_ig_lead_shreds_a_case_from_its_review_and_a_mist
         assert named is not None
         person = named.group(1)
         assert _live_keys(gateway, person) == 1
-        asked = {"person": person, "reason_code": "sent_in_error", "reason": "Sent about the wrong pupil."}
+        asked = {"person": person, "reason_code": "sent_in_error", "decision_ref": "IG-2026-0411"}
 
         unconfirmed = await lead.page("POST", "/ui/case-shredding", data=asked)
         assert unconfirmed.status_code == 422, unconfirmed.text
         said = _words(unconfirmed)
         assert "Nothing was destroyed." in said and "Confirmation: Confirm that nothing of this case" in said, said
-        assert "Sent about the wrong pupil." in said, "what was typed is kept"
-        blank = await lead.page("POST", "/ui/case-shredding", data={**asked, "reason": " ", "confirm": "yes"})
-        assert blank.status_code == 422 and "Why, in words: Say why in words" in _words(blank)
+        assert 'value="IG-2026-0411"' in unconfirmed.text, "what was typed is kept"
+        worded = {**asked, "decision_ref": "Sent about the wrong pupil", "confirm": "yes"}
+        blank = await lead.page("POST", "/ui/case-shredding", data=worded)
+        assert blank.status_code == 422, blank.text
+        assert "The decision's reference: Give the decision's reference in your records" in _words(blank)
         assert lead.ui is not None
         forged = await lead.ui.post(
             "/ui/case-shredding", data={**asked, "confirm": "yes", "csrf_token": "from-another-site"}
@@ -98,11 +100,11 @@ async def test_the_partnerships_ig_lead_shreds_a_case_from_its_review_and_a_mist
         logged = session.exec(select(audit.Entry).where(col(audit.Entry.kind) == audit.EventKind.SHREDDED)).all()
     said_by = {(e.actor, e.message_type, e.reasons[0]["message"]) for e in logged}
     assert said_by == {
-        ("csc-ig-lead-41", "safeguarding_referral", "Case shredded (sent_in_error): Sent about the wrong pupil."),
+        ("csc-ig-lead-41", "safeguarding_referral", "Case shredded (sent_in_error) under the decision IG-2026-0411."),
         (
             "csc-ig-lead-41",
             "case_shredding",
-            "Case shredded (sent_in_error): Sent about the wrong pupil. 1 case key destroyed; the stored copies"
+            "Case shredded (sent_in_error) under the decision IG-2026-0411. 1 case key destroyed; the stored copies"
             " of 2 deliveries made unreadable.",
         ),
     }

@@ -209,7 +209,7 @@ async def test_a_shredded_case_is_erased_from_each_inbox(site: Site) -> None:
         lead = site.gateway.token(CSC, "ig_lead", subject="ig-lead-office-01")
         answer = await site.gateway.client.post(
             "/v1/case-shredding",
-            json={"nhs_number": CHILD_NHS, "reason_code": "malicious", "reason": "Found to be malicious."},
+            json={"nhs_number": CHILD_NHS, "reason_code": "malicious", "decision_ref": "CG/2026/07"},
             headers={"Authorization": f"Bearer {lead}"},
         )
         assert answer.status_code == 200, answer.text

@@ -63,7 +63,9 @@ def _mistakes(form: dict[str, str]) -> dict[str, str]:
             "Give the decision's reference in your records: letters, digits and . _ : / - only, up to 64."
         )
     if form["confirm"] != "yes":
-        errors["confirm"] = "Confirm that nothing of this case can be read again once it is shredded."
+        errors["confirm"] = (
+            "Confirm that nothing of this case that the broker keeps can be read again once it is shredded."
+        )
     return errors
 
 

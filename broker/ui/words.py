@@ -55,7 +55,7 @@ STATES = {
     "expired": "expired unanswered",
     "review_due": "shared; its review after is due",
     "reviewed": "reviewed after sharing",
-    "withdrawn": "withdrawn, recalled from every inbox",
+    "withdrawn": "withdrawn; every agency it reached is told to delete it",
     "corrected": "replaced by a correction",
     "shredded": "shredded with its case",
 }

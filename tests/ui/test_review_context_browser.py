@@ -82,14 +82,12 @@ def test_the_partnerships_ig_lead_shreds_a_case_after_confirming(served: Served,
     page.get_by_role("button", name="Find decisions").click()
     expect(page.get_by_role("heading", name="Shred this case")).to_be_visible()
     page.get_by_label("Why the case is shredded").select_option("sent_in_error")
-    page.get_by_label("Why, in words").fill("Sent about the wrong pupil; the school's DSL confirmed it.")
+    page.get_by_label("The decision's reference in your records").fill("IG-2026-0415")
     page.get_by_role("button", name="Shred this case").click()
     expect(page.get_by_role("alert")).to_contain_text("Nothing was destroyed.")
-    expect(page.get_by_label("Why, in words")).to_have_value(
-        "Sent about the wrong pupil; the school's DSL confirmed it."
-    )
+    expect(page.get_by_label("The decision's reference in your records")).to_have_value("IG-2026-0415")
     shot(page, "case-shredding-unconfirmed")
-    page.get_by_label("I understand that nothing of this case can be read or sent again").check()
+    page.get_by_label("I understand that nothing the broker keeps of this case can be read or sent again").check()
     page.get_by_role("button", name="Shred this case").click()
     expect(page.get_by_role("heading", name="Case shredded")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("1 case key destroyed.")
@@ -106,7 +104,7 @@ def test_the_sender_withdraws_a_notification_from_its_decisions_page(served: Ser
     shot(page, "decision-withdraw")
     page.get_by_role("button", name="Withdraw this notification").click()
     expect(page.locator(".recalled")).to_contain_text(re.compile(r"Withdrawn on \d{1,2} \w{3} \d{4}"))
-    expect(page.locator(".state-line")).to_contain_text("withdrawn, recalled from every inbox")
+    expect(page.locator(".state-line")).to_contain_text("withdrawn; every agency it reached is told to delete it")
     expect(page.get_by_role("heading", name="Withdraw this notification")).to_have_count(0)
     shot(page, "decision-withdrawn")
 

@@ -35,8 +35,10 @@ def request_republish(engine: Engine, *, delivery_id: str, agency_id: str, actor
         # needs nothing, as its write transactions begin with the write lock (`audit.engine`).
         query = select(OutboxRow).where(col(OutboxRow.delivery_id) == delivery_id).with_for_update()
         row = session.exec(query).first()
-        if row is None or row.recipient_agency != agency_id or not _kept(session, row):
+        if row is None or row.recipient_agency != agency_id:
             raise OutOfReach(GONE)
+        if not _kept(session, row):
+            raise OutOfReach(_gone(session, row))
         if row.published_at is None:
             return False
         row.published_at = None
@@ -52,6 +54,15 @@ def request_republish(engine: Engine, *, delivery_id: str, agency_id: str, actor
         )
         audit.append(session, [draft])
     return True
+
+
+def _gone(session: Session, row: OutboxRow) -> str:
+    """Why the agency's own delivery can no longer be sent: its notice told the agency so already."""
+    if not is_readable(session, row.case_key_id):
+        return f"delivery {row.delivery_id} was shredded with its case: your agency was told to erase it"
+    if row.log_context.get("withdrawn"):
+        return f"delivery {row.delivery_id} was withdrawn: your agency was told to delete it"
+    return GONE
 
 
 def _kept(session: Session, row: OutboxRow) -> bool:

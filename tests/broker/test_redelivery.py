@@ -13,6 +13,7 @@ import audit
 from broker.db.tables import OutboxRow
 from tests.broker.conftest import Gateway
 from tests.broker.people import POLICE, Person
+from tests.broker.test_case_review import nhs_number
 from tests.factories import school_referral
 
 pytestmark = pytest.mark.stack
@@ -67,3 +68,33 @@ async def test_the_recipient_asks_for_a_delivery_again_and_it_is_published_again
         "police-fenmere",
         "agency_system",
     )
+
+
+async def test_a_withdrawn_or_shredded_delivery_is_refused_saying_which(gateway: Gateway) -> None:
+    """Its agency was told already, by a notice; "past retention" would send its operator looking for a
+    setting. Another agency still learns nothing of it."""
+    police_system = Person(gateway, "police-fenmere", "agency_system", None)
+    withdrawn = await gateway.post(school_referral(recipients=[POLICE]))
+    school = Person(gateway, "school-oakfield-primary", "agency_system", None)
+    recalled = await school.api(
+        "POST", f"/v1/notifications/{withdrawn.json()['notification_id']}/withdrawal", json={"reason": "sent_in_error"}
+    )
+    assert recalled.status_code == 200, recalled.text
+    child = {
+        "subject_ref": "pupil-8101",
+        "role_in_case": "child",
+        "age_years": 7,
+        "nhs_number": nhs_number("400000081"),
+    }
+    shredded = await gateway.post(school_referral(recipients=[POLICE], subjects=[child]))
+    lead = Person(gateway, "csc-fenmere-mash", "ig_lead", "csc-ig-lead-81")
+    erased = {"nhs_number": child["nhs_number"], "reason_code": "court_order", "decision_ref": "IG-2026-0181"}
+    assert (await lead.api("POST", "/v1/case-shredding", json=erased)).status_code == 200
+
+    for sent, said in ((withdrawn, "was withdrawn: your agency"), (shredded, "was shredded with its case")):
+        (delivery,) = sent.json()["recipients"]
+        url = f"/v1/deliveries/{delivery['delivery_id']}/republish"
+        asked = await police_system.api("POST", url)
+        assert asked.status_code == 404 and said in asked.json()["detail"], asked.text
+        other = await Person(gateway, "csc-fenmere-mash", "agency_system", None).api("POST", url)
+        assert other.status_code == 404 and "withdrawn" not in other.text and "shredded" not in other.text

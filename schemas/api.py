@@ -280,7 +280,14 @@ class DecisionDetail(DecisionSummary):
     waiting: HeldWait | None = Field(
         default=None, description="For a share held now (state held): its wait; null for every other decision"
     )
-    corrects: str | None = Field(None, description="A correction's decision: the notification it replaced")
+    corrects: str | None = Field(
+        None, description="A correction's decision: the notification it replaced, if this caller may read it"
+    )
+    correction: str | None = Field(
+        None,
+        description="A corrected decision (state corrected): the notification that replaced it, if this caller may "
+        "read it; null when the correction was not sent to this caller's agency",
+    )
     same_notification: list[DecisionSummary] = Field(
         default_factory=list,
         description="The same notification's other decisions this caller may read, as listed, oldest first",
@@ -312,96 +319,8 @@ class Readiness(_Answer):
     kafka: Literal["connected", "disconnected", "not_used"]
 
 
-class CaseReviewQuery(_Answer):
-    """Whose decisions to review: an NHS number (links every agency's records about the child), or an
-    agency's own reference for the person (that agency's records only). Sent in a body, never a URL."""
-
-    nhs_number: str | None = Field(None, pattern=r"^[0-9]{10}$")
-    agency_id: AgencyId | None = Field(None, description="With subject_ref: whose reference it is")
-    subject_ref: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
-
-
-class CaseReviewDecision(DecisionSummary):
-    fields_released: list[str] = Field(description="The payload fields this recipient received, by name")
-    then: list[LogEvent] = Field(description="What followed: answers, publication, delivery, receipts, overdue")
-
-
-class CaseReviewSearch(_Answer):
-    """An earlier case review of the same person: who looked them up, when, and what it found."""
-
-    recorded_at: LogTime
-    actor: str
-    actor_role: str
-    actor_agency: str
-    message: str = Field(description="What the search found, as the log recorded it")
-
-
-class CaseReview(_Answer):
-    """Every decision about one person within the reviewer's scope, oldest first; the search is logged."""
-
-    person: str = Field(description="The partnership's keyed pseudonym of the person, as the log keeps it")
-    decisions: list[CaseReviewDecision]
-    searches: list[CaseReviewSearch] = Field(
-        description="Earlier case reviews of this person, newest first (50 at most): an agency's reviewer "
-        "sees their own agency's, the partnership's office holders everyone's"
-    )
-
-
 class RepublishAnswer(_Answer):
     """A delivery put back in the relay's queue (or already waiting there)."""
 
     delivery_id: str
     queued: bool = Field(description="True: queued again now; false: it was still waiting to be published")
-
-
-# --- POST /v1/case-shredding --------------------------------------------------------------------
-
-ShredReasonCode = Literal["malicious", "sent_in_error", "court_order", "erasure_upheld", "retention_ended"]
-
-
-class CaseShreddingRequest(CaseReviewQuery):
-    """Whose case to shred (named as for a case review), why (a code), and under which decision of the
-    partnership's own records. The log keeps both beside the actor for as long as it lasts, and an
-    erasure must not leave words about the person there, so neither is free text."""
-
-    reason_code: ShredReasonCode = Field(
-        description=(
-            "malicious: a notification made to harm the person; sent_in_error: about the wrong child, or "
-            "never meant to be sent; court_order: a court ordered the records destroyed; erasure_upheld: "
-            "the person's request to erase them (UK GDPR Article 17) was upheld; retention_ended: "
-            "the partnership's retention for the case ran out early (e.g. the case was closed)"
-        )
-    )
-    decision_ref: str = Field(
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$",
-        description=(
-            "The reference of the decision to shred in the IG lead's or Caldicott Guardian's own records "
-            "(e.g. IG-2026-0143), where the reasons in words are kept: letters, digits and . _ : / -, up to 64"
-        ),
-    )
-
-
-class ShreddedCopies(_Answer):
-    """The stored copies made unreadable, by kind."""
-
-    outbox_envelopes: int = Field(ge=0, description="Sealed envelopes in the outbox, published or waiting")
-    held_deliveries: int = Field(ge=0, description="Held deliveries still waiting for an answer (now resolved)")
-
-
-class CaseShredding(_Answer):
-    """A case shredded: its keys destroyed, every copy under them unreadable, each delivery logged."""
-
-    person: str = Field(description="The partnership's keyed pseudonym of the person, as the log keeps it")
-    keys_destroyed: int = Field(ge=1, description="Case keys destroyed (one per generation of the case)")
-    unreadable: ShreddedCopies
-    deliveries_logged: int = Field(ge=0, description="Deliveries with a `shredded` entry in the log")
-    published_deliveries: int = Field(
-        ge=0, description="Deliveries already published, whose recipients are sent an erasure notice"
-    )
-    erasure_notices: int = Field(
-        ge=0,
-        description=(
-            "Erasure notices sent: one per delivery published or still queued (the relay may be producing"
-            " a queued one at this instant; an agency told of one it never received keeps the tombstone)"
-        ),
-    )

@@ -12,10 +12,6 @@ from uuid import UUID
 
 from schemas.access_events import AccessEvent
 from schemas.api import (
-    CaseReview,
-    CaseReviewDecision,
-    CaseReviewSearch,
-    CaseShredding,
     DecidedBy,
     DecidingRule,
     DecisionDetail,
@@ -34,9 +30,9 @@ from schemas.api import (
     RecipientReceipt,
     RepublishAnswer,
     RuleReason,
-    ShreddedCopies,
     StatusEvent,
 )
+from schemas.case_api import CaseReview, CaseReviewDecision, CaseReviewSearch, CaseShredding, ShreddedCopies
 from schemas.deadlines import Deadline
 from schemas.review_queues import ReviewAnswer, ReviewItem, ReviewQueues
 from schemas.vocab import AgencyRole, DueUnit, LawfulBasis, Outcome

@@ -17,7 +17,7 @@ from broker.api.responses import AUTHENTICATED, BEARER, errors, ok, request_exam
 from broker.review import case_review
 from broker.review.access import Viewer
 from schemas import api_examples
-from schemas.api import CaseReview, CaseReviewQuery
+from schemas.case_api import CaseReview, CaseReviewQuery
 
 router = APIRouter(prefix="/v1", tags=["access"], route_class=JsonRoute)
 

@@ -18,7 +18,7 @@ from broker.api.responses import AUTHENTICATED, BEARER, errors, ok, request_exam
 from broker.review import case_review
 from broker.review.access import Viewer
 from schemas import api_examples
-from schemas.api import CaseShredding, CaseShreddingRequest
+from schemas.case_api import CaseShredding, CaseShreddingRequest
 
 router = APIRouter(prefix="/v1", tags=["access"], route_class=JsonRoute)
 

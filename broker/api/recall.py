@@ -127,7 +127,7 @@ class Recall:
 
 
 def _shredded(done: shredding.Shredding) -> dict[str, Any]:
-    """What one shredding destroyed and logged (`schemas.api.CaseShredding`)."""
+    """What one shredding destroyed and logged (`schemas.case_api.CaseShredding`)."""
     return {
         "person": done.person,
         "keys_destroyed": done.keys_destroyed,

@@ -30,7 +30,7 @@ from broker.review import views
 from broker.review.access import Action, Scope, Viewer
 from broker.review.scope import scope_clause
 from broker.review.timescales import overdue_among
-from schemas.api import CaseReviewQuery
+from schemas.case_api import CaseReviewQuery
 from schemas.common import Subject
 
 SEARCH_RULE = "SYS-CASE-REVIEW"

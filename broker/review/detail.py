@@ -22,6 +22,7 @@ from broker.db.tables import HeldDelivery
 from broker.partnership.registry import Registry
 from broker.review.access import Action, Relation, Viewer
 from broker.review.release import waiting
+from broker.review.scope import first_decision
 from broker.review.timescales import deadlines_of, overdue_among
 from broker.review.views import (
     REVIEWS,
@@ -37,7 +38,7 @@ from broker.review.views import (
     summary,
     visible_decision,
 )
-from broker.review.withdrawal import replaced_by
+from broker.review.withdrawal import replaced_by, replacement_named
 
 
 async def read_detail(
@@ -70,6 +71,7 @@ async def read_detail(
             for e in others.items
         ],
         "corrects": read.corrects,
+        "correction": read.correction,
     }
 
 
@@ -112,6 +114,7 @@ class _Read:
     deadlines: list[dict[str, str | None]]
     others: Page
     corrects: str | None
+    correction: str | None
 
 
 def _one(decision_log: DecisionLog, viewer: Viewer, seq: int) -> _Read:
@@ -123,6 +126,17 @@ def _one(decision_log: DecisionLog, viewer: Viewer, seq: int) -> _Read:
         due = deadlines_of(session, [entry.delivery_id], datetime.now(UTC))[entry.delivery_id]
         held = None if row is None else waiting(entry, row)
         others = same_notification(session, viewer, entry)
-        return _Read(
-            entry, linked(session, entry), state, held, due, others, corrected_by(session, entry.notification_id)
-        )
+        events = linked(session, entry)
+        corrects = corrected_by(session, entry.notification_id)
+    named = (replacement_named(r["message"]) for e in events if e.kind == audit.EventKind.CORRECTED for r in e.reasons)
+    correction = next((n for n in named if n), None)
+    readable = [_readable(decision_log, viewer, other) for other in (corrects, correction)]
+    return _Read(entry, events, state, held, due, others, *readable)
+
+
+def _readable(decision_log: DecisionLog, viewer: Viewer, notification_id: str | None) -> str | None:
+    """The notification, if the viewer may read one of its decisions: a recipient a correction dropped,
+    or one it added, did not receive the other notification, and a link would answer 404."""
+    if notification_id is None or first_decision(decision_log.engine, viewer, notification_id) is None:
+        return None
+    return notification_id

@@ -23,6 +23,7 @@ The consumer's `withdrawn` receipt is then logged as `withdrawal_confirmed` (`br
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -220,14 +221,23 @@ def _still_stands(session: Session, notification_id: str, decided: list[audit.En
 
 
 # How a `corrected` entry names the notification that replaced it. The decision page links the id
-# (`broker.ui.plain.replacement`) and the correction's decision finds its way back by it
-# (`detail.corrected_by`), so all three read these words from here.
+# (`detail`) and the correction's decision finds its way back by it (`detail.corrected_by`), so all
+# three read these words from here.
 REPLACED_BY = "replaced by notification "
+
+
+_REPLACED_BY = re.compile(r"\b" + re.escape(REPLACED_BY) + r"([0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})\b")
 
 
 def replaced_by(notification_id: str) -> str:
     """The words of a `corrected` entry that name its replacement."""
     return f"{REPLACED_BY}{notification_id}."
+
+
+def replacement_named(message: str | None) -> str | None:
+    """The notification a `corrected` entry's message says replaced it."""
+    found = _REPLACED_BY.search(message or "")
+    return found.group(1) if found else None
 
 
 def _draft(entry: audit.Entry, viewer: Viewer, kind: str, reason: str, superseded_by: str | None) -> audit.EntryDraft:

@@ -24,7 +24,7 @@ from broker.ui.render import page
 from broker.ui.routes import PostedDep, SessionDep, ViewerDep, text
 from broker.ui.sessions import UiSession
 from broker.ui.words import SHRED_REASONS
-from schemas.api import CaseReviewQuery
+from schemas.case_api import CaseReviewQuery
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 FIELDS = ("nhs_number", "agency_id", "subject_ref")

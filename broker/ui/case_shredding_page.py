@@ -21,11 +21,11 @@ from broker.ui.render import page
 from broker.ui.routes import PostedDep, SessionDep, ViewerDep, text
 from broker.ui.sessions import UiSession
 from broker.ui.words import SHRED_REASONS
-from schemas.api import ShredReasonCode
+from schemas.case_api import ShredReasonCode
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 _PSEUDONYM = re.compile(r"[0-9a-f]{64}")
-_DECISION_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")  # schemas.api.CaseShreddingRequest.decision_ref
+_DECISION_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")  # schemas.case_api.CaseShreddingRequest.decision_ref
 
 
 @router.post("/case-shredding")

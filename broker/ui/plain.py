@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from broker.review.withdrawal import REPLACED_BY
 from broker.ui import words as say
 
 # The partnership's offices (broker.partnership.roles.Office) as people name them.
@@ -104,15 +103,6 @@ def signin_refusal(reason: str, agencies: Mapping[str, str], role: str | None = 
         role_words = say.option(role, say.ROLES)
         return f"the partnership has not granted the role {role_words} to {agencies.get(agency, agency)}."
     return SIGNIN_REFUSALS.get(reason, NOT_ISSUED)
-
-
-_REPLACED_BY = re.compile(r"\b" + re.escape(REPLACED_BY) + r"([0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})\b")
-
-
-def replacement(message: str | None) -> str | None:
-    """The notification a corrected entry's message says replaced it, so a page can link to it."""
-    found = _REPLACED_BY.search(message or "")
-    return found.group(1) if found else None
 
 
 # A deadline's description, as the policy's obligations write it: the duty, then its sources in

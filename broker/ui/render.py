@@ -16,7 +16,7 @@ from broker.partnership.registry import Registry
 from broker.review import access
 from broker.review.views import title_words
 from broker.ui import words as say
-from broker.ui.plain import duty, plain, replacement, who
+from broker.ui.plain import duty, plain, who
 from broker.ui.sessions import UiSession
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
@@ -88,7 +88,6 @@ TEMPLATES.env.filters["consent"] = lambda code: words(code, say.CONSENT_STATES)
 TEMPLATES.env.filters["effect"] = lambda code: words(code, say.EFFECTS)
 TEMPLATES.env.filters["plain"] = plain
 TEMPLATES.env.filters["who"] = who
-TEMPLATES.env.filters["replacement"] = replacement
 TEMPLATES.env.filters["duty"] = duty
 TEMPLATES.env.filters["local"] = say.local_time
 TEMPLATES.env.filters["past"] = say.is_past

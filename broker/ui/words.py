@@ -100,7 +100,7 @@ CLOCK_STATES = {
 }
 
 
-# Each reason a case may be shredded for, as the reviewer chooses it (schemas.api.CaseShreddingRequest).
+# Each reason a case may be shredded for, as the reviewer chooses it (schemas.case_api.CaseShreddingRequest).
 SHRED_REASONS = {
     "sent_in_error": "Sent in error: about the wrong child, or never meant to be sent",
     "malicious": "Malicious: a notification made to harm the person",

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 import audit
 from broker.db.tables import CaseKey
 from broker.ui.words import SHRED_REASONS
-from schemas.api import ShredReasonCode
+from schemas.case_api import ShredReasonCode
 from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
 from tests.broker.people import Person
 from tests.broker.test_case_review import CSC, HV, SCHOOL, nhs_number

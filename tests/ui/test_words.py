@@ -6,7 +6,8 @@ import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from broker.ui.plain import plain, replacement, who
+from broker.review.withdrawal import replacement_named as replacement
+from broker.ui.plain import plain, who
 from broker.ui.words import (
     CONSENT_EXCEPTIONS,
     CONSENT_STATES,

@@ -1,0 +1,70 @@
+"""A correction that changes the recipients: the agency it dropped reads its own decision of the first
+notification without a link to a correction it never received (that link answered 404, logged as an
+access refusal), and the agency it added reads the correction without a link to a notification it never
+received. The sender reads both ways. Real gateway, the stack's OPA."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+import pytest
+from sqlmodel import Session, col, select
+
+import audit
+from tests.broker.conftest import Gateway
+from tests.broker.people import POLICE, Person
+
+pytestmark = pytest.mark.stack
+
+SCHOOL, CSC = "school-oakfield-primary", "csc-fenmere-mash"
+TO_CSC = {"agency_id": CSC, "role": "mash_intake", "need_to_know": "assess_and_decide"}
+
+
+def _decided(gateway: Gateway, notification_id: str) -> int:
+    with Session(gateway.engine) as session:
+        query = select(audit.Entry.seq).where(
+            col(audit.Entry.notification_id) == notification_id, col(audit.Entry.kind) == audit.EventKind.DECIDED
+        )
+        (seq,) = session.exec(query).all()
+    return int(seq)
+
+
+async def _read(person: Person, seq: int) -> tuple[dict[str, Any], str]:
+    detail = await person.api("GET", f"/v1/decisions/{seq}")
+    assert detail.status_code == 200, detail.text
+    await person.sign_in()
+    try:
+        shown = await person.page("GET", f"/ui/decisions/{seq}")
+        assert shown.status_code == 200, shown.text
+    finally:
+        await person.close()
+        person.ui = None
+    return detail.json(), html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", shown.text)))
+
+
+async def test_a_correction_to_other_agencies_links_only_what_each_reader_received(gateway: Gateway) -> None:
+    sender = Person(gateway, SCHOOL, "dsl", "dsl-school-91")
+    first = await sender.send("share")  # to the police
+    replacement = sender.notification("share")
+    replacement["recipients"] = [TO_CSC]  # the correction goes to children's social care instead
+    corrected = await sender.api("POST", f"/v1/notifications/{first['notification_id']}/correction", json=replacement)
+    assert corrected.status_code == 202, corrected.text
+    was, now = _decided(gateway, first["notification_id"]), _decided(gateway, replacement["notification_id"])
+
+    dropped, dropped_words = await _read(Person(gateway, POLICE["agency_id"], "dsl", "police-dsl-91"), was)
+    assert (dropped["state"], dropped["correction"]) == ("corrected", None), dropped
+    assert "The correction was not sent to your agency." in dropped_words, dropped_words
+    assert "Read the correction's decision" not in dropped_words
+
+    added, added_words = await _read(Person(gateway, CSC, "dsl", "csc-dsl-91"), now)
+    assert added["corrects"] is None, added
+    assert "This notification corrects" not in added_words, added_words
+
+    first_seen, first_words = await _read(sender, was)
+    assert first_seen["correction"] == replacement["notification_id"]
+    assert "Read the correction's decision" in first_words, first_words
+    second_seen, second_words = await _read(sender, now)
+    assert second_seen["corrects"] == first["notification_id"]
+    assert f"This notification corrects notification {first['notification_id']}" in second_words, second_words

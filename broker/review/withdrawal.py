@@ -183,7 +183,8 @@ async def withdraw(
     def apply(session: Session, entries: list[audit.Entry]) -> None:
         answer.clear()  # the batcher may run this twice (a failed batch is retried per request)
         _still_stands(session, notification_id, decided, own=[e.seq for e in entries])
-        recalled = [_recall(session, entry, kind, reason, superseded_by, notices, now) for entry in decided]
+        to = _addressed(session, superseded_by)
+        recalled = [_recall(session, entry, kind, reason, superseded_by, notices, now, to) for entry in decided]
         told = [(done, entry.seq) for done, entry in zip(recalled, entries, strict=True) if done.delivery_id in shown]
         done = Withdrawal(notification_id, kind, reason, superseded_by, [d for d, _ in told], [s for _, s in told])
         answer.append(done)
@@ -264,6 +265,7 @@ def _recall(
     superseded_by: str | None,
     notices: NoticeWriter,
     now: datetime,
+    addressed: frozenset[str],
 ) -> Recalled:
     delivery_id, agency = entry.delivery_id, entry.recipient_agency
     clocks.stop_all_clocks(session, delivery_id, now, replaced_by=superseded_by)
@@ -289,5 +291,19 @@ def _recall(
     row.published_at = row.published_at or now
     row.log_context = {**row.log_context, "withdrawn": True}
     session.add(row)
-    session.add(notices.row(kind=kind, delivery=row, reason=reason, now=now, superseded_by=superseded_by))
+    # An agency the correction does not address is told of a withdrawal, not of a replacement it will
+    # never receive (its reason still says the notification was replaced).
+    told = kind if superseded_by is None or agency in addressed else "withdrawal"
+    by = superseded_by if told == "correction" else None
+    session.add(notices.row(kind=told, delivery=row, reason=reason, now=now, superseded_by=by))
     return Recalled(delivery_id, agency, was, "notice sent")
+
+
+def _addressed(session: Session, replacement: str | None) -> frozenset[str]:
+    """The agencies a correction decided for, whatever it decided: each may yet receive it."""
+    if replacement is None:
+        return frozenset()
+    query = select(audit.Entry.recipient_agency).where(
+        col(audit.Entry.notification_id) == replacement, col(audit.Entry.kind) == audit.EventKind.DECIDED
+    )
+    return frozenset(str(agency) for agency in session.exec(query))

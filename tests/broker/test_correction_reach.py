@@ -13,6 +13,8 @@ import pytest
 from sqlmodel import Session, col, select
 
 import audit
+from broker.db.tables import OutboxRow
+from schemas.notice import Notice
 from tests.broker.conftest import Gateway
 from tests.broker.people import POLICE, Person
 
@@ -52,6 +54,11 @@ async def test_a_correction_to_other_agencies_links_only_what_each_reader_receiv
     corrected = await sender.api("POST", f"/v1/notifications/{first['notification_id']}/correction", json=replacement)
     assert corrected.status_code == 202, corrected.text
     was, now = _decided(gateway, first["notification_id"]), _decided(gateway, replacement["notification_id"])
+    with Session(gateway.engine) as session:
+        rows = session.exec(select(OutboxRow).where(col(OutboxRow.notification_id) == first["notification_id"]))
+        (told,) = [Notice.from_bytes(r.envelope) for r in rows if r.log_context.get("notice_for")]
+    # The police are told it was withdrawn, replaced, not pointed at a correction they will never receive.
+    assert (told.kind, told.reason, told.superseded_by) == ("withdrawal", "superseded", None), told
 
     dropped, dropped_words = await _read(Person(gateway, POLICE["agency_id"], "dsl", "police-dsl-91"), was)
     assert (dropped["state"], dropped["correction"]) == ("corrected", None), dropped

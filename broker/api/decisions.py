@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import AfterValidator, BeforeValidator
@@ -73,6 +73,10 @@ async def filters(
     ] = False,
     sender: Annotated[str | None, Query(pattern=CODE, description="Only what this agency sent")] = None,
     recipient: Annotated[str | None, Query(pattern=CODE, description="Only what was decided for this agency")] = None,
+    ended: Annotated[
+        Literal["withdrawn", "corrected", "shredded"] | None,
+        Query(description="Only decisions since withdrawn, corrected, or shredded with their case"),
+    ] = None,
 ) -> Filters:
     return Filters(
         agency=agency,
@@ -87,6 +91,7 @@ async def filters(
         overdue=overdue,
         sender=sender,
         recipient=recipient,
+        ended=ended,
     )
 
 

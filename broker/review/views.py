@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 import audit
@@ -46,6 +47,7 @@ class Filters:
     overdue: bool = False  # only those with a deadline overdue now
     sender: str | None = None  # only what this agency sent (`agency` takes sent or received)
     recipient: str | None = None  # only what was decided for this agency
+    ended: str | None = None  # only those since withdrawn, corrected or shredded (`ENDINGS`)
 
 
 @dataclass
@@ -77,6 +79,8 @@ REVIEWS = (
 )
 # What ends any decision, held or sent: the sender withdrew or corrected it, or its case was shredded.
 _RECALLS = (audit.EventKind.WITHDRAWN, audit.EventKind.CORRECTED, audit.EventKind.SHREDDED)
+# How a decision can end after it was made: the `ended` filter's values.
+ENDINGS = tuple(str(kind) for kind in _RECALLS)
 
 
 def states_now(session: Session, entries: list[audit.Entry]) -> dict[str, str]:
@@ -126,8 +130,21 @@ def scoped(
         statement = statement.where(col(audit.Entry.recipient_agency) == filters.recipient)
     if filters.overdue:
         statement = statement.where(overdue_now(datetime.now(UTC)))
+    if filters.ended is not None:
+        statement = statement.where(_ended_as(filters.ended))
     clause = scope_clause(viewer, action)
     return statement if clause is None else statement.where(clause)
+
+
+def _ended_as(kind: str) -> Any:
+    """The decision's delivery has a later entry of this kind: an IG lead checking that an erasure or a
+    withdrawal happened finds it without the person's NHS number in hand."""
+    later = aliased(audit.Entry)
+    return (
+        select(col(later.seq))
+        .where(col(later.delivery_id) == col(audit.Entry.delivery_id), col(later.kind) == kind)
+        .exists()
+    )
 
 
 def page(

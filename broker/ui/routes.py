@@ -233,6 +233,7 @@ def _filters(request: Request, errors: dict[str, str]) -> tuple[Filters, dict[st
         overdue=q.get("overdue") == "yes",
         sender=q.get("sender"),
         recipient=q.get("recipient"),
+        ended=q.get("ended") if q.get("ended") in decision_view.ENDINGS else None,
     )
     return chosen, {k: v for k, v in q.items() if k != "offset"}
 

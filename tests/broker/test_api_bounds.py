@@ -60,7 +60,7 @@ async def test_a_query_parameter_the_route_does_not_take_is_refused_by_name(gate
     assert response.status_code == 422, response.text
     (error,) = response.json()["detail"]
     assert (error["loc"], error["type"]) == (["query", "notification_id"], "unknown_parameter")
-    assert error["msg"].startswith("this route takes no such parameter; it takes: agency, consent_state, limit,")
+    assert error["msg"].startswith("this route takes no such parameter; it takes: agency, consent_state, ended, limit,")
     headers = {"Authorization": f"Bearer {gateway.token('csc-fenmere-mash', role='ig_lead')}"}
     bare = await gateway.client.get("/v1/queues?x=1", headers=headers)
     assert bare.status_code == 422 and bare.json()["detail"][0]["msg"] == "this route takes none", bare.text

@@ -13,19 +13,25 @@ CONSUMER_GATEWAY_URL set, the consumer witnesses the decision log (consumers/wit
 logs one JSON object per line on stderr (consumers/logs.py) and, with CONSUMER_METRICS_PORT set,
 serves Prometheus metrics there (consumers/metrics.py).
 
-Exit status of `run`: 0 stopped by a signal, 2 refused to start (settings, keys, topics) or stopped
-on a record signed or sealed with a key it does not hold (install it and start again; the record is
-read again), 3 stopped by a witness alarm: the log contradicts the checkpoint this agency kept (the
-alarm is printed and logged with its evidence; nothing after the record that showed it was
-delivered or committed).
+Exit status of `run`: 0 stopped by a signal, 2 refused to start (settings, keys, an inbox other users
+can read, topics) or stopped on a record signed or sealed with a key it does not hold (install it and
+start again; the record is read again), 3 stopped by a witness alarm: the log contradicts the
+checkpoint this agency kept (the alarm is printed and logged with its evidence; nothing after the
+record that showed it was delivered or committed). A refusal is one line, `error: …`, and the ledger
+is opened only after every check before Kafka passed, so a refused start leaves no empty ledger.
+Kafka unreachable, or refusing the login, the group or a topic, does not stop `run`: it logs what
+failed and the setting to check, and tries again, waiting from 1 s up to 30 s.
 
 `ack` acknowledges only what the ledger (CONSUMER_LEDGER_PATH or `--ledger`, the one `run` keeps)
 records as handed to the agency's system, under that notification, and not since withdrawn,
 corrected or erased: anything else is refused with exit status 2 and nothing is sent. An
 acknowledgement stops the statutory clocks, so it must never be sent for something nobody here holds.
+A Kafka that refuses the agency's login or the receipts topic (a wrong CONSUMER_KAFKA_PASSWORD or
+CONSUMER_TOPIC_NAMESPACE) is exit status 2 too, one that cannot be reached exit status 1 (send it
+again); either is one line naming what failed and the settings to check, and nothing was sent.
 
-`list` reads the agency's SQLite inbox and never creates one: a path with no inbox is refused with
-exit status 2, and an empty inbox says it is empty.
+`list` reads the agency's SQLite inbox and never creates one: a path with no inbox, or an inbox other
+users can read, is refused with exit status 2, and an empty inbox says it is empty.
 
 `checkpoint` prints the decision log's checkpoint this agency's witness kept, with its own cosignature:
 the file an auditor checks the broker's log against (`python -m audit verify --checkpoint FILE`). It
@@ -37,6 +43,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -45,10 +52,10 @@ from pydantic import ValidationError
 
 import audit
 from consumers import logs, metrics
-from consumers.errors import ConsumerError, WitnessAlarm
+from consumers.errors import ConfigurationError, ConsumerError, KafkaUnavailable, WitnessAlarm
 from consumers.ledger import Ledger
 from consumers.receipt import ReceiptKind, send_receipt
-from consumers.service import build_consumer, load_keyring, receipt_signer, run_until_signalled
+from consumers.service import build_consumer, kafka_config, load_keyring, receipt_signer, run_until_signalled
 from consumers.settings import ConsumerSettings, InboxSettings
 from consumers.sinks import SqliteInboxSink
 
@@ -123,10 +130,16 @@ def run(
         kafka_bootstrap=bootstrap,
     )
     logs.configure(settings.log_level)
-    store = Ledger(settings.ledger_path)
+    ledgers: list[Ledger] = []
+
+    def open_ledger() -> Ledger:
+        # Called once keys, broker keys, the sink and the witness passed: a refused start leaves no ledger.
+        ledgers.append(_open_ledger(settings.ledger_path))
+        return ledgers[-1]
+
     server = None
     try:
-        consumer = build_consumer(settings, ledger=store)
+        consumer = build_consumer(settings, ledger=open_ledger)
         if settings.metrics_port is not None:
             server = metrics.serve(
                 consumer, host=settings.metrics_host, port=settings.metrics_port, token=settings.metrics_token
@@ -149,7 +162,15 @@ def run(
     finally:
         if server is not None:
             server.shutdown()
-        store.close()
+        for store in ledgers:
+            store.close()
+
+
+def _open_ledger(path: Path) -> Ledger:
+    try:
+        return Ledger(path)
+    except (OSError, sqlite3.Error) as exc:
+        raise ConfigurationError(f"cannot open the ledger {path} (--ledger or CONSUMER_LEDGER_PATH): {exc}") from exc
 
 
 @app.command()
@@ -179,9 +200,16 @@ def ack(
     token = signer.sign(
         kind=ReceiptKind.ACKNOWLEDGED, delivery_id=delivery_id, notification_id=notification_id, subject=by
     )
-    asyncio.run(
-        send_receipt(settings.kafka_config(), token, delivery_id=delivery_id, namespace=settings.topic_namespace)
-    )
+    try:
+        config = kafka_config(settings)
+        asyncio.run(send_receipt(config, token, delivery_id=delivery_id, namespace=settings.topic_namespace))
+    except KafkaUnavailable as exc:
+        # Nothing was sent; Kafka may only be away, so 1, which a script may retry (2: a setting must change).
+        typer.echo(f"error: not acknowledged: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
+    except ConsumerError as exc:
+        typer.echo(f"error: not acknowledged: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
     typer.echo(f"acknowledged {delivery_id}")
 
 
@@ -221,7 +249,10 @@ def list_inbox(
     if not path.is_file():
         typer.echo(f"error: no inbox at {path} (--sink or CONSUMER_SINK)", err=True)
         raise typer.Exit(code=2)
-    inbox = SqliteInboxSink(path)
+    try:
+        inbox = SqliteInboxSink(path)
+    except ConsumerError as exc:
+        raise _fail(exc) from exc
     rows, gone = inbox.rows(), inbox.withdrawn()
     if not rows and not gone:
         typer.echo(f"the inbox at {path} holds no deliveries, and none has been withdrawn from it")

@@ -9,6 +9,9 @@ ConsumerError
 ├── DeliveryWithdrawn    the agency's system keeps a tombstone for the delivery, so did not take it back
                          (committed, no `delivered` receipt)
 ├── RejectedMessage      the message itself is bad (parked on the dead-letter topic with `reason`)
+├── KafkaUnavailable     Kafka could not be reached, or failed a request (`ack` sent nothing and exits 1:
+│                        send it again; `run` waits and tries again); a Kafka that refuses this agency's
+│                        login, group or topics is a `ConfigurationError` instead (`consumers.kafka_session`)
 ├── GatewayUnavailable   the gateway gave no proof or took no cosignature (logged; tried again later)
 └── WitnessAlarm         the broker showed a checkpoint that contradicts the one this agency kept:
                          delivery stops (nothing committed, nothing dead-lettered) and the process
@@ -74,6 +77,11 @@ class RejectedMessage(ConsumerError):
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
+
+
+class KafkaUnavailable(ConsumerError):
+    """Kafka could not be reached, or failed the request: nothing was sent. The message names what failed
+    and the settings to check (`consumers.kafka_session.diagnose`)."""
 
 
 class GatewayUnavailable(ConsumerError):

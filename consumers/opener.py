@@ -147,7 +147,15 @@ class EnvelopeOpener:
             _refuse_retired(self._broker_keys, envelope.signing_key_id, envelope.sealed_at)
             raise
         except EnvelopeError as exc:
-            raise RejectedMessage(REASONS.get(type(exc), MALFORMED)) from exc
+            header = envelope.header
+            why = _why(
+                exc,
+                item=f"delivery {header.delivery_id}",
+                addressed_to=header.recipient_agency,
+                agency_id=self._agency_id,
+                signing_key_id=envelope.signing_key_id,
+            )
+            raise RejectedMessage(REASONS.get(type(exc), MALFORMED), why) from exc
         _refuse_retired(self._broker_keys, envelope.signing_key_id, envelope.sealed_at)
         return opened
 
@@ -163,9 +171,21 @@ class NoticeReader:
         try:
             notice = verify_notice(value, recipient_agency=self._agency_id, broker_keys=self._broker_keys)
         except EnvelopeError as exc:
-            raise RejectedMessage(REASONS.get(type(exc), MALFORMED)) from exc
+            raise RejectedMessage(REASONS.get(type(exc), MALFORMED), self._why(exc, value)) from exc
         _refuse_retired(self._broker_keys, notice.signing_key_id, notice.issued_at)
         return notice
+
+    def _why(self, exc: EnvelopeError, value: bytes) -> str:
+        if not isinstance(exc, BadSignature | RecipientMismatch):
+            return ""
+        notice = Notice.from_bytes(value)  # it parsed, or the error would be `malformed`
+        return _why(
+            exc,
+            item=f"notice {notice.notice_id} ({notice.kind} of delivery {notice.delivery_id})",
+            addressed_to=notice.recipient_agency,
+            agency_id=self._agency_id,
+            signing_key_id=notice.signing_key_id,
+        )
 
 
 def _refuse_retired(broker_keys: BrokerKeyring, kid: str, signed_at: str) -> None:
@@ -173,6 +193,20 @@ def _refuse_retired(broker_keys: BrokerKeyring, kid: str, signed_at: str) -> Non
     why = broker_keys.refusal(kid, signed_at)
     if why is not None:
         raise RejectedMessage(RETIRED_SIGNING_KEY, why)
+
+
+def _why(exc: EnvelopeError, *, item: str, addressed_to: str, agency_id: str, signing_key_id: str) -> str:
+    """The dead letter's detail for a forged or misaddressed record: ids only, never content. A bad
+    signature's record names only the key id: its other fields are unverified, whatever they claim."""
+    if isinstance(exc, BadSignature):
+        return (
+            f"the signature does not verify under broker key {signing_key_id}: changed after the broker "
+            "signed it, or not signed by the broker"
+        )
+    if isinstance(exc, RecipientMismatch):
+        # Checked after the signature verified: the broker did address it so.
+        return f"{item} is addressed to {addressed_to}, not {agency_id}: published to the wrong inbox"
+    return ""
 
 
 def _safe_detail(exc: Exception, delivery_id: str) -> str:

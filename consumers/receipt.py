@@ -39,10 +39,13 @@ from typing import Any
 import jwt
 from aiokafka import AIOKafkaProducer
 
+from consumers.errors import ConfigurationError, KafkaUnavailable
+from consumers.kafka_session import KafkaPlace, diagnose, logged_errors
 from consumers.sinks import Delivery
 from schemas.notice import Notice, NoticeKind
 from schemas.topics import DEFAULT_NAMESPACE, receipts_topic
 from transport.keyfiles import AgencyJwtKey
+from transport.supervisor import KAFKA_AWAY
 
 RECEIPT_LIFETIME = timedelta(minutes=5)
 # A token for one call to the gateway's HTTP API (the witness's): used at once, so short.
@@ -143,12 +146,29 @@ def _encode(claims: dict[str, Any], key: AgencyJwtKey) -> str:
 async def send_receipt(
     kafka_config: dict[str, Any], token: str, *, delivery_id: str, namespace: str = DEFAULT_NAMESPACE
 ) -> None:
-    """Publish one receipt to the namespace's receipts topic and wait until Kafka has it (acks=all)."""
+    """Publish one receipt to the namespace's receipts topic and wait until Kafka has it (acks=all).
+
+    Raises `ConfigurationError` if Kafka refuses the agency's login or the receipts topic (a setting to
+    put right), `KafkaUnavailable` if it cannot be reached; either way nothing was sent, and the
+    message names what failed and the settings to check.
+    """
+    place = KafkaPlace(
+        principal=str(kafka_config.get("sasl_plain_username")),
+        bootstrap=str(kafka_config.get("bootstrap_servers")),
+        namespace=namespace,
+    )
     producer = AIOKafkaProducer(enable_idempotence=True, acks="all", **kafka_config)
-    await producer.start()
-    try:
-        await producer.send_and_wait(
-            receipts_topic(namespace=namespace), token.encode("ascii"), key=delivery_id.encode(), headers=[CONTENT_TYPE]
-        )
-    finally:
-        await producer.stop()
+    with logged_errors() as seen:
+        try:
+            await producer.start()  # within the try: a producer that failed to start is closed too
+            await producer.send_and_wait(
+                receipts_topic(namespace=namespace),
+                token.encode("ascii"),
+                key=delivery_id.encode(),
+                headers=[CONTENT_TYPE],
+            )
+        except KAFKA_AWAY as exc:
+            found = diagnose(exc, place, seen)
+            raise (ConfigurationError if found.misconfigured else KafkaUnavailable)(str(found)) from exc
+        finally:
+            await producer.stop()

@@ -39,7 +39,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.errors import KafkaError
 
 from consumers.errors import (
     ConfigurationError,
@@ -49,12 +48,12 @@ from consumers.errors import (
     SinkRejected,
     WitnessAlarm,
 )
+from consumers.kafka_session import KafkaPlace, keep_connected
 from consumers.ledger import Ledger
 from consumers.opener import UNKNOWN_SIGNING_KEY
 from consumers.sinks import Delivery, Sink
 from schemas.notice import NOTICE_CONTENT_TYPE, Notice
 from schemas.topics import DEFAULT_NAMESPACE, dead_letter_topic, inbox_topic, receipts_topic
-from transport.supervisor import supervise
 
 log = logging.getLogger("consumers.runner")
 
@@ -96,6 +95,12 @@ class AgencyConsumer:
         self._receipts = receipts_topic(namespace=namespace)
         self._group = group_id
         self._kafka = kafka_config
+        self._place = KafkaPlace(
+            principal=str(kafka_config.get("sasl_plain_username", agency_id)),
+            bootstrap=str(kafka_config.get("bootstrap_servers", "")),
+            namespace=namespace,
+            group=group_id,
+        )
         self._open = opener
         self._sink = sink
         self._ledger = ledger
@@ -118,17 +123,23 @@ class AgencyConsumer:
     def healthy(self) -> bool:
         return self.alarm is None
 
-    async def run(self, stop: asyncio.Event, *, retry_seconds: float = 1.0) -> None:
-        """Consume until `stop` is set; reconnect after Kafka errors; raise `WitnessAlarm` and stop on a broken log."""
+    async def run(self, stop: asyncio.Event, *, retry_seconds: float = 1.0, most_seconds: float = 30.0) -> None:
+        """Consume until `stop` is set; raise `WitnessAlarm` and stop on a broken log.
+
+        After a Kafka error (unreachable, or refusing the login, the group or a topic) it logs what
+        failed and which setting to check, and connects again after `retry_seconds`, doubling to
+        `most_seconds` while the failures go on (`consumers.kafka_session`). Anything else stops the
+        consumer: its offsets stay put.
+        """
         try:
-            await supervise(
+            await keep_connected(
                 lambda: self._consume(stop),
                 stop=stop,
+                place=self._place,
                 name=f"consumer {self.agency_id}",
                 log=log,
-                retry_on=(KafkaError, OSError),  # anything else stops the consumer: its offsets stay put
-                wait_initial=retry_seconds,
-                wait_max=retry_seconds,
+                initial=retry_seconds,
+                most=most_seconds,
             )
         except WitnessAlarm as exc:
             self.alarm = exc
@@ -171,7 +182,12 @@ class AgencyConsumer:
         metadata = await producer.client.fetch_all_metadata()
         missing = {self._receipts, self._dead_letters} - set(metadata.topics())
         if missing:
-            raise ConfigurationError(f"topics {sorted(missing)} do not exist; the operator creates them")
+            # A principal sees only the topics it is granted, so a wrong namespace looks the same.
+            raise ConfigurationError(
+                f"topics {sorted(missing)} do not exist or this agency may not use them: check "
+                "CONSUMER_TOPIC_NAMESPACE (it must equal the gateway's SGB_TOPIC_NAMESPACE); the operator "
+                "creates the topics and grants them"
+            )
 
     async def _partition(
         self,
@@ -264,17 +280,22 @@ class AgencyConsumer:
     ) -> None:
         """Park a delivery the agency's system refused for good, and say so in a line alerting can match.
 
-        Not remembered in the ledger (it was not handed over), so re-publishing the dead letter once
-        the case system is fixed delivers it. The detail is the system's status, never the payload.
+        Not remembered in the ledger (it was not handed over), so once the case system is put right,
+        the gateway's `POST /v1/deliveries/{id}/republish`, asked as this agency's system, sends it
+        again and it is delivered: this agency's Kafka principal can neither read its dead-letter
+        topic nor write its inbox. The detail is the system's status, never the payload.
         """
         await self._dead_letter(producer, record, RejectedMessage(SINK_REFUSED, exc.detail))
         self.sink_refused += 1
         log.warning(
-            "SINK REFUSED agency=%s delivery=%s (%s): parked on the dead-letter topic, no receipt sent; "
-            "find out why the agency's system refused it, then re-publish the dead letter to deliver it",
+            "SINK REFUSED agency=%s delivery=%s (%s): parked on the dead-letter topic, no receipt sent; find out "
+            "why the agency's system refused it, put that right, then ask the gateway to send it again: "
+            "POST /v1/deliveries/%s/republish with this agency's agency_system token (possible for "
+            "SGB_RETENTION_DELIVERED_DAYS, 30 by default, after it was published)",
             self.agency_id,
             delivery.delivery_id,
             exc.detail,
+            delivery.delivery_id,
             extra={
                 "outcome": SINK_REFUSED,
                 "reason": exc.detail,

@@ -11,8 +11,10 @@ import contextlib
 import logging
 import signal
 import ssl
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from consumers.broker_keys import BrokerKeyring
 from consumers.errors import ConfigurationError
@@ -62,10 +64,11 @@ def receipt_signer(settings: ConsumerSettings, keys: AgencyKeyring | KeyringHold
     return ReceiptSigner(agency_id=settings.agency_id, audience=settings.broker_audience, key=key)
 
 
-def build_witness(
-    settings: ConsumerSettings, keys: KeyringHolder, *, ledger: Ledger, broker_keys: BrokerKeyring
-) -> CheckpointWitness | None:
-    """The agency's witness of the decision log, or None (with a warning) when no gateway is configured."""
+def gateway_client(settings: ConsumerSettings, keys: KeyringHolder) -> GatewayClient | None:
+    """The client the witness calls the gateway with, or None (with a warning) when no gateway is configured.
+
+    Raises `ConfigurationError` without a witness key or with a CA file it cannot read.
+    """
     if settings.gateway_url is None:
         log.warning("CONSUMER_GATEWAY_URL is not set: %s does not witness the decision log", settings.agency_id)
         return None
@@ -74,27 +77,54 @@ def build_witness(
             f"{settings.key_dir} holds no witness key: rotate the agency's keys "
             "(python -m broker.partnership.cli rotate) to make and register one"
         )
-    context = ssl.create_default_context(cafile=settings.gateway_ca_file) if settings.gateway_ca_file else None
-    gateway = GatewayClient(
+    try:
+        context = ssl.create_default_context(cafile=settings.gateway_ca_file) if settings.gateway_ca_file else None
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigurationError(f"cannot use CONSUMER_GATEWAY_CA_FILE {settings.gateway_ca_file}: {exc}") from exc
+    return GatewayClient(
         base_url=settings.gateway_url, token=receipt_signer(settings, keys).api_token, ssl_context=context
     )
+
+
+def build_witness(
+    settings: ConsumerSettings,
+    keys: KeyringHolder,
+    *,
+    ledger: Ledger,
+    broker_keys: BrokerKeyring,
+    gateway: GatewayClient | None,
+) -> CheckpointWitness | None:
+    """The agency's witness of the decision log, calling the gateway through `gateway_client`'s client;
+    None without one."""
+    if gateway is None:
+        return None
     return CheckpointWitness(
         key=keys.witness_key, broker_keys=broker_keys, origin=settings.log_origin, ledger=ledger, gateway=gateway
     )
 
 
+def kafka_config(settings: ConsumerSettings) -> dict[str, Any]:
+    """The agency's aiokafka settings; raises `ConfigurationError` for a Kafka CA file it cannot use."""
+    try:
+        return settings.kafka_config()
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigurationError(f"cannot use CONSUMER_KAFKA_CA_FILE {settings.kafka_ca_file}: {exc}") from exc
+
+
 def build_consumer(
     settings: ConsumerSettings,
     *,
-    ledger: Ledger,
+    ledger: Ledger | Callable[[], Ledger],
     validate: Validator | None = None,
     sink: Sink | None = None,
     keys: KeyringHolder | None = None,
 ) -> AgencyConsumer:
     """Load keys and assemble the consumer; raises `ConfigurationError` on unsafe or missing keys.
 
-    `validate`, `sink` and `keys` replace the configured ones (a stricter schema check, a wrapped sink,
-    a keyring holder on another clock).
+    `ledger` is the ledger, or what opens it: then it is opened only once everything else that can
+    refuse the start (keys, broker keys, Kafka's CA, the sink, the witness) has passed, so a refused
+    start leaves no empty ledger behind. `validate`, `sink` and `keys` replace the configured ones
+    (a stricter schema check, a wrapped sink, a keyring holder on another clock).
     """
     keys = keys or KeyringHolder(settings.key_dir, agency_id=settings.agency_id)
     broker_keys = load_broker_keys(settings)
@@ -106,20 +136,24 @@ def build_consumer(
         reload_keys=keys.reload,
     )
     signer = receipt_signer(settings, keys)
+    kafka = kafka_config(settings)
+    gateway = gateway_client(settings, keys)
+    sink = sink or make_sink(settings)  # last of the checks: it creates an inbox that is not there
+    store = ledger if isinstance(ledger, Ledger) else ledger()
     return AgencyConsumer(
         agency_id=settings.agency_id,
         group_id=consumer_group(
             settings.agency_id, namespace=settings.topic_namespace, partnership_id=settings.partnership_id
         ),
-        kafka_config=settings.kafka_config(),
+        kafka_config=kafka,
         namespace=settings.topic_namespace,
         opener=opener,
-        sink=sink or make_sink(settings),
-        ledger=ledger,
+        sink=sink,
+        ledger=store,
         sign_receipt=signer.for_delivery,
         read_notice=NoticeReader(agency_id=settings.agency_id, broker_keys=broker_keys),
         sign_notice_receipt=signer.for_notice,
-        witness=build_witness(settings, keys, ledger=ledger, broker_keys=broker_keys),
+        witness=build_witness(settings, keys, ledger=store, broker_keys=broker_keys, gateway=gateway),
     )
 
 

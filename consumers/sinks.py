@@ -15,6 +15,9 @@ The tombstone outlives the delivery: read again (a lost ledger, a topic re-read 
 recalled delivery is refused with `DeliveryWithdrawn`, never answered as a harmless redelivery, so the
 consumer does not receipt it as delivered. The SQLite inbox and the directory keep their tombstones
 themselves; the webhook's case system keeps the one its DELETE carried (`consumers/webhook.py`).
+
+The SQLite inbox and the directory's files are readable by their owner alone (0600): they hold
+decrypted case data. An inbox others can read is refused at start (`_owner_only`).
 """
 
 from __future__ import annotations
@@ -24,11 +27,12 @@ import contextlib
 import json
 import os
 import sqlite3
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from consumers.errors import DeliveryWithdrawn, SinkError
+from consumers.errors import ConfigurationError, DeliveryWithdrawn, SinkError
 from schemas.envelope import DecidingFinding
 from schemas.notice import Notice, NoticeKind
 
@@ -152,6 +156,7 @@ class SqliteInboxSink:
         self._path = path
         # How long a statement, or the checkpoint that clears a withdrawal from the WAL, waits for others.
         self._busy_seconds = busy_seconds
+        _owner_only(path)
         with self._connect() as conn:
             conn.execute(CREATE_INBOX)
             conn.execute(CREATE_WITHDRAWN)
@@ -242,13 +247,51 @@ class SqliteInboxSink:
         return found
 
 
+def _owner_only(path: Path) -> None:
+    """Create the inbox readable by its owner alone, or refuse one that others can read.
+
+    The inbox holds decrypted case data: it is created 0600 before SQLite opens it, since SQLite would
+    make it 0666 less the umask (0644, readable by every local user), and SQLite gives its -wal and
+    -shm files, which hold the same data, the database file's mode. An inbox, WAL or shared-memory
+    file already readable by others (made by an earlier version, or chmod-ed) is refused with the
+    command that fixes it, as a key file is, rather than tightened quietly: the operator learns that
+    case data was exposed.
+    """
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise ConfigurationError(f"cannot create the inbox {path}: {exc.strerror} (--sink or CONSUMER_SINK)") from exc
+    exposed: dict[str, str] = {}
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            mode = stat.S_IMODE(file.stat().st_mode)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise ConfigurationError(f"cannot read the inbox file {file}: {exc.strerror}") from exc
+        if mode & 0o077:
+            exposed[str(file)] = f"{mode:04o}"
+    if exposed:
+        modes = ", ".join(f"{file} has mode {mode}" for file, mode in exposed.items())
+        raise ConfigurationError(
+            f"other users can read the case data in the inbox ({modes}); run `chmod 600 {' '.join(exposed)}`"
+        )
+
+
 class DirectorySink:
     """One JSON file per delivery, written atomically; an existing file means already delivered, a
     tombstone beside it (`<delivery_id>.withdrawn.json`) that it was recalled."""
 
     def __init__(self, directory: Path) -> None:
         self._dir = directory
-        self._dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self._dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigurationError(
+                f"cannot create the directory {directory}: {exc.strerror} (--sink or CONSUMER_SINK)"
+            ) from exc
 
     def _paths(self, delivery_id: str) -> tuple[Path, Path]:
         """The delivery's file and its tombstone."""

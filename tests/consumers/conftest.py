@@ -25,6 +25,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from broker.partnership.keys import AgencyKeys, BrokerKeys, generate_agency_keys, generate_broker_keys
 from consumers.settings import ConsumerSettings
 from schemas.envelope import DecidingFinding, EnvelopeHeader, SealedEnvelope
+from schemas.notifications import SCHEMA_VERSION
 from schemas.topics import dead_letter_topic, inbox_topic, receipts_topic
 from tests.conftest import provision_principals, run_agency_id
 from transport.kafka import TopicSettings, ensure_topics
@@ -33,7 +34,7 @@ from transport.sealing import seal
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 AUDIENCE = "safeguarding-broker-test"
 SENDER = "school-fictional"
-PRINCIPAL_POOL = 24
+PRINCIPAL_POOL = 32
 # The policy's own words for a share to children's social care without consent (GR4: a lawful exception).
 DECIDED_BY = (
     DecidingFinding(
@@ -66,6 +67,7 @@ def seal_for(
     *,
     delivery_id: str | None = None,
     message_type: str = "safeguarding_referral",
+    schema_version: str = SCHEMA_VERSION,
     decided_by: tuple[DecidingFinding, ...] = DECIDED_BY,
     sealed_at: datetime = NOW,
 ) -> SealedEnvelope:
@@ -78,7 +80,7 @@ def seal_for(
         sender_agency=SENDER,
         recipient_agency=agency.agency_id,
         message_type=message_type,
-        schema_version="1",
+        schema_version=schema_version,
         recipient_key_id=key.kid,
         decided_by=list(decided_by),
     )
@@ -93,10 +95,20 @@ def seal_for(
 
 
 def fictional_payload(n: int) -> dict[str, Any]:
+    """A projection of a safeguarding referral (M01, version 1.0), as the gateway could seal it."""
     return {
         "concern_summary": f"Fictional concern number {n} about Test Child Alpha",
         "child": {"given_name": "Alpha", "family_name": "Testchild", "date_of_birth": "2015-03-01"},
     }
+
+
+# What a reviewer sealed with a genuine broker key, each delivered before the consumer checked more
+# than key names: (message type, schema version, payload). Each value is one no detail may repeat.
+MISFITS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "mistyped-fields": ("missing_child", SCHEMA_VERSION, {"child": "Alpha Testchild, not an object", "age_band": 7}),
+    "made-up-type": ("pupil_gossip_report", SCHEMA_VERSION, {"concern_summary": "Fictional gossip about Alpha"}),
+    "unknown-version": ("safeguarding_referral", "9.9", {"concern_summary": "Fictional concern about Alpha"}),
+}
 
 
 # --- Kafka ---------------------------------------------------------------------------------------

@@ -42,7 +42,6 @@ from consumers.receipt import ReceiptKind, ReceiptSigner
 from consumers.runner import AgencyConsumer
 from consumers.service import build_consumer
 from consumers.settings import ConsumerSettings
-from consumers.validation import check_shape
 from consumers.webhook import WebhookSink
 from consumers.witness import CheckpointWitness
 from schemas.topics import dead_letter_topic
@@ -148,7 +147,7 @@ async def test_receipts_take_up_the_rotated_token_key_once_the_gateway_has_had_t
     clock.now, wall.now = 2.0, written + 2.0  # the change is seen; the gateway may not have the new registry yet
 
     ledger = Ledger(consumer_settings.ledger_path)
-    consumer = build_consumer(consumer_settings, ledger=ledger, validate=check_shape, keys=holder)
+    consumer = build_consumer(consumer_settings, ledger=ledger, keys=holder)
     inbox = _sink(consumer_settings)
     async with _running(consumer) as task:
         await publish_in_order(kafka_admin_config, topic, [early.to_bytes()])
@@ -361,7 +360,7 @@ async def test_a_delivery_the_case_system_refuses_for_good_is_parked_and_the_par
     ledger = Ledger(consumer_settings.ledger_path)
     async with _serve(_case_system(answer, posts)) as url:
         sink = WebhookSink(f"{url}/cases", attempts=2)
-        consumer = build_consumer(consumer_settings, ledger=ledger, validate=check_shape, sink=sink)
+        consumer = build_consumer(consumer_settings, ledger=ledger, sink=sink)
         with caplog.at_level(logging.WARNING, logger="consumers.runner"):
             async with _running(consumer) as task:
                 await _until(task, lambda: behind.header.delivery_id in taken, timeout=30)

@@ -24,7 +24,7 @@ from consumers.opener import EnvelopeOpener
 from consumers.service import build_consumer
 from consumers.settings import ConsumerSettings
 from consumers.sinks import Delivery, DirectorySink, SqliteInboxSink
-from consumers.validation import check_shape
+from consumers.validation import default_validator
 from schemas.envelope import DecidingFinding, SealedEnvelope, deciding_findings
 from schemas.policy_decision import Reason, RecipientDecision
 from schemas.topics import dead_letter_topic, inbox_topic
@@ -66,7 +66,7 @@ def opener(tmp_path: Path, agency_keys: AgencyKeys, broker_history: Path) -> Env
         agency_id=AGENCY,
         broker_keys=load_broker_public_keys(broker_history),
         decryption_keys=keyring.decryption_keys,
-        validate=check_shape,
+        validate=default_validator(),
     )
 
 
@@ -115,7 +115,7 @@ async def _consume(settings: ConsumerSettings, **overrides: Any) -> None:
     The three records carry different keys, so they land on different partitions: waiting for the deliveries alone
     could stop the consumer before it reached the forged record's partition."""
     ledger = Ledger(settings.ledger_path)
-    consumer = build_consumer(settings, ledger=ledger, validate=check_shape, **overrides)
+    consumer = build_consumer(settings, ledger=ledger, **overrides)
     stop = asyncio.Event()
     task = asyncio.create_task(consumer.run(stop))
     try:

@@ -11,7 +11,7 @@ from broker.partnership.keys import AgencyKeys, BrokerKeys, generate_broker_keys
 from consumers.errors import RejectedMessage
 from consumers.keys import load_agency_keyring, load_broker_public_keys
 from consumers.opener import EnvelopeOpener
-from consumers.validation import check_shape
+from consumers.validation import default_validator
 from tests.consumers.conftest import NOW, fictional_payload, make_agency_keys, seal_for
 
 AGENCY = "csc-fictional"
@@ -29,7 +29,7 @@ def opener(tmp_path: Path, agency_keys: AgencyKeys, broker_history: Path) -> Env
         agency_id=AGENCY,
         broker_keys=load_broker_public_keys(broker_history),
         decryption_keys=keyring.decryption_keys,
-        validate=check_shape,
+        validate=default_validator(),
     )
 
 
@@ -41,7 +41,7 @@ def test_opens_a_good_envelope(opener: EnvelopeOpener, agency_keys: AgencyKeys, 
     assert delivery.recipient_agency == AGENCY
     assert delivery.payload == fictional_payload(1)
     assert delivery.envelope_digest == envelope.digest()
-    assert (delivery.schema_version, delivery.sealed_at) == ("1", "2026-01-05T09:00:00Z")
+    assert (delivery.schema_version, delivery.sealed_at) == ("1.0", "2026-01-05T09:00:00Z")
 
 
 def test_opens_an_envelope_sealed_before_a_key_rotation(
@@ -54,7 +54,7 @@ def test_opens_an_envelope_sealed_before_a_key_rotation(
         agency_id=AGENCY,
         broker_keys=load_broker_public_keys(broker_history),
         decryption_keys=keyring.decryption_keys,
-        validate=check_shape,
+        validate=default_validator(),
     )
     assert opener(old.to_bytes()).payload == fictional_payload(2)
 
@@ -105,7 +105,7 @@ def test_wrong_decryption_key_cannot_decrypt(
         agency_id=AGENCY,
         broker_keys=load_broker_public_keys(broker_history),
         decryption_keys={envelope.header.recipient_key_id: impostor},
-        validate=check_shape,
+        validate=default_validator(),
     )
     with pytest.raises(RejectedMessage) as caught:
         opener(envelope.to_bytes())

@@ -17,11 +17,11 @@ from consumers.runner import AgencyConsumer
 from consumers.service import build_consumer
 from consumers.settings import ConsumerSettings
 from consumers.sinks import Delivery, SqliteInboxSink
-from consumers.validation import check_shape
 from schemas.topics import dead_letter_topic, inbox_topic, receipts_topic
 from tests.conftest import run_namespace
 from tests.consumers.conftest import (
     AUDIENCE,
+    MISFITS,
     Principal,
     TopicTail,
     fictional_payload,
@@ -96,7 +96,7 @@ async def _run_until(consumer: AgencyConsumer, check: Any, *, timeout: float = 6
 
 
 def _consumer(settings: ConsumerSettings, ledger: Ledger, **overrides: Any) -> AgencyConsumer:
-    return build_consumer(settings, ledger=ledger, validate=check_shape, **overrides)
+    return build_consumer(settings, ledger=ledger, **overrides)
 
 
 @pytest.mark.usefixtures("topics")
@@ -182,32 +182,40 @@ async def test_bad_records_go_to_dead_letters_and_the_good_one_still_arrives(
     other = make_agency_keys(tmp_path / "other-agency", "police-fictional")
     genuine = seal_for(agency, broker_keys, fictional_payload(1))
     tampered = genuine.model_copy(update={"sealed_at": "2020-01-01T00:00:00Z"})
-    bad = {
-        "bad_signature": tampered.to_bytes(),
-        "not_for_this_agency": seal_for(other, broker_keys, fictional_payload(2)).to_bytes(),
-        "schema_invalid": seal_for(agency, broker_keys, {"Not A Field Name": "x"}).to_bytes(),
-    }
+    # Signed by the broker's own key, yet no projection of their message type: the consumer's
+    # default check (schemas.validate_projection) parks them, as it does a key that names no field.
+    misfits = [
+        seal_for(agency, broker_keys, payload, message_type=kind, schema_version=version).to_bytes()
+        for kind, version, payload in MISFITS.values()
+    ]
+    bad = [
+        ("bad_signature", tampered.to_bytes()),
+        ("not_for_this_agency", seal_for(other, broker_keys, fictional_payload(2)).to_bytes()),
+        ("schema_invalid", seal_for(agency, broker_keys, {"Not A Field Name": "x"}).to_bytes()),
+        *(("schema_invalid", value) for value in misfits),
+    ]
     good = seal_for(agency, broker_keys, fictional_payload(3))
     parked_topic = dead_letter_topic(principal.agency_id, namespace=consumer_settings.topic_namespace)
     dead_letters = await TopicTail(kafka_admin_config, parked_topic).mark()
     # One partition key for all, so the good record is behind the bad ones in the same partition.
-    producer_values = [*bad.values(), good.to_bytes()]
+    producer_values = [*(value for _, value in bad), good.to_bytes()]
     await publish_in_order(kafka_admin_config, _inbox(consumer_settings, principal.agency_id), producer_values)
 
     ledger = Ledger(consumer_settings.ledger_path)
     consumer = _consumer(consumer_settings, ledger)
     inbox = _sink(consumer_settings)
-    await _run_until(consumer, lambda: bool(inbox.delivery_ids()) and consumer.dead_lettered >= 3)
+    await _run_until(consumer, lambda: bool(inbox.delivery_ids()) and consumer.dead_lettered >= len(bad))
     ledger.close()
 
     assert inbox.delivery_ids() == [good.header.delivery_id]
-    records = await dead_letters.wait_for(lambda rs: len(rs) >= 3)
-    parked = {dict(r.headers)["sgb_reason"].decode(): r.value for r in records}
-    assert parked == bad
+    records = await dead_letters.wait_for(lambda rs: len(rs) >= len(bad))
+    parked = [(dict(r.headers)["sgb_reason"].decode(), r.value) for r in records]
+    assert sorted(parked) == sorted(bad)
     for record in records:
         headers = dict(record.headers)
         assert headers["sgb_source_topic"].decode() == _inbox(consumer_settings, principal.agency_id)
         assert b"Not A Field Name" not in headers["sgb_detail"]
+        assert b"Alpha" not in headers["sgb_detail"] and b"gossip" not in headers["sgb_detail"]
 
 
 async def publish_in_order(admin_config: dict[str, Any], topic: str, values: list[bytes]) -> None:

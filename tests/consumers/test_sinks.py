@@ -125,6 +125,7 @@ async def test_an_inbox_made_before_decided_by_gains_the_column(tmp_path: Path) 
             "INSERT INTO inbox VALUES ('d-0', 'n-0', 'M01', '1', 'school-example', 'sha256:00', "
             "'2026-01-05T09:00:00Z', '{}', '2026-01-05T09:00:01Z')"
         )
+    path.chmod(0o600)  # as the refusal of an inbox others can read tells the operator of an old one
     sink = SqliteInboxSink(path)
     assert await sink.deliver(_delivery(1)) is True
     assert [row["decided_by"] for row in sink.rows()] == [[], [DECIDED_BY[0].model_dump()]]

@@ -3,7 +3,8 @@
 ``verify`` and ``verify-pack`` give no verdict without a trust anchor held outside the database: the
 broker's public key (``--public-key``, repeated for each key it signed with after a rotation, or the
 pinned files named by ``$SGB_AUDIT_PUBLIC_KEY``), a checkpoint an agency kept (``--checkpoint``), or
-witnesses (``--witness-key NAME=PEM``, ``--min-witnesses K``). See :mod:`audit.trust` for what each
+witnesses (``--witness-key NAME=PEM``, repeated under one NAME for each key of a witness's history,
+``--min-witnesses K``, K witnesses however many keys each). See :mod:`audit.trust` for what each
 anchor rules out.
 
 Exit status:
@@ -89,12 +90,19 @@ KeptOption = Annotated[
 WitnessOption = Annotated[
     list[str] | None,
     typer.Option(
-        "--witness-key", metavar="NAME=PEM", help="A witness you trust: key name and PEM public key; repeatable."
+        "--witness-key",
+        metavar="NAME=PEM",
+        help=(
+            "A witness you trust: key name and PEM public key; repeatable, under one NAME for each key "
+            "of its history (a witness counts once)."
+        ),
     ),
 ]
 MinWitnessOption = Annotated[
     int | None,
-    typer.Option("--min-witnesses", min=0, help="Witness cosignatures required (default: 1 if any --witness-key)."),
+    typer.Option(
+        "--min-witnesses", min=0, help="Witnesses whose cosignature is required (default: 1 if any --witness-key)."
+    ),
 ]
 
 

@@ -151,12 +151,15 @@ def cosigners(checkpoint_note: str, witnesses: Sequence[WitnessKey], lines: Iter
     """Return the names of ``witnesses`` with a valid cosignature among the note's lines and ``lines``.
 
     Lines by unknown keys, and lines that do not verify, are skipped (C2SP: verifiers ignore
-    signatures they cannot check); each witness counts once however many lines it has.
+    signatures they cannot check); each witness counts once however many lines it has, and however
+    many of its keys (``witnesses`` may hold several under one name, its key history) made them.
     """
     _, carried = split_note(checkpoint_note)
     candidates = [sig.line for sig in carried] + list(lines)
     found: list[str] = []
     for witness in witnesses:
+        if witness.name in found:
+            continue  # another key of its history already cosigned: a quorum counts witnesses, not keys
         for line in candidates:
             try:
                 verify_cosignature(checkpoint_note, line, witness)

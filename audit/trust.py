@@ -9,10 +9,12 @@ insider cannot recompute (:class:`TrustPolicy`):
   the broker's key, give each key it signed with: a checkpoint passes with any one of them);
 * kept checkpoints (signed notes an agency kept, perhaps with cosignature lines): the log's first
   ``size`` entries must still give each one's root and chain head;
-* witnesses: with ``min_witnesses = K`` a kept checkpoint counts only with K valid cosignatures
-  (in its own lines or stored ones), and every stored checkpoint that K witnesses cosigned becomes
-  an anchor too, so a rewrite is located between the last anchor that matches and the first that
-  does not.
+* witnesses: with ``min_witnesses = K`` a kept checkpoint counts only with valid cosignatures by K
+  witnesses (in its own lines or stored ones), and every stored checkpoint that K witnesses cosigned
+  becomes an anchor too, so a rewrite is located between the last anchor that matches and the first
+  that does not. A witness may be given with each key of its history (several keys under one name:
+  a checkpoint kept before it rotated carries its old key's cosignature), and counts once however
+  many of them cosigned: K is a number of witnesses, never of keys.
 
 The verifier holds every leaf, so rather than check a consistency proof it recomputes the tree of
 each anchor's size from the entries themselves; a proof is what parties without the leaves need
@@ -59,10 +61,22 @@ class TrustPolicy:
         if self.public_key is not None and not isinstance(self.public_key, Ed25519PublicKey):
             # Frozen means frozen: keep our own copy, not the caller's list of keys.
             object.__setattr__(self, "public_key", tuple(self.public_key))
-        if not 0 <= self.min_witnesses <= len(self.witnesses):
-            raise AuditError(f"cannot require {self.min_witnesses} of {len(self.witnesses)} witness keys")
-        if len({w.name for w in self.witnesses}) != len(self.witnesses):
-            raise AuditError("each witness key needs its own name")
+        given: set[str] = set()
+        for witness in self.witnesses:
+            # The same key twice is a slip in the auditor's list, not a second key of that witness.
+            if witness.vkey() in given:
+                raise AuditError(f"witness key {witness.name}+{witness.key_id.hex()} is given twice")
+            given.add(witness.vkey())
+        named = len(self.witness_names)
+        if not 0 <= self.min_witnesses <= named:
+            raise AuditError(
+                f"cannot require {self.min_witnesses} of {named} witnesses (each counts once, however many keys)"
+            )
+
+    @property
+    def witness_names(self) -> frozenset[str]:
+        """Return the distinct witnesses given: a quorum counts these, not their keys."""
+        return frozenset(w.name for w in self.witnesses)
 
     @property
     def public_keys(self) -> tuple[Ed25519PublicKey, ...]:

@@ -55,7 +55,6 @@ from broker.partnership.options import (
     BrokerKeysOpt,
     ByOpt,
     KeysOpt,
-    PemDirOpt,
     RegistryOpt,
     SuiteOpt,
     TokenRoleOpt,
@@ -301,19 +300,6 @@ def list_cmd(
             a.rotated_at.isoformat() if a.rotated_at else "-",
         )
     Console().print(table)
-
-
-@app.command("witness-keys")
-def witness_keys_cmd(registry: RegistryOpt, out: PemDirOpt) -> None:
-    """Write each agency's current witness public key as PEM and print the `audit verify` options for them."""
-    out.mkdir(parents=True, exist_ok=True)
-    for agency in sorted(load_registry(registry).agencies.values(), key=lambda a: a.id):
-        if agency.current_witness_key is not None:
-            pem = agency.current_witness_key.witness().key.public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-            )
-            write_public_file(out / f"{agency.id}.pem", pem)
-            typer.echo(f"--witness-key {agency.id}={out / f'{agency.id}.pem'}")
 
 
 @app.command("issue-token")

@@ -20,7 +20,9 @@ BrokerKeysOpt = Annotated[
     Path | None,
     typer.Option("--broker-keys", help="The broker's key directory (signs the change); omitted, SGB_SIGNING_KEY & co."),
 ]
-PemDirOpt = Annotated[Path, typer.Option("--out", help="Directory for one PEM file per agency")]
+PemDirOpt = Annotated[
+    Path, typer.Option("--out", help="Directory for one PEM file per witness key (the current one: <agency>.pem)")
+]
 RoleOpt = Annotated[str, typer.Option("--role", help=f"One of: {', '.join(PERSON_ROLES)}")]
 # A token's role (agency_system too) and audience, as issue-token and the sign-in link take them.
 TokenRoleOpt = Annotated[str, typer.Option("--role", help=f"One of: {', '.join(sorted(ROLES))}")]

@@ -255,7 +255,9 @@ def test_cli_generates_and_rotates_to_hybrid_and_exports_witness_keys(tmp_path: 
     assert [k.suite for k in agency.encryption_keys] == [HYBRID_SUITE_NAME, SUITE_NAME]
     assert len(agency.witness_keys) == 2
     out = run("witness-keys", "--registry", reg, "--out", str(tmp_path / "witnesses"))
-    assert out.strip() == f"--witness-key {POLICE}={tmp_path / 'witnesses' / f'{POLICE}.pem'}"
+    # Both: a checkpoint kept before the rotation carries the old key's cosignature.
+    pems = [f"{POLICE}.pem", f"{POLICE}.{agency.witness_keys[1].kid}.pem"]
+    assert out.splitlines() == [f"--witness-key {POLICE}={tmp_path / 'witnesses' / pem}" for pem in pems]
     refused = runner.invoke(app, ["generate-keys", "--agency", POLICE, "--out", keys, "--suite", "kyber"])
     assert refused.exit_code == 2 and "x25519 or hybrid" in refused.output
     assert isinstance(load_agency_keys(Path(keys)).encryption_keys[1].private_key, x25519.X25519PrivateKey)

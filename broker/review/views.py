@@ -131,12 +131,12 @@ def scoped(
     if filters.overdue:
         statement = statement.where(overdue_now(datetime.now(UTC)))
     if filters.ended is not None:
-        statement = statement.where(_ended_as(filters.ended))
+        statement = statement.where(ended_as(filters.ended))
     clause = scope_clause(viewer, action)
     return statement if clause is None else statement.where(clause)
 
 
-def _ended_as(kind: str) -> Any:
+def ended_as(kind: str) -> Any:
     """The decision's delivery has a later entry of this kind: an IG lead checking that an erasure or a
     withdrawal happened finds it without the person's NHS number in hand."""
     later = aliased(audit.Entry)

@@ -29,6 +29,7 @@ from broker.db.log import DecisionLog
 from broker.db.witnessing import Witnessing, witnessing
 from broker.errors import LogUnavailable, ReviewInvalid
 from broker.review import queues as review
+from broker.review import views as decision_view
 from broker.ui import words as say
 from broker.ui.charts import bar_chart
 from broker.ui.render import OUTCOMES, agency_names, page, words
@@ -73,6 +74,11 @@ def _listed(**query: str) -> str:
     return "/ui/decisions?" + urlencode(query)
 
 
+def _ended(db: Session, kind: str) -> int:
+    decided = select(func.count()).where(col(audit.Entry.kind) == audit.EventKind.DECIDED, decision_view.ended_as(kind))
+    return int(db.execute(decided).scalar_one())
+
+
 def totals(decision_log: DecisionLog) -> dict[str, Any]:
     with Session(decision_log.engine) as db:
         months = _months(db)
@@ -87,6 +93,7 @@ def totals(decision_log: DecisionLog) -> dict[str, Any]:
         ).all()
         outcomes, kinds = _counts(db, col(audit.Entry.outcome)), _counts(db, col(audit.Entry.message_type))
         senders = _counts(db, col(audit.Entry.sender_agency))
+        ended = [(kind, _ended(db, kind)) for kind in decision_view.ENDINGS]
         return {
             "outcome": [(words(k, OUTCOMES), n) for k, n in outcomes],
             "agency": senders,
@@ -99,6 +106,8 @@ def totals(decision_log: DecisionLog) -> dict[str, Any]:
                 "message_type": {say.type_name(k): _listed(message_type=k) for k, _ in kinds},
                 "month": {say.month_words(m): _listed(**_month_filter(m)) for m, _ in months},
             },
+            # Each total counts what was decided; these say how many of those decisions ended since.
+            "ended": [(kind, n, _listed(ended=kind)) for kind, n in ended],
             "no_consent": [
                 {"lawful_basis": b or "none declared", "consent_state": c, "count": n} for b, c, n in no_consent
             ],

@@ -50,7 +50,15 @@ async def test_the_list_finds_what_was_withdrawn_corrected_or_shredded(gateway: 
     await lead.sign_in()
     try:
         shown = await lead.page("GET", "/ui/decisions?ended=shredded")
+        audited = await lead.page("GET", "/ui/audit")
     finally:
         await lead.close()
     assert re.search(r"\b1 decision match", shown.text), shown.text
     assert '<option value="shredded" selected>' in shown.text
+    # The audit's totals count what was decided; beside them, how many of those decisions ended since.
+    for ended, label in (
+        ("withdrawn", "Withdrawn"),
+        ("corrected", "Corrected"),
+        ("shredded", "Shredded with their case"),
+    ):
+        assert f'<a href="/ui/decisions?ended={ended}" aria-label="1 decision: {label}">1</a>' in audited.text, ended

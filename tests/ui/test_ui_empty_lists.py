@@ -50,6 +50,6 @@ async def test_an_empty_list_says_what_is_empty_for_its_reader(gateway: Gateway)
     assert _empty_row(agency) == "Your agency has not sent or received a notification yet."
     assert "/ui/decisions/" in sent and 'colspan="9"' not in sent, "the practitioner's own send is listed"
     # Everything a person sent or answered was sent by their agency: only the recipient narrows it.
-    assert _filters(own) == ["recipient", "outcome", "type", "consent"]
-    assert _filters(agency) == ["agency", "sender", "recipient", "outcome", "type", "consent"]
+    assert _filters(own) == ["recipient", "outcome", "type", "ended", "consent"]
+    assert _filters(agency) == ["agency", "sender", "recipient", "outcome", "type", "ended", "consent"]
     assert "through your agency's system in your name) or answered." in own

@@ -1,5 +1,5 @@
 """An auditor checks the demo's decision log against a checkpoint an agency kept, with the commands the
-partnership's IG lead runs: the broker's public keys and the agency's witness key as the operator hands
+partnership's IG lead runs: the broker's public keys and the agency's witness keys as the operator hands
 them over, the agency's kept checkpoint as its own consumer prints it, then `python -m audit verify`.
 
 The checkpoint comes from the agency's ledger, outside the broker's database: an insider who rewrote
@@ -23,15 +23,18 @@ def check_against_kept_checkpoint(site: DemoSite, console: Console, *, agency: s
     """Run the auditor's commands for `agency`'s kept checkpoint; stop the demo if the log does not pass."""
     out = site.root / "for-the-auditor"
     ledger = site.root / f"ledger-{agency}.db"
-    note, witness = out / f"{agency}.checkpoint", out / "witnesses" / f"{agency}.pem"
+    note = out / f"{agency}.checkpoint"
     keys = _run("broker.partnership.cli", "broker-public-keys", "--dir", site.partnership.broker_keys_dir, "--out", out)
-    _run(
-        "broker.partnership.cli", "witness-keys", "--registry", site.partnership.registry_file, "--out", witness.parent
-    )
+    registry = site.partnership.registry_file
+    printed = _run("broker.partnership.cli", "witness-keys", "--registry", registry, "--out", out / "witnesses")
     _run("consumers", "checkpoint", "--agency", agency, "--ledger", ledger, "--out", note)
     public_keys = [word for line in keys.splitlines() if line.startswith("--public-key ") for word in line.split()]
-    verify = ["--db", f"sqlite:///{site.root / 'broker.db'}", *public_keys, "--checkpoint", str(note)]
-    said = _run("audit", "verify", *verify, "--witness-key", f"{agency}={witness}")
+    # Every key of the agency's witness history, as `witness-keys` prints them: a checkpoint it kept
+    # before a rotation carries its old key's cosignature.
+    own = f"--witness-key {agency}="
+    witness = [word for line in printed.splitlines() if line.startswith(own) for word in line.split()]
+    verify = ["--db", f"sqlite:///{site.root / 'broker.db'}", *public_keys, "--checkpoint", str(note), *witness]
+    said = _run("audit", "verify", *verify)
     entries = re.match(r"OK (\d+) entries", said)
     kept = re.search(r"extends the witnessed checkpoint at size (\d+), cosigned by " + re.escape(agency), said)
     if entries is None or kept is None:
@@ -42,7 +45,7 @@ def check_against_kept_checkpoint(site: DemoSite, console: Console, *, agency: s
     )
     # Printed whole, not wrapped at the console's width: an IG lead copies it.
     console.print(
-        f"  python -m audit verify {shlex.join([*verify, '--witness-key', f'{agency}={witness}'])}",
+        f"  python -m audit verify {shlex.join(verify)}",
         soft_wrap=True,
         highlight=False,
     )

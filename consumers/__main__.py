@@ -1,4 +1,4 @@
-"""Command line of an agency's consumer: `python -m consumers run|ack|list|checkpoint --agency ID`.
+"""Command line of an agency's consumer: `python -m consumers run|ack|list|checkpoint|set-aside --agency ID`.
 
 Settings come from `CONSUMER_*` variables (see consumers/settings.py); options given here win.
 The Kafka password is read from CONSUMER_KAFKA_PASSWORD only, never from the command line, where
@@ -36,6 +36,12 @@ users can read, is refused with exit status 2, and an empty inbox says it is emp
 `checkpoint` prints the decision log's checkpoint this agency's witness kept, with its own cosignature:
 the file an auditor checks the broker's log against (`python -m audit verify --checkpoint FILE`). It
 is the agency's own evidence, kept where the broker's administrators cannot reach it.
+
+`set-aside` is for after a witness alarm, once the partnership has settled it by accepting the log as
+it now is (a restored log that extends the kept checkpoint needs nothing: `run` goes on by itself). It
+writes the kept checkpoint to a file first, as evidence, then moves it aside in the ledger under the
+incident's reference, so the next checkpoint a record brings is kept afresh. Without it the consumer
+would stop on the same record at every start, its inbox frozen.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import sqlite3
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -53,7 +60,7 @@ from pydantic import ValidationError
 import audit
 from consumers import logs, metrics
 from consumers.errors import ConfigurationError, ConsumerError, KafkaUnavailable, WitnessAlarm
-from consumers.ledger import Ledger
+from consumers.ledger import KeptCheckpoint, Ledger
 from consumers.receipt import ReceiptKind, send_receipt
 from consumers.service import build_consumer, kafka_config, load_keyring, receipt_signer, run_until_signalled
 from consumers.settings import ConsumerSettings, InboxSettings
@@ -275,6 +282,24 @@ def list_inbox(
         )
 
 
+def _kept(settings: InboxSettings) -> tuple[Ledger, KeptCheckpoint]:
+    """The ledger and its kept checkpoint, or exit 2 in one line saying why there is none."""
+    if not settings.ledger_path.is_file():
+        typer.echo(f"error: no ledger at {settings.ledger_path} (--ledger or CONSUMER_LEDGER_PATH)", err=True)
+        raise typer.Exit(code=2)
+    store = Ledger(settings.ledger_path)
+    kept = store.kept_checkpoint(settings.log_origin)
+    if kept is None:
+        store.close()
+        typer.echo(
+            f"error: this agency has kept no checkpoint of {settings.log_origin} yet: it witnesses the log only "
+            "with CONSUMER_GATEWAY_URL set, and keeps the first checkpoint a record brings",
+            err=True,
+        )
+        raise typer.Exit(code=2)
+    return store, kept
+
+
 @app.command()
 def checkpoint(
     agency: Agency,
@@ -285,27 +310,54 @@ def checkpoint(
 ) -> None:
     """Print the log checkpoint this agency kept, with its cosignature, for `audit verify --checkpoint`."""
     settings = _settings(InboxSettings, agency_id=agency, ledger_path=ledger)
-    if not settings.ledger_path.is_file():
-        typer.echo(f"error: no ledger at {settings.ledger_path} (--ledger or CONSUMER_LEDGER_PATH)", err=True)
-        raise typer.Exit(code=2)
-    store = Ledger(settings.ledger_path)
-    try:
-        kept = store.kept_checkpoint(settings.log_origin)
-    finally:
-        store.close()
-    if kept is None:
-        typer.echo(
-            f"error: this agency has kept no checkpoint of {settings.log_origin} yet: it witnesses the log only "
-            "with CONSUMER_GATEWAY_URL set, and keeps the first checkpoint a record brings",
-            err=True,
-        )
-        raise typer.Exit(code=2)
+    store, kept = _kept(settings)
+    store.close()
     note = audit.with_cosignatures(kept.note, [kept.cosignature])
     if out is None:
         typer.echo(note, nl=False)
         return
     out.write_text(note, encoding="utf-8")
     typer.echo(f"the checkpoint of {kept.tree_size} entries this agency kept, cosigned, is in {out}", err=True)
+
+
+Reference = Annotated[
+    str,
+    typer.Option(
+        "--reference",
+        metavar="REF",
+        help="The incident's reference in the partnership's records (letters, digits and . _ : / -).",
+    ),
+]
+Evidence = Annotated[
+    Path, typer.Option("--out", metavar="FILE", help="A new file the set-aside checkpoint is written to first.")
+]
+_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")
+
+
+@app.command("set-aside")
+def set_aside(agency: Agency, reference: Reference, out: Evidence, ledger: LedgerPath = None) -> None:
+    """After a witness alarm settled by accepting the log as it is: set the kept checkpoint aside."""
+    if not _REFERENCE.fullmatch(reference):
+        typer.echo("error: --reference: letters, digits and . _ : / - only, up to 64", err=True)
+        raise typer.Exit(code=2)
+    if out.exists():
+        typer.echo(f"error: --out: {out} exists already; the evidence goes to a new file", err=True)
+        raise typer.Exit(code=2)
+    settings = _settings(InboxSettings, agency_id=agency, ledger_path=ledger)
+    store, kept = _kept(settings)
+    try:
+        # The evidence first: if it cannot be written, nothing is set aside.
+        out.write_text(audit.with_cosignatures(kept.note, [kept.cosignature]), encoding="utf-8")
+        store.set_aside(settings.log_origin, reference=reference)
+    except OSError as exc:
+        typer.echo(f"error: --out: {out} cannot be written ({exc.strerror}); nothing was set aside", err=True)
+        raise typer.Exit(code=2) from exc
+    finally:
+        store.close()
+    typer.echo(
+        f"the checkpoint of {kept.tree_size} entries this agency kept is in {out} and set aside under {reference}; "
+        "the next checkpoint a record brings is kept afresh"
+    )
 
 
 if __name__ == "__main__":

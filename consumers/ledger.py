@@ -45,6 +45,18 @@ CREATE TABLE IF NOT EXISTS kept_checkpoint (
     posted INTEGER NOT NULL DEFAULT 0,
     kept_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 )"""
+# A kept checkpoint an operator set aside after a witness alarm the partnership resolved: kept for good,
+# with the incident's reference, as the evidence of where trust ended.
+SET_ASIDE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS set_aside_checkpoint (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    origin TEXT NOT NULL,
+    tree_size INTEGER NOT NULL,
+    note TEXT NOT NULL,
+    cosignature TEXT NOT NULL,
+    reference TEXT NOT NULL,
+    set_aside_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+)"""
 # One statement, so the swap is atomic; the WHERE makes it a compare-and-set that never moves back.
 KEEP = """
 INSERT INTO kept_checkpoint (origin, tree_size, note, cosignature) VALUES (?, ?, ?, ?)
@@ -75,6 +87,7 @@ class Ledger:
         self._conn.execute(WITNESS_SCHEMA)
         self._conn.execute(WITHDRAWN_SCHEMA)
         self._conn.execute(NOTICES_SCHEMA)
+        self._conn.execute(SET_ASIDE_SCHEMA)
         self._conn.commit()
 
     def seen(self, delivery_id: str) -> bool:
@@ -127,6 +140,21 @@ class Ledger:
         cursor = self._conn.execute(KEEP, (origin, tree_size, note, cosignature))
         self._conn.commit()
         return cursor.rowcount == 1
+
+    def set_aside(self, origin: str, *, reference: str) -> KeptCheckpoint | None:
+        """Move the kept checkpoint of `origin` aside, in one commit; the next one a record brings is kept
+        afresh. None, and nothing changed, if none was kept."""
+        with self._conn:
+            kept = self.kept_checkpoint(origin)
+            if kept is None:
+                return None
+            self._conn.execute(
+                "INSERT INTO set_aside_checkpoint (origin, tree_size, note, cosignature, reference)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (origin, kept.tree_size, kept.note, kept.cosignature, reference),
+            )
+            self._conn.execute("DELETE FROM kept_checkpoint WHERE origin = ?", (origin,))
+        return kept
 
     def mark_posted(self, origin: str, tree_size: int) -> None:
         """Record that the gateway stored this agency's cosignature on the kept checkpoint."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +29,7 @@ from broker.db.log import DecisionLog
 from broker.errors import LogUnavailable, ReviewInvalid
 from broker.review import views
 from broker.review.access import Action, Scope, Viewer
+from broker.review.detail import corrected_by
 from broker.review.scope import scope_clause
 from broker.review.timescales import overdue_among
 from schemas.case_api import CaseReviewQuery
@@ -170,3 +172,25 @@ def _search_draft(viewer: Viewer, person: str, found: int) -> audit.EntryDraft:
         actor_role=viewer.role,
         actor_agency=viewer.agency_id,
     )
+
+
+# A chain of corrections is never longer than this; a longer one is cut, not followed for ever.
+_CHAIN = 100
+
+
+def correction_case(
+    session: Session, secret: bytes, *, agency_id: str, notification_id: str, subjects: Sequence[str]
+) -> tuple[str, bool]:
+    """For a guided-form correction of `notification_id` (its decided entries' `subjects`): the first
+    notification of its chain of corrections, whose id a form-only case is named by (`form-<id>`), and
+    whether the notification instead named the child by an NHS number or the agency's own reference,
+    which the correction must then give again to stay in the child's case (a shredding finds a case
+    by it, and would miss a correction filed elsewhere)."""
+    first = notification_id
+    for _ in range(_CHAIN):
+        earlier = corrected_by(session, first)
+        if earlier is None:
+            break
+        first = earlier
+    form_only = pseudonym(secret, nhs_number=None, agency_id=agency_id, subject_ref=f"form-{first}")
+    return first, form_only not in subjects

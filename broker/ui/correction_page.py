@@ -18,18 +18,21 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from sqlmodel import Session
 
 import audit
 from broker.admission import idempotency
-from broker.api.deps import LogDep, RulesDep, Sharing, SharingDep, registry_of
+from broker.api.deps import KeysDep, LogDep, RulesDep, Sharing, SharingDep, registry_of
 from broker.api.recall import Recall, RecallDep
 from broker.db.log import DecisionLog
 from broker.errors import AlreadyWithdrawn, InvalidNotification
-from broker.review import withdrawal
+from broker.partnership.keys import BrokerKeys
+from broker.review import case_review, withdrawal
 from broker.review.access import Viewer
 from broker.review.withdrawal import Withdrawal
 from broker.ui import words as say
 from broker.ui.form_recipients import offered
+from broker.ui.form_subject import CASE_OF, NAMED
 from broker.ui.policy_pack import PackDep
 from broker.ui.routes import PostedDep, SessionDep, ViewerDep
 from broker.ui.sessions import UiSession
@@ -49,13 +52,17 @@ async def start(
     viewer: ViewerDep,
     decision_log: LogDep,
     pack: PackDep,
+    keys: KeysDep,
 ) -> HTMLResponse:
     """The guided form, started from the first notification's kind, role and recipients."""
     decided = await _correctable(decision_log, viewer, notification_id)
     first = decided[0]
+    case_of, named = await asyncio.to_thread(_case, decision_log, keys, session.agency_id, first)
     answers = {
         "notification_id": str(uuid.uuid4()),
         CORRECTS: notification_id,
+        CASE_OF: case_of,
+        **({NAMED: "yes"} if named else {}),
         "message_type": first.message_type,
         "sender_role": first.sender_role,
     }
@@ -64,6 +71,17 @@ async def start(
     roles = {r["id"]: r["role"] for r in offered(registry_of(request), session.agency_id, journey.form, answers)}
     answers |= {f"to:{e.recipient_agency}": roles[e.recipient_agency] for e in decided if e.recipient_agency in roles}
     return render_step(request, session, journey, 0, answers)
+
+
+def _case(decision_log: DecisionLog, keys: BrokerKeys, agency_id: str, first: audit.Entry) -> tuple[str, bool]:
+    with Session(decision_log.engine) as session:
+        return case_review.correction_case(
+            session,
+            keys.log_pseudonym_secret,
+            agency_id=agency_id,
+            notification_id=first.notification_id,
+            subjects=first.subjects,
+        )
 
 
 @router.post("/notifications/{notification_id}/correction")

@@ -3,8 +3,9 @@
 A notification's case is its child's pseudonym (`Subject.linking_key`): the NHS number when given,
 which every agency holds for the same child, else the sender's own reference. The form asks for
 both, and neither is required; with neither, it names the person by the notification itself
-(`form-<id>`, or the id of the notification a correction replaces), so no two children sent
-through the form ever share a case, a case review or a shredding.
+(`form-<id>`; a correction, the id of the first notification it and any earlier correction replace),
+so no two children sent through the form ever share a case, a case review or a shredding. A
+correction of a notification that named the child by number or reference must name them again.
 """
 
 from __future__ import annotations
@@ -20,6 +21,14 @@ from schemas.vocab import SubjectRole
 
 # The answer a correction's form carries from step to step: the notification it corrects.
 CORRECTS = "corrects"
+# What a correction's form carries of the corrected notification's case (`case_review.correction_case`):
+# the first notification of its chain, whose id names a form-only case, and whether the child was named
+# instead by an NHS number or the agency's reference, which the correction must then give again.
+CASE_OF, NAMED = "case_of", "case_named"
+NAMED_AGAIN = (
+    "Their NHS number: the notification you are correcting named the child by their NHS number or your "
+    "agency's reference. Give it again, so the correction stays in the child's case (a different one moves it)."
+)
 
 FIELDS = (
     Field("subject_role", "Who is this mainly about?", "select", choices(SubjectRole, say.SUBJECT_ROLES)),
@@ -55,6 +64,8 @@ def check(answers: dict[str, str]) -> dict[str, str]:
     age = answers.get("age_years", "")
     if age and (not age.isdigit() or int(age) > 130):
         errors["age_years"] = "Give the age in whole years, from 0 to 130."
+    if answers.get(NAMED) == "yes" and not _nhs(answers) and not answers.get("subject_ref"):
+        errors["nhs_number"] = NAMED_AGAIN
     try:
         Subject.model_validate(
             {"subject_ref": ref(answers), "role_in_case": "child", "age_years": None, "nhs_number": _nhs(answers)}
@@ -89,7 +100,9 @@ def subject(answers: dict[str, str]) -> dict[str, Any]:
 def ref(answers: dict[str, str]) -> str:
     """The subject's reference, which a consent record about them names too."""
     given = answers.get("subject_ref")
-    return given if given else f"form-{answers.get(CORRECTS) or answers.get('notification_id', '')}"
+    if given:
+        return given
+    return f"form-{answers.get(CASE_OF) or answers.get(CORRECTS) or answers.get('notification_id', '')}"
 
 
 def _nhs(answers: dict[str, str]) -> str | None:

@@ -11,11 +11,12 @@ from sqlmodel import Session, col, select
 import audit
 from broker.db.tables import OutboxRow
 from broker.ui import form_subject
-from broker.ui.form_types import sendable
+from broker.ui.form_types import find, sendable
+from broker.ui.forms import NEED_TO_KNOW
 from broker.ui.policy_pack import PolicyPack
 from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
 from tests.broker.people import Person
-from tests.broker.test_case_review import CSC, nhs_number
+from tests.broker.test_case_review import CSC, _refer, nhs_number
 from tests.ui.form_walk import sign_in, walk
 from tests.ui.test_ui_review_fixes import _hidden
 
@@ -88,3 +89,56 @@ async def test_two_children_sent_through_the_form_are_two_cases_and_a_number_fin
     assert {d["notification_id"] for d in found.json()["decisions"]} == {numbered}
     by_ref = await partnership.api("POST", "/v1/case-review", json={"agency_id": HV, "subject_ref": f"form-{first}"})
     assert {d["notification_id"] for d in by_ref.json()["decisions"]} == {first}
+
+
+def test_a_correction_of_a_child_named_by_number_must_name_them_again() -> None:
+    named = {"notification_id": NOTE, form_subject.CORRECTS: NOTE, form_subject.NAMED: "yes"}
+    assert form_subject.check(named)["nhs_number"] == form_subject.NAMED_AGAIN
+    assert "nhs_number" not in form_subject.check({**named, "nhs_number": CHILD})
+    assert "nhs_number" not in form_subject.check({**named, "subject_ref": "pupil-77"})
+    chained = {"notification_id": "new", form_subject.CORRECTS: "second", form_subject.CASE_OF: NOTE}
+    assert form_subject.subject(chained)["subject_ref"] == f"form-{NOTE}", "a chain stays in its first's case"
+
+
+async def _correct(person: Person, opa_url: str, first: str, on_details: dict[str, str]) -> tuple[int, str, str]:
+    """Walk the correction's form for `first` as its sender; (status of the details step, its page, new id)."""
+    assert person.ui is not None
+    start = f"/ui/notifications/{first}/correction"
+    carried = _hidden((await person.page("GET", start)).text)
+    types = sendable(await PolicyPack(opa_url, timeout=5).types(), person.gateway.registry, person.agency)
+    form = find(types, "safeguarding_referral")
+    assert form is not None
+    given = {k: v for k, v in carried.items() if k not in ("csrf_token", "step", "notification_id")}
+    given |= {k.replace("to:", "ntk:"): NEED_TO_KNOW[0][0] for k in carried if k.startswith("to:")}
+    try:
+        check, answers = await walk(person.ui, person.csrf, types, form, "school", given=given, on_details=on_details)
+    except AssertionError as refused:
+        return 422, str(refused), ""
+    sent = await person.ui.post(start, data={**answers, **_hidden(check), "csrf_token": person.csrf, "go": "send"})
+    assert sent.status_code == 200, sent.text[-2000:]
+    return 200, check, answers["notification_id"]
+
+
+@pytest.mark.stack
+async def test_a_correction_made_through_the_form_stays_in_the_childs_case(
+    gateway_factory: GatewayFactory,  # noqa: F811
+    opa_url: str,
+) -> None:
+    gateway = await gateway_factory()
+    sender = Person(gateway, "school-oakfield-primary", "dsl", "dsl-subject-62")
+    child = nhs_number("400000062")
+    first = await _refer(gateway, sender, "pupil-6201", child)
+    await sender.sign_in()
+    try:
+        status, said, _ = await _correct(sender, opa_url, first, {})
+        assert status == 422 and "named the child by their NHS number" in said, said
+        status, _, corrected = await _correct(sender, opa_url, first, {"nhs_number": child})
+        assert status == 200
+        again = _hidden((await sender.page("GET", f"/ui/notifications/{corrected}/correction")).text)
+    finally:
+        await sender.close()
+    lead = Person(gateway, CSC, "ig_lead", "csc-ig-lead-62")
+    found = await lead.api("POST", "/v1/case-review", json={"nhs_number": child})
+    assert {d["notification_id"] for d in found.json()["decisions"]} == {first, corrected}
+    # Corrected again, the first of the chain names the case; the number is asked again.
+    assert (again[form_subject.CASE_OF], again.get(form_subject.NAMED)) == (first, "yes"), again

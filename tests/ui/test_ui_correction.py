@@ -75,7 +75,9 @@ async def test_the_sender_corrects_a_referral_from_its_decision_page(
         assert form is not None
         given = {k: v for k, v in carried.items() if k not in ("csrf_token", "step", "notification_id")}
         given[f"ntk:{CSC}"] = NEED_TO_KNOW[0][0]  # the log keeps no need to know: it is asked again
-        check, answers = await walk(sender.ui, sender.csrf, types, form, "school", given=given)
+        # The first named the child by the school's reference: the correction names them again.
+        named = {"subject_ref": "pupil-6101"}
+        check, answers = await walk(sender.ui, sender.csrf, types, form, "school", given=given, on_details=named)
         assert f'action="{start}"' in check and "Send the correction" in check, _words(check)
 
         send = {**answers, **_hidden(check), "csrf_token": sender.csrf, "go": "send"}

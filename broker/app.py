@@ -37,6 +37,7 @@ from broker.ui import (
     notification_page,
     render,
     replay_page,
+    reply_page,
     routes,
     submit,
     withdrawal_page,
@@ -54,6 +55,7 @@ UI_ROUTERS = (
     case_shredding_page.router,
     withdrawal_page.router,
     correction_page.router,
+    reply_page.router,
     notification_page.router,
     submit.router,
 )

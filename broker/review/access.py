@@ -169,6 +169,7 @@ ROUTES: Final[dict[tuple[str, str], tuple[Action, ...]]] = {
     ("GET", "/ui/notifications/{notification_id}/correction"): (Action.WITHDRAW,),
     ("POST", "/ui/notifications/{notification_id}/correction"): (Action.WITHDRAW,),
     ("GET", "/ui/submit"): (Action.SEND,),
+    ("GET", "/ui/notifications/{notification_id}/reply"): (Action.SEND,),
     ("POST", "/ui/submit"): (Action.SEND,),
     ("POST", "/ui/submit/send"): (Action.SEND,),
 }

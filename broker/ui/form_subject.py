@@ -25,6 +25,8 @@ CORRECTS = "corrects"
 # the first notification of its chain, whose id names a form-only case, and whether the child was named
 # instead by an NHS number or the agency's reference, which the correction must then give again.
 CASE_OF, NAMED = "case_of", "case_named"
+# The answer a reply's form carries from step to step: the notification it replies to (`reply_page`).
+IN_REPLY_TO = "in_reply_to"
 NAMED_AGAIN = (
     "Their NHS number: the notification you are correcting named the child by their NHS number or your "
     "agency's reference. Give it again, so the correction stays in the child's case (a different one moves it)."

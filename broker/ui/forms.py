@@ -297,6 +297,7 @@ def build_notification(
         "message_type": form.message_type,
         "schema_version": form.schema_version,
         "notification_id": a.get("notification_id", ""),
+        "in_reply_to": a.get(form_subject.IN_REPLY_TO) or None,
         "created_at": now.isoformat(),
         "purpose": a.get("purpose") or None,
         "purpose_statement": a.get("purpose_statement") or None,

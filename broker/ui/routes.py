@@ -301,9 +301,21 @@ async def decision(
         field_classes=classes,
         may_withdraw=may_withdraw,
         may_correct=may_correct,
+        may_reply=_may_reply(viewer, detail),
         reasons=say.WITHDRAWAL_REASONS,
         form={},
         errors={},
+    )
+
+
+def _may_reply(viewer: access.Viewer, detail: dict[str, Any]) -> bool:
+    """A reply is offered to the agency that received this notification, while it stands."""
+    received = str(detail["outcome"]).startswith("share") or detail["state"] == "released"
+    return (
+        received
+        and detail["recipient_agency"] == viewer.agency_id
+        and detail["state"] not in _ENDED
+        and access.may_route(viewer, "GET", "/ui/notifications/{notification_id}/reply")
     )
 
 

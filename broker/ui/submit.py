@@ -45,7 +45,7 @@ from broker.ui.form_answers import answered
 from broker.ui.form_fields import Step
 from broker.ui.form_path import changed_step, following
 from broker.ui.form_recipients import RESUME, SHOWN, Recheck, later, offered, recheck
-from broker.ui.form_subject import CORRECTS
+from broker.ui.form_subject import CORRECTS, IN_REPLY_TO
 from broker.ui.form_types import FormType, find, own_role, sendable
 from broker.ui.forms import NEED_TO_KNOW, build_notification, schema_errors, steps_for, validate_step
 from broker.ui.policy_pack import PackDep, PolicyPack
@@ -138,6 +138,7 @@ def render_step(
         # Selected until the person answers otherwise (a blank they chose stays blank).
         preselected={"sender_role": own_role(session.agency_type, (code for code, _ in roles))},
         corrects=_corrected(answers),
+        replies_to=_corrected(answers, IN_REPLY_TO),
         # The check step repeats every answer back, as the form offered it, before anything is sent.
         summary=answered(
             journey.steps[:index],
@@ -152,11 +153,11 @@ def render_step(
     )
 
 
-def _corrected(answers: dict[str, str]) -> str | None:
-    """The notification a correction's form replaces (`broker.ui.correction_page`), if it names one;
-    it is put in the form's address, so only an id is taken."""
+def _corrected(answers: dict[str, str], name: str = CORRECTS) -> str | None:
+    """The notification a correction's form replaces (`broker.ui.correction_page`), or a reply's answers
+    (`name`: IN_REPLY_TO), if it names one; it is put in an address, so only an id is taken."""
     try:
-        return str(uuid.UUID(answers.get(CORRECTS, "")))
+        return str(uuid.UUID(answers.get(name, "")))
     except ValueError:
         return None
 

@@ -1,0 +1,79 @@
+"""Replying from a received notification's page: the guided form carries `in_reply_to`, so the reply
+answers the deadline it is for (sent without it, the same message answered nothing). On the real
+gateway and OPA."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, col, select
+
+import audit
+from broker.db.tables import HeldDelivery, OutboxRow
+from broker.ui.form_types import find, sendable
+from broker.ui.forms import NEED_TO_KNOW
+from broker.ui.policy_pack import PolicyPack
+from tests.broker.conftest import Gateway, gateway, gateway_factory  # noqa: F401 - fixtures
+from tests.broker.people import Person
+from tests.factories import school_referral
+from tests.ui.form_walk import walk
+from tests.ui.test_ui_review_fixes import _hidden
+
+pytestmark = pytest.mark.stack
+
+SCHOOL, CSC = "school-oakfield-primary", "csc-fenmere-mash"
+TO_CSC = [{"agency_id": CSC, "role": "mash_intake", "need_to_know": "assess_and_decide"}]
+
+
+def _decision_for(served: Gateway, notification_id: str, agency: str) -> int:
+    with Session(served.engine) as session:
+        (seq,) = session.exec(
+            select(audit.Entry.seq).where(
+                col(audit.Entry.notification_id) == notification_id,
+                col(audit.Entry.kind) == audit.EventKind.DECIDED,
+                col(audit.Entry.recipient_agency) == agency,
+            )
+        ).all()
+    return int(seq)
+
+
+def _replies_to(served: Gateway, notification_id: str) -> set[object]:
+    with Session(served.engine) as session:
+        rows = [*session.exec(select(OutboxRow).where(col(OutboxRow.notification_id) == notification_id))]
+        held = [*session.exec(select(HeldDelivery).where(col(HeldDelivery.notification_id) == notification_id))]
+    return {row.log_context.get("in_reply_to") for row in [*rows, *held]}
+
+
+async def test_the_front_door_replies_from_the_referrals_page(gateway: Gateway, opa_url: str) -> None:  # noqa: F811
+    referral = school_referral(recipients=TO_CSC)
+    assert (await gateway.post(referral)).status_code == 202
+    referral_id = str(referral["notification_id"])
+    seq = _decision_for(gateway, referral_id, CSC)
+    front_door = Person(gateway, CSC, "dsl", "csc-dsl-reply-01")
+    sender = Person(gateway, SCHOOL, "dsl", "dsl-reply-01")
+    await front_door.sign_in()
+    await sender.sign_in()
+    try:
+        shown = await front_door.page("GET", f"/ui/decisions/{seq}")
+        start = f"/ui/notifications/{referral_id}/reply"
+        assert "Reply to this notification" in shown.text and f'href="{start}"' in shown.text, shown.text
+        opened = await front_door.page("GET", start)
+        assert opened.status_code == 200 and "This replies to notification" in opened.text, opened.text
+        carried = _hidden(opened.text)
+        assert carried["in_reply_to"] == referral_id
+        # The sender is no recipient of its own referral: nothing to reply to from its page.
+        assert "Reply to this notification" not in (await sender.page("GET", f"/ui/decisions/{seq}")).text
+
+        registry = gateway.registry
+        agency = registry.agency(CSC)
+        assert agency is not None and front_door.ui is not None
+        types = sendable(await PolicyPack(opa_url, timeout=5).types(), registry, CSC)
+        form = find(types, "referral_outcome")
+        assert form is not None
+        given = {"in_reply_to": referral_id, f"to:{SCHOOL}": "dsl", f"ntk:{SCHOOL}": NEED_TO_KNOW[0][0]}
+        check, answers = await walk(front_door.ui, front_door.csrf, types, form, agency.type, given=given)
+        sent = await front_door.ui.post("/ui/submit/send", data={**answers, **_hidden(check), "go": "send"})
+        assert sent.status_code == 200, sent.text[-2000:]
+    finally:
+        await front_door.close()
+        await sender.close()
+    assert _replies_to(gateway, answers["notification_id"]) == {referral_id}, "the reply says what it answers"

@@ -57,7 +57,8 @@ async def access_events(
 
 async def record_denial(request: Request, viewer: Viewer, code: str, detail: str) -> None:
     """The gateway's `on_denial` (broker.api.errors): the refusal goes to the access log."""
-    # A 404's address names the item tried (a decision's number, a notification's id: never personal
-    # data), so an IG lead sees which; a 403 is about the route, whatever the item.
-    where = f"{request.method} {request.url.path if code == 'not_found' else route_path(request)}"
+    # A 404's or a replay's address names the item tried (a decision's number, a notification's id: never
+    # personal data), so an IG lead sees which; a 403 is about the route, whatever the item.
+    tried = code in ("not_found", "unauthenticated")
+    where = f"{request.method} {request.url.path if tried else route_path(request)}"
     await access_log.record_denial(request.app.state.decision_log, viewer, code=code, detail=detail, where=where)

@@ -46,7 +46,11 @@ _STATUS_TITLES = {
     422: "Please check the form",
     503: "Service unavailable",
 }
-_CODE_TITLES = {"release_not_allowed": "This share cannot be released"}
+_CODE_TITLES = {
+    "release_not_allowed": "This share cannot be released",
+    "already_shredded": "Shredded with its case",
+    "already_withdrawn": "Already withdrawn or corrected",
+}
 # What a person is told when the log's database fails. The mapping hands the page `str(exc)`, which for
 # a driver's error (OperationalError) is its SQL, parameters, host and user: never for a browser. The
 # sentence is true of every log_unavailable error: nothing was recorded, so nothing was done or shown.

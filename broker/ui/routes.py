@@ -158,6 +158,14 @@ async def signin(request: Request, registry: RegistryDep, settings: SettingsDep,
     try:
         caller = _verify(registry, settings, text(form, "token"))
         await asyncio.to_thread(_burn, decision_log.engine, caller)
+    except ReplayError as exc:
+        # Logged as a replayed API token is: whoever opened the link again held a copy of it (or it
+        # was its person, twice; the IG lead reads which).
+        known = Viewer.from_caller(caller)
+        await access_log.record_denial(
+            decision_log, known, code="unauthenticated", detail=str(exc), where="POST /ui/signin"
+        )
+        return await _refused(request, decision_log, registry, exc, "That sign-in was not accepted")
     except AuthError as exc:
         return await _refused(request, decision_log, registry, exc, "That sign-in was not accepted")
     target = "/ui/submit" if caller.role == "practitioner" else "/ui/decisions"
@@ -233,7 +241,8 @@ def _filters(request: Request, errors: dict[str, str]) -> tuple[Filters, dict[st
         overdue=q.get("overdue") == "yes",
         sender=q.get("sender"),
         recipient=q.get("recipient"),
-        ended=q.get("ended") if q.get("ended") in decision_view.ENDINGS else None,
+        # As an outcome no decision has: an ending the log does not have matches nothing.
+        ended=q.get("ended"),
     )
     return chosen, {k: v for k, v in q.items() if k != "offset"}
 

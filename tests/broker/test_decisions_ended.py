@@ -51,6 +51,7 @@ async def test_the_list_finds_what_was_withdrawn_corrected_or_shredded(gateway: 
     try:
         shown = await lead.page("GET", "/ui/decisions?ended=shredded")
         audited = await lead.page("GET", "/ui/audit")
+        unknown = await lead.page("GET", "/ui/decisions?ended=erased")
     finally:
         await lead.close()
     assert re.search(r"\b1 decision match", shown.text), shown.text
@@ -62,3 +63,4 @@ async def test_the_list_finds_what_was_withdrawn_corrected_or_shredded(gateway: 
         ("shredded", "Shredded with their case"),
     ):
         assert f'<a href="/ui/decisions?ended={ended}" aria-label="1 decision: {label}">1</a>' in audited.text, ended
+    assert re.search(r"\b0 decisions match", unknown.text), "an ending the log does not have matches nothing"

@@ -8,6 +8,7 @@ the first request ended without any.
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 
 import httpx
@@ -149,3 +150,18 @@ async def test_the_same_token_twice_at_once_in_one_worker_shares_once(gateway: G
     assert sorted(a.status_code for a in answers) == [202, 401]
     assert sum(_decided(gateway, str(body["notification_id"])) > 0 for body in bodies) == 1
     assert len(_replays_logged(gateway)) == 1
+
+
+async def test_a_sign_in_link_opened_twice_is_refused_and_the_second_use_logged(gateway: Gateway) -> None:
+    token = gateway.token(SENDER, role="dsl", subject="dsl-replay-02")
+    for attempt in ("first", "again"):
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=gateway.app), base_url="https://gateway"
+        ) as browser:
+            form = await browser.get("/ui/signin")
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+            assert csrf is not None
+            signed = await browser.post("/ui/signin", data={"csrf_token": csrf.group(1), "token": token})
+        assert signed.status_code == (303 if attempt == "first" else 401), signed.text
+    [logged] = _replays_logged(gateway)
+    assert logged.startswith(f"{SENDER} dsl-replay-02: POST /ui/signin: unauthenticated: replayed: token id"), logged

@@ -34,9 +34,8 @@ from aiokafka.errors import (
     TopicAuthorizationFailedError,
     UnsupportedSaslMechanismError,
 )
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, retry_if_result, stop_never
 
-from transport.supervisor import KAFKA_AWAY, Backoff
+from transport.supervisor import supervise
 
 LOGIN: Final = "CONSUMER_KAFKA_USER, CONSUMER_KAFKA_PASSWORD and CONSUMER_KAFKA_SASL_MECHANISM"
 REACH: Final = "CONSUMER_KAFKA_BOOTSTRAP (--bootstrap) and CONSUMER_KAFKA_SECURITY_PROTOCOL"
@@ -157,26 +156,18 @@ async def keep_connected(
     """Run `session` until `stop` is set; after a Kafka error, say what it means and run it again,
     waiting `initial` seconds, doubling to `most`, and from `initial` again once a session ran
     `settled` seconds. Any other error is raised at once. A stop ends a wait at once."""
-    backoff = Backoff(initial=initial, most=most, settled=settled, clock=clock)
     seen: list[BaseException] = []
 
-    async def once() -> None:
-        if stop.is_set():  # a stop set during the wait ends here, not with another connection
-            return
-        backoff.started()
+    async def watched() -> None:
+        # What aiokafka logged before it raised: it tells a refused login from a Kafka that is down.
         with logged_errors() as logged:
             try:
                 await session()
             finally:
                 seen[:] = logged
 
-    async def pause(seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=seconds)
-
-    def before_sleep(state: RetryCallState) -> None:
-        error = state.outcome.exception() if state.outcome is not None else None
-        again = f"trying again in {state.upcoming_sleep:g} s"
+    def report(error: BaseException | None, seconds: float) -> None:
+        again = f"trying again in {seconds:g} s"
         if error is None:
             log.warning("%s: its Kafka session ended before it was stopped; %s", name, again)
             return
@@ -184,12 +175,14 @@ async def keep_connected(
         level = logging.ERROR if found.misconfigured else logging.WARNING
         log.log(level, "%s waiting for Kafka: %s; %s", name, found, again, extra={"reason": found.reason})
 
-    retrying = AsyncRetrying(
-        retry=retry_if_exception_type(KAFKA_AWAY) | retry_if_result(lambda _: not stop.is_set()),
-        wait=backoff,
-        stop=stop_never,
-        sleep=pause,
-        before_sleep=before_sleep,
-        reraise=True,
+    await supervise(
+        watched,
+        stop=stop,
+        name=name,
+        log=log,
+        wait_initial=initial,
+        wait_max=most,
+        settled_seconds=settled,
+        clock=clock,
+        report=report,
     )
-    await retrying(once)

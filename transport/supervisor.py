@@ -57,11 +57,14 @@ async def supervise(
     waiting_for: str = "Kafka",
     settled_seconds: float = 60.0,
     clock: Callable[[], float] = time.monotonic,
+    report: Callable[[BaseException | None, float], None] | None = None,
 ) -> None:
     """Run `session` until `stop` is set; after an error in `retry_on`, wait (doubling from
     `wait_initial` to `wait_max`) and run it again. Any other error is raised at once. An error in
-    `away` is logged as waiting for `waiting_for`, any other with its traceback. A session that ran
-    `settled_seconds` before it failed starts the waits again from `wait_initial`."""
+    `away` is logged as waiting for `waiting_for`, any other with its traceback, unless `report` says
+    what each one means instead (the error, None for a session that ended, and the seconds until the
+    next try). A session that ran `settled_seconds` before it failed starts the waits again from
+    `wait_initial`."""
     backoff = Backoff(initial=wait_initial, most=wait_max, settled=settled_seconds, clock=clock)
 
     async def pause(seconds: float) -> None:
@@ -75,6 +78,9 @@ async def supervise(
 
     def before_sleep(state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome is not None else None
+        if report is not None:
+            report(error, state.upcoming_sleep)
+            return
         again = f"again in {state.upcoming_sleep:g} s"
         if error is None:
             log.warning("%s session ended before it was stopped; starting it %s", name, again)

@@ -23,7 +23,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from broker.partnership.keys import AgencyKeys, BrokerKeys, generate_agency_keys, generate_broker_keys
+from consumers.keys import load_agency_keyring, load_broker_public_keys
+from consumers.opener import EnvelopeOpener
 from consumers.settings import ConsumerSettings
+from consumers.validation import default_validator
 from schemas.envelope import DecidingFinding, EnvelopeHeader, SealedEnvelope
 from schemas.notifications import SCHEMA_VERSION
 from schemas.topics import dead_letter_topic, inbox_topic, receipts_topic
@@ -237,3 +240,24 @@ def stop_event() -> Iterator[asyncio.Event]:
     event = asyncio.Event()
     yield event
     event.set()
+
+
+# The agency most consumer tests open envelopes for: a fictional children's social care front door.
+FRONT_DOOR = "csc-fictional"
+
+
+@pytest.fixture
+def agency_keys(tmp_path: Path) -> AgencyKeys:
+    return make_agency_keys(tmp_path / "agency", FRONT_DOOR)
+
+
+@pytest.fixture
+def opener(tmp_path: Path, agency_keys: AgencyKeys, broker_history: Path) -> EnvelopeOpener:
+    """The front door's opener, with the contract's own check of each payload, as `run` builds it."""
+    keyring = load_agency_keyring(tmp_path / "agency", agency_id=FRONT_DOOR)
+    return EnvelopeOpener(
+        agency_id=FRONT_DOOR,
+        broker_keys=load_broker_public_keys(broker_history),
+        decryption_keys=keyring.decryption_keys,
+        validate=default_validator(),
+    )

@@ -18,13 +18,11 @@ import pytest
 
 from broker.partnership.keys import AgencyKeys, BrokerKeys, load_agency_keys
 from consumers.errors import RejectedMessage
-from consumers.keys import load_agency_keyring, load_broker_public_keys
 from consumers.ledger import Ledger
 from consumers.opener import EnvelopeOpener
 from consumers.service import build_consumer
 from consumers.settings import ConsumerSettings
 from consumers.sinks import Delivery, DirectorySink, SqliteInboxSink
-from consumers.validation import default_validator
 from schemas.envelope import DecidingFinding, SealedEnvelope, deciding_findings
 from schemas.policy_decision import Reason, RecipientDecision
 from schemas.topics import dead_letter_topic, inbox_topic
@@ -33,7 +31,6 @@ from tests.consumers.conftest import (
     DECIDED_BY,
     TopicTail,
     fictional_payload,
-    make_agency_keys,
     publish,
     seal_for,
     wait_until,
@@ -52,22 +49,6 @@ def _rewritten(envelope: SealedEnvelope) -> bytes:
     """The same envelope with its deciding finding swapped on the way: as an attacker or a bad relay would."""
     header = envelope.header.model_copy(update={"decided_by": [MINIMISED]})
     return envelope.model_copy(update={"header": header}).to_bytes()
-
-
-@pytest.fixture
-def agency_keys(tmp_path: Path) -> AgencyKeys:
-    return make_agency_keys(tmp_path / "agency", AGENCY)
-
-
-@pytest.fixture
-def opener(tmp_path: Path, agency_keys: AgencyKeys, broker_history: Path) -> EnvelopeOpener:
-    keyring = load_agency_keyring(tmp_path / "agency", agency_id=AGENCY)
-    return EnvelopeOpener(
-        agency_id=AGENCY,
-        broker_keys=load_broker_public_keys(broker_history),
-        decryption_keys=keyring.decryption_keys,
-        validate=default_validator(),
-    )
 
 
 def test_the_opened_delivery_carries_the_signed_deciding_findings(

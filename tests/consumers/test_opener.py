@@ -17,22 +17,6 @@ from tests.consumers.conftest import NOW, fictional_payload, make_agency_keys, s
 AGENCY = "csc-fictional"
 
 
-@pytest.fixture
-def agency_keys(tmp_path: Path) -> AgencyKeys:
-    return make_agency_keys(tmp_path / "agency", AGENCY)
-
-
-@pytest.fixture
-def opener(tmp_path: Path, agency_keys: AgencyKeys, broker_history: Path) -> EnvelopeOpener:
-    keyring = load_agency_keyring(tmp_path / "agency", agency_id=AGENCY)
-    return EnvelopeOpener(
-        agency_id=AGENCY,
-        broker_keys=load_broker_public_keys(broker_history),
-        decryption_keys=keyring.decryption_keys,
-        validate=default_validator(),
-    )
-
-
 def test_opens_a_good_envelope(opener: EnvelopeOpener, agency_keys: AgencyKeys, broker_keys: BrokerKeys) -> None:
     envelope = seal_for(agency_keys, broker_keys, fictional_payload(1), delivery_id="dlv-1")
     delivery = opener(envelope.to_bytes())

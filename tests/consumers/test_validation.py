@@ -6,7 +6,6 @@ opener is what the runner calls on each record (tests/consumers/test_runner.py p
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +17,6 @@ from broker.partnership.keys import AgencyKeys, BrokerKeys
 from broker.partnership.registry import Registry, register_agency
 from broker.sharing.seal import Sealer
 from consumers.errors import RejectedMessage
-from consumers.keys import load_agency_keyring, load_broker_public_keys
 from consumers.opener import EnvelopeOpener
 from consumers.validation import default_validator
 from schemas.envelope import SealedEnvelope
@@ -26,7 +24,7 @@ from schemas.notifications import NOTIFICATION_MODELS, parse_notification, paylo
 from schemas.policy_decision import Reason, RecipientDecision
 from schemas.policy_input import project
 from schemas.vocab import HELD_OUTCOMES, SHARED_OUTCOMES, Outcome
-from tests.consumers.conftest import MISFITS, NOW, make_agency_keys, seal_for
+from tests.consumers.conftest import MISFITS, NOW, seal_for
 from tests.policy.bases import patched
 from tests.policy.scenarios import ALL, SCENARIOS
 
@@ -38,22 +36,6 @@ class _NoCheckpointYet(DecisionLog):
 
     def __init__(self) -> None:
         self.checkpoint_note = None
-
-
-@pytest.fixture
-def agency_keys(tmp_path: Path) -> AgencyKeys:
-    return make_agency_keys(tmp_path / "agency", AGENCY)
-
-
-@pytest.fixture
-def opener(tmp_path: Path, agency_keys: AgencyKeys, broker_history: Path) -> EnvelopeOpener:
-    keyring = load_agency_keyring(tmp_path / "agency", agency_id=AGENCY)
-    return EnvelopeOpener(
-        agency_id=AGENCY,
-        broker_keys=load_broker_public_keys(broker_history),
-        decryption_keys=keyring.decryption_keys,
-        validate=default_validator(),
-    )
 
 
 @pytest.fixture

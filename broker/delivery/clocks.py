@@ -41,7 +41,9 @@ BY_EITHER = "either:"
 # only on that message or event. An obligation not listed here is answered by the recipient's
 # acknowledgement.
 STOPS_ON = {
-    "acknowledge_referral": ACKNOWLEDGED,
+    # M02 (T03): children's social care acknowledges the referral to the referrer within a working day,
+    # by its acknowledgement in reply or by its system's signed receipt, whichever comes first.
+    "acknowledge_referral": f"{ACKNOWLEDGED}|referral_acknowledgement",
     "decide_referral": "referral_outcome",
     "strategy_meeting": "strategy_discussion_request",
     "review_urgent_share": URGENT_REVIEW,
@@ -176,11 +178,10 @@ def new_clocks(
 def stop_clocks(session: Session, delivery_id: str, answer: str, now: datetime) -> int:
     """Stop the running clocks of a delivery that this answer stops; return how many."""
     query = select(ObligationClock).where(
-        col(ObligationClock.delivery_id) == delivery_id,
-        col(ObligationClock.stops_on) == answer,
-        col(ObligationClock.stopped_at).is_(None),
+        col(ObligationClock.delivery_id) == delivery_id, col(ObligationClock.stopped_at).is_(None)
     )
-    clocks = list(session.exec(query))
+    # One of the answers a clock names (a receipt, or a message in reply: `stops_on`'s syntax).
+    clocks = [clock for clock in session.exec(query) if answer in answered_by(clock)[1]]
     for clock in clocks:
         clock.stopped_at = _utc(now)
         session.add(clock)

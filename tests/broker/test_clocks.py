@@ -13,6 +13,7 @@ from broker.db.tables import ObligationClock
 from broker.delivery.clocks import mark_overdue
 from tests.broker.conftest import Gateway
 from tests.factories import school_referral
+from tests.policy.bases import BASES
 
 # Needs the running stack: the gateway fixture runs against the stack's Kafka and OPA.
 pytestmark = pytest.mark.stack
@@ -92,3 +93,23 @@ async def test_a_clock_past_due_is_logged_overdue_once(gateway: Gateway) -> None
 def _decided(gateway: Gateway) -> list[audit.Entry]:
     with Session(gateway.engine) as session:
         return list(session.exec(select(audit.Entry).where(audit.Entry.kind == "decided")))
+
+
+async def test_the_front_doors_acknowledgement_in_reply_answers_the_acknowledgement_clock(gateway: Gateway) -> None:
+    """M02 (T03): children's social care acknowledges a referral to its referrer within a working day;
+    its acknowledgement, sent in reply, answers the clock as its system's signed receipt does."""
+    referral = school_referral()
+    assert (await gateway.post(referral)).status_code == 202
+    acknowledgement = {
+        **BASES["acknowledgement"],
+        "notification_id": str(uuid.uuid4()),
+        "created_at": datetime.now(UTC).isoformat(),
+        "in_reply_to": referral["notification_id"],
+        "subjects": referral["subjects"],
+    }
+    answer = await gateway.post(acknowledgement)
+    assert answer.status_code == 202, answer.text
+    assert [r["outcome"] for r in answer.json()["recipients"]] == ["share"], answer.text
+    after = _clocks(gateway)
+    assert after["acknowledge_referral"].stopped_at is not None, "the acknowledgement answers it"
+    assert after["decide_referral"].stopped_at is None, "only the outcome answers the decision"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from broker.ui import words as say
 from broker.ui.form_fields import Field, Step
 
 # A step's answers as label and value, under the step's title, with the step's place in the form
@@ -34,7 +35,13 @@ def answered(
 
 def _recipients(answers: Mapping[str, str], agencies: Mapping[str, str], why: dict[str, str]) -> list[tuple[str, str]]:
     chosen = [key[3:] for key in answers if key.startswith("to:")]
-    return [(agencies.get(a, a), why.get(answers.get(f"ntk:{a}", ""), "no reason given yet")) for a in chosen]
+    return [(_team(a, answers, agencies), why.get(answers.get(f"ntk:{a}", ""), "no reason given yet")) for a in chosen]
+
+
+def _team(agency: str, answers: Mapping[str, str], agencies: Mapping[str, str]) -> str:
+    """The agency, with the team picked there where it has several (a front door's Emergency Duty Team)."""
+    team = answers.get(f"as:{agency}")
+    return f"{agencies.get(agency, agency)} ({say.option(team, say.ROLES)})" if team else agencies.get(agency, agency)
 
 
 def _value(f: Field, answers: Mapping[str, str], choices: Mapping[str, list[tuple[str, str]]]) -> str:

@@ -70,7 +70,7 @@ class Step:
 
     def owns(self, name: str) -> bool:
         if self.key == "recipients":
-            return name.startswith(("to:", "ntk:"))
+            return name.startswith(("to:", "ntk:", "as:"))
         if self.key == "details" and name.startswith(PAYLOAD):
             return True
         return any(f.name == name or name.startswith(f.name + ":") for f in self.fields)

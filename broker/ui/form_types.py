@@ -26,6 +26,15 @@ from schemas.notifications import NOTIFICATION_MODELS
 from schemas.payloads.advice import ADVISER_ROLES
 from schemas.vocab import AgencyRole
 
+# Where a children's social care front door takes a notification besides its intake: its Emergency
+# Duty Team out of hours, and the social worker already allocated to the child, to whom the front door
+# would only pass it on (Working Together to Safeguard Children 2023, chapter 2, "Making a referral").
+# The sender picks one; the intake is the first offered.
+QUEUES = {
+    "csc_front_door": ("mash_intake", "edt", "social_worker"),
+    "other_la_csc": ("mash_intake", "edt", "social_worker"),
+}
+
 # The role queue a notification reaches at each type of agency (C4: never a general inbox).
 DEFAULT_ROLE = {
     "csc_front_door": "mash_intake",
@@ -149,7 +158,10 @@ def recipient_options(
             continue
         role = recipient_role(agency.type, form_type)
         if role is not None:
-            options.append({"id": agency_id, "name": agency.name, "role": role})
+            queues = QUEUES.get(agency.type, ()) if role == DEFAULT_ROLE.get(agency.type) else ()
+            # Space-separated, as every option's value is text: the queues the sender may pick from.
+            picks = " ".join(q for q in queues if q in role_names(agency.type))
+            options.append({"id": agency_id, "name": agency.name, "role": role, "queues": picks})
     return options
 
 

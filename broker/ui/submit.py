@@ -241,10 +241,12 @@ def _notification(
 ) -> dict[str, Any]:
     if journey.form is None:
         raise InvalidNotification([{"loc": ["message_type"], "msg": "choose what you are sending first"}])
-    # Each chosen agency is addressed to the role queue that takes this type.
-    roles = {r["id"]: r["role"] for r in offered(registry_of(request), session.agency_id, journey.form, answers)}
+    # Each chosen agency is addressed to the role queue that takes this type, or the one picked of its queues.
+    listed = offered(registry_of(request), session.agency_id, journey.form, answers)
+    roles = {r["id"]: r["role"] for r in listed}
+    picked = {r["id"]: answers[f"as:{r['id']}"] for r in listed if answers.get(f"as:{r['id']}") in r["queues"].split()}
     # An agency not offered for these answers is never addressed (the policy's C4 would refuse it).
-    chosen = {k: roles[k[3:]] for k in answers if k.startswith("to:") and k[3:] in roles}
+    chosen = {k: picked.get(k[3:], roles[k[3:]]) for k in answers if k.startswith("to:") and k[3:] in roles}
     answers = {k: v for k, v in answers.items() if not k.startswith("to:")}
     return build_notification({**answers, **chosen}, session, now, journey.form, journey.details)
 

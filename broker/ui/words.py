@@ -248,6 +248,9 @@ PAYLOAD_CHOICES = {
     "pm_provisional_report": "provisional post-mortem report",
     "pm_complete_report": "complete post-mortem report",
     "neonatal_predischarge": "before the baby leaves hospital (neonatal pre-discharge)",
+    # A child's death by category, as the child death procedures define them.
+    "sudi": "sudden unexpected death in infancy (SUDI: a baby under 12 months)",
+    "sudc": "sudden unexpected death in childhood (SUDC: from 1 year to 18)",
 }
 
 

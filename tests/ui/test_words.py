@@ -7,11 +7,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from broker.review.withdrawal import replacement_named as replacement
+from broker.ui.form_fields import choices
 from broker.ui.plain import plain, who
 from broker.ui.words import (
     CONSENT_EXCEPTIONS,
     CONSENT_STATES,
     LAWFUL_BASES,
+    PAYLOAD_CHOICES,
     ROLES,
     SUBJECT_ROLES,
     TYPE_NAMES,
@@ -27,6 +29,7 @@ from broker.ui.words import (
 )
 from schemas import vocab
 from schemas.message_types import MessageType
+from schemas.payloads.events import ChildDeathType
 from schemas.vocab import LawfulBasis
 
 
@@ -173,3 +176,9 @@ def test_who_did_it_reads_without_brackets_in_brackets() -> None:
     pressed = {**system, "actor": "school-x-duty-worker"}
     assert who(pressed, names) == "duty worker, through the system of Oakfield Primary School (fictional)"
     assert who({"actor": None}, names) == "the broker"
+
+
+def test_a_childs_death_is_offered_by_its_category_in_words() -> None:
+    offered = dict(choices(ChildDeathType, PAYLOAD_CHOICES))
+    assert offered["sudi"] == "Sudden unexpected death in infancy (SUDI: a baby under 12 months)"
+    assert offered["sudc"].startswith("Sudden unexpected death in childhood")

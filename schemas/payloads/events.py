@@ -237,6 +237,33 @@ class ChildDeathNotificationPayload(PayloadModel):
             )
         return self
 
+    @model_validator(mode="after")
+    def _category_fits_the_age(self) -> ChildDeathNotificationPayload:
+        # SUDI is a death under 12 months, SUDC from a year on [CPSCP-Procedures, Child death > 1.5
+        # Definitions]: the category chooses who is told and how, so a date of birth must agree with it.
+        born = self.child.date_of_birth
+        if born is None or self.death_type not in (ChildDeathType.SUDI, ChildDeathType.SUDC):
+            return self
+        infant = self.died_at.date() < _first_birthday(born)
+        if infant != (self.death_type is ChildDeathType.SUDI):
+            fits = "sudi" if infant else "sudc"
+            raise PydanticCustomError(
+                "death_type_age",
+                f"payload.death_type '{self.death_type.value}' does not fit a child {_aged(infant)} at death: "
+                f"it is '{fits}'",
+                {},
+            )
+        return self
+
+
+def _first_birthday(born: date) -> date:
+    # A child born on 29 February turns one on 1 March.
+    return date(born.year + 1, born.month, born.day) if (born.month, born.day) != (2, 29) else date(born.year + 1, 3, 1)
+
+
+def _aged(infant: bool) -> str:
+    return "under 12 months" if infant else "aged a year or more"
+
 
 _MINUTES = ("meeting_at", "actions_agreed")
 _DEATH_STAGE_FIELDS = {

@@ -123,7 +123,7 @@ async def test_an_acknowledgement_stops_its_clock_when_it_was_signed(gateway: Ga
     with Session(gateway.engine) as session:
         (clock,) = session.exec(
             select(ObligationClock).where(
-                col(ObligationClock.recipient_agency) == CSC, col(ObligationClock.stops_on) == "acknowledged"
+                col(ObligationClock.recipient_agency) == CSC, col(ObligationClock.kind) == "acknowledge_referral"
             )
         ).all()
     now = datetime.now(UTC).replace(microsecond=0)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from schemas import ProjectionInvalid, validate_projection
+from schemas.projection import ProjectionInvalid, validate_projection
 
 __all__ = ["ProjectionInvalid", "Validator", "default_validator"]
 

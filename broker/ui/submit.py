@@ -137,8 +137,8 @@ def render_step(
         choices={"sender_role": roles},
         # Selected until the person answers otherwise (a blank they chose stays blank).
         preselected={"sender_role": own_role(session.agency_type, (code for code, _ in roles))},
-        corrects=_corrected(answers),
-        replies_to=_corrected(answers, IN_REPLY_TO),
+        corrects=_notification_in(answers, CORRECTS),
+        replies_to=_notification_in(answers, IN_REPLY_TO),
         # The check step repeats every answer back, as the form offered it, before anything is sent.
         summary=answered(
             journey.steps[:index],
@@ -153,9 +153,10 @@ def render_step(
     )
 
 
-def _corrected(answers: dict[str, str], name: str = CORRECTS) -> str | None:
-    """The notification a correction's form replaces (`broker.ui.correction_page`), or a reply's answers
-    (`name`: IN_REPLY_TO), if it names one; it is put in an address, so only an id is taken."""
+def _notification_in(answers: dict[str, str], name: str) -> str | None:
+    """The notification a carried answer names: the one a correction replaces (`CORRECTS`,
+    `broker.ui.correction_page`) or a reply answers (`IN_REPLY_TO`, `broker.ui.reply_page`). It is put
+    in an address, so only an id is taken."""
     try:
         return str(uuid.UUID(answers.get(name, "")))
     except ValueError:

@@ -5,8 +5,6 @@ received. The sender reads both ways. Real gateway, the stack's OPA."""
 
 from __future__ import annotations
 
-import html
-import re
 from typing import Any
 
 import pytest
@@ -17,6 +15,7 @@ from broker.db.tables import OutboxRow
 from schemas.notice import Notice
 from tests.broker.conftest import Gateway
 from tests.broker.people import POLICE, Person
+from tests.ui.test_ui_correction import _words
 
 pytestmark = pytest.mark.stack
 
@@ -43,7 +42,7 @@ async def _read(person: Person, seq: int) -> tuple[dict[str, Any], str]:
     finally:
         await person.close()
         person.ui = None
-    return detail.json(), html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", shown.text)))
+    return detail.json(), _words(shown)
 
 
 async def test_a_correction_to_other_agencies_links_only_what_each_reader_received(gateway: Gateway) -> None:

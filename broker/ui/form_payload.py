@@ -42,6 +42,15 @@ def _is_enum(kind: Any) -> bool:
     return isinstance(kind, type) and issubclass(kind, StrEnum)
 
 
+def enum_values(payload: type[BaseModel], name: str) -> tuple[str, ...]:
+    """The values a closed-enum payload field may take; () where the payload has no such field."""
+    info = payload.model_fields.get(name)
+    if info is None:
+        return ()
+    kind = _unwrap(info.annotation)
+    return tuple(v.value for v in kind) if _is_enum(kind) else ()
+
+
 def _is_model(kind: Any) -> bool:
     return isinstance(kind, type) and issubclass(kind, BaseModel)
 

@@ -5,7 +5,9 @@ Virtual School receives a looked-after child's placement notice, not every trans
 those types whenever the value is another. The form asks who needs to know before the details that
 hold the fact, so it offers such agencies only once the fact's value is given: going back shows
 them, and otherwise the recipients step comes round again, with a word on why, when a value adds
-agencies the person has not been shown, or takes away one they chose.
+agencies the person has not been shown, or takes away one they chose. The stage works alike: until it
+is given, what any stage this sender may send allows is offered (`TypeRules.received_by`), and a stage
+that allows fewer (an employer's DBS referral goes to the DBS and the LADO only) takes the rest off.
 """
 
 from __future__ import annotations

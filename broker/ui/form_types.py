@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from broker.partnership.registry import Registry
 from broker.ui import words as say
-from broker.ui.form_payload import supported
+from broker.ui.form_payload import enum_values, supported
 from broker.ui.policy_pack import TypeRules
 from schemas.agencies import role_names
 from schemas.notifications import NOTIFICATION_MODELS
@@ -73,6 +73,11 @@ class FormType:
     label: str
     payload: type[BaseModel]
     rules: TypeRules
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        """The payload's stages, where its recipients (and senders) differ by stage."""
+        return enum_values(self.payload, "stage")
 
 
 def _label(model: type[BaseModel], rules: TypeRules) -> str:
@@ -139,21 +144,19 @@ def own_role(agency_type: str, allowed: Iterable[str]) -> str | None:
     return next(iter(mine)) if len(mine) == 1 else None
 
 
-def _receives(rules: TypeRules, agency_type: str, facts: dict[str, str]) -> bool:
-    # Any stage counts: the stage is chosen later, and the policy checks it against the stage's list.
-    # A fact's value counts only once given: the form never offers whom the policy would refuse.
-    allowed = set(rules.recipient_types).union(*rules.stage_recipient_types.values(), rules.added_by(facts))
-    return not allowed or agency_type in allowed
-
-
 def recipient_options(
     registry: Registry, own_agency: str, form_type: FormType | None, facts: dict[str, str] | None = None
 ) -> list[dict[str, str]]:
     """The agencies this notification may go to, given the payload facts answered so far."""
     options = []
+    own = registry.agency(own_agency)
+    # A fact's value counts only once given: the form never offers whom the policy would refuse.
     for agency_id, agency in sorted(registry.agencies.items()):
         if agency_id == own_agency or (
-            form_type is not None and not _receives(form_type.rules, agency.type, facts or {})
+            form_type is not None
+            and not form_type.rules.received_by(
+                agency.type, facts or {}, sender_type=own.type if own else "", stages=form_type.stages
+            )
         ):
             continue
         role = recipient_role(agency.type, form_type)

@@ -12,6 +12,7 @@ catalogue is. When OPA cannot be asked the form cannot preview or send either, s
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -73,9 +74,28 @@ class TypeRules:
     def sent_by(self, agency_type: str) -> bool:
         return not self.sender_types or agency_type in self.sender_types
 
-    def received_by(self, agency_type: str, stage: str | None = None) -> bool:
-        allowed = self.stage_recipient_types.get(stage or "") or self.recipient_types
+    def received_by(
+        self, agency_type: str, facts: dict[str, str], *, sender_type: str, stages: Iterable[str] = ()
+    ) -> bool:
+        """Whether C4 would let an agency of this type receive, as far as the answers so far tell.
+
+        A stage given with its own recipients allows those alone, as caldicott.rego reads the pack;
+        any other, the type's and those a fact's value adds. Until the stage is given (the form asks
+        it after the recipients), what any of `stages` this sender may send allows counts: a stage
+        only the LADO sends never widens an employer's choice.
+        """
+        given = facts.get("stage")
+        sendable = [given] if given is not None else [s for s in stages if self._sends(sender_type, s)]
+        allowed = set().union(*(self._receivers(s, facts) for s in sendable or [""]))
         return not allowed or agency_type in allowed
+
+    def _receivers(self, stage: str, facts: dict[str, str]) -> set[str]:
+        return set(self.stage_recipient_types.get(stage) or (*self.recipient_types, *self.added_by(facts)))
+
+    def _sends(self, sender_type: str, stage: str) -> bool:
+        # C1: a stage's own senders, else the type's (none listed: any agency).
+        senders = self.stage_sender_types.get(stage) or self.sender_types
+        return not senders or sender_type in senders
 
     def added_by(self, facts: dict[str, str]) -> tuple[str, ...]:
         """The recipient types these payload facts' values add, as caldicott.rego's C4 reads them."""

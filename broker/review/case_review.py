@@ -29,9 +29,10 @@ from broker.db.log import DecisionLog
 from broker.errors import LogUnavailable, ReviewInvalid
 from broker.review import views
 from broker.review.access import Action, Scope, Viewer
-from broker.review.detail import corrected_by
-from broker.review.scope import scope_clause
+from broker.review.detail import as_read, corrected_by
+from broker.review.scope import first_decision, scope_clause
 from broker.review.timescales import overdue_among
+from broker.review.withdrawal import replacement_named
 from schemas.case_api import CaseReviewQuery
 from schemas.common import Subject
 
@@ -89,7 +90,7 @@ async def review(decision_log: DecisionLog, viewer: Viewer, person: str) -> dict
                     entry, state=found.states.get(entry.delivery_id), overdue=entry.delivery_id in found.overdue
                 ),
                 "fields_released": entry.fields_released,
-                "then": [views.event(e) for e in later],
+                "then": [as_read(e, found.replacements.get(e.seq)) for e in later],
             }
             for entry, later in found.decisions
         ],
@@ -117,6 +118,7 @@ class _Found:
     decisions: list[tuple[audit.Entry, list[audit.Entry]]]  # each decision with what followed it
     states: dict[str, str]  # by delivery, as `views.states_now` reads them
     overdue: set[str]  # the deliveries with a deadline overdue now
+    replacements: dict[int, str | None]  # each `corrected` entry's replacement, where the viewer may read it
 
 
 def _decisions(decision_log: DecisionLog, viewer: Viewer, person: str) -> _Found:
@@ -126,14 +128,20 @@ def _decisions(decision_log: DecisionLog, viewer: Viewer, person: str) -> _Found
         statement = statement.where(clause)
     with Session(decision_log.engine) as session:
         entries = list(session.execute(statement.order_by(col(audit.Entry.seq))).scalars())
-        return _Found(
-            [
-                (entry, [e for e in views.linked(session, entry) if e.kind != audit.EventKind.VIEWED])
-                for entry in entries
-            ],
-            views.states_now(session, entries),
-            overdue_among(session, [e.delivery_id for e in entries], datetime.now(UTC)),
-        )
+        decisions = [
+            (entry, [e for e in views.linked(session, entry) if e.kind != audit.EventKind.VIEWED]) for entry in entries
+        ]
+        states = views.states_now(session, entries)
+        late = overdue_among(session, [e.delivery_id for e in entries], datetime.now(UTC))
+    corrected = (e for _, later in decisions for e in later if e.kind == audit.EventKind.CORRECTED)
+    return _Found(decisions, states, late, {e.seq: _readable(decision_log, viewer, e) for e in corrected})
+
+
+def _readable(decision_log: DecisionLog, viewer: Viewer, corrected: audit.Entry) -> str | None:
+    named = next((n for r in corrected.reasons if (n := replacement_named(r.get("message")))), None)
+    if named is None or first_decision(decision_log.engine, viewer, named) is None:
+        return None
+    return named
 
 
 def _searches(decision_log: DecisionLog, viewer: Viewer, person: str, limit: int = 50) -> list[audit.Entry]:

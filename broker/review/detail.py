@@ -38,7 +38,7 @@ from broker.review.views import (
     summary,
     visible_decision,
 )
-from broker.review.withdrawal import replaced_by, replacement_named
+from broker.review.withdrawal import replaced_by, replacement_named, unnamed
 
 
 async def read_detail(
@@ -62,7 +62,7 @@ async def read_detail(
         "subjects_pseudonymised": len(entry.subjects),
         "decided_by": decided_by,
         "reviewed_by": [event(e) for e in events if e.kind in REVIEWS],
-        "events": [event(e) for e in events if e.kind != "viewed" or sees_reader(viewer, e)],
+        "events": [as_read(e, read.correction) for e in events if e.kind != "viewed" or sees_reader(viewer, e)],
         "integrity": badge,
         "deadlines": read.deadlines,
         "waiting": read.waiting,
@@ -73,6 +73,15 @@ async def read_detail(
         "corrects": read.corrects,
         "correction": read.correction,
     }
+
+
+def as_read(entry: audit.Entry, correction: str | None) -> dict[str, Any]:
+    """An event as its reader may read it: a `corrected` entry names its replacement only to a reader
+    who may read the replacement (`correction`, from `_readable`)."""
+    shown = event(entry)
+    if entry.kind == audit.EventKind.CORRECTED and correction is None:
+        shown["reasons"] = unnamed(entry.reasons)
+    return shown
 
 
 def sees_reader(viewer: Viewer, viewed: audit.Entry) -> bool:

@@ -27,7 +27,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from sqlmodel import Session, col, select
 
@@ -239,6 +239,17 @@ def replacement_named(message: str | None) -> str | None:
     """The notification a `corrected` entry's message says replaced it."""
     found = _REPLACED_BY.search(message or "")
     return found.group(1) if found else None
+
+
+# What a reader the replacement did not reach reads instead of its id.
+NOT_YOURS = "replaced by a correction that was not sent to your agency"
+
+
+def unnamed(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A `corrected` entry's reasons without the replacement's id: a recipient the correction dropped
+    learns that it was corrected, and by whom, but not what replaced it (its withdrawal notice, reason
+    `superseded`, names nothing either)."""
+    return [{**r, "message": _REPLACED_BY.sub(NOT_YOURS, str(r.get("message") or ""))} for r in reasons]
 
 
 def _draft(entry: audit.Entry, viewer: Viewer, kind: str, reason: str, superseded_by: str | None) -> audit.EntryDraft:

@@ -76,6 +76,11 @@ class BrokerSettings(BaseSettings):
     kafka_partitions: int = Field(default=3, ge=1)
     kafka_replication_factor: int = Field(default=1, ge=1)
     kafka_min_insync_replicas: int = Field(default=1, ge=1)
+    # `retention.ms` of every topic the broker creates (inboxes, dead letters, receipts), never the
+    # cluster's default: a shredded case's sealed record stays on an agency's inbox until it ends.
+    # 168 is Kafka's own default, so a deployment that sets nothing keeps what it had; the most is
+    # what a Java long of milliseconds holds (transport.kafka.MAX_RETENTION_HOURS).
+    kafka_topic_retention_hours: int = Field(default=168, gt=0, le=(2**63 - 1) // 3_600_000)
     # The first part of every topic and group name (schemas/topics.py). Tests and benchmarks use
     # their own, so they never reach a running deployment's inboxes or receipts; consumers must use
     # the same value (CONSUMER_TOPIC_NAMESPACE).

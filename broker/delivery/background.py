@@ -118,4 +118,5 @@ def topic_settings(settings: BrokerSettings) -> TopicSettings:
         partitions=settings.kafka_partitions,
         replication_factor=settings.kafka_replication_factor,
         min_insync_replicas=settings.kafka_min_insync_replicas,
+        retention_hours=settings.kafka_topic_retention_hours,
     )

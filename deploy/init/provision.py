@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from broker.delivery.background import topic_settings
 from broker.partnership import kafka_access
 from broker.partnership.changes import sign_registration
 from broker.partnership.cli import public_parts, witness_part
@@ -32,7 +33,7 @@ from broker.partnership.keys import HISTORY_FILE, generate_agency_keys, generate
 from broker.partnership.registry import Registry, register_agency, save_registry
 from broker.settings import PLACEHOLDER_SECRETS, BrokerSettings
 from schemas.topics import dead_letter_topic, inbox_topic, receipts_topic
-from transport.kafka import TopicSettings, client_config, ensure_topics
+from transport.kafka import client_config, ensure_topics
 
 SERVICE_UID = 65534  # `nobody`, the USER of the gateway's image
 OPERATOR = "compose-provision"
@@ -113,7 +114,8 @@ def hand_over(directory: Path) -> None:
 
 
 async def create_topics(settings: BrokerSettings, admin_password: str, agencies: list[str]) -> set[str]:
-    """The receipts topic and every agency's inbox and dead-letter topic, with the deployment's replication."""
+    """The receipts topic and every agency's inbox and dead-letter topic, with the deployment's replication
+    and retention."""
     namespace = settings.topic_namespace
     names = [
         receipts_topic(namespace=namespace),
@@ -127,12 +129,9 @@ async def create_topics(settings: BrokerSettings, admin_password: str, agencies:
         password=admin_password,
         ca_file=settings.kafka_ca_file,
     )
-    topics = TopicSettings(
-        partitions=settings.kafka_partitions,
-        replication_factor=settings.kafka_replication_factor,
-        min_insync_replicas=settings.kafka_min_insync_replicas,
-    )
-    return await ensure_topics(admin, names, settings=topics)
+    # As the Kafka super-user, provisioning also brings a topic made before into the deployment's
+    # retention; the relay's principal may only create topics, not change one's configuration.
+    return await ensure_topics(admin, names, settings=topic_settings(settings), align_retention=True)
 
 
 def partnership_spec(path: Path, partnership_id: str) -> dict[str, Any]:
@@ -204,7 +203,8 @@ def main() -> None:
     created = asyncio.run(create_topics(settings, admin, agencies))
     print(
         f"Kafka topics in namespace {namespace}: {len(created)} created, replication "
-        f"{settings.kafka_replication_factor}, min.insync.replicas {settings.kafka_min_insync_replicas}"
+        f"{settings.kafka_replication_factor}, min.insync.replicas {settings.kafka_min_insync_replicas}, "
+        f"retention {settings.kafka_topic_retention_hours} hours"
     )
 
 

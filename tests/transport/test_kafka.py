@@ -70,7 +70,7 @@ def test_topic_settings_default_to_a_single_development_broker() -> None:
     assert TopicSettings() == TopicSettings(partitions=3, replication_factor=1, min_insync_replicas=1)
     production = TopicSettings(replication_factor=3, min_insync_replicas=2).new_topic("x")
     assert (production.num_partitions, production.replication_factor) == (3, 3)
-    assert production.topic_configs == {"min.insync.replicas": "2"}
+    assert production.topic_configs == {"min.insync.replicas": "2", "retention.ms": "604800000"}
 
 
 # --- on the real broker --------------------------------------------------------------------------

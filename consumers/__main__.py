@@ -14,8 +14,9 @@ logs one JSON object per line on stderr (consumers/logs.py) and, with CONSUMER_M
 serves Prometheus metrics there (consumers/metrics.py).
 
 Exit status of `run`: 0 stopped by a signal, 2 refused to start (settings, keys, an inbox other users
-can read, topics) or stopped on a record signed or sealed with a key it does not hold (install it and
-start again; the record is read again), 3 stopped by a witness alarm: the log contradicts the
+can read, topics) or stopped on a record signed or sealed with a key it does not hold, or carrying a
+checkpoint signed with a broker key it does not hold, the key named (install it and start again; the
+record is read again), 3 stopped by a witness alarm: the log contradicts the
 checkpoint this agency kept (the alarm is printed and logged with its evidence; nothing after the
 record that showed it was delivered or committed). A refusal is one line, `error: …`, and the ledger
 is opened only after every check before Kafka passed, so a refused start leaves no empty ledger.

@@ -2,7 +2,9 @@
 
 ConsumerError
 ├── ConfigurationError   keys, settings or topics are wrong; the consumer refuses to start, or stops
-│                        uncommitted (a record signed or sealed with a key it does not hold)
+│   │                    uncommitted (a record sealed with a key it does not hold)
+│   └── UnknownBrokerKey a record, or the checkpoint it carries, is signed by a broker key this
+│                        consumer does not hold: a rotation not installed here (exit status 2, not 3)
 ├── SinkError            the agency's system did not take the message (retry; offset not committed)
 │   └── SinkRejected     it refused this one delivery for good (dead-lettered as `sink_refused`,
 │                        committed, no `delivered` receipt), so the records behind it go on
@@ -29,6 +31,25 @@ class ConsumerError(Exception):
 
 class ConfigurationError(ConsumerError):
     """A key file, setting or topic the consumer needs is missing or unsafe; fix it and restart."""
+
+
+class UnknownBrokerKey(ConfigurationError):
+    """Signed by a broker key this consumer does not hold: install the broker's signing history.
+
+    Only the broker's relay may write to an agency's inbox, so a signature under a key the agency
+    lacks is a rotation (`rotate-broker-keys`) whose history was not installed here, not a bad record
+    nor a forked log: the consumer stops uncommitted, and reads the record again once it is installed.
+    `key_id` is the kid an envelope or notice names, or the signed-note key id (`<origin>+<hex>`) of
+    a checkpoint's signature, which is all a note says about a key it does not carry.
+    """
+
+    def __init__(self, what: str, key_id: str) -> None:
+        super().__init__(
+            f"{what} is signed with broker key {key_id}, which this consumer does not hold (a rotation of the "
+            "broker's keys not installed here): install the broker's signing history (its signing-history.json, "
+            "as CONSUMER_BROKER_PUBLIC_KEYS or --broker-keys) and start again; the record is read again"
+        )
+        self.key_id = key_id
 
 
 class SinkError(ConsumerError):
@@ -108,9 +129,11 @@ class WitnessAlarm(ConsumerError):
 
     `reason` is `fork` (two signed trees of one size), `inconsistent` (no valid proof that the kept
     tree is a prefix of the new one: history was rewritten or truncated) or `checkpoint_invalid`
-    (a checkpoint the broker's keys do not verify, or that a retired one signed too late:
-    `consumers.broker_keys`). `evidence` holds sizes, roots and where the record came from: what the
-    agency sends to the partnership's operators and auditors.
+    (a checkpoint whose signature line under one of the broker's keys does not verify, that carries
+    no signature under the log's name, or that a retired key signed too late: `consumers.broker_keys`).
+    A checkpoint signed by a key this agency does not hold at all is an `UnknownBrokerKey` instead.
+    `evidence` holds sizes, roots and where the record came from: what the agency sends to the
+    partnership's operators and auditors.
     """
 
     def __init__(self, reason: str, message: str, evidence: dict[str, object]) -> None:

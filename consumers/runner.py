@@ -9,9 +9,10 @@ logged as `SINK REFUSED` for alerting), so that it does not hold up the records 
 that fails otherwise (down, busy, misconfigured) is retried, in order, until it takes the record.
 
 A record the consumer lacks the key for is not a bad record, since only the broker's relay may write
-to an agency's inbox: signed with a broker key it does not hold, or sealed (under a valid broker
-signature) to an agency key its key directory does not hold even after reloading it, it stops the
-consumer with a `ConfigurationError`, uncommitted, until the operator installs the key.
+to an agency's inbox: signed with a broker key it does not hold (`UnknownBrokerKey`, naming the key,
+whether the envelope, the notice or the checkpoint it carries is so signed), or sealed (under a valid
+broker signature) to an agency key its key directory does not hold even after reloading it, it stops
+the consumer with a `ConfigurationError`, uncommitted, until the operator installs the key.
 
 A record with the notice content type is the broker's signed withdrawal, correction or erasure of a
 delivery: the sink removes that delivery, the ledger remembers it (so the delivery is never handed
@@ -46,12 +47,14 @@ from consumers.errors import (
     RejectedMessage,
     SinkError,
     SinkRejected,
+    UnknownBrokerKey,
     WitnessAlarm,
 )
 from consumers.kafka_session import KafkaPlace, keep_connected
 from consumers.ledger import Ledger
 from consumers.opener import UNKNOWN_SIGNING_KEY
 from consumers.sinks import Delivery, Sink
+from schemas.envelope import SealedEnvelope
 from schemas.notice import NOTICE_CONTENT_TYPE, Notice
 from schemas.topics import DEFAULT_NAMESPACE, dead_letter_topic, inbox_topic, receipts_topic
 
@@ -225,7 +228,7 @@ class AgencyConsumer:
         try:
             delivery = self._open(record.value or b"")
         except RejectedMessage as exc:
-            await self._dead_letter(producer, record, _refuse_unknown_key(exc))
+            await self._dead_letter(producer, record, _refuse_unknown_key(exc, record.value or b"", notice=False))
             return
         if await asyncio.to_thread(self._ledger.withdrawn, delivery.delivery_id):
             self._not_delivered(delivery, kind=None)
@@ -313,7 +316,7 @@ class AgencyConsumer:
         try:
             notice = self._read_notice(record.value or b"")
         except RejectedMessage as exc:
-            await self._dead_letter(producer, record, _refuse_unknown_key(exc))
+            await self._dead_letter(producer, record, _refuse_unknown_key(exc, record.value or b"", notice=True))
             return
         if not await asyncio.to_thread(self._ledger.notice_done, notice.notice_id):
             # Per notice, not per delivery: an erasure after a withdrawal must still reach the sink
@@ -351,15 +354,14 @@ class AgencyConsumer:
         self.dead_lettered += 1
 
 
-def _refuse_unknown_key(exc: RejectedMessage) -> RejectedMessage:
+def _refuse_unknown_key(exc: RejectedMessage, value: bytes, *, notice: bool) -> RejectedMessage:
     """Stop, uncommitted, on a broker key this consumer does not hold: only the broker's relay may
     write to an agency's inbox, so it is a rotation not yet installed here, not a bad record. Parked
     and committed, a withdrawal or an erasure would be lost for good and the delivery left in place."""
     if exc.reason == UNKNOWN_SIGNING_KEY:
-        raise ConfigurationError(
-            "a record is signed with a broker key this consumer does not hold (a rotation?): install the "
-            "broker's signing history (CONSUMER_BROKER_PUBLIC_KEYS) and start again; the record is read again"
-        ) from exc
+        # It parsed, or the reason would be `malformed`. Only the key id is named: the rest is unverified.
+        kid = Notice.from_bytes(value).signing_key_id if notice else SealedEnvelope.from_bytes(value).signing_key_id
+        raise UnknownBrokerKey("a notice" if notice else "a record", kid) from exc
     return exc
 
 

@@ -11,12 +11,17 @@ the gateway for the consistency proof between the two and checks it itself (`aud
   partitions): nothing changes;
 * two different trees of one size (in records, or a record's and the gateway's), no valid proof that
   the kept tree is a prefix of the new one, the gateway no longer holding a checkpoint the broker
-  signed, or a checkpoint the broker's keys do not sign: `WitnessAlarm`. The log was rewritten,
-  truncated or forked after this agency saw it, or someone is forging checkpoints; either way the
-  agency must not go on as if its record of the log were sound, so the consumer stops (see
-  `consumers.runner`). So does a record's checkpoint signed by a retired broker key too late by its
-  own signed `time`, or by a key retired too long ago (`consumers.broker_keys`): `checkpoint_invalid`,
-  as for a signature that does not verify.
+  signed, or a checkpoint whose signature under one of the broker's keys does not verify (or that
+  carries no signature under the log's name): `WitnessAlarm`. The log was rewritten, truncated or forked
+  after this agency saw it, or someone is forging checkpoints; either way the agency must not go on
+  as if its record of the log were sound, so the consumer stops (see `consumers.runner`). So does a
+  record's checkpoint signed by a retired broker key too late by its own signed `time`, or by a key
+  retired too long ago (`consumers.broker_keys`): `checkpoint_invalid`, as for a forged signature.
+
+A record's checkpoint signed only by a broker key this agency does not hold proves nothing either
+way: it is the broker's rotation not yet installed here, as for an envelope so signed, and stops the
+consumer just as surely, uncommitted, as `UnknownBrokerKey` (exit status 2, naming the key), not as
+an alarm that sends people looking for a fork that is not there.
 
 The gateway being unreachable proves nothing: the kept checkpoint stays, deliveries go on (each
 envelope is signed by the broker on its own) and the first record after the retry interval asks
@@ -46,6 +51,7 @@ from consumers.errors import (
     INCONSISTENT,
     ConfigurationError,
     GatewayUnavailable,
+    UnknownBrokerKey,
     WitnessAlarm,
 )
 from consumers.ledger import KeptCheckpoint, Ledger
@@ -150,15 +156,14 @@ class CheckpointWitness:
     ) -> tuple[audit.Checkpoint, Ed25519PublicKey]:
         signed = self._signed(note)
         if signed is None:
-            # Both stop the consumer: a record always carries a checkpoint the broker signed, and an
-            # insider who could make it carry an uncheckable one must not thereby silence the witness.
-            # The message tells a forgery from a key this agency lacks (a rotation not yet installed).
-            what = (
-                "a checkpoint whose broker signature does not verify"
-                if self._forged(note)
-                else "a checkpoint signed by no broker key this agency holds (after a broker key "
-                "rotation, install the broker's signing history)"
-            )
+            # Either way the consumer stops, uncommitted: an insider who could make a record carry an
+            # uncheckable checkpoint must not thereby silence the witness. But only a forgery (or no
+            # signature at all) is evidence against the log; a key this agency lacks is a rotation
+            # not installed, which the operator puts right, so it names the key instead of alarming.
+            unknown = None if self._forged(note) else self._unknown_signer(note)
+            if unknown is not None:
+                raise UnknownBrokerKey("the checkpoint a record carries", unknown)
+            what = "a checkpoint whose broker signature does not verify, or that carries none"
             raise WitnessAlarm(CHECKPOINT_INVALID, what, _evidence(kept, None, source))
         checkpoint, key = signed
         if checkpoint.origin != self._origin:
@@ -235,6 +240,19 @@ class CheckpointWitness:
             message = f"the log no longer holds the checkpoint of size {larger.size} that the broker signed"
             raise WitnessAlarm(INCONSISTENT, message, evidence)
         log.info("the log's checkpoint of size %d is signed by a broker key this agency does not hold", larger.size)
+
+    @staticmethod
+    def _unknown_signer(note: str) -> str | None:
+        """The signed-note key id (`<origin>+<hex>`) of the log's signature on a well-formed checkpoint
+        `note` that `_signed` and `_forged` found under none of the broker's keys; None if it has none."""
+        try:
+            checkpoint = audit.Checkpoint.parse(note, verify_with=None)
+            _, lines = split_note(note)
+        except audit.AuditError:
+            return None
+        # Only a line under the log's own name is a broker's signature; others (cosignatures) are not.
+        signer = next((line for line in lines if line.name == checkpoint.origin), None)
+        return None if signer is None else f"{signer.name}+{signer.key_id.hex()}"
 
     def _forged(self, note: str) -> bool:
         """Whether `note` carries a signature line under one of the broker's keys (that `_signed` found invalid)."""

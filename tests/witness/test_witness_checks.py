@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 import audit
 from audit.note import sign_note
-from consumers.errors import CHECKPOINT_INVALID, INCONSISTENT, WitnessAlarm
+from consumers.errors import INCONSISTENT, UnknownBrokerKey, WitnessAlarm
 from consumers.gateway import GatewayClient
 from consumers.keys import load_agency_keyring, load_broker_public_keys
 from consumers.ledger import Ledger
@@ -142,11 +142,15 @@ async def test_a_truncated_log_is_caught_because_the_kept_checkpoint_is_gone(
     assert alarm.value.reason == INCONSISTENT
 
 
-async def test_a_checkpoint_no_broker_key_signs_is_an_alarm(lone_gateway: LoneGateway, ledger: Ledger) -> None:
+async def test_a_checkpoint_no_broker_key_this_agency_holds_signs_is_refused_as_configuration(
+    lone_gateway: LoneGateway, ledger: Ledger
+) -> None:
+    """A key the agency lacks is a rotation not installed (exit status 2, the key named), not a fork (3);
+    a forged signature under a key it holds stays an alarm (tests/consumers/test_unknown_broker_key_checkpoint.py)."""
     body = audit.Checkpoint.body(ORIGIN, 5, bytes(32), datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), bytes(32))
-    with pytest.raises(WitnessAlarm) as alarm:
+    with pytest.raises(UnknownBrokerKey) as refused:
         await _witness(lone_gateway, ledger).observe(
             sign_note(body, ORIGIN, Ed25519PrivateKey.generate()), source=SOURCE
         )
-    assert alarm.value.reason == CHECKPOINT_INVALID
+    assert not isinstance(refused.value, WitnessAlarm) and refused.value.key_id.startswith(f"{ORIGIN}+")
     assert ledger.kept_checkpoint(ORIGIN) is None

@@ -85,17 +85,20 @@ class TypeRules:
         only the LADO sends never widens an employer's choice.
         """
         given = facts.get("stage")
-        sendable = [given] if given is not None else [s for s in stages if self._sends(sender_type, s)]
+        sendable = [given] if given is not None else [s for s in stages if self.offers(s, sender_type=sender_type)]
         allowed = set().union(*(self._receivers(s, facts) for s in sendable or [""]))
         return not allowed or agency_type in allowed
 
     def _receivers(self, stage: str, facts: dict[str, str]) -> set[str]:
         return set(self.stage_recipient_types.get(stage) or (*self.recipient_types, *self.added_by(facts)))
 
-    def _sends(self, sender_type: str, stage: str) -> bool:
-        # C1: a stage's own senders, else the type's (none listed: any agency).
+    def offers(self, stage: str, *, sender_type: str) -> bool:
+        """Whether the form offers this sender the stage: C1 lets them send it (a stage's own senders,
+        else the type's; none listed: any agency), and it reaches another kind of agency than theirs
+        (an agency's request for a disclosure goes to the police, so the police are not offered it)."""
         senders = self.stage_sender_types.get(stage) or self.sender_types
-        return not senders or sender_type in senders
+        receivers = set(self.stage_recipient_types.get(stage, ()))
+        return (not senders or sender_type in senders) and receivers != {sender_type}
 
     def added_by(self, facts: dict[str, str]) -> tuple[str, ...]:
         """The recipient types these payload facts' values add, as caldicott.rego's C4 reads them."""

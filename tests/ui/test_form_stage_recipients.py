@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 
 from broker.partnership.cli import issue_token
-from broker.ui.form_types import recipient_options, sendable
+from broker.ui.form_types import FormType, find, recipient_options, sendable
 from broker.ui.policy_pack import PolicyPack, rules_of
 from schemas.payloads.proceedings import ConferenceStage
 from schemas.payloads.protection import LadoStage
-from tests.broker.conftest import AUDIENCE, GatewayFactory, gateway_factory  # noqa: F401
+from tests.broker.conftest import AUDIENCE, Gateway, GatewayFactory, gateway_factory  # noqa: F401
 from tests.ui.form_walk import sign_in, walk
 
 SCHOOL, POLICE, LADO, GP = "school-oakfield-primary", "police-fenmere", "lado-fenmere", "gp-willow-lane"
@@ -57,23 +57,39 @@ def test_a_conference_report_goes_only_where_its_stage_lets_it() -> None:
     assert rules.received_by("asc", {}, sender_type="csc_team", stages=stages)
 
 
+def test_a_stage_that_reaches_only_the_senders_own_kind_is_not_offered_to_it() -> None:
+    rules = rules_of("dvds_disclosure", PACK["message_types"]["dvds_disclosure"])
+    # An agency's request for a disclosure goes to the police: the police decide, and send the decision.
+    assert rules.offers("agency_request", sender_type="health_gp")
+    assert not rules.offers("agency_request", sender_type="police")
+    assert rules.offers("police_decision", sender_type="police")
+    assert not rules.offers("police_decision", sender_type="health_gp")
+
+
 def _step(page: str) -> str:
     found = re.search(r"<h2>Step \d+ of \d+: ([^<]+)</h2>", page)
     return found.group(1) if found else ""
+
+
+async def _allegation(factory: GatewayFactory, opa_url: str) -> tuple[Gateway, str, list[FormType], dict[str, str]]:
+    """A school DSL signed in, the types they may send, and the LADO and the police chosen for an allegation."""
+    gateway = await factory(ui_cookie_secure=False)
+    token = issue_token(gateway.partnership.agency_keys(SCHOOL), role="dsl", audience=AUDIENCE, subject="dsl-03")
+    csrf = await sign_in(gateway.client, token)
+    types = sendable(await PolicyPack(opa_url, timeout=5).types(), gateway.registry, SCHOOL)
+    roles = {o["id"]: o["role"] for o in recipient_options(gateway.registry, SCHOOL, find(types, "lado_allegation"))}
+    assert GP not in roles, "a GP offered for a school's allegation: only the LADO's stages reach it"
+    chosen = {f"to:{a}": roles[a] for a in (LADO, POLICE)} | {f"ntk:{a}": "protect_child" for a in (LADO, POLICE)}
+    return gateway, csrf, types, chosen
 
 
 async def test_a_stage_that_takes_a_chosen_agency_off_brings_the_recipients_step_back(
     gateway_factory: GatewayFactory,  # noqa: F811
     opa_url: str,
 ) -> None:
-    gateway = await gateway_factory(ui_cookie_secure=False)
-    token = issue_token(gateway.partnership.agency_keys(SCHOOL), role="dsl", audience=AUDIENCE, subject="dsl-03")
-    csrf = await sign_in(gateway.client, token)
-    types = sendable(await PolicyPack(opa_url, timeout=5).types(), gateway.registry, SCHOOL)
-    (form,) = [t for t in types if t.message_type == "lado_allegation"]
-    roles = {o["id"]: o["role"] for o in recipient_options(gateway.registry, SCHOOL, form)}
-    assert GP not in roles, "a GP offered for a school's allegation: only the LADO's stages reach it"
-    chosen = {f"to:{a}": roles[a] for a in (LADO, POLICE)} | {f"ntk:{a}": "protect_child" for a in (LADO, POLICE)}
+    gateway, csrf, types, chosen = await _allegation(gateway_factory, opa_url)
+    form = find(types, "lado_allegation")
+    assert form is not None
     seen: list[str] = []
     # The details step's answer is refused (422) with the recipients step shown again, ending the walk.
     with pytest.raises(AssertionError, match="may not receive this"):
@@ -91,13 +107,9 @@ async def test_a_stage_that_allows_every_chosen_agency_goes_straight_on(
     gateway_factory: GatewayFactory,  # noqa: F811
     opa_url: str,
 ) -> None:
-    gateway = await gateway_factory(ui_cookie_secure=False)
-    token = issue_token(gateway.partnership.agency_keys(SCHOOL), role="dsl", audience=AUDIENCE, subject="dsl-03")
-    csrf = await sign_in(gateway.client, token)
-    types = sendable(await PolicyPack(opa_url, timeout=5).types(), gateway.registry, SCHOOL)
-    (form,) = [t for t in types if t.message_type == "lado_allegation"]
-    roles = {o["id"]: o["role"] for o in recipient_options(gateway.registry, SCHOOL, form)}
-    chosen = {f"to:{a}": roles[a] for a in (LADO, POLICE)} | {f"ntk:{a}": "protect_child" for a in (LADO, POLICE)}
+    gateway, csrf, types, chosen = await _allegation(gateway_factory, opa_url)
+    form = find(types, "lado_allegation")
+    assert form is not None
     seen: list[str] = []
     last, _ = await walk(gateway.client, csrf, types, form, "education_school", chosen, seen, {"p:stage": "referral"})
     assert [_step(p) for p in seen[1:]].count("Who needs to know") == 1

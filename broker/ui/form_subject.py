@@ -54,6 +54,8 @@ FIELDS = (
         ),
     ),
 )
+# What the schema's reference pattern (schemas.common.REF_PATTERN) allows, as every reference's refusal says it.
+REF_RULE = "use letters, digits and . _ : - only, up to 64, starting with one"
 # Where the schema's refusals of a subject land on the form.
 PATHS = {"nhs_number": "nhs_number", "subject_ref": "subject_ref", "subjects": "age_years"}
 
@@ -82,7 +84,7 @@ def check(answers: dict[str, str]) -> dict[str, str]:
 
 def _refusal(name: str, kind: str, said: str) -> str:
     if name == "subject_ref":
-        return "Your agency's reference for them: use letters, digits and . _ : - only, up to 64, starting with one."
+        return f"Your agency's reference for them: {REF_RULE}."
     if kind == "string_pattern_mismatch":
         return "Their NHS number: give its 10 digits."
     return f"Their NHS number: {said}."

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from broker.ui import form_subject
+from broker.ui import form_safety, form_subject
 from broker.ui import words as say
 from broker.ui.form_fields import PAYLOAD, YES_NO, YES_NO_UNKNOWN, Field, Step, choices, unanswered
 from broker.ui.form_payload import build, facts, inputs, schema_required
@@ -143,8 +143,9 @@ def _risk_step() -> Step:
             Field("crime_suspected", "Do you suspect a crime?", "radio", YES_NO_UNKNOWN),
             Field("risk_to_others", "Is anyone else at risk?", "radio", YES_NO_UNKNOWN),
             Field("in_doubt", "Are you sure this should be shared? (Golden rule 3: if in doubt, ask.)", "radio", DOUBT),
+            form_safety.CONTACT,
         ),
-        {"risk": "immediate_significant_harm", "sender_in_doubt": "in_doubt"},
+        {"risk": "immediate_significant_harm", "sender_in_doubt": "in_doubt", "initial_contact": "initial_contact"},
     )
 
 
@@ -162,11 +163,10 @@ def _details_step(form: FormType | None, answers: dict[str, str], agency_type: s
 
 def _stages_for_sender(field: Field, form: FormType, agency_type: str) -> Field:
     # A type whose stages belong to different senders (a conference invitation, an agency's report)
-    # offers only the stages this agency may send.
-    senders = form.rules.stage_sender_types
-    if field.name != PAYLOAD + "stage" or not senders:
+    # offers only the stages this agency may send, to another kind of agency than its own.
+    if field.name != PAYLOAD + "stage":
         return field
-    allowed = [(c, t) for c, t in field.choices if c not in senders or agency_type in senders[c]]
+    allowed = [(c, t) for c, t in field.choices if form.rules.offers(c, sender_type=agency_type)]
     return Field(field.name, field.label, field.kind, allowed, field.required, field.hint)
 
 
@@ -193,7 +193,11 @@ def _authorisation_step() -> Step:
 
 
 def steps_for(
-    types: list[FormType], form: FormType | None, answers: dict[str, str], agency_type: str
+    types: list[FormType],
+    form: FormType | None,
+    answers: dict[str, str],
+    agency_type: str,
+    names: dict[str, str] | None = None,
 ) -> tuple[Step, ...]:
     """Every step for this type (before a type is chosen, the later steps are empty outlines)."""
     return (
@@ -208,6 +212,7 @@ def steps_for(
         ),
         _consent_step(form),
         _risk_step(),
+        form_safety.step(answers, names),
         _details_step(form, answers, agency_type),
         _authorisation_step(),
         Step(
@@ -230,10 +235,12 @@ def validate_step(
     for f in step.fields:
         value = answers.get(f.name)
         if value and (f.choices or f.name in (options or {})) and value not in {c for c, _ in offered[f.name]}:
-            errors[f.name] = f"{f.label}: choose one of the options."
+            errors[f.name] = f"{f.title}: choose one of the options."
     check = _CHECKS.get(step.key)
     if check is not None:
         errors.update(check(answers))
+    if step.key == form_safety.KEY:
+        errors.update(form_safety.check(step, answers))
     return errors
 
 
@@ -308,6 +315,8 @@ def build_notification(
         "risk": {k: _flag(a.get(k)) for k in _RISKS},
         "sender_in_doubt": a.get("in_doubt") == "unsure",
         "subjects": [form_subject.subject(a)],
+        "withheld_from": form_safety.withheld_from(a),
+        "initial_contact": form_safety.initial_contact(a),
         "sender": {
             "agency_id": session.agency_id,
             "role": a.get("sender_role") or None,
@@ -315,7 +324,14 @@ def build_notification(
             "is_professional": True,
         },
         "recipients": [
-            {"agency_id": k[3:], "role": a[k], "need_to_know": a.get(f"ntk:{k[3:]}")} for k in a if k.startswith("to:")
+            {
+                "agency_id": k[3:],
+                "role": a[k],
+                "need_to_know": a.get(f"ntk:{k[3:]}"),
+                "conveys_to": form_safety.conveys_to(a, k[3:]),
+            }
+            for k in a
+            if k.startswith("to:")
         ],
         "payload": build(tuple(f for f in details.fields if f.name.startswith(PAYLOAD)), a).payload,
     }

@@ -45,6 +45,7 @@ from broker.ui.form_answers import answered
 from broker.ui.form_fields import Step
 from broker.ui.form_path import changed_step, following
 from broker.ui.form_recipients import RESUME, SHOWN, Recheck, later, offered, recheck
+from broker.ui.form_safety import KEY as SAFETY
 from broker.ui.form_subject import CORRECTS, IN_REPLY_TO
 from broker.ui.form_types import FormType, find, own_role, sendable
 from broker.ui.forms import NEED_TO_KNOW, build_notification, schema_errors, steps_for, validate_step
@@ -80,10 +81,12 @@ def answers_of(form: FormData) -> dict[str, str]:
 class Journey:
     """This person's form: the types they may send, the one chosen, and its steps."""
 
-    def __init__(self, types: list[FormType], session: UiSession, answers: dict[str, str]) -> None:
+    def __init__(
+        self, types: list[FormType], session: UiSession, answers: dict[str, str], names: dict[str, str]
+    ) -> None:
         self.types = types
         self.form = find(types, answers.get("message_type"))
-        self.steps = steps_for(types, self.form, answers, session.agency_type)
+        self.steps = steps_for(types, self.form, answers, session.agency_type, names)
 
     @property
     def details(self) -> Step:
@@ -100,7 +103,7 @@ class Journey:
 
 async def journey_for(request: Request, pack: PolicyPack, session: UiSession, answers: dict[str, str]) -> Journey:
     types = sendable(await pack.types(), registry_of(request), session.agency_id)
-    return Journey(types, session, answers)
+    return Journey(types, session, answers, agency_names(request))
 
 
 def render_step(
@@ -261,6 +264,11 @@ async def _preview(
     decider: Decider,
     rules: RuleCatalogue,
 ) -> HTMLResponse:
+    # Recipients changed after the safety step (a Change comes straight back here) are asked about there first.
+    safety = next(i for i, s in enumerate(journey.steps) if s.key == SAFETY)
+    if unsaid := validate_step(journey.steps[safety], answers):
+        answers.setdefault(RESUME, str(journey.check))
+        return render_step(request, session, journey, safety, answers, unsaid)
     now = datetime.now(UTC)
     answers[STAMP] = now.isoformat()  # carried by the check page to Send (see STAMP)
     try:

@@ -39,19 +39,15 @@ def _cli(settings: ConsumerSettings, command: str, *args: str) -> list[str]:
     return [sys.executable, "-m", "consumers", command, "--agency", settings.agency_id, *args]
 
 
+def run_command(settings: ConsumerSettings) -> list[str]:
+    """`python -m consumers run` for the agency, with its key directory, sink and ledger."""
+    key_dir, ledger = str(settings.key_dir), str(settings.ledger_path)
+    return _cli(settings, "run", "--key-dir", key_dir, "--sink", settings.sink, "--ledger", ledger)
+
+
 def _start(settings: ConsumerSettings, log: Path) -> subprocess.Popen[bytes]:
-    command = _cli(
-        settings,
-        "run",
-        "--key-dir",
-        str(settings.key_dir),
-        "--sink",
-        settings.sink,
-        "--ledger",
-        str(settings.ledger_path),
-    )
     with log.open("ab") as out:
-        return subprocess.Popen(command, cwd=REPO, env=_env(settings), stdout=out, stderr=out)
+        return subprocess.Popen(run_command(settings), cwd=REPO, env=_env(settings), stdout=out, stderr=out)
 
 
 @pytest.mark.usefixtures("topics")

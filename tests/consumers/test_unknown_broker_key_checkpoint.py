@@ -38,7 +38,7 @@ from consumers.witness import CheckpointWitness
 from schemas.envelope import SealedEnvelope
 from schemas.topics import inbox_topic
 from tests.consumers.conftest import fictional_payload, seal_for
-from tests.consumers.test_cli import REPO, _cli, _env
+from tests.consumers.test_cli import REPO, _env, run_command
 from tests.consumers.test_witness_review_fixes import ORIGIN, SOURCE, TREE, FakeGateway
 from transport.keyfiles import AgencyWitnessKey
 
@@ -134,17 +134,7 @@ def _run(settings: ConsumerSettings, *, gateway_url: str | None) -> subprocess.C
         env["CONSUMER_GATEWAY_URL"] = gateway_url
     else:
         env.pop("CONSUMER_GATEWAY_URL", None)
-    command = _cli(
-        settings,
-        "run",
-        "--key-dir",
-        str(settings.key_dir),
-        "--sink",
-        settings.sink,
-        "--ledger",
-        str(settings.ledger_path),
-    )
-    return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(run_command(settings), cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
 
 
 def _refusals(result: subprocess.CompletedProcess[str]) -> list[str]:

@@ -26,7 +26,7 @@ def consent_without_asking(page: Page) -> None:
     page.get_by_role("button", name="Continue").click()
 
 
-def risk(page: Page, *, sure: bool) -> None:
+def risk(page: Page, *, sure: bool, phoned: bool = False) -> None:
     for group, answer in (
         ("immediate risk", "No"),
         ("likely to suffer", "Yes"),
@@ -36,6 +36,14 @@ def risk(page: Page, *, sure: bool) -> None:
         page.get_by_role("group", name=re.compile(group)).get_by_label(answer, exact=True).check()
     doubt = page.get_by_role("group", name=re.compile("Are you sure"))
     doubt.get_by_label(re.compile("^Yes: share it" if sure else "^Unsure: ask an adviser")).check()
+    first = "^It was phoned through first" if phoned else "^This notification is the first"
+    page.get_by_role("group", name=re.compile("first reach")).get_by_label(re.compile(first)).check()
+    page.get_by_role("button", name="Continue").click()
+
+
+def nobody_withheld(page: Page) -> None:
+    """Golden rule 5's step: nobody named in the case must be kept from it."""
+    page.get_by_role("group", name=re.compile("must not receive")).get_by_label("No", exact=True).check()
     page.get_by_role("button", name="Continue").click()
 
 

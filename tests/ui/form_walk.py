@@ -35,6 +35,8 @@ ENVELOPE = {
     "crime_suspected": "no",
     "risk_to_others": "no",
     "in_doubt": "sure",
+    # Golden rule 5: nobody named must be kept from it (tests/ui/test_form_safety.py says otherwise).
+    "withheld_any": "no",
     "subject_role": "child",
     "age_years": "9",
     "purpose_statement": "Please take this into account in your safeguarding work.",

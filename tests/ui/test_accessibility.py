@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.broker.people import HELD, POLICE
 from tests.factories import school_referral
 from tests.ui.conftest import Served, sign_in
-from tests.ui.form_steps import child_details, choose_recipients, consent_without_asking, risk
+from tests.ui.form_steps import child_details, choose_recipients, consent_without_asking, nobody_withheld, risk
 
 pytestmark = pytest.mark.stack
 
@@ -86,14 +86,14 @@ def test_every_step_of_the_guided_form_meets_wcag_a_and_aa(served: Served, page:
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("alert")).to_contain_text("What are you sending? Please answer.")
     # WCAG 3.3.1 and 2.4.2: a page that refused an answer says so first in its title, and each step has its own.
-    assert page.title() == "Error: " + _title("Step 1 of 8: What you are sending", "Send a notification")
+    assert page.title() == "Error: " + _title("Step 1 of 9: What you are sending", "Send a notification")
     # And the keyboard starts at the summary of what to put right, whose links lead to each field.
     assert page.evaluate("document.activeElement.getAttribute('role')") == "alert"
     found["what, with an error"] = _violations(axe, page)
     page.get_by_label(re.compile(r"^Safeguarding referral \(M01\)")).check()
     page.get_by_role("button", name="Continue").click()
     found["purpose"] = _violations(axe, page)
-    assert page.title() == _title("Step 2 of 8: Purpose", "Send a notification")
+    assert page.title() == _title("Step 2 of 9: Purpose", "Send a notification")
     page.get_by_label("Purpose", exact=True).select_option("safeguarding_concern")
     page.get_by_label("In a sentence").fill("Please assess: child disclosed being hit at home.")
     page.get_by_label("Your role").select_option("health_visitor")
@@ -103,13 +103,15 @@ def test_every_step_of_the_guided_form_meets_wcag_a_and_aa(served: Served, page:
         answer(page)
         found[step] = _violations(axe, page)
     risk(page, sure=True)
+    found["who must not know"] = _violations(axe, page)
+    nobody_withheld(page)
     found["details"] = _violations(axe, page)
     child_details(page)
     found["authorisation"] = _violations(axe, page)
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", name="What each recipient would get")).to_be_visible()
     found["check"] = _violations(axe, page)
-    assert page.title() == _title("Step 8 of 8: Check before sending", "Send a notification")
+    assert page.title() == _title("Step 9 of 9: Check before sending", "Send a notification")
     page.get_by_role("button", name="Send", exact=True).click()
     expect(page.get_by_role("heading", name="Sent")).to_be_visible()
     found["sent"] = _violations(axe, page)

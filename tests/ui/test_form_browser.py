@@ -17,7 +17,7 @@ from broker.db.tables import HeldDelivery
 from broker.delivery.clocks import mark_overdue, start_clocks
 from tests.factories import school_referral
 from tests.ui.conftest import Served, shot, sign_in
-from tests.ui.form_steps import child_details, choose_recipients, consent_without_asking, risk
+from tests.ui.form_steps import child_details, choose_recipients, consent_without_asking, nobody_withheld, risk
 
 pytestmark = pytest.mark.stack
 
@@ -45,6 +45,7 @@ def test_unsure_asks_the_senders_own_advisers(served: Served, page: Page) -> Non
     choose_recipients(page)
     consent_without_asking(page)
     risk(page, sure=False)  # "Unsure: ask an adviser first"
+    nobody_withheld(page)
     child_details(page)
     page.get_by_role("button", name="Continue").click()  # no authorisation recorded
 
@@ -75,6 +76,38 @@ def test_unsure_asks_the_senders_own_advisers(served: Served, page: Page) -> Non
     shot(page, "queues-answered")
 
 
+def test_a_health_visitor_says_who_must_not_know_and_that_she_phoned_first(served: Served, page: Page) -> None:
+    sign_in(page, served.link(HEALTH_VISITING, "practitioner", "hv-demo-09"))
+    _start(page, "M01")
+    _purpose(page, "safeguarding_concern", "health_visitor")
+    choose_recipients(page)
+    consent_without_asking(page)
+    risk(page, sure=True, phoned=True)
+
+    # Golden rule 5: the mother's partner is the alleged perpetrator; the MASH's social worker will speak to him.
+    expect(page.get_by_role("heading", name=re.compile("Who must not know"))).to_be_visible()
+    page.get_by_role("group", name=re.compile("must not receive")).get_by_label("Yes", exact=True).check()
+    person = page.get_by_role("group", name="Person 1", exact=True)
+    person.get_by_label(re.compile("^Your agency's reference")).fill("WH-PARTNER-01")
+    person.get_by_label("Who they are to the case").select_option("alleged_perpetrator")
+    page.get_by_role("group", name=re.compile("will Fenmere Children's Social Care MASH")).get_by_label(
+        "Person 1", exact=True
+    ).check()
+    page.get_by_role("group", name=re.compile("will Fenmere Constabulary")).get_by_label("None of them").check()
+    shot(page, "submit-who-must-not-know")
+    page.get_by_role("button", name="Continue").click()
+    child_details(page)
+    page.get_by_role("button", name="Continue").click()  # no authorisation recorded
+
+    answers = page.locator("section[aria-labelledby='h-answers']")
+    expect(answers).to_contain_text("Who must not know")
+    expect(answers).to_contain_text("Person alleged to have caused harm")
+    expect(answers).to_contain_text("Person 1 (WH-PARTNER-01)")
+    expect(answers).to_contain_text("It was phoned through first")
+    expect(page.locator("table.preview").get_by_role("row", name=re.compile("MASH"))).to_contain_text("GR5")
+    shot(page, "submit-check-who-must-not-know")
+
+
 def test_the_police_tell_a_pupils_school_about_domestic_abuse(served: Served, page: Page) -> None:
     sign_in(page, served.link(POLICE, "practitioner", "pc-demo-03"))
     _start(page, "M35")
@@ -91,6 +124,7 @@ def test_the_police_tell_a_pupils_school_about_domestic_abuse(served: Served, pa
     page.get_by_label("Lawful basis for sharing").select_option(index=1)
     page.get_by_role("button", name="Continue").click()
     risk(page, sure=True)
+    nobody_withheld(page)
 
     page.get_by_label("Who is this mainly about?").select_option("child")
     page.get_by_label("Their age in years").fill("9")

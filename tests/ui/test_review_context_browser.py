@@ -119,5 +119,5 @@ def test_the_sender_starts_a_correction_from_the_decisions_page(served: Served, 
     expect(page.get_by_label("Safeguarding referral (M01): to children's social care")).to_be_checked()
     shot(page, "correction-start")
     page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_role("heading", name="Step 2 of 8: Purpose")).to_be_visible()
+    expect(page.get_by_role("heading", name="Step 2 of 9: Purpose")).to_be_visible()
     expect(page.get_by_role("note")).to_contain_text("the broker keeps no readable copy of what was sent")

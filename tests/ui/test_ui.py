@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from demo.cases import cases
 from tests.factories import PERSONAL_VALUES, school_referral
 from tests.ui.conftest import Served, shot, sign_in
-from tests.ui.form_steps import child_details, choose_recipients, consent_without_asking, risk
+from tests.ui.form_steps import child_details, choose_recipients, consent_without_asking, nobody_withheld, risk
 
 # Needs the running stack: a served gateway against the stack's Kafka and OPA.
 pytestmark = pytest.mark.stack
@@ -127,6 +127,7 @@ def test_practitioner_submits_through_the_guided_form(served: Served, page: Page
     choose_recipients(page)
     consent_without_asking(page)
     risk(page, sure=True)
+    nobody_withheld(page)
     child_details(page)
     page.get_by_role("button", name="Continue").click()  # no authorisation recorded
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from broker.partnership.cli import issue_token
-from broker.ui.form_types import FormType, find, recipient_options, sendable
+from broker.ui.form_types import FormType, recipient_options, sendable
 from broker.ui.policy_pack import PolicyPack, rules_of
 from schemas.payloads.proceedings import ConferenceStage
 from schemas.payloads.protection import LadoStage
@@ -76,8 +76,11 @@ async def _allegation(factory: GatewayFactory, opa_url: str) -> tuple[Gateway, s
     gateway = await factory(ui_cookie_secure=False)
     token = issue_token(gateway.partnership.agency_keys(SCHOOL), role="dsl", audience=AUDIENCE, subject="dsl-03")
     csrf = await sign_in(gateway.client, token)
-    types = sendable(await PolicyPack(opa_url, timeout=5).types(), gateway.registry, SCHOOL)
-    roles = {o["id"]: o["role"] for o in recipient_options(gateway.registry, SCHOOL, find(types, "lado_allegation"))}
+    sent = sendable(await PolicyPack(opa_url, timeout=5).types(), gateway.registry, SCHOOL)
+    # The allegation first: the walk's form, then every type the school may send.
+    types = sorted(sent, key=lambda t: t.message_type != "lado_allegation")
+    assert types[0].message_type == "lado_allegation", "a school may not send an allegation"
+    roles = {o["id"]: o["role"] for o in recipient_options(gateway.registry, SCHOOL, types[0])}
     assert GP not in roles, "a GP offered for a school's allegation: only the LADO's stages reach it"
     chosen = {f"to:{a}": roles[a] for a in (LADO, POLICE)} | {f"ntk:{a}": "protect_child" for a in (LADO, POLICE)}
     return gateway, csrf, types, chosen
@@ -88,9 +91,7 @@ async def test_a_stage_that_takes_a_chosen_agency_off_brings_the_recipients_step
     opa_url: str,
 ) -> None:
     gateway, csrf, types, chosen = await _allegation(gateway_factory, opa_url)
-    form = find(types, "lado_allegation")
-    assert form is not None
-    seen: list[str] = []
+    form, seen = types[0], list[str]()
     # The details step's answer is refused (422) with the recipients step shown again, ending the walk.
     with pytest.raises(AssertionError, match="may not receive this"):
         await walk(gateway.client, csrf, types, form, "education_school", chosen, seen, {"p:stage": "dbs_referral"})
@@ -108,9 +109,7 @@ async def test_a_stage_that_allows_every_chosen_agency_goes_straight_on(
     opa_url: str,
 ) -> None:
     gateway, csrf, types, chosen = await _allegation(gateway_factory, opa_url)
-    form = find(types, "lado_allegation")
-    assert form is not None
-    seen: list[str] = []
+    form, seen = types[0], list[str]()
     last, _ = await walk(gateway.client, csrf, types, form, "education_school", chosen, seen, {"p:stage": "referral"})
     assert [_step(p) for p in seen[1:]].count("Who needs to know") == 1
     assert "What each recipient would get" in last

@@ -34,7 +34,15 @@ NAMED_AGAIN = (
 
 FIELDS = (
     Field("subject_role", "Who is this mainly about?", "select", choices(SubjectRole, say.SUBJECT_ROLES)),
-    Field("age_years", "Their age in years", "number"),
+    Field(
+        "age_years",
+        "Their age in years",
+        "number",
+        required=False,
+        # An age assessment must not delay an NRM referral (Modern Slavery Act s51): a young person whose
+        # age is disputed is treated as a child, so the age is not needed before anything is sent.
+        hint="Leave it blank if it is not known, or if the young person's age is disputed: treat them as a child.",
+    ),
     Field(
         "nhs_number",
         "Their NHS number",

@@ -142,3 +142,29 @@ async def test_a_correction_made_through_the_form_stays_in_the_childs_case(
     assert {d["notification_id"] for d in found.json()["decisions"]} == {first, corrected}
     # Corrected again, the first of the chain names the case; the number is asked again.
     assert (again[form_subject.CASE_OF], again.get(form_subject.NAMED)) == (first, "yes"), again
+
+
+@pytest.mark.stack
+async def test_a_young_person_whose_age_is_disputed_is_referred_without_one(
+    gateway_factory: GatewayFactory,  # noqa: F811
+    opa_url: str,
+) -> None:
+    """An age assessment must not delay an NRM referral (domain brief §5.8, Modern Slavery Act s51): the
+    front door refers a young person of disputed age with the age left blank, as a child."""
+    gateway = await gateway_factory(ui_cookie_secure=False)
+    csrf = await sign_in(gateway.client, gateway.token(CSC, role="practitioner", subject="sw-nrm-01"))
+    types = sendable(await PolicyPack(opa_url, timeout=5).types(), gateway.registry, CSC)
+    form = find(types, "nrm_referral")
+    assert form is not None
+    check, answers = await walk(gateway.client, csrf, types, form, "csc_front_door", on_details={"age_years": ""})
+    assert answers["age_years"] == "" and "What each recipient would get" in check
+    sent = await gateway.client.post("/ui/submit/send", data={**_hidden(check), **answers, "go": "send"})
+    assert sent.status_code == 200, sent.text[-2000:]
+    with Session(gateway.engine) as session:
+        decided = session.exec(
+            select(audit.Entry).where(
+                col(audit.Entry.notification_id) == answers["notification_id"],
+                col(audit.Entry.kind) == audit.EventKind.DECIDED,
+            )
+        ).all()
+    assert decided and all(e.outcome.startswith("share") for e in decided), [(e.outcome, e.reasons) for e in decided]

@@ -6,7 +6,7 @@ union in `schemas.notifications`, which documents the wire shape and the version
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, timedelta
 from typing import Literal
 
 from pydantic import model_validator
@@ -35,6 +35,7 @@ from schemas.payloads.family_risks import (
 from schemas.payloads.followups import (
     AdditionalInformationPayload,
     CrimeNotificationPayload,
+    EscalationGround,
     ProfessionalDisagreementPayload,
 )
 from schemas.payloads.notices import OffenderRiskInformationPayload, PoliceProtectionNoticePayload
@@ -253,6 +254,29 @@ class ProfessionalDisagreement(EnvelopeFields):
     schema_version: SchemaVersion
     message_type: Literal[MessageType.PROFESSIONAL_DISAGREEMENT]
     payload: ProfessionalDisagreementPayload
+
+    @model_validator(mode="after")
+    def _no_decision_takes_three_working_days(self) -> ProfessionalDisagreement:
+        # "No decision after 3 working days" cannot be true sooner, and the escalation starts children's
+        # social care's clock to answer it. Weekdays are counted: the partnership's bank holidays only
+        # lengthen the wait, so what this refuses is too early under any calendar.
+        payload = self.payload
+        if payload.ground is not EscalationGround.NO_DECISION_AFTER_3_WD:
+            return self
+        if weekdays_after(payload.referred_at.astimezone(UTC).date(), self.created_at.astimezone(UTC).date()) < 3:
+            raise misplaced(
+                "escalation_too_early",
+                "payload.referred_at is fewer than 3 working days before created_at, so the ground "
+                "'no_decision_after_3_wd' cannot hold yet: wait, or give the ground 'disagrees_with_decision'",
+                ("payload", "referred_at"),
+            )
+        return self
+
+
+def weekdays_after(start: date, end: date) -> int:
+    """Monday to Friday dates after `start`, up to and including `end` (3 at most: that is all asked)."""
+    days = (start + timedelta(days=n) for n in range(1, min((end - start).days, 7) + 1))
+    return min(sum(1 for day in days if day.weekday() < 5), 3)
 
 
 class SuicideResponse(EnvelopeFields):

@@ -7,7 +7,8 @@ hold the fact, so it offers such agencies only once the fact's value is given: g
 them, and otherwise the recipients step comes round again, with a word on why, when a value adds
 agencies the person has not been shown, or takes away one they chose. The stage works alike: until it
 is given, what any stage this sender may send allows is offered (`TypeRules.received_by`), and a stage
-that allows fewer (an employer's DBS referral goes to the DBS and the LADO only) takes the rest off.
+that allows fewer (an employer's DBS referral goes to the DBS and the LADO only) takes the rest off;
+one whose role queues leave out the team chosen at an agency brings the step round to choose again.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from broker.ui import words as say
 from broker.ui.form_fields import PAYLOAD, Step
 from broker.ui.form_payload import facts
 from broker.ui.form_types import FormType, recipient_options
+from schemas.agencies import role_names
 
 # The recipients step's record of the agencies it showed (ids, space-separated), carried with the answers.
 SHOWN = "shown_recipients"
@@ -82,15 +84,39 @@ def recheck(
     without_facts = {r["id"] for r in recipient_options(registry, own, form)}
     shown = set(answers.get(SHOWN, "").split())
     added = [r for agency_id, r in now.items() if agency_id not in without_facts | shown]
-    if not refused and not added:
+    moved = _moved(registry, answers, now)
+    if not refused and not added and not moved:
         return None
-    errors = {}
+    said = []
     if refused:
-        errors["recipients"] = (
+        said.append(
             f"Your answers on the {details.title} step mean {', '.join(refused)} may not receive this, "
             "so it has been taken off. Check who needs to know."
         )
+    if moved:
+        said.append(
+            f"Your answers on the {details.title} step mean this may go only to {'; '.join(moved)}. "
+            "Check the team it goes to."
+        )
+    errors = {"recipients": " ".join(said)} if said else {}
     return Recheck(_added_note(registry, form, details, answers, added), errors)
+
+
+def _moved(registry: Registry, answers: dict[str, str], now: dict[str, dict[str, str]]) -> list[str]:
+    """The chosen agencies still offered whose chosen team these answers no longer allow (a stage
+    the pack addresses to other role queues), each with the teams it allows, in words. The team
+    is the one picked, else the one the agency was offered at; a value that is no team of the
+    agency's is never addressed (the default is), so it is not counted."""
+    moved = []
+    for agency_id, option in now.items():
+        agency = registry.agency(agency_id)
+        teams = role_names(agency.type) if agency is not None and f"to:{agency_id}" in answers else frozenset()
+        chosen = next((q for q in (answers.get(f"as:{agency_id}"), answers.get(f"to:{agency_id}")) if q in teams), None)
+        allowed = option["queues"].split()
+        if chosen is not None and chosen not in allowed:
+            words = " or ".join(say.ROLES.get(q, q.replace("_", " ")) for q in allowed)
+            moved.append(f"the {words} at {option['name']}")
+    return moved
 
 
 def _added_note(

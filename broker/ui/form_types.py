@@ -5,7 +5,7 @@ entry for it, the pack lets the signed-in agency's type send it, the form can as
 of its payload, and some other registered agency may receive it. A type added to both the schema
 and the pack is offered as soon as both are deployed. Its recipients are the registered agencies of
 the types the pack lets receive it (and of those the answers' payload facts add), each addressed to
-the role queue that takes it (an adviser's for an advice request).
+the role queues the pack lets it reach there (an adviser's for an advice request).
 """
 
 from __future__ import annotations
@@ -26,14 +26,21 @@ from schemas.notifications import NOTIFICATION_MODELS
 from schemas.payloads.advice import ADVISER_ROLES
 from schemas.vocab import AgencyRole
 
-# Where a children's social care front door takes a notification besides its intake: its Emergency
-# Duty Team out of hours, and the social worker already allocated to the child, to whom the front door
-# would only pass it on (Working Together to Safeguard Children 2023, chapter 2, "Making a referral").
-# The sender picks one; the intake is the first offered.
+# Where children's social care takes a notification: a front door at its intake, or the social worker
+# already allocated to the child, to whom the front door would only pass it on, or its Emergency Duty
+# Team out of hours (Working Together to Safeguard Children 2023, chapter 2, "Making a referral"); a
+# team manager where a disagreement is escalated (CPSCP-Procedures, Responding to concerns about a
+# child > Duty to co-operate and refer). The sender picks one of those the pack's `recipient_roles`
+# allow; the first allowed is offered first, so additional information goes to the allocated social
+# worker unless the sender picks the duty team (M04).
 QUEUES = {
-    "csc_front_door": ("mash_intake", "edt", "social_worker"),
-    "other_la_csc": ("mash_intake", "edt", "social_worker"),
+    "csc_front_door": ("mash_intake", "social_worker", "edt", "team_manager"),
+    "csc_team": ("social_worker", "team_manager"),
+    "other_la_csc": ("mash_intake", "social_worker", "edt", "team_manager"),
 }
+# Offered only where the pack names them: a manager takes an escalation, not every referral the
+# intake would triage, so a type that may go to any role is not offered to them.
+_NAMED_ONLY = frozenset({"team_manager"})
 
 # The role queue a notification reaches at each type of agency (C4: never a general inbox).
 DEFAULT_ROLE = {
@@ -124,16 +131,24 @@ def find(types: list[FormType], message_type: str | None) -> FormType | None:
     return next((t for t in types if t.message_type == message_type), None)
 
 
-def recipient_role(agency_type: str, form_type: FormType | None) -> str | None:
-    """The role queue at an agency of this type that takes this notification; None: none does."""
+def recipient_queues(
+    agency_type: str, form_type: FormType | None, allowed: frozenset[str] | None = None
+) -> tuple[str, ...]:
+    """The role queues at an agency of this type that may take this notification, the one it goes to
+    unless the sender picks another first; none: no queue there may. `allowed`: the roles the policy
+    lets this notification reach (`TypeRules.roles_at`), None for any."""
     roles = role_names(agency_type)
     if form_type is not None and form_type.rules.advice_request:
         advisers = {r.value for r in ADVISER_ROLES if isinstance(r, AgencyRole)}
-        return next((r for r in _ADVISER_ORDER if r in roles & advisers), None)
-    role = DEFAULT_ROLE.get(agency_type)
-    if role in roles:
-        return role
-    return role or (sorted(roles)[0] if roles else "safeguarding_lead")
+        return tuple(r for r in _ADVISER_ORDER if r in roles & advisers and (allowed is None or r in allowed))[:1]
+    if agency_type in QUEUES:
+        return tuple(
+            q
+            for q in QUEUES[agency_type]
+            if q in roles and (q in allowed if allowed is not None else q not in _NAMED_ONLY)
+        )
+    role = DEFAULT_ROLE.get(agency_type) or (sorted(roles)[0] if roles else "safeguarding_lead")
+    return (role,) if allowed is None or role in allowed else ()
 
 
 def own_role(agency_type: str, allowed: Iterable[str]) -> str | None:
@@ -147,25 +162,31 @@ def own_role(agency_type: str, allowed: Iterable[str]) -> str | None:
 def recipient_options(
     registry: Registry, own_agency: str, form_type: FormType | None, facts: dict[str, str] | None = None
 ) -> list[dict[str, str]]:
-    """The agencies this notification may go to, given the payload facts answered so far."""
+    """The agencies this notification may go to, given the payload facts answered so far, each with
+    the role queue it goes to and (space-separated, as every option's value is text) those the
+    sender may pick from instead."""
     options = []
     own = registry.agency(own_agency)
-    # A fact's value counts only once given: the form never offers whom the policy would refuse.
+    sender_type = own.type if own else ""
     for agency_id, agency in sorted(registry.agencies.items()):
-        if agency_id == own_agency or (
-            form_type is not None
-            and not form_type.rules.received_by(
-                agency.type, facts or {}, sender_type=own.type if own else "", stages=form_type.stages
-            )
-        ):
+        if agency_id == own_agency:
             continue
-        role = recipient_role(agency.type, form_type)
-        if role is not None:
-            queues = QUEUES.get(agency.type, ()) if role == DEFAULT_ROLE.get(agency.type) else ()
-            # Space-separated, as every option's value is text: the queues the sender may pick from.
-            picks = " ".join(q for q in queues if q in role_names(agency.type))
-            options.append({"id": agency_id, "name": agency.name, "role": role, "queues": picks})
+        queues = _queues(agency.type, form_type, facts or {}, sender_type)
+        if queues:
+            options.append({"id": agency_id, "name": agency.name, "role": queues[0], "queues": " ".join(queues)})
     return options
+
+
+def _queues(agency_type: str, form_type: FormType | None, facts: dict[str, str], sender_type: str) -> tuple[str, ...]:
+    """The role queues at an agency of this type the policy's C4 would let this reach. A fact's value
+    counts only once given: the form never offers whom the policy would refuse."""
+    if form_type is None:
+        return recipient_queues(agency_type, None)
+    rules, stages = form_type.rules, form_type.stages
+    if not rules.received_by(agency_type, facts, sender_type=sender_type, stages=stages):
+        return ()
+    allowed = rules.roles_at(agency_type, facts, sender_type=sender_type, stages=stages)
+    return recipient_queues(agency_type, form_type, allowed)
 
 
 def sendable(pack: dict[str, TypeRules], registry: Registry, agency_id: str) -> list[FormType]:

@@ -4,9 +4,11 @@ The form asks for exactly what the policy will check (`policies/safeguarding/con
 served by OPA as `data.safeguarding.config.message_types`): the purposes and lawful bases a type
 allows, its mandatory fields (and those a purpose or a payload fact adds), whether the parents'
 position must be recorded, which agency types may send and receive it (and those a payload fact's
-value adds: the Virtual School for a looked-after child's placement notice). Read from OPA, not from a
-copy, so a policy change and the form cannot drift; cached for a few minutes as the rule
-catalogue is. When OPA cannot be asked the form cannot preview or send either, so it says so.
+value adds: the Virtual School for a looked-after child's placement notice), and which role queues at
+them it may be addressed to (a professional disagreement goes to the intake or a team manager, not
+the social worker it disagrees with). Read from OPA, not from a copy, so a policy change and the form
+cannot drift; cached for a few minutes as the rule catalogue is. When OPA cannot be asked the form
+cannot preview or send either, so it says so.
 """
 
 from __future__ import annotations
@@ -65,6 +67,10 @@ class TypeRules:
     stage_sender_types: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # fact -> its value -> the recipient types that value adds (the pack's `fact_recipient_types`).
     fact_recipient_types: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    # The role queues C4 lets it be addressed to (the pack's `recipient_roles`; none listed: any), and
+    # a stage's own (`stage_recipient_roles`; a stage listed with none: any, as an adviser's answer is).
+    recipient_roles: tuple[str, ...] = ()
+    stage_recipient_roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def required_fields(self, purpose: str | None, facts: dict[str, str]) -> set[str]:
         """The payload fields the policy's adequacy check (GR6) will look for in this notification."""
@@ -84,10 +90,36 @@ class TypeRules:
         it after the recipients), what any of `stages` this sender may send allows counts: a stage
         only the LADO sends never widens an employer's choice.
         """
-        given = facts.get("stage")
-        sendable = [given] if given is not None else [s for s in stages if self.offers(s, sender_type=sender_type)]
-        allowed = set().union(*(self._receivers(s, facts) for s in sendable or [""]))
+        allowed = set().union(*(self._receivers(s, facts) for s in self._sendable(facts, sender_type, stages)))
         return not allowed or agency_type in allowed
+
+    def roles_at(
+        self, agency_type: str, facts: dict[str, str], *, sender_type: str, stages: Iterable[str] = ()
+    ) -> frozenset[str] | None:
+        """The role queues at an agency of this type C4 would let this be addressed to, as far as the
+        answers so far tell; None: any role; empty: none (no stage it may be reaches this type).
+
+        As caldicott.rego reads the pack: the stage's own roles where the pack lists the stage, else
+        the type's. Until the stage is given, those of every stage this sender may send that reaches
+        this type of agency, as `received_by` counts them; the stage once given may allow fewer.
+        """
+        found: set[str] = set()
+        for stage in self._sendable(facts, sender_type, stages):
+            receivers = self._receivers(stage, facts)
+            if receivers and agency_type not in receivers:
+                continue
+            roles = self.stage_recipient_roles.get(stage, self.recipient_roles)
+            if not roles:
+                return None
+            found.update(roles)
+        return frozenset(found)
+
+    def _sendable(self, facts: dict[str, str], sender_type: str, stages: Iterable[str]) -> list[str]:
+        """The stages the notification may yet be: the one given, else those this sender may send
+        ("" for a type without stages, which the pack's per-stage lists never name)."""
+        given = facts.get("stage")
+        found = [given] if given is not None else [s for s in stages if self.offers(s, sender_type=sender_type)]
+        return found or [""]
 
     def _receivers(self, stage: str, facts: dict[str, str]) -> set[str]:
         return set(self.stage_recipient_types.get(stage) or (*self.recipient_types, *self.added_by(facts)))
@@ -129,6 +161,7 @@ def rules_of(message_type: str, entry: dict[str, Any]) -> TypeRules:
     stages = entry.get("stage_recipient_types") or {}
     senders = entry.get("stage_sender_types") or {}
     by_fact = entry.get("fact_recipient_types") or {}
+    stage_roles = entry.get("stage_recipient_roles") or {}
     return TypeRules(
         message_type=message_type,
         catalogue_id=str(entry.get("catalogue_id") or ""),
@@ -144,6 +177,8 @@ def rules_of(message_type: str, entry: dict[str, Any]) -> TypeRules:
         stage_recipient_types={k: _strings(v) for k, v in stages.items()} if isinstance(stages, dict) else {},
         stage_sender_types={k: _strings(v) for k, v in senders.items()} if isinstance(senders, dict) else {},
         fact_recipient_types=_by_fact(by_fact),
+        recipient_roles=_strings(entry.get("recipient_roles")),
+        stage_recipient_roles={k: _strings(v) for k, v in stage_roles.items()} if isinstance(stage_roles, dict) else {},
     )
 
 

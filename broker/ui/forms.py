@@ -16,10 +16,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from broker.ui import form_safety, form_subject
+from broker.ui import form_risk, form_safety, form_subject
 from broker.ui import words as say
 from broker.ui.form_fields import PAYLOAD, YES_NO, YES_NO_UNKNOWN, Field, Step, choices, unanswered
 from broker.ui.form_payload import build, facts, inputs, schema_required
+from broker.ui.form_risk import ASK_ADVISER, flag
 from broker.ui.form_types import DEFAULT_ROLE, FormType
 from broker.ui.sessions import UiSession
 from schemas.locations import location
@@ -30,15 +31,6 @@ __all__ = ["DEFAULT_ROLE", "NEED_TO_KNOW", "build_notification", "steps_for", "v
 _REF = re.compile(r"[^A-Za-z0-9._:-]")
 NEED_TO_KNOW = choices(NeedToKnow)
 UNSURE = LawfulBasis.UNSURE.value
-ASK_ADVISER = "Unsure: ask an adviser first (your DSL, IG lead or Caldicott Guardian decides before anything is sent)"
-DOUBT = [("sure", "Yes: share it as the policy decides"), ("unsure", ASK_ADVISER)]
-_RISKS = (
-    "immediate_significant_harm",
-    "likely_significant_harm",
-    "serious_harm_to_adult",
-    "risk_to_others",
-    "crime_suspected",
-)
 
 
 def _picked(values: tuple[str, ...], table: dict[str, str]) -> list[tuple[str, str]]:
@@ -125,30 +117,6 @@ def _consent_step(form: FormType | None) -> Step:
     )
 
 
-def _risk_step() -> Step:
-    return Step(
-        "risk",
-        "Risk",
-        "Your judgement of the risk now. If a child is in immediate danger, phone 999.",
-        (
-            Field(
-                "immediate_significant_harm",
-                "Is the child at immediate risk of significant harm?",
-                "radio",
-                YES_NO_UNKNOWN,
-            ),
-            Field(
-                "likely_significant_harm", "Is the child likely to suffer significant harm?", "radio", YES_NO_UNKNOWN
-            ),
-            Field("crime_suspected", "Do you suspect a crime?", "radio", YES_NO_UNKNOWN),
-            Field("risk_to_others", "Is anyone else at risk?", "radio", YES_NO_UNKNOWN),
-            Field("in_doubt", "Are you sure this should be shared? (Golden rule 3: if in doubt, ask.)", "radio", DOUBT),
-            form_safety.CONTACT,
-        ),
-        {"risk": "immediate_significant_harm", "sender_in_doubt": "in_doubt", "initial_contact": "initial_contact"},
-    )
-
-
 def _details_step(form: FormType | None, answers: dict[str, str], agency_type: str) -> Step:
     subject = form_subject.FIELDS
     if form is None:
@@ -211,7 +179,7 @@ def steps_for(
             {"recipients": "recipients"},
         ),
         _consent_step(form),
-        _risk_step(),
+        form_risk.step(form.message_type if form else None),
         form_safety.step(answers, names),
         _details_step(form, answers, agency_type),
         _authorisation_step(),
@@ -241,6 +209,8 @@ def validate_step(
         errors.update(check(answers))
     if step.key == form_safety.KEY:
         errors.update(form_safety.check(step, answers))
+    if step.key == form_risk.KEY:
+        errors.update(form_risk.check(step, answers))
     return errors
 
 
@@ -289,10 +259,6 @@ _CHECKS = {
 }
 
 
-def _flag(value: str | None) -> bool | None:
-    return {"yes": True, "no": False}.get(value or "")
-
-
 def build_notification(
     answers: dict[str, str], session: UiSession, now: datetime, form: FormType, details: Step
 ) -> dict[str, Any]:
@@ -312,7 +278,8 @@ def build_notification(
         "consent": _consent(a),
         "parental_position": _parental_position(a),
         "authorisation": _authorisation(a, now),
-        "risk": {k: _flag(a.get(k)) for k in _RISKS},
+        "risk": form_risk.risk(form.message_type, a),
+        "concern_tags": form_risk.concern_tags(a),
         "sender_in_doubt": a.get("in_doubt") == "unsure",
         "subjects": [form_subject.subject(a)],
         "withheld_from": form_safety.withheld_from(a),
@@ -346,7 +313,7 @@ def _consent(a: dict[str, str]) -> list[dict[str, Any]]:
             "subject_ref": form_subject.ref(a),
             "giver": "parent_pr",
             "status": a["consent_status"],
-            "privacy_notice_given": _flag(a.get("privacy_notice_given")),
+            "privacy_notice_given": flag(a.get("privacy_notice_given")),
             "not_sought_reason": a.get("not_sought_reason") or None,
         }
     ]
@@ -356,7 +323,7 @@ def _parental_position(a: dict[str, str]) -> dict[str, Any] | None:
     if not a.get("parents_informed"):
         return None
     return {
-        "parents_informed": _flag(a.get("parents_informed")),
+        "parents_informed": flag(a.get("parents_informed")),
         "parent_withheld_permission": True if a.get("consent_status") == "refused" else None,
         "reason_not_informed": a.get("reason_not_informed") or None,
     }

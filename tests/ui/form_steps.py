@@ -30,6 +30,7 @@ def risk(page: Page, *, sure: bool, phoned: bool = False) -> None:
     for group, answer in (
         ("immediate risk", "No"),
         ("likely to suffer", "Yes"),
+        ("adult at risk", "No"),
         ("suspect a crime", "Yes"),
         ("anyone else", "No"),
     ):

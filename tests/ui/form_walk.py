@@ -32,6 +32,9 @@ ENVELOPE = {
     "reason_not_informed": "risk_significant_harm",
     "immediate_significant_harm": "no",
     "likely_significant_harm": "yes",
+    "serious_harm_to_adult": "no",
+    # A MARAC referral is made because the DASH assessment found high risk (tests/ui/test_form_risk.py asks otherwise).
+    "da_high_risk_marac": "yes",
     "crime_suspected": "no",
     "risk_to_others": "no",
     "in_doubt": "sure",

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import audit
+from broker.ui.sessions import UiSession
 
 # Invented people: no name, address or number here belongs to anyone real.
 CHILD_NAME = {"given_name": "Alpha", "family_name": "Testchild", "date_of_birth": "2017-03-14", "gender": "female"}
@@ -110,4 +111,21 @@ def decided_entry(
         deciding_rules=list(deciding),
         leaf_hash="0" * 64,
         chain_hash="0" * 64,
+    )
+
+
+def ui_session(agency_id: str, agency_type: str, user: str, now: datetime) -> UiSession:
+    """A guided form's session, for building what a person's answers send without signing in."""
+    return UiSession(
+        id_digest="-",
+        agency_id=agency_id,
+        agency_type=agency_type,
+        role="practitioner",
+        user=user,
+        jti="-",
+        key_id="-",
+        csrf_token="-",
+        created_at=now,
+        expires_at=now,
+        hard_expiry=now,
     )

@@ -24,8 +24,8 @@ from broker.ui.form_fields import Field, Step
 from broker.ui.form_types import FormType, find, offered
 from broker.ui.forms import build_notification, schema_errors, steps_for, validate_step
 from broker.ui.policy_pack import rules_of
-from broker.ui.sessions import UiSession
 from schemas.notifications import parse_notification
+from tests.factories import ui_session
 from tests.policy.bases import patched
 
 PACK = json.loads((Path(__file__).resolve().parents[2] / "policies/safeguarding/config/data.json").read_text())
@@ -75,19 +75,7 @@ def test_consent_given_needs_an_answer_about_the_privacy_notice() -> None:
 
 def _built(answers: dict[str, str]) -> dict[str, object]:
     form = _form("safeguarding_referral")
-    session = UiSession(
-        id_digest="digest",
-        agency_id="health-visiting-fenmere",
-        agency_type=HEALTH,
-        role="practitioner",
-        user="hv-01",
-        jti="jti-01",
-        key_id="key-01",
-        csrf_token="csrf",
-        created_at=NOW,
-        expires_at=NOW,
-        hard_expiry=NOW,
-    )
+    session = ui_session("health-visiting-fenmere", HEALTH, "hv-01", NOW)
     return build_notification(answers, session, NOW, form, _step(form, "details", answers))
 
 

@@ -23,9 +23,9 @@ from broker.ui.form_fields import Step
 from broker.ui.form_types import FormType, find, sendable
 from broker.ui.forms import build_notification, validate_step
 from broker.ui.policy_pack import PolicyPack
-from broker.ui.sessions import UiSession
 from schemas.common import RiskFlags
 from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
+from tests.factories import ui_session
 from tests.ui import test_form_safety as safety
 from tests.ui.form_walk import sign_in, walk
 from tests.ui.test_form_consent import NOW, _step, _types
@@ -194,19 +194,7 @@ def _of(message_type: str) -> FormType:
 
 def _built(message_type: str, answers: dict[str, str]) -> dict[str, Any]:
     """The notification the form builds from these answers, as a health visitor sends it."""
-    session = UiSession(
-        id_digest="digest",
-        agency_id=HV,
-        agency_type=HEALTH,
-        role="practitioner",
-        user="hv-01",
-        jti="jti-01",
-        key_id="key-01",
-        csrf_token="csrf",
-        created_at=NOW,
-        expires_at=NOW,
-        hard_expiry=NOW,
-    )
+    session = ui_session(HV, HEALTH, "hv-01", NOW)
     form = _of(message_type)
     return build_notification(answers, session, NOW, form, _step(form, "details", answers))
 

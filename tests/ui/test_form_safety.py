@@ -24,9 +24,9 @@ from broker.ui.form_recipients import offered
 from broker.ui.form_types import FormType, sendable
 from broker.ui.forms import build_notification, steps_for, validate_step
 from broker.ui.policy_pack import PolicyPack
-from broker.ui.sessions import UiSession
 from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
 from tests.broker.people import Person
+from tests.factories import ui_session
 from tests.ui.form_walk import sign_in, walk
 from tests.ui.test_form_consent import _built
 from tests.ui.test_ui_review_fixes import _hidden
@@ -89,19 +89,7 @@ def _by_api(answers: dict[str, str], types: list[FormType], form: FormType, **en
     plain |= {form_safety.WITHHELD: "no", f"to:{MASH}": "social_worker"}  # the team picked, as Send addresses it
     (details,) = [s for s in steps_for(types, form, plain, HEALTH) if s.key == "details"]
     now = datetime.now(UTC)
-    session = UiSession(
-        id_digest="-",
-        agency_id=HV,
-        agency_type=HEALTH,
-        role="practitioner",
-        user="hv-safety-01",
-        jti="-",
-        key_id="-",
-        csrf_token="-",
-        created_at=now,
-        expires_at=now,
-        hard_expiry=now,
-    )
+    session = ui_session(HV, HEALTH, "hv-safety-01", now)
     body = build_notification(plain, session, now, form, details)
     body["notification_id"] = str(uuid.uuid4())
     (recipient,) = [r for r in body["recipients"] if r["agency_id"] == MASH]

@@ -30,6 +30,7 @@ from audit.canonical import format_time
 from audit.note import NoteSignature, key_hash, sign_note, split_note
 from broker.partnership.keys import BrokerKeys, load_agency_keys, rotate_broker_signing_key
 from consumers.errors import CHECKPOINT_INVALID, ConfigurationError, UnknownBrokerKey, WitnessAlarm
+from consumers.gateway import GatewayClient
 from consumers.keys import load_broker_public_keys
 from consumers.ledger import Ledger
 from consumers.settings import ConsumerSettings
@@ -39,7 +40,7 @@ from schemas.envelope import SealedEnvelope
 from schemas.topics import inbox_topic
 from tests.consumers.conftest import fictional_payload, seal_for
 from tests.consumers.test_cli import REPO, _env, run_command
-from tests.consumers.test_witness_review_fixes import ORIGIN, SOURCE, TREE, FakeGateway
+from tests.consumers.test_witness_review_fixes import ORIGIN, SOURCE, TREE
 from transport.keyfiles import AgencyWitnessKey
 
 CHAIN = b"\x01" * 32
@@ -85,7 +86,8 @@ async def test_the_witness_refuses_a_checkpoint_of_an_unknown_broker_key_as_conf
             broker_keys=load_broker_public_keys(broker_history),
             origin=ORIGIN,
             ledger=ledger,
-            gateway=FakeGateway(),
+            # The real client, at a closed port: neither refusal asks the gateway for a proof.
+            gateway=GatewayClient(base_url=_closed_port(), token=lambda: "never-sent"),
         )
         with pytest.raises(UnknownBrokerKey) as caught:
             await witness.observe(_checkpoint(rotated.signing_key, 5), source=SOURCE)

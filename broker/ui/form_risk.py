@@ -24,9 +24,13 @@ first, a missing child who was trafficked is reported to the police at once.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel
 
 from broker.ui import form_safety
 from broker.ui.form_fields import YES_NO_UNKNOWN, Field, Step, choices, unanswered
+from schemas.notifications import NOTIFICATION_MODELS
 from schemas.vocab import ConcernTag
 
 __all__ = ["ASK_ADVISER", "DA_HIGH_RISK", "KEY", "TAGS", "check", "concern_tags", "flag", "risk", "step"]
@@ -82,6 +86,7 @@ def step(message_type: str | None) -> Step:
     """The risk step's questions for this type, ending with how the concern first reached the recipients."""
     da = _da_field(message_type)
     paths = {ADULT: ADULT, **({DA_HIGH_RISK: DA_HIGH_RISK} if da else {}), TAGS: TAGS}
+    child = _child_words(message_type)
     return Step(
         KEY,
         "Risk",
@@ -89,13 +94,11 @@ def step(message_type: str | None) -> Step:
         (
             Field(
                 "immediate_significant_harm",
-                "Is the child at immediate risk of significant harm?",
+                f"Is {child} at immediate risk of significant harm?",
                 "radio",
                 YES_NO_UNKNOWN,
             ),
-            Field(
-                "likely_significant_harm", "Is the child likely to suffer significant harm?", "radio", YES_NO_UNKNOWN
-            ),
+            Field("likely_significant_harm", f"Is {child} likely to suffer significant harm?", "radio", YES_NO_UNKNOWN),
             Field(
                 ADULT,
                 "Is an adult at risk of serious harm?",
@@ -127,6 +130,18 @@ def step(message_type: str | None) -> Step:
             "initial_contact": "initial_contact",
         },
     )
+
+
+def _child_words(message_type: str | None) -> str:
+    """Whom the two child-protection questions ask about. A type about an adult (an adult safeguarding
+    referral, a MARAC referral, a disclosure) may still name children, and the policy reads these two
+    flags for the children (an urgent share goes to children's social care and the police), so they
+    ask about any child in the case rather than "the child" a reader of such a form would look for."""
+    for (kind, _), model in NOTIFICATION_MODELS.items():
+        payload: Any = model.model_fields["payload"].annotation
+        if kind.value == message_type and issubclass(payload, BaseModel) and "child" not in payload.model_fields:
+            return "any child in this case"
+    return "the child"
 
 
 def _da_field(message_type: str | None) -> tuple[Field, ...]:

@@ -248,3 +248,21 @@ def test_a_high_risk_answer_given_for_another_type_is_not_sent() -> None:
     # Answered for a MARAC referral, then the type changed: a missing-child notice does not ask it.
     assert DA not in _built("missing_child", {DA: "yes"})["risk"]
     assert _built("marac_referral", {DA: "yes"})["risk"][DA] is True
+
+
+@pytest.mark.parametrize(
+    ("message_type", "whom"),
+    [
+        ("safeguarding_referral", "the child"),
+        ("adult_safeguarding_referral", "any child in this case"),
+        ("marac_referral", "any child in this case"),
+    ],
+)
+def test_the_child_protection_questions_name_the_child_only_where_the_type_is_about_one(
+    message_type: str, whom: str
+) -> None:
+    """A reviewer found an adult safeguarding referral asking whether "the child" was at risk, when the
+    form is about an adult; the flags still matter there, for any child the case names."""
+    titles = {f.name: f.title for f in form_risk.step(message_type).fields}
+    assert titles["immediate_significant_harm"] == f"Is {whom} at immediate risk of significant harm?"
+    assert titles["likely_significant_harm"] == f"Is {whom} likely to suffer significant harm?"

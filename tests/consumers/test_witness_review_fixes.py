@@ -8,8 +8,12 @@
   a broker-signed checkpoint of the same size and root but another chain head passed silently,
   although the witness calls exactly that a fork everywhere else.
 
-The gateway is a system these tests do not run: `FakeGateway` implements the witness's own interface
-to it (`consumers.witness.Gateway`), answering with real consistency proofs over a real Merkle tree.
+`FakeGateway` stands for what the real gateway cannot be made to be without breaking it: one that
+lies (serves a checkpoint with another chain head for the size the witness kept, as a broker whose log
+an insider rewrote would) or stops answering between two records. It implements the witness's own
+interface to the gateway (`consumers.witness.Gateway`) and answers with real consistency proofs over a
+real Merkle tree. The honest gateway, one whose log was rewritten, and one that cannot be reached are
+the real gateway in tests/witness/test_witness_checks.py.
 """
 
 from __future__ import annotations

@@ -16,21 +16,19 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from broker.ui import form_risk, form_safety, form_subject
+from broker.ui import form_consent, form_risk, form_safety, form_subject
 from broker.ui import words as say
-from broker.ui.form_fields import PAYLOAD, YES_NO, YES_NO_UNKNOWN, Field, Step, choices, unanswered
+from broker.ui.form_fields import PAYLOAD, Field, Step, choices, unanswered
 from broker.ui.form_payload import build, facts, inputs, schema_required
-from broker.ui.form_risk import ASK_ADVISER, flag
 from broker.ui.form_types import DEFAULT_ROLE, FormType
 from broker.ui.sessions import UiSession
 from schemas.locations import location
-from schemas.vocab import AuthoriserRole, ConsentException, ConsentStatus, LawfulBasis, NeedToKnow
+from schemas.vocab import AuthoriserRole, NeedToKnow
 
 __all__ = ["DEFAULT_ROLE", "NEED_TO_KNOW", "build_notification", "steps_for", "validate_step"]
 
 _REF = re.compile(r"[^A-Za-z0-9._:-]")
 NEED_TO_KNOW = choices(NeedToKnow)
-UNSURE = LawfulBasis.UNSURE.value
 
 
 def _picked(values: tuple[str, ...], table: dict[str, str]) -> list[tuple[str, str]]:
@@ -59,61 +57,6 @@ def _purpose_step(form: FormType | None) -> Step:
             Field("sender_role", "Your role", "select", []),
         ),
         {"purpose": "purpose", "purpose_statement": "purpose_statement", "sender": "sender_role"},
-    )
-
-
-def _consent_step(form: FormType | None) -> Step:
-    rules = form.rules if form else None
-    bases = [b for b in _picked(rules.lawful_bases, say.LAWFUL_BASES) if b[0] != UNSURE] if rules else []
-    return Step(
-        "consent",
-        "Consent and the exceptions",
-        "Have you sought agreement? If not, which exception applies? (Golden rules 2 and 4.)",
-        (
-            Field(
-                "consent_status",
-                "Parent or carer's consent",
-                "select",
-                choices(ConsentStatus, say.CONSENT_STATES),
-                required=bool(rules and rules.consent_applies),
-            ),
-            Field(
-                "privacy_notice_given",
-                "If consent was given: were they given the privacy notice saying how their information is used?",
-                "radio",
-                YES_NO,
-                required=False,
-                conditional=True,
-                when=("consent_status", frozenset({"given_explicit"})),
-            ),
-            Field(
-                "not_sought_reason",
-                "If consent was not sought, was refused or was withdrawn: the exception that applies",
-                "select",
-                choices(ConsentException, say.CONSENT_EXCEPTIONS),
-                required=False,
-                conditional=True,
-                when=("consent_status", frozenset({"not_sought", "refused", "withdrawn"})),
-            ),
-            Field(
-                "parents_informed",
-                "Do the parents know you are sending this?",
-                "radio",
-                YES_NO_UNKNOWN,
-                required=bool(rules and rules.parental_position_required),
-            ),
-            Field(
-                "reason_not_informed",
-                "If they do not know: why telling them is unsafe or inappropriate",
-                "select",
-                choices(ConsentException, say.CONSENT_EXCEPTIONS),
-                required=False,
-                conditional=True,
-                when=("parents_informed", frozenset({"no"})),
-            ),
-            Field("lawful_basis", "Lawful basis for sharing", "select", [*bases, (UNSURE, ASK_ADVISER)]),
-        ),
-        {"consent": "consent_status", "parental_position": "parents_informed", "lawful_basis": "lawful_basis"},
     )
 
 
@@ -178,7 +121,7 @@ def steps_for(
             (),
             {"recipients": "recipients"},
         ),
-        _consent_step(form),
+        form_consent.step(form, answers, names),
         form_risk.step(form.message_type if form else None),
         form_safety.step(answers, names),
         _details_step(form, answers, agency_type),
@@ -207,6 +150,8 @@ def validate_step(
     check = _CHECKS.get(step.key)
     if check is not None:
         errors.update(check(answers))
+    if step.key == form_consent.KEY:
+        errors.update(form_consent.check(step, answers))
     if step.key == form_safety.KEY:
         errors.update(form_safety.check(step, answers))
     if step.key == form_risk.KEY:
@@ -220,18 +165,6 @@ def _check_recipients(answers: dict[str, str]) -> dict[str, str]:
         return {"recipients": "Choose at least one agency."}
     ntk = {c for c, _ in NEED_TO_KNOW}
     return {f"ntk:{a}": "Say why this agency needs to know." for a in chosen if answers.get(f"ntk:{a}") not in ntk}
-
-
-def _check_consent(answers: dict[str, str]) -> dict[str, str]:
-    errors = {}
-    if answers.get("consent_status") in ("not_sought", "refused") and not answers.get("not_sought_reason"):
-        errors["not_sought_reason"] = "Without consent, say which exception applies (golden rule 4)."
-    # Consent relied on with the notice unstated is held (Caldicott 8), so the form asks here.
-    if answers.get("consent_status") == ConsentStatus.GIVEN_EXPLICIT and not answers.get("privacy_notice_given"):
-        errors["privacy_notice_given"] = "Say whether they were given the privacy notice (Caldicott 8)."
-    if answers.get("parents_informed") == "no" and not answers.get("reason_not_informed"):
-        errors["reason_not_informed"] = "Say why the parents are not being told (golden rule 2)."
-    return errors
 
 
 def _check_details(step: Step, answers: dict[str, str]) -> dict[str, str]:
@@ -254,7 +187,6 @@ def _check_authorisation(answers: dict[str, str]) -> dict[str, str]:
 
 _CHECKS = {
     "recipients": _check_recipients,
-    "consent": _check_consent,
     "authorisation": _check_authorisation,
 }
 
@@ -264,8 +196,9 @@ def build_notification(
 ) -> dict[str, Any]:
     """The notification these answers describe, as an agency system would POST it; an answer to a
     question its case does not ask (an exception beside consent given) is not sent."""
-    unasked = {f.name for f in _consent_step(form).fields if not f.applies(answers)}
-    a = {k: v for k, v in answers.items() if k not in unasked}
+    unasked = form_consent.unasked(form, answers)
+    # A checkbox's answer is named `question:value` (the agencies a consent covers).
+    a = {k: v for k, v in answers.items() if k.partition(":")[0] not in unasked}
     return {
         "message_type": form.message_type,
         "schema_version": form.schema_version,
@@ -275,8 +208,8 @@ def build_notification(
         "purpose": a.get("purpose") or None,
         "purpose_statement": a.get("purpose_statement") or None,
         "lawful_basis": a.get("lawful_basis") or None,
-        "consent": _consent(a),
-        "parental_position": _parental_position(a),
+        "consent": form_consent.records(a),
+        "parental_position": form_consent.parental_position(a),
         "authorisation": _authorisation(a, now),
         "risk": form_risk.risk(form.message_type, a),
         "concern_tags": form_risk.concern_tags(a),
@@ -301,31 +234,6 @@ def build_notification(
             if k.startswith("to:")
         ],
         "payload": build(tuple(f for f in details.fields if f.name.startswith(PAYLOAD)), a).payload,
-    }
-
-
-def _consent(a: dict[str, str]) -> list[dict[str, Any]]:
-    # Nothing said about consent (a type it does not apply to): no record rather than an invented one.
-    if not a.get("consent_status"):
-        return []
-    return [
-        {
-            "subject_ref": form_subject.ref(a),
-            "giver": "parent_pr",
-            "status": a["consent_status"],
-            "privacy_notice_given": flag(a.get("privacy_notice_given")),
-            "not_sought_reason": a.get("not_sought_reason") or None,
-        }
-    ]
-
-
-def _parental_position(a: dict[str, str]) -> dict[str, Any] | None:
-    if not a.get("parents_informed"):
-        return None
-    return {
-        "parents_informed": flag(a.get("parents_informed")),
-        "parent_withheld_permission": True if a.get("consent_status") == "refused" else None,
-        "reason_not_informed": a.get("reason_not_informed") or None,
     }
 
 

@@ -42,6 +42,7 @@ from broker.sharing.decide import Decider
 from broker.sharing.rules import RuleCatalogue
 from broker.ui import words as say
 from broker.ui.form_answers import answered
+from broker.ui.form_consent import KEY as CONSENT
 from broker.ui.form_fields import Step
 from broker.ui.form_path import changed_step, following
 from broker.ui.form_recipients import RESUME, SHOWN, Recheck, later, offered, recheck
@@ -264,11 +265,13 @@ async def _preview(
     decider: Decider,
     rules: RuleCatalogue,
 ) -> HTMLResponse:
-    # Recipients changed after the safety step (a Change comes straight back here) are asked about there first.
-    safety = next(i for i, s in enumerate(journey.steps) if s.key == SAFETY)
-    if unsaid := validate_step(journey.steps[safety], answers):
-        answers.setdefault(RESUME, str(journey.check))
-        return render_step(request, session, journey, safety, answers, unsaid)
+    # Recipients changed after the consent and safety steps (a Change comes straight back here) are
+    # asked about there first: a consent whose agencies were all taken away covers none of them.
+    for key in (CONSENT, SAFETY):
+        asks = next(i for i, s in enumerate(journey.steps) if s.key == key)
+        if unsaid := validate_step(journey.steps[asks], answers):
+            answers.setdefault(RESUME, str(journey.check))
+            return render_step(request, session, journey, asks, answers, unsaid)
     now = datetime.now(UTC)
     answers[STAMP] = now.isoformat()  # carried by the check page to Send (see STAMP)
     try:

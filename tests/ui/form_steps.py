@@ -16,7 +16,8 @@ def choose_recipients(page: Page) -> None:
 
 
 def consent_without_asking(page: Page) -> None:
-    page.get_by_label("Parent or carer's consent").select_option("not_sought")
+    page.get_by_label(re.compile("^Consent")).select_option("not_sought")
+    page.get_by_role("group", name="Whose consent is this?").get_by_label(re.compile("^A parent or carer")).check()
     page.get_by_role("group", name="Do the parents know").get_by_label("No", exact=True).check()
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("alert")).to_contain_text("which exception applies")

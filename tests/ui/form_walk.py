@@ -27,6 +27,7 @@ SAMPLE = {
 # The envelope's answers a careful practitioner gives: no consent sought, for a recorded reason.
 ENVELOPE = {
     "consent_status": "not_sought",
+    "consent_giver": "parent_pr",
     "not_sought_reason": "risk_significant_harm",
     "parents_informed": "no",
     "reason_not_informed": "risk_significant_harm",
@@ -96,10 +97,20 @@ def fill(step: Step, answers: dict[str, str], page: str) -> None:
         elif field.name not in answers:
             key, value = _answer(field)
             answers.setdefault(key, value)
-    # Without consent or the parents' knowledge, the form asks for the exception (GR4, GR2).
-    for given, reason in (("consent_status", "not_sought_reason"), ("parents_informed", "reason_not_informed")):
+    # Whose consent it is, once asked what they said; without consent or the parents' knowledge, the
+    # form asks for the exception (GR4, GR2).
+    for given, asked in (
+        ("consent_status", "consent_giver"),
+        ("consent_status", "not_sought_reason"),
+        ("parents_informed", "reason_not_informed"),
+    ):
         if given in answers:
-            answers.setdefault(reason, ENVELOPE[reason])
+            answers.setdefault(asked, ENVELOPE[asked])
+    # Consent given covers the agencies ticked: every one chosen, unless `given` ticked some.
+    chosen = [k[3:] for k in answers if k.startswith("to:")]
+    consented = step.key == "consent" and answers.get("consent_status") == "given_explicit"
+    if consented and not any(answers.get(f"consent_scope:{a}") for a in chosen):
+        answers.update({f"consent_scope:{a}": "on" for a in chosen})
 
 
 async def walk(

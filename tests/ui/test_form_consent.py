@@ -1,11 +1,14 @@
-"""The guided form records whether the person was given the privacy notice, where it records consent,
-and never labels optional what it then asks for.
+"""The guided form records whether the person was given the privacy notice, whose consent it is and
+which of the chosen agencies it covers, where it records consent, and never labels optional what it
+then asks for.
 
 Since sg-policy-0.7.0, Caldicott 8 holds a share that relies on consent unless the consent record
 says the privacy notice was given (missing input denies). A form that never asked would send every
 consent-based notification to the authorisation queue; so the consent step asks, requires an answer
-when consent was given, and the notification it builds carries it. The types come from the
-policy pack file itself, so no stack is needed.
+when consent was given, and the notification it builds carries it. Consent is specific (golden rule
+4): the record names whose it is (a young person's own, an adult's own, or a parent's) and the
+agencies it covers, which the policy keeps a share on consent to (`broker.ui.form_consent`). The
+types come from the policy pack file itself, so no stack is needed.
 """
 
 from __future__ import annotations
@@ -30,6 +33,14 @@ from tests.policy.bases import patched
 
 PACK = json.loads((Path(__file__).resolve().parents[2] / "policies/safeguarding/config/data.json").read_text())
 HEALTH = "health_community"
+MASH, POLICE = "csc-fenmere-mash", "police-fenmere"
+# A referral to the front door and the police, each said to need it.
+TWO = {
+    f"to:{MASH}": "mash_intake",
+    f"ntk:{MASH}": "protect_child",
+    f"to:{POLICE}": "police_public_protection",
+    f"ntk:{POLICE}": "investigate_crime",
+}
 NOW = datetime(2026, 3, 2, 10, 15, tzinfo=UTC)
 LONDON = ZoneInfo("Europe/London")
 
@@ -58,7 +69,13 @@ def test_the_consent_step_asks_whether_the_privacy_notice_was_given() -> None:
 
 def test_consent_given_needs_an_answer_about_the_privacy_notice() -> None:
     consent = _step(_form("early_help_assessment_share"), "consent", {})
-    given = {"consent_status": "given_explicit", "lawful_basis": "consent"}
+    given = {
+        "consent_status": "given_explicit",
+        "consent_giver": "parent_pr",
+        f"to:{MASH}": "mash_intake",
+        f"consent_scope:{MASH}": "on",
+        "lawful_basis": "consent",
+    }
     assert "privacy_notice_given" in validate_step(consent, given)
     assert validate_step(consent, {**given, "privacy_notice_given": "yes"}) == {}
     # "No" is an answer: the policy then holds the share until the notice is given.
@@ -114,7 +131,7 @@ def test_an_answer_to_a_question_its_case_does_not_ask_is_neither_sent_nor_repea
     form = _form("safeguarding_referral")
     said = answered([_step(form, "consent", given)], given, choices={}, agencies={}, need_to_know=[])
     assert [label for _, _, rows in said for label, _ in rows] == [
-        "Parent or carer's consent",
+        "Consent",
         "If consent was given: were they given the privacy notice saying how their information is used?",
         "Do the parents know you are sending this?",
         "Lawful basis for sharing",
@@ -135,6 +152,8 @@ def test_a_question_needed_in_the_case_its_label_names_is_never_labelled_optiona
     # Each answer that makes another needed, and the one it makes needed.
     cases = [
         ({"consent_status": "given_explicit"}, "privacy_notice_given"),
+        ({"consent_status": "refused"}, "consent_giver"),
+        ({"consent_status": "given_explicit", f"to:{MASH}": "mash_intake"}, "consent_scope"),
         ({"consent_status": "refused"}, "not_sought_reason"),
         ({"parents_informed": "no"}, "reason_not_informed"),
         ({"authoriser_role": "line_manager"}, "authoriser_ref"),
@@ -169,3 +188,87 @@ def test_the_schemas_refusal_is_named_by_the_question_that_asked() -> None:
         "Child's names, date of birth, gender: Date of birth: is in the future: give the date the person was born."
     )
     assert errors["p:referrer.work_email"].startswith("The professional making the referral: Work email: String should")
+
+
+# Consent given, by a parent, to the front door only (of the two agencies chosen).
+GIVEN = {
+    "message_type": "safeguarding_referral",
+    **TWO,
+    "consent_status": "given_explicit",
+    "consent_giver": "parent_pr",
+    "privacy_notice_given": "yes",
+    f"consent_scope:{MASH}": "on",
+    "parents_informed": "yes",
+    "lawful_basis": "consent",
+}
+
+
+def _record(answers: dict[str, str]) -> dict[str, Any]:
+    built: Any = _built(answers)
+    (record,) = built["consent"]
+    assert isinstance(record, dict)
+    return record
+
+
+def test_the_consent_record_says_whose_it_is_and_which_agencies_it_covers() -> None:
+    record = _record(GIVEN)
+    assert (record["giver"], record["status"], record["scope_agencies"]) == ("parent_pr", "given_explicit", [MASH])
+    # Every agency ticked is still a list: the consent names them, rather than "no limit stated".
+    assert _record({**GIVEN, f"consent_scope:{POLICE}": "on"})["scope_agencies"] == [MASH, POLICE]
+    # A refusal covers no agencies, and is someone's: the parents withheld permission only if it is theirs.
+    refused = {**GIVEN, "consent_status": "refused", "not_sought_reason": "risk_significant_harm"}
+    assert _record(refused)["scope_agencies"] is None
+    position: Any = _built(refused)["parental_position"]
+    assert position["parent_withheld_permission"] is True
+    position = _built({**refused, "consent_giver": "child"})["parental_position"]
+    assert position["parent_withheld_permission"] is None
+
+
+def test_consent_given_with_no_agency_ticked_is_refused_naming_the_question() -> None:
+    consent = _step(_form("safeguarding_referral"), "consent", GIVEN)
+    assert validate_step(consent, GIVEN) == {}
+    unticked = {k: v for k, v in GIVEN.items() if not k.startswith("consent_scope:")}
+    errors = validate_step(consent, unticked)
+    assert errors.keys() == {"consent_scope"}, errors
+    asked = "If consent was given: which of the agencies you chose did they agree to?"
+    assert errors["consent_scope"].startswith(asked), errors
+    # Whose consent it is is asked of every answer about consent, a refusal too, by the question's name.
+    refused = {**unticked, "consent_status": "refused", "not_sought_reason": "risk_significant_harm"}
+    del refused["consent_giver"]
+    assert validate_step(consent, refused) == {"consent_giver": "Whose consent is this? Please answer."}
+
+
+def test_an_agency_ticked_then_taken_off_the_recipients_is_not_sent() -> None:
+    both = {**GIVEN, f"consent_scope:{POLICE}": "on"}
+    # The police taken off the recipients step: their tick, kept in the form, is not sent.
+    unchosen = {k: v for k, v in both.items() if k not in (f"to:{POLICE}", f"ntk:{POLICE}")}
+    assert f"consent_scope:{POLICE}" in unchosen
+    assert _record(unchosen)["scope_agencies"] == [MASH]
+    # Nor does it count as an agency ticked: a consent whose agencies were all taken off is asked again.
+    only_police = {k: v for k, v in unchosen.items() if k != f"consent_scope:{MASH}"}
+    consent = _step(_form("safeguarding_referral"), "consent", only_police)
+    assert "consent_scope" in validate_step(consent, only_police)
+
+
+def test_a_young_persons_explicit_consent_is_sent_as_theirs() -> None:
+    # Forced marriage outside child protection procedures: only the young person's own consent will do (I19).
+    theirs = {**GIVEN, "consent_giver": "child"}
+    consent = _step(_form("safeguarding_referral"), "consent", theirs)
+    assert validate_step(consent, theirs) == {}
+    record = _record(theirs)
+    assert (record["giver"], record["status"], record["scope_agencies"]) == ("child", "given_explicit", [MASH])
+    # And an adult's own, for an adult safeguarding referral (Making Safeguarding Personal).
+    assert _record({**GIVEN, "consent_giver": "adult_subject"})["giver"] == "adult_subject"
+
+
+def test_the_check_step_repeats_whose_consent_and_the_agencies_by_name() -> None:
+    form = _form("safeguarding_referral")
+    names = {MASH: "Fenmere Children's Social Care MASH", POLICE: "Fenmere Constabulary"}
+    answers = {**GIVEN, "consent_giver": "child", f"consent_scope:{POLICE}": "on"}
+    (consent,) = [s for s in steps_for(_types(), form, answers, HEALTH, names) if s.key == "consent"]
+    said = answered([consent], answers, choices={}, agencies=names, need_to_know=[])
+    rows = dict(row for _, _, step_rows in said for row in step_rows)
+    assert rows["Whose consent is this?"].startswith("The young person themselves"), rows
+    assert rows["If consent was given: which of the agencies you chose did they agree to?"] == (
+        "Fenmere Children's Social Care MASH; Fenmere Constabulary"
+    )

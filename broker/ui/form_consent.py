@@ -1,0 +1,207 @@
+"""What the guided form records of consent: whose it is, what they said, and which agencies it covers.
+
+Consent is specific. Golden rule 4 lets a share rest on consent only within what the person agreed
+to (CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing, rule 4),
+and an Early Help Assessment goes to the agencies the family chose (CPSCP-Procedures, Threshold
+policy > Early Help Assessments). The policy keeps a share that rests on consent to the agencies a
+consent record's `scope_agencies` names; so once consent was given, the consent step, which comes
+right after the recipients are chosen, asks which of them the person agreed to, one box each. The
+record names those ticked that are still recipients: an agency left unticked, or chosen later, gets
+nothing on the strength of this consent, and the list is sent even when every recipient is ticked.
+
+Whose consent it is matters as much. A young person able to decide for themselves (Gillick
+competent) gives or refuses their own: in a forced marriage case, outside child protection
+procedures, sharing needs "the express consent of the child" (CPSCP-Procedures, Forced marriage >
+6. Issues), and a parent's does not do. An adult decides for themselves what happens to their
+information (CPCH-Policy, 6. Strategy Meeting/Safeguarding Enquiries: Making Safeguarding Personal).
+So the step asks whose it is whenever it is asked what they said (a refusal is someone's too), and
+only a parent's refusal is recorded as the parents withholding permission.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from broker.ui import form_subject
+from broker.ui import words as say
+from broker.ui.form_fields import YES_NO, YES_NO_UNKNOWN, Field, Step, choices, unanswered
+from broker.ui.form_risk import ASK_ADVISER, flag
+from broker.ui.form_types import FormType
+from schemas.vocab import ConsentException, ConsentGiver, ConsentStatus, LawfulBasis
+
+__all__ = ["GIVER", "KEY", "SCOPE", "STATUS", "check", "parental_position", "records", "scope", "step", "unasked"]
+
+KEY = "consent"
+STATUS = "consent_status"
+GIVER = "consent_giver"
+SCOPE = "consent_scope"
+UNSURE = LawfulBasis.UNSURE.value
+_GIVEN = ConsentStatus.GIVEN_EXPLICIT.value
+_ANY_STATUS = frozenset(s.value for s in ConsentStatus)
+# Whose consent the form can record: the people the information is about. A referrer's own consent
+# (to being named) is about their identity only, and no question of this step.
+GIVERS = [
+    (ConsentGiver.PARENT_PR.value, "A parent or carer with parental responsibility"),
+    (ConsentGiver.CHILD.value, "The young person themselves, able to decide for themselves (Gillick competent)"),
+    (ConsentGiver.ADULT_SUBJECT.value, "The adult the concern is about"),
+]
+
+
+def _chosen(answers: Mapping[str, str]) -> list[str]:
+    return [k[3:] for k in answers if k.startswith("to:")]
+
+
+def scope(answers: Mapping[str, str]) -> list[str]:
+    """The agencies the consent covers: those ticked that are recipients now, in the recipients' order."""
+    return [agency_id for agency_id in _chosen(answers) if answers.get(f"{SCOPE}:{agency_id}")]
+
+
+def step(form: FormType | None, answers: Mapping[str, str], names: Mapping[str, str] | None = None) -> Step:
+    """Whether consent was sought, whose it is and which chosen agencies it covers; else the exception (GR2, GR4)."""
+    rules = form.rules if form else None
+    bases = [(b, say.option(b, say.LAWFUL_BASES)) for b in rules.lawful_bases if b != UNSURE] if rules else []
+    agencies = [(a, (names or {}).get(a, a)) for a in _chosen(answers)]
+    return Step(
+        KEY,
+        "Consent and the exceptions",
+        "Have you sought agreement? If not, which exception applies? (Golden rules 2 and 4.)",
+        (
+            Field(
+                STATUS,
+                "Consent",
+                "select",
+                choices(ConsentStatus, say.CONSENT_STATES),
+                required=bool(rules and rules.consent_applies),
+                hint="Whose consent it is, and what it covers, is asked next.",
+            ),
+            _giver(),
+            Field(
+                SCOPE,
+                "If consent was given: which of the agencies you chose did they agree to?",
+                "checkboxes",
+                agencies,
+                required=False,
+                conditional=True,
+                when=(STATUS, frozenset({_GIVEN})),
+                hint="Consent covers only the agencies it names (golden rule 4): one left unticked gets nothing "
+                "on the strength of this consent.",
+            ),
+            Field(
+                "privacy_notice_given",
+                "If consent was given: were they given the privacy notice saying how their information is used?",
+                "radio",
+                YES_NO,
+                required=False,
+                conditional=True,
+                when=(STATUS, frozenset({_GIVEN})),
+            ),
+            *_exceptions(rules is not None and rules.parental_position_required),
+            Field("lawful_basis", "Lawful basis for sharing", "select", [*bases, (UNSURE, ASK_ADVISER)]),
+        ),
+        {
+            "giver": GIVER,
+            "scope_agencies": SCOPE,
+            KEY: STATUS,
+            "parental_position": "parents_informed",
+            "lawful_basis": "lawful_basis",
+        },
+    )
+
+
+def _giver() -> Field:
+    return Field(
+        GIVER,
+        "Whose consent is this?",
+        "radio",
+        GIVERS,
+        required=False,
+        conditional=True,
+        when=(STATUS, _ANY_STATUS),
+        hint="Whoever gave, refused or withdrew it, or would be asked. A young person who understands what "
+        "sharing means decides for themselves, and so does an adult.",
+    )
+
+
+def _exceptions(parental_position_required: bool) -> tuple[Field, ...]:
+    return (
+        Field(
+            "not_sought_reason",
+            "If consent was not sought, was refused or was withdrawn: the exception that applies",
+            "select",
+            choices(ConsentException, say.CONSENT_EXCEPTIONS),
+            required=False,
+            conditional=True,
+            when=(STATUS, frozenset({"not_sought", "refused", "withdrawn"})),
+        ),
+        Field(
+            "parents_informed",
+            "Do the parents know you are sending this?",
+            "radio",
+            YES_NO_UNKNOWN,
+            required=parental_position_required,
+        ),
+        Field(
+            "reason_not_informed",
+            "If they do not know: why telling them is unsafe or inappropriate",
+            "select",
+            choices(ConsentException, say.CONSENT_EXCEPTIONS),
+            required=False,
+            conditional=True,
+            when=("parents_informed", frozenset({"no"})),
+        ),
+    )
+
+
+def check(step: Step, answers: Mapping[str, str]) -> dict[str, str]:
+    """The step's refusals by field, each naming its question."""
+    titles = {f.name: f.title for f in step.fields}
+    status = answers.get(STATUS)
+    errors = {}
+    if status and not answers.get(GIVER):
+        errors[GIVER] = unanswered(titles[GIVER])
+    if status == _GIVEN and not scope(answers):
+        errors[SCOPE] = f"{titles[SCOPE]} Tick each agency they agreed to: at least one."
+    if status in ("not_sought", "refused") and not answers.get("not_sought_reason"):
+        errors["not_sought_reason"] = "Without consent, say which exception applies (golden rule 4)."
+    # Consent relied on with the notice unstated is held (Caldicott 8), so the form asks here.
+    if status == _GIVEN and not answers.get("privacy_notice_given"):
+        errors["privacy_notice_given"] = "Say whether they were given the privacy notice (Caldicott 8)."
+    if answers.get("parents_informed") == "no" and not answers.get("reason_not_informed"):
+        errors["reason_not_informed"] = "Say why the parents are not being told (golden rule 2)."
+    return errors
+
+
+def unasked(form: FormType | None, answers: Mapping[str, str]) -> set[str]:
+    """The step's questions its case does not ask (an exception beside consent given): their answers
+    are neither sent nor repeated back."""
+    return {f.name for f in step(form, answers).fields if not f.applies(answers)}
+
+
+def records(a: dict[str, str]) -> list[dict[str, Any]]:
+    """The envelope's `consent`: one record, whose it is and, once given, the agencies it covers."""
+    # Nothing said about consent (a type it does not apply to): no record rather than an invented one.
+    if not a.get(STATUS):
+        return []
+    return [
+        {
+            "subject_ref": form_subject.ref(a),
+            "giver": a.get(GIVER) or None,  # unanswered, the schema refuses it by the question's name
+            "status": a[STATUS],
+            "scope_agencies": scope(a) if a[STATUS] == _GIVEN else None,
+            "privacy_notice_given": flag(a.get("privacy_notice_given")),
+            "not_sought_reason": a.get("not_sought_reason") or None,
+        }
+    ]
+
+
+def parental_position(a: Mapping[str, str]) -> dict[str, Any] | None:
+    """The envelope's `parental_position`: the parents withheld permission only if it is a parent's refusal."""
+    if not a.get("parents_informed"):
+        return None
+    refused = a.get(STATUS) == ConsentStatus.REFUSED and a.get(GIVER) == ConsentGiver.PARENT_PR
+    return {
+        "parents_informed": flag(a.get("parents_informed")),
+        "parent_withheld_permission": True if refused else None,
+        "reason_not_informed": a.get("reason_not_informed") or None,
+    }

@@ -3,10 +3,11 @@ sender fills in the guided form again, and sending it withdraws the first from e
 reached (reason `superseded`), the correction being decided afresh.
 
 The form starts from what the decision log knows of the first: its kind, the sender's role and the
-agencies it was addressed to. Its details are asked again, because the broker keeps no readable copy
-of what was sent: each recipient's copy was sealed to that agency's own key. Only the sender may
-correct (a recipient that may withdraw may not put words in the sender's mouth), and nothing is
-decided unless the first still stands, as the API refuses it.
+agencies it was addressed to, each at the team it went to there while that team may still take it.
+Its details are asked again, because the broker keeps no readable copy of what was sent: each
+recipient's copy was sealed to that agency's own key. Only the sender may correct (a recipient that
+may withdraw may not put words in the sender's mouth), and nothing is decided unless the first still
+stands, as the API refuses it.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 import audit
+from audit.models import PolicyInputRecord
 from broker.admission import idempotency
 from broker.api.deps import KeysDep, LogDep, RulesDep, Sharing, SharingDep, registry_of
 from broker.api.recall import Recall, RecallDep
@@ -67,10 +69,52 @@ async def start(
         "sender_role": first.sender_role,
     }
     journey = await journey_for(request, pack, session, answers)
-    # Each first recipient the form still offers for this kind, addressed to the queue it offers.
-    roles = {r["id"]: r["role"] for r in offered(registry_of(request), session.agency_id, journey.form, answers)}
-    answers |= {f"to:{e.recipient_agency}": roles[e.recipient_agency] for e in decided if e.recipient_agency in roles}
-    return render_step(request, session, journey, 0, answers)
+    options = offered(registry_of(request), session.agency_id, journey.form, answers)
+    was = await asyncio.to_thread(_first_roles, decision_log, decided)
+    to, readdressed = _readdressed(options, decided, was)
+    return render_step(request, session, journey, 0, answers | to, readdressed=readdressed)
+
+
+def _first_roles(decision_log: DecisionLog, decided: list[audit.Entry]) -> dict[str, str]:
+    """The team each first recipient was addressed to. The decided entries do not say; the policy
+    input kept beside them for replay does, one recipient per entry in the entries' order."""
+    with Session(decision_log.engine) as session:
+        kept = session.exec(
+            select(PolicyInputRecord).where(col(PolicyInputRecord.notification_id) == decided[0].notification_id)
+        ).first()
+    if kept is None:  # decided before the inputs were kept: the form's first team, as before
+        return {}
+    asked = dict(zip(kept.seqs, kept.document.get("recipients") or [], strict=False))
+    return {e.recipient_agency: str(r["role"]) for e in decided if (r := asked.get(e.seq)) and r.get("role")}
+
+
+def _readdressed(
+    options: list[dict[str, str]], decided: list[audit.Entry], was: dict[str, str]
+) -> tuple[dict[str, str], list[str]]:
+    """Each first recipient the form still offers for this kind, with the team the first went to where
+    that team may still take it: a correction the intake receives while the allocated social worker
+    holds the case is one the worker acting on the first never sees. Otherwise it goes to the team the
+    form offers first, and a sentence says so, for the sender to choose again if that is wrong."""
+    by_id = {r["id"]: r for r in options}
+    answers: dict[str, str] = {}
+    said = []
+    for agency in dict.fromkeys(e.recipient_agency for e in decided):
+        if (option := by_id.get(agency)) is None:
+            continue
+        answers[f"to:{agency}"] = option["role"]
+        team = was.get(agency)
+        if team in option["queues"].split():
+            answers[f"as:{agency}"] = team
+        elif team is not None:
+            said.append(
+                f"{option['name']} was addressed to the {_team(team)} before; that team cannot receive this, "
+                f"so it goes to the {_team(option['role'])}."
+            )
+    return answers, said
+
+
+def _team(role: str) -> str:
+    return say.ROLES.get(role, role.replace("_", " "))
 
 
 def _case(decision_log: DecisionLog, keys: BrokerKeys, agency_id: str, first: audit.Entry) -> tuple[str, bool]:

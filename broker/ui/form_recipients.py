@@ -9,6 +9,8 @@ agencies the person has not been shown, or takes away one they chose. The stage 
 is given, what any stage this sender may send allows is offered (`TypeRules.received_by`), and a stage
 that allows fewer (an employer's DBS referral goes to the DBS and the LADO only) takes the rest off;
 one whose role queues leave out the team chosen at an agency brings the step round to choose again.
+So does an answer that brings in a procedure naming an agency the notification must reach while none
+of that kind is chosen (`broker.ui.form_musts`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from broker.partnership.registry import Registry
+from broker.ui import form_musts
 from broker.ui import words as say
 from broker.ui.form_fields import PAYLOAD, Step
 from broker.ui.form_payload import facts
@@ -85,7 +88,8 @@ def recheck(
     shown = set(answers.get(SHOWN, "").split())
     added = [r for agency_id, r in now.items() if agency_id not in without_facts | shown]
     moved = _moved(registry, answers, now)
-    if not refused and not added and not moved:
+    musts = form_musts.unmet(registry, form, answers, list(now.values()))
+    if not refused and not added and not moved and not musts:
         return None
     said = []
     if refused:
@@ -98,6 +102,7 @@ def recheck(
             f"Your answers on the {details.title} step mean this may go only to {'; '.join(moved)}. "
             "Check the team it goes to."
         )
+    said.extend(musts)
     errors = {"recipients": " ".join(said)} if said else {}
     return Recheck(_added_note(registry, form, details, answers, added), errors)
 

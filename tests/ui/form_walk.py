@@ -77,8 +77,11 @@ def _answer(field: Field) -> tuple[str, str]:
     return field.name, SAMPLE.get(field.kind, "Fictional")
 
 
-def fill(step: Step, answers: dict[str, str], page: str) -> None:
-    """Answer what `step` requires that is not answered yet (choices the page offers for roles and agencies)."""
+def fill(step: Step, answers: dict[str, str], page: str, *, first_agency: bool = True) -> None:
+    """Answer what `step` requires that is not answered yet (choices the page offers for roles and
+    agencies: the first agency offered is chosen too unless `first_agency` is false)."""
+    if step.key == "recipients" and not first_agency:
+        return
     if step.key == "recipients":
         found = re.search(r'name="to:([^"]+)" value="([^"]+)"', page)
         assert found is not None, "no agency offered"
@@ -122,6 +125,8 @@ async def walk(
     given: dict[str, str] | None = None,
     seen: list[str] | None = None,
     on_details: dict[str, str] | None = None,
+    *,
+    first_agency: bool = True,
 ) -> tuple[str, dict[str, str]]:
     """Post every step with only the required answers (`given` ones as given, `on_details` ones only
     from the details step on, as a person answers them); returns the last page (the dry run's,
@@ -137,7 +142,7 @@ async def walk(
             answers.update(on_details or {})
         # Facts answered on a step may make more of it required (the policy's `mandatory_when`).
         for _ in range(2):
-            fill(steps_for(types, form, answers, agency_type)[index], answers, page)
+            fill(steps_for(types, form, answers, agency_type)[index], answers, page, first_agency=first_agency)
         response = await client.post("/ui/submit", data={**answers, "csrf_token": token, "step": str(index)})
         page = response.text
         if seen is not None:

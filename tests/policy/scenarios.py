@@ -247,7 +247,12 @@ SCENARIOS: list[dict[str, Any]] = [
             "parental_position": NOT_TOLD_E1,
             "recipients": [SOCIAL_WORKER_FAMILY],
         },
-        {"csc-fenmere-mash/social_worker": e("no_share", "GR5", withheld=ALL, also=("I19", "I14"))},
+        # Never blocked at immediate risk (sg-policy-0.7.12): sent now, without what could endanger her.
+        {
+            "csc-fenmere-mash/social_worker": e(
+                "share_urgent_review_after", "I14", withheld=["current_location"], also=("GR5", "I19")
+            )
+        },
     ),
     s(
         "m01-da-police-will-speak-to-perpetrator",

@@ -368,7 +368,8 @@ CASEWORK_SCENARIOS: list[dict[str, Any]] = [
     ),
     s(
         "m01-honour-based-violence-immediate-family-facing",
-        "CPSCP-Procedures, Forced marriage > 6. Issues: never inform the family",
+        "CPSCP-Procedures, Forced marriage > 6. Issues: never inform the family; CPSCP-Procedures, Responding to "
+        "concerns about a child > Responsibilities of agencies and organisations: a referral must not be delayed",
         "referral",
         {
             "risk": IMMEDIATE,
@@ -377,7 +378,12 @@ CASEWORK_SCENARIOS: list[dict[str, Any]] = [
             "parental_position": NOT_TOLD_E1,
             "recipients": [SOCIAL_WORKER_FAMILY],
         },
-        {"csc-fenmere-mash/social_worker": e("no_share", "GR5", withheld=ALL, also=("I14",))},
+        # Sent now to children's social care, without what could endanger her (sg-policy-0.7.12).
+        {
+            "csc-fenmere-mash/social_worker": e(
+                "share_urgent_review_after", "I14", withheld=["current_location"], also=("GR5",)
+            )
+        },
     ),
     s(
         "m01-coroner-permission-whole-notification-immediate",

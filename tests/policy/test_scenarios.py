@@ -148,8 +148,6 @@ def test_c7_names_an_adults_harm_when_no_child_harm_is_recorded(decide: Decide) 
 @pytest.mark.parametrize(
     "sid",
     [
-        "m01-forced-marriage-immediate",
-        "m01-honour-based-violence-immediate-family-facing",
         "m01-request-for-services-refused-immediate",
         "m01-coroner-permission-whole-notification-immediate",
     ],

@@ -157,8 +157,10 @@ _soft(withholds) := {f | some f in withholds; f.rule == "GR4"; f.effect != "hold
 
 # The objections that not even urgency overrides (policies/README.md, "How a recipient is
 # decided", step 3): the legal gates before urgency (domain 4.5: C6's permission over the whole
-# notification), nothing reaching the family in forced marriage or honour-based violence (GR5,
-# I19), and a refused request for services (GR4), whose urgent route is a referral, not the request.
+# notification) and a refused request for services (GR4), whose urgent route is a referral, not
+# the request. Forced marriage and honour-based violence (GR5, I19) are not among them since
+# sg-policy-0.7.12: urgency reaches only a protective agency, which the same procedure bars from
+# approaching or informing the family, and its copy is minimised by the family's column.
 _barred(withholds) if {
 	some f in withholds
 	f.effect == "no_share"
@@ -167,7 +169,7 @@ _barred(withholds) if {
 
 else := false
 
-_gate(f) if f.rule in {"C6", "GR5", "I19"}
+_gate(f) if f.rule == "C6"
 
 _gate(f) if _services_gate(f)
 
@@ -196,8 +198,8 @@ _overridden(_, false) := set()
 # description: >-
 #   Effects in precedence order (policies/README.md, "How a recipient is decided"): nothing
 #   the recipient may see (no_share), urgency (I14) unless a gate that urgency does not
-#   override stands (C6 over the whole notification, GR5/I19 family in forced marriage or
-#   honour-based violence, GR4 refused request for services), the duty to share over objections that
+#   override stands (C6 over the whole notification, GR4 refused request for services), the duty
+#   to share over objections that
 #   rest on consent alone (C7, I44), then the strictest other objection (no_share >
 #   hold_for_authorisation > needs_advice; under the duty to share, not the consent-only ones),
 #   then withheld fields (share_minimised), then share. Sharing needs positive findings from

@@ -6,24 +6,39 @@ package safeguarding.decision_test
 import data.safeguarding.decision
 import data.safeguarding.testing_test as t
 
-# Urgency does not send anything to the family in forced marriage (I19, GR5): nothing goes, and
-# the sender is told to phone now.
-test_forced_marriage_urgent_still_nothing_to_family if {
+# At immediate risk a forced marriage or honour-based violence referral still reaches children's
+# social care when the sender says it will be in contact with the family (sg-policy-0.7.12; the
+# broker must never block a protective agency at immediate risk, domain brief 4.1): the family's
+# column withholds what could endanger the young person, and GR5 and I19 stay as notes.
+test_forced_marriage_urgent_reaches_protective_agency_in_contact_with_family if {
 	fam := object.union(t.csc, {"conveys_to_family": true})
 	d := t.first(object.union(not_sought_e1, {"concern_tags": ["forced_marriage"], "recipients": [fam], "risk": {"immediate_significant_harm": true}}))
-	d.outcome == "no_share"
-	t.deciders(d) == ["GR5", "I19"]
-	d.allowed_fields == []
-	some x in d.reasons
-	x.rule == "I14"
-	contains(x.message, "Phone the police (999)")
+	d.outcome == "share_urgent_review_after"
+	t.deciders(d) == ["I14"]
+	"current_location" in d.withheld_fields
+	{"GR5", "I19"} - t.rules(d) == set()
+	not _says_phone(d)
 }
 
-test_honour_based_violence_urgent_nothing_to_family if {
+test_honour_based_violence_urgent_reaches_protective_agency_in_contact_with_family if {
 	fam := object.union(t.csc, {"conveys_to_family": true})
 	d := t.first(object.union(not_sought_e1, {"concern_tags": ["honour_based_violence"], "recipients": [fam], "risk": {"immediate_significant_harm": true}}))
+	d.outcome == "share_urgent_review_after"
+	t.deciders(d) == ["I14"]
+	"current_location" in d.withheld_fields
+}
+
+# Without an immediate risk nothing reaches a recipient in contact with the family (GR5, I19).
+test_forced_marriage_not_urgent_nothing_to_family if {
+	fam := object.union(t.csc, {"conveys_to_family": true})
+	d := t.first(object.union(not_sought_e1, {"concern_tags": ["forced_marriage"], "recipients": [fam], "risk": {"likely_significant_harm": true}}))
 	d.outcome == "no_share"
-	t.deciders(d) == ["GR5"]
+	t.deciders(d) == ["GR5", "I19"]
+}
+
+_says_phone(d) if {
+	some x in d.reasons
+	contains(x.message, "Phone the police (999)")
 }
 
 test_forced_marriage_urgent_still_to_protective_agency if {

@@ -138,7 +138,8 @@ _unconvicted if input.payload_facts.conviction_status == "not_convicted"
 #   Consent covering the recipient and purpose, or a recorded exception with a non-consent
 #   basis. Refusal with no exception: no share when requesting services, advice otherwise.
 #   A share that relies on consent goes only within the consent's scope (agencies, agency
-#   types, purposes): outside it, no share. An exception names the subjects' recorded reasons
+#   types, purposes): outside it, no share, unless an exception to seeking consent is recorded;
+#   another record's "not required" does not widen it (sg-policy-0.7.12). An exception names the subjects' recorded reasons
 #   for not seeking consent (else the parents').
 # custom:
 #   rule_id: GR4
@@ -195,10 +196,10 @@ _gr4_safeguarding(r) := {_gr4_given} if {
 	input.lawful_basis == "consent"
 } else := _gr4_exception if {
 	count(context.exceptions) > 0
-} else := {{"rule": "GR4", "effect": "share", "message": "The sender recorded consent as not required for this notification, and recorded no exception code saying why."}} if {
-	context.consent_not_required
 } else := {_gr4_scope(r)} if {
 	context.consent_out_of_scope(r)
+} else := {{"rule": "GR4", "effect": "share", "message": "The sender recorded consent as not required for this notification, and recorded no exception code saying why."}} if {
+	context.consent_not_required
 } else := _gr4_consulted if {
 	context.consent_refused
 	context.authorised
@@ -241,7 +242,8 @@ _authorisation_needed(r) if {
 # description: >-
 #   Risk favours sharing with protective agencies. A recipient who passes information to
 #   the family or an alleged perpetrator gets no victim-safety fields (see fields), nothing
-#   at all in forced-marriage or honour-based-violence cases, and advice first in domestic abuse.
+#   at all in forced-marriage or honour-based-violence cases (but a protective agency at
+#   immediate risk: decision step 3), and advice first in domestic abuse.
 # custom:
 #   rule_id: GR5
 #   source: >-

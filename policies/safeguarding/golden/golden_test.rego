@@ -292,6 +292,18 @@ test_gr4_not_required_with_a_code_names_the_code if {
 	t.messages(t.first(p), "GR4") == {"No consent is relied on, for a recorded reason: the regime does not need consent. The declared lawful basis does not depend on consent."}
 }
 
+# Another person's "not required" does not widen a consent scoped to other agencies: with no
+# exception recorded, the recipient outside the scope gets nothing (sg-policy-0.7.12).
+test_gr4_not_required_does_not_widen_a_scoped_consent if {
+	scoped := {"giver": "parent_pr", "status": "given_explicit", "scope_agencies": ["someone-else"], "privacy_notice_given": true, "not_sought_reason": null}
+	p := object.union(not_required, {"consent": [scoped, object.union(not_required.consent[0], {"giver": "child"})]})
+	d := t.first(p)
+	d.outcome == "no_share"
+	"GR4" in t.deciders(d)
+	some m in t.messages(d, "GR4")
+	contains(m, "no exception to seeking it is recorded")
+}
+
 # Consent out of scope says why the share keeps within it: the basis declared is consent, or a
 # request for services needs it, or another basis has no exception to seeking consent recorded.
 out_of_scope(patch) := object.union({"consent": [{"giver": "parent_pr", "status": "given_explicit", "scope_agencies": null, "scope_purposes": ["request_for_services"], "privacy_notice_given": true, "not_sought_reason": null}]}, patch)

@@ -20,7 +20,8 @@ recipient_findings(r) := i19(r) | i44(r)
 # METADATA
 # title: I19 forced marriage - never inform the family or community
 # description: >-
-#   A family-facing recipient gets nothing; outside child protection procedures a share waits
+#   A family-facing recipient gets nothing (a protective agency at immediate risk is sent what
+#   the family's column allows: decision step 3); outside child protection procedures a share waits
 #   for the young person's own express consent (a parent's does not do).
 # custom:
 #   rule_id: I19
@@ -29,10 +30,10 @@ recipient_findings(r) := i19(r) | i44(r)
 #     the child's family, friends or members of the community that the victim has sought help" nor
 #     "Share information outside child protection information-sharing protocols without the express
 #     consent of the child"
-i19(r) := {{"rule": "I19", "effect": "no_share", "message": "Forced marriage: this recipient would pass information to the family, which can put the young person at risk."}} if {
+i19(r) := {{"rule": "I19", "effect": "no_share", "message": "Forced marriage: this recipient would pass information to the family, which can put the young person at risk. No one may approach or inform the family or community that the young person sought help."}} if {
 	context.family_facing(r)
 	context.tagged("forced_marriage")
-} else := {{"rule": "I19", "effect": "hold_for_authorisation", "message": "Forced marriage: outside child protection procedures only the young person's own express consent allows this, and none recorded covers this recipient, so it is held. Record the young person's consent, asked alone and safely; if the young person is at risk, refer to children's social care or the police instead."}} if {
+} else := {{"rule": "I19", "effect": "hold_for_authorisation", "message": "Forced marriage: outside child protection procedures only the young person's own express consent allows this, and none recorded covers this recipient. Record the young person's consent, asked alone and safely; if the young person is at risk, refer to children's social care or the police instead."}} if {
 	context.tagged("forced_marriage")
 	_outside_cp_protocols
 	not _young_persons_consent(r)

@@ -117,12 +117,12 @@ _withholds(found) := {f | some f in found; f.effect != "share"}
 
 _soft(found) := {f | some f in _withholds(found); f.soft == true; not _services_gate(f)}
 
-# Urgency does not override these: C6 over the whole notification, GR5/I19 family in forced
-# marriage or honour-based violence, GR4 refused request for services.
+# Urgency does not override these: C6 over the whole notification, GR4 refused request for
+# services (forced marriage and honour-based violence no longer, mirroring sg-policy-0.7.12).
 _barred(found) if {
 	some f in _withholds(found)
 	f.effect == "no_share"
-	f.rule in {"C6", "GR5", "I19"}
+	f.rule == "C6"
 }
 
 _barred(found) if _services_refused(found)

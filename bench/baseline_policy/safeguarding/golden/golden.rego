@@ -180,10 +180,10 @@ _gr4_safeguarding(r) := {_gr4_given} if {
 	input.lawful_basis == "consent"
 } else := {finding("GR4", "share", sprintf("No consent is relied on, %s. The declared lawful basis does not depend on consent.", [context.consent_reasons]))} if {
 	count(context.exceptions) > 0
-} else := {finding("GR4", "share", "The sender recorded consent as not required for this notification, and recorded no exception code saying why.")} if {
-	context.consent_not_required
 } else := {_gr4_scope(r)} if {
 	context.consent_out_of_scope(r)
+} else := {finding("GR4", "share", "The sender recorded consent as not required for this notification, and recorded no exception code saying why.")} if {
+	context.consent_not_required
 } else := {finding("GR4", "share", sprintf("Consent was refused; the %s was consulted and agreed to sharing, with reasons recorded.", [context.words(input.authorisation.authoriser_role)]))} if {
 	context.consent_refused
 	context.authorised

@@ -187,6 +187,7 @@ VIEW_RULE = "SYS-VIEW"
 OPENED = "Opened: the decision's page or detail, its reasons, fields and history, was shown."
 LISTED = "Listed: its summary was shown in a list."
 IN_CASE_REVIEW = "Listed in a case review: its summary, fields released and what followed were shown."
+TO_CORRECT = "Opened to correct it: its kind, the sender's role, its recipients and their teams were shown."
 
 
 def view_draft(entry: audit.Entry, viewer: Viewer, how: str = LISTED) -> audit.EntryDraft:

@@ -29,7 +29,7 @@ from broker.api.recall import Recall, RecallDep
 from broker.db.log import DecisionLog
 from broker.errors import AlreadyWithdrawn, InvalidNotification
 from broker.partnership.keys import BrokerKeys
-from broker.review import case_review, withdrawal
+from broker.review import case_review, views, withdrawal
 from broker.review.access import Viewer
 from broker.review.withdrawal import Withdrawal
 from broker.ui import words as say
@@ -58,6 +58,9 @@ async def start(
 ) -> HTMLResponse:
     """The guided form, started from the first notification's kind, role and recipients."""
     decided = await _correctable(decision_log, viewer, notification_id)
+    # What the page shows of the first (its kind, role, recipients and their teams) is a read, logged
+    # as every read is: a line manager may correct a colleague's notification they cannot open.
+    await views.record_views(decision_log, viewer, decided, how=views.TO_CORRECT)
     first = decided[0]
     case_of, named = await asyncio.to_thread(_case, decision_log, keys, session.agency_id, first)
     answers = {

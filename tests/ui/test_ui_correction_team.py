@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 import audit
 from audit.models import PolicyInputRecord
 from broker.db.tables import IdempotencyRecord
+from broker.review import views
 from broker.ui.form_types import find, sendable
 from broker.ui.forms import NEED_TO_KNOW
 from broker.ui.policy_pack import PolicyPack
@@ -113,3 +114,23 @@ async def test_a_team_the_form_may_not_address_now_is_replaced_and_said(
     name = gateway.registry.agencies[CSC].name
     said = f"{name} was addressed to the team manager before; that team cannot receive this, so it goes to the MASH"
     assert f"{said} intake." in _words(opened), _words(opened)
+
+
+async def test_opening_a_notification_to_correct_it_is_a_logged_read(gateway_factory: GatewayFactory) -> None:  # noqa: F811
+    """An IG lead found that a line manager, who may withdraw and so correct a colleague's notification
+    but not open its decision, saw its kind, role, recipients and teams on the correction page with no
+    `viewed` entry, where every other read of a decision leaves one."""
+    gateway = await gateway_factory()
+    sender = Person(gateway, SCHOOL, "dsl", "dsl-correct-read-01")
+    first = await _refer_to(sender, "social_worker", "pupil-6202")
+    manager = Person(gateway, SCHOOL, "line_manager", "lm-correct-read-01")
+    await manager.sign_in()
+    opened = await manager.page("GET", f"/ui/notifications/{first}/correction")
+    assert opened.status_code == 200, opened.text
+    with Session(gateway.engine) as session:
+        reads = session.exec(
+            select(audit.Entry).where(
+                col(audit.Entry.notification_id) == first, col(audit.Entry.kind) == audit.EventKind.VIEWED
+            )
+        ).all()
+    assert [(e.actor, e.reasons[0]["message"]) for e in reads] == [("lm-correct-read-01", views.TO_CORRECT)]

@@ -1,4 +1,4 @@
-"""The audit page for the partnership's IG lead and Caldicott Guardian: totals, shares without consent,
+"""The audit page for the partnership's IG lead and Caldicott Guardian: totals, shares on a basis other than consent,
 urgent shares awaiting review, the integrity of the whole log and how far each agency has witnessed it,
 and signed evidence packs for a period, proven under the newest checkpoint the broker signed or under the
 newest one at least N agencies' witnesses cosigned (`audit.export_pack`, as `python -m audit export
@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlmodel import Session, col
 
 import audit
@@ -41,8 +41,11 @@ TAMPERED = (
     "no evidence pack while the decision log is found tampered with: check it with `python -m audit verify` "
     "against a checkpoint an agency kept"
 )
-# Consent states under which a share went ahead without the person's agreement (GR4, §5.2).
-WITHOUT_CONSENT = ("not_sought", "refused", "withdrawn", "unsure", "not_recorded")
+# A share rests on consent only where the policy gave it the lawful basis "consent", which it does
+# only for a recipient the consent covers (GR4); every other share went on another basis, whatever
+# the notification's consent records say (an IG lead found the notification-wide consent state
+# counting a share within a young person's consent as without it, and missing shares outside one).
+ON_CONSENT = "consent"
 
 
 def _counts(db: Session, column: Any) -> list[tuple[str, int]]:
@@ -87,7 +90,7 @@ def totals(decision_log: DecisionLog) -> dict[str, Any]:
             .where(
                 col(audit.Entry.kind) == audit.EventKind.DECIDED,
                 col(audit.Entry.outcome).in_([o.value for o in SHARED_OUTCOMES]),
-                col(audit.Entry.consent_state).in_(WITHOUT_CONSENT),
+                or_(col(audit.Entry.lawful_basis).is_(None), col(audit.Entry.lawful_basis) != ON_CONSENT),
             )
             .group_by(col(audit.Entry.lawful_basis), col(audit.Entry.consent_state))
         ).all()

@@ -1,0 +1,62 @@
+"""The audit page counts each recipient's share by the lawful basis it went on, not by the
+notification's most restrictive consent record.
+
+An IG lead found the "shares without consent" table wrong both ways: it missed an urgent share to
+the police that went outside the consent recorded (the notification's consent word was "given"), and
+counted shares that went within it. On the real gateway and OPA; the people are fictional.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from broker.ui import audit_page
+from tests.broker.conftest import GatewayFactory, gateway_factory  # noqa: F401 - fixture
+from tests.factories import school_referral
+
+pytestmark = pytest.mark.stack
+
+MASH, POLICE = "csc-fenmere-mash", "police-fenmere"
+
+
+async def test_a_share_outside_the_consent_is_counted_and_one_within_it_is_not(
+    gateway_factory: GatewayFactory,  # noqa: F811
+) -> None:
+    gateway = await gateway_factory()
+    # The parent agreed to children's social care only; the child is at immediate risk, so the police
+    # are sent it now on the safeguarding basis (I14), outside the consent.
+    body = school_referral(
+        lawful_basis="consent",
+        consent=[
+            {
+                "subject_ref": "child-1",
+                "giver": "parent_pr",
+                "status": "given_explicit",
+                "scope_agencies": [MASH],
+                "privacy_notice_given": True,
+            }
+        ],
+        parental_position={"parents_informed": True, "parent_withheld_permission": None, "reason_not_informed": None},
+        risk={
+            "immediate_significant_harm": True,
+            "likely_significant_harm": True,
+            "serious_harm_to_adult": False,
+            "risk_to_others": False,
+            "crime_suspected": True,
+        },
+        recipients=[
+            {"agency_id": MASH, "role": "mash_intake", "need_to_know": "assess_and_decide"},
+            {"agency_id": POLICE, "role": "police_public_protection", "need_to_know": "investigate_crime"},
+        ],
+    )
+    response = await gateway.post(body)
+    assert response.status_code == 202, response.text
+    decided = {r["agency_id"]: r for r in response.json()["recipients"]}
+    assert decided[MASH]["lawful_basis"] == "consent", decided[MASH]
+    assert decided[POLICE]["outcome"] == "share_urgent_review_after", decided[POLICE]
+    assert decided[POLICE]["lawful_basis"] not in (None, "consent"), decided[POLICE]
+
+    rows = audit_page.totals(gateway.decision_log)["no_consent"]
+    assert [(r["lawful_basis"], r["consent_state"], r["count"]) for r in rows] == [
+        (decided[POLICE]["lawful_basis"], "given_explicit", 1)
+    ]

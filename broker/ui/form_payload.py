@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from broker.ui.form_fields import PAYLOAD, YES_NO, Field, choices, unanswered
-from broker.ui.words import LOCAL_ZONE, PAYLOAD_CHOICES
+from broker.ui.words import LOCAL_ZONE, PAYLOAD_CHOICES, option
 
 # Free text longer than this is a paragraph (schemas.fields.SHORT_TEXT is 200).
 _LINE = 200
@@ -89,8 +89,14 @@ def _words(name: str) -> str:
 _REQUIREMENT_IDS = re.compile(r"^(R\d+/?)+\s+")
 
 
+# A stage or other code a description names ("(amm_invitation, amm_record)") reads as the form offers
+# it, quoted, since a practitioner chooses the words, never the code.
+_CODE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+
+
 def _label(name: str, info: FieldInfo) -> str:
     text = _REQUIREMENT_IDS.sub("", info.description or "") or _words(name)
+    text = _CODE.sub(lambda m: f"“{option(m[0], PAYLOAD_CHOICES)}”", text)
     return text[:1].upper() + text[1:]
 
 

@@ -5,8 +5,9 @@ partnership office; a column is an action; a cell is how far the action reaches:
 
 - `own`: what the person sent (the decided entry's actor is their token's subject), answered, or is named
   on as `sender.user_ref` (see `broker.review.scope`);
-- `agency`: what their agency sent or received; for deciding a held or urgent item, what their
-  agency sent (advice and authorisation belong to the sender's side);
+- `agency`: what their agency sent or received, narrowed where an action is one side's only (`REACH`,
+  the README's words): the sender's status view and deciding a held or urgent item, what their agency
+  sent (advice and authorisation belong to the sender's side); redelivery, what was shared with it;
 - `partnership`: everything in the partnership;
 - `none`: not at all (the route answers 403).
 
@@ -18,6 +19,7 @@ neither, so a new route without a rule is closed until someone writes its rule h
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -81,6 +83,23 @@ ROWS: Final[dict[str, tuple[Scope, ...]]] = {
     "partnership_caldicott_guardian": (NO, NO, PTN, PTN, PTN, NO, PTN, PTN, PTN, PTN, NO, NO, PTN),
 }
 TABLE: Final = {who: dict(zip(COLUMNS, row, strict=True)) for who, row in ROWS.items()}
+# What a cell reaches, as the README says it above the table (markdown()). `agency` is what the agency
+# sent or received (broker.review.scope), except for the actions that are one side's only: the status
+# view is the sender's (broker.review.status: a recipient gets 404 and reads its deliveries as
+# decisions), advice, authorisation and urgent review are the sender's side (may_decide), a redelivery
+# is the recipient's (broker.delivery.redelivery), and a withdrawal the sender's, or a children's
+# social care front door's for what it received (broker.review.withdrawal).
+REACH: Final = (
+    "A cell's reach: *own*, what the person sent, answered (advice, authorisation, urgent review) or is named"
+    " on (`sender.user_ref`, when their agency's system posts for them); *agency*, what their agency sent or "
+    "received (shared with it: not a no-share, nor a share still held), but for *status* (the sender's view: "
+    "a recipient agency reads its deliveries under *decisions*, and the status of a notification it received "
+    "answers 404), *answer advice*, *authorise* and *review urgent* only what it sent, for *redeliver* only "
+    "what was shared with it, and for *withdraw* what it sent (children's social care also what it received);"
+    " *partnership*, everything; *—*, the route answers 403. An item beyond the reach answers 404, exactly "
+    "like one that does not exist. An office holder acts with the wider of their role's row and their "
+    "office's row."
+)
 PRINCIPALS: Final = (AGENCY_SYSTEM, *PERSON_ROLES, *OFFICES)
 
 # The body roles (schemas.vocab.AgencyRole) each token role may send as: the body's `sender.role`
@@ -275,7 +294,8 @@ def sender_roles(role: str, granted: Iterable[str], *, agency_type: str) -> froz
 def markdown() -> str:
     """The table as the README shows it (tests/broker/test_access_table.py keeps them the same)."""
     head = "| role or office | " + " | ".join(a.value.replace("_", " ") for a in COLUMNS) + " |"
-    lines = [head, "|" + "---|" * (len(COLUMNS) + 1)]
+    reach = textwrap.fill(REACH, width=110, break_long_words=False, break_on_hyphens=False)
+    lines = [reach, "", head, "|" + "---|" * (len(COLUMNS) + 1)]
     for who in PRINCIPALS:
         cells = ["—" if TABLE[who][a] is Scope.NONE else TABLE[who][a].value for a in COLUMNS]
         lines.append(f"| `{who}` | " + " | ".join(cells) + " |")

@@ -14,8 +14,14 @@ competent) gives or refuses their own: in a forced marriage case, outside child 
 procedures, sharing needs "the express consent of the child" (CPSCP-Procedures, Forced marriage >
 6. Issues), and a parent's does not do. An adult decides for themselves what happens to their
 information (CPCH-Policy, 6. Strategy Meeting/Safeguarding Enquiries: Making Safeguarding Personal).
-So the step asks whose it is whenever it is asked what they said (a refusal is someone's too), and
-only a parent's refusal is recorded as the parents withholding permission.
+So the step asks whose it is whenever someone was asked and answered: consent given, refused or
+withdrawn (a refusal is someone's too); only a parent's refusal is recorded as the parents
+withholding permission. Consent not sought, not required, not applicable or unsure is nobody's answer.
+
+A refusal needs no exception: refused with none, the policy decides it (GR4: an adviser is asked
+first; a request for services, which always needs consent, is not shared). Only consent not sought
+needs its reason (golden rules 2 and 4), so the step asks for the exception in all three cases and
+requires it in that one.
 """
 
 from __future__ import annotations
@@ -38,7 +44,11 @@ GIVER = "consent_giver"
 SCOPE = "consent_scope"
 UNSURE = LawfulBasis.UNSURE.value
 _GIVEN = ConsentStatus.GIVEN_EXPLICIT.value
-_ANY_STATUS = frozenset(s.value for s in ConsentStatus)
+_NOT_SOUGHT = ConsentStatus.NOT_SOUGHT.value
+# Whose consent it is, asked where someone answered: given, refused or withdrawn.
+ANSWERED = frozenset({_GIVEN, ConsentStatus.REFUSED.value, ConsentStatus.WITHDRAWN.value})
+# The exception to seeking consent, asked wherever there is none: required only where it was not sought.
+_WITHOUT = frozenset({_NOT_SOUGHT, ConsentStatus.REFUSED.value, ConsentStatus.WITHDRAWN.value})
 # Whose consent the form can record: the people the information is about. A referrer's own consent
 # (to being named) is about their identity only, and no question of this step.
 GIVERS = [
@@ -73,7 +83,6 @@ def step(form: FormType | None, answers: Mapping[str, str], names: Mapping[str, 
                 "select",
                 choices(ConsentStatus, say.CONSENT_STATES),
                 required=bool(rules and rules.consent_applies),
-                hint="Whose consent it is, and what it covers, is asked next.",
             ),
             _giver(),
             Field(
@@ -96,7 +105,7 @@ def step(form: FormType | None, answers: Mapping[str, str], names: Mapping[str, 
                 conditional=True,
                 when=(STATUS, frozenset({_GIVEN})),
             ),
-            *_exceptions(rules is not None and rules.parental_position_required),
+            *_exceptions(rules is not None and rules.parental_position_required, _without_hint(form, answers)),
             Field("lawful_basis", "Lawful basis for sharing", "select", [*bases, (UNSURE, ASK_ADVISER)]),
         ),
         {
@@ -117,13 +126,31 @@ def _giver() -> Field:
         GIVERS,
         required=False,
         conditional=True,
-        when=(STATUS, _ANY_STATUS),
-        hint="Whoever gave, refused or withdrew it, or would be asked. A young person who understands what "
-        "sharing means decides for themselves, and so does an adult.",
+        when=(STATUS, ANSWERED),
+        hint="Whoever gave, refused or withdrew it. A young person who understands what sharing means decides "
+        "for themselves, and so does an adult.",
     )
 
 
-def _exceptions(parental_position_required: bool) -> tuple[Field, ...]:
+def _without_hint(form: FormType | None, answers: Mapping[str, str]) -> str:
+    """What becomes of a refusal with no exception, as the policy decides it (GR4 and the duty to share, C7)."""
+    needed = "Needed if consent was not sought. If it was refused or withdrawn and no exception applies, leave it blank"
+    if not (form and form.rules.consent_applies):
+        return f"{needed}."
+    if answers.get("purpose") == "request_for_services":
+        return (
+            f"{needed}, but a request for services always needs consent: refused or withdrawn, it is not shared, "
+            "exception or not. If there is a risk of significant harm, send a safeguarding referral instead."
+        )
+    return (
+        f"{needed}: on a lawful basis other than consent, the share then waits for an adviser at your agency (DSL, "
+        "IG lead or Caldicott Guardian) to say yes or no. If you record a likely risk of significant harm (next "
+        "step), the refusal alone no longer holds back a share with a protective agency: unless something else "
+        "does, it goes now and is reviewed after."
+    )
+
+
+def _exceptions(parental_position_required: bool, without: str) -> tuple[Field, ...]:
     return (
         Field(
             "not_sought_reason",
@@ -132,7 +159,8 @@ def _exceptions(parental_position_required: bool) -> tuple[Field, ...]:
             choices(ConsentException, say.CONSENT_EXCEPTIONS),
             required=False,
             conditional=True,
-            when=(STATUS, frozenset({"not_sought", "refused", "withdrawn"})),
+            when=(STATUS, _WITHOUT),
+            hint=without,
         ),
         Field(
             "parents_informed",
@@ -158,12 +186,13 @@ def check(step: Step, answers: Mapping[str, str]) -> dict[str, str]:
     titles = {f.name: f.title for f in step.fields}
     status = answers.get(STATUS)
     errors = {}
-    if status and not answers.get(GIVER):
+    if status in ANSWERED and not answers.get(GIVER):
         errors[GIVER] = unanswered(titles[GIVER])
     if status == _GIVEN and not scope(answers):
         errors[SCOPE] = f"{titles[SCOPE]} Tick each agency they agreed to: at least one."
-    if status in ("not_sought", "refused") and not answers.get("not_sought_reason"):
-        errors["not_sought_reason"] = "Without consent, say which exception applies (golden rule 4)."
+    # Refused or withdrawn, no exception is an answer too: the policy decides it (GR4).
+    if status == _NOT_SOUGHT and not answers.get("not_sought_reason"):
+        errors["not_sought_reason"] = "Consent was not sought: say which exception applies (golden rules 2 and 4)."
     # Consent relied on with the notice unstated is held (Caldicott 8), so the form asks here.
     if status == _GIVEN and not answers.get("privacy_notice_given"):
         errors["privacy_notice_given"] = "Say whether they were given the privacy notice (Caldicott 8)."
@@ -186,13 +215,24 @@ def records(a: dict[str, str]) -> list[dict[str, Any]]:
     return [
         {
             "subject_ref": form_subject.ref(a),
-            "giver": a.get(GIVER) or None,  # unanswered, the schema refuses it by the question's name
+            "giver": _giver_of(a),
             "status": a[STATUS],
             "scope_agencies": scope(a) if a[STATUS] == _GIVEN else None,
             "privacy_notice_given": flag(a.get("privacy_notice_given")),
             "not_sought_reason": a.get("not_sought_reason") or None,
         }
     ]
+
+
+def _giver_of(a: Mapping[str, str]) -> str | None:
+    """Whose the record is: as answered where asked (unanswered, the schema refuses it by the question's
+    name). Where nobody answered (not sought, not required, not applicable, unsure) it is not asked, but
+    the schema requires a giver (`ConsentRecord.giver`): the parents', whose consent it would have been
+    for a child, as the form sent before it asked. The policy reads only the status then; a parent's
+    refusal alone is the parents withholding permission (`parental_position`)."""
+    if a[STATUS] in ANSWERED:
+        return a.get(GIVER) or None
+    return ConsentGiver.PARENT_PR.value
 
 
 def parental_position(a: Mapping[str, str]) -> dict[str, Any] | None:

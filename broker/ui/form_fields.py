@@ -13,6 +13,8 @@ YES_NO = [("yes", "Yes"), ("no", "No")]
 YES_NO_UNKNOWN = [*YES_NO, ("unknown", "Don't know")]
 # Payload inputs are named apart from the envelope's ("risk_to_others" is both a risk flag and an M12 field).
 PAYLOAD = "p:"
+# A blank question as said right under it: the error summary, away from the question, names it.
+ANSWER = "Answer this question."
 
 
 def choices(values: Any, table: dict[str, str] | None = None) -> list[tuple[str, str]]:
@@ -58,6 +60,19 @@ class Field:
         """The label as an error message names it: with its group where labels repeat ("Given name")."""
         return f"{self.group}: {self.label}" if self.group else self.label
 
+    def inline(self, message: str) -> str:
+        """A refusal as said under this question, which sits right above it: without the question's words
+        the error summary starts it with ("Whose consent is this? Please answer." -> "Answer this
+        question.", "Purpose: choose one of the options." -> "Choose one of the options.")."""
+        for said in (self.title, self.label):
+            rest = message.removeprefix(said)
+            if said and rest != message and rest.startswith((":", " ")):
+                rest = rest.lstrip(": ")
+                if rest.lower() == "please answer.":
+                    return ANSWER
+                return rest[:1].upper() + rest[1:] if rest else message
+        return message
+
 
 @dataclass(frozen=True)
 class Step:
@@ -67,6 +82,8 @@ class Step:
     fields: tuple[Field, ...] = ()
     # Schema paths (an element of a validation error's location) that this step answers, for error mapping.
     paths: dict[str, str] = field(default_factory=dict)
+    # The agencies' names by id, for refusals that name one (the recipients step's "Say why ... needs to know").
+    names: Mapping[str, str] = field(default_factory=dict)
 
     def owns(self, name: str) -> bool:
         if self.key == "recipients":
@@ -92,6 +109,9 @@ class Step:
 
 
 def unanswered(label: str) -> str:
-    """A required field left blank, named by its label: "Given name: please answer."; a label that is a
-    question keeps its own punctuation: "What are you sending? Please answer."."""
-    return f"{label} Please answer." if label.endswith("?") else f"{label}: please answer."
+    """A required field left blank, named by its label, as the error summary lists it (`Field.inline`
+    says it under the question): "Given name: please answer."; a label that ends a sentence, a question
+    or a note in brackets after one, keeps its own punctuation: "What are you sending? Please answer.",
+    "Are you sure this should be shared? (Golden rule 3: if in doubt, ask.) Please answer."."""
+    ended = label.rstrip(")").endswith(("?", ".", "!"))
+    return f"{label} Please answer." if ended else f"{label}: please answer."

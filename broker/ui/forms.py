@@ -11,6 +11,7 @@ the sender agency's advisers' queue (DSL, IG lead, Caldicott Guardian).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -120,6 +121,7 @@ def steps_for(
             "Choose only the agencies that need this (golden rule 6, Caldicott 4), and say why each needs it.",
             (),
             {"recipients": "recipients"},
+            names or {},
         ),
         form_consent.step(form, answers, names),
         form_risk.step(form.message_type if form else None),
@@ -147,9 +149,10 @@ def validate_step(
         value = answers.get(f.name)
         if value and (f.choices or f.name in (options or {})) and value not in {c for c, _ in offered[f.name]}:
             errors[f.name] = f"{f.title}: choose one of the options."
-    check = _CHECKS.get(step.key)
-    if check is not None:
-        errors.update(check(answers))
+    if step.key == "recipients":
+        errors.update(_check_recipients(answers, step.names))
+    if step.key == "authorisation":
+        errors.update(_check_authorisation(answers))
     if step.key == form_consent.KEY:
         errors.update(form_consent.check(step, answers))
     if step.key == form_safety.KEY:
@@ -159,12 +162,14 @@ def validate_step(
     return errors
 
 
-def _check_recipients(answers: dict[str, str]) -> dict[str, str]:
+def _check_recipients(answers: dict[str, str], names: Mapping[str, str]) -> dict[str, str]:
     chosen = [k[3:] for k in answers if k.startswith("to:")]
     if not chosen:
         return {"recipients": "Choose at least one agency."}
     ntk = {c for c, _ in NEED_TO_KNOW}
-    return {f"ntk:{a}": "Say why this agency needs to know." for a in chosen if answers.get(f"ntk:{a}") not in ntk}
+    # Each by name: the error summary lists one for each agency, away from the row it is about.
+    why = "Say why {} needs to know."
+    return {f"ntk:{a}": why.format(names.get(a, a)) for a in chosen if answers.get(f"ntk:{a}") not in ntk}
 
 
 def _check_details(step: Step, answers: dict[str, str]) -> dict[str, str]:
@@ -183,12 +188,6 @@ def _check_authorisation(answers: dict[str, str]) -> dict[str, str]:
     if answers.get("authoriser_ref") and _REF.search(answers["authoriser_ref"]):
         return {"authoriser_ref": "Use letters, digits, dots, dashes only."}
     return {}
-
-
-_CHECKS = {
-    "recipients": _check_recipients,
-    "authorisation": _check_authorisation,
-}
 
 
 def build_notification(

@@ -27,6 +27,7 @@ from broker.ui.form_fields import Field, Step
 from broker.ui.form_types import FormType, find, offered
 from broker.ui.forms import build_notification, schema_errors, steps_for, validate_step
 from broker.ui.policy_pack import rules_of
+from schemas.common import ConsentRecord
 from schemas.notifications import parse_notification
 from tests.factories import ui_session
 from tests.policy.bases import patched
@@ -154,7 +155,7 @@ def test_a_question_needed_in_the_case_its_label_names_is_never_labelled_optiona
         ({"consent_status": "given_explicit"}, "privacy_notice_given"),
         ({"consent_status": "refused"}, "consent_giver"),
         ({"consent_status": "given_explicit", f"to:{MASH}": "mash_intake"}, "consent_scope"),
-        ({"consent_status": "refused"}, "not_sought_reason"),
+        ({"consent_status": "not_sought"}, "not_sought_reason"),
         ({"parents_informed": "no"}, "reason_not_informed"),
         ({"authoriser_role": "line_manager"}, "authoriser_ref"),
         ({"authoriser_ref": "mgr-01"}, "authorisation_reason"),
@@ -272,3 +273,56 @@ def test_the_check_step_repeats_whose_consent_and_the_agencies_by_name() -> None
     assert rows["If consent was given: which of the agencies you chose did they agree to?"] == (
         "Fenmere Children's Social Care MASH; Fenmere Constabulary"
     )
+
+
+def _field(step: Step, name: str) -> Field:
+    (field,) = [f for f in step.fields if f.name == name]
+    return field
+
+
+def test_a_refusal_or_withdrawal_needs_no_exception_but_not_seeking_consent_does() -> None:
+    # Refused with no exception is an answer the policy decides (GR4: an adviser first; a request for
+    # services, no share): the form no longer makes a sender pick a false exception to get past it.
+    form = _form("safeguarding_referral")
+    for status in ("refused", "withdrawn"):
+        refused = {**GIVEN, "consent_status": status, "lawful_basis": "unsure"}
+        consent = _step(form, "consent", refused)
+        assert validate_step(consent, refused) == {}, status
+        assert _field(consent, "not_sought_reason").applies(refused), "still asked, for one that does apply"
+        record = _record(refused)
+        assert (record["status"], record["not_sought_reason"]) == (status, None)
+        ConsentRecord.model_validate(record)
+    not_sought = {**GIVEN, "consent_status": "not_sought", "lawful_basis": "public_interest"}
+    assert "not_sought_reason" in validate_step(_step(form, "consent", not_sought), not_sought)
+    # Never "(optional)", since not seeking consent needs it; its hint says which case needs it and what
+    # becomes of a refusal without one, as the policy decides it (tests/ui/test_form_consent_refused.py).
+    exception = _field(_step(form, "consent", {}), "not_sought_reason")
+    assert exception.suffix == "" and exception.hint.startswith("Needed if consent was not sought."), exception
+    assert "waits for an adviser at your agency" in exception.hint
+    services = _field(_step(form, "consent", {"purpose": "request_for_services"}), "not_sought_reason")
+    assert "a request for services always needs consent" in services.hint and "adviser" not in services.hint
+
+
+def test_whose_consent_it_is_is_asked_only_of_someone_who_answered() -> None:
+    # A LADO allegation's consent is not required, and consent not sought is nobody's answer: whose it is
+    # is asked of consent given, refused or withdrawn only.
+    form = _form("safeguarding_referral")
+    for status in ("not_required", "not_applicable", "not_sought", "unsure"):
+        answers = {"consent_status": status, "not_sought_reason": "risk_significant_harm", "lawful_basis": "unsure"}
+        consent = _step(form, "consent", answers)
+        assert "consent_giver" not in validate_step(consent, answers), status
+        assert not _field(consent, "consent_giver").applies(answers), status
+        # The schema requires a giver: the parents', as before the form asked, and valid. An answer
+        # given before the status changed is not sent.
+        record = _record({**GIVEN, **answers, "consent_giver": "child"})
+        assert record["giver"] == "parent_pr", (status, record)
+        ConsentRecord.model_validate(record)
+    for status in ("given_explicit", "refused", "withdrawn"):
+        answers = {"consent_status": status}
+        assert "consent_giver" in validate_step(_step(form, "consent", answers), answers), status
+
+
+def test_the_consent_question_does_not_announce_the_questions_right_below_it() -> None:
+    consent = _step(_form("safeguarding_referral"), "consent", {})
+    assert "asked next" not in _field(consent, "consent_status").hint
+    assert "would be asked" not in _field(consent, "consent_giver").hint

@@ -15,11 +15,11 @@ import uuid
 
 import pytest
 
-from broker.ui import form_risk, form_safety
+from broker.ui import form_consent, form_risk, form_safety
 from broker.ui.forms import steps_for
-from tests.broker.conftest import GatewayFactory, gateway_factory  # noqa: F401 - fixture
+from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
 from tests.ui.form_walk import sign_in
-from tests.ui.test_form_safety import HEALTH, HV, TO_THE_SOCIAL_WORKER, WITHHELD, _referral
+from tests.ui.test_form_safety import HEALTH, HV, MASH, POLICE, TO_THE_SOCIAL_WORKER, WITHHELD, _referral
 
 pytestmark = pytest.mark.stack
 
@@ -32,8 +32,14 @@ def _field(page: str, name: str) -> str:
     return page[start : end if end != -1 else len(page)]
 
 
-async def _posted(gateway_factory: GatewayFactory, opa_url: str, step_key: str, given: dict[str, str]) -> str:  # noqa: F811
-    gateway = await gateway_factory(ui_cookie_secure=False)
+async def _posted(
+    gateway_factory: GatewayFactory,  # noqa: F811
+    opa_url: str,
+    step_key: str,
+    given: dict[str, str],
+    gateway: Gateway | None = None,
+) -> str:
+    gateway = gateway or await gateway_factory(ui_cookie_secure=False)
     csrf = await sign_in(gateway.client, gateway.token(HV, role="practitioner", subject="hv-error-place-01"))
     types, form = await _referral(gateway, opa_url)
     answers = {"message_type": form.message_type, "notification_id": str(uuid.uuid4()), **TO_THE_SOCIAL_WORKER}
@@ -68,3 +74,31 @@ async def test_a_refused_typed_answer_is_said_before_its_box(
     box = re.search(r'<input id="f-withheld\.1\.ref"[^>]*>', field)
     assert box is not None and 'aria-describedby="e-withheld.1.ref"' in box.group(0), field
     assert field.index('id="e-withheld.1.ref"') < box.start(), field
+
+
+def _summary(page: str) -> list[str]:
+    """The error summary's links, as the page lists them."""
+    return re.findall(r'<li><a href="#f-[^"]+">([^<]+)</a></li>', page)
+
+
+async def test_under_its_question_a_blank_answer_is_not_the_question_again(
+    gateway_factory: GatewayFactory,  # noqa: F811
+    opa_url: str,
+) -> None:
+    # A parent's refusal, whose it is left unsaid: the summary names the question, the message under it does not.
+    page = await _posted(gateway_factory, opa_url, form_consent.KEY, {"consent_status": "refused"})
+    assert "Whose consent is this? Please answer." in _summary(page), _summary(page)
+    field = _field(page, form_consent.GIVER)
+    assert '<p class="field-error" id="e-consent_giver">Answer this question.</p>' in field, field
+    assert "Please answer" not in field, field
+
+
+async def test_the_summary_names_each_agency_left_without_a_reason(
+    gateway_factory: GatewayFactory,  # noqa: F811
+    opa_url: str,
+) -> None:
+    both = {f"to:{POLICE}": "police_public_protection", f"ntk:{MASH}": ""}
+    gateway = await gateway_factory(ui_cookie_secure=False)
+    page = await _posted(gateway_factory, opa_url, "recipients", both, gateway)
+    names = [gateway.registry.agencies[a].name for a in (MASH, POLICE)]
+    assert [f"Say why {name} needs to know." for name in names] == _summary(page), _summary(page)

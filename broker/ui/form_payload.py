@@ -145,7 +145,7 @@ def inputs(payload: type[BaseModel], required: set[str]) -> tuple[Field, ...]:
         elif shape == "list_text":
             fields.append(Field(key, label, "lines", required=must, hint="One per line."))
         elif shape == "list_enum":
-            fields.append(Field(key, label, "checkboxes", choices(get_args(kind)[0]), required=must))
+            fields.append(Field(key, label, "checkboxes", choices(get_args(kind)[0], PAYLOAD_CHOICES), required=must))
         elif shape == "list_object":
             for i in range(LIST_ENTRIES):
                 legend = f"{label} ({i + 1} of up to {LIST_ENTRIES})"

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from broker.ui.payload_words import AGENCY_TYPES
+from broker.ui.payload_words import PAYLOAD_CHOICES as PAYLOAD_CHOICES  # the form's words for coded values
 from schemas.message_types import CATALOGUE_IDS, MessageType
 
 LOCAL_ZONE = ZoneInfo("Europe/London")
@@ -219,40 +221,6 @@ ROLES = {
     "practitioner": "practitioner",
     "agency_system": "agency system",
 }
-
-# Agency types as a sentence names them, where the code does not read as the name ("the Virtual
-# School", not "virtual school"); every other type reads from its code.
-AGENCY_TYPES = {"virtual_school": "Virtual School"}
-
-# Payload choices whose code does not read as words: the kinds of M17 transfer (the policy branches
-# on them, and one of them, a looked-after child's placement, adds the Virtual School as a recipient).
-PAYLOAD_CHOICES = {
-    "cp_plan_transfer": "child protection plan transfer",
-    "temporary_move": "temporary move",
-    "s47_in_progress": "section 47 enquiry in progress",
-    "cin_or_assessment": "child in need, or an assessment",
-    "care_proceedings_or_order_at_home": "care proceedings, or a care order at home",
-    "lac_placement_notification": "placement notice for a looked-after child",
-    "health_record_transfer": "health record transfer",
-    "education_record_transfer": "education record transfer",
-    "s7_s37_report": "section 7 or section 37 report for the court",
-    "child_on_sex_offenders_register": "child on the sex offenders register",
-    # The stages whose code is an acronym or a form's name (a LADO case, a child's death).
-    "amm_invitation": "invitation to the allegations management meeting (AMM)",
-    "amm_record": "record of the allegations management meeting (AMM)",
-    "dbs_referral": "referral to the DBS",
-    "icmd_record": "record of the initial case management discussion",
-    "cmd_record": "record of the case management discussion",
-    "form_c": "Form C (the child death review's analysis form)",
-    "post_mortem_held": "post-mortem held",
-    "pm_provisional_report": "provisional post-mortem report",
-    "pm_complete_report": "complete post-mortem report",
-    "neonatal_predischarge": "before the baby leaves hospital (neonatal pre-discharge)",
-    # A child's death by category, as the child death procedures define them.
-    "sudi": "sudden unexpected death in infancy (SUDI: a baby under 12 months)",
-    "sudc": "sudden unexpected death in childhood (SUDC: from 1 year to 18)",
-}
-
 
 def consent_code(value: str | None) -> str | None:
     """A consent filter as typed or linked: the code, or the words the pages show for it ("not sought")."""

@@ -4,14 +4,19 @@ allegation and a child death notification found the codes in the questions' word
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from broker.ui.form_payload import inputs, supported
+from broker.ui.payload_words import AGENCY_TYPES
 from schemas.notifications import NOTIFICATION_MODELS
+from schemas.vocab import AgencyType
 
+PACK = Path(__file__).resolve().parents[2] / "policies/safeguarding/config/data.json"
 CODE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 PAYLOADS: list[Any] = [m.model_fields["payload"].annotation for m in NOTIFICATION_MODELS.values()]
 
@@ -26,3 +31,33 @@ def test_a_stage_named_in_a_question_reads_as_the_form_offers_it() -> None:
     lado = next(p for p in PAYLOADS if p.__name__ == "LadoAllegationPayload")
     label = next(f.label for f in inputs(lado, set()) if f.name.endswith("meeting_at"))
     assert "(“Invitation to the allegations management meeting (AMM)”, “Record of the allegations" in label, label
+
+
+# Acronyms a code spells in lower case, which its words must spell out or write in capitals.
+ACRONYMS = {"cpch", "cin", "cp", "nfa", "wd", "mappa", "s47", "lac", "dbs", "amm", "sudi", "sudc", "icmd", "cmd"}
+
+
+def test_every_choice_the_form_offers_spells_its_acronyms() -> None:
+    """A practitioner found "Cpch" offered as a strategy discussion's procedure."""
+    offered = {
+        code: text
+        for payload in PAYLOADS
+        if supported(payload)
+        for field in inputs(payload, set())
+        for code, text in field.choices
+    }
+    badly = {
+        code: text
+        for code, text in offered.items()
+        if any(t.lower() in ACRONYMS and t != t.upper() for t in re.findall(r"[A-Za-z0-9]+", text))
+    }
+    assert badly == {}
+    assert offered["cpch"] == "A child causing harm to a parent or carer (CPCH)"
+
+
+def test_each_kind_of_agency_reads_as_the_policy_pack_names_it() -> None:
+    """The form's words for a kind of agency ("children's social care front door", not "Csc front
+    door") are the policy pack's own wherever it names the kind, as its findings do."""
+    names = json.loads(PACK.read_text())["names"]
+    assert set(AGENCY_TYPES) == {t.value for t in AgencyType}
+    assert {t: w for t, w in AGENCY_TYPES.items() if t in names and names[t] != w} == {}

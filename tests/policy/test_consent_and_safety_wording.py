@@ -119,11 +119,11 @@ SCOPE_PURPOSE = "The consent recorded covers only request for services; it does 
 @pytest.mark.parametrize(
     ("basis", "why"),
     [
-        ("consent", "The declared lawful basis is consent, so sharing stays within what the person agreed to."),
+        ("consent", "The declared lawful basis is consent, and consent covers only what the person agreed to."),
         (
             "safeguarding_children_individuals_at_risk",
-            "Consent is not the declared lawful basis, but no exception to seeking it is recorded, so sharing stays "
-            "within what the person agreed to.",
+            "Consent is not the declared lawful basis, but no exception to seeking it is recorded, so consent "
+            "covers only what the person agreed to.",
         ),
     ],
     ids=["consent-basis", "other-basis"],
@@ -152,5 +152,5 @@ def test_gr4_out_of_scope_request_for_services_needs_consent_whatever_the_basis(
     assert csc["outcome"] == Outcome.SHARE
     assert police["outcome"] == Outcome.NO_SHARE
     assert police["decided_by"][0]["message"].endswith(
-        "A request for services always needs consent, so it stays within what the person agreed to."
+        "A request for services always needs consent, and consent covers only what the person agreed to."
     )

@@ -269,14 +269,14 @@ test_services_consent_for_another_agency_is_no_share if {
 	police := d.recipients[1]
 	police.outcome == "no_share"
 	t.deciders(police) == ["GR4"]
-	police.decided_by[0].message == "The consent recorded covers only children's social care front door agencies; it does not cover Test Police A. The declared lawful basis is consent, so sharing stays within what the person agreed to."
+	police.decided_by[0].message == "The consent recorded covers only children's social care front door agencies; it does not cover Test Police A. The declared lawful basis is consent, and consent covers only what the person agreed to."
 	not contains(police.decided_by[0].message, "consent first")
 }
 
 test_consent_for_another_purpose_is_no_share if {
 	d := t.first(scoped({"scope_purposes": ["request_for_services"]}))
 	d.outcome == "no_share"
-	d.decided_by[0].message == "The consent recorded covers only request for services; it does not cover safeguarding concern. The declared lawful basis is consent, so sharing stays within what the person agreed to."
+	d.decided_by[0].message == "The consent recorded covers only request for services; it does not cover safeguarding concern. The declared lawful basis is consent, and consent covers only what the person agreed to."
 }
 
 test_consent_scope_by_agency_id_or_type if {

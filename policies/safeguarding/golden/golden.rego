@@ -164,11 +164,11 @@ _gr4_scope(r) := {"rule": "GR4", "effect": "no_share", "message": context.fit(sp
 # Why the share stays within the consent, from what the notification declares: a basis of consent,
 # a request for services (it always needs consent), or another basis with no exception to seeking
 # consent recorded (the last scope branch of _gr4_safeguarding). The same for every recipient.
-_gr4_scope_why := "The declared lawful basis is consent, so sharing stays within what the person agreed to." if {
+_gr4_scope_why := "The declared lawful basis is consent, and consent covers only what the person agreed to." if {
 	input.lawful_basis == "consent"
-} else := "A request for services always needs consent, so it stays within what the person agreed to." if {
+} else := "A request for services always needs consent, and consent covers only what the person agreed to." if {
 	input.purpose == "request_for_services"
-} else := "Consent is not the declared lawful basis, but no exception to seeking it is recorded, so sharing stays within what the person agreed to."
+} else := "Consent is not the declared lawful basis, but no exception to seeking it is recorded, so consent covers only what the person agreed to."
 
 # Findings whose words do not depend on the recipient are built once per notification.
 _gr4_exception := {{"rule": "GR4", "effect": "share", "message": context.fit(sprintf("No consent is relied on, %s. The declared lawful basis does not depend on consent.", [context.consent_reasons]))}}

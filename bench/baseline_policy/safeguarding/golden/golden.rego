@@ -153,11 +153,11 @@ _gr4_scope(r) := soft_finding("GR4", "no_share", sprintf("%s %s", [context.scope
 # Why the share stays within the consent, from what the notification declares: a basis of consent,
 # a request for services (it always needs consent), or another basis with no exception to seeking
 # consent recorded (the last scope branch of _gr4_safeguarding). The same for every recipient.
-_gr4_scope_why := "The declared lawful basis is consent, so sharing stays within what the person agreed to." if {
+_gr4_scope_why := "The declared lawful basis is consent, and consent covers only what the person agreed to." if {
 	input.lawful_basis == "consent"
-} else := "A request for services always needs consent, so it stays within what the person agreed to." if {
+} else := "A request for services always needs consent, and consent covers only what the person agreed to." if {
 	input.purpose == "request_for_services"
-} else := "Consent is not the declared lawful basis, but no exception to seeking it is recorded, so sharing stays within what the person agreed to."
+} else := "Consent is not the declared lawful basis, but no exception to seeking it is recorded, so consent covers only what the person agreed to."
 
 _gr4_consent_basis_missing := finding("GR4", "hold_for_authorisation", "Consent has not been given, but the lawful basis declared is consent. Declare the non-consent basis relied on.")
 

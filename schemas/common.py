@@ -177,7 +177,13 @@ class ConsentRecord(Part):
     # Two > Early help assessment > Parental Consent). None is "not recorded", not "given": consent
     # relied on (lawful basis consent) without `true` here is held by Caldicott 8 (sg-policy-0.7.0).
     privacy_notice_given: bool | None = None
-    not_sought_reason: ConsentException | None = None
+    # Why consent was not sought, or was refused or withdrawn (E1..E10): never beside consent given,
+    # which the policy would otherwise read as an exception relied on (EnvelopeFields refuses it).
+    not_sought_reason: ConsentException | None = Field(
+        None,
+        description="The exception relied on where consent was not sought, was refused or was withdrawn; "
+        "never with status given_explicit",
+    )
     obtained_at: Timestamp | None = None
 
 
@@ -320,5 +326,23 @@ class EnvelopeFields(Part):
                     ("consent", i, "subject_ref"),
                     i=i,
                     subjects="subjects[0]" if last == 0 else f"subjects[0] to subjects[{last}]",
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _given_consent_has_no_exception(self) -> EnvelopeFields:
+        # why: a record that says consent was given and also why it was not sought says two things; the
+        # policy reads the exception ("No consent is relied on, for a recorded reason") while the record
+        # says consent was given [CPSCP-Procedures, Information sharing (golden rule 4)]. The reason is
+        # the sender's to drop, or the status to put right: the broker does not guess which.
+        for i, c in enumerate(self.consent):
+            if c.status is ConsentStatus.GIVEN_EXPLICIT and c.not_sought_reason is not None:
+                raise misplaced(
+                    "exception_with_consent_given",
+                    "consent[{i}].not_sought_reason is for consent not sought, refused or withdrawn; "
+                    "this record says consent was given (status given_explicit): leave the reason out, "
+                    "or give the status that applies",
+                    ("consent", i, "not_sought_reason"),
+                    i=i,
                 )
         return self

@@ -34,6 +34,7 @@ from broker.sharing.parse import parse
 from broker.sharing.plan import Planned, plan
 from broker.sharing.record import FirstAnswer, Recorder
 from broker.sharing.seal import Sealer
+from schemas.agencies import role_names
 from schemas.api import NotificationReceipt, ObligationDue, RecipientReceipt, RuleReason
 from schemas.notifications import Notification
 
@@ -98,6 +99,7 @@ async def submit(
             return Receipt.again(earlier)
     notification = parse(body)
     check_sender(caller, notification, registry)
+    check_recipient_roles(notification, registry)
     authoriser: Authoriser | None = None
     if authorisation is not None:
         authoriser = authorisation.verify(body=body, notification=notification, sender=caller)
@@ -178,6 +180,28 @@ def check_sender(caller: Caller, notification: Notification, registry: Registry)
             f"{who} may send as: {may}" if may else f"{who} may not send: it has none of the roles this token sends as"
         )
         raise InvalidNotification([{"loc": ["sender", "role"], "type": "sender_mismatch", "msg": said}])
+
+
+def check_recipient_roles(notification: Notification, registry: Registry) -> None:
+    """Each recipient is a role queue its agency has (`schemas.agencies`): a role its agency's type has
+    not (a front door's LADO officer) is refused by name, with the roles it has, as a bad field is (422).
+
+    Deliveries go to role queues, to those who need to know (Caldicott 4): a queue the agency does not
+    have is no one's to read. An agency not registered has no type here; the policy refuses it (SYS-AGENCY).
+    """
+    errors: list[dict[str, object]] = []
+    for i, recipient in enumerate(notification.recipients):
+        agency = registry.agency(recipient.agency_id)
+        if agency is None:
+            continue
+        roles = role_names(agency.type)
+        if recipient.role.value not in roles:
+            # The role sent is not repeated (a refusal never is); the registered agency and its roles are.
+            has = ", ".join(sorted(roles)) or "no role a notification may be addressed to"
+            said = f"recipients[{i}].role must be a role of {agency.id}, a {agency.type} agency: {has}"
+            errors.append({"loc": ["recipients", i, "role"], "type": "role_not_at_agency", "msg": said})
+    if errors:
+        raise InvalidNotification(errors)
 
 
 def receipt_body(notification: Notification, planned: list[Planned], *, checkpoint: str | None) -> dict[str, Any]:

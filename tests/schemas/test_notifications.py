@@ -114,6 +114,27 @@ def test_a_consent_record_for_no_subject_of_the_notification_is_refused_at_its_s
     assert [c.subject_ref for c in parse_notification(data).consent] == ["subj-1", "subj-2"]
 
 
+def test_consent_given_with_a_reason_it_was_not_sought_is_refused_at_that_reason() -> None:
+    # Said both ways, the policy reads the exception ("no consent is relied on") over the consent given.
+    given = {"subject_ref": "subj-1", "giver": "parent_pr", "status": "given_explicit", "privacy_notice_given": True}
+    refused = {"subject_ref": "subj-1", "giver": "child", "status": "refused", "not_sought_reason": "cannot_consent"}
+    data = patched("referral", {"consent": [refused, {**given, "not_sought_reason": "risk_significant_harm"}]})
+    with pytest.raises(ValidationError) as caught:
+        parse_notification(data)
+    [error] = caught.value.errors()
+    assert error["type"] == "exception_with_consent_given"
+    assert location(error) == ("safeguarding_referral", "consent", 1, "not_sought_reason")
+    assert error["msg"] == (
+        "consent[1].not_sought_reason is for consent not sought, refused or withdrawn; this record says consent "
+        "was given (status given_explicit): leave the reason out, or give the status that applies"
+    )
+    # Consent given alone stands, and so does an exception beside every status that is not consent given.
+    assert parse_notification(patched("referral", {"consent": [refused, given]})).consent[1].not_sought_reason is None
+    for status in ("not_sought", "refused", "withdrawn", "not_required", "not_applicable", "unsure"):
+        record = {**given, "status": status, "not_sought_reason": "risk_significant_harm"}
+        assert parse_notification(patched("referral", {"consent": [record]})).consent[0].status == status
+
+
 def test_every_message_type_has_a_model_and_catalogue_id() -> None:
     assert {mt for mt, _ in NOTIFICATION_MODELS} == set(MessageType)
     assert set(CATALOGUE_IDS) == set(MessageType)

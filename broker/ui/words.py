@@ -222,6 +222,7 @@ ROLES = {
     "agency_system": "agency system",
 }
 
+
 def consent_code(value: str | None) -> str | None:
     """A consent filter as typed or linked: the code, or the words the pages show for it ("not sought")."""
     if not value:

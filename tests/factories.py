@@ -7,6 +7,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
 import audit
 from broker.ui.sessions import UiSession
 
@@ -129,3 +132,15 @@ def ui_session(agency_id: str, agency_type: str, user: str, now: datetime) -> Ui
         expires_at=now,
         hard_expiry=now,
     )
+
+
+def logged_decision(engine: Engine, notification_id: str, recipient: str) -> audit.Entry:
+    """The decision the log holds for one recipient of a notification."""
+    with Session(engine) as session:
+        return session.exec(
+            select(audit.Entry).where(
+                col(audit.Entry.notification_id) == notification_id,
+                col(audit.Entry.kind) == audit.EventKind.DECIDED,
+                col(audit.Entry.recipient_agency) == recipient,
+            )
+        ).one()

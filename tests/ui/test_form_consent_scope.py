@@ -13,10 +13,10 @@ import html
 import re
 
 import pytest
-from sqlmodel import Session, col, select
 
 import audit
 from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
+from tests.factories import logged_decision
 from tests.ui.form_walk import sign_in, walk
 from tests.ui.test_form_safety import HEALTH, HV, MASH, POLICE, TO_THE_SOCIAL_WORKER, _referral
 from tests.ui.test_ui_review_fixes import _hidden
@@ -40,14 +40,7 @@ COVERED = "has given explicit consent, and it covers this recipient"
 
 
 def _decided(gateway: Gateway, notification_id: str, recipient: str) -> audit.Entry:
-    with Session(gateway.engine) as session:
-        return session.exec(
-            select(audit.Entry).where(
-                col(audit.Entry.notification_id) == notification_id,
-                col(audit.Entry.kind) == audit.EventKind.DECIDED,
-                col(audit.Entry.recipient_agency) == recipient,
-            )
-        ).one()
+    return logged_decision(gateway.engine, notification_id, recipient)
 
 
 def _said(entry: audit.Entry) -> str:

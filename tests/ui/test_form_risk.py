@@ -15,7 +15,6 @@ import re
 from typing import Any
 
 import pytest
-from sqlmodel import Session, col, select
 
 import audit
 from broker.ui import form_risk
@@ -25,7 +24,7 @@ from broker.ui.forms import build_notification, validate_step
 from broker.ui.policy_pack import PolicyPack
 from schemas.common import RiskFlags
 from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
-from tests.factories import ui_session
+from tests.factories import logged_decision, ui_session
 from tests.ui import test_form_safety as safety
 from tests.ui.form_walk import sign_in, walk
 from tests.ui.test_form_consent import NOW, _step, _types
@@ -76,14 +75,7 @@ async def _sent(
 
 
 def _decided(gateway: Gateway, notification_id: str, recipient: str) -> audit.Entry:
-    with Session(gateway.engine) as session:
-        return session.exec(
-            select(audit.Entry).where(
-                col(audit.Entry.notification_id) == notification_id,
-                col(audit.Entry.kind) == audit.EventKind.DECIDED,
-                col(audit.Entry.recipient_agency) == recipient,
-            )
-        ).one()
+    return logged_decision(gateway.engine, notification_id, recipient)
 
 
 def _said(entry: audit.Entry) -> str:

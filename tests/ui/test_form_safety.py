@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlmodel import Session, col, select
 
 import audit
 from broker.ui import form_safety
@@ -26,7 +25,7 @@ from broker.ui.forms import build_notification, steps_for, validate_step
 from broker.ui.policy_pack import PolicyPack
 from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
 from tests.broker.people import Person
-from tests.factories import ui_session
+from tests.factories import logged_decision, ui_session
 from tests.ui.form_walk import sign_in, walk
 from tests.ui.test_form_consent import _built
 from tests.ui.test_ui_review_fixes import _hidden
@@ -68,14 +67,7 @@ async def _sent(gateway: Gateway, check: str, answers: dict[str, str]) -> str:
 
 
 def _decided(gateway: Gateway, notification_id: str) -> audit.Entry:
-    with Session(gateway.engine) as session:
-        return session.exec(
-            select(audit.Entry).where(
-                col(audit.Entry.notification_id) == notification_id,
-                col(audit.Entry.kind) == audit.EventKind.DECIDED,
-                col(audit.Entry.recipient_agency) == MASH,
-            )
-        ).one()
+    return logged_decision(gateway.engine, notification_id, MASH)
 
 
 def _decision(entry: audit.Entry) -> tuple[Any, ...]:

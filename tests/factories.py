@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -11,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 import audit
+from audit.models import PolicyInputRecord
 from broker.ui.sessions import UiSession
 
 # Invented people: no name, address or number here belongs to anyone real.
@@ -144,3 +146,13 @@ def logged_decision(engine: Engine, notification_id: str, recipient: str) -> aud
                 col(audit.Entry.recipient_agency) == recipient,
             )
         ).one()
+
+
+def asked_roles(engine: Engine, notification_id: str) -> dict[str, str]:
+    """The team each recipient of a notification was addressed to, as the policy was asked it."""
+    with Session(engine) as session:
+        (document,) = session.exec(
+            select(PolicyInputRecord.document).where(col(PolicyInputRecord.notification_id) == notification_id)
+        ).all()
+    asked = json.loads(document) if isinstance(document, str) else document
+    return {r["agency_id"]: r["role"] for r in asked["recipients"]}

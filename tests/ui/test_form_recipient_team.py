@@ -6,16 +6,14 @@ have is never addressed. On the real gateway and OPA."""
 from __future__ import annotations
 
 import html
-import json
 
 import pytest
-from sqlmodel import Session, col, select
 
-from audit.models import PolicyInputRecord
 from broker.ui.form_types import sendable
 from broker.ui.forms import NEED_TO_KNOW
 from broker.ui.policy_pack import PolicyPack
 from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
+from tests.factories import asked_roles
 from tests.ui.form_walk import sign_in, walk
 from tests.ui.test_ui_review_fixes import _hidden
 
@@ -25,12 +23,7 @@ HV, CSC = "health-visiting-fenmere", "csc-fenmere-mash"
 
 
 def _asked_roles(gateway: Gateway, notification_id: str) -> dict[str, str]:
-    with Session(gateway.engine) as session:
-        (document,) = session.exec(
-            select(PolicyInputRecord.document).where(col(PolicyInputRecord.notification_id) == notification_id)
-        ).all()
-    asked = json.loads(document) if isinstance(document, str) else document
-    return {r["agency_id"]: r["role"] for r in asked["recipients"]}
+    return asked_roles(gateway.engine, notification_id)
 
 
 @pytest.mark.parametrize(("team", "addressed"), [("edt", "edt"), ("a_general_inbox", "mash_intake")])

@@ -11,7 +11,6 @@ import pytest
 from sqlmodel import Session, col, select
 
 import audit
-from audit.models import PolicyInputRecord
 from broker.db.tables import IdempotencyRecord
 from broker.review import views
 from broker.ui.form_types import find, sendable
@@ -20,7 +19,7 @@ from broker.ui.policy_pack import PolicyPack
 from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
 from tests.broker.people import Person
 from tests.broker.test_case_review import CSC
-from tests.factories import school_referral
+from tests.factories import asked_roles, school_referral
 from tests.ui.form_walk import walk
 from tests.ui.test_ui_correction import SCHOOL, _entries, _hidden, _words
 
@@ -39,13 +38,7 @@ async def _refer_to(sender: Person, team: str, ref: str) -> str:
 
 
 def _addressed(gateway: Gateway, notification_id: str) -> dict[str, str]:
-    """The team each decided recipient was addressed to, as the policy was asked it."""
-    with Session(gateway.engine) as session:
-        (document,) = session.exec(
-            select(PolicyInputRecord.document).where(col(PolicyInputRecord.notification_id) == notification_id)
-        ).all()
-    asked = json.loads(document) if isinstance(document, str) else document
-    return {r["agency_id"]: r["role"] for r in asked["recipients"]}
+    return asked_roles(gateway.engine, notification_id)
 
 
 async def test_a_correction_goes_to_the_team_the_first_went_to(

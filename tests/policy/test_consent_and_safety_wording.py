@@ -119,11 +119,16 @@ SCOPE_PURPOSE = "The consent recorded covers only request for services; it does 
 @pytest.mark.parametrize(
     ("basis", "why"),
     [
-        ("consent", "The declared lawful basis is consent, and consent covers only what the person agreed to."),
+        (
+            "consent",
+            "The declared lawful basis is consent, and consent covers only what the person agreed to. Ask them "
+            "about this too; if safety is at risk, record the exception to seeking consent and the basis relied "
+            "on instead.",
+        ),
         (
             "safeguarding_children_individuals_at_risk",
             "Consent is not the declared lawful basis, but no exception to seeking it is recorded, so consent "
-            "covers only what the person agreed to.",
+            "covers only what the person agreed to. Ask them about this too, or record why consent is not sought.",
         ),
     ],
     ids=["consent-basis", "other-basis"],
@@ -152,5 +157,6 @@ def test_gr4_out_of_scope_request_for_services_needs_consent_whatever_the_basis(
     assert csc["outcome"] == Outcome.SHARE
     assert police["outcome"] == Outcome.NO_SHARE
     assert police["decided_by"][0]["message"].endswith(
-        "A request for services always needs consent, and consent covers only what the person agreed to."
+        "A request for services always needs consent, and consent covers only what the person agreed to. "
+        "Ask the family about this too, then send again."
     )

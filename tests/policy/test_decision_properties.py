@@ -40,10 +40,11 @@ INPUTS = 2_000  # at least this many generated inputs reach OPA
 
 # --- what "contradicts the outcome" means ----------------------------------------------------------
 # A message contradicts a withheld outcome (no_share, hold, advice) if it claims information went
-# or goes out; negations ("nothing is shared", "not sent") are removed before looking. It
-# contradicts a share if it says the information is not shared, held or waiting for advice. Held
-# is not refused, and advice is not a hold: each names only its own wait.
-NEGATIONS = re.compile(r"\b(nothing|not) (is |are |was )?(shared|sent)\b", re.IGNORECASE)
+# or goes out; negations ("nothing is shared", "not sent") and conditions ("if anything is shared")
+# are removed before looking. It contradicts a share if it says the information is not shared,
+# held or waiting for advice. Held is not refused, and advice is not a hold: each names only its
+# own wait.
+NEGATIONS = re.compile(r"\b(nothing|not|if anything) (is |are |was )?(shared|sent)\b", re.IGNORECASE)
 CLAIMS_SENT = (
     r"\bshared (with|without|on|now)\b|\b(is|are|was|were|has been|have been) (shared|sent)\b|\bshares\b|\bsent now\b"
     # ...or that it must go, will go, or goes on: that nothing can stop it, that the rest of it goes,
@@ -110,6 +111,8 @@ def test_contradiction_check_can_fail() -> None:
     assert contradiction(Outcome.SHARE_URGENT_REVIEW_AFTER, "So the duty to share does not override the objection.")
     assert contradiction(Outcome.NEEDS_ADVICE, "No doubt is recorded, so no advice is needed first.")
     assert contradiction(Outcome.NO_SHARE, "The rule applies, so nothing is shared.") is None
+    assert contradiction(Outcome.NO_SHARE, "If anything is shared, the person is told afterwards.") is None
+    assert contradiction(Outcome.NO_SHARE, "Anything is shared.")
     assert contradiction(Outcome.SHARE, "This decision, what is shared, with whom and why, is recorded.") is None
 
 

@@ -223,7 +223,7 @@ c8 := set() if {
 	not c.privacy_notice_given == true
 } else := {{"rule": "C8", "effect": "share", "message": context.fit(sprintf("The family will not be told about any sharing for now, because: %s.", [context.exception_words(_risks)]))}} if {
 	count(_risks) > 0
-} else := {{"rule": "C8", "effect": "share", "message": "The person concerned is to be told about any sharing afterwards, and why."}}
+} else := {{"rule": "C8", "effect": "share", "message": "If anything is shared, the person concerned is to be told afterwards what, with whom and why."}}
 
 # The recorded reasons that make telling the family risky: the only ones that ground not telling.
 _risks contains code if {

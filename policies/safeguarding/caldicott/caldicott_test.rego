@@ -206,3 +206,10 @@ test_c8_privacy_notice_only_where_consent_is_relied_on if {
 	with_referrer := {"consent": [t.base.consent[0], referrer]}
 	t.first(with_referrer).outcome == "share"
 }
+
+# Under a refusal C8 does not say that anything was shared (sg-policy-0.7.13).
+test_c8_promises_telling_only_if_something_is_shared if {
+	d := t.first(data.safeguarding.decision_test.scoped({"scope_purposes": ["request_for_services"]}))
+	d.outcome == "no_share"
+	t.messages(d, "C8") == {"If anything is shared, the person concerned is to be told afterwards what, with whom and why."}
+}

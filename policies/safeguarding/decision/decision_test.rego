@@ -269,14 +269,14 @@ test_services_consent_for_another_agency_is_no_share if {
 	police := d.recipients[1]
 	police.outcome == "no_share"
 	t.deciders(police) == ["GR4"]
-	police.decided_by[0].message == "The consent recorded covers only children's social care front door agencies; it does not cover Test Police A. The declared lawful basis is consent, and consent covers only what the person agreed to."
+	police.decided_by[0].message == "The consent recorded covers only children's social care front door agencies; it does not cover Test Police A. The declared lawful basis is consent, and consent covers only what the person agreed to. Ask them about this too; if safety is at risk, record the exception to seeking consent and the basis relied on instead."
 	not contains(police.decided_by[0].message, "consent first")
 }
 
 test_consent_for_another_purpose_is_no_share if {
 	d := t.first(scoped({"scope_purposes": ["request_for_services"]}))
 	d.outcome == "no_share"
-	d.decided_by[0].message == "The consent recorded covers only request for services; it does not cover safeguarding concern. The declared lawful basis is consent, and consent covers only what the person agreed to."
+	d.decided_by[0].message == "The consent recorded covers only request for services; it does not cover safeguarding concern. The declared lawful basis is consent, and consent covers only what the person agreed to. Ask them about this too; if safety is at risk, record the exception to seeking consent and the basis relied on instead."
 }
 
 test_consent_scope_by_agency_id_or_type if {
@@ -368,4 +368,30 @@ test_referrer_exception_does_not_cancel_a_refusal if {
 	t.deciders(d) == ["GR4", "C7"]
 	d.decided_by[0].message == "Consent was refused and no exception is recorded. Ask a manager or the nominated child protection adviser and record the outcome."
 	d == t.first(p)
+}
+
+# --- C7's words agree with the review it promises and the objection it weighs (sg-policy-0.7.13) -
+
+test_c7_names_the_reviewers_of_the_review_obligation if {
+	d := t.first(object.union(refused, {"lawful_basis": "safeguarding_children_individuals_at_risk", "risk": {"likely_significant_harm": true}}))
+	some m in t.messages(d, "C7")
+	contains(m, "Sent now; a DSL, IG lead or named professional reviews it afterwards.")
+	some o in d.obligations
+	o.kind == "review_urgent_share"
+	contains(o.description, "a DSL, IG lead or named professional reviews this share")
+}
+
+test_c7_without_risk_weighs_consent_not_an_objection_to_it if {
+	d := t.first(scoped({"scope_agencies": ["police-a"]}))
+	d.outcome == "no_share"
+	t.messages(d, "C7") == {"No risk of significant harm is recorded, so the duty to share does not outweigh consent refused or not covering this recipient on its own."}
+}
+
+test_services_refused_says_to_send_it_as_a_safeguarding_concern if {
+	d := t.first(object.union(refused, {"purpose": "request_for_services", "risk": {"likely_significant_harm": true}}))
+	d.outcome == "no_share"
+	some gr4 in t.messages(d, "GR4")
+	endswith(gr4, "If there is a risk of significant harm, send it again as a safeguarding concern, not a request for services.")
+	some c7 in t.messages(d, "C7")
+	endswith(c7, "Where there is a risk of harm, send it again as a safeguarding concern, not a request for services.")
 }

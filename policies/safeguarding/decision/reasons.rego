@@ -129,10 +129,10 @@ _shared(outcome) if outcome in {"share", "share_minimised", "share_urgent_review
 #     CPSCP-Procedures, Information sharing > National Guidance on Sharing Information: "Where there
 #     is a clear risk of significant harm to a child, or serious harm to adults, the public interest
 #     test will almost certainly be satisfied"
-_c7(s, outcome) := {{"rule": "C7", "message": sprintf("The duty to share outweighs the objection, which rests on consent alone: there is %s. Sent now; a named or designated professional reviews it afterwards.", [_harm]), "effect": "urgent_override"}} if {
+_c7(s, outcome) := {{"rule": "C7", "message": sprintf("The duty to share outweighs the objection, which rests on consent alone: there is %s. Sent now; a DSL, IG lead or named professional reviews it afterwards.", [_harm]), "effect": "urgent_override"}} if {
 	outcome == "share_urgent_review_after"
 	not s.urgent
-} else := {{"rule": "C7", "message": "The duty to share does not override a refusal of consent to a request for services: consent is always needed for it. Where there is a risk of harm, send a safeguarding concern instead.", "effect": "share"}} if {
+} else := {{"rule": "C7", "message": "The duty to share does not override a refusal of consent to a request for services: consent is always needed for it. Where there is a risk of harm, send it again as a safeguarding concern, not a request for services.", "effect": "share"}} if {
 	s.services_refused
 	s.duty
 } else := {_c7_duty} if {
@@ -140,12 +140,12 @@ _c7(s, outcome) := {{"rule": "C7", "message": sprintf("The duty to share outweig
 } else := {{"rule": "C7", "message": sprintf("There is %s, so the duty to share outweighs the objection that rests on consent alone, though not an objection on other grounds, which decides instead.", [_harm]), "effect": "share"}} if {
 	s.soft
 	s.duty
-} else := {{"rule": "C7", "message": sprintf("There is %s, but the duty to share overrides an objection to consent only for a protective agency (children's social care, a receiving local authority or the police; adult social care for an adult at risk).", [_harm]), "effect": s.soft_effect}} if {
+} else := {{"rule": "C7", "message": sprintf("There is %s, but the duty to share outweighs consent refused or not covering this recipient only for a protective agency (children's social care, a receiving local authority or the police; adult social care for an adult at risk).", [_harm]), "effect": s.soft_effect}} if {
 	s.soft
 	context.likely_harm
 } else := {_c7_duty} if {
 	context.likely_harm
-} else := {{"rule": "C7", "message": "No risk of significant harm is recorded, so the duty to share does not outweigh the objection to consent on its own.", "effect": s.soft_effect}} if {
+} else := {{"rule": "C7", "message": "No risk of significant harm is recorded, so the duty to share does not outweigh consent refused or not covering this recipient on its own.", "effect": s.soft_effect}} if {
 	s.soft
 } else := set()
 

@@ -92,7 +92,7 @@ gr3(r) := {{"rule": "GR3", "effect": "share", "message": "This is the advice gol
 # The doubts of one recipient, computed once; none recorded is a finding for sharing.
 _gr3_doubts(doubts) := doubts if count(doubts) > 0
 
-else := {{"rule": "GR3", "effect": "share", "message": "No reason for doubt is recorded: not the sender's, nor health information, a hostile family or an unconvicted adult."}}
+else := {{"rule": "GR3", "effect": "share", "message": "No reason for doubt is recorded: the sender is not in doubt, no confidential health information goes to a non-health agency without a recorded risk or consent, no hostile family would hear of it through this recipient, and no adult without a conviction is named as a risk."}}
 
 # The sender's doubt and an unconvicted adult are the same for every recipient, found once.
 _doubts(r) := ((_doubt_sender | _doubt_health(r)) | _doubt_hostile(r)) | _doubt_bichard
@@ -164,11 +164,11 @@ _gr4_scope(r) := {"rule": "GR4", "effect": "no_share", "message": context.fit(sp
 # Why the share stays within the consent, from what the notification declares: a basis of consent,
 # a request for services (it always needs consent), or another basis with no exception to seeking
 # consent recorded (the last scope branch of _gr4_safeguarding). The same for every recipient.
-_gr4_scope_why := "The declared lawful basis is consent, and consent covers only what the person agreed to." if {
+_gr4_scope_why := "The declared lawful basis is consent, and consent covers only what the person agreed to. Ask them about this too; if safety is at risk, record the exception to seeking consent and the basis relied on instead." if {
 	input.lawful_basis == "consent"
-} else := "A request for services always needs consent, and consent covers only what the person agreed to." if {
+} else := "A request for services always needs consent, and consent covers only what the person agreed to. Ask the family about this too, then send again." if {
 	input.purpose == "request_for_services"
-} else := "Consent is not the declared lawful basis, but no exception to seeking it is recorded, so consent covers only what the person agreed to."
+} else := "Consent is not the declared lawful basis, but no exception to seeking it is recorded, so consent covers only what the person agreed to. Ask them about this too, or record why consent is not sought."
 
 # Findings whose words do not depend on the recipient are built once per notification.
 _gr4_exception := {{"rule": "GR4", "effect": "share", "message": context.fit(sprintf("No consent is relied on, %s. The declared lawful basis does not depend on consent.", [context.consent_reasons]))}}
@@ -179,7 +179,7 @@ _gr4_consent_basis_missing := {"rule": "GR4", "effect": "hold_for_authorisation"
 
 _gr4_services(r) := {{"rule": "GR4", "effect": "share", "message": "The family has consented to this request for services, and the consent covers this agency."}} if {
 	context.consent_given_for(r)
-} else := {{"rule": "GR4", "effect": "no_share", "message": "Consent is always needed to request services for a family, and it was refused. If there is a risk of significant harm, send a safeguarding concern instead."}} if {
+} else := {{"rule": "GR4", "effect": "no_share", "message": "Consent is always needed to request services for a family, and it was refused. If there is a risk of significant harm, send it again as a safeguarding concern, not a request for services."}} if {
 	context.consent_refused
 } else := {_gr4_scope(r)} if {
 	context.consent_out_of_scope(r)

@@ -311,13 +311,13 @@ out_of_scope(patch) := object.union({"consent": [{"giver": "parent_pr", "status"
 test_gr4_scope_on_a_consent_basis if {
 	d := t.first(out_of_scope({}))
 	d.outcome == "no_share"
-	d.decided_by[0].message == "The consent recorded covers only request for services; it does not cover safeguarding concern. The declared lawful basis is consent, and consent covers only what the person agreed to."
+	d.decided_by[0].message == "The consent recorded covers only request for services; it does not cover safeguarding concern. The declared lawful basis is consent, and consent covers only what the person agreed to. Ask them about this too; if safety is at risk, record the exception to seeking consent and the basis relied on instead."
 }
 
 test_gr4_scope_on_another_basis if {
 	d := t.first(out_of_scope({"lawful_basis": "safeguarding_children_individuals_at_risk"}))
 	d.outcome == "no_share"
-	d.decided_by[0].message == "The consent recorded covers only request for services; it does not cover safeguarding concern. Consent is not the declared lawful basis, but no exception to seeking it is recorded, so consent covers only what the person agreed to."
+	d.decided_by[0].message == "The consent recorded covers only request for services; it does not cover safeguarding concern. Consent is not the declared lawful basis, but no exception to seeking it is recorded, so consent covers only what the person agreed to. Ask them about this too, or record why consent is not sought."
 }
 
 test_gr4_scope_of_a_request_for_services_on_another_basis if {
@@ -327,5 +327,12 @@ test_gr4_scope_of_a_request_for_services_on_another_basis if {
 	}
 	police := t.decide(p).recipients[1]
 	police.outcome == "no_share"
-	[f.message | some f in police.decided_by] == ["The consent recorded covers only children's social care front door agencies; it does not cover Test Police A. A request for services always needs consent, and consent covers only what the person agreed to."]
+	[f.message | some f in police.decided_by] == ["The consent recorded covers only children's social care front door agencies; it does not cover Test Police A. A request for services always needs consent, and consent covers only what the person agreed to. Ask the family about this too, then send again."]
+}
+
+# No doubt found says what was checked, not that no health information goes (sg-policy-0.7.13).
+test_gr3_no_doubt_says_what_was_checked if {
+	p := {"risk": {"likely_significant_harm": true}, "payload_fields": {"health_information": "sc_health"}}
+	d := t.first(p)
+	t.messages(d, "GR3") == {"No reason for doubt is recorded: the sender is not in doubt, no confidential health information goes to a non-health agency without a recorded risk or consent, no hostile family would hear of it through this recipient, and no adult without a conviction is named as a risk."}
 }

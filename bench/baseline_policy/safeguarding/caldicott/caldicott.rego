@@ -211,7 +211,7 @@ c8 := set() if {
 	not c.privacy_notice_given == true
 } else := {finding("C8", "share", sprintf("The family will not be told about any sharing for now, because: %s.", [context.exception_words(_risks)]))} if {
 	count(_risks) > 0
-} else := {finding("C8", "share", "The person concerned is to be told about any sharing afterwards, and why.")}
+} else := {finding("C8", "share", "If anything is shared, the person concerned is to be told afterwards what, with whom and why.")}
 
 _risks contains code if {
 	some code in context.exceptions

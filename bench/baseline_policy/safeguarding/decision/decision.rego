@@ -299,10 +299,10 @@ _soft_effect(found) := "no_share" if {
 	f.effect == "hold_for_authorisation"
 } else := "needs_advice"
 
-_c7(r, found, outcome) := {{"rule": "C7", "message": sprintf("The duty to share outweighs the objection, which rests on consent alone: there is %s. Sent now; a named or designated professional reviews it afterwards.", [_harm]), "effect": "urgent_override"}} if {
+_c7(r, found, outcome) := {{"rule": "C7", "message": sprintf("The duty to share outweighs the objection, which rests on consent alone: there is %s. Sent now; a DSL, IG lead or named professional reviews it afterwards.", [_harm]), "effect": "urgent_override"}} if {
 	outcome == "share_urgent_review_after"
 	not context.urgent(r)
-} else := {{"rule": "C7", "message": "The duty to share does not override a refusal of consent to a request for services: consent is always needed for it. Where there is a risk of harm, send a safeguarding concern instead.", "effect": "share"}} if {
+} else := {{"rule": "C7", "message": "The duty to share does not override a refusal of consent to a request for services: consent is always needed for it. Where there is a risk of harm, send it again as a safeguarding concern, not a request for services.", "effect": "share"}} if {
 	_services_refused(found)
 	_duty_to_share(r)
 } else := {_c7_duty} if {
@@ -310,12 +310,12 @@ _c7(r, found, outcome) := {{"rule": "C7", "message": sprintf("The duty to share 
 } else := {{"rule": "C7", "message": sprintf("There is %s, so the duty to share outweighs the objection that rests on consent alone, though not an objection on other grounds, which decides instead.", [_harm]), "effect": "share"}} if {
 	count(_soft(found)) > 0
 	_duty_to_share(r)
-} else := {{"rule": "C7", "message": sprintf("There is %s, but the duty to share overrides an objection to consent only for a protective agency (children's social care, a receiving local authority or the police; adult social care for an adult at risk).", [_harm]), "effect": _soft_effect(found)}} if {
+} else := {{"rule": "C7", "message": sprintf("There is %s, but the duty to share outweighs consent refused or not covering this recipient only for a protective agency (children's social care, a receiving local authority or the police; adult social care for an adult at risk).", [_harm]), "effect": _soft_effect(found)}} if {
 	count(_soft(found)) > 0
 	context.likely_harm
 } else := {_c7_duty} if {
 	context.likely_harm
-} else := {{"rule": "C7", "message": "No risk of significant harm is recorded, so the duty to share does not outweigh the objection to consent on its own.", "effect": _soft_effect(found)}} if {
+} else := {{"rule": "C7", "message": "No risk of significant harm is recorded, so the duty to share does not outweigh consent refused or not covering this recipient on its own.", "effect": _soft_effect(found)}} if {
 	count(_soft(found)) > 0
 } else := set()
 

@@ -86,7 +86,7 @@ gr3(r) := {finding("GR3", "share", "This is the advice golden rule 3 asks for: s
 	context.advice_request
 } else := _doubts(r) if {
 	count(_doubts(r)) > 0
-} else := {finding("GR3", "share", "No reason for doubt is recorded: not the sender's, nor health information, a hostile family or an unconvicted adult.")}
+} else := {finding("GR3", "share", "No reason for doubt is recorded: the sender is not in doubt, no confidential health information goes to a non-health agency without a recorded risk or consent, no hostile family would hear of it through this recipient, and no adult without a conviction is named as a risk.")}
 
 _doubts(r) := {finding("GR3", "needs_advice", message) |
 	some check, message in _doubt_texts
@@ -153,17 +153,17 @@ _gr4_scope(r) := soft_finding("GR4", "no_share", sprintf("%s %s", [context.scope
 # Why the share stays within the consent, from what the notification declares: a basis of consent,
 # a request for services (it always needs consent), or another basis with no exception to seeking
 # consent recorded (the last scope branch of _gr4_safeguarding). The same for every recipient.
-_gr4_scope_why := "The declared lawful basis is consent, and consent covers only what the person agreed to." if {
+_gr4_scope_why := "The declared lawful basis is consent, and consent covers only what the person agreed to. Ask them about this too; if safety is at risk, record the exception to seeking consent and the basis relied on instead." if {
 	input.lawful_basis == "consent"
-} else := "A request for services always needs consent, and consent covers only what the person agreed to." if {
+} else := "A request for services always needs consent, and consent covers only what the person agreed to. Ask the family about this too, then send again." if {
 	input.purpose == "request_for_services"
-} else := "Consent is not the declared lawful basis, but no exception to seeking it is recorded, so consent covers only what the person agreed to."
+} else := "Consent is not the declared lawful basis, but no exception to seeking it is recorded, so consent covers only what the person agreed to. Ask them about this too, or record why consent is not sought."
 
 _gr4_consent_basis_missing := finding("GR4", "hold_for_authorisation", "Consent has not been given, but the lawful basis declared is consent. Declare the non-consent basis relied on.")
 
 _gr4_services(r) := {finding("GR4", "share", "The family has consented to this request for services, and the consent covers this agency.")} if {
 	context.consent_given_for(r)
-} else := {soft_finding("GR4", "no_share", "Consent is always needed to request services for a family, and it was refused. If there is a risk of significant harm, send a safeguarding concern instead.")} if {
+} else := {soft_finding("GR4", "no_share", "Consent is always needed to request services for a family, and it was refused. If there is a risk of significant harm, send it again as a safeguarding concern, not a request for services.")} if {
 	context.consent_refused
 } else := {_gr4_scope(r)} if {
 	context.consent_out_of_scope(r)

@@ -133,6 +133,29 @@ FIXED = [
             "recipients": [CSC, POLICE],
         },
     ),
+    # sg-policy-0.7.14: consent from someone recorded as unable to give it is not relied on.
+    *(
+        patched(
+            "referral",
+            {
+                "lawful_basis": basis,
+                "consent": consent_given(giver="child"),
+                "parental_position": _TOLD,
+                "subjects": [
+                    {"subject_ref": "subj-1", "role_in_case": "child", "age_years": 6, "gillick_competent": "no"}
+                ],
+            },
+        )
+        for basis in ("consent", "public_interest")
+    ),
+    patched(
+        "referral",
+        {
+            "consent": [*consent_given(giver="child"), *consent_given()],
+            "parental_position": _TOLD,
+            "subjects": [{"subject_ref": "subj-1", "role_in_case": "child", "age_years": 6, "gillick_competent": "no"}],
+        },
+    ),
 ]
 
 

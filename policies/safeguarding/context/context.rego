@@ -218,8 +218,10 @@ family_facing(r) if r.conveys_to_alleged_perpetrator == true
 
 # METADATA
 # title: Consent records of the people the information is about
-# description: Referrers' consent is about their own identity only.
-subject_consents := [c | some c in input.consent; c.giver != "referrer"]
+# description: >-
+#   Referrers' consent is about their own identity only, and a consent its giver is recorded as
+#   unable to give is not relied on (capacity.rego).
+subject_consents := [c | some c in input.consent; c.giver != "referrer"; not unfit(c)]
 
 # METADATA
 # title: Explicit consent covers this recipient and purpose

@@ -175,6 +175,11 @@ _gr4_exception := {{"rule": "GR4", "effect": "share", "message": context.fit(spr
 
 _gr4_consulted := {{"rule": "GR4", "effect": "share", "message": context.fit(sprintf("Consent was refused; the %s was consulted and agreed to sharing, with reasons recorded.", [context.words(input.authorisation.authoriser_role)]))}}
 
+# A consent set aside as its giver's not to give (context.unfit): in place of "none recorded".
+_gr4_unfit := {"rule": "GR4", "effect": "hold_for_authorisation", "message": context.fit(sprintf("Consent is recorded from %s, so it is not theirs to give and is not relied on. Seek consent from whoever may give it (for a child, a person with parental responsibility), or record why consent is not sought (for example: the person cannot give consent).", [context.unfit_givers]))}
+
+_unfit_recorded if context.unfit_givers != ""
+
 _gr4_consent_basis_missing := {"rule": "GR4", "effect": "hold_for_authorisation", "message": "Consent has not been given, but the lawful basis declared is consent. Declare the non-consent basis relied on."}
 
 _gr4_services(r) := {{"rule": "GR4", "effect": "share", "message": "The family has consented to this request for services, and the consent covers this agency."}} if {
@@ -183,6 +188,8 @@ _gr4_services(r) := {{"rule": "GR4", "effect": "share", "message": "The family h
 	context.consent_refused
 } else := {_gr4_scope(r)} if {
 	context.consent_out_of_scope(r)
+} else := {_gr4_unfit} if {
+	_unfit_recorded
 } else := {{"rule": "GR4", "effect": "hold_for_authorisation", "message": "A request for services needs the family's consent first, and none is recorded. Seek it and record it, then send again."}}
 
 _gr4_safeguarding(r) := {_gr4_given} if {
@@ -192,6 +199,9 @@ _gr4_safeguarding(r) := {_gr4_given} if {
 } else := {_gr4_scope(r)} if {
 	input.lawful_basis == "consent"
 	context.consent_out_of_scope(r)
+} else := {_gr4_unfit} if {
+	input.lawful_basis == "consent"
+	_unfit_recorded
 } else := {_gr4_consent_basis_missing} if {
 	input.lawful_basis == "consent"
 } else := _gr4_exception if {
@@ -205,6 +215,8 @@ _gr4_safeguarding(r) := {_gr4_given} if {
 	context.authorised
 } else := {{"rule": "GR4", "effect": "needs_advice", "message": "Consent was refused and no exception is recorded. Ask a manager or the nominated child protection adviser and record the outcome."}} if {
 	context.consent_refused
+} else := {_gr4_unfit} if {
+	_unfit_recorded
 } else := {{"rule": "GR4", "effect": "hold_for_authorisation", "message": "Consent was not sought and no reason is recorded. Seek consent, or record why seeking it would be unsafe or wrong (for example: it would put the child at risk, or lose evidence)."}}
 
 # Where no consent rule applies to the notification, a declared basis of consent still needs
@@ -215,6 +227,9 @@ _gr4_consent_basis(r) := {_gr4_given} if {
 } else := {_gr4_scope(r)} if {
 	input.lawful_basis == "consent"
 	context.consent_out_of_scope(r)
+} else := {_gr4_unfit} if {
+	input.lawful_basis == "consent"
+	_unfit_recorded
 } else := {_gr4_consent_basis_missing} if {
 	input.lawful_basis == "consent"
 } else := set()

@@ -336,3 +336,56 @@ test_gr3_no_doubt_says_what_was_checked if {
 	d := t.first(p)
 	t.messages(d, "GR3") == {"No reason for doubt is recorded: the sender is not in doubt, no confidential health information goes to a non-health agency without a recorded risk or consent, no hostile family would hear of it through this recipient, and no adult without a conviction is named as a risk."}
 }
+
+# --- consent from someone recorded as unable to give it (sg-policy-0.7.14) ------------------------
+
+_own_consent(giver) := [{"giver": giver, "status": "given_explicit", "scope_agencies": null, "privacy_notice_given": true, "not_sought_reason": null}]
+
+_six_year_old(gillick) := [{"role_in_case": "child", "age_years": 6, "gillick_competent": gillick, "mental_capacity": "not_assessed", "adult_at_risk_care_act": null}]
+
+test_gr4_a_not_competent_childs_own_consent_is_held if {
+	d := t.first({"consent": _own_consent("child"), "subjects": _six_year_old("no")})
+	d.outcome == "hold_for_authorisation"
+	t.deciders(d) == ["GR4"]
+	d.decided_by[0].message == "Consent is recorded from the child, recorded as not competent to decide this, so it is not theirs to give and is not relied on. Seek consent from whoever may give it (for a child, a person with parental responsibility), or record why consent is not sought (for example: the person cannot give consent)."
+}
+
+test_gr4_a_competent_childs_own_consent_is_relied_on if {
+	t.first({"consent": _own_consent("child"), "subjects": _six_year_old("yes")}).outcome == "share"
+	t.first({"consent": _own_consent("child"), "subjects": _six_year_old("not_assessed")}).outcome == "share"
+}
+
+test_gr4_the_parents_consent_stands_beside_a_childs_unfit_one if {
+	consent := array.concat(_own_consent("child"), _own_consent("parent_pr"))
+	t.first({"consent": consent, "subjects": _six_year_old("no")}).outcome == "share"
+}
+
+test_gr4_an_exception_still_lets_a_share_go_without_the_unfit_consent if {
+	consent := array.concat(_own_consent("child"), [{"giver": "parent_pr", "status": "not_sought", "scope_agencies": null, "privacy_notice_given": null, "not_sought_reason": "cannot_consent"}])
+	d := t.first({"lawful_basis": "safeguarding_children_individuals_at_risk", "consent": consent, "subjects": _six_year_old("no")})
+	d.outcome == "share"
+	some m in t.messages(d, "GR4")
+	startswith(m, "No consent is relied on")
+}
+
+test_gr4_an_unfit_consent_on_another_basis_is_held_as_none_relied_on if {
+	d := t.first({"lawful_basis": "safeguarding_children_individuals_at_risk", "consent": _own_consent("child"), "subjects": _six_year_old("no")})
+	d.outcome == "hold_for_authorisation"
+	some m in t.messages(d, "GR4")
+	startswith(m, "Consent is recorded from the child")
+}
+
+test_gr4_an_unfit_consent_to_a_request_for_services_is_held if {
+	d := t.first({"purpose": "request_for_services", "consent": _own_consent("child"), "subjects": _six_year_old("no")})
+	d.outcome == "hold_for_authorisation"
+	some m in t.messages(d, "GR4")
+	startswith(m, "Consent is recorded from the child")
+}
+
+test_gr4_an_adult_lacking_capacity_cannot_consent_for_themselves if {
+	adult := [{"role_in_case": "adult_at_risk", "age_years": 40, "gillick_competent": "not_assessed", "mental_capacity": "no", "adult_at_risk_care_act": true}]
+	d := t.first({"consent": _own_consent("adult_subject"), "subjects": array.concat(_six_year_old("not_assessed"), adult)})
+	d.outcome == "hold_for_authorisation"
+	some m in t.messages(d, "GR4")
+	startswith(m, "Consent is recorded from the adult, recorded as lacking capacity")
+}

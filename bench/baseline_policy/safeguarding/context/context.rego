@@ -215,7 +215,7 @@ family_facing(r) if r.conveys_to_alleged_perpetrator == true
 # METADATA
 # title: Consent records of the people the information is about
 # description: Referrers' consent is about their own identity only.
-subject_consents := [c | some c in input.consent; c.giver != "referrer"]
+subject_consents := [c | some c in input.consent; c.giver != "referrer"; not unfit(c)]
 
 # METADATA
 # title: Explicit consent covers this recipient and purpose
@@ -386,3 +386,30 @@ words(code) := name if {
 # METADATA
 # title: Codes in words, joined
 words_list(codes) := concat(", ", [words(c) | some c in codes])
+
+# METADATA
+# title: A consent given by someone recorded as unable to give it (mirroring sg-policy-0.7.14)
+unfit(c) if {
+	c.status == "given_explicit"
+	some s in object.get(input, "subjects", [])
+	_unable(c.giver, s)
+}
+
+_unable("child", s) if {
+	s.role_in_case == "child"
+	"no" in {s.gillick_competent, s.mental_capacity}
+}
+
+_unable("adult_subject", s) if {
+	s.role_in_case in {"adult_victim", "adult_at_risk"}
+	s.mental_capacity == "no"
+}
+
+# METADATA
+# title: Whose consent was set aside, in plain English
+unfit_givers := concat(" and ", sort({_giver_words[c.giver] | some c in input.consent; c.giver != "referrer"; unfit(c)}))
+
+_giver_words := {
+	"child": "the child, recorded as not competent to decide this",
+	"adult_subject": "the adult, recorded as lacking capacity for this decision",
+}

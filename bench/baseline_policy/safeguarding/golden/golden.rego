@@ -159,6 +159,8 @@ _gr4_scope_why := "The declared lawful basis is consent, and consent covers only
 	input.purpose == "request_for_services"
 } else := "Consent is not the declared lawful basis, but no exception to seeking it is recorded, so consent covers only what the person agreed to. Ask them about this too, or record why consent is not sought."
 
+_gr4_unfit := finding("GR4", "hold_for_authorisation", sprintf("Consent is recorded from %s, so it is not theirs to give and is not relied on. Seek consent from whoever may give it (for a child, a person with parental responsibility), or record why consent is not sought (for example: the person cannot give consent).", [context.unfit_givers]))
+
 _gr4_consent_basis_missing := finding("GR4", "hold_for_authorisation", "Consent has not been given, but the lawful basis declared is consent. Declare the non-consent basis relied on.")
 
 _gr4_services(r) := {finding("GR4", "share", "The family has consented to this request for services, and the consent covers this agency.")} if {
@@ -167,6 +169,8 @@ _gr4_services(r) := {finding("GR4", "share", "The family has consented to this r
 	context.consent_refused
 } else := {_gr4_scope(r)} if {
 	context.consent_out_of_scope(r)
+} else := {_gr4_unfit} if {
+	context.unfit_givers != ""
 } else := {finding("GR4", "hold_for_authorisation", "A request for services needs the family's consent first, and none is recorded. Seek it and record it, then send again.")}
 
 _gr4_safeguarding(r) := {_gr4_given} if {
@@ -176,6 +180,9 @@ _gr4_safeguarding(r) := {_gr4_given} if {
 } else := {_gr4_scope(r)} if {
 	input.lawful_basis == "consent"
 	context.consent_out_of_scope(r)
+} else := {_gr4_unfit} if {
+	input.lawful_basis == "consent"
+	context.unfit_givers != ""
 } else := {_gr4_consent_basis_missing} if {
 	input.lawful_basis == "consent"
 } else := {finding("GR4", "share", sprintf("No consent is relied on, %s. The declared lawful basis does not depend on consent.", [context.consent_reasons]))} if {
@@ -189,6 +196,8 @@ _gr4_safeguarding(r) := {_gr4_given} if {
 	context.authorised
 } else := {soft_finding("GR4", "needs_advice", "Consent was refused and no exception is recorded. Ask a manager or the nominated child protection adviser and record the outcome.")} if {
 	context.consent_refused
+} else := {_gr4_unfit} if {
+	context.unfit_givers != ""
 } else := {finding("GR4", "hold_for_authorisation", "Consent was not sought and no reason is recorded. Seek consent, or record why seeking it would be unsafe or wrong (for example: it would put the child at risk, or lose evidence).")}
 
 # Where no consent rule applies to the notification, a declared basis of consent still needs
@@ -199,6 +208,9 @@ _gr4_consent_basis(r) := {_gr4_given} if {
 } else := {_gr4_scope(r)} if {
 	input.lawful_basis == "consent"
 	context.consent_out_of_scope(r)
+} else := {_gr4_unfit} if {
+	input.lawful_basis == "consent"
+	context.unfit_givers != ""
 } else := {_gr4_consent_basis_missing} if {
 	input.lawful_basis == "consent"
 } else := set()

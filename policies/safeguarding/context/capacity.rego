@@ -1,0 +1,46 @@
+# Who may give the consent a share relies on. A child's own consent counts only where the child is
+# not recorded as lacking the competence or capacity for the decision, and an adult's only where the
+# adult is not recorded as lacking capacity for it. A refusal from either still counts: it can only
+# make sharing stricter, and the conditions for sharing without consent still apply. Same package as
+# context.rego (sg-policy-0.7.14).
+package safeguarding.context
+
+# METADATA
+# title: A consent given by someone recorded as unable to give it
+# description: >-
+#   Explicit consent from the child where a child the notification is about is recorded as not
+#   Gillick competent or lacking capacity for the decision, or from the adult subject where an adult
+#   victim or adult at risk is recorded as lacking capacity for it. Not assessed is not a finding of
+#   incompetence: the sender's choice of giver stands.
+# custom:
+#   source: >-
+#     CPSCP-Procedures, Self-harm > Information Sharing and Consent: "Where a child is not
+#     competent, a person with parental responsibility should give consent unless the circumstances
+#     for sharing without consent apply"; CPCH-Policy, 6. Strategy Meeting/Safeguarding Enquiries:
+#     consent "must be sought from individuals, unless there are concerns about their mental
+#     capacity"
+unfit(c) if {
+	c.status == "given_explicit"
+	some s in object.get(input, "subjects", [])
+	_unable(c.giver, s)
+}
+
+_unable("child", s) if {
+	s.role_in_case == "child"
+	"no" in {s.gillick_competent, s.mental_capacity}
+}
+
+_unable("adult_subject", s) if {
+	s.role_in_case in {"adult_victim", "adult_at_risk"}
+	s.mental_capacity == "no"
+}
+
+# METADATA
+# title: Whose consent was set aside as theirs not to give, in plain English
+# description: The givers of the consents unfit sets aside, in the policy's words, once each.
+unfit_givers := concat(" and ", sort({_giver_words[c.giver] | some c in input.consent; c.giver != "referrer"; unfit(c)}))
+
+_giver_words := {
+	"child": "the child, recorded as not competent to decide this",
+	"adult_subject": "the adult, recorded as lacking capacity for this decision",
+}

@@ -197,6 +197,10 @@ class ParentalPosition(Part):
     parent_withheld_permission: bool | None
     reason_not_informed: ConsentException | None = None
     reason_not_informed_text: Text | None = None
+    # A young person competent to decide may ask that their parents not be told, and the wish is
+    # respected unless the conditions for sharing without consent apply (CPSCP-Procedures, Self-harm >
+    # Information Sharing and Consent). Not an exception to seeking consent: it is about the parents only.
+    child_asked_not_told: bool | None = None
 
 
 class Authorisation(Part):

@@ -89,6 +89,7 @@ class InputParentalPosition(_Closed):
     parent_withheld_permission: bool | None
     reason_not_informed: ConsentException | None
     has_reason_text: bool
+    child_asked_not_told: bool | None = None
 
 
 class InputAuthorisation(_Closed):
@@ -190,6 +191,7 @@ def _parental_position(n: Notification) -> InputParentalPosition | None:
         parent_withheld_permission=position.parent_withheld_permission,
         reason_not_informed=position.reason_not_informed,
         has_reason_text=bool(position.reason_not_informed_text),
+        child_asked_not_told=position.child_asked_not_told,
     )
 
 

@@ -17,6 +17,11 @@ information (CPCH-Policy, 6. Strategy Meeting/Safeguarding Enquiries: Making Saf
 So the step asks whose it is whenever someone was asked and answered: consent given, refused or
 withdrawn (a refusal is someone's too); only a parent's refusal is recorded as the parents
 withholding permission. Consent not sought, not required, not applicable or unsure is nobody's answer.
+A young person able to decide may also ask that their parents not be told, a wish respected unless
+the conditions for sharing without consent apply (CPSCP-Procedures, Self-harm > Information Sharing
+and Consent): where the parents do not know, the step asks whether that is why, and then needs no
+other reason. Whether the young person can decide is asked with the details (`form_subject`), and
+the policy relies on their consent or their wish only if they can (GR2, GR4).
 
 A refusal needs no exception: refused with none, the policy decides it (GR4: an adviser is asked
 first; a request for services, which always needs consent, is not shared). Only consent not sought
@@ -42,6 +47,7 @@ KEY = "consent"
 STATUS = "consent_status"
 GIVER = "consent_giver"
 SCOPE = "consent_scope"
+CHILD_ASKED = "child_asked_not_told"
 UNSURE = LawfulBasis.UNSURE.value
 _GIVEN = ConsentStatus.GIVEN_EXPLICIT.value
 _NOT_SOUGHT = ConsentStatus.NOT_SOUGHT.value
@@ -170,6 +176,16 @@ def _exceptions(parental_position_required: bool, without: str) -> tuple[Field, 
             required=parental_position_required,
         ),
         Field(
+            CHILD_ASKED,
+            "If they do not know: did the young person ask that their parents not be told?",
+            "radio",
+            YES_NO,
+            required=False,
+            when=("parents_informed", frozenset({"no"})),
+            hint="A young person able to decide for themselves (Gillick competent) may ask this, and their wish is "
+            "respected unless the conditions for sharing without consent apply.",
+        ),
+        Field(
             "reason_not_informed",
             "If they do not know: why telling them is unsafe or inappropriate",
             "select",
@@ -177,6 +193,7 @@ def _exceptions(parental_position_required: bool, without: str) -> tuple[Field, 
             required=False,
             conditional=True,
             when=("parents_informed", frozenset({"no"})),
+            hint="Needed unless the young person asked that their parents not be told.",
         ),
     )
 
@@ -196,8 +213,10 @@ def check(step: Step, answers: Mapping[str, str]) -> dict[str, str]:
     # Consent relied on with the notice unstated is held (Caldicott 8), so the form asks here.
     if status == _GIVEN and not answers.get("privacy_notice_given"):
         errors["privacy_notice_given"] = "Say whether they were given the privacy notice (Caldicott 8)."
-    if answers.get("parents_informed") == "no" and not answers.get("reason_not_informed"):
-        errors["reason_not_informed"] = "Say why the parents are not being told (golden rule 2)."
+    if answers.get("parents_informed") == "no" and not answers.get("reason_not_informed") and not _asked(answers):
+        errors["reason_not_informed"] = (
+            "Say why the parents are not being told, or that the young person asked that they not be (golden rule 2)."
+        )
     return errors
 
 
@@ -244,4 +263,10 @@ def parental_position(a: Mapping[str, str]) -> dict[str, Any] | None:
         "parents_informed": flag(a.get("parents_informed")),
         "parent_withheld_permission": True if refused else None,
         "reason_not_informed": a.get("reason_not_informed") or None,
+        "child_asked_not_told": True if _asked(a) else None,
     }
+
+
+def _asked(a: Mapping[str, str]) -> bool:
+    """The young person asked that the parents not be told: an answer only where they do not know."""
+    return a.get("parents_informed") == "no" and a.get(CHILD_ASKED) == "yes"

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from broker.ui import words as say
 from broker.ui.form_fields import Field, choices
 from schemas.common import Subject
-from schemas.vocab import SubjectRole
+from schemas.vocab import Assessed, SubjectRole
 
 # The answer a correction's form carries from step to step: the notification it corrects.
 CORRECTS = "corrects"
@@ -32,6 +32,9 @@ NAMED_AGAIN = (
     "agency's reference. Give it again, so the correction stays in the child's case (a different one moves it)."
 )
 
+# Whether a person can decide for themselves: Gillick competence for a child, capacity for an adult
+# (the policy's context/capacity.rego reads both). Not asked, or not answered, is not assessed.
+ASSESSED = [(Assessed.YES.value, "Yes"), (Assessed.NO.value, "No"), (Assessed.NOT_ASSESSED.value, "Not assessed")]
 FIELDS = (
     Field("subject_role", "Who is this mainly about?", "select", choices(SubjectRole, say.SUBJECT_ROLES)),
     Field(
@@ -42,6 +45,26 @@ FIELDS = (
         # An age assessment must not delay an NRM referral (Modern Slavery Act s51): a young person whose
         # age is disputed is treated as a child, so the age is not needed before anything is sent.
         hint="Leave it blank if it is not known, or if the young person's age is disputed: treat them as a child.",
+    ),
+    Field(
+        "gillick_competent",
+        "If a child: can they decide for themselves about sharing their information (Gillick competent)?",
+        "radio",
+        ASSESSED,
+        required=False,
+        when=("subject_role", frozenset({SubjectRole.CHILD.value})),
+        hint="A young person who understands what sharing means and what it could lead to decides for themselves: "
+        "their own consent, or their wish that their parents not be told, counts only if they can.",
+    ),
+    Field(
+        "mental_capacity",
+        "If an adult at risk or an adult victim: do they have capacity for this decision?",
+        "radio",
+        ASSESSED,
+        required=False,
+        when=("subject_role", frozenset({SubjectRole.ADULT_AT_RISK.value, SubjectRole.ADULT_VICTIM.value})),
+        hint="Assume they have unless there is reason to doubt it, then assess it for this decision (Mental "
+        "Capacity Act 2005). Their own consent counts only if they have.",
     ),
     Field(
         "nhs_number",
@@ -106,7 +129,15 @@ def subject(answers: dict[str, str]) -> dict[str, Any]:
         "nhs_number": _nhs(answers),
         "role_in_case": answers.get("subject_role") or "child",
         "age_years": int(age) if age.isdigit() else None,
+        **{f.name: _assessed(answers, f) for f in FIELDS if f.choices is ASSESSED},
     }
+
+
+def _assessed(answers: dict[str, str], question: Field) -> str:
+    """An answer to a question of this person's case; not asked in it (an adult's Gillick competence), or
+    left blank, is not assessed."""
+    given = answers.get(question.name)
+    return given if question.applies(answers) and given in {v for v, _ in ASSESSED} else Assessed.NOT_ASSESSED.value
 
 
 def ref(answers: dict[str, str]) -> str:

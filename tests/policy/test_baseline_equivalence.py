@@ -133,6 +133,23 @@ FIXED = [
             "recipients": [CSC, POLICE],
         },
     ),
+    # sg-policy-0.7.15: a young person's wish that the parents not be told, competent or not.
+    *(
+        patched(
+            "referral",
+            {
+                "parental_position": {
+                    "parents_informed": False,
+                    "parent_withheld_permission": None,
+                    "child_asked_not_told": True,
+                },
+                "subjects": [
+                    {"subject_ref": "subj-1", "role_in_case": "child", "age_years": 14, "gillick_competent": g}
+                ],
+            },
+        )
+        for g in ("yes", "not_assessed")
+    ),
     # sg-policy-0.7.14: consent from someone recorded as unable to give it is not relied on.
     *(
         patched(

@@ -44,3 +44,19 @@ _giver_words := {
 	"child": "the child, recorded as not competent to decide this",
 	"adult_subject": "the adult, recorded as lacking capacity for this decision",
 }
+
+# METADATA
+# title: A child the notification is about is recorded as able to decide for themselves
+# description: >-
+#   Gillick competent, or with capacity for the decision: whose wish that the parents not be told
+#   golden rule 2 respects (sg-policy-0.7.15).
+# custom:
+#   source: >-
+#     CPSCP-Procedures, Self-harm > Information Sharing and Consent: "if a competent child wants to
+#     limit the information given to their parents or does not want them to know it at all; the
+#     child's wishes should be respected"
+competent_child if {
+	some s in object.get(input, "subjects", [])
+	s.role_in_case == "child"
+	"yes" in {s.gillick_competent, s.mental_capacity}
+}

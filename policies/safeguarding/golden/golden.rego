@@ -41,7 +41,8 @@ gr1 := {{"rule": "GR1", "effect": "share", "message": "An advice request identif
 # METADATA
 # title: GR2 be open and honest
 # description: >-
-#   Parents (or the person) know, or a recorded exception says telling them is unsafe.
+#   Parents (or the person) know, or a recorded exception says telling them is unsafe, or a
+#   young person recorded as competent to decide asked that they not be told (sg-policy-0.7.15).
 #   Free text alone means advice; nothing recorded means hold. The message names the reason
 #   recorded for the parents, or for agreement the subjects' own reasons (else the parents').
 # custom:
@@ -49,7 +50,9 @@ gr1 := {{"rule": "GR1", "effect": "share", "message": "An advice request identif
 #   source: >-
 #     CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing,
 #     rule 2: "Be open and honest with the individual (and/or their family where appropriate) ...
-#     and seek their agreement, unless it is unsafe or inappropriate to do so."
+#     and seek their agreement, unless it is unsafe or inappropriate to do so."; CPSCP-Procedures,
+#     Self-harm > Information Sharing and Consent: a competent child's wish that the parents not
+#     know "should be respected" unless the circumstances for sharing without consent apply
 gr2 := _gr2_parents if context.mt.parental_position_required
 
 else := _gr2_agreement if context.consent_applies
@@ -60,8 +63,13 @@ _gr2_parents := {{"rule": "GR2", "effect": "hold_for_authorisation", "message": 
 	input.parental_position == null
 } else := {{"rule": "GR2", "effect": "share", "message": "The parents know about this referral: the sender has been open and honest with the family."}} if {
 	input.parental_position.parents_informed == true
+} else := {{"rule": "GR2", "effect": "share", "message": "The parents have not been told because the young person, competent to decide, asked that they not be: their wish is respected. It gives way only where the conditions for sharing without consent apply."}} if {
+	input.parental_position.child_asked_not_told == true
+	context.competent_child
 } else := {{"rule": "GR2", "effect": "share", "message": context.fit(sprintf("The parents have not been told, %s.", [context.recorded_reasons({input.parental_position.reason_not_informed})]))}} if {
 	is_string(input.parental_position.reason_not_informed)
+} else := {{"rule": "GR2", "effect": "hold_for_authorisation", "message": "The young person asked that the parents not be told, but is not recorded as able to decide that (Gillick competent). Record whether they are, or why telling the parents would be unsafe, or tell them first."}} if {
+	input.parental_position.child_asked_not_told == true
 } else := {{"rule": "GR2", "effect": "needs_advice", "message": "The parents have not been told and the reason is given only as free text. Ask a manager or the DSL whether that reason is enough."}} if {
 	input.parental_position.has_reason_text == true
 } else := {{"rule": "GR2", "effect": "hold_for_authorisation", "message": "The parents have not been told and no reason is recorded. Record why telling them would be unsafe, or tell them first."}}

@@ -413,3 +413,11 @@ _giver_words := {
 	"child": "the child, recorded as not competent to decide this",
 	"adult_subject": "the adult, recorded as lacking capacity for this decision",
 }
+
+# METADATA
+# title: A child recorded as able to decide for themselves (mirroring sg-policy-0.7.15)
+competent_child if {
+	some s in object.get(input, "subjects", [])
+	s.role_in_case == "child"
+	"yes" in {s.gillick_competent, s.mental_capacity}
+}

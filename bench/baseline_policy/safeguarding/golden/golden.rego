@@ -57,8 +57,13 @@ _gr2_parents := {finding("GR2", "hold_for_authorisation", "The referral does not
 	input.parental_position == null
 } else := {finding("GR2", "share", "The parents know about this referral: the sender has been open and honest with the family.")} if {
 	input.parental_position.parents_informed == true
+} else := {finding("GR2", "share", "The parents have not been told because the young person, competent to decide, asked that they not be: their wish is respected. It gives way only where the conditions for sharing without consent apply.")} if {
+	input.parental_position.child_asked_not_told == true
+	context.competent_child
 } else := {finding("GR2", "share", sprintf("The parents have not been told, %s.", [context.recorded_reasons({input.parental_position.reason_not_informed})]))} if {
 	is_string(input.parental_position.reason_not_informed)
+} else := {finding("GR2", "hold_for_authorisation", "The young person asked that the parents not be told, but is not recorded as able to decide that (Gillick competent). Record whether they are, or why telling the parents would be unsafe, or tell them first.")} if {
+	input.parental_position.child_asked_not_told == true
 } else := {finding("GR2", "needs_advice", "The parents have not been told and the reason is given only as free text. Ask a manager or the DSL whether that reason is enough.")} if {
 	input.parental_position.has_reason_text == true
 } else := {finding("GR2", "hold_for_authorisation", "The parents have not been told and no reason is recorded. Record why telling them would be unsafe, or tell them first.")}

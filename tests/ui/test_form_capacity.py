@@ -1,0 +1,117 @@
+"""Who can decide for themselves, asked by the guided form and decided by the real policy.
+
+A young person able to decide for themselves (Gillick competent) gives or refuses their own consent and
+may ask that their parents not be told; that wish is respected unless the conditions for sharing
+without consent apply (CPSCP-Procedures, Self-harm > Information Sharing and Consent; the domain brief,
+§5.8). A child who cannot decide gives no consent of their own: a person with parental responsibility
+does. The details step asks whether the child is Gillick competent, and the consent step whether the
+young person asked that the parents not be told; over HTTP on the real gateway, whose OPA decides what
+the form sends, each answer is decided as the policy's GR2 and GR4 say (sg-policy-0.7.14, 0.7.15). The
+people are fictional.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import audit
+from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
+from tests.factories import logged_decision
+from tests.ui.form_walk import sign_in, walk
+from tests.ui.test_form_safety import BASIS, HEALTH, HV, MASH, TO_THE_SOCIAL_WORKER, _referral
+from tests.ui.test_ui_review_fixes import _hidden
+
+pytestmark = pytest.mark.stack
+
+# A health visitor's referral about a 14-year-old, on a basis other than consent, parents not told.
+NOT_TOLD = {
+    **TO_THE_SOCIAL_WORKER,
+    **BASIS,
+    "purpose": "safeguarding_concern",
+    "subject_role": "child",
+    "age_years": "14",
+    "consent_status": "not_sought",
+    "not_sought_reason": "risk_significant_harm",
+    "parents_informed": "no",
+    "reason_not_informed": "",
+    "child_asked_not_told": "yes",
+    "likely_significant_harm": "no",
+}
+RESPECTED = "The parents have not been told because the young person, competent to decide, asked that they not be"
+NOT_RECORDED = "The young person asked that the parents not be told, but is not recorded as able to decide that"
+# The child's own consent, given, scoped to the front door, the parents told.
+OWN_CONSENT = {
+    **TO_THE_SOCIAL_WORKER,
+    "lawful_basis": "consent",
+    "purpose": "safeguarding_concern",
+    "subject_role": "child",
+    "age_years": "6",
+    "consent_status": "given_explicit",
+    "consent_giver": "child",
+    f"consent_scope:{MASH}": "on",
+    "privacy_notice_given": "yes",
+    "parents_informed": "yes",
+    "likely_significant_harm": "no",
+}
+SET_ASIDE = "Consent is recorded from the child, recorded as not competent to decide this"
+
+
+async def _sent(gateway: Gateway, opa_url: str, given: dict[str, str], who: str) -> audit.Entry:
+    csrf = await sign_in(gateway.client, gateway.token(HV, role="practitioner", subject=who))
+    types, form = await _referral(gateway, opa_url)
+    check, answers = await walk(gateway.client, csrf, types, form, HEALTH, given=given, first_agency=False)
+    assert "What each recipient would get" in check, check[-2000:]
+    sent = await gateway.client.post("/ui/submit/send", data={**_hidden(check), **answers, "go": "send"})
+    assert sent.status_code == 200, sent.text[-2000:]
+    return logged_decision(gateway.engine, answers["notification_id"], MASH)
+
+
+@pytest.mark.parametrize(
+    ("gillick", "outcome", "says"),
+    [("yes", "share", RESPECTED), ("not_assessed", "hold_for_authorisation", NOT_RECORDED)],
+    ids=["competent", "not-assessed"],
+)
+async def test_a_young_persons_wish_that_the_parents_not_be_told(
+    gateway_factory: GatewayFactory,  # noqa: F811
+    opa_url: str,
+    gillick: str,
+    outcome: str,
+    says: str,
+) -> None:
+    gateway = await gateway_factory(ui_cookie_secure=False)
+    decided = await _sent(gateway, opa_url, {**NOT_TOLD, "gillick_competent": gillick}, f"hv-wish-{gillick}")
+    assert decided.outcome == outcome, (decided.outcome, decided.reasons)
+    assert any(r["rule"] == "GR2" and r["message"].startswith(says) for r in decided.reasons), decided.reasons
+
+
+async def test_the_reason_is_needed_unless_the_young_person_asked(
+    gateway_factory: GatewayFactory,  # noqa: F811
+    opa_url: str,
+) -> None:
+    gateway = await gateway_factory(ui_cookie_secure=False)
+    csrf = await sign_in(gateway.client, gateway.token(HV, role="practitioner", subject="hv-wish-unasked"))
+    types, form = await _referral(gateway, opa_url)
+    seen: list[str] = []
+    with pytest.raises(AssertionError, match="or that the young person asked that they not be"):
+        await walk(
+            gateway.client, csrf, types, form, HEALTH, given={**NOT_TOLD, "child_asked_not_told": "no"}, seen=seen
+        )
+    assert 'id="f-child_asked_not_told' in seen[-1], seen[-1][-2000:]
+
+
+@pytest.mark.parametrize(
+    ("gillick", "outcome"),
+    [("no", "hold_for_authorisation"), ("yes", "share")],
+    ids=["not-competent", "competent"],
+)
+async def test_a_childs_own_consent_counts_only_if_they_can_decide(
+    gateway_factory: GatewayFactory,  # noqa: F811
+    opa_url: str,
+    gillick: str,
+    outcome: str,
+) -> None:
+    gateway = await gateway_factory(ui_cookie_secure=False)
+    decided = await _sent(gateway, opa_url, {**OWN_CONSENT, "gillick_competent": gillick}, f"hv-own-{gillick}")
+    assert decided.outcome == outcome, (decided.outcome, decided.reasons)
+    set_aside = [r for r in decided.reasons if r["rule"] == "GR4" and r["message"].startswith(SET_ASIDE)]
+    assert bool(set_aside) == (gillick == "no"), decided.reasons

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.stack
 
 CSC = "csc-fenmere-mash"
 _WAITING = "Waiting for authorisation by one of"
-_SCOPE = "The consent recorded covers only"
+_SCOPE = "The consent recorded does not cover"
 
 
 def _strategy(*, likely_harm: bool) -> dict[str, Any]:

@@ -65,13 +65,16 @@ _identifying contains field if {
 # METADATA
 # title: C4 strict need to know
 # description: >-
-#   The recipient's agency type receives this message type (at this stage) and the
-#   recipient states its need to know.
+#   The recipient's agency type receives this message type (at this stage), its role queue is
+#   one that does (never an IG lead's or Caldicott Guardian's but for the types that name them,
+#   sg-policy-0.7.16), and the recipient states its need to know.
 # custom:
 #   rule_id: C4
 #   source: >-
 #     CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 4: "Access
-#     to personal confidential data should be on a strict need-to-know basis"
+#     to personal confidential data should be on a strict need-to-know basis"; CPSCP-Procedures,
+#     Information sharing > Caldicott Guardians: each has a Caldicott Guardian "to provide advice
+#     and guidance on appropriate information sharing"
 #   source_for:
 #     lado_allegation: >-
 #       CPSCP-Procedures, LADO > 3. General Considerations Relating to Allegations Against People
@@ -82,6 +85,9 @@ c4(r) := {{"rule": "C4", "effect": "no_share", "message": context.fit(sprintf("%
 } else := {{"rule": "C4", "effect": "no_share", "message": context.fit(sprintf("%s goes only to the role queues %s, not to \"%s\".", [context.the_mt, context.words_list(_recipient_roles), context.words(r.role)]))}} if {
 	count(_recipient_roles) > 0
 	not r.role in _recipient_roles
+} else := {{"rule": "C4", "effect": "no_share", "message": context.fit(sprintf("%s does not go to the %s queue: information governance leads and Caldicott Guardians advise on sharing and audit it, and take advice requests, not case notifications. Address it to the team that acts on it.", [context.the_mt, context.words(r.role)]))}} if {
+	r.role in config.oversight_roles
+	not r.role in object.get(context.mt, "recipient_roles", [])
 } else := {{"rule": "C4", "effect": "no_share", "message": "No need-to-know reason is given for this recipient."}} if {
 	r.need_to_know == null
 } else := {{"rule": "C4", "effect": "share", "message": context.fit(sprintf("%s needs to know in order to %s.", [context.agency_name(r), context.words(r.need_to_know)]))}}

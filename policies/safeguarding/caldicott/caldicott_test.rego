@@ -213,3 +213,21 @@ test_c8_promises_telling_only_if_something_is_shared if {
 	d.outcome == "no_share"
 	t.messages(d, "C8") == {"If anything is shared, the person concerned is to be told afterwards what, with whom and why."}
 }
+
+# An IG lead's or Caldicott Guardian's queue takes advice, not a case (sg-policy-0.7.16).
+_oversight_words := {"ig_lead": "IG lead", "caldicott_guardian": "Caldicott Guardian"}
+
+test_c4_a_referral_does_not_go_to_an_oversight_queue if {
+	every role, said in _oversight_words {
+		d := t.first({"recipients": [object.union(t.csc, {"role": role})]})
+		d.outcome == "no_share"
+		t.deciders(d) == ["C4"]
+		d.decided_by[0].message == sprintf("A safeguarding referral does not go to the %s queue: information governance leads and Caldicott Guardians advise on sharing and audit it, and take advice requests, not case notifications. Address it to the team that acts on it.", [said])
+	}
+}
+
+test_c4_an_advice_request_still_reaches_an_oversight_queue if {
+	every role, _ in _oversight_words {
+		t.first(advice("question", role)).outcome == "share"
+	}
+}

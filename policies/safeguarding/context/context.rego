@@ -268,38 +268,24 @@ consent_out_of_scope(r) if {
 # METADATA
 # title: What the recorded consent does not cover, in plain English
 # description: >-
-#   The purpose when no consent names it, otherwise the recipient; with what the consent does
-#   cover: its first three items and how many more, since a consent's scope is as long as the
-#   sender makes it. Only meaningful when consent_out_of_scope(r).
+#   The purpose when no consent names it, with the purposes it does cover (its first three and how
+#   many more, since a consent's scope is as long as the sender makes it); otherwise the recipient
+#   alone. Every reader of the recipient's decision reads this, the recipient too, so it never
+#   names the agencies the consent covers: they would tell the recipient who else was sent it
+#   (sg-policy-0.7.16). Only meaningful when consent_out_of_scope(r).
 scope_gap(r) := sprintf("The consent recorded covers %s; it does not cover %s.", [
-	_scope_covers(sort({words(p) | some c in _given; some p in object.get(c, "scope_purposes", [])}), "purpose", "or", "more purposes"),
+	_scope_covers(sort({words(p) | some c in _given; some p in object.get(c, "scope_purposes", [])})),
 	words(input.purpose),
 ]) if {
 	every c in _given {
 		not _purpose_in_scope(c)
 	}
-} else := sprintf("The consent recorded covers %s; it does not cover %s.", [
-	_scope_covers(sort(_scope_agency_names), "agency", "and", "more"),
-	agency_name(r),
-])
+} else := sprintf("The consent recorded does not cover %s.", [agency_name(r)])
 
 # An empty scope list covers nothing: the message says so rather than listing nothing.
-_scope_covers(names, what, conj, more) := sprintf("only %s", [few(names, 3, conj, more)]) if count(names) > 0
+_scope_covers(names) := sprintf("only %s", [few(names, 3, "or", "more purposes")]) if count(names) > 0
 
-else := sprintf("no %s", [what])
-
-_scope_agency_names contains name if {
-	some c in _given
-	_purpose_in_scope(c)
-	some agency_id in object.get(c, "scope_agencies", [])
-	name := agency_name({"agency_id": agency_id})
-}
-
-_scope_agency_names contains sprintf("%s agencies", [words(agency_type)]) if {
-	some c in _given
-	_purpose_in_scope(c)
-	some agency_type in object.get(c, "scope_agency_types", [])
-}
+else := "no purpose"
 
 # METADATA
 # title: Consent refused or withdrawn

@@ -269,7 +269,7 @@ test_services_consent_for_another_agency_is_no_share if {
 	police := d.recipients[1]
 	police.outcome == "no_share"
 	t.deciders(police) == ["GR4"]
-	police.decided_by[0].message == "The consent recorded covers only children's social care front door agencies; it does not cover Test Police A. The declared lawful basis is consent, and consent covers only what the person agreed to. Ask them about this too; if safety is at risk, record the exception to seeking consent and the basis relied on instead."
+	police.decided_by[0].message == "The consent recorded does not cover Test Police A. The declared lawful basis is consent, and consent covers only what the person agreed to. Ask them about this too; if safety is at risk, record the exception to seeking consent and the basis relied on instead."
 	not contains(police.decided_by[0].message, "consent first")
 }
 

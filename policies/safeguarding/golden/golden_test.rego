@@ -327,7 +327,7 @@ test_gr4_scope_of_a_request_for_services_on_another_basis if {
 	}
 	police := t.decide(p).recipients[1]
 	police.outcome == "no_share"
-	[f.message | some f in police.decided_by] == ["The consent recorded covers only children's social care front door agencies; it does not cover Test Police A. A request for services always needs consent, and consent covers only what the person agreed to. Ask the family about this too, then send again."]
+	[f.message | some f in police.decided_by] == ["The consent recorded does not cover Test Police A. A request for services always needs consent, and consent covers only what the person agreed to. Ask the family about this too, then send again."]
 }
 
 # No doubt found says what was checked, not that no health information goes (sg-policy-0.7.13).

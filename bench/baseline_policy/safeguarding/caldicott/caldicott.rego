@@ -76,6 +76,9 @@ c4(r) := {finding("C4", "no_share", sprintf("%s does not receive %s: its type of
 } else := {finding("C4", "no_share", sprintf("%s goes only to the role queues %s, not to \"%s\".", [context.the_mt, context.words_list(_recipient_roles), context.words(r.role)]))} if {
 	count(_recipient_roles) > 0
 	not r.role in _recipient_roles
+} else := {finding("C4", "no_share", sprintf("%s does not go to the %s queue: information governance leads and Caldicott Guardians advise on sharing and audit it, and take advice requests, not case notifications. Address it to the team that acts on it.", [context.the_mt, context.words(r.role)]))} if {
+	r.role in config.oversight_roles
+	not r.role in object.get(context.mt, "recipient_roles", [])
 } else := {finding("C4", "no_share", "No need-to-know reason is given for this recipient.")} if {
 	r.need_to_know == null
 } else := {finding("C4", "share", sprintf("%s needs to know in order to %s.", [context.agency_name(r), context.words(r.need_to_know)]))}

@@ -262,8 +262,8 @@ consent_out_of_scope(r) if {
 # METADATA
 # title: What the recorded consent does not cover, in plain English
 # description: >-
-#   The purpose when no consent names it, otherwise the recipient; with what the consent
-#   does cover. Only meaningful when consent_out_of_scope(r).
+#   The purpose when no consent names it, with what the consent does cover; otherwise the
+#   recipient alone (mirroring sg-policy-0.7.16). Only meaningful when consent_out_of_scope(r).
 scope_gap(r) := sprintf("The consent recorded covers only %s; it does not cover %s.", [
 	concat(" or ", sort({words(p) | some c in _given; some p in object.get(c, "scope_purposes", [])})),
 	words(input.purpose),
@@ -271,23 +271,7 @@ scope_gap(r) := sprintf("The consent recorded covers only %s; it does not cover 
 	every c in _given {
 		not _purpose_in_scope(c)
 	}
-} else := sprintf("The consent recorded covers only %s; it does not cover %s.", [
-	concat(", ", sort(_scope_agency_names)),
-	agency_name(r),
-])
-
-_scope_agency_names contains name if {
-	some c in _given
-	_purpose_in_scope(c)
-	some agency_id in object.get(c, "scope_agencies", [])
-	name := agency_name({"agency_id": agency_id})
-}
-
-_scope_agency_names contains sprintf("%s agencies", [words(agency_type)]) if {
-	some c in _given
-	_purpose_in_scope(c)
-	some agency_type in object.get(c, "scope_agency_types", [])
-}
+} else := sprintf("The consent recorded does not cover %s.", [agency_name(r)])
 
 # METADATA
 # title: Consent refused or withdrawn

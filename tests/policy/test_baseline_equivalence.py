@@ -133,6 +133,8 @@ FIXED = [
             "recipients": [CSC, POLICE],
         },
     ),
+    # sg-policy-0.7.16: a case notification to an oversight queue; an advice request still reaches one.
+    patched("referral", {"recipients": [{**CSC, "role": "caldicott_guardian"}]}),
     # sg-policy-0.7.15: a young person's wish that the parents not be told, competent or not.
     *(
         patched(

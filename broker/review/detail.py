@@ -20,6 +20,7 @@ import audit
 from broker.db.log import DecisionLog
 from broker.db.tables import HeldDelivery
 from broker.partnership.registry import Registry
+from broker.review import addressed
 from broker.review.access import Action, Relation, Viewer
 from broker.review.release import waiting
 from broker.review.scope import first_decision
@@ -73,6 +74,18 @@ async def read_detail(
         "corrects": read.corrects,
         "correction": read.correction,
     }
+
+
+async def read_page(
+    decision_log: DecisionLog, rules: Any, viewer: Viewer, seq: int, *, registry: Registry
+) -> dict[str, Any]:
+    """`read_detail` and, for the decision's page, what the notification asked for its recipient: the team
+    it went to and each consent record as it bears on that recipient (`addressed`, None where no policy
+    input was kept). The API's answer is a closed model (`schemas.api.DecisionDetail`): the page alone has it."""
+    detail = await read_detail(decision_log, rules, viewer, seq, registry=registry)
+    asked = await addressed.read(decision_log, detail["notification_id"], registry)
+    # Only this decision's recipient: the others' are the notification's other recipients, not the reader's.
+    return {**detail, "addressed": asked.get(seq)}
 
 
 def as_read(entry: audit.Entry, correction: str | None) -> dict[str, Any]:

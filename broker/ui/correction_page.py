@@ -19,17 +19,17 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 import audit
-from audit.models import PolicyInputRecord
 from broker.admission import idempotency
 from broker.api.deps import KeysDep, LogDep, RulesDep, Sharing, SharingDep, registry_of
 from broker.api.recall import Recall, RecallDep
 from broker.db.log import DecisionLog
 from broker.errors import AlreadyWithdrawn, InvalidNotification
 from broker.partnership.keys import BrokerKeys
-from broker.review import case_review, views, withdrawal
+from broker.partnership.registry import Registry
+from broker.review import addressed, case_review, views, withdrawal
 from broker.review.access import Viewer
 from broker.review.withdrawal import Withdrawal
 from broker.ui import words as say
@@ -72,23 +72,18 @@ async def start(
         "sender_role": first.sender_role,
     }
     journey = await journey_for(request, pack, session, answers)
-    options = offered(registry_of(request), session.agency_id, journey.form, answers)
-    was = await asyncio.to_thread(_first_roles, decision_log, decided)
+    registry = registry_of(request)
+    options = offered(registry, session.agency_id, journey.form, answers)
+    was = await _first_roles(decision_log, decided, registry)
     to, readdressed = _readdressed(options, decided, was)
     return render_step(request, session, journey, 0, answers | to, readdressed=readdressed)
 
 
-def _first_roles(decision_log: DecisionLog, decided: list[audit.Entry]) -> dict[str, str]:
-    """The team each first recipient was addressed to. The decided entries do not say; the policy
-    input kept beside them for replay does, one recipient per entry in the entries' order."""
-    with Session(decision_log.engine) as session:
-        kept = session.exec(
-            select(PolicyInputRecord).where(col(PolicyInputRecord.notification_id) == decided[0].notification_id)
-        ).first()
-    if kept is None:  # decided before the inputs were kept: the form's first team, as before
-        return {}
-    asked = dict(zip(kept.seqs, kept.document.get("recipients") or [], strict=False))
-    return {e.recipient_agency: str(r["role"]) for e in decided if (r := asked.get(e.seq)) and r.get("role")}
+async def _first_roles(decision_log: DecisionLog, decided: list[audit.Entry], registry: Registry) -> dict[str, str]:
+    """The team each first recipient was addressed to (the decided entries do not say). None is known
+    of a notification decided before the policy inputs were kept: the form's first team, as before."""
+    asked = await addressed.read(decision_log, decided[0].notification_id, registry)
+    return {e.recipient_agency: a.role for e in decided if (a := asked.get(e.seq))}
 
 
 def _readdressed(

@@ -14,6 +14,8 @@ from broker.api.deps import registry_of
 from broker.api.errors import URGENT_ROUTE
 from broker.partnership.registry import Registry
 from broker.review import access
+from broker.review.queues import QueueItem
+from broker.review.release import receipt_wait
 from broker.review.views import title_words
 from broker.ui import words as say
 from broker.ui.plain import duty, plain, who
@@ -89,6 +91,7 @@ TEMPLATES.env.filters["label"] = lambda code: words(code, {})
 TEMPLATES.env.filters["event"] = lambda code: words(code, say.EVENTS)
 TEMPLATES.env.filters["basis"] = lambda code: words(code, say.LAWFUL_BASES)
 TEMPLATES.env.filters["consent"] = lambda code: words(code, say.CONSENT_STATES)
+TEMPLATES.env.filters["giver"] = lambda code: words(code, say.CONSENT_GIVERS)
 TEMPLATES.env.filters["effect"] = lambda code: words(code, say.EFFECTS)
 TEMPLATES.env.filters["plain"] = plain
 TEMPLATES.env.filters["who"] = who
@@ -102,6 +105,20 @@ TEMPLATES.env.filters["kind"] = say.message_type
 TEMPLATES.env.filters["finding_title"] = lambda finding: title_words(finding["rule"], finding["title"])
 TEMPLATES.env.filters["state_now"] = lambda code: words(code, say.STATES)
 TEMPLATES.env.filters["clock_state"] = lambda code: words(code, say.CLOCK_STATES)
+# A held share on the sender's answer page: what would end the wait, as its decision page and card say it.
+TEMPLATES.env.filters["resolves"] = lambda r: receipt_wait(r["outcome"], r["lawful_basis"], r["decided_by"])
+
+
+def by_notification(items: list[QueueItem]) -> list[list[QueueItem]]:
+    """Queue items by notification, each notification where its first item waits: one notification held for
+    several recipients is answered once per recipient, and its cards belong together."""
+    found: dict[str, list[QueueItem]] = {}
+    for item in items:
+        found.setdefault(item.notification_id, []).append(item)
+    return list(found.values())
+
+
+TEMPLATES.env.filters["by_notification"] = by_notification
 
 
 def sends_as(viewer: access.Viewer, registry: Registry) -> frozenset[str]:

@@ -291,7 +291,7 @@ async def decision(
     viewer: ViewerDep,
     registry: RegistryDep,
 ) -> HTMLResponse:
-    detail = await decision_detail.read_detail(decision_log, rules, viewer, seq, registry=registry)
+    detail = await decision_detail.read_page(decision_log, rules, viewer, seq, registry=registry)
     classes = decision_view.field_classes(detail["message_type"], detail["fields_released"])
     recall = detail["state"] not in _ENDED and access.may_route(
         viewer, "POST", "/ui/notifications/{notification_id}/withdrawal"

@@ -223,6 +223,15 @@ ROLES = {
 }
 
 
+# Whose a consent record is, as a decision's page names it ("Given by ...", "Refused by ...").
+CONSENT_GIVERS = {
+    "parent_pr": "a parent or carer with parental responsibility",
+    "child": "the young person themselves",
+    "adult_subject": "the adult the concern is about",
+    "referrer": "the referrer, to being named",
+}
+
+
 def consent_code(value: str | None) -> str | None:
     """A consent filter as typed or linked: the code, or the words the pages show for it ("not sought")."""
     if not value:

@@ -6,7 +6,9 @@ into the outbox, `held.refuse` destroys its key. Only then is the relay woken. S
 never published unrecorded, and a refusal is never recorded without the share being destroyed.
 
 Advice requests are shown pseudonymised (GR3: seek advice without disclosing identity): message
-type, purpose, data classes, rules and reasons, never a payload value or a subject pseudonym.
+type, purpose, data classes, rules and reasons, never a payload value or a subject pseudonym. An
+authorisation, answered inside the sender's agency, also names its notification by the id its sender's
+answer gives and the role it was sent as: still no payload value, pseudonym or person.
 
 Who answers what is the table in `broker.review.access` (`may_decide`): advice by the sender
 agency's advisers or a partnership adviser, authorisation by the sender agency's line managers
@@ -75,9 +77,14 @@ class QueueItem:
     deciding_reasons: list[int] = field(default_factory=list)
     # An urgent share's review afterwards is due a working day after it went (None for held shares).
     review_due: str | None = None
+    # Which notification, and the role it was sent as: an authoriser with several held shares tells them
+    # apart, and one notification's shares apart from another's. The page's only: the API's ReviewItem is a
+    # closed contract without them.
+    notification_id: str = ""
+    sender_role: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if k not in ("notification_id", "sender_role")}
 
     @property
     def why(self) -> list[dict[str, str]]:
@@ -112,6 +119,8 @@ def _item(decided: audit.Entry, held_row: HeldDelivery | None) -> QueueItem:
         deciding_rules=list(decided.deciding_rules) or [r["rule"] for r in decided.reasons[:1]],
         resolves=wait.get("resolves") or resolves(decided, None),
         deciding_reasons=deciding_positions(decided, deciding_count(context)),
+        notification_id=decided.notification_id,
+        sender_role=decided.sender_role,
     )
 
 

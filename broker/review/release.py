@@ -13,14 +13,22 @@ The deciding findings are the first reasons of the decided entry (the policy lis
 An entry written since the log kept them names their positions (`deciding_reasons`); for an earlier
 one, the held row remembers how many there were (`deciding` in its log context), and the entry names
 their rules (`deciding_rules`).
+
+Two facts say who may authorise, and the wait's words give both: who may release a held share here is the
+access table's (a line manager or named professional of the sender's agency, not the sender); who the
+partnership's procedure asks to authorise a type is the policy pack's, listed in its finding. Only those
+in both can authorise as the procedure asks.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import audit
 from broker.db.tables import HeldDelivery
+from broker.review.access import PRINCIPALS, TABLE, Action, Scope
 
 # The policy words a finding that waits for a person's sign-off this way (policies/safeguarding/
 # golden/golden.rego, `_gr4_authorisation`). It can share GR4's rule id with findings about missing
@@ -40,37 +48,54 @@ _NO_BASIS: Final = (
     "can send it again naming the lawful basis relied on (golden rules 1 and 4)."
 )
 
+# Who may release a held share here: the roles and offices the access table lets authorise (the queue's
+# `may_decide`), in the words the pages give those roles (their codes' underscores as spaces).
+_RELEASERS: Final = tuple(r.replace("_", " ") for r in PRINCIPALS if TABLE[r][Action.AUTHORISE] is not Scope.NONE)
+
 
 def refusal_only(decided: audit.Entry, deciding: int | None = None) -> str | None:
     """Why `decided` may not be released, for the reviewer and the API; None when it may be."""
-    if decided.lawful_basis is None:
-        return _NO_BASIS
     needs = sender_needs(decided, deciding)
+    return _refusal(decided.lawful_basis, needs, len(deciding_positions(decided, deciding)))
+
+
+def _refusal(lawful_basis: str | None, needs: list[tuple[str, str]], deciding: int) -> str | None:
+    if lawful_basis is None:
+        return _NO_BASIS
     if not needs:
         return None
     rules, need = ", ".join(r for r, _ in needs), listed([n for _, n in needs])
     held = f"The finding that held this share ({rules}) needs"
     if len(needs) > 1:
         held = f"The findings that held this share ({rules}) need"
-    if len(deciding_positions(decided, deciding)) > len(needs):  # the card lists others beside it (GR2, GR4)
+    if deciding > len(needs):  # the card lists others beside it (GR2, GR4)
         held = f"Of the findings that held this share, {rules} {'need' if len(needs) > 1 else 'needs'}"
     return f"{held} {need}, which only the sender can supply. Refuse it; the sender can send it again with that."
 
 
 def sender_needs(decided: audit.Entry, deciding: int | None = None) -> list[tuple[str, str]]:
     """What only the sender can supply, per deciding finding that waits for it: (rule, what it needs)."""
-    if decided.lawful_basis is None:
+    return _needs(decided.outcome, decided.lawful_basis, deciding_findings(decided, deciding))
+
+
+def _needs(outcome: str, lawful_basis: str | None, findings: Sequence[Mapping[str, str]]) -> list[tuple[str, str]]:
+    if lawful_basis is None:
         return [("GR1", _NEEDS["GR1"])]
-    count = deciding or len(decided.deciding_rules) or 1
-    logged = [i for i in decided.deciding_reasons if i < len(decided.reasons)]
     needs = []
-    for reason in [decided.reasons[i] for i in logged] or decided.reasons[:count]:
+    for reason in findings:
         rule, message = reason.get("rule", ""), reason.get("message", "")
         # GR4 advice (consent refused or unsure, a basis recorded) is the judgement GR4 leaves to people.
-        sender_hold = rule in _SENDER_HOLDS and decided.outcome == "hold_for_authorisation"
+        sender_hold = rule in _SENDER_HOLDS and outcome == "hold_for_authorisation"
         if (rule == "GR1" or sender_hold) and not message.startswith(_AWAITS_SIGN_OFF):
             needs.append((rule, _NEEDS[rule]))
     return needs
+
+
+def deciding_findings(decided: audit.Entry, deciding: int | None = None) -> list[dict[str, str]]:
+    """The findings that decided `decided`, as the log names them, or for an earlier entry its first ones."""
+    count = deciding or len(decided.deciding_rules) or 1
+    logged = [i for i in decided.deciding_reasons if i < len(decided.reasons)]
+    return [decided.reasons[i] for i in logged] or decided.reasons[:count]
 
 
 def deciding_positions(decided: audit.Entry, deciding: int | None = None) -> list[int]:
@@ -113,17 +138,46 @@ def waiting(decided: audit.Entry, held_row: HeldDelivery) -> dict[str, str | Non
 
 def resolves(decided: audit.Entry, refuse_only: str | None, deciding: int | None = None) -> str:
     """What would end the wait, in the words of the answer that ends it, and whose it is."""
+    findings = deciding_findings(decided, deciding)
+    return _resolves(decided.outcome, findings, refuse_only, sender_needs(decided, deciding))
+
+
+def receipt_wait(outcome: str, lawful_basis: str | None, decided_by: Sequence[Mapping[str, str]]) -> str:
+    """`resolves` for a decision as its receipt gives it (`decided_by`: its deciding findings), before any
+    log read: the sender's answer page says what the decision page and the queue's card will say."""
+    needs = _needs(outcome, lawful_basis, decided_by)
+    return _resolves(outcome, decided_by, _refusal(lawful_basis, needs, len(decided_by)), needs)
+
+
+def _resolves(
+    outcome: str, findings: Sequence[Mapping[str, str]], refuse_only: str | None, needs: list[tuple[str, str]]
+) -> str:
     if refuse_only is not None:
-        needs = sorted({need for _, need in sender_needs(decided, deciding)})
-        return f"The sender sends it again with {listed(needs)}."
-    if decided.outcome == "needs_advice":
+        return f"The sender sends it again with {listed(sorted({need for _, need in needs}))}."
+    if outcome == "needs_advice":
         return (
             "An adviser's answer (a DSL, IG lead or Caldicott Guardian of the sender's agency, or the "
             "partnership's IG lead or Caldicott Guardian): share it or do not."
         )
-    if decided.outcome == "hold_for_authorisation":
-        return "A release by a line manager or named professional of the sender's agency."
+    if outcome == "hold_for_authorisation":
+        who = f"a {_either(_RELEASERS)} of the sender's agency, other than the sender"
+        procedures = [_procedure(f) for f in findings if f.get("message", "").startswith(_AWAITS_SIGN_OFF)]
+        return " ".join([f"A release from the authorisation queue by {who}.", *procedures])
     return "A post-hoc review of the urgent share."
+
+
+def _procedure(finding: Mapping[str, str]) -> str:
+    """The policy's list of authorisers is the partnership's procedure for this type, a different fact
+    from who may release it here (the access table): say which of the procedure's roles may also."""
+    named = finding["message"].removeprefix(_AWAITS_SIGN_OFF).split(". ", 1)[0].strip()
+    both = [role for role in _RELEASERS if role in re.split(r", | or ", named)]
+    here = f"of these, only a {_either(both)} can release it here" if both else "none of these can release it here"
+    return f"The partnership's procedure ({finding.get('rule', '')}) asks for authorisation by one of: {named}; {here}."
+
+
+def _either(roles: Sequence[str]) -> str:
+    """Roles as a sentence gives them: "a, b or c"."""
+    return " or ".join([", ".join(roles[:-1]), roles[-1]] if len(roles) > 1 else roles)
 
 
 def listed(needs: list[str]) -> str:

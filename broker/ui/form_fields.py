@@ -92,6 +92,18 @@ class Step:
             return True
         return any(f.name == name or name.startswith(f.name + ":") for f in self.fields)
 
+    def in_order(self, errors: Mapping[str, str]) -> dict[str, str]:
+        """Refusals in the order the page asks their questions, as its error summary lists them (the checks
+        that find them run in another): the recipients' table above every question, a checkbox's answers
+        (`question:value`) with their question, anything else last."""
+        place = {f.name: i + 1 for i, f in enumerate(self.fields)}
+        last = len(place) + 1
+
+        def rank(name: str) -> int:
+            return place.get(name.partition(":")[0], 0 if self.key == "recipients" else last)
+
+        return dict(sorted(errors.items(), key=lambda error: rank(error[0])))
+
     def field_for(self, loc: list[str]) -> str | None:
         if self.key == "details" and "payload" in loc:
             # ('m01', 'payload', 'child', 'given_name') -> the input for child.given_name, else child's first input.

@@ -159,7 +159,7 @@ def validate_step(
         errors.update(form_safety.check(step, answers))
     if step.key == form_risk.KEY:
         errors.update(form_risk.check(step, answers))
-    return errors
+    return step.in_order(errors)
 
 
 def _check_recipients(answers: dict[str, str], names: Mapping[str, str]) -> dict[str, str]:
@@ -177,7 +177,7 @@ def _check_details(step: Step, answers: dict[str, str]) -> dict[str, str]:
     errors = {f.name: unanswered(f.label) for f in subject if f.required and not answers.get(f.name)}
     errors.update(form_subject.check(answers))
     errors.update(build(tuple(f for f in step.fields if f.name.startswith(PAYLOAD)), answers).errors)
-    return errors
+    return step.in_order(errors)
 
 
 def _check_authorisation(answers: dict[str, str]) -> dict[str, str]:

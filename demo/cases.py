@@ -32,6 +32,11 @@ AGENCIES = [
     # So the guided form can offer a looked-after child's placement notice (M17) to a Virtual School,
     # the one recipient the policy adds for it (its Virtual School Head).
     AgencySpec("virtual-school-fenmere", "virtual_school", "Fenmere Virtual School (fictional)"),
+    # So readers can try the procedures that name them: a MARAC referral for high-risk domestic abuse, a
+    # hospital's discharge hold or child protection check, and a child moving to another local authority.
+    AgencySpec("marac-fenmere", "marac", "Fenmere MARAC (fictional)"),
+    AgencySpec("hospital-fenmere-general", "health_acute", "Fenmere General Hospital (fictional)"),
+    AgencySpec("csc-westmarsh", "other_la_csc", "Westmarsh Children's Social Care (fictional receiving authority)"),
 ]
 # The children's social care IG lead and Caldicott Guardian see across the partnership (the demo's audit view).
 OFFICES: dict[Office, str] = {

@@ -33,7 +33,10 @@ def _module(custom: dict[str, Any]) -> dict[str, Any]:
 async def test_the_served_policy_cites_each_procedure_on_its_own_message_type_only() -> None:
     rules = await _served(opa.url(StackSettings()))
     general = {rule: rules[rule].on(None).source or "" for rule in ("C4", "C5", "C6")}
-    assert general["C4"].endswith('"Access to personal confidential data should be on a strict need-to-know basis"')
+    assert general["C4"].startswith(
+        "CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 4"
+    )
+    assert general["C4"].endswith('"to provide advice and guidance on appropriate information sharing"'), general["C4"]
     assert "LADO" not in general["C4"] and "Disclosure Scheme" not in general["C5"]
     assert "Transfer of Responsibility" not in general["C6"] and "Coroner" in general["C6"], general["C6"]
     for rule, kind, clause in (

@@ -52,6 +52,16 @@ from schemas.vocab import (
 AGENCY_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
 # Local, pseudonymous references only: never a name, NHS number or address.
 REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+_NOT_IN_REF = re.compile(r"[^A-Za-z0-9._:-]")
+
+
+def as_ref(subject: str) -> str:
+    """A person's token `sub` in a reference's characters, as a notification's `sender.user_ref` names
+    them: any @ / + = as -, 64 at most. Whoever compares a person with the people a notification names
+    compares this, never the raw `sub`."""
+    return _NOT_IN_REF.sub("-", subject)[:64]
+
+
 DEADLINE_RULE_PATTERN = r"^T[0-9]{2}$"
 
 # A UUID's one spelling (RFC 9562's output form): lower case, hyphenated 8-4-4-4-12.

@@ -87,7 +87,8 @@ def verify_authorisation(
         raise _refused(f"{a_role(person.role)} may not authorise sharing (see the access table)")
     # The sender is the token's person, or the person the body names (`sender.user_ref`: an agency
     # system posting for a practitioner), and golden rule 4 asks someone else's agreement.
-    if person.subject is None or person.subject in (sender.subject, notification.sender.user_ref):
+    # The body names people as references (`as_ref` of their `sub`), so the authoriser is compared so too.
+    if person.subject is None or person.user_ref in (sender.user_ref, notification.sender.user_ref):
         raise _refused("the authoriser must be a named person other than the sender")
     if _claim(token, DIGEST_CLAIM) != body_digest(body):
         raise _refused(f"its {DIGEST_CLAIM} must be {body_digest(body)[:15]}…, the digest of this request body")
@@ -112,13 +113,13 @@ def _check_block(notification: Notification, person: Caller) -> None:
                 }
             ]
         )
-    if block.authoriser_ref != person.subject:
+    if block.authoriser_ref != person.user_ref:
         raise InvalidNotification(
             [
                 {
                     "loc": ["authorisation", "authoriser_ref"],
                     "type": "authoriser_mismatch",
-                    "msg": f"must be the subject of the {HEADER}",
+                    "msg": f"must be the subject of the {HEADER}, any @ / + = in it as -",
                 }
             ]
         )

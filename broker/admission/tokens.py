@@ -44,6 +44,7 @@ from broker.errors import (
 )
 from broker.partnership.registry import Agency, JwtVerificationKey, Registry
 from broker.partnership.roles import AGENCY_SYSTEM, ROLES
+from schemas.common import as_ref
 
 ALLOWED_ALGORITHMS = frozenset({"EdDSA", "ES256"})
 REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "jti")
@@ -59,8 +60,6 @@ RECEIPT_CLAIMS = ("kind", "delivery_id")
 _JTI = re.compile(r"^[\x21-\x7e]{1,128}$")  # printable ASCII, so the replay key stays a plain string
 # A subject becomes the actor of log entries, so it has the log's identifier shape.
 _SUBJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$")
-# What of a subject a notification's `sender.user_ref` can hold (schemas.common.REF_PATTERN: no @ / + =).
-_NOT_IN_REF = re.compile(r"[^A-Za-z0-9._:-]")
 
 # pyjwt's errors, most specific first (InvalidSignatureError is a DecodeError, so it comes earlier).
 _PYJWT_ERRORS: tuple[tuple[type[jwt.PyJWTError], type[AuthError]], ...] = (
@@ -104,7 +103,7 @@ class Caller:
         most); None for an agency system, which names the person it posts for."""
         if self.role == AGENCY_SYSTEM or self.subject is None:
             return None
-        return _NOT_IN_REF.sub("-", self.subject)[:64]
+        return as_ref(self.subject)
 
 
 def verify_token(

@@ -29,6 +29,7 @@ from broker.admission.tokens import Caller
 from broker.errors import Forbidden
 from broker.partnership.roles import AGENCY_SYSTEM, OFFICES, PERSON_ROLES, a_role
 from schemas.agencies import role_names
+from schemas.common import as_ref
 
 
 class Scope(StrEnum):
@@ -228,6 +229,12 @@ class Viewer:
     @classmethod
     def from_caller(cls, caller: Caller) -> Viewer:
         return cls(caller.agency_id, caller.agency_type, caller.role, caller.actor, caller.office)
+
+    @property
+    def named_as(self) -> str | None:
+        """How a notification names this person (`sender.user_ref`, `as_ref` of their `sub`); None for an
+        agency system, which names others. A `sub` holding @ / + = is named otherwise than it acts."""
+        return None if self.role == AGENCY_SYSTEM else as_ref(self.user)
 
     def scope(self, action: Action) -> Scope:
         """The wider of what the role and the office (if any) allow; unknown roles get nothing."""

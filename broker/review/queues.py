@@ -159,7 +159,7 @@ def sent_it(viewer: Viewer, decided: audit.Entry, named: Collection[str] = ()) -
     one of `named`, the people an agency system sent it for (`senders_named`)."""
     if decided.sender_agency != viewer.agency_id:
         return False
-    return (decided.actor is not None and decided.actor == viewer.user) or viewer.user in named
+    return (decided.actor is not None and decided.actor == viewer.user) or viewer.named_as in named
 
 
 def senders_named(session: Session, decided: audit.Entry) -> set[str]:

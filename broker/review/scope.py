@@ -69,7 +69,7 @@ def scope_clause(viewer: Viewer, action: Action) -> ColumnElement[bool] | None:
         )
     )
     named = select(col(NamedPerson.notification_id)).where(
-        col(NamedPerson.agency_id) == viewer.agency_id, col(NamedPerson.person) == viewer.user
+        col(NamedPerson.agency_id) == viewer.agency_id, col(NamedPerson.person) == viewer.named_as
     )
     return and_(
         col(audit.Entry.sender_agency) == viewer.agency_id,

@@ -176,3 +176,22 @@ async def test_the_person_an_agency_system_sends_for_may_not_authorise_it(gatewa
     assert [e["loc"] for e in response.json()["errors"]] == [["header", HEADER]], response.text
     assert _entries(gateway, audit.EventKind.DECIDED) == []
     assert _entries(gateway, audit.EventKind.AUTHORISATION_GRANTED) == []
+
+
+async def test_a_manager_whose_sub_is_an_address_is_named_and_compared_as_a_reference(gateway: Gateway) -> None:
+    """A `sub` holding @ / + = is named in a body with - in their place (README): such a manager authorises
+    under that name, and the same person the body names as sending may not authorise it."""
+    address, named = "hv.manager@fenmere.example", "hv.manager-fenmere.example"
+    body = _referral(authoriser_ref=named)
+    response = await _post(gateway, body, _authoriser_token(gateway, body, subject=address))
+    assert response.status_code == 202, response.text
+    assert response.json()["recipients"][0]["outcome"] == "share", response.text
+    payload = json.loads(_referral(authoriser_ref=named))
+    payload["sender"]["user_ref"] = named
+    own = json.dumps(payload).encode()
+    system = gateway.token(HV)
+    headers = {"Authorization": f"Bearer {system}", "Content-Type": "application/json"}
+    headers[HEADER] = _authoriser_token(gateway, own, subject=address)
+    refused = await gateway.client.post("/v1/notifications", content=own, headers=headers)
+    assert refused.status_code == 422, refused.text
+    assert [e["loc"] for e in refused.json()["errors"]] == [["header", HEADER]], refused.text

@@ -90,7 +90,7 @@ async def review(decision_log: DecisionLog, viewer: Viewer, person: str) -> dict
                     entry, state=found.states.get(entry.delivery_id), overdue=entry.delivery_id in found.overdue
                 ),
                 "fields_released": entry.fields_released,
-                "then": [as_read(e, found.replacements.get(e.seq)) for e in later],
+                "then": [as_read(e, found.replacements.get(e.seq), viewer, entry.sender_agency) for e in later],
             }
             for entry, later in found.decisions
         ],

@@ -63,7 +63,11 @@ async def read_detail(
         "subjects_pseudonymised": len(entry.subjects),
         "decided_by": decided_by,
         "reviewed_by": [event(e) for e in events if e.kind in REVIEWS],
-        "events": [as_read(e, read.correction) for e in events if e.kind != "viewed" or sees_reader(viewer, e)],
+        "events": [
+            as_read(e, read.correction, viewer, entry.sender_agency)
+            for e in events
+            if e.kind != "viewed" or sees_reader(viewer, e)
+        ],
         "integrity": badge,
         "deadlines": read.deadlines,
         "waiting": read.waiting,
@@ -88,12 +92,23 @@ async def read_page(
     return {**detail, "addressed": asked.get(seq)}
 
 
-def as_read(entry: audit.Entry, correction: str | None) -> dict[str, Any]:
+# Who acted, to a reader who may not know: the agency is withheld, not the act.
+ANOTHER_AGENCY = "another agency"
+
+
+def as_read(entry: audit.Entry, correction: str | None, viewer: Viewer, sender: str) -> dict[str, Any]:
     """An event as its reader may read it: a `corrected` entry names its replacement only to a reader
-    who may read the replacement (`correction`, from `_readable`)."""
+    who may read the replacement (`correction`, from `_readable`); an act by a person of an agency that
+    is neither the reader's nor the sender's (a front door withdrawing a referral sent in error) does
+    not name them or their agency, which would tell one recipient who else was sent it. `sender`: the
+    decision's sending agency (an event's own is its actor's). A partnership office reads every act."""
     shown = event(entry)
     if entry.kind == audit.EventKind.CORRECTED and correction is None:
         shown["reasons"] = unnamed(entry.reasons)
+    # The sender chose every recipient, so may know which of them acted; another recipient may not.
+    elsewhere = entry.actor_agency not in (None, viewer.agency_id)
+    if elsewhere and viewer.agency_id != sender and viewer.office is None:
+        shown |= {"actor": ANOTHER_AGENCY, "actor_role": None, "actor_agency": None}
     return shown
 
 

@@ -24,6 +24,7 @@ from tests.factories import school_referral
 
 pytestmark = pytest.mark.stack
 SCHOOL, CSC, HV = "school-oakfield-primary", "csc-fenmere-mash", "health-visiting-fenmere"
+POLICE = "police-fenmere"
 
 
 def _entries(gateway: Gateway, notification_id: str, kind: str) -> list[audit.Entry]:
@@ -125,6 +126,15 @@ async def test_the_front_door_may_withdraw_a_referral_it_received(gateway: Gatew
     answer = await _withdraw(front_door, notification, "malicious")
     assert answer.status_code == 200, answer.text
     assert {e.actor_agency for e in _entries(gateway, notification, "withdrawn")} == {CSC}
+    # Another recipient reads that its copy was withdrawn, not by whom: the front door's name would tell
+    # it who else was sent the referral. The sender reads who.
+    for agency, person, told in ((POLICE, "dsl-police-09", False), (SCHOOL, "dsl-oak-09", True)):
+        (decided,) = [e for e in _entries(gateway, notification, "decided") if e.recipient_agency == POLICE]
+        detail = await Person(gateway, agency, "dsl", person).api("GET", f"/v1/decisions/{decided.seq}")
+        assert detail.status_code == 200, detail.text
+        (withdrawn,) = [e for e in detail.json()["events"] if e["kind"] == "withdrawn"]
+        assert (withdrawn["actor_agency"] == CSC) is told and (withdrawn["actor"] == "dsl-csc-01") is told, repr(withdrawn)
+        assert (CSC in detail.text) is told and ("dsl-csc-01" in detail.text) is told, detail.text
 
 
 async def test_a_correction_nobody_may_make_decides_nothing(gateway: Gateway) -> None:

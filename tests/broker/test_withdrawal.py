@@ -133,7 +133,8 @@ async def test_the_front_door_may_withdraw_a_referral_it_received(gateway: Gatew
         detail = await Person(gateway, agency, "dsl", person).api("GET", f"/v1/decisions/{decided.seq}")
         assert detail.status_code == 200, detail.text
         (withdrawn,) = [e for e in detail.json()["events"] if e["kind"] == "withdrawn"]
-        assert (withdrawn["actor_agency"] == CSC) is told and (withdrawn["actor"] == "dsl-csc-01") is told, repr(withdrawn)
+        who = (withdrawn["actor_agency"], withdrawn["actor"])
+        assert (who == (CSC, "dsl-csc-01")) is told, repr(withdrawn)
         assert (CSC in detail.text) is told and ("dsl-csc-01" in detail.text) is told, detail.text
 
 

@@ -133,6 +133,18 @@ FIXED = [
             "recipients": [CSC, POLICE],
         },
     ),
+    # sg-policy-0.7.17: a competent young person's own consent beside a sibling who cannot decide.
+    patched(
+        "referral",
+        {
+            "consent": consent_given(giver="child"),
+            "parental_position": _TOLD,
+            "subjects": [
+                {"subject_ref": "subj-1", "role_in_case": "child", "age_years": 15, "gillick_competent": "yes"},
+                {"subject_ref": "subj-2", "role_in_case": "child", "age_years": 4, "gillick_competent": "no"},
+            ],
+        },
+    ),
     # sg-policy-0.7.16: a case notification to an oversight queue; an advice request still reaches one.
     patched("referral", {"recipients": [{**CSC, "role": "caldicott_guardian"}]}),
     # sg-policy-0.7.15: a young person's wish that the parents not be told, competent or not.

@@ -231,3 +231,12 @@ test_c4_an_advice_request_still_reaches_an_oversight_queue if {
 		t.first(advice("question", role)).outcome == "share"
 	}
 }
+
+# At immediate risk nothing blocks a protective agency (domain brief §4.1), the queue it was addressed
+# to included: I14 sends it now, and C4's finding stays for the review afterwards.
+test_c4_an_oversight_queue_does_not_block_an_immediate_risk if {
+	d := t.first({"recipients": [object.union(t.csc, {"role": "caldicott_guardian"})], "risk": {"immediate_significant_harm": true}})
+	d.outcome == "share_urgent_review_after"
+	some m in t.messages(d, "C4")
+	startswith(m, "A safeguarding referral does not go to the Caldicott Guardian queue")
+}

@@ -11,7 +11,9 @@ package safeguarding.context
 #   Explicit consent from the child where a child the notification is about is recorded as not
 #   Gillick competent or lacking capacity for the decision, or from the adult subject where an adult
 #   victim or adult at risk is recorded as lacking capacity for it. Not assessed is not a finding of
-#   incompetence: the sender's choice of giver stands.
+#   incompetence: the sender's choice of giver stands. Where one child is recorded as able to decide
+#   and a sibling not, the consent is taken as the able child's own (sg-policy-0.7.17): the policy
+#   input does not say whose a consent record is among several children.
 # custom:
 #   source: >-
 #     CPSCP-Procedures, Self-harm > Information Sharing and Consent: "Where a child is not
@@ -28,6 +30,7 @@ unfit(c) if {
 _unable("child", s) if {
 	s.role_in_case == "child"
 	"no" in {s.gillick_competent, s.mental_capacity}
+	not competent_child
 }
 
 _unable("adult_subject", s) if {
@@ -59,4 +62,5 @@ competent_child if {
 	some s in object.get(input, "subjects", [])
 	s.role_in_case == "child"
 	"yes" in {s.gillick_competent, s.mental_capacity}
+	not "no" in {s.gillick_competent, s.mental_capacity}
 }

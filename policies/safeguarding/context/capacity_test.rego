@@ -139,3 +139,19 @@ test_a_child_with_capacity_for_the_decision_is_competent_to_decide if {
 	context.competent_child with input as t.merged({"subjects": older})
 	not context.competent_child with input as t.merged({"subjects": _six_year_old("not_assessed")})
 }
+
+# A competent young person's own consent stands beside a sibling who cannot decide (sg-policy-0.7.17).
+test_a_competent_childs_consent_stands_beside_a_sibling_who_cannot_decide if {
+	siblings := array.concat(_six_year_old("no"), [object.union(_six_year_old("yes")[0], {"age_years": 15})])
+	d := t.first({"consent": _own_consent("child"), "subjects": siblings})
+	d.outcome == "share"
+	every m in t.messages(d, "GR4") {
+		not startswith(m, "Consent is recorded from")
+	}
+}
+
+# The person was asked: GR2 says so even where GR4 sets their consent aside (sg-policy-0.7.17).
+test_gr2_counts_a_consent_set_aside_as_agreement_sought if {
+	d := t.first({"lawful_basis": "safeguarding_children_individuals_at_risk", "message_type": "early_help_assessment_share", "consent": _own_consent("child"), "subjects": _six_year_old("no")})
+	"The person's agreement was sought." in t.messages(d, "GR2")
+}

@@ -74,8 +74,11 @@ _gr2_parents := {{"rule": "GR2", "effect": "hold_for_authorisation", "message": 
 	input.parental_position.has_reason_text == true
 } else := {{"rule": "GR2", "effect": "hold_for_authorisation", "message": "The parents have not been told and no reason is recorded. Record why telling them would be unsafe, or tell them first."}}
 
+# Whoever was asked counts, a consent set aside as its giver's not to give too (context.unfit): they
+# were asked, which is what golden rule 2 looks for; GR4 says the consent is not relied on.
 _gr2_agreement := {{"rule": "GR2", "effect": "share", "message": "The person's agreement was sought."}} if {
-	some c in context.subject_consents
+	some c in input.consent
+	c.giver != "referrer"
 	c.status in {"given_explicit", "refused", "withdrawn"}
 } else := {{"rule": "GR2", "effect": "share", "message": context.fit(sprintf("Agreement was not sought, %s.", [context.consent_reasons]))}} if {
 	count(context.exceptions) > 0

@@ -382,6 +382,7 @@ unfit(c) if {
 _unable("child", s) if {
 	s.role_in_case == "child"
 	"no" in {s.gillick_competent, s.mental_capacity}
+	not competent_child
 }
 
 _unable("adult_subject", s) if {
@@ -404,4 +405,5 @@ competent_child if {
 	some s in object.get(input, "subjects", [])
 	s.role_in_case == "child"
 	"yes" in {s.gillick_competent, s.mental_capacity}
+	not "no" in {s.gillick_competent, s.mental_capacity}
 }

@@ -69,7 +69,8 @@ _gr2_parents := {finding("GR2", "hold_for_authorisation", "The referral does not
 } else := {finding("GR2", "hold_for_authorisation", "The parents have not been told and no reason is recorded. Record why telling them would be unsafe, or tell them first.")}
 
 _gr2_agreement := {finding("GR2", "share", "The person's agreement was sought.")} if {
-	some c in context.subject_consents
+	some c in input.consent
+	c.giver != "referrer"
 	c.status in {"given_explicit", "refused", "withdrawn"}
 } else := {finding("GR2", "share", sprintf("Agreement was not sought, %s.", [context.consent_reasons]))} if {
 	count(context.exceptions) > 0

@@ -60,10 +60,10 @@ def refusal_only(decided: audit.Entry, deciding: int | None = None) -> str | Non
 
 
 def _refusal(lawful_basis: str | None, needs: list[tuple[str, str]], deciding: int) -> str | None:
-    if lawful_basis is None:
-        return _NO_BASIS
     if not needs:
         return None
+    if lawful_basis is None and [rule for rule, _ in needs] == ["GR1"]:
+        return _NO_BASIS
     rules, need = ", ".join(r for r, _ in needs), listed([n for _, n in needs])
     held = f"The finding that held this share ({rules}) needs"
     if len(needs) > 1:
@@ -79,8 +79,8 @@ def sender_needs(decided: audit.Entry, deciding: int | None = None) -> list[tupl
 
 
 def _needs(outcome: str, lawful_basis: str | None, findings: Sequence[Mapping[str, str]]) -> list[tuple[str, str]]:
-    if lawful_basis is None:
-        return [("GR1", _NEEDS["GR1"])]
+    """What the deciding findings wait for from the sender; with no lawful basis relied on and none of
+    them saying why (a consent set aside leaves none, and GR4 says so), the basis itself."""
     needs = []
     for reason in findings:
         rule, message = reason.get("rule", ""), reason.get("message", "")
@@ -88,7 +88,7 @@ def _needs(outcome: str, lawful_basis: str | None, findings: Sequence[Mapping[st
         sender_hold = rule in _SENDER_HOLDS and outcome == "hold_for_authorisation"
         if (rule == "GR1" or sender_hold) and not message.startswith(_AWAITS_SIGN_OFF):
             needs.append((rule, _NEEDS[rule]))
-    return needs
+    return needs if needs or lawful_basis is not None else [("GR1", _NEEDS["GR1"])]
 
 
 def deciding_findings(decided: audit.Entry, deciding: int | None = None) -> list[dict[str, str]]:

@@ -12,6 +12,8 @@ people are fictional.
 
 from __future__ import annotations
 
+import html
+
 import pytest
 
 import audit
@@ -57,13 +59,17 @@ SET_ASIDE = "Consent is recorded from the child, recorded as not competent to de
 
 
 async def _sent(gateway: Gateway, opa_url: str, given: dict[str, str], who: str) -> audit.Entry:
+    return (await _sent_page(gateway, opa_url, given, who))[0]
+
+
+async def _sent_page(gateway: Gateway, opa_url: str, given: dict[str, str], who: str) -> tuple[audit.Entry, str]:
     csrf = await sign_in(gateway.client, gateway.token(HV, role="practitioner", subject=who))
     types, form = await _referral(gateway, opa_url)
     check, answers = await walk(gateway.client, csrf, types, form, HEALTH, given=given, first_agency=False)
     assert "What each recipient would get" in check, check[-2000:]
     sent = await gateway.client.post("/ui/submit/send", data={**_hidden(check), **answers, "go": "send"})
     assert sent.status_code == 200, sent.text[-2000:]
-    return logged_decision(gateway.engine, answers["notification_id"], MASH)
+    return logged_decision(gateway.engine, answers["notification_id"], MASH), html.unescape(sent.text)
 
 
 @pytest.mark.parametrize(
@@ -111,7 +117,13 @@ async def test_a_childs_own_consent_counts_only_if_they_can_decide(
     outcome: str,
 ) -> None:
     gateway = await gateway_factory(ui_cookie_secure=False)
-    decided = await _sent(gateway, opa_url, {**OWN_CONSENT, "gillick_competent": gillick}, f"hv-own-{gillick}")
+    given = {**OWN_CONSENT, "gillick_competent": gillick}
+    decided, page = await _sent_page(gateway, opa_url, given, f"hv-own-{gillick}")
     assert decided.outcome == outcome, (decided.outcome, decided.reasons)
     set_aside = [r for r in decided.reasons if r["rule"] == "GR4" and r["message"].startswith(SET_ASIDE)]
     assert bool(set_aside) == (gillick == "no"), decided.reasons
+    # What ends the wait is consent from someone able to give it, not the lawful basis the sender gave.
+    assert ("The sender sends it again with consent, or the exception relied on instead." in page) == (
+        gillick == "no"
+    ), page[-3000:]
+    assert "with a lawful basis" not in page, page[-3000:]

@@ -34,7 +34,7 @@ from broker.delivery.calendar import WorkingCalendar
 from broker.delivery.outbox import Outbox
 from broker.errors import Forbidden, HeldDeliveryGone, NotFound, OutOfReach, ReleaseRefused, ReviewInvalid
 from broker.review.access import Action, Scope, Viewer, may_decide
-from broker.review.release import deciding_count, deciding_positions, refusal_only, resolves, waiting
+from broker.review.release import deciding_count, deciding_positions, outside_procedure, refusal_only, resolves, waiting
 from broker.review.timescales import reviews_due
 from broker.review.views import Filters, Page, field_classes, page
 
@@ -248,6 +248,8 @@ async def decide(
         raise HeldDeliveryGone(f"held delivery {delivery_id} expired unanswered at {row.expires_at.isoformat()}")
     text = check_reason(reason)
     blocked = refusal_only(decided, deciding_count(context)) if release else None
+    if blocked is None and release and row.outcome == "hold_for_authorisation":
+        blocked = outside_procedure(decided, viewer.role, deciding_count(context))
     if blocked is not None:
         raise ReleaseRefused(blocked)
     if row.outcome == "needs_advice":

@@ -160,16 +160,41 @@ def _resolves(
             "partnership's IG lead or Caldicott Guardian): share it or do not."
         )
     if outcome == "hold_for_authorisation":
-        who = f"a {_either(_RELEASERS)} of the sender's agency, other than the sender"
-        procedures = [_procedure(f) for f in findings if f.get("message", "").startswith(_AWAITS_SIGN_OFF)]
-        return " ".join([f"A release from the authorisation queue by {who}.", *procedures])
+        # Who may release it: whom the access table lets release held shares and, where the
+        # partnership's procedure names who authorises this type, only those it names too.
+        asked = [f for f in findings if f.get("message", "").startswith(_AWAITS_SIGN_OFF)]
+        able = [r for r in _RELEASERS if all(r in re.split(r", | or ", _named(f)) for f in asked)]
+        if not able:
+            return " ".join([*(_procedure(f) for f in asked), "Refuse it; the sender can ask one of them."])
+        who = f"a {_either(able)} of the sender's agency, other than the sender"
+        return " ".join([f"A release from the authorisation queue by {who}.", *(_procedure(f) for f in asked)])
     return "A post-hoc review of the urgent share."
+
+
+def _named(finding: Mapping[str, str]) -> str:
+    """The roles an authorisation finding waits for, as its sentence lists them."""
+    return finding.get("message", "").removeprefix(_AWAITS_SIGN_OFF).split(". ", 1)[0].strip()
+
+
+def outside_procedure(decided: audit.Entry, role: str, deciding: int | None = None) -> str | None:
+    """Why a person of `role` may not release this held share although the access table lets them
+    release held shares: the partnership's procedure for it names the roles that authorise it, and
+    theirs is not one (a named professional releasing what a manager must sign). None: it may."""
+    for finding in deciding_findings(decided, deciding):
+        if finding.get("message", "").startswith(_AWAITS_SIGN_OFF):
+            named = _named(finding)
+            if role.replace("_", " ") not in re.split(r", | or ", named):
+                return (
+                    f"The partnership's procedure ({finding.get('rule', '')}) asks for authorisation by one of: "
+                    f"{named}; a {role.replace('_', ' ')} may not give it. Ask one of them, or refuse it."
+                )
+    return None
 
 
 def _procedure(finding: Mapping[str, str]) -> str:
     """The policy's list of authorisers is the partnership's procedure for this type, a different fact
     from who may release it here (the access table): say which of the procedure's roles may also."""
-    named = finding["message"].removeprefix(_AWAITS_SIGN_OFF).split(". ", 1)[0].strip()
+    named = _named(finding)
     both = [role for role in _RELEASERS if role in re.split(r", | or ", named)]
     here = f"of these, only a {_either(both)} can release it here" if both else "none of these can release it here"
     return f"The partnership's procedure ({finding.get('rule', '')}) asks for authorisation by one of: {named}; {here}."

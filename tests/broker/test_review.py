@@ -18,7 +18,7 @@ from schemas.policy_decision import OUTCOME_EFFECT
 from schemas.vocab import Outcome
 from tests.broker.conftest import Gateway
 from tests.factories import PERSONAL_VALUES, school_referral
-from tests.policy.bases import patched
+from tests.policy.bases import not_sought, patched
 
 # Needs the running stack: the gateway fixture runs against the stack's Kafka and OPA.
 pytestmark = pytest.mark.stack
@@ -337,3 +337,21 @@ async def test_an_answer_after_the_sweep_expired_it_hears_expired_not_gone(gatew
     elsewhere = await _answer(gateway, delivery_id, "police-fenmere", "dsl", "release")
     assert elsewhere.status_code == 404, "out of scope: still as if it did not exist"
     assert _rows(gateway, delivery_id)[2] == [], "nothing released"
+
+
+async def test_a_release_follows_the_partnerships_procedure_for_whom_it_asks(gateway: Gateway) -> None:
+    """A strategy discussion is authorised by a line manager (the partnership's procedure): a named
+    professional, whom the access table lets release other held shares, is refused this one (409), and
+    the line manager releases it."""
+    body = patched("strategy", {"consent": not_sought("risk_significant_harm"), "authorisation": None})
+    body["notification_id"] = str(uuid.uuid4())
+    sent = await gateway.post(body)
+    assert sent.status_code == 202, sent.text
+    (held,) = sent.json()["recipients"]
+    assert held["outcome"] == "hold_for_authorisation", held
+    refused = await _answer(gateway, held["delivery_id"], CSC, "named_professional", "release")
+    assert refused.status_code == 409, refused.text
+    assert "asks for authorisation by one of: line manager" in refused.text, refused.text
+    assert "a named professional may not give it" in refused.text, refused.text
+    released = await _answer(gateway, held["delivery_id"], CSC, "line_manager", "release")
+    assert released.status_code == 200, released.text

@@ -156,11 +156,12 @@ async def test_the_sender_the_decision_and_the_card_say_alike_who_may_release_a_
     assert 'class="badge o-hold_for_authorisation"' in sent, _text(sent)[:2000]
     assert f"Waiting for authorisation by one of: {PROCEDURE}." in html.unescape(sent), "the procedure's finding"
     (told,) = {_text(x) for x in _RESOLVES.findall(sent)}
-    # Who may release it here: the access table's authorisers, each in the words the pages give the role.
+    # Who may release it here: the access table's authorisers the procedure names too, each in the words the
+    # pages give the role (a named professional may release other held shares, not this one).
     authorisers = [ROLES[r] for r in PRINCIPALS if TABLE[r][Action.AUTHORISE] is not Scope.NONE]
     assert authorisers == ["line manager", "named professional"], authorisers
     assert told == (
-        "A release from the authorisation queue by a line manager or named professional of the sender's agency, "
+        "A release from the authorisation queue by a line manager of the sender's agency, "
         f"other than the sender. The partnership's procedure (GR4) asks for authorisation by one of: {PROCEDURE}; "
         "of these, only a line manager can release it here."
     ), told

@@ -129,3 +129,17 @@ def _older_decision() -> audit.EntryDraft:
         actor_role="dsl",
         actor_agency=SCHOOL,
     )
+
+
+async def test_a_consent_nobody_answered_is_not_said_to_be_anyones(
+    gateway_factory: GatewayFactory,  # noqa: F811
+) -> None:
+    # Not sought: the form records it as the parents' record, which would read as a parent having been
+    # asked; the page says "not sought" once, and names no one.
+    gateway = await gateway_factory()
+    sender = Person(gateway, SCHOOL, "dsl", "dsl-addressed-04")
+    not_sought = {**PARENT_REFUSED, "status": "not_sought"}
+    sent = await _sent(sender, [not_sought])
+    page = await _page(sender, logged_decision(gateway.engine, sent, CSC))
+    assert "<dt>Consent</dt><dd>not sought</dd>" in page, _words(page)
+    assert "parental responsibility" not in page, _words(page)

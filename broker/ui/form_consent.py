@@ -213,6 +213,11 @@ def check(step: Step, answers: Mapping[str, str]) -> dict[str, str]:
     # Consent relied on with the notice unstated is held (Caldicott 8), so the form asks here.
     if status == _GIVEN and not answers.get("privacy_notice_given"):
         errors["privacy_notice_given"] = "Say whether they were given the privacy notice (Caldicott 8)."
+    # A parent who gave or refused consent was asked, so knows: "they do not know" contradicts it.
+    if status in ANSWERED and answers.get(GIVER) == ConsentGiver.PARENT_PR and answers.get("parents_informed") == "no":
+        errors["parents_informed"] = (
+            "A parent gave or refused consent, so the parents know: answer Yes, or say whose consent it is."
+        )
     if answers.get("parents_informed") == "no" and not answers.get("reason_not_informed") and not _asked(answers):
         errors["reason_not_informed"] = (
             "Say why the parents are not being told, or that the young person asked that they not be (golden rule 2)."

@@ -85,6 +85,8 @@ FIELDS = (
         ),
     ),
 )
+# Consent statuses that are someone's answer (form_consent.ANSWERED, which imports this module).
+_ANSWERED = frozenset({"given_explicit", "refused", "withdrawn"})
 # What the schema's reference pattern (schemas.common.REF_PATTERN) allows, as every reference's refusal says it.
 REF_RULE = "use letters, digits and . _ : - only, up to 64, starting with one"
 # Where the schema's refusals of a subject land on the form.
@@ -99,6 +101,13 @@ def check(answers: dict[str, str]) -> dict[str, str]:
     age = answers.get("age_years", "")
     if age and (not age.isdigit() or int(age) > 130):
         errors["age_years"] = "Give the age in whole years, from 0 to 130."
+    # The consent step recorded the young person's own answer as theirs to give (Gillick competent).
+    own = answers.get("consent_giver") == "child" and answers.get("consent_status") in _ANSWERED
+    if own and answers.get("subject_role") == SubjectRole.CHILD and answers.get("gillick_competent") == Assessed.NO:
+        errors["gillick_competent"] = (
+            "You recorded consent as the young person's own: if they cannot decide for themselves, go back and say "
+            "whose consent it is (a parent's), or answer Yes here."
+        )
     if answers.get(NAMED) == "yes" and not _nhs(answers) and not answers.get("subject_ref"):
         errors["nhs_number"] = NAMED_AGAIN
     try:

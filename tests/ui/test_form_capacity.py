@@ -18,7 +18,7 @@ import pytest
 
 import audit
 from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
-from tests.factories import logged_decision
+from tests.factories import logged_decision, school_referral
 from tests.ui.form_walk import sign_in, walk
 from tests.ui.test_form_safety import BASIS, HEALTH, HV, MASH, TO_THE_SOCIAL_WORKER, _referral
 from tests.ui.test_ui_review_fixes import _hidden
@@ -39,6 +39,7 @@ NOT_TOLD = {
     "child_asked_not_told": "yes",
     "likely_significant_harm": "no",
 }
+SCHOOL = "school-oakfield-primary"
 RESPECTED = "The parents have not been told because the young person, competent to decide, asked that they not be"
 NOT_RECORDED = "The young person asked that the parents not be told, but is not recorded as able to decide that"
 # The child's own consent, given, scoped to the front door, the parents told.
@@ -105,25 +106,47 @@ async def test_the_reason_is_needed_unless_the_young_person_asked(
     assert 'id="f-child_asked_not_told' in seen[-1], seen[-1][-2000:]
 
 
-@pytest.mark.parametrize(
-    ("gillick", "outcome"),
-    [("no", "hold_for_authorisation"), ("yes", "share")],
-    ids=["not-competent", "competent"],
-)
 async def test_a_childs_own_consent_counts_only_if_they_can_decide(
     gateway_factory: GatewayFactory,  # noqa: F811
     opa_url: str,
-    gillick: str,
-    outcome: str,
 ) -> None:
     gateway = await gateway_factory(ui_cookie_secure=False)
-    given = {**OWN_CONSENT, "gillick_competent": gillick}
-    decided, page = await _sent_page(gateway, opa_url, given, f"hv-own-{gillick}")
-    assert decided.outcome == outcome, (decided.outcome, decided.reasons)
-    set_aside = [r for r in decided.reasons if r["rule"] == "GR4" and r["message"].startswith(SET_ASIDE)]
-    assert bool(set_aside) == (gillick == "no"), decided.reasons
+    decided = await _sent(gateway, opa_url, {**OWN_CONSENT, "gillick_competent": "yes"}, "hv-own-yes")
+    assert decided.outcome == "share", (decided.outcome, decided.reasons)
+    assert not [r for r in decided.reasons if r["message"].startswith(SET_ASIDE)], decided.reasons
+    # The form does not let a sender record a child's own consent and then that the child cannot decide.
+    with pytest.raises(AssertionError, match="You recorded consent as the young person"):
+        await _sent_page(gateway, opa_url, {**OWN_CONSENT, "gillick_competent": "no"}, "hv-own-no")
+
+
+async def test_a_consent_set_aside_waits_for_consent_not_a_lawful_basis(
+    gateway_factory: GatewayFactory,  # noqa: F811
+) -> None:
+    # An agency system can still send it: the policy sets the consent aside (GR4) and the share waits.
+    gateway = await gateway_factory()
+    pupil = {"subject_ref": "pupil-8101", "role_in_case": "child", "age_years": 6, "gillick_competent": "no"}
+    own = {"subject_ref": "pupil-8101", "giver": "child", "status": "given_explicit", "privacy_notice_given": True}
+    told = {"parents_informed": True, "parent_withheld_permission": None}
+    body = school_referral(lawful_basis="consent", subjects=[pupil], consent=[own], parental_position=told)
+    sent = await gateway.post(body)
+    assert sent.status_code == 202, sent.text
+    held = {r["agency_id"]: r for r in sent.json()["recipients"]}[MASH]
+    assert held["outcome"] == "hold_for_authorisation", held
+    assert any(r["message"].startswith(SET_ASIDE) for r in held["reasons"]), held["reasons"]
+    token = gateway.token(SCHOOL, role="line_manager", subject="lm-capacity-01")
+    queues = await gateway.client.get("/v1/queues", headers={"Authorization": f"Bearer {token}"})
+    (item,) = [i for i in queues.json()["hold_for_authorisation"] if i["delivery_id"] == held["delivery_id"]]
     # What ends the wait is consent from someone able to give it, not the lawful basis the sender gave.
-    assert ("The sender sends it again with consent, or the exception relied on instead." in page) == (
-        gillick == "no"
-    ), page[-3000:]
-    assert "with a lawful basis" not in page, page[-3000:]
+    assert item["resolves"] == "The sender sends it again with consent, or the exception relied on instead.", item
+
+
+async def test_a_parents_consent_and_parents_who_do_not_know_contradict_each_other(
+    gateway_factory: GatewayFactory,  # noqa: F811
+    opa_url: str,
+) -> None:
+    gateway = await gateway_factory(ui_cookie_secure=False)
+    csrf = await sign_in(gateway.client, gateway.token(HV, role="practitioner", subject="hv-parent-asked"))
+    types, form = await _referral(gateway, opa_url)
+    parents = {**OWN_CONSENT, "consent_giver": "parent_pr", "parents_informed": "no", "child_asked_not_told": "yes"}
+    with pytest.raises(AssertionError, match="A parent gave or refused consent, so the parents know"):
+        await walk(gateway.client, csrf, types, form, HEALTH, given=parents)

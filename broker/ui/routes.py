@@ -337,7 +337,7 @@ async def queues(
 ) -> HTMLResponse:
     found = await asyncio.to_thread(review.queues_for, decision_log, viewer)
     answered = await asyncio.to_thread(review.answered_for, decision_log, viewer)
-    held = [item.decided_seq for name in ("needs_advice", "hold_for_authorisation") for item in found[name]]
+    held = [i.decided_seq for i in found["needs_advice"] + found["hold_for_authorisation"] + [a.item for a in answered]]
     readable = await asyncio.to_thread(scope.readable, decision_log.engine, viewer, held)
     return page(request, "queues.html", session, queues=found, answered=answered, done=done, readable=readable)
 

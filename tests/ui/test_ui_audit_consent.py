@@ -60,3 +60,29 @@ async def test_a_share_outside_the_consent_is_counted_and_one_within_it_is_not(
     assert [(r["lawful_basis"], r["consent_state"], r["count"]) for r in rows] == [
         (decided[POLICE]["lawful_basis"], "given_explicit", 1)
     ]
+
+
+async def test_a_held_share_released_by_an_authoriser_is_counted(
+    gateway_factory: GatewayFactory,  # noqa: F811
+) -> None:
+    # Consent not sought, held for the line manager (no lawful basis would hold it for the sender alone):
+    # the manager's release makes it a share on the safeguarding basis, which the table counts.
+    gateway = await gateway_factory()
+    body = school_referral(recipients=[{"agency_id": MASH, "role": "mash_intake", "need_to_know": "assess_and_decide"}])
+    body["sender"] = {**body["sender"], "role": "designated_senior_manager", "user_ref": "dsm-audit-01"}
+    body["sender_in_doubt"] = True
+    sent = await gateway.post(body)
+    assert sent.status_code == 202, sent.text
+    (held,) = sent.json()["recipients"]
+    assert held["outcome"] in ("hold_for_authorisation", "needs_advice"), held
+    assert audit_page.totals(gateway.decision_log)["no_consent"] == []
+    role = "line_manager" if held["outcome"] == "hold_for_authorisation" else "dsl"
+    token = gateway.token("school-oakfield-primary", role=role, subject="answerer-audit-01")
+    answer = await gateway.client.post(
+        f"/v1/queues/{held['delivery_id']}",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"decision": "release", "reason": "Fictional: the risk is clear; share it."},
+    )
+    assert answer.status_code == 200, answer.text
+    rows = audit_page.totals(gateway.decision_log)["no_consent"]
+    assert [r["count"] for r in rows] == [1], rows

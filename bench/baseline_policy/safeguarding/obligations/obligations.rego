@@ -36,6 +36,7 @@ _catalogue := {
 	"decide_referral": _o("decide_referral", _wd(1), "Children's social care decides the response within 1 working day and tells the referrer [CPSCP-Procedures, Initial Action by Children's Social Care on Receipt of a Referral; CPSCP-Procedures, Threshold policy > Childrens Social Care] (T01, T05).", "GR6"),
 	"review_urgent_share": _o("review_urgent_share", _wd(1), "Sent without waiting: a DSL, IG lead or named professional reviews this share and any missing authorisation afterwards [CPSCP-Procedures, Responding to concerns about a child > Responsibilities of agencies and organisations].", "I14"),
 	"inform_subject": _o("inform_subject", null, "Tell the person (or the parents) that their information was shared and why, unless that would create or increase a risk of harm [CPSCP-Procedures, Responding to concerns about a child > Consulting parents; CPSCP-Procedures, Flowchart of when and how to share information].", "C8"),
+	"inform_young_person_only": _o("inform_subject", null, "Tell the young person that their information was shared and why, not their parents, as the young person, able to decide, asked, unless telling them would create or increase a risk of harm [CPSCP-Procedures, Self-harm > Information Sharing and Consent; CPSCP-Procedures, Flowchart of when and how to share information].", "GR2"),
 	"inform_young_person": _o("inform_subject", null, "Tell the young person, never the family or community, that their information was shared and why, unless that would create or increase a risk of harm [CPSCP-Procedures, Forced marriage > 6. Issues; CPSCP-Procedures, Flowchart of when and how to share information].", "I19"),
 	"strategy_cpch": _o("strategy_meeting", _wd(2), "Hold the CPCH strategy meeting or discussion, with adult care present, within 2 working days of the CPCH referral; a strategy discussion request answers this [CPCH-Policy, 6. Strategy Meeting/Safeguarding Enquiries] (T10).", "GR6"),
 	"strategy_child_on_child": _o("strategy_meeting", {"amount": 5, "unit": "unclear_days"}, "Hold the multi-agency strategy meeting about abuse by a child within 5 days (days or working days, as the partnership has set: the source does not say) [DDSCP-RiskToOthers, 4. Children's Social Care Response] (T11).", "GR6"),
@@ -116,6 +117,21 @@ _applies("inform_subject", _, outcome) if {
 	not _telling_is_risky
 	not input.parental_position.parents_informed == true
 	not context.tagged("forced_marriage")
+	not _parents_not_to_be_told
+}
+
+_applies("inform_young_person_only", _, outcome) if {
+	_shared(outcome)
+	context.transparency_applies
+	not _telling_is_risky
+	not context.tagged("forced_marriage")
+	_parents_not_to_be_told
+}
+
+_parents_not_to_be_told if {
+	input.parental_position.child_asked_not_told == true
+	not input.parental_position.parents_informed == true
+	context.competent_child
 }
 
 # Forced marriage: the young person is told, never the parents (I19).

@@ -88,8 +88,14 @@ def fill(step: Step, answers: dict[str, str], page: str, *, first_agency: bool =
         answers.setdefault(f"to:{found.group(1)}", found.group(2))
         answers.setdefault(f"ntk:{found.group(1)}", NEED_TO_KNOW[0][0])
         return
+    # A parent who answered about consent (the walk's default giver) knows: the form refuses "no" then.
+    parent_answered = answers.get("consent_status") in ("given_explicit", "refused", "withdrawn") and (
+        answers.get("consent_giver", ENVELOPE["consent_giver"]) == "parent_pr"
+    )
     for field in _needed(step):
-        if field.name in ENVELOPE:
+        if field.name == "parents_informed" and parent_answered:
+            answers.setdefault(field.name, "yes")
+        elif field.name in ENVELOPE:
             answers.setdefault(field.name, ENVELOPE[field.name])
         elif field.name == "sender_role":
             role = re.search(r'id="f-sender_role".*?<option value="([^"]+)"', page, re.S)

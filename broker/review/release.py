@@ -36,13 +36,15 @@ from broker.review.access import PRINCIPALS, TABLE, Action, Scope
 _AWAITS_SIGN_OFF: Final = "Waiting for authorisation by one of:"
 _NEEDS: Final = {
     "GR1": "a lawful basis",
+    "GR2": "whether the person or family knows and was asked, or why not",
     "GR4": "consent, or the exception relied on instead",
     "GR6": "the fields the recipient must have to act",
     "C1": "the purpose the information is needed for",
 }
-# Holds that only wait for what the sender left out: a GR6 hold is the notification lacking a field
-# (its needs_advice finding, on MARAC, is a judgement); every C1 hold is a missing purpose.
-_SENDER_HOLDS: Final = frozenset({"GR4", "GR6", "C1"})
+# Holds that only wait for what the sender left out: a GR2 hold waits "until a reason is recorded"
+# (domain brief §4.3, GR2), which a reviewer's release would skip; a GR6 hold is the notification lacking
+# a field (its needs_advice finding, on MARAC, is a judgement); every C1 hold is a missing purpose.
+_SENDER_HOLDS: Final = frozenset({"GR2", "GR4", "GR6", "C1"})
 _NO_BASIS: Final = (
     "No lawful basis is recorded for this share, and only the sender can record one. Refuse it; the sender "
     "can send it again naming the lawful basis relied on (golden rules 1 and 4)."
@@ -156,14 +158,14 @@ def _resolves(
         return f"The sender sends it again with {listed(sorted({need for _, need in needs}))}."
     if outcome == "needs_advice":
         return (
-            "An adviser's answer (a DSL, IG lead or Caldicott Guardian of the sender's agency, or the "
-            "partnership's IG lead or Caldicott Guardian): share it or do not."
+            "An adviser's answer (a DSL, IG lead, Caldicott Guardian or named professional of the sender's "
+            "agency, or the partnership's IG lead or Caldicott Guardian): share it or do not."
         )
     if outcome == "hold_for_authorisation":
         # Who may release it: whom the access table lets release held shares and, where the
         # partnership's procedure names who authorises this type, only those it names too.
         asked = [f for f in findings if f.get("message", "").startswith(_AWAITS_SIGN_OFF)]
-        able = [r for r in _RELEASERS if all(r in re.split(r", | or ", _named(f)) for f in asked)]
+        able = [r for r in _RELEASERS if all(r in _named(f) for f in asked)]
         if not able:
             return " ".join([*(_procedure(f) for f in asked), "Refuse it; the sender can ask one of them."])
         who = f"a {_either(able)} of the sender's agency, other than the sender"
@@ -171,9 +173,10 @@ def _resolves(
     return "A post-hoc review of the urgent share."
 
 
-def _named(finding: Mapping[str, str]) -> str:
-    """The roles an authorisation finding waits for, as its sentence lists them."""
-    return finding.get("message", "").removeprefix(_AWAITS_SIGN_OFF).split(". ", 1)[0].strip()
+def _named(finding: Mapping[str, str]) -> list[str]:
+    """The roles an authorisation finding waits for, as its sentence lists them ("a, b or c")."""
+    listed = finding.get("message", "").removeprefix(_AWAITS_SIGN_OFF).split(". ", 1)[0].strip()
+    return re.split(r", | or ", listed)
 
 
 def outside_procedure(decided: audit.Entry, role: str, deciding: int | None = None) -> str | None:
@@ -183,10 +186,10 @@ def outside_procedure(decided: audit.Entry, role: str, deciding: int | None = No
     for finding in deciding_findings(decided, deciding):
         if finding.get("message", "").startswith(_AWAITS_SIGN_OFF):
             named = _named(finding)
-            if role.replace("_", " ") not in re.split(r", | or ", named):
+            if role.replace("_", " ") not in named:
                 return (
                     f"The partnership's procedure ({finding.get('rule', '')}) asks for authorisation by one of: "
-                    f"{named}; a {role.replace('_', ' ')} may not give it. Ask one of them, or refuse it."
+                    f"{_either(named)}; a {role.replace('_', ' ')} may not give it. Ask one of them, or refuse it."
                 )
     return None
 
@@ -195,9 +198,10 @@ def _procedure(finding: Mapping[str, str]) -> str:
     """The policy's list of authorisers is the partnership's procedure for this type, a different fact
     from who may release it here (the access table): say which of the procedure's roles may also."""
     named = _named(finding)
-    both = [role for role in _RELEASERS if role in re.split(r", | or ", named)]
+    both = [role for role in _RELEASERS if role in named]
     here = f"of these, only a {_either(both)} can release it here" if both else "none of these can release it here"
-    return f"The partnership's procedure ({finding.get('rule', '')}) asks for authorisation by one of: {named}; {here}."
+    rule = finding.get("rule", "")
+    return f"The partnership's procedure ({rule}) asks for authorisation by one of: {_either(named)}; {here}."
 
 
 def _either(roles: Sequence[str]) -> str:

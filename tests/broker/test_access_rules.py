@@ -295,3 +295,31 @@ async def test_a_practitioner_also_sees_what_they_are_named_on_and_a_manager_wha
     assert refused.status_code == 200, refused.text
     listed = (await manager.api("GET", "/v1/decisions")).json()["items"]
     assert [i["delivery_id"] for i in listed] == [held["delivery_id"]]
+
+
+async def test_a_share_held_for_the_parents_position_can_only_be_refused(gateway: Gateway) -> None:
+    """GR2 holds "until a reason is recorded" (domain brief §4.3): a line manager's release would send a
+    referral whose family may not know of it, with no reason recorded, as if their sign-off were one."""
+    unsaid = copy.deepcopy(cases()[1][1])  # a health visitor asks for family support
+    consent = {"subject_ref": "child-alpha", "giver": "parent_pr", "status": "given_explicit"}
+    unsaid.update(parental_position=None, consent=[{**consent, "privacy_notice_given": True}])
+    unsaid["payload"]["current_location"] = "At the children's centre until noon"
+    sender = Person(gateway, HV, "practitioner", "hv-practitioner-09")
+    unsaid["sender"]["user_ref"] = sender.user_ref
+    response = await sender.api("POST", "/v1/notifications", json=unsaid)
+    assert response.status_code == 202, response.text
+    (held,) = response.json()["recipients"]
+    assert held["outcome"] == "hold_for_authorisation", held
+    assert [r["rule"] for r in held["decided_by"]] == ["GR2"], held["decided_by"]
+    manager = Person(gateway, HV, "line_manager", "hv-manager-02")
+    (item,) = (await manager.api("GET", "/v1/queues")).json()["hold_for_authorisation"]
+    assert "knows and was asked" in (item["refuse_only"] or ""), item
+    assert item["resolves"].startswith("The sender sends it again with whether the person or family knows"), item
+    release = await manager.api(
+        "POST", f"/v1/queues/{held['delivery_id']}", json={"decision": "release", "reason": "The family will be told."}
+    )
+    assert release.status_code == 409 and release.json()["error"] == "release_not_allowed", release.text
+    refused = await manager.api(
+        "POST", f"/v1/queues/{held['delivery_id']}", json={"decision": "refuse", "reason": "Send it with their view."}
+    )
+    assert refused.status_code == 200, refused.text

@@ -40,7 +40,11 @@ def test_the_table_keeps_the_issues_rules() -> None:
     assert partnership_wide == set(OFFICES), "only the partnership's office holders reach across agencies"
     advisers = {who for who, row in table.items() if row[Action.ADVICE] is Scope.AGENCY}
     authorisers = {who for who, row in table.items() if row[Action.AUTHORISE] is Scope.AGENCY}
-    assert (advisers, authorisers) == ({"dsl", "ig_lead", "caldicott_guardian"}, {"line_manager", "named_professional"})
+    # A named or designated professional is one of GR3's advisers (domain brief §4.1) and authorises (§5.4).
+    assert (advisers, authorisers) == (
+        {"dsl", "ig_lead", "caldicott_guardian", "named_professional"},
+        {"line_manager", "named_professional"},
+    )
 
 
 def test_body_roles_are_the_contracts_and_leads_send_as_nobody() -> None:
@@ -114,11 +118,16 @@ BASIS = "safeguarding_children_individuals_at_risk"
             _decided(
                 "hold_for_authorisation",
                 BASIS,
-                ("GR2", "Record the parents' position."),
+                ("GR4", "Waiting for authorisation by one of: line_manager."),
                 ("GR4", "Consent was not sought and no reason is recorded."),
             ),
             1,
             None,
+        ),
+        (
+            _decided("hold_for_authorisation", BASIS, ("GR2", "Record the parents' position before sending.")),
+            1,
+            "knows and was asked",
         ),
         (
             _decided("hold_for_authorisation", BASIS, ("GR6", "The notification is not adequate: it lacks child.")),
@@ -137,6 +146,7 @@ BASIS = "safeguarding_children_individuals_at_risk"
         "consent-second-deciding",
         "sign-off",
         "consent-not-deciding",
+        "parents-position",
         "inadequate",
         "no-purpose",
         "sign-off-under-gr6",
@@ -160,8 +170,19 @@ def test_without_a_count_the_logged_deciding_rules_say_how_many_decided() -> Non
         ("GR4", "Consent was not sought and no reason is recorded."),
         deciding=("GR2", "GR4"),
     )
-    # GR2 decided too, and the card lists it: the sentence does not call GR4 the one finding that held it.
-    assert (refusal_only(entry) or "").startswith("Of the findings that held this share, GR4 needs consent")
+    # GR2 decided too, and waits for the sender as much as GR4 does: the sentence names both.
+    assert (refusal_only(entry) or "").startswith(
+        "The findings that held this share (GR2, GR4) need whether the person or family knows and was asked"
+    )
+    signed_off = _decided(
+        "hold_for_authorisation",
+        BASIS,
+        ("GR4", "Waiting for authorisation by one of: line manager."),
+        ("GR4", "Consent was not sought and no reason is recorded."),
+        deciding=("GR4",),
+    )
+    # The sign-off decided too, and the card lists it: the sentence does not call the other the one that held it.
+    assert (refusal_only(signed_off, 2) or "").startswith("Of the findings that held this share, GR4 needs consent")
 
 
 def test_what_would_resolve_a_refuse_only_hold_names_every_thing_the_sender_left_out() -> None:

@@ -79,7 +79,9 @@ ROWS: Final[dict[str, tuple[Scope, ...]]] = {
     "ig_lead": (NO, AGY, AGY, AGY, AGY, NO, AGY, AGY, NO, AGY, NO, NO, NO),
     "caldicott_guardian": (NO, AGY, AGY, AGY, AGY, NO, AGY, AGY, NO, AGY, NO, NO, NO),
     "line_manager": (AGY, OWN, OWN, OWN, NO, AGY, NO, NO, NO, NO, NO, AGY, NO),
-    "named_professional": (AGY, AGY, AGY, AGY, NO, AGY, AGY, NO, NO, NO, NO, AGY, NO),
+    # GR3's advice is to be sought from a "named or designated professional" among others (domain brief
+    # §4.1, NEEDS_ADVICE; §5.4), so they answer advice as a DSL does.
+    "named_professional": (AGY, AGY, AGY, AGY, AGY, AGY, AGY, NO, NO, NO, NO, AGY, NO),
     "partnership_ig_lead": (NO, NO, PTN, PTN, PTN, NO, PTN, PTN, PTN, PTN, NO, NO, PTN),
     "partnership_caldicott_guardian": (NO, NO, PTN, PTN, PTN, NO, PTN, PTN, PTN, PTN, NO, NO, PTN),
 }

@@ -5,7 +5,7 @@ lawful bases the policy pack allows the type, whether the parents' position must
 the payload's inputs (`broker.ui.form_payload`), required where the schema or the policy's adequacy
 check requires them. So a form this UI accepts is never held for a missing field. Whoever is unsure
 says so ("unsure, ask an adviser"): the policy then answers `needs_advice` and the share waits in
-the sender agency's advisers' queue (DSL, IG lead, Caldicott Guardian).
+the sender agency's advisers' queue (DSL, IG lead, Caldicott Guardian, named professional).
 """
 
 from __future__ import annotations

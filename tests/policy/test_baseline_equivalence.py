@@ -133,6 +133,18 @@ FIXED = [
             "recipients": [CSC, POLICE],
         },
     ),
+    # sg-policy-0.7.19: GR4 names who gave the consent covering each recipient; C8 beside parents who
+    # know; C7 names a refusal as one.
+    patched(
+        "referral",
+        {
+            "consent": [*consent_given(scope_agencies=[CSC["agency_id"]]), *consent_given(giver="child")],
+            "parental_position": _TOLD,
+            "recipients": [CSC, POLICE],
+        },
+    ),
+    patched("referral", {"consent": not_sought("risk_significant_harm"), "parental_position": _TOLD}),
+    patched("referral", {"consent": consent_refused(), "risk": {"likely_significant_harm": True}}),
     # sg-policy-0.7.17: a competent young person's own consent beside a sibling who cannot decide.
     patched(
         "referral",

@@ -36,7 +36,7 @@ TO_THE_FRONT_DOOR_ONLY = {
     "lawful_basis": "consent",
     "likely_significant_harm": "no",
 }
-COVERED = "has given explicit consent, and it covers this recipient"
+COVERED = "Explicit consent was given by a person with parental responsibility, and it covers this recipient"
 
 
 def _decided(gateway: Gateway, notification_id: str, recipient: str) -> audit.Entry:

@@ -227,9 +227,14 @@ c8 := set() if {
 	some c in context.subject_consents
 	c.status == "given_explicit"
 	not c.privacy_notice_given == true
-} else := {{"rule": "C8", "effect": "share", "message": context.fit(sprintf("The family will not be told about any sharing for now, because: %s.", [context.exception_words(_risks)]))}} if {
+} else := {{"rule": "C8", "effect": "share", "message": context.fit(sprintf("%s, because: %s.", [_not_told, context.exception_words(_risks)]))}} if {
 	count(_risks) > 0
 } else := {{"rule": "C8", "effect": "share", "message": "If anything is shared, the person concerned is to be told afterwards what, with whom and why."}}
+
+# Parents recorded as knowing of the referral are not "not told": what they are not told is the sharing.
+_not_told := "The parents know of this referral, but will not be told about any sharing for now" if {
+	input.parental_position.parents_informed == true
+} else := "The family will not be told about any sharing for now"
 
 # The recorded reasons that make telling the family risky: the only ones that ground not telling.
 _risks contains code if {

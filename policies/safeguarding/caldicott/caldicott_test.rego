@@ -177,6 +177,15 @@ test_c8_lists_every_risk_and_only_risks if {
 	t.messages(t.first(p), "C8") == {"The family will not be told about any sharing for now, because: seeking consent could lose evidence and telling parents could prejudice the detection of crime."}
 }
 
+# Parents recorded as knowing of the referral are not said to be "not told" (sg-policy-0.7.19).
+test_c8_beside_parents_who_know_says_what_they_are_not_told if {
+	p := object.union(data.safeguarding.golden_test.told_for_risk, {
+		"parental_position": {"parents_informed": true, "reason_not_informed": null},
+		"consent": [data.safeguarding.golden_test.not_sought("parent_pr", "risk_significant_harm")],
+	})
+	t.messages(t.first(p), "C8") == {"The parents know of this referral, but will not be told about any sharing for now, because: seeking agreement would put the child at risk of significant harm."}
+}
+
 # Consent relied on with the privacy notice unstated holds as surely as one not given: missing
 # input denies (sg-policy-0.7.0). The message says it is not recorded, not that it was not given.
 given(notice) := {"consent": [{"giver": "parent_pr", "status": "given_explicit", "scope_agencies": null, "privacy_notice_given": notice, "not_sought_reason": null}]}

@@ -384,7 +384,7 @@ test_c7_names_the_reviewers_of_the_review_obligation if {
 test_c7_without_risk_weighs_consent_not_an_objection_to_it if {
 	d := t.first(scoped({"scope_agencies": ["police-a"]}))
 	d.outcome == "no_share"
-	t.messages(d, "C7") == {"No risk of significant harm is recorded, so the duty to share does not outweigh consent refused or not covering this recipient on its own."}
+	t.messages(d, "C7") == {"No risk of significant harm is recorded, so the duty to share does not outweigh consent that does not cover this recipient on its own."}
 }
 
 test_services_refused_says_to_send_it_as_a_safeguarding_concern if {

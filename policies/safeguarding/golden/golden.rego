@@ -168,7 +168,7 @@ _gr4_consent(r) := _gr4_services(r) if input.purpose == "request_for_services"
 
 else := _gr4_safeguarding(r)
 
-_gr4_given := {"rule": "GR4", "effect": "share", "message": "The person concerned has given explicit consent, and it covers this recipient and purpose."}
+_gr4_given(r) := {"rule": "GR4", "effect": "share", "message": sprintf("Explicit consent was given by %s, and it covers this recipient and purpose.", [context.given_by(r)])}
 
 _gr4_scope(r) := {"rule": "GR4", "effect": "no_share", "message": context.fit(sprintf("%s %s", [context.scope_gap(r), _gr4_scope_why]))}
 
@@ -203,7 +203,7 @@ _gr4_services(r) := {{"rule": "GR4", "effect": "share", "message": "The family h
 	_unfit_recorded
 } else := {{"rule": "GR4", "effect": "hold_for_authorisation", "message": "A request for services needs the family's consent first, and none is recorded. Seek it and record it, then send again."}}
 
-_gr4_safeguarding(r) := {_gr4_given} if {
+_gr4_safeguarding(r) := {_gr4_given(r)} if {
 	context.consent_given_for(r)
 } else := {{"rule": "GR4", "effect": "needs_advice", "message": "The sender is unsure whether consent was given. Check with the person or ask the DSL."}} if {
 	context.consent_unsure
@@ -232,7 +232,7 @@ _gr4_safeguarding(r) := {_gr4_given} if {
 
 # Where no consent rule applies to the notification, a declared basis of consent still needs
 # consent that covers the recipient and purpose; any other basis does not look at consent.
-_gr4_consent_basis(r) := {_gr4_given} if {
+_gr4_consent_basis(r) := {_gr4_given(r)} if {
 	input.lawful_basis == "consent"
 	context.consent_given_for(r)
 } else := {_gr4_scope(r)} if {

@@ -336,3 +336,18 @@ test_gr3_no_doubt_says_what_was_checked if {
 	d := t.first(p)
 	t.messages(d, "GR3") == {"No reason for doubt is recorded: the sender is not in doubt, no confidential health information goes to a non-health agency without a recorded risk or consent, no hostile family would hear of it through this recipient, and no adult without a conviction is named as a risk."}
 }
+
+# Consent relied on names whose it is, for this recipient alone (sg-policy-0.7.19).
+given_by(giver, scope) := {"giver": giver, "status": "given_explicit", "scope_agencies": scope, "privacy_notice_given": true, "not_sought_reason": null}
+
+test_gr4_given_names_the_giver if {
+	d := t.first({"consent": [given_by("parent_pr", null)]})
+	t.messages(d, "GR4") == {"Explicit consent was given by a person with parental responsibility, and it covers this recipient and purpose."}
+}
+
+test_gr4_given_names_only_the_givers_covering_this_recipient if {
+	p := {"recipients": [t.csc, t.police], "consent": [given_by("parent_pr", [t.csc.agency_id]), given_by("child", null)]}
+	[csc, police] := t.decide(p).recipients
+	{m | some f in csc.reasons; f.rule == "GR4"; m := f.message} == {"Explicit consent was given by a person with parental responsibility and the child themselves, and it covers this recipient and purpose."}
+	{m | some f in police.reasons; f.rule == "GR4"; m := f.message} == {"Explicit consent was given by the child themselves, and it covers this recipient and purpose."}
+}

@@ -212,9 +212,13 @@ c8 := set() if {
 	some c in context.subject_consents
 	c.status == "given_explicit"
 	not c.privacy_notice_given == true
-} else := {finding("C8", "share", sprintf("The family will not be told about any sharing for now, because: %s.", [context.exception_words(_risks)]))} if {
+} else := {finding("C8", "share", sprintf("%s, because: %s.", [_not_told, context.exception_words(_risks)]))} if {
 	count(_risks) > 0
 } else := {finding("C8", "share", "If anything is shared, the person concerned is to be told afterwards what, with whom and why.")}
+
+_not_told := "The parents know of this referral, but will not be told about any sharing for now" if {
+	input.parental_position.parents_informed == true
+} else := "The family will not be told about any sharing for now"
 
 _risks contains code if {
 	some code in context.exceptions

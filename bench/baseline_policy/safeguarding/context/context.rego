@@ -227,6 +227,13 @@ consent_given_for(r) if {
 }
 
 # METADATA
+# title: Who gave the explicit consent that covers this recipient, in plain English
+# description: Each giver once; a consent set aside as not its giver's to give is not among them.
+given_by(r) := concat(" and ", sort({_consent_givers[c.giver] | some c in subject_consents; c.status == "given_explicit"; covers(c, r)}))
+
+_consent_givers := {"parent_pr": "a person with parental responsibility", "child": "the child themselves", "adult_subject": "the person themselves"}
+
+# METADATA
 # title: A consent record's scope covers this recipient and the notification's purpose
 # description: >-
 #   Agencies by id or by type: once either list is given, the recipient must be named by one

@@ -310,14 +310,22 @@ _c7(r, found, outcome) := {{"rule": "C7", "message": sprintf("The duty to share 
 } else := {{"rule": "C7", "message": sprintf("There is %s, so the duty to share outweighs the objection that rests on consent alone, though not an objection on other grounds, which decides instead.", [_harm]), "effect": "share"}} if {
 	count(_soft(found)) > 0
 	_duty_to_share(r)
-} else := {{"rule": "C7", "message": sprintf("There is %s, but the duty to share outweighs consent refused or not covering this recipient only for a protective agency (children's social care, a receiving local authority or the police; adult social care for an adult at risk).", [_harm]), "effect": _soft_effect(found)}} if {
+} else := {{"rule": "C7", "message": sprintf("There is %s, but the duty to share outweighs %s only for a protective agency (children's social care, a receiving local authority or the police; adult social care for an adult at risk).", [_harm, _consent_objection]), "effect": _soft_effect(found)}} if {
 	count(_soft(found)) > 0
 	context.likely_harm
 } else := {_c7_duty} if {
 	context.likely_harm
-} else := {{"rule": "C7", "message": "No risk of significant harm is recorded, so the duty to share does not outweigh consent refused or not covering this recipient on its own.", "effect": _soft_effect(found)}} if {
+} else := {{"rule": "C7", "message": sprintf("No risk of significant harm is recorded, so the duty to share does not outweigh %s on its own.", [_consent_objection]), "effect": _soft_effect(found)}} if {
 	count(_soft(found)) > 0
 } else := set()
+
+# The objection on consent alone, by which kind it is: one consent record's refusal decides it where
+# there is one (GR4), then the sender's doubt; otherwise it is consent given that leaves this recipient out.
+_consent_objection := "consent refused" if {
+	context.consent_refused
+} else := "consent the sender is unsure of" if {
+	context.consent_unsure
+} else := "consent that does not cover this recipient"
 
 _c7_duty := {"rule": "C7", "message": sprintf("There is %s, so the duty to share is as important as the duty of confidentiality.", [_harm]), "effect": "share"}
 

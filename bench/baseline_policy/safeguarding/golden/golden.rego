@@ -152,7 +152,7 @@ _gr4_consent(r) := _gr4_services(r) if input.purpose == "request_for_services"
 
 else := _gr4_safeguarding(r)
 
-_gr4_given := finding("GR4", "share", "The person concerned has given explicit consent, and it covers this recipient and purpose.")
+_gr4_given(r) := finding("GR4", "share", sprintf("Explicit consent was given by %s, and it covers this recipient and purpose.", [context.given_by(r)]))
 
 _gr4_scope(r) := soft_finding("GR4", "no_share", sprintf("%s %s", [context.scope_gap(r), _gr4_scope_why]))
 
@@ -179,7 +179,7 @@ _gr4_services(r) := {finding("GR4", "share", "The family has consented to this r
 	context.unfit_givers != ""
 } else := {finding("GR4", "hold_for_authorisation", "A request for services needs the family's consent first, and none is recorded. Seek it and record it, then send again.")}
 
-_gr4_safeguarding(r) := {_gr4_given} if {
+_gr4_safeguarding(r) := {_gr4_given(r)} if {
 	context.consent_given_for(r)
 } else := {soft_finding("GR4", "needs_advice", "The sender is unsure whether consent was given. Check with the person or ask the DSL.")} if {
 	context.consent_unsure
@@ -208,7 +208,7 @@ _gr4_safeguarding(r) := {_gr4_given} if {
 
 # Where no consent rule applies to the notification, a declared basis of consent still needs
 # consent that covers the recipient and purpose; any other basis does not look at consent.
-_gr4_consent_basis(r) := {_gr4_given} if {
+_gr4_consent_basis(r) := {_gr4_given(r)} if {
 	input.lawful_basis == "consent"
 	context.consent_given_for(r)
 } else := {_gr4_scope(r)} if {

@@ -120,6 +120,13 @@ def sees_reader(viewer: Viewer, viewed: audit.Entry) -> bool:
     return viewer.covers(Action.ACCESS_LOG, relation)
 
 
+def on_sender_side(viewer: Viewer, entry: audit.Entry) -> bool:
+    """Whether the viewer reads a decision as its sending agency (or a partnership office, which reads
+    everything): a recipient is not given the sender's own clocks (`timescales.SENDERS_OWN`)."""
+    relation = viewer.relation(sender_agency=entry.sender_agency, actor=entry.actor)
+    return viewer.office is not None or relation is not Relation.OTHER
+
+
 def same_notification(session: Session, viewer: Viewer, entry: audit.Entry) -> Page:
     """The notification's other decisions the viewer may read, in the order they were decided."""
     statement = scoped(viewer, Filters()).where(
@@ -160,7 +167,9 @@ def _one(decision_log: DecisionLog, viewer: Viewer, seq: int) -> _Read:
         state = states_now(session, [entry]).get(entry.delivery_id)
         # A share held now says whose answer ends the wait and when it is destroyed unanswered.
         row = session.get(HeldDelivery, entry.delivery_id) if state == "held" else None
-        due = deadlines_of(session, [entry.delivery_id], datetime.now(UTC))[entry.delivery_id]
+        # The sender's own clocks (an urgent share's review afterwards) are not the recipient's to read.
+        sender_side = on_sender_side(viewer, entry)
+        due = deadlines_of(session, [entry.delivery_id], datetime.now(UTC), sender_side=sender_side)[entry.delivery_id]
         held = None if row is None else waiting(entry, row)
         others = same_notification(session, viewer, entry)
         events = linked(session, entry)

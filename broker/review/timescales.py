@@ -27,6 +27,9 @@ from broker.delivery import event_clocks
 
 # The clock of an urgent share's review afterwards (policies/safeguarding/obligations, I14).
 URGENT_REVIEW_CLOCK: Final = "review_urgent_share"
+# Clocks on the sending side's own duty, owed to no recipient: a reader on the recipient's side is not
+# given them, as it is given no other agency's internal work (the review is the sender's, C7, I14).
+SENDERS_OWN: Final = frozenset({URGENT_REVIEW_CLOCK})
 # Why a clock stopped unanswered (`event_clocks.STOP_REASON`), as its state.
 _STOPPED: Final = {
     event_clocks.WITHDRAWN: "withdrawn",
@@ -77,12 +80,17 @@ class ClockReading(NamedTuple):
         }
 
 
-def deadlines_of(session: Session, delivery_ids: Collection[str], now: datetime) -> dict[str, Deadlines]:
-    """The clocks each of these deliveries' decisions started, soonest due first, in one read."""
+def deadlines_of(
+    session: Session, delivery_ids: Collection[str], now: datetime, *, sender_side: bool = True
+) -> dict[str, Deadlines]:
+    """The clocks each of these deliveries' decisions started, soonest due first, in one read; for a
+    reader not on the sending side (`sender_side` False), without the sender's own (`SENDERS_OWN`)."""
     found: dict[str, Deadlines] = {delivery: [] for delivery in delivery_ids}
     if not found:
         return found
     query = select(ObligationClock).where(col(ObligationClock.delivery_id).in_(list(found)))
+    if not sender_side:
+        query = query.where(col(ObligationClock.kind).not_in(SENDERS_OWN))
     for clock in session.exec(query.order_by(col(ObligationClock.due_at), col(ObligationClock.id))):
         found[clock.delivery_id].append(reading(clock, now).as_deadline())
     return found

@@ -1,0 +1,78 @@
+"""An urgent share's review afterwards (`review_urgent_share`, C7, I14) is the sending agency's own duty:
+its decision's page and `GET /v1/decisions/{seq}` give that clock to the sender's side and to the
+partnership's offices, never to the recipient, whose deadlines are what it owes. On the real gateway and
+OPA: a school refers a child at immediate risk to children's social care, whose front door holds both
+partnership offices; the people are fictional."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from broker.db.tables import ObligationClock
+from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
+from tests.broker.people import URGENT_RISK, Person
+from tests.factories import logged_decision, school_referral
+
+pytestmark = pytest.mark.stack
+
+SCHOOL, CSC = "school-oakfield-primary", "csc-fenmere-mash"
+REVIEW = "review_urgent_share"
+TO_CSC = {"agency_id": CSC, "role": "mash_intake", "need_to_know": "assess_and_decide"}
+
+
+async def _sent(sender: Person) -> dict[str, Any]:
+    """The referral's one recipient's receipt, with its notification's id."""
+    body = school_referral(recipients=[TO_CSC], risk=URGENT_RISK)
+    body["sender"] = {"agency_id": SCHOOL, "role": "dsl", "user_ref": sender.user_ref, "is_professional": True}
+    response = await sender.api("POST", "/v1/notifications", json=body)
+    assert response.status_code == 202, response.text
+    (recipient,) = response.json()["recipients"]
+    assert recipient["outcome"] == "share_urgent_review_after", recipient
+    return {"notification_id": body["notification_id"], **recipient}
+
+
+def _review_description(gateway: Gateway, delivery_id: str) -> str:
+    with Session(gateway.engine) as session:
+        clocks = select(ObligationClock).where(ObligationClock.delivery_id == delivery_id)
+        found = clocks.where(ObligationClock.kind == REVIEW)
+        return session.exec(found).one().description
+
+
+async def _read(reader: Person, seq: int) -> tuple[list[dict[str, Any]], str]:
+    """The detail's deadlines and the page's words, as `reader` gets them."""
+    detail = await reader.api("GET", f"/v1/decisions/{seq}")
+    assert detail.status_code == 200, detail.text
+    await reader.sign_in()
+    try:
+        page = await reader.page("GET", f"/ui/decisions/{seq}")
+    finally:
+        await reader.close()
+    assert page.status_code == 200, page.text[-2000:]
+    words = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.text)))
+    return detail.json()["deadlines"], words
+
+
+async def test_the_recipient_is_not_given_the_senders_review_of_an_urgent_share(
+    gateway_factory: GatewayFactory,  # noqa: F811
+) -> None:
+    gateway = await gateway_factory()
+    urgent = await _sent(Person(gateway, SCHOOL, "dsl", "dsl-urgent-clock-01"))
+    duty = _review_description(gateway, urgent["delivery_id"]).split(" [", 1)[0]
+    seq = logged_decision(gateway.engine, urgent["notification_id"], CSC).seq
+
+    sender, sender_page = await _read(Person(gateway, SCHOOL, "dsl", "dsl-urgent-clock-02"), seq)
+    assert [d["rule"] for d in sender if d["description"].startswith(duty)] == ["I14"], sender
+    assert len(sender) > 1 and duty in sender_page, "the front door's own clocks beside it"
+
+    recipient, recipient_page = await _read(Person(gateway, CSC, "dsl", "csc-dsl-urgent-clock-01"), seq)
+    assert recipient == [d for d in sender if not d["description"].startswith(duty)], "its own clocks stay"
+    assert duty not in recipient_page and "Deadlines" in recipient_page, recipient_page
+
+    # The partnership's IG lead, though of the receiving agency, reads every clock.
+    office, office_page = await _read(Person(gateway, CSC, "ig_lead", "ig-urgent-clock-01"), seq)
+    assert office == sender and duty in office_page, office

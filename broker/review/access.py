@@ -256,6 +256,11 @@ class Viewer:
     def covers(self, action: Action, relation: Relation) -> bool:
         return covers(self.scope(action), relation)
 
+    def reads_as_sender(self, sender_agency: str) -> bool:
+        """Whether they read what `sender_agency` sent from its sending side: its own people, or a
+        partnership office, which reads everything. A recipient is not given the sender's own duties."""
+        return self.office is not None or self.agency_id == sender_agency
+
 
 def covers(scope: Scope, relation: Relation) -> bool:
     needed = {Relation.SELF: Scope.OWN, Relation.AGENCY: Scope.AGENCY, Relation.OTHER: Scope.PARTNERSHIP}

@@ -31,7 +31,7 @@ from broker.review import views
 from broker.review.access import Action, Scope, Viewer
 from broker.review.detail import as_read, corrected_by
 from broker.review.scope import first_decision, scope_clause
-from broker.review.timescales import overdue_among
+from broker.review.timescales import overdue_among, read_as_sender
 from broker.review.withdrawal import replacement_named
 from schemas.case_api import CaseReviewQuery
 from schemas.common import Subject
@@ -132,7 +132,8 @@ def _decisions(decision_log: DecisionLog, viewer: Viewer, person: str) -> _Found
             (entry, [e for e in views.linked(session, entry) if e.kind != audit.EventKind.VIEWED]) for entry in entries
         ]
         states = views.states_now(session, entries)
-        late = overdue_among(session, [e.delivery_id for e in entries], datetime.now(UTC))
+        senders = read_as_sender(viewer, entries)
+        late = overdue_among(session, [e.delivery_id for e in entries], datetime.now(UTC), senders=senders)
     corrected = (e for _, later in decisions for e in later if e.kind == audit.EventKind.CORRECTED)
     return _Found(decisions, states, late, {e.seq: _readable(decision_log, viewer, e) for e in corrected})
 

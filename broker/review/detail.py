@@ -24,7 +24,7 @@ from broker.review import addressed
 from broker.review.access import Action, Relation, Viewer
 from broker.review.release import waiting
 from broker.review.scope import first_decision
-from broker.review.timescales import deadlines_of, overdue_among
+from broker.review.timescales import deadlines_of, overdue_among, read_as_sender
 from broker.review.views import (
     REVIEWS,
     Filters,
@@ -120,20 +120,14 @@ def sees_reader(viewer: Viewer, viewed: audit.Entry) -> bool:
     return viewer.covers(Action.ACCESS_LOG, relation)
 
 
-def on_sender_side(viewer: Viewer, entry: audit.Entry) -> bool:
-    """Whether the viewer reads a decision as its sending agency (or a partnership office, which reads
-    everything): a recipient is not given the sender's own clocks (`timescales.SENDERS_OWN`)."""
-    relation = viewer.relation(sender_agency=entry.sender_agency, actor=entry.actor)
-    return viewer.office is not None or relation is not Relation.OTHER
-
-
 def same_notification(session: Session, viewer: Viewer, entry: audit.Entry) -> Page:
     """The notification's other decisions the viewer may read, in the order they were decided."""
     statement = scoped(viewer, Filters()).where(
         col(audit.Entry.notification_id) == entry.notification_id, col(audit.Entry.seq) != entry.seq
     )
     items = list(session.execute(statement.order_by(None).order_by(col(audit.Entry.seq))).scalars())
-    late = overdue_among(session, [e.delivery_id for e in items], datetime.now(UTC))
+    senders = read_as_sender(viewer, items)
+    late = overdue_among(session, [e.delivery_id for e in items], datetime.now(UTC), senders=senders)
     return Page(len(items), items, states_now(session, items), late)
 
 
@@ -168,7 +162,7 @@ def _one(decision_log: DecisionLog, viewer: Viewer, seq: int) -> _Read:
         # A share held now says whose answer ends the wait and when it is destroyed unanswered.
         row = session.get(HeldDelivery, entry.delivery_id) if state == "held" else None
         # The sender's own clocks (an urgent share's review afterwards) are not the recipient's to read.
-        sender_side = on_sender_side(viewer, entry)
+        sender_side = viewer.reads_as_sender(entry.sender_agency)
         due = deadlines_of(session, [entry.delivery_id], datetime.now(UTC), sender_side=sender_side)[entry.delivery_id]
         held = None if row is None else waiting(entry, row)
         others = same_notification(session, viewer, entry)

@@ -13,17 +13,18 @@ when this one was withdrawn is that message's now, and is shown there.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from typing import Final, NamedTuple
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
 
 import audit
 from broker.db.log import DecisionLog
 from broker.db.tables import ObligationClock
 from broker.delivery import event_clocks
+from broker.review.access import Viewer
 
 # The clock of an urgent share's review afterwards (policies/safeguarding/obligations, I14).
 URGENT_REVIEW_CLOCK: Final = "review_urgent_share"
@@ -138,14 +139,31 @@ def _late(now: datetime) -> tuple[ColumnElement[bool], ...]:
     return col(ObligationClock.stopped_at).is_(None), due
 
 
-def overdue_now(now: datetime) -> ColumnElement[bool]:
-    """The log entries whose delivery has a clock overdue now, as a filter on a list's query."""
-    return col(audit.Entry.delivery_id).in_(select(col(ObligationClock.delivery_id)).where(*_late(now)))
+def overdue_now(now: datetime, *, reader_agency: str | None = None) -> ColumnElement[bool]:
+    """The log entries whose delivery has a clock overdue now, as a filter on a list's query. For a
+    reader at `reader_agency` (None: a partnership office, which reads every clock), a sender's own
+    clock (`SENDERS_OWN`) counts only on what that agency sent, as the decision page shows it."""
+    late = select(col(ObligationClock.delivery_id)).where(*_late(now))
+    if reader_agency is None:
+        return col(audit.Entry.delivery_id).in_(late)
+    anyones = late.where(col(ObligationClock.kind).not_in(SENDERS_OWN))
+    sent = and_(col(audit.Entry.sender_agency) == reader_agency, col(audit.Entry.delivery_id).in_(late))
+    return or_(col(audit.Entry.delivery_id).in_(anyones), sent)
 
 
-def overdue_among(session: Session, delivery_ids: Collection[str], now: datetime) -> set[str]:
-    """Those of these deliveries with a clock overdue now, in one read: a list's marker."""
+def overdue_among(
+    session: Session, delivery_ids: Collection[str], now: datetime, *, senders: Collection[str] | None = None
+) -> set[str]:
+    """Those of these deliveries with a clock overdue now, in one read: a list's marker. A sender's own
+    clock (`SENDERS_OWN`) counts only for the deliveries in `senders`, those read from their sending
+    side (None: all of them), so a recipient's list marks what its decision page shows overdue."""
     if not delivery_ids:
         return set()
-    ids = col(ObligationClock.delivery_id)
-    return set(session.exec(select(ids).where(ids.in_(list(delivery_ids)), *_late(now))))
+    ids, kind = col(ObligationClock.delivery_id), col(ObligationClock.kind)
+    late = session.exec(select(ids, kind).where(ids.in_(list(delivery_ids)), *_late(now)))
+    return {delivery for delivery, clock in late if clock not in SENDERS_OWN or senders is None or delivery in senders}
+
+
+def read_as_sender(viewer: Viewer, entries: Iterable[audit.Entry]) -> set[str]:
+    """The deliveries among `entries` the viewer reads from the sending side (`overdue_among`'s `senders`)."""
+    return {e.delivery_id for e in entries if viewer.reads_as_sender(e.sender_agency)}

@@ -27,7 +27,7 @@ from broker.partnership.registry import Registry
 from broker.review.access import Action, Relation, Viewer
 from broker.review.release import deciding_positions
 from broker.review.scope import scope_clause, sees
-from broker.review.timescales import overdue_among, overdue_now
+from broker.review.timescales import overdue_among, overdue_now, read_as_sender
 from schemas.notifications import NOTIFICATION_MODELS
 
 MAX_PAGE = 200
@@ -129,7 +129,8 @@ def scoped(
     if filters.recipient is not None:
         statement = statement.where(col(audit.Entry.recipient_agency) == filters.recipient)
     if filters.overdue:
-        statement = statement.where(overdue_now(datetime.now(UTC)))
+        reader = None if viewer.office is not None else viewer.agency_id
+        statement = statement.where(overdue_now(datetime.now(UTC), reader_agency=reader))
     if filters.ended is not None:
         statement = statement.where(ended_as(filters.ended))
     clause = scope_clause(viewer, action)
@@ -160,7 +161,8 @@ def page(
     ordered = statement.order_by(None).order_by(col(audit.Entry.seq).desc())
     limit = max(1, min(filters.limit, MAX_PAGE))
     items = list(session.execute(ordered.offset(max(filters.offset, 0)).limit(limit)).scalars())
-    late = overdue_among(session, [e.delivery_id for e in items], datetime.now(UTC))
+    senders = read_as_sender(viewer, items)
+    late = overdue_among(session, [e.delivery_id for e in items], datetime.now(UTC), senders=senders)
     return Page(int(total), items, states_now(session, items), late)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -76,3 +77,38 @@ async def test_the_recipient_is_not_given_the_senders_review_of_an_urgent_share(
     # The partnership's IG lead, though of the receiving agency, reads every clock.
     office, office_page = await _read(Person(gateway, CSC, "ig_lead", "ig-urgent-clock-01"), seq)
     assert office == sender and duty in office_page, office
+
+
+def _past_due(gateway: Gateway, delivery_id: str) -> None:
+    """The review clock as it stands once its time has run out (the sweep's clock is the wall's)."""
+    with Session(gateway.engine) as session:
+        clock = session.exec(
+            select(ObligationClock).where(ObligationClock.delivery_id == delivery_id, ObligationClock.kind == REVIEW)
+        ).one()
+        clock.due_at = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+        session.add(clock)
+        session.commit()
+
+
+async def _listed(reader: Person, seq: int) -> tuple[bool, bool]:
+    """Whether `reader`'s list marks the decision overdue, and whether the overdue filter finds it."""
+    listed = await reader.api("GET", "/v1/decisions", params={"limit": 200})
+    assert listed.status_code == 200, listed.text
+    (row,) = [d for d in listed.json()["items"] if d["seq"] == seq]
+    only_late = await reader.api("GET", "/v1/decisions", params={"overdue": "true", "limit": 200})
+    assert only_late.status_code == 200, only_late.text
+    return row["overdue"], seq in [d["seq"] for d in only_late.json()["items"]]
+
+
+async def test_the_senders_overdue_review_marks_only_the_senders_lists(
+    gateway_factory: GatewayFactory,  # noqa: F811
+) -> None:
+    """The lists mark a decision overdue as its page shows it: a recipient whose own clocks all run is
+    not told the decision is overdue because the sender's review of it is."""
+    gateway = await gateway_factory()
+    urgent = await _sent(Person(gateway, SCHOOL, "dsl", "dsl-urgent-clock-03"))
+    seq = logged_decision(gateway.engine, urgent["notification_id"], CSC).seq
+    _past_due(gateway, urgent["delivery_id"])
+    assert await _listed(Person(gateway, SCHOOL, "dsl", "dsl-urgent-clock-04"), seq) == (True, True)
+    assert await _listed(Person(gateway, CSC, "dsl", "csc-dsl-urgent-clock-02"), seq) == (False, False)
+    assert await _listed(Person(gateway, CSC, "ig_lead", "ig-urgent-clock-02"), seq) == (True, True)

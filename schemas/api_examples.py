@@ -278,8 +278,8 @@ QUEUES: Final = ReviewQueues(
             deciding_rules=["GR3"],
             deciding_reasons=[0],
             resolves=(
-                "An adviser's answer (a DSL, IG lead or Caldicott Guardian of the sender's agency, or the "
-                "partnership's IG lead or Caldicott Guardian): share it or do not."
+                "An adviser's answer (a DSL, IG lead, Caldicott Guardian or named professional of the sender's "
+                "agency, or the partnership's IG lead or Caldicott Guardian): share it or do not."
             ),
         )
     ],

@@ -61,6 +61,22 @@ class ReviewItem(_Answer):
         default=None,
         description="For an urgent share: when its review afterwards is due (ISO 8601); None for held shares",
     )
+    # Added after the rest (the page already grouped and named held shares by them); always sent, a default
+    # only so an example with null validates, as for refuse_only.
+    notification_id: str | None = Field(
+        default=None,
+        description=(
+            "The notification this share belongs to, by the id its sender's answer gave: one notification held for "
+            "several recipients has one item per recipient. Null for an advice request, which is answered without "
+            "what identifies its case (GR3)"
+        ),
+    )
+    sender_role: str | None = Field(
+        default=None,
+        description=(
+            "The role the notification was sent as (sender.role); null for an advice request, as is notification_id"
+        ),
+    )
 
 
 class ReviewQueues(_Answer):

@@ -8,7 +8,8 @@ never published unrecorded, and a refusal is never recorded without the share be
 Advice requests are shown pseudonymised (GR3: seek advice without disclosing identity): message
 type, purpose, data classes, rules and reasons, never a payload value or a subject pseudonym. An
 authorisation, answered inside the sender's agency, also names its notification by the id its sender's
-answer gives and the role it was sent as: still no payload value, pseudonym or person.
+answer gives and the role it was sent as (`broker.review.queue_item`): still no payload value, pseudonym or
+person. Once answered, a held share's "Recently answered" row says who answered it (`answered_for`).
 
 Who answers what is the table in `broker.review.access` (`may_decide`): advice by the sender
 agency's advisers or a partnership adviser, authorisation by the sender agency's line managers
@@ -19,9 +20,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlmodel import Session, col
@@ -34,9 +34,11 @@ from broker.delivery.calendar import WorkingCalendar
 from broker.delivery.outbox import Outbox
 from broker.errors import Forbidden, HeldDeliveryGone, NotFound, OutOfReach, ReleaseRefused, ReviewInvalid
 from broker.review.access import Action, Scope, Viewer, may_decide
-from broker.review.release import deciding_count, deciding_positions, outside_procedure, refusal_only, resolves, waiting
+from broker.review.queue_item import QueueItem as QueueItem
+from broker.review.queue_item import queue_item
+from broker.review.release import deciding_count, outside_procedure, refusal_only
 from broker.review.timescales import reviews_due
-from broker.review.views import Filters, Page, field_classes, page
+from broker.review.views import Filters, Page, page
 
 URGENT = "share_urgent_review_after"
 MAX_REASON = 500
@@ -45,83 +47,6 @@ MAX_ANSWERED_SCAN = 500
 # The rule each kind of human decision answers: advice is GR3; an authorisation
 # to share without consent is GR4; a post-hoc review of an urgent share is C7.
 _RULE = {"needs_advice": "GR3", "hold_for_authorisation": "GR4", URGENT: "C7"}
-
-
-def data_classes(message_type: str, fields: list[str]) -> list[str]:
-    """The data classes of released fields, from the payload model's declared classes."""
-    return sorted(set(field_classes(message_type, fields).values()))
-
-
-@dataclass(frozen=True)
-class QueueItem:
-    delivery_id: str
-    outcome: str
-    decided_seq: int
-    message_type: str
-    sender_agency: str
-    recipient_agency: str
-    purpose: str | None
-    data_classes: list[str]
-    reasons: list[dict[str, str]]
-    lawful_basis: str | None
-    consent_state: str | None
-    waiting_since: str
-    expires_at: str | None
-    # None when a release is possible; otherwise why the only answers are refuse or send again.
-    refuse_only: str | None = None
-    # The finding(s) that caused the hold, read first on the card, and the answer that would end it.
-    deciding_rules: list[str] = field(default_factory=list)
-    resolves: str = ""
-    # Positions in `reasons` of the finding(s) that caused the hold, as the log's `deciding_reasons`:
-    # one rule may also have findings that did not, so the card and the API name findings, not rules.
-    deciding_reasons: list[int] = field(default_factory=list)
-    # An urgent share's review afterwards is due a working day after it went (None for held shares).
-    review_due: str | None = None
-    # Which notification, and the role it was sent as: an authoriser with several held shares tells them
-    # apart, and one notification's shares apart from another's. The page's only: the API's ReviewItem is a
-    # closed contract without them.
-    notification_id: str = ""
-    sender_role: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k not in ("notification_id", "sender_role")}
-
-    @property
-    def why(self) -> list[dict[str, str]]:
-        """The findings that caused the hold, in their order."""
-        return [self.reasons[i] for i in self.deciding_reasons]
-
-    @property
-    def others(self) -> list[dict[str, str]]:
-        """The findings that did not decide it."""
-        return [r for i, r in enumerate(self.reasons) if i not in self.deciding_reasons]
-
-
-def _item(decided: audit.Entry, held_row: HeldDelivery | None) -> QueueItem:
-    context = held_row.log_context if held_row is not None else {}
-    purpose = context.get("purpose")
-    wait = waiting(decided, held_row) if held_row is not None else {}
-    return QueueItem(
-        delivery_id=decided.delivery_id,
-        outcome=decided.outcome,
-        decided_seq=decided.seq,
-        message_type=decided.message_type,
-        sender_agency=decided.sender_agency,
-        recipient_agency=decided.recipient_agency,
-        purpose=purpose if isinstance(purpose, str) else None,
-        data_classes=data_classes(decided.message_type, decided.fields_released),
-        reasons=decided.reasons,
-        lawful_basis=decided.lawful_basis,
-        consent_state=decided.consent_state,
-        waiting_since=decided.recorded_at,
-        expires_at=wait.get("expires_at"),
-        refuse_only=wait.get("refuse_only"),
-        deciding_rules=list(decided.deciding_rules) or [r["rule"] for r in decided.reasons[:1]],
-        resolves=wait.get("resolves") or resolves(decided, None),
-        deciding_reasons=deciding_positions(decided, deciding_count(context)),
-        notification_id=decided.notification_id,
-        sender_role=decided.sender_role,
-    )
 
 
 def pending_queues(session: Session, viewer: Viewer) -> dict[str, list[QueueItem]]:
@@ -140,7 +65,7 @@ def pending_queues(session: Session, viewer: Viewer) -> dict[str, list[QueueItem
             continue
         if sent_it(viewer, decided, senders_named(session, decided)):
             continue
-        queues[row.outcome].append(_item(decided, row))
+        queues[row.outcome].append(queue_item(decided, row))
     return queues
 
 
@@ -189,7 +114,7 @@ def urgent_awaiting(session: Session, viewer: Viewer, limit: int = 200) -> list[
     reviewed = _reviewed({e.delivery_id for e in decided}, session)
     waiting = [e for e in sorted(decided, key=lambda e: e.seq) if e.delivery_id not in reviewed]
     due = reviews_due(session, [e.delivery_id for e in waiting])
-    return [replace(_item(e, None), review_due=due.get(e.delivery_id)) for e in waiting]
+    return [replace(queue_item(e, None), review_due=due.get(e.delivery_id)) for e in waiting]
 
 
 def _own(session: Session, viewer: Viewer, entry: audit.Entry) -> bool:
@@ -354,6 +279,14 @@ def overdue_page(decision_log: DecisionLog, viewer: Viewer, filters: Filters) ->
         return page(session, viewer, filters, kind=audit.EventKind.OVERDUE, action=Action.OVERDUE)
 
 
+# The log's answers to a held share, each naming the person who gave it (`decide`).
+_ANSWERS = (
+    audit.EventKind.ADVICE_GIVEN,
+    audit.EventKind.AUTHORISATION_GRANTED,
+    audit.EventKind.AUTHORISATION_REFUSED,
+)
+
+
 @dataclass(frozen=True)
 class Answered:
     """A held decision this viewer could have answered, and how it ended: released, refused or expired."""
@@ -361,11 +294,15 @@ class Answered:
     item: QueueItem
     state: str
     resolved_at: datetime
+    # Who answered it, as the log names an actor (actor, actor_role, actor_agency: what the pages' `who`
+    # reads): a colleague's answer is in the viewer's list too. None where nobody answered (it expired,
+    # or its sender withdrew it).
+    answered_by: dict[str, str | None] | None = None
 
 
 def answered_for(decision_log: DecisionLog, viewer: Viewer, limit: int = 10) -> list[Answered]:
     """The latest held decisions that are no longer waiting, within the viewer's queues, newest first:
-    a card leaves the queue when answered, and the reviewer still sees what became of it."""
+    a card leaves the queue when answered, and the reviewer still sees what became of it, and who answered."""
     with Session(decision_log.engine) as session:
         resolved = select(HeldDelivery).where(col(HeldDelivery.resolved_at).is_not(None))
         newest = resolved.order_by(col(HeldDelivery.resolved_at).desc()).limit(MAX_ANSWERED_SCAN)
@@ -378,8 +315,29 @@ def answered_for(decision_log: DecisionLog, viewer: Viewer, limit: int = 10) -> 
                 continue
             decided = session.get(audit.Entry, seq) if isinstance(seq, int) else None
             if decided is not None and row.resolved_at is not None:
-                found.append(Answered(_item(decided, None), row.resolution or "refused", row.resolved_at))
-        return found
+                found.append(Answered(queue_item(decided, None), row.resolution or "refused", row.resolved_at))
+        by = _answerers(session, [a.item for a in found])
+        return [replace(a, answered_by=by.get(a.item.delivery_id)) for a in found]
+
+
+def _answerers(session: Session, items: list[QueueItem]) -> dict[str, dict[str, str | None]]:
+    """Each answered item's answerer by delivery id: the person of the answer that follows its decision."""
+    if not items:
+        return {}
+    answers = (
+        select(audit.Entry)
+        .where(
+            col(audit.Entry.delivery_id).in_({i.delivery_id for i in items}),
+            col(audit.Entry.kind).in_(_ANSWERS),
+        )
+        .order_by(col(audit.Entry.seq))
+    )
+    decided = {i.delivery_id: i.decided_seq for i in items}
+    return {
+        e.delivery_id: {"actor": e.actor, "actor_role": e.actor_role, "actor_agency": e.actor_agency}
+        for e in session.execute(answers).scalars()
+        if decided[e.delivery_id] in e.follows
+    }
 
 
 def reviewed_for(decision_log: DecisionLog, viewer: Viewer, limit: int = 10) -> list[audit.Entry]:

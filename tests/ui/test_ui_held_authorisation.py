@@ -127,10 +127,13 @@ async def test_the_authorisation_queue_names_and_groups_each_notification_withou
         for logged in _entries(gateway, notification_id):
             assert not [s for s in logged.subjects if s in queue], "no subject pseudonym on the card"
             assert logged.actor is None or logged.actor not in queue, "no person named"
-    # The API's items keep their published contract (ReviewItem is closed): the page's reference is not in it.
+    # The API's items name the same notification and the role it was sent as (tests/broker/test_queue_item_names.py).
     assert api.status_code == 200, api.text
     items = api.json()["hold_for_authorisation"]
-    assert len(items) == 3 and all("notification_id" not in item for item in items), items
+    role = _entries(gateway, first)[0].sender_role
+    assert sorted((i["notification_id"], i["sender_role"]) for i in items) == sorted(
+        [(first, role), (first, role), (second, role)]
+    ), items
 
 
 async def _sent_page(gateway: Gateway, opa_url: str) -> str:

@@ -1,0 +1,99 @@
+"""One item of a review queue: a held share or an urgent share awaiting a person, built from its decision.
+
+It carries no payload value, subject pseudonym or person. An advice request is answered without what
+identifies its case (GR3), possibly by a partnership adviser outside the sender's agency: it does not
+name its notification or the role it was sent as. An authorisation, answered inside the sender's agency,
+and an urgent share, whose reviewers may read its decision, name both in the API (`to_json`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import audit
+from broker.db.tables import HeldDelivery
+from broker.review.release import deciding_count, deciding_positions, resolves, waiting
+from broker.review.views import field_classes
+
+
+def data_classes(message_type: str, fields: list[str]) -> list[str]:
+    """The data classes of released fields, from the payload model's declared classes."""
+    return sorted(set(field_classes(message_type, fields).values()))
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    delivery_id: str
+    outcome: str
+    decided_seq: int
+    message_type: str
+    sender_agency: str
+    recipient_agency: str
+    purpose: str | None
+    data_classes: list[str]
+    reasons: list[dict[str, str]]
+    lawful_basis: str | None
+    consent_state: str | None
+    waiting_since: str
+    expires_at: str | None
+    # None when a release is possible; otherwise why the only answers are refuse or send again.
+    refuse_only: str | None = None
+    # The finding(s) that caused the hold, read first on the card, and the answer that would end it.
+    deciding_rules: list[str] = field(default_factory=list)
+    resolves: str = ""
+    # Positions in `reasons` of the finding(s) that caused the hold, as the log's `deciding_reasons`:
+    # one rule may also have findings that did not, so the card and the API name findings, not rules.
+    deciding_reasons: list[int] = field(default_factory=list)
+    # An urgent share's review afterwards is due a working day after it went (None for held shares).
+    review_due: str | None = None
+    # Which notification, and the role it was sent as: an authoriser with several held shares tells them
+    # apart, and one notification's shares apart from another's.
+    notification_id: str = ""
+    sender_role: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The item as `GET /v1/queues` gives it: what the page shows, so an advice request's
+        notification and sender role are null there as they are absent from its card."""
+        said = dict(self.__dict__)
+        if self.outcome == "needs_advice":
+            said["notification_id"] = said["sender_role"] = None
+        return said
+
+    @property
+    def why(self) -> list[dict[str, str]]:
+        """The findings that caused the hold, in their order."""
+        return [self.reasons[i] for i in self.deciding_reasons]
+
+    @property
+    def others(self) -> list[dict[str, str]]:
+        """The findings that did not decide it."""
+        return [r for i, r in enumerate(self.reasons) if i not in self.deciding_reasons]
+
+
+def queue_item(decided: audit.Entry, held_row: HeldDelivery | None) -> QueueItem:
+    """The item for a `decided` entry, with its held row's wait where it has one (an urgent share has none)."""
+    context = held_row.log_context if held_row is not None else {}
+    purpose = context.get("purpose")
+    wait = waiting(decided, held_row) if held_row is not None else {}
+    return QueueItem(
+        delivery_id=decided.delivery_id,
+        outcome=decided.outcome,
+        decided_seq=decided.seq,
+        message_type=decided.message_type,
+        sender_agency=decided.sender_agency,
+        recipient_agency=decided.recipient_agency,
+        purpose=purpose if isinstance(purpose, str) else None,
+        data_classes=data_classes(decided.message_type, decided.fields_released),
+        reasons=decided.reasons,
+        lawful_basis=decided.lawful_basis,
+        consent_state=decided.consent_state,
+        waiting_since=decided.recorded_at,
+        expires_at=wait.get("expires_at"),
+        refuse_only=wait.get("refuse_only"),
+        deciding_rules=list(decided.deciding_rules) or [r["rule"] for r in decided.reasons[:1]],
+        resolves=wait.get("resolves") or resolves(decided, None),
+        deciding_reasons=deciding_positions(decided, deciding_count(context)),
+        notification_id=decided.notification_id,
+        sender_role=decided.sender_role,
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 import audit
+from audit import replay as audit_replay
 from audit.models import PolicyInputRecord
 from broker.ui.sessions import UiSession
 
@@ -156,3 +158,29 @@ def asked_roles(engine: Engine, notification_id: str) -> dict[str, str]:
         ).all()
     asked = json.loads(document) if isinstance(document, str) else document
     return {r["agency_id"]: r["role"] for r in asked["recipients"]}
+
+
+def shared_draft(notification_id: str, recipient: str, **extra: Any) -> audit.EntryDraft:
+    """A school DSL's referral decided `share` for `recipient`, as a draft to append to a log without a
+    gateway; `extra` sets any other field of the entry (its reasons, basis, actor)."""
+    return audit.EntryDraft(
+        notification_id=notification_id,
+        delivery_id=f"{notification_id}.{recipient}",
+        kind=audit.EventKind.DECIDED,
+        outcome="share",
+        sender_agency="school-oakfield-primary",
+        sender_role="dsl",
+        recipient_agency=recipient,
+        message_type="safeguarding_referral",
+        **extra,
+    )
+
+
+def keeping(document: dict[str, Any]) -> Callable[[Session, list[audit.Entry]], None]:
+    """The append's `then`: keep `document` as the policy input of the entries appended, as the gateway
+    keeps it (`broker.sharing.record`)."""
+
+    def keep(session: Session, entries: list[audit.Entry]) -> None:
+        audit.insert_now(session, audit_replay.INPUT_TABLE, [audit_replay.input_row(entries, document)])
+
+    return keep

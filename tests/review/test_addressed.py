@@ -11,12 +11,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlmodel import Session
 
 import audit
-from audit import replay as audit_replay
 from broker.db.log import DecisionLog
 from broker.review.addressed import Addressed, Consent, addressed
 from schemas.notifications import parse_notification
 from schemas.policy_input import build_policy_input
-from tests.factories import school_referral
+from tests.factories import keeping, school_referral, shared_draft
 
 SCHOOL, CSC, POLICE = "school-oakfield-primary", "csc-fenmere-mash", "police-fenmere"
 TYPES = {CSC: "csc_front_door", POLICE: "police"}
@@ -37,33 +36,19 @@ def _given(**scope: Any) -> dict[str, Any]:
     }
 
 
-def _draft(notification_id: str, recipient: str) -> audit.EntryDraft:
-    return audit.EntryDraft(
-        notification_id=notification_id,
-        delivery_id=f"{notification_id}.{recipient}",
-        kind=audit.EventKind.DECIDED,
-        outcome="share",
-        sender_agency=SCHOOL,
-        sender_role="dsl",
-        recipient_agency=recipient,
-        message_type="safeguarding_referral",
-    )
-
-
 async def _kept(sqlite_url: str, consent: list[dict[str, Any]]) -> tuple[dict[int, Addressed], list[audit.Entry]]:
     """A referral to the front door and the police decided into a fresh log with its policy input, as
     the gateway keeps it (`broker.sharing.record`), and what `addressed` reads back of it."""
     body = school_referral(recipients=TO, subjects=[PUPIL], consent=consent)
     document = build_policy_input(parse_notification(body), "fenmere").model_dump(mode="json")
 
-    def keep(session: Session, entries: list[audit.Entry]) -> None:
-        audit.insert_now(session, audit_replay.INPUT_TABLE, [audit_replay.input_row(entries, document)])
-
     signer = audit.Signer("test.broker.invalid/decision-log", Ed25519PrivateKey.generate())
     async with DecisionLog.opened(sqlite_url, signer=signer) as decision_log:
         # A decision of another notification first, so seqs and positions in the input differ.
-        await decision_log.append([_draft("another", CSC)])
-        entries = await decision_log.append([_draft(body["notification_id"], a["agency_id"]) for a in TO], keep)
+        await decision_log.append([shared_draft("another", CSC)])
+        entries = await decision_log.append(
+            [shared_draft(body["notification_id"], a["agency_id"]) for a in TO], keeping(document)
+        )
         with Session(decision_log.engine) as session:
             return addressed(session, body["notification_id"], TYPES), entries
 
@@ -102,6 +87,6 @@ async def test_no_scope_covers_everyone_and_a_purpose_left_out_is_said(sqlite_ur
 async def test_a_notification_without_a_kept_input_reads_nothing(sqlite_url: str) -> None:
     signer = audit.Signer("test.broker.invalid/decision-log", Ed25519PrivateKey.generate())
     async with DecisionLog.opened(sqlite_url, signer=signer) as decision_log:
-        await decision_log.append([_draft("older", CSC)])
+        await decision_log.append([shared_draft("older", CSC)])
         with Session(decision_log.engine) as session:
             assert addressed(session, "older", TYPES) == {}

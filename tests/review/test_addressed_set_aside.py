@@ -13,7 +13,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlmodel import Session
 
 import audit
-from audit import replay as audit_replay
 from broker.db.log import DecisionLog
 from broker.review.addressed import (
     ADULT_LACKS_CAPACITY,
@@ -24,7 +23,7 @@ from broker.review.addressed import (
 )
 from schemas.notifications import parse_notification
 from schemas.policy_input import build_policy_input
-from tests.factories import school_referral
+from tests.factories import keeping, school_referral, shared_draft
 
 SCHOOL, CSC = "school-oakfield-primary", "csc-fenmere-mash"
 TO_CSC = {"agency_id": CSC, "role": "social_worker", "need_to_know": "assess_and_decide"}
@@ -97,22 +96,9 @@ async def test_addressed_reads_a_consent_set_aside_from_the_kept_input(sqlite_ur
     body = school_referral(recipients=[TO_CSC], subjects=[pupil], consent=consent)
     document = build_policy_input(parse_notification(body), "fenmere").model_dump(mode="json")
 
-    def keep(session: Session, entries: list[audit.Entry]) -> None:
-        audit.insert_now(session, audit_replay.INPUT_TABLE, [audit_replay.input_row(entries, document)])
-
-    draft = audit.EntryDraft(
-        notification_id=body["notification_id"],
-        delivery_id=f"{body['notification_id']}.{CSC}",
-        kind=audit.EventKind.DECIDED,
-        outcome="share",
-        sender_agency=SCHOOL,
-        sender_role="dsl",
-        recipient_agency=CSC,
-        message_type="safeguarding_referral",
-    )
     signer = audit.Signer("test.broker.invalid/decision-log", Ed25519PrivateKey.generate())
     async with DecisionLog.opened(sqlite_url, signer=signer) as decision_log:
-        (entry,) = await decision_log.append([draft], keep)
+        (entry,) = await decision_log.append([shared_draft(body["notification_id"], CSC)], keeping(document))
         with Session(decision_log.engine) as session:
             asked = addressed(session, body["notification_id"], {CSC: "csc_front_door"})
     child, parent = asked[entry.seq].consent

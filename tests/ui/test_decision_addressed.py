@@ -18,7 +18,7 @@ import pytest
 import audit
 from tests.broker.conftest import GatewayFactory, gateway_factory  # noqa: F401 - fixture
 from tests.broker.people import POLICE, Person
-from tests.factories import logged_decision, school_referral
+from tests.factories import logged_decision, school_referral, shared_draft
 from tests.ui.test_ui_correction import SCHOOL, _words
 
 pytestmark = pytest.mark.stack
@@ -112,16 +112,9 @@ async def test_a_decision_kept_without_its_policy_input_shows_neither(
 
 
 def _older_decision() -> audit.EntryDraft:
-    notification_id = str(uuid.uuid4())
-    return audit.EntryDraft(
-        notification_id=notification_id,
-        delivery_id=f"{notification_id}.{CSC}",
-        kind=audit.EventKind.DECIDED,
-        outcome="share",
-        sender_agency=SCHOOL,
-        sender_role="dsl",
-        recipient_agency=CSC,
-        message_type="safeguarding_referral",
+    return shared_draft(
+        str(uuid.uuid4()),
+        CSC,
         reasons=({"rule": "GR7", "message": "This decision is recorded before anything is sent."},),
         lawful_basis="safeguarding_children_individuals_at_risk",
         consent_state="not_sought",

@@ -23,6 +23,14 @@ and Consent): where the parents do not know, the step asks whether that is why, 
 other reason. Whether the young person can decide is asked with the details (`form_subject`), and
 the policy relies on their consent or their wish only if they can (GR2, GR4).
 
+Whom "do they know" asks about depends on whom the notification is about. For a child it is the
+parents (CPSCP-Procedures, Responding to concerns about a child > Consulting parents); an adult at
+risk or an adult victim is asked about themselves, not their parents, and the question about a young
+person's wish is not asked (`form_subject.about_adult`). The answers still go as `parental_position`,
+the one field the schema has, which the policy reads as whether the parents, or the person, know (GR2;
+whether the person is told afterwards, Caldicott 8). The step and the check step word it alike, and
+the person's own consent, not a parent's, is what says they know.
+
 A refusal needs no exception: refused with none, the policy decides it (GR4: an adviser is asked
 first; a request for services, which always needs consent, is not shared). Only consent not sought
 needs its reason (golden rules 2 and 4), so the step asks for the exception in all three cases and
@@ -32,6 +40,7 @@ requires it in that one.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from broker.ui import form_subject
@@ -62,6 +71,44 @@ GIVERS = [
     (ConsentGiver.CHILD.value, "The young person themselves, able to decide for themselves (Gillick competent)"),
     (ConsentGiver.ADULT_SUBJECT.value, "The adult the concern is about"),
 ]
+
+
+@dataclass(frozen=True)
+class _Told:
+    """Whom "do they know" is about, in the words the step and its refusals use."""
+
+    knows: str
+    hint: str
+    why: str
+    why_hint: str
+    unsaid: str
+    # Whose own answer about consent means they know, and what a "no" then contradicts.
+    giver: str
+    contradicts: str
+
+
+_PARENTS = _Told(
+    knows="Do the parents know you are sending this?",
+    hint="",
+    why="If they do not know: why telling them is unsafe or inappropriate",
+    why_hint="Needed unless the young person asked that their parents not be told.",
+    unsaid="Say why the parents are not being told, or that the young person asked that they not be (golden rule 2).",
+    giver=ConsentGiver.PARENT_PR.value,
+    contradicts="A parent gave or refused consent, so the parents know: answer Yes, or say whose consent it is.",
+)
+_PERSON = _Told(
+    knows="Does the person this is about know you are sending this?",
+    hint="The adult themselves, not their family: they decide what happens to their information.",
+    why="If the person does not know: why telling them is unsafe or inappropriate",
+    why_hint="",
+    unsaid="Say why the person is not being told (golden rule 2).",
+    giver=ConsentGiver.ADULT_SUBJECT.value,
+    contradicts="The person gave or refused consent themselves, so they know: answer Yes, or say whose consent it is.",
+)
+
+
+def _told(message_type: str | None) -> _Told:
+    return _PERSON if form_subject.about_adult(message_type) else _PARENTS
 
 
 def _chosen(answers: Mapping[str, str]) -> list[str]:
@@ -111,7 +158,11 @@ def step(form: FormType | None, answers: Mapping[str, str], names: Mapping[str, 
                 conditional=True,
                 when=(STATUS, frozenset({_GIVEN})),
             ),
-            *_exceptions(rules is not None and rules.parental_position_required, _without_hint(form, answers)),
+            *_exceptions(
+                rules is not None and rules.parental_position_required,
+                _without_hint(form, answers),
+                _told(form.message_type if form else None),
+            ),
             Field("lawful_basis", "Lawful basis for sharing", "select", [*bases, (UNSURE, ASK_ADVISER)]),
         ),
         {
@@ -156,7 +207,7 @@ def _without_hint(form: FormType | None, answers: Mapping[str, str]) -> str:
     )
 
 
-def _exceptions(parental_position_required: bool, without: str) -> tuple[Field, ...]:
+def _exceptions(parental_position_required: bool, without: str, told: _Told) -> tuple[Field, ...]:
     return (
         Field(
             "not_sought_reason",
@@ -169,32 +220,33 @@ def _exceptions(parental_position_required: bool, without: str) -> tuple[Field, 
             hint=without,
         ),
         Field(
-            "parents_informed",
-            "Do the parents know you are sending this?",
-            "radio",
-            YES_NO_UNKNOWN,
-            required=parental_position_required,
+            "parents_informed", told.knows, "radio", YES_NO_UNKNOWN, required=parental_position_required, hint=told.hint
         ),
-        Field(
-            CHILD_ASKED,
-            "If they do not know: did the young person ask that their parents not be told?",
-            "radio",
-            YES_NO,
-            required=False,
-            when=("parents_informed", frozenset({"no"})),
-            hint="A young person able to decide for themselves (Gillick competent) may ask this, and their wish is "
-            "respected unless the conditions for sharing without consent apply.",
-        ),
+        # A young person's wish that their parents not be told: nobody's to ask about an adult.
+        *(() if told is _PERSON else (_child_asked(),)),
         Field(
             "reason_not_informed",
-            "If they do not know: why telling them is unsafe or inappropriate",
+            told.why,
             "select",
             choices(ConsentException, say.CONSENT_EXCEPTIONS),
             required=False,
             conditional=True,
             when=("parents_informed", frozenset({"no"})),
-            hint="Needed unless the young person asked that their parents not be told.",
+            hint=told.why_hint,
         ),
+    )
+
+
+def _child_asked() -> Field:
+    return Field(
+        CHILD_ASKED,
+        "If they do not know: did the young person ask that their parents not be told?",
+        "radio",
+        YES_NO,
+        required=False,
+        when=("parents_informed", frozenset({"no"})),
+        hint="A young person able to decide for themselves (Gillick competent) may ask this, and their wish is "
+        "respected unless the conditions for sharing without consent apply.",
     )
 
 
@@ -213,22 +265,21 @@ def check(step: Step, answers: Mapping[str, str]) -> dict[str, str]:
     # Consent relied on with the notice unstated is held (Caldicott 8), so the form asks here.
     if status == _GIVEN and not answers.get("privacy_notice_given"):
         errors["privacy_notice_given"] = "Say whether they were given the privacy notice (Caldicott 8)."
-    # A parent who gave or refused consent was asked, so knows: "they do not know" contradicts it.
-    if status in ANSWERED and answers.get(GIVER) == ConsentGiver.PARENT_PR and answers.get("parents_informed") == "no":
-        errors["parents_informed"] = (
-            "A parent gave or refused consent, so the parents know: answer Yes, or say whose consent it is."
-        )
-    if answers.get("parents_informed") == "no" and not answers.get("reason_not_informed") and not _asked(answers):
-        errors["reason_not_informed"] = (
-            "Say why the parents are not being told, or that the young person asked that they not be (golden rule 2)."
-        )
+    # Whoever "do they know" asks about, having given or refused consent, was asked, so knows: "no" contradicts it.
+    told = _told(answers.get("message_type"))
+    if status in ANSWERED and answers.get(GIVER) == told.giver and answers.get("parents_informed") == "no":
+        errors["parents_informed"] = told.contradicts
+    asked = CHILD_ASKED in titles and _asked(answers)
+    if answers.get("parents_informed") == "no" and not answers.get("reason_not_informed") and not asked:
+        errors["reason_not_informed"] = told.unsaid
     return errors
 
 
 def unasked(form: FormType | None, answers: Mapping[str, str]) -> set[str]:
-    """The step's questions its case does not ask (an exception beside consent given): their answers
-    are neither sent nor repeated back."""
-    return {f.name for f in step(form, answers).fields if not f.applies(answers)}
+    """The step's questions its case does not ask (an exception beside consent given), or its type
+    does not (a young person's wish, about an adult): their answers are neither sent nor repeated back."""
+    fields = step(form, answers).fields
+    return {f.name for f in fields if not f.applies(answers)} | ({CHILD_ASKED} - {f.name for f in fields})
 
 
 def records(a: dict[str, str]) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from broker.ui import words as say
 from broker.ui.form_fields import Field, choices
 from schemas.common import Subject
-from schemas.vocab import Assessed, SubjectRole
+from schemas.vocab import Assessed, MessageType, SubjectRole
 
 # The answer a correction's form carries from step to step: the notification it corrects.
 CORRECTS = "corrects"
@@ -31,6 +31,17 @@ NAMED_AGAIN = (
     "Their NHS number: the notification you are correcting named the child by their NHS number or your "
     "agency's reference. Give it again, so the correction stays in the child's case (a different one moves it)."
 )
+
+# The types whose notification is about an adult: an adult safeguarding referral's adult at risk and
+# a MARAC referral's adult victim (their payloads' `adult` and `victim`). The details step asks the
+# person's role, but after the consent step, which must already know whom "do they know" is about.
+ADULT_TYPES = frozenset({MessageType.ADULT_SAFEGUARDING_REFERRAL.value, MessageType.MARAC_REFERRAL.value})
+
+
+def about_adult(message_type: str | None) -> bool:
+    """Whether this type's notification is about an adult, who decides for themselves (not their parents)."""
+    return message_type in ADULT_TYPES
+
 
 # Whether a person can decide for themselves: Gillick competence for a child, capacity for an adult
 # (the policy's context/capacity.rego reads both). Not asked, or not answered, is not assessed.

@@ -88,16 +88,16 @@ class FormType:
 
 
 def _label(model: type[BaseModel], rules: TypeRules) -> str:
-    """The type as every other page names it ("LADO allegation (M14)"), then what it is where its
-    name does not say it (": allegation against a person working with children")."""
+    """The type by its name ("LADO allegation"), then what it is where its name does not say it
+    (": allegation against a person working with children"). Not its catalogue id, which the
+    decision pages add for those who look it up: the form shows a practitioner no codes."""
     # The model's docstring starts with its catalogue id and what it is ("M20 missing child notice.").
     words = (model.__doc__ or rules.message_type).strip().splitlines()[0].rstrip(".")
     # "(`stage`)" tells a developer the type has stages; the "or" in the words already says so.
     words = _CODE_NOTE.sub("", words).replace("`", "").strip().removeprefix(rules.catalogue_id).strip()
-    name = say.message_type(rules.message_type)
-    short = say.type_name(rules.message_type)
-    if re.match(rf"{re.escape(short)}\b", words, re.IGNORECASE):  # "Safeguarding referral to children's ..."
-        words = words[len(short) :].strip()
+    name = say.type_name(rules.message_type)
+    if re.match(rf"{re.escape(name)}\b", words, re.IGNORECASE):  # "Safeguarding referral to children's ..."
+        words = words[len(name) :].strip()
     if not words:
         return name
     # What the name leaves out may go on from it ("or neonatal pre-discharge notice", "(Prevent / Channel)").

@@ -90,7 +90,7 @@ def test_every_step_of_the_guided_form_meets_wcag_a_and_aa(served: Served, page:
     # And the keyboard starts at the summary of what to put right, whose links lead to each field.
     assert page.evaluate("document.activeElement.getAttribute('role')") == "alert"
     found["what, with an error"] = _violations(axe, page)
-    page.get_by_label(re.compile(r"^Safeguarding referral \(M01\)")).check()
+    page.get_by_label(re.compile(r"^Safeguarding referral: to children")).check()
     page.get_by_role("button", name="Continue").click()
     found["purpose"] = _violations(axe, page)
     assert page.title() == _title("Step 2 of 9: Purpose", "Send a notification")

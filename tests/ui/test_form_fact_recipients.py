@@ -139,7 +139,7 @@ async def test_any_other_transfer_never_offers_the_virtual_school(
 
 def test_a_social_worker_sends_a_placement_notice_to_the_virtual_school(served: Served, page: Page) -> None:
     sign_in(page, served.link(CSC, "practitioner", "sw-demo-07"))
-    page.get_by_label(re.compile(r"\(M17\)")).check()
+    page.get_by_label(re.compile(r"^Child move transfer")).check()
     page.get_by_role("button", name="Continue").click()
     page.get_by_label("Purpose", exact=True).select_option("transfer_of_responsibility")
     page.get_by_label("In a sentence").fill("The child is placed in your area; please arrange the school place.")

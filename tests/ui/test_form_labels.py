@@ -12,7 +12,10 @@ from typing import Any
 import pytest
 
 from broker.ui.form_payload import inputs, supported
+from broker.ui.form_types import offered
+from broker.ui.forms import steps_for
 from broker.ui.payload_words import AGENCY_TYPES
+from broker.ui.policy_pack import rules_of
 from schemas.notifications import NOTIFICATION_MODELS
 from schemas.vocab import AgencyType
 
@@ -61,3 +64,44 @@ def test_each_kind_of_agency_reads_as_the_policy_pack_names_it() -> None:
     names = json.loads(PACK.read_text())["names"]
     assert set(AGENCY_TYPES) == {t.value for t in AgencyType}
     assert {t: w for t, w in AGENCY_TYPES.items() if t in names and names[t] != w} == {}
+
+
+# A citation a practitioner has no use for: a catalogue id ("(M24)"), a source's line ("120 L14").
+CITATION = re.compile(r"\(M\d+\)|\b\d{3} L\d+\b")
+
+
+def _shown() -> dict[str, str]:
+    """Every title, intro, question, hint and option of every step of every type any kind of agency
+    may send, by where it shows; the type's own name among them, which the form heads each step with."""
+    entries = json.loads(PACK.read_text())["message_types"]
+    pack = {message_type: rules_of(message_type, entry) for message_type, entry in entries.items()}
+    shown: dict[str, str] = {}
+    for agency_type in AgencyType:
+        types = offered(pack, agency_type.value)
+        for form in types:
+            for step in steps_for(types, form, {"message_type": form.message_type}, agency_type.value):
+                where = f"{form.message_type} {step.key}"
+                shown |= {f"{where} title": step.title, f"{where} intro": step.intro}
+                for f in step.fields:
+                    shown |= {f"{where} {f.name}": f.label, f"{where} {f.name} hint": f.hint}
+                    shown |= {f"{where} {f.name}={code}": text for code, text in f.choices}
+    return shown
+
+
+def test_no_label_carries_a_citation() -> None:
+    """A practitioner found "(M24)" and "(M17)" after the types' names: the decision pages add the
+    catalogue id for those who look it up, the form does not."""
+    shown = _shown()
+    assert shown["safeguarding_referral type message_type=safeguarding_referral"] == (
+        "Safeguarding referral: to children's social care"
+    )
+    assert {where: text for where, text in shown.items() if CITATION.search(text)} == {}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="A purpose is offered in its code's words (`forms._purpose_step`: 'Marac risk management'); "
+    "forms.py is outside the form's wording change. Drop this mark once it reads as the pack names it.",
+)
+def test_marac_is_written_in_capitals() -> None:
+    assert {where: text for where, text in _shown().items() if "Marac" in text} == {}

@@ -37,7 +37,7 @@ async def test_the_types_on_offer_come_from_the_schema_and_the_pack(opa_url: str
     # The police notice to a pupil's school is the police's alone (the pack's sender types).
     assert "M35" in police and "M35" not in health
     assert "M02" not in health, "a referral's acknowledgement is children's social care's to send"
-    assert health["M01"].label == "Safeguarding referral (M01): to children's social care"  # as the pages name it
+    assert health["M01"].label == "Safeguarding referral: to children's social care"  # no catalogue id: no codes
 
 
 @pytest.mark.parametrize("agency", sorted(SENDERS))

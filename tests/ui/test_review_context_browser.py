@@ -116,7 +116,7 @@ def test_the_sender_starts_a_correction_from_the_decisions_page(served: Served, 
     page.get_by_role("link", name="Correct this notification").click()
     expect(page.get_by_role("heading", name="Correct a safeguarding notification")).to_be_visible()
     expect(page.get_by_role("note")).to_contain_text(re.compile(r"This corrects notification [0-9a-f-]{36}\."))
-    expect(page.get_by_label("Safeguarding referral (M01): to children's social care")).to_be_checked()
+    expect(page.get_by_label("Safeguarding referral: to children's social care")).to_be_checked()
     shot(page, "correction-start")
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", name="Step 2 of 9: Purpose")).to_be_visible()

@@ -115,7 +115,7 @@ def test_practitioner_submits_through_the_guided_form(served: Served, page: Page
     expect(page.get_by_role("heading", name="Send a safeguarding notification")).to_be_visible()
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("alert")).to_contain_text("What are you sending? Please answer.")  # validated per step
-    page.get_by_label(re.compile(r"^Safeguarding referral \(M01\)")).check()
+    page.get_by_label(re.compile(r"^Safeguarding referral: to children")).check()
     page.get_by_role("button", name="Continue").click()
     page.get_by_label("Purpose", exact=True).select_option("safeguarding_concern")
     page.get_by_label("In a sentence").fill("Please assess: child disclosed being hit at home.")

@@ -47,7 +47,7 @@ def _type_step(types: list[FormType]) -> Step:
 
 
 def _purpose_step(form: FormType | None) -> Step:
-    purposes = _picked(form.rules.purposes, {}) if form else []
+    purposes = _picked(form.rules.purposes, say.PURPOSE_NAMES) if form else []
     return Step(
         "purpose",
         "Purpose",

@@ -271,6 +271,13 @@ TYPE_NAMES = {
     "offender_risk_information": "Offender risk information notice",
 }
 
+# Purposes whose code does not read as their name, as the policy's messages name them (the pack's
+# `names`; a test holds the two together): every other purpose reads from its code.
+PURPOSE_NAMES = {
+    "marac_risk_management": "MARAC risk management",
+    "national_referral_mechanism": "National Referral Mechanism",
+}
+
 
 def agency_type(code: str) -> str:
     """`virtual_school` as `Virtual School`: an agency type as a sentence names it."""

@@ -98,10 +98,5 @@ def test_no_label_carries_a_citation() -> None:
     assert {where: text for where, text in shown.items() if CITATION.search(text)} == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="A purpose is offered in its code's words (`forms._purpose_step`: 'Marac risk management'); "
-    "forms.py is outside the form's wording change. Drop this mark once it reads as the pack names it.",
-)
 def test_marac_is_written_in_capitals() -> None:
     assert {where: text for where, text in _shown().items() if "Marac" in text} == {}

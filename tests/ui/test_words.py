@@ -14,6 +14,7 @@ from broker.ui.words import (
     CONSENT_STATES,
     LAWFUL_BASES,
     PAYLOAD_CHOICES,
+    PURPOSE_NAMES,
     ROLES,
     SUBJECT_ROLES,
     TYPE_NAMES,
@@ -24,13 +25,14 @@ from broker.ui.words import (
     local_time,
     message_type,
     month_words,
+    option,
     time_left,
     type_name,
 )
 from schemas import vocab
 from schemas.message_types import MessageType
 from schemas.payloads.events import ChildDeathType
-from schemas.vocab import LawfulBasis
+from schemas.vocab import LawfulBasis, Purpose
 
 
 def test_times_are_london_time_with_the_zone_shown() -> None:
@@ -90,6 +92,13 @@ def _policy_words(code: str) -> str:
     """How the policy's messages say a code (`context.words` in Rego)."""
     name: str = PACK["names"].get(code, code.replace("_", " "))
     return name
+
+
+def test_the_form_offers_every_purpose_as_the_policy_names_it() -> None:
+    # "Marac risk management" on the form where the finding under the decision says "MARAC".
+    for purpose in Purpose:
+        said = _policy_words(purpose.value)
+        assert option(purpose.value, PURPOSE_NAMES) == said[:1].upper() + said[1:], purpose
 
 
 def test_pages_and_policy_messages_name_every_type_alike() -> None:

@@ -174,7 +174,7 @@ test_c8_lists_every_risk_and_only_risks if {
 			data.safeguarding.golden_test.not_sought("parent_pr", "loss_of_evidence"),
 		],
 	})
-	t.messages(t.first(p), "C8") == {"The family will not be told about any sharing for now, because: seeking consent could lose evidence and telling parents could prejudice the detection of crime."}
+	t.messages(t.first(p), "C8") == {"The family will not be told about any sharing for now, because: seeking consent could lose evidence and telling the person or their family could prejudice the detection of crime."}
 }
 
 # Parents recorded as knowing of the referral are not said to be "not told" (sg-policy-0.7.19).

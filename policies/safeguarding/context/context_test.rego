@@ -41,7 +41,7 @@ test_exceptions_collected if {
 test_exception_words_lists_each_label if {
 	context.exception_words({"unreasonable_delay", "cannot_consent"}) == "the person cannot give consent and seeking consent would cause undue delay"
 	many := {"cannot_consent", "loss_of_evidence", "prejudice_crime", "unreasonable_delay"}
-	context.exception_words(many) == "the person cannot give consent, seeking consent could lose evidence, telling parents could prejudice the detection of crime and 1 more"
+	context.exception_words(many) == "the person cannot give consent, seeking consent could lose evidence, telling the person or their family could prejudice the detection of crime and 1 more"
 	context.recorded_reasons({"cannot_consent", "loss_of_evidence"}) == "for recorded reasons: the person cannot give consent and seeking consent could lose evidence"
 	context.exception_words({"no_such_code"}) == "no such code"
 }

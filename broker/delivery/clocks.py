@@ -37,6 +37,10 @@ URGENT_REVIEW = "urgent_review"
 # shared with the other (a meeting both attend, minuted by whichever of them holds the record).
 BY_SENDER = "sender:"
 BY_EITHER = "either:"
+# The notification that starts the clock answers it, so it is met when it is sent: a referral phoned
+# through first and sent here is the written confirmation its procedure asks for (I15, T06), not a
+# notice of a call whose confirmation the sender still owes.
+BY_ITSELF = "itself"
 # What answers each obligation (timer ids T.. in policies/safeguarding/obligations): a clock stops
 # only on that message or event. An obligation not listed here is answered by the recipient's
 # acknowledgement.
@@ -55,7 +59,7 @@ STOPS_ON = {
     "answer_escalation": "referral_outcome",
     "send_conference_report": "cp_conference",
     "transfer_in_conference": "cp_conference",
-    "written_confirmation": f"{BY_SENDER}safeguarding_referral|child_on_child_harm_referral",
+    "written_confirmation": BY_ITSELF,
     "written_follow_up": f"{BY_SENDER}child_move_transfer",
     "next_plan_review": f"{BY_SENDER}plan_review_notice",
     "review_early_help_plan": f"{BY_SENDER}early_help_assessment_share|plan_review_notice",
@@ -153,26 +157,29 @@ def stop_answered_by(session: Session, context: dict[str, object]) -> None:
 def new_clocks(
     *, delivery_id: str, notification_id: str, context: dict[str, object], obligations: list[dict[str, Any]]
 ) -> list[ObligationClock]:
-    """The clocks a delivery starts, not yet added to any session (the caller chooses how to write them)."""
-    return [
-        transient(
-            ObligationClock,
-            {
-                "delivery_id": delivery_id,
-                "notification_id": notification_id,
-                "recipient_agency": str(context["recipient_agency"]),
-                "sender_agency": str(context["sender_agency"]),
-                "kind": obligation["kind"],
-                "rule": obligation["rule"],
-                "description": obligation["description"],
-                "due_at": _utc(datetime.fromisoformat(obligation["due_at"])),
-                "stops_on": stops_on(str(context.get("message_type", "")), obligation["kind"]),
-                "log_context": context,
-            },
-        )
-        for obligation in obligations
-        if obligation.get("due_at")
-    ]
+    """The clocks a delivery starts, not yet added to any session (the caller chooses how to write them);
+    one its own notification answers (`BY_ITSELF`) is met as it starts."""
+    now, message_type = datetime.now(UTC), str(context.get("message_type", ""))
+    clocks = []
+    for obligation in obligations:
+        if not obligation.get("due_at"):
+            continue
+        answer = stops_on(message_type, obligation["kind"])
+        fields = {
+            "delivery_id": delivery_id,
+            "notification_id": notification_id,
+            "recipient_agency": str(context["recipient_agency"]),
+            "sender_agency": str(context["sender_agency"]),
+            "kind": obligation["kind"],
+            "rule": obligation["rule"],
+            "description": obligation["description"],
+            "due_at": _utc(datetime.fromisoformat(obligation["due_at"])),
+            "stops_on": answer,
+            "log_context": context,
+            "stopped_at": now if answer == BY_ITSELF else None,
+        }
+        clocks.append(transient(ObligationClock, fields))
+    return clocks
 
 
 def stop_clocks(session: Session, delivery_id: str, answer: str, now: datetime) -> int:

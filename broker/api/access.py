@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 
 from broker.api.decisions import Code
-from broker.api.deps import MAX_INT64, CallerDep, LogDep, route_path
+from broker.api.deps import MAX_INT64, CallerDep, LogDep
 from broker.api.json_body import JsonRoute
 from broker.api.responses import AUTHENTICATED, BEARER, errors, ok
 from broker.review import access_log
@@ -57,8 +57,8 @@ async def access_events(
 
 async def record_denial(request: Request, viewer: Viewer, code: str, detail: str) -> None:
     """The gateway's `on_denial` (broker.api.errors): the refusal goes to the access log."""
-    # A 404's or a replay's address names the item tried (a decision's number, a notification's id: never
-    # personal data), so an IG lead sees which; a 403 is about the route, whatever the item.
-    tried = code in ("not_found", "unauthenticated")
-    where = f"{request.method} {request.url.path if tried else route_path(request)}"
+    # The address names the item tried (a decision's number, a share's delivery id: never personal data),
+    # so an IG lead sees which share someone tried to release, not only that someone did. Its query is
+    # left out: a filter may be a child's reference.
+    where = f"{request.method} {request.url.path}"
     await access_log.record_denial(request.app.state.decision_log, viewer, code=code, detail=detail, where=where)

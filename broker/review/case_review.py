@@ -131,7 +131,7 @@ def _decisions(decision_log: DecisionLog, viewer: Viewer, person: str) -> _Found
         decisions = [
             (entry, [e for e in views.linked(session, entry) if e.kind != audit.EventKind.VIEWED]) for entry in entries
         ]
-        states = views.states_now(session, entries)
+        states = views.states_now(session, entries, viewer)
         senders = read_as_sender(viewer, entries)
         late = overdue_among(session, [e.delivery_id for e in entries], datetime.now(UTC), senders=senders)
     corrected = (e for _, later in decisions for e in later if e.kind == audit.EventKind.CORRECTED)

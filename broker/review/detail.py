@@ -128,7 +128,7 @@ def same_notification(session: Session, viewer: Viewer, entry: audit.Entry) -> P
     items = list(session.execute(statement.order_by(None).order_by(col(audit.Entry.seq))).scalars())
     senders = read_as_sender(viewer, items)
     late = overdue_among(session, [e.delivery_id for e in items], datetime.now(UTC), senders=senders)
-    return Page(len(items), items, states_now(session, items), late)
+    return Page(len(items), items, states_now(session, items, viewer), late)
 
 
 def corrected_by(session: Session, notification_id: str) -> str | None:
@@ -158,7 +158,7 @@ class _Read:
 def _one(decision_log: DecisionLog, viewer: Viewer, seq: int) -> _Read:
     with Session(decision_log.engine) as session:
         entry = visible_decision(session, viewer, seq)
-        state = states_now(session, [entry]).get(entry.delivery_id)
+        state = states_now(session, [entry], viewer).get(entry.delivery_id)
         # A share held now says whose answer ends the wait and when it is destroyed unanswered.
         row = session.get(HeldDelivery, entry.delivery_id) if state == "held" else None
         # The sender's own clocks (an urgent share's review afterwards) are not the recipient's to read.

@@ -26,7 +26,7 @@ async def for_sender(decision_log: DecisionLog, notification_id: str, viewer: Vi
     entries, deadlines = await asyncio.to_thread(_read, decision_log, notification_id, viewer)
     if not entries:
         # The same answer whether it does not exist or belongs to someone else.
-        raise OutOfReach("no such notification for this agency")
+        raise OutOfReach("no such notification whose status you may read")
     deliveries: dict[str, dict[str, Any]] = {}
     for entry in entries:
         item = deliveries.setdefault(

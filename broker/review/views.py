@@ -77,16 +77,28 @@ REVIEWS = (
     audit.EventKind.AUTHORISATION_REFUSED,
     audit.EventKind.URGENT_REVIEWED,
 )
+# An urgent share's review afterwards, as its state: the sender's own duty (C7, I14).
+_SENDERS_STATES = frozenset({"review_due", "reviewed"})
 # What ends any decision, held or sent: the sender withdrew or corrected it, or its case was shredded.
 _RECALLS = (audit.EventKind.WITHDRAWN, audit.EventKind.CORRECTED, audit.EventKind.SHREDDED)
 # How a decision can end after it was made: the `ended` filter's values.
 ENDINGS = tuple(str(kind) for kind in _RECALLS)
 
 
-def states_now(session: Session, entries: list[audit.Entry]) -> dict[str, str]:
+def states_now(session: Session, entries: list[audit.Entry], viewer: Viewer | None = None) -> dict[str, str]:
     """Where each decision stands now, from the entries linked to its delivery: a held one's answer
     (none yet: held), an urgent share's review after (none yet: review due), and for any decision a
-    withdrawal, correction or shredding, which ends it."""
+    withdrawal, correction or shredding, which ends it. Read by `viewer`, an urgent share's review is
+    said only to its sending side: the review is the sender's duty, and the recipient's page gives it no
+    clock (`timescales.SENDERS_OWN`), so its list and page say only that it was shared."""
+    states = _states(session, entries)
+    if viewer is not None:
+        theirs = {e.delivery_id for e in entries if not viewer.reads_as_sender(e.sender_agency)}
+        states = {d: s for d, s in states.items() if d not in theirs or s not in _SENDERS_STATES}
+    return states
+
+
+def _states(session: Session, entries: list[audit.Entry]) -> dict[str, str]:
     states = {e.delivery_id: "held" for e in entries if e.outcome in _HELD}
     states |= {e.delivery_id: "review_due" for e in entries if e.outcome == _URGENT}
     linked = select(audit.Entry).where(
@@ -163,7 +175,7 @@ def page(
     items = list(session.execute(ordered.offset(max(filters.offset, 0)).limit(limit)).scalars())
     senders = read_as_sender(viewer, items)
     late = overdue_among(session, [e.delivery_id for e in items], datetime.now(UTC), senders=senders)
-    return Page(int(total), items, states_now(session, items), late)
+    return Page(int(total), items, states_now(session, items, viewer), late)
 
 
 def visible_decision(session: Session, viewer: Viewer, seq: int) -> audit.Entry:

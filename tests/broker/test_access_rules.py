@@ -115,6 +115,11 @@ async def test_the_body_cannot_claim_a_role_the_token_does_not_hold(gateway: Gat
         f"a practitioner token of {HV}, a health_community agency, may send as: health_visitor, midwife, school_nurse"
     )
     assert len(_entries(gateway, audit.EventKind.DECIDED)) == 1
+    # A try at one share's answer names that share, so the IG lead sees which one it was.
+    tried = f"/v1/queues/{sent['delivery_id']}"
+    answer = await practitioner.api("POST", tried, json={"decision": "release", "reason": "Let it through."})
+    assert answer.status_code == 403, answer.text
+    assert (await _refusals(ig_lead))[0]["reasons"][0]["message"].startswith(f"POST {tried}: forbidden: ")
 
 
 async def test_a_persons_token_sends_only_as_themselves_never_naming_a_colleague(gateway: Gateway) -> None:

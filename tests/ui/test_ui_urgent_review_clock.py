@@ -90,14 +90,17 @@ def _past_due(gateway: Gateway, delivery_id: str) -> None:
         session.commit()
 
 
-async def _listed(reader: Person, seq: int) -> tuple[bool, bool]:
-    """Whether `reader`'s list marks the decision overdue, and whether the overdue filter finds it."""
+async def _listed(reader: Person, seq: int) -> tuple[bool, bool, str | None]:
+    """Whether `reader`'s list marks the decision overdue, whether the overdue filter finds it, and the
+    state the list and the page give it."""
     listed = await reader.api("GET", "/v1/decisions", params={"limit": 200})
     assert listed.status_code == 200, listed.text
     (row,) = [d for d in listed.json()["items"] if d["seq"] == seq]
     only_late = await reader.api("GET", "/v1/decisions", params={"overdue": "true", "limit": 200})
     assert only_late.status_code == 200, only_late.text
-    return row["overdue"], seq in [d["seq"] for d in only_late.json()["items"]]
+    detail = await reader.api("GET", f"/v1/decisions/{seq}")
+    assert detail.status_code == 200 and detail.json()["state"] == row["state"], (detail.text, row)
+    return row["overdue"], seq in [d["seq"] for d in only_late.json()["items"]], row["state"]
 
 
 async def test_the_senders_overdue_review_marks_only_the_senders_lists(
@@ -109,6 +112,7 @@ async def test_the_senders_overdue_review_marks_only_the_senders_lists(
     urgent = await _sent(Person(gateway, SCHOOL, "dsl", "dsl-urgent-clock-03"))
     seq = logged_decision(gateway.engine, urgent["notification_id"], CSC).seq
     _past_due(gateway, urgent["delivery_id"])
-    assert await _listed(Person(gateway, SCHOOL, "dsl", "dsl-urgent-clock-04"), seq) == (True, True)
-    assert await _listed(Person(gateway, CSC, "dsl", "csc-dsl-urgent-clock-02"), seq) == (False, False)
-    assert await _listed(Person(gateway, CSC, "ig_lead", "ig-urgent-clock-02"), seq) == (True, True)
+    assert await _listed(Person(gateway, SCHOOL, "dsl", "dsl-urgent-clock-04"), seq) == (True, True, "review_due")
+    # Nor is the recipient told the sender's review is due: its list and page say only that it was shared.
+    assert await _listed(Person(gateway, CSC, "dsl", "csc-dsl-urgent-clock-02"), seq) == (False, False, None)
+    assert await _listed(Person(gateway, CSC, "ig_lead", "ig-urgent-clock-02"), seq) == (True, True, "review_due")

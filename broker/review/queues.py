@@ -22,6 +22,7 @@ import asyncio
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlmodel import Session, col
@@ -36,7 +37,7 @@ from broker.errors import Forbidden, HeldDeliveryGone, NotFound, OutOfReach, Rel
 from broker.review.access import Action, Scope, Viewer, may_decide
 from broker.review.queue_item import QueueItem as QueueItem
 from broker.review.queue_item import queue_item
-from broker.review.release import deciding_count, outside_procedure, refusal_only
+from broker.review.release import deciding_count, deciding_findings, outside_procedure, refusal_only
 from broker.review.timescales import reviews_due
 from broker.review.views import Filters, Page, page
 
@@ -191,7 +192,7 @@ async def decide(
         actor=viewer.user,
         actor_role=viewer.role,
         actor_agency=viewer.agency_id,
-        reasons=(audit.Reason(rule=_RULE[row.outcome], message=text),),
+        reasons=(audit.Reason(rule=_answers_rule(decided, row.outcome, context), message=text),),
     ).model_copy(update={"outcome": "released" if release else "withheld"})
 
     def apply(session: Session, entries: list[audit.Entry]) -> None:
@@ -204,6 +205,15 @@ async def decide(
     entry = (await decision_log.append([draft], apply))[0]
     outbox.wake()
     return entry
+
+
+def _answers_rule(decided: audit.Entry, outcome: str, context: dict[str, Any]) -> str:
+    """The rule an answer is logged under: advice is GR3's; an authorisation or its refusal answers the
+    finding that held the share (a GR2 hold for the family's position is not GR4's consent)."""
+    if outcome != "hold_for_authorisation":
+        return _RULE[outcome]
+    held_by = deciding_findings(decided, deciding_count(context))
+    return (held_by[0].get("rule") if held_by else None) or _RULE[outcome]
 
 
 def _held(decision_log: DecisionLog, delivery_id: str) -> tuple[HeldDelivery, audit.Entry, set[str]]:

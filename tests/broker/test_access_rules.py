@@ -328,3 +328,6 @@ async def test_a_share_held_for_the_parents_position_can_only_be_refused(gateway
         "POST", f"/v1/queues/{held['delivery_id']}", json={"decision": "refuse", "reason": "Send it with their view."}
     )
     assert refused.status_code == 200, refused.text
+    # The refusal answers the finding that held it, GR2, not GR4's consent.
+    (answer,) = _entries(gateway, audit.EventKind.AUTHORISATION_REFUSED)
+    assert [r["rule"] for r in answer.reasons] == ["GR2"], answer.reasons

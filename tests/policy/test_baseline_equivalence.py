@@ -133,6 +133,14 @@ FIXED = [
             "recipients": [CSC, POLICE],
         },
     ),
+    # sg-policy-0.7.20: the parents' position not known.
+    patched(
+        "referral",
+        {
+            "parental_position": {"parents_informed": None, "parent_withheld_permission": None},
+            "consent": consent_refused(),
+        },
+    ),
     # sg-policy-0.7.19: GR4 names who gave the consent covering each recipient; C8 beside parents who
     # know; C7 names a refusal as one.
     patched(

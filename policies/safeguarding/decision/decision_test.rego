@@ -101,7 +101,7 @@ test_refusal_without_risk_needs_advice if {
 	d.outcome == "needs_advice"
 	some x in d.reasons
 	x.rule == "C7"
-	contains(x.message, "does not outweigh")
+	contains(x.message, "does not, on its own, outweigh consent refused")
 }
 
 test_services_refused_no_share if t.first(object.union(refused, {"purpose": "request_for_services"})).outcome == "no_share"
@@ -384,7 +384,7 @@ test_c7_names_the_reviewers_of_the_review_obligation if {
 test_c7_without_risk_weighs_consent_not_an_objection_to_it if {
 	d := t.first(scoped({"scope_agencies": ["police-a"]}))
 	d.outcome == "no_share"
-	t.messages(d, "C7") == {"No risk of significant harm is recorded, so the duty to share does not outweigh consent that does not cover this recipient on its own."}
+	t.messages(d, "C7") == {"No risk of significant harm is recorded, so the duty to share does not, on its own, outweigh consent that does not cover this recipient."}
 }
 
 test_services_refused_says_to_send_it_as_a_safeguarding_concern if {

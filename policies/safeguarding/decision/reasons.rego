@@ -145,7 +145,7 @@ _c7(s, outcome) := {{"rule": "C7", "message": sprintf("The duty to share outweig
 	context.likely_harm
 } else := {_c7_duty} if {
 	context.likely_harm
-} else := {{"rule": "C7", "message": sprintf("No risk of significant harm is recorded, so the duty to share does not outweigh %s on its own.", [_consent_objection]), "effect": s.soft_effect}} if {
+} else := {{"rule": "C7", "message": sprintf("No risk of significant harm is recorded, so the duty to share does not, on its own, outweigh %s.", [_consent_objection]), "effect": s.soft_effect}} if {
 	s.soft
 } else := set()
 

@@ -72,6 +72,8 @@ _gr2_parents := {{"rule": "GR2", "effect": "hold_for_authorisation", "message": 
 	input.parental_position.child_asked_not_told == true
 } else := {{"rule": "GR2", "effect": "needs_advice", "message": "The parents have not been told and the reason is given only as free text. Ask a manager or the DSL whether that reason is enough."}} if {
 	input.parental_position.has_reason_text == true
+} else := {{"rule": "GR2", "effect": "hold_for_authorisation", "message": "It is not recorded whether the parents know about this referral, nor any reason for not telling them. Find out and record it, or record why telling them would be unsafe."}} if {
+	input.parental_position.parents_informed == null
 } else := {{"rule": "GR2", "effect": "hold_for_authorisation", "message": "The parents have not been told and no reason is recorded. Record why telling them would be unsafe, or tell them first."}}
 
 # Whoever was asked counts, a consent set aside as its giver's not to give too (context.unfit): they

@@ -351,3 +351,11 @@ test_gr4_given_names_only_the_givers_covering_this_recipient if {
 	{m | some f in csc.reasons; f.rule == "GR4"; m := f.message} == {"Explicit consent was given by a person with parental responsibility and the child themselves, and it covers this recipient and purpose."}
 	{m | some f in police.reasons; f.rule == "GR4"; m := f.message} == {"Explicit consent was given by the child themselves, and it covers this recipient and purpose."}
 }
+
+# "Don't know" whether the parents know is not "not told" (sg-policy-0.7.20).
+test_gr2_parents_position_unknown_says_so if {
+	p := {"lawful_basis": "safeguarding_children_individuals_at_risk", "parental_position": {"parents_informed": null, "parent_withheld_permission": null}}
+	d := t.first(p)
+	d.outcome == "hold_for_authorisation"
+	t.messages(d, "GR2") == {"It is not recorded whether the parents know about this referral, nor any reason for not telling them. Find out and record it, or record why telling them would be unsafe."}
+}

@@ -315,7 +315,7 @@ _c7(r, found, outcome) := {{"rule": "C7", "message": sprintf("The duty to share 
 	context.likely_harm
 } else := {_c7_duty} if {
 	context.likely_harm
-} else := {{"rule": "C7", "message": sprintf("No risk of significant harm is recorded, so the duty to share does not outweigh %s on its own.", [_consent_objection]), "effect": _soft_effect(found)}} if {
+} else := {{"rule": "C7", "message": sprintf("No risk of significant harm is recorded, so the duty to share does not, on its own, outweigh %s.", [_consent_objection]), "effect": _soft_effect(found)}} if {
 	count(_soft(found)) > 0
 } else := set()
 

@@ -66,6 +66,8 @@ _gr2_parents := {finding("GR2", "hold_for_authorisation", "The referral does not
 	input.parental_position.child_asked_not_told == true
 } else := {finding("GR2", "needs_advice", "The parents have not been told and the reason is given only as free text. Ask a manager or the DSL whether that reason is enough.")} if {
 	input.parental_position.has_reason_text == true
+} else := {finding("GR2", "hold_for_authorisation", "It is not recorded whether the parents know about this referral, nor any reason for not telling them. Find out and record it, or record why telling them would be unsafe.")} if {
+	input.parental_position.parents_informed == null
 } else := {finding("GR2", "hold_for_authorisation", "The parents have not been told and no reason is recorded. Record why telling them would be unsafe, or tell them first.")}
 
 _gr2_agreement := {finding("GR2", "share", "The person's agreement was sought.")} if {

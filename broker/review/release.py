@@ -151,6 +151,11 @@ def receipt_wait(outcome: str, lawful_basis: str | None, decided_by: Sequence[Ma
     return _resolves(outcome, decided_by, _refusal(lawful_basis, needs, len(decided_by)), needs)
 
 
+def receipt_refusal(outcome: str, lawful_basis: str | None, decided_by: Sequence[Mapping[str, str]]) -> str | None:
+    """`refusal_only` for a decision as its receipt gives it: why no answer can release it, or None."""
+    return _refusal(lawful_basis, _needs(outcome, lawful_basis, decided_by), len(decided_by))
+
+
 def _resolves(
     outcome: str, findings: Sequence[Mapping[str, str]], refuse_only: str | None, needs: list[tuple[str, str]]
 ) -> str:

@@ -16,7 +16,9 @@ procedures, sharing needs "the express consent of the child" (CPSCP-Procedures, 
 information (CPCH-Policy, 6. Strategy Meeting/Safeguarding Enquiries: Making Safeguarding Personal).
 So the step asks whose it is whenever someone was asked and answered: consent given, refused or
 withdrawn (a refusal is someone's too); only a parent's refusal is recorded as the parents
-withholding permission. Consent not sought, not required, not applicable or unsure is nobody's answer.
+withholding permission. About an adult it offers only the person's own, whose answer counts only if
+they have capacity for the decision (asked with the details), and words the exceptions about them.
+Consent not sought, not required, not applicable or unsure is nobody's answer.
 A young person able to decide may also ask that their parents not be told, a wish respected unless
 the conditions for sharing without consent apply (CPSCP-Procedures, Self-harm > Information Sharing
 and Consent): where the parents do not know, the step asks whether that is why, and then needs no
@@ -46,7 +48,7 @@ from typing import Any
 from broker.ui import form_subject
 from broker.ui import words as say
 from broker.ui.form_fields import YES_NO, YES_NO_UNKNOWN, Field, Step, choices, unanswered
-from broker.ui.form_risk import ASK_ADVISER, flag
+from broker.ui.form_risk import flag
 from broker.ui.form_types import FormType
 from schemas.vocab import ConsentException, ConsentGiver, ConsentStatus, LawfulBasis
 
@@ -58,6 +60,16 @@ GIVER = "consent_giver"
 SCOPE = "consent_scope"
 CHILD_ASKED = "child_asked_not_told"
 UNSURE = LawfulBasis.UNSURE.value
+# With no basis recorded an adviser cannot release the share, only refuse it: only the sender can record
+# one (`broker.review.release`), so the adviser says which basis applies and the sender sends it again.
+# Urgency still shares at once (GR1's advice gives way to I14), and an advice request, which identifies
+# nobody, needs no settled basis (GR1).
+BASIS_UNSURE = (
+    "Unsure: ask an adviser first (unless there is an immediate risk of significant harm, nothing is sent: an "
+    "adviser at your agency, your DSL, IG lead, Caldicott Guardian or named professional, says which basis "
+    "applies, and you send it again with it)"
+)
+ADVICE_UNSURE = "Unsure: this request names nobody, so it needs no settled basis (asking is how it is found)"
 _GIVEN = ConsentStatus.GIVEN_EXPLICIT.value
 _NOT_SOUGHT = ConsentStatus.NOT_SOUGHT.value
 # Whose consent it is, asked where someone answered: given, refused or withdrawn.
@@ -65,12 +77,14 @@ ANSWERED = frozenset({_GIVEN, ConsentStatus.REFUSED.value, ConsentStatus.WITHDRA
 # The exception to seeking consent, asked wherever there is none: required only where it was not sought.
 _WITHOUT = frozenset({_NOT_SOUGHT, ConsentStatus.REFUSED.value, ConsentStatus.WITHDRAWN.value})
 # Whose consent the form can record: the people the information is about. A referrer's own consent
-# (to being named) is about their identity only, and no question of this step.
+# (to being named) is about their identity only, and no question of this step. About an adult, only
+# the person's own: the schema has nobody else's (no parent, no young person), and a family's is not theirs.
 GIVERS = [
     (ConsentGiver.PARENT_PR.value, "A parent or carer with parental responsibility"),
     (ConsentGiver.CHILD.value, "The young person themselves, able to decide for themselves (Gillick competent)"),
     (ConsentGiver.ADULT_SUBJECT.value, "The adult the concern is about"),
 ]
+ADULT_GIVERS = [(ConsentGiver.ADULT_SUBJECT.value, "The person themselves")]
 
 
 @dataclass(frozen=True)
@@ -85,6 +99,10 @@ class _Told:
     # Whose own answer about consent means they know, and what a "no" then contradicts.
     giver: str
     contradicts: str
+    # Whose consent it may be, what the step says of it, and the exceptions in words about this person.
+    givers: list[tuple[str, str]]
+    giver_hint: str
+    exceptions: dict[str, str]
 
 
 _PARENTS = _Told(
@@ -95,15 +113,24 @@ _PARENTS = _Told(
     unsaid="Say why the parents are not being told, or that the young person asked that they not be (golden rule 2).",
     giver=ConsentGiver.PARENT_PR.value,
     contradicts="A parent gave or refused consent, so the parents know: answer Yes, or say whose consent it is.",
+    givers=GIVERS,
+    giver_hint="Whoever gave, refused or withdrew it. A young person who understands what sharing means decides "
+    "for themselves, and so does an adult.",
+    exceptions=say.CONSENT_EXCEPTIONS,
 )
 _PERSON = _Told(
     knows="Does the person this is about know you are sending this?",
-    hint="The adult themselves, not their family: they decide what happens to their information.",
+    hint="The adult themselves, not their family (if they lack capacity for this decision, say so on the details "
+    "step).",
     why="If the person does not know: why telling them is unsafe or inappropriate",
     why_hint="",
     unsaid="Say why the person is not being told (golden rule 2).",
     giver=ConsentGiver.ADULT_SUBJECT.value,
     contradicts="The person gave or refused consent themselves, so they know: answer Yes, or say whose consent it is.",
+    givers=ADULT_GIVERS,
+    giver_hint="Whoever gave, refused or withdrew it: the person themselves, not their family. Their own answer "
+    "counts only if they have capacity for this decision, which the details step asks.",
+    exceptions=say.ADULT_CONSENT_EXCEPTIONS,
 )
 
 
@@ -125,6 +152,7 @@ def step(form: FormType | None, answers: Mapping[str, str], names: Mapping[str, 
     rules = form.rules if form else None
     bases = [(b, say.option(b, say.LAWFUL_BASES)) for b in rules.lawful_bases if b != UNSURE] if rules else []
     agencies = [(a, (names or {}).get(a, a)) for a in _chosen(answers)]
+    told = _told(form.message_type if form else None)
     return Step(
         KEY,
         "Consent and the exceptions",
@@ -137,7 +165,7 @@ def step(form: FormType | None, answers: Mapping[str, str], names: Mapping[str, 
                 choices(ConsentStatus, say.CONSENT_STATES),
                 required=bool(rules and rules.consent_applies),
             ),
-            _giver(),
+            _giver(told),
             Field(
                 SCOPE,
                 "If consent was given: which of the agencies you chose did they agree to?",
@@ -158,12 +186,8 @@ def step(form: FormType | None, answers: Mapping[str, str], names: Mapping[str, 
                 conditional=True,
                 when=(STATUS, frozenset({_GIVEN})),
             ),
-            *_exceptions(
-                rules is not None and rules.parental_position_required,
-                _without_hint(form, answers),
-                _told(form.message_type if form else None),
-            ),
-            Field("lawful_basis", "Lawful basis for sharing", "select", [*bases, (UNSURE, ASK_ADVISER)]),
+            *_exceptions(rules is not None and rules.parental_position_required, _without_hint(form, answers), told),
+            Field("lawful_basis", "Lawful basis for sharing", "select", [*bases, (UNSURE, _unsure(form))]),
         ),
         {
             "giver": GIVER,
@@ -175,17 +199,20 @@ def step(form: FormType | None, answers: Mapping[str, str], names: Mapping[str, 
     )
 
 
-def _giver() -> Field:
+def _unsure(form: FormType | None) -> str:
+    return ADVICE_UNSURE if form and form.rules.advice_request else BASIS_UNSURE
+
+
+def _giver(told: _Told) -> Field:
     return Field(
         GIVER,
         "Whose consent is this?",
         "radio",
-        GIVERS,
+        told.givers,
         required=False,
         conditional=True,
         when=(STATUS, ANSWERED),
-        hint="Whoever gave, refused or withdrew it. A young person who understands what sharing means decides "
-        "for themselves, and so does an adult.",
+        hint=told.giver_hint,
     )
 
 
@@ -201,9 +228,9 @@ def _without_hint(form: FormType | None, answers: Mapping[str, str]) -> str:
         )
     return (
         f"{needed}: on a lawful basis other than consent, the share then waits for an adviser at your agency (DSL, "
-        "IG lead or Caldicott Guardian) to say yes or no. If you record a likely risk of significant harm (next "
-        "step), the refusal alone no longer holds back a share with a protective agency: unless something else "
-        "does, it goes now and is reviewed after."
+        "IG lead, Caldicott Guardian or named professional) to say yes or no. If you record a likely risk of "
+        "significant harm (next step), the refusal alone no longer holds back a share with a protective agency: "
+        "unless something else does, it goes now and is reviewed after."
     )
 
 
@@ -213,7 +240,7 @@ def _exceptions(parental_position_required: bool, without: str, told: _Told) -> 
             "not_sought_reason",
             "If consent was not sought, was refused or was withdrawn: the exception that applies",
             "select",
-            choices(ConsentException, say.CONSENT_EXCEPTIONS),
+            choices(ConsentException, told.exceptions),
             required=False,
             conditional=True,
             when=(STATUS, _WITHOUT),
@@ -228,7 +255,7 @@ def _exceptions(parental_position_required: bool, without: str, told: _Told) -> 
             "reason_not_informed",
             told.why,
             "select",
-            choices(ConsentException, say.CONSENT_EXCEPTIONS),
+            choices(ConsentException, told.exceptions),
             required=False,
             conditional=True,
             when=("parents_informed", frozenset({"no"})),

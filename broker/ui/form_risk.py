@@ -39,7 +39,12 @@ KEY = "risk"
 TAGS = "concern_tags"
 DA_HIGH_RISK = "da_high_risk_marac"
 ADULT = "serious_harm_to_adult"
-ASK_ADVISER = "Unsure: ask an adviser first (your DSL, IG lead or Caldicott Guardian decides before anything is sent)"
+# Doubt about sharing at all: an adviser of the sender's agency may answer it either way (a named
+# professional too), so a share held for it can be released.
+ASK_ADVISER = (
+    "Unsure: ask an adviser first (your DSL, IG lead, Caldicott Guardian or named professional decides before "
+    "anything is sent)"
+)
 _DOUBT = [("sure", "Yes: share it as the policy decides"), ("unsure", ASK_ADVISER)]
 _RISKS = (
     "immediate_significant_harm",
@@ -90,7 +95,7 @@ def step(message_type: str | None) -> Step:
     return Step(
         KEY,
         "Risk",
-        "Your judgement of the risk now. If a child is in immediate danger, phone 999.",
+        "Your judgement of the risk now. If a child or adult is in immediate danger, phone 999.",
         (
             Field(
                 "immediate_significant_harm",

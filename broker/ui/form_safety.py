@@ -21,9 +21,9 @@ from typing import Any, get_args
 
 from pydantic import TypeAdapter, ValidationError
 
+from broker.ui import form_subject
 from broker.ui import words as say
 from broker.ui.form_fields import YES_NO, Field, Step, choices, unanswered
-from broker.ui.form_subject import REF_RULE
 from schemas.common import LocalRef, WithheldRelation
 from schemas.vocab import ContactMode
 
@@ -37,12 +37,14 @@ NONE = "none"
 _YES = frozenset({"yes"})
 # The schema's own reference type: what it refuses, the form refuses first, by the question's name.
 _REFERENCE: TypeAdapter[str] = TypeAdapter(LocalRef)
-# A relation in the words the form already uses for the same person as a subject.
+# A relation in the words the form already uses for the same person as a subject; about an adult, the
+# family is the person's own (`form_subject.about_adult`).
 _RELATIONS = {
     **say.SUBJECT_ROLES,
     "family_member": "member of the child's family",
     "subject_of_allegation": "subject of an allegation (someone who works with children)",
 }
+_ADULT_RELATIONS = {**_RELATIONS, "family_member": "member of the person's family"}
 _CONTACT_MODES = {
     ContactMode.WRITTEN.value: "this notification is the first they hear of it",
     ContactMode.PHONE.value: "it was phoned through first: this confirms the call in writing",
@@ -53,7 +55,7 @@ CONTACT = Field(
     "How did this concern first reach the agencies you are sending it to?",
     "radio",
     choices(ContactMode, _CONTACT_MODES),
-    hint="A referral made by phone must be confirmed in writing within 24 hours: saying so starts that clock.",
+    hint="A referral made by phone is to be confirmed in writing within 24 hours: this notification confirms it.",
 )
 
 
@@ -73,9 +75,9 @@ def _chosen(answers: Mapping[str, str]) -> list[str]:
     return [k[3:] for k in answers if k.startswith("to:")]
 
 
-def _person(n: int) -> tuple[Field, Field]:
+def _person(n: int, words: dict[str, str]) -> tuple[Field, Field]:
     """One person's inputs: the first is needed once the answer is yes; the others may be left out whole."""
-    relations = [(r, say.option(r, _RELATIONS)) for r in get_args(WithheldRelation)]
+    relations = [(r, say.option(r, words)) for r in get_args(WithheldRelation)]
     hint = "As your case system has it, or one you make up for this case (WH-1, say): never their name."
     return (
         Field(_ref(n), "Your agency's reference for them", hint=hint if n == 1 else "", **_row(n)),
@@ -105,17 +107,19 @@ def _people(answers: Mapping[str, str]) -> list[tuple[str, str]]:
 
 def step(answers: Mapping[str, str], names: Mapping[str, str] | None = None) -> Step:
     """Who must not learn of this, and which recipients will be in contact with them (GR5)."""
+    adult = form_subject.about_adult(answers.get("message_type"))
     asked = Field(
         WITHHELD,
         "Is there anyone named in this case who must not receive this information or learn of it?",
         "radio",
         YES_NO,
         hint=(
-            "Someone it would put the child or another person at risk to tell: an alleged perpetrator, the "
-            "subject of an allegation, or a member of the family or household."
+            f"Someone it would put {'the person or anyone else' if adult else 'the child or another person'} at "
+            "risk to tell: an alleged perpetrator, the subject of an allegation, or a member of the family or "
+            "household."
         ),
     )
-    people = [f for n in range(1, PEOPLE + 1) for f in _person(n)]
+    people = [f for n in range(1, PEOPLE + 1) for f in _person(n, _ADULT_RELATIONS if adult else _RELATIONS)]
     contact = [
         Field(
             _conveys(agency_id),
@@ -176,7 +180,7 @@ def _check_people(titles: Mapping[str, str], answers: Mapping[str, str]) -> dict
             _REFERENCE.validate_python(ref)
         except ValidationError:
             # A name is refused by the schema's reference pattern (no spaces); the refusal never quotes it.
-            errors[_ref(n)] = f"{titles[_ref(n)]}: {REF_RULE}. A reference, never their name."
+            errors[_ref(n)] = f"{titles[_ref(n)]}: {form_subject.REF_RULE}. A reference, never their name."
         else:
             if ref in seen:
                 errors[_ref(n)] = f"{titles[_ref(n)]}: the same as person {seen[ref]}'s. Give each person once."

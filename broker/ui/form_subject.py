@@ -10,6 +10,7 @@ correction of a notification that named the child by number or reference must na
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -43,6 +44,11 @@ def about_adult(message_type: str | None) -> bool:
     return message_type in ADULT_TYPES
 
 
+# Every agency holds the same NHS number for the person, so it links their records: a child's, or an adult's.
+_NHS_HINT = (
+    "10 digits; spaces are fine. Every agency holds it for the same {whom}, so their records link across "
+    "agencies. It is never stored or sent, only turned into the partnership's pseudonym."
+)
 # Whether a person can decide for themselves: Gillick competence for a child, capacity for an adult
 # (the policy's context/capacity.rego reads both). Not asked, or not answered, is not assessed.
 ASSESSED = [(Assessed.YES.value, "Yes"), (Assessed.NO.value, "No"), (Assessed.NOT_ASSESSED.value, "Not assessed")]
@@ -81,10 +87,7 @@ FIELDS = (
         "nhs_number",
         "Their NHS number",
         required=False,
-        hint=(
-            "10 digits; spaces are fine. Every agency holds it for the same child, so their records link across "
-            "agencies. It is never stored or sent, only turned into the partnership's pseudonym."
-        ),
+        hint=_NHS_HINT.format(whom="child"),
     ),
     Field(
         "subject_ref",
@@ -96,6 +99,16 @@ FIELDS = (
         ),
     ),
 )
+
+
+def fields(message_type: str | None) -> tuple[Field, ...]:
+    """The person's questions as this type asks them: about an adult, the NHS number is the person's."""
+    if not about_adult(message_type):
+        return FIELDS
+    person = _NHS_HINT.format(whom="person")
+    return tuple(replace(f, hint=person) if f.name == "nhs_number" else f for f in FIELDS)
+
+
 # Consent statuses that are someone's answer (form_consent.ANSWERED, which imports this module).
 _ANSWERED = frozenset({"given_explicit", "refused", "withdrawn"})
 # What the schema's reference pattern (schemas.common.REF_PATTERN) allows, as every reference's refusal says it.

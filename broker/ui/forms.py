@@ -62,7 +62,7 @@ def _purpose_step(form: FormType | None) -> Step:
 
 
 def _details_step(form: FormType | None, answers: dict[str, str], agency_type: str) -> Step:
-    subject = form_subject.FIELDS
+    subject = form_subject.fields(form.message_type if form else None)
     if form is None:
         return Step("details", "Details", "Facts first; say what is opinion and whose.", subject)
     must = schema_required(form.payload) | form.rules.required_fields(
@@ -147,6 +147,10 @@ def validate_step(
     errors = {f.name: unanswered(f.label) for f in step.fields if f.required and not answers.get(f.name)}
     for f in step.fields:
         value = answers.get(f.name)
+        # An answer to a question its case does not ask is neither sent nor repeated back, so not refused
+        # either: a parent's consent carried from a child's type to an adult's, where it was not sought.
+        if not f.applies(answers):
+            continue
         if value and (f.choices or f.name in (options or {})) and value not in {c for c, _ in offered[f.name]}:
             errors[f.name] = f"{f.title}: choose one of the options."
     if step.key == "recipients":

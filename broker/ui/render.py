@@ -15,7 +15,7 @@ from broker.api.errors import URGENT_ROUTE
 from broker.partnership.registry import Registry
 from broker.review import access
 from broker.review.queues import QueueItem
-from broker.review.release import receipt_wait
+from broker.review.release import receipt_refusal, receipt_wait
 from broker.review.views import title_words
 from broker.ui import words as say
 from broker.ui.plain import duty, plain, who
@@ -107,6 +107,8 @@ TEMPLATES.env.filters["state_now"] = lambda code: words(code, say.STATES)
 TEMPLATES.env.filters["clock_state"] = lambda code: words(code, say.CLOCK_STATES)
 # A held share on the sender's answer page: what would end the wait, as its decision page and card say it.
 TEMPLATES.env.filters["resolves"] = lambda r: receipt_wait(r["outcome"], r["lawful_basis"], r["decided_by"])
+# Why no answer can release a held share, as its receipt gives it (None: one can): the pages say so.
+TEMPLATES.env.filters["refuse_only"] = lambda r: receipt_refusal(r["outcome"], r["lawful_basis"], r["decided_by"])
 
 
 def by_notification(items: list[QueueItem]) -> list[list[QueueItem]]:

@@ -177,6 +177,12 @@ CONSENT_EXCEPTIONS = {
     "not_required_by_regime": "the statutory scheme does not require it",
     "disclosure_increases_risk_radicalisation": "telling them would increase the risk of radicalisation",
 }
+# The same exceptions where the notification is about an adult (`form_subject.about_adult`): the code
+# sent is the same (E1), the harm is the person's own, and serious harm is what an adult is protected from.
+ADULT_CONSENT_EXCEPTIONS = {
+    **CONSENT_EXCEPTIONS,
+    "risk_significant_harm": "it would put the person at risk of serious harm",
+}
 
 SUBJECT_ROLES = {
     "child": "child",

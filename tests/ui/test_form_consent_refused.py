@@ -35,7 +35,10 @@ REFUSED = {
     "parents_informed": "yes",
     "likely_significant_harm": "no",
 }
-ADVISER = "the share then waits for an adviser at your agency (DSL, IG lead or Caldicott Guardian) to say yes or no"
+ADVISER = (
+    "the share then waits for an adviser at your agency (DSL, IG lead, Caldicott Guardian or named professional) "
+    "to say yes or no"
+)
 SERVICES = "a request for services always needs consent: refused or withdrawn, it is not shared, exception or not"
 HARM = "If you record a likely risk of significant harm (next step), the refusal alone no longer holds back a share"
 REFUSED_NO_EXCEPTION = "Consent was refused and no exception is recorded."

@@ -24,7 +24,7 @@ from broker.review import addressed
 from broker.review.access import Action, Relation, Viewer
 from broker.review.release import waiting
 from broker.review.scope import first_decision
-from broker.review.timescales import deadlines_of, overdue_among, read_as_sender
+from broker.review.timescales import deadlines_of, overdue_among, read_as_sender, senders_own_events
 from broker.review.views import (
     REVIEWS,
     Filters,
@@ -167,6 +167,9 @@ def _one(decision_log: DecisionLog, viewer: Viewer, seq: int) -> _Read:
         held = None if row is None else waiting(entry, row)
         others = same_notification(session, viewer, entry)
         events = linked(session, entry)
+        if not sender_side:  # the sender's review and its clock are not the recipient's (as `due`)
+            own = senders_own_events(session, entry.delivery_id, events)
+            events = [e for e in events if e not in own]
         corrects = corrected_by(session, entry.notification_id)
     named = (replacement_named(r["message"]) for e in events if e.kind == audit.EventKind.CORRECTED for r in e.reasons)
     correction = next((n for n in named if n), None)

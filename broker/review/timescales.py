@@ -97,6 +97,21 @@ def deadlines_of(
     return found
 
 
+def senders_own_events(session: Session, delivery_id: str, events: list[audit.Entry]) -> list[audit.Entry]:
+    """Of a delivery's later `events`, those that are the sender's own duty (`SENDERS_OWN`): an urgent share's
+    review, and the sweep's entry when that review's clock ran out (its words are the clock's)."""
+    query = select(ObligationClock.description).where(
+        col(ObligationClock.delivery_id) == delivery_id, col(ObligationClock.kind).in_(SENDERS_OWN)
+    )
+    missed = {f"Overdue: {description}"[:500] for description in session.exec(query)}
+    return [
+        e
+        for e in events
+        if e.kind == audit.EventKind.URGENT_REVIEWED
+        or (e.kind == audit.EventKind.OVERDUE and any(r.get("message") in missed for r in e.reasons))
+    ]
+
+
 def reading(clock: ObligationClock, now: datetime) -> ClockReading:
     """A clock as a page and the API give it: when it is due, and where it stands at `now`."""
     state, since = clock_state(clock, now)

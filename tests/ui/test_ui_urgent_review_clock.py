@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlmodel import Session, select
 
 from broker.db.tables import ObligationClock
+from broker.delivery.clocks import mark_overdue
 from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
 from tests.broker.people import URGENT_RISK, Person
 from tests.factories import logged_decision, school_referral
@@ -116,3 +117,41 @@ async def test_the_senders_overdue_review_marks_only_the_senders_lists(
     # Nor is the recipient told the sender's review is due: its list and page say only that it was shared.
     assert await _listed(Person(gateway, CSC, "dsl", "csc-dsl-urgent-clock-02"), seq) == (False, False, None)
     assert await _listed(Person(gateway, CSC, "ig_lead", "ig-urgent-clock-02"), seq) == (True, True, "review_due")
+
+
+async def test_the_senders_review_and_its_missed_clock_are_not_the_recipients_events(
+    gateway_factory: GatewayFactory,  # noqa: F811
+) -> None:
+    """The review afterwards, its reviewer's reason, and the sweep's entry when its clock ran out are the
+    sending agency's; the recipient's decision lists what happened to its own delivery without them."""
+    gateway = await gateway_factory()
+    urgent = await _sent(Person(gateway, SCHOOL, "dsl", "dsl-urgent-clock-05"))
+    seq = logged_decision(gateway.engine, urgent["notification_id"], CSC).seq
+    with Session(gateway.engine) as session:
+        (review,) = session.exec(
+            select(ObligationClock).where(
+                ObligationClock.delivery_id == urgent["delivery_id"], ObligationClock.kind == REVIEW
+            )
+        )
+        assert mark_overdue(session, review.due_at + timedelta(minutes=1)), "the review's clock ran out"
+        session.commit()
+    reviewer = Person(gateway, SCHOOL, "dsl", "dsl-urgent-clock-06")
+    reviewed = await reviewer.api("POST", f"/v1/urgent/{seq}", json={"reason": "Reviewed late: it had to go."})
+    assert reviewed.status_code == 200, reviewed.text
+
+    duty = f"Overdue: {_review_description(gateway, urgent['delivery_id'])}"
+
+    async def events(reader: Person) -> list[tuple[str, str]]:
+        detail = await reader.api("GET", f"/v1/decisions/{seq}")
+        assert detail.status_code == 200, detail.text
+        return [(e["kind"], e["reasons"][0]["message"] if e["reasons"] else "") for e in detail.json()["events"]]
+
+    sender = await events(Person(gateway, SCHOOL, "dsl", "dsl-urgent-clock-07"))
+    senders_own = [e for e in sender if e[0] == "urgent_reviewed" or e[1] == duty[:500]]
+    assert [kind for kind, _ in senders_own] == ["overdue", "urgent_reviewed"], sender
+    # The recipient's own clocks that ran out stay in its list; only the sender's review goes.
+    recipient = await events(Person(gateway, CSC, "dsl", "csc-dsl-urgent-clock-03"))
+    # (The relay's published and delivered entries may land between the two reads.)
+    answered = ("overdue", "urgent_reviewed")
+    theirs = [e for e in sender if e not in senders_own and e[0] in answered]
+    assert theirs and [e for e in recipient if e[0] in answered] == theirs, (sender, recipient)

@@ -9,10 +9,11 @@ settings: one broker in development, three (and a minimum of two in sync) in pro
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
@@ -97,6 +98,26 @@ class TopicSettings:
 
 # Development's single broker; a frozen value, so safe as a shared default argument.
 DEFAULT_TOPIC_SETTINGS = TopicSettings()
+
+
+class _Client(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+_C = TypeVar("_C", bound=_Client)
+
+
+@asynccontextmanager
+async def running(client: _C) -> AsyncIterator[_C]:
+    """`client` (an aiokafka consumer or producer) started, and stopped however the start or the use
+    ends. A start can fail after it has connected, as a consumer's does when its topic is not yet known
+    to a Kafka that has just restarted, and aiokafka's metadata task then runs on until `stop()`."""
+    try:
+        await client.start()
+        yield client
+    finally:
+        await client.stop()
 
 
 async def ensure_topics(

@@ -30,7 +30,7 @@ from broker.delivery.events import follow_up
 from broker.errors import AuthError, BrokerError
 from broker.partnership.registry import Registry
 from schemas.topics import DEFAULT_NAMESPACE, receipts_topic, relay_group
-from transport.kafka import DEFAULT_TOPIC_SETTINGS, TopicSettings, ensure_topics
+from transport.kafka import DEFAULT_TOPIC_SETTINGS, TopicSettings, ensure_topics, running
 from transport.supervisor import supervise
 
 log = logging.getLogger("broker.delivery.receipts")
@@ -143,16 +143,13 @@ class ReceiptIngester:
             auto_offset_reset="earliest",
             **self._kafka,
         )
-        await consumer.start()
-        try:
+        async with running(consumer):
             while not stop.is_set():
                 batch = await consumer.getmany(timeout_ms=300, max_records=200)
                 for partition, records in batch.items():
                     for record in records:
                         await self._handle(record.value or b"")
                     await consumer.commit({partition: records[-1].offset + 1})
-        finally:
-            await consumer.stop()
 
     async def _handle(self, value: bytes) -> None:
         try:

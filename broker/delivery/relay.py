@@ -147,9 +147,9 @@ class Relay:
 
     async def _session(self, stop: asyncio.Event) -> None:
         producer = AIOKafkaProducer(**PRODUCER_OPTIONS, **self._kafka_config)
-        await producer.start()
-        self.kafka_connected = True
         try:
+            await producer.start()  # inside the try: a start that fails after connecting is stopped too
+            self.kafka_connected = True
             loop = asyncio.get_running_loop()
             while not stop.is_set():
                 # Cleared before looking, not after: a row that commits while we look wakes us again.

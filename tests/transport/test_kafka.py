@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, UnknownTopicOrPartitionError
 
-from transport.kafka import TopicSettings, client_config, ensure_topics
+from tests.conftest import tasks_outliving
+from transport.kafka import TopicSettings, client_config, ensure_topics, running
 
 BASE = {"bootstrap": "127.0.0.1:19092", "user": "relay", "password": "fictional-secret"}
 
@@ -121,3 +123,18 @@ async def test_a_replication_factor_the_cluster_cannot_meet_is_an_error_not_sile
         await ensure_topics(
             kafka_admin_config, [name], settings=TopicSettings(replication_factor=3, min_insync_replicas=2)
         )
+
+
+@pytest.mark.stack
+async def test_a_client_whose_start_fails_after_connecting_is_stopped(
+    kafka_admin_config: dict[str, Any], topic_namespace: str
+) -> None:
+    # As the receipt reader's consumer when Kafka has just restarted and its topic is not yet known:
+    # connected, then refused, with aiokafka's metadata task running until the client is stopped.
+    absent = f"{topic_namespace}.absent.{uuid.uuid4().hex[:8]}"
+    consumer = AIOKafkaConsumer(absent, request_timeout_ms=1000, **kafka_admin_config)
+    before = asyncio.all_tasks()
+    with pytest.raises(UnknownTopicOrPartitionError):
+        async with running(consumer):
+            pytest.fail("started a consumer of a topic that does not exist")
+    assert await tasks_outliving(before, grace=1.0) == []

@@ -162,18 +162,18 @@ def asked_roles(engine: Engine, notification_id: str) -> dict[str, str]:
 
 def shared_draft(notification_id: str, recipient: str, **extra: Any) -> audit.EntryDraft:
     """A school DSL's referral decided `share` for `recipient`, as a draft to append to a log without a
-    gateway; `extra` sets any other field of the entry (its reasons, basis, actor)."""
-    return audit.EntryDraft(
-        notification_id=notification_id,
-        delivery_id=f"{notification_id}.{recipient}",
-        kind=audit.EventKind.DECIDED,
-        outcome="share",
-        sender_agency="school-oakfield-primary",
-        sender_role="dsl",
-        recipient_agency=recipient,
-        message_type="safeguarding_referral",
-        **extra,
-    )
+    gateway; `extra` sets or replaces any field of the entry (its reasons, basis, actor, a later kind)."""
+    fields: dict[str, Any] = {
+        "notification_id": notification_id,
+        "delivery_id": f"{notification_id}.{recipient}",
+        "kind": audit.EventKind.DECIDED,
+        "outcome": "share",
+        "sender_agency": "school-oakfield-primary",
+        "sender_role": "dsl",
+        "recipient_agency": recipient,
+        "message_type": "safeguarding_referral",
+    }
+    return audit.EntryDraft(**(fields | extra))
 
 
 def keeping(document: dict[str, Any]) -> Callable[[Session, list[audit.Entry]], None]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, text
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -145,6 +145,8 @@ class ObligationClock(BrokerTable, table=True):
     stops_on: str
     stopped_at: datetime | None = None
     overdue_at: datetime | None = None
+    # The seq of the `overdue` entry logged when it ran out (b0008): which clock an entry is about.
+    overdue_seq: int | None = Field(default=None, index=True, sa_type=BigInteger)
     log_context: dict[str, object] = Field(sa_column=Column(JSON, nullable=False))
 
 

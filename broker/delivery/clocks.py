@@ -291,7 +291,8 @@ def mark_overdue(session: Session, now: datetime) -> list[ObligationClock]:
                 reasons=(reason,),
             )
         )
-    audit.append(session, drafts)
+    for clock, entry in zip(late, audit.append(session, drafts), strict=True):
+        clock.overdue_seq = entry.seq
     return late
 
 

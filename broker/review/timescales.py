@@ -99,17 +99,22 @@ def deadlines_of(
 
 def senders_own_events(session: Session, delivery_id: str, events: list[audit.Entry]) -> list[audit.Entry]:
     """Of a delivery's later `events`, those that are the sender's own duty (`SENDERS_OWN`): an urgent share's
-    review, and the sweep's entry when that review's clock ran out (its words are the clock's)."""
-    query = select(ObligationClock.description).where(
+    review, and the sweep's entry when that review's clock ran out."""
+    query = select(ObligationClock.overdue_seq).where(
         col(ObligationClock.delivery_id) == delivery_id, col(ObligationClock.kind).in_(SENDERS_OWN)
     )
-    missed = {f"Overdue: {description}"[:500] for description in session.exec(query)}
-    return [
-        e
-        for e in events
-        if e.kind == audit.EventKind.URGENT_REVIEWED
-        or (e.kind == audit.EventKind.OVERDUE and any(r.get("message") in missed for r in e.reasons))
-    ]
+    missed = set(session.exec(query)) - {None}
+    return [e for e in events if e.kind == audit.EventKind.URGENT_REVIEWED or e.seq in missed]
+
+
+def others_own_overdue(reader_agency: str) -> ColumnElement[bool]:
+    """The `overdue` entries of a sending agency's own clock (`SENDERS_OWN`) that `reader_agency` did not
+    send, as a filter on a list's query: a recipient's Overdue page leaves them out, as its decision
+    page does."""
+    owned = select(col(ObligationClock.overdue_seq)).where(
+        col(ObligationClock.kind).in_(SENDERS_OWN), col(ObligationClock.overdue_seq).is_not(None)
+    )
+    return and_(col(audit.Entry.sender_agency) != reader_agency, col(audit.Entry.seq).in_(owned))
 
 
 def reading(clock: ObligationClock, now: datetime) -> ClockReading:
@@ -122,20 +127,13 @@ def deadlines(decision_log: DecisionLog, overdue: list[audit.Entry], now: dateti
     """Each `overdue` entry's clock (by seq): when it was due, and where it stands now. The entry's own time
     is when the sweep noticed, which may be long after, so a page must not give it as the deadline; and
     the entry stays when the clock is answered late, so a worklist must say whether it still is overdue."""
-    found: dict[int, ClockReading] = {}
+    if not overdue:
+        return {}
+    query = select(ObligationClock).where(col(ObligationClock.overdue_seq).in_([e.seq for e in overdue]))
     with Session(decision_log.engine) as session:
-        for entry in overdue:
-            clocks = session.execute(
-                select(ObligationClock).where(
-                    col(ObligationClock.delivery_id) == entry.delivery_id, col(ObligationClock.overdue_at).is_not(None)
-                )
-            ).scalars()
-            said = {r["message"] for r in entry.reasons}
-            # The sweep writes "Overdue: <the clock's description>" (broker.delivery.clocks.mark_overdue).
-            match = [c for c in clocks if f"Overdue: {c.description}"[:500] in said]
-            if match:
-                found[entry.seq] = reading(min(match, key=lambda c: c.due_at), now)
-    return found
+        return {
+            clock.overdue_seq: reading(clock, now) for clock in session.exec(query) if clock.overdue_seq is not None
+        }
 
 
 def reviews_due(session: Session, delivery_ids: Collection[str]) -> dict[str, str]:

@@ -27,7 +27,7 @@ from broker.partnership.registry import Registry
 from broker.review.access import Action, Relation, Viewer
 from broker.review.release import deciding_positions
 from broker.review.scope import scope_clause, sees
-from broker.review.timescales import overdue_among, overdue_now, read_as_sender
+from broker.review.timescales import others_own_overdue, overdue_among, overdue_now, read_as_sender
 from schemas.notifications import NOTIFICATION_MODELS
 
 MAX_PAGE = 200
@@ -145,6 +145,8 @@ def scoped(
         statement = statement.where(overdue_now(datetime.now(UTC), reader_agency=reader))
     if filters.ended is not None:
         statement = statement.where(ended_as(filters.ended))
+    if kind == audit.EventKind.OVERDUE and viewer.office is None:
+        statement = statement.where(~others_own_overdue(viewer.agency_id))
     clause = scope_clause(viewer, action)
     return statement if clause is None else statement.where(clause)
 

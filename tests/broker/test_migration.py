@@ -14,6 +14,7 @@ from broker.admission import idempotency
 from broker.db import migration
 from broker.db.provisioning import prepare_database
 from tests.broker.migrations import downgrade
+from tests.factories import shared_draft
 
 EXPECTED = {
     "outbox",
@@ -125,5 +126,58 @@ def test_b0007_gives_every_existing_delivery_its_thread(backend: str, request: p
             "late": "late",
         }
         assert {"ix_outbox_thread_id"} <= {i["name"] for i in inspect(engine).get_indexes("outbox")}
+    finally:
+        engine.dispose()
+
+
+def _clock(connection: Connection, delivery_id: str, description: str, overdue_at: datetime | None) -> int:
+    """A clock as a gateway before b0008 kept it: run out (or not), without its entry's seq."""
+    values = {"d": delivery_id, "desc": description, "due": datetime(2026, 1, 5, 9, 0), "late": overdue_at}
+    connection.execute(
+        text(
+            "INSERT INTO obligation_clock (delivery_id, notification_id, recipient_agency, sender_agency, kind, "
+            "rule, description, due_at, stops_on, overdue_at, log_context) "
+            "VALUES (:d, 'n', 'a', 's', 'k', 'I1', :desc, :due, 'x', :late, '{}')"
+        ),
+        values,
+    )
+    return int(connection.execute(text("SELECT max(id) FROM obligation_clock")).scalar_one())
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.stack)])
+def test_b0008_gives_each_clock_that_ran_out_its_overdue_entry(backend: str, request: pytest.FixtureRequest) -> None:
+    """From b0007 to head: a clock that ran out gets the seq of its delivery's `overdue` entry in its words,
+    one entry to each clock (two of one delivery may share a description); others get none."""
+    url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "postgres_url")
+    engine = audit.create_engine_for(url)
+    said = "Decide on the referral within one working day"
+    late = datetime(2026, 1, 6, 9, 0)
+    try:
+        prepare_database(engine)
+        downgrade(engine, "b0007")
+        assert "overdue_seq" not in {c["name"] for c in inspect(engine).get_columns("obligation_clock")}
+        with Session(engine) as session:
+            reasons = (audit.Reason(rule="I1", message=f"Overdue: {said}"),)
+            drafts = [
+                shared_draft("n1", "a", kind=audit.EventKind.OVERDUE, reasons=reasons),
+                shared_draft("n1", "a", kind=audit.EventKind.DECIDED),
+                shared_draft("n1", "a", kind=audit.EventKind.OVERDUE, reasons=reasons),
+            ]
+            first, _, second = (e.seq for e in audit.append(session, drafts))
+            session.commit()
+        with engine.begin() as connection:
+            clocks = [
+                _clock(connection, "n1.a", said, late),
+                _clock(connection, "n1.a", said, late),
+                _clock(connection, "n1.a", said, None),  # still running
+                _clock(connection, "n2.a", said, late),  # another delivery's words are not its own
+            ]
+        migration.upgrade(engine)
+        with engine.connect() as connection:
+            found: dict[int, int | None] = dict(
+                connection.execute(text("SELECT id, overdue_seq FROM obligation_clock")).all()
+            )
+        assert [found[c] for c in clocks] == [first, second, None, None]
+        assert "ix_obligation_clock_overdue_seq" in {i["name"] for i in inspect(engine).get_indexes("obligation_clock")}
     finally:
         engine.dispose()

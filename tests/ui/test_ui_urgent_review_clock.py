@@ -155,3 +155,48 @@ async def test_the_senders_review_and_its_missed_clock_are_not_the_recipients_ev
     answered = ("overdue", "urgent_reviewed")
     theirs = [e for e in sender if e not in senders_own and e[0] in answered]
     assert theirs and [e for e in recipient if e[0] in answered] == theirs, (sender, recipient)
+
+
+async def test_the_senders_missed_review_is_on_the_senders_overdue_page_only(
+    gateway_factory: GatewayFactory,  # noqa: F811
+) -> None:
+    """The Overdue page, in the API and the browser, lists the sweep's entry for the sender's review of an
+    urgent share to the sending agency and the partnership's offices, each with that clock's deadline
+    (the entry records its clock, b0008); the recipient, whose page hides the review, is not given it."""
+    gateway = await gateway_factory()
+    urgent = await _sent(Person(gateway, SCHOOL, "dsl", "dsl-urgent-clock-08"))
+    with Session(gateway.engine) as session:
+        (review,) = session.exec(
+            select(ObligationClock).where(
+                ObligationClock.delivery_id == urgent["delivery_id"], ObligationClock.kind == REVIEW
+            )
+        )
+        due = review.due_at
+        late = mark_overdue(session, review.due_at + timedelta(minutes=1))
+        session.commit()
+        missed = next(c.overdue_seq for c in late if c.kind == REVIEW)
+        theirs = {c.overdue_seq for c in late if c.kind != REVIEW}
+    assert missed is not None and theirs, late
+
+    async def overdue(reader: Person) -> tuple[dict[int, str | None], bool]:
+        listed = await reader.api("GET", "/v1/overdue", params={"limit": 200})
+        assert listed.status_code == 200, listed.text
+        await reader.sign_in()
+        try:
+            page = await reader.page("GET", "/ui/overdue")
+        finally:
+            await reader.close()
+        assert page.status_code == 200, page.text[-2000:]
+        found = {e["seq"]: (e["deadline"] or {}).get("due_at") for e in listed.json()}
+        return found, f"<td>#{missed}</td>" in page.text
+
+    expected = due.replace(tzinfo=UTC).isoformat()
+    for reader in (
+        Person(gateway, SCHOOL, "dsl", "dsl-urgent-clock-09"),
+        Person(gateway, CSC, "ig_lead", "ig-urgent-clock-03"),
+    ):
+        found, on_page = await overdue(reader)
+        assert found.get(missed) == expected and on_page, (reader.role, found)
+    found, on_page = await overdue(Person(gateway, CSC, "dsl", "csc-dsl-urgent-clock-04"))
+    assert missed not in found and not on_page, found
+    assert theirs <= set(found), "the recipient's own clocks that ran out stay on its page"

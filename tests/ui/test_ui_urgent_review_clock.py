@@ -117,6 +117,11 @@ async def test_the_senders_overdue_review_marks_only_the_senders_lists(
     # Nor is the recipient told the sender's review is due: its list and page say only that it was shared.
     assert await _listed(Person(gateway, CSC, "dsl", "csc-dsl-urgent-clock-02"), seq) == (False, False, None)
     assert await _listed(Person(gateway, CSC, "ig_lead", "ig-urgent-clock-02"), seq) == (True, True, "review_due")
+    # The page's head says so beside where it stands, as the list's row does, to the same readers.
+    for reader, told in (("dsl-urgent-clock-10", True), ("csc-dsl-urgent-clock-05", False)):
+        agency = SCHOOL if told else CSC
+        _, words = await _read(Person(gateway, agency, "dsl", reader), seq)
+        assert ("A deadline is overdue. See the deadlines" in words) is told, words[:600]
 
 
 async def test_the_senders_review_and_its_missed_clock_are_not_the_recipients_events(

@@ -80,6 +80,16 @@ def plain(text: str | None, agencies: Mapping[str, str]) -> str:
     return _CODE.sub(_code, _ARTICLE_CODE.sub(_article, text))
 
 
+# A recall's message opens with who did it, in the log's code ("Withdrawn by the agency system: "), which
+# the page's line already says in words before it.
+_RECALLED_BY = re.compile(r"^(?:Withdrawn|Corrected) by the [a-z ]+: ")
+
+
+def recall_reason(message: str) -> str:
+    """A withdrawal's or correction's reason, without the log's "Withdrawn by the <role>: " before it."""
+    return _RECALLED_BY.sub("", message, count=1)
+
+
 def who(event: Mapping[str, Any], agencies: Mapping[str, str]) -> str:
     """Who did something on a decision: a person by their reference, role and agency; an agency's
     system by its agency's name (its actor is a code: `agency_system@police-x`, or the agency id)."""

@@ -18,7 +18,7 @@ from broker.review.queues import QueueItem
 from broker.review.release import receipt_refusal, receipt_wait
 from broker.review.views import title_words
 from broker.ui import words as say
-from broker.ui.plain import duty, plain, who
+from broker.ui.plain import duty, plain, recall_reason, who
 from broker.ui.sessions import UiSession
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
@@ -95,6 +95,7 @@ TEMPLATES.env.filters["giver"] = lambda code: words(code, say.CONSENT_GIVERS)
 TEMPLATES.env.filters["effect"] = lambda code: words(code, say.EFFECTS)
 TEMPLATES.env.filters["plain"] = plain
 TEMPLATES.env.filters["who"] = who
+TEMPLATES.env.filters["recall_reason"] = recall_reason
 TEMPLATES.env.filters["duty"] = duty
 TEMPLATES.env.filters["local"] = say.local_time
 TEMPLATES.env.filters["past"] = say.is_past

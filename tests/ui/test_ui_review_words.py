@@ -305,6 +305,11 @@ async def test_the_access_log_and_a_recall_say_who_and_when_in_words(
     school = gateway.registry.agencies[SCHOOL].name
     (recall,) = re.findall(r'<p class="recalled".*?</p>', detail, re.S)
     assert f"by the system of {school}" in recall and "agency_system" not in recall, recall
+    # Who withdrew it is said once, in words: not again in the log's "Withdrawn by the agency system".
+    assert (
+        re.search(rf"by the system of {re.escape(school)}: sent in error", recall)
+        and " by " not in recall.split(school, 1)[1]
+    ), recall
     events = detail.split("What happened next", 1)[1]
     assert "SYS-" not in events and SCHOOL not in events and not _ISO.search(events), events
     said = " ".join(_cells(access, 6))  # the Detail column

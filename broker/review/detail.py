@@ -50,6 +50,11 @@ async def read_detail(
     entry, events, others = read.entry, read.events, read.others
     await record_views(decision_log, viewer, others.items, opened=entry)
     badge = await asyncio.to_thread(integrity, decision_log, entry, registry, viewer)
+    happened = [
+        as_read(e, read.correction, viewer, entry.sender_agency)
+        for e in events
+        if e.kind != "viewed" or sees_reader(viewer, e)
+    ]
     decided_by = {
         "policy_revision": entry.policy_revision,
         "decision_id": entry.decision_id,
@@ -62,12 +67,8 @@ async def read_detail(
         "projection_digest": entry.projection_digest,
         "subjects_pseudonymised": len(entry.subjects),
         "decided_by": decided_by,
-        "reviewed_by": [event(e) for e in events if e.kind in REVIEWS],
-        "events": [
-            as_read(e, read.correction, viewer, entry.sender_agency)
-            for e in events
-            if e.kind != "viewed" or sees_reader(viewer, e)
-        ],
+        "reviewed_by": [shown for shown in happened if shown["kind"] in REVIEWS],
+        "events": happened,
         "integrity": badge,
         "deadlines": read.deadlines,
         "waiting": read.waiting,
@@ -94,6 +95,8 @@ async def read_page(
 
 # Who acted, to a reader who may not know: the agency is withheld, not the act.
 ANOTHER_AGENCY = "another agency"
+# What a recipient reads for an adviser's or authoriser's reason, the sending side's own words.
+SENDERS_REASON = "The reason given is the sending agency's record."
 
 
 def as_read(entry: audit.Entry, correction: str | None, viewer: Viewer, sender: str) -> dict[str, Any]:
@@ -101,12 +104,18 @@ def as_read(entry: audit.Entry, correction: str | None, viewer: Viewer, sender: 
     who may read the replacement (`correction`, from `_readable`); an act by a person of an agency that
     is neither the reader's nor the sender's (a front door withdrawing a referral sent in error) does
     not name them or their agency, which would tell one recipient who else was sent it. `sender`: the
-    decision's sending agency (an event's own is its actor's). A partnership office reads every act."""
+    decision's sending agency (an event's own is its actor's). An adviser's or authoriser's reason is read
+    on the sending side only. A partnership office reads every act."""
     shown = event(entry)
     if entry.kind == audit.EventKind.CORRECTED and correction is None:
         shown["reasons"] = unnamed(entry.reasons)
-    # The sender chose every recipient, so may know which of them acted; another recipient may not.
-    elsewhere = entry.actor_agency not in (None, viewer.agency_id)
+    if entry.kind in REVIEWS and not viewer.reads_as_sender(sender):
+        # The answer is the sending side's deliberation in its own words, which may say what this
+        # recipient's minimised share withheld (C3): that it was answered, when and by whom stays.
+        shown["reasons"] = [{**r, "message": SENDERS_REASON} for r in entry.reasons]
+    # The sender chose every recipient, so may know which of them acted; another recipient may not. The
+    # sender's own people are named to a recipient: "another agency" would say a third one acted.
+    elsewhere = entry.actor_agency not in (None, viewer.agency_id, sender)
     if elsewhere and viewer.agency_id != sender and viewer.office is None:
         shown |= {"actor": ANOTHER_AGENCY, "actor_role": None, "actor_agency": None}
     return shown

@@ -39,6 +39,10 @@ REWORDED = ("Waiting for authorisation by one of: ", "Authorised by the ", "The 
 RENAMED = {"csc manager": "children's social care manager"}
 
 
+# An adult's own consent not sought, for E1 (sg-policy-0.7.21 words it for an adult).
+_adult_not_sought = [{**c, "giver": "adult_subject"} for c in not_sought("risk_significant_harm")]
+
+
 def _generated() -> list[dict[str, Any]]:
     drawn: list[dict[str, Any]] = []
 
@@ -133,6 +137,12 @@ FIXED = [
             "recipients": [CSC, POLICE],
         },
     ),
+    # sg-policy-0.7.21: E1 in an adult's words; the adviser's words of GR1, GR3 and GR4; whose consent a
+    # request for services rests on.
+    *(patched(base, {"consent": _adult_not_sought}) for base in ("adult", "marac")),
+    patched("referral", {"lawful_basis": "unsure", "sender_in_doubt": True}),
+    patched("referral", {"consent": [{"subject_ref": "subj-1", "giver": "parent_pr", "status": "unsure"}]}),
+    patched("referral", {"purpose": "request_for_services", "consent": consent_given(), "parental_position": _TOLD}),
     # sg-policy-0.7.20: the parents' position not known.
     patched(
         "referral",

@@ -12,7 +12,9 @@ fictional.
 from __future__ import annotations
 
 import html
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -109,6 +111,9 @@ def test_the_types_about_an_adult_are_those_whose_person_is_an_adult_and_that_na
         if "child" not in payload.model_fields and _subject(payload).startswith("The adult"):
             about_adult.add(kind.value)
     assert about_adult == set(form_subject.ADULT_TYPES) == set(ADULT_TYPES)
+    # The policy words an exception for an adult on the same types (`adult_message_types`, sg-policy-0.7.21).
+    pack = json.loads((Path(__file__).resolve().parents[2] / "policies/safeguarding/config/data.json").read_text())
+    assert set(pack["adult_message_types"]) == about_adult
 
 
 _HIDDEN = re.compile(r'<input type="hidden"[^>]*>')

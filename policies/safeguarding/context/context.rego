@@ -360,13 +360,6 @@ recorded_reasons(codes) := sprintf("for a recorded reason: %s", [exception_words
 else := sprintf("for recorded reasons: %s", [exception_words(codes)])
 
 # METADATA
-# title: Exception codes in words
-# description: >-
-#   The pack's label of each code (`exception_labels`), in code order, the first three and how
-#   many more: one label per record, and the records are as many as the sender gives.
-exception_words(codes) := few([object.get(config.exception_labels, code, words(code)) | some code in sort(codes)], 3, "and", "more")
-
-# METADATA
 # title: Tag present
 tagged(tag) if tag in input.concern_tags
 

@@ -5,6 +5,8 @@
 # as context.rego.
 package safeguarding.context
 
+import data.safeguarding.config
+
 # METADATA
 # title: The most characters a finding's message may have
 # description: The receipt's and the decision log's limit (schemas/policy_decision.py MAX_MESSAGE).
@@ -31,3 +33,20 @@ few(items, n, conj, more) := sprintf("%s %s %d %s", [concat(", ", array.slice(it
 } else := sprintf("%s %s %s", [concat(", ", array.slice(items, 0, count(items) - 1)), conj, items[count(items) - 1]]) if {
 	count(items) > 1
 } else := concat("", items)
+
+# METADATA
+# title: Exception codes in words
+# description: >-
+#   The pack's label of each code (`exception_labels`), in code order, the first three and how
+#   many more: one label per record, and the records are as many as the sender gives.
+exception_words(codes) := few([exception_label(code) | some code in sort(codes)], 3, "and", "more")
+
+# METADATA
+# title: One exception code in words, for whom the notification is about
+# description: >-
+#   On a notification about an adult (`adult_message_types`), the adult's wording where the pack
+#   words a code for a child (`exception_labels_adult`: serious harm to an adult, not significant
+#   harm to a child, as CPSCP-Procedures, Information sharing, names the two risks).
+exception_label(code) := config.exception_labels_adult[code] if {
+	input.message_type in config.adult_message_types
+} else := object.get(config.exception_labels, code, words(code))

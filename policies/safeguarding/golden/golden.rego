@@ -32,7 +32,7 @@ gr1 := {{"rule": "GR1", "effect": "share", "message": "An advice request identif
 	input.lawful_basis in {null, "unsure"}
 } else := {{"rule": "GR1", "effect": "hold_for_authorisation", "message": "No lawful basis was given: the sender must say which lawful basis the sharing would rely on."}} if {
 	input.lawful_basis == null
-} else := {{"rule": "GR1", "effect": "needs_advice", "message": "The sender is unsure of the lawful basis: the information governance lead is asked which basis applies."}} if {
+} else := {{"rule": "GR1", "effect": "needs_advice", "message": "The sender is unsure of the lawful basis: an adviser (a DSL, named professional, IG lead or Caldicott Guardian) says which applies, and the sender sends it again naming it."}} if {
 	input.lawful_basis == "unsure"
 } else := {{"rule": "GR1", "effect": "hold_for_authorisation", "message": context.fit(sprintf("The lawful basis \"%s\" is not accepted for %s. Choose one of: %s.", [context.words(input.lawful_basis), context.a_mt, context.words_list(context.mt.lawful_bases)]))}} if {
 	not input.lawful_basis in context.mt.lawful_bases
@@ -110,7 +110,7 @@ else := {{"rule": "GR3", "effect": "share", "message": "No reason for doubt is r
 # The sender's doubt and an unconvicted adult are the same for every recipient, found once.
 _doubts(r) := ((_doubt_sender | _doubt_health(r)) | _doubt_hostile(r)) | _doubt_bichard
 
-_doubt_sender := {{"rule": "GR3", "effect": "needs_advice", "message": "The sender is in doubt about this sharing: an adviser (the DSL, IG lead or Caldicott Guardian) answers, without the child being named."}} if {
+_doubt_sender := {{"rule": "GR3", "effect": "needs_advice", "message": "The sender is in doubt about this sharing: an adviser (a DSL, named professional, IG lead or Caldicott Guardian) answers, without anyone being named."}} if {
 	input.sender_in_doubt == true
 } else := set()
 
@@ -195,7 +195,7 @@ _unfit_recorded if context.unfit_givers != ""
 
 _gr4_consent_basis_missing := {"rule": "GR4", "effect": "hold_for_authorisation", "message": "Consent has not been given, but the lawful basis declared is consent. Declare the non-consent basis relied on."}
 
-_gr4_services(r) := {{"rule": "GR4", "effect": "share", "message": "The family has consented to this request for services, and the consent covers this agency."}} if {
+_gr4_services(r) := {{"rule": "GR4", "effect": "share", "message": sprintf("Consent to this request for services was given by %s, and it covers this agency.", [context.given_by(r)])}} if {
 	context.consent_given_for(r)
 } else := {{"rule": "GR4", "effect": "no_share", "message": "Consent is always needed to request services for a family, and it was refused. If there is a risk of significant harm, send it again as a safeguarding concern, not a request for services."}} if {
 	context.consent_refused
@@ -207,7 +207,7 @@ _gr4_services(r) := {{"rule": "GR4", "effect": "share", "message": "The family h
 
 _gr4_safeguarding(r) := {_gr4_given(r)} if {
 	context.consent_given_for(r)
-} else := {{"rule": "GR4", "effect": "needs_advice", "message": "The sender is unsure whether consent was given. Check with the person or ask the DSL."}} if {
+} else := {{"rule": "GR4", "effect": "needs_advice", "message": "The sender is unsure whether consent was given. Check with the person, or an adviser (a DSL, named professional, IG lead or Caldicott Guardian) answers."}} if {
 	context.consent_unsure
 } else := {_gr4_scope(r)} if {
 	input.lawful_basis == "consent"

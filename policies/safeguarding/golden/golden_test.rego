@@ -359,3 +359,21 @@ test_gr2_parents_position_unknown_says_so if {
 	d.outcome == "hold_for_authorisation"
 	t.messages(d, "GR2") == {"It is not recorded whether the parents know about this referral, nor any reason for not telling them. Find out and record it, or record why telling them would be unsafe."}
 }
+
+# Advice is anyone's the access table lets answer it, a named professional too; E1 in an adult's words (sg-policy-0.7.21).
+test_advice_names_every_adviser if {
+	t.messages(t.first({"lawful_basis": "unsure"}), "GR1") == {"The sender is unsure of the lawful basis: an adviser (a DSL, named professional, IG lead or Caldicott Guardian) says which applies, and the sender sends it again naming it."}
+	t.messages(t.first({"sender_in_doubt": true}), "GR3") == {"The sender is in doubt about this sharing: an adviser (a DSL, named professional, IG lead or Caldicott Guardian) answers, without anyone being named."}
+	unsure := {"consent": [{"giver": "parent_pr", "status": "unsure", "scope_agencies": null, "privacy_notice_given": null, "not_sought_reason": null}]}
+	t.messages(t.first(unsure), "GR4") == {"The sender is unsure whether consent was given. Check with the person, or an adviser (a DSL, named professional, IG lead or Caldicott Guardian) answers."}
+}
+
+test_gr4_services_names_the_giver if {
+	d := t.first({"purpose": "request_for_services", "consent": [given_by("parent_pr", null)]})
+	t.messages(d, "GR4") == {"Consent to this request for services was given by a person with parental responsibility, and it covers this agency."}
+}
+
+test_e1_in_an_adults_words if {
+	risk := {"giver": "adult_subject", "status": "not_sought", "scope_agencies": null, "privacy_notice_given": null, "not_sought_reason": "risk_significant_harm"}
+	t.messages(t.first(object.union(adult, {"consent": [risk]})), "GR4") == {"No consent is relied on, for a recorded reason: seeking agreement would put the person at risk of serious harm. The declared lawful basis does not depend on consent."}
+}

@@ -337,7 +337,11 @@ else := sprintf("for recorded reasons: %s", [exception_words(codes)])
 
 # METADATA
 # title: Exception codes in words, in code order, the first three and how many more
-exception_words(codes) := few([object.get(config.exception_labels, code, words(code)) | some code in sort(codes)], 3, "and", "more")
+exception_words(codes) := few([_exception_label(code) | some code in sort(codes)], 3, "and", "more")
+
+_exception_label(code) := config.exception_labels_adult[code] if {
+	input.message_type in config.adult_message_types
+} else := object.get(config.exception_labels, code, words(code))
 
 # METADATA
 # title: The first few items of a list, then how many more (as policies/ context.few)

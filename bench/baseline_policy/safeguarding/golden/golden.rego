@@ -30,7 +30,7 @@ gr1 := {finding("GR1", "share", "An advice request identifies nobody: it needs n
 	input.lawful_basis in {null, "unsure"}
 } else := {finding("GR1", "hold_for_authorisation", "No lawful basis was given: the sender must say which lawful basis the sharing would rely on.")} if {
 	input.lawful_basis == null
-} else := {finding("GR1", "needs_advice", "The sender is unsure of the lawful basis: the information governance lead is asked which basis applies.")} if {
+} else := {finding("GR1", "needs_advice", "The sender is unsure of the lawful basis: an adviser (a DSL, named professional, IG lead or Caldicott Guardian) says which applies, and the sender sends it again naming it.")} if {
 	input.lawful_basis == "unsure"
 } else := {finding("GR1", "hold_for_authorisation", sprintf("The lawful basis \"%s\" is not accepted for %s. Choose one of: %s.", [context.words(input.lawful_basis), context.a_mt, context.words_list(context.mt.lawful_bases)]))} if {
 	not input.lawful_basis in context.mt.lawful_bases
@@ -102,7 +102,7 @@ _doubts(r) := {finding("GR3", "needs_advice", message) |
 }
 
 _doubt_texts := {
-	"sender": "The sender is in doubt about this sharing: an adviser (the DSL, IG lead or Caldicott Guardian) answers, without the child being named.",
+	"sender": "The sender is in doubt about this sharing: an adviser (a DSL, named professional, IG lead or Caldicott Guardian) answers, without anyone being named.",
 	"health": "Confidential health information would go to a non-health agency without a recorded risk of harm or consent. Health information has a higher threshold: ask a named or designated professional.",
 	"hostile": "The family is hostile: agree a plan of what, how and when to share with them before this recipient passes anything on.",
 	"bichard": "This is about an adult who may pose a risk but has no conviction. Bichard compliance and legal advice are needed in each case.",
@@ -171,7 +171,7 @@ _gr4_unfit := finding("GR4", "hold_for_authorisation", sprintf("Consent is recor
 
 _gr4_consent_basis_missing := finding("GR4", "hold_for_authorisation", "Consent has not been given, but the lawful basis declared is consent. Declare the non-consent basis relied on.")
 
-_gr4_services(r) := {finding("GR4", "share", "The family has consented to this request for services, and the consent covers this agency.")} if {
+_gr4_services(r) := {finding("GR4", "share", sprintf("Consent to this request for services was given by %s, and it covers this agency.", [context.given_by(r)]))} if {
 	context.consent_given_for(r)
 } else := {soft_finding("GR4", "no_share", "Consent is always needed to request services for a family, and it was refused. If there is a risk of significant harm, send it again as a safeguarding concern, not a request for services.")} if {
 	context.consent_refused
@@ -183,7 +183,7 @@ _gr4_services(r) := {finding("GR4", "share", "The family has consented to this r
 
 _gr4_safeguarding(r) := {_gr4_given(r)} if {
 	context.consent_given_for(r)
-} else := {soft_finding("GR4", "needs_advice", "The sender is unsure whether consent was given. Check with the person or ask the DSL.")} if {
+} else := {soft_finding("GR4", "needs_advice", "The sender is unsure whether consent was given. Check with the person, or an adviser (a DSL, named professional, IG lead or Caldicott Guardian) answers.")} if {
 	context.consent_unsure
 } else := {_gr4_scope(r)} if {
 	input.lawful_basis == "consent"

@@ -36,8 +36,6 @@ OUTCOMES = {
     "expired": "Expired unanswered",
     "shredded": "Shredded",
 }
-# As the header names a person's role (say.ROLES, also the form's words for the same codes).
-ROLES = {code: say.option(code, say.ROLES) for code in say.ROLES}
 _STATUS_TITLES = {
     400: "That page address is not valid",
     401: "Not signed in",
@@ -86,7 +84,8 @@ def words(code: str | None, table: dict[str, str]) -> str:
 
 
 TEMPLATES.env.filters["outcome"] = lambda code: words(code, OUTCOMES)
-TEMPLATES.env.filters["role"] = lambda code: words(code, ROLES)
+# Every role and team as the form offers it, first letter up, whether or not its code reads as words.
+TEMPLATES.env.filters["role"] = lambda code: "—" if code is None else say.option(code, say.ROLES)
 TEMPLATES.env.filters["label"] = lambda code: words(code, {})
 TEMPLATES.env.filters["event"] = lambda code: words(code, say.EVENTS)
 TEMPLATES.env.filters["basis"] = lambda code: words(code, say.LAWFUL_BASES)

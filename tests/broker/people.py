@@ -114,6 +114,16 @@ class Person:
         if self.ui is not None:
             await self.ui.aclose()
 
+    async def opened(self, url: str) -> str:
+        """The page at `url` as this person reads it, signed in for it alone (its HTML)."""
+        await self.sign_in()
+        try:
+            shown = await self.page("GET", url)
+        finally:
+            await self.close()
+        assert shown.status_code == 200, shown.text[-2000:]
+        return shown.text
+
 
 def _csrf(html: str) -> str:
     found = _CSRF.search(html)

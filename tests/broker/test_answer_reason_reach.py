@@ -43,13 +43,8 @@ async def _read(reader: Person, seq: int) -> tuple[list[dict[str, Any]], list[di
     """The advice as `reader` reads it: in the detail's events and `reviewed_by`, and the page's words."""
     detail = await reader.api("GET", f"/v1/decisions/{seq}")
     assert detail.status_code == 200, detail.text
-    await reader.sign_in()
-    try:
-        page = await reader.page("GET", f"/ui/decisions/{seq}")
-    finally:
-        await reader.close()
-    assert page.status_code == 200, page.text[-2000:]
-    words = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.text)))
+    page = await reader.opened(f"/ui/decisions/{seq}")
+    words = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
     granted = [e for e in detail.json()["events"] if e["kind"] == "advice_given"]
     return granted, detail.json()["reviewed_by"], words
 

@@ -39,13 +39,7 @@ async def _decided(sender: Person, gillick: str) -> tuple[dict[str, Any], str]:
     assert response.status_code == 202, response.text
     (receipt,) = response.json()["recipients"]
     entry = logged_decision(sender.gateway.engine, body["notification_id"], CSC)
-    await sender.sign_in()
-    try:
-        shown = await sender.page("GET", f"/ui/decisions/{entry.seq}")
-    finally:
-        await sender.close()
-    assert shown.status_code == 200, shown.text[-2000:]
-    return receipt, shown.text
+    return receipt, await sender.opened(f"/ui/decisions/{entry.seq}")
 
 
 def _consent_lines(page: str) -> list[str]:

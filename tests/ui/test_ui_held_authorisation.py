@@ -111,7 +111,7 @@ async def test_the_authorisation_queue_names_and_groups_each_notification_withou
         section, (entry, *_) = groups[notification_id], _entries(gateway, notification_id)
         read = _text(section)
         assert read.startswith(f"Strategy discussion request (M06), sent {local_time(entry.recorded_at)}"), read[:300]
-        assert "Sent by team manager, Fenmere Children's Social Care MASH (fictional)" in read, read[:600]
+        assert "Sent by Team manager, Fenmere Children's Social Care MASH (fictional)" in read, read[:600]
         held_for = "; ".join(NAMES[r] for r in recipients)
         if len(recipients) > 1:
             held_for += f" ({len(recipients)} recipients: a decision on each)"

@@ -49,13 +49,8 @@ async def _read(reader: Person, seq: int) -> tuple[list[dict[str, Any]], str]:
     """The detail's deadlines and the page's words, as `reader` gets them."""
     detail = await reader.api("GET", f"/v1/decisions/{seq}")
     assert detail.status_code == 200, detail.text
-    await reader.sign_in()
-    try:
-        page = await reader.page("GET", f"/ui/decisions/{seq}")
-    finally:
-        await reader.close()
-    assert page.status_code == 200, page.text[-2000:]
-    words = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.text)))
+    page = await reader.opened(f"/ui/decisions/{seq}")
+    words = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
     return detail.json()["deadlines"], words
 
 
@@ -186,14 +181,9 @@ async def test_the_senders_missed_review_is_on_the_senders_overdue_page_only(
     async def overdue(reader: Person) -> tuple[dict[int, str | None], bool]:
         listed = await reader.api("GET", "/v1/overdue", params={"limit": 200})
         assert listed.status_code == 200, listed.text
-        await reader.sign_in()
-        try:
-            page = await reader.page("GET", "/ui/overdue")
-        finally:
-            await reader.close()
-        assert page.status_code == 200, page.text[-2000:]
+        page = await reader.opened("/ui/overdue")
         found = {e["seq"]: (e["deadline"] or {}).get("due_at") for e in listed.json()}
-        return found, f"<td>#{missed}</td>" in page.text
+        return found, f"<td>#{missed}</td>" in page
 
     expected = due.replace(tzinfo=UTC).isoformat()
     for reader in (

@@ -102,11 +102,13 @@ FIELDS = (
 
 
 def fields(message_type: str | None) -> tuple[Field, ...]:
-    """The person's questions as this type asks them: about an adult, the NHS number is the person's."""
+    """The person's questions as this type asks them: about an adult, the NHS number is the person's, and
+    whether they can decide is their capacity alone (Gillick competence is a child's)."""
     if not about_adult(message_type):
         return FIELDS
     person = _NHS_HINT.format(whom="person")
-    return tuple(replace(f, hint=person) if f.name == "nhs_number" else f for f in FIELDS)
+    asked = (f for f in FIELDS if f.name != "gillick_competent")
+    return tuple(replace(f, hint=person) if f.name == "nhs_number" else f for f in asked)
 
 
 # Consent statuses that are someone's answer (form_consent.ANSWERED, which imports this module).

@@ -51,7 +51,7 @@ CHILD_WORDS = {
     ),
     "risk": ("If a child is in immediate danger",),
     "safety": ("Member of the child's family", "put the child or", "If a child is in immediate danger"),
-    "details": ("for the same child", "If a child is in immediate danger"),
+    "details": ("for the same child", "If a child is in immediate danger", "Gillick competent"),
     "check": (CHILD_AT_RISK, "Member of the child's family", "If a child is in immediate danger"),
 }
 TITLES = {

@@ -330,10 +330,13 @@ def _giver_of(a: Mapping[str, str]) -> str | None:
     """Whose the record is: as answered where asked (unanswered, the schema refuses it by the question's
     name). Where nobody answered (not sought, not required, not applicable, unsure) it is not asked, but
     the schema requires a giver (`ConsentRecord.giver`): the parents', whose consent it would have been
-    for a child, as the form sent before it asked. The policy reads only the status then; a parent's
-    refusal alone is the parents withholding permission (`parental_position`)."""
+    for a child, as the form sent before it asked, and the adult's own on a notification about an adult.
+    The policy reads only the status then; a parent's refusal alone is the parents withholding permission
+    (`parental_position`)."""
     if a[STATUS] in ANSWERED:
         return a.get(GIVER) or None
+    if form_subject.about_adult(a.get("message_type")):
+        return ConsentGiver.ADULT_SUBJECT.value
     return ConsentGiver.PARENT_PR.value
 
 

@@ -93,6 +93,7 @@ def test_an_adults_consent_is_the_persons_own_and_its_exception_names_their_harm
     session = ui_session("gp-willow-lane", "health_gp", "gp-01", NOW)
     built: Any = build_notification(given, session, NOW, form, _step(form, "details", given))
     assert built["consent"][0]["not_sought_reason"] == "risk_significant_harm"
+    assert built["consent"][0]["giver"] == "adult_subject", "nobody else's consent it would have been"
     assert built["parental_position"]["reason_not_informed"] == "risk_significant_harm"
 
 

@@ -305,8 +305,8 @@ class Answered:
     state: str
     resolved_at: datetime
     # Who answered it, as the log names an actor (actor, actor_role, actor_agency: what the pages' `who`
-    # reads): a colleague's answer is in the viewer's list too. None where nobody answered (it expired,
-    # or its sender withdrew it).
+    # reads), and their reason: a colleague's answer is in the viewer's list too. None where nobody
+    # answered (it expired, or its sender withdrew it).
     answered_by: dict[str, str | None] | None = None
 
 
@@ -344,7 +344,13 @@ def _answerers(session: Session, items: list[QueueItem]) -> dict[str, dict[str, 
     )
     decided = {i.delivery_id: i.decided_seq for i in items}
     return {
-        e.delivery_id: {"actor": e.actor, "actor_role": e.actor_role, "actor_agency": e.actor_agency}
+        e.delivery_id: {
+            "actor": e.actor,
+            "actor_role": e.actor_role,
+            "actor_agency": e.actor_agency,
+            # The sending side's own record: this queue is read only there (`may_decide`).
+            "reason": next((str(r.get("message")) for r in e.reasons if r.get("message")), None),
+        }
         for e in session.execute(answers).scalars()
         if decided[e.delivery_id] in e.follows
     }

@@ -46,3 +46,6 @@ async def test_recently_answered_links_only_what_its_reader_may_read(
     assert "Refused" in answered["lm-ans-02"] or "refused" in answered["lm-ans-02"], answered["lm-ans-02"][:2000]
     assert "/ui/decisions/" not in answered["lm-ans-02"], answered["lm-ans-02"][:3000]
     assert "/ui/decisions/" in answered["lm-ans-01"], answered["lm-ans-01"][:3000]
+    # A colleague reads why it was refused, as the answerer wrote it.
+    for page in answered.values():
+        assert '<dt>Their reason</dt><dd class="answer-reason">No basis given.</dd>' in page, page[:3000]

@@ -154,6 +154,11 @@ class DecisionSummary(_Answer):
     deciding_rule: DecidingRule | None = Field(
         default=None, description="The rule that decided (the first of the deciding rules), shown first"
     )
+    deciding_rules: list[str] = Field(
+        default_factory=list,
+        description="Every rule whose finding decided it, in the policy's order (the first is `deciding_rule`);"
+        " `rule_id` filters on these",
+    )
     state: (
         Literal[
             "held", "released", "refused", "expired", "review_due", "reviewed", "withdrawn", "corrected", "shredded"

@@ -354,6 +354,7 @@ def summary(entry: audit.Entry, rules: Any = None, state: str | None = None, *, 
         "consent_state": entry.consent_state,
         "rules": sorted({r["rule"] for r in entry.reasons}),
         "deciding_rule": None if rule is None else {"rule": rule, "title": title},
+        "deciding_rules": list(entry.deciding_rules) or ([rule] if rule is not None else []),
         "state": state,
         "overdue": overdue,
     }

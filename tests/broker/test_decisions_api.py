@@ -148,6 +148,9 @@ async def test_filters_and_paging(gateway: Gateway) -> None:
     with Session(gateway.engine) as session:
         for item in by_rule["items"]:
             assert "GR4" in session.get(audit.Entry, item["seq"]).deciding_rules  # type: ignore[union-attr]
+            # The row says every rule that decided it, so a reader of a row whose first is another sees GR4.
+            assert item["deciding_rules"] == list(session.get(audit.Entry, item["seq"]).deciding_rules)  # type: ignore[union-attr]
+            assert item["deciding_rule"]["rule"] == item["deciding_rules"][0], item
     none = (await _get(gateway, "/v1/decisions", PARTNERSHIP_OFFICE, "ig_lead", consent_state="given_explicit")).json()
     assert none["total"] == 0
     # `agency` takes what an agency sent or received; `sender` and `recipient` take one side only.

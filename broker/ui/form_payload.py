@@ -100,6 +100,20 @@ def _label(name: str, info: FieldInfo) -> str:
     return text[:1].upper() + text[1:]
 
 
+def field_label(payload: type[BaseModel] | None, name: str) -> str:
+    """A payload field as the form asks for it, for a page that names the fields released: the reader
+    meets the words the sender answered, not the schema's name ("dsm record signed")."""
+    info = payload.model_fields.get(name) if payload is not None else None
+    if info is None:
+        return name.replace("_", " ")
+    # A list names the field, not its source (the bracket) nor its letter in the source's list ("(b) ").
+    words = _LIST_LETTER.sub("", _label(name, info).split(" [", 1)[0])
+    return words[:1].upper() + words[1:]
+
+
+_LIST_LETTER = re.compile(r"^\([a-z]\)\s+")
+
+
 def _input(name: str, label: str, info: FieldInfo, *, required: bool, group: str = "") -> Field:
     """One input for a scalar field, its kind from the field's type."""
     kind = _unwrap(info.annotation)

@@ -113,6 +113,13 @@ def _newest(message_type: str) -> tuple[str, type[BaseModel]] | None:
     return versions[-1] if versions else None
 
 
+def payload_of(message_type: str) -> type[BaseModel] | None:
+    """The payload model of this type's newest schema version, if the contract has the type."""
+    newest = _newest(message_type)
+    payload: Any = newest[1].model_fields["payload"].annotation if newest is not None else None
+    return payload if isinstance(payload, type) and issubclass(payload, BaseModel) else None
+
+
 def offered(pack: dict[str, TypeRules], agency_type: str) -> list[FormType]:
     """The types this agency may send by hand, by catalogue id."""
     found = []

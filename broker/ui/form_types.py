@@ -18,8 +18,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from broker.partnership.registry import Registry
+from broker.review.views import field_classes
 from broker.ui import words as say
-from broker.ui.form_payload import enum_values, supported
+from broker.ui.form_payload import enum_values, field_label, supported
 from broker.ui.policy_pack import TypeRules
 from schemas.agencies import role_names
 from schemas.notifications import NOTIFICATION_MODELS
@@ -118,6 +119,13 @@ def payload_of(message_type: str) -> type[BaseModel] | None:
     newest = _newest(message_type)
     payload: Any = newest[1].model_fields["payload"].annotation if newest is not None else None
     return payload if isinstance(payload, type) and issubclass(payload, BaseModel) else None
+
+
+def fields_of(message_type: str, fields: list[str]) -> dict[str, dict[str, str]]:
+    """What the answer and check pages say of each of `fields` on this type: its data class (`classes`)
+    and the words the form asked for it in (`labels`, `form_payload.field_label`)."""
+    payload = payload_of(message_type)
+    return {"classes": field_classes(message_type, fields), "labels": {f: field_label(payload, f) for f in fields}}
 
 
 def offered(pack: dict[str, TypeRules], agency_type: str) -> list[FormType]:

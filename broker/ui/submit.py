@@ -36,7 +36,6 @@ from broker.errors import Forbidden, InvalidNotification, PolicyUnavailable
 from broker.partnership.registry import Registry
 from broker.review import scope
 from broker.review.access import Viewer
-from broker.review.views import field_classes
 from broker.sharing import flow
 from broker.sharing.decide import Decider
 from broker.sharing.rules import RuleCatalogue
@@ -48,7 +47,7 @@ from broker.ui.form_path import changed_step, following
 from broker.ui.form_recipients import RESUME, SHOWN, Recheck, later, offered, recheck
 from broker.ui.form_safety import KEY as SAFETY
 from broker.ui.form_subject import CORRECTS, IN_REPLY_TO
-from broker.ui.form_types import FormType, find, own_role, sendable
+from broker.ui.form_types import FormType, fields_of, find, own_role, sendable
 from broker.ui.forms import NEED_TO_KNOW, build_notification, schema_errors, steps_for, validate_step
 from broker.ui.policy_pack import PackDep, PolicyPack
 from broker.ui.render import agency_names, page, sends_as
@@ -298,7 +297,7 @@ async def _previewed(d: Any, message_type: str, rules: RuleCatalogue) -> dict[st
         "outcome": d.outcome.value,
         "lawful_basis": d.lawful_basis.value if d.lawful_basis else None,
         "fields": list(d.allowed_fields) if d.outcome != Outcome.NO_SHARE else [],
-        "classes": field_classes(message_type, list(d.allowed_fields)),
+        **fields_of(message_type, list(d.allowed_fields)),
         # The practitioner reads why before the rest: the deciding findings lead, the others follow.
         "decided_by": await rules.explain(
             [{"rule": r.rule, "message": r.message} for r in d.decided_by], message_type=message_type
@@ -376,7 +375,7 @@ async def sent(
     recipients = [
         {
             **await _explained(r, rules, kind),
-            "classes": field_classes(kind, r["allowed_fields"]),
+            **fields_of(kind, r["allowed_fields"]),
             "seq": seqs.get(r["delivery_id"]),
         }
         for r in receipt["recipients"]

@@ -124,6 +124,9 @@ async def test_the_sent_page_says_a_held_share_released_nothing_yet(
     assert "Needs advice" in sent, sent[:3000]
     assert "Held back (released only if the share is):" in sent
     assert "Released:" not in sent and "Fields released" not in sent
+    # Each field as the form asked for it, not the schema's name ("child").
+    words = " ".join(re.sub(r"<[^>]+>", " ", sent).split())
+    assert "Held back (released only if the share is): Child's names, date of birth, gender" in words, words[:3000]
     assert "Set when the share is released" in sent and "None set" not in sent
     # "Sent" is to the broker: the page says at once that nothing has reached anyone yet.
     held = sent.count('class="badge o-needs_advice"') + sent.count('class="badge o-hold_for_authorisation"')

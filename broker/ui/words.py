@@ -182,6 +182,7 @@ CONSENT_EXCEPTIONS = {
 ADULT_CONSENT_EXCEPTIONS = {
     **CONSENT_EXCEPTIONS,
     "risk_significant_harm": "it would put the person at risk of serious harm",
+    "serious_harm_young_person_urgent": "the person faces serious harm and it is urgent",
 }
 
 SUBJECT_ROLES = {

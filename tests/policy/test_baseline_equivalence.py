@@ -41,6 +41,8 @@ RENAMED = {"csc manager": "children's social care manager"}
 
 # An adult's own consent not sought, for E1 (sg-policy-0.7.21 words it for an adult).
 _adult_not_sought = [{**c, "giver": "adult_subject"} for c in not_sought("risk_significant_harm")]
+# And waiting for it, for E8 (sg-policy-0.7.22 words that for an adult too).
+_adult_urgent = [{**c, "giver": "adult_subject"} for c in not_sought("serious_harm_young_person_urgent")]
 
 
 def _generated() -> list[dict[str, Any]]:
@@ -137,6 +139,20 @@ FIXED = [
             "recipients": [CSC, POLICE],
         },
     ),
+    # sg-policy-0.7.22: who refused or withdrew consent, under GR4 and C7; E8 in an adult's words.
+    patched(
+        "referral",
+        {
+            "lawful_basis": "public_interest",
+            "consent": [*consent_refused(), {**consent_refused()[0], "giver": "child", "status": "withdrawn"}],
+            "parental_position": _TOLD,
+        },
+    ),
+    patched(
+        "referral",
+        {"consent": [{**consent_refused()[0], "giver": "child", "status": "withdrawn"}], "parental_position": _TOLD},
+    ),
+    *(patched(base, {"consent": _adult_urgent}) for base in ("adult", "marac")),
     # sg-policy-0.7.21: E1 in an adult's words; the adviser's words of GR1, GR3 and GR4; whose consent a
     # request for services rests on.
     *(patched(base, {"consent": _adult_not_sought}) for base in ("adult", "marac")),

@@ -46,6 +46,7 @@ CHILD_WORDS = {
         "The young person themselves",
         "Gillick",
         CHILD_AT_RISK,
+        "A young person faces serious harm",
         "they decide what happens to their information",
         "If a child is in immediate danger",
     ),
@@ -161,6 +162,7 @@ async def test_an_adult_safeguarding_referral_speaks_of_the_person_on_every_step
         found = [words for words in CHILD_WORDS[key] if words in page]
         assert not found, (key, found, page)
     assert "The person themselves" in pages["consent"] and PERSON_AT_RISK in pages["consent"]
+    assert "The person faces serious harm and it is urgent" in pages["consent"], pages["consent"]
     assert CAPACITY_HINT in pages["consent"], pages["consent"]
     assert "Your judgement of the risk now. If a child or adult is in immediate danger, phone 999." in pages["risk"]
     assert "Member of the person's family" in pages["safety"], pages["safety"]

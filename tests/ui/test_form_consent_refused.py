@@ -41,7 +41,9 @@ ADVISER = (
 )
 SERVICES = "a request for services always needs consent: refused or withdrawn, it is not shared, exception or not"
 HARM = "If you record a likely risk of significant harm (next step), the refusal alone no longer holds back a share"
-REFUSED_NO_EXCEPTION = "Consent was refused and no exception is recorded."
+# GR4 names whose refusal it weighs (sg-policy-0.7.22).
+REFUSED_NO_EXCEPTION = "Consent was refused by a person with parental responsibility, and no exception is recorded."
+WITHDRAWN_NO_EXCEPTION = "Consent was withdrawn by a person with parental responsibility, and no exception is recorded."
 # What GR4 said when the form made the sender pick an exception the case did not have.
 FALSE_REASON = "No consent is relied on"
 
@@ -62,7 +64,7 @@ def _hint(page: str) -> str:
     [
         ({}, ADVISER, "needs_advice", ("GR4", REFUSED_NO_EXCEPTION)),
         ({"lawful_basis": "unsure"}, ADVISER, "needs_advice", ("GR4", REFUSED_NO_EXCEPTION)),
-        ({"consent_status": "withdrawn"}, ADVISER, "needs_advice", ("GR4", REFUSED_NO_EXCEPTION)),
+        ({"consent_status": "withdrawn"}, ADVISER, "needs_advice", ("GR4", WITHDRAWN_NO_EXCEPTION)),
         # "On a lawful basis other than consent": on consent itself, it is held until another is declared.
         ({"lawful_basis": "consent"}, ADVISER, "hold_for_authorisation", ("GR4", "Consent has not been given, but")),
         ({"purpose": "request_for_services"}, SERVICES, "no_share", ("GR4", "Consent is always needed to request")),

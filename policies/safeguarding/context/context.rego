@@ -240,6 +240,13 @@ given_by(r) := concat(" and ", sort({_consent_givers[c.giver] | some c in subjec
 _consent_givers := {"parent_pr": "a person with parental responsibility", "child": "the child themselves", "adult_subject": "the person themselves"}
 
 # METADATA
+# title: Who refused or withdrew consent, in plain English
+# description: >-
+#   Each giver once with what they did ("refused by a person with parental responsibility"), so a
+#   DSL weighing a refusal reads whose it is (sg-policy-0.7.22).
+refused_by := concat(" and ", sort({sprintf("%s by %s", [c.status, _consent_givers[c.giver]]) | some c in subject_consents; c.status in {"refused", "withdrawn"}}))
+
+# METADATA
 # title: A consent record's scope covers this recipient and the notification's purpose
 # description: >-
 #   Agencies by id or by type: once either list is given, the recipient must be named by one

@@ -151,7 +151,7 @@ _c7(s, outcome) := {{"rule": "C7", "message": sprintf("The duty to share outweig
 
 # The objection on consent alone, by which kind it is: one consent record's refusal decides it where
 # there is one (GR4), then the sender's doubt; otherwise it is consent given that leaves this recipient out.
-_consent_objection := "consent refused" if {
+_consent_objection := sprintf("consent %s", [context.refused_by]) if {
 	context.consent_refused
 } else := "consent the sender is unsure of" if {
 	context.consent_unsure

@@ -156,8 +156,8 @@ test_c7_overrides_consent_only_for_protective_agencies if {
 	x.rule == "C7"
 	x.effect == "needs_advice"
 
-	# It says which objection on consent alone it weighs (sg-policy-0.7.19).
-	contains(x.message, "outweighs consent refused only for a protective agency")
+	# It says which objection on consent alone it weighs (sg-policy-0.7.19), and whose (0.7.22).
+	contains(x.message, "outweighs consent refused by a person with parental responsibility only for a protective agency")
 }
 
 test_c7_under_an_urgent_share_speaks_of_the_duty if {

@@ -186,7 +186,7 @@ _gr4_scope_why := "The declared lawful basis is consent, and consent covers only
 # Findings whose words do not depend on the recipient are built once per notification.
 _gr4_exception := {{"rule": "GR4", "effect": "share", "message": context.fit(sprintf("No consent is relied on, %s. The declared lawful basis does not depend on consent.", [context.consent_reasons]))}}
 
-_gr4_consulted := {{"rule": "GR4", "effect": "share", "message": context.fit(sprintf("Consent was refused; the %s was consulted and agreed to sharing, with reasons recorded.", [context.words(input.authorisation.authoriser_role)]))}}
+_gr4_consulted := {{"rule": "GR4", "effect": "share", "message": context.fit(sprintf("Consent was %s; the %s was consulted and agreed to sharing, with reasons recorded.", [context.refused_by, context.words(input.authorisation.authoriser_role)]))}}
 
 # A consent set aside as its giver's not to give (context.unfit): in place of "none recorded".
 _gr4_unfit := {"rule": "GR4", "effect": "hold_for_authorisation", "message": context.fit(sprintf("Consent is recorded from %s, so it is not theirs to give and is not relied on. Seek consent from whoever may give it (for a child, a person with parental responsibility), or record why consent is not sought (for example: the person cannot give consent).", [context.unfit_givers]))}
@@ -197,7 +197,7 @@ _gr4_consent_basis_missing := {"rule": "GR4", "effect": "hold_for_authorisation"
 
 _gr4_services(r) := {{"rule": "GR4", "effect": "share", "message": sprintf("Consent to this request for services was given by %s, and it covers this agency.", [context.given_by(r)])}} if {
 	context.consent_given_for(r)
-} else := {{"rule": "GR4", "effect": "no_share", "message": "Consent is always needed to request services for a family, and it was refused. If there is a risk of significant harm, send it again as a safeguarding concern, not a request for services."}} if {
+} else := {{"rule": "GR4", "effect": "no_share", "message": context.fit(sprintf("Consent is always needed to request services for a family, and it was %s. If there is a risk of significant harm, send it again as a safeguarding concern, not a request for services.", [context.refused_by]))}} if {
 	context.consent_refused
 } else := {_gr4_scope(r)} if {
 	context.consent_out_of_scope(r)
@@ -226,7 +226,7 @@ _gr4_safeguarding(r) := {_gr4_given(r)} if {
 } else := _gr4_consulted if {
 	context.consent_refused
 	context.authorised
-} else := {{"rule": "GR4", "effect": "needs_advice", "message": "Consent was refused and no exception is recorded. Ask a manager or the nominated child protection adviser and record the outcome."}} if {
+} else := {{"rule": "GR4", "effect": "needs_advice", "message": context.fit(sprintf("Consent was %s, and no exception is recorded. Ask a manager or the nominated child protection adviser and record the outcome.", [context.refused_by]))}} if {
 	context.consent_refused
 } else := {_gr4_unfit} if {
 	_unfit_recorded

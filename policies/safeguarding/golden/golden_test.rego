@@ -377,3 +377,19 @@ test_e1_in_an_adults_words if {
 	risk := {"giver": "adult_subject", "status": "not_sought", "scope_agencies": null, "privacy_notice_given": null, "not_sought_reason": "risk_significant_harm"}
 	t.messages(t.first(object.union(adult, {"consent": [risk]})), "GR4") == {"No consent is relied on, for a recorded reason: seeking agreement would put the person at risk of serious harm. The declared lawful basis does not depend on consent."}
 }
+
+# E8 speaks of a young person; on an adult's notification it speaks of the person (sg-policy-0.7.22).
+test_e8_in_an_adults_words if {
+	urgent := {"giver": "adult_subject", "status": "not_sought", "scope_agencies": null, "privacy_notice_given": null, "not_sought_reason": "serious_harm_young_person_urgent"}
+	t.messages(t.first(object.union(adult, {"consent": [urgent]})), "GR4") == {"No consent is relied on, for a recorded reason: waiting for consent could seriously harm the person. The declared lawful basis does not depend on consent."}
+	child := {"lawful_basis": "safeguarding_children_individuals_at_risk", "consent": [object.union(urgent, {"giver": "parent_pr"})]}
+	t.messages(t.first(child), "GR4") == {"No consent is relied on, for a recorded reason: waiting for consent could seriously harm the young person. The declared lawful basis does not depend on consent."}
+}
+
+# A refusal set aside by a line manager's authorisation names whose it was (sg-policy-0.7.22).
+test_gr4_consulted_names_who_refused if {
+	refusal := {"giver": "parent_pr", "status": "refused", "scope_agencies": null, "privacy_notice_given": null, "not_sought_reason": null}
+	d := t.first(object.union(strategy, {"consent": [refusal]}))
+	d.outcome == "share"
+	"Consent was refused by a person with parental responsibility; the line manager was consulted and agreed to sharing, with reasons recorded." in t.messages(d, "GR4")
+}

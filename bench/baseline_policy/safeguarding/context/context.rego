@@ -233,6 +233,8 @@ given_by(r) := concat(" and ", sort({_consent_givers[c.giver] | some c in subjec
 
 _consent_givers := {"parent_pr": "a person with parental responsibility", "child": "the child themselves", "adult_subject": "the person themselves"}
 
+refused_by := concat(" and ", sort({sprintf("%s by %s", [c.status, _consent_givers[c.giver]]) | some c in subject_consents; c.status in {"refused", "withdrawn"}}))
+
 # METADATA
 # title: A consent record's scope covers this recipient and the notification's purpose
 # description: >-

@@ -173,7 +173,7 @@ _gr4_consent_basis_missing := finding("GR4", "hold_for_authorisation", "Consent 
 
 _gr4_services(r) := {finding("GR4", "share", sprintf("Consent to this request for services was given by %s, and it covers this agency.", [context.given_by(r)]))} if {
 	context.consent_given_for(r)
-} else := {soft_finding("GR4", "no_share", "Consent is always needed to request services for a family, and it was refused. If there is a risk of significant harm, send it again as a safeguarding concern, not a request for services.")} if {
+} else := {soft_finding("GR4", "no_share", sprintf("Consent is always needed to request services for a family, and it was %s. If there is a risk of significant harm, send it again as a safeguarding concern, not a request for services.", [context.refused_by]))} if {
 	context.consent_refused
 } else := {_gr4_scope(r)} if {
 	context.consent_out_of_scope(r)
@@ -199,10 +199,10 @@ _gr4_safeguarding(r) := {_gr4_given(r)} if {
 	context.consent_out_of_scope(r)
 } else := {finding("GR4", "share", "The sender recorded consent as not required for this notification, and recorded no exception code saying why.")} if {
 	context.consent_not_required
-} else := {finding("GR4", "share", sprintf("Consent was refused; the %s was consulted and agreed to sharing, with reasons recorded.", [context.words(input.authorisation.authoriser_role)]))} if {
+} else := {finding("GR4", "share", sprintf("Consent was %s; the %s was consulted and agreed to sharing, with reasons recorded.", [context.refused_by, context.words(input.authorisation.authoriser_role)]))} if {
 	context.consent_refused
 	context.authorised
-} else := {soft_finding("GR4", "needs_advice", "Consent was refused and no exception is recorded. Ask a manager or the nominated child protection adviser and record the outcome.")} if {
+} else := {soft_finding("GR4", "needs_advice", sprintf("Consent was %s, and no exception is recorded. Ask a manager or the nominated child protection adviser and record the outcome.", [context.refused_by]))} if {
 	context.consent_refused
 } else := {_gr4_unfit} if {
 	context.unfit_givers != ""

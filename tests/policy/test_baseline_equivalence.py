@@ -41,6 +41,8 @@ RENAMED = {"csc manager": "children's social care manager"}
 
 # An adult's own consent not sought, for E1 (sg-policy-0.7.21 words it for an adult).
 _adult_not_sought = [{**c, "giver": "adult_subject"} for c in not_sought("risk_significant_harm")]
+# Not sought as telling them is risky, for C8 (sg-policy-0.7.23 words it for an adult).
+_adult_risk = [{**c, "giver": "adult_subject"} for c in not_sought("risk_to_others_or_immediate_harm")]
 # And waiting for it, for E8 (sg-policy-0.7.22 words that for an adult too).
 _adult_urgent = [{**c, "giver": "adult_subject"} for c in not_sought("serious_harm_young_person_urgent")]
 
@@ -139,6 +141,10 @@ FIXED = [
             "recipients": [CSC, POLICE],
         },
     ),
+    # sg-policy-0.7.23: an adult told afterwards, and C8 on an adult's notification, known to them or not.
+    *(patched(base, {"consent": consent_given(giver="adult_subject")}) for base in ("adult", "marac")),
+    patched("adult", {"consent": _adult_risk, "parental_position": _TOLD}),
+    patched("adult", {"consent": _adult_risk}),
     # sg-policy-0.7.22: who refused or withdrew consent, under GR4 and C7; E8 in an adult's words.
     patched(
         "referral",

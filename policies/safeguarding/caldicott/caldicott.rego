@@ -232,7 +232,13 @@ c8 := set() if {
 } else := {{"rule": "C8", "effect": "share", "message": "If anything is shared, the person concerned is to be told afterwards what, with whom and why."}}
 
 # Parents recorded as knowing of the referral are not "not told": what they are not told is the sharing.
-_not_told := "The parents know of this referral, but will not be told about any sharing for now" if {
+# On an adult's notification the one who knows, or is not told, is the person (sg-policy-0.7.23).
+_not_told := "The person knows of this referral, but will not be told about any sharing for now" if {
+	context.about_adult
+	input.parental_position.parents_informed == true
+} else := "The person and their family will not be told about any sharing for now" if {
+	context.about_adult
+} else := "The parents know of this referral, but will not be told about any sharing for now" if {
 	input.parental_position.parents_informed == true
 } else := "The family will not be told about any sharing for now"
 

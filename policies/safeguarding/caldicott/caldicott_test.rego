@@ -249,3 +249,12 @@ test_c4_an_oversight_queue_does_not_block_an_immediate_risk if {
 	some m in t.messages(d, "C4")
 	startswith(m, "A safeguarding referral does not go to the Caldicott Guardian queue")
 }
+
+# On an adult's notification C8 speaks of the person, who may know of the referral (sg-policy-0.7.23).
+test_c8_on_an_adults_notification_speaks_of_the_person if {
+	risk := data.safeguarding.golden_test.not_sought("adult_subject", "risk_to_others_or_immediate_harm")
+	p := object.union(data.safeguarding.golden_test.adult, {"consent": [risk]})
+	t.messages(t.first(p), "C8") == {"The person and their family will not be told about any sharing for now, because: telling the person or their family could put them or someone else at immediate risk."}
+	knows := object.union(p, {"parental_position": {"parents_informed": true, "reason_not_informed": null}})
+	t.messages(t.first(knows), "C8") == {"The person knows of this referral, but will not be told about any sharing for now, because: telling the person or their family could put them or someone else at immediate risk."}
+}

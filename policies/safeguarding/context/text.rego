@@ -48,5 +48,12 @@ exception_words(codes) := few([exception_label(code) | some code in sort(codes)]
 #   words a code for a child (`exception_labels_adult`: serious harm to an adult, not significant
 #   harm to a child, as CPSCP-Procedures, Information sharing, names the two risks).
 exception_label(code) := config.exception_labels_adult[code] if {
-	input.message_type in config.adult_message_types
+	about_adult
 } else := object.get(config.exception_labels, code, words(code))
+
+# METADATA
+# title: The notification is about an adult
+# description: >-
+#   An adult safeguarding or MARAC referral (`adult_message_types`): its words speak of the person,
+#   not a child or their parents.
+about_adult if input.message_type in config.adult_message_types

@@ -7,6 +7,17 @@ package safeguarding.obligations
 import data.safeguarding.context
 
 _applies("inform_subject", _, outcome) if {
+	_informs_subject(outcome)
+	not context.about_adult
+}
+
+# An adult is told themselves: the catalogue's words for them name no parents (sg-policy-0.7.23).
+_applies("inform_adult", _, outcome) if {
+	_informs_subject(outcome)
+	context.about_adult
+}
+
+_informs_subject(outcome) if {
 	_shared(outcome)
 	context.transparency_applies
 	not _telling_is_risky

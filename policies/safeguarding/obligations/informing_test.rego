@@ -18,3 +18,9 @@ test_the_young_person_not_the_parents_is_told_afterwards if {
 test_the_parents_are_told_where_no_young_person_asked_otherwise if {
 	_told(false) == ["Tell the person (or the parents) that their information was shared and why, unless that would create or increase a risk of harm [CPSCP-Procedures, Responding to concerns about a child > Consulting parents; CPSCP-Procedures, Flowchart of when and how to share information]."]
 }
+
+# An adult is told themselves; the words name no parents (sg-policy-0.7.23).
+test_an_adult_is_told_themselves if {
+	d := t.first(data.safeguarding.golden_test.adult)
+	[o.description | some o in d.obligations; o.kind == "inform_subject"] == ["Tell the person that their information was shared and why, unless that would create or increase a risk of harm [CPSCP-Procedures, Flowchart of when and how to share information]."]
+}

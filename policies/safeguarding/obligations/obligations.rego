@@ -20,7 +20,7 @@ for_recipient(r, outcome) := [_catalogue[kind] |
 
 # Only the obligations a notification of this type can carry are tried, in the catalogue's (key)
 # order: each `_applies` rule below names its message type(s), except the two that follow any share.
-_candidates := sort(array.concat(["inform_subject", "inform_young_person", "inform_young_person_only", "review_urgent_share"], object.get(_kinds_by_type, input.message_type, [])))
+_candidates := sort(array.concat(["inform_adult", "inform_subject", "inform_young_person", "inform_young_person_only", "review_urgent_share"], object.get(_kinds_by_type, input.message_type, [])))
 
 _kinds_by_type := {
 	"safeguarding_referral": ["acknowledge_referral", "decide_referral", "marac_cpch", "marac_cpch_under_16", "strategy_cpch", "written_confirmation"],
@@ -63,6 +63,7 @@ _general_catalogue := {
 	"acknowledge_referral": {"kind": "acknowledge_referral", "due_in": {"amount": 1, "unit": "working_days"}, "description": "Children's social care acknowledges the referral within 1 working day [CPSCP-Procedures, Initial Action by Children's Social Care on Receipt of a Referral] (T03).", "rule": "GR6"},
 	"decide_referral": {"kind": "decide_referral", "due_in": {"amount": 1, "unit": "working_days"}, "description": "Children's social care decides the response within 1 working day and tells the referrer [CPSCP-Procedures, Initial Action by Children's Social Care on Receipt of a Referral; CPSCP-Procedures, Threshold policy > Childrens Social Care] (T01, T05).", "rule": "GR6"},
 	"review_urgent_share": {"kind": "review_urgent_share", "due_in": {"amount": 1, "unit": "working_days"}, "description": "Sent without waiting: a DSL, IG lead or named professional reviews this share and any missing authorisation afterwards [CPSCP-Procedures, Responding to concerns about a child > Responsibilities of agencies and organisations].", "rule": "I14"},
+	"inform_adult": {"kind": "inform_subject", "due_in": null, "description": "Tell the person that their information was shared and why, unless that would create or increase a risk of harm [CPSCP-Procedures, Flowchart of when and how to share information].", "rule": "C8"},
 	"inform_subject": {"kind": "inform_subject", "due_in": null, "description": "Tell the person (or the parents) that their information was shared and why, unless that would create or increase a risk of harm [CPSCP-Procedures, Responding to concerns about a child > Consulting parents; CPSCP-Procedures, Flowchart of when and how to share information].", "rule": "C8"},
 	"inform_young_person_only": {"kind": "inform_subject", "due_in": null, "description": "Tell the young person that their information was shared and why, not their parents, as the young person, able to decide, asked, unless telling them would create or increase a risk of harm [CPSCP-Procedures, Self-harm > Information Sharing and Consent; CPSCP-Procedures, Flowchart of when and how to share information].", "rule": "GR2"},
 	"inform_young_person": {"kind": "inform_subject", "due_in": null, "description": "Tell the young person, never the family or community, that their information was shared and why, unless that would create or increase a risk of harm [CPSCP-Procedures, Forced marriage > 6. Issues; CPSCP-Procedures, Flowchart of when and how to share information].", "rule": "I19"},

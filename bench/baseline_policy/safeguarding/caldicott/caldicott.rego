@@ -216,7 +216,12 @@ c8 := set() if {
 	count(_risks) > 0
 } else := {finding("C8", "share", "If anything is shared, the person concerned is to be told afterwards what, with whom and why.")}
 
-_not_told := "The parents know of this referral, but will not be told about any sharing for now" if {
+_not_told := "The person knows of this referral, but will not be told about any sharing for now" if {
+	input.message_type in config.adult_message_types
+	input.parental_position.parents_informed == true
+} else := "The person and their family will not be told about any sharing for now" if {
+	input.message_type in config.adult_message_types
+} else := "The parents know of this referral, but will not be told about any sharing for now" if {
 	input.parental_position.parents_informed == true
 } else := "The family will not be told about any sharing for now"
 

@@ -35,6 +35,7 @@ _catalogue := {
 	"acknowledge_referral": _o("acknowledge_referral", _wd(1), "Children's social care acknowledges the referral within 1 working day [CPSCP-Procedures, Initial Action by Children's Social Care on Receipt of a Referral] (T03).", "GR6"),
 	"decide_referral": _o("decide_referral", _wd(1), "Children's social care decides the response within 1 working day and tells the referrer [CPSCP-Procedures, Initial Action by Children's Social Care on Receipt of a Referral; CPSCP-Procedures, Threshold policy > Childrens Social Care] (T01, T05).", "GR6"),
 	"review_urgent_share": _o("review_urgent_share", _wd(1), "Sent without waiting: a DSL, IG lead or named professional reviews this share and any missing authorisation afterwards [CPSCP-Procedures, Responding to concerns about a child > Responsibilities of agencies and organisations].", "I14"),
+	"inform_adult": _o("inform_subject", null, "Tell the person that their information was shared and why, unless that would create or increase a risk of harm [CPSCP-Procedures, Flowchart of when and how to share information].", "C8"),
 	"inform_subject": _o("inform_subject", null, "Tell the person (or the parents) that their information was shared and why, unless that would create or increase a risk of harm [CPSCP-Procedures, Responding to concerns about a child > Consulting parents; CPSCP-Procedures, Flowchart of when and how to share information].", "C8"),
 	"inform_young_person_only": _o("inform_subject", null, "Tell the young person that their information was shared and why, not their parents, as the young person, able to decide, asked, unless telling them would create or increase a risk of harm [CPSCP-Procedures, Self-harm > Information Sharing and Consent; CPSCP-Procedures, Flowchart of when and how to share information].", "GR2"),
 	"inform_young_person": _o("inform_subject", null, "Tell the young person, never the family or community, that their information was shared and why, unless that would create or increase a risk of harm [CPSCP-Procedures, Forced marriage > 6. Issues; CPSCP-Procedures, Flowchart of when and how to share information].", "I19"),
@@ -118,6 +119,17 @@ _applies("inform_subject", _, outcome) if {
 	not input.parental_position.parents_informed == true
 	not context.tagged("forced_marriage")
 	not _parents_not_to_be_told
+	not input.message_type in config.adult_message_types
+}
+
+_applies("inform_adult", _, outcome) if {
+	_shared(outcome)
+	context.transparency_applies
+	not _telling_is_risky
+	not input.parental_position.parents_informed == true
+	not context.tagged("forced_marriage")
+	not _parents_not_to_be_told
+	input.message_type in config.adult_message_types
 }
 
 _applies("inform_young_person_only", _, outcome) if {

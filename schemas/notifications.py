@@ -209,6 +209,16 @@ NOTIFICATION_MODELS: dict[tuple[MessageType, str], type[EnvelopeFields]] = {
 }
 
 
+def newest_model(message_type: str) -> tuple[str, type[EnvelopeFields]] | None:
+    """This type's newest schema version and its model, if the contract has the type: what a page names
+    a type's fields and their data classes by, as the log keeps no version."""
+    versions = sorted(
+        ((version, model) for (kind, version), model in NOTIFICATION_MODELS.items() if kind.value == message_type),
+        key=lambda pair: tuple(int(p) for p in pair[0].split(".") if p.isdigit()),
+    )
+    return versions[-1] if versions else None
+
+
 def union_tag(message_type: str, schema_version: str) -> str:
     """The union tag of one (type, version): the bare type for 1.0 (so the paths of v1 errors keep
     their first element), `type@version` for every later version."""

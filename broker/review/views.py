@@ -28,7 +28,7 @@ from broker.review.access import Action, Relation, Viewer
 from broker.review.release import deciding_positions
 from broker.review.scope import scope_clause, sees
 from broker.review.timescales import others_own_overdue, overdue_among, overdue_now, read_as_sender
-from schemas.notifications import NOTIFICATION_MODELS
+from schemas.notifications import newest_model
 
 MAX_PAGE = 200
 
@@ -301,11 +301,11 @@ def witnessed(
 def field_classes(message_type: str, fields: list[str]) -> dict[str, str]:
     """Each released field's data class, from the payload model's declared classes (field names only:
     the log never holds a value)."""
-    for (kind, _version), model in NOTIFICATION_MODELS.items():
-        if kind.value == message_type:
-            classes = getattr(model.model_fields["payload"].annotation, "data_classes", {})
-            return {f: classes[f].value for f in fields if f in classes}
-    return {}
+    newest = newest_model(message_type)
+    if newest is None:
+        return {}
+    classes = getattr(newest[1].model_fields["payload"].annotation, "data_classes", {})
+    return {f: classes[f].value for f in fields if f in classes}
 
 
 def deciding_rule(entry: audit.Entry) -> str | None:

@@ -23,7 +23,7 @@ from broker.ui import words as say
 from broker.ui.form_payload import enum_values, field_label, supported
 from broker.ui.policy_pack import TypeRules
 from schemas.agencies import role_names
-from schemas.notifications import NOTIFICATION_MODELS
+from schemas.notifications import newest_model
 from schemas.payloads.advice import ADVISER_ROLES
 from schemas.vocab import AgencyRole
 
@@ -106,33 +106,30 @@ def _label(model: type[BaseModel], rules: TypeRules) -> str:
     return f"{name}{joint}{words}"
 
 
-def _newest(message_type: str) -> tuple[str, type[BaseModel]] | None:
-    versions = sorted(
-        ((version, model) for (kind, version), model in NOTIFICATION_MODELS.items() if kind.value == message_type),
-        key=lambda pair: tuple(int(p) for p in pair[0].split(".") if p.isdigit()),
-    )
-    return versions[-1] if versions else None
-
-
 def payload_of(message_type: str) -> type[BaseModel] | None:
     """The payload model of this type's newest schema version, if the contract has the type."""
-    newest = _newest(message_type)
+    newest = newest_model(message_type)
     payload: Any = newest[1].model_fields["payload"].annotation if newest is not None else None
     return payload if isinstance(payload, type) and issubclass(payload, BaseModel) else None
 
 
+def label_of(message_type: str, name: str) -> str:
+    """A payload field of this type in the words the form asked for it in (`form_payload.field_label`):
+    every page that names a field released names it so."""
+    return field_label(payload_of(message_type), name)
+
+
 def fields_of(message_type: str, fields: list[str]) -> dict[str, dict[str, str]]:
     """What the answer and check pages say of each of `fields` on this type: its data class (`classes`)
-    and the words the form asked for it in (`labels`, `form_payload.field_label`)."""
-    payload = payload_of(message_type)
-    return {"classes": field_classes(message_type, fields), "labels": {f: field_label(payload, f) for f in fields}}
+    and its words (`labels`, `label_of`)."""
+    return {"classes": field_classes(message_type, fields), "labels": {f: label_of(message_type, f) for f in fields}}
 
 
 def offered(pack: dict[str, TypeRules], agency_type: str) -> list[FormType]:
     """The types this agency may send by hand, by catalogue id."""
     found = []
     for message_type, rules in pack.items():
-        newest = _newest(message_type)
+        newest = newest_model(message_type)
         if newest is None or not rules.sent_by(agency_type):
             continue
         version, model = newest

@@ -18,8 +18,7 @@ from broker.review.queues import QueueItem
 from broker.review.release import receipt_refusal, receipt_wait
 from broker.review.views import title_words
 from broker.ui import words as say
-from broker.ui.form_payload import field_label
-from broker.ui.form_types import payload_of
+from broker.ui.form_types import label_of
 from broker.ui.plain import duty, plain, recall_reason, who
 from broker.ui.sessions import UiSession
 
@@ -97,8 +96,10 @@ TEMPLATES.env.filters["effect"] = lambda code: words(code, say.EFFECTS)
 TEMPLATES.env.filters["plain"] = plain
 TEMPLATES.env.filters["who"] = who
 TEMPLATES.env.filters["recall_reason"] = recall_reason
+# A reason standing alone, not after a colon: its first letter capital, the rest as written (a name's).
+TEMPLATES.env.filters["sentence"] = lambda text: text[:1].upper() + text[1:]
 # A released field as the form asked for it on its type ("Record signed and dated by the DSM").
-TEMPLATES.env.filters["field_label"] = lambda name, message_type: field_label(payload_of(message_type), name)
+TEMPLATES.env.filters["field_label"] = lambda name, message_type: label_of(message_type, name)
 TEMPLATES.env.filters["duty"] = duty
 TEMPLATES.env.filters["local"] = say.local_time
 TEMPLATES.env.filters["past"] = say.is_past

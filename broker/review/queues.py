@@ -9,7 +9,8 @@ Advice requests are shown pseudonymised (GR3: seek advice without disclosing ide
 type, purpose, data classes, rules and reasons, never a payload value or a subject pseudonym. An
 authorisation, answered inside the sender's agency, also names its notification by the id its sender's
 answer gives and the role it was sent as (`broker.review.queue_item`): still no payload value, pseudonym or
-person. Once answered, a held share's "Recently answered" row says who answered it (`answered_for`).
+person. Once answered, a held share's "Recently answered" row says who answered it, or withdrew or shredded
+it first (`answered_for`).
 
 Who answers what is the table in `broker.review.access` (`may_decide`): advice by the sender
 agency's advisers or a partnership adviser, authorisation by the sender agency's line managers
@@ -295,18 +296,28 @@ _ANSWERS = (
     audit.EventKind.AUTHORISATION_GRANTED,
     audit.EventKind.AUTHORISATION_REFUSED,
 )
+# By how a held share stopped waiting, the acts in the log that ended it: the first names the person a
+# "Recently answered" row gives, whoever that was (an answer, or the sender's withdrawal or correction,
+# or the case's shredding). An expired share had none.
+_ENDED_BY: dict[str, tuple[audit.EventKind, ...]] = {
+    "released": _ANSWERS,
+    "refused": _ANSWERS,
+    "withdrawn": (audit.EventKind.WITHDRAWN, audit.EventKind.CORRECTED),
+    "shredded": (audit.EventKind.SHREDDED,),
+}
 
 
 @dataclass(frozen=True)
 class Answered:
-    """A held decision this viewer could have answered, and how it ended: released, refused or expired."""
+    """A held decision this viewer could have answered, and how it ended: released, refused, expired,
+    withdrawn or shredded."""
 
     item: QueueItem
     state: str
     resolved_at: datetime
-    # Who answered it, as the log names an actor (actor, actor_role, actor_agency: what the pages' `who`
-    # reads), and their reason: a colleague's answer is in the viewer's list too. None where nobody
-    # answered (it expired, or its sender withdrew it).
+    # Who ended the wait, as the log names an actor (actor, actor_role, actor_agency: what the pages' `who`
+    # reads), by what act (kind: an answer, a withdrawal, a correction or a shredding) and their reason:
+    # a colleague's answer is in the viewer's list too. None where nobody did (it expired).
     answered_by: dict[str, str | None] | None = None
 
 
@@ -326,34 +337,37 @@ def answered_for(decision_log: DecisionLog, viewer: Viewer, limit: int = 10) -> 
             decided = session.get(audit.Entry, seq) if isinstance(seq, int) else None
             if decided is not None and row.resolved_at is not None:
                 found.append(Answered(queue_item(decided, None), row.resolution or "refused", row.resolved_at))
-        by = _answerers(session, [a.item for a in found])
+        by = _answerers(session, found)
         return [replace(a, answered_by=by.get(a.item.delivery_id)) for a in found]
 
 
-def _answerers(session: Session, items: list[QueueItem]) -> dict[str, dict[str, str | None]]:
-    """Each answered item's answerer by delivery id: the person of the answer that follows its decision."""
-    if not items:
+def _answerers(session: Session, found: list[Answered]) -> dict[str, dict[str, str | None]]:
+    """Who ended each held share's wait, by delivery id: the person of the first act that follows its
+    decision and ended it as it ended (`_ENDED_BY`), so a share released and later withdrawn names who
+    released it."""
+    ended = {a.item.delivery_id: a for a in found}
+    kinds = {kind for a in found for kind in _ENDED_BY.get(a.state, ())}
+    if not kinds:
         return {}
-    answers = (
+    acts = (
         select(audit.Entry)
-        .where(
-            col(audit.Entry.delivery_id).in_({i.delivery_id for i in items}),
-            col(audit.Entry.kind).in_(_ANSWERS),
-        )
+        .where(col(audit.Entry.delivery_id).in_(set(ended)), col(audit.Entry.kind).in_(kinds))
         .order_by(col(audit.Entry.seq))
     )
-    decided = {i.delivery_id: i.decided_seq for i in items}
-    return {
-        e.delivery_id: {
+    by: dict[str, dict[str, str | None]] = {}
+    for e in session.execute(acts).scalars():
+        a = ended[e.delivery_id]
+        if e.delivery_id in by or a.item.decided_seq not in e.follows or e.kind not in _ENDED_BY.get(a.state, ()):
+            continue
+        by[e.delivery_id] = {
             "actor": e.actor,
             "actor_role": e.actor_role,
             "actor_agency": e.actor_agency,
+            "kind": str(e.kind),
             # The sending side's own record: this queue is read only there (`may_decide`).
             "reason": next((str(r.get("message")) for r in e.reasons if r.get("message")), None),
         }
-        for e in session.execute(answers).scalars()
-        if decided[e.delivery_id] in e.follows
-    }
+    return by
 
 
 def reviewed_for(decision_log: DecisionLog, viewer: Viewer, limit: int = 10) -> list[audit.Entry]:

@@ -17,7 +17,7 @@ from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from typing import Final, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, not_, or_
 from sqlmodel import Session, col, select
 
 import audit
@@ -100,9 +100,7 @@ def deadlines_of(
 def senders_own_events(session: Session, delivery_id: str, events: list[audit.Entry]) -> list[audit.Entry]:
     """Of a delivery's later `events`, those that are the sender's own duty (`SENDERS_OWN`): an urgent share's
     review, and the sweep's entry when that review's clock ran out."""
-    query = select(ObligationClock.overdue_seq).where(
-        col(ObligationClock.delivery_id) == delivery_id, col(ObligationClock.kind).in_(SENDERS_OWN)
-    )
+    query = select(ObligationClock.overdue_seq).where(col(ObligationClock.delivery_id) == delivery_id, _senders_own())
     missed = set(session.exec(query)) - {None}
     return [e for e in events if e.kind == audit.EventKind.URGENT_REVIEWED or e.seq in missed]
 
@@ -112,9 +110,19 @@ def others_own_overdue(reader_agency: str) -> ColumnElement[bool]:
     send, as a filter on a list's query: a recipient's Overdue page leaves them out, as its decision
     page does."""
     owned = select(col(ObligationClock.overdue_seq)).where(
-        col(ObligationClock.kind).in_(SENDERS_OWN), col(ObligationClock.overdue_seq).is_not(None)
+        _senders_own(), col(ObligationClock.overdue_seq).is_not(None)
     )
-    return and_(col(audit.Entry.sender_agency) != reader_agency, col(audit.Entry.seq).in_(owned))
+    return and_(not_(_sent_by(reader_agency)), col(audit.Entry.seq).in_(owned))
+
+
+# The one clause every list says "the sender's own clock, unless the reader sent it" with: a clock that is
+# the sending agency's own duty (`SENDERS_OWN`), and a log entry its reader's agency sent.
+def _senders_own() -> ColumnElement[bool]:
+    return col(ObligationClock.kind).in_(SENDERS_OWN)
+
+
+def _sent_by(reader_agency: str) -> ColumnElement[bool]:
+    return col(audit.Entry.sender_agency) == reader_agency
 
 
 def reading(clock: ObligationClock, now: datetime) -> ClockReading:
@@ -159,8 +167,8 @@ def overdue_now(now: datetime, *, reader_agency: str | None = None) -> ColumnEle
     late = select(col(ObligationClock.delivery_id)).where(*_late(now))
     if reader_agency is None:
         return col(audit.Entry.delivery_id).in_(late)
-    anyones = late.where(col(ObligationClock.kind).not_in(SENDERS_OWN))
-    sent = and_(col(audit.Entry.sender_agency) == reader_agency, col(audit.Entry.delivery_id).in_(late))
+    anyones = late.where(not_(_senders_own()))
+    sent = and_(_sent_by(reader_agency), col(audit.Entry.delivery_id).in_(late))
     return or_(col(audit.Entry.delivery_id).in_(anyones), sent)
 
 

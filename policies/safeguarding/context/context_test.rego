@@ -127,3 +127,13 @@ test_referrer_records_give_no_exception if {
 	context.exceptions == set() with input as inp
 	not context.consent_reasons with input as inp
 }
+
+# GR4 names each refusal's giver and what they did, once each (sg-policy-0.7.22).
+test_refusal_names_who_refused_or_withdrew if {
+	child_withdrew := {"giver": "child", "status": "withdrawn", "scope_agencies": null, "privacy_notice_given": null, "not_sought_reason": null}
+	both := object.union(data.safeguarding.decision_test.refused, {"lawful_basis": "public_interest", "consent": array.concat(data.safeguarding.decision_test.refused.consent, [child_withdrew, data.safeguarding.decision_test.refused.consent[0]])})
+	d := t.first(both)
+	d.decided_by[0].message == "Consent was refused by a person with parental responsibility and withdrawn by the child themselves, and no exception is recorded. Ask a manager or the nominated child protection adviser and record the outcome."
+	services := t.first(object.union(data.safeguarding.decision_test.refused, {"purpose": "request_for_services"}))
+	startswith(services.decided_by[0].message, "Consent is always needed to request services for a family, and it was refused by a person with parental responsibility. ")
+}

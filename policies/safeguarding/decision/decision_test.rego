@@ -370,16 +370,6 @@ test_referrer_exception_does_not_cancel_a_refusal if {
 	d == t.first(p)
 }
 
-# GR4 names each refusal's giver and what they did, once each (sg-policy-0.7.22).
-test_refusal_names_who_refused_or_withdrew if {
-	child_withdrew := {"giver": "child", "status": "withdrawn", "scope_agencies": null, "privacy_notice_given": null, "not_sought_reason": null}
-	both := object.union(refused, {"lawful_basis": "public_interest", "consent": array.concat(refused.consent, [child_withdrew, refused.consent[0]])})
-	d := t.first(both)
-	d.decided_by[0].message == "Consent was refused by a person with parental responsibility and withdrawn by the child themselves, and no exception is recorded. Ask a manager or the nominated child protection adviser and record the outcome."
-	services := t.first(object.union(refused, {"purpose": "request_for_services"}))
-	startswith(services.decided_by[0].message, "Consent is always needed to request services for a family, and it was refused by a person with parental responsibility. ")
-}
-
 # --- C7's words agree with the review it promises and the objection it weighs (sg-policy-0.7.13) -
 
 test_c7_names_the_reviewers_of_the_review_obligation if {

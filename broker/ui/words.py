@@ -91,6 +91,9 @@ EVENTS = {
 
 
 # Where a clock a decision started stands (`broker.review.timescales`), each read before its time.
+# A held share that stopped waiting, as "Recently answered" says it: withdrawn while held, it reached nobody.
+HELD_ENDINGS = {**STATES, "withdrawn": "withdrawn before it was released: no agency received it"}
+
 CLOCK_STATES = {
     "running": "Running",
     "overdue": "Overdue since",

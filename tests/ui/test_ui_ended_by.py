@@ -74,13 +74,18 @@ async def test_a_row_names_who_withdrew_or_shredded_a_held_share(
     assert shredding.status_code == 200, shredding.text
 
     advised = _ended_by(await adviser.opened("/ui/queues"))
-    rows = _ended_by(await manager.opened("/ui/queues"))
+    page = await manager.opened("/ui/queues")
+    rows = _ended_by(page)
 
     by_dsl = f"dsl-end-01, Designated Safeguarding Lead at {school.name}"
     assert advised[released] == ("Answered by", f"dsl-end-02, Designated Safeguarding Lead at {school.name}", "Agreed.")
     act, person, reason = rows[withdrawn]
     assert (act, person) == ("Withdrawn by", by_dsl), rows[withdrawn]
     assert reason == "Sent in error.", reason  # the log's "Withdrawn by the …: " is said by the row's act
+    # Withdrawn while held, it reached nobody: the row says so, not that every agency it reached deletes it.
+    row = page.split(f'id="a-{withdrawn}"', 1)[1].split("</section>", 1)[0]
+    assert "withdrawn before it was released: no agency received it" in row, row
+    assert "every agency it reached" not in row, row
     by_lead = f"csc-ig-end-01, Information Governance lead at {csc.name}"
     act, person, reason = rows[shredded]
     assert (act, person) == ("Shredded with its case by", by_lead), rows[shredded]

@@ -141,6 +141,13 @@ FIXED = [
             "recipients": [CSC, POLICE],
         },
     ),
+    # sg-policy-0.7.24: GR4 on an adult's notification, consent not sought or refused without an exception.
+    patched(
+        "adult", {"consent": [{**not_sought("cannot_consent")[0], "giver": "adult_subject", "not_sought_reason": None}]}
+    ),
+    patched(
+        "adult", {"consent": [{**consent_refused()[0], "giver": "adult_subject"}], "lawful_basis": "public_interest"}
+    ),
     # sg-policy-0.7.23: an adult told afterwards, and C8 on an adult's notification, known to them or not.
     *(patched(base, {"consent": consent_given(giver="adult_subject")}) for base in ("adult", "marac")),
     patched("adult", {"consent": _adult_risk, "parental_position": _TOLD}),

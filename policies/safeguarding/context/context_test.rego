@@ -137,3 +137,14 @@ test_refusal_names_who_refused_or_withdrew if {
 	services := t.first(object.union(data.safeguarding.decision_test.refused, {"purpose": "request_for_services"}))
 	startswith(services.decided_by[0].message, "Consent is always needed to request services for a family, and it was refused by a person with parental responsibility. ")
 }
+
+# On an adult's notification GR4 speaks of the person and the agency's safeguarding lead (sg-policy-0.7.24).
+test_gr4_in_an_adults_words if {
+	adult := data.safeguarding.golden_test.adult
+	unsought := {"giver": "adult_subject", "status": "not_sought", "scope_agencies": null, "privacy_notice_given": null, "not_sought_reason": null}
+	t.messages(t.first(object.union(adult, {"consent": [unsought]})), "GR4") == {"Consent was not sought and no reason is recorded. Seek consent, or record why seeking it would be unsafe or wrong (for example: it would put the person at risk, or lose evidence)."}
+	refused := object.union(unsought, {"status": "refused"})
+	t.messages(t.first(object.union(adult, {"consent": [refused]})), "GR4") == {"Consent was refused by the person themselves, and no exception is recorded. Ask a manager or the agency's safeguarding lead and record the outcome."}
+	child := {"lawful_basis": "safeguarding_children_individuals_at_risk", "consent": [object.union(unsought, {"giver": "parent_pr"})]}
+	t.messages(t.first(child), "GR4") == {"Consent was not sought and no reason is recorded. Seek consent, or record why seeking it would be unsafe or wrong (for example: it would put the child at risk, or lose evidence)."}
+}

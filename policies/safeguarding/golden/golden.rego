@@ -226,11 +226,21 @@ _gr4_safeguarding(r) := {_gr4_given(r)} if {
 } else := _gr4_consulted if {
 	context.consent_refused
 	context.authorised
-} else := {{"rule": "GR4", "effect": "needs_advice", "message": context.fit(sprintf("Consent was %s, and no exception is recorded. Ask a manager or the nominated child protection adviser and record the outcome.", [context.refused_by]))}} if {
+} else := {{"rule": "GR4", "effect": "needs_advice", "message": context.fit(sprintf("Consent was %s, and no exception is recorded. Ask a manager or %s and record the outcome.", [context.refused_by, _gr4_adviser]))}} if {
 	context.consent_refused
 } else := {_gr4_unfit} if {
 	_unfit_recorded
-} else := {{"rule": "GR4", "effect": "hold_for_authorisation", "message": "Consent was not sought and no reason is recorded. Seek consent, or record why seeking it would be unsafe or wrong (for example: it would put the child at risk, or lose evidence)."}}
+} else := {{"rule": "GR4", "effect": "hold_for_authorisation", "message": sprintf("Consent was not sought and no reason is recorded. Seek consent, or record why seeking it would be unsafe or wrong (for example: it would put %s at risk, or lose evidence).", [_at_risk])}}
+
+# On an adult's notification GR4 speaks of the person and their agency's safeguarding lead, not of a
+# child and the child protection adviser (sg-policy-0.7.24).
+_at_risk := "the person" if context.about_adult
+
+else := "the child"
+
+_gr4_adviser := "the agency's safeguarding lead" if context.about_adult
+
+else := "the nominated child protection adviser"
 
 # Where no consent rule applies to the notification, a declared basis of consent still needs
 # consent that covers the recipient and purpose; any other basis does not look at consent.

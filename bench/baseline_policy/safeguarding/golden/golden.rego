@@ -7,6 +7,7 @@
 #   decision adds its GR7 reason. Each rule returns a set of findings for one recipient.
 package safeguarding.golden
 
+import data.safeguarding.config
 import data.safeguarding.context
 import data.safeguarding.context.finding
 import data.safeguarding.context.soft_finding
@@ -202,11 +203,11 @@ _gr4_safeguarding(r) := {_gr4_given(r)} if {
 } else := {finding("GR4", "share", sprintf("Consent was %s; the %s was consulted and agreed to sharing, with reasons recorded.", [context.refused_by, context.words(input.authorisation.authoriser_role)]))} if {
 	context.consent_refused
 	context.authorised
-} else := {soft_finding("GR4", "needs_advice", sprintf("Consent was %s, and no exception is recorded. Ask a manager or the nominated child protection adviser and record the outcome.", [context.refused_by]))} if {
+} else := {soft_finding("GR4", "needs_advice", sprintf("Consent was %s, and no exception is recorded. Ask a manager or %s and record the outcome.", [context.refused_by, _gr4_adviser]))} if {
 	context.consent_refused
 } else := {_gr4_unfit} if {
 	context.unfit_givers != ""
-} else := {finding("GR4", "hold_for_authorisation", "Consent was not sought and no reason is recorded. Seek consent, or record why seeking it would be unsafe or wrong (for example: it would put the child at risk, or lose evidence).")}
+} else := {finding("GR4", "hold_for_authorisation", sprintf("Consent was not sought and no reason is recorded. Seek consent, or record why seeking it would be unsafe or wrong (for example: it would put %s at risk, or lose evidence).", [_at_risk]))}
 
 # Where no consent rule applies to the notification, a declared basis of consent still needs
 # consent that covers the recipient and purpose; any other basis does not look at consent.
@@ -305,3 +306,11 @@ _missing contains field if {
 	some field in context.mandatory_fields
 	not input.payload_fields[field]
 }
+
+_at_risk := "the person" if input.message_type in config.adult_message_types
+
+else := "the child"
+
+_gr4_adviser := "the agency's safeguarding lead" if input.message_type in config.adult_message_types
+
+else := "the nominated child protection adviser"

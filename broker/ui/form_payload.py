@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from broker.ui.form_fields import PAYLOAD, YES_NO, Field, choices, unanswered
-from broker.ui.words import LOCAL_ZONE, PAYLOAD_CHOICES, option
+from broker.ui.words import LOCAL_ZONE, PAYLOAD_CHOICES, option, sentence
 
 # Free text longer than this is a paragraph (schemas.fields.SHORT_TEXT is 200).
 _LINE = 200
@@ -96,8 +96,7 @@ _CODE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 
 def _label(name: str, info: FieldInfo) -> str:
     text = _REQUIREMENT_IDS.sub("", info.description or "") or _words(name)
-    text = _CODE.sub(lambda m: f"“{option(m[0], PAYLOAD_CHOICES)}”", text)
-    return text[:1].upper() + text[1:]
+    return sentence(_CODE.sub(lambda m: f"“{option(m[0], PAYLOAD_CHOICES)}”", text))
 
 
 def field_label(payload: type[BaseModel] | None, name: str) -> str:
@@ -107,8 +106,7 @@ def field_label(payload: type[BaseModel] | None, name: str) -> str:
     if info is None:
         return name.replace("_", " ")
     # A list names the field, not its source (the bracket) nor its letter in the source's list ("(b) ").
-    words = _LIST_LETTER.sub("", _label(name, info).split(" [", 1)[0])
-    return words[:1].upper() + words[1:]
+    return sentence(_LIST_LETTER.sub("", _label(name, info).split(" [", 1)[0]))
 
 
 _LIST_LETTER = re.compile(r"^\([a-z]\)\s+")

@@ -96,8 +96,8 @@ TEMPLATES.env.filters["effect"] = lambda code: words(code, say.EFFECTS)
 TEMPLATES.env.filters["plain"] = plain
 TEMPLATES.env.filters["who"] = who
 TEMPLATES.env.filters["recall_reason"] = recall_reason
-# A reason standing alone, not after a colon: its first letter capital, the rest as written (a name's).
-TEMPLATES.env.filters["sentence"] = lambda text: text[:1].upper() + text[1:]
+# A reason standing alone, not after a colon.
+TEMPLATES.env.filters["sentence"] = say.sentence
 # A released field as the form asked for it on its type ("Record signed and dated by the DSM").
 TEMPLATES.env.filters["field_label"] = lambda name, message_type: label_of(message_type, name)
 TEMPLATES.env.filters["duty"] = duty

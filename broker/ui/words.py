@@ -253,10 +253,14 @@ def consent_code(value: str | None) -> str | None:
     return said
 
 
+def sentence(text: str) -> str:
+    """Words standing alone: the first letter up, the rest as written (a name's capitals kept)."""
+    return text[:1].upper() + text[1:]
+
+
 def option(code: str, table: dict[str, str]) -> str:
     """A code as a form offers it: its words from `table`, first letter up ("Not sought")."""
-    words = table.get(code) or code.replace("_", " ")
-    return words[:1].upper() + words[1:]
+    return sentence(table.get(code) or code.replace("_", " "))
 
 
 # Message types whose code does not read as their name: acronyms and terms of art as practitioners

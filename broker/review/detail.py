@@ -40,6 +40,7 @@ from broker.review.views import (
     visible_decision,
 )
 from broker.review.withdrawal import replaced_by, replacement_named, unnamed
+from schemas.vocab import HELD_OUTCOMES, Outcome
 
 
 async def read_detail(
@@ -90,7 +91,20 @@ async def read_page(
     detail = await read_detail(decision_log, rules, viewer, seq, registry=registry)
     asked = await addressed.read(decision_log, detail["notification_id"], registry)
     # Only this decision's recipient: the others' are the notification's other recipients, not the reader's.
-    return {**detail, "addressed": asked.get(seq)}
+    return {**detail, "addressed": asked.get(seq), "state_line": state_line(detail)}
+
+
+def state_line(detail: dict[str, Any]) -> str | None:
+    """Where the decision stands, as its page says it: a withdrawal of a decision whose recipient never
+    received it (not shared, or withdrawn while held) tells no agency to delete anything, so its page
+    must not say it does. The API keeps `withdrawn` (`schemas.api`: its states are a published contract)."""
+    state = detail["state"]
+    if state != "withdrawn":
+        return state  # type: ignore[no-any-return]
+    if detail["outcome"] == Outcome.NO_SHARE:
+        return "withdrawn_unshared"
+    released = any(e["outcome"] == "released" for e in detail["events"])
+    return "withdrawn_held" if detail["outcome"] in HELD_OUTCOMES and not released else "withdrawn"
 
 
 # Who acted, to a reader who may not know: the agency is withheld, not the act.

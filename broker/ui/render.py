@@ -109,7 +109,6 @@ TEMPLATES.env.filters["kind"] = say.message_type
 # A finding's rule title without the id it repeats ("C4 strict need to know" beside "C4").
 TEMPLATES.env.filters["finding_title"] = lambda finding: title_words(finding["rule"], finding["title"])
 TEMPLATES.env.filters["state_now"] = lambda code: words(code, say.STATES)
-TEMPLATES.env.filters["held_ending"] = lambda code: words(code, say.HELD_ENDINGS)
 TEMPLATES.env.filters["clock_state"] = lambda code: words(code, say.CLOCK_STATES)
 # A held share on the sender's answer page: what would end the wait, as its decision page and card say it.
 TEMPLATES.env.filters["resolves"] = lambda r: receipt_wait(r["outcome"], r["lawful_basis"], r["decided_by"])

@@ -58,6 +58,9 @@ STATES = {
     "review_due": "shared; its review after is due",
     "reviewed": "reviewed after sharing",
     "withdrawn": "withdrawn; every agency it reached is told to delete it",
+    # A decision's page (`detail.state_line`) and "Recently answered" say these: no agency received it.
+    "withdrawn_held": "withdrawn before it was released: no agency received it",
+    "withdrawn_unshared": "withdrawn; it was not shared, so no agency received it",
     "corrected": "replaced by a correction",
     "shredded": "shredded with its case",
 }
@@ -91,9 +94,6 @@ EVENTS = {
 
 
 # Where a clock a decision started stands (`broker.review.timescales`), each read before its time.
-# A held share that stopped waiting, as "Recently answered" says it: withdrawn while held, it reached nobody.
-HELD_ENDINGS = {**STATES, "withdrawn": "withdrawn before it was released: no agency received it"}
-
 CLOCK_STATES = {
     "running": "Running",
     "overdue": "Overdue since",

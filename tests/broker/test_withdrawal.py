@@ -66,7 +66,8 @@ async def test_a_held_share_is_destroyed_and_can_no_longer_be_released(gateway: 
         await sender.close()
     recall = page.index('class="recalled"')
     assert recall < page.index("Decided by") and "Withdrawn</strong>" in page[recall : recall + 200]
-    assert 'Now: <span class="state">withdrawn; every agency it reached is told to delete it</span>' in page
+    # Held, it reached no agency: its page does not say any was told to delete it.
+    assert 'Now: <span class="state">withdrawn before it was released: no agency received it</span>' in page
 
 
 async def test_a_queued_share_is_never_published_and_its_clocks_stop(gateway_factory: GatewayFactory) -> None:

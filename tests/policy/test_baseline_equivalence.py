@@ -141,6 +141,15 @@ FIXED = [
             "recipients": [CSC, POLICE],
         },
     ),
+    # sg-policy-0.7.25: forced marriage and honour-based violence on an adult's notification (I19, GR5
+    # and the person told alone), and a child's parents who already know told nothing.
+    *(
+        patched(base, {"concern_tags": [tag], "recipients": [{**BASES[base]["recipients"][0], "conveys_to_family": f}]})
+        for base in ("adult", "marac")
+        for tag in ("forced_marriage", "honour_based_violence")
+        for f in (True, False)
+    ),
+    patched("referral", {"concern_tags": ["forced_marriage"], "parental_position": _TOLD}),
     # sg-policy-0.7.24: GR4 on an adult's notification, consent not sought or refused without an exception.
     patched(
         "adult", {"consent": [{**not_sought("cannot_consent")[0], "giver": "adult_subject", "not_sought_reason": None}]}

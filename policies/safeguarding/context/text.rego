@@ -57,3 +57,12 @@ exception_label(code) := config.exception_labels_adult[code] if {
 #   An adult safeguarding or MARAC referral (`adult_message_types`): its words speak of the person,
 #   not a child or their parents.
 about_adult if input.message_type in config.adult_message_types
+
+# METADATA
+# title: Whom forced marriage or honour-based violence puts at risk, in words
+# description: >-
+#   "the young person", as the forced marriage procedure speaks of them; on an adult's notification
+#   (a MARAC or adult safeguarding referral) "the person" (sg-policy-0.7.25).
+victim := "the person" if about_adult
+
+else := "the young person"

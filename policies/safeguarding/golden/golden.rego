@@ -288,7 +288,7 @@ _authorisation_needed(r) if {
 #     CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing,
 #     rule 5: "base your information sharing decisions on considerations of the safety and
 #     well-being of the individual and others who may be affected by their actions"
-gr5(r) := {{"rule": "GR5", "effect": "no_share", "message": "Forced marriage or honour-based violence: nothing may reach the family or community, because informing them can put the young person in danger."}} if {
+gr5(r) := {{"rule": "GR5", "effect": "no_share", "message": sprintf("Forced marriage or honour-based violence: nothing may reach the family or community, because informing them can put %s in danger.", [context.victim])}} if {
 	context.family_facing(r)
 	some tag in {"forced_marriage", "honour_based_violence"}
 	context.tagged(tag)

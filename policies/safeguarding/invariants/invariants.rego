@@ -30,7 +30,7 @@ recipient_findings(r) := i19(r) | i44(r)
 #     the child's family, friends or members of the community that the victim has sought help" nor
 #     "Share information outside child protection information-sharing protocols without the express
 #     consent of the child"
-i19(r) := {{"rule": "I19", "effect": "no_share", "message": "Forced marriage: this recipient would pass information to the family, which can put the young person at risk. No one may approach or inform the family or community that the young person sought help."}} if {
+i19(r) := {{"rule": "I19", "effect": "no_share", "message": sprintf("Forced marriage: this recipient would pass information to the family, which can put %s at risk. No one may approach or inform the family or community that %s sought help.", [context.victim, context.victim])}} if {
 	context.family_facing(r)
 	context.tagged("forced_marriage")
 } else := {{"rule": "I19", "effect": "hold_for_authorisation", "message": "Forced marriage: outside child protection procedures only the young person's own express consent allows this, and none recorded covers this recipient. Record the young person's consent, asked alone and safely; if the young person is at risk, refer to children's social care or the police instead."}} if {

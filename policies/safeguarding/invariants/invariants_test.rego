@@ -76,3 +76,21 @@ test_i19_holds_an_early_help_plan_review if {
 	inp := object.union(t.base, {"concern_tags": ["forced_marriage"], "purpose": "case_planning", "payload_facts": {"plan_kind": "early_help_plan"}})
 	count(invariants.i19(t.csc)) == 1 with input as inp
 }
+
+# On an adult's notification I19 and GR5 speak of the person at risk, not a young person (sg-policy-0.7.25).
+_adult_fm(family) := object.union(data.safeguarding.golden_test.adult, {
+	"concern_tags": ["forced_marriage"],
+	"recipients": [object.union(data.safeguarding.golden_test.adult.recipients[0], {"conveys_to_family": family})],
+})
+
+test_i19_and_gr5_speak_of_the_person_on_an_adults_notification if {
+	d := t.first(_adult_fm(true))
+	d.outcome == "no_share"
+	t.messages(d, "I19") == {"Forced marriage: this recipient would pass information to the family, which can put the person at risk. No one may approach or inform the family or community that the person sought help."}
+	t.messages(d, "GR5") == {"Forced marriage or honour-based violence: nothing may reach the family or community, because informing them can put the person in danger."}
+}
+
+test_i19_speaks_of_the_young_person_on_a_childs_notification if {
+	d := t.first({"concern_tags": ["forced_marriage"], "recipients": [object.union(t.csc, {"conveys_to_family": true})]})
+	t.messages(d, "I19") == {"Forced marriage: this recipient would pass information to the family, which can put the young person at risk. No one may approach or inform the family or community that the young person sought help."}
+}

@@ -24,3 +24,18 @@ test_an_adult_is_told_themselves if {
 	d := t.first(data.safeguarding.golden_test.adult)
 	[o.description | some o in d.obligations; o.kind == "inform_subject"] == ["Tell the person that their information was shared and why, unless that would create or increase a risk of harm [CPSCP-Procedures, Flowchart of when and how to share information]."]
 }
+
+# Forced marriage on an adult's notification: the person is told, never the family, in words about
+# them; the only duty to tell anyone afterwards (sg-policy-0.7.25).
+test_an_adult_at_risk_of_forced_marriage_is_told_alone if {
+	d := t.first(data.safeguarding.invariants_test._adult_fm(false))
+	d.outcome == "share"
+	[o.description | some o in d.obligations; o.kind == "inform_subject"] == ["Tell the person, never the family or community, that their information was shared and why, unless that would create or increase a risk of harm [CPSCP-Procedures, Forced marriage > 6. Issues; CPSCP-Procedures, Flowchart of when and how to share information]."]
+}
+
+# Parents who already know are not told again, and nobody is: no duty is tried for any recipient.
+test_nobody_is_told_where_the_parents_know if {
+	d := t.first({"parental_position": object.union(_position(false), {"parents_informed": true}), "subjects": _pupil, "consent": _own})
+	d.outcome == "share"
+	[o | some o in d.obligations; o.kind == "inform_subject"] == []
+}

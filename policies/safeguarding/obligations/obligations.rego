@@ -19,8 +19,10 @@ for_recipient(r, outcome) := [_catalogue[kind] |
 ]
 
 # Only the obligations a notification of this type can carry are tried, in the catalogue's (key)
-# order: each `_applies` rule below names its message type(s), except the two that follow any share.
-_candidates := sort(array.concat(["inform_adult", "inform_subject", "inform_young_person", "inform_young_person_only", "review_urgent_share"], object.get(_kinds_by_type, input.message_type, [])))
+# order: each `_applies` rule below names its message type(s), except those that follow any share: the
+# review of an urgent share, and the one duty to tell someone afterwards that the notification carries
+# (`_inform`, informing.rego), chosen once for all its recipients.
+_candidates := sort(array.concat(array.concat(_inform, ["review_urgent_share"]), object.get(_kinds_by_type, input.message_type, [])))
 
 _kinds_by_type := {
 	"safeguarding_referral": ["acknowledge_referral", "decide_referral", "marac_cpch", "marac_cpch_under_16", "strategy_cpch", "written_confirmation"],
@@ -67,6 +69,7 @@ _general_catalogue := {
 	"inform_subject": {"kind": "inform_subject", "due_in": null, "description": "Tell the person (or the parents) that their information was shared and why, unless that would create or increase a risk of harm [CPSCP-Procedures, Responding to concerns about a child > Consulting parents; CPSCP-Procedures, Flowchart of when and how to share information].", "rule": "C8"},
 	"inform_young_person_only": {"kind": "inform_subject", "due_in": null, "description": "Tell the young person that their information was shared and why, not their parents, as the young person, able to decide, asked, unless telling them would create or increase a risk of harm [CPSCP-Procedures, Self-harm > Information Sharing and Consent; CPSCP-Procedures, Flowchart of when and how to share information].", "rule": "GR2"},
 	"inform_young_person": {"kind": "inform_subject", "due_in": null, "description": "Tell the young person, never the family or community, that their information was shared and why, unless that would create or increase a risk of harm [CPSCP-Procedures, Forced marriage > 6. Issues; CPSCP-Procedures, Flowchart of when and how to share information].", "rule": "I19"},
+	"inform_adult_alone": {"kind": "inform_subject", "due_in": null, "description": "Tell the person, never the family or community, that their information was shared and why, unless that would create or increase a risk of harm [CPSCP-Procedures, Forced marriage > 6. Issues; CPSCP-Procedures, Flowchart of when and how to share information].", "rule": "I19"},
 	"strategy_cpch": {"kind": "strategy_meeting", "due_in": {"amount": 2, "unit": "working_days"}, "description": "Hold the CPCH strategy meeting or discussion, with adult care present, within 2 working days of the CPCH referral; a strategy discussion request answers this [CPCH-Policy, 6. Strategy Meeting/Safeguarding Enquiries] (T10).", "rule": "GR6"},
 	"strategy_child_on_child": {"kind": "strategy_meeting", "due_in": {"amount": 5, "unit": "unclear_days"}, "description": "Hold the multi-agency strategy meeting about abuse by a child within 5 days (days or working days, as the partnership has set: the source does not say) [DDSCP-RiskToOthers, 4. Children's Social Care Response] (T11).", "rule": "GR6"},
 	"icpc": {"kind": "initial_child_protection_conference", "due_in": {"amount": 15, "unit": "unclear_days"}, "description": "Hold the initial child protection conference within 15 days of the section 47 outcome that decided it (days or working days, as the partnership has set: the source does not say); the conference invitation, in reply, answers this [DDSCP-RiskToOthers, 4. Children's Social Care Response] (T12).", "rule": "GR6"},

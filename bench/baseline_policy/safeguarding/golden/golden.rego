@@ -253,7 +253,7 @@ _authorisation_needed(r) if {
 #     CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing,
 #     rule 5: "base your information sharing decisions on considerations of the safety and
 #     well-being of the individual and others who may be affected by their actions"
-gr5(r) := {finding("GR5", "no_share", "Forced marriage or honour-based violence: nothing may reach the family or community, because informing them can put the young person in danger.")} if {
+gr5(r) := {finding("GR5", "no_share", sprintf("Forced marriage or honour-based violence: nothing may reach the family or community, because informing them can put %s in danger.", [_victim]))} if {
 	context.family_facing(r)
 	some tag in {"forced_marriage", "honour_based_violence"}
 	context.tagged(tag)
@@ -314,3 +314,7 @@ else := "the child"
 _gr4_adviser := "the agency's safeguarding lead" if input.message_type in config.adult_message_types
 
 else := "the nominated child protection adviser"
+
+_victim := "the person" if input.message_type in config.adult_message_types
+
+else := "the young person"

@@ -23,7 +23,7 @@ findings(r) := (i19(r) | i26) | i44(r)
 #     the child's family, friends or members of the community that the victim has sought help" nor
 #     "Share information outside child protection information-sharing protocols without the express
 #     consent of the child"
-i19(r) := {finding("I19", "no_share", "Forced marriage: this recipient would pass information to the family, which can put the young person at risk. No one may approach or inform the family or community that the young person sought help.")} if {
+i19(r) := {finding("I19", "no_share", sprintf("Forced marriage: this recipient would pass information to the family, which can put %s at risk. No one may approach or inform the family or community that %s sought help.", [_victim, _victim]))} if {
 	context.family_facing(r)
 	context.tagged("forced_marriage")
 } else := {finding("I19", "hold_for_authorisation", "Forced marriage: outside child protection procedures only the young person's own express consent allows this, and none recorded covers this recipient. Record the young person's consent, asked alone and safely; if the young person is at risk, refer to children's social care or the police instead.")} if {
@@ -89,3 +89,7 @@ under_13_sexual_activity if {
 	s.role_in_case == "child"
 	s.age_years < 13
 }
+
+_victim := "the person" if input.message_type in config.adult_message_types
+
+else := "the young person"

@@ -39,6 +39,7 @@ _catalogue := {
 	"inform_subject": _o("inform_subject", null, "Tell the person (or the parents) that their information was shared and why, unless that would create or increase a risk of harm [CPSCP-Procedures, Responding to concerns about a child > Consulting parents; CPSCP-Procedures, Flowchart of when and how to share information].", "C8"),
 	"inform_young_person_only": _o("inform_subject", null, "Tell the young person that their information was shared and why, not their parents, as the young person, able to decide, asked, unless telling them would create or increase a risk of harm [CPSCP-Procedures, Self-harm > Information Sharing and Consent; CPSCP-Procedures, Flowchart of when and how to share information].", "GR2"),
 	"inform_young_person": _o("inform_subject", null, "Tell the young person, never the family or community, that their information was shared and why, unless that would create or increase a risk of harm [CPSCP-Procedures, Forced marriage > 6. Issues; CPSCP-Procedures, Flowchart of when and how to share information].", "I19"),
+	"inform_adult_alone": _o("inform_subject", null, "Tell the person, never the family or community, that their information was shared and why, unless that would create or increase a risk of harm [CPSCP-Procedures, Forced marriage > 6. Issues; CPSCP-Procedures, Flowchart of when and how to share information].", "I19"),
 	"strategy_cpch": _o("strategy_meeting", _wd(2), "Hold the CPCH strategy meeting or discussion, with adult care present, within 2 working days of the CPCH referral; a strategy discussion request answers this [CPCH-Policy, 6. Strategy Meeting/Safeguarding Enquiries] (T10).", "GR6"),
 	"strategy_child_on_child": _o("strategy_meeting", {"amount": 5, "unit": "unclear_days"}, "Hold the multi-agency strategy meeting about abuse by a child within 5 days (days or working days, as the partnership has set: the source does not say) [DDSCP-RiskToOthers, 4. Children's Social Care Response] (T11).", "GR6"),
 	"icpc": _o("initial_child_protection_conference", {"amount": 15, "unit": "unclear_days"}, "Hold the initial child protection conference within 15 days of the section 47 outcome that decided it (days or working days, as the partnership has set: the source does not say); the conference invitation, in reply, answers this [DDSCP-RiskToOthers, 4. Children's Social Care Response] (T12).", "GR6"),
@@ -146,12 +147,21 @@ _parents_not_to_be_told if {
 	context.competent_child
 }
 
-# Forced marriage: the young person is told, never the parents (I19).
+# Forced marriage: the young person is told, never the parents (I19); an adult in words about them.
 _applies("inform_young_person", _, outcome) if {
 	_shared(outcome)
 	context.transparency_applies
 	not _telling_is_risky
 	context.tagged("forced_marriage")
+	not input.message_type in config.adult_message_types
+}
+
+_applies("inform_adult_alone", _, outcome) if {
+	_shared(outcome)
+	context.transparency_applies
+	not _telling_is_risky
+	context.tagged("forced_marriage")
+	input.message_type in config.adult_message_types
 }
 
 _applies("strategy_cpch", r, outcome) if {

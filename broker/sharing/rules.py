@@ -3,8 +3,10 @@
 The Rego rules carry `# METADATA` with `custom.rule_id` and `custom.source` (a citation `KEY,
 Chapter > Section` of the public source document, listed in policies/SOURCES.md, with a short
 quotation), and `custom.source_for` where the procedure for one message type adds a clause of its
-own (the LADO procedure's need to know, to C4): a finding cites that clause only on decisions of
-that type, so a missing-child notice's C4 does not quote the LADO procedure. OPA returns those
+own (the LADO procedure's need to know, to C4), or a child's procedure adds one an adult's
+notification must not cite (GR4's parental consent to a request for services): a finding cites that
+clause only on decisions of the types its key names, so a missing-child notice's C4 does not quote the
+LADO procedure, nor an adult's GR4 the parents' consent. OPA returns those
 annotations with each module from `GET /v1/policies`, so the catalogue reads them from the policies
 OPA is actually serving, not from a copy that could drift. When OPA cannot be asked, a built-in
 one-line description of GR1-GR7 and C1-C8 (CPSCP-Procedures, Information sharing > The Seven Golden
@@ -104,11 +106,17 @@ def from_policies(modules: list[dict[str, Any]]) -> dict[str, RuleText]:
     return found
 
 
+def clause_types(key: object) -> list[str]:
+    """The message types one `custom.source_for` key names: one, or several comma-separated, so a clause
+    that applies to a few types (a procedure for children, not adults) is written once."""
+    return [kind.strip() for kind in str(key).split(",") if kind.strip()]
+
+
 def _clauses(source_for: Any) -> dict[str, str]:
     """`custom.source_for` as message type -> clause; anything not of that shape cites nothing extra."""
     if not isinstance(source_for, dict):
         return {}
-    return {str(kind): text for kind, text in source_for.items() if isinstance(text, str)}
+    return {kind: text for key, text in source_for.items() if isinstance(text, str) for kind in clause_types(key)}
 
 
 class RuleCatalogue:

@@ -50,6 +50,30 @@ async def test_the_served_policy_cites_each_procedure_on_its_own_message_type_on
 
 
 @pytest.mark.stack
+async def test_an_adults_decision_cites_no_procedure_for_a_childs_parents() -> None:
+    """GR4's clause on parental consent to a request for services, and GR2's on a competent young
+    person's wish that the parents not know, are cited on a child's referral, not on an adult's."""
+    rules = await _served(opa.url(StackSettings()))
+    for rule, clause in (("GR4", "Threshold policy > Parental Consent"), ("GR2", "Self-harm > Information Sharing")):
+        assert clause in (rules[rule].on("safeguarding_referral").source or ""), rule
+        for adult in ("adult_safeguarding_referral", "marac_referral"):
+            cited = rules[rule].on(adult).source or ""
+            assert cited.startswith("CPSCP-Procedures, Information sharing > The Seven Golden Rules"), cited
+            assert clause not in cited, (rule, adult, cited)
+
+
+def test_a_clause_keyed_by_several_message_types_is_cited_on_each() -> None:
+    (text,) = from_policies(
+        [_module({"source": "KEY-A, Part > 1", "source_for": {"a_type, b_type": "KEY-B, C"}})]
+    ).values()
+    assert [text.on(kind).source for kind in ("a_type", "b_type", "c_type")] == [
+        "KEY-A, Part > 1; KEY-B, C",
+        "KEY-A, Part > 1; KEY-B, C",
+        "KEY-A, Part > 1",
+    ]
+
+
+@pytest.mark.stack
 async def test_every_rule_the_policy_emits_cites_its_source_document() -> None:
     """A reader never meets a bare paraphrase where the policy could cite the procedure it applies."""
     url = opa.url(StackSettings())

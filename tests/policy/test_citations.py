@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
+from broker.sharing.rules import clause_types
+
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES_MD = ROOT / "policies" / "SOURCES.md"
 SCANNED_DIRS = ("policies", "schemas", "tests/policy", "tests/schemas")
@@ -80,7 +82,13 @@ def metadata_sources(rego: str) -> list[str]:
 
 def metadata_clause_types(rego: str) -> list[str]:
     """The message types `custom.source_for` gives a clause of their own, block by block."""
-    return [kind for note in _metadata_notes(rego) for kind in (note.get("custom") or {}).get("source_for") or {}]
+    notes = _metadata_notes(rego)
+    return [
+        kind
+        for note in notes
+        for key in (note.get("custom") or {}).get("source_for") or {}
+        for kind in clause_types(key)
+    ]
 
 
 def unknown_keys(source: str, keys: set[str]) -> list[str]:
@@ -160,6 +168,12 @@ def test_a_clause_for_one_message_type_names_a_message_type_of_the_pack() -> Non
         "csod_disclosure",
         "lado_allegation",
     ], "C4 cites the LADO procedure, C5 the disclosure scheme and C6 the transfer rules only on their own types"
+    # A child's procedures, not an adult's: a request for services needs the parents' consent (GR4), and
+    # a competent young person's wish that the parents not know is respected (GR2).
+    golden = metadata_clause_types((ROOT / "policies/safeguarding/golden/golden.rego").read_text())
+    gr2 = ["child_on_child_harm_referral", "prebirth_concern", "radicalisation_concern", "safeguarding_referral"]
+    gr4 = ["early_help_assessment_share", "prebirth_concern", "safeguarding_referral"]
+    assert sorted(golden) == sorted([*gr2, *gr4]), golden
 
 
 def test_inline_citations_use_catalogued_keys(keys: set[str]) -> None:

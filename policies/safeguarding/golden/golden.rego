@@ -50,9 +50,12 @@ gr1 := {{"rule": "GR1", "effect": "share", "message": "An advice request identif
 #   source: >-
 #     CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing,
 #     rule 2: "Be open and honest with the individual (and/or their family where appropriate) ...
-#     and seek their agreement, unless it is unsafe or inappropriate to do so."; CPSCP-Procedures,
-#     Self-harm > Information Sharing and Consent: a competent child's wish that the parents not
-#     know "should be respected" unless the circumstances for sharing without consent apply
+#     and seek their agreement, unless it is unsafe or inappropriate to do so."
+#   source_for:
+#     child_on_child_harm_referral, prebirth_concern, radicalisation_concern, safeguarding_referral: >-
+#       CPSCP-Procedures, Self-harm > Information Sharing and Consent: a competent child's wish that
+#       the parents not know "should be respected" unless the circumstances for sharing without
+#       consent apply
 gr2 := _gr2_parents if context.mt.parental_position_required
 
 else := _gr2_agreement if context.consent_applies
@@ -159,9 +162,11 @@ _unconvicted if input.payload_facts.conviction_status == "not_convicted"
 #   source: >-
 #     CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing,
 #     rule 4: "you may share information without consent if, in your judgement, there is a lawful
-#     basis to do so, such as where safety may be at risk"; CPSCP-Procedures, Threshold policy >
-#     Parental Consent: "Consent to make a referral will always be needed where a practitioner is
-#     requesting support of services"
+#     basis to do so, such as where safety may be at risk"
+#   source_for:
+#     early_help_assessment_share, prebirth_concern, safeguarding_referral: >-
+#       CPSCP-Procedures, Threshold policy > Parental Consent: "Consent to make a referral will
+#       always be needed where a practitioner is requesting support of services"
 gr4(r) := _gr4_consent(r) | _gr4_authorisation(r) if context.consent_applies
 
 else := _gr4_consent_basis(r) | _gr4_authorisation(r)

@@ -100,3 +100,9 @@ test_an_adult_causing_harm_is_not_a_child_of_16_plus if {
 	adult := json.patch(cpch_high_risk(15), [{"op": "add", "path": "/subjects/-", "value": {"role_in_case": "alleged_perpetrator", "age_years": 40, "gillick_competent": "not_assessed", "mental_capacity": "not_assessed", "adult_at_risk_care_act": null}}])
 	"consider_marac" in kinds(t.first(adult))
 }
+
+# The receiving authority reads the move notice's written follow-up on its own decision, but the
+# follow-up is the transferring authority's to send (T30; sg-policy-0.7.25).
+test_the_transfers_written_follow_up_names_whose_it_is if {
+	startswith(data.safeguarding.obligations._catalogue.transfer_written_follow_up.description, "The transferring authority follows the move notice up in writing within 7 working days [")
+}

@@ -206,7 +206,7 @@ def _witnesses_wanted(value: str, registered: int) -> int:
     wanted = int(value)
     if wanted > registered:
         said = f"only {registered} {'agency has' if registered == 1 else 'agencies have'} a witness key"
-        raise ReviewInvalid(f"{said}: nothing was exported", {"min_witnesses": said[:1].upper() + said[1:] + "."})
+        raise ReviewInvalid(f"{said}: nothing was exported", {"min_witnesses": say.sentence(said) + "."})
     return wanted
 
 
@@ -217,7 +217,7 @@ async def export(decision_log: LogDep, session: SessionDep, form: PostedDep, reg
     if first is not None and last is not None and last < first:
         # A signed pack of nothing would read as a period with nothing in it.
         said = "the last day is before the first day (From): nothing was exported"
-        raise ReviewInvalid(said, {"until": said[:1].upper() + said[1:] + "."})
+        raise ReviewInvalid(said, {"until": say.sentence(said) + "."})
     # Each agency's registered witness keys: only a cosignature that verifies under one counts, as on the page.
     witnesses = [k.witness() for a in registry.agencies.values() for k in a.witness_keys]
     registered = sum(1 for a in registry.agencies.values() if a.witness_keys)
@@ -270,7 +270,7 @@ def _pack(
             "no evidence pack was made. Choose fewer witnesses (none: the newest checkpoint the broker signed), "
             "or try again once more agencies' consumers have cosigned a checkpoint"
         )
-        raise ReviewInvalid(said, {"min_witnesses": said[:1].upper() + said[1:] + "."}) from exc
+        raise ReviewInvalid(said, {"min_witnesses": say.sentence(said) + "."}) from exc
     except audit.VerificationError as exc:
         # A witnessed checkpoint the broker signed whose root the stored leaves no longer give: as when signing.
         decision_log.report_tampering(f"evidence pack refused: {type(exc).__name__}", getattr(exc, "tree_size", None))

@@ -20,7 +20,7 @@ from broker.errors import NotFound, SharedInAnotherCase
 from broker.ui.render import page
 from broker.ui.routes import PostedDep, SessionDep, ViewerDep, text
 from broker.ui.sessions import UiSession
-from broker.ui.words import SHRED_REASONS
+from broker.ui.words import SHRED_REASONS, sentence
 from schemas.case_api import ShredReasonCode
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -47,7 +47,7 @@ async def shred_case(
     except NotFound:
         return _show(request, session, form, refused="Nothing of this case is left to shred.", status_code=404)
     except SharedInAnotherCase as exc:
-        return _show(request, session, form, refused=_sentence(str(exc)), status_code=409)
+        return _show(request, session, form, refused=sentence(str(exc)), status_code=409)
     return _show(request, session, form, done=done)
 
 
@@ -67,10 +67,6 @@ def _mistakes(form: dict[str, str]) -> dict[str, str]:
             "Confirm that nothing of this case that the broker keeps can be read again once it is shredded."
         )
     return errors
-
-
-def _sentence(message: str) -> str:
-    return message[:1].upper() + message[1:]
 
 
 def _show(

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from broker.ui.words import option
+from broker.ui.words import option, sentence
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 YES_NO_UNKNOWN = [*YES_NO, ("unknown", "Don't know")]
@@ -70,7 +70,7 @@ class Field:
                 rest = rest.lstrip(": ")
                 if rest.lower() == "please answer.":
                     return ANSWER
-                return rest[:1].upper() + rest[1:] if rest else message
+                return sentence(rest) if rest else message
         return message
 
 

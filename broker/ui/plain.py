@@ -52,7 +52,7 @@ def _code(match: re.Match[str]) -> str:
 def _article(match: re.Match[str]) -> str:
     article, code = match.groups()
     if code in OFFICES:
-        return OFFICES[code] if article.islower() else OFFICES[code][:1].upper() + OFFICES[code][1:]
+        return OFFICES[code] if article.islower() else say.sentence(OFFICES[code])
     if code not in say.ROLES:
         return match.group(0)
     role = say.ROLES[code]
@@ -69,7 +69,7 @@ def plain(text: str | None, agencies: Mapping[str, str]) -> str:
     refused = _REFUSED.match(text)
     if refused:  # "GET /ui/audit: forbidden: a dsl may not do this" leads with what was refused
         method, path, _code_name, rest = refused.groups()
-        text = f"{rest[:1].upper()}{rest[1:]}; asked for {method} {path}"
+        text = f"{say.sentence(rest)}; asked for {method} {path}"
     text = _MAY_NOT.sub(lambda m: "may not " + " or ".join(say.ACTIONS.get(a, a) for a in m[1].split(", ")), text)
     text = _ISO_TIME.sub(lambda m: say.local_time(m.group(0)), text)
     text = _CHANGE.sub(r"registry change no. \1", text)

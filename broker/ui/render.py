@@ -215,11 +215,8 @@ def page(
 def error_page(request: Request, status: int, code: str, detail: str) -> Response:
     """The HTML face of http_errors' mapping for /ui/ paths (same status, same code)."""
     title = _CODE_TITLES.get(code) or _STATUS_TITLES.get(status, "Error")
-    if code in _CODE_DETAILS:
-        detail = _CODE_DETAILS[code]
-    else:  # the API's sentence names roles and agencies by code ("a ig_lead may not do this")
-        worded = plain(detail, agency_names(request))
-        detail = worded[:1].upper() + worded[1:]
+    # The API's sentence names roles and agencies by code ("a ig_lead may not do this").
+    detail = _CODE_DETAILS.get(code) or say.sentence(plain(detail, agency_names(request)))
     detail = detail if detail[-1:] in (".", "?", "!", "") else detail + "."  # the API's lacks the full stop
     # As the API's 503 answers do: a referral that cannot wait goes by phone (the procedures' route).
     urgent = URGENT_ROUTE if status == 503 else None

@@ -81,7 +81,10 @@ _WITHOUT = frozenset({_NOT_SOUGHT, ConsentStatus.REFUSED.value, ConsentStatus.WI
 # the person's own: the schema has nobody else's (no parent, no young person), and a family's is not theirs.
 GIVERS = [
     (ConsentGiver.PARENT_PR.value, "A parent or carer with parental responsibility"),
-    (ConsentGiver.CHILD.value, "The young person themselves, able to decide for themselves (Gillick competent)"),
+    (
+        ConsentGiver.CHILD.value,
+        "The young person themselves, able to decide for themselves (Gillick competent, or at 16 or 17 with capacity)",
+    ),
     (ConsentGiver.ADULT_SUBJECT.value, "The adult the concern is about"),
 ]
 ADULT_GIVERS = [(ConsentGiver.ADULT_SUBJECT.value, "The person themselves")]
@@ -272,8 +275,8 @@ def _child_asked() -> Field:
         YES_NO,
         required=False,
         when=("parents_informed", frozenset({"no"})),
-        hint="A young person able to decide for themselves (Gillick competent) may ask this, and their wish is "
-        "respected unless the conditions for sharing without consent apply.",
+        hint="A young person able to decide for themselves (Gillick competent, or at 16 or 17 with capacity) may "
+        "ask this, and their wish is respected unless the conditions for sharing without consent apply.",
     )
 
 

@@ -65,13 +65,15 @@ FIELDS = (
     ),
     Field(
         "gillick_competent",
-        "If a child: can they decide for themselves about sharing their information (Gillick competent)?",
+        "If a child: can they decide for themselves about sharing their information?",
         "radio",
         ASSESSED,
         required=False,
         when=("subject_role", frozenset({SubjectRole.CHILD.value})),
-        hint="A young person who understands what sharing means and what it could lead to decides for themselves: "
-        "their own consent, or their wish that their parents not be told, counts only if they can.",
+        hint="Under 16: a young person who understands what sharing means and what it could lead to (Gillick "
+        "competent) can. At 16 or 17: assume they have capacity for this decision unless there is reason to doubt "
+        "it, then assess it (Mental Capacity Act 2005). Their own consent, or their wish that their parents not be "
+        "told, counts only if they can.",
     ),
     Field(
         "mental_capacity",
@@ -164,8 +166,22 @@ def subject(answers: dict[str, str]) -> dict[str, Any]:
         "nhs_number": _nhs(answers),
         "role_in_case": answers.get("subject_role") or "child",
         "age_years": int(age) if age.isdigit() else None,
-        **{f.name: _assessed(answers, f) for f in FIELDS if f.choices is ASSESSED},
+        **_as_the_law_asks({f.name: _assessed(answers, f) for f in FIELDS if f.choices is ASSESSED}, answers),
     }
+
+
+def _as_the_law_asks(assessed: dict[str, str], answers: dict[str, str]) -> dict[str, str]:
+    """Whether a child can decide is Gillick competence under 16 and capacity at 16 or 17, when the Mental
+    Capacity Act 2005 applies (CPCH-Policy, 6. Strategy Meeting/Safeguarding Enquiries: the domain brief,
+    §5.1): the one question's answer is recorded as the one the law asks (the policy reads either)."""
+    age = answers.get("age_years", "")
+    if answers.get("subject_role") == SubjectRole.CHILD and age.isdigit() and 16 <= int(age) <= 17:
+        return {
+            **assessed,
+            "gillick_competent": Assessed.NOT_ASSESSED.value,
+            "mental_capacity": assessed["gillick_competent"],
+        }
+    return assessed
 
 
 def _assessed(answers: dict[str, str], question: Field) -> str:

@@ -183,7 +183,10 @@ async def test_a_childs_referral_keeps_its_givers_and_its_words(
     givers = re.findall(r'name="consent_giver" value="([^"]+)"', consent)
     assert givers == CHILD_GIVERS, givers
     said = _visible(consent)
-    assert "A parent or carer with parental responsibility" in said and "(Gillick competent)" in said, said
+    assert (
+        "A parent or carer with parental responsibility" in said
+        and "(Gillick competent, or at 16 or 17 with capacity)" in said
+    ), said
     assert CHILD_AT_RISK in said and BANNER in said, said
     assert "Member of the child's family" in _page(seen, "safety")
     assert "for the same child" in _page(seen, "details")

@@ -34,6 +34,25 @@ def test_with_neither_number_nor_reference_the_notification_names_its_own_case()
 
 
 @pytest.mark.parametrize(
+    ("age", "gillick", "capacity"),
+    [
+        ("15", "no", "not_assessed"),
+        ("16", "not_assessed", "no"),
+        ("17", "not_assessed", "yes"),
+        ("", "yes", "not_assessed"),
+    ],
+)
+def test_whether_a_child_can_decide_is_recorded_as_the_law_asks_it(age: str, gillick: str, capacity: str) -> None:
+    """Gillick competence under 16; at 16 or 17 capacity for the decision (Mental Capacity Act 2005)."""
+    answer = {"15": "no", "16": "no", "17": "yes", "": "yes"}[age]
+    said = {"notification_id": NOTE, "subject_role": "child", "age_years": age, "gillick_competent": answer}
+    subject = form_subject.subject(said)
+    assert (subject["gillick_competent"], subject["mental_capacity"]) == (gillick, capacity), subject
+    adult = form_subject.subject({**said, "subject_role": "adult_at_risk", "age_years": "17", "mental_capacity": "no"})
+    assert (adult["gillick_competent"], adult["mental_capacity"]) == ("not_assessed", "no"), adult
+
+
+@pytest.mark.parametrize(
     ("answers", "field", "said"),
     [
         ({"nhs_number": "12345"}, "nhs_number", "Their NHS number: give its 10 digits."),

@@ -98,9 +98,9 @@ def state_line(detail: dict[str, Any]) -> str | None:
     """Where the decision stands, as its page says it: a withdrawal of a decision whose recipient never
     received it (not shared, or withdrawn while held) tells no agency to delete anything, so its page
     must not say it does. The API keeps `withdrawn` (`schemas.api`: its states are a published contract)."""
-    state = detail["state"]
+    state: str | None = detail["state"]
     if state != "withdrawn":
-        return state  # type: ignore[no-any-return]
+        return state
     if detail["outcome"] == Outcome.NO_SHARE:
         return "withdrawn_unshared"
     released = any(e["outcome"] == "released" for e in detail["events"])

@@ -140,6 +140,10 @@ class Recipient(Part):
     conveys_to: list[LocalRef] = Field(default_factory=list, max_length=20)
 
 
+# The roles that name a child: a sibling, a carer or a household member may be of any age.
+_CHILDREN: Final = frozenset({SubjectRole.CHILD, SubjectRole.UNBORN_CHILD, SubjectRole.DECEASED_CHILD})
+
+
 class Subject(Part):
     subject_ref: LocalRef
     role_in_case: SubjectRole
@@ -150,6 +154,21 @@ class Subject(Part):
     # The one identifier every agency holds for the same child, so their records link: it is never
     # stored or sent, only turned into the partnership's keyed pseudonym (see `linking_key`).
     nhs_number: str | None = Field(default=None, pattern=r"^[0-9]{10}$")
+
+    @field_validator("age_years")
+    @classmethod
+    def _a_child_is_under_18(cls, value: int | None, info: ValidationInfo) -> int | None:
+        # A child is a person under 18 (Children Act 1989, s105): an older "child" is a mistyped age or
+        # role, and the policy would read their consent and the parents' part as a child's. A young
+        # person whose age is disputed is sent as a child without an age (Modern Slavery Act 2015, s51).
+        if value is not None and value >= 18 and info.data.get("role_in_case") in _CHILDREN:
+            raise PydanticCustomError(
+                "child_age",
+                "a child is under 18 (Children Act 1989, s105): give the age in whole years below 18, choose "
+                "the role of an older person (adult at risk, adult victim, household member, …), or leave the "
+                "age out if it is disputed",
+            )
+        return value
 
     @field_validator("nhs_number")
     @classmethod

@@ -138,9 +138,13 @@ def check(answers: dict[str, str]) -> dict[str, str]:
         )
     if answers.get(NAMED) == "yes" and not _nhs(answers) and not answers.get("subject_ref"):
         errors["nhs_number"] = NAMED_AGAIN
+    # The age is checked against the role (a child is under 18) once each is a valid answer on its own.
+    valid = "subject_role" not in errors and "age_years" not in errors
+    role = (answers.get("subject_role") or "child") if valid else "child"
+    years = int(age) if valid and age.isdigit() else None
     try:
         Subject.model_validate(
-            {"subject_ref": ref(answers), "role_in_case": "child", "age_years": None, "nhs_number": _nhs(answers)}
+            {"subject_ref": ref(answers), "role_in_case": role, "age_years": years, "nhs_number": _nhs(answers)}
         )
     except ValidationError as exc:
         for error in exc.errors():
@@ -151,6 +155,8 @@ def check(answers: dict[str, str]) -> dict[str, str]:
 
 
 def _refusal(name: str, kind: str, said: str) -> str:
+    if name == "age_years":
+        return f"Their age: {said}."
     if name == "subject_ref":
         return f"Your agency's reference for them: {REF_RULE}."
     if kind == "string_pattern_mismatch":

@@ -256,3 +256,29 @@ def test_union_lists_every_model_and_every_type_has_a_base() -> None:
     mapping = notification_json_schema()["discriminator"]["mapping"]
     assert set(mapping) == {kind.value for kind, _ in NOTIFICATION_MODELS}
     assert {b["message_type"] for b in BASES.values()} == {t.value for t in MessageType}
+
+
+@pytest.mark.parametrize(
+    ("role", "age", "refused"),
+    [
+        ("child", 18, True),
+        ("deceased_child", 40, True),
+        ("child", 17, False),
+        ("sibling", 20, False),
+        ("child", None, False),
+    ],
+)
+def test_a_child_of_18_or_over_is_refused_at_the_age(role: str, age: int | None, refused: bool) -> None:
+    """A child is under 18 (Children Act 1989, s105); a sibling or other household member may be any age."""
+    data = patched("referral", {})
+    data["subjects"] = [{"subject_ref": "subj-1", "role_in_case": role, "age_years": age}]
+    if not refused:
+        assert parse_notification(data).subjects[0].age_years == age
+        return
+    with pytest.raises(ValidationError) as caught:
+        parse_notification(data)
+    [error] = caught.value.errors()
+    assert (location(error), error["type"]) == (("safeguarding_referral", "subjects", 0, "age_years"), "child_age")
+    assert error["msg"].startswith(
+        "a child is under 18 (Children Act 1989, s105): give the age in whole years below 18"
+    )

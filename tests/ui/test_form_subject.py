@@ -25,6 +25,14 @@ CHILD = nhs_number("400000061")
 NOTE = "0d7c6a0e-5b1c-4d8e-9a51-4f3e2b1a0c9d"
 
 
+def test_a_child_of_18_or_over_is_refused_at_their_age() -> None:
+    """The schema's refusal (a child is under 18), on the age the form asked; an adult's age stands."""
+    said = form_subject.check({"subject_role": "child", "age_years": "40"})
+    assert list(said) == ["age_years"] and said["age_years"].startswith("Their age: a child is under 18"), said
+    assert form_subject.check({"subject_role": "adult_at_risk", "age_years": "40"}) == {}
+    assert form_subject.check({"subject_role": "child", "age_years": "17"}) == {}
+
+
 def test_with_neither_number_nor_reference_the_notification_names_its_own_case() -> None:
     assert form_subject.subject({"notification_id": NOTE})["subject_ref"] == f"form-{NOTE}"
     corrected = {"notification_id": "another", form_subject.CORRECTS: NOTE}

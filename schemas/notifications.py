@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Discriminator, GetJsonSchemaHandler, Tag, TypeAdapter
+from pydantic import Discriminator, GetJsonSchemaHandler, Tag, TypeAdapter, model_validator
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
@@ -48,10 +48,12 @@ from schemas.catalogue_models import (
     SuicideResponse,
     TransitionToAdultServices,
 )
-from schemas.common import EnvelopeFields
+from schemas.common import EnvelopeFields, Subject
 from schemas.fields import PayloadModel
+from schemas.locations import misplaced
 from schemas.payloads.events import (
     ChildDeathNotificationPayload,
+    ChildDeathType,
     ChildMoveTransferPayload,
     MissingChildPayload,
 )
@@ -68,7 +70,7 @@ from schemas.payloads.referrals import (
     SafeguardingReferralPayload,
     StrategyDiscussionRequestPayload,
 )
-from schemas.vocab import DataClass, MessageType
+from schemas.vocab import DataClass, MessageType, SubjectRole
 
 SCHEMA_VERSION = "1.0"
 SchemaVersion = Literal["1.0"]
@@ -160,6 +162,39 @@ class ChildDeathNotification(EnvelopeFields):
     schema_version: SchemaVersion
     message_type: Literal[MessageType.CHILD_DEATH_NOTIFICATION]
     payload: ChildDeathNotificationPayload
+
+    @model_validator(mode="after")
+    def _category_fits_the_stated_age(self) -> ChildDeathNotification:
+        # why: the payload checks SUDI and SUDC against a date of birth; where none is given, the deceased
+        # child's age in whole years says the same, 0 being under 12 months [CPSCP-Procedures, Child death >
+        # 1.5 Definitions]. The category chooses who is told and how, so a mistyped one must not pass.
+        death_type = self.payload.death_type
+        if self.payload.child.date_of_birth is not None or death_type not in (ChildDeathType.SUDI, ChildDeathType.SUDC):
+            return self
+        for i, subject in _the_child_who_died(self.subjects):
+            fits = ChildDeathType.SUDI if subject.age_years == 0 else ChildDeathType.SUDC
+            if death_type is not fits:
+                raise misplaced(
+                    "death_type_age",
+                    "payload.death_type '{given}' does not fit a child aged {age} at death "
+                    "(subjects[{i}].age_years): it is '{fits}'",
+                    ("payload", "death_type"),
+                    given=death_type.value,
+                    age="under 12 months" if fits is ChildDeathType.SUDI else f"{subject.age_years}",
+                    i=i,
+                    fits=fits.value,
+                )
+        return self
+
+
+def _the_child_who_died(subjects: list[Subject]) -> list[tuple[int, Subject]]:
+    """The subjects with an age who are the child who died: those recorded as such, else the one child, as a
+    notification sent by hand names the child it is about (a second child is another child, not them)."""
+    died = [(i, s) for i, s in enumerate(subjects) if s.role_in_case is SubjectRole.DECEASED_CHILD]
+    if not died:
+        children = [(i, s) for i, s in enumerate(subjects) if s.role_in_case is SubjectRole.CHILD]
+        died = children if len(children) == 1 else []
+    return [(i, s) for i, s in died if s.age_years is not None]
 
 
 class MissingChild(EnvelopeFields):

@@ -11,6 +11,7 @@ from pydantic import model_validator
 from pydantic_core import PydanticCustomError
 
 from schemas.fields import LONG_TEXT, SHORT_TEXT, PayloadModel, PersonIdentity, classed
+from schemas.locations import misplaced
 from schemas.vocab import DataClass as D
 
 
@@ -247,11 +248,14 @@ class ChildDeathNotificationPayload(PayloadModel):
         infant = self.died_at.date() < _first_birthday(born)
         if infant != (self.death_type is ChildDeathType.SUDI):
             fits = "sudi" if infant else "sudc"
-            raise PydanticCustomError(
+            # Reported at the category, so a form names the question it answers.
+            raise misplaced(
                 "death_type_age",
-                f"payload.death_type '{self.death_type.value}' does not fit a child {_aged(infant)} at death: "
-                f"it is '{fits}'",
-                {},
+                "payload.death_type '{given}' does not fit a child {aged} at death: it is '{fits}'",
+                ("death_type",),
+                given=self.death_type.value,
+                aged=_aged(infant),
+                fits=fits,
             )
         return self
 

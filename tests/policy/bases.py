@@ -251,7 +251,9 @@ BASES: dict[str, dict[str, Any]] = {
             "suspected_deliberate_harm": False,
         },
         11,
-    ),
+    )
+    # The child who died was under a year old, as a SUDI is (their age agrees with the category).
+    | {"subjects": [{"subject_ref": "subj-1", "role_in_case": "child", "age_years": 0}]},
     "missing": _envelope(
         "missing_child",
         "missing_child_response",

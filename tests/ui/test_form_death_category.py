@@ -1,0 +1,32 @@
+"""The form names a child death's category at its own question when it does not fit the child's age
+(SUDI is under 12 months, SUDC a year or more: CPSCP-Procedures, Child death > 1.5 Definitions), from a
+date of birth or from the age the form asked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from broker.ui.forms import schema_errors, steps_for
+from schemas.notifications import parse_notification
+from tests.policy.bases import patched
+from tests.ui.test_form_consent import HEALTH, _form, _types
+
+
+@pytest.mark.parametrize(
+    ("patch", "aged"),
+    [
+        ({"payload": {"child": {"date_of_birth": "2017-01-01"}}}, "a child aged a year or more at death"),
+        ({"subjects": [{"subject_ref": "subj-1", "role_in_case": "child", "age_years": 8}]}, "a child aged 8 at death"),
+    ],
+)
+def test_a_category_that_does_not_fit_the_age_is_named_at_its_question(patch: dict[str, Any], aged: str) -> None:
+    steps = steps_for(_types(), _form("child_death_notification"), {}, HEALTH)
+    with pytest.raises(ValidationError) as caught:
+        parse_notification(patched("death", patch))
+    first, errors = schema_errors(steps, len(steps) - 1, caught.value)
+    assert steps[first].key == "details"
+    assert list(errors) == ["p:death_type"], errors
+    assert errors["p:death_type"].startswith(f"Category of death: payload.death_type 'sudi' does not fit {aged}")

@@ -141,6 +141,22 @@ FIXED = [
             "recipients": [CSC, POLICE],
         },
     ),
+    # sg-policy-0.7.26: a young person of 16 or 17 who asked that the parents not be told, their capacity
+    # for the decision recorded yes, no or not at all (GR2 names capacity beside Gillick competence).
+    *(
+        patched(
+            "referral",
+            {
+                "parental_position": {
+                    "parents_informed": False,
+                    "parent_withheld_permission": None,
+                    "child_asked_not_told": True,
+                },
+                "subjects": [{"subject_ref": "subj-1", "role_in_case": "child", "age_years": 16, "mental_capacity": m}],
+            },
+        )
+        for m in ("yes", "no", "not_assessed")
+    ),
     # sg-policy-0.7.25: forced marriage and honour-based violence on an adult's notification (I19, GR5
     # and the person told alone), and a child's parents who already know told nothing.
     *(

@@ -74,19 +74,27 @@ async def _sent_page(gateway: Gateway, opa_url: str, given: dict[str, str], who:
 
 
 @pytest.mark.parametrize(
-    ("gillick", "outcome", "says"),
-    [("yes", "share", RESPECTED), ("not_assessed", "hold_for_authorisation", NOT_RECORDED)],
-    ids=["competent", "not-assessed"],
+    ("age", "gillick", "outcome", "says"),
+    [
+        ("14", "yes", "share", RESPECTED),
+        ("14", "not_assessed", "hold_for_authorisation", NOT_RECORDED),
+        # At 16 or 17 the form's answer is capacity for the decision, and GR2 names it (sg-policy-0.7.26).
+        ("16", "no", "hold_for_authorisation", f"{NOT_RECORDED} (Gillick competent, or at 16 or 17 with capacity"),
+        ("17", "yes", "share", RESPECTED),
+    ],
+    ids=["competent", "not-assessed", "16-lacking-capacity", "17-with-capacity"],
 )
 async def test_a_young_persons_wish_that_the_parents_not_be_told(
     gateway_factory: GatewayFactory,  # noqa: F811
     opa_url: str,
+    age: str,
     gillick: str,
     outcome: str,
     says: str,
 ) -> None:
     gateway = await gateway_factory(ui_cookie_secure=False)
-    decided = await _sent(gateway, opa_url, {**NOT_TOLD, "gillick_competent": gillick}, f"hv-wish-{gillick}")
+    answers = {**NOT_TOLD, "age_years": age, "gillick_competent": gillick}
+    decided = await _sent(gateway, opa_url, answers, f"hv-wish-{age}-{gillick}")
     assert decided.outcome == outcome, (decided.outcome, decided.reasons)
     assert any(r["rule"] == "GR2" and r["message"].startswith(says) for r in decided.reasons), decided.reasons
 

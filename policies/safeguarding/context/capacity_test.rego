@@ -119,8 +119,15 @@ test_gr2_holds_the_wish_of_a_young_person_not_recorded_as_competent if {
 	d := t.first({"parental_position": _not_told, "subjects": _six_year_old("not_assessed")})
 	d.outcome == "hold_for_authorisation"
 	t.deciders(d) == ["GR2"]
-	startswith(d.decided_by[0].message, "The young person asked that the parents not be told, but is not recorded as able to decide that")
+	d.decided_by[0].message == "The young person asked that the parents not be told, but is not recorded as able to decide that (Gillick competent, or at 16 or 17 with capacity for the decision). Record whether they are, or why telling the parents would be unsafe, or tell them first."
 	_gr2("no", _not_told) == t.messages(d, "GR2")
+}
+
+test_gr2_holds_the_wish_of_a_young_person_of_16_lacking_capacity if {
+	subjects := [{"subject_ref": "subj-1", "role_in_case": "child", "age_years": 16, "gillick_competent": "not_assessed", "mental_capacity": "no"}]
+	d := t.first({"parental_position": _not_told, "subjects": subjects})
+	d.outcome == "hold_for_authorisation"
+	contains(d.decided_by[0].message, "(Gillick competent, or at 16 or 17 with capacity for the decision)")
 }
 
 test_gr2_a_recorded_reason_stands_beside_the_wish_of_a_child_not_competent if {

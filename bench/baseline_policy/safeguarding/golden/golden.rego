@@ -63,7 +63,7 @@ _gr2_parents := {finding("GR2", "hold_for_authorisation", "The referral does not
 	context.competent_child
 } else := {finding("GR2", "share", sprintf("The parents have not been told, %s.", [context.recorded_reasons({input.parental_position.reason_not_informed})]))} if {
 	is_string(input.parental_position.reason_not_informed)
-} else := {finding("GR2", "hold_for_authorisation", "The young person asked that the parents not be told, but is not recorded as able to decide that (Gillick competent). Record whether they are, or why telling the parents would be unsafe, or tell them first.")} if {
+} else := {finding("GR2", "hold_for_authorisation", "The young person asked that the parents not be told, but is not recorded as able to decide that (Gillick competent, or at 16 or 17 with capacity for the decision). Record whether they are, or why telling the parents would be unsafe, or tell them first.")} if {
 	input.parental_position.child_asked_not_told == true
 } else := {finding("GR2", "needs_advice", "The parents have not been told and the reason is given only as free text. Ask a manager or the DSL whether that reason is enough.")} if {
 	input.parental_position.has_reason_text == true

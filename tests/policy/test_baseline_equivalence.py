@@ -72,6 +72,13 @@ def _bases() -> list[dict[str, Any]]:
     ]
 
 
+def _asked_not_told(**child: Any) -> dict[str, Any]:
+    """A referral whose young person asked that the parents not be told, about one child as `child` records them."""
+    wish = {"parents_informed": False, "parent_withheld_permission": None, "child_asked_not_told": True}
+    subject = {"subject_ref": "subj-1", "role_in_case": "child", **child}
+    return patched("referral", {"parental_position": wish, "subjects": [subject]})
+
+
 # The decisions sg-policy-0.7.0 fixed in both policies, which the generator seldom or never draws:
 # a held CPCH strategy request (its release obligations), consent-only objections under the duty to
 # share beside a doubt or a hold, and a referrer's record beside the subject's refusal.
@@ -143,20 +150,7 @@ FIXED = [
     ),
     # sg-policy-0.7.26: a young person of 16 or 17 who asked that the parents not be told, their capacity
     # for the decision recorded yes, no or not at all (GR2 names capacity beside Gillick competence).
-    *(
-        patched(
-            "referral",
-            {
-                "parental_position": {
-                    "parents_informed": False,
-                    "parent_withheld_permission": None,
-                    "child_asked_not_told": True,
-                },
-                "subjects": [{"subject_ref": "subj-1", "role_in_case": "child", "age_years": 16, "mental_capacity": m}],
-            },
-        )
-        for m in ("yes", "no", "not_assessed")
-    ),
+    *(_asked_not_told(age_years=16, mental_capacity=m) for m in ("yes", "no", "not_assessed")),
     # sg-policy-0.7.25: forced marriage and honour-based violence on an adult's notification (I19, GR5
     # and the person told alone), and a child's parents who already know told nothing.
     *(
@@ -232,22 +226,7 @@ FIXED = [
     # sg-policy-0.7.16: a case notification to an oversight queue; an advice request still reaches one.
     patched("referral", {"recipients": [{**CSC, "role": "caldicott_guardian"}]}),
     # sg-policy-0.7.15: a young person's wish that the parents not be told, competent or not.
-    *(
-        patched(
-            "referral",
-            {
-                "parental_position": {
-                    "parents_informed": False,
-                    "parent_withheld_permission": None,
-                    "child_asked_not_told": True,
-                },
-                "subjects": [
-                    {"subject_ref": "subj-1", "role_in_case": "child", "age_years": 14, "gillick_competent": g}
-                ],
-            },
-        )
-        for g in ("yes", "not_assessed")
-    ),
+    *(_asked_not_told(age_years=14, gillick_competent=g) for g in ("yes", "not_assessed")),
     # sg-policy-0.7.14: consent from someone recorded as unable to give it is not relied on.
     *(
         patched(

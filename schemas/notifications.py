@@ -176,11 +176,11 @@ class ChildDeathNotification(EnvelopeFields):
             if death_type is not fits:
                 raise misplaced(
                     "death_type_age",
-                    "payload.death_type '{given}' does not fit a child aged {age} at death "
+                    "payload.death_type '{given}' does not fit a child {aged} at death "
                     "(subjects[{i}].age_years): it is '{fits}'",
                     ("payload", "death_type"),
                     given=death_type.value,
-                    age="under 12 months" if fits is ChildDeathType.SUDI else f"{subject.age_years}",
+                    aged="under 12 months" if fits is ChildDeathType.SUDI else f"aged {subject.age_years}",
                     i=i,
                     fits=fits.value,
                 )

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from broker.ui import form_consent, form_risk, form_safety, form_subject
 from broker.ui import words as say
@@ -259,10 +260,20 @@ def schema_errors(steps: tuple[Step, ...], check: int, exc: ValidationError) -> 
     for error in exc.errors():
         index, name = _owner(steps, [str(part) for part in location(error)])
         asked = next((f for f in steps[index].fields if f.name == name), None)
-        said = error["msg"].removeprefix("Value error, ")  # pydantic's prefix, for a person
+        said = _in_form_words(error) or error["msg"].removeprefix("Value error, ")  # pydantic's prefix, for a person
         errors.setdefault(name, f"{asked.title}: {said}." if asked else said)
         first = min(first, index)
     return first, errors
+
+
+def _in_form_words(error: ErrorDetails) -> str | None:
+    """A refusal the schema words for agency systems, by its paths and codes, in the form's words."""
+    ctx = error.get("ctx") or {}
+    if error["type"] == "death_type_age":
+        # The category the person chose against the age they gave, or the date of birth.
+        fits = say.option(str(ctx["fits"]), say.PAYLOAD_CHOICES)
+        return f"it does not fit a child {ctx['aged']} at death: choose “{fits}”"
+    return None
 
 
 def _owner(steps: tuple[Step, ...], loc: list[str]) -> tuple[int, str]:

@@ -75,7 +75,7 @@ def test_a_category_that_fits_the_stated_age_is_taken(death_type: str, subjects:
     ("death_type", "subjects", "said"),
     [
         ("sudi", [_child("c", 8)], "a child aged 8 at death (subjects[0].age_years): it is 'sudc'"),
-        ("sudc", [_child("c", 0)], "a child aged under 12 months at death (subjects[0].age_years): it is 'sudi'"),
+        ("sudc", [_child("c", 0)], "a child under 12 months at death (subjects[0].age_years): it is 'sudi'"),
         (
             "sudi",
             [_child("p", None, "parent_pr"), _child("c", 2, "deceased_child"), _child("s", 0)],

@@ -105,7 +105,10 @@ FIELDS = (
 
 def fields(message_type: str | None) -> tuple[Field, ...]:
     """The person's questions as this type asks them: about an adult, the NHS number is the person's, and
-    whether they can decide is their capacity alone (Gillick competence is a child's)."""
+    whether they can decide is their capacity alone (Gillick competence is a child's); about a child who has
+    died, whether they could decide is not asked (there is nothing left for them to decide)."""
+    if message_type == MessageType.CHILD_DEATH_NOTIFICATION:
+        return tuple(f for f in FIELDS if f.choices is not ASSESSED)
     if not about_adult(message_type):
         return FIELDS
     person = _NHS_HINT.format(whom="person")

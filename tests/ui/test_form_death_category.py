@@ -44,3 +44,16 @@ def test_a_category_that_does_not_fit_the_age_is_named_at_its_question(
     assert list(errors) == ["p:death_type"], errors
     # The schema names its paths and codes for agency systems; the form names the category it means.
     assert errors["p:death_type"] == f"Category of death: it does not fit {aged} at death: choose “{fits}”."
+
+
+def test_whether_the_child_who_died_could_decide_is_not_asked() -> None:
+    """A child who has died decides nothing: the details step asks who and how old, not whether they could."""
+
+    def asked(message_type: str) -> set[str]:
+        steps = steps_for(_types(), _form(message_type), {"subject_role": "child"}, HEALTH)
+        (details,) = [s for s in steps if s.key == "details"]
+        return {f.name for f in details.fields}
+
+    death = asked("child_death_notification")
+    assert {"subject_role", "age_years"} <= death and not death & {"gillick_competent", "mental_capacity"}, death
+    assert "gillick_competent" in asked("safeguarding_referral")

@@ -28,7 +28,8 @@ the policy relies on their consent or their wish only if they can (GR2, GR4).
 Whom "do they know" asks about depends on whom the notification is about. For a child it is the
 parents (CPSCP-Procedures, Responding to concerns about a child > Consulting parents); an adult at
 risk or an adult victim is asked about themselves, not their parents, and the question about a young
-person's wish is not asked (`form_subject.about_adult`). The answers still go as `parental_position`,
+person's wish is not asked (`form_subject.about_adult`); about a child who has died, only a
+parent's consent is recorded, and no wish of the child's is asked. The answers still go as `parental_position`,
 the one field the schema has, which the policy reads as whether the parents, or the person, know (GR2;
 whether the person is told afterwards, Caldicott 8). The step and the check step word it alike, and
 the person's own consent, not a parent's, is what says they know.
@@ -42,7 +43,7 @@ requires it in that one.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from broker.ui import form_subject
@@ -50,7 +51,7 @@ from broker.ui import words as say
 from broker.ui.form_fields import YES_NO, YES_NO_UNKNOWN, Field, Step, choices, unanswered
 from broker.ui.form_risk import flag
 from broker.ui.form_types import FormType
-from schemas.vocab import ConsentException, ConsentGiver, ConsentStatus, LawfulBasis
+from schemas.vocab import ConsentException, ConsentGiver, ConsentStatus, LawfulBasis, MessageType
 
 __all__ = ["GIVER", "KEY", "SCOPE", "STATUS", "check", "parental_position", "records", "scope", "step", "unasked"]
 
@@ -137,7 +138,19 @@ _PERSON = _Told(
 )
 
 
+# About a child who has died: their parents' consent alone, and no wish of the child's to ask about.
+_BEREAVED = replace(
+    _PARENTS,
+    why_hint="",
+    unsaid="Say why the parents are not being told (golden rule 2).",
+    givers=GIVERS[:1],
+    giver_hint="Whoever gave, refused or withdrew it: a parent or carer with parental responsibility for the child.",
+)
+
+
 def _told(message_type: str | None) -> _Told:
+    if message_type == MessageType.CHILD_DEATH_NOTIFICATION:
+        return _BEREAVED
     return _PERSON if form_subject.about_adult(message_type) else _PARENTS
 
 
@@ -252,8 +265,8 @@ def _exceptions(parental_position_required: bool, without: str, told: _Told) -> 
         Field(
             "parents_informed", told.knows, "radio", YES_NO_UNKNOWN, required=parental_position_required, hint=told.hint
         ),
-        # A young person's wish that their parents not be told: nobody's to ask about an adult.
-        *(() if told is _PERSON else (_child_asked(),)),
+        # A young person's wish that their parents not be told: nobody's to ask about an adult or a child who died.
+        *((_child_asked(),) if told is _PARENTS else ()),
         Field(
             "reason_not_informed",
             told.why,

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from broker.ui import form_consent
 from broker.ui.forms import schema_errors, steps_for
 from schemas.notifications import parse_notification
 from tests.policy.bases import patched
@@ -57,3 +58,19 @@ def test_whether_the_child_who_died_could_decide_is_not_asked() -> None:
     death = asked("child_death_notification")
     assert {"subject_role", "age_years"} <= death and not death & {"gillick_competent", "mental_capacity"}, death
     assert "gillick_competent" in asked("safeguarding_referral")
+
+
+def test_consent_about_a_child_who_died_is_the_parents_alone() -> None:
+    """Whose consent it is offers only a parent's on a child death notification, and the child's wish that
+    the parents not be told is not asked; a referral about a living child asks both."""
+
+    def consent(message_type: str) -> dict[str, Any]:
+        answers = {"message_type": message_type, "consent_status": "refused", "parents_informed": "no"}
+        step = form_consent.step(_form(message_type), answers)
+        return {f.name: [value for value, _ in f.choices] for f in step.fields}
+
+    death = consent("child_death_notification")
+    assert death["consent_giver"] == ["parent_pr"] and "child_asked_not_told" not in death, death
+    referral = consent("safeguarding_referral")
+    assert referral["consent_giver"] == ["parent_pr", "child", "adult_subject"], referral
+    assert "child_asked_not_told" in referral

@@ -51,7 +51,7 @@ from broker.ui import words as say
 from broker.ui.form_fields import YES_NO, YES_NO_UNKNOWN, Field, Step, choices, unanswered
 from broker.ui.form_risk import flag
 from broker.ui.form_types import FormType
-from schemas.vocab import ConsentException, ConsentGiver, ConsentStatus, LawfulBasis, MessageType
+from schemas.vocab import ConsentException, ConsentGiver, ConsentStatus, LawfulBasis
 
 __all__ = ["GIVER", "KEY", "SCOPE", "STATUS", "check", "parental_position", "records", "scope", "step", "unasked"]
 
@@ -143,13 +143,13 @@ _BEREAVED = replace(
     _PARENTS,
     why_hint="",
     unsaid="Say why the parents are not being told (golden rule 2).",
-    givers=GIVERS[:1],
+    givers=[g for g in GIVERS if g[0] == ConsentGiver.PARENT_PR.value],
     giver_hint="Whoever gave, refused or withdrew it: a parent or carer with parental responsibility for the child.",
 )
 
 
 def _told(message_type: str | None) -> _Told:
-    if message_type == MessageType.CHILD_DEATH_NOTIFICATION:
+    if form_subject.about_a_child_who_died(message_type):
         return _BEREAVED
     return _PERSON if form_subject.about_adult(message_type) else _PARENTS
 

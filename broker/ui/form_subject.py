@@ -44,6 +44,11 @@ def about_adult(message_type: str | None) -> bool:
     return message_type in ADULT_TYPES
 
 
+def about_a_child_who_died(message_type: str | None) -> bool:
+    """Whether this type's notification is about a child who has died, who decides nothing now."""
+    return message_type == MessageType.CHILD_DEATH_NOTIFICATION
+
+
 # Every agency holds the same NHS number for the person, so it links their records: a child's, or an adult's.
 _NHS_HINT = (
     "10 digits; spaces are fine. Every agency holds it for the same {whom}, so their records link across "
@@ -107,7 +112,7 @@ def fields(message_type: str | None) -> tuple[Field, ...]:
     """The person's questions as this type asks them: about an adult, the NHS number is the person's, and
     whether they can decide is their capacity alone (Gillick competence is a child's); about a child who has
     died, whether they could decide is not asked (there is nothing left for them to decide)."""
-    if message_type == MessageType.CHILD_DEATH_NOTIFICATION:
+    if about_a_child_who_died(message_type):
         return tuple(f for f in FIELDS if f.choices is not ASSESSED)
     if not about_adult(message_type):
         return FIELDS

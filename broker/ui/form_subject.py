@@ -49,6 +49,21 @@ def about_a_child_who_died(message_type: str | None) -> bool:
     return message_type == MessageType.CHILD_DEATH_NOTIFICATION
 
 
+# Whom a type's notification is mainly about, where its payload says so: a child death notification's
+# child who has died (the category and age checks read that subject), an adult safeguarding referral's
+# adult at risk, a MARAC referral's adult victim. The form chooses it until the sender answers otherwise.
+_MAIN_PERSON = {
+    MessageType.CHILD_DEATH_NOTIFICATION.value: SubjectRole.DECEASED_CHILD.value,
+    MessageType.ADULT_SAFEGUARDING_REFERRAL.value: SubjectRole.ADULT_AT_RISK.value,
+    MessageType.MARAC_REFERRAL.value: SubjectRole.ADULT_VICTIM.value,
+}
+
+
+def main_person(message_type: str | None) -> str | None:
+    """The role the form chooses for the person a type's notification is mainly about, if its payload says."""
+    return _MAIN_PERSON.get(message_type or "")
+
+
 # Every agency holds the same NHS number for the person, so it links their records: a child's, or an adult's.
 _NHS_HINT = (
     "10 digits; spaces are fine. Every agency holds it for the same {whom}, so their records link across "
@@ -57,8 +72,12 @@ _NHS_HINT = (
 # Whether a person can decide for themselves: Gillick competence for a child, capacity for an adult
 # (the policy's context/capacity.rego reads both). Not asked, or not answered, is not assessed.
 ASSESSED = [(Assessed.YES.value, "Yes"), (Assessed.NO.value, "No"), (Assessed.NOT_ASSESSED.value, "Not assessed")]
+_ROLE = Field("subject_role", "Who is this mainly about?", "select", choices(SubjectRole, say.SUBJECT_ROLES))
+# A child death notification is about the child who has died: a sibling or a parent it names is not whom
+# it is mainly about, and "Child" would send a living child's role.
+_DIED = replace(_ROLE, choices=[c for c in _ROLE.choices if c[0] == SubjectRole.DECEASED_CHILD])
 FIELDS = (
-    Field("subject_role", "Who is this mainly about?", "select", choices(SubjectRole, say.SUBJECT_ROLES)),
+    _ROLE,
     Field(
         "age_years",
         "Their age in years",
@@ -113,7 +132,7 @@ def fields(message_type: str | None) -> tuple[Field, ...]:
     whether they can decide is their capacity alone (Gillick competence is a child's); about a child who has
     died, whether they could decide is not asked (there is nothing left for them to decide)."""
     if about_a_child_who_died(message_type):
-        return tuple(f for f in FIELDS if f.choices is not ASSESSED)
+        return tuple(_DIED if f is _ROLE else f for f in FIELDS if f.choices is not ASSESSED)
     if not about_adult(message_type):
         return FIELDS
     person = _NHS_HINT.format(whom="person")
@@ -132,7 +151,8 @@ PATHS = {"nhs_number": "nhs_number", "subject_ref": "subject_ref", "subjects": "
 def check(answers: dict[str, str]) -> dict[str, str]:
     """The person's answers' refusals, by field, worded as the form words them."""
     errors: dict[str, str] = {}
-    if answers.get("subject_role") and answers["subject_role"] not in {r.value for r in SubjectRole}:
+    offered = (_DIED if about_a_child_who_died(answers.get("message_type")) else _ROLE).choices
+    if answers.get("subject_role") and answers["subject_role"] not in {value for value, _ in offered}:
         errors["subject_role"] = "Who is this mainly about?: choose one of the options."
     age = answers.get("age_years", "")
     if age and (not age.isdigit() or int(age) > 130):
@@ -178,7 +198,7 @@ def subject(answers: dict[str, str]) -> dict[str, Any]:
     return {
         "subject_ref": ref(answers),
         "nhs_number": _nhs(answers),
-        "role_in_case": answers.get("subject_role") or "child",
+        "role_in_case": answers.get("subject_role") or main_person(answers.get("message_type")) or "child",
         "age_years": int(age) if age.isdigit() else None,
         **_as_the_law_asks({f.name: _assessed(answers, f) for f in FIELDS if f.choices is ASSESSED}, answers),
     }

@@ -46,7 +46,7 @@ from broker.ui.form_fields import Step
 from broker.ui.form_path import changed_step, following
 from broker.ui.form_recipients import RESUME, SHOWN, Recheck, later, offered, recheck
 from broker.ui.form_safety import KEY as SAFETY
-from broker.ui.form_subject import CORRECTS, IN_REPLY_TO
+from broker.ui.form_subject import CORRECTS, IN_REPLY_TO, main_person
 from broker.ui.form_types import FormType, fields_of, find, own_role, sendable
 from broker.ui.forms import NEED_TO_KNOW, build_notification, schema_errors, steps_for, validate_step
 from broker.ui.policy_pack import PackDep, PolicyPack
@@ -139,7 +139,10 @@ def render_step(
         need_to_know=NEED_TO_KNOW,
         choices={"sender_role": roles},
         # Selected until the person answers otherwise (a blank they chose stays blank).
-        preselected={"sender_role": own_role(session.agency_type, (code for code, _ in roles))},
+        preselected={
+            "sender_role": own_role(session.agency_type, (code for code, _ in roles)),
+            "subject_role": main_person(journey.form.message_type if journey.form else None),
+        },
         corrects=_notification_in(answers, CORRECTS),
         replies_to=_notification_in(answers, IN_REPLY_TO),
         # The check step repeats every answer back, as the form offered it, before anything is sent.

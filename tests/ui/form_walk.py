@@ -69,6 +69,12 @@ def _needed(step: Step) -> list[Field]:
     return [f for f in step.fields if f.required or (f.sub_required and f.within in needed_groups)]
 
 
+def _offers(field: Field, value: str) -> bool:
+    # A question a type narrows (a child death notification is about the child who has died) is answered
+    # from what it offers, as a person would.
+    return field.kind not in ("select", "radio") or not field.choices or value in {v for v, _ in field.choices}
+
+
 def _answer(field: Field) -> tuple[str, str]:
     if field.kind == "checkboxes":
         return f"{field.name}:{field.choices[0][0]}", "on"
@@ -95,7 +101,7 @@ def fill(step: Step, answers: dict[str, str], page: str, *, first_agency: bool =
     for field in _needed(step):
         if field.name == "parents_informed" and parent_answered:
             answers.setdefault(field.name, "yes")
-        elif field.name in ENVELOPE:
+        elif field.name in ENVELOPE and _offers(field, ENVELOPE[field.name]):
             answers.setdefault(field.name, ENVELOPE[field.name])
         elif field.name == "sender_role":
             role = re.search(r'id="f-sender_role".*?<option value="([^"]+)"', page, re.S)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from broker.ui import form_consent
+from broker.ui import form_consent, form_subject
 from broker.ui.forms import schema_errors, steps_for
 from schemas.notifications import parse_notification
 from tests.policy.bases import patched
@@ -74,3 +74,22 @@ def test_consent_about_a_child_who_died_is_the_parents_alone() -> None:
     referral = consent("safeguarding_referral")
     assert referral["consent_giver"] == ["parent_pr", "child", "adult_subject"], referral
     assert "child_asked_not_told" in referral
+
+
+def test_a_child_death_notification_is_about_the_child_who_has_died() -> None:
+    """Whom it is mainly about is the child who has died, chosen for the sender and the one role offered:
+    "Child" would send a living child's role, whose consent and wishes the policy reads."""
+    death = {"message_type": "child_death_notification", "notification_id": "n-1", "age_years": "0"}
+    (role,) = [f for f in form_subject.fields("child_death_notification") if f.name == "subject_role"]
+    assert [value for value, _ in role.choices] == ["deceased_child"]
+    assert form_subject.check({**death, "subject_role": "child"}) == {
+        "subject_role": "Who is this mainly about?: choose one of the options."
+    }
+    assert form_subject.check({**death, "subject_role": "deceased_child"}) == {}
+    assert form_subject.subject(death)["role_in_case"] == "deceased_child"
+    # Elsewhere every role is offered, and the adult types choose their adult.
+    (anyone,) = [f for f in form_subject.fields("safeguarding_referral") if f.name == "subject_role"]
+    assert len(anyone.choices) == 11 and form_subject.check({"subject_role": "child"}) == {}
+    assert form_subject.main_person("safeguarding_referral") is None
+    assert form_subject.main_person("marac_referral") == "adult_victim"
+    assert form_subject.main_person("adult_safeguarding_referral") == "adult_at_risk"

@@ -81,10 +81,20 @@ async def test_a_pathology_services_practitioner_is_the_pathologist_and_sends_as
     # Sent as the browser would post it, the role left as chosen: the notification goes as the pathologist.
     types = sendable(await PolicyPack(opa_url, timeout=5).types(), gateway.registry, PATHOLOGY)
     (form,) = [t for t in types if t.message_type == DEATH]
-    preview, answers = await walk(gateway.client, csrf, types, form, "pathologist", given={"sender_role": chosen[0]})
+    seen: list[str] = []
+    preview, answers = await walk(
+        gateway.client, csrf, types, form, "pathologist", given={"sender_role": chosen[0]}, seen=seen
+    )
     assert "What each recipient would get" in preview, preview[-2000:]
     found = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', preview)
     hidden = {name: html.unescape(value) for name, value in found}
+    # Whom it is mainly about: the child who has died, offered alone and already chosen.
+    (details,) = [p for p in seen if 'id="f-subject_role"' in p]
+    subject_role = re.search(r'<select id="f-subject_role".*?</select>', details, re.S)
+    assert subject_role is not None
+    assert re.findall(r'<option value="([a-z_]+)"', subject_role.group(0)) == ["deceased_child"]
+    assert re.findall(r'<option value="([a-z_]+)" selected>', subject_role.group(0)) == ["deceased_child"]
+    assert hidden["subject_role"] == "deceased_child"
     sent = await gateway.client.post("/ui/submit/send", data={**hidden, "go": "send"})
     assert sent.status_code == 200, sent.text[-2000:]
     with Session(gateway.engine) as session:

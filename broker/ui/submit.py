@@ -1,19 +1,18 @@
 """The guided form, for practitioners whose agency has no integrated system.
 
-It walks through the kind of notification (those this agency may send, `broker.ui.form_types`),
-purpose, who needs to know, consent and its exceptions, risk, the details the type's schema and the
-policy require, and authorisation, validating each step on the server. Before anything is sent it asks
-the policy engine what each recipient would get and why (a dry run: nothing is recorded, sealed or
-queued), then sends through the same sharing flow as any agency system, so the form can never
-take a path the API does not. Agencies a payload fact's value lets receive it (the Virtual School
-for a looked-after child's placement notice) are offered once that value is given, the recipients
-step coming round again if it is given after (`broker.ui.form_recipients`). Answers travel in the
-form itself, never in server storage, so an abandoned draft leaves no personal data behind. "Your
-role" offers only the roles the access table lets the signed-in person send as
-(`broker.review.access.sender_roles`), and the flow checks it again; it starts at the one role of
-their own agency's type among them, if only one is (a pathology service's practitioner: pathologist).
-A correction (`broker.ui.correction_page`) walks the same steps carrying the notification it corrects
-(`CORRECTS`), and its check page sends to the correction's own route.
+It walks through the kind of notification (those this agency may send, `broker.ui.form_types`), purpose,
+who needs to know, consent and its exceptions, risk, the details the type's schema and the policy
+require, and authorisation, validating each step on the server. Before anything is sent it asks the
+policy engine what each recipient would get and why (a dry run: nothing is recorded, sealed or queued),
+then sends through the same sharing flow as any agency system, so the form can never take a path the API
+does not. Agencies a payload fact's value lets receive it (the Virtual School for a looked-after child's
+placement notice) are offered once it is given (`broker.ui.form_recipients`). Answers travel in the form
+itself, never in server storage, so an abandoned draft leaves no personal data behind. "Your role"
+offers only the roles the access table lets the signed-in person send as
+(`broker.review.access.sender_roles`), and the flow checks it again; it starts at the one role of their
+agency's type among them, if only one is (a pathology service's practitioner: pathologist), and at whom
+the type's notification is about, where its payload says. A correction (`broker.ui.correction_page`)
+walks the same steps carrying the notification it corrects (`CORRECTS`), to its own route.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from broker.ui import form_safety
+from broker.ui import form_safety, form_subject
 from broker.ui.form_fields import YES_NO_UNKNOWN, Field, Step, choices, unanswered
 from schemas.notifications import NOTIFICATION_MODELS
 from schemas.vocab import ConcernTag
@@ -120,7 +120,7 @@ def step(message_type: str | None) -> Step:
                 _TAG_CHOICES,
                 required=False,
                 hint="Tick all that apply: the policy acts on them (with domestic abuse, for one, it asks for "
-                "advice before anything reaches an agency in contact with the alleged perpetrator).",
+                "advice before anything reaches an agency that will tell the alleged perpetrator about it).",
             ),
             *da,
             Field(
@@ -141,7 +141,11 @@ def _child_words(message_type: str | None) -> str:
     """Whom the two child-protection questions ask about. A type about an adult (an adult safeguarding
     referral, a MARAC referral, a disclosure) may still name children, and the policy reads these two
     flags for the children (an urgent share goes to children's social care and the police), so they
-    ask about any child in the case rather than "the child" a reader of such a form would look for."""
+    ask about any child in the case rather than "the child" a reader of such a form would look for. A
+    child death notification asks about the children still living: a "Yes" sends it urgently to those
+    who protect them (CPSCP-Procedures, Child death > 3.10.1 Social Care)."""
+    if form_subject.about_a_child_who_died(message_type):
+        return "any other child (a brother or sister, or another child in the household)"
     for (kind, _), model in NOTIFICATION_MODELS.items():
         payload: Any = model.model_fields["payload"].annotation
         if kind.value == message_type and issubclass(payload, BaseModel) and "child" not in payload.model_fields:

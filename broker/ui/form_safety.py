@@ -2,11 +2,13 @@
 
 Golden rule 5 (safety): people are never recipients. A person this case names who must never learn
 of it (an alleged perpetrator, a family or household member) is named in the envelope's
-`withheld_from`, by the sender's reference, and each recipient that will be in contact with one of
-them says so (`conveys_to`): the policy then withholds from that recipient whatever could endanger
-someone, or asks for advice first. The form asks this on a step of its own after the risk step,
-once the recipients are chosen, since it is asked of each of them: up to `PEOPLE` persons, each a
-reference and a relation, then, for each recipient, which of them it will be in contact with.
+`withheld_from`, by the sender's reference, and each recipient that will tell one of them about
+it or pass it on says so (`conveys_to`): the policy then withholds from that recipient what the
+family may not see, or asks for advice first. Being in contact with them is not that: a police
+officer who will interview a suspect, ticked for it, would get next to nothing to investigate with.
+The form asks this on a step of its own after the risk step, once the recipients are chosen, since
+it is asked of each of them: up to `PEOPLE` persons, each a reference and a relation, then, for
+each recipient, which of them it will tell.
 
 How the concern first reached the recipients (`initial_contact`) is asked on the risk step: a
 referral made by phone is confirmed in writing within 24 hours (I15, timer T06), a clock the policy
@@ -106,7 +108,7 @@ def _people(answers: Mapping[str, str]) -> list[tuple[str, str]]:
 
 
 def step(answers: Mapping[str, str], names: Mapping[str, str] | None = None) -> Step:
-    """Who must not learn of this, and which recipients will be in contact with them (GR5)."""
+    """Who must not learn of this, and which recipients will tell them about it (GR5)."""
     adult = form_subject.about_adult(answers.get("message_type"))
     asked = Field(
         WITHHELD,
@@ -123,8 +125,8 @@ def step(answers: Mapping[str, str], names: Mapping[str, str] | None = None) -> 
     contact = [
         Field(
             _conveys(agency_id),
-            f"If yes: will {(names or {}).get(agency_id, agency_id)} be in contact with any of them, "
-            "or pass what you send on to them?",
+            f"If yes: will {(names or {}).get(agency_id, agency_id)} tell any of them about this, "
+            "or pass on what you send?",
             "checkboxes",
             _people(answers),
             required=False,
@@ -137,8 +139,11 @@ def step(answers: Mapping[str, str], names: Mapping[str, str] | None = None) -> 
         KEY,
         "Who must not know",
         "Golden rule 5: consider safety. Recipients are always agencies. A person who must never learn of this "
-        "is named here by your reference only, with the agencies that will be in contact with them: the policy "
-        "then withholds from those agencies whatever could endanger someone.",
+        "is named here by your reference only, with the agencies that will tell them about it or pass on what you "
+        "send: the policy then gives those agencies only what the family may see. Being in contact with them is "
+        "not telling them: a school that sees a parent at the gate, or a police officer who will interview a "
+        "suspect and decides what to put to them, does not pass this on; a worker who will go through the concern "
+        "with the family does.",
         (asked, *people, *contact),
         {"withheld_from": _ref(1)},
     )
@@ -156,7 +161,7 @@ def check(step: Step, answers: Mapping[str, str]) -> dict[str, str]:
         ticked = {code for code, _ in _people(answers) if answers.get(f"{name}:{code}")}
         title = titles.get(name, name)
         if not ticked:
-            errors[name] = f"{title} Tick the people they will be in contact with, or “None of them”."
+            errors[name] = f"{title} Tick the people they will tell, or “None of them”."
         elif NONE in ticked and len(ticked) > 1:
             errors[name] = f"{title} Tick “None of them” or the people, not both."
         elif ticked - given - {NONE}:
@@ -197,7 +202,7 @@ def withheld_from(answers: Mapping[str, str]) -> list[dict[str, str]]:
 
 
 def conveys_to(answers: Mapping[str, str], agency_id: str) -> list[str]:
-    """One recipient's `conveys_to`: the references of the persons it will be in contact with."""
+    """One recipient's `conveys_to`: the references of the persons it will tell about this."""
     if answers.get(WITHHELD) != "yes":
         return []
     ticked = (n for n in range(1, PEOPLE + 1) if answers.get(f"{_conveys(agency_id)}:{n}"))

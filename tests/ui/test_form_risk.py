@@ -123,7 +123,7 @@ async def test_a_domestic_abuse_tag_reaches_the_policy(
     gateway_factory: GatewayFactory,  # noqa: F811
     opa_url: str,
 ) -> None:
-    # The social worker will be in contact with the mother's partner: told it is domestic abuse, the
+    # The social worker will go through the concern with the mother's partner: told it is domestic abuse, the
     # policy asks for advice before anything reaches them (GR5); untold, it shares what is safe.
     gateway = await gateway_factory(ui_cookie_secure=False)
     tagged = {**WITHHELD, f"{TAGS}:domestic_abuse": "on", DA: "unknown"}

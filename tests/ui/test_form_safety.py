@@ -1,8 +1,8 @@
 """Golden rule 5 and a phoned referral's clock, through the guided form (`broker.ui.form_safety`).
 
 A sender can now say through the form what an agency system could always say by API: that a person
-the case names must never learn of it (`withheld_from`), which recipients will be in contact with
-them (`conveys_to`), and that the referral was first made by phone (`initial_contact`). Over HTTP on
+the case names must never learn of it (`withheld_from`), which recipients will tell them about it
+(`conveys_to`), and that the referral was first made by phone (`initial_contact`). Over HTTP on
 the real gateway, whose OPA decides each notification; the references are fictional.
 """
 
@@ -52,7 +52,7 @@ async def _referral(gateway: Gateway, opa_url: str) -> tuple[list[FormType], For
 
 async def _check_page(gateway: Gateway, opa_url: str, given: dict[str, str]) -> tuple[str, dict[str, str]]:
     """A health visitor's referral walked to its check page with `given` answered; its page and answers.
-    The walk may choose another agency too (the first offered): that one is in contact with nobody withheld."""
+    The walk may choose another agency too (the first offered): that one tells nobody withheld."""
     csrf = await sign_in(gateway.client, gateway.token(HV, role="practitioner", subject="hv-safety-01"))
     types, form = await _referral(gateway, opa_url)
     others = {f"conveys:{r['id']}:none": "on" for r in offered(gateway.registry, HV, form, {}) if r["id"] != MASH}
@@ -131,7 +131,7 @@ async def test_the_check_step_repeats_who_must_not_know_and_how_it_first_came(
         "Is there anyone named in this case who must not receive this information or learn of it? Yes",
         f"Person 1: Your agency's reference for them {PARTNER}",
         "Person 1: Who they are to the case Person alleged to have caused harm",
-        f"be in contact with any of them, or pass what you send on to them? Person 1 ({PARTNER})",
+        f"tell any of them about this, or pass on what you send? Person 1 ({PARTNER})",
         "How did this concern first reach the agencies you are sending it to? It was phoned through first",
     ):
         assert answer in said, (answer, said[:3000])
@@ -235,7 +235,7 @@ TICKED = {f"conveys:{MASH}:1": "on", f"conveys:{POLICE}:none": "on"}
             "withheld.2.ref",
             "the same as person 1's",
         ),
-        ({**YES, f"conveys:{MASH}:1": "on"}, f"conveys:{POLICE}", "will Fenmere Police be in contact"),
+        ({**YES, f"conveys:{MASH}:1": "on"}, f"conveys:{POLICE}", "will Fenmere Police tell any of them"),
         ({**YES, **TICKED, f"conveys:{POLICE}:1": "on"}, f"conveys:{POLICE}", "“None of them” or the people"),
         ({**YES, **TICKED, f"conveys:{MASH}:2": "on"}, f"conveys:{MASH}", "Person 2 has no reference above"),
         ({**YES, **TICKED, "withheld.1.relation": "father"}, "withheld.1.relation", "choose one of the options"),
@@ -280,3 +280,21 @@ def test_an_answered_step_sends_the_persons_and_whom_each_recipient_tells() -> N
     assert validate_step(_asked(unsaid), unsaid) == {}
     # Unsaid, how it first came is in writing: the notification is the first word.
     assert _safety_of(unsaid) == ([], {MASH: [], POLICE: []}, "written")
+
+
+def test_what_is_asked_of_each_recipient_is_whether_it_will_tell_them_not_whether_it_meets_them() -> None:
+    """An agency ticked gets only what the family may see (the policy's family and perpetrator columns):
+    asked whether it would be "in contact with" them, a sender ticked a school that sees a parent at the
+    gate and the police who will interview a suspect, and each got the child's name alone."""
+    step = _asked({"message_type": "safeguarding_referral", **YES})
+    asked = {f.name: f.label for f in step.fields if f.name.startswith("conveys:")}
+    assert (
+        asked[f"conveys:{POLICE}"]
+        == "If yes: will Fenmere Police tell any of them about this, or pass on what you send?"
+    )
+    assert "Being in contact with them is not telling them: a school that sees a parent at the gate, or a police " in (
+        step.intro
+    )
+    assert "does not pass this on; a worker who will go through the concern with the family does." in step.intro
+    errors = validate_step(step, {**YES, **TICKED, f"conveys:{MASH}:1": ""})
+    assert errors[f"conveys:{MASH}"].endswith("Tick the people they will tell, or “None of them”."), errors

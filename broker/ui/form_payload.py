@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from broker.ui.form_fields import PAYLOAD, YES_NO, Field, choices, unanswered
-from broker.ui.words import LOCAL_ZONE, PAYLOAD_CHOICES, option, sentence
+from broker.ui.words import DATA_CLASSES, LOCAL_ZONE, PAYLOAD_CHOICES, option, sentence
 
 # Free text longer than this is a paragraph (schemas.fields.SHORT_TEXT is 200).
 _LINE = 200
@@ -94,6 +94,11 @@ _REQUIREMENT_IDS = re.compile(r"^(R\d+/?)+\s+")
 _CODE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 
 
+# A payload field may offer data classes (an advice request's kinds of information): in the words the
+# decision pages give them ("special category (health)", not "Sc health").
+_OFFERED = {**DATA_CLASSES, **PAYLOAD_CHOICES}
+
+
 def _label(name: str, info: FieldInfo) -> str:
     text = _REQUIREMENT_IDS.sub("", info.description or "") or _words(name)
     return sentence(_CODE.sub(lambda m: f"“{option(m[0], PAYLOAD_CHOICES)}”", text))
@@ -118,7 +123,7 @@ def _input(name: str, label: str, info: FieldInfo, *, required: bool, group: str
     if kind is bool:
         return Field(name, label, "radio", YES_NO, required=required, group=group)
     if _is_enum(kind):
-        return Field(name, label, "select", choices(kind, PAYLOAD_CHOICES), required=required, group=group)
+        return Field(name, label, "select", choices(kind, _OFFERED), required=required, group=group)
     if kind is date:
         return Field(name, label, "date", required=required, group=group)
     if kind is datetime:
@@ -147,22 +152,37 @@ def inputs(payload: type[BaseModel], required: set[str]) -> tuple[Field, ...]:
     """The form inputs for `payload`; `required`: fields the schema or the policy requires."""
     fields: list[Field] = []
     for name, info in payload.model_fields.items():
-        label = _label(name, info)
+        label, source = _question(_label(name, info))
         must = name in required
         shape, kind, key = _shape(info.annotation), _unwrap(info.annotation), PAYLOAD + name
         if shape == "scalar":
-            fields.append(_input(key, label, info, required=must))
+            fields.append(_sourced(_input(key, label, info, required=must), source))
         elif shape == "object":
             fields += _object_inputs(key, kind, required=must, group=label)
         elif shape == "list_text":
-            fields.append(Field(key, label, "lines", required=must, hint="One per line."))
+            fields.append(_sourced(Field(key, label, "lines", required=must, hint="One per line."), source))
         elif shape == "list_enum":
-            fields.append(Field(key, label, "checkboxes", choices(get_args(kind)[0], PAYLOAD_CHOICES), required=must))
+            asked = Field(key, label, "checkboxes", choices(get_args(kind)[0], _OFFERED), required=must)
+            fields.append(_sourced(asked, source))
         elif shape == "list_object":
             for i in range(LIST_ENTRIES):
                 legend = f"{label} ({i + 1} of up to {LIST_ENTRIES})"
                 fields += _object_inputs(f"{key}.{i}", get_args(kind)[0], required=must and i == 0, group=legend)
     return tuple(fields)
+
+
+def _question(label: str) -> tuple[str, str]:
+    """A field's words as a question, apart from the source document the schema cites for it ("When
+    emergency powers were used [CPSCPB-CSA-Strategy, …]"): a question reads as one, its source beneath."""
+    asked, _, source = label.partition(" [")
+    return asked, source.removesuffix("]") if source.endswith("]") else ""
+
+
+def _sourced(field: Field, source: str) -> Field:
+    if not source:
+        return field
+    said = f"Asked for by {source}."
+    return replace(field, hint=f"{field.hint.rstrip('.')}. {said}" if field.hint else said)
 
 
 def schema_required(payload: type[BaseModel]) -> set[str]:

@@ -100,3 +100,31 @@ def test_no_label_carries_a_citation() -> None:
 
 def test_marac_is_written_in_capitals() -> None:
     assert {where: text for where, text in _shown().items() if "Marac" in text} == {}
+
+
+@pytest.mark.parametrize("payload", [p for p in PAYLOADS if supported(p)], ids=lambda p: p.__name__)
+def test_a_question_reads_as_one_and_its_source_is_beneath_it(payload: Any) -> None:
+    """A police officer found "When emergency powers were used [CPSCPB-CSA-Strategy, Section Two > …]"
+    as a question: the schema's citation is the question's hint, not its words."""
+    asked = inputs(payload, set())
+    assert [f.label for f in asked if "[" in f.label] == []
+    assert [f.group for f in asked if "[" in f.group] == []
+
+
+def test_the_source_a_question_comes_from_is_said_under_it() -> None:
+    notice = next(p for p in PAYLOADS if p.__name__ == "PoliceProtectionNoticePayload")
+    (protected,) = [f for f in inputs(notice, set()) if f.name == "p:protected_at"]
+    assert protected.label == "When emergency powers were used"
+    assert protected.hint == (
+        "UK time. Asked for by CPSCPB-CSA-Strategy, Section Two > Agency and professional responsibilities > "
+        "Responsibility of Police."
+    )
+
+
+def test_the_kinds_of_information_an_adviser_is_asked_about_read_as_the_pages_name_them() -> None:
+    """A nurse found "Sc health" and "Da info" offered on an advice request."""
+    advice = next(p for p in PAYLOADS if p.__name__ == "AdviceRequestPayload")
+    (kinds,) = [f for f in inputs(advice, set()) if f.name == "p:data_classes_in_question"]
+    offered = dict(kinds.choices)
+    assert (offered["sc_health"], offered["da_info"]) == ("Special category (health)", "Domestic abuse information")
+    assert [text for text in offered.values() if text.startswith(("Sc ", "Da ", "Referrer identity"))] == []

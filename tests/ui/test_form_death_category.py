@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from broker.ui import form_consent, form_subject
+from broker.ui import form_consent, form_risk, form_subject
 from broker.ui.forms import schema_errors, steps_for
 from schemas.notifications import parse_notification
 from tests.policy.bases import patched
@@ -93,3 +93,14 @@ def test_a_child_death_notification_is_about_the_child_who_has_died() -> None:
     assert form_subject.main_person("safeguarding_referral") is None
     assert form_subject.main_person("marac_referral") == "adult_victim"
     assert form_subject.main_person("adult_safeguarding_referral") == "adult_at_risk"
+
+
+def test_the_risk_step_of_a_child_death_asks_about_the_children_still_living() -> None:
+    """A nurse was asked whether the baby who had died was at immediate risk, and answered for the
+    siblings: the question now says so, and a referral still asks about its child."""
+    asked = {f.name: f.label for f in form_risk.step("child_death_notification").fields}
+    other = "any other child (a brother or sister, or another child in the household)"
+    assert asked["immediate_significant_harm"] == f"Is {other} at immediate risk of significant harm?"
+    assert asked["likely_significant_harm"] == f"Is {other} likely to suffer significant harm?"
+    referral = {f.name: f.label for f in form_risk.step("safeguarding_referral").fields}
+    assert referral["immediate_significant_harm"] == "Is the child at immediate risk of significant harm?"

@@ -51,6 +51,7 @@ from broker.ui import words as say
 from broker.ui.form_fields import YES_NO, YES_NO_UNKNOWN, Field, Step, choices, unanswered
 from broker.ui.form_risk import flag
 from broker.ui.form_types import FormType
+from broker.ui.policy_pack import TypeRules
 from schemas.vocab import ConsentException, ConsentGiver, ConsentStatus, LawfulBasis
 
 __all__ = ["GIVER", "KEY", "SCOPE", "STATUS", "check", "parental_position", "records", "scope", "step", "unasked"]
@@ -190,8 +191,7 @@ def step(form: FormType | None, answers: Mapping[str, str], names: Mapping[str, 
                 required=False,
                 conditional=True,
                 when=(STATUS, frozenset({_GIVEN})),
-                hint="Consent covers only the agencies it names (golden rule 4): one left unticked gets nothing "
-                "on the strength of this consent.",
+                hint=_scope_hint(rules),
             ),
             Field(
                 "privacy_notice_given",
@@ -229,6 +229,20 @@ def _giver(told: _Told) -> Field:
         conditional=True,
         when=(STATUS, ANSWERED),
         hint=told.giver_hint,
+    )
+
+
+def _scope_hint(rules: TypeRules | None) -> str:
+    """What ticking an agency does: on a type that rests on no consent (a missing child notice, a police
+    protection notice), nothing, which the hint says, where a reader found it warned otherwise."""
+    if rules is not None and not rules.consent_applies:
+        return (
+            "This kind of notification does not rest on consent: it goes on its lawful basis to every agency you "
+            "chose, ticked here or not. What you tick is recorded with it."
+        )
+    return (
+        "Consent covers only the agencies it names (golden rule 4): one left unticked gets nothing on the "
+        "strength of this consent."
     )
 
 

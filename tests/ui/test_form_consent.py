@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
+from broker.ui import form_consent
 from broker.ui.form_answers import answered
 from broker.ui.form_fields import Field, Step
 from broker.ui.form_types import FormType, find, offered
@@ -34,6 +35,7 @@ from tests.policy.bases import patched
 
 PACK = json.loads((Path(__file__).resolve().parents[2] / "policies/safeguarding/config/data.json").read_text())
 HEALTH = "health_community"
+GP = "gp-willow-lane"
 MASH, POLICE = "csc-fenmere-mash", "police-fenmere"
 # A referral to the front door and the police, each said to need it.
 TWO = {
@@ -326,3 +328,22 @@ def test_the_consent_question_does_not_announce_the_questions_right_below_it() -
     consent = _step(_form("safeguarding_referral"), "consent", {})
     assert "asked next" not in _field(consent, "consent_status").hint
     assert "would be asked" not in _field(consent, "consent_giver").hint
+
+
+def test_which_agencies_a_consent_covers_is_said_to_decide_nothing_where_no_consent_is_needed() -> None:
+    """A police officer ticked two of four agencies a parent agreed to on a missing child notice, read
+    "one left unticked gets nothing", and saw all four get it: that type goes on its lawful basis."""
+
+    def hint(form: FormType) -> str:
+        answers = {"message_type": form.message_type, "consent_status": "given_explicit", f"to:{GP}": "gp"}
+        (scope,) = [f for f in form_consent.step(form, answers).fields if f.name == form_consent.SCOPE]
+        return scope.hint
+
+    police = offered({mt: rules_of(mt, entry) for mt, entry in PACK["message_types"].items()}, "police")
+    missing = find(police, "missing_child")
+    assert missing is not None
+    assert hint(missing) == (
+        "This kind of notification does not rest on consent: it goes on its lawful basis to every agency you "
+        "chose, ticked here or not. What you tick is recorded with it."
+    )
+    assert hint(_form("safeguarding_referral")).startswith("Consent covers only the agencies it names (golden rule 4)")

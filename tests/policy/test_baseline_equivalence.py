@@ -148,6 +148,20 @@ FIXED = [
             "recipients": [CSC, POLICE],
         },
     ),
+    # sg-policy-0.7.27: GR2 and GR4 send the sender to those who answer advice, not to "a manager".
+    patched(
+        "referral",
+        {
+            "consent": consent_refused(),
+            "risk": {"likely_significant_harm": True},
+            "parental_position": {
+                "parents_informed": False,
+                "parent_withheld_permission": None,
+                "reason_not_informed_text": "Fictional: the father has threatened staff before.",
+            },
+        },
+    ),
+    patched("adult", {"consent": [{**consent_refused()[0], "giver": "adult_subject"}]}),
     # sg-policy-0.7.26: a young person of 16 or 17 who asked that the parents not be told, their capacity
     # for the decision recorded yes, no or not at all (GR2 names capacity beside Gillick competence).
     *(_asked_not_told(age_years=16, mental_capacity=m) for m in ("yes", "no", "not_assessed")),

@@ -133,7 +133,7 @@ test_refusal_names_who_refused_or_withdrew if {
 	child_withdrew := {"giver": "child", "status": "withdrawn", "scope_agencies": null, "privacy_notice_given": null, "not_sought_reason": null}
 	both := object.union(data.safeguarding.decision_test.refused, {"lawful_basis": "public_interest", "consent": array.concat(data.safeguarding.decision_test.refused.consent, [child_withdrew, data.safeguarding.decision_test.refused.consent[0]])})
 	d := t.first(both)
-	d.decided_by[0].message == "Consent was refused by a person with parental responsibility and withdrawn by the child themselves, and no exception is recorded. Ask a manager or the nominated child protection adviser and record the outcome."
+	d.decided_by[0].message == "Consent was refused by a person with parental responsibility and withdrawn by the child themselves, and no exception is recorded. Ask your DSL or named professional, as the nominated child protection adviser, and record the outcome."
 	services := t.first(object.union(data.safeguarding.decision_test.refused, {"purpose": "request_for_services"}))
 	startswith(services.decided_by[0].message, "Consent is always needed to request services for a family, and it was refused by a person with parental responsibility. ")
 }
@@ -144,7 +144,7 @@ test_gr4_in_an_adults_words if {
 	unsought := {"giver": "adult_subject", "status": "not_sought", "scope_agencies": null, "privacy_notice_given": null, "not_sought_reason": null}
 	t.messages(t.first(object.union(adult, {"consent": [unsought]})), "GR4") == {"Consent was not sought and no reason is recorded. Seek consent, or record why seeking it would be unsafe or wrong (for example: it would put the person at risk, or lose evidence)."}
 	refused := object.union(unsought, {"status": "refused"})
-	t.messages(t.first(object.union(adult, {"consent": [refused]})), "GR4") == {"Consent was refused by the person themselves, and no exception is recorded. Ask a manager or the agency's safeguarding lead and record the outcome."}
+	t.messages(t.first(object.union(adult, {"consent": [refused]})), "GR4") == {"Consent was refused by the person themselves, and no exception is recorded. Ask your agency's safeguarding lead (its DSL or named professional), and record the outcome."}
 	child := {"lawful_basis": "safeguarding_children_individuals_at_risk", "consent": [object.union(unsought, {"giver": "parent_pr"})]}
 	t.messages(t.first(child), "GR4") == {"Consent was not sought and no reason is recorded. Seek consent, or record why seeking it would be unsafe or wrong (for example: it would put the child at risk, or lose evidence)."}
 }

@@ -366,7 +366,7 @@ test_referrer_exception_does_not_cancel_a_refusal if {
 	d := t.first(object.union(p, {"consent": array.concat(refused.consent, [referrer_not_sought])}))
 	d.outcome == "needs_advice"
 	t.deciders(d) == ["GR4", "C7"]
-	d.decided_by[0].message == "Consent was refused by a person with parental responsibility, and no exception is recorded. Ask a manager or the nominated child protection adviser and record the outcome."
+	d.decided_by[0].message == "Consent was refused by a person with parental responsibility, and no exception is recorded. Ask your DSL or named professional, as the nominated child protection adviser, and record the outcome."
 	d == t.first(p)
 }
 

@@ -73,7 +73,7 @@ _gr2_parents := {{"rule": "GR2", "effect": "hold_for_authorisation", "message": 
 	is_string(input.parental_position.reason_not_informed)
 } else := {{"rule": "GR2", "effect": "hold_for_authorisation", "message": "The young person asked that the parents not be told, but is not recorded as able to decide that (Gillick competent, or at 16 or 17 with capacity for the decision). Record whether they are, or why telling the parents would be unsafe, or tell them first."}} if {
 	input.parental_position.child_asked_not_told == true
-} else := {{"rule": "GR2", "effect": "needs_advice", "message": "The parents have not been told and the reason is given only as free text. Ask a manager or the DSL whether that reason is enough."}} if {
+} else := {{"rule": "GR2", "effect": "needs_advice", "message": "The parents have not been told and the reason is given only as free text. Ask your DSL or named professional whether that reason is enough."}} if {
 	input.parental_position.has_reason_text == true
 } else := {{"rule": "GR2", "effect": "hold_for_authorisation", "message": "It is not recorded whether the parents know about this referral, nor any reason for not telling them. Find out and record it, or record why telling them would be unsafe."}} if {
 	input.parental_position.parents_informed == null
@@ -231,21 +231,23 @@ _gr4_safeguarding(r) := {_gr4_given(r)} if {
 } else := _gr4_consulted if {
 	context.consent_refused
 	context.authorised
-} else := {{"rule": "GR4", "effect": "needs_advice", "message": context.fit(sprintf("Consent was %s, and no exception is recorded. Ask a manager or %s and record the outcome.", [context.refused_by, _gr4_adviser]))}} if {
+} else := {{"rule": "GR4", "effect": "needs_advice", "message": context.fit(sprintf("Consent was %s, and no exception is recorded. Ask %s, and record the outcome.", [context.refused_by, _gr4_adviser]))}} if {
 	context.consent_refused
 } else := {_gr4_unfit} if {
 	_unfit_recorded
 } else := {{"rule": "GR4", "effect": "hold_for_authorisation", "message": sprintf("Consent was not sought and no reason is recorded. Seek consent, or record why seeking it would be unsafe or wrong (for example: it would put %s at risk, or lose evidence).", [_at_risk])}}
 
 # On an adult's notification GR4 speaks of the person and their agency's safeguarding lead, not of a
-# child and the child protection adviser (sg-policy-0.7.24).
+# child and the child protection adviser (sg-policy-0.7.24). The source's "manager or the nominated
+# child protection adviser" is named as the roles that answer advice here: a line manager authorises
+# held shares but answers no advice, and was asked in vain (sg-policy-0.7.27).
 _at_risk := "the person" if context.about_adult
 
 else := "the child"
 
-_gr4_adviser := "the agency's safeguarding lead" if context.about_adult
+_gr4_adviser := "your agency's safeguarding lead (its DSL or named professional)" if context.about_adult
 
-else := "the nominated child protection adviser"
+else := "your DSL or named professional, as the nominated child protection adviser"
 
 # Where no consent rule applies to the notification, a declared basis of consent still needs
 # consent that covers the recipient and purpose; any other basis does not look at consent.

@@ -65,7 +65,7 @@ _gr2_parents := {finding("GR2", "hold_for_authorisation", "The referral does not
 	is_string(input.parental_position.reason_not_informed)
 } else := {finding("GR2", "hold_for_authorisation", "The young person asked that the parents not be told, but is not recorded as able to decide that (Gillick competent, or at 16 or 17 with capacity for the decision). Record whether they are, or why telling the parents would be unsafe, or tell them first.")} if {
 	input.parental_position.child_asked_not_told == true
-} else := {finding("GR2", "needs_advice", "The parents have not been told and the reason is given only as free text. Ask a manager or the DSL whether that reason is enough.")} if {
+} else := {finding("GR2", "needs_advice", "The parents have not been told and the reason is given only as free text. Ask your DSL or named professional whether that reason is enough.")} if {
 	input.parental_position.has_reason_text == true
 } else := {finding("GR2", "hold_for_authorisation", "It is not recorded whether the parents know about this referral, nor any reason for not telling them. Find out and record it, or record why telling them would be unsafe.")} if {
 	input.parental_position.parents_informed == null
@@ -203,7 +203,7 @@ _gr4_safeguarding(r) := {_gr4_given(r)} if {
 } else := {finding("GR4", "share", sprintf("Consent was %s; the %s was consulted and agreed to sharing, with reasons recorded.", [context.refused_by, context.words(input.authorisation.authoriser_role)]))} if {
 	context.consent_refused
 	context.authorised
-} else := {soft_finding("GR4", "needs_advice", sprintf("Consent was %s, and no exception is recorded. Ask a manager or %s and record the outcome.", [context.refused_by, _gr4_adviser]))} if {
+} else := {soft_finding("GR4", "needs_advice", sprintf("Consent was %s, and no exception is recorded. Ask %s, and record the outcome.", [context.refused_by, _gr4_adviser]))} if {
 	context.consent_refused
 } else := {_gr4_unfit} if {
 	context.unfit_givers != ""
@@ -311,9 +311,9 @@ _at_risk := "the person" if input.message_type in config.adult_message_types
 
 else := "the child"
 
-_gr4_adviser := "the agency's safeguarding lead" if input.message_type in config.adult_message_types
+_gr4_adviser := "your agency's safeguarding lead (its DSL or named professional)" if input.message_type in config.adult_message_types
 
-else := "the nominated child protection adviser"
+else := "your DSL or named professional, as the nominated child protection adviser"
 
 _victim := "the person" if input.message_type in config.adult_message_types
 

@@ -87,7 +87,10 @@ def _authorisation_step() -> Step:
     return Step(
         "authorisation",
         "Authorisation",
-        "If a manager has authorised sharing without consent, record it; otherwise leave this blank.",
+        "If a manager has already agreed to sharing without consent, record who and why. Recording it releases "
+        "nothing: a share held for authorisation waits until someone who may authorise it releases it from "
+        "their queue, signed in as themselves, and that release is what the decision log records. Otherwise "
+        "leave this blank.",
         (
             Field(
                 "authoriser_role",

@@ -347,3 +347,16 @@ def test_which_agencies_a_consent_covers_is_said_to_decide_nothing_where_no_cons
         "chose, ticked here or not. What you tick is recorded with it."
     )
     assert hint(_form("safeguarding_referral")).startswith("Consent covers only the agencies it names (golden rule 4)")
+
+
+def test_the_authorisation_step_says_a_recorded_authorisation_releases_nothing_by_itself() -> None:
+    """A police officer recorded their sergeant's agreement here and saw the share held all the same: only
+    the authoriser's own release from their queue counts (the gateway verifies their token)."""
+    steps = steps_for(_types(), _form("safeguarding_referral"), {}, HEALTH)
+    (authorisation,) = [s for s in steps if s.key == "authorisation"]
+    assert "Recording it releases nothing: a share held for authorisation waits until someone who may " in (
+        authorisation.intro
+    )
+    assert "releases it from their queue, signed in as themselves, and that release is what the decision log" in (
+        authorisation.intro
+    )

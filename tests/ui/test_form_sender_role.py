@@ -138,6 +138,12 @@ async def test_the_form_offers_only_roles_the_persons_agency_has_and_a_teacher_n
     assert signed.status_code == 303, signed.text
     decisions = (await gateway.client.get("/ui/decisions")).text
     assert "You have not sent or answered a notification yet." in decisions
+    # A practitioner at a recipient agency found nothing that reached it here, nor why.
+    said = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", decisions)).split())
+    assert (
+        "What is shared with your agency reaches its case system, not this list: your DSL or safeguarding lead "
+        "sees here what it received, and its deadlines." in said
+    )
     assert 'href="/ui/submit"' not in decisions, "no menu item or link to a form they cannot send"
     refused = await gateway.client.get("/ui/submit")
     assert refused.status_code == 403

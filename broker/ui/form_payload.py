@@ -111,7 +111,7 @@ def field_label(payload: type[BaseModel] | None, name: str) -> str:
     if info is None:
         return name.replace("_", " ")
     # A list names the field, not its source (the bracket) nor its letter in the source's list ("(b) ").
-    return sentence(_LIST_LETTER.sub("", _label(name, info).split(" [", 1)[0]))
+    return sentence(_LIST_LETTER.sub("", _question(_label(name, info))[0]))
 
 
 _LIST_LETTER = re.compile(r"^\([a-z]\)\s+")

@@ -283,7 +283,7 @@ def test_an_answered_step_sends_the_persons_and_whom_each_recipient_tells() -> N
 
 
 def test_what_is_asked_of_each_recipient_is_whether_it_will_tell_them_not_whether_it_meets_them() -> None:
-    """An agency ticked gets only what the family may see (the policy's family and perpetrator columns):
+    """An agency ticked gets only what the family or the alleged perpetrator may see (the policy's columns):
     asked whether it would be "in contact with" them, a sender ticked a school that sees a parent at the
     gate and the police who will interview a suspect, and each got the child's name alone."""
     step = _asked({"message_type": "safeguarding_referral", **YES})

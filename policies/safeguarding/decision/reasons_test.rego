@@ -194,3 +194,14 @@ test_c7_words_adult_harm if {
 	decision._harm == "a risk of significant harm" with input.risk as {"serious_harm_to_adult": true, "immediate_significant_harm": true}
 	decision._harm == "a risk of significant harm" with input.risk as {"likely_significant_harm": true}
 }
+
+# A reason not to tell the parents given only as free text is asked of those who answer advice here,
+# not of "a manager", whom the product gives no advice to answer (sg-policy-0.7.27).
+test_gr2_free_text_reason_asks_who_answers_advice if {
+	d := t.first(object.union(refused, {
+		"lawful_basis": "safeguarding_children_individuals_at_risk", "risk": {"likely_significant_harm": true},
+		"parental_position": {"parents_informed": false, "reason_not_informed": null, "has_reason_text": true},
+	}))
+	d.outcome == "needs_advice"
+	t.messages(d, "GR2") == {"The parents have not been told and the reason is given only as free text. Ask your DSL or named professional whether that reason is enough."}
+}

@@ -393,15 +393,3 @@ test_gr4_consulted_names_who_refused if {
 	d.outcome == "share"
 	"Consent was refused by a person with parental responsibility; the line manager was consulted and agreed to sharing, with reasons recorded." in t.messages(d, "GR4")
 }
-
-# A reason not to tell the parents given only as free text is asked of those who answer advice here,
-# not of "a manager", whom the product gives no advice to answer (sg-policy-0.7.27).
-test_gr2_free_text_reason_asks_who_answers_advice if {
-	refused := [{"giver": "parent_pr", "status": "refused", "scope_agencies": null, "privacy_notice_given": null, "not_sought_reason": null}]
-	d := t.first({
-		"lawful_basis": "safeguarding_children_individuals_at_risk", "consent": refused, "risk": {"likely_significant_harm": true},
-		"parental_position": {"parents_informed": false, "reason_not_informed": null, "has_reason_text": true},
-	})
-	d.outcome == "needs_advice"
-	t.messages(d, "GR2") == {"The parents have not been told and the reason is given only as free text. Ask your DSL or named professional whether that reason is enough."}
-}

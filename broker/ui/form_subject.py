@@ -75,7 +75,7 @@ ASSESSED = [(Assessed.YES.value, "Yes"), (Assessed.NO.value, "No"), (Assessed.NO
 _ROLE = Field("subject_role", "Who is this mainly about?", "select", choices(SubjectRole, say.SUBJECT_ROLES))
 # A child death notification is about the child who has died: a sibling or a parent it names is not whom
 # it is mainly about, and "Child" would send a living child's role.
-_DIED = replace(_ROLE, choices=[c for c in _ROLE.choices if c[0] == SubjectRole.DECEASED_CHILD])
+_DIED = replace(_ROLE, choices=[c for c in _ROLE.choices if c[0] == main_person(MessageType.CHILD_DEATH_NOTIFICATION)])
 FIELDS = (
     _ROLE,
     Field(
@@ -127,12 +127,17 @@ FIELDS = (
 )
 
 
+def _role_field(message_type: str | None) -> Field:
+    """Whom it is mainly about, as this type asks it: the step's question and its check offer the same."""
+    return _DIED if about_a_child_who_died(message_type) else _ROLE
+
+
 def fields(message_type: str | None) -> tuple[Field, ...]:
     """The person's questions as this type asks them: about an adult, the NHS number is the person's, and
     whether they can decide is their capacity alone (Gillick competence is a child's); about a child who has
     died, whether they could decide is not asked (there is nothing left for them to decide)."""
     if about_a_child_who_died(message_type):
-        return tuple(_DIED if f is _ROLE else f for f in FIELDS if f.choices is not ASSESSED)
+        return tuple(_role_field(message_type) if f is _ROLE else f for f in FIELDS if f.choices is not ASSESSED)
     if not about_adult(message_type):
         return FIELDS
     person = _NHS_HINT.format(whom="person")
@@ -151,8 +156,8 @@ PATHS = {"nhs_number": "nhs_number", "subject_ref": "subject_ref", "subjects": "
 def check(answers: dict[str, str]) -> dict[str, str]:
     """The person's answers' refusals, by field, worded as the form words them."""
     errors: dict[str, str] = {}
-    offered = (_DIED if about_a_child_who_died(answers.get("message_type")) else _ROLE).choices
-    if answers.get("subject_role") and answers["subject_role"] not in {value for value, _ in offered}:
+    offered = {value for value, _ in _role_field(answers.get("message_type")).choices}
+    if answers.get("subject_role") and answers["subject_role"] not in offered:
         errors["subject_role"] = "Who is this mainly about?: choose one of the options."
     age = answers.get("age_years", "")
     if age and (not age.isdigit() or int(age) > 130):

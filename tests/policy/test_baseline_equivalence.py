@@ -148,7 +148,8 @@ FIXED = [
             "recipients": [CSC, POLICE],
         },
     ),
-    # sg-policy-0.7.27: GR2 and GR4 send the sender to those who answer advice, not to "a manager".
+    # sg-policy-0.7.27: GR2 sends the sender to those who answer advice, not to "a manager" (GR4's words are
+    # those of the refusals below, 0.7.22 and 0.7.24).
     patched(
         "referral",
         {
@@ -161,7 +162,6 @@ FIXED = [
             },
         },
     ),
-    patched("adult", {"consent": [{**consent_refused()[0], "giver": "adult_subject"}]}),
     # sg-policy-0.7.26: a young person of 16 or 17 who asked that the parents not be told, their capacity
     # for the decision recorded yes, no or not at all (GR2 names capacity beside Gillick competence).
     *(_asked_not_told(age_years=16, mental_capacity=m) for m in ("yes", "no", "not_assessed")),

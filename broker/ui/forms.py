@@ -11,7 +11,7 @@ the sender agency's advisers' queue (DSL, IG lead, Caldicott Guardian, named pro
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +27,15 @@ from broker.ui.sessions import UiSession
 from schemas.locations import location
 from schemas.vocab import AuthoriserRole, NeedToKnow
 
-__all__ = ["DEFAULT_ROLE", "NEED_TO_KNOW", "build_notification", "steps_for", "validate_step"]
+__all__ = [
+    "DEFAULT_ROLE",
+    "NEED_TO_KNOW",
+    "build_notification",
+    "schema_errors",
+    "schema_errors_at",
+    "steps_for",
+    "validate_step",
+]
 
 _REF = re.compile(r"[^A-Za-z0-9._:-]")
 NEED_TO_KNOW = choices(NeedToKnow)
@@ -258,20 +266,47 @@ def _authorisation(a: dict[str, str], now: datetime) -> dict[str, Any] | None:
 def schema_errors(steps: tuple[Step, ...], check: int, exc: ValidationError) -> tuple[int, dict[str, str]]:
     """The schema's refusals by the field and step that ask for them ("Date of birth: is in the
     future: …"), and the first such step; a path no step asks for is named as the schema has it."""
+    refusals = _refusals(steps, exc)
+    first = min((index for index, _, _ in refusals), default=check)
+    return min(first, check), _by_field((name, said) for _, name, said in refusals)
+
+
+def schema_errors_at(steps: tuple[Step, ...], index: int, exc: ValidationError) -> dict[str, str]:
+    """The schema's refusals that fall on one step's questions, worded as `schema_errors` words them."""
+    return _by_field((name, said) for at, name, said in _refusals(steps, exc) if at == index)
+
+
+def _by_field(refusals: Iterable[tuple[str, str]]) -> dict[str, str]:
     errors: dict[str, str] = {}
-    first = check
+    for name, said in refusals:
+        errors.setdefault(name, said)
+    return errors
+
+
+def _refusals(steps: tuple[Step, ...], exc: ValidationError) -> list[tuple[int, str, str]]:
+    """Each refusal as (the step that asks for it, its field, the words the form gives it)."""
+    refusals = []
     for error in exc.errors():
-        index, name = _owner(steps, [str(part) for part in location(error)])
-        asked = next((f for f in steps[index].fields if f.name == name), None)
-        said = _in_form_words(error) or error["msg"].removeprefix("Value error, ")  # pydantic's prefix, for a person
-        errors.setdefault(name, f"{asked.title}: {said}." if asked else said)
-        first = min(first, index)
-    return first, errors
+        for path in _paths(error):
+            index, name = _owner(steps, path)
+            asked = next((f for f in steps[index].fields if f.name == name), None)
+            said = _in_form_words(error) or error["msg"].removeprefix("Value error, ")  # pydantic's prefix
+            refusals.append((index, name, f"{asked.title}: {said}." if asked else said))
+    return refusals
+
+
+def _paths(error: ErrorDetails) -> list[list[str]]:
+    """Where a refusal falls: its path, or each field a stage needs that was left blank, at its own question."""
+    path = [str(part) for part in location(error)]
+    missing = (error.get("ctx") or {}).get("missing", []) if error["type"] == "stage_field_missing" else []
+    return [[*path[:-1], str(name)] for name in missing] or [path]
 
 
 def _in_form_words(error: ErrorDetails) -> str | None:
     """A refusal the schema words for agency systems, by its paths and codes, in the form's words."""
     ctx = error.get("ctx") or {}
+    if error["type"] == "stage_field_missing":
+        return f"needed for “{say.option(str(ctx['stage']), say.PAYLOAD_CHOICES)}”"
     if error["type"] == "death_type_age":
         # The category the person chose against the age they gave, or the date of birth.
         fits = say.option(str(ctx["fits"]), say.PAYLOAD_CHOICES)

@@ -21,10 +21,11 @@ from broker.api.deps import LogDep, registry_of
 from broker.errors import Forbidden, OutOfReach
 from broker.review.scope import first_decision
 from broker.ui import words as say
+from broker.ui.form_journey import journey_for
 from broker.ui.form_subject import IN_REPLY_TO
 from broker.ui.policy_pack import PackDep
 from broker.ui.routes import SessionDep, ViewerDep
-from broker.ui.submit import NO_ROLE, journey_for, render_step, sender_choices
+from broker.ui.submit import NO_ROLE, render_step, sender_choices
 from schemas.common import CanonicalUuidText
 
 router = APIRouter(prefix="/ui", include_in_schema=False)

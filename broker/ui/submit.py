@@ -41,13 +41,13 @@ from broker.sharing.rules import RuleCatalogue
 from broker.ui import words as say
 from broker.ui.form_answers import answered
 from broker.ui.form_consent import KEY as CONSENT
-from broker.ui.form_fields import Step
+from broker.ui.form_journey import Journey, journey_for
 from broker.ui.form_path import changed_step, following
 from broker.ui.form_recipients import RESUME, SHOWN, Recheck, later, offered, recheck
 from broker.ui.form_safety import KEY as SAFETY
 from broker.ui.form_subject import CORRECTS, IN_REPLY_TO, main_person
-from broker.ui.form_types import FormType, fields_of, find, own_role, sendable
-from broker.ui.forms import NEED_TO_KNOW, build_notification, schema_errors, steps_for, validate_step
+from broker.ui.form_types import fields_of, own_role
+from broker.ui.forms import NEED_TO_KNOW, build_notification, schema_errors, schema_errors_at, validate_step
 from broker.ui.policy_pack import PackDep, PolicyPack
 from broker.ui.render import agency_names, page, sends_as
 from broker.ui.routes import PostedDep, SessionDep, ViewerDep
@@ -75,34 +75,6 @@ def sender_choices(session: UiSession, registry: Registry) -> list[tuple[str, st
 
 def answers_of(form: FormData) -> dict[str, str]:
     return {k: v.strip() for k, v in form.multi_items() if k not in _CONTROL and isinstance(v, str)}
-
-
-class Journey:
-    """This person's form: the types they may send, the one chosen, and its steps."""
-
-    def __init__(
-        self, types: list[FormType], session: UiSession, answers: dict[str, str], names: dict[str, str]
-    ) -> None:
-        self.types = types
-        self.form = find(types, answers.get("message_type"))
-        self.steps = steps_for(types, self.form, answers, session.agency_type, names)
-
-    @property
-    def details(self) -> Step:
-        return next(s for s in self.steps if s.key == "details")
-
-    @property
-    def check(self) -> int:
-        return len(self.steps) - 1
-
-    @property
-    def recipients(self) -> int:
-        return next(i for i, s in enumerate(self.steps) if s.key == "recipients")
-
-
-async def journey_for(request: Request, pack: PolicyPack, session: UiSession, answers: dict[str, str]) -> Journey:
-    types = sendable(await pack.types(), registry_of(request), session.agency_id)
-    return Journey(types, session, answers, agency_names(request))
 
 
 def render_step(
@@ -186,7 +158,22 @@ def _errors(
         offered_ids = {r["id"] for r in offered(registry, session.agency_id, journey.form, answers)}
         if any(k.startswith("to:") and k[3:] not in offered_ids for k in answers):
             errors["recipients"] = "Choose from the agencies listed."
+    if journey.steps[index] is journey.details and not errors:
+        errors = _whole(request, session, journey, index, answers)
     return errors
+
+
+def _whole(
+    request: Request, session: UiSession, journey: Journey, index: int, answers: dict[str, str]
+) -> dict[str, str]:
+    """The schema's refusals of the whole notification that fall on this step's answers (a category of
+    death the age given does not fit, a meeting record without its minutes): said at their question
+    now, not after the steps that follow it."""
+    try:
+        parse_notification(_notification(request, session, journey, answers, datetime.now(UTC)))
+    except ValidationError as exc:
+        return schema_errors_at(journey.steps, index, exc)
+    return {}
 
 
 @router.post("/submit")
@@ -397,4 +384,4 @@ async def _explained(recipient: dict[str, Any], rules: RuleCatalogue, message_ty
     return {**recipient, "decided_by": decided_by, "reasons": reasons}
 
 
-__all__ = ["CORRECTS", "Journey", "answers_of", "form_key", "journey_for", "prepared", "render_step", "router", "sent"]
+__all__ = ["CORRECTS", "answers_of", "form_key", "prepared", "render_step", "router", "sent"]

@@ -19,7 +19,7 @@ from pydantic import field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from schemas.fields import LONG_TEXT, PayloadModel, classed
-from schemas.locations import misplaced
+from schemas.locations import misplaced, stage_fields_missing
 from schemas.vocab import AgencyRole, AgencyType
 from schemas.vocab import DataClass as D
 
@@ -158,7 +158,7 @@ class AdviceRequestPayload(PayloadModel):
     @model_validator(mode="after")
     def _answer_has_advice(self) -> AdviceRequestPayload:
         if self.stage is AdviceStage.ADVICE_GIVEN and not self.advice:
-            raise PydanticCustomError("stage_field_missing", "payload.advice is required at stage 'advice_given'", {})
+            raise stage_fields_missing(self.stage, ["advice"])
         return self
 
     @field_validator("question", "situation", "advice")

@@ -8,10 +8,9 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import model_validator
-from pydantic_core import PydanticCustomError
 
 from schemas.fields import LONG_TEXT, SHORT_TEXT, PayloadModel, PersonIdentity, classed
-from schemas.locations import misplaced
+from schemas.locations import misplaced, stage_fields_missing
 from schemas.vocab import DataClass as D
 
 
@@ -231,11 +230,7 @@ class ChildDeathNotificationPayload(PayloadModel):
     def _record_needs_minutes(self) -> ChildDeathNotificationPayload:
         missing = [name for name in _DEATH_STAGE_FIELDS.get(self.stage, ()) if getattr(self, name) in (None, "")]
         if missing:
-            fields = " and ".join(f"payload.{name}" for name in missing)
-            verb = "are" if len(missing) > 1 else "is"
-            raise PydanticCustomError(
-                "stage_field_missing", f"{fields} {verb} required at stage '{self.stage.value}'", {}
-            )
+            raise stage_fields_missing(self.stage, missing)
         return self
 
     @model_validator(mode="after")

@@ -11,9 +11,9 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import model_validator
-from pydantic_core import PydanticCustomError
 
 from schemas.fields import LONG_TEXT, SHORT_TEXT, PayloadModel, PersonIdentity, ProfessionalContact, classed
+from schemas.locations import stage_fields_missing
 from schemas.vocab import DataClass as D
 
 _PREBIRTH = "CPSCP-Procedures, Child and family assessment > 1.1 Pre-birth 'Good Practice Steps'"
@@ -121,10 +121,10 @@ class DogInjuryReferralPayload(PayloadModel):
 
     @model_validator(mode="after")
     def _injury_needs_child(self) -> DogInjuryReferralPayload:
-        if self.stage is DogReportStage.INJURY_REFERRAL and (self.child is None or not self.injury):
-            raise PydanticCustomError(
-                "stage_field_missing", "payload.child and payload.injury are required at stage 'injury_referral'", {}
-            )
+        if self.stage is DogReportStage.INJURY_REFERRAL:
+            missing = [name for name in ("child", "injury") if getattr(self, name) in (None, "")]
+            if missing:
+                raise stage_fields_missing(self.stage, missing)
         return self
 
 

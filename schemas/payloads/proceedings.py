@@ -10,9 +10,9 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import model_validator
-from pydantic_core import PydanticCustomError
 
 from schemas.fields import LONG_TEXT, SHORT_TEXT, PayloadModel, PersonIdentity, ProfessionalContact, classed
+from schemas.locations import stage_fields_missing
 from schemas.vocab import DataClass as D
 
 _S47_MOVE = (
@@ -68,7 +68,7 @@ class PlanKind(StrEnum):
 
 def _required_at(stage: StrEnum, wanted: StrEnum, value: object, field: str) -> None:
     if stage is wanted and value in (None, ""):
-        raise PydanticCustomError("stage_field_missing", f"payload.{field} is required at stage '{wanted.value}'", {})
+        raise stage_fields_missing(wanted, [field])
 
 
 class S47EnquiryPayload(PayloadModel):

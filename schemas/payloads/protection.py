@@ -13,9 +13,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from pydantic import model_validator
-from pydantic_core import PydanticCustomError
 
 from schemas.fields import LONG_TEXT, SHORT_TEXT, PayloadModel, PersonIdentity, ProfessionalContact, classed
+from schemas.locations import stage_fields_missing
 from schemas.vocab import DataClass as D
 
 
@@ -182,12 +182,7 @@ class LadoAllegationPayload(PayloadModel):
     def _stage_fields(self) -> LadoAllegationPayload:
         missing = [name for name in _LADO_STAGE_FIELDS.get(self.stage, ()) if getattr(self, name) in (None, "")]
         if missing:
-            fields = " and ".join(f"payload.{name}" for name in missing)
-            raise PydanticCustomError(
-                "stage_field_missing",
-                f"{fields} {'are' if len(missing) > 1 else 'is'} required at stage '{self.stage.value}'",
-                {},
-            )
+            raise stage_fields_missing(self.stage, missing)
         return self
 
 

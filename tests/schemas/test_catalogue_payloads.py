@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from schemas.locations import location
 from schemas.notifications import parse_notification, payload_of
 from tests.policy.bases import patched
 
@@ -59,3 +60,22 @@ def test_the_transfer_protocols_sub_types_parse(transfer_type: str) -> None:
 )
 def test_the_child_deaths_records_each_need_their_content(stage: str, needs: str) -> None:
     assert needs in _errors(patched("death", {"payload": {"stage": stage}}))[0]
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload", "at", "missing"),
+    [
+        ("lado", {"stage": "outcome"}, "allegation_outcome", ["allegation_outcome"]),
+        ("death", {"stage": "icmd_record"}, "meeting_at", ["meeting_at", "actions_agreed"]),
+    ],
+)
+def test_a_stage_missing_its_fields_is_refused_at_the_first_naming_them_all(
+    kind: str, payload: dict[str, Any], at: str, missing: list[str]
+) -> None:
+    # An agency system is told the field (`payload.meeting_at`), not the payload; a form marks each one named.
+    with pytest.raises(ValidationError) as caught:
+        parse_notification(patched(kind, {"payload": payload}))
+    (error,) = caught.value.errors()
+    assert error["type"] == "stage_field_missing"
+    assert location(error)[1:] == ("payload", at)
+    assert (error.get("ctx") or {})["missing"] == missing

@@ -16,11 +16,8 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import Engine
-from sqlmodel import Session
 from starlette.datastructures import FormData
 
-from broker.admission.replay import SeenToken, remember_jti, replay_key
 from broker.admission.tokens import Caller, verify_token
 from broker.api.deps import (
     MAX_INT64,
@@ -127,16 +124,11 @@ async def signin_form(
         return _signin_page(request)
     try:
         caller = _verify(registry, settings, token)
-        if await asyncio.to_thread(_used, decision_log.engine, caller):
+        if await asyncio.to_thread(sessions.token_used, decision_log.engine, caller):
             raise ReplayError("already used")  # say so now, not after the click
     except AuthError as exc:
         return await _refused(request, decision_log, registry, exc, "This sign-in link cannot be used")
     return _signin_page(request, confirm=caller, token=token)
-
-
-def _used(engine: Engine, caller: Caller) -> bool:
-    with Session(engine) as db:
-        return db.get(SeenToken, replay_key(caller)) is not None
 
 
 async def _refused(
@@ -155,31 +147,29 @@ async def _refused(
 async def signin(request: Request, registry: RegistryDep, settings: SettingsDep, decision_log: LogDep) -> Response:
     form = await request.form()
     sessions.check_signin_csrf(request, form.get("csrf_token"))
+    # Any sign-in ends the session this browser held: a refused one must not leave the last person in.
+    await asyncio.to_thread(sessions.end_current, decision_log.engine, settings, request)
     try:
         caller = _verify(registry, settings, text(form, "token"))
-        await asyncio.to_thread(_burn, decision_log.engine, caller)
-    except ReplayError as exc:
-        # Logged as a replayed API token is: whoever opened the link again held a copy of it (or it
-        # was its person, twice; the IG lead reads which).
-        known = Viewer.from_caller(caller)
-        await access_log.record_denial(
-            decision_log, known, code="unauthenticated", detail=str(exc), where="POST /ui/signin"
-        )
-        return await _refused(request, decision_log, registry, exc, "That sign-in was not accepted")
+        await asyncio.to_thread(sessions.burn, decision_log.engine, caller)
     except AuthError as exc:
-        return await _refused(request, decision_log, registry, exc, "That sign-in was not accepted")
+        if isinstance(exc, ReplayError):
+            # Logged as a replayed API token is: whoever opened the link again held a copy (or was its person).
+            await access_log.record_denial(
+                decision_log,
+                Viewer.from_caller(caller),
+                code="unauthenticated",
+                detail=str(exc),
+                where="POST /ui/signin",
+            )
+        refused = await _refused(request, decision_log, registry, exc, "That sign-in was not accepted")
+        sessions.forget(settings, refused)
+        return refused
     target = "/ui/submit" if caller.role == "practitioner" else "/ui/decisions"
     response = RedirectResponse(target, status_code=303)
     await asyncio.to_thread(sessions.open_session, decision_log.engine, settings, caller, response)
     response.delete_cookie(sessions.SIGNIN_CSRF_COOKIE, path="/ui/signin")
     return response
-
-
-def _burn(engine: Engine, caller: Caller) -> None:
-    # A token opens at most one session, exactly as it authorises at most one API call.
-    with Session(engine) as db:
-        remember_jti(db, caller)
-        db.commit()
 
 
 @router.post("/signout")

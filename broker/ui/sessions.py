@@ -16,6 +16,7 @@ from fastapi import Request, Response
 from sqlalchemy import Engine, delete
 from sqlmodel import Field, Session, col
 
+from broker.admission.replay import SeenToken, remember_jti, replay_key
 from broker.admission.tokens import Caller
 from broker.db.tables import BrokerTable
 from broker.errors import CsrfRejected, SignInRequired
@@ -146,11 +147,21 @@ def current(engine: Engine, settings: BrokerSettings, request: Request) -> UiSes
 
 
 def close_session(engine: Engine, settings: BrokerSettings, request: Request, response: Response) -> None:
+    end_current(engine, settings, request)
+    forget(settings, response)
+
+
+def end_current(engine: Engine, settings: BrokerSettings, request: Request) -> None:
+    """End the session this browser holds, if any, on the server."""
     value = request.cookies.get(cookie_name(settings))
     if value:
         with Session(engine) as session:
             session.execute(delete(UiSession).where(col(UiSession.id_digest) == _digest(value)))
             session.commit()
+
+
+def forget(settings: BrokerSettings, response: Response) -> None:
+    """Clear the session cookie in the browser."""
     response.delete_cookie(
         cookie_name(settings), path="/", secure=settings.ui_cookie_secure, httponly=True, samesite="strict"
     )
@@ -167,3 +178,16 @@ def check_signin_csrf(request: Request, submitted: object) -> None:
     cookie = request.cookies.get(SIGNIN_CSRF_COOKIE)
     if not cookie or not isinstance(submitted, str) or not hmac.compare_digest(cookie, submitted):
         raise CsrfRejected("the sign-in form has expired; reload the page and try again")
+
+
+def token_used(engine: Engine, caller: Caller) -> bool:
+    """Whether a sign-in token has opened a session (or authorised a call) already."""
+    with Session(engine) as db:
+        return db.get(SeenToken, replay_key(caller)) is not None
+
+
+def burn(engine: Engine, caller: Caller) -> None:
+    # A token opens at most one session, exactly as it authorises at most one API call.
+    with Session(engine) as db:
+        remember_jti(db, caller)
+        db.commit()

@@ -44,7 +44,7 @@ from broker.settings import BrokerSettings
 from broker.ui import sessions
 from broker.ui import words as say
 from broker.ui.plain import signin_refusal
-from broker.ui.render import page
+from broker.ui.render import page, sends_as
 from broker.ui.sessions import UiSession
 from schemas.message_types import MessageType
 
@@ -300,7 +300,7 @@ async def decision(
         field_classes=classes,
         may_withdraw=may_withdraw,
         may_correct=may_correct,
-        may_reply=_may_reply(viewer, detail),
+        may_reply=_may_reply(viewer, detail) and bool(sends_as(viewer, registry)),
         reasons=say.WITHDRAWAL_REASONS,
         form={},
         errors={},
@@ -308,7 +308,8 @@ async def decision(
 
 
 def _may_reply(viewer: access.Viewer, detail: dict[str, Any]) -> bool:
-    """A reply is offered to the agency that received this notification, while it stands."""
+    """A reply is offered to the agency that received this notification, while it stands, to a person who
+    may send as one of its roles (a LADO's DSL, whose agency sends as its LADO officers, may not)."""
     received = str(detail["outcome"]).startswith("share") or detail["state"] == "released"
     return (
         received

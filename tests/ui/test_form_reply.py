@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 import audit
 from broker.db.tables import HeldDelivery, OutboxRow
+from broker.review import access
 from broker.ui.form_types import find, sendable
 from broker.ui.forms import NEED_TO_KNOW
 from broker.ui.policy_pack import PolicyPack
@@ -77,3 +78,22 @@ async def test_the_front_door_replies_from_the_referrals_page(gateway: Gateway, 
         await front_door.close()
         await sender.close()
     assert _replies_to(gateway, answers["notification_id"]) == {referral_id}, "the reply says what it answers"
+
+
+@pytest.mark.parametrize("role", ["ig_lead", "caldicott_guardian", "named_professional"])
+async def test_a_reply_is_offered_only_to_whoever_may_send_one(gateway: Gateway, role: str) -> None:  # noqa: F811
+    # A reader of the received referral who sends as none of the agency's roles was offered Reply, and
+    # then refused by the form it opened (a LADO's DSL, whose agency sends as its LADO officers).
+    referral = school_referral(recipients=TO_CSC)
+    assert (await gateway.post(referral)).status_code == 202
+    seq = _decision_for(gateway, str(referral["notification_id"]), CSC)
+    reader = Person(gateway, CSC, role, f"csc-{role}-reply-02")
+    await reader.sign_in()
+    shown = await reader.page("GET", f"/ui/decisions/{seq}")
+    assert shown.status_code == 200, shown.text[-800:]
+    granted = gateway.registry.granted_roles(CSC)
+    may_send = bool(access.sender_roles(role, granted, agency_type="csc_front_door"))
+    assert ("Reply to this notification" in shown.text) is may_send, (role, may_send)
+    if not may_send:
+        opened = await reader.page("GET", f"/ui/notifications/{referral['notification_id']}/reply")
+        assert opened.status_code == 403, opened.text[-800:]

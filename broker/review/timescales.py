@@ -17,7 +17,7 @@ from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from typing import Final, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, not_, or_
+from sqlalchemy import ColumnElement, Engine, and_, not_, or_
 from sqlmodel import Session, col, select
 
 import audit
@@ -95,6 +95,14 @@ def deadlines_of(
     for clock in session.exec(query.order_by(col(ObligationClock.due_at), col(ObligationClock.id))):
         found[clock.delivery_id].append(reading(clock, now).as_deadline())
     return found
+
+
+def met_already(engine: Engine, delivery_ids: Collection[str], now: datetime) -> dict[str, set[str]]:
+    """The duties each delivery has met already, by their words: a telephone referral's written
+    confirmation is met by the very notification that says it was phoned through."""
+    with Session(engine) as session:
+        found = deadlines_of(session, delivery_ids, now)
+    return {d: {str(c["description"]) for c in found[d] if c["state"] in ("met", "met_late")} for d in found}
 
 
 def senders_own_events(session: Session, delivery_id: str, events: list[audit.Entry]) -> list[audit.Entry]:

@@ -33,7 +33,7 @@ from broker.api.errors import URGENT_ROUTE
 from broker.db.log import DecisionLog
 from broker.errors import Forbidden, InvalidNotification, PolicyUnavailable
 from broker.partnership.registry import Registry
-from broker.review import scope
+from broker.review import scope, timescales
 from broker.review.access import Viewer
 from broker.sharing import flow
 from broker.sharing.decide import Decider
@@ -361,11 +361,14 @@ async def sent(
     decision's page (its sources and what happens next) where the sender may read that."""
     kind = answers.get("message_type", "")  # the form's own type (`prepared` refused any other)
     seqs = await asyncio.to_thread(scope.decisions_of, decision_log.engine, viewer, str(receipt["notification_id"]))
+    ids = [r["delivery_id"] for r in receipt["recipients"]]
+    met = await asyncio.to_thread(timescales.met_already, decision_log.engine, ids, datetime.now(UTC))
     recipients = [
         {
             **await _explained(r, rules, kind),
             **fields_of(kind, r["allowed_fields"]),
             "seq": seqs.get(r["delivery_id"]),
+            "met": met.get(r["delivery_id"], set()),
         }
         for r in receipt["recipients"]
     ]

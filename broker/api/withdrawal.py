@@ -70,7 +70,8 @@ async def withdraw(
     caller: CallerDep,
     recall: RecallDep,
 ) -> dict[str, Any]:
-    """Withdraw a notification from every recipient: signed notices to their inboxes, held shares destroyed."""
+    """Withdraw a notification: the sender's from every recipient, children's social care's own copy of one it
+    received from its inbox alone; signed notices to the inboxes, held shares destroyed."""
     done = await recall.withdraw(Viewer.from_caller(caller), notification_id, reason=request.reason)
     return _answer(done)
 

@@ -98,10 +98,10 @@ REACH: Final = (
     "received (shared with it: not a no-share, nor a share still held), but for *status* (the sender's view: "
     "a recipient agency reads its deliveries under *decisions*, and the status of a notification it received "
     "answers 404), *answer advice*, *authorise* and *review urgent* only what it sent, for *redeliver* only "
-    "what was shared with it, and for *withdraw* what it sent (children's social care also what it received);"
-    " *partnership*, everything; *—*, the route answers 403. An item beyond the reach answers 404, exactly "
-    "like one that does not exist. An office holder acts with the wider of their role's row and their "
-    "office's row."
+    "what was shared with it, and for *withdraw* what it sent (children's social care also its own copy of "
+    "what it received); *partnership*, everything; *—*, the route answers 403. An item beyond the reach "
+    "answers 404, exactly like one that does not exist. An office holder acts with the wider of their "
+    "role's row and their office's row."
 )
 PRINCIPALS: Final = (AGENCY_SYSTEM, *PERSON_ROLES, *OFFICES)
 

@@ -1,11 +1,13 @@
 """Withdrawal and correction: recall a notification from every agency it reached, in one commit.
 
-Who may: the sender (the access table's `withdraw` column, over what they or their agency sent), and
-children's social care for a notification it received, since the front door that takes a referral
-in may find it malicious or misdirected (Working Together to Safeguard Children 2023, chapter 2,
-"Making a referral"; UK GDPR Article 16, rectification). A correction is the sender's alone: it puts
-new content in the sender's name, which a recipient may not do. The reason is a code, never free
-text: the log keeps it, and the log holds no payload value.
+Who may: the sender (the access table's `withdraw` column, over what they or their agency sent), from
+every agency it reached; and children's social care for a notification it received, since the front
+door that takes a referral in may find it malicious or misdirected (Working Together to Safeguard
+Children 2023, chapter 2, "Making a referral"; UK GDPR Article 16, rectification), from its own inbox
+only: each agency controls its own copy, so the police's copy of a referral is the police's (and the
+sender's) to recall, not the front door's. A correction is the sender's alone: it puts new content in
+the sender's name, which a recipient may not do. The reason is a code, never free text: the log keeps
+it, and the log holds no payload value.
 
 What happens, per delivery, in the transaction that appends one `withdrawn` (or `corrected`) entry
 for it:
@@ -70,14 +72,22 @@ class Withdrawal:
     seqs: list[int]
 
 
-def offers(decision_log: DecisionLog, viewer: Viewer, notification_id: str) -> tuple[bool, bool]:
-    """Whether the viewer may withdraw the notification now, and whether they may also correct it (its
-    sender, in a role that may send), in one read: a page offers only what would be done."""
+class Offer(NamedTuple):
+    """What a page may offer the viewer: to withdraw, as whom (the sender, from every agency; the front
+    door, from its own inbox), and to correct (the sender, in a role that may send)."""
+
+    withdraw: bool
+    as_whom: Literal["sender", "front door"] | None
+    correct: bool
+
+
+def offers(decision_log: DecisionLog, viewer: Viewer, notification_id: str) -> Offer:
+    """What the viewer may do to the notification now, in one read: a page offers only what would be done."""
     try:
         checked = _check(decision_log, viewer, notification_id)
     except (NotFound, Forbidden, AlreadyWithdrawn):
-        return False, False
-    return True, checked.may == "sender" and viewer.may(Action.SEND)
+        return Offer(False, None, False)
+    return Offer(True, checked.may, checked.may == "sender" and viewer.may(Action.SEND))
 
 
 def check_may_withdraw(
@@ -112,13 +122,18 @@ def _check(decision_log: DecisionLog, viewer: Viewer, notification_id: str, *, c
         if correction and may != "sender":
             # The front door knows of it (it received it), so a 403 tells it nothing new.
             raise Forbidden("only the agency that sent a notification may correct it; a recipient may withdraw it")
-        recalled = session.exec(
-            select(audit.Entry.seq).where(
-                col(audit.Entry.notification_id) == notification_id, col(audit.Entry.kind).in_(RECALLED)
-            )
-        ).first()
-        # A front door withdraws every recipient's delivery, but is told only of those it may read:
-        # whom else the sender asked, and what was decided for them, is the sending agency's to know.
+        # The front door recalls its own delivery alone; the sender every one not recalled already.
+        own = [e for e in decided if may == "sender" or e.recipient_agency == viewer.agency_id]
+        ended = dict(
+            session.exec(
+                select(audit.Entry.delivery_id, audit.Entry.seq).where(
+                    col(audit.Entry.notification_id) == notification_id, col(audit.Entry.kind).in_(RECALLED)
+                )
+            ).all()
+        )
+        decided = [e for e in own if e.delivery_id not in ended]
+        recalled = None if decided else min(ended[e.delivery_id] for e in own)
+        # Told only of deliveries it may read: whom else the sender asked is the sending agency's to know.
         shown = {
             e.delivery_id
             for e in decided
@@ -204,15 +219,16 @@ def _still_stands(session: Session, notification_id: str, decided: list[audit.En
     only at its COMMIT) has already marked the deliveries' rows. Without this both would be logged,
     and the second told "nothing to recall" as if nothing had been shared.
     """
+    # Columns, not rows: `_recall` then reads each row afresh under its lock, not as loaded here.
+    ids = [entry.delivery_id for entry in decided]
     logged = session.exec(
         select(audit.Entry.seq).where(
             col(audit.Entry.notification_id) == notification_id,
+            col(audit.Entry.delivery_id).in_(ids),
             col(audit.Entry.kind).in_(RECALLED),
             col(audit.Entry.seq).not_in(own),
         )
     ).first()
-    # Columns, not rows: `_recall` then reads each row afresh under its lock, not as loaded here.
-    ids = [entry.delivery_id for entry in decided]
     held_as = session.exec(select(HeldDelivery.resolution).where(col(HeldDelivery.delivery_id).in_(ids)))
     contexts = session.exec(select(OutboxRow.log_context).where(col(OutboxRow.delivery_id).in_(ids)))
     _not_shredded(session, notification_id)  # a shredding commits under the same lock

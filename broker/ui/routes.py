@@ -287,10 +287,10 @@ async def decision(
         viewer, "POST", "/ui/notifications/{notification_id}/withdrawal"
     )
     # Only the sender corrects; whoever may withdraw it may be the front door that received it.
-    may_withdraw, may_correct = (
+    offer = (
         await asyncio.to_thread(withdrawal.offers, decision_log, viewer, detail["notification_id"])
         if recall
-        else (False, False)
+        else withdrawal.Offer(False, None, False)
     )
     return page(
         request,
@@ -298,8 +298,9 @@ async def decision(
         session,
         d=detail,
         field_classes=classes,
-        may_withdraw=may_withdraw,
-        may_correct=may_correct,
+        may_withdraw=offer.withdraw,
+        withdraw_as=offer.as_whom,
+        may_correct=offer.correct,
         may_reply=_may_reply(viewer, detail) and bool(sends_as(viewer, registry)),
         reasons=say.WITHDRAWAL_REASONS,
         form={},

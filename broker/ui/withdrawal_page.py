@@ -1,9 +1,9 @@
 """Withdrawing a notification in the browser, from one of its decisions' pages, as
-`POST /v1/notifications/{notification_id}/withdrawal` does: the sender (or the front door that received
-it) recalls it from every agency it reached.
+`POST /v1/notifications/{notification_id}/withdrawal` does: the sender recalls it from every agency it
+reached, the front door that received it from its own inbox (`broker.review.withdrawal`).
 
 The reason is a code, as in the API, because the log keeps it; nothing is recalled until the reader
-has chosen one and confirmed that every recipient is told to delete what it holds. The page it came
+has chosen one and confirmed that each agency it is withdrawn from is told to delete what it holds. The page it came
 from then shows the withdrawal at its top.
 """
 
@@ -57,7 +57,7 @@ def _mistakes(form: dict[str, str]) -> dict[str, str]:
     if form["reason"] not in WITHDRAWAL_REASONS:
         errors["reason"] = "Choose why it is withdrawn."
     if form["confirm"] != "yes":
-        errors["confirm"] = "Confirm that every agency it reached is told to delete it."
+        errors["confirm"] = "Confirm that each agency it is withdrawn from is told to delete it."
     return errors
 
 

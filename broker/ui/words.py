@@ -57,7 +57,7 @@ STATES = {
     "expired": "expired unanswered",
     "review_due": "shared; its review after is due",
     "reviewed": "reviewed after sharing",
-    "withdrawn": "withdrawn; every agency it reached is told to delete it",
+    "withdrawn": "withdrawn; the agency it reached is told to delete it",
     # A decision's page (`detail.state_line`) and "Recently answered" say these: no agency received it.
     "withdrawn_held": "withdrawn before it was released: no agency received it",
     "withdrawn_unshared": "withdrawn; it was not shared, so no agency received it",

@@ -29,8 +29,8 @@ CHILD = nhs_number("400000047")
 
 
 async def test_a_front_door_withdrawing_is_told_only_of_its_own_delivery(gateway: Gateway) -> None:
-    """CSC withdraws a school referral it received: the recall reaches every recipient, but the answer
-    names only what CSC may see, never the police's delivery or what was decided for it."""
+    """CSC withdraws a school referral it received: the recall is of its own delivery, and the answer
+    names only that, never the police's delivery or what was decided for it."""
     response = await gateway.post(school_referral())
     assert response.status_code == 202, response.text
     notification = response.json()["notification_id"]
@@ -41,8 +41,8 @@ async def test_a_front_door_withdrawing_is_told_only_of_its_own_delivery(gateway
     shown = answer.json()
     assert {d["agency_id"] for d in shown["deliveries"]} == {CSC}, shown["deliveries"]
     assert len(shown["seqs"]) == 1, shown["seqs"]
-    # The withdrawal itself still reached both recipients.
-    assert {e.recipient_agency for e in _entries(gateway, notification, "withdrawn")} == recipients
+    # The police's copy stands: a front door recalls its own (`broker.review.withdrawal`).
+    assert {e.recipient_agency for e in _entries(gateway, notification, "withdrawn")} == {CSC}
     # The sender, who sees every recipient, is told of each.
     again = await gateway.post(school_referral())
     sender = Person(gateway, SCHOOL, "agency_system", None)

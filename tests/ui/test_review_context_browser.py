@@ -100,11 +100,11 @@ def test_the_sender_withdraws_a_notification_from_its_decisions_page(served: Ser
     _open_decision(page, served, "share")
     expect(page.get_by_role("heading", name="Withdraw this notification")).to_be_visible()
     page.get_by_label("Why it is withdrawn").select_option("wrong_person")
-    page.get_by_label("I understand that every agency it reached is told to delete it").check()
+    page.get_by_label("I understand that each agency it is withdrawn from is told to delete it").check()
     shot(page, "decision-withdraw")
     page.get_by_role("button", name="Withdraw this notification").click()
     expect(page.locator(".recalled")).to_contain_text(re.compile(r"Withdrawn on \d{1,2} \w{3} \d{4}"))
-    expect(page.locator(".state-line")).to_contain_text("withdrawn; every agency it reached is told to delete it")
+    expect(page.locator(".state-line")).to_contain_text("withdrawn; the agency it reached is told to delete it")
     expect(page.get_by_role("heading", name="Withdraw this notification")).to_have_count(0)
     shot(page, "decision-withdrawn")
 

@@ -58,7 +58,9 @@ async def test_the_sender_withdraws_a_notification_from_its_decision_page(
         unconfirmed = await sender.page("POST", url, data=asked)
         assert unconfirmed.status_code == 422, unconfirmed.text
         said = _words(unconfirmed)
-        assert "Nothing was withdrawn." in said and "Confirmation: Confirm that every agency it reached" in said
+        assert (
+            "Nothing was withdrawn." in said and "Confirmation: Confirm that each agency it is withdrawn from" in said
+        )
         assert 'value="wrong_person" selected' in unconfirmed.text, "the choice is kept"
         unexplained = await sender.page("POST", url, data={**asked, "reason": "", "confirm": "yes"})
         assert unexplained.status_code == 422 and "Why it is withdrawn: Choose why" in _words(unexplained)
@@ -71,7 +73,7 @@ async def test_the_sender_withdraws_a_notification_from_its_decision_page(
         assert (done.status_code, done.headers["location"]) == (303, f"/ui/decisions/{decided.seq}"), done.text
         after = await sender.page("GET", f"/ui/decisions/{decided.seq}")
         said = _words(after)
-        assert "Now: withdrawn; every agency it reached is told to delete it" in said and "Withdrawn on" in said, said
+        assert "Now: withdrawn; the agency it reached is told to delete it" in said and "Withdrawn on" in said, said
         assert "Withdraw this notification" not in after.text
 
         again = await sender.page("POST", url, data={**asked, "confirm": "yes"})
@@ -110,6 +112,10 @@ async def test_the_front_door_is_offered_the_withdrawal_of_a_referral_it_receive
     try:
         shown = await front_door.page("GET", f"/ui/decisions/{decided.seq}")
         assert "Withdraw this notification" in shown.text, "the front door may withdraw what it received"
+        # From its own inbox: the page does not say every agency it was sent to loses it.
+        said = _words(shown)
+        assert "Withdraw it from your agency" in said and "keeps its own copy" in said, said
+        assert "from every agency it was sent to" not in said, said
         done = await front_door.page(
             "POST",
             f"/ui/notifications/{notification_id}/withdrawal",

@@ -5,10 +5,11 @@ of it (an alleged perpetrator, a family or household member) is named in the env
 `withheld_from`, by the sender's reference, and each recipient that will tell one of them about it
 or pass it on says so (`conveys_to`): the policy then withholds from that recipient what the family
 or the alleged perpetrator may not see, or asks for advice first. Being in contact with them is not
-that: a police officer who will interview a suspect, ticked for it, would get next to nothing to
-investigate with. The form asks this on a step of its own after the risk step, once the recipients
-are chosen, since it is asked of each of them: up to `PEOPLE` persons, each a reference and a
-relation, then, for each recipient, which of them it will tell.
+that, nor is deciding later what to put to them: a police officer who will interview a suspect, or a
+MASH that will plan how to speak to the family, ticked for it, would get next to nothing to act on.
+The form asks this on a step of its own after the risk step, once the recipients are chosen, since it
+is asked of each of them: up to `PEOPLE` persons, each a reference and a relation, then, for each
+recipient, which of them it will tell.
 
 How the concern first reached the recipients (`initial_contact`) is asked on the risk step: a
 referral made by phone is confirmed in writing within 24 hours (I15, timer T06), a clock the policy
@@ -141,9 +142,11 @@ def step(answers: Mapping[str, str], names: Mapping[str, str] | None = None) -> 
         "Golden rule 5: consider safety. Recipients are always agencies. A person who must never learn of this "
         "is named here by your reference only, with the agencies that will tell them about it or pass on what you "
         "send: the policy then gives those agencies only what the family or the alleged perpetrator may see. "
-        "Being in contact with them is not telling them: a school that sees a parent at the gate, or a police "
-        "officer who will interview a suspect and decides what to put to them, does not pass this on; a worker "
-        "who will go through the concern with the family does.",
+        "Being in contact with them is not telling them, nor is deciding later what to put to them: a school that "
+        "sees a parent at the gate, a police officer who will interview a suspect, or children's social care who "
+        "will plan how to speak to the family, does not pass this on. Tick an agency only if it will pass on what "
+        "you send, or tell them of it before the agencies that must act have planned how (a family support "
+        "worker who will go through your concern with the parents).",
         (asked, *people, *contact),
         {"withheld_from": _ref(1)},
     )

@@ -298,9 +298,10 @@ def test_what_is_asked_of_each_recipient_is_whether_it_will_tell_them_not_whethe
         asked[f"conveys:{POLICE}"]
         == "If yes: will Fenmere Police tell any of them about this, or pass on what you send?"
     )
-    assert "Being in contact with them is not telling them: a school that sees a parent at the gate, or a police " in (
-        step.intro
-    )
-    assert "does not pass this on; a worker who will go through the concern with the family does." in step.intro
+    assert "Being in contact with them is not telling them, nor is deciding later what to put to them" in step.intro
+    # A MASH reader ticked by a GP who read "a worker who will go through the concern with the family does"
+    # pass it on got a non-mobile baby's referral without where the baby is (readers of the demo, session 55).
+    assert "or children's social care who will plan how to speak to the family, does not pass this on" in step.intro
+    assert "go through the concern with the family does" not in step.intro
     errors = validate_step(step, {**YES, **TICKED, f"conveys:{MASH}:1": ""})
     assert errors[f"conveys:{MASH}"].endswith("Tick the people they will tell, or “None of them”."), errors

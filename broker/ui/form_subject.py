@@ -76,6 +76,10 @@ _ROLE = Field("subject_role", "Who is this mainly about?", "select", choices(Sub
 # A child death notification is about the child who has died: a sibling or a parent it names is not whom
 # it is mainly about, and "Child" would send a living child's role.
 _DIED = replace(_ROLE, choices=[c for c in _ROLE.choices if c[0] == main_person(MessageType.CHILD_DEATH_NOTIFICATION)])
+# An adult's notification is about the adult at risk or the adult victim: a child named in it is not whom it is
+# mainly about, and "Child" there read the person as a child (their parents' consent, Gillick competence).
+_ADULTS = frozenset({SubjectRole.ADULT_AT_RISK.value, SubjectRole.ADULT_VICTIM.value})
+_ADULT = replace(_ROLE, choices=[c for c in _ROLE.choices if c[0] in _ADULTS])
 FIELDS = (
     _ROLE,
     Field(
@@ -129,7 +133,9 @@ FIELDS = (
 
 def _role_field(message_type: str | None) -> Field:
     """Whom it is mainly about, as this type asks it: the step's question and its check offer the same."""
-    return _DIED if about_a_child_who_died(message_type) else _ROLE
+    if about_a_child_who_died(message_type):
+        return _DIED
+    return _ADULT if about_adult(message_type) else _ROLE
 
 
 def fields(message_type: str | None) -> tuple[Field, ...]:
@@ -140,9 +146,9 @@ def fields(message_type: str | None) -> tuple[Field, ...]:
         return tuple(_role_field(message_type) if f is _ROLE else f for f in FIELDS if f.choices is not ASSESSED)
     if not about_adult(message_type):
         return FIELDS
-    person = _NHS_HINT.format(whom="person")
-    asked = (f for f in FIELDS if f.name != "gillick_competent")
-    return tuple(replace(f, hint=person) if f.name == "nhs_number" else f for f in asked)
+    hints = {"nhs_number": _NHS_HINT.format(whom="person"), "age_years": "Leave it blank if it is not known."}
+    asked = (_ADULT if f is _ROLE else f for f in FIELDS if f.name != "gillick_competent")
+    return tuple(replace(f, hint=hints[f.name]) if f.name in hints else f for f in asked)
 
 
 # Consent statuses that are someone's answer (form_consent.ANSWERED, which imports this module).

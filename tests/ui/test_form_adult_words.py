@@ -176,3 +176,17 @@ async def test_a_childs_referral_still_asks_whether_the_parents_know(
     assert PARENTS_KNOW in consent and "did the young person ask that their parents not be told?" in consent
     assert PERSON_KNOWS not in consent, consent
     assert f"{PARENTS_KNOW} No" in check and PERSON_KNOWS not in check, check
+
+
+@pytest.mark.parametrize("message_type", ADULT_TYPES)
+def test_an_adults_notification_is_about_an_adult(message_type: str) -> None:
+    # A housing officer's adult safeguarding referral offered "Child", "Unborn child" and "Child who has died",
+    # and its age question said to treat a disputed age as a child's (readers of the demo, session 55).
+    asked = {f.name: f for f in form_subject.fields(message_type)}
+    assert [value for value, _ in asked["subject_role"].choices] == ["adult_victim", "adult_at_risk"]
+    assert asked["age_years"].hint == "Leave it blank if it is not known."
+    answers = {"message_type": message_type, "notification_id": "n-1"}
+    assert form_subject.check({**answers, "subject_role": "child"}) == {
+        "subject_role": "Who is this mainly about?: choose one of the options."
+    }
+    assert form_subject.check({**answers, "subject_role": "adult_victim", "age_years": "79"}) == {}

@@ -184,6 +184,8 @@ async def test_an_urgent_shares_review_due_is_its_clocks_due_time_and_reads_over
     try:
         page = (await reviewer.page("GET", "/ui/urgent")).text
         assert local_time(due) in html.unescape(page) and "(overdue)" not in page, page
+        # An adult at risk's urgent share is reviewed here too, not only a child's (readers of the demo, session 55).
+        assert "because delay could harm a child or an adult at risk" in page, page
         with Session(gateway.engine) as session:
             late = session.exec(found).one()
             late.due_at = datetime.now(UTC) - timedelta(minutes=5)  # time moves on: nobody reviewed it

@@ -102,6 +102,9 @@ CLOCK_STATES = {
     "withdrawn": "Stopped unanswered, the message withdrawn, on",
     "shredded": "Stopped unanswered, the case shredded, on",
     "superseded": "Stopped unanswered, the event's time corrected, on",
+    # Logged overdue by a sweep run for a later moment than now (the demo's simulated clock): never "since"
+    # a time still to come.
+    "overdue_ahead": "Not due yet: marked overdue by a check run for a later date",
 }
 
 
@@ -341,11 +344,11 @@ def local_time(value: str | datetime | None) -> str:
     return f"{here.day} {here:%b %Y, %H:%M %Z}"
 
 
-def is_past(value: str | None) -> bool:
-    """Whether a time the log or a clock gave (ISO 8601; naive is UTC) has gone by."""
+def is_past(value: str | datetime | None) -> bool:
+    """Whether a time the log or a clock gave (ISO 8601, or a clock's own; naive is UTC) has gone by."""
     if not value:
         return False
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value.replace("Z", "+00:00"))
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)) <= datetime.now(UTC)
 
 

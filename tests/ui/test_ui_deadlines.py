@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 import audit
 from broker.db.tables import BrokerTable, ObligationClock
 from broker.delivery import event_clocks
+from broker.delivery.clocks import mark_overdue
 from broker.review.timescales import clock_state, overdue_among
 from broker.ui.words import local_time
 from schemas.deadlines import Deadline
@@ -194,3 +195,37 @@ async def test_an_urgent_shares_review_due_is_its_clocks_due_time_and_reads_over
         assert "(overdue)" in (await reviewer.page("GET", "/ui/urgent")).text
     finally:
         await reviewer.close()
+
+
+@pytest.mark.stack
+async def test_a_clock_marked_overdue_by_a_check_run_ahead_is_not_overdue_since_a_time_to_come(
+    gateway_factory: GatewayFactory,  # noqa: F811
+) -> None:
+    # The demo's sweep runs a week ahead: its pages read "Overdue since 10 Dec" on 7 Dec, and its Overdue page
+    # "Still overdue" for a deadline not yet due (readers of the demo, session 55).
+    gateway = await gateway_factory()
+    sent = await gateway.post(school_referral())
+    assert sent.status_code == 202, sent.text
+    (recipient,) = [r for r in sent.json()["recipients"] if r["agency_id"] == "csc-fenmere-mash"]
+    with Session(gateway.engine) as session:
+        marked = mark_overdue(session, datetime.now(UTC) + timedelta(days=7))
+        session.commit()
+        ahead = [c for c in marked if c.delivery_id == recipient["delivery_id"]]
+        assert ahead, "the check run a week ahead found the referral's clocks overdue"
+        decided = session.exec(
+            select(audit.Entry).where(
+                audit.Entry.delivery_id == recipient["delivery_id"], audit.Entry.kind == "decided"
+            )
+        ).one()
+    reader = Person(gateway, SCHOOL, "dsl", "dsl-deadline-07")
+    await reader.sign_in()
+    try:
+        page = (await reader.page("GET", f"/ui/decisions/{decided.seq}")).text
+        overdue = (await reader.page("GET", "/ui/overdue")).text
+    finally:
+        await reader.close()
+    section = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))).split(" Deadlines ", 1)[1]
+    assert "Not due yet: marked overdue by a check run for a later date" in section, section[:800]
+    assert "Overdue since" not in section, section[:800]
+    listed = html.unescape(overdue)
+    assert "Not due yet: marked overdue by a check run for a later date" in listed and "Still overdue" not in listed

@@ -229,6 +229,9 @@ async def test_the_overdue_page_gives_the_deadline_that_ran_out(
     with Session(gateway.engine) as session:
         clocks = list(session.exec(select(ObligationClock).order_by(col(ObligationClock.due_at))))
         assert clocks, "the referral set no deadline"
+        for clock in clocks:  # a month on: every deadline has passed (one still to come reads "Not due yet")
+            clock.due_at -= timedelta(days=30)
+            session.add(clock)
         # Found three days late: the page must still say when it was due.
         assert mark_overdue(session, clocks[0].due_at + timedelta(days=3))
         late = [c for c in clocks if c.overdue_at is not None]

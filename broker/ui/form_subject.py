@@ -26,8 +26,9 @@ CORRECTS = "corrects"
 # the first notification of its chain, whose id names a form-only case, and whether the child was named
 # instead by an NHS number or the agency's reference, which the correction must then give again.
 CASE_OF, NAMED = "case_of", "case_named"
-# The answer a reply's form carries from step to step: the notification it replies to (`reply_page`).
-IN_REPLY_TO = "in_reply_to"
+# The answers a reply's form carries from step to step: the notification it replies to, and the agency
+# that sent it, whom the recipients step chooses until the person answers otherwise (`reply_page`).
+IN_REPLY_TO, REPLY_TO_AGENCY = "in_reply_to", "reply_to_agency"
 NAMED_AGAIN = (
     "Their NHS number: the notification you are correcting named the child by their NHS number or your "
     "agency's reference. Give it again, so the correction stays in the child's case (a different one moves it)."

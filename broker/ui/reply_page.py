@@ -16,13 +16,16 @@ import uuid
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
 
+import audit
 from broker.api.deps import LogDep, registry_of
 from broker.errors import Forbidden, OutOfReach
 from broker.review.scope import first_decision
 from broker.ui import words as say
 from broker.ui.form_journey import journey_for
-from broker.ui.form_subject import IN_REPLY_TO
+from broker.ui.form_subject import IN_REPLY_TO, REPLY_TO_AGENCY
 from broker.ui.policy_pack import PackDep
 from broker.ui.routes import SessionDep, ViewerDep
 from broker.ui.submit import NO_ROLE, render_step, sender_choices
@@ -43,7 +46,15 @@ async def start(
     """The guided form, carrying the notification it replies to."""
     if not sender_choices(session, registry_of(request)):
         raise Forbidden(f"{say.option(session.role, say.ROLES)}s at {session.agency_id} {NO_ROLE}")
-    if await asyncio.to_thread(first_decision, decision_log.engine, viewer, notification_id) is None:
+    seq = await asyncio.to_thread(first_decision, decision_log.engine, viewer, notification_id)
+    if seq is None:
         raise OutOfReach("no such notification that you may read")
-    answers = {"notification_id": str(uuid.uuid4()), IN_REPLY_TO: notification_id}
+    sender = await asyncio.to_thread(_sender_of, decision_log.engine, seq)
+    answers = {"notification_id": str(uuid.uuid4()), IN_REPLY_TO: notification_id, REPLY_TO_AGENCY: sender}
     return render_step(request, session, await journey_for(request, pack, session, answers), 0, answers)
+
+
+def _sender_of(engine: Engine, seq: int) -> str:
+    """The agency that sent the notification a decision the reader may read is of: whom a reply goes to."""
+    with Session(engine) as session:
+        return session.exec(select(audit.Entry.sender_agency).where(col(audit.Entry.seq) == seq)).one()

@@ -45,7 +45,7 @@ from broker.ui.form_journey import Journey, journey_for
 from broker.ui.form_path import changed_step, following
 from broker.ui.form_recipients import RESUME, SHOWN, Recheck, later, offered, recheck
 from broker.ui.form_safety import KEY as SAFETY
-from broker.ui.form_subject import CORRECTS, IN_REPLY_TO, main_person
+from broker.ui.form_subject import CORRECTS, IN_REPLY_TO, REPLY_TO_AGENCY, main_person
 from broker.ui.form_types import fields_of, own_role
 from broker.ui.forms import NEED_TO_KNOW, build_notification, schema_errors, schema_errors_at, validate_step
 from broker.ui.policy_pack import PackDep, PolicyPack
@@ -116,6 +116,8 @@ def render_step(
         },
         corrects=_notification_in(answers, CORRECTS),
         replies_to=_notification_in(answers, IN_REPLY_TO),
+        # A reply goes back to the agency that sent what it answers: chosen until the recipients step is posted.
+        reply_to_agency=answers.get(REPLY_TO_AGENCY) if SHOWN not in answers else None,
         # The check step repeats every answer back, as the form offered it, before anything is sent.
         summary=answered(
             journey.steps[:index],

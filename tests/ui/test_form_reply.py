@@ -4,6 +4,8 @@ gateway and OPA."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlmodel import Session, col, select
 
@@ -11,12 +13,12 @@ import audit
 from broker.db.tables import HeldDelivery, OutboxRow
 from broker.review import access
 from broker.ui.form_types import find, sendable
-from broker.ui.forms import NEED_TO_KNOW
+from broker.ui.forms import NEED_TO_KNOW, steps_for
 from broker.ui.policy_pack import PolicyPack
 from tests.broker.conftest import Gateway, gateway, gateway_factory  # noqa: F401 - fixtures
 from tests.broker.people import Person
 from tests.factories import school_referral
-from tests.ui.form_walk import walk
+from tests.ui.form_walk import fill, walk
 from tests.ui.test_ui_review_fixes import _hidden
 
 pytestmark = pytest.mark.stack
@@ -97,3 +99,35 @@ async def test_a_reply_is_offered_only_to_whoever_may_send_one(gateway: Gateway,
     if not may_send:
         opened = await reader.page("GET", f"/ui/notifications/{referral['notification_id']}/reply")
         assert opened.status_code == 403, opened.text[-800:]
+
+
+async def test_a_reply_starts_addressed_to_the_agency_that_sent_what_it_answers(
+    gateway: Gateway,  # noqa: F811
+    opa_url: str,
+) -> None:
+    # A MASH reader replying to a GP's referral found every agency unticked, the GP among them (readers of the
+    # demo, session 55): the sender is chosen until the recipients step is answered.
+    referral = school_referral(recipients=TO_CSC)
+    assert (await gateway.post(referral)).status_code == 202
+    front_door = Person(gateway, CSC, "dsl", "csc-dsl-reply-03")
+    await front_door.sign_in()
+    try:
+        assert front_door.ui is not None and front_door.csrf
+        opened = await front_door.page("GET", f"/ui/notifications/{referral['notification_id']}/reply")
+        answers = {**_hidden(opened.text), "message_type": "referral_outcome"}
+        assert answers["reply_to_agency"] == SCHOOL, answers
+        agency = gateway.registry.agency(CSC)
+        assert agency is not None
+        types = sendable(await PolicyPack(opa_url, timeout=5).types(), gateway.registry, CSC)
+        form = find(types, "referral_outcome")
+        assert form is not None
+        page = opened.text
+        for index in (0, 1):  # the kind, then the purpose: the recipients step comes next
+            fill(steps_for(types, form, answers, agency.type)[index], answers, page)
+            data = {**answers, "csrf_token": front_door.csrf, "step": str(index)}
+            page = (await front_door.ui.post("/ui/submit", data=data)).text
+    finally:
+        await front_door.close()
+    boxes = dict(re.findall(r'<input type="checkbox" id="to-([^"]+)" name="to:[^"]+" value="[^"]*" ?(checked)?>', page))
+    assert boxes.get(SCHOOL) == "checked", boxes
+    assert [agency for agency, checked in boxes.items() if checked] == [SCHOOL], boxes

@@ -148,6 +148,8 @@ FIXED = [
             "recipients": [CSC, POLICE],
         },
     ),
+    # sg-policy-0.7.28: GR6 speaks of the notification, and C8 of telling that must not reach whoever a
+    # recipient passes information to: decided by every input, and by 0.7.10's recipients who tell.
     # sg-policy-0.7.27: GR2 sends the sender to those who answer advice, not to "a manager" (GR4's words are
     # those of the refusals below, 0.7.22 and 0.7.24).
     patched(

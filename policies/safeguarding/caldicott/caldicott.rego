@@ -208,7 +208,9 @@ _whole_gates_blocked(r) := {gate |
 # description: >-
 #   Consent relied on without the privacy notice is held, and so is consent whose record does not
 #   say the notice was given (missing input denies). Otherwise the person is told after sharing,
-#   unless a recorded exception says that would increase risk; the message names those risks.
+#   unless a recorded exception says that would increase risk; the message names those risks, and
+#   where a recipient passes information to someone who must not learn of it, says that telling
+#   must not reach them.
 # custom:
 #   rule_id: C8
 #   source: >-
@@ -229,6 +231,9 @@ c8 := set() if {
 	not c.privacy_notice_given == true
 } else := {{"rule": "C8", "effect": "share", "message": context.fit(sprintf("%s, because: %s.", [_not_told, context.exception_words(_risks)]))}} if {
 	count(_risks) > 0
+} else := {{"rule": "C8", "effect": "share", "message": "If anything is shared, the person concerned is to be told afterwards what, with whom and why, never in a way that lets someone who must not learn of it do so (golden rule 5)."}} if {
+	some r in input.recipients
+	context.family_facing(r)
 } else := {{"rule": "C8", "effect": "share", "message": "If anything is shared, the person concerned is to be told afterwards what, with whom and why."}}
 
 # Parents recorded as knowing of the referral are not "not told": what they are not told is the sharing.

@@ -205,3 +205,21 @@ test_gr2_free_text_reason_asks_who_answers_advice if {
 	d.outcome == "needs_advice"
 	t.messages(d, "GR2") == {"The parents have not been told and the reason is given only as free text. Ask your DSL or named professional whether that reason is enough."}
 }
+
+# --- findings that speak of the notification, beside what this recipient receives (sg-policy-0.7.28) ---
+
+# GR6 judges the notification's adequacy; what each recipient receives is C3's and GR5's. Its words said
+# "every field the recipient needs", beside a family-facing recipient's withheld location.
+test_gr6_speaks_of_the_notification_not_of_what_this_recipient_receives if {
+	fam := object.union(t.csc, {"conveys_to_family": true})
+	d := t.first({"recipients": [fam]})
+	d.outcome == "share_minimised"
+	t.messages(d, "GR6") == {"The notification gives every field its recipients need to act (adequate and relevant); what each receives of it is minimised apart (C3)."}
+}
+
+# Telling the person afterwards must not reach whoever a recipient would pass it on to: said where one would.
+test_c8_says_telling_must_not_reach_whoever_must_not_learn_of_it if {
+	fam := object.union(t.csc, {"conveys_to_alleged_perpetrator": true})
+	t.messages(t.first({"recipients": [fam]}), "C8") == {"If anything is shared, the person concerned is to be told afterwards what, with whom and why, never in a way that lets someone who must not learn of it do so (golden rule 5)."}
+	t.messages(t.first({}), "C8") == {"If anything is shared, the person concerned is to be told afterwards what, with whom and why."}
+}

@@ -342,7 +342,7 @@ gr6 := {{"rule": "GR6", "effect": "hold_for_authorisation", "message": context.f
 } else := {{"rule": "GR6", "effect": "needs_advice", "message": "MARAC is for high-risk domestic abuse, and this case is not recorded as high risk. Check the DASH assessment with the DSL before referring."}} if {
 	context.mt.requires_marac_high_risk == true
 	not input.risk.da_high_risk_marac == true
-} else := {{"rule": "GR6", "effect": "share", "message": "Every field the recipient needs to act is present (adequate and relevant)."}}
+} else := {{"rule": "GR6", "effect": "share", "message": "The notification gives every field its recipients need to act (adequate and relevant); what each receives of it is minimised apart (C3)."}}
 
 _missing contains field if {
 	some field in context.mandatory_fields

@@ -214,6 +214,9 @@ c8 := set() if {
 	not c.privacy_notice_given == true
 } else := {finding("C8", "share", sprintf("%s, because: %s.", [_not_told, context.exception_words(_risks)]))} if {
 	count(_risks) > 0
+} else := {finding("C8", "share", "If anything is shared, the person concerned is to be told afterwards what, with whom and why, never in a way that lets someone who must not learn of it do so (golden rule 5).")} if {
+	some r in input.recipients
+	context.family_facing(r)
 } else := {finding("C8", "share", "If anything is shared, the person concerned is to be told afterwards what, with whom and why.")}
 
 _not_told := "The person knows of this referral, but will not be told about any sharing for now" if {

@@ -300,7 +300,7 @@ gr6 := {finding("GR6", "hold_for_authorisation", sprintf("The notification is no
 } else := {finding("GR6", "needs_advice", "MARAC is for high-risk domestic abuse, and this case is not recorded as high risk. Check the DASH assessment with the DSL before referring.")} if {
 	context.mt.requires_marac_high_risk == true
 	not input.risk.da_high_risk_marac == true
-} else := {finding("GR6", "share", "Every field the recipient needs to act is present (adequate and relevant).")}
+} else := {finding("GR6", "share", "The notification gives every field its recipients need to act (adequate and relevant); what each receives of it is minimised apart (C3).")}
 
 _missing contains field if {
 	some field in context.mandatory_fields

@@ -7,28 +7,15 @@ Over HTTP on the real gateway, as a browser posts.
 
 from __future__ import annotations
 
-import re
-
 import httpx
 import pytest
 
-from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
+from tests.broker.conftest import GatewayFactory, gateway_factory  # noqa: F401 - fixture
+from tests.ui.test_ui_review_wording import _client, _sign_in
 
 pytestmark = pytest.mark.stack
 
 SCHOOL = "school-oakfield-primary"
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def _client(gateway: Gateway) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway.app), base_url="https://gateway")
-
-
-async def _sign_in(client: httpx.AsyncClient, token: str) -> httpx.Response:
-    link = await client.get("/ui/signin", params={"token": token})
-    found = _CSRF.search(link.text)
-    assert found, link.text[:600]
-    return await client.post("/ui/signin", data={"csrf_token": found.group(1), "token": token})
 
 
 async def _signed_in_as(client: httpx.AsyncClient) -> str | None:
@@ -38,7 +25,7 @@ async def _signed_in_as(client: httpx.AsyncClient) -> str | None:
 
 async def test_a_refused_sign_in_signs_the_last_person_out(gateway_factory: GatewayFactory) -> None:  # noqa: F811
     gateway = await gateway_factory()
-    async with _client(gateway) as browser:
+    async with await _client(gateway) as browser:
         assert (await _sign_in(browser, gateway.token(SCHOOL, role="dsl", subject="dsl-first-01"))).status_code == 303
         assert await _signed_in_as(browser) is not None
         # The next person's role is one the partnership never granted the school: refused.
@@ -49,7 +36,7 @@ async def test_a_refused_sign_in_signs_the_last_person_out(gateway_factory: Gate
 
 async def test_an_accepted_sign_in_ends_the_session_before_it(gateway_factory: GatewayFactory) -> None:  # noqa: F811
     gateway = await gateway_factory()
-    async with _client(gateway) as browser, _client(gateway) as kept:
+    async with await _client(gateway) as browser, await _client(gateway) as kept:
         assert (await _sign_in(browser, gateway.token(SCHOOL, role="dsl", subject="dsl-first-02"))).status_code == 303
         kept.cookies.update(browser.cookies)  # a copy of the first session's cookie, kept elsewhere
         assert await _signed_in_as(kept) is not None

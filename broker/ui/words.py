@@ -102,8 +102,7 @@ CLOCK_STATES = {
     "withdrawn": "Stopped unanswered, the message withdrawn, on",
     "shredded": "Stopped unanswered, the case shredded, on",
     "superseded": "Stopped unanswered, the event's time corrected, on",
-    # Logged overdue by a sweep run for a later moment than now (the demo's simulated clock): never "since"
-    # a time still to come.
+    # Logged overdue by a sweep run for a later moment (the demo's clock): never "since" a time to come.
     "overdue_ahead": "Not due yet: marked overdue by a check run for a later date",
 }
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.api import NotificationReceipt, Seq
 from schemas.api_examples import RECEIPT
+from schemas.common import AgencyId
 
 # The reasons a sender gives. `superseded` (WithdrawalReason's fifth) is the broker's own, for a
 # correction's withdrawal of the first: given to a plain withdrawal, recipients would be told of a
@@ -21,11 +22,18 @@ SenderReason = Literal["sent_in_error", "wrong_person", "malicious", "factually_
 
 
 class WithdrawalRequest(BaseModel):
-    """Why the notification is withdrawn: a code (the log keeps it, so never free text)."""
+    """Why the notification is withdrawn: a code (the log keeps it, so never free text); and, for its
+    sender, the one recipient it is withdrawn from, if not from every one."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     reason: SenderReason = Field(description="sent_in_error, wrong_person, malicious, factually_wrong")
+    agency_id: AgencyId | None = Field(
+        default=None,
+        description="The sender withdraws it from this recipient agency alone (a share a review found it should "
+        "not have had); left out, from every agency it reached. Children's social care withdraws its own copy "
+        "of what it received, whichever it names.",
+    )
 
 
 class RecalledDelivery(BaseModel):

@@ -51,13 +51,17 @@ class Recall:
     settings: BrokerSettings
     outbox: Outbox
 
-    async def withdraw(self, viewer: Viewer, notification_id: str, *, reason: str) -> withdrawal.Withdrawal:
-        """Withdraw a notification from every recipient: signed notices to their inboxes, held shares destroyed."""
+    async def withdraw(
+        self, viewer: Viewer, notification_id: str, *, reason: str, only: str | None = None
+    ) -> withdrawal.Withdrawal:
+        """Withdraw a notification from every recipient the viewer may (or the sender from `only`): signed
+        notices to their inboxes, held shares destroyed."""
         return await withdrawal.withdraw(
             self.decision_log,
             viewer,
             notification_id,
             reason=reason,
+            only=only,
             notices=notice_writer(self.keys, self.settings, self.decision_log),
             outbox=self.outbox,
         )

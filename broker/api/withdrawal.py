@@ -58,7 +58,10 @@ def _answer(done: withdrawal.Withdrawal) -> dict[str, Any]:
     "/{notification_id}/withdrawal",
     response_model=WithdrawalAnswer,
     dependencies=BEARER,
-    openapi_extra=request_examples(("error", "Sent to the wrong agency", {"reason": "sent_in_error"})),
+    openapi_extra=request_examples(
+        ("error", "Sent to the wrong agency", {"reason": "sent_in_error"}),
+        ("one", "Withdrawn from one recipient", {"reason": "sent_in_error", "agency_id": "housing-brookside"}),
+    ),
     responses={
         **ok(200, ("withdrawn", "Recalled from one inbox; a held share destroyed", WITHDRAWAL_EXAMPLE)),
         **errors(401, 403, 404, 409, 413, 415, 422, 503),
@@ -70,9 +73,12 @@ async def withdraw(
     caller: CallerDep,
     recall: RecallDep,
 ) -> dict[str, Any]:
-    """Withdraw a notification: the sender's from every recipient, children's social care's own copy of one it
-    received from its inbox alone; signed notices to the inboxes, held shares destroyed."""
-    done = await recall.withdraw(Viewer.from_caller(caller), notification_id, reason=request.reason)
+    """Withdraw a notification: the sender's from every recipient (or the one `agency_id` names), children's
+    social care's own copy of one it received from its inbox alone; signed notices to the inboxes, held
+    shares destroyed."""
+    done = await recall.withdraw(
+        Viewer.from_caller(caller), notification_id, reason=request.reason, only=request.agency_id
+    )
     return _answer(done)
 
 

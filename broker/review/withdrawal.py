@@ -1,7 +1,8 @@
 """Withdrawal and correction: recall a notification from every agency it reached, in one commit.
 
 Who may: the sender (the access table's `withdraw` column, over what they or their agency sent), from
-every agency it reached; and children's social care for a notification it received, since the front
+every agency it reached, or from the one it names (a share a review found should not have gone to it);
+and children's social care for a notification it received, since the front
 door that takes a referral in may find it malicious or misdirected (Working Together to Safeguard
 Children 2023, chapter 2, "Making a referral"; UK GDPR Article 16, rectification), from its own inbox
 only: each agency controls its own copy, so the police's copy of a referral is the police's (and the
@@ -103,8 +104,16 @@ class _Checked(NamedTuple):
     may: Literal["sender", "front door"]
 
 
-def _check(decision_log: DecisionLog, viewer: Viewer, notification_id: str, *, correction: bool = False) -> _Checked:
-    """`check_may_withdraw`, with the delivery ids of the decisions the viewer may also read, and as whom."""
+def _check(
+    decision_log: DecisionLog,
+    viewer: Viewer,
+    notification_id: str,
+    *,
+    correction: bool = False,
+    only: str | None = None,
+) -> _Checked:
+    """`check_may_withdraw`, with the delivery ids of the decisions the viewer may also read, and as whom;
+    `only`: the one recipient agency the sender withdraws it from."""
     if correction and not viewer.may(Action.SEND):
         # A correction is a new notification: whoever may not send may not correct, whatever they sent.
         raise Forbidden(f"{a_role(viewer.role)} may not send notifications")
@@ -122,8 +131,11 @@ def _check(decision_log: DecisionLog, viewer: Viewer, notification_id: str, *, c
         if correction and may != "sender":
             # The front door knows of it (it received it), so a 403 tells it nothing new.
             raise Forbidden("only the agency that sent a notification may correct it; a recipient may withdraw it")
-        # The front door recalls its own delivery alone; the sender every one not recalled already.
-        own = [e for e in decided if may == "sender" or e.recipient_agency == viewer.agency_id]
+        # The front door recalls its own delivery alone; the sender every one not recalled already, or one.
+        mine = viewer.agency_id if may == "front door" else only
+        own = [e for e in decided if mine is None or e.recipient_agency == mine]
+        if not own:
+            raise OutOfReach(f"notification {notification_id} was not sent to {only}")
         ended = dict(
             session.exec(
                 select(audit.Entry.delivery_id, audit.Entry.seq).where(
@@ -184,12 +196,16 @@ async def withdraw(
     outbox: Outbox,
     superseded_by: str | None = None,
     then: Callable[[Session, Withdrawal], None] | None = None,
+    only: str | None = None,
 ) -> Withdrawal:
-    """Recall `notification_id` from every recipient (see the module docstring); one commit.
+    """Recall `notification_id` from every recipient the viewer may (the sender: or `only`, one agency; see
+    the module docstring); one commit.
 
     `then` runs in that commit with the answer, to keep it with the recall (a correction's retry)."""
     correction = superseded_by is not None
-    decided, shown, _ = await asyncio.to_thread(_check, decision_log, viewer, notification_id, correction=correction)
+    decided, shown, _ = await asyncio.to_thread(
+        _check, decision_log, viewer, notification_id, correction=correction, only=only
+    )
     kind: Literal["withdrawal", "correction"] = "correction" if superseded_by else "withdrawal"
     now = datetime.now(UTC)
     drafts = [_draft(entry, viewer, kind, reason, superseded_by) for entry in decided]

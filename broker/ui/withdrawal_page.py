@@ -1,6 +1,7 @@
 """Withdrawing a notification in the browser, from one of its decisions' pages, as
 `POST /v1/notifications/{notification_id}/withdrawal` does: the sender recalls it from every agency it
-reached, the front door that received it from its own inbox (`broker.review.withdrawal`).
+reached, or from the decision's recipient alone if they choose; the front door that received it from its
+own inbox (`broker.review.withdrawal`).
 
 The reason is a code, as in the API, because the log keeps it; nothing is recalled until the reader
 has chosen one and confirmed that each agency it is withdrawn from is told to delete what it holds. The page it came
@@ -14,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from broker.api.recall import RecallDep
 from broker.errors import AlreadyShredded, AlreadyWithdrawn, NotFound
-from broker.ui.render import page
+from broker.ui.render import agency_names, page
 from broker.ui.routes import PostedDep, SessionDep, ViewerDep, text
 from broker.ui.sessions import UiSession
 from broker.ui.words import WITHDRAWAL_REASONS
@@ -32,13 +33,13 @@ async def withdraw(
     posted: PostedDep,
     recall: RecallDep,
 ) -> Response:
-    form = {name: text(posted, name) for name in ("reason", "confirm", "seq")}
+    form = {name: text(posted, name) for name in ("reason", "confirm", "seq", "only")}
     back = f"/ui/decisions/{form['seq']}" if form["seq"].isdigit() else "/ui/decisions"
     errors = _mistakes(form)
     if errors:
         return _show(request, session, notification_id, form, back, errors=errors, status_code=422)
     try:
-        await recall.withdraw(viewer, notification_id, reason=form["reason"])
+        await recall.withdraw(viewer, notification_id, reason=form["reason"], only=form["only"] or None)
     except AlreadyShredded:
         said = "Its case was shredded: every agency it reached was told to erase it, so there is nothing to withdraw."
         return _show(request, session, notification_id, form, back, refused=said, status_code=409)
@@ -83,4 +84,6 @@ def _show(
         errors=errors or {},
         refused=refused,
         reasons=WITHDRAWAL_REASONS,
+        # The one recipient the sender chose, kept on the page that asks again.
+        only_choice=(form["only"], agency_names(request).get(form["only"], form["only"])) if form["only"] else None,
     )

@@ -192,3 +192,33 @@ async def test_a_share_put_back_by_a_republish_was_published_as_the_log_says(gat
     assert again.status_code == 202 and again.json()["queued"], again.text
     answer = await _withdraw(sender, sent["notification_id"])
     assert [(d["was"], d["now"]) for d in answer.json()["deliveries"]] == [("published", "notice sent")]
+
+
+async def test_the_sender_may_withdraw_it_from_one_recipient_alone(gateway: Gateway) -> None:
+    # An urgent share a review found should not have gone to one agency is taken back from that agency
+    # alone (readers of the demo, session 55: the whole notification was the only choice).
+    response = await gateway.post(school_referral())
+    assert response.status_code == 202, response.text
+    notification = response.json()["notification_id"]
+    recipients = {r["agency_id"] for r in response.json()["recipients"]}
+    assert {CSC, POLICE} <= recipients
+    school = Person(gateway, SCHOOL, "dsl", "dsl-oak-31")
+    url = f"/v1/notifications/{notification}/withdrawal"
+    one = await school.api("POST", url, json={"reason": "sent_in_error", "agency_id": POLICE})
+    assert one.status_code == 200, one.text
+    assert [d["agency_id"] for d in one.json()["deliveries"]] == [POLICE], one.json()
+    assert {e.recipient_agency for e in _entries(gateway, notification, "withdrawn")} == {POLICE}
+    again = await school.api("POST", url, json={"reason": "sent_in_error", "agency_id": POLICE})
+    assert again.status_code == 409, again.text
+    other = next(a for a in sorted(gateway.registry.agencies) if a not in recipients)
+    stranger = await school.api("POST", url, json={"reason": "sent_in_error", "agency_id": other})
+    assert stranger.status_code == 404, stranger.text  # not one of its recipients: nothing recalled
+    # The front door names another agency: it still recalls its own copy, never the police's or the GP's.
+    front_door = await Person(gateway, CSC, "dsl", "dsl-csc-31").api(
+        "POST", url, json={"reason": "malicious", "agency_id": POLICE}
+    )
+    assert front_door.status_code == 200 and [d["agency_id"] for d in front_door.json()["deliveries"]] == [CSC]
+    rest = await school.api("POST", url, json={"reason": "sent_in_error"})
+    assert rest.status_code == 200, rest.text
+    assert {d["agency_id"] for d in rest.json()["deliveries"]} == recipients - {POLICE, CSC}
+    assert {e.recipient_agency for e in _entries(gateway, notification, "withdrawn")} == recipients

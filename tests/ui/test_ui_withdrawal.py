@@ -19,6 +19,7 @@ from schemas.notice import WithdrawalReason
 from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
 from tests.broker.people import Person
 from tests.broker.test_case_review import CSC, _refer
+from tests.factories import school_referral
 
 pytestmark = pytest.mark.stack
 
@@ -126,3 +127,44 @@ async def test_the_front_door_is_offered_the_withdrawal_of_a_referral_it_receive
         await front_door.close()
     (withdrawn,) = _entries(gateway, notification_id, audit.EventKind.WITHDRAWN)
     assert withdrawn.actor == "csc-dsl-withdraw-01"
+
+
+async def test_the_sender_may_withdraw_it_from_this_decisions_recipient_alone(
+    gateway_factory: GatewayFactory,  # noqa: F811
+) -> None:
+    gateway = await gateway_factory()
+    sender = Person(gateway, SCHOOL, "dsl", "dsl-withdraw-03")
+    body = school_referral()  # to the MASH, the police and the GP
+    body["sender"] = {
+        "agency_id": SCHOOL,
+        "role": sender.sends_as,
+        "user_ref": sender.user_ref,
+        "is_professional": True,
+    }
+    sent = await sender.api("POST", "/v1/notifications", json=body)
+    assert sent.status_code == 202, sent.text
+    notification_id = str(sent.json()["notification_id"])
+    decided = _entries(gateway, notification_id, audit.EventKind.DECIDED)
+    assert len(decided) > 1
+    (to_csc,) = [e for e in decided if e.recipient_agency == CSC]
+    front_door = Person(gateway, CSC, "dsl", "csc-dsl-withdraw-03")
+    await sender.sign_in()
+    await front_door.sign_in()
+    try:
+        shown = await sender.page("GET", f"/ui/decisions/{to_csc.seq}")
+        said = _words(shown)
+        assert "Withdraw it from Every agency it was sent to" in said, said
+        assert f'name="only" value="{CSC}"' in shown.text, "this decision's recipient, offered alone"
+        # The front door withdraws its own copy either way: it is not asked.
+        assert 'name="only"' not in (await front_door.page("GET", f"/ui/decisions/{to_csc.seq}")).text
+        done = await sender.page(
+            "POST",
+            f"/ui/notifications/{notification_id}/withdrawal",
+            data={"reason": "sent_in_error", "confirm": "yes", "seq": str(to_csc.seq), "only": CSC},
+        )
+        assert done.status_code == 303, done.text
+    finally:
+        await sender.close()
+        await front_door.close()
+    withdrawn = _entries(gateway, notification_id, audit.EventKind.WITHDRAWN)
+    assert [e.recipient_agency for e in withdrawn] == [CSC], "the others keep theirs"

@@ -127,7 +127,11 @@ async def signin_form(
         if await asyncio.to_thread(sessions.token_used, decision_log.engine, caller):
             raise ReplayError("already used")  # say so now, not after the click
     except AuthError as exc:
-        return await _refused(request, decision_log, registry, exc, "This sign-in link cannot be used")
+        # As a refused Sign in does: the refusal's page looks signed out, so the browser must be.
+        await asyncio.to_thread(sessions.end_current, decision_log.engine, settings, request)
+        refused = await _refused(request, decision_log, registry, exc, "This sign-in link cannot be used")
+        sessions.forget(settings, refused)
+        return refused
     return _signin_page(request, confirm=caller, token=token)
 
 

@@ -43,3 +43,14 @@ async def test_an_accepted_sign_in_ends_the_session_before_it(gateway_factory: G
         assert (await _sign_in(browser, gateway.token(SCHOOL, role="dsl", subject="dsl-next-02"))).status_code == 303
         assert await _signed_in_as(browser) is not None
         assert await _signed_in_as(kept) is None, "the first session still answers after the next sign-in"
+
+
+async def test_a_refused_sign_in_link_signs_the_last_person_out(gateway_factory: GatewayFactory) -> None:  # noqa: F811
+    # The link is how people arrive: refused on opening, its page looked signed out while the DSL's session
+    # still answered (a reader of the demo, session 55).
+    gateway = await gateway_factory()
+    async with await _client(gateway) as browser:
+        assert (await _sign_in(browser, gateway.token(SCHOOL, role="dsl", subject="dsl-first-03"))).status_code == 303
+        link = await browser.get("/ui/signin", params={"token": gateway.token(SCHOOL, role="ig_lead", subject="x-03")})
+        assert link.status_code == 401, link.text[-800:]
+        assert await _signed_in_as(browser) is None, "the first person's session outlived a refused link"

@@ -144,12 +144,17 @@ def fields(message_type: str | None) -> tuple[Field, ...]:
     whether they can decide is their capacity alone (Gillick competence is a child's); about a child who has
     died, whether they could decide is not asked (there is nothing left for them to decide)."""
     if about_a_child_who_died(message_type):
-        return tuple(_role_field(message_type) if f is _ROLE else f for f in FIELDS if f.choices is not ASSESSED)
+        # A disputed age is a living young person's (treated as a child); a death's category reads the age.
+        asked = (_DIED if f is _ROLE else f for f in FIELDS if f.choices is not ASSESSED)
+        return tuple(replace(f, hint=_AGE_UNKNOWN) if f.name == "age_years" else f for f in asked)
     if not about_adult(message_type):
         return FIELDS
-    hints = {"nhs_number": _NHS_HINT.format(whom="person"), "age_years": "Leave it blank if it is not known."}
+    hints = {"nhs_number": _NHS_HINT.format(whom="person"), "age_years": _AGE_UNKNOWN}
     asked = (_ADULT if f is _ROLE else f for f in FIELDS if f.name != "gillick_competent")
     return tuple(replace(f, hint=hints[f.name]) if f.name in hints else f for f in asked)
+
+
+_AGE_UNKNOWN = "Leave it blank if it is not known."
 
 
 # Consent statuses that are someone's answer (form_consent.ANSWERED, which imports this module).

@@ -87,6 +87,9 @@ def test_a_child_death_notification_is_about_the_child_who_has_died() -> None:
     }
     assert form_subject.check({**death, "subject_role": "deceased_child"}) == {}
     assert form_subject.subject(death)["role_in_case"] == "deceased_child"
+    # Its age question says nothing of a young person's disputed age (a reader of the demo, session 55).
+    (age,) = [f for f in form_subject.fields("child_death_notification") if f.name == "age_years"]
+    assert age.hint == "Leave it blank if it is not known."
     # Elsewhere every role is offered, and the adult types choose their adult.
     (anyone,) = [f for f in form_subject.fields("safeguarding_referral") if f.name == "subject_role"]
     assert len(anyone.choices) == 11 and form_subject.check({"subject_role": "child"}) == {}

@@ -227,5 +227,10 @@ async def test_a_clock_marked_overdue_by_a_check_run_ahead_is_not_overdue_since_
     section = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))).split(" Deadlines ", 1)[1]
     assert "Not due yet: marked overdue by a check run for a later date" in section, section[:800]
     assert "Overdue since" not in section, section[:800]
+    heads = [
+        html.unescape(re.sub(r"<[^>]+>", " ", p.split("</p>", 1)[0])) for p in page.split('class="state-line"')[1:]
+    ]
+    assert any("marked overdue by a check run for a later date: it is not due yet" in h for h in heads), heads
+    assert not any("A deadline is overdue." in h for h in heads), heads
     listed = html.unescape(overdue)
     assert "Not due yet: marked overdue by a check run for a later date" in listed and "Still overdue" not in listed

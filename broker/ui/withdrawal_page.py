@@ -33,13 +33,14 @@ async def withdraw(
     posted: PostedDep,
     recall: RecallDep,
 ) -> Response:
-    form = {name: text(posted, name) for name in ("reason", "confirm", "seq", "only")}
+    form = {name: text(posted, name) for name in ("reason", "confirm", "seq", "only", "scope_of")}
     back = f"/ui/decisions/{form['seq']}" if form["seq"].isdigit() else "/ui/decisions"
     errors = _mistakes(form)
     if errors:
         return _show(request, session, notification_id, form, back, errors=errors, status_code=422)
     try:
-        await recall.withdraw(viewer, notification_id, reason=form["reason"], only=form["only"] or None)
+        only = form["only"] if form["scope_of"] and form["only"] == form["scope_of"] else None
+        await recall.withdraw(viewer, notification_id, reason=form["reason"], only=only)
     except AlreadyShredded:
         said = "Its case was shredded: every agency it reached was told to erase it, so there is nothing to withdraw."
         return _show(request, session, notification_id, form, back, refused=said, status_code=409)
@@ -57,6 +58,8 @@ def _mistakes(form: dict[str, str]) -> dict[str, str]:
     errors = {}
     if form["reason"] not in WITHDRAWAL_REASONS:
         errors["reason"] = "Choose why it is withdrawn."
+    if form["scope_of"] and form["only"] not in ("every", form["scope_of"]):
+        errors["only"] = "Choose whether it is withdrawn from every agency it was sent to, or from one alone."
     if form["confirm"] != "yes":
         errors["confirm"] = "Confirm that each agency it is withdrawn from is told to delete it."
     return errors
@@ -85,5 +88,7 @@ def _show(
         refused=refused,
         reasons=WITHDRAWAL_REASONS,
         # The one recipient the sender chose, kept on the page that asks again.
-        only_choice=(form["only"], agency_names(request).get(form["only"], form["only"])) if form["only"] else None,
+        only_choice=(form["scope_of"], agency_names(request).get(form["scope_of"], form["scope_of"]))
+        if form["scope_of"]
+        else None,
     )

@@ -157,11 +157,15 @@ async def test_the_sender_may_withdraw_it_from_this_decisions_recipient_alone(
         assert f'name="only" value="{CSC}"' in shown.text, "this decision's recipient, offered alone"
         # The front door withdraws its own copy either way: it is not asked.
         assert 'name="only"' not in (await front_door.page("GET", f"/ui/decisions/{to_csc.seq}")).text
-        done = await sender.page(
-            "POST",
-            f"/ui/notifications/{notification_id}/withdrawal",
-            data={"reason": "sent_in_error", "confirm": "yes", "seq": str(to_csc.seq), "only": CSC},
-        )
+        url = f"/ui/notifications/{notification_id}/withdrawal"
+        asked = {"reason": "sent_in_error", "confirm": "yes", "seq": str(to_csc.seq), "scope_of": CSC}
+        # Neither is chosen for them: the wider cannot be undone for more agencies (a reader, session 55).
+        assert 'name="only" value="every" checked' not in shown.text
+        unchosen = await sender.page("POST", url, data=asked)
+        assert unchosen.status_code == 422, unchosen.text
+        assert "Withdraw it from: Choose whether it is withdrawn from every agency" in _words(unchosen)
+        assert f'name="only" value="{CSC}"' in unchosen.text, "the choice is offered again"
+        done = await sender.page("POST", url, data={**asked, "only": CSC})
         assert done.status_code == 303, done.text
     finally:
         await sender.close()

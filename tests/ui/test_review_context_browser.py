@@ -100,6 +100,7 @@ def test_the_sender_withdraws_a_notification_from_its_decisions_page(served: Ser
     _open_decision(page, served, "share")
     expect(page.get_by_role("heading", name="Withdraw this notification")).to_be_visible()
     page.get_by_label("Why it is withdrawn").select_option("wrong_person")
+    page.get_by_label("Every agency it was sent to").check()  # chosen by the sender, never for them
     page.get_by_label("I understand that each agency it is withdrawn from is told to delete it").check()
     shot(page, "decision-withdraw")
     page.get_by_role("button", name="Withdraw this notification").click()

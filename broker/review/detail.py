@@ -97,14 +97,21 @@ async def read_page(
 def state_line(detail: dict[str, Any]) -> str | None:
     """Where the decision stands, as its page says it: a withdrawal of a decision whose recipient never
     received it (not shared, or withdrawn while held) tells no agency to delete anything, so its page
-    must not say it does. The API keeps `withdrawn` (`schemas.api`: its states are a published contract)."""
+    must not say it does, and one its recipient withdrew from its own inbox says so. The API keeps `withdrawn`
+    (`schemas.api`: its states are a published contract)."""
     state: str | None = detail["state"]
     if state != "withdrawn":
         return state
     if detail["outcome"] == Outcome.NO_SHARE:
         return "withdrawn_unshared"
     released = any(e["outcome"] == "released" for e in detail["events"])
-    return "withdrawn_held" if detail["outcome"] in HELD_OUTCOMES and not released else "withdrawn"
+    if detail["outcome"] in HELD_OUTCOMES and not released:
+        return "withdrawn_held"
+    # The front door withdrew its own copy: its sender reads that it did not, and must follow it up.
+    by_recipient = any(
+        e["kind"] == "withdrawn" and e.get("actor_agency") == detail["recipient_agency"] for e in detail["events"]
+    )
+    return "withdrawn_by_recipient" if by_recipient else "withdrawn"
 
 
 # Who acted, to a reader who may not know: the agency is withheld, not the act.

@@ -58,6 +58,7 @@ STATES = {
     "review_due": "shared; its review after is due",
     "reviewed": "reviewed after sharing",
     "withdrawn": "withdrawn; the agency it reached is told to delete it",
+    "withdrawn_by_recipient": "withdrawn by the agency that received it, from its own inbox; any other keeps its copy",
     # A decision's page (`detail.state_line`) and "Recently answered" say these: no agency received it.
     "withdrawn_held": "withdrawn before it was released: no agency received it",
     "withdrawn_unshared": "withdrawn; it was not shared, so no agency received it",
@@ -102,8 +103,7 @@ CLOCK_STATES = {
     "withdrawn": "Stopped unanswered, the message withdrawn, on",
     "shredded": "Stopped unanswered, the case shredded, on",
     "superseded": "Stopped unanswered, the event's time corrected, on",
-    # Logged overdue by a sweep run for a later moment (the demo's clock): never "since" a time to come.
-    "overdue_ahead": "Not due yet: marked overdue by a check run for a later date",
+    "overdue_ahead": "Not due yet: marked overdue by a check run for a later date",  # the demo's clock, run ahead
 }
 
 

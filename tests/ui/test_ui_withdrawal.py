@@ -127,6 +127,14 @@ async def test_the_front_door_is_offered_the_withdrawal_of_a_referral_it_receive
         await front_door.close()
     (withdrawn,) = _entries(gateway, notification_id, audit.EventKind.WITHDRAWN)
     assert withdrawn.actor == "csc-dsl-withdraw-01"
+    # Its sender reads that the recipient withdrew it, not as if it had itself (a reader, session 55).
+    sender = Person(gateway, SCHOOL, "dsl", "dsl-withdraw-02")
+    await sender.sign_in()
+    try:
+        said = _words(await sender.page("GET", f"/ui/decisions/{decided.seq}"))
+    finally:
+        await sender.close()
+    assert "Now: withdrawn by the agency that received it, from its own inbox" in said, said
 
 
 async def test_the_sender_may_withdraw_it_from_this_decisions_recipient_alone(

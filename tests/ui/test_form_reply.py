@@ -126,6 +126,12 @@ async def test_a_reply_starts_addressed_to_the_agency_that_sent_what_it_answers(
             fill(steps_for(types, form, answers, agency.type)[index], answers, page)
             data = {**answers, "csrf_token": front_door.csrf, "step": str(index)}
             page = (await front_door.ui.post("/ui/submit", data=data)).text
+            if index == 0:  # a required question with one answer offered has it chosen (the same reader)
+                purpose = re.search(r'<select id="f-purpose".*?</select>', page, re.S)
+                assert purpose is not None
+                offered = re.findall(r'<option value="([a-z_]+)"', purpose.group(0))
+                assert len(offered) == 1, offered
+                assert re.findall(r'<option value="([a-z_]+)" selected>', purpose.group(0)) == offered
     finally:
         await front_door.close()
     boxes = dict(re.findall(r'<input type="checkbox" id="to-([^"]+)" name="to:[^"]+" value="[^"]*" ?(checked)?>', page))

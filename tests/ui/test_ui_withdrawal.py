@@ -142,13 +142,8 @@ async def test_the_sender_may_withdraw_it_from_this_decisions_recipient_alone(
 ) -> None:
     gateway = await gateway_factory()
     sender = Person(gateway, SCHOOL, "dsl", "dsl-withdraw-03")
-    body = school_referral()  # to the MASH, the police and the GP
-    body["sender"] = {
-        "agency_id": SCHOOL,
-        "role": sender.sends_as,
-        "user_ref": sender.user_ref,
-        "is_professional": True,
-    }
+    # The sender's own body, to the MASH, the police and the GP as a school's referral goes.
+    body = {**sender.notification("share"), "recipients": school_referral()["recipients"]}
     sent = await sender.api("POST", "/v1/notifications", json=body)
     assert sent.status_code == 202, sent.text
     notification_id = str(sent.json()["notification_id"])

@@ -19,6 +19,7 @@ neither, so a new route without a rule is closed until someone writes its rule h
 
 from __future__ import annotations
 
+import functools
 import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -101,7 +102,9 @@ REACH: Final = (
     "what was shared with it, and for *withdraw* what it sent (children's social care also its own copy of "
     "what it received); *partnership*, everything; *—*, the route answers 403. An item beyond the reach "
     "answers 404, exactly like one that does not exist. An office holder acts with the wider of their "
-    "role's row and their office's row."
+    "role's row and their office's row. A practitioner or line manager at a service whose every role queue is"
+    " a practitioner's (a LADO, a MARAC) reads *decisions* and *overdue* as *agency*: what reaches it is"
+    " addressed to them."
 )
 PRINCIPALS: Final = (AGENCY_SYSTEM, *PERSON_ROLES, *OFFICES)
 
@@ -150,6 +153,21 @@ SENDS_AS: Final[dict[str, frozenset[str]]] = {
     "ig_lead": frozenset(),
     "caldicott_guardian": frozenset(),
 }
+
+# At a service whose every role queue is a frontline one (a LADO, a MARAC, a coroner's office), what
+# reaches the agency is addressed to its practitioners, and nobody else there is addressed: the LADO's
+# officers receive the allegations (domain brief §10), and C4 delivers to role queues (§6). There a
+# practitioner, and the line manager who is one, reads what their agency sent or received, and its deadlines.
+TEAM_READS: Final = frozenset({Action.DECISIONS, Action.OVERDUE})
+TEAM_ROLES: Final = frozenset({"practitioner", "line_manager"})
+
+
+@functools.cache  # asked for every read; the table never changes
+def practitioners_only(agency_type: str) -> bool:
+    """Whether every role queue of the agency type is a practitioner's (none is a DSL's or a lead's)."""
+    queues = role_names(agency_type)
+    return bool(queues) and queues <= _FRONTLINE
+
 
 # Each route and the actions it serves; it is open to a caller with any of them.
 ROUTES: Final[dict[tuple[str, str], tuple[Action, ...]]] = {
@@ -241,7 +259,10 @@ class Viewer:
     def scope(self, action: Action) -> Scope:
         """The wider of what the role and the office (if any) allow; unknown roles get nothing."""
         rows = [TABLE.get(self.role, {}), TABLE.get(self.office or "", {})]
-        return max((row.get(action, Scope.NONE) for row in rows), key=lambda s: s.rank)
+        found = [row.get(action, Scope.NONE) for row in rows]
+        if self.role in TEAM_ROLES and action in TEAM_READS and practitioners_only(self.agency_type):
+            found.append(Scope.AGENCY)
+        return max(found, key=lambda s: s.rank)
 
     def may(self, *actions: Action) -> bool:
         return any(self.scope(a) is not Scope.NONE for a in actions)

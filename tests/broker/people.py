@@ -113,6 +113,7 @@ class Person:
     async def close(self) -> None:
         if self.ui is not None:
             await self.ui.aclose()
+        self.ui = None  # signing in again opens a new browser
 
     async def opened(self, url: str) -> str:
         """The page at `url` as this person reads it, signed in for it alone (its HTML)."""

@@ -1,0 +1,80 @@
+"""At a service whose every role queue is a practitioner's (the LADO), what reached it is its officers' to
+read and answer: a school's allegation was visible to nobody at the LADO the partnership had registered.
+On the real gateway, OPA and database."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import Session, col, select
+
+import audit
+from broker.review import access
+from tests.broker.conftest import Gateway, gateway, gateway_factory  # noqa: F401 - fixtures
+from tests.broker.people import POLICE, Person
+from tests.factories import school_referral
+from tests.policy.bases import patched
+
+pytestmark = pytest.mark.stack
+
+LADO, POLICE_ID = "lado-fenmere", "police-fenmere"
+
+
+def _decided(served: Gateway, notification_id: str, agency: str) -> int:
+    with Session(served.engine) as session:
+        (seq,) = session.exec(
+            select(audit.Entry.seq).where(
+                col(audit.Entry.notification_id) == notification_id,
+                col(audit.Entry.kind) == audit.EventKind.DECIDED,
+                col(audit.Entry.recipient_agency) == agency,
+            )
+        ).all()
+    return int(seq)
+
+
+def test_only_services_staffed_by_practitioners_alone_widen_their_reads() -> None:
+    assert {t for t in ("lado", "marac", "police", "csc_front_door", "cdop") if access.practitioners_only(t)} == {
+        "lado",
+        "marac",
+    }
+    officer = access.Viewer(LADO, "lado", "practitioner", "lado-officer-ash")
+    assert officer.scope(access.Action.DECISIONS) is access.Scope.AGENCY
+    assert officer.scope(access.Action.OVERDUE) is access.Scope.AGENCY
+    assert officer.scope(access.Action.SEND) is access.Scope.OWN, "they still send only as themselves"
+    assert officer.scope(access.Action.WITHDRAW) is access.Scope.OWN
+    manager = access.Viewer(LADO, "lado", "line_manager", "lado-manager-elm")
+    assert manager.scope(access.Action.DECISIONS) is access.Scope.AGENCY, "a line manager is a practitioner too"
+    constable = access.Viewer(POLICE_ID, "police", "practitioner", "pc-ash")
+    assert constable.scope(access.Action.DECISIONS) is access.Scope.OWN
+
+
+async def test_a_lado_officer_reads_and_replies_to_the_allegation_a_school_sent(gateway: Gateway) -> None:  # noqa: F811
+    allegation = patched("lado", {"notification_id": str(uuid.uuid4()), "created_at": datetime.now(UTC).isoformat()})
+    sent = await gateway.post(allegation)
+    assert sent.status_code == 202, sent.text
+    assert {r["agency_id"] for r in sent.json()["recipients"]} == {LADO}
+    notification_id = str(allegation["notification_id"])
+    seq = _decided(gateway, notification_id, LADO)
+    officer = Person(gateway, LADO, "practitioner", "lado-officer-ash")
+
+    listed = await officer.api("GET", "/v1/decisions", params={"limit": 200})
+    assert listed.status_code == 200, listed.text
+    assert notification_id in {d["notification_id"] for d in listed.json()["items"]}, "in the LADO officer's list"
+    assert (await officer.api("GET", f"/v1/decisions/{seq}")).status_code == 200
+    assert (await officer.api("GET", "/v1/overdue")).status_code == 200
+
+    page = await officer.opened(f"/ui/decisions/{seq}")
+    start = f"/ui/notifications/{notification_id}/reply"
+    assert "Reply to this notification" in page and f'href="{start}"' in page
+    assert "This replies to notification" in await officer.opened(start)
+    assert "Decisions your agency sent or received." in await officer.opened("/ui/decisions")
+
+
+async def test_a_police_practitioner_still_reads_only_their_own(gateway: Gateway) -> None:  # noqa: F811
+    referral = school_referral(recipients=[POLICE])
+    assert (await gateway.post(referral)).status_code == 202
+    seq = _decided(gateway, str(referral["notification_id"]), POLICE_ID)
+    constable = Person(gateway, POLICE_ID, "practitioner", "pc-ash")
+    assert (await constable.api("GET", f"/v1/decisions/{seq}")).status_code == 404

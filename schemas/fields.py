@@ -10,8 +10,10 @@ unclassified into a share.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -98,6 +100,10 @@ class PayloadModel(BaseModel):
 
     data_classes: ClassVar[dict[str, DataClass]] = {}
     policy_facts: ClassVar[tuple[str, ...]] = ()
+    # The fields each stage needs (a meeting's record, its minutes), by the stage's value: a payload with
+    # stages refuses one left blank, and the guided form asks a field a stage alone needs only of a
+    # sender who may send that stage.
+    stage_fields: ClassVar[Mapping[str, tuple[str, ...]]] = MappingProxyType({})
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:

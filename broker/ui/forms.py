@@ -77,9 +77,27 @@ def _details_step(form: FormType | None, answers: dict[str, str], agency_type: s
     must = schema_required(form.payload) | form.rules.required_fields(
         answers.get("purpose"), facts(form.payload, answers)
     )
-    fields = tuple(_stages_for_sender(f, form, agency_type) for f in inputs(form.payload, must))
+    fields = tuple(
+        _stages_for_sender(f, form, agency_type) for f in _asked(form, inputs(form.payload, must), must, agency_type)
+    )
     intro = f"{form.label}. Facts first; say what is opinion and whose. Fields marked optional may be left blank."
     return Step("details", "Details", intro, subject + fields, form_subject.PATHS)
+
+
+def _asked(form: FormType, fields: Iterable[Field], must: set[str], agency_type: str) -> list[Field]:
+    """The payload's questions but those only a stage this sender may not send needs: a school's referral
+    to the LADO is not asked the LADO's meeting minutes, nor a GP's notice of a death the post-mortem's."""
+    needed_at: dict[str, set[str]] = {}
+    for stage, names in getattr(form.payload, "stage_fields", {}).items():
+        for name in names:
+            needed_at.setdefault(name, set()).add(stage)
+
+    def asked(field: Field) -> bool:
+        name = field.name.removeprefix(PAYLOAD).split(".")[0]
+        stages = needed_at.get(name)
+        return not stages or name in must or any(form.rules.offers(s, sender_type=agency_type) for s in stages)
+
+    return [f for f in fields if asked(f)]
 
 
 def _stages_for_sender(field: Field, form: FormType, agency_type: str) -> Field:

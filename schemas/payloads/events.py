@@ -4,8 +4,11 @@ M20 missing child. Sources are cited as `KEY, Chapter > Section` (keys in polici
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
+from types import MappingProxyType
+from typing import ClassVar
 
 from pydantic import model_validator
 
@@ -146,12 +149,25 @@ class ChildMoveTransferPayload(PayloadModel):
     )
 
 
+_MINUTES = ("meeting_at", "actions_agreed")
+_DEATH_STAGE_FIELDS: dict[str, tuple[str, ...]] = {
+    ChildDeathStage.ICMD_RECORD: _MINUTES,
+    ChildDeathStage.SCENE_DOCUMENTATION: ("scene_visit_record",),
+    ChildDeathStage.CMD_RECORD: _MINUTES,
+    ChildDeathStage.FORM_C: _MINUTES,
+    ChildDeathStage.POST_MORTEM_HELD: ("post_mortem_at",),
+    ChildDeathStage.PM_PROVISIONAL_REPORT: ("post_mortem_at", "post_mortem_findings"),
+    ChildDeathStage.PM_COMPLETE_REPORT: ("post_mortem_at", "post_mortem_findings"),
+}
+
+
 class ChildDeathNotificationPayload(PayloadModel):
     """M19: notification of an unexpected child death.
 
     Source: CPSCP-Procedures, Child death.
     """
 
+    stage_fields: ClassVar[Mapping[str, tuple[str, ...]]] = MappingProxyType(_DEATH_STAGE_FIELDS)
     # Defaulted: a notice is what every sender sent before the meeting record could be expressed.
     stage: ChildDeathStage = classed(
         D.CASE_STATUS,
@@ -228,7 +244,7 @@ class ChildDeathNotificationPayload(PayloadModel):
 
     @model_validator(mode="after")
     def _record_needs_minutes(self) -> ChildDeathNotificationPayload:
-        missing = [name for name in _DEATH_STAGE_FIELDS.get(self.stage, ()) if getattr(self, name) in (None, "")]
+        missing = [name for name in self.stage_fields.get(self.stage, ()) if getattr(self, name) in (None, "")]
         if missing:
             raise stage_fields_missing(self.stage, missing)
         return self
@@ -262,18 +278,6 @@ def _first_birthday(born: date) -> date:
 
 def _aged(infant: bool) -> str:
     return "under 12 months" if infant else "aged a year or more"
-
-
-_MINUTES = ("meeting_at", "actions_agreed")
-_DEATH_STAGE_FIELDS = {
-    ChildDeathStage.ICMD_RECORD: _MINUTES,
-    ChildDeathStage.SCENE_DOCUMENTATION: ("scene_visit_record",),
-    ChildDeathStage.CMD_RECORD: _MINUTES,
-    ChildDeathStage.FORM_C: _MINUTES,
-    ChildDeathStage.POST_MORTEM_HELD: ("post_mortem_at",),
-    ChildDeathStage.PM_PROVISIONAL_REPORT: ("post_mortem_at", "post_mortem_findings"),
-    ChildDeathStage.PM_COMPLETE_REPORT: ("post_mortem_at", "post_mortem_findings"),
-}
 
 
 class MissingChildPayload(PayloadModel):

@@ -9,8 +9,11 @@ disclosure is delivered in person").
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
+from types import MappingProxyType
+from typing import ClassVar
 
 from pydantic import model_validator
 
@@ -118,6 +121,14 @@ class MaracReferralPayload(PayloadModel):
     referrer: ProfessionalContact | None = classed(D.REFERRER_IDENTITY_PRO, "Referring professional", default=None)
 
 
+_LADO_STAGE_FIELDS: dict[str, tuple[str, ...]] = {
+    LadoStage.AMM_INVITATION: ("meeting_at",),
+    LadoStage.AMM_RECORD: ("meeting_at", "actions_agreed"),
+    LadoStage.OUTCOME: ("allegation_outcome",),
+    LadoStage.DBS_REFERRAL: ("allegation_outcome", "dbs_conditions"),
+}
+
+
 class LadoAllegationPayload(PayloadModel):
     """M14: allegation against a person who works with children.
 
@@ -125,6 +136,7 @@ class LadoAllegationPayload(PayloadModel):
     an Allegation or Concern.
     """
 
+    stage_fields: ClassVar[Mapping[str, tuple[str, ...]]] = MappingProxyType(_LADO_STAGE_FIELDS)
     # Defaulted: a referral is what every employer sent before the LADO's stages could be expressed.
     stage: LadoStage = classed(
         D.CASE_STATUS,
@@ -180,18 +192,10 @@ class LadoAllegationPayload(PayloadModel):
 
     @model_validator(mode="after")
     def _stage_fields(self) -> LadoAllegationPayload:
-        missing = [name for name in _LADO_STAGE_FIELDS.get(self.stage, ()) if getattr(self, name) in (None, "")]
+        missing = [name for name in self.stage_fields.get(self.stage, ()) if getattr(self, name) in (None, "")]
         if missing:
             raise stage_fields_missing(self.stage, missing)
         return self
-
-
-_LADO_STAGE_FIELDS = {
-    LadoStage.AMM_INVITATION: ("meeting_at",),
-    LadoStage.AMM_RECORD: ("meeting_at", "actions_agreed"),
-    LadoStage.OUTCOME: ("allegation_outcome",),
-    LadoStage.DBS_REFERRAL: ("allegation_outcome", "dbs_conditions"),
-}
 
 
 class DvdsDisclosurePayload(PayloadModel):

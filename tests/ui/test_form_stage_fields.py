@@ -1,0 +1,53 @@
+"""The guided form asks a field that only a stage needs of a sender who may send that stage: a school's
+referral to the LADO was offered the LADO's own meeting time and minutes, and a GP's notice of a child's
+death the post-mortem's date and findings, which only the coroner and the pathologist send.
+
+Pure: the form's steps from the policy pack's file and the schema, as the gateway builds them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from broker.ui.form_fields import PAYLOAD
+from broker.ui.form_types import FormType, payload_of
+from broker.ui.forms import steps_for
+from broker.ui.policy_pack import rules_of
+
+PACK = json.loads((Path(__file__).resolve().parents[2] / "policies/safeguarding/config/data.json").read_text())
+
+
+def _asked(message_type: str, sender_type: str, answers: dict[str, str] | None = None) -> set[str]:
+    payload = payload_of(message_type)
+    assert payload is not None
+    form = FormType(
+        message_type, "1.0", message_type, payload, rules_of(message_type, PACK["message_types"][message_type])
+    )
+    (details,) = [s for s in steps_for([form], form, answers or {}, sender_type) if s.key == "details"]
+    return {f.name.removeprefix(PAYLOAD).split(".")[0] for f in details.fields if f.name.startswith(PAYLOAD)}
+
+
+def test_a_school_is_not_asked_the_lados_meeting_but_the_lado_is() -> None:
+    school, lado = _asked("lado_allegation", "education_school"), _asked("lado_allegation", "lado")
+    assert {"meeting_at", "actions_agreed"} <= lado
+    assert not {"meeting_at", "actions_agreed"} & school
+    # A school may send the DBS referral, which needs the outcome and how the conditions are met.
+    assert {"allegation_outcome", "dbs_conditions", "allegation_account", "dsm_record_signed"} <= school
+
+
+@pytest.mark.parametrize(
+    ("sender_type", "post_mortem"),
+    [
+        ("health_gp", set()),
+        ("police", set()),
+        ("coroner", {"post_mortem_at"}),
+        ("pathologist", {"post_mortem_at", "post_mortem_findings"}),
+    ],
+)
+def test_a_death_notice_asks_the_post_mortem_only_of_those_who_send_it(sender_type: str, post_mortem: set[str]) -> None:
+    asked = _asked("child_death_notification", sender_type)
+    assert asked & {"post_mortem_at", "post_mortem_findings"} == post_mortem
+    # Every sender may send the meetings' records, so each is asked their time and minutes.
+    assert {"meeting_at", "actions_agreed", "circumstances"} <= asked

@@ -289,9 +289,9 @@ QUEUE_ANSWER: Final[dict[str, Any]] = {"decision": "release", "reason": "Example
 RELEASED: Final = ReviewAnswer(
     seq=1050, kind="advice_given", outcome="released", follows=[1041], recorded_at="2026-01-12T10:02:11.000000Z"
 )
-URGENT_REVIEW: Final[dict[str, Any]] = {"reason": "Example: the urgent share was proportionate."}
+URGENT_REVIEW: Final[dict[str, Any]] = {"reason": "Example: the urgent share was proportionate.", "finding": "upheld"}
 REVIEWED: Final = ReviewAnswer(
-    seq=1061, kind="urgent_reviewed", outcome="reviewed", follows=[1055], recorded_at="2026-01-12T11:15:40.000000Z"
+    seq=1061, kind="urgent_reviewed", outcome="upheld", follows=[1055], recorded_at="2026-01-12T11:15:40.000000Z"
 )
 
 OVERDUE: Final = [

@@ -90,6 +90,8 @@ class ReviewAnswer(_Answer):
 
     seq: Seq
     kind: EventKindText
-    outcome: str = Field(description="released, withheld, or reviewed for an urgent share")
+    outcome: str = Field(
+        description="released or withheld for a held share; upheld or not_upheld for an urgent share's review"
+    )
     follows: list[int]
     recorded_at: LogTime

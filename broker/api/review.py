@@ -37,6 +37,10 @@ class UrgentReview(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     reason: str = Field(min_length=1, max_length=review.MAX_REASON)
+    finding: Literal["upheld", "not_upheld"] = Field(
+        description="upheld: sending it at once was right; not_upheld: it should not have gone (its sender"
+        " withdraws it from that recipient: POST /v1/notifications/{notification_id}/withdrawal with agency_id)"
+    )
 
 
 def _answer(entry: Any) -> dict[str, Any]:
@@ -105,7 +109,11 @@ async def answer(
 )
 async def review_urgent(seq: SeqPath, body: UrgentReview, decision_log: LogDep, caller: CallerDep) -> dict[str, Any]:
     """Record the post-hoc review of an urgent share."""
-    return _answer(await review.review_urgent(decision_log, Viewer.from_caller(caller), seq, reason=body.reason))
+    return _answer(
+        await review.review_urgent(
+            decision_log, Viewer.from_caller(caller), seq, reason=body.reason, finding=body.finding
+        )
+    )
 
 
 @router.get(

@@ -46,9 +46,11 @@ URGENT = "share_urgent_review_after"
 MAX_REASON = 500
 # How many resolved held rows are read to find a viewer's latest answered ones.
 MAX_ANSWERED_SCAN = 500
-# The rule each kind of human decision answers: advice is GR3; an authorisation
-# to share without consent is GR4; a post-hoc review of an urgent share is C7.
+# The rule each human decision answers: advice GR3, an authorisation to share without consent GR4, an urgent review C7.
 _RULE = {"needs_advice": "GR3", "hold_for_authorisation": "GR4", URGENT: "C7"}
+# What a review of an urgent share finds, its entry's outcome: sending it at once was right, or it should
+# not have gone (its sender withdraws it from that recipient). Before 2026-12-07: `reviewed`, a note alone.
+URGENT_FINDINGS = ("upheld", "not_upheld")
 
 
 def pending_queues(session: Session, viewer: Viewer) -> dict[str, list[QueueItem]]:
@@ -230,8 +232,10 @@ def _held(decision_log: DecisionLog, delivery_id: str) -> tuple[HeldDelivery, au
     return row, decided, named
 
 
-async def review_urgent(decision_log: DecisionLog, viewer: Viewer, seq: int, *, reason: str) -> audit.Entry:
-    """Record a reviewer's look at an urgent share after it went (I14)."""
+async def review_urgent(
+    decision_log: DecisionLog, viewer: Viewer, seq: int, *, reason: str, finding: str
+) -> audit.Entry:
+    """Record a reviewer's finding on an urgent share after it went (I14): upheld or not, and why."""
     entry, reviewed, named = await asyncio.to_thread(_urgent, decision_log, seq)
     # Scope first: whether another agency's share was reviewed is not this viewer's to learn.
     if not may_decide(viewer, URGENT, entry.sender_agency):
@@ -240,12 +244,12 @@ async def review_urgent(decision_log: DecisionLog, viewer: Viewer, seq: int, *, 
         raise Forbidden(f"you sent this share: someone else must {_ANSWERED_BY_ANOTHER[URGENT]}")
     if reviewed:
         raise NotFound("already reviewed")
-    text = check_reason(reason, missing="a review needs a note: say what you checked")
+    text = _checked_review(reason, finding)
     draft = audit.EntryDraft(
         notification_id=entry.notification_id,
         delivery_id=entry.delivery_id,
         kind=audit.EventKind.URGENT_REVIEWED,
-        outcome="reviewed",
+        outcome=finding,
         sender_agency=entry.sender_agency,
         sender_role=entry.sender_role,
         recipient_agency=entry.recipient_agency,
@@ -261,6 +265,18 @@ async def review_urgent(decision_log: DecisionLog, viewer: Viewer, seq: int, *, 
         clocks.stop_clocks(session, entry.delivery_id, clocks.URGENT_REVIEW, datetime.now(UTC))
 
     return (await decision_log.append([draft], stop_clock))[0]
+
+
+def _checked_review(reason: str, finding: str) -> str:
+    """The note as the log keeps it; a refusal names the note and the finding, each one missing."""
+    found = {} if finding in URGENT_FINDINGS else {"finding": "Choose whether sending it at once was right or not."}
+    try:
+        text = check_reason(reason, missing="a review needs a note: say what you checked")
+    except ReviewInvalid as refused:
+        raise ReviewInvalid(" ".join((refused.errors | found).values()), refused.errors | found) from None
+    if found:
+        raise ReviewInvalid("a review needs a finding: upheld or not upheld", found)
+    return text
 
 
 def _urgent(decision_log: DecisionLog, seq: int) -> tuple[audit.Entry, bool, set[str]]:

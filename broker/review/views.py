@@ -115,7 +115,8 @@ def _state(later: audit.Entry) -> str:
     # A recall ends the decision whatever was answered before: the latest entry wins.
     if later.kind in _RECALLS or later.kind == audit.EventKind.EXPIRED:
         return str(later.kind)
-    if later.outcome == "reviewed":  # an urgent share's review (before 2026-12-03, an advice_given entry)
+    # An urgent share's review, upheld or not (before 2026-12-03, an advice_given entry `reviewed`).
+    if later.kind == audit.EventKind.URGENT_REVIEWED or later.outcome == "reviewed":
         return "reviewed"
     return "released" if later.outcome == "released" else "refused"
 

@@ -378,7 +378,9 @@ async def urgent(
 
 @router.post("/urgent/{seq}")
 async def review_urgent(seq: SeqPath, decision_log: LogDep, viewer: ViewerDep, form: PostedDep) -> Response:
-    entry = await review.review_urgent(decision_log, viewer, seq, reason=text(form, "reason"))
+    entry = await review.review_urgent(
+        decision_log, viewer, seq, reason=text(form, "reason"), finding=text(form, "finding")
+    )
     return RedirectResponse(f"/ui/urgent?done={entry.seq}", status_code=303)
 
 

@@ -169,7 +169,9 @@ async def _answer(c: Case) -> tuple[int, None]:
 
 
 async def _urgent(c: Case) -> tuple[int, None]:
-    r = await c.person.api("POST", f"/v1/urgent/{c.item.seq('share_urgent_review_after')}", json={"reason": " "})
+    r = await c.person.api(
+        "POST", f"/v1/urgent/{c.item.seq('share_urgent_review_after')}", json={"reason": " ", "finding": "upheld"}
+    )
     return r.status_code, None
 
 

@@ -104,7 +104,9 @@ async def test_review_routes_answer_what_their_models_say(gateway: Gateway) -> N
     )
     _documented(gateway, answer, "post", "/v1/queues/{delivery_id}", ReviewAnswer)
     review = await client.post(
-        f"/v1/urgent/{urgent[0]['decided_seq']}", headers=dsl(), json={"reason": "The urgent share was proportionate."}
+        f"/v1/urgent/{urgent[0]['decided_seq']}",
+        headers=dsl(),
+        json={"reason": "The urgent share was proportionate.", "finding": "upheld"},
     )
     _documented(gateway, review, "post", "/v1/urgent/{seq}", ReviewAnswer)
 

@@ -178,11 +178,11 @@ async def test_urgent_shares_wait_for_the_sending_dsl_to_review(gateway: Gateway
     response = await gateway.client.post(
         f"/v1/urgent/{seq}",
         headers=_auth(gateway, SENDER, "dsl"),
-        json={"reason": "Reviewed next morning: right call."},
+        json={"reason": "Reviewed next morning: right call.", "finding": "upheld"},
     )
     assert response.status_code == 200, response.text
     answer = response.json()
-    assert (answer["kind"], answer["outcome"], answer["follows"]) == ("urgent_reviewed", "reviewed", [seq])
+    assert (answer["kind"], answer["outcome"], answer["follows"]) == ("urgent_reviewed", "upheld", [seq])
     with Session(gateway.engine) as session:
         logged = session.get(audit.Entry, answer["seq"])
     assert logged is not None and logged.kind == audit.EventKind.URGENT_REVIEWED
@@ -190,9 +190,33 @@ async def test_urgent_shares_wait_for_the_sending_dsl_to_review(gateway: Gateway
     assert seq not in {i["decided_seq"] for i in left}
     assert (await _state(gateway, seq)) == "reviewed"
     again = await gateway.client.post(
-        f"/v1/urgent/{seq}", headers=_auth(gateway, SENDER, "dsl"), json={"reason": "Twice."}
+        f"/v1/urgent/{seq}", headers=_auth(gateway, SENDER, "dsl"), json={"reason": "Twice.", "finding": "upheld"}
     )
     assert again.status_code == 404
+
+
+async def test_a_review_records_whether_the_urgent_share_was_upheld(gateway: Gateway) -> None:
+    decided = await _held(gateway, risk=URGENT_RISK)
+    assert decided[CSC]["outcome"] == "share_urgent_review_after"
+    urgent = (await _queues(gateway, SENDER, "dsl"))["urgent_review"]
+    seq = next(i["decided_seq"] for i in urgent if i["recipient_agency"] == CSC)
+    url = f"/v1/urgent/{seq}"
+
+    def headers() -> dict[str, str]:
+        return _auth(gateway, SENDER, "dsl")  # a token is good for one request
+
+    unsaid = await gateway.client.post(url, headers=headers(), json={"reason": "Checked."})
+    assert unsaid.status_code == 422 and "finding" in unsaid.text, unsaid.text
+    wrong = await gateway.client.post(url, headers=headers(), json={"reason": "Checked.", "finding": "fine"})
+    assert wrong.status_code == 422 and "finding" in wrong.text, wrong.text
+    assert (await _state(gateway, seq)) == "review_due", "a refused review recorded nothing"
+    note = "No immediate harm after all: the MASH should have been asked first."
+    found = await gateway.client.post(url, headers=headers(), json={"reason": note, "finding": "not_upheld"})
+    assert found.status_code == 200, found.text
+    with Session(gateway.engine) as session:
+        logged = session.get(audit.Entry, found.json()["seq"])
+    assert logged is not None and (logged.outcome, logged.reasons[0]["message"]) == ("not_upheld", note)
+    assert (await _state(gateway, seq)) == "reviewed"
 
 
 async def test_a_review_logged_before_its_own_kind_still_ends_the_review(gateway: Gateway) -> None:

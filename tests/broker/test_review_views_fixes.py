@@ -95,7 +95,9 @@ async def test_reviewed_by_lists_reviews_and_nothing_else(quiet: Gateway) -> Non
     sent = await _refer(sender, risk=URGENT_RISK)
     assert sent["outcome"] == "share_urgent_review_after", sent
     decided = _decided(quiet, sent["delivery_id"])
-    reviewed = await reviewer.api("POST", f"/v1/urgent/{decided.seq}", json={"reason": "Right to send at once."})
+    reviewed = await reviewer.api(
+        "POST", f"/v1/urgent/{decided.seq}", json={"reason": "Right to send at once.", "finding": "upheld"}
+    )
     assert reviewed.status_code == 200, reviewed.text
     _run_out_the_clocks(quiet)
     await _withdraw(sender, sent["notification_id"])

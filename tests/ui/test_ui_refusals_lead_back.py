@@ -47,6 +47,7 @@ async def test_a_refused_answer_says_why_and_leads_back(gateway: Gateway) -> Non
     assert '<a href="/ui/queues">Back to Queues</a>' in answered.text
     assert reviewed.status_code == 422
     assert "A review needs a note: say what you checked (golden rule 7: record the reasons)." in _said(reviewed.text)
+    assert "Choose whether sending it at once was right or not." in _said(reviewed.text), "both are named"
     assert '<a href="/ui/urgent">Back to Urgent review</a>' in reviewed.text
     assert backwards.status_code == 422, backwards.text[:300]
     assert backwards.headers["content-type"].startswith("text/html"), "no pack of nothing is downloaded"
@@ -63,7 +64,7 @@ async def test_a_review_leaves_the_queue_and_is_listed_as_reviewed(gateway: Gate
         (urgent,) = (await dsl.api("GET", "/v1/queues")).json()["urgent_review"]
         seq = urgent["decided_seq"]
         note = "Checked next morning: the right call."
-        done = await dsl.page("POST", f"/ui/urgent/{seq}", {"reason": note})
+        done = await dsl.page("POST", f"/ui/urgent/{seq}", {"reason": note, "finding": "upheld"})
         assert done.status_code == 303, done.text[:300]
         listed = _said((await dsl.page("GET", "/ui/urgent")).text)
         theirs = _said((await elsewhere.page("GET", "/ui/urgent")).text)
@@ -76,4 +77,5 @@ async def test_a_review_leaves_the_queue_and_is_listed_as_reviewed(gateway: Gate
     assert (
         f"#{seq}" in reviewed and note in reviewed and f"hv-rev-dsl, Designated Safeguarding Lead at {hv}" in reviewed
     )
+    assert "Reviewed: upheld, it had to go at once" in reviewed
     assert "Recently reviewed" not in theirs, "another agency's review is not theirs to see"

@@ -136,7 +136,9 @@ async def test_the_senders_review_and_its_missed_clock_are_not_the_recipients_ev
         assert mark_overdue(session, review.due_at + timedelta(minutes=1)), "the review's clock ran out"
         session.commit()
     reviewer = Person(gateway, SCHOOL, "dsl", "dsl-urgent-clock-06")
-    reviewed = await reviewer.api("POST", f"/v1/urgent/{seq}", json={"reason": "Reviewed late: it had to go."})
+    reviewed = await reviewer.api(
+        "POST", f"/v1/urgent/{seq}", json={"reason": "Reviewed late: it had to go.", "finding": "upheld"}
+    )
     assert reviewed.status_code == 200, reviewed.text
 
     duty = f"Overdue: {_review_description(gateway, urgent['delivery_id'])}"

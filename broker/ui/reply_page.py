@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -21,8 +22,11 @@ from sqlmodel import Session, col, select
 
 import audit
 from broker.api.deps import LogDep, registry_of
+from broker.db.tables import ObligationClock
+from broker.delivery import clocks
 from broker.errors import Forbidden, OutOfReach
 from broker.review.scope import first_decision
+from broker.ui import plain
 from broker.ui import words as say
 from broker.ui.form_journey import journey_for
 from broker.ui.form_subject import IN_REPLY_TO, REPLY_TO_AGENCY
@@ -50,8 +54,39 @@ async def start(
     if seq is None:
         raise OutOfReach("no such notification that you may read")
     sender = await asyncio.to_thread(_sender_of, decision_log.engine, seq)
+    owed = await asyncio.to_thread(owed_by, decision_log.engine, notification_id, session.agency_id)
     answers = {"notification_id": str(uuid.uuid4()), IN_REPLY_TO: notification_id, REPLY_TO_AGENCY: sender}
-    return render_step(request, session, await journey_for(request, pack, session, answers), 0, answers)
+    return render_step(request, session, await journey_for(request, pack, session, answers), 0, answers, owed=owed)
+
+
+def owed_by(engine: Engine, notification_id: str, agency_id: str) -> list[dict[str, Any]]:
+    """The notification's running deadlines that a reply from `agency_id` meets, each with the kinds of
+    reply that meet it, in the form's words: the reader chooses the kind their reply is."""
+    with Session(engine) as session:
+        running = session.exec(
+            select(ObligationClock).where(
+                col(ObligationClock.notification_id) == notification_id, col(ObligationClock.stopped_at).is_(None)
+            )
+        ).all()
+    owed: list[dict[str, Any]] = []
+    for clock in sorted(running, key=lambda c: c.due_at):
+        pairs, answers = clocks.answered_by(clock)
+        kinds = [_kind(a) for a in sorted(answers) if a not in _NOT_A_REPLY]
+        said = {"duty": plain.duty(clock.description).text, "due_at": clock.due_at, "kinds": kinds}
+        if kinds and any(who == agency_id for who, _ in pairs) and said not in owed:
+            owed.append(said)  # one per duty: a sender owes it to each recipient alike
+    return owed
+
+
+# Answers that are no message a person sends: a consumer's signed receipt, a review, the notification itself.
+_NOT_A_REPLY = frozenset({clocks.ACKNOWLEDGED, clocks.URGENT_REVIEW, clocks.BY_ITSELF})
+
+
+def _kind(answer: str) -> str:
+    """`lado_allegation@amm_record` as “LADO allegation: Record of the AMM”, the form's words."""
+    message_type, _, stage = answer.partition("@")
+    name = say.type_name(message_type)
+    return f"{name}: {say.option(stage, say.PAYLOAD_CHOICES)}" if stage else name
 
 
 def _sender_of(engine: Engine, seq: int) -> str:

@@ -4,6 +4,7 @@ gateway and OPA."""
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -46,6 +47,19 @@ def _replies_to(served: Gateway, notification_id: str) -> set[object]:
     return {row.log_context.get("in_reply_to") for row in [*rows, *held]}
 
 
+async def test_a_reply_that_meets_no_deadline_is_told_so(gateway: Gateway) -> None:  # noqa: F811
+    police = {"agency_id": "police-fenmere", "role": "police_public_protection", "need_to_know": "investigate_crime"}
+    referral = school_referral(recipients=[*TO_CSC, police])
+    assert (await gateway.post(referral)).status_code == 202
+    referral_id = str(referral["notification_id"])
+    opened = await Person(gateway, "police-fenmere", "dsl", "pol-dsl-reply-01").opened(
+        f"/ui/notifications/{referral_id}/reply"
+    )
+    said = " ".join(html.unescape(re.sub(r"<[^>]+>", "", opened)).split())
+    assert "No deadline of it is waiting for a reply from your agency: whatever you send answers none." in said
+    assert "Referral outcome." not in said.split("This replies to", 1)[1].split("Step 1", 1)[0]
+
+
 async def test_the_front_door_replies_from_the_referrals_page(gateway: Gateway, opa_url: str) -> None:  # noqa: F811
     referral = school_referral(recipients=TO_CSC)
     assert (await gateway.post(referral)).status_code == 202
@@ -61,6 +75,11 @@ async def test_the_front_door_replies_from_the_referrals_page(gateway: Gateway, 
         assert "Reply to this notification" in shown.text and f'href="{start}"' in shown.text, shown.text
         opened = await front_door.page("GET", start)
         assert opened.status_code == 200 and "This replies to notification" in opened.text, opened.text
+        # What the front door owes the school, and the kind of reply that meets each, in the form's words.
+        owed = " ".join(html.unescape(re.sub(r"<[^>]+>", "", opened.text.split("This replies to", 1)[1])).split())
+        assert "acknowledges the referral within 1 working day. Due " in owed and ": Referral acknowledgement." in owed
+        assert "decides the response within 1 working day and tells the referrer. Due " in owed
+        assert ": Referral outcome." in owed, owed
         carried = _hidden(opened.text)
         assert carried["in_reply_to"] == referral_id
         # The sender is no recipient of its own referral: nothing to reply to from its page.

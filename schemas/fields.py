@@ -104,6 +104,9 @@ class PayloadModel(BaseModel):
     # stages refuses one left blank, and the guided form asks a field a stage alone needs only of a
     # sender who may send that stage.
     stage_fields: ClassVar[Mapping[str, tuple[str, ...]]] = MappingProxyType({})
+    # Fields a stage alone carries but does not need (a provisional report's pending investigations):
+    # the form asks them, as it does `stage_fields`, only of a sender who may send the stage.
+    stage_extras: ClassVar[Mapping[str, tuple[str, ...]]] = MappingProxyType({})
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:

@@ -88,9 +88,10 @@ def _asked(form: FormType, fields: Iterable[Field], must: set[str], agency_type:
     """The payload's questions but those only a stage this sender may not send needs: a school's referral
     to the LADO is not asked the LADO's meeting minutes, nor a GP's notice of a death the post-mortem's."""
     needed_at: dict[str, set[str]] = {}
-    for stage, names in getattr(form.payload, "stage_fields", {}).items():
-        for name in names:
-            needed_at.setdefault(name, set()).add(stage)
+    for carried in (getattr(form.payload, "stage_fields", {}), getattr(form.payload, "stage_extras", {})):
+        for stage, names in carried.items():
+            for name in names:
+                needed_at.setdefault(name, set()).add(stage)
 
     def asked(field: Field) -> bool:
         name = field.name.removeprefix(PAYLOAD).split(".")[0]

@@ -168,6 +168,9 @@ class ChildDeathNotificationPayload(PayloadModel):
     """
 
     stage_fields: ClassVar[Mapping[str, tuple[str, ...]]] = MappingProxyType(_DEATH_STAGE_FIELDS)
+    stage_extras: ClassVar[Mapping[str, tuple[str, ...]]] = MappingProxyType(
+        {ChildDeathStage.PM_PROVISIONAL_REPORT: ("complex_investigations",)}
+    )
     # Defaulted: a notice is what every sender sent before the meeting record could be expressed.
     stage: ChildDeathStage = classed(
         D.CASE_STATUS,

@@ -43,11 +43,11 @@ def test_a_school_is_not_asked_the_lados_meeting_but_the_lado_is() -> None:
         ("health_gp", set()),
         ("police", set()),
         ("coroner", {"post_mortem_at"}),
-        ("pathologist", {"post_mortem_at", "post_mortem_findings"}),
+        ("pathologist", {"post_mortem_at", "post_mortem_findings", "complex_investigations"}),
     ],
 )
 def test_a_death_notice_asks_the_post_mortem_only_of_those_who_send_it(sender_type: str, post_mortem: set[str]) -> None:
     asked = _asked("child_death_notification", sender_type)
-    assert asked & {"post_mortem_at", "post_mortem_findings"} == post_mortem
+    assert asked & {"post_mortem_at", "post_mortem_findings", "complex_investigations"} == post_mortem
     # Every sender may send the meetings' records, so each is asked their time and minutes.
     assert {"meeting_at", "actions_agreed", "circumstances"} <= asked

@@ -48,6 +48,8 @@ class WithdrawalReason(StrEnum):
     MALICIOUS = "malicious"
     FACTUALLY_WRONG = "factually_wrong"
     SUPERSEDED = "superseded"
+    # A review after an urgent share found it should not have gone to this recipient (C7, I14).
+    NOT_UPHELD = "not_upheld"
 
 
 class ErasureReason(StrEnum):
@@ -66,6 +68,7 @@ REASON_WORDS: Final[dict[str, str]] = {
     "malicious": "found to be malicious",
     "factually_wrong": "factually wrong",
     "superseded": "replaced by a corrected notification",
+    "not_upheld": "not upheld when its urgent share was reviewed: it should not have gone to this recipient",
     "court_order": "a court ordered its erasure",
     "erasure_upheld": "the person's request to erase it was upheld",
     "retention_ended": "its retention period ended",

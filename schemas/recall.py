@@ -18,7 +18,7 @@ from schemas.common import AgencyId
 # The reasons a sender gives. `superseded` (WithdrawalReason's fifth) is the broker's own, for a
 # correction's withdrawal of the first: given to a plain withdrawal, recipients would be told of a
 # replacement that does not exist.
-SenderReason = Literal["sent_in_error", "wrong_person", "malicious", "factually_wrong"]
+SenderReason = Literal["sent_in_error", "wrong_person", "malicious", "factually_wrong", "not_upheld"]
 
 
 class WithdrawalRequest(BaseModel):
@@ -27,7 +27,10 @@ class WithdrawalRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    reason: SenderReason = Field(description="sent_in_error, wrong_person, malicious, factually_wrong")
+    reason: SenderReason = Field(
+        description="sent_in_error, wrong_person, malicious, factually_wrong, or not_upheld (an urgent share's review"
+        " found it should not have gone to the recipient)",
+    )
     agency_id: AgencyId | None = Field(
         default=None,
         description="The sender withdraws it from this recipient agency alone (a share a review found it should "

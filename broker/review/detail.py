@@ -100,6 +100,9 @@ def state_line(detail: dict[str, Any]) -> str | None:
     must not say it does, and one its recipient withdrew from its own inbox says so. The API keeps `withdrawn`
     (`schemas.api`: its states are a published contract)."""
     state: str | None = detail["state"]
+    if state == "reviewed":  # the review's finding, where it recorded one (before 2026-12-07, a note alone)
+        found = [e["outcome"] for e in detail["events"] if e["kind"] == "urgent_reviewed"]
+        return f"reviewed_{found[-1]}" if found and found[-1] in ("upheld", "not_upheld") else state
     if state != "withdrawn":
         return state
     if detail["outcome"] == Outcome.NO_SHARE:

@@ -34,7 +34,7 @@ OUTCOMES = {
     "released": "Released",
     "withheld": "Withheld",
     "reviewed": "Reviewed",
-    "upheld": "Reviewed: upheld, it had to go at once",
+    "upheld": "Reviewed: upheld, it was right to share it at once",
     "not_upheld": "Reviewed: not upheld, it should not have gone to this recipient",
     "expired": "Expired unanswered",
     "shredded": "Shredded",

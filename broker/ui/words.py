@@ -57,6 +57,8 @@ STATES = {
     "expired": "expired unanswered",
     "review_due": "shared; its review after is due",
     "reviewed": "reviewed after sharing",
+    "reviewed_upheld": "reviewed after sharing: upheld, it was right to share it at once",
+    "reviewed_not_upheld": "reviewed after sharing: not upheld, so to be withdrawn from this recipient",
     "withdrawn": "withdrawn; the agency it reached is told to delete it",
     "withdrawn_by_recipient": "withdrawn by the agency that received it, from its own inbox; any other keeps its copy",
     # A decision's page (`detail.state_line`) and "Recently answered" say these: no agency received it.
@@ -65,7 +67,6 @@ STATES = {
     "corrected": "replaced by a correction",
     "shredded": "shredded with its case",
 }
-
 
 # Each action of the access table (broker.review.access.Action), as a refusal names what was refused.
 ACTIONS = {
@@ -83,7 +84,6 @@ ACTIONS = {
     "withdraw": "withdraw or correct notifications",
     "shred": "shred a case",
 }
-
 
 # What happened to a delivery, as its history lists it, where the log's code reads wrongly as words: a
 # recipient's consumer confirms it removed a delivery whether it was withdrawn or replaced by a correction.
@@ -106,7 +106,6 @@ CLOCK_STATES = {
     "overdue_ahead": "Not due yet: marked overdue by a check run for a later date",  # the demo's clock, run ahead
 }
 
-
 # Each reason a case may be shredded for, as the reviewer chooses it (schemas.case_api.CaseShreddingRequest).
 SHRED_REASONS = {
     "sent_in_error": "Sent in error: about the wrong child, or never meant to be sent",
@@ -117,13 +116,13 @@ SHRED_REASONS = {
 }
 
 
-# Each reason a sender may withdraw a notification for, as the reader chooses it on its decision page
-# (schemas.notice.WithdrawalReason; `superseded` is a correction's, sent by the correction's form).
+# Why a sender withdraws, as its page offers it (`superseded` is a correction's; `not_upheld` an urgent share's).
 WITHDRAWAL_REASONS = {
     "sent_in_error": "Sent in error: to the wrong agency, or never meant to be sent",
     "wrong_person": "About the wrong person",
     "malicious": "Malicious: made to harm the person it is about",
     "factually_wrong": "Factually wrong (send it again with the facts as they are)",
+    "not_upheld": "Not upheld on review: an urgent share that should not have gone to this recipient",
 }
 
 # What a withdrawal did to each recipient's delivery (`broker.review.withdrawal.Recalled.now`).

@@ -109,7 +109,7 @@ async def test_who_may_withdraw(gateway: Gateway) -> None:
     assert claimed.json()["detail"] == [
         {
             "loc": ["reason"],
-            "msg": "Input should be 'sent_in_error', 'wrong_person', 'malicious' or 'factually_wrong'",
+            "msg": "Input should be 'sent_in_error', 'wrong_person', 'malicious', 'factually_wrong' or 'not_upheld'",
             "type": "literal_error",
         }
     ]

@@ -77,5 +77,5 @@ async def test_a_review_leaves_the_queue_and_is_listed_as_reviewed(gateway: Gate
     assert (
         f"#{seq}" in reviewed and note in reviewed and f"hv-rev-dsl, Designated Safeguarding Lead at {hv}" in reviewed
     )
-    assert "Reviewed: upheld, it had to go at once" in reviewed
+    assert "Reviewed: upheld, it was right to share it at once" in reviewed
     assert "Recently reviewed" not in theirs, "another agency's review is not theirs to see"

@@ -68,7 +68,7 @@ UNSURE = LawfulBasis.UNSURE.value
 # nobody, needs no settled basis (GR1).
 BASIS_UNSURE = (
     "Unsure: ask an adviser first (unless there is an immediate risk of significant harm, nothing is sent: an "
-    "adviser at your agency, your DSL, IG lead, Caldicott Guardian or named professional, says which basis "
+    "adviser at your agency, a DSL, IG lead, Caldicott Guardian or named professional other than you, says which basis "
     "applies, and you send it again with it)"
 )
 ADVICE_UNSURE = "Unsure: this request names nobody, so it needs no settled basis (asking is how it is found)"

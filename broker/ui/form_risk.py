@@ -42,8 +42,8 @@ ADULT = "serious_harm_to_adult"
 # Doubt about sharing at all: an adviser of the sender's agency may answer it either way (a named
 # professional too), so a share held for it can be released.
 ASK_ADVISER = (
-    "Unsure: ask an adviser first (your DSL, IG lead, Caldicott Guardian or named professional decides before "
-    "anything is sent)"
+    "Unsure: ask an adviser first (a DSL, IG lead, Caldicott Guardian or named professional at your agency, not "
+    "you, decides before anything is sent)"
 )
 _DOUBT = [("sure", "Yes: share it as the policy decides"), ("unsure", ASK_ADVISER)]
 _RISKS = (
@@ -158,7 +158,7 @@ def _da_field(message_type: str | None) -> tuple[Field, ...]:
         return ()
     hint = (
         "A MARAC is for high-risk domestic abuse. If it is not, or you do not know, the referral waits "
-        "for an adviser (your DSL) to check the DASH assessment with you."
+        "for an adviser at your agency (a DSL) to check the DASH assessment with you."
     )
     if _DA_TYPES[message_type]:
         return (Field(DA_HIGH_RISK, _DA_QUESTION, "radio", YES_NO_UNKNOWN, hint=hint),)

@@ -118,7 +118,7 @@ def test_a_childs_consent_keeps_its_givers_and_its_exception() -> None:
 def test_unsure_of_the_basis_says_the_adviser_names_one_and_the_sender_sends_again() -> None:
     consent = _step(_form("safeguarding_referral"), "consent", {"message_type": "safeguarding_referral"})
     unsure = dict(_field(consent, "lawful_basis").choices)["unsure"]
-    assert "DSL, IG lead, Caldicott Guardian or named professional, says which basis applies" in unsure, unsure
+    assert "a DSL, IG lead, Caldicott Guardian or named professional other than you, says which basis applies" in unsure
     assert unsure.endswith("and you send it again with it)") and "decides before" not in unsure, unsure
     # An advice request identifies nobody, so it needs no settled basis (GR1): nothing waits for one.
     advice = _step(_form("advice_request"), "consent", {"message_type": "advice_request"})
@@ -126,7 +126,8 @@ def test_unsure_of_the_basis_says_the_adviser_names_one_and_the_sender_sends_aga
     assert asked == form_consent.ADVICE_UNSURE and "names nobody" in asked, asked
     # Doubt about sharing at all is another matter: an adviser may answer it either way.
     doubt = dict(_field(form_risk.step("safeguarding_referral"), "in_doubt").choices)["unsure"]
-    assert doubt == form_risk.ASK_ADVISER and "Caldicott Guardian or named professional decides" in doubt
+    # A DSL reads it too, so the adviser is any at the agency but the sender, never "your DSL".
+    assert doubt == form_risk.ASK_ADVISER and "named professional at your agency, not you, decides" in doubt
 
 
 def _page(seen: list[str], key: str) -> str:

@@ -107,7 +107,10 @@ def _stages_for_sender(field: Field, form: FormType, agency_type: str) -> Field:
     if field.name != PAYLOAD + "stage":
         return field
     allowed = [(c, t) for c, t in field.choices if form.rules.offers(c, sender_type=agency_type)]
-    return Field(field.name, field.label, field.kind, allowed, field.required, field.hint)
+    # The schema's words list every stage ("Referral, AMM invitation, AMM record or outcome"): read by a
+    # sender offered fewer, they promise what the choices do not have.
+    label = field.label if len(allowed) == len(field.choices) else "Which stage of the case this is"
+    return Field(field.name, label, field.kind, allowed, field.required, field.hint)
 
 
 def _authorisation_step() -> Step:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from broker.ui.form_fields import PAYLOAD
+from broker.ui.form_fields import PAYLOAD, Field
 from broker.ui.form_types import FormType, payload_of
 from broker.ui.forms import steps_for
 from broker.ui.policy_pack import rules_of
@@ -19,12 +19,31 @@ from broker.ui.policy_pack import rules_of
 PACK = json.loads((Path(__file__).resolve().parents[2] / "policies/safeguarding/config/data.json").read_text())
 
 
-def _asked(message_type: str, sender_type: str, answers: dict[str, str] | None = None) -> set[str]:
+def _stage_question(message_type: str, sender_type: str) -> Field:
+    (details,) = [
+        s for s in steps_for([_form(message_type)], _form(message_type), {}, sender_type) if s.key == "details"
+    ]
+    (stage,) = [f for f in details.fields if f.name == PAYLOAD + "stage"]
+    return stage
+
+
+def test_a_stage_question_names_only_the_stages_it_offers() -> None:
+    school, lado = _stage_question("lado_allegation", "education_school"), _stage_question("lado_allegation", "lado")
+    assert [c for c, _ in school.choices] == ["referral", "dbs_referral"]
+    assert school.label == "Which stage of the case this is", "not the schema's list of the LADO's stages too"
+    assert "AMM invitation" in lado.label, "offered every stage, the schema's words fit"
+
+
+def _form(message_type: str) -> FormType:
     payload = payload_of(message_type)
     assert payload is not None
-    form = FormType(
+    return FormType(
         message_type, "1.0", message_type, payload, rules_of(message_type, PACK["message_types"][message_type])
     )
+
+
+def _asked(message_type: str, sender_type: str, answers: dict[str, str] | None = None) -> set[str]:
+    form = _form(message_type)
     (details,) = [s for s in steps_for([form], form, answers or {}, sender_type) if s.key == "details"]
     return {f.name.removeprefix(PAYLOAD).split(".")[0] for f in details.fields if f.name.startswith(PAYLOAD)}
 

@@ -77,11 +77,19 @@ def _details_step(form: FormType | None, answers: dict[str, str], agency_type: s
     must = schema_required(form.payload) | form.rules.required_fields(
         answers.get("purpose"), facts(form.payload, answers)
     )
+    must |= set(getattr(form.payload, "stage_fields", {}).get(_stage_given(form, answers), ()))
     fields = tuple(
         _stages_for_sender(f, form, agency_type) for f in _asked(form, inputs(form.payload, must), must, agency_type)
     )
     intro = f"{form.label}. Facts first; say what is opinion and whose. Fields marked optional may be left blank."
     return Step("details", "Details", intro, subject + fields, form_subject.PATHS)
+
+
+def _stage_given(form: FormType, answers: dict[str, str]) -> str:
+    """The stage answered, else the one the schema gives a notification that names none (a referral)."""
+    field = form.payload.model_fields.get("stage")
+    default = field.default if field is not None else None
+    return answers.get(PAYLOAD + "stage") or str(getattr(default, "value", default) or "")
 
 
 def _asked(form: FormType, fields: Iterable[Field], must: set[str], agency_type: str) -> list[Field]:

@@ -121,11 +121,14 @@ class MaracReferralPayload(PayloadModel):
     referrer: ProfessionalContact | None = classed(D.REFERRER_IDENTITY_PRO, "Referring professional", default=None)
 
 
+# The employer's account and the DSM's signed record are the referral's; the LADO's own stages answer it
+# (in reply) and do not retell it: its AMM record withheld the account from the employer anyway (C3).
 _LADO_STAGE_FIELDS: dict[str, tuple[str, ...]] = {
+    LadoStage.REFERRAL: ("allegation_account", "dsm_record_signed"),
     LadoStage.AMM_INVITATION: ("meeting_at",),
     LadoStage.AMM_RECORD: ("meeting_at", "actions_agreed"),
     LadoStage.OUTCOME: ("allegation_outcome",),
-    LadoStage.DBS_REFERRAL: ("allegation_outcome", "dbs_conditions"),
+    LadoStage.DBS_REFERRAL: ("allegation_outcome", "dbs_conditions", "allegation_account"),
 }
 
 
@@ -146,11 +149,12 @@ class LadoAllegationPayload(PayloadModel):
     )
     person_subject_of_allegation: PersonIdentity = classed(D.IDENTITY, "The adult the allegation is about")
     job_and_setting: str = classed(D.SERVICE_USE, "Their role and where they work with children", max_length=SHORT_TEXT)
-    allegation_account: str = classed(
+    allegation_account: str | None = classed(
         D.CRIMINAL_ALLEGATION,
         "What was said, in the child's own words where possible [CPSCP-Procedures, LADO > 4. Employers"
         " Response to an Allegation or Concern > Initial action by person receiving or identifying an"
-        " allegation or concern]",
+        " allegation or concern] (referral, dbs_referral)",
+        default=None,
         max_length=LONG_TEXT,
     )
     child: PersonIdentity | None = classed(D.IDENTITY, "The child concerned", default=None)
@@ -165,10 +169,11 @@ class LadoAllegationPayload(PayloadModel):
         " Local Authority Who Are Placed In Establishments / Placements in another Local Authority]",
         default=None,
     )
-    dsm_record_signed: bool = classed(
+    dsm_record_signed: bool | None = classed(
         D.CASE_ADMIN,
         "Record signed and dated by the DSM [CPSCP-Procedures, LADO > 4. Employers Response to an Allegation"
-        " or Concern > Initial action by the designated senior manager]",
+        " or Concern > Initial action by the designated senior manager] (referral)",
+        default=None,
     )
     meeting_at: datetime | None = classed(
         D.CASE_ADMIN, f"When the AMM is or was held (amm_invitation, amm_record) [{_AMM}]", default=None

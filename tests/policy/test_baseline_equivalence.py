@@ -148,6 +148,31 @@ FIXED = [
             "recipients": [CSC, POLICE],
         },
     ),
+    # sg-policy-0.7.29: the employer's account is its referral's and a DBS referral's, not the LADO's AMM record's.
+    patched(
+        "lado",
+        {
+            "sender": {"agency_id": "lado-fenmere", "role": "lado_officer"},
+            "recipients": [{"agency_id": "school-hollins-academy", "role": "dsl", "need_to_know": "assess_and_decide"}],
+            "payload": {
+                "stage": "amm_record",
+                "allegation_account": DELETE,
+                "dsm_record_signed": DELETE,
+                "meeting_at": "2026-12-09T10:00:00+00:00",
+                "actions_agreed": "Fictional: safeguards agreed; review in two weeks.",
+            },
+        },
+    ),
+    patched(
+        "lado",
+        {
+            "payload": {
+                "stage": "dbs_referral",
+                "allegation_outcome": "substantiated",
+                "dbs_conditions": "Fictional: both met.",
+            }
+        },
+    ),
     # sg-policy-0.7.28: GR6 speaks of the notification, and C8 of telling that must not reach whoever a
     # recipient passes information to: decided by every input, and by 0.7.10's recipients who tell.
     # sg-policy-0.7.27: GR2 sends the sender to those who answer advice, not to "a manager" (GR4's words are

@@ -70,3 +70,16 @@ def test_a_death_notice_asks_the_post_mortem_only_of_those_who_send_it(sender_ty
     assert asked & {"post_mortem_at", "post_mortem_findings", "complex_investigations"} == post_mortem
     # Every sender may send the meetings' records, so each is asked their time and minutes.
     assert {"meeting_at", "actions_agreed", "circumstances"} <= asked
+
+
+def test_the_employers_account_is_asked_of_its_referral_not_of_the_lados_record() -> None:
+    def required(sender_type: str, answers: dict[str, str]) -> set[str]:
+        form = _form("lado_allegation")
+        (details,) = [s for s in steps_for([form], form, answers, sender_type) if s.key == "details"]
+        return {f.name.removeprefix(PAYLOAD) for f in details.fields if f.name.startswith(PAYLOAD) and f.required}
+
+    employer = {"allegation_account", "dsm_record_signed"}
+    assert employer <= required("education_school", {}), "a referral, the stage a notification naming none is"
+    assert employer <= required("lado", {PAYLOAD + "stage": "referral"})
+    record = required("lado", {PAYLOAD + "stage": "amm_record"})
+    assert not employer & record and {"meeting_at", "actions_agreed"} <= record

@@ -78,3 +78,36 @@ async def test_a_police_practitioner_still_reads_only_their_own(gateway: Gateway
     seq = _decided(gateway, str(referral["notification_id"]), POLICE_ID)
     constable = Person(gateway, POLICE_ID, "practitioner", "pc-ash")
     assert (await constable.api("GET", f"/v1/decisions/{seq}")).status_code == 404
+
+
+async def test_the_lados_meeting_record_answers_without_retelling_the_account(gateway: Gateway) -> None:  # noqa: F811
+    allegation = patched("lado", {"notification_id": str(uuid.uuid4()), "created_at": datetime.now(UTC).isoformat()})
+    assert (await gateway.post(allegation)).status_code == 202
+    employer = {
+        "agency_id": "school-hollins-academy",
+        "role": "designated_senior_manager",
+        "need_to_know": "attend_meeting",
+    }
+    payload = {k: v for k, v in allegation["payload"].items() if k not in ("allegation_account", "dsm_record_signed")}
+    record = {
+        **allegation,
+        "notification_id": str(uuid.uuid4()),
+        "created_at": datetime.now(UTC).isoformat(),
+        "in_reply_to": allegation["notification_id"],
+        "sender": {"agency_id": LADO, "role": "lado_officer", "user_ref": "lado-officer-ash", "is_professional": True},
+        "recipients": [employer],
+        "payload": {
+            **payload,
+            "stage": "amm_record",
+            "meeting_at": datetime.now(UTC).isoformat(),
+            "actions_agreed": "Fictional: safeguards agreed; review in two weeks.",
+        },
+    }
+    answered = await gateway.post(record)
+    assert answered.status_code == 202, answered.text
+    assert answered.json()["recipients"][0]["outcome"] in {"share", "share_minimised"}, answered.text
+    # The employer's own referral still tells what was said, and the DSM's signed record.
+    untold = {**allegation, "notification_id": str(uuid.uuid4()), "payload": payload}
+    refused = await gateway.post(untold)
+    assert refused.status_code == 422, refused.text
+    assert "payload.allegation_account" in refused.text and "dsm_record_signed" in refused.text, refused.text

@@ -44,6 +44,36 @@ test_the_lados_amm_record_starts_no_second_amm_clock if {
 	not "convene_amm" in kinds(d)
 }
 
+# sg-policy-0.7.29: the employer's account is its referral's (and a DBS referral's); the LADO's own
+# stages answer the referral in reply, and are not made to tell it again.
+test_the_lados_amm_record_needs_no_retold_account if {
+	record := json.patch(lado_referral, [
+		{"op": "replace", "path": "/payload_facts/stage", "value": "amm_record"},
+		{"op": "replace", "path": "/sender", "value": {"agency_id": "lado-a", "role": "lado_officer"}},
+		{"op": "replace", "path": "/recipients/0", "value": {"agency_id": "school-a", "role": "dsl", "need_to_know": "assess_and_decide", "conveys_to_family": false, "conveys_to_alleged_perpetrator": false}},
+		{"op": "remove", "path": "/payload_fields/allegation_account"},
+		{"op": "remove", "path": "/payload_fields/dsm_record_signed"},
+		{"op": "add", "path": "/payload_fields/meeting_at", "value": "case_admin"},
+		{"op": "add", "path": "/payload_fields/actions_agreed", "value": "case_status"},
+	])
+	d := t.first(record)
+	d.outcome in {"share", "share_minimised"}
+}
+
+test_an_employers_referral_still_needs_its_account if {
+	d := t.first(json.patch(lado_referral, [{"op": "remove", "path": "/payload_fields/allegation_account"}]))
+	not d.outcome in {"share", "share_minimised"}
+	"GR6" in t.deciders(d)
+	dbs := t.first(json.patch(lado_referral, [
+		{"op": "replace", "path": "/payload_facts/stage", "value": "dbs_referral"},
+		{"op": "remove", "path": "/payload_fields/allegation_account"},
+		{"op": "add", "path": "/payload_fields/allegation_outcome", "value": "case_status"},
+		{"op": "add", "path": "/payload_fields/dbs_conditions", "value": "case_status"},
+	]))
+	not dbs.outcome in {"share", "share_minimised"}
+	"GR6" in t.deciders(dbs)
+}
+
 test_only_the_lado_sends_the_amm_record if {
 	record := json.patch(lado_referral, [
 		{"op": "replace", "path": "/payload_facts/stage", "value": "amm_record"},

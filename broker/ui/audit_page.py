@@ -126,7 +126,34 @@ def totals(decision_log: DecisionLog) -> dict[str, Any]:
             "no_consent": [
                 {"lawful_basis": b or "none declared", "consent_state": c, "count": n} for b, c, n in no_consent
             ],
+            **_urgent_reviews(db),
         }
+
+
+def _urgent_reviews(db: Session) -> dict[str, Any]:
+    """The urgent shares' reviews by finding, and those not upheld, each with whether it was withdrawn
+    since from that recipient: what a share reviewed as one that should not have gone led to."""
+    reviewed = col(audit.Entry.kind) == audit.EventKind.URGENT_REVIEWED
+    found = db.execute(
+        select(col(audit.Entry.outcome), func.count()).where(reviewed).group_by(col(audit.Entry.outcome))
+    )
+    newest = select(audit.Entry).where(reviewed, col(audit.Entry.outcome) == "not_upheld")
+    rows = list(db.execute(newest.order_by(col(audit.Entry.seq).desc()).limit(50)).scalars())
+    withdrawn = set(
+        db.execute(
+            select(col(audit.Entry.delivery_id)).where(
+                col(audit.Entry.kind) == audit.EventKind.WITHDRAWN,
+                col(audit.Entry.delivery_id).in_([e.delivery_id for e in rows]),
+            )
+        ).scalars()
+    )
+    return {
+        "urgent_reviewed": [(words(k, OUTCOMES), n) for k, n in found],
+        "not_upheld": [
+            {"seq": e.follows[0] if e.follows else None, "entry": e, "withdrawn": e.delivery_id in withdrawn}
+            for e in rows
+        ],
+    }
 
 
 def integrity(decision_log: DecisionLog) -> dict[str, Any]:

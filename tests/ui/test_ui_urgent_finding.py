@@ -66,6 +66,10 @@ async def test_a_share_not_upheld_is_followed_to_its_withdrawal(gateway: Gateway
     assert withdrawn.status_code == 303, _said(withdrawn.text)[-600:]
     (entry,) = _withdrawn(gateway, sent["notification_id"])
     assert "not upheld when its urgent share was reviewed" in entry.reasons[0]["message"]
+    # The partnership's IG lead audits what the reviews found, and what a share not upheld led to.
+    audited = _said(await Person(gateway, "csc-fenmere-mash", "ig_lead", "ig-finding-01").opened("/ui/audit"))
+    assert "Reviewed: not upheld, it should not have gone to this recipient: 1" in audited, audited
+    assert f"#{seq} Safeguarding referral (M01), " in audited and ": withdrawn since" in audited
 
 
 def _decided(served: Gateway, notification_id: str) -> list[audit.Entry]:

@@ -293,6 +293,11 @@ class DecisionDetail(DecisionSummary):
         description="A corrected decision (state corrected): the notification that replaced it, if this caller may "
         "read it; null when the correction was not sent to this caller's agency",
     )
+    replies_to: str | None = Field(
+        None,
+        description="A reply's decision: the notification it replies to (its in_reply_to), if this caller may read "
+        "one of its decisions",
+    )
     same_notification: list[DecisionSummary] = Field(
         default_factory=list,
         description="The same notification's other decisions this caller may read, as listed, oldest first",

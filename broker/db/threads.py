@@ -35,6 +35,14 @@ def thread_of(session: Session, in_reply_to: object, *, own: str) -> str:
     return node
 
 
+def replies_to(session: Session, notification_id: str) -> str | None:
+    """The notification this one replies to, as its rows recorded it (None: it replies to none, or was
+    not shared nor held, so no row of it was kept)."""
+    recorded = _recorded(session, notification_id)
+    parent = recorded[1] if recorded is not None else None
+    return parent if isinstance(parent, str) else None
+
+
 def _recorded(session: Session, notification_id: str) -> tuple[str | None, object] | None:
     """(thread, in_reply_to) of a notification as any one of its rows (shared, or still held) says."""
     for table in (OutboxRow, HeldDelivery):

@@ -17,6 +17,7 @@ from sqlalchemy import String, cast, select
 from sqlmodel import Session, col
 
 import audit
+from broker.db import threads
 from broker.db.log import DecisionLog
 from broker.db.tables import HeldDelivery
 from broker.partnership.registry import Registry
@@ -79,6 +80,8 @@ async def read_detail(
         ],
         "corrects": read.corrects,
         "correction": read.correction,
+        # The notification it replies to, where the reader may read it: a meeting's record leads to the referral.
+        "replies_to": read.replies_to,
     }
 
 
@@ -186,6 +189,7 @@ class _Read:
     others: Page
     corrects: str | None
     correction: str | None
+    replies_to: str | None
 
 
 def _one(decision_log: DecisionLog, viewer: Viewer, seq: int) -> _Read:
@@ -204,9 +208,10 @@ def _one(decision_log: DecisionLog, viewer: Viewer, seq: int) -> _Read:
             own = senders_own_events(session, entry.delivery_id, events)
             events = [e for e in events if e not in own]
         corrects = corrected_by(session, entry.notification_id)
+        parent = threads.replies_to(session, entry.notification_id)
     named = (replacement_named(r["message"]) for e in events if e.kind == audit.EventKind.CORRECTED for r in e.reasons)
     correction = next((n for n in named if n), None)
-    readable = [_readable(decision_log, viewer, other) for other in (corrects, correction)]
+    readable = [_readable(decision_log, viewer, other) for other in (corrects, correction, parent)]
     return _Read(entry, events, state, held, due, others, *readable)
 
 

@@ -106,6 +106,13 @@ async def test_the_lados_meeting_record_answers_without_retelling_the_account(ga
     answered = await gateway.post(record)
     assert answered.status_code == 202, answered.text
     assert answered.json()["recipients"][0]["outcome"] in {"share", "share_minimised"}, answered.text
+    # The employer reading the record is led back to the allegation it answers.
+    seq = _decided(gateway, record["notification_id"], "school-hollins-academy")
+    page = await Person(gateway, "school-hollins-academy", "dsl", "dsl-hollins-01").opened(f"/ui/decisions/{seq}")
+    parent = allegation["notification_id"]
+    assert f'This notification replies to <a href="/ui/notifications/{parent}">notification {parent}</a>.' in page
+    read = await Person(gateway, "school-hollins-academy", "dsl", "dsl-hollins-02").api("GET", f"/v1/decisions/{seq}")
+    assert read.json()["replies_to"] == parent, read.text
     # The employer's own referral still tells what was said, and the DSM's signed record.
     untold = {**allegation, "notification_id": str(uuid.uuid4()), "payload": payload}
     refused = await gateway.post(untold)

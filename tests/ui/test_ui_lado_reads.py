@@ -8,30 +8,17 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from sqlmodel import Session, col, select
 
-import audit
 from broker.review import access
 from tests.broker.conftest import Gateway, gateway, gateway_factory  # noqa: F401 - fixtures
 from tests.broker.people import POLICE, Person
 from tests.factories import school_referral
 from tests.policy.bases import patched
+from tests.ui.test_form_reply import _decision_for
 
 pytestmark = pytest.mark.stack
 
 LADO, POLICE_ID = "lado-fenmere", "police-fenmere"
-
-
-def _decided(served: Gateway, notification_id: str, agency: str) -> int:
-    with Session(served.engine) as session:
-        (seq,) = session.exec(
-            select(audit.Entry.seq).where(
-                col(audit.Entry.notification_id) == notification_id,
-                col(audit.Entry.kind) == audit.EventKind.DECIDED,
-                col(audit.Entry.recipient_agency) == agency,
-            )
-        ).all()
-    return int(seq)
 
 
 def test_only_services_staffed_by_practitioners_alone_widen_their_reads() -> None:
@@ -56,7 +43,7 @@ async def test_a_lado_officer_reads_and_replies_to_the_allegation_a_school_sent(
     assert sent.status_code == 202, sent.text
     assert {r["agency_id"] for r in sent.json()["recipients"]} == {LADO}
     notification_id = str(allegation["notification_id"])
-    seq = _decided(gateway, notification_id, LADO)
+    seq = _decision_for(gateway, notification_id, LADO)
     officer = Person(gateway, LADO, "practitioner", "lado-officer-ash")
 
     listed = await officer.api("GET", "/v1/decisions", params={"limit": 200})
@@ -75,7 +62,7 @@ async def test_a_lado_officer_reads_and_replies_to_the_allegation_a_school_sent(
 async def test_a_police_practitioner_still_reads_only_their_own(gateway: Gateway) -> None:  # noqa: F811
     referral = school_referral(recipients=[POLICE])
     assert (await gateway.post(referral)).status_code == 202
-    seq = _decided(gateway, str(referral["notification_id"]), POLICE_ID)
+    seq = _decision_for(gateway, str(referral["notification_id"]), POLICE_ID)
     constable = Person(gateway, POLICE_ID, "practitioner", "pc-ash")
     assert (await constable.api("GET", f"/v1/decisions/{seq}")).status_code == 404
 
@@ -107,7 +94,7 @@ async def test_the_lados_meeting_record_answers_without_retelling_the_account(ga
     assert answered.status_code == 202, answered.text
     assert answered.json()["recipients"][0]["outcome"] in {"share", "share_minimised"}, answered.text
     # The employer reading the record is led back to the allegation it answers.
-    seq = _decided(gateway, record["notification_id"], "school-hollins-academy")
+    seq = _decision_for(gateway, record["notification_id"], "school-hollins-academy")
     page = await Person(gateway, "school-hollins-academy", "dsl", "dsl-hollins-01").opened(f"/ui/decisions/{seq}")
     parent = allegation["notification_id"]
     assert f'This notification replies to <a href="/ui/notifications/{parent}">notification {parent}</a>.' in page

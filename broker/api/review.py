@@ -38,8 +38,9 @@ class UrgentReview(BaseModel):
 
     reason: str = Field(min_length=1, max_length=review.MAX_REASON)
     finding: Literal["upheld", "not_upheld"] = Field(
-        description="upheld: sending it at once was right; not_upheld: it should not have gone (its sender"
-        " withdraws it from that recipient: POST /v1/notifications/{notification_id}/withdrawal with agency_id)"
+        description="upheld: it was right to share it with this recipient at once; not_upheld: it should not have"
+        " gone to this recipient (withdraw it from that recipient alone: POST"
+        " /v1/notifications/{notification_id}/withdrawal with its agency_id and the reason not_upheld)"
     )
 
 

@@ -269,7 +269,7 @@ async def review_urgent(
 
 def _checked_review(reason: str, finding: str) -> str:
     """The note as the log keeps it; a refusal names the note and the finding, each one missing."""
-    found = {} if finding in URGENT_FINDINGS else {"finding": "Choose whether sending it at once was right or not."}
+    found = {} if finding in URGENT_FINDINGS else {"finding": "Choose whether it was right to share it, at once."}
     try:
         text = check_reason(reason, missing="a review needs a note: say what you checked")
     except ReviewInvalid as refused:

@@ -47,7 +47,7 @@ async def test_a_refused_answer_says_why_and_leads_back(gateway: Gateway) -> Non
     assert '<a href="/ui/queues">Back to Queues</a>' in answered.text
     assert reviewed.status_code == 422
     assert "A review needs a note: say what you checked (golden rule 7: record the reasons)." in _said(reviewed.text)
-    assert "Choose whether sending it at once was right or not." in _said(reviewed.text), "both are named"
+    assert "Choose whether it was right to share it, at once." in _said(reviewed.text), "both are named"
     assert '<a href="/ui/urgent">Back to Urgent review</a>' in reviewed.text
     assert backwards.status_code == 422, backwards.text[:300]
     assert backwards.headers["content-type"].startswith("text/html"), "no pack of nothing is downloaded"

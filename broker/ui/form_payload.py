@@ -111,10 +111,13 @@ def field_label(payload: type[BaseModel] | None, name: str) -> str:
     if info is None:
         return name.replace("_", " ")
     # A list names the field, not its source (the bracket) nor its letter in the source's list ("(b) ").
-    return sentence(_LIST_LETTER.sub("", _question(_label(name, info))[0]))
+    return sentence(_STAGES_NOTE.sub("", _LIST_LETTER.sub("", _question(_label(name, info))[0])))
 
 
 _LIST_LETTER = re.compile(r"^\([a-z]\)\s+")
+# The stages a field is needed at, which end its question ("… (“Referral”, “Referral to the DBS”)"): the
+# form asks them there; a page naming a field released names the field alone.
+_STAGES_NOTE = re.compile(r"\s*\((?:[^()]|\([^()]*\))*“(?:[^()]|\([^()]*\))*\)$")
 
 
 def _input(name: str, label: str, info: FieldInfo, *, required: bool, group: str = "") -> Field:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -106,7 +107,14 @@ def _asked(form: FormType, fields: Iterable[Field], must: set[str], agency_type:
         stages = needed_at.get(name)
         return not stages or name in must or any(form.rules.offers(s, sender_type=agency_type) for s in stages)
 
-    return [f for f in fields if asked(f)]
+    # A field a stage needs is never "(optional)": its words name the stages it is needed at, and at the
+    # stage given it is required (`must`).
+    needed = {n for names in getattr(form.payload, "stage_fields", {}).values() for n in names} - must
+    return [
+        replace(f, conditional=True) if f.name.removeprefix(PAYLOAD) in needed and not f.group else f
+        for f in fields
+        if asked(f)
+    ]
 
 
 def _stages_for_sender(field: Field, form: FormType, agency_type: str) -> Field:

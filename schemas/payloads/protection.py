@@ -143,7 +143,7 @@ class LadoAllegationPayload(PayloadModel):
     # Defaulted: a referral is what every employer sent before the LADO's stages could be expressed.
     stage: LadoStage = classed(
         D.CASE_STATUS,
-        f"Referral, AMM invitation, AMM record or outcome [{_AMM}]",
+        f"Which stage of the allegation's case this is [{_AMM}]",
         default=LadoStage.REFERRAL,
         policy_fact=True,
     )
@@ -151,9 +151,9 @@ class LadoAllegationPayload(PayloadModel):
     job_and_setting: str = classed(D.SERVICE_USE, "Their role and where they work with children", max_length=SHORT_TEXT)
     allegation_account: str | None = classed(
         D.CRIMINAL_ALLEGATION,
-        "What was said, in the child's own words where possible [CPSCP-Procedures, LADO > 4. Employers"
-        " Response to an Allegation or Concern > Initial action by person receiving or identifying an"
-        " allegation or concern] (referral, dbs_referral)",
+        "What was said, in the child's own words where possible (“Referral”, dbs_referral) [CPSCP-Procedures, LADO"
+        " > 4. Employers Response to an Allegation or Concern > Initial action by person receiving or"
+        " identifying an allegation or concern]",
         default=None,
         max_length=LONG_TEXT,
     )
@@ -171,8 +171,8 @@ class LadoAllegationPayload(PayloadModel):
     )
     dsm_record_signed: bool | None = classed(
         D.CASE_ADMIN,
-        "Record signed and dated by the DSM [CPSCP-Procedures, LADO > 4. Employers Response to an Allegation"
-        " or Concern > Initial action by the designated senior manager] (referral)",
+        "Record signed and dated by the DSM (“Referral”) [CPSCP-Procedures, LADO > 4. Employers Response to an"
+        " Allegation or Concern > Initial action by the designated senior manager]",
         default=None,
     )
     meeting_at: datetime | None = classed(

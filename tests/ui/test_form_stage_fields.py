@@ -31,7 +31,7 @@ def test_a_stage_question_names_only_the_stages_it_offers() -> None:
     school, lado = _stage_question("lado_allegation", "education_school"), _stage_question("lado_allegation", "lado")
     assert [c for c, _ in school.choices] == ["referral", "dbs_referral"]
     assert school.label == "Which stage of the case this is", "not the schema's list of the LADO's stages too"
-    assert "AMM invitation" in lado.label, "offered every stage, the schema's words fit"
+    assert lado.label == "Which stage of the allegation's case this is", "offered every stage, the schema's words fit"
 
 
 def _form(message_type: str) -> FormType:
@@ -83,3 +83,12 @@ def test_the_employers_account_is_asked_of_its_referral_not_of_the_lados_record(
     assert employer <= required("lado", {PAYLOAD + "stage": "referral"})
     record = required("lado", {PAYLOAD + "stage": "amm_record"})
     assert not employer & record and {"meeting_at", "actions_agreed"} <= record
+    # Not required at the stage given, a stage's field is still never "(optional)": its words name its stages.
+    form = _form("lado_allegation")
+    (details,) = [s for s in steps_for([form], form, {PAYLOAD + "stage": "amm_record"}, "lado") if s.key == "details"]
+    shown = {f.name.removeprefix(PAYLOAD): f for f in details.fields}
+    assert (
+        shown["allegation_account"].suffix == ""
+        and "(“Referral”, “Referral to the DBS”)" in shown["allegation_account"].label
+    )
+    assert shown["child_health_impact"].suffix == " (optional)", "a field no stage needs stays optional"

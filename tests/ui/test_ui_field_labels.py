@@ -22,6 +22,8 @@ pytestmark = pytest.mark.stack
 def test_a_field_reads_as_the_form_asked_for_it() -> None:
     lado = payload_of("lado_allegation")
     assert field_label(lado, "dsm_record_signed") == "Record signed and dated by the DSM"
+    # The stages the form names a field's need at are the form's: a page names the field alone.
+    assert field_label(lado, "meeting_at") == "When the AMM is or was held"
     adult = payload_of("adult_safeguarding_referral")
     assert field_label(adult, "abuse_or_neglect") == "The abuse or neglect experienced or risked"
     assert field_label(None, "a_field_of_no_type") == "a field of no type"

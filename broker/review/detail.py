@@ -117,7 +117,10 @@ def state_line(detail: dict[str, Any]) -> str | None:
     by_recipient = any(
         e["kind"] == "withdrawn" and e.get("actor_agency") == detail["recipient_agency"] for e in detail["events"]
     )
-    return "withdrawn_by_recipient" if by_recipient else "withdrawn"
+    if by_recipient:
+        return "withdrawn_by_recipient"
+    # Its consumer's signed receipt says the copy is gone: no longer only "told to delete it".
+    return "withdrawn_confirmed" if any(e["kind"] == "withdrawal_confirmed" for e in detail["events"]) else "withdrawn"
 
 
 # Who acted, to a reader who may not know: the agency is withheld, not the act.

@@ -69,7 +69,7 @@ async def test_a_share_not_upheld_is_followed_to_its_withdrawal(gateway: Gateway
     # The partnership's IG lead audits what the reviews found, and what a share not upheld led to.
     audited = _said(await Person(gateway, "csc-fenmere-mash", "ig_lead", "ig-finding-01").opened("/ui/audit"))
     assert "Reviewed: not upheld, it should not have gone to this recipient: 1" in audited, audited
-    assert f"#{seq} Safeguarding referral (M01), " in audited and ": withdrawn since" in audited
+    assert f"#{seq} Safeguarding referral (M01), " in audited and ": since withdrawn from it" in audited
 
 
 def _decided(served: Gateway, notification_id: str) -> list[audit.Entry]:

@@ -76,3 +76,16 @@ def _shares(outcome: str) -> bool:
 
 def _no_share(outcome: str) -> bool:
     return outcome == "no_share"
+
+
+def test_a_withdrawal_its_recipient_confirmed_says_so() -> None:
+    from broker.review.detail import state_line
+
+    withdrawn = {"kind": "withdrawn", "actor_agency": SCHOOL, "outcome": "withdrawn"}
+    detail = {"state": "withdrawn", "outcome": "share", "recipient_agency": CSC, "events": [withdrawn]}
+    assert state_line(detail) == "withdrawn", "told to delete it, not yet confirmed"
+    confirmed = {
+        **detail,
+        "events": [withdrawn, {"kind": "withdrawal_confirmed", "actor_agency": None, "outcome": "confirmed"}],
+    }
+    assert state_line(confirmed) == "withdrawn_confirmed"

@@ -56,7 +56,15 @@ async def start(
     sender = await asyncio.to_thread(_sender_of, decision_log.engine, seq)
     owed = await asyncio.to_thread(owed_by, decision_log.engine, notification_id, session.agency_id)
     answers = {"notification_id": str(uuid.uuid4()), IN_REPLY_TO: notification_id, REPLY_TO_AGENCY: sender}
-    return render_step(request, session, await journey_for(request, pack, session, answers), 0, answers, owed=owed)
+    # Where every deadline waiting for this agency is met by one kind of notification, it is chosen for
+    # the reader, who may choose another (a LADO's meeting record or outcome are both a LADO allegation).
+    kinds = {kind for o in owed for kind in o["types"]}
+    journey = await journey_for(request, pack, session, answers)
+    offered = {code for code, _ in journey.steps[0].fields[0].choices}
+    if len(kinds) == 1 and kinds <= offered:
+        answers["message_type"] = kinds.pop()
+        journey = await journey_for(request, pack, session, answers)
+    return render_step(request, session, journey, 0, answers, owed=owed)
 
 
 def owed_by(engine: Engine, notification_id: str, agency_id: str) -> list[dict[str, Any]]:
@@ -72,7 +80,8 @@ def owed_by(engine: Engine, notification_id: str, agency_id: str) -> list[dict[s
     for clock in sorted(running, key=lambda c: c.due_at):
         pairs, answers = clocks.answered_by(clock)
         kinds = [_kind(a) for a in sorted(answers) if a not in _NOT_A_REPLY]
-        said = {"duty": plain.duty(clock.description).text, "due_at": clock.due_at, "kinds": kinds}
+        types = sorted({a.partition("@")[0] for a in answers if a not in _NOT_A_REPLY})
+        said = {"duty": plain.duty(clock.description).text, "due_at": clock.due_at, "kinds": kinds, "types": types}
         if kinds and any(who == agency_id for who, _ in pairs) and said not in owed:
             owed.append(said)  # one per duty: a sender owes it to each recipient alike
     return owed

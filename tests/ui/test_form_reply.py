@@ -80,6 +80,8 @@ async def test_the_front_door_replies_from_the_referrals_page(gateway: Gateway, 
         assert "acknowledges the referral within 1 working day. Due " in owed and ": Referral acknowledgement." in owed
         assert "decides the response within 1 working day and tells the referrer. Due " in owed
         assert ": Referral outcome." in owed, owed
+        chosen = re.findall(r'name="message_type" value="([^"]+)" checked', opened.text)
+        assert chosen == [], "two kinds meet the front door's deadlines: neither is chosen for it"
         carried = _hidden(opened.text)
         assert carried["in_reply_to"] == referral_id
         # The sender is no recipient of its own referral: nothing to reply to from its page.

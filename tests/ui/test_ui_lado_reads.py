@@ -55,7 +55,10 @@ async def test_a_lado_officer_reads_and_replies_to_the_allegation_a_school_sent(
     page = await officer.opened(f"/ui/decisions/{seq}")
     start = f"/ui/notifications/{notification_id}/reply"
     assert "Reply to this notification" in page and f'href="{start}"' in page
-    assert "This replies to notification" in await officer.opened(start)
+    opened = await officer.opened(start)
+    assert "This replies to notification" in opened
+    # Every deadline waiting for the LADO is met by a LADO allegation (its record or outcome): chosen for them.
+    assert 'value="lado_allegation" checked' in opened, "the one kind that meets the deadline is chosen"
     assert "Decisions your agency sent or received." in await officer.opened("/ui/decisions")
 
 

@@ -149,9 +149,21 @@ _BEREAVED = replace(
 )
 
 
+# About an allegation against someone who works with children, the adult it concerns is the one the
+# allegation is about, whose consent no procedure asks (CPSCP-Procedures, LADO > 4): the child's side alone.
+_ALLEGED = replace(
+    _PARENTS,
+    givers=[g for g in GIVERS if g[0] != ConsentGiver.ADULT_SUBJECT.value],
+    giver_hint="Whoever gave, refused or withdrew it: a parent or carer, or the young person, for the child. "
+    "The adult the allegation is about is not asked.",
+)
+
+
 def _told(message_type: str | None) -> _Told:
     if form_subject.about_a_child_who_died(message_type):
         return _BEREAVED
+    if message_type == "lado_allegation":
+        return _ALLEGED
     return _PERSON if form_subject.about_adult(message_type) else _PARENTS
 
 

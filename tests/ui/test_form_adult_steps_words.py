@@ -109,6 +109,12 @@ def test_a_parents_consent_carried_to_an_adults_notification_is_refused_only_whe
     assert (errors.get(form_consent.GIVER) == "Whose consent is this?: choose one of the options.") is refused, errors
 
 
+def test_an_allegations_consent_is_not_the_accused_adults() -> None:
+    # On a LADO allegation "the adult the concern is about" read as the member of staff it is about.
+    consent = _step(_form("lado_allegation"), "consent", {"message_type": "lado_allegation"})
+    assert [code for code, _ in _field(consent, form_consent.GIVER).choices] == ["parent_pr", "child"]
+
+
 def test_a_childs_consent_keeps_its_givers_and_its_exception() -> None:
     consent = _step(_form("safeguarding_referral"), "consent", {"message_type": "safeguarding_referral"})
     assert [code for code, _ in _field(consent, form_consent.GIVER).choices] == CHILD_GIVERS

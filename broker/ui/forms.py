@@ -78,7 +78,7 @@ def _details_step(form: FormType | None, answers: dict[str, str], agency_type: s
     must = schema_required(form.payload) | form.rules.required_fields(
         answers.get("purpose"), facts(form.payload, answers)
     )
-    must |= set(getattr(form.payload, "stage_fields", {}).get(_stage_given(form, answers), ()))
+    must |= set(_stage_map(form, "stage_fields").get(_stage_given(form, answers), ()))
     fields = tuple(
         _stages_for_sender(f, form, agency_type) for f in _asked(form, inputs(form.payload, must), must, agency_type)
     )
@@ -93,11 +93,17 @@ def _stage_given(form: FormType, answers: dict[str, str]) -> str:
     return answers.get(PAYLOAD + "stage") or str(getattr(default, "value", default) or "")
 
 
+def _stage_map(form: FormType, which: str) -> Mapping[str, tuple[str, ...]]:
+    """The payload's `stage_fields` or `stage_extras` (`schemas.fields.PayloadModel`); none for another model."""
+    found: Mapping[str, tuple[str, ...]] = getattr(form.payload, which, {})
+    return found
+
+
 def _asked(form: FormType, fields: Iterable[Field], must: set[str], agency_type: str) -> list[Field]:
     """The payload's questions but those only a stage this sender may not send needs: a school's referral
     to the LADO is not asked the LADO's meeting minutes, nor a GP's notice of a death the post-mortem's."""
     needed_at: dict[str, set[str]] = {}
-    for carried in (getattr(form.payload, "stage_fields", {}), getattr(form.payload, "stage_extras", {})):
+    for carried in (_stage_map(form, "stage_fields"), _stage_map(form, "stage_extras")):
         for stage, names in carried.items():
             for name in names:
                 needed_at.setdefault(name, set()).add(stage)
@@ -109,7 +115,7 @@ def _asked(form: FormType, fields: Iterable[Field], must: set[str], agency_type:
 
     # A field a stage needs is never "(optional)": its words name the stages it is needed at, and at the
     # stage given it is required (`must`).
-    needed = {n for names in getattr(form.payload, "stage_fields", {}).values() for n in names} - must
+    needed = {n for names in _stage_map(form, "stage_fields").values() for n in names} - must
     return [
         replace(f, conditional=True) if f.name.removeprefix(PAYLOAD) in needed and not f.group else f
         for f in fields

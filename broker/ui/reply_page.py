@@ -79,8 +79,9 @@ def owed_by(engine: Engine, notification_id: str, agency_id: str) -> list[dict[s
     owed: list[dict[str, Any]] = []
     for clock in sorted(running, key=lambda c: c.due_at):
         pairs, answers = clocks.answered_by(clock)
-        kinds = [_kind(a) for a in sorted(answers) if a not in _NOT_A_REPLY]
-        types = sorted({a.partition("@")[0] for a in answers if a not in _NOT_A_REPLY})
+        replies = sorted(answers - _NOT_A_REPLY)
+        kinds = [_kind(a) for a in replies]
+        types = sorted({a.partition("@")[0] for a in replies})
         said = {"duty": plain.duty(clock.description).text, "due_at": clock.due_at, "kinds": kinds, "types": types}
         if kinds and any(who == agency_id for who, _ in pairs) and said not in owed:
             owed.append(said)  # one per duty: a sender owes it to each recipient alike

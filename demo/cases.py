@@ -14,29 +14,42 @@ from broker.partnership.roles import Office
 from devstack.partnership import DEV_ROLES, AgencySpec
 
 PARTNERSHIP_ID = "fenmere_scp"
+# Every agency's pages point its staff to their own IG lead for advice and audit, so each has one.
+_ROLES = (*DEV_ROLES, "ig_lead")
 
 AGENCIES = [
-    AgencySpec("school-oakfield-primary", "education_school", "Oakfield Primary School (fictional)"),
-    AgencySpec("gp-willow-lane", "health_gp", "Willow Lane Surgery (fictional GP practice)"),
-    AgencySpec("health-visiting-fenmere", "health_community", "Fenmere Health Visiting Service (fictional)"),
-    AgencySpec("police-fenmere", "police", "Fenmere Constabulary (fictional)"),
+    AgencySpec("school-oakfield-primary", "education_school", "Oakfield Primary School (fictional)", roles=_ROLES),
+    AgencySpec("gp-willow-lane", "health_gp", "Willow Lane Surgery (fictional GP practice)", roles=_ROLES),
+    AgencySpec(
+        "health-visiting-fenmere", "health_community", "Fenmere Health Visiting Service (fictional)", roles=_ROLES
+    ),
+    AgencySpec("police-fenmere", "police", "Fenmere Constabulary (fictional)", roles=_ROLES),
     AgencySpec(
         "csc-fenmere-mash",
         "csc_front_door",
         "Fenmere Children's Social Care MASH (fictional)",
         roles=(*DEV_ROLES, "ig_lead", "caldicott_guardian"),
     ),
-    AgencySpec("asc-fenmere", "asc", "Fenmere Adult Social Care (fictional)"),
-    AgencySpec("housing-brookside", "housing", "Brookside Homes (fictional housing provider)"),
-    AgencySpec("lado-fenmere", "lado", "Fenmere LADO Service (fictional)"),
+    AgencySpec("asc-fenmere", "asc", "Fenmere Adult Social Care (fictional)", roles=_ROLES),
+    AgencySpec("housing-brookside", "housing", "Brookside Homes (fictional housing provider)", roles=_ROLES),
+    AgencySpec("lado-fenmere", "lado", "Fenmere LADO Service (fictional)", roles=_ROLES),
     # So the guided form can offer a looked-after child's placement notice (M17) to a Virtual School,
     # the one recipient the policy adds for it (its Virtual School Head).
-    AgencySpec("virtual-school-fenmere", "virtual_school", "Fenmere Virtual School (fictional)"),
+    AgencySpec("virtual-school-fenmere", "virtual_school", "Fenmere Virtual School (fictional)", roles=_ROLES),
     # So readers can try the procedures that name them: a MARAC referral for high-risk domestic abuse, a
     # hospital's discharge hold or child protection check, and a child moving to another local authority.
-    AgencySpec("marac-fenmere", "marac", "Fenmere MARAC (fictional)"),
-    AgencySpec("hospital-fenmere-general", "health_acute", "Fenmere General Hospital (fictional)"),
-    AgencySpec("csc-westmarsh", "other_la_csc", "Westmarsh Children's Social Care (fictional receiving authority)"),
+    AgencySpec("marac-fenmere", "marac", "Fenmere MARAC (fictional)", roles=_ROLES),
+    AgencySpec("hospital-fenmere-general", "health_acute", "Fenmere General Hospital (fictional)", roles=_ROLES),
+    # So readers can try what probation and youth justice send: an adult who may pose a risk to children
+    # (M18), and a young person's offending that puts a child at risk.
+    AgencySpec("probation-fenmere", "probation", "Fenmere Probation Delivery Unit (fictional)", roles=_ROLES),
+    AgencySpec("yos-fenmere", "yos", "Fenmere Youth Justice Service (fictional)", roles=_ROLES),
+    AgencySpec(
+        "csc-westmarsh",
+        "other_la_csc",
+        "Westmarsh Children's Social Care (fictional receiving authority)",
+        roles=_ROLES,
+    ),
 ]
 # The children's social care IG lead and Caldicott Guardian see across the partnership (the demo's audit view).
 OFFICES: dict[Office, str] = {

@@ -302,6 +302,11 @@ class DecisionDetail(DecisionSummary):
         default_factory=list,
         description="The same notification's other decisions this caller may read, as listed, oldest first",
     )
+    replies: list[DecisionSummary] = Field(
+        default_factory=list,
+        description="The decisions of the notifications that reply to this one (their in_reply_to) that this caller "
+        "may read, as listed, oldest first: a referral's answer, a meeting's record",
+    )
 
 
 class OverdueEvent(LogEvent, DecisionSummary):

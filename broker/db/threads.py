@@ -9,6 +9,8 @@ running during a roll-out) is followed up through the `in_reply_to` its log cont
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import Session, col, select
 
 from broker.db.tables import HeldDelivery, OutboxRow
@@ -41,6 +43,21 @@ def replies_to(session: Session, notification_id: str) -> str | None:
     recorded = _recorded(session, notification_id)
     parent = recorded[1] if recorded is not None else None
     return parent if isinstance(parent, str) else None
+
+
+def replies(session: Session, notification_id: str) -> list[str]:
+    """The notifications that reply to this one, first recorded first, as their rows recorded them: a reply
+    shares its parent's thread, so only that thread's rows are read. A reply none of whose recipients was
+    shared it nor held it kept no row, and is not among them."""
+    recorded = _recorded(session, notification_id)
+    thread = recorded[0] if recorded is not None and recorded[0] is not None else notification_id
+    found: dict[str, datetime] = {}
+    for table in (OutboxRow, HeldDelivery):
+        query = select(table.notification_id, table.log_context, table.created_at).where(col(table.thread_id) == thread)
+        for reply, context, created in session.exec(query):
+            if context.get("in_reply_to") == notification_id:
+                found[reply] = min(created, found.get(reply, created))
+    return sorted(found, key=lambda reply: (found[reply], reply))
 
 
 def _recorded(session: Session, notification_id: str) -> tuple[str | None, object] | None:

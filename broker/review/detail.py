@@ -50,7 +50,7 @@ async def read_detail(
     """One decision with its reasons (rule and source), linked events and integrity badge."""
     read = await asyncio.to_thread(_one, decision_log, viewer, seq)
     entry, events, others = read.entry, read.events, read.others
-    await record_views(decision_log, viewer, others.items, opened=entry)
+    await record_views(decision_log, viewer, [*others.items, *read.replies.items], opened=entry)
     badge = await asyncio.to_thread(integrity, decision_log, entry, registry, viewer)
     happened = [
         as_read(e, read.correction, viewer, entry.sender_agency)
@@ -74,15 +74,18 @@ async def read_detail(
         "integrity": badge,
         "deadlines": read.deadlines,
         "waiting": read.waiting,
-        "same_notification": [
-            summary(e, rules, others.states.get(e.delivery_id), overdue=e.delivery_id in others.overdue)
-            for e in others.items
-        ],
+        "same_notification": [_row(e, rules, others) for e in others.items],
         "corrects": read.corrects,
         "correction": read.correction,
         # The notification it replies to, where the reader may read it: a meeting's record leads to the referral.
         "replies_to": read.replies_to,
+        # And back: the referral leads to the meeting's record, so its sender sees the answer at a glance.
+        "replies": [_row(e, rules, read.replies) for e in read.replies.items],
     }
+
+
+def _row(entry: audit.Entry, rules: Any, page: Page) -> dict[str, Any]:
+    return summary(entry, rules, page.states.get(entry.delivery_id), overdue=entry.delivery_id in page.overdue)
 
 
 async def read_page(
@@ -161,9 +164,20 @@ def sees_reader(viewer: Viewer, viewed: audit.Entry) -> bool:
 
 def same_notification(session: Session, viewer: Viewer, entry: audit.Entry) -> Page:
     """The notification's other decisions the viewer may read, in the order they were decided."""
-    statement = scoped(viewer, Filters()).where(
-        col(audit.Entry.notification_id) == entry.notification_id, col(audit.Entry.seq) != entry.seq
-    )
+    return _rows(session, viewer, [entry.notification_id], but=entry.seq)
+
+
+def replies(session: Session, viewer: Viewer, entry: audit.Entry) -> Page:
+    """The decisions of the notifications that reply to this one that the viewer may read, as list rows."""
+    return _rows(session, viewer, threads.replies(session, entry.notification_id))
+
+
+def _rows(session: Session, viewer: Viewer, notifications: list[str], *, but: int | None = None) -> Page:
+    if not notifications:
+        return Page(0)
+    statement = scoped(viewer, Filters()).where(col(audit.Entry.notification_id).in_(notifications))
+    if but is not None:
+        statement = statement.where(col(audit.Entry.seq) != but)
     items = list(session.execute(statement.order_by(None).order_by(col(audit.Entry.seq))).scalars())
     senders = read_as_sender(viewer, items)
     late = overdue_among(session, [e.delivery_id for e in items], datetime.now(UTC), senders=senders)
@@ -190,6 +204,7 @@ class _Read:
     waiting: dict[str, str | None] | None
     deadlines: list[dict[str, str | None]]
     others: Page
+    replies: Page
     corrects: str | None
     correction: str | None
     replies_to: str | None
@@ -206,6 +221,7 @@ def _one(decision_log: DecisionLog, viewer: Viewer, seq: int) -> _Read:
         due = deadlines_of(session, [entry.delivery_id], datetime.now(UTC), sender_side=sender_side)[entry.delivery_id]
         held = None if row is None else waiting(entry, row)
         others = same_notification(session, viewer, entry)
+        answers = replies(session, viewer, entry)
         events = linked(session, entry)
         if not sender_side:  # the sender's review and its clock are not the recipient's (as `due`)
             own = senders_own_events(session, entry.delivery_id, events)
@@ -215,7 +231,7 @@ def _one(decision_log: DecisionLog, viewer: Viewer, seq: int) -> _Read:
     named = (replacement_named(r["message"]) for e in events if e.kind == audit.EventKind.CORRECTED for r in e.reasons)
     correction = next((n for n in named if n), None)
     readable = [_readable(decision_log, viewer, other) for other in (corrects, correction, parent)]
-    return _Read(entry, events, state, held, due, others, *readable)
+    return _Read(entry, events, state, held, due, others, answers, *readable)
 
 
 def _readable(decision_log: DecisionLog, viewer: Viewer, notification_id: str | None) -> str | None:

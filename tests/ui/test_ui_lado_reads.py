@@ -103,6 +103,13 @@ async def test_the_lados_meeting_record_answers_without_retelling_the_account(ga
     assert f'This notification replies to <a href="/ui/notifications/{parent}">notification {parent}</a>.' in page
     read = await Person(gateway, "school-hollins-academy", "dsl", "dsl-hollins-02").api("GET", f"/v1/decisions/{seq}")
     assert read.json()["replies_to"] == parent, read.text
+    # And the allegation's own page leads to its answer, so the school sees at a glance that the LADO replied.
+    asked = _decision_for(gateway, parent, LADO)
+    school = Person(gateway, "school-hollins-academy", "dsl", "dsl-hollins-03")
+    listed = await school.opened(f"/ui/decisions/{asked}")
+    assert "Replies to this notification" in listed and f'<a href="/ui/decisions/{seq}">#{seq}</a>' in listed
+    answers = (await school.api("GET", f"/v1/decisions/{asked}")).json()["replies"]
+    assert [(r["seq"], r["sender_agency"]) for r in answers] == [(seq, LADO)], answers
     # The employer's own referral still tells what was said, and the DSM's signed record.
     untold = {**allegation, "notification_id": str(uuid.uuid4()), "payload": payload}
     refused = await gateway.post(untold)

@@ -32,6 +32,7 @@ BrokerError
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import ClassVar
 
 
@@ -101,6 +102,10 @@ class LifetimeTooLong(InvalidClaim):
     sign-in link is told to ask for a new one, not that their agency did not issue it."""
 
     reason = "lifetime_too_long"
+
+    def __init__(self, detail: str, *, limit: timedelta) -> None:
+        super().__init__(detail)
+        self.limit = limit  # the holder is told it: the issuer, not the broker, chooses how long a link lasts
 
 
 class RoleNotGranted(AuthError):

@@ -250,7 +250,7 @@ def _caller(claims: dict[str, Any], agency: Agency, key: JwtVerificationKey, max
     if expires_at <= issued_at:
         raise InvalidClaim("exp must be after iat")
     if expires_at - issued_at > max_lifetime:
-        raise LifetimeTooLong(f"exp - iat must be at most {int(max_lifetime.total_seconds())} s")
+        raise LifetimeTooLong(f"exp - iat must be at most {int(max_lifetime.total_seconds())} s", limit=max_lifetime)
     return Caller(
         agency_id=agency.id,
         agency_type=agency.type,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from broker.ui import words as say
@@ -107,12 +108,31 @@ def who(event: Mapping[str, Any], agencies: Mapping[str, str]) -> str:
     return f"{said} at {name}" if name else said
 
 
-def signin_refusal(reason: str, agencies: Mapping[str, str], role: str | None = None, agency: str | None = None) -> str:
-    """Why a sign-in was refused, in words (the refusal's code is for the logs)."""
+def signin_refusal(
+    reason: str,
+    agencies: Mapping[str, str],
+    role: str | None = None,
+    agency: str | None = None,
+    *,
+    limit: timedelta | None = None,
+) -> str:
+    """Why a sign-in was refused, in words (the refusal's code is for the logs). A link made to last too
+    long names the broker's limit, so whoever issues the next one knows how long it may last."""
     if reason == "role_not_granted" and role and agency:
         role_words = say.option(role, say.ROLES)
         return f"the partnership has not granted the role {role_words} to {agencies.get(agency, agency)}."
+    if reason == "lifetime_too_long" and limit is not None:
+        return (
+            f"it was made to last longer than the {_span(limit)} this broker accepts. "
+            "Ask your agency for a new one that lasts no longer."
+        )
     return SIGNIN_REFUSALS.get(reason, NOT_ISSUED)
+
+
+def _span(limit: timedelta) -> str:
+    seconds = int(limit.total_seconds())
+    count, unit = (seconds // 60, "minute") if seconds % 60 == 0 else (seconds, "second")
+    return f"{count} {unit}" + ("" if count == 1 else "s")
 
 
 # A deadline's description, as the policy's obligations write it: the duty, then its sources in

@@ -32,7 +32,7 @@ from broker.api.deps import (
     settings_of,
 )
 from broker.db.log import DecisionLog
-from broker.errors import AuthError, ReplayError, ReviewInvalid, RoleNotGranted, SignInRequired
+from broker.errors import AuthError, LifetimeTooLong, ReplayError, ReviewInvalid, RoleNotGranted, SignInRequired
 from broker.partnership.registry import Registry
 from broker.review import access, access_log, scope, timescales, withdrawal
 from broker.review import detail as decision_detail
@@ -143,7 +143,7 @@ async def _refused(
         await access_log.record_refusal(decision_log, exc)
         why = signin_refusal(exc.reason, names, exc.role, exc.agency_id)
     else:
-        why = signin_refusal(exc.reason, names)
+        why = signin_refusal(exc.reason, names, limit=exc.limit if isinstance(exc, LifetimeTooLong) else None)
     return _signin_page(request, 401, error=f"{lead}: {why}", error_code=exc.reason)
 
 

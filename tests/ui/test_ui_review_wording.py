@@ -12,6 +12,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from broker.ui.plain import SIGNIN_REFUSALS, signin_refusal
 from broker.ui.words import ROLES
 from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
 from tests.broker.people import Person
@@ -62,7 +63,9 @@ async def test_a_refused_sign_in_says_why_in_words(gateway_factory: GatewayFacto
     school = gateway.registry.agencies[SCHOOL].name
     assert f"has not granted the role {ROLES['ig_lead']} to {school}" in refused, refused[:800]
     # Made to last longer than the broker accepts: issued by the agency all the same, so not "not issued".
-    assert "made to last longer than this broker accepts" in _main(too_long.text), _main(too_long.text)[:800]
+    # It names the broker's limit (the default, 600 s), for whoever issues the next link.
+    limit = "made to last longer than the 10 minutes this broker accepts"
+    assert limit in _main(too_long.text), _main(too_long.text)[:800]
     for page in (used, _main(garbled.text), refused, _main(too_long.text)):
         sentence = re.search(r'<div class="error" role="alert"[^>]*><p>(.*?)</p>', page, re.S)
         assert sentence and "_" not in sentence.group(1) and "(replayed)" not in sentence.group(1), page[:800]
@@ -105,3 +108,13 @@ async def test_a_list_filtered_by_a_date_that_is_not_valid_says_it_ignored_it(
     assert "Use a date like 2026-01-31" in listed
     (status,) = re.findall(r'<p role="status">(.*?)</p>', listed)
     assert re.match(r"\d+ decisions? match, without the date that is not valid", status), status
+
+
+def test_a_link_made_to_last_too_long_names_the_limit_in_the_units_it_was_set_in() -> None:
+    said = {s: signin_refusal("lifetime_too_long", {}, limit=timedelta(seconds=s)) for s in (60, 90, 1800)}
+    assert [w.split(" this broker")[0].split("than the ")[1] for w in said.values()] == [
+        "1 minute",
+        "90 seconds",
+        "30 minutes",
+    ]
+    assert signin_refusal("lifetime_too_long", {}) == SIGNIN_REFUSALS["lifetime_too_long"], "no limit given: none named"

@@ -97,7 +97,8 @@ async def read_page(
     detail = await read_detail(decision_log, rules, viewer, seq, registry=registry)
     asked = await addressed.read(decision_log, detail["notification_id"], registry)
     # Only this decision's recipient: the others' are the notification's other recipients, not the reader's.
-    return {**detail, "addressed": asked.get(seq), "state_line": state_line(detail)}
+    fate = fields_fate(detail["outcome"], detail["events"], detail["state"])
+    return {**detail, "addressed": asked.get(seq), "state_line": state_line(detail), "fields_fate": fate}
 
 
 def state_line(detail: dict[str, Any]) -> str | None:
@@ -130,6 +131,18 @@ def state_line(detail: dict[str, Any]) -> str | None:
 ANOTHER_AGENCY = "another agency"
 # What a recipient reads for an adviser's or authoriser's reason, the sending side's own words.
 SENDERS_REASON = "The reason given is the sending agency's record."
+
+
+def fields_fate(outcome: str, later: list[dict[str, Any]], state: str | None) -> str:
+    """What became of the fields a decision names: `released` (shared, or a held share released, even if
+    withdrawn since), `held` (still waiting for its answer) or `withheld` (a held share refused, expired, or
+    withdrawn before it was released: they never left). Its state alone cannot say: a share released and
+    then withdrawn reads `withdrawn`, as one withdrawn while held does."""
+    if outcome not in HELD_OUTCOMES:
+        return "released"
+    if any(e["kind"] in REVIEWS and e["outcome"] == "released" for e in later):
+        return "released"
+    return "held" if state == "held" else "withheld"
 
 
 def as_read(entry: audit.Entry, correction: str | None, viewer: Viewer, sender: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from broker.api.deps import KeysDep, LogDep, RegistryDep
 from broker.errors import ReviewInvalid
 from broker.partnership.registry import Registry
 from broker.review import access, case_review, shredding
+from broker.review.detail import fields_fate
 from broker.ui.render import page
 from broker.ui.routes import PostedDep, SessionDep, ViewerDep, text
 from broker.ui.sessions import UiSession
@@ -54,6 +55,9 @@ async def case_review_run(
     except ReviewInvalid as exc:
         return _show(request, session, registry, errors=exc.errors)
     found = await case_review.review(decision_log, viewer, person)
+    # What became of each decision's fields: a held share released since reads as released (`fields_fate`).
+    rows = [{**r, "fields_fate": fields_fate(r["outcome"], r["then"], r["state"])} for r in found["decisions"]]
+    found = {**found, "decisions": rows}
     may_shred = access.may_route(viewer, "POST", "/ui/case-shredding")
     kept = may_shred and await asyncio.to_thread(shredding.has_live_case, decision_log.engine, person)
     return _show(

@@ -23,8 +23,11 @@ in both can authorise as the procedure asks.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Final
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
 
 import audit
 from broker.db.tables import HeldDelivery
@@ -136,6 +139,16 @@ def waiting(decided: audit.Entry, held_row: HeldDelivery) -> dict[str, str | Non
         "refuse_only": refuse_only,
         "expires_at": held_row.expires_at.isoformat(),
     }
+
+
+def held_until(engine: Engine, delivery_ids: Collection[str]) -> dict[str, str]:
+    """When each of these deliveries, held and still unanswered, is destroyed if nobody answers it: so the
+    sender learns at once how long the person who must answer has, not only from the decision's page."""
+    query = select(HeldDelivery.delivery_id, HeldDelivery.expires_at).where(
+        col(HeldDelivery.delivery_id).in_(list(delivery_ids)), col(HeldDelivery.resolved_at).is_(None)
+    )
+    with Session(engine) as session:
+        return {delivery: expires.isoformat() for delivery, expires in session.exec(query)}
 
 
 def resolves(decided: audit.Entry, refuse_only: str | None, deciding: int | None = None) -> str:

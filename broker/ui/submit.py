@@ -33,7 +33,7 @@ from broker.api.errors import URGENT_ROUTE
 from broker.db.log import DecisionLog
 from broker.errors import Forbidden, InvalidNotification, PolicyUnavailable
 from broker.partnership.registry import Registry
-from broker.review import scope, timescales
+from broker.review import release, scope, timescales
 from broker.review.access import Viewer
 from broker.sharing import flow
 from broker.sharing.decide import Decider
@@ -365,12 +365,14 @@ async def sent(
     seqs = await asyncio.to_thread(scope.decisions_of, decision_log.engine, viewer, str(receipt["notification_id"]))
     ids = [r["delivery_id"] for r in receipt["recipients"]]
     met = await asyncio.to_thread(timescales.met_already, decision_log.engine, ids, datetime.now(UTC))
+    until = await asyncio.to_thread(release.held_until, decision_log.engine, ids)
     recipients = [
         {
             **await _explained(r, rules, kind),
             **fields_of(kind, r["allowed_fields"]),
             "seq": seqs.get(r["delivery_id"]),
             "met": met.get(r["delivery_id"], set()),
+            "held_until": until.get(r["delivery_id"]),
         }
         for r in receipt["recipients"]
     ]

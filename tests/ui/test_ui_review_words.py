@@ -128,6 +128,10 @@ async def test_the_sent_page_says_a_held_share_released_nothing_yet(
     words = " ".join(re.sub(r"<[^>]+>", " ", sent).split())
     assert "Held back (released only if the share is): Child's names, date of birth, gender" in words, words[:3000]
     assert "Set when the share is released" in sent and "None set" not in sent
+    # And how long whoever must answer has: the held row's own expiry, so the sender need not open the decision.
+    assert re.search(
+        r"If nobody answers it by \d+ \w+ \d{4}, \d{2}:\d{2} \w+ \(.+?\), the held share is destroyed", words
+    )
     # "Sent" is to the broker: the page says at once that nothing has reached anyone yet.
     held = sent.count('class="badge o-needs_advice"') + sent.count('class="badge o-hold_for_authorisation"')
     shared = len(re.findall(r'class="badge o-share', sent))

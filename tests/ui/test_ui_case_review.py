@@ -53,6 +53,7 @@ async def test_a_case_review_page_finds_one_childs_decisions_within_the_readers_
         form = (await lead.page("GET", "/ui/case-review")).text
         assert 'action="/ui/case-review"' in form and 'href="/ui/case-review"' in form, "offered in the navigation"
         spaced = f"{CHILD[:3]} {CHILD[3:6]} {CHILD[6:]}"  # as it is often written
+        assert "Finds what every agency sent about the person." in form, "the partnership's office finds every one"
         found = await lead.page("POST", "/ui/case-review", data={"nhs_number": spaced, "agency_id": CSC})
         assert found.status_code == 200, found.text
         assert [int(s) for s in _LINK.findall(found.text)] == expected, "the API's decisions, oldest first"
@@ -88,6 +89,10 @@ async def test_a_case_review_page_finds_one_childs_decisions_within_the_readers_
         assert "Nobody at your agency had looked this person up before." in html.unescape(mine.text)
         assert "Shred this case" not in mine.text, "shredding is the partnership's office holders'"
         assert "the partnership's IG lead or Caldicott Guardian can shred it" in html.unescape(mine.text)
+        # The NHS number's hint promises only what their scope finds, as the page's heading does.
+        asked = html.unescape((await hv_lead.page("GET", "/ui/case-review")).text)
+        assert "Finds every decision about the person that your agency sent or received." in asked
+        assert "what every agency sent" not in asked
     finally:
         await hv_lead.close()
     dsl = Person(gateway, SCHOOL, "dsl", "dsl-school-32")

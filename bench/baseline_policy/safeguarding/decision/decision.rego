@@ -315,6 +315,9 @@ _c7(r, found, outcome) := {{"rule": "C7", "message": sprintf("The duty to share 
 	context.likely_harm
 } else := {_c7_duty} if {
 	context.likely_harm
+} else := {{"rule": "C7", "message": sprintf("Whether there is %s is not known, so the duty to share does not, on its own, outweigh %s.", [_harm_unknown, _consent_objection]), "effect": _soft_effect(found)}} if {
+	count(_soft(found)) > 0
+	_harm_unknown
 } else := {{"rule": "C7", "message": sprintf("No risk of significant harm is recorded, so the duty to share does not, on its own, outweigh %s.", [_consent_objection]), "effect": _soft_effect(found)}} if {
 	count(_soft(found)) > 0
 } else := set()
@@ -328,6 +331,15 @@ _consent_objection := sprintf("consent %s", [context.refused_by]) if {
 } else := "consent that does not cover this recipient"
 
 _c7_duty := {"rule": "C7", "message": sprintf("There is %s, so the duty to share is as important as the duty of confidentiality.", [_harm]), "effect": "share"}
+
+# A risk the sender does not know of (null: "Don't know"), not one they said there is not: C7 must not
+# call it unrecorded, which reads as absent. The child's first, as `_harm` weighs it.
+_harm_unknown := "a risk of significant harm" if {
+	some flag in ["immediate_significant_harm", "likely_significant_harm"]
+	input.risk[flag] == null
+} else := "a risk of serious harm to an adult" if {
+	input.risk.serious_harm_to_adult == null
+}
 
 # The harm C7 weighs, in words: an adult at risk's where no harm to a child is recorded.
 _harm := "a risk of serious harm to an adult" if {

@@ -387,15 +387,6 @@ test_c7_without_risk_weighs_consent_not_an_objection_to_it if {
 	t.messages(d, "C7") == {"No risk of significant harm is recorded, so the duty to share does not, on its own, outweigh consent that does not cover this recipient."}
 }
 
-test_c7_says_an_unknown_risk_is_unknown_not_unrecorded if {
-	unknown := object.union(scoped({"scope_agencies": ["police-a"]}), {"risk": {"likely_significant_harm": null}})
-	d := t.first(unknown)
-	d.outcome == "no_share"
-	t.messages(d, "C7") == {"Whether there is a risk of significant harm is not known, so the duty to share does not, on its own, outweigh consent that does not cover this recipient."}
-	adult := object.union(scoped({"scope_agencies": ["police-a"]}), {"risk": {"serious_harm_to_adult": null}})
-	t.messages(t.first(adult), "C7") == {"Whether there is a risk of serious harm to an adult is not known, so the duty to share does not, on its own, outweigh consent that does not cover this recipient."}
-}
-
 test_services_refused_says_to_send_it_as_a_safeguarding_concern if {
 	d := t.first(object.union(refused, {"purpose": "request_for_services", "risk": {"likely_significant_harm": true}}))
 	d.outcome == "no_share"

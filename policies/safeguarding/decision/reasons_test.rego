@@ -3,7 +3,7 @@ package safeguarding.decision_test
 import data.safeguarding.decision
 import data.safeguarding.testing_test as t
 
-# `school`, `refused` and `not_sought_e1` come from decision_test.rego (the same test package).
+# `school`, `refused`, `not_sought_e1` and `scoped` come from decision_test.rego (the same test package).
 
 # --- decided_by: the finding that decided, first, in the words of its outcome --------------------
 
@@ -222,4 +222,15 @@ test_c8_says_telling_must_not_reach_whoever_must_not_learn_of_it if {
 	fam := object.union(t.csc, {"conveys_to_alleged_perpetrator": true})
 	t.messages(t.first({"recipients": [fam]}), "C8") == {"If anything is shared, the person concerned is to be told afterwards what, with whom and why, never in a way that lets someone who must not learn of it do so (golden rule 5)."}
 	t.messages(t.first({}), "C8") == {"If anything is shared, the person concerned is to be told afterwards what, with whom and why."}
+}
+
+# --- C7 on a risk the sender does not know of (sg-policy-0.7.30) --------------------------------
+
+test_c7_says_an_unknown_risk_is_unknown_not_unrecorded if {
+	unknown := object.union(scoped({"scope_agencies": ["police-a"]}), {"risk": {"likely_significant_harm": null}})
+	d := t.first(unknown)
+	d.outcome == "no_share"
+	t.messages(d, "C7") == {"Whether there is a risk of significant harm is not known, so the duty to share does not, on its own, outweigh consent that does not cover this recipient."}
+	adult := object.union(scoped({"scope_agencies": ["police-a"]}), {"risk": {"serious_harm_to_adult": null}})
+	t.messages(t.first(adult), "C7") == {"Whether there is a risk of serious harm to an adult is not known, so the duty to share does not, on its own, outweigh consent that does not cover this recipient."}
 }

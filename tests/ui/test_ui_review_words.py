@@ -133,6 +133,7 @@ async def test_the_sent_page_says_a_held_share_released_nothing_yet(
         r"If nobody answers it by \d+ \w+ \d{4}, \d{2}:\d{2} \w+ \(.+?\), the held share is destroyed", words
     )
     # "Sent" is to the broker: the page says at once that nothing has reached anyone yet.
+    assert "<h1>Held: not shared with anyone yet</h1>" in sent, "not headed “Sent” when it reached nobody"
     held = sent.count('class="badge o-needs_advice"') + sent.count('class="badge o-hold_for_authorisation"')
     shared = len(re.findall(r'class="badge o-share', sent))
     assert held >= 1 and (

@@ -146,10 +146,12 @@ _c5_undertaking(_) := {{"rule": "C5", "effect": "share", "message": "The person 
 #   rule_id: C6
 #   source: >-
 #     CPSCP-Procedures, Information sharing > The Eight Caldicott Principles, principle 6: "Comply
-#     with the law"; CPSCP-Procedures, Child death > 3.9 Role of Coroner and Pathologist: the
-#     post-mortem report "will always be forwarded to the Coroner in the first instance, and only
-#     at his/her discretion will it be shared with partners"
+#     with the law"
 #   source_for:
+#     child_death_notification: >-
+#       CPSCP-Procedures, Child death > 3.9 Role of Coroner and Pathologist: the post-mortem report
+#       "will always be forwarded to the Coroner in the first instance, and only at his/her
+#       discretion will it be shared with partners"
 #     child_move_transfer: >-
 #       CPSCP-Procedures, Transfer of Responsibility for Children Who Move from One Local
 #       Authority's Area to Another > Child in Need, Or Subject of Child and Family Assessment: the

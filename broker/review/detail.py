@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import String, cast, select
+from sqlalchemy import Engine, String, cast, select
 from sqlmodel import Session, col
 
 import audit
 from broker.db import threads
 from broker.db.log import DecisionLog
-from broker.db.tables import HeldDelivery
+from broker.db.tables import HeldDelivery, OutboxRow
 from broker.partnership.registry import Registry
 from broker.review import addressed
 from broker.review.access import Action, Relation, Viewer
@@ -98,7 +98,25 @@ async def read_page(
     asked = await addressed.read(decision_log, detail["notification_id"], registry)
     # Only this decision's recipient: the others' are the notification's other recipients, not the reader's.
     fate = fields_fate(detail["outcome"], detail["events"], detail["state"])
-    return {**detail, "addressed": asked.get(seq), "state_line": state_line(detail), "fields_fate": fate}
+    standing = detail["state"] in _STANDING and detail["outcome"] != Outcome.NO_SHARE
+    asap = await asyncio.to_thread(asap_duties, decision_log.engine, detail["delivery_id"]) if standing else []
+    page = {"addressed": asked.get(seq), "state_line": state_line(detail), "fields_fate": fate, "asap": asap}
+    return {**detail, **page}
+
+
+# Where a share stands and its recipient still owes what it was sent for: not held, withdrawn or ended.
+_STANDING = (None, "released", "review_due", "reviewed")
+
+
+def asap_duties(engine: Engine, delivery_id: str) -> list[dict[str, Any]]:
+    """The duties the policy set a delivery without a due time ("as soon as possible": convene a strategy
+    discussion, act on an adult's risk to children). They start no clock, so only its row's context keeps
+    them, and the recipient's page would otherwise never say what it was sent to do."""
+    query = select(col(OutboxRow.log_context)).where(col(OutboxRow.delivery_id) == delivery_id)
+    with Session(engine) as session:
+        context: dict[str, Any] = session.execute(query).scalar_one_or_none() or {}
+    duties = context.get("obligations") or []
+    return [o for o in duties if isinstance(o, dict) and o.get("due_at") is None and o.get("description")]
 
 
 def state_line(detail: dict[str, Any]) -> str | None:

@@ -168,9 +168,7 @@ def test_a_clause_for_one_message_type_names_a_message_type_of_the_pack() -> Non
         "child_move_transfer",
         "csod_disclosure",
         "lado_allegation",
-    ], (
-        "C4 cites the LADO procedure, C5 the disclosure scheme and C6 the Coroner and transfer rules only on their own types"
-    )
+    ], "C4 cites the LADO's procedure, C5 the disclosure scheme, C6 the Coroner's and transfers': each on its type"
     # A child's procedures, not an adult's: a request for services needs the parents' consent (GR4), and
     # a competent young person's wish that the parents not know is respected (GR2).
     golden = metadata_clause_types((ROOT / "policies/safeguarding/golden/golden.rego").read_text())

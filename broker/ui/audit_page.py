@@ -34,7 +34,7 @@ from broker.ui import words as say
 from broker.ui.charts import bar_chart
 from broker.ui.render import OUTCOMES, agency_names, page, words
 from broker.ui.routes import PostedDep, SessionDep, ViewerDep, text
-from schemas.vocab import SHARED_OUTCOMES
+from schemas.vocab import HELD_OUTCOMES, SHARED_OUTCOMES
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 TAMPERED = (
@@ -91,6 +91,36 @@ def _released() -> Select[str]:
     )
 
 
+def _held_ends(db: Session) -> list[tuple[str, int]]:
+    """How the shares held for an answer ended: the outcome totals count them as held for ever."""
+    held = select(col(audit.Entry.delivery_id)).where(
+        col(audit.Entry.kind) == audit.EventKind.DECIDED, col(audit.Entry.outcome).in_([o.value for o in HELD_OUTCOMES])
+    )
+    total = int(db.execute(select(func.count()).select_from(held.subquery())).scalar_one())
+    answered = db.execute(
+        select(col(audit.Entry.kind), col(audit.Entry.outcome), func.count(func.distinct(col(audit.Entry.delivery_id))))
+        .where(col(audit.Entry.kind).in_(_HELD_ANSWERS), col(audit.Entry.delivery_id).in_(held))
+        .group_by(col(audit.Entry.kind), col(audit.Entry.outcome))
+    ).all()
+    released = sum(n for _, outcome, n in answered if outcome == "released")
+    expired = sum(n for kind, _, n in answered if kind == audit.EventKind.EXPIRED)
+    refused = sum(n for _, _, n in answered) - released - expired
+    return [
+        ("Released by an adviser or authoriser", released),
+        ("Refused", refused),
+        ("Destroyed, nobody having answered in time", expired),
+        ("No answer yet, or withdrawn by its sender before one", total - released - refused - expired),
+    ]
+
+
+_HELD_ANSWERS = (
+    audit.EventKind.ADVICE_GIVEN,
+    audit.EventKind.AUTHORISATION_GRANTED,
+    audit.EventKind.AUTHORISATION_REFUSED,
+    audit.EventKind.EXPIRED,
+)
+
+
 def totals(decision_log: DecisionLog) -> dict[str, Any]:
     with Session(decision_log.engine) as db:
         months = _months(db)
@@ -123,6 +153,7 @@ def totals(decision_log: DecisionLog) -> dict[str, Any]:
             },
             # Each total counts what was decided; these say how many of those decisions ended since.
             "ended": [(kind, n, _listed(ended=kind)) for kind, n in ended],
+            "held": _held_ends(db),
             "no_consent": [
                 {"lawful_basis": b or "none declared", "consent_state": c, "count": n} for b, c, n in no_consent
             ],

@@ -1,6 +1,7 @@
 """What became of a held share's fields, on its decision's page and in a case review: a reader auditing a
 housing officer's concern found a share released since still listed as "held back, released only if the
-share is". Released, its fields read as released; refused, as never released; still waiting, as held back.
+share is". Released, its fields read as released; refused, as never released; still waiting, as held back;
+and the Audit page counts how the held shares ended.
 On the real gateway, OPA and database; the people are fictional."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from broker.ui import audit_page
 from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
 from tests.broker.people import Person
 from tests.broker.test_case_review import nhs_number
@@ -69,3 +71,5 @@ async def test_a_held_shares_fields_read_as_what_became_of_them(gateway_factory:
     assert [heading in page for heading, page in zip(headings, pages, strict=True)] == [True, True, True]
     assert "Fields held back" not in pages[0], "released since: its fields left"
     assert waiting["outcome"] in ("hold_for_authorisation", "needs_advice"), "the third is still held"
+    # The Audit page says how the held shares ended, where its outcome totals count all three as held.
+    assert [n for _, n in audit_page.totals(gateway.decision_log)["held"]] == [1, 1, 0, 1]

@@ -70,6 +70,11 @@ async def test_a_held_shares_fields_read_as_what_became_of_them(gateway_factory:
     headings = ["Fields released", "Fields held back, never released", "Fields held back (released only if"]
     assert [heading in page for heading, page in zip(headings, pages, strict=True)] == [True, True, True]
     assert "Fields held back" not in pages[0], "released since: its fields left"
+    # Headed with the answer too: "Needs advice" alone read to a recipient as a task of theirs.
+    heads = [re.search(r"<h1>(.*?)</h1>", page, re.S) for page in pages]
+    said = [re.sub(r"<[^>]+>", "", h.group(1)) if h else "" for h in heads]
+    assert said[0].endswith(", then released") and said[1].endswith(", then refused"), said
+    assert "then" not in said[2], "still waiting: no answer to head it with"
     assert waiting["outcome"] in ("hold_for_authorisation", "needs_advice"), "the third is still held"
     # The Audit page says how the held shares ended, where its outcome totals count all three as held.
     assert [n for _, n in audit_page.totals(gateway.decision_log)["held"]] == [1, 1, 0, 1]

@@ -101,7 +101,17 @@ async def read_page(
     standing = detail["state"] in _STANDING and detail["outcome"] != Outcome.NO_SHARE
     asap = await asyncio.to_thread(asap_duties, decision_log.engine, detail["delivery_id"]) if standing else []
     page = {"addressed": asked.get(seq), "state_line": state_line(detail), "fields_fate": fate, "asap": asap}
-    return {**detail, **page}
+    return {**detail, **page, "may_resend": may_resend(viewer, detail)}
+
+
+def may_resend(viewer: Viewer, detail: dict[str, Any]) -> bool:
+    """Whether the page offers its sender to send the notification again rather than correct it: it reached
+    nobody (each of its decisions not shared, or held and then refused or destroyed unanswered), so the
+    correction's form sends what was missing. Whether it may be corrected at all is the route's to say."""
+    if not (viewer.may(Action.SEND) and viewer.agency_id == detail["sender_agency"]):
+        return False
+    rows = [detail, *detail["same_notification"]]
+    return all(r["outcome"] == Outcome.NO_SHARE or r["state"] in ("refused", "expired") for r in rows)
 
 
 # Where a share stands and its recipient still owes what it was sent for: not held, withdrawn or ended.

@@ -47,6 +47,11 @@ async def test_a_refused_share_is_offered_to_be_sent_again_and_a_shared_one_a_co
         assert f'href="/ui/notifications/{first}/correction">Send it again</a>' in page
         assert (await dsl.page("GET", f"/ui/notifications/{first}/correction")).status_code == 200
 
+        # Sent again, through the correction's own flow: decided afresh, though nothing was there to withdraw.
+        again = dsl.notification("share")
+        resent = await dsl.api("POST", f"/v1/notifications/{first}/correction", json=again)
+        assert resent.status_code == 202, resent.text[:1500]
+
         released = html.unescape((await dsl.page("GET", f"/ui/decisions/{_decision_for(gateway, second, MASH)}")).text)
         assert AGAIN not in released and "Correct this notification" in released, "it reached the MASH"
     finally:

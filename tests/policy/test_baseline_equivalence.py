@@ -149,23 +149,17 @@ FIXED = [
         },
     ),
     # sg-policy-0.7.30: C7 says a risk the sender does not know of is not known, not that none is recorded.
-    patched(
-        "referral",
-        {
-            "consent": consent_given(scope_agencies=[CSC["agency_id"]]),
-            "parental_position": _TOLD,
-            "recipients": [CSC, POLICE],
-            "risk": {"likely_significant_harm": None},
-        },
-    ),
-    patched(
-        "referral",
-        {
-            "consent": consent_given(scope_agencies=[CSC["agency_id"]]),
-            "parental_position": _TOLD,
-            "recipients": [CSC, POLICE],
-            "risk": {"serious_harm_to_adult": None},
-        },
+    *(
+        patched(
+            "referral",
+            {
+                "consent": consent_given(scope_agencies=[CSC["agency_id"]]),
+                "parental_position": _TOLD,
+                "recipients": [CSC, POLICE],
+                "risk": {unknown: None},
+            },
+        )
+        for unknown in ("likely_significant_harm", "serious_harm_to_adult")
     ),
     # sg-policy-0.7.29: the employer's account is its referral's and a DBS referral's, not the LADO's AMM record's.
     patched(

@@ -1,9 +1,9 @@
 """One decision as a person reads it: its findings with their sources, what followed on its delivery, its
 clocks, its integrity, and the same notification's other decisions and its replies' that they may read.
 
-The other decisions, and the replies', are list rows, read through the same scope as the Decisions list, so a reader learns
-of another recipient only where the list would have shown them that decision; each shown is recorded as
-viewed, as a list's rows are.
+The other decisions, and the replies', are list rows, read through the same scope as the Decisions list,
+so a reader learns of another recipient only where the list would have shown them that decision; each
+shown is recorded as viewed, as a list's rows are.
 """
 
 from __future__ import annotations

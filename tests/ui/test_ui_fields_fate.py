@@ -64,12 +64,16 @@ async def test_a_held_shares_fields_read_as_what_became_of_them(gateway_factory:
         said = [html.unescape(row) for _, row in rows]
         assert len(said) == 3, said
         assert [(HELD in row, NEVER in row) for row in said] == [(False, False), (False, True), (True, False)], said
+        # What followed says what the answer was, not only that advice or an authorisation was given.
+        assert ": released (" in said[0] and ": refused (" in said[1], said
         pages = [html.unescape((await lead.page("GET", f"/ui/decisions/{seq}")).text) for seq, _ in rows]
     finally:
         await lead.close()
     headings = ["Fields released", "Fields held back, never released", "Fields held back (released only if"]
     assert [heading in page for heading, page in zip(headings, pages, strict=True)] == [True, True, True]
     assert "Fields held back" not in pages[0], "released since: its fields left"
+    # A field and its data class are two phrases to a screen reader and to whoever copies the list.
+    assert '<span class="visually-hidden">,</span> <span class="dc">' in pages[0]
     # Headed with the answer too: "Needs advice" alone read to a recipient as a task of theirs.
     heads = [re.search(r"<h1>(.*?)</h1>", page, re.S) for page in pages]
     said = [re.sub(r"<[^>]+>", "", h.group(1)) if h else "" for h in heads]

@@ -44,6 +44,7 @@ async def test_a_refused_share_is_offered_to_be_sent_again_and_a_shared_one_a_co
         page = html.unescape((await dsl.page("GET", f"/ui/decisions/{_decision_for(gateway, first, MASH)}")).text)
         assert AGAIN in page and "This notification reached nobody: its answer refused it." in page, page[-3000:]
         assert "Correct this notification" not in page
+        assert 'id="h-withdraw"' not in page, "nothing reached anyone, so there is nothing to withdraw"
         assert f'href="/ui/notifications/{first}/correction">Send it again</a>' in page
         assert (await dsl.page("GET", f"/ui/notifications/{first}/correction")).status_code == 200
 
@@ -54,5 +55,6 @@ async def test_a_refused_share_is_offered_to_be_sent_again_and_a_shared_one_a_co
 
         released = html.unescape((await dsl.page("GET", f"/ui/decisions/{_decision_for(gateway, second, MASH)}")).text)
         assert AGAIN not in released and "Correct this notification" in released, "it reached the MASH"
+        assert 'id="h-withdraw"' in released
     finally:
         await dsl.close()

@@ -13,6 +13,7 @@ import pytest
 from broker.ui import audit_page
 from tests.broker.conftest import GatewayFactory, gateway_factory  # noqa: F401 - fixture
 from tests.factories import school_referral
+from tests.ui.test_ui_fields_fate import _answer, _held
 
 pytestmark = pytest.mark.stack
 
@@ -68,21 +69,8 @@ async def test_a_held_share_released_by_an_authoriser_is_counted(
     # Consent not sought, held for the line manager (no lawful basis would hold it for the sender alone):
     # the manager's release makes it a share on the safeguarding basis, which the table counts.
     gateway = await gateway_factory()
-    body = school_referral(recipients=[{"agency_id": MASH, "role": "mash_intake", "need_to_know": "assess_and_decide"}])
-    body["sender"] = {**body["sender"], "role": "designated_senior_manager", "user_ref": "dsm-audit-01"}
-    body["sender_in_doubt"] = True
-    sent = await gateway.post(body)
-    assert sent.status_code == 202, sent.text
-    (held,) = sent.json()["recipients"]
-    assert held["outcome"] in ("hold_for_authorisation", "needs_advice"), held
+    held = await _held(gateway, "pupil-audit-01")
     assert audit_page.totals(gateway.decision_log)["no_consent"] == []
-    role = "line_manager" if held["outcome"] == "hold_for_authorisation" else "dsl"
-    token = gateway.token("school-oakfield-primary", role=role, subject="answerer-audit-01")
-    answer = await gateway.client.post(
-        f"/v1/queues/{held['delivery_id']}",
-        headers={"Authorization": f"Bearer {token}"},
-        json={"decision": "release", "reason": "Fictional: the risk is clear; share it."},
-    )
-    assert answer.status_code == 200, answer.text
+    await _answer(gateway, held, "release")
     rows = audit_page.totals(gateway.decision_log)["no_consent"]
     assert [r["count"] for r in rows] == [1], rows

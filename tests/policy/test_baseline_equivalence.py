@@ -148,6 +148,8 @@ FIXED = [
             "recipients": [CSC, POLICE],
         },
     ),
+    # sg-policy-0.7.31: GR4 speaks of "the declared lawful basis" only where one is declared.
+    patched("referral", {"lawful_basis": None, "consent": not_sought("risk_significant_harm")}),
     # sg-policy-0.7.30: C7 says a risk the sender does not know of is not known, not that none is recorded.
     *(
         patched(

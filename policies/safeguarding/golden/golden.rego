@@ -189,7 +189,13 @@ _gr4_scope_why := "The declared lawful basis is consent, and consent covers only
 } else := "Consent is not the declared lawful basis, but no exception to seeking it is recorded, so consent covers only what the person agreed to. Ask them about this too, or record why consent is not sought."
 
 # Findings whose words do not depend on the recipient are built once per notification.
-_gr4_exception := {{"rule": "GR4", "effect": "share", "message": context.fit(sprintf("No consent is relied on, %s. The declared lawful basis does not depend on consent.", [context.consent_reasons]))}}
+_gr4_exception := {{"rule": "GR4", "effect": "share", "message": context.fit(sprintf("No consent is relied on, %s.%s", [context.consent_reasons, _gr4_basis_said]))}}
+
+# Whether the notification declares a basis at all: a sender "Unsure" of it sends none, which golden
+# rule 1 weighs, so GR4 must not speak of "the declared lawful basis".
+_gr4_basis_said := " The declared lawful basis does not depend on consent." if {
+	is_string(input.lawful_basis)
+} else := " No lawful basis is declared yet; golden rule 1 asks for one."
 
 _gr4_consulted := {{"rule": "GR4", "effect": "share", "message": context.fit(sprintf("Consent was %s; the %s was consulted and agreed to sharing, with reasons recorded.", [context.refused_by, context.words(input.authorisation.authoriser_role)]))}}
 

@@ -191,6 +191,8 @@ test_gr4_names_the_consent_exception if {
 		"consent": [object.union(told_for_risk.consent[0], {"not_sought_reason": "risk_significant_harm"})],
 	})
 	"No consent is relied on, for a recorded reason: seeking agreement would put the child at risk of significant harm. The declared lawful basis does not depend on consent." in t.messages(t.first(p), "GR4")
+	unsure := object.union(told_for_risk, {"lawful_basis": null}) # "Unsure" of the basis: none is declared
+	"No consent is relied on, for a recorded reason: the person cannot give consent. No lawful basis is declared yet; golden rule 1 asks for one." in t.messages(t.first(unsure), "GR4")
 }
 
 not_sought(giver, reason) := {"giver": giver, "status": "not_sought", "scope_agencies": null, "privacy_notice_given": null, "not_sought_reason": reason}

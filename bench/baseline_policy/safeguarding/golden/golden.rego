@@ -194,7 +194,7 @@ _gr4_safeguarding(r) := {_gr4_given(r)} if {
 	context.unfit_givers != ""
 } else := {_gr4_consent_basis_missing} if {
 	input.lawful_basis == "consent"
-} else := {finding("GR4", "share", sprintf("No consent is relied on, %s. The declared lawful basis does not depend on consent.", [context.consent_reasons]))} if {
+} else := {finding("GR4", "share", sprintf("No consent is relied on, %s.%s", [context.consent_reasons, _gr4_basis_said]))} if {
 	count(context.exceptions) > 0
 } else := {_gr4_scope(r)} if {
 	context.consent_out_of_scope(r)
@@ -318,3 +318,9 @@ else := "your DSL or named professional, as the nominated child protection advis
 _victim := "the person" if input.message_type in config.adult_message_types
 
 else := "the young person"
+
+# Whether the notification declares a basis at all: a sender "Unsure" of it sends none, which golden
+# rule 1 weighs, so GR4 must not speak of "the declared lawful basis".
+_gr4_basis_said := " The declared lawful basis does not depend on consent." if {
+	is_string(input.lawful_basis)
+} else := " No lawful basis is declared yet; golden rule 1 asks for one."

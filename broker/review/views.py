@@ -63,7 +63,8 @@ class Page:
 
 _HELD = ("needs_advice", "hold_for_authorisation")
 _URGENT = "share_urgent_review_after"
-_ANSWERS = (
+# A held share's answers, and its end unanswered: the audit page counts how each held share ended by them.
+ANSWERS = (
     audit.EventKind.ADVICE_GIVEN,
     audit.EventKind.AUTHORISATION_GRANTED,
     audit.EventKind.AUTHORISATION_REFUSED,
@@ -103,7 +104,7 @@ def _states(session: Session, entries: list[audit.Entry]) -> dict[str, str]:
     states |= {e.delivery_id: "review_due" for e in entries if e.outcome == _URGENT}
     linked = select(audit.Entry).where(
         col(audit.Entry.delivery_id).in_([e.delivery_id for e in entries]),
-        col(audit.Entry.kind).in_(_ANSWERS + _RECALLS + (audit.EventKind.URGENT_REVIEWED,)),
+        col(audit.Entry.kind).in_(ANSWERS + _RECALLS + (audit.EventKind.URGENT_REVIEWED,)),
     )
     for later in session.execute(linked.order_by(col(audit.Entry.seq))).scalars():
         if later.kind in _RECALLS or later.delivery_id in states:

@@ -99,7 +99,7 @@ def _held_ends(db: Session) -> list[tuple[str, int]]:
     total = int(db.execute(select(func.count()).select_from(held.subquery())).scalar_one())
     answered = db.execute(
         select(col(audit.Entry.kind), col(audit.Entry.outcome), func.count(func.distinct(col(audit.Entry.delivery_id))))
-        .where(col(audit.Entry.kind).in_(_HELD_ANSWERS), col(audit.Entry.delivery_id).in_(held))
+        .where(col(audit.Entry.kind).in_(decision_view.ANSWERS), col(audit.Entry.delivery_id).in_(held))
         .group_by(col(audit.Entry.kind), col(audit.Entry.outcome))
     ).all()
     released = sum(n for _, outcome, n in answered if outcome == "released")
@@ -111,14 +111,6 @@ def _held_ends(db: Session) -> list[tuple[str, int]]:
         ("Destroyed, nobody having answered in time", expired),
         ("No answer yet, or withdrawn by its sender before one", total - released - refused - expired),
     ]
-
-
-_HELD_ANSWERS = (
-    audit.EventKind.ADVICE_GIVEN,
-    audit.EventKind.AUTHORISATION_GRANTED,
-    audit.EventKind.AUTHORISATION_REFUSED,
-    audit.EventKind.EXPIRED,
-)
 
 
 def totals(decision_log: DecisionLog) -> dict[str, Any]:

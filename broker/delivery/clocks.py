@@ -102,8 +102,17 @@ def answered_by(clock: ObligationClock) -> tuple[frozenset[tuple[str, str]], fro
     }
     for prefix, who in pairs.items():
         if clock.stops_on.startswith(prefix):
-            return frozenset(who), frozenset(clock.stops_on.removeprefix(prefix).split("|"))
-    return frozenset({(clock.recipient_agency, clock.sender_agency)}), frozenset(clock.stops_on.split("|"))
+            return frozenset(who), frozenset(answer_order(clock))
+    return frozenset({(clock.recipient_agency, clock.sender_agency)}), frozenset(answer_order(clock))
+
+
+def answer_order(clock: ObligationClock) -> tuple[str, ...]:
+    """A clock's answers in the order `STOPS_ON` gives them, the usual one first (a LADO's meeting
+    record before the outcome sent when no meeting is needed)."""
+    answers = clock.stops_on
+    for prefix in (BY_SENDER, BY_EITHER):
+        answers = answers.removeprefix(prefix)
+    return tuple(answers.split("|"))
 
 
 def answer_names(message_type: str, stage: str | None) -> frozenset[str]:

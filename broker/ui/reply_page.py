@@ -28,7 +28,8 @@ from broker.errors import Forbidden, OutOfReach
 from broker.review.scope import first_decision
 from broker.ui import plain
 from broker.ui import words as say
-from broker.ui.form_journey import journey_for
+from broker.ui.form_fields import PAYLOAD
+from broker.ui.form_journey import Journey, journey_for
 from broker.ui.form_subject import IN_REPLY_TO, REPLY_TO_AGENCY
 from broker.ui.policy_pack import PackDep
 from broker.ui.routes import SessionDep, ViewerDep
@@ -63,8 +64,32 @@ async def start(
     offered = {code for code, _ in journey.steps[0].fields[0].choices}
     if len(kinds) == 1 and kinds <= offered:
         answers["message_type"] = kinds.pop()
+        # The stage too, before the details step asks that stage's questions: a LADO's reply left at
+        # the schema's default stage was asked a referral's (readers of the demo, the last two stops).
+        stage = stage_owed(owed, answers["message_type"])
+        if stage is not None:
+            answers[PAYLOAD + "stage"] = stage
         journey = await journey_for(request, pack, session, answers)
+        if stage is not None and stage not in _stages_offered(journey):
+            del answers[PAYLOAD + "stage"]  # a stage this sender may not send is not chosen for them
     return render_step(request, session, journey, 0, answers, owed=owed)
+
+
+def stage_owed(owed: list[dict[str, Any]], message_type: str) -> str | None:
+    """The stage of `message_type` that meets the soonest deadline waiting, the usual one first where
+    several do; none where the kind answers it at any stage."""
+    for o in owed:
+        mine = [a for a in o["answers"] if a.partition("@")[0] == message_type]
+        if message_type in mine:
+            return None
+        if mine:
+            return mine[0].partition("@")[2]
+    return None
+
+
+def _stages_offered(journey: Journey) -> set[str]:
+    field = next((f for f in journey.details.fields if f.name == PAYLOAD + "stage"), None)
+    return {code for code, _ in field.choices} if field is not None else set()
 
 
 def owed_by(engine: Engine, notification_id: str, agency_id: str) -> list[dict[str, Any]]:
@@ -78,11 +103,17 @@ def owed_by(engine: Engine, notification_id: str, agency_id: str) -> list[dict[s
         ).all()
     owed: list[dict[str, Any]] = []
     for clock in sorted(running, key=lambda c: c.due_at):
-        pairs, answers = clocks.answered_by(clock)
-        replies = sorted(answers - _NOT_A_REPLY)
+        pairs, _ = clocks.answered_by(clock)
+        replies = [a for a in clocks.answer_order(clock) if a not in _NOT_A_REPLY]
         kinds = [_kind(a) for a in replies]
         types = sorted({a.partition("@")[0] for a in replies})
-        said = {"duty": plain.duty(clock.description).text, "due_at": clock.due_at, "kinds": kinds, "types": types}
+        said = {
+            "duty": plain.duty(clock.description).text,
+            "due_at": clock.due_at,
+            "kinds": kinds,
+            "types": types,
+            "answers": replies,
+        }
         if kinds and any(who == agency_id for who, _ in pairs) and said not in owed:
             owed.append(said)  # one per duty: a sender owes it to each recipient alike
     return owed

@@ -8,17 +8,25 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from sqlmodel import Session, col, select
 
+from broker.db.tables import ObligationClock
 from broker.review import access
+from broker.ui.form_types import find, sendable
+from broker.ui.forms import steps_for
+from broker.ui.policy_pack import PolicyPack
+from broker.ui.reply_page import stage_owed
 from tests.broker.conftest import Gateway, gateway, gateway_factory  # noqa: F401 - fixtures
 from tests.broker.people import POLICE, Person
 from tests.factories import school_referral
 from tests.policy.bases import patched
+from tests.ui.form_walk import walk
 from tests.ui.test_form_reply import _decision_for
+from tests.ui.test_ui_review_fixes import _hidden
 
 pytestmark = pytest.mark.stack
 
-LADO, POLICE_ID = "lado-fenmere", "police-fenmere"
+LADO, POLICE_ID, SCHOOL = "lado-fenmere", "police-fenmere", "school-hollins-academy"
 
 
 def test_only_services_staffed_by_practitioners_alone_widen_their_reads() -> None:
@@ -59,6 +67,9 @@ async def test_a_lado_officer_reads_and_replies_to_the_allegation_a_school_sent(
     assert "This replies to notification" in opened
     # Every deadline waiting for the LADO is met by a LADO allegation (its record or outcome): chosen for them.
     assert 'value="lado_allegation" checked' in opened, "the one kind that meets the deadline is chosen"
+    # And its stage, the meeting's record, the usual answer: left at the schema's default, the reply was
+    # a referral, and its details step asked the allegation's account again (readers of the demo).
+    assert _hidden(opened)["p:stage"] == "amm_record", _hidden(opened)
     assert "Decisions your agency sent or received." in await officer.opened("/ui/decisions")
 
 
@@ -115,3 +126,50 @@ async def test_the_lados_meeting_record_answers_without_retelling_the_account(ga
     refused = await gateway.post(untold)
     assert refused.status_code == 422, refused.text
     assert "payload.allegation_account" in refused.text and "dsm_record_signed" in refused.text, refused.text
+
+
+async def test_the_lados_reply_from_the_form_is_the_meeting_record_that_stops_its_clock(
+    gateway: Gateway,  # noqa: F811
+    opa_url: str,
+) -> None:
+    allegation = patched("lado", {"notification_id": str(uuid.uuid4()), "created_at": datetime.now(UTC).isoformat()})
+    assert (await gateway.post(allegation)).status_code == 202
+    parent = str(allegation["notification_id"])
+    officer = Person(gateway, LADO, "practitioner", "lado-officer-rowan")
+    await officer.sign_in()
+    try:
+        assert officer.ui is not None and officer.csrf
+        given = _hidden((await officer.page("GET", f"/ui/notifications/{parent}/reply")).text)
+        agency = gateway.registry.agency(LADO)
+        assert agency is not None
+        types = sendable(await PolicyPack(opa_url, timeout=5).types(), gateway.registry, LADO)
+        form = find(types, "lado_allegation")
+        assert form is not None
+        details = next(s for s in steps_for(types, form, given, agency.type) if s.key == "details")
+        required = {f.name for f in details.fields if f.required}
+        assert {"p:meeting_at", "p:actions_agreed"} <= required, required
+        assert "p:allegation_account" not in required, "a referral's question: the record does not retell it"
+        # To the school that sent the allegation, as the recipients step offers it ticked.
+        given |= {f"to:{SCHOOL}": "dsl", f"ntk:{SCHOOL}": "attend_meeting"}
+        check, answers = await walk(officer.ui, officer.csrf, types, form, agency.type, given, first_agency=False)
+        sent = await officer.ui.post("/ui/submit/send", data={**answers, **_hidden(check), "go": "send"})
+        assert sent.status_code == 200, sent.text[-2000:]
+    finally:
+        await officer.close()
+    with Session(gateway.engine) as session:
+        kinds = {
+            c.kind: c.stopped_at
+            for c in session.exec(select(ObligationClock).where(col(ObligationClock.notification_id) == parent))
+        }
+    assert kinds.get("convene_amm") is not None, kinds
+
+
+def test_the_stage_chosen_is_the_usual_one_of_the_soonest_deadline_a_stage_alone_meets() -> None:
+    owed = [
+        {"answers": ["lado_allegation@amm_record", "lado_allegation@outcome"]},
+        {"answers": ["lado_allegation@outcome"]},
+    ]
+    assert stage_owed(owed, "lado_allegation") == "amm_record"
+    assert stage_owed(owed[1:], "lado_allegation") == "outcome"
+    assert stage_owed([{"answers": ["referral_outcome"]}, *owed], "referral_outcome") is None, "any stage meets it"
+    assert stage_owed(owed, "cp_conference") is None

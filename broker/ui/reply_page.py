@@ -79,7 +79,7 @@ def stage_owed(owed: list[dict[str, Any]], message_type: str) -> str | None:
     """The stage of `message_type` that meets the soonest deadline waiting, the usual one first where
     several do; none where the kind answers it at any stage."""
     for o in owed:
-        mine = [a for a in o["answers"] if a.partition("@")[0] == message_type]
+        mine: list[str] = [a for a in o["answers"] if a.partition("@")[0] == message_type]
         if message_type in mine:
             return None
         if mine:

@@ -60,6 +60,9 @@ RECEIPT_CLAIMS = ("kind", "delivery_id")
 _JTI = re.compile(r"^[\x21-\x7e]{1,128}$")  # printable ASCII, so the replay key stays a plain string
 # A subject becomes the actor of log entries, so it has the log's identifier shape.
 _SUBJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$")
+_ROLE = re.compile(
+    r"^[a-z][a-z0-9_]{0,63}$"
+)  # a role's shape, so a claimed role the registry never granted can be logged
 
 # pyjwt's errors, most specific first (InvalidSignatureError is a DecodeError, so it comes earlier).
 _PYJWT_ERRORS: tuple[tuple[type[jwt.PyJWTError], type[AuthError]], ...] = (
@@ -233,12 +236,22 @@ def _caller(claims: dict[str, Any], agency: Agency, key: JwtVerificationKey, max
     role, jti, subject = claims.get("role"), claims["jti"], claims.get("sub")
     if role is None:
         raise MissingClaim("role")
-    if not isinstance(role, str) or role not in ROLES:
+    if not isinstance(role, str) or not _ROLE.fullmatch(role):
         raise InvalidClaim(f"role {_shown(role)} is not one of {sorted(ROLES)}")
     if not isinstance(jti, str) or not _JTI.fullmatch(jti):
         raise InvalidClaim("jti must be 1-128 printable ASCII characters")
     if subject is not None and (not isinstance(subject, str) or not _SUBJECT.fullmatch(subject)):
         raise InvalidClaim("sub must be an identifier: 1-128 of A-Z a-z 0-9 . _ : @ / + = -")
+    if role not in ROLES:
+        # Validly signed, so the agency issued it: a role no registry can grant ("superuser", an office's
+        # name) is a claim past what it was granted, and its IG lead must see it, as any other such claim.
+        raise RoleNotGranted(
+            f"the role {role!r} is none the broker knows, so the registry does not grant it to {agency.id!r}",
+            agency_id=agency.id,
+            role=role,
+            subject=subject,
+            jti=jti,
+        )
     if subject is None and role != AGENCY_SYSTEM:
         raise MissingClaim(f"sub: a {role}'s token must name the person acting")
     if role != AGENCY_SYSTEM and subject is not None and subject.startswith(f"{AGENCY_SYSTEM}@"):

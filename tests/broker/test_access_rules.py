@@ -67,6 +67,18 @@ async def test_a_role_the_agency_was_not_granted_is_refused_and_the_refusal_logg
     assert own_ig.json() == [], "an agency's IG lead sees its own agency's access events only"
 
 
+@pytest.mark.parametrize("role", ["partnership_ig_lead", "superuser"])
+async def test_a_role_no_registry_grants_is_refused_and_logged_as_any_role_not_granted(
+    gateway: Gateway, role: str
+) -> None:
+    token = gateway.token(HOUSING, role=role, subject="housing-staff-11")
+    refused = await gateway.client.get("/v1/decisions", headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 401 and refused.json()["reason"] == "role_not_granted", refused.text
+    assert [(e.actor, e.actor_role, e.actor_agency) for e in _entries(gateway, audit.EventKind.ACCESS_REFUSED)] == [
+        ("housing-staff-11", role, HOUSING)
+    ], "the IG lead sees the claim in the access log"
+
+
 async def test_the_ui_refuses_and_logs_a_claimed_role_at_sign_in(gateway: Gateway) -> None:
     impostor = Person(gateway, HOUSING, "caldicott_guardian", "housing-staff-10")
     refused = await impostor.try_sign_in()

@@ -290,12 +290,23 @@ def test_missing_claim(registry: Registry, school_keys: AgencyKeys, claim: str) 
 
 @pytest.mark.parametrize(
     "changes",
-    [{"role": "headteacher"}, {"role": ["dsl"]}, {"jti": 17}, {"jti": "has space"}, {"sub": 5}],
-    ids=["unknown-role", "role-list", "jti-int", "jti-space", "sub-int"],
+    [{"role": "Head Teacher"}, {"role": ["dsl"]}, {"jti": 17}, {"jti": "has space"}, {"sub": 5}],
+    ids=["role-not-a-code", "role-list", "jti-int", "jti-space", "sub-int"],
 )
 def test_invalid_claims(registry: Registry, school_keys: AgencyKeys, changes: dict[str, Any]) -> None:
     with pytest.raises(InvalidClaim):
         _verify(_sign(school_keys, _claims(**changes)), registry)
+
+
+@pytest.mark.parametrize("role", ["headteacher", "partnership_ig_lead", "superuser"])
+def test_a_role_no_registry_grants_is_refused_as_not_granted_with_what_it_claimed(
+    registry: Registry, school_keys: AgencyKeys, role: str
+) -> None:
+    # Refused as an invalid claim, it was never logged: a signed claim to an office's name or a superuser is
+    # what an IG lead looks for in the access log (readers of the demo, session 58).
+    with pytest.raises(RoleNotGranted, match="none the broker knows") as refused:
+        _verify(_sign(school_keys, _claims(role=role, sub="staff-0077", jti="j-unknown")), registry)
+    assert (refused.value.agency_id, refused.value.role, refused.value.subject) == (SCHOOL, role, "staff-0077")
 
 
 def test_lifetime_over_the_maximum(registry: Registry, school_keys: AgencyKeys) -> None:

@@ -169,7 +169,9 @@ async def signin(request: Request, registry: RegistryDep, settings: SettingsDep,
         refused = await _refused(request, decision_log, registry, exc, "That sign-in was not accepted")
         sessions.forget(settings, refused)
         return refused
-    target = "/ui/submit" if caller.role == "practitioner" else "/ui/decisions"
+    # Where their agency sends as them: a school's staff go through their DSL (and landed on a refusal).
+    sends = caller.role == "practitioner" and sends_as(Viewer.from_caller(caller), registry)
+    target = "/ui/submit" if sends else "/ui/decisions"
     response = RedirectResponse(target, status_code=303)
     await asyncio.to_thread(sessions.open_session, decision_log.engine, settings, caller, response)
     response.delete_cookie(sessions.SIGNIN_CSRF_COOKIE, path="/ui/signin")

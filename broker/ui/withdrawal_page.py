@@ -13,8 +13,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from broker.api.access import record_denial
 from broker.api.recall import RecallDep
-from broker.errors import AlreadyShredded, AlreadyWithdrawn, NotFound
+from broker.errors import AlreadyShredded, AlreadyWithdrawn, NotFound, OutOfReach
 from broker.ui.render import agency_names, page
 from broker.ui.routes import PostedDep, SessionDep, ViewerDep, text
 from broker.ui.sessions import UiSession
@@ -47,7 +48,9 @@ async def withdraw(
     except AlreadyWithdrawn:
         said = "It was already withdrawn or corrected: its decision page says when and by whom."
         return _show(request, session, notification_id, form, back, refused=said, status_code=409)
-    except NotFound:
+    except NotFound as exc:
+        if isinstance(exc, OutOfReach):  # an attempt on what is not theirs: the IG lead sees it, as in the API
+            await record_denial(request, viewer, "not_found", str(exc))
         said = "There is no such notification that you may withdraw."
         return _show(request, session, notification_id, form, back, refused=said, status_code=404)
     return RedirectResponse(back, status_code=303)

@@ -38,10 +38,14 @@ async def test_a_withdrawal_of_what_is_not_yours_is_refused_and_logged(gateway: 
     try:
         where = f"/ui/notifications/{sent['notification_id']}/withdrawal"
         tried = await prober.page("POST", where, {"reason": "wrong_person", "confirm": "yes", "seq": seq})
+        correcting = await prober.page("GET", f"/ui/notifications/{sent['notification_id']}/correction")
     finally:
         await prober.close()
     assert tried.status_code == 404 and "There is no such notification that you may withdraw." in tried.text
-    assert [(who, said.split(":", 1)[0]) for who, said in _refusals(gateway)] == [("gp-logged-dsl", f"POST {where}")]
+    assert correcting.status_code == 404 and "No such notification that you may correct." in correcting.text
+    assert [(who, said.split(":", 1)[0]) for who, said in _refusals(gateway)][:1] == [
+        ("gp-logged-dsl", f"POST {where}")
+    ]
     with Session(gateway.engine) as session:
         kinds = session.exec(
             select(audit.Entry.kind).where(col(audit.Entry.notification_id) == sent["notification_id"])

@@ -34,7 +34,8 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from rich.console import Console
 from rich.markup import escape
-from sqlmodel import Session
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
 
 from audit.auditor import Checkpoint
 from audit.canonical import format_time
@@ -48,11 +49,14 @@ from audit.errors import (
     LogStateError,
     LogTruncated,
     NoTrustAnchor,
+    SequenceGap,
     TamperDetected,
     VerificationError,
+    WitnessQuorumMissing,
 )
 from audit.export import export_pack, verify_pack
 from audit.inputs import load_private_key, parse_bound, trust_policy, why
+from audit.models import Entry
 from audit.replay import bundle_of, replay
 from audit.trust import TrustPolicy, open_for_verify, verify_trusted
 from audit.verify import LogReport
@@ -106,8 +110,15 @@ MinWitnessOption = Annotated[
 ]
 
 
-def _fail(exc: AuditError) -> typer.Exit:
-    for line in _describe(exc):
+# A pack carries its own checkpoint: `--checkpoint` is verify's alone.
+LOG_ANCHORS, PACK_ANCHORS = (
+    "--public-key, --checkpoint or --witness-key/--min-witnesses",
+    "--public-key or --witness-key/--min-witnesses",
+)
+
+
+def _fail(exc: AuditError, *, anchors: str = LOG_ANCHORS) -> typer.Exit:
+    for line in _describe(exc, anchors):
         err.print(line)
     err.print(f"[red]FAILED[/red] {type(exc).__name__}: {escape(str(exc))}")
     if isinstance(exc, VerificationError):
@@ -115,10 +126,10 @@ def _fail(exc: AuditError) -> typer.Exit:
     return typer.Exit(EXIT_NO_LOG if isinstance(exc, LogStateError) else EXIT_BAD_INPUT)
 
 
-def _describe(exc: AuditError) -> list[str]:
+def _describe(exc: AuditError, anchors: str) -> list[str]:
     """Return the verdict lines for ``exc``: what went wrong, where, and who vouched for it."""
     if isinstance(exc, NoTrustAnchor):
-        return ["[red]REFUSED[/red] no trust anchor: pass --public-key, --checkpoint or --witness-key/--min-witnesses"]
+        return [f"[red]REFUSED[/red] no trust anchor: pass {anchors}"]
     if isinstance(exc, LogStateError):
         return [f"[red]NO LOG[/red] {escape(str(exc))}"]
     if isinstance(exc, HistoryRewritten | LogTruncated):
@@ -135,11 +146,30 @@ def _describe(exc: AuditError) -> list[str]:
     if isinstance(exc, ChainBroken):
         return [
             f"[red]TAMPERED[/red] first bad entry: seq {exc.seq}",
-            f"  column:   {exc.column}\n  expected: {exc.expected}\n  actual:   {exc.actual}",
+            f"  column:     {exc.column}\n  recomputed: {exc.expected}\n  stored:     {exc.actual}",
         ]
+    if isinstance(exc, SequenceGap):
+        found = "the log ends there" if exc.found is None else f"the next row holds entry {exc.found}"
+        return [f"[red]TAMPERED[/red] entry {exc.seq} is missing: {found}"]
     if isinstance(exc, TamperDetected):
         return [f"[red]TAMPERED[/red] first bad entry: seq {exc.seq}"]
+    if isinstance(exc, WitnessQuorumMissing):
+        return [
+            f"[red]NOT WITNESSED[/red] {len(exc.found)} of the {exc.required} witnesses required cosigned the "
+            "checkpoint; a pack proves its entries under the checkpoint `export --min-witnesses K` chose"
+        ]
     return []
+
+
+def _entry_words(engine: Engine, seq: int) -> str | None:
+    """What the entry at `seq` is, as its row now reads (it may be the rewritten one): an operator
+    looks it up by its kind, agencies and time, not by its number alone."""
+    with Session(engine) as session:
+        row = session.exec(select(Entry).where(col(Entry.seq) == seq)).first()
+    if row is None:
+        return None
+    agencies = f"{row.sender_agency} to {row.recipient_agency}"
+    return f"{row.kind} {row.outcome}, {agencies}, {row.message_type}, {row.recorded_at}"
 
 
 @app.command()
@@ -157,6 +187,13 @@ def verify(
         try:
             with Session(engine) as session:
                 report = verify_trusted(session, policy)
+        except TamperDetected as exc:
+            seq = exc.seq if not isinstance(exc, SequenceGap) else exc.seq - 1
+            said = _entry_words(engine, seq) if seq >= 0 else None
+            if said is not None:  # before the verdict: the last line an operator reads is FAILED's
+                which = "as it reads now" if seq == exc.seq else "the last one before it"
+                err.print(f"  entry {seq} ({which}): {escape(said)}")
+            raise
         finally:
             engine.dispose()
     except AuditError as exc:
@@ -172,6 +209,14 @@ def _print_report(report: LogReport, policy: TrustPolicy) -> None:
     if anchor is not None:
         witnessed = f", cosigned by {escape(', '.join(anchor.witnesses))}" if anchor.witnesses else ""
         out.print(f"   extends the {anchor.source} at size {anchor.size}{witnessed}")
+        if anchor.size < report.size:
+            # An insider who deleted these with the checkpoints over them leaves a log that verifies.
+            out.print(
+                f"   [yellow]note[/yellow]: entries {anchor.size}..{report.size - 1} came after it, and no "
+                "checkpoint you trust covers them: deleted with the checkpoints over them, they would not be "
+                "missed. Verify against a newer checkpoint an agency kept, or the gateway's anchor file "
+                "(SGB_ANCHOR_FILE), to show none was deleted"
+            )
     if policy.kept:
         sizes = ", ".join(str(Checkpoint.parse(note, verify_with=None).size) for note in policy.kept)
         out.print(f"   extends every kept checkpoint given (size {sizes})")
@@ -253,7 +298,7 @@ def verify_pack_command(
     except OSError as exc:
         raise _fail(AuditError(f"cannot read {pack}: {why(exc)}")) from exc
     except AuditError as exc:
-        raise _fail(exc) from exc
+        raise _fail(exc, anchors=PACK_ANCHORS) from exc
     witnessed = f", cosigned by {escape(', '.join(summary.witnesses))}" if summary.witnesses else ""
     out.print(
         f"[green]OK[/green] {summary.entries} entries proven under checkpoint {summary.checkpoint.size}{witnessed}"

@@ -211,7 +211,9 @@ def _check_signature(body: str, line: dict[str, Any], public_key: Ed25519PublicK
     try:
         public_key.verify(base64.b64decode(str(line["signature"]), validate=True), body.encode())
     except (InvalidSignature, binascii.Error, KeyError) as exc:
-        raise PackInvalid("pack signature does not verify with this public key") from exc
+        # The key is the one pinned, or the one the pack ships: either way, its lines were changed after
+        # it was signed (or another key signed it), which an auditor must not read as a wrong key alone.
+        raise PackInvalid("pack signature does not verify: the pack was changed after it was signed") from exc
 
 
 def _check_entry(item: dict[str, Any], header: dict[str, Any], checkpoint: Checkpoint, previous: int) -> int:

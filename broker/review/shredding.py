@@ -117,6 +117,8 @@ def shred_case(
             )
         )
         pending = [row for row in waiting if held_store.shred(session, row, now=now)]
+        # A copy a withdrawal or retention already emptied was destroyed then: only what was still stored counts.
+        stored = sum(1 for row in outbox if row.envelope)
         session.execute(
             update(CaseKey)
             .where(col(CaseKey.id).in_(key_ids))
@@ -131,7 +133,7 @@ def shred_case(
         told = _grouped(outbox)
         if on_shredded is not None:
             on_shredded(session, told)
-    return Shredding(case_ref, len(key_ids), len(outbox), len(pending), len(drafts), published, told)
+    return Shredding(case_ref, len(key_ids), stored, len(pending), len(drafts), published, told)
 
 
 def _refuse_if_named_elsewhere(session: Session, case_ref: str) -> None:

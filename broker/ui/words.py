@@ -59,7 +59,7 @@ STATES = {
     "reviewed": "reviewed after sharing",
     "reviewed_upheld": "reviewed after sharing: upheld, it was right to share it at once",
     "reviewed_not_upheld": "reviewed after sharing: not upheld, so to be withdrawn from this recipient",
-    "withdrawn": "withdrawn; the agency it reached is told to delete it",
+    "withdrawn": "withdrawn; the agency it reached was told to delete it",
     "withdrawn_confirmed": "withdrawn; the agency it reached has confirmed it deleted it",
     "withdrawn_by_recipient": "withdrawn by the agency that received it, from its own inbox; any other keeps its copy",
     # A decision's page (`detail.state_line`) and "Recently answered" say these: no agency received it.

@@ -105,7 +105,7 @@ def test_the_sender_withdraws_a_notification_from_its_decisions_page(served: Ser
     shot(page, "decision-withdraw")
     page.get_by_role("button", name="Withdraw this notification").click()
     expect(page.locator(".recalled")).to_contain_text(re.compile(r"Withdrawn on \d{1,2} \w{3} \d{4}"))
-    expect(page.locator(".state-line")).to_contain_text("withdrawn; the agency it reached is told to delete it")
+    expect(page.locator(".state-line")).to_contain_text("withdrawn; the agency it reached was told to delete it")
     expect(page.get_by_role("heading", name="Withdraw this notification")).to_have_count(0)
     shot(page, "decision-withdrawn")
 

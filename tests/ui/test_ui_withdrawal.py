@@ -74,7 +74,7 @@ async def test_the_sender_withdraws_a_notification_from_its_decision_page(
         assert (done.status_code, done.headers["location"]) == (303, f"/ui/decisions/{decided.seq}"), done.text
         after = await sender.page("GET", f"/ui/decisions/{decided.seq}")
         said = _words(after)
-        assert "Now: withdrawn; the agency it reached is told to delete it" in said and "Withdrawn on" in said, said
+        assert "Now: withdrawn; the agency it reached was told to delete it" in said and "Withdrawn on" in said, said
         assert "Withdraw this notification" not in after.text
 
         again = await sender.page("POST", url, data={**asked, "confirm": "yes"})

@@ -21,7 +21,7 @@ from tests.factories import logged_decision, school_referral
 
 pytestmark = pytest.mark.stack
 
-TOLD = "withdrawn; the agency it reached is told to delete it"
+TOLD = "withdrawn; the agency it reached was told to delete it"
 HELD = "withdrawn before it was released: no agency received it"
 UNSHARED = "withdrawn; it was not shared, so no agency received it"
 _NOW = re.compile(r'<p class="state-line">Now: <span class="state">([^<]+)</span>')

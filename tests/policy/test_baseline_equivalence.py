@@ -148,6 +148,27 @@ FIXED = [
             "recipients": [CSC, POLICE],
         },
     ),
+    # sg-policy-0.7.32: GR1 accepts consent as a basis only where consent covers the share; C2 speaks to no
+    # recipient in particular (a housing provider has no need to know of a referral).
+    patched(
+        "referral",
+        {
+            "lawful_basis": "consent",
+            "purpose": "request_for_services",
+            "consent": consent_refused(),
+            "parental_position": _TOLD,
+        },
+    ),
+    patched(
+        "referral",
+        {
+            "consent": not_sought("risk_significant_harm"),
+            "recipients": [
+                CSC,
+                {"agency_id": "housing-brookside", "role": "housing_officer", "need_to_know": "provide_support"},
+            ],
+        },
+    ),
     # sg-policy-0.7.31: GR4 speaks of "the declared lawful basis" only where one is declared.
     patched("referral", {"lawful_basis": None, "consent": not_sought("risk_significant_harm")}),
     # sg-policy-0.7.30: C7 says a risk the sender does not know of is not known, not that none is recorded.

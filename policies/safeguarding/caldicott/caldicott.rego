@@ -55,7 +55,7 @@ c2 := {{"rule": "C2", "effect": "no_share", "message": context.fit(sprintf("Part
 	count(_identifying) > 0
 } else := {{"rule": "C2", "effect": "share", "message": "The data is de-identified, as monitoring requires."}} if {
 	input.purpose in config.deidentified_purposes
-} else := {{"rule": "C2", "effect": "share", "message": "Personal data is necessary here: the recipient must identify the people concerned to act."}}
+} else := {{"rule": "C2", "effect": "share", "message": "Personal data is necessary here: whoever acts on it must identify the people concerned."}}
 
 _identifying contains field if {
 	some field, data_class in input.payload_fields

@@ -234,3 +234,23 @@ test_c7_says_an_unknown_risk_is_unknown_not_unrecorded if {
 	adult := object.union(scoped({"scope_agencies": ["police-a"]}), {"risk": {"serious_harm_to_adult": null}})
 	t.messages(t.first(adult), "C7") == {"Whether there is a risk of serious harm to an adult is not known, so the duty to share does not, on its own, outweigh consent that does not cover this recipient."}
 }
+
+# --- GR1 on consent, C2 on a recipient that has no need to know (sg-policy-0.7.32) ----------------
+
+# Beside "Consent: refused", GR1 read 'The lawful basis "consent" is accepted': it is, only where consent covers the share.
+test_gr1_accepts_consent_as_a_basis_only_where_consent_covers_the_share if {
+	shared := t.first({})
+	t.messages(shared, "GR1") == {"The lawful basis \"consent\" is accepted for a safeguarding referral only where consent covers the share, which golden rule 4 checks."}
+	refused_share := t.first(refused)
+	refused_share.outcome != "share"
+	t.messages(refused_share, "GR1") == t.messages(shared, "GR1")
+	other := t.first(not_sought_e1)
+	t.messages(other, "GR1") == {"The lawful basis \"safeguarding of children and individuals at risk (DPA 2018)\" is accepted for a safeguarding referral: data protection law is a framework for this sharing, not a barrier."}
+}
+
+# Under a C4 "no need to know", C2 said "the recipient must identify the people concerned to act".
+test_c2_does_not_say_a_recipient_without_need_to_know_must_act if {
+	d := t.first(object.union(not_sought_e1, {"recipients": [school]}))
+	t.deciders(d) == ["C4"]
+	t.messages(d, "C2") == {"Personal data is necessary here: whoever acts on it must identify the people concerned."}
+}

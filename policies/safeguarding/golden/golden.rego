@@ -36,6 +36,9 @@ gr1 := {{"rule": "GR1", "effect": "share", "message": "An advice request identif
 	input.lawful_basis == "unsure"
 } else := {{"rule": "GR1", "effect": "hold_for_authorisation", "message": context.fit(sprintf("The lawful basis \"%s\" is not accepted for %s. Choose one of: %s.", [context.words(input.lawful_basis), context.a_mt, context.words_list(context.mt.lawful_bases)]))}} if {
 	not input.lawful_basis in context.mt.lawful_bases
+} else := {{"rule": "GR1", "effect": "share", "message": sprintf("The lawful basis \"consent\" is accepted for %s only where consent covers the share, which golden rule 4 checks.", [context.a_mt])}} if {
+	# Beside "Consent: refused", an unqualified "accepted" read as the broker relying on a consent nobody gave.
+	input.lawful_basis == "consent"
 } else := {{"rule": "GR1", "effect": "share", "message": context.fit(sprintf("The lawful basis \"%s\" is accepted for %s: data protection law is a framework for this sharing, not a barrier.", [context.words(input.lawful_basis), context.a_mt]))}}
 
 # METADATA

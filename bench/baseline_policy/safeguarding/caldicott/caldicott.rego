@@ -52,7 +52,7 @@ c2 := {finding("C2", "no_share", sprintf("Partnership monitoring needs no person
 	count(_identifying) > 0
 } else := {finding("C2", "share", "The data is de-identified, as monitoring requires.")} if {
 	input.purpose in config.deidentified_purposes
-} else := {finding("C2", "share", "Personal data is necessary here: the recipient must identify the people concerned to act.")}
+} else := {finding("C2", "share", "Personal data is necessary here: whoever acts on it must identify the people concerned.")}
 
 _identifying contains field if {
 	some field, data_class in input.payload_fields

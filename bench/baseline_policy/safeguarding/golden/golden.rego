@@ -35,6 +35,8 @@ gr1 := {finding("GR1", "share", "An advice request identifies nobody: it needs n
 	input.lawful_basis == "unsure"
 } else := {finding("GR1", "hold_for_authorisation", sprintf("The lawful basis \"%s\" is not accepted for %s. Choose one of: %s.", [context.words(input.lawful_basis), context.a_mt, context.words_list(context.mt.lawful_bases)]))} if {
 	not input.lawful_basis in context.mt.lawful_bases
+} else := {finding("GR1", "share", sprintf("The lawful basis \"consent\" is accepted for %s only where consent covers the share, which golden rule 4 checks.", [context.a_mt]))} if {
+	input.lawful_basis == "consent"
 } else := {finding("GR1", "share", sprintf("The lawful basis \"%s\" is accepted for %s: data protection law is a framework for this sharing, not a barrier.", [context.words(input.lawful_basis), context.a_mt]))}
 
 # METADATA

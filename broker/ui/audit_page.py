@@ -231,10 +231,11 @@ async def audit_page(
 
 def proven_under(witnessed: Witnessing) -> dict[str, Any]:
     """The evidence pack's choice of checkpoint: at least how many agencies' witnesses cosigned it (0: the
-    newest the broker signed), offered up to the agencies with a witness key; 1 by default once any has
-    cosigned a checkpoint with entries in it, as `verify-pack --witness-key` then wants one cosignature."""
-    cosigned = any(row.size for row in witnessed.rows)
-    return {"choices": list(range(len(witnessed.rows) + 1)), "default": 1 if cosigned else 0}
+    newest the broker signed), offered up to the agencies that have cosigned a checkpoint with entries in
+    it (more could prove nothing yet); 1 by default once any has, as `verify-pack --witness-key` then
+    wants one cosignature."""
+    cosigners = sum(1 for row in witnessed.rows if row.size)
+    return {"choices": list(range(cosigners + 1)), "default": 1 if cosigners else 0}
 
 
 def _day(value: str, name: str) -> date | None:

@@ -76,6 +76,8 @@ async def test_the_audit_page_exports_a_pack_the_witnesses_keys_check(
     assert _chosen(page) == "1", "once an agency has cosigned one, the newest checkpoint one agency cosigned"
     said = html.unescape(page.split('id="h-export"', 1)[1])
     assert "the newest checkpoint cosigned by at least 1 agency" in said
+    assert "cosigned by at least 2 agencies" not in said, "one agency has cosigned: more could prove nothing yet"
+    assert "cosigned by at least 1 agency" not in html.unescape(unwitnessed).split('id="h-export"', 1)[1]
     assert "Entries logged after that checkpoint are left out until a newer one is cosigned." in said
 
     assert witnessed.status_code == 200, witnessed.text[:800]

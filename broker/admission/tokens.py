@@ -60,9 +60,8 @@ RECEIPT_CLAIMS = ("kind", "delivery_id")
 _JTI = re.compile(r"^[\x21-\x7e]{1,128}$")  # printable ASCII, so the replay key stays a plain string
 # A subject becomes the actor of log entries, so it has the log's identifier shape.
 _SUBJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$")
-_ROLE = re.compile(
-    r"^[a-z][a-z0-9_]{0,63}$"
-)  # a role's shape, so a claimed role the registry never granted can be logged
+# A role's shape: a claimed role that no registry grants is logged (the log's identifier), so it has one.
+_ROLE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 # pyjwt's errors, most specific first (InvalidSignatureError is a DecodeError, so it comes earlier).
 _PYJWT_ERRORS: tuple[tuple[type[jwt.PyJWTError], type[AuthError]], ...] = (

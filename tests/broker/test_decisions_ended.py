@@ -64,3 +64,5 @@ async def test_the_list_finds_what_was_withdrawn_corrected_or_shredded(gateway: 
     ):
         assert f'<a href="/ui/decisions?ended={ended}" aria-label="1 decision: {label}">1</a>' in audited.text, ended
     assert re.search(r"\b0 decisions match", unknown.text), "an ending the log does not have matches nothing"
+    # A withdrawal's decision shredded since counts in both rows (a reader of the demo added them up).
+    assert "one withdrawn or corrected and then shredded counts under both" in audited.text

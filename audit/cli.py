@@ -212,10 +212,10 @@ def _print_report(report: LogReport, policy: TrustPolicy) -> None:
         if anchor.size < report.size:
             # An insider who deleted these with the checkpoints over them leaves a log that verifies.
             out.print(
-                f"   [yellow]note[/yellow]: entries {anchor.size}..{report.size - 1} came after it, and no "
-                "checkpoint you trust covers them: deleted with the checkpoints over them, they would not be "
-                "missed. Verify against a newer checkpoint an agency kept, or the gateway's anchor file "
-                "(SGB_ANCHOR_FILE), to show none was deleted"
+                f"   [yellow]note[/yellow]: entries {anchor.size}..{report.size - 1} came after it: nothing an "
+                "agency kept or cosigned covers them, so deleted with the broker's checkpoints over them they "
+                "would not be missed. Verify against a newer checkpoint an agency kept, or the gateway's "
+                "anchor file (SGB_ANCHOR_FILE), to show none was deleted"
             )
     if policy.kept:
         sizes = ", ".join(str(Checkpoint.parse(note, verify_with=None).size) for note in policy.kept)

@@ -70,7 +70,7 @@ def plain(text: str | None, agencies: Mapping[str, str]) -> str:
     refused = _REFUSED.match(text)
     if refused:  # "GET /ui/audit: forbidden: a dsl may not do this" leads with what was refused
         method, path, _code_name, rest = refused.groups()
-        text = f"{say.sentence(rest)}; asked for {method} {path}"
+        text = f"{say.sentence(rest.rstrip('.'))}; asked for {method} {path}"  # never ".;" (a reader saw one)
     text = _MAY_NOT.sub(lambda m: "may not " + " or ".join(say.ACTIONS.get(a, a) for a in m[1].split(", ")), text)
     text = _ISO_TIME.sub(lambda m: say.local_time(m.group(0)), text)
     text = _CHANGE.sub(r"registry change no. \1", text)

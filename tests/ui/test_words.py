@@ -166,6 +166,12 @@ def test_a_role_named_after_an_article_reads_with_the_article_its_words_take() -
     assert plain("a thing_here and a gp-willow-lane", {}) == "a thing here and a gp-willow-lane"
 
 
+def test_a_refusal_that_ends_a_sentence_reads_without_a_stray_full_stop() -> None:
+    # "… who sends it.; asked for GET /ui/submit" in the access log (readers of the demo, session 58).
+    said = plain("GET /ui/submit: forbidden: the school's DSL sends it.", {})
+    assert said == "The school's DSL sends it; asked for GET /ui/submit", said
+
+
 def test_a_corrected_entry_names_the_notification_that_replaced_it() -> None:
     new = "5b0e9d0c-3f0a-4c1e-9a56-2d7c8e1f4b3a"
     assert replacement(f"Corrected by the dsl: replaced by notification {new}.") == new

@@ -99,8 +99,13 @@ _CODE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 _OFFERED = {**DATA_CLASSES, **PAYLOAD_CHOICES}
 
 
+# "(stage outcome)", "(at stage outcome)": a one-word stage, which `_CODE` leaves as a word.
+_STAGE_NAMED = re.compile(r"\((?:at )?stage ([a-z][a-z0-9_]*)\)")
+
+
 def _label(name: str, info: FieldInfo) -> str:
     text = _REQUIREMENT_IDS.sub("", info.description or "") or _words(name)
+    text = _STAGE_NAMED.sub(lambda m: f"(stage “{option(m[1], PAYLOAD_CHOICES)}”)", text)
     return sentence(_CODE.sub(lambda m: f"“{option(m[0], PAYLOAD_CHOICES)}”", text))
 
 

@@ -92,3 +92,7 @@ def test_the_employers_account_is_asked_of_its_referral_not_of_the_lados_record(
         and "(“Referral”, “Referral to the DBS”)" in shown["allegation_account"].label
     )
     assert shown["child_health_impact"].suffix == " (optional)", "a field no stage needs stays optional"
+    # A one-word stage a description names reads as a stage's words do, quoted ("(stage outcome)", session 58).
+    assert "(stage “Outcome”)" in shown["allegation_outcome"].label, shown["allegation_outcome"].label
+    assert "(stage “Referral to the DBS”)" in shown["dbs_conditions"].label, shown["dbs_conditions"].label
+    assert "stage outcome" not in shown["allegation_outcome"].label

@@ -10,12 +10,15 @@ from then shows the withdrawal at its top.
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from broker.api.access import record_denial
 from broker.api.recall import RecallDep
 from broker.errors import AlreadyShredded, AlreadyWithdrawn, NotFound, OutOfReach
+from broker.review import withdrawal
 from broker.ui.render import agency_names, page
 from broker.ui.routes import PostedDep, SessionDep, ViewerDep, text
 from broker.ui.sessions import UiSession
@@ -37,9 +40,11 @@ async def withdraw(
     form = {name: text(posted, name) for name in ("reason", "confirm", "seq", "only", "scope_of")}
     back = f"/ui/decisions/{form['seq']}" if form["seq"].isdigit() else "/ui/decisions"
     errors = _mistakes(form)
-    if errors:
-        return _show(request, session, notification_id, form, back, errors=errors, status_code=422)
     try:
+        if errors:
+            # Whose it is first: the form, mistakes marked, goes back only to whoever may withdraw it.
+            await asyncio.to_thread(withdrawal.check_may_withdraw, recall.decision_log, viewer, notification_id)
+            return _show(request, session, notification_id, form, back, errors=errors, status_code=422)
         only = form["only"] if form["scope_of"] and form["only"] == form["scope_of"] else None
         await recall.withdraw(viewer, notification_id, reason=form["reason"], only=only)
     except AlreadyShredded:

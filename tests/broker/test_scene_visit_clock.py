@@ -332,7 +332,9 @@ async def test_a_correction_in_one_sibling_reply_stops_the_clock_of_the_other(ga
     clock, though that one was started by a sibling no walk up the thread from it reaches."""
     visit, notice = await _police_notice(gateway)
     first = await _reply(gateway, notice, scene_visit_at=_later(visit, 5))
-    second = await _reply(gateway, notice, scene_visit_at=_later(visit, 7))
+    # A week apart, so always another due time: two hours apart fell on one due day from 19:00 UTC on a
+    # Friday (both on Saturday), where the same due time is the same event named again and starts nothing.
+    second = await _reply(gateway, notice, scene_visit_at=_later(visit, -7 * 24))
     ids = notice["notification_id"], first["notification_id"], second["notification_id"]
     with Session(gateway.engine) as session:
         rows = session.exec(select(OutboxRow.thread_id).where(col(OutboxRow.notification_id).in_(ids)))

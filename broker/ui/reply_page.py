@@ -72,6 +72,7 @@ async def start(
         journey = await journey_for(request, pack, session, answers)
         if stage is not None and stage not in _stages_offered(journey):
             del answers[PAYLOAD + "stage"]  # a stage this sender may not send is not chosen for them
+            journey = await journey_for(request, pack, session, answers)  # the form as those answers make it
     return render_step(request, session, journey, 0, answers, owed=owed)
 
 

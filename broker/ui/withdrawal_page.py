@@ -53,12 +53,15 @@ async def withdraw(
     except AlreadyWithdrawn:
         said = "It was already withdrawn or corrected: its decision page says when and by whom."
         return _show(request, session, notification_id, form, back, refused=said, status_code=409)
-    except NotFound as exc:
-        if isinstance(exc, OutOfReach):  # an attempt on what is not theirs: the IG lead sees it, as in the API
-            await record_denial(request, viewer, "not_found", str(exc))
-        said = "There is no such notification that you may withdraw."
-        return _show(request, session, notification_id, form, back, refused=said, status_code=404)
+    except OutOfReach as exc:  # an attempt on what is not theirs: the IG lead sees it, as in the API
+        await record_denial(request, viewer, "not_found", str(exc))
+        return _show(request, session, notification_id, form, back, refused=_NOT_YOURS, status_code=404)
+    except NotFound:
+        return _show(request, session, notification_id, form, back, refused=_NOT_YOURS, status_code=404)
     return RedirectResponse(back, status_code=303)
+
+
+_NOT_YOURS = "There is no such notification that you may withdraw."
 
 
 def _mistakes(form: dict[str, str]) -> dict[str, str]:

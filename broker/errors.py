@@ -212,7 +212,19 @@ class NotFound(BrokerError):
 class OutOfReach(NotFound):
     """A 404 for an item beyond the caller's reach, or none at all: the same answer either way, but
     an attempt an IG lead must be able to see (an insider trying decision numbers or another agency's
-    held share), so the access log keeps it (broker.api.errors.denial)."""
+    held share), so the access log keeps it (broker.api.errors.denial), and says which it was: an
+    insider reaching for real items is another matter from one mistyping a number."""
+
+    def __init__(self, message: str, *, exists: bool | None = None) -> None:
+        super().__init__(message)
+        self.exists = exists
+
+    @property
+    def logged(self) -> str:
+        """The refusal as the access log keeps it: what the caller was told, and what they were not."""
+        if self.exists is None:
+            return str(self)
+        return f"{self} ({'it exists, beyond their reach' if self.exists else 'none exists'})"
 
 
 class IdempotencyConflict(BrokerError):

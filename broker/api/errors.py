@@ -106,7 +106,9 @@ _DENIAL_TYPES = frozenset({"sender_mismatch", "authorisation_token", "authoriser
 
 def denial(exc: Exception) -> str | None:
     """What to log of a refusal that is an access matter, or None for any other error."""
-    if isinstance(exc, Forbidden | ReleaseRefused | OutOfReach | ReplayError):
+    if isinstance(exc, OutOfReach):
+        return exc.logged
+    if isinstance(exc, Forbidden | ReleaseRefused | ReplayError):
         return str(exc)
     if isinstance(exc, InvalidNotification):
         named = [e for e in exc.errors if e.get("type") in _DENIAL_TYPES]

@@ -169,7 +169,7 @@ async def decide(
     context = row.log_context
     # Scope before anything else: an item that is not yours answers as if it did not exist.
     if not may_decide(viewer, row.outcome, str(context.get("sender_agency"))):
-        raise OutOfReach("no such item in your queues")
+        raise OutOfReach("no such item in your queues", exists=True)
     if sent_it(viewer, decided, named):
         raise Forbidden(f"you sent this share: someone else must {_ANSWERED_BY_ANOTHER[row.outcome]}")
     now = datetime.now(UTC)
@@ -228,7 +228,8 @@ def _held(decision_log: DecisionLog, delivery_id: str) -> tuple[HeldDelivery, au
     # Expired rows come back too: whether the sweep or the answer got there first, the late answer
     # hears "expired unanswered"; released, refused and shredded rows are off every queue.
     if row is None or (row.resolved_at is not None and row.resolution != "expired") or decided is None:
-        raise OutOfReach("no such item in your queues")
+        # An item answered already is not on anyone's queue: whose it was is not told, even to the log.
+        raise OutOfReach("no such item in your queues", exists=False if row is None else None)
     return row, decided, named
 
 
@@ -239,7 +240,7 @@ async def review_urgent(
     entry, reviewed, named = await asyncio.to_thread(_urgent, decision_log, seq)
     # Scope first: whether another agency's share was reviewed is not this viewer's to learn.
     if not may_decide(viewer, URGENT, entry.sender_agency):
-        raise OutOfReach("no such item in your queues")
+        raise OutOfReach("no such item in your queues", exists=True)
     if sent_it(viewer, entry, named):
         raise Forbidden(f"you sent this share: someone else must {_ANSWERED_BY_ANOTHER[URGENT]}")
     if reviewed:
@@ -283,7 +284,7 @@ def _urgent(decision_log: DecisionLog, seq: int) -> tuple[audit.Entry, bool, set
     with Session(decision_log.engine) as session:
         entry = session.get(audit.Entry, seq)
         if entry is None or entry.kind != audit.EventKind.DECIDED or entry.outcome != URGENT:
-            raise OutOfReach("no such item in your queues")
+            raise OutOfReach("no such item in your queues", exists=False)
         reviewed = entry.delivery_id in _reviewed({entry.delivery_id}, session)
         return entry, reviewed, senders_named(session, entry)
 

@@ -115,6 +115,17 @@ def decisions_of(engine: Engine, viewer: Viewer, notification_id: str) -> dict[s
     return {delivery: seq for delivery, seq, _ in _decided(engine, viewer, notification_id)}
 
 
+def decided_at_all(engine: Engine, notification_id: str) -> bool:
+    """Whether the notification was decided for anyone: for the access log alone, which tells an IG lead
+    whether a refused reader reached for a real notification (`OutOfReach.exists`), never the reader."""
+    entry = audit.Entry
+    query = select(col(entry.seq)).where(
+        col(entry.notification_id) == notification_id, col(entry.kind) == audit.EventKind.DECIDED
+    )
+    with Session(engine) as session:
+        return session.execute(query.limit(1)).first() is not None
+
+
 def _decided(engine: Engine, viewer: Viewer, notification_id: str) -> list[tuple[str, int, str]]:
     """The notification's decisions the viewer may read: (delivery, log seq, recipient agency)."""
     if not viewer.may(Action.DECISIONS):

@@ -12,7 +12,7 @@ import audit
 from broker.db.log import DecisionLog
 from broker.errors import OutOfReach
 from broker.review.access import Action, Scope, Viewer
-from broker.review.scope import sees
+from broker.review.scope import decided_at_all, sees
 from broker.review.timescales import deadlines_of
 
 # Later events supersede earlier ones in the status; `overdue` is a flag, not a stage.
@@ -26,7 +26,8 @@ async def for_sender(decision_log: DecisionLog, notification_id: str, viewer: Vi
     entries, deadlines = await asyncio.to_thread(_read, decision_log, notification_id, viewer)
     if not entries:
         # The same answer whether it does not exist or belongs to someone else.
-        raise OutOfReach("no such notification whose status you may read")
+        exists = await asyncio.to_thread(decided_at_all, decision_log.engine, notification_id)
+        raise OutOfReach("no such notification whose status you may read", exists=exists)
     deliveries: dict[str, dict[str, Any]] = {}
     for entry in entries:
         item = deliveries.setdefault(

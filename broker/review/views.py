@@ -184,8 +184,10 @@ def page(
 
 def visible_decision(session: Session, viewer: Viewer, seq: int) -> audit.Entry:
     entry = session.get(audit.Entry, seq)
-    if entry is None or entry.kind != audit.EventKind.DECIDED or not sees(session, viewer, Action.DECISIONS, entry):
-        raise OutOfReach("no such decision")  # the same words whether it is absent or not yours
+    if entry is None or entry.kind != audit.EventKind.DECIDED:
+        raise OutOfReach("no such decision", exists=False)
+    if not sees(session, viewer, Action.DECISIONS, entry):
+        raise OutOfReach("no such decision", exists=True)  # the same words whether it is absent or not yours
     return entry
 
 

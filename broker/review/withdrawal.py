@@ -127,7 +127,8 @@ def _check(
         )
         may = _may(session, viewer, decided) if decided else None
         if may is None:
-            raise OutOfReach(f"no such notification that you may {'correct' if correction else 'withdraw'}")
+            verb = "correct" if correction else "withdraw"
+            raise OutOfReach(f"no such notification that you may {verb}", exists=bool(decided))
         if correction and may != "sender":
             # The front door knows of it (it received it), so a 403 tells it nothing new.
             raise Forbidden("only the agency that sent a notification may correct it; a recipient may withdraw it")

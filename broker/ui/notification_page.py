@@ -30,5 +30,6 @@ async def first_decision(
     may read); 404 if none (none exists, or none is theirs to read: the answer does not say which)."""
     seq = await asyncio.to_thread(scope.first_decision, decision_log.engine, viewer, notification_id, recipient)
     if seq is None:
-        raise OutOfReach("no decision of this notification that you may read")
+        exists = await asyncio.to_thread(scope.decided_at_all, decision_log.engine, notification_id)
+        raise OutOfReach("no decision of this notification that you may read", exists=exists)
     return RedirectResponse(f"/ui/decisions/{seq}", status_code=303)

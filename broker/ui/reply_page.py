@@ -25,7 +25,7 @@ from broker.api.deps import LogDep, registry_of
 from broker.db.tables import ObligationClock
 from broker.delivery import clocks
 from broker.errors import Forbidden, OutOfReach
-from broker.review.scope import first_decision
+from broker.review.scope import decided_at_all, first_decision
 from broker.ui import plain
 from broker.ui import words as say
 from broker.ui.form_fields import PAYLOAD
@@ -53,7 +53,8 @@ async def start(
         raise Forbidden(f"{say.option(session.role, say.ROLES)}s at {session.agency_id} {NO_ROLE}")
     seq = await asyncio.to_thread(first_decision, decision_log.engine, viewer, notification_id)
     if seq is None:
-        raise OutOfReach("no such notification that you may read")
+        exists = await asyncio.to_thread(decided_at_all, decision_log.engine, notification_id)
+        raise OutOfReach("no such notification that you may read", exists=exists)
     sender = await asyncio.to_thread(_sender_of, decision_log.engine, seq)
     owed = await asyncio.to_thread(owed_by, decision_log.engine, notification_id, session.agency_id)
     answers = {"notification_id": str(uuid.uuid4()), IN_REPLY_TO: notification_id, REPLY_TO_AGENCY: sender}

@@ -54,7 +54,7 @@ async def withdraw(
         said = "It was already withdrawn or corrected: its decision page says when and by whom."
         return _show(request, session, notification_id, form, back, refused=said, status_code=409)
     except OutOfReach as exc:  # an attempt on what is not theirs: the IG lead sees it, as in the API
-        await record_denial(request, viewer, "not_found", str(exc))
+        await record_denial(request, viewer, "not_found", exc.logged)
         return _show(request, session, notification_id, form, back, refused=_NOT_YOURS, status_code=404)
     except NotFound:
         return _show(request, session, notification_id, form, back, refused=_NOT_YOURS, status_code=404)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -163,23 +164,58 @@ async def test_a_persons_token_sends_only_as_themselves_never_naming_a_colleague
 
 
 async def test_an_item_beyond_reach_answers_404_and_the_attempt_is_in_the_access_log(gateway: Gateway) -> None:
-    # The same 404 as for nothing at all, but an insider trying another's items leaves a trace.
+    # The same 404 as for nothing at all, but an insider trying another's items leaves a trace, and
+    # the trace tells the IG lead what the refused person was not told: whether the item was real.
     sender = Person(gateway, HV, "practitioner", "hv-practitioner-21")
     sent = await sender.send("share")
+    (decided,) = [e for e in _entries(gateway, audit.EventKind.DECIDED) if e.notification_id == sent["notification_id"]]
     colleague = Person(gateway, HV, "practitioner", "hv-practitioner-22")
     withdrawal = f"/v1/notifications/{sent['notification_id']}/withdrawal"
-    tried = await colleague.api("POST", withdrawal, json={"reason": "sent_in_error"})
-    assert tried.status_code == 404, tried.text
-    assert (await colleague.api("GET", "/v1/decisions/999999")).status_code == 404
-    assert (await colleague.api("GET", "/v1/log/proof", params={"from_size": 1, "to_size": 999999})).status_code in (
-        404,
-        422,
-    )
+    invented = f"/v1/notifications/{uuid.uuid4()}/withdrawal"
+    for method, path in [
+        ("POST", withdrawal),
+        ("POST", invented),
+        ("GET", f"/v1/decisions/{decided.seq}"),
+        ("GET", "/v1/decisions/999999"),
+        ("GET", f"/v1/notifications/{sent['notification_id']}"),
+    ]:
+        tried = await colleague.api(method, path, json={"reason": "sent_in_error"} if method == "POST" else None)
+        assert tried.status_code == 404, tried.text
+        assert "exists" not in tried.text  # the refused person is told nothing either way
+    proof = await colleague.api("GET", "/v1/log/proof", params={"from": 1, "to": 999999})
+    assert proof.status_code == 404, proof.text  # a hash proof anyone reading decisions may ask for: no attempt
     ig_lead = Person(gateway, HV, "ig_lead", "hv-ig-lead-02")
     events = await _refusals(ig_lead)
-    assert [(e["actor"], e["reasons"][0]["message"]) for e in events] == [
-        ("hv-practitioner-22", "GET /v1/decisions/999999: not_found: no such decision"),
-        ("hv-practitioner-22", f"POST {withdrawal}: not_found: no such notification that you may withdraw"),
+    assert [(e["actor"], e["reasons"][0]["message"]) for e in reversed(events)] == [
+        ("hv-practitioner-22", f"POST {withdrawal}: not_found: {_WITHDRAW} (it exists, beyond their reach)"),
+        ("hv-practitioner-22", f"POST {invented}: not_found: {_WITHDRAW} (none exists)"),
+        (
+            "hv-practitioner-22",
+            f"GET /v1/decisions/{decided.seq}: not_found: no such decision (it exists, beyond their reach)",
+        ),
+        ("hv-practitioner-22", "GET /v1/decisions/999999: not_found: no such decision (none exists)"),
+        (
+            "hv-practitioner-22",
+            f"GET /v1/notifications/{sent['notification_id']}: not_found: "
+            "no such notification whose status you may read (it exists, beyond their reach)",
+        ),
+    ]
+
+
+_WITHDRAW = "no such notification that you may withdraw"
+
+
+async def test_a_queue_item_beyond_reach_is_logged_as_real_or_not(gateway: Gateway) -> None:
+    held = await Person(gateway, SCHOOL, "dsl", "dsl-school-31").send("needs_advice")
+    other_dsl = Person(gateway, CSC, "dsl", "csc-dsl-31")
+    answer = {"decision": "release", "reason": "Not mine to answer."}
+    for delivery_id in (held["delivery_id"], str(uuid.uuid4())):
+        tried = await other_dsl.api("POST", f"/v1/queues/{delivery_id}", json=answer)
+        assert tried.status_code == 404 and "exists" not in tried.text, tried.text
+    events = await _refusals(Person(gateway, CSC, "ig_lead", "csc-ig-lead-31"))
+    assert [e["reasons"][0]["message"].rsplit(": ", 1)[1] for e in reversed(events)] == [
+        "no such item in your queues (it exists, beyond their reach)",
+        "no such item in your queues (none exists)",
     ]
 
 

@@ -41,13 +41,29 @@ async def test_a_withdrawal_of_what_is_not_yours_is_refused_and_logged(gateway: 
         correcting = await prober.page("GET", f"/ui/notifications/{sent['notification_id']}/correction")
         # With a mistake in it, the form was shown back (422) to someone who may not withdraw it at all.
         mistaken = await prober.page("POST", where, {"reason": "wrong_person", "seq": seq})
+        invented = await prober.page("GET", "/ui/decisions/999999")
     finally:
         await prober.close()
+    assert invented.status_code == 404 and "exists" not in invented.text
     assert tried.status_code == 404 and "There is no such notification that you may withdraw." in tried.text
     assert correcting.status_code == 404 and "No such notification that you may correct." in correcting.text
     assert mistaken.status_code == 404 and 'name="confirm"' not in mistaken.text, mistaken.text[-1500:]
     tried_at = [(who, said.split(":", 1)[0]) for who, said in _refusals(gateway)]
     assert tried_at.count(("gp-logged-dsl", f"POST {where}")) == 2, tried_at
+    # The IG lead reads what the prober was not told: the notification was real, the number was not.
+    ig_lead = Person(gateway, GP, "ig_lead", "gp-logged-ig-lead")
+    await ig_lead.sign_in()
+    try:
+        read = (await ig_lead.page("GET", "/ui/access")).text
+    finally:
+        await ig_lead.close()
+    assert (
+        read.count(
+            f"No such notification that you may withdraw (it exists, beyond their reach); asked for POST {where}"
+        )
+        == 2
+    )
+    assert "No such decision (none exists); asked for GET /ui/decisions/999999" in read, read[-3000:]
     with Session(gateway.engine) as session:
         kinds = session.exec(
             select(audit.Entry.kind).where(col(audit.Entry.notification_id) == sent["notification_id"])

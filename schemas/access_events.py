@@ -1,4 +1,5 @@
-"""The access log as `GET /v1/access-events` answers it: refused actions and signed registry changes.
+"""The access log as `GET /v1/access-events` answers it: refused actions and signed registry changes, and,
+asked for by name, the case searches and shreddings (who looked a person up, who destroyed a case).
 
 A view of the decision log like the rest of `schemas.api`, whose shared field types it uses.
 """
@@ -13,8 +14,11 @@ from schemas.api import EventKindText, LogTime, RuleReason, Seq
 
 ACCESS_OUTCOMES = (
     *("access_refused", "role_granted", "role_revoked", "office_appointed", "office_vacated", "agency_registered"),
-    *("keys_rotated", "registry_adopted", "registry_revision", "registry_went_back"),
+    *("keys_rotated", "registry_adopted", "registry_revision", "registry_went_back", "searched", "shredded"),
 )
+# What an entry is about: `access` a refusal, `registry` a registry change, `case_review` one search
+# for a person's case, `case_shredding` one case destroyed (each case-wide, not per delivery).
+AccessSubject = Literal["access", "registry", "case_review", "case_shredding"]
 
 
 class _Answer(BaseModel):
@@ -23,13 +27,13 @@ class _Answer(BaseModel):
 
 class AccessEvent(_Answer):
     """A refused action (a token asserting a role its agency was not granted, a route its role may not use, a
-    body claiming another sender) or a signed change to the registry."""
+    body claiming another sender), a signed change to the registry, a case search or a shredding."""
 
     seq: Seq
     recorded_at: LogTime
     kind: EventKindText
     outcome: str = Field(description=f"One of: {', '.join(ACCESS_OUTCOMES)}")
-    subject: Literal["access", "registry"]
+    subject: AccessSubject
     agency: str = Field(description="The agency refused, or whose grants or keys changed (or partnership: all of it)")
     role: str = Field(description="The role the token asserted, or the role granted or revoked")
     actor: str | None = Field(None, description="The token's subject, or the operator who signed the change")

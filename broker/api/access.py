@@ -7,7 +7,7 @@ agency's IG lead and Caldicott Guardian see their own agency's, the partnership'
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
@@ -19,7 +19,7 @@ from broker.review import access_log
 from broker.review.access import Viewer
 from broker.review.views import MAX_PAGE
 from schemas import api_examples
-from schemas.access_events import AccessEvent
+from schemas.access_events import AccessEvent, AccessSubject
 
 router = APIRouter(prefix="/v1", tags=["access"], route_class=JsonRoute)
 
@@ -41,8 +41,11 @@ async def access_events(
     caller: CallerDep,
     agency: Code = None,
     subject: Annotated[
-        Literal["access", "registry"] | None,
-        Query(description="access: refusals only; registry: signed registry changes only; omitted: both"),
+        AccessSubject | None,
+        Query(
+            description="access: refusals only; registry: signed registry changes only; case_review: searches "
+            "for one person's case; case_shredding: cases shredded; omitted: refusals and registry changes"
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_INT64)] = 0,

@@ -44,6 +44,9 @@ from broker.review.scope import scope_clause
 log = logging.getLogger("broker.access")
 
 ACCESS, REGISTRY = "access", "registry"
+# Asked for by name only: who looked a person's case up, and who destroyed one (the case-wide entries,
+# `broker.review.case_review` and `broker.review.shredding`), so a Caldicott Guardian reads them in one list.
+SEARCHES, SHREDDINGS = "case_review", "case_shredding"
 REFUSED: Final = "access_refused"
 REVISION: Final = "registry_revision"
 # An operator took into use, on purpose, a registry lacking access changes the log had recorded.
@@ -258,8 +261,8 @@ def read(
     subject: str | None = None,
 ) -> list[audit.Entry]:
     """Refusals and registry changes within the viewer's `access_log` scope, newest first: of one agency,
-    and only refusals (`access`) or only registry changes (`registry`), if asked."""
-    subjects = [subject] if subject in (ACCESS, REGISTRY) else [ACCESS, REGISTRY]
+    and only refusals (`access`), registry changes (`registry`), case searches or shreddings, if asked."""
+    subjects = [subject] if subject in (ACCESS, REGISTRY, SEARCHES, SHREDDINGS) else [ACCESS, REGISTRY]
     statement = select(audit.Entry).where(col(audit.Entry.message_type).in_(subjects))
     if agency is not None:  # narrows, never widens: the scope below still applies
         statement = statement.where(col(audit.Entry.sender_agency) == agency)

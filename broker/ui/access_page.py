@@ -19,7 +19,12 @@ from broker.ui.render import page
 from broker.ui.routes import PAGE_SIZE, SessionDep, ViewerDep
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
-SUBJECTS = {access_log.ACCESS: "Refused actions only", access_log.REGISTRY: "Registry changes only"}
+SUBJECTS = {
+    access_log.ACCESS: "Refused actions only",
+    access_log.REGISTRY: "Registry changes only",
+    access_log.SEARCHES: "Case searches only",
+    access_log.SHREDDINGS: "Shreddings only",
+}
 
 
 @router.get("/access")

@@ -30,7 +30,7 @@ from broker.partnership.registry import (
     rotate_agency_keys,
     save_registry,
 )
-from broker.review import access_log
+from broker.review import access_log, case_review
 from broker.review.access_log import change_draft
 from broker.settings import BrokerSettings
 from broker.worker import run as run_worker
@@ -210,7 +210,8 @@ def test_registration_and_rotation_are_signed_and_name_the_keys_they_added(local
 
 def test_the_api_names_every_outcome_the_access_log_writes() -> None:
     written = {access_log.REFUSED, access_log.REVISION, access_log.WENT_BACK, *access_log.CHANGE_OUTCOMES.values()}
-    assert written == set(ACCESS_OUTCOMES)
+    # A case search's and a shredding's own entries, which the access log lists when asked for them.
+    assert written | {case_review.SEARCHED, "shredded"} == set(ACCESS_OUTCOMES)
 
 
 def _grants_only_change(

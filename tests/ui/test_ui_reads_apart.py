@@ -21,7 +21,7 @@ HV = "health-visiting-fenmere"
 NEXT, READS = "<h2>What happened next</h2>", "Who read it: "
 
 
-async def _page(person: Person, seq: int, *, lists: int = 0) -> str:
+async def _page(person: Person, seq: str, *, lists: int = 0) -> str:
     await person.sign_in()
     try:
         for _ in range(lists):

@@ -31,13 +31,13 @@ class CaseReviewDecision(DecisionSummary):
 
 
 class CaseReviewSearch(_Answer):
-    """An earlier case review of the same person: who looked them up, when, and what it found."""
+    """An earlier case review of the same person, or a shredding of their case: who, when, and what."""
 
     recorded_at: LogTime
     actor: str
     actor_role: str
     actor_agency: str
-    message: str = Field(description="What the search found, as the log recorded it")
+    message: str = Field(description="What the search found, or why and what the shredding destroyed, as logged")
 
 
 class CaseReview(_Answer):
@@ -48,6 +48,11 @@ class CaseReview(_Answer):
     searches: list[CaseReviewSearch] = Field(
         description="Earlier case reviews of this person, newest first (50 at most): an agency's reviewer "
         "sees their own agency's, the partnership's office holders everyone's"
+    )
+    shreddings: list[CaseReviewSearch] = Field(
+        default_factory=list,
+        description="Each shredding of this person's own case, newest first: who destroyed it, when, why, and "
+        "what it made unreadable. Every reviewer sees them, as each decision's `then` lists its copy shredded",
     )
 
 

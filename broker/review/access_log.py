@@ -38,6 +38,7 @@ from broker.errors import RegistryError, RoleNotGranted
 # partnership only (no agency may take the name: broker.partnership.registry.Agency).
 from broker.partnership.changes import PARTNERSHIP, AccessChange, signed_with_current
 from broker.partnership.registry import Registry
+from broker.review import case_review
 from broker.review.access import Action, Viewer
 from broker.review.scope import scope_clause
 
@@ -46,7 +47,7 @@ log = logging.getLogger("broker.access")
 ACCESS, REGISTRY = "access", "registry"
 # Asked for by name only: who looked a person's case up, and who destroyed one (the case-wide entries,
 # `broker.review.case_review` and `broker.review.shredding`), so a Caldicott Guardian reads them in one list.
-SEARCHES, SHREDDINGS = "case_review", "case_shredding"
+SEARCHES, SHREDDINGS = case_review.SEARCH, case_review.SHREDDING
 REFUSED: Final = "access_refused"
 REVISION: Final = "registry_revision"
 # An operator took into use, on purpose, a registry lacking access changes the log had recorded.

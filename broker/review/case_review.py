@@ -38,6 +38,8 @@ from schemas.common import Subject
 
 SEARCH_RULE = "SYS-CASE-REVIEW"
 SEARCHED = "searched"  # a case review's own entry (kind `viewed`), naming the person's pseudonym
+SEARCH = "case_review"  # its message type
+SHREDDING = "case_shredding"  # a shredding's case-wide entry (`broker.review.shredding`), naming the same
 
 
 def person_named(
@@ -77,6 +79,7 @@ async def review(decision_log: DecisionLog, viewer: Viewer, person: str) -> dict
     and the earlier case reviews of the person the viewer may see."""
     found = await asyncio.to_thread(_decisions, decision_log, viewer, person)
     earlier = await asyncio.to_thread(_searches, decision_log, viewer, person)
+    shredded = await asyncio.to_thread(_shreddings, decision_log, person)
     try:
         await decision_log.append([_search_draft(viewer, person, len(found.decisions))])
     except (audit.AuditError, OSError) as exc:
@@ -94,16 +97,19 @@ async def review(decision_log: DecisionLog, viewer: Viewer, person: str) -> dict
             }
             for entry, later in found.decisions
         ],
-        "searches": [
-            {
-                "recorded_at": e.recorded_at,
-                "actor": e.actor,
-                "actor_role": e.actor_role,
-                "actor_agency": e.actor_agency,
-                "message": e.reasons[0]["message"] if e.reasons else "",
-            }
-            for e in earlier
-        ],
+        "searches": [_logged(e) for e in earlier],
+        "shreddings": [_logged(e) for e in shredded],
+    }
+
+
+def _logged(entry: audit.Entry) -> dict[str, Any]:
+    """A search or a shredding as the review lists it: who, when, and what the log says of it."""
+    return {
+        "recorded_at": entry.recorded_at,
+        "actor": entry.actor,
+        "actor_role": entry.actor_role,
+        "actor_agency": entry.actor_agency,
+        "message": entry.reasons[0]["message"] if entry.reasons else "",
     }
 
 
@@ -158,6 +164,15 @@ def _searches(decision_log: DecisionLog, viewer: Viewer, person: str, limit: int
         return list(session.execute(statement.order_by(col(audit.Entry.seq).desc()).limit(limit)).scalars())
 
 
+def _shreddings(decision_log: DecisionLog, person: str) -> list[audit.Entry]:
+    """The shreddings of `person`'s own case (the case-wide entries, `broker.review.shredding`), newest first."""
+    statement = select(audit.Entry).where(
+        col(audit.Entry.kind) == audit.EventKind.SHREDDED, col(audit.Entry.message_type) == SHREDDING, names(person)
+    )
+    with Session(decision_log.engine) as session:
+        return list(session.execute(statement.order_by(col(audit.Entry.seq).desc())).scalars())
+
+
 def _search_draft(viewer: Viewer, person: str, found: int) -> audit.EntryDraft:
     ref = f"case-review-{uuid.uuid4().hex}"
     said = f"Case review of one person: {found} decision{'' if found == 1 else 's'} found."
@@ -169,7 +184,7 @@ def _search_draft(viewer: Viewer, person: str, found: int) -> audit.EntryDraft:
         sender_agency=viewer.agency_id,
         sender_role=viewer.role,
         recipient_agency=viewer.agency_id,
-        message_type="case_review",
+        message_type=SEARCH,
         reasons=(
             audit.Reason(
                 rule=SEARCH_RULE,

@@ -193,7 +193,7 @@ def _case_draft(case_ref: str, viewer: Viewer, message: str, keys: int, deliveri
         sender_agency=viewer.agency_id,
         sender_role=viewer.role,
         recipient_agency=viewer.agency_id,
-        message_type="case_shredding",
+        message_type=case_review.SHREDDING,
         reasons=(audit.Reason(rule=SHRED_RULE, message=(message[: 500 - len(counts)] + counts)),),
         subjects=(case_ref,),
         actor=viewer.user,

@@ -31,3 +31,8 @@ async def test_a_copy_a_withdrawal_emptied_is_not_counted_again(gateway: Gateway
     assert shredded.status_code == 200, shredded.text
     assert shredded.json()["unreadable"] == {"outbox_envelopes": 1, "held_deliveries": 0}, "the police's was emptied"
     assert shredded.json()["deliveries_logged"] == 2, "both deliveries still say they were shredded"
+    # The case review says when, by whom and why the case was shredded, not only that nothing is kept.
+    reviewed = await lead.api("POST", "/v1/case-review", json={"nhs_number": CHILD})
+    assert reviewed.status_code == 200, reviewed.text
+    (shredding,) = reviewed.json()["shreddings"]
+    assert shredding["actor"] == "csc-ig-lead-47" and "IG-2026-0147" in shredding["message"], shredding

@@ -93,7 +93,11 @@ async def test_the_partnerships_ig_lead_shreds_a_case_from_its_review_and_a_mist
         assert again.status_code == 404 and "Nothing of this case is left to shred." in _words(again)
         after = await lead.page("POST", "/ui/case-review", data={"nhs_number": CHILD})
         assert "now: shredded with its case" in _words(after) and "Shred this case" not in after.text
-        assert "Nothing is kept under this person's own case to shred" in _words(after)
+        # When, by whom and why, where it had said only that nothing was kept (a reader, session 58).
+        shredded = _words(after).split("Shredded", 1)[1]
+        assert "csc-ig-lead-41 (Information Governance lead)" in shredded, shredded
+        assert "Case shredded (sent in error) under the decision IG-2026-0411. 1 case key destroyed" in shredded
+        assert "own case to shred" not in shredded and "can shred it" not in shredded, shredded
     finally:
         await lead.close()
     with Session(gateway.engine) as session:
@@ -114,6 +118,7 @@ async def test_the_partnerships_ig_lead_shreds_a_case_from_its_review_and_a_mist
     try:
         mine = await hv_lead.page("POST", "/ui/case-review", data={"nhs_number": CHILD})
         assert mine.status_code == 200 and "Shred this case" not in mine.text
+        assert "IG-2026-0411" in _words(mine).split("Shredded", 1)[1], "every reviewer reads that it was shredded"
         refused = await hv_lead.page("POST", "/ui/case-shredding", data={**asked, "confirm": "yes"})
         assert refused.status_code == 403, refused.text
     finally:

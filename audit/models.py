@@ -21,18 +21,20 @@ from sqlmodel import SQLModel
 
 from audit.canonical import Encoded, canonical_text
 
-ENTRY_FORMAT = 3
+ENTRY_FORMAT = 4
 """Version of the canonical entry document; bump it (and add golden vectors) to change the encoding.
 
 Format 2 adds `deciding_rules`; format 3 adds `deciding_reasons` (the positions in `reasons` of the
-deciding findings, since one rule may have a deciding finding and one that did not decide). Columns
+deciding findings, since one rule may have a deciding finding and one that did not decide); format 4
+adds `blocking_reasons` (the positions of findings that did not decide but would on their own have
+held or stopped the share, so a reviewer does not read them as met). Columns
 added by a later format are in the document only when they hold something, and the document then
 says the format of the latest such column (`"v": 2` with `deciding_rules` alone); an entry that
 leaves them empty is encoded exactly as format 1 was, so every entry written before a column existed
 still verifies.
 """
-OPTIONAL_COLUMNS = ("deciding_rules", "deciding_reasons")
-COLUMN_FORMAT = {"deciding_rules": 2, "deciding_reasons": 3}
+OPTIONAL_COLUMNS = ("deciding_rules", "deciding_reasons", "blocking_reasons")
+COLUMN_FORMAT = {"deciding_rules": 2, "deciding_reasons": 3, "blocking_reasons": 4}
 """The entry format that added each optional column."""
 
 
@@ -105,6 +107,9 @@ class EntryDraft(BaseModel):
     deciding_rules: tuple[RuleId, ...] = ()
     # Positions in `reasons` of the deciding findings, in their order (empty: not recorded).
     deciding_reasons: tuple[ReasonIndex, ...] = ()
+    # Positions in `reasons` of findings that did not decide but would on their own have held or stopped
+    # the share (outranked, or overridden by an urgent share or a duty to share); empty: none, or not recorded.
+    blocking_reasons: tuple[ReasonIndex, ...] = ()
     lawful_basis: Code | None = None
     consent_state: Code | None = None
     fields_released: tuple[FieldName, ...] = ()
@@ -133,7 +138,10 @@ class CanonicalJSON(TypeDecorator[Any]):
         return None if value is None else json.loads(value)
 
 
-JSON_COLUMNS = ("reasons", "fields_released", "follows", "subjects", "deciding_rules", "deciding_reasons")
+JSON_COLUMNS = (
+    *("reasons", "fields_released", "follows", "subjects"),
+    *("deciding_rules", "deciding_reasons", "blocking_reasons"),
+)
 """Entry columns stored as canonical JSON text."""
 
 
@@ -155,6 +163,7 @@ class Entry(SQLModel, table=True):
     reasons: list[dict[str, str]] = SQLField(sa_type=CanonicalJSON, nullable=False)
     deciding_rules: list[str] = SQLField(default_factory=list, sa_type=CanonicalJSON, nullable=False)
     deciding_reasons: list[int] = SQLField(default_factory=list, sa_type=CanonicalJSON, nullable=False)
+    blocking_reasons: list[int] = SQLField(default_factory=list, sa_type=CanonicalJSON, nullable=False)
     lawful_basis: str | None = SQLField(default=None, max_length=64)
     consent_state: str | None = SQLField(default=None, max_length=64)
     fields_released: list[str] = SQLField(sa_type=CanonicalJSON, nullable=False)

@@ -81,6 +81,11 @@ class RecipientReceipt(_Answer):
     outcome: Outcome
     decided_by: list[RuleReason] = Field(description="The finding(s) that set the outcome")
     reasons: list[RuleReason] = Field(description="Every finding, the deciding ones first")
+    blocking_reasons: list[Annotated[int, Field(ge=0)]] = Field(
+        default_factory=list,
+        description="Positions (from 0) in reasons of findings that did not decide the outcome but would on their "
+        "own have held or stopped the share, as the decision log names them: put right before sending it again",
+    )
     lawful_basis: LawfulBasis | None
     allowed_fields: list[str] = Field(description="Payload fields sealed for this recipient (empty when nothing is)")
     obligations: list[ObligationDue]
@@ -220,6 +225,11 @@ class ExplainedReason(_Answer):
         )
     )
     deciding: bool = Field(default=False, description="This finding decided the outcome; deciding findings come first")
+    blocking: bool = Field(
+        default=False,
+        description="This finding did not decide the outcome but would on its own have held or stopped the share "
+        "(decisions logged since entry format 4); blocking findings come after the deciding ones",
+    )
 
 
 class DecidedBy(_Answer):

@@ -56,6 +56,13 @@ class ReviewItem(_Answer):
             "deciding_rules may have other findings; their positions are not listed"
         ),
     )
+    blocking_reasons: list[Annotated[int, Field(ge=0)]] = Field(
+        default_factory=list,
+        description=(
+            "Positions (from 0) in reasons of findings that did not cause the hold but would on their own have held "
+            "or stopped the share: the decision log's blocking_reasons (empty for entries logged before it had them)"
+        ),
+    )
     resolves: str = Field(default="", description="What would resolve it: whose answer ends the wait")
     review_due: str | None = Field(
         default=None,

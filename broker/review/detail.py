@@ -23,14 +23,13 @@ from broker.db.tables import HeldDelivery, OutboxRow
 from broker.partnership.registry import Registry
 from broker.review import addressed
 from broker.review.access import Action, Relation, Viewer
-from broker.review.release import waiting
+from broker.review.release import deciding_positions, waiting
 from broker.review.scope import first_decision
 from broker.review.timescales import deadlines_of, overdue_among, read_as_sender, senders_own_events
 from broker.review.views import (
     REVIEWS,
     Filters,
     Page,
-    deciding_first,
     event,
     integrity,
     linked,
@@ -38,6 +37,7 @@ from broker.review.views import (
     scoped,
     states_now,
     summary,
+    title_words,
     visible_decision,
 )
 from broker.review.withdrawal import replaced_by, replacement_named, unnamed
@@ -82,6 +82,22 @@ async def read_detail(
         # And back: the referral leads to the meeting's record, so its sender sees the answer at a glance.
         "replies": [_row(e, rules, read.replies) for e in read.replies.items],
     }
+
+
+def deciding_first(entry: audit.Entry, explained: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Reasons marked `deciding` and put first, so a reviewer reads why before everything else noted, then
+    those marked `blocking`: they would on their own have held or stopped it, so are not read as met.
+
+    `explained` is the entry's reasons, in order; the deciding ones are those the entry names by position
+    (for older entries, see `deciding_positions`), so a rule's other findings are not marked with them;
+    entries logged before format 4 name no blocking finding."""
+    deciding = set(deciding_positions(entry))
+    blocking = set(entry.blocking_reasons) - deciding
+    marked = [
+        {**r, "title": title_words(r["rule"], r["title"]), "deciding": i in deciding, "blocking": i in blocking}
+        for i, r in enumerate(explained)
+    ]
+    return sorted(marked, key=lambda r: (not r["deciding"], not r["blocking"]))  # stable: the log's order kept
 
 
 def _row(entry: audit.Entry, rules: Any, page: Page) -> dict[str, Any]:

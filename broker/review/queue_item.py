@@ -45,6 +45,8 @@ class QueueItem:
     # Positions in `reasons` of the finding(s) that caused the hold, as the log's `deciding_reasons`:
     # one rule may also have findings that did not, so the card and the API name findings, not rules.
     deciding_reasons: list[int] = field(default_factory=list)
+    # Positions of the findings that did not cause it but would on their own have held or stopped it.
+    blocking_reasons: list[int] = field(default_factory=list)
     # An urgent share's review afterwards is due a working day after it went (None for held shares).
     review_due: str | None = None
     # Which notification, and the role it was sent as: an authoriser with several held shares tells them
@@ -66,9 +68,15 @@ class QueueItem:
         return [self.reasons[i] for i in self.deciding_reasons]
 
     @property
+    def blocking(self) -> list[dict[str, str]]:
+        """The findings that did not decide it but would on their own have held or stopped it."""
+        return [r for i, r in enumerate(self.reasons) if i in self.blocking_reasons and i not in self.deciding_reasons]
+
+    @property
     def others(self) -> list[dict[str, str]]:
-        """The findings that did not decide it."""
-        return [r for i, r in enumerate(self.reasons) if i not in self.deciding_reasons]
+        """The findings that did not decide it, nor would have held or stopped it."""
+        skip = {*self.deciding_reasons, *self.blocking_reasons}
+        return [r for i, r in enumerate(self.reasons) if i not in skip]
 
 
 def queue_item(decided: audit.Entry, held_row: HeldDelivery | None) -> QueueItem:
@@ -94,6 +102,7 @@ def queue_item(decided: audit.Entry, held_row: HeldDelivery | None) -> QueueItem
         deciding_rules=list(decided.deciding_rules) or [r["rule"] for r in decided.reasons[:1]],
         resolves=wait.get("resolves") or resolves(decided, None),
         deciding_reasons=deciding_positions(decided, deciding_count(context)),
+        blocking_reasons=list(decided.blocking_reasons),
         notification_id=decided.notification_id,
         sender_role=decided.sender_role,
     )

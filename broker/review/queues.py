@@ -228,8 +228,7 @@ def _held(decision_log: DecisionLog, delivery_id: str) -> tuple[HeldDelivery, au
     # Expired rows come back too: whether the sweep or the answer got there first, the late answer
     # hears "expired unanswered"; released, refused and shredded rows are off every queue.
     if row is None or (row.resolved_at is not None and row.resolution != "expired") or decided is None:
-        # An item answered already is not on anyone's queue: whose it was is not told, even to the log.
-        raise OutOfReach("no such item in your queues", exists=False if row is None else None)
+        raise OutOfReach("no such item in your queues", exists=False if row is None else None)  # answered: untold
     return row, decided, named
 
 

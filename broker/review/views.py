@@ -25,7 +25,6 @@ from broker.db.witnessing import witnessing
 from broker.errors import LogUnavailable, OutOfReach
 from broker.partnership.registry import Registry
 from broker.review.access import Action, Relation, Viewer
-from broker.review.release import deciding_positions
 from broker.review.scope import scope_clause, sees
 from broker.review.timescales import others_own_overdue, overdue_among, overdue_now, read_as_sender
 from schemas.notifications import newest_model
@@ -184,10 +183,9 @@ def page(
 
 def visible_decision(session: Session, viewer: Viewer, seq: int) -> audit.Entry:
     entry = session.get(audit.Entry, seq)
-    if entry is None or entry.kind != audit.EventKind.DECIDED:
-        raise OutOfReach("no such decision", exists=False)
-    if not sees(session, viewer, Action.DECISIONS, entry):
-        raise OutOfReach("no such decision", exists=True)  # the same words whether it is absent or not yours
+    real = entry is not None and entry.kind == audit.EventKind.DECIDED
+    if entry is None or not real or not sees(session, viewer, Action.DECISIONS, entry):
+        raise OutOfReach("no such decision", exists=real)  # the same words whether it is absent or not yours
     return entry
 
 
@@ -376,19 +374,6 @@ def event(entry: audit.Entry) -> dict[str, Any]:
         "reasons": entry.reasons,
         "follows": entry.follows,
     }
-
-
-def deciding_first(entry: audit.Entry, explained: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Reasons marked `deciding` and put first, so a reviewer reads why before everything else noted.
-
-    `explained` is the entry's reasons, in order; the deciding ones are those the entry names by position
-    (for older entries, see `deciding_positions`), so a rule's other findings are not marked with them.
-    """
-    deciding = set(deciding_positions(entry))
-    marked = [
-        {**r, "title": title_words(r["rule"], r["title"]), "deciding": i in deciding} for i, r in enumerate(explained)
-    ]
-    return [r for r in marked if r["deciding"]] + [r for r in marked if not r["deciding"]]
 
 
 async def read_page(decision_log: DecisionLog, viewer: Viewer, filters: Filters) -> Page:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,10 +31,10 @@ from broker.delivery.events import log_context
 from broker.errors import LogUnavailable
 from broker.metrics import Metrics
 from broker.sharing.decide import Decision
+from broker.sharing.findings import blocking_positions, deciding_positions
 from broker.sharing.plan import Planned
 from broker.sharing.seal import Sealed, routing_subject
 from schemas.notifications import Notification
-from schemas.policy_decision import Reason
 from schemas.vocab import ConsentStatus
 
 # The most restrictive consent position first: the log keeps one word per decision.
@@ -133,6 +133,7 @@ class Recorder:
             reasons=tuple(log_reason(r.rule, r.message) for r in d.reasons),
             deciding_rules=tuple(dict.fromkeys(r.rule for r in d.decided_by)),
             deciding_reasons=deciding_positions(d.reasons, d.decided_by),
+            blocking_reasons=blocking_positions(d.reasons, d.decided_by),
             lawful_basis=d.lawful_basis.value if d.lawful_basis else None,
             consent_state=common.consent_state,
             fields_released=tuple(d.allowed_fields) if sealed is not None else (),
@@ -163,6 +164,7 @@ def _authorised(decided: audit.EntryDraft, authoriser: Authoriser) -> audit.Entr
             ),
             "deciding_rules": (),
             "deciding_reasons": (),
+            "blocking_reasons": (),
             "fields_released": (),
             "projection_digest": None,
             "actor": authoriser.subject,
@@ -356,24 +358,6 @@ def consent_state(notification: Notification) -> str:
     if statuses:
         return sorted(s.value for s in statuses)[0]
     return "not_recorded"
-
-
-def deciding_positions(reasons: Sequence[Reason], decided_by: Sequence[Reason]) -> tuple[int, ...]:
-    """Where each deciding finding is among all the findings: one rule may have a finding that decided
-    and one that did not, so the log names the findings by position, not only their rules."""
-    positions: list[int] = []
-    for finding in decided_by:
-        at = next(
-            (
-                i
-                for i, r in enumerate(reasons)
-                if i not in positions and (r.rule, r.message) == (finding.rule, finding.message)
-            ),
-            None,
-        )
-        if at is not None:
-            positions.append(at)
-    return tuple(positions)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -383,9 +383,10 @@ async def _explained(recipient: dict[str, Any], rules: RuleCatalogue, message_ty
     """A receipt's recipient with its findings titled; the deciding ones are marked so the page puts
     them first and lists the rest apart."""
     deciding = {(r["rule"], r["message"]) for r in recipient["decided_by"]}
+    blocking = set(recipient.get("blocking_reasons", []))
     reasons = [
-        {**r, "deciding": (r["rule"], r["message"]) in deciding}
-        for r in await rules.explain(recipient["reasons"], message_type=message_type)
+        {**r, "deciding": (r["rule"], r["message"]) in deciding, "blocking": i in blocking}
+        for i, r in enumerate(await rules.explain(recipient["reasons"], message_type=message_type))
     ]
     decided_by = await rules.explain(recipient["decided_by"], message_type=message_type)
     return {**recipient, "decided_by": decided_by, "reasons": reasons}

@@ -166,8 +166,7 @@ CONSENT_STATES = {
     "not_required": "not required",
     "not_applicable": "not applicable",
     "unsure": "unsure",
-    # No consent record at all: GR4 reads it as consent not sought, and says so beside it.
-    "not_recorded": "none recorded, so taken as not sought",
+    "not_recorded": "none recorded, so taken as not sought",  # as GR4 reads it, beside it
 }
 
 # The exceptions to seeking consent or telling the parents (E1-E10 of the procedures), as sentences.

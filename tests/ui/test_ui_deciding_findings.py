@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 import audit
 from broker.sharing.decide import Decider
+from broker.ui.submit import _explained
 from schemas.notifications import parse_notification
 from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
 from tests.broker.people import Person
@@ -89,11 +90,20 @@ async def test_a_hold_shows_only_the_finding_that_held_it(gateway_factory: Gatew
     detail = await _detail(gateway, logged.seq, "cg-test-01")
     why = _section(queue, "Why it is held", "What would resolve it")
     assert _WAITING in why and _SCOPE not in why, why
-    others = _section(queue, "Findings that did not decide it", "</details>")
-    assert _SCOPE in others and _WAITING not in others, others
+    # The scope finding would on its own have stopped it (C7's duty to share overrode it): it is not read
+    # among the findings that did not matter, but as one that would also have held or stopped it.
+    blocking = _section(queue, "Would also have held or stopped it", "</div>")
+    assert _SCOPE in blocking and _WAITING not in blocking, blocking
+    assert _SCOPE not in _section(queue, "Findings that did not decide it", "</details>")
     decided_by = _section(detail, 'id="h-decided-by"', "</section>")
     assert _WAITING in decided_by and _SCOPE not in decided_by, decided_by
+    assert _SCOPE in _section(detail, 'id="h-blocking"', "</section>")
     assert logged.deciding_reasons == [0], "the log names the deciding finding itself"
+    scope_at = next(i for i, r in enumerate(logged.reasons) if r["message"].startswith(_SCOPE))
+    assert logged.blocking_reasons == [scope_at] == held["blocking_reasons"], "and the one that would also stop it"
+    # The page after sending marks it from the receipt, as the decision's page does from the log.
+    sent_page = await _explained(held, gateway.app.state.rules, logged.message_type)
+    assert [r["message"][: len(_SCOPE)] for r in sent_page["reasons"] if r["blocking"]] == [_SCOPE]
 
 
 async def test_a_no_share_does_not_show_the_wait_for_authorisation_as_deciding(
@@ -107,6 +117,7 @@ async def test_a_no_share_does_not_show_the_wait_for_authorisation_as_deciding(
     decided_by = _section(detail, 'id="h-decided-by"', "</section>")
     assert _SCOPE in decided_by and "C7" in decided_by, decided_by
     assert _WAITING not in decided_by, decided_by
+    assert _WAITING in _section(detail, 'id="h-blocking"', "</section>"), "a hold outranked is not a condition met"
 
 
 async def test_a_whole_notification_error_leads_the_reasons_once(gateway_factory: GatewayFactory) -> None:  # noqa: F811

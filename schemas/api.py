@@ -164,6 +164,11 @@ class DecisionSummary(_Answer):
         description="Every rule whose finding decided it, in the policy's order (the first is `deciding_rule`);"
         " `rule_id` filters on these",
     )
+    blocking_rules: list[str] = Field(
+        default_factory=list,
+        description="The rules of findings that did not decide it but would on their own have held or stopped "
+        "the share (each once; decisions logged since entry format 4)",
+    )
     state: (
         Literal[
             "held", "released", "refused", "expired", "review_due", "reviewed", "withdrawn", "corrected", "shredded"

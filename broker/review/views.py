@@ -181,11 +181,15 @@ def page(
     return Page(int(total), items, states_now(session, items, viewer), late)
 
 
+# True whether the decision is absent or beyond the reader: "no such decision" was untrue of one that exists.
+NO_DECISION = "no decision by that number that you may read"
+
+
 def visible_decision(session: Session, viewer: Viewer, seq: int) -> audit.Entry:
     entry = session.get(audit.Entry, seq)
     real = entry is not None and entry.kind == audit.EventKind.DECIDED
     if entry is None or not real or not sees(session, viewer, Action.DECISIONS, entry):
-        raise OutOfReach("no such decision", exists=real)  # the same words whether it is absent or not yours
+        raise OutOfReach(NO_DECISION, exists=real)  # the same words whether it is absent or not yours
     return entry
 
 
@@ -357,6 +361,9 @@ def summary(entry: audit.Entry, rules: Any = None, state: str | None = None, *, 
         "rules": sorted({r["rule"] for r in entry.reasons}),
         "deciding_rule": None if rule is None else {"rule": rule, "title": title},
         "deciding_rules": list(entry.deciding_rules) or ([rule] if rule is not None else []),
+        "blocking_rules": list(
+            dict.fromkeys(entry.reasons[i]["rule"] for i in entry.blocking_reasons if i < len(entry.reasons))
+        ),
         "state": state,
         "overdue": overdue,
     }

@@ -101,6 +101,16 @@ async def test_a_hold_shows_only_the_finding_that_held_it(gateway_factory: Gatew
     assert logged.deciding_reasons == [0], "the log names the deciding finding itself"
     scope_at = next(i for i, r in enumerate(logged.reasons) if r["message"].startswith(_SCOPE))
     assert logged.blocking_reasons == [scope_at] == held["blocking_reasons"], "and the one that would also stop it"
+    # The lists name its rule too, so a list reader knows it needs more than the deciding finding put right.
+    guardian = Person(gateway, CSC, "caldicott_guardian", "cg-test-03")
+    listed = (await guardian.api("GET", "/v1/decisions")).json()["items"]
+    assert [i["blocking_rules"] for i in listed if i["seq"] == logged.seq] == [["GR4"]]
+    try:
+        await guardian.sign_in()
+        rows = html.unescape((await guardian.page("GET", "/ui/decisions")).text)
+    finally:
+        await guardian.close()
+    assert "would also have held or stopped it: GR4" in rows, rows[-3000:]
     # The page after sending marks it from the receipt, as the decision's page does from the log.
     sent_page = await _explained(held, gateway.app.state.rules, logged.message_type)
     assert [r["message"][: len(_SCOPE)] for r in sent_page["reasons"] if r["blocking"]] == [_SCOPE]

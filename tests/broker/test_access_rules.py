@@ -191,9 +191,9 @@ async def test_an_item_beyond_reach_answers_404_and_the_attempt_is_in_the_access
         ("hv-practitioner-22", f"POST {invented}: not_found: {_WITHDRAW} (none exists)"),
         (
             "hv-practitioner-22",
-            f"GET /v1/decisions/{decided.seq}: not_found: no decision by that number that you may read (it exists, beyond their reach)",
+            f"GET /v1/decisions/{decided.seq}: not_found: {_NO_DECISION} (it exists, beyond their reach)",
         ),
-        ("hv-practitioner-22", "GET /v1/decisions/999999: not_found: no decision by that number that you may read (none exists)"),
+        ("hv-practitioner-22", f"GET /v1/decisions/999999: not_found: {_NO_DECISION} (none exists)"),
         (
             "hv-practitioner-22",
             f"GET /v1/notifications/{sent['notification_id']}: not_found: "
@@ -203,6 +203,7 @@ async def test_an_item_beyond_reach_answers_404_and_the_attempt_is_in_the_access
 
 
 _WITHDRAW = "no such notification that you may withdraw"
+_NO_DECISION = "no decision by that number that you may read"
 
 
 async def test_a_queue_item_beyond_reach_is_logged_as_real_or_not(gateway: Gateway) -> None:

@@ -63,7 +63,8 @@ async def test_a_withdrawal_of_what_is_not_yours_is_refused_and_logged(gateway: 
         )
         == 2
     )
-    assert "No decision by that number that you may read (none exists); asked for GET /ui/decisions/999999" in read, read[-3000:]
+    invented_logged = "No decision by that number that you may read (none exists); asked for GET /ui/decisions/999999"
+    assert invented_logged in read, read[-3000:]
     with Session(gateway.engine) as session:
         kinds = session.exec(
             select(audit.Entry.kind).where(col(audit.Entry.notification_id) == sent["notification_id"])

@@ -40,3 +40,8 @@ class AccessEvent(_Answer):
     actor_role: str | None = None
     actor_agency: str | None = None
     reasons: list[RuleReason]
+    person: str | None = Field(
+        default=None,
+        description="A case search's or shredding's person, as the partnership's keyed pseudonym (never a name or "
+        "an NHS number): one person's searches are told apart from others'; null for every other entry",
+    )

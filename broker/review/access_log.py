@@ -288,4 +288,6 @@ def event(entry: audit.Entry) -> dict[str, Any]:
         "actor_role": entry.actor_role,
         "actor_agency": entry.actor_agency,
         "reasons": entry.reasons,
+        # Whose case: the pseudonym the log keeps, so one person's searches are told apart from others'.
+        "person": entry.subjects[0] if entry.message_type in (SEARCHES, SHREDDINGS) and entry.subjects else None,
     }

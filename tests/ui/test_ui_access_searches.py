@@ -42,6 +42,9 @@ async def test_case_searches_and_shreddings_are_listed_for_those_who_audit(gatew
     assert (shredding["actor"], shredding["outcome"]) == ("csc-ig-lead-51", "shredded")
     assert "IG-2026-0151" in shredding["reasons"][0]["message"], shredding
     assert CHILD not in str([*searches, shredding]), "a pseudonym, never the NHS number"
+    # Whose case, as the log keeps it: one person's search and shredding are told apart from others'.
+    person = searches[0]["person"]
+    assert len(person) == 64 and shredding["person"] == person, (searches, shredding)
     # Neither buries the refusals and registry changes the log opens with; an agency's lead reads their own.
     assert {e["subject"] for e in await _events(guardian)} <= {"access", "registry"}
     assert [e["actor"] for e in await _events(searcher, "case_review")] == ["hv-ig-lead-51"]
@@ -52,3 +55,4 @@ async def test_case_searches_and_shreddings_are_listed_for_those_who_audit(gatew
     finally:
         await guardian.close()
     assert "csc-ig-lead-51" in read and "IG-2026-0151" in read and "hv-ig-lead-51" not in read, read[-3000:]
+    assert f"Person {person[:12]}" in read

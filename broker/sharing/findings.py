@@ -37,7 +37,10 @@ def deciding_positions(reasons: Sequence[Reason], decided_by: Sequence[Reason]) 
     return tuple(positions)
 
 
-def blocking_positions(reasons: Sequence[Reason], decided_by: Sequence[Reason]) -> tuple[int, ...]:
-    """Where each finding is that did not decide but would on its own have held or stopped the share."""
-    deciding = set(deciding_positions(reasons, decided_by))
-    return tuple(i for i, r in enumerate(reasons) if i not in deciding and r.effect in BLOCKING)
+def marked_positions(
+    reasons: Sequence[Reason], decided_by: Sequence[Reason]
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The deciding findings' positions, and those of the findings that did not decide but would on their
+    own have held or stopped the share: the log's `deciding_reasons` and `blocking_reasons`."""
+    deciding = deciding_positions(reasons, decided_by)
+    return deciding, tuple(i for i, r in enumerate(reasons) if i not in deciding and r.effect in BLOCKING)

@@ -30,7 +30,6 @@ from broker.partnership.registry import Registry
 from broker.partnership.roles import a_role
 from broker.review import access
 from broker.sharing.decide import Decider
-from broker.sharing.findings import blocking_positions
 from broker.sharing.parse import parse
 from broker.sharing.plan import Planned, plan
 from broker.sharing.record import FirstAnswer, Recorder
@@ -228,7 +227,7 @@ def _recipient(p: Planned) -> RecipientReceipt:
         # What set the outcome first; `reasons` then lists every finding, deciding ones first.
         decided_by=[_rule_reason(r.rule, r.message) for r in d.decided_by],
         reasons=[_rule_reason(r.rule, r.message) for r in d.reasons],
-        blocking_reasons=list(blocking_positions(d.reasons, d.decided_by)),
+        blocking_reasons=list(p.marked[1]),
         lawful_basis=d.lawful_basis,
         allowed_fields=list(d.allowed_fields) if p.sealed is not None else [],
         # `started_at` is the clocks' (what a payload moment started), not part of the receipt.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ from typing import Any
 from broker.delivery.calendar import WorkingCalendar
 from broker.errors import PolicyUnavailable
 from broker.sharing.decide import Decision
+from broker.sharing.findings import marked_positions
 from broker.sharing.seal import Sealed, Sealer
 from schemas.notifications import Notification, payload_of
 from schemas.policy_decision import Obligation, Reason, RecipientDecision
@@ -30,6 +32,11 @@ class Planned:
     @property
     def held(self) -> bool:
         return self.decision.outcome in HELD_OUTCOMES
+
+    @functools.cached_property  # read by the log's entry and by the receipt: worked out once
+    def marked(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """Positions in `reasons` of the deciding findings, and of those that would also have held or stopped it."""
+        return marked_positions(self.decision.reasons, self.decision.decided_by)
 
 
 def plan(

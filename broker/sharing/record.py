@@ -31,7 +31,6 @@ from broker.delivery.events import log_context
 from broker.errors import LogUnavailable
 from broker.metrics import Metrics
 from broker.sharing.decide import Decision
-from broker.sharing.findings import blocking_positions, deciding_positions
 from broker.sharing.plan import Planned
 from broker.sharing.seal import Sealed, routing_subject
 from schemas.notifications import Notification
@@ -132,8 +131,8 @@ class Recorder:
             message_type=notification.message_type.value,
             reasons=tuple(log_reason(r.rule, r.message) for r in d.reasons),
             deciding_rules=tuple(dict.fromkeys(r.rule for r in d.decided_by)),
-            deciding_reasons=deciding_positions(d.reasons, d.decided_by),
-            blocking_reasons=blocking_positions(d.reasons, d.decided_by),
+            deciding_reasons=plan.marked[0],
+            blocking_reasons=plan.marked[1],
             lawful_basis=d.lawful_basis.value if d.lawful_basis else None,
             consent_state=common.consent_state,
             fields_released=tuple(d.allowed_fields) if sealed is not None else (),

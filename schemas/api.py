@@ -296,6 +296,13 @@ class DecisionDetail(DecisionSummary):
     deadlines: list[Deadline] = Field(
         default_factory=list, description="The clocks this decision started, soonest due first (none for most)"
     )
+    deadlines_met: list[Deadline] = Field(
+        default_factory=list,
+        description=(
+            "A reply's decision: the deadlines of the notification it answers (`replies_to`) that sharing it with "
+            "this recipient met, soonest due first; empty for any other decision"
+        ),
+    )
     # Always sent; a default only so the example's null validates (FastAPI strips nulls from examples).
     waiting: HeldWait | None = Field(
         default=None, description="For a share held now (state held): its wait; null for every other decision"

@@ -42,3 +42,11 @@ class Deadline(_Answer):
         )
     )
     since: str | None = Field(description="When it was answered or stopped, or fell due if overdue; null while running")
+    met_by: str | None = Field(
+        default=None,
+        description=(
+            "The notification id of the reply whose share met it; null while it runs, when it was met otherwise "
+            "(a receipt, a review, the notification itself) or stopped unanswered, and for a deadline met before "
+            "replies were recorded on it"
+        ),
+    )

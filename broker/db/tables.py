@@ -144,6 +144,9 @@ class ObligationClock(BrokerTable, table=True):
     due_at: datetime = Field(index=True)
     stops_on: str
     stopped_at: datetime | None = None
+    # The reply whose share met it (b0009), so both sides read which answer met a deadline, not only when;
+    # None while it runs, and for one met otherwise (a receipt, a review, its own notification).
+    met_by: str | None = Field(default=None, index=True)
     overdue_at: datetime | None = None
     # The seq of the `overdue` entry logged when it ran out (b0008): which clock an entry is about.
     overdue_seq: int | None = Field(default=None, index=True, sa_type=BigInteger)

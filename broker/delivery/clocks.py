@@ -141,7 +141,7 @@ def start_clocks(
     """One clock per obligation that has a due time (called inside the decision's transaction, and
     when a held delivery is released). A delivery that answers another notification (`in_reply_to`
     in its context) stops the clocks it answers: it is being shared with `recipient_agency` now."""
-    stop_answered_by(session, context)
+    stop_answered_by(session, context, by=notification_id)
     fresh = new_clocks(
         delivery_id=delivery_id, notification_id=notification_id, context=context, obligations=obligations
     )
@@ -149,8 +149,9 @@ def start_clocks(
     session.add_all(event_clocks.not_started(session, fresh, thread=thread))
 
 
-def stop_answered_by(session: Session, context: dict[str, object]) -> None:
-    """Stop the clocks a delivery with this context answers, if it is a reply (`in_reply_to`)."""
+def stop_answered_by(session: Session, context: dict[str, object], *, by: str) -> None:
+    """Stop the clocks a delivery with this context answers, if it is a reply (`in_reply_to`); `by`,
+    the reply's notification id, is kept on each as what met it (`met_by`)."""
     reply_to = context.get("in_reply_to")
     if isinstance(reply_to, str):
         _stop_answered(
@@ -160,6 +161,7 @@ def stop_answered_by(session: Session, context: dict[str, object]) -> None:
             answers=answer_names(str(context["message_type"]), _stage(context)),
             shared_with=frozenset({str(context["recipient_agency"])}),
             now=datetime.now(UTC),
+            by=by,
         )
 
 
@@ -211,11 +213,13 @@ def stop_on_reply(
     replying_agency: str,
     message_type: str,
     now: datetime,
+    by: str,
     stage: str | None = None,
 ) -> int:
     """A reply (e.g. the referral outcome) stops the clocks it answers on the original's deliveries,
     but only those whose waiting party this reply was shared with in this transaction (its outbox
-    rows, sealed at `now`); a withheld or held reply stops nothing. `stage`: the reply's payload stage."""
+    rows, sealed at `now`); a withheld or held reply stops nothing. `by`: the reply's notification id,
+    kept as the clock's `met_by`; `stage`: the reply's payload stage."""
     shared_with = _shared_now(session, replying_agency=replying_agency, message_type=message_type, now=now)
     return _stop_answered(
         session,
@@ -224,6 +228,7 @@ def stop_on_reply(
         answers=answer_names(message_type, stage),
         shared_with=shared_with,
         now=now,
+        by=by,
     )
 
 
@@ -240,6 +245,7 @@ def _stop_answered(
     answers: frozenset[str],
     shared_with: frozenset[str],
     now: datetime,
+    by: str,
 ) -> int:
     query = select(ObligationClock).where(
         col(ObligationClock.notification_id) == in_reply_to,
@@ -250,7 +256,7 @@ def _stop_answered(
         parties, answering = answered_by(clock)
         by_party = any(answerer == replying_agency and waiting in shared_with for answerer, waiting in parties)
         if answers & answering and by_party:
-            clock.stopped_at = _utc(now)
+            clock.stopped_at, clock.met_by = _utc(now), by
             session.add(clock)
             stopped += 1
     return stopped

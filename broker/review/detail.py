@@ -25,7 +25,7 @@ from broker.review import addressed
 from broker.review.access import Action, Relation, Viewer
 from broker.review.release import deciding_positions, waiting
 from broker.review.scope import first_decision
-from broker.review.timescales import deadlines_of, overdue_among, read_as_sender, senders_own_events
+from broker.review.timescales import deadlines_of, met_by_reply, overdue_among, read_as_sender, senders_own_events
 from broker.review.views import (
     REVIEWS,
     Filters,
@@ -73,6 +73,8 @@ async def read_detail(
         "events": happened,
         "integrity": badge,
         "deadlines": read.deadlines,
+        # A reply's: what it met of the notification it answers, for the agency this decision shared it with.
+        "deadlines_met": read.met,
         "waiting": read.waiting,
         "same_notification": [_row(e, rules, others) for e in others.items],
         "corrects": read.corrects,
@@ -260,6 +262,7 @@ class _Read:
     state: str | None
     waiting: dict[str, str | None] | None
     deadlines: list[dict[str, str | None]]
+    met: list[dict[str, str | None]]
     others: Page
     replies: Page
     corrects: str | None
@@ -277,6 +280,7 @@ def _one(decision_log: DecisionLog, viewer: Viewer, seq: int) -> _Read:
         sender_side = viewer.reads_as_sender(entry.sender_agency)
         due = deadlines_of(session, [entry.delivery_id], datetime.now(UTC), sender_side=sender_side)[entry.delivery_id]
         held = None if row is None else waiting(entry, row)
+        met = met_by_reply(session, entry.notification_id, waiting=entry.recipient_agency)
         others = same_notification(session, viewer, entry)
         answers = replies(session, viewer, entry)
         events = linked(session, entry)
@@ -288,7 +292,7 @@ def _one(decision_log: DecisionLog, viewer: Viewer, seq: int) -> _Read:
     named = (replacement_named(r["message"]) for e in events if e.kind == audit.EventKind.CORRECTED for r in e.reasons)
     correction = next((n for n in named if n), None)
     readable = [_readable(decision_log, viewer, other) for other in (corrects, correction, parent)]
-    return _Read(entry, events, state, held, due, others, answers, *readable)
+    return _Read(entry, events, state, held, due, met, others, answers, *readable)
 
 
 def _readable(decision_log: DecisionLog, viewer: Viewer, notification_id: str | None) -> str | None:

@@ -69,6 +69,7 @@ class ClockReading(NamedTuple):
     since: datetime | None
     rule: str
     description: str
+    met_by: str | None = None
 
     def as_deadline(self) -> dict[str, str | None]:
         """As the API gives a clock (`schemas.deadlines.Deadline`), the shape a decision's `deadlines` take."""
@@ -78,6 +79,7 @@ class ClockReading(NamedTuple):
             "due_at": self.due_at.isoformat(),
             "state": self.state,
             "since": self.since.isoformat() if self.since is not None else None,
+            "met_by": self.met_by,
         }
 
 
@@ -136,7 +138,25 @@ def _sent_by(reader_agency: str) -> ColumnElement[bool]:
 def reading(clock: ObligationClock, now: datetime) -> ClockReading:
     """A clock as a page and the API give it: when it is due, and where it stands at `now`."""
     state, since = clock_state(clock, now)
-    return ClockReading(_utc(clock.due_at), state, since, clock.rule, clock.description)
+    return ClockReading(_utc(clock.due_at), state, since, clock.rule, clock.description, clock.met_by)
+
+
+def reply_met(engine: Engine, notification_id: str) -> Deadlines:
+    """`met_by_reply` for every agency the reply was shared with, in a session of its own."""
+    with Session(engine) as session:
+        return met_by_reply(session, notification_id)
+
+
+def met_by_reply(session: Session, notification_id: str, *, waiting: str | None = None) -> Deadlines:
+    """The deadlines a reply met (`met_by`), soonest due first: of every agency it answered, or only of
+    `waiting`, the agency a decision of the reply shared it with (the reply met that agency's wait)."""
+    query = select(ObligationClock).where(col(ObligationClock.met_by) == notification_id)
+    if waiting is not None:  # the replier is one of the clock's two agencies, so the waiting one is the other
+        query = query.where(
+            or_(col(ObligationClock.sender_agency) == waiting, col(ObligationClock.recipient_agency) == waiting)
+        )
+    now = datetime.now(UTC)
+    return [reading(c, now).as_deadline() for c in session.exec(query.order_by(col(ObligationClock.due_at)))]
 
 
 def deadlines(decision_log: DecisionLog, overdue: list[audit.Entry], now: datetime) -> dict[int, ClockReading]:

@@ -221,6 +221,7 @@ def write_rows(
             replying_agency=notification.sender.agency_id,
             message_type=notification.message_type.value,
             now=now,
+            by=str(notification.notification_id),
             stage=clocks.stage_of(notification),
         )
 
@@ -246,7 +247,7 @@ def _delivery_rows(
         if plan.held:
             rows += held.held_rows(row, outcome=plan.decision.outcome.value, now=now, expires_at=expires_at)
             continue
-        clocks.stop_answered_by(session, context)
+        clocks.stop_answered_by(session, context, by=notification_id)
         rows.append(row)
         fresh = clocks.new_clocks(
             delivery_id=plan.delivery_id, notification_id=row.notification_id, context=context, obligations=plan.due

@@ -366,6 +366,7 @@ async def sent(
     ids = [r["delivery_id"] for r in receipt["recipients"]]
     met = await asyncio.to_thread(timescales.met_already, decision_log.engine, ids, datetime.now(UTC))
     until = await asyncio.to_thread(release.held_until, decision_log.engine, ids)
+    met_now = await asyncio.to_thread(timescales.reply_met, decision_log.engine, str(receipt["notification_id"]))
     recipients = [
         {
             **await _explained(r, rules, kind),
@@ -376,7 +377,10 @@ async def sent(
         }
         for r in receipt["recipients"]
     ]
-    return page(request, "submitted.html", session, receipt=receipt, recipients=recipients, repeat=repeat, **context)
+    replied: dict[str, Any] = {"replies_to": answers.get(IN_REPLY_TO), "deadlines_met": met_now}
+    return page(
+        request, "submitted.html", session, receipt=receipt, recipients=recipients, repeat=repeat, **replied, **context
+    )
 
 
 async def _explained(recipient: dict[str, Any], rules: RuleCatalogue, message_type: str) -> dict[str, Any]:

@@ -24,6 +24,7 @@ HOSPITAL, CSC, POLICE, SCHOOL = (
     "school-oakfield-primary",
 )
 ORIGINAL = "00000000-0000-4000-8000-000000000018"
+REPLY = "00000000-0000-4000-8000-000000000099"
 STARTED = datetime(2026, 3, 2, 10, tzinfo=UTC)
 
 
@@ -58,7 +59,7 @@ def _reply_row(session: Session, message_type: str, *, sender: str, recipient: s
     session.add(
         OutboxRow(
             delivery_id=f"reply-{message_type}-{recipient}-{now.timestamp()}",
-            notification_id="00000000-0000-4000-8000-000000000099",
+            notification_id=REPLY,
             recipient_agency=recipient,
             topic="t",
             key="k",
@@ -83,7 +84,7 @@ def _reply(engine: Engine, message_type: str, *, sender: str, shared_to: tuple[s
         for recipient in shared_to:
             _reply_row(session, message_type, sender=sender, recipient=recipient, now=now)
         stopped = stop_on_reply(
-            session, in_reply_to=ORIGINAL, replying_agency=sender, message_type=message_type, now=now
+            session, in_reply_to=ORIGINAL, replying_agency=sender, message_type=message_type, now=now, by=REPLY
         )
         session.commit()
     return stopped
@@ -97,6 +98,8 @@ def test_discharge_hold_stops_on_strategy_or_outcome_shared_with_the_hospital(en
     assert _reply(engine, "referral_acknowledgement", sender=CSC, shared_to=(HOSPITAL,)) == 0
     assert _reply(engine, answer, sender=CSC, shared_to=(HOSPITAL,)) == 1
     assert _stopped(engine) == {f"strategy_before_discharge@{CSC}": True}
+    with Session(engine) as session:
+        assert [c.met_by for c in session.exec(select(ObligationClock))] == [REPLY]
 
 
 def test_an_answer_not_shared_with_the_waiting_party_stops_nothing(engine: Engine) -> None:

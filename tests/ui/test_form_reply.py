@@ -97,6 +97,10 @@ async def test_the_front_door_replies_from_the_referrals_page(gateway: Gateway, 
         check, answers = await walk(front_door.ui, front_door.csrf, types, form, agency.type, given=given)
         sent = await front_door.ui.post("/ui/submit/send", data={**answers, **_hidden(check), "go": "send"})
         assert sent.status_code == 200, sent.text[-2000:]
+        # Held for the manager's sign-off: the page after sending says it has met no deadline yet, and why.
+        met = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", sent.text.split('id="h-met"', 1)[1])).split())
+        held = "None yet: a reply meets a deadline when it is shared with the agency waiting for it, so a held share"
+        assert held in met and "Met on " not in met, met[:600]
     finally:
         await front_door.close()
         await sender.close()

@@ -4,6 +4,8 @@ On the real gateway, OPA and database."""
 
 from __future__ import annotations
 
+import html
+import re
 import uuid
 from datetime import UTC, datetime
 
@@ -12,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from broker.db.tables import ObligationClock
 from broker.review import access
+from broker.ui import plain
 from broker.ui.form_types import find, sendable
 from broker.ui.forms import steps_for
 from broker.ui.policy_pack import PolicyPack
@@ -157,11 +160,17 @@ async def test_the_lados_reply_from_the_form_is_the_meeting_record_that_stops_it
     finally:
         await officer.close()
     with Session(gateway.engine) as session:
-        kinds = {
-            c.kind: c.stopped_at
+        clocks = {
+            c.kind: c
             for c in session.exec(select(ObligationClock).where(col(ObligationClock.notification_id) == parent))
         }
-    assert kinds.get("convene_amm") is not None, kinds
+    assert clocks["convene_amm"].stopped_at is not None, clocks
+    assert clocks["convene_amm"].met_by == answers["notification_id"], "the clock names the reply that met it"
+    # The page after sending names the deadline it met (`met_by`), and only that one.
+    met = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", sent.text.split('id="h-met"', 1)[1])).split())
+    duty = plain.duty(clocks["convene_amm"].description).text  # as the page words it
+    assert duty in met and "Met on " in met, met[:800]
+    assert met.count("Met on ") == sum(c.met_by == answers["notification_id"] for c in clocks.values()), met[:800]
 
 
 def test_the_stage_chosen_is_the_usual_one_of_the_soonest_deadline_a_stage_alone_meets() -> None:

@@ -1,0 +1,87 @@
+"""A deadline met by a reply names the reply (`met_by`, b0009), and the reply names what it met: on the
+referral's decision (API and page) and on the reply's own decision (API and page). On the real gateway
+and OPA; the page after sending a reply from the form is `tests/ui/test_form_reply.py`'s."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from sqlmodel import Session, col, select
+
+import audit
+from broker.ui import words as say
+from broker.ui.words import local_time
+from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
+from tests.broker.people import Person
+from tests.broker.test_clock_gateway import post_outcome
+from tests.broker.test_clocks import _outcome_reply
+from tests.factories import school_referral
+
+pytestmark = pytest.mark.stack
+
+SCHOOL, CSC = "school-oakfield-primary", "csc-fenmere-mash"
+
+
+def _decision(gateway: Gateway, notification_id: str, recipient: str) -> int:
+    with Session(gateway.engine) as session:
+        (seq,) = session.exec(
+            select(audit.Entry.seq).where(
+                col(audit.Entry.notification_id) == notification_id,
+                col(audit.Entry.recipient_agency) == recipient,
+                col(audit.Entry.kind) == audit.EventKind.DECIDED,
+            )
+        ).all()
+    return int(seq)
+
+
+def _words(page: str) -> str:
+    """A page's words, each tag a space (cells apart)."""
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
+
+
+def _flat(page: str) -> str:
+    """A page's words as read, a link within a sentence not set apart."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", page)).split())
+
+
+async def test_a_deadline_names_the_reply_that_met_it_and_the_reply_names_the_deadline(
+    gateway_factory: GatewayFactory,  # noqa: F811
+) -> None:
+    gateway = await gateway_factory()
+    referral = school_referral()
+    assert (await gateway.post(referral)).status_code == 202
+    reply = _outcome_reply(referral)
+    answered = await post_outcome(gateway, reply, authorised=True)
+    assert [r["outcome"] for r in answered.json()["recipients"]] == ["share"], answered.text
+    referral_seq = _decision(gateway, str(referral["notification_id"]), CSC)
+    reply_seq = _decision(gateway, str(reply["notification_id"]), SCHOOL)
+
+    school = Person(gateway, SCHOOL, "dsl", "dsl-met-by-01")
+    detail = (await school.api("GET", f"/v1/decisions/{referral_seq}")).json()
+    met = [d for d in detail["deadlines"] if d["state"] in ("met", "met_late")]
+    assert [d["met_by"] for d in met] == [reply["notification_id"]], detail["deadlines"]
+    assert all(d["met_by"] is None for d in detail["deadlines"] if d not in met), "a running clock names no reply"
+    assert detail["deadlines_met"] == [], "the referral replies to nothing"
+    replied = (await school.api("GET", f"/v1/decisions/{reply_seq}")).json()
+    assert replied["deadlines_met"] == met, "the reply's decision lists the very clock it met"
+    front_door = (await Person(gateway, CSC, "dsl", "csc-met-by-01").api("GET", f"/v1/decisions/{reply_seq}")).json()
+    assert front_door["deadlines_met"] == met, "the replying side reads it too"
+
+    await school.sign_in()
+    try:
+        referral_page = (await school.page("GET", f"/ui/decisions/{referral_seq}")).text
+        reply_page = await school.page("GET", f"/ui/decisions/{reply_seq}")
+    finally:
+        await school.close()
+    kind = say.message_type("referral_outcome")
+    cell = _flat(referral_page)
+    assert f"Met on {local_time(met[0]['since'])}, by reply #{reply_seq}: {kind}" in cell, cell[:900]
+    assert f'reply <a href="/ui/decisions/{reply_seq}">#{reply_seq}</a>' in referral_page, "linked to the reply"
+    section = _words(reply_page.text).split(" Deadlines this reply met ", 1)[1]
+    lead = _flat(reply_page.text)
+    duty = str(met[0]["description"]).split(" [")[0]
+    school_name = "Oakfield Primary School (fictional)"
+    assert f"Sharing this reply with {school_name} met this deadline of the notification it answers." in lead, lead
+    assert f"{duty}. " in section and f"Met on {local_time(met[0]['since'])}" in section, section[:900]

@@ -208,7 +208,7 @@ def _acknowledge(
     console.print(f"[green]✓[/green] {len(shared)} deliveries verified, decrypted and delivered by the consumers")
     for agency, delivery_id, notification_id in shared:
         if agency == LATE_AGENCY:
-            continue  # this one is deliberately not acknowledged, to show the overdue clock
+            continue  # left unacknowledged, so its page shows a deadline still running
         subprocess.run(  # noqa: S603 - our own CLI
             [
                 sys.executable,
@@ -237,7 +237,9 @@ def _acknowledge(
         what="acknowledgements",
         timeout=60,
     )
-    console.print("[green]✓[/green] acknowledgements recorded in the decision log; the LADO's is left late")
+    console.print(
+        "[green]✓[/green] acknowledgements recorded in the decision log; the LADO's left undone, its deadline running"
+    )
 
 
 def _with_receipts(shared: list[tuple[str, str, str]], receipts: list[dict[str, Any]]) -> list[tuple[str, str, Any]]:
@@ -255,26 +257,20 @@ def _show_status(site: DemoSite, receipt: dict[str, Any]) -> None:
 
 
 def _overdue(site: DemoSite, receipts: list[dict[str, Any]]) -> None:
-    # The clocks run in working days; the demo jumps its own clock forward instead of waiting.
-    simulated = datetime.now(UTC) + timedelta(days=7)
+    # The worker's check, run now on the real clock: a deadline the demo left to run out would take a
+    # working day, so the demo's late one is a death notified after its 12-hour ICMD was due.
     engine = audit.create_engine_for(f"sqlite:///{site.root / 'broker.db'}")
     with Session(engine, expire_on_commit=False) as session:
-        late = mark_overdue(session, simulated)
+        late = mark_overdue(session, datetime.now(UTC))
         session.commit()
     engine.dispose()
-    console.print(
-        f"\n[bold]Simulated clock[/bold] {simulated:%a %d %b %Y}: "
-        + ("1 obligation overdue" if len(late) == 1 else f"{len(late)} obligations overdue")
-    )
-    # The log keeps real time only, so the review UI's Overdue page shows them found today, before they fell due.
-    console.print("  (logged at the real time, so the review UI shows each found overdue before it was due)")
+    console.print("\n[bold]Overdue now[/bold]: " + ("1 deadline" if len(late) == 1 else f"{len(late)} deadlines"))
     for clock in late:
         due = duty(clock.description)
         console.print(f"  {clock.recipient_agency}, due {clock.due_at:%a %d %b %H:%M} UTC: {due.text}")
         if due.source:
             console.print(f"    [dim]{due.source}[/dim]")
-    # Each late notification's view again, now that its clocks have run out (the referral's too: its
-    # front door acknowledged it but has not yet said what it decided).
+    # Each late notification's view again, now that its clock has run out.
     late_ids = {clock.notification_id for clock in late}
     for receipt in receipts:
         if receipt["notification_id"] in late_ids:

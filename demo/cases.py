@@ -7,7 +7,7 @@ Example" and friends, addresses on the invented "Imaginary Row" in the invented 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from broker.partnership.roles import Office
@@ -50,6 +50,8 @@ AGENCIES = [
         "Westmarsh Children's Social Care (fictional receiving authority)",
         roles=_ROLES,
     ),
+    # So the demo shows a deadline that really ran out: a death notified after its 12-hour ICMD had passed.
+    AgencySpec("cdop-fenmere", "cdop", "Fenmere Child Death Overview Panel (fictional)", roles=_ROLES),
 ]
 # The children's social care IG lead and Caldicott Guardian see across the partnership (the demo's audit view).
 OFFICES: dict[Office, str] = {
@@ -237,6 +239,26 @@ def cases() -> list[tuple[str, dict[str, Any]]]:
                 },
                 # The school needs to know the pupil was exposed, not who or where: GR5 and C3.
                 withheld_from=[{"person_ref": "partner-01", "relation": "alleged_perpetrator"}],
+            ),
+        ),
+        (
+            "Police notify a sudden unexpected infant death 13 hours after it (M19)",
+            _base(
+                "child_death_notification",
+                "child_death_review",
+                "legal_obligation_statutory",
+                ("police-fenmere", "police_public_protection"),
+                [_recipient("cdop-fenmere", "cdop_manager", "statutory_notification")],
+                {
+                    "child": {"given_name": "Test", "family_name": "Child Gamma", "gender": "male"},
+                    "death_type": "sudi",
+                    # The ICMD is due 12 hours after the death, not the notice: this one is late as it arrives.
+                    "died_at": (datetime.now(UTC) - timedelta(hours=13)).isoformat(),
+                    "circumstances": "Fictional: found unresponsive in his cot.",
+                    "medical_history": "Fictional: born at term, no known conditions.",
+                    "suspected_deliberate_harm": False,
+                },
+                subjects=[{"subject_ref": "child-gamma", "role_in_case": "child", "age_years": 0}],
             ),
         ),
     ]

@@ -54,7 +54,7 @@ def clock_state(clock: ObligationClock, now: datetime) -> tuple[str, datetime | 
             return _STOPPED[reason], stopped
         return ("met" if stopped <= due else "met_late"), stopped
     # Overdue from its due time, whether or not the worker's sweep has logged it yet; and once logged
-    # overdue, overdue here too, so the page agrees with the log (the demo's sweep runs a week ahead).
+    # overdue, overdue here too, so the page agrees with the log (even a check run for a later date).
     return ("overdue", due) if due <= now or clock.overdue_at is not None else ("running", None)
 
 

@@ -104,7 +104,7 @@ CLOCK_STATES = {
     "withdrawn": "Stopped unanswered, the message withdrawn, on",
     "shredded": "Stopped unanswered, the case shredded, on",
     "superseded": "Stopped unanswered, the event's time corrected, on",
-    "overdue_ahead": "Not due yet: marked overdue by a check run for a later date",  # the demo's clock, run ahead
+    "overdue_ahead": "Not due yet: marked overdue by a check run for a later date",  # a worker clock run ahead
 }
 
 # Each reason a case may be shredded for, as the reviewer chooses it (schemas.case_api.CaseShreddingRequest).

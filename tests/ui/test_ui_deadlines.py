@@ -201,8 +201,8 @@ async def test_an_urgent_shares_review_due_is_its_clocks_due_time_and_reads_over
 async def test_a_clock_marked_overdue_by_a_check_run_ahead_is_not_overdue_since_a_time_to_come(
     gateway_factory: GatewayFactory,  # noqa: F811
 ) -> None:
-    # The demo's sweep runs a week ahead: its pages read "Overdue since 10 Dec" on 7 Dec, and its Overdue page
-    # "Still overdue" for a deadline not yet due (readers of the demo, session 55).
+    # A check run for a later date (a worker whose clock runs ahead, as the demo's once did) read "Overdue since
+    # 10 Dec" on 7 Dec, and "Still overdue" on the Overdue page for a deadline not yet due (readers, session 55).
     gateway = await gateway_factory()
     sent = await gateway.post(school_referral())
     assert sent.status_code == 202, sent.text

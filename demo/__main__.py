@@ -2,8 +2,8 @@
 
 Registers the demo agencies, gives each a Kafka principal, starts the gateway and one consumer per
 agency, posts seed-derived notifications, prints each recipient's decision and why, proves the
-Kafka records are ciphertext, lets the consumers deliver and acknowledge (one deliberately late,
-shown overdue on a simulated clock), has one sender withdraw a notification and another correct one,
+Kafka records are ciphertext, lets the consumers deliver and acknowledge (one left undone), logs the
+deadline a late notice of a death had already missed, has one sender withdraw a notification and another correct one,
 has an agency claim a role it was never granted (refused and logged), and leaves the gateway running
 for the review UI.
 """

@@ -23,6 +23,7 @@ from broker.db.tables import HeldDelivery, OutboxRow
 from broker.partnership.registry import Registry
 from broker.review import addressed
 from broker.review.access import Action, Relation, Viewer
+from broker.review.recall_state import Later, withdrawn_line
 from broker.review.release import deciding_positions, waiting
 from broker.review.scope import first_decision
 from broker.review.timescales import deadlines_of, met_by_reply, overdue_among, read_as_sender, senders_own_events
@@ -158,19 +159,8 @@ def state_line(detail: dict[str, Any]) -> str | None:
         return f"reviewed_{found[-1]}" if found and found[-1] in ("upheld", "not_upheld") else state
     if state != "withdrawn":
         return state
-    if detail["outcome"] == Outcome.NO_SHARE:
-        return "withdrawn_unshared"
-    released = any(e["outcome"] == "released" for e in detail["events"])
-    if detail["outcome"] in HELD_OUTCOMES and not released:
-        return "withdrawn_held"
-    # The front door withdrew its own copy: its sender reads that it did not, and must follow it up.
-    by_recipient = any(
-        e["kind"] == "withdrawn" and e.get("actor_agency") == detail["recipient_agency"] for e in detail["events"]
-    )
-    if by_recipient:
-        return "withdrawn_by_recipient"
-    # Its consumer's signed receipt says the copy is gone: no longer only "told to delete it".
-    return "withdrawn_confirmed" if any(e["kind"] == "withdrawal_confirmed" for e in detail["events"]) else "withdrawn"
+    later = (Later(e["kind"], e["outcome"], e.get("actor_agency")) for e in detail["events"])
+    return withdrawn_line(outcome=detail["outcome"], recipient_agency=detail["recipient_agency"], later=later)
 
 
 # Who acted, to a reader who may not know: the agency is withheld, not the act.

@@ -24,6 +24,7 @@ from broker.db.log import DecisionLog
 from broker.db.witnessing import witnessing
 from broker.errors import LogUnavailable, OutOfReach
 from broker.partnership.registry import Registry
+from broker.review import recall_state
 from broker.review.access import Action, Relation, Viewer
 from broker.review.scope import scope_clause, sees
 from broker.review.timescales import others_own_overdue, overdue_among, overdue_now, read_as_sender
@@ -53,11 +54,15 @@ class Filters:
 class Page:
     total: int
     items: list[audit.Entry] = field(default_factory=list)
-    # Delivery id -> where a decision stands now: a held one's answer, or a recall of one that went
-    # out; absent for a share that still stands.
+    # Delivery id -> where a decision stands now (held one's answer, a recall); absent for a standing share.
     states: dict[str, str] = field(default_factory=dict)
-    # The deliveries with a deadline overdue now (`timescales.overdue_among`).
-    overdue: set[str] = field(default_factory=set)
+    overdue: set[str] = field(default_factory=set)  # those with a deadline overdue now (`overdue_among`)
+    # Delivery id -> a withdrawn one's state as a page says it (`recall_state`); the API keeps `withdrawn`.
+    lines: dict[str, str] = field(default_factory=dict)
+
+    def shown(self, delivery_id: str) -> str | None:
+        """Where a decision stands, as a page's list says it."""
+        return self.lines.get(delivery_id) or self.states.get(delivery_id)
 
 
 _HELD = ("needs_advice", "hold_for_authorisation")
@@ -178,7 +183,8 @@ def page(
     items = list(session.execute(ordered.offset(max(filters.offset, 0)).limit(limit)).scalars())
     senders = read_as_sender(viewer, items)
     late = overdue_among(session, [e.delivery_id for e in items], datetime.now(UTC), senders=senders)
-    return Page(int(total), items, states_now(session, items, viewer), late)
+    states = states_now(session, items, viewer)
+    return Page(int(total), items, states, late, recall_state.withdrawn_lines(session, items, states))
 
 
 # True whether the decision is absent or beyond the reader: "no such decision" was untrue of one that exists.

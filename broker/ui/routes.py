@@ -262,7 +262,7 @@ async def decisions(
         "decisions.html",
         session,
         rows=[
-            decision_view.summary(e, rules, found.states.get(e.delivery_id), overdue=e.delivery_id in found.overdue)
+            decision_view.summary(e, rules, found.shown(e.delivery_id), overdue=e.delivery_id in found.overdue)
             for e in found.items
         ],
         total=found.total,

@@ -65,6 +65,18 @@ async def test_a_withdrawn_decision_says_whether_its_recipient_received_it(
     assert await now(both["notification_id"], unshared) == UNSHARED
     assert await now(held["notification_id"], CSC) == HELD
     assert await now(advised["notification_id"], CSC) == TOLD, "released before it was withdrawn: it was sent"
+    # The Decisions list says each as its page does (a reader found the list's "told to delete it" beside a
+    # page's "has confirmed it deleted it").
+    listing = await Person(gateway, SCHOOL, "dsl", "dsl-wd-01").opened("/ui/decisions")
+    for sent, recipient, said in [
+        (both, shared, TOLD),
+        (both, unshared, UNSHARED),
+        (held, CSC, HELD),
+        (advised, CSC, TOLD),
+    ]:
+        seq = logged_decision(gateway.engine, sent["notification_id"], recipient).seq
+        row = listing.split(f'href="/ui/decisions/{seq}"', 1)[1].split("</tr>", 1)[0]
+        assert f"now: {html.escape(said, quote=False)}" in row.replace("&#39;", "'"), row
     # The API keeps its published state for each.
     answer = await Person(gateway, SCHOOL, "dsl", "dsl-wd-01").api("GET", "/v1/decisions", params={"limit": 50})
     assert {i["state"] for i in answer.json()["items"]} == {"withdrawn"}, answer.text

@@ -120,7 +120,21 @@ async def read_page(
     standing = detail["state"] in _STANDING and detail["outcome"] != Outcome.NO_SHARE
     asap = await asyncio.to_thread(asap_duties, decision_log.engine, detail["delivery_id"]) if standing else []
     page = {"addressed": asked.get(seq), "state_line": state_line(detail), "fields_fate": fate, "asap": asap}
-    return {**detail, **page, "may_resend": may_resend(viewer, detail)}
+    parent = await asyncio.to_thread(_answered, decision_log.engine, viewer, detail)
+    return {**detail, **page, "may_resend": may_resend(viewer, detail), "replies_to_decision": parent}
+
+
+def _answered(engine: Engine, viewer: Viewer, detail: dict[str, Any]) -> dict[str, Any] | None:
+    """The decision of the notification a reply answers that its reader may read, the replying agency's
+    first (it received what it answers): a page names it by number and kind, not by notification id."""
+    if detail["replies_to"] is None:
+        return None
+    seq = first_decision(engine, viewer, detail["replies_to"], detail["sender_agency"])
+    if seq is None:
+        return None
+    with Session(engine) as session:
+        kind = session.execute(select(col(audit.Entry.message_type)).where(col(audit.Entry.seq) == seq)).scalar_one()
+    return {"seq": seq, "message_type": kind}
 
 
 def may_resend(viewer: Viewer, detail: dict[str, Any]) -> bool:

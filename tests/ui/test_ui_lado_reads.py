@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from broker.db.tables import ObligationClock
 from broker.review import access
 from broker.ui import plain
+from broker.ui import words as say
 from broker.ui.form_types import find, sendable
 from broker.ui.forms import steps_for
 from broker.ui.policy_pack import PolicyPack
@@ -114,7 +115,10 @@ async def test_the_lados_meeting_record_answers_without_retelling_the_account(ga
     seq = _decision_for(gateway, record["notification_id"], "school-hollins-academy")
     page = await Person(gateway, "school-hollins-academy", "dsl", "dsl-hollins-01").opened(f"/ui/decisions/{seq}")
     parent = allegation["notification_id"]
-    assert f'This notification replies to <a href="/ui/notifications/{parent}">notification {parent}</a>.' in page
+    # By number and kind, as the reader knows it, not by notification id.
+    to_lado = _decision_for(gateway, parent, LADO)
+    kind = say.message_type("lado_allegation")
+    assert f'This notification replies to <a href="/ui/decisions/{to_lado}">#{to_lado}</a>: {kind}.' in page, page
     read = await Person(gateway, "school-hollins-academy", "dsl", "dsl-hollins-02").api("GET", f"/v1/decisions/{seq}")
     assert read.json()["replies_to"] == parent, read.text
     # And the allegation's own page leads to its answer, so the school sees at a glance that the LADO replied.

@@ -46,8 +46,10 @@ BY_ITSELF = "itself"
 # acknowledgement.
 STOPS_ON = {
     # M02 (T03): children's social care acknowledges the referral to the referrer within a working day,
-    # by its acknowledgement in reply or by its system's signed receipt, whichever comes first.
-    "acknowledge_referral": f"{ACKNOWLEDGED}|referral_acknowledgement",
+    # by its acknowledgement in reply or by its system's signed receipt, whichever comes first; or by its
+    # outcome (T01, T05), which tells the referrer more than that it arrived (a reader of the demo found the
+    # acknowledgement still running, to fall overdue, after the outcome had reached the school).
+    "acknowledge_referral": f"{ACKNOWLEDGED}|referral_acknowledgement|referral_outcome",
     "decide_referral": "referral_outcome",
     "strategy_meeting": "strategy_discussion_request",
     "review_urgent_share": URGENT_REVIEW,

@@ -67,7 +67,8 @@ async def test_a_held_outcome_stops_nothing_a_shared_one_stops_its_clock(gateway
     shared = await post_outcome(gateway, _outcome_reply(referral), authorised=True)
     assert shared.status_code == 202, shared.text
     assert [r["outcome"] for r in shared.json()["recipients"]] == ["share"]
-    assert _stopped(gateway) == {"acknowledge_referral": False, "decide_referral": True}
+    # The outcome tells the referrer more than an acknowledgement would: it meets both (T01, T03, T05).
+    assert _stopped(gateway) == {"acknowledge_referral": True, "decide_referral": True}
 
 
 def test_on_postgresql_the_shared_reply_is_found_by_its_sealing_time(postgres_url: str) -> None:

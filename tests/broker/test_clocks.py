@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 import audit
 from broker.db.tables import ObligationClock
-from broker.delivery.clocks import mark_overdue
+from broker.delivery.clocks import ACKNOWLEDGED, mark_overdue, stop_clocks
 from tests.broker.conftest import Gateway
 from tests.factories import school_referral
 from tests.policy.bases import BASES
@@ -57,7 +57,7 @@ def _outcome_reply(referral: dict[str, object]) -> dict[str, object]:
     }
 
 
-async def test_referral_starts_clocks_and_the_outcome_stops_only_its_own(gateway: Gateway) -> None:
+async def test_referral_starts_clocks_an_acknowledgement_stops_one_and_the_outcome_both(gateway: Gateway) -> None:
     referral = school_referral()
     assert (await gateway.post(referral)).status_code == 202
     started = _clocks(gateway)
@@ -66,11 +66,29 @@ async def test_referral_starts_clocks_and_the_outcome_stops_only_its_own(gateway
     # The outcome must itself be shared (a manager's own authorisation) to answer the clock.
     from tests.broker.test_clock_gateway import post_outcome  # here: that module imports this one
 
+    with Session(gateway.engine) as session:  # the front door's system acknowledges it: that one alone
+        assert stop_clocks(session, started["acknowledge_referral"].delivery_id, ACKNOWLEDGED, datetime.now(UTC)) == 1
+        session.commit()
+    assert [k for k, c in _clocks(gateway).items() if c.stopped_at is not None] == ["acknowledge_referral"]
     reply = await post_outcome(gateway, _outcome_reply(referral), authorised=True)
     assert reply.status_code == 202, reply.text
     after = _clocks(gateway)
     assert after["decide_referral"].stopped_at is not None, "the outcome answers the decision clock"
-    assert after["acknowledge_referral"].stopped_at is None, "only an acknowledgement stops this one"
+    assert after["decide_referral"].met_by == reply.json()["notification_id"]
+
+
+async def test_an_outcome_before_any_acknowledgement_meets_both(gateway: Gateway) -> None:
+    """T03's acknowledgement to the referrer is met by the outcome too, which tells the referrer more (a
+    reader of the demo found the acknowledgement still running, to fall overdue, after the outcome came)."""
+    referral = school_referral()
+    assert (await gateway.post(referral)).status_code == 202
+    from tests.broker.test_clock_gateway import post_outcome  # here: that module imports this one
+
+    reply = await post_outcome(gateway, _outcome_reply(referral), authorised=True)
+    assert reply.status_code == 202, reply.text
+    after = _clocks(gateway)
+    met = {kind: after[kind].met_by for kind in ("acknowledge_referral", "decide_referral")}
+    assert met == dict.fromkeys(met, reply.json()["notification_id"]), met
 
 
 async def test_a_clock_past_due_is_logged_overdue_once(gateway: Gateway) -> None:

@@ -1,9 +1,8 @@
 """A decision's page and its API detail show the clocks it started: what is owed, by when, and where each
 stands (running, overdue, met, met late, or stopped because its message no longer stands).
 
-On the real gateway and OPA: a school's referral starts children's social care's two clocks, its shared
-outcome answers one; time is moved on by setting the other's due time in the past, as the demo moves its
-clock. `clock_state` is also read on its own for each way a clock can end."""
+On the real gateway and OPA: a school's referral starts children's social care's two clocks, its front
+door's signed receipt answers one; time is moved on by setting the other's due time in the past. `clock_state` is also read on its own for each way a clock can end."""
 
 from __future__ import annotations
 
@@ -19,14 +18,12 @@ from sqlmodel import Session, select
 import audit
 from broker.db.tables import BrokerTable, ObligationClock
 from broker.delivery import event_clocks
-from broker.delivery.clocks import mark_overdue
+from broker.delivery.clocks import ACKNOWLEDGED, mark_overdue, stop_clocks
 from broker.review.timescales import clock_state, overdue_among
 from broker.ui.words import local_time
 from schemas.deadlines import Deadline
 from tests.broker.conftest import GatewayFactory, gateway_factory  # noqa: F401 - fixture
 from tests.broker.people import Person
-from tests.broker.test_clock_gateway import post_outcome
-from tests.broker.test_clocks import _outcome_reply
 from tests.factories import school_referral
 
 SCHOOL = "school-oakfield-primary"
@@ -101,7 +98,7 @@ def test_the_api_declares_every_state_a_clock_can_be_in() -> None:
 
 
 @pytest.mark.stack
-async def test_a_referrals_page_shows_the_clock_its_outcome_met_and_the_one_overdue(
+async def test_a_referrals_page_shows_the_clock_its_receipt_met_and_the_one_overdue(
     gateway_factory: GatewayFactory,  # noqa: F811
 ) -> None:
     gateway = await gateway_factory()
@@ -109,21 +106,22 @@ async def test_a_referrals_page_shows_the_clock_its_outcome_met_and_the_one_over
     sent = await gateway.post(referral)
     assert sent.status_code == 202, sent.text
     (recipient,) = [r for r in sent.json()["recipients"] if r["agency_id"] == "csc-fenmere-mash"]
-    answered = await post_outcome(gateway, _outcome_reply(referral), authorised=True)
-    assert [r["outcome"] for r in answered.json()["recipients"]] == ["share"], answered.text
+    assert (await gateway.post(school_referral())).status_code == 202  # another, none of its clocks late
     with Session(gateway.engine) as session:
+        # The front door's system acknowledged it (its signed receipt), but sent no outcome.
+        assert stop_clocks(session, recipient["delivery_id"], ACKNOWLEDGED, datetime.now(UTC)) == 1
         clocks = {
             c.kind: c
             for c in session.exec(
                 select(ObligationClock).where(ObligationClock.delivery_id == recipient["delivery_id"])
             )
         }
-        late = clocks["acknowledge_referral"]
-        late.due_at = datetime.now(UTC) - timedelta(minutes=5)  # time moves on: nobody acknowledged it
+        late = clocks["decide_referral"]
+        late.due_at = datetime.now(UTC) - timedelta(minutes=5)  # time moves on: nobody decided it
         session.add(late)
         session.commit()
         due = {kind: c.due_at.replace(tzinfo=UTC).isoformat() for kind, c in clocks.items()}
-        met_at = clocks["decide_referral"].stopped_at
+        met_at = clocks["acknowledge_referral"].stopped_at
         assert met_at is not None
         decided = session.exec(
             select(audit.Entry).where(
@@ -136,8 +134,8 @@ async def test_a_referrals_page_shows_the_clock_its_outcome_met_and_the_one_over
     (to_csc,) = [d for d in status["recipients"] if d["delivery_id"] == recipient["delivery_id"]]
     assert to_csc["deadlines"] == detail["deadlines"], "the sender's status gives the same clocks"
     by_due = {d["due_at"]: d for d in detail["deadlines"]}
-    assert by_due[due["acknowledge_referral"]]["state"] == "overdue", detail["deadlines"]
-    met = by_due[due["decide_referral"]]
+    assert by_due[due["decide_referral"]]["state"] == "overdue", detail["deadlines"]
+    met = by_due[due["acknowledge_referral"]]
     assert (met["state"], met["since"]) == ("met", met_at.replace(tzinfo=UTC).isoformat()), met
     assert [d["due_at"] for d in detail["deadlines"]] == sorted(due.values()), "soonest due first"
     assert detail["overdue"] is True, "the detail's flag agrees with its clocks"
@@ -155,10 +153,12 @@ async def test_a_referrals_page_shows_the_clock_its_outcome_met_and_the_one_over
     words = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
     section = words.split(" Deadlines ", 1)[1]
     assert f"Met on {local_time(met['since'])}" in section, section[:800]
-    assert f"Overdue since {local_time(due['acknowledge_referral'])}" in section, section[:800]
+    assert f"Overdue since {local_time(due['decide_referral'])}" in section, section[:800]
     # The duty, then its sources beneath it (not mid-sentence in brackets), then its due time.
-    duty, sources = met["description"].split(" [")
-    assert f"{duty}. {sources.split(']')[0]} (timescales T01, T05) {local_time(met['due_at'])}" in section, section
+    overdue = by_due[due["decide_referral"]]
+    duty, sources = overdue["description"].split(" [")
+    expected = f"{duty}. {sources.split(']')[0]} (timescales T01, T05) {local_time(overdue['due_at'])}"
+    assert expected in section, section
     row = listed.split(f'href="/ui/decisions/{decided.seq}"', 1)[1].split("</tr>", 1)[0]
     assert "a deadline is overdue" in row, row
     assert listed.count("a deadline is overdue") == 1, "only the decision whose clock ran out is marked"

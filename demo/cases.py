@@ -16,12 +16,14 @@ from devstack.partnership import DEV_ROLES, AgencySpec
 PARTNERSHIP_ID = "fenmere_scp"
 # Every agency's pages point its staff to their own IG lead for advice and audit, so each has one.
 _ROLES = (*DEV_ROLES, "ig_lead")
+# Every local health service has a Caldicott Guardian of its own (domain brief §3, §10), as do social services.
+_CALDICOTT = (*_ROLES, "caldicott_guardian")
 
 AGENCIES = [
     AgencySpec("school-oakfield-primary", "education_school", "Oakfield Primary School (fictional)", roles=_ROLES),
-    AgencySpec("gp-willow-lane", "health_gp", "Willow Lane Surgery (fictional GP practice)", roles=_ROLES),
+    AgencySpec("gp-willow-lane", "health_gp", "Willow Lane Surgery (fictional GP practice)", roles=_CALDICOTT),
     AgencySpec(
-        "health-visiting-fenmere", "health_community", "Fenmere Health Visiting Service (fictional)", roles=_ROLES
+        "health-visiting-fenmere", "health_community", "Fenmere Health Visiting Service (fictional)", roles=_CALDICOTT
     ),
     AgencySpec("police-fenmere", "police", "Fenmere Constabulary (fictional)", roles=_ROLES),
     AgencySpec(
@@ -30,7 +32,7 @@ AGENCIES = [
         "Fenmere Children's Social Care MASH (fictional)",
         roles=(*DEV_ROLES, "ig_lead", "caldicott_guardian"),
     ),
-    AgencySpec("asc-fenmere", "asc", "Fenmere Adult Social Care (fictional)", roles=_ROLES),
+    AgencySpec("asc-fenmere", "asc", "Fenmere Adult Social Care (fictional)", roles=_CALDICOTT),
     AgencySpec("housing-brookside", "housing", "Brookside Homes (fictional housing provider)", roles=_ROLES),
     AgencySpec("lado-fenmere", "lado", "Fenmere LADO Service (fictional)", roles=_ROLES),
     # So the guided form can offer a looked-after child's placement notice (M17) to a Virtual School,
@@ -39,7 +41,7 @@ AGENCIES = [
     # So readers can try the procedures that name them: a MARAC referral for high-risk domestic abuse, a
     # hospital's discharge hold or child protection check, and a child moving to another local authority.
     AgencySpec("marac-fenmere", "marac", "Fenmere MARAC (fictional)", roles=_ROLES),
-    AgencySpec("hospital-fenmere-general", "health_acute", "Fenmere General Hospital (fictional)", roles=_ROLES),
+    AgencySpec("hospital-fenmere-general", "health_acute", "Fenmere General Hospital (fictional)", roles=_CALDICOTT),
     # So readers can try what probation and youth justice send: an adult who may pose a risk to children
     # (M18), and a young person's offending that puts a child at risk.
     AgencySpec("probation-fenmere", "probation", "Fenmere Probation Delivery Unit (fictional)", roles=_ROLES),

@@ -54,7 +54,7 @@ async def test_the_list_finds_what_was_withdrawn_corrected_or_shredded(gateway: 
         unknown = await lead.page("GET", "/ui/decisions?ended=erased")
     finally:
         await lead.close()
-    assert re.search(r"\b1 decision match", shown.text), shown.text
+    assert re.search(r"\b1 decision matches\b", shown.text), shown.text
     assert '<option value="shredded" selected>' in shown.text
     # The audit's totals count what was decided; beside them, how many of those decisions ended since.
     for ended, label in (

@@ -57,6 +57,7 @@ async def test_a_reply_that_meets_no_deadline_is_told_so(gateway: Gateway) -> No
     )
     said = " ".join(html.unescape(re.sub(r"<[^>]+>", "", opened)).split())
     assert "No deadline of it is waiting for a reply from your agency: whatever you send answers none." in said
+    assert "Choose the kind its deadline names" not in said, "no deadline to name a kind"
     assert "Referral outcome." not in said.split("This replies to", 1)[1].split("Step 1", 1)[0]
 
 

@@ -2,7 +2,8 @@
 stands (running, overdue, met, met late, or stopped because its message no longer stands).
 
 On the real gateway and OPA: a school's referral starts children's social care's two clocks, its front
-door's signed receipt answers one; time is moved on by setting the other's due time in the past. `clock_state` is also read on its own for each way a clock can end."""
+door's signed receipt answers one; time is moved on by setting the other's due time in the past.
+`clock_state` is also read on its own for each way a clock can end."""
 
 from __future__ import annotations
 

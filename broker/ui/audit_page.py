@@ -276,8 +276,10 @@ async def export(decision_log: LogDep, session: SessionDep, form: PostedDep, reg
     # The days a person counts on the other pages: London days, so a summer pack starts at 23:00 UTC.
     since = say.local_day_start(first) if first is not None else None
     until = say.local_day_end(last) if last is not None else None  # "until" a date includes that day
-    body = await asyncio.to_thread(_pack, decision_log, since, until, wanted, witnesses)
-    name = f"evidence-pack-{text(form, 'since') or 'start'}-to-{text(form, 'until') or 'now'}.jsonl"
+    body, proven = await asyncio.to_thread(_pack, decision_log, since, until, wanted, witnesses)
+    # Named by what it proves: "to now" read as the whole log where the checkpoint left later entries out.
+    end = text(form, "until") or f"checkpoint-{proven.checkpoint.size}"
+    name = f"evidence-pack-{text(form, 'since') or 'start'}-to-{end}.jsonl"
     return Response(
         body,
         media_type="application/x-ndjson",
@@ -291,7 +293,7 @@ def _pack(
     until: datetime | None,
     min_witnesses: int = 0,
     witnesses: list[audit.WitnessKey] | None = None,
-) -> str:
+) -> tuple[str, audit.PackSummary]:
     # Under the checkpoint this gateway vouches for, never one signed over the chain-head row as found:
     # that would put the broker's signature on a history an insider rewrote (`refresh_checkpoint`).
     vouched = decision_log.refresh_checkpoint() and decision_log.integrity_alarm is None
@@ -303,7 +305,7 @@ def _pack(
         with Session(decision_log.engine) as db, db.begin():
             # With a quorum, the newest checkpoint that many agencies cosigned, by cosignatures that verify
             # under their registered keys, over a checkpoint a broker key signed (what the page counts).
-            audit.export_pack(
+            proven = audit.export_pack(
                 db,
                 out,
                 decision_log.signer,
@@ -326,4 +328,4 @@ def _pack(
         # A witnessed checkpoint the broker signed whose root the stored leaves no longer give: as when signing.
         decision_log.report_tampering(f"evidence pack refused: {type(exc).__name__}", getattr(exc, "tree_size", None))
         raise LogUnavailable(TAMPERED) from exc
-    return out.getvalue()
+    return out.getvalue(), proven

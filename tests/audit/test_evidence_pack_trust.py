@@ -31,7 +31,7 @@ async def test_an_honest_log_is_exported_under_the_checkpoint_the_gateway_signed
     async with DecisionLog.opened(db_url, signer=signer) as decision_log:
         await _log_of(decision_log, make_draft, 4)
         await decision_log.append([make_draft(delivery_id="ntf-0001.d4")])
-        lines = [json.loads(line) for line in _pack(decision_log, None, None).splitlines()]
+        lines = [json.loads(line) for line in _pack(decision_log, None, None)[0].splitlines()]
         (note,) = [line["note"] for line in lines if line["type"] == "checkpoint"]
         assert audit.Checkpoint.parse(note, verify_with=signer.public_key).size == 5  # the export signed it first
         assert note.startswith(decision_log.checkpoint_note or "-")

@@ -83,6 +83,10 @@ async def test_the_audit_page_exports_a_pack_the_witnesses_keys_check(
     assert witnessed.status_code == 200, witnessed.text[:800]
     assert newest.status_code == 200, newest.text[:800]
     assert _checkpoint_size(witnessed.text) == cosigned.size < _checkpoint_size(newest.text)
+    # Named by what each proves, not "to now": the later entries are left out of the witnessed one.
+    for response in (witnessed, newest):
+        named = f'filename="evidence-pack-start-to-checkpoint-{_checkpoint_size(response.text)}.jsonl"'
+        assert response.headers["content-disposition"] == f"attachment; {named}", response.headers
 
     broker = _pem(tmp_path / "broker.pub.pem", gateway.decision_log.public_key)
     agency = gateway.registry.agencies[CSC].current_witness_key

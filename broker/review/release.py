@@ -48,14 +48,19 @@ _NEEDS: Final = {
 # (domain brief §4.3, GR2), which a reviewer's release would skip; a GR6 hold is the notification lacking
 # a field (its needs_advice finding, on MARAC, is a judgement); every C1 hold is a missing purpose.
 _SENDER_HOLDS: Final = frozenset({"GR2", "GR4", "GR6", "C1"})
-_NO_BASIS: Final = (
-    "No lawful basis is recorded for this share, and only the sender can record one. Refuse it; the sender "
-    "can send it again naming the lawful basis relied on (golden rules 1 and 4)."
-)
-
 # Who may release a held share here: the roles and offices the access table lets authorise (the queue's
 # `may_decide`), in the words the pages give those roles (their codes' underscores as spaces).
 _RELEASERS: Final = tuple(r.replace("_", " ") for r in PRINCIPALS if TABLE[r][Action.AUTHORISE] is not Scope.NONE)
+# Whose refusal ends a wait no answer can release: named, for a reader who cannot refuse it (a Caldicott
+# Guardian read "Refuse it" on the decision page, with no one named and nothing in their own queue).
+_REFUSED_BY: Final = (
+    f"A {' or '.join(_RELEASERS)} of the sender's agency refuses it from the authorisation queue; the sender can "
+    "then send it again"
+)
+_NO_BASIS: Final = (
+    f"No lawful basis is recorded for this share, and only the sender can record one. {_REFUSED_BY} naming the "
+    "lawful basis relied on (golden rules 1 and 4)."
+)
 
 
 def refusal_only(decided: audit.Entry, deciding: int | None = None) -> str | None:
@@ -75,7 +80,7 @@ def _refusal(lawful_basis: str | None, needs: list[tuple[str, str]], deciding: i
         held = f"The findings that held this share ({rules}) need"
     if deciding > len(needs):  # the card lists others beside it (GR2, GR4)
         held = f"Of the findings that held this share, {rules} {'need' if len(needs) > 1 else 'needs'}"
-    return f"{held} {need}, which only the sender can supply. Refuse it; the sender can send it again with that."
+    return f"{held} {need}, which only the sender can supply. {_REFUSED_BY} with that."
 
 
 def sender_needs(decided: audit.Entry, deciding: int | None = None) -> list[tuple[str, str]]:

@@ -93,6 +93,9 @@ async def test_a_hold_only_the_sender_can_mend_says_it_cannot_be_released(
     wait = detail["waiting"]
     assert wait == {"resolves": item["resolves"], "refuse_only": item["refuse_only"], "expires_at": expires_at}
     assert wait["refuse_only"] and "No lawful basis is recorded" in wait["refuse_only"], wait
+    # Whose refusal it waits for, named for a reader who cannot give it (no bare "Refuse it").
+    who = "A line manager or named professional of the sender's agency refuses it from the authorisation queue"
+    assert who in wait["refuse_only"] and "Refuse it" not in wait["refuse_only"], wait
     assert wait["resolves"] == "The sender sends it again with a lawful basis.", wait
     assert f"It cannot be released. {wait['refuse_only']}" in page, page
     assert page.count("cannot be released") == 1, "the notice says it once, then why"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -48,3 +49,21 @@ def test_a_printed_decision_is_the_record_without_the_controls(served: Served, p
     SCREENSHOTS.mkdir(exist_ok=True)
     pdf = page.pdf(path=str(SCREENSHOTS / "decision-printed.pdf"))
     assert pdf.startswith(b"%PDF-") and b"/Type /Page" in pdf
+
+
+def test_who_read_it_prints_open_and_the_pages_own_links_do_not(served: Served, page: Page) -> None:
+    """An IG lead printing a decision for an audit keeps who read it: a closed section cannot be clicked
+    open on paper (a reader of the demo found it printed collapsed)."""
+    referral = served.post(school_referral())
+    token = served.token(SCHOOL, "dsl", "dsl-print-02")
+    listed = httpx.get(f"{served.base_url}/v1/decisions", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert listed.status_code == 200, listed.text  # a read the log keeps
+    sign_in(page, served.link("csc-fenmere-mash", "ig_lead", "ig-print-01"))  # the partnership's
+    page.goto(f"{served.base_url}/ui/notifications/{referral['notification_id']}")
+    reader = page.locator("details.reads").get_by_role("cell", name="dsl-print-02", exact=False).first
+    back = page.get_by_role("link", name="Back to decisions")
+    expect(reader).to_be_hidden()  # on screen, closed until opened
+    expect(back).to_be_visible()
+    page.emulate_media(media="print")
+    expect(reader).to_be_visible()
+    expect(back).to_be_hidden()

@@ -34,11 +34,10 @@ the one field the schema has, which the policy reads as whether the parents, or 
 whether the person is told afterwards, Caldicott 8). The step and the check step word it alike, and
 the person's own consent, not a parent's, is what says they know.
 
-A refusal needs no exception: refused with none, the policy decides it (GR4: an adviser is asked
-first; a request for services, which always needs consent, is not shared). Only consent not sought
-needs its reason (golden rules 2 and 4), so the step asks for the exception in all three cases and
-requires it in that one.
-"""
+A refusal needs no exception: refused with none, the policy decides it (GR4: an adviser is asked first; a request
+for services, which always needs consent, is not shared). Only consent not sought needs its reason (golden rules 2
+and 4), so the step asks for the exception in all three cases and requires it in that one. Consent nobody answered
+is no lawful basis (GR1, GR4): the step refuses it as one, where sent it would be held and only refusable."""
 
 from __future__ import annotations
 
@@ -62,10 +61,9 @@ GIVER = "consent_giver"
 SCOPE = "consent_scope"
 CHILD_ASKED = "child_asked_not_told"
 UNSURE = LawfulBasis.UNSURE.value
-# With no basis recorded an adviser cannot release the share, only refuse it: only the sender can record
-# one (`broker.review.release`), so the adviser says which basis applies and the sender sends it again.
-# Urgency still shares at once (GR1's advice gives way to I14), and an advice request, which identifies
-# nobody, needs no settled basis (GR1).
+# With no basis recorded an adviser cannot release the share, only refuse it: only the sender can record one
+# (`broker.review.release`), so the adviser says which basis applies and the sender sends it again. Urgency
+# still shares at once (GR1's advice gives way to I14); an advice request names nobody: no basis needed (GR1).
 BASIS_UNSURE = (
     "Unsure: ask an adviser first (unless there is an immediate risk of significant harm, nothing is sent: an "
     "adviser at your agency, a DSL, IG lead, Caldicott Guardian or named professional other than you, says which basis "
@@ -331,6 +329,8 @@ def check(step: Step, answers: Mapping[str, str]) -> dict[str, str]:
     # Refused or withdrawn, no exception is an answer too: the policy decides it (GR4).
     if status == _NOT_SOUGHT and not answers.get("not_sought_reason"):
         errors["not_sought_reason"] = "Consent was not sought: say which exception applies (golden rules 2 and 4)."
+    if answers.get("lawful_basis") == LawfulBasis.CONSENT.value and status not in ANSWERED:
+        errors["lawful_basis"] = "Nobody gave consent, so it cannot be the lawful basis: choose the one it rests on."
     # Consent relied on with the notice unstated is held (Caldicott 8), so the form asks here.
     if status == _GIVEN and not answers.get("privacy_notice_given"):
         errors["privacy_notice_given"] = "Say whether they were given the privacy notice (Caldicott 8)."

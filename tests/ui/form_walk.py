@@ -108,7 +108,10 @@ def fill(step: Step, answers: dict[str, str], page: str, *, first_agency: bool =
             assert role is not None, "no role offered"
             answers.setdefault("sender_role", role.group(1))
         elif field.name == "lawful_basis":
-            answers.setdefault("lawful_basis", field.choices[0][0])
+            # Consent is a basis only where someone answered about it: the form refuses it otherwise.
+            answered = answers.get("consent_status") in ("given_explicit", "refused", "withdrawn")
+            usable = [code for code, _ in field.choices if code != "consent" or answered]
+            answers.setdefault("lawful_basis", usable[0])
         elif field.name not in answers:
             key, value = _answer(field)
             answers.setdefault(key, value)

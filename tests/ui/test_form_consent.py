@@ -360,3 +360,18 @@ def test_the_authorisation_step_says_a_recorded_authorisation_releases_nothing_b
     assert "releases it from their queue, signed in as themselves, and that release is what the decision log" in (
         authorisation.intro
     )
+
+
+def test_consent_nobody_answered_is_refused_as_the_lawful_basis() -> None:
+    """Sent, such a share would be held with only a refusal possible: a reader of the demo learnt it only
+    after sending (GR1, GR4). A refusal stays an answer the policy decides (GR4)."""
+    consent = _step(_form("safeguarding_referral"), "consent", {})
+    base = {"consent_status": "not_sought", "not_sought_reason": "risk_significant_harm", "lawful_basis": "consent"}
+    refused = validate_step(consent, base)
+    assert refused.get("lawful_basis", "").startswith("Nobody gave consent, so it cannot be the lawful basis"), refused
+    assert "lawful_basis" not in validate_step(consent, {**base, "lawful_basis": "public_interest"})
+    for status in ("unsure", "not_required"):
+        assert "lawful_basis" in validate_step(consent, {**base, "consent_status": status})
+    given = {**base, "consent_status": "given_explicit", "consent_giver": "parent_pr", "privacy_notice_given": "yes"}
+    assert "lawful_basis" not in validate_step(consent, given)
+    assert "lawful_basis" not in validate_step(consent, {**given, "consent_status": "refused"})

@@ -87,8 +87,10 @@ _TAG_WORDS = {
 _TAG_CHOICES = choices(ConcernTag, {code.value: words for code, words in _TAG_WORDS.items()})
 
 
-def step(message_type: str | None) -> Step:
-    """The risk step's questions for this type, ending with how the concern first reached the recipients."""
+def step(message_type: str | None, *, replying: bool = False) -> Step:
+    """The risk step's questions for this type, ending with how the concern first reached the recipients:
+    not of a reply, which answers a concern the recipients already have (an outcome is no phoned referral)."""
+    contact = () if replying else (form_safety.CONTACT,)
     da = _da_field(message_type)
     paths = {ADULT: ADULT, **({DA_HIGH_RISK: DA_HIGH_RISK} if da else {}), TAGS: TAGS}
     child = _child_words(message_type)
@@ -126,13 +128,13 @@ def step(message_type: str | None) -> Step:
             Field(
                 "in_doubt", "Are you sure this should be shared? (Golden rule 3: if in doubt, ask.)", "radio", _DOUBT
             ),
-            form_safety.CONTACT,
+            *contact,
         ),
         {
             **paths,
             "risk": "immediate_significant_harm",
             "sender_in_doubt": "in_doubt",
-            "initial_contact": "initial_contact",
+            **({} if replying else {"initial_contact": "initial_contact"}),
         },
     )
 

@@ -14,7 +14,7 @@ recipient, which of them it will tell.
 How the concern first reached the recipients (`initial_contact`) is asked on the risk step: a
 referral made by phone is confirmed in writing within 24 hours (I15, timer T06), a clock the policy
 starts only when told. Which types carry that clock is the policy's obligations' business, not the
-pack's (`broker.ui.policy_pack`), so the question is asked of every type.
+pack's (`broker.ui.policy_pack`), so the question is asked of every type, though not of a reply.
 """
 
 from __future__ import annotations

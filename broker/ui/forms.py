@@ -180,7 +180,7 @@ def steps_for(
             names or {},
         ),
         form_consent.step(form, answers, names),
-        form_risk.step(form.message_type if form else None),
+        form_risk.step(form.message_type if form else None, replying=bool(answers.get(form_subject.IN_REPLY_TO))),
         form_safety.step(answers, names),
         _details_step(form, answers, agency_type),
         _authorisation_step(),

@@ -14,6 +14,7 @@ types come from the policy pack file itself, so no stack is needed.
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -375,3 +376,13 @@ def test_consent_nobody_answered_is_refused_as_the_lawful_basis() -> None:
     given = {**base, "consent_status": "given_explicit", "consent_giver": "parent_pr", "privacy_notice_given": "yes"}
     assert "lawful_basis" not in validate_step(consent, given)
     assert "lawful_basis" not in validate_step(consent, {**given, "consent_status": "refused"})
+
+
+def test_a_reply_is_not_asked_how_the_concern_first_reached_its_recipients() -> None:
+    """A referral phoned through is confirmed in writing (I15, T06); an outcome answering one is no such
+    referral, and a reader of the demo was asked the question on a reply."""
+    form = _form("safeguarding_referral")
+    asked = _step(form, "risk", {})
+    replying = [s for s in steps_for(_types(), form, {"in_reply_to": str(uuid.uuid4())}, HEALTH) if s.key == "risk"]
+    assert "initial_contact" in {f.name for f in asked.fields}
+    assert "initial_contact" not in {f.name for f in replying[0].fields}

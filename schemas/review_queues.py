@@ -12,6 +12,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.api import EventKindText, LogTime, RuleReason, Seq
+from schemas.deadlines import Deadline
 
 
 class _Answer(BaseModel):
@@ -82,6 +83,13 @@ class ReviewItem(_Answer):
         default=None,
         description=(
             "The role the notification was sent as (sender.role); null for an advice request, as is notification_id"
+        ),
+    )
+    meets_on_release: list[Deadline] = Field(
+        default_factory=list,
+        description=(
+            "A held reply: the running deadlines of the notification it answers that releasing it would meet, "
+            "soonest due first (what hangs on the answer); empty for anything else"
         ),
     )
 

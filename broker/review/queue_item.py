@@ -11,9 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlmodel import Session
+
 import audit
 from broker.db.tables import HeldDelivery
 from broker.review.release import deciding_count, deciding_positions, resolves, waiting
+from broker.review.timescales import met_on_release
 from broker.review.views import field_classes
 
 
@@ -53,6 +56,8 @@ class QueueItem:
     # apart, and one notification's shares apart from another's.
     notification_id: str = ""
     sender_role: str = ""
+    # A held reply: the deadlines of what it answers that its release would meet (`timescales.met_on_release`).
+    meets_on_release: list[dict[str, str | None]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The item as `GET /v1/queues` gives it: what the page shows, so an advice request's
@@ -79,7 +84,24 @@ class QueueItem:
         return [r for i, r in enumerate(self.reasons) if i not in skip]
 
 
-def queue_item(decided: audit.Entry, held_row: HeldDelivery | None) -> QueueItem:
+def meets(session: Session, decided: audit.Entry, held_row: HeldDelivery) -> list[dict[str, str | None]]:
+    """What a held reply's release would meet (nothing, for a held share that answers nothing)."""
+    parent, stage = held_row.log_context.get("in_reply_to"), held_row.log_context.get("stage")
+    if not isinstance(parent, str):
+        return []
+    return met_on_release(
+        session,
+        in_reply_to=parent,
+        replier=decided.sender_agency,
+        waiting=decided.recipient_agency,
+        message_type=decided.message_type,
+        stage=stage if isinstance(stage, str) else None,
+    )
+
+
+def queue_item(
+    decided: audit.Entry, held_row: HeldDelivery | None, *, meets_on_release: list[dict[str, str | None]] | None = None
+) -> QueueItem:
     """The item for a `decided` entry, with its held row's wait where it has one (an urgent share has none)."""
     context = held_row.log_context if held_row is not None else {}
     purpose = context.get("purpose")
@@ -105,4 +127,5 @@ def queue_item(decided: audit.Entry, held_row: HeldDelivery | None) -> QueueItem
         blocking_reasons=list(decided.blocking_reasons),
         notification_id=decided.notification_id,
         sender_role=decided.sender_role,
+        meets_on_release=meets_on_release or [],
     )

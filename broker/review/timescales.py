@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 import audit
 from broker.db.log import DecisionLog
 from broker.db.tables import ObligationClock
-from broker.delivery import event_clocks
+from broker.delivery import clocks, event_clocks
 from broker.review.access import Viewer
 
 # The clock of an urgent share's review afterwards (policies/safeguarding/obligations, I14).
@@ -139,6 +139,23 @@ def reading(clock: ObligationClock, now: datetime) -> ClockReading:
     """A clock as a page and the API give it: when it is due, and where it stands at `now`."""
     state, since = clock_state(clock, now)
     return ClockReading(_utc(clock.due_at), state, since, clock.rule, clock.description, clock.met_by)
+
+
+def met_on_release(
+    session: Session, *, in_reply_to: str, replier: str, waiting: str, message_type: str, stage: str | None
+) -> Deadlines:
+    """The running deadlines of the notification a held reply answers that releasing it to `waiting` would
+    meet, soonest due first: so whoever answers the hold knows what hangs on it (`clocks.stop_on_reply`)."""
+    answers = clocks.answer_names(message_type, stage)
+    query = select(ObligationClock).where(
+        col(ObligationClock.notification_id) == in_reply_to, col(ObligationClock.stopped_at).is_(None)
+    )
+    now = datetime.now(UTC)
+    return [
+        reading(clock, now).as_deadline()
+        for clock in session.exec(query.order_by(col(ObligationClock.due_at)))
+        if answers & clocks.answered_by(clock)[1] and (replier, waiting) in clocks.answered_by(clock)[0]
+    ]
 
 
 def reply_met(engine: Engine, notification_id: str) -> Deadlines:

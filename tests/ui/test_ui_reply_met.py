@@ -93,3 +93,34 @@ async def test_a_deadline_names_the_reply_that_met_it_and_the_reply_names_the_de
     school_name = "Oakfield Primary School (fictional)"
     assert f"Sharing this reply with {school_name} met this deadline of the notification it answers." in lead, lead
     assert f"{duty}. " in section and f"Met on {local_time(met[0]['since'])}" in section, section[:900]
+
+
+async def test_a_held_replys_card_says_which_deadlines_its_release_would_meet(
+    gateway_factory: GatewayFactory,  # noqa: F811
+) -> None:
+    """An authoriser with several held shares sees what hangs on each (a reader of the demo could not tell
+    a held referral outcome, due today, from any other held share)."""
+    gateway = await gateway_factory()
+    referral = school_referral()
+    assert (await gateway.post(referral)).status_code == 202
+    held = await post_outcome(gateway, _outcome_reply(referral), authorised=False)
+    assert [r["outcome"] for r in held.json()["recipients"]] == ["hold_for_authorisation"], held.text
+    # An outcome sent as a reply to nothing, held too: it answers no deadline, so nothing hangs on it.
+    stray = await post_outcome(gateway, {**_outcome_reply(referral), "in_reply_to": None}, authorised=False)
+    assert [r["outcome"] for r in stray.json()["recipients"]] == ["hold_for_authorisation"], stray.text
+    manager = Person(gateway, CSC, "line_manager", "csc-lm-met-01")
+    items = {i["delivery_id"]: i for i in (await manager.api("GET", "/v1/queues")).json()["hold_for_authorisation"]}
+    item = items[held.json()["recipients"][0]["delivery_id"]]
+    referral_seq = _decision(gateway, str(referral["notification_id"]), CSC)
+    owed = (await Person(gateway, SCHOOL, "dsl", "dsl-met-by-02").api("GET", f"/v1/decisions/{referral_seq}")).json()
+    assert item["meets_on_release"] == owed["deadlines"] and len(owed["deadlines"]) == 2, item
+    assert items[stray.json()["recipients"][0]["delivery_id"]]["meets_on_release"] == [], "it answers nothing"
+    await manager.sign_in()
+    try:
+        card = (await manager.page("GET", "/ui/queues")).text.split(f'id="q-{item["delivery_id"]}"', 1)[1]
+    finally:
+        await manager.close()
+    said = _words(card.split("</section>", 1)[0])
+    duty = str(item["meets_on_release"][0]["description"]).split(" [")[0]
+    assert "Released, it meets these deadlines of the notification it answers:" in said, said[:900]
+    assert f"{duty}. " in said and f"Due {local_time(item['meets_on_release'][0]['due_at'])}" in said, said[:900]

@@ -226,6 +226,15 @@ def error_page(request: Request, status: int, code: str, detail: str) -> Respons
     viewer: access.Viewer | None = getattr(request.state, "viewer", None)
     nav = menu(viewer, registry_of(request)) if viewer is not None else None
     back = way_on(request, status, request.url.path, nav)
+    signed_in: UiSession | None = getattr(request.state, "ui_session", None)
     return page(
-        request, "error.html", None, status_code=status, title=title, code=code, detail=detail, urgent=urgent, back=back
+        request,
+        "error.html",
+        signed_in,
+        status_code=status,
+        title=title,
+        code=code,
+        detail=detail,
+        urgent=urgent,
+        back=back,
     )

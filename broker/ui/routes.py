@@ -59,7 +59,8 @@ async def _session(request: Request, decision_log: LogDep, settings: SettingsDep
     if row.role not in registry.granted_roles(row.agency_id):
         # Revoked since this person signed in: the session ends with the grant.
         raise SignInRequired("your role is no longer granted to your agency")
-    request.state.viewer = row.viewer(registry)  # a refusal from here on is logged (broker.api.errors)
+    # A refusal from here on is logged (broker.api.errors); its page keeps the menu and who is signed in.
+    request.state.viewer, request.state.ui_session = row.viewer(registry), row
     access.require_route(request.state.viewer, request.method, route_path(request))
     return row
 
@@ -180,8 +181,7 @@ async def signin(request: Request, registry: RegistryDep, settings: SettingsDep,
 
 @router.post("/signout")
 async def signout(request: Request, decision_log: LogDep, settings: SettingsDep) -> Response:
-    # Not `PostedDep`: its session check refuses a person whose role was revoked or whose key was rotated
-    # out, and Sign out must still end their session, or a later re-grant would sign this browser back in.
+    # Not `PostedDep`: Sign out ends even a revoked or rotated-out person's session (a re-grant would revive it).
     form = await request.form()
     try:
         row = await asyncio.to_thread(sessions.current, decision_log.engine, settings, request)

@@ -79,3 +79,17 @@ async def test_a_review_leaves_the_queue_and_is_listed_as_reviewed(gateway: Gate
     )
     assert "Reviewed: upheld, it was right to share it at once" in reviewed
     assert "Recently reviewed" not in theirs, "another agency's review is not theirs to see"
+
+
+async def test_a_refused_page_keeps_the_menu_and_who_is_signed_in(gateway: Gateway) -> None:  # noqa: F811
+    """A reader refused the Audit page lost the menu and their own name, as if signed out."""
+    dsl = Person(gateway, HV, "dsl", "hv-dsl-refused-01")
+    await dsl.sign_in()
+    try:
+        refused = await dsl.page("GET", "/ui/audit")
+    finally:
+        await dsl.close()
+    assert refused.status_code == 403, refused.text[:500]
+    assert 'aria-label="Main"' in refused.text and 'href="/ui/decisions"' in refused.text, refused.text[:2000]
+    said = _said(refused.text)
+    assert "hv-dsl-refused-01 · Designated Safeguarding Lead" in said and "Sign out" in said, said[:800]

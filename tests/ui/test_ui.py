@@ -90,6 +90,8 @@ def test_ig_lead_sees_the_audit_charts(served: Served, page: Page) -> None:
     )
     assert clipped == [], "a chart label starts outside its chart"
     shot(page, "audit")
+    # The outcome as decided, not as it stands now: a released hold counts as held (a reader took it for now).
+    expect(page.get_by_role("heading", name="By outcome as decided")).to_be_visible()
     # A total leads to the decisions it counts: one outcome's, one sender's, and this month's.
     totals = (
         ("By outcome", "Shared", "Outcome", "share"),

@@ -16,6 +16,7 @@ from sqlmodel import Session, create_engine, select
 from broker.admission.authorisation import DIGEST_CLAIM, HEADER, body_digest
 from broker.db.tables import BrokerTable, ObligationClock
 from broker.delivery.calendar import LONDON, WorkingCalendar
+from broker.delivery.clocks import ACKNOWLEDGED, stop_clocks
 from broker.partnership.cli import issue_token
 from tests.broker.conftest import AUDIENCE, Gateway
 from tests.broker.test_clock_answers import HOSPITAL, _reply, _start
@@ -28,6 +29,19 @@ pytestmark = pytest.mark.stack
 
 MASH = "csc-fenmere-mash"
 MANAGER = "csc-manager-07"
+
+
+async def acknowledged_referral(gateway: Gateway) -> tuple[dict[str, Any], str]:
+    """A school's referral whose front door's system acknowledged it (its signed receipt meets that deadline,
+    by no reply), and that delivery's id; the decision's deadline still runs."""
+    referral = school_referral()
+    sent = await gateway.post(referral)
+    assert sent.status_code == 202, sent.text
+    (to_mash,) = [r["delivery_id"] for r in sent.json()["recipients"] if r["agency_id"] == MASH]
+    with Session(gateway.engine) as session:
+        assert stop_clocks(session, to_mash, ACKNOWLEDGED, datetime.now(UTC)) == 1
+        session.commit()
+    return referral, to_mash
 
 
 async def post_outcome(gateway: Gateway, reply: dict[str, Any], *, authorised: bool) -> httpx.Response:

@@ -19,12 +19,13 @@ from sqlmodel import Session, select
 import audit
 from broker.db.tables import BrokerTable, ObligationClock
 from broker.delivery import event_clocks
-from broker.delivery.clocks import ACKNOWLEDGED, mark_overdue, stop_clocks
+from broker.delivery.clocks import mark_overdue
 from broker.review.timescales import clock_state, overdue_among
 from broker.ui.words import local_time
 from schemas.deadlines import Deadline
 from tests.broker.conftest import GatewayFactory, gateway_factory  # noqa: F401 - fixture
 from tests.broker.people import Person
+from tests.broker.test_clock_gateway import acknowledged_referral
 from tests.factories import school_referral
 
 SCHOOL = "school-oakfield-primary"
@@ -103,14 +104,10 @@ async def test_a_referrals_page_shows_the_clock_its_receipt_met_and_the_one_over
     gateway_factory: GatewayFactory,  # noqa: F811
 ) -> None:
     gateway = await gateway_factory()
-    referral = school_referral()
-    sent = await gateway.post(referral)
-    assert sent.status_code == 202, sent.text
-    (recipient,) = [r for r in sent.json()["recipients"] if r["agency_id"] == "csc-fenmere-mash"]
+    referral, to_mash = await acknowledged_referral(gateway)  # and no outcome sent
+    recipient = {"agency_id": "csc-fenmere-mash", "delivery_id": to_mash}
     assert (await gateway.post(school_referral())).status_code == 202  # another, none of its clocks late
     with Session(gateway.engine) as session:
-        # The front door's system acknowledged it (its signed receipt), but sent no outcome.
-        assert stop_clocks(session, recipient["delivery_id"], ACKNOWLEDGED, datetime.now(UTC)) == 1
         clocks = {
             c.kind: c
             for c in session.exec(
@@ -131,7 +128,7 @@ async def test_a_referrals_page_shows_the_clock_its_receipt_met_and_the_one_over
         ).one()
     reader = Person(gateway, SCHOOL, "dsl", "dsl-deadline-01")
     detail = (await reader.api("GET", f"/v1/decisions/{decided.seq}")).json()
-    status = (await reader.api("GET", f"/v1/notifications/{sent.json()['notification_id']}")).json()
+    status = (await reader.api("GET", f"/v1/notifications/{referral['notification_id']}")).json()
     (to_csc,) = [d for d in status["recipients"] if d["delivery_id"] == recipient["delivery_id"]]
     assert to_csc["deadlines"] == detail["deadlines"], "the sender's status gives the same clocks"
     by_due = {d["due_at"]: d for d in detail["deadlines"]}

@@ -6,18 +6,16 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import Session, col, select
 
 import audit
-from broker.delivery.clocks import ACKNOWLEDGED, stop_clocks
 from broker.ui import words as say
 from broker.ui.words import local_time
 from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
 from tests.broker.people import Person
-from tests.broker.test_clock_gateway import post_outcome
+from tests.broker.test_clock_gateway import acknowledged_referral, post_outcome
 from tests.broker.test_clocks import _outcome_reply
 from tests.factories import school_referral
 
@@ -52,14 +50,7 @@ async def test_a_deadline_names_the_reply_that_met_it_and_the_reply_names_the_de
     gateway_factory: GatewayFactory,  # noqa: F811
 ) -> None:
     gateway = await gateway_factory()
-    referral = school_referral()
-    sent = await gateway.post(referral)
-    assert sent.status_code == 202, sent.text
-    # The front door's system acknowledged it (a signed receipt): that deadline is met, by no reply.
-    (to_csc,) = [r["delivery_id"] for r in sent.json()["recipients"] if r["agency_id"] == CSC]
-    with Session(gateway.engine) as session:
-        assert stop_clocks(session, to_csc, ACKNOWLEDGED, datetime.now(UTC)) == 1
-        session.commit()
+    referral, _ = await acknowledged_referral(gateway)  # that deadline met by a receipt, by no reply
     reply = _outcome_reply(referral)
     answered = await post_outcome(gateway, reply, authorised=True)
     assert [r["outcome"] for r in answered.json()["recipients"]] == ["share"], answered.text

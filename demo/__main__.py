@@ -25,9 +25,10 @@ import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 import audit
+from broker.db.tables import ObligationClock
 from broker.delivery.clocks import mark_overdue
 from broker.partnership import kafka_access
 from broker.partnership.cli import issue_token
@@ -261,8 +262,9 @@ def _overdue(site: DemoSite, receipts: list[dict[str, Any]]) -> None:
     # working day, so the demo's late one is a death notified after its 12-hour ICMD was due.
     engine = audit.create_engine_for(f"sqlite:///{site.root / 'broker.db'}")
     with Session(engine, expire_on_commit=False) as session:
-        late = mark_overdue(session, datetime.now(UTC))
+        mark_overdue(session, datetime.now(UTC))
         session.commit()
+        late = overdue_now(session)  # the gateway's own worker may have marked them first
     engine.dispose()
     console.print("\n[bold]Overdue now[/bold]: " + ("1 deadline" if len(late) == 1 else f"{len(late)} deadlines"))
     for clock in late:
@@ -275,6 +277,14 @@ def _overdue(site: DemoSite, receipts: list[dict[str, Any]]) -> None:
     for receipt in receipts:
         if receipt["notification_id"] in late_ids:
             _show_status(site, receipt)
+
+
+def overdue_now(session: Session) -> list[ObligationClock]:
+    """Every deadline marked overdue and still unanswered, soonest due first, whoever's check marked it."""
+    query = select(ObligationClock).where(
+        col(ObligationClock.overdue_at).is_not(None), col(ObligationClock.stopped_at).is_(None)
+    )
+    return list(session.exec(query.order_by(col(ObligationClock.due_at))))
 
 
 def _finish(site: DemoSite, stack: StackSettings) -> None:

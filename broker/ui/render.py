@@ -14,6 +14,7 @@ from broker.api.deps import registry_of
 from broker.api.errors import URGENT_ROUTE
 from broker.partnership.registry import Registry
 from broker.review import access
+from broker.review.detail import SENDERS_REASON
 from broker.review.queues import QueueItem
 from broker.review.release import receipt_refusal, receipt_wait
 from broker.review.views import title_words
@@ -97,6 +98,8 @@ TEMPLATES.env.filters["giver"] = lambda code: words(code, say.CONSENT_GIVERS)
 TEMPLATES.env.filters["effect"] = lambda code: words(code, say.EFFECTS)
 TEMPLATES.env.filters["plain"] = plain
 TEMPLATES.env.filters["who"] = who
+# What a recipient reads for an adviser's or authoriser's reason: a page words it as withheld, not as the reason.
+TEMPLATES.env.globals["senders_reason"] = SENDERS_REASON
 TEMPLATES.env.filters["recall_reason"] = recall_reason
 # A reason standing alone, not after a colon.
 TEMPLATES.env.filters["sentence"] = say.sentence

@@ -79,7 +79,7 @@ ACTIONS = {
     "authorise": "authorise held shares",
     "review_urgent": "review urgent shares",
     "access_log": "read the access log",
-    "audit": "audit the partnership's decision log",
+    "audit": "audit the partnership's decision log (its totals, evidence packs and policy replays)",
     "case_review": "review a case",
     "redeliver": "ask for a delivery again",
     "withdraw": "withdraw or correct notifications",

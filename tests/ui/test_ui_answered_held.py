@@ -61,5 +61,10 @@ async def test_a_released_and_a_refused_held_share_say_who_answered_at_their_hea
     ), released
     assert refused is not None and refused.startswith("Refused on ") and ": Fictional: no." in refused, refused
     assert waiting is None, "a share still held has no answer to head it"
+    # Its recipient is not given the sending side's reason: the head says so, not as if it were the reason.
+    seq = logged_decision(gateway.engine, sent[0]["notification_id"], CSC).seq
+    theirs = _banner(await Person(gateway, CSC, "dsl", "csc-dsl-ans-01").opened(f"/ui/decisions/{seq}"))
+    assert theirs is not None and "Fictional: share it." not in theirs, theirs
+    assert "(their reason is the sending agency's own record, not a recipient's to read). Why" in theirs, theirs
     # Its head before the findings that held it.
     assert pages[0].index('class="notice answered"') < pages[0].index('id="h-decided-by"')

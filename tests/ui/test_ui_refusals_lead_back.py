@@ -87,9 +87,13 @@ async def test_a_refused_page_keeps_the_menu_and_who_is_signed_in(gateway: Gatew
     await dsl.sign_in()
     try:
         refused = await dsl.page("GET", "/ui/audit")
+        replay = await dsl.page("GET", "/ui/replay")
     finally:
         await dsl.close()
     assert refused.status_code == 403, refused.text[:500]
     assert 'aria-label="Main"' in refused.text and 'href="/ui/decisions"' in refused.text, refused.text[:2000]
     said = _said(refused.text)
     assert "hv-dsl-refused-01 · Designated Safeguarding Lead" in said and "Sign out" in said, said[:800]
+    # Policy replay is refused as the audit it is part of, in words that name it (a reader met "audit" alone).
+    assert replay.status_code == 403, replay.text[:500]
+    assert "decision log (its totals, evidence packs and policy replays)" in _said(replay.text), _said(replay.text)

@@ -20,13 +20,14 @@ Pathologist.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
 from sqlmodel import Session, col, select
 
 from broker.db.tables import ObligationClock, OutboxRow
+from broker.delivery.calendar import WorkingCalendar
 from broker.delivery.clocks import overdue
 from tests.broker.conftest import Gateway, GatewayFactory, demo_agencies, demo_offices, gateway_factory  # noqa: F401
 from tests.broker.people import Person
@@ -43,6 +44,7 @@ from tests.broker.test_catalogue_clocks import death_partnership as partnership 
 
 pytestmark = pytest.mark.stack
 SCENE = "scene_documentation_to_pathologist"
+CALENDAR = WorkingCalendar(school_holidays=())
 HEALTH_SENDER = ("health-visiting-fenmere", "health_visitor")
 MINUTES = {"meeting_at": datetime.now(UTC).isoformat(), "actions_agreed": "Fictional: actions and owners."}
 DOCUMENTATION = {"stage": "scene_documentation", "scene_visit_record": "Fictional: scene visited with the family."}
@@ -90,7 +92,7 @@ async def _reply(
 async def test_the_visit_given_twice_starts_one_clock_that_either_reply_answers(
     gateway: Gateway, answered: str
 ) -> None:
-    visit = datetime.now(UTC) - timedelta(days=10)
+    visit = _visit(10)
     notice, icmd = await _notice_and_record(gateway, visit)
     [clock] = _clocks(gateway, SCENE, notice, icmd)
     assert clock.notification_id == notice, "the second start was kept instead of the first"
@@ -103,7 +105,7 @@ async def test_the_visit_given_twice_starts_one_clock_that_either_reply_answers(
 
 
 async def test_another_sender_is_another_clock(gateway: Gateway) -> None:
-    visit = datetime.now(UTC) - timedelta(days=3)
+    visit = _visit(3)
     # Health's record of the same visit: its own documentation is owed, so its own clock.
     notice = _m19(POLICE_SENDER, PATHOLOGIST, {"scene_visit_at": visit.isoformat()})
     await _shared(gateway, notice)
@@ -136,7 +138,7 @@ async def test_a_further_provisional_report_restarts_no_complete_report_clock(ga
 
 
 async def test_a_record_further_down_the_thread_restarts_the_notices_clock(gateway: Gateway) -> None:
-    visit = datetime.now(UTC) - timedelta(days=10)
+    visit = _visit(10)
     notice = _m19(POLICE_SENDER, PATHOLOGIST, {"scene_visit_at": visit.isoformat()})
     await _shared(gateway, notice)
     # A message in reply that names no visit, then the ICMD record in reply to that one.
@@ -167,7 +169,7 @@ async def test_a_loop_in_the_thread_ends_the_walk(gateway: Gateway) -> None:
 
 @pytest.mark.parametrize("answered", ["notice", "correction"])
 async def test_a_corrected_visit_time_stops_the_earlier_clock(gateway: Gateway, answered: str) -> None:
-    visit = datetime.now(UTC) - timedelta(days=10)
+    visit = _visit(10)
     notice, correction = await _notice_and_record(
         gateway, visit, scene_visit_at=(visit + timedelta(hours=5)).isoformat()
     )
@@ -206,6 +208,17 @@ async def _withdraw(gateway: Gateway, notification_id: str) -> None:
     assert withdrawn.status_code == 200, withdrawn.text
 
 
+def _visit(days: int) -> datetime:
+    """A working Wednesday's 09:00 UTC at least `days` ago: a visit and its corrections hours later then fall on
+    one working day, due on the next at different times. From a weekend or a Friday evening every one of them
+    is due at the end of the next working day alike, where rightly no second clock starts (the tests failed on
+    the small hours of a Tuesday, their visit three and ten days before on a Saturday)."""
+    day = (datetime.now(UTC) - timedelta(days=days)).date()
+    while day.weekday() != 2 or not CALENDAR.is_working_day(day):
+        day -= timedelta(days=1)
+    return datetime.combine(day, time(9), tzinfo=UTC)
+
+
 def _later(visit: datetime, hours: int) -> str:
     return (visit + timedelta(hours=hours)).isoformat()
 
@@ -231,7 +244,7 @@ async def test_a_repeat_after_the_notice_was_withdrawn_starts_the_clock_again(ga
 
 @pytest.mark.parametrize("marked", ["before", "after"])
 async def test_withdrawing_the_correction_runs_the_earlier_clock_again(gateway: Gateway, marked: str) -> None:
-    visit = datetime.now(UTC) - timedelta(days=10)
+    visit = _visit(10)
     notice = _m19(POLICE_SENDER, PATHOLOGIST, {"scene_visit_at": visit.isoformat()})
     await _shared(gateway, notice)
     if marked == "before":  # the notice's clock was overdue before the correction stopped it
@@ -256,7 +269,7 @@ async def test_withdrawing_the_correction_runs_the_earlier_clock_again(gateway: 
 
 async def _police_notice(gateway: Gateway) -> tuple[datetime, dict[str, Any]]:
     """The police's death notice with a scene visit three days ago, shared: the visit's time and the notice."""
-    visit = datetime.now(UTC) - timedelta(days=3)
+    visit = _visit(3)
     notice = _m19(POLICE_SENDER, PATHOLOGIST, {"scene_visit_at": visit.isoformat()})
     await _shared(gateway, notice)
     return visit, notice
@@ -368,7 +381,7 @@ async def test_the_notice_withdrawn_leaves_its_clock_running_for_the_record_that
 ) -> None:
     """The ICMD record gave the visit's time again and started no clock of its own: the notice's
     withdrawal leaves the record naming the visit, so the clock runs on as the record's, due as it was."""
-    visit = datetime.now(UTC) - timedelta(days=10)
+    visit = _visit(10)
     notice, icmd = await _notice_and_record(gateway, visit)
     assert notice in _overdue_now(gateway)
     [before] = _clocks(gateway, SCENE, notice, icmd)

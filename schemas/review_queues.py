@@ -92,6 +92,17 @@ class ReviewItem(_Answer):
             "soonest due first (what hangs on the answer); empty for anything else"
         ),
     )
+    replies_to_type: str | None = Field(
+        default=None,
+        description="A held reply: the message type of the notification it answers; null otherwise, and for advice",
+    )
+    replies_to_seq: Seq | None = Field(
+        default=None,
+        description=(
+            "A held reply: the decision (log seq) of the notification it answers, to the replying agency, where the "
+            "caller may read it; null otherwise"
+        ),
+    )
 
 
 class ReviewQueues(_Answer):

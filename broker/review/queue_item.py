@@ -11,11 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import false
+from sqlmodel import Session, col, select
 
 import audit
 from broker.db.tables import HeldDelivery
+from broker.review.access import Action, Viewer
 from broker.review.release import deciding_count, deciding_positions, resolves, waiting
+from broker.review.scope import scope_clause
 from broker.review.timescales import met_on_release
 from broker.review.views import field_classes
 
@@ -56,15 +59,18 @@ class QueueItem:
     # apart, and one notification's shares apart from another's.
     notification_id: str = ""
     sender_role: str = ""
-    # A held reply: the deadlines of what it answers that its release would meet (`timescales.met_on_release`).
+    # A held reply: the deadlines of what it answers that its release would meet (`timescales.met_on_release`),
+    # and what it answers: the kind, and its decision's number where this reader may read it.
     meets_on_release: list[dict[str, str | None]] = field(default_factory=list)
+    replies_to_type: str | None = None
+    replies_to_seq: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The item as `GET /v1/queues` gives it: what the page shows, so an advice request's
         notification and sender role are null there as they are absent from its card."""
         said = dict(self.__dict__)
         if self.outcome == "needs_advice":
-            said["notification_id"] = said["sender_role"] = None
+            said["notification_id"] = said["sender_role"] = said["replies_to_type"] = said["replies_to_seq"] = None
         return said
 
     @property
@@ -84,12 +90,13 @@ class QueueItem:
         return [r for i, r in enumerate(self.reasons) if i not in skip]
 
 
-def meets(session: Session, decided: audit.Entry, held_row: HeldDelivery) -> list[dict[str, str | None]]:
-    """What a held reply's release would meet (nothing, for a held share that answers nothing)."""
+def answering(session: Session, viewer: Viewer, decided: audit.Entry, held_row: HeldDelivery) -> dict[str, Any]:
+    """A held reply's `queue_item` keywords: what its release would meet, and what it answers (nothing, for a
+    held share that answers nothing): the kind, and the decision's number if `viewer` may read it."""
     parent, stage = held_row.log_context.get("in_reply_to"), held_row.log_context.get("stage")
     if not isinstance(parent, str):
-        return []
-    return met_on_release(
+        return {}
+    meets = met_on_release(
         session,
         in_reply_to=parent,
         replier=decided.sender_agency,
@@ -97,10 +104,27 @@ def meets(session: Session, decided: audit.Entry, held_row: HeldDelivery) -> lis
         message_type=decided.message_type,
         stage=stage if isinstance(stage, str) else None,
     )
+    # The decision of what it answers to the replying agency, which received it.
+    query = select(col(audit.Entry.seq), col(audit.Entry.message_type)).where(
+        col(audit.Entry.notification_id) == parent,
+        col(audit.Entry.recipient_agency) == decided.sender_agency,
+        col(audit.Entry.kind) == audit.EventKind.DECIDED,
+    )
+    found = session.execute(query.limit(1)).first()
+    if found is None:
+        return {"meets_on_release": meets}
+    clause = scope_clause(viewer, Action.DECISIONS) if viewer.may(Action.DECISIONS) else false()
+    readable = session.execute(query.where(clause) if clause is not None else query).first() is not None
+    return {"meets_on_release": meets, "replies_to_type": found[1], "replies_to_seq": found[0] if readable else None}
 
 
 def queue_item(
-    decided: audit.Entry, held_row: HeldDelivery | None, *, meets_on_release: list[dict[str, str | None]] | None = None
+    decided: audit.Entry,
+    held_row: HeldDelivery | None,
+    *,
+    meets_on_release: list[dict[str, str | None]] | None = None,
+    replies_to_type: str | None = None,
+    replies_to_seq: int | None = None,
 ) -> QueueItem:
     """The item for a `decided` entry, with its held row's wait where it has one (an urgent share has none)."""
     context = held_row.log_context if held_row is not None else {}
@@ -128,4 +152,6 @@ def queue_item(
         notification_id=decided.notification_id,
         sender_role=decided.sender_role,
         meets_on_release=meets_on_release or [],
+        replies_to_type=replies_to_type,
+        replies_to_seq=replies_to_seq,
     )

@@ -37,7 +37,7 @@ from broker.delivery.outbox import Outbox
 from broker.errors import Forbidden, HeldDeliveryGone, NotFound, OutOfReach, ReleaseRefused, ReviewInvalid
 from broker.review.access import Action, Scope, Viewer, may_decide
 from broker.review.queue_item import QueueItem as QueueItem
-from broker.review.queue_item import meets, queue_item
+from broker.review.queue_item import answering, queue_item
 from broker.review.release import deciding_count, deciding_findings, outside_procedure, refusal_only
 from broker.review.timescales import reviews_due
 from broker.review.views import Filters, Page, page
@@ -69,7 +69,7 @@ def pending_queues(session: Session, viewer: Viewer) -> dict[str, list[QueueItem
             continue
         if sent_it(viewer, decided, senders_named(session, decided)):
             continue
-        queues[row.outcome].append(queue_item(decided, row, meets_on_release=meets(session, decided, row)))
+        queues[row.outcome].append(queue_item(decided, row, **answering(session, viewer, decided, row)))
     return queues
 
 

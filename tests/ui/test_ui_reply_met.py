@@ -106,6 +106,12 @@ async def test_a_held_replys_card_says_which_deadlines_its_release_would_meet(
     owed = (await Person(gateway, SCHOOL, "dsl", "dsl-met-by-02").api("GET", f"/v1/decisions/{referral_seq}")).json()
     assert item["meets_on_release"] == owed["deadlines"] and len(owed["deadlines"]) == 2, item
     assert items[stray.json()["recipients"][0]["delivery_id"]]["meets_on_release"] == [], "it answers nothing"
+    # What it answers, by number where the reader may read it: the line manager reads only what they sent or
+    # answered, so the kind alone; a named professional reads their agency's, so the number too.
+    assert (item["replies_to_type"], item["replies_to_seq"]) == ("safeguarding_referral", None), item
+    as_np = (await Person(gateway, CSC, "named_professional", "csc-np-met-01").api("GET", "/v1/queues")).json()
+    (theirs,) = [i for i in as_np["hold_for_authorisation"] if i["delivery_id"] == item["delivery_id"]]
+    assert (theirs["replies_to_type"], theirs["replies_to_seq"]) == ("safeguarding_referral", referral_seq), theirs
     await manager.sign_in()
     try:
         card = (await manager.page("GET", "/ui/queues")).text.split(f'id="q-{item["delivery_id"]}"', 1)[1]
@@ -114,4 +120,5 @@ async def test_a_held_replys_card_says_which_deadlines_its_release_would_meet(
     said = _words(card.split("</section>", 1)[0])
     duty = str(item["meets_on_release"][0]["description"]).split(" [")[0]
     assert "Released, it meets these deadlines of the notification it answers:" in said, said[:900]
+    assert f"Replies to {say.message_type('safeguarding_referral')} " in said, said[:1500]
     assert f"{duty}. " in said and f"Due {local_time(item['meets_on_release'][0]['due_at'])}" in said, said[:900]

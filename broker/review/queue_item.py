@@ -11,14 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import false
 from sqlmodel import Session, col, select
 
 import audit
 from broker.db.tables import HeldDelivery
 from broker.review.access import Action, Viewer
 from broker.review.release import deciding_count, deciding_positions, resolves, waiting
-from broker.review.scope import scope_clause
+from broker.review.scope import sees
 from broker.review.timescales import met_on_release
 from broker.review.views import field_classes
 
@@ -105,17 +104,20 @@ def answering(session: Session, viewer: Viewer, decided: audit.Entry, held_row: 
         stage=stage if isinstance(stage, str) else None,
     )
     # The decision of what it answers to the replying agency, which received it.
-    query = select(col(audit.Entry.seq), col(audit.Entry.message_type)).where(
+    query = select(audit.Entry).where(
         col(audit.Entry.notification_id) == parent,
         col(audit.Entry.recipient_agency) == decided.sender_agency,
         col(audit.Entry.kind) == audit.EventKind.DECIDED,
     )
-    found = session.execute(query.limit(1)).first()
+    found = session.execute(query.limit(1)).scalars().first()
     if found is None:
         return {"meets_on_release": meets}
-    clause = scope_clause(viewer, Action.DECISIONS) if viewer.may(Action.DECISIONS) else false()
-    readable = session.execute(query.where(clause) if clause is not None else query).first() is not None
-    return {"meets_on_release": meets, "replies_to_type": found[1], "replies_to_seq": found[0] if readable else None}
+    readable = sees(session, viewer, Action.DECISIONS, found)
+    return {
+        "meets_on_release": meets,
+        "replies_to_type": found.message_type,
+        "replies_to_seq": found.seq if readable else None,
+    }
 
 
 def queue_item(

@@ -151,11 +151,12 @@ def met_on_release(
         col(ObligationClock.notification_id) == in_reply_to, col(ObligationClock.stopped_at).is_(None)
     )
     now = datetime.now(UTC)
-    return [
-        reading(clock, now).as_deadline()
-        for clock in session.exec(query.order_by(col(ObligationClock.due_at)))
-        if answers & clocks.answered_by(clock)[1] and (replier, waiting) in clocks.answered_by(clock)[0]
-    ]
+    met = []
+    for clock in session.exec(query.order_by(col(ObligationClock.due_at))):
+        parties, answered = clocks.answered_by(clock)
+        if answers & answered and (replier, waiting) in parties:
+            met.append(reading(clock, now).as_deadline())
+    return met
 
 
 def reply_met(engine: Engine, notification_id: str) -> Deadlines:

@@ -148,6 +148,13 @@ FIXED = [
             "recipients": [CSC, POLICE],
         },
     ),
+    # sg-policy-0.7.33: GR4 names the basis a type the procedures ask no consent for rests on, and a
+    # refusal on record; not where the type does not accept the basis, nor on an advice request.
+    patched("missing", {"consent": consent_refused()}),
+    patched("da_school", {}),
+    patched("da_school", {"lawful_basis": "crime_prevention_s115_cda1998"}),
+    patched("closure", {"consent": consent_refused()}),
+    patched("advice", {"lawful_basis": "public_interest"}),
     # sg-policy-0.7.32: GR1 accepts consent as a basis only where consent covers the share; C2 speaks to no
     # recipient in particular (a housing provider has no need to know of a referral).
     patched(

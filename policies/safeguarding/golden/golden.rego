@@ -271,7 +271,22 @@ _gr4_consent_basis(r) := {_gr4_given(r)} if {
 	_unfit_recorded
 } else := {_gr4_consent_basis_missing} if {
 	input.lawful_basis == "consent"
+} else := {_gr4_no_consent_regime} if {
+	not context.advice_request
+	input.lawful_basis in context.mt.lawful_bases
 } else := set()
+
+# Without it a share of such a type named nothing on consent, and a Caldicott Guardian could not see
+# why none was sought (sg-policy-0.7.33). A refusal on record is named, as it does not stop the share.
+_gr4_no_consent_regime := {"rule": "GR4", "effect": "share", "message": context.fit(concat("", [_gr4_regime, _gr4_refusal_noted]))}
+
+_gr4_regime := sprintf("The partnership's procedures require %s whatever the wishes of those it concerns, so consent is not sought: it rests on the lawful basis \"%s\".", [context.a_mt, context.words(input.lawful_basis)]) if {
+	context.statutory_notice
+} else := sprintf("The partnership's procedures do not ask consent for %s: it rests on the lawful basis \"%s\".", [context.a_mt, context.words(input.lawful_basis)])
+
+_gr4_refusal_noted := sprintf(" Consent was %s, which does not stop it.", [context.refused_by]) if context.consent_refused
+
+else := ""
 
 # Whether this recipient needs the authorisation depends on it; what the authorisation says does not.
 _gr4_authorisation(r) := _gr4_authorised if _authorisation_needed(r)
@@ -344,8 +359,8 @@ _withheld_for_safety(r) if {
 #   rule_id: GR6
 #   source: >-
 #     CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing,
-#     rule 6: "ensure that the information you share is necessary for the purpose for which you are
-#     sharing it, is shared only with those individuals who need to have it"
+#     rule 6: "Necessary, proportionate, relevant, adequate, accurate, timely and secure: ensure that
+#     the information you share is necessary for the purpose for which you are sharing it"
 gr6 := {{"rule": "GR6", "effect": "hold_for_authorisation", "message": context.fit(sprintf("The notification is not adequate: it lacks %s. Add what is missing and send again.", [context.words_list(sort(_missing))]))}} if {
 	count(_missing) > 0
 } else := {{"rule": "GR6", "effect": "needs_advice", "message": "MARAC is for high-risk domestic abuse, and this case is not recorded as high risk. Check the DASH assessment with the DSL before referring."}} if {

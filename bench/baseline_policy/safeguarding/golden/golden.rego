@@ -224,7 +224,18 @@ _gr4_consent_basis(r) := {_gr4_given(r)} if {
 	context.unfit_givers != ""
 } else := {_gr4_consent_basis_missing} if {
 	input.lawful_basis == "consent"
+} else := {finding("GR4", "share", concat("", [_gr4_regime, _gr4_refusal_noted]))} if {
+	not context.advice_request
+	input.lawful_basis in context.mt.lawful_bases
 } else := set()
+
+_gr4_regime := sprintf("The partnership's procedures require %s whatever the wishes of those it concerns, so consent is not sought: it rests on the lawful basis \"%s\".", [context.a_mt, context.words(input.lawful_basis)]) if {
+	context.statutory_notice
+} else := sprintf("The partnership's procedures do not ask consent for %s: it rests on the lawful basis \"%s\".", [context.a_mt, context.words(input.lawful_basis)])
+
+_gr4_refusal_noted := sprintf(" Consent was %s, which does not stop it.", [context.refused_by]) if context.consent_refused
+
+else := ""
 
 _gr4_authorisation(r) := {finding(context.mt.authorisation.rule, "share", sprintf("Authorised by the %s, as this partnership requires: %s.", [context.words(input.authorisation.authoriser_role), context.mt.authorisation.source]))} if {
 	_authorisation_needed(r)
@@ -295,8 +306,8 @@ _withheld_for_safety(r) if {
 #   rule_id: GR6
 #   source: >-
 #     CPSCP-Procedures, Information sharing > The Seven Golden Rules for Information Sharing,
-#     rule 6: "ensure that the information you share is necessary for the purpose for which you are
-#     sharing it, is shared only with those individuals who need to have it"
+#     rule 6: "Necessary, proportionate, relevant, adequate, accurate, timely and secure: ensure that
+#     the information you share is necessary for the purpose for which you are sharing it"
 gr6 := {finding("GR6", "hold_for_authorisation", sprintf("The notification is not adequate: it lacks %s. Add what is missing and send again.", [context.words_list(sort(_missing))]))} if {
 	count(_missing) > 0
 } else := {finding("GR6", "needs_advice", "MARAC is for high-risk domestic abuse, and this case is not recorded as high risk. Check the DASH assessment with the DSL before referring.")} if {

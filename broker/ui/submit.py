@@ -18,6 +18,7 @@ walks the same steps carrying the notification it corrects (`CORRECTS`), to its 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import uuid
 from datetime import UTC, datetime
@@ -43,6 +44,7 @@ from broker.ui.form_answers import answered
 from broker.ui.form_consent import KEY as CONSENT
 from broker.ui.form_journey import Journey, journey_for
 from broker.ui.form_path import changed_step, following
+from broker.ui.form_preview import previewed
 from broker.ui.form_recipients import RESUME, SHOWN, Recheck, later, offered, recheck
 from broker.ui.form_safety import KEY as SAFETY
 from broker.ui.form_subject import CORRECTS, IN_REPLY_TO, REPLY_TO_AGENCY, main_person
@@ -50,10 +52,10 @@ from broker.ui.form_types import fields_of, own_role
 from broker.ui.forms import NEED_TO_KNOW, build_notification, schema_errors, schema_errors_at, validate_step
 from broker.ui.policy_pack import PackDep, PolicyPack
 from broker.ui.render import agency_names, page, sends_as
+from broker.ui.reply_context import reply_context
 from broker.ui.routes import PostedDep, SessionDep, ViewerDep
 from broker.ui.sessions import UiSession
 from schemas.notifications import parse_notification
-from schemas.vocab import Outcome
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 _CONTROL = ("csrf_token", "step", "go")
@@ -84,6 +86,8 @@ def render_step(
     index: int,
     answers: dict[str, str],
     errors: dict[str, str] | None = None,
+    *,
+    replying: dict[str, Any] | None = None,
     **context: Any,
 ) -> HTMLResponse:
     step = journey.steps[index]
@@ -128,6 +132,7 @@ def render_step(
         )
         if step.key == "check"
         else [],
+        **(replying or {}),  # what a reply answers, on every step (`broker.ui.reply_context`)
         **context,
     )
 
@@ -180,32 +185,42 @@ def _whole(
 
 @router.post("/submit")
 async def step(
-    request: Request, decider: DeciderDep, rules: RulesDep, session: SessionDep, form: PostedDep, pack: PackDep
+    request: Request,
+    decider: DeciderDep,
+    rules: RulesDep,
+    session: SessionDep,
+    form: PostedDep,
+    pack: PackDep,
+    decision_log: LogDep,
+    viewer: ViewerDep,
 ) -> HTMLResponse:
     """Validate the posted step, then show the next one; the last step is the dry-run preview."""
     answers = answers_of(form)
     journey = await journey_for(request, pack, session, answers)
+    answering = _notification_in(answers, IN_REPLY_TO) if CORRECTS not in answers else None
+    replying = await reply_context(decision_log.engine, viewer, answering) if answering else {}
+    show = functools.partial(render_step, replying=replying)  # every step says what the reply answers
     index = min(max(int(str(form.get("step") or 0)), 0), journey.check)
     changed = changed_step(str(form.get("go") or ""), check=journey.check, answers=answers)
     if changed is not None:
-        return render_step(request, session, journey, changed, answers)
+        return show(request, session, journey, changed, answers)
     if form.get("go") == "back":
         answers.pop(RESUME, None)
-        return render_step(request, session, journey, max(index - 1, 0), answers)
+        return show(request, session, journey, max(index - 1, 0), answers)
     if form.get("go") == "stay":
         # Unchecked: a half-written step is kept as it is, and the press renews the idle limit.
-        return render_step(request, session, journey, index, answers)
+        return show(request, session, journey, index, answers)
     errors = _errors(request, session, journey, index, answers)
     if errors:
-        return render_step(request, session, journey, index, answers, errors)
+        return show(request, session, journey, index, answers, errors)
     again = _recheck(request, session, journey, answers) if index > journey.recipients else None
     if again is not None:
         answers.setdefault(RESUME, str(index + 1))  # a Change's way back to the check step is kept
-        return _recipients_again(request, session, journey, answers, again)
+        return _recipients_again(request, session, journey, answers, again, replying)
     going = following(index, check=journey.check, answers=answers)
     if going < journey.check:
-        return render_step(request, session, journey, going, answers)
-    return await _preview(request, session, journey, answers, decider=decider, rules=rules)
+        return show(request, session, journey, going, answers)
+    return await _preview(request, session, journey, answers, decider=decider, rules=rules, replying=replying)
 
 
 def _recheck(request: Request, session: UiSession, journey: Journey, answers: dict[str, str]) -> Recheck | None:
@@ -213,9 +228,16 @@ def _recheck(request: Request, session: UiSession, journey: Journey, answers: di
 
 
 def _recipients_again(
-    request: Request, session: UiSession, journey: Journey, answers: dict[str, str], again: Recheck
+    request: Request,
+    session: UiSession,
+    journey: Journey,
+    answers: dict[str, str],
+    again: Recheck,
+    replying: dict[str, Any],
 ) -> HTMLResponse:
-    return render_step(request, session, journey, journey.recipients, answers, again.errors, note=again.note)
+    return render_step(
+        request, session, journey, journey.recipients, answers, again.errors, note=again.note, **replying
+    )
 
 
 def _stamp(session: UiSession, answers: dict[str, str]) -> datetime:
@@ -254,56 +276,33 @@ async def _preview(
     *,
     decider: Decider,
     rules: RuleCatalogue,
+    replying: dict[str, Any],
 ) -> HTMLResponse:
+    show = functools.partial(render_step, replying=replying)
     # Recipients changed after the consent and safety steps (a Change comes straight back here) are
     # asked about there first: a consent whose agencies were all taken away covers none of them.
     for key in (CONSENT, SAFETY):
         asks = next(i for i, s in enumerate(journey.steps) if s.key == key)
         if unsaid := validate_step(journey.steps[asks], answers):
             answers.setdefault(RESUME, str(journey.check))
-            return render_step(request, session, journey, asks, answers, unsaid)
+            return show(request, session, journey, asks, answers, unsaid)
     now = datetime.now(UTC)
     answers[STAMP] = now.isoformat()  # carried by the check page to Send (see STAMP)
     try:
         notification = parse_notification(_notification(request, session, journey, answers, now))
     except ValidationError as exc:
         first, errors = schema_errors(journey.steps, journey.check, exc)
-        return render_step(request, session, journey, first, answers, errors)
+        return show(request, session, journey, first, answers, errors)
     try:
         flow.check_sender(session.caller(), notification, registry_of(request))
     except InvalidNotification as exc:
-        return render_step(request, session, journey, 1, answers, {"sender_role": str(exc.errors[0]["msg"])})
+        return show(request, session, journey, 1, answers, {"sender_role": str(exc.errors[0]["msg"])})
     try:
         decided = await decider.decide(notification)
     except PolicyUnavailable:
-        return render_step(request, session, journey, journey.check, answers, preview=None, unavailable=URGENT_ROUTE)
-    preview = [await _previewed(d, notification.message_type.value, rules) for d in decided.recipients]
-    return render_step(request, session, journey, journey.check, answers, preview=preview)
-
-
-async def _previewed(d: Any, message_type: str, rules: RuleCatalogue) -> dict[str, Any]:
-    return {
-        "agency_id": d.agency_id,
-        "role": d.role,
-        "outcome": d.outcome.value,
-        "lawful_basis": d.lawful_basis.value if d.lawful_basis else None,
-        "fields": list(d.allowed_fields) if d.outcome != Outcome.NO_SHARE else [],
-        **fields_of(message_type, list(d.allowed_fields)),
-        # The practitioner reads why before the rest: the deciding findings lead, the others follow.
-        "decided_by": await rules.explain(
-            [{"rule": r.rule, "message": r.message} for r in d.decided_by], message_type=message_type
-        ),
-        "reasons": await _with_effect([r for r in d.reasons if r not in d.decided_by], rules, message_type),
-    }
-
-
-async def _with_effect(reasons: list[Any], rules: RuleCatalogue, message_type: str) -> list[dict[str, Any]]:
-    # Before sending, the policy's own answer says which way each finding points; the log keeps no
-    # such mark, so only this page can show it.
-    explained = await rules.explain(
-        [{"rule": r.rule, "message": r.message} for r in reasons], message_type=message_type
-    )
-    return [{**x, "effect": r.effect.value if r.effect else None} for x, r in zip(explained, reasons, strict=True)]
+        return show(request, session, journey, journey.check, answers, preview=None, unavailable=URGENT_ROUTE)
+    preview = [await previewed(d, notification.message_type.value, rules) for d in decided.recipients]
+    return show(request, session, journey, journey.check, answers, preview=preview)
 
 
 @router.post("/submit/send")
@@ -343,7 +342,7 @@ async def prepared(
     journey = await journey_for(request, pack, session, answers)
     again = _recheck(request, session, journey, answers)
     if again is not None and again.errors:
-        return _recipients_again(request, session, journey, answers, again)
+        return _recipients_again(request, session, journey, answers, again, {})
     return json.dumps(_notification(request, session, journey, answers, _stamp(session, answers))).encode()
 
 

@@ -75,7 +75,7 @@ async def test_the_front_door_replies_from_the_referrals_page(gateway: Gateway, 
         start = f"/ui/notifications/{referral_id}/reply"
         assert "Reply to this notification" in shown.text and f'href="{start}"' in shown.text, shown.text
         opened = await front_door.page("GET", start)
-        assert opened.status_code == 200 and "This replies to notification" in opened.text, opened.text
+        assert opened.status_code == 200 and f">#{seq}</a>: Safeguarding referral (M01)." in opened.text, opened.text
         # What the front door owes the school, and the kind of reply that meets each, in the form's words.
         owed = " ".join(html.unescape(re.sub(r"<[^>]+>", "", opened.text.split("This replies to", 1)[1])).split())
         assert "acknowledges the referral within 1 working day. Due " in owed

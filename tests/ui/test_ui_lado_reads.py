@@ -68,7 +68,7 @@ async def test_a_lado_officer_reads_and_replies_to_the_allegation_a_school_sent(
     start = f"/ui/notifications/{notification_id}/reply"
     assert "Reply to this notification" in page and f'href="{start}"' in page
     opened = await officer.opened(start)
-    assert "This replies to notification" in opened
+    assert f'This replies to <a href="/ui/decisions/{seq}" target="_blank" rel="noopener">#{seq}</a>: ' in opened
     # Every deadline waiting for the LADO is met by a LADO allegation (its record or outcome): chosen for them.
     assert 'value="lado_allegation" checked' in opened, "the one kind that meets the deadline is chosen"
     # And its stage, the meeting's record, the usual answer: left at the schema's default, the reply was

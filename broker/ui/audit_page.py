@@ -14,6 +14,7 @@ import asyncio
 import calendar
 import io
 from collections import Counter
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -27,11 +28,12 @@ import audit
 from broker.api.deps import LogDep, MetricsDep, RegistryDep
 from broker.db.log import DecisionLog
 from broker.db.witnessing import Witnessing, witnessing
-from broker.errors import LogUnavailable, ReviewInvalid
+from broker.errors import LogUnavailable, PolicyUnavailable, ReviewInvalid
 from broker.review import queues as review
 from broker.review import views as decision_view
 from broker.ui import words as say
 from broker.ui.charts import bar_chart
+from broker.ui.policy_pack import PackDep, PolicyPack
 from broker.ui.render import OUTCOMES, agency_names, page, words
 from broker.ui.routes import PostedDep, SessionDep, ViewerDep, text
 from schemas.vocab import HELD_OUTCOMES, SHARED_OUTCOMES
@@ -113,11 +115,17 @@ def _held_ends(db: Session) -> list[tuple[str, int]]:
     ]
 
 
-def totals(decision_log: DecisionLog) -> dict[str, Any]:
+def totals(decision_log: DecisionLog, asks_consent: Mapping[str, bool] | None = None) -> dict[str, Any]:
+    """The page's totals; `asks_consent` (each kind's, from the policy pack) splits the shares not on consent."""
     with Session(decision_log.engine) as db:
         months = _months(db)
         no_consent = db.execute(
-            select(col(audit.Entry.lawful_basis), col(audit.Entry.consent_state), func.count())
+            select(
+                col(audit.Entry.lawful_basis),
+                col(audit.Entry.consent_state),
+                col(audit.Entry.message_type),
+                func.count(),
+            )
             .where(
                 col(audit.Entry.kind) == audit.EventKind.DECIDED,
                 or_(
@@ -126,7 +134,7 @@ def totals(decision_log: DecisionLog) -> dict[str, Any]:
                 ),
                 or_(col(audit.Entry.lawful_basis).is_(None), col(audit.Entry.lawful_basis) != ON_CONSENT),
             )
-            .group_by(col(audit.Entry.lawful_basis), col(audit.Entry.consent_state))
+            .group_by(col(audit.Entry.lawful_basis), col(audit.Entry.consent_state), col(audit.Entry.message_type))
         ).all()
         outcomes, kinds = _counts(db, col(audit.Entry.outcome)), _counts(db, col(audit.Entry.message_type))
         senders = _counts(db, col(audit.Entry.sender_agency))
@@ -146,11 +154,31 @@ def totals(decision_log: DecisionLog) -> dict[str, Any]:
             # Each total counts what was decided; these say how many of those decisions ended since.
             "ended": [(kind, n, _listed(ended=kind)) for kind, n in ended],
             "held": _held_ends(db),
-            "no_consent": [
-                {"lawful_basis": b or "none declared", "consent_state": c, "count": n} for b, c, n in no_consent
-            ],
+            "no_consent": _not_on_consent([tuple(row) for row in no_consent], asks_consent),
             **_urgent_reviews(db),
         }
+
+
+def _not_on_consent(rows: list[tuple[Any, ...]], asks_consent: Mapping[str, bool] | None) -> list[dict[str, Any]]:
+    """Shares on a basis other than consent, by that basis, the consent record and whether their kind asks
+    consent at all. A kind the procedures ask none for (a child death, a missing child) passes over no
+    consent, and a Caldicott Guardian reads those apart from the kinds that ask it (None: OPA could not say)."""
+    counted: Counter[tuple[str, str, bool | None]] = Counter()
+    for basis, state, kind, n in rows:
+        asks = asks_consent.get(kind) if asks_consent is not None else None
+        counted[(basis or "none declared", state, asks)] += n
+    first = {True: 0, None: 1, False: 2}
+    ordered = sorted(counted.items(), key=lambda item: (first[item[0][2]], item[0][0], item[0][1]))
+    return [{"lawful_basis": b, "consent_state": c, "asks_consent": a, "count": n} for (b, c, a), n in ordered]
+
+
+async def _asks_consent(pack: PolicyPack) -> dict[str, bool] | None:
+    """Whether each kind asks consent, at least at some stage, as the policy that decides says."""
+    try:
+        types = await pack.types()
+    except PolicyUnavailable:
+        return None
+    return {kind: rules.consent_applies for kind, rules in types.items()}
 
 
 def _urgent_reviews(db: Session) -> dict[str, Any]:
@@ -203,8 +231,9 @@ async def audit_page(
     viewer: ViewerDep,
     metrics: MetricsDep,
     registry: RegistryDep,
+    pack: PackDep,
 ) -> HTMLResponse:
-    stats = await asyncio.to_thread(totals, decision_log)
+    stats = await asyncio.to_thread(totals, decision_log, await _asks_consent(pack))
     check = await asyncio.to_thread(integrity, decision_log)
     witnessed = await asyncio.to_thread(witnessing, decision_log, registry)
     metrics.record_verification(bool(check["ok"]))  # a check someone asked for counts as the latest

@@ -8,16 +8,23 @@ counted shares that went within it. On the real gateway and OPA; the people are 
 
 from __future__ import annotations
 
+import copy
+import html
+import re
+
 import pytest
 
 from broker.ui import audit_page
+from demo.cases import cases
 from tests.broker.conftest import GatewayFactory, gateway_factory  # noqa: F401 - fixture
+from tests.broker.people import Person
 from tests.factories import school_referral
 from tests.ui.test_ui_fields_fate import _answer, _held
 
 pytestmark = pytest.mark.stack
 
 MASH, POLICE = "csc-fenmere-mash", "police-fenmere"
+CSC = MASH
 
 
 async def test_a_share_outside_the_consent_is_counted_and_one_within_it_is_not(
@@ -74,3 +81,34 @@ async def test_a_held_share_released_by_an_authoriser_is_counted(
     await _answer(gateway, held, "release")
     rows = audit_page.totals(gateway.decision_log)["no_consent"]
     assert [r["count"] for r in rows] == [1], rows
+
+
+async def test_shares_of_a_kind_that_asks_no_consent_are_counted_apart(
+    gateway_factory: GatewayFactory,  # noqa: F811
+) -> None:
+    # The Caldicott Guardian could not tell, among shares not resting on consent, a consent passed over from
+    # a kind the procedures ask none for (readers of the demo, the last stop): each row now says which.
+    gateway = await gateway_factory()
+    missing = next(copy.deepcopy(body) for _, body in cases() if body["message_type"] == "missing_child")
+    for body in (missing, school_referral()):
+        response = await gateway.post(body)
+        assert response.status_code == 202, response.text
+        outcomes = [r["outcome"] for r in response.json()["recipients"]]
+        assert outcomes.count("share") == 2 and set(outcomes) <= {"share", "no_share"}, outcomes
+    guardian = Person(gateway, CSC, "caldicott_guardian", "cg-audit-consent-01")
+    await guardian.sign_in()
+    try:
+        shown = await guardian.page("GET", "/ui/audit")
+    finally:
+        await guardian.close()
+    assert shown.status_code == 200, shown.text[-800:]
+    section = shown.text.split('id="h-noconsent"', 1)[1].split("</section>", 1)[0]
+    rows = [
+        [" ".join(html.unescape(re.sub(r"<[^>]+>", "", cell)).split()) for cell in re.findall(r"<td>(.*?)</td>", row)]
+        for row in re.findall(r"<tr>(.*?)</tr>", section, re.S)
+        if "<td>" in row
+    ]
+    assert rows == [
+        ["safeguarding of children and individuals at risk (DPA 2018)", "not sought", "Yes", "2"],
+        ["overriding public interest", "none recorded, so taken as not sought", "No: the procedures ask none", "2"],
+    ], rows

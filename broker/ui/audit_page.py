@@ -107,11 +107,23 @@ def _held_ends(db: Session) -> list[tuple[str, int]]:
     released = sum(n for _, outcome, n in answered if outcome == "released")
     expired = sum(n for kind, _, n in answered if kind == audit.EventKind.EXPIRED)
     refused = sum(n for _, _, n in answered) - released - expired
+    # Ended while still waiting: an IG lead read one row for these and those still waiting, and could not
+    # tell a sender's second thoughts from a queue nobody answers.
+    recalled = db.execute(
+        select(func.count(func.distinct(col(audit.Entry.delivery_id)))).where(
+            col(audit.Entry.kind).in_(decision_view.ENDINGS),
+            col(audit.Entry.delivery_id).in_(held),
+            col(audit.Entry.delivery_id).not_in(
+                select(col(audit.Entry.delivery_id)).where(col(audit.Entry.kind).in_(decision_view.ANSWERS))
+            ),
+        )
+    ).scalar_one()
     return [
         ("Released by an adviser or authoriser", released),
         ("Refused", refused),
         ("Destroyed, nobody having answered in time", expired),
-        ("No answer yet, or withdrawn by its sender before one", total - released - refused - expired),
+        ("Withdrawn or corrected by its sender, or shredded with its case, before an answer", int(recalled)),
+        ("No answer yet", total - released - refused - expired - int(recalled)),
     ]
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from broker.ui import audit_page
 from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
 from tests.broker.people import Person
 from tests.broker.test_case_review import nhs_number
@@ -90,3 +91,8 @@ async def test_a_row_names_who_withdrew_or_shredded_a_held_share(
     act, person, reason = rows[shredded]
     assert (act, person) == ("Shredded with its case by", by_lead), rows[shredded]
     assert reason == "Case shredded (sent in error) under the decision IG-2026-0412.", reason
+    # The Audit page's endings of held shares: one released (then withdrawn), two ended before any answer.
+    ended = dict(audit_page.totals(gateway.decision_log)["held"])
+    assert ended["Released by an adviser or authoriser"] == 1, ended
+    assert ended["Withdrawn or corrected by its sender, or shredded with its case, before an answer"] == 2, ended
+    assert ended["No answer yet"] == 0, ended

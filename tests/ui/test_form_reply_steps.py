@@ -9,9 +9,7 @@ import html
 import re
 
 import pytest
-from sqlmodel import Session, col, select
 
-import audit
 from broker.ui.form_types import find, sendable
 from broker.ui.forms import steps_for
 from broker.ui.policy_pack import PolicyPack
@@ -19,6 +17,7 @@ from tests.broker.conftest import Gateway, gateway, gateway_factory  # noqa: F40
 from tests.broker.people import Person
 from tests.factories import school_referral
 from tests.ui.form_walk import fill
+from tests.ui.test_form_reply import _decision_for
 from tests.ui.test_ui_review_fixes import _hidden
 
 pytestmark = pytest.mark.stack
@@ -33,18 +32,6 @@ def _notice(page: str) -> str:
     found = re.search(r'<div class="notice" role="note">(.*?)</div>', page, re.S)
     assert found is not None, page[-1500:]
     return " ".join(html.unescape(re.sub(r"<[^>]+>", "", found.group(1))).split())
-
-
-def _decision_for(served: Gateway, notification_id: str, agency: str) -> int:
-    with Session(served.engine) as session:
-        seq = session.exec(
-            select(audit.Entry.seq).where(
-                col(audit.Entry.notification_id) == notification_id,
-                col(audit.Entry.kind) == audit.EventKind.DECIDED,
-                col(audit.Entry.recipient_agency) == agency,
-            )
-        ).one()
-    return int(seq)
 
 
 async def test_every_step_of_a_reply_names_what_it_answers_and_its_deadlines(

@@ -28,12 +28,12 @@ import audit
 from broker.api.deps import LogDep, MetricsDep, RegistryDep
 from broker.db.log import DecisionLog
 from broker.db.witnessing import Witnessing, witnessing
-from broker.errors import LogUnavailable, PolicyUnavailable, ReviewInvalid
+from broker.errors import LogUnavailable, ReviewInvalid
 from broker.review import queues as review
 from broker.review import views as decision_view
 from broker.ui import words as say
 from broker.ui.charts import bar_chart
-from broker.ui.policy_pack import PackDep, PolicyPack
+from broker.ui.policy_pack import PackDep
 from broker.ui.render import OUTCOMES, agency_names, page, words
 from broker.ui.routes import PostedDep, SessionDep, ViewerDep, text
 from schemas.vocab import HELD_OUTCOMES, SHARED_OUTCOMES
@@ -123,7 +123,10 @@ def _held_ends(db: Session) -> list[tuple[str, int]]:
         ("Refused", refused),
         ("Destroyed, nobody having answered in time", expired),
         ("Withdrawn or corrected by its sender, or shredded with its case, before an answer", int(recalled)),
-        ("No answer yet", total - released - refused - expired - int(recalled)),
+        (
+            "No answer yet: waiting in the queue of those who may answer it",
+            total - released - refused - expired - int(recalled),
+        ),
     ]
 
 
@@ -176,21 +179,17 @@ def _not_on_consent(rows: list[tuple[Any, ...]], asks_consent: Mapping[str, bool
     consent at all. A kind the procedures ask none for (a child death, a missing child) passes over no
     consent, and a Caldicott Guardian reads those apart from the kinds that ask it (None: OPA could not say)."""
     counted: Counter[tuple[str, str, bool | None]] = Counter()
+    kinds: dict[tuple[str, str, bool | None], set[str]] = {}
     for basis, state, kind, n in rows:
-        asks = asks_consent.get(kind) if asks_consent is not None else None
-        counted[(basis or "none declared", state, asks)] += n
+        key = (basis or "none declared", state, asks_consent.get(kind) if asks_consent is not None else None)
+        counted[key] += n
+        kinds.setdefault(key, set()).add(say.type_name(kind))  # so a row says what it counts
     first = {True: 0, None: 1, False: 2}
     ordered = sorted(counted.items(), key=lambda item: (first[item[0][2]], item[0][0], item[0][1]))
-    return [{"lawful_basis": b, "consent_state": c, "asks_consent": a, "count": n} for (b, c, a), n in ordered]
-
-
-async def _asks_consent(pack: PolicyPack) -> dict[str, bool] | None:
-    """Whether each kind asks consent, at least at some stage, as the policy that decides says."""
-    try:
-        types = await pack.types()
-    except PolicyUnavailable:
-        return None
-    return {kind: rules.consent_applies for kind, rules in types.items()}
+    return [
+        {"lawful_basis": b, "consent_state": c, "asks_consent": a, "kinds": sorted(kinds[(b, c, a)]), "count": n}
+        for (b, c, a), n in ordered
+    ]
 
 
 def _urgent_reviews(db: Session) -> dict[str, Any]:
@@ -245,7 +244,7 @@ async def audit_page(
     registry: RegistryDep,
     pack: PackDep,
 ) -> HTMLResponse:
-    stats = await asyncio.to_thread(totals, decision_log, await _asks_consent(pack))
+    stats = await asyncio.to_thread(totals, decision_log, await pack.asks_consent())
     check = await asyncio.to_thread(integrity, decision_log)
     witnessed = await asyncio.to_thread(witnessing, decision_log, registry)
     metrics.record_verification(bool(check["ok"]))  # a check someone asked for counts as the latest

@@ -216,6 +216,13 @@ class PolicyPack:
                     raise
         return self._types
 
+    async def asks_consent(self) -> dict[str, bool] | None:
+        """Whether each kind asks consent, at some stage at least; None when the policy engine cannot say."""
+        try:
+            return {kind: rules.consent_applies for kind, rules in (await self.types()).items()}
+        except PolicyUnavailable:
+            return None
+
     async def _fetch(self) -> dict[str, TypeRules]:
         try:
             async with (

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 import audit
 from broker.db.tables import ObligationClock
 from broker.delivery import clocks
+from broker.review import access
 from broker.review.access import Viewer
 from broker.review.scope import first_decision
 from broker.ui import plain
@@ -22,6 +23,19 @@ from broker.ui import words as say
 
 # Answers that are no message a person sends: a consumer's signed receipt, a review, the notification itself.
 _NOT_A_REPLY = frozenset({clocks.ACKNOWLEDGED, clocks.URGENT_REVIEW, clocks.BY_ITSELF})
+
+
+def may_reply(viewer: Viewer, detail: dict[str, Any], *, ended: frozenset[str]) -> bool:
+    """Whether a decision's page offers Reply: to the agency that received the notification, while it stands
+    (its state not among `ended`), to a person who may send as one of its roles (a LADO's DSL, whose agency
+    sends as its LADO officers, may not)."""
+    received = str(detail["outcome"]).startswith("share") or detail["state"] == "released"
+    return (
+        received
+        and detail["recipient_agency"] == viewer.agency_id
+        and detail["state"] not in ended
+        and access.may_route(viewer, "GET", "/ui/notifications/{notification_id}/reply")
+    )
 
 
 async def reply_context(engine: Engine, viewer: Viewer, notification_id: str) -> dict[str, Any]:

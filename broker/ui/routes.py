@@ -44,7 +44,9 @@ from broker.settings import BrokerSettings
 from broker.ui import sessions
 from broker.ui import words as say
 from broker.ui.plain import signin_refusal
+from broker.ui.policy_pack import PackDep
 from broker.ui.render import page, sends_as
+from broker.ui.reply_context import may_reply
 from broker.ui.sessions import UiSession
 from schemas.message_types import MessageType
 
@@ -286,9 +288,9 @@ async def decision(
     session: SessionDep,
     viewer: ViewerDep,
     registry: RegistryDep,
+    pack: PackDep,
 ) -> HTMLResponse:
     detail = await decision_detail.read_page(decision_log, rules, viewer, seq, registry=registry)
-    classes = decision_view.field_classes(detail["message_type"], detail["fields_released"])
     recall = detail["state"] not in _ENDED and access.may_route(
         viewer, "POST", "/ui/notifications/{notification_id}/withdrawal"
     )
@@ -303,26 +305,15 @@ async def decision(
         "decision.html",
         session,
         d=detail,
-        field_classes=classes,
+        field_classes=decision_view.field_classes(detail["message_type"], detail["fields_released"]),
+        asks_consent=(await pack.asks_consent() or {}).get(detail["message_type"]),
         may_withdraw=offer.withdraw,
         withdraw_as=offer.as_whom,
         may_correct=offer.correct,
-        may_reply=_may_reply(viewer, detail) and bool(sends_as(viewer, registry)),
+        may_reply=may_reply(viewer, detail, ended=_ENDED) and bool(sends_as(viewer, registry)),
         reasons=say.WITHDRAWAL_REASONS,
         form={},
         errors={},
-    )
-
-
-def _may_reply(viewer: access.Viewer, detail: dict[str, Any]) -> bool:
-    """A reply is offered to the agency that received this notification, while it stands, to a person who
-    may send as one of its roles (a LADO's DSL, whose agency sends as its LADO officers, may not)."""
-    received = str(detail["outcome"]).startswith("share") or detail["state"] == "released"
-    return (
-        received
-        and detail["recipient_agency"] == viewer.agency_id
-        and detail["state"] not in _ENDED
-        and access.may_route(viewer, "GET", "/ui/notifications/{notification_id}/reply")
     )
 
 

@@ -11,9 +11,12 @@ from __future__ import annotations
 import copy
 import html
 import re
+from typing import Any
 
 import pytest
+from sqlmodel import Session, col, select
 
+import audit
 from broker.ui import audit_page
 from demo.cases import cases
 from tests.broker.conftest import GatewayFactory, gateway_factory  # noqa: F401 - fixture
@@ -109,6 +112,37 @@ async def test_shares_of_a_kind_that_asks_no_consent_are_counted_apart(
         if "<td>" in row
     ]
     assert rows == [
-        ["safeguarding of children and individuals at risk (DPA 2018)", "not sought", "Yes", "2"],
-        ["overriding public interest", "none recorded, so taken as not sought", "No: the procedures ask none", "2"],
+        [
+            "safeguarding of children and individuals at risk (DPA 2018)",
+            "not sought",
+            "Yes",
+            "Safeguarding referral",
+            "2",
+        ],
+        [
+            "overriding public interest",
+            "none recorded, so taken as not sought",
+            "No: the procedures ask none",
+            "Missing child notice",
+            "2",
+        ],
     ], rows
+    # Its page says the same of the consent recorded, where "taken as not sought" read as a gap beside GR4.
+    seq = next(e.seq for e in _decided(gateway, str(missing["notification_id"])))
+    guardian = Person(gateway, CSC, "caldicott_guardian", "cg-audit-consent-02")
+    await guardian.sign_in()
+    try:
+        decision = await guardian.page("GET", f"/ui/decisions/{seq}")
+    finally:
+        await guardian.close()
+    consent = re.search(r"<dt>Consent</dt><dd>(.*?)</dd>", decision.text, re.S)
+    assert consent is not None, decision.text[-800:]
+    assert consent.group(1).startswith("none recorded: the partnership's procedures ask none for this kind"), consent
+
+
+def _decided(gateway: Any, notification_id: str) -> list[audit.Entry]:
+    with Session(gateway.engine) as session:
+        query = select(audit.Entry).where(
+            col(audit.Entry.notification_id) == notification_id, col(audit.Entry.kind) == audit.EventKind.DECIDED
+        )
+        return list(session.exec(query).all())

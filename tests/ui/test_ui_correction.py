@@ -107,6 +107,9 @@ async def test_the_sender_corrects_a_referral_from_its_decision_page(
         replacing = await sender.page("GET", f"/ui/decisions/{first_of_replacement}")
         back = f'This notification corrects <a href="/ui/notifications/{first}?recipient='
         assert back in replacing.text, replacing.text[:3000]
+        # It says "replaced", as the corrected notification's own page does, not "withdrawn" (a reader, session 61).
+        assert ", which this one replaced: when it was sent, each agency" in replacing.text, replacing.text[:3000]
+        assert "which was withdrawn from every agency" not in replacing.text
     finally:
         await sender.close()
     assert _entries(gateway, replacement, audit.EventKind.DECIDED) == decided_once, "nothing more decided"

@@ -95,4 +95,4 @@ async def test_a_row_names_who_withdrew_or_shredded_a_held_share(
     ended = dict(audit_page.totals(gateway.decision_log)["held"])
     assert ended["Released by an adviser or authoriser"] == 1, ended
     assert ended["Withdrawn or corrected by its sender, or shredded with its case, before an answer"] == 2, ended
-    assert ended["No answer yet"] == 0, ended
+    assert ended["No answer yet: waiting in the queue of those who may answer it"] == 0, ended

@@ -159,6 +159,30 @@ def met_on_release(
     return met
 
 
+def held_reply_meets(
+    engine: Engine,
+    *,
+    in_reply_to: str,
+    replier: str,
+    waiting: list[str],
+    message_type: str,
+    stage: str | None,
+) -> Deadlines:
+    """`met_on_release` for a reply held for each of `waiting`, in a session of its own, soonest due first."""
+    met: Deadlines = []
+    with Session(engine) as session:
+        for agency in waiting:
+            met += met_on_release(
+                session,
+                in_reply_to=in_reply_to,
+                replier=replier,
+                waiting=agency,
+                message_type=message_type,
+                stage=stage,
+            )
+    return sorted({d["description"] or "": d for d in met}.values(), key=lambda d: d["due_at"] or "")
+
+
 def reply_met(engine: Engine, notification_id: str) -> Deadlines:
     """`met_by_reply` for every agency the reply was shared with, in a session of its own."""
     with Session(engine) as session:

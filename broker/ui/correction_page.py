@@ -37,9 +37,10 @@ from broker.ui.form_journey import journey_for
 from broker.ui.form_recipients import offered
 from broker.ui.form_subject import CASE_OF, NAMED
 from broker.ui.policy_pack import PackDep
+from broker.ui.receipt_page import sent
 from broker.ui.routes import PostedDep, SessionDep, ViewerDep
 from broker.ui.sessions import UiSession
-from broker.ui.submit import CORRECTS, answers_of, form_key, prepared, render_step, sent
+from broker.ui.submit import CORRECTS, answers_of, form_key, prepared, render_step
 from schemas.common import CanonicalUuidText
 
 router = APIRouter(prefix="/ui", include_in_schema=False)

@@ -17,7 +17,6 @@ walks the same steps carrying the notification it corrects (`CORRECTS`), to its 
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import uuid
@@ -31,11 +30,8 @@ from starlette.datastructures import FormData
 
 from broker.api.deps import DeciderDep, LogDep, RulesDep, SharingDep, registry_of
 from broker.api.errors import URGENT_ROUTE
-from broker.db.log import DecisionLog
 from broker.errors import Forbidden, InvalidNotification, PolicyUnavailable
 from broker.partnership.registry import Registry
-from broker.review import release, scope, timescales
-from broker.review.access import Viewer
 from broker.sharing import flow
 from broker.sharing.decide import Decider
 from broker.sharing.rules import RuleCatalogue
@@ -48,9 +44,10 @@ from broker.ui.form_preview import previewed
 from broker.ui.form_recipients import RESUME, SHOWN, Recheck, later, offered, recheck
 from broker.ui.form_safety import KEY as SAFETY
 from broker.ui.form_subject import CORRECTS, IN_REPLY_TO, REPLY_TO_AGENCY, main_person
-from broker.ui.form_types import fields_of, own_role
+from broker.ui.form_types import own_role
 from broker.ui.forms import NEED_TO_KNOW, build_notification, schema_errors, schema_errors_at, validate_step
 from broker.ui.policy_pack import PackDep, PolicyPack
+from broker.ui.receipt_page import sent
 from broker.ui.render import agency_names, page, sends_as
 from broker.ui.reply_context import reply_context
 from broker.ui.routes import PostedDep, SessionDep, ViewerDep
@@ -346,53 +343,4 @@ async def prepared(
     return json.dumps(_notification(request, session, journey, answers, _stamp(session, answers))).encode()
 
 
-async def sent(
-    request: Request,
-    session: UiSession,
-    receipt: dict[str, Any],
-    rules: RuleCatalogue,
-    *,
-    answers: dict[str, str],
-    repeat: bool,
-    decision_log: DecisionLog,
-    viewer: Viewer,
-    **context: Any,
-) -> HTMLResponse:
-    """The receipt as a page: each recipient's decision, why, and what is due by when, linked to its
-    decision's page (its sources and what happens next) where the sender may read that."""
-    kind = answers.get("message_type", "")  # the form's own type (`prepared` refused any other)
-    seqs = await asyncio.to_thread(scope.decisions_of, decision_log.engine, viewer, str(receipt["notification_id"]))
-    ids = [r["delivery_id"] for r in receipt["recipients"]]
-    met = await asyncio.to_thread(timescales.met_already, decision_log.engine, ids, datetime.now(UTC))
-    until = await asyncio.to_thread(release.held_until, decision_log.engine, ids)
-    met_now = await asyncio.to_thread(timescales.reply_met, decision_log.engine, str(receipt["notification_id"]))
-    recipients = [
-        {
-            **await _explained(r, rules, kind),
-            **fields_of(kind, r["allowed_fields"]),
-            "seq": seqs.get(r["delivery_id"]),
-            "met": met.get(r["delivery_id"], set()),
-            "held_until": until.get(r["delivery_id"]),
-        }
-        for r in receipt["recipients"]
-    ]
-    replied: dict[str, Any] = {"replies_to": answers.get(IN_REPLY_TO), "deadlines_met": met_now}
-    return page(
-        request, "submitted.html", session, receipt=receipt, recipients=recipients, repeat=repeat, **replied, **context
-    )
-
-
-async def _explained(recipient: dict[str, Any], rules: RuleCatalogue, message_type: str) -> dict[str, Any]:
-    """A receipt's recipient with its findings titled; the deciding ones are marked so the page puts
-    them first and lists the rest apart."""
-    deciding = {(r["rule"], r["message"]) for r in recipient["decided_by"]}
-    blocking = set(recipient.get("blocking_reasons", []))
-    reasons = [
-        {**r, "deciding": (r["rule"], r["message"]) in deciding, "blocking": i in blocking}
-        for i, r in enumerate(await rules.explain(recipient["reasons"], message_type=message_type))
-    ]
-    decided_by = await rules.explain(recipient["decided_by"], message_type=message_type)
-    return {**recipient, "decided_by": decided_by, "reasons": reasons}
-
-
-__all__ = ["CORRECTS", "answers_of", "form_key", "prepared", "render_step", "router", "sent"]
+__all__ = ["CORRECTS", "answers_of", "form_key", "prepared", "render_step", "router"]

@@ -103,6 +103,11 @@ async def test_the_front_door_replies_from_the_referrals_page(gateway: Gateway, 
         met = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", sent.text.split('id="h-met"', 1)[1])).split())
         held = "None yet: a reply meets a deadline when it is shared with the agency waiting for it, so a held share"
         assert held in met and "Met on " not in met, met[:600]
+        # And what its release would meet, by when: read alone, the date the held share is destroyed looked
+        # like the deadline (a reader, session 61).
+        assert "Released, it meets these deadlines of the notification it answers:" in met, met[:800]
+        assert "acknowledges the referral within 1 working day. Due " in met, "the outcome acknowledges it too"
+        assert "decides the response within 1 working day and tells the referrer. Due " in met, met[:800]
     finally:
         await front_door.close()
         await sender.close()

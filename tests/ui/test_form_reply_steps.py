@@ -58,6 +58,9 @@ async def test_every_step_of_a_reply_names_what_it_answers_and_its_deadlines(
             assert f"This replies to #{seq}: Safeguarding referral (M01)." in said, (index, said)
             assert DUTY in said and ": Referral outcome." in said, (index, said)
             assert f'href="/ui/decisions/{seq}"' in text
+            assert "<h1>Reply to a safeguarding notification</h1>" in text
+            # The kind is chosen on the first step: the steps after it do not ask for it again.
+            assert ("Choose the kind its deadline names" in said) is (index == 0), (index, said)
             fill(steps_for(types, form, answers, agency.type)[index], answers, text)
             data = {**answers, "csrf_token": front_door.csrf, "step": str(index)}
             posted = await front_door.ui.post("/ui/submit", data=data)

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 import audit
 from broker.sharing.decide import Decider
-from broker.ui.submit import _explained
+from broker.ui.receipt_page import explained as _explained
 from schemas.notifications import parse_notification
 from tests.broker.conftest import Gateway, GatewayFactory, gateway_factory  # noqa: F401 - fixture
 from tests.broker.people import Person

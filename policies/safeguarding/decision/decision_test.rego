@@ -322,7 +322,7 @@ test_statutory_notice_not_held_by_consent_or_health_threshold if {
 	d.outcome == "share_minimised"
 	d.withheld_fields == ["medical_history"]
 	t.deciders(d) == ["C3"]
-	t.messages(d, "GR4") == {"The partnership's procedures require a child death notification whatever the wishes of those it concerns, so consent is not sought: it rests on the lawful basis \"legal obligation (statutory duty)\". Consent was refused by a person with parental responsibility, which does not stop it."}
+	t.messages(d, "GR4") == {"The partnership's procedures require a child death notification to be sent, so consent is not sought: it rests on the lawful basis \"legal obligation (statutory duty)\". Consent was refused by a person with parental responsibility, which does not stop it."}
 	some x in d.reasons
 	x.rule == "GR3"
 	x.effect == "share"

@@ -27,7 +27,7 @@ test_a_statutory_notice_says_consent_is_not_sought_and_its_basis if {
 	d := t.first(missing)
 	d.outcome == "share"
 	"GR4" in t.deciders(d)
-	t.messages(d, "GR4") == {"The partnership's procedures require a missing child notice whatever the wishes of those it concerns, so consent is not sought: it rests on the lawful basis \"overriding public interest\"."}
+	t.messages(d, "GR4") == {"The partnership's procedures require a missing child notice to be sent, so consent is not sought: it rests on the lawful basis \"overriding public interest\"."}
 }
 
 test_another_type_without_consent_names_its_basis if {
@@ -40,7 +40,7 @@ test_another_type_without_consent_names_its_basis if {
 test_a_refusal_on_record_is_named_and_does_not_stop_it if {
 	d := t.first(object.union(missing, {"consent": refused}))
 	d.outcome == "share"
-	t.messages(d, "GR4") == {"The partnership's procedures require a missing child notice whatever the wishes of those it concerns, so consent is not sought: it rests on the lawful basis \"overriding public interest\". Consent was refused by a person with parental responsibility, which does not stop it."}
+	t.messages(d, "GR4") == {"The partnership's procedures require a missing child notice to be sent, so consent is not sought: it rests on the lawful basis \"overriding public interest\". Consent was refused by a person with parental responsibility, which does not stop it."}
 }
 
 test_a_basis_the_type_does_not_accept_gets_no_gr4_finding if {

@@ -278,9 +278,10 @@ _gr4_consent_basis(r) := {_gr4_given(r)} if {
 
 # Without it a share of such a type named nothing on consent, and a Caldicott Guardian could not see
 # why none was sought (sg-policy-0.7.33). A refusal on record is named, as it does not stop the share.
+# "Whatever the wishes of those it concerns" read badly of a child who has died (sg-policy-0.7.34).
 _gr4_no_consent_regime := {"rule": "GR4", "effect": "share", "message": context.fit(concat("", [_gr4_regime, _gr4_refusal_noted]))}
 
-_gr4_regime := sprintf("The partnership's procedures require %s whatever the wishes of those it concerns, so consent is not sought: it rests on the lawful basis \"%s\".", [context.a_mt, context.words(input.lawful_basis)]) if {
+_gr4_regime := sprintf("The partnership's procedures require %s to be sent, so consent is not sought: it rests on the lawful basis \"%s\".", [context.a_mt, context.words(input.lawful_basis)]) if {
 	context.statutory_notice
 } else := sprintf("The partnership's procedures do not ask consent for %s: it rests on the lawful basis \"%s\".", [context.a_mt, context.words(input.lawful_basis)])
 

@@ -229,7 +229,7 @@ _gr4_consent_basis(r) := {_gr4_given(r)} if {
 	input.lawful_basis in context.mt.lawful_bases
 } else := set()
 
-_gr4_regime := sprintf("The partnership's procedures require %s whatever the wishes of those it concerns, so consent is not sought: it rests on the lawful basis \"%s\".", [context.a_mt, context.words(input.lawful_basis)]) if {
+_gr4_regime := sprintf("The partnership's procedures require %s to be sent, so consent is not sought: it rests on the lawful basis \"%s\".", [context.a_mt, context.words(input.lawful_basis)]) if {
 	context.statutory_notice
 } else := sprintf("The partnership's procedures do not ask consent for %s: it rests on the lawful basis \"%s\".", [context.a_mt, context.words(input.lawful_basis)])
 

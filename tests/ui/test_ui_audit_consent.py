@@ -121,7 +121,7 @@ async def test_shares_of_a_kind_that_asks_no_consent_are_counted_apart(
         ],
         [
             "overriding public interest",
-            "none recorded, so taken as not sought",
+            "none recorded",  # not "so taken as not sought", where the kind asks none (as its page says)
             "No: the procedures ask none",
             "Missing child notice",
             "2",

@@ -306,7 +306,10 @@ async def decision(
         session,
         d=detail,
         field_classes=decision_view.field_classes(detail["message_type"], detail["fields_released"]),
-        asks_consent=(await pack.asks_consent() or {}).get(detail["message_type"]),
+        # Asked only where the Consent line needs it: a decision's page must not wait on OPA otherwise.
+        asks_consent=(await pack.asks_consent() or {}).get(detail["message_type"])
+        if detail["consent_state"] == "not_recorded"
+        else None,
         may_withdraw=offer.withdraw,
         withdraw_as=offer.as_whom,
         may_correct=offer.correct,
